@@ -1,0 +1,47 @@
+/* Checkpoint and restart of Theta assembly.
+ *
+ * The assembly hooks (kernel.h) call checkpoint_after_step after every step,
+ * collectively. It writes a checkpoint when checkpoint.every has passed or a
+ * SIGUSR1/SIGTERM arrived (ranks agree on the signal there, at a safe point),
+ * and after a signal stops the run with NTK_ERR_INTERRUPTED. A checkpoint is
+ * one file written collectively with MPI-IO: a header with the job hash, grid,
+ * block, M and steps done, then every rank's local Theta, with a checksum per
+ * rank; it is written under a temporary name and renamed. On restart,
+ * checkpoint_resume loads it into theta and sets the first step; a checkpoint
+ * of another job or grid is refused with a clear message, a truncated or
+ * corrupt one is detected and not trusted. */
+#ifndef NTK_CHECKPOINT_CHECKPOINT_H
+#define NTK_CHECKPOINT_CHECKPOINT_H
+
+#include "core/progress.h"
+#include "grid/grid.h"
+#include "job/job.h"
+#include "kernel/kernel.h"
+
+typedef struct {
+    const ntk_job *job;
+    const ntk_grid *grid;
+    char path[NTK_PATH_MAX];  /* checkpoint file */
+    double every_seconds;
+    double last_write;
+    int64_t steps_total;
+    ntk_progress progress;
+    int written;              /* checkpoints written in this run */
+} ntk_checkpoint;
+
+/* Install the signal handlers (USR1, TERM) and prepare the context. Rank-local. */
+ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpoint *checkpoint);
+
+/* If a checkpoint exists for this job: verify it, load it into theta, and set
+ * hooks->first_step. No checkpoint: first_step = 0. Collective. */
+ntk_status checkpoint_resume(ntk_checkpoint *checkpoint, ntk_dmatrix *theta,
+                             ntk_assembly_hooks *hooks);
+
+/* The after_step hook (context = ntk_checkpoint *). Collective. */
+ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t steps_done,
+                                 int64_t steps_total);
+
+/* Remove the checkpoint after the outputs it protects are written. Collective. */
+ntk_status checkpoint_finish(ntk_checkpoint *checkpoint);
+
+#endif

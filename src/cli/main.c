@@ -1,0 +1,76 @@
+/* ntkgram: command-line front end. Initialises MPI, dispatches to a
+ * subcommand, and turns its status into the exit code. */
+#include <mpi.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "core/log.h"
+#include "version.h"
+
+static const char usage_text[] =
+    "ntkgram " NTK_VERSION " - empirical Neural Tangent Kernel Gram matrices and their training modes\n"
+    "\n"
+    "Usage:\n"
+    "  ntkgram run JOB.yaml [--set key.path=value]... [--out DIR] [--point I] [--quiet] [--verbose]\n"
+    "  ntkgram validate JOB.yaml [--set key.path=value]...\n"
+    "  ntkgram plan JOB.yaml [--ranks P] [--mem-per-rank SIZE] [--format yaml] [--set ...]\n"
+    "  ntkgram --help | --version\n"
+    "\n"
+    "Run under MPI (mpirun -n 8 ntkgram run job.yaml, or srun), or as a single process.\n"
+    "\n"
+    "Commands:\n"
+    "  run       compute Theta, its eigendecomposition and the training modes; write the\n"
+    "            outputs (theta.npy, eigenvalues.npy, eigenvectors.npy, modes.csv,\n"
+    "            summary.yaml, spectrum.svg) into output.dir\n"
+    "  validate  check the job file and its data files without computing\n"
+    "  plan      print sizes, grid, memory per rank and flops per phase without computing\n"
+    "\n"
+    "Options:\n"
+    "  --set key.path=value   override a job key, e.g. --set model.layers[0].dense=1024\n"
+    "                         --set grid.shape=[2,4] --set output.theta=true (repeatable)\n"
+    "  --out DIR              write outputs to DIR (same as --set output.dir=DIR)\n"
+    "  --point I              run only point I of a sweep (for Slurm job arrays)\n"
+    "  --quiet                log errors and warnings only\n"
+    "  --verbose              add the source trace to error messages\n"
+    "  --ranks P              plan: plan for P ranks (default: the ranks it runs on)\n"
+    "  --mem-per-rank SIZE    plan: memory per rank, e.g. 4G; prints the fewest ranks that fit\n"
+    "  --format yaml          plan: machine-readable output\n"
+    "\n"
+    "Exit codes: 0 ok, 2 usage, 3 job file, 4 data, 5 output I/O, 6 memory, 7 MPI/grid,\n"
+    "            8 numerical, 9 interrupted (checkpoint written; rerun to resume), 10 internal.\n"
+    "The job file keys and their defaults are listed in the README.\n";
+
+int main(int argc, char **argv)
+{
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    ntk_log_init(rank, 0);
+
+    int code = 0;
+    const char *command = argc > 1 ? argv[1] : "";
+    if (argc < 2 || strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
+        strcmp(command, "help") == 0) {
+        if (rank == 0)
+            fputs(usage_text, argc < 2 ? stderr : stdout);
+        code = argc < 2 ? 2 : 0;
+    } else if (strcmp(command, "--version") == 0) {
+        if (rank == 0)
+            printf("ntkgram %s\n", NTK_VERSION);
+    } else if (strcmp(command, "run") == 0) {
+        code = cmd_run(argc - 2, argv + 2);
+    } else if (strcmp(command, "validate") == 0) {
+        code = cmd_validate(argc - 2, argv + 2);
+    } else if (strcmp(command, "plan") == 0) {
+        code = cmd_plan(argc - 2, argv + 2);
+    } else {
+        if (rank == 0)
+            fprintf(stderr, "ntkgram: error: unknown command '%s' (expected run, validate, plan; see ntkgram --help)\n",
+                    command);
+        code = 2;
+    }
+    MPI_Finalize();
+    return code;
+}

@@ -1,0 +1,19 @@
+/* Progress of a long phase on rank 0: phase, percent, rate and ETA — a live
+ * bar when stderr is a terminal, plain periodic lines in a batch log. */
+#ifndef NTK_CORE_PROGRESS_H
+#define NTK_CORE_PROGRESS_H
+
+#include <stdint.h>
+
+typedef struct {
+    char phase[48];
+    int64_t total, done, first;  /* first: already done when started (resume) */
+    double start, last_print;
+    int is_terminal, active;
+} ntk_progress;
+
+void progress_start(ntk_progress *progress, const char *phase, int64_t total, int64_t already_done);
+void progress_update(ntk_progress *progress, int64_t done);
+void progress_finish(ntk_progress *progress);
+
+#endif

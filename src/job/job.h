@@ -1,0 +1,187 @@
+/* The job: everything a run needs, parsed and validated from a YAML job file.
+ *
+ * job_load() reads the file with libyaml, applies `--set key.path=value`
+ * overrides (and sweep points, which are overrides too), fills defaults and
+ * validates every key. Any problem is one NTK_ERR_JOB line naming
+ * file:line:column and the key path, e.g.
+ *   jobs/demo.yaml:7:12: model.layers[2]: unknown activation 'rleu' (expected relu, erf, tanh, gelu, identity)
+ * Overrides that are wrong name "--set" instead of a file position.
+ *
+ * Relative data/weights paths are resolved against the job file's folder;
+ * output.dir is relative to the working directory (where results are wanted).
+ */
+#ifndef NTK_JOB_JOB_H
+#define NTK_JOB_JOB_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/status.h"
+
+enum {
+    NTK_MAX_DENSE = 64,     /* dense layers in one model */
+    NTK_PATH_MAX = 4096,
+    NTK_MAX_STEPS = 256,    /* entries of dynamics.steps */
+    NTK_MAX_OVERRIDES = 64, /* --set options plus sweep keys */
+    NTK_MAX_SWEEP_KEYS = 8,
+    NTK_MAX_SWEEP_VALUES = 64
+};
+
+/* Where a key or value stood in its file, for error messages. */
+typedef struct {
+    char file[NTK_PATH_MAX]; /* the job file, or "--set" */
+    int line, column;        /* 1-based; 0 when unknown */
+} ntk_location;
+
+typedef enum {
+    NTK_ACT_IDENTITY = 0,
+    NTK_ACT_RELU,
+    NTK_ACT_ERF,
+    NTK_ACT_TANH,
+    NTK_ACT_GELU
+} ntk_activation;
+
+typedef enum { NTK_PARAM_NTK = 0, NTK_PARAM_STANDARD } ntk_parameterization;
+
+typedef enum {
+    NTK_SOURCE_NONE = 0,  /* only for targets */
+    NTK_SOURCE_NPY,
+    NTK_SOURCE_CSV,
+    NTK_SOURCE_SYNTHETIC
+} ntk_source_kind;
+
+typedef enum {
+    NTK_SYNTH_GAUSSIAN = 0, /* inputs: iid N(0,1); targets: iid N(0,1) */
+    NTK_SYNTH_SPHERE,       /* inputs: uniform on the sphere of radius sqrt(dim) */
+    NTK_SYNTH_SINE          /* targets: y_o = sin(<a_o, x> / sqrt(dim)), a_o ~ N(0,1) */
+} ntk_synthetic_kind;
+
+typedef struct {
+    ntk_source_kind kind;
+    char path[NTK_PATH_MAX];  /* resolved path for NPY/CSV */
+    ntk_synthetic_kind synthetic;
+    int64_t n, dim;           /* synthetic inputs only */
+    uint64_t seed;            /* synthetic only */
+    ntk_location where;       /* the key in the job file */
+} ntk_data_source;
+
+typedef struct {
+    int n_dense;                         /* L+1 dense layers */
+    int64_t width[NTK_MAX_DENSE];        /* output width of dense layer i (0-based) */
+    ntk_activation act[NTK_MAX_DENSE];   /* activation after dense layer i; identity after the last */
+    ntk_location layer_where[NTK_MAX_DENSE];
+    ntk_parameterization parameterization; /* default ntk */
+    double w_std;                        /* default 1.0 */
+    double b_std;                        /* default 0.0 = no bias parameters */
+    uint64_t seed;                       /* default 0 */
+    char weights_path[NTK_PATH_MAX];     /* model.weights (.safetensors), "" = from seed */
+    ntk_location where;                  /* the model key */
+} ntk_model_spec;
+
+typedef enum { NTK_METHOD_AUTO = 0, NTK_METHOD_STRUCTURED, NTK_METHOD_JACOBIAN } ntk_kernel_method;
+typedef enum { NTK_OUTPUTS_TRACE = 0, NTK_OUTPUTS_FULL } ntk_kernel_outputs;
+typedef enum { NTK_KIND_EMPIRICAL = 0, NTK_KIND_ANALYTIC } ntk_kernel_kind;
+
+typedef struct {
+    ntk_kernel_kind kind;        /* default empirical */
+    ntk_kernel_method method;    /* default auto (= structured) */
+    ntk_kernel_outputs outputs;  /* default trace */
+    int nngp;                    /* analytic: also the NNGP kernel (nngp.npy); default false */
+    int quadrature_order;        /* analytic, tanh/gelu: Gauss-Hermite points per axis; default 32 */
+    int64_t jacobian_chunk;      /* jacobian: parameters per chunk; default 65536 */
+} ntk_kernel_spec;
+
+typedef struct {
+    int block;       /* ScaLAPACK nb; default 64 */
+    int rows, cols;  /* process grid; 0,0 = auto (closest to square, rows <= cols) */
+} ntk_grid_spec;
+
+typedef enum { NTK_SOLVER_AUTO = 0, NTK_SOLVER_PDSYEVD, NTK_SOLVER_PDSYEVR, NTK_SOLVER_NONE } ntk_solver;
+
+typedef struct {
+    ntk_solver solver;  /* default auto: pdsyevd for all pairs, pdsyevr for values only or top-k */
+    int vectors;        /* default true */
+    int64_t top;        /* 0 = all (default), else the k largest */
+} ntk_spectrum_spec;
+
+typedef struct {
+    double learning_rate;            /* default 1.0 */
+    int n_steps;
+    int64_t steps[NTK_MAX_STEPS];    /* default 0 1 10 100 1000 10000 */
+} ntk_dynamics_spec;
+
+typedef struct {
+    char dir[NTK_PATH_MAX];  /* default "ntkgram-out" */
+    int theta;               /* write theta.npy; default false */
+    int eigenvectors;        /* write eigenvectors.npy; default true (needs spectrum.vectors) */
+    int plot;                /* write spectrum.svg; default true */
+    int params;              /* write params.safetensors; default false */
+} ntk_output_spec;
+
+typedef struct {
+    int enabled;             /* the training key is present */
+    int64_t steps;           /* default 1000 */
+    double learning_rate;    /* default: dynamics.learning_rate */
+    int64_t record_every;    /* default 10 */
+    int kernel_after;        /* default false */
+} ntk_training_spec;
+
+typedef struct {
+    double every_seconds;    /* checkpoint.every; 0 = only on a signal (default) */
+    char dir[NTK_PATH_MAX];  /* default <output.dir>/checkpoint */
+} ntk_checkpoint_spec;
+
+/* One `key.path=value` assignment (from --set or a sweep point). The value is
+ * YAML text: a scalar, or a flow sequence/mapping such as [1, 2]. */
+typedef struct {
+    char key[256];
+    char value[1024];
+} ntk_override;
+
+typedef struct {
+    int n_keys;
+    char key[NTK_MAX_SWEEP_KEYS][256];
+    int n_values[NTK_MAX_SWEEP_KEYS];
+    char value[NTK_MAX_SWEEP_KEYS][NTK_MAX_SWEEP_VALUES][128]; /* YAML text of each value */
+    ntk_location where;
+} ntk_sweep_spec;
+
+typedef struct {
+    char path[NTK_PATH_MAX];   /* the job file as given */
+    char name[256];            /* `name:`; default: the file name without .yaml */
+    ntk_data_source inputs;
+    ntk_data_source targets;   /* kind NONE when absent */
+    ntk_model_spec model;
+    ntk_kernel_spec kernel;
+    ntk_grid_spec grid;
+    ntk_spectrum_spec spectrum;
+    ntk_dynamics_spec dynamics;
+    ntk_output_spec output;
+    ntk_training_spec training;
+    ntk_checkpoint_spec checkpoint;
+    ntk_sweep_spec sweep;      /* n_keys == 0 when the job has no sweep */
+    int n_overrides;
+    ntk_override overrides[NTK_MAX_OVERRIDES]; /* as applied, for the summary */
+} ntk_job;
+
+/* Parse, override, default and validate. Rank-local (no MPI): every rank
+ * calls it and gets the same result; callers agree on the status. */
+ntk_status job_load(const char *path, const ntk_override *overrides, int n_overrides,
+                    ntk_job *job);
+
+/* Parse "key.path=value" (as given to --set) into an override. */
+ntk_status job_parse_override(const char *text, ntk_override *out);
+
+/* Write the effective job (defaults filled in) as YAML, indented by `indent`
+ * spaces, for summary.yaml. */
+void job_echo_yaml(const ntk_job *job, FILE *out, int indent);
+
+/* Stable 64-bit hash of everything that determines Theta (data, model, kernel,
+ * grid), for checkpoints: a checkpoint from another job is refused. */
+uint64_t job_hash(const ntk_job *job);
+
+/* Names for messages and outputs. */
+const char *job_activation_name(ntk_activation act);
+const char *job_solver_name(ntk_solver solver);
+
+#endif

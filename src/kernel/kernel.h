@@ -1,0 +1,88 @@
+/* Theta assembly: from the model and the inputs to the distributed Gram matrix.
+ *
+ * Rows of Theta are indexed by i = x (outputs: trace, M = N) or i = x*k + o
+ * (outputs: full, M = N k). Every rank starts with its own block of inputs
+ * (grid_own_block over all ranks). Methods:
+ *   structured (empirical): forward/backward once per own input, features sent
+ *       to the ranks whose tiles need them, then per layer
+ *       Theta += (cotangent Gram) o (c_l^2 input Gram + s_l^2), as local DGEMMs;
+ *   jacobian (empirical): explicit Jacobian rows in parameter chunks, Theta += J J^T;
+ *   analytic: the infinite-width NTK (and NNGP) of the model description.
+ * The trace kernel is the MEAN over the k logits (neural-tangents' convention).
+ *
+ * Assembly runs in steps that are the same on every rank (local column
+ * blocks, or parameter chunks for the jacobian method); after each step the
+ * hooks are called collectively, which is where progress, checkpoints and
+ * signals are handled. A step's result depends only on the job, so a resumed
+ * run is bit-for-bit the same as an uninterrupted one.
+ */
+#ifndef NTK_KERNEL_KERNEL_H
+#define NTK_KERNEL_KERNEL_H
+
+#include <stdint.h>
+
+#include "core/status.h"
+#include "grid/grid.h"
+#include "job/job.h"
+#include "model/model.h"
+
+/* The own block of inputs of this rank. */
+typedef struct {
+    int64_t n;      /* all inputs */
+    int64_t dim;
+    int64_t first;  /* own block [first, first + count) */
+    int64_t count;
+    double *x;      /* count x dim, row-major */
+} ntk_input_block;
+
+typedef struct {
+    int64_t first_step; /* resume: steps [0, first_step) are already in theta */
+    /* Called collectively after each step; a non-OK status stops assembly
+     * (NTK_ERR_INTERRUPTED after a checkpoint on a signal). May be NULL. */
+    ntk_status (*after_step)(void *context, ntk_dmatrix *theta, int64_t steps_done,
+                             int64_t steps_total);
+    void *context;
+} ntk_assembly_hooks;
+
+typedef struct {
+    const char *method;     /* "structured", "jacobian", "analytic" */
+    double flops;           /* floating-point operations this rank performed in tiles */
+    double flops_total;     /* summed over ranks */
+    int64_t steps_total;
+} ntk_kernel_stats;
+
+/* M for a job: N (trace) or N k (full). */
+int64_t kernel_rows(const ntk_job *job, int64_t n_inputs, int k);
+
+/* Assemble Theta into `theta` (created by the caller as M x M on `grid`).
+ * `lower_only`: fill only blocks that touch the lower triangle (the
+ * eigensolver reads only that one); otherwise the whole matrix. Collective. */
+ntk_status kernel_assemble(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
+                           const ntk_input_block *inputs, int lower_only,
+                           const ntk_assembly_hooks *hooks, ntk_dmatrix *theta,
+                           ntk_kernel_stats *stats);
+
+/* The analytic NNGP kernel (kernel.nngp), same layout as Theta. Collective. */
+ntk_status kernel_assemble_nngp(const ntk_job *job, const ntk_model *model,
+                                const ntk_grid *grid, const ntk_input_block *inputs,
+                                ntk_dmatrix *nngp);
+
+/* Delivering per-item vectors to the ranks whose tiles need them.
+ *
+ * Each rank holds `width`-long vectors for its own block of items (as
+ * grid_own_block). Matrix index i belongs to item i / per_item. After the
+ * call, `rows` holds the vectors of every item that has a matrix row in this
+ * rank's local rows, `cols` likewise for local columns, each in ascending item
+ * order. Collective over grid->comm. */
+typedef struct {
+    int64_t count;   /* items held */
+    int64_t *item;   /* their global numbers, ascending */
+    double *vectors; /* count x width, row-major */
+} ntk_item_set;
+
+ntk_status kernel_exchange(const ntk_grid *grid, int64_t n_items, int64_t per_item,
+                           int64_t matrix_size, int64_t width, const double *own_vectors,
+                           ntk_item_set *rows, ntk_item_set *cols);
+void kernel_item_set_free(ntk_item_set *set);
+
+#endif

@@ -1,0 +1,62 @@
+/* Result files in output.dir, each written under a temporary name and renamed
+ * when complete, so a crash never leaves a half file under a final name.
+ *
+ *   theta.npy, eigenvectors.npy  distributed matrices, written collectively
+ *                                with MPI-IO through a darray file view
+ *   eigenvalues.npy              descending
+ *   modes.csv                    mode,eigenvalue,rate,target_energy,cumulative_energy
+ *   summary.yaml                 job echo, sizes, grid, timings, spectrum statistics
+ *   spectrum.svg                 eigenvalues (log scale) and predicted loss curve
+ */
+#ifndef NTK_OUTPUT_OUTPUT_H
+#define NTK_OUTPUT_OUTPUT_H
+
+#include <stdint.h>
+
+#include "core/log.h"
+#include "core/status.h"
+#include "grid/grid.h"
+#include "job/job.h"
+#include "kernel/kernel.h"
+#include "spectrum/spectrum.h"
+
+/* Create the directory and its parents (rank 0), then agree. Collective. */
+ntk_status output_prepare_dir(const char *dir, MPI_Comm comm);
+
+/* Join dir and name into out (capacity NTK_PATH_MAX). */
+ntk_status output_path(const char *dir, const char *name, char *out);
+
+/* Write a distributed matrix as a float64 .npy file (Fortran order, which for
+ * symmetric Theta is byte-for-byte the C-order file). Works for files over
+ * 2 GiB and local blocks over 2^31 elements. Collective. */
+ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
+                                    const ntk_dmatrix *matrix);
+
+/* Everything the summary needs beyond the job. */
+typedef struct {
+    int64_t n_inputs, input_dim, k, m_rows; /* N, d, k, M */
+    int64_t n_params;
+    int ranks;
+    const ntk_grid *grid;
+    const ntk_kernel_stats *kernel;
+    const ntk_spectrum *spectrum;       /* NULL when solver: none */
+    const ntk_modes *modes;             /* NULL when solver: none */
+    const ntk_phase_times *phases;
+    double wall_seconds;
+} ntk_run_facts;
+
+/* Rank 0 writes; other ranks return NTK_OK. Callers agree afterwards. */
+ntk_status output_write_eigenvalues(const char *dir, const ntk_spectrum *spectrum);
+ntk_status output_write_modes_csv(const char *dir, const ntk_spectrum *spectrum,
+                                  const ntk_modes *modes);
+ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_run_facts *facts);
+ntk_status output_write_svg(const char *dir, const ntk_job *job, const ntk_spectrum *spectrum,
+                            const ntk_modes *modes);
+
+/* Atomic small-file writing for rank-local writers: open PATH.partial, and on
+ * commit fclose + rename. */
+#include <stdio.h>
+ntk_status output_open_partial(const char *path, FILE **file);
+ntk_status output_commit_partial(const char *path, FILE *file);
+
+#endif

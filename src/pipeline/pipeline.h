@@ -1,0 +1,27 @@
+/* One run of a job, start to finish: the data flow of design.md section 2.
+ *
+ *   job -> inputs (own block) -> model -> kernel tiles -> theta.npy
+ *       -> eigensolver -> modes -> outputs [-> training]
+ *
+ * Collective over `comm`. Outputs go to job->output.dir. On failure nothing
+ * is left under a final file name. */
+#ifndef NTK_PIPELINE_PIPELINE_H
+#define NTK_PIPELINE_PIPELINE_H
+
+#include <mpi.h>
+
+#include "core/status.h"
+#include "job/job.h"
+
+/* Figures of a finished run (the same on every rank), e.g. for sweep.csv. */
+typedef struct {
+    int64_t n_inputs, m_rows;
+    double lambda_max, lambda_min, effective_rank, largest_stable_learning_rate;
+    int have_spectrum;
+    double wall_seconds;
+    double analytic_distance;  /* ||Theta_emp - Theta_inf|| / ||Theta_inf||, or -1 */
+} ntk_run_result;
+
+ntk_status pipeline_run(const ntk_job *job, MPI_Comm comm, ntk_run_result *result);
+
+#endif

@@ -1,0 +1,30 @@
+/* Real training against the spectral prediction: full-batch gradient descent
+ * on the MSE loss of design.md (1/(2Nk) sum (f - y)^2), distributed over the
+ * ranks (each rank's own input block; gradients summed with MPI_Allreduce).
+ * Writes training.csv (step, measured_loss, predicted_loss). With
+ * training.kernel_after, recomputes the empirical NTK at the trained
+ * parameters and reports ||Theta_T - Theta_0||_F / ||Theta_0||_F. */
+#ifndef NTK_TRAIN_TRAIN_H
+#define NTK_TRAIN_TRAIN_H
+
+#include "grid/grid.h"
+#include "job/job.h"
+#include "kernel/kernel.h"
+#include "model/model.h"
+#include "spectrum/spectrum.h"
+
+typedef struct {
+    double final_loss;
+    double kernel_change;   /* -1 when not computed */
+} ntk_training_result;
+
+/* `model` is trained in place. `targets` are the own block's targets
+ * (inputs->count x k). `modes` gives the prediction (its eigen-decomposition
+ * at initialisation); `theta_initial` is Theta_0 when kernel_after is set
+ * (else NULL). Collective. */
+ntk_status training_run(const ntk_job *job, ntk_model *model, const ntk_grid *grid,
+                        const ntk_input_block *inputs, const double *targets,
+                        const ntk_spectrum *spectrum, const ntk_modes *modes,
+                        const ntk_dmatrix *theta_initial, ntk_training_result *result);
+
+#endif
