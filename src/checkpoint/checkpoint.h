@@ -13,6 +13,7 @@
 #ifndef NTK_CHECKPOINT_CHECKPOINT_H
 #define NTK_CHECKPOINT_CHECKPOINT_H
 
+#include "checkpoint/signals.h"
 #include "core/progress.h"
 #include "grid/grid.h"
 #include "job/job.h"
@@ -27,10 +28,25 @@ typedef struct {
     int64_t steps_total;
     ntk_progress progress;
     int written;              /* checkpoints written in this run */
+    int64_t first_step;       /* steps restored by checkpoint_resume (0: fresh start) */
+    int64_t saved_steps_total; /* steps the restored checkpoint was written for, 0: none */
+    int progress_started;
+    /* kernel_assemble's lower_only for this run: recorded in the file, since a
+     * lower-triangle checkpoint cannot serve a run that needs the whole Theta.
+     * checkpoint_init sets the pipeline's rule (checkpoint_lower_only); a
+     * caller that decides otherwise sets it before checkpoint_resume. */
+    int lower_only;
+    ntk_signal_test signal_test; /* NTK_TEST_SIGNAL_AT_STEP (signals.h) */
 } ntk_checkpoint;
 
-/* Install the signal handlers (USR1, TERM) and prepare the context. Rank-local. */
+/* Install the signal handlers (USR1, TERM) and prepare the context: the path
+ * is <checkpoint.dir>/theta.ckpt, checkpoint.dir defaulting to
+ * <output.dir>/checkpoint. Rank-local; callers agree on the status. */
 ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpoint *checkpoint);
+
+/* The pipeline's rule: the eigensolver reads one triangle only, but a written
+ * theta.npy, a kernel comparison after training or no solver need it whole. */
+int checkpoint_lower_only(const ntk_job *job);
 
 /* If a checkpoint exists for this job: verify it, load it into theta, and set
  * hooks->first_step. No checkpoint: first_step = 0. Collective. */
@@ -41,7 +57,8 @@ ntk_status checkpoint_resume(ntk_checkpoint *checkpoint, ntk_dmatrix *theta,
 ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t steps_done,
                                  int64_t steps_total);
 
-/* Remove the checkpoint after the outputs it protects are written. Collective. */
+/* Remove the checkpoint (and its folder when that is left empty) after the
+ * outputs it protects are written, and restore the signal handlers. Collective. */
 ntk_status checkpoint_finish(ntk_checkpoint *checkpoint);
 
 #endif

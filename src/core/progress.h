@@ -10,7 +10,12 @@ typedef struct {
     int64_t total, done, first;  /* first: already done when started (resume) */
     double start, last_print;
     int is_terminal, active;
+    int last_quarter;            /* batch logs: the last 25% mark logged (0..4) */
 } ntk_progress;
+
+/* Only rank 0 (ntk_log_rank) prints; on other ranks these calls do nothing,
+ * so every rank may call them. Plain lines go through ntk_log, so --quiet
+ * silences them; the terminal bar is drawn directly. */
 
 void progress_start(ntk_progress *progress, const char *phase, int64_t total, int64_t already_done);
 void progress_update(ntk_progress *progress, int64_t done);

@@ -24,7 +24,9 @@ enum {
     NTK_MAX_STEPS = 256,    /* entries of dynamics.steps */
     NTK_MAX_OVERRIDES = 64, /* --set options plus sweep keys */
     NTK_MAX_SWEEP_KEYS = 8,
-    NTK_MAX_SWEEP_VALUES = 64
+    NTK_MAX_SWEEP_VALUES = 64,
+    /* job_load takes the --set options, --out and one value per sweep key */
+    NTK_MAX_JOB_OVERRIDES = NTK_MAX_OVERRIDES + 1 + NTK_MAX_SWEEP_KEYS
 };
 
 /* Where a key or value stood in its file, for error messages. */
@@ -94,6 +96,7 @@ typedef struct {
 typedef struct {
     int block;       /* ScaLAPACK nb; default 64 */
     int rows, cols;  /* process grid; 0,0 = auto (closest to square, rows <= cols) */
+    ntk_location shape_where; /* grid.shape (or grid, or the file) for the rank-count check */
 } ntk_grid_spec;
 
 typedef enum { NTK_SOLVER_AUTO = 0, NTK_SOLVER_PDSYEVD, NTK_SOLVER_PDSYEVR, NTK_SOLVER_NONE } ntk_solver;
@@ -161,10 +164,11 @@ typedef struct {
     ntk_checkpoint_spec checkpoint;
     ntk_sweep_spec sweep;      /* n_keys == 0 when the job has no sweep */
     int n_overrides;
-    ntk_override overrides[NTK_MAX_OVERRIDES]; /* as applied, for the summary */
+    ntk_override overrides[NTK_MAX_JOB_OVERRIDES]; /* as applied, for the summary */
 } ntk_job;
 
-/* Parse, override, default and validate. Rank-local (no MPI): every rank
+/* Parse, override, default and validate. At most NTK_MAX_JOB_OVERRIDES
+ * overrides, applied in order (a later one wins). Rank-local (no MPI): every rank
  * calls it and gets the same result; callers agree on the status. */
 ntk_status job_load(const char *path, const ntk_override *overrides, int n_overrides,
                     ntk_job *job);
@@ -183,5 +187,9 @@ uint64_t job_hash(const ntk_job *job);
 /* Names for messages and outputs. */
 const char *job_activation_name(ntk_activation act);
 const char *job_solver_name(ntk_solver solver);
+
+/* A location as message text: "jobs/demo.yaml:7:12", "--set grid.shape" (an
+ * override) or "jobs/demo.yaml" (line unknown). Returns `buffer`. */
+const char *job_location_text(const ntk_location *where, char *buffer, size_t size);
 
 #endif

@@ -1,23 +1,64 @@
 /* The infinite-width NTK and NNGP kernels of a model description (ntk
  * parameterisation), design.md section 1. ReLU and erf in closed form,
  * identity exactly, tanh and gelu by Gauss-Hermite quadrature of
- * kernel.quadrature_order points per axis. */
+ * kernel.quadrature_order points per axis.
+ *
+ * Files: analytic_quadrature.c (Gauss-Hermite rules), analytic_expectation.c
+ * (the Gaussian expectations E[phi phi], E[phi' phi'] of one layer),
+ * analytic_pair.c (the layer recursion for one pair of inputs),
+ * analytic_assemble.c (the distributed matrix). */
 #ifndef NTK_KERNEL_ANALYTIC_H
 #define NTK_KERNEL_ANALYTIC_H
 
 #include "kernel/kernel.h"
 
 /* The kernels for one pair of inputs: theta and nngp (either may be NULL).
- * Rank-local, pure. */
+ * Only the model description matters (d = dim, activations, w_std, b_std), not
+ * the hidden widths; the trace kernel (mean over logits) equals Theta because
+ * every logit has the same limit. Rank-local, pure (quadrature rules are
+ * cached per order, see analytic_gauss_hermite). */
 void analytic_pair(const ntk_model_spec *spec, int64_t dim, int quadrature_order,
                    const double *x, const double *x_prime, double *theta, double *nngp);
 
 /* Distributed assembly, same layout and hooks as the empirical kernels. For
- * outputs: full, Theta[(x,o),(x',o')] = Theta(x,x') delta_{o o'}. Collective. */
+ * outputs: full, Theta[(x,o),(x',o')] = Theta(x,x') delta_{o o'}. Collective.
+ * Only job->model (the description) is used; `model` may be NULL.
+ * Step s fills local column block s (global block s * pc + mycol), so every
+ * rank runs ceil(ceil(M / nb) / pc) steps. */
 ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
                                     const ntk_grid *grid, const ntk_input_block *inputs,
                                     int lower_only, int want_nngp,
                                     const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
                                     ntk_kernel_stats *stats);
+
+/* --- building blocks, exposed for the tests ---------------------------- */
+
+enum { ANALYTIC_MAX_QUADRATURE_ORDER = 1024 };
+
+/* The order-`order` Gauss-Hermite rule for the standard normal:
+ * E[f(Z)] ~ sum_i weight[i] f(node[i]), exact for polynomials of degree
+ * < 2 order. Computed once per order (Golub-Welsch eigenvalues polished by
+ * Newton on normalised Hermite polynomials) and cached for the process
+ * lifetime; not thread-safe. */
+ntk_status analytic_gauss_hermite(int order, const double **node, const double **weight);
+
+/* E[phi(u) phi(v)] and E[phi'(u) phi'(v)] for
+ * (u, v) ~ N(0, [[s11, s12], [s12, s22]]). */
+typedef struct {
+    double phi;
+    double phi_prime;
+} analytic_moments;
+
+/* Closed form for identity, relu and erf; quadrature of `quadrature_order`
+ * points per axis otherwise. */
+analytic_moments analytic_expect(ntk_activation act, double s11, double s12, double s22,
+                                 int quadrature_order);
+/* Always by 2-D Gauss-Hermite quadrature on the Cholesky factor of the
+ * covariance (the reference for the closed forms). NaN if the rule cannot be
+ * built. */
+analytic_moments analytic_expect_quadrature(ntk_activation act, double s11, double s12,
+                                            double s22, int order);
+/* Whether analytic_expect uses a closed form for `act`. */
+int analytic_has_closed_form(ntk_activation act);
 
 #endif

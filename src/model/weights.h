@@ -2,8 +2,16 @@
  *
  * Loading: the i-th dense layer takes the i-th weight/bias pair, ordered by the
  * numeric prefix of the tensor names (nn.Sequential state_dicts such as
- * 0.weight, 0.bias, 2.weight, 2.bias load as they are). F32 or F64. Missing,
- * extra or mis-shaped tensors are NTK_ERR_DATA naming the file and tensor. */
+ * 0.weight, 0.bias, 2.weight, 2.bias load as they are). A prefix's number is
+ * its last all-digit dotted component ("net.2" -> 2), else the trailing
+ * digits of its last component ("fc1" -> 1). F32 or F64. Missing, extra or
+ * mis-shaped tensors are NTK_ERR_DATA naming the file and tensor.
+ *
+ * The file holds the raw parameters W_l, b_l; the scales c_l, s_l stay those
+ * of the job's parameterisation. So a PyTorch state_dict means
+ * `parameterization: standard` (c = s = 1, f = W h + b exactly as
+ * torch.nn.Linear); with `ntk` the loaded values are the N(0,1) variables
+ * and are multiplied by w_std/sqrt(n_{l-1}) and b_std. */
 #ifndef NTK_MODEL_WEIGHTS_H
 #define NTK_MODEL_WEIGHTS_H
 

@@ -42,6 +42,8 @@ typedef struct {
     const ntk_spectrum *spectrum;       /* NULL when solver: none */
     const ntk_modes *modes;             /* NULL when solver: none */
     const ntk_phase_times *phases;
+    double training_final_loss;         /* < 0 when the job does not train */
+    double kernel_change;               /* ||Theta_T - Theta_0|| / ||Theta_0||, < 0 when not computed */
     double wall_seconds;
 } ntk_run_facts;
 
@@ -58,5 +60,7 @@ ntk_status output_write_svg(const char *dir, const ntk_job *job, const ntk_spect
 #include <stdio.h>
 ntk_status output_open_partial(const char *path, FILE **file);
 ntk_status output_commit_partial(const char *path, FILE *file);
+/* After a failed write: close `file` (may be NULL) and remove PATH.partial. */
+void output_discard_partial(const char *path, FILE *file);
 
 #endif

@@ -23,6 +23,19 @@ typedef struct {
     /* floating-point operations, all ranks together */
     double flops_features, flops_assembly, flops_solver;
     double seconds_estimate;   /* rough wall time on `ranks` ranks */
+    /* The rest of the breakdown (plan.c documents every formula). */
+    const ntk_job *job;        /* the job planned (for advice in messages) */
+    const char *method;        /* "structured", "jacobian", "analytic" */
+    ntk_solver solver;         /* the solver auto resolves to */
+    int64_t eigenpairs;        /* M, or spectrum.top */
+    int lower_only;            /* the kernel fills the lower triangle only */
+    double bytes_model;        /* all parameters, on every rank */
+    double bytes_theta_copy;   /* training.kernel_after keeps the initial Theta */
+    double bytes_output;       /* eigenvalues and modes on every rank */
+    double bytes_baseline;     /* the process before any job data (libraries) */
+    /* what coexists in each phase; bytes_peak is the largest */
+    double bytes_phase_assembly, bytes_phase_solve, bytes_phase_output;
+    const char *peak_phase;    /* "assembly", "eigensolve" or "output" */
 } ntk_plan;
 
 /* Plan for `ranks` processes. Needs the input shape (data_shape). Rank-local. */

@@ -48,6 +48,7 @@ typedef struct {
     double predicted_loss[NTK_MAX_STEPS];
     double lambda_max, lambda_min, condition_number, effective_rank;
     double largest_stable_learning_rate; /* 2 N k / lambda_max */
+    double loss_normaliser;    /* N k: the loss is 1/(2 N k) sum of squared residuals */
 } ntk_modes;
 
 /* `n_inputs` N and `k` as in the rates; `residual` as above or NULL.
@@ -57,5 +58,11 @@ ntk_status modes_compute(const ntk_dynamics_spec *dynamics, const ntk_spectrum *
                          const double *residual, int64_t residual_rows, int channels,
                          ntk_modes *modes);
 void modes_free(ntk_modes *modes);
+
+/* The predicted loss L(t) at a (possibly fractional) step t from the modes
+ * (have_targets must be set): the formula of design.md section 1, with the
+ * energy outside the computed modes kept constant. modes->predicted_loss[j]
+ * is this at modes->steps[j]. */
+double modes_predicted_loss_at(const ntk_modes *modes, double step);
 
 #endif

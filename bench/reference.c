@@ -1,0 +1,111 @@
+/* Reference measurements for bench/run: what this machine's BLAS and LAPACK
+ * do on comparable work, measured in the same run as ntkgram.
+ *
+ *   mpirun -n P ntk_bench_reference dgemm M N K REPEATS
+ *       every rank runs C = A B^T (M x K times K x N) at the same time, as the
+ *       assembly does; prints the aggregate GFLOP/s of all ranks
+ *   ntk_bench_reference dsyevd THETA.npy
+ *       LAPACK dsyevd (eigenvalues and vectors) of the matrix in the file, on
+ *       the cores OpenBLAS is allowed (OPENBLAS_NUM_THREADS); prints seconds
+ */
+#include <cblas.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/npy.h"
+
+void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
+             double *w, double *work, const int *lwork, int *iwork, const int *liwork, int *info);
+
+static int bench_dgemm(int m, int n, int k, int repeats)
+{
+    int rank = 0, ranks = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    double *a = malloc(sizeof(double) * (size_t)m * k);
+    double *b = malloc(sizeof(double) * (size_t)n * k);
+    double *c = malloc(sizeof(double) * (size_t)m * n);
+    if (!a || !b || !c) {
+        fprintf(stderr, "dgemm: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < (size_t)m * k; ++i)
+        a[i] = (double)((i * 7919) % 1000) / 1000.0 - 0.5;
+    for (size_t i = 0; i < (size_t)n * k; ++i)
+        b[i] = (double)((i * 104729) % 1000) / 1000.0 - 0.5;
+    memset(c, 0, sizeof(double) * (size_t)m * n);
+    /* One untimed call warms caches and BLAS buffers. */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, a, k, b, k, 0.0, c, n);
+    MPI_Barrier(MPI_COMM_WORLD);
+    double start = MPI_Wtime();
+    for (int r = 0; r < repeats; ++r)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, a, k, b, k, 1.0, c, n);
+    double seconds = MPI_Wtime() - start, slowest = 0.0;
+    MPI_Reduce(&seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    if (rank == 0)
+        printf("dgemm_gflops %.3f\n", 2.0 * m * n * (double)k * repeats * ranks / slowest * 1e-9);
+    free(a);
+    free(b);
+    free(c);
+    return 0;
+}
+
+static int bench_dsyevd(const char *path)
+{
+    npy_header header;
+    if (npy_read_header(path, &header) != NTK_OK) {
+        fprintf(stderr, "%s\n", ntk_error_message());
+        return 1;
+    }
+    if (header.ndim != 2 || header.shape[0] != header.shape[1] || header.dtype != NPY_FLOAT64 ||
+        header.swap_bytes) {
+        fprintf(stderr, "%s: need a square little-endian float64 matrix\n", path);
+        return 1;
+    }
+    int n = (int)header.shape[0];
+    size_t count = (size_t)n * n;
+    double *a = malloc(sizeof(double) * count), *w = malloc(sizeof(double) * n);
+    FILE *file = fopen(path, "rb");
+    if (!a || !w || !file || fseek(file, header.data_offset, SEEK_SET) != 0 ||
+        fread(a, sizeof(double), count, file) != count) {
+        fprintf(stderr, "%s: cannot read the matrix\n", path);
+        return 1;
+    }
+    fclose(file);
+    int lwork = -1, liwork = -1, info = 0, iwork_query = 0;
+    double work_query = 0.0;
+    dsyevd_("V", "L", &n, a, &n, w, &work_query, &lwork, &iwork_query, &liwork, &info);
+    lwork = (int)work_query + 1;
+    liwork = iwork_query;
+    double *work = malloc(sizeof(double) * (size_t)lwork);
+    int *iwork = malloc(sizeof(int) * (size_t)liwork);
+    double start = MPI_Wtime();
+    dsyevd_("V", "L", &n, a, &n, w, work, &lwork, iwork, &liwork, &info);
+    double seconds = MPI_Wtime() - start;
+    if (info != 0) {
+        fprintf(stderr, "dsyevd failed: info %d\n", info);
+        return 1;
+    }
+    printf("dsyevd_seconds %.4f\nlambda_max %.12g\n", seconds, w[n - 1]);
+    free(a);
+    free(w);
+    free(work);
+    free(iwork);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    int code = 2;
+    if (argc == 6 && strcmp(argv[1], "dgemm") == 0)
+        code = bench_dgemm(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+    else if (argc == 3 && strcmp(argv[1], "dsyevd") == 0)
+        code = bench_dsyevd(argv[2]);
+    else
+        fprintf(stderr, "usage: ntk_bench_reference dgemm M N K REPEATS | dsyevd THETA.npy\n");
+    MPI_Finalize();
+    return code;
+}

@@ -1,0 +1,184 @@
+/* Checkpoint and restart of Theta assembly: when to write, resuming, and
+ * cleaning up (see checkpoint.h; the file layout is in checkpoint_file.h). */
+#include "checkpoint/checkpoint.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint/checkpoint_file.h"
+#include "core/log.h"
+
+static const char checkpoint_file_name[] = "theta.ckpt";
+
+static ntk_status checkpoint_dir(const ntk_job *job, char *out)
+{
+    int length = job->checkpoint.dir[0] != '\0'
+                     ? snprintf(out, NTK_PATH_MAX, "%s", job->checkpoint.dir)
+                     : snprintf(out, NTK_PATH_MAX, "%s/checkpoint", job->output.dir);
+    if (length >= NTK_PATH_MAX)
+        return NTK_RAISE(NTK_ERR_JOB, "checkpoint.dir: the path is too long (%d characters)",
+                         length);
+    return NTK_OK;
+}
+
+int checkpoint_lower_only(const ntk_job *job)
+{
+    return !(job->output.theta || job->training.kernel_after ||
+             job->spectrum.solver == NTK_SOLVER_NONE);
+}
+
+ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpoint *checkpoint)
+{
+    memset(checkpoint, 0, sizeof *checkpoint);
+    checkpoint->job = job;
+    checkpoint->grid = grid;
+    checkpoint->every_seconds = job->checkpoint.every_seconds;
+    checkpoint->last_write = MPI_Wtime();
+    checkpoint->signal_test.step = -1;
+    checkpoint->lower_only = checkpoint_lower_only(job);
+
+    char dir[NTK_PATH_MAX];
+    NTK_TRY(checkpoint_dir(job, dir));
+    if (snprintf(checkpoint->path, sizeof checkpoint->path, "%s/%s", dir, checkpoint_file_name) >=
+        (int)sizeof checkpoint->path)
+        return NTK_RAISE(NTK_ERR_JOB, "checkpoint.dir: the path is too long");
+    NTK_TRY(checkpoint_signal_test_from_env(&checkpoint->signal_test));
+    NTK_TRY(checkpoint_signals_install());
+    return NTK_OK;
+}
+
+/* What this run would write, for comparison with a saved checkpoint. */
+static ntk_checkpoint_header this_run(const ntk_checkpoint *checkpoint, const ntk_dmatrix *theta,
+                                      int64_t steps_done, int64_t steps_total)
+{
+    ntk_checkpoint_header header = {
+        .job_hash = job_hash(checkpoint->job),
+        .grid_rows = checkpoint->grid->rows,
+        .grid_cols = checkpoint->grid->cols,
+        .block = checkpoint->grid->block,
+        .lower_only = checkpoint->lower_only,
+        .m_rows = theta->rows,
+        .m_cols = theta->cols,
+        .steps_done = steps_done,
+        .steps_total = steps_total,
+    };
+    return header;
+}
+
+ntk_status checkpoint_resume(ntk_checkpoint *checkpoint, ntk_dmatrix *theta,
+                             ntk_assembly_hooks *hooks)
+{
+    const ntk_grid *grid = checkpoint->grid;
+    hooks->first_step = 0;
+    int exists = 0;
+    if (grid->rank == 0)
+        exists = access(checkpoint->path, F_OK) == 0;
+    NTK_MPI(MPI_Bcast(&exists, 1, MPI_INT, 0, grid->comm));
+    if (!exists)
+        return NTK_OK;
+
+    ntk_checkpoint_header expected = this_run(checkpoint, theta, 0, 0), found;
+    NTK_TRY(checkpoint_file_read(checkpoint->path, grid, &expected, theta, &found));
+    hooks->first_step = found.steps_done;
+    checkpoint->first_step = found.steps_done;
+    checkpoint->saved_steps_total = found.steps_total;
+    checkpoint->steps_total = found.steps_total;
+    ntk_log("resuming from checkpoint: step %lld of %lld (%s)", (long long)found.steps_done,
+            (long long)found.steps_total, checkpoint->path);
+    return NTK_OK;
+}
+
+static ntk_status write_checkpoint(ntk_checkpoint *checkpoint, const ntk_dmatrix *theta,
+                                   int64_t steps_done, int64_t steps_total)
+{
+    double start = MPI_Wtime();
+    ntk_checkpoint_header header = this_run(checkpoint, theta, steps_done, steps_total);
+    int64_t bytes = 0;
+    NTK_TRY(checkpoint_file_write(checkpoint->path, checkpoint->grid, &header, theta, &bytes));
+    checkpoint->written++;
+    /* Measured from the end of the write, so a slow file system cannot make
+     * the run do nothing but write checkpoints. */
+    checkpoint->last_write = MPI_Wtime();
+    ntk_log("checkpoint written: step %lld of %lld, %.1f MiB in %.2f s (%s)",
+            (long long)steps_done, (long long)steps_total, (double)bytes / 1048576.0,
+            checkpoint->last_write - start, checkpoint->path);
+    return NTK_OK;
+}
+
+ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t steps_done,
+                                 int64_t steps_total)
+{
+    ntk_checkpoint *checkpoint = context;
+    const ntk_grid *grid = checkpoint->grid;
+    if (!checkpoint->progress_started) {
+        /* The same on every rank, so raising here leaves no rank in a collective. */
+        if (checkpoint->saved_steps_total != 0 && checkpoint->saved_steps_total != steps_total)
+            return NTK_RAISE(NTK_ERR_JOB,
+                             "checkpoint %s was written for an assembly of %lld steps; this run has %lld; remove it",
+                             checkpoint->path, (long long)checkpoint->saved_steps_total,
+                             (long long)steps_total);
+        progress_start(&checkpoint->progress, "assemble theta", steps_total,
+                       checkpoint->first_step);
+        checkpoint->progress_started = 1;
+    }
+    checkpoint->steps_total = steps_total;
+    progress_update(&checkpoint->progress, steps_done);
+
+    if (checkpoint->signal_test.step_seconds > 0.0) {
+        double whole = (double)(long)checkpoint->signal_test.step_seconds;
+        struct timespec pause = {(time_t)whole,
+                                 (long)((checkpoint->signal_test.step_seconds - whole) * 1e9)};
+        nanosleep(&pause, NULL); /* a signal cuts it short, which is fine */
+    }
+    if (steps_done == checkpoint->signal_test.step && grid->rank == checkpoint->signal_test.rank)
+        raise(SIGUSR1);
+
+    /* The safe point: every rank learns whether any rank saw a stop signal, and
+     * whether rank 0's clock says a periodic checkpoint is due. */
+    int local[2] = {checkpoint_signal_pending(), 0};
+    if (grid->rank == 0 && checkpoint->every_seconds > 0.0)
+        local[1] = MPI_Wtime() - checkpoint->last_write >= checkpoint->every_seconds;
+    int agreed[2] = {0, 0};
+    NTK_MPI(MPI_Allreduce(local, agreed, 2, MPI_INT, MPI_MAX, grid->comm));
+
+    if (steps_done == steps_total)
+        progress_finish(&checkpoint->progress);
+    if (agreed[0] == 0 && agreed[1] == 0)
+        return NTK_OK;
+    if (agreed[0] != 0 && steps_done != steps_total)
+        progress_finish(&checkpoint->progress);
+    NTK_TRY(write_checkpoint(checkpoint, theta, steps_done, steps_total));
+    if (agreed[0] != 0)
+        return NTK_RAISE(NTK_ERR_INTERRUPTED,
+                         "interrupted by signal %s after step %lld of %lld; checkpoint written to %s; run the same command again to resume",
+                         checkpoint_signal_name(agreed[0]), (long long)steps_done,
+                         (long long)steps_total, checkpoint->path);
+    return NTK_OK;
+}
+
+ntk_status checkpoint_finish(ntk_checkpoint *checkpoint)
+{
+    const ntk_grid *grid = checkpoint->grid;
+    int late_signal = checkpoint_signal_pending();
+    checkpoint_signals_restore();
+    if (grid->rank == 0) {
+        char partial[NTK_PATH_MAX + 16];
+        snprintf(partial, sizeof partial, "%s.partial", checkpoint->path);
+        if (unlink(checkpoint->path) != 0 && errno != ENOENT)
+            ntk_warn("cannot remove the checkpoint %s: %s", checkpoint->path, strerror(errno));
+        unlink(partial);
+        /* Only succeeds when nothing else is in it: never remove a user's files. */
+        char dir[NTK_PATH_MAX];
+        if (checkpoint_dir(checkpoint->job, dir) == NTK_OK)
+            rmdir(dir);
+    }
+    if (late_signal != 0)
+        ntk_log("received %s after assembly; the run was finished instead of stopped",
+                checkpoint_signal_name(late_signal));
+    NTK_TRY(ntk_agree(NTK_OK, grid->comm));
+    return NTK_OK;
+}

@@ -1,0 +1,55 @@
+/* The checkpoint file: one file written and read collectively with MPI-IO.
+ *
+ * Layout (integers little-endian; Theta values as the machine's doubles):
+ *   bytes 0..127   header: magic "NTKCKPT1", format version, number of grid
+ *                  processes, job hash, grid rows/cols, block, flags
+ *                  (lower triangle only), M rows/cols, steps done/total,
+ *                  data bytes, and a checksum (FNV-1a 64) of the header
+ *                  and the table
+ *   then           table: per grid process in grid-rank order
+ *                  (myrow * cols + mycol): data offset, local rows, local
+ *                  cols, FNV-1a 64 checksum of its data bytes
+ *   then           each process's local Theta (column-major, as in memory),
+ *                  at its offset, starting at a multiple of 64 bytes.
+ * Written to PATH.partial, synced, closed and renamed over PATH, so a crash
+ * mid-write leaves the previous checkpoint intact. */
+#ifndef NTK_CHECKPOINT_CHECKPOINT_FILE_H
+#define NTK_CHECKPOINT_CHECKPOINT_FILE_H
+
+#include <stdint.h>
+
+#include "core/status.h"
+#include "grid/grid.h"
+
+enum { CHECKPOINT_FORMAT_VERSION = 1 };
+
+typedef struct {
+    uint64_t job_hash;
+    int grid_rows, grid_cols, block;
+    int lower_only; /* only blocks touching the lower triangle are assembled */
+    int64_t m_rows, m_cols;
+    int64_t steps_done, steps_total;
+} ntk_checkpoint_header;
+
+/* FNV-1a 64 of `size` bytes, continuing from `hash` (start with
+ * CHECKPOINT_FNV_OFFSET). */
+#define CHECKPOINT_FNV_OFFSET UINT64_C(14695981039346656037)
+uint64_t checkpoint_fnv1a(uint64_t hash, const void *bytes, size_t size);
+
+/* Write `theta` with `header` to `path` (via path.partial). Returns the file
+ * size in *file_bytes. Collective over grid->comm; the status is agreed. */
+ntk_status checkpoint_file_write(const char *path, const ntk_grid *grid,
+                                 const ntk_checkpoint_header *header,
+                                 const ntk_dmatrix *theta, int64_t *file_bytes);
+
+/* Read `path` into `theta` after checking it against `expected` (job hash,
+ * grid, block and M; the steps are not compared; a lower-triangle-only
+ * checkpoint is refused when the whole matrix is expected) and every checksum. The
+ * saved steps come back in *found. Errors: NTK_ERR_JOB for a checkpoint of
+ * another job or grid, NTK_ERR_IO for an unreadable, truncated or corrupt
+ * file. Collective over grid->comm; the status is agreed. */
+ntk_status checkpoint_file_read(const char *path, const ntk_grid *grid,
+                                const ntk_checkpoint_header *expected, ntk_dmatrix *theta,
+                                ntk_checkpoint_header *found);
+
+#endif

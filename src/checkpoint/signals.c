@@ -1,0 +1,105 @@
+/* Stop signals as a flag read at safe points (see signals.h). */
+#include "checkpoint/signals.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile sig_atomic_t signal_received = 0;
+static struct sigaction previous_usr1, previous_term;
+static int installed = 0;
+
+static void on_stop_signal(int signal_number)
+{
+    /* Async-signal-safe: only record it; the assembly acts at its next step. */
+    signal_received = signal_number;
+}
+
+ntk_status checkpoint_signals_install(void)
+{
+    if (installed)
+        return NTK_OK;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    /* SA_RESTART: a signal during a read or an MPI wait must not turn into EINTR
+     * failures elsewhere in the program. */
+    action.sa_flags = SA_RESTART;
+    if (sigaction(SIGUSR1, &action, &previous_usr1) != 0 ||
+        sigaction(SIGTERM, &action, &previous_term) != 0)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "cannot install the SIGUSR1/SIGTERM handlers: %s",
+                         strerror(errno));
+    installed = 1;
+    return NTK_OK;
+}
+
+void checkpoint_signals_restore(void)
+{
+    if (!installed)
+        return;
+    sigaction(SIGUSR1, &previous_usr1, NULL);
+    sigaction(SIGTERM, &previous_term, NULL);
+    installed = 0;
+    /* The signal was acted on (or came after the work it could stop): the next
+     * run in this process, such as the next sweep point, starts clean. */
+    signal_received = 0;
+}
+
+int checkpoint_signal_pending(void) { return (int)signal_received; }
+
+const char *checkpoint_signal_name(int signal_number)
+{
+    static char other[32];
+    if (signal_number == SIGUSR1)
+        return "SIGUSR1";
+    if (signal_number == SIGTERM)
+        return "SIGTERM";
+    snprintf(other, sizeof other, "signal %d", signal_number);
+    return other;
+}
+
+static ntk_status parse_env_integer(const char *name, long long minimum, long long *value,
+                                    int *present)
+{
+    const char *text = getenv(name);
+    *present = text != NULL && text[0] != '\0';
+    if (!*present)
+        return NTK_OK;
+    char *end = NULL;
+    errno = 0;
+    long long parsed = strtoll(text, &end, 10);
+    if (errno != 0 || *end != '\0' || parsed < minimum)
+        return NTK_RAISE(NTK_ERR_USAGE, "environment variable %s: expected an integer >= %lld, got '%s'",
+                         name, minimum, text);
+    *value = parsed;
+    return NTK_OK;
+}
+
+ntk_status checkpoint_signal_test_from_env(ntk_signal_test *test)
+{
+    long long step = -1, rank = 0;
+    int present = 0;
+    test->step = -1;
+    test->rank = 0;
+    test->step_seconds = 0.0;
+    const char *delay = getenv("NTK_TEST_STEP_SECONDS");
+    if (delay != NULL && delay[0] != '\0') {
+        char *end = NULL;
+        double seconds = strtod(delay, &end);
+        if (*end != '\0' || !(seconds >= 0.0 && seconds <= 60.0))
+            return NTK_RAISE(NTK_ERR_USAGE,
+                             "environment variable NTK_TEST_STEP_SECONDS: expected seconds in [0, 60], got '%s'",
+                             delay);
+        test->step_seconds = seconds;
+    }
+    NTK_TRY(parse_env_integer("NTK_TEST_SIGNAL_AT_STEP", 1, &step, &present));
+    if (!present)
+        return NTK_OK;
+    NTK_TRY(parse_env_integer("NTK_TEST_SIGNAL_RANK", 0, &rank, &present));
+    test->step = (int64_t)step;
+    test->rank = (int)rank;
+    return NTK_OK;
+}

@@ -1,0 +1,62 @@
+/* `ntkgram validate`: check the job file, its data files and (when set) its
+ * weights file without computing anything. Every rank reads its own block of
+ * the inputs and targets, so every value is checked once. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/commands.h"
+#include "core/log.h"
+#include "kernel/kernel.h"
+#include "model/model.h"
+#include "pipeline/inputs.h"
+
+static ntk_status validate(const ntk_cli_options *options, MPI_Comm comm)
+{
+    int rank = 0, ranks = 1;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &ranks);
+
+    ntk_job job;
+    NTK_TRY(ntk_agree(cli_load_job(options, &job), comm));
+    ntk_data_shape shape;
+    NTK_TRY(ntk_agree(inputs_shape(&job, &shape), comm));
+    if (job.grid.rows * job.grid.cols != 0 && job.grid.rows * job.grid.cols != ranks)
+        ntk_warn("grid.shape [%d, %d] needs %d ranks; this validation runs on %d", job.grid.rows,
+                 job.grid.cols, job.grid.rows * job.grid.cols, ranks);
+
+    ntk_input_block block;
+    double *targets = NULL;
+    ntk_model model;
+    int have_model = 0;
+    ntk_status status = inputs_read_own_block(&job, &shape, rank, ranks, &block);
+    if (status == NTK_OK)
+        status = inputs_read_own_targets(&job, &shape, &block, &targets);
+    if (status == NTK_OK && (status = model_create(&job.model, shape.input_dim, &model)) == NTK_OK)
+        have_model = 1;
+    status = ntk_agree(status, comm);
+    if (status == NTK_OK && rank == 0) {
+        int64_t m_rows = kernel_rows(&job, shape.n_inputs, shape.k);
+        printf("%s: ok - %lld inputs of dimension %lld, %d output%s, %lld parameters, "
+               "Theta %lld x %lld, %s\n",
+               job.path, (long long)shape.n_inputs, (long long)shape.input_dim, shape.k,
+               shape.k == 1 ? "" : "s", (long long)model.n_params, (long long)m_rows,
+               (long long)m_rows, shape.have_targets ? "with targets" : "no targets");
+    }
+    if (have_model)
+        model_destroy(&model);
+    free(targets);
+    inputs_free_block(&block);
+    return status;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+    ntk_cli_options options;
+    ntk_status status = cli_parse_options(argc, argv, "validate", "set out quiet verbose", &options);
+    status = ntk_agree(status, MPI_COMM_WORLD);
+    if (status == NTK_OK)
+        status = validate(&options, MPI_COMM_WORLD);
+    if (status != NTK_OK && ntk_log_rank() == 0)
+        ntk_error_print(options.verbose);
+    return ntk_exit_code(status);
+}

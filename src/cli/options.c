@@ -1,0 +1,158 @@
+/* Command-line options shared by the subcommands (see commands.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static int option_allowed(const char *allowed, const char *name)
+{
+    size_t length = strlen(name);
+    for (const char *p = allowed; (p = strstr(p, name)) != NULL; p += length) {
+        int starts = (p == allowed || p[-1] == ' ');
+        int ends = (p[length] == '\0' || p[length] == ' ');
+        if (starts && ends)
+            return 1;
+    }
+    return 0;
+}
+
+/* "4G", "512M", "1.5T", "1000000" (bytes). */
+static int parse_size(const char *text, double *bytes)
+{
+    char *end = NULL;
+    errno = 0;
+    double value = strtod(text, &end);
+    if (errno != 0 || end == text || value <= 0)
+        return 0;
+    double scale = 1.0;
+    switch (*end) {
+    case '\0': break;
+    case 'k': case 'K': scale = 1024.0; ++end; break;
+    case 'm': case 'M': scale = 1048576.0; ++end; break;
+    case 'g': case 'G': scale = 1073741824.0; ++end; break;
+    case 't': case 'T': scale = 1099511627776.0; ++end; break;
+    default: return 0;
+    }
+    if (*end == 'i' || *end == 'B' || *end == 'b')
+        ++end;
+    if (*end == 'B')
+        ++end;
+    if (*end != '\0')
+        return 0;
+    *bytes = value * scale;
+    return 1;
+}
+
+static int parse_count(const char *text, long *value)
+{
+    char *end = NULL;
+    errno = 0;
+    long parsed = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || parsed < 0)
+        return 0;
+    *value = parsed;
+    return 1;
+}
+
+ntk_status cli_parse_options(int argc, char **argv, const char *command, const char *allowed,
+                             ntk_cli_options *options)
+{
+    memset(options, 0, sizeof *options);
+    options->point = -1;
+    for (int i = 0; i < argc; ++i) {
+        const char *arg = argv[i];
+        if (strncmp(arg, "--", 2) != 0) {
+            if (options->job_path != NULL)
+                return NTK_RAISE(NTK_ERR_USAGE, "%s: unexpected argument '%s' (one job file only)",
+                                 command, arg);
+            options->job_path = arg;
+            continue;
+        }
+        const char *name = arg + 2;
+        char option[64];
+        snprintf(option, sizeof option, "%s", name);
+        char *equals = strchr(option, '=');
+        const char *inline_value = NULL;
+        if (equals != NULL) {
+            *equals = '\0';
+            inline_value = arg + 2 + (equals - option) + 1;
+        }
+        int is_flag = strcmp(option, "quiet") == 0 || strcmp(option, "verbose") == 0;
+        if (!option_allowed(allowed, option))
+            return NTK_RAISE(NTK_ERR_USAGE, "%s: unknown option '--%s' (see ntkgram --help)",
+                             command, option);
+        const char *value = inline_value;
+        if (!is_flag && value == NULL) {
+            if (i + 1 >= argc)
+                return NTK_RAISE(NTK_ERR_USAGE, "%s: option '--%s' needs a value", command, option);
+            value = argv[++i];
+        }
+        if (strcmp(option, "quiet") == 0) {
+            options->quiet = 1;
+        } else if (strcmp(option, "verbose") == 0) {
+            options->verbose = 1;
+        } else if (strcmp(option, "set") == 0) {
+            if (options->n_overrides >= NTK_MAX_OVERRIDES)
+                return NTK_RAISE(NTK_ERR_USAGE, "%s: at most %d --set options", command,
+                                 NTK_MAX_OVERRIDES);
+            NTK_TRY(job_parse_override(value, &options->overrides[options->n_overrides]));
+            options->n_overrides++;
+        } else if (strcmp(option, "out") == 0) {
+            if (value[0] == '\0')
+                return NTK_RAISE(NTK_ERR_USAGE, "%s: --out needs a directory", command);
+            options->out_dir = value;
+        } else if (strcmp(option, "point") == 0) {
+            if (!parse_count(value, &options->point))
+                return NTK_RAISE(NTK_ERR_USAGE, "%s: --point needs a point number >= 0, got '%s'",
+                                 command, value);
+        } else if (strcmp(option, "ranks") == 0) {
+            long ranks = 0;
+            if (!parse_count(value, &ranks) || ranks < 1 || ranks > (1L << 24))
+                return NTK_RAISE(NTK_ERR_USAGE, "%s: --ranks needs a positive number, got '%s'",
+                                 command, value);
+            options->ranks = (int)ranks;
+        } else if (strcmp(option, "mem-per-rank") == 0) {
+            if (!parse_size(value, &options->mem_per_rank))
+                return NTK_RAISE(NTK_ERR_USAGE,
+                                 "%s: --mem-per-rank needs a size such as 4G or 512M, got '%s'",
+                                 command, value);
+        } else if (strcmp(option, "format") == 0) {
+            if (strcmp(value, "yaml") == 0)
+                options->format_yaml = 1;
+            else if (strcmp(value, "text") != 0)
+                return NTK_RAISE(NTK_ERR_USAGE, "%s: --format takes yaml or text, got '%s'",
+                                 command, value);
+        }
+    }
+    if (options->job_path == NULL)
+        return NTK_RAISE(NTK_ERR_USAGE, "%s: no job file given (usage: ntkgram %s JOB.yaml ...)",
+                         command, command);
+    return NTK_OK;
+}
+
+ntk_status cli_load_job(const ntk_cli_options *options, ntk_job *job)
+{
+    /* --out is the last override so that it wins over --set output.dir. */
+    ntk_override all[NTK_MAX_OVERRIDES + 1];
+    int count = options->n_overrides;
+    memcpy(all, options->overrides, sizeof(ntk_override) * (size_t)count);
+    if (options->out_dir != NULL) {
+        snprintf(all[count].key, sizeof all[count].key, "output.dir");
+        /* Quote it so a folder named "true" or "123" stays a string. */
+        char quoted[sizeof all[count].value];
+        size_t used = 0;
+        quoted[used++] = '\'';
+        for (const char *p = options->out_dir; *p && used + 3 < sizeof quoted; ++p) {
+            if (*p == '\'')
+                quoted[used++] = '\'';
+            quoted[used++] = *p;
+        }
+        quoted[used++] = '\'';
+        quoted[used] = '\0';
+        snprintf(all[count].value, sizeof all[count].value, "%s", quoted);
+        ++count;
+    }
+    return job_load(options->job_path, all, count, job);
+}

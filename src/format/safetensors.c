@@ -1,0 +1,398 @@
+/* safetensors reading and writing (see safetensors.h). Byte order is decoded
+ * explicitly (little-endian in the file), so this works on any host. */
+#include "format/safetensors.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum {
+    ST_HEADER_LIMIT = 100 << 20,  /* the reference implementation's limit */
+    ST_CHUNK_ELEMENTS = 1 << 20   /* conversion buffer, in elements */
+};
+
+/* JSON numbers are doubles: offsets and dims up to 2^53 are exact. */
+static const double st_integer_limit = 9007199254740992.0;
+
+static int dtype_item_size(const char *dtype)
+{
+    static const struct { const char *name; int size; } known[] = {
+        {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"F8_E4M3", 1}, {"F8_E5M2", 1},
+        {"I64", 8}, {"I32", 4}, {"I16", 2}, {"I8", 1}, {"U64", 8}, {"U32", 4}, {"U16", 2},
+        {"U8", 1}, {"BOOL", 1}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; ++i)
+        if (strcmp(dtype, known[i].name) == 0)
+            return known[i].size;
+    return 0;
+}
+
+static int json_count(const cJSON *item, int64_t *out)
+{
+    if (!cJSON_IsNumber(item))
+        return 0;
+    double value = item->valuedouble;
+    if (!(value >= 0.0 && value < st_integer_limit) || value != (double)(int64_t)value)
+        return 0;
+    *out = (int64_t)value;
+    return 1;
+}
+
+static ntk_status parse_tensor(const char *path, const cJSON *entry, int64_t data_start,
+                               int64_t file_size, st_tensor *tensor)
+{
+    const char *name = entry->string;
+    if (strlen(name) >= ST_NAME_MAX)
+        return NTK_RAISE(NTK_ERR_DATA, "%s: tensor name '%.40s...' is longer than %d bytes",
+                         path, name, ST_NAME_MAX - 1);
+    snprintf(tensor->name, sizeof tensor->name, "%s", name);
+    if (!cJSON_IsObject(entry))
+        return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': header entry is not an object", path,
+                         name);
+
+    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(entry, "dtype");
+    if (!cJSON_IsString(dtype) || strlen(dtype->valuestring) >= sizeof tensor->dtype)
+        return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': missing or invalid \"dtype\"", path,
+                         name);
+    snprintf(tensor->dtype, sizeof tensor->dtype, "%s", dtype->valuestring);
+    tensor->item_size = dtype_item_size(tensor->dtype);
+
+    const cJSON *shape = cJSON_GetObjectItemCaseSensitive(entry, "shape");
+    if (!cJSON_IsArray(shape))
+        return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': missing or invalid \"shape\"", path,
+                         name);
+    int ndim = cJSON_GetArraySize(shape);
+    if (ndim > ST_MAX_DIMS)
+        return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s' has %d dimensions (at most %d supported)",
+                         path, name, ndim, ST_MAX_DIMS);
+    tensor->ndim = ndim;
+    tensor->elements = 1;
+    int d = 0;
+    const cJSON *dim = NULL;
+    cJSON_ArrayForEach(dim, shape) {
+        if (!json_count(dim, &tensor->shape[d]))
+            return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': shape entries must be "
+                             "non-negative integers", path, name);
+        if (tensor->shape[d] != 0 && tensor->elements > INT64_MAX / 8 / tensor->shape[d])
+            return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': shape is too large", path, name);
+        tensor->elements *= tensor->shape[d];
+        ++d;
+    }
+
+    const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
+    int64_t begin = 0, end = 0;
+    if (!cJSON_IsArray(offsets) || cJSON_GetArraySize(offsets) != 2 ||
+        !json_count(cJSON_GetArrayItem(offsets, 0), &begin) ||
+        !json_count(cJSON_GetArrayItem(offsets, 1), &end))
+        return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': \"data_offsets\" must be two "
+                         "non-negative integers", path, name);
+    if (end < begin)
+        return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': data_offsets [%" PRId64 ", %" PRId64
+                         "] end before they begin", path, name, begin, end);
+    if (data_start + end > file_size)
+        return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': data_offsets [%" PRId64 ", %" PRId64
+                         "] run past the end of the file (data section has %" PRId64
+                         " bytes): truncated file?", path, name, begin, end,
+                         file_size - data_start);
+    if (tensor->item_size > 0 && end - begin != tensor->elements * tensor->item_size)
+        return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': %s shape needs %" PRId64 " bytes but "
+                         "data_offsets [%" PRId64 ", %" PRId64 "] hold %" PRId64, path, name,
+                         tensor->dtype, tensor->elements * tensor->item_size, begin, end,
+                         end - begin);
+    tensor->begin = data_start + begin;
+    tensor->end = data_start + end;
+    return NTK_OK;
+}
+
+static ntk_status parse_header(st_index *index, const char *json, size_t length)
+{
+    const char *path = index->path;
+    cJSON *root = cJSON_ParseWithLength(json, length);
+    if (root == NULL)
+        return NTK_RAISE(NTK_ERR_DATA, "%s: the safetensors header is not valid JSON", path);
+    ntk_status status = NTK_OK;
+    if (!cJSON_IsObject(root)) {
+        status = NTK_RAISE(NTK_ERR_DATA, "%s: the safetensors header is not a JSON object", path);
+        goto done;
+    }
+    int capacity = cJSON_GetArraySize(root);
+    NTK_TRY_GOTO(status, NTK_CALLOC(index->tensors, capacity, "the safetensors index"), done);
+    const cJSON *entry = NULL;
+    cJSON_ArrayForEach(entry, root) {
+        if (strcmp(entry->string, "__metadata__") == 0)
+            continue;
+        if (st_find(index, entry->string) != NULL) {
+            status = NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s' appears twice", path, entry->string);
+            goto done;
+        }
+        NTK_TRY_GOTO(status, parse_tensor(path, entry, index->data_start, index->file_size,
+                                          &index->tensors[index->count]), done);
+        ++index->count;
+    }
+done:
+    cJSON_Delete(root);
+    return status;
+}
+
+ntk_status st_read_index(const char *path, st_index *index)
+{
+    memset(index, 0, sizeof *index);
+    if (strlen(path) >= sizeof index->path)
+        return NTK_RAISE(NTK_ERR_DATA, "%.80s...: path is too long", path);
+    snprintf(index->path, sizeof index->path, "%s", path);
+
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        return NTK_RAISE(NTK_ERR_DATA, "%s: cannot open safetensors file: %s", path,
+                         strerror(errno));
+    ntk_status status = NTK_OK;
+    char *json = NULL;
+    struct stat info;
+    unsigned char prefix[8];
+    if (fstat(fileno(file), &info) != 0) {
+        status = NTK_RAISE(NTK_ERR_DATA, "%s: cannot stat: %s", path, strerror(errno));
+        goto done;
+    }
+    index->file_size = (int64_t)info.st_size;
+    if (fread(prefix, 1, 8, file) != 8) {
+        status = NTK_RAISE(NTK_ERR_DATA, "%s: not a safetensors file (shorter than 8 bytes)",
+                           path);
+        goto done;
+    }
+    uint64_t header_length = 0;
+    for (int i = 7; i >= 0; --i)
+        header_length = (header_length << 8) | prefix[i];
+    if (header_length > ST_HEADER_LIMIT || (int64_t)header_length > index->file_size - 8) {
+        status = NTK_RAISE(NTK_ERR_DATA, "%s: not a safetensors file (header length %" PRIu64
+                           " does not fit the file of %" PRId64 " bytes)", path, header_length,
+                           index->file_size);
+        goto done;
+    }
+    index->data_start = 8 + (int64_t)header_length;
+    NTK_TRY_GOTO(status, NTK_CALLOC(json, header_length + 1, "the safetensors header"), done);
+    if (fread(json, 1, header_length, file) != header_length) {
+        status = NTK_RAISE(NTK_ERR_DATA, "%s: cannot read the safetensors header", path);
+        goto done;
+    }
+    NTK_TRY_GOTO(status, parse_header(index, json, header_length), done);
+done:
+    free(json);
+    fclose(file);
+    if (status != NTK_OK)
+        st_free_index(index);
+    return status;
+}
+
+void st_free_index(st_index *index)
+{
+    free(index->tensors);
+    index->tensors = NULL;
+    index->count = 0;
+}
+
+const st_tensor *st_find(const st_index *index, const char *name)
+{
+    for (int i = 0; i < index->count; ++i)
+        if (strcmp(index->tensors[i].name, name) == 0)
+            return &index->tensors[i];
+    return NULL;
+}
+
+static double decode_element(const unsigned char *bytes, int item_size)
+{
+    uint64_t bits = 0;
+    for (int i = item_size - 1; i >= 0; --i)
+        bits = (bits << 8) | bytes[i];
+    if (item_size == 8) {
+        double value;
+        memcpy(&value, &bits, 8);
+        return value;
+    }
+    uint32_t narrow = (uint32_t)bits;
+    float value;
+    memcpy(&value, &narrow, 4);
+    return (double)value;
+}
+
+ntk_status st_read_tensor(const st_index *index, const st_tensor *tensor, double *values)
+{
+    const char *path = index->path;
+    int item_size = 0;
+    if (strcmp(tensor->dtype, "F64") == 0)
+        item_size = 8;
+    else if (strcmp(tensor->dtype, "F32") == 0)
+        item_size = 4;
+    else
+        return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s' has dtype %s; only F32 and F64 can be "
+                         "read", path, tensor->name, tensor->dtype);
+    if (tensor->elements == 0)
+        return NTK_OK;
+
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return NTK_RAISE(NTK_ERR_DATA, "%s: cannot open safetensors file: %s", path,
+                         strerror(errno));
+    unsigned char *chunk = NULL;
+    ntk_status status = NTK_CALLOC(chunk, (size_t)ST_CHUNK_ELEMENTS * (size_t)item_size,
+                                   "the safetensors read buffer");
+    for (int64_t done = 0; status == NTK_OK && done < tensor->elements;) {
+        int64_t piece = tensor->elements - done;
+        if (piece > ST_CHUNK_ELEMENTS)
+            piece = ST_CHUNK_ELEMENTS;
+        size_t want = (size_t)piece * (size_t)item_size;
+        size_t have = 0;
+        while (have < want) {
+            ssize_t got = pread(fd, chunk + have, want - have,
+                                (off_t)(tensor->begin + done * item_size + (int64_t)have));
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0) {
+                status = NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': read failed: %s", path,
+                                   tensor->name, got < 0 ? strerror(errno) : "end of file");
+                break;
+            }
+            have += (size_t)got;
+        }
+        for (int64_t e = 0; status == NTK_OK && e < piece; ++e)
+            values[done + e] = decode_element(chunk + e * item_size, item_size);
+        done += piece;
+    }
+    free(chunk);
+    close(fd);
+    return status;
+}
+
+/* "[a, b, c]" for a JSON array of exact integers (cJSON would print large
+ * doubles in exponent notation, which safetensors readers refuse). */
+static cJSON *integer_array(const int64_t *values, int count)
+{
+    char text[ST_MAX_DIMS * 24 + 8];
+    size_t used = 0;
+    text[used++] = '[';
+    for (int i = 0; i < count; ++i)
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s%" PRId64, i ? "," : "",
+                                 values[i]);
+    snprintf(text + used, sizeof text - used, "]");
+    return cJSON_CreateRaw(text);
+}
+
+static ntk_status build_header(const char *path, const st_output_tensor *tensors, int count,
+                               char **json_out, size_t *padded_length)
+{
+    *json_out = NULL;
+    cJSON *root = cJSON_CreateObject();
+    if (root == NULL)
+        return NTK_RAISE(NTK_ERR_MEMORY, "out of memory building the safetensors header");
+    ntk_status status = NTK_OK;
+    int64_t offset = 0;
+    for (int i = 0; i < count && status == NTK_OK; ++i) {
+        const st_output_tensor *t = &tensors[i];
+        if (t->ndim < 0 || t->ndim > ST_MAX_DIMS || strcmp(t->name, "__metadata__") == 0 ||
+            cJSON_GetObjectItemCaseSensitive(root, t->name) != NULL) {
+            status = NTK_RAISE(NTK_ERR_INTERNAL, "%s: tensor '%s': bad name or rank %d", path,
+                               t->name, t->ndim);
+            break;
+        }
+        int64_t elements = 1;
+        for (int d = 0; d < t->ndim; ++d)
+            elements *= t->shape[d];
+        int64_t range[2] = {offset, offset + 8 * elements};
+        offset = range[1];
+        cJSON *entry = cJSON_CreateObject();
+        if (entry == NULL || !cJSON_AddItemToObject(root, t->name, entry) ||
+            cJSON_AddStringToObject(entry, "dtype", "F64") == NULL ||
+            !cJSON_AddItemToObject(entry, "shape", integer_array(t->shape, t->ndim)) ||
+            !cJSON_AddItemToObject(entry, "data_offsets", integer_array(range, 2)))
+            status = NTK_RAISE(NTK_ERR_MEMORY, "out of memory building the safetensors header");
+    }
+    char *printed = status == NTK_OK ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (status == NTK_OK && printed == NULL)
+        status = NTK_RAISE(NTK_ERR_MEMORY, "out of memory printing the safetensors header");
+    if (status != NTK_OK)
+        return status;
+
+    /* Pad with spaces (allowed trailing JSON whitespace) so data start at a
+     * multiple of 8 bytes after the 8-byte length prefix. */
+    size_t length = strlen(printed);
+    size_t padded = (length + 7) / 8 * 8;
+    char *json = realloc(printed, padded + 1);
+    if (json == NULL) {
+        free(printed);
+        return NTK_RAISE(NTK_ERR_MEMORY, "out of memory padding the safetensors header");
+    }
+    memset(json + length, ' ', padded - length);
+    json[padded] = '\0';
+    *json_out = json;
+    *padded_length = padded;
+    return NTK_OK;
+}
+
+static int write_little_doubles(FILE *file, const double *values, int64_t count)
+{
+    unsigned char buffer[8 * 1024];
+    for (int64_t done = 0; done < count;) {
+        int64_t piece = count - done;
+        if (piece > 1024)
+            piece = 1024;
+        for (int64_t e = 0; e < piece; ++e) {
+            uint64_t bits;
+            memcpy(&bits, &values[done + e], 8);
+            for (int b = 0; b < 8; ++b)
+                buffer[8 * e + b] = (unsigned char)(bits >> (8 * b));
+        }
+        if (fwrite(buffer, 8, (size_t)piece, file) != (size_t)piece)
+            return 0;
+        done += piece;
+    }
+    return 1;
+}
+
+ntk_status st_write_f64(const char *path, const st_output_tensor *tensors, int count)
+{
+    char partial[ST_PATH_MAX + 16];
+    if (snprintf(partial, sizeof partial, "%s.partial", path) >= (int)sizeof partial)
+        return NTK_RAISE(NTK_ERR_IO, "%.80s...: path is too long", path);
+    char *json = NULL;
+    size_t json_length = 0;
+    NTK_TRY(build_header(path, tensors, count, &json, &json_length));
+
+    FILE *file = fopen(partial, "wb");
+    if (file == NULL) {
+        int saved = errno;
+        free(json);
+        return NTK_RAISE(NTK_ERR_IO, "%s: cannot write: %s", partial, strerror(saved));
+    }
+    unsigned char prefix[8];
+    for (int b = 0; b < 8; ++b)
+        prefix[b] = (unsigned char)((uint64_t)json_length >> (8 * b));
+    int ok = fwrite(prefix, 1, 8, file) == 8 && fwrite(json, 1, json_length, file) == json_length;
+    for (int i = 0; ok && i < count; ++i) {
+        int64_t elements = 1;
+        for (int d = 0; d < tensors[i].ndim; ++d)
+            elements *= tensors[i].shape[d];
+        ok = write_little_doubles(file, tensors[i].values, elements);
+    }
+    int saved = errno;
+    free(json);
+    if (fclose(file) != 0 && ok) {
+        ok = 0;
+        saved = errno;
+    }
+    if (!ok) {
+        remove(partial);
+        return NTK_RAISE(NTK_ERR_IO, "%s: cannot write: %s", path, strerror(saved));
+    }
+    if (rename(partial, path) != 0) {
+        saved = errno;
+        remove(partial);
+        return NTK_RAISE(NTK_ERR_IO, "%s: cannot rename from %s: %s", path, partial,
+                         strerror(saved));
+    }
+    return NTK_OK;
+}

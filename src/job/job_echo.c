@@ -1,0 +1,355 @@
+/* The effective job written back as YAML (for summary.yaml), the job hash
+ * that ties checkpoints to the Theta they hold, and names for messages. */
+/* realpath() is an XSI function. */
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700
+#endif
+#include "job/job.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *job_activation_name(ntk_activation act)
+{
+    switch (act) {
+    case NTK_ACT_IDENTITY: return "identity";
+    case NTK_ACT_RELU: return "relu";
+    case NTK_ACT_ERF: return "erf";
+    case NTK_ACT_TANH: return "tanh";
+    case NTK_ACT_GELU: return "gelu";
+    }
+    return "unknown";
+}
+
+const char *job_solver_name(ntk_solver solver)
+{
+    switch (solver) {
+    case NTK_SOLVER_AUTO: return "auto";
+    case NTK_SOLVER_PDSYEVD: return "pdsyevd";
+    case NTK_SOLVER_PDSYEVR: return "pdsyevr";
+    case NTK_SOLVER_NONE: return "none";
+    }
+    return "unknown";
+}
+
+const char *job_location_text(const ntk_location *where, char *buffer, size_t size)
+{
+    if (where->line > 0)
+        snprintf(buffer, size, "%s:%d:%d", where->file, where->line, where->column);
+    else
+        snprintf(buffer, size, "%s", where->file);
+    return buffer;
+}
+
+static const char *kind_name(ntk_kernel_kind kind)
+{
+    return kind == NTK_KIND_ANALYTIC ? "analytic" : "empirical";
+}
+
+static const char *method_name(ntk_kernel_method method)
+{
+    return method == NTK_METHOD_STRUCTURED ? "structured"
+           : method == NTK_METHOD_JACOBIAN ? "jacobian"
+                                            : "auto";
+}
+
+static const char *bool_name(int value) { return value ? "true" : "false"; }
+
+/* The shortest decimal text that reads back to exactly `value`. */
+static void format_number(double value, char *buffer, size_t size)
+{
+    for (int digits = 15; digits <= 17; ++digits) {
+        snprintf(buffer, size, "%.*g", digits, value);
+        if (strtod(buffer, NULL) == value)
+            return;
+    }
+}
+
+/* A YAML double-quoted string: safe for any text (a folder named "true",
+ * "123" or "a: b" stays a string). */
+static void write_quoted(FILE *out, const char *text)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)text; *p; ++p) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p == '\t')
+            fputs("\\t", out);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+/* Relative paths were resolved against the job file's folder; written
+ * absolute, the echo names the same files from wherever it is read. */
+static void write_path(FILE *out, const char *path)
+{
+    char absolute[NTK_PATH_MAX * 2];
+    char cwd[NTK_PATH_MAX];
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd) != NULL) {
+        snprintf(absolute, sizeof absolute, "%s/%s", cwd, path);
+        write_quoted(out, absolute);
+    } else {
+        write_quoted(out, path);
+    }
+}
+
+static void line_start(FILE *out, int indent, int level)
+{
+    fprintf(out, "%*s", indent + 2 * level, "");
+}
+
+static void write_source(FILE *out, int indent, const char *key, const ntk_data_source *source)
+{
+    line_start(out, indent, 1);
+    fprintf(out, "%s:", key);
+    if (source->kind != NTK_SOURCE_SYNTHETIC) {
+        fputc(' ', out);
+        write_path(out, source->path);
+        fputc('\n', out);
+        return;
+    }
+    const char *synthetic = source->synthetic == NTK_SYNTH_SPHERE ? "sphere"
+                            : source->synthetic == NTK_SYNTH_SINE ? "sine"
+                                                                  : "gaussian";
+    fputc('\n', out);
+    line_start(out, indent, 2);
+    fprintf(out, "synthetic: %s\n", synthetic);
+    if (source->synthetic != NTK_SYNTH_SINE && source->n > 0) {
+        line_start(out, indent, 2);
+        fprintf(out, "n: %" PRId64 "\n", source->n);
+        line_start(out, indent, 2);
+        fprintf(out, "dim: %" PRId64 "\n", source->dim);
+    }
+    line_start(out, indent, 2);
+    fprintf(out, "seed: %" PRIu64 "\n", source->seed);
+}
+
+static void write_data_and_model(const ntk_job *job, FILE *out, int indent)
+{
+    char number[64];
+    line_start(out, indent, 0);
+    fputs("data:\n", out);
+    write_source(out, indent, "inputs", &job->inputs);
+    if (job->targets.kind != NTK_SOURCE_NONE)
+        write_source(out, indent, "targets", &job->targets);
+
+    const ntk_model_spec *model = &job->model;
+    line_start(out, indent, 0);
+    fputs("model:\n", out);
+    line_start(out, indent, 1);
+    fputs("layers: [", out);
+    for (int i = 0; i < model->n_dense; ++i) {
+        fprintf(out, "%s{dense: %" PRId64 "}", i ? ", " : "", model->width[i]);
+        if (i + 1 < model->n_dense)
+            fprintf(out, ", %s", job_activation_name(model->act[i]));
+    }
+    fputs("]\n", out);
+    line_start(out, indent, 1);
+    fprintf(out, "parameterization: %s\n",
+            model->parameterization == NTK_PARAM_STANDARD ? "standard" : "ntk");
+    format_number(model->w_std, number, sizeof number);
+    line_start(out, indent, 1);
+    fprintf(out, "w_std: %s\n", number);
+    format_number(model->b_std, number, sizeof number);
+    line_start(out, indent, 1);
+    fprintf(out, "b_std: %s\n", number);
+    line_start(out, indent, 1);
+    fprintf(out, "seed: %" PRIu64 "\n", model->seed);
+    if (model->weights_path[0] != '\0') {
+        line_start(out, indent, 1);
+        fputs("weights: ", out);
+        write_path(out, model->weights_path);
+        fputc('\n', out);
+    }
+}
+
+static void write_run_sections(const ntk_job *job, FILE *out, int indent)
+{
+    char number[64];
+    line_start(out, indent, 0);
+    fputs("kernel:\n", out);
+    line_start(out, indent, 1);
+    fprintf(out, "kind: %s\n", kind_name(job->kernel.kind));
+    line_start(out, indent, 1);
+    fprintf(out, "method: %s\n", method_name(job->kernel.method));
+    line_start(out, indent, 1);
+    fprintf(out, "outputs: %s\n", job->kernel.outputs == NTK_OUTPUTS_FULL ? "full" : "trace");
+    line_start(out, indent, 1);
+    fprintf(out, "nngp: %s\n", bool_name(job->kernel.nngp));
+    line_start(out, indent, 1);
+    fprintf(out, "quadrature_order: %d\n", job->kernel.quadrature_order);
+    line_start(out, indent, 1);
+    fprintf(out, "jacobian_chunk: %" PRId64 "\n", job->kernel.jacobian_chunk);
+
+    line_start(out, indent, 0);
+    fputs("grid:\n", out);
+    line_start(out, indent, 1);
+    fprintf(out, "block: %d\n", job->grid.block);
+    line_start(out, indent, 1);
+    if (job->grid.rows == 0 && job->grid.cols == 0)
+        fputs("shape: auto\n", out);
+    else
+        fprintf(out, "shape: [%d, %d]\n", job->grid.rows, job->grid.cols);
+
+    line_start(out, indent, 0);
+    fputs("spectrum:\n", out);
+    line_start(out, indent, 1);
+    fprintf(out, "solver: %s\n", job_solver_name(job->spectrum.solver));
+    line_start(out, indent, 1);
+    fprintf(out, "vectors: %s\n", bool_name(job->spectrum.vectors));
+    line_start(out, indent, 1);
+    fprintf(out, "top: %" PRId64 "\n", job->spectrum.top);
+
+    line_start(out, indent, 0);
+    fputs("dynamics:\n", out);
+    format_number(job->dynamics.learning_rate, number, sizeof number);
+    line_start(out, indent, 1);
+    fprintf(out, "learning_rate: %s\n", number);
+    line_start(out, indent, 1);
+    fputs("steps: [", out);
+    for (int i = 0; i < job->dynamics.n_steps; ++i)
+        fprintf(out, "%s%" PRId64, i ? ", " : "", job->dynamics.steps[i]);
+    fputs("]\n", out);
+
+    line_start(out, indent, 0);
+    fputs("output:\n", out);
+    line_start(out, indent, 1);
+    fputs("dir: ", out);
+    write_quoted(out, job->output.dir);
+    fputc('\n', out);
+    line_start(out, indent, 1);
+    fprintf(out, "theta: %s\n", bool_name(job->output.theta));
+    line_start(out, indent, 1);
+    fprintf(out, "eigenvectors: %s\n", bool_name(job->output.eigenvectors));
+    line_start(out, indent, 1);
+    fprintf(out, "plot: %s\n", bool_name(job->output.plot));
+    line_start(out, indent, 1);
+    fprintf(out, "params: %s\n", bool_name(job->output.params));
+
+    if (job->training.enabled) {
+        line_start(out, indent, 0);
+        fputs("training:\n", out);
+        line_start(out, indent, 1);
+        fprintf(out, "steps: %" PRId64 "\n", job->training.steps);
+        format_number(job->training.learning_rate, number, sizeof number);
+        line_start(out, indent, 1);
+        fprintf(out, "learning_rate: %s\n", number);
+        line_start(out, indent, 1);
+        fprintf(out, "record_every: %" PRId64 "\n", job->training.record_every);
+        line_start(out, indent, 1);
+        fprintf(out, "kernel_after: %s\n", bool_name(job->training.kernel_after));
+    }
+
+    line_start(out, indent, 0);
+    fputs("checkpoint:\n", out);
+    format_number(job->checkpoint.every_seconds, number, sizeof number);
+    line_start(out, indent, 1);
+    fprintf(out, "every: %s\n", number);
+    line_start(out, indent, 1);
+    fputs("dir: ", out);
+    write_quoted(out, job->checkpoint.dir);
+    fputc('\n', out);
+}
+
+void job_echo_yaml(const ntk_job *job, FILE *out, int indent)
+{
+    line_start(out, indent, 0);
+    fputs("name: ", out);
+    write_quoted(out, job->name);
+    fputc('\n', out);
+    write_data_and_model(job, out, indent);
+    write_run_sections(job, out, indent);
+    if (job->sweep.n_keys > 0) {
+        line_start(out, indent, 0);
+        fputs("sweep:\n", out);
+        for (int k = 0; k < job->sweep.n_keys; ++k) {
+            line_start(out, indent, 1);
+            write_quoted(out, job->sweep.key[k]);
+            fputs(": [", out);
+            /* The stored texts are YAML scalars already (quoted when they were). */
+            for (int v = 0; v < job->sweep.n_values[k]; ++v)
+                fprintf(out, "%s%s", v ? ", " : "", job->sweep.value[k][v]);
+            fputs("]\n", out);
+        }
+    }
+}
+
+/* ---- hash ---- */
+
+typedef struct {
+    uint64_t state;
+} fnv_hash;
+
+static void hash_text(fnv_hash *hash, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void hash_text(fnv_hash *hash, const char *format, ...)
+{
+    char text[NTK_PATH_MAX + 256];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(text, sizeof text, format, args);
+    va_end(args);
+    for (const unsigned char *p = (const unsigned char *)text; *p; ++p) {
+        hash->state ^= *p;
+        hash->state *= UINT64_C(0x100000001b3);
+    }
+    hash->state ^= '\n';
+    hash->state *= UINT64_C(0x100000001b3);
+}
+
+/* A file by its real path, size and modification time: a changed data file
+ * makes a different Theta, and the same file reached from another working
+ * directory does not. */
+static void hash_file(fnv_hash *hash, const char *label, const char *path)
+{
+    char *real = realpath(path, NULL);
+    struct stat info;
+    if (real != NULL && stat(real, &info) == 0)
+        hash_text(hash, "%s %s %lld %lld.%09ld", label, real, (long long)info.st_size,
+                  (long long)info.st_mtim.tv_sec, (long)info.st_mtim.tv_nsec);
+    else
+        hash_text(hash, "%s %s missing", label, path);
+    free(real);
+}
+
+uint64_t job_hash(const ntk_job *job)
+{
+    fnv_hash hash = {UINT64_C(0xcbf29ce484222325)};
+    hash_text(&hash, "ntkgram job hash v1");
+    const ntk_data_source *inputs = &job->inputs;
+    if (inputs->kind == NTK_SOURCE_SYNTHETIC)
+        hash_text(&hash, "inputs synthetic %d %" PRId64 " %" PRId64 " %" PRIu64,
+                  (int)inputs->synthetic, inputs->n, inputs->dim, inputs->seed);
+    else
+        hash_file(&hash, inputs->kind == NTK_SOURCE_CSV ? "inputs csv" : "inputs npy",
+                  inputs->path);
+
+    const ntk_model_spec *model = &job->model;
+    hash_text(&hash, "model %d %d %.17g %.17g %" PRIu64, model->n_dense,
+              (int)model->parameterization, model->w_std, model->b_std, model->seed);
+    for (int i = 0; i < model->n_dense; ++i)
+        hash_text(&hash, "dense %" PRId64 " %s", model->width[i],
+                  job_activation_name(model->act[i]));
+    if (model->weights_path[0] != '\0')
+        hash_file(&hash, "weights", model->weights_path);
+
+    /* The jacobian chunk changes the summation order, so the bits of Theta. */
+    hash_text(&hash, "kernel %s %s %s %d %" PRId64, kind_name(job->kernel.kind),
+              method_name(job->kernel.method),
+              job->kernel.outputs == NTK_OUTPUTS_FULL ? "full" : "trace",
+              job->kernel.quadrature_order, job->kernel.jacobian_chunk);
+    hash_text(&hash, "grid %d %d %d", job->grid.block, job->grid.rows, job->grid.cols);
+    return hash.state;
+}

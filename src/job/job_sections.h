@@ -1,0 +1,33 @@
+/* The job file's schema: each top-level section read from the node tree into
+ * ntk_job, with defaults for what is absent and the checks that involve more
+ * than one key (layer order, analytic needs ntk, pdsyevd needs all pairs).
+ *
+ * Internal to src/job/.
+ */
+#ifndef NTK_JOB_JOB_SECTIONS_H
+#define NTK_JOB_JOB_SECTIONS_H
+
+#include "job/job.h"
+#include "job/job_tree.h"
+
+/* Fill every field of `job` except path, name, overrides and the sweep from
+ * the tree `root` (a mapping), defaults included. `job->path` must be set:
+ * relative data and weights paths are resolved against its folder. */
+ntk_status job_read_sections(const job_context *context, const job_node *root, ntk_job *job);
+
+/* data: and model: */
+ntk_status job_read_data(const job_context *context, const job_node *data, ntk_job *job);
+ntk_status job_read_model(const job_context *context, const job_node *model, ntk_job *job);
+
+/* kernel, grid, spectrum, dynamics, output, training, checkpoint. */
+ntk_status job_read_run_sections(const job_context *context, const job_node *root, ntk_job *job);
+
+/* The sweep's keys and the YAML text of each value (not yet checked against
+ * the job: job_check_sweep does that). */
+ntk_status job_read_sweep(const job_context *context, const job_node *sweep, ntk_job *job);
+
+/* The location of `node` for other modules' messages: the job file and
+ * position, or "--set KEY" (line 0) for override values. */
+void job_node_location(const job_context *context, const job_node *node, ntk_location *where);
+
+#endif

@@ -1,0 +1,270 @@
+/* The data: and model: sections of a job (see job_sections.h): input and
+ * target sources, the layer list and the parameter distribution. */
+#include "job/job_sections.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "job/job_read.h"
+
+void job_node_location(const job_context *context, const job_node *node, ntk_location *where)
+{
+    memset(where, 0, sizeof *where);
+    if (node != NULL && node->origin != NULL) {
+        snprintf(where->file, sizeof where->file, "--set %s", node->origin);
+        return;
+    }
+    snprintf(where->file, sizeof where->file, "%s", context->file);
+    if (node != NULL) {
+        where->line = node->line;
+        where->column = node->column;
+    }
+}
+
+static int has_extension(const char *path, const char *extension)
+{
+    size_t length = strlen(path), extension_length = strlen(extension);
+    return length > extension_length &&
+           strcasecmp(path + length - extension_length, extension) == 0;
+}
+
+/* Relative paths in a job name files beside the job, wherever it is run from. */
+static ntk_status resolve_path(const job_context *context, const job_node *node,
+                               const char *path_key, const char *job_path, const char *text,
+                               char *out)
+{
+    const char *slash = strrchr(job_path, '/');
+    int written;
+    if (text[0] == '/' || slash == NULL)
+        written = snprintf(out, NTK_PATH_MAX, "%s", text);
+    else
+        written = snprintf(out, NTK_PATH_MAX, "%.*s/%s", (int)(slash - job_path), job_path, text);
+    if (written < 0 || written >= NTK_PATH_MAX)
+        return job_fail(context, node, path_key, "the path is too long (at most %d characters)",
+                        NTK_PATH_MAX - 1);
+    return NTK_OK;
+}
+
+/* A data file path: .npy or .csv (the data module checks it exists). */
+static ntk_status read_data_file(const job_context *context, const job_node *node,
+                                 const char *path, const char *job_path, ntk_data_source *source)
+{
+    char text[NTK_PATH_MAX];
+    NTK_TRY(job_read_string(context, node, path, text, sizeof text));
+    if (has_extension(text, ".npy"))
+        source->kind = NTK_SOURCE_NPY;
+    else if (has_extension(text, ".csv"))
+        source->kind = NTK_SOURCE_CSV;
+    else
+        return job_fail(context, node, path,
+                        "unknown data file type '%s' (expected a .npy or .csv file, or a "
+                        "mapping such as {synthetic: gaussian, n: 1000, dim: 8})",
+                        text);
+    return resolve_path(context, node, path, job_path, text, source->path);
+}
+
+static ntk_status read_seed(const job_context *context, const job_node *mapping,
+                            const char *path, uint64_t *seed)
+{
+    const job_node *node = job_node_find(mapping, "seed", NULL);
+    *seed = 0;
+    if (node == NULL)
+        return NTK_OK;
+    char key[JOB_PATH_TEXT_MAX];
+    job_path_key(key, sizeof key, path, "seed");
+    int64_t value = 0;
+    NTK_TRY(job_read_int(context, node, key, NULL, "an integer >= 0", 0, INT64_MAX, &value));
+    *seed = (uint64_t)value;
+    return NTK_OK;
+}
+
+static ntk_status read_inputs(const job_context *context, const job_node *node, ntk_job *job)
+{
+    ntk_data_source *source = &job->inputs;
+    job_node_location(context, node, &source->where);
+    if (node->kind == JOB_NODE_SCALAR && !job_node_is_null(node))
+        return read_data_file(context, node, "data.inputs", job->path, source);
+    static const char *const keys[] = {"synthetic", "n", "dim", "seed", NULL};
+    if (job_node_is_null(node) || node->kind != JOB_NODE_MAPPING) {
+        char description[96];
+        return job_fail(context, node, "data.inputs",
+                        "must be a .npy/.csv path or a mapping {synthetic: gaussian|sphere, n, "
+                        "dim, seed}, got %s",
+                        job_node_describe(node, description, sizeof description));
+    }
+    NTK_TRY(job_check_mapping(context, node, "data.inputs", keys));
+    static const char *const kinds[] = {"gaussian", "sphere"};
+    const char *const required[] = {"synthetic", "n", "dim"};
+    for (int i = 0; i < 3; ++i)
+        if (job_node_find(node, required[i], NULL) == NULL)
+            return job_fail(context, node, "data.inputs",
+                            "synthetic inputs need the key '%s' (synthetic: gaussian|sphere, "
+                            "n: points, dim: input dimension)",
+                            required[i]);
+    int kind = 0;
+    NTK_TRY(job_read_choice(context, job_node_find(node, "synthetic", NULL),
+                            "data.inputs.synthetic", "synthetic input kind", kinds, 2, &kind));
+    source->kind = NTK_SOURCE_SYNTHETIC;
+    source->synthetic = kind == 0 ? NTK_SYNTH_GAUSSIAN : NTK_SYNTH_SPHERE;
+    NTK_TRY(job_read_int(context, job_node_find(node, "n", NULL), "data.inputs.n", NULL,
+                         "a positive integer", 1, INT64_MAX, &source->n));
+    NTK_TRY(job_read_int(context, job_node_find(node, "dim", NULL), "data.inputs.dim", NULL,
+                         "a positive integer", 1, INT64_MAX, &source->dim));
+    return read_seed(context, node, "data.inputs", &source->seed);
+}
+
+static ntk_status read_targets(const job_context *context, const job_node *node, ntk_job *job)
+{
+    ntk_data_source *source = &job->targets;
+    job_node_location(context, node, &source->where);
+    if (job_node_is_null(node)) {
+        source->kind = NTK_SOURCE_NONE; /* `targets:` or --set data.targets= : none */
+        return NTK_OK;
+    }
+    if (node->kind == JOB_NODE_SCALAR)
+        return read_data_file(context, node, "data.targets", job->path, source);
+    if (node->kind != JOB_NODE_MAPPING) {
+        char description[96];
+        return job_fail(context, node, "data.targets",
+                        "must be a .npy/.csv path or a mapping {synthetic: gaussian|sine, seed}, "
+                        "got %s",
+                        job_node_describe(node, description, sizeof description));
+    }
+    static const char *const keys[] = {"synthetic", "seed", NULL};
+    NTK_TRY(job_check_mapping(context, node, "data.targets", keys));
+    const job_node *kind_node = job_node_find(node, "synthetic", NULL);
+    if (kind_node == NULL)
+        return job_fail(context, node, "data.targets",
+                        "synthetic targets need the key 'synthetic' (gaussian or sine)");
+    static const char *const kinds[] = {"gaussian", "sine"};
+    int kind = 0;
+    NTK_TRY(job_read_choice(context, kind_node, "data.targets.synthetic",
+                            "synthetic target kind", kinds, 2, &kind));
+    source->kind = NTK_SOURCE_SYNTHETIC;
+    source->synthetic = kind == 0 ? NTK_SYNTH_GAUSSIAN : NTK_SYNTH_SINE;
+    return read_seed(context, node, "data.targets", &source->seed);
+}
+
+ntk_status job_read_data(const job_context *context, const job_node *data, ntk_job *job)
+{
+    static const char *const keys[] = {"inputs", "targets", NULL};
+    NTK_TRY(job_check_mapping(context, data, "data", keys));
+    const job_node *inputs = job_node_find(data, "inputs", NULL);
+    if (inputs == NULL)
+        return job_fail(context, data, "data",
+                        "missing required key 'inputs' (a .npy/.csv file or {synthetic: "
+                        "gaussian, n: 1000, dim: 8})");
+    NTK_TRY(read_inputs(context, inputs, job));
+    const job_node *targets = job_node_find(data, "targets", NULL);
+    job->targets.kind = NTK_SOURCE_NONE;
+    if (targets != NULL)
+        NTK_TRY(read_targets(context, targets, job));
+    return NTK_OK;
+}
+
+/* ---- model ---- */
+
+static const char *const activation_names[] = {"relu", "erf", "tanh", "gelu", "identity"};
+static const ntk_activation activation_values[] = {NTK_ACT_RELU, NTK_ACT_ERF, NTK_ACT_TANH,
+                                                   NTK_ACT_GELU, NTK_ACT_IDENTITY};
+
+static ntk_status read_layers(const job_context *context, const job_node *layers,
+                              ntk_model_spec *model)
+{
+    char description[96];
+    if (layers->kind != JOB_NODE_SEQUENCE || layers->count == 0)
+        return job_fail(context, layers, "model.layers",
+                        "must be a non-empty list such as [{dense: 256}, relu, {dense: 1}], got %s",
+                        layers->kind == JOB_NODE_SEQUENCE
+                            ? "an empty list"
+                            : job_node_describe(layers, description, sizeof description));
+    model->n_dense = 0;
+    int previous_was_dense = 0;
+    for (int i = 0; i < layers->count; ++i) {
+        const job_node *item = layers->items[i];
+        char path[JOB_PATH_TEXT_MAX];
+        job_path_index(path, sizeof path, "model.layers", i);
+        if (item->kind == JOB_NODE_MAPPING) {
+            static const char *const keys[] = {"dense", NULL};
+            NTK_TRY(job_check_mapping(context, item, path, keys));
+            const job_node *width = job_node_find(item, "dense", NULL);
+            if (width == NULL)
+                return job_fail(context, item, path,
+                                "a layer mapping needs 'dense: WIDTH', got an empty mapping");
+            if (model->n_dense == NTK_MAX_DENSE)
+                return job_fail(context, item, path, "too many dense layers (at most %d)",
+                                NTK_MAX_DENSE);
+            char width_path[JOB_PATH_TEXT_MAX];
+            job_path_key(width_path, sizeof width_path, path, "dense");
+            int d = model->n_dense;
+            NTK_TRY(job_read_int(context, width, width_path, "width", "a positive integer", 1,
+                                 INT64_MAX, &model->width[d]));
+            model->act[d] = NTK_ACT_IDENTITY; /* until an activation follows */
+            job_node_location(context, item, &model->layer_where[d]);
+            model->n_dense++;
+            previous_was_dense = 1;
+            continue;
+        }
+        if (item->kind != JOB_NODE_SCALAR || job_node_is_null(item))
+            return job_fail(context, item, path,
+                            "a layer is {dense: WIDTH} or an activation name (relu, erf, tanh, "
+                            "gelu, identity), got %s",
+                            job_node_describe(item, description, sizeof description));
+        int activation = 0;
+        NTK_TRY(job_read_choice(context, item, path, "activation", activation_names, 5,
+                                &activation));
+        if (model->n_dense == 0)
+            return job_fail(context, item, path,
+                            "the first layer must be dense ({dense: WIDTH}), got activation '%s'",
+                            item->text);
+        if (!previous_was_dense)
+            return job_fail(context, item, path,
+                            "activation '%s' must follow a dense layer (two activations in a row)",
+                            item->text);
+        model->act[model->n_dense - 1] = activation_values[activation];
+        previous_was_dense = 0;
+    }
+    if (!previous_was_dense)
+        return job_fail(context, layers->items[layers->count - 1], "model.layers",
+                        "the last layer must be dense: the network output f = z_{L+1} is the "
+                        "last dense layer, without an activation");
+    return NTK_OK;
+}
+
+ntk_status job_read_model(const job_context *context, const job_node *model_node, ntk_job *job)
+{
+    ntk_model_spec *model = &job->model;
+    static const char *const keys[] = {"layers", "parameterization", "w_std", "b_std",
+                                       "seed", "weights", NULL};
+    NTK_TRY(job_check_mapping(context, model_node, "model", keys));
+    const job_node *layers = job_node_find(model_node, "layers", NULL);
+    if (layers == NULL)
+        return job_fail(context, model_node, "model",
+                        "missing required key 'layers' (e.g. [{dense: 256}, relu, {dense: 1}])");
+    NTK_TRY(read_layers(context, layers, model));
+
+    const job_node *node = job_node_find(model_node, "parameterization", NULL);
+    if (node != NULL) {
+        static const char *const names[] = {"ntk", "standard"};
+        int choice = 0;
+        NTK_TRY(job_read_choice(context, node, "model.parameterization", "parameterization",
+                                names, 2, &choice));
+        model->parameterization = choice == 0 ? NTK_PARAM_NTK : NTK_PARAM_STANDARD;
+    }
+    if ((node = job_node_find(model_node, "w_std", NULL)) != NULL)
+        NTK_TRY(job_read_number(context, node, "model.w_std", 1, &model->w_std));
+    if ((node = job_node_find(model_node, "b_std", NULL)) != NULL)
+        NTK_TRY(job_read_number(context, node, "model.b_std", 0, &model->b_std));
+    NTK_TRY(read_seed(context, model_node, "model", &model->seed));
+    if ((node = job_node_find(model_node, "weights", NULL)) != NULL) {
+        char text[NTK_PATH_MAX];
+        NTK_TRY(job_read_string(context, node, "model.weights", text, sizeof text));
+        if (!has_extension(text, ".safetensors"))
+            return job_fail(context, node, "model.weights",
+                            "expected a .safetensors file, got '%s'", text);
+        NTK_TRY(resolve_path(context, node, "model.weights", job->path, text,
+                             model->weights_path));
+    }
+    return NTK_OK;
+}

@@ -1,0 +1,302 @@
+/* The sections of a job that say how to compute and what to write: kernel,
+ * grid, spectrum, dynamics, output, training, checkpoint; and the top-level
+ * walk over all sections with their defaults (see job_sections.h). */
+#include "job/job_sections.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "job/job_read.h"
+
+static void set_defaults(ntk_job *job)
+{
+    job->model.parameterization = NTK_PARAM_NTK;
+    job->model.w_std = 1.0;
+    job->model.b_std = 0.0;
+    job->kernel.kind = NTK_KIND_EMPIRICAL;
+    job->kernel.method = NTK_METHOD_AUTO;
+    job->kernel.outputs = NTK_OUTPUTS_TRACE;
+    job->kernel.quadrature_order = 32;
+    job->kernel.jacobian_chunk = 65536;
+    job->grid.block = 64;
+    job->spectrum.solver = NTK_SOLVER_AUTO;
+    job->spectrum.vectors = 1;
+    job->dynamics.learning_rate = 1.0;
+    static const int64_t steps[] = {0, 1, 10, 100, 1000, 10000};
+    job->dynamics.n_steps = 6;
+    memcpy(job->dynamics.steps, steps, sizeof steps);
+    snprintf(job->output.dir, sizeof job->output.dir, "ntkgram-out");
+    job->output.eigenvectors = 1;
+    job->output.plot = 1;
+    job->training.steps = 1000;
+    job->training.record_every = 10;
+}
+
+/* Read `key` of `section` as a choice when present. */
+static ntk_status read_choice_key(const job_context *context, const job_node *section,
+                                  const char *section_name, const char *key,
+                                  const char *const *names, int n, int *value)
+{
+    const job_node *node = job_node_find(section, key, NULL);
+    if (node == NULL)
+        return NTK_OK;
+    char path[JOB_PATH_TEXT_MAX];
+    job_path_key(path, sizeof path, section_name, key);
+    return job_read_choice(context, node, path, "value", names, n, value);
+}
+
+static ntk_status read_bool_key(const job_context *context, const job_node *section,
+                                const char *section_name, const char *key, int *value)
+{
+    const job_node *node = job_node_find(section, key, NULL);
+    if (node == NULL)
+        return NTK_OK;
+    char path[JOB_PATH_TEXT_MAX];
+    job_path_key(path, sizeof path, section_name, key);
+    return job_read_bool(context, node, path, value);
+}
+
+static ntk_status read_kernel(const job_context *context, const job_node *kernel, ntk_job *job)
+{
+    static const char *const keys[] = {"kind", "method", "outputs", "nngp", "quadrature_order",
+                                       "jacobian_chunk", NULL};
+    NTK_TRY(job_check_mapping(context, kernel, "kernel", keys));
+    static const char *const kinds[] = {"empirical", "analytic"};
+    static const char *const methods[] = {"auto", "structured", "jacobian"};
+    static const char *const outputs[] = {"trace", "full"};
+    int kind = 0, method = 0, output = 0;
+    NTK_TRY(read_choice_key(context, kernel, "kernel", "kind", kinds, 2, &kind));
+    NTK_TRY(read_choice_key(context, kernel, "kernel", "method", methods, 3, &method));
+    NTK_TRY(read_choice_key(context, kernel, "kernel", "outputs", outputs, 2, &output));
+    job->kernel.kind = (ntk_kernel_kind)kind;
+    job->kernel.method = (ntk_kernel_method)method;
+    job->kernel.outputs = (ntk_kernel_outputs)output;
+    NTK_TRY(read_bool_key(context, kernel, "kernel", "nngp", &job->kernel.nngp));
+    const job_node *node = job_node_find(kernel, "quadrature_order", NULL);
+    if (node != NULL) {
+        int64_t order = 0;
+        NTK_TRY(job_read_int(context, node, "kernel.quadrature_order", NULL,
+                             "an integer from 2 to 256", 2, 256, &order));
+        job->kernel.quadrature_order = (int)order;
+    }
+    if ((node = job_node_find(kernel, "jacobian_chunk", NULL)) != NULL)
+        NTK_TRY(job_read_int(context, node, "kernel.jacobian_chunk", NULL, "a positive integer",
+                             1, INT64_MAX, &job->kernel.jacobian_chunk));
+    if (job->kernel.kind == NTK_KIND_ANALYTIC && job->model.parameterization != NTK_PARAM_NTK)
+        return job_fail(context, job_node_find(kernel, "kind", NULL), "kernel.kind",
+                        "the analytic (infinite-width) kernel needs model.parameterization: ntk, "
+                        "but the model is standard");
+    return NTK_OK;
+}
+
+static ntk_status read_grid(const job_context *context, const job_node *grid, ntk_job *job)
+{
+    static const char *const keys[] = {"block", "shape", NULL};
+    NTK_TRY(job_check_mapping(context, grid, "grid", keys));
+    const job_node *node = job_node_find(grid, "block", NULL);
+    if (node != NULL) {
+        int64_t block = 0;
+        NTK_TRY(job_read_int(context, node, "grid.block", NULL, "a positive integer", 1,
+                             1 << 20, &block));
+        job->grid.block = (int)block;
+    }
+    node = job_node_find(grid, "shape", NULL);
+    job_node_location(context, node != NULL ? node : grid, &job->grid.shape_where);
+    if (node == NULL || (node->kind == JOB_NODE_SCALAR && strcmp(node->text, "auto") == 0))
+        return NTK_OK;
+    char description[96];
+    if (node->kind != JOB_NODE_SEQUENCE || node->count != 2)
+        return job_fail(context, node, "grid.shape",
+                        "must be auto or [rows, cols] (two positive integers), got %s",
+                        job_node_describe(node, description, sizeof description));
+    int64_t rows = 0, cols = 0;
+    NTK_TRY(job_read_int(context, node->items[0], "grid.shape[0]", "rows", "a positive integer",
+                         1, 1 << 24, &rows));
+    NTK_TRY(job_read_int(context, node->items[1], "grid.shape[1]", "cols", "a positive integer",
+                         1, 1 << 24, &cols));
+    job->grid.rows = (int)rows;
+    job->grid.cols = (int)cols;
+    return NTK_OK;
+}
+
+static ntk_status read_spectrum(const job_context *context, const job_node *spectrum,
+                                ntk_job *job)
+{
+    static const char *const keys[] = {"solver", "vectors", "top", NULL};
+    NTK_TRY(job_check_mapping(context, spectrum, "spectrum", keys));
+    static const char *const solvers[] = {"auto", "pdsyevd", "pdsyevr", "none"};
+    int solver = 0;
+    NTK_TRY(read_choice_key(context, spectrum, "spectrum", "solver", solvers, 4, &solver));
+    job->spectrum.solver = (ntk_solver)solver;
+    NTK_TRY(read_bool_key(context, spectrum, "spectrum", "vectors", &job->spectrum.vectors));
+    const job_node *node = job_node_find(spectrum, "top", NULL);
+    if (node != NULL)
+        NTK_TRY(job_read_int(context, node, "spectrum.top", NULL, "an integer >= 0 (0 = all)", 0,
+                             INT64_MAX, &job->spectrum.top));
+    if (job->spectrum.solver == NTK_SOLVER_PDSYEVD &&
+        (job->spectrum.top > 0 || !job->spectrum.vectors))
+        return job_fail(context, job_node_find(spectrum, "solver", NULL), "spectrum.solver",
+                        "pdsyevd computes all eigenpairs: with %s use solver pdsyevr (or auto)",
+                        job->spectrum.top > 0 ? "top > 0" : "vectors: false");
+    return NTK_OK;
+}
+
+static ntk_status read_dynamics(const job_context *context, const job_node *dynamics,
+                                ntk_job *job)
+{
+    static const char *const keys[] = {"learning_rate", "steps", NULL};
+    NTK_TRY(job_check_mapping(context, dynamics, "dynamics", keys));
+    const job_node *node = job_node_find(dynamics, "learning_rate", NULL);
+    if (node != NULL)
+        NTK_TRY(job_read_number(context, node, "dynamics.learning_rate", 1,
+                                &job->dynamics.learning_rate));
+    node = job_node_find(dynamics, "steps", NULL);
+    if (node == NULL)
+        return NTK_OK;
+    char description[96];
+    if (node->kind != JOB_NODE_SEQUENCE || node->count == 0)
+        return job_fail(context, node, "dynamics.steps",
+                        "must be a non-empty list of step counts such as [0, 10, 100], got %s",
+                        node->kind == JOB_NODE_SEQUENCE
+                            ? "an empty list"
+                            : job_node_describe(node, description, sizeof description));
+    if (node->count > NTK_MAX_STEPS)
+        return job_fail(context, node, "dynamics.steps", "has %d entries, at most %d",
+                        node->count, NTK_MAX_STEPS);
+    for (int i = 0; i < node->count; ++i) {
+        char path[JOB_PATH_TEXT_MAX];
+        job_path_index(path, sizeof path, "dynamics.steps", i);
+        NTK_TRY(job_read_int(context, node->items[i], path, NULL, "an integer >= 0", 0,
+                             INT64_MAX, &job->dynamics.steps[i]));
+    }
+    job->dynamics.n_steps = node->count;
+    return NTK_OK;
+}
+
+static ntk_status read_output(const job_context *context, const job_node *output, ntk_job *job)
+{
+    static const char *const keys[] = {"dir", "theta", "eigenvectors", "plot", "params", NULL};
+    NTK_TRY(job_check_mapping(context, output, "output", keys));
+    const job_node *node = job_node_find(output, "dir", NULL);
+    if (node != NULL)
+        NTK_TRY(job_read_string(context, node, "output.dir", job->output.dir,
+                                sizeof job->output.dir));
+    NTK_TRY(read_bool_key(context, output, "output", "theta", &job->output.theta));
+    NTK_TRY(read_bool_key(context, output, "output", "plot", &job->output.plot));
+    NTK_TRY(read_bool_key(context, output, "output", "params", &job->output.params));
+    /* Eigenvectors follow the spectrum unless asked for explicitly. */
+    int solved_vectors = job->spectrum.vectors && job->spectrum.solver != NTK_SOLVER_NONE;
+    node = job_node_find(output, "eigenvectors", NULL);
+    job->output.eigenvectors = solved_vectors;
+    if (node != NULL) {
+        NTK_TRY(job_read_bool(context, node, "output.eigenvectors", &job->output.eigenvectors));
+        if (job->output.eigenvectors && !solved_vectors)
+            return job_fail(context, node, "output.eigenvectors",
+                            "needs eigenvectors, but %s",
+                            job->spectrum.solver == NTK_SOLVER_NONE
+                                ? "spectrum.solver is none"
+                                : "spectrum.vectors is false");
+    }
+    return NTK_OK;
+}
+
+static ntk_status read_training(const job_context *context, const job_node *training,
+                                ntk_job *job)
+{
+    static const char *const keys[] = {"steps", "learning_rate", "record_every", "kernel_after",
+                                       NULL};
+    NTK_TRY(job_check_mapping(context, training, "training", keys));
+    job->training.enabled = 1;
+    job->training.learning_rate = job->dynamics.learning_rate;
+    const job_node *node = job_node_find(training, "steps", NULL);
+    if (node != NULL)
+        NTK_TRY(job_read_int(context, node, "training.steps", NULL, "a positive integer", 1,
+                             INT64_MAX, &job->training.steps));
+    if ((node = job_node_find(training, "learning_rate", NULL)) != NULL)
+        NTK_TRY(job_read_number(context, node, "training.learning_rate", 1,
+                                &job->training.learning_rate));
+    if ((node = job_node_find(training, "record_every", NULL)) != NULL)
+        NTK_TRY(job_read_int(context, node, "training.record_every", NULL, "a positive integer",
+                             1, INT64_MAX, &job->training.record_every));
+    return read_bool_key(context, training, "training", "kernel_after",
+                         &job->training.kernel_after);
+}
+
+static ntk_status read_checkpoint(const job_context *context, const job_node *checkpoint,
+                                  ntk_job *job)
+{
+    static const char *const keys[] = {"every", "dir", NULL};
+    NTK_TRY(job_check_mapping(context, checkpoint, "checkpoint", keys));
+    const job_node *node = job_node_find(checkpoint, "every", NULL);
+    if (node != NULL)
+        NTK_TRY(job_read_duration(context, node, "checkpoint.every",
+                                  &job->checkpoint.every_seconds));
+    if ((node = job_node_find(checkpoint, "dir", NULL)) != NULL)
+        return job_read_string(context, node, "checkpoint.dir", job->checkpoint.dir,
+                               sizeof job->checkpoint.dir);
+    /* Default beside the outputs: known only now that output.dir (and --out) is final. */
+    int written = snprintf(job->checkpoint.dir, sizeof job->checkpoint.dir, "%s/checkpoint",
+                           job->output.dir);
+    if (written < 0 || written >= (int)sizeof job->checkpoint.dir)
+        return job_fail(context, node, "checkpoint.dir", "output.dir is too long");
+    return NTK_OK;
+}
+
+ntk_status job_read_run_sections(const job_context *context, const job_node *root, ntk_job *job)
+{
+    /* Order matters: kernel needs the model, output the spectrum, training the dynamics,
+     * checkpoint the output. */
+    NTK_TRY(read_kernel(context, job_node_find(root, "kernel", NULL), job));
+    NTK_TRY(read_grid(context, job_node_find(root, "grid", NULL), job));
+    NTK_TRY(read_spectrum(context, job_node_find(root, "spectrum", NULL), job));
+    NTK_TRY(read_dynamics(context, job_node_find(root, "dynamics", NULL), job));
+    NTK_TRY(read_output(context, job_node_find(root, "output", NULL), job));
+    job->training.enabled = 0;
+    job->training.learning_rate = job->dynamics.learning_rate;
+    const job_node *training = NULL;
+    job_node *training_key = NULL;
+    training = job_node_find(root, "training", &training_key);
+    int enabled = 1;
+    /* `training: false` (e.g. --set training=false) switches a job's training off. */
+    if (training != NULL && training->kind == JOB_NODE_SCALAR && training->plain &&
+        job_text_to_bool(training->text, &enabled)) {
+        if (enabled)
+            return job_fail(context, training, "training",
+                            "must be a mapping such as {steps: 1000} (or false), got true");
+    } else if (training_key != NULL) {
+        NTK_TRY(read_training(context, training, job));
+    }
+    return read_checkpoint(context, job_node_find(root, "checkpoint", NULL), job);
+}
+
+ntk_status job_read_sections(const job_context *context, const job_node *root, ntk_job *job)
+{
+    static const char *const keys[] = {"name",     "data",     "model",    "kernel",
+                                       "grid",     "spectrum", "dynamics", "output",
+                                       "training", "checkpoint", "sweep",  NULL};
+    NTK_TRY(job_check_mapping(context, root, "", keys));
+    set_defaults(job);
+    const job_node *node = job_node_find(root, "name", NULL);
+    if (node != NULL)
+        NTK_TRY(job_read_string(context, node, "name", job->name, sizeof job->name));
+
+    job_node *key = NULL;
+    node = job_node_find(root, "data", &key);
+    if (node == NULL)
+        return job_fail(context, root, "data",
+                        "missing required key 'data' (data.inputs names the input points)");
+    NTK_TRY(job_read_data(context, node, job));
+    node = job_node_find(root, "model", &key);
+    if (node == NULL)
+        return job_fail(context, root, "model",
+                        "missing required key 'model' (model.layers, e.g. [{dense: 256}, relu, "
+                        "{dense: 1}])");
+    job_node_location(context, key, &job->model.where);
+    NTK_TRY(job_read_model(context, node, job));
+    NTK_TRY(job_read_run_sections(context, root, job));
+    node = job_node_find(root, "sweep", NULL);
+    job->sweep.n_keys = 0;
+    if (node != NULL)
+        NTK_TRY(job_read_sweep(context, node, job));
+    return NTK_OK;
+}

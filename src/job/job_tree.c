@@ -1,0 +1,567 @@
+/* The job file's node tree: parsing with libyaml, copies, lookups, key paths
+ * and the edits overrides make (see job_tree.h). */
+#include "job/job_tree.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+/* Aliases let a tiny file expand into a huge tree ("billion laughs"); a job
+ * never needs more than a few hundred nodes, so both limits are generous. */
+enum { JOB_TREE_MAX_DEPTH = 64, JOB_TREE_MAX_NODES = 200000 };
+
+ntk_status job_fail(const job_context *context, const job_node *node, const char *path,
+                    const char *format, ...)
+{
+    char problem[1024];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(problem, sizeof problem, format, args);
+    va_end(args);
+
+    if (context->sweep_label != NULL) {
+        /* Checking one sweep value: point at that value, whatever node failed. */
+        const job_node *at = context->sweep_node;
+        if (strcmp(path, context->sweep_key) == 0)
+            return NTK_RAISE(NTK_ERR_JOB, "%s:%d:%d: %s: %s", context->file, at->line,
+                             at->column, context->sweep_label, problem);
+        return NTK_RAISE(NTK_ERR_JOB, "%s:%d:%d: %s: %s: %s", context->file, at->line,
+                         at->column, context->sweep_label, path, problem);
+    }
+    if (node != NULL && node->origin != NULL) {
+        if (path[0] == '\0' || strcmp(path, node->origin) == 0)
+            return NTK_RAISE(NTK_ERR_JOB, "--set %s: %s", node->origin, problem);
+        return NTK_RAISE(NTK_ERR_JOB, "--set %s: %s: %s", node->origin, path, problem);
+    }
+    if (node == NULL)
+        return NTK_RAISE(NTK_ERR_JOB, "%s: %s%s%s", context->file, path, path[0] ? ": " : "",
+                         problem);
+    return NTK_RAISE(NTK_ERR_JOB, "%s:%d:%d: %s%s%s", context->file, node->line, node->column,
+                     path, path[0] ? ": " : "", problem);
+}
+
+void job_path_key(char *buffer, int size, const char *parent, const char *key)
+{
+    if (parent[0] == '\0')
+        snprintf(buffer, (size_t)size, "%s", key);
+    else
+        snprintf(buffer, (size_t)size, "%s.%s", parent, key);
+}
+
+void job_path_index(char *buffer, int size, const char *parent, int index)
+{
+    snprintf(buffer, (size_t)size, "%s[%d]", parent, index);
+}
+
+/* ---- nodes ---- */
+
+static ntk_status node_new(job_node_kind kind, const char *text, size_t length, int line,
+                           int column, const char *origin, job_node **out)
+{
+    *out = NULL;
+    job_node *node = NULL;
+    NTK_TRY(NTK_CALLOC(node, 1, "a job file node"));
+    node->kind = kind;
+    node->line = line;
+    node->column = column;
+    ntk_status status = NTK_OK;
+    if (kind == JOB_NODE_SCALAR) {
+        status = NTK_CALLOC(node->text, length + 1, "a job file value");
+        if (status == NTK_OK)
+            memcpy(node->text, text, length);
+    }
+    if (status == NTK_OK && origin != NULL) {
+        status = NTK_CALLOC(node->origin, strlen(origin) + 1, "an override key");
+        if (status == NTK_OK)
+            strcpy(node->origin, origin);
+    }
+    if (status != NTK_OK) {
+        job_tree_free(node);
+        return status;
+    }
+    *out = node;
+    return NTK_OK;
+}
+
+/* Append a child (and its key, for mappings); takes ownership of both. */
+static ntk_status node_append(job_node *parent, job_node *key, job_node *value)
+{
+    if (parent->count == parent->capacity) {
+        int capacity = parent->capacity ? 2 * parent->capacity : 4;
+        job_node **items = realloc(parent->items, sizeof(job_node *) * (size_t)capacity);
+        if (items != NULL)
+            parent->items = items;
+        job_node **keys = items == NULL ? NULL
+                          : realloc(parent->keys, sizeof(job_node *) * (size_t)capacity);
+        if (keys != NULL)
+            parent->keys = keys;
+        if (items == NULL || keys == NULL) {
+            job_tree_free(key);
+            job_tree_free(value);
+            return NTK_RAISE(NTK_ERR_MEMORY, "out of memory while reading the job file");
+        }
+        parent->capacity = capacity;
+    }
+    parent->keys[parent->count] = key;
+    parent->items[parent->count] = value;
+    parent->count++;
+    return NTK_OK;
+}
+
+void job_tree_free(job_node *node)
+{
+    if (node == NULL)
+        return;
+    for (int i = 0; i < node->count; ++i) {
+        job_tree_free(node->keys[i]);
+        job_tree_free(node->items[i]);
+    }
+    free(node->keys);
+    free(node->items);
+    free(node->text);
+    free(node->origin);
+    free(node);
+}
+
+ntk_status job_tree_copy(const job_node *node, job_node **copy)
+{
+    *copy = NULL;
+    if (node == NULL)
+        return NTK_OK;
+    const char *text = node->text ? node->text : "";
+    job_node *result = NULL;
+    NTK_TRY(node_new(node->kind, text, strlen(text), node->line, node->column, node->origin,
+                     &result));
+    result->plain = node->plain;
+    for (int i = 0; i < node->count; ++i) {
+        job_node *key = NULL, *value = NULL;
+        ntk_status status = job_tree_copy(node->keys[i], &key);
+        if (status == NTK_OK)
+            status = job_tree_copy(node->items[i], &value);
+        if (status == NTK_OK)
+            status = node_append(result, key, value);
+        else {
+            job_tree_free(key);
+            job_tree_free(value);
+        }
+        if (status != NTK_OK) {
+            job_tree_free(result);
+            return status;
+        }
+    }
+    *copy = result;
+    return NTK_OK;
+}
+
+int job_node_is_null(const job_node *node)
+{
+    if (node == NULL)
+        return 1;
+    if (node->kind != JOB_NODE_SCALAR || !node->plain)
+        return 0;
+    const char *t = node->text;
+    return t[0] == '\0' || strcmp(t, "~") == 0 || strcmp(t, "null") == 0 ||
+           strcmp(t, "Null") == 0 || strcmp(t, "NULL") == 0;
+}
+
+const char *job_node_describe(const job_node *node, char *buffer, int size)
+{
+    if (job_node_is_null(node))
+        snprintf(buffer, (size_t)size, "nothing (null)");
+    else if (node->kind == JOB_NODE_SEQUENCE)
+        snprintf(buffer, (size_t)size, "a list");
+    else if (node->kind == JOB_NODE_MAPPING)
+        snprintf(buffer, (size_t)size, "a mapping");
+    else if (strlen(node->text) > 60)
+        snprintf(buffer, (size_t)size, "'%.57s...'", node->text);
+    else
+        snprintf(buffer, (size_t)size, "'%s'", node->text);
+    return buffer;
+}
+
+job_node *job_node_find(const job_node *mapping, const char *key, job_node **key_node)
+{
+    if (key_node != NULL)
+        *key_node = NULL;
+    if (mapping == NULL || mapping->kind != JOB_NODE_MAPPING)
+        return NULL;
+    for (int i = 0; i < mapping->count; ++i) {
+        if (strcmp(mapping->keys[i]->text, key) == 0) {
+            if (key_node != NULL)
+                *key_node = mapping->keys[i];
+            return mapping->items[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- from libyaml's document to the tree ---- */
+
+typedef struct {
+    const char *file;      /* for messages: the job file, or "--set KEY" */
+    int is_override;
+    const char *origin;
+    yaml_document_t *document;
+    long nodes;
+} convert_state;
+
+static ntk_status convert_fail(const convert_state *state, const yaml_node_t *at,
+                               const char *path, const char *problem)
+{
+    if (state->is_override)
+        return NTK_RAISE(NTK_ERR_JOB, "--set %s: %s", state->origin, problem);
+    return NTK_RAISE(NTK_ERR_JOB, "%s:%lu:%lu: %s%s%s", state->file,
+                     (unsigned long)at->start_mark.line + 1,
+                     (unsigned long)at->start_mark.column + 1, path, path[0] ? ": " : "",
+                     problem);
+}
+
+static ntk_status convert_node(convert_state *state, yaml_node_t *source, const char *path,
+                               int depth, job_node **out)
+{
+    *out = NULL;
+    if (depth > JOB_TREE_MAX_DEPTH || ++state->nodes > JOB_TREE_MAX_NODES)
+        return convert_fail(state, source, path,
+                            "the document nests or repeats too deeply (aliases?)");
+    int line = (int)source->start_mark.line + 1, column = (int)source->start_mark.column + 1;
+    job_node *node = NULL;
+    switch (source->type) {
+    case YAML_SCALAR_NODE:
+        NTK_TRY(node_new(JOB_NODE_SCALAR, (const char *)source->data.scalar.value,
+                         source->data.scalar.length, line, column, state->origin, &node));
+        node->plain = source->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ||
+                      source->data.scalar.style == YAML_ANY_SCALAR_STYLE;
+        if (strlen(node->text) != source->data.scalar.length) {
+            job_tree_free(node);
+            return convert_fail(state, source, path, "a value contains a NUL character");
+        }
+        break;
+    case YAML_SEQUENCE_NODE: {
+        NTK_TRY(node_new(JOB_NODE_SEQUENCE, NULL, 0, line, column, state->origin, &node));
+        int index = 0;
+        for (yaml_node_item_t *item = source->data.sequence.items.start;
+             item < source->data.sequence.items.top; ++item, ++index) {
+            char child_path[JOB_PATH_TEXT_MAX];
+            job_path_index(child_path, sizeof child_path, path, index);
+            job_node *child = NULL;
+            ntk_status status = convert_node(state, yaml_document_get_node(state->document, *item),
+                                             child_path, depth + 1, &child);
+            if (status == NTK_OK)
+                status = node_append(node, NULL, child);
+            if (status != NTK_OK) {
+                job_tree_free(node);
+                return status;
+            }
+        }
+        break;
+    }
+    case YAML_MAPPING_NODE: {
+        NTK_TRY(node_new(JOB_NODE_MAPPING, NULL, 0, line, column, state->origin, &node));
+        for (yaml_node_pair_t *pair = source->data.mapping.pairs.start;
+             pair < source->data.mapping.pairs.top; ++pair) {
+            yaml_node_t *key_source = yaml_document_get_node(state->document, pair->key);
+            ntk_status status = NTK_OK;
+            if (key_source->type != YAML_SCALAR_NODE)
+                status = convert_fail(state, key_source, path,
+                                      "a key must be plain text, not a list or mapping");
+            job_node *key = NULL, *value = NULL;
+            if (status == NTK_OK)
+                status = convert_node(state, key_source, path, depth + 1, &key);
+            char child_path[JOB_PATH_TEXT_MAX];
+            if (status == NTK_OK) {
+                job_path_key(child_path, sizeof child_path, path, key->text);
+                job_node *first = NULL;
+                job_node_find(node, key->text, &first);
+                if (first != NULL) {
+                    char problem[256];
+                    snprintf(problem, sizeof problem, "duplicate key '%.100s' (first at line %d)",
+                             key->text, first->line);
+                    status = convert_fail(state, key_source, child_path, problem);
+                }
+            }
+            if (status == NTK_OK)
+                status = convert_node(state, yaml_document_get_node(state->document, pair->value),
+                                      child_path, depth + 1, &value);
+            if (status == NTK_OK)
+                status = node_append(node, key, value);
+            else {
+                job_tree_free(key);
+                job_tree_free(value);
+            }
+            if (status != NTK_OK) {
+                job_tree_free(node);
+                return status;
+            }
+        }
+        break;
+    }
+    default:
+        return convert_fail(state, source, path, "unsupported YAML node");
+    }
+    *out = node;
+    return NTK_OK;
+}
+
+static ntk_status syntax_error(const yaml_parser_t *parser, const convert_state *state)
+{
+    char problem[512];
+    if (parser->error == YAML_MEMORY_ERROR)
+        return NTK_RAISE(NTK_ERR_MEMORY, "out of memory while parsing %s", state->file);
+    if (parser->error == YAML_READER_ERROR) {
+        snprintf(problem, sizeof problem, "%s at byte %lu",
+                 parser->problem ? parser->problem : "cannot read the text",
+                 (unsigned long)parser->problem_offset);
+        if (state->is_override)
+            return NTK_RAISE(NTK_ERR_JOB, "--set %s: YAML syntax error in the value: %s",
+                             state->origin, problem);
+        return NTK_RAISE(NTK_ERR_JOB, "%s: YAML syntax error: %s", state->file, problem);
+    }
+    snprintf(problem, sizeof problem, "%s%s%s%s", parser->problem ? parser->problem : "malformed",
+             parser->context ? " (" : "", parser->context ? parser->context : "",
+             parser->context ? ")" : "");
+    if (state->is_override)
+        return NTK_RAISE(NTK_ERR_JOB, "--set %s: YAML syntax error in the value: %s",
+                         state->origin, problem);
+    return NTK_RAISE(NTK_ERR_JOB, "%s:%lu:%lu: YAML syntax error: %s", state->file,
+                     (unsigned long)parser->problem_mark.line + 1,
+                     (unsigned long)parser->problem_mark.column + 1, problem);
+}
+
+/* Parse one document from an initialised parser into a tree. */
+static ntk_status parse_document(yaml_parser_t *parser, convert_state *state, job_node **root)
+{
+    *root = NULL;
+    yaml_document_t document;
+    if (!yaml_parser_load(parser, &document))
+        return syntax_error(parser, state);
+    ntk_status status = NTK_OK;
+    yaml_node_t *top = yaml_document_get_root_node(&document);
+    if (top != NULL) {
+        state->document = &document;
+        status = convert_node(state, top, "", 0, root);
+    }
+    yaml_document_delete(&document);
+    if (status != NTK_OK || top == NULL)
+        return status;
+
+    /* A second document would be silently ignored: refuse it. */
+    yaml_document_t extra;
+    if (!yaml_parser_load(parser, &extra)) {
+        job_tree_free(*root);
+        *root = NULL;
+        return syntax_error(parser, state);
+    }
+    yaml_node_t *extra_top = yaml_document_get_root_node(&extra);
+    if (extra_top != NULL) {
+        status = convert_fail(state, extra_top, "",
+                              "a job file holds one YAML document; found a second one");
+        job_tree_free(*root);
+        *root = NULL;
+    }
+    yaml_document_delete(&extra);
+    return status;
+}
+
+ntk_status job_tree_read_file(const char *path, job_node **root)
+{
+    *root = NULL;
+    struct stat info;
+    if (stat(path, &info) != 0)
+        return NTK_RAISE(NTK_ERR_JOB, "%s: cannot read job file: %s", path, strerror(errno));
+    if (S_ISDIR(info.st_mode))
+        return NTK_RAISE(NTK_ERR_JOB, "%s: cannot read job file: %s", path, strerror(EISDIR));
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        return NTK_RAISE(NTK_ERR_JOB, "%s: cannot read job file: %s", path, strerror(errno));
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) {
+        fclose(file);
+        return NTK_RAISE(NTK_ERR_MEMORY, "out of memory initialising the YAML parser");
+    }
+    yaml_parser_set_input_file(&parser, file);
+    convert_state state = {.file = path, .is_override = 0, .origin = NULL};
+    ntk_status status = parse_document(&parser, &state, root);
+    yaml_parser_delete(&parser);
+    fclose(file);
+    return status;
+}
+
+ntk_status job_tree_parse_text(const char *text, const char *origin, job_node **root)
+{
+    *root = NULL;
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return NTK_RAISE(NTK_ERR_MEMORY, "out of memory initialising the YAML parser");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+    convert_state state = {.file = "--set", .is_override = 1, .origin = origin};
+    ntk_status status = parse_document(&parser, &state, root);
+    yaml_parser_delete(&parser);
+    if (status == NTK_OK && *root == NULL)
+        status = node_new(JOB_NODE_SCALAR, "", 0, 0, 0, origin, root);
+    if (status == NTK_OK && (*root)->kind == JOB_NODE_SCALAR && (*root)->text[0] == '\0')
+        (*root)->plain = 1; /* "key=" means null */
+    return status;
+}
+
+/* ---- key paths and overrides ---- */
+
+int job_key_path_parse(const char *text, job_key_path *path)
+{
+    memset(path, 0, sizeof *path);
+    const char *p = text;
+    for (;;) {
+        if (path->count == JOB_PATH_MAX_SEGMENTS)
+            return 0;
+        /* A name. */
+        const char *start = p;
+        while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+               *p == '_' || *p == '-')
+            ++p;
+        size_t length = (size_t)(p - start);
+        if (length == 0 || length >= JOB_PATH_NAME_MAX)
+            return 0;
+        memcpy(path->segment[path->count].name, start, length);
+        path->count++;
+        /* Any number of [index]. */
+        while (*p == '[') {
+            ++p;
+            if (*p < '0' || *p > '9' || path->count == JOB_PATH_MAX_SEGMENTS)
+                return 0;
+            long index = 0;
+            while (*p >= '0' && *p <= '9') {
+                index = index * 10 + (*p - '0');
+                if (index > 1000000)
+                    return 0;
+                ++p;
+            }
+            if (*p != ']')
+                return 0;
+            ++p;
+            path->segment[path->count].is_index = 1;
+            path->segment[path->count].index = index;
+            path->count++;
+        }
+        if (*p == '\0')
+            return 1;
+        if (*p != '.')
+            return 0;
+        ++p;
+    }
+}
+
+/* Turn a null scalar into an empty mapping in place (`output:` then --set output.theta). */
+static void make_empty_mapping(job_node *node)
+{
+    node->kind = JOB_NODE_MAPPING;
+    free(node->text);
+    node->text = NULL;
+    node->plain = 0;
+}
+
+ntk_status job_tree_set(const job_context *context, job_node *root, const char *key,
+                        job_node *value)
+{
+    job_key_path path;
+    if (!job_key_path_parse(key, &path)) {
+        ntk_status status = job_fail(context, value, key,
+                                     "not a key path (expected names separated by dots, with "
+                                     "[index] for list items, e.g. model.layers[0].dense)");
+        job_tree_free(value);
+        return status;
+    }
+    job_node *current = root;
+    char walked[JOB_PATH_TEXT_MAX] = "";
+    for (int s = 0; s < path.count; ++s) {
+        int last = (s == path.count - 1);
+        char here[JOB_PATH_TEXT_MAX];
+        char description[96];
+        if (!path.segment[s].is_index) {
+            const char *name = path.segment[s].name;
+            job_path_key(here, sizeof here, walked, name);
+            if (job_node_is_null(current) && current->kind == JOB_NODE_SCALAR)
+                make_empty_mapping(current);
+            if (current->kind != JOB_NODE_MAPPING) {
+                ntk_status status = job_fail(context, value, key, "'%s' holds %s, not a mapping",
+                                             walked[0] ? walked : "the job",
+                                             job_node_describe(current, description,
+                                                               sizeof description));
+                job_tree_free(value);
+                return status;
+            }
+            job_node *key_node = NULL;
+            job_node *child = job_node_find(current, name, &key_node);
+            if (child != NULL) {
+                if (last) {
+                    for (int i = 0; i < current->count; ++i)
+                        if (current->items[i] == child) {
+                            job_tree_free(child);
+                            current->items[i] = value;
+                        }
+                    return NTK_OK;
+                }
+                current = child;
+            } else {
+                /* A new key: validation later says whether the job knows it. */
+                job_node *new_key = NULL, *new_value = value;
+                ntk_status status = node_new(JOB_NODE_SCALAR, name, strlen(name), value->line,
+                                             value->column, value->origin, &new_key);
+                if (status == NTK_OK && !last)
+                    status = node_new(JOB_NODE_MAPPING, NULL, 0, value->line, value->column,
+                                      value->origin, &new_value);
+                if (status == NTK_OK) {
+                    if (new_key != NULL)
+                        new_key->plain = 1;
+                    status = node_append(current, new_key, new_value);
+                    new_key = NULL;
+                }
+                if (status != NTK_OK) {
+                    job_tree_free(new_key);
+                    if (new_value != value)
+                        job_tree_free(value);
+                    return status;
+                }
+                if (last)
+                    return NTK_OK;
+                current = new_value;
+                if (path.segment[s + 1].is_index) {
+                    ntk_status fail = job_fail(context, value, key,
+                                               "'%s' is not in the job, so it has no list items",
+                                               here);
+                    job_tree_free(value);
+                    return fail;
+                }
+            }
+        } else {
+            long index = path.segment[s].index;
+            job_path_index(here, sizeof here, walked, (int)index);
+            if (current->kind != JOB_NODE_SEQUENCE) {
+                ntk_status status = job_fail(context, value, key, "'%s' holds %s, not a list",
+                                             walked, job_node_describe(current, description,
+                                                                       sizeof description));
+                job_tree_free(value);
+                return status;
+            }
+            if (index >= current->count) {
+                ntk_status status = job_fail(context, value, key,
+                                             "index %ld is out of range ('%s' has %d item%s)",
+                                             index, walked, current->count,
+                                             current->count == 1 ? "" : "s");
+                job_tree_free(value);
+                return status;
+            }
+            if (last) {
+                job_tree_free(current->items[index]);
+                current->items[index] = value;
+                return NTK_OK;
+            }
+            current = current->items[index];
+        }
+        snprintf(walked, sizeof walked, "%s", here);
+    }
+    job_tree_free(value);
+    return NTK_OK;
+}

@@ -1,0 +1,234 @@
+/* The analytic (infinite-width) kernel as a distributed matrix, in the same
+ * block-cyclic layout, step structure and hooks as the empirical kernels.
+ *
+ * Every rank starts with its own block of inputs; kernel_exchange delivers
+ * the inputs of the items behind its local rows and columns. Step s then
+ * fills local column block s: per step, each distinct (row item, column
+ * item) pair is evaluated once (outputs: full repeats it on the k diagonal
+ * logit pairs and is zero elsewhere) and always with the smaller item first,
+ * so the matrix is exactly symmetric even where quadrature is not. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "kernel/analytic.h"
+
+/* Floating-point work per input pair, as an estimate for the statistics:
+ * three dot products of length d, then per hidden layer either a closed form
+ * (about 40 operations, counting a transcendental function as ~10) or a
+ * quadrature of order^2 points for the cross term plus 2 order for the
+ * variances at about 25 operations a point (phi and phi' ~ 20, the rest 5). */
+static double pair_flops_estimate(const ntk_model_spec *spec, int64_t dim, int order)
+{
+    double flops = 6.0 * (double)dim;
+    for (int layer = 0; layer + 1 < spec->n_dense; layer++) {
+        if (analytic_has_closed_form(spec->act[layer]))
+            flops += 3 * 40.0;
+        else
+            flops += 25.0 * ((double)order * order + 2.0 * order);
+    }
+    return flops;
+}
+
+/* Position of each local row/column's item in an ascending item set. */
+static void map_items(const ntk_item_set *set, int64_t local_count, int block, int proc,
+                      int nprocs, int64_t per_item, int64_t *position)
+{
+    int64_t cursor = 0;
+    for (int64_t local = 0; local < local_count; local++) {
+        int64_t item = grid_global_index(local, block, proc, nprocs) / per_item;
+        while (cursor < set->count && set->item[cursor] < item)
+            cursor++;
+        position[local] = cursor; /* global indices rise with local ones */
+    }
+}
+
+typedef struct {
+    const ntk_job *job;
+    const ntk_grid *grid;
+    int64_t dim, per_item;
+    int want_nngp, lower_only;
+    const ntk_item_set *rows, *cols;
+    const int64_t *row_position, *col_position;
+    double *pair_cache;  /* rows->count x (block + 2) values of the current step */
+    int64_t cache_width;
+} analytic_fill;
+
+/* Fill local column block `step`; returns the number of pairs evaluated, or
+ * -1 with an error raised if a value is not finite. */
+static int64_t fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int64_t step)
+{
+    const ntk_grid *grid = fill->grid;
+    int64_t first_col = step * grid->block;
+    int64_t end_col = first_col + grid->block;
+    if (end_col > matrix->local_cols)
+        end_col = matrix->local_cols;
+    if (first_col >= end_col)
+        return 0;
+    int64_t col_block = step * grid->cols + grid->mycol; /* global block index */
+    int64_t first_col_position = fill->col_position[first_col];
+
+    for (int64_t n = 0; n < fill->rows->count * fill->cache_width; n++)
+        fill->pair_cache[n] = NAN; /* NaN = not evaluated yet */
+
+    const ntk_model_spec *spec = &fill->job->model;
+    int order = fill->job->kernel.quadrature_order;
+    int64_t lld = matrix->local_rows > 1 ? matrix->local_rows : 1;
+    int64_t pairs = 0;
+    for (int64_t lc = first_col; lc < end_col; lc++) {
+        int64_t j = grid_global_index(lc, grid->block, grid->mycol, grid->cols);
+        int64_t col_item_slot = fill->col_position[lc] - first_col_position;
+        const double *x_col = fill->cols->vectors + fill->col_position[lc] * fill->dim;
+        int64_t col_item = fill->cols->item[fill->col_position[lc]];
+        double *column = matrix->data + lc * lld;
+        for (int64_t lr = 0; lr < matrix->local_rows; lr++) {
+            int64_t i = grid_global_index(lr, grid->block, grid->myrow, grid->rows);
+            if (fill->lower_only && i / grid->block < col_block)
+                continue; /* block wholly above the diagonal: never read */
+            if (i % fill->per_item != j % fill->per_item) {
+                column[lr] = 0.0; /* different logits: independent in the limit */
+                continue;
+            }
+            int64_t row_slot = fill->row_position[lr];
+            double *cached = &fill->pair_cache[row_slot * fill->cache_width + col_item_slot];
+            if (isnan(*cached)) {
+                const double *x_row = fill->rows->vectors + row_slot * fill->dim;
+                int64_t row_item = fill->rows->item[row_slot];
+                const double *first = row_item <= col_item ? x_row : x_col;
+                const double *second = row_item <= col_item ? x_col : x_row;
+                if (row_item == col_item)
+                    second = first; /* lets analytic_pair skip the variances */
+                double theta = 0.0, nngp = 0.0;
+                analytic_pair(spec, fill->dim, order, first, second, &theta, &nngp);
+                double value = fill->want_nngp ? nngp : theta;
+                if (!isfinite(value)) {
+                    NTK_RAISE(NTK_ERR_NUMERIC,
+                              "analytic kernel: non-finite %s value for inputs %lld and %lld "
+                              "(model.w_std / model.b_std too large for this depth?)",
+                              fill->want_nngp ? "NNGP" : "NTK", (long long)row_item,
+                              (long long)col_item);
+                    return -1;
+                }
+                *cached = value;
+                pairs++;
+            }
+            column[lr] = *cached;
+        }
+    }
+    return pairs;
+}
+
+static ntk_status check_job(const ntk_job *job, const ntk_input_block *inputs,
+                            const ntk_dmatrix *matrix, int64_t per_item)
+{
+    const ntk_model_spec *spec = &job->model;
+    if (spec->parameterization != NTK_PARAM_NTK)
+        return NTK_RAISE(NTK_ERR_JOB,
+                         "%s:%d:%d: model.parameterization: kernel.kind analytic is the "
+                         "infinite-width limit of the ntk parameterisation; set it to ntk",
+                         spec->where.file, spec->where.line, spec->where.column);
+    if (inputs->dim < 1 || spec->n_dense < 1)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "analytic kernel: empty inputs or model");
+    if (matrix->rows != inputs->n * per_item || matrix->cols != matrix->rows)
+        return NTK_RAISE(NTK_ERR_INTERNAL,
+                         "analytic kernel: matrix is %lld x %lld, expected %lld square",
+                         (long long)matrix->rows, (long long)matrix->cols,
+                         (long long)(inputs->n * per_item));
+    return NTK_OK;
+}
+
+/* Everything that can fail locally before the collective exchange. */
+static ntk_status prepare_quadrature(const ntk_job *job)
+{
+    for (int layer = 0; layer + 1 < job->model.n_dense; layer++) {
+        if (!analytic_has_closed_form(job->model.act[layer])) {
+            const double *node, *weight;
+            NTK_TRY(analytic_gauss_hermite(job->kernel.quadrature_order, &node, &weight));
+        }
+    }
+    return NTK_OK;
+}
+
+ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
+                                    const ntk_grid *grid, const ntk_input_block *inputs,
+                                    int lower_only, int want_nngp,
+                                    const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
+                                    ntk_kernel_stats *stats)
+{
+    (void)model; /* the limit depends on the description only */
+    const ntk_model_spec *spec = &job->model;
+    int k = (int)spec->width[spec->n_dense - 1];
+    int64_t per_item = job->kernel.outputs == NTK_OUTPUTS_FULL ? k : 1;
+    int64_t n_blocks = (matrix->rows + grid->block - 1) / grid->block;
+    int64_t steps_total = (n_blocks + grid->cols - 1) / grid->cols;
+    if (stats) {
+        stats->method = "analytic";
+        stats->flops = 0.0;
+        stats->flops_total = 0.0;
+        stats->steps_total = steps_total;
+    }
+
+    ntk_status status = check_job(job, inputs, matrix, per_item);
+    if (status == NTK_OK)
+        status = prepare_quadrature(job);
+    NTK_TRY(ntk_agree(status, grid->comm));
+
+    ntk_item_set rows = {0}, cols = {0};
+    NTK_TRY(kernel_exchange(grid, inputs->n, per_item, matrix->rows, inputs->dim, inputs->x,
+                            &rows, &cols));
+
+    int64_t *row_position = NULL, *col_position = NULL;
+    double *pair_cache = NULL;
+    int64_t cache_width = grid->block + 2; /* items a column block can span */
+    status = NTK_CALLOC(row_position, matrix->local_rows + 1, "analytic kernel row map");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(col_position, matrix->local_cols + 1, "analytic kernel column map");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(pair_cache, (rows.count + 1) * cache_width, "analytic kernel pair cache");
+    status = ntk_agree(status, grid->comm);
+    if (status != NTK_OK) {
+        ntk_trace(status, __FILE__, __LINE__, __func__);
+        goto done;
+    }
+    map_items(&rows, matrix->local_rows, grid->block, grid->myrow, grid->rows, per_item,
+              row_position);
+    map_items(&cols, matrix->local_cols, grid->block, grid->mycol, grid->cols, per_item,
+              col_position);
+
+    analytic_fill fill = {job, grid, inputs->dim, per_item, want_nngp, lower_only,
+                          &rows, &cols, row_position, col_position, pair_cache, cache_width};
+    double pair_flops = pair_flops_estimate(spec, inputs->dim, job->kernel.quadrature_order);
+    double pairs_done = 0.0;
+    int64_t first_step = hooks ? hooks->first_step : 0;
+    for (int64_t step = first_step; step < steps_total; step++) {
+        int64_t pairs = fill_step(&fill, matrix, step);
+        status = ntk_agree(pairs < 0 ? NTK_ERR_NUMERIC : NTK_OK, grid->comm);
+        if (status != NTK_OK) {
+            ntk_trace(status, __FILE__, __LINE__, __func__);
+            goto done;
+        }
+        pairs_done += (double)pairs;
+        if (hooks && hooks->after_step) {
+            NTK_TRY_GOTO(status, hooks->after_step(hooks->context, matrix, step + 1, steps_total),
+                         done);
+        }
+    }
+
+    if (stats) {
+        stats->flops = pairs_done * pair_flops;
+        double total = 0.0;
+        int rc = MPI_Allreduce(&stats->flops, &total, 1, MPI_DOUBLE, MPI_SUM, grid->comm);
+        if (rc != MPI_SUCCESS) {
+            status = ntk_raise_mpi(rc, "MPI_Allreduce", __FILE__, __LINE__);
+            goto done;
+        }
+        stats->flops_total = total;
+    }
+
+done:
+    free(row_position);
+    free(col_position);
+    free(pair_cache);
+    kernel_item_set_free(&rows);
+    kernel_item_set_free(&cols);
+    return status;
+}

@@ -1,0 +1,170 @@
+/* kernel_exchange: deliver per-item vectors (features or raw inputs) from the
+ * rank that computed them (its own contiguous block, grid_own_block) to every
+ * rank whose local rows or columns of Theta need them.
+ *
+ * Every rank can work out on its own which items any process row or column
+ * needs (block-cyclic arithmetic), so one MPI_Alltoall of counts and one
+ * MPI_Alltoallv per direction suffice. Counts are in items with a contiguous
+ * datatype of `width` doubles, which keeps them far below the 2^31 limit of
+ * MPI's int counts. Own blocks ascend with the rank, so concatenating the
+ * received pieces in rank order leaves the items in ascending order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/kernel.h"
+
+void kernel_item_set_free(ntk_item_set *set)
+{
+    free(set->item);
+    free(set->vectors);
+    set->item = NULL;
+    set->vectors = NULL;
+    set->count = 0;
+}
+
+/* Does process coordinate `proc` (of `nprocs`) hold any of item's matrix indices? */
+static int item_touches(int64_t item, int64_t per_item, int64_t matrix_size, int block, int proc,
+                        int nprocs)
+{
+    int64_t first = item * per_item;
+    int64_t end = first + per_item < matrix_size ? first + per_item : matrix_size;
+    /* Walk block by block: at most nprocs blocks before every owner was seen. */
+    for (int64_t g = first, seen = 0; g < end && seen < nprocs; ++seen) {
+        if (grid_owner(g, block, nprocs) == proc)
+            return 1;
+        g = (g / block + 1) * block;
+    }
+    return 0;
+}
+
+/* The items (ascending, distinct) behind local rows (by_rows) or columns. */
+static ntk_status needed_items(const ntk_grid *grid, int64_t per_item, int64_t matrix_size,
+                               int by_rows, int64_t **items, int64_t *count)
+{
+    int proc = by_rows ? grid->myrow : grid->mycol;
+    int nprocs = by_rows ? grid->rows : grid->cols;
+    int64_t local = grid_local_count(matrix_size, grid->block, proc, nprocs);
+    NTK_TRY(NTK_CALLOC(*items, local + 1, "exchanged item list"));
+    int64_t n = 0;
+    for (int64_t i = 0; i < local; ++i) {
+        int64_t item = grid_global_index(i, grid->block, proc, nprocs) / per_item;
+        if (n == 0 || (*items)[n - 1] != item)
+            (*items)[n++] = item;
+    }
+    *count = n;
+    return NTK_OK;
+}
+
+/* One direction (rows or columns): local preparation, then agree, then the
+ * collectives. Every rank reaches the collectives or returns after agreeing. */
+static ntk_status exchange_direction(const ntk_grid *grid, int64_t n_items, int64_t per_item,
+                                     int64_t matrix_size, int64_t width,
+                                     const double *own_vectors, int by_rows, ntk_item_set *out)
+{
+    int size = grid->size;
+    int64_t own_first, own_count;
+    grid_own_block(n_items, size, grid->rank, &own_first, &own_count);
+
+    int *send_counts = NULL, *send_offsets = NULL, *recv_counts = NULL, *recv_offsets = NULL;
+    double *send_buffer = NULL;
+    out->count = 0;
+    out->item = NULL;
+    out->vectors = NULL;
+    int64_t needed = 0, send_total = 0;
+    ntk_status status = NTK_OK;
+    NTK_TRY_GOTO(status, needed_items(grid, per_item, matrix_size, by_rows, &out->item, &needed), agree);
+    NTK_TRY_GOTO(status, NTK_CALLOC(send_counts, size, "exchange counts"), agree);
+    NTK_TRY_GOTO(status, NTK_CALLOC(send_offsets, size, "exchange counts"), agree);
+    NTK_TRY_GOTO(status, NTK_CALLOC(recv_counts, size, "exchange counts"), agree);
+    NTK_TRY_GOTO(status, NTK_CALLOC(recv_offsets, size, "exchange counts"), agree);
+    /* Rank r sits at (r / cols, r % cols): the grid is row-major (grid.h). */
+    for (int r = 0; r < size; ++r) {
+        int proc = by_rows ? r / grid->cols : r % grid->cols;
+        int nprocs = by_rows ? grid->rows : grid->cols;
+        int64_t count = 0;
+        for (int64_t i = 0; i < own_count; ++i)
+            count += item_touches(own_first + i, per_item, matrix_size, grid->block, proc, nprocs);
+        if (count > 2147483647LL || send_total + count > 2147483647LL) {
+            status = NTK_RAISE(NTK_ERR_MEMORY, "kernel exchange: more than 2^31 items for one rank");
+            goto agree;
+        }
+        send_counts[r] = (int)count;
+        send_offsets[r] = (int)send_total;
+        send_total += count;
+    }
+    NTK_TRY_GOTO(status, NTK_CALLOC(out->vectors, needed * width + 1, "exchanged vectors"), agree);
+    NTK_TRY_GOTO(status, NTK_CALLOC(send_buffer, send_total * width + 1, "exchange send buffer"), agree);
+    for (int r = 0, at = 0; r < size; ++r) {
+        int proc = by_rows ? r / grid->cols : r % grid->cols;
+        int nprocs = by_rows ? grid->rows : grid->cols;
+        for (int64_t i = 0; i < own_count; ++i)
+            if (item_touches(own_first + i, per_item, matrix_size, grid->block, proc, nprocs))
+                memcpy(send_buffer + (int64_t)(at++) * width, own_vectors + i * width,
+                       (size_t)width * sizeof *own_vectors);
+    }
+
+agree:
+    status = ntk_agree(status, grid->comm);
+    if (status != NTK_OK)
+        goto done;
+    {
+        MPI_Datatype vector_type;
+        int rc = MPI_Type_contiguous((int)width, MPI_DOUBLE, &vector_type);
+        if (rc == MPI_SUCCESS)
+            rc = MPI_Type_commit(&vector_type);
+        if (rc == MPI_SUCCESS)
+            rc = MPI_Alltoall(send_counts, 1, MPI_INT, recv_counts, 1, MPI_INT, grid->comm);
+        int64_t received = 0;
+        for (int r = 0; rc == MPI_SUCCESS && r < size; ++r) {
+            recv_offsets[r] = (int)received;
+            received += recv_counts[r];
+        }
+        /* What arrives must be exactly the items this rank computed it needs:
+         * anything else is a bug in the block-cyclic arithmetic. */
+        if (rc != MPI_SUCCESS)
+            status = ntk_raise_mpi(rc, "MPI_Alltoall", __FILE__, __LINE__);
+        else if (received != needed)
+            status = NTK_RAISE(NTK_ERR_INTERNAL, "kernel exchange: expected %lld items, got %lld",
+                               (long long)needed, (long long)received);
+        status = ntk_agree(status, grid->comm);
+        if (status == NTK_OK) {
+            rc = MPI_Alltoallv(send_buffer, send_counts, send_offsets, vector_type, out->vectors,
+                               recv_counts, recv_offsets, vector_type, grid->comm);
+            if (rc != MPI_SUCCESS)
+                status = ntk_raise_mpi(rc, "MPI_Alltoallv", __FILE__, __LINE__);
+        }
+        MPI_Type_free(&vector_type);
+    }
+    out->count = needed;
+
+done:
+    free(send_counts);
+    free(send_offsets);
+    free(recv_counts);
+    free(recv_offsets);
+    free(send_buffer);
+    if (status != NTK_OK)
+        kernel_item_set_free(out);
+    return status;
+}
+
+ntk_status kernel_exchange(const ntk_grid *grid, int64_t n_items, int64_t per_item,
+                           int64_t matrix_size, int64_t width, const double *own_vectors,
+                           ntk_item_set *rows, ntk_item_set *cols)
+{
+    cols->count = 0;
+    cols->item = NULL;
+    cols->vectors = NULL;
+    if (width < 1 || width > 2147483647LL || per_item < 1 || n_items * per_item != matrix_size)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "kernel exchange: bad shape (items %lld x %lld, size %lld, width %lld)",
+                         (long long)n_items, (long long)per_item, (long long)matrix_size,
+                         (long long)width);
+    NTK_TRY(exchange_direction(grid, n_items, per_item, matrix_size, width, own_vectors, 1, rows));
+    ntk_status status = exchange_direction(grid, n_items, per_item, matrix_size, width,
+                                           own_vectors, 0, cols);
+    if (status != NTK_OK) {
+        kernel_item_set_free(rows);
+        return ntk_trace(status, __FILE__, __LINE__, __func__);
+    }
+    return NTK_OK;
+}

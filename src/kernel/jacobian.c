@@ -1,0 +1,122 @@
+/* The explicit-Jacobian empirical NTK: the general method and the
+ * cross-check of the structured one.
+ *
+ * The raw inputs behind the local rows and columns are delivered with
+ * kernel_exchange; then, per chunk of kernel.jacobian_chunk parameters (the
+ * steps), the Jacobian rows of the local rows and columns are computed by
+ * model_jacobian_rows (its own forward/backward pass per input) and
+ *     Theta_local += J_rows J_cols^T
+ * as one DGEMM per local column block (only the rows at or below the block's
+ * first column when the lower triangle is enough). For trace kernels a row is
+ * an input x and its Jacobian is the k x chunk block of all logits, read as one
+ * vector: the inner product then sums over o, scaled by 1/k (the mean).
+ *
+ * Memory: (local rows + local columns) x chunk doubles (x k for trace), which
+ * is what kernel.jacobian_chunk bounds. Steps add into Theta, so a resumed run
+ * continues from the stored sum and repeats the same additions in the same
+ * order: bit-for-bit the same result. */
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/kernel_local.h"
+
+/* Jacobian rows of parameters [first, first + length) for every local row
+ * (or column) of `axis`, `depth` doubles apart. */
+static ntk_status jacobian_fill(const ntk_model *model, const ntk_item_set *set,
+                                const kernel_local_axis *axis, int full, int64_t first,
+                                int64_t length, int64_t depth, double *scratch, double *jac)
+{
+    const int64_t dim = model->width[0];
+    if (!full) {
+        /* Local rows are exactly the delivered items, in the same order. */
+        NTK_TRY(model_jacobian_rows(model, set->vectors, set->count, first, length, jac));
+        return NTK_OK;
+    }
+    int64_t computed = -1;
+    for (int64_t i = 0; i < axis->count; ++i) {
+        if (axis->position[i] != computed) {
+            computed = axis->position[i];
+            NTK_TRY(model_jacobian_rows(model, set->vectors + computed * dim, 1, first, length, scratch));
+        }
+        memcpy(jac + i * depth, scratch + axis->output[i] * length, (size_t)length * sizeof(double));
+    }
+    return NTK_OK;
+}
+
+ntk_status kernel_assemble_jacobian(const ntk_job *job, const ntk_model *model,
+                                    const ntk_grid *grid, const ntk_input_block *inputs,
+                                    int lower_only, const ntk_assembly_hooks *hooks,
+                                    ntk_dmatrix *theta, ntk_kernel_stats *stats)
+{
+    const int k = model_outputs(model);
+    const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    const int64_t per_item = full ? k : 1;
+    const int64_t n_params = model->n_params;
+    const int64_t chunk = job->kernel.jacobian_chunk < n_params ? job->kernel.jacobian_chunk : n_params;
+    const int64_t steps_total = chunk > 0 ? (n_params + chunk - 1) / chunk : 0;
+    const int64_t depth_max = full ? chunk : k * chunk; /* doubles per Jacobian row */
+    const int64_t lld = theta->local_rows > 1 ? theta->local_rows : 1;
+    stats->method = "jacobian";
+    stats->flops = 0.0;
+    stats->steps_total = steps_total;
+
+    ntk_status status = kernel_check_shapes(job, model, inputs, theta);
+    if (status == NTK_OK && chunk < 1)
+        status = NTK_RAISE(NTK_ERR_INTERNAL, "jacobian kernel: kernel.jacobian_chunk must be >= 1");
+    NTK_TRY(ntk_agree(status, grid->comm));
+
+    ntk_item_set rows = {0}, cols = {0};
+    NTK_TRY(kernel_exchange(grid, inputs->n, per_item, theta->rows, inputs->dim, inputs->x, &rows, &cols));
+
+    kernel_local_axis row_axis = {0}, col_axis = {0};
+    double *row_jac = NULL, *col_jac = NULL, *scratch = NULL;
+    status = kernel_local_axis_create(grid, theta->rows, 1, per_item, &rows, &row_axis);
+    if (status == NTK_OK)
+        status = kernel_local_axis_create(grid, theta->cols, 0, per_item, &cols, &col_axis);
+    if (status == NTK_OK)
+        status = NTK_CALLOC(row_jac, row_axis.count * depth_max + 1, "jacobian rows");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(col_jac, col_axis.count * depth_max + 1, "jacobian rows");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(scratch, k * chunk + 1, "jacobian rows");
+    NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
+
+    int64_t first_step = hooks ? hooks->first_step : 0;
+    if (first_step == 0)
+        memset(theta->data, 0, (size_t)(lld * theta->local_cols) * sizeof(double));
+    for (int64_t step = first_step; step < steps_total; ++step) {
+        const int64_t first = step * chunk;
+        const int64_t length = first + chunk < n_params ? chunk : n_params - first;
+        const int64_t depth = full ? length : k * length;
+        status = jacobian_fill(model, &rows, &row_axis, full, first, length, depth, scratch, row_jac);
+        if (status == NTK_OK)
+            status = jacobian_fill(model, &cols, &col_axis, full, first, length, depth, scratch, col_jac);
+        NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
+
+        for (int64_t c0 = 0; c0 < col_axis.count; c0 += grid->block) {
+            int64_t c1 = c0 + grid->block < col_axis.count ? c0 + grid->block : col_axis.count;
+            int64_t r0 = lower_only ? kernel_local_axis_lower_bound(&row_axis, col_axis.global[c0]) : 0;
+            int64_t m = row_axis.count - r0, w = c1 - c0;
+            if (m <= 0)
+                continue;
+            cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)m, (int)w, (int)depth,
+                        full ? 1.0 : 1.0 / k, row_jac + r0 * depth, (int)depth, col_jac + c0 * depth,
+                        (int)depth, 1.0, theta->data + c0 * lld + r0, (int)lld);
+            stats->flops += 2.0 * (double)m * (double)w * (double)depth;
+        }
+        if (hooks && hooks->after_step)
+            NTK_TRY_GOTO(status, hooks->after_step(hooks->context, theta, step + 1, steps_total), done);
+    }
+    NTK_TRY_GOTO(status, kernel_stats_reduce(grid, stats), done);
+
+done:
+    free(row_jac);
+    free(col_jac);
+    free(scratch);
+    kernel_local_axis_free(&row_axis);
+    kernel_local_axis_free(&col_axis);
+    kernel_item_set_free(&rows);
+    kernel_item_set_free(&cols);
+    return status;
+}

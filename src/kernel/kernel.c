@@ -1,0 +1,51 @@
+/* Theta assembly entry points: the matrix size for a job, and the dispatch
+ * from kernel.kind / kernel.method to the analytic, structured or jacobian
+ * implementation (analytic*.c, structured.c, jacobian.c). */
+#include "kernel/kernel.h"
+
+#include "kernel/analytic.h"
+#include "kernel/kernel_local.h"
+
+int64_t kernel_rows(const ntk_job *job, int64_t n_inputs, int k)
+{
+    return job->kernel.outputs == NTK_OUTPUTS_FULL ? n_inputs * k : n_inputs;
+}
+
+ntk_status kernel_assemble(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
+                           const ntk_input_block *inputs, int lower_only,
+                           const ntk_assembly_hooks *hooks, ntk_dmatrix *theta,
+                           ntk_kernel_stats *stats)
+{
+    ntk_kernel_stats unused;
+    if (!stats)
+        stats = &unused;
+    stats->method = "";
+    stats->flops = stats->flops_total = 0.0;
+    stats->steps_total = 0;
+    if (job->kernel.kind == NTK_KIND_ANALYTIC) {
+        NTK_TRY(kernel_assemble_analytic(job, model, grid, inputs, lower_only, 0, hooks, theta, stats));
+        return NTK_OK;
+    }
+    switch (job->kernel.method) {
+    case NTK_METHOD_AUTO:
+    case NTK_METHOD_STRUCTURED:
+        /* Dense layers only, so the structured form always applies and is
+         * hundreds of times cheaper than J J^T. */
+        NTK_TRY(kernel_assemble_structured(job, model, grid, inputs, lower_only, hooks, theta, stats));
+        return NTK_OK;
+    case NTK_METHOD_JACOBIAN:
+        NTK_TRY(kernel_assemble_jacobian(job, model, grid, inputs, lower_only, hooks, theta, stats));
+        return NTK_OK;
+    }
+    return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: unknown method %d", (int)job->kernel.method);
+}
+
+ntk_status kernel_assemble_nngp(const ntk_job *job, const ntk_model *model,
+                                const ntk_grid *grid, const ntk_input_block *inputs,
+                                ntk_dmatrix *nngp)
+{
+    /* The whole matrix: it is written out, not only handed to the solver. */
+    ntk_kernel_stats stats;
+    NTK_TRY(kernel_assemble_analytic(job, model, grid, inputs, 0, 1, NULL, nngp, &stats));
+    return NTK_OK;
+}

@@ -1,0 +1,78 @@
+/* Local row/column bookkeeping shared by the empirical kernel methods (see
+ * kernel_local.h). */
+#include "kernel/kernel_local.h"
+
+#include <stdlib.h>
+
+ntk_status kernel_local_axis_create(const ntk_grid *grid, int64_t matrix_size, int by_rows,
+                                    int64_t per_item, const ntk_item_set *set,
+                                    kernel_local_axis *axis)
+{
+    int proc = by_rows ? grid->myrow : grid->mycol;
+    int nprocs = by_rows ? grid->rows : grid->cols;
+    axis->count = grid_local_count(matrix_size, grid->block, proc, nprocs);
+    axis->global = NULL;
+    axis->position = NULL;
+    axis->output = NULL;
+    NTK_TRY(NTK_CALLOC(axis->global, axis->count + 1, "local index map"));
+    NTK_TRY(NTK_CALLOC(axis->position, axis->count + 1, "local index map"));
+    NTK_TRY(NTK_CALLOC(axis->output, axis->count + 1, "local index map"));
+    /* Local indices rise with global ones, so one merge pass finds every position. */
+    int64_t cursor = 0;
+    for (int64_t local = 0; local < axis->count; ++local) {
+        int64_t global = grid_global_index(local, grid->block, proc, nprocs);
+        int64_t item = global / per_item;
+        while (cursor < set->count && set->item[cursor] < item)
+            ++cursor;
+        if (cursor == set->count || set->item[cursor] != item)
+            return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: input %lld of local row/column %lld was not delivered",
+                             (long long)item, (long long)global);
+        axis->global[local] = global;
+        axis->position[local] = cursor;
+        axis->output[local] = (int)(global % per_item);
+    }
+    return NTK_OK;
+}
+
+void kernel_local_axis_free(kernel_local_axis *axis)
+{
+    free(axis->global);
+    free(axis->position);
+    free(axis->output);
+    axis->global = axis->position = NULL;
+    axis->output = NULL;
+    axis->count = 0;
+}
+
+int64_t kernel_local_axis_lower_bound(const kernel_local_axis *axis, int64_t global)
+{
+    int64_t low = 0, high = axis->count;
+    while (low < high) {
+        int64_t middle = low + (high - low) / 2;
+        if (axis->global[middle] < global)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+ntk_status kernel_check_shapes(const ntk_job *job, const ntk_model *model,
+                               const ntk_input_block *inputs, const ntk_dmatrix *theta)
+{
+    int k = model_outputs(model);
+    int64_t m = kernel_rows(job, inputs->n, k);
+    if (theta->rows != m || theta->cols != m)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: theta is %lld x %lld, expected %lld x %lld",
+                         (long long)theta->rows, (long long)theta->cols, (long long)m, (long long)m);
+    if (inputs->dim != model->width[0])
+        return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: inputs have %lld columns, the model expects %lld",
+                         (long long)inputs->dim, (long long)model->width[0]);
+    return NTK_OK;
+}
+
+ntk_status kernel_stats_reduce(const ntk_grid *grid, ntk_kernel_stats *stats)
+{
+    NTK_MPI(MPI_Allreduce(&stats->flops, &stats->flops_total, 1, MPI_DOUBLE, MPI_SUM, grid->comm));
+    return NTK_OK;
+}

@@ -1,0 +1,48 @@
+/* Internal to the empirical kernel methods (structured.c, jacobian.c): the
+ * bookkeeping of this rank's local rows and columns of Theta — their global
+ * indices, the item (input) each belongs to and its position in the item set
+ * that kernel_exchange delivered, and the output o of each row (full kernels).
+ * Also the entry points kernel.c dispatches to. */
+#ifndef NTK_KERNEL_KERNEL_LOCAL_H
+#define NTK_KERNEL_KERNEL_LOCAL_H
+
+#include <stdint.h>
+
+#include "kernel/kernel.h"
+
+typedef struct {
+    int64_t count;     /* local rows (or columns) */
+    int64_t *global;   /* global matrix index of each, ascending */
+    int64_t *position; /* position of its item in the delivered item set */
+    int *output;       /* o = global % per_item (always 0 for trace kernels) */
+} kernel_local_axis;
+
+/* Describe the local rows (by_rows != 0) or columns of an M x M matrix on
+ * `grid`, against the item set delivered for them. Rank-local. */
+ntk_status kernel_local_axis_create(const ntk_grid *grid, int64_t matrix_size, int by_rows,
+                                    int64_t per_item, const ntk_item_set *set,
+                                    kernel_local_axis *axis);
+void kernel_local_axis_free(kernel_local_axis *axis);
+
+/* First local index whose global index is >= `global` (count if none). */
+int64_t kernel_local_axis_lower_bound(const kernel_local_axis *axis, int64_t global);
+
+/* Common checks of a kernel call: Theta's shape against the job and inputs.
+ * Rank-local (callers agree). */
+ntk_status kernel_check_shapes(const ntk_job *job, const ntk_model *model,
+                               const ntk_input_block *inputs, const ntk_dmatrix *theta);
+
+/* Sum a rank's flop count over grid->comm into stats->flops_total. Collective. */
+ntk_status kernel_stats_reduce(const ntk_grid *grid, ntk_kernel_stats *stats);
+
+ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model,
+                                      const ntk_grid *grid, const ntk_input_block *inputs,
+                                      int lower_only, const ntk_assembly_hooks *hooks,
+                                      ntk_dmatrix *theta, ntk_kernel_stats *stats);
+
+ntk_status kernel_assemble_jacobian(const ntk_job *job, const ntk_model *model,
+                                    const ntk_grid *grid, const ntk_input_block *inputs,
+                                    int lower_only, const ntk_assembly_hooks *hooks,
+                                    ntk_dmatrix *theta, ntk_kernel_stats *stats);
+
+#endif

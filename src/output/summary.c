@@ -1,0 +1,190 @@
+/* summary.yaml: what ran and what came out, for people and for scripts
+ * (yaml.safe_load). Written last by rank 0, so its presence marks a complete
+ * run. Layout (every key always present; null where not applicable):
+ *
+ *   ntkgram_version: "0.1.0"
+ *   job: {the effective job, as job_echo_yaml writes it}
+ *   sizes: {n_inputs, input_dim, outputs, matrix_rows, parameters}
+ *   parallel: {ranks, grid: [rows, cols], block}
+ *   kernel: {method, flops_total}
+ *   spectrum: {solver, eigenpairs, vectors, lambda_max, lambda_min, trace,
+ *              condition_number, effective_rank, largest_stable_learning_rate}
+ *   dynamics: {learning_rate, residual_norm, unresolved_energy,
+ *              predicted_loss: [{step, loss}, ...]}
+ *   training: {final_loss, kernel_change}
+ *   timings: {phases: {"name": seconds, ...}, wall_seconds}
+ *
+ * Floats are written so that YAML 1.1 readers (PyYAML) see floats: always a
+ * '.' in the mantissa, .inf/.nan for the non-finite ones. */
+#include "output/output.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "version.h"
+
+/* The shortest %g form that reads back to the same double, made a YAML 1.1
+ * float ("1e+20" would be a string to PyYAML; "1.0e+20" is a float). */
+static void yaml_double(FILE *out, double value)
+{
+    if (isnan(value)) {
+        fputs(".nan", out);
+        return;
+    }
+    if (isinf(value)) {
+        fputs(value > 0 ? ".inf" : "-.inf", out);
+        return;
+    }
+    char text[64];
+    for (int digits = 15; digits <= 17; ++digits) {
+        snprintf(text, sizeof text, "%.*g", digits, value);
+        if (strtod(text, NULL) == value)
+            break;
+    }
+    char *exponent = strchr(text, 'e');
+    if (strchr(text, '.') == NULL) {
+        if (exponent != NULL) {
+            char tail[32];
+            snprintf(tail, sizeof tail, "%s", exponent);
+            snprintf(exponent, sizeof text - (size_t)(exponent - text), ".0%s", tail);
+        } else {
+            strcat(text, ".0");
+        }
+    }
+    fputs(text, out);
+}
+
+/* A double-quoted YAML string (escapes quotes, backslashes and controls). */
+static void yaml_string(FILE *out, const char *text)
+{
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)text; *c; ++c) {
+        if (*c == '"' || *c == '\\')
+            fprintf(out, "\\%c", *c);
+        else if (*c < 0x20)
+            fprintf(out, "\\x%02x", *c);
+        else
+            fputc(*c, out);
+    }
+    fputc('"', out);
+}
+
+static void key_double(FILE *out, const char *indent, const char *key, double value)
+{
+    fprintf(out, "%s%s: ", indent, key);
+    yaml_double(out, value);
+    fputc('\n', out);
+}
+
+static void write_spectrum(FILE *out, const ntk_run_facts *facts)
+{
+    const ntk_spectrum *spectrum = facts->spectrum;
+    const ntk_modes *modes = facts->modes;
+    if (spectrum == NULL || modes == NULL) {
+        fputs("spectrum:\n  solver: none\n", out);
+        return;
+    }
+    fputs("spectrum:\n  solver: ", out);
+    yaml_string(out, spectrum->solver ? spectrum->solver : "");
+    fprintf(out, "\n  eigenpairs: %lld\n  vectors: %s\n", (long long)spectrum->m,
+            spectrum->have_vectors ? "true" : "false");
+    key_double(out, "  ", "lambda_max", modes->lambda_max);
+    key_double(out, "  ", "lambda_min", modes->lambda_min);
+    key_double(out, "  ", "trace", spectrum->trace);
+    key_double(out, "  ", "condition_number", modes->condition_number);
+    key_double(out, "  ", "effective_rank", modes->effective_rank);
+    key_double(out, "  ", "largest_stable_learning_rate", modes->largest_stable_learning_rate);
+}
+
+static void write_dynamics(FILE *out, const ntk_job *job, const ntk_run_facts *facts)
+{
+    const ntk_modes *modes = facts->modes;
+    fputs("dynamics:\n", out);
+    key_double(out, "  ", "learning_rate", job->dynamics.learning_rate);
+    if (modes == NULL || !modes->have_targets) {
+        if (modes != NULL && modes->residual_norm2 > 0.0)
+            key_double(out, "  ", "residual_norm", sqrt(modes->residual_norm2));
+        else
+            fputs("  residual_norm: null\n", out);
+        fputs("  unresolved_energy: null\n  predicted_loss: []\n", out);
+        return;
+    }
+    key_double(out, "  ", "residual_norm", sqrt(modes->residual_norm2));
+    key_double(out, "  ", "unresolved_energy", modes->unresolved_energy);
+    fputs("  predicted_loss:\n", out);
+    for (int j = 0; j < modes->n_steps; ++j) {
+        fprintf(out, "    - {step: %lld, loss: ", (long long)modes->steps[j]);
+        yaml_double(out, modes->predicted_loss[j]);
+        fputs("}\n", out);
+    }
+}
+
+static void write_timings(FILE *out, const ntk_run_facts *facts)
+{
+    fputs("timings:\n", out);
+    if (facts->phases == NULL || facts->phases->count == 0) {
+        fputs("  phases: {}\n", out);
+    } else {
+        fputs("  phases:\n", out);
+        for (int p = 0; p < facts->phases->count; ++p) {
+            fputs("    ", out);
+            yaml_string(out, facts->phases->name[p]);
+            fputs(": ", out);
+            yaml_double(out, facts->phases->seconds[p]);
+            fputc('\n', out);
+        }
+    }
+    key_double(out, "  ", "wall_seconds", facts->wall_seconds);
+}
+
+ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_run_facts *facts)
+{
+    char path[NTK_PATH_MAX];
+    NTK_TRY(output_path(dir, "summary.yaml", path));
+    FILE *out = NULL;
+    NTK_TRY(output_open_partial(path, &out));
+
+    fputs("# ntkgram run summary\nntkgram_version: ", out);
+    yaml_string(out, NTK_VERSION);
+    fputs("\njob:\n", out);
+    job_echo_yaml(job, out, 2);
+
+    fprintf(out,
+            "sizes:\n  n_inputs: %lld\n  input_dim: %lld\n  outputs: %lld\n"
+            "  matrix_rows: %lld\n  parameters: %lld\n",
+            (long long)facts->n_inputs, (long long)facts->input_dim, (long long)facts->k,
+            (long long)facts->m_rows, (long long)facts->n_params);
+    fprintf(out, "parallel:\n  ranks: %d\n", facts->ranks);
+    if (facts->grid != NULL)
+        fprintf(out, "  grid: [%d, %d]\n  block: %d\n", facts->grid->rows, facts->grid->cols,
+                facts->grid->block);
+    else
+        fputs("  grid: null\n  block: null\n", out);
+
+    fputs("kernel:\n  method: ", out);
+    if (facts->kernel != NULL && facts->kernel->method != NULL) {
+        yaml_string(out, facts->kernel->method);
+        fputc('\n', out);
+        key_double(out, "  ", "flops_total", facts->kernel->flops_total);
+    } else {
+        fputs("null\n  flops_total: null\n", out);
+    }
+
+    write_spectrum(out, facts);
+    write_dynamics(out, job, facts);
+
+    fputs("training:\n", out);
+    if (facts->training_final_loss >= 0.0)
+        key_double(out, "  ", "final_loss", facts->training_final_loss);
+    else
+        fputs("  final_loss: null\n", out);
+    if (facts->kernel_change >= 0.0)
+        key_double(out, "  ", "kernel_change", facts->kernel_change);
+    else
+        fputs("  kernel_change: null\n", out);
+
+    write_timings(out, facts);
+    NTK_TRY(output_commit_partial(path, out));
+    return NTK_OK;
+}

@@ -1,0 +1,347 @@
+/* spectrum.svg: a self-contained plot (no scripts, no external fonts) of the
+ * eigenvalues against mode number on a log scale, and, when the job has
+ * targets, the predicted training loss against step. Written by rank 0.
+ *
+ * The loss panel uses a "symlog" step axis — linear on [0, 1], logarithmic
+ * above — so step 0 is on the axis next to 1, 10, 100, ... The curve is
+ * sampled densely from the modes, and the job's dynamics.steps are marked. */
+#include "output/output.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { PANEL_WIDTH = 500, HEIGHT = 450, PLOT_LEFT = 78, PLOT_RIGHT = 22, PLOT_TOP = 78,
+       PLOT_BOTTOM = 68, CURVE_SAMPLES = 240 };
+
+typedef enum { SCALE_LINEAR, SCALE_LOG, SCALE_SYMLOG } axis_scale;
+
+typedef struct {
+    axis_scale scale;
+    double lo, hi;        /* data range shown */
+    double pixel_lo, pixel_hi;
+} axis;
+
+static double axis_transform(axis_scale scale, double v)
+{
+    switch (scale) {
+    case SCALE_LOG:
+        return log10(v);
+    case SCALE_SYMLOG:
+        return v < 1.0 ? v : 1.0 + log10(v);
+    default:
+        return v;
+    }
+}
+
+static double symlog_inverse(double u) { return u < 1.0 ? u : pow(10.0, u - 1.0); }
+
+static double axis_pixel(const axis *a, double v)
+{
+    const double t0 = axis_transform(a->scale, a->lo), t1 = axis_transform(a->scale, a->hi);
+    const double f = t1 > t0 ? (axis_transform(a->scale, v) - t0) / (t1 - t0) : 0.5;
+    return a->pixel_lo + f * (a->pixel_hi - a->pixel_lo);
+}
+
+static void xml_text(FILE *out, const char *text)
+{
+    for (const char *c = text; *c; ++c) {
+        switch (*c) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        default: fputc(*c, out);
+        }
+    }
+}
+
+/* "10" with a superscript exponent; plain numbers for 1 and 10. */
+static void power_label(FILE *out, double x, double y, const char *anchor, int exponent)
+{
+    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" class=\"tick\">", x, y, anchor);
+    if (exponent == 0)
+        fputs("1", out);
+    else if (exponent == 1)
+        fputs("10", out);
+    else
+        fprintf(out, "10<tspan dy=\"-5\" class=\"exp\">%d</tspan>", exponent);
+    fputs("</text>\n", out);
+}
+
+static void tick_line(FILE *out, double x1, double y1, double x2, double y2, int major)
+{
+    fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"%s\"/>\n", x1, y1,
+            x2, y2, major ? "grid" : "minor");
+}
+
+/* Decade ticks on a log axis whose range is snapped to decades. */
+static void log_ticks(FILE *out, const axis *a, int vertical, double other_lo, double other_hi)
+{
+    const int first = (int)floor(log10(a->lo) + 1e-9), last = (int)ceil(log10(a->hi) - 1e-9);
+    const int span = last - first;
+    const int stride = span > 8 ? (span + 7) / 8 : 1;
+    for (int e = first; e <= last; ++e) {
+        const double p = axis_pixel(a, pow(10.0, e));
+        if (vertical)
+            tick_line(out, other_lo, p, other_hi, p, 1);
+        else
+            tick_line(out, p, other_lo, p, other_hi, 1);
+        if ((e - first) % stride == 0) {
+            if (vertical)
+                power_label(out, other_lo - 8, p + 4, "end", e);
+            else
+                power_label(out, p, other_lo + 20, "middle", e);
+        }
+        if (span <= 6 && e < last)
+            for (int k = 2; k <= 9; ++k) {
+                const double q = axis_pixel(a, k * pow(10.0, e));
+                if (vertical)
+                    tick_line(out, other_lo, q, other_lo + 5, q, 0);
+                else
+                    tick_line(out, q, other_lo, q, other_lo - 5, 0);
+            }
+    }
+}
+
+/* 1-2-5 ticks on a linear axis. */
+static void linear_ticks(FILE *out, const axis *a, double other_lo, double other_hi)
+{
+    const double range = a->hi - a->lo;
+    double step = pow(10.0, floor(log10(range > 0 ? range : 1.0)));
+    while (range / step > 8)
+        step *= (range / (step * 2) <= 8) ? 2 : 5;
+    while (range / step < 3 && step > 1)
+        step /= 2;
+    if (step < 1)
+        step = 1;
+    for (double v = ceil(a->lo / step) * step; v <= a->hi + 1e-9; v += step) {
+        const double p = axis_pixel(a, v);
+        tick_line(out, p, other_lo, p, other_hi, 1);
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">%g</text>\n",
+                p, other_lo + 20, v);
+    }
+}
+
+/* Ticks at 0, 1, 10, 100, ... on a symlog axis. */
+static void symlog_ticks(FILE *out, const axis *a, double other_lo, double other_hi)
+{
+    const double p0 = axis_pixel(a, 0.0);
+    tick_line(out, p0, other_lo, p0, other_hi, 1);
+    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">0</text>\n",
+            p0, other_lo + 20);
+    const int last = (int)ceil(log10(a->hi) - 1e-9);
+    const int stride = last > 8 ? (last + 7) / 8 : 1;
+    for (int e = 0; e <= last; ++e) {
+        const double p = axis_pixel(a, pow(10.0, e));
+        tick_line(out, p, other_lo, p, other_hi, 1);
+        if (e % stride == 0)
+            power_label(out, p, other_lo + 20, "middle", e);
+    }
+}
+
+static void frame_and_labels(FILE *out, double x0, double y0, double x1, double y1,
+                             const char *title, const char *x_label, const char *y_label)
+{
+    fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"frame\"/>\n",
+            x0, y0, x1 - x0, y1 - y0);
+    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"panel\">%s</text>\n",
+            (x0 + x1) / 2, y0 - 12, title);
+    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"label\">%s</text>\n",
+            (x0 + x1) / 2, y1 + 44, x_label);
+    fprintf(out,
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"label\" "
+            "transform=\"rotate(-90 %.1f %.1f)\">%s</text>\n",
+            x0 - 56, (y0 + y1) / 2, x0 - 56, (y0 + y1) / 2, y_label);
+}
+
+/* A log axis over [lo, hi] (both > 0) snapped outward to whole decades. */
+static void decade_range(double lo, double hi, double *out_lo, double *out_hi)
+{
+    double a = floor(log10(lo)), b = ceil(log10(hi));
+    if (b <= a)
+        b = a + 1;
+    *out_lo = pow(10.0, a);
+    *out_hi = pow(10.0, b);
+}
+
+static void message(FILE *out, double x, double y, const char *text)
+{
+    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"note\">%s</text>\n",
+            x, y, text);
+}
+
+static void eigenvalue_panel(FILE *out, double left, const ntk_spectrum *spectrum)
+{
+    const double x0 = left + PLOT_LEFT, x1 = left + PANEL_WIDTH - PLOT_RIGHT;
+    const double y0 = PLOT_TOP, y1 = HEIGHT - PLOT_BOTTOM;
+    const int64_t m = spectrum->m;
+    int64_t positive = 0;
+    double lo = INFINITY, hi = 0.0;
+    for (int64_t i = 0; i < m; ++i)
+        if (spectrum->values[i] > 0.0) {
+            ++positive;
+            lo = fmin(lo, spectrum->values[i]);
+            hi = fmax(hi, spectrum->values[i]);
+        }
+    const int log_x = m > 50;
+    frame_and_labels(out, x0, y0, x1, y1, "Eigenvalues of the NTK",
+                     "mode number (1 = largest)", "eigenvalue \xce\xbb");
+    if (positive == 0) {
+        message(out, (x0 + x1) / 2, (y0 + y1) / 2, "no positive eigenvalues to show");
+        return;
+    }
+    axis ax = {log_x ? SCALE_LOG : SCALE_LINEAR, 1.0, (double)(m > 1 ? m : 2), x0, x1};
+    if (log_x)
+        decade_range(1.0, (double)m, &ax.lo, &ax.hi);
+    else
+        ax.lo = 0.0, ax.hi = (double)m + 1; /* a little room around the points */
+    axis ay = {SCALE_LOG, 0, 0, y1, y0};
+    decade_range(lo, hi, &ay.lo, &ay.hi);
+    if (log_x)
+        log_ticks(out, &ax, 0, y1, y0);
+    else
+        linear_ticks(out, &ax, y1, y0);
+    log_ticks(out, &ay, 1, x0, x1);
+
+    /* Descending values: one point per half pixel of x loses nothing. */
+    fputs("<polyline class=\"eigen\" points=\"", out);
+    double last_x = -1e9;
+    for (int64_t i = 0; i < m; ++i) {
+        if (spectrum->values[i] <= 0.0)
+            continue;
+        const double px = axis_pixel(&ax, (double)(i + 1));
+        if (px - last_x < 0.5 && i != m - 1)
+            continue;
+        last_x = px;
+        fprintf(out, "%.1f,%.1f ", px, axis_pixel(&ay, spectrum->values[i]));
+    }
+    fputs("\"/>\n", out);
+    if (positive <= 60)
+        for (int64_t i = 0; i < m; ++i)
+            if (spectrum->values[i] > 0.0)
+                fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" class=\"eigen-dot\"/>\n",
+                        axis_pixel(&ax, (double)(i + 1)), axis_pixel(&ay, spectrum->values[i]));
+    if (positive < m) {
+        char text[96];
+        snprintf(text, sizeof text, "%lld eigenvalue%s \xe2\x89\xa4 0 not shown",
+                 (long long)(m - positive), m - positive == 1 ? "" : "s");
+        message(out, (x0 + x1) / 2, y0 + 18, text);
+    }
+}
+
+static void loss_panel(FILE *out, double left, const ntk_spectrum *spectrum,
+                       const ntk_modes *modes)
+{
+    const double x0 = left + PLOT_LEFT, x1 = left + PANEL_WIDTH - PLOT_RIGHT;
+    const double y0 = PLOT_TOP, y1 = HEIGHT - PLOT_BOTTOM;
+    frame_and_labels(out, x0, y0, x1, y1, "Predicted training loss (gradient flow)",
+                     "step", "loss");
+    double last_step = 10.0;
+    for (int j = 0; j < modes->n_steps; ++j)
+        last_step = fmax(last_step, (double)modes->steps[j]);
+    axis ax = {SCALE_SYMLOG, 0.0, pow(10.0, ceil(log10(last_step) - 1e-9)), x0, x1};
+
+    double samples[CURVE_SAMPLES + 1], lo = INFINITY, hi = 0.0;
+    const double u_max = axis_transform(SCALE_SYMLOG, ax.hi);
+    for (int s = 0; s <= CURVE_SAMPLES; ++s) {
+        samples[s] = modes_predicted_loss_at(modes, symlog_inverse(u_max * s / CURVE_SAMPLES));
+        if (samples[s] > 0.0 && isfinite(samples[s])) {
+            lo = fmin(lo, samples[s]);
+            hi = fmax(hi, samples[s]);
+        }
+    }
+    if (!(hi > 0.0)) {
+        message(out, (x0 + x1) / 2, (y0 + y1) / 2, "the residual is zero: nothing to learn");
+        return;
+    }
+    /* Keep the plot readable when some modes never decay in range. */
+    if (lo < hi * 1e-16)
+        lo = hi * 1e-16;
+    axis ay = {SCALE_LOG, 0, 0, y1, y0};
+    decade_range(lo, hi, &ay.lo, &ay.hi);
+    symlog_ticks(out, &ax, y1, y0);
+    log_ticks(out, &ay, 1, x0, x1);
+
+    const double unresolved_loss =
+        modes->residual_norm2 * modes->unresolved_energy / (2.0 * modes->loss_normaliser);
+    if (spectrum->m < spectrum->vectors.rows && unresolved_loss >= ay.lo) {
+        const double p = axis_pixel(&ay, unresolved_loss);
+        fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"floor\"/>\n",
+                x0, p, x1, p);
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"note\">"
+                     "energy outside the top %lld modes</text>\n",
+                x1 - 6, p - 5, (long long)spectrum->m);
+    }
+    fputs("<polyline class=\"loss\" points=\"", out);
+    for (int s = 0; s <= CURVE_SAMPLES; ++s)
+        if (samples[s] >= ay.lo)
+            fprintf(out, "%.1f,%.1f ", axis_pixel(&ax, symlog_inverse(u_max * s / CURVE_SAMPLES)),
+                    axis_pixel(&ay, samples[s]));
+    fputs("\"/>\n", out);
+    for (int j = 0; j < modes->n_steps; ++j)
+        if (modes->predicted_loss[j] >= ay.lo && (double)modes->steps[j] <= ax.hi)
+            fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" class=\"loss-dot\"/>\n",
+                    axis_pixel(&ax, (double)modes->steps[j]),
+                    axis_pixel(&ay, modes->predicted_loss[j]));
+}
+
+static const char *style =
+    "<style>\n"
+    "text { font-family: sans-serif; fill: #222; }\n"
+    ".title { font-size: 17px; font-weight: bold; }\n"
+    ".subtitle { font-size: 12px; fill: #555; }\n"
+    ".panel { font-size: 14px; font-weight: bold; }\n"
+    ".label { font-size: 13px; }\n"
+    ".tick { font-size: 11px; fill: #444; }\n"
+    ".exp { font-size: 8px; }\n"
+    ".note { font-size: 11px; fill: #777; font-style: italic; }\n"
+    ".frame { fill: none; stroke: #333; stroke-width: 1; }\n"
+    ".grid { stroke: #e3e3e3; stroke-width: 1; }\n"
+    ".minor { stroke: #999; stroke-width: 0.8; }\n"
+    ".eigen { fill: none; stroke: #1f77b4; stroke-width: 1.8; stroke-linejoin: round; }\n"
+    ".eigen-dot { fill: #1f77b4; }\n"
+    ".loss { fill: none; stroke: #d62728; stroke-width: 1.8; stroke-linejoin: round; }\n"
+    ".loss-dot { fill: #fff; stroke: #d62728; stroke-width: 1.5; }\n"
+    ".floor { stroke: #888; stroke-width: 1; stroke-dasharray: 5 4; }\n"
+    "</style>\n";
+
+ntk_status output_write_svg(const char *dir, const ntk_job *job, const ntk_spectrum *spectrum,
+                            const ntk_modes *modes)
+{
+    int initialized = 0, rank = 0;
+    MPI_Initialized(&initialized);
+    if (initialized)
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank != 0)
+        return NTK_OK;
+    char path[NTK_PATH_MAX];
+    NTK_TRY(output_path(dir, "spectrum.svg", path));
+    FILE *out = NULL;
+    NTK_TRY(output_open_partial(path, &out));
+
+    const int panels = modes->have_targets ? 2 : 1;
+    const int width = PANEL_WIDTH * panels;
+    fprintf(out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\">\n",
+            width, HEIGHT, width, HEIGHT);
+    fputs(style, out);
+    fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", width, HEIGHT);
+    fprintf(out, "<text x=\"%d\" y=\"26\" text-anchor=\"middle\" class=\"title\">", width / 2);
+    xml_text(out, job->name);
+    fputs("</text>\n", out);
+    fprintf(out,
+            "<text x=\"%d\" y=\"46\" text-anchor=\"middle\" class=\"subtitle\">"
+            "%lld eigenvalues from %s; learning rate %g, largest stable %.4g</text>\n",
+            width / 2, (long long)spectrum->m, spectrum->solver ? spectrum->solver : "?",
+            job->dynamics.learning_rate, modes->largest_stable_learning_rate);
+    eigenvalue_panel(out, 0.0, spectrum);
+    if (modes->have_targets)
+        loss_panel(out, PANEL_WIDTH, spectrum, modes);
+    else
+        fputs("<!-- no targets: the predicted loss panel is omitted -->\n", out);
+    fputs("</svg>\n", out);
+    NTK_TRY(output_commit_partial(path, out));
+    return NTK_OK;
+}

@@ -1,0 +1,126 @@
+/* Shapes, the own input block, and the residual (see inputs.h). */
+#include "pipeline/inputs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/data.h"
+#include "grid/grid.h"
+
+static const char *source_name(const ntk_data_source *source)
+{
+    return source->kind == NTK_SOURCE_SYNTHETIC ? "synthetic data" : source->path;
+}
+
+ntk_status inputs_shape(const ntk_job *job, ntk_data_shape *shape)
+{
+    memset(shape, 0, sizeof *shape);
+    shape->k = (int)job->model.width[job->model.n_dense - 1];
+    NTK_TRY(data_shape(&job->inputs, &shape->n_inputs, &shape->input_dim));
+    if (shape->n_inputs < 1 || shape->input_dim < 1)
+        return NTK_RAISE(NTK_ERR_DATA, "%s: inputs must have at least one row and one column",
+                         source_name(&job->inputs));
+    if (job->targets.kind == NTK_SOURCE_NONE)
+        return NTK_OK;
+    shape->have_targets = 1;
+    if (job->targets.kind == NTK_SOURCE_SYNTHETIC)
+        return NTK_OK;
+    int64_t rows = 0, cols = 0;
+    NTK_TRY(data_shape(&job->targets, &rows, &cols));
+    if (rows != shape->n_inputs)
+        return NTK_RAISE(NTK_ERR_DATA, "%s: targets have %lld rows but the inputs have %lld",
+                         job->targets.path, (long long)rows, (long long)shape->n_inputs);
+    if (cols != shape->k)
+        return NTK_RAISE(NTK_ERR_DATA,
+                         "%s: targets have %lld columns but the model has %d outputs (last dense layer)",
+                         job->targets.path, (long long)cols, shape->k);
+    return NTK_OK;
+}
+
+ntk_status inputs_read_own_block(const ntk_job *job, const ntk_data_shape *shape, int rank,
+                                 int ranks, ntk_input_block *block)
+{
+    memset(block, 0, sizeof *block);
+    block->n = shape->n_inputs;
+    block->dim = shape->input_dim;
+    grid_own_block(shape->n_inputs, ranks, rank, &block->first, &block->count);
+    NTK_TRY(NTK_CALLOC(block->x, block->count * block->dim, "the own block of inputs"));
+    if (block->count > 0)
+        NTK_TRY(data_read_range(&job->inputs, block->first, block->count, block->dim, NULL, 0,
+                                block->x));
+    return NTK_OK;
+}
+
+void inputs_free_block(ntk_input_block *block)
+{
+    free(block->x);
+    block->x = NULL;
+}
+
+ntk_status inputs_read_own_targets(const ntk_job *job, const ntk_data_shape *shape,
+                                   const ntk_input_block *block, double **targets)
+{
+    *targets = NULL;
+    if (!shape->have_targets)
+        return NTK_OK;
+    NTK_TRY(NTK_CALLOC(*targets, block->count * shape->k, "the own block of targets"));
+    if (block->count > 0)
+        NTK_TRY(data_read_range(&job->targets, block->first, block->count, shape->k, block->x,
+                                block->dim, *targets));
+    return NTK_OK;
+}
+
+ntk_status inputs_gather_residual(const ntk_model *model, const ntk_input_block *block,
+                                  const double *own_targets, int64_t n_inputs, MPI_Comm comm,
+                                  double **residual)
+{
+    const int k = model_outputs(model);
+    int ranks = 0;
+    MPI_Comm_size(comm, &ranks);
+
+    double *own = NULL;
+    ntk_status status = NTK_CALLOC(own, block->count * k, "the residual of the own block");
+    if (status == NTK_OK && block->count > 0)
+        status = model_forward(model, block->x, block->count, own);
+    if (status == NTK_OK)
+        for (int64_t i = 0; i < block->count * k; ++i)
+            own[i] -= own_targets[i];
+    *residual = NULL;
+    if (status == NTK_OK)
+        status = NTK_CALLOC(*residual, n_inputs * k, "the residual");
+    status = ntk_agree(status, comm);
+    if (status != NTK_OK) {
+        free(own);
+        free(*residual);
+        *residual = NULL;
+        return status;
+    }
+
+    /* One datatype element per input keeps the counts small for any N k. */
+    MPI_Datatype row_type;
+    MPI_Type_contiguous(k, MPI_DOUBLE, &row_type);
+    MPI_Type_commit(&row_type);
+    int *counts = malloc(sizeof(int) * (size_t)ranks);
+    int *offsets = malloc(sizeof(int) * (size_t)ranks);
+    int rc = MPI_ERR_NO_MEM;
+    if (counts && offsets) {
+        for (int r = 0; r < ranks; ++r) {
+            int64_t first = 0, count = 0;
+            grid_own_block(n_inputs, ranks, r, &first, &count);
+            counts[r] = (int)count;
+            offsets[r] = (int)first;
+        }
+        rc = MPI_Allgatherv(own, (int)block->count, row_type, *residual, counts, offsets,
+                            row_type, comm);
+    }
+    MPI_Type_free(&row_type);
+    free(counts);
+    free(offsets);
+    free(own);
+    if (rc != MPI_SUCCESS) {
+        free(*residual);
+        *residual = NULL;
+        return ntk_raise_mpi(rc, "MPI_Allgatherv(residual)", __FILE__, __LINE__);
+    }
+    return NTK_OK;
+}

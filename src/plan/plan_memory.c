@@ -1,0 +1,75 @@
+/* How much memory a rank may use (see plan.h): the scheduler's limit when
+ * the job runs under Slurm, else what this node has available, shared by the
+ * ranks on it. Every rank gets the smallest value of all, so the fit check
+ * that follows gives the same answer everywhere. */
+#include "plan/plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double MEBIBYTE = 1048576.0;
+
+/* A positive number of megabytes from the environment, or 0. Slurm writes
+ * plain megabytes (SLURM_MEM_PER_CPU=2048); a unit suffix is accepted too. */
+static double plan_env_megabytes(const char *name)
+{
+    const char *text = getenv(name);
+    if (text == NULL || *text == '\0')
+        return 0.0;
+    char *end = NULL;
+    double value = strtod(text, &end);
+    if (end == text || value <= 0.0)
+        return 0.0;
+    switch (*end) {
+    case 'K': case 'k': value /= 1024.0; break;
+    case 'G': case 'g': value *= 1024.0; break;
+    case 'T': case 't': value *= 1024.0 * 1024.0; break;
+    default: break;
+    }
+    return value;
+}
+
+/* MemAvailable of /proc/meminfo in bytes, or 0 when it cannot be read. */
+static double plan_node_available_bytes(void)
+{
+    FILE *file = fopen("/proc/meminfo", "r");
+    if (file == NULL)
+        return 0.0;
+    char line[256];
+    double kib = 0.0;
+    while (fgets(line, sizeof line, file) != NULL)
+        if (sscanf(line, "MemAvailable: %lf kB", &kib) == 1)
+            break;
+    fclose(file);
+    return kib * 1024.0;
+}
+
+ntk_status plan_memory_per_rank(MPI_Comm comm, double *bytes)
+{
+    /* Ranks sharing this node's memory (collective, so every rank does it). */
+    MPI_Comm node = MPI_COMM_NULL;
+    NTK_MPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+    int ranks_on_node = 1;
+    MPI_Comm_size(node, &ranks_on_node);
+    MPI_Comm_free(&node);
+
+    double local = 0.0;
+    double per_cpu = plan_env_megabytes("SLURM_MEM_PER_CPU");
+    double per_node = plan_env_megabytes("SLURM_MEM_PER_NODE");
+    if (per_cpu > 0.0) {
+        const char *cpus_text = getenv("SLURM_CPUS_PER_TASK");
+        int cpus = cpus_text != NULL ? atoi(cpus_text) : 1;
+        local = per_cpu * MEBIBYTE * (cpus > 0 ? cpus : 1);
+    } else if (per_node > 0.0) {
+        local = per_node * MEBIBYTE / ranks_on_node;
+    } else {
+        local = plan_node_available_bytes() / ranks_on_node;
+    }
+    /* 0 (unknown) must not win the minimum: it means "no limit known". */
+    double known = local > 0.0 ? local : 1e300;
+    double smallest = 0.0;
+    NTK_MPI(MPI_Allreduce(&known, &smallest, 1, MPI_DOUBLE, MPI_MIN, comm));
+    *bytes = smallest >= 1e300 ? 0.0 : smallest;
+    return NTK_OK;
+}

@@ -1,0 +1,81 @@
+/* Sweep point numbering, values and names (see point.h). */
+#include "sweep/point.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sweep/sweep.h"
+
+int64_t sweep_points(const ntk_job *job)
+{
+    int64_t points = 1;
+    for (int key = 0; key < job->sweep.n_keys; ++key)
+        points *= job->sweep.n_values[key];
+    return points;
+}
+
+void sweep_point_indices(const ntk_job *job, int64_t point, int index[NTK_MAX_SWEEP_KEYS])
+{
+    int64_t rest = point;
+    for (int key = job->sweep.n_keys - 1; key >= 0; --key) {
+        index[key] = (int)(rest % job->sweep.n_values[key]);
+        rest /= job->sweep.n_values[key];
+    }
+}
+
+static int name_character_is_safe(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-' || c == '+' || c == '=' || c == ',';
+}
+
+/* FNV-1a, 64 bits: stable across runs and machines. */
+static uint64_t name_hash(const char *text)
+{
+    uint64_t hash = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; ++p) {
+        hash ^= *p;
+        hash *= 1099511628211ULL;
+    }
+    return hash;
+}
+
+void sweep_point_name(const ntk_job *job, int64_t point, char *name, size_t capacity)
+{
+    int index[NTK_MAX_SWEEP_KEYS];
+    sweep_point_indices(job, point, index);
+    /* Keys are at most 255 characters and values 127, so this always fits. */
+    char full[NTK_MAX_SWEEP_KEYS * 400];
+    size_t length = 0;
+    full[0] = '\0';
+    for (int key = 0; key < job->sweep.n_keys; ++key)
+        length += (size_t)snprintf(full + length, sizeof full - length, "%s%s=%s",
+                                   key > 0 ? "," : "", job->sweep.key[key],
+                                   job->sweep.value[key][index[key]]);
+    for (size_t i = 0; i < length; ++i)
+        if (!name_character_is_safe(full[i]))
+            full[i] = '_';
+    if (length <= SWEEP_NAME_MAX) {
+        snprintf(name, capacity, "%s", full);
+        return;
+    }
+    const int keep = SWEEP_NAME_MAX - 17;
+    snprintf(name, capacity, "%.*s~%016llx", keep, full, (unsigned long long)name_hash(full));
+}
+
+ntk_status sweep_point_overrides(const ntk_job *job, int64_t point, ntk_override *overrides,
+                                 int *count)
+{
+    int index[NTK_MAX_SWEEP_KEYS];
+    sweep_point_indices(job, point, index);
+    for (int key = 0; key < job->sweep.n_keys; ++key) {
+        if (*count >= NTK_MAX_OVERRIDES)
+            return NTK_RAISE(NTK_ERR_USAGE,
+                             "too many overrides: --set options plus sweep keys exceed %d",
+                             NTK_MAX_OVERRIDES);
+        ntk_override *entry = &overrides[(*count)++];
+        snprintf(entry->key, sizeof entry->key, "%s", job->sweep.key[key]);
+        snprintf(entry->value, sizeof entry->value, "%s", job->sweep.value[key][index[key]]);
+    }
+    return NTK_OK;
+}

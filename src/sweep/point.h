@@ -1,0 +1,34 @@
+/* The points of a sweep: their numbering, values and directory names.
+ *
+ * Points are numbered like itertools.product over the sweep keys in the
+ * order the job lists them: the first key varies slowest, the last fastest.
+ *
+ * A point's directory name lists its values as key=value joined by ',', in
+ * key order, e.g. "model.layers_0_.dense=256,model.seed=1". Characters other
+ * than letters, digits and . _ - + = , become '_' (so brackets, spaces,
+ * slashes and quotes never reach the file system). A name longer than
+ * SWEEP_NAME_MAX is cut and ends in "~" plus a 16-digit hash of the full
+ * name, so distinct points keep distinct names. */
+#ifndef NTK_SWEEP_POINT_H
+#define NTK_SWEEP_POINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "job/job.h"
+
+enum { SWEEP_NAME_MAX = 200 };
+
+/* The value index of every key for point `point` (0 <= point < sweep_points). */
+void sweep_point_indices(const ntk_job *job, int64_t point, int index[NTK_MAX_SWEEP_KEYS]);
+
+/* The directory name of a point (capacity >= SWEEP_NAME_MAX + 1). */
+void sweep_point_name(const ntk_job *job, int64_t point, char *name, size_t capacity);
+
+/* The point's overrides "key=value" (appended to `overrides` from slot
+ * *count on). NTK_ERR_USAGE when there are too many overrides. */
+ntk_status sweep_point_overrides(const ntk_job *job, int64_t point, ntk_override *overrides,
+                                 int *count);
+
+#endif

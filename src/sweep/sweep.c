@@ -1,0 +1,166 @@
+/* Running a sweep (see sweep.h): every point is a separate job load with the
+ * point's values as overrides after the command line's --set options, run by
+ * pipeline_run into <output.dir>/<point name>/ (names: sweep/point.h).
+ *
+ * A point is complete when its directory holds summary.yaml (written last by
+ * the pipeline) and point.csv (written right after); a rerun skips it. That
+ * makes an interrupted sweep resumable and lets Slurm array tasks (--point I)
+ * share one output.dir. */
+#include "sweep/sweep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "output/output.h"
+#include "pipeline/pipeline.h"
+#include "sweep/point.h"
+#include "sweep/table.h"
+
+static int file_exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* Rank 0 looks, every rank learns the answer. */
+static ntk_status point_is_complete(const char *point_dir, MPI_Comm comm, int *complete)
+{
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    char summary[NTK_PATH_MAX], row[NTK_PATH_MAX];
+    NTK_TRY(output_path(point_dir, "summary.yaml", summary));
+    NTK_TRY(output_path(point_dir, "point.csv", row));
+    *complete = rank == 0 && file_exists(summary) && file_exists(row);
+    NTK_MPI(MPI_Bcast(complete, 1, MPI_INT, 0, comm));
+    return NTK_OK;
+}
+
+/* A YAML double-quoted scalar, so any directory name survives the override. */
+static ntk_status quote_yaml(const char *text, char *out, size_t capacity)
+{
+    size_t used = 0;
+    out[used++] = '"';
+    for (const char *p = text; *p != '\0'; ++p) {
+        if (used + 3 >= capacity)
+            return NTK_RAISE(NTK_ERR_USAGE, "output directory name too long for an override: %s",
+                             text);
+        if (*p == '"' || *p == '\\')
+            out[used++] = '\\';
+        out[used++] = *p;
+    }
+    out[used++] = '"';
+    out[used] = '\0';
+    return NTK_OK;
+}
+
+/* The job of one point: --set options, --out, the point's values, then its
+ * own output.dir (as an override, so defaults derived from output.dir such as
+ * checkpoint.dir follow it). Rank-local. */
+static ntk_status load_point_job(const ntk_cli_options *options, const ntk_job *sweep_job,
+                                 int64_t point, const char *point_dir, const char *point_name,
+                                 ntk_job *point_job)
+{
+    ntk_override *overrides = NULL;
+    NTK_TRY(NTK_CALLOC(overrides, NTK_MAX_OVERRIDES, "sweep overrides"));
+    int count = 0;
+    ntk_status status = NTK_OK;
+    for (int i = 0; i < options->n_overrides && i < NTK_MAX_OVERRIDES; ++i)
+        overrides[count++] = options->overrides[i];
+    if (options->out_dir != NULL && count < NTK_MAX_OVERRIDES) {
+        snprintf(overrides[count].key, sizeof overrides[count].key, "output.dir");
+        status = quote_yaml(options->out_dir, overrides[count].value,
+                            sizeof overrides[count].value);
+        ++count;
+    }
+    if (status == NTK_OK)
+        status = sweep_point_overrides(sweep_job, point, overrides, &count);
+    if (status == NTK_OK && count >= NTK_MAX_OVERRIDES)
+        status = NTK_RAISE(NTK_ERR_USAGE,
+                           "too many overrides: --set options plus sweep keys exceed %d",
+                           NTK_MAX_OVERRIDES);
+    if (status == NTK_OK) {
+        snprintf(overrides[count].key, sizeof overrides[count].key, "output.dir");
+        status = quote_yaml(point_dir, overrides[count].value, sizeof overrides[count].value);
+        ++count;
+    }
+    if (status == NTK_OK)
+        status = job_load(options->job_path, overrides, count, point_job);
+    free(overrides);
+    NTK_TRY(status);
+    /* A checkpoint.dir the job file sets explicitly is shared by all points:
+     * give each point its own subfolder so their checkpoints never meet. */
+    size_t dir_length = strlen(point_dir);
+    if (strncmp(point_job->checkpoint.dir, point_dir, dir_length) != 0) {
+        char own[NTK_PATH_MAX];
+        NTK_TRY(output_path(point_job->checkpoint.dir, point_name, own));
+        memcpy(point_job->checkpoint.dir, own, sizeof own);
+    }
+    return NTK_OK;
+}
+
+static ntk_status run_point(const ntk_cli_options *options, const ntk_job *sweep_job,
+                            int64_t point, MPI_Comm comm, ntk_job *point_job)
+{
+    const int64_t points = sweep_points(sweep_job);
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    char name[SWEEP_NAME_MAX + 1], point_dir[NTK_PATH_MAX];
+    sweep_point_name(sweep_job, point, name, sizeof name);
+    NTK_TRY(ntk_agree(output_path(sweep_job->output.dir, name, point_dir), comm));
+
+    int complete = 0;
+    NTK_TRY(point_is_complete(point_dir, comm, &complete));
+    if (complete) {
+        ntk_log("sweep: point %lld already complete, skipping (%s)", (long long)point, point_dir);
+        return NTK_OK;
+    }
+    ntk_log("sweep: point %lld of %lld: %s", (long long)point, (long long)points, name);
+    NTK_TRY(ntk_agree(load_point_job(options, sweep_job, point, point_dir, name, point_job),
+                      comm));
+
+    ntk_run_result result;
+    memset(&result, 0, sizeof result);
+    NTK_TRY(pipeline_run(point_job, comm, &result));
+    NTK_TRY(ntk_agree(rank == 0 ? sweep_write_point_row(sweep_job, point, point_dir, &result)
+                                : NTK_OK,
+                      comm));
+    return NTK_OK;
+}
+
+ntk_status sweep_run(const ntk_cli_options *options, const ntk_job *job, long point,
+                     MPI_Comm comm)
+{
+    const int64_t points = sweep_points(job);
+    if (point >= 0 && point >= points)
+        return NTK_RAISE(NTK_ERR_USAGE, "--point %ld: the job has %lld sweep point%s (0..%lld)",
+                         point, (long long)points, points == 1 ? "" : "s",
+                         (long long)(points - 1));
+    if (job->sweep.n_keys == 0) {
+        /* Nothing to sweep: the job is its own single point. */
+        ntk_run_result result;
+        NTK_TRY(pipeline_run(job, comm, &result));
+        return NTK_OK;
+    }
+
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    NTK_TRY(output_prepare_dir(job->output.dir, comm));
+    ntk_job *point_job = NULL;
+    NTK_TRY(ntk_agree(NTK_CALLOC(point_job, 1, "sweep point job"), comm));
+
+    ntk_status status = NTK_OK;
+    const int64_t first = point >= 0 ? point : 0;
+    const int64_t last = point >= 0 ? point : points - 1;
+    if (point < 0)
+        ntk_log("sweep: %lld points into %s/", (long long)points, job->output.dir);
+    for (int64_t p = first; p <= last && status == NTK_OK; ++p)
+        status = run_point(options, job, p, comm, point_job);
+    free(point_job);
+    NTK_TRY(status);
+
+    int64_t rows = 0;
+    NTK_TRY(ntk_agree(rank == 0 ? sweep_write_table(job, job->output.dir, &rows) : NTK_OK, comm));
+    NTK_MPI(MPI_Bcast(&rows, 1, MPI_INT64_T, 0, comm));
+    ntk_log("sweep: %s/sweep.csv has %lld of %lld points", job->output.dir, (long long)rows,
+            (long long)points);
+    return NTK_OK;
+}

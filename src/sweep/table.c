@@ -1,0 +1,167 @@
+/* sweep.csv and the per-point rows it is built from (see table.h). */
+#include "sweep/table.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output/output.h"
+#include "sweep/point.h"
+#include "sweep/sweep.h"
+
+enum { TABLE_LINE_MAX = 16384 };
+
+/* A CSV field: quoted when it holds a comma, quote or line break. */
+static void write_field(FILE *file, const char *text)
+{
+    if (strpbrk(text, ",\"\r\n") == NULL) {
+        fputs(text, file);
+        return;
+    }
+    fputc('"', file);
+    for (const char *p = text; *p != '\0'; ++p) {
+        if (*p == '"')
+            fputc('"', file);
+        fputc(*p, file);
+    }
+    fputc('"', file);
+}
+
+static void write_header(FILE *file, const ntk_job *job)
+{
+    fputs("point", file);
+    for (int key = 0; key < job->sweep.n_keys; ++key) {
+        fputc(',', file);
+        write_field(file, job->sweep.key[key]);
+    }
+    fputs(",N,lambda_max,lambda_min,effective_rank,largest_stable_learning_rate,wall_seconds,"
+          "analytic_distance\n",
+          file);
+}
+
+static void write_number(FILE *file, int have, double value)
+{
+    fputc(',', file);
+    if (have)
+        fprintf(file, "%.17g", value);
+}
+
+/* Write to a name unique to this process, then rename: array tasks may
+ * rebuild the same sweep.csv at the same moment. */
+static ntk_status open_unique_partial(const char *path, char *partial, size_t capacity,
+                                      FILE **file)
+{
+    char host[64] = "host";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    snprintf(partial, capacity, "%s.partial-%s-%ld", path, host, (long)getpid());
+    *file = fopen(partial, "w");
+    if (*file == NULL)
+        return NTK_RAISE(NTK_ERR_IO, "%s: cannot write: %s", partial, strerror(errno));
+    return NTK_OK;
+}
+
+static ntk_status commit_unique_partial(const char *path, const char *partial, FILE *file)
+{
+    int failed = ferror(file);
+    if (fclose(file) != 0)
+        failed = 1;
+    if (failed || rename(partial, path) != 0) {
+        int error = errno;
+        remove(partial);
+        return NTK_RAISE(NTK_ERR_IO, "%s: cannot write: %s", path, strerror(error));
+    }
+    return NTK_OK;
+}
+
+ntk_status sweep_write_point_row(const ntk_job *job, int64_t point, const char *point_dir,
+                                 const ntk_run_result *result)
+{
+    char path[NTK_PATH_MAX];
+    NTK_TRY(output_path(point_dir, "point.csv", path));
+    FILE *file = NULL;
+    NTK_TRY(output_open_partial(path, &file));
+    write_header(file, job);
+    int index[NTK_MAX_SWEEP_KEYS];
+    sweep_point_indices(job, point, index);
+    fprintf(file, "%lld", (long long)point);
+    for (int key = 0; key < job->sweep.n_keys; ++key) {
+        fputc(',', file);
+        write_field(file, job->sweep.value[key][index[key]]);
+    }
+    fprintf(file, ",%lld", (long long)result->n_inputs);
+    const int spectral = result->have_spectrum;
+    write_number(file, spectral, result->lambda_max);
+    write_number(file, spectral, result->lambda_min);
+    write_number(file, spectral, result->effective_rank);
+    write_number(file, spectral, result->largest_stable_learning_rate);
+    write_number(file, 1, result->wall_seconds);
+    write_number(file, result->analytic_distance >= 0.0, result->analytic_distance);
+    fputc('\n', file);
+    NTK_TRY(output_commit_partial(path, file));
+    return NTK_OK;
+}
+
+/* The row of a finished point, or "" when it has none (not run yet, or run
+ * by a sweep with other columns). */
+static void read_point_row(const char *path, const char *header, char *row, size_t capacity)
+{
+    row[0] = '\0';
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return;
+    char line[TABLE_LINE_MAX];
+    if (fgets(line, sizeof line, file) != NULL && strcmp(line, header) == 0 &&
+        fgets(row, (int)capacity, file) != NULL) {
+        size_t length = strlen(row);
+        if (length == 0 || row[length - 1] != '\n')
+            row[0] = '\0'; /* cut short: not a complete row */
+    } else {
+        row[0] = '\0';
+    }
+    fclose(file);
+}
+
+ntk_status sweep_write_table(const ntk_job *job, const char *dir, int64_t *rows)
+{
+    *rows = 0;
+    char header[TABLE_LINE_MAX];
+    FILE *memory = fmemopen(header, sizeof header, "w");
+    if (memory == NULL)
+        return NTK_RAISE(NTK_ERR_MEMORY, "cannot build the sweep.csv header");
+    write_header(memory, job);
+    fclose(memory);
+
+    char path[NTK_PATH_MAX], partial[NTK_PATH_MAX + 128];
+    NTK_TRY(output_path(dir, "sweep.csv", path));
+    FILE *file = NULL;
+    NTK_TRY(open_unique_partial(path, partial, sizeof partial, &file));
+    fputs(header, file);
+
+    const int64_t points = sweep_points(job);
+    char name[SWEEP_NAME_MAX + 1], point_dir[NTK_PATH_MAX], point_csv[NTK_PATH_MAX];
+    char row[TABLE_LINE_MAX];
+    ntk_status status = NTK_OK;
+    for (int64_t point = 0; point < points && status == NTK_OK; ++point) {
+        sweep_point_name(job, point, name, sizeof name);
+        status = output_path(dir, name, point_dir);
+        if (status == NTK_OK)
+            status = output_path(point_dir, "point.csv", point_csv);
+        if (status != NTK_OK)
+            break;
+        read_point_row(point_csv, header, row, sizeof row);
+        if (row[0] != '\0') {
+            fputs(row, file);
+            ++*rows;
+        }
+    }
+    if (status != NTK_OK) {
+        fclose(file);
+        remove(partial);
+        return ntk_trace(status, __FILE__, __LINE__, __func__);
+    }
+    NTK_TRY(commit_unique_partial(path, partial, file));
+    return NTK_OK;
+}

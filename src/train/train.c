@@ -1,0 +1,216 @@
+/* Full-batch gradient descent on the real network, recorded against the
+ * spectral prediction (see train.h).
+ *
+ * Each step: every rank runs forward/backward for its own input block
+ * (model_features: the same features the kernel uses), forms its share of the
+ * gradient and squared error, and one MPI_Allreduce sums both (the loss is a
+ * sum over inputs, so the sum of the blocks is the full-batch gradient). All
+ * ranks then apply the same update to their identical parameter copies, so
+ * the parameters stay identical on every rank without a broadcast.
+ *
+ * training.csv columns: step, measured_loss, predicted_loss (the discrete-GD
+ * prediction (1 - rate_i)^(2t), see prediction.h) and
+ * predicted_loss_continuous (design.md's gradient-flow exp(-2 rate_i t)), for
+ * comparison. Rows at step 0, every record_every steps and the last step. */
+#include "train/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "output/output.h"
+#include "train/gradient.h"
+#include "train/kernel_change.h"
+#include "train/prediction.h"
+
+/* Buffers of one training run, freed together. */
+typedef struct {
+    double *params;
+    double *gradient_local; /* n_params + 1: the squared error rides along in the reduction */
+    double *gradient;
+    FILE *csv;
+    char csv_path[NTK_PATH_MAX];
+} training_state;
+
+static void training_state_free(training_state *state)
+{
+    free(state->params);
+    free(state->gradient_local);
+    free(state->gradient);
+    if (state->csv != NULL) {
+        fclose(state->csv);
+        char partial[NTK_PATH_MAX + 16];
+        snprintf(partial, sizeof partial, "%s.partial", state->csv_path);
+        remove(partial);
+    }
+}
+
+static int step_is_recorded(int64_t step, int64_t steps, int64_t record_every)
+{
+    return step == 0 || step == steps || step % record_every == 0;
+}
+
+/* Loss and full-batch gradient at the current parameters. `gradient` gets
+ * n_params + 1 values: the gradient, then the sum of squared residuals.
+ * Collective. */
+static ntk_status loss_and_gradient(const ntk_model *model, const ntk_grid *grid,
+                                    const ntk_input_block *inputs, const double *targets,
+                                    double normaliser, training_state *state, double *loss)
+{
+    const int64_t n_params = model->n_params;
+    ntk_features features;
+    memset(&features, 0, sizeof features);
+    ntk_status status = NTK_OK;
+    double squared_error = 0.0;
+    if (inputs->count > 0)
+        status = model_features(model, inputs->x, inputs->count, &features);
+    if (status == NTK_OK) {
+        features.count = inputs->count; /* also right when the block is empty */
+        status = training_block_gradient(model, &features, targets, normaliser,
+                                         state->gradient_local, &squared_error);
+    }
+    if (inputs->count > 0)
+        model_features_free(&features);
+    NTK_TRY(ntk_agree(status, grid->comm));
+    state->gradient_local[n_params] = squared_error;
+    NTK_MPI(MPI_Allreduce(state->gradient_local, state->gradient, (int)(n_params + 1), MPI_DOUBLE,
+                          MPI_SUM, grid->comm));
+    *loss = state->gradient[n_params] / (2.0 * normaliser);
+    return NTK_OK;
+}
+
+static ntk_status open_csv(const ntk_job *job, const ntk_grid *grid, training_state *state)
+{
+    ntk_status status = output_path(job->output.dir, "training.csv", state->csv_path);
+    if (status == NTK_OK && grid->rank == 0) {
+        status = output_open_partial(state->csv_path, &state->csv);
+        if (status == NTK_OK)
+            fprintf(state->csv, "step,measured_loss,predicted_loss,predicted_loss_continuous\n");
+    }
+    NTK_TRY(ntk_agree(status, grid->comm));
+    return NTK_OK;
+}
+
+static void write_row(training_state *state, int64_t step, double measured, int have_prediction,
+                      double discrete, double continuous)
+{
+    if (state->csv == NULL)
+        return;
+    if (have_prediction)
+        fprintf(state->csv, "%lld,%.17g,%.17g,%.17g\n", (long long)step, measured, discrete,
+                continuous);
+    else
+        fprintf(state->csv, "%lld,%.17g,,\n", (long long)step, measured);
+}
+
+static ntk_status train(const ntk_job *job, ntk_model *model, const ntk_grid *grid,
+                        const ntk_input_block *inputs, const double *targets,
+                        const ntk_spectrum *spectrum, const ntk_modes *modes,
+                        training_state *state, double *final_loss, int *diverged)
+{
+    const int64_t n_params = model->n_params;
+    const int64_t steps = job->training.steps;
+    const int64_t record_every = job->training.record_every > 0 ? job->training.record_every : 1;
+    const double eta = job->training.learning_rate;
+    const double normaliser = (double)inputs->n * (double)model_outputs(model);
+    const int have_prediction = spectrum != NULL && modes != NULL && modes->have_targets;
+
+    ntk_status status = NTK_CALLOC(state->params, n_params, "training parameters");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(state->gradient_local, n_params + 1, "training gradient");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(state->gradient, n_params + 1, "training gradient");
+    NTK_TRY(ntk_agree(status, grid->comm));
+    NTK_TRY(open_csv(job, grid, state));
+
+    if (!have_prediction)
+        ntk_warn("training: no eigenvectors or targets at initialisation, so training.csv has no "
+                 "predicted loss");
+    else if (modes->lambda_max > 0.0 && eta >= 2.0 * normaliser / modes->lambda_max)
+        ntk_warn("training.learning_rate %g is at or above the largest stable rate %g "
+                 "(2 N k / lambda_max): gradient descent will diverge",
+                 eta, 2.0 * normaliser / modes->lambda_max);
+    ntk_log("training: %lld steps of full-batch gradient descent, learning rate %g",
+            (long long)steps, eta);
+
+    model_get_params(model, state->params);
+    const int64_t log_every = steps >= 10 ? steps / 10 : 1;
+    double loss = 0.0;
+    *diverged = 0;
+    for (int64_t step = 0;; ++step) {
+        NTK_TRY(loss_and_gradient(model, grid, inputs, targets, normaliser, state, &loss));
+        const int finite = isfinite(loss);
+        if (step_is_recorded(step, steps, record_every) || !finite) {
+            double discrete = 0.0, continuous = 0.0;
+            if (have_prediction) {
+                discrete = training_predicted_loss(spectrum, modes, eta, normaliser, step,
+                                                   TRAINING_PREDICT_DISCRETE);
+                continuous = training_predicted_loss(spectrum, modes, eta, normaliser, step,
+                                                     TRAINING_PREDICT_CONTINUOUS);
+            }
+            write_row(state, step, loss, have_prediction, discrete, continuous);
+            if (step > 0 && step % log_every == 0)
+                ntk_log("training step %lld: loss %.6g (predicted %.6g)", (long long)step, loss,
+                        have_prediction ? discrete : NAN);
+        }
+        if (!finite) {
+            ntk_warn("training: the loss is not finite at step %lld; stopping (learning rate %g "
+                     "too large?)", (long long)step, eta);
+            *diverged = 1;
+            break;
+        }
+        if (step == steps)
+            break;
+        for (int64_t p = 0; p < n_params; ++p)
+            state->params[p] -= eta * state->gradient[p];
+        model_set_params(model, state->params);
+    }
+    *final_loss = loss;
+
+    status = NTK_OK;
+    if (state->csv != NULL) {
+        FILE *csv = state->csv;
+        state->csv = NULL;
+        status = output_commit_partial(state->csv_path, csv);
+    }
+    NTK_TRY(ntk_agree(status, grid->comm));
+    return NTK_OK;
+}
+
+ntk_status training_run(const ntk_job *job, ntk_model *model, const ntk_grid *grid,
+                        const ntk_input_block *inputs, const double *targets,
+                        const ntk_spectrum *spectrum, const ntk_modes *modes,
+                        const ntk_dmatrix *theta_initial, ntk_training_result *result)
+{
+    result->final_loss = NAN;
+    result->kernel_change = -1.0;
+    if (targets == NULL && inputs->count > 0)
+        return NTK_RAISE(NTK_ERR_JOB, "%s: training needs data.targets", job->path);
+
+    training_state state;
+    memset(&state, 0, sizeof state);
+    int diverged = 0;
+    ntk_status status = train(job, model, grid, inputs, targets, spectrum, modes, &state,
+                              &result->final_loss, &diverged);
+    training_state_free(&state);
+    NTK_TRY(status);
+    ntk_log("training: final loss %.6g after %lld steps", result->final_loss,
+            (long long)job->training.steps);
+
+    if (theta_initial != NULL && job->training.kernel_after) {
+        if (job->kernel.kind != NTK_KIND_EMPIRICAL) {
+            ntk_warn("training.kernel_after: the kernel is analytic (it does not depend on the "
+                     "parameters), so no kernel change is computed");
+        } else if (diverged) {
+            ntk_warn("training.kernel_after: skipped, training diverged");
+        } else {
+            NTK_TRY(training_kernel_change(job, model, grid, inputs, theta_initial,
+                                           &result->kernel_change));
+            ntk_log("training: ||Theta_T - Theta_0||_F / ||Theta_0||_F = %.6g",
+                    result->kernel_change);
+        }
+    }
+    return NTK_OK;
+}

@@ -1,0 +1,121 @@
+/* npy_build_header / npy_read_header round trip: padding to 64 bytes, the
+ * final newline, the shape, order and dtype read back, version 2.0 headers,
+ * and the truncated-file check. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/npy.h"
+
+static int failures = 0;
+#define CHECK(cond, ...)                                                       \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);               \
+            fprintf(stderr, __VA_ARGS__);                                      \
+            fprintf(stderr, "\n");                                             \
+            ++failures;                                                        \
+        }                                                                      \
+    } while (0)
+
+static void write_bytes(const char *path, const char *bytes, size_t length, size_t zeros)
+{
+    FILE *file = fopen(path, "wb");
+    fwrite(bytes, 1, length, file);
+    for (size_t i = 0; i < zeros; ++i)
+        fputc(0, file);
+    fclose(file);
+}
+
+static void check_shape(int64_t rows, int64_t cols, int fortran)
+{
+    char header[256];
+    size_t length = 0;
+    CHECK(npy_build_header(rows, cols, fortran, header, sizeof header, &length) == NTK_OK,
+          "build %lld x %lld", (long long)rows, (long long)cols);
+    CHECK(length % 64 == 0, "length %zu not a multiple of 64", length);
+    CHECK(header[length - 1] == '\n', "header does not end in newline");
+    CHECK(memcmp(header, "\x93NUMPY\x01\x00", 8) == 0, "magic/version");
+    size_t dict_length = (unsigned char)header[8] | ((unsigned char)header[9] << 8);
+    CHECK(dict_length + 10 == length, "length field %zu vs %zu", dict_length, length);
+
+    /* Small arrays: a full file; large ones: the header alone must be
+     * reported as truncated with the exact byte counts. */
+    const char *path = "format_npy_header.tmp.npy";
+    int64_t elements = rows * (cols < 0 ? 1 : cols);
+    int small = elements <= 4096;
+    write_bytes(path, header, length, small ? (size_t)elements * 8 : 0);
+    npy_header parsed;
+    ntk_error_clear();
+    ntk_status status = npy_read_header(path, &parsed);
+    if (small) {
+        CHECK(status == NTK_OK, "read back: %s", ntk_error_message());
+        CHECK(parsed.dtype == NPY_FLOAT64 && !parsed.swap_bytes, "dtype");
+        CHECK(parsed.fortran_order == fortran, "fortran_order");
+        CHECK(parsed.ndim == (cols < 0 ? 1 : 2), "ndim %d", parsed.ndim);
+        CHECK(parsed.shape[0] == rows && parsed.shape[1] == (cols < 0 ? 1 : cols), "shape");
+        CHECK(parsed.data_offset == (int64_t)length, "offset");
+    } else {
+        char expected[160];
+        snprintf(expected, sizeof expected, "truncated .npy file: expects %lld bytes of data, has 0",
+                 (long long)(elements * 8));
+        CHECK(status == NTK_ERR_DATA && strstr(ntk_error_message(), expected) &&
+                  strstr(ntk_error_message(), path) == ntk_error_message(),
+              "truncated message: '%s'", ntk_error_message());
+    }
+    remove(path);
+}
+
+static void check_version2(void)
+{
+    /* A version 2.0 header (uint32 length) with big-endian float32 data. */
+    const char *dict = "{'descr': '>f4', 'fortran_order': True, 'shape': (3, 2), }";
+    char bytes[128];
+    size_t dict_length = strlen(dict);
+    size_t padded = 128 - 12;
+    memcpy(bytes, "\x93NUMPY\x02\x00", 8);
+    bytes[8] = (char)padded;
+    bytes[9] = bytes[10] = bytes[11] = 0;
+    memcpy(bytes + 12, dict, dict_length);
+    memset(bytes + 12 + dict_length, ' ', padded - dict_length - 1);
+    bytes[127] = '\n';
+    const char *path = "format_npy_v2.tmp.npy";
+    write_bytes(path, bytes, sizeof bytes, 6 * 4);
+    npy_header parsed;
+    ntk_error_clear();
+    CHECK(npy_read_header(path, &parsed) == NTK_OK, "v2: %s", ntk_error_message());
+    CHECK(parsed.dtype == NPY_FLOAT32 && parsed.swap_bytes == 1 && parsed.fortran_order == 1,
+          "v2 dtype/order");
+    CHECK(parsed.shape[0] == 3 && parsed.shape[1] == 2 && parsed.data_offset == 128, "v2 shape");
+    /* One byte short of the data. */
+    write_bytes(path, bytes, sizeof bytes, 6 * 4 - 1);
+    ntk_error_clear();
+    CHECK(npy_read_header(path, &parsed) == NTK_ERR_DATA &&
+              strstr(ntk_error_message(), "expects 24 bytes of data, has 23"),
+          "v2 truncated: '%s'", ntk_error_message());
+    remove(path);
+}
+
+int main(void)
+{
+    const int64_t shapes[][2] = {{0, 0}, {1, 1}, {3, 4}, {7, -1}, {0, -1}, {100, 17}, {64, 64},
+                                 {16500, 16500}, {123456789, 987654321}, {999999999999, 3}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
+        for (int fortran = 0; fortran < 2; ++fortran)
+            check_shape(shapes[s][0], shapes[s][1], fortran);
+    check_version2();
+
+    char tiny[32];
+    size_t length = 0;
+    ntk_error_clear();
+    CHECK(npy_build_header(3, 3, 0, tiny, sizeof tiny, &length) != NTK_OK,
+          "a too-small buffer must be refused");
+    ntk_error_clear();
+    npy_header parsed;
+    CHECK(npy_read_header("format_no_such_file.npy", &parsed) == NTK_ERR_DATA &&
+              strstr(ntk_error_message(), "format_no_such_file.npy: cannot open"),
+          "missing file: '%s'", ntk_error_message());
+    if (failures == 0)
+        printf("ok: npy headers\n");
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,805 @@
+/* Job file tests: every error class with its message and file:line:column,
+ * the defaults of a minimal job, overrides (list items, created keys), the
+ * sweep, durations, the job hash and the echo round trip.
+ *
+ * Each case writes a small YAML file into a scratch folder and calls
+ * job_load. Expected positions are found by searching a marker text in the
+ * YAML itself, so the cases read like the files they test. */
+#define _XOPEN_SOURCE 700 /* realpath, mkdtemp */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "job/job.h"
+#include "job/job_read.h"
+
+static int failures = 0;
+static int checks = 0;
+static char folder[PATH_MAX];
+static char job_file[PATH_MAX + 64];
+
+#define CHECK(condition, ...)                                                                   \
+    do {                                                                                        \
+        ++checks;                                                                               \
+        if (!(condition)) {                                                                     \
+            ++failures;                                                                         \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                \
+            fprintf(stderr, __VA_ARGS__);                                                       \
+            fprintf(stderr, "\n");                                                              \
+        }                                                                                       \
+    } while (0)
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *file = fopen(path, "w");
+    if (file == NULL) {
+        perror(path);
+        exit(1);
+    }
+    fputs(text, file);
+    fclose(file);
+}
+
+static const char *write_job(const char *text)
+{
+    snprintf(job_file, sizeof job_file, "%s/job.yaml", folder);
+    write_text(job_file, text);
+    return job_file;
+}
+
+/* 1-based line and column of the first occurrence of `marker` in `text`. */
+static void position_of(const char *text, const char *marker, int *line, int *column)
+{
+    const char *at = strstr(text, marker);
+    if (at == NULL) {
+        fprintf(stderr, "test bug: marker '%s' not in the YAML\n", marker);
+        exit(1);
+    }
+    *line = 1;
+    const char *line_start = text;
+    for (const char *p = text; p < at; ++p)
+        if (*p == '\n') {
+            ++*line;
+            line_start = p + 1;
+        }
+    *column = (int)(at - line_start) + 1;
+}
+
+static ntk_job job; /* large: keep it off the stack */
+
+static ntk_status load(const char *yaml, const char *const *sets)
+{
+    ntk_override overrides[NTK_MAX_JOB_OVERRIDES];
+    int n = 0;
+    for (; sets != NULL && sets[n] != NULL; ++n) {
+        ntk_status status = job_parse_override(sets[n], &overrides[n]);
+        if (status != NTK_OK)
+            return status;
+    }
+    ntk_error_clear();
+    return job_load(write_job(yaml), overrides, n, &job);
+}
+
+/* A job error whose message contains `expected`, located at `marker` in the YAML
+ * (marker NULL: no position is checked). */
+static void expect_error_at(int source_line, const char *yaml, const char *const *sets,
+                            const char *expected, const char *marker)
+{
+    ntk_error_clear();
+    ntk_status status = load(yaml, sets);
+    const char *message = ntk_error_message();
+    ++checks;
+    if (status != NTK_ERR_JOB || strstr(message, expected) == NULL) {
+        ++failures;
+        fprintf(stderr, "FAIL line %d: status %d, message \"%s\"; expected NTK_ERR_JOB with \"%s\"\n",
+                source_line, (int)status, message, expected);
+        return;
+    }
+    if (marker != NULL) {
+        int line = 0, column = 0;
+        position_of(yaml, marker, &line, &column);
+        char prefix[PATH_MAX + 200];
+        snprintf(prefix, sizeof prefix, "%s:%d:%d: ", job_file, line, column);
+        ++checks;
+        if (strncmp(message, prefix, strlen(prefix)) != 0) {
+            ++failures;
+            fprintf(stderr, "FAIL line %d: message \"%s\" does not start with \"%s\"\n",
+                    source_line, message, prefix);
+        }
+    }
+    ntk_error_clear();
+}
+#define EXPECT_ERROR(yaml, sets, expected, marker)                                              \
+    expect_error_at(__LINE__, yaml, sets, expected, marker)
+
+static void expect_ok_at(int source_line, const char *yaml, const char *const *sets)
+{
+    ntk_status status = load(yaml, sets);
+    ++checks;
+    if (status != NTK_OK) {
+        ++failures;
+        fprintf(stderr, "FAIL line %d: expected success, got \"%s\"\n", source_line,
+                ntk_error_message());
+        ntk_error_clear();
+    }
+}
+#define EXPECT_OK(yaml, sets) expect_ok_at(__LINE__, yaml, sets)
+
+#define MINIMAL                                                                                 \
+    "data:\n"                                                                                   \
+    "  inputs: {synthetic: gaussian, n: 8, dim: 3}\n"                                           \
+    "model:\n"                                                                                  \
+    "  layers: [{dense: 16}, relu, {dense: 1}]\n"
+
+/* ---- error classes ---- */
+
+static void test_file_errors(void)
+{
+    char missing[PATH_MAX + 32];
+    snprintf(missing, sizeof missing, "%s/nothing-here.yaml", folder);
+    ntk_error_clear();
+    CHECK(job_load(missing, NULL, 0, &job) == NTK_ERR_JOB, "missing file is a job error");
+    char expected[PATH_MAX + 100];
+    snprintf(expected, sizeof expected, "%s: cannot read job file: No such file or directory",
+             missing);
+    CHECK(strcmp(ntk_error_message(), expected) == 0, "missing file message: %s",
+          ntk_error_message());
+    ntk_error_clear();
+    CHECK(job_load(folder, NULL, 0, &job) == NTK_ERR_JOB, "a directory is a job error");
+    CHECK(strstr(ntk_error_message(), "cannot read job file: Is a directory") != NULL,
+          "directory message: %s", ntk_error_message());
+
+    EXPECT_ERROR("", NULL, "the job file is empty", NULL);
+    EXPECT_ERROR("# only a comment\n", NULL, "the job file is empty", NULL);
+    EXPECT_ERROR("- a\n- b\n", NULL, "a job file is a mapping of keys", "- a");
+    EXPECT_ERROR(MINIMAL "---\nname: x\n", NULL, "found a second one", "name: x");
+}
+
+static void test_syntax_errors(void)
+{
+    /* An unclosed flow list: libyaml reports the end of the stream. */
+    const char *unclosed = "data:\n  inputs: [1, 2\nmodel: {}\n";
+    EXPECT_ERROR(unclosed, NULL, "YAML syntax error: did not find expected ',' or ']'", NULL);
+    load(unclosed, NULL);
+    char prefix[2 * PATH_MAX];
+    snprintf(prefix, sizeof prefix, "%s:3:6: YAML syntax error:", job_file);
+    CHECK(strncmp(ntk_error_message(), prefix, strlen(prefix)) == 0, "syntax error position: %s",
+          ntk_error_message());
+    /* A tab used for indentation. */
+    load("data:\n\tinputs: x.npy\n", NULL);
+    snprintf(prefix, sizeof prefix, "%s:2:1: YAML syntax error: found character that cannot "
+             "start any token", job_file);
+    CHECK(strncmp(ntk_error_message(), prefix, strlen(prefix)) == 0, "tab position: %s",
+          ntk_error_message());
+    /* Bad indentation inside a mapping. */
+    const char *indent = "model:\n  layers: [{dense: 1}]\n   seed: 1\n";
+    EXPECT_ERROR(indent, NULL, "YAML syntax error: did not find expected key (while parsing a "
+                               "block mapping)", NULL);
+    load(indent, NULL);
+    snprintf(prefix, sizeof prefix, "%s:3:4: YAML syntax error:", job_file);
+    CHECK(strncmp(ntk_error_message(), prefix, strlen(prefix)) == 0, "indentation position: %s",
+          ntk_error_message());
+    ntk_error_clear();
+}
+
+static void test_key_errors(void)
+{
+    const char *unknown = MINIMAL "modle:\n  seed: 1\n";
+    EXPECT_ERROR(unknown, NULL,
+                 "modle: unknown key 'modle' (expected one of name, data, model, kernel, grid, "
+                 "spectrum, dynamics, output, training, checkpoint, sweep)",
+                 "modle");
+    const char *nested = MINIMAL "output:\n  dir: out\n  thta: true\n";
+    EXPECT_ERROR(nested, NULL, "output.thta: unknown key 'thta' (expected one of dir, theta, "
+                               "eigenvectors, plot, params)", "thta");
+    const char *duplicate = "data:\n  inputs: {synthetic: gaussian, n: 8, dim: 3}\n"
+                            "model:\n  seed: 1\n  layers: [{dense: 1}]\n  seed: 2\n";
+    EXPECT_ERROR(duplicate, NULL, "model.seed: duplicate key 'seed' (first at line 4)",
+                 "seed: 2");
+    const char *top_duplicate = MINIMAL "name: a\nname: b\n";
+    EXPECT_ERROR(top_duplicate, NULL, "name: duplicate key 'name'", "name: b");
+    EXPECT_ERROR("model:\n  layers: [{dense: 1}]\n", NULL, "data: missing required key 'data'",
+                 "model");
+    EXPECT_ERROR("data:\n  targets: {synthetic: sine}\nmodel:\n  layers: [{dense: 1}]\n", NULL,
+                 "data: missing required key 'inputs'", "targets");
+    EXPECT_ERROR("data:\n  inputs: x.npy\nmodel:\n  seed: 3\n", NULL,
+                 "model: missing required key 'layers'", "seed");
+    EXPECT_ERROR("data:\n  inputs: x.npy\nmodel: [1]\n", NULL,
+                 "model: must be a mapping of keys, got a list", "[1]");
+}
+
+static void test_data_errors(void)
+{
+    const char *text_file = "data:\n  inputs: points.txt\nmodel:\n  layers: [{dense: 1}]\n";
+    EXPECT_ERROR(text_file, NULL, "data.inputs: unknown data file type 'points.txt'",
+                 "points.txt");
+    const char *no_n = "data:\n  inputs: {synthetic: gaussian, dim: 3}\n"
+                       "model:\n  layers: [{dense: 1}]\n";
+    EXPECT_ERROR(no_n, NULL, "data.inputs: synthetic inputs need the key 'n'", "{synthetic");
+    const char *cube = "data:\n  inputs: {synthetic: cube, n: 4, dim: 3}\n"
+                       "model:\n  layers: [{dense: 1}]\n";
+    EXPECT_ERROR(cube, NULL,
+                 "data.inputs.synthetic: unknown synthetic input kind 'cube' (expected gaussian, "
+                 "sphere)",
+                 "cube");
+    const char *zero_n = "data:\n  inputs: {synthetic: sphere, n: 0, dim: 3}\n"
+                         "model:\n  layers: [{dense: 1}]\n";
+    EXPECT_ERROR(zero_n, NULL, "data.inputs.n: must be a positive integer, got 0", "0, dim");
+    const char *bad_seed = "data:\n  inputs: {synthetic: sphere, n: 4, dim: 3, seed: -1}\n"
+                           "model:\n  layers: [{dense: 1}]\n";
+    EXPECT_ERROR(bad_seed, NULL, "data.inputs.seed: must be an integer >= 0, got -1", "-1}");
+    const char *fraction = "data:\n  inputs: {synthetic: sphere, n: 4.5, dim: 3}\n"
+                           "model:\n  layers: [{dense: 1}]\n";
+    EXPECT_ERROR(fraction, NULL, "data.inputs.n: must be a positive integer, got 4.5", "4.5");
+    const char *junk = "data:\n  inputs: {synthetic: sphere, n: 12abc, dim: 3}\n"
+                       "model:\n  layers: [{dense: 1}]\n";
+    EXPECT_ERROR(junk, NULL, "data.inputs.n: must be a positive integer, got '12abc'", "12abc");
+    const char *targets = MINIMAL "  # targets below\n";
+    (void)targets;
+    const char *bad_targets = "data:\n  inputs: x.npy\n  targets: {synthetic: sphere}\n"
+                              "model:\n  layers: [{dense: 1}]\n";
+    EXPECT_ERROR(bad_targets, NULL,
+                 "data.targets.synthetic: unknown synthetic target kind 'sphere' (expected "
+                 "gaussian, sine)",
+                 "sphere");
+    const char *list_targets = "data:\n  inputs: x.npy\n  targets: [1, 2]\n"
+                               "model:\n  layers: [{dense: 1}]\n";
+    EXPECT_ERROR(list_targets, NULL, "data.targets: must be a .npy/.csv path or a mapping",
+                 "[1, 2]");
+}
+
+static void test_model_errors(void)
+{
+    const char *negative = "data:\n  inputs: x.npy\nmodel:\n"
+                           "  layers:\n    - dense: 8\n    - relu\n    - dense: -3\n";
+    /* The example from the job module's contract. */
+    EXPECT_ERROR(negative, NULL, "model.layers[2].dense: width must be a positive integer, got -3",
+                 "-3");
+    const char *quoted = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: '5'}]\n";
+    EXPECT_ERROR(quoted, NULL,
+                 "model.layers[0].dense: width must be a positive integer, got '5' (quoted, so "
+                 "a string)",
+                 "'5'");
+    const char *typo = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 4}, rleu, {dense: 1}]\n";
+    EXPECT_ERROR(typo, NULL,
+                 "model.layers[1]: unknown activation 'rleu' (expected relu, erf, tanh, gelu, "
+                 "identity)",
+                 "rleu");
+    const char *first = "data:\n  inputs: x.npy\nmodel:\n  layers: [tanh, {dense: 1}]\n";
+    EXPECT_ERROR(first, NULL, "model.layers[0]: the first layer must be dense", "tanh");
+    const char *twice = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 4}, relu, erf, {dense: 1}]\n";
+    EXPECT_ERROR(twice, NULL, "model.layers[2]: activation 'erf' must follow a dense layer", "erf");
+    const char *last = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 4}, gelu]\n";
+    EXPECT_ERROR(last, NULL, "model.layers: the last layer must be dense", "gelu");
+    const char *empty = "data:\n  inputs: x.npy\nmodel:\n  layers: []\n";
+    EXPECT_ERROR(empty, NULL, "model.layers: must be a non-empty list", "[]");
+    const char *dens = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dens: 4}]\n";
+    EXPECT_ERROR(dens, NULL, "model.layers[0].dens: unknown key 'dens' (expected one of dense)",
+                 "dens");
+    char many[4096] = "data:\n  inputs: x.npy\nmodel:\n  layers: [";
+    for (int i = 0; i <= NTK_MAX_DENSE; ++i)
+        strcat(many, i ? ", {dense: 2}" : "{dense: 2}");
+    strcat(many, "]\n");
+    EXPECT_ERROR(many, NULL, "model.layers[64]: too many dense layers (at most 64)", NULL);
+    const char *w_std = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 1}]\n  w_std: 0\n";
+    EXPECT_ERROR(w_std, NULL, "model.w_std: must be a number > 0, got 0", "0\n");
+    const char *b_std = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 1}]\n  b_std: 1.5x\n";
+    EXPECT_ERROR(b_std, NULL, "model.b_std: must be a number >= 0, got '1.5x'", "1.5x");
+    const char *nan = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 1}]\n  w_std: .nan\n";
+    EXPECT_ERROR(nan, NULL, "model.w_std: must be a number > 0", ".nan");
+    const char *param = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 1}]\n"
+                        "  parameterization: mup\n";
+    EXPECT_ERROR(param, NULL,
+                 "model.parameterization: unknown parameterization 'mup' (expected ntk, standard)",
+                 "mup");
+    const char *weights = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 1}]\n"
+                          "  weights: w.bin\n";
+    EXPECT_ERROR(weights, NULL, "model.weights: expected a .safetensors file, got 'w.bin'",
+                 "w.bin");
+    const char *seed = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 1}]\n  seed: 0.5\n";
+    EXPECT_ERROR(seed, NULL, "model.seed: must be an integer >= 0, got 0.5", "0.5");
+}
+
+static void test_run_section_errors(void)
+{
+    const char *analytic = MINIMAL "  parameterization: standard\nkernel:\n  kind: analytic\n";
+    EXPECT_ERROR(analytic, NULL, "kernel.kind: the analytic (infinite-width) kernel needs "
+                                 "model.parameterization: ntk", "analytic");
+    const char *method = MINIMAL "kernel:\n  method: fast\n";
+    EXPECT_ERROR(method, NULL,
+                 "kernel.method: unknown value 'fast' (expected auto, structured, jacobian)",
+                 "fast");
+    const char *order = MINIMAL "kernel:\n  quadrature_order: 1\n";
+    EXPECT_ERROR(order, NULL, "kernel.quadrature_order: must be an integer from 2 to 256, got 1",
+                 "1\n");
+    const char *chunk = MINIMAL "kernel:\n  jacobian_chunk: 0\n";
+    EXPECT_ERROR(chunk, NULL, "kernel.jacobian_chunk: must be a positive integer, got 0", "0\n");
+    const char *nngp = MINIMAL "kernel:\n  nngp: yes\n";
+    EXPECT_ERROR(nngp, NULL, "kernel.nngp: must be true or false, got 'yes'", "yes");
+    const char *shape = MINIMAL "grid:\n  shape: [2]\n";
+    EXPECT_ERROR(shape, NULL, "grid.shape: must be auto or [rows, cols]", "[2]");
+    const char *rows = MINIMAL "grid:\n  shape: [0, 2]\n";
+    EXPECT_ERROR(rows, NULL, "grid.shape[0]: rows must be a positive integer, got 0", "0, 2");
+    const char *square = MINIMAL "grid:\n  shape: square\n";
+    EXPECT_ERROR(square, NULL, "grid.shape: must be auto or [rows, cols]", "square");
+    const char *block = MINIMAL "grid:\n  block: -64\n";
+    EXPECT_ERROR(block, NULL, "grid.block: must be a positive integer, got -64", "-64");
+    const char *top = MINIMAL "spectrum:\n  solver: pdsyevd\n  top: 5\n";
+    EXPECT_ERROR(top, NULL, "spectrum.solver: pdsyevd computes all eigenpairs: with top > 0",
+                 "pdsyevd");
+    const char *values_only = MINIMAL "spectrum:\n  vectors: false\n  solver: pdsyevd\n";
+    EXPECT_ERROR(values_only, NULL,
+                 "spectrum.solver: pdsyevd computes all eigenpairs: with vectors: false",
+                 "pdsyevd");
+    const char *solver = MINIMAL "spectrum:\n  solver: dsyev\n";
+    EXPECT_ERROR(solver, NULL, "spectrum.solver: unknown value 'dsyev' (expected auto, pdsyevd, "
+                               "pdsyevr, none)", "dsyev");
+    const char *negative_top = MINIMAL "spectrum:\n  top: -1\n";
+    EXPECT_ERROR(negative_top, NULL, "spectrum.top: must be an integer >= 0 (0 = all), got -1",
+                 "-1");
+    const char *steps = MINIMAL "dynamics:\n  steps: [1, -1]\n";
+    EXPECT_ERROR(steps, NULL, "dynamics.steps[1]: must be an integer >= 0, got -1", "-1");
+    const char *rate = MINIMAL "dynamics:\n  learning_rate: -0.5\n";
+    EXPECT_ERROR(rate, NULL, "dynamics.learning_rate: must be a number > 0, got -0.5", "-0.5");
+    const char *no_steps = MINIMAL "dynamics:\n  steps: 10\n";
+    EXPECT_ERROR(no_steps, NULL, "dynamics.steps: must be a non-empty list", "10");
+    const char *theta = MINIMAL "output:\n  theta: yes\n";
+    EXPECT_ERROR(theta, NULL, "output.theta: must be true or false, got 'yes'", "yes");
+    const char *dir = MINIMAL "output:\n  dir: [a]\n";
+    EXPECT_ERROR(dir, NULL, "output.dir: must be a non-empty string, got a list", "[a]");
+    const char *vectors = MINIMAL "spectrum:\n  vectors: false\noutput:\n  eigenvectors: true\n";
+    EXPECT_ERROR(vectors, NULL, "output.eigenvectors: needs eigenvectors, but spectrum.vectors is "
+                                "false", "true");
+    const char *training = MINIMAL "training:\n  steps: 0\n";
+    EXPECT_ERROR(training, NULL, "training.steps: must be a positive integer, got 0", "0\n");
+    const char *training_true = MINIMAL "training: true\n";
+    EXPECT_ERROR(training_true, NULL, "training: must be a mapping such as {steps: 1000} (or "
+                                      "false), got true", "true");
+    const char *training_key = MINIMAL "training:\n  epochs: 3\n";
+    EXPECT_ERROR(training_key, NULL, "training.epochs: unknown key 'epochs' (expected one of "
+                                     "steps, learning_rate, record_every, kernel_after)", "epochs");
+    const char *every = MINIMAL "checkpoint:\n  every: 5x\n";
+    EXPECT_ERROR(every, NULL, "checkpoint.every: must be a duration such as 90s, 10m, 2h or a "
+                              "number of seconds >= 0, got '5x'", "5x");
+    const char *negative_every = MINIMAL "checkpoint:\n  every: -10\n";
+    EXPECT_ERROR(negative_every, NULL, "checkpoint.every: must be a duration", "-10");
+}
+
+static void test_sweep_errors(void)
+{
+    const char *typo = MINIMAL "sweep:\n  model.sed: [1, 2]\n";
+    EXPECT_ERROR(typo, NULL,
+                 "sweep.model.sed[0]: unknown key 'sed' (expected one of layers, parameterization",
+                 "1, 2]");
+    const char *bad_value = MINIMAL "sweep:\n  model.layers[0].dense: [8, -1]\n";
+    EXPECT_ERROR(bad_value, NULL,
+                 "sweep.model.layers[0].dense[1]: width must be a positive integer, got -1",
+                 "-1]");
+    const char *out_of_range = MINIMAL "sweep:\n  model.layers[7].dense: [8]\n";
+    EXPECT_ERROR(out_of_range, NULL,
+                 "sweep.model.layers[7].dense[0]: index 7 is out of range ('model.layers' has 3 "
+                 "items)",
+                 "8]");
+    const char *cross = MINIMAL "kernel:\n  kind: analytic\nsweep:\n"
+                                "  model.parameterization: [ntk, standard]\n";
+    EXPECT_ERROR(cross, NULL,
+                 "sweep.model.parameterization[1]: kernel.kind: the analytic (infinite-width) "
+                 "kernel needs model.parameterization: ntk",
+                 "standard]");
+    const char *empty = MINIMAL "sweep:\n  model.seed: []\n";
+    EXPECT_ERROR(empty, NULL, "sweep.model.seed: must be a non-empty list of values, got an "
+                              "empty list", "[]");
+    const char *nested = MINIMAL "sweep:\n  model.seed: [[1, 2]]\n";
+    EXPECT_ERROR(nested, NULL, "sweep.model.seed[0]: must be a single value, got a list",
+                 "[1, 2]]");
+    const char *bad_path = MINIMAL "sweep:\n  model..seed: [1]\n";
+    EXPECT_ERROR(bad_path, NULL, "sweep.model..seed: not a key path", "model..seed");
+    const char *scalar = MINIMAL "sweep: 3\n";
+    EXPECT_ERROR(scalar, NULL, "sweep: must be a mapping of key paths to lists of values", "3\n");
+}
+
+static void test_override_errors(void)
+{
+    const char *out_of_range[] = {"model.layers[5].dense=3", NULL};
+    EXPECT_ERROR(MINIMAL, out_of_range,
+                 "--set model.layers[5].dense: index 5 is out of range ('model.layers' has 3 items)",
+                 NULL);
+    const char *negative[] = {"model.w_std=-1", NULL};
+    EXPECT_ERROR(MINIMAL, negative, "--set model.w_std: must be a number > 0, got -1", NULL);
+    load(MINIMAL, negative);
+    CHECK(strcmp(ntk_error_message(), "--set model.w_std: must be a number > 0, got -1") == 0,
+          "whole --set message: %s", ntk_error_message());
+    ntk_error_clear();
+    const char *unknown[] = {"output.thta=true", NULL};
+    EXPECT_ERROR(MINIMAL, unknown, "--set output.thta: unknown key 'thta'", NULL);
+    const char *syntax[] = {"model.layers=[{dense: 4}", NULL};
+    EXPECT_ERROR(MINIMAL, syntax, "--set model.layers: YAML syntax error in the value", NULL);
+    const char *not_list[] = {"model.seed[0]=1", NULL};
+    EXPECT_ERROR(MINIMAL, not_list,
+                 "--set model.seed[0]: 'model.seed' is not in the job, so it has no list items",
+                 NULL);
+    EXPECT_ERROR(MINIMAL "  seed: 3\n", not_list,
+                 "--set model.seed[0]: 'model.seed' holds '3', not a list", NULL);
+    const char *layers[] = {"model.layers=[relu, {dense: 1}]", NULL};
+    EXPECT_ERROR(MINIMAL, layers, "--set model.layers: model.layers[0]: the first layer must be "
+                                  "dense", NULL);
+
+    ntk_override parsed;
+    ntk_error_clear();
+    CHECK(job_parse_override("model.seed", &parsed) == NTK_ERR_USAGE, "no '=' is a usage error");
+    CHECK(strstr(ntk_error_message(), "--set model.seed: expected key.path=value") != NULL,
+          "no '=' message: %s", ntk_error_message());
+    ntk_error_clear();
+    CHECK(job_parse_override("model..seed=1", &parsed) == NTK_ERR_USAGE, "bad key path");
+    CHECK(strstr(ntk_error_message(), "--set model..seed: not a key path") != NULL,
+          "bad key path message: %s", ntk_error_message());
+    ntk_error_clear();
+    CHECK(job_parse_override("model.layers[x].dense=1", &parsed) == NTK_ERR_USAGE,
+          "bad index");
+    ntk_error_clear();
+    CHECK(job_parse_override("model.layers[2].dense = 64", &parsed) == NTK_OK &&
+              strcmp(parsed.key, "model.layers[2].dense") == 0 && strcmp(parsed.value, "64") == 0,
+          "spaces around '=': key '%s' value '%s'", parsed.key, parsed.value);
+    CHECK(job_parse_override("output.dir=a=b", &parsed) == NTK_OK &&
+              strcmp(parsed.value, "a=b") == 0,
+          "value keeps later '=': %s", parsed.value);
+}
+
+/* ---- successful loads ---- */
+
+static void test_defaults(void)
+{
+    EXPECT_OK(MINIMAL, NULL);
+    CHECK(strcmp(job.name, "job") == 0, "name defaults to the file name: %s", job.name);
+    CHECK(job.inputs.kind == NTK_SOURCE_SYNTHETIC && job.inputs.synthetic == NTK_SYNTH_GAUSSIAN &&
+              job.inputs.n == 8 && job.inputs.dim == 3 && job.inputs.seed == 0,
+          "synthetic inputs");
+    CHECK(job.inputs.where.line == 2 && job.inputs.where.column == 11, "inputs at 2:11, got %d:%d",
+          job.inputs.where.line, job.inputs.where.column);
+    CHECK(job.targets.kind == NTK_SOURCE_NONE, "no targets");
+    CHECK(job.model.n_dense == 2 && job.model.width[0] == 16 && job.model.width[1] == 1,
+          "two dense layers");
+    CHECK(job.model.act[0] == NTK_ACT_RELU && job.model.act[1] == NTK_ACT_IDENTITY,
+          "relu then identity");
+    CHECK(job.model.layer_where[0].line == 4 && job.model.layer_where[0].column == 12 &&
+              job.model.layer_where[1].column == 31,
+          "layer positions %d:%d, %d", job.model.layer_where[0].line,
+          job.model.layer_where[0].column, job.model.layer_where[1].column);
+    CHECK(job.model.where.line == 3 && job.model.where.column == 1, "model key at 3:1");
+    CHECK(job.model.parameterization == NTK_PARAM_NTK && job.model.w_std == 1.0 &&
+              job.model.b_std == 0.0 && job.model.seed == 0 && job.model.weights_path[0] == '\0',
+          "model defaults");
+    CHECK(job.kernel.kind == NTK_KIND_EMPIRICAL && job.kernel.method == NTK_METHOD_AUTO &&
+              job.kernel.outputs == NTK_OUTPUTS_TRACE && job.kernel.nngp == 0 &&
+              job.kernel.quadrature_order == 32 && job.kernel.jacobian_chunk == 65536,
+          "kernel defaults");
+    CHECK(job.grid.block == 64 && job.grid.rows == 0 && job.grid.cols == 0, "grid defaults");
+    CHECK(strcmp(job.grid.shape_where.file, job_file) == 0 && job.grid.shape_where.line == 0,
+          "absent grid.shape points at the file: %s:%d", job.grid.shape_where.file,
+          job.grid.shape_where.line);
+    CHECK(job.spectrum.solver == NTK_SOLVER_AUTO && job.spectrum.vectors == 1 &&
+              job.spectrum.top == 0,
+          "spectrum defaults");
+    static const int64_t steps[] = {0, 1, 10, 100, 1000, 10000};
+    CHECK(job.dynamics.learning_rate == 1.0 && job.dynamics.n_steps == 6 &&
+              memcmp(job.dynamics.steps, steps, sizeof steps) == 0,
+          "dynamics defaults");
+    CHECK(strcmp(job.output.dir, "ntkgram-out") == 0 && job.output.theta == 0 &&
+              job.output.eigenvectors == 1 && job.output.plot == 1 && job.output.params == 0,
+          "output defaults");
+    CHECK(job.training.enabled == 0, "no training");
+    CHECK(job.checkpoint.every_seconds == 0 &&
+              strcmp(job.checkpoint.dir, "ntkgram-out/checkpoint") == 0,
+          "checkpoint defaults: %g %s", job.checkpoint.every_seconds, job.checkpoint.dir);
+    CHECK(job.sweep.n_keys == 0 && job.n_overrides == 0, "no sweep, no overrides");
+
+    /* Values spelled in other valid ways. */
+    const char *spelled = "name: '123'\n"
+                          "data:\n  inputs: {synthetic: sphere, n: 1e3, dim: 4.0, seed: 7}\n"
+                          "  targets: {synthetic: sine, seed: 2}\n"
+                          "model:\n  layers: [{dense: 2}]\n  b_std: 0\n  w_std: 2\n"
+                          "kernel:\n  nngp: True\n"
+                          "output:\n  theta: TRUE\n"
+                          "grid:\n  shape: [1, 2]\n"
+                          "spectrum:\n  vectors: false\n"
+                          "training:\n"
+                          "checkpoint:\n  every: 1h30m\n";
+    EXPECT_OK(spelled, NULL);
+    CHECK(strcmp(job.name, "123") == 0, "quoted name");
+    CHECK(job.inputs.n == 1000 && job.inputs.dim == 4 && job.inputs.seed == 7,
+          "integral numbers as integers");
+    CHECK(job.targets.kind == NTK_SOURCE_SYNTHETIC && job.targets.synthetic == NTK_SYNTH_SINE &&
+              job.targets.seed == 2,
+          "sine targets");
+    CHECK(job.model.n_dense == 1 && job.model.act[0] == NTK_ACT_IDENTITY, "one dense layer");
+    CHECK(job.model.w_std == 2.0, "w_std");
+    CHECK(job.kernel.nngp == 1 && job.output.theta == 1, "True and TRUE");
+    CHECK(job.grid.rows == 1 && job.grid.cols == 2, "grid shape");
+    CHECK(job.grid.shape_where.line == 14 && job.grid.shape_where.column == 10,
+          "shape position %d:%d", job.grid.shape_where.line, job.grid.shape_where.column);
+    CHECK(job.output.eigenvectors == 0, "eigenvectors follow spectrum.vectors");
+    CHECK(job.training.enabled == 1 && job.training.steps == 1000 &&
+              job.training.record_every == 10 && job.training.learning_rate == 1.0 &&
+              job.training.kernel_after == 0,
+          "training: with no value means defaults");
+    CHECK(job.checkpoint.every_seconds == 5400, "1h30m = 5400 s, got %g",
+          job.checkpoint.every_seconds);
+}
+
+static void test_paths(void)
+{
+    const char *files = "data:\n  inputs: sets/points.NPY\n  targets: /abs/y.csv\n"
+                        "model:\n  layers: [{dense: 2}]\n  weights: w.safetensors\n";
+    EXPECT_OK(files, NULL);
+    char expected[PATH_MAX + 64];
+    snprintf(expected, sizeof expected, "%s/sets/points.NPY", folder);
+    CHECK(job.inputs.kind == NTK_SOURCE_NPY && strcmp(job.inputs.path, expected) == 0,
+          "inputs resolved beside the job: %s", job.inputs.path);
+    CHECK(job.targets.kind == NTK_SOURCE_CSV && strcmp(job.targets.path, "/abs/y.csv") == 0,
+          "absolute targets kept: %s", job.targets.path);
+    snprintf(expected, sizeof expected, "%s/w.safetensors", folder);
+    CHECK(strcmp(job.model.weights_path, expected) == 0, "weights resolved: %s",
+          job.model.weights_path);
+}
+
+static void test_overrides(void)
+{
+    const char *sets[] = {"model.layers[0].dense=128",
+                          "output.theta=true",
+                          "grid.shape=[2, 1]",
+                          "training.steps=5",
+                          "model.layers[1]=tanh",
+                          "output.dir=runs/a",
+                          "name='007'",
+                          "dynamics.steps=[3, 4]",
+                          "model.seed=11",
+                          "model.seed=12",
+                          NULL};
+    EXPECT_OK(MINIMAL, sets);
+    CHECK(job.model.width[0] == 128, "list item override: %lld", (long long)job.model.width[0]);
+    CHECK(job.model.act[0] == NTK_ACT_TANH, "activation item override");
+    CHECK(job.output.theta == 1, "created output.theta");
+    CHECK(job.grid.rows == 2 && job.grid.cols == 1, "flow list override");
+    CHECK(strcmp(job.grid.shape_where.file, "--set grid.shape") == 0 &&
+              job.grid.shape_where.line == 0,
+          "override location: %s", job.grid.shape_where.file);
+    char where[512];
+    CHECK(strcmp(job_location_text(&job.grid.shape_where, where, sizeof where),
+                 "--set grid.shape") == 0,
+          "location text of an override");
+    CHECK(job.training.enabled == 1 && job.training.steps == 5, "created training.steps");
+    CHECK(strcmp(job.output.dir, "runs/a") == 0 &&
+              strcmp(job.checkpoint.dir, "runs/a/checkpoint") == 0,
+          "checkpoint.dir follows the final output.dir: %s", job.checkpoint.dir);
+    CHECK(strcmp(job.name, "007") == 0, "quoted override stays a string");
+    CHECK(job.dynamics.n_steps == 2 && job.dynamics.steps[1] == 4, "steps list");
+    CHECK(job.model.seed == 12, "a later override wins");
+    CHECK(job.n_overrides == 10 && strcmp(job.overrides[3].key, "training.steps") == 0,
+          "overrides recorded");
+
+    /* A whole new layer list; null sections become mappings. */
+    const char *layers[] = {"model.layers=[{dense: 4}, erf, {dense: 4}, gelu, {dense: 3}]",
+                            "kernel.outputs=full", NULL};
+    EXPECT_OK(MINIMAL "output:\n", layers);
+    CHECK(job.model.n_dense == 3 && job.model.act[1] == NTK_ACT_GELU && job.model.width[2] == 3,
+          "layers replaced");
+    CHECK(job.kernel.outputs == NTK_OUTPUTS_FULL, "created kernel mapping");
+    const char *switch_off[] = {"training=false", "data.targets=", NULL};
+    EXPECT_OK("data:\n  inputs: x.csv\n  targets: {synthetic: sine}\n"
+              "model:\n  layers: [{dense: 1}]\ntraining: {steps: 3}\n",
+              switch_off);
+    CHECK(job.training.enabled == 0 && job.targets.kind == NTK_SOURCE_NONE,
+          "training=false and an empty targets value switch them off");
+    const char *into_null[] = {"output.plot=false", NULL};
+    EXPECT_OK(MINIMAL "output:\n", into_null);
+    CHECK(job.output.plot == 0, "key set inside a null section");
+}
+
+static void test_sweep(void)
+{
+    const char *sweep = MINIMAL "sweep:\n"
+                                "  model.layers[0].dense: [64, 256, 1024]\n"
+                                "  model.seed: [0, 1]\n"
+                                "  name: ['it''s', plain]\n";
+    EXPECT_OK(sweep, NULL);
+    CHECK(job.sweep.n_keys == 3, "three sweep keys");
+    CHECK(strcmp(job.sweep.key[0], "model.layers[0].dense") == 0 && job.sweep.n_values[0] == 3 &&
+              strcmp(job.sweep.value[0][2], "1024") == 0,
+          "first key values");
+    CHECK(strcmp(job.sweep.key[1], "model.seed") == 0 && job.sweep.n_values[1] == 2,
+          "second key");
+    CHECK(strcmp(job.sweep.value[2][0], "'it''s'") == 0 && strcmp(job.sweep.value[2][1], "plain") == 0,
+          "quoted values stay quoted YAML: %s", job.sweep.value[2][0]);
+    CHECK(job.sweep.where.line == 6 && job.sweep.where.column == 3, "sweep position %d:%d",
+          job.sweep.where.line, job.sweep.where.column);
+    CHECK(job.model.width[0] == 16, "the base job is not swept");
+
+    /* A sweep point is an override: applying each stored value works. */
+    ntk_override point[2];
+    snprintf(point[0].key, sizeof point[0].key, "%s", job.sweep.key[0]);
+    snprintf(point[0].value, sizeof point[0].value, "%s", job.sweep.value[0][1]);
+    snprintf(point[1].key, sizeof point[1].key, "%s", job.sweep.key[2]);
+    snprintf(point[1].value, sizeof point[1].value, "%s", job.sweep.value[2][0]);
+    ntk_error_clear();
+    ntk_status status = job_load(job_file, point, 2, &job);
+    CHECK(status == NTK_OK && job.model.width[0] == 256 && strcmp(job.name, "it's") == 0,
+          "sweep point as overrides: %s", ntk_error_message());
+}
+
+static void test_durations(void)
+{
+    static const struct {
+        const char *text;
+        double seconds;
+    } good[] = {{"90s", 90}, {"10m", 600}, {"2h", 7200}, {"1d", 86400}, {"1h30m", 5400},
+                {"45", 45},  {"2.5", 2.5}, {"0", 0},     {"0.5h", 1800}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; ++i) {
+        double seconds = -1;
+        CHECK(job_text_to_duration(good[i].text, &seconds) && seconds == good[i].seconds,
+              "duration %s = %g, got %g", good[i].text, good[i].seconds, seconds);
+    }
+    static const char *const bad[] = {"", "5x", "-1", "1h30", "h", "10 m", "1e3", "inf", "s"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+        double seconds = 0;
+        CHECK(!job_text_to_duration(bad[i], &seconds), "'%s' is not a duration", bad[i]);
+    }
+    EXPECT_OK(MINIMAL "checkpoint:\n  every: 10m\n  dir: /scratch/ck\n", NULL);
+    CHECK(job.checkpoint.every_seconds == 600 && strcmp(job.checkpoint.dir, "/scratch/ck") == 0,
+          "checkpoint keys");
+    EXPECT_OK(MINIMAL "checkpoint:\n  every: 30\n", NULL);
+    CHECK(job.checkpoint.every_seconds == 30, "plain seconds");
+
+    int64_t integer = 0;
+    double number = 0;
+    int flag = 0;
+    CHECK(job_text_to_int("-12", &integer) && integer == -12, "int");
+    CHECK(job_text_to_int("2e3", &integer) && integer == 2000, "integral float");
+    CHECK(!job_text_to_int("2.5", &integer) && !job_text_to_int("3 ", &integer) &&
+              !job_text_to_int("0x10", &integer) && !job_text_to_int("", &integer),
+          "not integers");
+    CHECK(job_text_to_number("1.5e-3", &number) && number == 1.5e-3, "number");
+    CHECK(!job_text_to_number("inf", &number) && !job_text_to_number("nan", &number) &&
+              !job_text_to_number("1,5", &number) && !job_text_to_number("0x1p3", &number),
+          "not numbers");
+    CHECK(job_text_to_bool("false", &flag) && flag == 0 && !job_text_to_bool("yes", &flag) &&
+              !job_text_to_bool("on", &flag) && !job_text_to_bool("1", &flag),
+          "YAML 1.2 booleans only");
+}
+
+/* Echo the job, reload the echo, and compare hash and echo text. */
+static void round_trip(int source_line, const char *yaml, const char *const *sets)
+{
+    expect_ok_at(source_line, yaml, sets);
+    uint64_t first_hash = job_hash(&job);
+    char echo_path[PATH_MAX + 64], second_path[PATH_MAX + 64];
+    snprintf(echo_path, sizeof echo_path, "%s/echo.yaml", folder);
+    snprintf(second_path, sizeof second_path, "%s/echo2.yaml", folder);
+    FILE *out = fopen(echo_path, "w");
+    job_echo_yaml(&job, out, 0);
+    fclose(out);
+    static ntk_job reloaded;
+    ntk_error_clear();
+    ntk_status status = job_load(echo_path, NULL, 0, &reloaded);
+    ++checks;
+    if (status != NTK_OK) {
+        ++failures;
+        fprintf(stderr, "FAIL line %d: the echo does not load: %s\n", source_line,
+                ntk_error_message());
+        return;
+    }
+    CHECK(job_hash(&reloaded) == first_hash, "line %d: hash changes through the echo",
+          source_line);
+    CHECK(strcmp(reloaded.name, job.name) == 0, "line %d: name through the echo", source_line);
+    out = fopen(second_path, "w");
+    job_echo_yaml(&reloaded, out, 0);
+    fclose(out);
+    /* The echo of the echo is the same text. */
+    char a[16384] = "", b[16384] = "";
+    FILE *fa = fopen(echo_path, "r"), *fb = fopen(second_path, "r");
+    size_t na = fread(a, 1, sizeof a - 1, fa), nb = fread(b, 1, sizeof b - 1, fb);
+    fclose(fa);
+    fclose(fb);
+    a[na] = b[nb] = '\0';
+    CHECK(na == nb && strcmp(a, b) == 0, "line %d: echo is not a fixed point:\n%s\n---\n%s",
+          source_line, a, b);
+}
+
+static void test_echo_and_hash(void)
+{
+    round_trip(__LINE__, MINIMAL, NULL);
+    char data_path[PATH_MAX + 64];
+    snprintf(data_path, sizeof data_path, "%s/x.npy", folder);
+    write_text(data_path, "not really npy, but a file with a size");
+    const char *rich = "name: \"a \\\"quoted\\\" name: true\"\n"
+                       "data:\n  inputs: x.npy\n  targets: {synthetic: gaussian, seed: 4}\n"
+                       "model:\n  layers: [{dense: 5}, erf, {dense: 3}, gelu, {dense: 2}]\n"
+                       "  parameterization: standard\n  w_std: 0.1\n  b_std: 1e-3\n  seed: 9\n"
+                       "kernel: {method: jacobian, outputs: full, jacobian_chunk: 100}\n"
+                       "grid: {block: 8, shape: [1, 1]}\n"
+                       "spectrum: {solver: pdsyevr, vectors: false, top: 3}\n"
+                       "dynamics: {learning_rate: 0.3, steps: [5]}\n"
+                       "output: {dir: 'true', theta: true, plot: false, params: true}\n"
+                       "training: {steps: 7, learning_rate: 0.05, record_every: 2, "
+                       "kernel_after: true}\n"
+                       "checkpoint: {every: 2h}\n"
+                       "sweep: {model.seed: [1, 2], output.dir: ['a b', \"c\"]}\n";
+    round_trip(__LINE__, rich, NULL);
+    CHECK(strcmp(job.name, "a \"quoted\" name: true") == 0, "name with quotes: %s", job.name);
+    CHECK(strcmp(job.output.dir, "true") == 0, "dir named true stays a string");
+    uint64_t rich_hash = job_hash(&job);
+
+    /* The echo indented under another key is still valid nesting. */
+    char echo_path[PATH_MAX + 64];
+    snprintf(echo_path, sizeof echo_path, "%s/nested.txt", folder);
+    FILE *out = fopen(echo_path, "w");
+    job_echo_yaml(&job, out, 4);
+    fclose(out);
+    FILE *in = fopen(echo_path, "r");
+    char line[4096];
+    int indented = 1, lines = 0;
+    while (fgets(line, sizeof line, in) != NULL) {
+        indented &= strncmp(line, "    ", 4) == 0;
+        ++lines;
+    }
+    fclose(in);
+    CHECK(indented && lines > 30, "indented echo (%d lines)", lines);
+
+    /* What determines Theta changes the hash; what does not, does not. */
+    const char *other_seed[] = {"model.seed=10", NULL};
+    EXPECT_OK(rich, other_seed);
+    CHECK(job_hash(&job) != rich_hash, "model.seed changes the hash");
+    const char *other_outputs[] = {"output.dir=elsewhere", "data.targets={synthetic: sine}",
+                                   "dynamics.learning_rate=2", "spectrum.top=1", NULL};
+    EXPECT_OK(rich, other_outputs);
+    CHECK(job_hash(&job) == rich_hash, "outputs, targets, dynamics, spectrum leave the hash");
+    const char *other_block[] = {"grid.block=16", NULL};
+    EXPECT_OK(rich, other_block);
+    CHECK(job_hash(&job) != rich_hash, "grid.block changes the hash");
+    const char *other_width[] = {"model.layers[2].dense=4", NULL};
+    EXPECT_OK(rich, other_width);
+    CHECK(job_hash(&job) != rich_hash, "a width changes the hash");
+    write_text(data_path, "a different data file content");
+    EXPECT_OK(rich, NULL);
+    CHECK(job_hash(&job) != rich_hash, "a changed data file changes the hash");
+    uint64_t changed = job_hash(&job);
+    EXPECT_OK(rich, NULL);
+    CHECK(job_hash(&job) == changed, "the hash is stable");
+    printf("job hash of the rich job: %016llx\n", (unsigned long long)changed);
+}
+
+int main(void)
+{
+    char relative[] = "job-test-XXXXXX";
+    if (mkdtemp(relative) == NULL || realpath(relative, folder) == NULL) {
+        perror("scratch folder");
+        return 1;
+    }
+    test_file_errors();
+    test_syntax_errors();
+    test_key_errors();
+    test_data_errors();
+    test_model_errors();
+    test_run_section_errors();
+    test_sweep_errors();
+    test_override_errors();
+    test_defaults();
+    test_paths();
+    test_overrides();
+    test_sweep();
+    test_durations();
+    test_echo_and_hash();
+
+    const char *names[] = {"job.yaml", "echo.yaml", "echo2.yaml", "nested.txt", "x.npy"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
+        char path[PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s/%s", folder, names[i]);
+        unlink(path);
+    }
+    rmdir(folder);
+    printf("%d checks, %d failures\n", checks, failures);
+    return failures == 0 ? 0 : 1;
+}

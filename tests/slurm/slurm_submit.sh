@@ -1,0 +1,115 @@
+#!/bin/bash
+# ntkgram on a real single-node Slurm (munged, slurmctld, slurmd started here
+# by tests/slurm/cluster.sh, everything under this test's scratch folder):
+#   1. the demo job (smaller N) through slurm/submit on 2 ranks: it must
+#      finish, and its eigenvalues must match a direct mpirun run of the same
+#      job to 1e-10;
+#   2. a 3-point sweep over model.seed: submit must make it a job array of 3
+#      tasks, each writing its point, with eigenvalues equal to direct runs
+#      of each seed.
+# Every daemon started here is stopped on exit, also on failure.
+. "$NTK_TESTS_DIR/lib.sh"
+
+for tool in munged slurmctld slurmd sbatch; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        fail "$tool not found: install the Debian packages slurm-wlm and munge (scripts/install-deps)"
+done
+
+work=$(scratch slurm-submit)
+cluster="$work/cluster"
+cluster_script="$NTK_TESTS_DIR/slurm/cluster.sh"
+trap 'bash "$cluster_script" stop "$cluster"' EXIT
+bash "$cluster_script" start "$cluster" || fail "could not start the test cluster"
+. "$cluster/env.sh"
+export NTKGRAM
+
+# wait_job ID SECONDS: until no task of the job is pending or running; then
+# every task must have COMPLETED with exit code 0:0.
+wait_job() {
+    local id=$1 seconds=$2 deadline=$((SECONDS + $2))
+    while squeue -h -j "$id" 2>/dev/null | grep -q .; do
+        [ $SECONDS -lt $deadline ] || { squeue -j "$id" >&2; fail "job $id still queued or running after $seconds s"; }
+        sleep 1
+    done
+    local states
+    states=$(scontrol show job "$id" 2>/dev/null | grep -o 'JobState=[A-Z_]* .*ExitCode=[0-9:]*' |
+        sed 's/JobState=\([A-Z_]*\).*ExitCode=\([0-9:]*\)/\1 \2/')
+    [ -n "$states" ] || fail "no record of job $id"
+    echo "$states" | grep -qv '^COMPLETED 0:0$' && {
+        cat "$work"/ntkgram-*.out >&2 2>/dev/null
+        fail "job $id did not complete cleanly: $states"
+    }
+    return 0
+}
+
+compare_eigenvalues() {  # compare_eigenvalues A.npy B.npy
+    py - "$1" "$2" <<'EOF' || fail "eigenvalues differ: $1 vs $2"
+import sys, numpy as np
+a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
+assert a.shape == b.shape, (a.shape, b.shape)
+scale = max(1.0, float(np.abs(b).max()))
+err = float(np.abs(a - b).max()) / scale
+print(f"  {a.size} eigenvalues, lambda_max {a[0]:.6g}, max relative difference {err:.2e}")
+assert err < 1e-10, err
+EOF
+}
+
+cd "$work" || fail "no scratch folder"
+
+# ---- 1. the demo job on 2 ranks
+demo="$NTK_SOURCE_DIR/jobs/demo.yaml"
+[ -f "$demo" ] || fail "jobs/demo.yaml is missing"
+small=(--set data.inputs.n=384)
+started=$SECONDS
+id=$(bash "$NTK_SOURCE_DIR/slurm/submit" "$demo" "${small[@]}" --out "$work/slurm-demo" --ntasks=2 \
+     2>"$work/submit-demo.log") || { cat "$work/submit-demo.log" >&2; fail "slurm/submit failed"; }
+cat "$work/submit-demo.log"
+[[ $id =~ ^[0-9]+$ ]] || fail "slurm/submit printed '$id', not a job id"
+grep -q -- '--mem-per-cpu=' "$work/ntkgram-demo.sbatch" || fail "no --mem-per-cpu in the batch script"
+grep -q -- '--time=' "$work/ntkgram-demo.sbatch" || fail "no --time in the batch script"
+wait_job "$id" 120
+echo "demo job $id finished in $((SECONDS - started)) s"
+grep -h 'launcher' "$work"/ntkgram-demo-"$id".out || true
+[ -f "$work/slurm-demo/eigenvalues.npy" ] || fail "the Slurm run wrote no eigenvalues.npy"
+[ -f "$work/slurm-demo/summary.yaml" ] || fail "the Slurm run wrote no summary.yaml"
+grep -q 'ranks: 2' "$work/slurm-demo/summary.yaml" || fail "the Slurm run did not use 2 ranks: $(grep ranks "$work/slurm-demo/summary.yaml")"
+ntk 2 run "$demo" "${small[@]}" --out "$work/direct-demo" --quiet || fail "direct mpirun run failed"
+compare_eigenvalues "$work/slurm-demo/eigenvalues.npy" "$work/direct-demo/eigenvalues.npy"
+pass "demo job through slurm/submit matches a direct mpirun run"
+
+# ---- 2. a 3-point sweep as a job array
+cat >"$work/seeds.yaml" <<'EOF'
+name: seeds
+data:
+  inputs: {synthetic: gaussian, n: 96, dim: 4, seed: 3}
+model:
+  layers: [{dense: 24}, tanh, {dense: 1}]
+spectrum:
+  vectors: false
+output:
+  dir: seeds-out
+  plot: false
+sweep:
+  model.seed: [0, 1, 2]
+EOF
+plan_points=$("$NTKGRAM" plan "$work/seeds.yaml" --format yaml | awk '$1 == "sweep_points:" {print $2}')
+[ "$plan_points" = 3 ] || fail "plan counts $plan_points sweep points, expected 3"
+bash "$NTK_SOURCE_DIR/slurm/submit" "$work/seeds.yaml" --dry-run >"$work/dry-run.txt" 2>&1 ||
+    fail "submit --dry-run failed: $(cat "$work/dry-run.txt")"
+grep -q '^#SBATCH --array=0-2$' "$work/dry-run.txt" || fail "no --array=0-2 in: $(cat "$work/dry-run.txt")"
+started=$SECONDS
+id=$(bash "$NTK_SOURCE_DIR/slurm/submit" "$work/seeds.yaml" 2>"$work/submit-seeds.log") ||
+    { cat "$work/submit-seeds.log" >&2; fail "slurm/submit of the sweep failed"; }
+cat "$work/submit-seeds.log"
+wait_job "$id" 120
+echo "array job $id finished in $((SECONDS - started)) s"
+tasks=$(ls "$work"/ntkgram-seeds-"$id"_*.out 2>/dev/null | wc -l)
+[ "$tasks" -eq 3 ] || fail "expected 3 array task logs, found $tasks"
+for seed in 0 1 2; do
+    point=$(ls -d "$work"/seeds-out/*model.seed="$seed"* 2>/dev/null | head -n1)
+    [ -n "$point" ] && [ -f "$point/eigenvalues.npy" ] || fail "no outputs for point model.seed=$seed"
+    ntk serial run "$work/seeds.yaml" --point "$seed" --out "$work/direct-seeds" --quiet ||
+        fail "direct run of point $seed failed"
+    compare_eigenvalues "$point/eigenvalues.npy" "$(ls -d "$work"/direct-seeds/*model.seed="$seed"*)/eigenvalues.npy"
+done
+pass "3-point sweep as a job array, every point equal to a direct run"
