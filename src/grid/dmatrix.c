@@ -8,7 +8,7 @@
 
 #include "grid/scalapack.h"
 
-enum { DESC_CTXT = 1, DESC_M = 2, DESC_N = 3, DESC_LLD = 8 };
+enum { DESC_LLD = 8 }; /* index of the leading dimension in a descriptor */
 
 ntk_status dmatrix_create(const ntk_grid *grid, int64_t rows, int64_t cols, ntk_dmatrix *matrix)
 {

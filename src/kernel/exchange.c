@@ -59,14 +59,14 @@ static ntk_status needed_items(const ntk_grid *grid, int64_t per_item, int64_t m
  * collectives. Every rank reaches the collectives or returns after agreeing. */
 static ntk_status exchange_direction(const ntk_grid *grid, int64_t n_items, int64_t per_item,
                                      int64_t matrix_size, int64_t width,
-                                     const double *own_vectors, int by_rows, ntk_item_set *out)
+                                     const double *own_vectors, int by_rows, ntk_item_set *out,
+                                     double **send_buffer, int64_t *send_capacity)
 {
     int size = grid->size;
     int64_t own_first, own_count;
     grid_own_block(n_items, size, grid->rank, &own_first, &own_count);
 
     int *send_counts = NULL, *send_offsets = NULL, *recv_counts = NULL, *recv_offsets = NULL;
-    double *send_buffer = NULL;
     out->count = 0;
     out->item = NULL;
     out->vectors = NULL;
@@ -93,13 +93,18 @@ static ntk_status exchange_direction(const ntk_grid *grid, int64_t n_items, int6
         send_total += count;
     }
     NTK_TRY_GOTO(status, NTK_CALLOC(out->vectors, needed * width + 1, "exchanged vectors"), agree);
-    NTK_TRY_GOTO(status, NTK_CALLOC(send_buffer, send_total * width + 1, "exchange send buffer"), agree);
+    if (send_total * width + 1 > *send_capacity) {
+        free(*send_buffer);
+        *send_capacity = 0;
+        NTK_TRY_GOTO(status, NTK_CALLOC(*send_buffer, send_total * width + 1, "exchange send buffer"), agree);
+        *send_capacity = send_total * width + 1;
+    }
     for (int r = 0, at = 0; r < size; ++r) {
         int proc = by_rows ? r / grid->cols : r % grid->cols;
         int nprocs = by_rows ? grid->rows : grid->cols;
         for (int64_t i = 0; i < own_count; ++i)
             if (item_touches(own_first + i, per_item, matrix_size, grid->block, proc, nprocs))
-                memcpy(send_buffer + (int64_t)(at++) * width, own_vectors + i * width,
+                memcpy(*send_buffer + (int64_t)(at++) * width, own_vectors + i * width,
                        (size_t)width * sizeof *own_vectors);
     }
 
@@ -128,7 +133,7 @@ agree:
                                (long long)needed, (long long)received);
         status = ntk_agree(status, grid->comm);
         if (status == NTK_OK) {
-            rc = MPI_Alltoallv(send_buffer, send_counts, send_offsets, vector_type, out->vectors,
+            rc = MPI_Alltoallv(*send_buffer, send_counts, send_offsets, vector_type, out->vectors,
                                recv_counts, recv_offsets, vector_type, grid->comm);
             if (rc != MPI_SUCCESS)
                 status = ntk_raise_mpi(rc, "MPI_Alltoallv", __FILE__, __LINE__);
@@ -142,7 +147,6 @@ done:
     free(send_offsets);
     free(recv_counts);
     free(recv_offsets);
-    free(send_buffer);
     if (status != NTK_OK)
         kernel_item_set_free(out);
     return status;
@@ -159,9 +163,15 @@ ntk_status kernel_exchange(const ntk_grid *grid, int64_t n_items, int64_t per_it
         return NTK_RAISE(NTK_ERR_INTERNAL, "kernel exchange: bad shape (items %lld x %lld, size %lld, width %lld)",
                          (long long)n_items, (long long)per_item, (long long)matrix_size,
                          (long long)width);
-    NTK_TRY(exchange_direction(grid, n_items, per_item, matrix_size, width, own_vectors, 1, rows));
-    ntk_status status = exchange_direction(grid, n_items, per_item, matrix_size, width,
-                                           own_vectors, 0, cols);
+    /* One send buffer serves both directions: fresh memory costs page faults. */
+    double *send_buffer = NULL;
+    int64_t send_capacity = 0;
+    ntk_status status = exchange_direction(grid, n_items, per_item, matrix_size, width, own_vectors,
+                                           1, rows, &send_buffer, &send_capacity);
+    if (status == NTK_OK)
+        status = exchange_direction(grid, n_items, per_item, matrix_size, width, own_vectors, 0,
+                                    cols, &send_buffer, &send_capacity);
+    free(send_buffer);
     if (status != NTK_OK) {
         kernel_item_set_free(rows);
         return ntk_trace(status, __FILE__, __LINE__, __func__);

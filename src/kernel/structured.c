@@ -26,6 +26,9 @@
 #include <string.h>
 
 #include "kernel/kernel_local.h"
+#include <stdio.h>
+#include <time.h>
+static double tcpu(void){struct timespec t;clock_gettime(CLOCK_PROCESS_CPUTIME_ID,&t);return t.tv_sec+1e-9*t.tv_nsec;}
 
 enum {
     STRUCTURED_PANEL_COLUMNS = 256, /* local columns per step (rounded to blocks) */
@@ -61,17 +64,22 @@ static void layout_make(const ntk_model *model, feature_layout *layout)
     layout->width = at;
 }
 
-/* Forward/backward for the own inputs, packed one feature vector per input. */
+/* Forward/backward for the own inputs, packed one feature vector per input.
+ * In batches, so the pass's temporaries stay small and are reused: fresh
+ * memory is not free (first-touch page faults), and the packed vectors are
+ * the only full-size result. */
 static ntk_status own_features(const ntk_model *model, const ntk_input_block *inputs,
                                const feature_layout *layout, double **own)
 {
+    enum { FEATURE_BATCH = 256 };
     int k = model_outputs(model);
-    ntk_features features;
-    NTK_TRY(model_features(model, inputs->x, inputs->count, &features));
-    ntk_status status = NTK_CALLOC(*own, inputs->count * layout->width + 1, "own input features");
-    if (status == NTK_OK)
-        for (int64_t x = 0; x < inputs->count; ++x) {
-            double *vector = *own + x * layout->width;
+    NTK_TRY(NTK_CALLOC(*own, inputs->count * layout->width + 1, "own input features"));
+    for (int64_t first = 0; first < inputs->count; first += FEATURE_BATCH) {
+        int64_t count = inputs->count - first < FEATURE_BATCH ? inputs->count - first : FEATURE_BATCH;
+        ntk_features features;
+        NTK_TRY(model_features(model, inputs->x + first * inputs->dim, count, &features));
+        for (int64_t x = 0; x < count; ++x) {
+            double *vector = *own + (first + x) * layout->width;
             for (int l = 1; l <= model->n_layers; ++l) {
                 int64_t n_out = model->width[l], n_in = model->width[l - 1];
                 memcpy(vector + layout->cotangent_offset[l], features.cotangent[l] + x * k * n_out,
@@ -80,8 +88,9 @@ static ntk_status own_features(const ntk_model *model, const ntk_input_block *in
                        (size_t)n_in * sizeof(double));
             }
         }
-    model_features_free(&features);
-    return status;
+        model_features_free(&features);
+    }
+    return NTK_OK;
 }
 
 /* Theta[r0:r1, c0:c1] += sum_l G_l o (c_l^2 K_l + s_l^2) for local rows r and columns c. */
@@ -210,6 +219,7 @@ ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model
     stats->flops = 0.0;
     stats->steps_total = steps_total;
 
+    double T0=tcpu();
     feature_layout layout;
     layout_make(model, &layout);
     double *own = NULL;
@@ -222,6 +232,7 @@ ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model
         return ntk_trace(status, __FILE__, __LINE__, __func__);
     }
 
+    double T1=tcpu();
     ntk_item_set rows = {0}, cols = {0};
     status = kernel_exchange(grid, inputs->n, per_item, theta->rows, layout.width, own, &rows, &cols);
     free(own);
@@ -237,12 +248,14 @@ ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model
         status = structured_buffers(model, full, panel_columns, &ctx);
     NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
 
+    double T2=tcpu();
     int64_t first_step = hooks ? hooks->first_step : 0;
     for (int64_t step = first_step; step < steps_total; ++step) {
         stats->flops += structured_step(&ctx, theta, step);
         if (hooks && hooks->after_step)
             NTK_TRY_GOTO(status, hooks->after_step(hooks->context, theta, step + 1, steps_total), done);
     }
+    double T3=tcpu(); fprintf(stderr,"TIMING features %.3f exchange+setup %.3f tiles %.3f (%.1f GFLOP/s)\n",T1-T0,T2-T1,T3-T2,stats->flops/(T3-T2)*1e-9);
     NTK_TRY_GOTO(status, kernel_stats_reduce(grid, stats), done);
 
 done:

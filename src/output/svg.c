@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-enum { PANEL_WIDTH = 500, HEIGHT = 450, PLOT_LEFT = 78, PLOT_RIGHT = 22, PLOT_TOP = 78,
+enum { PANEL_WIDTH = 500, HEIGHT = 450, PLOT_LEFT = 78, PLOT_RIGHT = 22, PLOT_TOP = 88,
        PLOT_BOTTOM = 68, CURVE_SAMPLES = 240 };
 
 typedef enum { SCALE_LINEAR, SCALE_LOG, SCALE_SYMLOG } axis_scale;
@@ -225,7 +225,8 @@ static void eigenvalue_panel(FILE *out, double left, const ntk_spectrum *spectru
         char text[96];
         snprintf(text, sizeof text, "%lld eigenvalue%s \xe2\x89\xa4 0 not shown",
                  (long long)(m - positive), m - positive == 1 ? "" : "s");
-        message(out, (x0 + x1) / 2, y0 + 18, text);
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"note\">%s</text>\n",
+                x1 - 8, y0 + 18, text);
     }
 }
 

@@ -16,7 +16,7 @@ ntk_status inputs_shape(const ntk_job *job, ntk_data_shape *shape)
 {
     memset(shape, 0, sizeof *shape);
     shape->k = (int)job->model.width[job->model.n_dense - 1];
-    NTK_TRY(data_shape(&job->inputs, &shape->n_inputs, &shape->input_dim));
+    NTK_TRY(data_shape_as(&job->inputs, DATA_ROLE_INPUTS, &shape->n_inputs, &shape->input_dim));
     if (shape->n_inputs < 1 || shape->input_dim < 1)
         return NTK_RAISE(NTK_ERR_DATA, "%s: inputs must have at least one row and one column",
                          source_name(&job->inputs));
@@ -26,7 +26,7 @@ ntk_status inputs_shape(const ntk_job *job, ntk_data_shape *shape)
     if (job->targets.kind == NTK_SOURCE_SYNTHETIC)
         return NTK_OK;
     int64_t rows = 0, cols = 0;
-    NTK_TRY(data_shape(&job->targets, &rows, &cols));
+    NTK_TRY(data_shape_as(&job->targets, DATA_ROLE_TARGETS, &rows, &cols));
     if (rows != shape->n_inputs)
         return NTK_RAISE(NTK_ERR_DATA, "%s: targets have %lld rows but the inputs have %lld",
                          job->targets.path, (long long)rows, (long long)shape->n_inputs);

@@ -58,11 +58,14 @@ static ntk_status check_grid_shape(const ntk_job *job, int ranks, int *rows, int
         grid_auto_shape(ranks, rows, cols);
         return NTK_OK;
     }
-    if ((int64_t)*rows * *cols != ranks)
-        return NTK_RAISE(NTK_ERR_MPI,
-                         "%s:%d:%d: grid.shape: [%d, %d] needs %d ranks, but the job runs on %d",
-                         job->grid.shape_where.file, job->grid.shape_where.line,
-                         job->grid.shape_where.column, *rows, *cols, *rows * *cols, ranks);
+    if ((int64_t)*rows * *cols != ranks) {
+        char where[NTK_PATH_MAX + 64];
+        job_location_text(&job->grid.shape_where, where, sizeof where);
+        /* A --set location already names the key. */
+        const char *key = job->grid.shape_where.line > 0 ? " grid.shape:" : "";
+        return NTK_RAISE(NTK_ERR_MPI, "%s:%s [%d, %d] needs %d ranks, but the job runs on %d",
+                         where, key, *rows, *cols, *rows * *cols, ranks);
+    }
     return NTK_OK;
 }
 

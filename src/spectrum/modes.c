@@ -151,7 +151,10 @@ ntk_status modes_compute(const ntk_dynamics_spec *dynamics, const ntk_spectrum *
         modes->cumulative_energy[i] = cumulative;
     }
     free(projection);
-    modes->unresolved_energy = norm2 > 0.0 ? 1.0 - cumulative : 0.0;
+    /* With every mode computed, 1 - sum(E_i) is only rounding: report 0 so
+     * the predicted loss keeps falling instead of flooring at ~1e-16. */
+    const int all_modes = m == spectrum->vectors.rows;
+    modes->unresolved_energy = norm2 > 0.0 && !all_modes ? 1.0 - cumulative : 0.0;
     for (int j = 0; j < modes->n_steps; ++j)
         modes->predicted_loss[j] = modes_predicted_loss_at(modes, (double)modes->steps[j]);
     return NTK_OK;

@@ -32,6 +32,19 @@ void training_lower_sums(const ntk_grid *grid, const ntk_dmatrix *a, const ntk_d
     *reference2 = reference;
 }
 
+ntk_status training_relative_distance(const ntk_grid *grid, const ntk_dmatrix *a,
+                                      const ntk_dmatrix *b, double *distance)
+{
+    double local[2] = {0.0, 0.0}, total[2] = {0.0, 0.0};
+    training_lower_sums(grid, a, b, &local[0], &local[1]);
+    NTK_MPI(MPI_Allreduce(local, total, 2, MPI_DOUBLE, MPI_SUM, grid->comm));
+    if (total[1] > 0.0)
+        *distance = sqrt(total[0]) / sqrt(total[1]);
+    else
+        *distance = total[0] > 0.0 ? INFINITY : 0.0;
+    return NTK_OK;
+}
+
 ntk_status training_kernel_change(const ntk_job *job, const ntk_model *model,
                                   const ntk_grid *grid, const ntk_input_block *inputs,
                                   const ntk_dmatrix *theta_initial, double *change)
@@ -52,13 +65,8 @@ ntk_status training_kernel_change(const ntk_job *job, const ntk_model *model,
         return ntk_trace(status, __FILE__, __LINE__, __func__);
     }
 
-    double local[2] = {0.0, 0.0}, total[2] = {0.0, 0.0};
-    training_lower_sums(grid, &theta_trained, theta_initial, &local[0], &local[1]);
+    status = training_relative_distance(grid, &theta_trained, theta_initial, change);
     dmatrix_destroy(&theta_trained);
-    NTK_MPI(MPI_Allreduce(local, total, 2, MPI_DOUBLE, MPI_SUM, grid->comm));
-    if (total[1] > 0.0)
-        *change = sqrt(total[0]) / sqrt(total[1]);
-    else
-        *change = total[0] > 0.0 ? INFINITY : 0.0;
+    NTK_TRY(status);
     return NTK_OK;
 }

@@ -108,7 +108,8 @@ static void write_row(training_state *state, int64_t step, double measured, int 
 static ntk_status train(const ntk_job *job, ntk_model *model, const ntk_grid *grid,
                         const ntk_input_block *inputs, const double *targets,
                         const ntk_spectrum *spectrum, const ntk_modes *modes,
-                        training_state *state, double *final_loss, int *diverged)
+                        training_state *state, double *final_loss, int64_t *steps_done,
+                        int *diverged)
 {
     const int64_t n_params = model->n_params;
     const int64_t steps = job->training.steps;
@@ -159,8 +160,10 @@ static ntk_status train(const ntk_job *job, ntk_model *model, const ntk_grid *gr
             ntk_warn("training: the loss is not finite at step %lld; stopping (learning rate %g "
                      "too large?)", (long long)step, eta);
             *diverged = 1;
+            *steps_done = step;
             break;
         }
+        *steps_done = step;
         if (step == steps)
             break;
         for (int64_t p = 0; p < n_params; ++p)
@@ -192,12 +195,13 @@ ntk_status training_run(const ntk_job *job, ntk_model *model, const ntk_grid *gr
     training_state state;
     memset(&state, 0, sizeof state);
     int diverged = 0;
+    int64_t steps_done = 0;
     ntk_status status = train(job, model, grid, inputs, targets, spectrum, modes, &state,
-                              &result->final_loss, &diverged);
+                              &result->final_loss, &steps_done, &diverged);
     training_state_free(&state);
     NTK_TRY(status);
     ntk_log("training: final loss %.6g after %lld steps", result->final_loss,
-            (long long)job->training.steps);
+            (long long)steps_done);
 
     if (theta_initial != NULL && job->training.kernel_after) {
         if (job->kernel.kind != NTK_KIND_EMPIRICAL) {

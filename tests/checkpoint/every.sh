@@ -1,7 +1,7 @@
 # checkpoint.every: an interval of 1 microsecond writes a checkpoint after
-# every step (to a custom checkpoint.dir), the run still gives the same Theta bit for bit and
-# removes its checkpoint and folder at the end. A stop after a periodic
-# checkpoint resumes from the newest one.
+# every step (to a custom checkpoint.dir); the run still gives the same Theta
+# bit for bit and removes its checkpoint and folder at the end. A stop after
+# periodic checkpoints resumes from the newest one.
 . "$NTK_TESTS_DIR/checkpoint/common.sh"
 dir=$(scratch checkpoint_every)
 grid=(--set "grid.shape=[1,2]")

@@ -13,7 +13,7 @@ head -c 100000 /dev/urandom > "$dir/m_6_6_stale.npy.partial"
 
 bad="$dir/no/such/dir/theta.npy"
 runs=(
-    # ranks grid_rows grid_cols order, then ROWS COLS BLOCK NAME per matrix
+    # ranks grid_rows grid_cols order (blacs: grid_create/dmatrix_create), then ROWS COLS BLOCK NAME per matrix
     "1 1 1 row-major 13 7 4 a 1 1 64 b 0 0 8 BAD"
     "2 1 2 row-major 10 11 3 c 20 130 64 d 6 6 2 m_6_6_stale"
     "2 2 1 row-major 31 4 5 e"
@@ -22,6 +22,7 @@ runs=(
     "4 2 2 row-major 29 31 3 i 5 5 64 j"
     "4 2 2 column-major 64 64 8 k 50 3 16 l"
     "4 4 1 row-major 33 21 5 m"
+    "3 1 3 blacs 26 26 4 n 19 8 3 o"
 )
 expected_files=0
 for run in "${runs[@]}"; do

@@ -4,7 +4,9 @@
  * The grid struct is built here without BLACS (the writer only needs the
  * coordinates). With column-major the process at MPI rank r sits at
  * (r % PR, r / PR), so the grid rank BLACS would use differs from the MPI
- * rank: a writer that used the MPI rank would misplace blocks.
+ * rank: a writer that used the MPI rank would misplace blocks. With blacs
+ * the grid and matrices come from grid_create/dmatrix_create (the real
+ * BLACS grid and ScaLAPACK descriptors the pipeline uses).
  * A failed write prints "error: MESSAGE" on rank 0 and the tool goes on with
  * the next matrix; the exit code is 1 when any write failed. */
 #include <mpi.h>
@@ -36,12 +38,16 @@ static ntk_status write_one(ntk_grid *grid, int64_t rows, int64_t cols, int bloc
     grid->block = block;
     ntk_dmatrix matrix;
     memset(&matrix, 0, sizeof matrix);
-    matrix.rows = rows;
-    matrix.cols = cols;
-    matrix.local_rows = local_count(rows, block, grid->myrow, grid->rows);
-    matrix.local_cols = local_count(cols, block, grid->mycol, grid->cols);
-    size_t elements = (size_t)(matrix.local_rows * matrix.local_cols);
-    matrix.data = malloc((elements ? elements : 1) * sizeof(double));
+    if (grid->context >= 0) {
+        NTK_TRY(dmatrix_create(grid, rows, cols, &matrix));
+    } else {
+        matrix.rows = rows;
+        matrix.cols = cols;
+        matrix.local_rows = local_count(rows, block, grid->myrow, grid->rows);
+        matrix.local_cols = local_count(cols, block, grid->mycol, grid->cols);
+        size_t elements = (size_t)(matrix.local_rows * matrix.local_cols);
+        matrix.data = malloc((elements ? elements : 1) * sizeof(double));
+    }
     if (matrix.data == NULL) {
         fprintf(stderr, "rank %d: out of memory\n", grid->rank);
         MPI_Abort(MPI_COMM_WORLD, 3);
@@ -54,7 +60,10 @@ static ntk_status write_one(ntk_grid *grid, int64_t rows, int64_t cols, int bloc
         }
     }
     ntk_status status = output_write_dmatrix_npy(path, grid, &matrix);
-    free(matrix.data);
+    if (grid->context >= 0)
+        dmatrix_destroy(&matrix);
+    else
+        free(matrix.data);
     return status;
 }
 
@@ -73,12 +82,21 @@ int main(int argc, char **argv)
         MPI_Finalize();
         return 2;
     }
-    grid.rows = atoi(argv[1]);
-    grid.cols = atoi(argv[2]);
-    grid.context = -1;
-    int column_major = strcmp(argv[3], "column-major") == 0;
-    grid.myrow = column_major ? grid.rank % grid.rows : grid.rank / grid.cols;
-    grid.mycol = column_major ? grid.rank / grid.rows : grid.rank % grid.cols;
+    int use_blacs = strcmp(argv[3], "blacs") == 0;
+    if (use_blacs) {
+        if (grid_create(MPI_COMM_WORLD, atoi(argv[6]), atoi(argv[1]), atoi(argv[2]), &grid) !=
+            NTK_OK) {
+            printf("error: %s\n", ntk_error_message());
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
+    } else {
+        grid.rows = atoi(argv[1]);
+        grid.cols = atoi(argv[2]);
+        grid.context = -1;
+        int column_major = strcmp(argv[3], "column-major") == 0;
+        grid.myrow = column_major ? grid.rank % grid.rows : grid.rank / grid.cols;
+        grid.mycol = column_major ? grid.rank / grid.rows : grid.rank % grid.cols;
+    }
 
     int failed = 0;
     for (int a = 4; a + 3 < argc; a += 4) {
@@ -91,6 +109,8 @@ int main(int argc, char **argv)
             failed = 1;
         }
     }
+    if (use_blacs)
+        grid_destroy(&grid);
     MPI_Finalize();
     return failed;
 }

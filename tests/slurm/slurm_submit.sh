@@ -32,8 +32,9 @@ wait_job() {
         sleep 1
     done
     local states
-    states=$(scontrol show job "$id" 2>/dev/null | grep -o 'JobState=[A-Z_]* .*ExitCode=[0-9:]*' |
-        sed 's/JobState=\([A-Z_]*\).*ExitCode=\([0-9:]*\)/\1 \2/')
+    # One line per job (array task) with -o; keep "STATE EXIT:SIGNAL".
+    states=$(scontrol -o show job "$id" 2>/dev/null |
+        sed -n 's/.*JobState=\([A-Z_]*\) .*ExitCode=\([0-9:]*\).*/\1 \2/p')
     [ -n "$states" ] || fail "no record of job $id"
     echo "$states" | grep -qv '^COMPLETED 0:0$' && {
         cat "$work"/ntkgram-*.out >&2 2>/dev/null

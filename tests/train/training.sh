@@ -48,7 +48,7 @@ echo "$wide_change"
 pass "width 2048: measured vs predicted loss, kernel change"
 
 log=$(ntk 2 run "$job" --set 'model.layers[0].dense=128' --out narrow 2>&1) || fail "width 128 run: $log"
-narrow=$(py "$NTK_TESTS_DIR/train/check_training.py" narrow 0.5 16 1 100 10 10) \
+narrow=$(py "$NTK_TESTS_DIR/train/check_training.py" narrow 0.5 16 1 100 10 10 narrow) \
     || fail "width 128: $narrow"
 narrow_change=$(grep -E '^\s*kernel_change:' narrow/summary.yaml | awk '{print $2}')
 echo "width 128: $narrow, kernel_change=$narrow_change"

@@ -11,6 +11,8 @@ standard parameterisation (torch.nn.Linear: f = W2 relu(W1 x + b1) + b2):
                      __metadata__
   theta_f64.npy, theta_f32.npy   the trace NTK (mean over the 2 logits) from
                      explicit per-parameter derivatives
+  fc.safetensors, nested.safetensors   the F64 values under the names
+                     fc1/fc2 and layers.2.linear/layers.10.linear
   bad_*.safetensors  files that must be refused (see the test script)
 """
 import json
@@ -90,6 +92,16 @@ write_safetensors(f"{DIR}/f32.safetensors",
                   order=["net.2.bias", "net.0.weight", "net.2.weight", "net.0.bias"],
                   metadata={"format": "pt"})
 np.save(f"{DIR}/theta_f32.npy", trace_ntk(x, *f32))
+
+# Other naming schemes, same values: trailing digits ("fc1", "fc2") and the
+# last numeric component, ordered by value not text ("layers.2.linear" comes
+# before "layers.10.linear").
+write_safetensors(f"{DIR}/fc.safetensors",
+                  {"fc1.weight": ("F64", w1), "fc1.bias": ("F64", b1),
+                   "fc2.weight": ("F64", w2), "fc2.bias": ("F64", b2)})
+write_safetensors(f"{DIR}/nested.safetensors",
+                  {"layers.10.linear.weight": ("F64", w2), "layers.10.linear.bias": ("F64", b2),
+                   "layers.2.linear.weight": ("F64", w1), "layers.2.linear.bias": ("F64", b1)})
 
 # Without biases: the same weights, biases absent from the file.
 write_safetensors(f"{DIR}/nobias.safetensors",

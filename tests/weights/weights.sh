@@ -23,12 +23,14 @@ JOB
     echo "$dir/$1.yaml"
 }
 
-for kind in f64 f32 nobias; do
+for kind in f64 f32 nobias fc nested; do
+    reference=theta_$kind.npy
+    [ -f "$reference" ] || reference=theta_f64.npy
     log=$(ntk 2 run "$(job $kind $kind.safetensors)" 2>&1) || fail "$kind run: $log"
-    py "$NTK_TESTS_DIR/weights/close.py" out-$kind/theta.npy theta_$kind.npy 1e-13 \
+    py "$NTK_TESTS_DIR/weights/close.py" out-$kind/theta.npy $reference 1e-13 \
         || fail "$kind: Theta differs from the hand computation"
 done
-pass "F64, F32 (net.-prefixed, shuffled header, metadata) and bias-free files give the hand-computed NTK"
+pass "F64, F32 (net.-prefixed, shuffled header, metadata), bias-free, fc1/fc2 and layers.N.linear files give the hand-computed NTK"
 
 # Round trip: parameters drawn from a seed (ntk parameterisation, with biases)
 # written by output.params and read back give the same Theta.

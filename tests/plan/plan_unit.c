@@ -1,0 +1,122 @@
+/* plan_make against sizes worked out by hand, the fewest-ranks search against
+ * its definition, the memory limit from Slurm's environment, and the message
+ * of a job that does not fit. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan/plan.h"
+
+static int failures = 0;
+#define CHECK(condition, ...)                                                  \
+    do {                                                                       \
+        if (!(condition)) {                                                    \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);               \
+            fprintf(stderr, __VA_ARGS__);                                      \
+            fputc('\n', stderr);                                               \
+            ++failures;                                                        \
+        }                                                                      \
+    } while (0)
+
+/* d -> 20 -> relu -> k, trace kernel, all eigenpairs, Theta written (whole matrix). */
+static void small_job(ntk_job *job, int k)
+{
+    memset(job, 0, sizeof *job);
+    snprintf(job->path, sizeof job->path, "unit.yaml");
+    job->model.n_dense = 2;
+    job->model.width[0] = 20;
+    job->model.width[1] = k;
+    job->model.act[0] = NTK_ACT_RELU;
+    job->model.w_std = 1.0;
+    job->grid.block = 64;
+    job->spectrum.vectors = 1;
+    job->output.theta = 1;
+    job->targets.kind = NTK_SOURCE_NONE;
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    ntk_job job;
+    ntk_plan plan;
+
+    /* M = 1000 on 4 ranks: a 2 x 2 grid; 15 full blocks of 64 and one of 40,
+     * process row 0 holds blocks 0, 2, .., 14 (8 x 64 = 512 rows). */
+    small_job(&job, 1);
+    CHECK(plan_make(&job, 1000, 10, 4, &plan) == NTK_OK, "plan_make failed");
+    CHECK(plan.grid_rows == 2 && plan.grid_cols == 2, "grid %d x %d", plan.grid_rows, plan.grid_cols);
+    CHECK(plan.m_rows == 1000, "M = %lld", (long long)plan.m_rows);
+    CHECK(plan.bytes_theta == 512.0 * 512.0 * 8.0, "theta %.0f bytes", plan.bytes_theta);
+    CHECK(plan.bytes_vectors == plan.bytes_theta, "pdsyevd vectors %.0f", plan.bytes_vectors);
+    CHECK(plan.n_params == 10 * 20 + 20 * 1, "params %lld", (long long)plan.n_params);
+    CHECK(!plan.lower_only, "theta.npy needs the whole matrix");
+    /* per pair: 2 (k n_1 + n_0) + 2 (k n_2 + n_1) = 2 (20 + 10) + 2 (1 + 20) = 102 */
+    CHECK(fabs(plan.flops_assembly - 102.0 * 1e6) < 1.0, "assembly %.6g flops", plan.flops_assembly);
+    /* forward 2 (10*20 + 20*1), backward 2 k (20*1), per input */
+    CHECK(fabs(plan.flops_features - 1000.0 * (2.0 * 220 + 2.0 * 20)) < 1.0, "features %.6g",
+          plan.flops_features);
+    CHECK(fabs(plan.flops_solver - 16.0 / 3.0 * 1e9) < 1e3, "solver %.6g", plan.flops_solver);
+    CHECK(plan.bytes_peak >= plan.bytes_phase_assembly && plan.bytes_peak >= plan.bytes_phase_solve,
+          "peak is not the largest phase");
+    /* pdsyevd's documented LWORK dominates: 2 NP NQ doubles at least */
+    CHECK(plan.bytes_solver >= 2.0 * plan.bytes_theta, "solver %.0f < 2 theta", plan.bytes_solver);
+
+    /* Eigenvalues only: pdsyevr, no vectors, lower triangle is enough. */
+    job.spectrum.vectors = 0;
+    job.output.theta = 0;
+    CHECK(plan_make(&job, 1000, 10, 4, &plan) == NTK_OK, "plan_make failed");
+    CHECK(plan.solver == NTK_SOLVER_PDSYEVR && plan.bytes_vectors == 0.0, "values only: solver %d",
+          (int)plan.solver);
+    CHECK(plan.lower_only, "values only should fill the lower triangle only");
+    /* 16 blocks: (16 + 1) / 32 of them */
+    CHECK(fabs(plan.flops_assembly - 102.0 * 1e6 * 17.0 / 32.0) < 1.0, "lower %.6g",
+          plan.flops_assembly);
+
+    /* Full kernel: M = N k. */
+    small_job(&job, 3);
+    job.kernel.outputs = NTK_OUTPUTS_FULL;
+    CHECK(plan_make(&job, 500, 10, 1, &plan) == NTK_OK, "plan_make failed");
+    CHECK(plan.m_rows == 1500 && plan.bytes_theta == 1500.0 * 1500.0 * 8.0, "full: M %lld",
+          (long long)plan.m_rows);
+
+    /* Fewest ranks: P fits, P - 1 does not. */
+    small_job(&job, 1);
+    double limit = 64.0 * 1048576.0;
+    int fewest = plan_min_ranks(&job, 8000, 10, limit);
+    CHECK(fewest > 1, "8000 inputs should not fit in 64 MiB on one rank");
+    CHECK(plan_make(&job, 8000, 10, fewest, &plan) == NTK_OK && plan.bytes_peak <= limit,
+          "%d ranks do not fit", fewest);
+    CHECK(plan_make(&job, 8000, 10, fewest - 1, &plan) == NTK_OK && plan.bytes_peak > limit,
+          "%d ranks fit too", fewest - 1);
+    printf("8000 inputs in 64 MiB per rank: at least %d ranks\n", fewest);
+
+    /* The refusal names the numbers and the rank count that fits. */
+    CHECK(plan_make(&job, 8000, 10, 1, &plan) == NTK_OK, "plan_make failed");
+    CHECK(plan_check_fits(&plan, limit) == NTK_ERR_MEMORY, "should not fit");
+    char expected[64];
+    snprintf(expected, sizeof expected, "use at least %d ranks", fewest);
+    CHECK(strstr(ntk_error_message(), expected) != NULL && strstr(ntk_error_message(), "GiB per rank") != NULL,
+          "message: %s", ntk_error_message());
+    printf("refusal: %s\n", ntk_error_message());
+    ntk_error_clear();
+    CHECK(plan_check_fits(&plan, plan.bytes_peak) == NTK_OK, "exact fit refused");
+
+    /* The scheduler's limit: SLURM_MEM_PER_CPU in megabytes. */
+    setenv("SLURM_MEM_PER_CPU", "2048", 1);
+    double bytes = 0.0;
+    CHECK(plan_memory_per_rank(MPI_COMM_WORLD, &bytes) == NTK_OK && bytes == 2048.0 * 1048576.0,
+          "SLURM_MEM_PER_CPU=2048 gave %.0f bytes", bytes);
+    unsetenv("SLURM_MEM_PER_CPU");
+    setenv("SLURM_MEM_PER_NODE", "4096", 1);
+    CHECK(plan_memory_per_rank(MPI_COMM_WORLD, &bytes) == NTK_OK && bytes == 4096.0 * 1048576.0,
+          "SLURM_MEM_PER_NODE=4096 on one rank gave %.0f bytes", bytes);
+    unsetenv("SLURM_MEM_PER_NODE");
+    CHECK(plan_memory_per_rank(MPI_COMM_WORLD, &bytes) == NTK_OK && bytes > 0.0,
+          "MemAvailable gave %.0f bytes", bytes);
+
+    MPI_Finalize();
+    if (failures == 0)
+        printf("ok: plan unit checks\n");
+    return failures == 0 ? 0 : 1;
+}
