@@ -188,6 +188,8 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
     line_start(out, indent, 1);
     fprintf(out, "nngp: %s\n", bool_name(job->kernel.nngp));
     line_start(out, indent, 1);
+    fprintf(out, "compare_analytic: %s\n", bool_name(job->kernel.compare_analytic));
+    line_start(out, indent, 1);
     fprintf(out, "quadrature_order: %d\n", job->kernel.quadrature_order);
     line_start(out, indent, 1);
     fprintf(out, "jacobian_chunk: %" PRId64 "\n", job->kernel.jacobian_chunk);

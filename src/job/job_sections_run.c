@@ -59,7 +59,7 @@ static ntk_status read_bool_key(const job_context *context, const job_node *sect
 static ntk_status read_kernel(const job_context *context, const job_node *kernel, ntk_job *job)
 {
     static const char *const keys[] = {"kind", "method", "outputs", "nngp", "quadrature_order",
-                                       "jacobian_chunk", NULL};
+                                       "jacobian_chunk", "compare_analytic", NULL};
     NTK_TRY(job_check_mapping(context, kernel, "kernel", keys));
     static const char *const kinds[] = {"empirical", "analytic"};
     static const char *const methods[] = {"auto", "structured", "jacobian"};
@@ -72,6 +72,8 @@ static ntk_status read_kernel(const job_context *context, const job_node *kernel
     job->kernel.method = (ntk_kernel_method)method;
     job->kernel.outputs = (ntk_kernel_outputs)output;
     NTK_TRY(read_bool_key(context, kernel, "kernel", "nngp", &job->kernel.nngp));
+    NTK_TRY(read_bool_key(context, kernel, "kernel", "compare_analytic",
+                          &job->kernel.compare_analytic));
     const job_node *node = job_node_find(kernel, "quadrature_order", NULL);
     if (node != NULL) {
         int64_t order = 0;
@@ -82,6 +84,11 @@ static ntk_status read_kernel(const job_context *context, const job_node *kernel
     if ((node = job_node_find(kernel, "jacobian_chunk", NULL)) != NULL)
         NTK_TRY(job_read_int(context, node, "kernel.jacobian_chunk", NULL, "a positive integer",
                              1, INT64_MAX, &job->kernel.jacobian_chunk));
+    if (job->kernel.compare_analytic && job->model.parameterization != NTK_PARAM_NTK)
+        return job_fail(context, job_node_find(kernel, "compare_analytic", NULL),
+                        "kernel.compare_analytic",
+                        "the analytic (infinite-width) kernel needs model.parameterization: ntk, "
+                        "but the model is standard");
     if (job->kernel.kind == NTK_KIND_ANALYTIC && job->model.parameterization != NTK_PARAM_NTK)
         return job_fail(context, job_node_find(kernel, "kind", NULL), "kernel.kind",
                         "the analytic (infinite-width) kernel needs model.parameterization: ntk, "

@@ -26,9 +26,6 @@
 #include <string.h>
 
 #include "kernel/kernel_local.h"
-#include <stdio.h>
-#include <time.h>
-static double tcpu(void){struct timespec t;clock_gettime(CLOCK_PROCESS_CPUTIME_ID,&t);return t.tv_sec+1e-9*t.tv_nsec;}
 
 enum {
     STRUCTURED_PANEL_COLUMNS = 256, /* local columns per step (rounded to blocks) */
@@ -219,7 +216,6 @@ ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model
     stats->flops = 0.0;
     stats->steps_total = steps_total;
 
-    double T0=tcpu();
     feature_layout layout;
     layout_make(model, &layout);
     double *own = NULL;
@@ -232,7 +228,6 @@ ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model
         return ntk_trace(status, __FILE__, __LINE__, __func__);
     }
 
-    double T1=tcpu();
     ntk_item_set rows = {0}, cols = {0};
     status = kernel_exchange(grid, inputs->n, per_item, theta->rows, layout.width, own, &rows, &cols);
     free(own);
@@ -248,14 +243,12 @@ ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model
         status = structured_buffers(model, full, panel_columns, &ctx);
     NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
 
-    double T2=tcpu();
     int64_t first_step = hooks ? hooks->first_step : 0;
     for (int64_t step = first_step; step < steps_total; ++step) {
         stats->flops += structured_step(&ctx, theta, step);
         if (hooks && hooks->after_step)
             NTK_TRY_GOTO(status, hooks->after_step(hooks->context, theta, step + 1, steps_total), done);
     }
-    double T3=tcpu(); fprintf(stderr,"TIMING features %.3f exchange+setup %.3f tiles %.3f (%.1f GFLOP/s)\n",T1-T0,T2-T1,T3-T2,stats->flops/(T3-T2)*1e-9);
     NTK_TRY_GOTO(status, kernel_stats_reduce(grid, stats), done);
 
 done:

@@ -44,6 +44,7 @@ typedef struct {
     const ntk_phase_times *phases;
     double training_final_loss;         /* < 0 when the job does not train */
     double kernel_change;               /* ||Theta_T - Theta_0|| / ||Theta_0||, < 0 when not computed */
+    double analytic_distance;           /* ||Theta - Theta_inf|| / ||Theta_inf||, < 0 when not computed */
     double wall_seconds;
 } ntk_run_facts;
 

@@ -6,7 +6,7 @@
  *   job: {the effective job, as job_echo_yaml writes it}
  *   sizes: {n_inputs, input_dim, outputs, matrix_rows, parameters}
  *   parallel: {ranks, grid: [rows, cols], block}
- *   kernel: {method, flops_total}
+ *   kernel: {method, flops_total, analytic_distance}
  *   spectrum: {solver, eigenpairs, vectors, lambda_max, lambda_min, trace,
  *              condition_number, effective_rank, largest_stable_learning_rate}
  *   dynamics: {learning_rate, residual_norm, unresolved_energy,
@@ -170,6 +170,10 @@ ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_r
     } else {
         fputs("null\n  flops_total: null\n", out);
     }
+    if (facts->analytic_distance >= 0.0)
+        key_double(out, "  ", "analytic_distance", facts->analytic_distance);
+    else
+        fputs("  analytic_distance: null\n", out);
 
     write_spectrum(out, facts);
     write_dynamics(out, job, facts);

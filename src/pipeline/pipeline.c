@@ -13,6 +13,7 @@
 #include "model/model.h"
 #include "model/weights.h"
 #include "output/output.h"
+#include "pipeline/compare.h"
 #include "pipeline/inputs.h"
 #include "plan/plan.h"
 #include "spectrum/spectrum.h"
@@ -125,14 +126,14 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
 
 /* Theta (and the optional NNGP kernel), with checkpoints; theta.npy. */
 static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, int64_t m_rows,
-                           ntk_kernel_stats *stats)
+                           ntk_kernel_stats *stats, double *analytic_distance)
 {
     const ntk_grid *grid = &state->grid;
     char path[NTK_PATH_MAX];
 
-    /* The solver reads one triangle only; a written or compared Theta must be whole. */
-    int need_whole = job->output.theta || job->training.kernel_after ||
-                     job->spectrum.solver == NTK_SOLVER_NONE;
+    /* The solver reads one triangle only; a written or compared Theta must be
+     * whole. The checkpoint module owns the rule, since a checkpoint records it. */
+    int need_whole = !checkpoint_lower_only(job);
     NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &state->theta), comm));
 
     NTK_TRY(ntk_agree(checkpoint_init(job, grid, &state->checkpoint), comm));
@@ -149,6 +150,13 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
         ntk_phase_begin("write theta");
         NTK_TRY(output_path(job->output.dir, "theta.npy", path));
         NTK_TRY(output_write_dmatrix_npy(path, grid, &state->theta));
+    }
+    *analytic_distance = -1.0;
+    if (job->kernel.compare_analytic && job->kernel.kind == NTK_KIND_EMPIRICAL) {
+        ntk_phase_begin("compare with analytic");
+        NTK_TRY(compare_with_analytic(job, &state->model, grid, &state->inputs, &state->theta,
+                                      analytic_distance));
+        ntk_log("||Theta - Theta_inf|| / ||Theta_inf|| = %.6g", *analytic_distance);
     }
     if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp) {
         ntk_phase_begin("assemble nngp");
@@ -223,7 +231,8 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
 
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);
-    NTK_TRY(assemble(job, comm, state, m_rows, &stats));
+    double analytic_distance = -1.0;
+    NTK_TRY(assemble(job, comm, state, m_rows, &stats, &analytic_distance));
 
     int solved = job->spectrum.solver != NTK_SOLVER_NONE;
     if (solved)
@@ -266,6 +275,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     facts.phases = ntk_phases();
     facts.training_final_loss = job->training.enabled ? training.final_loss : -1.0;
     facts.kernel_change = training.kernel_change;
+    facts.analytic_distance = analytic_distance;
     facts.wall_seconds = MPI_Wtime() - start;
     NTK_TRY(ntk_agree(rank == 0 ? output_write_summary(job->output.dir, job, &facts) : NTK_OK,
                       comm));
@@ -281,7 +291,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
         result->effective_rank = state->modes.effective_rank;
         result->largest_stable_learning_rate = state->modes.largest_stable_learning_rate;
     }
-    result->analytic_distance = -1.0;
+    result->analytic_distance = analytic_distance;
     result->wall_seconds = MPI_Wtime() - start;
     ntk_log("done in %.2f s; results in %s/ (summary.yaml, eigenvalues.npy, modes.csv%s)",
             result->wall_seconds, job->output.dir, job->output.plot ? ", spectrum.svg" : "");

@@ -70,6 +70,8 @@ expect_error 4 "bad_orphan_bias.safetensors: tensor '2.bias' has no matching '2.
     serial run "$(job orphan bad_orphan_bias.safetensors)"
 expect_error 4 "bad_stray.safetensors: tensor 'running_mean' is not a dense layer's weight or bias" \
     serial run "$(job stray bad_stray.safetensors)"
+expect_error 4 "bad_ambiguous.safetensors: tensors '(encoder|decoder).0.\*' and '(encoder|decoder).0.\*' both have layer number 0" \
+    serial run "$(job ambiguous bad_ambiguous.safetensors)"
 expect_error 4 "bad_dtype.safetensors.*F16" serial run "$(job dtype bad_dtype.safetensors)"
 expect_error 4 "nowhere.safetensors" serial run "$(job nowhere nowhere.safetensors)"
 pass "bad weight files give one clear error"
