@@ -94,6 +94,15 @@ static ntk_status plan_all_points(const ntk_cli_options *options, const ntk_job 
     return status;
 }
 
+/* "512 MiB" below 1 GiB, "2.00 GiB" above: the sizes people pass to --mem-per-rank. */
+static void format_size(double bytes, char *text, size_t size)
+{
+    if (bytes < 1073741824.0)
+        snprintf(text, size, "%.0f MiB", bytes / 1048576.0);
+    else
+        snprintf(text, size, "%.2f GiB", bytes / 1073741824.0);
+}
+
 static void print_fit(const plan_outcome *outcome, double bytes_per_rank, int given, FILE *out,
                       int as_yaml)
 {
@@ -126,18 +135,17 @@ static void print_fit(const plan_outcome *outcome, double bytes_per_rank, int gi
         }
         fputc('\n', out);
     }
-    if (bytes_per_rank > 0.0) {
-        fprintf(out, "\n  memory per rank %s: %.2f GiB -> %s\n",
-                given ? "given" : "available here", bytes_per_rank / 1073741824.0,
-                fits ? "fits" : "does NOT fit");
-    }
+    char size_text[32];
+    format_size(bytes_per_rank, size_text, sizeof size_text);
+    if (bytes_per_rank > 0.0)
+        fprintf(out, "\n  memory per rank %s: %s -> %s\n", given ? "given" : "available here",
+                size_text, fits ? "fits" : "does NOT fit");
     if (given) {
         if (outcome->min_ranks > 0)
-            fprintf(out, "  fewest ranks that fit in %.2f GiB per rank: %d\n",
-                    bytes_per_rank / 1073741824.0, outcome->min_ranks);
+            fprintf(out, "  fewest ranks that fit in %s per rank: %d\n", size_text,
+                    outcome->min_ranks);
         else
-            fprintf(out, "  no rank count up to 2^20 fits in %.2f GiB per rank\n",
-                    bytes_per_rank / 1073741824.0);
+            fprintf(out, "  no rank count up to 2^20 fits in %s per rank\n", size_text);
     }
 }
 

@@ -63,6 +63,12 @@ typedef struct {
 ntk_status dmatrix_create(const ntk_grid *grid, int64_t rows, int64_t cols, ntk_dmatrix *matrix);
 void dmatrix_destroy(ntk_dmatrix *matrix);
 
+/* ||A - B||_F / ||B||_F for two symmetric matrices of the same shape on the
+ * same grid, reading only their lower triangles (off-diagonal entries count
+ * twice), so either may have been assembled lower-only. Collective. */
+ntk_status dmatrix_relative_distance_lower(const ntk_grid *grid, const ntk_dmatrix *a,
+                                           const ntk_dmatrix *b, double *distance);
+
 /* Copy the lower triangle into the upper one (Theta is symmetric but the
  * kernel may compute one triangle only). Collective (uses pdtran). */
 ntk_status dmatrix_symmetrize_from_lower(const ntk_grid *grid, ntk_dmatrix *matrix);

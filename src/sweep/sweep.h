@@ -1,8 +1,12 @@
 /* Batches of Gram matrices: a job's `sweep:` maps key paths to lists; every
  * point of their product is one run (pipeline_run) in its own subdirectory
- * named after its values (e.g. "model.seed=1,model.layers[0].dense=256" made
- * filesystem-safe), and sweep.csv gets one row per point. Points already
- * complete (their summary.yaml exists) are skipped on a rerun. */
+ * of output.dir named after its values in key order, characters other than
+ * [A-Za-z0-9._-+=,] replaced by '_' (e.g. "model.layers_0_.dense=256,model.seed=1";
+ * sweep/point.h), and sweep.csv gets one row per point (sweep/table.h).
+ * Points are numbered like itertools.product (first key slowest). Points
+ * already complete (summary.yaml and point.csv exist) are skipped on a rerun,
+ * and each point's job is the job file with --set, --out, the point's values
+ * and output.dir=<point dir> applied, in that order. */
 #ifndef NTK_SWEEP_SWEEP_H
 #define NTK_SWEEP_SWEEP_H
 

@@ -1,7 +1,9 @@
 /* Real training against the spectral prediction: full-batch gradient descent
  * on the MSE loss of design.md (1/(2Nk) sum (f - y)^2), distributed over the
  * ranks (each rank's own input block; gradients summed with MPI_Allreduce).
- * Writes training.csv (step, measured_loss, predicted_loss). With
+ * Writes training.csv (step, measured_loss, predicted_loss,
+ * predicted_loss_continuous; train/prediction.h says which formula is which),
+ * rows at step 0, every training.record_every steps and the last step. With
  * training.kernel_after, recomputes the empirical NTK at the trained
  * parameters and reports ||Theta_T - Theta_0||_F / ||Theta_0||_F. */
 #ifndef NTK_TRAIN_TRAIN_H

@@ -30,7 +30,7 @@ PY
 # Rerun: everything is skipped and nothing is rewritten.
 before=$(stat -c '%Y.%y' out/model.seed=*/summary.yaml out/model.seed=*/eigenvalues.npy)
 sleep 1
-log=$(ntk 2 run "$job" 2>&1) || fail "rerun: $log"
+log=$(ntk serial run "$job" 2>&1) || fail "rerun: $log"
 for point in 0 1 2; do
     echo "$log" | grep -q "point $point already complete, skipping" || fail "rerun does not skip point $point: $log"
 done
@@ -46,7 +46,7 @@ log=$(ntk 2 run "$job" --point 1 --out array 2>&1) || fail "--point 1: $log"
 py "$NTK_TESTS_DIR/sweep/check_table.py" array 1 || fail "sweep.csv after --point 1"
 log=$(ntk serial run "$job" --point 2 --out array 2>&1) || fail "--point 2: $log"
 py "$NTK_TESTS_DIR/sweep/check_table.py" array 1 2 || fail "sweep.csv after --point 1, 2"
-log=$(ntk 2 run "$job" --point 1 --out array 2>&1) || fail "--point 1 again: $log"
+log=$(ntk serial run "$job" --point 1 --out array 2>&1) || fail "--point 1 again: $log"
 echo "$log" | grep -q "point 1 already complete, skipping" || fail "--point 1 rerun not skipped: $log"
 log=$(ntk 2 run "$job" --out array 2>&1) || fail "completing the array sweep: $log"
 echo "$log" | grep -q "point 0 already complete" && fail "point 0 was never run but is skipped"
