@@ -120,18 +120,3 @@ int ntk_exit_code(ntk_status status)
     }
     return 10;
 }
-
-ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size, const char *what)
-{
-    void **out = (void **)out_pointer;
-    *out = NULL;
-    if (count == 0)
-        count = 1; /* a valid, freeable pointer for empty local blocks */
-    if (element_size != 0 && count > SIZE_MAX / element_size)
-        return NTK_RAISE(NTK_ERR_MEMORY, "cannot allocate %s: size overflows", what);
-    *out = calloc(count, element_size);
-    if (*out == NULL)
-        return NTK_RAISE(NTK_ERR_MEMORY, "out of memory allocating %s (%.1f MiB)", what,
-                         (double)count * (double)element_size / 1048576.0);
-    return NTK_OK;
-}

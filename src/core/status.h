@@ -86,11 +86,6 @@ void ntk_error_print(int verbose);
  * (documented in the README). */
 int ntk_exit_code(ntk_status status);
 
-/* Checked allocation: raises NTK_ERR_MEMORY naming `what` and the size. The
- * memory is zeroed. `*out` is NULL on failure. */
-ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size,
-                      const char *what);
-#define NTK_CALLOC(pointer, count, what)                                       \
-    ntk_calloc(&(pointer), (size_t)(count), sizeof(*(pointer)), (what))
+#include "core/memory.h"
 
 #endif

@@ -1,0 +1,34 @@
+/* Checked allocation (see memory.h). */
+#define _GNU_SOURCE /* MADV_HUGEPAGE */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core/status.h"
+
+enum { HUGE_PAGE_BYTES = 2 << 20 };
+
+ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size, const char *what)
+{
+    void **out = (void **)out_pointer;
+    *out = NULL;
+    if (count == 0)
+        count = 1; /* a valid, freeable pointer for empty local blocks */
+    if (element_size != 0 && count > SIZE_MAX / element_size)
+        return NTK_RAISE(NTK_ERR_MEMORY, "cannot allocate %s: size overflows", what);
+    size_t bytes = count * element_size;
+    if (bytes < HUGE_PAGE_BYTES) {
+        *out = calloc(count, element_size);
+    } else if (posix_memalign(out, HUGE_PAGE_BYTES, bytes) == 0) {
+        /* A hint: where huge pages are off or exhausted, normal pages serve. */
+        (void)madvise(*out, bytes, MADV_HUGEPAGE);
+        memset(*out, 0, bytes);
+    } else {
+        *out = NULL;
+    }
+    if (*out == NULL)
+        return NTK_RAISE(NTK_ERR_MEMORY, "out of memory allocating %s (%.1f MiB)", what,
+                         (double)bytes / 1048576.0);
+    return NTK_OK;
+}
