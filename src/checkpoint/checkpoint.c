@@ -25,12 +25,6 @@ static ntk_status checkpoint_dir(const ntk_job *job, char *out)
     return NTK_OK;
 }
 
-int checkpoint_lower_only(const ntk_job *job)
-{
-    return !(job->output.theta || job->training.kernel_after ||
-             job->spectrum.solver == NTK_SOLVER_NONE);
-}
-
 ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpoint *checkpoint)
 {
     memset(checkpoint, 0, sizeof *checkpoint);
@@ -39,7 +33,7 @@ ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpo
     checkpoint->every_seconds = job->checkpoint.every_seconds;
     checkpoint->last_write = MPI_Wtime();
     checkpoint->signal_test.step = -1;
-    checkpoint->lower_only = checkpoint_lower_only(job);
+    checkpoint->lower_only = kernel_lower_only(job);
 
     char dir[NTK_PATH_MAX];
     NTK_TRY(checkpoint_dir(job, dir));

@@ -44,10 +44,6 @@ typedef struct {
  * <output.dir>/checkpoint. Rank-local; callers agree on the status. */
 ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpoint *checkpoint);
 
-/* The pipeline's rule: the eigensolver reads one triangle only, but a written
- * theta.npy, a kernel comparison after training or no solver need it whole. */
-int checkpoint_lower_only(const ntk_job *job);
-
 /* If a checkpoint exists for this job: verify it, load it into theta, and set
  * hooks->first_step. No checkpoint: first_step = 0. Collective. */
 ntk_status checkpoint_resume(ntk_checkpoint *checkpoint, ntk_dmatrix *theta,

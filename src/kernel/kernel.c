@@ -11,6 +11,12 @@ int64_t kernel_rows(const ntk_job *job, int64_t n_inputs, int k)
     return job->kernel.outputs == NTK_OUTPUTS_FULL ? n_inputs * k : n_inputs;
 }
 
+int kernel_lower_only(const ntk_job *job)
+{
+    return !(job->output.theta || (job->training.enabled && job->training.kernel_after) ||
+             job->spectrum.solver == NTK_SOLVER_NONE);
+}
+
 ntk_status kernel_assemble(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
                            const ntk_input_block *inputs, int lower_only,
                            const ntk_assembly_hooks *hooks, ntk_dmatrix *theta,

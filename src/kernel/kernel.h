@@ -51,6 +51,12 @@ typedef struct {
     int64_t steps_total;
 } ntk_kernel_stats;
 
+/* Whether a job's Theta is assembled in its lower triangle only: the
+ * eigensolver reads only that one, while a written Theta (output.theta), a
+ * training.kernel_after comparison or a job without a solver need the whole
+ * matrix. The pipeline, checkpoints and plan all follow this one rule. */
+int kernel_lower_only(const ntk_job *job);
+
 /* M for a job: N (trace) or N k (full). */
 int64_t kernel_rows(const ntk_job *job, int64_t n_inputs, int k);
 

@@ -131,9 +131,7 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     const ntk_grid *grid = &state->grid;
     char path[NTK_PATH_MAX];
 
-    /* The solver reads one triangle only; a written or compared Theta must be
-     * whole. The checkpoint module owns the rule, since a checkpoint records it. */
-    int need_whole = !checkpoint_lower_only(job);
+    int need_whole = !kernel_lower_only(job);
     NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &state->theta), comm));
 
     NTK_TRY(ntk_agree(checkpoint_init(job, grid, &state->checkpoint), comm));

@@ -66,6 +66,7 @@
 #include <string.h>
 
 #include "grid/grid.h"
+#include "kernel/kernel.h"
 
 /* Resident memory of an ntkgram process before it allocates any job data:
  * Open MPI, OpenBLAS (one thread), BLACS/ScaLAPACK and libyaml. Measured as
@@ -260,8 +261,7 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
     plan->bytes_model = (double)params * DOUBLE_BYTES;
     plan->bytes_theta = (double)local_rows * (double)local_cols * DOUBLE_BYTES;
     plan->bytes_baseline = PLAN_BASELINE_BYTES;
-    plan->lower_only = !(job->output.theta || job->training.kernel_after ||
-                         job->spectrum.solver == NTK_SOLVER_NONE);
+    plan->lower_only = kernel_lower_only(job);
     /* training.kernel_after keeps a copy of the initial Theta to compare with */
     plan->bytes_theta_copy =
         (job->training.enabled && job->training.kernel_after) ? plan->bytes_theta : 0.0;
@@ -328,8 +328,13 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
     plan->bytes_output = 5.0 * (double)eigenpairs * DOUBLE_BYTES;
 
     const double common = plan->bytes_baseline + plan->bytes_inputs + plan->bytes_model;
+    /* kernel.compare_analytic assembles the limit kernel next to Theta once the
+     * features are freed. */
+    const double assembly_extra = job->kernel.compare_analytic && plan->bytes_theta > plan->bytes_features
+                                      ? plan->bytes_theta
+                                      : plan->bytes_features;
     plan->bytes_phase_assembly =
-        common + plan->bytes_theta + plan->bytes_theta_copy + plan->bytes_features;
+        common + plan->bytes_theta + plan->bytes_theta_copy + assembly_extra;
     plan->bytes_phase_solve = plan->solver == NTK_SOLVER_NONE
                                   ? 0.0
                                   : common + plan->bytes_theta + plan->bytes_theta_copy +
