@@ -68,6 +68,9 @@ ntk_status checkpoint_resume(ntk_checkpoint *checkpoint, ntk_dmatrix *theta,
 {
     const ntk_grid *grid = checkpoint->grid;
     hooks->first_step = 0;
+    /* Assembly starts right after this call; the progress rate counts from here,
+     * so that feature computation and exchange are part of it. */
+    checkpoint->assembly_start = MPI_Wtime();
     int exists = 0;
     if (grid->rank == 0)
         exists = access(checkpoint->path, F_OK) == 0;
@@ -117,6 +120,7 @@ ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t step
                              (long long)steps_total);
         progress_start(&checkpoint->progress, "assemble theta", steps_total,
                        checkpoint->first_step);
+        checkpoint->progress.start = checkpoint->assembly_start;
         checkpoint->progress_started = 1;
     }
     checkpoint->steps_total = steps_total;

@@ -28,6 +28,7 @@ typedef struct {
     int64_t steps_total;
     ntk_progress progress;
     int written;              /* checkpoints written in this run */
+    double assembly_start;    /* when assembly began (progress rates count from it) */
     int64_t first_step;       /* steps restored by checkpoint_resume (0: fresh start) */
     int64_t saved_steps_total; /* steps the restored checkpoint was written for, 0: none */
     int progress_started;

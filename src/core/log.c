@@ -20,6 +20,7 @@ void ntk_log_init(int rank, int quiet)
 }
 
 int ntk_log_rank(void) { return log_rank; }
+int ntk_log_quiet(void) { return log_quiet; }
 
 double ntk_elapsed(void) { return MPI_Wtime() - log_start; }
 

@@ -19,6 +19,7 @@ typedef struct {
 /* Call once after MPI_Init; `quiet` silences info lines (errors still print). */
 void ntk_log_init(int rank, int quiet);
 int ntk_log_rank(void);
+int ntk_log_quiet(void); /* --quiet: info lines and progress are off */
 
 /* Seconds since ntk_log_init. */
 double ntk_elapsed(void);

@@ -90,7 +90,7 @@ void progress_start(ntk_progress *progress, const char *phase, int64_t total, in
     progress->first = already_done;
     progress->start = MPI_Wtime();
     progress->last_print = progress->start;
-    progress->active = ntk_log_rank() == 0;
+    progress->active = ntk_log_rank() == 0 && !ntk_log_quiet();
     progress->is_terminal = progress->active && isatty(STDERR_FILENO);
     progress->last_quarter = total > 0 ? (int)(4 * already_done / total) : 4;
     if (!progress->active)

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/partial_file.h"
+
 enum {
     NPY_PRELUDE_V1 = 10,          /* magic(6) + version(2) + uint16 length */
     NPY_PRELUDE_V2 = 12,          /* magic(6) + version(2) + uint32 length */
@@ -256,34 +258,20 @@ ntk_status npy_build_header(int64_t rows, int64_t cols, int fortran_order, char 
 
 ntk_status npy_write_local(const char *path, const double *values, int64_t rows, int64_t cols)
 {
-    char partial[4096 + 16];
-    if (snprintf(partial, sizeof partial, "%s.partial", path) >= (int)sizeof partial)
-        return NTK_RAISE(NTK_ERR_IO, "%s: path is too long", path);
     char header[256];
     size_t header_length = 0;
     NTK_TRY(npy_build_header(rows, cols, 0, header, sizeof header, &header_length));
 
-    FILE *file = fopen(partial, "wb");
-    if (file == NULL)
-        return NTK_RAISE(NTK_ERR_IO, "%s: cannot write: %s", partial, strerror(errno));
+    FILE *file = NULL;
+    NTK_TRY(partial_file_open(path, &file));
     size_t count = (size_t)rows * (size_t)(cols < 0 ? 1 : cols);
     int ok = fwrite(header, 1, header_length, file) == header_length;
     if (ok && count > 0)
         ok = fwrite(values, sizeof(double), count, file) == count;
-    int saved_errno = errno;
-    if (fclose(file) != 0 && ok) {
-        ok = 0;
-        saved_errno = errno;
-    }
     if (!ok) {
-        remove(partial);
+        int saved_errno = errno;
+        partial_file_discard(path, file);
         return NTK_RAISE(NTK_ERR_IO, "%s: cannot write: %s", path, strerror(saved_errno));
     }
-    if (rename(partial, path) != 0) {
-        saved_errno = errno;
-        remove(partial);
-        return NTK_RAISE(NTK_ERR_IO, "%s: cannot rename from %s: %s", path, partial,
-                         strerror(saved_errno));
-    }
-    return NTK_OK;
+    return partial_file_commit(path, file);
 }

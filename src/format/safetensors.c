@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/partial_file.h"
+
 enum {
     ST_HEADER_LIMIT = 100 << 20,  /* the reference implementation's limit */
     ST_CHUNK_ELEMENTS = 1 << 20   /* conversion buffer, in elements */
@@ -355,18 +357,15 @@ static int write_little_doubles(FILE *file, const double *values, int64_t count)
 
 ntk_status st_write_f64(const char *path, const st_output_tensor *tensors, int count)
 {
-    char partial[ST_PATH_MAX + 16];
-    if (snprintf(partial, sizeof partial, "%s.partial", path) >= (int)sizeof partial)
-        return NTK_RAISE(NTK_ERR_IO, "%.80s...: path is too long", path);
     char *json = NULL;
     size_t json_length = 0;
     NTK_TRY(build_header(path, tensors, count, &json, &json_length));
 
-    FILE *file = fopen(partial, "wb");
-    if (file == NULL) {
-        int saved = errno;
+    FILE *file = NULL;
+    ntk_status status = partial_file_open(path, &file);
+    if (status != NTK_OK) {
         free(json);
-        return NTK_RAISE(NTK_ERR_IO, "%s: cannot write: %s", partial, strerror(saved));
+        return status;
     }
     unsigned char prefix[8];
     for (int b = 0; b < 8; ++b)
@@ -380,19 +379,9 @@ ntk_status st_write_f64(const char *path, const st_output_tensor *tensors, int c
     }
     int saved = errno;
     free(json);
-    if (fclose(file) != 0 && ok) {
-        ok = 0;
-        saved = errno;
-    }
     if (!ok) {
-        remove(partial);
+        partial_file_discard(path, file);
         return NTK_RAISE(NTK_ERR_IO, "%s: cannot write: %s", path, strerror(saved));
     }
-    if (rename(partial, path) != 0) {
-        saved = errno;
-        remove(partial);
-        return NTK_RAISE(NTK_ERR_IO, "%s: cannot rename from %s: %s", path, partial,
-                         strerror(saved));
-    }
-    return NTK_OK;
+    return partial_file_commit(path, file);
 }

@@ -198,3 +198,194 @@ ntk_status kernel_exchange(const ntk_grid *grid, int64_t n_items, int64_t per_it
     }
     return NTK_OK;
 }
+
+/* ---- One item set for both axes (kernel_local.h) ----
+ *
+ * Each rank keeps one set: the items behind its local rows, its local columns
+ * and its own block. The own block is a contiguous run of the set, so the
+ * caller computes its own vectors straight into place; every other item comes
+ * from its owner by point-to-point messages whose send side is an indexed
+ * datatype over that run. Nothing is packed or copied, and items needed by
+ * both axes (on a 1 x P grid every column item is also a row item) are held
+ * and sent once. */
+
+/* Is `item` needed by the rank at grid coordinates (prow, pcol)? */
+static int item_needed_by(const ntk_grid *grid, int64_t item, int64_t per_item, int64_t matrix_size,
+                          int prow, int pcol)
+{
+    return item_touches(item, per_item, matrix_size, grid->block, prow, grid->rows) ||
+           item_touches(item, per_item, matrix_size, grid->block, pcol, grid->cols);
+}
+
+ntk_status kernel_item_union_create(const ntk_grid *grid, int64_t n_items, int64_t per_item,
+                                    int64_t matrix_size, int64_t width, ntk_item_set *set,
+                                    int64_t *own_position)
+{
+    set->count = 0;
+    set->item = NULL;
+    set->vectors = NULL;
+    *own_position = 0;
+    if (width < 1 || width > 2147483647LL || per_item < 1 || n_items * per_item != matrix_size ||
+        n_items > 2147483647LL)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "kernel exchange: bad shape (items %lld x %lld, size %lld, width %lld)",
+                         (long long)n_items, (long long)per_item, (long long)matrix_size,
+                         (long long)width);
+    int64_t own_first, own_count;
+    grid_own_block(n_items, grid->size, grid->rank, &own_first, &own_count);
+    int64_t *rows = NULL, *cols = NULL, n_rows = 0, n_cols = 0;
+    ntk_status status = needed_items(grid, per_item, matrix_size, 1, &rows, &n_rows);
+    if (status == NTK_OK)
+        status = needed_items(grid, per_item, matrix_size, 0, &cols, &n_cols);
+    if (status == NTK_OK)
+        status = NTK_CALLOC(set->item, n_rows + n_cols + own_count + 1, "exchanged item list");
+    if (status != NTK_OK) {
+        free(rows);
+        free(cols);
+        kernel_item_set_free(set);
+        return status;
+    }
+    /* Three-way merge of ascending lists, dropping duplicates. */
+    int64_t a = 0, b = 0, own = 0, n = 0;
+    for (;;) {
+        int64_t next = INT64_MAX;
+        if (a < n_rows && rows[a] < next)
+            next = rows[a];
+        if (b < n_cols && cols[b] < next)
+            next = cols[b];
+        if (own < own_count && own_first + own < next)
+            next = own_first + own;
+        if (next == INT64_MAX)
+            break;
+        if (next == own_first)
+            *own_position = n;
+        set->item[n++] = next;
+        a += a < n_rows && rows[a] == next;
+        b += b < n_cols && cols[b] == next;
+        own += own < own_count && own_first + own == next;
+    }
+    set->count = n;
+    free(rows);
+    free(cols);
+    status = NTK_CALLOC(set->vectors, n * width + 1, "exchanged vectors");
+    if (status != NTK_OK)
+        kernel_item_set_free(set);
+    return status;
+}
+
+/* The own items rank `peer` needs, as runs of positions relative to the own
+ * block: an indexed datatype over `vector_type`. Returns the item count. */
+static ntk_status own_items_for_peer(const ntk_grid *grid, int64_t per_item, int64_t matrix_size,
+                                     int64_t own_first, int64_t own_count, int peer,
+                                     MPI_Datatype vector_type, int *runs_lengths, int *runs_starts,
+                                     MPI_Datatype *type, int64_t *items)
+{
+    int prow = peer / grid->cols, pcol = peer % grid->cols, runs = 0;
+    *items = 0;
+    for (int64_t i = 0; i < own_count; ++i) {
+        if (!item_needed_by(grid, own_first + i, per_item, matrix_size, prow, pcol))
+            continue;
+        if (runs > 0 && runs_starts[runs - 1] + runs_lengths[runs - 1] == i) {
+            ++runs_lengths[runs - 1];
+        } else {
+            runs_starts[runs] = (int)i;
+            runs_lengths[runs++] = 1;
+        }
+        ++*items;
+    }
+    int rc = MPI_Type_indexed(runs, runs_lengths, runs_starts, vector_type, type);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Type_commit(type);
+    if (rc != MPI_SUCCESS)
+        return ntk_raise_mpi(rc, "MPI_Type_indexed", __FILE__, __LINE__);
+    return NTK_OK;
+}
+
+ntk_status kernel_item_union_share(const ntk_grid *grid, int64_t n_items, int64_t per_item,
+                                   int64_t matrix_size, int64_t width, ntk_item_set *set)
+{
+    const int size = grid->size;
+    int64_t own_first, own_count;
+    grid_own_block(n_items, size, grid->rank, &own_first, &own_count);
+    MPI_Request *requests = NULL;
+    MPI_Datatype *send_types = NULL;
+    int64_t *send_items = NULL;
+    int *run_lengths = NULL, *run_starts = NULL, n_types = 0, n_requests = 0;
+    MPI_Datatype vector_type = MPI_DATATYPE_NULL;
+
+    /* Local preparation: every datatype and buffer, then agree, so that no
+     * rank posts a message a failed peer would never match. */
+    ntk_status status = NTK_OK;
+    int rc = MPI_Type_contiguous((int)width, MPI_DOUBLE, &vector_type);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Type_commit(&vector_type);
+    if (rc != MPI_SUCCESS) {
+        vector_type = MPI_DATATYPE_NULL;
+        status = ntk_raise_mpi(rc, "MPI_Type_contiguous", __FILE__, __LINE__);
+    }
+    if (status == NTK_OK)
+        status = NTK_CALLOC(requests, 2 * size + 1, "exchange requests");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(send_types, size + 1, "exchange datatypes");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(send_items, size + 1, "exchange counts");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(run_lengths, own_count + 1, "exchange runs");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(run_starts, own_count + 1, "exchange runs");
+    for (int peer = 0; status == NTK_OK && peer < size; ++peer) {
+        send_types[peer] = MPI_DATATYPE_NULL;
+        if (peer == grid->rank)
+            continue;
+        status = own_items_for_peer(grid, per_item, matrix_size, own_first, own_count, peer,
+                                    vector_type, run_lengths, run_starts, &send_types[peer],
+                                    &send_items[peer]);
+        if (status == NTK_OK)
+            n_types = peer + 1;
+    }
+    status = ntk_agree(status, grid->comm);
+
+    if (status == NTK_OK) {
+        /* The own run's place, and per peer the contiguous run of the set that
+         * its block fills (items ascend, and a peer's block is a range). */
+        int64_t own_position = 0;
+        while (own_position < set->count && set->item[own_position] < own_first)
+            ++own_position;
+        for (int peer = 0; rc == MPI_SUCCESS && peer < size; ++peer) {
+            if (peer == grid->rank)
+                continue;
+            int64_t first, count;
+            grid_own_block(n_items, size, peer, &first, &count);
+            int64_t at = 0;
+            while (at < set->count && set->item[at] < first)
+                ++at;
+            int64_t end = at;
+            while (end < set->count && set->item[end] < first + count)
+                ++end;
+            if (end > at)
+                rc = MPI_Irecv(set->vectors + at * width, (int)(end - at), vector_type, peer, 0,
+                               grid->comm, &requests[n_requests++]);
+        }
+        for (int peer = 0; rc == MPI_SUCCESS && peer < size; ++peer)
+            if (peer != grid->rank && send_items[peer] > 0)
+                rc = MPI_Isend(set->vectors + own_position * width, 1, send_types[peer], peer, 0,
+                               grid->comm, &requests[n_requests++]);
+        /* Sender and receiver derive the counts from the same block-cyclic
+         * arithmetic: a mismatch (MPI_ERR_TRUNCATE) is an internal bug. */
+        if (rc == MPI_SUCCESS && n_requests > 0)
+            rc = MPI_Waitall(n_requests, requests, MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS)
+            status = ntk_raise_mpi(rc, "kernel exchange messages", __FILE__, __LINE__);
+        status = ntk_agree(status, grid->comm);
+    }
+    for (int t = 0; t < n_types; ++t)
+        if (send_types[t] != MPI_DATATYPE_NULL)
+            MPI_Type_free(&send_types[t]);
+    if (vector_type != MPI_DATATYPE_NULL)
+        MPI_Type_free(&vector_type);
+    free(requests);
+    free(send_types);
+    free(send_items);
+    free(run_lengths);
+    free(run_starts);
+    return status;
+}

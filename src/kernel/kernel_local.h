@@ -1,8 +1,8 @@
 /* Internal to the empirical kernel methods (structured.c, jacobian.c): the
  * bookkeeping of this rank's local rows and columns of Theta — their global
  * indices, the item (input) each belongs to and its position in the item set
- * that kernel_exchange delivered, and the output o of each row (full kernels).
- * Also the entry points kernel.c dispatches to. */
+ * that kernel_exchange delivered, and the output o of each row (full kernels);
+ * the one-set exchange (kernel_item_union_*). Also the entry points kernel.c dispatches to. */
 #ifndef NTK_KERNEL_KERNEL_LOCAL_H
 #define NTK_KERNEL_KERNEL_LOCAL_H
 
@@ -16,6 +16,21 @@ typedef struct {
     int64_t *position; /* position of its item in the delivered item set */
     int *output;       /* o = global % per_item (always 0 for trace kernels) */
 } kernel_local_axis;
+
+/* One item set serving both axes (exchange.c): the items behind this rank's
+ * local rows, its local columns and its own block (grid_own_block), ascending
+ * and distinct. Items both axes need are held and sent once.
+ *
+ * kernel_item_union_create (rank-local) lists them and allocates their
+ * vectors, zeroed; the own block is the contiguous run starting at
+ * *own_position, for the caller to fill in place. kernel_item_union_share
+ * (collective, callers agree before it) then fills every other item from
+ * its owner. */
+ntk_status kernel_item_union_create(const ntk_grid *grid, int64_t n_items, int64_t per_item,
+                                    int64_t matrix_size, int64_t width, ntk_item_set *set,
+                                    int64_t *own_position);
+ntk_status kernel_item_union_share(const ntk_grid *grid, int64_t n_items, int64_t per_item,
+                                   int64_t matrix_size, int64_t width, ntk_item_set *set);
 
 /* Describe the local rows (by_rows != 0) or columns of an M x M matrix on
  * `grid`, against the item set delivered for them. Rank-local. */

@@ -6,13 +6,6 @@
 
 ntk_status output_write_eigenvalues(const char *dir, const ntk_spectrum *spectrum)
 {
-    /* Every rank holds the eigenvalues; the first rank of the job writes. */
-    int initialized = 0, rank = 0;
-    MPI_Initialized(&initialized);
-    if (initialized)
-        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    if (rank != 0)
-        return NTK_OK;
     char path[NTK_PATH_MAX];
     NTK_TRY(output_path(dir, "eigenvalues.npy", path));
     NTK_TRY(npy_write_local(path, spectrum->values, spectrum->m, -1));

@@ -6,16 +6,10 @@
 ntk_status output_write_modes_csv(const char *dir, const ntk_spectrum *spectrum,
                                   const ntk_modes *modes)
 {
-    int initialized = 0, rank = 0;
-    MPI_Initialized(&initialized);
-    if (initialized)
-        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    if (rank != 0)
-        return NTK_OK;
     char path[NTK_PATH_MAX];
     NTK_TRY(output_path(dir, "modes.csv", path));
     FILE *file = NULL;
-    NTK_TRY(output_open_partial(path, &file));
+    NTK_TRY(partial_file_open(path, &file));
     fputs("mode,eigenvalue,rate,target_energy,cumulative_energy\n", file);
     for (int64_t i = 0; i < spectrum->m; ++i) {
         fprintf(file, "%lld,%.17g,%.17g,", (long long)i, spectrum->values[i], modes->rate[i]);
@@ -26,6 +20,6 @@ ntk_status output_write_modes_csv(const char *dir, const ntk_spectrum *spectrum,
         fputc('\n', file);
     }
     /* commit checks the stream for write errors (a full disk) and renames. */
-    NTK_TRY(output_commit_partial(path, file));
+    NTK_TRY(partial_file_commit(path, file));
     return NTK_OK;
 }

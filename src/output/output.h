@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/log.h"
+#include "core/partial_file.h"
 #include "core/status.h"
 #include "grid/grid.h"
 #include "job/job.h"
@@ -48,20 +49,12 @@ typedef struct {
     double wall_seconds;
 } ntk_run_facts;
 
-/* Rank 0 writes; other ranks return NTK_OK. Callers agree afterwards. */
+/* Rank-local: one rank writes (rank 0 in the pipeline), then all agree. */
 ntk_status output_write_eigenvalues(const char *dir, const ntk_spectrum *spectrum);
 ntk_status output_write_modes_csv(const char *dir, const ntk_spectrum *spectrum,
                                   const ntk_modes *modes);
 ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_run_facts *facts);
 ntk_status output_write_svg(const char *dir, const ntk_job *job, const ntk_spectrum *spectrum,
                             const ntk_modes *modes);
-
-/* Atomic small-file writing for rank-local writers: open PATH.partial, and on
- * commit fclose + rename. */
-#include <stdio.h>
-ntk_status output_open_partial(const char *path, FILE **file);
-ntk_status output_commit_partial(const char *path, FILE *file);
-/* After a failed write: close `file` (may be NULL) and remove PATH.partial. */
-void output_discard_partial(const char *path, FILE *file);
 
 #endif

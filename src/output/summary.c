@@ -143,7 +143,7 @@ ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_r
     char path[NTK_PATH_MAX];
     NTK_TRY(output_path(dir, "summary.yaml", path));
     FILE *out = NULL;
-    NTK_TRY(output_open_partial(path, &out));
+    NTK_TRY(partial_file_open(path, &out));
 
     fputs("# ntkgram run summary\nntkgram_version: ", out);
     yaml_string(out, NTK_VERSION);
@@ -189,6 +189,6 @@ ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_r
         fputs("  kernel_change: null\n", out);
 
     write_timings(out, facts);
-    NTK_TRY(output_commit_partial(path, out));
+    NTK_TRY(partial_file_commit(path, out));
     return NTK_OK;
 }

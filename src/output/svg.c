@@ -309,16 +309,10 @@ static const char *style =
 ntk_status output_write_svg(const char *dir, const ntk_job *job, const ntk_spectrum *spectrum,
                             const ntk_modes *modes)
 {
-    int initialized = 0, rank = 0;
-    MPI_Initialized(&initialized);
-    if (initialized)
-        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    if (rank != 0)
-        return NTK_OK;
     char path[NTK_PATH_MAX];
     NTK_TRY(output_path(dir, "spectrum.svg", path));
     FILE *out = NULL;
-    NTK_TRY(output_open_partial(path, &out));
+    NTK_TRY(partial_file_open(path, &out));
 
     const int panels = modes->have_targets ? 2 : 1;
     const int width = PANEL_WIDTH * panels;
@@ -343,6 +337,6 @@ ntk_status output_write_svg(const char *dir, const ntk_job *job, const ntk_spect
     else
         fputs("<!-- no targets: the predicted loss panel is omitted -->\n", out);
     fputs("</svg>\n", out);
-    NTK_TRY(output_commit_partial(path, out));
+    NTK_TRY(partial_file_commit(path, out));
     return NTK_OK;
 }

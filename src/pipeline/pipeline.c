@@ -202,11 +202,14 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
         NTK_TRY(output_path(job->output.dir, "eigenvectors.npy", path));
         NTK_TRY(output_write_dmatrix_npy(path, &state->grid, &state->spectrum.vectors));
     }
-    ntk_status status = output_write_eigenvalues(job->output.dir, &state->spectrum);
-    if (status == NTK_OK)
-        status = output_write_modes_csv(job->output.dir, &state->spectrum, &state->modes);
-    if (status == NTK_OK && job->output.plot)
-        status = output_write_svg(job->output.dir, job, &state->spectrum, &state->modes);
+    ntk_status status = NTK_OK;
+    if (state->grid.rank == 0) {
+        status = output_write_eigenvalues(job->output.dir, &state->spectrum);
+        if (status == NTK_OK)
+            status = output_write_modes_csv(job->output.dir, &state->spectrum, &state->modes);
+        if (status == NTK_OK && job->output.plot)
+            status = output_write_svg(job->output.dir, job, &state->spectrum, &state->modes);
+    }
     NTK_TRY(ntk_agree(status, comm));
     ntk_phase_end();
     return NTK_OK;

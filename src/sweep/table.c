@@ -82,7 +82,7 @@ ntk_status sweep_write_point_row(const ntk_job *job, int64_t point, const char *
     char path[NTK_PATH_MAX];
     NTK_TRY(output_path(point_dir, "point.csv", path));
     FILE *file = NULL;
-    NTK_TRY(output_open_partial(path, &file));
+    NTK_TRY(partial_file_open(path, &file));
     write_header(file, job);
     int index[NTK_MAX_SWEEP_KEYS];
     sweep_point_indices(job, point, index);
@@ -100,7 +100,7 @@ ntk_status sweep_write_point_row(const ntk_job *job, int64_t point, const char *
     write_number(file, 1, result->wall_seconds);
     write_number(file, result->analytic_distance >= 0.0, result->analytic_distance);
     fputc('\n', file);
-    NTK_TRY(output_commit_partial(path, file));
+    NTK_TRY(partial_file_commit(path, file));
     return NTK_OK;
 }
 

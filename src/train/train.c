@@ -85,7 +85,7 @@ static ntk_status open_csv(const ntk_job *job, const ntk_grid *grid, training_st
 {
     ntk_status status = output_path(job->output.dir, "training.csv", state->csv_path);
     if (status == NTK_OK && grid->rank == 0) {
-        status = output_open_partial(state->csv_path, &state->csv);
+        status = partial_file_open(state->csv_path, &state->csv);
         if (status == NTK_OK)
             fprintf(state->csv, "step,measured_loss,predicted_loss,predicted_loss_continuous\n");
     }
@@ -176,7 +176,7 @@ static ntk_status train(const ntk_job *job, ntk_model *model, const ntk_grid *gr
     if (state->csv != NULL) {
         FILE *csv = state->csv;
         state->csv = NULL;
-        status = output_commit_partial(state->csv_path, csv);
+        status = partial_file_commit(state->csv_path, csv);
     }
     NTK_TRY(ntk_agree(status, grid->comm));
     return NTK_OK;

@@ -67,12 +67,12 @@ int main(int argc, char **argv)
     /* Partial files. */
     output_path(root, "modes.csv", path);
     FILE *file = NULL;
-    CHECK(output_open_partial(path, &file) == NTK_OK && file != NULL, "open: %s",
+    CHECK(partial_file_open(path, &file) == NTK_OK && file != NULL, "open: %s",
           ntk_error_message());
     fprintf(file, "mode,eigenvalue\n1,2.5\n");
     CHECK(!exists(path) && exists("scratch-output-files/modes.csv.partial"),
           "only the partial file exists before commit");
-    CHECK(output_commit_partial(path, file) == NTK_OK, "commit: %s", ntk_error_message());
+    CHECK(partial_file_commit(path, file) == NTK_OK, "commit: %s", ntk_error_message());
     CHECK(exists(path) && !exists("scratch-output-files/modes.csv.partial"),
           "after commit: final file only");
     char text[64] = "";
@@ -83,13 +83,13 @@ int main(int argc, char **argv)
     CHECK(strcmp(text, "mode,eigenvalue\n1,2.5\n") == 0, "content '%s'", text);
 
     output_path(root, "summary.yaml", path);
-    CHECK(output_open_partial(path, &file) == NTK_OK, "open 2");
+    CHECK(partial_file_open(path, &file) == NTK_OK, "open 2");
     fputs("half", file);
-    output_discard_partial(path, file);
+    partial_file_discard(path, file);
     CHECK(!exists(path) && !exists("scratch-output-files/summary.yaml.partial"),
           "discard leaves nothing");
 
-    CHECK(output_open_partial("scratch-output-files/missing/x.csv", &file) == NTK_ERR_IO &&
+    CHECK(partial_file_open("scratch-output-files/missing/x.csv", &file) == NTK_ERR_IO &&
               strstr(ntk_error_message(), "scratch-output-files/missing/x.csv.partial: cannot write"),
           "open in a missing folder: '%s'", ntk_error_message());
 
