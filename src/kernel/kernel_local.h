@@ -2,7 +2,8 @@
  * bookkeeping of this rank's local rows and columns of Theta — their global
  * indices, the item (input) each belongs to and its position in the item set
  * that kernel_exchange delivered, and the output o of each row (full kernels);
- * the one-set exchange (kernel_item_union_*). Also the entry points kernel.c dispatches to. */
+ * the one-set exchange (kernel_item_union_*). Also the entry points kernel.c
+ * dispatches to. */
 #ifndef NTK_KERNEL_KERNEL_LOCAL_H
 #define NTK_KERNEL_KERNEL_LOCAL_H
 

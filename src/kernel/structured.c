@@ -4,23 +4,41 @@
  *
  * Each rank runs forward/backward once for its own block of inputs and packs
  * per input one feature vector: for each layer l, the k x n_l cotangents and
- * then h_{l-1}. kernel_exchange delivers the vectors behind the local rows
- * and columns. Theta's local part is then filled panel by panel of local
- * columns (the steps), in row chunks, each as per layer two DGEMMs (cotangent
- * Gram G and layer-input Gram K) and one fused Hadamard update.
+ * then h_{l-1}. The vectors are computed straight into the one item set this
+ * rank needs (kernel_item_union_*: the inputs behind its local rows and
+ * columns plus its own), and the owners fill in the rest. Theta's local part
+ * is then filled panel by panel of local columns (the steps), in row chunks.
  *
- * Trace kernels read the features in place (a row is an input, and the k x n_l
- * cotangents are one contiguous vector whose inner product sums over o); full
- * kernels pack the per-(x,o) cotangent rows of a chunk into contiguous panels
- * and evaluate K once per distinct pair of inputs. Every DGEMM is "TN" on
- * row-major panels written as column-major, which lands straight in Theta's
- * column-major layout.
+ * Trace kernels read the features in place where a chunk's inputs are
+ * consecutive in the set, else from a packed copy (the step's column panel on
+ * a 1 x P grid). Per layer, with G the cotangent Gram (the mean over logits:
+ * the k x n_l cotangents as one vector, scaled by 1/k) and K = c^2 <h, h'>:
+ *   - rank-one layers (k n_l == 1, the last layer of a one-output network):
+ *     G = a(x) a(x') / k, so the layer's term is (1/k) <v(x), v(x')> with
+ *     v = (c a h_{l-1}, s a), stored so in the feature vector: one DGEMM
+ *     accumulating straight into Theta (beta = 1), no temporary;
+ *   - one Gram of depth <= STRUCTURED_SMALL_DEPTH (layer 1's input Gram on
+ *     low-dimensional data): a DGEMM of depth 16 over the whole tile is
+ *     memory-bound, writing a tile-sized temporary for almost no arithmetic,
+ *     so it is computed a column group at a time into a cache-resident
+ *     temporary that the update consumes at once;
+ *   - otherwise two DGEMMs and one fused Hadamard update.
+ * The first update of a tile assigns instead of adding, which replaces zeroing.
+ * For the lower triangle, each column block near the diagonal starts at its
+ * own first row, so blocks wholly above the diagonal are not computed.
+ * Full kernels pack the per-(x,o) cotangent rows of a chunk into contiguous
+ * panels and evaluate K once per distinct pair of inputs. Every DGEMM is "TN"
+ * on row-major panels written as column-major, which lands straight in
+ * Theta's column-major layout.
+ *
+ * Flop accounting counts what is computed: 2 depth per entry for every inner
+ * product (DGEMM or fused), plus the update's multiplies and adds.
  *
  * Why panels wider than one block: a 64-column DGEMM loses a noticeable share
  * of peak to packing; 256 columns keep the assembly close to DGEMM speed. A
  * step therefore covers several local column blocks, and a step's tile is
- * zeroed before it is filled, so a step's result never depends on what Theta
- * held before: resumed runs are bit-for-bit the same. */
+ * overwritten, never accumulated into, so a step's result never depends on
+ * what Theta held before: resumed runs are bit-for-bit the same. */
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,81 +47,234 @@
 
 enum {
     STRUCTURED_PANEL_COLUMNS = 256, /* local columns per step (rounded to blocks) */
-    STRUCTURED_ROW_CHUNK = 1024     /* rows per tile: temporaries stay panel-sized */
+    STRUCTURED_ROW_CHUNK = 1024,    /* rows per tile: temporaries stay panel-sized */
+    STRUCTURED_SMALL_DEPTH = 32,    /* Grams this shallow are computed next to the update */
+    STRUCTURED_SMALL_GROUP = 32     /* columns per shallow Gram: its temporary stays in cache */
 };
 
 typedef struct {
-    int64_t width;                                  /* doubles per input */
-    int64_t cotangent_offset[NTK_MAX_DENSE + 2];    /* k x n_l cotangents of layer l */
-    int64_t input_offset[NTK_MAX_DENSE + 2];        /* h_{l-1}, n_{l-1} values */
+    int64_t width;                               /* doubles per input */
+    int64_t cotangent_offset[NTK_MAX_DENSE + 2]; /* k x n_l cotangents of layer l */
+    int64_t input_offset[NTK_MAX_DENSE + 2];     /* h_{l-1}: n_{l-1} values, or v (rank-one) */
+    int64_t input_depth[NTK_MAX_DENSE + 2];      /* n_{l-1}, or n_{l-1} + has_bias (rank-one) */
+    int rank_one[NTK_MAX_DENSE + 2];             /* trace and k n_l == 1: v stored, no cotangent */
 } feature_layout;
+
+/* The distinct inputs behind a run of local rows or columns, contiguous. */
+typedef struct {
+    const double *vectors; /* items x width */
+    int64_t items;
+    int64_t *slot;         /* per local index of the run: its input among them */
+} structured_side;
 
 typedef struct {
     const ntk_model *model;
     const feature_layout *layout;
-    const ntk_item_set *rows, *cols;
+    const ntk_item_set *set;
     const kernel_local_axis *row_axis, *col_axis;
     int k, full, lower_only;
-    int64_t panel_columns;
+    int64_t panel_columns, block;
     double *gram, *input_gram, *row_panel, *col_panel; /* temporaries */
+    double *row_pack, *col_pack;                       /* packed copies (NULL: never needed) */
+    int64_t *row_slot, *col_slot;
+    double *small;                                     /* shallow Gram, a column group */
 } structured_context;
 
-static void layout_make(const ntk_model *model, feature_layout *layout)
+static void layout_make(const ntk_model *model, int full, feature_layout *layout)
 {
     int k = model_outputs(model);
     int64_t at = 0;
     for (int l = 1; l <= model->n_layers; ++l) {
+        layout->rank_one[l] = !full && k * model->width[l] == 1;
         layout->cotangent_offset[l] = at;
-        at += k * model->width[l];
+        if (!layout->rank_one[l])
+            at += k * model->width[l];
         layout->input_offset[l] = at;
-        at += model->width[l - 1];
+        layout->input_depth[l] = model->width[l - 1] + (layout->rank_one[l] && model->has_bias[l]);
+        at += layout->input_depth[l];
     }
     layout->width = at;
 }
 
-/* Forward/backward for the own inputs, packed one feature vector per input.
- * In batches, so the pass's temporaries stay small and are reused: fresh
- * memory is not free (first-touch page faults), and the packed vectors are
- * the only full-size result. */
+/* Forward/backward for the own inputs, packed one feature vector per input
+ * into `own` (the own run of the item set). In batches whose buffers are
+ * allocated once and reused (fresh memory costs first-touch page faults);
+ * 1024 inputs per batch measured faster than 256 or 512 on the benchmark
+ * (larger DGEMMs), for about 25 MiB of buffers with 512-wide layers. */
 static ntk_status own_features(const ntk_model *model, const ntk_input_block *inputs,
-                               const feature_layout *layout, double **own)
+                               const feature_layout *layout, double *own)
 {
-    enum { FEATURE_BATCH = 256 };
+    enum { FEATURE_BATCH = 1024 };
     int k = model_outputs(model);
-    NTK_TRY(NTK_CALLOC(*own, inputs->count * layout->width + 1, "own input features"));
+    ntk_features features;
+    NTK_TRY(model_features_reserve(model, inputs->count < FEATURE_BATCH ? inputs->count : FEATURE_BATCH,
+                                   &features));
+    ntk_status status = NTK_OK;
     for (int64_t first = 0; first < inputs->count; first += FEATURE_BATCH) {
         int64_t count = inputs->count - first < FEATURE_BATCH ? inputs->count - first : FEATURE_BATCH;
-        ntk_features features;
-        NTK_TRY(model_features(model, inputs->x + first * inputs->dim, count, &features));
+        NTK_TRY_GOTO(status, model_features_into(model, inputs->x + first * inputs->dim, count, &features), done);
         for (int64_t x = 0; x < count; ++x) {
-            double *vector = *own + (first + x) * layout->width;
+            double *vector = own + (first + x) * layout->width;
             for (int l = 1; l <= model->n_layers; ++l) {
                 int64_t n_out = model->width[l], n_in = model->width[l - 1];
+                const double *h = features.input[l] + x * n_in;
+                if (layout->rank_one[l]) {
+                    /* v = (c a h, s a): the layer's whole term is (1/k) <v, v'>. */
+                    double a = features.cotangent[l][x], c = model->weight_scale[l];
+                    double *v = vector + layout->input_offset[l];
+                    for (int64_t d = 0; d < n_in; ++d)
+                        v[d] = c * a * h[d];
+                    if (model->has_bias[l])
+                        v[n_in] = model->bias_scale[l] * a;
+                    continue;
+                }
                 memcpy(vector + layout->cotangent_offset[l], features.cotangent[l] + x * k * n_out,
                        (size_t)(k * n_out) * sizeof(double));
-                memcpy(vector + layout->input_offset[l], features.input[l] + x * n_in,
-                       (size_t)n_in * sizeof(double));
+                memcpy(vector + layout->input_offset[l], h, (size_t)n_in * sizeof(double));
             }
         }
-        model_features_free(&features);
     }
-    return NTK_OK;
+done:
+    model_features_free(&features);
+    return status;
 }
 
-/* Theta[r0:r1, c0:c1] += sum_l G_l o (c_l^2 K_l + s_l^2) for local rows r and columns c. */
-static double structured_tile(const structured_context *ctx, ntk_dmatrix *theta, int64_t r0,
-                              int64_t r1, int64_t c0, int64_t c1)
+/* The distinct inputs of local indices [a0, a1) of `axis`: in place when they
+ * are consecutive in the set, else copied into `pack`. */
+static void side_make(const structured_context *ctx, const kernel_local_axis *axis, int64_t a0,
+                      int64_t a1, double *pack, int64_t *slot, structured_side *side)
+{
+    const int64_t F = ctx->layout->width;
+    const int64_t *position = axis->position;
+    int64_t items = 0, consecutive = 1;
+    for (int64_t a = a0; a < a1; ++a) {
+        if (a == a0 || position[a] != position[a - 1]) {
+            consecutive &= position[a] == position[a0] + items;
+            ++items;
+        }
+        slot[a - a0] = items - 1;
+    }
+    side->items = items;
+    side->slot = slot;
+    if (consecutive || pack == NULL) { /* pack is NULL only when every run is consecutive */
+        side->vectors = ctx->set->vectors + position[a0] * F;
+        return;
+    }
+    for (int64_t a = a0; a < a1; ++a)
+        if (a == a0 || position[a] != position[a - 1])
+            memcpy(pack + slot[a - a0] * F, ctx->set->vectors + position[a] * F,
+                   (size_t)F * sizeof *pack);
+    side->vectors = pack;
+}
+
+/* Trace kernel: Theta[r0:r1, c0:c1] = sum_l G_l o (K_l + s_l^2), rows one per input. */
+static double trace_tile(const structured_context *ctx, ntk_dmatrix *theta, int64_t r0,
+                         int64_t r1, int64_t c0, const structured_side *cols, int64_t w)
 {
     const ntk_model *model = ctx->model;
     const feature_layout *layout = ctx->layout;
     const int64_t F = layout->width, lld = theta->local_rows > 1 ? theta->local_rows : 1;
-    const int64_t m = r1 - r0, w = c1 - c0;
-    const int64_t row_item0 = ctx->row_axis->position[r0];
-    const int64_t col_item0 = ctx->col_axis->position[c0];
-    const int64_t row_items = ctx->row_axis->position[r1 - 1] - row_item0 + 1;
-    const int64_t col_items = ctx->col_axis->position[c1 - 1] - col_item0 + 1;
-    const double *row_vectors = ctx->rows->vectors + row_item0 * F;
-    const double *col_vectors = ctx->cols->vectors + col_item0 * F;
+    const int64_t m = r1 - r0;
+    const double inv_k = 1.0 / ctx->k;
+    structured_side rows;
+    side_make(ctx, ctx->row_axis, r0, r1, ctx->row_pack, ctx->row_slot, &rows);
+    double *tile = theta->data + c0 * lld + r0;
+    double *gram = ctx->gram, *input_gram = ctx->input_gram, *small = ctx->small;
+    double flops = 0.0;
+    int assign = 1; /* the tile's first term overwrites it */
+
+    for (int l = 1; l <= model->n_layers; ++l) {
+        if (layout->rank_one[l])
+            continue;
+        const int64_t n_in = model->width[l - 1], depth_g = ctx->k * model->width[l];
+        const int64_t g_offset = layout->cotangent_offset[l], k_offset = layout->input_offset[l];
+        const double c2 = model->weight_scale[l] * model->weight_scale[l];
+        const double s2 = model->has_bias[l] ? model->bias_scale[l] * model->bias_scale[l] : 0.0;
+        /* Per entry: the update's 2 operations (multiply, add s^2), plus the
+         * accumulation unless it assigns. */
+        const double update = 2.0 + (assign ? 0.0 : 1.0);
+        if (n_in <= STRUCTURED_SMALL_DEPTH || depth_g <= STRUCTURED_SMALL_DEPTH) {
+            /* The deep Gram as one DGEMM over the tile; the shallow one a
+             * column group at a time into a cache-resident temporary, used at
+             * once by the update. */
+            const int small_k = n_in <= STRUCTURED_SMALL_DEPTH;
+            const int64_t deep_offset = small_k ? g_offset : k_offset;
+            const int64_t small_offset = small_k ? k_offset : g_offset;
+            const int64_t deep_depth = small_k ? depth_g : n_in, small_depth = small_k ? n_in : depth_g;
+            cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)m, (int)w, (int)deep_depth,
+                        small_k ? inv_k : c2, rows.vectors + deep_offset, (int)F,
+                        cols->vectors + deep_offset, (int)F, 0.0, gram, (int)m);
+            for (int64_t j0 = 0; j0 < w; j0 += STRUCTURED_SMALL_GROUP) {
+                const int64_t wg = w - j0 < STRUCTURED_SMALL_GROUP ? w - j0 : STRUCTURED_SMALL_GROUP;
+                cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)m, (int)wg, (int)small_depth,
+                            small_k ? c2 : inv_k, rows.vectors + small_offset, (int)F,
+                            cols->vectors + j0 * F + small_offset, (int)F, 0.0, small, (int)m);
+                for (int64_t j = j0; j < j0 + wg; ++j) {
+                    double *restrict t = tile + j * lld;
+                    const double *restrict g = gram + j * m, *restrict q = small + (j - j0) * m;
+                    /* small_k: g = G, q = K; else g = K, q = G. */
+                    if (small_k && assign)
+                        for (int64_t i = 0; i < m; ++i)
+                            t[i] = g[i] * (q[i] + s2);
+                    else if (small_k)
+                        for (int64_t i = 0; i < m; ++i)
+                            t[i] += g[i] * (q[i] + s2);
+                    else if (assign)
+                        for (int64_t i = 0; i < m; ++i)
+                            t[i] = q[i] * (g[i] + s2);
+                    else
+                        for (int64_t i = 0; i < m; ++i)
+                            t[i] += q[i] * (g[i] + s2);
+                }
+            }
+            flops += (double)m * (double)w * (2.0 * (double)(depth_g + n_in) + update);
+        } else {
+            cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)m, (int)w, (int)n_in, c2,
+                        rows.vectors + k_offset, (int)F, cols->vectors + k_offset, (int)F, 0.0,
+                        input_gram, (int)m);
+            cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)m, (int)w, (int)depth_g, inv_k,
+                        rows.vectors + g_offset, (int)F, cols->vectors + g_offset, (int)F, 0.0, gram,
+                        (int)m);
+            for (int64_t j = 0; j < w; ++j) {
+                double *restrict t = tile + j * lld;
+                const double *restrict g = gram + j * m, *restrict kk = input_gram + j * m;
+                if (assign)
+                    for (int64_t i = 0; i < m; ++i)
+                        t[i] = g[i] * (kk[i] + s2);
+                else
+                    for (int64_t i = 0; i < m; ++i)
+                        t[i] += g[i] * (kk[i] + s2);
+            }
+            flops += (double)m * (double)w * (2.0 * (double)(depth_g + n_in) + update);
+        }
+        assign = 0;
+    }
+    /* Rank-one layers last: their DGEMMs accumulate into the tile (beta = 1)
+     * rather than clearing it first. */
+    for (int l = 1; l <= model->n_layers; ++l) {
+        if (!layout->rank_one[l])
+            continue;
+        const int64_t depth = layout->input_depth[l];
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)m, (int)w, (int)depth, inv_k,
+                    rows.vectors + layout->input_offset[l], (int)F,
+                    cols->vectors + layout->input_offset[l], (int)F, assign ? 0.0 : 1.0, tile,
+                    (int)lld);
+        flops += 2.0 * (double)m * (double)w * (double)depth;
+        assign = 0;
+    }
+    return flops;
+}
+
+/* Full kernel: Theta[r0:r1, c0:c1] += sum_l G_l o (c_l^2 K_l + s_l^2), rows (x, o). */
+static double full_tile(const structured_context *ctx, ntk_dmatrix *theta, int64_t r0, int64_t r1,
+                        int64_t c0, const structured_side *cols, int64_t w)
+{
+    const ntk_model *model = ctx->model;
+    const feature_layout *layout = ctx->layout;
+    const int64_t F = layout->width, lld = theta->local_rows > 1 ? theta->local_rows : 1;
+    const int64_t m = r1 - r0;
+    structured_side rows;
+    side_make(ctx, ctx->row_axis, r0, r1, ctx->row_pack, ctx->row_slot, &rows);
     double *gram = ctx->gram, *input_gram = ctx->input_gram;
     double flops = 0.0;
 
@@ -113,47 +284,31 @@ static double structured_tile(const structured_context *ctx, ntk_dmatrix *theta,
         const double s2 = model->has_bias[l] ? model->bias_scale[l] * model->bias_scale[l] : 0.0;
 
         /* K = c^2 <h_{l-1}(x), h_{l-1}(x')> over the distinct inputs of the tile. */
-        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)row_items, (int)col_items,
-                    (int)n_in, c * c, row_vectors + layout->input_offset[l], (int)F,
-                    col_vectors + layout->input_offset[l], (int)F, 0.0, input_gram, (int)row_items);
-        flops += 2.0 * (double)row_items * (double)col_items * (double)n_in;
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)rows.items, (int)cols->items,
+                    (int)n_in, c * c, rows.vectors + layout->input_offset[l], (int)F,
+                    cols->vectors + layout->input_offset[l], (int)F, 0.0, input_gram, (int)rows.items);
+        flops += 2.0 * (double)rows.items * (double)cols->items * (double)n_in;
 
-        if (!ctx->full) {
-            /* The mean over logits: the k x n_l cotangents as one vector, scaled by 1/k. */
-            const int64_t depth = ctx->k * n_out;
-            cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)m, (int)w, (int)depth,
-                        1.0 / ctx->k, row_vectors + layout->cotangent_offset[l], (int)F,
-                        col_vectors + layout->cotangent_offset[l], (int)F, 0.0, gram, (int)m);
-            flops += 2.0 * (double)m * (double)w * (double)depth;
-            for (int64_t j = 0; j < w; ++j) {
-                double *t = theta->data + (c0 + j) * lld + r0;
-                const double *g = gram + j * m, *kk = input_gram + j * m;
-                for (int64_t i = 0; i < m; ++i)
-                    t[i] += g[i] * (kk[i] + s2);
-            }
-        } else {
-            /* Rows (x, o): pack each row's own delta_l^o(x) into contiguous panels. */
+        /* Rows (x, o): pack each row's own delta_l^o(x) into contiguous panels. */
+        for (int64_t i = 0; i < m; ++i)
+            memcpy(ctx->row_panel + i * n_out,
+                   rows.vectors + rows.slot[i] * F + layout->cotangent_offset[l] +
+                       ctx->row_axis->output[r0 + i] * n_out,
+                   (size_t)n_out * sizeof(double));
+        for (int64_t j = 0; j < w; ++j)
+            memcpy(ctx->col_panel + j * n_out,
+                   cols->vectors + cols->slot[j] * F + layout->cotangent_offset[l] +
+                       ctx->col_axis->output[c0 + j] * n_out,
+                   (size_t)n_out * sizeof(double));
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)m, (int)w, (int)n_out, 1.0,
+                    ctx->row_panel, (int)n_out, ctx->col_panel, (int)n_out, 0.0, gram, (int)m);
+        flops += 2.0 * (double)m * (double)w * (double)n_out;
+        for (int64_t j = 0; j < w; ++j) {
+            double *t = theta->data + (c0 + j) * lld + r0;
+            const double *g = gram + j * m;
+            const double *kk = input_gram + cols->slot[j] * rows.items;
             for (int64_t i = 0; i < m; ++i)
-                memcpy(ctx->row_panel + i * n_out,
-                       ctx->rows->vectors + ctx->row_axis->position[r0 + i] * F +
-                           layout->cotangent_offset[l] + ctx->row_axis->output[r0 + i] * n_out,
-                       (size_t)n_out * sizeof(double));
-            for (int64_t j = 0; j < w; ++j)
-                memcpy(ctx->col_panel + j * n_out,
-                       ctx->cols->vectors + ctx->col_axis->position[c0 + j] * F +
-                           layout->cotangent_offset[l] + ctx->col_axis->output[c0 + j] * n_out,
-                       (size_t)n_out * sizeof(double));
-            cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)m, (int)w, (int)n_out, 1.0,
-                        ctx->row_panel, (int)n_out, ctx->col_panel, (int)n_out, 0.0, gram, (int)m);
-            flops += 2.0 * (double)m * (double)w * (double)n_out;
-            const int64_t *row_position = ctx->row_axis->position + r0;
-            for (int64_t j = 0; j < w; ++j) {
-                double *t = theta->data + (c0 + j) * lld + r0;
-                const double *g = gram + j * m;
-                const double *kk = input_gram + (ctx->col_axis->position[c0 + j] - col_item0) * row_items;
-                for (int64_t i = 0; i < m; ++i)
-                    t[i] += g[i] * (kk[row_position[i] - row_item0] + s2);
-            }
+                t[i] += g[i] * (kk[rows.slot[i]] + s2);
         }
         flops += 3.0 * (double)m * (double)w;
     }
@@ -172,28 +327,72 @@ static double structured_step(const structured_context *ctx, ntk_dmatrix *theta,
     const int64_t row_start =
         ctx->lower_only ? kernel_local_axis_lower_bound(ctx->row_axis, ctx->col_axis->global[c0]) : 0;
     const int64_t lld = theta->local_rows > 1 ? theta->local_rows : 1;
-    for (int64_t j = c0; j < c1; ++j)
-        memset(theta->data + j * lld + row_start, 0, (size_t)(local_rows - row_start) * sizeof(double));
+    if (ctx->full) /* full tiles accumulate; trace tiles overwrite */
+        for (int64_t j = c0; j < c1; ++j)
+            memset(theta->data + j * lld + row_start, 0,
+                   (size_t)(local_rows - row_start) * sizeof(double));
+    structured_side cols;
+    side_make(ctx, ctx->col_axis, c0, c1, ctx->col_pack, ctx->col_slot, &cols);
     double flops = 0.0;
-    for (int64_t r0 = row_start; r0 < local_rows; r0 += STRUCTURED_ROW_CHUNK) {
+    int64_t full_width_start = row_start;
+    if (ctx->lower_only && !ctx->full) {
+        /* Near the diagonal, each column block of the panel starts at its own
+         * first row: the panel's rows above a block (blocks wholly in the
+         * upper triangle) are left alone rather than computed and thrown
+         * away. Below the last block's first row, the whole panel at once. */
+        const int64_t last_block = c0 + (c1 - 1 - c0) / ctx->block * ctx->block;
+        full_width_start = kernel_local_axis_lower_bound(ctx->row_axis, ctx->col_axis->global[last_block]);
+        for (int64_t b0 = c0; b0 < last_block; b0 += ctx->block) {
+            structured_side block_cols = cols; /* trace: one column per input, slot j = j */
+            block_cols.vectors += (b0 - c0) * ctx->layout->width;
+            block_cols.slot += b0 - c0;
+            const int64_t b_start = kernel_local_axis_lower_bound(ctx->row_axis, ctx->col_axis->global[b0]);
+            for (int64_t r0 = b_start; r0 < full_width_start; r0 += STRUCTURED_ROW_CHUNK) {
+                int64_t r1 = r0 + STRUCTURED_ROW_CHUNK < full_width_start ? r0 + STRUCTURED_ROW_CHUNK
+                                                                          : full_width_start;
+                flops += trace_tile(ctx, theta, r0, r1, b0, &block_cols, ctx->block);
+            }
+        }
+    }
+    for (int64_t r0 = full_width_start; r0 < local_rows; r0 += STRUCTURED_ROW_CHUNK) {
         int64_t r1 = r0 + STRUCTURED_ROW_CHUNK < local_rows ? r0 + STRUCTURED_ROW_CHUNK : local_rows;
-        flops += structured_tile(ctx, theta, r0, r1, c0, c1);
+        flops += ctx->full ? full_tile(ctx, theta, r0, r1, c0, &cols, c1 - c0)
+                           : trace_tile(ctx, theta, r0, r1, c0, &cols, c1 - c0);
     }
     return flops;
+}
+
+/* Are the distinct inputs of every run of local indices consecutive in the set? */
+static int axis_consecutive(const kernel_local_axis *axis)
+{
+    for (int64_t a = 1; a < axis->count; ++a)
+        if (axis->position[a] != axis->position[a - 1] && axis->position[a] != axis->position[a - 1] + 1)
+            return 0;
+    return 1;
 }
 
 static ntk_status structured_buffers(const ntk_model *model, int full, int64_t panel_columns,
                                      structured_context *ctx)
 {
+    const int64_t F = ctx->layout->width;
     int64_t widest = 1;
     for (int l = 1; l <= model->n_layers; ++l)
         if (model->width[l] > widest)
             widest = model->width[l];
     NTK_TRY(NTK_CALLOC(ctx->gram, STRUCTURED_ROW_CHUNK * panel_columns, "structured kernel tile"));
     NTK_TRY(NTK_CALLOC(ctx->input_gram, STRUCTURED_ROW_CHUNK * panel_columns, "structured kernel tile"));
+    NTK_TRY(NTK_CALLOC(ctx->row_slot, STRUCTURED_ROW_CHUNK, "structured kernel tile"));
+    NTK_TRY(NTK_CALLOC(ctx->col_slot, panel_columns, "structured kernel tile"));
+    if (!axis_consecutive(ctx->row_axis))
+        NTK_TRY(NTK_CALLOC(ctx->row_pack, STRUCTURED_ROW_CHUNK * F, "structured kernel panel"));
+    if (!axis_consecutive(ctx->col_axis))
+        NTK_TRY(NTK_CALLOC(ctx->col_pack, panel_columns * F, "structured kernel panel"));
     if (full) {
         NTK_TRY(NTK_CALLOC(ctx->row_panel, STRUCTURED_ROW_CHUNK * widest, "structured kernel panel"));
         NTK_TRY(NTK_CALLOC(ctx->col_panel, panel_columns * widest, "structured kernel panel"));
+    } else {
+        NTK_TRY(NTK_CALLOC(ctx->small, STRUCTURED_ROW_CHUNK * STRUCTURED_SMALL_GROUP,
+                           "structured kernel tile"));
     }
     return NTK_OK;
 }
@@ -217,28 +416,38 @@ ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model
     stats->steps_total = steps_total;
 
     feature_layout layout;
-    layout_make(model, &layout);
-    double *own = NULL;
+    layout_make(model, full, &layout);
+    ntk_item_set set = {0};
+    int64_t own_position = 0;
     ntk_status status = kernel_check_shapes(job, model, inputs, theta);
     if (status == NTK_OK)
-        status = own_features(model, inputs, &layout, &own);
+        status = kernel_item_union_create(grid, inputs->n, per_item, theta->rows, layout.width, &set,
+                                          &own_position);
+    if (status == NTK_OK)
+        status = own_features(model, inputs, &layout, set.vectors + own_position * layout.width);
     status = ntk_agree(status, grid->comm);
+    if (status == NTK_OK)
+        status = kernel_item_union_share(grid, inputs->n, per_item, theta->rows, layout.width, &set);
     if (status != NTK_OK) {
-        free(own);
+        kernel_item_set_free(&set);
         return ntk_trace(status, __FILE__, __LINE__, __func__);
     }
 
-    ntk_item_set rows = {0}, cols = {0};
-    status = kernel_exchange(grid, inputs->n, per_item, theta->rows, layout.width, own, &rows, &cols);
-    free(own);
-    NTK_TRY(status);
-
     kernel_local_axis row_axis = {0}, col_axis = {0};
-    structured_context ctx = {model, &layout, &rows, &cols, &row_axis, &col_axis, k, full,
-                              lower_only, panel_columns, NULL, NULL, NULL, NULL};
-    status = kernel_local_axis_create(grid, theta->rows, 1, per_item, &rows, &row_axis);
+    structured_context ctx = {0};
+    ctx.model = model;
+    ctx.layout = &layout;
+    ctx.set = &set;
+    ctx.row_axis = &row_axis;
+    ctx.col_axis = &col_axis;
+    ctx.k = k;
+    ctx.full = full;
+    ctx.lower_only = lower_only;
+    ctx.panel_columns = panel_columns;
+    ctx.block = grid->block;
+    status = kernel_local_axis_create(grid, theta->rows, 1, per_item, &set, &row_axis);
     if (status == NTK_OK)
-        status = kernel_local_axis_create(grid, theta->cols, 0, per_item, &cols, &col_axis);
+        status = kernel_local_axis_create(grid, theta->cols, 0, per_item, &set, &col_axis);
     if (status == NTK_OK)
         status = structured_buffers(model, full, panel_columns, &ctx);
     NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
@@ -256,9 +465,13 @@ done:
     free(ctx.input_gram);
     free(ctx.row_panel);
     free(ctx.col_panel);
+    free(ctx.row_pack);
+    free(ctx.col_pack);
+    free(ctx.row_slot);
+    free(ctx.col_slot);
+    free(ctx.small);
     kernel_local_axis_free(&row_axis);
     kernel_local_axis_free(&col_axis);
-    kernel_item_set_free(&rows);
-    kernel_item_set_free(&cols);
+    kernel_item_set_free(&set);
     return status;
 }

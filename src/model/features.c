@@ -25,6 +25,27 @@ static void layer_preactivation(const ntk_model *model, int layer, const double 
     }
 }
 
+/* slope = phi'(z), then z = phi(z). ReLU and identity, the common cases, as
+ * plain loops the compiler vectorises (the same values as model_phi and
+ * model_phi_prime); the rest through the per-element functions. */
+static void activate(ntk_activation act, double *z, double *slope, int64_t size)
+{
+    if (act == NTK_ACT_RELU) {
+        for (int64_t e = 0; e < size; ++e) {
+            slope[e] = z[e] > 0.0 ? 1.0 : 0.0;
+            z[e] = z[e] > 0.0 ? z[e] : 0.0;
+        }
+    } else if (act == NTK_ACT_IDENTITY) {
+        for (int64_t e = 0; e < size; ++e)
+            slope[e] = 1.0;
+    } else {
+        for (int64_t e = 0; e < size; ++e) {
+            slope[e] = model_phi_prime(act, z[e]);
+            z[e] = model_phi(act, z[e]);
+        }
+    }
+}
+
 static ntk_status model_check_batch(const ntk_model *model, int64_t count)
 {
     /* BLAS takes int dimensions: a batch must keep count * k rows within int. */
@@ -39,37 +60,65 @@ void model_features_free(ntk_features *features)
     for (int l = 0; l < NTK_MAX_DENSE + 2; ++l) {
         free(features->input[l]);
         free(features->cotangent[l]);
+        free(features->slope[l]);
         features->input[l] = NULL;
         features->cotangent[l] = NULL;
+        features->slope[l] = NULL;
     }
     free(features->output);
     features->output = NULL;
+    features->capacity = 0;
+}
+
+ntk_status model_features_reserve(const ntk_model *model, int64_t capacity,
+                                  ntk_features *features)
+{
+    memset(features, 0, sizeof *features);
+    NTK_TRY(model_check_batch(model, capacity));
+    int n_layers = model->n_layers;
+    int k = model_outputs(model);
+    features->k = k;
+    features->n_layers = n_layers;
+    ntk_status status = NTK_OK;
+    for (int l = 1; l <= n_layers; ++l) {
+        NTK_TRY_GOTO(status, NTK_CALLOC(features->input[l], capacity * model->width[l - 1] + 1,
+                                        "layer inputs"), fail);
+        NTK_TRY_GOTO(status, NTK_CALLOC(features->cotangent[l], capacity * k * model->width[l] + 1,
+                                        "cotangents"), fail);
+        if (l < n_layers)
+            NTK_TRY_GOTO(status, NTK_CALLOC(features->slope[l], capacity * model->width[l] + 1,
+                                            "activation slopes"), fail);
+    }
+    NTK_TRY_GOTO(status, NTK_CALLOC(features->output, capacity * k + 1, "outputs"), fail);
+    features->capacity = capacity;
+    return NTK_OK;
+
+fail:
+    model_features_free(features);
+    return status;
 }
 
 ntk_status model_features(const ntk_model *model, const double *x, int64_t count,
                           ntk_features *features)
 {
-    memset(features, 0, sizeof *features);
-    NTK_TRY(model_check_batch(model, count));
+    NTK_TRY(model_features_reserve(model, count, features));
+    ntk_status status = model_features_into(model, x, count, features);
+    if (status != NTK_OK)
+        model_features_free(features);
+    return status;
+}
+
+ntk_status model_features_into(const ntk_model *model, const double *x, int64_t count,
+                               ntk_features *features)
+{
     int n_layers = model->n_layers;
     int k = model_outputs(model);
+    if (count < 0 || count > features->capacity || features->n_layers != n_layers ||
+        features->k != k)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "model: batch of %lld inputs for features buffers of %lld",
+                         (long long)count, (long long)features->capacity);
     features->count = count;
-    features->k = k;
-    features->n_layers = n_layers;
-
-    /* phi'(z_l) for the hidden layers, kept from the forward pass for the backward one. */
-    double *slope[NTK_MAX_DENSE + 2] = {0};
-    ntk_status status = NTK_OK;
-    for (int l = 1; l <= n_layers; ++l) {
-        NTK_TRY_GOTO(status, NTK_CALLOC(features->input[l], count * model->width[l - 1] + 1,
-                                        "layer inputs"), fail);
-        NTK_TRY_GOTO(status, NTK_CALLOC(features->cotangent[l], count * k * model->width[l] + 1,
-                                        "cotangents"), fail);
-        if (l < n_layers)
-            NTK_TRY_GOTO(status, NTK_CALLOC(slope[l], count * model->width[l] + 1,
-                                            "activation slopes"), fail);
-    }
-    NTK_TRY_GOTO(status, NTK_CALLOC(features->output, count * k + 1, "outputs"), fail);
+    double **slope = features->slope;
 
     /* Forward: z_l goes straight into the next layer's input buffer and is
      * replaced by phi(z_l) there, after phi'(z_l) is taken. */
@@ -79,19 +128,16 @@ ntk_status model_features(const ntk_model *model, const double *x, int64_t count
         layer_preactivation(model, l, features->input[l], count, z);
         if (l == n_layers)
             break;
-        int64_t size = count * model->width[l];
-        for (int64_t e = 0; e < size; ++e) {
-            slope[l][e] = model_phi_prime(model->act[l], z[e]);
-            z[e] = model_phi(model->act[l], z[e]);
-        }
+        activate(model->act[l], z, slope[l], count * model->width[l]);
     }
 
     /* Backward, batched over all (x, o) rows: delta_{L+1}^o = e_o, then
      * delta_l = phi'(z_l) * (c_{l+1} delta_{l+1} W_{l+1}). */
     double *top = features->cotangent[n_layers];
-    for (int64_t x = 0; x < count; ++x)
+    memset(top, 0, (size_t)(count * k * k) * sizeof *top);
+    for (int64_t xi = 0; xi < count; ++xi)
         for (int o = 0; o < k; ++o)
-            top[(x * k + o) * k + o] = 1.0;
+            top[(xi * k + o) * k + o] = 1.0;
     for (int l = n_layers - 1; l >= 1; --l) {
         int64_t n_out = model->width[l + 1], n_here = model->width[l];
         double *delta = features->cotangent[l];
@@ -107,13 +153,7 @@ ntk_status model_features(const ntk_model *model, const double *x, int64_t count
             }
         }
     }
-
-fail:
-    for (int l = 0; l < NTK_MAX_DENSE + 2; ++l)
-        free(slope[l]);
-    if (status != NTK_OK)
-        model_features_free(features);
-    return status;
+    return NTK_OK;
 }
 
 ntk_status model_forward(const ntk_model *model, const double *x, int64_t count,

@@ -63,11 +63,22 @@ typedef struct {
     double *input[NTK_MAX_DENSE + 2];
     double *cotangent[NTK_MAX_DENSE + 2];
     double *output;
+    int64_t capacity;                     /* inputs the buffers hold */
+    double *slope[NTK_MAX_DENSE + 2];     /* internal: phi'(z_l) of the hidden layers */
 } ntk_features;
 
 ntk_status model_features(const ntk_model *model, const double *x, int64_t count,
                           ntk_features *features);
 void model_features_free(ntk_features *features);
+
+/* The same for a loop of batches: model_features_reserve allocates buffers for
+ * up to `capacity` inputs once, and each model_features_into call (count <=
+ * capacity) reuses them, since fresh memory costs page faults. The values are
+ * those of model_features. Free with model_features_free. */
+ntk_status model_features_reserve(const ntk_model *model, int64_t capacity,
+                                  ntk_features *features);
+ntk_status model_features_into(const ntk_model *model, const double *x, int64_t count,
+                               ntk_features *features);
 
 /* Just f(x) for a batch (count x k). */
 ntk_status model_forward(const ntk_model *model, const double *x, int64_t count,

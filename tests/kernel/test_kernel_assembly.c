@@ -1,7 +1,8 @@
 /* The empirical kernels on the real grid, run on 1..4 ranks with every grid
  * shape of that rank count and several block sizes, including sizes that
  * blocks do not divide (N = 37, nb = 4 or 5):
- *   - kernel_exchange delivers exactly the items behind local rows/columns;
+ *   - kernel_exchange delivers exactly the items behind local rows/columns,
+ *     and kernel_item_union_* exactly those plus the own items, in one set;
  *   - structured == jacobian (1e-12 relative), trace and full;
  *   - both == a serial brute-force sum_p J J^T from model_jacobian_rows;
  *   - lower_only reproduces the lower triangle;
@@ -17,6 +18,7 @@
 
 #include "core/random.h"
 #include "kernel/kernel.h"
+#include "kernel/kernel_local.h"
 
 static int failures = 0;
 static int world_rank = 0;
@@ -224,6 +226,40 @@ static void check_exchange(const ntk_grid *grid, int64_t n, int64_t per_item)
     free(own);
 }
 
+/* kernel_item_union_*: one ascending set of the items behind local rows or
+ * columns, or owned; own vectors written in place, the rest delivered. */
+static void check_union_exchange(const ntk_grid *grid, int64_t n, int64_t per_item)
+{
+    int64_t first, count, own_position;
+    grid_own_block(n, grid->size, grid->rank, &first, &count);
+    ntk_item_set set;
+    MUST(kernel_item_union_create(grid, n, per_item, n * per_item, 2, &set, &own_position));
+    for (int64_t i = 0; i < count; ++i) {
+        CHECK(set.item[own_position + i] == first + i, "union: own item %lld not at %lld",
+              (long long)(first + i), (long long)(own_position + i));
+        set.vectors[2 * (own_position + i)] = (double)(first + i);
+        set.vectors[2 * (own_position + i) + 1] = -(double)(first + i);
+    }
+    MUST(kernel_item_union_share(grid, n, per_item, n * per_item, 2, &set));
+    int64_t expected = 0, bad = 0;
+    for (int64_t item = 0; item < n; ++item) {
+        int needed = item >= first && item < first + count;
+        for (int64_t g = item * per_item; g < (item + 1) * per_item; ++g)
+            needed |= grid_owner(g, grid->block, grid->rows) == grid->myrow ||
+                      grid_owner(g, grid->block, grid->cols) == grid->mycol;
+        if (!needed)
+            continue;
+        if (expected >= set.count || set.item[expected] != item ||
+            set.vectors[2 * expected] != (double)item || set.vectors[2 * expected + 1] != -(double)item)
+            ++bad;
+        ++expected;
+    }
+    CHECK(bad == 0 && expected == set.count, "union exchange n=%lld per_item=%lld nb=%d: %lld wrong, %lld vs %lld items",
+          (long long)n, (long long)per_item, grid->block, (long long)bad, (long long)expected,
+          (long long)set.count);
+    kernel_item_set_free(&set);
+}
+
 static void run_case(const kernel_case *c, const ntk_grid *grid, int check_steps)
 {
     ntk_model model;
@@ -376,6 +412,10 @@ int main(int argc, char **argv)
         {"tanh trace k=3", 37, 3, 2, {6, 3}, {NTK_ACT_TANH}, NTK_PARAM_STANDARD, 0.3, NTK_OUTPUTS_TRACE},
         {"erf full k=3", 37, 2, 3, {4, 5, 3}, {NTK_ACT_ERF, NTK_ACT_GELU}, NTK_PARAM_NTK, 0.2, NTK_OUTPUTS_FULL},
         {"gelu full k=2 nobias", 13, 4, 2, {5, 2}, {NTK_ACT_GELU}, NTK_PARAM_STANDARD, 0.0, NTK_OUTPUTS_FULL},
+        /* Widths above the structured method's shallow-Gram depth (32): both
+         * Grams as DGEMMs, and (k=3 last layer) a shallow cotangent Gram. */
+        {"relu trace wide", 19, 33, 3, {34, 33, 1}, {NTK_ACT_RELU, NTK_ACT_RELU}, NTK_PARAM_NTK, 0.5, NTK_OUTPUTS_TRACE},
+        {"tanh trace wide k=3", 19, 33, 2, {34, 3}, {NTK_ACT_TANH}, NTK_PARAM_NTK, 0.3, NTK_OUTPUTS_TRACE},
     };
     /* Enough columns for several structured steps (panels of 256 columns), for resume. */
     const kernel_case resume_cases[] = {
@@ -391,7 +431,10 @@ int main(int argc, char **argv)
             ntk_grid grid;
             MUST(grid_create(MPI_COMM_WORLD, blocks[b], rows, size / rows, &grid));
             for (int per_item = 1; per_item <= 3; per_item += 2)
+            {
                 check_exchange(&grid, 37, per_item);
+                check_union_exchange(&grid, 37, per_item);
+            }
             for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i)
                 run_case(&cases[i], &grid, 1);
             if (blocks[b] == 64)
