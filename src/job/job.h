@@ -91,7 +91,7 @@ typedef struct {
     int nngp;                    /* analytic: also the NNGP kernel (nngp.npy); default false */
     int compare_analytic;        /* empirical: also the analytic kernel, report ||Theta - Theta_inf|| / ||Theta_inf||; default false */
     int quadrature_order;        /* analytic, tanh/gelu: Gauss-Hermite points per axis; default 32 */
-    int64_t jacobian_chunk;      /* jacobian: parameters per chunk; default 65536 */
+    int64_t jacobian_chunk;      /* jacobian: parameters per chunk; default 8192 */
 } ntk_kernel_spec;
 
 typedef struct {

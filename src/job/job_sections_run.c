@@ -17,7 +17,7 @@ static void set_defaults(ntk_job *job)
     job->kernel.method = NTK_METHOD_AUTO;
     job->kernel.outputs = NTK_OUTPUTS_TRACE;
     job->kernel.quadrature_order = 32;
-    job->kernel.jacobian_chunk = 65536;
+    job->kernel.jacobian_chunk = 8192;
     job->grid.block = 64;
     job->spectrum.solver = NTK_SOLVER_AUTO;
     job->spectrum.vectors = 1;

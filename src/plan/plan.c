@@ -8,11 +8,12 @@
  *             every rank keeps (pipeline/inputs.c)
  *   model     all parameters, on every rank
  *   theta     local rows x local cols of the M x M block-cyclic matrix
- *   features  (structured) the largest of three stages, with W = sum_l
- *             (n_{l-1} + k n_l) the packed feature width per input:
- *             forward/backward  own x (k + sum_l (n_{l-1} + (k+1) n_l) + W)
- *             exchange          (2 own + row items + col items) x W
- *             tiles             (row items + col items) x W + 2 x 1024 x panel
+ *   features  (structured) with W = sum_l (n_{l-1} + k n_l) the packed feature
+ *             width per input and U the items behind local rows, local
+ *             columns and the own block (one shared set):
+ *             U x W + the larger of
+ *             forward/backward  min(own, 1024) x (k + sum_l (n_{l-1} + (k+1) n_l))
+ *             tiles             2 x 1024 x panel + (1024 + panel) x W
  *                               (+ (1024 + panel) x max n_l for full kernels),
  *             panel = 256 columns rounded to blocks (kernel/structured.c);
  *             (jacobian) Jacobian rows of the local rows and cols x chunk;
@@ -107,6 +108,24 @@ static int64_t plan_local_items(int64_t matrix_size, int64_t per_item, int block
         last_item = end_item;
     }
     return items;
+}
+
+/* Items in the one set the structured kernel keeps (kernel_item_union_create):
+ * those behind local rows of process row 0, local columns of process column
+ * 0, and own block 0 [own_first, own_end). */
+static int64_t plan_union_items(int64_t n_items, int64_t matrix_size, int64_t per_item, int block,
+                                int grid_rows, int grid_cols, int64_t own_end)
+{
+    int64_t count = 0;
+    for (int64_t item = 0; item < n_items; ++item) {
+        int needed = item < own_end;
+        int64_t first = item * per_item;
+        int64_t end = first + per_item < matrix_size ? first + per_item : matrix_size;
+        for (int64_t g = first; g < end && !needed; g = (g / block + 1) * block)
+            needed = grid_owner(g, block, grid_rows) == 0 || grid_owner(g, block, grid_cols) == 0;
+        count += needed;
+    }
+    return count;
 }
 
 /* Fraction of the M x M blocks the kernel fills: blocks on or below the
@@ -292,12 +311,12 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
                                (full ? 1.0 : (double)k);
     } else {
         plan->method = "structured";
-        /* As kernel/structured.c allocates, in three stages of which the
-         * largest counts: (1) forward/backward of the own block (layer inputs,
-         * cotangents, slopes, outputs) plus its packed copy; (2) the exchange:
-         * the packed copy, a send buffer of it, the row set, then the column
-         * set; (3) the tiles: both sets, two 1024 x panel Gram temporaries,
-         * per-(x,o) cotangent panels (full) and the local index maps. */
+        /* As kernel/structured.c allocates: one item set for rows, columns
+         * and the own block (packed feature vectors), which lives throughout,
+         * plus the larger of (1) the forward/backward buffers of one batch of
+         * up to 1024 own inputs and (2) the tile temporaries: two 1024 x panel
+         * Grams, packed row/column panels (bounded by (1024 + panel) x the
+         * packed width), per-(x,o) cotangent panels (full) and index maps. */
         double forward_width = (double)k, packed_width = 0.0, tile_flops_per_pair = 0.0;
         int64_t widest = 1;
         for (int l = 1; l <= layers; ++l) {
@@ -307,16 +326,17 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
             if (width[l] > widest)
                 widest = width[l];
         }
-        const double own = (double)own_count, sets = (double)(row_items + col_items);
+        const double batch = (double)(own_count < 1024 ? own_count : 1024);
+        const double set = (double)plan_union_items(n_inputs, plan->m_rows, per_item, plan->block,
+                                                    plan->grid_rows, plan->grid_cols, own_count);
         const double panel_columns = (double)((256 / plan->block > 1 ? 256 / plan->block : 1) *
                                               plan->block);
-        double stage_forward = own * (forward_width + packed_width);
-        double stage_exchange = (2.0 * own + sets) * packed_width;
-        double stage_tiles = sets * packed_width + 2.0 * 1024.0 * panel_columns +
+        double stage_forward = batch * forward_width;
+        double stage_tiles = 2.0 * 1024.0 * panel_columns +
+                             (1024.0 + panel_columns) * packed_width +
                              (full ? (1024.0 + panel_columns) * (double)widest : 0.0) +
                              2.5 * (double)(local_rows + local_cols);
-        plan->bytes_features =
-            fmax(stage_forward, fmax(stage_exchange, stage_tiles)) * DOUBLE_BYTES;
+        plan->bytes_features = (set * packed_width + fmax(stage_forward, stage_tiles)) * DOUBLE_BYTES;
         plan->flops_features =
             (double)n_inputs * (2.0 * sum_products + 2.0 * k * sum_products_backward);
         plan->flops_assembly = fraction * m * m * tile_flops_per_pair;

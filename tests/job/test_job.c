@@ -475,7 +475,7 @@ static void test_defaults(void)
           "model defaults");
     CHECK(job.kernel.kind == NTK_KIND_EMPIRICAL && job.kernel.method == NTK_METHOD_AUTO &&
               job.kernel.outputs == NTK_OUTPUTS_TRACE && job.kernel.nngp == 0 &&
-              job.kernel.quadrature_order == 32 && job.kernel.jacobian_chunk == 65536,
+              job.kernel.quadrature_order == 32 && job.kernel.jacobian_chunk == 8192,
           "kernel defaults");
     CHECK(job.grid.block == 64 && job.grid.rows == 0 && job.grid.cols == 0, "grid defaults");
     CHECK(strcmp(job.grid.shape_where.file, job_file) == 0 && job.grid.shape_where.line == 0,
