@@ -116,20 +116,29 @@ static int64_t plan_local_items(int64_t matrix_size, int64_t per_item, int block
 
 /* Items in the one set the structured kernel keeps (kernel_item_union_create):
  * those behind local rows of process row 0, local columns of process column
- * 0, and own block 0 [own_first, own_end). */
+ * 0, and own block 0. Counted by blocks in constant time (plan_min_ranks
+ * calls this for many rank counts): blocks b with b % rows == 0 or
+ * b % cols == 0, by inclusion-exclusion over lcm(rows, cols); an item that
+ * straddles two blocks (full kernels) may be counted twice, and the own block
+ * is added whole, so the estimate errs high by at most a block per block and
+ * the own block. */
 static int64_t plan_union_items(int64_t n_items, int64_t matrix_size, int64_t per_item, int block,
-                                int grid_rows, int grid_cols, int64_t own_end)
+                                int grid_rows, int grid_cols, int64_t own_count)
 {
-    int64_t count = 0;
-    for (int64_t item = 0; item < n_items; ++item) {
-        int needed = item < own_end;
-        int64_t first = item * per_item;
-        int64_t end = first + per_item < matrix_size ? first + per_item : matrix_size;
-        for (int64_t g = first; g < end && !needed; g = (g / block + 1) * block)
-            needed = grid_owner(g, block, grid_rows) == 0 || grid_owner(g, block, grid_cols) == 0;
-        count += needed;
+    int64_t a = grid_rows, b = grid_cols;
+    while (b != 0) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
     }
-    return count;
+    const int64_t lcm = (int64_t)grid_rows / a * grid_cols;
+    const int64_t blocks = (matrix_size + block - 1) / block;
+    const int64_t union_blocks = (blocks + grid_rows - 1) / grid_rows +
+                                 (blocks + grid_cols - 1) / grid_cols - (blocks + lcm - 1) / lcm;
+    int64_t indices = union_blocks * block < matrix_size ? union_blocks * block : matrix_size;
+    int64_t items = (indices + per_item - 1) / per_item + (per_item > 1 ? union_blocks : 0);
+    items += own_count;
+    return items < n_items ? items : n_items;
 }
 
 /* Fraction of the M x M blocks the kernel fills: blocks on or below the
