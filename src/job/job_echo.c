@@ -109,10 +109,21 @@ static void line_start(FILE *out, int indent, int level)
     fprintf(out, "%*s", indent + 2 * level, "");
 }
 
+/* One line of the echo at nesting `level`. */
+static void key_line(FILE *out, int indent, int level, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+static void key_line(FILE *out, int indent, int level, const char *format, ...)
+{
+    line_start(out, indent, level);
+    va_list args;
+    va_start(args, format);
+    vfprintf(out, format, args);
+    va_end(args);
+}
+
 static void write_source(FILE *out, int indent, const char *key, const ntk_data_source *source)
 {
-    line_start(out, indent, 1);
-    fprintf(out, "%s:", key);
+    key_line(out, indent, 1, "%s:", key);
     if (source->kind != NTK_SOURCE_SYNTHETIC) {
         fputc(' ', out);
         write_path(out, source->path);
@@ -123,52 +134,40 @@ static void write_source(FILE *out, int indent, const char *key, const ntk_data_
                             : source->synthetic == NTK_SYNTH_SINE ? "sine"
                                                                   : "gaussian";
     fputc('\n', out);
-    line_start(out, indent, 2);
-    fprintf(out, "synthetic: %s\n", synthetic);
+    key_line(out, indent, 2, "synthetic: %s\n", synthetic);
     if (source->synthetic != NTK_SYNTH_SINE && source->n > 0) {
-        line_start(out, indent, 2);
-        fprintf(out, "n: %" PRId64 "\n", source->n);
-        line_start(out, indent, 2);
-        fprintf(out, "dim: %" PRId64 "\n", source->dim);
+        key_line(out, indent, 2, "n: %" PRId64 "\n", source->n);
+        key_line(out, indent, 2, "dim: %" PRId64 "\n", source->dim);
     }
-    line_start(out, indent, 2);
-    fprintf(out, "seed: %" PRIu64 "\n", source->seed);
+    key_line(out, indent, 2, "seed: %" PRIu64 "\n", source->seed);
 }
 
 static void write_data_and_model(const ntk_job *job, FILE *out, int indent)
 {
     char number[64];
-    line_start(out, indent, 0);
-    fputs("data:\n", out);
+    key_line(out, indent, 0, "data:\n");
     write_source(out, indent, "inputs", &job->inputs);
     if (job->targets.kind != NTK_SOURCE_NONE)
         write_source(out, indent, "targets", &job->targets);
 
     const ntk_model_spec *model = &job->model;
-    line_start(out, indent, 0);
-    fputs("model:\n", out);
-    line_start(out, indent, 1);
-    fputs("layers: [", out);
+    key_line(out, indent, 0, "model:\n");
+    key_line(out, indent, 1, "layers: [");
     for (int i = 0; i < model->n_dense; ++i) {
         fprintf(out, "%s{dense: %" PRId64 "}", i ? ", " : "", model->width[i]);
         if (i + 1 < model->n_dense)
             fprintf(out, ", %s", job_activation_name(model->act[i]));
     }
     fputs("]\n", out);
-    line_start(out, indent, 1);
-    fprintf(out, "parameterization: %s\n",
+    key_line(out, indent, 1, "parameterization: %s\n",
             model->parameterization == NTK_PARAM_STANDARD ? "standard" : "ntk");
     format_number(model->w_std, number, sizeof number);
-    line_start(out, indent, 1);
-    fprintf(out, "w_std: %s\n", number);
+    key_line(out, indent, 1, "w_std: %s\n", number);
     format_number(model->b_std, number, sizeof number);
-    line_start(out, indent, 1);
-    fprintf(out, "b_std: %s\n", number);
-    line_start(out, indent, 1);
-    fprintf(out, "seed: %" PRIu64 "\n", model->seed);
+    key_line(out, indent, 1, "b_std: %s\n", number);
+    key_line(out, indent, 1, "seed: %" PRIu64 "\n", model->seed);
     if (model->weights_path[0] != '\0') {
-        line_start(out, indent, 1);
-        fputs("weights: ", out);
+        key_line(out, indent, 1, "weights: ");
         write_path(out, model->weights_path);
         fputc('\n', out);
     }
@@ -177,104 +176,71 @@ static void write_data_and_model(const ntk_job *job, FILE *out, int indent)
 static void write_run_sections(const ntk_job *job, FILE *out, int indent)
 {
     char number[64];
-    line_start(out, indent, 0);
-    fputs("kernel:\n", out);
-    line_start(out, indent, 1);
-    fprintf(out, "kind: %s\n", kind_name(job->kernel.kind));
-    line_start(out, indent, 1);
-    fprintf(out, "method: %s\n", method_name(job->kernel.method));
-    line_start(out, indent, 1);
-    fprintf(out, "outputs: %s\n", job->kernel.outputs == NTK_OUTPUTS_FULL ? "full" : "trace");
-    line_start(out, indent, 1);
-    fprintf(out, "nngp: %s\n", bool_name(job->kernel.nngp));
-    line_start(out, indent, 1);
-    fprintf(out, "compare_analytic: %s\n", bool_name(job->kernel.compare_analytic));
-    line_start(out, indent, 1);
-    fprintf(out, "quadrature_order: %d\n", job->kernel.quadrature_order);
-    line_start(out, indent, 1);
-    fprintf(out, "jacobian_chunk: %" PRId64 "\n", job->kernel.jacobian_chunk);
+    key_line(out, indent, 0, "kernel:\n");
+    key_line(out, indent, 1, "kind: %s\n", kind_name(job->kernel.kind));
+    key_line(out, indent, 1, "method: %s\n", method_name(job->kernel.method));
+    key_line(out, indent, 1, "outputs: %s\n", job->kernel.outputs == NTK_OUTPUTS_FULL ? "full" : "trace");
+    key_line(out, indent, 1, "nngp: %s\n", bool_name(job->kernel.nngp));
+    key_line(out, indent, 1, "compare_analytic: %s\n", bool_name(job->kernel.compare_analytic));
+    key_line(out, indent, 1, "quadrature_order: %d\n", job->kernel.quadrature_order);
+    key_line(out, indent, 1, "jacobian_chunk: %" PRId64 "\n", job->kernel.jacobian_chunk);
 
-    line_start(out, indent, 0);
-    fputs("grid:\n", out);
-    line_start(out, indent, 1);
-    fprintf(out, "block: %d\n", job->grid.block);
+    key_line(out, indent, 0, "grid:\n");
+    key_line(out, indent, 1, "block: %d\n", job->grid.block);
     line_start(out, indent, 1);
     if (job->grid.rows == 0 && job->grid.cols == 0)
         fputs("shape: auto\n", out);
     else
         fprintf(out, "shape: [%d, %d]\n", job->grid.rows, job->grid.cols);
 
-    line_start(out, indent, 0);
-    fputs("spectrum:\n", out);
-    line_start(out, indent, 1);
-    fprintf(out, "solver: %s\n", job_solver_name(job->spectrum.solver));
-    line_start(out, indent, 1);
-    fprintf(out, "vectors: %s\n", bool_name(job->spectrum.vectors));
-    line_start(out, indent, 1);
-    fprintf(out, "top: %" PRId64 "\n", job->spectrum.top);
+    key_line(out, indent, 0, "spectrum:\n");
+    key_line(out, indent, 1, "solver: %s\n", job_solver_name(job->spectrum.solver));
+    key_line(out, indent, 1, "vectors: %s\n", bool_name(job->spectrum.vectors));
+    key_line(out, indent, 1, "top: %" PRId64 "\n", job->spectrum.top);
 
-    line_start(out, indent, 0);
-    fputs("dynamics:\n", out);
+    key_line(out, indent, 0, "dynamics:\n");
     format_number(job->dynamics.learning_rate, number, sizeof number);
-    line_start(out, indent, 1);
-    fprintf(out, "learning_rate: %s\n", number);
-    line_start(out, indent, 1);
-    fputs("steps: [", out);
+    key_line(out, indent, 1, "learning_rate: %s\n", number);
+    key_line(out, indent, 1, "steps: [");
     for (int i = 0; i < job->dynamics.n_steps; ++i)
         fprintf(out, "%s%" PRId64, i ? ", " : "", job->dynamics.steps[i]);
     fputs("]\n", out);
 
-    line_start(out, indent, 0);
-    fputs("output:\n", out);
-    line_start(out, indent, 1);
-    fputs("dir: ", out);
+    key_line(out, indent, 0, "output:\n");
+    key_line(out, indent, 1, "dir: ");
     write_quoted(out, job->output.dir);
     fputc('\n', out);
-    line_start(out, indent, 1);
-    fprintf(out, "theta: %s\n", bool_name(job->output.theta));
-    line_start(out, indent, 1);
-    fprintf(out, "eigenvectors: %s\n", bool_name(job->output.eigenvectors));
-    line_start(out, indent, 1);
-    fprintf(out, "plot: %s\n", bool_name(job->output.plot));
-    line_start(out, indent, 1);
-    fprintf(out, "params: %s\n", bool_name(job->output.params));
+    key_line(out, indent, 1, "theta: %s\n", bool_name(job->output.theta));
+    key_line(out, indent, 1, "eigenvectors: %s\n", bool_name(job->output.eigenvectors));
+    key_line(out, indent, 1, "plot: %s\n", bool_name(job->output.plot));
+    key_line(out, indent, 1, "params: %s\n", bool_name(job->output.params));
 
     if (job->training.enabled) {
-        line_start(out, indent, 0);
-        fputs("training:\n", out);
-        line_start(out, indent, 1);
-        fprintf(out, "steps: %" PRId64 "\n", job->training.steps);
+        key_line(out, indent, 0, "training:\n");
+        key_line(out, indent, 1, "steps: %" PRId64 "\n", job->training.steps);
         format_number(job->training.learning_rate, number, sizeof number);
-        line_start(out, indent, 1);
-        fprintf(out, "learning_rate: %s\n", number);
-        line_start(out, indent, 1);
-        fprintf(out, "record_every: %" PRId64 "\n", job->training.record_every);
-        line_start(out, indent, 1);
-        fprintf(out, "kernel_after: %s\n", bool_name(job->training.kernel_after));
+        key_line(out, indent, 1, "learning_rate: %s\n", number);
+        key_line(out, indent, 1, "record_every: %" PRId64 "\n", job->training.record_every);
+        key_line(out, indent, 1, "kernel_after: %s\n", bool_name(job->training.kernel_after));
     }
 
-    line_start(out, indent, 0);
-    fputs("checkpoint:\n", out);
+    key_line(out, indent, 0, "checkpoint:\n");
     format_number(job->checkpoint.every_seconds, number, sizeof number);
-    line_start(out, indent, 1);
-    fprintf(out, "every: %s\n", number);
-    line_start(out, indent, 1);
-    fputs("dir: ", out);
+    key_line(out, indent, 1, "every: %s\n", number);
+    key_line(out, indent, 1, "dir: ");
     write_quoted(out, job->checkpoint.dir);
     fputc('\n', out);
 }
 
 void job_echo_yaml(const ntk_job *job, FILE *out, int indent)
 {
-    line_start(out, indent, 0);
-    fputs("name: ", out);
+    key_line(out, indent, 0, "name: ");
     write_quoted(out, job->name);
     fputc('\n', out);
     write_data_and_model(job, out, indent);
     write_run_sections(job, out, indent);
     if (job->sweep.n_keys > 0) {
-        line_start(out, indent, 0);
-        fputs("sweep:\n", out);
+        key_line(out, indent, 0, "sweep:\n");
         for (int k = 0; k < job->sweep.n_keys; ++k) {
             line_start(out, indent, 1);
             write_quoted(out, job->sweep.key[k]);
