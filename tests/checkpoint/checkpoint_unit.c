@@ -21,19 +21,10 @@
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/checkpoint_file.h"
 #include "core/log.h"
+#include "check.h"
 
-static int failures = 0;
 static int world_rank = 0;
 
-#define CHECK(condition, ...)                                                  \
-    do {                                                                       \
-        if (!(condition)) {                                                    \
-            failures++;                                                        \
-            fprintf(stderr, "rank %d: FAIL %s:%d: ", world_rank, __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fputc('\n', stderr);                                               \
-        }                                                                      \
-    } while (0)
 
 enum { M = 37 };
 
@@ -153,6 +144,7 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     int size = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+    check_rank = world_rank;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     ntk_log_init(world_rank, 0);
 

@@ -6,17 +6,8 @@
 #include <string.h>
 
 #include "format/npy.h"
+#include "check.h"
 
-static int failures = 0;
-#define CHECK(cond, ...)                                                       \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);               \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fprintf(stderr, "\n");                                             \
-            ++failures;                                                        \
-        }                                                                      \
-    } while (0)
 
 static void write_bytes(const char *path, const char *bytes, size_t length, size_t zeros)
 {

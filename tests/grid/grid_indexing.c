@@ -6,19 +6,8 @@
 
 #include "grid/grid.h"
 #include "grid/scalapack.h"
+#include "check.h"
 
-static int failures = 0;
-#define CHECK(cond, ...)                                                       \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            ++failures;                                                        \
-            if (failures < 20) {                                               \
-                fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
-                fprintf(stderr, __VA_ARGS__);                                  \
-                fputc('\n', stderr);                                           \
-            }                                                                  \
-        }                                                                      \
-    } while (0)
 
 static void test_auto_shapes(void)
 {

@@ -16,22 +16,11 @@
 
 #include "job/job.h"
 #include "job/job_read.h"
+#include "check.h"
 
-static int failures = 0;
-static int checks = 0;
 static char folder[PATH_MAX];
 static char job_file[PATH_MAX + 64];
 
-#define CHECK(condition, ...)                                                                   \
-    do {                                                                                        \
-        ++checks;                                                                               \
-        if (!(condition)) {                                                                     \
-            ++failures;                                                                         \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fprintf(stderr, "\n");                                                              \
-        }                                                                                       \
-    } while (0)
 
 static void write_text(const char *path, const char *text)
 {

@@ -19,19 +19,9 @@
 #include "core/random.h"
 #include "kernel/kernel.h"
 #include "kernel/kernel_local.h"
+#include "check.h"
 
-static int failures = 0;
 static int world_rank = 0;
-
-#define CHECK(condition, ...)                                                  \
-    do {                                                                       \
-        if (!(condition)) {                                                    \
-            ++failures;                                                        \
-            fprintf(stderr, "FAIL [rank %d] %s:%d: ", world_rank, __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fprintf(stderr, "\n");                                             \
-        }                                                                      \
-    } while (0)
 
 #define MUST(call)                                                             \
     do {                                                                       \
@@ -405,6 +395,7 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     int size;
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+    check_rank = world_rank;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
 
     const kernel_case cases[] = {

@@ -9,17 +9,8 @@
 #include <unistd.h>
 
 #include "output/output.h"
+#include "check.h"
 
-static int failures = 0;
-#define CHECK(cond, ...)                                                       \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);               \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fprintf(stderr, "\n");                                             \
-            ++failures;                                                        \
-        }                                                                      \
-    } while (0)
 
 static int is_dir(const char *path)
 {

@@ -7,17 +7,8 @@
 #include <string.h>
 
 #include "plan/plan.h"
+#include "check.h"
 
-static int failures = 0;
-#define CHECK(condition, ...)                                                  \
-    do {                                                                       \
-        if (!(condition)) {                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);               \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fputc('\n', stderr);                                               \
-            ++failures;                                                        \
-        }                                                                      \
-    } while (0)
 
 /* d -> 20 -> relu -> k, trace kernel, all eigenpairs, Theta written (whole matrix). */
 static void small_job(ntk_job *job, int k)

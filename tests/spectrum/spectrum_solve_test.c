@@ -17,21 +17,10 @@
 
 #include "grid/grid.h"
 #include "spectrum/spectrum.h"
+#include "check.h"
 
 static int rank = 0;
-static long failures = 0;
 
-#define CHECK(cond, ...)                                                       \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            if (failures < 20) {                                               \
-                fprintf(stderr, "rank %d FAIL line %d: ", rank, __LINE__);     \
-                fprintf(stderr, __VA_ARGS__);                                  \
-                fputc('\n', stderr);                                           \
-            }                                                                  \
-            ++failures;                                                        \
-        }                                                                      \
-    } while (0)
 
 static void die(const char *what)
 {
@@ -280,6 +269,7 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     int size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    check_rank = rank;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     const int blocks[] = {3, 8};
     const int sizes[] = {37, 5};
@@ -298,10 +288,10 @@ int main(int argc, char **argv)
             ++grids;
         }
     }
-    long total = 0;
-    MPI_Allreduce(&failures, &total, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+    int total = 0;
+    MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     if (rank == 0)
-        printf("spectrum on %d ranks, %d grids: %ld failures\n", size, grids, total);
+        printf("spectrum on %d ranks, %d grids: %d failures\n", size, grids, total);
     MPI_Finalize();
     return total == 0 ? 0 : 1;
 }
