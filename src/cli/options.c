@@ -138,21 +138,7 @@ ntk_status cli_load_job(const ntk_cli_options *options, ntk_job *job)
     ntk_override all[NTK_MAX_OVERRIDES + 1];
     int count = options->n_overrides;
     memcpy(all, options->overrides, sizeof(ntk_override) * (size_t)count);
-    if (options->out_dir != NULL) {
-        snprintf(all[count].key, sizeof all[count].key, "output.dir");
-        /* Quote it so a folder named "true" or "123" stays a string. */
-        char quoted[sizeof all[count].value];
-        size_t used = 0;
-        quoted[used++] = '\'';
-        for (const char *p = options->out_dir; *p && used + 3 < sizeof quoted; ++p) {
-            if (*p == '\'')
-                quoted[used++] = '\'';
-            quoted[used++] = *p;
-        }
-        quoted[used++] = '\'';
-        quoted[used] = '\0';
-        snprintf(all[count].value, sizeof all[count].value, "%s", quoted);
-        ++count;
-    }
+    if (options->out_dir != NULL)
+        NTK_TRY(job_string_override("output.dir", options->out_dir, &all[count++]));
     return job_load(options->job_path, all, count, job);
 }

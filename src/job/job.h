@@ -177,6 +177,11 @@ ntk_status job_load(const char *path, const ntk_override *overrides, int n_overr
 /* Parse "key.path=value" (as given to --set) into an override. */
 ntk_status job_parse_override(const char *text, ntk_override *out);
 
+/* An override that sets `key` to the string `text` whatever it looks like
+ * (a folder named "true" or "123" stays a string): a double-quoted YAML
+ * scalar. NTK_ERR_USAGE when it does not fit. */
+ntk_status job_string_override(const char *key, const char *text, ntk_override *out);
+
 /* Write the effective job (defaults filled in) as YAML, indented by `indent`
  * spaces, for summary.yaml. */
 void job_echo_yaml(const ntk_job *job, FILE *out, int indent);

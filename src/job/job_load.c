@@ -121,3 +121,21 @@ ntk_status job_load(const char *path, const ntk_override *overrides, int n_overr
         memcpy(job->overrides, overrides, sizeof(ntk_override) * (size_t)n_overrides);
     return NTK_OK;
 }
+
+ntk_status job_string_override(const char *key, const char *text, ntk_override *out)
+{
+    if (snprintf(out->key, sizeof out->key, "%s", key) >= (int)sizeof out->key)
+        return NTK_RAISE(NTK_ERR_USAGE, "override key too long: %s", key);
+    size_t used = 0;
+    out->value[used++] = '"';
+    for (const char *p = text; *p != '\0'; ++p) {
+        if (used + 3 >= sizeof out->value)
+            return NTK_RAISE(NTK_ERR_USAGE, "%s: value too long for an override: %s", key, text);
+        if (*p == '"' || *p == '\\')
+            out->value[used++] = '\\';
+        out->value[used++] = *p;
+    }
+    out->value[used++] = '"';
+    out->value[used] = '\0';
+    return NTK_OK;
+}

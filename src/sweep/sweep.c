@@ -34,24 +34,6 @@ static ntk_status point_is_complete(const char *point_dir, MPI_Comm comm, int *c
     return NTK_OK;
 }
 
-/* A YAML double-quoted scalar, so any directory name survives the override. */
-static ntk_status quote_yaml(const char *text, char *out, size_t capacity)
-{
-    size_t used = 0;
-    out[used++] = '"';
-    for (const char *p = text; *p != '\0'; ++p) {
-        if (used + 3 >= capacity)
-            return NTK_RAISE(NTK_ERR_USAGE, "output directory name too long for an override: %s",
-                             text);
-        if (*p == '"' || *p == '\\')
-            out[used++] = '\\';
-        out[used++] = *p;
-    }
-    out[used++] = '"';
-    out[used] = '\0';
-    return NTK_OK;
-}
-
 /* The job of one point: --set options, --out, the point's values, then its
  * own output.dir (as an override, so defaults derived from output.dir such as
  * checkpoint.dir follow it). Rank-local. */
@@ -65,23 +47,16 @@ static ntk_status load_point_job(const ntk_cli_options *options, const ntk_job *
     ntk_status status = NTK_OK;
     for (int i = 0; i < options->n_overrides && i < NTK_MAX_OVERRIDES; ++i)
         overrides[count++] = options->overrides[i];
-    if (options->out_dir != NULL && count < NTK_MAX_OVERRIDES) {
-        snprintf(overrides[count].key, sizeof overrides[count].key, "output.dir");
-        status = quote_yaml(options->out_dir, overrides[count].value,
-                            sizeof overrides[count].value);
-        ++count;
-    }
+    if (options->out_dir != NULL && count < NTK_MAX_OVERRIDES)
+        status = job_string_override("output.dir", options->out_dir, &overrides[count++]);
     if (status == NTK_OK)
         status = sweep_point_overrides(sweep_job, point, overrides, &count);
     if (status == NTK_OK && count >= NTK_MAX_OVERRIDES)
         status = NTK_RAISE(NTK_ERR_USAGE,
                            "too many overrides: --set options plus sweep keys exceed %d",
                            NTK_MAX_OVERRIDES);
-    if (status == NTK_OK) {
-        snprintf(overrides[count].key, sizeof overrides[count].key, "output.dir");
-        status = quote_yaml(point_dir, overrides[count].value, sizeof overrides[count].value);
-        ++count;
-    }
+    if (status == NTK_OK)
+        status = job_string_override("output.dir", point_dir, &overrides[count++]);
     if (status == NTK_OK)
         status = job_load(options->job_path, overrides, count, point_job);
     free(overrides);
