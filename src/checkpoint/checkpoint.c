@@ -33,7 +33,9 @@ ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpo
     checkpoint->every_seconds = job->checkpoint.every_seconds;
     checkpoint->last_write = MPI_Wtime();
     checkpoint->signal_test.step = -1;
-    checkpoint->lower_only = kernel_lower_only(job);
+    /* The pipeline assembles the lower triangle only, whatever the job (it
+     * mirrors it afterwards when Theta is written whole). */
+    checkpoint->lower_only = 1;
 
     char dir[NTK_PATH_MAX];
     NTK_TRY(checkpoint_dir(job, dir));

@@ -33,9 +33,10 @@ typedef struct {
     int64_t saved_steps_total; /* steps the restored checkpoint was written for, 0: none */
     int progress_started;
     /* kernel_assemble's lower_only for this run: recorded in the file, since a
-     * lower-triangle checkpoint cannot serve a run that needs the whole Theta.
-     * checkpoint_init sets the pipeline's rule (checkpoint_lower_only); a
-     * caller that decides otherwise sets it before checkpoint_resume. */
+     * lower-triangle checkpoint cannot serve a run that assembles the whole
+     * Theta. checkpoint_init sets 1 (the pipeline assembles the lower
+     * triangle); a caller that decides otherwise sets it before
+     * checkpoint_resume. */
     int lower_only;
     ntk_signal_test signal_test; /* NTK_TEST_SIGNAL_AT_STEP (signals.h) */
 } ntk_checkpoint;

@@ -13,8 +13,7 @@ int64_t kernel_rows(const ntk_job *job, int64_t n_inputs, int k)
 
 int kernel_lower_only(const ntk_job *job)
 {
-    return !(job->output.theta || (job->training.enabled && job->training.kernel_after) ||
-             job->spectrum.solver == NTK_SOLVER_NONE);
+    return !job->output.theta;
 }
 
 ntk_status kernel_assemble(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,

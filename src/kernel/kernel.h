@@ -51,10 +51,11 @@ typedef struct {
     int64_t steps_total;
 } ntk_kernel_stats;
 
-/* Whether a job's Theta is assembled in its lower triangle only: the
- * eigensolver reads only that one, while a written Theta (output.theta), a
- * training.kernel_after comparison or a job without a solver need the whole
- * matrix. The pipeline, checkpoints and plan all follow this one rule. */
+/* Whether a job uses Theta's lower triangle only. The pipeline always
+ * assembles the lower triangle (the eigensolver and the Frobenius distances
+ * read nothing else) and mirrors it into the upper one only when the whole
+ * matrix is written (output.theta): a transpose costs far less than
+ * computing the upper triangle's tiles, and the result is exactly symmetric. */
 int kernel_lower_only(const ntk_job *job);
 
 /* M for a job: N (trace) or N k (full). */

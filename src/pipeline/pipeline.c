@@ -131,7 +131,6 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     const ntk_grid *grid = &state->grid;
     char path[NTK_PATH_MAX];
 
-    int need_whole = !kernel_lower_only(job);
     NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &state->theta), comm));
 
     NTK_TRY(ntk_agree(checkpoint_init(job, grid, &state->checkpoint), comm));
@@ -139,8 +138,12 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     NTK_TRY(checkpoint_resume(&state->checkpoint, &state->theta, &hooks));
 
     ntk_phase_begin("assemble theta");
-    NTK_TRY(kernel_assemble(job, &state->model, grid, &state->inputs, !need_whole, &hooks,
+    NTK_TRY(kernel_assemble(job, &state->model, grid, &state->inputs, 1, &hooks,
                             &state->theta, stats));
+    if (!kernel_lower_only(job)) {
+        ntk_phase_begin("symmetrize theta");
+        NTK_TRY(dmatrix_symmetrize_from_lower(grid, &state->theta));
+    }
     ntk_phase_end();
     ntk_log("assembly: %s, %.3g GFLOP in all", stats->method, stats->flops_total * 1e-9);
 

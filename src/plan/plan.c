@@ -52,7 +52,7 @@
  *   assembly  structured: per layer a cotangent Gram and an input Gram over the
  *             filled part of the M x M matrix: 2 f M^2 (w_cot + n_{l-1}), with
  *             w_cot = k n_l (trace, rows are inputs) or n_l (full), f = the
- *             fraction of blocks filled (about 1/2 when lower-only);
+ *             fraction of blocks on or below the diagonal (about 1/2);
  *             jacobian: 2 f M^2 P_params; analytic: f M^2 x the per-pair cost
  *   solver    pdsyevd: 4/3 M^3 (tridiagonal reduction) + 4 M^3 (divide and
  *             conquer and back-transformation); pdsyevr: 4/3 M^3 + 2 M^2 top
@@ -141,12 +141,10 @@ static int64_t plan_union_items(int64_t n_items, int64_t matrix_size, int64_t pe
     return items < n_items ? items : n_items;
 }
 
-/* Fraction of the M x M blocks the kernel fills: blocks on or below the
- * diagonal when lower-only. */
-static double plan_filled_fraction(int64_t m_rows, int block, int lower_only)
+/* Fraction of the M x M blocks the kernel fills: those on or below the
+ * diagonal (the pipeline mirrors the lower triangle when it needs the rest). */
+static double plan_filled_fraction(int64_t m_rows, int block)
 {
-    if (!lower_only)
-        return 1.0;
     double blocks = ceil((double)m_rows / block);
     return (blocks + 1.0) / (2.0 * blocks);
 }
@@ -298,7 +296,7 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
     plan->bytes_theta_copy =
         (job->training.enabled && job->training.kernel_after) ? plan->bytes_theta : 0.0;
 
-    const double fraction = plan_filled_fraction(plan->m_rows, plan->block, plan->lower_only);
+    const double fraction = plan_filled_fraction(plan->m_rows, plan->block);
     const double m = (double)plan->m_rows;
     if (job->kernel.kind == NTK_KIND_ANALYTIC) {
         plan->method = "analytic";

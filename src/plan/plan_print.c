@@ -65,7 +65,7 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
             full ? "full: N k" : "trace: N", (long long)plan->m_rows, (long long)plan->m_rows);
     fprintf(out, "  model     %lld parameters\n", (long long)plan->n_params);
     fprintf(out, "  kernel    %s%s\n", plan->method,
-            plan->lower_only ? ", lower triangle only" : ", whole matrix");
+            plan->lower_only ? ", lower triangle only" : ", lower triangle mirrored to the whole matrix");
     fprintf(out, "  grid      %d x %d, block %d\n", plan->grid_rows, plan->grid_cols, plan->block);
     if (plan->solver == NTK_SOLVER_NONE)
         fprintf(out, "  solver    none\n");
