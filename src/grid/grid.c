@@ -73,7 +73,3 @@ void grid_destroy(ntk_grid *grid)
     grid->context = -1;
 }
 
-void grid_finalize(void)
-{
-    Cblacs_exit(1);
-}

@@ -28,10 +28,6 @@ typedef struct {
  * of ranks (a user error it reports against grid.shape). Collective. */
 ntk_status grid_create(MPI_Comm comm, int block, int rows, int cols, ntk_grid *grid);
 void grid_destroy(ntk_grid *grid);
-/* Release BLACS itself (MPI keeps running). Call once, after every grid is
- * destroyed and before MPI_Finalize; optional, it only frees BLACS buffers. */
-void grid_finalize(void);
-
 /* The automatic shape for `ranks` processes. */
 void grid_auto_shape(int ranks, int *rows, int *cols);
 
