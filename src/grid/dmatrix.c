@@ -27,14 +27,16 @@ ntk_status dmatrix_create(const ntk_grid *grid, int64_t rows, int64_t cols, ntk_
     const int lld = matrix->local_rows > 1 ? (int)matrix->local_rows : 1;
     int info = 0;
     descinit_(matrix->desc, &m, &n, &nb, &nb, &zero, &zero, &grid->context, &lld, &info);
-    if (info != 0)
-        return NTK_RAISE(NTK_ERR_INTERNAL, "descinit failed for a %lld x %lld matrix (info %d)",
-                         (long long)rows, (long long)cols, info);
+    ntk_status status = grid_check_scalapack("descinit", info);
+    if (status != NTK_OK) {
+        memset(matrix, 0, sizeof *matrix);
+        return ntk_trace(status, __FILE__, __LINE__, __func__);
+    }
 
     /* The local element count may exceed 2^31 (only the leading dimension
      * must fit an int), so the size is computed in size_t. */
     const size_t count = (size_t)lld * (size_t)matrix->local_cols;
-    ntk_status status = ntk_calloc(&matrix->data, count, sizeof(double), "the local matrix block");
+    status = ntk_calloc(&matrix->data, count, sizeof(double), "the local matrix block");
     if (status != NTK_OK)
         memset(matrix, 0, sizeof *matrix);
     return status;
@@ -75,15 +77,21 @@ ntk_status dmatrix_symmetrize_from_lower(const ntk_grid *grid, ntk_dmatrix *matr
         int info = 0;
         descinit_(panel_desc, &height, &size, &nb, &nb, &zero, &zero, &grid->context,
                   &panel_lld, &info);
-        if (info != 0) {
-            free(panel);
-            return NTK_RAISE(NTK_ERR_INTERNAL, "descinit failed for the symmetrize panel");
-        }
+        status = grid_check_scalapack("descinit (symmetrize panel)", info);
         /* panel(0:height, 0:n) = A(0:n, r0:r0+height)^T */
         const double one = 1.0, none = 0.0;
         const int ia = 1, ja = (int)r0 + 1, ic = 1, jc = 1;
-        pdtran_(&height, &size, &one, matrix->data, &ia, &ja, matrix->desc, &none, panel, &ic,
-                &jc, panel_desc);
+        if (status == NTK_OK) {
+            pdtran_(&height, &size, &one, matrix->data, &ia, &ja, matrix->desc, &none, panel,
+                    &ic, &jc, panel_desc);
+            status = grid_check_scalapack("pdtran (symmetrize)", 0);
+        }
+        /* descinit's checks are local (LLD): agree before the next pdtran. */
+        status = ntk_agree(status, grid->comm);
+        if (status != NTK_OK) {
+            free(panel);
+            return ntk_trace(status, __FILE__, __LINE__, __func__);
+        }
 
         const int64_t panel_local_rows = grid_local_count(height, nb, grid->myrow, grid->rows);
         const int64_t first_local_row = r0 / grid->rows; /* A's local row of panel row 0 */

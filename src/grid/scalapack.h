@@ -10,6 +10,9 @@
 #define NTK_GRID_SCALAPACK_H
 
 #include <mpi.h>
+#include <stddef.h>
+
+#include "core/status.h"
 
 /* BLACS (C interface). */
 void Cblacs_pinfo(int *rank, int *size);
@@ -35,6 +38,13 @@ void pdtran_(const int *m, const int *n, const double *alpha, const double *a, c
              const int *ja, const int *desca, const double *beta, double *c, const int *ic,
              const int *jc, const int *descc);
 
+/* PBLAS: C := alpha A B + beta C with A symmetric (side 'L'), reading the
+ * `uplo` triangle of A. */
+void pdsymm_(const char *side, const char *uplo, const int *m, const int *n, const double *alpha,
+             const double *a, const int *ia, const int *ja, const int *desca, const double *b,
+             const int *ib, const int *jb, const int *descb, const double *beta, double *c,
+             const int *ic, const int *jc, const int *descc);
+
 /* Symmetric eigensolvers. */
 void pdsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *ia,
               const int *ja, const int *desca, double *w, double *z, const int *iz,
@@ -45,5 +55,17 @@ void pdsyevr_(const char *jobz, const char *range, const char *uplo, const int *
               const double *vu, const int *il, const int *iu, int *m, int *nz, double *w,
               double *z, const int *iz, const int *jz, const int *descz, double *work,
               const int *lwork, int *iwork, const int *liwork, int *info);
+
+/* Errors (grid/scalapack_errors.c). ntkgram defines PXERBLA and XERBLA, so
+ * a ScaLAPACK or LAPACK routine that rejects an argument - even one deep
+ * inside a driver that then returns INFO = 0 - leaves a record instead of a
+ * line on stdout. Call grid_check_scalapack after every ScaLAPACK call:
+ * a recorded complaint or INFO < 0 is NTK_ERR_INTERNAL naming the routine
+ * and parameter, INFO > 0 is NTK_ERR_NUMERIC. Rank-local (callers agree).
+ * PBLAS and BLACS aborts end the job with exit code 10 and one error line. */
+ntk_status grid_check_scalapack(const char *call, int info);
+/* Take (and clear) the pending complaint: 1 and the routine and parameter
+ * number when there is one, else 0. */
+int grid_scalapack_complaint(char *routine, size_t size, int *parameter);
 
 #endif

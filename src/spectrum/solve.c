@@ -3,9 +3,15 @@
  * ScaLAPACK returns ascending eigenvalues and pdsyevr's index range counts
  * from the smallest, so we solve for -Theta: its IL = 1 .. IU = top are the
  * top largest of Theta, already in descending order, and the eigenvectors
- * are the same. Workspace sizes are computed in 64 bits from the documented
- * formulas before the (32-bit) workspace queries, because the queries
+ * are the same. Workspace sizes come from spectrum/workspace.c, computed in
+ * 64 bits from the documented formulas; the (32-bit) workspace queries are
+ * taken into account when larger, but cannot be trusted alone because they
  * overflow silently for large local blocks.
+ *
+ * Every ScaLAPACK call is checked with grid_check_scalapack, which also sees
+ * complaints of routines deep inside a driver (grid/scalapack_errors.c), and
+ * the eigenpairs are verified by their residual before they are returned
+ * (spectrum/verify.c).
  */
 #include "spectrum/spectrum.h"
 
@@ -21,6 +27,12 @@
 enum { DESC_MB = 4, DESC_NB = 5, DESC_LLD = 8 };
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* Global row `row` is local to this process row: its local index. */
+static int64_t local_row_of(const ntk_grid *grid, int64_t row)
+{
+    return (row / ((int64_t)grid->block * grid->rows)) * grid->block + row % grid->block;
+}
 
 static ntk_status check_workspace_fits(int64_t doubles, const char *solver)
 {
@@ -59,14 +71,27 @@ static ntk_status diagonal_trace(const ntk_grid *grid, const ntk_dmatrix *theta,
         const int64_t column = grid_global_index(lc, grid->block, grid->mycol, grid->cols);
         if (grid_owner(column, grid->block, grid->rows) != grid->myrow)
             continue;
-        /* Global row `column` is local here: its local index follows from the
-         * block-cyclic map. */
-        const int64_t lr = (column / ((int64_t)grid->block * grid->rows)) * grid->block +
-                           column % grid->block;
-        local += theta->data[lr + lc * lld];
+        local += theta->data[local_row_of(grid, column) + lc * lld];
     }
     NTK_MPI(MPI_Allreduce(&local, trace, 1, MPI_DOUBLE, MPI_SUM, grid->comm));
     return NTK_OK;
+}
+
+/* The local diagonal entries of `matrix`, by local column (entries whose
+ * row is not local are unused). save = 1 copies them out, 0 puts them back. */
+static void copy_diagonal(const ntk_grid *grid, ntk_dmatrix *matrix, double *diagonal, int save)
+{
+    const int64_t lld = matrix->desc[DESC_LLD];
+    for (int64_t lc = 0; lc < matrix->local_cols; ++lc) {
+        const int64_t column = grid_global_index(lc, grid->block, grid->mycol, grid->cols);
+        if (grid_owner(column, grid->block, grid->rows) != grid->myrow)
+            continue;
+        double *entry = &matrix->data[local_row_of(grid, column) + lc * lld];
+        if (save)
+            diagonal[lc] = *entry;
+        else
+            *entry = diagonal[lc];
+    }
 }
 
 /* Keep the leading `m` columns of an M x M block-cyclic matrix. The local
@@ -79,8 +104,7 @@ static ntk_status keep_leading_columns(const ntk_grid *grid, ntk_dmatrix *matrix
     const int lld = matrix->desc[DESC_LLD];
     int info = 0;
     descinit_(matrix->desc, &rows, &cols, &nb, &nb, &zero, &zero, &grid->context, &lld, &info);
-    if (info != 0)
-        return NTK_RAISE(NTK_ERR_INTERNAL, "descinit failed for the eigenvectors (info %d)", info);
+    NTK_TRY(grid_check_scalapack("descinit (eigenvectors)", info));
     const size_t count = (size_t)lld * (size_t)(local_cols > 0 ? local_cols : 1);
     double *shrunk = realloc(matrix->data, count * sizeof(double));
     if (shrunk != NULL) /* a failed shrink leaves the larger block, still valid */
@@ -90,34 +114,24 @@ static ntk_status keep_leading_columns(const ntk_grid *grid, ntk_dmatrix *matrix
     return NTK_OK;
 }
 
-static ntk_status raise_solver_info(const char *solver, int info, int64_t n)
+/* A solver's INFO and any complaint recorded during the call. */
+static ntk_status check_solver(const char *call, int info, int64_t n)
 {
-    if (info < 0)
-        return NTK_RAISE(NTK_ERR_INTERNAL, "%s rejected its argument %d (info %d)", solver,
-                         info > -100 ? -info : -info / 100, info);
-    return NTK_RAISE(NTK_ERR_NUMERIC,
-                     "%s did not converge (info %d, eigenvalue %lld of %lld); Theta may be badly "
-                     "scaled or not symmetric",
-                     solver, info, (long long)(info / (n + 1)), (long long)n);
+    NTK_TRY(grid_check_scalapack(call, info > 0 ? 0 : info));
+    if (info > 0)
+        return NTK_RAISE(NTK_ERR_NUMERIC,
+                         "%s did not converge (info %d, eigenvalue %lld of %lld); Theta may be "
+                         "badly scaled or not symmetric",
+                         call, info, (long long)(info / (n + 1)), (long long)n);
+    return NTK_OK;
 }
 
 /* All eigenpairs with divide and conquer. `z` is created M x M. */
-static ntk_status solve_pdsyevd(const ntk_grid *grid, ntk_dmatrix *theta, double *w,
-                                ntk_dmatrix *z)
+static ntk_status solve_pdsyevd(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
+                                ntk_dmatrix *theta, double *w, ntk_dmatrix *z)
 {
     const int64_t n = theta->rows;
-    const int64_t nb = grid->block;
-    /* The documented minimum uses this process's local sizes, but pdstedc's
-     * merge steps (pdlaed3) receive other processes' pieces into the same
-     * array: a process with few or no local columns overflows it. Sizing it
-     * with grid process (0, 0)'s counts — the largest — is safe. Added to it
-     * what pdstedc's pdlasrt and pdormtr need after pdsyevd's 2N, which the
-     * documented formula can miss (Reference-ScaLAPACK issue 74). */
-    const int64_t np = grid_local_count(n, (int)nb, 0, grid->rows);
-    const int64_t nq = grid_local_count(n, (int)nb, 0, grid->cols);
-    int64_t lwork = max64(1 + 6 * n + 2 * np * nq, 3 * n + max64(nb * (np + 1), 3 * nb)) + 2 * n;
-    lwork = max64(lwork, 2 * n + max64(n, np * (nb + nq)));
-    lwork = max64(lwork, 2 * n + (np + nq + nb) * nb + nb * nb);
+    int64_t lwork = ws->lwork;
     ntk_status status = check_workspace_fits(lwork, "pdsyevd");
     if (status == NTK_OK)
         status = dmatrix_create(grid, n, n, z);
@@ -128,10 +142,9 @@ static ntk_status solve_pdsyevd(const ntk_grid *grid, ntk_dmatrix *theta, double
     double work_query = 0.0;
     pdsyevd_("V", "L", &size, theta->data, &one, &one, theta->desc, w, z->data, &one, &one,
              z->desc, &work_query, &query, &iwork_query, &liwork_query, &info);
-    if (info != 0)
-        return raise_solver_info("pdsyevd (workspace query)", info, n);
+    NTK_TRY(ntk_agree(check_solver("pdsyevd (workspace query)", info, n), grid->comm));
     lwork = max64(lwork, (int64_t)work_query);
-    const int64_t liwork = max64(7 * n + 8 * (int64_t)grid->cols + 2, iwork_query);
+    const int64_t liwork = max64(ws->liwork, iwork_query);
 
     double *work = NULL;
     int *iwork = NULL;
@@ -145,8 +158,7 @@ static ntk_status solve_pdsyevd(const ntk_grid *grid, ntk_dmatrix *theta, double
         const int lwork_int = (int)lwork, liwork_int = (int)liwork;
         pdsyevd_("V", "L", &size, theta->data, &one, &one, theta->desc, w, z->data, &one, &one,
                  z->desc, work, &lwork_int, iwork, &liwork_int, &info);
-        if (info != 0)
-            status = raise_solver_info("pdsyevd", info, n);
+        status = check_solver("pdsyevd", info, n);
     }
     free(iwork);
     free(work);
@@ -154,27 +166,22 @@ static ntk_status solve_pdsyevd(const ntk_grid *grid, ntk_dmatrix *theta, double
     return NTK_OK;
 }
 
-/* The `m` largest eigenvalues of Theta (all when m == M) with MRRR, and
- * their eigenvectors when `z` is not NULL.
+/* The largest eigenvalues of Theta with MRRR (ws->solved_pairs of them, all
+ * when that is M), and their eigenvectors when `z` is not NULL.
  *
- * pdsyevr requires Z's descriptor to be M x M, but writes only its first m
- * columns (pdlaevswp places eigenvector j in column KEY(j) <= m, pdormtr
- * updates M x m). For top-k runs we therefore allocate only the local
- * columns of those m, behind a full-size descriptor — M x k memory instead
- * of M x M — and guard the end of the allocation to catch a library that
- * writes further. */
-static ntk_status solve_pdsyevr(const ntk_grid *grid, ntk_dmatrix *theta, int64_t m, double *w,
-                                ntk_dmatrix *z)
+ * pdsyevr requires Z's descriptor to be M x M, but writes only the columns
+ * of the wanted pairs (pdlaevswp places eigenvector j in column KEY(j) <=
+ * pairs, pdormtr updates M x pairs). For top-k runs we therefore allocate
+ * only the local columns of those, behind a full-size descriptor - M x k
+ * memory instead of M x M - and guard the end of the allocation to catch a
+ * library that writes further. */
+static ntk_status solve_pdsyevr(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
+                                ntk_dmatrix *theta, double *w, ntk_dmatrix *z)
 {
-    const int64_t n = theta->rows;
+    const int64_t n = theta->rows, pairs = ws->solved_pairs;
     const int64_t nb = grid->block;
-    const int64_t nprocs = (int64_t)grid->rows * grid->cols;
     const int want_vectors = z != NULL;
-    const int64_t np00 = grid_local_count(n, (int)nb, 0, grid->rows);
-    const int64_t mq00 = grid_local_count(m, (int)nb, 0, grid->cols);
-    int64_t lwork = want_vectors ? 5 * n + 2 + max64(18 * n, np00 * mq00 + 2 * nb * nb) +
-                                       ((m + nprocs - 1) / nprocs + 2) * n
-                                 : 5 * n + 2 + 12 * n;
+    int64_t lwork = ws->lwork;
     ntk_status status = check_workspace_fits(lwork, "pdsyevr");
 
     enum { GUARD = 64 };
@@ -183,7 +190,7 @@ static ntk_status solve_pdsyevr(const ntk_grid *grid, ntk_dmatrix *theta, int64_
     if (status == NTK_OK && want_vectors) {
         memset(z, 0, sizeof *z);
         z_lld = theta->desc[DESC_LLD];
-        z_local_cols = grid_local_count(m, (int)nb, grid->mycol, grid->cols);
+        z_local_cols = grid_local_count(pairs, (int)nb, grid->mycol, grid->cols);
         const size_t count = (size_t)z_lld * (size_t)z_local_cols + GUARD;
         status = ntk_calloc(&z->data, count, sizeof(double), "the eigenvector block");
         if (status == NTK_OK) {
@@ -193,8 +200,7 @@ static ntk_status solve_pdsyevr(const ntk_grid *grid, ntk_dmatrix *theta, int64_
             int info = 0;
             descinit_(z->desc, &size, &size, &inb, &inb, &zero, &zero, &grid->context, &lld,
                       &info);
-            if (info != 0)
-                status = NTK_RAISE(NTK_ERR_INTERNAL, "descinit failed for Z (info %d)", info);
+            status = grid_check_scalapack("descinit (Z)", info);
             z->rows = n;
             z->cols = n;
             z->local_rows = theta->local_rows;
@@ -204,23 +210,21 @@ static ntk_status solve_pdsyevr(const ntk_grid *grid, ntk_dmatrix *theta, int64_
     NTK_TRY(ntk_agree(status, grid->comm));
 
     const char *jobz = want_vectors ? "V" : "N";
-    const char *range = m < n ? "I" : "A";
+    const char *range = pairs < n ? "I" : "A";
     /* With JOBZ = 'N' Z is not referenced; pass Theta's descriptor so the
      * argument is a valid one. */
     double *z_data = want_vectors ? z->data : theta->data;
     const int *z_desc = want_vectors ? z->desc : theta->desc;
-    const int size = (int)n, one = 1, il = 1, iu = (int)m, query = -1;
+    const int size = (int)n, one = 1, il = 1, iu = (int)pairs, query = -1;
     const double vl = 0.0, vu = 0.0;
     int found = 0, found_vectors = 0, info = 0, iwork_query = 0;
     double work_query = 0.0;
     pdsyevr_(jobz, range, "L", &size, theta->data, &one, &one, theta->desc, &vl, &vu, &il, &iu,
              &found, &found_vectors, w, z_data, &one, &one, z_desc, &work_query, &query,
              &iwork_query, &query, &info);
-    if (info != 0)
-        return raise_solver_info("pdsyevr (workspace query)", info, n);
+    NTK_TRY(ntk_agree(check_solver("pdsyevr (workspace query)", info, n), grid->comm));
     lwork = max64(lwork, (int64_t)work_query);
-    const int64_t nnp = max64(max64(n, nprocs + 1), 4);
-    const int64_t liwork = max64((want_vectors ? 12 : 10) * nnp + 2 * n, iwork_query);
+    const int64_t liwork = max64(ws->liwork, iwork_query);
 
     double *work = NULL;
     int *iwork = NULL;
@@ -235,12 +239,11 @@ static ntk_status solve_pdsyevr(const ntk_grid *grid, ntk_dmatrix *theta, int64_
         pdsyevr_(jobz, range, "L", &size, theta->data, &one, &one, theta->desc, &vl, &vu, &il,
                  &iu, &found, &found_vectors, w, z_data, &one, &one, z_desc, work, &lwork_int,
                  iwork, &liwork_int, &info);
-        if (info != 0)
-            status = raise_solver_info("pdsyevr", info, n);
-        else if (found != (int)m || (want_vectors && found_vectors != (int)m))
+        status = check_solver("pdsyevr", info, n);
+        if (status == NTK_OK && (found != (int)pairs || (want_vectors && found_vectors != (int)pairs)))
             status = NTK_RAISE(NTK_ERR_NUMERIC,
                                "pdsyevr found %d eigenvalues and %d eigenvectors, expected %lld",
-                               found, want_vectors ? found_vectors : found, (long long)m);
+                               found, want_vectors ? found_vectors : found, (long long)pairs);
     }
     free(iwork);
     free(work);
@@ -249,11 +252,64 @@ static ntk_status solve_pdsyevr(const ntk_grid *grid, ntk_dmatrix *theta, int64_
             if (z->data[(size_t)z_lld * (size_t)z_local_cols + g] != guard_value)
                 status = NTK_RAISE(NTK_ERR_INTERNAL,
                                    "pdsyevr wrote beyond the first %lld eigenvector columns",
-                                   (long long)m);
+                                   (long long)pairs);
     }
     NTK_TRY(ntk_agree(status, grid->comm));
-    if (want_vectors)
-        NTK_TRY(keep_leading_columns(grid, z, m));
+    return NTK_OK;
+}
+
+/* Solve -Theta (already negated) with the resolved solver; leaves the kept
+ * eigenvectors (when computed) in spectrum->vectors. */
+static ntk_status run_solver(const ntk_spectrum_spec *spec, const ntk_grid *grid,
+                             const ntk_spectrum_workspace *ws, ntk_dmatrix *theta, double *w,
+                             ntk_spectrum *spectrum)
+{
+    const int64_t n = theta->rows, m = ws->kept_pairs;
+    if (ws->solver == NTK_SOLVER_PDSYEVD) {
+        /* pdsyevd always computes every eigenvector (JOBZ = 'N' is not
+         * implemented); a subset or values-only request keeps less. */
+        if (!spec->vectors || spec->top > 0)
+            ntk_warn("pdsyevd computes all %lld eigenpairs; keeping %s", (long long)n,
+                     spec->vectors ? "the requested top ones" : "the eigenvalues only");
+        spectrum->solver = "pdsyevd";
+        NTK_TRY(solve_pdsyevd(grid, ws, theta, w, &spectrum->vectors));
+    } else {
+        spectrum->solver = "pdsyevr";
+        NTK_TRY(solve_pdsyevr(grid, ws, theta, w, spec->vectors ? &spectrum->vectors : NULL));
+    }
+    if (spectrum->vectors.data != NULL && spectrum->vectors.cols > m)
+        NTK_TRY(ntk_agree(keep_leading_columns(grid, &spectrum->vectors, m), grid->comm));
+    return NTK_OK;
+}
+
+/* Agree on the eigenvalues, flip them back to Theta's, and verify the pairs
+ * while -Theta is still whole in the upper triangle. */
+static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
+                         const ntk_dmatrix *theta, double *w, ntk_spectrum *spectrum)
+{
+    /* pdsyevd leaves W wrong on processes that hold no part of the matrix
+     * (M smaller than the block times the grid side): the values from grid
+     * process (0, 0) - communicator rank 0, which always holds the first
+     * block - are the ones to keep, on every rank. */
+    NTK_MPI(MPI_Bcast(w, (int)theta->rows, MPI_DOUBLE, 0, grid->comm));
+    const int64_t m = ws->kept_pairs;
+    for (int64_t i = 0; i < m; ++i) {
+        w[i] = -w[i];
+        if (!isfinite(w[i]))
+            return NTK_RAISE(NTK_ERR_NUMERIC, "%s returned a non-finite eigenvalue (%lld)",
+                             spectrum->solver, (long long)i);
+    }
+    spectrum->max_relative_residual = NAN;
+    if (spectrum->vectors.data == NULL)
+        return NTK_OK;
+    double residual = NAN;
+    NTK_TRY(spectrum_max_relative_residual(grid, theta, &spectrum->vectors, w, &residual));
+    spectrum->max_relative_residual = residual;
+    if (!(residual <= SPECTRUM_RESIDUAL_LIMIT))
+        return NTK_RAISE(NTK_ERR_NUMERIC,
+                         "%s returned wrong eigenpairs: max ||Theta v - lambda v|| / ||Theta|| = "
+                         "%.3g over %lld pairs, above the limit %.0e",
+                         spectrum->solver, residual, (long long)m, SPECTRUM_RESIDUAL_LIMIT);
     return NTK_OK;
 }
 
@@ -272,74 +328,49 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
     if (spec->top < 0 || spec->top > n)
         return NTK_RAISE(NTK_ERR_JOB, "spectrum.top: %lld is more than the matrix size M = %lld",
                          (long long)spec->top, (long long)n);
-
-    ntk_solver solver = spec->solver;
-    if (solver == NTK_SOLVER_AUTO)
-        solver = (spec->vectors && spec->top == 0) ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
-    if (solver != NTK_SOLVER_PDSYEVD && solver != NTK_SOLVER_PDSYEVR)
+    ntk_spectrum_workspace ws;
+    spectrum_workspace(spec, n, grid->rows, grid->cols, grid->block, &ws);
+    if (ws.solver != NTK_SOLVER_PDSYEVD && ws.solver != NTK_SOLVER_PDSYEVR)
         return NTK_RAISE(NTK_ERR_INTERNAL, "eigensolve called with solver '%s'",
                          job_solver_name(spec->solver));
-    const int64_t m = spec->top > 0 ? spec->top : n;
 
     NTK_TRY(ntk_agree(check_finite_lower(grid, theta), grid->comm));
     NTK_TRY(diagonal_trace(grid, theta, &spectrum->trace));
+    /* The solvers destroy the lower triangle and the diagonal only: with the
+     * upper triangle mirrored and the diagonal saved, Theta survives for the
+     * residual check without a copy (spectrum/verify.c). */
+    NTK_TRY(dmatrix_symmetrize_from_lower(grid, theta));
 
     /* -Theta: ascending eigenvalues of it are the descending ones of Theta.
-     * Negating every local entry is exact and cheaper than finding the
-     * lower triangle; the upper one is never read. */
+     * Negating every local entry is exact. */
     const size_t local_count = (size_t)theta->desc[DESC_LLD] * (size_t)theta->local_cols;
     for (size_t e = 0; e < local_count; ++e)
         theta->data[e] = -theta->data[e];
 
-    double *w = NULL;
-    NTK_TRY(ntk_agree(NTK_CALLOC(w, n, "eigenvalues"), grid->comm));
-    ntk_status status = NTK_OK;
-    if (solver == NTK_SOLVER_PDSYEVD) {
-        /* pdsyevd always computes every eigenvector (JOBZ = 'N' is not
-         * implemented); a subset or values-only request keeps less. */
-        if (!spec->vectors || spec->top > 0)
-            ntk_warn("pdsyevd computes all %lld eigenpairs; keeping %s", (long long)n,
-                     spec->vectors ? "the requested top ones" : "the eigenvalues only");
-        status = solve_pdsyevd(grid, theta, w, &spectrum->vectors);
-        if (status == NTK_OK && spec->vectors && m < n)
-            status = keep_leading_columns(grid, &spectrum->vectors, m);
-        if (status == NTK_OK && !spec->vectors)
-            dmatrix_destroy(&spectrum->vectors);
-        spectrum->solver = "pdsyevd";
-    } else {
-        status = solve_pdsyevr(grid, theta, m, w, spec->vectors ? &spectrum->vectors : NULL);
-        spectrum->solver = "pdsyevr";
-    }
-
-    /* pdsyevd leaves W wrong on processes that hold no part of the matrix
-     * (M smaller than the block times the grid side): the values from grid
-     * process (0, 0) — communicator rank 0, which always holds the first
-     * block — are the ones to keep, on every rank. */
-    status = ntk_agree(status, grid->comm);
-    if (status == NTK_OK) {
-        int mpi_rc = MPI_Bcast(w, (int)n, MPI_DOUBLE, 0, grid->comm);
-        if (mpi_rc != MPI_SUCCESS)
-            status = ntk_raise_mpi(mpi_rc, "MPI_Bcast(eigenvalues)", __FILE__, __LINE__);
-    }
-    if (status != NTK_OK) {
-        free(w);
-        dmatrix_destroy(&spectrum->vectors);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
-    }
-    spectrum->m = m;
+    double *w = NULL, *diagonal = NULL;
+    ntk_status status = NTK_CALLOC(w, n, "eigenvalues");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(diagonal, theta->local_cols > 0 ? theta->local_cols : 1,
+                            "the diagonal of Theta");
+    NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), failed);
+    copy_diagonal(grid, theta, diagonal, 1);
+    NTK_TRY_GOTO(status, run_solver(spec, grid, &ws, theta, w, spectrum), failed);
+    copy_diagonal(grid, theta, diagonal, 0);
+    free(diagonal);
+    diagonal = NULL;
+    NTK_TRY_GOTO(status, ntk_agree(finish(grid, &ws, theta, w, spectrum), grid->comm), failed);
+    if (!spec->vectors)
+        dmatrix_destroy(&spectrum->vectors); /* pdsyevd's, checked above, not asked for */
+    spectrum->m = ws.kept_pairs;
     spectrum->have_vectors = spec->vectors;
     spectrum->values = w; /* the first m entries are used */
-    for (int64_t i = 0; i < m; ++i) {
-        w[i] = -w[i];
-        if (!isfinite(w[i]))
-            status = NTK_RAISE(NTK_ERR_NUMERIC, "%s returned a non-finite eigenvalue (%lld)",
-                               spectrum->solver, (long long)i);
-    }
-    if (status != NTK_OK) {
-        spectrum_free(spectrum);
-        return status;
-    }
     return NTK_OK;
+
+failed:
+    free(diagonal);
+    free(w);
+    dmatrix_destroy(&spectrum->vectors);
+    return status;
 }
 
 void spectrum_free(ntk_spectrum *spectrum)

@@ -21,7 +21,51 @@ typedef struct {
     ntk_dmatrix vectors;  /* M x m, column i for values[i] */
     const char *solver;   /* "pdsyevd" or "pdsyevr" */
     double trace;         /* trace of Theta (all M eigenvalues' sum), from the diagonal */
+    /* max_i ||Theta v_i - lambda_i v_i|| / max_i |lambda_i| over the computed
+     * pairs (spectrum/verify.c); NaN when no eigenvectors were computed. */
+    double max_relative_residual;
 } ntk_spectrum;
+
+/* A solve whose eigenpairs' relative residual exceeds this is refused
+ * (NTK_ERR_NUMERIC). A correct solve gives about M * 1e-16; the failure it
+ * guards against (wrong vectors, issue 7 defect 1) gives about 1. */
+#define SPECTRUM_RESIDUAL_LIMIT 1e-8
+
+/* The solver spectrum.solver resolves to: "auto" is pdsyevd for all
+ * eigenpairs with vectors, pdsyevr for eigenvalues only or spectrum.top. */
+ntk_solver spectrum_resolve_solver(const ntk_spectrum_spec *spec);
+/* Eigenpairs kept: spectrum.top, or all M. */
+int64_t spectrum_kept_pairs(const ntk_spectrum_spec *spec, int64_t matrix_size);
+
+/* What the eigensolve allocates on the rank that holds the most (grid
+ * process (0, 0)), for an M x M matrix on a grid_rows x grid_cols grid with
+ * the (effective, see grid_effective_block) block. The one source of these
+ * numbers: spectrum_solve allocates them and plan adds them up. */
+typedef struct {
+    ntk_solver solver;          /* resolved (never auto) */
+    int64_t kept_pairs;         /* M or spectrum.top */
+    int64_t solved_pairs;       /* computed: kept_pairs, or more for pdsyevr top-k (workspace.c) */
+    int64_t lwork, liwork;      /* doubles and ints of solver workspace */
+    int64_t vector_local_rows;  /* the eigenvector block during the solve: rows x cols */
+    int64_t vector_local_cols;
+    int64_t verify_doubles;     /* the residual check's scratch */
+} ntk_spectrum_workspace;
+
+void spectrum_workspace(const ntk_spectrum_spec *spec, int64_t matrix_size, int grid_rows,
+                        int grid_cols, int block, ntk_spectrum_workspace *workspace);
+/* Bytes of workspace (the larger of the solver's and the check's) plus the
+ * M eigenvalues; 0 for solver none. */
+double spectrum_workspace_bytes(const ntk_spectrum_workspace *workspace, int64_t matrix_size);
+/* Bytes of the eigenvector block while the solver runs. */
+double spectrum_vector_bytes(const ntk_spectrum_workspace *workspace);
+
+/* The residual check: `minus_theta` holds -Theta in its strictly upper
+ * triangle and diagonal (the solvers leave both, see solve.c), `vectors` the
+ * M x m eigenvectors, `values` Theta's eigenvalues. Sets `max_relative`
+ * as in ntk_spectrum. Collective. */
+ntk_status spectrum_max_relative_residual(const ntk_grid *grid, const ntk_dmatrix *minus_theta,
+                                          const ntk_dmatrix *vectors, const double *values,
+                                          double *max_relative);
 
 /* Solve. `theta` (lower triangle valid) is overwritten. Collective. */
 ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,

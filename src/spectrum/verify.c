@@ -1,0 +1,98 @@
+/* The residual check of computed eigenpairs (see spectrum.h).
+ *
+ * Why this way: a copy of Theta would double the largest allocation of the
+ * run. The solvers (UPLO = 'L') destroy only the lower triangle and the
+ * diagonal; spectrum_solve mirrors Theta before solving and saves the
+ * diagonal, so -Theta is still whole in the upper triangle, and PDSYMM with
+ * UPLO = 'U' multiplies by it. A check on the vectors alone (orthogonality)
+ * would not catch issue 7's defect 1: the wrong vectors there are the
+ * tridiagonal matrix's, which are orthonormal.
+ *
+ * Cost: 2 M^2 m flops at PBLAS-3 speed (m the pairs kept), done one panel
+ * of block x (grid columns) eigenvectors at a time, so the scratch is one
+ * block of columns per process. */
+#include "spectrum/spectrum.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "grid/scalapack.h"
+
+enum { DESC_LLD = 8 };
+
+/* Adds ||column j of (A V + V diag(values))||^2 for the panel's local
+ * columns to norm2[j - first]. */
+static void panel_norms(const ntk_grid *grid, const ntk_dmatrix *product,
+                        const ntk_dmatrix *vectors, const double *values, int64_t first,
+                        double *norm2)
+{
+    const int64_t product_lld = product->desc[DESC_LLD], vector_lld = vectors->desc[DESC_LLD];
+    /* `first` is a multiple of block x grid columns, so panel column c and
+     * eigenvector column first + c live on the same process column, at local
+     * columns lc and first_local + lc. */
+    const int64_t first_local = first / ((int64_t)grid->block * grid->cols) * grid->block;
+    for (int64_t lc = 0; lc < product->local_cols; ++lc) {
+        const int64_t column = grid_global_index(lc, grid->block, grid->mycol, grid->cols);
+        const double lambda = values[first + column];
+        const double *w = product->data + lc * product_lld;
+        const double *v = vectors->data + (first_local + lc) * vector_lld;
+        double sum = 0.0;
+        for (int64_t lr = 0; lr < product->local_rows; ++lr) {
+            const double r = w[lr] + lambda * v[lr]; /* (-Theta) v + lambda v */
+            sum += r * r;
+        }
+        norm2[column] += sum;
+    }
+}
+
+ntk_status spectrum_max_relative_residual(const ntk_grid *grid, const ntk_dmatrix *minus_theta,
+                                          const ntk_dmatrix *vectors, const double *values,
+                                          double *max_relative)
+{
+    const int64_t n = minus_theta->rows, m = vectors->cols;
+    const int64_t panel = (int64_t)grid->block * grid->cols;
+    double scale = 0.0;
+    for (int64_t i = 0; i < m; ++i)
+        scale = fmax(scale, fabs(values[i]));
+
+    ntk_dmatrix product;
+    double *norm2 = NULL;
+    ntk_status status = dmatrix_create(grid, n, panel < m ? panel : m, &product);
+    if (status == NTK_OK)
+        status = NTK_CALLOC(norm2, panel, "the residual norms");
+    status = ntk_agree(status, grid->comm);
+    double worst = 0.0;
+    for (int64_t first = 0; status == NTK_OK && first < m; first += panel) {
+        const int width = (int)(m - first < panel ? m - first : panel);
+        const int size = (int)n, one = 1, jv = (int)first + 1;
+        const double alpha = 1.0, beta = 0.0;
+        /* The last panel may be narrower: describe only its columns. */
+        product.desc[3] = width;
+        product.local_cols = grid_local_count(width, grid->block, grid->mycol, grid->cols);
+        pdsymm_("L", "U", &size, &width, &alpha, minus_theta->data, &one, &one, minus_theta->desc,
+                vectors->data, &one, &jv, vectors->desc, &beta, product.data, &one, &one,
+                product.desc);
+        status = ntk_agree(grid_check_scalapack("pdsymm (eigenpair residuals)", 0), grid->comm);
+        if (status != NTK_OK)
+            break;
+        for (int j = 0; j < width; ++j)
+            norm2[j] = 0.0;
+        panel_norms(grid, &product, vectors, values, first, norm2);
+        int rc = MPI_Allreduce(MPI_IN_PLACE, norm2, width, MPI_DOUBLE, MPI_SUM, grid->comm);
+        if (rc != MPI_SUCCESS) {
+            status = ntk_raise_mpi(rc, "MPI_Allreduce(residual norms)", __FILE__, __LINE__);
+            break;
+        }
+        for (int j = 0; j < width; ++j)
+            if (!(sqrt(norm2[j]) <= worst)) /* keeps a NaN (fmax would drop it) */
+                worst = sqrt(norm2[j]);
+    }
+    free(norm2);
+    dmatrix_destroy(&product);
+    if (status != NTK_OK)
+        return ntk_trace(status, __FILE__, __LINE__, __func__);
+    /* A zero matrix has zero residuals: report them absolute. NaN (a broken
+     * vector) stays NaN and fails the caller's comparison. */
+    *max_relative = scale > 0.0 ? worst / scale : worst;
+    return NTK_OK;
+}

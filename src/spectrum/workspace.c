@@ -1,0 +1,125 @@
+/* What the eigensolve allocates (see spectrum.h): the solver "auto" picks,
+ * how many eigenpairs it computes and keeps, and its workspace by the
+ * documented ScaLAPACK 2.2.1 formulas. spectrum/solve.c allocates exactly
+ * this and plan/plan.c adds it up, so the two cannot drift apart.
+ *
+ * Every size is for grid process (0, 0), which holds the most rows and
+ * columns (numroc with source 0), so it is the largest over the ranks. */
+#include "spectrum/spectrum.h"
+
+#include <stdint.h>
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+ntk_solver spectrum_resolve_solver(const ntk_spectrum_spec *spec)
+{
+    if (spec->solver != NTK_SOLVER_AUTO)
+        return spec->solver;
+    /* pdsyevd (divide and conquer) is the faster way to every eigenvector;
+     * it cannot compute eigenvalues only or a subset, pdsyevr (MRRR) can. */
+    return (spec->vectors && spec->top == 0) ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
+}
+
+int64_t spectrum_kept_pairs(const ntk_spectrum_spec *spec, int64_t matrix_size)
+{
+    return spec->top > 0 && spec->top < matrix_size ? spec->top : matrix_size;
+}
+
+/* pdsyevr hands PDORMTR (the back-transformation of the eigenvectors) a
+ * workspace of its own choosing, SIZE1 = max(18 N, NP00 MQ00 + 2 NB^2) with
+ * MQ00 the local columns of the wanted pairs, whatever LWORK the caller
+ * gives. PDORMTR needs max(NB (NB-1)/2, (MPC0 + NQC0) NB) + NB^2, with MPC0 <=
+ * NP00 and NQC0 <= MQ00. For fewer wanted pairs than a block (MQ00 < NB < NP00)
+ * SIZE1 is too small: PDORMTR refuses, pdsyevr returns INFO = 0 and the
+ * eigenvectors of the tridiagonal matrix instead of Theta's (issue 7,
+ * defect 1). So true when computing `pairs` pairs passes PDORMTR's check. */
+static int pdsyevr_back_transform_fits(int64_t n, int64_t pairs, int64_t nb, int rows, int cols)
+{
+    const int64_t np00 = grid_local_count(n, (int)nb, 0, rows);
+    const int64_t mq00 = grid_local_count(pairs, (int)nb, 0, cols);
+    const int64_t given = max64(18 * n, np00 * mq00 + 2 * nb * nb);
+    const int64_t needed = max64(nb * (nb - 1) / 2, (np00 + mq00) * nb) + nb * nb;
+    return given >= needed;
+}
+
+static void pdsyevd_workspace(int64_t n, int64_t nb, int rows, int cols,
+                              ntk_spectrum_workspace *ws)
+{
+    /* The documented minimum uses this process's local sizes, but pdstedc's
+     * merge steps (pdlaed3) receive other processes' pieces into the same
+     * array: a process with few or no local columns overflows it. Sizing it
+     * with process (0, 0)'s counts - the largest - is safe. Added to it what
+     * pdstedc's pdlasrt and pdormtr need after pdsyevd's 2N, which the
+     * documented formula can miss (Reference-ScaLAPACK issue 74). */
+    const int64_t np = grid_local_count(n, (int)nb, 0, rows);
+    const int64_t nq = grid_local_count(n, (int)nb, 0, cols);
+    int64_t lwork = max64(1 + 6 * n + 2 * np * nq, 3 * n + max64(nb * (np + 1), 3 * nb)) + 2 * n;
+    lwork = max64(lwork, 2 * n + max64(n, np * (nb + nq)));
+    lwork = max64(lwork, 2 * n + (np + nq + nb) * nb + nb * nb);
+    ws->lwork = lwork;
+    ws->liwork = 7 * n + 8 * (int64_t)cols + 2;
+    ws->solved_pairs = n;
+    ws->vector_local_cols = nq; /* all M columns until the kept ones are cut */
+}
+
+static void pdsyevr_workspace(int64_t n, int64_t nb, int rows, int cols, int want_vectors,
+                              ntk_spectrum_workspace *ws)
+{
+    const int64_t nprocs = (int64_t)rows * cols;
+    const int64_t np00 = grid_local_count(n, (int)nb, 0, rows);
+    int64_t pairs = ws->kept_pairs;
+    if (want_vectors)
+        while (pairs < n && !pdsyevr_back_transform_fits(n, pairs, nb, rows, cols))
+            ++pairs; /* at most NB steps: NB pairs always fit (see above) */
+    ws->solved_pairs = pairs;
+    /* pdsyevr's LWMIN; PDSYNTRD (the tridiagonal reduction) gets what is
+     * left after the first 5N + 2 entries and needs max(NB (NP+1), 3 NB)
+     * of it, which the values-only formula lacks (issue 7, defect 2). */
+    const int64_t reduction = max64(nb * (np00 + 1), 3 * nb);
+    if (want_vectors) {
+        const int64_t mq00 = grid_local_count(pairs, (int)nb, 0, cols);
+        ws->lwork = 5 * n + 2 + max64(18 * n, np00 * mq00 + 2 * nb * nb) +
+                    ((pairs + nprocs - 1) / nprocs + 2) * n;
+    } else {
+        ws->lwork = 5 * n + 2 + 12 * n;
+    }
+    ws->lwork = max64(ws->lwork, 5 * n + 2 + reduction);
+    const int64_t nnp = max64(max64(n, nprocs + 1), 4);
+    ws->liwork = (want_vectors ? 12 : 10) * nnp + 2 * n;
+    ws->vector_local_cols = want_vectors ? grid_local_count(pairs, (int)nb, 0, cols) : 0;
+}
+
+void spectrum_workspace(const ntk_spectrum_spec *spec, int64_t matrix_size, int grid_rows,
+                        int grid_cols, int block, ntk_spectrum_workspace *ws)
+{
+    *ws = (ntk_spectrum_workspace){0};
+    ws->solver = spectrum_resolve_solver(spec);
+    ws->kept_pairs = spectrum_kept_pairs(spec, matrix_size);
+    const int64_t n = matrix_size, nb = block;
+    ws->vector_local_rows = grid_local_count(n, block, 0, grid_rows);
+    if (ws->solver == NTK_SOLVER_PDSYEVD)
+        pdsyevd_workspace(n, nb, grid_rows, grid_cols, ws);
+    else if (ws->solver == NTK_SOLVER_PDSYEVR)
+        pdsyevr_workspace(n, nb, grid_rows, grid_cols, spec->vectors, ws);
+    else
+        return;
+    /* The residual check (spectrum/verify.c) runs after the workspace is
+     * freed: a panel of at most one block of columns per process and the
+     * saved diagonal. */
+    ws->verify_doubles = ws->vector_local_rows * nb + grid_local_count(n, block, 0, grid_cols);
+}
+
+double spectrum_workspace_bytes(const ntk_spectrum_workspace *ws, int64_t matrix_size)
+{
+    if (ws->solver != NTK_SOLVER_PDSYEVD && ws->solver != NTK_SOLVER_PDSYEVR)
+        return 0.0;
+    const double solver = (double)ws->lwork * sizeof(double) + (double)ws->liwork * sizeof(int);
+    const double verify = (double)ws->verify_doubles * sizeof(double);
+    /* + the eigenvalues, M doubles on every rank, which outlive both */
+    return (solver > verify ? solver : verify) + (double)matrix_size * sizeof(double);
+}
+
+double spectrum_vector_bytes(const ntk_spectrum_workspace *ws)
+{
+    return (double)ws->vector_local_rows * (double)ws->vector_local_cols * sizeof(double);
+}
