@@ -66,6 +66,13 @@ ntk_status grid_create(MPI_Comm comm, int block, int rows, int cols, ntk_grid *g
     return NTK_OK;
 }
 
+int grid_effective_block(int requested, int64_t matrix_size)
+{
+    if (matrix_size >= 1 && requested > matrix_size)
+        return (int)matrix_size;
+    return requested;
+}
+
 void grid_destroy(ntk_grid *grid)
 {
     if (grid->context >= 0 && grid->myrow >= 0)

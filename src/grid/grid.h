@@ -28,6 +28,13 @@ typedef struct {
  * of ranks (a user error it reports against grid.shape). Collective. */
 ntk_status grid_create(MPI_Comm comm, int block, int rows, int cols, ntk_grid *grid);
 void grid_destroy(ntk_grid *grid);
+/* The block a run uses for an M x M matrix: the requested one, but never
+ * larger than M. A block larger than the matrix changes nothing in the
+ * distribution (one block holds it all) but sizes panels and ScaLAPACK
+ * workspaces (NB (NP + 1), NB^2) by the block, not by M (issue 7, defects 2
+ * and 3). The pipeline creates its grid with it and plan sizes with it, so
+ * assembly, solver, writers, checkpoints and plan see the same block. */
+int grid_effective_block(int requested, int64_t matrix_size);
 /* The automatic shape for `ranks` processes. */
 void grid_auto_shape(int ranks, int *rows, int *cols);
 

@@ -94,8 +94,11 @@ typedef struct {
     int64_t jacobian_chunk;      /* jacobian: parameters per chunk; default 8192 */
 } ntk_kernel_spec;
 
+/* grid.block when the job does not say: the one place this default lives. */
+#define NTK_DEFAULT_BLOCK 64
+
 typedef struct {
-    int block;       /* ScaLAPACK nb; default 64 */
+    int block;       /* ScaLAPACK nb as written; the run clamps it (grid_effective_block) */
     int rows, cols;  /* process grid; 0,0 = auto (closest to square, rows <= cols) */
     ntk_location shape_where; /* grid.shape (or grid, or the file) for the rank-count check */
 } ntk_grid_spec;

@@ -18,7 +18,7 @@ static void set_defaults(ntk_job *job)
     job->kernel.outputs = NTK_OUTPUTS_TRACE;
     job->kernel.quadrature_order = 32;
     job->kernel.jacobian_chunk = 8192;
-    job->grid.block = 64;
+    job->grid.block = NTK_DEFAULT_BLOCK;
     job->spectrum.solver = NTK_SOLVER_AUTO;
     job->spectrum.vectors = 1;
     job->dynamics.learning_rate = 1.0;

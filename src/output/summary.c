@@ -8,6 +8,7 @@
  *   parallel: {ranks, grid: [rows, cols], block}
  *   kernel: {method, flops_total, analytic_distance}
  *   spectrum: {solver, eigenpairs, vectors, lambda_max, lambda_min, trace,
+ *              max_relative_residual (NaN without eigenvectors),
  *              condition_number, effective_rank, largest_stable_learning_rate}
  *   dynamics: {learning_rate, residual_norm, unresolved_energy,
  *              predicted_loss: [{step, loss}, ...]}
@@ -92,6 +93,7 @@ static void write_spectrum(FILE *out, const ntk_run_facts *facts)
     key_double(out, "  ", "lambda_max", modes->lambda_max);
     key_double(out, "  ", "lambda_min", modes->lambda_min);
     key_double(out, "  ", "trace", spectrum->trace);
+    key_double(out, "  ", "max_relative_residual", spectrum->max_relative_residual);
     key_double(out, "  ", "condition_number", modes->condition_number);
     key_double(out, "  ", "effective_rank", modes->effective_rank);
     key_double(out, "  ", "largest_stable_learning_rate", modes->largest_stable_learning_rate);

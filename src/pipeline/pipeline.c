@@ -97,7 +97,8 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     NTK_TRY(plan_memory_per_rank(comm, &available));
     NTK_TRY(ntk_agree(plan_check_fits(&plan, available), comm));
 
-    NTK_TRY(grid_create(comm, job->grid.block, rows, cols, &state->grid));
+    NTK_TRY(grid_create(comm, grid_effective_block(job->grid.block, *m_rows), rows, cols,
+                        &state->grid));
     state->have_grid = 1;
     ntk_log("grid %d x %d, block %d, %d ranks", state->grid.rows, state->grid.cols,
             state->grid.block, ranks);

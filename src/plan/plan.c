@@ -20,14 +20,10 @@
  *             (analytic) the inputs of the local rows and cols and a
  *             pair cache of local rows x (block + 2)
  *   vectors   the eigenvector matrix: same layout as theta (all pairs) or
- *             M x top
- *   solver    ScaLAPACK's documented minimum workspace:
- *             pdsyevd  LWORK = max(1 + 6M + 2 NP NQ, 3M + max(NB (NP+1), 3 NB)) + 2M,
- *                      LIWORK = 7M + 8 PC + 2
- *             pdsyevr  LWORK = 2 + 5M + max(18M, NP NQ + 2 NB^2) + (2 + ceil(top/P)) M
- *                      (vectors), 2 + 5M + max(12M, NB (NP+1)) (values only),
- *                      LIWORK = 12M + 2 max(10 top, 8 P)
- *             plus the eigenvalues, M on every rank
+ *             M x the pairs pdsyevr computes (spectrum/workspace.c)
+ *   solver    the eigensolver's workspace and eigenvalues as
+ *             spectrum_workspace() states them (spectrum/workspace.c has
+ *             the ScaLAPACK formulas)
  *   output    modes arrays (rates, factors, energies: 5 m) on every rank
  *   baseline  the process itself: MPI, BLAS and ScaLAPACK libraries and
  *             their buffers, PLAN_BASELINE_BYTES, measured on a tiny job
@@ -68,6 +64,7 @@
 
 #include "grid/grid.h"
 #include "kernel/kernel.h"
+#include "spectrum/spectrum.h"
 
 /* Resident memory of an ntkgram process before it allocates any job data:
  * Open MPI, OpenBLAS (one thread), BLACS/ScaLAPACK and libyaml. Measured as
@@ -149,13 +146,6 @@ static double plan_filled_fraction(int64_t m_rows, int block)
     return (blocks + 1.0) / (2.0 * blocks);
 }
 
-static ntk_solver plan_effective_solver(const ntk_spectrum_spec *spec)
-{
-    if (spec->solver != NTK_SOLVER_AUTO)
-        return spec->solver;
-    return (spec->vectors && spec->top == 0) ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
-}
-
 /* The grid plan_make assumes: the job's grid.shape when it matches `ranks`,
  * else the automatic one (the run itself refuses a mismatched shape). */
 static void plan_grid_shape(const ntk_job *job, int ranks, int *rows, int *cols)
@@ -169,42 +159,17 @@ static void plan_grid_shape(const ntk_job *job, int ranks, int *rows, int *cols)
     }
 }
 
-static void plan_solver_bytes(const ntk_job *job, ntk_plan *plan, int64_t local_rows,
-                              int64_t local_cols)
+/* Eigenvectors and solver workspace as spectrum/workspace.c states them
+ * (the module that allocates them), for grid process (0, 0). */
+static void plan_solver_bytes(const ntk_job *job, ntk_plan *plan)
 {
-    const double m = (double)plan->m_rows, nb = plan->block;
-    const double np = (double)local_rows, nq = (double)local_cols;
-    ntk_solver solver = plan_effective_solver(&job->spectrum);
-    int64_t top = job->spectrum.top > 0 && job->spectrum.top < plan->m_rows ? job->spectrum.top
-                                                                           : plan->m_rows;
-    plan->solver = solver;
-    plan->eigenpairs = top;
-    if (solver == NTK_SOLVER_NONE) {
-        plan->bytes_vectors = plan->bytes_solver = 0.0;
-        return;
-    }
-    double work = 0.0, iwork = 0.0;
-    if (solver == NTK_SOLVER_PDSYEVD) {
-        double trilwmin = 3.0 * m + fmax(nb * (np + 1.0), 3.0 * nb);
-        work = fmax(1.0 + 6.0 * m + 2.0 * np * nq, trilwmin) + 2.0 * m;
-        /* spectrum/solve.c also covers pdstedc's sorting and back-transform */
-        work = fmax(work, 2.0 * m + fmax(m, np * (nb + nq)));
-        work = fmax(work, 2.0 * m + (np + nq + nb) * nb + nb * nb);
-        iwork = 7.0 * m + 8.0 * plan->grid_cols + 2.0;
-        plan->bytes_vectors = np * nq * DOUBLE_BYTES;
-    } else if (job->spectrum.vectors) {
-        double per_rank = ceil((double)top / plan->ranks);
-        work = 2.0 + 5.0 * m + fmax(18.0 * m, np * nq + 2.0 * nb * nb) + (2.0 + per_rank) * m;
-        iwork = 12.0 * m + 2.0 * fmax(10.0 * (double)top, 8.0 * plan->ranks);
-        int64_t vector_cols = grid_local_count(top, plan->block, 0, plan->grid_cols);
-        plan->bytes_vectors = np * (double)vector_cols * DOUBLE_BYTES;
-    } else {
-        work = 2.0 + 5.0 * m + fmax(12.0 * m, nb * (np + 1.0));
-        iwork = 12.0 * m + 2.0 * fmax(10.0 * (double)top, 8.0 * plan->ranks);
-        plan->bytes_vectors = 0.0;
-    }
-    /* + the eigenvalues (M doubles, every rank) */
-    plan->bytes_solver = (work + m) * DOUBLE_BYTES + iwork * 4.0;
+    ntk_spectrum_workspace ws;
+    spectrum_workspace(&job->spectrum, plan->m_rows, plan->grid_rows, plan->grid_cols, plan->block,
+                       &ws);
+    plan->solver = ws.solver;
+    plan->eigenpairs = ws.kept_pairs;
+    plan->bytes_vectors = spectrum_vector_bytes(&ws);
+    plan->bytes_solver = spectrum_workspace_bytes(&ws, plan->m_rows);
 }
 
 static void plan_solver_flops(ntk_plan *plan, const ntk_job *job)
@@ -260,7 +225,9 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
     plan->k = k;
     plan->m_rows = full ? n_inputs * k : n_inputs;
     plan->ranks = ranks;
-    plan->block = job->grid.block > 0 ? job->grid.block : 64;
+    /* The block the run uses: grid.block, clamped to the matrix. */
+    plan->block = grid_effective_block(job->grid.block > 0 ? job->grid.block : NTK_DEFAULT_BLOCK,
+                                       plan->m_rows);
     plan_grid_shape(job, ranks, &plan->grid_rows, &plan->grid_cols);
     int64_t params = 0;
     double sum_products = 0.0, sum_products_backward = 0.0;
@@ -353,7 +320,7 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
         plan->flops_assembly = fraction * m * m * tile_flops_per_pair;
     }
 
-    plan_solver_bytes(job, plan, local_rows, local_cols);
+    plan_solver_bytes(job, plan);
     plan_solver_flops(plan, job);
     int64_t eigenpairs = plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs;
     plan->bytes_output = 5.0 * (double)eigenpairs * DOUBLE_BYTES;
