@@ -20,9 +20,10 @@ static ntk_status validate(const ntk_cli_options *options, MPI_Comm comm)
     NTK_TRY(ntk_agree(cli_load_job(options, &job), comm));
     ntk_data_shape shape;
     NTK_TRY(ntk_agree(inputs_shape(&job, &shape), comm));
-    if (job.grid.rows * job.grid.cols != 0 && job.grid.rows * job.grid.cols != ranks)
-        ntk_warn("grid.shape [%d, %d] needs %d ranks; this validation runs on %d", job.grid.rows,
-                 job.grid.cols, job.grid.rows * job.grid.cols, ranks);
+    const int64_t shape_ranks = (int64_t)job.grid.rows * job.grid.cols; /* int would overflow */
+    if (shape_ranks != 0 && shape_ranks != ranks)
+        ntk_warn("grid.shape [%d, %d] needs %lld ranks; this validation runs on %d", job.grid.rows,
+                 job.grid.cols, (long long)shape_ranks, ranks);
 
     ntk_input_block block;
     double *targets = NULL;

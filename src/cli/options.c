@@ -1,5 +1,6 @@
 /* Command-line options shared by the subcommands (see commands.h). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,8 @@ static int parse_size(const char *text, double *bytes)
     char *end = NULL;
     errno = 0;
     double value = strtod(text, &end);
-    if (errno != 0 || end == text || value <= 0)
+    /* !(value > 0) also refuses nan; inf is no size either */
+    if (errno != 0 || end == text || !(value > 0) || isinf(value))
         return 0;
     double scale = 1.0;
     switch (*end) {
@@ -42,7 +44,7 @@ static int parse_size(const char *text, double *bytes)
     if (*end != '\0')
         return 0;
     *bytes = value * scale;
-    return 1;
+    return isfinite(*bytes);
 }
 
 static int parse_count(const char *text, long *value)

@@ -64,8 +64,8 @@ static ntk_status check_grid_shape(const ntk_job *job, int ranks, int *rows, int
         job_location_text(&job->grid.shape_where, where, sizeof where);
         /* A --set location already names the key. */
         const char *key = job->grid.shape_where.line > 0 ? " grid.shape:" : "";
-        return NTK_RAISE(NTK_ERR_MPI, "%s:%s [%d, %d] needs %d ranks, but the job runs on %d",
-                         where, key, *rows, *cols, *rows * *cols, ranks);
+        return NTK_RAISE(NTK_ERR_MPI, "%s:%s [%d, %d] needs %lld ranks, but the job runs on %d",
+                         where, key, *rows, *cols, (long long)*rows * *cols, ranks);
     }
     return NTK_OK;
 }

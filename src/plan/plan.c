@@ -50,17 +50,19 @@
  *             w_cot = k n_l (trace, rows are inputs) or n_l (full), f = the
  *             fraction of blocks on or below the diagonal (about 1/2);
  *             jacobian: 2 f M^2 P_params; analytic: f M^2 x the per-pair cost
- *   solver    pdsyevd: 4/3 M^3 (tridiagonal reduction) + 4 M^3 (divide and
- *             conquer and back-transformation); pdsyevr: 4/3 M^3 + 2 M^2 top
- *             (vectors)
+ *   solver    as spectrum_solver_flops() states them (spectrum/workspace.c)
+ *   check     the eigenpair residual check, spectrum_check_flops()
  * The time estimate divides these by sustained per-rank rates (below), which
  * are deliberately conservative: slurm/submit multiplies it by a safety
  * factor and keeps a floor.
  */
 #include "plan/plan.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
+
+#include "core/checked_math.h"
 
 #include "grid/grid.h"
 #include "kernel/kernel.h"
@@ -170,18 +172,8 @@ static void plan_solver_bytes(const ntk_job *job, ntk_plan *plan)
     plan->eigenpairs = ws.kept_pairs;
     plan->bytes_vectors = spectrum_vector_bytes(&ws);
     plan->bytes_solver = spectrum_workspace_bytes(&ws, plan->m_rows);
-}
-
-static void plan_solver_flops(ntk_plan *plan, const ntk_job *job)
-{
-    const double m = (double)plan->m_rows;
-    if (plan->solver == NTK_SOLVER_NONE)
-        plan->flops_solver = 0.0;
-    else if (plan->solver == NTK_SOLVER_PDSYEVD)
-        plan->flops_solver = (4.0 / 3.0 + 4.0) * m * m * m;
-    else
-        plan->flops_solver = 4.0 / 3.0 * m * m * m +
-                             (job->spectrum.vectors ? 2.0 * m * m * (double)plan->eigenpairs : 0.0);
+    plan->flops_solver = spectrum_solver_flops(&ws, plan->m_rows);
+    plan->flops_check = spectrum_check_flops(&ws, plan->m_rows);
 }
 
 /* Per-pair cost of the analytic kernel, as analytic_assemble.c counts it. */
@@ -197,6 +189,46 @@ static double plan_analytic_pair_flops(const ntk_job *job, int64_t input_dim)
             flops += 25.0 * (order * order + 2.0 * order);
     }
     return flops;
+}
+
+/* M and the parameter count in checked 64-bit arithmetic, and the sizes
+ * no run can have, refused by name: M above ScaLAPACK's 32-bit index limit
+ * (NTK_ERR_MEMORY, as dmatrix_create would), a parameter count beyond 2^63
+ * (NTK_ERR_MEMORY), a grid.shape of more than 2^31 - 1 ranks (NTK_ERR_JOB). */
+static ntk_status plan_check_sizes(const ntk_job *job, int64_t n_inputs, const int64_t *width,
+                                   int layers, int full, int64_t *m_rows, int64_t *params)
+{
+    const int64_t shape_ranks = (int64_t)job->grid.rows * job->grid.cols; /* each < 2^31 */
+    if (shape_ranks > INT_MAX) {
+        char where[NTK_PATH_MAX + 64];
+        job_location_text(&job->grid.shape_where, where, sizeof where);
+        /* A --set location already names the key. */
+        const char *key = job->grid.shape_where.line > 0 ? " grid.shape:" : "";
+        return NTK_RAISE(NTK_ERR_JOB, "%s:%s [%d, %d] needs %lld ranks, more than MPI can run (%d)",
+                         where, key, job->grid.rows, job->grid.cols, (long long)shape_ranks,
+                         INT_MAX);
+    }
+    int64_t m = n_inputs;
+    if ((full && ntk_mul_overflows(n_inputs, width[layers], &m)) || m > INT_MAX)
+        return NTK_RAISE(NTK_ERR_MEMORY,
+                         "%s: Theta would be M x M with M = %s = %lld x %lld, more than "
+                         "ScaLAPACK's 32-bit index limit (%d)",
+                         job->path, full ? "N k" : "N", (long long)n_inputs,
+                         (long long)(full ? width[layers] : 1), INT_MAX);
+    int64_t total = 0;
+    for (int l = 1; l <= layers; ++l) {
+        int64_t weights = 0;
+        if (ntk_mul_overflows(width[l], width[l - 1], &weights) ||
+            ntk_add_overflows(total, weights, &total) ||
+            ntk_add_overflows(total, job->model.b_std != 0.0 ? width[l] : 0, &total))
+            return NTK_RAISE(NTK_ERR_MEMORY,
+                             "%s: model.layers: layer %d (%lld x %lld) takes the parameter count "
+                             "past 2^63; no machine holds this model",
+                             job->path, l, (long long)width[l], (long long)width[l - 1]);
+    }
+    *m_rows = m;
+    *params = total;
+    return NTK_OK;
 }
 
 ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, int ranks,
@@ -216,28 +248,25 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
     for (int l = 1; l <= layers; ++l)
         width[l] = job->model.width[l - 1];
     const int64_t k = width[layers];
-    const int has_bias = job->model.b_std != 0.0;
     const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
 
     plan->job = job;
     plan->n_inputs = n_inputs;
     plan->input_dim = input_dim;
     plan->k = k;
-    plan->m_rows = full ? n_inputs * k : n_inputs;
+    NTK_TRY(plan_check_sizes(job, n_inputs, width, layers, full, &plan->m_rows, &plan->n_params));
     plan->ranks = ranks;
     /* The block the run uses: grid.block, clamped to the matrix. */
     plan->block = grid_effective_block(job->grid.block > 0 ? job->grid.block : NTK_DEFAULT_BLOCK,
                                        plan->m_rows);
     plan_grid_shape(job, ranks, &plan->grid_rows, &plan->grid_cols);
-    int64_t params = 0;
+    const int64_t params = plan->n_params;
     double sum_products = 0.0, sum_products_backward = 0.0;
     for (int l = 1; l <= layers; ++l) {
-        params += width[l] * width[l - 1] + (has_bias ? width[l] : 0);
         sum_products += (double)width[l] * (double)width[l - 1];
         if (l >= 2)
             sum_products_backward += (double)width[l] * (double)width[l - 1];
     }
-    plan->n_params = params;
 
     /* The largest local block: process coordinate 0 holds the most rows and
      * columns; own-block part 0 holds the most inputs. */
@@ -321,7 +350,6 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
     }
 
     plan_solver_bytes(job, plan);
-    plan_solver_flops(plan, job);
     int64_t eigenpairs = plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs;
     plan->bytes_output = 5.0 * (double)eigenpairs * DOUBLE_BYTES;
 
@@ -362,6 +390,7 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
     plan->seconds_estimate = PLAN_FIXED_SECONDS + plan->flops_features / (ranks * PLAN_RATE_GEMM) +
                              plan->flops_assembly / (ranks * rate_assembly) +
                              plan->flops_solver / (ranks * PLAN_RATE_SOLVER) +
+                             plan->flops_check / (ranks * PLAN_RATE_GEMM) +
                              io_bytes / PLAN_RATE_IO;
     return NTK_OK;
 }

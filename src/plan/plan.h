@@ -22,6 +22,7 @@ typedef struct {
     double bytes_peak;
     /* floating-point operations, all ranks together */
     double flops_features, flops_assembly, flops_solver;
+    double flops_check;        /* the eigenpair residual check (spectrum/verify.c) */
     double seconds_estimate;   /* rough wall time on `ranks` ranks */
     /* The rest of the breakdown (plan.c documents every formula). */
     const ntk_job *job;        /* the job planned (for advice in messages) */

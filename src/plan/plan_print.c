@@ -99,6 +99,8 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     fprintf(out, "    %-18s %12s\n", "assembly", text);
     plan_format_flops(plan->flops_solver, text, sizeof text);
     fprintf(out, "    %-18s %12s\n", "eigensolve", text);
+    plan_format_flops(plan->flops_check, text, sizeof text);
+    fprintf(out, "    %-18s %12s\n", "eigenpair check", text);
     plan_format_seconds(plan->seconds_estimate, text, sizeof text);
     fprintf(out, "\n  time estimate      about %s (rough; slurm/submit adds a safety factor)\n",
             text);
@@ -144,9 +146,11 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
             plan->bytes_peak);
     fprintf(out, "peak_phase: %s\npeak_bytes_per_rank: %.0f\n", plan->peak_phase,
             plan->bytes_peak);
-    fprintf(out, "flops:\n  features: %.6g\n  assembly: %.6g\n  eigensolve: %.6g\n  total: %.6g\n",
-            plan->flops_features, plan->flops_assembly, plan->flops_solver,
-            plan->flops_features + plan->flops_assembly + plan->flops_solver);
+    fprintf(out,
+            "flops:\n  features: %.6g\n  assembly: %.6g\n  eigensolve: %.6g\n  eigenpair_check: "
+            "%.6g\n  total: %.6g\n",
+            plan->flops_features, plan->flops_assembly, plan->flops_solver, plan->flops_check,
+            plan->flops_features + plan->flops_assembly + plan->flops_solver + plan->flops_check);
     fprintf(out, "seconds_estimate: %.1f\n", plan->seconds_estimate);
 }
 

@@ -58,6 +58,10 @@ void spectrum_workspace(const ntk_spectrum_spec *spec, int64_t matrix_size, int 
 double spectrum_workspace_bytes(const ntk_spectrum_workspace *workspace, int64_t matrix_size);
 /* Bytes of the eigenvector block while the solver runs. */
 double spectrum_vector_bytes(const ntk_spectrum_workspace *workspace);
+/* Floating-point operations, all ranks together: the solver's, and the
+ * residual check's (2 M^2 per kept pair when eigenvectors exist). */
+double spectrum_solver_flops(const ntk_spectrum_workspace *workspace, int64_t matrix_size);
+double spectrum_check_flops(const ntk_spectrum_workspace *workspace, int64_t matrix_size);
 
 /* The residual check: `minus_theta` holds -Theta in its strictly upper
  * triangle and diagonal (the solvers leave both, see solve.c), `vectors` the

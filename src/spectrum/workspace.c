@@ -123,3 +123,24 @@ double spectrum_vector_bytes(const ntk_spectrum_workspace *ws)
 {
     return (double)ws->vector_local_rows * (double)ws->vector_local_cols * sizeof(double);
 }
+
+double spectrum_solver_flops(const ntk_spectrum_workspace *ws, int64_t matrix_size)
+{
+    const double m = (double)matrix_size;
+    if (ws->solver == NTK_SOLVER_PDSYEVD) /* reduction 4/3 M^3, divide and conquer + back-transform 4 M^3 */
+        return (4.0 / 3.0 + 4.0) * m * m * m;
+    if (ws->solver == NTK_SOLVER_PDSYEVR) /* reduction, and back-transforming the pairs solved */
+        return 4.0 / 3.0 * m * m * m +
+               (ws->vector_local_cols > 0 ? 2.0 * m * m * (double)ws->solved_pairs : 0.0);
+    return 0.0;
+}
+
+double spectrum_check_flops(const ntk_spectrum_workspace *ws, int64_t matrix_size)
+{
+    /* one PDSYMM over the kept pairs whenever eigenvectors exist (pdsyevd
+     * always computes them) */
+    const int vectors = ws->solver == NTK_SOLVER_PDSYEVD ||
+                        (ws->solver == NTK_SOLVER_PDSYEVR && ws->vector_local_cols > 0);
+    const double m = (double)matrix_size;
+    return vectors ? 2.0 * m * m * (double)ws->kept_pairs : 0.0;
+}

@@ -96,6 +96,51 @@ int main(int argc, char **argv)
     ntk_error_clear();
     CHECK(plan_check_fits(&plan, plan.bytes_peak) == NTK_OK, "exact fit refused");
 
+    /* A block larger than the matrix is clamped to it (issue 7, defects 2
+     * and 3): N = 64 with block 65536 plans (and runs) like block 64. */
+    small_job(&job, 1);
+    ntk_plan clamped;
+    job.grid.block = 65536;
+    CHECK(plan_make(&job, 64, 10, 1, &clamped) == NTK_OK, "plan_make failed");
+    job.grid.block = 64;
+    CHECK(plan_make(&job, 64, 10, 1, &plan) == NTK_OK, "plan_make failed");
+    CHECK(clamped.block == 64, "block 65536 for M = 64 planned as %d", clamped.block);
+    CHECK(clamped.bytes_peak == plan.bytes_peak, "clamped peak %.0f, block-64 peak %.0f",
+          clamped.bytes_peak, plan.bytes_peak);
+    CHECK(clamped.bytes_peak < 200.0 * 1048576.0, "N = 64 needs %.0f bytes", clamped.bytes_peak);
+
+    /* Top 10 of M = 256 with vectors, block 64: pdsyevr computes a block of
+     * pairs (64) so its inner PDORMTR workspace suffices; the eigenvector
+     * block is 256 x 64 on one rank. */
+    small_job(&job, 1);
+    job.spectrum.top = 10;
+    CHECK(plan_make(&job, 256, 10, 1, &plan) == NTK_OK, "plan_make failed");
+    CHECK(plan.solver == NTK_SOLVER_PDSYEVR && plan.eigenpairs == 10, "top-10: solver %d, %lld",
+          (int)plan.solver, (long long)plan.eigenpairs);
+    CHECK(plan.bytes_vectors == 256.0 * 64.0 * 8.0, "top-10 vectors %.0f bytes", plan.bytes_vectors);
+    CHECK(fabs(plan.flops_check - 2.0 * 256.0 * 256.0 * 10.0) < 1.0, "check flops %.6g",
+          plan.flops_check);
+
+    /* Sizes no run can have are refused by name, not wrapped. */
+    small_job(&job, 1);
+    job.grid.rows = job.grid.cols = 65536;
+    CHECK(plan_make(&job, 100, 10, 4, &plan) == NTK_ERR_JOB &&
+              strstr(ntk_error_message(), "needs 4294967296 ranks") != NULL,
+          "grid.shape [65536, 65536]: %s", ntk_error_message());
+    ntk_error_clear();
+    small_job(&job, 1);
+    job.model.width[0] = (int64_t)1 << 40;
+    CHECK(plan_make(&job, 100, (int64_t)1 << 40, 4, &plan) == NTK_ERR_MEMORY &&
+              strstr(ntk_error_message(), "model.layers") != NULL,
+          "2^80 parameters: %s", ntk_error_message());
+    ntk_error_clear();
+    small_job(&job, 1 << 20);
+    job.kernel.outputs = NTK_OUTPUTS_FULL;
+    CHECK(plan_make(&job, 1 << 12, 10, 4, &plan) == NTK_ERR_MEMORY &&
+              strstr(ntk_error_message(), "32-bit index limit") != NULL,
+          "M = 2^32: %s", ntk_error_message());
+    ntk_error_clear();
+
     /* The scheduler's limit: SLURM_MEM_PER_CPU in megabytes. */
     setenv("SLURM_MEM_PER_CPU", "2048", 1);
     double bytes = 0.0;
