@@ -9,7 +9,11 @@
  *    wrong answer of issue 7, defect 1. The check must fail naming PDORMTR.
  * 2. LAPACK's dsyev with N = -1: XERBLA records DSYEV parameter 3.
  * 3. The eigenpair residual check flags vectors that are not eigenvectors.
- * Runs on 1 or more ranks (every rank checks). */
+ * Runs on 1 or more ranks (every rank checks).
+ *
+ * With the argument `pblas-abort` it instead calls pdtran with an illegal
+ * size: PBLAS reports through Cblacs_abort, which must end the job with
+ * ntkgram's error line and exit code 10 (tests/grid/pblas_abort.sh). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +155,16 @@ int main(int argc, char **argv)
     if (grid_create(MPI_COMM_WORLD, 64, 1, size, &grid) != NTK_OK) {
         fprintf(stderr, "grid_create: %s\n", ntk_error_message());
         MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    if (argc > 1 && strcmp(argv[1], "pblas-abort") == 0) {
+        const int bad = -1, n = 8, one = 1;
+        const double alpha = 1.0, beta = 0.0;
+        ntk_dmatrix a;
+        CHECK(dmatrix_create(&grid, n, n, &a) == NTK_OK, "create");
+        pdtran_(&bad, &n, &alpha, a.data, &one, &one, a.desc, &beta, a.data, &one, &one, a.desc);
+        printf("pdtran returned after an illegal argument\n");
+        MPI_Finalize();
+        return 1;
     }
     pdsyevr_complaint_is_an_error(&grid);
     lapack_complaint_is_recorded();
