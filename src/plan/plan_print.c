@@ -36,16 +36,6 @@ static void plan_format_seconds(double seconds, char *text, size_t size)
         snprintf(text, size, "%.1f h", seconds / 3600.0);
 }
 
-static const char *plan_solver_name(const ntk_plan *plan)
-{
-    switch (plan->solver) {
-    case NTK_SOLVER_PDSYEVD: return "pdsyevd";
-    case NTK_SOLVER_PDSYEVR: return "pdsyevr";
-    case NTK_SOLVER_NONE: return "none";
-    default: return "auto";
-    }
-}
-
 static void plan_print_bytes_row(FILE *out, const char *name, double bytes, const char *note)
 {
     char text[32];
@@ -70,7 +60,7 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     if (plan->solver == NTK_SOLVER_NONE)
         fprintf(out, "  solver    none\n");
     else
-        fprintf(out, "  solver    %s, %lld eigenpairs\n", plan_solver_name(plan),
+        fprintf(out, "  solver    %s, %lld eigenpairs\n", job_solver_name(plan->solver),
                 (long long)plan->eigenpairs);
     fprintf(out, "\n  memory per rank (the rank that holds the most)\n");
     plan_print_bytes_row(out, "baseline", plan->bytes_baseline, "(MPI, BLAS, ScaLAPACK libraries)");
@@ -133,7 +123,7 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
     fprintf(out, "method: %s\nlower_only: %s\n", plan->method, plan->lower_only ? "true" : "false");
     fprintf(out, "ranks: %d\ngrid: [%d, %d]\nblock: %d\n", plan->ranks, plan->grid_rows,
             plan->grid_cols, plan->block);
-    fprintf(out, "solver: %s\neigenpairs: %lld\n", plan_solver_name(plan),
+    fprintf(out, "solver: %s\neigenpairs: %lld\n", job_solver_name(plan->solver),
             (long long)(plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs));
     fprintf(out, "memory_per_rank_bytes:\n");
     fprintf(out, "  baseline: %.0f\n  inputs: %.0f\n  model: %.0f\n  features: %.0f\n",

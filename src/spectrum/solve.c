@@ -303,8 +303,12 @@ static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
     if (spectrum->vectors.data == NULL)
         return NTK_OK;
     double residual = NAN;
+    const double started = MPI_Wtime();
     NTK_TRY(spectrum_max_relative_residual(grid, theta, &spectrum->vectors, w, &residual));
     spectrum->max_relative_residual = residual;
+    ntk_log("eigenpair check: max ||Theta v - lambda v|| / ||Theta|| = %.2e over %lld pairs "
+            "(%.2f s)",
+            residual, (long long)m, MPI_Wtime() - started);
     if (!(residual <= SPECTRUM_RESIDUAL_LIMIT))
         return NTK_RAISE(NTK_ERR_NUMERIC,
                          "%s returned wrong eigenpairs: max ||Theta v - lambda v|| / ||Theta|| = "
