@@ -4,6 +4,7 @@
  * that follows gives the same answer everywhere. */
 #include "plan/plan.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ static double plan_env_megabytes(const char *name)
         return 0.0;
     char *end = NULL;
     double value = strtod(text, &end);
-    if (end == text || value <= 0.0)
+    if (end == text || !(value > 0.0) || isinf(value)) /* also "nan" and "inf" */
         return 0.0;
     switch (*end) {
     case 'K': case 'k': value /= 1024.0; break;

@@ -153,6 +153,15 @@ int main(int argc, char **argv)
     unsetenv("SLURM_MEM_PER_NODE");
     CHECK(plan_memory_per_rank(MPI_COMM_WORLD, &bytes) == NTK_OK && bytes > 0.0,
           "MemAvailable gave %.0f bytes", bytes);
+    /* A value that is no size (nan, inf) means "no limit given", not a NaN limit. */
+    double available = bytes;
+    setenv("SLURM_MEM_PER_CPU", "nan", 1);
+    CHECK(plan_memory_per_rank(MPI_COMM_WORLD, &bytes) == NTK_OK && isfinite(bytes) && bytes > 0.0,
+          "SLURM_MEM_PER_CPU=nan gave %g bytes (MemAvailable: %.0f)", bytes, available);
+    setenv("SLURM_MEM_PER_CPU", "inf", 1);
+    CHECK(plan_memory_per_rank(MPI_COMM_WORLD, &bytes) == NTK_OK && isfinite(bytes) && bytes > 0.0,
+          "SLURM_MEM_PER_CPU=inf gave %g bytes", bytes);
+    unsetenv("SLURM_MEM_PER_CPU");
 
     MPI_Finalize();
     if (failures == 0)
