@@ -8,8 +8,8 @@
  * 1). ntkgram defines both entry points, so the dynamic linker binds the
  * libraries' calls to ours (the executable's definition interposes the shared
  * library's; tests/grid/grid_scalapack_errors.c proves the calls arrive), and
- * records the first complaint; grid_check_scalapack() turns it into an error
- * after every ScaLAPACK call.
+ * records the first complaint (and prints it as a warning); grid_check_scalapack()
+ * turns it into an error after every ScaLAPACK call.
  *
  * PBLAS and the C tools report through Cblacs_abort (Fortran: blacs_abort)
  * and expect it not to return, so ours ends the job on every rank with one
@@ -42,6 +42,11 @@ static void record_complaint(const char *name, size_t length, int parameter)
     complaint.routine[length] = '\0';
     complaint.parameter = parameter;
     complaint.pending = 1;
+    /* Said at once as well: a complaint from a BLAS or LAPACK call outside
+     * ScaLAPACK (cblas_dgemm, dstev) is only turned into an error at the
+     * next grid_check_scalapack, and must not go unseen if none follows. */
+    fprintf(stderr, "ntkgram: warning: on entry to %s parameter number %d had an illegal value\n",
+            complaint.routine, parameter);
 }
 
 /* SUBROUTINE PXERBLA( ICONTXT, SRNAME, INFO ), gfortran calling convention. */
