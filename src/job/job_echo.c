@@ -37,15 +37,6 @@ const char *job_solver_name(ntk_solver solver)
     return "unknown";
 }
 
-const char *job_location_text(const ntk_location *where, char *buffer, size_t size)
-{
-    if (where->line > 0)
-        snprintf(buffer, size, "%s:%d:%d", where->file, where->line, where->column);
-    else
-        snprintf(buffer, size, "%s", where->file);
-    return buffer;
-}
-
 static const char *kind_name(ntk_kernel_kind kind)
 {
     return kind == NTK_KIND_ANALYTIC ? "analytic" : "empirical";

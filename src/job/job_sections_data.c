@@ -8,20 +8,6 @@
 
 #include "job/job_read.h"
 
-void job_node_location(const job_context *context, const job_node *node, ntk_location *where)
-{
-    memset(where, 0, sizeof *where);
-    if (node != NULL && node->origin != NULL) {
-        snprintf(where->file, sizeof where->file, "--set %s", node->origin);
-        return;
-    }
-    snprintf(where->file, sizeof where->file, "%s", context->file);
-    if (node != NULL) {
-        where->line = node->line;
-        where->column = node->column;
-    }
-}
-
 static int has_extension(const char *path, const char *extension)
 {
     size_t length = strlen(path), extension_length = strlen(extension);
@@ -82,7 +68,7 @@ static ntk_status read_seed(const job_context *context, const job_node *mapping,
 static ntk_status read_inputs(const job_context *context, const job_node *node, ntk_job *job)
 {
     ntk_data_source *source = &job->inputs;
-    job_node_location(context, node, &source->where);
+    NTK_TRY(job_node_location(context, node, &source->where));
     if (node->kind == JOB_NODE_SCALAR && !job_node_is_null(node))
         return read_data_file(context, node, "data.inputs", job->path, source);
     static const char *const keys[] = {"synthetic", "n", "dim", "seed", NULL};
@@ -117,7 +103,7 @@ static ntk_status read_inputs(const job_context *context, const job_node *node, 
 static ntk_status read_targets(const job_context *context, const job_node *node, ntk_job *job)
 {
     ntk_data_source *source = &job->targets;
-    job_node_location(context, node, &source->where);
+    NTK_TRY(job_node_location(context, node, &source->where));
     if (job_node_is_null(node)) {
         source->kind = NTK_SOURCE_NONE; /* `targets:` or --set data.targets= : none */
         return NTK_OK;
@@ -201,7 +187,7 @@ static ntk_status read_layers(const job_context *context, const job_node *layers
             NTK_TRY(job_read_int(context, width, width_path, "width", "a positive integer", 1,
                                  INT64_MAX, &model->width[d]));
             model->act[d] = NTK_ACT_IDENTITY; /* until an activation follows */
-            job_node_location(context, item, &model->layer_where[d]);
+            NTK_TRY(job_node_location(context, item, &model->layer_where[d]));
             model->n_dense++;
             previous_was_dense = 1;
             continue;

@@ -108,7 +108,7 @@ static ntk_status read_grid(const job_context *context, const job_node *grid, nt
         job->grid.block = (int)block;
     }
     node = job_node_find(grid, "shape", NULL);
-    job_node_location(context, node != NULL ? node : grid, &job->grid.shape_where);
+    NTK_TRY(job_node_location(context, node != NULL ? node : grid, &job->grid.shape_where));
     if (node == NULL || (node->kind == JOB_NODE_SCALAR && strcmp(node->text, "auto") == 0))
         return NTK_OK;
     char description[96];
@@ -298,7 +298,7 @@ ntk_status job_read_sections(const job_context *context, const job_node *root, n
         return job_fail(context, root, "model",
                         "missing required key 'model' (model.layers, e.g. [{dense: 256}, relu, "
                         "{dense: 1}])");
-    job_node_location(context, key, &job->model.where);
+    NTK_TRY(job_node_location(context, key, &job->model.where));
     NTK_TRY(job_read_model(context, node, job));
     NTK_TRY(job_read_run_sections(context, root, job));
     node = job_node_find(root, "sweep", NULL);
