@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "core/status.h"
+#include "job/job_enum_names.h"
 
 enum {
     NTK_MAX_DENSE = 64,     /* dense layers in one model */
@@ -200,7 +201,7 @@ void job_echo_yaml(const ntk_job *job, FILE *out, int indent);
  * grid), for checkpoints: a checkpoint from another job is refused. */
 uint64_t job_hash(const ntk_job *job);
 
-/* Names for messages and outputs. */
+/* Names for messages and outputs (from the tables of job_enum_names.h). */
 const char *job_activation_name(ntk_activation act);
 const char *job_solver_name(ntk_solver solver);
 

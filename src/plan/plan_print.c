@@ -38,12 +38,7 @@ static void plan_format_seconds(double seconds, char *text, size_t size)
 
 static const char *plan_solver_name(const ntk_plan *plan)
 {
-    switch (plan->solver) {
-    case NTK_SOLVER_PDSYEVD: return "pdsyevd";
-    case NTK_SOLVER_PDSYEVR: return "pdsyevr";
-    case NTK_SOLVER_NONE: return "none";
-    default: return "auto";
-    }
+    return job_solver_name(plan->solver); /* the job's one name table */
 }
 
 static void plan_print_bytes_row(FILE *out, const char *name, double bytes, const char *note)
