@@ -316,16 +316,9 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
      * process (0, 0) — communicator rank 0, which always holds the first
      * block — are the ones to keep, on every rank. */
     status = ntk_agree(status, grid->comm);
-    if (status == NTK_OK) {
-        int mpi_rc = MPI_Bcast(w, (int)n, MPI_DOUBLE, 0, grid->comm);
-        if (mpi_rc != MPI_SUCCESS)
-            status = ntk_raise_mpi(mpi_rc, "MPI_Bcast(eigenvalues)", __FILE__, __LINE__);
-    }
-    if (status != NTK_OK) {
-        free(w);
-        dmatrix_destroy(&spectrum->vectors);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
-    }
+    if (status != NTK_OK)
+        goto failed;
+    NTK_MPI_GOTO(status, MPI_Bcast(w, (int)n, MPI_DOUBLE, 0, grid->comm), failed);
     spectrum->m = m;
     spectrum->have_vectors = spec->vectors;
     spectrum->values = w; /* the first m entries are used */
@@ -340,6 +333,11 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
         return status;
     }
     return NTK_OK;
+
+failed:
+    free(w);
+    dmatrix_destroy(&spectrum->vectors);
+    return ntk_trace(status, __FILE__, __LINE__, __func__);
 }
 
 void spectrum_free(ntk_spectrum *spectrum)
