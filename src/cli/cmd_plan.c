@@ -108,18 +108,6 @@ static void format_size(double bytes, char *text, size_t size)
         snprintf(text, size, "%.2f GiB", bytes / 1073741824.0);
 }
 
-/* A YAML single-quoted scalar: quotes inside are doubled. */
-static void print_yaml_quoted(FILE *out, const char *text)
-{
-    fputc('\'', out);
-    for (const char *p = text; *p != '\0'; ++p) {
-        if (*p == '\'')
-            fputc('\'', out);
-        fputc(*p, out);
-    }
-    fputc('\'', out);
-}
-
 static void print_fit(const plan_outcome *outcome, double bytes_per_rank, int given, FILE *out,
                       int as_yaml)
 {
@@ -130,7 +118,7 @@ static void print_fit(const plan_outcome *outcome, double bytes_per_rank, int gi
     const char *output_dir = outcome->job->output.dir;
     if (as_yaml) {
         fputs("output_dir: ", out);
-        print_yaml_quoted(out, output_dir);
+        job_write_yaml_string(out, output_dir);
         fputc('\n', out);
         fprintf(out, "sweep_points: %lld\n", (long long)outcome->points);
         fprintf(out, "seconds_estimate_longest_point: %.1f\n", outcome->seconds_longest);

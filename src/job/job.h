@@ -197,6 +197,10 @@ ntk_status job_string_override(const char *key, const char *text, ntk_override *
  * spaces, for summary.yaml. */
 void job_echo_yaml(const ntk_job *job, FILE *out, int indent);
 
+/* `text` as a YAML double-quoted scalar: safe for any text (a folder named
+ * "true", "123" or "a: b" stays a string). For the echo and other YAML output. */
+void job_write_yaml_string(FILE *out, const char *text);
+
 /* Stable 64-bit hash of everything that determines Theta (data, model, kernel,
  * grid), for checkpoints: a checkpoint from another job is refused. */
 uint64_t job_hash(const ntk_job *job);

@@ -27,9 +27,7 @@ static void format_number(double value, char *buffer, size_t size)
     }
 }
 
-/* A YAML double-quoted string: safe for any text (a folder named "true",
- * "123" or "a: b" stays a string). */
-static void write_quoted(FILE *out, const char *text)
+void job_write_yaml_string(FILE *out, const char *text)
 {
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)text; *p; ++p) {
@@ -55,9 +53,9 @@ static void write_path(FILE *out, const char *path)
     char cwd[NTK_PATH_MAX];
     if (path[0] != '/' && getcwd(cwd, sizeof cwd) != NULL) {
         snprintf(absolute, sizeof absolute, "%s/%s", cwd, path);
-        write_quoted(out, absolute);
+        job_write_yaml_string(out, absolute);
     } else {
-        write_quoted(out, path);
+        job_write_yaml_string(out, path);
     }
 }
 
@@ -166,7 +164,7 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
 
     key_line(out, indent, 0, "output:\n");
     key_line(out, indent, 1, "dir: ");
-    write_quoted(out, job->output.dir);
+    job_write_yaml_string(out, job->output.dir);
     fputc('\n', out);
     key_line(out, indent, 1, "theta: %s\n", bool_name(job->output.theta));
     key_line(out, indent, 1, "eigenvectors: %s\n", bool_name(job->output.eigenvectors));
@@ -186,14 +184,14 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
     format_number(job->checkpoint.every_seconds, number, sizeof number);
     key_line(out, indent, 1, "every: %s\n", number);
     key_line(out, indent, 1, "dir: ");
-    write_quoted(out, job->checkpoint.dir);
+    job_write_yaml_string(out, job->checkpoint.dir);
     fputc('\n', out);
 }
 
 void job_echo_yaml(const ntk_job *job, FILE *out, int indent)
 {
     key_line(out, indent, 0, "name: ");
-    write_quoted(out, job->name);
+    job_write_yaml_string(out, job->name);
     fputc('\n', out);
     write_data_and_model(job, out, indent);
     write_run_sections(job, out, indent);
@@ -201,7 +199,7 @@ void job_echo_yaml(const ntk_job *job, FILE *out, int indent)
         key_line(out, indent, 0, "sweep:\n");
         for (int k = 0; k < job->sweep.n_keys; ++k) {
             line_start(out, indent, 1);
-            write_quoted(out, job->sweep.key[k]);
+            job_write_yaml_string(out, job->sweep.key[k]);
             fputs(": [", out);
             /* The stored texts are YAML scalars already (quoted when they were). */
             for (int v = 0; v < job->sweep.n_values[k]; ++v)

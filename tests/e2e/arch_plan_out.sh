@@ -10,11 +10,11 @@ plan_value() { awk -v key="$1" '$1 == key ":" { sub(/^[^:]*: /, ""); print; exit
 # The job as written: --out wins over the file and over --set output.dir.
 yaml=$(ntk serial plan "$NTK_TESTS_DIR/e2e/small.yaml" --format yaml --out "planned dir") ||
     fail "plan failed: $yaml"
-[ "$(plan_value output_dir "$yaml")" = "'planned dir'" ] ||
-    fail "plan --out: output_dir is $(plan_value output_dir "$yaml"), expected 'planned dir'"
+[ "$(plan_value output_dir "$yaml")" = '"planned dir"' ] ||
+    fail "plan --out: output_dir is $(plan_value output_dir "$yaml"), expected \"planned dir\""
 yaml=$(ntk serial plan "$NTK_TESTS_DIR/e2e/small.yaml" --format yaml \
            --set output.dir=from-set --out from-out) || fail "plan failed: $yaml"
-[ "$(plan_value output_dir "$yaml")" = "'from-out'" ] ||
+[ "$(plan_value output_dir "$yaml")" = '"from-out"' ] ||
     fail "--out must win over --set output.dir: $(plan_value output_dir "$yaml")"
 text=$(ntk serial plan "$NTK_TESTS_DIR/e2e/small.yaml" --out text-out) || fail "plan failed: $text"
 grep -q "^  output    text-out/$" <<<"$text" || fail "plan text does not name text-out/: $text"
@@ -27,8 +27,8 @@ printf 'sweep:\n  model.layers[0].dense: [8, 32]\n' >>sweep.yaml
 yaml=$(ntk serial plan sweep.yaml --format yaml --out swept) || fail "plan failed: $yaml"
 point_dir="swept/model.layers_0_.dense=32"
 [ "$(plan_value largest_point "$yaml")" = "1" ] || fail "largest point: $yaml"
-[ "$(plan_value output_dir "$yaml")" = "'$point_dir'" ] ||
-    fail "sweep plan --out: output_dir is $(plan_value output_dir "$yaml"), expected '$point_dir'"
+[ "$(plan_value output_dir "$yaml")" = "\"$point_dir\"" ] ||
+    fail "sweep plan --out: output_dir is $(plan_value output_dir "$yaml"), expected \"$point_dir\""
 ntk 2 run sweep.yaml --out swept --quiet || fail "run of the sweep failed"
 [ -f "$point_dir/summary.yaml" ] || fail "run did not write $point_dir/summary.yaml"
 [ ! -e from-file ] || fail "run wrote into the job file's output.dir despite --out"
