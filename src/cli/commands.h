@@ -25,5 +25,4 @@ typedef struct {
 ntk_status cli_parse_options(int argc, char **argv, const char *command, const char *allowed,
                              ntk_cli_options *options);
 
-
 #endif

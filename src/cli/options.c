@@ -97,8 +97,9 @@ ntk_status cli_parse_options(int argc, char **argv, const char *command, const c
             if (options->request.n_overrides >= NTK_MAX_OVERRIDES)
                 return NTK_RAISE(NTK_ERR_USAGE, "%s: at most %d --set options", command,
                                  NTK_MAX_OVERRIDES);
-            NTK_TRY(job_parse_override(value, &options->request.overrides[options->request.n_overrides]));
-            options->request.n_overrides++;
+            ntk_job_request *request = &options->request;
+            NTK_TRY(job_parse_override(value, &request->overrides[request->n_overrides]));
+            request->n_overrides++;
         } else if (strcmp(option, "out") == 0) {
             if (value[0] == '\0')
                 return NTK_RAISE(NTK_ERR_USAGE, "%s: --out needs a directory", command);

@@ -1,6 +1,5 @@
-/* Training modes from the spectrum (docs/design.md,
- * "Training dynamics and modes"):
- * per-mode rates,
+/* Training modes from the spectrum (docs/design.md, "Training dynamics and
+ * modes"): per-mode rates,
  * target energies (projections of the residual on the eigenvectors), the
  * predicted loss curve and the summary statistics of the spectrum. */
 #include "spectrum/spectrum.h"
