@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "core/log.h"
+#include "output/output.h"
 #include "pipeline/inputs.h"
 #include "plan/plan.h"
 #include "sweep/point.h"
@@ -38,11 +39,15 @@ static ntk_status plan_point(const ntk_cli_options *options, const ntk_job *base
     if (point < 0) {
         memcpy(job, base, sizeof *job);
     } else {
-        ntk_override overrides[NTK_MAX_OVERRIDES];
-        int count = options->n_overrides;
-        memcpy(overrides, options->overrides, sizeof(ntk_override) * (size_t)count);
-        NTK_TRY(sweep_point_overrides(base, point, overrides, &count));
-        NTK_TRY(job_load(options->job_path, overrides, count, job));
+        /* The same job the sweep would run for this point (sweep/sweep.c). */
+        ntk_override values[NTK_MAX_SWEEP_KEYS];
+        int n_values = 0;
+        char name[SWEEP_NAME_MAX + 1], dir[NTK_PATH_MAX];
+        NTK_TRY(sweep_point_overrides(base, point, values, &n_values));
+        sweep_point_name(base, point, name, sizeof name);
+        NTK_TRY(output_path(base->output.dir, name, dir));
+        ntk_job_point values_and_dir = {.values = values, .n_values = n_values, .dir = dir};
+        NTK_TRY(job_request_load(&options->request, &values_and_dir, job));
     }
     ntk_data_shape shape;
     NTK_TRY(inputs_shape(job, &shape));
@@ -108,7 +113,13 @@ static void print_fit(const plan_outcome *outcome, double bytes_per_rank, int gi
 {
     const ntk_plan *plan = &outcome->plan;
     int fits = bytes_per_rank <= 0.0 || plan->bytes_peak <= bytes_per_rank;
+    /* Where the shown job (the largest point of a sweep) writes its results:
+     * --set output.dir and --out apply as they do in `run`. */
+    const char *output_dir = outcome->job->output.dir;
     if (as_yaml) {
+        fputs("output_dir: ", out);
+        job_write_yaml_string(out, output_dir);
+        fputc('\n', out);
         fprintf(out, "sweep_points: %lld\n", (long long)outcome->points);
         fprintf(out, "seconds_estimate_longest_point: %.1f\n", outcome->seconds_longest);
         if (outcome->largest_point >= 0) {
@@ -135,6 +146,7 @@ static void print_fit(const plan_outcome *outcome, double bytes_per_rank, int gi
         }
         fputc('\n', out);
     }
+    fprintf(out, "\n  output    %s/\n", output_dir);
     char size_text[32];
     format_size(bytes_per_rank, size_text, sizeof size_text);
     if (bytes_per_rank > 0.0)
@@ -166,7 +178,7 @@ int cmd_plan(int argc, char **argv)
     if (status == NTK_OK)
         status = NTK_CALLOC(outcome.job, 1, "the job");
     if (status == NTK_OK)
-        status = cli_load_job(&options, base);
+        status = job_request_load(&options.request, NULL, base);
     if (status == NTK_OK)
         status = plan_all_points(&options, base, options.ranks > 0 ? options.ranks : world,
                                  &outcome);

@@ -13,12 +13,12 @@ int cmd_run(int argc, char **argv)
     ntk_status status = cli_parse_options(argc, argv, "run", "set out point quiet verbose", &options);
     if (status == NTK_OK) {
         ntk_log_init(ntk_log_rank(), options.quiet);
-        status = cli_load_job(&options, &job);
+        status = job_request_load(&options.request, NULL, &job);
     }
     status = ntk_agree(status, MPI_COMM_WORLD);
     if (status == NTK_OK) {
         if (job.sweep.n_keys > 0) {
-            status = sweep_run(&options, &job, options.point, MPI_COMM_WORLD);
+            status = sweep_run(&options.request, &job, options.point, MPI_COMM_WORLD);
         } else if (options.point > 0) {
             status = NTK_RAISE(NTK_ERR_USAGE, "run: --point %ld given, but %s has no sweep (only point 0)",
                                options.point, job.path);

@@ -17,7 +17,7 @@ static ntk_status validate(const ntk_cli_options *options, MPI_Comm comm)
     MPI_Comm_size(comm, &ranks);
 
     ntk_job job;
-    NTK_TRY(ntk_agree(cli_load_job(options, &job), comm));
+    NTK_TRY(ntk_agree(job_request_load(&options->request, NULL, &job), comm));
     ntk_data_shape shape;
     NTK_TRY(ntk_agree(inputs_shape(&job, &shape), comm));
     const int64_t shape_ranks = (int64_t)job.grid.rows * job.grid.cols; /* int would overflow */

@@ -10,12 +10,9 @@ int cmd_plan(int argc, char **argv);     /* ntkgram plan JOB.yaml [...] */
 
 /* Common options of run/validate/plan: --set (repeatable), --out, --point,
  * --quiet, --verbose. Unknown options are a usage error. */
-#include "job/job.h"
+#include "job/job_overrides.h"
 typedef struct {
-    const char *job_path;
-    ntk_override overrides[NTK_MAX_OVERRIDES];
-    int n_overrides;
-    const char *out_dir;      /* --out DIR, NULL when not given */
+    ntk_job_request request;  /* the job file, --set options and --out */
     long point;               /* --point I, -1 when not given */
     int quiet, verbose;
     int ranks;                /* plan: --ranks P, 0 when not given */
@@ -27,8 +24,5 @@ typedef struct {
  * names this subcommand takes, e.g. "set out point quiet verbose". */
 ntk_status cli_parse_options(int argc, char **argv, const char *command, const char *allowed,
                              ntk_cli_options *options);
-
-/* Load the job named by the options (with --set and --out applied). */
-ntk_status cli_load_job(const ntk_cli_options *options, ntk_job *job);
 
 #endif

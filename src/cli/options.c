@@ -66,10 +66,10 @@ ntk_status cli_parse_options(int argc, char **argv, const char *command, const c
     for (int i = 0; i < argc; ++i) {
         const char *arg = argv[i];
         if (strncmp(arg, "--", 2) != 0) {
-            if (options->job_path != NULL)
+            if (options->request.job_path != NULL)
                 return NTK_RAISE(NTK_ERR_USAGE, "%s: unexpected argument '%s' (one job file only)",
                                  command, arg);
-            options->job_path = arg;
+            options->request.job_path = arg;
             continue;
         }
         const char *name = arg + 2;
@@ -96,15 +96,16 @@ ntk_status cli_parse_options(int argc, char **argv, const char *command, const c
         } else if (strcmp(option, "verbose") == 0) {
             options->verbose = 1;
         } else if (strcmp(option, "set") == 0) {
-            if (options->n_overrides >= NTK_MAX_OVERRIDES)
+            if (options->request.n_overrides >= NTK_MAX_OVERRIDES)
                 return NTK_RAISE(NTK_ERR_USAGE, "%s: at most %d --set options", command,
                                  NTK_MAX_OVERRIDES);
-            NTK_TRY(job_parse_override(value, &options->overrides[options->n_overrides]));
-            options->n_overrides++;
+            ntk_job_request *request = &options->request;
+            NTK_TRY(job_parse_override(value, &request->overrides[request->n_overrides]));
+            request->n_overrides++;
         } else if (strcmp(option, "out") == 0) {
             if (value[0] == '\0')
                 return NTK_RAISE(NTK_ERR_USAGE, "%s: --out needs a directory", command);
-            options->out_dir = value;
+            options->request.out_dir = value;
         } else if (strcmp(option, "point") == 0) {
             if (!parse_count(value, &options->point))
                 return NTK_RAISE(NTK_ERR_USAGE, "%s: --point needs a point number >= 0, got '%s'",
@@ -128,19 +129,8 @@ ntk_status cli_parse_options(int argc, char **argv, const char *command, const c
                                  command, value);
         }
     }
-    if (options->job_path == NULL)
+    if (options->request.job_path == NULL)
         return NTK_RAISE(NTK_ERR_USAGE, "%s: no job file given (usage: ntkgram %s JOB.yaml ...)",
                          command, command);
     return NTK_OK;
-}
-
-ntk_status cli_load_job(const ntk_cli_options *options, ntk_job *job)
-{
-    /* --out is the last override so that it wins over --set output.dir. */
-    ntk_override all[NTK_MAX_OVERRIDES + 1];
-    int count = options->n_overrides;
-    memcpy(all, options->overrides, sizeof(ntk_override) * (size_t)count);
-    if (options->out_dir != NULL)
-        NTK_TRY(job_string_override("output.dir", options->out_dir, &all[count++]));
-    return job_load(options->job_path, all, count, job);
 }

@@ -72,6 +72,16 @@ ntk_status ntk_agree(ntk_status local, MPI_Comm comm);
         if (ntk_mpi_rc_ != MPI_SUCCESS)                                        \
             return ntk_raise_mpi(ntk_mpi_rc_, #call, __FILE__, __LINE__);      \
     } while (0)
+/* Like NTK_MPI, but jumps to a cleanup label instead of returning; `status`
+ * must be an ntk_status variable in scope (as for NTK_TRY_GOTO). */
+#define NTK_MPI_GOTO(status, call, label)                                      \
+    do {                                                                       \
+        int ntk_mpi_rc_ = (call);                                              \
+        if (ntk_mpi_rc_ != MPI_SUCCESS) {                                      \
+            (status) = ntk_raise_mpi(ntk_mpi_rc_, #call, __FILE__, __LINE__);  \
+            goto label;                                                        \
+        }                                                                      \
+    } while (0)
 ntk_status ntk_raise_mpi(int mpi_code, const char *call, const char *source_file,
                          int source_line);
 

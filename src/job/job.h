@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "core/status.h"
+#include "job/job_enum_names.h"
 
 enum {
     NTK_MAX_DENSE = 64,     /* dense layers in one model */
@@ -29,10 +30,12 @@ enum {
     NTK_MAX_JOB_OVERRIDES = NTK_MAX_OVERRIDES + 1 + NTK_MAX_SWEEP_KEYS
 };
 
-/* Where a key or value stood in its file, for error messages. */
+/* Where a key or value stood in its file, for error messages. `file` points
+ * at text shared for the life of the process (job/job_location.c), so a copied
+ * job keeps valid locations and ntk_job stays small enough for the stack. */
 typedef struct {
-    char file[NTK_PATH_MAX]; /* the job file, or "--set" */
-    int line, column;        /* 1-based; 0 when unknown */
+    const char *file; /* the job file, or "--set KEY"; NULL in a zeroed location */
+    int line, column; /* 1-based; 0 when unknown */
 } ntk_location;
 
 typedef enum {
@@ -145,11 +148,19 @@ typedef struct {
     char value[1024];
 } ntk_override;
 
+/* An override as the job applied it. Like locations, the texts are shared
+ * for the life of the process (job/job_location.c), so copies stay valid. */
+typedef struct {
+    const char *key, *value;
+} ntk_applied_override;
+
+enum { NTK_SWEEP_KEY_MAX = 256, NTK_SWEEP_VALUE_MAX = 128 }; /* bytes, with the NUL */
+
 typedef struct {
     int n_keys;
-    char key[NTK_MAX_SWEEP_KEYS][256];
+    const char *key[NTK_MAX_SWEEP_KEYS];     /* shared texts, as ntk_applied_override */
     int n_values[NTK_MAX_SWEEP_KEYS];
-    char value[NTK_MAX_SWEEP_KEYS][NTK_MAX_SWEEP_VALUES][128]; /* YAML text of each value */
+    const char *value[NTK_MAX_SWEEP_KEYS][NTK_MAX_SWEEP_VALUES]; /* YAML text of each value */
     ntk_location where;
 } ntk_sweep_spec;
 
@@ -168,7 +179,7 @@ typedef struct {
     ntk_checkpoint_spec checkpoint;
     ntk_sweep_spec sweep;      /* n_keys == 0 when the job has no sweep */
     int n_overrides;
-    ntk_override overrides[NTK_MAX_JOB_OVERRIDES]; /* as applied, for the summary */
+    ntk_applied_override overrides[NTK_MAX_JOB_OVERRIDES]; /* as applied */
 } ntk_job;
 
 /* Parse, override, default and validate. At most NTK_MAX_JOB_OVERRIDES
@@ -189,11 +200,15 @@ ntk_status job_string_override(const char *key, const char *text, ntk_override *
  * spaces, for summary.yaml. */
 void job_echo_yaml(const ntk_job *job, FILE *out, int indent);
 
+/* `text` as a YAML double-quoted scalar: safe for any text (a folder named
+ * "true", "123" or "a: b" stays a string). For the echo and other YAML output. */
+void job_write_yaml_string(FILE *out, const char *text);
+
 /* Stable 64-bit hash of everything that determines Theta (data, model, kernel,
  * grid), for checkpoints: a checkpoint from another job is refused. */
 uint64_t job_hash(const ntk_job *job);
 
-/* Names for messages and outputs. */
+/* Names for messages and outputs (from the tables of job_enum_names.h). */
 const char *job_activation_name(ntk_activation act);
 const char *job_solver_name(ntk_solver solver);
 

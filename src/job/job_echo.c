@@ -5,6 +5,7 @@
 #define _XOPEN_SOURCE 700
 #endif
 #include "job/job.h"
+#include "job/job_enum_names.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -13,50 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-const char *job_activation_name(ntk_activation act)
-{
-    switch (act) {
-    case NTK_ACT_IDENTITY: return "identity";
-    case NTK_ACT_RELU: return "relu";
-    case NTK_ACT_ERF: return "erf";
-    case NTK_ACT_TANH: return "tanh";
-    case NTK_ACT_GELU: return "gelu";
-    }
-    return "unknown";
-}
-
-const char *job_solver_name(ntk_solver solver)
-{
-    switch (solver) {
-    case NTK_SOLVER_AUTO: return "auto";
-    case NTK_SOLVER_PDSYEVD: return "pdsyevd";
-    case NTK_SOLVER_PDSYEVR: return "pdsyevr";
-    case NTK_SOLVER_NONE: return "none";
-    }
-    return "unknown";
-}
-
-const char *job_location_text(const ntk_location *where, char *buffer, size_t size)
-{
-    if (where->line > 0)
-        snprintf(buffer, size, "%s:%d:%d", where->file, where->line, where->column);
-    else
-        snprintf(buffer, size, "%s", where->file);
-    return buffer;
-}
-
-static const char *kind_name(ntk_kernel_kind kind)
-{
-    return kind == NTK_KIND_ANALYTIC ? "analytic" : "empirical";
-}
-
-static const char *method_name(ntk_kernel_method method)
-{
-    return method == NTK_METHOD_STRUCTURED ? "structured"
-           : method == NTK_METHOD_JACOBIAN ? "jacobian"
-                                            : "auto";
-}
 
 static const char *bool_name(int value) { return value ? "true" : "false"; }
 
@@ -70,9 +27,7 @@ static void format_number(double value, char *buffer, size_t size)
     }
 }
 
-/* A YAML double-quoted string: safe for any text (a folder named "true",
- * "123" or "a: b" stays a string). */
-static void write_quoted(FILE *out, const char *text)
+void job_write_yaml_string(FILE *out, const char *text)
 {
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)text; *p; ++p) {
@@ -98,9 +53,9 @@ static void write_path(FILE *out, const char *path)
     char cwd[NTK_PATH_MAX];
     if (path[0] != '/' && getcwd(cwd, sizeof cwd) != NULL) {
         snprintf(absolute, sizeof absolute, "%s/%s", cwd, path);
-        write_quoted(out, absolute);
+        job_write_yaml_string(out, absolute);
     } else {
-        write_quoted(out, path);
+        job_write_yaml_string(out, path);
     }
 }
 
@@ -130,9 +85,7 @@ static void write_source(FILE *out, int indent, const char *key, const ntk_data_
         fputc('\n', out);
         return;
     }
-    const char *synthetic = source->synthetic == NTK_SYNTH_SPHERE ? "sphere"
-                            : source->synthetic == NTK_SYNTH_SINE ? "sine"
-                                                                  : "gaussian";
+    const char *synthetic = job_enum_name(&job_synthetic_names, (int)source->synthetic);
     fputc('\n', out);
     key_line(out, indent, 2, "synthetic: %s\n", synthetic);
     if (source->synthetic != NTK_SYNTH_SINE && source->n > 0) {
@@ -160,7 +113,7 @@ static void write_data_and_model(const ntk_job *job, FILE *out, int indent)
     }
     fputs("]\n", out);
     key_line(out, indent, 1, "parameterization: %s\n",
-            model->parameterization == NTK_PARAM_STANDARD ? "standard" : "ntk");
+             job_enum_name(&job_parameterization_names, (int)model->parameterization));
     format_number(model->w_std, number, sizeof number);
     key_line(out, indent, 1, "w_std: %s\n", number);
     format_number(model->b_std, number, sizeof number);
@@ -177,9 +130,12 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
 {
     char number[64];
     key_line(out, indent, 0, "kernel:\n");
-    key_line(out, indent, 1, "kind: %s\n", kind_name(job->kernel.kind));
-    key_line(out, indent, 1, "method: %s\n", method_name(job->kernel.method));
-    key_line(out, indent, 1, "outputs: %s\n", job->kernel.outputs == NTK_OUTPUTS_FULL ? "full" : "trace");
+    const ntk_kernel_spec *kernel = &job->kernel;
+    key_line(out, indent, 1, "kind: %s\n", job_enum_name(&job_kernel_kind_names, kernel->kind));
+    key_line(out, indent, 1, "method: %s\n",
+             job_enum_name(&job_kernel_method_names, kernel->method));
+    key_line(out, indent, 1, "outputs: %s\n",
+             job_enum_name(&job_kernel_outputs_names, kernel->outputs));
     key_line(out, indent, 1, "nngp: %s\n", bool_name(job->kernel.nngp));
     key_line(out, indent, 1, "compare_analytic: %s\n", bool_name(job->kernel.compare_analytic));
     key_line(out, indent, 1, "quadrature_order: %d\n", job->kernel.quadrature_order);
@@ -208,7 +164,7 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
 
     key_line(out, indent, 0, "output:\n");
     key_line(out, indent, 1, "dir: ");
-    write_quoted(out, job->output.dir);
+    job_write_yaml_string(out, job->output.dir);
     fputc('\n', out);
     key_line(out, indent, 1, "theta: %s\n", bool_name(job->output.theta));
     key_line(out, indent, 1, "eigenvectors: %s\n", bool_name(job->output.eigenvectors));
@@ -228,14 +184,14 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
     format_number(job->checkpoint.every_seconds, number, sizeof number);
     key_line(out, indent, 1, "every: %s\n", number);
     key_line(out, indent, 1, "dir: ");
-    write_quoted(out, job->checkpoint.dir);
+    job_write_yaml_string(out, job->checkpoint.dir);
     fputc('\n', out);
 }
 
 void job_echo_yaml(const ntk_job *job, FILE *out, int indent)
 {
     key_line(out, indent, 0, "name: ");
-    write_quoted(out, job->name);
+    job_write_yaml_string(out, job->name);
     fputc('\n', out);
     write_data_and_model(job, out, indent);
     write_run_sections(job, out, indent);
@@ -243,7 +199,7 @@ void job_echo_yaml(const ntk_job *job, FILE *out, int indent)
         key_line(out, indent, 0, "sweep:\n");
         for (int k = 0; k < job->sweep.n_keys; ++k) {
             line_start(out, indent, 1);
-            write_quoted(out, job->sweep.key[k]);
+            job_write_yaml_string(out, job->sweep.key[k]);
             fputs(": [", out);
             /* The stored texts are YAML scalars already (quoted when they were). */
             for (int v = 0; v < job->sweep.n_values[k]; ++v)
@@ -314,9 +270,10 @@ uint64_t job_hash(const ntk_job *job)
         hash_file(&hash, "weights", model->weights_path);
 
     /* The jacobian chunk changes the summation order, so the bits of Theta. */
-    hash_text(&hash, "kernel %s %s %s %d %" PRId64, kind_name(job->kernel.kind),
-              method_name(job->kernel.method),
-              job->kernel.outputs == NTK_OUTPUTS_FULL ? "full" : "trace",
+    hash_text(&hash, "kernel %s %s %s %d %" PRId64,
+              job_enum_name(&job_kernel_kind_names, job->kernel.kind),
+              job_enum_name(&job_kernel_method_names, job->kernel.method),
+              job_enum_name(&job_kernel_outputs_names, job->kernel.outputs),
               job->kernel.quadrature_order, job->kernel.jacobian_chunk);
     hash_text(&hash, "grid %d %d %d", job->grid.block, job->grid.rows, job->grid.cols);
     return hash.state;

@@ -116,9 +116,11 @@ ntk_status job_load(const char *path, const ntk_override *overrides, int n_overr
     ntk_status status = load_tree(&context, root, overrides, n_overrides, job);
     job_tree_free(root);
     NTK_TRY(status);
+    for (int i = 0; i < n_overrides; ++i) {
+        NTK_TRY(job_intern_text(overrides[i].key, &job->overrides[i].key));
+        NTK_TRY(job_intern_text(overrides[i].value, &job->overrides[i].value));
+    }
     job->n_overrides = n_overrides;
-    if (n_overrides > 0)
-        memcpy(job->overrides, overrides, sizeof(ntk_override) * (size_t)n_overrides);
     return NTK_OK;
 }
 

@@ -240,3 +240,23 @@ ntk_status job_check_mapping(const job_context *context, const job_node *node, c
     }
     return NTK_OK;
 }
+
+ntk_status job_read_enum(const job_context *context, const job_node *node, const char *path,
+                         const char *noun, const job_enum_table *table, unsigned allowed,
+                         int *value)
+{
+    enum { MAX_NAMES = 16 };
+    const char *names[MAX_NAMES];
+    int values[MAX_NAMES], n = 0;
+    for (int i = 0; i < table->count && n < MAX_NAMES; ++i) {
+        int entry_value = table->entries[i].value;
+        if (entry_value >= 0 && entry_value < 32 && (allowed & (1u << entry_value)) == 0)
+            continue;
+        names[n] = table->entries[i].name;
+        values[n++] = entry_value;
+    }
+    int choice = 0;
+    NTK_TRY(job_read_choice(context, node, path, noun, names, n, &choice));
+    *value = values[choice];
+    return NTK_OK;
+}

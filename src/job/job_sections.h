@@ -27,7 +27,12 @@ ntk_status job_read_run_sections(const job_context *context, const job_node *roo
 ntk_status job_read_sweep(const job_context *context, const job_node *sweep, ntk_job *job);
 
 /* The location of `node` for other modules' messages: the job file and
- * position, or "--set KEY" (line 0) for override values. */
-void job_node_location(const job_context *context, const job_node *node, ntk_location *where);
+ * position, or "--set KEY" (line 0) for override values. The text is interned
+ * (job_location.c); NTK_ERR_MEMORY only when that fails. */
+ntk_status job_node_location(const job_context *context, const job_node *node,
+                             ntk_location *where);
+
+/* A process-lifetime copy of `text` (the same pointer for equal texts). */
+ntk_status job_intern_text(const char *text, const char **shared);
 
 #endif

@@ -8,20 +8,6 @@
 
 #include "job/job_read.h"
 
-void job_node_location(const job_context *context, const job_node *node, ntk_location *where)
-{
-    memset(where, 0, sizeof *where);
-    if (node != NULL && node->origin != NULL) {
-        snprintf(where->file, sizeof where->file, "--set %s", node->origin);
-        return;
-    }
-    snprintf(where->file, sizeof where->file, "%s", context->file);
-    if (node != NULL) {
-        where->line = node->line;
-        where->column = node->column;
-    }
-}
-
 static int has_extension(const char *path, const char *extension)
 {
     size_t length = strlen(path), extension_length = strlen(extension);
@@ -82,7 +68,7 @@ static ntk_status read_seed(const job_context *context, const job_node *mapping,
 static ntk_status read_inputs(const job_context *context, const job_node *node, ntk_job *job)
 {
     ntk_data_source *source = &job->inputs;
-    job_node_location(context, node, &source->where);
+    NTK_TRY(job_node_location(context, node, &source->where));
     if (node->kind == JOB_NODE_SCALAR && !job_node_is_null(node))
         return read_data_file(context, node, "data.inputs", job->path, source);
     static const char *const keys[] = {"synthetic", "n", "dim", "seed", NULL};
@@ -94,7 +80,6 @@ static ntk_status read_inputs(const job_context *context, const job_node *node, 
                         job_node_describe(node, description, sizeof description));
     }
     NTK_TRY(job_check_mapping(context, node, "data.inputs", keys));
-    static const char *const kinds[] = {"gaussian", "sphere"};
     const char *const required[] = {"synthetic", "n", "dim"};
     for (int i = 0; i < 3; ++i)
         if (job_node_find(node, required[i], NULL) == NULL)
@@ -103,10 +88,11 @@ static ntk_status read_inputs(const job_context *context, const job_node *node, 
                             "n: points, dim: input dimension)",
                             required[i]);
     int kind = 0;
-    NTK_TRY(job_read_choice(context, job_node_find(node, "synthetic", NULL),
-                            "data.inputs.synthetic", "synthetic input kind", kinds, 2, &kind));
+    NTK_TRY(job_read_enum(context, job_node_find(node, "synthetic", NULL),
+                          "data.inputs.synthetic", "synthetic input kind", &job_synthetic_names,
+                          1u << NTK_SYNTH_GAUSSIAN | 1u << NTK_SYNTH_SPHERE, &kind));
     source->kind = NTK_SOURCE_SYNTHETIC;
-    source->synthetic = kind == 0 ? NTK_SYNTH_GAUSSIAN : NTK_SYNTH_SPHERE;
+    source->synthetic = (ntk_synthetic_kind)kind;
     NTK_TRY(job_read_int(context, job_node_find(node, "n", NULL), "data.inputs.n", NULL,
                          "a positive integer", 1, INT64_MAX, &source->n));
     NTK_TRY(job_read_int(context, job_node_find(node, "dim", NULL), "data.inputs.dim", NULL,
@@ -117,7 +103,7 @@ static ntk_status read_inputs(const job_context *context, const job_node *node, 
 static ntk_status read_targets(const job_context *context, const job_node *node, ntk_job *job)
 {
     ntk_data_source *source = &job->targets;
-    job_node_location(context, node, &source->where);
+    NTK_TRY(job_node_location(context, node, &source->where));
     if (job_node_is_null(node)) {
         source->kind = NTK_SOURCE_NONE; /* `targets:` or --set data.targets= : none */
         return NTK_OK;
@@ -137,12 +123,12 @@ static ntk_status read_targets(const job_context *context, const job_node *node,
     if (kind_node == NULL)
         return job_fail(context, node, "data.targets",
                         "synthetic targets need the key 'synthetic' (gaussian or sine)");
-    static const char *const kinds[] = {"gaussian", "sine"};
     int kind = 0;
-    NTK_TRY(job_read_choice(context, kind_node, "data.targets.synthetic",
-                            "synthetic target kind", kinds, 2, &kind));
+    NTK_TRY(job_read_enum(context, kind_node, "data.targets.synthetic", "synthetic target kind",
+                          &job_synthetic_names, 1u << NTK_SYNTH_GAUSSIAN | 1u << NTK_SYNTH_SINE,
+                          &kind));
     source->kind = NTK_SOURCE_SYNTHETIC;
-    source->synthetic = kind == 0 ? NTK_SYNTH_GAUSSIAN : NTK_SYNTH_SINE;
+    source->synthetic = (ntk_synthetic_kind)kind;
     return read_seed(context, node, "data.targets", &source->seed);
 }
 
@@ -164,10 +150,6 @@ ntk_status job_read_data(const job_context *context, const job_node *data, ntk_j
 }
 
 /* ---- model ---- */
-
-static const char *const activation_names[] = {"relu", "erf", "tanh", "gelu", "identity"};
-static const ntk_activation activation_values[] = {NTK_ACT_RELU, NTK_ACT_ERF, NTK_ACT_TANH,
-                                                   NTK_ACT_GELU, NTK_ACT_IDENTITY};
 
 static ntk_status read_layers(const job_context *context, const job_node *layers,
                               ntk_model_spec *model)
@@ -201,7 +183,7 @@ static ntk_status read_layers(const job_context *context, const job_node *layers
             NTK_TRY(job_read_int(context, width, width_path, "width", "a positive integer", 1,
                                  INT64_MAX, &model->width[d]));
             model->act[d] = NTK_ACT_IDENTITY; /* until an activation follows */
-            job_node_location(context, item, &model->layer_where[d]);
+            NTK_TRY(job_node_location(context, item, &model->layer_where[d]));
             model->n_dense++;
             previous_was_dense = 1;
             continue;
@@ -212,8 +194,8 @@ static ntk_status read_layers(const job_context *context, const job_node *layers
                             "gelu, identity), got %s",
                             job_node_describe(item, description, sizeof description));
         int activation = 0;
-        NTK_TRY(job_read_choice(context, item, path, "activation", activation_names, 5,
-                                &activation));
+        NTK_TRY(job_read_enum(context, item, path, "activation", &job_activation_names,
+                              JOB_ENUM_ANY, &activation));
         if (model->n_dense == 0)
             return job_fail(context, item, path,
                             "the first layer must be dense ({dense: WIDTH}), got activation '%s'",
@@ -222,7 +204,7 @@ static ntk_status read_layers(const job_context *context, const job_node *layers
             return job_fail(context, item, path,
                             "activation '%s' must follow a dense layer (two activations in a row)",
                             item->text);
-        model->act[model->n_dense - 1] = activation_values[activation];
+        model->act[model->n_dense - 1] = (ntk_activation)activation;
         previous_was_dense = 0;
     }
     if (!previous_was_dense)
@@ -246,11 +228,10 @@ ntk_status job_read_model(const job_context *context, const job_node *model_node
 
     const job_node *node = job_node_find(model_node, "parameterization", NULL);
     if (node != NULL) {
-        static const char *const names[] = {"ntk", "standard"};
         int choice = 0;
-        NTK_TRY(job_read_choice(context, node, "model.parameterization", "parameterization",
-                                names, 2, &choice));
-        model->parameterization = choice == 0 ? NTK_PARAM_NTK : NTK_PARAM_STANDARD;
+        NTK_TRY(job_read_enum(context, node, "model.parameterization", "parameterization",
+                              &job_parameterization_names, JOB_ENUM_ANY, &choice));
+        model->parameterization = (ntk_parameterization)choice;
     }
     if ((node = job_node_find(model_node, "w_std", NULL)) != NULL)
         NTK_TRY(job_read_number(context, node, "model.w_std", 1, &model->w_std));

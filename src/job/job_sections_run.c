@@ -35,14 +35,14 @@ static void set_defaults(ntk_job *job)
 /* Read `key` of `section` as a choice when present. */
 static ntk_status read_choice_key(const job_context *context, const job_node *section,
                                   const char *section_name, const char *key,
-                                  const char *const *names, int n, int *value)
+                                  const job_enum_table *names, int *value)
 {
     const job_node *node = job_node_find(section, key, NULL);
     if (node == NULL)
         return NTK_OK;
     char path[JOB_PATH_TEXT_MAX];
     job_path_key(path, sizeof path, section_name, key);
-    return job_read_choice(context, node, path, "value", names, n, value);
+    return job_read_enum(context, node, path, "value", names, JOB_ENUM_ANY, value);
 }
 
 static ntk_status read_bool_key(const job_context *context, const job_node *section,
@@ -61,13 +61,12 @@ static ntk_status read_kernel(const job_context *context, const job_node *kernel
     static const char *const keys[] = {"kind", "method", "outputs", "nngp", "quadrature_order",
                                        "jacobian_chunk", "compare_analytic", NULL};
     NTK_TRY(job_check_mapping(context, kernel, "kernel", keys));
-    static const char *const kinds[] = {"empirical", "analytic"};
-    static const char *const methods[] = {"auto", "structured", "jacobian"};
-    static const char *const outputs[] = {"trace", "full"};
-    int kind = 0, method = 0, output = 0;
-    NTK_TRY(read_choice_key(context, kernel, "kernel", "kind", kinds, 2, &kind));
-    NTK_TRY(read_choice_key(context, kernel, "kernel", "method", methods, 3, &method));
-    NTK_TRY(read_choice_key(context, kernel, "kernel", "outputs", outputs, 2, &output));
+    int kind = job->kernel.kind, method = job->kernel.method, output = job->kernel.outputs;
+    NTK_TRY(read_choice_key(context, kernel, "kernel", "kind", &job_kernel_kind_names, &kind));
+    NTK_TRY(read_choice_key(context, kernel, "kernel", "method", &job_kernel_method_names,
+                            &method));
+    NTK_TRY(read_choice_key(context, kernel, "kernel", "outputs", &job_kernel_outputs_names,
+                            &output));
     job->kernel.kind = (ntk_kernel_kind)kind;
     job->kernel.method = (ntk_kernel_method)method;
     job->kernel.outputs = (ntk_kernel_outputs)output;
@@ -108,7 +107,7 @@ static ntk_status read_grid(const job_context *context, const job_node *grid, nt
         job->grid.block = (int)block;
     }
     node = job_node_find(grid, "shape", NULL);
-    job_node_location(context, node != NULL ? node : grid, &job->grid.shape_where);
+    NTK_TRY(job_node_location(context, node != NULL ? node : grid, &job->grid.shape_where));
     if (node == NULL || (node->kind == JOB_NODE_SCALAR && strcmp(node->text, "auto") == 0))
         return NTK_OK;
     char description[96];
@@ -131,9 +130,8 @@ static ntk_status read_spectrum(const job_context *context, const job_node *spec
 {
     static const char *const keys[] = {"solver", "vectors", "top", NULL};
     NTK_TRY(job_check_mapping(context, spectrum, "spectrum", keys));
-    static const char *const solvers[] = {"auto", "pdsyevd", "pdsyevr", "none"};
-    int solver = 0;
-    NTK_TRY(read_choice_key(context, spectrum, "spectrum", "solver", solvers, 4, &solver));
+    int solver = job->spectrum.solver;
+    NTK_TRY(read_choice_key(context, spectrum, "spectrum", "solver", &job_solver_names, &solver));
     job->spectrum.solver = (ntk_solver)solver;
     NTK_TRY(read_bool_key(context, spectrum, "spectrum", "vectors", &job->spectrum.vectors));
     const job_node *node = job_node_find(spectrum, "top", NULL);
@@ -298,7 +296,7 @@ ntk_status job_read_sections(const job_context *context, const job_node *root, n
         return job_fail(context, root, "model",
                         "missing required key 'model' (model.layers, e.g. [{dense: 256}, relu, "
                         "{dense: 1}])");
-    job_node_location(context, key, &job->model.where);
+    NTK_TRY(job_node_location(context, key, &job->model.where));
     NTK_TRY(job_read_model(context, node, job));
     NTK_TRY(job_read_run_sections(context, root, job));
     node = job_node_find(root, "sweep", NULL);

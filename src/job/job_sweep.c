@@ -37,7 +37,7 @@ ntk_status job_read_sweep(const job_context *context, const job_node *sweep, ntk
 {
     char description[96];
     ntk_sweep_spec *spec = &job->sweep;
-    job_node_location(context, sweep, &spec->where);
+    NTK_TRY(job_node_location(context, sweep, &spec->where));
     if (sweep->kind != JOB_NODE_MAPPING || sweep->count == 0)
         return job_fail(context, sweep, "sweep",
                         "must be a mapping of key paths to lists of values, e.g. "
@@ -59,7 +59,7 @@ ntk_status job_read_sweep(const job_context *context, const job_node *sweep, ntk
                             "not a key path (expected names separated by dots, with [index] for "
                             "list items, e.g. model.layers[0].dense)");
         if (strcmp(parsed.segment[0].name, "sweep") == 0 ||
-            strlen(key->text) >= sizeof spec->key[k])
+            strlen(key->text) >= NTK_SWEEP_KEY_MAX)
             return job_fail(context, key, path, "cannot be swept");
         if (values->kind != JOB_NODE_SEQUENCE || values->count == 0)
             return job_fail(context, values, path, "must be a non-empty list of values, got %s",
@@ -69,7 +69,7 @@ ntk_status job_read_sweep(const job_context *context, const job_node *sweep, ntk
         if (values->count > NTK_MAX_SWEEP_VALUES)
             return job_fail(context, values, path, "has %d values, at most %d", values->count,
                             NTK_MAX_SWEEP_VALUES);
-        snprintf(spec->key[k], sizeof spec->key[k], "%s", key->text);
+        NTK_TRY(job_intern_text(key->text, &spec->key[k]));
         for (int v = 0; v < values->count; ++v) {
             const job_node *value = values->items[v];
             char value_path[JOB_PATH_TEXT_MAX];
@@ -77,9 +77,11 @@ ntk_status job_read_sweep(const job_context *context, const job_node *sweep, ntk
             if (value->kind != JOB_NODE_SCALAR)
                 return job_fail(context, value, value_path, "must be a single value, got %s",
                                 job_node_describe(value, description, sizeof description));
-            if (!value_text(value, spec->value[k][v], sizeof spec->value[k][v]))
+            char text[NTK_SWEEP_VALUE_MAX];
+            if (!value_text(value, text, sizeof text))
                 return job_fail(context, value, value_path, "is too long (at most %zu characters)",
-                                sizeof spec->value[k][v] - 3);
+                                sizeof text - 3);
+            NTK_TRY(job_intern_text(text, &spec->value[k][v]));
         }
         spec->n_values[k] = values->count;
     }

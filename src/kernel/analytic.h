@@ -1,5 +1,5 @@
 /* The infinite-width NTK and NNGP kernels of a model description (ntk
- * parameterisation), design.md section 1. ReLU and erf in closed form,
+ * parameterisation), docs/design.md, "Infinite width". ReLU, erf in closed form,
  * identity exactly, tanh and gelu by Gauss-Hermite quadrature of
  * kernel.quadrature_order points per axis.
  *

@@ -1,4 +1,4 @@
-/* The infinite-width recursion for one pair of inputs (design.md section 1,
+/* The infinite-width recursion for one pair of inputs (docs/design.md, "Infinite width";
  * ntk parameterisation c_l = w_std / sqrt(n_{l-1}), s_l = b_std):
  *
  *   Sigma_1 = w^2 <x, x'> / d + b^2,  Theta_1 = Sigma_1

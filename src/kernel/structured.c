@@ -1,4 +1,4 @@
-/* The structured empirical NTK (design.md section 1): no Jacobian is formed.
+/* The structured empirical NTK (docs/design.md, "Structured form"): no Jacobian.
  *
  *   Theta[(x,o),(x',o')] = sum_l <delta_l^o(x), delta_l^o'(x')> * (c_l^2 <h_{l-1}(x), h_{l-1}(x')> + s_l^2)
  *

@@ -2,7 +2,8 @@
  *
  *   z_l = c_l W_l h_{l-1} + s_l b_l,  h_0 = x,  h_l = phi_l(z_l) (l <= L),  f = z_{L+1}
  *
- * Layers are numbered l = 1..L+1 as in design.md; index 0 of `width` is the
+ * Layers are numbered l = 1..L+1 as in docs/design.md, "Math and conventions";
+ * index 0 of `width` is the
  * input dimension d. Weights are stored as torch.nn.Linear does, (out, in)
  * row-major: W_l[i * n_{l-1} + j]. Parameters come from a counter-based RNG
  * keyed by (seed, layer, kind, index), so every rank derives identical

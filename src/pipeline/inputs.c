@@ -96,31 +96,35 @@ ntk_status inputs_gather_residual(const ntk_model *model, const ntk_input_block 
         return status;
     }
 
-    /* One datatype element per input keeps the counts small for any N k. */
-    MPI_Datatype row_type;
-    MPI_Type_contiguous(k, MPI_DOUBLE, &row_type);
-    MPI_Type_commit(&row_type);
-    int *counts = malloc(sizeof(int) * (size_t)ranks);
-    int *offsets = malloc(sizeof(int) * (size_t)ranks);
-    int rc = MPI_ERR_NO_MEM;
-    if (counts && offsets) {
-        for (int r = 0; r < ranks; ++r) {
-            int64_t first = 0, count = 0;
-            grid_own_block(n_inputs, ranks, r, &first, &count);
-            counts[r] = (int)count;
-            offsets[r] = (int)first;
-        }
-        rc = MPI_Allgatherv(own, (int)block->count, row_type, *residual, counts, offsets,
-                            row_type, comm);
+    /* One datatype element per input keeps the counts small for any N k.
+     * The ranks agree on the allocations: a rank that skipped the gather
+     * would leave the others waiting in it. */
+    MPI_Datatype row_type = MPI_DATATYPE_NULL;
+    int *counts = NULL, *offsets = NULL;
+    status = NTK_CALLOC(counts, ranks, "gather counts");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(offsets, ranks, "gather offsets");
+    NTK_TRY_GOTO(status, ntk_agree(status, comm), done);
+    for (int r = 0; r < ranks; ++r) {
+        int64_t first = 0, count = 0;
+        grid_own_block(n_inputs, ranks, r, &first, &count);
+        counts[r] = (int)count;
+        offsets[r] = (int)first;
     }
-    MPI_Type_free(&row_type);
+    NTK_MPI_GOTO(status, MPI_Type_contiguous(k, MPI_DOUBLE, &row_type), done);
+    NTK_MPI_GOTO(status, MPI_Type_commit(&row_type), done);
+    NTK_MPI_GOTO(status, MPI_Allgatherv(own, (int)block->count, row_type, *residual, counts,
+                                        offsets, row_type, comm),
+                 done);
+done:
+    if (row_type != MPI_DATATYPE_NULL)
+        MPI_Type_free(&row_type);
     free(counts);
     free(offsets);
     free(own);
-    if (rc != MPI_SUCCESS) {
+    if (status != NTK_OK) {
         free(*residual);
         *residual = NULL;
-        return ntk_raise_mpi(rc, "MPI_Allgatherv(residual)", __FILE__, __LINE__);
     }
-    return NTK_OK;
+    return status;
 }

@@ -88,7 +88,7 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     ntk_log("N = %lld inputs of dimension %lld, k = %d outputs, Theta is %lld x %lld (%s)",
             (long long)shape->n_inputs, (long long)shape->input_dim, shape->k,
             (long long)*m_rows, (long long)*m_rows,
-            job->kernel.outputs == NTK_OUTPUTS_FULL ? "full" : "trace");
+            job_enum_name(&job_kernel_outputs_names, job->kernel.outputs));
 
     ntk_plan plan;
     double available = 0.0;
@@ -116,7 +116,7 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     NTK_TRY(ntk_agree(status, comm));
     ntk_log("model: %d dense layers, %lld parameters (%s parameterisation)",
             state->model.n_layers, (long long)state->model.n_params,
-            job->model.parameterization == NTK_PARAM_NTK ? "ntk" : "standard");
+            job_enum_name(&job_parameterization_names, job->model.parameterization));
 
     if (shape->have_targets)
         NTK_TRY(inputs_gather_residual(&state->model, &state->inputs, state->own_targets,

@@ -1,4 +1,4 @@
-/* One run of a job, start to finish: the data flow of design.md section 2.
+/* One run of a job, start to finish: the data flow of docs/design.md, "Data flow".
  *
  *   job -> inputs (own block) -> model -> kernel tiles -> theta.npy
  *       -> eigensolver -> modes -> outputs [-> training]

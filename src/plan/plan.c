@@ -241,7 +241,7 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
     if (n_inputs < 1 || input_dim < 1 || job->model.n_dense < 1)
         return NTK_RAISE(NTK_ERR_JOB, "%s: plan: the job has no inputs or no layers", job->path);
 
-    /* widths n_0 = d, n_1 .. n_{L+1} = k, as in design.md */
+    /* widths n_0 = d, n_1 .. n_{L+1} = k, as in docs/design.md, "Math and conventions" */
     const int layers = job->model.n_dense;
     int64_t width[NTK_MAX_DENSE + 1];
     width[0] = input_dim;

@@ -1,4 +1,5 @@
-/* Training modes from the spectrum (design.md section 1): per-mode rates,
+/* Training modes from the spectrum (docs/design.md, "Training dynamics and
+ * modes"): per-mode rates,
  * target energies (projections of the residual on the eigenvectors), the
  * predicted loss curve and the summary statistics of the spectrum. */
 #include "spectrum/spectrum.h"
@@ -34,16 +35,15 @@ static ntk_status project_residual(const ntk_spectrum *spectrum, const ntk_grid 
     /* MPI counts are ints: reduce in slices for very many modes x channels. */
     const int64_t total = m * channels;
     const int64_t slice = 1 << 28;
-    int mpi_rc = MPI_SUCCESS;
-    for (int64_t start = 0; start < total && mpi_rc == MPI_SUCCESS; start += slice) {
+    for (int64_t start = 0; start < total; start += slice) {
         const int count = (int)(total - start < slice ? total - start : slice);
-        mpi_rc = MPI_Allreduce(local + start, projection + start, count, MPI_DOUBLE, MPI_SUM,
-                               grid->comm);
+        NTK_MPI_GOTO(status, MPI_Allreduce(local + start, projection + start, count, MPI_DOUBLE,
+                                           MPI_SUM, grid->comm),
+                     done);
     }
+done:
     free(local);
-    if (mpi_rc != MPI_SUCCESS)
-        return ntk_raise_mpi(mpi_rc, "MPI_Allreduce(projections)", __FILE__, __LINE__);
-    return NTK_OK;
+    return status;
 }
 
 double modes_predicted_loss_at(const ntk_modes *modes, double step)

@@ -76,7 +76,8 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
                           ntk_dmatrix *theta, ntk_spectrum *spectrum);
 void spectrum_free(ntk_spectrum *spectrum);
 
-/* Training modes (design.md section 1). `residual` is r = f_0 - y on every
+/* Training modes (docs/design.md, "Training dynamics and modes").
+ * `residual` is r = f_0 - y on every
  * rank, residual_rows x channels row-major: for the trace kernel N x k (row x,
  * channel o), for the full kernel (N k) x 1 (row x*k + o). NULL when the job
  * has no targets. Effective rank is (sum lambda)^2 / sum lambda^2 over the
@@ -108,7 +109,8 @@ ntk_status modes_compute(const ntk_dynamics_spec *dynamics, const ntk_spectrum *
 void modes_free(ntk_modes *modes);
 
 /* The predicted loss L(t) at a (possibly fractional) step t from the modes
- * (have_targets must be set): the formula of design.md section 1, with the
+ * (have_targets must be set): the formula of docs/design.md
+ * ("Training dynamics and modes"), with the
  * energy outside the computed modes kept constant. modes->predicted_loss[j]
  * is this at modes->steps[j]. */
 double modes_predicted_loss_at(const ntk_modes *modes, double step);

@@ -37,30 +37,15 @@ static ntk_status point_is_complete(const char *point_dir, MPI_Comm comm, int *c
 /* The job of one point: --set options, --out, the point's values, then its
  * own output.dir (as an override, so defaults derived from output.dir such as
  * checkpoint.dir follow it). Rank-local. */
-static ntk_status load_point_job(const ntk_cli_options *options, const ntk_job *sweep_job,
+static ntk_status load_point_job(const ntk_job_request *request, const ntk_job *sweep_job,
                                  int64_t point, const char *point_dir, const char *point_name,
                                  ntk_job *point_job)
 {
-    ntk_override *overrides = NULL;
-    NTK_TRY(NTK_CALLOC(overrides, NTK_MAX_OVERRIDES, "sweep overrides"));
-    int count = 0;
-    ntk_status status = NTK_OK;
-    for (int i = 0; i < options->n_overrides && i < NTK_MAX_OVERRIDES; ++i)
-        overrides[count++] = options->overrides[i];
-    if (options->out_dir != NULL && count < NTK_MAX_OVERRIDES)
-        status = job_string_override("output.dir", options->out_dir, &overrides[count++]);
-    if (status == NTK_OK)
-        status = sweep_point_overrides(sweep_job, point, overrides, &count);
-    if (status == NTK_OK && count >= NTK_MAX_OVERRIDES)
-        status = NTK_RAISE(NTK_ERR_USAGE,
-                           "too many overrides: --set options plus sweep keys exceed %d",
-                           NTK_MAX_OVERRIDES);
-    if (status == NTK_OK)
-        status = job_string_override("output.dir", point_dir, &overrides[count++]);
-    if (status == NTK_OK)
-        status = job_load(options->job_path, overrides, count, point_job);
-    free(overrides);
-    NTK_TRY(status);
+    ntk_override values[NTK_MAX_SWEEP_KEYS];
+    int n_values = 0;
+    NTK_TRY(sweep_point_overrides(sweep_job, point, values, &n_values));
+    ntk_job_point values_and_dir = {.values = values, .n_values = n_values, .dir = point_dir};
+    NTK_TRY(job_request_load(request, &values_and_dir, point_job));
     /* A checkpoint.dir the job file sets explicitly is shared by all points:
      * give each point its own subfolder so their checkpoints never meet. */
     size_t dir_length = strlen(point_dir);
@@ -72,7 +57,7 @@ static ntk_status load_point_job(const ntk_cli_options *options, const ntk_job *
     return NTK_OK;
 }
 
-static ntk_status run_point(const ntk_cli_options *options, const ntk_job *sweep_job,
+static ntk_status run_point(const ntk_job_request *request, const ntk_job *sweep_job,
                             int64_t point, MPI_Comm comm, ntk_job *point_job)
 {
     const int64_t points = sweep_points(sweep_job);
@@ -89,7 +74,7 @@ static ntk_status run_point(const ntk_cli_options *options, const ntk_job *sweep
         return NTK_OK;
     }
     ntk_log("sweep: point %lld of %lld: %s", (long long)point, (long long)points, name);
-    NTK_TRY(ntk_agree(load_point_job(options, sweep_job, point, point_dir, name, point_job),
+    NTK_TRY(ntk_agree(load_point_job(request, sweep_job, point, point_dir, name, point_job),
                       comm));
 
     ntk_run_result result;
@@ -101,7 +86,7 @@ static ntk_status run_point(const ntk_cli_options *options, const ntk_job *sweep
     return NTK_OK;
 }
 
-ntk_status sweep_run(const ntk_cli_options *options, const ntk_job *job, long point,
+ntk_status sweep_run(const ntk_job_request *request, const ntk_job *job, long point,
                      MPI_Comm comm)
 {
     const int64_t points = sweep_points(job);
@@ -128,7 +113,7 @@ ntk_status sweep_run(const ntk_cli_options *options, const ntk_job *job, long po
     if (point < 0)
         ntk_log("sweep: %lld points into %s/", (long long)points, job->output.dir);
     for (int64_t p = first; p <= last && status == NTK_OK; ++p)
-        status = run_point(options, job, p, comm, point_job);
+        status = run_point(request, job, p, comm, point_job);
     free(point_job);
     NTK_TRY(status);
 

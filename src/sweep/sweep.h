@@ -12,15 +12,15 @@
 
 #include <mpi.h>
 
-#include "cli/commands.h"
 #include "core/status.h"
 #include "job/job.h"
+#include "job/job_overrides.h"
 
 /* Number of points of the product (1 when the job has no sweep). */
 int64_t sweep_points(const ntk_job *job);
 
 /* Run every point, or only `point` (>= 0, for job arrays). Collective. */
-ntk_status sweep_run(const ntk_cli_options *options, const ntk_job *job, long point,
+ntk_status sweep_run(const ntk_job_request *request, const ntk_job *job, long point,
                      MPI_Comm comm);
 
 #endif

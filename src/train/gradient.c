@@ -33,11 +33,8 @@ ntk_status training_block_gradient(const ntk_model *model, const ntk_features *f
         if (model->width[l] > widest)
             widest = model->width[l];
     double *weighted = NULL; /* E_l: count x n_l */
-    ntk_status status = NTK_CALLOC(weighted, count * widest, "training cotangents");
-    if (status != NTK_OK) {
-        free(residual);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
-    }
+    ntk_status status = NTK_OK;
+    NTK_TRY_GOTO(status, NTK_CALLOC(weighted, count * widest, "training cotangents"), done);
 
     for (int l = 1; l <= model->n_layers; ++l) {
         const int64_t n_out = model->width[l], n_in = model->width[l - 1];
@@ -64,7 +61,8 @@ ntk_status training_block_gradient(const ntk_model *model, const ntk_features *f
                     grad_bias[j] += scale * weighted[x * n_out + j];
         }
     }
+done:
     free(weighted);
     free(residual);
-    return NTK_OK;
+    return status;
 }

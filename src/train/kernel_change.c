@@ -16,15 +16,14 @@ ntk_status training_kernel_change(const ntk_job *job, const ntk_model *model,
     ntk_assembly_hooks no_hooks = {0, NULL, NULL};
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);
-    ntk_status status = kernel_assemble(job, model, grid, inputs, 1, &no_hooks, &theta_trained,
-                                        &stats);
-    if (status != NTK_OK) {
-        dmatrix_destroy(&theta_trained);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
-    }
-
-    status = dmatrix_relative_distance_lower(grid, &theta_trained, theta_initial, change);
+    ntk_status status = NTK_OK;
+    NTK_TRY_GOTO(status,
+                 kernel_assemble(job, model, grid, inputs, 1, &no_hooks, &theta_trained, &stats),
+                 done);
+    NTK_TRY_GOTO(status,
+                 dmatrix_relative_distance_lower(grid, &theta_trained, theta_initial, change),
+                 done);
+done:
     dmatrix_destroy(&theta_trained);
-    NTK_TRY(status);
-    return NTK_OK;
+    return status;
 }

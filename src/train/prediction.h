@@ -10,7 +10,8 @@
  * modes (kept constant: those modes are not resolved, so no decay is
  * claimed for them) and
  *   discrete (exact for GD on the linearised model):  g_i(t) = (1 - rate_i)^(2t)
- *   continuous (gradient flow, design.md):            g_i(t) = exp(-2 rate_i t)
+ *   continuous (gradient flow):                       g_i(t) = exp(-2 rate_i t)
+ *   (docs/design.md, "Training dynamics and modes")
  * The two agree when rate_i << 1; training.csv's predicted_loss is the
  * discrete one because the network is trained with discrete steps. */
 #ifndef NTK_TRAIN_PREDICTION_H

@@ -10,7 +10,8 @@
  *
  * training.csv columns: step, measured_loss, predicted_loss (the discrete-GD
  * prediction (1 - rate_i)^(2t), see prediction.h) and
- * predicted_loss_continuous (design.md's gradient-flow exp(-2 rate_i t)), for
+ * predicted_loss_continuous (the gradient-flow exp(-2 rate_i t) of docs/design.md,
+ * "Training dynamics and modes"), for
  * comparison. Rows at step 0, every record_every steps and the last step. */
 #include "train/train.h"
 

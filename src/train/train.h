@@ -1,5 +1,6 @@
 /* Real training against the spectral prediction: full-batch gradient descent
- * on the MSE loss of design.md (1/(2Nk) sum (f - y)^2), distributed over the
+ * on the MSE loss (1/(2Nk) sum (f - y)^2) of docs/design.md, "Training
+ * dynamics and modes", distributed over the
  * ranks (each rank's own input block; gradients summed with MPI_Allreduce).
  * Writes training.csv (step, measured_loss, predicted_loss,
  * predicted_loss_continuous; train/prediction.h says which formula is which),

@@ -174,7 +174,7 @@ int main(int argc, char **argv)
     bad.model.act[0] = NTK_ACT_RELU;
     bad.model.w_std = 1.0;
     bad.model.parameterization = NTK_PARAM_STANDARD;
-    snprintf(bad.model.where.file, sizeof bad.model.where.file, "job.yaml");
+    bad.model.where.file = "job.yaml";
     ntk_input_block inputs = {2, 1, 0, 0, NULL};
     double own[2] = {1.0, 2.0};
     grid_own_block(2, grid.size, grid.rank, &inputs.first, &inputs.count);

@@ -17,7 +17,7 @@ seeds = [int(v) for v in sys.argv[5].split(",")]
 
 
 def relu_kernels(x, hidden):
-    """Theta and Sigma of the ntk parameterisation, design.md section 1."""
+    """Theta and Sigma of the ntk parameterisation, docs/design.md, "Infinite width"."""
     d = x.shape[1]
     sigma = w_std**2 * (x @ x.T) / d + b_std**2
     theta = sigma.copy()

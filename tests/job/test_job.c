@@ -760,6 +760,105 @@ static void test_echo_and_hash(void)
     printf("job hash of the rich job: %016llx\n", (unsigned long long)changed);
 }
 
+/* Every job enum has one name table: names and values are unique, and what
+ * the parser reads for a name is the value the echo names again. */
+typedef enum { FIELD_NONE, FIELD_OUTPUTS, FIELD_METHOD, FIELD_KIND, FIELD_SOLVER,
+               FIELD_PARAMETERIZATION, FIELD_ACTIVATION } enum_field;
+
+static int parsed_value(enum_field field)
+{
+    switch (field) {
+    case FIELD_OUTPUTS: return (int)job.kernel.outputs;
+    case FIELD_METHOD: return (int)job.kernel.method;
+    case FIELD_KIND: return (int)job.kernel.kind;
+    case FIELD_SOLVER: return (int)job.spectrum.solver;
+    case FIELD_PARAMETERIZATION: return (int)job.model.parameterization;
+    case FIELD_ACTIVATION: return (int)job.model.act[0];
+    default: return -1;
+    }
+}
+
+static void check_table_round_trip(const char *what, const job_enum_table *table,
+                                   const char *key, enum_field field)
+{
+    for (int i = 0; i < table->count; ++i) {
+        const job_enum_entry *entry = &table->entries[i];
+        for (int j = 0; j < i; ++j)
+            CHECK(strcmp(table->entries[j].name, entry->name) != 0 &&
+                      table->entries[j].value != entry->value,
+                  "%s: entries %d and %d repeat a name or value", what, j, i);
+        CHECK(strcmp(job_enum_name(table, entry->value), entry->name) == 0,
+              "%s: value %d names %s, expected %s", what, entry->value,
+              job_enum_name(table, entry->value), entry->name);
+        if (key == NULL)
+            continue;
+        char set[128];
+        snprintf(set, sizeof set, "%s=%s", key, entry->name);
+        const char *sets[] = {set, NULL};
+        EXPECT_OK(MINIMAL, sets);
+        CHECK(parsed_value(field) == entry->value, "%s: '%s' parsed as %d, expected %d", what,
+              entry->name, parsed_value(field), entry->value);
+    }
+}
+
+static void test_enum_names(void)
+{
+    check_table_round_trip("outputs", &job_kernel_outputs_names, "kernel.outputs",
+                           FIELD_OUTPUTS);
+    check_table_round_trip("method", &job_kernel_method_names, "kernel.method", FIELD_METHOD);
+    check_table_round_trip("kind", &job_kernel_kind_names, "kernel.kind", FIELD_KIND);
+    check_table_round_trip("solver", &job_solver_names, "spectrum.solver", FIELD_SOLVER);
+    check_table_round_trip("parameterization", &job_parameterization_names,
+                           "model.parameterization", FIELD_PARAMETERIZATION);
+    check_table_round_trip("activation", &job_activation_names, "model.layers[1]",
+                           FIELD_ACTIVATION);
+    check_table_round_trip("synthetic", &job_synthetic_names, NULL, FIELD_NONE);
+    const char *sphere[] = {"data.inputs.synthetic=sphere", "data.targets={synthetic: sine}",
+                            NULL};
+    EXPECT_OK(MINIMAL, sphere);
+    CHECK(job.inputs.synthetic == NTK_SYNTH_SPHERE && job.targets.synthetic == NTK_SYNTH_SINE,
+          "synthetic kinds: inputs %d, targets %d", (int)job.inputs.synthetic,
+          (int)job.targets.synthetic);
+    CHECK(strcmp(job_solver_name(NTK_SOLVER_PDSYEVR), "pdsyevr") == 0 &&
+              strcmp(job_activation_name(NTK_ACT_GELU), "gelu") == 0,
+          "the name functions read the same tables");
+}
+
+/* Locations and sweep values are shared text, not buffers inside the job:
+ * a copy keeps naming its own file after the original is reloaded. */
+static void test_job_copies(void)
+{
+    CHECK(sizeof(ntk_job) < 64 * 1024, "sizeof(ntk_job) is %zu bytes", sizeof(ntk_job));
+    static ntk_job copy;
+    const char *sets[] = {"grid.shape=[1, 1]", NULL};
+    EXPECT_OK(MINIMAL "sweep: {model.seed: [1, 2]}\n", sets);
+    copy = job;
+    char first_file[PATH_MAX + 64];
+    snprintf(first_file, sizeof first_file, "%s", job_file);
+    char other_folder[PATH_MAX + 64];
+    snprintf(other_folder, sizeof other_folder, "%s/other", folder);
+    mkdir(other_folder, 0700);
+    char other_file[PATH_MAX + 96];
+    snprintf(other_file, sizeof other_file, "%s/other.yaml", other_folder);
+    write_text(other_file, MINIMAL "sweep: {model.seed: [7]}\n");
+    ntk_error_clear();
+    CHECK(job_load(other_file, NULL, 0, &job) == NTK_OK, "load the other job: %s",
+          ntk_error_message());
+    CHECK(strcmp(copy.model.where.file, first_file) == 0 && copy.model.where.line == 3,
+          "the copy's model location: %s:%d", copy.model.where.file, copy.model.where.line);
+    CHECK(strcmp(job.model.where.file, other_file) == 0, "the other job's location: %s",
+          job.model.where.file);
+    CHECK(strcmp(copy.grid.shape_where.file, "--set grid.shape") == 0,
+          "the copy's override location: %s", copy.grid.shape_where.file);
+    CHECK(copy.sweep.n_values[0] == 2 && strcmp(copy.sweep.value[0][1], "2") == 0 &&
+              strcmp(job.sweep.value[0][0], "7") == 0,
+          "sweep values: copy %s, other %s", copy.sweep.value[0][1], job.sweep.value[0][0]);
+    CHECK(copy.n_overrides == 1 && strcmp(copy.overrides[0].value, "[1, 1]") == 0,
+          "the copy's applied override: %s", copy.overrides[0].value);
+    unlink(other_file);
+    rmdir(other_folder);
+}
+
 int main(void)
 {
     char relative[] = "job-test-XXXXXX";
@@ -781,6 +880,8 @@ int main(void)
     test_sweep();
     test_durations();
     test_echo_and_hash();
+    test_enum_names();
+    test_job_copies();
 
     const char *names[] = {"job.yaml", "echo.yaml", "echo2.yaml", "nested.txt", "x.npy"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {

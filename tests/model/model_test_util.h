@@ -1,5 +1,5 @@
 /* Helpers shared by the model tests: building a model spec by hand and
- * deterministic test inputs. */
+ * deterministic test inputs. Assertions are the shared CHECK (tests/check.h). */
 #ifndef NTK_TESTS_MODEL_TEST_UTIL_H
 #define NTK_TESTS_MODEL_TEST_UTIL_H
 
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "core/random.h"
 #include "model/model.h"
 
@@ -32,15 +33,5 @@ static inline void test_inputs(double *x, int64_t count, int64_t dim, uint64_t s
     for (int64_t e = 0; e < count * dim; ++e)
         x[e] = ntk_random_normal(seed, 991, (uint64_t)e);
 }
-
-#define TEST_CHECK(failures, condition, ...)                                   \
-    do {                                                                       \
-        if (!(condition)) {                                                    \
-            ++(failures);                                                      \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);               \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fprintf(stderr, "\n");                                             \
-        }                                                                      \
-    } while (0)
 
 #endif

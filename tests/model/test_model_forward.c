@@ -43,7 +43,6 @@ static void naive_forward(const ntk_model *model, const double *x, double *out)
 
 int main(void)
 {
-    int failures = 0;
     enum { COUNT = 9, DIM = 5 };
     double x[COUNT * DIM];
     test_inputs(x, COUNT, DIM, 3);
@@ -60,10 +59,10 @@ int main(void)
                 fprintf(stderr, "FAIL model_create: %s\n", ntk_error_message());
                 return 1;
             }
-            TEST_CHECK(failures, model.n_params == 8 * 5 + 8 + 6 * 8 + 6 + 3 * 6 + 3,
-                       "n_params %lld", (long long)model.n_params);
-            TEST_CHECK(failures, model_param_offset(&model, 2) == 48 && model_param_offset(&model, 3) == 102,
-                       "param offsets");
+            CHECK(model.n_params == 8 * 5 + 8 + 6 * 8 + 6 + 3 * 6 + 3,
+                  "n_params %lld", (long long)model.n_params);
+            CHECK(model_param_offset(&model, 2) == 48 && model_param_offset(&model, 3) == 102,
+                  "param offsets");
             double fast[COUNT * 3], naive[3];
             model_forward(&model, x, COUNT, fast);
             ntk_features features;
@@ -76,7 +75,7 @@ int main(void)
                     error = fmax(error, fabs(features.output[xi * 3 + o] - naive[o]));
                 }
             }
-            TEST_CHECK(failures, error < 1e-12, "act %d param %d: forward error %.3g", a, param, error);
+            CHECK(error < 1e-12, "act %d param %d: forward error %.3g", a, param, error);
             model_features_free(&features);
             model_destroy(&model);
         }
@@ -96,15 +95,15 @@ int main(void)
         model_forward(&b, x, COUNT, fb);
         for (int e = 0; e < COUNT * 2; ++e)
             error = fmax(error, fabs(fa[e] - fb[e]));
-        TEST_CHECK(failures, error < 1e-12, "ntk vs standard forward differ by %.3g", error);
+        CHECK(error < 1e-12, "ntk vs standard forward differ by %.3g", error);
         /* The seed contract: stream 2l for W_l, 2l+1 for b_l, index = flat element. */
-        TEST_CHECK(failures, a.weight[2][13] == ntk_random_normal(99, 4, 13), "W_2 stream");
-        TEST_CHECK(failures, a.bias[3][1] == ntk_random_normal(99, 7, 1), "b_3 stream");
-        TEST_CHECK(failures, fabs(b.weight[1][3] - 1.7 / sqrt(5.0) * ntk_random_normal(99, 2, 3)) < 1e-15,
-                   "standard W_1 scaling");
-        TEST_CHECK(failures, fabs(a.weight_scale[2] - 1.7 / sqrt(10.0)) < 1e-15 && a.bias_scale[2] == 0.3 &&
-                                 b.weight_scale[2] == 1.0 && b.bias_scale[2] == 1.0,
-                   "scales c_l, s_l");
+        CHECK(a.weight[2][13] == ntk_random_normal(99, 4, 13), "W_2 stream");
+        CHECK(a.bias[3][1] == ntk_random_normal(99, 7, 1), "b_3 stream");
+        CHECK(fabs(b.weight[1][3] - 1.7 / sqrt(5.0) * ntk_random_normal(99, 2, 3)) < 1e-15,
+              "standard W_1 scaling");
+        CHECK(fabs(a.weight_scale[2] - 1.7 / sqrt(10.0)) < 1e-15 && a.bias_scale[2] == 0.3 &&
+                            b.weight_scale[2] == 1.0 && b.bias_scale[2] == 1.0,
+              "scales c_l, s_l");
         model_destroy(&a);
         model_destroy(&b);
     }
@@ -116,8 +115,8 @@ int main(void)
         test_spec(&spec, 2, widths, layer_acts, NTK_PARAM_NTK, 1.0, 0.0, 1);
         ntk_model m;
         model_create(&spec, DIM, &m);
-        TEST_CHECK(failures, m.n_params == 4 * 5 + 4 && !m.has_bias[1] && m.bias[1] == NULL,
-                   "no-bias model has %lld params", (long long)m.n_params);
+        CHECK(m.n_params == 4 * 5 + 4 && !m.has_bias[1] && m.bias[1] == NULL,
+              "no-bias model has %lld params", (long long)m.n_params);
         model_destroy(&m);
     }
     if (failures) {

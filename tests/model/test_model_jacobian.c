@@ -20,14 +20,12 @@ static double max_abs(const double *v, int64_t n)
     return m;
 }
 
-/* Returns the number of failures. */
-static int check_model(const char *label, const ntk_model_spec *spec, int64_t dim)
+static void check_model(const char *label, const ntk_model_spec *spec, int64_t dim)
 {
-    int failures = 0;
     ntk_model model;
     if (model_create(spec, dim, &model) != NTK_OK) {
-        fprintf(stderr, "FAIL %s: model_create: %s\n", label, ntk_error_message());
-        return 1;
+        CHECK(0, "%s: model_create: %s", label, ntk_error_message());
+        return;
     }
     int k = model_outputs(&model);
     int64_t P = model.n_params, rows_n = COUNT * k;
@@ -39,8 +37,8 @@ static int check_model(const char *label, const ntk_model_spec *spec, int64_t di
     double *plus = calloc((size_t)rows_n, sizeof *plus), *minus = calloc((size_t)rows_n, sizeof *minus);
 
     if (model_jacobian_rows(&model, x, COUNT, 0, P, jac) != NTK_OK) {
-        fprintf(stderr, "FAIL %s: jacobian rows: %s\n", label, ntk_error_message());
-        return 1;
+        CHECK(0, "%s: jacobian rows: %s", label, ntk_error_message());
+        return;
     }
     double scale = max_abs(jac, rows_n * P);
 
@@ -65,7 +63,7 @@ static int check_model(const char *label, const ntk_model_spec *spec, int64_t di
         }
     }
     model_set_params(&model, params);
-    TEST_CHECK(failures, worst < 1e-6, "%s: finite differences: worst relative error %.3g", label, worst);
+    CHECK(worst < 1e-6, "%s: finite differences: worst relative error %.3g", label, worst);
 
     /* Sub-ranges of 7 parameters give the same columns. */
     double range_error = 0.0;
@@ -76,13 +74,13 @@ static int check_model(const char *label, const ntk_model_spec *spec, int64_t di
             for (int64_t q = 0; q < length; ++q)
                 range_error = fmax(range_error, fabs(part[r * length + q] - jac[r * P + first + q]));
     }
-    TEST_CHECK(failures, range_error == 0.0, "%s: sub-range rows differ by %.3g", label, range_error);
+    CHECK(range_error == 0.0, "%s: sub-range rows differ by %.3g", label, range_error);
 
     /* Batched cotangents rebuild the Jacobian. */
     ntk_features features;
     if (model_features(&model, x, COUNT, &features) != NTK_OK) {
-        fprintf(stderr, "FAIL %s: features: %s\n", label, ntk_error_message());
-        return failures + 1;
+        CHECK(0, "%s: features: %s", label, ntk_error_message());
+        return;
     }
     double feature_error = 0.0;
     for (int64_t xi = 0; xi < COUNT; ++xi)
@@ -104,8 +102,8 @@ static int check_model(const char *label, const ntk_model_spec *spec, int64_t di
                 }
             }
         }
-    TEST_CHECK(failures, feature_error <= 1e-12 * fmax(1.0, scale),
-               "%s: features vs jacobian rows: %.3g", label, feature_error);
+    CHECK(feature_error <= 1e-12 * fmax(1.0, scale),
+          "%s: features vs jacobian rows: %.3g", label, feature_error);
 
     model_features_free(&features);
     free(jac);
@@ -114,12 +112,11 @@ static int check_model(const char *label, const ntk_model_spec *spec, int64_t di
     free(plus);
     free(minus);
     model_destroy(&model);
-    return failures;
 }
 
 int main(void)
 {
-    int failures = 0, cases = 0;
+    int cases = 0;
     const ntk_activation acts[] = {NTK_ACT_IDENTITY, NTK_ACT_RELU, NTK_ACT_ERF, NTK_ACT_TANH,
                                    NTK_ACT_GELU};
     const char *names[] = {"identity", "relu", "erf", "tanh", "gelu"};
@@ -136,7 +133,7 @@ int main(void)
                     char label[96];
                     snprintf(label, sizeof label, "%s/%s/%s/k=%d", names[a],
                              param ? "standard" : "ntk", bias ? "bias" : "nobias", k);
-                    failures += check_model(label, &spec, 4);
+                    check_model(label, &spec, 4);
                     ++cases;
                 }
     /* A deeper network mixing activations. */
@@ -145,11 +142,11 @@ int main(void)
         ntk_activation layer_acts[] = {NTK_ACT_TANH, NTK_ACT_GELU, NTK_ACT_RELU, NTK_ACT_ERF};
         ntk_model_spec spec;
         test_spec(&spec, 5, widths, layer_acts, (ntk_parameterization)param, 1.1, 0.2, 5);
-        failures += check_model(param ? "deep/standard" : "deep/ntk", &spec, 5);
+        check_model(param ? "deep/standard" : "deep/ntk", &spec, 5);
         ++cases;
     }
     /* relu'(0) = 0 by convention. */
-    TEST_CHECK(failures, model_phi_prime(NTK_ACT_RELU, 0.0) == 0.0, "relu'(0) must be 0");
+    CHECK(model_phi_prime(NTK_ACT_RELU, 0.0) == 0.0, "relu'(0) must be 0");
     if (failures) {
         fprintf(stderr, "%d failure(s)\n", failures);
         return 1;

@@ -44,15 +44,7 @@ wait_job() {
 }
 
 compare_eigenvalues() {  # compare_eigenvalues A.npy B.npy
-    py - "$1" "$2" <<'EOF' || fail "eigenvalues differ: $1 vs $2"
-import sys, numpy as np
-a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
-assert a.shape == b.shape, (a.shape, b.shape)
-scale = max(1.0, float(np.abs(b).max()))
-err = float(np.abs(a - b).max()) / scale
-print(f"  {a.size} eigenvalues, lambda_max {a[0]:.6g}, max relative difference {err:.2e}")
-assert err < 1e-10, err
-EOF
+    py "$NTK_TESTS_DIR/compare_npy.py" "$1" "$2" 1e-10 || fail "eigenvalues differ: $1 vs $2"
 }
 
 cd "$work" || fail "no scratch folder"
