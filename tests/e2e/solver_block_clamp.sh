@@ -2,7 +2,9 @@
 # - values only, N = 64, block 256: pdsyevr's reduction used to lack its
 #   NB (NP + 1) workspace and fail; now the eigenvalues match numpy;
 # - N = 64, block 65536: used 1 GB per rank; now the peak RSS of each rank
-#   (GNU time) is below 200 MB and plan's peak estimate is within 25% of it.
+#   (GNU time) is below 200 MB, and plan's peak estimate covers it without
+#   overstating it by more than 25% or 8 MiB (plan counts a fixed ~18 MiB
+#   library baseline, which dominates a job this small).
 . "$NTK_TESTS_DIR/lib.sh"
 need_python
 [ -x /usr/bin/time ] || fail "/usr/bin/time not found: install the Debian package 'time'"
@@ -32,6 +34,7 @@ planned, measured = float(sys.argv[1]), float(sys.argv[2])
 print(f"block 65536, N = 64, 2 ranks: measured {measured / 2**20:.1f} MiB, "
       f"plan {planned / 2**20:.1f} MiB, plan/measured {planned / measured:.3f}")
 assert measured < 200 * 2**20, "peak RSS above 200 MB"
-assert 0.75 <= planned / measured <= 1.25, "plan is off by more than 25%"
+assert planned >= 0.95 * measured, "plan underestimates the peak"
+assert planned <= max(1.25 * measured, measured + 8 * 2**20), "plan overstates the peak"
 PY
 pass "blocks larger than the matrix are clamped"
