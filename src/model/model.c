@@ -135,16 +135,20 @@ int model_check_sizes(const ntk_layer_spec *list, int count, const ntk_shape *in
     return sizes_fit(stack, count, bad_layer, why, why_size);
 }
 
+/* "FILE:LINE:COL: model.layers[i].dense: why", "--set model.layers[i].dense:
+ * why" for a layer an override wrote, "FILE: model.layers: why" for the
+ * model as a whole. */
 static ntk_status raise_layer(const ntk_layer_spec *list, int bad, const char *file,
                               const char *why)
 {
     char key[64] = "model.layers";
-    if (bad >= 0)
-        model_layer_key(list, bad, key, sizeof key);
-    if (bad >= 0 && list[bad].line > 0)
+    if (bad < 0)
+        return NTK_RAISE(NTK_ERR_JOB, "%s: %s: %s", file, key, why);
+    model_layer_key(list, bad, key, sizeof key);
+    if (list[bad].line > 0)
         return NTK_RAISE(NTK_ERR_JOB, "%s:%d:%d: %s: %s", file, list[bad].line,
                          list[bad].column, key, why);
-    return NTK_RAISE(NTK_ERR_JOB, "%s: %s: %s", bad >= 0 && file[0] ? file : "--set", key, why);
+    return NTK_RAISE(NTK_ERR_JOB, "--set %s: %s", key, why);
 }
 
 ntk_status model_spec_check(const ntk_model_spec *spec, const char *file, int64_t input_dim)
