@@ -180,7 +180,11 @@ ntk_status job_read_layers(const job_context *context, const job_node *layers, i
         char key[64] = "model.layers";
         if (bad >= 0)
             model_layer_key(model->layers, bad, key, sizeof key);
-        return job_fail(context, bad >= 0 ? layers->items[bad] : layers, key, "%s", why);
+        /* Point at the value that sets the size ({dense: VALUE}) when there is one. */
+        const job_node *node = bad >= 0 ? layers->items[bad] : layers;
+        if (node->kind == JOB_NODE_MAPPING && node->count == 1 && node->items[0]->kind == JOB_NODE_SCALAR)
+            node = node->items[0];
+        return job_fail(context, node, key, "%s", why);
     }
     return NTK_OK;
 }

@@ -108,8 +108,8 @@ static int sizes_fit(const ntk_layer *stack, int count, int *bad_layer, char *wh
         layer->ops->tensors(layer, &weight, &bias);
         if (ntk_add_overflow_i64(params, weight.count, &params) ||
             ntk_add_overflow_i64(params, bias.count, &params) || params > bytes_max) {
-            snprintf(why, why_size, "the parameter count overflows (more than %lld)",
-                     (long long)bytes_max);
+            snprintf(why, why_size, "the parameter count reaches more than %lld (2^60): "
+                     "its bytes do not fit in 64 bits", (long long)bytes_max);
             return 1;
         }
     }

@@ -32,9 +32,9 @@ static int dense_infer(const int64_t *option, const ntk_shape *in, ntk_shape *ou
         return 1;
     }
     if (width > blas_max || in->size > blas_max) {
-        snprintf(why, why_size, "width %lld with %lld inputs per point is too large: BLAS "
-                 "dimensions are at most %lld",
-                 (long long)width, (long long)in->size, (long long)blas_max);
+        snprintf(why, why_size, "%s %lld is too large: BLAS dimensions are at most %lld",
+                 width > blas_max ? "width" : "input size", (long long)(width > blas_max ? width : in->size),
+                 (long long)blas_max);
         return 1;
     }
     if (ntk_mul_overflow_i64(width, in->size, &weights)) {
