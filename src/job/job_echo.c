@@ -135,20 +135,40 @@ static void write_source(FILE *out, int indent, const char *key, const ntk_data_
     key_line(out, indent, 2, "seed: %" PRIu64 "\n", source->seed);
 }
 
+/* One option's value as YAML (model/layer.h, ntk_layer_option). */
+static int option_text(const ntk_layer_option *option, const int64_t *values, char *buffer,
+                       size_t size)
+{
+    const int64_t *slot = &values[option->slot];
+    if (option->kind == NTK_OPTION_CHOICE)
+        return snprintf(buffer, size, "%s", option->choices[slot[0]]);
+    if (option->kind == NTK_OPTION_PAIR && slot[0] != slot[1])
+        return snprintf(buffer, size, "[%" PRId64 ", %" PRId64 "]", slot[0], slot[1]);
+    return snprintf(buffer, size, "%" PRId64, slot[0]);
+}
+
 /* A layer as written in model.layers: "relu", "{dense: 256}", or
- * "{conv: {channels: 8, kernel: 3}}" for a type with several options. */
+ * "{conv: {channels: 8, kernel: 3, ...}}" for a type with several options. */
 static const char *layer_text(const ntk_layer_spec *layer, char *buffer, size_t size)
 {
     const ntk_layer_ops *ops = layer->ops;
     if (ops->n_options == 0) {
         snprintf(buffer, size, "%s", ops->name);
     } else if (ops->n_options == 1) {
-        snprintf(buffer, size, "{%s: %" PRId64 "}", ops->name, layer->option[0]);
+        size_t used = (size_t)snprintf(buffer, size, "{%s: ", ops->name);
+        if (used < size)
+            used += (size_t)option_text(&ops->options[0], layer->option, buffer + used, size - used);
+        if (used < size)
+            snprintf(buffer + used, size - used, "}");
     } else {
         size_t used = (size_t)snprintf(buffer, size, "{%s: {", ops->name);
-        for (int o = 0; o < ops->n_options && used < size; ++o)
-            used += (size_t)snprintf(buffer + used, size - used, "%s%s: %" PRId64, o ? ", " : "",
-                                     ops->options[o].key, layer->option[o]);
+        for (int o = 0; o < ops->n_options && used < size; ++o) {
+            used += (size_t)snprintf(buffer + used, size - used, "%s%s: ", o ? ", " : "",
+                                     ops->options[o].key);
+            if (used < size)
+                used += (size_t)option_text(&ops->options[o], layer->option, buffer + used,
+                                            size - used);
+        }
         if (used < size)
             snprintf(buffer + used, size - used, "}}");
     }

@@ -38,15 +38,51 @@ static int type_names(int bare, const char **names, int capacity)
     return n;
 }
 
+/* One option's value into its slots (model/layer.h, ntk_layer_option). */
+static ntk_status read_option(const job_context *context, const job_node *node, const char *path,
+                              const ntk_layer_option *option, ntk_layer_spec *layer)
+{
+    int64_t *slot = &layer->option[option->slot];
+    if (option->kind == NTK_OPTION_CHOICE) {
+        int n = 0, choice = 0;
+        while (option->choices[n] != NULL)
+            ++n;
+        NTK_TRY(job_read_choice(context, node, path, option->key, option->choices, n, &choice));
+        *slot = choice;
+        return NTK_OK;
+    }
+    if (option->kind == NTK_OPTION_PAIR && node->kind == JOB_NODE_SEQUENCE) {
+        char description[96];
+        if (node->count != 2)
+            return job_fail(context, node, path, "%s must be %s or a list of two, got %s",
+                            option->key, option->requirement,
+                            job_node_describe(node, description, sizeof description));
+        for (int i = 0; i < 2; ++i) {
+            char item_path[JOB_PATH_TEXT_MAX];
+            job_path_index(item_path, sizeof item_path, path, i);
+            NTK_TRY(job_read_int(context, node->items[i], item_path, option->key,
+                                 option->requirement, option->minimum, option->maximum, &slot[i]));
+        }
+        return NTK_OK;
+    }
+    NTK_TRY(job_read_int(context, node, path, option->key, option->requirement, option->minimum,
+                         option->maximum, slot));
+    if (option->kind == NTK_OPTION_PAIR)
+        slot[1] = slot[0];
+    return NTK_OK;
+}
+
 static ntk_status read_options(const job_context *context, const job_node *value, const char *path,
                                const ntk_layer_ops *ops, ntk_layer_spec *layer)
 {
-    for (int o = 0; o < ops->n_options; ++o)
-        layer->option[o] = ops->options[o].default_value;
-    if (value->kind == JOB_NODE_SCALAR && !job_node_is_null(value))
-        return job_read_int(context, value, path, ops->options[0].key,
-                            ops->options[0].requirement, ops->options[0].minimum,
-                            ops->options[0].maximum, &layer->option[0]);
+    for (int o = 0; o < ops->n_options; ++o) {
+        const ntk_layer_option *option = &ops->options[o];
+        layer->option[option->slot] = option->default_value;
+        if (option->kind == NTK_OPTION_PAIR)
+            layer->option[option->slot + 1] = option->default_value;
+    }
+    if (value->kind != JOB_NODE_MAPPING && !job_node_is_null(value))
+        return read_option(context, value, path, &ops->options[0], layer);
     const char *keys[NTK_LAYER_MAX_OPTIONS + 1];
     for (int o = 0; o < ops->n_options; ++o)
         keys[o] = ops->options[o].key;
@@ -62,8 +98,7 @@ static ntk_status read_options(const job_context *context, const job_node *value
             continue;
         char option_path[JOB_PATH_TEXT_MAX];
         job_path_key(option_path, sizeof option_path, path, option->key);
-        NTK_TRY(job_read_int(context, node, option_path, option->key, option->requirement,
-                             option->minimum, option->maximum, &layer->option[o]));
+        NTK_TRY(read_option(context, node, option_path, option, layer));
     }
     return NTK_OK;
 }

@@ -40,11 +40,6 @@ static const ntk_layer_spec *pair_layers(const ntk_model_spec *spec, ntk_layer_s
     return buffer;
 }
 
-static ntk_moments expect(ntk_activation act, double s11, double s12, double s22, int order)
-{
-    return analytic_expect(act, s11, s12, s22, order);
-}
-
 int analytic_supported(const ntk_model_spec *spec, int *bad_layer)
 {
     ntk_layer_spec buffer[NTK_MAX_LAYERS];
@@ -64,7 +59,8 @@ void analytic_pair(const ntk_model_spec *spec, int64_t dim, int quadrature_order
     ntk_layer_spec buffer[NTK_MAX_LAYERS];
     int count = 0;
     const ntk_layer_spec *list = pair_layers(spec, buffer, &count);
-    const ntk_analytic_context context = {spec->w_std, spec->b_std, quadrature_order, expect};
+    const ntk_analytic_context context = {spec->w_std, spec->b_std, quadrature_order,
+                                           analytic_expect};
     ntk_analytic_state state = {0};
     state.k11 = dot(x, x, dim);
     state.k22 = dot(x_prime, x_prime, dim);

@@ -44,12 +44,22 @@ typedef struct {
 
 /* One option of a layer type's job syntax. {name: V} with a scalar V sets the
  * first option; {name: {key: V, ...}} sets options by key; missing ones take
- * `default_value` unless `required`. */
+ * `default_value` unless `required`. Each option fills ntk_layer_spec.option
+ * from index `slot`:
+ *   INT     an integer in [minimum, maximum]                    1 slot
+ *   PAIR    an integer or [a, b], each in [minimum, maximum]
+ *           (a scalar fills both: kernel: 3 means 3 x 3)        2 slots
+ *   CHOICE  one of `choices` (NULL-terminated), as its index    1 slot */
+typedef enum { NTK_OPTION_INT = 0, NTK_OPTION_PAIR, NTK_OPTION_CHOICE } ntk_option_kind;
+
 typedef struct {
     const char *key;          /* "width" */
+    ntk_option_kind kind;
+    int slot;                 /* first index in ntk_layer_spec.option */
     const char *requirement;  /* for messages: "a positive integer" */
     int64_t minimum, maximum, default_value;
     int required;
+    const char *const *choices; /* CHOICE only */
 } ntk_layer_option;
 
 /* A layer of a built model. */

@@ -264,18 +264,18 @@ static void model_draw_parameters(const ntk_model_spec *spec, const ntk_layer *l
 }
 
 /* The stack and the per-layer summary (width, act, tensor shapes, scales). */
-static ntk_status model_layers(const ntk_model_spec *spec, int64_t input_dim, ntk_model *model)
+static ntk_status model_layers(const ntk_model_spec *spec, const ntk_shape *input,
+                               ntk_model *model)
 {
     ntk_layer_spec list[NTK_MAX_LAYERS];
     int count = 0, bad = -1;
     char why[256];
     model_spec_layers(spec, list, &count);
-    ntk_shape input = {1, {input_dim, 0, 0}, input_dim};
-    if (model_check_sizes(list, count, &input, &bad, why, sizeof why) ||
-        layers_infer(list, count, &input, model->stack, &bad, why, sizeof why))
+    if (model_check_sizes(list, count, input, &bad, why, sizeof why) ||
+        layers_infer(list, count, input, model->stack, &bad, why, sizeof why))
         return raise_layer(list, bad, spec->where.file, why);
     model->n_stack = count;
-    model->width[0] = input_dim;
+    model->width[0] = input->size;
     for (int i = 0; i < count; ++i) {
         const ntk_layer *layer = &model->stack[i];
         const int l = layer->param;
@@ -303,11 +303,18 @@ static ntk_status model_layers(const ntk_model_spec *spec, int64_t input_dim, nt
 
 ntk_status model_create(const ntk_model_spec *spec, int64_t input_dim, ntk_model *model)
 {
+    const ntk_shape input = {1, {input_dim, 0, 0}, input_dim};
+    return model_create_shaped(spec, &input, model);
+}
+
+ntk_status model_create_shaped(const ntk_model_spec *spec, const ntk_shape *input,
+                               ntk_model *model)
+{
     memset(model, 0, sizeof *model);
-    if (input_dim < 1)
+    if (input->size < 1)
         return NTK_RAISE(NTK_ERR_DATA, "inputs have %lld columns: the model needs at least one",
-                         (long long)input_dim);
-    NTK_TRY(model_layers(spec, input_dim, model));
+                         (long long)input->size);
+    NTK_TRY(model_layers(spec, input, model));
 
     ntk_status status = NTK_OK;
     for (int l = 1; l <= model->n_layers; ++l) {

@@ -76,6 +76,9 @@ void model_layout_costs(const model_layout *layout, int full, int quadrature_ord
 /* Build the model for inputs of dimension `input_dim`: from model.seed, or from
  * model.weights when set. Rank-local. */
 ntk_status model_create(const ntk_model_spec *spec, int64_t input_dim, ntk_model *model);
+/* The same for inputs of any shape (a tensor per input, channels last). */
+ntk_status model_create_shaped(const ntk_model_spec *spec, const ntk_shape *input,
+                               ntk_model *model);
 void model_destroy(ntk_model *model);
 
 static inline int model_outputs(const ntk_model *model) { return (int)model->width[model->n_layers]; }

@@ -18,7 +18,7 @@
 enum { DENSE_WIDTH = 0 };
 
 static const ntk_layer_option dense_options[] = {
-    {"width", "a positive integer", 1, INT64_MAX, 0, 1},
+    {"width", NTK_OPTION_INT, DENSE_WIDTH, "a positive integer", 1, INT64_MAX, 0, 1, NULL},
 };
 
 static int dense_infer(const int64_t *option, const ntk_shape *in, ntk_shape *out, char *why,
