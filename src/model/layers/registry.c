@@ -1,6 +1,8 @@
 /* The layer registry: every layer type ntkgram knows, in the order messages
  * list them. Adding a type is one file under src/model/layers/ defining its
- * ntk_layer_ops (declared in model/layer.h) and one line here. */
+ * ntk_layer_ops and, here, its declaration and its entry (docs/layers.md).
+ * Dense and the activations are declared in model/layer.h because the dense
+ * summary of a job (job.h) refers to them. */
 #include <string.h>
 
 #include "model/layer.h"
