@@ -18,9 +18,9 @@
 
 #include "core/status.h"
 #include "job/job_enum_names.h"
+#include "model/layer_types.h"
 
 enum {
-    NTK_MAX_DENSE = 64,     /* dense layers in one model */
     NTK_PATH_MAX = 4096,
     NTK_MAX_STEPS = 256,    /* entries of dynamics.steps */
     NTK_MAX_OVERRIDES = 64, /* --set options plus sweep keys */
@@ -37,16 +37,6 @@ typedef struct {
     const char *file; /* the job file, or "--set KEY"; NULL in a zeroed location */
     int line, column; /* 1-based; 0 when unknown */
 } ntk_location;
-
-typedef enum {
-    NTK_ACT_IDENTITY = 0,
-    NTK_ACT_RELU,
-    NTK_ACT_ERF,
-    NTK_ACT_TANH,
-    NTK_ACT_GELU
-} ntk_activation;
-
-typedef enum { NTK_PARAM_NTK = 0, NTK_PARAM_STANDARD } ntk_parameterization;
 
 typedef enum {
     NTK_SOURCE_NONE = 0,  /* only for targets */
@@ -71,10 +61,15 @@ typedef struct {
 } ntk_data_source;
 
 typedef struct {
+    int n_layers;                        /* entries of model.layers, activations included */
+    ntk_layer_spec layers[NTK_MAX_LAYERS];
+    /* The dense summary, filled by the parser from `layers` for a stack of
+     * dense layers and activations. Code that builds a spec by hand may fill
+     * only this and leave n_layers 0 (model_spec_layers expands it). */
     int n_dense;                         /* L+1 dense layers */
     int64_t width[NTK_MAX_DENSE];        /* output width of dense layer i (0-based) */
     ntk_activation act[NTK_MAX_DENSE];   /* activation after dense layer i; identity after the last */
-    ntk_location layer_where[NTK_MAX_DENSE];
+    ntk_location layer_where[NTK_MAX_DENSE]; /* where dense layer i is written */
     ntk_parameterization parameterization; /* default ntk */
     double w_std;                        /* default 1.0 */
     double b_std;                        /* default 0.0 = no bias parameters */

@@ -6,6 +6,7 @@
 #endif
 #include "job/job.h"
 #include "job/job_enum_names.h"
+#include "model/model.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -95,6 +96,46 @@ static void write_source(FILE *out, int indent, const char *key, const ntk_data_
     key_line(out, indent, 2, "seed: %" PRIu64 "\n", source->seed);
 }
 
+/* One option's value as YAML (model/layer.h, ntk_layer_option). */
+static int option_text(const ntk_layer_option *option, const int64_t *values, char *buffer,
+                       size_t size)
+{
+    const int64_t *slot = &values[option->slot];
+    if (option->kind == NTK_OPTION_CHOICE)
+        return snprintf(buffer, size, "%s", option->choices[slot[0]]);
+    if (option->kind == NTK_OPTION_PAIR && slot[0] != slot[1])
+        return snprintf(buffer, size, "[%" PRId64 ", %" PRId64 "]", slot[0], slot[1]);
+    return snprintf(buffer, size, "%" PRId64, slot[0]);
+}
+
+/* A layer as written in model.layers: "relu", "{dense: 256}", or
+ * "{conv: {channels: 8, kernel: 3, ...}}" for a type with several options. */
+static const char *layer_text(const ntk_layer_spec *layer, char *buffer, size_t size)
+{
+    const ntk_layer_ops *ops = layer->ops;
+    if (ops->n_options == 0) {
+        snprintf(buffer, size, "%s", ops->name);
+    } else if (ops->n_options == 1) {
+        size_t used = (size_t)snprintf(buffer, size, "{%s: ", ops->name);
+        if (used < size)
+            used += (size_t)option_text(&ops->options[0], layer->option, buffer + used, size - used);
+        if (used < size)
+            snprintf(buffer + used, size - used, "}");
+    } else {
+        size_t used = (size_t)snprintf(buffer, size, "{%s: {", ops->name);
+        for (int o = 0; o < ops->n_options && used < size; ++o) {
+            used += (size_t)snprintf(buffer + used, size - used, "%s%s: ", o ? ", " : "",
+                                     ops->options[o].key);
+            if (used < size)
+                used += (size_t)option_text(&ops->options[o], layer->option, buffer + used,
+                                            size - used);
+        }
+        if (used < size)
+            snprintf(buffer + used, size - used, "}}");
+    }
+    return buffer;
+}
+
 static void write_data_and_model(const ntk_job *job, FILE *out, int indent)
 {
     char number[64];
@@ -105,11 +146,13 @@ static void write_data_and_model(const ntk_job *job, FILE *out, int indent)
 
     const ntk_model_spec *model = &job->model;
     key_line(out, indent, 0, "model:\n");
+    ntk_layer_spec list[NTK_MAX_LAYERS];
+    int count = 0;
+    model_spec_layers(model, list, &count);
     key_line(out, indent, 1, "layers: [");
-    for (int i = 0; i < model->n_dense; ++i) {
-        fprintf(out, "%s{dense: %" PRId64 "}", i ? ", " : "", model->width[i]);
-        if (i + 1 < model->n_dense)
-            fprintf(out, ", %s", job_activation_name(model->act[i]));
+    for (int i = 0; i < count; ++i) {
+        char text[256];
+        fprintf(out, "%s%s", i ? ", " : "", layer_text(&list[i], text, sizeof text));
     }
     fputs("]\n", out);
     key_line(out, indent, 1, "parameterization: %s\n",
@@ -251,7 +294,7 @@ static void hash_file(fnv_hash *hash, const char *label, const char *path)
 uint64_t job_hash(const ntk_job *job)
 {
     fnv_hash hash = {UINT64_C(0xcbf29ce484222325)};
-    hash_text(&hash, "ntkgram job hash v1");
+    hash_text(&hash, "ntkgram job hash v2");
     const ntk_data_source *inputs = &job->inputs;
     if (inputs->kind == NTK_SOURCE_SYNTHETIC)
         hash_text(&hash, "inputs synthetic %d %" PRId64 " %" PRId64 " %" PRIu64,
@@ -261,11 +304,15 @@ uint64_t job_hash(const ntk_job *job)
                   inputs->path);
 
     const ntk_model_spec *model = &job->model;
-    hash_text(&hash, "model %d %d %.17g %.17g %" PRIu64, model->n_dense,
-              (int)model->parameterization, model->w_std, model->b_std, model->seed);
-    for (int i = 0; i < model->n_dense; ++i)
-        hash_text(&hash, "dense %" PRId64 " %s", model->width[i],
-                  job_activation_name(model->act[i]));
+    ntk_layer_spec list[NTK_MAX_LAYERS];
+    int count = 0;
+    model_spec_layers(model, list, &count);
+    hash_text(&hash, "model %d %d %.17g %.17g %" PRIu64, count, (int)model->parameterization,
+              model->w_std, model->b_std, model->seed);
+    for (int i = 0; i < count; ++i) {
+        char text[256];
+        hash_text(&hash, "layer %s", layer_text(&list[i], text, sizeof text));
+    }
     if (model->weights_path[0] != '\0')
         hash_file(&hash, "weights", model->weights_path);
 

@@ -2,14 +2,9 @@
 #include "job/job_enum_names.h"
 
 #include "job/job.h"
+#include "model/layer.h"
 
 #define JOB_ENUM_TABLE(entries) {(entries), (int)(sizeof(entries) / sizeof((entries)[0]))}
-
-static const job_enum_entry activation_entries[] = {
-    {"relu", NTK_ACT_RELU}, {"erf", NTK_ACT_ERF},           {"tanh", NTK_ACT_TANH},
-    {"gelu", NTK_ACT_GELU}, {"identity", NTK_ACT_IDENTITY},
-};
-const job_enum_table job_activation_names = JOB_ENUM_TABLE(activation_entries);
 
 static const job_enum_entry parameterization_entries[] = {
     {"ntk", NTK_PARAM_NTK},
@@ -61,10 +56,8 @@ const char *job_enum_name(const job_enum_table *table, int value)
     return "unknown";
 }
 
-const char *job_activation_name(ntk_activation act)
-{
-    return job_enum_name(&job_activation_names, (int)act);
-}
+/* The activations' one name table is the layer registry's (model/layer.h). */
+const char *job_activation_name(ntk_activation act) { return ntk_activation_name(act); }
 
 const char *job_solver_name(ntk_solver solver)
 {

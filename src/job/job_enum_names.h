@@ -16,7 +16,6 @@ typedef struct {
     int count;
 } job_enum_table;
 
-extern const job_enum_table job_activation_names;       /* ntk_activation */
 extern const job_enum_table job_parameterization_names; /* ntk_parameterization */
 extern const job_enum_table job_synthetic_names;        /* ntk_synthetic_kind */
 extern const job_enum_table job_kernel_kind_names;      /* ntk_kernel_kind */

@@ -19,6 +19,11 @@ ntk_status job_read_sections(const job_context *context, const job_node *root, n
 ntk_status job_read_data(const job_context *context, const job_node *data, ntk_job *job);
 ntk_status job_read_model(const job_context *context, const job_node *model, ntk_job *job);
 
+/* model.layers (job_layers.c): the list through the layer registry, the
+ * order rules, and every size on inputs of dimension `input_dim`. */
+ntk_status job_read_layers(const job_context *context, const job_node *layers, int64_t input_dim,
+                           ntk_model_spec *model);
+
 /* kernel, grid, spectrum, dynamics, output, training, checkpoint. */
 ntk_status job_read_run_sections(const job_context *context, const job_node *root, ntk_job *job);
 

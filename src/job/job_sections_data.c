@@ -151,69 +151,6 @@ ntk_status job_read_data(const job_context *context, const job_node *data, ntk_j
 
 /* ---- model ---- */
 
-static ntk_status read_layers(const job_context *context, const job_node *layers,
-                              ntk_model_spec *model)
-{
-    char description[96];
-    if (layers->kind != JOB_NODE_SEQUENCE || layers->count == 0)
-        return job_fail(context, layers, "model.layers",
-                        "must be a non-empty list such as [{dense: 256}, relu, {dense: 1}], got %s",
-                        layers->kind == JOB_NODE_SEQUENCE
-                            ? "an empty list"
-                            : job_node_describe(layers, description, sizeof description));
-    model->n_dense = 0;
-    int previous_was_dense = 0;
-    for (int i = 0; i < layers->count; ++i) {
-        const job_node *item = layers->items[i];
-        char path[JOB_PATH_TEXT_MAX];
-        job_path_index(path, sizeof path, "model.layers", i);
-        if (item->kind == JOB_NODE_MAPPING) {
-            static const char *const keys[] = {"dense", NULL};
-            NTK_TRY(job_check_mapping(context, item, path, keys));
-            const job_node *width = job_node_find(item, "dense", NULL);
-            if (width == NULL)
-                return job_fail(context, item, path,
-                                "a layer mapping needs 'dense: WIDTH', got an empty mapping");
-            if (model->n_dense == NTK_MAX_DENSE)
-                return job_fail(context, item, path, "too many dense layers (at most %d)",
-                                NTK_MAX_DENSE);
-            char width_path[JOB_PATH_TEXT_MAX];
-            job_path_key(width_path, sizeof width_path, path, "dense");
-            int d = model->n_dense;
-            NTK_TRY(job_read_int(context, width, width_path, "width", "a positive integer", 1,
-                                 INT64_MAX, &model->width[d]));
-            model->act[d] = NTK_ACT_IDENTITY; /* until an activation follows */
-            NTK_TRY(job_node_location(context, item, &model->layer_where[d]));
-            model->n_dense++;
-            previous_was_dense = 1;
-            continue;
-        }
-        if (item->kind != JOB_NODE_SCALAR || job_node_is_null(item))
-            return job_fail(context, item, path,
-                            "a layer is {dense: WIDTH} or an activation name (relu, erf, tanh, "
-                            "gelu, identity), got %s",
-                            job_node_describe(item, description, sizeof description));
-        int activation = 0;
-        NTK_TRY(job_read_enum(context, item, path, "activation", &job_activation_names,
-                              JOB_ENUM_ANY, &activation));
-        if (model->n_dense == 0)
-            return job_fail(context, item, path,
-                            "the first layer must be dense ({dense: WIDTH}), got activation '%s'",
-                            item->text);
-        if (!previous_was_dense)
-            return job_fail(context, item, path,
-                            "activation '%s' must follow a dense layer (two activations in a row)",
-                            item->text);
-        model->act[model->n_dense - 1] = (ntk_activation)activation;
-        previous_was_dense = 0;
-    }
-    if (!previous_was_dense)
-        return job_fail(context, layers->items[layers->count - 1], "model.layers",
-                        "the last layer must be dense: the network output f = z_{L+1} is the "
-                        "last dense layer, without an activation");
-    return NTK_OK;
-}
-
 ntk_status job_read_model(const job_context *context, const job_node *model_node, ntk_job *job)
 {
     ntk_model_spec *model = &job->model;
@@ -224,7 +161,9 @@ ntk_status job_read_model(const job_context *context, const job_node *model_node
     if (layers == NULL)
         return job_fail(context, model_node, "model",
                         "missing required key 'layers' (e.g. [{dense: 256}, relu, {dense: 1}])");
-    NTK_TRY(read_layers(context, layers, model));
+    /* Sizes are checked on the inputs' dimension when the job says it. */
+    const int64_t input_dim = job->inputs.kind == NTK_SOURCE_SYNTHETIC ? job->inputs.dim : 1;
+    NTK_TRY(job_read_layers(context, layers, input_dim > 0 ? input_dim : 1, model));
 
     const job_node *node = job_node_find(model_node, "parameterization", NULL);
     if (node != NULL) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "job/job_read.h"
+#include "model/layer.h"
 
 static void set_defaults(ntk_job *job)
 {
@@ -92,6 +93,18 @@ static ntk_status read_kernel(const job_context *context, const job_node *kernel
         return job_fail(context, job_node_find(kernel, "kind", NULL), "kernel.kind",
                         "the analytic (infinite-width) kernel needs model.parameterization: ntk, "
                         "but the model is standard");
+    /* A layer type states whether it has an infinite-width map (model/layer.h). */
+    for (int i = 0; i < job->model.n_layers; ++i) {
+        const ntk_layer_ops *ops = job->model.layers[i].ops;
+        if (ops->analytic != NULL || (job->kernel.kind != NTK_KIND_ANALYTIC &&
+                                      !job->kernel.compare_analytic))
+            continue;
+        const int kind = job->kernel.kind == NTK_KIND_ANALYTIC;
+        return job_fail(context, job_node_find(kernel, kind ? "kind" : "compare_analytic", NULL),
+                        kind ? "kernel.kind" : "kernel.compare_analytic",
+                        "model.layers[%d] is a %s layer, which has no infinite-width "
+                        "(analytic) kernel", i, ops->name);
+    }
     return NTK_OK;
 }
 

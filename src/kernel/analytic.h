@@ -11,6 +11,7 @@
 #define NTK_KERNEL_ANALYTIC_H
 
 #include "kernel/kernel.h"
+#include "model/layer.h"
 
 /* The kernels for one pair of inputs: theta and nngp (either may be NULL).
  * Only the model description matters (d = dim, activations, w_std, b_std), not
@@ -19,6 +20,18 @@
  * cached per order, see analytic_gauss_hermite). */
 void analytic_pair(const ntk_model_spec *spec, int64_t dim, int quadrature_order,
                    const double *x, const double *x_prime, double *theta, double *nngp);
+
+/* Whether every layer of `spec` has an infinite-width map; if not, 0 with
+ * the first one without in *bad_layer. */
+int analytic_supported(const ntk_model_spec *spec, int *bad_layer);
+
+/* Floating-point work per input pair (an estimate for statistics and plan):
+ * the input dot products plus each layer's map (model/layer.h costs). */
+double analytic_pair_flops(const ntk_model_spec *spec, int64_t dim, int quadrature_order);
+
+/* Build the quadrature rules the activations of `spec` need: everything that
+ * can fail locally before the collective exchange. */
+ntk_status analytic_prepare(const ntk_model_spec *spec, int quadrature_order);
 
 /* Distributed assembly, same layout and hooks as the empirical kernels. For
  * outputs: full, Theta[(x,o),(x',o')] = Theta(x,x') delta_{o o'}. Collective.
@@ -44,10 +57,7 @@ ntk_status analytic_gauss_hermite(int order, const double **node, const double *
 
 /* E[phi(u) phi(v)] and E[phi'(u) phi'(v)] for
  * (u, v) ~ N(0, [[s11, s12], [s12, s22]]). */
-typedef struct {
-    double phi;
-    double phi_prime;
-} analytic_moments;
+typedef ntk_moments analytic_moments; /* model/layer.h: phi, phi_prime */
 
 /* Closed form for identity, relu and erf; quadrature of `quadrature_order`
  * points per axis otherwise. */

@@ -12,23 +12,6 @@
 
 #include "kernel/analytic.h"
 
-/* Floating-point work per input pair, as an estimate for the statistics:
- * three dot products of length d, then per hidden layer either a closed form
- * (about 40 operations, counting a transcendental function as ~10) or a
- * quadrature of order^2 points for the cross term plus 2 order for the
- * variances at about 25 operations a point (phi and phi' ~ 20, the rest 5). */
-static double pair_flops_estimate(const ntk_model_spec *spec, int64_t dim, int order)
-{
-    double flops = 6.0 * (double)dim;
-    for (int layer = 0; layer + 1 < spec->n_dense; layer++) {
-        if (analytic_has_closed_form(spec->act[layer]))
-            flops += 3 * 40.0;
-        else
-            flops += 25.0 * ((double)order * order + 2.0 * order);
-    }
-    return flops;
-}
-
 /* Position of each local row/column's item in an ascending item set. */
 static void map_items(const ntk_item_set *set, int64_t local_count, int block, int proc,
                       int nprocs, int64_t per_item, int64_t *position)
@@ -128,23 +111,18 @@ static ntk_status check_job(const ntk_job *job, const ntk_input_block *inputs,
                          spec->where.file, spec->where.line, spec->where.column);
     if (inputs->dim < 1 || spec->n_dense < 1)
         return NTK_RAISE(NTK_ERR_INTERNAL, "analytic kernel: empty inputs or model");
+    int bad = 0;
+    if (!analytic_supported(spec, &bad))
+        return NTK_RAISE(NTK_ERR_JOB,
+                         "%s:%d:%d: model.layers[%d]: kernel.kind analytic: %s layers have no "
+                         "infinite-width kernel in ntkgram; use kernel.kind: empirical",
+                         spec->where.file, spec->where.line, spec->where.column, bad,
+                         spec->layers[bad].ops->name);
     if (matrix->rows != inputs->n * per_item || matrix->cols != matrix->rows)
         return NTK_RAISE(NTK_ERR_INTERNAL,
                          "analytic kernel: matrix is %lld x %lld, expected %lld square",
                          (long long)matrix->rows, (long long)matrix->cols,
                          (long long)(inputs->n * per_item));
-    return NTK_OK;
-}
-
-/* Everything that can fail locally before the collective exchange. */
-static ntk_status prepare_quadrature(const ntk_job *job)
-{
-    for (int layer = 0; layer + 1 < job->model.n_dense; layer++) {
-        if (!analytic_has_closed_form(job->model.act[layer])) {
-            const double *node, *weight;
-            NTK_TRY(analytic_gauss_hermite(job->kernel.quadrature_order, &node, &weight));
-        }
-    }
     return NTK_OK;
 }
 
@@ -169,7 +147,7 @@ ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
 
     ntk_status status = check_job(job, inputs, matrix, per_item);
     if (status == NTK_OK)
-        status = prepare_quadrature(job);
+        status = analytic_prepare(spec, job->kernel.quadrature_order);
     NTK_TRY(ntk_agree(status, grid->comm));
 
     ntk_item_set rows = {0}, cols = {0};
@@ -196,7 +174,7 @@ ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
 
     analytic_fill fill = {job, grid, inputs->dim, per_item, want_nngp, lower_only,
                           &rows, &cols, row_position, col_position, pair_cache, cache_width};
-    double pair_flops = pair_flops_estimate(spec, inputs->dim, job->kernel.quadrature_order);
+    double pair_flops = analytic_pair_flops(spec, inputs->dim, job->kernel.quadrature_order);
     double pairs_done = 0.0;
     int64_t first_step = hooks ? hooks->first_step : 0;
     for (int64_t step = first_step; step < steps_total; step++) {

@@ -68,10 +68,8 @@ static analytic_moments erf_moments(double s11, double s12, double s22)
     return result;
 }
 
-int analytic_has_closed_form(ntk_activation act)
-{
-    return act == NTK_ACT_IDENTITY || act == NTK_ACT_RELU || act == NTK_ACT_ERF;
-}
+/* The activation layers own the fact (model/layers/activation.c). */
+int analytic_has_closed_form(ntk_activation act) { return model_activation_has_closed_form(act); }
 
 analytic_moments analytic_expect_quadrature(ntk_activation act, double s11, double s12,
                                             double s22, int order)

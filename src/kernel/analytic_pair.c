@@ -6,11 +6,18 @@
  *     Sigma_{l+1} = w^2 E[phi_l(u) phi_l(v)] + b^2
  *     Theta_{l+1} = Sigma_{l+1} + w^2 E[phi_l'(u) phi_l'(v)] Theta_l
  *
+ * Each layer applies its own map (model/layer.h, analytic; dense: the
+ * Sigma/Theta step, an activation: the expectations); the state carries
+ * Sigma, the NTK so far and E[phi' phi'] between them.
  * The last step is the readout layer L+1, which has no activation of its
  * own; a model without hidden layers is linear and Theta = Sigma_1. Only the
  * cross entry of Theta is needed, but Sigma is carried on the whole 2 x 2
  * block because the next layer's Gaussian needs both variances. */
 #include "kernel/analytic.h"
+
+#include <math.h>
+
+#include "model/model.h"
 
 static double dot(const double *a, const double *b, int64_t n)
 {
@@ -20,34 +27,81 @@ static double dot(const double *a, const double *b, int64_t n)
     return sum;
 }
 
+/* The layers of `spec`: in place when the parser filled them (this runs per
+ * pair), else expanded from the dense summary into `buffer`. */
+static const ntk_layer_spec *pair_layers(const ntk_model_spec *spec, ntk_layer_spec *buffer,
+                                         int *count)
+{
+    if (spec->n_layers > 0) {
+        *count = spec->n_layers;
+        return spec->layers;
+    }
+    model_spec_layers(spec, buffer, count);
+    return buffer;
+}
+
+int analytic_supported(const ntk_model_spec *spec, int *bad_layer)
+{
+    ntk_layer_spec buffer[NTK_MAX_LAYERS];
+    int count = 0;
+    const ntk_layer_spec *list = pair_layers(spec, buffer, &count);
+    for (int i = 0; i < count; i++)
+        if (list[i].ops->analytic == NULL) {
+            *bad_layer = i;
+            return 0;
+        }
+    return 1;
+}
+
 void analytic_pair(const ntk_model_spec *spec, int64_t dim, int quadrature_order,
                    const double *x, const double *x_prime, double *theta, double *nngp)
 {
-    double w2 = spec->w_std * spec->w_std, b2 = spec->b_std * spec->b_std;
-    double sigma_11 = w2 * dot(x, x, dim) / (double)dim + b2;
-    double sigma_22 = w2 * dot(x_prime, x_prime, dim) / (double)dim + b2;
-    double sigma_12 = w2 * dot(x, x_prime, dim) / (double)dim + b2;
-    double theta_12 = sigma_12;
-
-    for (int layer = 0; layer + 1 < spec->n_dense; layer++) {
-        ntk_activation act = spec->act[layer];
-        analytic_moments cross = analytic_expect(act, sigma_11, sigma_12, sigma_22, quadrature_order);
-        /* x == x' needs only the cross term; otherwise the variances go on. */
-        double next_11, next_22;
-        if (x == x_prime) {
-            next_11 = next_22 = w2 * cross.phi + b2;
-        } else {
-            next_11 = w2 * analytic_expect(act, sigma_11, sigma_11, sigma_11, quadrature_order).phi + b2;
-            next_22 = w2 * analytic_expect(act, sigma_22, sigma_22, sigma_22, quadrature_order).phi + b2;
+    ntk_layer_spec buffer[NTK_MAX_LAYERS];
+    int count = 0;
+    const ntk_layer_spec *list = pair_layers(spec, buffer, &count);
+    const ntk_analytic_context context = {spec->w_std, spec->b_std, quadrature_order,
+                                           analytic_expect};
+    ntk_analytic_state state = {0};
+    state.k11 = dot(x, x, dim);
+    state.k22 = dot(x_prime, x_prime, dim);
+    state.k12 = dot(x, x_prime, dim);
+    state.normaliser = (double)dim;
+    state.derivative = 1.0;
+    state.same_input = x == x_prime;
+    for (int i = 0; i < count; i++)
+        if (list[i].ops->analytic(&list[i], &context, &state) != 0) {
+            state.theta = state.k12 = NAN; /* refused before assembly (analytic_supported) */
+            break;
         }
-        double next_12 = w2 * cross.phi + b2;
-        theta_12 = next_12 + w2 * cross.phi_prime * theta_12;
-        sigma_11 = next_11;
-        sigma_22 = next_22;
-        sigma_12 = next_12;
-    }
     if (theta)
-        *theta = theta_12;
+        *theta = state.theta;
     if (nngp)
-        *nngp = sigma_12;
+        *nngp = state.k12;
+}
+
+double analytic_pair_flops(const ntk_model_spec *spec, int64_t dim, int quadrature_order)
+{
+    /* three dot products of length d, then each layer's map */
+    double flops = 6.0 * (double)dim;
+    model_layout layout;
+    if (model_layout_make(spec, "", dim, 0, &layout) != NTK_OK)
+        return flops; /* sizes are checked before any kernel runs */
+    model_costs costs;
+    model_layout_costs(&layout, 0, quadrature_order, &costs);
+    return flops + costs.analytic_pair_flops;
+}
+
+ntk_status analytic_prepare(const ntk_model_spec *spec, int quadrature_order)
+{
+    ntk_layer_spec buffer[NTK_MAX_LAYERS];
+    int count = 0;
+    const ntk_layer_spec *list = pair_layers(spec, buffer, &count);
+    for (int i = 0; i < count; i++) {
+        ntk_activation act = (ntk_activation)list[i].ops->variant;
+        if (list[i].ops == ntk_layer_of_activation(act) && !model_activation_has_closed_form(act)) {
+            const double *node, *weight;
+            NTK_TRY(analytic_gauss_hermite(quadrature_order, &node, &weight));
+        }
+    }
+    return NTK_OK;
 }

@@ -1,4 +1,6 @@
-/* The structured empirical NTK (docs/design.md, "Structured form"): no Jacobian.
+/* The structured empirical NTK (docs/design.md, "Structured form"): no Jacobian is formed.
+ * Every layer with parameters adds the term its ops state (model/layer.h,
+ * structured_term; dense: the Hadamard product below).
  *
  *   Theta[(x,o),(x',o')] = sum_l <delta_l^o(x), delta_l^o'(x')> * (c_l^2 <h_{l-1}(x), h_{l-1}(x')> + s_l^2)
  *
@@ -54,6 +56,8 @@ enum {
 
 typedef struct {
     int64_t width;                               /* doubles per input */
+    int64_t n_out[NTK_MAX_DENSE + 2];            /* cotangent values per logit of layer l */
+    int64_t n_in[NTK_MAX_DENSE + 2];             /* input values of layer l */
     int64_t cotangent_offset[NTK_MAX_DENSE + 2]; /* k x n_l cotangents of layer l */
     int64_t input_offset[NTK_MAX_DENSE + 2];     /* h_{l-1}: n_{l-1} values, or v (rank-one) */
     int64_t input_depth[NTK_MAX_DENSE + 2];      /* n_{l-1}, or n_{l-1} + has_bias (rank-one) */
@@ -80,20 +84,31 @@ typedef struct {
     double *small;                                     /* shallow Gram, a column group */
 } structured_context;
 
-static void layout_make(const ntk_model *model, int full, feature_layout *layout)
+/* Each layer with parameters states its term (model/layer.h); a layer type
+ * without one cannot use this method. Rank-local. */
+static ntk_status layout_make(const ntk_model *model, int full, feature_layout *layout)
 {
     int k = model_outputs(model);
     int64_t at = 0;
     for (int l = 1; l <= model->n_layers; ++l) {
-        layout->rank_one[l] = !full && k * model->width[l] == 1;
+        const ntk_layer *layer = model_param_layer(model, l);
+        if (layer->ops->structured_term == NULL)
+            return NTK_RAISE(NTK_ERR_JOB, "model.layers[%d]: %s layers have no structured "
+                             "kernel; set kernel.method: jacobian", layer->index, layer->ops->name);
+        ntk_structured_term term;
+        layer->ops->structured_term(layer, &term);
+        layout->n_out[l] = term.cotangent_width;
+        layout->n_in[l] = term.input_width;
+        layout->rank_one[l] = !full && k * layout->n_out[l] == 1;
         layout->cotangent_offset[l] = at;
         if (!layout->rank_one[l])
-            at += k * model->width[l];
+            at += k * layout->n_out[l];
         layout->input_offset[l] = at;
-        layout->input_depth[l] = model->width[l - 1] + (layout->rank_one[l] && model->has_bias[l]);
+        layout->input_depth[l] = layout->n_in[l] + (layout->rank_one[l] && model->has_bias[l]);
         at += layout->input_depth[l];
     }
     layout->width = at;
+    return NTK_OK;
 }
 
 /* Forward/backward for the own inputs, packed one feature vector per input
@@ -116,7 +131,7 @@ static ntk_status own_features(const ntk_model *model, const ntk_input_block *in
         for (int64_t x = 0; x < count; ++x) {
             double *vector = own + (first + x) * layout->width;
             for (int l = 1; l <= model->n_layers; ++l) {
-                int64_t n_out = model->width[l], n_in = model->width[l - 1];
+                int64_t n_out = layout->n_out[l], n_in = layout->n_in[l];
                 const double *h = features.input[l] + x * n_in;
                 if (layout->rank_one[l]) {
                     /* v = (c a h, s a): the layer's whole term is (1/k) <v, v'>. */
@@ -186,7 +201,7 @@ static double trace_tile(const structured_context *ctx, ntk_dmatrix *theta, int6
     for (int l = 1; l <= model->n_layers; ++l) {
         if (layout->rank_one[l])
             continue;
-        const int64_t n_in = model->width[l - 1], depth_g = ctx->k * model->width[l];
+        const int64_t n_in = layout->n_in[l], depth_g = ctx->k * layout->n_out[l];
         const int64_t g_offset = layout->cotangent_offset[l], k_offset = layout->input_offset[l];
         const double c2 = model->weight_scale[l] * model->weight_scale[l];
         const double s2 = model->has_bias[l] ? model->bias_scale[l] * model->bias_scale[l] : 0.0;
@@ -279,7 +294,7 @@ static double full_tile(const structured_context *ctx, ntk_dmatrix *theta, int64
     double flops = 0.0;
 
     for (int l = 1; l <= model->n_layers; ++l) {
-        const int64_t n_out = model->width[l], n_in = model->width[l - 1];
+        const int64_t n_out = layout->n_out[l], n_in = layout->n_in[l];
         const double c = model->weight_scale[l];
         const double s2 = model->has_bias[l] ? model->bias_scale[l] * model->bias_scale[l] : 0.0;
 
@@ -377,8 +392,8 @@ static ntk_status structured_buffers(const ntk_model *model, int full, int64_t p
     const int64_t F = ctx->layout->width;
     int64_t widest = 1;
     for (int l = 1; l <= model->n_layers; ++l)
-        if (model->width[l] > widest)
-            widest = model->width[l];
+        if (ctx->layout->n_out[l] > widest)
+            widest = ctx->layout->n_out[l];
     NTK_TRY(NTK_CALLOC(ctx->gram, STRUCTURED_ROW_CHUNK * panel_columns, "structured kernel tile"));
     NTK_TRY(NTK_CALLOC(ctx->input_gram, STRUCTURED_ROW_CHUNK * panel_columns, "structured kernel tile"));
     NTK_TRY(NTK_CALLOC(ctx->row_slot, STRUCTURED_ROW_CHUNK, "structured kernel tile"));
@@ -416,10 +431,11 @@ ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model
     stats->steps_total = steps_total;
 
     feature_layout layout;
-    layout_make(model, full, &layout);
     ntk_item_set set = {0};
     int64_t own_position = 0;
     ntk_status status = kernel_check_shapes(job, model, inputs, theta);
+    if (status == NTK_OK)
+        status = layout_make(model, full, &layout);
     if (status == NTK_OK)
         status = kernel_item_union_create(grid, inputs->n, per_item, theta->rows, layout.width, &set,
                                           &own_position);

@@ -1,50 +1,19 @@
 /* Batched forward and backward passes: the per-input information every NTK
- * method needs (layer inputs h_{l-1} and cotangents delta_l^o), and plain
- * outputs. All matrix work is DGEMM over the whole batch, so a rank's own
- * block of inputs costs a few large GEMMs rather than many small products. */
-#include <cblas.h>
+ * method needs (the inputs h_{l-1} and output cotangents delta_l^o of every
+ * layer with parameters), and plain outputs. Each layer's ops do the work
+ * (model/layer.h); the dense ones are DGEMMs over the whole batch, so a
+ * rank's own block of inputs costs a few large GEMMs rather than many small
+ * products.
+ *
+ * Buffers: value[i] is layer i's input; a layer that runs in place (an
+ * activation) writes its output over it, so a dense layer's output lands in
+ * the next dense layer's input buffer and the activation replaces z by
+ * phi(z) there, after keeping phi'(z). Cotangents likewise: cot[i] are those
+ * of value[i], an in-place layer's backward pass rewrites them in place. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/model.h"
-
-/* z = c h W^T + s b for `count` rows: h is count x n_in, W is n_out x n_in. */
-static void layer_preactivation(const ntk_model *model, int layer, const double *h,
-                                int64_t count, double *z)
-{
-    int64_t n_in = model->width[layer - 1], n_out = model->width[layer];
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)count, (int)n_out, (int)n_in,
-                model->weight_scale[layer], h, (int)n_in, model->weight[layer], (int)n_in, 0.0, z,
-                (int)n_out);
-    if (model->has_bias[layer]) {
-        double s = model->bias_scale[layer];
-        const double *b = model->bias[layer];
-        for (int64_t x = 0; x < count; ++x)
-            for (int64_t j = 0; j < n_out; ++j)
-                z[x * n_out + j] += s * b[j];
-    }
-}
-
-/* slope = phi'(z), then z = phi(z). ReLU and identity, the common cases, as
- * plain loops the compiler vectorises (the same values as model_phi and
- * model_phi_prime); the rest through the per-element functions. */
-static void activate(ntk_activation act, double *z, double *slope, int64_t size)
-{
-    if (act == NTK_ACT_RELU) {
-        for (int64_t e = 0; e < size; ++e) {
-            slope[e] = z[e] > 0.0 ? 1.0 : 0.0;
-            z[e] = z[e] > 0.0 ? z[e] : 0.0;
-        }
-    } else if (act == NTK_ACT_IDENTITY) {
-        for (int64_t e = 0; e < size; ++e)
-            slope[e] = 1.0;
-    } else {
-        for (int64_t e = 0; e < size; ++e) {
-            slope[e] = model_phi_prime(act, z[e]);
-            z[e] = model_phi(act, z[e]);
-        }
-    }
-}
 
 static ntk_status model_check_batch(const ntk_model *model, int64_t count)
 {
@@ -57,17 +26,17 @@ static ntk_status model_check_batch(const ntk_model *model, int64_t count)
 
 void model_features_free(ntk_features *features)
 {
-    for (int l = 0; l < NTK_MAX_DENSE + 2; ++l) {
-        free(features->input[l]);
-        free(features->cotangent[l]);
-        free(features->slope[l]);
-        features->input[l] = NULL;
-        features->cotangent[l] = NULL;
-        features->slope[l] = NULL;
-    }
-    free(features->output);
-    features->output = NULL;
-    features->capacity = 0;
+    for (int b = 0; b < features->n_owned; ++b)
+        free(features->owned[b]);
+    memset(features, 0, sizeof *features);
+}
+
+static ntk_status features_alloc(ntk_features *features, int64_t count, const char *what,
+                                 double **buffer)
+{
+    NTK_TRY(NTK_CALLOC(*buffer, count + 1, what));
+    features->owned[features->n_owned++] = *buffer;
+    return NTK_OK;
 }
 
 ntk_status model_features_reserve(const ntk_model *model, int64_t capacity,
@@ -75,21 +44,50 @@ ntk_status model_features_reserve(const ntk_model *model, int64_t capacity,
 {
     memset(features, 0, sizeof *features);
     NTK_TRY(model_check_batch(model, capacity));
-    int n_layers = model->n_layers;
-    int k = model_outputs(model);
+    const int n = model->n_stack;
+    const int k = model_outputs(model);
     features->k = k;
-    features->n_layers = n_layers;
+    features->n_layers = model->n_layers;
     ntk_status status = NTK_OK;
-    for (int l = 1; l <= n_layers; ++l) {
-        NTK_TRY_GOTO(status, NTK_CALLOC(features->input[l], capacity * model->width[l - 1] + 1,
-                                        "layer inputs"), fail);
-        NTK_TRY_GOTO(status, NTK_CALLOC(features->cotangent[l], capacity * k * model->width[l] + 1,
-                                        "cotangents"), fail);
-        if (l < n_layers)
-            NTK_TRY_GOTO(status, NTK_CALLOC(features->slope[l], capacity * model->width[l] + 1,
-                                            "activation slopes"), fail);
+    /* Values, forward: the input, then each layer's output unless in place;
+     * the last output is `output`. */
+    NTK_TRY_GOTO(status, features_alloc(features, capacity * model->stack[0].in.size,
+                                        "layer inputs", &features->value[0]), fail);
+    for (int i = 0; i < n; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        int64_t saved = layer->ops->saved_doubles(layer);
+        if (saved > 0)
+            NTK_TRY_GOTO(status, features_alloc(features, capacity * saved, "activation slopes",
+                                                &features->saved[i]), fail);
+        if (i + 1 == n)
+            NTK_TRY_GOTO(status, features_alloc(features, capacity * k, "outputs",
+                                                &features->value[n]), fail);
+        else if (layer->ops->in_place)
+            features->value[i + 1] = features->value[i];
+        else
+            NTK_TRY_GOTO(status, features_alloc(features, capacity * layer->out.size,
+                                                "layer inputs", &features->value[i + 1]), fail);
     }
-    NTK_TRY_GOTO(status, NTK_CALLOC(features->output, capacity * k + 1, "outputs"), fail);
+    features->output = features->value[n];
+    /* Cotangents, backward: the outputs' (one-hot rows), then each layer's
+     * input's down to layer 1 (the network input needs none). */
+    NTK_TRY_GOTO(status, features_alloc(features, capacity * k * k, "cotangents",
+                                        &features->cot[n]), fail);
+    for (int i = n - 1; i >= 1; --i) {
+        const ntk_layer *layer = &model->stack[i];
+        if (layer->ops->in_place)
+            features->cot[i] = features->cot[i + 1];
+        else
+            NTK_TRY_GOTO(status, features_alloc(features, capacity * k * layer->in.size,
+                                                "cotangents", &features->cot[i]), fail);
+    }
+    for (int i = 0; i < n; ++i) {
+        const int l = model->stack[i].param;
+        if (l > 0) {
+            features->input[l] = features->value[i];
+            features->cotangent[l] = features->cot[i + 1];
+        }
+    }
     features->capacity = capacity;
     return NTK_OK;
 
@@ -111,47 +109,32 @@ ntk_status model_features(const ntk_model *model, const double *x, int64_t count
 ntk_status model_features_into(const ntk_model *model, const double *x, int64_t count,
                                ntk_features *features)
 {
-    int n_layers = model->n_layers;
-    int k = model_outputs(model);
-    if (count < 0 || count > features->capacity || features->n_layers != n_layers ||
+    const int n = model->n_stack;
+    const int k = model_outputs(model);
+    if (count < 0 || count > features->capacity || features->n_layers != model->n_layers ||
         features->k != k)
         return NTK_RAISE(NTK_ERR_INTERNAL, "model: batch of %lld inputs for features buffers of %lld",
                          (long long)count, (long long)features->capacity);
     features->count = count;
-    double **slope = features->slope;
 
-    /* Forward: z_l goes straight into the next layer's input buffer and is
-     * replaced by phi(z_l) there, after phi'(z_l) is taken. */
-    memcpy(features->input[1], x, (size_t)(count * model->width[0]) * sizeof *x);
-    for (int l = 1; l <= n_layers; ++l) {
-        double *z = l < n_layers ? features->input[l + 1] : features->output;
-        layer_preactivation(model, l, features->input[l], count, z);
-        if (l == n_layers)
-            break;
-        activate(model->act[l], z, slope[l], count * model->width[l]);
+    memcpy(features->value[0], x, (size_t)(count * model->stack[0].in.size) * sizeof *x);
+    for (int i = 0; i < n; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        layer->ops->forward(layer, model, features->value[i], count, features->value[i + 1],
+                            features->saved[i]);
     }
 
-    /* Backward, batched over all (x, o) rows: delta_{L+1}^o = e_o, then
-     * delta_l = phi'(z_l) * (c_{l+1} delta_{l+1} W_{l+1}). */
-    double *top = features->cotangent[n_layers];
+    /* Backward, batched over all (x, o) rows: the outputs' cotangents are
+     * e_o, then each layer maps its output's cotangents to its input's. */
+    double *top = features->cot[n];
     memset(top, 0, (size_t)(count * k * k) * sizeof *top);
     for (int64_t xi = 0; xi < count; ++xi)
         for (int o = 0; o < k; ++o)
             top[(xi * k + o) * k + o] = 1.0;
-    for (int l = n_layers - 1; l >= 1; --l) {
-        int64_t n_out = model->width[l + 1], n_here = model->width[l];
-        double *delta = features->cotangent[l];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(count * k), (int)n_here,
-                    (int)n_out, model->weight_scale[l + 1], features->cotangent[l + 1], (int)n_out,
-                    model->weight[l + 1], (int)n_here, 0.0, delta, (int)n_here);
-        for (int64_t xi = 0; xi < count; ++xi) {
-            const double *slope_x = slope[l] + xi * n_here;
-            for (int o = 0; o < k; ++o) {
-                double *row = delta + (xi * k + o) * n_here;
-                for (int64_t j = 0; j < n_here; ++j)
-                    row[j] *= slope_x[j];
-            }
-        }
+    for (int i = n - 1; i >= 1; --i) {
+        const ntk_layer *layer = &model->stack[i];
+        layer->ops->backward(layer, model, features->cot[i + 1], count, k, features->saved[i],
+                             features->cot[i]);
     }
     return NTK_OK;
 }
@@ -160,29 +143,40 @@ ntk_status model_forward(const ntk_model *model, const double *x, int64_t count,
                          double *output)
 {
     NTK_TRY(model_check_batch(model, count));
-    int64_t widest = 1;
-    for (int l = 1; l < model->n_layers; ++l)
-        if (model->width[l] > widest)
-            widest = model->width[l];
-    double *buffer[2] = {NULL, NULL};
+    int64_t widest = 1, saved = 1;
+    for (int i = 0; i + 1 < model->n_stack; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        if (layer->out.size > widest)
+            widest = layer->out.size;
+        if (layer->ops->saved_doubles(layer) > saved)
+            saved = layer->ops->saved_doubles(layer);
+    }
+    double *buffer[2] = {NULL, NULL}, *scratch = NULL;
     ntk_status status = NTK_OK;
     NTK_TRY_GOTO(status, NTK_CALLOC(buffer[0], count * widest + 1, "forward pass"), done);
     NTK_TRY_GOTO(status, NTK_CALLOC(buffer[1], count * widest + 1, "forward pass"), done);
+    NTK_TRY_GOTO(status, NTK_CALLOC(scratch, count * saved + 1, "forward pass"), done);
 
     const double *h = x;
-    for (int l = 1; l <= model->n_layers; ++l) {
-        double *z = l == model->n_layers ? output : buffer[l % 2];
-        layer_preactivation(model, l, h, count, z);
-        if (l < model->n_layers) {
-            int64_t size = count * model->width[l];
-            for (int64_t e = 0; e < size; ++e)
-                z[e] = model_phi(model->act[l], z[e]);
+    int next = 1;
+    for (int i = 0; i < model->n_stack; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        double *out;
+        if (i + 1 == model->n_stack)
+            out = output;
+        else if (layer->ops->in_place && h != x)
+            out = (double *)h;
+        else {
+            out = buffer[next];
+            next ^= 1;
         }
-        h = z;
+        layer->ops->forward(layer, model, h, count, out, scratch);
+        h = out;
     }
 
 done:
     free(buffer[0]);
     free(buffer[1]);
+    free(scratch);
     return status;
 }

@@ -1,11 +1,12 @@
 /* Explicit Jacobian rows df_o(x)/dp for a range of parameters.
  *
  * Deliberately a separate computation from model_features: one input at a
- * time, plain loops, its own forward and backward pass. The jacobian kernel
- * method and the tests use it as an independent check of the structured
- * kernel, so it must not share the batched code path.
+ * time, plain loops, its own forward and backward pass (each layer's
+ * forward_one / backward_one / jacobian_one). The jacobian kernel method and
+ * the tests use it as an independent check of the structured kernel, so it
+ * must not share the batched code path.
  *
- *   d f_o / d W_l[i][j] = c_l delta_l^o[i] h_{l-1}[j],   d f_o / d b_l[i] = s_l delta_l^o[i]
+ *   dense: d f_o / d W_l[i][j] = c_l delta_l^o[i] h_{l-1}[j],   d f_o / d b_l[i] = s_l delta_l^o[i]
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +14,17 @@
 #include "model/model.h"
 
 typedef struct {
-    double *h[NTK_MAX_DENSE + 2];     /* h_{l-1} at index l */
-    double *slope[NTK_MAX_DENSE + 2]; /* phi'(z_l) */
-    double *delta, *delta_next;       /* cotangent buffers, widest layer */
+    double *value[NTK_MAX_LAYERS + 1]; /* input of layer i; value[n] = f */
+    double *saved[NTK_MAX_LAYERS];
+    double *delta, *delta_next;        /* cotangent buffers, widest value */
 } jacobian_scratch;
 
 static void scratch_free(jacobian_scratch *scratch)
 {
-    for (int l = 0; l < NTK_MAX_DENSE + 2; ++l) {
-        free(scratch->h[l]);
-        free(scratch->slope[l]);
-    }
+    for (int i = 0; i <= NTK_MAX_LAYERS; ++i)
+        free(scratch->value[i]);
+    for (int i = 0; i < NTK_MAX_LAYERS; ++i)
+        free(scratch->saved[i]);
     free(scratch->delta);
     free(scratch->delta_next);
 }
@@ -32,56 +33,46 @@ static ntk_status scratch_create(const ntk_model *model, jacobian_scratch *scrat
 {
     memset(scratch, 0, sizeof *scratch);
     int64_t widest = 1;
-    for (int l = 1; l <= model->n_layers + 1; ++l) {
-        NTK_TRY(NTK_CALLOC(scratch->h[l], model->width[l - 1], "jacobian scratch"));
-        if (l <= model->n_layers)
-            NTK_TRY(NTK_CALLOC(scratch->slope[l], model->width[l], "jacobian scratch"));
+    for (int i = 0; i < model->n_stack; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        NTK_TRY(NTK_CALLOC(scratch->value[i], layer->in.size, "jacobian scratch"));
+        NTK_TRY(NTK_CALLOC(scratch->saved[i], layer->ops->saved_doubles(layer) + 1,
+                           "jacobian scratch"));
+        if (layer->in.size > widest)
+            widest = layer->in.size;
+        if (layer->out.size > widest)
+            widest = layer->out.size;
     }
-    for (int l = 0; l <= model->n_layers; ++l)
-        if (model->width[l] > widest)
-            widest = model->width[l];
+    NTK_TRY(NTK_CALLOC(scratch->value[model->n_stack], model_outputs(model), "jacobian scratch"));
     NTK_TRY(NTK_CALLOC(scratch->delta, widest, "jacobian scratch"));
     NTK_TRY(NTK_CALLOC(scratch->delta_next, widest, "jacobian scratch"));
     return NTK_OK;
 }
 
-/* Forward pass of one input, keeping every layer input and slope; h[L+2] = f. */
+/* Forward pass of one input, keeping every layer's input and saved state. */
 static void single_forward(const ntk_model *model, const double *x, jacobian_scratch *scratch)
 {
-    memcpy(scratch->h[1], x, (size_t)model->width[0] * sizeof *x);
-    for (int l = 1; l <= model->n_layers; ++l) {
-        int64_t n_in = model->width[l - 1], n_out = model->width[l];
-        const double *w = model->weight[l];
-        const double *h = scratch->h[l];
-        double *next = scratch->h[l + 1];
-        for (int64_t i = 0; i < n_out; ++i) {
-            double sum = 0.0;
-            for (int64_t j = 0; j < n_in; ++j)
-                sum += w[i * n_in + j] * h[j];
-            double z = model->weight_scale[l] * sum;
-            if (model->has_bias[l])
-                z += model->bias_scale[l] * model->bias[l][i];
-            scratch->slope[l][i] = model_phi_prime(model->act[l], z);
-            next[i] = model_phi(model->act[l], z);
-        }
+    memcpy(scratch->value[0], x, (size_t)model->stack[0].in.size * sizeof *x);
+    for (int i = 0; i < model->n_stack; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        layer->ops->forward_one(layer, model, scratch->value[i], scratch->value[i + 1],
+                                scratch->saved[i]);
     }
 }
 
 ntk_status model_jacobian_rows(const ntk_model *model, const double *x, int64_t count,
                                int64_t first, int64_t length, double *rows)
 {
-    if (first < 0 || length < 0 || first + length > model->n_params)
+    if (first < 0 || length < 0 || first > model->n_params || length > model->n_params - first)
         return NTK_RAISE(NTK_ERR_INTERNAL, "jacobian rows: parameter range [%lld, %lld) outside [0, %lld)",
                          (long long)first, (long long)(first + length), (long long)model->n_params);
-    int n_layers = model->n_layers;
-    int k = model_outputs(model);
-    int64_t last = first + length;
-    int64_t offset[NTK_MAX_DENSE + 2];
-    for (int l = 1; l <= n_layers + 1; ++l)
-        offset[l] = model_param_offset(model, l);
-    /* Layers below the range need no cotangent: the backward pass stops early. */
-    int lowest = n_layers;
-    while (lowest > 1 && offset[lowest] > first)
+    const int k = model_outputs(model);
+    const int64_t last = first + length;
+    /* Layers below the range need no cotangent: the backward pass stops at
+     * the lowest layer whose parameters reach into it. */
+    int lowest = model->n_stack - 1;
+    while (lowest > 0 && (model->stack[lowest].param == 0 ||
+                          model_param_offset(model, model->stack[lowest].param) > first))
         --lowest;
 
     jacobian_scratch scratch;
@@ -91,44 +82,31 @@ ntk_status model_jacobian_rows(const ntk_model *model, const double *x, int64_t 
         return ntk_trace(status, __FILE__, __LINE__, __func__);
     }
 
+    const int64_t dim = model->stack[0].in.size;
     for (int64_t xi = 0; xi < count; ++xi) {
-        single_forward(model, x + xi * model->width[0], &scratch);
+        single_forward(model, x + xi * dim, &scratch);
         for (int o = 0; o < k; ++o) {
             double *row = rows + (xi * k + o) * length;
             double *delta = scratch.delta, *delta_next = scratch.delta_next;
             memset(delta, 0, (size_t)k * sizeof *delta);
             delta[o] = 1.0;
-            for (int l = n_layers; l >= lowest; --l) {
-                int64_t n_in = model->width[l - 1], n_out = model->width[l];
-                double c = model->weight_scale[l];
-                const double *h = scratch.h[l];
-                /* Write this layer's entries that fall in [first, last). */
-                int64_t begin = offset[l] > first ? offset[l] : first;
-                int64_t end = offset[l + 1] < last ? offset[l + 1] : last;
-                for (int64_t p = begin; p < end; ++p) {
-                    int64_t local = p - offset[l];
-                    double value;
-                    if (local < n_out * n_in)
-                        value = c * delta[local / n_in] * h[local % n_in];
-                    else
-                        value = model->bias_scale[l] * delta[local - n_out * n_in];
-                    row[p - first] = value;
+            for (int i = model->n_stack - 1; i >= lowest; --i) {
+                const ntk_layer *layer = &model->stack[i];
+                const int l = layer->param;
+                if (l > 0) {
+                    /* Write this layer's entries that fall in [first, last). */
+                    const int64_t offset = model_param_offset(model, l);
+                    const int64_t next_offset = model_param_offset(model, l + 1);
+                    int64_t begin = offset > first ? offset : first;
+                    int64_t end = next_offset < last ? next_offset : last;
+                    if (begin < end)
+                        layer->ops->jacobian_one(layer, model, scratch.value[i], delta,
+                                                 begin - offset, end - offset,
+                                                 row + (begin - first));
                 }
-                if (l == lowest)
+                if (i == lowest)
                     break;
-                /* delta_{l-1} = phi'(z_{l-1}) * (c_l W_l^T delta_l) */
-                const double *w = model->weight[l];
-                for (int64_t j = 0; j < n_in; ++j)
-                    delta_next[j] = 0.0;
-                for (int64_t i = 0; i < n_out; ++i) {
-                    double d = c * delta[i];
-                    if (d == 0.0)
-                        continue;
-                    for (int64_t j = 0; j < n_in; ++j)
-                        delta_next[j] += d * w[i * n_in + j];
-                }
-                for (int64_t j = 0; j < n_in; ++j)
-                    delta_next[j] *= scratch.slope[l - 1][j];
+                layer->ops->backward_one(layer, model, delta, scratch.saved[i], delta_next);
                 double *swap = delta;
                 delta = delta_next;
                 delta_next = swap;

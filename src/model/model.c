@@ -1,16 +1,20 @@
-/* Model construction: layer shapes and scales from the job's model spec, and
- * parameters from the counter-based RNG (or a weights file), plus the flat
- * parameter vector view used by Jacobian rows, training and params files.
+/* Model construction: the layer list and its shapes from the job's model
+ * spec (every size overflow-checked), parameters from the counter-based RNG
+ * (or a weights file), and the flat parameter vector view used by Jacobian
+ * rows, training and params files.
  *
  * Every parameter is a pure function of (seed, stream, index) with one stream
- * per (layer, weight|bias) and index = the flat element index inside that
- * tensor, so any rank derives the same model without communication. */
+ * per (layer with parameters l, weight|bias) and index = the flat element
+ * index inside that tensor, so any rank derives the same model without
+ * communication. */
 #include "model/model.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/checked_math.h"
 #include "core/random.h"
 #include "model/weights.h"
 
@@ -20,24 +24,220 @@ static uint64_t model_stream(int layer, int is_bias)
     return ((uint64_t)layer << 1) | (uint64_t)(is_bias ? 1 : 0);
 }
 
+void model_spec_layers(const ntk_model_spec *spec, ntk_layer_spec *list, int *count)
+{
+    if (spec->n_layers > 0) {
+        memcpy(list, spec->layers, (size_t)spec->n_layers * sizeof *list);
+        *count = spec->n_layers;
+        return;
+    }
+    int n = 0;
+    for (int i = 0; i < spec->n_dense && i < NTK_MAX_DENSE; ++i) {
+        memset(&list[n], 0, sizeof list[n]);
+        list[n].ops = &ntk_layer_dense;
+        list[n++].option[0] = spec->width[i];
+        if (i + 1 < spec->n_dense && spec->act[i] != NTK_ACT_IDENTITY) {
+            memset(&list[n], 0, sizeof list[n]);
+            list[n++].ops = ntk_layer_of_activation(spec->act[i]);
+        }
+    }
+    *count = n;
+}
+
+const char *model_layer_key(const ntk_layer_spec *list, int i, char *buffer, size_t size)
+{
+    if (list[i].ops->n_options > 0)
+        snprintf(buffer, size, "model.layers[%d].%s", i, list[i].ops->name);
+    else
+        snprintf(buffer, size, "model.layers[%d]", i);
+    return buffer;
+}
+
+/* Shapes and parameter indices of `list` on inputs of shape `input`. */
+static int layers_infer(const ntk_layer_spec *list, int count, const ntk_shape *input,
+                        ntk_layer *stack, int *bad_layer, char *why, size_t why_size)
+{
+    ntk_shape shape = *input;
+    int param = 0;
+    for (int i = 0; i < count; ++i) {
+        ntk_layer *layer = &stack[i];
+        memset(layer, 0, sizeof *layer);
+        layer->ops = list[i].ops;
+        memcpy(layer->option, list[i].option, sizeof layer->option);
+        layer->index = i;
+        layer->in = shape;
+        if (layer->ops->infer(layer->option, &shape, &layer->out, why, why_size)) {
+            *bad_layer = i;
+            return 1;
+        }
+        if (ntk_layer_has_parameters(layer->ops)) {
+            if (param == NTK_MAX_DENSE) {
+                *bad_layer = i;
+                snprintf(why, why_size, "too many layers with parameters (at most %d)",
+                         (int)NTK_MAX_DENSE);
+                return 1;
+            }
+            layer->param = ++param;
+        }
+        shape = layer->out;
+    }
+    return 0;
+}
+
+/* The model-wide sizes: parameters (with biases), cotangents k per input of
+ * every layer, their bytes, and the structured feature vector. */
+static int sizes_fit(const ntk_layer *stack, int count, int *bad_layer, char *why,
+                     size_t why_size)
+{
+    const int64_t k = stack[count - 1].out.size, bytes_max = INT64_MAX / 8;
+    int64_t params = 0, vector = 0;
+    for (int i = 0; i < count; ++i) {
+        const ntk_layer *layer = &stack[i];
+        int64_t cotangents = 0, per_input = 0;
+        *bad_layer = i;
+        if (ntk_mul_overflow_i64(k, layer->out.size, &cotangents) || cotangents > bytes_max ||
+            ntk_add_overflow_i64(cotangents, layer->in.size, &per_input) ||
+            ntk_add_overflow_i64(vector, per_input, &vector) || vector > bytes_max) {
+            snprintf(why, why_size, "%lld outputs x %lld values per input overflows the "
+                     "cotangent size", (long long)k, (long long)layer->out.size);
+            return 1;
+        }
+        if (!ntk_layer_has_parameters(layer->ops))
+            continue;
+        ntk_tensor_shape weight, bias;
+        layer->ops->tensors(layer, &weight, &bias);
+        if (ntk_add_overflow_i64(params, weight.count, &params) ||
+            ntk_add_overflow_i64(params, bias.count, &params) || params > bytes_max) {
+            snprintf(why, why_size, "the parameter count reaches more than %lld (2^60): "
+                     "its bytes do not fit in 64 bits", (long long)bytes_max);
+            return 1;
+        }
+    }
+    if (k > 2147483647) {
+        *bad_layer = count - 1;
+        snprintf(why, why_size, "%lld outputs: at most 2147483647", (long long)k);
+        return 1;
+    }
+    return 0;
+}
+
+int model_check_sizes(const ntk_layer_spec *list, int count, const ntk_shape *input,
+                      int *bad_layer, char *why, size_t why_size)
+{
+    ntk_layer stack[NTK_MAX_LAYERS];
+    *bad_layer = -1;
+    if (count < 1 || count > NTK_MAX_LAYERS) {
+        snprintf(why, why_size, "%d layers (expected 1..%d)", count, (int)NTK_MAX_LAYERS);
+        return 1;
+    }
+    if (layers_infer(list, count, input, stack, bad_layer, why, why_size))
+        return 1;
+    return sizes_fit(stack, count, bad_layer, why, why_size);
+}
+
+/* "FILE:LINE:COL: model.layers[i].dense: why", "--set model.layers[i].dense:
+ * why" for a layer an override wrote, "FILE: model.layers: why" for the
+ * model as a whole. */
+static ntk_status raise_layer(const ntk_layer_spec *list, int bad, const char *file,
+                              const char *why)
+{
+    char key[64] = "model.layers";
+    if (bad < 0)
+        return NTK_RAISE(NTK_ERR_JOB, "%s: %s: %s", file, key, why);
+    model_layer_key(list, bad, key, sizeof key);
+    if (list[bad].line > 0)
+        return NTK_RAISE(NTK_ERR_JOB, "%s:%d:%d: %s: %s", file, list[bad].line,
+                         list[bad].column, key, why);
+    return NTK_RAISE(NTK_ERR_JOB, "--set %s: %s", key, why);
+}
+
+ntk_status model_spec_check(const ntk_model_spec *spec, const char *file, int64_t input_dim)
+{
+    ntk_layer_spec list[NTK_MAX_LAYERS];
+    int count = 0, bad = -1;
+    char why[256];
+    model_spec_layers(spec, list, &count);
+    ntk_shape input = {1, {input_dim, 0, 0}, input_dim};
+    if (model_check_sizes(list, count, &input, &bad, why, sizeof why))
+        return raise_layer(list, bad, file, why);
+    return NTK_OK;
+}
+
+ntk_status model_layout_make(const ntk_model_spec *spec, const char *file, int64_t input_dim,
+                             int has_bias, model_layout *layout)
+{
+    ntk_layer_spec list[NTK_MAX_LAYERS];
+    int count = 0, bad = -1;
+    char why[256];
+    memset(layout, 0, sizeof *layout);
+    model_spec_layers(spec, list, &count);
+    ntk_shape input = {1, {input_dim, 0, 0}, input_dim};
+    if (model_check_sizes(list, count, &input, &bad, why, sizeof why) ||
+        layers_infer(list, count, &input, layout->stack, &bad, why, sizeof why))
+        return raise_layer(list, bad, file, why);
+    layout->n_stack = count;
+    layout->k = layout->stack[count - 1].out.size;
+    for (int i = 0; i < count; ++i) {
+        const ntk_layer *layer = &layout->stack[i];
+        if (!ntk_layer_has_parameters(layer->ops))
+            continue;
+        ntk_tensor_shape weight, bias;
+        layer->ops->tensors(layer, &weight, &bias);
+        layout->n_params += weight.count + (has_bias ? bias.count : 0); /* checked above */
+    }
+    return NTK_OK;
+}
+
+void model_layout_costs(const model_layout *layout, int full, int quadrature_order,
+                        model_costs *costs)
+{
+    memset(costs, 0, sizeof *costs);
+    costs->widest = 1;
+    costs->has_analytic = costs->has_structured = 1;
+    for (int i = 0; i < layout->n_stack; ++i) {
+        const ntk_layer *layer = &layout->stack[i];
+        ntk_layer_cost cost;
+        memset(&cost, 0, sizeof cost);
+        layer->ops->cost(layer, (int)layout->k, full, quadrature_order, &cost);
+        costs->forward_flops += cost.forward_flops;
+        if (i > 0)
+            costs->backward_flops += cost.backward_flops;
+        costs->feature_doubles += cost.feature_doubles;
+        costs->packed_doubles += cost.packed_doubles;
+        costs->tile_flops_per_pair += cost.tile_flops_per_pair;
+        costs->analytic_pair_flops += cost.analytic_pair_flops;
+        if (cost.widest > costs->widest)
+            costs->widest = cost.widest;
+        costs->has_analytic &= layer->ops->analytic != NULL;
+        costs->has_structured &= !ntk_layer_has_parameters(layer->ops) ||
+                                 layer->ops->structured_term != NULL;
+    }
+    costs->feature_doubles += (double)layout->k; /* the outputs */
+}
+
+/* Offsets of every layer's parameters and their total, from the tensor
+ * shapes and which layers have a bias (sizes checked when the layers were). */
 static void model_count_params(ntk_model *model)
 {
     int64_t total = 0;
-    for (int l = 1; l <= model->n_layers; ++l)
-        total += model->width[l] * model->width[l - 1] + (model->has_bias[l] ? model->width[l] : 0);
+    for (int l = 1; l <= model->n_layers; ++l) {
+        model->param_offset[l] = total;
+        total += model->weight_shape[l].count + (model->has_bias[l] ? model->bias_shape[l].count : 0);
+    }
+    model->param_offset[model->n_layers + 1] = total;
     model->n_params = total;
 }
 
-static void model_set_scales(const ntk_model_spec *spec, ntk_model *model)
+/* c_l, s_l: ntk c = w_std / sqrt(fan_in), s = b_std; standard c = s = 1. */
+static void model_set_scales(const ntk_model_spec *spec, const ntk_layer *layer, ntk_model *model)
 {
-    for (int l = 1; l <= model->n_layers; ++l) {
-        if (spec->parameterization == NTK_PARAM_NTK) {
-            model->weight_scale[l] = spec->w_std / sqrt((double)model->width[l - 1]);
-            model->bias_scale[l] = spec->b_std;
-        } else {
-            model->weight_scale[l] = 1.0;
-            model->bias_scale[l] = 1.0;
-        }
+    const int l = layer->param;
+    if (spec->parameterization == NTK_PARAM_NTK) {
+        model->weight_scale[l] = spec->w_std / sqrt((double)layer->ops->fan_in(layer));
+        model->bias_scale[l] = spec->b_std;
+    } else {
+        model->weight_scale[l] = 1.0;
+        model->bias_scale[l] = 1.0;
     }
 }
 
@@ -45,52 +245,84 @@ static void model_set_scales(const ntk_model_spec *spec, ntk_model *model)
  * N(0,1) and the scale sits in c_l, s_l; in the standard one the same draws
  * are scaled into the parameters, so both describe the same function at
  * initialisation (a property the model tests rely on). */
-static void model_draw_parameters(const ntk_model_spec *spec, ntk_model *model)
+static void model_draw_parameters(const ntk_model_spec *spec, const ntk_layer *layer,
+                                  ntk_model *model)
 {
-    for (int l = 1; l <= model->n_layers; ++l) {
-        int64_t fan_in = model->width[l - 1];
-        int64_t count = model->width[l] * fan_in;
-        double weight_std = 1.0, bias_std = 1.0;
-        if (spec->parameterization == NTK_PARAM_STANDARD) {
-            weight_std = spec->w_std / sqrt((double)fan_in);
-            bias_std = spec->b_std;
-        }
-        for (int64_t index = 0; index < count; ++index)
-            model->weight[l][index] =
-                weight_std * ntk_random_normal(spec->seed, model_stream(l, 0), (uint64_t)index);
-        if (model->has_bias[l])
-            for (int64_t index = 0; index < model->width[l]; ++index)
-                model->bias[l][index] =
-                    bias_std * ntk_random_normal(spec->seed, model_stream(l, 1), (uint64_t)index);
+    const int l = layer->param;
+    double weight_std = 1.0, bias_std = 1.0;
+    if (spec->parameterization == NTK_PARAM_STANDARD) {
+        weight_std = spec->w_std / sqrt((double)layer->ops->fan_in(layer));
+        bias_std = spec->b_std;
     }
+    for (int64_t index = 0; index < model->weight_shape[l].count; ++index)
+        model->weight[l][index] =
+            weight_std * ntk_random_normal(spec->seed, model_stream(l, 0), (uint64_t)index);
+    if (model->has_bias[l])
+        for (int64_t index = 0; index < model->bias_shape[l].count; ++index)
+            model->bias[l][index] =
+                bias_std * ntk_random_normal(spec->seed, model_stream(l, 1), (uint64_t)index);
+}
+
+/* The stack and the per-layer summary (width, act, tensor shapes, scales). */
+static ntk_status model_layers(const ntk_model_spec *spec, const ntk_shape *input,
+                               ntk_model *model)
+{
+    ntk_layer_spec list[NTK_MAX_LAYERS];
+    int count = 0, bad = -1;
+    char why[256];
+    model_spec_layers(spec, list, &count);
+    if (model_check_sizes(list, count, input, &bad, why, sizeof why) ||
+        layers_infer(list, count, input, model->stack, &bad, why, sizeof why))
+        return raise_layer(list, bad, spec->where.file, why);
+    model->n_stack = count;
+    model->width[0] = input->size;
+    for (int i = 0; i < count; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        const int l = layer->param;
+        if (l == 0) {
+            /* An activation right after layer l is its act[l]. */
+            int before = i > 0 ? model->stack[i - 1].param : 0;
+            ntk_activation act = (ntk_activation)layer->ops->variant;
+            if (before > 0 && layer->ops == ntk_layer_of_activation(act))
+                model->act[before] = act;
+            continue;
+        }
+        model->n_layers = l;
+        model->width[l] = layer->out.size;
+        model->act[l] = NTK_ACT_IDENTITY;
+        layer->ops->tensors(layer, &model->weight_shape[l], &model->bias_shape[l]);
+        /* Without a weights file, b_std == 0 means the layers have no biases
+         * at all (not zero-valued ones): they would add nothing to Theta. */
+        model->has_bias[l] = spec->weights_path[0] != '\0' || spec->b_std != 0.0;
+        model_set_scales(spec, layer, model);
+    }
+    if (model->n_layers < 1)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "model_create: no layer with parameters");
+    return NTK_OK;
 }
 
 ntk_status model_create(const ntk_model_spec *spec, int64_t input_dim, ntk_model *model)
 {
+    const ntk_shape input = {1, {input_dim, 0, 0}, input_dim};
+    return model_create_shaped(spec, &input, model);
+}
+
+ntk_status model_create_shaped(const ntk_model_spec *spec, const ntk_shape *input,
+                               ntk_model *model)
+{
     memset(model, 0, sizeof *model);
-    if (spec->n_dense < 1 || spec->n_dense > NTK_MAX_DENSE)
-        return NTK_RAISE(NTK_ERR_INTERNAL, "model_create: %d dense layers (expected 1..%d)",
-                         spec->n_dense, (int)NTK_MAX_DENSE);
-    if (input_dim < 1)
+    if (input->size < 1)
         return NTK_RAISE(NTK_ERR_DATA, "inputs have %lld columns: the model needs at least one",
-                         (long long)input_dim);
-    model->n_layers = spec->n_dense;
-    model->width[0] = input_dim;
-    for (int l = 1; l <= model->n_layers; ++l) {
-        model->width[l] = spec->width[l - 1];
-        model->act[l] = l == model->n_layers ? NTK_ACT_IDENTITY : spec->act[l - 1];
-        /* Without a weights file, b_std == 0 means the layers have no biases
-         * at all (not zero-valued ones): they would add nothing to Theta. */
-        model->has_bias[l] = spec->weights_path[0] != '\0' || spec->b_std != 0.0;
-    }
-    model_set_scales(spec, model);
+                         (long long)input->size);
+    NTK_TRY(model_layers(spec, input, model));
 
     ntk_status status = NTK_OK;
     for (int l = 1; l <= model->n_layers; ++l) {
-        NTK_TRY_GOTO(status, NTK_CALLOC(model->weight[l], model->width[l] * model->width[l - 1],
+        NTK_TRY_GOTO(status, NTK_CALLOC(model->weight[l], model->weight_shape[l].count,
                                         "model weights"), fail);
         if (model->has_bias[l])
-            NTK_TRY_GOTO(status, NTK_CALLOC(model->bias[l], model->width[l], "model biases"), fail);
+            NTK_TRY_GOTO(status, NTK_CALLOC(model->bias[l], model->bias_shape[l].count,
+                                            "model biases"), fail);
     }
     if (spec->weights_path[0] != '\0') {
         NTK_TRY_GOTO(status, model_load_weights(spec->weights_path, model), fail);
@@ -101,7 +333,9 @@ ntk_status model_create(const ntk_model_spec *spec, int64_t input_dim, ntk_model
                 model->bias[l] = NULL;
             }
     } else {
-        model_draw_parameters(spec, model);
+        for (int i = 0; i < model->n_stack; ++i)
+            if (model->stack[i].param > 0)
+                model_draw_parameters(spec, &model->stack[i], model);
     }
     model_count_params(model);
     return NTK_OK;
@@ -120,26 +354,34 @@ void model_destroy(ntk_model *model)
         model->bias[l] = NULL;
     }
     model->n_layers = 0;
+    model->n_stack = 0;
     model->n_params = 0;
+}
+
+const ntk_layer *model_param_layer(const ntk_model *model, int l)
+{
+    for (int i = 0; i < model->n_stack; ++i)
+        if (model->stack[i].param == l)
+            return &model->stack[i];
+    return NULL;
 }
 
 int64_t model_param_offset(const ntk_model *model, int layer)
 {
-    int64_t offset = 0;
-    for (int l = 1; l < layer && l <= model->n_layers; ++l)
-        offset += model->width[l] * model->width[l - 1] + (model->has_bias[l] ? model->width[l] : 0);
-    return offset;
+    if (layer < 1)
+        return 0;
+    return model->param_offset[layer <= model->n_layers ? layer : model->n_layers + 1];
 }
 
 void model_get_params(const ntk_model *model, double *flat)
 {
     for (int l = 1; l <= model->n_layers; ++l) {
-        int64_t count = model->width[l] * model->width[l - 1];
+        int64_t count = model->weight_shape[l].count;
         memcpy(flat, model->weight[l], (size_t)count * sizeof *flat);
         flat += count;
         if (model->has_bias[l]) {
-            memcpy(flat, model->bias[l], (size_t)model->width[l] * sizeof *flat);
-            flat += model->width[l];
+            memcpy(flat, model->bias[l], (size_t)model->bias_shape[l].count * sizeof *flat);
+            flat += model->bias_shape[l].count;
         }
     }
 }
@@ -147,12 +389,12 @@ void model_get_params(const ntk_model *model, double *flat)
 void model_set_params(ntk_model *model, const double *flat)
 {
     for (int l = 1; l <= model->n_layers; ++l) {
-        int64_t count = model->width[l] * model->width[l - 1];
+        int64_t count = model->weight_shape[l].count;
         memcpy(model->weight[l], flat, (size_t)count * sizeof *flat);
         flat += count;
         if (model->has_bias[l]) {
-            memcpy(model->bias[l], flat, (size_t)model->width[l] * sizeof *flat);
-            flat += model->width[l];
+            memcpy(model->bias[l], flat, (size_t)model->bias_shape[l].count * sizeof *flat);
+            flat += model->bias_shape[l].count;
         }
     }
 }

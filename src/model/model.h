@@ -1,13 +1,18 @@
-/* The network: a stack of dense layers with activations, and its parameters.
+/* The network: the layers of model.layers (model/layer.h), and the
+ * parameters of those that have them.
  *
  *   z_l = c_l W_l h_{l-1} + s_l b_l,  h_0 = x,  h_l = phi_l(z_l) (l <= L),  f = z_{L+1}
  *
- * Layers are numbered l = 1..L+1 as in docs/design.md, "Math and conventions";
- * index 0 of `width` is the
- * input dimension d. Weights are stored as torch.nn.Linear does, (out, in)
- * row-major: W_l[i * n_{l-1} + j]. Parameters come from a counter-based RNG
- * keyed by (seed, layer, kind, index), so every rank derives identical
- * parameters independently and results never depend on the number of ranks.
+ * `stack` is every layer in job order, activations included; the arrays
+ * indexed l = 1..n_layers are the layers with parameters (the dense layers
+ * l = 1..L+1 of docs/design.md), whose tensors this struct owns: weight[l]
+ * in torch layout (dense: (out, in) row-major, W_l[i * n_{l-1} + j]),
+ * bias[l] or NULL, and the scales c_l, s_l. width[l] is layer l's output
+ * size per input (width[0] the input size) and act[l] the activation right
+ * after it (identity when none follows). Parameters come from a
+ * counter-based RNG keyed by (seed, layer, kind, index), so every rank
+ * derives identical parameters independently and results never depend on
+ * the number of ranks.
  *
  * Parameter order (for Jacobian rows and params files): for l = 1..L+1,
  * all of W_l row-major, then b_l when the layer has a bias.
@@ -19,36 +24,81 @@
 
 #include "core/status.h"
 #include "job/job.h"
+#include "model/layer.h"
 
-typedef struct {
-    int n_layers;                           /* L+1 dense layers */
-    int64_t width[NTK_MAX_DENSE + 1];       /* width[0] = d, width[l] = n_l */
+typedef struct ntk_model {
+    int n_layers;                           /* layers with parameters (L+1 dense layers) */
+    int64_t width[NTK_MAX_DENSE + 1];       /* width[0] = input size, width[l] = n_l */
     ntk_activation act[NTK_MAX_DENSE + 1];  /* act[l] after layer l; act[L+1] = identity */
     double weight_scale[NTK_MAX_DENSE + 1]; /* c_l */
     double bias_scale[NTK_MAX_DENSE + 1];   /* s_l */
     int has_bias[NTK_MAX_DENSE + 1];
-    double *weight[NTK_MAX_DENSE + 1];      /* W_l: n_l x n_{l-1}, row-major */
-    double *bias[NTK_MAX_DENSE + 1];        /* b_l: n_l, NULL without bias */
+    double *weight[NTK_MAX_DENSE + 1];      /* W_l, torch layout */
+    double *bias[NTK_MAX_DENSE + 1];        /* b_l, NULL without bias */
+    ntk_tensor_shape weight_shape[NTK_MAX_DENSE + 1], bias_shape[NTK_MAX_DENSE + 1];
+    int64_t param_offset[NTK_MAX_DENSE + 2]; /* of W_l; [n_layers + 1] = n_params */
     int64_t n_params;
+    int n_stack;                            /* every layer, activations included */
+    ntk_layer stack[NTK_MAX_LAYERS];
 } ntk_model;
+
+/* The layer list of a spec: spec->layers, or, for a spec that fills only the
+ * dense summary (n_layers == 0), dense layers with act[i] after layer i
+ * (identity activations left out). */
+void model_spec_layers(const ntk_model_spec *spec, ntk_layer_spec *list, int *count);
+
+/* The same as an NTK_ERR_JOB naming the layer: "FILE:LINE:COL:
+ * model.layers[i].dense: reason" (`file`: the job file). Rank-local. */
+ntk_status model_spec_check(const ntk_model_spec *spec, const char *file, int64_t input_dim);
+
+/* Layers of the model built on inputs of dimension `input_dim`, with their
+ * shapes, parameter indices and costs summed (plan). Rank-local. */
+typedef struct {
+    int n_stack;
+    ntk_layer stack[NTK_MAX_LAYERS];
+    int64_t n_params;     /* with biases when has_bias */
+    int64_t k;            /* outputs */
+} model_layout;
+ntk_status model_layout_make(const ntk_model_spec *spec, const char *file, int64_t input_dim,
+                             int has_bias, model_layout *layout);
+
+/* Costs summed over the layers (per input); backward flops count every layer
+ * but the first, whose input needs no cotangent. */
+typedef struct {
+    double forward_flops, backward_flops; /* multiply-adds; backward per (x, o) row */
+    double feature_doubles, packed_doubles, tile_flops_per_pair, analytic_pair_flops;
+    int64_t widest;
+    int has_analytic, has_structured;     /* every layer has the map / term */
+} model_costs;
+void model_layout_costs(const model_layout *layout, int full, int quadrature_order,
+                        model_costs *costs);
 
 /* Build the model for inputs of dimension `input_dim`: from model.seed, or from
  * model.weights when set. Rank-local. */
 ntk_status model_create(const ntk_model_spec *spec, int64_t input_dim, ntk_model *model);
+/* The same for inputs of any shape (a tensor per input, channels last). */
+ntk_status model_create_shaped(const ntk_model_spec *spec, const ntk_shape *input,
+                               ntk_model *model);
 void model_destroy(ntk_model *model);
 
 static inline int model_outputs(const ntk_model *model) { return (int)model->width[model->n_layers]; }
 
-/* Offset of W_l (and b_l right after it) in the flat parameter vector. */
+/* The layer of the stack that holds parameters l (1..n_layers). */
+const ntk_layer *model_param_layer(const ntk_model *model, int l);
+
+/* Offset of W_l (and b_l right after it) in the flat parameter vector;
+ * n_params for layer > n_layers. */
 int64_t model_param_offset(const ntk_model *model, int layer);
 
 /* Copy all parameters to / from a flat vector of length n_params. */
 void model_get_params(const ntk_model *model, double *flat);
 void model_set_params(ntk_model *model, const double *flat);
 
-/* Activation and its derivative, elementwise. */
+/* Activation and its derivative, elementwise (model/layers/activation.c). */
 double model_phi(ntk_activation act, double z);
 double model_phi_prime(ntk_activation act, double z);
+/* Whether the infinite-width expectations of `act` have a closed form. */
+int model_activation_has_closed_form(ntk_activation act);
 
 /* Forward and backward information for a batch of inputs: what every NTK
  * method needs. For layer l = 1..L+1:
@@ -61,11 +111,18 @@ typedef struct {
     int64_t count;
     int k;
     int n_layers;
-    double *input[NTK_MAX_DENSE + 2];
-    double *cotangent[NTK_MAX_DENSE + 2];
+    double *input[NTK_MAX_DENSE + 2];     /* views into `value` */
+    double *cotangent[NTK_MAX_DENSE + 2]; /* views into `cot` */
     double *output;
     int64_t capacity;                     /* inputs the buffers hold */
-    double *slope[NTK_MAX_DENSE + 2];     /* internal: phi'(z_l) of the hidden layers */
+    /* internal, per layer i of model->stack: its input value[i] (value[n_stack]
+     * = output; an in-place layer shares its input's buffer), the cotangents
+     * of value[i] (none for value[0]) and its saved state */
+    double *value[NTK_MAX_LAYERS + 1];
+    double *cot[NTK_MAX_LAYERS + 1];
+    double *saved[NTK_MAX_LAYERS];
+    int n_owned;
+    double *owned[3 * NTK_MAX_LAYERS + 2]; /* the distinct allocations */
 } ntk_features;
 
 ntk_status model_features(const ntk_model *model, const double *x, int64_t count,

@@ -6,13 +6,14 @@
  * 3); failing that, the trailing digits of its last component ("fc1",
  * "layer2" -> 1, 2). Prefixes are sorted by that number (only the order
  * matters, so nn.Sequential's 0, 2, 4 map to dense layers 1, 2, 3), and the
- * i-th weight is dense layer i+1. A bias is optional per layer.
+ * i-th weight is the i-th layer with parameters. A bias is optional per
+ * layer. Shapes are the layer type's torch layout (model/layer.h tensors).
  *
  * Every problem is NTK_ERR_DATA naming the file and the tensor: names that
  * are not weight/bias, two prefixes with the same number, a bias without its
- * weight, more or fewer weights than the job's dense layers, shapes other
- * than (n_l, n_{l-1}) and (n_l), dtypes other than F32/F64, non-finite
- * values. */
+ * weight, more or fewer weights than the job's layers with parameters,
+ * shapes other than the layer's (dense: (n_l, n_{l-1}) and (n_l)), dtypes
+ * other than F32/F64, non-finite values. */
 #include "model/weights.h"
 
 #include <math.h>
@@ -151,23 +152,30 @@ static void shape_text(const st_tensor *tensor, char *text, size_t capacity)
         snprintf(text + used, capacity - used, "]");
 }
 
-static ntk_status check_shape(const st_index *index, const st_tensor *tensor, int layer,
-                              int64_t rows, int64_t cols)
+static void shape_text_of(const ntk_tensor_shape *shape, char *text, size_t capacity)
 {
-    int want_ndim = cols > 0 ? 2 : 1;
-    int ok = tensor->ndim == want_ndim && tensor->shape[0] == rows &&
-             (want_ndim == 1 || tensor->shape[1] == cols);
+    size_t used = (size_t)snprintf(text, capacity, "[");
+    for (int i = 0; i < shape->ndim && used < capacity; ++i)
+        used += (size_t)snprintf(text + used, capacity - used, "%s%lld", i > 0 ? ", " : "",
+                                 (long long)shape->shape[i]);
+    if (used < capacity)
+        snprintf(text + used, capacity - used, "]");
+}
+
+static ntk_status check_shape(const st_index *index, const st_tensor *tensor,
+                              const ntk_layer *layer, const ntk_tensor_shape *want,
+                              const char *layout)
+{
+    int ok = tensor->ndim == want->ndim;
+    for (int i = 0; ok && i < want->ndim; ++i)
+        ok = tensor->shape[i] == want->shape[i];
     if (ok)
         return NTK_OK;
-    char have[160];
+    char have[160], need[160];
     shape_text(tensor, have, sizeof have);
-    if (want_ndim == 2)
-        return NTK_RAISE(NTK_ERR_DATA,
-                         "%s: tensor '%s' has shape %s, but dense layer %d needs [%lld, %lld] "
-                         "(out, in)",
-                         index->path, tensor->name, have, layer, (long long)rows, (long long)cols);
-    return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s' has shape %s, but dense layer %d needs [%lld]",
-                     index->path, tensor->name, have, layer, (long long)rows);
+    shape_text_of(want, need, sizeof need);
+    return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s' has shape %s, but %s layer %d needs %s%s",
+                     index->path, tensor->name, have, layer->ops->name, layer->param, need, layout);
 }
 
 static ntk_status read_values(const st_index *index, const st_tensor *tensor, double *values)
@@ -186,21 +194,26 @@ static ntk_status load_groups(const st_index *index, const weights_group *groups
     const int layers = model->n_layers;
     if (n_groups > layers)
         return NTK_RAISE(NTK_ERR_DATA,
-                         "%s: tensor '%s' is extra: the model has %d dense layer%s, the file "
-                         "%d weight tensors",
+                         "%s: tensor '%s' is extra: the model has %d layer%s with weights, the "
+                         "file %d weight tensors",
                          index->path, groups[layers].weight->name, layers, layers == 1 ? "" : "s",
                          n_groups);
-    if (n_groups < layers)
+    if (n_groups < layers) {
+        char need[160];
+        shape_text_of(&model->weight_shape[n_groups + 1], need, sizeof need);
         return NTK_RAISE(NTK_ERR_DATA,
-                         "%s: missing the weight of dense layer %d (shape [%lld, %lld]): the model "
-                         "has %d dense layers, the file %d weight tensors",
-                         index->path, n_groups + 1, (long long)model->width[n_groups + 1],
-                         (long long)model->width[n_groups], layers, n_groups);
+                         "%s: missing the weight of %s layer %d (shape %s): the model has %d "
+                         "layers with weights, the file %d weight tensors",
+                         index->path, model_param_layer(model, n_groups + 1)->ops->name,
+                         n_groups + 1, need, layers, n_groups);
+    }
     for (int l = 1; l <= layers; ++l) {
         const weights_group *group = &groups[l - 1];
-        NTK_TRY(check_shape(index, group->weight, l, model->width[l], model->width[l - 1]));
+        const ntk_layer *layer = model_param_layer(model, l);
+        NTK_TRY(check_shape(index, group->weight, layer, &model->weight_shape[l],
+                            model->weight_shape[l].ndim == 2 ? " (out, in)" : ""));
         if (group->bias != NULL)
-            NTK_TRY(check_shape(index, group->bias, l, model->width[l], 0));
+            NTK_TRY(check_shape(index, group->bias, layer, &model->bias_shape[l], ""));
     }
     for (int l = 1; l <= layers; ++l) {
         const weights_group *group = &groups[l - 1];
@@ -209,17 +222,13 @@ static ntk_status load_groups(const st_index *index, const weights_group *groups
         if (group->bias == NULL)
             continue;
         if (model->bias[l] == NULL)
-            NTK_TRY(NTK_CALLOC(model->bias[l], model->width[l], "model biases"));
+            NTK_TRY(NTK_CALLOC(model->bias[l], model->bias_shape[l].count, "model biases"));
         NTK_TRY(read_values(index, group->bias, model->bias[l]));
         if (model->bias_scale[l] == 0.0)
-            ntk_warn("%s: the biases of dense layer %d ('%s') have no effect: their scale s_l is "
+            ntk_warn("%s: the biases of %s layer %d ('%s') have no effect: their scale s_l is "
                      "0 (model.b_std is 0 in the ntk parameterisation)",
-                     index->path, l, group->bias->name);
+                     index->path, model_param_layer(model, l)->ops->name, l, group->bias->name);
     }
-    int64_t total = 0;
-    for (int l = 1; l <= layers; ++l)
-        total += model->width[l] * model->width[l - 1] + (model->has_bias[l] ? model->width[l] : 0);
-    model->n_params = total;
     return NTK_OK;
 }
 
@@ -249,14 +258,20 @@ ntk_status model_save_weights(const char *path, const ntk_model *model)
     char names[2 * NTK_MAX_DENSE][32];
     int count = 0;
     for (int l = 1; l <= model->n_layers; ++l) {
-        /* nn.Sequential numbers the activation modules between the Linear ones. */
-        snprintf(names[count], sizeof names[count], "%d.weight", 2 * (l - 1));
-        tensors[count] = (st_output_tensor){names[count], 2, {model->width[l], model->width[l - 1]},
+        /* nn.Sequential numbers every module, activations included: the
+         * layer's position in model.layers. */
+        const ntk_layer *layer = model_param_layer(model, l);
+        const ntk_tensor_shape *shape = &model->weight_shape[l];
+        snprintf(names[count], sizeof names[count], "%d.weight", layer->index);
+        tensors[count] = (st_output_tensor){names[count], shape->ndim,
+                                            {shape->shape[0], shape->shape[1], shape->shape[2],
+                                             shape->shape[3]},
                                             model->weight[l]};
         ++count;
         if (model->has_bias[l]) {
-            snprintf(names[count], sizeof names[count], "%d.bias", 2 * (l - 1));
-            tensors[count] = (st_output_tensor){names[count], 1, {model->width[l]}, model->bias[l]};
+            shape = &model->bias_shape[l];
+            snprintf(names[count], sizeof names[count], "%d.bias", layer->index);
+            tensors[count] = (st_output_tensor){names[count], 1, {shape->shape[0]}, model->bias[l]};
             ++count;
         }
     }

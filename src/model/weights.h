@@ -1,6 +1,6 @@
 /* Model parameters from and to safetensors files (torch.nn.Linear layout).
  *
- * Loading: the i-th dense layer takes the i-th weight/bias pair, ordered by the
+ * Loading: the i-th layer with parameters takes the i-th weight/bias pair, ordered by the
  * numeric prefix of the tensor names (nn.Sequential state_dicts such as
  * 0.weight, 0.bias, 2.weight, 2.bias load as they are). A prefix's number is
  * its last all-digit dotted component ("net.2" -> 2), else the trailing
@@ -18,13 +18,14 @@
 #include "core/status.h"
 #include "model/model.h"
 
-/* Fill model->weight/bias (allocated by the caller per model->width and
+/* Fill model->weight/bias (allocated by the caller per the tensor shapes and
  * has_bias, which this sets from the file) from `path`. Rank-local. */
 ntk_status model_load_weights(const char *path, ntk_model *model);
 
-/* Write the parameters as F64 tensors named "<2i>.weight" / "<2i>.bias" (the
- * nn.Sequential numbering of Linear layers between activations). Rank-local;
- * written to a temporary name and renamed. */
+/* Write the parameters as F64 tensors named "<i>.weight" / "<i>.bias" with i
+ * the layer's position in model.layers (nn.Sequential's numbering, which
+ * counts the activation modules: 0, 2, 4 for dense layers between
+ * activations). Rank-local; written to a temporary name and renamed. */
 ntk_status model_save_weights(const char *path, const ntk_model *model);
 
 #endif

@@ -65,8 +65,10 @@
 #include "core/checked_math.h"
 
 #include "grid/grid.h"
+#include "kernel/analytic.h"
 #include "kernel/kernel.h"
 #include "spectrum/spectrum.h"
+#include "model/model.h"
 
 /* Resident memory of an ntkgram process before it allocates any job data:
  * Open MPI, OpenBLAS (one thread), BLACS/ScaLAPACK and libyaml. Measured as
@@ -176,27 +178,12 @@ static void plan_solver_bytes(const ntk_job *job, ntk_plan *plan)
     plan->flops_check = spectrum_check_flops(&ws, plan->m_rows);
 }
 
-/* Per-pair cost of the analytic kernel, as analytic_assemble.c counts it. */
-static double plan_analytic_pair_flops(const ntk_job *job, int64_t input_dim)
-{
-    double flops = 6.0 * (double)input_dim;
-    double order = job->kernel.quadrature_order;
-    for (int layer = 0; layer + 1 < job->model.n_dense; ++layer) {
-        ntk_activation act = job->model.act[layer];
-        if (act == NTK_ACT_RELU || act == NTK_ACT_ERF || act == NTK_ACT_IDENTITY)
-            flops += 3 * 40.0;
-        else
-            flops += 25.0 * (order * order + 2.0 * order);
-    }
-    return flops;
-}
-
-/* M and the parameter count in checked 64-bit arithmetic, and the sizes
- * no run can have, refused by name: M above ScaLAPACK's 32-bit index limit
- * (NTK_ERR_MEMORY, as dmatrix_create would), a parameter count beyond 2^63
- * (NTK_ERR_MEMORY), a grid.shape of more than 2^31 - 1 ranks (NTK_ERR_JOB). */
-static ntk_status plan_check_sizes(const ntk_job *job, int64_t n_inputs, const int64_t *width,
-                                   int layers, int full, int64_t *m_rows, int64_t *params)
+/* M in checked 64-bit arithmetic, and the sizes no run can have, refused by
+ * name: M above ScaLAPACK's 32-bit index limit (NTK_ERR_MEMORY, as
+ * dmatrix_create would), a grid.shape of more than 2^31 - 1 ranks
+ * (NTK_ERR_JOB). The layers check their own sizes (model_layout_make). */
+static ntk_status plan_check_sizes(const ntk_job *job, int64_t n_inputs, int64_t k, int full,
+                                   int64_t *m_rows)
 {
     const int64_t shape_ranks = (int64_t)job->grid.rows * job->grid.cols; /* each < 2^31 */
     if (shape_ranks > INT_MAX) {
@@ -209,25 +196,13 @@ static ntk_status plan_check_sizes(const ntk_job *job, int64_t n_inputs, const i
                          INT_MAX);
     }
     int64_t m = n_inputs;
-    if ((full && ntk_mul_overflows(n_inputs, width[layers], &m)) || m > INT_MAX)
+    if ((full && ntk_mul_overflow_i64(n_inputs, k, &m)) || m > INT_MAX)
         return NTK_RAISE(NTK_ERR_MEMORY,
                          "%s: Theta would be M x M with M = %s = %lld x %lld, more than "
                          "ScaLAPACK's 32-bit index limit (%d)",
                          job->path, full ? "N k" : "N", (long long)n_inputs,
-                         (long long)(full ? width[layers] : 1), INT_MAX);
-    int64_t total = 0;
-    for (int l = 1; l <= layers; ++l) {
-        int64_t weights = 0;
-        if (ntk_mul_overflows(width[l], width[l - 1], &weights) ||
-            ntk_add_overflows(total, weights, &total) ||
-            ntk_add_overflows(total, job->model.b_std != 0.0 ? width[l] : 0, &total))
-            return NTK_RAISE(NTK_ERR_MEMORY,
-                             "%s: model.layers: layer %d (%lld x %lld) takes the parameter count "
-                             "past 2^63; no machine holds this model",
-                             job->path, l, (long long)width[l], (long long)width[l - 1]);
-    }
+                         (long long)(full ? k : 1), INT_MAX);
     *m_rows = m;
-    *params = total;
     return NTK_OK;
 }
 
@@ -238,35 +213,31 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
     if (ranks < 1)
         return NTK_RAISE(NTK_ERR_USAGE, "plan: the number of ranks must be at least 1, got %d",
                          ranks);
-    if (n_inputs < 1 || input_dim < 1 || job->model.n_dense < 1)
+    if (n_inputs < 1 || input_dim < 1 || (job->model.n_dense < 1 && job->model.n_layers < 1))
         return NTK_RAISE(NTK_ERR_JOB, "%s: plan: the job has no inputs or no layers", job->path);
 
-    /* widths n_0 = d, n_1 .. n_{L+1} = k, as in docs/design.md, "Math and conventions" */
-    const int layers = job->model.n_dense;
-    int64_t width[NTK_MAX_DENSE + 1];
-    width[0] = input_dim;
-    for (int l = 1; l <= layers; ++l)
-        width[l] = job->model.width[l - 1];
-    const int64_t k = width[layers];
+    /* The layers state their own sizes and costs (model/layer.h); a job whose
+     * sizes do not fit is refused naming the layer. */
+    const int has_bias = job->model.b_std != 0.0;
     const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    model_layout layout;
+    NTK_TRY(model_layout_make(&job->model, job->path, input_dim, has_bias, &layout));
+    model_costs costs;
+    model_layout_costs(&layout, full, job->kernel.quadrature_order, &costs);
+    const int64_t k = layout.k;
 
     plan->job = job;
     plan->n_inputs = n_inputs;
     plan->input_dim = input_dim;
     plan->k = k;
-    NTK_TRY(plan_check_sizes(job, n_inputs, width, layers, full, &plan->m_rows, &plan->n_params));
+    NTK_TRY(plan_check_sizes(job, n_inputs, k, full, &plan->m_rows));
     plan->ranks = ranks;
     /* The block the run uses: grid.block, clamped to the matrix. */
     plan->block = grid_effective_block(job->grid.block > 0 ? job->grid.block : NTK_DEFAULT_BLOCK,
                                        plan->m_rows);
     plan_grid_shape(job, ranks, &plan->grid_rows, &plan->grid_cols);
-    const int64_t params = plan->n_params;
-    double sum_products = 0.0, sum_products_backward = 0.0;
-    for (int l = 1; l <= layers; ++l) {
-        sum_products += (double)width[l] * (double)width[l - 1];
-        if (l >= 2)
-            sum_products_backward += (double)width[l] * (double)width[l - 1];
-    }
+    const int64_t params = layout.n_params;
+    plan->n_params = params;
 
     /* The largest local block: process coordinate 0 holds the most rows and
      * columns; own-block part 0 holds the most inputs. */
@@ -303,7 +274,8 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
             plan->bytes_features += plan->bytes_theta;
         plan->flops_features = 0.0;
         plan->flops_assembly = fraction * (double)n_inputs * (double)n_inputs *
-                               plan_analytic_pair_flops(job, input_dim) *
+                               analytic_pair_flops(&job->model, input_dim,
+                                                   job->kernel.quadrature_order) *
                                (job->kernel.nngp ? 2.0 : 1.0);
     } else if (job->kernel.method == NTK_METHOD_JACOBIAN) {
         plan->method = "jacobian";
@@ -311,8 +283,8 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
                                                                     : params);
         double rows = (double)row_items * k, cols = (double)col_items * k;
         plan->bytes_features = (rows + cols) * chunk * DOUBLE_BYTES;
-        plan->flops_features = (double)n_inputs * (2.0 * sum_products +
-                                                   2.0 * k * sum_products_backward +
+        plan->flops_features = (double)n_inputs * (2.0 * costs.forward_flops +
+                                                   2.0 * k * costs.backward_flops +
                                                    (double)k * (double)params);
         plan->flops_assembly = 2.0 * fraction * m * m * (double)params *
                                (full ? 1.0 : (double)k);
@@ -324,15 +296,9 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
          * up to 1024 own inputs and (2) the tile temporaries: two 1024 x panel
          * Grams, packed row/column panels (bounded by (1024 + panel) x the
          * packed width), per-(x,o) cotangent panels (full) and index maps. */
-        double forward_width = (double)k, packed_width = 0.0, tile_flops_per_pair = 0.0;
-        int64_t widest = 1;
-        for (int l = 1; l <= layers; ++l) {
-            forward_width += (double)width[l - 1] + (double)(k + 1) * width[l];
-            packed_width += (double)width[l - 1] + (double)k * width[l];
-            tile_flops_per_pair += 2.0 * ((full ? 1.0 : (double)k) * width[l] + width[l - 1]);
-            if (width[l] > widest)
-                widest = width[l];
-        }
+        const double forward_width = costs.feature_doubles, packed_width = costs.packed_doubles;
+        const double tile_flops_per_pair = costs.tile_flops_per_pair;
+        const int64_t widest = costs.widest;
         const double batch = (double)(own_count < 1024 ? own_count : 1024);
         const double set = (double)plan_union_items(n_inputs, plan->m_rows, per_item, plan->block,
                                                     plan->grid_rows, plan->grid_cols, own_count);
@@ -345,7 +311,7 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
                              2.5 * (double)(local_rows + local_cols);
         plan->bytes_features = (set * packed_width + fmax(stage_forward, stage_tiles)) * DOUBLE_BYTES;
         plan->flops_features =
-            (double)n_inputs * (2.0 * sum_products + 2.0 * k * sum_products_backward);
+            (double)n_inputs * (2.0 * costs.forward_flops + 2.0 * k * costs.backward_flops);
         plan->flops_assembly = fraction * m * m * tile_flops_per_pair;
     }
 

@@ -3,7 +3,8 @@
 #   --mem-per-rank nan | inf                  exit 2
 #   grid.shape [65536, 65536] (2^32 ranks)    exit 3 in plan, 7 in run (and
 #                                             no "needs 0 ranks")
-#   two layers of width 2^32 - 1 (> 2^63 parameters)        exit 6
+#   a width of 2^32 - 1 (above BLAS's int dimensions)         exit 3
+#   widths below that whose parameter count passes 2^60       exit 3
 #   M = N k above ScaLAPACK's 32-bit index limit            exit 6
 . "$NTK_TESTS_DIR/lib.sh"
 job="$NTK_TESTS_DIR/e2e/small.yaml"
@@ -14,8 +15,10 @@ expect_error 3 "grid.shape: \[65536, 65536\] needs 4294967296 ranks" serial plan
     --set 'grid.shape=[65536, 65536]'
 expect_error 7 "needs 4294967296 ranks" 2 run "$job" --out "$PWD/never" \
     --set 'grid.shape=[65536, 65536]'
-expect_error 6 "model.layers: layer 2 \(4294967295 x 4294967295\)" serial plan "$job" \
+expect_error 3 "model.layers\[0\].dense: width 4294967295 is too large" serial plan "$job" \
     --set 'model.layers=[{dense: 4294967295}, relu, {dense: 4294967295}, relu, {dense: 3}]'
+expect_error 3 "model.layers" serial plan "$job" \
+    --set 'model.layers=[{dense: 2000000000}, relu, {dense: 2000000000}, relu, {dense: 3}]'
 expect_error 6 "M = N k = 1000000000 x 3, more than ScaLAPACK's 32-bit index limit" serial \
     plan "$job" --set data.inputs.n=1000000000 --set kernel.outputs=full
 pass "plan and run refuse impossible sizes by name"

@@ -810,8 +810,16 @@ static void test_enum_names(void)
     check_table_round_trip("solver", &job_solver_names, "spectrum.solver", FIELD_SOLVER);
     check_table_round_trip("parameterization", &job_parameterization_names,
                            "model.parameterization", FIELD_PARAMETERIZATION);
-    check_table_round_trip("activation", &job_activation_names, "model.layers[1]",
-                           FIELD_ACTIVATION);
+    /* Activation names are the layer registry's (model/layer.h): every one
+     * parses back to its own value. */
+    for (int act = NTK_ACT_IDENTITY; act <= NTK_ACT_GELU; ++act) {
+        char set[128];
+        snprintf(set, sizeof set, "model.layers[1]=%s", job_activation_name((ntk_activation)act));
+        const char *sets[] = {set, NULL};
+        EXPECT_OK(MINIMAL, sets);
+        CHECK(parsed_value(FIELD_ACTIVATION) == act, "activation '%s' parsed as %d, expected %d",
+              job_activation_name((ntk_activation)act), parsed_value(FIELD_ACTIVATION), act);
+    }
     check_table_round_trip("synthetic", &job_synthetic_names, NULL, FIELD_NONE);
     const char *sphere[] = {"data.inputs.synthetic=sphere", "data.targets={synthetic: sine}",
                             NULL};

@@ -130,7 +130,7 @@ int main(int argc, char **argv)
     ntk_error_clear();
     small_job(&job, 1);
     job.model.width[0] = (int64_t)1 << 40;
-    CHECK(plan_make(&job, 100, (int64_t)1 << 40, 4, &plan) == NTK_ERR_MEMORY &&
+    CHECK(plan_make(&job, 100, (int64_t)1 << 40, 4, &plan) == NTK_ERR_JOB &&
               strstr(ntk_error_message(), "model.layers") != NULL,
           "2^80 parameters: %s", ntk_error_message());
     ntk_error_clear();

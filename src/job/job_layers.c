@@ -1,0 +1,225 @@
+/* model.layers: each item read through the layer registry (model/layer.h),
+ * so this file knows no layer type. An item is a type's bare name (relu) or
+ * a one-key mapping {type: VALUE}: a scalar VALUE sets the type's first
+ * option ({dense: 256}), a mapping sets options by key. The order rules:
+ * the first and last layers have parameters (f is the last such layer's
+ * output) and no two parameter-free bare layers (activations) follow each
+ * other. Every size is checked at once (model_check_sizes) on the inputs'
+ * dimension when the job says it (synthetic inputs) and on one otherwise;
+ * model_create and plan repeat the check with the data's dimension. */
+#include <stdio.h>
+#include <string.h>
+
+#include "job/job_read.h"
+#include "job/job_sections.h"
+#include "model/layer.h"
+
+/* "dense" or "dense or conv": the types with parameters, for messages. */
+static void parameter_types(char *text, size_t size)
+{
+    text[0] = '\0';
+    for (int t = 0; t < ntk_layer_type_count(); ++t) {
+        const ntk_layer_ops *ops = ntk_layer_type(t);
+        if (!ntk_layer_has_parameters(ops))
+            continue;
+        size_t used = strlen(text);
+        snprintf(text + used, size - used, "%s%s", used ? " or " : "", ops->name);
+    }
+}
+
+/* The layer types written as mappings, then those written as bare names. */
+static int type_names(int bare, const char **names, int capacity)
+{
+    int n = 0;
+    for (int t = 0; t < ntk_layer_type_count() && n < capacity - 1; ++t)
+        if (ntk_layer_type(t)->bare == bare)
+            names[n++] = ntk_layer_type(t)->name;
+    names[n] = NULL;
+    return n;
+}
+
+/* One option's value into its slots (model/layer.h, ntk_layer_option). */
+static ntk_status read_option(const job_context *context, const job_node *node, const char *path,
+                              const ntk_layer_option *option, ntk_layer_spec *layer)
+{
+    int64_t *slot = &layer->option[option->slot];
+    if (option->kind == NTK_OPTION_CHOICE) {
+        int n = 0, choice = 0;
+        while (option->choices[n] != NULL)
+            ++n;
+        NTK_TRY(job_read_choice(context, node, path, option->key, option->choices, n, &choice));
+        *slot = choice;
+        return NTK_OK;
+    }
+    if (option->kind == NTK_OPTION_PAIR && node->kind == JOB_NODE_SEQUENCE) {
+        char description[96];
+        if (node->count != 2)
+            return job_fail(context, node, path, "%s must be %s or a list of two, got %s",
+                            option->key, option->requirement,
+                            job_node_describe(node, description, sizeof description));
+        for (int i = 0; i < 2; ++i) {
+            char item_path[JOB_PATH_TEXT_MAX];
+            job_path_index(item_path, sizeof item_path, path, i);
+            NTK_TRY(job_read_int(context, node->items[i], item_path, option->key,
+                                 option->requirement, option->minimum, option->maximum, &slot[i]));
+        }
+        return NTK_OK;
+    }
+    NTK_TRY(job_read_int(context, node, path, option->key, option->requirement, option->minimum,
+                         option->maximum, slot));
+    if (option->kind == NTK_OPTION_PAIR)
+        slot[1] = slot[0];
+    return NTK_OK;
+}
+
+static ntk_status read_options(const job_context *context, const job_node *value, const char *path,
+                               const ntk_layer_ops *ops, ntk_layer_spec *layer)
+{
+    for (int o = 0; o < ops->n_options; ++o) {
+        const ntk_layer_option *option = &ops->options[o];
+        layer->option[option->slot] = option->default_value;
+        if (option->kind == NTK_OPTION_PAIR)
+            layer->option[option->slot + 1] = option->default_value;
+    }
+    if (value->kind != JOB_NODE_MAPPING && !job_node_is_null(value))
+        return read_option(context, value, path, &ops->options[0], layer);
+    const char *keys[NTK_LAYER_MAX_OPTIONS + 1];
+    for (int o = 0; o < ops->n_options; ++o)
+        keys[o] = ops->options[o].key;
+    keys[ops->n_options] = NULL;
+    NTK_TRY(job_check_mapping(context, value, path, keys));
+    for (int o = 0; o < ops->n_options; ++o) {
+        const ntk_layer_option *option = &ops->options[o];
+        const job_node *node = job_node_find(value, option->key, NULL);
+        if (node == NULL && option->required)
+            return job_fail(context, value, path, "missing required key '%s' (%s)", option->key,
+                            option->requirement);
+        if (node == NULL)
+            continue;
+        char option_path[JOB_PATH_TEXT_MAX];
+        job_path_key(option_path, sizeof option_path, path, option->key);
+        NTK_TRY(read_option(context, node, option_path, option, layer));
+    }
+    return NTK_OK;
+}
+
+static ntk_status read_mapping_layer(const job_context *context, const job_node *item,
+                                     const char *path, ntk_layer_spec *layer)
+{
+    const char *names[64];
+    type_names(0, names, 64);
+    NTK_TRY(job_check_mapping(context, item, path, names));
+    if (item->kind != JOB_NODE_MAPPING || item->count != 1)
+        return job_fail(context, item, path,
+                        "a layer mapping has exactly one key, its type (e.g. {dense: WIDTH}), got "
+                        "%d keys", item->kind == JOB_NODE_MAPPING ? item->count : 0);
+    const ntk_layer_ops *ops = ntk_layer_find(item->keys[0]->text);
+    char type_path[JOB_PATH_TEXT_MAX];
+    job_path_key(type_path, sizeof type_path, path, ops->name);
+    layer->ops = ops;
+    return read_options(context, item->items[0], type_path, ops, layer);
+}
+
+static ntk_status read_bare_layer(const job_context *context, const job_node *item,
+                                  const char *path, ntk_layer_spec *layer)
+{
+    const char *names[64];
+    char description[96];
+    int n = type_names(1, names, 64);
+    if (item->kind != JOB_NODE_SCALAR || job_node_is_null(item)) {
+        char list[256] = "";
+        for (int i = 0; i < n; ++i) {
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+        }
+        return job_fail(context, item, path,
+                        "a layer is {dense: WIDTH} or an activation name (%s), got %s", list,
+                        job_node_describe(item, description, sizeof description));
+    }
+    int choice = 0;
+    NTK_TRY(job_read_choice(context, item, path, "activation", names, n, &choice));
+    layer->ops = ntk_layer_find(names[choice]);
+    return NTK_OK;
+}
+
+/* The dense summary of ntk_model_spec (job.h). */
+static void summarise(const job_context *context, const job_node *layers, ntk_model_spec *model)
+{
+    model->n_dense = 0;
+    for (int i = 0; i < model->n_layers; ++i) {
+        const ntk_layer_spec *layer = &model->layers[i];
+        if (layer->ops == &ntk_layer_dense) {
+            job_node_location(context, layers->items[i], &model->layer_where[model->n_dense]);
+            model->width[model->n_dense] = layer->option[0];
+            model->act[model->n_dense++] = NTK_ACT_IDENTITY; /* until an activation follows */
+        } else if (model->n_dense > 0 &&
+                   layer->ops == ntk_layer_of_activation((ntk_activation)layer->ops->variant)) {
+            model->act[model->n_dense - 1] = (ntk_activation)layer->ops->variant;
+        }
+    }
+}
+
+ntk_status job_read_layers(const job_context *context, const job_node *layers, int64_t input_dim,
+                           ntk_model_spec *model)
+{
+    char description[96], with_parameters[128];
+    parameter_types(with_parameters, sizeof with_parameters);
+    if (layers->kind != JOB_NODE_SEQUENCE || layers->count == 0)
+        return job_fail(context, layers, "model.layers",
+                        "must be a non-empty list such as [{dense: 256}, relu, {dense: 1}], got %s",
+                        layers->kind == JOB_NODE_SEQUENCE
+                            ? "an empty list"
+                            : job_node_describe(layers, description, sizeof description));
+    model->n_layers = 0;
+    int n_parameters = 0, previous_has_parameters = 0;
+    for (int i = 0; i < layers->count; ++i) {
+        const job_node *item = layers->items[i];
+        char path[JOB_PATH_TEXT_MAX];
+        job_path_index(path, sizeof path, "model.layers", i);
+        if (model->n_layers == NTK_MAX_LAYERS)
+            return job_fail(context, item, path, "too many layers (at most %d)",
+                            (int)NTK_MAX_LAYERS);
+        ntk_layer_spec *layer = &model->layers[model->n_layers];
+        memset(layer, 0, sizeof *layer);
+        if (item->kind == JOB_NODE_MAPPING)
+            NTK_TRY(read_mapping_layer(context, item, path, layer));
+        else
+            NTK_TRY(read_bare_layer(context, item, path, layer));
+        layer->line = item->origin == NULL ? item->line : 0;
+        layer->column = item->origin == NULL ? item->column : 0;
+        const int has_parameters = ntk_layer_has_parameters(layer->ops);
+        if (has_parameters && n_parameters == NTK_MAX_DENSE)
+            return job_fail(context, item, path, "too many %s layers (at most %d)",
+                            with_parameters, (int)NTK_MAX_DENSE);
+        if (!has_parameters && n_parameters == 0)
+            return job_fail(context, item, path, "the first layer must be %s ({dense: WIDTH}), "
+                            "got activation '%s'", with_parameters, layer->ops->name);
+        if (!has_parameters && !previous_has_parameters)
+            return job_fail(context, item, path,
+                            "activation '%s' must follow a %s layer (two activations in a row)",
+                            layer->ops->name, with_parameters);
+        n_parameters += has_parameters;
+        previous_has_parameters = has_parameters;
+        model->n_layers++;
+    }
+    if (!previous_has_parameters)
+        return job_fail(context, layers->items[layers->count - 1], "model.layers",
+                        "the last layer must be %s: the network output f = z_{L+1} is the "
+                        "last %s layer, without an activation", with_parameters, with_parameters);
+    summarise(context, layers, model);
+
+    int bad = -1;
+    char why[256];
+    ntk_shape input = {1, {input_dim, 0, 0}, input_dim};
+    if (model_check_sizes(model->layers, model->n_layers, &input, &bad, why, sizeof why)) {
+        char key[64] = "model.layers";
+        if (bad >= 0)
+            model_layer_key(model->layers, bad, key, sizeof key);
+        /* Point at the value that sets the size ({dense: VALUE}) when there is one. */
+        const job_node *node = bad >= 0 ? layers->items[bad] : layers;
+        if (node->kind == JOB_NODE_MAPPING && node->count == 1 && node->items[0]->kind == JOB_NODE_SCALAR)
+            node = node->items[0];
+        return job_fail(context, node, key, "%s", why);
+    }
+    return NTK_OK;
+}

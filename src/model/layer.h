@@ -1,0 +1,201 @@
+/* The layer interface: one ops table per layer type, and the registry of
+ * types (docs/layers.md says how to add one).
+ *
+ * A model is the list model.layers, in order: layer i maps its input (a
+ * tensor per input, `in`) to its output (`out`), the next layer's input. A
+ * type describes itself to every part of the program through its ops table:
+ *   - syntax:   how it is written in model.layers (name, options), read by
+ *               the job module without knowing the type;
+ *   - shapes:   its output shape from its input shape, every size product
+ *               overflow-checked (the refusal names the layer);
+ *   - parameters: its weight/bias tensors (torch layout, counts), fan-in;
+ *               values come from the counter RNG keyed (seed, 2 l + is_bias,
+ *               element) with l its 1-based index among layers with
+ *               parameters, so every rank derives the same model;
+ *   - batched forward/backward (features.c), and a separate one-input
+ *     forward/backward plus explicit Jacobian entries (jacobian_rows.c, the
+ *     independent cross-check);
+ *   - the structured-kernel term it adds (kernel/structured.c);
+ *   - the infinite-width map (kernel/analytic_pair.c); NULL: no limit known,
+ *     kernel.kind analytic is refused naming the layer;
+ *   - its costs (plan adds them up).
+ * Functions that a type without parameters does not need are NULL.
+ *
+ * Memory layout of a batch: row-major, one input after the other, each input's
+ * tensor flattened (channels last). Cotangents have k rows per input, row
+ * (x, o) = df_o / d(value of x). */
+#ifndef NTK_MODEL_LAYER_H
+#define NTK_MODEL_LAYER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "model/layer_types.h"
+
+struct ntk_model;
+
+/* A tensor shape per input, channels last: rank 1 (features), 2 (L, C) or 3 (H, W, C). */
+typedef struct {
+    int rank;
+    int64_t dim[3];
+    int64_t size; /* product of dim */
+} ntk_shape;
+
+/* One option of a layer type's job syntax. {name: V} with a scalar V sets the
+ * first option; {name: {key: V, ...}} sets options by key; missing ones take
+ * `default_value` unless `required`. Each option fills ntk_layer_spec.option
+ * from index `slot`:
+ *   INT     an integer in [minimum, maximum]                    1 slot
+ *   PAIR    an integer or [a, b], each in [minimum, maximum]
+ *           (a scalar fills both: kernel: 3 means 3 x 3)        2 slots
+ *   CHOICE  one of `choices` (NULL-terminated), as its index    1 slot */
+typedef enum { NTK_OPTION_INT = 0, NTK_OPTION_PAIR, NTK_OPTION_CHOICE } ntk_option_kind;
+
+typedef struct {
+    const char *key;          /* "width" */
+    ntk_option_kind kind;
+    int slot;                 /* first index in ntk_layer_spec.option */
+    const char *requirement;  /* for messages: "a positive integer" */
+    int64_t minimum, maximum, default_value;
+    int required;
+    const char *const *choices; /* CHOICE only */
+} ntk_layer_option;
+
+/* A layer of a built model. */
+typedef struct {
+    const ntk_layer_ops *ops;
+    int64_t option[NTK_LAYER_MAX_OPTIONS];
+    int index;        /* position in model.layers, 0-based */
+    int param;        /* 1-based index among layers with parameters; 0 = none */
+    ntk_shape in, out;
+} ntk_layer;
+
+/* A parameter tensor: torch layout, row-major. */
+typedef struct {
+    int ndim;
+    int64_t shape[4];
+    int64_t count;
+} ntk_tensor_shape;
+
+/* The structured kernel's term of a layer with parameters:
+ *   sum_o <delta^o(x), delta^o'(x')> * (weight_scale^2 <a(x), a(x')> + bias_scale^2)
+ * with delta the cotangent of the layer's output (cotangent_width values per
+ * logit) and a its input (input_width values). */
+typedef struct {
+    int64_t cotangent_width, input_width;
+} ntk_structured_term;
+
+/* Infinite-width recursion state for one pair (x, x') (ntk parameterisation):
+ * the second moments of the current layer's values, the NTK so far, and the
+ * derivative factor the next layer with parameters multiplies it by. */
+typedef struct {
+    double k11, k12, k22; /* <a(x),a(x)>, <a(x),a(x')>, <a(x'),a(x')>, divided by `normaliser` */
+    double normaliser;    /* the input dimension on the raw input, 1 after a layer */
+    double theta;         /* cross entry of the NTK so far */
+    double derivative;    /* E[phi'(u) phi'(v)] since the last layer with parameters; 1 if none */
+    int has_theta;        /* a layer with parameters has been applied */
+    int is_gaussian;      /* k are the covariance of a Gaussian (after a layer with parameters) */
+    int same_input;       /* x == x': only the cross entry is evaluated */
+} ntk_analytic_state;
+
+typedef struct {
+    double phi, phi_prime; /* E[phi(u) phi(v)], E[phi'(u) phi'(v)] */
+} ntk_moments;
+
+/* What the kernel module lends the maps: the scales and the Gaussian
+ * expectations of an activation (kernel/analytic_expectation.c). */
+typedef struct {
+    double w_std, b_std;
+    int quadrature_order;
+    ntk_moments (*expect)(ntk_activation act, double s11, double s12, double s22, int order);
+} ntk_analytic_context;
+
+/* Costs of one layer, per input unless stated. */
+typedef struct {
+    double forward_flops;        /* multiply-adds of the batched forward pass */
+    double backward_flops;       /* multiply-adds per cotangent row (x, o) of the backward pass */
+    double feature_doubles;      /* batched-pass buffers this layer adds (values, cotangents, saved) */
+    double packed_doubles;       /* structured kernel: its part of an input's feature vector */
+    double tile_flops_per_pair;  /* structured kernel: flops per Theta entry (trace: per input pair) */
+    int64_t widest;              /* structured full kernels: cotangent panel width */
+    double analytic_pair_flops;  /* infinite-width map, per input pair */
+} ntk_layer_cost;
+
+struct ntk_layer_ops {
+    const char *name;     /* its key in model.layers: {dense: 256}, relu */
+    int variant;          /* type-specific constant (an activation's ntk_activation) */
+    int bare;             /* may be written as the bare name (activations) */
+    const ntk_layer_option *options;
+    int n_options;
+    int in_place;         /* forward and backward may run with out == in */
+
+    /* Output shape from input shape; nonzero with a reason (no location) in
+     * `why` when the sizes do not fit (int64 products, BLAS int dimensions). */
+    int (*infer)(const int64_t *option, const ntk_shape *in, ntk_shape *out, char *why,
+                 size_t why_size);
+
+    /* --- parameters (NULL for layers without) --- */
+    void (*tensors)(const ntk_layer *layer, ntk_tensor_shape *weight, ntk_tensor_shape *bias);
+    int64_t (*fan_in)(const ntk_layer *layer);
+
+    /* --- batched pass, `count` inputs ---
+     * forward: out = layer(in); `saved` (saved_doubles per input) keeps what
+     * backward needs. backward: cotangents of the input from those of the
+     * output, count * k rows. */
+    int64_t (*saved_doubles)(const ntk_layer *layer);
+    void (*forward)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
+                    int64_t count, double *out, double *saved);
+    void (*backward)(const ntk_layer *layer, const struct ntk_model *model, const double *cot_out,
+                     int64_t count, int k, const double *saved, double *cot_in);
+
+    /* --- one input, plain loops (the independent Jacobian path) --- */
+    void (*forward_one)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
+                        double *out, double *saved);
+    void (*backward_one)(const ntk_layer *layer, const struct ntk_model *model,
+                         const double *cot_out, const double *saved, double *cot_in);
+    /* Entries [begin, end) of the layer's own parameters (weights, then bias)
+     * of df_o/dp for one input `in` and its output cotangent row `cot_out`. */
+    void (*jacobian_one)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
+                         const double *cot_out, int64_t begin, int64_t end, double *row);
+
+    /* --- kernels --- */
+    void (*structured_term)(const ntk_layer *layer, ntk_structured_term *term);
+    /* Apply the layer's infinite-width map; nonzero when the state does not
+     * allow it (e.g. an activation on the raw input). */
+    int (*analytic)(const ntk_layer_spec *layer, const ntk_analytic_context *context,
+                    ntk_analytic_state *state);
+
+    /* --- costs (k logits; full: per-(x,o) rows) --- */
+    void (*cost)(const ntk_layer *layer, int k, int full, int quadrature_order,
+                 ntk_layer_cost *cost);
+};
+
+/* The registry: every layer type, by name. */
+const ntk_layer_ops *ntk_layer_find(const char *name);
+int ntk_layer_type_count(void);
+const ntk_layer_ops *ntk_layer_type(int index);
+
+/* The layer types, each defined in its own file under src/model/layers/. */
+extern const ntk_layer_ops ntk_layer_dense;
+extern const ntk_layer_ops ntk_layer_relu, ntk_layer_erf, ntk_layer_tanh, ntk_layer_gelu,
+    ntk_layer_identity;
+
+static inline int ntk_layer_has_parameters(const ntk_layer_ops *ops) { return ops->tensors != NULL; }
+
+/* Shapes of every layer for inputs of shape `input`, every size checked:
+ * output shapes, that the parameter count, the cotangents (k per input) and
+ * the byte sizes fit in int64. 0 when they do; otherwise nonzero with
+ * *bad_layer (index in `list`, or -1 for the whole model) and a reason. */
+int model_check_sizes(const ntk_layer_spec *list, int count, const ntk_shape *input,
+                      int *bad_layer, char *why, size_t why_size);
+
+/* The key path of layer i of `list` for messages: "model.layers[2].dense"
+ * (a type with options) or "model.layers[1]". */
+const char *model_layer_key(const ntk_layer_spec *list, int i, char *buffer, size_t size);
+
+/* The activation layer type of `act`, and an activation's name. */
+const ntk_layer_ops *ntk_layer_of_activation(ntk_activation act);
+const char *ntk_activation_name(ntk_activation act);
+
+#endif

@@ -1,0 +1,205 @@
+/* The dense layer {dense: WIDTH}: z = c W a + s b, with W (WIDTH x fan_in) in
+ * torch.nn.Linear's (out, in) row-major layout and b optional (model.b_std
+ * or the weights file decide). c, s are the model's scales of this layer
+ * (model.c: ntk c = w_std / sqrt(fan_in), s = b_std; standard c = s = 1).
+ *
+ *   d f_o / d W[i][j] = c delta^o[i] a[j],   d f_o / d b[i] = s delta^o[i]
+ *
+ * Its structured term is the Hadamard product of the cotangent Gram and the
+ * input Gram (design notes, section 1); its infinite-width map is the
+ * Gaussian layer Sigma' = w_std^2 K / n + b_std^2, Theta' = Sigma' +
+ * w_std^2 E[phi' phi'] Theta. */
+#include <cblas.h>
+#include <stdio.h>
+
+#include "core/checked_math.h"
+#include "model/model.h"
+
+enum { DENSE_WIDTH = 0 };
+
+static const ntk_layer_option dense_options[] = {
+    {"width", NTK_OPTION_INT, DENSE_WIDTH, "a positive integer", 1, INT64_MAX, 0, 1, NULL},
+};
+
+static int dense_infer(const int64_t *option, const ntk_shape *in, ntk_shape *out, char *why,
+                       size_t why_size)
+{
+    const int64_t width = option[DENSE_WIDTH], blas_max = 2147483647;
+    int64_t weights = 0;
+    if (in->rank != 1) {
+        snprintf(why, why_size, "a dense layer needs flat inputs (one vector per input), got a "
+                 "tensor of rank %d", in->rank);
+        return 1;
+    }
+    if (width > blas_max || in->size > blas_max) {
+        snprintf(why, why_size, "%s %lld is too large: BLAS dimensions are at most %lld",
+                 width > blas_max ? "width" : "input size", (long long)(width > blas_max ? width : in->size),
+                 (long long)blas_max);
+        return 1;
+    }
+    if (ntk_mul_overflow_i64(width, in->size, &weights)) {
+        snprintf(why, why_size, "width %lld x %lld inputs overflows the parameter count",
+                 (long long)width, (long long)in->size);
+        return 1;
+    }
+    *out = (ntk_shape){1, {width, 0, 0}, width};
+    return 0;
+}
+
+static void dense_tensors(const ntk_layer *layer, ntk_tensor_shape *weight, ntk_tensor_shape *bias)
+{
+    const int64_t n_out = layer->out.size, n_in = layer->in.size;
+    *weight = (ntk_tensor_shape){2, {n_out, n_in, 0, 0}, n_out * n_in};
+    *bias = (ntk_tensor_shape){1, {n_out, 0, 0, 0}, n_out};
+}
+
+static int64_t dense_fan_in(const ntk_layer *layer) { return layer->in.size; }
+
+static int64_t dense_saved(const ntk_layer *layer)
+{
+    (void)layer;
+    return 0;
+}
+
+/* z = c a W^T + s b for `count` rows: a is count x n_in, W is n_out x n_in. */
+static void dense_forward(const ntk_layer *layer, const ntk_model *model, const double *in,
+                          int64_t count, double *out, double *saved)
+{
+    (void)saved;
+    const int l = layer->param;
+    const int64_t n_in = layer->in.size, n_out = layer->out.size;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)count, (int)n_out, (int)n_in,
+                model->weight_scale[l], in, (int)n_in, model->weight[l], (int)n_in, 0.0, out,
+                (int)n_out);
+    if (model->has_bias[l]) {
+        double s = model->bias_scale[l];
+        const double *b = model->bias[l];
+        for (int64_t x = 0; x < count; ++x)
+            for (int64_t j = 0; j < n_out; ++j)
+                out[x * n_out + j] += s * b[j];
+    }
+}
+
+/* cot_in = c cot_out W, batched over all (x, o) rows. */
+static void dense_backward(const ntk_layer *layer, const ntk_model *model, const double *cot_out,
+                           int64_t count, int k, const double *saved, double *cot_in)
+{
+    (void)saved;
+    const int l = layer->param;
+    const int64_t n_in = layer->in.size, n_out = layer->out.size;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(count * k), (int)n_in,
+                (int)n_out, model->weight_scale[l], cot_out, (int)n_out, model->weight[l],
+                (int)n_in, 0.0, cot_in, (int)n_in);
+}
+
+static void dense_forward_one(const ntk_layer *layer, const ntk_model *model, const double *in,
+                              double *out, double *saved)
+{
+    (void)saved;
+    const int l = layer->param;
+    const int64_t n_in = layer->in.size, n_out = layer->out.size;
+    const double *w = model->weight[l];
+    for (int64_t i = 0; i < n_out; ++i) {
+        double sum = 0.0;
+        for (int64_t j = 0; j < n_in; ++j)
+            sum += w[i * n_in + j] * in[j];
+        double z = model->weight_scale[l] * sum;
+        if (model->has_bias[l])
+            z += model->bias_scale[l] * model->bias[l][i];
+        out[i] = z;
+    }
+}
+
+/* cot_in = c W^T cot_out, skipping zero cotangents (a one-hot row at the top). */
+static void dense_backward_one(const ntk_layer *layer, const ntk_model *model,
+                               const double *cot_out, const double *saved, double *cot_in)
+{
+    (void)saved;
+    const int l = layer->param;
+    const int64_t n_in = layer->in.size, n_out = layer->out.size;
+    const double c = model->weight_scale[l];
+    const double *w = model->weight[l];
+    for (int64_t j = 0; j < n_in; ++j)
+        cot_in[j] = 0.0;
+    for (int64_t i = 0; i < n_out; ++i) {
+        double d = c * cot_out[i];
+        if (d == 0.0)
+            continue;
+        for (int64_t j = 0; j < n_in; ++j)
+            cot_in[j] += d * w[i * n_in + j];
+    }
+}
+
+static void dense_jacobian_one(const ntk_layer *layer, const ntk_model *model, const double *in,
+                               const double *cot_out, int64_t begin, int64_t end, double *row)
+{
+    const int l = layer->param;
+    const int64_t n_in = layer->in.size, n_out = layer->out.size;
+    const double c = model->weight_scale[l];
+    for (int64_t p = begin; p < end; ++p) {
+        double value;
+        if (p < n_out * n_in)
+            value = c * cot_out[p / n_in] * in[p % n_in];
+        else
+            value = model->bias_scale[l] * cot_out[p - n_out * n_in];
+        row[p - begin] = value;
+    }
+}
+
+static void dense_structured_term(const ntk_layer *layer, ntk_structured_term *term)
+{
+    term->cotangent_width = layer->out.size;
+    term->input_width = layer->in.size;
+}
+
+static int dense_analytic(const ntk_layer_spec *layer, const ntk_analytic_context *context,
+                          ntk_analytic_state *state)
+{
+    (void)layer;
+    const double w2 = context->w_std * context->w_std, b2 = context->b_std * context->b_std;
+    const double n = state->normaliser;
+    double next_11 = w2 * state->k11 / n + b2;
+    double next_22 = w2 * state->k22 / n + b2;
+    double next_12 = w2 * state->k12 / n + b2;
+    state->theta = state->has_theta ? next_12 + w2 * state->derivative * state->theta : next_12;
+    state->k11 = next_11;
+    state->k22 = next_22;
+    state->k12 = next_12;
+    state->normaliser = 1.0;
+    state->derivative = 1.0;
+    state->has_theta = 1;
+    state->is_gaussian = 1;
+    return 0;
+}
+
+static void dense_cost(const ntk_layer *layer, int k, int full, int quadrature_order,
+                       ntk_layer_cost *cost)
+{
+    (void)quadrature_order;
+    const double n_in = (double)layer->in.size, n_out = (double)layer->out.size;
+    cost->forward_flops = n_out * n_in;
+    cost->backward_flops = n_out * n_in;
+    cost->feature_doubles = n_in + (double)k * n_out; /* its input and its output cotangents */
+    cost->packed_doubles = n_in + (double)k * n_out;
+    cost->tile_flops_per_pair = 2.0 * ((full ? 1.0 : (double)k) * n_out + n_in);
+    cost->widest = layer->out.size;
+    cost->analytic_pair_flops = 0.0;
+}
+
+const ntk_layer_ops ntk_layer_dense = {
+    .name = "dense",
+    .options = dense_options,
+    .n_options = 1,
+    .infer = dense_infer,
+    .tensors = dense_tensors,
+    .fan_in = dense_fan_in,
+    .saved_doubles = dense_saved,
+    .forward = dense_forward,
+    .backward = dense_backward,
+    .forward_one = dense_forward_one,
+    .backward_one = dense_backward_one,
+    .jacobian_one = dense_jacobian_one,
+    .structured_term = dense_structured_term,
+    .analytic = dense_analytic,
+    .cost = dense_cost,
+};

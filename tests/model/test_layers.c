@@ -1,0 +1,149 @@
+/* The layer interface (model/layer.h): the registry's tables are complete
+ * and consistent, a model built from a parsed model.layers list equals the
+ * one built from the dense summary bit for bit (features, outputs, Jacobian
+ * rows), the layer stack and parameter offsets are what the layers state,
+ * and malformed layer items and sizes are refused through the registry. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "job/job.h"
+#include "model/model.h"
+#include "model_test_util.h"
+
+static void test_registry(void)
+{
+    int count = ntk_layer_type_count();
+    CHECK(count >= 6, "registry has %d types", count);
+    for (int t = 0; t < count; ++t) {
+        const ntk_layer_ops *ops = ntk_layer_type(t);
+        CHECK(ntk_layer_find(ops->name) == ops, "find(%s)", ops->name);
+        CHECK(ops->infer && ops->saved_doubles && ops->forward && ops->backward &&
+                  ops->forward_one && ops->backward_one && ops->cost,
+              "%s: every layer has shapes, both passes and costs", ops->name);
+        if (ntk_layer_has_parameters(ops))
+            CHECK(ops->fan_in && ops->jacobian_one && !ops->bare && ops->n_options > 0,
+                  "%s: a layer with parameters has fan-in, Jacobian entries and options", ops->name);
+        for (int u = t + 1; u < count; ++u)
+            CHECK(strcmp(ops->name, ntk_layer_type(u)->name) != 0, "duplicate name %s", ops->name);
+    }
+    CHECK(ntk_layer_find("conv2") == NULL, "unknown names are not found");
+    const ntk_activation acts[] = {NTK_ACT_IDENTITY, NTK_ACT_RELU, NTK_ACT_ERF, NTK_ACT_TANH,
+                                   NTK_ACT_GELU};
+    for (int a = 0; a < 5; ++a) {
+        const ntk_layer_ops *ops = ntk_layer_of_activation(acts[a]);
+        CHECK(ops->variant == (int)acts[a] && ntk_layer_find(ops->name) == ops,
+              "activation %d has its own registered layer", a);
+    }
+}
+
+static const char *write_job(const char *text)
+{
+    static char path[] = "test_layers_job.yaml";
+    FILE *file = fopen(path, "w");
+    if (file == NULL || fputs(text, file) == EOF || fclose(file) != 0) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(1);
+    }
+    return path;
+}
+
+/* The parsed list and the hand-built summary describe the same network. */
+static void test_list_equals_summary(void)
+{
+    ntk_job *job = calloc(1, sizeof *job);
+    const char *yaml = "data: {inputs: {synthetic: gaussian, n: 4, dim: 5, seed: 1}}\n"
+                       "model: {layers: [{dense: 7}, gelu, {dense: 6}, {dense: 4}, tanh, "
+                       "{dense: 3}], b_std: 0.4, seed: 9}\n";
+    ntk_status status = job_load(write_job(yaml), NULL, 0, job);
+    CHECK(status == NTK_OK, "load: %d", (int)status);
+    if (status != NTK_OK) {
+        free(job);
+        return;
+    }
+    CHECK(job->model.n_layers == 6 && job->model.n_dense == 4 && job->model.act[0] == NTK_ACT_GELU &&
+              job->model.act[1] == NTK_ACT_IDENTITY && job->model.act[2] == NTK_ACT_TANH,
+          "list of 6 layers, summary of 4 dense layers");
+    ntk_model_spec summary;
+    const int64_t widths[] = {7, 6, 4, 3};
+    const ntk_activation acts[] = {NTK_ACT_GELU, NTK_ACT_IDENTITY, NTK_ACT_TANH};
+    test_spec(&summary, 4, widths, acts, NTK_PARAM_NTK, 1.0, 0.4, 9);
+
+    ntk_model a, b;
+    CHECK(model_create(&job->model, 5, &a) == NTK_OK, "model from the list");
+    CHECK(model_create(&summary, 5, &b) == NTK_OK, "model from the summary");
+    CHECK(a.n_stack == 6 && b.n_stack == 6 && a.n_layers == 4 && a.n_params == b.n_params &&
+              a.n_params == 7 * 5 + 7 + 6 * 7 + 6 + 4 * 6 + 4 + 3 * 4 + 3,
+          "stack %d/%d, %lld parameters", a.n_stack, b.n_stack, (long long)a.n_params);
+    const int params_at[] = {0, 2, 3, 5};
+    for (int l = 1; l <= 4; ++l) {
+        CHECK(model_param_layer(&a, l)->index == params_at[l - 1], "layer %d at %d", l,
+              model_param_layer(&a, l)->index);
+        CHECK(memcmp(a.weight[l], b.weight[l], (size_t)a.weight_shape[l].count * 8) == 0 &&
+                  memcmp(a.bias[l], b.bias[l], (size_t)a.bias_shape[l].count * 8) == 0,
+              "parameters of layer %d", l);
+    }
+    CHECK(model_param_offset(&a, 3) == 7 * 5 + 7 + 6 * 7 + 6 && model_param_offset(&a, 9) == a.n_params,
+          "offsets");
+
+    enum { N = 4 };
+    double x[N * 5], rows_a[N * 3 * 40], rows_b[N * 3 * 40];
+    test_inputs(x, N, 5, 3);
+    ntk_features fa, fb;
+    CHECK(model_features(&a, x, N, &fa) == NTK_OK && model_features(&b, x, N, &fb) == NTK_OK,
+          "features");
+    CHECK(memcmp(fa.output, fb.output, sizeof(double) * N * 3) == 0, "outputs bit for bit");
+    for (int l = 1; l <= 4; ++l)
+        CHECK(memcmp(fa.cotangent[l], fb.cotangent[l], sizeof(double) * N * 3 * (size_t)a.width[l]) == 0 &&
+                  memcmp(fa.input[l], fb.input[l], sizeof(double) * N * (size_t)a.width[l - 1]) == 0,
+              "features of layer %d bit for bit", l);
+    CHECK(model_jacobian_rows(&a, x, N, 30, 40, rows_a) == NTK_OK &&
+              model_jacobian_rows(&b, x, N, 30, 40, rows_b) == NTK_OK &&
+              memcmp(rows_a, rows_b, sizeof rows_a) == 0,
+          "Jacobian rows bit for bit");
+    /* The outputs of the batched pass equal the one-input path's f. */
+    double f[N * 3];
+    CHECK(model_forward(&a, x, N, f) == NTK_OK && memcmp(f, fa.output, sizeof f) == 0,
+          "model_forward equals the features' outputs");
+    model_features_free(&fa);
+    model_features_free(&fb);
+    model_destroy(&a);
+    model_destroy(&b);
+    free(job);
+}
+
+static void expect_job_error(const char *yaml, const char *needle)
+{
+    ntk_job *job = calloc(1, sizeof *job);
+    ntk_status status = job_load(write_job(yaml), NULL, 0, job);
+    CHECK(status == NTK_ERR_JOB, "expected a job error (%s), got %d", needle, (int)status);
+    free(job);
+}
+
+static void test_refusals(void)
+{
+    expect_job_error("data: {inputs: {synthetic: gaussian, n: 4, dim: 5}}\n"
+                     "model: {layers: [{dense: 4, relu: 1}]}\n", "one key per layer mapping");
+    expect_job_error("data: {inputs: {synthetic: gaussian, n: 4, dim: 5}}\n"
+                     "model: {layers: [{dense: {width: 0}}]}\n", "width by key, checked");
+    expect_job_error("data: {inputs: {synthetic: gaussian, n: 4, dim: 3000000000}}\n"
+                     "model: {layers: [{dense: 4}]}\n", "input size beyond BLAS");
+    ntk_job *job = calloc(1, sizeof *job);
+    CHECK(job_load(write_job("data: {inputs: {synthetic: gaussian, n: 4, dim: 5}}\n"
+                             "model: {layers: [{dense: {width: 4}}, relu, {dense: 2}]}\n"),
+                   NULL, 0, job) == NTK_OK &&
+              job->model.layers[0].option[0] == 4,
+          "options by key: {dense: {width: 4}}");
+    free(job);
+}
+
+int main(void)
+{
+    test_registry();
+    test_list_equals_summary();
+    test_refusals();
+    unlink("test_layers_job.yaml");
+    printf("%d checks, %d failures\n", checks, failures);
+    return failures ? 1 : 0;
+}
