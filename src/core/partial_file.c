@@ -102,8 +102,7 @@ ntk_status partial_file_reserve(const char *path, int64_t bytes)
     /* O_TRUNC: a leftover of a crashed run must not keep stale bytes. */
     int fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (fd < 0)
-        return NTK_RAISE(NTK_ERR_IO, "%s: cannot write (open %s): %s", path, partial,
-                         strerror(errno));
+        return NTK_RAISE(NTK_ERR_IO, "%s: cannot write (open): %s", path, strerror(errno));
     const char *step = "reserve";
     int code = bytes > 0 ? posix_fallocate(fd, 0, (off_t)bytes) : 0;
     if (code == EOPNOTSUPP || code == ENOSYS || code == EINVAL) {
