@@ -350,9 +350,15 @@ static ntk_status read_header(MPI_File file, const char *path, const ntk_grid *g
 
     unsigned char header[HEADER_BYTES];
     MPI_Status io_status;
+    int header_read = 0;
     rc = MPI_File_read_at(file, 0, header, HEADER_BYTES, MPI_BYTE, &io_status);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Get_count(&io_status, MPI_BYTE, &header_read);
     if (rc != MPI_SUCCESS)
         return raise_mpi_io(rc, "read", path);
+    if (header_read != HEADER_BYTES)
+        return NTK_RAISE(NTK_ERR_IO, "checkpoint %s is truncated (read %d of %d header bytes); "
+                         "remove it", path, header_read, HEADER_BYTES);
     if (memcmp(header + AT_MAGIC, checkpoint_magic, sizeof checkpoint_magic) != 0)
         return NTK_RAISE(NTK_ERR_IO, "%s is not an ntkgram checkpoint (bad magic); remove it", path);
     uint32_t version = get_u32(header + AT_VERSION);

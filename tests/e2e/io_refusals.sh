@@ -26,6 +26,8 @@ def npy(name, dict_text, values):
         f.write(b"\x00" * (8 * values))
 npy("dup.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (20, 4), 'shape': (10, 8), }", 80)
 npy("sneaky.npy", "{'note': \"'descr': '>f8'\", 'descr': '<f8', 'fortran_order': False, 'shape': (20, 4), }", 80)
+# 2^60 float32 elements claimed by a 128-byte file: refused on the file size.
+npy("huge.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1152921504606846976, 1), }", 0)
 with open(os.path.join(d, "typo.csv"), "w") as f:
     f.write("1.0.0,2,3,4\n" + "".join(f"{i},{i+1},{i+2},{i+3}\n" for i in range(19)))
 PY
@@ -38,6 +40,11 @@ EOF
 )
 sneaky=$(job data_sneaky <<EOF
 data: {inputs: sneaky.npy}
+$model
+EOF
+)
+huge=$(job data_huge <<EOF
+data: {inputs: huge.npy}
 $model
 EOF
 )
@@ -97,6 +104,8 @@ y"
 
     expect_error 4 "dup\.npy: \.npy header has the key 'shape' twice" $ranks run "$dup" --out "$dir/o"
     expect_error 4 "sneaky\.npy: \.npy header has an unknown key 'note'" $ranks run "$sneaky" --out "$dir/o"
+    expect_error 4 "huge\.npy: truncated \.npy file: expects 4611686018427387904 bytes of data, has 0" \
+        $ranks run "$huge" --out "$dir/o"
     expect_error 4 "typo\.csv:1: field 1 is not a number \('1\.0\.0'\)" $ranks run "$typo" --out "$dir/o"
 done
 [ ! -e "x" ] && [ ! -e "x y" ] || fail "--out with a newline created a folder"
