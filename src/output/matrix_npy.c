@@ -110,7 +110,10 @@ ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
     NTK_TRY(ntk_agree(status, comm));
 
     MPI_File file = MPI_FILE_NULL;
-    int code = MPI_File_open(comm, partial, MPI_MODE_WRONLY, MPI_INFO_NULL, &file);
+    /* CREATE as well: a rank on another node whose cache has not seen rank
+     * 0's new file yet (NFS) still opens the same file. */
+    int code = MPI_File_open(comm, partial, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL,
+                             &file);
     if (code != MPI_SUCCESS)
         status = mpi_io_error(path, "open", code);
     status = ntk_agree(status, comm);
