@@ -6,9 +6,10 @@
 # allowed, the stdio case falls back to /dev/full and the MPI-IO cases are
 # skipped with the reason printed.
 . "$NTK_TESTS_DIR/lib.sh"
+disk="$PWD/scratch-io_full_disk/disk"
+umount "$disk" 2>/dev/null # left mounted by a run that was killed
 dir=$(scratch io_full_disk)
 job="$NTK_TESTS_DIR/e2e/small.yaml"
-disk="$dir/disk"
 mkdir -p "$disk"
 
 mounted=0
