@@ -232,12 +232,22 @@ static ntk_status write_local(const char *path, const char *partial, const ntk_g
 
     ntk_status status = NTK_OK;
     if (grid->rank == 0) {
-        unlink(partial); /* a leftover of a crash; set_size below also trims it */
-        status = NTK_CALLOC(head, (size_t)start, "checkpoint header");
+        /* Create PATH.partial at full size with its disk space reserved (this
+         * also trims a leftover of a crash): Open MPI's collective writes can
+         * report success on a full disk, so the disk must refuse here. */
+        status = partial_file_reserve(path, file_bytes);
+        if (status == NTK_OK)
+            status = NTK_CALLOC(head, (size_t)start, "checkpoint header");
         if (status == NTK_OK)
             encode_header(header, processes, table, file_bytes - start, head);
     }
-    NTK_TRY(ntk_agree(status, grid->comm));
+    status = ntk_agree(status, grid->comm);
+    if (status != NTK_OK) {
+        free(head);
+        if (grid->rank == 0)
+            unlink(partial);
+        return ntk_trace(status, __FILE__, __LINE__, __func__);
+    }
 
     int rc = MPI_File_open(grid->comm, partial, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL,
                            &file);
@@ -245,6 +255,8 @@ static ntk_status write_local(const char *path, const char *partial, const ntk_g
     status = ntk_agree(status, grid->comm);
     if (status != NTK_OK) {
         free(head);
+        if (grid->rank == 0)
+            unlink(partial);
         return ntk_trace(status, __FILE__, __LINE__, __func__);
     }
 
@@ -276,16 +288,21 @@ static ntk_status write_local(const char *path, const char *partial, const ntk_g
     rc = MPI_File_close(&file);
     if (status == NTK_OK && rc != MPI_SUCCESS)
         status = raise_mpi_io(rc, "close", partial);
-    NTK_TRY(ntk_agree(status, grid->comm));
+    status = ntk_agree(status, grid->comm);
 
-    if (grid->rank == 0) {
+    if (status == NTK_OK && grid->rank == 0) {
         if (rename(partial, path) != 0)
             status = NTK_RAISE(NTK_ERR_IO, "cannot rename checkpoint %s to %s: %s", partial, path,
                                strerror(errno));
         else
             sync_directory(path);
     }
-    NTK_TRY(ntk_agree(status, grid->comm));
+    status = ntk_agree(status, grid->comm);
+    /* A failed write must not leave a sparse or half-written PATH.partial. */
+    if (status != NTK_OK && grid->rank == 0)
+        unlink(partial);
+    if (status != NTK_OK)
+        return ntk_trace(status, __FILE__, __LINE__, __func__);
     return NTK_OK;
 }
 
@@ -333,9 +350,15 @@ static ntk_status read_header(MPI_File file, const char *path, const ntk_grid *g
 
     unsigned char header[HEADER_BYTES];
     MPI_Status io_status;
+    int header_read = 0;
     rc = MPI_File_read_at(file, 0, header, HEADER_BYTES, MPI_BYTE, &io_status);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Get_count(&io_status, MPI_BYTE, &header_read);
     if (rc != MPI_SUCCESS)
         return raise_mpi_io(rc, "read", path);
+    if (header_read != HEADER_BYTES)
+        return NTK_RAISE(NTK_ERR_IO, "checkpoint %s is truncated (read %d of %d header bytes); "
+                         "remove it", path, header_read, HEADER_BYTES);
     if (memcmp(header + AT_MAGIC, checkpoint_magic, sizeof checkpoint_magic) != 0)
         return NTK_RAISE(NTK_ERR_IO, "%s is not an ntkgram checkpoint (bad magic); remove it", path);
     uint32_t version = get_u32(header + AT_VERSION);

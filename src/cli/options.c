@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/commands.h"
 
@@ -58,6 +59,41 @@ static int parse_count(const char *text, long *value)
     return 1;
 }
 
+/* A job file that cannot be opened is a command-line mistake (exit 2, as the
+ * README's errors table says), not a job file error: nothing of the job was
+ * read. Same wording as the job loader's own check. */
+static ntk_status check_job_file_readable(const char *path)
+{
+    struct stat info;
+    if (stat(path, &info) != 0)
+        return NTK_RAISE(NTK_ERR_USAGE, "%s: cannot read job file: %s", path, strerror(errno));
+    if (S_ISDIR(info.st_mode))
+        return NTK_RAISE(NTK_ERR_USAGE, "%s: cannot read job file: %s", path, strerror(EISDIR));
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        return NTK_RAISE(NTK_ERR_USAGE, "%s: cannot read job file: %s", path, strerror(errno));
+    fclose(file);
+    return NTK_OK;
+}
+
+/* --out is refused rather than altered when it holds a control character
+ * (a newline, a tab, ...): such a name would not survive the YAML job echo
+ * verbatim (a newline in a quoted YAML scalar folds into a space) and cannot
+ * be shown on one log line. */
+static ntk_status check_out_dir(const char *command, const char *dir)
+{
+    if (dir[0] == '\0')
+        return NTK_RAISE(NTK_ERR_USAGE, "%s: --out needs a directory", command);
+    for (size_t i = 0; dir[i] != '\0'; ++i) {
+        unsigned char byte = (unsigned char)dir[i];
+        if (byte < 0x20 || byte == 0x7f)
+            return NTK_RAISE(NTK_ERR_USAGE, "%s: --out: the directory name has a control "
+                             "character (byte 0x%02x at position %zu); use a name without "
+                             "control characters", command, byte, i + 1);
+    }
+    return NTK_OK;
+}
+
 ntk_status cli_parse_options(int argc, char **argv, const char *command, const char *allowed,
                              ntk_cli_options *options)
 {
@@ -103,8 +139,7 @@ ntk_status cli_parse_options(int argc, char **argv, const char *command, const c
             NTK_TRY(job_parse_override(value, &request->overrides[request->n_overrides]));
             request->n_overrides++;
         } else if (strcmp(option, "out") == 0) {
-            if (value[0] == '\0')
-                return NTK_RAISE(NTK_ERR_USAGE, "%s: --out needs a directory", command);
+            NTK_TRY(check_out_dir(command, value));
             options->request.out_dir = value;
         } else if (strcmp(option, "point") == 0) {
             if (!parse_count(value, &options->point))
@@ -132,5 +167,6 @@ ntk_status cli_parse_options(int argc, char **argv, const char *command, const c
     if (options->request.job_path == NULL)
         return NTK_RAISE(NTK_ERR_USAGE, "%s: no job file given (usage: ntkgram %s JOB.yaml ...)",
                          command, command);
+    NTK_TRY(check_job_file_readable(options->request.job_path));
     return NTK_OK;
 }

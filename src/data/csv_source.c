@@ -1,7 +1,14 @@
 /* Rows of a .csv file. CSV has no index, so every rank scans the whole file
  * (checking every line the same way, so all ranks see the same errors) and
- * keeps only its own rows. A header row is recognised as the first line that
- * has a field which is not a number; blank lines are skipped. */
+ * keeps only its own rows. Blank lines are skipped; a UTF-8 byte order mark
+ * at the start is ignored.
+ *
+ * The header rule (documented in the README): the first non-blank row is a
+ * header only when NONE of its fields is a number. A first row that mixes
+ * numbers and text, or has a field that starts like a number but does not
+ * parse ("1.0.0"), is an error naming the file, line and field: a data row
+ * is never dropped as a header. Fields have no length limit; a NUL byte in
+ * the file is an error naming the line. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,42 +44,60 @@ static int is_blank(const char *line)
     return 1;
 }
 
-/* Parse one field as a number; 1 on success. Surrounding blanks are allowed. */
-static int parse_number(const char *start, const char *stop, double *value)
+/* What one field holds. A field that starts like a number but does not parse
+ * (a typo such as "1.0.0" or "2,5e") is never taken for a column name, so a
+ * mistyped first row is an error instead of a silently dropped "header". */
+typedef enum { FIELD_NUMBER = 0, FIELD_NAME, FIELD_MALFORMED } field_kind;
+
+/* Classify the field [start, stop) and parse it into *value when it is a
+ * number. Surrounding blanks are allowed. No length limit: strtod reads the
+ * field in place (it stops at the ',' that ends it). */
+static field_kind parse_field(const char *start, const char *stop, double *value)
 {
+    *value = 0.0;
     while (start < stop && (*start == ' ' || *start == '\t'))
         ++start;
     while (stop > start && (stop[-1] == ' ' || stop[-1] == '\t'))
         --stop;
     if (start == stop)
-        return 0;
-    char field[128];
-    size_t length = (size_t)(stop - start);
-    if (length >= sizeof field)
-        return 0;
-    memcpy(field, start, length);
-    field[length] = '\0';
+        return FIELD_NAME; /* empty: a missing header name, never a number */
     char *end = NULL;
-    *value = strtod(field, &end);
-    return end == field + length;
+    double parsed = strtod(start, &end);
+    if (end == stop) {
+        *value = parsed;
+        return FIELD_NUMBER;
+    }
+    const char first = *start;
+    if ((first >= '0' && first <= '9') || first == '+' || first == '-' || first == '.')
+        return FIELD_MALFORMED;
+    return FIELD_NAME;
 }
 
 /* Fields of a line (count only when `values` is NULL). Returns the number of
- * fields; *bad_field is the 1-based first field that is not a number, or 0. */
+ * fields; *bad_field is the 1-based first field that is not a number (0 when
+ * all are), *bad_kind its kind, and *numbers how many fields are numbers. */
 static int64_t parse_fields(const char *line, double *values, int64_t capacity,
-                            int64_t *bad_field)
+                            int64_t *bad_field, field_kind *bad_kind, int64_t *numbers)
 {
     int64_t fields = 0;
     *bad_field = 0;
+    *bad_kind = FIELD_NUMBER;
+    *numbers = 0;
     const char *start = line;
     for (;;) {
         const char *stop = strchr(start, ',');
         if (stop == NULL)
             stop = start + strlen(start);
         double value = 0.0;
-        int ok = parse_number(start, stop, &value);
-        if (!ok && *bad_field == 0)
+        field_kind kind = parse_field(start, stop, &value);
+        if (kind == FIELD_NUMBER)
+            ++*numbers;
+        /* Report a malformed number before a name: it is the likelier typo. */
+        if (kind != FIELD_NUMBER &&
+            (*bad_field == 0 || (kind == FIELD_MALFORMED && *bad_kind != FIELD_MALFORMED))) {
             *bad_field = fields + 1;
+            *bad_kind = kind;
+        }
         if (values != NULL && fields < capacity)
             values[fields] = value;
         ++fields;
@@ -81,6 +106,25 @@ static int64_t parse_fields(const char *line, double *values, int64_t capacity,
         start = stop + 1;
     }
     return fields;
+}
+
+/* The text of 1-based field `field` of `line`, shortened for a message. */
+static void field_text(const char *line, int64_t field, char *out, size_t size)
+{
+    const char *start = line;
+    for (int64_t f = 1; f < field && start != NULL; ++f) {
+        start = strchr(start, ',');
+        if (start != NULL)
+            ++start;
+    }
+    if (start == NULL)
+        start = "";
+    size_t length = strcspn(start, ",");
+    if (length >= size) {
+        snprintf(out, size, "%.*s...", (int)(size - 4), start);
+        return;
+    }
+    snprintf(out, size, "%.*s", (int)length, start);
 }
 
 static ntk_status reader_open(csv_reader *reader, const char *path, const char *role_name)
@@ -120,19 +164,45 @@ static ntk_status reader_next(csv_reader *reader, double *values, int *found)
             return NTK_OK;
         }
         ++reader->line_number;
-        strip_line(reader->line);
-        if (is_blank(reader->line))
+        /* getline counts bytes; a shorter C string means a NUL byte, which
+         * would silently cut the row short. */
+        if ((size_t)length != strlen(reader->line))
+            return NTK_RAISE(NTK_ERR_DATA, "%s:%lld: row contains a NUL byte (at byte %zu of "
+                             "the line)", reader->path, (long long)reader->line_number,
+                             strlen(reader->line) + 1);
+        char *text = reader->line;
+        /* A UTF-8 byte order mark (spreadsheet exports) is not part of the data. */
+        if (reader->line_number == 1 && strncmp(text, "\xEF\xBB\xBF", 3) == 0)
+            text += 3;
+        strip_line(text);
+        if (is_blank(text))
             continue;
 
-        int64_t bad_field = 0;
-        int64_t fields = parse_fields(reader->line, NULL, 0, &bad_field);
-        if (bad_field != 0 && reader->header_allowed) {
-            reader->header_allowed = 0; /* a header row of names */
-            reader->cols = fields;
-            reader->cols_line = reader->line_number;
-            continue;
+        int64_t bad_field = 0, numbers = 0;
+        field_kind bad_kind = FIELD_NUMBER;
+        int64_t fields = parse_fields(text, NULL, 0, &bad_field, &bad_kind, &numbers);
+        char shown[48];
+        if (bad_field != 0)
+            field_text(text, bad_field, shown, sizeof shown);
+        if (reader->header_allowed) {
+            reader->header_allowed = 0;
+            /* The header rule: the first row is a header only when none of its
+             * fields is a number or looks like one. */
+            if (bad_kind == FIELD_MALFORMED)
+                return NTK_RAISE(NTK_ERR_DATA, "%s:%lld: field %lld is not a number ('%s')",
+                                 reader->path, (long long)reader->line_number,
+                                 (long long)bad_field, shown);
+            if (numbers == 0) {
+                reader->cols = fields;
+                reader->cols_line = reader->line_number;
+                continue;
+            }
+            if (bad_field != 0)
+                return NTK_RAISE(NTK_ERR_DATA, "%s:%lld: field %lld is not a number ('%s'), but "
+                                 "other fields of this first row are: a header row must have no "
+                                 "numbers, a data row only numbers", reader->path,
+                                 (long long)reader->line_number, (long long)bad_field, shown);
         }
-        reader->header_allowed = 0;
         if (reader->cols < 0) {
             reader->cols = fields;
             reader->cols_line = reader->line_number;
@@ -143,11 +213,11 @@ static ntk_status reader_next(csv_reader *reader, double *values, int *found)
                              (long long)fields, (long long)reader->cols,
                              (long long)reader->cols_line);
         if (bad_field != 0)
-            return NTK_RAISE(NTK_ERR_DATA, "%s:%lld: field %lld is not a number",
+            return NTK_RAISE(NTK_ERR_DATA, "%s:%lld: field %lld is not a number ('%s')",
                              reader->path, (long long)reader->line_number,
-                             (long long)bad_field);
+                             (long long)bad_field, shown);
         if (values != NULL)
-            parse_fields(reader->line, values, reader->cols, &bad_field);
+            parse_fields(text, values, reader->cols, &bad_field, &bad_kind, &numbers);
         ++reader->row;
         *found = 1;
         return NTK_OK;

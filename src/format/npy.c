@@ -1,7 +1,5 @@
-/* The .npy format: header parsing, header building and small local writes
- * (see npy.h). The header dict is parsed by hand: it is a fixed, tiny subset
- * of Python literal syntax ('descr', 'fortran_order', 'shape'), and NumPy
- * itself writes it in one canonical form. */
+/* The .npy format: the header prelude, header building and small local
+ * writes (see npy.h). The dict itself is parsed by npy_dict.c. */
 #include "format/npy.h"
 
 #include <errno.h>
@@ -12,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "core/partial_file.h"
+#include "format/npy_dict.h"
 
 enum {
     NPY_PRELUDE_V1 = 10,          /* magic(6) + version(2) + uint16 length */
@@ -28,118 +27,6 @@ static int host_is_little_endian(void)
     unsigned char first;
     memcpy(&first, &probe, 1);
     return first == 1;
-}
-
-/* Skip spaces; return the position after `key` and a colon, or NULL. */
-static const char *dict_value(const char *dict, const char *key)
-{
-    char quoted[32];
-    const char *quotes[2] = {"'", "\""};
-    for (int q = 0; q < 2; ++q) {
-        snprintf(quoted, sizeof quoted, "%s%s%s", quotes[q], key, quotes[q]);
-        const char *at = strstr(dict, quoted);
-        if (at == NULL)
-            continue;
-        at += strlen(quoted);
-        while (*at == ' ')
-            ++at;
-        if (*at != ':')
-            return NULL;
-        ++at;
-        while (*at == ' ')
-            ++at;
-        return at;
-    }
-    return NULL;
-}
-
-static ntk_status parse_descr(const char *path, const char *dict, npy_header *header)
-{
-    const char *at = dict_value(dict, "descr");
-    if (at == NULL || (*at != '\'' && *at != '"'))
-        return NTK_RAISE(NTK_ERR_DATA, "%s: .npy header has no 'descr' string (structured "
-                         "arrays are not supported)", path);
-    char quote = *at++;
-    char descr[32];
-    size_t length = 0;
-    while (at[length] && at[length] != quote && length + 1 < sizeof descr) {
-        descr[length] = at[length];
-        ++length;
-    }
-    descr[length] = '\0';
-
-    /* '<' little, '>' big, '=' native, '|' not applicable (NumPy never writes it
-     * for floats, but a hand-made header might). */
-    char order = descr[0];
-    const char *kind = descr + 1;
-    if (order != '<' && order != '>' && order != '=' && order != '|')
-        kind = descr, order = '=';
-    if (strcmp(kind, "f8") == 0)
-        header->dtype = NPY_FLOAT64;
-    else if (strcmp(kind, "f4") == 0)
-        header->dtype = NPY_FLOAT32;
-    else
-        return NTK_RAISE(NTK_ERR_DATA, "%s: unsupported dtype '%s' (expected float64 '<f8' or "
-                         "float32 '<f4')", path, descr);
-    int file_little = (order == '<') || ((order == '=' || order == '|') && host_is_little_endian());
-    header->swap_bytes = file_little != host_is_little_endian();
-    return NTK_OK;
-}
-
-static ntk_status parse_fortran_order(const char *path, const char *dict, npy_header *header)
-{
-    const char *at = dict_value(dict, "fortran_order");
-    if (at != NULL && strncmp(at, "True", 4) == 0)
-        header->fortran_order = 1;
-    else if (at != NULL && strncmp(at, "False", 5) == 0)
-        header->fortran_order = 0;
-    else
-        return NTK_RAISE(NTK_ERR_DATA, "%s: .npy header has no valid 'fortran_order'", path);
-    return NTK_OK;
-}
-
-static ntk_status parse_shape(const char *path, const char *dict, npy_header *header)
-{
-    const char *at = dict_value(dict, "shape");
-    if (at == NULL || *at != '(')
-        return NTK_RAISE(NTK_ERR_DATA, "%s: .npy header has no valid 'shape'", path);
-    const char *close = strchr(at, ')');
-    if (close == NULL)
-        return NTK_RAISE(NTK_ERR_DATA, "%s: .npy header has an unterminated 'shape'", path);
-    char shape_text[256];
-    size_t shape_length = (size_t)(close - at + 1);
-    if (shape_length >= sizeof shape_text)
-        shape_length = sizeof shape_text - 1;
-    memcpy(shape_text, at, shape_length);
-    shape_text[shape_length] = '\0';
-
-    int64_t dims[32];
-    int ndim = 0;
-    const char *cursor = at + 1;
-    while (cursor < close) {
-        while (cursor < close && (*cursor == ' ' || *cursor == ','))
-            ++cursor;
-        if (cursor >= close)
-            break;
-        char *end = NULL;
-        errno = 0;
-        long long value = strtoll(cursor, &end, 10);
-        while (end && (*end == 'L' || *end == 'l')) /* Python 2 longs in old files */
-            ++end;
-        if (end == cursor || errno != 0 || value < 0)
-            return NTK_RAISE(NTK_ERR_DATA, "%s: .npy header has a bad shape %s", path, shape_text);
-        if (ndim < 32)
-            dims[ndim] = value;
-        ++ndim;
-        cursor = end;
-    }
-    if (ndim != 1 && ndim != 2)
-        return NTK_RAISE(NTK_ERR_DATA, "%s: expected a 1-D or 2-D array, found a %d-D array "
-                         "of shape %s", path, ndim, shape_text);
-    header->ndim = ndim;
-    header->shape[0] = dims[0];
-    header->shape[1] = (ndim == 2) ? dims[1] : 1;
-    return NTK_OK;
 }
 
 static uint32_t little_u32(const unsigned char *bytes, int count)
@@ -187,6 +74,19 @@ ntk_status npy_read_header(const char *path, npy_header *header)
                            path, dict_length);
         goto done;
     }
+    /* Bound the allocation by the file: a length field past its end is a
+     * truncated (or forged) header, whatever it claims. */
+    struct stat info;
+    if (fstat(fileno(file), &info) != 0) {
+        status = NTK_RAISE(NTK_ERR_DATA, "%s: cannot stat: %s", path, strerror(errno));
+        goto done;
+    }
+    if ((int64_t)dict_length > (int64_t)info.st_size - prelude_length) {
+        status = NTK_RAISE(NTK_ERR_DATA, "%s: truncated .npy header (declares %" PRIu32
+                           " bytes, the file has %lld after the prelude)", path, dict_length,
+                           (long long)((int64_t)info.st_size - prelude_length));
+        goto done;
+    }
     status = NTK_CALLOC(dict, (size_t)dict_length + 1, "the .npy header");
     if (status != NTK_OK)
         goto done;
@@ -196,15 +96,8 @@ ntk_status npy_read_header(const char *path, npy_header *header)
     }
     header->data_offset = prelude_length + dict_length;
 
-    NTK_TRY_GOTO(status, parse_descr(path, dict, header), done);
-    NTK_TRY_GOTO(status, parse_fortran_order(path, dict, header), done);
-    NTK_TRY_GOTO(status, parse_shape(path, dict, header), done);
+    NTK_TRY_GOTO(status, npy_parse_dict(path, dict, dict_length, header), done);
 
-    struct stat info;
-    if (fstat(fileno(file), &info) != 0) {
-        status = NTK_RAISE(NTK_ERR_DATA, "%s: cannot stat: %s", path, strerror(errno));
-        goto done;
-    }
     int64_t item = header->dtype == NPY_FLOAT64 ? 8 : 4;
     if (header->shape[1] != 0 && header->shape[0] > INT64_MAX / item / header->shape[1]) {
         status = NTK_RAISE(NTK_ERR_DATA, "%s: .npy shape is too large", path);

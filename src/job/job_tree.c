@@ -201,12 +201,21 @@ job_node *job_node_find(const job_node *mapping, const char *key, job_node **key
 
 /* ---- from libyaml's document to the tree ---- */
 
+/* Start offsets (ascending) of the scalars that carry an explicit tag. The
+ * document API gives an untagged scalar the tag !!str too, so `!!str 64` and
+ * `64` are told apart by a first pass over the parser's events. */
+typedef struct {
+    size_t *offsets;
+    size_t count, capacity;
+} tag_marks;
+
 typedef struct {
     const char *file;      /* for messages: the job file, or "--set KEY" */
     int is_override;
     const char *origin;
     yaml_document_t *document;
     long nodes;
+    const tag_marks *explicit_tags;
 } convert_state;
 
 static ntk_status convert_fail(const convert_state *state, const yaml_node_t *at,
@@ -220,6 +229,123 @@ static ntk_status convert_fail(const convert_state *state, const yaml_node_t *at
                      problem);
 }
 
+static int has_explicit_tag(const convert_state *state, size_t offset)
+{
+    const tag_marks *marks = state->explicit_tags;
+    size_t low = 0, high = marks ? marks->count : 0;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (marks->offsets[middle] == offset)
+            return 1;
+        if (marks->offsets[middle] < offset)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return 0;
+}
+
+static int text_in(const char *text, const char *const *words)
+{
+    for (; *words != NULL; ++words)
+        if (strcmp(text, *words) == 0)
+            return 1;
+    return 0;
+}
+
+/* YAML 1.2 core-schema integer (decimal) and float spellings. */
+static int is_core_int(const char *text)
+{
+    const char *p = text + (*text == '-' || *text == '+');
+    if (*p == '\0')
+        return 0;
+    for (; *p; ++p)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return 1;
+}
+
+static int is_core_float(const char *text)
+{
+    static const char *const special[] = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
+                                          "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN",
+                                          NULL};
+    if (text_in(text, special))
+        return 1;
+    const char *p = text + (*text == '-' || *text == '+');
+    int digits = 0;
+    while (*p >= '0' && *p <= '9')
+        ++p, ++digits;
+    if (*p == '.')
+        for (++p; *p >= '0' && *p <= '9'; ++p)
+            ++digits;
+    if (digits == 0)
+        return 0;
+    if (*p == 'e' || *p == 'E') {
+        ++p;
+        p += (*p == '-' || *p == '+');
+        if (*p < '0' || *p > '9')
+            return 0;
+        while (*p >= '0' && *p <= '9')
+            ++p;
+    }
+    return *p == '\0';
+}
+
+/* Honour the core-schema tags (see job_tree.h): !!str makes a scalar text
+ * even when it reads like a number; !!int, !!float, !!bool and !!null make a
+ * quoted scalar that spells such a value count as one (and refuse one that
+ * does not); !!seq and !!map must match the node. Any other tag is refused.
+ * `node` is the converted scalar (NULL for lists and mappings). */
+static ntk_status apply_tag(const convert_state *state, yaml_node_t *source, const char *path,
+                            job_node *node)
+{
+    const char *tag = source->tag ? (const char *)source->tag : "";
+    const char *core = strncmp(tag, "tag:yaml.org,2002:", 18) == 0 ? tag + 18 : NULL;
+    char shown[256]; /* the tag as written: !!binary, not tag:yaml.org,2002:binary */
+    snprintf(shown, sizeof shown, "%s%.200s", core ? "!!" : "", core ? core : tag);
+    char problem[512];
+    if (source->type == YAML_SEQUENCE_NODE || source->type == YAML_MAPPING_NODE) {
+        const char *wanted = source->type == YAML_SEQUENCE_NODE ? "seq" : "map";
+        if (core != NULL && strcmp(core, wanted) == 0)
+            return NTK_OK;
+        snprintf(problem, sizeof problem, "YAML tag '%s' does not fit a %s (ntkgram "
+                 "honours only the core-schema tags !!str, !!int, !!float, !!bool, !!null, "
+                 "!!seq and !!map)", shown, source->type == YAML_SEQUENCE_NODE ? "list" : "mapping");
+        return convert_fail(state, source, path, problem);
+    }
+    const int explicit_tag = has_explicit_tag(state, source->start_mark.index);
+    if (core != NULL && strcmp(core, "str") == 0) {
+        if (explicit_tag)
+            node->plain = 0;
+        return NTK_OK;
+    }
+    static const char *const bools[] = {"true", "True", "TRUE", "false", "False", "FALSE", NULL};
+    static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
+    int fits = -1; /* -1: not a tag this reader knows */
+    if (core != NULL && strcmp(core, "int") == 0)
+        fits = is_core_int(node->text);
+    else if (core != NULL && strcmp(core, "float") == 0)
+        fits = is_core_float(node->text);
+    else if (core != NULL && strcmp(core, "bool") == 0)
+        fits = text_in(node->text, bools);
+    else if (core != NULL && strcmp(core, "null") == 0)
+        fits = text_in(node->text, nulls);
+    if (fits == 1) {
+        node->plain = 1; /* the tag says it is a value, not text */
+        if (strcmp(core, "null") == 0)
+            node->text[0] = '\0';
+        return NTK_OK;
+    }
+    if (fits == 0)
+        snprintf(problem, sizeof problem, "'%.100s' is not a valid !!%s value", node->text, core);
+    else
+        snprintf(problem, sizeof problem, "unsupported YAML tag '%s' (ntkgram honours only "
+                 "the core-schema tags !!str, !!int, !!float, !!bool, !!null, !!seq and !!map)",
+                 shown);
+    return convert_fail(state, source, path, problem);
+}
+
 static ntk_status convert_node(convert_state *state, yaml_node_t *source, const char *path,
                                int depth, job_node **out)
 {
@@ -230,7 +356,7 @@ static ntk_status convert_node(convert_state *state, yaml_node_t *source, const 
     int line = (int)source->start_mark.line + 1, column = (int)source->start_mark.column + 1;
     job_node *node = NULL;
     switch (source->type) {
-    case YAML_SCALAR_NODE:
+    case YAML_SCALAR_NODE: {
         NTK_TRY(node_new(JOB_NODE_SCALAR, (const char *)source->data.scalar.value,
                          source->data.scalar.length, line, column, state->origin, &node));
         node->plain = source->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ||
@@ -239,8 +365,15 @@ static ntk_status convert_node(convert_state *state, yaml_node_t *source, const 
             job_tree_free(node);
             return convert_fail(state, source, path, "a value contains a NUL character");
         }
+        ntk_status tagged = apply_tag(state, source, path, node);
+        if (tagged != NTK_OK) {
+            job_tree_free(node);
+            return tagged;
+        }
         break;
+    }
     case YAML_SEQUENCE_NODE: {
+        NTK_TRY(apply_tag(state, source, path, NULL));
         NTK_TRY(node_new(JOB_NODE_SEQUENCE, NULL, 0, line, column, state->origin, &node));
         int index = 0;
         for (yaml_node_item_t *item = source->data.sequence.items.start;
@@ -260,6 +393,7 @@ static ntk_status convert_node(convert_state *state, yaml_node_t *source, const 
         break;
     }
     case YAML_MAPPING_NODE: {
+        NTK_TRY(apply_tag(state, source, path, NULL));
         NTK_TRY(node_new(JOB_NODE_MAPPING, NULL, 0, line, column, state->origin, &node));
         for (yaml_node_pair_t *pair = source->data.mapping.pairs.start;
              pair < source->data.mapping.pairs.top; ++pair) {
@@ -331,6 +465,37 @@ static ntk_status syntax_error(const yaml_parser_t *parser, const convert_state 
                      (unsigned long)parser->problem_mark.column + 1, problem);
 }
 
+/* The event pass that fills `marks` (see tag_marks). A syntax error ends it
+ * quietly: the document pass that follows reports it with its position. */
+static ntk_status collect_explicit_tags(yaml_parser_t *parser, tag_marks *marks)
+{
+    for (;;) {
+        yaml_event_t event;
+        if (!yaml_parser_parse(parser, &event))
+            return NTK_OK;
+        const int done = event.type == YAML_STREAM_END_EVENT;
+        if (event.type == YAML_SCALAR_EVENT && event.data.scalar.tag != NULL) {
+            if (marks->count == marks->capacity) {
+                size_t capacity = marks->capacity ? 2 * marks->capacity : 16;
+                size_t *offsets = capacity <= JOB_TREE_MAX_NODES
+                                      ? realloc(marks->offsets, capacity * sizeof *offsets)
+                                      : NULL;
+                if (offsets == NULL) {
+                    yaml_event_delete(&event);
+                    return NTK_RAISE(NTK_ERR_JOB, "too many YAML tags in the job (at most %d)",
+                                     JOB_TREE_MAX_NODES);
+                }
+                marks->offsets = offsets;
+                marks->capacity = capacity;
+            }
+            marks->offsets[marks->count++] = event.start_mark.index;
+        }
+        yaml_event_delete(&event);
+        if (done)
+            return NTK_OK;
+    }
+}
+
 /* Parse one document from an initialised parser into a tree. */
 static ntk_status parse_document(yaml_parser_t *parser, convert_state *state, job_node **root)
 {
@@ -377,15 +542,28 @@ ntk_status job_tree_read_file(const char *path, job_node **root)
     FILE *file = fopen(path, "rb");
     if (file == NULL)
         return NTK_RAISE(NTK_ERR_JOB, "%s: cannot read job file: %s", path, strerror(errno));
+    /* Two passes over the file: explicit tags, then the document. */
+    tag_marks marks = {0};
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {
         fclose(file);
         return NTK_RAISE(NTK_ERR_MEMORY, "out of memory initialising the YAML parser");
     }
     yaml_parser_set_input_file(&parser, file);
-    convert_state state = {.file = path, .is_override = 0, .origin = NULL};
-    ntk_status status = parse_document(&parser, &state, root);
+    ntk_status status = collect_explicit_tags(&parser, &marks);
     yaml_parser_delete(&parser);
+    if (status == NTK_OK && fseek(file, 0, SEEK_SET) != 0)
+        status = NTK_RAISE(NTK_ERR_JOB, "%s: cannot read job file: %s", path, strerror(errno));
+    if (status == NTK_OK && !yaml_parser_initialize(&parser))
+        status = NTK_RAISE(NTK_ERR_MEMORY, "out of memory initialising the YAML parser");
+    if (status == NTK_OK) {
+        yaml_parser_set_input_file(&parser, file);
+        convert_state state = {.file = path, .is_override = 0, .origin = NULL,
+                               .explicit_tags = &marks};
+        status = parse_document(&parser, &state, root);
+        yaml_parser_delete(&parser);
+    }
+    free(marks.offsets);
     fclose(file);
     return status;
 }
@@ -393,13 +571,23 @@ ntk_status job_tree_read_file(const char *path, job_node **root)
 ntk_status job_tree_parse_text(const char *text, const char *origin, job_node **root)
 {
     *root = NULL;
+    tag_marks marks = {0};
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return NTK_RAISE(NTK_ERR_MEMORY, "out of memory initialising the YAML parser");
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-    convert_state state = {.file = "--set", .is_override = 1, .origin = origin};
-    ntk_status status = parse_document(&parser, &state, root);
+    ntk_status status = collect_explicit_tags(&parser, &marks);
     yaml_parser_delete(&parser);
+    if (status == NTK_OK && !yaml_parser_initialize(&parser))
+        status = NTK_RAISE(NTK_ERR_MEMORY, "out of memory initialising the YAML parser");
+    if (status == NTK_OK) {
+        yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+        convert_state state = {.file = "--set", .is_override = 1, .origin = origin,
+                               .explicit_tags = &marks};
+        status = parse_document(&parser, &state, root);
+        yaml_parser_delete(&parser);
+    }
+    free(marks.offsets);
     if (status == NTK_OK && *root == NULL)
         status = node_new(JOB_NODE_SCALAR, "", 0, 0, 0, origin, root);
     if (status == NTK_OK && (*root)->kind == JOB_NODE_SCALAR && (*root)->text[0] == '\0')

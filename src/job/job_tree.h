@@ -4,6 +4,10 @@
  * tree (scalars, lists, mappings) where every node keeps its 1-based line and
  * column, so validation can name file:line:column long after libyaml is gone.
  * Nodes put in by an override remember the override's key instead ("origin").
+ * YAML tags: the core-schema tags are honoured (`!!str 64` is the text "64",
+ * `!!int "64"` the number 64; !!float, !!bool, !!null alike, a value that does
+ * not fit its tag is an error; !!seq and !!map must match the node); any
+ * other tag is refused with file:line:column.
  * The tree is also what overrides edit: job_tree_set() walks a key path such as
  * model.layers[0].dense and replaces or creates the node it names.
  *

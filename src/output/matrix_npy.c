@@ -10,7 +10,8 @@
  *
  * Every step is followed by ntk_agree, so a failure on one rank ends the
  * write on all ranks, and the file only appears under its final name (rank 0
- * renames PATH.partial) once every byte is written. */
+ * renames PATH.partial) once every byte is written, counted and synced. On
+ * failure rank 0 removes PATH.partial, so nothing of the file is left. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -84,12 +85,10 @@ ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
 
-    char partial[NTK_PATH_MAX + 16];
+    char partial[PARTIAL_PATH_MAX];
     char header[256];
     size_t header_length = 0;
-    ntk_status status = NTK_OK;
-    if (snprintf(partial, sizeof partial, "%s.partial", path) >= (int)sizeof partial)
-        status = NTK_RAISE(NTK_ERR_IO, "%s: path is too long", path);
+    ntk_status status = partial_file_name(path, partial);
     if (status == NTK_OK && grid->rows * grid->cols != grid->size)
         status = NTK_RAISE(NTK_ERR_INTERNAL, "%s: grid %d x %d does not span its %d ranks", path,
                            grid->rows, grid->cols, grid->size);
@@ -98,7 +97,21 @@ ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
                                   &header_length);
     NTK_TRY(ntk_agree(status, comm));
 
+    const int64_t local_elements = matrix->local_rows * matrix->local_cols;
+    const MPI_Offset total = (MPI_Offset)header_length +
+                             (MPI_Offset)matrix->rows * (MPI_Offset)matrix->cols * 8;
+
+    /* Rank 0 creates PATH.partial at its full size with the disk space
+     * reserved: Open MPI's collective write reports success and a full count
+     * even when the file system refused the data, so a full disk must show
+     * here. The truncation also drops stale bytes of an older, longer file. */
+    if (rank == 0)
+        status = partial_file_reserve(path, (int64_t)total);
+    NTK_TRY(ntk_agree(status, comm));
+
     MPI_File file = MPI_FILE_NULL;
+    /* CREATE as well: a rank on another node whose cache has not seen rank
+     * 0's new file yet (NFS) still opens the same file. */
     int code = MPI_File_open(comm, partial, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL,
                              &file);
     if (code != MPI_SUCCESS)
@@ -114,22 +127,18 @@ ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
 
     MPI_Datatype file_type = MPI_DATATYPE_NULL, memory_type = MPI_DOUBLE;
     int memory_count = 0, memory_derived = 0, have_file_type = 0;
-    const int64_t local_elements = matrix->local_rows * matrix->local_cols;
-    const MPI_Offset total = (MPI_Offset)header_length +
-                             (MPI_Offset)matrix->rows * (MPI_Offset)matrix->cols * 8;
-
-    /* Truncate (or extend) first: an older, longer file of that name must not
-     * leave stale bytes after the data. */
-    code = MPI_File_set_size(file, total);
-    if (code != MPI_SUCCESS)
-        status = mpi_io_error(path, "set size", code);
-    NTK_TRY_GOTO(status, ntk_agree(status, comm), close_file);
 
     if (rank == 0) {
         MPI_Status io;
+        int written = -1;
         code = MPI_File_write_at(file, 0, header, (int)header_length, MPI_BYTE, &io);
+        if (code == MPI_SUCCESS)
+            code = MPI_Get_count(&io, MPI_BYTE, &written);
         if (code != MPI_SUCCESS)
             status = mpi_io_error(path, "header", code);
+        else if (written != (int)header_length)
+            status = NTK_RAISE(NTK_ERR_IO, "%s: cannot write: short header write (%d of %zu "
+                               "bytes)", path, written, header_length);
     }
     if (status == NTK_OK)
         status = darray_type(grid, matrix, &file_type);
@@ -146,9 +155,22 @@ ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
     NTK_TRY_GOTO(status, ntk_agree(status, comm), close_file);
 
     MPI_Status io;
+    MPI_Count written = -1;
     code = MPI_File_write_all(file, matrix->data, memory_count, memory_type, &io);
+    if (code == MPI_SUCCESS)
+        code = MPI_Get_elements_x(&io, MPI_DOUBLE, &written);
     if (code != MPI_SUCCESS)
         status = mpi_io_error(path, "write", code);
+    else if (written != (MPI_Count)local_elements)
+        status = NTK_RAISE(NTK_ERR_IO, "%s: cannot write: short write (%lld of %lld values)",
+                           path, (long long)written, (long long)local_elements);
+    NTK_TRY_GOTO(status, ntk_agree(status, comm), close_file);
+
+    /* Deferred write errors (NFS, quotas) show at sync; data must be durable
+     * before the rename makes the file look complete. */
+    code = MPI_File_sync(file);
+    if (code != MPI_SUCCESS)
+        status = mpi_io_error(path, "sync", code);
     NTK_TRY_GOTO(status, ntk_agree(status, comm), close_file);
 
 close_file:
@@ -161,9 +183,13 @@ close_file:
         MPI_Type_free(&memory_type);
     status = ntk_agree(status, comm);
 
-    if (status == NTK_OK && rank == 0 && rename(partial, path) != 0)
-        status = NTK_RAISE(NTK_ERR_IO, "%s: cannot rename from %s: %s", path, partial,
-                           strerror(errno));
+    if (status == NTK_OK && rank == 0) {
+        if (rename(partial, path) != 0)
+            status = NTK_RAISE(NTK_ERR_IO, "%s: cannot rename from %s: %s", path, partial,
+                               strerror(errno));
+        else
+            partial_file_sync_directory(path);
+    }
     status = ntk_agree(status, comm);
     if (status != NTK_OK && rank == 0)
         remove(partial);

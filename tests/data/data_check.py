@@ -134,10 +134,16 @@ csv_cases = {
     "header.csv": "a,b, c\n" + body + "\n\n\n",
     "crlf.csv": "x1,x2,x3\r\n" + body.replace("\n", "\r\n") + "\r\n",
     "spaces.csv": "\n" + "\n".join(" , ".join(repr(float(v)) for v in row) for row in values),
+    # A UTF-8 byte order mark is not data, with or without a header row.
+    "bom.csv": "\ufeff" + body + "\n",
+    "bom_header.csv": "\ufeffa,b,c\n" + body + "\n",
+    # A first value of any length is a number, not a header.
+    "long_first.csv": body.replace(repr(float(values[0, 0])),
+                                   repr(float(values[0, 0])) + "0" * 200, 1) + "\n",
 }
 for name, text in csv_cases.items():
     path = os.path.join(scratch, name)
-    with open(path, "w", newline="") as file:
+    with open(path, "w", newline="", encoding="utf-8") as file:
         file.write(text)
     check(shape("csv", "inputs", path) == (9, 3), f"{name}: shape {shape('csv', 'inputs', path)}")
     for rows in [list(range(9)), [0, 4, 8], [5]]:
@@ -156,12 +162,19 @@ csv_errors = {
     "empty_field.csv": ("1,2,3\n4,,6\n", ":2: field 2 is not a number"),
     "nan.csv": ("a,b\n1,2\n3,nan\n", ":3: row 1, column 1: value is not finite"),
     "empty.csv": ("x,y\n\n", ": no data rows"),
+    # The header rule: a first row with a number in it is data, so a typo or
+    # a mix of text and numbers there is an error, never a dropped "header".
+    "typo_first.csv": ("1.0.0,2,3\n4,5,6\n", ":1: field 1 is not a number ('1.0.0')"),
+    "typo_single.csv": ("1.0.0\n2\n3\n", ":1: field 1 is not a number ('1.0.0')"),
+    "mixed_first.csv": ("x,2,3\n4,5,6\n", ":1: field 1 is not a number ('x'), but other fields"),
+    "typo_later.csv": ("1,2,3\n4,5.5.5,6\n", ":2: field 2 is not a number ('5.5.5')"),
+    "nul.csv": ("1,2,3\n4,5\x006\n7,8,9\n", ":2: row contains a NUL byte"),
 }
 for name, (text, fragment) in csv_errors.items():
     path = os.path.join(scratch, name)
     with open(path, "w") as file:
         file.write(text)
-    cols = 2 if name in ("nan.csv", "empty.csv") else 3
+    cols = 2 if name in ("nan.csv", "empty.csv") else 1 if name == "typo_single.csv" else 3
     if name == "empty.csv":
         got, error = None, shape("csv", "inputs", path)
     else:

@@ -71,7 +71,7 @@ EOF
 touch "$dir/a-file"
 
 for ranks in serial 2; do
-    expect_error 3 "nowhere\.yaml: cannot read job file" $ranks run "$dir/nowhere.yaml"
+    expect_error 2 "nowhere\.yaml: cannot read job file" $ranks run "$dir/nowhere.yaml"
     expect_error 3 "syntax\.yaml:[0-9]+:[0-9]+: YAML syntax error" $ranks run "$syntax"
     expect_error 3 "unknown_key\.yaml:3:[0-9]+: spectrum\.solvr: unknown key" $ranks run "$unknown"
     expect_error 3 "bad_width\.yaml:2:[0-9]+: model\.layers\[2\]" $ranks run "$width"
