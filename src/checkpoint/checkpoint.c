@@ -163,8 +163,8 @@ ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t step
 ntk_status checkpoint_finish(ntk_checkpoint *checkpoint)
 {
     const ntk_grid *grid = checkpoint->grid;
-    int late_signal = checkpoint_signal_pending();
-    checkpoint_signals_restore();
+    /* The handlers stay installed for the whole process (main installs them):
+     * a signal after the assembly is acted on at the next stop point. */
     if (grid->rank == 0) {
         char partial[NTK_PATH_MAX + 16];
         snprintf(partial, sizeof partial, "%s.partial", checkpoint->path);
@@ -176,9 +176,6 @@ ntk_status checkpoint_finish(ntk_checkpoint *checkpoint)
         if (checkpoint_dir(checkpoint->job, dir) == NTK_OK)
             rmdir(dir);
     }
-    if (late_signal != 0)
-        ntk_log("received %s after assembly; the run was finished instead of stopped",
-                checkpoint_signal_name(late_signal));
     NTK_TRY(ntk_agree(NTK_OK, grid->comm));
     return NTK_OK;
 }

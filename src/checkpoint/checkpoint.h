@@ -41,7 +41,7 @@ typedef struct {
     ntk_signal_test signal_test; /* NTK_TEST_SIGNAL_AT_STEP (signals.h) */
 } ntk_checkpoint;
 
-/* Install the signal handlers (USR1, TERM) and prepare the context: the path
+/* Install the signal handlers (if main has not) and prepare the context: the path
  * is <checkpoint.dir>/theta.ckpt, checkpoint.dir defaulting to
  * <output.dir>/checkpoint. Rank-local; callers agree on the status. */
 ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpoint *checkpoint);
@@ -56,7 +56,7 @@ ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t step
                                  int64_t steps_total);
 
 /* Remove the checkpoint (and its folder when that is left empty) after the
- * outputs it protects are written, and restore the signal handlers. Collective. */
+ * outputs it protects are written. Collective. */
 ntk_status checkpoint_finish(ntk_checkpoint *checkpoint);
 
 #endif

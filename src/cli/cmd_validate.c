@@ -1,6 +1,10 @@
 /* `ntkgram validate`: check the job file, its data files and (when set) its
- * weights file without computing anything. Every rank reads its own block of
- * the inputs and targets, so every value is checked once. */
+ * weights file without computing anything. It makes every check `run` makes
+ * before computing (preflight_check: data shape, grid.shape against the
+ * ranks it runs on, spectrum.top against M, the memory plan), so on the same
+ * number of ranks it refuses exactly the jobs run refuses, with the same
+ * message and exit code. Every rank reads its own block of the inputs and
+ * targets, so every value is checked once. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -9,6 +13,7 @@
 #include "kernel/kernel.h"
 #include "model/model.h"
 #include "pipeline/inputs.h"
+#include "pipeline/preflight.h"
 
 static ntk_status validate(const ntk_cli_options *options, MPI_Comm comm)
 {
@@ -18,11 +23,9 @@ static ntk_status validate(const ntk_cli_options *options, MPI_Comm comm)
 
     ntk_job job;
     NTK_TRY(ntk_agree(cli_load_job(options, &job), comm));
-    ntk_data_shape shape;
-    NTK_TRY(ntk_agree(inputs_shape(&job, &shape), comm));
-    if (job.grid.rows * job.grid.cols != 0 && job.grid.rows * job.grid.cols != ranks)
-        ntk_warn("grid.shape [%d, %d] needs %d ranks; this validation runs on %d", job.grid.rows,
-                 job.grid.cols, job.grid.rows * job.grid.cols, ranks);
+    ntk_preflight checked;
+    NTK_TRY(preflight_check(&job, comm, &checked));
+    const ntk_data_shape shape = checked.shape;
 
     ntk_input_block block;
     double *targets = NULL;
@@ -35,7 +38,7 @@ static ntk_status validate(const ntk_cli_options *options, MPI_Comm comm)
         have_model = 1;
     status = ntk_agree(status, comm);
     if (status == NTK_OK && rank == 0) {
-        int64_t m_rows = kernel_rows(&job, shape.n_inputs, shape.k);
+        int64_t m_rows = checked.m_rows;
         printf("%s: ok - %lld inputs of dimension %lld, %d output%s, %lld parameters, "
                "Theta %lld x %lld, %s\n",
                job.path, (long long)shape.n_inputs, (long long)shape.input_dim, shape.k,

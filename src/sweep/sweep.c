@@ -3,7 +3,8 @@
  * pipeline_run into <output.dir>/<point name>/ (names: sweep/point.h).
  *
  * A point is complete when its directory holds summary.yaml (written last by
- * the pipeline) and point.csv (written right after); a rerun skips it. That
+ * the pipeline) and a point.csv with its own row (written right after); a
+ * rerun skips it. A stop signal is acted on before every point. That
  * makes an interrupted sweep resumable and lets Slurm array tasks (--point I)
  * share one output.dir. */
 #include "sweep/sweep.h"
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint/signals.h"
 #include "core/log.h"
 #include "output/output.h"
 #include "pipeline/pipeline.h"
@@ -21,15 +23,21 @@
 
 static int file_exists(const char *path) { return access(path, F_OK) == 0; }
 
-/* Rank 0 looks, every rank learns the answer. */
-static ntk_status point_is_complete(const char *point_dir, MPI_Comm comm, int *complete)
+/* Rank 0 looks, every rank learns the answer. Complete: summary.yaml (the
+ * pipeline writes it last and removes it when a run starts) and a point.csv
+ * whose row is this point's own (index and exact values). */
+static ntk_status point_is_complete(const ntk_job *sweep_job, int64_t point,
+                                    const char *point_dir, MPI_Comm comm, int *complete)
 {
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
-    char summary[NTK_PATH_MAX], row[NTK_PATH_MAX];
-    NTK_TRY(output_path(point_dir, "summary.yaml", summary));
-    NTK_TRY(output_path(point_dir, "point.csv", row));
-    *complete = rank == 0 && file_exists(summary) && file_exists(row);
+    char summary[NTK_PATH_MAX];
+    ntk_status status = output_path(point_dir, "summary.yaml", summary);
+    int own_row = 0;
+    if (status == NTK_OK && rank == 0)
+        status = sweep_point_row_exists(sweep_job, point, point_dir, &own_row);
+    NTK_TRY(ntk_agree(status, comm));
+    *complete = rank == 0 && own_row && file_exists(summary);
     NTK_MPI(MPI_Bcast(complete, 1, MPI_INT, 0, comm));
     return NTK_OK;
 }
@@ -78,12 +86,17 @@ static ntk_status run_point(const ntk_cli_options *options, const ntk_job *sweep
     const int64_t points = sweep_points(sweep_job);
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
+    char where[96];
+    snprintf(where, sizeof where, "between sweep points (before point %lld of %lld)",
+             (long long)point, (long long)points);
+    NTK_TRY(checkpoint_stop_point(comm, where,
+                                  "finished points are kept: rerun the same command to continue"));
     char name[SWEEP_NAME_MAX + 1], point_dir[NTK_PATH_MAX];
     sweep_point_name(sweep_job, point, name, sizeof name);
     NTK_TRY(ntk_agree(output_path(sweep_job->output.dir, name, point_dir), comm));
 
     int complete = 0;
-    NTK_TRY(point_is_complete(point_dir, comm, &complete));
+    NTK_TRY(point_is_complete(sweep_job, point, point_dir, comm, &complete));
     if (complete) {
         ntk_log("sweep: point %lld already complete, skipping (%s)", (long long)point, point_dir);
         return NTK_OK;
@@ -92,6 +105,12 @@ static ntk_status run_point(const ntk_cli_options *options, const ntk_job *sweep
     NTK_TRY(ntk_agree(load_point_job(options, sweep_job, point, point_dir, name, point_job),
                       comm));
 
+    /* A row left by an earlier run of this point must not outlive a rerun
+     * that fails: sweep.csv would show the old figures. */
+    char row[NTK_PATH_MAX];
+    NTK_TRY(ntk_agree(output_path(point_dir, "point.csv", row), comm));
+    if (rank == 0)
+        unlink(row);
     ntk_run_result result;
     memset(&result, 0, sizeof result);
     NTK_TRY(pipeline_run(point_job, comm, &result));

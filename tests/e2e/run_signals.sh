@@ -1,0 +1,115 @@
+# Stop signals in every phase of a real 2-rank mpirun run: the run ends on
+# all ranks with exit 9, one error line naming the signal and the phase, and
+# within seconds of the signal (the eigensolve, which ScaLAPACK cannot
+# interrupt, ends at its return). SIGUSR1 goes to mpirun, which forwards it;
+# SIGTERM and SIGINT go to the rank processes, as Slurm delivers them
+# (mpirun cannot forward those two: it kills the job itself, see README).
+# NTK_TEST_PAUSE_AT / NTK_TEST_PAUSE_SECONDS (src/checkpoint/signals.h) hold
+# a stop point open so the signal lands in the phase under test.
+. "$NTK_TESTS_DIR/lib.sh"
+dir=$(scratch run_signals)
+cd "$dir"
+
+cat > small.yaml <<'YAML'
+data:
+  inputs: {synthetic: sphere, n: 96, dim: 6, seed: 1}
+  targets: {synthetic: sine, seed: 2}
+model: {layers: [{dense: 16}, relu, {dense: 1}], seed: 0}
+grid: {block: 16}
+output: {plot: false}
+YAML
+cat > slow_solve.yaml <<'YAML'
+data:
+  inputs: {synthetic: sphere, n: 1200, dim: 8, seed: 1}
+model: {layers: [{dense: 16}, relu, {dense: 1}], seed: 0}
+output: {plot: false, eigenvectors: false}
+YAML
+{ cat small.yaml; echo 'training: {steps: 100000000, record_every: 1000}'; } > train.yaml
+{ cat small.yaml; echo 'sweep: {model.seed: [0, 1, 2]}'; } > sweep.yaml
+
+# signal_run NAME SIGNAL WAIT_FOR_LOG DELAY BOUND_SECONDS MESSAGE_REGEX JOB [ARGS]:
+# start the run, wait for WAIT_FOR_LOG in its log, DELAY more seconds, send
+# SIGNAL, then require exit 9 within BOUND_SECONDS and the message.
+signal_run() {
+    local name=$1 signal=$2 wait_for=$3 delay=$4 bound=$5 regex=$6 job=$7; shift 7
+    local log="$name.log" out="$name"
+    "$NTK_MPIEXEC" --oversubscribe -n 2 "$NTKGRAM" run "$job" --out "$out" "$@" >"$log" 2>&1 &
+    local pid=$!
+    for _ in $(seq 1200); do
+        grep -q -- "$wait_for" "$log" && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    grep -q -- "$wait_for" "$log" || { kill "$pid"; wait "$pid"; fail "$name: never saw '$wait_for': $(cat "$log")"; }
+    sleep "$delay"
+    local start rc end
+    start=$(date +%s.%N)
+    if [ "$signal" = USR1 ]; then
+        kill -USR1 "$pid"
+    else
+        local ranks
+        ranks=$(pgrep -P "$pid")
+        [ -n "$ranks" ] || fail "$name: no rank processes under mpirun $pid"
+        kill -"$signal" $ranks
+    fi
+    # The bound is checked by a watchdog: a run that ignores the signal is
+    # stopped (and fails) instead of running on.
+    ( sleep "$bound"; kill -KILL "$pid" 2>/dev/null ) &
+    local watchdog=$!
+    wait "$pid"; rc=$?
+    end=$(date +%s.%N)
+    kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null
+    local seconds
+    seconds=$("$NTK_PYTHON" -c "print(round($end - $start, 2))")
+    [ "$rc" -eq 9 ] || fail "$name: SIG$signal gave exit $rc after ${seconds} s, expected 9: $(cat "$log")"
+    local lines
+    lines=$(grep -c '^ntkgram: error:' "$log")
+    [ "$lines" -eq 1 ] || fail "$name: expected one error line, got $lines: $(cat "$log")"
+    grep '^ntkgram: error:' "$log" | grep -Eq -- "interrupted by signal SIG$signal $regex" \
+        || fail "$name: message does not match /interrupted by signal SIG$signal $regex/: $(grep '^ntkgram: error:' "$log")"
+    pass "$name: SIG$signal -> exit 9 in $seconds s: $(grep '^ntkgram: error:' "$log" | cut -c 17-)"
+}
+
+# Before the assembly (this was rc 138, no message, for SIGUSR1).
+export NTK_TEST_PAUSE_SECONDS=30
+for signal in USR1 TERM INT; do
+    NTK_TEST_PAUSE_AT="before the assembly" signal_run "before_$signal" $signal \
+        "build model done" 0.2 5 "before the assembly; no checkpoint for this phase" small.yaml
+    [ ! -e "before_$signal/checkpoint/theta.ckpt" ] || fail "a checkpoint was written before the assembly"
+    [ -e "before_$signal/.ntkgram-running" ] || fail "the interrupted run removed its marker"
+    [ ! -e "before_$signal/summary.yaml" ] || fail "summary.yaml after an interrupted run"
+done
+
+# During the assembly: a checkpoint at the next step boundary.
+for signal in TERM INT; do
+    NTK_TEST_STEP_SECONDS=0.5 signal_run "assembly_$signal" $signal "assemble theta \.\.\." 0.3 5 \
+        "after step [0-9]+ of [0-9]+; checkpoint written" small.yaml
+done
+
+# During a slow eigensolve: acted on when ScaLAPACK returns.
+for signal in USR1 TERM; do
+    signal_run "eigensolve_$signal" $signal "eigensolve \.\.\." 0.5 120 \
+        "during the eigensolve; no checkpoint for this phase" slow_solve.yaml
+    [ ! -e "eigensolve_$signal/eigenvalues.npy" ] || fail "eigenvalues.npy written after the signal"
+done
+
+# During training: at the next step.
+for signal in USR1 INT TERM; do
+    signal_run "training_$signal" $signal "training: 100000000 steps" 0.5 5 \
+        "during training \(step [0-9]+ of 100000000\)" train.yaml
+    [ ! -e "training_$signal/training.csv" ] || fail "training.csv left by a stopped training"
+done
+
+# Between sweep points: finished points stay, the rerun continues.
+for signal in TERM USR1; do
+    NTK_TEST_PAUSE_AT="before point 1 " signal_run "sweep_$signal" $signal \
+        "sweep: point 0 of 3" 0.5 5 \
+        "between sweep points \(before point 1 of 3\); finished points are kept" sweep.yaml
+done
+unset NTK_TEST_PAUSE_AT NTK_TEST_PAUSE_SECONDS
+[ -s "sweep_TERM/model.seed=0/summary.yaml" ] || fail "point 0 was not kept"
+[ ! -e "sweep_TERM/model.seed=1" ] || fail "point 1 was started after the signal"
+log=$(ntk 2 run sweep.yaml --out sweep_TERM 2>&1) || fail "sweep rerun: $log"
+echo "$log" | grep -q "point 0 already complete, skipping" || fail "the rerun redid point 0: $log"
+[ -s "sweep_TERM/model.seed=2/summary.yaml" ] || fail "the rerun did not finish the sweep"
+pass "a sweep stopped between points continues on a rerun"
