@@ -24,14 +24,6 @@ ntk_status job_check_rules(const job_context *context, const job_node *root, con
                             "is none, but training needs the spectrum (its predicted loss); "
                             "use auto, or remove training");
     }
-    if (job->kernel.nngp && job->kernel.kind != NTK_KIND_ANALYTIC)
-        return job_fail(context, find_key(root, "kernel", "nngp"), "kernel.nngp",
-                        "the NNGP kernel is computed only with kernel.kind: analytic");
-    if (job->kernel.compare_analytic && job->kernel.kind != NTK_KIND_EMPIRICAL)
-        return job_fail(context, find_key(root, "kernel", "compare_analytic"),
-                        "kernel.compare_analytic",
-                        "compares the empirical kernel with the analytic one, but kernel.kind is "
-                        "analytic");
     /* With synthetic inputs M is known now; with data files, when their shape
      * is read (job_check_top_against_rows, before any output). */
     if (job->inputs.kind == NTK_SOURCE_SYNTHETIC && job->model.n_dense > 0) {

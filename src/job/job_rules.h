@@ -2,8 +2,6 @@
  * when the job is loaded (so `ntkgram validate` reports them, and a run
  * refuses the job before it writes anything):
  *   - training needs data.targets and a spectrum (spectrum.solver not none);
- *   - kernel.nngp needs kernel.kind: analytic; kernel.compare_analytic needs
- *     kernel.kind: empirical;
  *   - spectrum.top <= M (checked at load for synthetic inputs, and by
  *     job_check_top_against_rows once a data file's shape is known).
  * Rules inside one section (pdsyevd needs all pairs, output.eigenvectors

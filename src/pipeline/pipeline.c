@@ -71,7 +71,10 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     const int rows = checked->grid_rows, cols = checked->grid_cols;
     ntk_status status = NTK_OK;
 
-    NTK_TRY(grid_create(comm, job->grid.block, rows, cols, &state->grid));
+    if (checked->block != job->grid.block)
+        ntk_log("grid.block %d is larger than M = %lld: using blocks of %d", job->grid.block,
+                (long long)checked->m_rows, checked->block);
+    NTK_TRY(grid_create(comm, checked->block, rows, cols, &state->grid));
     state->have_grid = 1;
     ntk_log("grid %d x %d, block %d, %d ranks", state->grid.rows, state->grid.cols,
             state->grid.block, ranks);

@@ -1,6 +1,7 @@
 /* Checks before computing, shared by run and validate (see preflight.h). */
 #include "pipeline/preflight.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "grid/grid.h"
@@ -43,11 +44,27 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
     }
     NTK_TRY(ntk_agree(status, comm));
 
+    result->block = job->grid.block;
+    if ((int64_t)result->block > result->m_rows)
+        result->block = (int)result->m_rows;
+
+    /* The plan of the run as it will be: with the clamped block. The plan
+     * keeps a pointer to the job, so the copy lives until the check is done. */
+    ntk_job *planned = NULL;
+    status = NTK_CALLOC(planned, 1, "a copy of the job for the memory plan");
     ntk_plan plan;
-    NTK_TRY(ntk_agree(plan_make(job, result->shape.n_inputs, result->shape.input_dim, ranks, &plan),
-                      comm));
+    if (status == NTK_OK) {
+        *planned = *job;
+        planned->grid.block = result->block;
+        status = plan_make(planned, result->shape.n_inputs, result->shape.input_dim, ranks, &plan);
+    }
+    status = ntk_agree(status, comm);
     double available = 0.0;
-    NTK_TRY(plan_memory_per_rank(comm, &available));
-    NTK_TRY(ntk_agree(plan_check_fits(&plan, available), comm));
+    if (status == NTK_OK)
+        status = plan_memory_per_rank(comm, &available);
+    if (status == NTK_OK)
+        status = ntk_agree(plan_check_fits(&plan, available), comm);
+    free(planned);
+    NTK_TRY(status);
     return NTK_OK;
 }
