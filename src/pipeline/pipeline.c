@@ -195,8 +195,8 @@ static ntk_status check_rates_finite(const ntk_job *job, const ntk_modes *modes,
     for (int j = 0; j < modes->n_steps; ++j)
         if (isnan(modes->predicted_loss[j]))
             return NTK_RAISE(NTK_ERR_NUMERIC,
-                             "dynamics.learning_rate: %g gives a predicted loss that is not a "
-                             "number at step %lld (the largest stable rate is %g)",
+                             "dynamics.learning_rate: %g is too large: the predicted loss at "
+                             "step %lld is not a number (the largest stable rate is %g)",
                              job->dynamics.learning_rate, (long long)modes->steps[j],
                              modes->largest_stable_learning_rate);
     return NTK_OK;
