@@ -52,13 +52,20 @@ signal_run() {
         [ -n "$ranks" ] || fail "$name: no rank processes under mpirun $pid"
         kill -"$signal" $ranks
     fi
-    # The bound is checked by a watchdog: a run that ignores the signal is
-    # stopped (and fails) instead of running on.
-    ( sleep "$bound"; kill -KILL "$pid" 2>/dev/null ) &
-    local watchdog=$!
+    # A run that ignores the signal is stopped (and fails) at the bound
+    # instead of running on.
+    local waited=0
+    while kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" | cut -c 1)" != Z ]; do
+        if [ "$waited" -ge $((bound * 10)) ]; then
+            kill -KILL "$pid"
+            wait "$pid"
+            fail "$name: still running $bound s after SIG$signal: $(cat "$log")"
+        fi
+        sleep 0.1
+        waited=$((waited + 1))
+    done
     wait "$pid"; rc=$?
     end=$(date +%s.%N)
-    kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null
     local seconds
     seconds=$("$NTK_PYTHON" -c "print(round($end - $start, 2))")
     [ "$rc" -eq 9 ] || fail "$name: SIG$signal gave exit $rc after ${seconds} s, expected 9: $(cat "$log")"
