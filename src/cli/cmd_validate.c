@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "checkpoint/signals.h"
 #include "cli/commands.h"
 #include "core/log.h"
 #include "kernel/kernel.h"
@@ -37,6 +38,9 @@ static ntk_status validate(const ntk_cli_options *options, MPI_Comm comm)
     if (status == NTK_OK && (status = model_create(&job.model, shape.input_dim, &model)) == NTK_OK)
         have_model = 1;
     status = ntk_agree(status, comm);
+    /* Reading large data files can take a while: honour a stop signal. */
+    if (status == NTK_OK)
+        status = checkpoint_stop_point(comm, "while validating", "nothing was written");
     if (status == NTK_OK && rank == 0) {
         int64_t m_rows = checked.m_rows;
         printf("%s: ok - %lld inputs of dimension %lld, %d output%s, %lld parameters, "

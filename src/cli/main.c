@@ -39,7 +39,8 @@ static const char usage_text[] =
     "  --format yaml          plan: machine-readable output\n"
     "\n"
     "Exit codes: 0 ok, 2 usage, 3 job file, 4 data, 5 output I/O, 6 memory, 7 MPI/grid,\n"
-    "            8 numerical, 9 interrupted (checkpoint written; rerun to resume), 10 internal.\n"
+    "            8 numerical, 9 stopped by SIGUSR1/SIGTERM/SIGINT (rerun: it resumes from the\n"
+    "            checkpoint when one was written), 10 internal.\n"
     "The job file keys and their defaults are listed in the README.\n";
 
 int main(int argc, char **argv)
