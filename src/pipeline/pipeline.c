@@ -54,10 +54,17 @@ static void run_state_free(run_state *state)
         grid_destroy(&state->grid);
 }
 
-/* A safe point for stop signals outside the assembly (checkpoint/signals.h). */
-static ntk_status stop_point(MPI_Comm comm, const char *where)
+/* A safe point for stop signals outside the assembly (checkpoint/signals.h).
+ * An assembly checkpoint written (or resumed from) earlier in this run stays
+ * until the run finishes, so the rerun resumes from it: say so. The counts
+ * are the same on every rank (the checkpoint module is collective). */
+static ntk_status stop_point(MPI_Comm comm, const run_state *state, const char *where)
 {
-    return checkpoint_stop_point(comm, where, NULL);
+    const int have_checkpoint = state->checkpoint.written > 0 || state->checkpoint.first_step > 0;
+    return checkpoint_stop_point(
+        comm, where,
+        have_checkpoint ? "the assembly checkpoint is kept: rerun the same command to resume from it"
+                        : NULL);
 }
 
 /* Grid, inputs, model, residual; the sizes were checked by preflight_check. */
@@ -79,7 +86,7 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     ntk_log("grid %d x %d, block %d, %d ranks", state->grid.rows, state->grid.cols,
             state->grid.block, ranks);
 
-    NTK_TRY(stop_point(comm, "before reading the inputs"));
+    NTK_TRY(stop_point(comm, state, "before reading the inputs"));
     ntk_phase_begin("read inputs");
     status = inputs_read_own_block(job, shape, rank, ranks, &state->inputs);
     if (status == NTK_OK)
@@ -99,7 +106,7 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
         NTK_TRY(inputs_gather_residual(&state->model, &state->inputs, state->own_targets,
                                        shape->n_inputs, comm, &state->residual));
     ntk_phase_end();
-    return stop_point(comm, "before the assembly");
+    return stop_point(comm, state, "before the assembly");
 }
 
 /* Theta (and the optional NNGP kernel), with checkpoints; theta.npy. */
@@ -126,7 +133,7 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     ntk_log("assembly: %s, %.3g GFLOP in all", stats->method, stats->flops_total * 1e-9);
 
     if (job->output.theta) {
-        NTK_TRY(stop_point(comm, "after the assembly, before writing theta.npy"));
+        NTK_TRY(stop_point(comm, state, "after the assembly, before writing theta.npy"));
         ntk_phase_begin("write theta");
         NTK_TRY(output_path(job->output.dir, "theta.npy", path));
         NTK_TRY(output_write_dmatrix_npy(path, grid, &state->theta));
@@ -134,14 +141,14 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     }
     *analytic_distance = -1.0;
     if (job->kernel.compare_analytic && job->kernel.kind == NTK_KIND_EMPIRICAL) {
-        NTK_TRY(stop_point(comm, "before the analytic kernel comparison"));
+        NTK_TRY(stop_point(comm, state, "before the analytic kernel comparison"));
         ntk_phase_begin("compare with analytic");
         NTK_TRY(compare_with_analytic(job, &state->model, grid, &state->inputs, &state->theta,
                                       analytic_distance));
         ntk_log("||Theta - Theta_inf|| / ||Theta_inf|| = %.6g", *analytic_distance);
     }
     if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp) {
-        NTK_TRY(stop_point(comm, "before the NNGP assembly"));
+        NTK_TRY(stop_point(comm, state, "before the NNGP assembly"));
         ntk_phase_begin("assemble nngp");
         ntk_dmatrix nngp;
         NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &nngp), comm));
@@ -207,12 +214,12 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
                                   const ntk_data_shape *shape, int64_t m_rows)
 {
     char path[NTK_PATH_MAX];
-    NTK_TRY(stop_point(comm, "before the eigensolve"));
+    NTK_TRY(stop_point(comm, state, "before the eigensolve"));
     ntk_phase_begin("eigensolve");
     NTK_TRY(spectrum_solve(&job->spectrum, &state->grid, &state->theta, &state->spectrum));
     dmatrix_destroy(&state->theta); /* overwritten by the solver; free it early */
     /* ScaLAPACK cannot be interrupted: a signal during it is acted on here. */
-    NTK_TRY(stop_point(comm, "during the eigensolve"));
+    NTK_TRY(stop_point(comm, state, "during the eigensolve"));
     ntk_log("%s: %lld eigenvalues, lambda_max = %.6g", state->spectrum.solver,
             (long long)state->spectrum.m,
             state->spectrum.m > 0 ? state->spectrum.values[0] : 0.0);
@@ -224,7 +231,7 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
                           shape->k, state->residual, residual_rows, channels, &state->modes));
     NTK_TRY(check_rates_finite(job, &state->modes, shape->n_inputs, shape->k));
 
-    NTK_TRY(stop_point(comm, "before writing the spectrum"));
+    NTK_TRY(stop_point(comm, state, "before writing the spectrum"));
     ntk_phase_begin("write spectrum");
     if (state->spectrum.have_vectors && job->output.eigenvectors) {
         NTK_TRY(output_path(job->output.dir, "eigenvectors.npy", path));
@@ -284,7 +291,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     ntk_training_result training = {0.0, -1.0};
     if (job->training.enabled) {
         /* job_rules.h: training needs targets and a spectrum (checked at load). */
-        NTK_TRY(stop_point(comm, "before training"));
+        NTK_TRY(stop_point(comm, state, "before training"));
         ntk_phase_begin("training");
         NTK_TRY(training_run(job, &state->model, &state->grid, &state->inputs, state->own_targets,
                              &state->spectrum, &state->modes,
@@ -292,7 +299,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
         ntk_phase_end();
         run_files_add(&state->files, "training.csv");
     }
-    NTK_TRY(stop_point(comm, "before writing summary.yaml"));
+    NTK_TRY(stop_point(comm, state, "before writing summary.yaml"));
     if (job->output.params) {
         char path[NTK_PATH_MAX];
         ntk_status status = output_path(job->output.dir, "params.safetensors", path);

@@ -100,6 +100,16 @@ for signal in USR1 TERM; do
     [ ! -e "eigensolve_$signal/eigenvalues.npy" ] || fail "eigenvalues.npy written after the signal"
 done
 
+# A periodic assembly checkpoint outlives a stop in a later phase: the
+# message says so and the rerun resumes from it.
+signal_run "eigensolve_kept" TERM "eigensolve \.\.\." 0.5 120 \
+    "during the eigensolve; the assembly checkpoint is kept: rerun the same command to resume from it" \
+    slow_solve.yaml --set checkpoint.every=0.001
+[ -s eigensolve_kept/checkpoint/theta.ckpt ] || fail "the assembly checkpoint was removed"
+log=$(ntk 2 run slow_solve.yaml --out eigensolve_kept 2>&1) || fail "rerun after the stop: $log"
+echo "$log" | grep -q "resuming from checkpoint" || fail "the rerun did not resume: $log"
+pass "a stop after a checkpointed assembly resumes from the checkpoint"
+
 # During training: at the next step.
 for signal in USR1 INT TERM; do
     signal_run "training_$signal" $signal "training: 100000000 steps" 0.5 5 \
