@@ -27,6 +27,7 @@
 #include <mpi.h>
 
 #include "core/status.h"
+#include "grid/grid.h"
 
 /* Install the handlers (keeping the previous ones for restore). Rank-local;
  * calling it again is harmless. */
@@ -45,6 +46,17 @@ ntk_status checkpoint_stop_point(MPI_Comm comm, const char *where, const char *a
 
 /* The number of the last stop signal received on this rank, 0 when none. */
 int checkpoint_signal_pending(void);
+/* An assembly hook (kernel.h, after_step) that is a stop point after every
+ * step, for assemblies that keep no checkpoint: the analytic comparison and
+ * training.kernel_after. `context` is an ntk_stop_hook; the message reads
+ * "interrupted by signal SIGTERM during <phase> (after step 3 of 10); ...". */
+typedef struct {
+    MPI_Comm comm;
+    const char *phase;
+} ntk_stop_hook;
+ntk_status checkpoint_stop_after_step(void *context, ntk_dmatrix *theta, int64_t steps_done,
+                                      int64_t steps_total);
+
 /* "SIGUSR1", "SIGTERM", "SIGINT", or "signal N". */
 const char *checkpoint_signal_name(int signal_number);
 

@@ -93,6 +93,16 @@ for signal in TERM INT; do
         "after step [0-9]+ of [0-9]+; checkpoint written" small.yaml
 done
 
+# Assemblies without a checkpoint stop at their next step too.
+NTK_TEST_PAUSE_AT="analytic kernel comparison (after step 1 " signal_run "compare_INT" INT \
+    "compare with analytic \.\.\." 0.2 5 \
+    "during the analytic kernel comparison \(after step 1 of [0-9]+\); no checkpoint" small.yaml \
+    --set kernel.compare_analytic=true
+NTK_TEST_PAUSE_AT="kernel_after assembly (after step 1 " signal_run "kernel_after_USR1" USR1 \
+    "training: final loss" 0.2 5 \
+    "during the training.kernel_after assembly \(after step 1 of [0-9]+\); no checkpoint" small.yaml \
+    --set "training={steps: 5, kernel_after: true}"
+
 # During a slow eigensolve: acted on when ScaLAPACK returns.
 for signal in USR1 TERM; do
     signal_run "eigensolve_$signal" $signal "eigensolve \.\.\." 0.5 120 \
