@@ -127,6 +127,29 @@ for signal in USR1 INT TERM; do
     [ ! -e "training_$signal/training.csv" ] || fail "training.csv left by a stopped training"
 done
 
+# What the README says about SIGTERM sent to mpirun itself (Open MPI 4.1
+# does not forward it): mpirun ends the job on its own, with exit 1, within
+# seconds; the ranks are gone.
+"$NTK_MPIEXEC" --oversubscribe -n 2 "$NTKGRAM" run slow_solve.yaml --out mpirun_term \
+    >mpirun_term.log 2>&1 &
+pid=$!
+for _ in $(seq 1200); do grep -q "eigensolve \.\.\." mpirun_term.log && break; sleep 0.05; done
+ranks=$(pgrep -P "$pid")
+start=$(date +%s)
+kill -TERM "$pid"
+waited=0
+while [ "$(ps -o stat= -p "$pid" | cut -c 1)" = S ] || [ "$(ps -o stat= -p "$pid" | cut -c 1)" = R ]; do
+    [ "$waited" -lt 300 ] || { kill -KILL "$pid"; fail "mpirun still running 30 s after SIGTERM"; }
+    sleep 0.1; waited=$((waited + 1))
+done
+wait "$pid"; rc=$?
+[ "$rc" -eq 1 ] || fail "SIGTERM to mpirun: exit $rc, the README says 1: $(cat mpirun_term.log)"
+for rank in $ranks; do
+    state=$(ps -o stat= -p "$rank" | cut -c 1)
+    [ -z "$state" ] || [ "$state" = Z ] || fail "rank $rank still running after SIGTERM to mpirun"
+done
+pass "SIGTERM to mpirun: exit $rc after $(( $(date +%s) - start )) s (Open MPI ends the job itself)"
+
 # Between sweep points: finished points stay, the rerun continues.
 for signal in TERM USR1; do
     NTK_TEST_PAUSE_AT="before point 1 " signal_run "sweep_$signal" $signal \
