@@ -149,7 +149,15 @@ ntk_status sweep_run(const ntk_cli_options *options, const ntk_job *job, long po
     for (int64_t p = first; p <= last && status == NTK_OK; ++p)
         status = run_point(options, job, p, comm, point_job);
     free(point_job);
-    NTK_TRY(status);
+    if (status != NTK_OK) {
+        /* Still rebuild sweep.csv (rank-local, best effort: the point's error
+         * is the one reported), so it never keeps a row of an earlier run of
+         * a point whose folder the failed or stopped run has since cleared. */
+        int64_t rows = 0;
+        if (rank == 0 && sweep_write_table(job, job->output.dir, &rows) != NTK_OK)
+            ntk_warn("sweep: could not rebuild %s/sweep.csv after the failure", job->output.dir);
+        return ntk_trace(status, __FILE__, __LINE__, __func__);
+    }
 
     int64_t rows = 0;
     NTK_TRY(ntk_agree(rank == 0 ? sweep_write_table(job, job->output.dir, &rows) : NTK_OK, comm));

@@ -163,3 +163,12 @@ log=$(ntk 2 run sweep.yaml --out sweep_TERM 2>&1) || fail "sweep rerun: $log"
 echo "$log" | grep -q "point 0 already complete, skipping" || fail "the rerun redid point 0: $log"
 [ -s "sweep_TERM/model.seed=2/summary.yaml" ] || fail "the rerun did not finish the sweep"
 pass "a sweep stopped between points continues on a rerun"
+
+# A point rerun and stopped loses its old row: sweep.csv is rebuilt after a
+# failed or stopped sweep too, and holds only the points that are complete.
+rm sweep_TERM/model.seed=1/summary.yaml
+NTK_TEST_PAUSE_AT="before the assembly" NTK_TEST_PAUSE_SECONDS=30 signal_run "sweep_TERM" TERM \
+    "sweep: point 1 of 3" 0.2 5 "before the assembly" sweep.yaml
+points=$(cut -d, -f1 sweep_TERM/sweep.csv | tail -n +2 | tr '\n' ' ')
+[ "$points" = "0 2 " ] || fail "sweep.csv after point 1 was stopped lists points '$points', expected '0 2 '"
+pass "sweep.csv drops the row of a point that was rerun and stopped"
