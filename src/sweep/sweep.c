@@ -3,7 +3,8 @@
  * pipeline_run into <output.dir>/<point name>/ (names: sweep/point.h).
  *
  * A point is complete when its directory holds summary.yaml (written last by
- * the pipeline) and a point.csv with its own row (written right after); a
+ * the pipeline), point.job.yaml equal to what the point's job is now
+ * (sweep/identity.h) and a point.csv with its own row (written last); a
  * rerun skips it. A stop signal is acted on before every point. That
  * makes an interrupted sweep resumable and lets Slurm array tasks (--point I)
  * share one output.dir. */
@@ -18,16 +19,19 @@
 #include "core/log.h"
 #include "output/output.h"
 #include "pipeline/pipeline.h"
+#include "sweep/identity.h"
 #include "sweep/point.h"
 #include "sweep/table.h"
 
 static int file_exists(const char *path) { return access(path, F_OK) == 0; }
 
 /* Rank 0 looks, every rank learns the answer. Complete: summary.yaml (the
- * pipeline writes it last and removes it when a run starts) and a point.csv
- * whose row is this point's own (index and exact values). */
+ * pipeline writes it last and removes it when a run starts), a point.csv
+ * whose row is this point's own (index and exact values), and a
+ * point.job.yaml equal to `identity` (sweep/identity.h; rank 0's text). */
 static ntk_status point_is_complete(const ntk_job *sweep_job, int64_t point,
-                                    const char *point_dir, MPI_Comm comm, int *complete)
+                                    const char *point_dir, const char *identity, MPI_Comm comm,
+                                    int *complete)
 {
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
@@ -37,7 +41,8 @@ static ntk_status point_is_complete(const ntk_job *sweep_job, int64_t point,
     if (status == NTK_OK && rank == 0)
         status = sweep_point_row_exists(sweep_job, point, point_dir, &own_row);
     NTK_TRY(ntk_agree(status, comm));
-    *complete = rank == 0 && own_row && file_exists(summary);
+    *complete = rank == 0 && own_row && file_exists(summary) &&
+                sweep_identity_matches(point_dir, identity);
     NTK_MPI(MPI_Bcast(complete, 1, MPI_INT, 0, comm));
     return NTK_OK;
 }
@@ -95,28 +100,46 @@ static ntk_status run_point(const ntk_cli_options *options, const ntk_job *sweep
     sweep_point_name(sweep_job, point, name, sizeof name);
     NTK_TRY(ntk_agree(output_path(sweep_job->output.dir, name, point_dir), comm));
 
-    int complete = 0;
-    NTK_TRY(point_is_complete(sweep_job, point, point_dir, comm, &complete));
-    if (complete) {
-        ntk_log("sweep: point %lld already complete, skipping (%s)", (long long)point, point_dir);
-        return NTK_OK;
-    }
-    ntk_log("sweep: point %lld of %lld: %s", (long long)point, (long long)points, name);
+    /* The point's job first: whether the folder is complete depends on what
+     * it would compute now. */
     NTK_TRY(ntk_agree(load_point_job(options, sweep_job, point, point_dir, name, point_job),
                       comm));
+    char *identity = NULL;
+    NTK_TRY(ntk_agree(rank == 0 ? sweep_identity_text(point_job, &identity) : NTK_OK, comm));
+    int complete = 0;
+    ntk_status status = point_is_complete(sweep_job, point, point_dir, identity, comm, &complete);
+    if (status == NTK_OK && complete) {
+        ntk_log("sweep: point %lld already complete, skipping (%s)", (long long)point, point_dir);
+        free(identity);
+        return NTK_OK;
+    }
+    if (status == NTK_OK)
+        ntk_log("sweep: point %lld of %lld: %s", (long long)point, (long long)points, name);
 
     /* A row left by an earlier run of this point must not outlive a rerun
      * that fails: sweep.csv would show the old figures. */
-    char row[NTK_PATH_MAX];
-    NTK_TRY(ntk_agree(output_path(point_dir, "point.csv", row), comm));
-    if (rank == 0)
+    char row[NTK_PATH_MAX], job_text[NTK_PATH_MAX];
+    if (status == NTK_OK)
+        status = ntk_agree(output_path(point_dir, "point.csv", row), comm);
+    if (status == NTK_OK)
+        status = ntk_agree(output_path(point_dir, SWEEP_IDENTITY_NAME, job_text), comm);
+    if (status == NTK_OK && rank == 0) {
         unlink(row);
+        unlink(job_text);
+    }
     ntk_run_result result;
     memset(&result, 0, sizeof result);
-    NTK_TRY(pipeline_run(point_job, comm, &result));
-    NTK_TRY(ntk_agree(rank == 0 ? sweep_write_point_row(sweep_job, point, point_dir, &result)
-                                : NTK_OK,
-                      comm));
+    if (status == NTK_OK)
+        status = pipeline_run(point_job, comm, &result);
+    /* point.csv last: with it the point is complete. */
+    if (status == NTK_OK)
+        status = ntk_agree(rank == 0 ? sweep_identity_write(point_dir, identity) : NTK_OK, comm);
+    if (status == NTK_OK)
+        status = ntk_agree(
+            rank == 0 ? sweep_write_point_row(sweep_job, point, point_dir, &result) : NTK_OK,
+            comm);
+    free(identity);
+    NTK_TRY(status);
     return NTK_OK;
 }
 

@@ -43,3 +43,16 @@ rows = list(csv.DictReader(open("out/sweep.csv")))
 assert [(r["point"], r["N"]) for r in rows] == [("0", "10"), ("1", "14")], rows
 PY
 pass "completion is judged by the point's own identity"
+
+# The point's job is part of its identity: the same sweep with another
+# model (an edited job file, or other --set options) runs every point again
+# instead of keeping results computed for the old one; run again unchanged,
+# it skips them.
+before=$(cut -d, -f4 out/sweep.csv | tail -n +2 | tr '\n' ' ')
+log=$(ntk 2 run job.yaml --set "model.layers[0].dense=16" 2>&1) || fail "changed job: $log"
+echo "$log" | grep -q "already complete" && fail "points of another model were skipped: $log"
+after=$(cut -d, -f4 out/sweep.csv | tail -n +2 | tr '\n' ' ')
+[ "$before" != "$after" ] || fail "sweep.csv kept the old lambda_max values: $after"
+log=$(ntk 2 run job.yaml --set "model.layers[0].dense=16" 2>&1) || fail "unchanged rerun: $log"
+[ "$(echo "$log" | grep -c "already complete")" -eq 2 ] || fail "an unchanged rerun ran points again: $log"
+pass "a changed job reruns its points; an unchanged one skips them"
