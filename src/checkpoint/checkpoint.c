@@ -160,6 +160,29 @@ ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t step
     return NTK_OK;
 }
 
+ntk_status checkpoint_stop_with_theta(ntk_checkpoint *checkpoint, const ntk_dmatrix *theta,
+                                      const char *where)
+{
+    const ntk_grid *grid = checkpoint->grid;
+    checkpoint_test_pause(where);
+    int local = checkpoint_signal_pending(), agreed = 0;
+    NTK_MPI(MPI_Allreduce(&local, &agreed, 1, MPI_INT, MPI_MAX, grid->comm));
+    if (agreed == 0)
+        return NTK_OK;
+    /* steps_total is the same on every rank: set by the assembly's hook, or by
+     * the resumed checkpoint. */
+    if (checkpoint->steps_total < 1)
+        return NTK_RAISE(NTK_ERR_INTERRUPTED,
+                         "interrupted by signal %s %s; no checkpoint for this phase: rerun the "
+                         "same command to start over",
+                         checkpoint_signal_name(agreed), where);
+    NTK_TRY(write_checkpoint(checkpoint, theta, checkpoint->steps_total, checkpoint->steps_total));
+    return NTK_RAISE(NTK_ERR_INTERRUPTED,
+                     "interrupted by signal %s %s; checkpoint of the assembled Theta written to "
+                     "%s; run the same command again to resume",
+                     checkpoint_signal_name(agreed), where, checkpoint->path);
+}
+
 ntk_status checkpoint_finish(ntk_checkpoint *checkpoint)
 {
     const ntk_grid *grid = checkpoint->grid;

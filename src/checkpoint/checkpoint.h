@@ -55,6 +55,15 @@ ntk_status checkpoint_resume(ntk_checkpoint *checkpoint, ntk_dmatrix *theta,
 ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t steps_done,
                                  int64_t steps_total);
 
+/* A stop point after the assembly, while Theta is still whole (before the
+ * eigensolve overwrites it). Collective. When any rank has received a stop
+ * signal, Theta is saved as a complete checkpoint (so the rerun skips the
+ * assembly) and every rank returns NTK_ERR_INTERRUPTED:
+ *   "interrupted by signal SIGUSR1 <where>; checkpoint of the assembled Theta
+ *    written to <path>; run the same command again to resume" */
+ntk_status checkpoint_stop_with_theta(ntk_checkpoint *checkpoint, const ntk_dmatrix *theta,
+                                      const char *where);
+
 /* Remove the checkpoint (and its folder when that is left empty) after the
  * outputs it protects are written. Collective. */
 ntk_status checkpoint_finish(ntk_checkpoint *checkpoint);

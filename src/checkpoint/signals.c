@@ -67,7 +67,7 @@ const char *checkpoint_signal_name(int signal_number)
 
 /* Testing aid (signals.h): hold a stop point open for a while, so that a test
  * can send a real signal while the run is there. */
-static void test_pause(const char *where)
+void checkpoint_test_pause(const char *where)
 {
     const char *match = getenv("NTK_TEST_PAUSE_AT");
     const char *seconds_text = getenv("NTK_TEST_PAUSE_SECONDS");
@@ -82,7 +82,7 @@ static void test_pause(const char *where)
 
 ntk_status checkpoint_stop_point(MPI_Comm comm, const char *where, const char *advice)
 {
-    test_pause(where);
+    checkpoint_test_pause(where);
     int local = checkpoint_signal_pending(), agreed = 0;
     /* MAX: any rank's signal stops every rank; the name shown is the largest
      * signal number seen, the same on all ranks. */

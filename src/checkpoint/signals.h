@@ -57,6 +57,10 @@ typedef struct {
 ntk_status checkpoint_stop_after_step(void *context, ntk_dmatrix *theta, int64_t steps_done,
                                       int64_t steps_total);
 
+/* The NTK_TEST_PAUSE_AT testing aid for a safe point described by `where`
+ * (checkpoint_stop_point calls it; so does checkpoint.c). */
+void checkpoint_test_pause(const char *where);
+
 /* "SIGUSR1", "SIGTERM", "SIGINT", or "signal N". */
 const char *checkpoint_signal_name(int signal_number);
 

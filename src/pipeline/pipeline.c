@@ -67,6 +67,16 @@ static ntk_status stop_point(MPI_Comm comm, const run_state *state, const char *
                         : NULL);
 }
 
+/* A safe point after the assembly: while Theta is whole (the eigensolve
+ * overwrites it, then it is freed), a stop saves it, so the rerun skips the
+ * assembly. Theta's size is the same on every rank. */
+static ntk_status stop_point_with_theta(MPI_Comm comm, run_state *state, const char *where)
+{
+    if (state->theta.rows < 1)
+        return stop_point(comm, state, where);
+    return checkpoint_stop_with_theta(&state->checkpoint, &state->theta, where);
+}
+
 /* Grid, inputs, model, residual; the sizes were checked by preflight_check. */
 static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
                           const ntk_preflight *checked)
@@ -133,7 +143,7 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     ntk_log("assembly: %s, %.3g GFLOP in all", stats->method, stats->flops_total * 1e-9);
 
     if (job->output.theta) {
-        NTK_TRY(stop_point(comm, state, "after the assembly, before writing theta.npy"));
+        NTK_TRY(stop_point_with_theta(comm, state, "after the assembly, before writing theta.npy"));
         ntk_phase_begin("write theta");
         NTK_TRY(output_path(job->output.dir, "theta.npy", path));
         NTK_TRY(output_write_dmatrix_npy(path, grid, &state->theta));
@@ -141,14 +151,14 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     }
     *analytic_distance = -1.0;
     if (job->kernel.compare_analytic && job->kernel.kind == NTK_KIND_EMPIRICAL) {
-        NTK_TRY(stop_point(comm, state, "before the analytic kernel comparison"));
+        NTK_TRY(stop_point_with_theta(comm, state, "before the analytic kernel comparison"));
         ntk_phase_begin("compare with analytic");
         NTK_TRY(compare_with_analytic(job, &state->model, grid, &state->inputs, &state->theta,
                                       analytic_distance));
         ntk_log("||Theta - Theta_inf|| / ||Theta_inf|| = %.6g", *analytic_distance);
     }
     if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp) {
-        NTK_TRY(stop_point(comm, state, "before the NNGP assembly"));
+        NTK_TRY(stop_point_with_theta(comm, state, "before the NNGP assembly"));
         ntk_phase_begin("assemble nngp");
         ntk_dmatrix nngp;
         NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &nngp), comm));
@@ -214,7 +224,7 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
                                   const ntk_data_shape *shape, int64_t m_rows)
 {
     char path[NTK_PATH_MAX];
-    NTK_TRY(stop_point(comm, state, "before the eigensolve"));
+    NTK_TRY(stop_point_with_theta(comm, state, "before the eigensolve"));
     ntk_phase_begin("eigensolve");
     NTK_TRY(spectrum_solve(&job->spectrum, &state->grid, &state->theta, &state->spectrum));
     dmatrix_destroy(&state->theta); /* overwritten by the solver; free it early */
@@ -299,7 +309,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
         ntk_phase_end();
         run_files_add(&state->files, "training.csv");
     }
-    NTK_TRY(stop_point(comm, state, "before writing summary.yaml"));
+    NTK_TRY(stop_point_with_theta(comm, state, "before writing summary.yaml"));
     if (job->output.params) {
         char path[NTK_PATH_MAX];
         ntk_status status = output_path(job->output.dir, "params.safetensors", path);

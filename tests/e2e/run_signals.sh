@@ -7,6 +7,7 @@
 # NTK_TEST_PAUSE_AT / NTK_TEST_PAUSE_SECONDS (src/checkpoint/signals.h) hold
 # a stop point open so the signal lands in the phase under test.
 . "$NTK_TESTS_DIR/lib.sh"
+need_python
 dir=$(scratch run_signals)
 cd "$dir"
 
@@ -92,6 +93,21 @@ for signal in TERM INT; do
     NTK_TEST_STEP_SECONDS=0.5 signal_run "assembly_$signal" $signal "assemble theta \.\.\." 0.3 5 \
         "after step [0-9]+ of [0-9]+; checkpoint written" small.yaml
 done
+
+# After the assembly, while Theta is whole: it is saved, and the rerun skips
+# the assembly and gives the same eigenvalues as an uninterrupted run.
+NTK_TEST_PAUSE_AT="before the eigensolve" signal_run "before_solve" USR1 "assembly: " 0.2 5 \
+    "before the eigensolve; checkpoint of the assembled Theta written to before_solve/checkpoint/theta.ckpt; run the same command again to resume" \
+    small.yaml
+log=$(ntk 2 run small.yaml --out before_solve 2>&1) || fail "rerun after the stop: $log"
+echo "$log" | grep -Eq "resuming from checkpoint: step ([0-9]+) of \1 " || fail "the rerun did not resume from the whole Theta: $log"
+ntk 2 run small.yaml --quiet --out reference || fail "reference run"
+py - before_solve/eigenvalues.npy reference/eigenvalues.npy <<'PY' || fail "eigenvalues after the resumed run differ"
+import sys, numpy as np
+a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
+assert np.allclose(a, b, rtol=1e-12, atol=1e-12 * abs(b).max()), (a[:3], b[:3])
+PY
+pass "a stop before the eigensolve saves Theta; the rerun resumes and agrees"
 
 # Assemblies without a checkpoint stop at their next step too.
 NTK_TEST_PAUSE_AT="analytic kernel comparison (after step 1 " signal_run "compare_INT" INT \
