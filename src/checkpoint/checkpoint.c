@@ -160,11 +160,34 @@ ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t step
     return NTK_OK;
 }
 
+ntk_status checkpoint_stop_with_theta(ntk_checkpoint *checkpoint, const ntk_dmatrix *theta,
+                                      const char *where)
+{
+    const ntk_grid *grid = checkpoint->grid;
+    checkpoint_test_pause(where);
+    int local = checkpoint_signal_pending(), agreed = 0;
+    NTK_MPI(MPI_Allreduce(&local, &agreed, 1, MPI_INT, MPI_MAX, grid->comm));
+    if (agreed == 0)
+        return NTK_OK;
+    /* steps_total is the same on every rank: set by the assembly's hook, or by
+     * the resumed checkpoint. */
+    if (checkpoint->steps_total < 1)
+        return NTK_RAISE(NTK_ERR_INTERRUPTED,
+                         "interrupted by signal %s %s; no checkpoint for this phase: rerun the "
+                         "same command to start over",
+                         checkpoint_signal_name(agreed), where);
+    NTK_TRY(write_checkpoint(checkpoint, theta, checkpoint->steps_total, checkpoint->steps_total));
+    return NTK_RAISE(NTK_ERR_INTERRUPTED,
+                     "interrupted by signal %s %s; checkpoint of the assembled Theta written to "
+                     "%s; run the same command again to resume",
+                     checkpoint_signal_name(agreed), where, checkpoint->path);
+}
+
 ntk_status checkpoint_finish(ntk_checkpoint *checkpoint)
 {
     const ntk_grid *grid = checkpoint->grid;
-    int late_signal = checkpoint_signal_pending();
-    checkpoint_signals_restore();
+    /* The handlers stay installed for the whole process (main installs them):
+     * a signal after the assembly is acted on at the next stop point. */
     if (grid->rank == 0) {
         char partial[NTK_PATH_MAX + 16];
         snprintf(partial, sizeof partial, "%s.partial", checkpoint->path);
@@ -176,9 +199,6 @@ ntk_status checkpoint_finish(ntk_checkpoint *checkpoint)
         if (checkpoint_dir(checkpoint->job, dir) == NTK_OK)
             rmdir(dir);
     }
-    if (late_signal != 0)
-        ntk_log("received %s after assembly; the run was finished instead of stopped",
-                checkpoint_signal_name(late_signal));
     NTK_TRY(ntk_agree(NTK_OK, grid->comm));
     return NTK_OK;
 }

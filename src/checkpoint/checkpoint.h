@@ -41,7 +41,7 @@ typedef struct {
     ntk_signal_test signal_test; /* NTK_TEST_SIGNAL_AT_STEP (signals.h) */
 } ntk_checkpoint;
 
-/* Install the signal handlers (USR1, TERM) and prepare the context: the path
+/* Install the signal handlers (if main has not) and prepare the context: the path
  * is <checkpoint.dir>/theta.ckpt, checkpoint.dir defaulting to
  * <output.dir>/checkpoint. Rank-local; callers agree on the status. */
 ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpoint *checkpoint);
@@ -55,8 +55,17 @@ ntk_status checkpoint_resume(ntk_checkpoint *checkpoint, ntk_dmatrix *theta,
 ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t steps_done,
                                  int64_t steps_total);
 
+/* A stop point after the assembly, while Theta is still whole (before the
+ * eigensolve overwrites it). Collective. When any rank has received a stop
+ * signal, Theta is saved as a complete checkpoint (so the rerun skips the
+ * assembly) and every rank returns NTK_ERR_INTERRUPTED:
+ *   "interrupted by signal SIGUSR1 <where>; checkpoint of the assembled Theta
+ *    written to <path>; run the same command again to resume" */
+ntk_status checkpoint_stop_with_theta(ntk_checkpoint *checkpoint, const ntk_dmatrix *theta,
+                                      const char *where);
+
 /* Remove the checkpoint (and its folder when that is left empty) after the
- * outputs it protects are written, and restore the signal handlers. Collective. */
+ * outputs it protects are written. Collective. */
 ntk_status checkpoint_finish(ntk_checkpoint *checkpoint);
 
 #endif

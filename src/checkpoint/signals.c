@@ -6,9 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static volatile sig_atomic_t signal_received = 0;
-static struct sigaction previous_usr1, previous_term;
+static struct sigaction previous_usr1, previous_term, previous_int;
 static int installed = 0;
 
 static void on_stop_signal(int signal_number)
@@ -29,8 +30,9 @@ ntk_status checkpoint_signals_install(void)
      * failures elsewhere in the program. */
     action.sa_flags = SA_RESTART;
     if (sigaction(SIGUSR1, &action, &previous_usr1) != 0 ||
-        sigaction(SIGTERM, &action, &previous_term) != 0)
-        return NTK_RAISE(NTK_ERR_INTERNAL, "cannot install the SIGUSR1/SIGTERM handlers: %s",
+        sigaction(SIGTERM, &action, &previous_term) != 0 ||
+        sigaction(SIGINT, &action, &previous_int) != 0)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "cannot install the SIGUSR1/SIGTERM/SIGINT handlers: %s",
                          strerror(errno));
     installed = 1;
     return NTK_OK;
@@ -42,9 +44,9 @@ void checkpoint_signals_restore(void)
         return;
     sigaction(SIGUSR1, &previous_usr1, NULL);
     sigaction(SIGTERM, &previous_term, NULL);
+    sigaction(SIGINT, &previous_int, NULL);
     installed = 0;
-    /* The signal was acted on (or came after the work it could stop): the next
-     * run in this process, such as the next sweep point, starts clean. */
+    /* Tests that raise a signal and then carry on start clean. */
     signal_received = 0;
 }
 
@@ -57,8 +59,51 @@ const char *checkpoint_signal_name(int signal_number)
         return "SIGUSR1";
     if (signal_number == SIGTERM)
         return "SIGTERM";
+    if (signal_number == SIGINT)
+        return "SIGINT";
     snprintf(other, sizeof other, "signal %d", signal_number);
     return other;
+}
+
+/* Testing aid (signals.h): hold a stop point open for a while, so that a test
+ * can send a real signal while the run is there. */
+void checkpoint_test_pause(const char *where)
+{
+    const char *match = getenv("NTK_TEST_PAUSE_AT");
+    const char *seconds_text = getenv("NTK_TEST_PAUSE_SECONDS");
+    if (match == NULL || match[0] == '\0' || strstr(where, match) == NULL)
+        return;
+    double seconds = seconds_text != NULL ? strtod(seconds_text, NULL) : 0.0;
+    if (!(seconds > 0.0 && seconds <= 60.0) || checkpoint_signal_pending() != 0)
+        return;
+    struct timespec pause = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    nanosleep(&pause, NULL); /* a signal ends it early (EINTR), which is the point */
+}
+
+ntk_status checkpoint_stop_point(MPI_Comm comm, const char *where, const char *advice)
+{
+    checkpoint_test_pause(where);
+    int local = checkpoint_signal_pending(), agreed = 0;
+    /* MAX: any rank's signal stops every rank; the name shown is the largest
+     * signal number seen, the same on all ranks. */
+    NTK_MPI(MPI_Allreduce(&local, &agreed, 1, MPI_INT, MPI_MAX, comm));
+    if (agreed == 0)
+        return NTK_OK;
+    return NTK_RAISE(NTK_ERR_INTERRUPTED, "interrupted by signal %s %s; %s",
+                     checkpoint_signal_name(agreed), where,
+                     advice != NULL ? advice
+                                    : "no checkpoint for this phase: rerun the same command to start over");
+}
+
+ntk_status checkpoint_stop_after_step(void *context, ntk_dmatrix *theta, int64_t steps_done,
+                                      int64_t steps_total)
+{
+    (void)theta;
+    const ntk_stop_hook *hook = context;
+    char where[160];
+    snprintf(where, sizeof where, "during %s (after step %lld of %lld)", hook->phase,
+             (long long)steps_done, (long long)steps_total);
+    return checkpoint_stop_point(hook->comm, where, NULL);
 }
 
 static ntk_status parse_env_integer(const char *name, long long minimum, long long *value,

@@ -1,28 +1,67 @@
-/* Stop requests for a long assembly: SIGUSR1 (Slurm's --signal=B:USR1@T before
- * the time limit) and SIGTERM (scancel, preemption) only set a flag here; the
- * checkpoint hook reads it at the next safe point, where all ranks agree.
+/* Stop requests: SIGUSR1 (Slurm's --signal=B:USR1@T before the time limit),
+ * SIGTERM (scancel, preemption) and SIGINT (Ctrl-C) only set a flag here.
+ * main() installs the handlers before MPI_Init, so a signal in any phase is
+ * recorded, never fatal. Every phase reads the flag at its safe points, where
+ * all ranks agree on it collectively:
+ *   - the assembly, after every step (checkpoint.c: writes a checkpoint, so a
+ *     rerun resumes);
+ *   - everywhere else (reading, eigensolve, training steps, writing, between
+ *     sweep points) through checkpoint_stop_point, which ends the run with
+ *     NTK_ERR_INTERRUPTED and a message naming the signal and the phase.
+ * The flag stays set until the process ends, so a signal that arrives after
+ * one sweep point's last safe point stops the sweep at the next point.
  *
  * Testing aid: NTK_TEST_SIGNAL_AT_STEP=S makes the hook raise SIGUSR1 itself
  * on one rank (NTK_TEST_SIGNAL_RANK, default 0) right after step S, so tests
  * can interrupt at an exact step instead of racing a kill against the clock;
  * NTK_TEST_STEP_SECONDS=T makes every step T seconds longer, so a test that
- * sends a real signal with kill can land it mid-assembly on a small job. */
+ * sends a real signal with kill can land it mid-assembly on a small job;
+ * NTK_TEST_PAUSE_AT=TEXT with NTK_TEST_PAUSE_SECONDS=T makes every stop point
+ * whose description contains TEXT (e.g. "before the assembly") wait up to T
+ * seconds before it checks, so a test can signal a run in that phase. */
 #ifndef NTK_CHECKPOINT_SIGNALS_H
 #define NTK_CHECKPOINT_SIGNALS_H
 
 #include <stdint.h>
 
-#include "core/status.h"
+#include <mpi.h>
 
-/* Install the handlers (keeping the previous ones for restore). Rank-local. */
+#include "core/status.h"
+#include "grid/grid.h"
+
+/* Install the handlers (keeping the previous ones for restore). Rank-local;
+ * calling it again is harmless. */
 ntk_status checkpoint_signals_install(void);
 /* Put back the handlers that were there before install, and forget a
- * received signal. */
+ * received signal (for tests that raise signals themselves). */
 void checkpoint_signals_restore(void);
+
+/* A safe point outside the assembly. Collective over `comm`: every rank must
+ * call it at the same place. When any rank has received a stop signal, every
+ * rank returns NTK_ERR_INTERRUPTED with the message
+ *   "interrupted by signal SIGTERM <where>; <advice>"
+ * where `advice` defaults to "no checkpoint for this phase: rerun the same
+ * command to start over". */
+ntk_status checkpoint_stop_point(MPI_Comm comm, const char *where, const char *advice);
 
 /* The number of the last stop signal received on this rank, 0 when none. */
 int checkpoint_signal_pending(void);
-/* "SIGUSR1", "SIGTERM", or "signal N". */
+/* An assembly hook (kernel.h, after_step) that is a stop point after every
+ * step, for assemblies that keep no checkpoint: the analytic comparison and
+ * training.kernel_after. `context` is an ntk_stop_hook; the message reads
+ * "interrupted by signal SIGTERM during <phase> (after step 3 of 10); ...". */
+typedef struct {
+    MPI_Comm comm;
+    const char *phase;
+} ntk_stop_hook;
+ntk_status checkpoint_stop_after_step(void *context, ntk_dmatrix *theta, int64_t steps_done,
+                                      int64_t steps_total);
+
+/* The NTK_TEST_PAUSE_AT testing aid for a safe point described by `where`
+ * (checkpoint_stop_point calls it; so does checkpoint.c). */
+void checkpoint_test_pause(const char *where);
+
+/* "SIGUSR1", "SIGTERM", "SIGINT", or "signal N". */
 const char *checkpoint_signal_name(int signal_number);
 
 /* The testing aids' configuration from the environment: step -1 and

@@ -1,14 +1,20 @@
 /* `ntkgram validate`: check the job file, its data files and (when set) its
- * weights file without computing anything. Every rank reads its own block of
- * the inputs and targets, so every value is checked once. */
+ * weights file without computing anything. It makes every check `run` makes
+ * before computing (preflight_check: data shape, grid.shape against the
+ * ranks it runs on, spectrum.top against M, the memory plan), so on the same
+ * number of ranks it refuses exactly the jobs run refuses, with the same
+ * message and exit code. Every rank reads its own block of the inputs and
+ * targets, so every value is checked once. */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "checkpoint/signals.h"
 #include "cli/commands.h"
 #include "core/log.h"
 #include "kernel/kernel.h"
 #include "model/model.h"
 #include "pipeline/inputs.h"
+#include "pipeline/preflight.h"
 
 static ntk_status validate(const ntk_cli_options *options, MPI_Comm comm)
 {
@@ -18,12 +24,9 @@ static ntk_status validate(const ntk_cli_options *options, MPI_Comm comm)
 
     ntk_job job;
     NTK_TRY(ntk_agree(job_request_load(&options->request, NULL, &job), comm));
-    ntk_data_shape shape;
-    NTK_TRY(ntk_agree(inputs_shape(&job, &shape), comm));
-    const int64_t shape_ranks = (int64_t)job.grid.rows * job.grid.cols; /* int would overflow */
-    if (shape_ranks != 0 && shape_ranks != ranks)
-        ntk_warn("grid.shape [%d, %d] needs %lld ranks; this validation runs on %d", job.grid.rows,
-                 job.grid.cols, (long long)shape_ranks, ranks);
+    ntk_preflight checked;
+    NTK_TRY(preflight_check(&job, comm, &checked));
+    const ntk_data_shape shape = checked.shape;
 
     ntk_input_block block;
     double *targets = NULL;
@@ -35,8 +38,11 @@ static ntk_status validate(const ntk_cli_options *options, MPI_Comm comm)
     if (status == NTK_OK && (status = model_create(&job.model, shape.input_dim, &model)) == NTK_OK)
         have_model = 1;
     status = ntk_agree(status, comm);
+    /* Reading large data files can take a while: honour a stop signal. */
+    if (status == NTK_OK)
+        status = checkpoint_stop_point(comm, "while validating", "nothing was written");
     if (status == NTK_OK && rank == 0) {
-        int64_t m_rows = kernel_rows(&job, shape.n_inputs, shape.k);
+        int64_t m_rows = checked.m_rows;
         printf("%s: ok - %lld inputs of dimension %lld, %d output%s, %lld parameters, "
                "Theta %lld x %lld, %s\n",
                job.path, (long long)shape.n_inputs, (long long)shape.input_dim, shape.k,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checkpoint/signals.h"
 #include "cli/commands.h"
 #include "core/log.h"
 #include "version.h"
@@ -38,16 +39,31 @@ static const char usage_text[] =
     "  --format yaml          plan: machine-readable output\n"
     "\n"
     "Exit codes: 0 ok, 2 usage, 3 job file, 4 data, 5 output I/O, 6 memory, 7 MPI/grid,\n"
-    "            8 numerical, 9 interrupted (checkpoint written; rerun to resume), 10 internal.\n"
+    "            8 numerical, 9 stopped by SIGUSR1/SIGTERM/SIGINT (rerun: it resumes from the\n"
+    "            checkpoint when one was written), 10 internal.\n"
     "The job file keys and their defaults are listed in the README.\n";
 
 int main(int argc, char **argv)
 {
+    /* Before MPI_Init: a stop signal at any time from here on is a flag read
+     * at the next safe point, never the default action (which would kill the
+     * rank without a message). */
+    ntk_status signals = checkpoint_signals_install();
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    /* Errors come back as return codes that NTK_MPI turns into messages,
+     * instead of aborting inside the library. Communicators created from
+     * MPI_COMM_WORLD inherit it. */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     ntk_log_init(rank, 0);
+    if (signals != NTK_OK) {
+        if (rank == 0)
+            ntk_error_print(0);
+        MPI_Finalize();
+        return ntk_exit_code(signals);
+    }
 
     int code = 0;
     const char *command = argc > 1 ? argv[1] : "";

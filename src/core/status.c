@@ -76,17 +76,24 @@ ntk_status ntk_agree(ntk_status local, MPI_Comm comm)
     MPI_Comm_rank(comm, &rank);
     int mine = (local != NTK_OK) ? rank : INT32_MAX;
     int first = INT32_MAX;
-    /* Plain MPI calls: if MPI itself fails here there is nobody to agree with. */
-    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+    /* MPI_ERRORS_RETURN is set on MPI_COMM_WORLD (main.c), so a failing
+     * collective returns here instead of aborting: report it on this rank
+     * rather than act on values that were never received. */
+    int rc = MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+    if (rc != MPI_SUCCESS)
+        return ntk_raise_mpi(rc, "MPI_Allreduce(agreement)", __FILE__, __LINE__);
     if (first == INT32_MAX)
         return NTK_OK;
 
     int code = (int)local;
-    MPI_Bcast(&code, 1, MPI_INT, first, comm);
+    rc = MPI_Bcast(&code, 1, MPI_INT, first, comm);
     char message[NTK_MESSAGE_MAX];
     if (rank == first)
         memcpy(message, error_message, sizeof message);
-    MPI_Bcast(message, sizeof message, MPI_CHAR, first, comm);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Bcast(message, sizeof message, MPI_CHAR, first, comm);
+    if (rc != MPI_SUCCESS)
+        return ntk_raise_mpi(rc, "MPI_Bcast(agreement)", __FILE__, __LINE__);
     if (rank != first) {
         memcpy(error_message, message, sizeof message);
         error_message[sizeof error_message - 1] = '\0';

@@ -11,8 +11,9 @@
 #include "job/job_tree.h"
 
 /* Fill every field of `job` except path, name, overrides and the sweep from
- * the tree `root` (a mapping), defaults included. `job->path` must be set:
- * relative data and weights paths are resolved against its folder. */
+ * the tree `root` (a mapping), defaults included, then check the cross-key
+ * rules (job_rules.h). `job->path` must be set: relative data and weights
+ * paths are resolved against its folder. */
 ntk_status job_read_sections(const job_context *context, const job_node *root, ntk_job *job);
 
 /* data: and model: */

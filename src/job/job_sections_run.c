@@ -8,6 +8,7 @@
 
 #include "job/job_read.h"
 #include "model/layer.h"
+#include "job/job_rules.h"
 
 static void set_defaults(ntk_job *job)
 {
@@ -316,5 +317,5 @@ ntk_status job_read_sections(const job_context *context, const job_node *root, n
     job->sweep.n_keys = 0;
     if (node != NULL)
         NTK_TRY(job_read_sweep(context, node, job));
-    return NTK_OK;
+    return job_check_rules(context, root, job);
 }

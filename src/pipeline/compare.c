@@ -1,6 +1,7 @@
 /* Relative Frobenius distance to the analytic kernel (see compare.h). */
 #include "pipeline/compare.h"
 
+#include "checkpoint/signals.h"
 #include "kernel/analytic.h"
 
 ntk_status compare_with_analytic(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
@@ -10,7 +11,10 @@ ntk_status compare_with_analytic(const ntk_job *job, const ntk_model *model, con
     ntk_dmatrix limit;
     NTK_TRY(ntk_agree(dmatrix_create(grid, theta->rows, theta->cols, &limit), grid->comm));
     ntk_kernel_stats stats;
-    ntk_status status = kernel_assemble_analytic(job, model, grid, inputs, 1, 0, NULL, &limit,
+    /* No checkpoint for this assembly, but a stop signal ends it at a step. */
+    ntk_stop_hook stop = {grid->comm, "the analytic kernel comparison"};
+    ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop};
+    ntk_status status = kernel_assemble_analytic(job, model, grid, inputs, 1, 0, &hooks, &limit,
                                                  &stats);
     if (status == NTK_OK)
         status = dmatrix_relative_distance_lower(grid, theta, &limit, distance);

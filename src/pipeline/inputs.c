@@ -78,39 +78,43 @@ ntk_status inputs_gather_residual(const ntk_model *model, const ntk_input_block 
     int ranks = 0;
     MPI_Comm_size(comm, &ranks);
 
+    /* Everything that can fail locally (allocations, the forward pass) comes
+     * before the agreement; after it every rank reaches the Allgatherv. */
     double *own = NULL;
+    int *counts = NULL, *offsets = NULL;
+    *residual = NULL;
     ntk_status status = NTK_CALLOC(own, block->count * k, "the residual of the own block");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(counts, ranks, "the residual counts");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(offsets, ranks, "the residual offsets");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(*residual, n_inputs * k, "the residual");
     if (status == NTK_OK && block->count > 0)
         status = model_forward(model, block->x, block->count, own);
     if (status == NTK_OK)
         for (int64_t i = 0; i < block->count * k; ++i)
             own[i] -= own_targets[i];
-    *residual = NULL;
-    if (status == NTK_OK)
-        status = NTK_CALLOC(*residual, n_inputs * k, "the residual");
     status = ntk_agree(status, comm);
     if (status != NTK_OK) {
         free(own);
+        free(counts);
+        free(offsets);
         free(*residual);
         *residual = NULL;
         return status;
     }
 
-    /* One datatype element per input keeps the counts small for any N k.
-     * The ranks agree on the allocations: a rank that skipped the gather
-     * would leave the others waiting in it. */
-    MPI_Datatype row_type = MPI_DATATYPE_NULL;
-    int *counts = NULL, *offsets = NULL;
-    status = NTK_CALLOC(counts, ranks, "gather counts");
-    if (status == NTK_OK)
-        status = NTK_CALLOC(offsets, ranks, "gather offsets");
-    NTK_TRY_GOTO(status, ntk_agree(status, comm), done);
     for (int r = 0; r < ranks; ++r) {
         int64_t first = 0, count = 0;
         grid_own_block(n_inputs, ranks, r, &first, &count);
         counts[r] = (int)count;
         offsets[r] = (int)first;
     }
+    /* One datatype element per input keeps the counts small for any N k.
+     * Creating a contiguous type of doubles only fails on a broken MPI; the
+     * codes are checked all the same. */
+    MPI_Datatype row_type = MPI_DATATYPE_NULL;
     NTK_MPI_GOTO(status, MPI_Type_contiguous(k, MPI_DOUBLE, &row_type), done);
     NTK_MPI_GOTO(status, MPI_Type_commit(&row_type), done);
     NTK_MPI_GOTO(status, MPI_Allgatherv(own, (int)block->count, row_type, *residual, counts,

@@ -3,6 +3,7 @@
  * failure anywhere ends the run on every rank with the same message. */
 #include "pipeline/pipeline.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,8 @@
 #include "output/output.h"
 #include "pipeline/compare.h"
 #include "pipeline/inputs.h"
+#include "pipeline/preflight.h"
+#include "pipeline/run_files.h"
 #include "plan/plan.h"
 #include "spectrum/spectrum.h"
 #include "train/train.h"
@@ -33,6 +36,7 @@ typedef struct {
     ntk_spectrum spectrum;
     ntk_modes modes;
     ntk_checkpoint checkpoint;
+    ntk_run_files files; /* written so far, for the final log line */
 } run_state;
 
 static void run_state_free(run_state *state)
@@ -50,59 +54,49 @@ static void run_state_free(run_state *state)
         grid_destroy(&state->grid);
 }
 
-/* The grid the job asks for, checked against the number of ranks. */
-static ntk_status check_grid_shape(const ntk_job *job, int ranks, int *rows, int *cols)
+/* A safe point for stop signals outside the assembly (checkpoint/signals.h).
+ * An assembly checkpoint written (or resumed from) earlier in this run stays
+ * until the run finishes, so the rerun resumes from it: say so. The counts
+ * are the same on every rank (the checkpoint module is collective). */
+static ntk_status stop_point(MPI_Comm comm, const run_state *state, const char *where)
 {
-    *rows = job->grid.rows;
-    *cols = job->grid.cols;
-    if (*rows == 0 && *cols == 0) {
-        grid_auto_shape(ranks, rows, cols);
-        return NTK_OK;
-    }
-    if ((int64_t)*rows * *cols != ranks) {
-        char where[NTK_PATH_MAX + 64];
-        job_location_text(&job->grid.shape_where, where, sizeof where);
-        /* A --set location already names the key. */
-        const char *key = job->grid.shape_where.line > 0 ? " grid.shape:" : "";
-        return NTK_RAISE(NTK_ERR_MPI, "%s:%s [%d, %d] needs %lld ranks, but the job runs on %d",
-                         where, key, *rows, *cols, (long long)*rows * *cols, ranks);
-    }
-    return NTK_OK;
+    const int have_checkpoint = state->checkpoint.written > 0 || state->checkpoint.first_step > 0;
+    return checkpoint_stop_point(
+        comm, where,
+        have_checkpoint ? "the assembly checkpoint is kept: rerun the same command to resume from it"
+                        : NULL);
 }
 
-/* Sizes, memory check, grid, inputs, model, residual. */
+/* A safe point after the assembly: while Theta is whole (the eigensolve
+ * overwrites it, then it is freed), a stop saves it, so the rerun skips the
+ * assembly. Theta's size is the same on every rank. */
+static ntk_status stop_point_with_theta(MPI_Comm comm, run_state *state, const char *where)
+{
+    if (state->theta.rows < 1)
+        return stop_point(comm, state, where);
+    return checkpoint_stop_with_theta(&state->checkpoint, &state->theta, where);
+}
+
+/* Grid, inputs, model, residual; the sizes were checked by preflight_check. */
 static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
-                          ntk_data_shape *shape, int64_t *m_rows)
+                          const ntk_preflight *checked)
 {
     int rank = 0, ranks = 1;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &ranks);
+    const ntk_data_shape *shape = &checked->shape;
+    const int rows = checked->grid_rows, cols = checked->grid_cols;
+    ntk_status status = NTK_OK;
 
-    ntk_phase_begin("check sizes");
-    int rows = 0, cols = 0;
-    ntk_status status = inputs_shape(job, shape);
-    if (status == NTK_OK)
-        status = check_grid_shape(job, ranks, &rows, &cols);
-    NTK_TRY(ntk_agree(status, comm));
-    *m_rows = kernel_rows(job, shape->n_inputs, shape->k);
-    ntk_log("N = %lld inputs of dimension %lld, k = %d outputs, Theta is %lld x %lld (%s)",
-            (long long)shape->n_inputs, (long long)shape->input_dim, shape->k,
-            (long long)*m_rows, (long long)*m_rows,
-            job_enum_name(&job_kernel_outputs_names, job->kernel.outputs));
-
-    ntk_plan plan;
-    double available = 0.0;
-    status = plan_make(job, shape->n_inputs, shape->input_dim, ranks, &plan);
-    NTK_TRY(ntk_agree(status, comm));
-    NTK_TRY(plan_memory_per_rank(comm, &available));
-    NTK_TRY(ntk_agree(plan_check_fits(&plan, available), comm));
-
-    NTK_TRY(grid_create(comm, grid_effective_block(job->grid.block, *m_rows), rows, cols,
-                        &state->grid));
+    if (checked->block != job->grid.block)
+        ntk_log("grid.block %d is larger than M = %lld: using blocks of %d", job->grid.block,
+                (long long)checked->m_rows, checked->block);
+    NTK_TRY(grid_create(comm, checked->block, rows, cols, &state->grid));
     state->have_grid = 1;
     ntk_log("grid %d x %d, block %d, %d ranks", state->grid.rows, state->grid.cols,
             state->grid.block, ranks);
 
+    NTK_TRY(stop_point(comm, state, "before reading the inputs"));
     ntk_phase_begin("read inputs");
     status = inputs_read_own_block(job, shape, rank, ranks, &state->inputs);
     if (status == NTK_OK)
@@ -122,7 +116,7 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
         NTK_TRY(inputs_gather_residual(&state->model, &state->inputs, state->own_targets,
                                        shape->n_inputs, comm, &state->residual));
     ntk_phase_end();
-    return NTK_OK;
+    return stop_point(comm, state, "before the assembly");
 }
 
 /* Theta (and the optional NNGP kernel), with checkpoints; theta.npy. */
@@ -149,18 +143,22 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     ntk_log("assembly: %s, %.3g GFLOP in all", stats->method, stats->flops_total * 1e-9);
 
     if (job->output.theta) {
+        NTK_TRY(stop_point_with_theta(comm, state, "after the assembly, before writing theta.npy"));
         ntk_phase_begin("write theta");
         NTK_TRY(output_path(job->output.dir, "theta.npy", path));
         NTK_TRY(output_write_dmatrix_npy(path, grid, &state->theta));
+        run_files_add(&state->files, "theta.npy");
     }
     *analytic_distance = -1.0;
     if (job->kernel.compare_analytic && job->kernel.kind == NTK_KIND_EMPIRICAL) {
+        NTK_TRY(stop_point_with_theta(comm, state, "before the analytic kernel comparison"));
         ntk_phase_begin("compare with analytic");
         NTK_TRY(compare_with_analytic(job, &state->model, grid, &state->inputs, &state->theta,
                                       analytic_distance));
         ntk_log("||Theta - Theta_inf|| / ||Theta_inf|| = %.6g", *analytic_distance);
     }
     if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp) {
+        NTK_TRY(stop_point_with_theta(comm, state, "before the NNGP assembly"));
         ntk_phase_begin("assemble nngp");
         ntk_dmatrix nngp;
         NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &nngp), comm));
@@ -171,6 +169,7 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
             status = output_write_dmatrix_npy(path, grid, &nngp);
         dmatrix_destroy(&nngp);
         NTK_TRY(status);
+        run_files_add(&state->files, "nngp.npy");
     }
     if (job->training.enabled && job->training.kernel_after) {
         ntk_status status = dmatrix_create(grid, m_rows, m_rows, &state->theta_initial);
@@ -183,14 +182,54 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     return NTK_OK;
 }
 
+/* eta lambda / (N k) for a learning rate so large that it overflows gives
+ * infinite rates and NaN predicted losses: refuse, naming the key, instead
+ * of writing "loss: .nan". Both learning rates are checked (training's
+ * defaults to the dynamics one). The same on every rank (values are). */
+static ntk_status check_rates_finite(const ntk_job *job, const ntk_modes *modes,
+                                     int64_t n_inputs, int k)
+{
+    const double nk = (double)n_inputs * (double)k;
+    struct {
+        const char *key;
+        double eta;
+        int used;
+    } rates[2] = {{"dynamics.learning_rate", job->dynamics.learning_rate, 1},
+                  {"training.learning_rate", job->training.learning_rate,
+                   job->training.enabled}};
+    for (int r = 0; r < 2; ++r) {
+        if (!rates[r].used)
+            continue;
+        double fastest = rates[r].eta * (modes->lambda_max / nk);
+        if (!isfinite(fastest))
+            return NTK_RAISE(NTK_ERR_NUMERIC,
+                             "%s: %g is too large: the mode rate eta * lambda_max / (N k) "
+                             "overflows (lambda_max = %g, N k = %.0f; the largest stable rate "
+                             "is %g)",
+                             rates[r].key, rates[r].eta, modes->lambda_max, nk,
+                             modes->largest_stable_learning_rate);
+    }
+    for (int j = 0; j < modes->n_steps; ++j)
+        if (isnan(modes->predicted_loss[j]))
+            return NTK_RAISE(NTK_ERR_NUMERIC,
+                             "dynamics.learning_rate: %g is too large: the predicted loss at "
+                             "step %lld is not a number (the largest stable rate is %g)",
+                             job->dynamics.learning_rate, (long long)modes->steps[j],
+                             modes->largest_stable_learning_rate);
+    return NTK_OK;
+}
+
 /* Eigendecomposition, modes and their files. */
 static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *state,
                                   const ntk_data_shape *shape, int64_t m_rows)
 {
     char path[NTK_PATH_MAX];
+    NTK_TRY(stop_point_with_theta(comm, state, "before the eigensolve"));
     ntk_phase_begin("eigensolve");
     NTK_TRY(spectrum_solve(&job->spectrum, &state->grid, &state->theta, &state->spectrum));
     dmatrix_destroy(&state->theta); /* overwritten by the solver; free it early */
+    /* ScaLAPACK cannot be interrupted: a signal during it is acted on here. */
+    NTK_TRY(stop_point(comm, state, "during the eigensolve"));
     ntk_log("%s: %lld eigenvalues, lambda_max = %.6g", state->spectrum.solver,
             (long long)state->spectrum.m,
             state->spectrum.m > 0 ? state->spectrum.values[0] : 0.0);
@@ -200,11 +239,14 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     int64_t residual_rows = job->kernel.outputs == NTK_OUTPUTS_FULL ? m_rows : shape->n_inputs;
     NTK_TRY(modes_compute(&job->dynamics, &state->spectrum, &state->grid, shape->n_inputs,
                           shape->k, state->residual, residual_rows, channels, &state->modes));
+    NTK_TRY(check_rates_finite(job, &state->modes, shape->n_inputs, shape->k));
 
+    NTK_TRY(stop_point(comm, state, "before writing the spectrum"));
     ntk_phase_begin("write spectrum");
     if (state->spectrum.have_vectors && job->output.eigenvectors) {
         NTK_TRY(output_path(job->output.dir, "eigenvectors.npy", path));
         NTK_TRY(output_write_dmatrix_npy(path, &state->grid, &state->spectrum.vectors));
+        run_files_add(&state->files, "eigenvectors.npy");
     }
     ntk_status status = NTK_OK;
     if (state->grid.rank == 0) {
@@ -215,6 +257,10 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
             status = output_write_svg(job->output.dir, job, &state->spectrum, &state->modes);
     }
     NTK_TRY(ntk_agree(status, comm));
+    run_files_add(&state->files, "eigenvalues.npy");
+    run_files_add(&state->files, "modes.csv");
+    if (job->output.plot)
+        run_files_add(&state->files, "spectrum.svg");
     ntk_phase_end();
     return NTK_OK;
 }
@@ -229,10 +275,19 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     ntk_phases_reset();
     ntk_log("job %s (%s) on %d rank%s", job->name, job->path, ranks, ranks == 1 ? "" : "s");
 
+    /* Every check run makes before computing (validate makes the same), then
+     * the folder: from here on its files belong to this run (run_files.h). */
+    ntk_phase_begin("check sizes");
+    ntk_preflight checked;
+    NTK_TRY(preflight_check(job, comm, &checked));
+    const ntk_data_shape shape = checked.shape;
+    const int64_t m_rows = checked.m_rows;
+    ntk_log("N = %lld inputs of dimension %lld, k = %d outputs, Theta is %lld x %lld (%s)",
+            (long long)shape.n_inputs, (long long)shape.input_dim, shape.k, (long long)m_rows,
+            (long long)m_rows, job_enum_name(&job_kernel_outputs_names, job->kernel.outputs));
     NTK_TRY(output_prepare_dir(job->output.dir, comm));
-    ntk_data_shape shape;
-    int64_t m_rows = 0;
-    NTK_TRY(prepare(job, comm, state, &shape, &m_rows));
+    NTK_TRY(run_files_begin(job, comm, &state->files));
+    NTK_TRY(prepare(job, comm, state, &checked));
 
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);
@@ -245,23 +300,23 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
 
     ntk_training_result training = {0.0, -1.0};
     if (job->training.enabled) {
-        if (!solved)
-            return NTK_RAISE(NTK_ERR_JOB, "%s: training needs the spectrum (spectrum.solver is none)",
-                             job->path);
-        if (!shape.have_targets)
-            return NTK_RAISE(NTK_ERR_JOB, "%s: training needs data.targets", job->path);
+        /* job_rules.h: training needs targets and a spectrum (checked at load). */
+        NTK_TRY(stop_point(comm, state, "before training"));
         ntk_phase_begin("training");
         NTK_TRY(training_run(job, &state->model, &state->grid, &state->inputs, state->own_targets,
                              &state->spectrum, &state->modes,
                              job->training.kernel_after ? &state->theta_initial : NULL, &training));
         ntk_phase_end();
+        run_files_add(&state->files, "training.csv");
     }
+    NTK_TRY(stop_point_with_theta(comm, state, "before writing summary.yaml"));
     if (job->output.params) {
         char path[NTK_PATH_MAX];
         ntk_status status = output_path(job->output.dir, "params.safetensors", path);
         if (status == NTK_OK && rank == 0)
             status = model_save_weights(path, &state->model);
         NTK_TRY(ntk_agree(status, comm));
+        run_files_add(&state->files, "params.safetensors");
     }
 
     /* summary.yaml is written last: its presence marks a complete run. */
@@ -284,7 +339,9 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     facts.wall_seconds = MPI_Wtime() - start;
     NTK_TRY(ntk_agree(rank == 0 ? output_write_summary(job->output.dir, job, &facts) : NTK_OK,
                       comm));
+    run_files_add(&state->files, "summary.yaml");
     NTK_TRY(checkpoint_finish(&state->checkpoint));
+    NTK_TRY(run_files_finish(job, comm));
 
     memset(result, 0, sizeof *result);
     result->n_inputs = shape.n_inputs;
@@ -298,8 +355,10 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     }
     result->analytic_distance = analytic_distance;
     result->wall_seconds = MPI_Wtime() - start;
-    ntk_log("done in %.2f s; results in %s/ (summary.yaml, eigenvalues.npy, modes.csv%s)",
-            result->wall_seconds, job->output.dir, job->output.plot ? ", spectrum.svg" : "");
+    char written[512];
+    run_files_list(&state->files, written, sizeof written);
+    ntk_log("done in %.2f s; results in %s/ (%s)", result->wall_seconds, job->output.dir,
+            written);
     return NTK_OK;
 }
 

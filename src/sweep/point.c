@@ -45,22 +45,32 @@ void sweep_point_name(const ntk_job *job, int64_t point, char *name, size_t capa
     int index[NTK_MAX_SWEEP_KEYS];
     sweep_point_indices(job, point, index);
     /* Keys are at most 255 characters and values 127, so this always fits. */
-    char full[NTK_MAX_SWEEP_KEYS * 400];
+    char full[NTK_MAX_SWEEP_KEYS * 400], exact[NTK_MAX_SWEEP_KEYS * 400];
     size_t length = 0;
     full[0] = '\0';
-    for (int key = 0; key < job->sweep.n_keys; ++key)
+    int values_changed = 0;
+    for (int key = 0; key < job->sweep.n_keys; ++key) {
+        const char *value = job->sweep.value[key][index[key]];
+        for (const char *p = value; *p != '\0'; ++p)
+            values_changed |= !name_character_is_safe(*p);
         length += (size_t)snprintf(full + length, sizeof full - length, "%s%s=%s",
-                                   key > 0 ? "," : "", job->sweep.key[key],
-                                   job->sweep.value[key][index[key]]);
+                                   key > 0 ? "," : "", job->sweep.key[key], value);
+    }
+    memcpy(exact, full, length + 1);
     for (size_t i = 0; i < length; ++i)
         if (!name_character_is_safe(full[i]))
             full[i] = '_';
-    if (length <= SWEEP_NAME_MAX) {
+    /* Replacing characters of a value can map two values to one name
+     * (npy/a.npy and npy_a.npy): such names end in a hash of the exact text.
+     * Names of values that needed no replacing contain no '~', so the two
+     * kinds never meet. Key paths are the job's own keys, which differ in
+     * their letters, not only in brackets. */
+    if (!values_changed && length <= SWEEP_NAME_MAX) {
         snprintf(name, capacity, "%s", full);
         return;
     }
-    const int keep = SWEEP_NAME_MAX - 17;
-    snprintf(name, capacity, "%.*s~%016llx", keep, full, (unsigned long long)name_hash(full));
+    const int keep = length + 17 <= SWEEP_NAME_MAX ? (int)length : SWEEP_NAME_MAX - 17;
+    snprintf(name, capacity, "%.*s~%016llx", keep, full, (unsigned long long)name_hash(exact));
 }
 
 ntk_status sweep_point_overrides(const ntk_job *job, int64_t point, ntk_override *overrides,

@@ -6,9 +6,14 @@
  * A point's directory name lists its values as key=value joined by ',', in
  * key order, e.g. "model.layers_0_.dense=256,model.seed=1". Characters other
  * than letters, digits and . _ - + = , become '_' (so brackets, spaces,
- * slashes and quotes never reach the file system). A name longer than
- * SWEEP_NAME_MAX is cut and ends in "~" plus a 16-digit hash of the full
- * name, so distinct points keep distinct names. */
+ * slashes and quotes never reach the file system). When a character of a
+ * value had to be replaced, or the name is longer than SWEEP_NAME_MAX (then
+ * it is cut), the name ends in "~" plus a 16-digit hash of the exact
+ * key=value text, so distinct points keep distinct names
+ * ("data.inputs=npy_a.npy~3f0c...", next to "data.inputs=npy_a.npy"). A
+ * point's folder is complete only when its point.csv names the same point
+ * (index and value text: sweep/table.h), so a collision can never make one
+ * point pass for another. */
 #ifndef NTK_SWEEP_POINT_H
 #define NTK_SWEEP_POINT_H
 

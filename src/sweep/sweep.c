@@ -3,7 +3,9 @@
  * pipeline_run into <output.dir>/<point name>/ (names: sweep/point.h).
  *
  * A point is complete when its directory holds summary.yaml (written last by
- * the pipeline) and point.csv (written right after); a rerun skips it. That
+ * the pipeline), point.job.yaml equal to what the point's job is now
+ * (sweep/identity.h) and a point.csv with its own row (written last); a
+ * rerun skips it. A stop signal is acted on before every point. That
  * makes an interrupted sweep resumable and lets Slurm array tasks (--point I)
  * share one output.dir. */
 #include "sweep/sweep.h"
@@ -13,23 +15,34 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint/signals.h"
 #include "core/log.h"
 #include "output/output.h"
 #include "pipeline/pipeline.h"
+#include "sweep/identity.h"
 #include "sweep/point.h"
 #include "sweep/table.h"
 
 static int file_exists(const char *path) { return access(path, F_OK) == 0; }
 
-/* Rank 0 looks, every rank learns the answer. */
-static ntk_status point_is_complete(const char *point_dir, MPI_Comm comm, int *complete)
+/* Rank 0 looks, every rank learns the answer. Complete: summary.yaml (the
+ * pipeline writes it last and removes it when a run starts), a point.csv
+ * whose row is this point's own (index and exact values), and a
+ * point.job.yaml equal to `identity` (sweep/identity.h; rank 0's text). */
+static ntk_status point_is_complete(const ntk_job *sweep_job, int64_t point,
+                                    const char *point_dir, const char *identity, MPI_Comm comm,
+                                    int *complete)
 {
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
-    char summary[NTK_PATH_MAX], row[NTK_PATH_MAX];
-    NTK_TRY(output_path(point_dir, "summary.yaml", summary));
-    NTK_TRY(output_path(point_dir, "point.csv", row));
-    *complete = rank == 0 && file_exists(summary) && file_exists(row);
+    char summary[NTK_PATH_MAX];
+    ntk_status status = output_path(point_dir, "summary.yaml", summary);
+    int own_row = 0;
+    if (status == NTK_OK && rank == 0)
+        status = sweep_point_row_exists(sweep_job, point, point_dir, &own_row);
+    NTK_TRY(ntk_agree(status, comm));
+    *complete = rank == 0 && own_row && file_exists(summary) &&
+                sweep_identity_matches(point_dir, identity);
     NTK_MPI(MPI_Bcast(complete, 1, MPI_INT, 0, comm));
     return NTK_OK;
 }
@@ -63,26 +76,55 @@ static ntk_status run_point(const ntk_job_request *request, const ntk_job *sweep
     const int64_t points = sweep_points(sweep_job);
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
+    char where[96];
+    snprintf(where, sizeof where, "between sweep points (before point %lld of %lld)",
+             (long long)point, (long long)points);
+    NTK_TRY(checkpoint_stop_point(comm, where,
+                                  "finished points are kept: rerun the same command to continue"));
     char name[SWEEP_NAME_MAX + 1], point_dir[NTK_PATH_MAX];
     sweep_point_name(sweep_job, point, name, sizeof name);
     NTK_TRY(ntk_agree(output_path(sweep_job->output.dir, name, point_dir), comm));
 
-    int complete = 0;
-    NTK_TRY(point_is_complete(point_dir, comm, &complete));
-    if (complete) {
-        ntk_log("sweep: point %lld already complete, skipping (%s)", (long long)point, point_dir);
-        return NTK_OK;
-    }
-    ntk_log("sweep: point %lld of %lld: %s", (long long)point, (long long)points, name);
+    /* The point's job first: whether the folder is complete depends on what
+     * it would compute now. */
     NTK_TRY(ntk_agree(load_point_job(request, sweep_job, point, point_dir, name, point_job),
                       comm));
+    char *identity = NULL;
+    NTK_TRY(ntk_agree(rank == 0 ? sweep_identity_text(point_job, &identity) : NTK_OK, comm));
+    int complete = 0;
+    ntk_status status = point_is_complete(sweep_job, point, point_dir, identity, comm, &complete);
+    if (status == NTK_OK && complete) {
+        ntk_log("sweep: point %lld already complete, skipping (%s)", (long long)point, point_dir);
+        free(identity);
+        return NTK_OK;
+    }
+    if (status == NTK_OK)
+        ntk_log("sweep: point %lld of %lld: %s", (long long)point, (long long)points, name);
 
+    /* A row left by an earlier run of this point must not outlive a rerun
+     * that fails: sweep.csv would show the old figures. */
+    char row[NTK_PATH_MAX], job_text[NTK_PATH_MAX];
+    if (status == NTK_OK)
+        status = ntk_agree(output_path(point_dir, "point.csv", row), comm);
+    if (status == NTK_OK)
+        status = ntk_agree(output_path(point_dir, SWEEP_IDENTITY_NAME, job_text), comm);
+    if (status == NTK_OK && rank == 0) {
+        unlink(row);
+        unlink(job_text);
+    }
     ntk_run_result result;
     memset(&result, 0, sizeof result);
-    NTK_TRY(pipeline_run(point_job, comm, &result));
-    NTK_TRY(ntk_agree(rank == 0 ? sweep_write_point_row(sweep_job, point, point_dir, &result)
-                                : NTK_OK,
-                      comm));
+    if (status == NTK_OK)
+        status = pipeline_run(point_job, comm, &result);
+    /* point.csv last: with it the point is complete. */
+    if (status == NTK_OK)
+        status = ntk_agree(rank == 0 ? sweep_identity_write(point_dir, identity) : NTK_OK, comm);
+    if (status == NTK_OK)
+        status = ntk_agree(
+            rank == 0 ? sweep_write_point_row(sweep_job, point, point_dir, &result) : NTK_OK,
+            comm);
+    free(identity);
+    NTK_TRY(status);
     return NTK_OK;
 }
 
@@ -115,7 +157,15 @@ ntk_status sweep_run(const ntk_job_request *request, const ntk_job *job, long po
     for (int64_t p = first; p <= last && status == NTK_OK; ++p)
         status = run_point(request, job, p, comm, point_job);
     free(point_job);
-    NTK_TRY(status);
+    if (status != NTK_OK) {
+        /* Still rebuild sweep.csv (rank-local, best effort: the point's error
+         * is the one reported), so it never keeps a row of an earlier run of
+         * a point whose folder the failed or stopped run has since cleared. */
+        int64_t rows = 0;
+        if (rank == 0 && sweep_write_table(job, job->output.dir, &rows) != NTK_OK)
+            ntk_warn("sweep: could not rebuild %s/sweep.csv after the failure", job->output.dir);
+        return ntk_trace(status, __FILE__, __LINE__, __func__);
+    }
 
     int64_t rows = 0;
     NTK_TRY(ntk_agree(rank == 0 ? sweep_write_table(job, job->output.dir, &rows) : NTK_OK, comm));

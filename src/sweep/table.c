@@ -41,6 +41,40 @@ static void write_header(FILE *file, const ntk_job *job)
           file);
 }
 
+/* The point's identity at the start of its row: "INDEX,VALUE,..." with each
+ * value's exact YAML text. */
+static void write_identity(FILE *file, const ntk_job *job, int64_t point)
+{
+    int index[NTK_MAX_SWEEP_KEYS];
+    sweep_point_indices(job, point, index);
+    fprintf(file, "%lld", (long long)point);
+    for (int key = 0; key < job->sweep.n_keys; ++key) {
+        fputc(',', file);
+        write_field(file, job->sweep.value[key][index[key]]);
+    }
+    fputc(',', file);
+}
+
+/* Text built by `write` into `buffer` (capacity TABLE_LINE_MAX); "" if it
+ * does not fit. */
+static int format_header(char *buffer, const ntk_job *job)
+{
+    FILE *memory = fmemopen(buffer, TABLE_LINE_MAX, "w");
+    if (memory == NULL)
+        return 0;
+    write_header(memory, job);
+    return fclose(memory) == 0;
+}
+
+static int format_identity(char *buffer, const ntk_job *job, int64_t point)
+{
+    FILE *memory = fmemopen(buffer, TABLE_LINE_MAX, "w");
+    if (memory == NULL)
+        return 0;
+    write_identity(memory, job, point);
+    return fclose(memory) == 0;
+}
+
 static void write_number(FILE *file, int have, double value)
 {
     fputc(',', file);
@@ -84,14 +118,8 @@ ntk_status sweep_write_point_row(const ntk_job *job, int64_t point, const char *
     FILE *file = NULL;
     NTK_TRY(partial_file_open(path, &file));
     write_header(file, job);
-    int index[NTK_MAX_SWEEP_KEYS];
-    sweep_point_indices(job, point, index);
-    fprintf(file, "%lld", (long long)point);
-    for (int key = 0; key < job->sweep.n_keys; ++key) {
-        fputc(',', file);
-        write_field(file, job->sweep.value[key][index[key]]);
-    }
-    fprintf(file, ",%lld", (long long)result->n_inputs);
+    write_identity(file, job, point);
+    fprintf(file, "%lld", (long long)result->n_inputs);
     const int spectral = result->have_spectrum;
     write_number(file, spectral, result->lambda_max);
     write_number(file, spectral, result->lambda_min);
@@ -104,9 +132,10 @@ ntk_status sweep_write_point_row(const ntk_job *job, int64_t point, const char *
     return NTK_OK;
 }
 
-/* The row of a finished point, or "" when it has none (not run yet, or run
- * by a sweep with other columns). */
-static void read_point_row(const char *path, const char *header, char *row, size_t capacity)
+/* The row of a finished point, or "" when it has none (not run yet, run by
+ * a sweep with other columns, or a folder that belongs to another point). */
+static void read_point_row(const char *path, const char *header, const char *identity,
+                           char *row, size_t capacity)
 {
     row[0] = '\0';
     FILE *file = fopen(path, "r");
@@ -116,23 +145,36 @@ static void read_point_row(const char *path, const char *header, char *row, size
     if (fgets(line, sizeof line, file) != NULL && strcmp(line, header) == 0 &&
         fgets(row, (int)capacity, file) != NULL) {
         size_t length = strlen(row);
-        if (length == 0 || row[length - 1] != '\n')
-            row[0] = '\0'; /* cut short: not a complete row */
+        if (length == 0 || row[length - 1] != '\n' ||
+            strncmp(row, identity, strlen(identity)) != 0)
+            row[0] = '\0'; /* cut short, or another point's row */
     } else {
         row[0] = '\0';
     }
     fclose(file);
 }
 
+ntk_status sweep_point_row_exists(const ntk_job *job, int64_t point, const char *point_dir,
+                                  int *exists)
+{
+    *exists = 0;
+    char header[TABLE_LINE_MAX], identity[TABLE_LINE_MAX], row[TABLE_LINE_MAX];
+    char path[NTK_PATH_MAX];
+    if (!format_header(header, job) || !format_identity(identity, job, point))
+        return NTK_RAISE(NTK_ERR_MEMORY, "cannot build the row of sweep point %lld",
+                         (long long)point);
+    NTK_TRY(output_path(point_dir, "point.csv", path));
+    read_point_row(path, header, identity, row, sizeof row);
+    *exists = row[0] != '\0';
+    return NTK_OK;
+}
+
 ntk_status sweep_write_table(const ntk_job *job, const char *dir, int64_t *rows)
 {
     *rows = 0;
-    char header[TABLE_LINE_MAX];
-    FILE *memory = fmemopen(header, sizeof header, "w");
-    if (memory == NULL)
+    char header[TABLE_LINE_MAX], identity[TABLE_LINE_MAX];
+    if (!format_header(header, job))
         return NTK_RAISE(NTK_ERR_MEMORY, "cannot build the sweep.csv header");
-    write_header(memory, job);
-    fclose(memory);
 
     char path[NTK_PATH_MAX], partial[NTK_PATH_MAX + 128];
     NTK_TRY(output_path(dir, "sweep.csv", path));
@@ -149,9 +191,12 @@ ntk_status sweep_write_table(const ntk_job *job, const char *dir, int64_t *rows)
         status = output_path(dir, name, point_dir);
         if (status == NTK_OK)
             status = output_path(point_dir, "point.csv", point_csv);
+        if (status == NTK_OK && !format_identity(identity, job, point))
+            status = NTK_RAISE(NTK_ERR_MEMORY, "cannot build the row of sweep point %lld",
+                               (long long)point);
         if (status != NTK_OK)
             break;
-        read_point_row(point_csv, header, row, sizeof row);
+        read_point_row(point_csv, header, identity, row, sizeof row);
         if (row[0] != '\0') {
             fputs(row, file);
             ++*rows;

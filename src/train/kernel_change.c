@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "checkpoint/signals.h"
+
 ntk_status training_kernel_change(const ntk_job *job, const ntk_model *model,
                                   const ntk_grid *grid, const ntk_input_block *inputs,
                                   const ntk_dmatrix *theta_initial, double *change)
@@ -13,12 +15,14 @@ ntk_status training_kernel_change(const ntk_job *job, const ntk_model *model,
     NTK_TRY(ntk_agree(dmatrix_create(grid, theta_initial->rows, theta_initial->cols,
                                      &theta_trained),
                       grid->comm));
-    ntk_assembly_hooks no_hooks = {0, NULL, NULL};
+    /* No checkpoint for this assembly, but a stop signal ends it at a step. */
+    ntk_stop_hook stop = {grid->comm, "the training.kernel_after assembly"};
+    ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop};
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);
     ntk_status status = NTK_OK;
     NTK_TRY_GOTO(status,
-                 kernel_assemble(job, model, grid, inputs, 1, &no_hooks, &theta_trained, &stats),
+                 kernel_assemble(job, model, grid, inputs, 1, &hooks, &theta_trained, &stats),
                  done);
     NTK_TRY_GOTO(status,
                  dmatrix_relative_distance_lower(grid, &theta_trained, theta_initial, change),

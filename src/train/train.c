@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint/signals.h"
 #include "core/log.h"
 #include "output/output.h"
 #include "train/gradient.h"
@@ -142,6 +143,12 @@ static ntk_status train(const ntk_job *job, ntk_model *model, const ntk_grid *gr
     double loss = 0.0;
     *diverged = 0;
     for (int64_t step = 0;; ++step) {
+        /* A safe point per step: the csv is a partial file, discarded by
+         * training_state_free, so a stopped run leaves no training.csv. */
+        char where[96];
+        snprintf(where, sizeof where, "during training (step %lld of %lld)", (long long)step,
+                 (long long)steps);
+        NTK_TRY(checkpoint_stop_point(grid->comm, where, NULL));
         NTK_TRY(loss_and_gradient(model, grid, inputs, targets, normaliser, state, &loss));
         const int finite = isfinite(loss);
         if (step_is_recorded(step, steps, record_every) || !finite) {
@@ -211,6 +218,7 @@ ntk_status training_run(const ntk_job *job, ntk_model *model, const ntk_grid *gr
         } else if (diverged) {
             ntk_warn("training.kernel_after: skipped, training diverged");
         } else {
+            NTK_TRY(checkpoint_stop_point(grid->comm, "before training.kernel_after", NULL));
             NTK_TRY(training_kernel_change(job, model, grid, inputs, theta_initial,
                                            &result->kernel_change));
             ntk_log("training: ||Theta_T - Theta_0||_F / ||Theta_0||_F = %.6g",

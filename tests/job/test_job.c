@@ -547,6 +547,8 @@ static void test_overrides(void)
                           "dynamics.steps=[3, 4]",
                           "model.seed=11",
                           "model.seed=12",
+                          /* training needs targets (job_rules.h) */
+                          "data.targets={synthetic: sine}",
                           NULL};
     EXPECT_OK(MINIMAL, sets);
     CHECK(job.model.width[0] == 128, "list item override: %lld", (long long)job.model.width[0]);
@@ -567,7 +569,7 @@ static void test_overrides(void)
     CHECK(strcmp(job.name, "007") == 0, "quoted override stays a string");
     CHECK(job.dynamics.n_steps == 2 && job.dynamics.steps[1] == 4, "steps list");
     CHECK(job.model.seed == 12, "a later override wins");
-    CHECK(job.n_overrides == 10 && strcmp(job.overrides[3].key, "training.steps") == 0,
+    CHECK(job.n_overrides == 11 && strcmp(job.overrides[3].key, "training.steps") == 0,
           "overrides recorded");
 
     /* A whole new layer list; null sections become mappings. */

@@ -1,0 +1,60 @@
+/* Checks before computing, shared by run and validate (see preflight.h). */
+#include "pipeline/preflight.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "grid/grid.h"
+#include "job/job_rules.h"
+#include "kernel/kernel.h"
+#include "plan/plan.h"
+
+/* The grid the job asks for, checked against the number of ranks. */
+static ntk_status check_grid_shape(const ntk_job *job, int ranks, int *rows, int *cols)
+{
+    *rows = job->grid.rows;
+    *cols = job->grid.cols;
+    if (*rows == 0 && *cols == 0) {
+        grid_auto_shape(ranks, rows, cols);
+        return NTK_OK;
+    }
+    if ((int64_t)*rows * *cols != ranks) {
+        char where[NTK_PATH_MAX + 64];
+        job_location_text(&job->grid.shape_where, where, sizeof where);
+        /* A --set location already names the key. */
+        const char *key = job->grid.shape_where.line > 0 ? " grid.shape:" : "";
+        return NTK_RAISE(NTK_ERR_MPI, "%s:%s [%d, %d] needs %lld ranks, but the job runs on %d",
+                         where, key, *rows, *cols, (long long)*rows * *cols, ranks);
+    }
+    return NTK_OK;
+}
+
+ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *result)
+{
+    memset(result, 0, sizeof *result);
+    int ranks = 1;
+    NTK_MPI(MPI_Comm_size(comm, &ranks));
+
+    ntk_status status = inputs_shape(job, &result->shape);
+    if (status == NTK_OK)
+        status = check_grid_shape(job, ranks, &result->grid_rows, &result->grid_cols);
+    if (status == NTK_OK) {
+        result->m_rows = kernel_rows(job, result->shape.n_inputs, result->shape.k);
+        status = job_check_top_against_rows(job, result->m_rows);
+    }
+    NTK_TRY(ntk_agree(status, comm));
+
+    result->block = grid_effective_block(job->grid.block, result->m_rows);
+
+    /* The plan of the run as it will be (plan_make clamps the block the same way). */
+    ntk_plan plan;
+    status = plan_make(job, result->shape.n_inputs, result->shape.input_dim, ranks, &plan);
+    status = ntk_agree(status, comm);
+    double available = 0.0;
+    if (status == NTK_OK)
+        status = plan_memory_per_rank(comm, &available);
+    if (status == NTK_OK)
+        status = ntk_agree(plan_check_fits(&plan, available), comm);
+    NTK_TRY(status);
+    return NTK_OK;
+}
