@@ -16,6 +16,7 @@
 #include "pipeline/compare.h"
 #include "pipeline/inputs.h"
 #include "plan/plan.h"
+#include "predict/predict.h"
 #include "spectrum/spectrum.h"
 #include "train/train.h"
 
@@ -243,6 +244,15 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     if (solved)
         NTK_TRY(solve_and_write(job, comm, state, &shape, m_rows));
 
+    /* Held-out inputs: the cross kernel and the predictions, from the model
+     * at initialisation (before training changes it). */
+    ntk_predict_facts predict_facts;
+    const int held_out = job->test_inputs.kind != NTK_SOURCE_NONE;
+    if (held_out)
+        NTK_TRY(predict_stage(job, comm, &state->grid, &state->model, &state->inputs,
+                              state->own_targets, solved ? &state->spectrum : NULL,
+                              &predict_facts));
+
     ntk_training_result training = {0.0, -1.0};
     if (job->training.enabled) {
         if (!solved)
@@ -281,6 +291,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     facts.training_final_loss = job->training.enabled ? training.final_loss : -1.0;
     facts.kernel_change = training.kernel_change;
     facts.analytic_distance = analytic_distance;
+    facts.predict = held_out ? &predict_facts : NULL;
     facts.wall_seconds = MPI_Wtime() - start;
     NTK_TRY(ntk_agree(rank == 0 ? output_write_summary(job->output.dir, job, &facts) : NTK_OK,
                       comm));
