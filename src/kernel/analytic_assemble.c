@@ -77,7 +77,10 @@ static int64_t fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int64_t
             if (isnan(*cached)) {
                 const double *x_row = fill->rows->vectors + row_slot * fill->dim;
                 int64_t row_item = fill->rows->item[row_slot];
-                int row_first = fill->cross || row_item <= col_item;
+                /* Cross kernels: the column's (training) input first, as in
+                 * the joint kernel of both sets, where it has the smaller
+                 * index; quadrature is not exactly symmetric. */
+                int row_first = !fill->cross && row_item <= col_item;
                 const double *first = row_first ? x_row : x_col;
                 const double *second = row_first ? x_col : x_row;
                 if (!fill->cross && row_item == col_item)

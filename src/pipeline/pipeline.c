@@ -234,6 +234,11 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     ntk_data_shape shape;
     int64_t m_rows = 0;
     NTK_TRY(prepare(job, comm, state, &shape, &m_rows));
+    /* Held-out data are checked before the expensive stages. */
+    const int held_out = job->test_inputs.kind != NTK_SOURCE_NONE;
+    ntk_test_shape test_shape;
+    if (held_out)
+        NTK_TRY(ntk_agree(predict_test_shape(job, shape.input_dim, shape.k, &test_shape), comm));
 
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);
@@ -247,7 +252,6 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     /* Held-out inputs: the cross kernel and the predictions, from the model
      * at initialisation (before training changes it). */
     ntk_predict_facts predict_facts;
-    const int held_out = job->test_inputs.kind != NTK_SOURCE_NONE;
     if (held_out)
         NTK_TRY(predict_stage(job, comm, &state->grid, &state->model, &state->inputs,
                               state->own_targets, solved ? &state->spectrum : NULL,

@@ -4,15 +4,24 @@
 #include "predict/predict.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/data.h"
 
-/* "FILE:LINE:COL: KEY:" for a data source's key. */
-static const char *where_text(const ntk_data_source *source, char *buffer, size_t size)
+/* "FILE:LINE:COL: KEY" for a data source's key; an override's location
+ * ("--set KEY") names the key already. */
+static const char *where_text(const ntk_data_source *source, const char *key, char *buffer,
+                              size_t size)
 {
-    return job_location_text(&source->where, buffer, size);
+    char place[NTK_PATH_MAX + 64];
+    job_location_text(&source->where, place, sizeof place);
+    if (source->where.line > 0)
+        snprintf(buffer, size, "%.4000s: %s", place, key);
+    else
+        snprintf(buffer, size, "%.4000s", place);
+    return buffer;
 }
 
 ntk_status predict_test_shape(const ntk_job *job, int64_t input_dim, int k, ntk_test_shape *shape)
@@ -21,12 +30,12 @@ ntk_status predict_test_shape(const ntk_job *job, int64_t input_dim, int k, ntk_
     char where[NTK_PATH_MAX + 64];
     int64_t rows = 0, cols = 0;
     NTK_TRY(data_shape_as(&job->test_inputs, DATA_ROLE_INPUTS, &rows, &cols));
-    where_text(&job->test_inputs, where, sizeof where);
+    where_text(&job->test_inputs, "data.test_inputs", where, sizeof where);
     if (rows < 1)
-        return NTK_RAISE(NTK_ERR_DATA, "%s: data.test_inputs: must have at least one row", where);
+        return NTK_RAISE(NTK_ERR_DATA, "%s: must have at least one row", where);
     if (cols != input_dim)
         return NTK_RAISE(NTK_ERR_DATA,
-                         "%s: data.test_inputs: points of dimension %lld, but the training "
+                         "%s: points of dimension %lld, but the training "
                          "inputs have dimension %lld",
                          where, (long long)cols, (long long)input_dim);
     shape->n_test = rows;
@@ -37,10 +46,10 @@ ntk_status predict_test_shape(const ntk_job *job, int64_t input_dim, int k, ntk_
         return NTK_OK;
     int64_t target_rows = 0, target_cols = 0;
     NTK_TRY(data_shape_as(&job->test_targets, DATA_ROLE_TARGETS, &target_rows, &target_cols));
-    where_text(&job->test_targets, where, sizeof where);
+    where_text(&job->test_targets, "data.test_targets", where, sizeof where);
     if (target_rows != rows || (target_cols != k && !(target_cols == 1 && k > 1)))
         return NTK_RAISE(NTK_ERR_DATA,
-                         "%s: data.test_targets: shape (%lld, %lld), expected (%lld, %d) for %lld "
+                         "%s: shape (%lld, %lld), expected (%lld, %d) for %lld "
                          "test inputs and %d model outputs%s",
                          where, (long long)target_rows, (long long)target_cols, (long long)rows, k,
                          (long long)rows, k, k > 1 ? " (or one column of class labels)" : "");
@@ -84,9 +93,9 @@ ntk_status predict_read_test_targets(const ntk_job *job, const ntk_test_shape *s
         if (label != floor(label) || label < 0 || label >= k) {
             char where[NTK_PATH_MAX + 64];
             status = NTK_RAISE(NTK_ERR_DATA,
-                               "%s: data.test_targets: row %lld: class label %g is not an "
-                               "integer in [0, %d)",
-                               where_text(&job->test_targets, where, sizeof where),
+                               "%s: row %lld: class label %g is not an integer in [0, %d)",
+                               where_text(&job->test_targets, "data.test_targets", where,
+                                          sizeof where),
                                (long long)(block->first + i), label, k);
             break;
         }
