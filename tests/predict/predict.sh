@@ -71,3 +71,20 @@ log=$(ntk 2 run job.yaml --set data.test_targets=test_labels.npy --out labels 2>
 cmp <(cut -d, -f1,4 labels/predict.csv) <(cut -d, -f1,4 trace-2/predict.csv) \
     || fail "class labels give another accuracy than one-hot rows"
 pass "class labels as test targets"
+
+# plan: the held-out part's memory and flops; the cross kernel's flops match
+# what the run counted (summary.yaml) within 10%.
+ntk serial plan job.yaml --ranks 2 --format yaml > plan.yaml || fail "plan"
+py - <<'PY' || fail "plan of the held-out stage"
+import yaml
+plan = yaml.safe_load(open("plan.yaml"))
+held = plan["held_out"]
+run = yaml.safe_load(open("trace-2/summary.yaml"))["predict"]
+ratio = held["cross_flops"] / run["cross_flops"]
+print(f"plan: n_test {held['n_test']}, cross kernel {held['cross_bytes']:.0f} B/rank, "
+      f"cross flops {held['cross_flops']:.4g} (the run counted {run['cross_flops']:.4g})")
+assert held["n_test"] == 23 and held["cross_bytes"] > 0 and held["predict_bytes"] > 0
+assert held["predict_phase_bytes"] <= plan["peak_bytes_per_rank"]
+assert 0.9 < ratio < 1.1, ratio
+PY
+pass "plan includes the cross kernel and the predictions"
