@@ -82,6 +82,9 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     ntk_phase_begin("check sizes");
     int rows = 0, cols = 0;
     ntk_status status = inputs_shape(job, shape);
+    ntk_test_shape test_shape; /* held-out data are checked before anything is sized */
+    if (status == NTK_OK && job->test_inputs.kind != NTK_SOURCE_NONE)
+        status = predict_test_shape(job, shape->input_dim, shape->k, &test_shape);
     if (status == NTK_OK)
         status = check_grid_shape(job, ranks, &rows, &cols);
     NTK_TRY(ntk_agree(status, comm));
@@ -234,11 +237,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     ntk_data_shape shape;
     int64_t m_rows = 0;
     NTK_TRY(prepare(job, comm, state, &shape, &m_rows));
-    /* Held-out data are checked before the expensive stages. */
     const int held_out = job->test_inputs.kind != NTK_SOURCE_NONE;
-    ntk_test_shape test_shape;
-    if (held_out)
-        NTK_TRY(ntk_agree(predict_test_shape(job, shape.input_dim, shape.k, &test_shape), comm));
 
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);

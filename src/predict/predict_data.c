@@ -24,12 +24,27 @@ static const char *where_text(const ntk_data_source *source, const char *key, ch
     return buffer;
 }
 
+/* A data error about a held-out source, prefixed with the key it came from
+ * (the data module names files "inputs"/"targets"). */
+static ntk_status shape_of(const ntk_data_source *source, data_role role, const char *key,
+                           int64_t *rows, int64_t *cols)
+{
+    ntk_status status = data_shape_as(source, role, rows, cols);
+    if (status == NTK_OK)
+        return NTK_OK;
+    char message[1024], where[NTK_PATH_MAX + 64];
+    snprintf(message, sizeof message, "%s", ntk_error_message());
+    ntk_error_clear();
+    return ntk_raise(status, __FILE__, __LINE__, "%s: %s",
+                     where_text(source, key, where, sizeof where), message);
+}
+
 ntk_status predict_test_shape(const ntk_job *job, int64_t input_dim, int k, ntk_test_shape *shape)
 {
     memset(shape, 0, sizeof *shape);
     char where[NTK_PATH_MAX + 64];
     int64_t rows = 0, cols = 0;
-    NTK_TRY(data_shape_as(&job->test_inputs, DATA_ROLE_INPUTS, &rows, &cols));
+    NTK_TRY(shape_of(&job->test_inputs, DATA_ROLE_INPUTS, "data.test_inputs", &rows, &cols));
     where_text(&job->test_inputs, "data.test_inputs", where, sizeof where);
     if (rows < 1)
         return NTK_RAISE(NTK_ERR_DATA, "%s: must have at least one row", where);
@@ -45,7 +60,8 @@ ntk_status predict_test_shape(const ntk_job *job, int64_t input_dim, int k, ntk_
     if (job->test_targets.kind == NTK_SOURCE_SYNTHETIC)
         return NTK_OK;
     int64_t target_rows = 0, target_cols = 0;
-    NTK_TRY(data_shape_as(&job->test_targets, DATA_ROLE_TARGETS, &target_rows, &target_cols));
+    NTK_TRY(shape_of(&job->test_targets, DATA_ROLE_TARGETS, "data.test_targets", &target_rows,
+                     &target_cols));
     where_text(&job->test_targets, "data.test_targets", where, sizeof where);
     if (target_rows != rows || (target_cols != k && !(target_cols == 1 && k > 1)))
         return NTK_RAISE(NTK_ERR_DATA,

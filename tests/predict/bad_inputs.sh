@@ -36,7 +36,9 @@ expect_error 4 'data.test_targets: shape \(5, 3\), expected \(5, 2\)' \
     4 run job.yaml --set data.test_targets=y_test_cols.npy
 expect_error 4 'data.test_targets: row 4: class label 0.5 is not an integer in \[0, 2\)' \
     2 run job.yaml --set data.test_targets=labels_bad.npy
-pass "test inputs of another dimension, test targets of the wrong shape"
+expect_error 4 '^ntkgram: error: --set data.test_inputs: missing.npy: cannot open' \
+    2 run job.yaml --set data.test_inputs=missing.npy
+pass "test inputs of another dimension, test targets of the wrong shape, a missing file"
 
 expect_error 3 'job.yaml:[0-9]+:[0-9]+: predict: needs every eigenpair with its eigenvector, but spectrum.top' \
     2 run job.yaml --set spectrum.top=3
