@@ -34,10 +34,12 @@ typedef struct {
     ntk_spectrum spectrum;
     ntk_modes modes;
     ntk_checkpoint checkpoint;
+    predict_tracker *tracker; /* held-out loss during training (src/predict) */
 } run_state;
 
 static void run_state_free(run_state *state)
 {
+    predict_tracker_free(state->tracker);
     modes_free(&state->modes);
     spectrum_free(&state->spectrum);
     dmatrix_destroy(&state->theta_initial);
@@ -254,7 +256,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     if (held_out)
         NTK_TRY(predict_stage(job, comm, &state->grid, &state->model, &state->inputs,
                               state->own_targets, solved ? &state->spectrum : NULL,
-                              &predict_facts));
+                              &predict_facts, &state->tracker));
 
     ntk_training_result training = {0.0, -1.0};
     if (job->training.enabled) {
@@ -264,9 +266,17 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
         if (!shape.have_targets)
             return NTK_RAISE(NTK_ERR_JOB, "%s: training needs data.targets", job->path);
         ntk_phase_begin("training");
+        ntk_training_test test = {0};
+        if (state->tracker != NULL) {
+            test.inputs = predict_tracker_inputs(state->tracker);
+            test.targets = predict_tracker_targets(state->tracker);
+            test.predicted_loss = predict_tracker_test_loss;
+            test.context = state->tracker;
+        }
         NTK_TRY(training_run(job, &state->model, &state->grid, &state->inputs, state->own_targets,
                              &state->spectrum, &state->modes,
-                             job->training.kernel_after ? &state->theta_initial : NULL, &training));
+                             job->training.kernel_after ? &state->theta_initial : NULL,
+                             state->tracker != NULL ? &test : NULL, &training));
         ntk_phase_end();
     }
     if (job->output.params) {

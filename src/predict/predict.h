@@ -106,13 +106,30 @@ ntk_status predict_write_svg(const char *dir, const ntk_job *job, const ntk_pred
 
 /* ---- the pipeline stage (predict_stage.c) ---- */
 
+/* What training needs to record the held-out loss next to the prediction
+ * (train.h, ntk_training_test): the own block of the test inputs and targets
+ * and the linearised network's test loss at any step. Owns the cross kernel
+ * and the gathered data; borrows the spectrum, grid and job. */
+typedef struct predict_tracker predict_tracker;
+
 /* Cross kernel (test_theta.npy, test_nngp.npy for analytic NNGP jobs) and,
  * with predict:, the predictions and their files; `facts` gets the final
  * numbers for summary.yaml. `train_targets` is the own block's targets (NULL
- * without). Call after the eigensolve. Collective. */
+ * without). Call after the eigensolve. When `tracker` is not NULL and the job
+ * trains with predict: and test targets, *tracker gets a tracker (else NULL;
+ * free it with predict_tracker_free). Collective. */
 ntk_status predict_stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
                          const ntk_model *model, const ntk_input_block *train,
                          const double *train_targets, const ntk_spectrum *spectrum,
-                         ntk_predict_facts *facts);
+                         ntk_predict_facts *facts, predict_tracker **tracker);
+
+/* The tracker's own block of held-out inputs and targets (count x k). */
+const ntk_input_block *predict_tracker_inputs(const predict_tracker *tracker);
+const double *predict_tracker_targets(const predict_tracker *tracker);
+/* The linearised network's test loss 1/(2 N_test k) ||f_t - y_test||^2 at
+ * training step `step` under gradient flow with training.learning_rate (the
+ * same formula as predict.csv). `context` is the tracker. Collective. */
+ntk_status predict_tracker_test_loss(void *context, double step, double *loss);
+void predict_tracker_free(predict_tracker *tracker);
 
 #endif

@@ -11,6 +11,7 @@
 
 typedef struct {
     ntk_input_block test;
+    ntk_predict_inputs in; /* what predict_compute was given (the tracker reuses it) */
     double *own_test_targets, *own_work;
     double *train_residual, *test_f0, *test_targets;
     ntk_dmatrix cross;
@@ -93,6 +94,7 @@ static ntk_status run_predictions(const ntk_job *job, MPI_Comm comm, const ntk_g
     ntk_predict_inputs in = {&job->predict, job->dynamics.learning_rate, train->n, k,
                              job->kernel.outputs == NTK_OUTPUTS_FULL, s->train_residual,
                              s->test_f0, s->test_targets, shape->n_test};
+    s->in = in;
     NTK_TRY(predict_compute(&in, spectrum, grid, &s->cross, &s->predictions));
     const ntk_predictions *p = &s->predictions;
     int last = p->slices - 1;
@@ -158,11 +160,50 @@ static ntk_status stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
     return NTK_OK;
 }
 
+struct predict_tracker {
+    stage_state state;
+    ntk_predict_spec spec; /* one step at a time, no infinity */
+    const ntk_spectrum *spectrum;
+    const ntk_grid *grid;
+};
+
+const ntk_input_block *predict_tracker_inputs(const predict_tracker *tracker)
+{
+    return &tracker->state.test;
+}
+
+const double *predict_tracker_targets(const predict_tracker *tracker)
+{
+    return tracker->state.own_test_targets;
+}
+
+ntk_status predict_tracker_test_loss(void *context, double step, double *loss)
+{
+    predict_tracker *tracker = context;
+    tracker->spec.steps[0] = (int64_t)step;
+    ntk_predictions one;
+    NTK_TRY(predict_compute(&tracker->state.in, tracker->spectrum, tracker->grid,
+                            &tracker->state.cross, &one));
+    *loss = one.test_loss[0];
+    predict_free(&one);
+    return NTK_OK;
+}
+
+void predict_tracker_free(predict_tracker *tracker)
+{
+    if (tracker == NULL)
+        return;
+    stage_free(&tracker->state);
+    free(tracker);
+}
+
 ntk_status predict_stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
                          const ntk_model *model, const ntk_input_block *train,
                          const double *train_targets, const ntk_spectrum *spectrum,
-                         ntk_predict_facts *facts)
+                         ntk_predict_facts *facts, predict_tracker **tracker)
 {
+    if (tracker != NULL)
+        *tracker = NULL;
     memset(facts, 0, sizeof *facts);
     facts->cross_flops = -1.0;
     facts->final_step = facts->final_train_loss = facts->final_test_loss = NAN;
@@ -170,6 +211,29 @@ ntk_status predict_stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid
     stage_state s;
     memset(&s, 0, sizeof s);
     ntk_status status = stage(job, comm, grid, model, train, train_targets, spectrum, &s, facts);
-    stage_free(&s);
-    return status;
+    const int track = status == NTK_OK && tracker != NULL && job->training.enabled &&
+                      job->predict.enabled && s.test_targets != NULL;
+    predict_tracker *kept = NULL;
+    if (track) {
+        status = NTK_CALLOC(kept, 1, "the held-out loss tracker");
+        status = ntk_agree(status, comm);
+    }
+    if (!track || status != NTK_OK) {
+        free(kept);
+        stage_free(&s);
+        return status;
+    }
+    /* The model trains from here: the tracker keeps the data, the cross
+     * kernel and f_0 at initialisation; the rates are training's. */
+    kept->state = s;
+    kept->spec = job->predict;
+    kept->spec.n_steps = 1;
+    kept->spec.infinite = 0;
+    kept->state.in.spec = &kept->spec;
+    kept->state.in.learning_rate = job->training.learning_rate;
+    kept->spectrum = spectrum;
+    kept->grid = grid;
+    predict_free(&kept->state.predictions);
+    *tracker = kept;
+    return NTK_OK;
 }
