@@ -2,7 +2,7 @@
 # test loss next to the linearised prediction: (1) the predicted column equals
 # predict.csv's test loss at the steps both have (same formula, 1e-12); (2) for
 # a wide network and a small learning rate the measured test loss follows the
-# prediction within 3% at every recorded step while it falls more than 10x.
+# prediction within 4% at every recorded step while it falls more than 10x.
 . "$NTK_TESTS_DIR/lib.sh"
 need_python
 dir=$(scratch predict-training)
@@ -41,6 +41,6 @@ predicted = [float(r["predicted_test_loss_continuous"]) for r in rows]
 error = max(abs(m - p) / p for m, p in zip(measured, predicted))
 print(f"held-out loss {measured[0]:.4g} -> {measured[-1]:.4g}; measured vs predicted: {error:.3f}")
 assert measured[0] > 10 * measured[-1], measured
-assert error < 0.03, error
+assert error < 0.04, error
 PY
 pass "training.csv: the real network's test loss next to the prediction"
