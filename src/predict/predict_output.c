@@ -89,9 +89,12 @@ static double px(const frame *f, double step)
     return LEFT + (symlog(step) - f->x0) / (f->x1 - f->x0) * (SVG_W - LEFT - RIGHT);
 }
 
+/* Losses below the axis (a train loss of 1e-34 at t = infinity is zero up
+ * to rounding) sit on its bottom edge. */
 static double py(const frame *f, double loss)
 {
-    return SVG_H - BOTTOM - (log10(loss) - f->y0) / (f->y1 - f->y0) * (SVG_H - TOP - BOTTOM);
+    double u = fmax(log10(loss), f->y0);
+    return SVG_H - BOTTOM - (u - f->y0) / (f->y1 - f->y0) * (SVG_H - TOP - BOTTOM);
 }
 
 static void curve(FILE *out, const frame *f, const ntk_predictions *p, const double *loss,
@@ -136,6 +139,8 @@ ntk_status predict_write_svg(const char *dir, const ntk_job *job, const ntk_pred
         f.y0 = isfinite(f.y0) ? f.y0 - 1.0 : -1.0;
         f.y1 = f.y0 + 2.0;
     }
+    f.y0 = fmax(f.y0, f.y1 - 12.0); /* at most 12 decades: below is rounding */
+    const double label_every = ceil((f.y1 - f.y0) / 6.0);
     FILE *out = NULL;
     NTK_TRY(partial_file_open(path, &out));
     fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
@@ -147,7 +152,7 @@ ntk_status predict_write_svg(const char *dir, const ntk_job *job, const ntk_pred
     fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
                  "stroke=\"black\"/>\n",
             LEFT, TOP, SVG_W - LEFT - RIGHT, SVG_H - TOP - BOTTOM);
-    for (double d = f.y0; d <= f.y1; d += 1.0)
+    for (double d = f.y1; d >= f.y0; d -= label_every)
         fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">1e%d</text>\n", LEFT - 6,
                 py(&f, pow(10.0, d)) + 4, (int)d);
     fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">0</text>\n", px(&f, 0.0),

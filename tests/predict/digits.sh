@@ -26,5 +26,8 @@ rows = {r["step"]: r for r in csv.DictReader(open("empirical/predict.csv"))}
 print({s: rows[s]["test_accuracy"] for s in rows})
 assert float(rows["inf"]["test_accuracy"]) >= 0.95, rows["inf"]
 assert float(rows["inf"]["test_accuracy"]) > float(rows["100"]["test_accuracy"])
+import xml.dom.minidom
+svg = xml.dom.minidom.parse("empirical/predict.svg")
+assert len(svg.getElementsByTagName("polyline")) == 2  # train and test loss
 PY
 pass "empirical NTK on digits: accuracy at infinity"
