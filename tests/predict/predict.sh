@@ -86,5 +86,13 @@ print(f"plan: n_test {held['n_test']}, cross kernel {held['cross_bytes']:.0f} B/
 assert held["n_test"] == 23 and held["cross_bytes"] > 0 and held["predict_bytes"] > 0
 assert held["predict_phase_bytes"] <= plan["peak_bytes_per_rank"]
 assert 0.9 < ratio < 1.1, ratio
+# summary.yaml's final numbers are predict.csv's last row.
+import csv
+last = list(csv.DictReader(open("trace-2/predict.csv")))[-1]
+final = run["final"]
+assert final["step"] == float("inf") and last["step"] == "inf", (final, last)
+for key in ("train_loss", "test_loss", "test_accuracy"):
+    assert final[key] == float(last[key]), (key, final[key], last[key])
+assert run["n_test"] == 23 and run["modes_used"] == 40, run
 PY
-pass "plan includes the cross kernel and the predictions"
+pass "plan includes the cross kernel and the predictions; summary.yaml's final numbers"
