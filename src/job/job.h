@@ -121,7 +121,20 @@ typedef struct {
     int eigenvectors;        /* write eigenvectors.npy; default true (needs spectrum.vectors) */
     int plot;                /* write spectrum.svg; default true */
     int params;              /* write params.safetensors; default false */
+    int test_theta;          /* write test_theta.npy (needs data.test_inputs); default false */
 } ntk_output_spec;
+
+/* predict: the linearised network's outputs on data.test_inputs under
+ * gradient flow (src/predict/predict.h). */
+typedef struct {
+    int enabled;                   /* the predict key is present */
+    int n_steps;
+    int64_t steps[NTK_MAX_STEPS];  /* default: dynamics.steps */
+    int infinite;                  /* also t = infinity (kernel regression); default true */
+    double ridge;                  /* t = infinity uses 1/(lambda + ridge); default 0 */
+    double cutoff;                 /* modes with lambda <= cutoff lambda_max are left out; default 1e-10 */
+    ntk_location where;            /* the predict key */
+} ntk_predict_spec;
 
 typedef struct {
     int enabled;             /* the training key is present */
@@ -164,6 +177,8 @@ typedef struct {
     char name[256];            /* `name:`; default: the file name without .yaml */
     ntk_data_source inputs;
     ntk_data_source targets;   /* kind NONE when absent */
+    ntk_data_source test_inputs;  /* data.test_inputs; kind NONE when absent */
+    ntk_data_source test_targets; /* data.test_targets; kind NONE when absent */
     ntk_model_spec model;
     ntk_kernel_spec kernel;
     ntk_grid_spec grid;
@@ -171,6 +186,7 @@ typedef struct {
     ntk_dynamics_spec dynamics;
     ntk_output_spec output;
     ntk_training_spec training;
+    ntk_predict_spec predict;
     ntk_checkpoint_spec checkpoint;
     ntk_sweep_spec sweep;      /* n_keys == 0 when the job has no sweep */
     int n_overrides;

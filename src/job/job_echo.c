@@ -143,6 +143,10 @@ static void write_data_and_model(const ntk_job *job, FILE *out, int indent)
     write_source(out, indent, "inputs", &job->inputs);
     if (job->targets.kind != NTK_SOURCE_NONE)
         write_source(out, indent, "targets", &job->targets);
+    if (job->test_inputs.kind != NTK_SOURCE_NONE)
+        write_source(out, indent, "test_inputs", &job->test_inputs);
+    if (job->test_targets.kind != NTK_SOURCE_NONE)
+        write_source(out, indent, "test_targets", &job->test_targets);
 
     const ntk_model_spec *model = &job->model;
     key_line(out, indent, 0, "model:\n");
@@ -213,6 +217,20 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
     key_line(out, indent, 1, "eigenvectors: %s\n", bool_name(job->output.eigenvectors));
     key_line(out, indent, 1, "plot: %s\n", bool_name(job->output.plot));
     key_line(out, indent, 1, "params: %s\n", bool_name(job->output.params));
+    key_line(out, indent, 1, "test_theta: %s\n", bool_name(job->output.test_theta));
+
+    if (job->predict.enabled) {
+        key_line(out, indent, 0, "predict:\n");
+        key_line(out, indent, 1, "steps: [");
+        for (int i = 0; i < job->predict.n_steps; ++i)
+            fprintf(out, "%s%" PRId64, i ? ", " : "", job->predict.steps[i]);
+        fputs("]\n", out);
+        key_line(out, indent, 1, "infinite: %s\n", bool_name(job->predict.infinite));
+        format_number(job->predict.ridge, number, sizeof number);
+        key_line(out, indent, 1, "ridge: %s\n", number);
+        format_number(job->predict.cutoff, number, sizeof number);
+        key_line(out, indent, 1, "cutoff: %s\n", number);
+    }
 
     if (job->training.enabled) {
         key_line(out, indent, 0, "training:\n");

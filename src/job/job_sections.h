@@ -28,6 +28,10 @@ ntk_status job_read_layers(const job_context *context, const job_node *layers, i
 /* kernel, grid, spectrum, dynamics, output, training, checkpoint. */
 ntk_status job_read_run_sections(const job_context *context, const job_node *root, ntk_job *job);
 
+/* predict: and the rules of held-out data (job_sections_predict.c); after
+ * the data, spectrum, dynamics and output sections. */
+ntk_status job_read_predict(const job_context *context, const job_node *root, ntk_job *job);
+
 /* The sweep's keys and the YAML text of each value (not yet checked against
  * the job: job_check_sweep does that). */
 ntk_status job_read_sweep(const job_context *context, const job_node *sweep, ntk_job *job);

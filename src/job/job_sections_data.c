@@ -65,87 +65,109 @@ static ntk_status read_seed(const job_context *context, const job_node *mapping,
     return NTK_OK;
 }
 
-static ntk_status read_inputs(const job_context *context, const job_node *node, ntk_job *job)
+/* data.inputs or data.test_inputs (`key`) into `source`. */
+static ntk_status read_inputs(const job_context *context, const job_node *node, const char *key,
+                              const char *job_path, ntk_data_source *source)
 {
-    ntk_data_source *source = &job->inputs;
     NTK_TRY(job_node_location(context, node, &source->where));
     if (node->kind == JOB_NODE_SCALAR && !job_node_is_null(node))
-        return read_data_file(context, node, "data.inputs", job->path, source);
+        return read_data_file(context, node, key, job_path, source);
     static const char *const keys[] = {"synthetic", "n", "dim", "seed", NULL};
     if (job_node_is_null(node) || node->kind != JOB_NODE_MAPPING) {
         char description[96];
-        return job_fail(context, node, "data.inputs",
+        return job_fail(context, node, key,
                         "must be a .npy/.csv path or a mapping {synthetic: gaussian|sphere, n, "
                         "dim, seed}, got %s",
                         job_node_describe(node, description, sizeof description));
     }
-    NTK_TRY(job_check_mapping(context, node, "data.inputs", keys));
+    NTK_TRY(job_check_mapping(context, node, key, keys));
     const char *const required[] = {"synthetic", "n", "dim"};
     for (int i = 0; i < 3; ++i)
         if (job_node_find(node, required[i], NULL) == NULL)
-            return job_fail(context, node, "data.inputs",
+            return job_fail(context, node, key,
                             "synthetic inputs need the key '%s' (synthetic: gaussian|sphere, "
                             "n: points, dim: input dimension)",
                             required[i]);
+    char path[JOB_PATH_TEXT_MAX];
     int kind = 0;
-    NTK_TRY(job_read_enum(context, job_node_find(node, "synthetic", NULL),
-                          "data.inputs.synthetic", "synthetic input kind", &job_synthetic_names,
+    job_path_key(path, sizeof path, key, "synthetic");
+    NTK_TRY(job_read_enum(context, job_node_find(node, "synthetic", NULL), path,
+                          "synthetic input kind", &job_synthetic_names,
                           1u << NTK_SYNTH_GAUSSIAN | 1u << NTK_SYNTH_SPHERE, &kind));
     source->kind = NTK_SOURCE_SYNTHETIC;
     source->synthetic = (ntk_synthetic_kind)kind;
-    NTK_TRY(job_read_int(context, job_node_find(node, "n", NULL), "data.inputs.n", NULL,
+    job_path_key(path, sizeof path, key, "n");
+    NTK_TRY(job_read_int(context, job_node_find(node, "n", NULL), path, NULL,
                          "a positive integer", 1, INT64_MAX, &source->n));
-    NTK_TRY(job_read_int(context, job_node_find(node, "dim", NULL), "data.inputs.dim", NULL,
+    job_path_key(path, sizeof path, key, "dim");
+    NTK_TRY(job_read_int(context, job_node_find(node, "dim", NULL), path, NULL,
                          "a positive integer", 1, INT64_MAX, &source->dim));
-    return read_seed(context, node, "data.inputs", &source->seed);
+    return read_seed(context, node, key, &source->seed);
 }
 
-static ntk_status read_targets(const job_context *context, const job_node *node, ntk_job *job)
+/* data.targets or data.test_targets (`key`) into `source`. */
+static ntk_status read_targets(const job_context *context, const job_node *node, const char *key,
+                               const char *job_path, ntk_data_source *source)
 {
-    ntk_data_source *source = &job->targets;
     NTK_TRY(job_node_location(context, node, &source->where));
     if (job_node_is_null(node)) {
         source->kind = NTK_SOURCE_NONE; /* `targets:` or --set data.targets= : none */
         return NTK_OK;
     }
     if (node->kind == JOB_NODE_SCALAR)
-        return read_data_file(context, node, "data.targets", job->path, source);
+        return read_data_file(context, node, key, job_path, source);
     if (node->kind != JOB_NODE_MAPPING) {
         char description[96];
-        return job_fail(context, node, "data.targets",
+        return job_fail(context, node, key,
                         "must be a .npy/.csv path or a mapping {synthetic: gaussian|sine, seed}, "
                         "got %s",
                         job_node_describe(node, description, sizeof description));
     }
     static const char *const keys[] = {"synthetic", "seed", NULL};
-    NTK_TRY(job_check_mapping(context, node, "data.targets", keys));
+    NTK_TRY(job_check_mapping(context, node, key, keys));
     const job_node *kind_node = job_node_find(node, "synthetic", NULL);
     if (kind_node == NULL)
-        return job_fail(context, node, "data.targets",
+        return job_fail(context, node, key,
                         "synthetic targets need the key 'synthetic' (gaussian or sine)");
+    char path[JOB_PATH_TEXT_MAX];
+    job_path_key(path, sizeof path, key, "synthetic");
     int kind = 0;
-    NTK_TRY(job_read_enum(context, kind_node, "data.targets.synthetic", "synthetic target kind",
+    NTK_TRY(job_read_enum(context, kind_node, path, "synthetic target kind",
                           &job_synthetic_names, 1u << NTK_SYNTH_GAUSSIAN | 1u << NTK_SYNTH_SINE,
                           &kind));
     source->kind = NTK_SOURCE_SYNTHETIC;
     source->synthetic = (ntk_synthetic_kind)kind;
-    return read_seed(context, node, "data.targets", &source->seed);
+    return read_seed(context, node, key, &source->seed);
 }
 
 ntk_status job_read_data(const job_context *context, const job_node *data, ntk_job *job)
 {
-    static const char *const keys[] = {"inputs", "targets", NULL};
+    static const char *const keys[] = {"inputs", "targets", "test_inputs", "test_targets", NULL};
     NTK_TRY(job_check_mapping(context, data, "data", keys));
     const job_node *inputs = job_node_find(data, "inputs", NULL);
     if (inputs == NULL)
         return job_fail(context, data, "data",
                         "missing required key 'inputs' (a .npy/.csv file or {synthetic: "
                         "gaussian, n: 1000, dim: 8})");
-    NTK_TRY(read_inputs(context, inputs, job));
+    NTK_TRY(read_inputs(context, inputs, "data.inputs", job->path, &job->inputs));
     const job_node *targets = job_node_find(data, "targets", NULL);
     job->targets.kind = NTK_SOURCE_NONE;
     if (targets != NULL)
-        NTK_TRY(read_targets(context, targets, job));
+        NTK_TRY(read_targets(context, targets, "data.targets", job->path, &job->targets));
+    /* Held-out data for predict: (src/predict/). Test targets without test
+     * inputs would be read by nothing. */
+    const job_node *test_inputs = job_node_find(data, "test_inputs", NULL);
+    const job_node *test_targets = job_node_find(data, "test_targets", NULL);
+    job->test_inputs.kind = job->test_targets.kind = NTK_SOURCE_NONE;
+    if (test_inputs != NULL && !job_node_is_null(test_inputs))
+        NTK_TRY(read_inputs(context, test_inputs, "data.test_inputs", job->path,
+                            &job->test_inputs));
+    if (test_targets != NULL)
+        NTK_TRY(read_targets(context, test_targets, "data.test_targets", job->path,
+                             &job->test_targets));
+    if (job->test_targets.kind != NTK_SOURCE_NONE && job->test_inputs.kind == NTK_SOURCE_NONE)
+        return job_fail(context, test_targets, "data.test_targets",
+                        "needs data.test_inputs (the held-out points these targets belong to)");
     return NTK_OK;
 }
 

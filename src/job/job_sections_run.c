@@ -194,7 +194,8 @@ static ntk_status read_dynamics(const job_context *context, const job_node *dyna
 
 static ntk_status read_output(const job_context *context, const job_node *output, ntk_job *job)
 {
-    static const char *const keys[] = {"dir", "theta", "eigenvectors", "plot", "params", NULL};
+    static const char *const keys[] = {"dir",    "theta",      "eigenvectors", "plot",
+                                       "params", "test_theta", NULL};
     NTK_TRY(job_check_mapping(context, output, "output", keys));
     const job_node *node = job_node_find(output, "dir", NULL);
     if (node != NULL)
@@ -203,6 +204,7 @@ static ntk_status read_output(const job_context *context, const job_node *output
     NTK_TRY(read_bool_key(context, output, "output", "theta", &job->output.theta));
     NTK_TRY(read_bool_key(context, output, "output", "plot", &job->output.plot));
     NTK_TRY(read_bool_key(context, output, "output", "params", &job->output.params));
+    NTK_TRY(read_bool_key(context, output, "output", "test_theta", &job->output.test_theta));
     /* Eigenvectors follow the spectrum unless asked for explicitly. */
     int solved_vectors = job->spectrum.vectors && job->spectrum.solver != NTK_SOLVER_NONE;
     node = job_node_find(output, "eigenvectors", NULL);
@@ -270,6 +272,7 @@ ntk_status job_read_run_sections(const job_context *context, const job_node *roo
     NTK_TRY(read_spectrum(context, job_node_find(root, "spectrum", NULL), job));
     NTK_TRY(read_dynamics(context, job_node_find(root, "dynamics", NULL), job));
     NTK_TRY(read_output(context, job_node_find(root, "output", NULL), job));
+    NTK_TRY(job_read_predict(context, root, job));
     job->training.enabled = 0;
     job->training.learning_rate = job->dynamics.learning_rate;
     const job_node *training = NULL;
@@ -292,7 +295,8 @@ ntk_status job_read_sections(const job_context *context, const job_node *root, n
 {
     static const char *const keys[] = {"name",     "data",     "model",    "kernel",
                                        "grid",     "spectrum", "dynamics", "output",
-                                       "training", "checkpoint", "sweep",  NULL};
+                                       "training", "checkpoint", "sweep",  "predict",
+                                       NULL};
     NTK_TRY(job_check_mapping(context, root, "", keys));
     set_defaults(job);
     const job_node *node = job_node_find(root, "name", NULL);

@@ -44,6 +44,13 @@ ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
                                     const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
                                     ntk_kernel_stats *stats);
 
+/* The cross kernel (kernel.h, kernel_assemble_cross): rows from `rows`,
+ * columns from `cols`, every entry; NNGP when want_nngp. Collective. */
+ntk_status kernel_assemble_analytic_cross(const ntk_job *job, const ntk_grid *grid,
+                                          const ntk_input_block *rows,
+                                          const ntk_input_block *cols, int want_nngp,
+                                          ntk_dmatrix *matrix, ntk_kernel_stats *stats);
+
 /* --- building blocks, exposed for the tests ---------------------------- */
 
 enum { ANALYTIC_MAX_QUADRATURE_ORDER = 1024 };

@@ -30,6 +30,7 @@ typedef struct {
     const ntk_grid *grid;
     int64_t dim, per_item;
     int want_nngp, lower_only;
+    int cross; /* rows and columns are different inputs: no symmetry to keep */
     const ntk_item_set *rows, *cols;
     const int64_t *row_position, *col_position;
     double *pair_cache;  /* rows->count x (block + 2) values of the current step */
@@ -76,9 +77,13 @@ static int64_t fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int64_t
             if (isnan(*cached)) {
                 const double *x_row = fill->rows->vectors + row_slot * fill->dim;
                 int64_t row_item = fill->rows->item[row_slot];
-                const double *first = row_item <= col_item ? x_row : x_col;
-                const double *second = row_item <= col_item ? x_col : x_row;
-                if (row_item == col_item)
+                /* Cross kernels: the column's (training) input first, as in
+                 * the joint kernel of both sets, where it has the smaller
+                 * index; quadrature is not exactly symmetric. */
+                int row_first = !fill->cross && row_item <= col_item;
+                const double *first = row_first ? x_row : x_col;
+                const double *second = row_first ? x_col : x_row;
+                if (!fill->cross && row_item == col_item)
                     second = first; /* lets analytic_pair skip the variances */
                 double theta = 0.0, nngp = 0.0;
                 analytic_pair(spec, fill->dim, order, first, second, &theta, &nngp);
@@ -101,7 +106,7 @@ static int64_t fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int64_t
 }
 
 static ntk_status check_job(const ntk_job *job, const ntk_input_block *inputs,
-                            const ntk_dmatrix *matrix, int64_t per_item)
+                            int64_t matrix_rows, int64_t matrix_cols, int64_t per_item)
 {
     const ntk_model_spec *spec = &job->model;
     if (spec->parameterization != NTK_PARAM_NTK)
@@ -118,42 +123,25 @@ static ntk_status check_job(const ntk_job *job, const ntk_input_block *inputs,
                          "infinite-width kernel in ntkgram; use kernel.kind: empirical",
                          spec->where.file, spec->where.line, spec->where.column, bad,
                          spec->layers[bad].ops->name);
-    if (matrix->rows != inputs->n * per_item || matrix->cols != matrix->rows)
+    if (matrix_rows != inputs->n * per_item || matrix_cols != matrix_rows)
         return NTK_RAISE(NTK_ERR_INTERNAL,
                          "analytic kernel: matrix is %lld x %lld, expected %lld square",
-                         (long long)matrix->rows, (long long)matrix->cols,
+                         (long long)matrix_rows, (long long)matrix_cols,
                          (long long)(inputs->n * per_item));
     return NTK_OK;
 }
 
-ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
-                                    const ntk_grid *grid, const ntk_input_block *inputs,
-                                    int lower_only, int want_nngp,
-                                    const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
-                                    ntk_kernel_stats *stats)
+/* The column blocks of `matrix` as steps, from the delivered row and column
+ * inputs (freed here). */
+static ntk_status analytic_run(const ntk_job *job, const ntk_grid *grid, ntk_item_set rows,
+                               ntk_item_set cols, int64_t dim, int64_t per_item, int want_nngp,
+                               int lower_only, int cross, const ntk_assembly_hooks *hooks,
+                               ntk_dmatrix *matrix, ntk_kernel_stats *stats)
 {
-    (void)model; /* the limit depends on the description only */
     const ntk_model_spec *spec = &job->model;
-    int k = (int)spec->width[spec->n_dense - 1];
-    int64_t per_item = job->kernel.outputs == NTK_OUTPUTS_FULL ? k : 1;
-    int64_t n_blocks = (matrix->rows + grid->block - 1) / grid->block;
+    int64_t n_blocks = (matrix->cols + grid->block - 1) / grid->block;
     int64_t steps_total = (n_blocks + grid->cols - 1) / grid->cols;
-    if (stats) {
-        stats->method = "analytic";
-        stats->flops = 0.0;
-        stats->flops_total = 0.0;
-        stats->steps_total = steps_total;
-    }
-
-    ntk_status status = check_job(job, inputs, matrix, per_item);
-    if (status == NTK_OK)
-        status = analytic_prepare(spec, job->kernel.quadrature_order);
-    NTK_TRY(ntk_agree(status, grid->comm));
-
-    ntk_item_set rows = {0}, cols = {0};
-    NTK_TRY(kernel_exchange(grid, inputs->n, per_item, matrix->rows, inputs->dim, inputs->x,
-                            &rows, &cols));
-
+    ntk_status status = NTK_OK;
     int64_t *row_position = NULL, *col_position = NULL;
     double *pair_cache = NULL;
     int64_t cache_width = grid->block + 2; /* items a column block can span */
@@ -172,9 +160,9 @@ ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
     map_items(&cols, matrix->local_cols, grid->block, grid->mycol, grid->cols, per_item,
               col_position);
 
-    analytic_fill fill = {job, grid, inputs->dim, per_item, want_nngp, lower_only,
+    analytic_fill fill = {job, grid, dim, per_item, want_nngp, lower_only, cross,
                           &rows, &cols, row_position, col_position, pair_cache, cache_width};
-    double pair_flops = analytic_pair_flops(spec, inputs->dim, job->kernel.quadrature_order);
+    double pair_flops = analytic_pair_flops(spec, dim, job->kernel.quadrature_order);
     double pairs_done = 0.0;
     int64_t first_step = hooks ? hooks->first_step : 0;
     for (int64_t step = first_step; step < steps_total; step++) {
@@ -209,4 +197,71 @@ done:
     kernel_item_set_free(&rows);
     kernel_item_set_free(&cols);
     return status;
+}
+
+static void analytic_stats_start(const ntk_grid *grid, const ntk_dmatrix *matrix,
+                                 ntk_kernel_stats *stats)
+{
+    int64_t n_blocks = (matrix->cols + grid->block - 1) / grid->block;
+    if (stats) {
+        stats->method = "analytic";
+        stats->flops = 0.0;
+        stats->flops_total = 0.0;
+        stats->steps_total = (n_blocks + grid->cols - 1) / grid->cols;
+    }
+}
+
+ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
+                                    const ntk_grid *grid, const ntk_input_block *inputs,
+                                    int lower_only, int want_nngp,
+                                    const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
+                                    ntk_kernel_stats *stats)
+{
+    (void)model; /* the limit depends on the description only */
+    const ntk_model_spec *spec = &job->model;
+    int k = (int)spec->width[spec->n_dense - 1];
+    int64_t per_item = job->kernel.outputs == NTK_OUTPUTS_FULL ? k : 1;
+    analytic_stats_start(grid, matrix, stats);
+    ntk_status status = check_job(job, inputs, matrix->rows, matrix->cols, per_item);
+    if (status == NTK_OK)
+        status = analytic_prepare(spec, job->kernel.quadrature_order);
+    NTK_TRY(ntk_agree(status, grid->comm));
+
+    ntk_item_set rows = {0}, cols = {0};
+    NTK_TRY(kernel_exchange(grid, inputs->n, per_item, matrix->rows, inputs->dim, inputs->x,
+                            &rows, &cols));
+    return analytic_run(job, grid, rows, cols, inputs->dim, per_item, want_nngp, lower_only, 0,
+                        hooks, matrix, stats);
+}
+
+ntk_status kernel_assemble_analytic_cross(const ntk_job *job, const ntk_grid *grid,
+                                          const ntk_input_block *rows,
+                                          const ntk_input_block *cols, int want_nngp,
+                                          ntk_dmatrix *matrix, ntk_kernel_stats *stats)
+{
+    const ntk_model_spec *spec = &job->model;
+    int k = (int)spec->width[spec->n_dense - 1];
+    int64_t per_item = job->kernel.outputs == NTK_OUTPUTS_FULL ? k : 1;
+    analytic_stats_start(grid, matrix, stats);
+    ntk_status status = check_job(job, cols, matrix->cols, matrix->cols, per_item);
+    if (status == NTK_OK && (rows->dim != cols->dim || matrix->rows != rows->n * per_item))
+        status = NTK_RAISE(NTK_ERR_INTERNAL, "analytic cross kernel: %lld x %lld matrix for "
+                           "%lld row inputs of dimension %lld",
+                           (long long)matrix->rows, (long long)matrix->cols,
+                           (long long)rows->n, (long long)rows->dim);
+    if (status == NTK_OK)
+        status = analytic_prepare(spec, job->kernel.quadrature_order);
+    NTK_TRY(ntk_agree(status, grid->comm));
+
+    ntk_item_set row_set = {0}, col_set = {0};
+    NTK_TRY(kernel_exchange_axis(grid, rows->n, per_item, matrix->rows, rows->dim, rows->x, 1,
+                                 &row_set));
+    status = kernel_exchange_axis(grid, cols->n, per_item, matrix->cols, cols->dim, cols->x, 0,
+                                  &col_set);
+    if (status != NTK_OK) {
+        kernel_item_set_free(&row_set);
+        return status;
+    }
+    return analytic_run(job, grid, row_set, col_set, rows->dim, per_item, want_nngp, 0, 1, NULL,
+                        matrix, stats);
 }

@@ -203,6 +203,25 @@ ntk_status kernel_exchange(const ntk_grid *grid, int64_t n_items, int64_t per_it
     return NTK_OK;
 }
 
+ntk_status kernel_exchange_axis(const ntk_grid *grid, int64_t n_items, int64_t per_item,
+                                int64_t matrix_size, int64_t width, const double *own_vectors,
+                                int by_rows, ntk_item_set *out)
+{
+    out->count = 0;
+    out->item = NULL;
+    out->vectors = NULL;
+    if (width < 1 || width > 2147483647LL || per_item < 1 || n_items * per_item != matrix_size)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "kernel exchange: bad shape (items %lld x %lld, size %lld, width %lld)",
+                         (long long)n_items, (long long)per_item, (long long)matrix_size,
+                         (long long)width);
+    double *send_buffer = NULL;
+    int64_t send_capacity = 0;
+    ntk_status status = exchange_direction(grid, n_items, per_item, matrix_size, width, own_vectors,
+                                           by_rows, out, &send_buffer, &send_capacity);
+    free(send_buffer);
+    return status;
+}
+
 /* ---- One item set for both axes (kernel_local.h) ----
  *
  * Each rank keeps one set: the items behind its local rows, its local columns

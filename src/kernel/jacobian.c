@@ -44,10 +44,14 @@ static ntk_status jacobian_fill(const ntk_model *model, const ntk_item_set *set,
     return NTK_OK;
 }
 
-ntk_status kernel_assemble_jacobian(const ntk_job *job, const ntk_model *model,
-                                    const ntk_grid *grid, const ntk_input_block *inputs,
-                                    int lower_only, const ntk_assembly_hooks *hooks,
-                                    ntk_dmatrix *theta, ntk_kernel_stats *stats)
+/* Theta_local = sum over chunks of J_rows J_cols^T, the rows' Jacobians
+ * from the inputs in `rows`, the columns' from `cols` (the same inputs for
+ * Theta, different ones for the cross kernel). Frees neither set. */
+static ntk_status jacobian_products(const ntk_job *job, const ntk_model *model,
+                                    const ntk_grid *grid, const ntk_item_set *rows,
+                                    const ntk_item_set *cols, int lower_only,
+                                    const ntk_assembly_hooks *hooks, ntk_dmatrix *theta,
+                                    ntk_kernel_stats *stats)
 {
     const int k = model_outputs(model);
     const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
@@ -57,23 +61,12 @@ ntk_status kernel_assemble_jacobian(const ntk_job *job, const ntk_model *model,
     const int64_t steps_total = chunk > 0 ? (n_params + chunk - 1) / chunk : 0;
     const int64_t depth_max = full ? chunk : k * chunk; /* doubles per Jacobian row */
     const int64_t lld = theta->local_rows > 1 ? theta->local_rows : 1;
-    stats->method = "jacobian";
-    stats->flops = 0.0;
-    stats->steps_total = steps_total;
-
-    ntk_status status = kernel_check_shapes(job, model, inputs, theta);
-    if (status == NTK_OK && chunk < 1)
-        status = NTK_RAISE(NTK_ERR_INTERNAL, "jacobian kernel: kernel.jacobian_chunk must be >= 1");
-    NTK_TRY(ntk_agree(status, grid->comm));
-
-    ntk_item_set rows = {0}, cols = {0};
-    NTK_TRY(kernel_exchange(grid, inputs->n, per_item, theta->rows, inputs->dim, inputs->x, &rows, &cols));
 
     kernel_local_axis row_axis = {0}, col_axis = {0};
     double *row_jac = NULL, *col_jac = NULL, *scratch = NULL;
-    status = kernel_local_axis_create(grid, theta->rows, 1, per_item, &rows, &row_axis);
+    ntk_status status = kernel_local_axis_create(grid, theta->rows, 1, per_item, rows, &row_axis);
     if (status == NTK_OK)
-        status = kernel_local_axis_create(grid, theta->cols, 0, per_item, &cols, &col_axis);
+        status = kernel_local_axis_create(grid, theta->cols, 0, per_item, cols, &col_axis);
     if (status == NTK_OK)
         status = NTK_CALLOC(row_jac, row_axis.count * depth_max + 1, "jacobian rows");
     if (status == NTK_OK)
@@ -89,9 +82,9 @@ ntk_status kernel_assemble_jacobian(const ntk_job *job, const ntk_model *model,
         const int64_t first = step * chunk;
         const int64_t length = first + chunk < n_params ? chunk : n_params - first;
         const int64_t depth = full ? length : k * length;
-        status = jacobian_fill(model, &rows, &row_axis, full, first, length, depth, scratch, row_jac);
+        status = jacobian_fill(model, rows, &row_axis, full, first, length, depth, scratch, row_jac);
         if (status == NTK_OK)
-            status = jacobian_fill(model, &cols, &col_axis, full, first, length, depth, scratch, col_jac);
+            status = jacobian_fill(model, cols, &col_axis, full, first, length, depth, scratch, col_jac);
         NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
 
         for (int64_t c0 = 0; c0 < col_axis.count; c0 += grid->block) {
@@ -116,7 +109,59 @@ done:
     free(scratch);
     kernel_local_axis_free(&row_axis);
     kernel_local_axis_free(&col_axis);
+    return status;
+}
+
+static void jacobian_stats_start(const ntk_job *job, const ntk_model *model,
+                                 ntk_kernel_stats *stats)
+{
+    const int64_t n_params = model->n_params;
+    const int64_t chunk = job->kernel.jacobian_chunk < n_params ? job->kernel.jacobian_chunk : n_params;
+    stats->method = "jacobian";
+    stats->flops = 0.0;
+    stats->steps_total = chunk > 0 ? (n_params + chunk - 1) / chunk : 0;
+}
+
+ntk_status kernel_assemble_jacobian(const ntk_job *job, const ntk_model *model,
+                                    const ntk_grid *grid, const ntk_input_block *inputs,
+                                    int lower_only, const ntk_assembly_hooks *hooks,
+                                    ntk_dmatrix *theta, ntk_kernel_stats *stats)
+{
+    const int64_t per_item = job->kernel.outputs == NTK_OUTPUTS_FULL ? model_outputs(model) : 1;
+    jacobian_stats_start(job, model, stats);
+    ntk_status status = kernel_check_shapes(job, model, inputs, theta);
+    if (status == NTK_OK && job->kernel.jacobian_chunk < 1)
+        status = NTK_RAISE(NTK_ERR_INTERNAL, "jacobian kernel: kernel.jacobian_chunk must be >= 1");
+    NTK_TRY(ntk_agree(status, grid->comm));
+
+    ntk_item_set rows = {0}, cols = {0};
+    NTK_TRY(kernel_exchange(grid, inputs->n, per_item, theta->rows, inputs->dim, inputs->x, &rows, &cols));
+    status = jacobian_products(job, model, grid, &rows, &cols, lower_only, hooks, theta, stats);
     kernel_item_set_free(&rows);
     kernel_item_set_free(&cols);
+    return status;
+}
+
+ntk_status kernel_assemble_jacobian_cross(const ntk_job *job, const ntk_model *model,
+                                          const ntk_grid *grid, const ntk_input_block *rows,
+                                          const ntk_input_block *cols, ntk_dmatrix *cross,
+                                          ntk_kernel_stats *stats)
+{
+    const int64_t per_item = job->kernel.outputs == NTK_OUTPUTS_FULL ? model_outputs(model) : 1;
+    jacobian_stats_start(job, model, stats);
+    NTK_TRY(ntk_agree(job->kernel.jacobian_chunk < 1
+                          ? NTK_RAISE(NTK_ERR_INTERNAL, "jacobian kernel: kernel.jacobian_chunk must be >= 1")
+                          : NTK_OK,
+                      grid->comm));
+    ntk_item_set row_set = {0}, col_set = {0};
+    ntk_status status = kernel_exchange_axis(grid, rows->n, per_item, cross->rows, rows->dim,
+                                             rows->x, 1, &row_set);
+    if (status == NTK_OK)
+        status = kernel_exchange_axis(grid, cols->n, per_item, cross->cols, cols->dim, cols->x, 0,
+                                      &col_set);
+    if (status == NTK_OK)
+        status = jacobian_products(job, model, grid, &row_set, &col_set, 0, NULL, cross, stats);
+    kernel_item_set_free(&row_set);
+    kernel_item_set_free(&col_set);
     return status;
 }

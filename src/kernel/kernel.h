@@ -92,4 +92,25 @@ ntk_status kernel_exchange(const ntk_grid *grid, int64_t n_items, int64_t per_it
                            ntk_item_set *rows, ntk_item_set *cols);
 void kernel_item_set_free(ntk_item_set *set);
 
+/* One axis of kernel_exchange, for a matrix whose rows and columns belong to
+ * different item sets (the cross kernel): the items behind this rank's local
+ * rows (by_rows != 0) or local columns of a matrix with `matrix_size` rows
+ * (or columns). Collective over grid->comm. */
+ntk_status kernel_exchange_axis(const ntk_grid *grid, int64_t n_items, int64_t per_item,
+                                int64_t matrix_size, int64_t width, const double *own_vectors,
+                                int by_rows, ntk_item_set *out);
+
+/* The cross kernel Theta(A, B) (docs/design.md, "Predictions on held-out
+ * inputs"): rows from input set `rows` (A, e.g. data.test_inputs), columns
+ * from input set `cols` (B, the training inputs), by the job's kernel kind and
+ * method; for kernel.kind analytic with want_nngp, the NNGP cross kernel.
+ * `cross` is created by the caller as (|A| per_item) x (|B| per_item) on
+ * `grid` (per_item = k for full outputs, else 1): its columns are
+ * distributed exactly as Theta's, so local column j of `cross` and of Theta
+ * (or its eigenvectors' rows) are the same training index. Every rank holds
+ * its own block (grid_own_block) of both sets. Collective. */
+ntk_status kernel_assemble_cross(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
+                                 const ntk_input_block *rows, const ntk_input_block *cols,
+                                 int want_nngp, ntk_dmatrix *cross, ntk_kernel_stats *stats);
+
 #endif

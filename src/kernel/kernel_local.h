@@ -61,4 +61,14 @@ ntk_status kernel_assemble_jacobian(const ntk_job *job, const ntk_model *model,
                                     int lower_only, const ntk_assembly_hooks *hooks,
                                     ntk_dmatrix *theta, ntk_kernel_stats *stats);
 
+/* The cross kernel by each empirical method (kernel.h, kernel_assemble_cross). */
+ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model *model,
+                                            const ntk_grid *grid, const ntk_input_block *rows,
+                                            const ntk_input_block *cols, ntk_dmatrix *cross,
+                                            ntk_kernel_stats *stats);
+ntk_status kernel_assemble_jacobian_cross(const ntk_job *job, const ntk_model *model,
+                                          const ntk_grid *grid, const ntk_input_block *rows,
+                                          const ntk_input_block *cols, ntk_dmatrix *cross,
+                                          ntk_kernel_stats *stats);
+
 #endif

@@ -74,7 +74,8 @@ typedef struct {
 typedef struct {
     const ntk_model *model;
     const feature_layout *layout;
-    const ntk_item_set *set;
+    const ntk_item_set *row_set, *col_set; /* the same set unless rows and columns are
+                                            * different inputs (the cross kernel) */
     const kernel_local_axis *row_axis, *col_axis;
     int k, full, lower_only;
     int64_t panel_columns, block;
@@ -161,6 +162,7 @@ static void side_make(const structured_context *ctx, const kernel_local_axis *ax
 {
     const int64_t F = ctx->layout->width;
     const int64_t *position = axis->position;
+    const ntk_item_set *set = axis == ctx->row_axis ? ctx->row_set : ctx->col_set;
     int64_t items = 0, consecutive = 1;
     for (int64_t a = a0; a < a1; ++a) {
         if (a == a0 || position[a] != position[a - 1]) {
@@ -172,12 +174,12 @@ static void side_make(const structured_context *ctx, const kernel_local_axis *ax
     side->items = items;
     side->slot = slot;
     if (consecutive || pack == NULL) { /* pack is NULL only when every run is consecutive */
-        side->vectors = ctx->set->vectors + position[a0] * F;
+        side->vectors = set->vectors + position[a0] * F;
         return;
     }
     for (int64_t a = a0; a < a1; ++a)
         if (a == a0 || position[a] != position[a - 1])
-            memcpy(pack + slot[a - a0] * F, ctx->set->vectors + position[a] * F,
+            memcpy(pack + slot[a - a0] * F, set->vectors + position[a] * F,
                    (size_t)F * sizeof *pack);
     side->vectors = pack;
 }
@@ -453,7 +455,7 @@ ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model
     structured_context ctx = {0};
     ctx.model = model;
     ctx.layout = &layout;
-    ctx.set = &set;
+    ctx.row_set = ctx.col_set = &set;
     ctx.row_axis = &row_axis;
     ctx.col_axis = &col_axis;
     ctx.k = k;
@@ -489,5 +491,88 @@ done:
     kernel_local_axis_free(&row_axis);
     kernel_local_axis_free(&col_axis);
     kernel_item_set_free(&set);
+    return status;
+}
+
+/* The cross kernel (kernel.h, kernel_assemble_cross): the same tiles, with
+ * the rows' features from input set A and the columns' from B, each delivered
+ * by one axis of the exchange. Every entry is computed (no triangle). */
+ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model *model,
+                                            const ntk_grid *grid, const ntk_input_block *rows,
+                                            const ntk_input_block *cols, ntk_dmatrix *cross,
+                                            ntk_kernel_stats *stats)
+{
+    const int k = model_outputs(model);
+    const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    const int64_t per_item = full ? k : 1;
+    const int64_t blocks_per_step =
+        STRUCTURED_PANEL_COLUMNS / grid->block > 1 ? STRUCTURED_PANEL_COLUMNS / grid->block : 1;
+    const int64_t panel_columns = blocks_per_step * grid->block;
+    const int64_t most_columns = grid_local_count(cross->cols, grid->block, 0, grid->cols);
+    const int64_t steps_total = (most_columns + panel_columns - 1) / panel_columns;
+    stats->method = "structured";
+    stats->flops = 0.0;
+    stats->steps_total = steps_total;
+
+    feature_layout layout;
+    double *own_rows = NULL, *own_cols = NULL;
+    ntk_item_set row_set = {0}, col_set = {0};
+    ntk_status status = layout_make(model, full, &layout);
+    if (status == NTK_OK)
+        status = NTK_CALLOC(own_rows, rows->count * layout.width + 1, "cross kernel features");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(own_cols, cols->count * layout.width + 1, "cross kernel features");
+    if (status == NTK_OK)
+        status = own_features(model, rows, &layout, own_rows);
+    if (status == NTK_OK)
+        status = own_features(model, cols, &layout, own_cols);
+    status = ntk_agree(status, grid->comm);
+    if (status == NTK_OK)
+        status = kernel_exchange_axis(grid, rows->n, per_item, cross->rows, layout.width, own_rows,
+                                      1, &row_set);
+    if (status == NTK_OK)
+        status = kernel_exchange_axis(grid, cols->n, per_item, cross->cols, layout.width, own_cols,
+                                      0, &col_set);
+    free(own_rows);
+    free(own_cols);
+
+    kernel_local_axis row_axis = {0}, col_axis = {0};
+    structured_context ctx = {0};
+    ctx.model = model;
+    ctx.layout = &layout;
+    ctx.row_set = &row_set;
+    ctx.col_set = &col_set;
+    ctx.row_axis = &row_axis;
+    ctx.col_axis = &col_axis;
+    ctx.k = k;
+    ctx.full = full;
+    ctx.lower_only = 0;
+    ctx.panel_columns = panel_columns;
+    ctx.block = grid->block;
+    if (status == NTK_OK)
+        status = kernel_local_axis_create(grid, cross->rows, 1, per_item, &row_set, &row_axis);
+    if (status == NTK_OK)
+        status = kernel_local_axis_create(grid, cross->cols, 0, per_item, &col_set, &col_axis);
+    if (status == NTK_OK)
+        status = structured_buffers(model, full, panel_columns, &ctx);
+    NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
+    for (int64_t step = 0; step < steps_total; ++step)
+        stats->flops += structured_step(&ctx, cross, step);
+    NTK_TRY_GOTO(status, kernel_stats_reduce(grid, stats), done);
+
+done:
+    free(ctx.gram);
+    free(ctx.input_gram);
+    free(ctx.row_panel);
+    free(ctx.col_panel);
+    free(ctx.row_pack);
+    free(ctx.col_pack);
+    free(ctx.row_slot);
+    free(ctx.col_slot);
+    free(ctx.small);
+    kernel_local_axis_free(&row_axis);
+    kernel_local_axis_free(&col_axis);
+    kernel_item_set_free(&row_set);
+    kernel_item_set_free(&col_set);
     return status;
 }

@@ -33,6 +33,16 @@ ntk_status output_path(const char *dir, const char *name, char *out);
 ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
                                     const ntk_dmatrix *matrix);
 
+/* The held-out predictions' final numbers (src/predict/), for the summary. */
+typedef struct {
+    int have;                   /* predict ran */
+    int64_t n_test;
+    int64_t modes_used;         /* eigenpairs above predict.cutoff */
+    double cross_flops;         /* the cross kernel's, all ranks; < 0 when not assembled */
+    double final_step;          /* the last slice: INFINITY for t = infinity */
+    double final_train_loss, final_test_loss, final_test_accuracy; /* NAN when not known */
+} ntk_predict_facts;
+
 /* Everything the summary needs beyond the job. */
 typedef struct {
     int64_t n_inputs, input_dim, k, m_rows; /* N, d, k, M */
@@ -46,6 +56,7 @@ typedef struct {
     double training_final_loss;         /* < 0 when the job does not train */
     double kernel_change;               /* ||Theta_T - Theta_0|| / ||Theta_0||, < 0 when not computed */
     double analytic_distance;           /* ||Theta - Theta_inf|| / ||Theta_inf||, < 0 when not computed */
+    const ntk_predict_facts *predict;   /* NULL: no predict/cross stage */
     double wall_seconds;
 } ntk_run_facts;
 

@@ -13,6 +13,8 @@
  *   dynamics: {learning_rate, residual_norm, unresolved_energy,
  *              predicted_loss: [{step, loss}, ...]}
  *   training: {final_loss, kernel_change}
+ *   predict: {n_test, modes_used, cross_flops, final: {step, train_loss,
+ *             test_loss, test_accuracy}} (null without data.test_inputs)
  *   timings: {phases: {"name": seconds, ...}, wall_seconds}
  *
  * Floats are written so that YAML 1.1 readers (PyYAML) see floats: always a
@@ -54,6 +56,41 @@ static void yaml_double(FILE *out, double value)
         }
     }
     fputs(text, out);
+}
+
+/* A number, or null when unknown (NaN). */
+static void key_double_or_null(FILE *out, const char *indent, const char *key, double value)
+{
+    fprintf(out, "%s%s: ", indent, key);
+    if (isnan(value))
+        fputs("null", out);
+    else
+        yaml_double(out, value);
+    fputc('\n', out);
+}
+
+static void write_predict(FILE *out, const ntk_predict_facts *predict)
+{
+    if (predict == NULL) {
+        fputs("predict: null\n", out);
+        return;
+    }
+    fprintf(out, "predict:\n  n_test: %lld\n", (long long)predict->n_test);
+    if (predict->have) {
+        fprintf(out, "  modes_used: %lld\n", (long long)predict->modes_used);
+    } else {
+        fputs("  modes_used: null\n", out);
+    }
+    key_double_or_null(out, "  ", "cross_flops", predict->cross_flops >= 0.0 ? predict->cross_flops : NAN);
+    if (!predict->have) {
+        fputs("  final: null\n", out);
+        return;
+    }
+    fputs("  final:\n", out);
+    key_double_or_null(out, "    ", "step", predict->final_step);
+    key_double_or_null(out, "    ", "train_loss", predict->final_train_loss);
+    key_double_or_null(out, "    ", "test_loss", predict->final_test_loss);
+    key_double_or_null(out, "    ", "test_accuracy", predict->final_test_accuracy);
 }
 
 /* A double-quoted YAML string (escapes quotes, backslashes and controls). */
@@ -190,6 +227,7 @@ ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_r
     else
         fputs("  kernel_change: null\n", out);
 
+    write_predict(out, facts->predict);
     write_timings(out, facts);
     NTK_TRY(partial_file_commit(path, out));
     return NTK_OK;

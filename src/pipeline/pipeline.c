@@ -19,6 +19,7 @@
 #include "pipeline/preflight.h"
 #include "pipeline/run_files.h"
 #include "plan/plan.h"
+#include "predict/predict.h"
 #include "spectrum/spectrum.h"
 #include "train/train.h"
 
@@ -37,10 +38,12 @@ typedef struct {
     ntk_modes modes;
     ntk_checkpoint checkpoint;
     ntk_run_files files; /* written so far, for the final log line */
+    predict_tracker *tracker; /* held-out loss during training (src/predict) */
 } run_state;
 
 static void run_state_free(run_state *state)
 {
+    predict_tracker_free(state->tracker);
     modes_free(&state->modes);
     spectrum_free(&state->spectrum);
     dmatrix_destroy(&state->theta_initial);
@@ -288,6 +291,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     NTK_TRY(output_prepare_dir(job->output.dir, comm));
     NTK_TRY(run_files_begin(job, comm, &state->files));
     NTK_TRY(prepare(job, comm, state, &checked));
+    const int held_out = job->test_inputs.kind != NTK_SOURCE_NONE;
 
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);
@@ -298,14 +302,41 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     if (solved)
         NTK_TRY(solve_and_write(job, comm, state, &shape, m_rows));
 
+    /* Held-out inputs: the cross kernel and the predictions, from the model
+     * at initialisation (before training changes it). */
+    ntk_predict_facts predict_facts;
+    if (held_out)
+        NTK_TRY(predict_stage(job, comm, &state->grid, &state->model, &state->inputs,
+                              state->own_targets, solved ? &state->spectrum : NULL,
+                              &predict_facts, &state->tracker));
+    if (held_out && job->output.test_theta) {
+        run_files_add(&state->files, "test_theta.npy");
+        if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp)
+            run_files_add(&state->files, "test_nngp.npy");
+    }
+    if (held_out && job->predict.enabled) {
+        run_files_add(&state->files, "test_predictions.npy");
+        run_files_add(&state->files, "predict.csv");
+        if (job->output.plot)
+            run_files_add(&state->files, "predict.svg");
+    }
+
     ntk_training_result training = {0.0, -1.0};
     if (job->training.enabled) {
         /* job_rules.h: training needs targets and a spectrum (checked at load). */
         NTK_TRY(stop_point(comm, state, "before training"));
         ntk_phase_begin("training");
+        ntk_training_test test = {0};
+        if (state->tracker != NULL) {
+            test.inputs = predict_tracker_inputs(state->tracker);
+            test.targets = predict_tracker_targets(state->tracker);
+            test.predicted_loss = predict_tracker_test_loss;
+            test.context = state->tracker;
+        }
         NTK_TRY(training_run(job, &state->model, &state->grid, &state->inputs, state->own_targets,
                              &state->spectrum, &state->modes,
-                             job->training.kernel_after ? &state->theta_initial : NULL, &training));
+                             job->training.kernel_after ? &state->theta_initial : NULL,
+                             state->tracker != NULL ? &test : NULL, &training));
         ntk_phase_end();
         run_files_add(&state->files, "training.csv");
     }
@@ -336,6 +367,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     facts.training_final_loss = job->training.enabled ? training.final_loss : -1.0;
     facts.kernel_change = training.kernel_change;
     facts.analytic_distance = analytic_distance;
+    facts.predict = held_out ? &predict_facts : NULL;
     facts.wall_seconds = MPI_Wtime() - start;
     NTK_TRY(ntk_agree(rank == 0 ? output_write_summary(job->output.dir, job, &facts) : NTK_OK,
                       comm));

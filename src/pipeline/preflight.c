@@ -8,6 +8,7 @@
 #include "job/job_rules.h"
 #include "kernel/kernel.h"
 #include "plan/plan.h"
+#include "predict/predict.h"
 
 /* The grid the job asks for, checked against the number of ranks. */
 static ntk_status check_grid_shape(const ntk_job *job, int ranks, int *rows, int *cols)
@@ -36,6 +37,11 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
     NTK_MPI(MPI_Comm_size(comm, &ranks));
 
     ntk_status status = inputs_shape(job, &result->shape);
+    /* Held-out data are checked before anything is sized or written. */
+    if (status == NTK_OK && job->test_inputs.kind != NTK_SOURCE_NONE) {
+        ntk_test_shape test_shape;
+        status = predict_test_shape(job, result->shape.input_dim, result->shape.k, &test_shape);
+    }
     if (status == NTK_OK)
         status = check_grid_shape(job, ranks, &result->grid_rows, &result->grid_cols);
     if (status == NTK_OK) {

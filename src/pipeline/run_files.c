@@ -18,7 +18,8 @@
  * finished run, whatever happens next. */
 static const char *const output_names[] = {
     "summary.yaml", "theta.npy",   "nngp.npy",     "eigenvalues.npy",    "eigenvectors.npy",
-    "modes.csv",    "spectrum.svg", "training.csv", "params.safetensors", NULL};
+    "modes.csv",    "spectrum.svg", "training.csv", "params.safetensors", "test_theta.npy",
+    "test_nngp.npy", "test_predictions.npy", "predict.csv", "predict.svg", NULL};
 
 static int same_file(const char *a, const char *b)
 {

@@ -20,7 +20,7 @@
 #include "core/status.h"
 #include "job/job.h"
 
-enum { RUN_FILES_MAX = 16 };
+enum { RUN_FILES_MAX = 24 };
 
 typedef struct {
     int count;

@@ -263,6 +263,7 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
     plan->bytes_theta_copy =
         (job->training.enabled && job->training.kernel_after) ? plan->bytes_theta : 0.0;
 
+    double bytes_tiles = 0.0; /* the structured kernel's tile temporaries (plan_cross) */
     const double fraction = plan_filled_fraction(plan->m_rows, plan->block);
     const double m = (double)plan->m_rows;
     if (job->kernel.kind == NTK_KIND_ANALYTIC) {
@@ -310,6 +311,7 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
                              (full ? (1024.0 + panel_columns) * (double)widest : 0.0) +
                              2.5 * (double)(local_rows + local_cols);
         plan->bytes_features = (set * packed_width + fmax(stage_forward, stage_tiles)) * DOUBLE_BYTES;
+        bytes_tiles = stage_tiles * DOUBLE_BYTES;
         plan->flops_features =
             (double)n_inputs * (2.0 * costs.forward_flops + 2.0 * k * costs.backward_flops);
         plan->flops_assembly = fraction * m * m * tile_flops_per_pair;
@@ -345,6 +347,11 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
         plan->bytes_peak = plan->bytes_phase_output;
         plan->peak_phase = "output";
     }
+    NTK_TRY(plan_cross(job, &costs, params, bytes_tiles, plan));
+    if (plan->bytes_phase_predict > plan->bytes_peak) {
+        plan->bytes_peak = plan->bytes_phase_predict;
+        plan->peak_phase = "predict";
+    }
 
     double io_bytes = 0.0;
     if (job->output.theta)
@@ -357,6 +364,8 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
                              plan->flops_assembly / (ranks * rate_assembly) +
                              plan->flops_solver / (ranks * PLAN_RATE_SOLVER) +
                              plan->flops_check / (ranks * PLAN_RATE_GEMM) +
+                             plan->flops_cross / (ranks * rate_assembly) +
+                             plan->flops_predict / (ranks * PLAN_RATE_GEMM) +
                              io_bytes / PLAN_RATE_IO;
     return NTK_OK;
 }

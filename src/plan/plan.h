@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "job/job.h"
+#include "model/model.h"
 
 typedef struct {
     int64_t n_inputs, input_dim, k, m_rows, n_params;
@@ -36,12 +37,26 @@ typedef struct {
     double bytes_baseline;     /* the process before any job data (libraries) */
     /* what coexists in each phase; bytes_peak is the largest */
     double bytes_phase_assembly, bytes_phase_solve, bytes_phase_output;
-    const char *peak_phase;    /* "assembly", "eigensolve" or "output" */
+    const char *peak_phase;    /* "assembly", "eigensolve", "output" or "predict" */
+    /* Held-out inputs (data.test_inputs; plan_cross.c): 0 / 0.0 without */
+    int64_t n_test;
+    double bytes_cross;        /* the local part of the cross kernel */
+    double bytes_predict;      /* the predictions' arrays, on every rank */
+    double bytes_phase_predict;/* the cross kernel and predictions, next to the eigenvectors */
+    double flops_cross, flops_predict;
 } ntk_plan;
 
 /* Plan for `ranks` processes. Needs the input shape (data_shape). Rank-local. */
 ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, int ranks,
                      ntk_plan *plan);
+
+/* The held-out part of a plan (plan_cross.c): reads data.test_inputs' shape
+ * (a header, not the data) and fills n_test, bytes_cross, bytes_predict,
+ * bytes_phase_predict, flops_cross and flops_predict from the other fields
+ * plan_make has set; `bytes_tiles` is the structured kernel's tile
+ * temporaries. Rank-local. */
+ntk_status plan_cross(const ntk_job *job, const model_costs *costs, int64_t n_params,
+                      double bytes_tiles, ntk_plan *plan);
 
 /* Memory a rank may use: the scheduler's limit when there is one
  * (SLURM_MEM_PER_CPU / SLURM_MEM_PER_NODE), else MemAvailable of this node

@@ -78,6 +78,12 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
         plan_print_bytes_row(out, "eigensolve phase", plan->bytes_phase_solve, "");
         plan_print_bytes_row(out, "output phase", plan->bytes_phase_output, "");
     }
+    if (plan->n_test > 0) {
+        plan_print_bytes_row(out, "cross kernel", plan->bytes_cross, "(test x train)");
+        if (plan->bytes_predict > 0.0)
+            plan_print_bytes_row(out, "predictions", plan->bytes_predict, "");
+        plan_print_bytes_row(out, "predict phase", plan->bytes_phase_predict, "");
+    }
     char note[64];
     snprintf(note, sizeof note, "(%s)", plan->peak_phase);
     plan_print_bytes_row(out, "peak", plan->bytes_peak, note);
@@ -91,6 +97,13 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     fprintf(out, "    %-18s %12s\n", "eigensolve", text);
     plan_format_flops(plan->flops_check, text, sizeof text);
     fprintf(out, "    %-18s %12s\n", "eigenpair check", text);
+    if (plan->n_test > 0) {
+        plan_format_flops(plan->flops_cross, text, sizeof text);
+        fprintf(out, "    %-18s %12s  (N_test = %lld)\n", "cross kernel", text,
+                (long long)plan->n_test);
+        plan_format_flops(plan->flops_predict, text, sizeof text);
+        fprintf(out, "    %-18s %12s\n", "predictions", text);
+    }
     plan_format_seconds(plan->seconds_estimate, text, sizeof text);
     fprintf(out, "\n  time estimate      about %s (rough; slurm/submit adds a safety factor)\n",
             text);
@@ -140,7 +153,12 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
             "flops:\n  features: %.6g\n  assembly: %.6g\n  eigensolve: %.6g\n  eigenpair_check: "
             "%.6g\n  total: %.6g\n",
             plan->flops_features, plan->flops_assembly, plan->flops_solver, plan->flops_check,
-            plan->flops_features + plan->flops_assembly + plan->flops_solver + plan->flops_check);
+            plan->flops_features + plan->flops_assembly + plan->flops_solver + plan->flops_check +
+                plan->flops_cross + plan->flops_predict);
+    fprintf(out, "held_out:\n  n_test: %lld\n  cross_bytes: %.0f\n  predict_bytes: %.0f\n"
+                 "  predict_phase_bytes: %.0f\n  cross_flops: %.6g\n  predict_flops: %.6g\n",
+            (long long)plan->n_test, plan->bytes_cross, plan->bytes_predict,
+            plan->bytes_phase_predict, plan->flops_cross, plan->flops_predict);
     fprintf(out, "seconds_estimate: %.1f\n", plan->seconds_estimate);
 }
 

@@ -83,35 +83,62 @@ static ntk_status loss_and_gradient(const ntk_model *model, const ntk_grid *grid
     return NTK_OK;
 }
 
-static ntk_status open_csv(const ntk_job *job, const ntk_grid *grid, training_state *state)
+/* The measured loss on the held-out data at the current parameters:
+ * 1/(2 N_test k) sum (f - y_test)^2 over every rank's own block. Collective. */
+static ntk_status held_out_loss(const ntk_model *model, const ntk_grid *grid,
+                                const ntk_training_test *test, double *loss)
+{
+    const int k = model_outputs(model);
+    const ntk_input_block *block = test->inputs;
+    double *outputs = NULL, sum = 0.0;
+    ntk_status status = NTK_CALLOC(outputs, block->count * k + 1, "held-out outputs");
+    if (status == NTK_OK && block->count > 0)
+        status = model_forward(model, block->x, block->count, outputs);
+    for (int64_t e = 0; status == NTK_OK && e < block->count * k; ++e) {
+        double d = outputs[e] - test->targets[e];
+        sum += d * d;
+    }
+    free(outputs);
+    NTK_TRY(ntk_agree(status, grid->comm));
+    NTK_MPI(MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_DOUBLE, MPI_SUM, grid->comm));
+    *loss = sum / (2.0 * (double)block->n * (double)k);
+    return NTK_OK;
+}
+
+static ntk_status open_csv(const ntk_job *job, const ntk_grid *grid, int with_test,
+                           training_state *state)
 {
     ntk_status status = output_path(job->output.dir, "training.csv", state->csv_path);
     if (status == NTK_OK && grid->rank == 0) {
         status = partial_file_open(state->csv_path, &state->csv);
         if (status == NTK_OK)
-            fprintf(state->csv, "step,measured_loss,predicted_loss,predicted_loss_continuous\n");
+            fprintf(state->csv, "step,measured_loss,predicted_loss,predicted_loss_continuous%s\n",
+                    with_test ? ",test_loss,predicted_test_loss_continuous" : "");
     }
     NTK_TRY(ntk_agree(status, grid->comm));
     return NTK_OK;
 }
 
 static void write_row(training_state *state, int64_t step, double measured, int have_prediction,
-                      double discrete, double continuous)
+                      double discrete, double continuous, const double *test)
 {
     if (state->csv == NULL)
         return;
     if (have_prediction)
-        fprintf(state->csv, "%lld,%.17g,%.17g,%.17g\n", (long long)step, measured, discrete,
+        fprintf(state->csv, "%lld,%.17g,%.17g,%.17g", (long long)step, measured, discrete,
                 continuous);
     else
-        fprintf(state->csv, "%lld,%.17g,,\n", (long long)step, measured);
+        fprintf(state->csv, "%lld,%.17g,,", (long long)step, measured);
+    if (test != NULL)
+        fprintf(state->csv, ",%.17g,%.17g", test[0], test[1]);
+    fputc('\n', state->csv);
 }
 
 static ntk_status train(const ntk_job *job, ntk_model *model, const ntk_grid *grid,
                         const ntk_input_block *inputs, const double *targets,
                         const ntk_spectrum *spectrum, const ntk_modes *modes,
-                        training_state *state, double *final_loss, int64_t *steps_done,
-                        int *diverged)
+                        const ntk_training_test *test, training_state *state,
+                        double *final_loss, int64_t *steps_done, int *diverged)
 {
     const int64_t n_params = model->n_params;
     const int64_t steps = job->training.steps;
@@ -126,7 +153,7 @@ static ntk_status train(const ntk_job *job, ntk_model *model, const ntk_grid *gr
     if (status == NTK_OK)
         status = NTK_CALLOC(state->gradient, n_params + 1, "training gradient");
     NTK_TRY(ntk_agree(status, grid->comm));
-    NTK_TRY(open_csv(job, grid, state));
+    NTK_TRY(open_csv(job, grid, test != NULL, state));
 
     if (!have_prediction)
         ntk_warn("training: no eigenvectors or targets at initialisation, so training.csv has no "
@@ -159,7 +186,14 @@ static ntk_status train(const ntk_job *job, ntk_model *model, const ntk_grid *gr
                 continuous = training_predicted_loss(spectrum, modes, eta, normaliser, step,
                                                      TRAINING_PREDICT_CONTINUOUS);
             }
-            write_row(state, step, loss, have_prediction, discrete, continuous);
+            /* Held-out: measured at the current parameters, and predicted. */
+            double held_out[2] = {NAN, NAN};
+            if (test != NULL) {
+                NTK_TRY(held_out_loss(model, grid, test, &held_out[0]));
+                NTK_TRY(test->predicted_loss(test->context, (double)step, &held_out[1]));
+            }
+            write_row(state, step, loss, have_prediction, discrete, continuous,
+                      test != NULL ? held_out : NULL);
             if (step > 0 && step % log_every == 0)
                 ntk_log("training step %lld: loss %.6g (predicted %.6g)", (long long)step, loss,
                         have_prediction ? discrete : NAN);
@@ -193,7 +227,8 @@ static ntk_status train(const ntk_job *job, ntk_model *model, const ntk_grid *gr
 ntk_status training_run(const ntk_job *job, ntk_model *model, const ntk_grid *grid,
                         const ntk_input_block *inputs, const double *targets,
                         const ntk_spectrum *spectrum, const ntk_modes *modes,
-                        const ntk_dmatrix *theta_initial, ntk_training_result *result)
+                        const ntk_dmatrix *theta_initial, const ntk_training_test *test,
+                        ntk_training_result *result)
 {
     result->final_loss = NAN;
     result->kernel_change = -1.0;
@@ -204,7 +239,7 @@ ntk_status training_run(const ntk_job *job, ntk_model *model, const ntk_grid *gr
     memset(&state, 0, sizeof state);
     int diverged = 0;
     int64_t steps_done = 0;
-    ntk_status status = train(job, model, grid, inputs, targets, spectrum, modes, &state,
+    ntk_status status = train(job, model, grid, inputs, targets, spectrum, modes, test, &state,
                               &result->final_loss, &steps_done, &diverged);
     training_state_free(&state);
     NTK_TRY(status);

@@ -3,7 +3,8 @@
  * dynamics and modes", distributed over the
  * ranks (each rank's own input block; gradients summed with MPI_Allreduce).
  * Writes training.csv (step, measured_loss, predicted_loss,
- * predicted_loss_continuous; train/prediction.h says which formula is which),
+ * predicted_loss_continuous; train/prediction.h says which formula is which;
+ * with held-out data also test_loss and predicted_test_loss_continuous),
  * rows at step 0, every training.record_every steps and the last step. With
  * training.kernel_after, recomputes the empirical NTK at the trained
  * parameters and reports ||Theta_T - Theta_0||_F / ||Theta_0||_F. */
@@ -16,6 +17,17 @@
 #include "model/model.h"
 #include "spectrum/spectrum.h"
 
+/* Held-out data to record during training (training.csv's test_loss and
+ * predicted_test_loss_continuous columns): this rank's own block of the test
+ * inputs and targets (count x k), and the linearised network's test loss at a
+ * step under gradient flow (collective; src/predict/ provides it). */
+typedef struct {
+    const ntk_input_block *inputs;
+    const double *targets;
+    ntk_status (*predicted_loss)(void *context, double step, double *loss);
+    void *context;
+} ntk_training_test;
+
 typedef struct {
     double final_loss;
     double kernel_change;   /* -1 when not computed */
@@ -24,10 +36,11 @@ typedef struct {
 /* `model` is trained in place. `targets` are the own block's targets
  * (inputs->count x k). `modes` gives the prediction (its eigen-decomposition
  * at initialisation); `theta_initial` is Theta_0 when kernel_after is set
- * (else NULL). Collective. */
+ * (else NULL); `test` the held-out data to record (NULL: none). Collective. */
 ntk_status training_run(const ntk_job *job, ntk_model *model, const ntk_grid *grid,
                         const ntk_input_block *inputs, const double *targets,
                         const ntk_spectrum *spectrum, const ntk_modes *modes,
-                        const ntk_dmatrix *theta_initial, ntk_training_result *result);
+                        const ntk_dmatrix *theta_initial, const ntk_training_test *test,
+                        ntk_training_result *result);
 
 #endif

@@ -180,11 +180,11 @@ static void test_key_errors(void)
     const char *unknown = MINIMAL "modle:\n  seed: 1\n";
     EXPECT_ERROR(unknown, NULL,
                  "modle: unknown key 'modle' (expected one of name, data, model, kernel, grid, "
-                 "spectrum, dynamics, output, training, checkpoint, sweep)",
+                 "spectrum, dynamics, output, training, checkpoint, sweep, predict)",
                  "modle");
     const char *nested = MINIMAL "output:\n  dir: out\n  thta: true\n";
     EXPECT_ERROR(nested, NULL, "output.thta: unknown key 'thta' (expected one of dir, theta, "
-                               "eigenvectors, plot, params)", "thta");
+                               "eigenvectors, plot, params, test_theta)", "thta");
     const char *duplicate = "data:\n  inputs: {synthetic: gaussian, n: 8, dim: 3}\n"
                             "model:\n  seed: 1\n  layers: [{dense: 1}]\n  seed: 2\n";
     EXPECT_ERROR(duplicate, NULL, "model.seed: duplicate key 'seed' (first at line 4)",
@@ -836,6 +836,53 @@ static void test_enum_names(void)
 
 /* Locations and sweep values are shared text, not buffers inside the job:
  * a copy keeps naming its own file after the original is reloaded. */
+/* data.test_inputs / test_targets and predict: defaults, positions, refusals. */
+static void test_predict(void)
+{
+#define HELD_OUT                                                                                \
+    "data:\n"                                                                                   \
+    "  inputs: {synthetic: gaussian, n: 8, dim: 3}\n"                                           \
+    "  targets: {synthetic: sine}\n"                                                            \
+    "  test_inputs: {synthetic: sphere, n: 5, dim: 3, seed: 4}\n"                               \
+    "  test_targets: {synthetic: sine}\n"                                                       \
+    "model:\n"                                                                                  \
+    "  layers: [{dense: 16}, relu, {dense: 1}]\n"
+    EXPECT_OK(MINIMAL, NULL);
+    CHECK(!job.predict.enabled && job.test_inputs.kind == NTK_SOURCE_NONE &&
+              job.test_targets.kind == NTK_SOURCE_NONE && !job.output.test_theta,
+          "no held-out data by default");
+    EXPECT_OK(HELD_OUT "dynamics: {steps: [0, 5, 7]}\npredict: {infinite: false}\n", NULL);
+    CHECK(job.predict.enabled && job.predict.n_steps == 3 && job.predict.steps[2] == 7 &&
+              !job.predict.infinite && job.predict.ridge == 0.0 && job.predict.cutoff == 1e-10,
+          "predict defaults: the steps of dynamics.steps, ridge 0, cutoff 1e-10");
+    CHECK(job.test_inputs.kind == NTK_SOURCE_SYNTHETIC && job.test_inputs.n == 5 &&
+              job.test_inputs.synthetic == NTK_SYNTH_SPHERE && job.test_inputs.where.line == 4,
+          "test inputs read like inputs");
+    EXPECT_OK(HELD_OUT "predict: {steps: [1, 2], ridge: 0.5, cutoff: 0.001}\n"
+                       "output: {test_theta: true}\n", NULL);
+    CHECK(job.predict.n_steps == 2 && job.predict.steps[1] == 2 && job.predict.ridge == 0.5 &&
+              job.predict.cutoff == 0.001 && job.output.test_theta && job.predict.infinite,
+          "predict keys");
+    EXPECT_ERROR(HELD_OUT "predict: {steps: [1], ridg: 1}\n", NULL,
+                 "predict.ridg: unknown key 'ridg' (expected one of steps, infinite, ridge, cutoff)",
+                 "ridg");
+    EXPECT_ERROR(HELD_OUT "predict: {steps: []}\n", NULL, "predict.steps: must be a non-empty list",
+                 "[]");
+    EXPECT_ERROR(HELD_OUT "predict: {ridge: -1}\n", NULL, "predict.ridge:", "-1");
+    EXPECT_ERROR(HELD_OUT "spectrum: {top: 2}\npredict: true\n", NULL,
+                 "predict: needs every eigenpair with its eigenvector, but spectrum.top", "predict");
+    EXPECT_ERROR(MINIMAL "predict: {}\n", NULL, "predict: needs data.test_inputs", "predict");
+    static const char *const no_targets[] = {"data.targets=", NULL};
+    static const char *const bad_test[] = {"data.test_inputs={synthetic: gaussian, n: 4}", NULL};
+    EXPECT_ERROR(HELD_OUT "predict: {}\n", no_targets,
+                 "predict: needs data.targets", "predict");
+    EXPECT_ERROR(MINIMAL "output: {test_theta: true}\n", NULL,
+                 "output.test_theta: needs data.test_inputs", "true");
+    EXPECT_ERROR(HELD_OUT "predict: {}\n", bad_test,
+                 "data.test_inputs: synthetic inputs need the key 'dim'", NULL);
+#undef HELD_OUT
+}
+
 static void test_job_copies(void)
 {
     CHECK(sizeof(ntk_job) < 64 * 1024, "sizeof(ntk_job) is %zu bytes", sizeof(ntk_job));
@@ -892,6 +939,7 @@ int main(void)
     test_echo_and_hash();
     test_enum_names();
     test_job_copies();
+    test_predict();
 
     const char *names[] = {"job.yaml", "echo.yaml", "echo2.yaml", "nested.txt", "x.npy"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {

@@ -1,0 +1,46 @@
+/* The cross kernel Theta(A, B) entry point (kernel.h): the shapes checked,
+ * then the job's kernel kind and method, each reusing its Theta machinery
+ * with the rows' inputs delivered from set A and the columns' from set B. */
+#include "kernel/kernel.h"
+
+#include "kernel/analytic.h"
+#include "kernel/kernel_local.h"
+
+ntk_status kernel_assemble_cross(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
+                                 const ntk_input_block *rows, const ntk_input_block *cols,
+                                 int want_nngp, ntk_dmatrix *cross, ntk_kernel_stats *stats)
+{
+    ntk_kernel_stats unused;
+    if (!stats)
+        stats = &unused;
+    stats->method = "";
+    stats->flops = stats->flops_total = 0.0;
+    stats->steps_total = 0;
+    const int k = (int)job->model.width[job->model.n_dense - 1];
+    ntk_status status = NTK_OK;
+    if (cross->rows != kernel_rows(job, rows->n, k) || cross->cols != kernel_rows(job, cols->n, k))
+        status = NTK_RAISE(NTK_ERR_INTERNAL, "cross kernel: matrix is %lld x %lld for %lld x %lld inputs",
+                           (long long)cross->rows, (long long)cross->cols, (long long)rows->n,
+                           (long long)cols->n);
+    else if (rows->dim != cols->dim)
+        status = NTK_RAISE(NTK_ERR_INTERNAL, "cross kernel: inputs of dimension %lld and %lld",
+                           (long long)rows->dim, (long long)cols->dim);
+    else if (want_nngp && job->kernel.kind != NTK_KIND_ANALYTIC)
+        status = NTK_RAISE(NTK_ERR_INTERNAL, "cross kernel: the NNGP kernel is analytic only");
+    NTK_TRY(ntk_agree(status, grid->comm));
+
+    if (job->kernel.kind == NTK_KIND_ANALYTIC) {
+        NTK_TRY(kernel_assemble_analytic_cross(job, grid, rows, cols, want_nngp, cross, stats));
+        return NTK_OK;
+    }
+    switch (job->kernel.method) {
+    case NTK_METHOD_AUTO:
+    case NTK_METHOD_STRUCTURED:
+        NTK_TRY(kernel_assemble_structured_cross(job, model, grid, rows, cols, cross, stats));
+        return NTK_OK;
+    case NTK_METHOD_JACOBIAN:
+        NTK_TRY(kernel_assemble_jacobian_cross(job, model, grid, rows, cols, cross, stats));
+        return NTK_OK;
+    }
+    return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: unknown method %d", (int)job->kernel.method);
+}

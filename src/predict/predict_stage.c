@@ -1,0 +1,239 @@
+/* The held-out stage of a run (predict.h, predict_stage): test data, the
+ * cross kernel and its files, then the predictions and theirs. Each step's
+ * rank-local work is agreed on before the next collective one. */
+#include "predict/predict.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+typedef struct {
+    ntk_input_block test;
+    ntk_predict_inputs in; /* what predict_compute was given (the tracker reuses it) */
+    double *own_test_targets, *own_work;
+    double *train_residual, *test_f0, *test_targets;
+    ntk_dmatrix cross;
+    ntk_predictions predictions;
+} stage_state;
+
+static void stage_free(stage_state *s)
+{
+    predict_free(&s->predictions);
+    dmatrix_destroy(&s->cross);
+    free(s->test.x);
+    free(s->own_test_targets);
+    free(s->own_work);
+    free(s->train_residual);
+    free(s->test_f0);
+    free(s->test_targets);
+}
+
+/* f_0 on an own block (zero for the analytic kernel: the infinite-width
+ * mean), minus `targets` when given, gathered to every rank (n x k). */
+static ntk_status gather_outputs(const ntk_job *job, const ntk_model *model,
+                                 const ntk_input_block *block, const double *targets, int k,
+                                 MPI_Comm comm, double *own_work, double *all)
+{
+    ntk_status status = NTK_OK;
+    memset(own_work, 0, sizeof(double) * (size_t)(block->count * k + 1));
+    if (job->kernel.kind == NTK_KIND_EMPIRICAL && block->count > 0)
+        status = model_forward(model, block->x, block->count, own_work);
+    if (targets != NULL)
+        for (int64_t i = 0; i < block->count * k; ++i)
+            own_work[i] -= targets[i];
+    NTK_TRY(ntk_agree(status, comm));
+    NTK_TRY(predict_gather_rows(own_work, block->count, block->n, k, comm, all));
+    return NTK_OK;
+}
+
+static ntk_status write_cross(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
+                              const ntk_input_block *test, const ntk_input_block *train,
+                              const ntk_dmatrix *cross)
+{
+    char path[NTK_PATH_MAX];
+    NTK_TRY(output_path(job->output.dir, "test_theta.npy", path));
+    NTK_TRY(output_write_dmatrix_npy(path, grid, cross));
+    if (job->kernel.kind != NTK_KIND_ANALYTIC || !job->kernel.nngp)
+        return NTK_OK;
+    /* The NNGP cross kernel beside nngp.npy. */
+    ntk_dmatrix nngp;
+    NTK_TRY(ntk_agree(dmatrix_create(grid, cross->rows, cross->cols, &nngp), grid->comm));
+    ntk_status status = kernel_assemble_cross(job, model, grid, test, train, 1, &nngp, NULL);
+    if (status == NTK_OK)
+        status = output_path(job->output.dir, "test_nngp.npy", path);
+    if (status == NTK_OK)
+        status = output_write_dmatrix_npy(path, grid, &nngp);
+    dmatrix_destroy(&nngp);
+    return status;
+}
+
+static ntk_status run_predictions(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
+                                  const ntk_model *model, const ntk_input_block *train,
+                                  const double *train_targets, const ntk_spectrum *spectrum,
+                                  const ntk_test_shape *shape, int k, stage_state *s,
+                                  ntk_predict_facts *facts)
+{
+    int64_t widest = train->count > s->test.count ? train->count : s->test.count;
+    ntk_status status = NTK_CALLOC(s->own_work, widest * k + 1, "predict outputs");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(s->train_residual, train->n * k + 1, "predict training residual");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(s->test_f0, shape->n_test * k + 1, "predict test outputs");
+    if (status == NTK_OK && shape->have_targets)
+        status = NTK_CALLOC(s->test_targets, shape->n_test * k + 1, "predict test targets");
+    NTK_TRY(ntk_agree(status, comm));
+    NTK_TRY(gather_outputs(job, model, train, train_targets, k, comm, s->own_work,
+                           s->train_residual));
+    NTK_TRY(gather_outputs(job, model, &s->test, NULL, k, comm, s->own_work, s->test_f0));
+    if (shape->have_targets)
+        NTK_TRY(predict_gather_rows(s->own_test_targets, s->test.count, shape->n_test, k, comm,
+                                    s->test_targets));
+
+    ntk_predict_inputs in = {&job->predict, job->dynamics.learning_rate, train->n, k,
+                             job->kernel.outputs == NTK_OUTPUTS_FULL, s->train_residual,
+                             s->test_f0, s->test_targets, shape->n_test};
+    s->in = in;
+    NTK_TRY(predict_compute(&in, spectrum, grid, &s->cross, &s->predictions));
+    const ntk_predictions *p = &s->predictions;
+    int last = p->slices - 1;
+    facts->have = 1;
+    facts->modes_used = p->modes_used;
+    facts->final_step = p->step[last];
+    facts->final_train_loss = p->train_loss[last];
+    facts->final_test_loss = p->test_loss[last];
+    facts->final_test_accuracy = p->test_accuracy[last];
+    ntk_log("predict: %d slices, %lld of %lld modes used; at the last (step %g) train loss %.6g, "
+            "test loss %.6g, test accuracy %.6g",
+            p->slices, (long long)p->modes_used, (long long)spectrum->m, p->step[last],
+            p->train_loss[last], p->test_loss[last], p->test_accuracy[last]);
+
+    status = NTK_OK;
+    if (grid->rank == 0) {
+        status = predict_write_npy(job->output.dir, p);
+        if (status == NTK_OK)
+            status = predict_write_csv(job->output.dir, p);
+        if (status == NTK_OK && job->output.plot)
+            status = predict_write_svg(job->output.dir, job, p);
+    }
+    NTK_TRY(ntk_agree(status, comm));
+    return NTK_OK;
+}
+
+static ntk_status stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
+                        const ntk_model *model, const ntk_input_block *train,
+                        const double *train_targets, const ntk_spectrum *spectrum,
+                        stage_state *s, ntk_predict_facts *facts)
+{
+    const int k = (int)job->model.width[job->model.n_dense - 1];
+    ntk_test_shape shape;
+    NTK_TRY(ntk_agree(predict_test_shape(job, train->dim, k, &shape), comm));
+    facts->n_test = shape.n_test;
+
+    ntk_phase_begin("read test inputs");
+    ntk_status status = predict_read_test_block(job, &shape, train->dim, grid->rank, grid->size,
+                                                &s->test);
+    if (status == NTK_OK)
+        status = predict_read_test_targets(job, &shape, k, &s->test, &s->own_test_targets);
+    if (status == NTK_OK)
+        status = dmatrix_create(grid, kernel_rows(job, shape.n_test, k),
+                                kernel_rows(job, train->n, k), &s->cross);
+    NTK_TRY(ntk_agree(status, comm));
+
+    ntk_phase_begin("assemble cross kernel");
+    ntk_kernel_stats stats;
+    NTK_TRY(kernel_assemble_cross(job, model, grid, &s->test, train, 0, &s->cross, &stats));
+    facts->cross_flops = stats.flops_total;
+    ntk_log("cross kernel: %lld x %lld, %s, %.3g GFLOP in all", (long long)s->cross.rows,
+            (long long)s->cross.cols, stats.method, stats.flops_total * 1e-9);
+    if (job->output.test_theta) {
+        ntk_phase_begin("write test theta");
+        NTK_TRY(write_cross(job, model, grid, &s->test, train, &s->cross));
+    }
+    if (job->predict.enabled) {
+        ntk_phase_begin("predict");
+        NTK_TRY(run_predictions(job, comm, grid, model, train, train_targets, spectrum, &shape, k,
+                                s, facts));
+    }
+    ntk_phase_end();
+    return NTK_OK;
+}
+
+struct predict_tracker {
+    stage_state state;
+    ntk_predict_spec spec; /* one step at a time, no infinity */
+    const ntk_spectrum *spectrum;
+    const ntk_grid *grid;
+};
+
+const ntk_input_block *predict_tracker_inputs(const predict_tracker *tracker)
+{
+    return &tracker->state.test;
+}
+
+const double *predict_tracker_targets(const predict_tracker *tracker)
+{
+    return tracker->state.own_test_targets;
+}
+
+ntk_status predict_tracker_test_loss(void *context, double step, double *loss)
+{
+    predict_tracker *tracker = context;
+    tracker->spec.steps[0] = (int64_t)step;
+    ntk_predictions one;
+    NTK_TRY(predict_compute(&tracker->state.in, tracker->spectrum, tracker->grid,
+                            &tracker->state.cross, &one));
+    *loss = one.test_loss[0];
+    predict_free(&one);
+    return NTK_OK;
+}
+
+void predict_tracker_free(predict_tracker *tracker)
+{
+    if (tracker == NULL)
+        return;
+    stage_free(&tracker->state);
+    free(tracker);
+}
+
+ntk_status predict_stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
+                         const ntk_model *model, const ntk_input_block *train,
+                         const double *train_targets, const ntk_spectrum *spectrum,
+                         ntk_predict_facts *facts, predict_tracker **tracker)
+{
+    if (tracker != NULL)
+        *tracker = NULL;
+    memset(facts, 0, sizeof *facts);
+    facts->cross_flops = -1.0;
+    facts->final_step = facts->final_train_loss = facts->final_test_loss = NAN;
+    facts->final_test_accuracy = NAN;
+    stage_state s;
+    memset(&s, 0, sizeof s);
+    ntk_status status = stage(job, comm, grid, model, train, train_targets, spectrum, &s, facts);
+    const int track = status == NTK_OK && tracker != NULL && job->training.enabled &&
+                      job->predict.enabled && s.test_targets != NULL;
+    predict_tracker *kept = NULL;
+    if (track) {
+        status = NTK_CALLOC(kept, 1, "the held-out loss tracker");
+        status = ntk_agree(status, comm);
+    }
+    if (!track || status != NTK_OK) {
+        free(kept);
+        stage_free(&s);
+        return status;
+    }
+    /* The model trains from here: the tracker keeps the data, the cross
+     * kernel and f_0 at initialisation; the rates are training's. */
+    kept->state = s;
+    kept->spec = job->predict;
+    kept->spec.n_steps = 1;
+    kept->spec.infinite = 0;
+    kept->state.in.spec = &kept->spec;
+    kept->state.in.learning_rate = job->training.learning_rate;
+    kept->spectrum = spectrum;
+    kept->grid = grid;
+    predict_free(&kept->state.predictions);
+    *tracker = kept;
+    return NTK_OK;
+}
