@@ -92,7 +92,7 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
 
     ntk_plan plan;
     double available = 0.0;
-    status = plan_make(job, shape->n_inputs, shape->input_dim, ranks, &plan);
+    status = plan_make_shaped(job, shape->n_inputs, &shape->input, ranks, &plan);
     NTK_TRY(ntk_agree(status, comm));
     NTK_TRY(plan_memory_per_rank(comm, &available));
     NTK_TRY(ntk_agree(plan_check_fits(&plan, available), comm));
@@ -110,7 +110,7 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     NTK_TRY(ntk_agree(status, comm));
 
     ntk_phase_begin("build model");
-    status = model_create(&job->model, shape->input_dim, &state->model);
+    status = model_create_shaped(&job->model, &shape->input, &state->model);
     if (status == NTK_OK)
         state->have_model = 1;
     NTK_TRY(ntk_agree(status, comm));

@@ -13,9 +13,11 @@
 
 #include "core/status.h"
 #include "job/job.h"
+#include "model/layer.h"
 
 typedef struct {
     int64_t n_inputs, input_dim, k, m_rows, n_params;
+    ntk_shape input;           /* one input's shape (input_dim values) */
     int ranks, grid_rows, grid_cols, block;
     /* bytes per rank (the largest over ranks) */
     double bytes_inputs, bytes_features, bytes_theta, bytes_vectors, bytes_solver;
@@ -42,6 +44,9 @@ typedef struct {
 /* Plan for `ranks` processes. Needs the input shape (data_shape). Rank-local. */
 ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, int ranks,
                      ntk_plan *plan);
+/* The same for inputs of any shape (conv layers need (H, W, C) or (L, C)). */
+ntk_status plan_make_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+                            int ranks, ntk_plan *plan);
 
 /* Memory a rank may use: the scheduler's limit when there is one
  * (SLURM_MEM_PER_CPU / SLURM_MEM_PER_NODE), else MemAvailable of this node
@@ -54,6 +59,8 @@ ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank);
 /* Smallest rank count whose peak fits in `bytes_per_rank` (0 when none up to 2^20). */
 int plan_min_ranks(const ntk_job *job, int64_t n_inputs, int64_t input_dim,
                    double bytes_per_rank);
+int plan_min_ranks_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+                          double bytes_per_rank);
 
 void plan_print(const ntk_plan *plan, FILE *out, int as_yaml);
 
