@@ -78,12 +78,19 @@ typedef struct {
     int64_t count;
 } ntk_tensor_shape;
 
-/* The structured kernel's term of a layer with parameters:
- *   sum_o <delta^o(x), delta^o'(x')> * (weight_scale^2 <a(x), a(x')> + bias_scale^2)
- * with delta the cotangent of the layer's output (cotangent_width values per
- * logit) and a its input (input_width values). */
+/* The structured kernel's term of a layer with parameters, one of two forms:
+ *   block_width == 0 (dense): the Hadamard form
+ *     sum_o <delta^o(x), delta^o'(x')> * (weight_scale^2 <a(x), a(x')> + bias_scale^2)
+ *     with delta the cotangent of the layer's output (cotangent_width values
+ *     per logit) and a its input (input_width values);
+ *   block_width > 0 (conv, whose weights are shared over positions): the
+ *     layer's own Jacobian block J_l^o(x) (block_width values per logit,
+ *     written by jacobian_block), and the term <J_l^o(x), J_l^o'(x')>, one
+ *     DGEMM over the packed blocks. jacobian_block may use `scratch_doubles`
+ *     of scratch. */
 typedef struct {
     int64_t cotangent_width, input_width;
+    int64_t block_width, scratch_doubles;
 } ntk_structured_term;
 
 /* Infinite-width recursion state for one pair (x, x') (ntk parameterisation):
@@ -161,6 +168,13 @@ struct ntk_layer_ops {
 
     /* --- kernels --- */
     void (*structured_term)(const ntk_layer *layer, ntk_structured_term *term);
+    /* The Jacobian block of one input (structured_term's block_width > 0):
+     * block[o * block_width + e] = d f_o / d p_e for the layer's own
+     * parameters p (weights, then biases; scales included, zero biases when
+     * the layer has none), from its input `in` and the k cotangent rows of
+     * its output `cot_out`. */
+    void (*jacobian_block)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
+                           const double *cot_out, int k, double *scratch, double *block);
     /* Apply the layer's infinite-width map; nonzero when the state does not
      * allow it (e.g. an activation on the raw input). */
     int (*analytic)(const ntk_layer_spec *layer, const ntk_analytic_context *context,

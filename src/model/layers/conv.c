@@ -320,6 +320,44 @@ static void conv_jacobian_one(const ntk_layer *layer, const ntk_model *model, co
     }
 }
 
+/* Structured kernel: the block J_l^o = (c delta^o^T P, s sum_p delta^o_p),
+ * C_out x (C_in kh kw) weights then C_out biases per logit. */
+static void conv_structured_term(const ntk_layer *layer, ntk_structured_term *term)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int64_t c_out = layer->option[CONV_CHANNELS];
+    term->cotangent_width = layer->out.size;
+    term->input_width = layer->in.size;
+    term->block_width = c_out * patch_size(&g) + c_out;
+    term->scratch_doubles = g.positions * patch_size(&g);
+}
+
+static void conv_jacobian_block(const ntk_layer *layer, const ntk_model *model, const double *in,
+                                const double *cot_out, int k, double *scratch, double *block)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    const int64_t c_out = layer->option[CONV_CHANNELS], depth = patch_size(&g);
+    const int64_t width = c_out * depth + c_out;
+    const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
+    conv_patches(&g, in, scratch);
+    for (int o = 0; o < k; ++o) {
+        const double *delta = cot_out + (int64_t)o * layer->out.size; /* positions x C_out */
+        double *row = block + o * width;
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c_out, (int)depth,
+                    (int)g.positions, model->weight_scale[l], delta, (int)c_out, scratch,
+                    (int)depth, 0.0, row, (int)depth);
+        for (int64_t c = 0; c < c_out; ++c) {
+            double sum = 0.0;
+            for (int64_t p = 0; p < g.positions; ++p)
+                sum += delta[p * c_out + c];
+            row[c_out * depth + c] = s * sum;
+        }
+    }
+}
+
 static void conv_cost(const ntk_layer *layer, int k, int full, int quadrature_order,
                       ntk_layer_cost *cost)
 {
@@ -331,9 +369,14 @@ static void conv_cost(const ntk_layer *layer, int k, int full, int quadrature_or
     const double c_out = (double)layer->option[CONV_CHANNELS];
     cost->forward_flops = positions * c_out * depth;
     cost->backward_flops = positions * c_out * depth;
-    /* Its input and its output's cotangents; the patch scratch is bounded separately. */
-    cost->feature_doubles = (double)layer->in.size + (double)k * (double)layer->out.size;
-    cost->widest = layer->out.size;
+    /* Its input and its output's cotangents, and the patch matrix of one input. */
+    const double block = c_out * depth + c_out;
+    cost->feature_doubles = (double)layer->in.size + (double)k * (double)layer->out.size +
+                            positions * depth;
+    /* Structured: the Jacobian block, k x block per input, one inner product per entry. */
+    cost->packed_doubles = (double)k * block;
+    cost->tile_flops_per_pair = 2.0 * (full ? 1.0 : (double)k) * block;
+    cost->widest = (int64_t)block;
 }
 
 const ntk_layer_ops ntk_layer_conv = {
@@ -349,5 +392,7 @@ const ntk_layer_ops ntk_layer_conv = {
     .forward_one = conv_forward_one,
     .backward_one = conv_backward_one,
     .jacobian_one = conv_jacobian_one,
+    .structured_term = conv_structured_term,
+    .jacobian_block = conv_jacobian_block,
     .cost = conv_cost,
 };
