@@ -126,6 +126,7 @@ typedef struct {
     double packed_doubles;       /* structured kernel: its part of an input's feature vector */
     double tile_flops_per_pair;  /* structured kernel: flops per Theta entry (trace: per input pair) */
     int64_t widest;              /* structured full kernels: cotangent panel width */
+    double block_flops;          /* structured kernel: multiply-adds of its Jacobian block (conv) */
     double analytic_pair_flops;  /* infinite-width map, per input pair */
 } ntk_layer_cost;
 

@@ -204,6 +204,7 @@ void model_layout_costs(const model_layout *layout, int full, int quadrature_ord
         costs->packed_doubles += cost.packed_doubles;
         costs->tile_flops_per_pair += cost.tile_flops_per_pair;
         costs->analytic_pair_flops += cost.analytic_pair_flops;
+        costs->block_flops += cost.block_flops;
         if (cost.widest > costs->widest)
             costs->widest = cost.widest;
         costs->has_analytic &= layer->ops->analytic != NULL;

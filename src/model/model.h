@@ -67,6 +67,7 @@ ntk_status model_layout_make(const ntk_model_spec *spec, const char *file, const
 typedef struct {
     double forward_flops, backward_flops; /* multiply-adds; backward per (x, o) row */
     double feature_doubles, packed_doubles, tile_flops_per_pair, analytic_pair_flops;
+    double block_flops;                   /* structured: Jacobian blocks per input */
     int64_t widest;
     int has_analytic, has_structured;     /* every layer has the map / term */
 } model_costs;

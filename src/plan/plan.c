@@ -308,7 +308,10 @@ ntk_status plan_make_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shap
         const double forward_width = costs.feature_doubles, packed_width = costs.packed_doubles;
         const double tile_flops_per_pair = costs.tile_flops_per_pair;
         const int64_t widest = costs.widest;
-        const double batch = (double)(own_count < 1024 ? own_count : 1024);
+        /* structured.c bounds a batch's buffers to 256 MiB (conv layers keep
+         * k cotangents per position). */
+        const double by_budget = fmax(1.0, floor(256.0 * 1048576.0 / DOUBLE_BYTES / forward_width));
+        const double batch = fmin((double)(own_count < 1024 ? own_count : 1024), by_budget);
         const double set = (double)plan_union_items(n_inputs, plan->m_rows, per_item, plan->block,
                                                     plan->grid_rows, plan->grid_cols, own_count);
         const double panel_columns = (double)((256 / plan->block > 1 ? 256 / plan->block : 1) *
@@ -319,8 +322,9 @@ ntk_status plan_make_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shap
                              (full ? (1024.0 + panel_columns) * (double)widest : 0.0) +
                              2.5 * (double)(local_rows + local_cols);
         plan->bytes_features = (set * packed_width + fmax(stage_forward, stage_tiles)) * DOUBLE_BYTES;
-        plan->flops_features =
-            (double)n_inputs * (2.0 * costs.forward_flops + 2.0 * k * costs.backward_flops);
+        plan->flops_features = (double)n_inputs * (2.0 * costs.forward_flops +
+                                                   2.0 * k * costs.backward_flops +
+                                                   2.0 * costs.block_flops);
         plan->flops_assembly = fraction * m * m * tile_flops_per_pair;
     }
 

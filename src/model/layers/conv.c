@@ -377,6 +377,7 @@ static void conv_cost(const ntk_layer *layer, int k, int full, int quadrature_or
     cost->packed_doubles = (double)k * block;
     cost->tile_flops_per_pair = 2.0 * (full ? 1.0 : (double)k) * block;
     cost->widest = (int64_t)block;
+    cost->block_flops = (double)k * positions * c_out * depth;
 }
 
 const ntk_layer_ops ntk_layer_conv = {
