@@ -67,6 +67,9 @@ typedef struct {
     int block[NTK_MAX_DENSE + 2];                /* the layer's Jacobian block J_l stored (conv) */
     int64_t block_width[NTK_MAX_DENSE + 2];      /* its values per logit */
     int64_t scratch;                             /* doubles jacobian_block needs, widest layer */
+    int pairwise[NTK_MAX_DENSE + 2];             /* patches and cotangents stored (conv, few positions) */
+    int64_t positions[NTK_MAX_DENSE + 2], patch_width[NTK_MAX_DENSE + 2], channels[NTK_MAX_DENSE + 2];
+    int64_t pair_scratch;                        /* 2 P^2: the pairwise form's two position Grams */
 } feature_layout;
 
 /* The distinct inputs behind a run of local rows or columns, contiguous. */
@@ -87,6 +90,7 @@ typedef struct {
     double *row_pack, *col_pack;                       /* packed copies (NULL: never needed) */
     int64_t *row_slot, *col_slot;
     double *small;                                     /* shallow Gram, a column group */
+    double *pair;                                      /* pairwise form: two P x P Grams */
 } structured_context;
 
 /* Each layer with parameters states its term (model/layer.h); a layer type
@@ -95,7 +99,7 @@ static ntk_status layout_make(const ntk_model *model, int full, feature_layout *
 {
     int k = model_outputs(model);
     int64_t at = 0;
-    layout->scratch = 0;
+    layout->scratch = layout->pair_scratch = 0;
     for (int l = 1; l <= model->n_layers; ++l) {
         const ntk_layer *layer = model_param_layer(model, l);
         if (layer->ops->structured_term == NULL)
@@ -103,9 +107,24 @@ static ntk_status layout_make(const ntk_model *model, int full, feature_layout *
                              "kernel; set kernel.method: jacobian", layer->index, layer->ops->name);
         ntk_structured_term term;
         memset(&term, 0, sizeof term);
-        layer->ops->structured_term(layer, &term);
+        layer->ops->structured_term(layer, k, full, &term);
         layout->n_out[l] = term.cotangent_width;
         layout->n_in[l] = term.input_width;
+        layout->pairwise[l] = term.pairwise;
+        if (term.pairwise) {
+            /* P x D patches, P x k x C cotangents, k x C scaled sums. */
+            const int64_t P = term.positions, D = term.patch_width, C = term.channels;
+            layout->block[l] = layout->rank_one[l] = 0;
+            layout->positions[l] = P;
+            layout->patch_width[l] = D;
+            layout->channels[l] = C;
+            layout->cotangent_offset[l] = layout->input_offset[l] = at;
+            layout->input_depth[l] = P * D + P * k * C + k * C;
+            at += layout->input_depth[l];
+            if (2 * P * P > layout->pair_scratch)
+                layout->pair_scratch = 2 * P * P;
+            continue;
+        }
         if (term.block_width > 0) {
             /* k x block_width values: the layer's term is <J_l^o(x), J_l^o'(x')>. */
             layout->block[l] = 1;
@@ -172,6 +191,12 @@ static ntk_status own_features(const ntk_model *model, const ntk_input_block *in
             for (int l = 1; l <= model->n_layers; ++l) {
                 int64_t n_out = layout->n_out[l], n_in = layout->n_in[l];
                 const double *h = features.input[l] + x * n_in;
+                if (layout->pairwise[l]) {
+                    const ntk_layer *layer = model_param_layer(model, l);
+                    layer->ops->pairwise_pack(layer, model, h, features.cotangent[l] + x * k * n_out,
+                                              k, vector + layout->input_offset[l]);
+                    continue;
+                }
                 if (layout->block[l]) {
                     const ntk_layer *layer = model_param_layer(model, l);
                     layer->ops->jacobian_block(layer, model, h, features.cotangent[l] + x * k * n_out,
@@ -228,6 +253,62 @@ static void side_make(const structured_context *ctx, const kernel_local_axis *ax
     side->vectors = pack;
 }
 
+/* Pairwise form of layer l for inputs a, b (their packed vectors): the patch
+ * Gram K[p][p'] = <patch_p(a), patch_p'(b)> into pair[0..P^2). */
+static void pairwise_patch_gram(const structured_context *ctx, int l, const double *a,
+                                const double *b)
+{
+    const feature_layout *layout = ctx->layout;
+    const int64_t P = layout->positions[l], D = layout->patch_width[l], at = layout->input_offset[l];
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)P, (int)P, (int)D, 1.0, a + at,
+                (int)D, b + at, (int)D, 0.0, ctx->pair, (int)P);
+}
+
+/* sum_{p,p'} <delta_p(a), delta_p'(b)> K[p][p'] over the cotangent columns
+ * [first, first + width) of each position's k C values (trace: all k C; full:
+ * logit o's C), with K from pairwise_patch_gram; then c^2 times it plus the
+ * bias sums' product over the same columns. */
+static double pairwise_value(const structured_context *ctx, int l, const double *a,
+                             const double *b, int64_t first_a, int64_t first_b, int64_t width)
+{
+    const feature_layout *layout = ctx->layout;
+    const int64_t P = layout->positions[l], D = layout->patch_width[l];
+    const int64_t kc = ctx->k * layout->channels[l];
+    const double *delta_a = a + layout->input_offset[l] + P * D, *delta_b = b + layout->input_offset[l] + P * D;
+    double *gram = ctx->pair + P * P;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)P, (int)P, (int)width, 1.0,
+                delta_a + first_a, (int)kc, delta_b + first_b, (int)kc, 0.0, gram, (int)P);
+    double sum = 0.0, bias = 0.0;
+    for (int64_t e = 0; e < P * P; ++e)
+        sum += gram[e] * ctx->pair[e];
+    const double *sums_a = delta_a + P * kc, *sums_b = delta_b + P * kc;
+    for (int64_t e = 0; e < width; ++e)
+        bias += sums_a[first_a + e] * sums_b[first_b + e];
+    const double c = ctx->model->weight_scale[l];
+    return c * c * sum + bias;
+}
+
+/* Trace kernel, a pairwise layer: tile (+)= (1/k) sum over logits, per input pair. */
+static double trace_pairwise(const structured_context *ctx, int l, double *tile, int64_t lld,
+                             const structured_side *rows, int64_t m, const structured_side *cols,
+                             int64_t w, int assign)
+{
+    const feature_layout *layout = ctx->layout;
+    const int64_t F = layout->width, P = layout->positions[l], D = layout->patch_width[l];
+    const int64_t kc = ctx->k * layout->channels[l];
+    /* Trace sides hold one vector per row/column, in order (as the DGEMMs read them). */
+    for (int64_t j = 0; j < w; ++j) {
+        const double *b = cols->vectors + j * F;
+        for (int64_t i = 0; i < m; ++i) {
+            const double *a = rows->vectors + i * F;
+            pairwise_patch_gram(ctx, l, a, b);
+            const double value = pairwise_value(ctx, l, a, b, 0, 0, kc) / ctx->k;
+            tile[j * lld + i] = assign ? value : tile[j * lld + i] + value;
+        }
+    }
+    return (double)m * (double)w * (2.0 * (double)P * (double)P * (double)(D + kc + 1) + 2.0 * (double)kc + 2.0);
+}
+
 /* Trace kernel: Theta[r0:r1, c0:c1] = sum_l G_l o (K_l + s_l^2), rows one per input. */
 static double trace_tile(const structured_context *ctx, ntk_dmatrix *theta, int64_t r0,
                          int64_t r1, int64_t c0, const structured_side *cols, int64_t w)
@@ -247,6 +328,11 @@ static double trace_tile(const structured_context *ctx, ntk_dmatrix *theta, int6
     for (int l = 1; l <= model->n_layers; ++l) {
         if (layout->rank_one[l] || layout->block[l])
             continue;
+        if (layout->pairwise[l]) {
+            flops += trace_pairwise(ctx, l, tile, lld, &rows, m, cols, w, assign);
+            assign = 0;
+            continue;
+        }
         const int64_t n_in = layout->n_in[l], depth_g = ctx->k * layout->n_out[l];
         const int64_t g_offset = layout->cotangent_offset[l], k_offset = layout->input_offset[l];
         const double c2 = model->weight_scale[l] * model->weight_scale[l];
@@ -367,6 +453,28 @@ static double full_tile(const structured_context *ctx, ntk_dmatrix *theta, int64
             flops += full_block_term(ctx, theta, &rows, r0, r1, c0, cols, w, l);
             continue;
         }
+        if (layout->pairwise[l]) {
+            /* Per entry ((x, o), (x', o')): logit o's and o''s cotangent
+             * columns; the patch Gram once per pair of inputs met in a row. */
+            const int64_t P = layout->positions[l], D = layout->patch_width[l], C = layout->channels[l];
+            for (int64_t j = 0; j < w; ++j) {
+                const double *b = cols->vectors + cols->slot[j] * F;
+                const int64_t ob = ctx->col_axis->output[c0 + j];
+                double *t = theta->data + (c0 + j) * lld + r0;
+                int64_t gram_slot = -1;
+                for (int64_t i = 0; i < m; ++i) {
+                    const double *a = rows.vectors + rows.slot[i] * F;
+                    if (rows.slot[i] != gram_slot) {
+                        pairwise_patch_gram(ctx, l, a, b);
+                        gram_slot = rows.slot[i];
+                        flops += 2.0 * (double)P * (double)P * (double)D;
+                    }
+                    t[i] += pairwise_value(ctx, l, a, b, ctx->row_axis->output[r0 + i] * C, ob * C, C);
+                }
+            }
+            flops += (double)m * (double)w * (2.0 * (double)P * (double)P * (double)(C + 1) + 2.0 * (double)C + 1.0);
+            continue;
+        }
         const int64_t n_out = layout->n_out[l], n_in = layout->n_in[l];
         const double c = model->weight_scale[l];
         const double s2 = model->has_bias[l] ? model->bias_scale[l] * model->bias_scale[l] : 0.0;
@@ -469,6 +577,7 @@ static ntk_status structured_buffers(const ntk_model *model, int full, int64_t p
         if (width > widest)
             widest = width;
     }
+    NTK_TRY(NTK_CALLOC(ctx->pair, ctx->layout->pair_scratch + 1, "structured kernel position Grams"));
     NTK_TRY(NTK_CALLOC(ctx->gram, STRUCTURED_ROW_CHUNK * panel_columns, "structured kernel tile"));
     NTK_TRY(NTK_CALLOC(ctx->input_gram, STRUCTURED_ROW_CHUNK * panel_columns, "structured kernel tile"));
     NTK_TRY(NTK_CALLOC(ctx->row_slot, STRUCTURED_ROW_CHUNK, "structured kernel tile"));
@@ -561,6 +670,7 @@ done:
     free(ctx.row_slot);
     free(ctx.col_slot);
     free(ctx.small);
+    free(ctx.pair);
     kernel_local_axis_free(&row_axis);
     kernel_local_axis_free(&col_axis);
     kernel_item_set_free(&set);

@@ -305,6 +305,17 @@ ntk_status plan_make_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shap
          * up to 1024 own inputs and (2) the tile temporaries: two 1024 x panel
          * Grams, packed row/column panels (bounded by (1024 + panel) x the
          * packed width), per-(x,o) cotangent panels (full) and index maps. */
+        for (int i = 0; i < layout.n_stack && plan->n_forms < 16; ++i) {
+            ntk_layer_cost cost;
+            memset(&cost, 0, sizeof cost);
+            layout.stack[i].ops->cost(&layout.stack[i], (int)k, full, job->kernel.quadrature_order, &cost);
+            if (cost.structured_form == NULL)
+                continue;
+            plan->forms[plan->n_forms].layer = i;
+            plan->forms[plan->n_forms].form = cost.structured_form;
+            plan->forms[plan->n_forms].block_flops = cost.block_pair_flops;
+            plan->forms[plan->n_forms++].pairwise_flops = cost.pairwise_pair_flops;
+        }
         const double forward_width = costs.feature_doubles, packed_width = costs.packed_doubles;
         const double tile_flops_per_pair = costs.tile_flops_per_pair;
         const int64_t widest = costs.widest;

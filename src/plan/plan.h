@@ -39,6 +39,14 @@ typedef struct {
     /* what coexists in each phase; bytes_peak is the largest */
     double bytes_phase_assembly, bytes_phase_solve, bytes_phase_output;
     const char *peak_phase;    /* "assembly", "eigensolve" or "output" */
+    /* structured kernels: the form each conv layer takes, from its costs
+     * (flops per Theta entry of both forms) */
+    int n_forms;
+    struct {
+        int layer;
+        const char *form;
+        double block_flops, pairwise_flops;
+    } forms[16];
 } ntk_plan;
 
 /* Plan for `ranks` processes. Needs the input shape (data_shape). Rank-local. */

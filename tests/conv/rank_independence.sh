@@ -1,14 +1,24 @@
 # Conv networks: Theta from the structured kernel (Jacobian blocks) equals the
 # explicit Jacobian's to 1e-12 and is the same on 1-4 ranks, several grids and
-# block sizes, trace and full, 2-D and 1-D networks.
+# block sizes, trace and full, 2-D and 1-D networks, and one whose small maps
+# take the pairwise form (plan reports the form per layer).
 . "$NTK_TESTS_DIR/lib.sh"
 need_python
 dir=$(scratch conv-ranks)
 job="$NTK_TESTS_DIR/conv/small_cnn.yaml"
 conv1d=(--set 'data.inputs.shape=[9,3]' --set 'model.layers=[{conv: {channels: 4, kernel: 3, padding: circular}}, relu, {conv: {channels: 3, kernel: 2, stride: 2, padding: valid}}, global_avg_pool, {dense: 3}]')
-for network in 2d 1d; do
+# Small maps: the pairwise form for the 2 x 2 and 1 x 1 conv layers.
+pairwise=(--set 'data.inputs.shape=[6,6,2]' --set 'model.layers=[{conv: {channels: 16, kernel: 3}}, relu, {avg_pool: 3}, {conv: {channels: 16, kernel: 2}}, relu, {conv: {channels: 4, kernel: 2, padding: valid}}, flatten, {dense: 2}]')
+# The small-map network exercises both forms (else this test would not test the pairwise one).
+for outputs in trace full; do
+    forms=$(ntk serial plan "$job" --format yaml --set kernel.outputs=$outputs "${pairwise[@]}" | grep 'form:')
+    echo "$forms" | grep -q '{layer: 0, form: jacobian block' && echo "$forms" | grep -q '{layer: 3, form: pairwise' \
+        && echo "$forms" | grep -q '{layer: 5, form: pairwise' || fail "plan's structured forms ($outputs): $forms"
+done
+for network in 2d 1d pairwise; do
     extra=()
     [ $network = 1d ] && extra=("${conv1d[@]}")
+    [ $network = pairwise ] && extra=("${pairwise[@]}")
     for outputs in trace full; do
         ref="$dir/$network-$outputs-ref"
         ntk serial run "$job" --quiet --out "$ref" --set kernel.outputs=$outputs \

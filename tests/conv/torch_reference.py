@@ -77,6 +77,14 @@ def cases():
         nn.AvgPool1d(2, stride=1), nn.Flatten(), nn.Linear(4 * 3, 2), nn.ReLU(), nn.Linear(2, 2)), \
         "[{conv: {channels: 4, kernel: 3}}, relu, {conv: {channels: 4, kernel: 2, stride: 2, " \
         "padding: valid}}, relu, {avg_pool: {window: 2, stride: 1}}, flatten, {dense: 2}, relu, {dense: 2}]"
+    # Small maps: the structured kernel takes the pairwise form for the last
+    # two conv layers (2 x 2 and 1 x 1 positions), the Jacobian block for the first.
+    yield "conv2d_pairwise", (5, 6, 6, 2), nn.Sequential(
+        nn.Conv2d(2, 16, 3, padding="same"), nn.ReLU(), nn.AvgPool2d(3),
+        nn.Conv2d(16, 16, 2, padding="same"), nn.ReLU(),
+        nn.Conv2d(16, 4, 2), nn.Flatten(), nn.Linear(4, 2)), \
+        "[{conv: {channels: 16, kernel: 3}}, relu, {avg_pool: 3}, {conv: {channels: 16, kernel: 2}}, " \
+        "relu, {conv: {channels: 4, kernel: 2, padding: valid}}, flatten, {dense: 2}]"
     net = nn.Sequential(nn.Conv1d(3, 3, 3, padding="same", padding_mode="circular", bias=False),
                         nn.Tanh(), nn.Conv1d(3, 2, 3, bias=False), nn.AdaptiveAvgPool1d(1),
                         nn.Flatten(), nn.Linear(2, 2, bias=False))

@@ -15,7 +15,7 @@ if [ $rc -eq 77 ]; then echo "$out"; exit 0; fi  # torch missing: skipped, with 
 [ $rc -eq 0 ] || fail "torch_reference.py: $out"
 echo "$out"
 
-for case in conv2d_flatten conv2d_circular_gap conv1d_pool conv1d_nobias; do
+for case in conv2d_flatten conv2d_circular_gap conv1d_pool conv1d_nobias conv2d_pairwise; do
     for param in standard ntk; do
         for outputs in trace full; do
             for method in $methods; do

@@ -320,17 +320,81 @@ static void conv_jacobian_one(const ntk_layer *layer, const ntk_model *model, co
     }
 }
 
+/* Flops per Theta entry of the two structured forms (trace: per input pair,
+ * the mean over k logits; full: per (x, o), (x', o') entry):
+ *   Jacobian block: one inner product of k (C_out D + C_out) values (trace),
+ *                   C_out D + C_out (full);
+ *   pairwise:       the P x P patch Gram (depth D) and cotangent Gram (depth
+ *                   k C_out), their Hadamard sum, the bias product (trace);
+ *                   full: the cotangent Gram of one logit pair (depth C_out)
+ *                   per entry and the patch Gram once per row input (1/k). */
+static void conv_form_flops(const ntk_layer *layer, int k, int full, double *block, double *pairwise)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const double p2 = (double)g.positions * (double)g.positions, depth = (double)patch_size(&g);
+    const double c_out = (double)layer->option[CONV_CHANNELS];
+    if (full) {
+        *block = 2.0 * (c_out * depth + c_out);
+        *pairwise = 2.0 * p2 * (c_out + 1.0) + 2.0 * p2 * depth / k + 2.0 * c_out;
+    } else {
+        *block = 2.0 * k * (c_out * depth + c_out);
+        *pairwise = 2.0 * p2 * (depth + k * c_out + 1.0) + 2.0 * k * c_out;
+    }
+}
+
+/* The cheaper form wins (docs: README, "Convolutional networks"). */
+static int conv_uses_pairwise(const ntk_layer *layer, int k, int full)
+{
+    double block, pairwise;
+    conv_form_flops(layer, k, full, &block, &pairwise);
+    return pairwise < block;
+}
+
 /* Structured kernel: the block J_l^o = (c delta^o^T P, s sum_p delta^o_p),
- * C_out x (C_in kh kw) weights then C_out biases per logit. */
-static void conv_structured_term(const ntk_layer *layer, ntk_structured_term *term)
+ * C_out x (C_in kh kw) weights then C_out biases per logit; or the pairwise
+ * contraction over positions. */
+static void conv_structured_term(const ntk_layer *layer, int k, int full, ntk_structured_term *term)
 {
     conv_geometry g;
     conv_geometry_of(layer, &g);
     const int64_t c_out = layer->option[CONV_CHANNELS];
     term->cotangent_width = layer->out.size;
     term->input_width = layer->in.size;
+    if (conv_uses_pairwise(layer, k, full)) {
+        term->pairwise = 1;
+        term->positions = g.positions;
+        term->patch_width = patch_size(&g);
+        term->channels = c_out;
+        term->scratch_doubles = 2 * g.positions * g.positions + g.positions * c_out;
+        return;
+    }
     term->block_width = c_out * patch_size(&g) + c_out;
     term->scratch_doubles = g.positions * patch_size(&g);
+}
+
+static void conv_pairwise_pack(const ntk_layer *layer, const ntk_model *model, const double *in,
+                               const double *cot_out, int k, double *packed)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    const int64_t c_out = layer->option[CONV_CHANNELS], depth = patch_size(&g);
+    const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
+    double *delta = packed + g.positions * depth, *sums = delta + g.positions * k * c_out;
+    conv_patches(&g, in, packed);
+    for (int o = 0; o < k; ++o)
+        for (int64_t c = 0; c < c_out; ++c)
+            sums[o * c_out + c] = 0.0;
+    for (int o = 0; o < k; ++o)
+        for (int64_t p = 0; p < g.positions; ++p)
+            for (int64_t c = 0; c < c_out; ++c) {
+                const double d = cot_out[(int64_t)o * layer->out.size + p * c_out + c];
+                delta[(p * k + o) * c_out + c] = d;
+                sums[o * c_out + c] += d;
+            }
+    for (int64_t e = 0; e < k * c_out; ++e)
+        sums[e] *= s;
 }
 
 static void conv_jacobian_block(const ntk_layer *layer, const ntk_model *model, const double *in,
@@ -373,11 +437,20 @@ static void conv_cost(const ntk_layer *layer, int k, int full, int quadrature_or
     const double block = c_out * depth + c_out;
     cost->feature_doubles = (double)layer->in.size + (double)k * (double)layer->out.size +
                             positions * depth;
-    /* Structured: the Jacobian block, k x block per input, one inner product per entry. */
-    cost->packed_doubles = (double)k * block;
-    cost->tile_flops_per_pair = 2.0 * (full ? 1.0 : (double)k) * block;
-    cost->widest = (int64_t)block;
-    cost->block_flops = (double)k * positions * c_out * depth;
+    /* Structured: the cheaper form (conv_uses_pairwise). */
+    conv_form_flops(layer, k, full, &cost->block_pair_flops, &cost->pairwise_pair_flops);
+    if (conv_uses_pairwise(layer, k, full)) {
+        cost->structured_form = "pairwise";
+        cost->packed_doubles = positions * depth + positions * (double)k * c_out + (double)k * c_out;
+        cost->tile_flops_per_pair = cost->pairwise_pair_flops;
+        cost->widest = 1;
+    } else {
+        cost->structured_form = "jacobian block";
+        cost->packed_doubles = (double)k * block;
+        cost->tile_flops_per_pair = cost->block_pair_flops;
+        cost->widest = (int64_t)block;
+        cost->block_flops = (double)k * positions * c_out * depth;
+    }
 }
 
 const ntk_layer_ops ntk_layer_conv = {
@@ -395,5 +468,6 @@ const ntk_layer_ops ntk_layer_conv = {
     .jacobian_one = conv_jacobian_one,
     .structured_term = conv_structured_term,
     .jacobian_block = conv_jacobian_block,
+    .pairwise_pack = conv_pairwise_pack,
     .cost = conv_cost,
 };
