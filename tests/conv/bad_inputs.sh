@@ -36,6 +36,8 @@ expect_error 3 "model.layers\[2\]\.avg_pool: window 6 x 6 is larger than the inp
     2 run "$(job pool images.npy "[{conv: {channels: 2, kernel: 3}}, relu, {avg_pool: 6}, flatten, {dense: 1}]")"
 expect_error 3 "model.layers\[2\]\.dense: a dense layer needs flat inputs" \
     2 run "$(job no_flatten images.npy "[{conv: {channels: 2, kernel: 3}}, relu, {dense: 1}]")"
+expect_error 3 "dense_images.yaml:3:[0-9]+: model.layers\[0\]\.dense: a dense layer needs flat inputs \(one vector per input\), got a tensor of rank 3" \
+    2 run "$(job dense_images images.npy "[{dense: 4}, relu, {dense: 1}]")"
 expect_error 3 "kernel.kind: model.layers\[0\] is a conv layer, which has no infinite-width \(analytic\) kernel" \
     1 validate "$(job analytic images.npy "[{conv: {channels: 2, kernel: 3}}, flatten, {dense: 1}]" "kernel: {kind: analytic}")"
 expect_error 3 "training: model.layers\[0\] is a conv layer, which has no gradient path for training" \

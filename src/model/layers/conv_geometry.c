@@ -37,7 +37,9 @@ int conv_geometry_make(const ntk_shape *in, int64_t kh, int64_t kw, int64_t sh, 
     g->sh = sh;
     g->sw = g->one_d ? 1 : sw;
     g->circular = padding == CONV_PAD_CIRCULAR;
-    if (g->kh > g->h || g->kw > g->w) {
+    /* same padding reads zeros around any input (torch allows a larger kernel);
+     * valid needs a whole window, circular one that wraps at most once. */
+    if (padding != CONV_PAD_SAME && (g->kh > g->h || g->kw > g->w)) {
         snprintf(why, why_size, "%s %lld x %lld is larger than the input %lld x %lld (%s padding)",
                  what, (long long)g->kh, (long long)g->kw, (long long)g->h, (long long)g->w,
                  padding_names[padding]);
