@@ -61,14 +61,14 @@ static int conv_infer(const int64_t *option, const ntk_shape *in, ntk_shape *out
 {
     conv_geometry g;
     const int64_t channels = option[CONV_CHANNELS], blas_max = 2147483647;
-    int64_t depth = 0, weights = 0, size = 0;
+    int64_t depth = 0, weights = 0, size = 0, patches = 0;
     if (conv_make_geometry(option, in, &g, why, why_size))
         return 1;
+    /* The weights, the output and one input's patch matrix (positions x depth) must fit. */
     if (ntk_mul_overflow_i64(g.c_in, g.kh, &depth) || ntk_mul_overflow_i64(depth, g.kw, &depth) ||
-        depth > blas_max ||
-        ntk_mul_overflow_i64(depth, channels, &weights) ||
+        depth > blas_max || ntk_mul_overflow_i64(depth, channels, &weights) ||
         ntk_mul_overflow_i64(g.positions, channels, &size) || g.positions > blas_max ||
-        ntk_mul_overflow_i64(g.positions, depth, &weights)) {
+        ntk_mul_overflow_i64(g.positions, depth, &patches)) {
         snprintf(why, why_size, "%lld channels x %lld x %lld x %lld inputs over %lld positions "
                  "overflows the layer's sizes (BLAS dimensions are at most %lld)",
                  (long long)channels, (long long)g.c_in, (long long)g.kh, (long long)g.kw,
