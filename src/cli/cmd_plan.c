@@ -51,9 +51,10 @@ static ntk_status plan_point(const ntk_cli_options *options, const ntk_job *base
     }
     ntk_data_shape shape;
     NTK_TRY(inputs_shape(job, &shape));
-    NTK_TRY(plan_make(job, shape.n_inputs, shape.input_dim, ranks, plan));
+    NTK_TRY(plan_make_shaped(job, shape.n_inputs, &shape.input, ranks, plan));
     *min_ranks = options->mem_per_rank > 0.0
-                     ? plan_min_ranks(job, shape.n_inputs, shape.input_dim, options->mem_per_rank)
+                     ? plan_min_ranks_shaped(job, shape.n_inputs, &shape.input,
+                                             options->mem_per_rank)
                      : 0;
     return NTK_OK;
 }

@@ -35,7 +35,7 @@ static ntk_status validate(const ntk_cli_options *options, MPI_Comm comm)
     ntk_status status = inputs_read_own_block(&job, &shape, rank, ranks, &block);
     if (status == NTK_OK)
         status = inputs_read_own_targets(&job, &shape, &block, &targets);
-    if (status == NTK_OK && (status = model_create(&job.model, shape.input_dim, &model)) == NTK_OK)
+    if (status == NTK_OK && (status = model_create_shaped(&job.model, &shape.input, &model)) == NTK_OK)
         have_model = 1;
     status = ntk_agree(status, comm);
     /* Reading large data files can take a while: honour a stop signal. */

@@ -114,3 +114,27 @@ ntk_status data_read_range(const ntk_data_source *source, int64_t first, int64_t
     free(index);
     return status;
 }
+
+ntk_status data_input_shape(const ntk_data_source *source, int *rank, int64_t dims[3])
+{
+    dims[0] = dims[1] = dims[2] = 0;
+    *rank = 1;
+    switch (source->kind) {
+    case NTK_SOURCE_NPY:
+        NTK_TRY(data_check_readable(source->path, role_name(DATA_ROLE_INPUTS)));
+        return data_npy_input_shape(source->path, rank, dims);
+    case NTK_SOURCE_SYNTHETIC:
+        if (source->shape_rank > 0) {
+            *rank = source->shape_rank;
+            for (int d = 0; d < source->shape_rank; ++d)
+                dims[d] = source->shape[d];
+            return NTK_OK;
+        }
+        break;
+    case NTK_SOURCE_CSV:
+    case NTK_SOURCE_NONE:
+        break;
+    }
+    int64_t rows = 0;
+    return data_shape_as(source, DATA_ROLE_INPUTS, &rows, &dims[0]);
+}

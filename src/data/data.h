@@ -41,6 +41,11 @@ ntk_status data_shape_as(const ntk_data_source *source, data_role role, int64_t 
  * messages (prefer data_shape_as, which names them "inputs"/"targets"). */
 ntk_status data_shape(const ntk_data_source *source, int64_t *rows, int64_t *cols);
 
+/* The shape of one input, channels last: rank 1 (d) for 2-D files, CSV and
+ * synthetic inputs given by dim; (L, C) or (H, W, C) for 3-D/4-D .npy files
+ * and synthetic inputs given a shape. Rank-local. */
+ntk_status data_input_shape(const ntk_data_source *source, int *rank, int64_t dims[3]);
+
 /* Read rows `index[0..count)` (ascending global row numbers) of a source into
  * `values` (count x cols, row-major, caller-allocated). `cols` must equal the
  * source's column count (for synthetic targets: the number of model outputs

@@ -11,6 +11,8 @@
 
 /* .npy files (npy_source.c). */
 ntk_status data_npy_shape(const char *path, const char *role_name, int64_t *rows, int64_t *cols);
+/* The shape of one row: (d) for 1-D/2-D arrays, (L, C) or (H, W, C) for 3-D/4-D. */
+ntk_status data_npy_input_shape(const char *path, int *rank, int64_t dims[3]);
 ntk_status data_npy_read_rows(const char *path, const char *role_name, const int64_t *index,
                               int64_t count, int64_t cols, double *values);
 

@@ -22,6 +22,34 @@ ntk_status data_npy_shape(const char *path, const char *role_name, int64_t *rows
     return NTK_OK;
 }
 
+ntk_status data_npy_input_shape(const char *path, int *rank, int64_t dims[3])
+{
+    npy_header header;
+    NTK_TRY(npy_read_header(path, &header));
+    *rank = header.ndim <= 2 ? 1 : header.ndim - 1;
+    if (header.ndim <= 2)
+        dims[0] = header.shape[1];
+    else
+        for (int d = 1; d < header.ndim; ++d)
+            dims[d - 1] = header.dims[d];
+    return NTK_OK;
+}
+
+/* The file column (Fortran order, the array seen as N x cols) of C-order
+ * column j: for (N, d1, d2, d3) the value (n, i1, i2, i3) sits at
+ * n + N (i1 + d1 (i2 + d2 i3)), while row n holds it at (i1 d2 + i2) d3 + i3. */
+static int64_t fortran_column(const npy_header *header, int64_t j)
+{
+    int64_t index[3] = {0, 0, 0}, column = 0;
+    for (int d = header->ndim - 1; d >= 1; --d) {
+        index[d - 1] = j % header->dims[d];
+        j /= header->dims[d];
+    }
+    for (int d = header->ndim - 1; d >= 1; --d)
+        column = column * header->dims[d] + index[d - 1];
+    return header->ndim <= 2 ? index[0] : column;
+}
+
 /* pread all `bytes` at `offset`, retrying short reads. */
 static ntk_status read_exactly(int fd, const char *path, void *buffer, size_t bytes,
                                int64_t offset)
@@ -133,7 +161,8 @@ ntk_status data_npy_read_rows(const char *path, const char *role_name, const int
             /* Column-major: each column holds the run contiguously. */
             for (int64_t c = 0; status == NTK_OK && c < cols; ++c)
                 status = read_strip(fd, path, &header, scratch, scratch_elements,
-                                    c * rows + index[start], run, values + start * cols + c,
+                                    fortran_column(&header, c) * rows + index[start], run,
+                                    values + start * cols + c,
                                     cols);
         }
         start = end;

@@ -19,8 +19,10 @@ typedef struct {
     npy_dtype dtype;
     int swap_bytes;     /* data is big-endian on this little-endian host */
     int fortran_order;
-    int ndim;           /* 1 or 2 */
-    int64_t shape[2];   /* shape[1] == 1 for ndim 1 */
+    int ndim;           /* 1 to 4 */
+    int64_t shape[2];   /* rows, and values per row: the product of the other
+                         * dimensions (1 for ndim 1) */
+    int64_t dims[4];    /* the dimensions as written: (N, H, W, C) images */
     int64_t data_offset;/* bytes before the first element */
 } npy_header;
 

@@ -139,12 +139,21 @@ static ntk_status read_shape(dict_cursor *c, npy_header *header)
     ++c->at;
     if (ndim == 1 && !trailing_comma)
         return syntax(c, "'shape' (n) is not a tuple (NumPy writes (n,))");
-    if (ndim != 1 && ndim != 2)
-        return NTK_RAISE(NTK_ERR_DATA, "%s: expected a 1-D or 2-D array, found a %d-D array of "
+    /* 3-D and 4-D arrays are (N, L, C) and (N, H, W, C) inputs: rows of L C or H W C values. */
+    if (ndim < 1 || ndim > 4)
+        return NTK_RAISE(NTK_ERR_DATA, "%s: expected a 1-D to 4-D array, found a %d-D array of "
                          "shape %.*s", c->path, ndim, (int)(c->at - open), c->text + open);
     header->ndim = ndim;
     header->shape[0] = dims[0];
-    header->shape[1] = ndim == 2 ? dims[1] : 1;
+    header->shape[1] = 1;
+    for (int d = 0; d < ndim; ++d) {
+        header->dims[d] = dims[d];
+        if (d > 0 && dims[d] != 0 && header->shape[1] > INT64_MAX / dims[d])
+            return NTK_RAISE(NTK_ERR_DATA, "%s: .npy shape %.*s is too large", c->path,
+                             (int)(c->at - open), c->text + open);
+        if (d > 0)
+            header->shape[1] *= dims[d];
+    }
     return NTK_OK;
 }
 

@@ -56,6 +56,8 @@ typedef struct {
     char path[NTK_PATH_MAX];  /* resolved path for NPY/CSV */
     ntk_synthetic_kind synthetic;
     int64_t n, dim;           /* synthetic inputs only */
+    int shape_rank;           /* synthetic inputs given `shape:` [H, W, C] or [L, C]: */
+    int64_t shape[3];         /* its dimensions (dim is their product); 0 = flat */
     uint64_t seed;            /* synthetic only */
     ntk_location where;       /* the key in the job file */
 } ntk_data_source;

@@ -92,6 +92,12 @@ static void write_source(FILE *out, int indent, const char *key, const ntk_data_
     if (source->synthetic != NTK_SYNTH_SINE && source->n > 0) {
         key_line(out, indent, 2, "n: %" PRId64 "\n", source->n);
         key_line(out, indent, 2, "dim: %" PRId64 "\n", source->dim);
+        if (source->shape_rank > 0) {
+            key_line(out, indent, 2, "shape: [");
+            for (int d = 0; d < source->shape_rank; ++d)
+                fprintf(out, "%s%" PRId64, d ? ", " : "", source->shape[d]);
+            fputs("]\n", out);
+        }
     }
     key_line(out, indent, 2, "seed: %" PRIu64 "\n", source->seed);
 }
@@ -317,6 +323,9 @@ uint64_t job_hash(const ntk_job *job)
     if (inputs->kind == NTK_SOURCE_SYNTHETIC)
         hash_text(&hash, "inputs synthetic %d %" PRId64 " %" PRId64 " %" PRIu64,
                   (int)inputs->synthetic, inputs->n, inputs->dim, inputs->seed);
+    if (inputs->kind == NTK_SOURCE_SYNTHETIC && inputs->shape_rank > 0)
+        hash_text(&hash, "inputs shape %d %" PRId64 " %" PRId64 " %" PRId64, inputs->shape_rank,
+                  inputs->shape[0], inputs->shape[1], inputs->shape[2]);
     else
         hash_file(&hash, inputs->kind == NTK_SOURCE_CSV ? "inputs csv" : "inputs npy",
                   inputs->path);

@@ -133,11 +133,11 @@ static ntk_status read_bare_layer(const job_context *context, const job_node *it
             snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
         }
         return job_fail(context, item, path,
-                        "a layer is {dense: WIDTH} or an activation name (%s), got %s", list,
+                        "a layer is {dense: WIDTH}, {conv: {...}}, {avg_pool: K} or a name (%s), got %s", list,
                         job_node_describe(item, description, sizeof description));
     }
     int choice = 0;
-    NTK_TRY(job_read_choice(context, item, path, "activation", names, n, &choice));
+    NTK_TRY(job_read_choice(context, item, path, "layer name", names, n, &choice));
     layer->ops = ntk_layer_find(names[choice]);
     return NTK_OK;
 }
@@ -159,8 +159,8 @@ static void summarise(const job_context *context, const job_node *layers, ntk_mo
     }
 }
 
-ntk_status job_read_layers(const job_context *context, const job_node *layers, int64_t input_dim,
-                           ntk_model_spec *model)
+ntk_status job_read_layers(const job_context *context, const job_node *layers,
+                           const ntk_shape *input_shape, ntk_model_spec *model)
 {
     char description[96], with_parameters[128];
     parameter_types(with_parameters, sizeof with_parameters);
@@ -171,7 +171,7 @@ ntk_status job_read_layers(const job_context *context, const job_node *layers, i
                             ? "an empty list"
                             : job_node_describe(layers, description, sizeof description));
     model->n_layers = 0;
-    int n_parameters = 0, previous_has_parameters = 0;
+    int n_parameters = 0, previous_has_parameters = 0, previous_is_activation = 0;
     for (int i = 0; i < layers->count; ++i) {
         const job_node *item = layers->items[i];
         char path[JOB_PATH_TEXT_MAX];
@@ -193,13 +193,17 @@ ntk_status job_read_layers(const job_context *context, const job_node *layers, i
                             with_parameters, (int)NTK_MAX_DENSE);
         if (!has_parameters && n_parameters == 0)
             return job_fail(context, item, path, "the first layer must be %s ({dense: WIDTH}), "
-                            "got activation '%s'", with_parameters, layer->ops->name);
-        if (!has_parameters && !previous_has_parameters)
+                            "got '%s'", with_parameters, layer->ops->name);
+        /* Activations (the in-place parameter-free layers) never follow each
+         * other; pooling and flatten may sit anywhere after the first layer. */
+        const int is_activation = !has_parameters && layer->ops->in_place;
+        if (is_activation && previous_is_activation)
             return job_fail(context, item, path,
-                            "activation '%s' must follow a %s layer (two activations in a row)",
-                            layer->ops->name, with_parameters);
+                            "activation '%s' must follow a layer that is not an activation "
+                            "(two activations in a row)", layer->ops->name);
         n_parameters += has_parameters;
         previous_has_parameters = has_parameters;
+        previous_is_activation = is_activation;
         model->n_layers++;
     }
     if (!previous_has_parameters)
@@ -210,7 +214,14 @@ ntk_status job_read_layers(const job_context *context, const job_node *layers, i
 
     int bad = -1;
     char why[256];
-    ntk_shape input = {1, {input_dim, 0, 0}, input_dim};
+    /* Inputs read from a file have their shape checked when it is known
+     * (model_create, plan); here a flat one-value input stands in for it
+     * unless the first layer needs tensor inputs (conv, pooling). */
+    ntk_shape input = {1, {1, 0, 0}, 1}, probe;
+    if (input_shape != NULL)
+        input = *input_shape;
+    else if (model->layers[0].ops->infer(model->layers[0].option, &input, &probe, why, sizeof why))
+        return NTK_OK;
     if (model_check_sizes(model->layers, model->n_layers, &input, &bad, why, sizeof why)) {
         char key[64] = "model.layers";
         if (bad >= 0)

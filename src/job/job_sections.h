@@ -9,6 +9,7 @@
 
 #include "job/job.h"
 #include "job/job_tree.h"
+#include "model/layer.h"
 
 /* Fill every field of `job` except path, name, overrides and the sweep from
  * the tree `root` (a mapping), defaults included, then check the cross-key
@@ -21,8 +22,10 @@ ntk_status job_read_data(const job_context *context, const job_node *data, ntk_j
 ntk_status job_read_model(const job_context *context, const job_node *model, ntk_job *job);
 
 /* model.layers (job_layers.c): the list through the layer registry, the
- * order rules, and every size on inputs of dimension `input_dim`. */
-ntk_status job_read_layers(const job_context *context, const job_node *layers, int64_t input_dim,
+ * order rules, and every size on inputs of shape `input_shape` (NULL: read
+ * from a file later; checked then). */
+ntk_status job_read_layers(const job_context *context, const job_node *layers,
+                           const ntk_shape *input_shape,
                            ntk_model_spec *model);
 
 /* kernel, grid, spectrum, dynamics, output, training, checkpoint. */

@@ -65,6 +65,30 @@ static ntk_status read_seed(const job_context *context, const job_node *mapping,
     return NTK_OK;
 }
 
+/* shape: [H, W, C] (images) or [L, C] (sequences), channels last; dim is its product. */
+static ntk_status read_input_shape(const job_context *context, const job_node *node,
+                                   const char *key, ntk_data_source *source)
+{
+    char description[96], shape_key[JOB_PATH_TEXT_MAX];
+    job_path_key(shape_key, sizeof shape_key, key, "shape");
+    if (node->kind != JOB_NODE_SEQUENCE || node->count < 2 || node->count > 3)
+        return job_fail(context, node, shape_key,
+                        "must be [H, W, C] or [L, C] (channels last), got %s",
+                        job_node_describe(node, description, sizeof description));
+    source->shape_rank = node->count;
+    source->dim = 1;
+    for (int d = 0; d < node->count; ++d) {
+        char path[JOB_PATH_TEXT_MAX];
+        job_path_index(path, sizeof path, shape_key, d);
+        NTK_TRY(job_read_int(context, node->items[d], path, NULL, "a positive integer", 1,
+                             2147483647, &source->shape[d]));
+        if (source->dim > INT64_MAX / source->shape[d])
+            return job_fail(context, node, shape_key, "has too many values per input");
+        source->dim *= source->shape[d];
+    }
+    return NTK_OK;
+}
+
 /* data.inputs or data.test_inputs (`key`) into `source`. */
 static ntk_status read_inputs(const job_context *context, const job_node *node, const char *key,
                               const char *job_path, ntk_data_source *source)
@@ -72,7 +96,7 @@ static ntk_status read_inputs(const job_context *context, const job_node *node, 
     NTK_TRY(job_node_location(context, node, &source->where));
     if (node->kind == JOB_NODE_SCALAR && !job_node_is_null(node))
         return read_data_file(context, node, key, job_path, source);
-    static const char *const keys[] = {"synthetic", "n", "dim", "seed", NULL};
+    static const char *const keys[] = {"synthetic", "n", "dim", "shape", "seed", NULL};
     if (job_node_is_null(node) || node->kind != JOB_NODE_MAPPING) {
         char description[96];
         return job_fail(context, node, key,
@@ -83,10 +107,11 @@ static ntk_status read_inputs(const job_context *context, const job_node *node, 
     NTK_TRY(job_check_mapping(context, node, key, keys));
     const char *const required[] = {"synthetic", "n", "dim"};
     for (int i = 0; i < 3; ++i)
-        if (job_node_find(node, required[i], NULL) == NULL)
+        if (job_node_find(node, required[i], NULL) == NULL &&
+            (i < 2 || job_node_find(node, "shape", NULL) == NULL))
             return job_fail(context, node, key,
                             "synthetic inputs need the key '%s' (synthetic: gaussian|sphere, "
-                            "n: points, dim: input dimension)",
+                            "n: points, dim: input dimension or shape: [H, W, C])",
                             required[i]);
     char path[JOB_PATH_TEXT_MAX];
     int kind = 0;
@@ -99,9 +124,20 @@ static ntk_status read_inputs(const job_context *context, const job_node *node, 
     job_path_key(path, sizeof path, key, "n");
     NTK_TRY(job_read_int(context, job_node_find(node, "n", NULL), path, NULL,
                          "a positive integer", 1, INT64_MAX, &source->n));
-    job_path_key(path, sizeof path, key, "dim");
-    NTK_TRY(job_read_int(context, job_node_find(node, "dim", NULL), path, NULL,
-                         "a positive integer", 1, INT64_MAX, &source->dim));
+    source->shape_rank = 0;
+    const job_node *shape = job_node_find(node, "shape", NULL);
+    if (shape != NULL)
+        NTK_TRY(read_input_shape(context, shape, key, source));
+    const job_node *dim = job_node_find(node, "dim", NULL);
+    if (dim != NULL) {
+        int64_t value = 0;
+        job_path_key(path, sizeof path, key, "dim");
+        NTK_TRY(job_read_int(context, dim, path, NULL, "a positive integer", 1, INT64_MAX, &value));
+        if (shape != NULL && value != source->dim)
+            return job_fail(context, dim, path, "is %lld but %s.shape holds %lld values per input",
+                            (long long)value, key, (long long)source->dim);
+        source->dim = value;
+    }
     return read_seed(context, node, key, &source->seed);
 }
 
@@ -184,8 +220,16 @@ ntk_status job_read_model(const job_context *context, const job_node *model_node
         return job_fail(context, model_node, "model",
                         "missing required key 'layers' (e.g. [{dense: 256}, relu, {dense: 1}])");
     /* Sizes are checked on the inputs' dimension when the job says it. */
-    const int64_t input_dim = job->inputs.kind == NTK_SOURCE_SYNTHETIC ? job->inputs.dim : 1;
-    NTK_TRY(job_read_layers(context, layers, input_dim > 0 ? input_dim : 1, model));
+    const ntk_data_source *inputs = &job->inputs;
+    ntk_shape shape = {1, {inputs->dim, 0, 0}, inputs->dim};
+    if (inputs->kind == NTK_SOURCE_SYNTHETIC && inputs->shape_rank > 0) {
+        shape.rank = inputs->shape_rank;
+        for (int d = 0; d < inputs->shape_rank; ++d)
+            shape.dim[d] = inputs->shape[d];
+    }
+    NTK_TRY(job_read_layers(context, layers,
+                            inputs->kind == NTK_SOURCE_SYNTHETIC && inputs->dim > 0 ? &shape : NULL,
+                            model));
 
     const job_node *node = job_node_find(model_node, "parameterization", NULL);
     if (node != NULL) {

@@ -84,7 +84,8 @@ double analytic_pair_flops(const ntk_model_spec *spec, int64_t dim, int quadratu
     /* three dot products of length d, then each layer's map */
     double flops = 6.0 * (double)dim;
     model_layout layout;
-    if (model_layout_make(spec, "", dim, 0, &layout) != NTK_OK)
+    const ntk_shape flat = {1, {dim, 0, 0}, dim}; /* analytic kernels are dense-only */
+    if (model_layout_make(spec, "", &flat, 0, &layout) != NTK_OK)
         return flops; /* sizes are checked before any kernel runs */
     model_costs costs;
     model_layout_costs(&layout, 0, quadrature_order, &costs);

@@ -34,8 +34,9 @@ ntk_status kernel_assemble(const ntk_job *job, const ntk_model *model, const ntk
     switch (job->kernel.method) {
     case NTK_METHOD_AUTO:
     case NTK_METHOD_STRUCTURED:
-        /* Dense layers only, so the structured form always applies and is
-         * hundreds of times cheaper than J J^T. */
+        /* Every layer type with parameters has a structured term (dense:
+         * Hadamard form; conv: its Jacobian block), hundreds of times cheaper
+         * than J J^T over all parameters. */
         NTK_TRY(kernel_assemble_structured(job, model, grid, inputs, lower_only, hooks, theta, stats));
         return NTK_OK;
     case NTK_METHOD_JACOBIAN:

@@ -53,6 +53,8 @@ enum {
     STRUCTURED_SMALL_DEPTH = 32,    /* Grams this shallow are computed next to the update */
     STRUCTURED_SMALL_GROUP = 32     /* columns per shallow Gram: its temporary stays in cache */
 };
+/* Bound of one feature batch's forward/backward buffers (plan counts it). */
+#define STRUCTURED_FEATURE_BYTES (256.0 * 1048576.0)
 
 typedef struct {
     int64_t width;                               /* doubles per input */
@@ -62,6 +64,12 @@ typedef struct {
     int64_t input_offset[NTK_MAX_DENSE + 2];     /* h_{l-1}: n_{l-1} values, or v (rank-one) */
     int64_t input_depth[NTK_MAX_DENSE + 2];      /* n_{l-1}, or n_{l-1} + has_bias (rank-one) */
     int rank_one[NTK_MAX_DENSE + 2];             /* trace and k n_l == 1: v stored, no cotangent */
+    int block[NTK_MAX_DENSE + 2];                /* the layer's Jacobian block J_l stored (conv) */
+    int64_t block_width[NTK_MAX_DENSE + 2];      /* its values per logit */
+    int64_t scratch;                             /* doubles jacobian_block needs, widest layer */
+    int pairwise[NTK_MAX_DENSE + 2];             /* patches and cotangents stored (conv, few positions) */
+    int64_t positions[NTK_MAX_DENSE + 2], patch_width[NTK_MAX_DENSE + 2], channels[NTK_MAX_DENSE + 2];
+    int64_t pair_scratch;                        /* 2 P^2: the pairwise form's two position Grams */
 } feature_layout;
 
 /* The distinct inputs behind a run of local rows or columns, contiguous. */
@@ -83,6 +91,7 @@ typedef struct {
     double *row_pack, *col_pack;                       /* packed copies (NULL: never needed) */
     int64_t *row_slot, *col_slot;
     double *small;                                     /* shallow Gram, a column group */
+    double *pair;                                      /* pairwise form: two P x P Grams */
 } structured_context;
 
 /* Each layer with parameters states its term (model/layer.h); a layer type
@@ -91,15 +100,45 @@ static ntk_status layout_make(const ntk_model *model, int full, feature_layout *
 {
     int k = model_outputs(model);
     int64_t at = 0;
+    layout->scratch = layout->pair_scratch = 0;
     for (int l = 1; l <= model->n_layers; ++l) {
         const ntk_layer *layer = model_param_layer(model, l);
         if (layer->ops->structured_term == NULL)
             return NTK_RAISE(NTK_ERR_JOB, "model.layers[%d]: %s layers have no structured "
                              "kernel; set kernel.method: jacobian", layer->index, layer->ops->name);
         ntk_structured_term term;
-        layer->ops->structured_term(layer, &term);
+        memset(&term, 0, sizeof term);
+        layer->ops->structured_term(layer, k, full, &term);
         layout->n_out[l] = term.cotangent_width;
         layout->n_in[l] = term.input_width;
+        layout->pairwise[l] = term.pairwise;
+        if (term.pairwise) {
+            /* P x D patches, P x k x C cotangents, k x C scaled sums. */
+            const int64_t P = term.positions, D = term.patch_width, C = term.channels;
+            layout->block[l] = layout->rank_one[l] = 0;
+            layout->positions[l] = P;
+            layout->patch_width[l] = D;
+            layout->channels[l] = C;
+            layout->cotangent_offset[l] = layout->input_offset[l] = at;
+            layout->input_depth[l] = P * D + P * k * C + k * C;
+            at += layout->input_depth[l];
+            if (2 * P * P > layout->pair_scratch)
+                layout->pair_scratch = 2 * P * P;
+            continue;
+        }
+        if (term.block_width > 0) {
+            /* k x block_width values: the layer's term is <J_l^o(x), J_l^o'(x')>. */
+            layout->block[l] = 1;
+            layout->block_width[l] = term.block_width;
+            layout->rank_one[l] = 0;
+            layout->cotangent_offset[l] = layout->input_offset[l] = at;
+            layout->input_depth[l] = k * term.block_width;
+            at += layout->input_depth[l];
+            if (term.scratch_doubles > layout->scratch)
+                layout->scratch = term.scratch_doubles;
+            continue;
+        }
+        layout->block[l] = 0;
         layout->rank_one[l] = !full && k * layout->n_out[l] == 1;
         layout->cotangent_offset[l] = at;
         if (!layout->rank_one[l])
@@ -112,6 +151,24 @@ static ntk_status layout_make(const ntk_model *model, int full, feature_layout *
     return NTK_OK;
 }
 
+/* Inputs per forward/backward batch: 1024 (measured faster than 256 or 512
+ * on dense benchmarks: larger DGEMMs), fewer when one input's buffers are
+ * large (conv layers keep k cotangents per position), so a batch's buffers
+ * stay within STRUCTURED_FEATURE_BYTES. */
+static int64_t structured_feature_batch(const ntk_model *model)
+{
+    const double budget = STRUCTURED_FEATURE_BYTES / 8.0;
+    const int k = model_outputs(model);
+    double per_input = (double)k * (double)k + (double)model->stack[0].in.size;
+    for (int i = 0; i < model->n_stack; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        per_input += (double)layer->out.size + (double)k * (double)layer->in.size +
+                     (double)layer->ops->saved_doubles(layer);
+    }
+    int64_t batch = (int64_t)(budget / per_input);
+    return batch < 1 ? 1 : batch > 1024 ? 1024 : batch;
+}
+
 /* Forward/backward for the own inputs, packed one feature vector per input
  * into `own` (the own run of the item set). In batches whose buffers are
  * allocated once and reused (fresh memory costs first-touch page faults);
@@ -120,20 +177,33 @@ static ntk_status layout_make(const ntk_model *model, int full, feature_layout *
 static ntk_status own_features(const ntk_model *model, const ntk_input_block *inputs,
                                const feature_layout *layout, double *own)
 {
-    enum { FEATURE_BATCH = 1024 };
+    const int64_t batch = structured_feature_batch(model);
     int k = model_outputs(model);
     ntk_features features;
-    NTK_TRY(model_features_reserve(model, inputs->count < FEATURE_BATCH ? inputs->count : FEATURE_BATCH,
+    NTK_TRY(model_features_reserve(model, inputs->count < batch ? inputs->count : batch,
                                    &features));
-    ntk_status status = NTK_OK;
-    for (int64_t first = 0; first < inputs->count; first += FEATURE_BATCH) {
-        int64_t count = inputs->count - first < FEATURE_BATCH ? inputs->count - first : FEATURE_BATCH;
+    double *scratch = NULL;
+    ntk_status status = NTK_CALLOC(scratch, layout->scratch + 1, "Jacobian block scratch");
+    for (int64_t first = 0; status == NTK_OK && first < inputs->count; first += batch) {
+        int64_t count = inputs->count - first < batch ? inputs->count - first : batch;
         NTK_TRY_GOTO(status, model_features_into(model, inputs->x + first * inputs->dim, count, &features), done);
         for (int64_t x = 0; x < count; ++x) {
             double *vector = own + (first + x) * layout->width;
             for (int l = 1; l <= model->n_layers; ++l) {
                 int64_t n_out = layout->n_out[l], n_in = layout->n_in[l];
                 const double *h = features.input[l] + x * n_in;
+                if (layout->pairwise[l]) {
+                    const ntk_layer *layer = model_param_layer(model, l);
+                    layer->ops->pairwise_pack(layer, model, h, features.cotangent[l] + x * k * n_out,
+                                              k, vector + layout->input_offset[l]);
+                    continue;
+                }
+                if (layout->block[l]) {
+                    const ntk_layer *layer = model_param_layer(model, l);
+                    layer->ops->jacobian_block(layer, model, h, features.cotangent[l] + x * k * n_out,
+                                               k, scratch, vector + layout->input_offset[l]);
+                    continue;
+                }
                 if (layout->rank_one[l]) {
                     /* v = (c a h, s a): the layer's whole term is (1/k) <v, v'>. */
                     double a = features.cotangent[l][x], c = model->weight_scale[l];
@@ -151,6 +221,7 @@ static ntk_status own_features(const ntk_model *model, const ntk_input_block *in
         }
     }
 done:
+    free(scratch);
     model_features_free(&features);
     return status;
 }
@@ -184,6 +255,62 @@ static void side_make(const structured_context *ctx, const kernel_local_axis *ax
     side->vectors = pack;
 }
 
+/* Pairwise form of layer l for inputs a, b (their packed vectors): the patch
+ * Gram K[p][p'] = <patch_p(a), patch_p'(b)> into pair[0..P^2). */
+static void pairwise_patch_gram(const structured_context *ctx, int l, const double *a,
+                                const double *b)
+{
+    const feature_layout *layout = ctx->layout;
+    const int64_t P = layout->positions[l], D = layout->patch_width[l], at = layout->input_offset[l];
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)P, (int)P, (int)D, 1.0, a + at,
+                (int)D, b + at, (int)D, 0.0, ctx->pair, (int)P);
+}
+
+/* sum_{p,p'} <delta_p(a), delta_p'(b)> K[p][p'] over the cotangent columns
+ * [first, first + width) of each position's k C values (trace: all k C; full:
+ * logit o's C), with K from pairwise_patch_gram; then c^2 times it plus the
+ * bias sums' product over the same columns. */
+static double pairwise_value(const structured_context *ctx, int l, const double *a,
+                             const double *b, int64_t first_a, int64_t first_b, int64_t width)
+{
+    const feature_layout *layout = ctx->layout;
+    const int64_t P = layout->positions[l], D = layout->patch_width[l];
+    const int64_t kc = ctx->k * layout->channels[l];
+    const double *delta_a = a + layout->input_offset[l] + P * D, *delta_b = b + layout->input_offset[l] + P * D;
+    double *gram = ctx->pair + P * P;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)P, (int)P, (int)width, 1.0,
+                delta_a + first_a, (int)kc, delta_b + first_b, (int)kc, 0.0, gram, (int)P);
+    double sum = 0.0, bias = 0.0;
+    for (int64_t e = 0; e < P * P; ++e)
+        sum += gram[e] * ctx->pair[e];
+    const double *sums_a = delta_a + P * kc, *sums_b = delta_b + P * kc;
+    for (int64_t e = 0; e < width; ++e)
+        bias += sums_a[first_a + e] * sums_b[first_b + e];
+    const double c = ctx->model->weight_scale[l];
+    return c * c * sum + bias;
+}
+
+/* Trace kernel, a pairwise layer: tile (+)= (1/k) sum over logits, per input pair. */
+static double trace_pairwise(const structured_context *ctx, int l, double *tile, int64_t lld,
+                             const structured_side *rows, int64_t m, const structured_side *cols,
+                             int64_t w, int assign)
+{
+    const feature_layout *layout = ctx->layout;
+    const int64_t F = layout->width, P = layout->positions[l], D = layout->patch_width[l];
+    const int64_t kc = ctx->k * layout->channels[l];
+    /* Trace sides hold one vector per row/column, in order (as the DGEMMs read them). */
+    for (int64_t j = 0; j < w; ++j) {
+        const double *b = cols->vectors + j * F;
+        for (int64_t i = 0; i < m; ++i) {
+            const double *a = rows->vectors + i * F;
+            pairwise_patch_gram(ctx, l, a, b);
+            const double value = pairwise_value(ctx, l, a, b, 0, 0, kc) / ctx->k;
+            tile[j * lld + i] = assign ? value : tile[j * lld + i] + value;
+        }
+    }
+    return (double)m * (double)w * (2.0 * (double)P * (double)P * (double)(D + kc + 1) + 2.0 * (double)kc + 2.0);
+}
+
 /* Trace kernel: Theta[r0:r1, c0:c1] = sum_l G_l o (K_l + s_l^2), rows one per input. */
 static double trace_tile(const structured_context *ctx, ntk_dmatrix *theta, int64_t r0,
                          int64_t r1, int64_t c0, const structured_side *cols, int64_t w)
@@ -201,8 +328,13 @@ static double trace_tile(const structured_context *ctx, ntk_dmatrix *theta, int6
     int assign = 1; /* the tile's first term overwrites it */
 
     for (int l = 1; l <= model->n_layers; ++l) {
-        if (layout->rank_one[l])
+        if (layout->rank_one[l] || layout->block[l])
             continue;
+        if (layout->pairwise[l]) {
+            flops += trace_pairwise(ctx, l, tile, lld, &rows, m, cols, w, assign);
+            assign = 0;
+            continue;
+        }
         const int64_t n_in = layout->n_in[l], depth_g = ctx->k * layout->n_out[l];
         const int64_t g_offset = layout->cotangent_offset[l], k_offset = layout->input_offset[l];
         const double c2 = model->weight_scale[l] * model->weight_scale[l];
@@ -266,10 +398,10 @@ static double trace_tile(const structured_context *ctx, ntk_dmatrix *theta, int6
         }
         assign = 0;
     }
-    /* Rank-one layers last: their DGEMMs accumulate into the tile (beta = 1)
-     * rather than clearing it first. */
+    /* Rank-one and Jacobian-block layers last: (1/k) <v(x), v(x')>, DGEMMs
+     * that accumulate into the tile (beta = 1) rather than clearing it first. */
     for (int l = 1; l <= model->n_layers; ++l) {
-        if (!layout->rank_one[l])
+        if (!layout->rank_one[l] && !layout->block[l])
             continue;
         const int64_t depth = layout->input_depth[l];
         cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)m, (int)w, (int)depth, inv_k,
@@ -280,6 +412,29 @@ static double trace_tile(const structured_context *ctx, ntk_dmatrix *theta, int6
         assign = 0;
     }
     return flops;
+}
+
+/* Full kernel, a Jacobian-block layer: Theta[(x,o),(x',o')] += <J_l^o(x), J_l^o'(x')>,
+ * each row's block packed into a contiguous panel, one DGEMM. */
+static double full_block_term(const structured_context *ctx, ntk_dmatrix *theta,
+                              const structured_side *rows, int64_t r0, int64_t r1, int64_t c0,
+                              const structured_side *cols, int64_t w, int l)
+{
+    const feature_layout *layout = ctx->layout;
+    const int64_t F = layout->width, lld = theta->local_rows > 1 ? theta->local_rows : 1;
+    const int64_t m = r1 - r0, width = layout->block_width[l], offset = layout->input_offset[l];
+    for (int64_t i = 0; i < m; ++i)
+        memcpy(ctx->row_panel + i * width,
+               rows->vectors + rows->slot[i] * F + offset + ctx->row_axis->output[r0 + i] * width,
+               (size_t)width * sizeof(double));
+    for (int64_t j = 0; j < w; ++j)
+        memcpy(ctx->col_panel + j * width,
+               cols->vectors + cols->slot[j] * F + offset + ctx->col_axis->output[c0 + j] * width,
+               (size_t)width * sizeof(double));
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)m, (int)w, (int)width, 1.0,
+                ctx->row_panel, (int)width, ctx->col_panel, (int)width, 1.0,
+                theta->data + c0 * lld + r0, (int)lld);
+    return 2.0 * (double)m * (double)w * (double)width;
 }
 
 /* Full kernel: Theta[r0:r1, c0:c1] += sum_l G_l o (c_l^2 K_l + s_l^2), rows (x, o). */
@@ -296,6 +451,32 @@ static double full_tile(const structured_context *ctx, ntk_dmatrix *theta, int64
     double flops = 0.0;
 
     for (int l = 1; l <= model->n_layers; ++l) {
+        if (layout->block[l]) {
+            flops += full_block_term(ctx, theta, &rows, r0, r1, c0, cols, w, l);
+            continue;
+        }
+        if (layout->pairwise[l]) {
+            /* Per entry ((x, o), (x', o')): logit o's and o''s cotangent
+             * columns; the patch Gram once per pair of inputs met in a row. */
+            const int64_t P = layout->positions[l], D = layout->patch_width[l], C = layout->channels[l];
+            for (int64_t j = 0; j < w; ++j) {
+                const double *b = cols->vectors + cols->slot[j] * F;
+                const int64_t ob = ctx->col_axis->output[c0 + j];
+                double *t = theta->data + (c0 + j) * lld + r0;
+                int64_t gram_slot = -1;
+                for (int64_t i = 0; i < m; ++i) {
+                    const double *a = rows.vectors + rows.slot[i] * F;
+                    if (rows.slot[i] != gram_slot) {
+                        pairwise_patch_gram(ctx, l, a, b);
+                        gram_slot = rows.slot[i];
+                        flops += 2.0 * (double)P * (double)P * (double)D;
+                    }
+                    t[i] += pairwise_value(ctx, l, a, b, ctx->row_axis->output[r0 + i] * C, ob * C, C);
+                }
+            }
+            flops += (double)m * (double)w * (2.0 * (double)P * (double)P * (double)(C + 1) + 2.0 * (double)C + 1.0);
+            continue;
+        }
         const int64_t n_out = layout->n_out[l], n_in = layout->n_in[l];
         const double c = model->weight_scale[l];
         const double s2 = model->has_bias[l] ? model->bias_scale[l] * model->bias_scale[l] : 0.0;
@@ -393,9 +574,12 @@ static ntk_status structured_buffers(const ntk_model *model, int full, int64_t p
 {
     const int64_t F = ctx->layout->width;
     int64_t widest = 1;
-    for (int l = 1; l <= model->n_layers; ++l)
-        if (ctx->layout->n_out[l] > widest)
-            widest = ctx->layout->n_out[l];
+    for (int l = 1; l <= model->n_layers; ++l) {
+        const int64_t width = ctx->layout->block[l] ? ctx->layout->block_width[l] : ctx->layout->n_out[l];
+        if (width > widest)
+            widest = width;
+    }
+    NTK_TRY(NTK_CALLOC(ctx->pair, ctx->layout->pair_scratch + 1, "structured kernel position Grams"));
     NTK_TRY(NTK_CALLOC(ctx->gram, STRUCTURED_ROW_CHUNK * panel_columns, "structured kernel tile"));
     NTK_TRY(NTK_CALLOC(ctx->input_gram, STRUCTURED_ROW_CHUNK * panel_columns, "structured kernel tile"));
     NTK_TRY(NTK_CALLOC(ctx->row_slot, STRUCTURED_ROW_CHUNK, "structured kernel tile"));
@@ -488,6 +672,7 @@ done:
     free(ctx.row_slot);
     free(ctx.col_slot);
     free(ctx.small);
+    free(ctx.pair);
     kernel_local_axis_free(&row_axis);
     kernel_local_axis_free(&col_axis);
     kernel_item_set_free(&set);

@@ -78,12 +78,29 @@ typedef struct {
     int64_t count;
 } ntk_tensor_shape;
 
-/* The structured kernel's term of a layer with parameters:
- *   sum_o <delta^o(x), delta^o'(x')> * (weight_scale^2 <a(x), a(x')> + bias_scale^2)
- * with delta the cotangent of the layer's output (cotangent_width values per
- * logit) and a its input (input_width values). */
+/* The structured kernel's term of a layer with parameters, one of three forms:
+ *   block_width == 0 (dense): the Hadamard form
+ *     sum_o <delta^o(x), delta^o'(x')> * (weight_scale^2 <a(x), a(x')> + bias_scale^2)
+ *     with delta the cotangent of the layer's output (cotangent_width values
+ *     per logit) and a its input (input_width values);
+ *   block_width > 0 (conv, whose weights are shared over positions): the
+ *     layer's own Jacobian block J_l^o(x) (block_width values per logit,
+ *     written by jacobian_block), and the term <J_l^o(x), J_l^o'(x')>, one
+ *     DGEMM over the packed blocks;
+ *   pairwise (conv, few positions): the pairwise contraction
+ *     c^2 sum_{p,p'} <delta_p^o(x), delta_p'^o'(x')> <patch_p(x), patch_p'(x')>
+ *       + s^2 <sum_p delta_p^o(x), sum_p' delta_p'^o'(x')>
+ *     over `positions` patches of `patch_width` values and `channels`
+ *     cotangent values per position and logit (pairwise_pack packs them).
+ * The layer picks the form from its costs for k logits (`full`: per (x, o)
+ * rows), so plan (ntk_layer_cost) and the kernel agree. The kernel lends
+ * jacobian_block `scratch_doubles` of scratch (and the pairwise form's tiles
+ * as much). */
 typedef struct {
     int64_t cotangent_width, input_width;
+    int64_t block_width, scratch_doubles;
+    int pairwise;
+    int64_t positions, patch_width, channels;
 } ntk_structured_term;
 
 /* Infinite-width recursion state for one pair (x, x') (ntk parameterisation):
@@ -119,6 +136,9 @@ typedef struct {
     double packed_doubles;       /* structured kernel: its part of an input's feature vector */
     double tile_flops_per_pair;  /* structured kernel: flops per Theta entry (trace: per input pair) */
     int64_t widest;              /* structured full kernels: cotangent panel width */
+    double block_flops;          /* structured kernel: multiply-adds of its Jacobian block (conv) */
+    const char *structured_form; /* structured kernel: "hadamard", "jacobian block", "pairwise" */
+    double block_pair_flops, pairwise_pair_flops; /* conv: both forms' flops per Theta entry */
     double analytic_pair_flops;  /* infinite-width map, per input pair */
 } ntk_layer_cost;
 
@@ -160,7 +180,21 @@ struct ntk_layer_ops {
                          const double *cot_out, int64_t begin, int64_t end, double *row);
 
     /* --- kernels --- */
-    void (*structured_term)(const ntk_layer *layer, ntk_structured_term *term);
+    void (*structured_term)(const ntk_layer *layer, int k, int full, ntk_structured_term *term);
+    /* The packed features of one input for the pairwise form
+     * (structured_term's pairwise): positions x patch_width patches, then the
+     * cotangents position-major (positions x k x channels), then the k x
+     * channels sums over positions scaled by the bias scale (zeros without
+     * biases). */
+    void (*pairwise_pack)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
+                          const double *cot_out, int k, double *packed);
+    /* The Jacobian block of one input (structured_term's block_width > 0):
+     * block[o * block_width + e] = d f_o / d p_e for the layer's own
+     * parameters p (weights, then biases; scales included, zero biases when
+     * the layer has none), from its input `in` and the k cotangent rows of
+     * its output `cot_out`. */
+    void (*jacobian_block)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
+                           const double *cot_out, int k, double *scratch, double *block);
     /* Apply the layer's infinite-width map; nonzero when the state does not
      * allow it (e.g. an activation on the raw input). */
     int (*analytic)(const ntk_layer_spec *layer, const ntk_analytic_context *context,

@@ -151,19 +151,18 @@ static ntk_status raise_layer(const ntk_layer_spec *list, int bad, const char *f
     return NTK_RAISE(NTK_ERR_JOB, "--set %s: %s", key, why);
 }
 
-ntk_status model_spec_check(const ntk_model_spec *spec, const char *file, int64_t input_dim)
+ntk_status model_spec_check(const ntk_model_spec *spec, const char *file, const ntk_shape *input)
 {
     ntk_layer_spec list[NTK_MAX_LAYERS];
     int count = 0, bad = -1;
     char why[256];
     model_spec_layers(spec, list, &count);
-    ntk_shape input = {1, {input_dim, 0, 0}, input_dim};
-    if (model_check_sizes(list, count, &input, &bad, why, sizeof why))
+    if (model_check_sizes(list, count, input, &bad, why, sizeof why))
         return raise_layer(list, bad, file, why);
     return NTK_OK;
 }
 
-ntk_status model_layout_make(const ntk_model_spec *spec, const char *file, int64_t input_dim,
+ntk_status model_layout_make(const ntk_model_spec *spec, const char *file, const ntk_shape *input,
                              int has_bias, model_layout *layout)
 {
     ntk_layer_spec list[NTK_MAX_LAYERS];
@@ -171,9 +170,8 @@ ntk_status model_layout_make(const ntk_model_spec *spec, const char *file, int64
     char why[256];
     memset(layout, 0, sizeof *layout);
     model_spec_layers(spec, list, &count);
-    ntk_shape input = {1, {input_dim, 0, 0}, input_dim};
-    if (model_check_sizes(list, count, &input, &bad, why, sizeof why) ||
-        layers_infer(list, count, &input, layout->stack, &bad, why, sizeof why))
+    if (model_check_sizes(list, count, input, &bad, why, sizeof why) ||
+        layers_infer(list, count, input, layout->stack, &bad, why, sizeof why))
         return raise_layer(list, bad, file, why);
     layout->n_stack = count;
     layout->k = layout->stack[count - 1].out.size;
@@ -206,6 +204,7 @@ void model_layout_costs(const model_layout *layout, int full, int quadrature_ord
         costs->packed_doubles += cost.packed_doubles;
         costs->tile_flops_per_pair += cost.tile_flops_per_pair;
         costs->analytic_pair_flops += cost.analytic_pair_flops;
+        costs->block_flops += cost.block_flops;
         if (cost.widest > costs->widest)
             costs->widest = cost.widest;
         costs->has_analytic &= layer->ops->analytic != NULL;

@@ -49,9 +49,9 @@ void model_spec_layers(const ntk_model_spec *spec, ntk_layer_spec *list, int *co
 
 /* The same as an NTK_ERR_JOB naming the layer: "FILE:LINE:COL:
  * model.layers[i].dense: reason" (`file`: the job file). Rank-local. */
-ntk_status model_spec_check(const ntk_model_spec *spec, const char *file, int64_t input_dim);
+ntk_status model_spec_check(const ntk_model_spec *spec, const char *file, const ntk_shape *input);
 
-/* Layers of the model built on inputs of dimension `input_dim`, with their
+/* Layers of the model built on inputs of shape `input`, with their
  * shapes, parameter indices and costs summed (plan). Rank-local. */
 typedef struct {
     int n_stack;
@@ -59,7 +59,7 @@ typedef struct {
     int64_t n_params;     /* with biases when has_bias */
     int64_t k;            /* outputs */
 } model_layout;
-ntk_status model_layout_make(const ntk_model_spec *spec, const char *file, int64_t input_dim,
+ntk_status model_layout_make(const ntk_model_spec *spec, const char *file, const ntk_shape *input,
                              int has_bias, model_layout *layout);
 
 /* Costs summed over the layers (per input); backward flops count every layer
@@ -67,6 +67,7 @@ ntk_status model_layout_make(const ntk_model_spec *spec, const char *file, int64
 typedef struct {
     double forward_flops, backward_flops; /* multiply-adds; backward per (x, o) row */
     double feature_doubles, packed_doubles, tile_flops_per_pair, analytic_pair_flops;
+    double block_flops;                   /* structured: Jacobian blocks per input */
     int64_t widest;
     int has_analytic, has_structured;     /* every layer has the map / term */
 } model_costs;

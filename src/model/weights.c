@@ -210,8 +210,11 @@ static ntk_status load_groups(const st_index *index, const weights_group *groups
     for (int l = 1; l <= layers; ++l) {
         const weights_group *group = &groups[l - 1];
         const ntk_layer *layer = model_param_layer(model, l);
+        static const char *const layouts[5] = {"", "", " (out, in)", " (out, in, k)",
+                                               " (out, in, kh, kw)"};
+        const int ndim = model->weight_shape[l].ndim;
         NTK_TRY(check_shape(index, group->weight, layer, &model->weight_shape[l],
-                            model->weight_shape[l].ndim == 2 ? " (out, in)" : ""));
+                            ndim >= 0 && ndim <= 4 ? layouts[ndim] : ""));
         if (group->bias != NULL)
             NTK_TRY(check_shape(index, group->bias, layer, &model->bias_shape[l], ""));
     }

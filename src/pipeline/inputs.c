@@ -15,11 +15,17 @@ static const char *source_name(const ntk_data_source *source)
 ntk_status inputs_shape(const ntk_job *job, ntk_data_shape *shape)
 {
     memset(shape, 0, sizeof *shape);
-    shape->k = (int)job->model.width[job->model.n_dense - 1];
     NTK_TRY(data_shape_as(&job->inputs, DATA_ROLE_INPUTS, &shape->n_inputs, &shape->input_dim));
     if (shape->n_inputs < 1 || shape->input_dim < 1)
         return NTK_RAISE(NTK_ERR_DATA, "%s: inputs must have at least one row and one column",
                          source_name(&job->inputs));
+    /* The model's input shape is the data's; the layers check it (a
+     * mismatch names the layer) and give k, the last layer's outputs. */
+    NTK_TRY(data_input_shape(&job->inputs, &shape->input.rank, shape->input.dim));
+    shape->input.size = shape->input_dim;
+    model_layout layout;
+    NTK_TRY(model_layout_make(&job->model, job->path, &shape->input, 0, &layout));
+    shape->k = (int)layout.k;
     if (job->targets.kind == NTK_SOURCE_NONE)
         return NTK_OK;
     shape->have_targets = 1;

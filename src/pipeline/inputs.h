@@ -12,6 +12,7 @@
 
 typedef struct {
     int64_t n_inputs, input_dim;
+    ntk_shape input;        /* one input's shape, channels last (input_dim values) */
     int k;                  /* model outputs */
     int have_targets;
 } ntk_data_shape;

@@ -107,7 +107,7 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     NTK_TRY(ntk_agree(status, comm));
 
     ntk_phase_begin("build model");
-    status = model_create(&job->model, shape->input_dim, &state->model);
+    status = model_create_shaped(&job->model, &shape->input, &state->model);
     if (status == NTK_OK)
         state->have_model = 1;
     NTK_TRY(ntk_agree(status, comm));

@@ -54,7 +54,7 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
 
     /* The plan of the run as it will be (plan_make clamps the block the same way). */
     ntk_plan plan;
-    status = plan_make(job, result->shape.n_inputs, result->shape.input_dim, ranks, &plan);
+    status = plan_make_shaped(job, result->shape.n_inputs, &result->shape.input, ranks, &plan);
     status = ntk_agree(status, comm);
     double available = 0.0;
     if (status == NTK_OK)

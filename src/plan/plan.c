@@ -209,6 +209,14 @@ static ntk_status plan_check_sizes(const ntk_job *job, int64_t n_inputs, int64_t
 ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, int ranks,
                      ntk_plan *plan)
 {
+    const ntk_shape flat = {1, {input_dim, 0, 0}, input_dim};
+    return plan_make_shaped(job, n_inputs, &flat, ranks, plan);
+}
+
+ntk_status plan_make_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+                            int ranks, ntk_plan *plan)
+{
+    const int64_t input_dim = input->size;
     memset(plan, 0, sizeof *plan);
     if (ranks < 1)
         return NTK_RAISE(NTK_ERR_USAGE, "plan: the number of ranks must be at least 1, got %d",
@@ -221,7 +229,7 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
     const int has_bias = job->model.b_std != 0.0;
     const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
     model_layout layout;
-    NTK_TRY(model_layout_make(&job->model, job->path, input_dim, has_bias, &layout));
+    NTK_TRY(model_layout_make(&job->model, job->path, input, has_bias, &layout));
     model_costs costs;
     model_layout_costs(&layout, full, job->kernel.quadrature_order, &costs);
     const int64_t k = layout.k;
@@ -229,6 +237,7 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
     plan->job = job;
     plan->n_inputs = n_inputs;
     plan->input_dim = input_dim;
+    plan->input = *input;
     plan->k = k;
     NTK_TRY(plan_check_sizes(job, n_inputs, k, full, &plan->m_rows));
     plan->ranks = ranks;
@@ -297,10 +306,24 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
          * up to 1024 own inputs and (2) the tile temporaries: two 1024 x panel
          * Grams, packed row/column panels (bounded by (1024 + panel) x the
          * packed width), per-(x,o) cotangent panels (full) and index maps. */
+        for (int i = 0; i < layout.n_stack && plan->n_forms < 16; ++i) {
+            ntk_layer_cost cost;
+            memset(&cost, 0, sizeof cost);
+            layout.stack[i].ops->cost(&layout.stack[i], (int)k, full, job->kernel.quadrature_order, &cost);
+            if (cost.structured_form == NULL)
+                continue;
+            plan->forms[plan->n_forms].layer = i;
+            plan->forms[plan->n_forms].form = cost.structured_form;
+            plan->forms[plan->n_forms].block_flops = cost.block_pair_flops;
+            plan->forms[plan->n_forms++].pairwise_flops = cost.pairwise_pair_flops;
+        }
         const double forward_width = costs.feature_doubles, packed_width = costs.packed_doubles;
         const double tile_flops_per_pair = costs.tile_flops_per_pair;
         const int64_t widest = costs.widest;
-        const double batch = (double)(own_count < 1024 ? own_count : 1024);
+        /* structured.c bounds a batch's buffers to 256 MiB (conv layers keep
+         * k cotangents per position). */
+        const double by_budget = fmax(1.0, floor(256.0 * 1048576.0 / DOUBLE_BYTES / forward_width));
+        const double batch = fmin((double)(own_count < 1024 ? own_count : 1024), by_budget);
         const double set = (double)plan_union_items(n_inputs, plan->m_rows, per_item, plan->block,
                                                     plan->grid_rows, plan->grid_cols, own_count);
         const double panel_columns = (double)((256 / plan->block > 1 ? 256 / plan->block : 1) *
@@ -312,8 +335,9 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
                              2.5 * (double)(local_rows + local_cols);
         plan->bytes_features = (set * packed_width + fmax(stage_forward, stage_tiles)) * DOUBLE_BYTES;
         bytes_tiles = stage_tiles * DOUBLE_BYTES;
-        plan->flops_features =
-            (double)n_inputs * (2.0 * costs.forward_flops + 2.0 * k * costs.backward_flops);
+        plan->flops_features = (double)n_inputs * (2.0 * costs.forward_flops +
+                                                   2.0 * k * costs.backward_flops +
+                                                   2.0 * costs.block_flops);
         plan->flops_assembly = fraction * m * m * tile_flops_per_pair;
     }
 
@@ -377,7 +401,7 @@ ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank)
     if (bytes_per_rank <= 0.0 || plan->bytes_peak <= bytes_per_rank)
         return NTK_OK;
     char advice[160];
-    int fewest = plan->job != NULL ? plan_min_ranks(plan->job, plan->n_inputs, plan->input_dim,
+    int fewest = plan->job != NULL ? plan_min_ranks_shaped(plan->job, plan->n_inputs, &plan->input,
                                                     bytes_per_rank)
                                    : 0;
     if (fewest > 0)
@@ -398,13 +422,20 @@ ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank)
 int plan_min_ranks(const ntk_job *job, int64_t n_inputs, int64_t input_dim,
                    double bytes_per_rank)
 {
+    const ntk_shape flat = {1, {input_dim, 0, 0}, input_dim};
+    return plan_min_ranks_shaped(job, n_inputs, &flat, bytes_per_rank);
+}
+
+int plan_min_ranks_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+                          double bytes_per_rank)
+{
     const int limit = 1 << 20;
     ntk_plan plan;
     /* Memory falls almost monotonically with the rank count (grid shapes make
      * small bumps), so double until it fits, then scan the last interval. */
     int low = 0, high = 1;
     while (high <= limit) {
-        if (plan_make(job, n_inputs, input_dim, high, &plan) == NTK_OK &&
+        if (plan_make_shaped(job, n_inputs, input, high, &plan) == NTK_OK &&
             plan.bytes_peak <= bytes_per_rank)
             break;
         low = high;
@@ -413,7 +444,7 @@ int plan_min_ranks(const ntk_job *job, int64_t n_inputs, int64_t input_dim,
     if (high > limit)
         return 0;
     for (int ranks = low + 1; ranks < high; ++ranks)
-        if (plan_make(job, n_inputs, input_dim, ranks, &plan) == NTK_OK &&
+        if (plan_make_shaped(job, n_inputs, input, ranks, &plan) == NTK_OK &&
             plan.bytes_peak <= bytes_per_rank)
             return ranks;
     return high;

@@ -14,9 +14,11 @@
 #include "core/status.h"
 #include "job/job.h"
 #include "model/model.h"
+#include "model/layer.h"
 
 typedef struct {
     int64_t n_inputs, input_dim, k, m_rows, n_params;
+    ntk_shape input;           /* one input's shape (input_dim values) */
     int ranks, grid_rows, grid_cols, block;
     /* bytes per rank (the largest over ranks) */
     double bytes_inputs, bytes_features, bytes_theta, bytes_vectors, bytes_solver;
@@ -44,11 +46,22 @@ typedef struct {
     double bytes_predict;      /* the predictions' arrays, on every rank */
     double bytes_phase_predict;/* the cross kernel and predictions, next to the eigenvectors */
     double flops_cross, flops_predict;
+    /* structured kernels: the form each conv layer takes, from its costs
+     * (flops per Theta entry of both forms) */
+    int n_forms;
+    struct {
+        int layer;
+        const char *form;
+        double block_flops, pairwise_flops;
+    } forms[16];
 } ntk_plan;
 
 /* Plan for `ranks` processes. Needs the input shape (data_shape). Rank-local. */
 ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, int ranks,
                      ntk_plan *plan);
+/* The same for inputs of any shape (conv layers need (H, W, C) or (L, C)). */
+ntk_status plan_make_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+                            int ranks, ntk_plan *plan);
 
 /* The held-out part of a plan (plan_cross.c): reads data.test_inputs' shape
  * (a header, not the data) and fills n_test, bytes_cross, bytes_predict,
@@ -69,6 +82,8 @@ ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank);
 /* Smallest rank count whose peak fits in `bytes_per_rank` (0 when none up to 2^20). */
 int plan_min_ranks(const ntk_job *job, int64_t n_inputs, int64_t input_dim,
                    double bytes_per_rank);
+int plan_min_ranks_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+                          double bytes_per_rank);
 
 void plan_print(const ntk_plan *plan, FILE *out, int as_yaml);
 

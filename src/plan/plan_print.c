@@ -56,6 +56,10 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     fprintf(out, "  model     %lld parameters\n", (long long)plan->n_params);
     fprintf(out, "  kernel    %s%s\n", plan->method,
             plan->lower_only ? ", lower triangle only" : ", lower triangle mirrored to the whole matrix");
+    for (int f = 0; f < plan->n_forms; ++f)
+        fprintf(out, "  conv      model.layers[%d]: %s (flops per Theta entry: Jacobian block %.3g, "
+                "pairwise %.3g)\n", plan->forms[f].layer, plan->forms[f].form,
+                plan->forms[f].block_flops, plan->forms[f].pairwise_flops);
     fprintf(out, "  grid      %d x %d, block %d\n", plan->grid_rows, plan->grid_cols, plan->block);
     if (plan->solver == NTK_SOLVER_NONE)
         fprintf(out, "  solver    none\n");
@@ -136,6 +140,13 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
     fprintf(out, "method: %s\nlower_only: %s\n", plan->method, plan->lower_only ? "true" : "false");
     fprintf(out, "ranks: %d\ngrid: [%d, %d]\nblock: %d\n", plan->ranks, plan->grid_rows,
             plan->grid_cols, plan->block);
+    if (plan->n_forms > 0) {
+        fputs("structured_forms:\n", out);
+        for (int f = 0; f < plan->n_forms; ++f)
+            fprintf(out, "  - {layer: %d, form: %s, block_flops: %.6g, pairwise_flops: %.6g}\n",
+                    plan->forms[f].layer, plan->forms[f].form, plan->forms[f].block_flops,
+                    plan->forms[f].pairwise_flops);
+    }
     fprintf(out, "solver: %s\neigenpairs: %lld\n", job_solver_name(plan->solver),
             (long long)(plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs));
     fprintf(out, "memory_per_rank_bytes:\n");

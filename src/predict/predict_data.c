@@ -53,6 +53,19 @@ ntk_status predict_test_shape(const ntk_job *job, int64_t input_dim, int k, ntk_
                          "%s: points of dimension %lld, but the training "
                          "inputs have dimension %lld",
                          where, (long long)cols, (long long)input_dim);
+    /* Images and sequences must match in every axis, not only in their
+     * number of values: (4, 16, 1) read as (8, 8, 1) would be a wrong answer. */
+    int train_rank = 0, test_rank = 0;
+    int64_t train_dims[3] = {0, 0, 0}, test_dims[3] = {0, 0, 0};
+    NTK_TRY(data_input_shape(&job->inputs, &train_rank, train_dims));
+    NTK_TRY(data_input_shape(&job->test_inputs, &test_rank, test_dims));
+    if (train_rank != test_rank || memcmp(train_dims, test_dims, sizeof train_dims) != 0)
+        return NTK_RAISE(NTK_ERR_DATA,
+                         "%s: points of shape (%lld, %lld, %lld) [%d axes], but the training "
+                         "inputs have shape (%lld, %lld, %lld) [%d axes]",
+                         where, (long long)test_dims[0], (long long)test_dims[1],
+                         (long long)test_dims[2], test_rank, (long long)train_dims[0],
+                         (long long)train_dims[1], (long long)train_dims[2], train_rank);
     shape->n_test = rows;
     if (job->test_targets.kind == NTK_SOURCE_NONE)
         return NTK_OK;

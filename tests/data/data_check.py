@@ -91,12 +91,25 @@ check(shape("npy", "targets", path) == (37, 1), "1-D shape")
 got, error = read("npy", "targets", path, 1, "2,3,30")
 check(got is not None and np.array_equal(got, base[[2, 3, 30], :1]), f"1-D values: {error}")
 
+# (N, H, W, C) and (N, L, C) inputs: a row is one input's values, channels
+# last (NumPy's C-order reshape to (N, -1)), whatever the file's order and dtype.
+images = rng.standard_normal((9, 4, 3, 2))
+for name, array in [("nhwc_c", images), ("nhwc_f", np.asfortranarray(images)),
+                    ("nhwc_f32_f", np.asfortranarray(images.astype(np.float32))),
+                    ("nlc_f", np.asfortranarray(images[:, :, 0, :]))]:
+    path = os.path.join(scratch, name + ".npy")
+    np.save(path, array)
+    flat = np.asarray(array, dtype=np.float64).reshape(array.shape[0], -1)
+    check(shape("npy", "inputs", path) == flat.shape, f"{name}: shape {shape('npy', 'inputs', path)}")
+    got, error = read("npy", "inputs", path, flat.shape[1], "0,2,3,8")
+    check(got is not None and np.array_equal(got, flat[[0, 2, 3, 8]]), f"{name}: rows differ {error}")
+
 # Errors name the path and what was wrong.
-path = os.path.join(scratch, "three_d.npy")
-np.save(path, np.zeros((2, 3, 4)))
+path = os.path.join(scratch, "five_d.npy")
+np.save(path, np.zeros((2, 3, 4, 1, 2)))
 out = shape("npy", "inputs", path)
-check(isinstance(out, str) and out.startswith(f"error: {path}: ") and "3-D array of shape (2, 3, 4)" in out,
-      f"3-D: {out}")
+check(isinstance(out, str) and out.startswith(f"error: {path}: ") and "5-D array of shape (2, 3, 4, 1, 2)" in out,
+      f"5-D: {out}")
 path = os.path.join(scratch, "truncated.npy")
 np.save(path, base)
 with open(path, "r+b") as file:

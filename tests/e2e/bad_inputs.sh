@@ -47,7 +47,7 @@ data: {inputs: good.npy}
 model: {layers: [{dense: 8}, rleu, {dense: 1}]}
 EOF
 )
-for bad in three_d ints nan truncated; do
+for bad in five_d ints nan truncated; do
     job "data_$bad" >/dev/null <<EOF
 data: {inputs: $bad.npy}
 $base_model
@@ -81,7 +81,7 @@ for ranks in serial 2; do
     expect_error 2 "unknown option '--frobnicate'" $ranks run "$good" --frobnicate
     expect_error 4 "nowhere\.npy: cannot open" $ranks run "$missing"
     expect_error 4 "nowhere\.npy: cannot open" $ranks validate "$missing"
-    expect_error 4 "three_d\.npy:.*(2-D|dimension|ndim|shape)" $ranks run "$dir/data_three_d.yaml"
+    expect_error 4 "five_d\.npy:.*(2-D|dimension|ndim|shape)" $ranks run "$dir/data_five_d.yaml"
     expect_error 4 "ints\.npy:.*(dtype|float)" $ranks run "$dir/data_ints.yaml"
     expect_error 4 "nan\.npy: row 13, column 2: value is not finite" $ranks run "$dir/data_nan.yaml"
     expect_error 4 "truncated\.npy: truncated" $ranks run "$dir/data_truncated.yaml"

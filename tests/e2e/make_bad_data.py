@@ -7,7 +7,8 @@ d = sys.argv[1]
 rng = np.random.default_rng(0)
 good = rng.standard_normal((20, 4))
 np.save(os.path.join(d, "good.npy"), good)
-np.save(os.path.join(d, "three_d.npy"), rng.standard_normal((4, 5, 2)))
+# 3-D and 4-D arrays are sequences and images (conv networks); 5-D is refused.
+np.save(os.path.join(d, "five_d.npy"), rng.standard_normal((4, 5, 2, 1, 1)))
 np.save(os.path.join(d, "ints.npy"), np.arange(20, dtype=np.int64).reshape(5, 4))
 nan = good.copy()
 nan[13, 2] = np.nan

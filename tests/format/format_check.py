@@ -76,7 +76,8 @@ for version in [(2, 0), (3, 0)]:
     check(rc == 0 and out.split()[:6] == "f8 0 0 2 6 2".split(), f"version {version}: {out}")
 # Errors that name the path and what was found.
 errors = [
-    ("three_d", lambda p: np.save(p, np.zeros((2, 3, 4))), "3-D array of shape (2, 3, 4)"),
+    # 3-D and 4-D arrays are (N, L, C) / (N, H, W, C) inputs now; 5-D is refused.
+    ("five_d", lambda p: np.save(p, np.zeros((2, 3, 4, 1, 2))), "5-D array of shape (2, 3, 4, 1, 2)"),
     ("int64", lambda p: np.save(p, np.zeros((2, 3), np.int64)), "unsupported dtype '<i8'"),
     ("complex", lambda p: np.save(p, np.zeros(3, np.complex128)), "unsupported dtype '<c16'"),
 ]

@@ -255,25 +255,27 @@ static void test_model_errors(void)
                  "'5'");
     const char *typo = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 4}, rleu, {dense: 1}]\n";
     EXPECT_ERROR(typo, NULL,
-                 "model.layers[1]: unknown activation 'rleu' (expected relu, erf, tanh, gelu, "
-                 "identity)",
+                 "model.layers[1]: unknown layer name 'rleu' (expected relu, erf, tanh, gelu, "
+                 "identity, global_avg_pool, flatten)",
                  "rleu");
     const char *first = "data:\n  inputs: x.npy\nmodel:\n  layers: [tanh, {dense: 1}]\n";
     EXPECT_ERROR(first, NULL, "model.layers[0]: the first layer must be dense", "tanh");
     const char *twice = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 4}, relu, erf, {dense: 1}]\n";
-    EXPECT_ERROR(twice, NULL, "model.layers[2]: activation 'erf' must follow a dense layer", "erf");
+    EXPECT_ERROR(twice, NULL, "model.layers[2]: activation 'erf' must follow a layer that is not an "
+                 "activation", "erf");
     const char *last = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 4}, gelu]\n";
     EXPECT_ERROR(last, NULL, "model.layers: the last layer must be dense", "gelu");
     const char *empty = "data:\n  inputs: x.npy\nmodel:\n  layers: []\n";
     EXPECT_ERROR(empty, NULL, "model.layers: must be a non-empty list", "[]");
     const char *dens = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dens: 4}]\n";
-    EXPECT_ERROR(dens, NULL, "model.layers[0].dens: unknown key 'dens' (expected one of dense)",
+    EXPECT_ERROR(dens, NULL, "model.layers[0].dens: unknown key 'dens' (expected one of dense, "
+                 "conv, avg_pool)",
                  "dens");
     char many[4096] = "data:\n  inputs: x.npy\nmodel:\n  layers: [";
     for (int i = 0; i <= NTK_MAX_DENSE; ++i)
         strcat(many, i ? ", {dense: 2}" : "{dense: 2}");
     strcat(many, "]\n");
-    EXPECT_ERROR(many, NULL, "model.layers[64]: too many dense layers (at most 64)", NULL);
+    EXPECT_ERROR(many, NULL, "model.layers[64]: too many dense or conv layers (at most 64)", NULL);
     const char *w_std = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 1}]\n  w_std: 0\n";
     EXPECT_ERROR(w_std, NULL, "model.w_std: must be a number > 0, got 0", "0\n");
     const char *b_std = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 1}]\n  b_std: 1.5x\n";

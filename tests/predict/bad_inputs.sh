@@ -15,6 +15,8 @@ np.save("y_test.npy", rng.normal(size=(5, 2)))
 np.save("y_test_rows.npy", rng.normal(size=(6, 2)))
 np.save("y_test_cols.npy", rng.normal(size=(5, 3)))
 np.save("labels_bad.npy", np.array([0.0, 1.0, 1.0, 0.0, 0.5]))
+np.save("x_img.npy", rng.normal(size=(12, 4, 4, 1)))
+np.save("x_test_img.npy", rng.normal(size=(5, 2, 8, 1)))
 PY
 cat > job.yaml <<'JOB'
 data: {inputs: x.npy, targets: y.npy, test_inputs: x_test.npy, test_targets: y_test.npy}
@@ -38,7 +40,12 @@ expect_error 4 'data.test_targets: row 4: class label 0.5 is not an integer in \
     2 run job.yaml --set data.test_targets=labels_bad.npy
 expect_error 4 '^ntkgram: error: --set data.test_inputs: missing.npy: cannot open' \
     2 run job.yaml --set data.test_inputs=missing.npy
-pass "test inputs of another dimension, test targets of the wrong shape, a missing file"
+# Images with as many values per point but another shape: never reread as
+# the training shape.
+expect_error 4 'data.test_inputs: points of shape \(2, 8, 1\) \[3 axes\], but the training inputs have shape \(4, 4, 1\)' \
+    2 run job.yaml --set data.inputs=x_img.npy --set data.test_inputs=x_test_img.npy \
+    --set 'model.layers=[{conv: {channels: 2, kernel: 3}}, relu, flatten, {dense: 2}]'
+pass "test inputs of another dimension or shape, test targets of the wrong shape, a missing file"
 
 expect_error 3 'job.yaml:[0-9]+:[0-9]+: predict: needs every eigenpair with its eigenvector, but spectrum.top' \
     2 run job.yaml --set spectrum.top=3

@@ -146,8 +146,11 @@ static void dense_jacobian_one(const ntk_layer *layer, const ntk_model *model, c
     }
 }
 
-static void dense_structured_term(const ntk_layer *layer, ntk_structured_term *term)
+static void dense_structured_term(const ntk_layer *layer, int k, int full,
+                                  ntk_structured_term *term)
 {
+    (void)k;
+    (void)full;
     term->cotangent_width = layer->out.size;
     term->input_width = layer->in.size;
 }

@@ -7,6 +7,9 @@
 
 #include "model/layer.h"
 
+extern const ntk_layer_ops ntk_layer_conv, ntk_layer_avg_pool, ntk_layer_global_avg_pool,
+    ntk_layer_flatten;
+
 static const ntk_layer_ops *const registry[] = {
     &ntk_layer_dense,
     &ntk_layer_relu,
@@ -14,6 +17,10 @@ static const ntk_layer_ops *const registry[] = {
     &ntk_layer_tanh,
     &ntk_layer_gelu,
     &ntk_layer_identity,
+    &ntk_layer_conv,
+    &ntk_layer_avg_pool,
+    &ntk_layer_global_avg_pool,
+    &ntk_layer_flatten,
 };
 
 int ntk_layer_type_count(void) { return (int)(sizeof registry / sizeof registry[0]); }

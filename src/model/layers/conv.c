@@ -1,0 +1,473 @@
+/* The convolution layer {conv: {channels: C, kernel: K | [kh, kw], stride: S | [sh, sw],
+ * padding: same | valid | circular}}: 2-D on (H, W, C_in) inputs, 1-D on (L, C_in)
+ * (scalar kernel and stride), geometry as PyTorch's (conv_geometry.c).
+ *
+ *   z[p][o] = c sum_{i, dy, dx} W[o][i][dy][dx] a[src(p, dy, dx)][i] + s b[o]
+ *
+ * W in torch layout (C_out, C_in, kh, kw) (1-D: (C_out, C_in, k)), so a row of
+ * W is one patch in the order (i, dy, dx) and the layer is a matrix product
+ * with the patch matrix of the input (im2col). c = w_std / sqrt(kh kw C_in)
+ * (ntk), s = b_std; standard: c = s = 1.
+ *
+ *   d f_o / d W[co][j] = c sum_p delta^o[p][co] patch_p[j],   d f_o / d b[co] = s sum_p delta^o[p][co]
+ *
+ * The batched passes build the patch matrices of a chunk of inputs (or
+ * cotangent rows) in a bounded scratch and run one DGEMM per chunk; if that
+ * scratch cannot be had they fall back to the plain loops of the one-input
+ * path, which is slower but gives the same values. */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/checked_math.h"
+#include "model/layers/conv_geometry.h"
+#include "model/model.h"
+
+enum { CONV_CHANNELS = 0, CONV_KERNEL = 1, CONV_STRIDE = 3, CONV_PADDING = 5 };
+
+/* Doubles of a patch-matrix scratch (32 MiB): inputs or rows are chunked to fit. */
+static const int64_t conv_scratch_doubles = (int64_t)1 << 22;
+
+static const char *const conv_padding_choices[] = {"same", "valid", "circular", NULL};
+
+static const ntk_layer_option conv_options[] = {
+    {"channels", NTK_OPTION_INT, CONV_CHANNELS, "a positive integer", 1, 2147483647, 0, 1, NULL},
+    {"kernel", NTK_OPTION_PAIR, CONV_KERNEL, "a positive integer", 1, 2147483647, 0, 1, NULL},
+    {"stride", NTK_OPTION_PAIR, CONV_STRIDE, "a positive integer", 1, 2147483647, 1, 0, NULL},
+    {"padding", NTK_OPTION_CHOICE, CONV_PADDING, "same, valid or circular", 0, 2, CONV_PAD_SAME,
+     0, conv_padding_choices},
+};
+
+static int conv_make_geometry(const int64_t *option, const ntk_shape *in, conv_geometry *g,
+                              char *why, size_t why_size)
+{
+    return conv_geometry_make(in, option[CONV_KERNEL], option[CONV_KERNEL + 1],
+                              option[CONV_STRIDE], option[CONV_STRIDE + 1],
+                              (conv_padding)option[CONV_PADDING], "kernel", g, why, why_size);
+}
+
+static void conv_geometry_of(const ntk_layer *layer, conv_geometry *g)
+{
+    char why[256];
+    (void)conv_make_geometry(layer->option, &layer->in, g, why, sizeof why); /* checked at infer */
+}
+
+/* Values per patch: C_in kh kw. */
+static int64_t patch_size(const conv_geometry *g) { return g->c_in * g->kh * g->kw; }
+
+static int conv_infer(const int64_t *option, const ntk_shape *in, ntk_shape *out, char *why,
+                      size_t why_size)
+{
+    conv_geometry g;
+    const int64_t channels = option[CONV_CHANNELS], blas_max = 2147483647;
+    int64_t depth = 0, weights = 0, size = 0, patches = 0;
+    if (conv_make_geometry(option, in, &g, why, why_size))
+        return 1;
+    /* The weights, the output and one input's patch matrix (positions x depth) must fit. */
+    if (ntk_mul_overflow_i64(g.c_in, g.kh, &depth) || ntk_mul_overflow_i64(depth, g.kw, &depth) ||
+        depth > blas_max || ntk_mul_overflow_i64(depth, channels, &weights) ||
+        ntk_mul_overflow_i64(g.positions, channels, &size) || g.positions > blas_max ||
+        ntk_mul_overflow_i64(g.positions, depth, &patches)) {
+        snprintf(why, why_size, "%lld channels x %lld x %lld x %lld inputs over %lld positions "
+                 "overflows the layer's sizes (BLAS dimensions are at most %lld)",
+                 (long long)channels, (long long)g.c_in, (long long)g.kh, (long long)g.kw,
+                 (long long)g.positions, (long long)blas_max);
+        return 1;
+    }
+    if (g.one_d)
+        *out = (ntk_shape){2, {g.ho, channels, 0}, size};
+    else
+        *out = (ntk_shape){3, {g.ho, g.wo, channels}, size};
+    return 0;
+}
+
+static void conv_tensors(const ntk_layer *layer, ntk_tensor_shape *weight, ntk_tensor_shape *bias)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int64_t c_out = layer->option[CONV_CHANNELS];
+    if (g.one_d)
+        *weight = (ntk_tensor_shape){3, {c_out, g.c_in, g.kh, 0}, c_out * patch_size(&g)};
+    else
+        *weight = (ntk_tensor_shape){4, {c_out, g.c_in, g.kh, g.kw}, c_out * patch_size(&g)};
+    *bias = (ntk_tensor_shape){1, {c_out, 0, 0, 0}, c_out};
+}
+
+static int64_t conv_fan_in(const ntk_layer *layer)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    return patch_size(&g);
+}
+
+static int64_t conv_saved(const ntk_layer *layer)
+{
+    (void)layer;
+    return 0;
+}
+
+/* The patch matrix of one input: positions x (C_in kh kw), row p = the
+ * window of output position p in W's order (i, dy, dx). */
+static void conv_patches(const conv_geometry *g, const double *in, double *patches)
+{
+    const int64_t depth = patch_size(g);
+    for (int64_t y = 0; y < g->ho; ++y)
+        for (int64_t x = 0; x < g->wo; ++x) {
+            double *row = patches + (y * g->wo + x) * depth;
+            for (int64_t dy = 0; dy < g->kh; ++dy) {
+                const int64_t iy = conv_source(y, dy, g->sh, g->pad_top, g->h, g->circular);
+                for (int64_t dx = 0; dx < g->kw; ++dx) {
+                    const int64_t ix = conv_source(x, dx, g->sw, g->pad_left, g->w, g->circular);
+                    const double *a = iy < 0 || ix < 0 ? NULL : in + (iy * g->w + ix) * g->c_in;
+                    for (int64_t i = 0; i < g->c_in; ++i)
+                        row[(i * g->kh + dy) * g->kw + dx] = a != NULL ? a[i] : 0.0;
+                }
+            }
+        }
+}
+
+/* The adjoint of conv_patches: add each patch entry back onto the input value it came from. */
+static void conv_scatter(const conv_geometry *g, const double *patches, double *in)
+{
+    const int64_t depth = patch_size(g);
+    for (int64_t y = 0; y < g->ho; ++y)
+        for (int64_t x = 0; x < g->wo; ++x) {
+            const double *row = patches + (y * g->wo + x) * depth;
+            for (int64_t dy = 0; dy < g->kh; ++dy) {
+                const int64_t iy = conv_source(y, dy, g->sh, g->pad_top, g->h, g->circular);
+                if (iy < 0)
+                    continue;
+                for (int64_t dx = 0; dx < g->kw; ++dx) {
+                    const int64_t ix = conv_source(x, dx, g->sw, g->pad_left, g->w, g->circular);
+                    if (ix < 0)
+                        continue;
+                    double *a = in + (iy * g->w + ix) * g->c_in;
+                    for (int64_t i = 0; i < g->c_in; ++i)
+                        a[i] += row[(i * g->kh + dy) * g->kw + dx];
+                }
+            }
+        }
+}
+
+/* How many inputs (or rows) of P x depth patches fit in the scratch, at least one. */
+static int64_t conv_chunk(const conv_geometry *g, int64_t total)
+{
+    int64_t per = g->positions * patch_size(g), chunk = conv_scratch_doubles / (per > 0 ? per : 1);
+    const int64_t by_blas = 2147483647 / g->positions;
+    if (chunk > by_blas)
+        chunk = by_blas;
+    if (chunk < 1)
+        chunk = 1;
+    return chunk < total ? chunk : total;
+}
+
+static void conv_forward_one(const ntk_layer *layer, const ntk_model *model, const double *in,
+                             double *out, double *saved);
+static void conv_backward_one(const ntk_layer *layer, const ntk_model *model,
+                              const double *cot_out, const double *saved, double *cot_in);
+
+/* z = c P W^T + s b, a chunk of inputs' patch matrices P at a time. */
+static void conv_forward(const ntk_layer *layer, const ntk_model *model, const double *in,
+                         int64_t count, double *out, double *saved)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    const int64_t depth = patch_size(&g), c_out = layer->option[CONV_CHANNELS];
+    const int64_t chunk = conv_chunk(&g, count);
+    double *patches = count > 0 ? malloc((size_t)(chunk * g.positions * depth) * sizeof *patches) : NULL;
+    if (patches == NULL) {
+        for (int64_t x = 0; x < count; ++x)
+            conv_forward_one(layer, model, in + x * layer->in.size, out + x * layer->out.size, saved);
+        return;
+    }
+    for (int64_t first = 0; first < count; first += chunk) {
+        const int64_t n = count - first < chunk ? count - first : chunk;
+        for (int64_t x = 0; x < n; ++x)
+            conv_patches(&g, in + (first + x) * layer->in.size, patches + x * g.positions * depth);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(n * g.positions), (int)c_out,
+                    (int)depth, model->weight_scale[l], patches, (int)depth, model->weight[l],
+                    (int)depth, 0.0, out + first * layer->out.size, (int)c_out);
+    }
+    free(patches);
+    if (model->has_bias[l]) {
+        const double s = model->bias_scale[l];
+        for (int64_t row = 0; row < count * g.positions; ++row)
+            for (int64_t o = 0; o < c_out; ++o)
+                out[row * c_out + o] += s * model->bias[l][o];
+    }
+}
+
+/* cot_in = scatter(c cot_out W), per chunk of (x, o) rows. */
+static void conv_backward(const ntk_layer *layer, const ntk_model *model, const double *cot_out,
+                          int64_t count, int k, const double *saved, double *cot_in)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    const int64_t depth = patch_size(&g), c_out = layer->option[CONV_CHANNELS];
+    const int64_t rows = count * k, chunk = conv_chunk(&g, rows);
+    memset(cot_in, 0, (size_t)(rows * layer->in.size) * sizeof *cot_in);
+    double *patches = rows > 0 ? malloc((size_t)(chunk * g.positions * depth) * sizeof *patches) : NULL;
+    if (patches == NULL) {
+        for (int64_t r = 0; r < rows; ++r)
+            conv_backward_one(layer, model, cot_out + r * layer->out.size, saved,
+                              cot_in + r * layer->in.size);
+        return;
+    }
+    for (int64_t first = 0; first < rows; first += chunk) {
+        const int64_t n = rows - first < chunk ? rows - first : chunk;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(n * g.positions), (int)depth,
+                    (int)c_out, model->weight_scale[l], cot_out + first * layer->out.size,
+                    (int)c_out, model->weight[l], (int)depth, 0.0, patches, (int)depth);
+        for (int64_t r = 0; r < n; ++r)
+            conv_scatter(&g, patches + r * g.positions * depth, cot_in + (first + r) * layer->in.size);
+    }
+    free(patches);
+}
+
+static void conv_forward_one(const ntk_layer *layer, const ntk_model *model, const double *in,
+                             double *out, double *saved)
+{
+    (void)saved;
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    const int64_t c_out = layer->option[CONV_CHANNELS], depth = patch_size(&g);
+    const double *w = model->weight[l];
+    for (int64_t y = 0; y < g.ho; ++y)
+        for (int64_t x = 0; x < g.wo; ++x)
+            for (int64_t o = 0; o < c_out; ++o) {
+                double sum = 0.0;
+                for (int64_t dy = 0; dy < g.kh; ++dy) {
+                    const int64_t iy = conv_source(y, dy, g.sh, g.pad_top, g.h, g.circular);
+                    for (int64_t dx = 0; dx < g.kw; ++dx) {
+                        const int64_t ix = conv_source(x, dx, g.sw, g.pad_left, g.w, g.circular);
+                        if (iy < 0 || ix < 0)
+                            continue;
+                        for (int64_t i = 0; i < g.c_in; ++i)
+                            sum += w[o * depth + (i * g.kh + dy) * g.kw + dx] *
+                                   in[(iy * g.w + ix) * g.c_in + i];
+                    }
+                }
+                double z = model->weight_scale[l] * sum;
+                if (model->has_bias[l])
+                    z += model->bias_scale[l] * model->bias[l][o];
+                out[(y * g.wo + x) * c_out + o] = z;
+            }
+}
+
+static void conv_backward_one(const ntk_layer *layer, const ntk_model *model,
+                              const double *cot_out, const double *saved, double *cot_in)
+{
+    (void)saved;
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    const int64_t c_out = layer->option[CONV_CHANNELS], depth = patch_size(&g);
+    const double *w = model->weight[l];
+    memset(cot_in, 0, (size_t)layer->in.size * sizeof *cot_in);
+    for (int64_t y = 0; y < g.ho; ++y)
+        for (int64_t x = 0; x < g.wo; ++x)
+            for (int64_t o = 0; o < c_out; ++o) {
+                const double d = model->weight_scale[l] * cot_out[(y * g.wo + x) * c_out + o];
+                if (d == 0.0)
+                    continue;
+                for (int64_t dy = 0; dy < g.kh; ++dy) {
+                    const int64_t iy = conv_source(y, dy, g.sh, g.pad_top, g.h, g.circular);
+                    for (int64_t dx = 0; dx < g.kw; ++dx) {
+                        const int64_t ix = conv_source(x, dx, g.sw, g.pad_left, g.w, g.circular);
+                        if (iy < 0 || ix < 0)
+                            continue;
+                        for (int64_t i = 0; i < g.c_in; ++i)
+                            cot_in[(iy * g.w + ix) * g.c_in + i] +=
+                                d * w[o * depth + (i * g.kh + dy) * g.kw + dx];
+                    }
+                }
+            }
+}
+
+static void conv_jacobian_one(const ntk_layer *layer, const ntk_model *model, const double *in,
+                              const double *cot_out, int64_t begin, int64_t end, double *row)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    const int64_t c_out = layer->option[CONV_CHANNELS], depth = patch_size(&g);
+    for (int64_t e = begin; e < end; ++e) {
+        double sum = 0.0;
+        if (e < c_out * depth) {
+            const int64_t o = e / depth, j = e % depth;
+            const int64_t i = j / (g.kh * g.kw), dy = (j / g.kw) % g.kh, dx = j % g.kw;
+            for (int64_t y = 0; y < g.ho; ++y) {
+                const int64_t iy = conv_source(y, dy, g.sh, g.pad_top, g.h, g.circular);
+                if (iy < 0)
+                    continue;
+                for (int64_t x = 0; x < g.wo; ++x) {
+                    const int64_t ix = conv_source(x, dx, g.sw, g.pad_left, g.w, g.circular);
+                    if (ix >= 0)
+                        sum += cot_out[(y * g.wo + x) * c_out + o] * in[(iy * g.w + ix) * g.c_in + i];
+                }
+            }
+            row[e - begin] = model->weight_scale[l] * sum;
+        } else {
+            const int64_t o = e - c_out * depth;
+            for (int64_t p = 0; p < g.positions; ++p)
+                sum += cot_out[p * c_out + o];
+            row[e - begin] = model->bias_scale[l] * sum;
+        }
+    }
+}
+
+/* Flops per Theta entry of the two structured forms (trace: per input pair,
+ * the mean over k logits; full: per (x, o), (x', o') entry):
+ *   Jacobian block: one inner product of k (C_out D + C_out) values (trace),
+ *                   C_out D + C_out (full);
+ *   pairwise:       the P x P patch Gram (depth D) and cotangent Gram (depth
+ *                   k C_out), their Hadamard sum, the bias product (trace);
+ *                   full: the cotangent Gram of one logit pair (depth C_out)
+ *                   per entry and the patch Gram once per row input (1/k). */
+static void conv_form_flops(const ntk_layer *layer, int k, int full, double *block, double *pairwise)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const double p2 = (double)g.positions * (double)g.positions, depth = (double)patch_size(&g);
+    const double c_out = (double)layer->option[CONV_CHANNELS];
+    if (full) {
+        *block = 2.0 * (c_out * depth + c_out);
+        *pairwise = 2.0 * p2 * (c_out + 1.0) + 2.0 * p2 * depth / k + 2.0 * c_out;
+    } else {
+        *block = 2.0 * k * (c_out * depth + c_out);
+        *pairwise = 2.0 * p2 * (depth + k * c_out + 1.0) + 2.0 * k * c_out;
+    }
+}
+
+/* The cheaper form wins (docs: README, "Convolutional networks"). */
+static int conv_uses_pairwise(const ntk_layer *layer, int k, int full)
+{
+    double block, pairwise;
+    conv_form_flops(layer, k, full, &block, &pairwise);
+    return pairwise < block;
+}
+
+/* Structured kernel: the block J_l^o = (c delta^o^T P, s sum_p delta^o_p),
+ * C_out x (C_in kh kw) weights then C_out biases per logit; or the pairwise
+ * contraction over positions. */
+static void conv_structured_term(const ntk_layer *layer, int k, int full, ntk_structured_term *term)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int64_t c_out = layer->option[CONV_CHANNELS];
+    term->cotangent_width = layer->out.size;
+    term->input_width = layer->in.size;
+    if (conv_uses_pairwise(layer, k, full)) {
+        term->pairwise = 1;
+        term->positions = g.positions;
+        term->patch_width = patch_size(&g);
+        term->channels = c_out;
+        term->scratch_doubles = 2 * g.positions * g.positions + g.positions * c_out;
+        return;
+    }
+    term->block_width = c_out * patch_size(&g) + c_out;
+    term->scratch_doubles = g.positions * patch_size(&g);
+}
+
+static void conv_pairwise_pack(const ntk_layer *layer, const ntk_model *model, const double *in,
+                               const double *cot_out, int k, double *packed)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    const int64_t c_out = layer->option[CONV_CHANNELS], depth = patch_size(&g);
+    const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
+    double *delta = packed + g.positions * depth, *sums = delta + g.positions * k * c_out;
+    conv_patches(&g, in, packed);
+    for (int o = 0; o < k; ++o)
+        for (int64_t c = 0; c < c_out; ++c)
+            sums[o * c_out + c] = 0.0;
+    for (int o = 0; o < k; ++o)
+        for (int64_t p = 0; p < g.positions; ++p)
+            for (int64_t c = 0; c < c_out; ++c) {
+                const double d = cot_out[(int64_t)o * layer->out.size + p * c_out + c];
+                delta[(p * k + o) * c_out + c] = d;
+                sums[o * c_out + c] += d;
+            }
+    for (int64_t e = 0; e < k * c_out; ++e)
+        sums[e] *= s;
+}
+
+static void conv_jacobian_block(const ntk_layer *layer, const ntk_model *model, const double *in,
+                                const double *cot_out, int k, double *scratch, double *block)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    const int64_t c_out = layer->option[CONV_CHANNELS], depth = patch_size(&g);
+    const int64_t width = c_out * depth + c_out;
+    const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
+    conv_patches(&g, in, scratch);
+    for (int o = 0; o < k; ++o) {
+        const double *delta = cot_out + (int64_t)o * layer->out.size; /* positions x C_out */
+        double *row = block + o * width;
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c_out, (int)depth,
+                    (int)g.positions, model->weight_scale[l], delta, (int)c_out, scratch,
+                    (int)depth, 0.0, row, (int)depth);
+        for (int64_t c = 0; c < c_out; ++c) {
+            double sum = 0.0;
+            for (int64_t p = 0; p < g.positions; ++p)
+                sum += delta[p * c_out + c];
+            row[c_out * depth + c] = s * sum;
+        }
+    }
+}
+
+static void conv_cost(const ntk_layer *layer, int k, int full, int quadrature_order,
+                      ntk_layer_cost *cost)
+{
+    (void)full;
+    (void)quadrature_order;
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const double positions = (double)g.positions, depth = (double)patch_size(&g);
+    const double c_out = (double)layer->option[CONV_CHANNELS];
+    cost->forward_flops = positions * c_out * depth;
+    cost->backward_flops = positions * c_out * depth;
+    /* Its input and its output's cotangents, and the patch matrix of one input. */
+    const double block = c_out * depth + c_out;
+    cost->feature_doubles = (double)layer->in.size + (double)k * (double)layer->out.size +
+                            positions * depth;
+    /* Structured: the cheaper form (conv_uses_pairwise). */
+    conv_form_flops(layer, k, full, &cost->block_pair_flops, &cost->pairwise_pair_flops);
+    if (conv_uses_pairwise(layer, k, full)) {
+        cost->structured_form = "pairwise";
+        cost->packed_doubles = positions * depth + positions * (double)k * c_out + (double)k * c_out;
+        cost->tile_flops_per_pair = cost->pairwise_pair_flops;
+        cost->widest = 1;
+    } else {
+        cost->structured_form = "jacobian block";
+        cost->packed_doubles = (double)k * block;
+        cost->tile_flops_per_pair = cost->block_pair_flops;
+        cost->widest = (int64_t)block;
+        cost->block_flops = (double)k * positions * c_out * depth;
+    }
+}
+
+const ntk_layer_ops ntk_layer_conv = {
+    .name = "conv",
+    .options = conv_options,
+    .n_options = 4,
+    .infer = conv_infer,
+    .tensors = conv_tensors,
+    .fan_in = conv_fan_in,
+    .saved_doubles = conv_saved,
+    .forward = conv_forward,
+    .backward = conv_backward,
+    .forward_one = conv_forward_one,
+    .backward_one = conv_backward_one,
+    .jacobian_one = conv_jacobian_one,
+    .structured_term = conv_structured_term,
+    .jacobian_block = conv_jacobian_block,
+    .pairwise_pack = conv_pairwise_pack,
+    .cost = conv_cost,
+};

@@ -1,0 +1,42 @@
+/* Geometry shared by the convolution and pooling layers: a 2-D window
+ * sliding over (H, W, C) inputs, channels last; a 1-D one over (L, C) is the
+ * 2-D case with W = 1 and a 1-wide window. Positions are the output's
+ * (y, x); the window's input rows start at y * sh - pad_top, wrapping around
+ * for circular padding and reading zeros outside otherwise. */
+#ifndef NTK_MODEL_LAYERS_CONV_GEOMETRY_H
+#define NTK_MODEL_LAYERS_CONV_GEOMETRY_H
+
+#include <stdint.h>
+
+#include "model/layer.h"
+
+typedef enum { CONV_PAD_SAME = 0, CONV_PAD_VALID, CONV_PAD_CIRCULAR } conv_padding;
+
+typedef struct {
+    int one_d;                   /* (L, C) inputs: W = 1, kw = 1 */
+    int64_t h, w, c_in;          /* input */
+    int64_t kh, kw, sh, sw;      /* window and stride */
+    int64_t pad_top, pad_left;   /* zeros (or wrapped values) before the first row/column */
+    int circular;
+    int64_t ho, wo;              /* output positions */
+    int64_t positions;           /* ho * wo */
+} conv_geometry;
+
+/* The geometry of a window layer on input `in`, or nonzero with a reason.
+ * `what` names the window in messages ("kernel", "window"). */
+int conv_geometry_make(const ntk_shape *in, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                       conv_padding padding, const char *what, conv_geometry *g, char *why,
+                       size_t why_size);
+
+/* Input row (or column) of output row y and window offset d, or -1 outside
+ * the input (zero padding). */
+static inline int64_t conv_source(int64_t y, int64_t d, int64_t stride, int64_t pad, int64_t size,
+                                  int circular)
+{
+    int64_t i = y * stride + d - pad;
+    if (circular)
+        return ((i % size) + size) % size;
+    return i >= 0 && i < size ? i : -1;
+}
+
+#endif

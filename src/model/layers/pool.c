@@ -1,0 +1,212 @@
+/* Average pooling, no parameters, channels kept:
+ *   {avg_pool: {window: K | [kh, kw], stride: S | [sh, sw]}}  (stride default: the window)
+ *     torch's AvgPool2d/AvgPool1d without padding: the mean of each window;
+ *     windows that do not divide the input are floored as torch does,
+ *     (H - kh) / sh + 1 positions, and the trailing rows/columns no window
+ *     reaches are dropped;
+ *   global_avg_pool  the mean over all positions, (H, W, C) or (L, C) -> (C).
+ * Both are linear: backward spreads each cotangent evenly over its window. */
+#include <stdio.h>
+#include <string.h>
+
+#include "model/layers/conv_geometry.h"
+#include "model/model.h"
+
+enum { POOL_WINDOW = 0, POOL_STRIDE = 2 };
+
+static const ntk_layer_option avg_pool_options[] = {
+    {"window", NTK_OPTION_PAIR, POOL_WINDOW, "a positive integer", 1, 2147483647, 0, 1, NULL},
+    /* 0: the window (torch's default stride) */
+    {"stride", NTK_OPTION_PAIR, POOL_STRIDE, "a positive integer", 1, 2147483647, 0, 0, NULL},
+};
+
+static int pool_make_geometry(const int64_t *option, const ntk_shape *in, conv_geometry *g,
+                              char *why, size_t why_size)
+{
+    const int64_t sh = option[POOL_STRIDE] > 0 ? option[POOL_STRIDE] : option[POOL_WINDOW];
+    const int64_t sw = option[POOL_STRIDE + 1] > 0 ? option[POOL_STRIDE + 1] : option[POOL_WINDOW + 1];
+    return conv_geometry_make(in, option[POOL_WINDOW], option[POOL_WINDOW + 1], sh, sw,
+                              CONV_PAD_VALID, "window", g, why, why_size);
+}
+
+static void pool_geometry_of(const ntk_layer *layer, conv_geometry *g)
+{
+    char why[256];
+    (void)pool_make_geometry(layer->option, &layer->in, g, why, sizeof why); /* checked at infer */
+}
+
+static int avg_pool_infer(const int64_t *option, const ntk_shape *in, ntk_shape *out, char *why,
+                          size_t why_size)
+{
+    conv_geometry g;
+    if (pool_make_geometry(option, in, &g, why, why_size))
+        return 1;
+    if (g.one_d)
+        *out = (ntk_shape){2, {g.ho, g.c_in, 0}, g.positions * g.c_in};
+    else
+        *out = (ntk_shape){3, {g.ho, g.wo, g.c_in}, g.positions * g.c_in};
+    return 0;
+}
+
+static int64_t pool_saved(const ntk_layer *layer)
+{
+    (void)layer;
+    return 0;
+}
+
+static void avg_pool_forward_one(const ntk_layer *layer, const ntk_model *model, const double *in,
+                                 double *out, double *saved)
+{
+    (void)model;
+    (void)saved;
+    conv_geometry g;
+    pool_geometry_of(layer, &g);
+    const double scale = 1.0 / (double)(g.kh * g.kw);
+    const int64_t c = g.c_in;
+    for (int64_t y = 0; y < g.ho; ++y)
+        for (int64_t x = 0; x < g.wo; ++x) {
+            double *o = out + (y * g.wo + x) * c;
+            for (int64_t i = 0; i < c; ++i)
+                o[i] = 0.0;
+            for (int64_t dy = 0; dy < g.kh; ++dy)
+                for (int64_t dx = 0; dx < g.kw; ++dx) {
+                    const double *a = in + ((y * g.sh + dy) * g.w + x * g.sw + dx) * c;
+                    for (int64_t i = 0; i < c; ++i)
+                        o[i] += a[i];
+                }
+            for (int64_t i = 0; i < c; ++i)
+                o[i] *= scale;
+        }
+}
+
+static void avg_pool_backward_one(const ntk_layer *layer, const ntk_model *model,
+                                  const double *cot_out, const double *saved, double *cot_in)
+{
+    (void)model;
+    (void)saved;
+    conv_geometry g;
+    pool_geometry_of(layer, &g);
+    const double scale = 1.0 / (double)(g.kh * g.kw);
+    const int64_t c = g.c_in;
+    memset(cot_in, 0, (size_t)layer->in.size * sizeof *cot_in);
+    for (int64_t y = 0; y < g.ho; ++y)
+        for (int64_t x = 0; x < g.wo; ++x) {
+            const double *d = cot_out + (y * g.wo + x) * c;
+            for (int64_t dy = 0; dy < g.kh; ++dy)
+                for (int64_t dx = 0; dx < g.kw; ++dx) {
+                    double *a = cot_in + ((y * g.sh + dy) * g.w + x * g.sw + dx) * c;
+                    for (int64_t i = 0; i < c; ++i)
+                        a[i] += scale * d[i];
+                }
+        }
+}
+
+static int global_pool_infer(const int64_t *option, const ntk_shape *in, ntk_shape *out,
+                             char *why, size_t why_size)
+{
+    (void)option;
+    if (in->rank != 2 && in->rank != 3) {
+        snprintf(why, why_size, "needs inputs of shape (H, W, C) or (L, C), got flat inputs "
+                 "(one vector per input)");
+        return 1;
+    }
+    const int64_t c = in->dim[in->rank - 1];
+    *out = (ntk_shape){1, {c, 0, 0}, c};
+    return 0;
+}
+
+static void global_pool_forward_one(const ntk_layer *layer, const ntk_model *model,
+                                    const double *in, double *out, double *saved)
+{
+    (void)model;
+    (void)saved;
+    const int64_t c = layer->out.size, positions = layer->in.size / c;
+    for (int64_t i = 0; i < c; ++i)
+        out[i] = 0.0;
+    for (int64_t p = 0; p < positions; ++p)
+        for (int64_t i = 0; i < c; ++i)
+            out[i] += in[p * c + i];
+    for (int64_t i = 0; i < c; ++i)
+        out[i] /= (double)positions;
+}
+
+static void global_pool_backward_one(const ntk_layer *layer, const ntk_model *model,
+                                     const double *cot_out, const double *saved, double *cot_in)
+{
+    (void)model;
+    (void)saved;
+    const int64_t c = layer->out.size, positions = layer->in.size / c;
+    for (int64_t p = 0; p < positions; ++p)
+        for (int64_t i = 0; i < c; ++i)
+            cot_in[p * c + i] = cot_out[i] / (double)positions;
+}
+
+/* The batched passes are the one-input ones per input (or per (x, o) row):
+ * pooling is a small share of a network's work. */
+static void avg_pool_forward(const ntk_layer *layer, const ntk_model *model, const double *in,
+                             int64_t count, double *out, double *saved)
+{
+    for (int64_t x = 0; x < count; ++x)
+        avg_pool_forward_one(layer, model, in + x * layer->in.size, out + x * layer->out.size, saved);
+}
+
+static void avg_pool_backward(const ntk_layer *layer, const ntk_model *model, const double *cot_out,
+                              int64_t count, int k, const double *saved, double *cot_in)
+{
+    for (int64_t r = 0; r < count * k; ++r)
+        avg_pool_backward_one(layer, model, cot_out + r * layer->out.size, saved,
+                              cot_in + r * layer->in.size);
+}
+
+static void global_pool_forward(const ntk_layer *layer, const ntk_model *model, const double *in,
+                                int64_t count, double *out, double *saved)
+{
+    for (int64_t x = 0; x < count; ++x)
+        global_pool_forward_one(layer, model, in + x * layer->in.size, out + x * layer->out.size,
+                                saved);
+}
+
+static void global_pool_backward(const ntk_layer *layer, const ntk_model *model,
+                                 const double *cot_out, int64_t count, int k, const double *saved,
+                                 double *cot_in)
+{
+    for (int64_t r = 0; r < count * k; ++r)
+        global_pool_backward_one(layer, model, cot_out + r * layer->out.size, saved,
+                                 cot_in + r * layer->in.size);
+}
+
+static void pool_cost(const ntk_layer *layer, int k, int full, int quadrature_order,
+                      ntk_layer_cost *cost)
+{
+    (void)full;
+    (void)quadrature_order;
+    cost->forward_flops = (double)layer->in.size;
+    cost->backward_flops = (double)layer->in.size;
+    cost->feature_doubles = (double)layer->in.size + (double)k * (double)layer->out.size;
+    cost->widest = 1;
+}
+
+const ntk_layer_ops ntk_layer_avg_pool = {
+    .name = "avg_pool",
+    .options = avg_pool_options,
+    .n_options = 2,
+    .infer = avg_pool_infer,
+    .saved_doubles = pool_saved,
+    .forward = avg_pool_forward,
+    .backward = avg_pool_backward,
+    .forward_one = avg_pool_forward_one,
+    .backward_one = avg_pool_backward_one,
+    .cost = pool_cost,
+};
+
+const ntk_layer_ops ntk_layer_global_avg_pool = {
+    .name = "global_avg_pool",
+    .bare = 1,
+    .infer = global_pool_infer,
+    .saved_doubles = pool_saved,
+    .forward = global_pool_forward,
+    .backward = global_pool_backward,
+    .forward_one = global_pool_forward_one,
+    .backward_one = global_pool_backward_one,
+    .cost = pool_cost,
+};

@@ -1,0 +1,65 @@
+# Conv networks refused with one clear line naming the layer (or tensor):
+# kernel larger than the input with valid padding, data whose shape does not
+# fit the layers, conv after flatten, same padding with a stride, weights of
+# the wrong shape, analytic kernels and training of conv networks. Pooling
+# windows that do not divide the input are not refused: they floor, as
+# torch's AvgPool2d does (checked against torch in torch_reference.sh).
+. "$NTK_TESTS_DIR/lib.sh"
+need_python
+dir=$(scratch conv-bad)
+cd "$dir"
+py -c "
+import numpy as np
+np.save('images.npy', np.random.default_rng(1).standard_normal((6, 5, 4, 2)))
+np.save('flat.npy', np.random.default_rng(1).standard_normal((6, 40)))
+" || fail "writing data"
+
+# job NAME INPUTS LAYERS [EXTRA]: a job file.
+job() {
+    printf 'data: {inputs: %s}\nmodel:\n  layers: %s\n%s\noutput: {dir: out-%s, plot: false}\n' \
+        "$2" "$3" "${4:-}" "$1" > "$1.yaml"
+    echo "$1.yaml"
+}
+synthetic="{synthetic: gaussian, n: 6, shape: [5, 4, 2], seed: 1}"
+
+expect_error 3 "large.yaml:3:[0-9]+: model.layers\[0\]\.conv: kernel 3 x 5 is larger than the input 5 x 4 \(valid padding\)" \
+    2 run "$(job large images.npy "[{conv: {channels: 2, kernel: [3, 5], padding: valid}}, flatten, {dense: 1}]")"
+expect_error 3 "model.layers\[0\]\.conv: kernel 3 x 5 is larger than the input 5 x 4" \
+    1 validate "$(job large_synthetic "$synthetic" "[{conv: {channels: 2, kernel: [3, 5], padding: valid}}, flatten, {dense: 1}]")"
+expect_error 3 "flat.yaml:3:[0-9]+: model.layers\[0\]\.conv: needs inputs of shape \(H, W, C\) or \(L, C\), got flat inputs" \
+    2 run "$(job flat flat.npy "[{conv: {channels: 2, kernel: 3}}, flatten, {dense: 1}]")"
+expect_error 3 "model.layers\[2\]\.conv: needs inputs of shape \(H, W, C\) or \(L, C\), got flat inputs \(one vector per input: after a flatten" \
+    2 run "$(job after_flatten images.npy "[{conv: {channels: 2, kernel: 3}}, flatten, {conv: {channels: 2, kernel: 1}}, flatten, {dense: 1}]")"
+expect_error 3 "model.layers\[0\]\.conv: same padding needs stride 1 \(as torch's padding='same'\); use padding: valid" \
+    1 plan "$(job stride images.npy "[{conv: {channels: 2, kernel: 3, stride: 2}}, flatten, {dense: 1}]")"
+expect_error 3 "model.layers\[2\]\.avg_pool: window 6 x 6 is larger than the input 5 x 4" \
+    2 run "$(job pool images.npy "[{conv: {channels: 2, kernel: 3}}, relu, {avg_pool: 6}, flatten, {dense: 1}]")"
+expect_error 3 "model.layers\[2\]\.dense: a dense layer needs flat inputs" \
+    2 run "$(job no_flatten images.npy "[{conv: {channels: 2, kernel: 3}}, relu, {dense: 1}]")"
+expect_error 3 "dense_images.yaml:3:[0-9]+: model.layers\[0\]\.dense: a dense layer needs flat inputs \(one vector per input\), got a tensor of rank 3" \
+    2 run "$(job dense_images images.npy "[{dense: 4}, relu, {dense: 1}]")"
+expect_error 3 "kernel.kind: model.layers\[0\] is a conv layer, which has no infinite-width \(analytic\) kernel" \
+    1 validate "$(job analytic images.npy "[{conv: {channels: 2, kernel: 3}}, flatten, {dense: 1}]" "kernel: {kind: analytic}")"
+expect_error 3 "training: model.layers\[0\] is a conv layer, which has no gradient path for training" \
+    1 validate "$(job training images.npy "[{conv: {channels: 2, kernel: 3}}, flatten, {dense: 1}]" "training: {steps: 2}")"
+
+# Weights of the wrong shape: (out, in, kh, kw) named, with the tensor.
+py - <<'PY' || fail "writing weights"
+import json, struct
+import numpy as np
+def write(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for name, array in tensors:
+        data = np.ascontiguousarray(array, "<f8").tobytes()
+        header[name] = {"dtype": "F64", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data); offset += len(data)
+    text = json.dumps(header).encode(); text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text))); f.write(text); [f.write(b) for b in blobs]
+write("wrong.safetensors", [("0.weight", np.ones((3, 2, 3, 2))), ("0.bias", np.ones(3)),
+                            ("2.weight", np.ones((1, 60)))])
+PY
+expect_error 4 "wrong.safetensors: tensor '0.weight' has shape \[3, 2, 3, 2\], but conv layer 1 needs \[3, 2, 3, 3\] \(out, in, kh, kw\)" \
+    2 run "$(job weights images.npy "[{conv: {channels: 3, kernel: 3}}, flatten, {dense: 1}]" "  parameterization: standard
+  weights: wrong.safetensors")"
+pass "conv refusals: one line each, naming the layer or tensor"

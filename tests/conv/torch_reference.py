@@ -1,0 +1,138 @@
+"""PyTorch autograd reference for ntkgram's conv networks.
+
+  torch_reference.py DIR
+
+For each case below, writes into DIR:
+  <case>.npy                 inputs, channels last (N, H, W, C) or (N, L, C)
+  <case>.safetensors         the nn.Sequential's state_dict (F64), unchanged
+  <case>_f.npy               torch's f on x.permute(0, 3, 1, 2) (N, k), standard
+                             parameterisation: the targets of the job, so a run's
+                             residual f_0 - y is zero iff ntkgram's f is torch's
+  <case>_<param>_<outputs>.npy   Theta from per-sample autograd gradients
+                             (full: J J^T with rows x k + o; trace: the mean over
+                             logits of the per-logit Grams)
+  <case>.layers              the ntkgram model.layers line
+Both parameterisations: standard is the modules as they are; ntk scales each
+layer's weight by w_std / sqrt(fan_in) and bias by b_std in the forward pass
+(torch's own _conv_forward / linear with the scaled tensors, so padding modes
+are torch's). Exit status 77 with a message when torch is missing.
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+
+try:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError:
+    print("SKIPPED: PyTorch (python3-torch) is not installed; the autograd reference cannot run")
+    sys.exit(77)
+
+DIR = sys.argv[1]
+W_STD, B_STD = 1.3, 0.4
+torch.set_default_dtype(torch.float64)
+
+
+def write_safetensors(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for name, array in tensors:
+        data = np.ascontiguousarray(array, dtype="<f8").tobytes()
+        header[name] = {"dtype": "F64", "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
+
+
+def cases():
+    """name -> (input shape (N, spatial..., C), modules, ntkgram layers)."""
+    g = torch.Generator().manual_seed(5)
+    torch.manual_seed(11)
+    yield "conv2d_flatten", (5, 8, 7, 2), nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding="same"), nn.ReLU(),
+        nn.Conv2d(4, 3, (2, 3), stride=2), nn.Tanh(),
+        nn.AvgPool2d(2), nn.Flatten(), nn.Linear(3 * 2 * 1, 3)), \
+        "[{conv: {channels: 4, kernel: 3}}, relu, {conv: {channels: 3, kernel: [2, 3], stride: 2, " \
+        "padding: valid}}, tanh, {avg_pool: 2}, flatten, {dense: 3}]"
+    yield "conv2d_circular_gap", (4, 6, 5, 3), nn.Sequential(
+        nn.Conv2d(3, 5, (2, 3), padding="same", padding_mode="circular"), nn.ReLU(),
+        nn.Conv2d(5, 4, 2, padding="same"), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2)), \
+        "[{conv: {channels: 5, kernel: [2, 3], padding: circular}}, relu, " \
+        "{conv: {channels: 4, kernel: 2}}, relu, global_avg_pool, {dense: 2}]"
+    yield "conv1d_pool", (5, 9, 3), nn.Sequential(
+        nn.Conv1d(3, 4, 3, padding="same"), nn.ReLU(),
+        nn.Conv1d(4, 4, 2, stride=2), nn.ReLU(),
+        nn.AvgPool1d(2, stride=1), nn.Flatten(), nn.Linear(4 * 3, 2), nn.ReLU(), nn.Linear(2, 2)), \
+        "[{conv: {channels: 4, kernel: 3}}, relu, {conv: {channels: 4, kernel: 2, stride: 2, " \
+        "padding: valid}}, relu, {avg_pool: {window: 2, stride: 1}}, flatten, {dense: 2}, relu, {dense: 2}]"
+    # Small maps: the structured kernel takes the pairwise form for the last
+    # two conv layers (2 x 2 and 1 x 1 positions), the Jacobian block for the first.
+    yield "conv2d_pairwise", (5, 6, 6, 2), nn.Sequential(
+        nn.Conv2d(2, 16, 3, padding="same"), nn.ReLU(), nn.AvgPool2d(3),
+        nn.Conv2d(16, 16, 2, padding="same"), nn.ReLU(),
+        nn.Conv2d(16, 4, 2), nn.Flatten(), nn.Linear(4, 2)), \
+        "[{conv: {channels: 16, kernel: 3}}, relu, {avg_pool: 3}, {conv: {channels: 16, kernel: 2}}, " \
+        "relu, {conv: {channels: 4, kernel: 2, padding: valid}}, flatten, {dense: 2}]"
+    net = nn.Sequential(nn.Conv1d(3, 3, 3, padding="same", padding_mode="circular", bias=False),
+                        nn.Tanh(), nn.Conv1d(3, 2, 3, bias=False), nn.AdaptiveAvgPool1d(1),
+                        nn.Flatten(), nn.Linear(2, 2, bias=False))
+    yield "conv1d_nobias", (4, 7, 3), net, \
+        "[{conv: {channels: 3, kernel: 3, padding: circular}}, tanh, {conv: {channels: 2, " \
+        "kernel: 3, padding: valid}}, global_avg_pool, {dense: 2}]"
+
+
+def forward(net, x, scaled):
+    """f(x) for channels-last x, torch layout inside; ntk scaling when `scaled`."""
+    h = x.permute(0, 3, 1, 2) if x.dim() == 4 else x.permute(0, 2, 1)
+    for m in net:
+        if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear)) and scaled:
+            fan_in = m.weight[0].numel()
+            w = m.weight * (W_STD / math.sqrt(fan_in))
+            b = m.bias * B_STD if m.bias is not None else None
+            h = F.linear(h, w, b) if isinstance(m, nn.Linear) else m._conv_forward(h, w, b)
+        else:
+            h = m(h)
+    return h
+
+
+def jacobian(net, x, scaled):
+    params = [p for p in net.parameters()]
+    rows = []
+    for xi in x:
+        f = forward(net, xi[None], scaled)[0]
+        for o in range(f.shape[0]):
+            grads = torch.autograd.grad(f[o], params, retain_graph=True)
+            rows.append(torch.cat([g.reshape(-1) for g in grads]))
+    return torch.stack(rows), f.shape[0]
+
+
+for name, shape, net, layers in cases():
+    net = net.double()
+    x = torch.randn(*shape)
+    np.save(os.path.join(DIR, name + ".npy"), x.numpy())
+    write_safetensors(os.path.join(DIR, name + ".safetensors"),
+                      [(k, v.detach().numpy()) for k, v in net.state_dict().items()])
+    with open(os.path.join(DIR, name + ".layers"), "w") as f:
+        f.write(layers + "\n")
+    with torch.no_grad():
+        np.save(os.path.join(DIR, name + "_f.npy"), forward(net, x, False).numpy())
+    for param in ("standard", "ntk"):
+        J, k = jacobian(net, x, param == "ntk")
+        full = (J @ J.T).detach().numpy()
+        n = x.shape[0]
+        trace = full.reshape(n, k, n, k).trace(axis1=1, axis2=3) / k
+        np.save(os.path.join(DIR, f"{name}_{param}_full.npy"), full)
+        np.save(os.path.join(DIR, f"{name}_{param}_trace.npy"), trace)
+    print(f"{name}: {sum(p.numel() for p in net.parameters())} parameters, k = {k}")
