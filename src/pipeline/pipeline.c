@@ -16,6 +16,7 @@
 #include "pipeline/compare.h"
 #include "pipeline/inputs.h"
 #include "plan/plan.h"
+#include "spectrum/matrix_free.h"
 #include "spectrum/spectrum.h"
 #include "train/train.h"
 
@@ -33,6 +34,7 @@ typedef struct {
     ntk_spectrum spectrum;
     ntk_modes modes;
     ntk_checkpoint checkpoint;
+    int features_stored;       /* matrix_free: the plan's choice of spectrum.features */
 } run_state;
 
 static void run_state_free(run_state *state)
@@ -70,6 +72,25 @@ static ntk_status check_grid_shape(const ntk_job *job, int ranks, int *rows, int
     return NTK_OK;
 }
 
+/* matrix_free multiplies through each layer's param_vjp / param_jvp: a layer
+ * type without them is refused by name. Rank-local, the same on every rank. */
+static ntk_status check_matrix_free_layers(const ntk_job *job, const ntk_model *model)
+{
+    const int missing = mf_missing_ops_layer(model);
+    if (missing < 0)
+        return NTK_OK;
+    ntk_layer_spec list[NTK_MAX_LAYERS];
+    int count = 0;
+    char key[96];
+    model_spec_layers(&job->model, list, &count);
+    return NTK_RAISE(NTK_ERR_JOB,
+                     "%s: %s (%s) has no matrix-free product (param_vjp/param_jvp), so "
+                     "spectrum.solver matrix_free cannot run this model; use solver auto",
+                     job->path, missing < count ? model_layer_key(list, missing, key, sizeof key)
+                                                : "a layer",
+                     model->stack[missing].ops->name);
+}
+
 /* Sizes, memory check, grid, inputs, model, residual. */
 static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
                           ntk_data_shape *shape, int64_t *m_rows)
@@ -95,7 +116,9 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     status = plan_make(job, shape->n_inputs, shape->input_dim, ranks, &plan);
     NTK_TRY(ntk_agree(status, comm));
     NTK_TRY(plan_memory_per_rank(comm, &available));
+    NTK_TRY(ntk_agree(plan_fit_features(job, available, &plan), comm));
     NTK_TRY(ntk_agree(plan_check_fits(&plan, available), comm));
+    state->features_stored = plan.matrix_free_stored;
 
     NTK_TRY(grid_create(comm, grid_effective_block(job->grid.block, *m_rows), rows, cols,
                         &state->grid));
@@ -118,6 +141,8 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
             state->model.n_layers, (long long)state->model.n_params,
             job_enum_name(&job_parameterization_names, job->model.parameterization));
 
+    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+        NTK_TRY(check_matrix_free_layers(job, &state->model));
     if (shape->have_targets)
         NTK_TRY(inputs_gather_residual(&state->model, &state->inputs, state->own_targets,
                                        shape->n_inputs, comm, &state->residual));
@@ -183,14 +208,42 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     return NTK_OK;
 }
 
+/* spectrum.solver matrix_free: the top pairs from products with the own
+ * inputs' features; Theta is never assembled. */
+static ntk_status solve_matrix_free(const ntk_job *job, MPI_Comm comm, run_state *state)
+{
+    mf_operator op;
+    ntk_phase_begin(state->features_stored ? "features" : "features (recomputed per product)");
+    NTK_TRY(ntk_agree(mf_operator_create(&state->model, &state->inputs, comm,
+                                         job->kernel.outputs == NTK_OUTPUTS_FULL,
+                                         state->features_stored, MF_BATCH_INPUTS,
+                                         MF_CHECK_COLUMNS, &op),
+                      comm));
+    ntk_phase_begin("eigensolve (matrix-free)");
+    ntk_status status = spectrum_solve_matrix_free(&job->spectrum, &state->grid, &op,
+                                                   &state->spectrum);
+    mf_operator_destroy(&op);
+    NTK_TRY(status);
+    ntk_log("matrix_free: %lld of %lld pairs converged, %lld products, %lld restarts, largest "
+            "residual %.3g",
+            (long long)state->spectrum.converged, (long long)job->spectrum.top,
+            (long long)state->spectrum.products, (long long)state->spectrum.restarts,
+            state->spectrum.max_relative_residual);
+    return NTK_OK;
+}
+
 /* Eigendecomposition, modes and their files. */
 static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *state,
                                   const ntk_data_shape *shape, int64_t m_rows)
 {
     char path[NTK_PATH_MAX];
     ntk_phase_begin("eigensolve");
-    NTK_TRY(spectrum_solve(&job->spectrum, &state->grid, &state->theta, &state->spectrum));
-    dmatrix_destroy(&state->theta); /* overwritten by the solver; free it early */
+    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
+        NTK_TRY(solve_matrix_free(job, comm, state));
+    } else {
+        NTK_TRY(spectrum_solve(&job->spectrum, &state->grid, &state->theta, &state->spectrum));
+        dmatrix_destroy(&state->theta); /* overwritten by the solver; free it early */
+    }
     ntk_log("%s: %lld eigenvalues, lambda_max = %.6g", state->spectrum.solver,
             (long long)state->spectrum.m,
             state->spectrum.m > 0 ? state->spectrum.values[0] : 0.0);
@@ -237,7 +290,10 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);
     double analytic_distance = -1.0;
-    NTK_TRY(assemble(job, comm, state, m_rows, &stats, &analytic_distance));
+    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+        stats.method = "none (matrix_free)";
+    else
+        NTK_TRY(assemble(job, comm, state, m_rows, &stats, &analytic_distance));
 
     int solved = job->spectrum.solver != NTK_SOLVER_NONE;
     if (solved)
@@ -284,7 +340,8 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     facts.wall_seconds = MPI_Wtime() - start;
     NTK_TRY(ntk_agree(rank == 0 ? output_write_summary(job->output.dir, job, &facts) : NTK_OK,
                       comm));
-    NTK_TRY(checkpoint_finish(&state->checkpoint));
+    if (job->spectrum.solver != NTK_SOLVER_MATRIX_FREE) /* no assembly, no checkpoint */
+        NTK_TRY(checkpoint_finish(&state->checkpoint));
 
     memset(result, 0, sizeof *result);
     result->n_inputs = shape.n_inputs;

@@ -62,6 +62,11 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     else
         fprintf(out, "  solver    %s, %lld eigenpairs\n", job_solver_name(plan->solver),
                 (long long)plan->eigenpairs);
+    if (plan->solver == NTK_SOLVER_MATRIX_FREE)
+        fprintf(out, "  matrix-free  features %s, Lanczos basis %lld, about %.0f products of "
+                "%.3g GFLOP each\n",
+                plan->matrix_free_stored ? "stored" : "recomputed per product",
+                (long long)plan->basis_size, plan->products_estimate, plan->product_flops * 1e-9);
     fprintf(out, "\n  memory per rank (the rank that holds the most)\n");
     plan_print_bytes_row(out, "baseline", plan->bytes_baseline, "(MPI, BLAS, ScaLAPACK libraries)");
     plan_print_bytes_row(out, "inputs", plan->bytes_inputs, "");
@@ -141,6 +146,11 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
             "%.6g\n  total: %.6g\n",
             plan->flops_features, plan->flops_assembly, plan->flops_solver, plan->flops_check,
             plan->flops_features + plan->flops_assembly + plan->flops_solver + plan->flops_check);
+    if (plan->solver == NTK_SOLVER_MATRIX_FREE)
+        fprintf(out, "matrix_free:\n  features: %s\n  basis_size: %lld\n  products_estimate: "
+                "%.0f\n  product_flops: %.6g\n",
+                plan->matrix_free_stored ? "stored" : "recompute", (long long)plan->basis_size,
+                plan->products_estimate, plan->product_flops);
     fprintf(out, "seconds_estimate: %.1f\n", plan->seconds_estimate);
 }
 

@@ -24,6 +24,14 @@ typedef struct {
     /* max_i ||Theta v_i - lambda_i v_i|| / max_i |lambda_i| over the computed
      * pairs (spectrum/verify.c); NaN when no eigenvectors were computed. */
     double max_relative_residual;
+    /* spectrum.solver matrix_free (spectrum/matrix_free_solve.c); 0/NULL otherwise */
+    int matrix_free;
+    int64_t converged;      /* pairs with residual <= spectrum.tolerance */
+    int64_t products;       /* Theta-vector products, the residual check's included */
+    int64_t restarts;       /* PARPACK's Lanczos restarts */
+    int64_t basis_size;     /* PARPACK's ncv */
+    double *pair_residual;  /* m: ||Theta v_i - lambda_i v_i|| / lambda_max */
+    const char *features;   /* "stored" or "recompute" */
 } ntk_spectrum;
 
 /* A solve whose eigenpairs' relative residual exceeds this is refused
