@@ -221,6 +221,7 @@ ntk_status spectrum_solve_matrix_free(const ntk_spectrum_spec *spec, const ntk_g
     spectrum->features = op->stored ? "stored" : "recompute";
     spectrum->m = found;
     spectrum->basis_size = ncv;
+    spectrum->tolerance = spec->tolerance;
     spectrum->restarts = restarts;
     spectrum->have_vectors = 1;
     status = NTK_CALLOC(spectrum->values, found, "eigenvalues");
