@@ -275,9 +275,11 @@ static ntk_status plan_check_matrix_free(const ntk_job *job, int64_t m_rows)
     if (job->spectrum.top >= m_rows) {
         char where[NTK_PATH_MAX + 64];
         job_location_text(&job->spectrum.top_where, where, sizeof where);
-        return NTK_RAISE(NTK_ERR_JOB, "%s: spectrum.top: matrix_free needs top < M = %lld (the "
-                         "rows of Theta), got %lld; for all eigenpairs use solver pdsyevd",
-                         where, (long long)m_rows, (long long)job->spectrum.top);
+        /* A --set location already names the key. */
+        const char *key = job->spectrum.top_where.line > 0 ? " spectrum.top:" : "";
+        return NTK_RAISE(NTK_ERR_JOB, "%s:%s matrix_free needs top < M = %lld (the rows of "
+                         "Theta), got %lld; for all eigenpairs use solver pdsyevd",
+                         where, key, (long long)m_rows, (long long)job->spectrum.top);
     }
     return NTK_OK;
 }

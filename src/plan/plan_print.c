@@ -54,8 +54,12 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     fprintf(out, "  theta     M = %lld (%s), %lld x %lld\n", (long long)plan->m_rows,
             full ? "full: N k" : "trace: N", (long long)plan->m_rows, (long long)plan->m_rows);
     fprintf(out, "  model     %lld parameters\n", (long long)plan->n_params);
-    fprintf(out, "  kernel    %s%s\n", plan->method,
-            plan->lower_only ? ", lower triangle only" : ", lower triangle mirrored to the whole matrix");
+    if (plan->solver == NTK_SOLVER_MATRIX_FREE)
+        fprintf(out, "  kernel    never assembled (products with the Jacobian)\n");
+    else
+        fprintf(out, "  kernel    %s%s\n", plan->method,
+                plan->lower_only ? ", lower triangle only"
+                                 : ", lower triangle mirrored to the whole matrix");
     fprintf(out, "  grid      %d x %d, block %d\n", plan->grid_rows, plan->grid_cols, plan->block);
     if (plan->solver == NTK_SOLVER_NONE)
         fprintf(out, "  solver    none\n");
