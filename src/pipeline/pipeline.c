@@ -76,7 +76,7 @@ static ntk_status check_grid_shape(const ntk_job *job, int ranks, int *rows, int
  * type without them is refused by name. Rank-local, the same on every rank. */
 static ntk_status check_matrix_free_layers(const ntk_job *job, const ntk_model *model)
 {
-    const int missing = mf_missing_ops_layer(model);
+    const int missing = mf_missing_ops_layer(model->stack, model->n_stack);
     if (missing < 0)
         return NTK_OK;
     ntk_layer_spec list[NTK_MAX_LAYERS];

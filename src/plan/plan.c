@@ -260,8 +260,22 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, int64
 /* What matrix_free cannot do, refused before anything runs: it needs the
  * empirical kernel's Jacobian, and a Lanczos basis larger than the top
  * pairs (k < M; for all pairs a dense solver is the right tool). */
-static ntk_status plan_check_matrix_free(const ntk_job *job, int64_t m_rows)
+static ntk_status plan_check_matrix_free(const ntk_job *job, const model_layout *layout,
+                                         int64_t m_rows)
 {
+    /* Products go through each layer's param_vjp / param_jvp (model/layer.h). */
+    const int i = mf_missing_ops_layer(layout->stack, layout->n_stack);
+    if (i >= 0) {
+        ntk_layer_spec list[NTK_MAX_LAYERS];
+        int count = 0;
+        char key[96];
+        model_spec_layers(&job->model, list, &count);
+        return NTK_RAISE(NTK_ERR_JOB, "%s: %s (%s) has no matrix-free product "
+                         "(param_vjp/param_jvp), so spectrum.solver matrix_free cannot run this "
+                         "model; use solver auto",
+                         job->path, i < count ? model_layer_key(list, i, key, sizeof key) : "a layer",
+                         layout->stack[i].ops->name);
+    }
     if (job->kernel.kind != NTK_KIND_EMPIRICAL)
         return NTK_RAISE(NTK_ERR_JOB, "%s: spectrum.solver matrix_free needs kernel.kind "
                          "empirical (it multiplies by the Jacobian)", job->path);
@@ -354,7 +368,7 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, int64
                          DOUBLE_BYTES;
     plan->bytes_model = (double)params * DOUBLE_BYTES;
     if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
-        NTK_TRY(plan_check_matrix_free(job, plan->m_rows));
+        NTK_TRY(plan_check_matrix_free(job, &layout, plan->m_rows));
         plan->bytes_baseline = PLAN_BASELINE_BYTES;
         plan_matrix_free(job, &costs, own_count, matrix_free_stored, plan);
         return NTK_OK;

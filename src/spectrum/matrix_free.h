@@ -46,9 +46,9 @@ typedef struct {
     int64_t products;      /* Theta-vector products so far (columns) */
 } mf_operator;
 
-/* The layer of `model` whose matrix-free ops are missing (index into
- * model->stack), or -1 when every layer with parameters has them. */
-int mf_missing_ops_layer(const ntk_model *model);
+/* The first layer of `stack` with parameters but without the matrix-free
+ * ops (its index), or -1 when every such layer has them. */
+int mf_missing_ops_layer(const ntk_layer *stack, int n_stack);
 
 /* Set up the operator for the own block; `stored` chooses whether features
  * are kept; `batch` inputs per pass when they are recomputed; products take

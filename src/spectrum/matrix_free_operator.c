@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int mf_missing_ops_layer(const ntk_model *model)
+int mf_missing_ops_layer(const ntk_layer *stack, int n_stack)
 {
-    for (int i = 0; i < model->n_stack; ++i) {
-        const ntk_layer_ops *ops = model->stack[i].ops;
+    for (int i = 0; i < n_stack; ++i) {
+        const ntk_layer_ops *ops = stack[i].ops;
         if (ntk_layer_has_parameters(ops) && (ops->param_vjp == NULL || ops->param_jvp == NULL))
             return i;
     }

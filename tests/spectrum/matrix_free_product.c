@@ -118,7 +118,7 @@ int main(int argc, char **argv)
                   bias ? 0.3 : 0.0, 11);
         ntk_model model;
         REQUIRE(model_create(&spec, DIM, &model) == NTK_OK);
-        REQUIRE(mf_missing_ops_layer(&model) == -1);
+        REQUIRE(mf_missing_ops_layer(model.stack, model.n_stack) == -1);
         for (int full = 0; full <= 1; ++full) {
             double a = check_case(&model, x, full, 1, 0, rank, ranks);
             double b = check_case(&model, x, full, 0, 2, rank, ranks); /* batches of 2 */
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
         REQUIRE(ntk_layer_has_parameters(&without));
         without.param_jvp = NULL;
         model.stack[2].ops = &without;
-        REQUIRE(mf_missing_ops_layer(&model) == 2);
+        REQUIRE(mf_missing_ops_layer(model.stack, model.n_stack) == 2);
         model.stack[2].ops = &ntk_layer_dense;
         model_destroy(&model);
     }
