@@ -103,12 +103,27 @@ typedef struct {
     ntk_location shape_where; /* grid.shape (or grid, or the file) for the rank-count check */
 } ntk_grid_spec;
 
-typedef enum { NTK_SOLVER_AUTO = 0, NTK_SOLVER_PDSYEVD, NTK_SOLVER_PDSYEVR, NTK_SOLVER_NONE } ntk_solver;
+typedef enum {
+    NTK_SOLVER_AUTO = 0,
+    NTK_SOLVER_PDSYEVD,
+    NTK_SOLVER_PDSYEVR,
+    NTK_SOLVER_NONE,
+    NTK_SOLVER_MATRIX_FREE /* PARPACK on Theta v = J (J^T v); Theta is never assembled */
+} ntk_solver;
+
+/* spectrum.features (matrix_free): keep the per-input features between
+ * products, recompute them per product, or decide from the memory plan. */
+typedef enum { NTK_FEATURES_AUTO = 0, NTK_FEATURES_STORED, NTK_FEATURES_RECOMPUTE } ntk_features_mode;
 
 typedef struct {
     ntk_solver solver;  /* default auto: pdsyevd for all pairs, pdsyevr for values only or top-k */
     int vectors;        /* default true */
     int64_t top;        /* 0 = all (default), else the k largest */
+    /* matrix_free only */
+    double tolerance;             /* ||Theta v - lambda v|| / lambda_max per pair; default 1e-10 */
+    int allow_unconverged;        /* default false: an unconverged pair is NTK_ERR_NUMERIC */
+    ntk_features_mode features;   /* default auto */
+    ntk_location top_where;       /* spectrum.top (or the section) for run-time refusals */
 } ntk_spectrum_spec;
 
 typedef struct {

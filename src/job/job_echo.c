@@ -206,6 +206,13 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
     key_line(out, indent, 1, "solver: %s\n", job_solver_name(job->spectrum.solver));
     key_line(out, indent, 1, "vectors: %s\n", bool_name(job->spectrum.vectors));
     key_line(out, indent, 1, "top: %" PRId64 "\n", job->spectrum.top);
+    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
+        key_line(out, indent, 1, "tolerance: %.17g\n", job->spectrum.tolerance);
+        key_line(out, indent, 1, "allow_unconverged: %s\n",
+                 bool_name(job->spectrum.allow_unconverged));
+        key_line(out, indent, 1, "features: %s\n",
+                 job_enum_name(&job_features_names, job->spectrum.features));
+    }
 
     key_line(out, indent, 0, "dynamics:\n");
     format_number(job->dynamics.learning_rate, number, sizeof number);

@@ -45,8 +45,16 @@ static const job_enum_entry solver_entries[] = {
     {"pdsyevd", NTK_SOLVER_PDSYEVD},
     {"pdsyevr", NTK_SOLVER_PDSYEVR},
     {"none", NTK_SOLVER_NONE},
+    {"matrix_free", NTK_SOLVER_MATRIX_FREE},
 };
 const job_enum_table job_solver_names = JOB_ENUM_TABLE(solver_entries);
+
+static const job_enum_entry features_entries[] = {
+    {"auto", NTK_FEATURES_AUTO},
+    {"stored", NTK_FEATURES_STORED},
+    {"recompute", NTK_FEATURES_RECOMPUTE},
+};
+const job_enum_table job_features_names = JOB_ENUM_TABLE(features_entries);
 
 const char *job_enum_name(const job_enum_table *table, int value)
 {

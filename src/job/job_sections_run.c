@@ -23,6 +23,7 @@ static void set_defaults(ntk_job *job)
     job->grid.block = NTK_DEFAULT_BLOCK;
     job->spectrum.solver = NTK_SOLVER_AUTO;
     job->spectrum.vectors = 1;
+    job->spectrum.tolerance = 1e-10;
     job->dynamics.learning_rate = 1.0;
     static const int64_t steps[] = {0, 1, 10, 100, 1000, 10000};
     job->dynamics.n_steps = 6;
@@ -139,19 +140,54 @@ static ntk_status read_grid(const job_context *context, const job_node *grid, nt
     return NTK_OK;
 }
 
+/* The keys of spectrum.solver matrix_free; they mean nothing to the dense
+ * solvers, so they are refused there rather than silently ignored. */
+static ntk_status read_matrix_free_keys(const job_context *context, const job_node *spectrum,
+                                        ntk_job *job)
+{
+    static const char *const own_keys[] = {"tolerance", "allow_unconverged", "features", NULL};
+    const int matrix_free = job->spectrum.solver == NTK_SOLVER_MATRIX_FREE;
+    for (int i = 0; own_keys[i] != NULL; ++i) {
+        const job_node *node = job_node_find(spectrum, own_keys[i], NULL);
+        char path[JOB_PATH_TEXT_MAX];
+        job_path_key(path, sizeof path, "spectrum", own_keys[i]);
+        if (node != NULL && !matrix_free)
+            return job_fail(context, node, path, "applies only to spectrum.solver: matrix_free");
+    }
+    const job_node *node = job_node_find(spectrum, "tolerance", NULL);
+    if (node != NULL)
+        NTK_TRY(job_read_number(context, node, "spectrum.tolerance", 1, &job->spectrum.tolerance));
+    NTK_TRY(read_bool_key(context, spectrum, "spectrum", "allow_unconverged",
+                          &job->spectrum.allow_unconverged));
+    int features = job->spectrum.features;
+    NTK_TRY(read_choice_key(context, spectrum, "spectrum", "features", &job_features_names,
+                            &features));
+    job->spectrum.features = (ntk_features_mode)features;
+    if (matrix_free && job->spectrum.top == 0)
+        return job_fail(context, job_node_find(spectrum, "solver", NULL), "spectrum.solver",
+                        "matrix_free computes the top eigenpairs: set spectrum.top (k >= 1)");
+    if (matrix_free && !job->spectrum.vectors)
+        return job_fail(context, job_node_find(spectrum, "vectors", NULL), "spectrum.vectors",
+                        "matrix_free always computes eigenvectors: remove vectors: false");
+    return NTK_OK;
+}
+
 static ntk_status read_spectrum(const job_context *context, const job_node *spectrum,
                                 ntk_job *job)
 {
-    static const char *const keys[] = {"solver", "vectors", "top", NULL};
+    static const char *const keys[] = {"solver", "vectors", "top", "tolerance",
+                                       "allow_unconverged", "features", NULL};
     NTK_TRY(job_check_mapping(context, spectrum, "spectrum", keys));
     int solver = job->spectrum.solver;
     NTK_TRY(read_choice_key(context, spectrum, "spectrum", "solver", &job_solver_names, &solver));
     job->spectrum.solver = (ntk_solver)solver;
     NTK_TRY(read_bool_key(context, spectrum, "spectrum", "vectors", &job->spectrum.vectors));
     const job_node *node = job_node_find(spectrum, "top", NULL);
+    NTK_TRY(job_node_location(context, node != NULL ? node : spectrum, &job->spectrum.top_where));
     if (node != NULL)
         NTK_TRY(job_read_int(context, node, "spectrum.top", NULL, "an integer >= 0 (0 = all)", 0,
                              INT64_MAX, &job->spectrum.top));
+    NTK_TRY(read_matrix_free_keys(context, spectrum, job));
     if (job->spectrum.solver == NTK_SOLVER_PDSYEVD &&
         (job->spectrum.top > 0 || !job->spectrum.vectors))
         return job_fail(context, job_node_find(spectrum, "solver", NULL), "spectrum.solver",

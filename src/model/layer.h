@@ -200,6 +200,22 @@ struct ntk_layer_ops {
     int (*analytic)(const ntk_layer_spec *layer, const ntk_analytic_context *context,
                     ntk_analytic_state *state);
 
+    /* --- matrix-free products with the Jacobian (spectrum/matrix_free.c);
+     * NULL: spectrum.solver matrix_free is refused naming the layer ---
+     * For `count` inputs with the layer's input `in` (count x in.size) and
+     * its output cotangents `cot_out` (count x k x out.size, as in the
+     * batched backward pass), and the layer's own parameters (weights, then
+     * bias) as one segment:
+     *   param_vjp: grad += sum_{x,o} weight[x k + o] d f_o(x) / d theta
+     *   param_jvp: out[x k + o] += sum_p d f_o(x) / d theta_p direction[p]
+     * `scratch` holds count x out.size doubles. */
+    void (*param_vjp)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
+                      const double *cot_out, int64_t count, int k, const double *weight,
+                      double *scratch, double *grad);
+    void (*param_jvp)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
+                      const double *cot_out, int64_t count, int k, const double *direction,
+                      double *scratch, double *out);
+
     /* --- costs (k logits; full: per-(x,o) rows) --- */
     void (*cost)(const ntk_layer *layer, int k, int full, int quadrature_order,
                  ntk_layer_cost *cost);

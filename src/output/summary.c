@@ -134,6 +134,26 @@ static void write_spectrum(FILE *out, const ntk_run_facts *facts)
     key_double(out, "  ", "condition_number", modes->condition_number);
     key_double(out, "  ", "effective_rank", modes->effective_rank);
     key_double(out, "  ", "largest_stable_learning_rate", modes->largest_stable_learning_rate);
+    if (spectrum->matrix_free) {
+        /* the top spectrum.top only: what the solve did and how well */
+        fprintf(out, "  matrix_free:\n    features: %s\n    converged: %lld\n    products: %lld\n"
+                "    restarts: %lld\n    basis_size: %lld\n",
+                spectrum->features, (long long)spectrum->converged, (long long)spectrum->products,
+                (long long)spectrum->restarts, (long long)spectrum->basis_size);
+        key_double(out, "    ", "tolerance", spectrum->tolerance);
+        double sum = 0.0;
+        for (int64_t i = 0; i < spectrum->m; ++i)
+            sum += spectrum->values[i];
+        /* trace - sum of the top k: the sum of every eigenvalue not computed */
+        key_double(out, "    ", "unresolved_eigenvalue_sum", spectrum->trace - sum);
+        fputs("    pair_residuals: [", out);
+        for (int64_t i = 0; i < spectrum->m; ++i) {
+            if (i > 0)
+                fputs(", ", out);
+            yaml_double(out, spectrum->pair_residual[i]);
+        }
+        fputs("]\n", out);
+    }
 }
 
 static void write_dynamics(FILE *out, const ntk_job *job, const ntk_run_facts *facts)
@@ -155,6 +175,10 @@ static void write_dynamics(FILE *out, const ntk_job *job, const ntk_run_facts *f
     for (int j = 0; j < modes->n_steps; ++j) {
         fprintf(out, "    - {step: %lld, loss: ", (long long)modes->steps[j]);
         yaml_double(out, modes->predicted_loss[j]);
+        if (modes->have_loss_lower_bound) {
+            fputs(", loss_lower_bound: ", out);
+            yaml_double(out, modes->predicted_loss_lower[j]);
+        }
         fputs("}\n", out);
     }
 }

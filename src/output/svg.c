@@ -273,6 +273,20 @@ static void loss_panel(FILE *out, double left, const ntk_spectrum *spectrum,
                      "energy outside the top %lld modes</text>\n",
                 x1 - 6, p - 5, (long long)spectrum->m);
     }
+    if (modes->have_loss_lower_bound) {
+        /* the rest of the spectrum is below lambda_k: the loss stays above this */
+        fputs("<polyline class=\"bound\" points=\"", out);
+        for (int s = 0; s <= CURVE_SAMPLES; ++s) {
+            const double t = symlog_inverse(u_max * s / CURVE_SAMPLES);
+            const double bound = modes_predicted_loss_lower_at(modes, t);
+            if (bound >= ay.lo)
+                fprintf(out, "%.1f,%.1f ", axis_pixel(&ax, t), axis_pixel(&ay, bound));
+        }
+        fputs("\"/>\n", out);
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"note\">lower bound (rest of the "
+                     "spectrum \xe2\x89\xa4 \xce\xbb_%lld)</text>\n",
+                x0 + 8, y1 - 8, (long long)spectrum->m);
+    }
     fputs("<polyline class=\"loss\" points=\"", out);
     for (int s = 0; s <= CURVE_SAMPLES; ++s)
         if (samples[s] >= ay.lo)
@@ -304,6 +318,7 @@ static const char *style =
     ".loss { fill: none; stroke: #d62728; stroke-width: 1.8; stroke-linejoin: round; }\n"
     ".loss-dot { fill: #fff; stroke: #d62728; stroke-width: 1.5; }\n"
     ".floor { stroke: #888; stroke-width: 1; stroke-dasharray: 5 4; }\n"
+    ".bound { fill: none; stroke: #c05050; stroke-width: 1.2; stroke-dasharray: 2 3; }\n"
     "</style>\n";
 
 ntk_status output_write_svg(const char *dir, const ntk_job *job, const ntk_spectrum *spectrum,

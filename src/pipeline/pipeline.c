@@ -20,6 +20,7 @@
 #include "pipeline/run_files.h"
 #include "plan/plan.h"
 #include "predict/predict.h"
+#include "spectrum/matrix_free.h"
 #include "spectrum/spectrum.h"
 #include "train/train.h"
 
@@ -39,6 +40,7 @@ typedef struct {
     ntk_checkpoint checkpoint;
     ntk_run_files files; /* written so far, for the final log line */
     predict_tracker *tracker; /* held-out loss during training (src/predict) */
+    int features_stored;       /* matrix_free: the plan's choice of spectrum.features */
 } run_state;
 
 static void run_state_free(run_state *state)
@@ -81,6 +83,25 @@ static ntk_status stop_point_with_theta(MPI_Comm comm, run_state *state, const c
 }
 
 /* Grid, inputs, model, residual; the sizes were checked by preflight_check. */
+/* matrix_free multiplies through each layer's param_vjp / param_jvp: a layer
+ * type without them is refused by name. Rank-local, the same on every rank. */
+static ntk_status check_matrix_free_layers(const ntk_job *job, const ntk_model *model)
+{
+    const int missing = mf_missing_ops_layer(model->stack, model->n_stack);
+    if (missing < 0)
+        return NTK_OK;
+    ntk_layer_spec list[NTK_MAX_LAYERS];
+    int count = 0;
+    char key[96];
+    model_spec_layers(&job->model, list, &count);
+    return NTK_RAISE(NTK_ERR_JOB,
+                     "%s: %s (%s) has no matrix-free product (param_vjp/param_jvp), so "
+                     "spectrum.solver matrix_free cannot run this model; use solver auto",
+                     job->path, missing < count ? model_layer_key(list, missing, key, sizeof key)
+                                                : "a layer",
+                     model->stack[missing].ops->name);
+}
+
 static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
                           const ntk_preflight *checked)
 {
@@ -95,6 +116,7 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
         ntk_log("grid.block %d is larger than M = %lld: using blocks of %d", job->grid.block,
                 (long long)checked->m_rows, checked->block);
     NTK_TRY(grid_create(comm, checked->block, rows, cols, &state->grid));
+    state->features_stored = checked->features_stored;
     state->have_grid = 1;
     ntk_log("grid %d x %d, block %d, %d ranks", state->grid.rows, state->grid.cols,
             state->grid.block, ranks);
@@ -115,6 +137,8 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
             state->model.n_layers, (long long)state->model.n_params,
             job_enum_name(&job_parameterization_names, job->model.parameterization));
 
+    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+        NTK_TRY(check_matrix_free_layers(job, &state->model));
     if (shape->have_targets)
         NTK_TRY(inputs_gather_residual(&state->model, &state->inputs, state->own_targets,
                                        shape->n_inputs, comm, &state->residual));
@@ -222,6 +246,30 @@ static ntk_status check_rates_finite(const ntk_job *job, const ntk_modes *modes,
     return NTK_OK;
 }
 
+/* spectrum.solver matrix_free: the top pairs from products with the own
+ * inputs' features; Theta is never assembled. */
+static ntk_status solve_matrix_free(const ntk_job *job, MPI_Comm comm, run_state *state)
+{
+    mf_operator op;
+    ntk_phase_begin(state->features_stored ? "features" : "features (recomputed per product)");
+    NTK_TRY(ntk_agree(mf_operator_create(&state->model, &state->inputs, comm,
+                                         job->kernel.outputs == NTK_OUTPUTS_FULL,
+                                         state->features_stored, MF_BATCH_INPUTS,
+                                         MF_CHECK_COLUMNS, &op),
+                      comm));
+    ntk_phase_begin("eigensolve (matrix-free)");
+    ntk_status status = spectrum_solve_matrix_free(&job->spectrum, &state->grid, &op,
+                                                   &state->spectrum);
+    mf_operator_destroy(&op);
+    NTK_TRY(status);
+    ntk_log("matrix_free: %lld of %lld pairs converged, %lld products, %lld restarts, largest "
+            "residual %.3g",
+            (long long)state->spectrum.converged, (long long)job->spectrum.top,
+            (long long)state->spectrum.products, (long long)state->spectrum.restarts,
+            state->spectrum.max_relative_residual);
+    return NTK_OK;
+}
+
 /* Eigendecomposition, modes and their files. */
 static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *state,
                                   const ntk_data_shape *shape, int64_t m_rows)
@@ -229,8 +277,12 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     char path[NTK_PATH_MAX];
     NTK_TRY(stop_point_with_theta(comm, state, "before the eigensolve"));
     ntk_phase_begin("eigensolve");
-    NTK_TRY(spectrum_solve(&job->spectrum, &state->grid, &state->theta, &state->spectrum));
-    dmatrix_destroy(&state->theta); /* overwritten by the solver; free it early */
+    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
+        NTK_TRY(solve_matrix_free(job, comm, state));
+    } else {
+        NTK_TRY(spectrum_solve(&job->spectrum, &state->grid, &state->theta, &state->spectrum));
+        dmatrix_destroy(&state->theta); /* overwritten by the solver; free it early */
+    }
     /* ScaLAPACK cannot be interrupted: a signal during it is acted on here. */
     NTK_TRY(stop_point(comm, state, "during the eigensolve"));
     ntk_log("%s: %lld eigenvalues, lambda_max = %.6g", state->spectrum.solver,
@@ -296,7 +348,10 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);
     double analytic_distance = -1.0;
-    NTK_TRY(assemble(job, comm, state, m_rows, &stats, &analytic_distance));
+    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+        stats.method = "none (matrix_free)";
+    else
+        NTK_TRY(assemble(job, comm, state, m_rows, &stats, &analytic_distance));
 
     int solved = job->spectrum.solver != NTK_SOLVER_NONE;
     if (solved)
@@ -372,7 +427,8 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     NTK_TRY(ntk_agree(rank == 0 ? output_write_summary(job->output.dir, job, &facts) : NTK_OK,
                       comm));
     run_files_add(&state->files, "summary.yaml");
-    NTK_TRY(checkpoint_finish(&state->checkpoint));
+    if (job->spectrum.solver != NTK_SOLVER_MATRIX_FREE) /* no assembly, no checkpoint */
+        NTK_TRY(checkpoint_finish(&state->checkpoint));
     NTK_TRY(run_files_finish(job, comm));
 
     memset(result, 0, sizeof *result);

@@ -60,7 +60,11 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
     if (status == NTK_OK)
         status = plan_memory_per_rank(comm, &available);
     if (status == NTK_OK)
+        status = ntk_agree(plan_fit_features(job, available, &plan), comm);
+    if (status == NTK_OK)
         status = ntk_agree(plan_check_fits(&plan, available), comm);
+    if (status == NTK_OK)
+        result->features_stored = plan.matrix_free_stored;
     NTK_TRY(status);
     return NTK_OK;
 }

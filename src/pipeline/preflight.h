@@ -22,6 +22,7 @@ typedef struct {
     int block;                   /* grid.block, clamped to M: a block larger than the
                                   * matrix only wastes memory and breaks ScaLAPACK's
                                   * workspace formulas */
+    int features_stored;         /* matrix_free: the plan's choice of spectrum.features */
 } ntk_preflight;
 
 ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *result);

@@ -67,6 +67,7 @@
 #include "grid/grid.h"
 #include "kernel/analytic.h"
 #include "kernel/kernel.h"
+#include "spectrum/matrix_free.h"
 #include "spectrum/spectrum.h"
 #include "model/model.h"
 
@@ -206,6 +207,97 @@ static ntk_status plan_check_sizes(const ntk_job *job, int64_t n_inputs, int64_t
     return NTK_OK;
 }
 
+/* spectrum.solver matrix_free: no Theta and no assembly; the features of
+ * the own inputs (stored or one batch), PARPACK and the eigenvectors, as
+ * spectrum_matrix_free_costs() states them. */
+static void plan_matrix_free(const ntk_job *job, const model_costs *costs, int64_t own_count,
+                             int stored, ntk_plan *plan)
+{
+    const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    mf_costs mf;
+    spectrum_matrix_free_costs(&job->spectrum, stored, plan->m_rows, own_count, (int)plan->k,
+                               full, plan->n_params, costs->feature_doubles, costs->forward_flops,
+                               costs->backward_flops, costs->widest, plan->grid_rows,
+                               plan->grid_cols, plan->block, &mf);
+    plan->method = "matrix_free";
+    plan->solver = NTK_SOLVER_MATRIX_FREE;
+    plan->eigenpairs = spectrum_kept_pairs(&job->spectrum, plan->m_rows);
+    plan->matrix_free_stored = stored;
+    plan->basis_size = mf.basis_size;
+    plan->products_estimate = mf.products_estimate;
+    plan->product_flops = mf.product_flops;
+    plan->bytes_theta = 0.0;
+    plan->bytes_features = mf.feature_bytes;
+    plan->bytes_solver = mf.solver_bytes;
+    plan->bytes_vectors = mf.vector_bytes;
+    plan->bytes_output = 5.0 * (double)plan->eigenpairs * DOUBLE_BYTES;
+    plan->flops_features =
+        stored ? (double)plan->n_inputs * (2.0 * costs->forward_flops +
+                                           2.0 * (double)plan->k * costs->backward_flops)
+               : 0.0; /* recomputed: inside every product */
+    plan->flops_assembly = 0.0;
+    plan->flops_check = (double)plan->eigenpairs * mf.product_flops;
+    plan->flops_solver = (mf.products_estimate - (double)plan->eigenpairs) * mf.product_flops;
+    const double common = plan->bytes_baseline + plan->bytes_inputs + plan->bytes_model;
+    plan->bytes_phase_assembly = common + plan->bytes_features;
+    plan->bytes_phase_solve = common + plan->bytes_features + plan->bytes_solver +
+                              plan->bytes_vectors;
+    plan->bytes_phase_output = common + plan->bytes_vectors + plan->bytes_output;
+    plan->bytes_peak = plan->bytes_phase_solve;
+    plan->peak_phase = "eigensolve";
+    double io_bytes = job->output.eigenvectors
+                          ? (double)plan->m_rows * (double)plan->eigenpairs * DOUBLE_BYTES
+                          : 0.0;
+    plan->seconds_estimate = PLAN_FIXED_SECONDS +
+                             (plan->flops_features + plan->flops_solver + plan->flops_check) /
+                                 (plan->ranks * PLAN_RATE_GEMM) +
+                             io_bytes / PLAN_RATE_IO;
+}
+
+static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+                                     int ranks, int matrix_free_stored, ntk_plan *plan);
+
+/* What matrix_free cannot do, refused before anything runs: it needs the
+ * empirical kernel's Jacobian, and a Lanczos basis larger than the top
+ * pairs (k < M; for all pairs a dense solver is the right tool). */
+static ntk_status plan_check_matrix_free(const ntk_job *job, const model_layout *layout,
+                                         int64_t m_rows)
+{
+    /* Products go through each layer's param_vjp / param_jvp (model/layer.h). */
+    const int i = mf_missing_ops_layer(layout->stack, layout->n_stack);
+    if (i >= 0) {
+        ntk_layer_spec list[NTK_MAX_LAYERS];
+        int count = 0;
+        char key[96];
+        model_spec_layers(&job->model, list, &count);
+        return NTK_RAISE(NTK_ERR_JOB, "%s: %s (%s) has no matrix-free product "
+                         "(param_vjp/param_jvp), so spectrum.solver matrix_free cannot run this "
+                         "model; use solver auto",
+                         job->path, i < count ? model_layer_key(list, i, key, sizeof key) : "a layer",
+                         layout->stack[i].ops->name);
+    }
+    if (job->kernel.kind != NTK_KIND_EMPIRICAL)
+        return NTK_RAISE(NTK_ERR_JOB, "%s: spectrum.solver matrix_free needs kernel.kind "
+                         "empirical (it multiplies by the Jacobian)", job->path);
+    if (job->output.theta || job->kernel.compare_analytic)
+        return NTK_RAISE(NTK_ERR_JOB, "%s: %s needs the assembled Theta, which spectrum.solver "
+                         "matrix_free never forms", job->path,
+                         job->output.theta ? "output.theta" : "kernel.compare_analytic");
+    if (job->training.enabled)
+        return NTK_RAISE(NTK_ERR_JOB, "%s: training needs all eigenpairs; spectrum.solver "
+                         "matrix_free computes the top spectrum.top only", job->path);
+    if (job->spectrum.top >= m_rows) {
+        char where[NTK_PATH_MAX + 64];
+        job_location_text(&job->spectrum.top_where, where, sizeof where);
+        /* A --set location already names the key. */
+        const char *key = job->spectrum.top_where.line > 0 ? " spectrum.top:" : "";
+        return NTK_RAISE(NTK_ERR_JOB, "%s:%s matrix_free needs top < M = %lld (the rows of "
+                         "Theta), got %lld; for all eigenpairs use solver pdsyevd",
+                         where, key, (long long)m_rows, (long long)job->spectrum.top);
+    }
+    return NTK_OK;
+}
+
 ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, int ranks,
                      ntk_plan *plan)
 {
@@ -215,6 +307,26 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
 
 ntk_status plan_make_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
                             int ranks, ntk_plan *plan)
+{
+    /* spectrum.features auto plans stored features first (plan_fit_features) */
+    return plan_make_features(job, n_inputs, input, ranks,
+                              job->spectrum.features != NTK_FEATURES_RECOMPUTE, plan);
+}
+
+ntk_status plan_fit_features(const ntk_job *job, double bytes_per_rank, ntk_plan *plan)
+{
+    if (plan->solver != NTK_SOLVER_MATRIX_FREE || job->spectrum.features != NTK_FEATURES_AUTO ||
+        bytes_per_rank <= 0.0 || plan->bytes_peak <= bytes_per_rank)
+        return NTK_OK;
+    ntk_plan recompute;
+    const ntk_shape input = plan->input;
+    NTK_TRY(plan_make_features(job, plan->n_inputs, &input, plan->ranks, 0, &recompute));
+    *plan = recompute;
+    return NTK_OK;
+}
+
+static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+                                     int ranks, int matrix_free_stored, ntk_plan *plan)
 {
     const int64_t input_dim = input->size;
     memset(plan, 0, sizeof *plan);
@@ -265,6 +377,12 @@ ntk_status plan_make_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shap
                           (have_targets ? (double)own_count * k + (double)n_inputs * k : 0.0)) *
                          DOUBLE_BYTES;
     plan->bytes_model = (double)params * DOUBLE_BYTES;
+    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
+        NTK_TRY(plan_check_matrix_free(job, &layout, plan->m_rows));
+        plan->bytes_baseline = PLAN_BASELINE_BYTES;
+        plan_matrix_free(job, &costs, own_count, matrix_free_stored, plan);
+        return NTK_OK;
+    }
     plan->bytes_theta = (double)local_rows * (double)local_cols * DOUBLE_BYTES;
     plan->bytes_baseline = PLAN_BASELINE_BYTES;
     plan->lower_only = kernel_lower_only(job);

@@ -54,6 +54,11 @@ typedef struct {
         const char *form;
         double block_flops, pairwise_flops;
     } forms[16];
+    /* spectrum.solver matrix_free (no Theta; spectrum/workspace.c) */
+    int matrix_free_stored;    /* features kept (1) or recomputed per product (0) */
+    int64_t basis_size;        /* PARPACK's ncv */
+    double products_estimate;  /* Theta-vector products, the check's included */
+    double product_flops;      /* one product, all ranks */
 } ntk_plan;
 
 /* Plan for `ranks` processes. Needs the input shape (data_shape). Rank-local. */
@@ -75,6 +80,11 @@ ntk_status plan_cross(const ntk_job *job, const model_costs *costs, int64_t n_pa
  * (SLURM_MEM_PER_CPU / SLURM_MEM_PER_NODE), else MemAvailable of this node
  * divided by the ranks on it. Collective over comm (counts ranks per node). */
 ntk_status plan_memory_per_rank(MPI_Comm comm, double *bytes);
+
+/* spectrum.features auto (matrix_free): when the plan with stored features
+ * does not fit in `bytes_per_rank`, plan again with features recomputed per
+ * product. Other jobs are left as they are. Rank-local. */
+ntk_status plan_fit_features(const ntk_job *job, double bytes_per_rank, ntk_plan *plan);
 
 /* NTK_ERR_MEMORY with the numbers when the peak does not fit in `bytes`. */
 ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank);

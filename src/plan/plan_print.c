@@ -54,8 +54,12 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     fprintf(out, "  theta     M = %lld (%s), %lld x %lld\n", (long long)plan->m_rows,
             full ? "full: N k" : "trace: N", (long long)plan->m_rows, (long long)plan->m_rows);
     fprintf(out, "  model     %lld parameters\n", (long long)plan->n_params);
-    fprintf(out, "  kernel    %s%s\n", plan->method,
-            plan->lower_only ? ", lower triangle only" : ", lower triangle mirrored to the whole matrix");
+    if (plan->solver == NTK_SOLVER_MATRIX_FREE)
+        fprintf(out, "  kernel    never assembled (products with the Jacobian)\n");
+    else
+        fprintf(out, "  kernel    %s%s\n", plan->method,
+                plan->lower_only ? ", lower triangle only"
+                                 : ", lower triangle mirrored to the whole matrix");
     for (int f = 0; f < plan->n_forms; ++f)
         fprintf(out, "  conv      model.layers[%d]: %s (flops per Theta entry: Jacobian block %.3g, "
                 "pairwise %.3g)\n", plan->forms[f].layer, plan->forms[f].form,
@@ -66,6 +70,11 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     else
         fprintf(out, "  solver    %s, %lld eigenpairs\n", job_solver_name(plan->solver),
                 (long long)plan->eigenpairs);
+    if (plan->solver == NTK_SOLVER_MATRIX_FREE)
+        fprintf(out, "  matrix-free  features %s, Lanczos basis %lld, about %.0f products of "
+                "%.3g GFLOP each\n",
+                plan->matrix_free_stored ? "stored" : "recomputed per product",
+                (long long)plan->basis_size, plan->products_estimate, plan->product_flops * 1e-9);
     fprintf(out, "\n  memory per rank (the rank that holds the most)\n");
     plan_print_bytes_row(out, "baseline", plan->bytes_baseline, "(MPI, BLAS, ScaLAPACK libraries)");
     plan_print_bytes_row(out, "inputs", plan->bytes_inputs, "");
@@ -170,6 +179,11 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
                  "  predict_phase_bytes: %.0f\n  cross_flops: %.6g\n  predict_flops: %.6g\n",
             (long long)plan->n_test, plan->bytes_cross, plan->bytes_predict,
             plan->bytes_phase_predict, plan->flops_cross, plan->flops_predict);
+    if (plan->solver == NTK_SOLVER_MATRIX_FREE)
+        fprintf(out, "matrix_free:\n  features: %s\n  basis_size: %lld\n  products_estimate: "
+                "%.0f\n  product_flops: %.6g\n",
+                plan->matrix_free_stored ? "stored" : "recompute", (long long)plan->basis_size,
+                plan->products_estimate, plan->product_flops);
     fprintf(out, "seconds_estimate: %.1f\n", plan->seconds_estimate);
 }
 

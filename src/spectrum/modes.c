@@ -59,6 +59,19 @@ double modes_predicted_loss_at(const ntk_modes *modes, double step)
     return modes->residual_norm2 * (resolved + unresolved) / (2.0 * modes->loss_normaliser);
 }
 
+double modes_predicted_loss_lower_at(const ntk_modes *modes, double step)
+{
+    double resolved = 0.0;
+    for (int64_t i = 0; i < modes->m; ++i)
+        resolved += exp(-2.0 * modes->rate[i] * step) * modes->target_energy[i];
+    const double unresolved = modes->unresolved_energy > 0.0 ? modes->unresolved_energy : 0.0;
+    const double slowest = modes->m > 0 && modes->rate[modes->m - 1] > 0.0
+                               ? modes->rate[modes->m - 1]
+                               : 0.0;
+    return modes->residual_norm2 * (resolved + unresolved * exp(-2.0 * slowest * step)) /
+           (2.0 * modes->loss_normaliser);
+}
+
 static void spectrum_statistics(const ntk_spectrum *spectrum, int64_t nk, ntk_modes *modes)
 {
     const double *lambda = spectrum->values;
@@ -155,8 +168,13 @@ ntk_status modes_compute(const ntk_dynamics_spec *dynamics, const ntk_spectrum *
      * the predicted loss keeps falling instead of flooring at ~1e-16. */
     const int all_modes = m == spectrum->vectors.rows;
     modes->unresolved_energy = norm2 > 0.0 && !all_modes ? 1.0 - cumulative : 0.0;
-    for (int j = 0; j < modes->n_steps; ++j)
+    modes->have_loss_lower_bound = !all_modes && norm2 > 0.0;
+    for (int j = 0; j < modes->n_steps; ++j) {
         modes->predicted_loss[j] = modes_predicted_loss_at(modes, (double)modes->steps[j]);
+        if (modes->have_loss_lower_bound)
+            modes->predicted_loss_lower[j] =
+                modes_predicted_loss_lower_at(modes, (double)modes->steps[j]);
+    }
     return NTK_OK;
 }
 

@@ -380,6 +380,7 @@ failed:
 void spectrum_free(ntk_spectrum *spectrum)
 {
     free(spectrum->values);
+    free(spectrum->pair_residual);
     dmatrix_destroy(&spectrum->vectors);
     memset(spectrum, 0, sizeof *spectrum);
 }

@@ -24,6 +24,15 @@ typedef struct {
     /* max_i ||Theta v_i - lambda_i v_i|| / max_i |lambda_i| over the computed
      * pairs (spectrum/verify.c); NaN when no eigenvectors were computed. */
     double max_relative_residual;
+    /* spectrum.solver matrix_free (spectrum/matrix_free_solve.c); 0/NULL otherwise */
+    int matrix_free;
+    int64_t converged;      /* pairs with residual <= spectrum.tolerance */
+    int64_t products;       /* Theta-vector products, the residual check's included */
+    int64_t restarts;       /* PARPACK's Lanczos restarts */
+    int64_t basis_size;     /* PARPACK's ncv */
+    double *pair_residual;  /* m: ||Theta v_i - lambda_i v_i|| / lambda_max */
+    const char *features;   /* "stored" or "recompute" */
+    double tolerance;       /* spectrum.tolerance */
 } ntk_spectrum;
 
 /* A solve whose eigenpairs' relative residual exceeds this is refused
@@ -95,6 +104,12 @@ typedef struct {
     int n_steps;
     int64_t steps[NTK_MAX_STEPS];
     double predicted_loss[NTK_MAX_STEPS];
+    /* Top-k only (unresolved_energy > 0): the rest of the spectrum is below
+     * lambda_k, so its energy decays no faster than exp(-2 rate_k t); with
+     * that the loss is at least predicted_loss_lower (and at most
+     * predicted_loss, which keeps it constant). */
+    int have_loss_lower_bound;
+    double predicted_loss_lower[NTK_MAX_STEPS];
     double lambda_max, lambda_min, condition_number, effective_rank;
     double largest_stable_learning_rate; /* 2 N k / lambda_max */
     double loss_normaliser;    /* N k: the loss is 1/(2 N k) sum of squared residuals */
@@ -114,5 +129,7 @@ void modes_free(ntk_modes *modes);
  * energy outside the computed modes kept constant. modes->predicted_loss[j]
  * is this at modes->steps[j]. */
 double modes_predicted_loss_at(const ntk_modes *modes, double step);
+/* The lower bound at step t (see have_loss_lower_bound). */
+double modes_predicted_loss_lower_at(const ntk_modes *modes, double step);
 
 #endif

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "spectrum/matrix_free.h"
+
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 ntk_solver spectrum_resolve_solver(const ntk_spectrum_spec *spec)
@@ -143,4 +145,58 @@ double spectrum_check_flops(const ntk_spectrum_workspace *ws, int64_t matrix_siz
                         (ws->solver == NTK_SOLVER_PDSYEVR && ws->vector_local_cols > 0);
     const double m = (double)matrix_size;
     return vectors ? 2.0 * m * m * (double)ws->kept_pairs : 0.0;
+}
+
+/* spectrum.solver matrix_free (spectrum/matrix_free_*.c), in doubles:
+ *   features  stored: own x (the batched pass's buffers + k outputs);
+ *             recompute: one batch of MF_BATCH_INPUTS of them
+ *   solver    PARPACK: basis ncv x rows, resid and workd 4 x rows, workl
+ *             ncv (ncv + 8); the Ritz vectors rows x (ncv + 1); the check's
+ *             product block rows x MF_CHECK_COLUMNS; parameter buffers
+ *             MF_CHECK_COLUMNS x channels x P; per batch weights, partial
+ *             products (2 x batch x k) and scratch (batch x widest)
+ *   vectors   the M x top block-cyclic matrix of process (0, 0), and the
+ *             exchange that fills it (2 x rows x top)
+ * with rows = own (trace) or own k (full). Flops, all ranks: a product is
+ * J^T v and J g, each 2 P multiply-adds per input and channel (channels = k
+ * for the trace kernel, 1 for the full one), plus, when recomputing, the
+ * forward/backward pass twice. Products: PARPACK's first ncv, then
+ * (ncv - top) per restart; on NTK spectra (fast decay) it converged to
+ * 1e-10 in 1-2 restarts in our measurements (README: top 10 and 100, N up to
+ * 20,000); the estimate allows MF_RESTARTS_ESTIMATE, erring long like the rest of plan; plus the
+ * check's top. */
+enum { MF_RESTARTS_ESTIMATE = 4 };
+
+void spectrum_matrix_free_costs(const ntk_spectrum_spec *spec, int stored, int64_t matrix_size,
+                                int64_t own_inputs, int k, int full, int64_t n_params,
+                                double feature_doubles, double forward_flops,
+                                double backward_flops, int64_t widest, int grid_rows,
+                                int grid_cols, int block, mf_costs *costs)
+{
+    *costs = (mf_costs){0};
+    const int64_t top = spec->top > 0 ? spec->top : 1;
+    const double rows = (double)own_inputs * (full ? k : 1);
+    const double channels = full ? 1.0 : (double)k;
+    const double batch = (double)(own_inputs < MF_BATCH_INPUTS ? own_inputs : MF_BATCH_INPUTS);
+    const double per_input = feature_doubles + (double)k;
+    const int64_t ncv = mf_basis_size(top, matrix_size);
+    costs->stored = stored;
+    costs->basis_size = ncv;
+    costs->feature_bytes = (stored ? (double)own_inputs : batch) * per_input * sizeof(double);
+    costs->solver_bytes =
+        (rows * (double)ncv + 4.0 * rows + (double)ncv * (double)(ncv + 8) +
+         rows * (double)(ncv + 1) + rows * MF_CHECK_COLUMNS +
+         MF_CHECK_COLUMNS * channels * (double)n_params + 2.0 * batch * k +
+         batch * (double)widest) *
+        sizeof(double);
+    costs->vector_bytes = ((double)grid_local_count(matrix_size, block, 0, grid_rows) *
+                               (double)grid_local_count(top, block, 0, grid_cols) +
+                           2.0 * rows * (double)top) *
+                          sizeof(double);
+    const double n = (double)(matrix_size / (full ? k : 1));
+    costs->product_flops = 2.0 * 2.0 * n * channels * (double)n_params;
+    if (!stored)
+        costs->product_flops += 2.0 * 2.0 * n * (forward_flops + (double)k * backward_flops);
+    costs->products_estimate =
+        (double)ncv + (double)MF_RESTARTS_ESTIMATE * (double)(ncv - top) + (double)top;
 }

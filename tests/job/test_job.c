@@ -328,7 +328,7 @@ static void test_run_section_errors(void)
                  "pdsyevd");
     const char *solver = MINIMAL "spectrum:\n  solver: dsyev\n";
     EXPECT_ERROR(solver, NULL, "spectrum.solver: unknown value 'dsyev' (expected auto, pdsyevd, "
-                               "pdsyevr, none)", "dsyev");
+                               "pdsyevr, none, matrix_free)", "dsyev");
     const char *negative_top = MINIMAL "spectrum:\n  top: -1\n";
     EXPECT_ERROR(negative_top, NULL, "spectrum.top: must be an integer >= 0 (0 = all), got -1",
                  "-1");
@@ -798,7 +798,9 @@ static void check_table_round_trip(const char *what, const job_enum_table *table
             continue;
         char set[128];
         snprintf(set, sizeof set, "%s=%s", key, entry->name);
-        const char *sets[] = {set, NULL};
+        /* matrix_free needs spectrum.top */
+        const char *sets[] = {set, strcmp(entry->name, "matrix_free") == 0 ? "spectrum.top=1" : NULL,
+                              NULL};
         EXPECT_OK(MINIMAL, sets);
         CHECK(parsed_value(field) == entry->value, "%s: '%s' parsed as %d, expected %d", what,
               entry->name, parsed_value(field), entry->value);

@@ -92,7 +92,7 @@ static void check_solve(const ntk_grid *grid, int n, const double *a_full, const
             const int64_t j = grid_global_index(lc, grid->block, grid->mycol, grid->cols);
             theta.data[lr + lc * lld] = i >= j ? a_full[i + j * n] : 1.0e3 * (double)(i - j);
         }
-    ntk_spectrum_spec spec = {c->solver, c->vectors, c->top};
+    ntk_spectrum_spec spec = {.solver = c->solver, .vectors = c->vectors, .top = c->top};
     ntk_spectrum spectrum;
     if (spectrum_solve(&spec, grid, &theta, &spectrum) != NTK_OK)
         die(c->name);
@@ -216,7 +216,7 @@ static void test_modes(const ntk_grid *grid)
                 const int64_t j = grid_global_index(lc, grid->block, grid->mycol, grid->cols);
                 theta.data[lr + lc * theta.desc[8]] = i == j ? diagonal[i] : 0.0;
             }
-        ntk_spectrum_spec spec = {NTK_SOLVER_AUTO, vectors, top};
+        ntk_spectrum_spec spec = {.solver = NTK_SOLVER_AUTO, .vectors = vectors, .top = top};
         ntk_spectrum spectrum;
         ntk_modes modes;
         if (spectrum_solve(&spec, grid, &theta, &spectrum) != NTK_OK)

@@ -146,6 +146,62 @@ static void dense_jacobian_one(const ntk_layer *layer, const ntk_model *model, c
     }
 }
 
+/* E(x) = sum_o weight(x, o) delta^o(x); G_W += c E^T A, G_b += s sum_x E(x):
+ * one DGEMM over the inputs whatever k is. */
+static void dense_param_vjp(const ntk_layer *layer, const ntk_model *model, const double *in,
+                            const double *cot_out, int64_t count, int k, const double *weight,
+                            double *scratch, double *grad)
+{
+    const int l = layer->param;
+    const int64_t n_in = layer->in.size, n_out = layer->out.size;
+    for (int64_t x = 0; x < count; ++x) {
+        double *e = scratch + x * n_out;
+        for (int64_t j = 0; j < n_out; ++j)
+            e[j] = 0.0;
+        for (int o = 0; o < k; ++o) {
+            const double w = weight[x * k + o];
+            const double *delta = cot_out + (x * k + o) * n_out;
+            if (w != 0.0)
+                for (int64_t j = 0; j < n_out; ++j)
+                    e[j] += w * delta[j];
+        }
+    }
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_out, (int)n_in, (int)count,
+                model->weight_scale[l], scratch, (int)n_out, in, (int)n_in, 1.0, grad,
+                (int)n_in);
+    if (model->has_bias[l]) {
+        double *bias = grad + n_out * n_in;
+        const double s = model->bias_scale[l];
+        for (int64_t x = 0; x < count; ++x)
+            for (int64_t j = 0; j < n_out; ++j)
+                bias[j] += s * scratch[x * n_out + j];
+    }
+}
+
+/* Z = c A U_W^T + s u_b (the layer's forward pass with the direction as
+ * parameters), then out(x, o) += delta^o(x) . Z(x). */
+static void dense_param_jvp(const ntk_layer *layer, const ntk_model *model, const double *in,
+                            const double *cot_out, int64_t count, int k, const double *direction,
+                            double *scratch, double *out)
+{
+    const int l = layer->param;
+    const int64_t n_in = layer->in.size, n_out = layer->out.size;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)count, (int)n_out, (int)n_in,
+                model->weight_scale[l], in, (int)n_in, direction, (int)n_in, 0.0, scratch,
+                (int)n_out);
+    if (model->has_bias[l]) {
+        const double *bias = direction + n_out * n_in;
+        const double s = model->bias_scale[l];
+        for (int64_t x = 0; x < count; ++x)
+            for (int64_t j = 0; j < n_out; ++j)
+                scratch[x * n_out + j] += s * bias[j];
+    }
+    for (int64_t x = 0; x < count; ++x)
+        for (int o = 0; o < k; ++o)
+            out[x * k + o] += cblas_ddot((int)n_out, cot_out + (x * k + o) * n_out, 1,
+                                         scratch + x * n_out, 1);
+}
+
 static void dense_structured_term(const ntk_layer *layer, int k, int full,
                                   ntk_structured_term *term)
 {
@@ -204,5 +260,7 @@ const ntk_layer_ops ntk_layer_dense = {
     .jacobian_one = dense_jacobian_one,
     .structured_term = dense_structured_term,
     .analytic = dense_analytic,
+    .param_vjp = dense_param_vjp,
+    .param_jvp = dense_param_jvp,
     .cost = dense_cost,
 };

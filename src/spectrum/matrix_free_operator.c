@@ -1,0 +1,241 @@
+/* The product Theta V = J (J^T V) over the own inputs (see matrix_free.h). */
+#include "spectrum/matrix_free.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int mf_missing_ops_layer(const ntk_layer *stack, int n_stack)
+{
+    for (int i = 0; i < n_stack; ++i) {
+        const ntk_layer_ops *ops = stack[i].ops;
+        if (ntk_layer_has_parameters(ops) && (ops->param_vjp == NULL || ops->param_jvp == NULL))
+            return i;
+    }
+    return -1;
+}
+
+ntk_status mf_operator_create(const ntk_model *model, const ntk_input_block *inputs,
+                              MPI_Comm comm, int full, int stored, int64_t batch,
+                              int64_t max_vectors, mf_operator *op)
+{
+    memset(op, 0, sizeof *op);
+    op->model = model;
+    op->inputs = inputs;
+    op->comm = comm;
+    op->full = full;
+    op->k = model_outputs(model);
+    op->channels = full ? 1 : op->k;
+    op->rows = full ? inputs->count * op->k : inputs->count;
+    op->first_row = full ? inputs->first * op->k : inputs->first;
+    op->n_params = model->n_params;
+    op->stored = stored;
+    op->max_vectors = max_vectors;
+    /* Stored: one pass over all own inputs, kept. Recompute: passes of
+     * `batch` inputs, redone for each half of every product. */
+    op->batch = stored || batch > inputs->count || batch < 1 ? inputs->count : batch;
+    if (op->batch < 1)
+        op->batch = 1;
+    int64_t widest = 1;
+    for (int i = 0; i < model->n_stack; ++i)
+        if (model->stack[i].param > 0 && model->stack[i].out.size > widest)
+            widest = model->stack[i].out.size;
+    ntk_status status = NTK_OK;
+    if (stored && inputs->count > 0)
+        status = model_features(model, inputs->x, inputs->count, &op->features);
+    else
+        status = model_features_reserve(model, op->batch, &op->features);
+    if (status == NTK_OK)
+        status = NTK_CALLOC(op->gradient, max_vectors * op->channels * op->n_params,
+                            "matrix-free parameter buffers");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(op->weight, op->batch * op->k, "matrix-free row weights");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(op->partial, op->batch * op->k, "matrix-free partial products");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(op->scratch, op->batch * widest, "matrix-free scratch");
+    if (status != NTK_OK)
+        mf_operator_destroy(op);
+    return status;
+}
+
+void mf_operator_destroy(mf_operator *op)
+{
+    model_features_free(&op->features);
+    free(op->gradient);
+    free(op->weight);
+    free(op->partial);
+    free(op->scratch);
+    op->gradient = op->weight = op->partial = op->scratch = NULL;
+}
+
+/* The features of own inputs [first, first + count): views into the stored
+ * ones, or a fresh forward/backward pass into the batch buffers. */
+static ntk_status batch_features(mf_operator *op, int64_t first, int64_t count,
+                                 int64_t *offset)
+{
+    if (op->stored) {
+        *offset = first;
+        return NTK_OK;
+    }
+    *offset = 0;
+    return model_features_into(op->model, op->inputs->x + first * op->inputs->dim, count,
+                                &op->features);
+}
+
+/* The pointers of parameter layer l's input and cotangents for a batch. */
+static void layer_views(const mf_operator *op, const ntk_layer *layer, int64_t offset,
+                        const double **in, const double **cot)
+{
+    const int l = layer->param;
+    *in = op->features.input[l] + offset * layer->in.size;
+    *cot = op->features.cotangent[l] + offset * op->k * layer->out.size;
+}
+
+/* gradient(j, c) += J_c^T v_j restricted to the batch's rows. */
+static void accumulate_vjp(mf_operator *op, const double *v, int64_t columns, int64_t ld,
+                           int64_t first, int64_t count, int64_t offset)
+{
+    const ntk_model *model = op->model;
+    const int k = op->k;
+    const double scale = op->full ? 1.0 : 1.0 / sqrt((double)k);
+    for (int64_t j = 0; j < columns; ++j)
+        for (int c = 0; c < op->channels; ++c) {
+            for (int64_t x = 0; x < count; ++x)
+                for (int o = 0; o < k; ++o) {
+                    double w;
+                    if (op->full)
+                        w = v[j * ld + (first + x) * k + o];
+                    else
+                        w = o == c ? scale * v[j * ld + first + x] : 0.0;
+                    op->weight[x * k + o] = w;
+                }
+            double *g = op->gradient + (j * op->channels + c) * op->n_params;
+            for (int i = 0; i < model->n_stack; ++i) {
+                const ntk_layer *layer = &model->stack[i];
+                if (layer->param == 0)
+                    continue;
+                const double *in, *cot;
+                layer_views(op, layer, offset, &in, &cot);
+                layer->ops->param_vjp(layer, model, in, cot, count, k, op->weight, op->scratch,
+                                      g + model_param_offset(model, layer->param));
+            }
+        }
+}
+
+/* y_j += J_c gradient(j, c) on the batch's rows (scaled for the trace). */
+static void accumulate_jvp(mf_operator *op, int64_t columns, int64_t ld, double *y,
+                           int64_t first, int64_t count, int64_t offset)
+{
+    const ntk_model *model = op->model;
+    const int k = op->k;
+    const double scale = op->full ? 1.0 : 1.0 / sqrt((double)k);
+    for (int64_t j = 0; j < columns; ++j)
+        for (int c = 0; c < op->channels; ++c) {
+            memset(op->partial, 0, sizeof(double) * (size_t)(count * k));
+            const double *g = op->gradient + (j * op->channels + c) * op->n_params;
+            for (int i = 0; i < model->n_stack; ++i) {
+                const ntk_layer *layer = &model->stack[i];
+                if (layer->param == 0)
+                    continue;
+                const double *in, *cot;
+                layer_views(op, layer, offset, &in, &cot);
+                layer->ops->param_jvp(layer, model, in, cot, count, k,
+                                      g + model_param_offset(model, layer->param), op->scratch,
+                                      op->partial);
+            }
+            if (op->full)
+                memcpy(y + j * ld + first * k, op->partial, sizeof(double) * (size_t)(count * k));
+            else
+                for (int64_t x = 0; x < count; ++x)
+                    y[j * ld + first + x] += scale * op->partial[x * k + c];
+        }
+}
+
+ntk_status mf_operator_apply(mf_operator *op, const double *v, int64_t columns, int64_t ld,
+                             double *y)
+{
+    if (columns > op->max_vectors || columns < 0)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "matrix-free product of %lld columns, at most %lld",
+                         (long long)columns, (long long)op->max_vectors);
+    const int64_t total = columns * op->channels * op->n_params;
+    memset(op->gradient, 0, sizeof(double) * (size_t)total);
+    const int64_t own = op->inputs->count;
+    ntk_status status = NTK_OK;
+    int64_t offset = 0;
+    for (int64_t first = 0; first < own && status == NTK_OK; first += op->batch) {
+        const int64_t count = own - first < op->batch ? own - first : op->batch;
+        status = batch_features(op, first, count, &offset);
+        if (status == NTK_OK)
+            accumulate_vjp(op, v, columns, ld, first, count, offset);
+    }
+    NTK_TRY(ntk_agree(status, op->comm));
+    /* The one communication of a product: J^T V summed over the ranks' own
+     * inputs. MPI counts are ints, so very large buffers go in slices. */
+    const int64_t slice = 1 << 28;
+    for (int64_t start = 0; start < total; start += slice) {
+        const int count = (int)(total - start < slice ? total - start : slice);
+        NTK_MPI(MPI_Allreduce(MPI_IN_PLACE, op->gradient + start, count, MPI_DOUBLE, MPI_SUM,
+                              op->comm));
+    }
+    for (int64_t j = 0; j < columns; ++j)
+        memset(y + j * ld, 0, sizeof(double) * (size_t)op->rows);
+    for (int64_t first = 0; first < own && status == NTK_OK; first += op->batch) {
+        const int64_t count = own - first < op->batch ? own - first : op->batch;
+        status = batch_features(op, first, count, &offset);
+        if (status == NTK_OK)
+            accumulate_jvp(op, columns, ld, y, first, count, offset);
+    }
+    NTK_TRY(ntk_agree(status, op->comm));
+    op->products += columns;
+    return NTK_OK;
+}
+
+/* trace(Theta) exactly: the diagonal from the features through each layer's
+ * structured term, sum_o |delta^o(x)|^2 (c^2 |h(x)|^2 + s^2), summed over the
+ * own inputs and the ranks (the trace kernel's is that over k). NaN when a
+ * layer has no structured term. Collective. */
+ntk_status mf_operator_trace(mf_operator *op, double *trace)
+{
+    const ntk_model *model = op->model;
+    const int k = op->k;
+    int known = 1;
+    for (int i = 0; i < model->n_stack; ++i)
+        if (model->stack[i].param > 0 && model->stack[i].ops->structured_term == NULL)
+            known = 0;
+    double local = 0.0;
+    ntk_status status = NTK_OK;
+    int64_t offset = 0;
+    for (int64_t first = 0; known && first < op->inputs->count && status == NTK_OK;
+         first += op->batch) {
+        const int64_t count =
+            op->inputs->count - first < op->batch ? op->inputs->count - first : op->batch;
+        status = batch_features(op, first, count, &offset);
+        for (int i = 0; i < model->n_stack && status == NTK_OK; ++i) {
+            const ntk_layer *layer = &model->stack[i];
+            if (layer->param == 0)
+                continue;
+            ntk_structured_term term;
+            layer->ops->structured_term(layer, k, op->full, &term);
+            const int l = layer->param;
+            const double c = model->weight_scale[l];
+            const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
+            const double *in, *cot;
+            layer_views(op, layer, offset, &in, &cot);
+            for (int64_t x = 0; x < count; ++x) {
+                double a2 = 0.0, d2 = 0.0;
+                for (int64_t j = 0; j < term.input_width; ++j)
+                    a2 += in[x * term.input_width + j] * in[x * term.input_width + j];
+                const double *d = cot + x * k * term.cotangent_width;
+                for (int64_t j = 0; j < k * term.cotangent_width; ++j)
+                    d2 += d[j] * d[j];
+                local += d2 * (c * c * a2 + s * s);
+            }
+        }
+    }
+    NTK_TRY(ntk_agree(status, op->comm));
+    double sum = 0.0;
+    NTK_MPI(MPI_Allreduce(&local, &sum, 1, MPI_DOUBLE, MPI_SUM, op->comm));
+    *trace = !known ? NAN : op->full ? sum : sum / (double)k;
+    return NTK_OK;
+}
