@@ -8,7 +8,7 @@
 . "$NTK_TESTS_DIR/lib.sh"
 need_python
 methods=${1:-jacobian}
-dir=$(scratch conv-torch)
+dir=$(scratch "conv-torch-${methods// /-}")  # one folder per registered variant: they run in parallel
 cd "$dir"
 out=$(py "$NTK_TESTS_DIR/conv/torch_reference.py" "$dir"); rc=$?
 if [ $rc -eq 77 ]; then echo "$out"; exit 0; fi  # torch missing: skipped, with the reason

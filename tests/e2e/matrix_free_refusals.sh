@@ -17,7 +17,7 @@ for ranks in serial 2; do
         "$ranks" run "$job" --out "$out" --set spectrum.top=1000
     expect_error 3 "top_too_large.yaml:14:8: spectrum.top: matrix_free needs top < M = 1000" \
         "$ranks" run "$out/top_too_large.yaml" --out "$out"
-    expect_error 3 "spectrum.top: matrix_free needs top < M = 2000" \
+    expect_error 3 "spectrum.top: 2500 is more than the matrix size M = 2000" \
         "$ranks" run "$job" --out "$out" --set spectrum.top=2500 --set kernel.outputs=full
     expect_error 3 "spectrum.tolerance: must be a number > 0, got 0" \
         "$ranks" run "$job" --out "$out" --set spectrum.tolerance=0
