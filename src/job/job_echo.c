@@ -33,6 +33,9 @@ const char *job_solver_name(ntk_solver solver)
     case NTK_SOLVER_PDSYEVD: return "pdsyevd";
     case NTK_SOLVER_PDSYEVR: return "pdsyevr";
     case NTK_SOLVER_NONE: return "none";
+    case NTK_SOLVER_ELPA: return "elpa";
+    case NTK_SOLVER_ELPA1: return "elpa1";
+    case NTK_SOLVER_LAPACK: return "lapack";
     }
     return "unknown";
 }

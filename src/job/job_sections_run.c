@@ -131,10 +131,19 @@ static ntk_status read_spectrum(const job_context *context, const job_node *spec
 {
     static const char *const keys[] = {"solver", "vectors", "top", NULL};
     NTK_TRY(job_check_mapping(context, spectrum, "spectrum", keys));
-    static const char *const solvers[] = {"auto", "pdsyevd", "pdsyevr", "none"};
+    /* in ntk_solver's order (job.h) */
+    static const char *const solvers[] = {"auto", "pdsyevd", "pdsyevr", "none",
+                                          "elpa", "elpa1", "lapack"};
     int solver = 0;
-    NTK_TRY(read_choice_key(context, spectrum, "spectrum", "solver", solvers, 4, &solver));
+    NTK_TRY(read_choice_key(context, spectrum, "spectrum", "solver", solvers, 7, &solver));
     job->spectrum.solver = (ntk_solver)solver;
+#ifndef NTK_HAVE_ELPA
+    if (job->spectrum.solver == NTK_SOLVER_ELPA || job->spectrum.solver == NTK_SOLVER_ELPA1)
+        return job_fail(context, job_node_find(spectrum, "solver", NULL), "spectrum.solver",
+                        "%s needs ELPA, but this ntkgram was built without it (install "
+                        "libelpa-dev and rebuild); use auto, pdsyevd, pdsyevr or lapack",
+                        solvers[solver]);
+#endif
     NTK_TRY(read_bool_key(context, spectrum, "spectrum", "vectors", &job->spectrum.vectors));
     const job_node *node = job_node_find(spectrum, "top", NULL);
     if (node != NULL)

@@ -11,13 +11,107 @@
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
-ntk_solver spectrum_resolve_solver(const ntk_spectrum_spec *spec)
+int spectrum_have_elpa(void)
 {
-    if (spec->solver != NTK_SOLVER_AUTO)
-        return spec->solver;
-    /* pdsyevd (divide and conquer) is the faster way to every eigenvector;
-     * it cannot compute eigenvalues only or a subset, pdsyevr (MRRR) can. */
-    return (spec->vectors && spec->top == 0) ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
+#ifdef NTK_HAVE_ELPA
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+/* Bytes grid rank 0 adds for spectrum.solver lapack: the whole matrix
+ * (which dsyevd overwrites with the eigenvectors), dsyevd's workspace
+ * (1 + 6M + 2M^2 doubles with vectors, 2M + 1 without) or, for the top k
+ * with vectors, dsyevr's M x k eigenvectors and its 26M + 10M workspace. */
+static void lapack_workspace(int64_t n, int64_t kept, int want_vectors, int64_t *lwork,
+                             int64_t *liwork, int64_t *gathered)
+{
+    *gathered = n * n;
+    if (!want_vectors) {
+        *lwork = 2 * n + 1;
+        *liwork = 1;
+    } else if (kept == n) {
+        *lwork = 1 + 6 * n + 2 * n * n;
+        *liwork = 3 + 5 * n;
+    } else {
+        *gathered += n * kept;
+        *lwork = 26 * n;
+        *liwork = 10 * n;
+    }
+}
+
+/* The rank-0 bytes of the lapack path (see lapack_workspace). */
+static double lapack_bytes(int64_t n, int64_t kept, int want_vectors)
+{
+    int64_t lwork = 0, liwork = 0, gathered = 0;
+    lapack_workspace(n, kept, want_vectors, &lwork, &liwork, &gathered);
+    return 8.0 * (double)(gathered + lwork) + 4.0 * (double)liwork;
+}
+
+/* Measured on this project's reference machine (2 cores, Xeon with
+ * AVX-512, OpenBLAS 0.3.21, Debian ELPA 2022.11 with only generic 2-stage
+ * kernels), bench/eigensolve, eigensolve seconds of one Theta on 2 ranks
+ * (median of 3 runs; README, Performance, has the spread):
+ *
+ *   N = 4096               all pairs   values only   top 64 pairs
+ *   lapack (1 rank, 2 thr)    ~17.5        ~6.3           ~7.5
+ *   elpa1                     ~17          ~10.5          ~11
+ *   elpa (2-stage generic)    ~40          ~11            ~13
+ *   pdsyevd / pdsyevr         ~20          ~13 (pdsyevr)  ~13
+ *
+ * So on one node the gathered LAPACK solve wins for values only and the top
+ * k, and is within the noise of ELPA 1-stage for all pairs; across nodes the
+ * gather would serialise the solve on one node's cores, and ELPA 1-stage
+ * (the generic 2-stage kernels' back-transformation is slow) is the
+ * distributed choice, with 2-stage for values only (no back-transformation,
+ * its band reduction is BLAS-3). Without ELPA the ScaLAPACK drivers remain. */
+ntk_solver spectrum_resolve_solver_at(const ntk_spectrum_spec *spec, int64_t matrix_size,
+                                      const ntk_solver_site *site, const char **reason)
+{
+    const char *why = "chosen in spectrum.solver";
+    ntk_solver solver = spec->solver;
+    if (solver == NTK_SOLVER_AUTO) {
+        const int64_t kept = spectrum_kept_pairs(spec, matrix_size);
+        const double need = lapack_bytes(matrix_size, kept, spec->vectors) +
+                            (site->theta_allocated ? 0.0 : 8.0 * (double)matrix_size * matrix_size);
+        const int fits = site->node_free_bytes <= 0.0 || need <= 0.9 * site->node_free_bytes;
+        const int lapack_ok = matrix_size <= SPECTRUM_LAPACK_MAX_SIZE;
+        if (site->single_node && fits && lapack_ok) {
+            solver = NTK_SOLVER_LAPACK;
+            why = "all ranks on one node and the matrix fits there: LAPACK on one rank with "
+                  "the node's cores is fastest (bench/eigensolve)";
+        } else if (spectrum_have_elpa()) {
+            solver = spec->vectors ? NTK_SOLVER_ELPA1 : NTK_SOLVER_ELPA;
+            why = spec->vectors
+                      ? (site->single_node ? "matrix too large to gather on one rank: ELPA "
+                                             "1-stage (faster than generic-kernel 2-stage with "
+                                             "vectors)"
+                                           : "ranks on several nodes: ELPA 1-stage (faster than "
+                                             "generic-kernel 2-stage with vectors)")
+                      : (site->single_node ? "matrix too large to gather on one rank: ELPA "
+                                             "2-stage for eigenvalues only"
+                                           : "ranks on several nodes: ELPA 2-stage for "
+                                             "eigenvalues only");
+        } else {
+            /* pdsyevd (divide and conquer) is the faster way to every
+             * eigenvector; it cannot compute eigenvalues only or a subset,
+             * pdsyevr (MRRR) can. */
+            solver = (spec->vectors && spec->top == 0) ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
+            why = site->single_node ? "matrix too large to gather on one rank, and no ELPA"
+                                    : "ranks on several nodes and no ELPA";
+        }
+    }
+    if (reason != NULL)
+        *reason = why;
+    return solver;
+}
+
+ntk_solver spectrum_resolve_solver(const ntk_spectrum_spec *spec, int64_t matrix_size)
+{
+    ntk_solver_site site;
+    spectrum_site_guess(1, &site);
+    return spectrum_resolve_solver_at(spec, matrix_size, &site, NULL);
 }
 
 int64_t spectrum_kept_pairs(const ntk_spectrum_spec *spec, int64_t matrix_size)
@@ -89,31 +183,69 @@ static void pdsyevr_workspace(int64_t n, int64_t nb, int rows, int cols, int wan
     ws->vector_local_cols = want_vectors ? grid_local_count(pairs, (int)nb, 0, cols) : 0;
 }
 
-void spectrum_workspace(const ntk_spectrum_spec *spec, int64_t matrix_size, int grid_rows,
-                        int grid_cols, int block, ntk_spectrum_workspace *ws)
+/* ELPA's own allocations are not documented; this estimate counts the copy
+ * of -Theta it overwrites (spectrum_solve keeps -Theta for the residual
+ * check), one more local matrix for its internal work (the 1-stage
+ * tridiagonal solver's merge matrices, the 2-stage band and back-
+ * transformation buffers) and panels of 256 columns of the reduction.
+ * Measured peak RSS against it: README, Performance. */
+static void elpa_workspace(int64_t n, int64_t nb, int rows, int cols, int want_vectors,
+                           ntk_spectrum_workspace *ws)
+{
+    const int64_t np = grid_local_count(n, (int)nb, 0, rows);
+    const int64_t nq = grid_local_count(n, (int)nb, 0, cols);
+    ws->lwork = 2 * np * nq + 256 * (np + nq) + 4 * n;
+    ws->liwork = 8 * n;
+    ws->solved_pairs = ws->kept_pairs;
+    /* the eigenvector matrix has ELPA's full local size, cut afterwards */
+    ws->vector_local_cols = want_vectors ? nq : 0;
+}
+
+void spectrum_workspace_at(const ntk_spectrum_spec *spec, const ntk_solver_site *site,
+                           int64_t matrix_size, int grid_rows, int grid_cols, int block,
+                           ntk_spectrum_workspace *ws)
 {
     *ws = (ntk_spectrum_workspace){0};
-    ws->solver = spectrum_resolve_solver(spec);
+    ws->solver = spectrum_resolve_solver_at(spec, matrix_size, site, &ws->reason);
     ws->kept_pairs = spectrum_kept_pairs(spec, matrix_size);
     const int64_t n = matrix_size, nb = block;
     ws->vector_local_rows = grid_local_count(n, block, 0, grid_rows);
-    if (ws->solver == NTK_SOLVER_PDSYEVD)
+    if (ws->solver == NTK_SOLVER_PDSYEVD) {
         pdsyevd_workspace(n, nb, grid_rows, grid_cols, ws);
-    else if (ws->solver == NTK_SOLVER_PDSYEVR)
+    } else if (ws->solver == NTK_SOLVER_PDSYEVR) {
         pdsyevr_workspace(n, nb, grid_rows, grid_cols, spec->vectors, ws);
-    else
+    } else if (ws->solver == NTK_SOLVER_ELPA || ws->solver == NTK_SOLVER_ELPA1) {
+        elpa_workspace(n, nb, grid_rows, grid_cols, spec->vectors, ws);
+    } else if (ws->solver == NTK_SOLVER_LAPACK) {
+        lapack_workspace(n, ws->kept_pairs, spec->vectors, &ws->lwork, &ws->liwork,
+                         &ws->gathered_doubles);
+        ws->solved_pairs = ws->kept_pairs;
+        ws->vector_local_cols =
+            spec->vectors ? grid_local_count(ws->kept_pairs, block, 0, grid_cols) : 0;
+    } else {
         return;
+    }
     /* The residual check (spectrum/verify.c) runs after the workspace is
      * freed: a panel of at most one block of columns per process and the
      * saved diagonal. */
     ws->verify_doubles = ws->vector_local_rows * nb + grid_local_count(n, block, 0, grid_cols);
 }
 
+void spectrum_workspace(const ntk_spectrum_spec *spec, int64_t matrix_size, int grid_rows,
+                        int grid_cols, int block, ntk_spectrum_workspace *ws)
+{
+    ntk_solver_site site;
+    spectrum_site_guess(grid_rows * grid_cols, &site);
+    spectrum_workspace_at(spec, &site, matrix_size, grid_rows, grid_cols, block, ws);
+}
+
 double spectrum_workspace_bytes(const ntk_spectrum_workspace *ws, int64_t matrix_size)
 {
-    if (ws->solver != NTK_SOLVER_PDSYEVD && ws->solver != NTK_SOLVER_PDSYEVR)
+    if (ws->solver == NTK_SOLVER_AUTO || ws->solver == NTK_SOLVER_NONE)
         return 0.0;
-    const double solver = (double)ws->lwork * sizeof(double) + (double)ws->liwork * sizeof(int);
+    /* the lapack path's gathered matrix lives on rank 0 beside its workspace */
+    const double solver = ((double)ws->lwork + (double)ws->gathered_doubles) * sizeof(double) +
+                          (double)ws->liwork * sizeof(int);
     const double verify = (double)ws->verify_doubles * sizeof(double);
     /* + the eigenvalues, M doubles on every rank, which outlive both */
     return (solver > verify ? solver : verify) + (double)matrix_size * sizeof(double);
@@ -127,12 +259,27 @@ double spectrum_vector_bytes(const ntk_spectrum_workspace *ws)
 double spectrum_solver_flops(const ntk_spectrum_workspace *ws, int64_t matrix_size)
 {
     const double m = (double)matrix_size;
-    if (ws->solver == NTK_SOLVER_PDSYEVD) /* reduction 4/3 M^3, divide and conquer + back-transform 4 M^3 */
+    const int vectors = ws->vector_local_cols > 0;
+    const double reduction = 4.0 / 3.0 * m * m * m;
+    switch (ws->solver) {
+    case NTK_SOLVER_PDSYEVD: /* reduction 4/3 M^3, divide and conquer + back-transform 4 M^3 */
         return (4.0 / 3.0 + 4.0) * m * m * m;
-    if (ws->solver == NTK_SOLVER_PDSYEVR) /* reduction, and back-transforming the pairs solved */
-        return 4.0 / 3.0 * m * m * m +
-               (ws->vector_local_cols > 0 ? 2.0 * m * m * (double)ws->solved_pairs : 0.0);
-    return 0.0;
+    case NTK_SOLVER_PDSYEVR: /* reduction, and back-transforming the pairs solved */
+        return reduction + (vectors ? 2.0 * m * m * (double)ws->solved_pairs : 0.0);
+    case NTK_SOLVER_ELPA1: /* as pdsyevd: D&C merges, back-transformation of the pairs kept */
+        return reduction + (vectors ? 4.0 / 3.0 * m * m * m + 2.0 * m * m * (double)ws->solved_pairs
+                                    : 0.0);
+    case NTK_SOLVER_ELPA: /* band and tridiagonal reductions; two back-transformations */
+        return reduction + (vectors ? 4.0 * m * m * (double)ws->solved_pairs : 0.0);
+    case NTK_SOLVER_LAPACK: /* dsyevd (D&C with vectors) or dsyevr (the top k) */
+        if (!vectors)
+            return reduction;
+        if (ws->kept_pairs == matrix_size)
+            return (4.0 / 3.0 + 4.0) * m * m * m;
+        return reduction + 2.0 * m * m * (double)ws->solved_pairs;
+    default:
+        return 0.0;
+    }
 }
 
 double spectrum_check_flops(const ntk_spectrum_workspace *ws, int64_t matrix_size)
@@ -140,7 +287,7 @@ double spectrum_check_flops(const ntk_spectrum_workspace *ws, int64_t matrix_siz
     /* one PDSYMM over the kept pairs whenever eigenvectors exist (pdsyevd
      * always computes them) */
     const int vectors = ws->solver == NTK_SOLVER_PDSYEVD ||
-                        (ws->solver == NTK_SOLVER_PDSYEVR && ws->vector_local_cols > 0);
+                        (ws->solver != NTK_SOLVER_NONE && ws->vector_local_cols > 0);
     const double m = (double)matrix_size;
     return vectors ? 2.0 * m * m * (double)ws->kept_pairs : 0.0;
 }
