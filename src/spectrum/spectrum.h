@@ -28,6 +28,7 @@ typedef struct {
     /* max_i ||Theta v_i - lambda_i v_i|| / max_i |lambda_i| over the computed
      * pairs (spectrum/verify.c); NaN when no eigenvectors were computed. */
     double max_relative_residual;
+    double check_seconds; /* wall time of that check (part of spectrum_solve's) */
 } ntk_spectrum;
 
 /* A solve whose eigenpairs' relative residual exceeds this is refused
@@ -42,10 +43,6 @@ typedef struct {
     double node_free_bytes; /* memory free on that node for the solve; 0 = unknown */
     int theta_allocated;    /* Theta is already in node_free_bytes' "used" part */
 } ntk_solver_site;
-
-/* The largest M the lapack path takes: dsyevd's 1 + 6M + 2M^2 workspace
- * must fit LAPACK's 32-bit LWORK. */
-#define SPECTRUM_LAPACK_MAX_SIZE 32000
 
 /* 1 when this ntkgram was built with ELPA. */
 int spectrum_have_elpa(void);

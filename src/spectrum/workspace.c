@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "spectrum/solvers.h"
+
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 int spectrum_have_elpa(void)
@@ -20,20 +22,19 @@ int spectrum_have_elpa(void)
 #endif
 }
 
-/* Bytes grid rank 0 adds for spectrum.solver lapack: the whole matrix
- * (which dsyevd overwrites with the eigenvectors), dsyevd's workspace
- * (1 + 6M + 2M^2 doubles with vectors, 2M + 1 without) or, for the top k
- * with vectors, dsyevr's M x k eigenvectors and its 26M + 10M workspace. */
+/* Bytes grid rank 0 adds for spectrum.solver lapack: the whole matrix,
+ * pdgemr2d's buffers while it arrives (measured: about the matrix again, up
+ * to the 1 GiB panel, spectrum_redistribution_columns), and dsyevd's values-
+ * only workspace (2M + 1) or dsyevr's M x k eigenvectors and 26M + 10M
+ * workspace. */
 static void lapack_workspace(int64_t n, int64_t kept, int want_vectors, int64_t *lwork,
                              int64_t *liwork, int64_t *gathered)
 {
-    *gathered = n * n;
+    const int64_t panel = spectrum_redistribution_columns(n);
+    *gathered = n * n + n * (panel < n ? panel : n);
     if (!want_vectors) {
         *lwork = 2 * n + 1;
         *liwork = 1;
-    } else if (kept == n) {
-        *lwork = 1 + 6 * n + 2 * n * n;
-        *liwork = 3 + 5 * n;
     } else {
         *gathered += n * kept;
         *lwork = 26 * n;
@@ -76,8 +77,7 @@ ntk_solver spectrum_resolve_solver_at(const ntk_spectrum_spec *spec, int64_t mat
         const double need = lapack_bytes(matrix_size, kept, spec->vectors) +
                             (site->theta_allocated ? 0.0 : 8.0 * (double)matrix_size * matrix_size);
         const int fits = site->node_free_bytes <= 0.0 || need <= 0.9 * site->node_free_bytes;
-        const int lapack_ok = matrix_size <= SPECTRUM_LAPACK_MAX_SIZE;
-        if (site->single_node && fits && lapack_ok) {
+        if (site->single_node && fits) {
             solver = NTK_SOLVER_LAPACK;
             why = "all ranks on one node and the matrix fits there: LAPACK on one rank with "
                   "the node's cores is fastest (bench/eigensolve)";
@@ -271,12 +271,8 @@ double spectrum_solver_flops(const ntk_spectrum_workspace *ws, int64_t matrix_si
                                     : 0.0);
     case NTK_SOLVER_ELPA: /* band and tridiagonal reductions; two back-transformations */
         return reduction + (vectors ? 4.0 * m * m * (double)ws->solved_pairs : 0.0);
-    case NTK_SOLVER_LAPACK: /* dsyevd (D&C with vectors) or dsyevr (the top k) */
-        if (!vectors)
-            return reduction;
-        if (ws->kept_pairs == matrix_size)
-            return (4.0 / 3.0 + 4.0) * m * m * m;
-        return reduction + 2.0 * m * m * (double)ws->solved_pairs;
+    case NTK_SOLVER_LAPACK: /* dsytrd; dsyevr back-transforms the pairs kept */
+        return reduction + (vectors ? 2.0 * m * m * (double)ws->solved_pairs : 0.0);
     default:
         return 0.0;
     }
