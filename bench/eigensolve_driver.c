@@ -108,6 +108,9 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &usage);
     double peak = (double)usage.ru_maxrss * 1024.0, largest = 0.0;
     MPI_Reduce(&peak, &largest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    for (char *c = spectrum.solver_detail; *c != '\0'; ++c)
+        if (*c == ' ')
+            *c = '_'; /* one word per value for bench/eigensolve's parser */
     if (rank == 0)
         printf("solver %s\ndetail %s\nsolve_seconds %.3f\ncheck_seconds %.3f\nlambda_max %.15g\n"
                "rss_before_solve_mib %.1f\npeak_rss_mib %.1f\nplanned_mib %.1f\n",

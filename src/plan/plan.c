@@ -425,6 +425,13 @@ int plan_min_ranks(const ntk_job *job, int64_t n_inputs, int64_t input_dim,
 {
     const int limit = 1 << 20;
     ntk_plan plan;
+    /* auto may gather to rank 0 (spectrum.solver lapack), whose memory does
+     * not fall with more ranks: search with the distributed solver auto
+     * picks when the gather does not fit. */
+    ntk_job distributed = *job;
+    if (job->spectrum.solver == NTK_SOLVER_AUTO)
+        distributed.spectrum.solver = spectrum_distributed_solver(&job->spectrum, NULL);
+    job = &distributed;
     /* Memory falls almost monotonically with the rank count (grid shapes make
      * small bumps), so double until it fits, then scan the last interval. */
     int low = 0, high = 1;

@@ -48,6 +48,5 @@ ntk_status spectrum_site_detect(MPI_Comm comm, ntk_solver_site *site)
     site->ranks = size;
     site->single_node = all;
     site->node_free_bytes = smallest >= 1e300 ? 0.0 : smallest;
-    site->theta_allocated = 1;
     return NTK_OK;
 }

@@ -376,6 +376,9 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
         return NTK_RAISE(NTK_ERR_JOB,
                          "spectrum.solver: %s needs ELPA, but this ntkgram was built without it",
                          job_solver_name(ws.solver));
+    if (ws.solver != spec->solver && spec->solver != NTK_SOLVER_AUTO)
+        ntk_warn("spectrum.solver %s: using %s: %s", job_solver_name(spec->solver),
+                 job_solver_name(ws.solver), ws.reason);
     ntk_log("eigensolver %s (%s)", job_solver_name(ws.solver), ws.reason);
 
     NTK_TRY(ntk_agree(check_finite_lower(grid, theta), grid->comm));

@@ -35,22 +35,30 @@ typedef struct {
  * (NTK_ERR_NUMERIC). A correct solve gives about M * 1e-16; the failure it
  * guards against (wrong vectors, issue 7 defect 1) gives about 1. */
 #define SPECTRUM_RESIDUAL_LIMIT 1e-8
+/* Blocks of eigenvector columns per process column in one PDSYMM of the
+ * residual check (verify.c says why). */
+#define SPECTRUM_CHECK_PANEL_BLOCKS 8
 
 /* Where the solve runs, for the auto rule. */
 typedef struct {
     int ranks;
     int single_node;        /* every rank on one node (MPI_COMM_TYPE_SHARED) */
-    double node_free_bytes; /* memory free on that node for the solve; 0 = unknown */
-    int theta_allocated;    /* Theta is already in node_free_bytes' "used" part */
+    double node_free_bytes; /* MemAvailable of the node (smallest over nodes); 0 = unknown */
 } ntk_solver_site;
 
 /* 1 when this ntkgram was built with ELPA. */
 int spectrum_have_elpa(void);
+/* ELPA 2022.11 fails (ELPA_ERROR_DURING_COMPUTATION) when a process row or
+ * column holds no block of the matrix: 0 then, and spectrum_workspace_at
+ * (so plan and the run) uses pdsyevd/pdsyevr instead, saying why. */
+int spectrum_elpa_fits(int64_t matrix_size, int block, int grid_rows, int grid_cols);
 /* The run's site: single_node from MPI_Comm_split_type, node_free_bytes the
- * smallest MemAvailable over the nodes now. Collective. */
+ * smallest MemAvailable over the nodes now (Theta allocated, so less than
+ * plan saw: the run never picks the larger lapack path when plan did not).
+ * Collective. */
 ntk_status spectrum_site_detect(MPI_Comm comm, ntk_solver_site *site);
 /* The plan's guess, rank-local: one node unless Slurm says more
- * (SLURM_JOB_NUM_NODES), this machine's MemAvailable, Theta not yet there. */
+ * (SLURM_JOB_NUM_NODES), this machine's MemAvailable. */
 void spectrum_site_guess(int ranks, ntk_solver_site *site);
 
 /* The solver spectrum.solver resolves to at `site`, and why (a sentence for
@@ -58,6 +66,11 @@ void spectrum_site_guess(int ranks, ntk_solver_site *site);
  * behind it are in spectrum/workspace.c. */
 ntk_solver spectrum_resolve_solver_at(const ntk_spectrum_spec *spec, int64_t matrix_size,
                                       const ntk_solver_site *site, const char **reason);
+/* What auto picks when it does not gather to one rank (several nodes, or
+ * too little memory): ELPA when built with it, else ScaLAPACK. Rank counts
+ * do not change it, so plan_min_ranks searches with it (the lapack path's
+ * rank-0 memory does not fall with more ranks). */
+ntk_solver spectrum_distributed_solver(const ntk_spectrum_spec *spec, const char **reason);
 /* The same at spectrum_site_guess(1). */
 ntk_solver spectrum_resolve_solver(const ntk_spectrum_spec *spec, int64_t matrix_size);
 /* Eigenpairs kept: spectrum.top, or all M. */

@@ -67,43 +67,59 @@ static double lapack_bytes(int64_t n, int64_t kept, int want_vectors)
  * (the generic 2-stage kernels' back-transformation is slow) is the
  * distributed choice, with 2-stage for values only (no back-transformation,
  * its band reduction is BLAS-3). Without ELPA the ScaLAPACK drivers remain. */
+ntk_solver spectrum_distributed_solver(const ntk_spectrum_spec *spec, const char **reason)
+{
+    if (spectrum_have_elpa()) {
+        if (reason != NULL)
+            *reason = spec->vectors ? "ELPA 1-stage (faster than generic-kernel 2-stage with "
+                                      "vectors)"
+                                    : "ELPA 2-stage for eigenvalues only";
+        return spec->vectors ? NTK_SOLVER_ELPA1 : NTK_SOLVER_ELPA;
+    }
+    /* pdsyevd (divide and conquer) is the faster way to every eigenvector;
+     * it cannot compute eigenvalues only or a subset, pdsyevr (MRRR) can. */
+    if (reason != NULL)
+        *reason = "ScaLAPACK (this ntkgram has no ELPA)";
+    return (spec->vectors && spec->top == 0) ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
+}
+
 ntk_solver spectrum_resolve_solver_at(const ntk_spectrum_spec *spec, int64_t matrix_size,
                                       const ntk_solver_site *site, const char **reason)
 {
-    const char *why = "chosen in spectrum.solver";
-    ntk_solver solver = spec->solver;
-    if (solver == NTK_SOLVER_AUTO) {
-        const int64_t kept = spectrum_kept_pairs(spec, matrix_size);
-        const double need = lapack_bytes(matrix_size, kept, spec->vectors) +
-                            (site->theta_allocated ? 0.0 : 8.0 * (double)matrix_size * matrix_size);
-        const int fits = site->node_free_bytes <= 0.0 || need <= 0.9 * site->node_free_bytes;
-        if (site->single_node && fits) {
-            solver = NTK_SOLVER_LAPACK;
-            why = "all ranks on one node and the matrix fits there: LAPACK on one rank with "
-                  "the node's cores is fastest (bench/eigensolve)";
-        } else if (spectrum_have_elpa()) {
-            solver = spec->vectors ? NTK_SOLVER_ELPA1 : NTK_SOLVER_ELPA;
-            why = spec->vectors
-                      ? (site->single_node ? "matrix too large to gather on one rank: ELPA "
-                                             "1-stage (faster than generic-kernel 2-stage with "
-                                             "vectors)"
-                                           : "ranks on several nodes: ELPA 1-stage (faster than "
-                                             "generic-kernel 2-stage with vectors)")
-                      : (site->single_node ? "matrix too large to gather on one rank: ELPA "
-                                             "2-stage for eigenvalues only"
-                                           : "ranks on several nodes: ELPA 2-stage for "
-                                             "eigenvalues only");
-        } else {
-            /* pdsyevd (divide and conquer) is the faster way to every
-             * eigenvector; it cannot compute eigenvalues only or a subset,
-             * pdsyevr (MRRR) can. */
-            solver = (spec->vectors && spec->top == 0) ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
-            why = site->single_node ? "matrix too large to gather on one rank, and no ELPA"
-                                    : "ranks on several nodes and no ELPA";
-        }
+    if (spec->solver != NTK_SOLVER_AUTO) {
+        if (reason != NULL)
+            *reason = "chosen in spectrum.solver";
+        return spec->solver;
     }
-    if (reason != NULL)
-        *reason = why;
+    /* Rank 0's share of the node's free memory must hold the gather. */
+    const int64_t kept = spectrum_kept_pairs(spec, matrix_size);
+    const double share = site->node_free_bytes / (site->ranks > 0 ? site->ranks : 1);
+    /* + rank 0's own parts of Theta and of the eigenvectors */
+    const double local = 2.0 * 8.0 * (double)matrix_size * (double)matrix_size /
+                         (site->ranks > 0 ? site->ranks : 1);
+    const int fits = site->node_free_bytes <= 0.0 ||
+                     lapack_bytes(matrix_size, kept, spec->vectors) + local <= 0.9 * share;
+    if (site->single_node && fits) {
+        if (reason != NULL)
+            *reason = "all ranks on one node and the gathered matrix fits one rank's share of "
+                      "its memory: LAPACK on one rank with the node's cores is fastest there";
+        return NTK_SOLVER_LAPACK;
+    }
+    const ntk_solver solver = spectrum_distributed_solver(spec, reason);
+    if (reason != NULL && solver == NTK_SOLVER_ELPA1)
+        *reason = site->single_node ? "the gathered matrix does not fit one rank's memory share: "
+                                      "ELPA 1-stage (faster than generic-kernel 2-stage with "
+                                      "vectors)"
+                                    : "ranks on several nodes: ELPA 1-stage (faster than "
+                                      "generic-kernel 2-stage with vectors)";
+    else if (reason != NULL && solver == NTK_SOLVER_ELPA)
+        *reason = site->single_node ? "the gathered matrix does not fit one rank's memory share: "
+                                      "ELPA 2-stage for eigenvalues only"
+                                    : "ranks on several nodes: ELPA 2-stage for eigenvalues only";
+    else if (reason != NULL)
+        *reason = site->single_node ? "the gathered matrix does not fit one rank's memory share, "
+                                      "and no ELPA: ScaLAPACK"
+                                    : "ranks on several nodes and no ELPA: ScaLAPACK";
     return solver;
 }
 
@@ -201,12 +217,25 @@ static void elpa_workspace(int64_t n, int64_t nb, int rows, int cols, int want_v
     ws->vector_local_cols = want_vectors ? nq : 0;
 }
 
+int spectrum_elpa_fits(int64_t matrix_size, int block, int grid_rows, int grid_cols)
+{
+    const int64_t blocks = (matrix_size + block - 1) / block;
+    return blocks >= grid_rows && blocks >= grid_cols;
+}
+
 void spectrum_workspace_at(const ntk_spectrum_spec *spec, const ntk_solver_site *site,
                            int64_t matrix_size, int grid_rows, int grid_cols, int block,
                            ntk_spectrum_workspace *ws)
 {
     *ws = (ntk_spectrum_workspace){0};
     ws->solver = spectrum_resolve_solver_at(spec, matrix_size, site, &ws->reason);
+    if ((ws->solver == NTK_SOLVER_ELPA || ws->solver == NTK_SOLVER_ELPA1) &&
+        !spectrum_elpa_fits(matrix_size, block, grid_rows, grid_cols)) {
+        ws->solver = spec->vectors && spec->top == 0 ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
+        ws->reason = "ELPA needs a block of the matrix on every process row and column "
+                     "(ELPA_ERROR_DURING_COMPUTATION otherwise), and this matrix has fewer "
+                     "blocks than the grid has rows or columns: ScaLAPACK instead";
+    }
     ws->kept_pairs = spectrum_kept_pairs(spec, matrix_size);
     const int64_t n = matrix_size, nb = block;
     ws->vector_local_rows = grid_local_count(n, block, 0, grid_rows);
@@ -226,9 +255,12 @@ void spectrum_workspace_at(const ntk_spectrum_spec *spec, const ntk_solver_site 
         return;
     }
     /* The residual check (spectrum/verify.c) runs after the workspace is
-     * freed: a panel of at most one block of columns per process and the
-     * saved diagonal. */
-    ws->verify_doubles = ws->vector_local_rows * nb + grid_local_count(n, block, 0, grid_cols);
+     * freed: a panel of SPECTRUM_CHECK_PANEL_BLOCKS blocks of columns per
+     * process (at most the kept pairs) and the saved diagonal. */
+    const int64_t panel_cols = grid_local_count(ws->kept_pairs, block, 0, grid_cols);
+    const int64_t panel_limit = nb * SPECTRUM_CHECK_PANEL_BLOCKS;
+    ws->verify_doubles = ws->vector_local_rows * (panel_cols < panel_limit ? panel_cols : panel_limit) +
+                         grid_local_count(n, block, 0, grid_cols);
 }
 
 void spectrum_workspace(const ntk_spectrum_spec *spec, int64_t matrix_size, int grid_rows,
