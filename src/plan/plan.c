@@ -169,6 +169,7 @@ static void plan_solver_bytes(const ntk_job *job, ntk_plan *plan)
     spectrum_workspace(&job->spectrum, plan->m_rows, plan->grid_rows, plan->grid_cols, plan->block,
                        &ws);
     plan->solver = ws.solver;
+    plan->solver_reason = ws.reason;
     plan->eigenpairs = ws.kept_pairs;
     plan->bytes_vectors = spectrum_vector_bytes(&ws);
     plan->bytes_solver = spectrum_workspace_bytes(&ws, plan->m_rows);

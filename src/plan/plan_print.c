@@ -60,8 +60,8 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     if (plan->solver == NTK_SOLVER_NONE)
         fprintf(out, "  solver    none\n");
     else
-        fprintf(out, "  solver    %s, %lld eigenpairs\n", job_solver_name(plan->solver),
-                (long long)plan->eigenpairs);
+        fprintf(out, "  solver    %s, %lld eigenpairs (%s)\n", job_solver_name(plan->solver),
+                (long long)plan->eigenpairs, plan->solver_reason ? plan->solver_reason : "");
     fprintf(out, "\n  memory per rank (the rank that holds the most)\n");
     plan_print_bytes_row(out, "baseline", plan->bytes_baseline, "(MPI, BLAS, ScaLAPACK libraries)");
     plan_print_bytes_row(out, "inputs", plan->bytes_inputs, "");
@@ -123,7 +123,8 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
     fprintf(out, "method: %s\nlower_only: %s\n", plan->method, plan->lower_only ? "true" : "false");
     fprintf(out, "ranks: %d\ngrid: [%d, %d]\nblock: %d\n", plan->ranks, plan->grid_rows,
             plan->grid_cols, plan->block);
-    fprintf(out, "solver: %s\neigenpairs: %lld\n", job_solver_name(plan->solver),
+    fprintf(out, "solver: %s\nsolver_reason: \"%s\"\neigenpairs: %lld\n",
+            job_solver_name(plan->solver), plan->solver_reason ? plan->solver_reason : "",
             (long long)(plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs));
     fprintf(out, "memory_per_rank_bytes:\n");
     fprintf(out, "  baseline: %.0f\n  inputs: %.0f\n  model: %.0f\n  features: %.0f\n",
