@@ -199,18 +199,20 @@ static void pdsyevr_workspace(int64_t n, int64_t nb, int rows, int cols, int wan
     ws->vector_local_cols = want_vectors ? grid_local_count(pairs, (int)nb, 0, cols) : 0;
 }
 
-/* ELPA's own allocations are not documented; this estimate counts the copy
- * of -Theta it overwrites (spectrum_solve keeps -Theta for the residual
- * check), one more local matrix for its internal work (the 1-stage
- * tridiagonal solver's merge matrices, the 2-stage band and back-
- * transformation buffers) and panels of 256 columns of the reduction.
- * Measured peak RSS against it: README, Performance. */
+/* ELPA's own allocations are not documented; this counts the copy of
+ * -Theta it overwrites (spectrum_solve keeps -Theta for the residual check)
+ * and what it allocated beyond its inputs in bench/eigensolve (N = 4096, 2
+ * ranks, one local matrix 64 MiB): peak RSS minus the RSS before the solve,
+ * minus the copy and the eigenvectors, was 2.2 local matrices for 1-stage
+ * and 2.8 for 2-stage with eigenvectors, and about as much without (ELPA
+ * still allocates its eigenvector-sized buffers). So 3 local matrices, and
+ * one more in place of the eigenvectors when none are kept. */
 static void elpa_workspace(int64_t n, int64_t nb, int rows, int cols, int want_vectors,
                            ntk_spectrum_workspace *ws)
 {
     const int64_t np = grid_local_count(n, (int)nb, 0, rows);
     const int64_t nq = grid_local_count(n, (int)nb, 0, cols);
-    ws->lwork = 2 * np * nq + 256 * (np + nq) + 4 * n;
+    ws->lwork = (want_vectors ? 4 : 5) * np * nq + 4 * n;
     ws->liwork = 8 * n;
     ws->solved_pairs = ws->kept_pairs;
     /* the eigenvector matrix has ELPA's full local size, cut afterwards */
