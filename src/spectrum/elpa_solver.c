@@ -48,9 +48,11 @@ static const elpa_kernel elpa_real_kernels[] = {
     ELPA_FOR_ALL_2STAGE_REAL_KERNELS(NTK_ELPA_KERNEL_ENTRY, unused)};
 #undef NTK_ELPA_KERNEL_ENTRY
 
-/* Fastest first, with the CPU feature each needs ("" = any x86-64 CPU). The
- * generic order is measured (README, Performance): on the Debian build,
- * N = 2048 all pairs, 2 ranks, GENERIC_SIMPLE_BLOCK4 < GENERIC < GENERIC_SIMPLE. */
+/* Fastest first, with the CPU feature each needs ("" = any x86-64 CPU):
+ * wider SIMD, then more Householder vectors per pass (BLOCK6 > 4 > 2), as
+ * ELPA's documentation ranks them. Among the generic kernels (all that
+ * Debian 12's build has) the block-4 one is first for the same reason; their
+ * order was not measured here. */
 static const struct {
     int value;
     const char *cpu_feature;
