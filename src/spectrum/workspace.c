@@ -69,18 +69,19 @@ static double lapack_bytes(int64_t n, int64_t kept, int want_vectors)
  * its band reduction is BLAS-3). Without ELPA the ScaLAPACK drivers remain. */
 ntk_solver spectrum_distributed_solver(const ntk_spectrum_spec *spec, const char **reason)
 {
+    const int all_pairs = spec->vectors && spec->top == 0;
     if (spectrum_have_elpa()) {
         if (reason != NULL)
-            *reason = spec->vectors ? "ELPA 1-stage (faster than generic-kernel 2-stage with "
-                                      "vectors)"
-                                    : "ELPA 2-stage for eigenvalues only";
-        return spec->vectors ? NTK_SOLVER_ELPA1 : NTK_SOLVER_ELPA;
+            *reason = all_pairs ? "ELPA 1-stage for all eigenpairs (the generic 2-stage "
+                                  "kernels' back-transformation is slow)"
+                                : "ELPA 2-stage for eigenvalues only or the top k";
+        return all_pairs ? NTK_SOLVER_ELPA1 : NTK_SOLVER_ELPA;
     }
     /* pdsyevd (divide and conquer) is the faster way to every eigenvector;
      * it cannot compute eigenvalues only or a subset, pdsyevr (MRRR) can. */
     if (reason != NULL)
         *reason = "ScaLAPACK (this ntkgram has no ELPA)";
-    return (spec->vectors && spec->top == 0) ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
+    return all_pairs ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
 }
 
 ntk_solver spectrum_resolve_solver_at(const ntk_spectrum_spec *spec, int64_t matrix_size,
@@ -105,21 +106,23 @@ ntk_solver spectrum_resolve_solver_at(const ntk_spectrum_spec *spec, int64_t mat
                       "its memory: LAPACK on one rank with the node's cores is fastest there";
         return NTK_SOLVER_LAPACK;
     }
-    const ntk_solver solver = spectrum_distributed_solver(spec, reason);
-    if (reason != NULL && solver == NTK_SOLVER_ELPA1)
-        *reason = site->single_node ? "the gathered matrix does not fit one rank's memory share: "
-                                      "ELPA 1-stage (faster than generic-kernel 2-stage with "
-                                      "vectors)"
-                                    : "ranks on several nodes: ELPA 1-stage (faster than "
-                                      "generic-kernel 2-stage with vectors)";
-    else if (reason != NULL && solver == NTK_SOLVER_ELPA)
-        *reason = site->single_node ? "the gathered matrix does not fit one rank's memory share: "
-                                      "ELPA 2-stage for eigenvalues only"
-                                    : "ranks on several nodes: ELPA 2-stage for eigenvalues only";
-    else if (reason != NULL)
-        *reason = site->single_node ? "the gathered matrix does not fit one rank's memory share, "
-                                      "and no ELPA: ScaLAPACK"
-                                    : "ranks on several nodes and no ELPA: ScaLAPACK";
+    const ntk_solver solver = spectrum_distributed_solver(spec, NULL);
+    /* [several nodes, one node][elpa1, elpa, ScaLAPACK]: constant sentences,
+     * since plan keeps the pointer */
+    static const char *const sentences[2][3] = {
+        {"ranks on several nodes: ELPA 1-stage for all eigenpairs (the generic 2-stage "
+         "kernels' back-transformation is slow)",
+         "ranks on several nodes: ELPA 2-stage for eigenvalues only or the top k",
+         "ranks on several nodes: ScaLAPACK (this ntkgram has no ELPA)"},
+        {"the gathered matrix does not fit one rank's memory share: ELPA 1-stage for all "
+         "eigenpairs (the generic 2-stage kernels' back-transformation is slow)",
+         "the gathered matrix does not fit one rank's memory share: ELPA 2-stage for "
+         "eigenvalues only or the top k",
+         "the gathered matrix does not fit one rank's memory share: ScaLAPACK (this ntkgram "
+         "has no ELPA)"}};
+    const int which = solver == NTK_SOLVER_ELPA1 ? 0 : solver == NTK_SOLVER_ELPA ? 1 : 2;
+    if (reason != NULL)
+        *reason = sentences[site->single_node ? 1 : 0][which];
     return solver;
 }
 

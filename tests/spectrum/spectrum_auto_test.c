@@ -1,7 +1,8 @@
 /* The auto rule (spectrum_resolve_solver_at) and the workspace it implies,
  * at chosen sites: one node with room for the gather -> lapack (values
  * only, top k, all pairs); one node without room, or several nodes -> the
- * distributed solver (ELPA 1-stage with vectors, 2-stage for values only;
+ * distributed solver (ELPA 1-stage for all pairs, 2-stage for values only
+ * or the top k;
  * pdsyevd/pdsyevr without ELPA); explicit solvers pass through; ELPA with
  * fewer blocks than grid rows/columns falls back to ScaLAPACK; the lapack
  * workspace counts the gathered matrix on rank 0. Rank-local, no MPI. */
@@ -26,7 +27,7 @@ int main(void)
     const int elpa = spectrum_have_elpa();
     const ntk_solver with_vectors = elpa ? NTK_SOLVER_ELPA1 : NTK_SOLVER_PDSYEVD;
     const ntk_solver values_only = elpa ? NTK_SOLVER_ELPA : NTK_SOLVER_PDSYEVR;
-    const ntk_solver top_vectors = elpa ? NTK_SOLVER_ELPA1 : NTK_SOLVER_PDSYEVR;
+    const ntk_solver top_vectors = elpa ? NTK_SOLVER_ELPA : NTK_SOLVER_PDSYEVR;
 
     /* N = 4096 on 2 ranks of a 16 GiB node: gather */
     for (int vectors = 0; vectors <= 1; ++vectors)
