@@ -50,23 +50,25 @@ static double lapack_bytes(int64_t n, int64_t kept, int want_vectors)
     return 8.0 * (double)(gathered + lwork) + 4.0 * (double)liwork;
 }
 
-/* Measured on this project's reference machine (2 cores, Xeon with
- * AVX-512, OpenBLAS 0.3.21, Debian ELPA 2022.11 with only generic 2-stage
- * kernels), bench/eigensolve, eigensolve seconds of one Theta on 2 ranks
- * (median of 3 runs; README, Performance, has the spread):
+/* The rule, from bench/eigensolve (README, Performance): N = 4096, Theta of
+ * bench/mlp512.yaml, 2 ranks on this 2-core machine while other jobs loaded
+ * it (load average 10-14), 3 rounds; seconds of spectrum_solve without the
+ * residual check, median (min-max), and numpy (LAPACK dsyevd, 2 threads) in
+ * the same rounds:
  *
- *   N = 4096               all pairs   values only   top 64 pairs
- *   lapack (1 rank, 2 thr)    ~17.5        ~6.3           ~7.5
- *   elpa1                     ~17          ~10.5          ~11
- *   elpa (2-stage generic)    ~40          ~11            ~13
- *   pdsyevd / pdsyevr         ~20          ~13 (pdsyevr)  ~13
+ *                 all pairs           values only        top 64 pairs
+ *   numpy         59.6 (51.3-118.7)   29.8 (24.2-33.8)   (eigh: as all pairs)
+ *   lapack        54.4 (44.3-59.8)    25.0 (24.1-25.9)   16.1 (8.8-25.1)
+ *   elpa1        102.1 (94.8-102.8)   91.0 (53.7-156.0)  49.9 (13.5-151.6)
+ *   elpa (2-st.) 220.7 (1 round)      36.9 (33.0-43.0)   28.1 (26.0-56.0)
+ *   pdsyevd/r    300.5 (1 round)      55.7 (31.6-101.2)  34.8 (34.2-37.2)
  *
- * So on one node the gathered LAPACK solve wins for values only and the top
- * k, and is within the noise of ELPA 1-stage for all pairs; across nodes the
- * gather would serialise the solve on one node's cores, and ELPA 1-stage
- * (the generic 2-stage kernels' back-transformation is slow) is the
- * distributed choice, with 2-stage for values only (no back-transformation,
- * its band reduction is BLAS-3). Without ELPA the ScaLAPACK drivers remain. */
+ * So on one node the gathered LAPACK solve is the fastest for all three.
+ * Across nodes the gather would serialise the solve on one node, so the
+ * distributed choice: ELPA 1-stage for all pairs (Debian's generic 2-stage
+ * back-transformation is slow), ELPA 2-stage for values only and the top k
+ * (its band reduction is BLAS-3; only k vectors to back-transform), else
+ * ScaLAPACK. */
 ntk_solver spectrum_distributed_solver(const ntk_spectrum_spec *spec, const char **reason)
 {
     const int all_pairs = spec->vectors && spec->top == 0;
