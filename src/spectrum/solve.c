@@ -385,8 +385,13 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
     NTK_TRY(diagonal_trace(grid, theta, &spectrum->trace));
     /* The solvers destroy the lower triangle and the diagonal only: with the
      * upper triangle mirrored and the diagonal saved, Theta survives for the
-     * residual check without a copy (spectrum/verify.c). */
-    NTK_TRY(dmatrix_symmetrize_from_lower(grid, theta));
+     * residual check without a copy (spectrum/verify.c). ELPA reads both
+     * triangles. Without eigenvectors to check, the ScaLAPACK and LAPACK
+     * drivers need only the lower one, and the mirror (a pdtran of the whole
+     * matrix) is skipped. */
+    const int elpa = ws.solver == NTK_SOLVER_ELPA || ws.solver == NTK_SOLVER_ELPA1;
+    if (spec->vectors || ws.solver == NTK_SOLVER_PDSYEVD || elpa)
+        NTK_TRY(dmatrix_symmetrize_from_lower(grid, theta));
 
     /* -Theta: ascending eigenvalues of it are the descending ones of Theta.
      * Negating every local entry is exact. */
