@@ -103,12 +103,19 @@ typedef struct {
     ntk_location shape_where; /* grid.shape (or grid, or the file) for the rank-count check */
 } ntk_grid_spec;
 
+/* spectrum.solver, in the order of its names (job_sections_run.c). elpa is
+ * ELPA's 2-stage solver, elpa1 its 1-stage one (both only when built with
+ * ELPA); lapack gathers Theta to one rank of a single node and solves it there
+ * with LAPACK on all the node's cores (spectrum/gather_lapack.c). */
 typedef enum {
     NTK_SOLVER_AUTO = 0,
     NTK_SOLVER_PDSYEVD,
     NTK_SOLVER_PDSYEVR,
     NTK_SOLVER_NONE,
-    NTK_SOLVER_MATRIX_FREE /* PARPACK on Theta v = J (J^T v); Theta is never assembled */
+    NTK_SOLVER_MATRIX_FREE, /* PARPACK on Theta v = J (J^T v); Theta is never assembled */
+    NTK_SOLVER_ELPA,
+    NTK_SOLVER_ELPA1,
+    NTK_SOLVER_LAPACK
 } ntk_solver;
 
 /* spectrum.features (matrix_free): keep the per-input features between
@@ -116,7 +123,7 @@ typedef enum {
 typedef enum { NTK_FEATURES_AUTO = 0, NTK_FEATURES_STORED, NTK_FEATURES_RECOMPUTE } ntk_features_mode;
 
 typedef struct {
-    ntk_solver solver;  /* default auto: pdsyevd for all pairs, pdsyevr for values only or top-k */
+    ntk_solver solver;  /* default auto: spectrum_resolve_solver (spectrum/workspace.c) */
     int vectors;        /* default true */
     int64_t top;        /* 0 = all (default), else the k largest */
     /* matrix_free only */

@@ -46,6 +46,9 @@ static const job_enum_entry solver_entries[] = {
     {"pdsyevr", NTK_SOLVER_PDSYEVR},
     {"none", NTK_SOLVER_NONE},
     {"matrix_free", NTK_SOLVER_MATRIX_FREE},
+    {"elpa", NTK_SOLVER_ELPA},
+    {"elpa1", NTK_SOLVER_ELPA1},
+    {"lapack", NTK_SOLVER_LAPACK},
 };
 const job_enum_table job_solver_names = JOB_ENUM_TABLE(solver_entries);
 

@@ -181,6 +181,13 @@ static ntk_status read_spectrum(const job_context *context, const job_node *spec
     int solver = job->spectrum.solver;
     NTK_TRY(read_choice_key(context, spectrum, "spectrum", "solver", &job_solver_names, &solver));
     job->spectrum.solver = (ntk_solver)solver;
+#ifndef NTK_HAVE_ELPA
+    if (job->spectrum.solver == NTK_SOLVER_ELPA || job->spectrum.solver == NTK_SOLVER_ELPA1)
+        return job_fail(context, job_node_find(spectrum, "solver", NULL), "spectrum.solver",
+                        "%s needs ELPA, but this ntkgram was built without it (install "
+                        "libelpa-dev and rebuild); use auto, pdsyevd, pdsyevr or lapack",
+                        solvers[solver]);
+#endif
     NTK_TRY(read_bool_key(context, spectrum, "spectrum", "vectors", &job->spectrum.vectors));
     const job_node *node = job_node_find(spectrum, "top", NULL);
     NTK_TRY(job_node_location(context, node != NULL ? node : spectrum, &job->spectrum.top_where));

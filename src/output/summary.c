@@ -125,6 +125,8 @@ static void write_spectrum(FILE *out, const ntk_run_facts *facts)
     }
     fputs("spectrum:\n  solver: ", out);
     yaml_string(out, spectrum->solver ? spectrum->solver : "");
+    fputs("\n  solver_detail: ", out);
+    yaml_string(out, spectrum->solver_detail);
     fprintf(out, "\n  eigenpairs: %lld\n  vectors: %s\n", (long long)spectrum->m,
             spectrum->have_vectors ? "true" : "false");
     key_double(out, "  ", "lambda_max", modes->lambda_max);

@@ -172,6 +172,7 @@ static void plan_solver_bytes(const ntk_job *job, ntk_plan *plan)
     spectrum_workspace(&job->spectrum, plan->m_rows, plan->grid_rows, plan->grid_cols, plan->block,
                        &ws);
     plan->solver = ws.solver;
+    plan->solver_reason = ws.reason;
     plan->eigenpairs = ws.kept_pairs;
     plan->bytes_vectors = spectrum_vector_bytes(&ws);
     plan->bytes_solver = spectrum_workspace_bytes(&ws, plan->m_rows);
@@ -549,6 +550,13 @@ int plan_min_ranks_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape 
 {
     const int limit = 1 << 20;
     ntk_plan plan;
+    /* auto may gather to rank 0 (spectrum.solver lapack), whose memory does
+     * not fall with more ranks: search with the distributed solver auto
+     * picks when the gather does not fit. */
+    ntk_job distributed = *job;
+    if (job->spectrum.solver == NTK_SOLVER_AUTO)
+        distributed.spectrum.solver = spectrum_distributed_solver(&job->spectrum, NULL);
+    job = &distributed;
     /* Memory falls almost monotonically with the rank count (grid shapes make
      * small bumps), so double until it fits, then scan the last interval. */
     int low = 0, high = 1;

@@ -31,6 +31,7 @@ typedef struct {
     const ntk_job *job;        /* the job planned (for advice in messages) */
     const char *method;        /* "structured", "jacobian", "analytic" */
     ntk_solver solver;         /* the solver auto resolves to */
+    const char *solver_reason; /* why (spectrum_resolve_solver_at) */
     int64_t eigenpairs;        /* M, or spectrum.top */
     int lower_only;            /* the kernel fills the lower triangle only */
     double bytes_model;        /* all parameters, on every rank */

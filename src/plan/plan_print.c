@@ -68,8 +68,8 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     if (plan->solver == NTK_SOLVER_NONE)
         fprintf(out, "  solver    none\n");
     else
-        fprintf(out, "  solver    %s, %lld eigenpairs\n", job_solver_name(plan->solver),
-                (long long)plan->eigenpairs);
+        fprintf(out, "  solver    %s, %lld eigenpairs (%s)\n", job_solver_name(plan->solver),
+                (long long)plan->eigenpairs, plan->solver_reason ? plan->solver_reason : "");
     if (plan->solver == NTK_SOLVER_MATRIX_FREE)
         fprintf(out, "  matrix-free  features %s, Lanczos basis %lld, about %.0f products of "
                 "%.3g GFLOP each\n",
@@ -156,7 +156,8 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
                     plan->forms[f].layer, plan->forms[f].form, plan->forms[f].block_flops,
                     plan->forms[f].pairwise_flops);
     }
-    fprintf(out, "solver: %s\neigenpairs: %lld\n", job_solver_name(plan->solver),
+    fprintf(out, "solver: %s\nsolver_reason: \"%s\"\neigenpairs: %lld\n",
+            job_solver_name(plan->solver), plan->solver_reason ? plan->solver_reason : "",
             (long long)(plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs));
     fprintf(out, "memory_per_rank_bytes:\n");
     fprintf(out, "  baseline: %.0f\n  inputs: %.0f\n  model: %.0f\n  features: %.0f\n",

@@ -8,6 +8,10 @@
  * taken into account when larger, but cannot be trusted alone because they
  * overflow silently for large local blocks.
  *
+ * ELPA and the gathered LAPACK path live in elpa_solver.c and
+ * gather_lapack.c; ELPA overwrites both triangles, so it gets a copy and
+ * -Theta stays for the residual check.
+ *
  * Every ScaLAPACK call is checked with grid_check_scalapack, which also sees
  * complaints of routines deep inside a driver (grid/scalapack_errors.c), and
  * the eigenpairs are verified by their residual before they are returned
@@ -18,11 +22,13 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "grid/scalapack.h"
+#include "spectrum/solvers.h"
 
 enum { DESC_MB = 4, DESC_NB = 5, DESC_LLD = 8 };
 
@@ -258,6 +264,25 @@ static ntk_status solve_pdsyevr(const ntk_grid *grid, const ntk_spectrum_workspa
     return NTK_OK;
 }
 
+/* ELPA on a copy of -Theta (it overwrites the whole matrix; the original
+ * is kept for the residual check). */
+static ntk_status solve_elpa(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
+                             int want_vectors, ntk_dmatrix *theta, double *w,
+                             ntk_spectrum *spectrum)
+{
+    ntk_dmatrix copy;
+    ntk_status status = dmatrix_create(grid, theta->rows, theta->cols, &copy);
+    if (status == NTK_OK)
+        memcpy(copy.data, theta->data,
+               (size_t)theta->desc[DESC_LLD] * (size_t)theta->local_cols * sizeof(double));
+    NTK_TRY(ntk_agree(status, grid->comm));
+    status = spectrum_solve_elpa(grid, ws->solver == NTK_SOLVER_ELPA, ws->solved_pairs, &copy, w,
+                                 want_vectors ? &spectrum->vectors : NULL,
+                                 spectrum->solver_detail, sizeof spectrum->solver_detail);
+    dmatrix_destroy(&copy);
+    return status;
+}
+
 /* Solve -Theta (already negated) with the resolved solver; leaves the kept
  * eigenvectors (when computed) in spectrum->vectors. */
 static ntk_status run_solver(const ntk_spectrum_spec *spec, const ntk_grid *grid,
@@ -265,17 +290,24 @@ static ntk_status run_solver(const ntk_spectrum_spec *spec, const ntk_grid *grid
                              ntk_spectrum *spectrum)
 {
     const int64_t n = theta->rows, m = ws->kept_pairs;
+    spectrum->solver = job_solver_name(ws->solver);
     if (ws->solver == NTK_SOLVER_PDSYEVD) {
         /* pdsyevd always computes every eigenvector (JOBZ = 'N' is not
          * implemented); a subset or values-only request keeps less. */
         if (!spec->vectors || spec->top > 0)
             ntk_warn("pdsyevd computes all %lld eigenpairs; keeping %s", (long long)n,
                      spec->vectors ? "the requested top ones" : "the eigenvalues only");
-        spectrum->solver = "pdsyevd";
+        snprintf(spectrum->solver_detail, sizeof spectrum->solver_detail, "scalapack pdsyevd");
         NTK_TRY(solve_pdsyevd(grid, ws, theta, w, &spectrum->vectors));
-    } else {
-        spectrum->solver = "pdsyevr";
+    } else if (ws->solver == NTK_SOLVER_PDSYEVR) {
+        snprintf(spectrum->solver_detail, sizeof spectrum->solver_detail, "scalapack pdsyevr");
         NTK_TRY(solve_pdsyevr(grid, ws, theta, w, spec->vectors ? &spectrum->vectors : NULL));
+    } else if (ws->solver == NTK_SOLVER_ELPA || ws->solver == NTK_SOLVER_ELPA1) {
+        NTK_TRY(solve_elpa(grid, ws, spec->vectors, theta, w, spectrum));
+    } else {
+        NTK_TRY(spectrum_solve_lapack(grid, ws->kept_pairs, theta, w,
+                                      spec->vectors ? &spectrum->vectors : NULL,
+                                      spectrum->solver_detail, sizeof spectrum->solver_detail));
     }
     if (spectrum->vectors.data != NULL && spectrum->vectors.cols > m)
         NTK_TRY(ntk_agree(keep_leading_columns(grid, &spectrum->vectors, m), grid->comm));
@@ -306,6 +338,7 @@ static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
     const double started = MPI_Wtime();
     NTK_TRY(spectrum_max_relative_residual(grid, theta, &spectrum->vectors, w, &residual));
     spectrum->max_relative_residual = residual;
+    spectrum->check_seconds = MPI_Wtime() - started;
     ntk_log("eigenpair check: max ||Theta v - lambda v|| / ||Theta|| = %.2e over %lld pairs "
             "(%.2f s)",
             residual, (long long)m, MPI_Wtime() - started);
@@ -332,18 +365,33 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
     if (spec->top < 0 || spec->top > n)
         return NTK_RAISE(NTK_ERR_JOB, "spectrum.top: %lld is more than the matrix size M = %lld",
                          (long long)spec->top, (long long)n);
+    ntk_solver_site site;
+    NTK_TRY(spectrum_site_detect(grid->comm, &site));
     ntk_spectrum_workspace ws;
-    spectrum_workspace(spec, n, grid->rows, grid->cols, grid->block, &ws);
-    if (ws.solver != NTK_SOLVER_PDSYEVD && ws.solver != NTK_SOLVER_PDSYEVR)
+    spectrum_workspace_at(spec, &site, n, grid->rows, grid->cols, grid->block, &ws);
+    if (ws.solver == NTK_SOLVER_AUTO || ws.solver == NTK_SOLVER_NONE)
         return NTK_RAISE(NTK_ERR_INTERNAL, "eigensolve called with solver '%s'",
                          job_solver_name(spec->solver));
+    if (!spectrum_have_elpa() && (ws.solver == NTK_SOLVER_ELPA || ws.solver == NTK_SOLVER_ELPA1))
+        return NTK_RAISE(NTK_ERR_JOB,
+                         "spectrum.solver: %s needs ELPA, but this ntkgram was built without it",
+                         job_solver_name(ws.solver));
+    if (ws.solver != spec->solver && spec->solver != NTK_SOLVER_AUTO)
+        ntk_warn("spectrum.solver %s: using %s: %s", job_solver_name(spec->solver),
+                 job_solver_name(ws.solver), ws.reason);
+    ntk_log("eigensolver %s (%s)", job_solver_name(ws.solver), ws.reason);
 
     NTK_TRY(ntk_agree(check_finite_lower(grid, theta), grid->comm));
     NTK_TRY(diagonal_trace(grid, theta, &spectrum->trace));
     /* The solvers destroy the lower triangle and the diagonal only: with the
      * upper triangle mirrored and the diagonal saved, Theta survives for the
-     * residual check without a copy (spectrum/verify.c). */
-    NTK_TRY(dmatrix_symmetrize_from_lower(grid, theta));
+     * residual check without a copy (spectrum/verify.c). ELPA reads both
+     * triangles. Without eigenvectors to check, the ScaLAPACK and LAPACK
+     * drivers need only the lower one, and the mirror (a pdtran of the whole
+     * matrix) is skipped. */
+    const int elpa = ws.solver == NTK_SOLVER_ELPA || ws.solver == NTK_SOLVER_ELPA1;
+    if (spec->vectors || ws.solver == NTK_SOLVER_PDSYEVD || elpa)
+        NTK_TRY(dmatrix_symmetrize_from_lower(grid, theta));
 
     /* -Theta: ascending eigenvalues of it are the descending ones of Theta.
      * Negating every local entry is exact. */

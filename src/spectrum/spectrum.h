@@ -1,7 +1,10 @@
 /* The distributed eigendecomposition of Theta and the training modes.
  *
  * Solvers: pdsyevd (all eigenpairs) and pdsyevr (eigenvalues only, or the
- * top-k pairs). ScaLAPACK returns ascending eigenvalues; we solve for -Theta so
+ * top-k pairs) of ScaLAPACK; ELPA 2-stage (elpa) and 1-stage (elpa1) on the
+ * same layout when built with ELPA (elpa_solver.c); LAPACK on one rank after
+ * a gather, for ranks sharing one node (lapack, gather_lapack.c). All
+ * return ascending eigenvalues; we solve for -Theta so
  * that the k largest come first, already in descending order, and eigenvector
  * column i belongs to eigenvalue i. Only the lower triangle is read.
  */
@@ -19,7 +22,8 @@ typedef struct {
     double *values;       /* m, descending; on every rank */
     int have_vectors;
     ntk_dmatrix vectors;  /* M x m, column i for values[i] */
-    const char *solver;   /* "pdsyevd" or "pdsyevr" */
+    const char *solver;   /* job_solver_name of the solver that ran (never "auto") */
+    char solver_detail[96]; /* e.g. "elpa 2-stage, kernel generic" (summary.yaml) */
     double trace;         /* trace of Theta (all M eigenvalues' sum), from the diagonal */
     /* max_i ||Theta v_i - lambda_i v_i|| / max_i |lambda_i| over the computed
      * pairs (spectrum/verify.c); NaN when no eigenvectors were computed. */
@@ -33,16 +37,51 @@ typedef struct {
     double *pair_residual;  /* m: ||Theta v_i - lambda_i v_i|| / lambda_max */
     const char *features;   /* "stored" or "recompute" */
     double tolerance;       /* spectrum.tolerance */
+    double check_seconds; /* wall time of that check (part of spectrum_solve's) */
 } ntk_spectrum;
 
 /* A solve whose eigenpairs' relative residual exceeds this is refused
  * (NTK_ERR_NUMERIC). A correct solve gives about M * 1e-16; the failure it
  * guards against (wrong vectors, issue 7 defect 1) gives about 1. */
 #define SPECTRUM_RESIDUAL_LIMIT 1e-8
+/* Blocks of eigenvector columns per process column in one PDSYMM of the
+ * residual check (verify.c says why). */
+#define SPECTRUM_CHECK_PANEL_BLOCKS 8
 
-/* The solver spectrum.solver resolves to: "auto" is pdsyevd for all
- * eigenpairs with vectors, pdsyevr for eigenvalues only or spectrum.top. */
-ntk_solver spectrum_resolve_solver(const ntk_spectrum_spec *spec);
+/* Where the solve runs, for the auto rule. */
+typedef struct {
+    int ranks;
+    int single_node;        /* every rank on one node (MPI_COMM_TYPE_SHARED) */
+    double node_free_bytes; /* MemAvailable of the node (smallest over nodes); 0 = unknown */
+} ntk_solver_site;
+
+/* 1 when this ntkgram was built with ELPA. */
+int spectrum_have_elpa(void);
+/* ELPA 2022.11 fails (ELPA_ERROR_DURING_COMPUTATION) when a process row or
+ * column holds no block of the matrix: 0 then, and spectrum_workspace_at
+ * (so plan and the run) uses pdsyevd/pdsyevr instead, saying why. */
+int spectrum_elpa_fits(int64_t matrix_size, int block, int grid_rows, int grid_cols);
+/* The run's site: single_node from MPI_Comm_split_type, node_free_bytes the
+ * smallest MemAvailable over the nodes now (Theta allocated, so less than
+ * plan saw: the run never picks the larger lapack path when plan did not).
+ * Collective. */
+ntk_status spectrum_site_detect(MPI_Comm comm, ntk_solver_site *site);
+/* The plan's guess, rank-local: one node unless Slurm says more
+ * (SLURM_JOB_NUM_NODES), this machine's MemAvailable. */
+void spectrum_site_guess(int ranks, ntk_solver_site *site);
+
+/* The solver spectrum.solver resolves to at `site`, and why (a sentence for
+ * plan and the log; `reason` may be NULL). The rule and the measurements
+ * behind it are in spectrum/workspace.c. */
+ntk_solver spectrum_resolve_solver_at(const ntk_spectrum_spec *spec, int64_t matrix_size,
+                                      const ntk_solver_site *site, const char **reason);
+/* What auto picks when it does not gather to one rank (several nodes, or
+ * too little memory): ELPA when built with it, else ScaLAPACK. Rank counts
+ * do not change it, so plan_min_ranks searches with it (the lapack path's
+ * rank-0 memory does not fall with more ranks). */
+ntk_solver spectrum_distributed_solver(const ntk_spectrum_spec *spec, const char **reason);
+/* The same at spectrum_site_guess(1). */
+ntk_solver spectrum_resolve_solver(const ntk_spectrum_spec *spec, int64_t matrix_size);
 /* Eigenpairs kept: spectrum.top, or all M. */
 int64_t spectrum_kept_pairs(const ntk_spectrum_spec *spec, int64_t matrix_size);
 
@@ -52,14 +91,20 @@ int64_t spectrum_kept_pairs(const ntk_spectrum_spec *spec, int64_t matrix_size);
  * numbers: spectrum_solve allocates them and plan adds them up. */
 typedef struct {
     ntk_solver solver;          /* resolved (never auto) */
+    const char *reason;         /* why (spectrum_resolve_solver_at) */
     int64_t kept_pairs;         /* M or spectrum.top */
     int64_t solved_pairs;       /* computed: kept_pairs, or more for pdsyevr top-k (workspace.c) */
     int64_t lwork, liwork;      /* doubles and ints of solver workspace */
     int64_t vector_local_rows;  /* the eigenvector block during the solve: rows x cols */
     int64_t vector_local_cols;
     int64_t verify_doubles;     /* the residual check's scratch */
+    int64_t gathered_doubles;   /* lapack: the matrix (and top-k vectors) on rank 0 */
 } ntk_spectrum_workspace;
 
+void spectrum_workspace_at(const ntk_spectrum_spec *spec, const ntk_solver_site *site,
+                           int64_t matrix_size, int grid_rows, int grid_cols, int block,
+                           ntk_spectrum_workspace *workspace);
+/* spectrum_workspace_at at spectrum_site_guess(grid_rows * grid_cols). */
 void spectrum_workspace(const ntk_spectrum_spec *spec, int64_t matrix_size, int grid_rows,
                         int grid_cols, int block, ntk_spectrum_workspace *workspace);
 /* Bytes of workspace (the larger of the solver's and the check's) plus the

@@ -10,16 +10,130 @@
 #include <stdint.h>
 
 #include "spectrum/matrix_free.h"
+#include "spectrum/solvers.h"
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
-ntk_solver spectrum_resolve_solver(const ntk_spectrum_spec *spec)
+int spectrum_have_elpa(void)
 {
-    if (spec->solver != NTK_SOLVER_AUTO)
-        return spec->solver;
+#ifdef NTK_HAVE_ELPA
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+/* Bytes grid rank 0 adds for spectrum.solver lapack: the whole matrix,
+ * pdgemr2d's buffers while it arrives (measured: about the matrix again, up
+ * to the 1 GiB panel, spectrum_redistribution_columns), and dsyevd's values-
+ * only workspace (2M + 1) or dsyevr's M x k eigenvectors and 26M + 10M
+ * workspace. */
+static void lapack_workspace(int64_t n, int64_t kept, int want_vectors, int64_t *lwork,
+                             int64_t *liwork, int64_t *gathered)
+{
+    const int64_t panel = spectrum_redistribution_columns(n);
+    *gathered = n * n + n * (panel < n ? panel : n);
+    if (!want_vectors) {
+        *lwork = 2 * n + 1;
+        *liwork = 1;
+    } else {
+        *gathered += n * kept;
+        *lwork = 26 * n;
+        *liwork = 10 * n;
+    }
+}
+
+/* The rank-0 bytes of the lapack path (see lapack_workspace). */
+static double lapack_bytes(int64_t n, int64_t kept, int want_vectors)
+{
+    int64_t lwork = 0, liwork = 0, gathered = 0;
+    lapack_workspace(n, kept, want_vectors, &lwork, &liwork, &gathered);
+    return 8.0 * (double)(gathered + lwork) + 4.0 * (double)liwork;
+}
+
+/* The rule, from bench/eigensolve (README, Performance): N = 4096, Theta of
+ * bench/mlp512.yaml, 2 ranks on this 2-core machine while other jobs loaded
+ * it (load average 10-14), 3 rounds; seconds of spectrum_solve without the
+ * residual check, median (min-max), and numpy (LAPACK dsyevd, 2 threads) in
+ * the same rounds:
+ *
+ *                 all pairs           values only        top 64 pairs
+ *   numpy         59.6 (51.3-118.7)   29.8 (24.2-33.8)   (eigh: as all pairs)
+ *   lapack        54.4 (44.3-59.8)    25.0 (24.1-25.9)   16.1 (8.8-25.1)
+ *   elpa1        102.1 (94.8-102.8)   91.0 (53.7-156.0)  49.9 (13.5-151.6)
+ *   elpa (2-st.) 220.7 (1 round)      36.9 (33.0-43.0)   28.1 (26.0-56.0)
+ *   pdsyevd/r    300.5 (1 round)      55.7 (31.6-101.2)  34.8 (34.2-37.2)
+ *
+ * So on one node the gathered LAPACK solve is the fastest for all three.
+ * Across nodes the gather would serialise the solve on one node, so the
+ * distributed choice: ELPA 1-stage for all pairs (Debian's generic 2-stage
+ * back-transformation is slow), ELPA 2-stage for values only and the top k
+ * (its band reduction is BLAS-3; only k vectors to back-transform), else
+ * ScaLAPACK. */
+ntk_solver spectrum_distributed_solver(const ntk_spectrum_spec *spec, const char **reason)
+{
+    const int all_pairs = spec->vectors && spec->top == 0;
+    if (spectrum_have_elpa()) {
+        if (reason != NULL)
+            *reason = all_pairs ? "ELPA 1-stage for all eigenpairs (the generic 2-stage "
+                                  "kernels' back-transformation is slow)"
+                                : "ELPA 2-stage for eigenvalues only or the top k";
+        return all_pairs ? NTK_SOLVER_ELPA1 : NTK_SOLVER_ELPA;
+    }
     /* pdsyevd (divide and conquer) is the faster way to every eigenvector;
      * it cannot compute eigenvalues only or a subset, pdsyevr (MRRR) can. */
-    return (spec->vectors && spec->top == 0) ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
+    if (reason != NULL)
+        *reason = "ScaLAPACK (this ntkgram has no ELPA)";
+    return all_pairs ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
+}
+
+ntk_solver spectrum_resolve_solver_at(const ntk_spectrum_spec *spec, int64_t matrix_size,
+                                      const ntk_solver_site *site, const char **reason)
+{
+    if (spec->solver != NTK_SOLVER_AUTO) {
+        if (reason != NULL)
+            *reason = "chosen in spectrum.solver";
+        return spec->solver;
+    }
+    /* Rank 0's share of the node's free memory must hold the gather. */
+    const int64_t kept = spectrum_kept_pairs(spec, matrix_size);
+    const double share = site->node_free_bytes / (site->ranks > 0 ? site->ranks : 1);
+    /* + rank 0's own parts of Theta and of the eigenvectors */
+    const double local = 2.0 * 8.0 * (double)matrix_size * (double)matrix_size /
+                         (site->ranks > 0 ? site->ranks : 1);
+    const int fits = site->node_free_bytes <= 0.0 ||
+                     lapack_bytes(matrix_size, kept, spec->vectors) + local <= 0.9 * share;
+    if (site->single_node && fits) {
+        if (reason != NULL)
+            *reason = "all ranks on one node and the gathered matrix fits one rank's share of "
+                      "its memory: LAPACK on one rank with the node's cores is fastest there";
+        return NTK_SOLVER_LAPACK;
+    }
+    const ntk_solver solver = spectrum_distributed_solver(spec, NULL);
+    /* [several nodes, one node][elpa1, elpa, ScaLAPACK]: constant sentences,
+     * since plan keeps the pointer */
+    static const char *const sentences[2][3] = {
+        {"ranks on several nodes: ELPA 1-stage for all eigenpairs (the generic 2-stage "
+         "kernels' back-transformation is slow)",
+         "ranks on several nodes: ELPA 2-stage for eigenvalues only or the top k",
+         "ranks on several nodes: ScaLAPACK (this ntkgram has no ELPA)"},
+        {"the gathered matrix does not fit one rank's memory share: ELPA 1-stage for all "
+         "eigenpairs (the generic 2-stage kernels' back-transformation is slow)",
+         "the gathered matrix does not fit one rank's memory share: ELPA 2-stage for "
+         "eigenvalues only or the top k",
+         "the gathered matrix does not fit one rank's memory share: ScaLAPACK (this ntkgram "
+         "has no ELPA)"}};
+    const int which = solver == NTK_SOLVER_ELPA1 ? 0 : solver == NTK_SOLVER_ELPA ? 1 : 2;
+    if (reason != NULL)
+        *reason = sentences[site->single_node ? 1 : 0][which];
+    return solver;
+}
+
+ntk_solver spectrum_resolve_solver(const ntk_spectrum_spec *spec, int64_t matrix_size)
+{
+    ntk_solver_site site;
+    spectrum_site_guess(1, &site);
+    return spectrum_resolve_solver_at(spec, matrix_size, &site, NULL);
 }
 
 int64_t spectrum_kept_pairs(const ntk_spectrum_spec *spec, int64_t matrix_size)
@@ -91,31 +205,87 @@ static void pdsyevr_workspace(int64_t n, int64_t nb, int rows, int cols, int wan
     ws->vector_local_cols = want_vectors ? grid_local_count(pairs, (int)nb, 0, cols) : 0;
 }
 
-void spectrum_workspace(const ntk_spectrum_spec *spec, int64_t matrix_size, int grid_rows,
-                        int grid_cols, int block, ntk_spectrum_workspace *ws)
+/* ELPA's own allocations are not documented; this counts the copy of
+ * -Theta it overwrites (spectrum_solve keeps -Theta for the residual check)
+ * and what it allocated beyond its inputs in bench/eigensolve (N = 4096, 2
+ * ranks, one local matrix 64 MiB): peak RSS minus the RSS before the solve,
+ * minus the copy and the eigenvectors, was 2.2 local matrices for 1-stage
+ * and 2.8 for 2-stage with eigenvectors, and about as much without (ELPA
+ * still allocates its eigenvector-sized buffers). So 3 local matrices, and
+ * one more in place of the eigenvectors when none are kept. */
+static void elpa_workspace(int64_t n, int64_t nb, int rows, int cols, int want_vectors,
+                           ntk_spectrum_workspace *ws)
+{
+    const int64_t np = grid_local_count(n, (int)nb, 0, rows);
+    const int64_t nq = grid_local_count(n, (int)nb, 0, cols);
+    ws->lwork = (want_vectors ? 4 : 5) * np * nq + 4 * n;
+    ws->liwork = 8 * n;
+    ws->solved_pairs = ws->kept_pairs;
+    /* the eigenvector matrix has ELPA's full local size, cut afterwards */
+    ws->vector_local_cols = want_vectors ? nq : 0;
+}
+
+int spectrum_elpa_fits(int64_t matrix_size, int block, int grid_rows, int grid_cols)
+{
+    const int64_t blocks = (matrix_size + block - 1) / block;
+    return blocks >= grid_rows && blocks >= grid_cols;
+}
+
+void spectrum_workspace_at(const ntk_spectrum_spec *spec, const ntk_solver_site *site,
+                           int64_t matrix_size, int grid_rows, int grid_cols, int block,
+                           ntk_spectrum_workspace *ws)
 {
     *ws = (ntk_spectrum_workspace){0};
-    ws->solver = spectrum_resolve_solver(spec);
+    ws->solver = spectrum_resolve_solver_at(spec, matrix_size, site, &ws->reason);
+    if ((ws->solver == NTK_SOLVER_ELPA || ws->solver == NTK_SOLVER_ELPA1) &&
+        !spectrum_elpa_fits(matrix_size, block, grid_rows, grid_cols)) {
+        ws->solver = spec->vectors && spec->top == 0 ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
+        ws->reason = "ELPA needs a block of the matrix on every process row and column "
+                     "(ELPA_ERROR_DURING_COMPUTATION otherwise), and this matrix has fewer "
+                     "blocks than the grid has rows or columns: ScaLAPACK instead";
+    }
     ws->kept_pairs = spectrum_kept_pairs(spec, matrix_size);
     const int64_t n = matrix_size, nb = block;
     ws->vector_local_rows = grid_local_count(n, block, 0, grid_rows);
-    if (ws->solver == NTK_SOLVER_PDSYEVD)
+    if (ws->solver == NTK_SOLVER_PDSYEVD) {
         pdsyevd_workspace(n, nb, grid_rows, grid_cols, ws);
-    else if (ws->solver == NTK_SOLVER_PDSYEVR)
+    } else if (ws->solver == NTK_SOLVER_PDSYEVR) {
         pdsyevr_workspace(n, nb, grid_rows, grid_cols, spec->vectors, ws);
-    else
+    } else if (ws->solver == NTK_SOLVER_ELPA || ws->solver == NTK_SOLVER_ELPA1) {
+        elpa_workspace(n, nb, grid_rows, grid_cols, spec->vectors, ws);
+    } else if (ws->solver == NTK_SOLVER_LAPACK) {
+        lapack_workspace(n, ws->kept_pairs, spec->vectors, &ws->lwork, &ws->liwork,
+                         &ws->gathered_doubles);
+        ws->solved_pairs = ws->kept_pairs;
+        ws->vector_local_cols =
+            spec->vectors ? grid_local_count(ws->kept_pairs, block, 0, grid_cols) : 0;
+    } else {
         return;
+    }
     /* The residual check (spectrum/verify.c) runs after the workspace is
-     * freed: a panel of at most one block of columns per process and the
-     * saved diagonal. */
-    ws->verify_doubles = ws->vector_local_rows * nb + grid_local_count(n, block, 0, grid_cols);
+     * freed: a panel of SPECTRUM_CHECK_PANEL_BLOCKS blocks of columns per
+     * process (at most the kept pairs) and the saved diagonal. */
+    const int64_t panel_cols = grid_local_count(ws->kept_pairs, block, 0, grid_cols);
+    const int64_t panel_limit = nb * SPECTRUM_CHECK_PANEL_BLOCKS;
+    ws->verify_doubles = ws->vector_local_rows * (panel_cols < panel_limit ? panel_cols : panel_limit) +
+                         grid_local_count(n, block, 0, grid_cols);
+}
+
+void spectrum_workspace(const ntk_spectrum_spec *spec, int64_t matrix_size, int grid_rows,
+                        int grid_cols, int block, ntk_spectrum_workspace *ws)
+{
+    ntk_solver_site site;
+    spectrum_site_guess(grid_rows * grid_cols, &site);
+    spectrum_workspace_at(spec, &site, matrix_size, grid_rows, grid_cols, block, ws);
 }
 
 double spectrum_workspace_bytes(const ntk_spectrum_workspace *ws, int64_t matrix_size)
 {
-    if (ws->solver != NTK_SOLVER_PDSYEVD && ws->solver != NTK_SOLVER_PDSYEVR)
+    if (ws->solver == NTK_SOLVER_AUTO || ws->solver == NTK_SOLVER_NONE)
         return 0.0;
-    const double solver = (double)ws->lwork * sizeof(double) + (double)ws->liwork * sizeof(int);
+    /* the lapack path's gathered matrix lives on rank 0 beside its workspace */
+    const double solver = ((double)ws->lwork + (double)ws->gathered_doubles) * sizeof(double) +
+                          (double)ws->liwork * sizeof(int);
     const double verify = (double)ws->verify_doubles * sizeof(double);
     /* + the eigenvalues, M doubles on every rank, which outlive both */
     return (solver > verify ? solver : verify) + (double)matrix_size * sizeof(double);
@@ -129,12 +299,23 @@ double spectrum_vector_bytes(const ntk_spectrum_workspace *ws)
 double spectrum_solver_flops(const ntk_spectrum_workspace *ws, int64_t matrix_size)
 {
     const double m = (double)matrix_size;
-    if (ws->solver == NTK_SOLVER_PDSYEVD) /* reduction 4/3 M^3, divide and conquer + back-transform 4 M^3 */
+    const int vectors = ws->vector_local_cols > 0;
+    const double reduction = 4.0 / 3.0 * m * m * m;
+    switch (ws->solver) {
+    case NTK_SOLVER_PDSYEVD: /* reduction 4/3 M^3, divide and conquer + back-transform 4 M^3 */
         return (4.0 / 3.0 + 4.0) * m * m * m;
-    if (ws->solver == NTK_SOLVER_PDSYEVR) /* reduction, and back-transforming the pairs solved */
-        return 4.0 / 3.0 * m * m * m +
-               (ws->vector_local_cols > 0 ? 2.0 * m * m * (double)ws->solved_pairs : 0.0);
-    return 0.0;
+    case NTK_SOLVER_PDSYEVR: /* reduction, and back-transforming the pairs solved */
+        return reduction + (vectors ? 2.0 * m * m * (double)ws->solved_pairs : 0.0);
+    case NTK_SOLVER_ELPA1: /* as pdsyevd: D&C merges, back-transformation of the pairs kept */
+        return reduction + (vectors ? 4.0 / 3.0 * m * m * m + 2.0 * m * m * (double)ws->solved_pairs
+                                    : 0.0);
+    case NTK_SOLVER_ELPA: /* band and tridiagonal reductions; two back-transformations */
+        return reduction + (vectors ? 4.0 * m * m * (double)ws->solved_pairs : 0.0);
+    case NTK_SOLVER_LAPACK: /* dsytrd; dsyevr back-transforms the pairs kept */
+        return reduction + (vectors ? 2.0 * m * m * (double)ws->solved_pairs : 0.0);
+    default:
+        return 0.0;
+    }
 }
 
 double spectrum_check_flops(const ntk_spectrum_workspace *ws, int64_t matrix_size)
@@ -142,7 +323,7 @@ double spectrum_check_flops(const ntk_spectrum_workspace *ws, int64_t matrix_siz
     /* one PDSYMM over the kept pairs whenever eigenvectors exist (pdsyevd
      * always computes them) */
     const int vectors = ws->solver == NTK_SOLVER_PDSYEVD ||
-                        (ws->solver == NTK_SOLVER_PDSYEVR && ws->vector_local_cols > 0);
+                        (ws->solver != NTK_SOLVER_NONE && ws->vector_local_cols > 0);
     const double m = (double)matrix_size;
     return vectors ? 2.0 * m * m * (double)ws->kept_pairs : 0.0;
 }

@@ -11,7 +11,7 @@ job="$NTK_TESTS_DIR/e2e/small.yaml"
 for ranks in 1 2; do
     out="$dir/top10-$ranks"
     ntk "$ranks" run "$job" --quiet --out "$out" --set data.inputs.n=256 --set grid.block=64 \
-        --set spectrum.top=10 --set spectrum.vectors=true || fail "run on $ranks ranks"
+        --set spectrum.top=10 --set spectrum.vectors=true --set spectrum.solver=pdsyevr || fail "run on $ranks ranks"
     grep -Eq '^  solver: "?pdsyevr' "$out/summary.yaml" || fail "not solved with pdsyevr"
     py "$NTK_TESTS_DIR/e2e/check_spectrum.py" "$out" 256 3 || fail "numpy check on $ranks ranks"
     residual=$(awk '$1 == "max_relative_residual:" {print $2}' "$out/summary.yaml")

@@ -328,7 +328,22 @@ static void test_run_section_errors(void)
                  "pdsyevd");
     const char *solver = MINIMAL "spectrum:\n  solver: dsyev\n";
     EXPECT_ERROR(solver, NULL, "spectrum.solver: unknown value 'dsyev' (expected auto, pdsyevd, "
-                               "pdsyevr, none, matrix_free)", "dsyev");
+                               "pdsyevr, none, matrix_free, elpa, elpa1, lapack)", "dsyev");
+    /* ELPA's solvers parse when built with it, and are refused by name
+     * (pointing at the value) when not. */
+    const char *elpa = MINIMAL "spectrum:\n  solver: elpa\n";
+    const char *elpa1 = MINIMAL "spectrum:\n  solver: elpa1\n";
+#ifdef NTK_HAVE_ELPA
+    EXPECT_OK(elpa, NULL);
+    EXPECT_OK(elpa1, NULL);
+#else
+    EXPECT_ERROR(elpa, NULL, "spectrum.solver: elpa needs ELPA, but this ntkgram was built "
+                             "without it", "elpa");
+    EXPECT_ERROR(elpa1, NULL, "spectrum.solver: elpa1 needs ELPA, but this ntkgram was built "
+                              "without it", "elpa1");
+#endif
+    const char *lapack = MINIMAL "spectrum:\n  solver: lapack\n  vectors: false\n";
+    EXPECT_OK(lapack, NULL);
     const char *negative_top = MINIMAL "spectrum:\n  top: -1\n";
     EXPECT_ERROR(negative_top, NULL, "spectrum.top: must be an integer >= 0 (0 = all), got -1",
                  "-1");

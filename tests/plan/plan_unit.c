@@ -35,6 +35,7 @@ int main(int argc, char **argv)
     /* M = 1000 on 4 ranks: a 2 x 2 grid; 15 full blocks of 64 and one of 40,
      * process row 0 holds blocks 0, 2, .., 14 (8 x 64 = 512 rows). */
     small_job(&job, 1);
+    job.spectrum.solver = NTK_SOLVER_PDSYEVD; /* its workspace formulas are checked below */
     CHECK(plan_make(&job, 1000, 10, 4, &plan) == NTK_OK, "plan_make failed");
     CHECK(plan.grid_rows == 2 && plan.grid_cols == 2, "grid %d x %d", plan.grid_rows, plan.grid_cols);
     CHECK(plan.m_rows == 1000, "M = %lld", (long long)plan.m_rows);
@@ -58,6 +59,7 @@ int main(int argc, char **argv)
 
     /* Eigenvalues only: pdsyevr, no vectors, lower triangle is enough. */
     job.spectrum.vectors = 0;
+    job.spectrum.solver = NTK_SOLVER_PDSYEVR; /* auto would gather to one rank here */
     job.output.theta = 0;
     CHECK(plan_make(&job, 1000, 10, 4, &plan) == NTK_OK, "plan_make failed");
     CHECK(plan.solver == NTK_SOLVER_PDSYEVR && plan.bytes_vectors == 0.0, "values only: solver %d",
@@ -114,6 +116,7 @@ int main(int argc, char **argv)
      * block is 256 x 64 on one rank. */
     small_job(&job, 1);
     job.spectrum.top = 10;
+    job.spectrum.solver = NTK_SOLVER_PDSYEVR;
     CHECK(plan_make(&job, 256, 10, 1, &plan) == NTK_OK, "plan_make failed");
     CHECK(plan.solver == NTK_SOLVER_PDSYEVR && plan.eigenpairs == 10, "top-10: solver %d, %lld",
           (int)plan.solver, (long long)plan.eigenpairs);

@@ -3,7 +3,9 @@
  * Solver test: A = Q diag(lambda) Q^T with Q a product of three Householder
  * reflections (exactly orthogonal up to rounding, deterministic) and known
  * distinct lambda, one of them negative. Every solver path (pdsyevd,
- * pdsyevr all / top-k / values only, pdsyevd trimmed to top-k) must return
+ * pdsyevr all / top-k / values only, pdsyevd trimmed to top-k; lapack, and
+ * elpa and elpa1 when built with ELPA, all / top-k / values only / top-k
+ * values; auto) must return
  * lambda in descending order to 1e-10 relative, eigenvectors with small
  * residuals ||A v - lambda v|| and orthonormal columns, and the trace. The
  * upper triangle is filled with garbage: only the lower one may be read.
@@ -94,8 +96,12 @@ static void check_solve(const ntk_grid *grid, int n, const double *a_full, const
         }
     ntk_spectrum_spec spec = {.solver = c->solver, .vectors = c->vectors, .top = c->top};
     ntk_spectrum spectrum;
-    if (spectrum_solve(&spec, grid, &theta, &spectrum) != NTK_OK)
-        die(c->name);
+    if (spectrum_solve(&spec, grid, &theta, &spectrum) != NTK_OK) {
+        char what[160];
+        snprintf(what, sizeof what, "%s (n %d, grid %dx%d, block %d)", c->name, n, grid->rows,
+                 grid->cols, grid->block);
+        die(what);
+    }
     dmatrix_destroy(&theta);
 
     const int64_t m = c->top > 0 ? c->top : n;
@@ -173,16 +179,47 @@ static void test_solvers(const ntk_grid *grid, int n)
                 a[i + j * n] += q[i + k * n] * lambda[k] * q[j + k * n];
     qsort(lambda, n, sizeof(double), compare_descending);
     const int64_t top = n >= 6 ? 5 : 2;
+    /* The tests run on one node with small matrices, where auto gathers to
+     * one rank (spectrum/workspace.c). */
     const solve_case cases[] = {
-        {"auto all pairs", NTK_SOLVER_AUTO, 1, 0, "pdsyevd"},
+        {"pdsyevd all pairs", NTK_SOLVER_PDSYEVD, 1, 0, "pdsyevd"},
         {"pdsyevr all pairs", NTK_SOLVER_PDSYEVR, 1, 0, "pdsyevr"},
-        {"auto top-k pairs", NTK_SOLVER_AUTO, 1, top, "pdsyevr"},
-        {"auto values only", NTK_SOLVER_AUTO, 0, 0, "pdsyevr"},
-        {"auto top-k values", NTK_SOLVER_AUTO, 0, top, "pdsyevr"},
+        {"pdsyevr top-k pairs", NTK_SOLVER_PDSYEVR, 1, top, "pdsyevr"},
+        {"pdsyevr values only", NTK_SOLVER_PDSYEVR, 0, 0, "pdsyevr"},
+        {"pdsyevr top-k values", NTK_SOLVER_PDSYEVR, 0, top, "pdsyevr"},
         {"pdsyevd trimmed to top-k", NTK_SOLVER_PDSYEVD, 1, top, "pdsyevd"},
+        {"auto all pairs", NTK_SOLVER_AUTO, 1, 0, "lapack"},
+        {"auto top-k pairs", NTK_SOLVER_AUTO, 1, top, "lapack"},
+        {"auto values only", NTK_SOLVER_AUTO, 0, 0, "lapack"},
+        {"auto top-k values", NTK_SOLVER_AUTO, 0, top, "lapack"},
+        {"lapack all pairs", NTK_SOLVER_LAPACK, 1, 0, "lapack"},
+        {"lapack top-k pairs", NTK_SOLVER_LAPACK, 1, top, "lapack"},
+        {"lapack values only", NTK_SOLVER_LAPACK, 0, 0, "lapack"},
+        {"lapack top-k values", NTK_SOLVER_LAPACK, 0, top, "lapack"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c)
         check_solve(grid, n, a, lambda, &cases[c]);
+    const solve_case elpa_cases[] = {
+        {"elpa all pairs", NTK_SOLVER_ELPA, 1, 0, "elpa"},
+        {"elpa top-k pairs", NTK_SOLVER_ELPA, 1, top, "elpa"},
+        {"elpa values only", NTK_SOLVER_ELPA, 0, 0, "elpa"},
+        {"elpa top-k values", NTK_SOLVER_ELPA, 0, top, "elpa"},
+        {"elpa1 all pairs", NTK_SOLVER_ELPA1, 1, 0, "elpa1"},
+        {"elpa1 top-k pairs", NTK_SOLVER_ELPA1, 1, top, "elpa1"},
+        {"elpa1 values only", NTK_SOLVER_ELPA1, 0, 0, "elpa1"},
+        {"elpa1 top-k values", NTK_SOLVER_ELPA1, 0, top, "elpa1"},
+    };
+    /* With fewer blocks than process rows or columns ELPA cannot run; the
+     * ScaLAPACK driver stands in (spectrum_elpa_fits). */
+    const int elpa_runs = spectrum_elpa_fits(n, grid->block, grid->rows, grid->cols);
+    if (spectrum_have_elpa())
+        for (size_t c = 0; c < sizeof elpa_cases / sizeof elpa_cases[0]; ++c) {
+            solve_case instead = elpa_cases[c];
+            if (!elpa_runs)
+                instead.expected_solver = instead.vectors && instead.top == 0 ? "pdsyevd"
+                                                                                : "pdsyevr";
+            check_solve(grid, n, a, lambda, &instead);
+        }
     free(q);
     free(a);
     free(lambda);

@@ -1,0 +1,282 @@
+/* The single-node path (see solvers.h): when all ranks share one node and
+ * the matrix fits there, LAPACK on one rank with the node's cores beats the
+ * distributed solvers on the same cores (README, Performance; the reason is
+ * ScaLAPACK's/ELPA's message passing and their one-stage tridiagonal
+ * reduction, half of it matrix-vector products, which a threaded BLAS on
+ * shared memory does faster).
+ *
+ * -Theta (whole) is copied with PDGEMR2D to a 1 x 1 BLACS grid on rank 0,
+ * in column panels of at most 1 GiB (ScaLAPACK 2.2.1 caps pdgemr2d's
+ * buffers at 2 GB). Rank 0 solves with dsyevd 'N' (values only: dsytrd +
+ * dsterf) or dsyevr (eigenvectors, all or the top k), with
+ * as many OpenBLAS threads as the node's ranks are bound to CPUs, after
+ * widening its own CPU binding to theirs (mpirun binds each rank to one
+ * core; threads started while bound would share it). The other ranks wait
+ * in a sleeping poll, not in a spinning MPI call, so the cores are free.
+ * The eigenvectors travel back the same way. */
+#define _GNU_SOURCE
+#include "spectrum/solvers.h"
+
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "grid/scalapack.h"
+
+enum { DESC_CTXT = 1, DESC_LLD = 8 };
+
+void pdgemr2d_(const int *m, const int *n, const double *a, const int *ia, const int *ja,
+               const int *desca, double *b, const int *ib, const int *jb, const int *descb,
+               const int *context);
+void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
+             double *w, double *work, const int *lwork, int *iwork, const int *liwork,
+             int *info);
+void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a,
+             const int *lda, const double *vl, const double *vu, const int *il, const int *iu,
+             const double *abstol, int *m, double *w, double *z, const int *ldz, int *isuppz,
+             double *work, const int *lwork, int *iwork, const int *liwork, int *info);
+void openblas_set_num_threads(int threads);
+int openblas_get_num_threads(void);
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+int64_t spectrum_redistribution_columns(int64_t rows)
+{
+    const int64_t limit = (int64_t)1 << 27;
+    const int64_t columns = limit / (rows > 0 ? rows : 1);
+    return columns > 0 ? columns : 1;
+}
+
+/* The whole matrix on grid rank 0: a 1 x 1 BLACS grid there, and a
+ * descriptor that marks the other ranks as outside it (context -1). */
+typedef struct {
+    int context; /* -1 off rank 0 */
+    int desc[9];
+    double *data; /* M x cols, leading dimension M, rank 0 only */
+} single_matrix;
+
+static ntk_status single_create(const ntk_grid *grid, int64_t rows, int64_t cols,
+                                int context, single_matrix *matrix)
+{
+    memset(matrix, 0, sizeof *matrix);
+    matrix->context = context;
+    const int m = (int)rows, n = (int)cols, nb = grid->block, zero = 0;
+    const int lld = rows > 1 ? (int)rows : 1;
+    if (context < 0) {
+        const int outside[9] = {1, -1, m, n, nb, nb, 0, 0, lld};
+        memcpy(matrix->desc, outside, sizeof outside);
+        return NTK_OK;
+    }
+    int info = 0;
+    descinit_(matrix->desc, &m, &n, &nb, &nb, &zero, &zero, &context, &lld, &info);
+    NTK_TRY(grid_check_scalapack("descinit (rank 0 copy)", info));
+    return ntk_calloc((void **)&matrix->data, (size_t)lld * (size_t)(cols > 0 ? cols : 1),
+                      sizeof(double), "the matrix gathered on rank 0");
+}
+
+/* PDGEMR2D of all columns, a panel at a time (see the top). `to_single`:
+ * distributed -> rank 0, else back. */
+static ntk_status move_columns(const ntk_grid *grid, int64_t rows, int64_t cols,
+                               const ntk_dmatrix *distributed, single_matrix *single,
+                               int to_single)
+{
+    const int64_t panel = spectrum_redistribution_columns(rows);
+    const int m = (int)rows, one = 1;
+    for (int64_t first = 0; first < cols; first += panel) {
+        const int n = (int)(cols - first < panel ? cols - first : panel);
+        const int column = (int)first + 1;
+        if (to_single)
+            pdgemr2d_(&m, &n, distributed->data, &one, &column, distributed->desc, single->data,
+                      &one, &column, single->desc, &grid->context);
+        else
+            pdgemr2d_(&m, &n, single->data, &one, &column, single->desc, distributed->data,
+                      &one, &column, distributed->desc, &grid->context);
+        NTK_TRY(ntk_agree(grid_check_scalapack("pdgemr2d", 0), grid->comm));
+    }
+    return NTK_OK;
+}
+
+/* Rank 0's LAPACK call on `a` (M x M, lda M, -Theta; destroyed): values
+ * only with dsyevd (dsytrd + dsterf), eigenvectors with dsyevr (MRRR, all or
+ * the top k) into `z` (M x pairs), which beat dsyevd's divide and conquer
+ * for all pairs too (N = 4096, 2 threads: scipy evr 24.4-35.1 s, evd
+ * 31.3-38.6 s, numpy eigh 38.2-42.0 s, one loaded window). */
+static ntk_status lapack_solve(int64_t n64, int64_t pairs, int want_vectors, double *a, double *w,
+                               double **z, const char **routine)
+{
+    const int n = (int)n64, lda = n > 1 ? n : 1;
+    int info = 0;
+    double work_query = 0.0;
+    int iwork_query = 0;
+    const int query = -1;
+    double *work = NULL;
+    int *iwork = NULL, *isuppz = NULL;
+    ntk_status status = NTK_OK;
+    if (!want_vectors) {
+        *routine = "dsyevd";
+        dsyevd_("N", "L", &n, a, &lda, w, &work_query, &query, &iwork_query, &query, &info);
+        NTK_TRY(grid_check_scalapack("dsyevd (workspace query)", info));
+        const int64_t lwork = max64((int64_t)work_query, 2 * n64 + 1);
+        const int64_t liwork = max64(iwork_query, 1);
+        status = NTK_CALLOC(work, lwork, "dsyevd workspace");
+        if (status == NTK_OK)
+            status = NTK_CALLOC(iwork, liwork, "dsyevd integer workspace");
+        if (status == NTK_OK) {
+            const int lwork_int = (int)lwork, liwork_int = (int)liwork;
+            dsyevd_("N", "L", &n, a, &lda, w, work, &lwork_int, iwork, &liwork_int, &info);
+            status = grid_check_scalapack("dsyevd", info);
+        }
+    } else {
+        *routine = "dsyevr";
+        const char *range = pairs < n64 ? "I" : "A";
+        const int il = 1, iu = (int)pairs;
+        const double zero = 0.0;
+        int found = 0;
+        status = NTK_CALLOC(*z, (size_t)lda * (size_t)pairs, "eigenvectors on rank 0");
+        if (status == NTK_OK)
+            status = NTK_CALLOC(isuppz, 2 * pairs, "dsyevr support");
+        if (status == NTK_OK) {
+            dsyevr_("V", range, "L", &n, a, &lda, &zero, &zero, &il, &iu, &zero, &found, w, *z,
+                    &lda, isuppz, &work_query, &query, &iwork_query, &query, &info);
+            status = grid_check_scalapack("dsyevr (workspace query)", info);
+        }
+        const int64_t lwork = max64((int64_t)work_query, 26 * n64);
+        const int64_t liwork = max64(iwork_query, 10 * n64);
+        if (status == NTK_OK)
+            status = NTK_CALLOC(work, lwork, "dsyevr workspace");
+        if (status == NTK_OK)
+            status = NTK_CALLOC(iwork, liwork, "dsyevr integer workspace");
+        if (status == NTK_OK) {
+            const int lwork_int = (int)lwork, liwork_int = (int)liwork;
+            dsyevr_("V", range, "L", &n, a, &lda, &zero, &zero, &il, &iu, &zero, &found, w, *z,
+                    &lda, isuppz, work, &lwork_int, iwork, &liwork_int, &info);
+            status = grid_check_scalapack("dsyevr", info);
+        }
+        if (status == NTK_OK && found != iu)
+            status = NTK_RAISE(NTK_ERR_NUMERIC, "dsyevr found %d eigenvalues, expected %d",
+                               found, iu);
+    }
+    free(isuppz);
+    free(iwork);
+    free(work);
+    return status;
+}
+
+/* CPUs the node's ranks are bound to, OR-ed on rank 0 (`cpus`), and the
+ * threads to use there: that count, at most one per rank (a rank left
+ * unbound sees every CPU of the node, not its share). Collective. */
+static ntk_status node_cpus(const ntk_grid *grid, cpu_set_t *cpus, int *threads)
+{
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    if (sched_getaffinity(0, sizeof mine, &mine) != 0)
+        CPU_ZERO(&mine); /* unknown: contributes nothing, rank 0 then uses 1 thread */
+    CPU_ZERO(cpus);
+    NTK_MPI(MPI_Reduce(&mine, cpus, (int)sizeof mine, MPI_BYTE, MPI_BOR, 0, grid->comm));
+    const int count = CPU_COUNT(cpus);
+    *threads = count < grid->size ? count : grid->size;
+    if (*threads < 1)
+        *threads = 1;
+    return NTK_OK;
+}
+
+/* Ranks other than 0 wait here while rank 0 computes: a non-blocking
+ * barrier tested every millisecond leaves their cores to rank 0's threads
+ * (Open MPI's blocking calls poll at full speed). */
+static ntk_status wait_for_rank_zero(const ntk_grid *grid)
+{
+    MPI_Request request = MPI_REQUEST_NULL;
+    NTK_MPI(MPI_Ibarrier(grid->comm, &request));
+    if (grid->rank == 0) {
+        NTK_MPI(MPI_Wait(&request, MPI_STATUS_IGNORE));
+        return NTK_OK;
+    }
+    const struct timespec pause = {0, 1000000};
+    for (;;) {
+        int done = 0;
+        NTK_MPI(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
+        if (done)
+            return NTK_OK;
+        nanosleep(&pause, NULL);
+    }
+}
+
+/* Rank 0's part between the gather and the scatter, with its threads. */
+static ntk_status solve_on_rank_zero(int64_t n, int64_t pairs, int want_vectors,
+                                     const cpu_set_t *cpus, int threads, double *a, double *w,
+                                     double **z, const char **routine)
+{
+    cpu_set_t own;
+    const int have_own = sched_getaffinity(0, sizeof own, &own) == 0;
+    if (have_own && CPU_COUNT(cpus) > 0)
+        (void)sched_setaffinity(0, sizeof *cpus, cpus); /* a refusal only costs speed */
+    const int before = openblas_get_num_threads();
+    openblas_set_num_threads(threads);
+    ntk_status status = lapack_solve(n, pairs, want_vectors, a, w, z, routine);
+    openblas_set_num_threads(before);
+    if (have_own)
+        (void)sched_setaffinity(0, sizeof own, &own);
+    return status;
+}
+
+ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
+                                 const ntk_dmatrix *minus_theta, double *w, ntk_dmatrix *z,
+                                 char *detail, size_t detail_size)
+{
+    const int64_t n = minus_theta->rows;
+    const int want_vectors = z != NULL;
+    cpu_set_t cpus;
+    int threads = 1;
+    NTK_TRY(node_cpus(grid, &cpus, &threads));
+    NTK_MPI(MPI_Bcast(&threads, 1, MPI_INT, 0, grid->comm));
+
+    int handle = Csys2blacs_handle(grid->comm);
+    int context = handle;
+    Cblacs_gridinit(&context, "Row", 1, 1); /* process 0 of the handle: grid rank 0 */
+    Cfree_blacs_system_handle(handle);
+    const int member = grid->rank == 0;
+    ntk_status status = member && context < 0
+                            ? NTK_RAISE(NTK_ERR_MPI, "BLACS could not create a 1 x 1 grid")
+                            : NTK_OK;
+    single_matrix a = {.context = -1}, vectors = {.context = -1};
+    if (status == NTK_OK)
+        status = single_create(grid, n, n, member ? context : -1, &a);
+    status = ntk_agree(status, grid->comm);
+    if (status == NTK_OK)
+        status = move_columns(grid, n, n, minus_theta, &a, 1);
+
+    const char *routine = "dsyevd";
+    double *top_vectors = NULL; /* rank 0: dsyevr's eigenvectors */
+    if (status == NTK_OK) {
+        ntk_status solved = NTK_OK;
+        if (member)
+            solved = solve_on_rank_zero(n, pairs, want_vectors, &cpus, threads, a.data, w,
+                                        &top_vectors, &routine);
+        status = wait_for_rank_zero(grid);
+        if (status == NTK_OK)
+            status = solved;
+        status = ntk_agree(status, grid->comm);
+    }
+    if (status == NTK_OK && want_vectors) {
+        vectors = a; /* dsyevr's M x pairs eigenvectors, behind a's grid */
+        vectors.data = top_vectors;
+        vectors.desc[3] = (int)pairs; /* N of the rank-0 matrix */
+        status = dmatrix_create(grid, n, pairs, z);
+        status = ntk_agree(status, grid->comm);
+        if (status == NTK_OK)
+            status = move_columns(grid, n, pairs, z, &vectors, 0);
+        if (status != NTK_OK)
+            dmatrix_destroy(z);
+    }
+    free(top_vectors);
+    free(a.data);
+    if (member && context >= 0)
+        Cblacs_gridexit(context);
+    NTK_TRY(status);
+    snprintf(detail, detail_size, "lapack %s on rank 0, %d thread%s", routine, threads,
+             threads == 1 ? "" : "s");
+    return NTK_OK;
+}

@@ -1,0 +1,78 @@
+/* The auto rule (spectrum_resolve_solver_at) and the workspace it implies,
+ * at chosen sites: one node with room for the gather -> lapack (values
+ * only, top k, all pairs); one node without room, or several nodes -> the
+ * distributed solver (ELPA 1-stage for all pairs, 2-stage for values only
+ * or the top k;
+ * pdsyevd/pdsyevr without ELPA); explicit solvers pass through; ELPA with
+ * fewer blocks than grid rows/columns falls back to ScaLAPACK; the lapack
+ * workspace counts the gathered matrix on rank 0. Rank-local, no MPI. */
+#include <stdio.h>
+#include <string.h>
+
+#include "spectrum/spectrum.h"
+#include "check.h"
+
+static ntk_solver pick(ntk_solver solver, int vectors, int64_t top, int64_t n, int single_node,
+                       double free_bytes, int ranks, const char **reason)
+{
+    const ntk_spectrum_spec spec = {.solver = solver, .vectors = vectors, .top = top};
+    const ntk_solver_site site = {ranks, single_node, free_bytes};
+    return spectrum_resolve_solver_at(&spec, n, &site, reason);
+}
+
+int main(void)
+{
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    const char *reason = NULL;
+    const int elpa = spectrum_have_elpa();
+    const ntk_solver with_vectors = elpa ? NTK_SOLVER_ELPA1 : NTK_SOLVER_PDSYEVD;
+    const ntk_solver values_only = elpa ? NTK_SOLVER_ELPA : NTK_SOLVER_PDSYEVR;
+    const ntk_solver top_vectors = elpa ? NTK_SOLVER_ELPA : NTK_SOLVER_PDSYEVR;
+
+    /* N = 4096 on 2 ranks of a 16 GiB node: gather */
+    for (int vectors = 0; vectors <= 1; ++vectors)
+        for (int64_t top = 0; top <= 64; top += 64) {
+            CHECK(pick(NTK_SOLVER_AUTO, vectors, top, 4096, 1, 16 * gib, 2, &reason) ==
+                      NTK_SOLVER_LAPACK,
+                  "one node, vectors %d, top %lld: not lapack", vectors, (long long)top);
+            CHECK(reason != NULL && strstr(reason, "one node") != NULL, "reason: %s", reason);
+        }
+    /* N = 40000 (12.8 GB per copy) on 2 ranks of a 16 GiB node: no room */
+    CHECK(pick(NTK_SOLVER_AUTO, 1, 0, 40000, 1, 16 * gib, 2, &reason) == with_vectors,
+          "no room, all pairs");
+    CHECK(strstr(reason, "does not fit") != NULL, "reason: %s", reason);
+    CHECK(pick(NTK_SOLVER_AUTO, 0, 0, 40000, 1, 16 * gib, 2, NULL) == values_only, "no room, values");
+    /* several nodes: never gather */
+    CHECK(pick(NTK_SOLVER_AUTO, 1, 0, 4096, 0, 16 * gib, 64, &reason) == with_vectors,
+          "several nodes, all pairs");
+    CHECK(strstr(reason, "several nodes") != NULL, "reason: %s", reason);
+    CHECK(pick(NTK_SOLVER_AUTO, 0, 0, 4096, 0, 16 * gib, 64, NULL) == values_only,
+          "several nodes, values");
+    CHECK(pick(NTK_SOLVER_AUTO, 1, 10, 4096, 0, 16 * gib, 64, NULL) == top_vectors,
+          "several nodes, top k");
+    /* explicit choices pass through */
+    CHECK(pick(NTK_SOLVER_PDSYEVR, 1, 0, 4096, 1, 16 * gib, 2, &reason) == NTK_SOLVER_PDSYEVR &&
+              strstr(reason, "spectrum.solver") != NULL,
+          "explicit pdsyevr");
+
+    /* ELPA needs a block on every process row and column */
+    CHECK(spectrum_elpa_fits(128, 64, 1, 2) && !spectrum_elpa_fits(64, 64, 1, 2) &&
+              !spectrum_elpa_fits(5, 3, 1, 3) && spectrum_elpa_fits(5, 3, 2, 2),
+          "spectrum_elpa_fits");
+    const ntk_spectrum_spec elpa_values = {.solver = NTK_SOLVER_ELPA, .vectors = 0, .top = 0};
+    ntk_spectrum_workspace ws;
+    spectrum_workspace(&elpa_values, 64, 1, 2, 64, &ws);
+    CHECK(ws.solver == NTK_SOLVER_PDSYEVR && strstr(ws.reason, "ELPA needs") != NULL,
+          "elpa fallback: %d (%s)", (int)ws.solver, ws.reason);
+
+    /* lapack: rank 0 holds the whole matrix, the pdgemr2d buffers and
+     * dsyevr's M x k eigenvectors */
+    const ntk_spectrum_spec lapack_top = {.solver = NTK_SOLVER_LAPACK, .vectors = 1, .top = 10};
+    spectrum_workspace(&lapack_top, 1000, 1, 2, 64, &ws);
+    CHECK(ws.solver == NTK_SOLVER_LAPACK && ws.gathered_doubles == 1000 * 1000 * 2 + 1000 * 10,
+          "lapack gathered %lld", (long long)ws.gathered_doubles);
+    CHECK(spectrum_workspace_bytes(&ws, 1000) >= 8.0 * 1000 * 1000 * 2, "lapack bytes %.0f",
+          spectrum_workspace_bytes(&ws, 1000));
+    printf("auto rule: %d failures\n", failures);
+    return failures == 0 ? 0 : 1;
+}
