@@ -164,7 +164,7 @@ static ntk_status gather_table(const ntk_grid *grid, const ntk_dmatrix *theta,
                                   grid->comm);
     if (status != NTK_OK) {
         free(all);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     }
     MPI_Allgather(mine, 4, MPI_INT64_T, all, 4, MPI_INT64_T, grid->comm);
     for (int rank = 0; rank < processes; ++rank) {
@@ -246,7 +246,7 @@ static ntk_status write_local(const char *path, const char *partial, const ntk_g
         free(head);
         if (grid->rank == 0)
             unlink(partial);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     }
 
     int rc = MPI_File_open(grid->comm, partial, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL,
@@ -257,7 +257,7 @@ static ntk_status write_local(const char *path, const char *partial, const ntk_g
         free(head);
         if (grid->rank == 0)
             unlink(partial);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     }
 
     rc = MPI_File_set_size(file, (MPI_Offset)file_bytes);
@@ -302,7 +302,7 @@ static ntk_status write_local(const char *path, const char *partial, const ntk_g
     if (status != NTK_OK && grid->rank == 0)
         unlink(partial);
     if (status != NTK_OK)
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     return NTK_OK;
 }
 
@@ -329,7 +329,7 @@ ntk_status checkpoint_file_write(const char *path, const ntk_grid *grid,
     }
     free(table);
     if (status != NTK_OK)
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     return NTK_OK;
 }
 
@@ -505,6 +505,6 @@ ntk_status checkpoint_file_read(const char *path, const ntk_grid *grid,
     free(table);
     MPI_File_close(&file);
     if (status != NTK_OK)
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     return NTK_OK;
 }

@@ -1,4 +1,4 @@
-/* Error records, the trace and collective agreement (see status.h). */
+/* Error records, their frames and collective agreement (see status.h). */
 #include "core/status.h"
 
 #include <stdarg.h>
@@ -13,7 +13,7 @@ static ntk_status error_code = NTK_OK;
 static char error_message[NTK_MESSAGE_MAX];
 static char error_frames[NTK_TRACE_MAX];
 
-static void trace_append(const char *source_file, int source_line, const char *function)
+static void frames_append(const char *source_file, int source_line, const char *function)
 {
     size_t used = strlen(error_frames);
     if (used + 1 >= sizeof error_frames)
@@ -33,12 +33,12 @@ ntk_status ntk_raise(ntk_status code, const char *source_file, int source_line,
         va_end(args);
         error_code = code;
         error_frames[0] = '\0';
-        trace_append(source_file, source_line, NULL);
+        frames_append(source_file, source_line, NULL);
     }
     return code;
 }
 
-ntk_status ntk_trace(ntk_status code, const char *source_file, int source_line,
+ntk_status ntk_add_frame(ntk_status code, const char *source_file, int source_line,
                      const char *function)
 {
     if (error_code == NTK_OK) {
@@ -46,7 +46,7 @@ ntk_status ntk_trace(ntk_status code, const char *source_file, int source_line,
         error_code = code;
         snprintf(error_message, sizeof error_message, "internal error (status %d)", (int)code);
     }
-    trace_append(source_file, source_line, function);
+    frames_append(source_file, source_line, function);
     return code;
 }
 
@@ -61,7 +61,7 @@ ntk_status ntk_raise_mpi(int mpi_code, const char *call, const char *source_file
 }
 
 const char *ntk_error_message(void) { return error_message; }
-const char *ntk_error_trace(void) { return error_frames; }
+const char *ntk_error_frames(void) { return error_frames; }
 
 void ntk_error_clear(void)
 {

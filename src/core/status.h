@@ -3,7 +3,7 @@
  * Model: PETSc's PetscCall. A function that can fail returns ntk_status. The
  * place that detects a problem calls NTK_RAISE with a one-line, user-facing
  * message; every caller on the way up wraps the call in NTK_TRY, which appends
- * a source-location frame to the trace (shown with --verbose) and returns.
+ * a source-location frame to the error's frames (shown with --verbose) and returns.
  *
  * Collective agreement: MPI ranks fail independently (one rank may hit a bad
  * row of a data file), so before any collective call that follows fallible
@@ -36,9 +36,12 @@ typedef enum {
 ntk_status ntk_raise(ntk_status code, const char *source_file, int source_line,
                      const char *format, ...) __attribute__((format(printf, 4, 5)));
 
-/* Append a trace frame and pass `code` through. */
-ntk_status ntk_trace(ntk_status code, const char *source_file, int source_line,
-                     const char *function);
+/* Append a frame (this source location) to the error's list of frames and
+ * pass `code` through. NTK_FRAME(code) does it for the current location: the
+ * form to use after a cleanup, `return NTK_FRAME(status);`. */
+ntk_status ntk_add_frame(ntk_status code, const char *source_file, int source_line,
+                         const char *function);
+#define NTK_FRAME(code) ntk_add_frame((code), __FILE__, __LINE__, __func__)
 
 #define NTK_RAISE(code, ...) ntk_raise((code), __FILE__, __LINE__, __VA_ARGS__)
 
@@ -46,7 +49,7 @@ ntk_status ntk_trace(ntk_status code, const char *source_file, int source_line,
     do {                                                                       \
         ntk_status ntk_try_status_ = (expr);                                   \
         if (ntk_try_status_ != NTK_OK)                                         \
-            return ntk_trace(ntk_try_status_, __FILE__, __LINE__, __func__);   \
+            return NTK_FRAME(ntk_try_status_);                                 \
     } while (0)
 
 /* Like NTK_TRY, but jumps to a cleanup label instead of returning; `status`
@@ -55,7 +58,7 @@ ntk_status ntk_trace(ntk_status code, const char *source_file, int source_line,
     do {                                                                       \
         (status) = (expr);                                                     \
         if ((status) != NTK_OK) {                                              \
-            ntk_trace((status), __FILE__, __LINE__, __func__);                 \
+            NTK_FRAME(status);                                                 \
             goto label;                                                        \
         }                                                                      \
     } while (0)
@@ -86,10 +89,10 @@ ntk_status ntk_raise_mpi(int mpi_code, const char *call, const char *source_file
                          int source_line);
 
 const char *ntk_error_message(void); /* "" when no error was raised */
-const char *ntk_error_trace(void);   /* newline-separated frames */
+const char *ntk_error_frames(void);   /* newline-separated frames */
 void ntk_error_clear(void);
 
-/* Print "ntkgram: error: MESSAGE" to stderr (with the trace when verbose). */
+/* Print "ntkgram: error: MESSAGE" to stderr (with the frames when verbose). */
 void ntk_error_print(int verbose);
 
 /* Process exit code for a status: 0 for NTK_OK, 2.. for the error classes

@@ -30,7 +30,7 @@ ntk_status dmatrix_create(const ntk_grid *grid, int64_t rows, int64_t cols, ntk_
     ntk_status status = grid_check_scalapack("descinit", info);
     if (status != NTK_OK) {
         memset(matrix, 0, sizeof *matrix);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     }
 
     /* The local element count may exceed 2^31 (only the leading dimension
@@ -90,7 +90,7 @@ ntk_status dmatrix_symmetrize_from_lower(const ntk_grid *grid, ntk_dmatrix *matr
         status = ntk_agree(status, grid->comm);
         if (status != NTK_OK) {
             free(panel);
-            return ntk_trace(status, __FILE__, __LINE__, __func__);
+            return NTK_FRAME(status);
         }
 
         const int64_t panel_local_rows = grid_local_count(height, nb, grid->myrow, grid->rows);

@@ -37,17 +37,19 @@ typedef struct {
     int64_t cache_width;
 } analytic_fill;
 
-/* Fill local column block `step`; returns the number of pairs evaluated, or
- * -1 with an error raised if a value is not finite. */
-static int64_t fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int64_t step)
+/* Fill local column block `step` and count the pairs evaluated into `pairs`;
+ * NTK_ERR_NUMERIC if a value is not finite. Rank-local. */
+static ntk_status fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int64_t step,
+                            int64_t *pairs)
 {
+    *pairs = 0;
     const ntk_grid *grid = fill->grid;
     int64_t first_col = step * grid->block;
     int64_t end_col = first_col + grid->block;
     if (end_col > matrix->local_cols)
         end_col = matrix->local_cols;
     if (first_col >= end_col)
-        return 0;
+        return NTK_OK;
     int64_t col_block = step * grid->cols + grid->mycol; /* global block index */
     int64_t first_col_position = fill->col_position[first_col];
 
@@ -57,7 +59,6 @@ static int64_t fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int64_t
     const ntk_model_spec *spec = &fill->job->model;
     int order = fill->job->kernel.quadrature_order;
     int64_t lld = matrix->local_rows > 1 ? matrix->local_rows : 1;
-    int64_t pairs = 0;
     for (int64_t lc = first_col; lc < end_col; lc++) {
         int64_t j = grid_global_index(lc, grid->block, grid->mycol, grid->cols);
         int64_t col_item_slot = fill->col_position[lc] - first_col_position;
@@ -88,21 +89,19 @@ static int64_t fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int64_t
                 double theta = 0.0, nngp = 0.0;
                 analytic_pair(spec, fill->dim, order, first, second, &theta, &nngp);
                 double value = fill->want_nngp ? nngp : theta;
-                if (!isfinite(value)) {
-                    NTK_RAISE(NTK_ERR_NUMERIC,
-                              "analytic kernel: non-finite %s value for inputs %lld and %lld "
-                              "(model.w_std / model.b_std too large for this depth?)",
-                              fill->want_nngp ? "NNGP" : "NTK", (long long)row_item,
-                              (long long)col_item);
-                    return -1;
-                }
+                if (!isfinite(value))
+                    return NTK_RAISE(NTK_ERR_NUMERIC,
+                                     "analytic kernel: non-finite %s value for inputs %lld and "
+                                     "%lld (model.w_std / model.b_std too large for this depth?)",
+                                     fill->want_nngp ? "NNGP" : "NTK", (long long)row_item,
+                                     (long long)col_item);
                 *cached = value;
-                pairs++;
+                (*pairs)++;
             }
             column[lr] = *cached;
         }
     }
-    return pairs;
+    return NTK_OK;
 }
 
 static ntk_status check_job(const ntk_job *job, const ntk_input_block *inputs,
@@ -150,11 +149,7 @@ static ntk_status analytic_run(const ntk_job *job, const ntk_grid *grid, ntk_ite
         status = NTK_CALLOC(col_position, matrix->local_cols + 1, "analytic kernel column map");
     if (status == NTK_OK)
         status = NTK_CALLOC(pair_cache, (rows.count + 1) * cache_width, "analytic kernel pair cache");
-    status = ntk_agree(status, grid->comm);
-    if (status != NTK_OK) {
-        ntk_trace(status, __FILE__, __LINE__, __func__);
-        goto done;
-    }
+    NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
     map_items(&rows, matrix->local_rows, grid->block, grid->myrow, grid->rows, per_item,
               row_position);
     map_items(&cols, matrix->local_cols, grid->block, grid->mycol, grid->cols, per_item,
@@ -166,12 +161,8 @@ static ntk_status analytic_run(const ntk_job *job, const ntk_grid *grid, ntk_ite
     double pairs_done = 0.0;
     int64_t first_step = hooks ? hooks->first_step : 0;
     for (int64_t step = first_step; step < steps_total; step++) {
-        int64_t pairs = fill_step(&fill, matrix, step);
-        status = ntk_agree(pairs < 0 ? NTK_ERR_NUMERIC : NTK_OK, grid->comm);
-        if (status != NTK_OK) {
-            ntk_trace(status, __FILE__, __LINE__, __func__);
-            goto done;
-        }
+        int64_t pairs = 0;
+        NTK_TRY_GOTO(status, ntk_agree(fill_step(&fill, matrix, step, &pairs), grid->comm), done);
         pairs_done += (double)pairs;
         if (hooks && hooks->after_step) {
             NTK_TRY_GOTO(status, hooks->after_step(hooks->context, matrix, step + 1, steps_total),
@@ -182,11 +173,9 @@ static ntk_status analytic_run(const ntk_job *job, const ntk_grid *grid, ntk_ite
     if (stats) {
         stats->flops = pairs_done * pair_flops;
         double total = 0.0;
-        int rc = MPI_Allreduce(&stats->flops, &total, 1, MPI_DOUBLE, MPI_SUM, grid->comm);
-        if (rc != MPI_SUCCESS) {
-            status = ntk_raise_mpi(rc, "MPI_Allreduce", __FILE__, __LINE__);
-            goto done;
-        }
+        NTK_MPI_GOTO(status,
+                     MPI_Allreduce(&stats->flops, &total, 1, MPI_DOUBLE, MPI_SUM, grid->comm),
+                     done);
         stats->flops_total = total;
     }
 

@@ -198,7 +198,7 @@ ntk_status kernel_exchange(const ntk_grid *grid, int64_t n_items, int64_t per_it
     free(send_buffer);
     if (status != NTK_OK) {
         kernel_item_set_free(rows);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     }
     return NTK_OK;
 }

@@ -11,9 +11,9 @@ int64_t kernel_rows(const ntk_job *job, int64_t n_inputs, int k)
     return job->kernel.outputs == NTK_OUTPUTS_FULL ? n_inputs * k : n_inputs;
 }
 
-int kernel_lower_only(const ntk_job *job)
+int kernel_needs_upper_triangle(const ntk_job *job)
 {
-    return !job->output.theta;
+    return job->output.theta;
 }
 
 ntk_status kernel_assemble(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,

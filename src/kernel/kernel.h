@@ -51,15 +51,25 @@ typedef struct {
     int64_t steps_total;
 } ntk_kernel_stats;
 
-/* Whether a job uses Theta's lower triangle only. The pipeline always
- * assembles the lower triangle (the eigensolver and the Frobenius distances
- * read nothing else) and mirrors it into the upper one only when the whole
- * matrix is written (output.theta): a transpose costs far less than
- * computing the upper triangle's tiles, and the result is exactly symmetric. */
-int kernel_lower_only(const ntk_job *job);
+/* Whether a job needs Theta's upper triangle too: only when the whole matrix
+ * is written (output.theta). The pipeline always assembles the lower
+ * triangle (the eigensolvers and the Frobenius distances read nothing else)
+ * and, when this says so, mirrors it into the upper one: a transpose costs far
+ * less than computing the upper triangle's tiles, and the result is exactly
+ * symmetric. */
+int kernel_needs_upper_triangle(const ntk_job *job);
 
 /* M for a job: N (trace) or N k (full). */
 int64_t kernel_rows(const ntk_job *job, int64_t n_inputs, int k);
+
+/* The structured kernel's working sizes, stated by the module that allocates
+ * them (kernel/structured.c) so that plan adds up the same numbers: inputs per
+ * forward/backward batch for a given feature size per input (a batch's buffers
+ * stay within a fixed budget), local columns per step (a panel of whole
+ * blocks), and rows per tile. */
+int64_t kernel_structured_batch(double doubles_per_input);
+int64_t kernel_structured_panel_columns(int block);
+int64_t kernel_structured_row_chunk(void);
 
 /* Assemble Theta into `theta` (created by the caller as M x M on `grid`).
  * `lower_only`: fill only blocks that touch the lower triangle (the

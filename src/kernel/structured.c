@@ -50,6 +50,7 @@
 enum {
     STRUCTURED_PANEL_COLUMNS = 256, /* local columns per step (rounded to blocks) */
     STRUCTURED_ROW_CHUNK = 1024,    /* rows per tile: temporaries stay panel-sized */
+    STRUCTURED_MAX_BATCH = 1024,    /* inputs per forward/backward batch, at most */
     STRUCTURED_SMALL_DEPTH = 32,    /* Grams this shallow are computed next to the update */
     STRUCTURED_SMALL_GROUP = 32     /* columns per shallow Gram: its temporary stays in cache */
 };
@@ -157,7 +158,6 @@ static ntk_status layout_make(const ntk_model *model, int full, feature_layout *
  * stay within STRUCTURED_FEATURE_BYTES. */
 static int64_t structured_feature_batch(const ntk_model *model)
 {
-    const double budget = STRUCTURED_FEATURE_BYTES / 8.0;
     const int k = model_outputs(model);
     double per_input = (double)k * (double)k + (double)model->stack[0].in.size;
     for (int i = 0; i < model->n_stack; ++i) {
@@ -165,9 +165,24 @@ static int64_t structured_feature_batch(const ntk_model *model)
         per_input += (double)layer->out.size + (double)k * (double)layer->in.size +
                      (double)layer->ops->saved_doubles(layer);
     }
-    int64_t batch = (int64_t)(budget / per_input);
-    return batch < 1 ? 1 : batch > 1024 ? 1024 : batch;
+    return kernel_structured_batch(per_input);
 }
+
+int64_t kernel_structured_batch(double doubles_per_input)
+{
+    const double budget = STRUCTURED_FEATURE_BYTES / 8.0;
+    int64_t batch = (int64_t)(budget / doubles_per_input);
+    return batch < 1 ? 1 : batch > STRUCTURED_MAX_BATCH ? STRUCTURED_MAX_BATCH : batch;
+}
+
+int64_t kernel_structured_panel_columns(int block)
+{
+    const int64_t blocks_per_step =
+        STRUCTURED_PANEL_COLUMNS / block > 1 ? STRUCTURED_PANEL_COLUMNS / block : 1;
+    return blocks_per_step * block;
+}
+
+int64_t kernel_structured_row_chunk(void) { return STRUCTURED_ROW_CHUNK; }
 
 /* Forward/backward for the own inputs, packed one feature vector per input
  * into `own` (the own run of the item set). In batches whose buffers are
@@ -606,9 +621,7 @@ ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model
     const int k = model_outputs(model);
     const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
     const int64_t per_item = full ? k : 1;
-    const int64_t blocks_per_step =
-        STRUCTURED_PANEL_COLUMNS / grid->block > 1 ? STRUCTURED_PANEL_COLUMNS / grid->block : 1;
-    const int64_t panel_columns = blocks_per_step * grid->block;
+    const int64_t panel_columns = kernel_structured_panel_columns(grid->block);
     /* Process column 0 holds the most local columns, hence the most steps. */
     const int64_t most_columns = grid_local_count(theta->cols, grid->block, 0, grid->cols);
     const int64_t steps_total = (most_columns + panel_columns - 1) / panel_columns;
@@ -632,7 +645,7 @@ ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model
         status = kernel_item_union_share(grid, inputs->n, per_item, theta->rows, layout.width, &set);
     if (status != NTK_OK) {
         kernel_item_set_free(&set);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     }
 
     kernel_local_axis row_axis = {0}, col_axis = {0};
@@ -690,9 +703,7 @@ ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model 
     const int k = model_outputs(model);
     const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
     const int64_t per_item = full ? k : 1;
-    const int64_t blocks_per_step =
-        STRUCTURED_PANEL_COLUMNS / grid->block > 1 ? STRUCTURED_PANEL_COLUMNS / grid->block : 1;
-    const int64_t panel_columns = blocks_per_step * grid->block;
+    const int64_t panel_columns = kernel_structured_panel_columns(grid->block);
     const int64_t most_columns = grid_local_count(cross->cols, grid->block, 0, grid->cols);
     const int64_t steps_total = (most_columns + panel_columns - 1) / panel_columns;
     stats->method = "structured";

@@ -79,7 +79,7 @@ ntk_status model_jacobian_rows(const ntk_model *model, const double *x, int64_t 
     ntk_status status = scratch_create(model, &scratch);
     if (status != NTK_OK) {
         scratch_free(&scratch);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     }
 
     const int64_t dim = model->stack[0].in.size;

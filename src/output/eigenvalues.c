@@ -8,6 +8,6 @@ ntk_status output_write_eigenvalues(const char *dir, const ntk_spectrum *spectru
 {
     char path[NTK_PATH_MAX];
     NTK_TRY(output_path(dir, "eigenvalues.npy", path));
-    NTK_TRY(npy_write_local(path, spectrum->values, spectrum->m, -1));
+    NTK_TRY(npy_write_local(path, spectrum->values, spectrum->n_pairs, -1));
     return NTK_OK;
 }

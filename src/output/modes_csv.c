@@ -11,7 +11,7 @@ ntk_status output_write_modes_csv(const char *dir, const ntk_spectrum *spectrum,
     FILE *file = NULL;
     NTK_TRY(partial_file_open(path, &file));
     fputs("mode,eigenvalue,rate,target_energy,cumulative_energy\n", file);
-    for (int64_t i = 0; i < spectrum->m; ++i) {
+    for (int64_t i = 0; i < spectrum->n_pairs; ++i) {
         fprintf(file, "%lld,%.17g,%.17g,", (long long)i, spectrum->values[i], modes->rate[i]);
         if (modes->have_targets)
             fprintf(file, "%.17g,%.17g", modes->target_energy[i], modes->cumulative_energy[i]);

@@ -127,11 +127,11 @@ static void write_spectrum(FILE *out, const ntk_run_facts *facts)
     yaml_string(out, spectrum->solver ? spectrum->solver : "");
     fputs("\n  solver_detail: ", out);
     yaml_string(out, spectrum->solver_detail);
-    fprintf(out, "\n  eigenpairs: %lld\n  vectors: %s\n", (long long)spectrum->m,
+    fprintf(out, "\n  eigenpairs: %lld\n  vectors: %s\n", (long long)spectrum->n_pairs,
             spectrum->have_vectors ? "true" : "false");
     key_double(out, "  ", "lambda_max", modes->lambda_max);
     key_double(out, "  ", "lambda_min", modes->lambda_min);
-    key_double(out, "  ", "trace", spectrum->trace);
+    key_double(out, "  ", "trace", spectrum->diagonal_sum);
     key_double(out, "  ", "max_relative_residual", spectrum->max_relative_residual);
     key_double(out, "  ", "condition_number", modes->condition_number);
     key_double(out, "  ", "effective_rank", modes->effective_rank);
@@ -144,12 +144,12 @@ static void write_spectrum(FILE *out, const ntk_run_facts *facts)
                 (long long)spectrum->restarts, (long long)spectrum->basis_size);
         key_double(out, "    ", "tolerance", spectrum->tolerance);
         double sum = 0.0;
-        for (int64_t i = 0; i < spectrum->m; ++i)
+        for (int64_t i = 0; i < spectrum->n_pairs; ++i)
             sum += spectrum->values[i];
         /* trace - sum of the top k: the sum of every eigenvalue not computed */
-        key_double(out, "    ", "unresolved_eigenvalue_sum", spectrum->trace - sum);
+        key_double(out, "    ", "unresolved_eigenvalue_sum", spectrum->diagonal_sum - sum);
         fputs("    pair_residuals: [", out);
-        for (int64_t i = 0; i < spectrum->m; ++i) {
+        for (int64_t i = 0; i < spectrum->n_pairs; ++i) {
             if (i > 0)
                 fputs(", ", out);
             yaml_double(out, spectrum->pair_residual[i]);

@@ -174,27 +174,27 @@ static void eigenvalue_panel(FILE *out, double left, const ntk_spectrum *spectru
 {
     const double x0 = left + PLOT_LEFT, x1 = left + PANEL_WIDTH - PLOT_RIGHT;
     const double y0 = PLOT_TOP, y1 = HEIGHT - PLOT_BOTTOM;
-    const int64_t m = spectrum->m;
+    const int64_t pairs = spectrum->n_pairs;
     int64_t positive = 0;
     double lo = INFINITY, hi = 0.0;
-    for (int64_t i = 0; i < m; ++i)
+    for (int64_t i = 0; i < pairs; ++i)
         if (spectrum->values[i] > 0.0) {
             ++positive;
             lo = fmin(lo, spectrum->values[i]);
             hi = fmax(hi, spectrum->values[i]);
         }
-    const int log_x = m > 50;
+    const int log_x = pairs > 50;
     frame_and_labels(out, x0, y0, x1, y1, "Eigenvalues of the NTK",
                      "mode number (1 = largest)", "eigenvalue \xce\xbb");
     if (positive == 0) {
         message(out, (x0 + x1) / 2, (y0 + y1) / 2, "no positive eigenvalues to show");
         return;
     }
-    axis ax = {log_x ? SCALE_LOG : SCALE_LINEAR, 1.0, (double)(m > 1 ? m : 2), x0, x1};
+    axis ax = {log_x ? SCALE_LOG : SCALE_LINEAR, 1.0, (double)(pairs > 1 ? pairs : 2), x0, x1};
     if (log_x)
-        decade_range(1.0, (double)m, &ax.lo, &ax.hi);
+        decade_range(1.0, (double)pairs, &ax.lo, &ax.hi);
     else
-        ax.lo = 0.0, ax.hi = (double)m + 1; /* a little room around the points */
+        ax.lo = 0.0, ax.hi = (double)pairs + 1; /* a little room around the points */
     axis ay = {SCALE_LOG, 0, 0, y1, y0};
     decade_range(lo, hi, &ay.lo, &ay.hi);
     if (log_x)
@@ -206,25 +206,25 @@ static void eigenvalue_panel(FILE *out, double left, const ntk_spectrum *spectru
     /* Descending values: one point per half pixel of x loses nothing. */
     fputs("<polyline class=\"eigen\" points=\"", out);
     double last_x = -1e9;
-    for (int64_t i = 0; i < m; ++i) {
+    for (int64_t i = 0; i < pairs; ++i) {
         if (spectrum->values[i] <= 0.0)
             continue;
         const double px = axis_pixel(&ax, (double)(i + 1));
-        if (px - last_x < 0.5 && i != m - 1)
+        if (px - last_x < 0.5 && i != pairs - 1)
             continue;
         last_x = px;
         fprintf(out, "%.1f,%.1f ", px, axis_pixel(&ay, spectrum->values[i]));
     }
     fputs("\"/>\n", out);
     if (positive <= 60)
-        for (int64_t i = 0; i < m; ++i)
+        for (int64_t i = 0; i < pairs; ++i)
             if (spectrum->values[i] > 0.0)
                 fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" class=\"eigen-dot\"/>\n",
                         axis_pixel(&ax, (double)(i + 1)), axis_pixel(&ay, spectrum->values[i]));
-    if (positive < m) {
+    if (positive < pairs) {
         char text[96];
         snprintf(text, sizeof text, "%lld eigenvalue%s \xe2\x89\xa4 0 not shown",
-                 (long long)(m - positive), m - positive == 1 ? "" : "s");
+                 (long long)(pairs - positive), pairs - positive == 1 ? "" : "s");
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"note\">%s</text>\n",
                 x1 - 8, y0 + 18, text);
     }
@@ -265,13 +265,13 @@ static void loss_panel(FILE *out, double left, const ntk_spectrum *spectrum,
 
     const double unresolved_loss =
         modes->residual_norm2 * modes->unresolved_energy / (2.0 * modes->loss_normaliser);
-    if (spectrum->m < spectrum->vectors.rows && unresolved_loss >= ay.lo) {
+    if (spectrum->n_pairs < spectrum->vectors.rows && unresolved_loss >= ay.lo) {
         const double p = axis_pixel(&ay, unresolved_loss);
         fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"floor\"/>\n",
                 x0, p, x1, p);
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"note\">"
                      "energy outside the top %lld modes</text>\n",
-                x1 - 6, p - 5, (long long)spectrum->m);
+                x1 - 6, p - 5, (long long)spectrum->n_pairs);
     }
     if (modes->have_loss_lower_bound) {
         /* the rest of the spectrum is below lambda_k: the loss stays above this */
@@ -285,7 +285,7 @@ static void loss_panel(FILE *out, double left, const ntk_spectrum *spectrum,
         fputs("\"/>\n", out);
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"note\">lower bound (rest of the "
                      "spectrum \xe2\x89\xa4 \xce\xbb_%lld)</text>\n",
-                x0 + 8, y1 - 8, (long long)spectrum->m);
+                x0 + 8, y1 - 8, (long long)spectrum->n_pairs);
     }
     fputs("<polyline class=\"loss\" points=\"", out);
     for (int s = 0; s <= CURVE_SAMPLES; ++s)
@@ -344,7 +344,7 @@ ntk_status output_write_svg(const char *dir, const ntk_job *job, const ntk_spect
     fprintf(out,
             "<text x=\"%d\" y=\"46\" text-anchor=\"middle\" class=\"subtitle\">"
             "%lld eigenvalues from %s; learning rate %g, largest stable %.4g</text>\n",
-            width / 2, (long long)spectrum->m, spectrum->solver ? spectrum->solver : "?",
+            width / 2, (long long)spectrum->n_pairs, spectrum->solver ? spectrum->solver : "?",
             job->dynamics.learning_rate, modes->largest_stable_learning_rate);
     eigenvalue_panel(out, 0.0, spectrum);
     if (modes->have_targets)

@@ -162,7 +162,7 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     ntk_phase_begin("assemble theta");
     NTK_TRY(kernel_assemble(job, &state->model, grid, &state->inputs, 1, &hooks,
                             &state->theta, stats));
-    if (!kernel_lower_only(job)) {
+    if (kernel_needs_upper_triangle(job)) {
         ntk_phase_begin("symmetrize theta");
         NTK_TRY(dmatrix_symmetrize_from_lower(grid, &state->theta));
     }
@@ -286,8 +286,8 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     /* ScaLAPACK cannot be interrupted: a signal during it is acted on here. */
     NTK_TRY(stop_point(comm, state, "during the eigensolve"));
     ntk_log("%s: %lld eigenvalues, lambda_max = %.6g", state->spectrum.solver,
-            (long long)state->spectrum.m,
-            state->spectrum.m > 0 ? state->spectrum.values[0] : 0.0);
+            (long long)state->spectrum.n_pairs,
+            state->spectrum.n_pairs > 0 ? state->spectrum.values[0] : 0.0);
 
     ntk_phase_begin("training modes");
     int channels = job->kernel.outputs == NTK_OUTPUTS_FULL ? 1 : shape->k;

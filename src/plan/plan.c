@@ -197,14 +197,14 @@ static ntk_status plan_check_sizes(const ntk_job *job, int64_t n_inputs, int64_t
                          where, key, job->grid.rows, job->grid.cols, (long long)shape_ranks,
                          INT_MAX);
     }
-    int64_t m = n_inputs;
-    if ((full && ntk_mul_overflow_i64(n_inputs, k, &m)) || m > INT_MAX)
+    int64_t matrix_rows = n_inputs;
+    if ((full && ntk_mul_overflow_i64(n_inputs, k, &matrix_rows)) || matrix_rows > INT_MAX)
         return NTK_RAISE(NTK_ERR_MEMORY,
                          "%s: Theta would be M x M with M = %s = %lld x %lld, more than "
                          "ScaLAPACK's 32-bit index limit (%d)",
                          job->path, full ? "N k" : "N", (long long)n_inputs,
                          (long long)(full ? k : 1), INT_MAX);
-    *m_rows = m;
+    *m_rows = matrix_rows;
     return NTK_OK;
 }
 
@@ -386,14 +386,14 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
     }
     plan->bytes_theta = (double)local_rows * (double)local_cols * DOUBLE_BYTES;
     plan->bytes_baseline = PLAN_BASELINE_BYTES;
-    plan->lower_only = kernel_lower_only(job);
+    plan->lower_only = !kernel_needs_upper_triangle(job);
     /* training.kernel_after keeps a copy of the initial Theta to compare with */
     plan->bytes_theta_copy =
         (job->training.enabled && job->training.kernel_after) ? plan->bytes_theta : 0.0;
 
     double bytes_tiles = 0.0; /* the structured kernel's tile temporaries (plan_cross) */
     const double fraction = plan_filled_fraction(plan->m_rows, plan->block);
-    const double m = (double)plan->m_rows;
+    const double matrix_rows = (double)plan->m_rows;
     if (job->kernel.kind == NTK_KIND_ANALYTIC) {
         plan->method = "analytic";
         double cache = (double)row_items * (plan->block + 2);
@@ -415,7 +415,7 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
         plan->flops_features = (double)n_inputs * (2.0 * costs.forward_flops +
                                                    2.0 * k * costs.backward_flops +
                                                    (double)k * (double)params);
-        plan->flops_assembly = 2.0 * fraction * m * m * (double)params *
+        plan->flops_assembly = 2.0 * fraction * matrix_rows * matrix_rows * (double)params *
                                (full ? 1.0 : (double)k);
     } else {
         plan->method = "structured";
@@ -439,25 +439,24 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
         const double forward_width = costs.feature_doubles, packed_width = costs.packed_doubles;
         const double tile_flops_per_pair = costs.tile_flops_per_pair;
         const int64_t widest = costs.widest;
-        /* structured.c bounds a batch's buffers to 256 MiB (conv layers keep
-         * k cotangents per position). */
-        const double by_budget = fmax(1.0, floor(256.0 * 1048576.0 / DOUBLE_BYTES / forward_width));
-        const double batch = fmin((double)(own_count < 1024 ? own_count : 1024), by_budget);
+        /* The sizes structured.c works with (kernel.h states them). */
+        const double batch = fmin((double)own_count,
+                                  (double)kernel_structured_batch(forward_width));
         const double set = (double)plan_union_items(n_inputs, plan->m_rows, per_item, plan->block,
                                                     plan->grid_rows, plan->grid_cols, own_count);
-        const double panel_columns = (double)((256 / plan->block > 1 ? 256 / plan->block : 1) *
-                                              plan->block);
+        const double panel_columns = (double)kernel_structured_panel_columns(plan->block);
+        const double row_chunk = (double)kernel_structured_row_chunk();
         double stage_forward = batch * forward_width;
-        double stage_tiles = 2.0 * 1024.0 * panel_columns +
-                             (1024.0 + panel_columns) * packed_width +
-                             (full ? (1024.0 + panel_columns) * (double)widest : 0.0) +
+        double stage_tiles = 2.0 * row_chunk * panel_columns +
+                             (row_chunk + panel_columns) * packed_width +
+                             (full ? (row_chunk + panel_columns) * (double)widest : 0.0) +
                              2.5 * (double)(local_rows + local_cols);
         plan->bytes_features = (set * packed_width + fmax(stage_forward, stage_tiles)) * DOUBLE_BYTES;
         bytes_tiles = stage_tiles * DOUBLE_BYTES;
         plan->flops_features = (double)n_inputs * (2.0 * costs.forward_flops +
                                                    2.0 * k * costs.backward_flops +
                                                    2.0 * costs.block_flops);
-        plan->flops_assembly = fraction * m * m * tile_flops_per_pair;
+        plan->flops_assembly = fraction * matrix_rows * matrix_rows * tile_flops_per_pair;
     }
 
     plan_solver_bytes(job, plan);
@@ -498,9 +497,9 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
 
     double io_bytes = 0.0;
     if (job->output.theta)
-        io_bytes += m * m * DOUBLE_BYTES;
+        io_bytes += matrix_rows * matrix_rows * DOUBLE_BYTES;
     if (plan->bytes_vectors > 0.0 && job->output.eigenvectors)
-        io_bytes += m * (double)eigenpairs * DOUBLE_BYTES;
+        io_bytes += matrix_rows * (double)eigenpairs * DOUBLE_BYTES;
     const double rate_assembly =
         job->kernel.kind == NTK_KIND_ANALYTIC ? PLAN_RATE_SCALAR : PLAN_RATE_GEMM;
     plan->seconds_estimate = PLAN_FIXED_SECONDS + plan->flops_features / (ranks * PLAN_RATE_GEMM) +

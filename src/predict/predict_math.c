@@ -113,12 +113,12 @@ ntk_status predict_compute(const ntk_predict_inputs *in, const ntk_spectrum *spe
     const int64_t channels = in->full ? 1 : in->k;
     const ntk_dmatrix *V = &spectrum->vectors;
     ntk_status status = NTK_OK;
-    if (!spectrum->have_vectors || spectrum->m != M || V->rows != M || V->cols != M ||
+    if (!spectrum->have_vectors || spectrum->n_pairs != M || V->rows != M || V->cols != M ||
         cross->cols != M)
         status = NTK_RAISE(NTK_ERR_INTERNAL,
                            "predict: needs all %lld eigenpairs with vectors and a cross kernel of "
                            "%lld columns (have %lld pairs, %lld columns)",
-                           (long long)M, (long long)M, (long long)spectrum->m,
+                           (long long)M, (long long)M, (long long)spectrum->n_pairs,
                            (long long)cross->cols);
     NTK_TRY(ntk_agree(status, grid->comm));
 
@@ -173,7 +173,7 @@ ntk_status predict_compute(const ntk_predict_inputs *in, const ntk_spectrum *spe
 
     /* W[i, (s, c)] = -h_i(t_s) alpha[i, c]; the losses on the training set
      * from the same weights (residual factor 1 - lambda_i h_i per mode). */
-    const double lambda_max = spectrum->m > 0 ? spectrum->values[0] : 0.0;
+    const double lambda_max = spectrum->n_pairs > 0 ? spectrum->values[0] : 0.0;
     const double rate_scale = in->learning_rate / ((double)in->n_train * (double)in->k);
     int64_t used = 0;
     for (int64_t i = 0; i < M; ++i)

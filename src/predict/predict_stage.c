@@ -106,7 +106,7 @@ static ntk_status run_predictions(const ntk_job *job, MPI_Comm comm, const ntk_g
     facts->final_test_accuracy = p->test_accuracy[last];
     ntk_log("predict: %d slices, %lld of %lld modes used; at the last (step %g) train loss %.6g, "
             "test loss %.6g, test accuracy %.6g",
-            p->slices, (long long)p->modes_used, (long long)spectrum->m, p->step[last],
+            p->slices, (long long)p->modes_used, (long long)spectrum->n_pairs, p->step[last],
             p->train_loss[last], p->test_loss[last], p->test_accuracy[last]);
 
     status = NTK_OK;

@@ -219,7 +219,7 @@ ntk_status spectrum_solve_matrix_free(const ntk_spectrum_spec *spec, const ntk_g
     spectrum->matrix_free = 1;
     spectrum->solver = "matrix_free (PARPACK pdsaupd/pdseupd, Lanczos)";
     spectrum->features = op->stored ? "stored" : "recompute";
-    spectrum->m = found;
+    spectrum->n_pairs = found;
     spectrum->basis_size = ncv;
     spectrum->tolerance = spec->tolerance;
     spectrum->restarts = restarts;
@@ -241,7 +241,7 @@ ntk_status spectrum_solve_matrix_free(const ntk_spectrum_spec *spec, const ntk_g
         if (!(spectrum->pair_residual[i] <= spectrum->max_relative_residual))
             spectrum->max_relative_residual = spectrum->pair_residual[i];
     }
-    NTK_TRY_GOTO(status, mf_operator_trace(op, &spectrum->trace), done);
+    NTK_TRY_GOTO(status, mf_operator_trace(op, &spectrum->diagonal_sum), done);
     spectrum->products = op->products;
     if (spectrum->converged < spec->top && !spec->allow_unconverged) {
         status = NTK_RAISE(NTK_ERR_NUMERIC,

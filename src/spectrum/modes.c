@@ -16,10 +16,10 @@ static ntk_status project_residual(const ntk_spectrum *spectrum, const ntk_grid 
                                    const double *residual, int channels, double *projection)
 {
     const ntk_dmatrix *v = &spectrum->vectors;
-    const int64_t m = spectrum->m;
+    const int64_t pairs = spectrum->n_pairs;
     const int64_t lld = v->desc[DESC_LLD];
     double *local = NULL;
-    ntk_status status = NTK_CALLOC(local, m * channels, "residual projections");
+    ntk_status status = NTK_CALLOC(local, pairs * channels, "residual projections");
     NTK_TRY(ntk_agree(status, grid->comm));
     for (int64_t lc = 0; lc < v->local_cols; ++lc) {
         const int64_t mode = grid_global_index(lc, grid->block, grid->mycol, grid->cols);
@@ -33,7 +33,7 @@ static ntk_status project_residual(const ntk_spectrum *spectrum, const ntk_grid 
         }
     }
     /* MPI counts are ints: reduce in slices for very many modes x channels. */
-    const int64_t total = m * channels;
+    const int64_t total = pairs * channels;
     const int64_t slice = 1 << 28;
     for (int64_t start = 0; start < total; start += slice) {
         const int count = (int)(total - start < slice ? total - start : slice);
@@ -49,7 +49,7 @@ done:
 double modes_predicted_loss_at(const ntk_modes *modes, double step)
 {
     double resolved = 0.0;
-    for (int64_t i = 0; i < modes->m; ++i)
+    for (int64_t i = 0; i < modes->n_pairs; ++i)
         resolved += exp(-2.0 * modes->rate[i] * step) * modes->target_energy[i];
     /* With only the top-k modes known, the energy in the others is kept
      * constant: their rates are the smallest, so this is an upper bound that
@@ -62,11 +62,11 @@ double modes_predicted_loss_at(const ntk_modes *modes, double step)
 double modes_predicted_loss_lower_at(const ntk_modes *modes, double step)
 {
     double resolved = 0.0;
-    for (int64_t i = 0; i < modes->m; ++i)
+    for (int64_t i = 0; i < modes->n_pairs; ++i)
         resolved += exp(-2.0 * modes->rate[i] * step) * modes->target_energy[i];
     const double unresolved = modes->unresolved_energy > 0.0 ? modes->unresolved_energy : 0.0;
-    const double slowest = modes->m > 0 && modes->rate[modes->m - 1] > 0.0
-                               ? modes->rate[modes->m - 1]
+    const double slowest = modes->n_pairs > 0 && modes->rate[modes->n_pairs - 1] > 0.0
+                               ? modes->rate[modes->n_pairs - 1]
                                : 0.0;
     return modes->residual_norm2 * (resolved + unresolved * exp(-2.0 * slowest * step)) /
            (2.0 * modes->loss_normaliser);
@@ -75,13 +75,13 @@ double modes_predicted_loss_lower_at(const ntk_modes *modes, double step)
 static void spectrum_statistics(const ntk_spectrum *spectrum, int64_t nk, ntk_modes *modes)
 {
     const double *lambda = spectrum->values;
-    const int64_t m = spectrum->m;
-    modes->lambda_max = m > 0 ? lambda[0] : 0.0;
-    modes->lambda_min = m > 0 ? lambda[m - 1] : 0.0;
+    const int64_t pairs = spectrum->n_pairs;
+    modes->lambda_max = pairs > 0 ? lambda[0] : 0.0;
+    modes->lambda_min = pairs > 0 ? lambda[pairs - 1] : 0.0;
     modes->condition_number =
         modes->lambda_min > 0.0 ? modes->lambda_max / modes->lambda_min : INFINITY;
     double sum = 0.0, sum_squares = 0.0;
-    for (int64_t i = 0; i < m; ++i) {
+    for (int64_t i = 0; i < pairs; ++i) {
         sum += lambda[i];
         sum_squares += lambda[i] * lambda[i];
     }
@@ -95,16 +95,16 @@ ntk_status modes_compute(const ntk_dynamics_spec *dynamics, const ntk_spectrum *
                          int64_t residual_rows, int channels, ntk_modes *modes)
 {
     memset(modes, 0, sizeof *modes);
-    const int64_t m = spectrum->m;
+    const int64_t pairs = spectrum->n_pairs;
     const int64_t nk = n_inputs * (int64_t)k;
     if (nk < 1)
         return NTK_RAISE(NTK_ERR_INTERNAL, "modes: N k = %lld", (long long)nk);
-    modes->m = m;
+    modes->n_pairs = pairs;
     modes->loss_normaliser = (double)nk;
 
-    ntk_status status = NTK_CALLOC(modes->rate, m, "mode rates");
+    ntk_status status = NTK_CALLOC(modes->rate, pairs, "mode rates");
     if (status == NTK_OK)
-        status = NTK_CALLOC(modes->gd_factor, m, "mode factors");
+        status = NTK_CALLOC(modes->gd_factor, pairs, "mode factors");
     const int have_targets = residual != NULL && spectrum->have_vectors;
     if (have_targets && status == NTK_OK) {
         if (residual_rows != spectrum->vectors.rows || channels < 1)
@@ -113,9 +113,9 @@ ntk_status modes_compute(const ntk_dynamics_spec *dynamics, const ntk_spectrum *
                                (long long)residual_rows, channels,
                                (long long)spectrum->vectors.rows);
         if (status == NTK_OK)
-            status = NTK_CALLOC(modes->target_energy, m, "target energies");
+            status = NTK_CALLOC(modes->target_energy, pairs, "target energies");
         if (status == NTK_OK)
-            status = NTK_CALLOC(modes->cumulative_energy, m, "cumulative energies");
+            status = NTK_CALLOC(modes->cumulative_energy, pairs, "cumulative energies");
     }
     status = ntk_agree(status, grid->comm);
     if (status != NTK_OK) {
@@ -124,7 +124,7 @@ ntk_status modes_compute(const ntk_dynamics_spec *dynamics, const ntk_spectrum *
     }
 
     const double eta = dynamics->learning_rate;
-    for (int64_t i = 0; i < m; ++i) {
+    for (int64_t i = 0; i < pairs; ++i) {
         modes->rate[i] = eta * spectrum->values[i] / (double)nk;
         modes->gd_factor[i] = fabs(1.0 - modes->rate[i]);
     }
@@ -143,17 +143,17 @@ ntk_status modes_compute(const ntk_dynamics_spec *dynamics, const ntk_spectrum *
     modes->have_targets = 1;
 
     double *projection = NULL;
-    status = ntk_agree(NTK_CALLOC(projection, m * channels, "residual projections"), grid->comm);
+    status = ntk_agree(NTK_CALLOC(projection, pairs * channels, "residual projections"), grid->comm);
     if (status == NTK_OK)
         status = project_residual(spectrum, grid, residual, channels, projection);
     if (status != NTK_OK) {
         free(projection);
         modes_free(modes);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     }
 
     double cumulative = 0.0;
-    for (int64_t i = 0; i < m; ++i) {
+    for (int64_t i = 0; i < pairs; ++i) {
         double energy = 0.0;
         for (int c = 0; c < channels; ++c)
             energy += projection[i * channels + c] * projection[i * channels + c];
@@ -166,7 +166,7 @@ ntk_status modes_compute(const ntk_dynamics_spec *dynamics, const ntk_spectrum *
     free(projection);
     /* With every mode computed, 1 - sum(E_i) is only rounding: report 0 so
      * the predicted loss keeps falling instead of flooring at ~1e-16. */
-    const int all_modes = m == spectrum->vectors.rows;
+    const int all_modes = pairs == spectrum->vectors.rows;
     modes->unresolved_energy = norm2 > 0.0 && !all_modes ? 1.0 - cumulative : 0.0;
     modes->have_loss_lower_bound = !all_modes && norm2 > 0.0;
     for (int j = 0; j < modes->n_steps; ++j) {

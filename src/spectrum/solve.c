@@ -382,7 +382,7 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
     ntk_log("eigensolver %s (%s)", job_solver_name(ws.solver), ws.reason);
 
     NTK_TRY(ntk_agree(check_finite_lower(grid, theta), grid->comm));
-    NTK_TRY(diagonal_trace(grid, theta, &spectrum->trace));
+    NTK_TRY(diagonal_trace(grid, theta, &spectrum->diagonal_sum));
     /* The solvers destroy the lower triangle and the diagonal only: with the
      * upper triangle mirrored and the diagonal saved, Theta survives for the
      * residual check without a copy (spectrum/verify.c). ELPA reads both
@@ -413,7 +413,7 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
     NTK_TRY_GOTO(status, ntk_agree(finish(grid, &ws, theta, w, spectrum), grid->comm), failed);
     if (!spec->vectors)
         dmatrix_destroy(&spectrum->vectors); /* pdsyevd's, checked above, not asked for */
-    spectrum->m = ws.kept_pairs;
+    spectrum->n_pairs = ws.kept_pairs;
     spectrum->have_vectors = spec->vectors;
     spectrum->values = w; /* the first m entries are used */
     return NTK_OK;

@@ -18,13 +18,13 @@
 #include "job/job.h"
 
 typedef struct {
-    int64_t m;            /* eigenpairs found (M, or spectrum.top) */
-    double *values;       /* m, descending; on every rank */
+    int64_t n_pairs;      /* eigenpairs found (M, or spectrum.top) */
+    double *values;       /* n_pairs, descending; on every rank */
     int have_vectors;
     ntk_dmatrix vectors;  /* M x m, column i for values[i] */
     const char *solver;   /* job_solver_name of the solver that ran (never "auto") */
     char solver_detail[96]; /* e.g. "elpa 2-stage, kernel generic" (summary.yaml) */
-    double trace;         /* trace of Theta (all M eigenvalues' sum), from the diagonal */
+    double diagonal_sum;        /* trace of Theta (all M eigenvalues' sum), from the diagonal */
     /* max_i ||Theta v_i - lambda_i v_i|| / max_i |lambda_i| over the computed
      * pairs (spectrum/verify.c); NaN when no eigenvectors were computed. */
     double max_relative_residual;
@@ -138,7 +138,7 @@ void spectrum_free(ntk_spectrum *spectrum);
  * computed eigenvalues; the condition number is lambda_max / lambda_min
  * (infinite when lambda_min <= 0). */
 typedef struct {
-    int64_t m;
+    int64_t n_pairs;      /* modes: one per eigenpair found */
     double *rate;              /* eta lambda_i / (N k) */
     double *gd_factor;         /* |1 - rate_i|: discrete gradient-descent factor */
     int have_targets;

@@ -94,7 +94,7 @@ ntk_status spectrum_max_relative_residual(const ntk_grid *grid, const ntk_dmatri
     free(norm2);
     dmatrix_destroy(&product);
     if (status != NTK_OK)
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     /* A zero matrix has zero residuals: report them absolute. NaN (a broken
      * vector) stays NaN and fails the caller's comparison. */
     *max_relative = scale > 0.0 ? worst / scale : worst;

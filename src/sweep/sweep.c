@@ -164,7 +164,7 @@ ntk_status sweep_run(const ntk_job_request *request, const ntk_job *job, long po
         int64_t rows = 0;
         if (rank == 0 && sweep_write_table(job, job->output.dir, &rows) != NTK_OK)
             ntk_warn("sweep: could not rebuild %s/sweep.csv after the failure", job->output.dir);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     }
 
     int64_t rows = 0;

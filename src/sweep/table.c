@@ -205,7 +205,7 @@ ntk_status sweep_write_table(const ntk_job *job, const char *dir, int64_t *rows)
     if (status != NTK_OK) {
         fclose(file);
         remove(partial);
-        return ntk_trace(status, __FILE__, __LINE__, __func__);
+        return NTK_FRAME(status);
     }
     NTK_TRY(commit_unique_partial(path, partial, file));
     return NTK_OK;

@@ -11,7 +11,7 @@ double training_predicted_loss(const ntk_spectrum *spectrum, const ntk_modes *mo
                                training_prediction_kind kind)
 {
     double resolved = 0.0;
-    for (int64_t i = 0; i < modes->m; ++i) {
+    for (int64_t i = 0; i < modes->n_pairs; ++i) {
         const double rate = learning_rate * spectrum->values[i] / normaliser;
         const double decay = kind == TRAINING_PREDICT_DISCRETE
                                  ? pow(1.0 - rate, 2.0 * (double)step)

@@ -19,10 +19,13 @@ model: {layers: [{dense: 16}, relu, {dense: 1}], seed: 0}
 grid: {block: 16}
 output: {plot: false}
 YAML
+# An eigensolve that lasts seconds even on an idle machine: ScaLAPACK's
+# pdsyevd (auto may pick the faster single-node LAPACK path) at N = 2000.
 cat > slow_solve.yaml <<'YAML'
 data:
-  inputs: {synthetic: sphere, n: 1200, dim: 8, seed: 1}
+  inputs: {synthetic: sphere, n: 2000, dim: 8, seed: 1}
 model: {layers: [{dense: 16}, relu, {dense: 1}], seed: 0}
+spectrum: {solver: pdsyevd}
 output: {plot: false, eigenvectors: false}
 YAML
 { cat small.yaml; echo 'training: {steps: 100000000, record_every: 1000}'; } > train.yaml

@@ -33,18 +33,18 @@ static int write_case(const char *dir, int with_targets)
     double rate[4], gd[4], energy[3] = {0.5, 0.25, 0.125}, cumulative[3] = {0.5, 0.75, 0.875};
     ntk_spectrum spectrum;
     memset(&spectrum, 0, sizeof spectrum);
-    spectrum.m = with_targets ? 3 : 4;
+    spectrum.n_pairs = with_targets ? 3 : 4;
     spectrum.values = with_targets ? values_targets : values_plain;
     spectrum.have_vectors = with_targets;
     spectrum.vectors.rows = 5;
     spectrum.solver = with_targets ? "pdsyevr" : "pdsyevr";
-    spectrum.trace = with_targets ? 1002.6 : 7.25;
+    spectrum.diagonal_sum = with_targets ? 1002.6 : 7.25;
 
     ntk_modes modes;
     memset(&modes, 0, sizeof modes);
-    modes.m = spectrum.m;
+    modes.n_pairs = spectrum.n_pairs;
     modes.loss_normaliser = 4.0;
-    for (int i = 0; i < spectrum.m; ++i) {
+    for (int i = 0; i < spectrum.n_pairs; ++i) {
         rate[i] = 0.5 * spectrum.values[i] / 4.0;
         gd[i] = fabs(1.0 - rate[i]);
     }
@@ -61,7 +61,7 @@ static int write_case(const char *dir, int with_targets)
         for (int j = 0; j < 4; ++j)
             modes.predicted_loss[j] = modes_predicted_loss_at(&modes, (double)steps[j]);
     modes.lambda_max = spectrum.values[0];
-    modes.lambda_min = spectrum.values[spectrum.m - 1];
+    modes.lambda_min = spectrum.values[spectrum.n_pairs - 1];
     modes.condition_number = modes.lambda_min > 0 ? modes.lambda_max / modes.lambda_min : INFINITY;
     modes.effective_rank = 1.5;
     modes.largest_stable_learning_rate = 8.0 / modes.lambda_max;

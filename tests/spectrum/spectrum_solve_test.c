@@ -106,7 +106,7 @@ static void check_solve(const ntk_grid *grid, int n, const double *a_full, const
 
     const int64_t m = c->top > 0 ? c->top : n;
     const double scale = fabs(sorted[0]);
-    CHECK(spectrum.m == m, "%s: m = %lld, expected %lld", c->name, (long long)spectrum.m,
+    CHECK(spectrum.n_pairs == m, "%s: m = %lld, expected %lld", c->name, (long long)spectrum.n_pairs,
           (long long)m);
     CHECK(strcmp(spectrum.solver, c->expected_solver) == 0, "%s: solver %s", c->name,
           spectrum.solver);
@@ -118,8 +118,8 @@ static void check_solve(const ntk_grid *grid, int n, const double *a_full, const
     double trace = 0.0;
     for (int i = 0; i < n; ++i)
         trace += sorted[i];
-    CHECK(fabs(spectrum.trace - trace) < 1e-10 * scale * n, "%s: trace %.17g, expected %.17g",
-          c->name, spectrum.trace, trace);
+    CHECK(fabs(spectrum.diagonal_sum - trace) < 1e-10 * scale * n, "%s: trace %.17g, expected %.17g",
+          c->name, spectrum.diagonal_sum, trace);
     CHECK(spectrum.have_vectors == c->vectors, "%s: have_vectors", c->name);
 
     if (c->vectors) {
@@ -262,7 +262,7 @@ static void test_modes(const ntk_grid *grid)
         if (modes_compute(&dynamics, &spectrum, grid, 4, 2, residual, 4, 2, &modes) != NTK_OK)
             die("modes_compute");
         const int64_t m = top > 0 ? top : 4;
-        CHECK(modes.m == m, "modes m");
+        CHECK(modes.n_pairs == m, "modes m");
         for (int64_t i = 0; i < m; ++i) {
             const double rate = eta * diagonal[i] / nk;
             CHECK(close_to(modes.rate[i], rate), "rate %lld: %.17g vs %.17g", (long long)i,
