@@ -4,11 +4,11 @@
  * that follows gives the same answer everywhere. */
 #include "plan/plan.h"
 
-#include "core/node_memory.h"
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/node_memory.h"
 
 static const double MEBIBYTE = 1048576.0;
 

@@ -3,10 +3,10 @@
  * auto rule's single-node lapack path. */
 #include "spectrum/spectrum.h"
 
-#include "core/node_memory.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/node_memory.h"
 
 void spectrum_site_guess(int ranks, ntk_solver_site *site)
 {
