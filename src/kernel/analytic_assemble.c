@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "kernel/analytic.h"
+#include "kernel/kernel_local.h"
 
 /* Position of each local row/column's item in an ascending item set. */
 static void map_items(const ntk_item_set *set, int64_t local_count, int block, int proc,
@@ -192,12 +193,8 @@ static void analytic_stats_start(const ntk_grid *grid, const ntk_dmatrix *matrix
                                  ntk_kernel_stats *stats)
 {
     int64_t n_blocks = (matrix->cols + grid->block - 1) / grid->block;
-    if (stats) {
-        stats->method = "analytic";
-        stats->flops = 0.0;
-        stats->flops_total = 0.0;
-        stats->steps_total = (n_blocks + grid->cols - 1) / grid->cols;
-    }
+    if (stats)
+        kernel_stats_begin(stats, "analytic", (n_blocks + grid->cols - 1) / grid->cols);
 }
 
 ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,

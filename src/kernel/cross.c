@@ -13,9 +13,7 @@ ntk_status kernel_assemble_cross(const ntk_job *job, const ntk_model *model, con
     ntk_kernel_stats unused;
     if (!stats)
         stats = &unused;
-    stats->method = "";
-    stats->flops = stats->flops_total = 0.0;
-    stats->steps_total = 0;
+    kernel_stats_begin(stats, "", 0);
     const int k = (int)job->model.width[job->model.n_dense - 1];
     ntk_status status = NTK_OK;
     if (cross->rows != kernel_rows(job, rows->n, k) || cross->cols != kernel_rows(job, cols->n, k))

@@ -176,17 +176,28 @@ done:
     return status;
 }
 
+/* An empty `out`, and the shape every exchange entry point checks: items of
+ * `per_item` matrix indices covering `matrix_size`, vectors an MPI count
+ * long, at most `max_items` items. */
+static ntk_status exchange_start(ntk_item_set *out, int64_t n_items, int64_t per_item,
+                                 int64_t matrix_size, int64_t width, int64_t max_items)
+{
+    out->count = 0;
+    out->item = NULL;
+    out->vectors = NULL;
+    if (width < 1 || width > 2147483647LL || per_item < 1 || n_items * per_item != matrix_size ||
+        n_items > max_items)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "kernel exchange: bad shape (items %lld x %lld, size %lld, width %lld)",
+                         (long long)n_items, (long long)per_item, (long long)matrix_size,
+                         (long long)width);
+    return NTK_OK;
+}
+
 ntk_status kernel_exchange(const ntk_grid *grid, int64_t n_items, int64_t per_item,
                            int64_t matrix_size, int64_t width, const double *own_vectors,
                            ntk_item_set *rows, ntk_item_set *cols)
 {
-    cols->count = 0;
-    cols->item = NULL;
-    cols->vectors = NULL;
-    if (width < 1 || width > 2147483647LL || per_item < 1 || n_items * per_item != matrix_size)
-        return NTK_RAISE(NTK_ERR_INTERNAL, "kernel exchange: bad shape (items %lld x %lld, size %lld, width %lld)",
-                         (long long)n_items, (long long)per_item, (long long)matrix_size,
-                         (long long)width);
+    NTK_TRY(exchange_start(cols, n_items, per_item, matrix_size, width, INT64_MAX));
     /* One send buffer serves both directions: fresh memory costs page faults. */
     double *send_buffer = NULL;
     int64_t send_capacity = 0;
@@ -207,13 +218,7 @@ ntk_status kernel_exchange_axis(const ntk_grid *grid, int64_t n_items, int64_t p
                                 int64_t matrix_size, int64_t width, const double *own_vectors,
                                 int by_rows, ntk_item_set *out)
 {
-    out->count = 0;
-    out->item = NULL;
-    out->vectors = NULL;
-    if (width < 1 || width > 2147483647LL || per_item < 1 || n_items * per_item != matrix_size)
-        return NTK_RAISE(NTK_ERR_INTERNAL, "kernel exchange: bad shape (items %lld x %lld, size %lld, width %lld)",
-                         (long long)n_items, (long long)per_item, (long long)matrix_size,
-                         (long long)width);
+    NTK_TRY(exchange_start(out, n_items, per_item, matrix_size, width, INT64_MAX));
     double *send_buffer = NULL;
     int64_t send_capacity = 0;
     ntk_status status = exchange_direction(grid, n_items, per_item, matrix_size, width, own_vectors,
@@ -244,15 +249,9 @@ ntk_status kernel_item_union_create(const ntk_grid *grid, int64_t n_items, int64
                                     int64_t matrix_size, int64_t width, ntk_item_set *set,
                                     int64_t *own_position)
 {
-    set->count = 0;
-    set->item = NULL;
-    set->vectors = NULL;
     *own_position = 0;
-    if (width < 1 || width > 2147483647LL || per_item < 1 || n_items * per_item != matrix_size ||
-        n_items > 2147483647LL)
-        return NTK_RAISE(NTK_ERR_INTERNAL, "kernel exchange: bad shape (items %lld x %lld, size %lld, width %lld)",
-                         (long long)n_items, (long long)per_item, (long long)matrix_size,
-                         (long long)width);
+    /* Its point-to-point messages count items in ints. */
+    NTK_TRY(exchange_start(set, n_items, per_item, matrix_size, width, 2147483647LL));
     int64_t own_first, own_count;
     grid_own_block(n_items, grid->size, grid->rank, &own_first, &own_count);
     int64_t *rows = NULL, *cols = NULL, n_rows = 0, n_cols = 0;

@@ -117,9 +117,7 @@ static void jacobian_stats_start(const ntk_job *job, const ntk_model *model,
 {
     const int64_t n_params = model->n_params;
     const int64_t chunk = job->kernel.jacobian_chunk < n_params ? job->kernel.jacobian_chunk : n_params;
-    stats->method = "jacobian";
-    stats->flops = 0.0;
-    stats->steps_total = chunk > 0 ? (n_params + chunk - 1) / chunk : 0;
+    kernel_stats_begin(stats, "jacobian", chunk > 0 ? (n_params + chunk - 1) / chunk : 0);
 }
 
 ntk_status kernel_assemble_jacobian(const ntk_job *job, const ntk_model *model,

@@ -24,9 +24,7 @@ ntk_status kernel_assemble(const ntk_job *job, const ntk_model *model, const ntk
     ntk_kernel_stats unused;
     if (!stats)
         stats = &unused;
-    stats->method = "";
-    stats->flops = stats->flops_total = 0.0;
-    stats->steps_total = 0;
+    kernel_stats_begin(stats, "", 0);
     if (job->kernel.kind == NTK_KIND_ANALYTIC) {
         NTK_TRY(kernel_assemble_analytic(job, model, grid, inputs, lower_only, 0, hooks, theta, stats));
         return NTK_OK;

@@ -71,6 +71,13 @@ ntk_status kernel_check_shapes(const ntk_job *job, const ntk_model *model,
     return NTK_OK;
 }
 
+void kernel_stats_begin(ntk_kernel_stats *stats, const char *method, int64_t steps_total)
+{
+    stats->method = method;
+    stats->flops = stats->flops_total = 0.0;
+    stats->steps_total = steps_total;
+}
+
 ntk_status kernel_stats_reduce(const ntk_grid *grid, ntk_kernel_stats *stats)
 {
     NTK_MPI(MPI_Allreduce(&stats->flops, &stats->flops_total, 1, MPI_DOUBLE, MPI_SUM, grid->comm));

@@ -48,6 +48,10 @@ int64_t kernel_local_axis_lower_bound(const kernel_local_axis *axis, int64_t glo
 ntk_status kernel_check_shapes(const ntk_job *job, const ntk_model *model,
                                const ntk_input_block *inputs, const ntk_dmatrix *theta);
 
+/* Start `stats` for `method` ("" before dispatch): nothing counted yet,
+ * `steps_total` steps to come. Rank-local. */
+void kernel_stats_begin(ntk_kernel_stats *stats, const char *method, int64_t steps_total);
+
 /* Sum a rank's flop count over grid->comm into stats->flops_total. Collective. */
 ntk_status kernel_stats_reduce(const ntk_grid *grid, ntk_kernel_stats *stats);
 

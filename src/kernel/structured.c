@@ -613,65 +613,66 @@ static ntk_status structured_buffers(const ntk_model *model, int full, int64_t p
     return NTK_OK;
 }
 
-ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model,
-                                      const ntk_grid *grid, const ntk_input_block *inputs,
-                                      int lower_only, const ntk_assembly_hooks *hooks,
-                                      ntk_dmatrix *theta, ntk_kernel_stats *stats)
+/* What both entry points derive from the job and the grid, and the stats
+ * they start with. */
+typedef struct {
+    int k, full;
+    int64_t per_item, panel_columns, steps_total;
+} structured_shape;
+
+static structured_shape structured_begin(const ntk_job *job, const ntk_model *model,
+                                         const ntk_grid *grid, const ntk_dmatrix *matrix,
+                                         ntk_kernel_stats *stats)
 {
-    const int k = model_outputs(model);
-    const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
-    const int64_t per_item = full ? k : 1;
-    const int64_t panel_columns = kernel_structured_panel_columns(grid->block);
+    structured_shape shape;
+    shape.k = model_outputs(model);
+    shape.full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    shape.per_item = shape.full ? shape.k : 1;
+    shape.panel_columns = kernel_structured_panel_columns(grid->block);
     /* Process column 0 holds the most local columns, hence the most steps. */
-    const int64_t most_columns = grid_local_count(theta->cols, grid->block, 0, grid->cols);
-    const int64_t steps_total = (most_columns + panel_columns - 1) / panel_columns;
-    stats->method = "structured";
-    stats->flops = 0.0;
-    stats->steps_total = steps_total;
+    const int64_t most_columns = grid_local_count(matrix->cols, grid->block, 0, grid->cols);
+    shape.steps_total = (most_columns + shape.panel_columns - 1) / shape.panel_columns;
+    kernel_stats_begin(stats, "structured", shape.steps_total);
+    return shape;
+}
 
-    feature_layout layout;
-    ntk_item_set set = {0};
-    int64_t own_position = 0;
-    ntk_status status = kernel_check_shapes(job, model, inputs, theta);
-    if (status == NTK_OK)
-        status = layout_make(model, full, &layout);
-    if (status == NTK_OK)
-        status = kernel_item_union_create(grid, inputs->n, per_item, theta->rows, layout.width, &set,
-                                          &own_position);
-    if (status == NTK_OK)
-        status = own_features(model, inputs, &layout, set.vectors + own_position * layout.width);
-    status = ntk_agree(status, grid->comm);
-    if (status == NTK_OK)
-        status = kernel_item_union_share(grid, inputs->n, per_item, theta->rows, layout.width, &set);
-    if (status != NTK_OK) {
-        kernel_item_set_free(&set);
-        return NTK_FRAME(status);
-    }
-
+/* With every rank's row and column features delivered (the sets, owned by
+ * the caller): the local axes, the tile buffers, then the steps from
+ * hooks->first_step. Collective; frees all it makes. */
+static ntk_status structured_run(const ntk_model *model, const ntk_grid *grid,
+                                 const feature_layout *layout, const structured_shape *shape,
+                                 const ntk_item_set *row_set, const ntk_item_set *col_set,
+                                 int lower_only, const ntk_assembly_hooks *hooks,
+                                 ntk_dmatrix *matrix, ntk_kernel_stats *stats)
+{
     kernel_local_axis row_axis = {0}, col_axis = {0};
     structured_context ctx = {0};
     ctx.model = model;
-    ctx.layout = &layout;
-    ctx.row_set = ctx.col_set = &set;
+    ctx.layout = layout;
+    ctx.row_set = row_set;
+    ctx.col_set = col_set;
     ctx.row_axis = &row_axis;
     ctx.col_axis = &col_axis;
-    ctx.k = k;
-    ctx.full = full;
+    ctx.k = shape->k;
+    ctx.full = shape->full;
     ctx.lower_only = lower_only;
-    ctx.panel_columns = panel_columns;
+    ctx.panel_columns = shape->panel_columns;
     ctx.block = grid->block;
-    status = kernel_local_axis_create(grid, theta->rows, 1, per_item, &set, &row_axis);
+    ntk_status status = kernel_local_axis_create(grid, matrix->rows, 1, shape->per_item, row_set,
+                                                 &row_axis);
     if (status == NTK_OK)
-        status = kernel_local_axis_create(grid, theta->cols, 0, per_item, &set, &col_axis);
+        status = kernel_local_axis_create(grid, matrix->cols, 0, shape->per_item, col_set,
+                                          &col_axis);
     if (status == NTK_OK)
-        status = structured_buffers(model, full, panel_columns, &ctx);
+        status = structured_buffers(model, shape->full, shape->panel_columns, &ctx);
     NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
 
+    const int64_t steps_total = shape->steps_total;
     int64_t first_step = hooks ? hooks->first_step : 0;
     for (int64_t step = first_step; step < steps_total; ++step) {
-        stats->flops += structured_step(&ctx, theta, step);
+        stats->flops += structured_step(&ctx, matrix, step);
         if (hooks && hooks->after_step)
-            NTK_TRY_GOTO(status, hooks->after_step(hooks->context, theta, step + 1, steps_total), done);
+            NTK_TRY_GOTO(status, hooks->after_step(hooks->context, matrix, step + 1, steps_total), done);
     }
     NTK_TRY_GOTO(status, kernel_stats_reduce(grid, stats), done);
 
@@ -688,6 +689,36 @@ done:
     free(ctx.pair);
     kernel_local_axis_free(&row_axis);
     kernel_local_axis_free(&col_axis);
+    return status;
+}
+
+ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model,
+                                      const ntk_grid *grid, const ntk_input_block *inputs,
+                                      int lower_only, const ntk_assembly_hooks *hooks,
+                                      ntk_dmatrix *theta, ntk_kernel_stats *stats)
+{
+    const structured_shape shape = structured_begin(job, model, grid, theta, stats);
+    feature_layout layout;
+    ntk_item_set set = {0};
+    int64_t own_position = 0;
+    ntk_status status = kernel_check_shapes(job, model, inputs, theta);
+    if (status == NTK_OK)
+        status = layout_make(model, shape.full, &layout);
+    if (status == NTK_OK)
+        status = kernel_item_union_create(grid, inputs->n, shape.per_item, theta->rows,
+                                          layout.width, &set, &own_position);
+    if (status == NTK_OK)
+        status = own_features(model, inputs, &layout, set.vectors + own_position * layout.width);
+    status = ntk_agree(status, grid->comm);
+    if (status == NTK_OK)
+        status = kernel_item_union_share(grid, inputs->n, shape.per_item, theta->rows,
+                                         layout.width, &set);
+    if (status != NTK_OK) {
+        kernel_item_set_free(&set);
+        return NTK_FRAME(status);
+    }
+    status = structured_run(model, grid, &layout, &shape, &set, &set, lower_only, hooks, theta,
+                            stats);
     kernel_item_set_free(&set);
     return status;
 }
@@ -700,20 +731,11 @@ ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model 
                                             const ntk_input_block *cols, ntk_dmatrix *cross,
                                             ntk_kernel_stats *stats)
 {
-    const int k = model_outputs(model);
-    const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
-    const int64_t per_item = full ? k : 1;
-    const int64_t panel_columns = kernel_structured_panel_columns(grid->block);
-    const int64_t most_columns = grid_local_count(cross->cols, grid->block, 0, grid->cols);
-    const int64_t steps_total = (most_columns + panel_columns - 1) / panel_columns;
-    stats->method = "structured";
-    stats->flops = 0.0;
-    stats->steps_total = steps_total;
-
+    const structured_shape shape = structured_begin(job, model, grid, cross, stats);
     feature_layout layout;
     double *own_rows = NULL, *own_cols = NULL;
     ntk_item_set row_set = {0}, col_set = {0};
-    ntk_status status = layout_make(model, full, &layout);
+    ntk_status status = layout_make(model, shape.full, &layout);
     if (status == NTK_OK)
         status = NTK_CALLOC(own_rows, rows->count * layout.width + 1, "cross kernel features");
     if (status == NTK_OK)
@@ -724,50 +746,19 @@ ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model 
         status = own_features(model, cols, &layout, own_cols);
     status = ntk_agree(status, grid->comm);
     if (status == NTK_OK)
-        status = kernel_exchange_axis(grid, rows->n, per_item, cross->rows, layout.width, own_rows,
-                                      1, &row_set);
+        status = kernel_exchange_axis(grid, rows->n, shape.per_item, cross->rows, layout.width,
+                                      own_rows, 1, &row_set);
     if (status == NTK_OK)
-        status = kernel_exchange_axis(grid, cols->n, per_item, cross->cols, layout.width, own_cols,
-                                      0, &col_set);
+        status = kernel_exchange_axis(grid, cols->n, shape.per_item, cross->cols, layout.width,
+                                      own_cols, 0, &col_set);
     free(own_rows);
     free(own_cols);
-
-    kernel_local_axis row_axis = {0}, col_axis = {0};
-    structured_context ctx = {0};
-    ctx.model = model;
-    ctx.layout = &layout;
-    ctx.row_set = &row_set;
-    ctx.col_set = &col_set;
-    ctx.row_axis = &row_axis;
-    ctx.col_axis = &col_axis;
-    ctx.k = k;
-    ctx.full = full;
-    ctx.lower_only = 0;
-    ctx.panel_columns = panel_columns;
-    ctx.block = grid->block;
+    /* Every rank has the same status here: the exchange agrees on its own. */
     if (status == NTK_OK)
-        status = kernel_local_axis_create(grid, cross->rows, 1, per_item, &row_set, &row_axis);
-    if (status == NTK_OK)
-        status = kernel_local_axis_create(grid, cross->cols, 0, per_item, &col_set, &col_axis);
-    if (status == NTK_OK)
-        status = structured_buffers(model, full, panel_columns, &ctx);
-    NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
-    for (int64_t step = 0; step < steps_total; ++step)
-        stats->flops += structured_step(&ctx, cross, step);
-    NTK_TRY_GOTO(status, kernel_stats_reduce(grid, stats), done);
-
-done:
-    free(ctx.gram);
-    free(ctx.input_gram);
-    free(ctx.row_panel);
-    free(ctx.col_panel);
-    free(ctx.row_pack);
-    free(ctx.col_pack);
-    free(ctx.row_slot);
-    free(ctx.col_slot);
-    free(ctx.small);
-    kernel_local_axis_free(&row_axis);
-    kernel_local_axis_free(&col_axis);
+        status = structured_run(model, grid, &layout, &shape, &row_set, &col_set, 0, NULL, cross,
+                                stats);
+    else
+        status = NTK_FRAME(status);
     kernel_item_set_free(&row_set);
     kernel_item_set_free(&col_set);
     return status;

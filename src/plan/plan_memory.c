@@ -5,9 +5,10 @@
 #include "plan/plan.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/node_memory.h"
 
 static const double MEBIBYTE = 1048576.0;
 
@@ -31,29 +32,11 @@ static double plan_env_megabytes(const char *name)
     return value;
 }
 
-/* MemAvailable of /proc/meminfo in bytes, or 0 when it cannot be read. */
-static double plan_node_available_bytes(void)
-{
-    FILE *file = fopen("/proc/meminfo", "r");
-    if (file == NULL)
-        return 0.0;
-    char line[256];
-    double kib = 0.0;
-    while (fgets(line, sizeof line, file) != NULL)
-        if (sscanf(line, "MemAvailable: %lf kB", &kib) == 1)
-            break;
-    fclose(file);
-    return kib * 1024.0;
-}
-
 ntk_status plan_memory_per_rank(MPI_Comm comm, double *bytes)
 {
     /* Ranks sharing this node's memory (collective, so every rank does it). */
-    MPI_Comm node = MPI_COMM_NULL;
-    NTK_MPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
     int ranks_on_node = 1;
-    MPI_Comm_size(node, &ranks_on_node);
-    MPI_Comm_free(&node);
+    NTK_TRY(node_ranks_sharing(comm, &ranks_on_node));
 
     double local = 0.0;
     double per_cpu = plan_env_megabytes("SLURM_MEM_PER_CPU");
@@ -65,12 +48,9 @@ ntk_status plan_memory_per_rank(MPI_Comm comm, double *bytes)
     } else if (per_node > 0.0) {
         local = per_node * MEBIBYTE / ranks_on_node;
     } else {
-        local = plan_node_available_bytes() / ranks_on_node;
+        local = node_available_bytes() / ranks_on_node;
     }
     /* 0 (unknown) must not win the minimum: it means "no limit known". */
-    double known = local > 0.0 ? local : 1e300;
-    double smallest = 0.0;
-    NTK_MPI(MPI_Allreduce(&known, &smallest, 1, MPI_DOUBLE, MPI_MIN, comm));
-    *bytes = smallest >= 1e300 ? 0.0 : smallest;
+    NTK_TRY(node_smallest_known(comm, local, bytes));
     return NTK_OK;
 }

@@ -152,6 +152,26 @@ static void accumulate_jvp(mf_operator *op, int64_t columns, int64_t ld, double 
         }
 }
 
+/* One half of a product over the own inputs, batch by batch: J^T V into the
+ * gradients (`jvp` 0), or J times them into Y (`jvp` 1). Collective: the
+ * status is agreed. */
+static ntk_status product_pass(mf_operator *op, int jvp, const double *v, int64_t columns,
+                               int64_t ld, double *y)
+{
+    const int64_t own = op->inputs->count;
+    ntk_status status = NTK_OK;
+    int64_t offset = 0;
+    for (int64_t first = 0; first < own && status == NTK_OK; first += op->batch) {
+        const int64_t count = own - first < op->batch ? own - first : op->batch;
+        status = batch_features(op, first, count, &offset);
+        if (status == NTK_OK && jvp)
+            accumulate_jvp(op, columns, ld, y, first, count, offset);
+        else if (status == NTK_OK)
+            accumulate_vjp(op, v, columns, ld, first, count, offset);
+    }
+    return ntk_agree(status, op->comm);
+}
+
 ntk_status mf_operator_apply(mf_operator *op, const double *v, int64_t columns, int64_t ld,
                              double *y)
 {
@@ -160,16 +180,7 @@ ntk_status mf_operator_apply(mf_operator *op, const double *v, int64_t columns, 
                          (long long)columns, (long long)op->max_vectors);
     const int64_t total = columns * op->channels * op->n_params;
     memset(op->gradient, 0, sizeof(double) * (size_t)total);
-    const int64_t own = op->inputs->count;
-    ntk_status status = NTK_OK;
-    int64_t offset = 0;
-    for (int64_t first = 0; first < own && status == NTK_OK; first += op->batch) {
-        const int64_t count = own - first < op->batch ? own - first : op->batch;
-        status = batch_features(op, first, count, &offset);
-        if (status == NTK_OK)
-            accumulate_vjp(op, v, columns, ld, first, count, offset);
-    }
-    NTK_TRY(ntk_agree(status, op->comm));
+    NTK_TRY(product_pass(op, 0, v, columns, ld, NULL));
     /* The one communication of a product: J^T V summed over the ranks' own
      * inputs. MPI counts are ints, so very large buffers go in slices. */
     const int64_t slice = 1 << 28;
@@ -180,13 +191,7 @@ ntk_status mf_operator_apply(mf_operator *op, const double *v, int64_t columns, 
     }
     for (int64_t j = 0; j < columns; ++j)
         memset(y + j * ld, 0, sizeof(double) * (size_t)op->rows);
-    for (int64_t first = 0; first < own && status == NTK_OK; first += op->batch) {
-        const int64_t count = own - first < op->batch ? own - first : op->batch;
-        status = batch_features(op, first, count, &offset);
-        if (status == NTK_OK)
-            accumulate_jvp(op, columns, ld, y, first, count, offset);
-    }
-    NTK_TRY(ntk_agree(status, op->comm));
+    NTK_TRY(product_pass(op, 1, NULL, columns, ld, y));
     op->products += columns;
     return NTK_OK;
 }

@@ -132,12 +132,49 @@ static ntk_status check_solver(const char *call, int info, int64_t n)
     return NTK_OK;
 }
 
+/* A solver's real and integer workspaces, with the counts it is passed. */
+typedef struct {
+    double *work;
+    int *iwork;
+    int lwork, liwork;
+} solver_work;
+
+/* The workspaces of the sizes a solver's query settled on, when they fit its
+ * 32-bit counts. Collective: the status is agreed. Free with
+ * solver_work_free, also on failure. */
+static ntk_status solver_work_create(const ntk_grid *grid, const char *solver, int64_t lwork,
+                                     int64_t liwork, solver_work *out)
+{
+    char what[64];
+    memset(out, 0, sizeof *out);
+    ntk_status status = check_workspace_fits(lwork, solver);
+    if (status == NTK_OK) {
+        snprintf(what, sizeof what, "%s workspace", solver);
+        status = NTK_CALLOC(out->work, lwork, what);
+    }
+    if (status == NTK_OK) {
+        snprintf(what, sizeof what, "%s integer workspace", solver);
+        status = NTK_CALLOC(out->iwork, liwork, what);
+    }
+    if (status == NTK_OK) {
+        out->lwork = (int)lwork;
+        out->liwork = (int)liwork;
+    }
+    return ntk_agree(status, grid->comm);
+}
+
+static void solver_work_free(solver_work *work)
+{
+    free(work->iwork);
+    free(work->work);
+}
+
 /* All eigenpairs with divide and conquer. `z` is created M x M. */
 static ntk_status solve_pdsyevd(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
                                 ntk_dmatrix *theta, double *w, ntk_dmatrix *z)
 {
     const int64_t n = theta->rows;
-    int64_t lwork = ws->lwork;
+    const int64_t lwork = ws->lwork;
     ntk_status status = check_workspace_fits(lwork, "pdsyevd");
     if (status == NTK_OK)
         status = dmatrix_create(grid, n, n, z);
@@ -149,25 +186,15 @@ static ntk_status solve_pdsyevd(const ntk_grid *grid, const ntk_spectrum_workspa
     pdsyevd_("V", "L", &size, theta->data, &one, &one, theta->desc, w, z->data, &one, &one,
              z->desc, &work_query, &query, &iwork_query, &liwork_query, &info);
     NTK_TRY(ntk_agree(check_solver("pdsyevd (workspace query)", info, n), grid->comm));
-    lwork = max64(lwork, (int64_t)work_query);
-    const int64_t liwork = max64(ws->liwork, iwork_query);
-
-    double *work = NULL;
-    int *iwork = NULL;
-    status = check_workspace_fits(lwork, "pdsyevd");
-    if (status == NTK_OK)
-        status = NTK_CALLOC(work, lwork, "pdsyevd workspace");
-    if (status == NTK_OK)
-        status = NTK_CALLOC(iwork, liwork, "pdsyevd integer workspace");
-    status = ntk_agree(status, grid->comm);
+    solver_work work;
+    status = solver_work_create(grid, "pdsyevd", max64(lwork, (int64_t)work_query),
+                                max64(ws->liwork, iwork_query), &work);
     if (status == NTK_OK) {
-        const int lwork_int = (int)lwork, liwork_int = (int)liwork;
         pdsyevd_("V", "L", &size, theta->data, &one, &one, theta->desc, w, z->data, &one, &one,
-                 z->desc, work, &lwork_int, iwork, &liwork_int, &info);
+                 z->desc, work.work, &work.lwork, work.iwork, &work.liwork, &info);
         status = check_solver("pdsyevd", info, n);
     }
-    free(iwork);
-    free(work);
+    solver_work_free(&work);
     NTK_TRY(ntk_agree(status, grid->comm));
     return NTK_OK;
 }
@@ -187,7 +214,7 @@ static ntk_status solve_pdsyevr(const ntk_grid *grid, const ntk_spectrum_workspa
     const int64_t n = theta->rows, pairs = ws->solved_pairs;
     const int64_t nb = grid->block;
     const int want_vectors = z != NULL;
-    int64_t lwork = ws->lwork;
+    const int64_t lwork = ws->lwork;
     ntk_status status = check_workspace_fits(lwork, "pdsyevr");
 
     enum { GUARD = 64 };
@@ -229,30 +256,20 @@ static ntk_status solve_pdsyevr(const ntk_grid *grid, const ntk_spectrum_workspa
              &found, &found_vectors, w, z_data, &one, &one, z_desc, &work_query, &query,
              &iwork_query, &query, &info);
     NTK_TRY(ntk_agree(check_solver("pdsyevr (workspace query)", info, n), grid->comm));
-    lwork = max64(lwork, (int64_t)work_query);
-    const int64_t liwork = max64(ws->liwork, iwork_query);
-
-    double *work = NULL;
-    int *iwork = NULL;
-    status = check_workspace_fits(lwork, "pdsyevr");
-    if (status == NTK_OK)
-        status = NTK_CALLOC(work, lwork, "pdsyevr workspace");
-    if (status == NTK_OK)
-        status = NTK_CALLOC(iwork, liwork, "pdsyevr integer workspace");
-    status = ntk_agree(status, grid->comm);
+    solver_work work;
+    status = solver_work_create(grid, "pdsyevr", max64(lwork, (int64_t)work_query),
+                                max64(ws->liwork, iwork_query), &work);
     if (status == NTK_OK) {
-        const int lwork_int = (int)lwork, liwork_int = (int)liwork;
         pdsyevr_(jobz, range, "L", &size, theta->data, &one, &one, theta->desc, &vl, &vu, &il,
-                 &iu, &found, &found_vectors, w, z_data, &one, &one, z_desc, work, &lwork_int,
-                 iwork, &liwork_int, &info);
+                 &iu, &found, &found_vectors, w, z_data, &one, &one, z_desc, work.work,
+                 &work.lwork, work.iwork, &work.liwork, &info);
         status = check_solver("pdsyevr", info, n);
         if (status == NTK_OK && (found != (int)pairs || (want_vectors && found_vectors != (int)pairs)))
             status = NTK_RAISE(NTK_ERR_NUMERIC,
                                "pdsyevr found %d eigenvalues and %d eigenvectors, expected %lld",
                                found, want_vectors ? found_vectors : found, (long long)pairs);
     }
-    free(iwork);
-    free(work);
+    solver_work_free(&work);
     if (status == NTK_OK && want_vectors) {
         for (int g = 0; g < GUARD; ++g)
             if (z->data[(size_t)z_lld * (size_t)z_local_cols + g] != guard_value)
