@@ -242,17 +242,14 @@ static ntk_status write_local(const char *path, const char *partial, const ntk_g
             encode_header(header, processes, table, file_bytes - start, head);
     }
     status = ntk_agree(status, grid->comm);
-    if (status != NTK_OK) {
-        free(head);
-        if (grid->rank == 0)
-            unlink(partial);
-        return NTK_FRAME(status);
-    }
-
-    int rc = MPI_File_open(grid->comm, partial, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL,
+    int rc = MPI_SUCCESS;
+    if (status == NTK_OK) {
+        rc = MPI_File_open(grid->comm, partial, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL,
                            &file);
-    status = rc == MPI_SUCCESS ? NTK_OK : raise_mpi_io(rc, "create", partial);
-    status = ntk_agree(status, grid->comm);
+        status = rc == MPI_SUCCESS ? NTK_OK : raise_mpi_io(rc, "create", partial);
+        status = ntk_agree(status, grid->comm);
+    }
+    /* Nothing is open yet: drop the header and the reserved PATH.partial. */
     if (status != NTK_OK) {
         free(head);
         if (grid->rank == 0)

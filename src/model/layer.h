@@ -244,6 +244,22 @@ int model_check_sizes(const ntk_layer_spec *list, int count, const ntk_shape *in
  * (a type with options) or "model.layers[1]". */
 const char *model_layer_key(const ntk_layer_spec *list, int i, char *buffer, size_t size);
 
+/* Ops a type may share instead of writing its own (layers/per_input.c):
+ *   saves_nothing:       saved_doubles of a type whose backward needs nothing
+ *                        from its forward pass (linear in its input);
+ *   forward_per_input,
+ *   backward_per_row:    batched passes that run the type's forward_one per
+ *                        input and backward_one per (x, o) row, for a type
+ *                        that saves nothing and whose share of a network's
+ *                        work does not pay for a batched form (pooling,
+ *                        flatten), or as the fallback of one that has it. */
+int64_t ntk_layer_saves_nothing(const ntk_layer *layer);
+void ntk_layer_forward_per_input(const ntk_layer *layer, const struct ntk_model *model,
+                                 const double *in, int64_t count, double *out, double *saved);
+void ntk_layer_backward_per_row(const ntk_layer *layer, const struct ntk_model *model,
+                                const double *cot_out, int64_t count, int k, const double *saved,
+                                double *cot_in);
+
 /* The activation layer type of `act`, and an activation's name. */
 const ntk_layer_ops *ntk_layer_of_activation(ntk_activation act);
 const char *ntk_activation_name(ntk_activation act);

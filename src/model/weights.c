@@ -142,22 +142,13 @@ static ntk_status group_tensors(const st_index *index, weights_group *groups, in
     return NTK_OK;
 }
 
-static void shape_text(const st_tensor *tensor, char *text, size_t capacity)
+/* "[a, b, ...]" of a shape with `ndim` dimensions, truncated to `capacity`. */
+static void shape_text(int ndim, const int64_t *shape, char *text, size_t capacity)
 {
     size_t used = (size_t)snprintf(text, capacity, "[");
-    for (int i = 0; i < tensor->ndim && used < capacity; ++i)
+    for (int i = 0; i < ndim && used < capacity; ++i)
         used += (size_t)snprintf(text + used, capacity - used, "%s%lld", i > 0 ? ", " : "",
-                                 (long long)tensor->shape[i]);
-    if (used < capacity)
-        snprintf(text + used, capacity - used, "]");
-}
-
-static void shape_text_of(const ntk_tensor_shape *shape, char *text, size_t capacity)
-{
-    size_t used = (size_t)snprintf(text, capacity, "[");
-    for (int i = 0; i < shape->ndim && used < capacity; ++i)
-        used += (size_t)snprintf(text + used, capacity - used, "%s%lld", i > 0 ? ", " : "",
-                                 (long long)shape->shape[i]);
+                                 (long long)shape[i]);
     if (used < capacity)
         snprintf(text + used, capacity - used, "]");
 }
@@ -172,8 +163,8 @@ static ntk_status check_shape(const st_index *index, const st_tensor *tensor,
     if (ok)
         return NTK_OK;
     char have[160], need[160];
-    shape_text(tensor, have, sizeof have);
-    shape_text_of(want, need, sizeof need);
+    shape_text(tensor->ndim, tensor->shape, have, sizeof have);
+    shape_text(want->ndim, want->shape, need, sizeof need);
     return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s' has shape %s, but %s layer %d needs %s%s",
                      index->path, tensor->name, have, layer->ops->name, layer->param, need, layout);
 }
@@ -199,8 +190,9 @@ static ntk_status load_groups(const st_index *index, const weights_group *groups
                          index->path, groups[layers].weight->name, layers, layers == 1 ? "" : "s",
                          n_groups);
     if (n_groups < layers) {
+        const ntk_tensor_shape *missing = &model->weight_shape[n_groups + 1];
         char need[160];
-        shape_text_of(&model->weight_shape[n_groups + 1], need, sizeof need);
+        shape_text(missing->ndim, missing->shape, need, sizeof need);
         return NTK_RAISE(NTK_ERR_DATA,
                          "%s: missing the weight of %s layer %d (shape %s): the model has %d "
                          "layers with weights, the file %d weight tensors",

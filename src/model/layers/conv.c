@@ -101,12 +101,6 @@ static int64_t conv_fan_in(const ntk_layer *layer)
     return patch_size(&g);
 }
 
-static int64_t conv_saved(const ntk_layer *layer)
-{
-    (void)layer;
-    return 0;
-}
-
 /* The patch matrix of one input: positions x (C_in kh kw), row p = the
  * window of output position p in W's order (i, dy, dx). */
 static void conv_patches(const conv_geometry *g, const double *in, double *patches)
@@ -115,15 +109,13 @@ static void conv_patches(const conv_geometry *g, const double *in, double *patch
     for (int64_t y = 0; y < g->ho; ++y)
         for (int64_t x = 0; x < g->wo; ++x) {
             double *row = patches + (y * g->wo + x) * depth;
-            for (int64_t dy = 0; dy < g->kh; ++dy) {
-                const int64_t iy = conv_source(y, dy, g->sh, g->pad_top, g->h, g->circular);
+            for (int64_t dy = 0; dy < g->kh; ++dy)
                 for (int64_t dx = 0; dx < g->kw; ++dx) {
-                    const int64_t ix = conv_source(x, dx, g->sw, g->pad_left, g->w, g->circular);
-                    const double *a = iy < 0 || ix < 0 ? NULL : in + (iy * g->w + ix) * g->c_in;
+                    const int64_t at = conv_tap(g, y, x, dy, dx);
+                    const double *a = at < 0 ? NULL : in + at * g->c_in;
                     for (int64_t i = 0; i < g->c_in; ++i)
                         row[(i * g->kh + dy) * g->kw + dx] = a != NULL ? a[i] : 0.0;
                 }
-            }
         }
 }
 
@@ -134,19 +126,15 @@ static void conv_scatter(const conv_geometry *g, const double *patches, double *
     for (int64_t y = 0; y < g->ho; ++y)
         for (int64_t x = 0; x < g->wo; ++x) {
             const double *row = patches + (y * g->wo + x) * depth;
-            for (int64_t dy = 0; dy < g->kh; ++dy) {
-                const int64_t iy = conv_source(y, dy, g->sh, g->pad_top, g->h, g->circular);
-                if (iy < 0)
-                    continue;
+            for (int64_t dy = 0; dy < g->kh; ++dy)
                 for (int64_t dx = 0; dx < g->kw; ++dx) {
-                    const int64_t ix = conv_source(x, dx, g->sw, g->pad_left, g->w, g->circular);
-                    if (ix < 0)
+                    const int64_t at = conv_tap(g, y, x, dy, dx);
+                    if (at < 0)
                         continue;
-                    double *a = in + (iy * g->w + ix) * g->c_in;
+                    double *a = in + at * g->c_in;
                     for (int64_t i = 0; i < g->c_in; ++i)
                         a[i] += row[(i * g->kh + dy) * g->kw + dx];
                 }
-            }
         }
 }
 
@@ -162,11 +150,6 @@ static int64_t conv_chunk(const conv_geometry *g, int64_t total)
     return chunk < total ? chunk : total;
 }
 
-static void conv_forward_one(const ntk_layer *layer, const ntk_model *model, const double *in,
-                             double *out, double *saved);
-static void conv_backward_one(const ntk_layer *layer, const ntk_model *model,
-                              const double *cot_out, const double *saved, double *cot_in);
-
 /* z = c P W^T + s b, a chunk of inputs' patch matrices P at a time. */
 static void conv_forward(const ntk_layer *layer, const ntk_model *model, const double *in,
                          int64_t count, double *out, double *saved)
@@ -178,8 +161,7 @@ static void conv_forward(const ntk_layer *layer, const ntk_model *model, const d
     const int64_t chunk = conv_chunk(&g, count);
     double *patches = count > 0 ? malloc((size_t)(chunk * g.positions * depth) * sizeof *patches) : NULL;
     if (patches == NULL) {
-        for (int64_t x = 0; x < count; ++x)
-            conv_forward_one(layer, model, in + x * layer->in.size, out + x * layer->out.size, saved);
+        ntk_layer_forward_per_input(layer, model, in, count, out, saved);
         return;
     }
     for (int64_t first = 0; first < count; first += chunk) {
@@ -211,9 +193,7 @@ static void conv_backward(const ntk_layer *layer, const ntk_model *model, const 
     memset(cot_in, 0, (size_t)(rows * layer->in.size) * sizeof *cot_in);
     double *patches = rows > 0 ? malloc((size_t)(chunk * g.positions * depth) * sizeof *patches) : NULL;
     if (patches == NULL) {
-        for (int64_t r = 0; r < rows; ++r)
-            conv_backward_one(layer, model, cot_out + r * layer->out.size, saved,
-                              cot_in + r * layer->in.size);
+        ntk_layer_backward_per_row(layer, model, cot_out, count, k, saved, cot_in);
         return;
     }
     for (int64_t first = 0; first < rows; first += chunk) {
@@ -240,17 +220,14 @@ static void conv_forward_one(const ntk_layer *layer, const ntk_model *model, con
         for (int64_t x = 0; x < g.wo; ++x)
             for (int64_t o = 0; o < c_out; ++o) {
                 double sum = 0.0;
-                for (int64_t dy = 0; dy < g.kh; ++dy) {
-                    const int64_t iy = conv_source(y, dy, g.sh, g.pad_top, g.h, g.circular);
+                for (int64_t dy = 0; dy < g.kh; ++dy)
                     for (int64_t dx = 0; dx < g.kw; ++dx) {
-                        const int64_t ix = conv_source(x, dx, g.sw, g.pad_left, g.w, g.circular);
-                        if (iy < 0 || ix < 0)
+                        const int64_t at = conv_tap(&g, y, x, dy, dx);
+                        if (at < 0)
                             continue;
                         for (int64_t i = 0; i < g.c_in; ++i)
-                            sum += w[o * depth + (i * g.kh + dy) * g.kw + dx] *
-                                   in[(iy * g.w + ix) * g.c_in + i];
+                            sum += w[o * depth + (i * g.kh + dy) * g.kw + dx] * in[at * g.c_in + i];
                     }
-                }
                 double z = model->weight_scale[l] * sum;
                 if (model->has_bias[l])
                     z += model->bias_scale[l] * model->bias[l][o];
@@ -274,17 +251,14 @@ static void conv_backward_one(const ntk_layer *layer, const ntk_model *model,
                 const double d = model->weight_scale[l] * cot_out[(y * g.wo + x) * c_out + o];
                 if (d == 0.0)
                     continue;
-                for (int64_t dy = 0; dy < g.kh; ++dy) {
-                    const int64_t iy = conv_source(y, dy, g.sh, g.pad_top, g.h, g.circular);
+                for (int64_t dy = 0; dy < g.kh; ++dy)
                     for (int64_t dx = 0; dx < g.kw; ++dx) {
-                        const int64_t ix = conv_source(x, dx, g.sw, g.pad_left, g.w, g.circular);
-                        if (iy < 0 || ix < 0)
+                        const int64_t at = conv_tap(&g, y, x, dy, dx);
+                        if (at < 0)
                             continue;
                         for (int64_t i = 0; i < g.c_in; ++i)
-                            cot_in[(iy * g.w + ix) * g.c_in + i] +=
-                                d * w[o * depth + (i * g.kh + dy) * g.kw + dx];
+                            cot_in[at * g.c_in + i] += d * w[o * depth + (i * g.kh + dy) * g.kw + dx];
                     }
-                }
             }
 }
 
@@ -300,16 +274,12 @@ static void conv_jacobian_one(const ntk_layer *layer, const ntk_model *model, co
         if (e < c_out * depth) {
             const int64_t o = e / depth, j = e % depth;
             const int64_t i = j / (g.kh * g.kw), dy = (j / g.kw) % g.kh, dx = j % g.kw;
-            for (int64_t y = 0; y < g.ho; ++y) {
-                const int64_t iy = conv_source(y, dy, g.sh, g.pad_top, g.h, g.circular);
-                if (iy < 0)
-                    continue;
+            for (int64_t y = 0; y < g.ho; ++y)
                 for (int64_t x = 0; x < g.wo; ++x) {
-                    const int64_t ix = conv_source(x, dx, g.sw, g.pad_left, g.w, g.circular);
-                    if (ix >= 0)
-                        sum += cot_out[(y * g.wo + x) * c_out + o] * in[(iy * g.w + ix) * g.c_in + i];
+                    const int64_t at = conv_tap(&g, y, x, dy, dx);
+                    if (at >= 0)
+                        sum += cot_out[(y * g.wo + x) * c_out + o] * in[at * g.c_in + i];
                 }
-            }
             row[e - begin] = model->weight_scale[l] * sum;
         } else {
             const int64_t o = e - c_out * depth;
@@ -460,7 +430,7 @@ const ntk_layer_ops ntk_layer_conv = {
     .infer = conv_infer,
     .tensors = conv_tensors,
     .fan_in = conv_fan_in,
-    .saved_doubles = conv_saved,
+    .saved_doubles = ntk_layer_saves_nothing,
     .forward = conv_forward,
     .backward = conv_backward,
     .forward_one = conv_forward_one,

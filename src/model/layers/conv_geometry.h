@@ -39,4 +39,14 @@ static inline int64_t conv_source(int64_t y, int64_t d, int64_t stride, int64_t 
     return i >= 0 && i < size ? i : -1;
 }
 
+/* The input position (iy * w + ix) that window offset (dy, dx) of output
+ * position (y, x) reads, or -1 in the zero padding: every window loop of
+ * conv and pooling reads and writes through it. */
+static inline int64_t conv_tap(const conv_geometry *g, int64_t y, int64_t x, int64_t dy, int64_t dx)
+{
+    const int64_t iy = conv_source(y, dy, g->sh, g->pad_top, g->h, g->circular);
+    const int64_t ix = conv_source(x, dx, g->sw, g->pad_left, g->w, g->circular);
+    return iy < 0 || ix < 0 ? -1 : iy * g->w + ix;
+}
+
 #endif

@@ -55,12 +55,6 @@ static void dense_tensors(const ntk_layer *layer, ntk_tensor_shape *weight, ntk_
 
 static int64_t dense_fan_in(const ntk_layer *layer) { return layer->in.size; }
 
-static int64_t dense_saved(const ntk_layer *layer)
-{
-    (void)layer;
-    return 0;
-}
-
 /* z = c a W^T + s b for `count` rows: a is count x n_in, W is n_out x n_in. */
 static void dense_forward(const ntk_layer *layer, const ntk_model *model, const double *in,
                           int64_t count, double *out, double *saved)
@@ -252,7 +246,7 @@ const ntk_layer_ops ntk_layer_dense = {
     .infer = dense_infer,
     .tensors = dense_tensors,
     .fan_in = dense_fan_in,
-    .saved_doubles = dense_saved,
+    .saved_doubles = ntk_layer_saves_nothing,
     .forward = dense_forward,
     .backward = dense_backward,
     .forward_one = dense_forward_one,

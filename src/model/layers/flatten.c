@@ -1,7 +1,8 @@
 /* flatten: (H, W, C) or (L, C) inputs, stored channels last, to one vector in
  * PyTorch's order (channel-major: C x H x W, C x L), so a dense layer after it
  * takes torch.nn.Linear weights of an nn.Sequential(..., Flatten(), Linear)
- * unchanged. Flat inputs pass through. A permutation: backward is its inverse. */
+ * unchanged. Flat inputs pass through. A permutation (a transpose per input):
+ * backward is its inverse. */
 #include <string.h>
 
 #include "model/model.h"
@@ -16,10 +17,12 @@ static int flatten_infer(const int64_t *option, const ntk_shape *in, ntk_shape *
     return 0;
 }
 
-static int64_t flatten_saved(const ntk_layer *layer)
+/* to = the transpose of `from`, a rows x cols matrix (row-major). */
+static void flatten_transpose(const double *from, int64_t rows, int64_t cols, double *to)
 {
-    (void)layer;
-    return 0;
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < cols; ++j)
+            to[j * rows + r] = from[r * cols + j];
 }
 
 /* Channels and positions of the input (1 channel for flat inputs). */
@@ -29,6 +32,7 @@ static void flatten_sizes(const ntk_layer *layer, int64_t *channels, int64_t *po
     *positions = layer->in.size / *channels;
 }
 
+/* The input is positions x channels, the output channels x positions. */
 static void flatten_forward_one(const ntk_layer *layer, const ntk_model *model, const double *in,
                                 double *out, double *saved)
 {
@@ -36,9 +40,7 @@ static void flatten_forward_one(const ntk_layer *layer, const ntk_model *model, 
     (void)saved;
     int64_t c, positions;
     flatten_sizes(layer, &c, &positions);
-    for (int64_t p = 0; p < positions; ++p)
-        for (int64_t i = 0; i < c; ++i)
-            out[i * positions + p] = in[p * c + i];
+    flatten_transpose(in, positions, c, out);
 }
 
 static void flatten_backward_one(const ntk_layer *layer, const ntk_model *model,
@@ -48,24 +50,7 @@ static void flatten_backward_one(const ntk_layer *layer, const ntk_model *model,
     (void)saved;
     int64_t c, positions;
     flatten_sizes(layer, &c, &positions);
-    for (int64_t p = 0; p < positions; ++p)
-        for (int64_t i = 0; i < c; ++i)
-            cot_in[p * c + i] = cot_out[i * positions + p];
-}
-
-static void flatten_forward(const ntk_layer *layer, const ntk_model *model, const double *in,
-                            int64_t count, double *out, double *saved)
-{
-    for (int64_t x = 0; x < count; ++x)
-        flatten_forward_one(layer, model, in + x * layer->in.size, out + x * layer->out.size, saved);
-}
-
-static void flatten_backward(const ntk_layer *layer, const ntk_model *model, const double *cot_out,
-                             int64_t count, int k, const double *saved, double *cot_in)
-{
-    for (int64_t r = 0; r < count * k; ++r)
-        flatten_backward_one(layer, model, cot_out + r * layer->out.size, saved,
-                             cot_in + r * layer->in.size);
+    flatten_transpose(cot_out, c, positions, cot_in);
 }
 
 static void flatten_cost(const ntk_layer *layer, int k, int full, int quadrature_order,
@@ -81,9 +66,9 @@ const ntk_layer_ops ntk_layer_flatten = {
     .name = "flatten",
     .bare = 1,
     .infer = flatten_infer,
-    .saved_doubles = flatten_saved,
-    .forward = flatten_forward,
-    .backward = flatten_backward,
+    .saved_doubles = ntk_layer_saves_nothing,
+    .forward = ntk_layer_forward_per_input,
+    .backward = ntk_layer_backward_per_row,
     .forward_one = flatten_forward_one,
     .backward_one = flatten_backward_one,
     .cost = flatten_cost,

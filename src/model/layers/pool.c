@@ -48,12 +48,10 @@ static int avg_pool_infer(const int64_t *option, const ntk_shape *in, ntk_shape 
     return 0;
 }
 
-static int64_t pool_saved(const ntk_layer *layer)
-{
-    (void)layer;
-    return 0;
-}
+/* The window's share of each value it averages: 1 / (kh kw). */
+static double pool_scale(const conv_geometry *g) { return 1.0 / (double)(g->kh * g->kw); }
 
+/* Valid windows lie inside the input: every conv_tap is a position. */
 static void avg_pool_forward_one(const ntk_layer *layer, const ntk_model *model, const double *in,
                                  double *out, double *saved)
 {
@@ -61,7 +59,6 @@ static void avg_pool_forward_one(const ntk_layer *layer, const ntk_model *model,
     (void)saved;
     conv_geometry g;
     pool_geometry_of(layer, &g);
-    const double scale = 1.0 / (double)(g.kh * g.kw);
     const int64_t c = g.c_in;
     for (int64_t y = 0; y < g.ho; ++y)
         for (int64_t x = 0; x < g.wo; ++x) {
@@ -70,12 +67,12 @@ static void avg_pool_forward_one(const ntk_layer *layer, const ntk_model *model,
                 o[i] = 0.0;
             for (int64_t dy = 0; dy < g.kh; ++dy)
                 for (int64_t dx = 0; dx < g.kw; ++dx) {
-                    const double *a = in + ((y * g.sh + dy) * g.w + x * g.sw + dx) * c;
+                    const double *a = in + conv_tap(&g, y, x, dy, dx) * c;
                     for (int64_t i = 0; i < c; ++i)
                         o[i] += a[i];
                 }
             for (int64_t i = 0; i < c; ++i)
-                o[i] *= scale;
+                o[i] *= pool_scale(&g);
         }
 }
 
@@ -84,19 +81,17 @@ static void avg_pool_backward_one(const ntk_layer *layer, const ntk_model *model
 {
     (void)model;
     (void)saved;
+    memset(cot_in, 0, (size_t)layer->in.size * sizeof *cot_in);
     conv_geometry g;
     pool_geometry_of(layer, &g);
-    const double scale = 1.0 / (double)(g.kh * g.kw);
-    const int64_t c = g.c_in;
-    memset(cot_in, 0, (size_t)layer->in.size * sizeof *cot_in);
     for (int64_t y = 0; y < g.ho; ++y)
         for (int64_t x = 0; x < g.wo; ++x) {
-            const double *d = cot_out + (y * g.wo + x) * c;
+            const double *d = cot_out + (y * g.wo + x) * g.c_in;
             for (int64_t dy = 0; dy < g.kh; ++dy)
                 for (int64_t dx = 0; dx < g.kw; ++dx) {
-                    double *a = cot_in + ((y * g.sh + dy) * g.w + x * g.sw + dx) * c;
-                    for (int64_t i = 0; i < c; ++i)
-                        a[i] += scale * d[i];
+                    double *a = cot_in + conv_tap(&g, y, x, dy, dx) * g.c_in;
+                    for (int64_t i = 0; i < g.c_in; ++i)
+                        a[i] += pool_scale(&g) * d[i];
                 }
         }
 }
@@ -141,40 +136,6 @@ static void global_pool_backward_one(const ntk_layer *layer, const ntk_model *mo
             cot_in[p * c + i] = cot_out[i] / (double)positions;
 }
 
-/* The batched passes are the one-input ones per input (or per (x, o) row):
- * pooling is a small share of a network's work. */
-static void avg_pool_forward(const ntk_layer *layer, const ntk_model *model, const double *in,
-                             int64_t count, double *out, double *saved)
-{
-    for (int64_t x = 0; x < count; ++x)
-        avg_pool_forward_one(layer, model, in + x * layer->in.size, out + x * layer->out.size, saved);
-}
-
-static void avg_pool_backward(const ntk_layer *layer, const ntk_model *model, const double *cot_out,
-                              int64_t count, int k, const double *saved, double *cot_in)
-{
-    for (int64_t r = 0; r < count * k; ++r)
-        avg_pool_backward_one(layer, model, cot_out + r * layer->out.size, saved,
-                              cot_in + r * layer->in.size);
-}
-
-static void global_pool_forward(const ntk_layer *layer, const ntk_model *model, const double *in,
-                                int64_t count, double *out, double *saved)
-{
-    for (int64_t x = 0; x < count; ++x)
-        global_pool_forward_one(layer, model, in + x * layer->in.size, out + x * layer->out.size,
-                                saved);
-}
-
-static void global_pool_backward(const ntk_layer *layer, const ntk_model *model,
-                                 const double *cot_out, int64_t count, int k, const double *saved,
-                                 double *cot_in)
-{
-    for (int64_t r = 0; r < count * k; ++r)
-        global_pool_backward_one(layer, model, cot_out + r * layer->out.size, saved,
-                                 cot_in + r * layer->in.size);
-}
-
 static void pool_cost(const ntk_layer *layer, int k, int full, int quadrature_order,
                       ntk_layer_cost *cost)
 {
@@ -191,9 +152,11 @@ const ntk_layer_ops ntk_layer_avg_pool = {
     .options = avg_pool_options,
     .n_options = 2,
     .infer = avg_pool_infer,
-    .saved_doubles = pool_saved,
-    .forward = avg_pool_forward,
-    .backward = avg_pool_backward,
+    /* The batched passes are the one-input ones per input (or per (x, o)
+     * row): pooling is a small share of a network's work. */
+    .saved_doubles = ntk_layer_saves_nothing,
+    .forward = ntk_layer_forward_per_input,
+    .backward = ntk_layer_backward_per_row,
     .forward_one = avg_pool_forward_one,
     .backward_one = avg_pool_backward_one,
     .cost = pool_cost,
@@ -203,9 +166,9 @@ const ntk_layer_ops ntk_layer_global_avg_pool = {
     .name = "global_avg_pool",
     .bare = 1,
     .infer = global_pool_infer,
-    .saved_doubles = pool_saved,
-    .forward = global_pool_forward,
-    .backward = global_pool_backward,
+    .saved_doubles = ntk_layer_saves_nothing,
+    .forward = ntk_layer_forward_per_input,
+    .backward = ntk_layer_backward_per_row,
     .forward_one = global_pool_forward_one,
     .backward_one = global_pool_backward_one,
     .cost = pool_cost,
