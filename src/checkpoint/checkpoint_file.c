@@ -364,7 +364,9 @@ static ntk_status read_header(MPI_File file, const char *path, const ntk_grid *g
                          path, version, CHECKPOINT_FORMAT_VERSION);
     uint32_t processes = get_u32(header + AT_PROCESSES);
     int64_t data_bytes = (int64_t)get_u64(header + AT_DATA_BYTES);
-    if (processes == 0 || processes > MAX_PROCESSES || data_bytes < 0)
+    /* data_bytes is bounded so start + data_bytes below cannot overflow. */
+    if (processes == 0 || processes > MAX_PROCESSES || data_bytes < 0 ||
+        data_bytes > INT64_MAX - data_start(MAX_PROCESSES))
         return NTK_RAISE(NTK_ERR_IO, "checkpoint %s is corrupt (impossible header values); remove it",
                          path);
     int64_t start = data_start(processes);
@@ -442,8 +444,12 @@ static ntk_status read_header(MPI_File file, const char *path, const ntk_grid *g
         table[index].local_rows = (int64_t)get_u64(entry + 8);
         table[index].local_cols = (int64_t)get_u64(entry + 16);
         table[index].checksum = get_u64(entry + 24);
-        int64_t bytes = table[index].local_rows * table[index].local_cols * (int64_t)sizeof(double);
-        if (table[index].offset < start || bytes < 0 || table[index].offset + bytes > size)
+        /* Bound the block by the bytes after its offset before any product
+         * (the fields are untrusted and the product may overflow). */
+        int64_t rows = table[index].local_rows, cols = table[index].local_cols;
+        int64_t room = size - table[index].offset;
+        if (table[index].offset < start || room < 0 || rows < 0 || cols < 0 ||
+            (cols > 0 && rows > room / (int64_t)sizeof(double) / cols))
             status = NTK_RAISE(NTK_ERR_IO, "checkpoint %s is corrupt (bad table entry %u); remove it",
                                path, index);
     }

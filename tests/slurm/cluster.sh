@@ -69,7 +69,12 @@ start() {
         wait_for 30 "" node_idle && { echo "cluster.sh: reusing the cluster in $dir" >&2; return 0; }
     fi
     stop "$dir" 2>/dev/null
-    mkdir -p "$dir/munge" "$dir/ctld" "$dir/spool"
+    mkdir -p "$dir/munge" "$dir/ctld"
+    # slurmd puts Unix sockets in its spool folder, and a socket path has at most
+    # 108 bytes: a deep build folder (e.g. build-sanitize/) overflows it. So the
+    # spool is a short /tmp folder, linked from $dir/spool and removed by stop.
+    rm -rf "$dir/spool"
+    ln -s "$(mktemp -d /tmp/ntk-slurmd.XXXXXX)" "$dir/spool" || die "cannot create the slurmd spool folder"
     # munged insists that its folders are not writable by others.
     chmod 700 "$dir/munge"
 
@@ -94,7 +99,7 @@ start() {
     ctld_port=$(free_port 16817)
     slurmd_port=$(free_port $((ctld_port + 1)))
     sed -e "s|@HOST@|$host|g" -e "s|@CTLD_PORT@|$ctld_port|g" -e "s|@SLURMD_PORT@|$slurmd_port|g" \
-        -e "s|@STATE_DIR@|$dir|g" -e "s|@MUNGE_SOCKET@|$dir/munge/munge.socket|g" \
+        -e "s|@STATE_DIR@/spool|$(readlink "$dir/spool")|g" -e "s|@STATE_DIR@|$dir|g" -e "s|@MUNGE_SOCKET@|$dir/munge/munge.socket|g" \
         -e "s|@CPUS@|$cpus|g" -e "s|@MEMORY_MB@|$memory|g" -e "s|@MPI_DEFAULT@|$mpi_default|g" \
         "$template" > "$dir/slurm.conf" || die "cannot write $dir/slurm.conf"
     # Slurm's client commands find the cluster through SLURM_CONF.
@@ -139,6 +144,7 @@ stop() {
     stop_pid_file "$dir/slurmd.pid" slurmd
     stop_pid_file "$dir/slurmctld.pid" slurmctld
     stop_pid_file "$dir/munge/munged.pid" munged
+    [ -L "$dir/spool" ] && rm -rf "$(readlink "$dir/spool")" "$dir/spool"
     return 0
 }
 
