@@ -594,21 +594,27 @@ static ntk_status structured_buffers(const ntk_model *model, int full, int64_t p
         if (width > widest)
             widest = width;
     }
+    /* Tiles never exceed the local matrix: a small matrix (or a large block)
+     * gets small temporaries (issue: grid.block must not drive memory). */
+    const int64_t rows = ctx->row_axis->count < STRUCTURED_ROW_CHUNK ? ctx->row_axis->count
+                                                                    : STRUCTURED_ROW_CHUNK;
+    const int64_t cols = ctx->col_axis->count < panel_columns ? ctx->col_axis->count
+                                                               : panel_columns;
+    const int64_t R = rows > 1 ? rows : 1, C = cols > 1 ? cols : 1;
     NTK_TRY(NTK_CALLOC(ctx->pair, ctx->layout->pair_scratch + 1, "structured kernel position Grams"));
-    NTK_TRY(NTK_CALLOC(ctx->gram, STRUCTURED_ROW_CHUNK * panel_columns, "structured kernel tile"));
-    NTK_TRY(NTK_CALLOC(ctx->input_gram, STRUCTURED_ROW_CHUNK * panel_columns, "structured kernel tile"));
-    NTK_TRY(NTK_CALLOC(ctx->row_slot, STRUCTURED_ROW_CHUNK, "structured kernel tile"));
-    NTK_TRY(NTK_CALLOC(ctx->col_slot, panel_columns, "structured kernel tile"));
+    NTK_TRY(NTK_CALLOC(ctx->gram, R * C, "structured kernel tile"));
+    NTK_TRY(NTK_CALLOC(ctx->input_gram, R * C, "structured kernel tile"));
+    NTK_TRY(NTK_CALLOC(ctx->row_slot, R, "structured kernel tile"));
+    NTK_TRY(NTK_CALLOC(ctx->col_slot, C, "structured kernel tile"));
     if (!axis_consecutive(ctx->row_axis))
-        NTK_TRY(NTK_CALLOC(ctx->row_pack, STRUCTURED_ROW_CHUNK * F, "structured kernel panel"));
+        NTK_TRY(NTK_CALLOC(ctx->row_pack, R * F, "structured kernel panel"));
     if (!axis_consecutive(ctx->col_axis))
-        NTK_TRY(NTK_CALLOC(ctx->col_pack, panel_columns * F, "structured kernel panel"));
+        NTK_TRY(NTK_CALLOC(ctx->col_pack, C * F, "structured kernel panel"));
     if (full) {
-        NTK_TRY(NTK_CALLOC(ctx->row_panel, STRUCTURED_ROW_CHUNK * widest, "structured kernel panel"));
-        NTK_TRY(NTK_CALLOC(ctx->col_panel, panel_columns * widest, "structured kernel panel"));
+        NTK_TRY(NTK_CALLOC(ctx->row_panel, R * widest, "structured kernel panel"));
+        NTK_TRY(NTK_CALLOC(ctx->col_panel, C * widest, "structured kernel panel"));
     } else {
-        NTK_TRY(NTK_CALLOC(ctx->small, STRUCTURED_ROW_CHUNK * STRUCTURED_SMALL_GROUP,
-                           "structured kernel tile"));
+        NTK_TRY(NTK_CALLOC(ctx->small, R * STRUCTURED_SMALL_GROUP, "structured kernel tile"));
     }
     return NTK_OK;
 }

@@ -444,8 +444,11 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
                                   (double)kernel_structured_batch(forward_width));
         const double set = (double)plan_union_items(n_inputs, plan->m_rows, per_item, plan->block,
                                                     plan->grid_rows, plan->grid_cols, own_count);
-        const double panel_columns = (double)kernel_structured_panel_columns(plan->block);
-        const double row_chunk = (double)kernel_structured_row_chunk();
+        /* Tiles never exceed the local matrix (structured.c sizes them so). */
+        const double panel_columns = fmin((double)kernel_structured_panel_columns(plan->block),
+                                          fmax(1.0, (double)local_cols));
+        const double row_chunk = fmin((double)kernel_structured_row_chunk(),
+                                      fmax(1.0, (double)local_rows));
         double stage_forward = batch * forward_width;
         double stage_tiles = 2.0 * row_chunk * panel_columns +
                              (row_chunk + panel_columns) * packed_width +
