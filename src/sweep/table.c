@@ -16,17 +16,10 @@ enum { TABLE_LINE_MAX = 16384 };
 /* A CSV field: quoted when it holds a comma, quote or line break. */
 static void write_field(FILE *file, const char *text)
 {
-    if (strpbrk(text, ",\"\r\n") == NULL) {
+    if (strpbrk(text, ",\"\r\n") == NULL)
         fputs(text, file);
-        return;
-    }
-    fputc('"', file);
-    for (const char *p = text; *p != '\0'; ++p) {
-        if (*p == '"')
-            fputc('"', file);
-        fputc(*p, file);
-    }
-    fputc('"', file);
+    else
+        job_write_quoted(file, text, '"');
 }
 
 static void write_header(FILE *file, const ntk_job *job)
