@@ -231,6 +231,12 @@ ntk_status job_parse_override(const char *text, ntk_override *out);
  * scalar. NTK_ERR_USAGE when it does not fit. */
 ntk_status job_string_override(const char *key, const char *text, ntk_override *out);
 
+/* Whether `targets` (data.targets, data.test_targets) come from a file whose
+ * shape the run must check against the inputs and the model: absent targets
+ * need nothing and synthetic ones are made to fit. `*have_targets` gets
+ * whether there are targets at all. */
+int job_targets_need_shape_check(const ntk_data_source *targets, int *have_targets);
+
 /* Open the job file `path` for reading: a missing, unreadable or folder path
  * raises `code` as "PATH: cannot read job file: REASON" (NTK_ERR_JOB for the
  * loader; NTK_ERR_USAGE for the command line's check before anything is read). */

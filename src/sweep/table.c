@@ -107,9 +107,8 @@ ntk_status sweep_write_point_row(const ntk_job *job, int64_t point, const char *
                                  const ntk_run_result *result)
 {
     char path[NTK_PATH_MAX];
-    NTK_TRY(output_path(point_dir, "point.csv", path));
     FILE *file = NULL;
-    NTK_TRY(partial_file_open(path, &file));
+    NTK_TRY(output_file_open(point_dir, "point.csv", path, &file));
     write_header(file, job);
     write_identity(file, job, point);
     fprintf(file, "%lld", (long long)result->n_inputs);
