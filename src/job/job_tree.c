@@ -112,9 +112,10 @@ static ntk_status node_append(job_node *parent, job_node *key, job_node *value)
     return NTK_OK;
 }
 
-/* The last step of building one key/value pair: `made` is how making the
- * halves went. Appended when both were made; otherwise whatever half was made
- * is freed and `made` passed on. Either way the caller no longer owns them. */
+/* The last step of building one list item (key NULL) or mapping pair: `made`
+ * is how making its halves went. Appended when they were made; otherwise
+ * whatever half was made is freed and `made` passed on. Either way the caller
+ * no longer owns them. */
 static ntk_status append_made_pair(job_node *parent, ntk_status made, job_node *key,
                                    job_node *value)
 {
@@ -391,8 +392,7 @@ static ntk_status convert_node(convert_state *state, yaml_node_t *source, const 
             job_node *child = NULL;
             ntk_status status = convert_node(state, yaml_document_get_node(state->document, *item),
                                              child_path, depth + 1, &child);
-            if (status == NTK_OK)
-                status = node_append(node, NULL, child);
+            status = append_made_pair(node, status, NULL, child);
             if (status != NTK_OK) {
                 job_tree_free(node);
                 return status;
