@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/commands.h"
 
@@ -61,17 +60,11 @@ static int parse_count(const char *text, long *value)
 
 /* A job file that cannot be opened is a command-line mistake (exit 2, as the
  * README's errors table says), not a job file error: nothing of the job was
- * read. Same wording as the job loader's own check. */
+ * read. The job loader's own check (job_file_open), with another code. */
 static ntk_status check_job_file_readable(const char *path)
 {
-    struct stat info;
-    if (stat(path, &info) != 0)
-        return NTK_RAISE(NTK_ERR_USAGE, "%s: cannot read job file: %s", path, strerror(errno));
-    if (S_ISDIR(info.st_mode))
-        return NTK_RAISE(NTK_ERR_USAGE, "%s: cannot read job file: %s", path, strerror(EISDIR));
-    FILE *file = fopen(path, "rb");
-    if (file == NULL)
-        return NTK_RAISE(NTK_ERR_USAGE, "%s: cannot read job file: %s", path, strerror(errno));
+    FILE *file = NULL;
+    NTK_TRY(job_file_open(path, NTK_ERR_USAGE, &file));
     fclose(file);
     return NTK_OK;
 }

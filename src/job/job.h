@@ -231,6 +231,17 @@ ntk_status job_parse_override(const char *text, ntk_override *out);
  * scalar. NTK_ERR_USAGE when it does not fit. */
 ntk_status job_string_override(const char *key, const char *text, ntk_override *out);
 
+/* Whether `targets` (data.targets, data.test_targets) come from a file whose
+ * shape the run must check against the inputs and the model: absent targets
+ * need nothing and synthetic ones are made to fit. `*have_targets` gets
+ * whether there are targets at all. */
+int job_targets_need_shape_check(const ntk_data_source *targets, int *have_targets);
+
+/* Open the job file `path` for reading: a missing, unreadable or folder path
+ * raises `code` as "PATH: cannot read job file: REASON" (NTK_ERR_JOB for the
+ * loader; NTK_ERR_USAGE for the command line's check before anything is read). */
+ntk_status job_file_open(const char *path, ntk_status code, FILE **file);
+
 /* Write the effective job (defaults filled in) as YAML, indented by `indent`
  * spaces, for summary.yaml. */
 void job_echo_yaml(const ntk_job *job, FILE *out, int indent);
@@ -238,6 +249,11 @@ void job_echo_yaml(const ntk_job *job, FILE *out, int indent);
 /* `text` as a YAML double-quoted scalar: safe for any text (a folder named
  * "true", "123" or "a: b" stays a string). For the echo and other YAML output. */
 void job_write_yaml_string(FILE *out, const char *text);
+
+/* `text` between two `quote` characters, each `quote` inside doubled: a YAML
+ * single-quoted scalar (quote '\'') or a CSV field (quote '"'); both formats
+ * escape their quote this one way. */
+void job_write_quoted(FILE *out, const char *text, char quote);
 
 /* Stable 64-bit hash of everything that determines Theta (data, model, kernel,
  * grid), for checkpoints: a checkpoint from another job is refused. */

@@ -162,14 +162,10 @@ static void summarise(const job_context *context, const job_node *layers, ntk_mo
 ntk_status job_read_layers(const job_context *context, const job_node *layers,
                            const ntk_shape *input_shape, ntk_model_spec *model)
 {
-    char description[96], with_parameters[128];
+    char with_parameters[128];
     parameter_types(with_parameters, sizeof with_parameters);
-    if (layers->kind != JOB_NODE_SEQUENCE || layers->count == 0)
-        return job_fail(context, layers, "model.layers",
-                        "must be a non-empty list such as [{dense: 256}, relu, {dense: 1}], got %s",
-                        layers->kind == JOB_NODE_SEQUENCE
-                            ? "an empty list"
-                            : job_node_describe(layers, description, sizeof description));
+    NTK_TRY(job_check_list(context, layers, "model.layers",
+                           " such as [{dense: 256}, relu, {dense: 1}]"));
     model->n_layers = 0;
     int n_parameters = 0, previous_has_parameters = 0, previous_is_activation = 0;
     for (int i = 0; i < layers->count; ++i) {

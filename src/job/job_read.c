@@ -160,6 +160,18 @@ ntk_status job_read_bool(const job_context *context, const job_node *node, const
     return NTK_OK;
 }
 
+ntk_status job_check_list(const job_context *context, const job_node *node, const char *path,
+                          const char *what)
+{
+    if (node->kind == JOB_NODE_SEQUENCE && node->count > 0)
+        return NTK_OK;
+    char description[96];
+    return job_fail(context, node, path, "must be a non-empty list%s, got %s", what,
+                    node->kind == JOB_NODE_SEQUENCE
+                        ? "an empty list"
+                        : job_node_describe(node, description, sizeof description));
+}
+
 ntk_status job_read_string(const job_context *context, const job_node *node, const char *path,
                            char *buffer, int size)
 {

@@ -54,6 +54,11 @@ ntk_status job_read_enum(const job_context *context, const job_node *node, const
 ntk_status job_read_duration(const job_context *context, const job_node *node, const char *path,
                              double *seconds);
 
+/* `node` must be a non-empty list; `what` completes the message "must be a
+ * non-empty list..." (e.g. " of values", " such as [1, 2]", or ""). */
+ntk_status job_check_list(const job_context *context, const job_node *node, const char *path,
+                          const char *what);
+
 /* `node` must be a mapping (a null value counts as an empty one) whose keys
  * are all in `allowed` (NULL-terminated). */
 ntk_status job_check_mapping(const job_context *context, const job_node *node, const char *path,

@@ -31,6 +31,11 @@ ntk_status job_read_layers(const job_context *context, const job_node *layers,
 /* kernel, grid, spectrum, dynamics, output, training, checkpoint. */
 ntk_status job_read_run_sections(const job_context *context, const job_node *root, ntk_job *job);
 
+/* A list of training step counts (dynamics.steps, predict.steps): non-empty,
+ * at most NTK_MAX_STEPS integers >= 0, into steps[0..*n_steps). */
+ntk_status job_read_steps(const job_context *context, const job_node *node, const char *path,
+                          int64_t steps[NTK_MAX_STEPS], int *n_steps);
+
 /* predict: and the rules of held-out data (job_sections_predict.c); after
  * the data, spectrum, dynamics and output sections. */
 ntk_status job_read_predict(const job_context *context, const job_node *root, ntk_job *job);

@@ -9,29 +9,6 @@
 
 #include "job/job_read.h"
 
-static ntk_status read_steps(const job_context *context, const job_node *node,
-                             ntk_predict_spec *predict)
-{
-    char description[96];
-    if (node->kind != JOB_NODE_SEQUENCE || node->count == 0)
-        return job_fail(context, node, "predict.steps",
-                        "must be a non-empty list of step counts such as [0, 10, 100], got %s",
-                        node->kind == JOB_NODE_SEQUENCE
-                            ? "an empty list"
-                            : job_node_describe(node, description, sizeof description));
-    if (node->count > NTK_MAX_STEPS)
-        return job_fail(context, node, "predict.steps", "has %d entries, at most %d",
-                        node->count, NTK_MAX_STEPS);
-    for (int i = 0; i < node->count; ++i) {
-        char path[JOB_PATH_TEXT_MAX];
-        job_path_index(path, sizeof path, "predict.steps", i);
-        NTK_TRY(job_read_int(context, node->items[i], path, NULL, "an integer >= 0", 0,
-                             INT64_MAX, &predict->steps[i]));
-    }
-    predict->n_steps = node->count;
-    return NTK_OK;
-}
-
 /* Predictions are computed from the whole eigendecomposition (no inverse is
  * formed): a values-only or top-k solve cannot give them. */
 static ntk_status check_spectrum(const job_context *context, const job_node *node,
@@ -78,7 +55,8 @@ ntk_status job_read_predict(const job_context *context, const job_node *root, nt
         predict->enabled = 1;
         const job_node *item = job_node_find(node, "steps", NULL);
         if (item != NULL)
-            NTK_TRY(read_steps(context, item, predict));
+            NTK_TRY(job_read_steps(context, item, "predict.steps", predict->steps,
+                                   &predict->n_steps));
         if ((item = job_node_find(node, "infinite", NULL)) != NULL)
             NTK_TRY(job_read_bool(context, item, "predict.infinite", &predict->infinite));
         if ((item = job_node_find(node, "ridge", NULL)) != NULL)

@@ -203,6 +203,23 @@ static ntk_status read_spectrum(const job_context *context, const job_node *spec
     return NTK_OK;
 }
 
+ntk_status job_read_steps(const job_context *context, const job_node *node, const char *path,
+                          int64_t steps[NTK_MAX_STEPS], int *n_steps)
+{
+    NTK_TRY(job_check_list(context, node, path, " of step counts such as [0, 10, 100]"));
+    if (node->count > NTK_MAX_STEPS)
+        return job_fail(context, node, path, "has %d entries, at most %d", node->count,
+                        NTK_MAX_STEPS);
+    for (int i = 0; i < node->count; ++i) {
+        char item_path[JOB_PATH_TEXT_MAX];
+        job_path_index(item_path, sizeof item_path, path, i);
+        NTK_TRY(job_read_int(context, node->items[i], item_path, NULL, "an integer >= 0", 0,
+                             INT64_MAX, &steps[i]));
+    }
+    *n_steps = node->count;
+    return NTK_OK;
+}
+
 static ntk_status read_dynamics(const job_context *context, const job_node *dynamics,
                                 ntk_job *job)
 {
@@ -215,24 +232,8 @@ static ntk_status read_dynamics(const job_context *context, const job_node *dyna
     node = job_node_find(dynamics, "steps", NULL);
     if (node == NULL)
         return NTK_OK;
-    char description[96];
-    if (node->kind != JOB_NODE_SEQUENCE || node->count == 0)
-        return job_fail(context, node, "dynamics.steps",
-                        "must be a non-empty list of step counts such as [0, 10, 100], got %s",
-                        node->kind == JOB_NODE_SEQUENCE
-                            ? "an empty list"
-                            : job_node_describe(node, description, sizeof description));
-    if (node->count > NTK_MAX_STEPS)
-        return job_fail(context, node, "dynamics.steps", "has %d entries, at most %d",
-                        node->count, NTK_MAX_STEPS);
-    for (int i = 0; i < node->count; ++i) {
-        char path[JOB_PATH_TEXT_MAX];
-        job_path_index(path, sizeof path, "dynamics.steps", i);
-        NTK_TRY(job_read_int(context, node->items[i], path, NULL, "an integer >= 0", 0,
-                             INT64_MAX, &job->dynamics.steps[i]));
-    }
-    job->dynamics.n_steps = node->count;
-    return NTK_OK;
+    return job_read_steps(context, node, "dynamics.steps", job->dynamics.steps,
+                          &job->dynamics.n_steps);
 }
 
 static ntk_status read_output(const job_context *context, const job_node *output, ntk_job *job)

@@ -61,11 +61,7 @@ ntk_status job_read_sweep(const job_context *context, const job_node *sweep, ntk
         if (strcmp(parsed.segment[0].name, "sweep") == 0 ||
             strlen(key->text) >= NTK_SWEEP_KEY_MAX)
             return job_fail(context, key, path, "cannot be swept");
-        if (values->kind != JOB_NODE_SEQUENCE || values->count == 0)
-            return job_fail(context, values, path, "must be a non-empty list of values, got %s",
-                            values->kind == JOB_NODE_SEQUENCE
-                                ? "an empty list"
-                                : job_node_describe(values, description, sizeof description));
+        NTK_TRY(job_check_list(context, values, path, " of values"));
         if (values->count > NTK_MAX_SWEEP_VALUES)
             return job_fail(context, values, path, "has %d values, at most %d", values->count,
                             NTK_MAX_SWEEP_VALUES);

@@ -112,6 +112,20 @@ static ntk_status node_append(job_node *parent, job_node *key, job_node *value)
     return NTK_OK;
 }
 
+/* The last step of building one list item (key NULL) or mapping pair: `made`
+ * is how making its halves went. Appended when they were made; otherwise
+ * whatever half was made is freed and `made` passed on. Either way the caller
+ * no longer owns them. */
+static ntk_status append_made_pair(job_node *parent, ntk_status made, job_node *key,
+                                   job_node *value)
+{
+    if (made == NTK_OK)
+        return node_append(parent, key, value);
+    job_tree_free(key);
+    job_tree_free(value);
+    return made;
+}
+
 void job_tree_free(job_node *node)
 {
     if (node == NULL)
@@ -142,12 +156,7 @@ ntk_status job_tree_copy(const job_node *node, job_node **copy)
         ntk_status status = job_tree_copy(node->keys[i], &key);
         if (status == NTK_OK)
             status = job_tree_copy(node->items[i], &value);
-        if (status == NTK_OK)
-            status = node_append(result, key, value);
-        else {
-            job_tree_free(key);
-            job_tree_free(value);
-        }
+        status = append_made_pair(result, status, key, value);
         if (status != NTK_OK) {
             job_tree_free(result);
             return status;
@@ -383,8 +392,7 @@ static ntk_status convert_node(convert_state *state, yaml_node_t *source, const 
             job_node *child = NULL;
             ntk_status status = convert_node(state, yaml_document_get_node(state->document, *item),
                                              child_path, depth + 1, &child);
-            if (status == NTK_OK)
-                status = node_append(node, NULL, child);
+            status = append_made_pair(node, status, NULL, child);
             if (status != NTK_OK) {
                 job_tree_free(node);
                 return status;
@@ -420,12 +428,7 @@ static ntk_status convert_node(convert_state *state, yaml_node_t *source, const 
             if (status == NTK_OK)
                 status = convert_node(state, yaml_document_get_node(state->document, pair->value),
                                       child_path, depth + 1, &value);
-            if (status == NTK_OK)
-                status = node_append(node, key, value);
-            else {
-                job_tree_free(key);
-                job_tree_free(value);
-            }
+            status = append_made_pair(node, status, key, value);
             if (status != NTK_OK) {
                 job_tree_free(node);
                 return status;
@@ -531,17 +534,26 @@ static ntk_status parse_document(yaml_parser_t *parser, convert_state *state, jo
     return status;
 }
 
+ntk_status job_file_open(const char *path, ntk_status code, FILE **file)
+{
+    *file = NULL;
+    struct stat info;
+    if (stat(path, &info) != 0)
+        return NTK_RAISE(code, "%s: cannot read job file: %s", path, strerror(errno));
+    /* fopen succeeds on a folder; reading it would fail later, less clearly. */
+    if (S_ISDIR(info.st_mode))
+        return NTK_RAISE(code, "%s: cannot read job file: %s", path, strerror(EISDIR));
+    *file = fopen(path, "rb");
+    if (*file == NULL)
+        return NTK_RAISE(code, "%s: cannot read job file: %s", path, strerror(errno));
+    return NTK_OK;
+}
+
 ntk_status job_tree_read_file(const char *path, job_node **root)
 {
     *root = NULL;
-    struct stat info;
-    if (stat(path, &info) != 0)
-        return NTK_RAISE(NTK_ERR_JOB, "%s: cannot read job file: %s", path, strerror(errno));
-    if (S_ISDIR(info.st_mode))
-        return NTK_RAISE(NTK_ERR_JOB, "%s: cannot read job file: %s", path, strerror(EISDIR));
-    FILE *file = fopen(path, "rb");
-    if (file == NULL)
-        return NTK_RAISE(NTK_ERR_JOB, "%s: cannot read job file: %s", path, strerror(errno));
+    FILE *file = NULL;
+    NTK_TRY(job_file_open(path, NTK_ERR_JOB, &file));
     /* Two passes over the file: explicit tags, then the document. */
     tag_marks marks = {0};
     yaml_parser_t parser;

@@ -56,3 +56,10 @@ ntk_status output_path(const char *dir, const char *name, char *out)
         return NTK_RAISE(NTK_ERR_IO, "%s: output path for %s is too long", dir, name);
     return NTK_OK;
 }
+
+ntk_status output_file_open(const char *dir, const char *name, char *path, FILE **file)
+{
+    *file = NULL;
+    NTK_TRY(output_path(dir, name, path));
+    return partial_file_open(path, file);
+}

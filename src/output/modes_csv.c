@@ -7,9 +7,8 @@ ntk_status output_write_modes_csv(const char *dir, const ntk_spectrum *spectrum,
                                   const ntk_modes *modes)
 {
     char path[NTK_PATH_MAX];
-    NTK_TRY(output_path(dir, "modes.csv", path));
     FILE *file = NULL;
-    NTK_TRY(partial_file_open(path, &file));
+    NTK_TRY(output_file_open(dir, "modes.csv", path, &file));
     fputs("mode,eigenvalue,rate,target_energy,cumulative_energy\n", file);
     for (int64_t i = 0; i < spectrum->n_pairs; ++i) {
         fprintf(file, "%lld,%.17g,%.17g,", (long long)i, spectrum->values[i], modes->rate[i]);

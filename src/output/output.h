@@ -27,6 +27,11 @@ ntk_status output_prepare_dir(const char *dir, MPI_Comm comm);
 /* Join dir and name into out (capacity NTK_PATH_MAX). */
 ntk_status output_path(const char *dir, const char *name, char *out);
 
+/* Start writing the output file `name` in `dir`: its path into `path`
+ * (capacity NTK_PATH_MAX, for partial_file_commit or _discard) and `*file`
+ * open on its .partial (core/partial_file.h). */
+ntk_status output_file_open(const char *dir, const char *name, char *path, FILE **file);
+
 /* Write a distributed matrix as a float64 .npy file (Fortran order, which for
  * symmetric Theta is byte-for-byte the C-order file). Works for files over
  * 2 GiB and local blocks over 2^31 elements. Collective. */

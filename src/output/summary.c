@@ -206,9 +206,8 @@ static void write_timings(FILE *out, const ntk_run_facts *facts)
 ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_run_facts *facts)
 {
     char path[NTK_PATH_MAX];
-    NTK_TRY(output_path(dir, "summary.yaml", path));
     FILE *out = NULL;
-    NTK_TRY(partial_file_open(path, &out));
+    NTK_TRY(output_file_open(dir, "summary.yaml", path, &out));
 
     fputs("# ntkgram run summary\nntkgram_version: ", out);
     yaml_string(out, NTK_VERSION);

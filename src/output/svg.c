@@ -325,9 +325,8 @@ ntk_status output_write_svg(const char *dir, const ntk_job *job, const ntk_spect
                             const ntk_modes *modes)
 {
     char path[NTK_PATH_MAX];
-    NTK_TRY(output_path(dir, "spectrum.svg", path));
     FILE *out = NULL;
-    NTK_TRY(partial_file_open(path, &out));
+    NTK_TRY(output_file_open(dir, "spectrum.svg", path, &out));
 
     const int panels = modes->have_targets ? 2 : 1;
     const int width = PANEL_WIDTH * panels;

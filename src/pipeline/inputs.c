@@ -6,6 +6,7 @@
 
 #include "data/data.h"
 #include "grid/grid.h"
+#include "predict/predict.h"
 
 static const char *source_name(const ntk_data_source *source)
 {
@@ -26,10 +27,7 @@ ntk_status inputs_shape(const ntk_job *job, ntk_data_shape *shape)
     model_layout layout;
     NTK_TRY(model_layout_make(&job->model, job->path, &shape->input, 0, &layout));
     shape->k = (int)layout.k;
-    if (job->targets.kind == NTK_SOURCE_NONE)
-        return NTK_OK;
-    shape->have_targets = 1;
-    if (job->targets.kind == NTK_SOURCE_SYNTHETIC)
+    if (!job_targets_need_shape_check(&job->targets, &shape->have_targets))
         return NTK_OK;
     int64_t rows = 0, cols = 0;
     NTK_TRY(data_shape_as(&job->targets, DATA_ROLE_TARGETS, &rows, &cols));
@@ -81,19 +79,12 @@ ntk_status inputs_gather_residual(const ntk_model *model, const ntk_input_block 
                                   double **residual)
 {
     const int k = model_outputs(model);
-    int ranks = 0;
-    MPI_Comm_size(comm, &ranks);
 
     /* Everything that can fail locally (allocations, the forward pass) comes
-     * before the agreement; after it every rank reaches the Allgatherv. */
+     * before the agreement; after it every rank reaches the gather. */
     double *own = NULL;
-    int *counts = NULL, *offsets = NULL;
     *residual = NULL;
     ntk_status status = NTK_CALLOC(own, block->count * k, "the residual of the own block");
-    if (status == NTK_OK)
-        status = NTK_CALLOC(counts, ranks, "the residual counts");
-    if (status == NTK_OK)
-        status = NTK_CALLOC(offsets, ranks, "the residual offsets");
     if (status == NTK_OK)
         status = NTK_CALLOC(*residual, n_inputs * k, "the residual");
     if (status == NTK_OK && block->count > 0)
@@ -102,35 +93,10 @@ ntk_status inputs_gather_residual(const ntk_model *model, const ntk_input_block 
         for (int64_t i = 0; i < block->count * k; ++i)
             own[i] -= own_targets[i];
     status = ntk_agree(status, comm);
-    if (status != NTK_OK) {
-        free(own);
-        free(counts);
-        free(offsets);
-        free(*residual);
-        *residual = NULL;
-        return status;
-    }
-
-    for (int r = 0; r < ranks; ++r) {
-        int64_t first = 0, count = 0;
-        grid_own_block(n_inputs, ranks, r, &first, &count);
-        counts[r] = (int)count;
-        offsets[r] = (int)first;
-    }
-    /* One datatype element per input keeps the counts small for any N k.
-     * Creating a contiguous type of doubles only fails on a broken MPI; the
-     * codes are checked all the same. */
-    MPI_Datatype row_type = MPI_DATATYPE_NULL;
-    NTK_MPI_GOTO(status, MPI_Type_contiguous(k, MPI_DOUBLE, &row_type), done);
-    NTK_MPI_GOTO(status, MPI_Type_commit(&row_type), done);
-    NTK_MPI_GOTO(status, MPI_Allgatherv(own, (int)block->count, row_type, *residual, counts,
-                                        offsets, row_type, comm),
-                 done);
-done:
-    if (row_type != MPI_DATATYPE_NULL)
-        MPI_Type_free(&row_type);
-    free(counts);
-    free(offsets);
+    /* The own blocks are grid_own_block's, as the held-out rows' are: one
+     * gather serves both. */
+    if (status == NTK_OK)
+        status = predict_gather_rows(own, block->count, n_inputs, k, comm, *residual);
     free(own);
     if (status != NTK_OK) {
         free(*residual);

@@ -67,10 +67,7 @@ ntk_status predict_test_shape(const ntk_job *job, int64_t input_dim, int k, ntk_
                          (long long)test_dims[2], test_rank, (long long)train_dims[0],
                          (long long)train_dims[1], (long long)train_dims[2], train_rank);
     shape->n_test = rows;
-    if (job->test_targets.kind == NTK_SOURCE_NONE)
-        return NTK_OK;
-    shape->have_targets = 1;
-    if (job->test_targets.kind == NTK_SOURCE_SYNTHETIC)
+    if (!job_targets_need_shape_check(&job->test_targets, &shape->have_targets))
         return NTK_OK;
     int64_t target_rows = 0, target_cols = 0;
     NTK_TRY(shape_of(&job->test_targets, DATA_ROLE_TARGETS, "data.test_targets", &target_rows,

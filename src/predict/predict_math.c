@@ -41,6 +41,33 @@ static ntk_status allreduce_sum(double *values, int64_t count, MPI_Comm comm)
     return NTK_OK;
 }
 
+/* product (a->rows x wide, row-major, zeroed by the caller) = A B on every
+ * rank, for A distributed on the grid and B (a->cols x wide, row-major) the
+ * same on every rank: the rows of B at this rank's columns of A go to b_local
+ * (>= local_cols x wide), one local DGEMM gives this rank's rows of the
+ * product in ab_local (>= local_rows x wide), which are placed at their global
+ * rows and summed over ranks. Collective. */
+static ntk_status times_replicated(const ntk_grid *grid, const ntk_dmatrix *a, const double *b,
+                                   int64_t wide, double *b_local, double *ab_local,
+                                   double *product)
+{
+    const int64_t lr = a->local_rows, lc = a->local_cols;
+    for (int64_t j = 0; j < lc; ++j) {
+        int64_t g = grid_global_index(j, grid->block, grid->mycol, grid->cols);
+        memcpy(b_local + j * wide, b + g * wide, (size_t)wide * sizeof(double));
+    }
+    if (lr > 0 && lc > 0)
+        /* ab_local (lr x wide, column-major) = A_loc (lr x lc) * b_local^T-as-stored */
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)lr, (int)wide, (int)lc, 1.0,
+                    a->data, (int)(lr > 1 ? lr : 1), b_local, (int)wide, 0.0, ab_local, (int)lr);
+    for (int64_t i = 0; i < lr; ++i) {
+        int64_t g = grid_global_index(i, grid->block, grid->myrow, grid->rows);
+        for (int64_t w = 0; w < wide; ++w)
+            product[g * wide + w] = ab_local[w * lr + i];
+    }
+    return allreduce_sum(product, a->rows * wide, grid->comm);
+}
+
 /* The mode weight h_i(t) of predict.h. */
 static double mode_weight(double lambda, double rate_scale, double step, double ridge, int kept)
 {
@@ -125,7 +152,6 @@ ntk_status predict_compute(const ntk_predict_inputs *in, const ntk_spectrum *spe
     const int64_t lr = V->local_rows, lc = V->local_cols;
     const int64_t v_lld = lr > 1 ? lr : 1;
     const int64_t cr = cross->local_rows, cc = cross->local_cols;
-    const int64_t c_lld = cr > 1 ? cr : 1;
     const int64_t test_rows = cross->rows;
     double *r_local = NULL, *alpha = NULL, *alpha_local = NULL, *weights = NULL, *w_local = NULL;
     double *u = NULL, *u_local = NULL, *p = NULL;
@@ -195,37 +221,12 @@ ntk_status predict_compute(const ntk_predict_inputs *in, const ntk_spectrum *spe
         out->train_loss[s] = loss / (2.0 * (double)in->n_train * (double)in->k);
     }
 
-    /* U = V W: rows of W at this rank's eigenvector columns. */
-    for (int64_t j = 0; j < lc; ++j) {
-        int64_t g = grid_global_index(j, grid->block, grid->mycol, grid->cols);
-        memcpy(w_local + j * wide, weights + g * wide, (size_t)wide * sizeof(double));
-    }
-    if (lr > 0 && lc > 0)
-        /* u_local (lr x wide, column-major) = V_loc (lr x lc) * w_local^T-as-stored */
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)lr, (int)wide, (int)lc, 1.0,
-                    V->data, (int)v_lld, w_local, (int)wide, 0.0, u_local, (int)lr);
-    for (int64_t i = 0; i < lr; ++i) {
-        int64_t g = grid_global_index(i, grid->block, grid->myrow, grid->rows);
-        for (int64_t w = 0; w < wide; ++w)
-            u[g * wide + w] = u_local[w * lr + i];
-    }
-    NTK_TRY_GOTO(status, allreduce_sum(u, M * wide, grid->comm), done);
+    /* U = V W. */
+    NTK_TRY_GOTO(status, times_replicated(grid, V, weights, wide, w_local, u_local, u), done);
 
-    /* P = C U: rows of U at this rank's cross-kernel columns (the training
-     * indices, distributed as Theta's columns). */
-    for (int64_t j = 0; j < cc; ++j) {
-        int64_t g = grid_global_index(j, grid->block, grid->mycol, grid->cols);
-        memcpy(w_local + j * wide, u + g * wide, (size_t)wide * sizeof(double));
-    }
-    if (cr > 0 && cc > 0)
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)cr, (int)wide, (int)cc, 1.0,
-                    cross->data, (int)c_lld, w_local, (int)wide, 0.0, u_local, (int)cr);
-    for (int64_t i = 0; i < cr; ++i) {
-        int64_t g = grid_global_index(i, grid->block, grid->myrow, grid->rows);
-        for (int64_t w = 0; w < wide; ++w)
-            p[g * wide + w] = u_local[w * cr + i];
-    }
-    NTK_TRY_GOTO(status, allreduce_sum(p, test_rows * wide, grid->comm), done);
+    /* P = C U (the cross kernel's columns are the training indices,
+     * distributed as Theta's columns). */
+    NTK_TRY_GOTO(status, times_replicated(grid, cross, u, wide, w_local, u_local, p), done);
 
     /* f_t = f_0 + P, as slices x N_test x k; then the test losses. */
     const int k = in->k;

@@ -52,9 +52,8 @@ static void csv_number(FILE *file, double value)
 ntk_status predict_write_csv(const char *dir, const ntk_predictions *p)
 {
     char path[NTK_PATH_MAX];
-    NTK_TRY(output_path(dir, "predict.csv", path));
     FILE *file = NULL;
-    NTK_TRY(partial_file_open(path, &file));
+    NTK_TRY(output_file_open(dir, "predict.csv", path, &file));
     fputs("step,train_loss,test_loss,test_accuracy\n", file);
     for (int s = 0; s < p->slices; ++s) {
         if (isinf(p->step[s]))

@@ -52,9 +52,8 @@ int sweep_identity_matches(const char *point_dir, const char *text)
 ntk_status sweep_identity_write(const char *point_dir, const char *text)
 {
     char path[NTK_PATH_MAX];
-    NTK_TRY(output_path(point_dir, SWEEP_IDENTITY_NAME, path));
     FILE *file = NULL;
-    NTK_TRY(partial_file_open(path, &file));
+    NTK_TRY(output_file_open(point_dir, SWEEP_IDENTITY_NAME, path, &file));
     fputs(text, file);
     NTK_TRY(partial_file_commit(path, file));
     return NTK_OK;

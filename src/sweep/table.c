@@ -16,17 +16,10 @@ enum { TABLE_LINE_MAX = 16384 };
 /* A CSV field: quoted when it holds a comma, quote or line break. */
 static void write_field(FILE *file, const char *text)
 {
-    if (strpbrk(text, ",\"\r\n") == NULL) {
+    if (strpbrk(text, ",\"\r\n") == NULL)
         fputs(text, file);
-        return;
-    }
-    fputc('"', file);
-    for (const char *p = text; *p != '\0'; ++p) {
-        if (*p == '"')
-            fputc('"', file);
-        fputc(*p, file);
-    }
-    fputc('"', file);
+    else
+        job_write_quoted(file, text, '"');
 }
 
 static void write_header(FILE *file, const ntk_job *job)
@@ -114,9 +107,8 @@ ntk_status sweep_write_point_row(const ntk_job *job, int64_t point, const char *
                                  const ntk_run_result *result)
 {
     char path[NTK_PATH_MAX];
-    NTK_TRY(output_path(point_dir, "point.csv", path));
     FILE *file = NULL;
-    NTK_TRY(partial_file_open(path, &file));
+    NTK_TRY(output_file_open(point_dir, "point.csv", path, &file));
     write_header(file, job);
     write_identity(file, job, point);
     fprintf(file, "%lld", (long long)result->n_inputs);
