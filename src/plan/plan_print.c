@@ -122,25 +122,13 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
             text);
 }
 
-/* A YAML single-quoted scalar. */
-static void plan_print_quoted(FILE *out, const char *text)
-{
-    fputc('\'', out);
-    for (const char *p = text; *p != '\0'; ++p) {
-        if (*p == '\'')
-            fputc('\'', out);
-        fputc(*p, out);
-    }
-    fputc('\'', out);
-}
-
 static void plan_print_yaml(const ntk_plan *plan, FILE *out)
 {
     if (plan->job != NULL) {
         fputs("job: ", out);
-        plan_print_quoted(out, plan->job->path);
+        job_write_quoted(out, plan->job->path, '\''); /* YAML single-quoted */
         fputs("\nname: ", out);
-        plan_print_quoted(out, plan->job->name);
+        job_write_quoted(out, plan->job->name, '\'');
         fputc('\n', out);
     }
     fprintf(out, "n_inputs: %lld\ninput_dim: %lld\noutputs: %lld\nm_rows: %lld\nn_params: %lld\n",
