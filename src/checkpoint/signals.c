@@ -76,6 +76,8 @@ void checkpoint_test_pause(const char *where)
     double seconds = seconds_text != NULL ? strtod(seconds_text, NULL) : 0.0;
     if (!(seconds > 0.0 && seconds <= 60.0) || checkpoint_signal_pending() != 0)
         return;
+    /* Said on stderr, so a test knows the run is there before it signals. */
+    fprintf(stderr, "ntkgram: test pause %s\n", where);
     struct timespec pause = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
     nanosleep(&pause, NULL); /* a signal ends it early (EINTR), which is the point */
 }

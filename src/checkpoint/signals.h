@@ -18,7 +18,8 @@
  * sends a real signal with kill can land it mid-assembly on a small job;
  * NTK_TEST_PAUSE_AT=TEXT with NTK_TEST_PAUSE_SECONDS=T makes every stop point
  * whose description contains TEXT (e.g. "before the assembly") wait up to T
- * seconds before it checks, so a test can signal a run in that phase. */
+ * seconds before it checks (printing "ntkgram: test pause <description>" on
+ * stderr first), so a test can signal a run in that phase. */
 #ifndef NTK_CHECKPOINT_SIGNALS_H
 #define NTK_CHECKPOINT_SIGNALS_H
 

@@ -7,7 +7,15 @@
 
 #include "core/status.h"
 
-enum { HUGE_PAGE_BYTES = 2 << 20 };
+enum {
+    HUGE_PAGE_BYTES = 2 << 20,
+    /* Every block gets this much zeroed slack after its end: OpenBLAS 0.3.21's
+     * Prescott kernels (dgemv_n, dgemv_t, dsymv_L; the kernel it picks for CPUs
+     * it does not recognise) read one element past the arrays they are given
+     * (valgrind: "0 bytes after a block"). Harmless on normal heaps; with a
+     * block that ends a mapping (ASan's allocator) it is a SEGV. */
+    BLAS_SLACK_BYTES = 256
+};
 
 ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size, const char *what)
 {
@@ -17,9 +25,11 @@ ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size, cons
         count = 1; /* a valid, freeable pointer for empty local blocks */
     if (element_size != 0 && count > SIZE_MAX / element_size)
         return NTK_RAISE(NTK_ERR_MEMORY, "cannot allocate %s: size overflows", what);
-    size_t bytes = count * element_size;
+    if (count * element_size > SIZE_MAX - BLAS_SLACK_BYTES)
+        return NTK_RAISE(NTK_ERR_MEMORY, "cannot allocate %s: size overflows", what);
+    size_t bytes = count * element_size + BLAS_SLACK_BYTES;
     if (bytes < HUGE_PAGE_BYTES) {
-        *out = calloc(count, element_size);
+        *out = calloc(1, bytes);
     } else if (posix_memalign(out, HUGE_PAGE_BYTES, bytes) == 0) {
         /* A hint: where huge pages are off or exhausted, normal pages serve. */
         (void)madvise(*out, bytes, MADV_HUGEPAGE);

@@ -172,7 +172,7 @@ pass "SIGTERM to mpirun: exit $rc after $(( $(date +%s) - start )) s (Open MPI e
 # Between sweep points: finished points stay, the rerun continues.
 for signal in TERM USR1; do
     NTK_TEST_PAUSE_AT="before point 1 " signal_run "sweep_$signal" $signal \
-        "sweep: point 0 of 3" 0.5 5 \
+        "test pause between sweep points (before point 1 of 3)" 0.2 5 \
         "between sweep points \(before point 1 of 3\); finished points are kept" sweep.yaml
 done
 unset NTK_TEST_PAUSE_AT NTK_TEST_PAUSE_SECONDS

@@ -29,12 +29,16 @@ measured=$(( $(cat rss.* | sort -n | tail -n1) * 1024 ))
 planned=$("$NTKGRAM" plan "$job" --ranks 2 --format yaml --set data.inputs.n=64 \
     --set grid.block=65536 | awk '$1 == "peak_bytes_per_rank:" {print $2}')
 [ -n "$planned" ] || fail "plan printed no peak"
-py - "$planned" "$measured" <<'PY' || fail "memory with block 65536"
+# In the sanitizer build RSS is mostly ASan's shadow memory: there only the
+# 200 MB bound (blocks of 65536 used 1 GB before the clamp) is checked.
+py - "$planned" "$measured" "${NTK_SANITIZE:-0}" <<'PY' || fail "memory with block 65536"
 import sys
 planned, measured = float(sys.argv[1]), float(sys.argv[2])
 print(f"block 65536, N = 64, 2 ranks: measured {measured / 2**20:.1f} MiB, "
       f"plan {planned / 2**20:.1f} MiB, plan/measured {planned / measured:.3f}")
 assert measured < 200 * 2**20, "peak RSS above 200 MB"
+if sys.argv[3] == "1":
+    sys.exit(0)
 assert planned >= 0.95 * measured, "plan underestimates the peak"
 assert planned <= max(1.25 * measured, measured + 8 * 2**20), "plan overstates the peak"
 PY
