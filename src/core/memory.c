@@ -42,3 +42,15 @@ ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size, cons
                          (double)bytes / 1048576.0);
     return NTK_OK;
 }
+
+void ntk_shrink(void *pointer_address, size_t count, size_t element_size)
+{
+    void **pointer = (void **)pointer_address;
+    if (count == 0)
+        count = 1;
+    if (*pointer == NULL || (element_size != 0 && count > (SIZE_MAX - BLAS_SLACK_BYTES) / element_size))
+        return;
+    void *shrunk = realloc(*pointer, count * element_size + BLAS_SLACK_BYTES);
+    if (shrunk != NULL)
+        *pointer = shrunk;
+}

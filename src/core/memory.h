@@ -18,4 +18,9 @@ ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size, cons
 #define NTK_CALLOC(pointer, count, what)                                       \
     ntk_calloc(&(pointer), (size_t)(count), sizeof(*(pointer)), (what))
 
+/* Shrinks a block from ntk_calloc to `count` elements, keeping the slack
+ * after its end that BLAS kernels may read (memory.c). A failed shrink
+ * leaves the larger block, which is still valid. */
+void ntk_shrink(void *pointer_address, size_t count, size_t element_size);
+
 #endif

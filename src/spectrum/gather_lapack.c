@@ -38,8 +38,11 @@ void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n
              const int *lda, const double *vl, const double *vu, const int *il, const int *iu,
              const double *abstol, int *m, double *w, double *z, const int *ldz, int *isuppz,
              double *work, const int *lwork, int *iwork, const int *liwork, int *info);
-void openblas_set_num_threads(int threads);
-int openblas_get_num_threads(void);
+/* OpenBLAS's thread control, weak so that a build on another BLAS
+ * (NTK_BLAS=generic, mkl, blis; the sanitizer lane runs on netlib's) still
+ * links: there the calls are skipped and the BLAS keeps its own threads. */
+void openblas_set_num_threads(int threads) __attribute__((weak));
+int openblas_get_num_threads(void) __attribute__((weak));
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
@@ -213,10 +216,13 @@ static ntk_status solve_on_rank_zero(int64_t n, int64_t pairs, int want_vectors,
     const int have_own = sched_getaffinity(0, sizeof own, &own) == 0;
     if (have_own && CPU_COUNT(cpus) > 0)
         (void)sched_setaffinity(0, sizeof *cpus, cpus); /* a refusal only costs speed */
-    const int before = openblas_get_num_threads();
-    openblas_set_num_threads(threads);
+    const int have_openblas = openblas_get_num_threads != NULL && openblas_set_num_threads != NULL;
+    const int before = have_openblas ? openblas_get_num_threads() : 0;
+    if (have_openblas)
+        openblas_set_num_threads(threads);
     ntk_status status = lapack_solve(n, pairs, want_vectors, a, w, z, routine);
-    openblas_set_num_threads(before);
+    if (have_openblas)
+        openblas_set_num_threads(before);
     if (have_own)
         (void)sched_setaffinity(0, sizeof own, &own);
     return status;

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/memory.h"
 #include "grid/scalapack.h"
 #include "spectrum/solvers.h"
 
@@ -111,10 +112,8 @@ static ntk_status keep_leading_columns(const ntk_grid *grid, ntk_dmatrix *matrix
     int info = 0;
     descinit_(matrix->desc, &rows, &cols, &nb, &nb, &zero, &zero, &grid->context, &lld, &info);
     NTK_TRY(grid_check_scalapack("descinit (eigenvectors)", info));
-    const size_t count = (size_t)lld * (size_t)(local_cols > 0 ? local_cols : 1);
-    double *shrunk = realloc(matrix->data, count * sizeof(double));
-    if (shrunk != NULL) /* a failed shrink leaves the larger block, still valid */
-        matrix->data = shrunk;
+    ntk_shrink(&matrix->data, (size_t)lld * (size_t)(local_cols > 0 ? local_cols : 1),
+               sizeof(double));
     matrix->cols = m;
     matrix->local_cols = local_cols;
     return NTK_OK;
