@@ -349,21 +349,33 @@ static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
                              spectrum->solver, (long long)i);
     }
     spectrum->max_relative_residual = NAN;
+    spectrum->check.residual = spectrum->check.orthogonality = NAN;
     if (spectrum->vectors.data == NULL)
         return NTK_OK;
-    double residual = NAN;
+    ntk_eigenpair_check *check = &spectrum->check;
     const double started = MPI_Wtime();
-    NTK_TRY(spectrum_max_relative_residual(grid, theta, &spectrum->vectors, w, &residual));
-    spectrum->max_relative_residual = residual;
+    NTK_TRY(spectrum_check_eigenpairs(grid, theta, &spectrum->vectors, w, check));
+    spectrum->max_relative_residual = check->residual;
     spectrum->check_seconds = MPI_Wtime() - started;
-    ntk_log("eigenpair check: max ||Theta v - lambda v|| / ||Theta|| = %.2e over %lld pairs "
-            "(%.2f s)",
-            residual, (long long)m, MPI_Wtime() - started);
-    if (!(residual <= SPECTRUM_RESIDUAL_LIMIT))
+    char how[64] = "each pair";
+    if (check->probes > 0)
+        snprintf(how, sizeof how, "%d random probes", check->probes);
+    ntk_log("eigenpair check (%s, %s): max ||Theta v - lambda v|| / ||Theta|| = %.2e, "
+            "||(V^T V - I) c|| = %.2e over %lld pairs (%.2f s)",
+            check->method, how, check->residual, check->orthogonality, (long long)m,
+            spectrum->check_seconds);
+    if (!(check->residual <= SPECTRUM_RESIDUAL_LIMIT))
         return NTK_RAISE(NTK_ERR_NUMERIC,
                          "%s returned wrong eigenpairs: max ||Theta v - lambda v|| / ||Theta|| = "
-                         "%.3g over %lld pairs, above the limit %.0e",
-                         spectrum->solver, residual, (long long)m, SPECTRUM_RESIDUAL_LIMIT);
+                         "%.3g over %lld pairs (%s check, %s), above the limit %.0e",
+                         spectrum->solver, check->residual, (long long)m, check->method, how,
+                         SPECTRUM_RESIDUAL_LIMIT);
+    if (!(check->orthogonality <= SPECTRUM_ORTHOGONALITY_LIMIT))
+        return NTK_RAISE(NTK_ERR_NUMERIC,
+                         "%s returned eigenvectors that are not orthonormal: ||(V^T V - I) c|| = "
+                         "%.3g over %lld pairs (%d random probes), above the limit %.0e",
+                         spectrum->solver, check->orthogonality, (long long)m,
+                         SPECTRUM_CHECK_PROBES, SPECTRUM_ORTHOGONALITY_LIMIT);
     return NTK_OK;
 }
 
