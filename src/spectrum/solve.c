@@ -334,7 +334,8 @@ static ntk_status run_solver(const ntk_spectrum_spec *spec, const ntk_grid *grid
 /* Agree on the eigenvalues, flip them back to Theta's, and verify the pairs
  * while -Theta is still whole in the upper triangle. */
 static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
-                         const ntk_dmatrix *theta, double *w, ntk_spectrum *spectrum)
+                         const char *uplo, const ntk_dmatrix *theta, double *w,
+                         ntk_spectrum *spectrum)
 {
     /* pdsyevd leaves W wrong on processes that hold no part of the matrix
      * (M smaller than the block times the grid side): the values from grid
@@ -354,7 +355,7 @@ static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
         return NTK_OK;
     ntk_eigenpair_check *check = &spectrum->check;
     const double started = MPI_Wtime();
-    NTK_TRY(spectrum_check_eigenpairs(grid, theta, &spectrum->vectors, w, check));
+    NTK_TRY(spectrum_check_eigenpairs(grid, uplo, theta, &spectrum->vectors, w, check));
     spectrum->max_relative_residual = check->residual;
     spectrum->check_seconds = MPI_Wtime() - started;
     char how[64] = "exact, each pair";
@@ -415,11 +416,13 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
     /* The solvers destroy the lower triangle and the diagonal only: with the
      * upper triangle mirrored and the diagonal saved, Theta survives for the
      * residual check without a copy (spectrum/verify.c). ELPA reads both
-     * triangles. Without eigenvectors to check, the ScaLAPACK and LAPACK
-     * drivers need only the lower one, and the mirror (a pdtran of the whole
-     * matrix) is skipped. */
+     * triangles. Without eigenvectors to check, the ScaLAPACK drivers need
+     * only the lower one, and the mirror (a pdtran of the whole matrix) is
+     * skipped; so it is for lapack, which only reads the distributed matrix:
+     * the check then reads the lower triangle. */
     const int elpa = ws.solver == NTK_SOLVER_ELPA || ws.solver == NTK_SOLVER_ELPA1;
-    if (spec->vectors || ws.solver == NTK_SOLVER_PDSYEVD || elpa)
+    const int lapack = ws.solver == NTK_SOLVER_LAPACK;
+    if ((spec->vectors && !lapack) || ws.solver == NTK_SOLVER_PDSYEVD || elpa)
         NTK_TRY(dmatrix_symmetrize_from_lower(grid, theta));
 
     /* -Theta: ascending eigenvalues of it are the descending ones of Theta.
@@ -439,7 +442,7 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
     copy_diagonal(grid, theta, diagonal, 0);
     free(diagonal);
     diagonal = NULL;
-    NTK_TRY_GOTO(status, ntk_agree(finish(grid, &ws, theta, w, spectrum), grid->comm), failed);
+    NTK_TRY_GOTO(status, ntk_agree(finish(grid, &ws, lapack ? "L" : "U", theta, w, spectrum), grid->comm), failed);
     if (!spec->vectors)
         dmatrix_destroy(&spectrum->vectors); /* pdsyevd's, checked above, not asked for */
     spectrum->n_pairs = ws.kept_pairs;

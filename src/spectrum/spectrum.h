@@ -156,16 +156,19 @@ double spectrum_probe_entry(int64_t pair, int probe);
 /* The probe check with `probes` vectors (1..SPECTRUM_CHECK_MAX_PROBES):
  * `residual` (NULL: not computed, and `minus_theta` not read) and
  * `orthogonality` as in ntk_eigenpair_check. Arguments as
- * spectrum_max_relative_residual. Collective. */
-ntk_status spectrum_probe_eigenpairs(const ntk_grid *grid, const ntk_dmatrix *minus_theta,
+ * spectrum_check_eigenpairs. Collective. */
+ntk_status spectrum_probe_eigenpairs(const ntk_grid *grid, const char *uplo,
+                                     const ntk_dmatrix *minus_theta,
                                      const ntk_dmatrix *vectors, const double *values, int probes,
                                      double *residual, double *orthogonality);
 /* The check spectrum_solve runs: exact or probes by
- * spectrum_check_uses_probes, orthogonality by probes. Fills `check`; the
- * caller compares it with the limits. Collective. */
-ntk_status spectrum_check_eigenpairs(const ntk_grid *grid, const ntk_dmatrix *minus_theta,
-                                     const ntk_dmatrix *vectors, const double *values,
-                                     ntk_eigenpair_check *check);
+ * spectrum_check_uses_probes, orthogonality by probes, with -Theta whole in
+ * the `uplo` triangle ("U" after the ScaLAPACK and ELPA solvers, "L" after
+ * lapack, which only reads it). Fills `check`; the caller compares it with
+ * the limits. Collective. */
+ntk_status spectrum_check_eigenpairs(const ntk_grid *grid, const char *uplo,
+                                     const ntk_dmatrix *minus_theta, const ntk_dmatrix *vectors,
+                                     const double *values, ntk_eigenpair_check *check);
 
 /* Solve. `theta` (lower triangle valid) is overwritten. Collective. */
 ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,

@@ -89,7 +89,8 @@ static ntk_status check_pblas(const ntk_grid *grid, const char *call)
 
 /* The products, once the scratch exists: Y = V C; G = V^T Y - C;
  * W = (-Theta) Y + V (Lambda C) = -R C. */
-static ntk_status probe_products(const ntk_grid *grid, const ntk_dmatrix *minus_theta,
+static ntk_status probe_products(const ntk_grid *grid, const char *uplo,
+                                 const ntk_dmatrix *minus_theta,
                                  const ntk_dmatrix *vectors, int probes, ntk_dmatrix *c,
                                  ntk_dmatrix *lambda_c, ntk_dmatrix *y, ntk_dmatrix *w,
                                  double *residual, double *orthogonality)
@@ -106,7 +107,7 @@ static ntk_status probe_products(const ntk_grid *grid, const ntk_dmatrix *minus_
     NTK_TRY(largest_column_norm(grid, c, probes, orthogonality));
     if (residual == NULL)
         return NTK_OK;
-    pdsymm_("L", "U", &n, &p, &plus, minus_theta->data, &one, &one, minus_theta->desc, y->data,
+    pdsymm_("L", uplo, &n, &p, &plus, minus_theta->data, &one, &one, minus_theta->desc, y->data,
             &one, &one, y->desc, &zero, w->data, &one, &one, w->desc);
     NTK_TRY(check_pblas(grid, "pdsymm (Theta V C, eigenpair probes)"));
     pdgemm_("N", "N", &n, &p, &m, &plus, vectors->data, &one, &one, vectors->desc,
@@ -115,7 +116,8 @@ static ntk_status probe_products(const ntk_grid *grid, const ntk_dmatrix *minus_
     return largest_column_norm(grid, w, probes, residual);
 }
 
-ntk_status spectrum_probe_eigenpairs(const ntk_grid *grid, const ntk_dmatrix *minus_theta,
+ntk_status spectrum_probe_eigenpairs(const ntk_grid *grid, const char *uplo,
+                                     const ntk_dmatrix *minus_theta,
                                      const ntk_dmatrix *vectors, const double *values, int probes,
                                      double *residual, double *orthogonality)
 {
@@ -139,7 +141,7 @@ ntk_status spectrum_probe_eigenpairs(const ntk_grid *grid, const ntk_dmatrix *mi
         fill_probes(grid, NULL, &c);
         if (residual != NULL)
             fill_probes(grid, values, &lambda_c);
-        status = probe_products(grid, minus_theta, vectors, probes, &c, &lambda_c, &y, &w,
+        status = probe_products(grid, uplo, minus_theta, vectors, probes, &c, &lambda_c, &y, &w,
                                 residual, orthogonality);
     }
     dmatrix_destroy(&w);

@@ -10,7 +10,8 @@
  *   - reject a repeated eigenvector with a repeated eigenvalue (residual 0:
  *     only the orthogonality probe sees it).
  * With 10 pairs it runs the exact check, which passes them and rejects a
- * wrong one. Run on 1, 2 and 4 ranks (block 32: several blocks per rank). */
+ * wrong one. -A is given in one triangle (upper, or lower as the lapack
+ * solver leaves it) with NaN in the other, which must not be read. Run on 1, 2 and 4 ranks (block 32: several blocks per rank). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,25 +55,33 @@ static void householder_product(double *q)
 }
 
 /* The distributed matrix's local part from a replicated column-major one
- * with leading dimension N. */
-static void scatter(const ntk_grid *grid, const double *full, ntk_dmatrix *d)
+ * with leading dimension N; with `keep` 'L' or 'U' only that triangle (and
+ * the diagonal), NaN in the other, which the check must not read. */
+static void scatter_triangle(const ntk_grid *grid, const double *full, char keep, ntk_dmatrix *d)
 {
     const int64_t lld = d->desc[8];
     for (int64_t lc = 0; lc < d->local_cols; ++lc) {
         const int64_t j = grid_global_index(lc, grid->block, grid->mycol, grid->cols);
         for (int64_t lr = 0; lr < d->local_rows; ++lr) {
             const int64_t i = grid_global_index(lr, grid->block, grid->myrow, grid->rows);
-            d->data[lr + lc * lld] = full[i + j * N];
+            const int outside = (keep == 'L' && i < j) || (keep == 'U' && i > j);
+            d->data[lr + lc * lld] = outside ? NAN : full[i + j * N];
         }
     }
 }
 
-/* The probe check of `v` (all N pairs) with `values`. */
+static void scatter(const ntk_grid *grid, const double *full, ntk_dmatrix *d)
+{
+    scatter_triangle(grid, full, 'A', d);
+}
+
+/* The probe check of `v` (all N pairs) with `values`, -A in the upper
+ * triangle as the ScaLAPACK solvers leave it. */
 static void probe(const ntk_grid *grid, const ntk_dmatrix *minus_a, const double *v,
                   const double *values, ntk_dmatrix *vectors, ntk_eigenpair_check *check)
 {
     scatter(grid, v, vectors);
-    if (spectrum_check_eigenpairs(grid, minus_a, vectors, values, check) != NTK_OK)
+    if (spectrum_check_eigenpairs(grid, "U", minus_a, vectors, values, check) != NTK_OK)
         die("spectrum_check_eigenpairs");
 }
 
@@ -101,11 +110,13 @@ int main(int argc, char **argv)
                 sum += q[i + l * N] * values[l] * q[j + l * N];
             a[i + j * N] = -sum;
         }
-    ntk_dmatrix minus_a, vectors;
+    ntk_dmatrix minus_a, minus_a_lower, vectors;
     if (dmatrix_create(&grid, N, N, &minus_a) != NTK_OK ||
+        dmatrix_create(&grid, N, N, &minus_a_lower) != NTK_OK ||
         dmatrix_create(&grid, N, N, &vectors) != NTK_OK)
         die("dmatrix_create");
-    scatter(&grid, a, &minus_a);
+    scatter_triangle(&grid, a, 'U', &minus_a);
+    scatter_triangle(&grid, a, 'L', &minus_a_lower); /* as the lapack solver leaves it */
     ntk_eigenpair_check check;
 
     CHECK(spectrum_check_uses_probes(N, N) && !spectrum_check_uses_probes(N, 10) &&
@@ -118,6 +129,11 @@ int main(int argc, char **argv)
           "all pairs: method %s, %d probes", check.method ? check.method : "(null)", check.probes);
     CHECK(check.residual <= 1e-13 && check.orthogonality <= 1e-13,
           "true pairs: residual %.3e, orthogonality %.3e", check.residual, check.orthogonality);
+    if (spectrum_check_eigenpairs(&grid, "L", &minus_a_lower, &vectors, values, &check) != NTK_OK)
+        die("spectrum_check_eigenpairs (lower)");
+    CHECK(check.residual <= 1e-13 && check.orthogonality <= 1e-13,
+          "true pairs, lower triangle: residual %.3e, orthogonality %.3e", check.residual,
+          check.orthogonality);
 
     /* One eigenvalue wrong by 1e-6 ||A||, at the ends and in the middle. */
     const int wrong[] = {0, 151, N - 1};
@@ -173,7 +189,7 @@ int main(int argc, char **argv)
         die("dmatrix_create (top)");
     memcpy(v, q, sizeof(double) * N * N);
     scatter(&grid, v, &top);
-    if (spectrum_check_eigenpairs(&grid, &minus_a, &top, values, &check) != NTK_OK)
+    if (spectrum_check_eigenpairs(&grid, "L", &minus_a_lower, &top, values, &check) != NTK_OK)
         die("spectrum_check_eigenpairs (exact)");
     CHECK(check.method != NULL && strcmp(check.method, "exact") == 0 && check.probes == 0,
           "10 pairs: method %s", check.method ? check.method : "(null)");
@@ -182,7 +198,7 @@ int main(int argc, char **argv)
           check.orthogonality);
     memcpy(shifted, values, sizeof shifted);
     shifted[7] += 1e-6 * scale;
-    if (spectrum_check_eigenpairs(&grid, &minus_a, &top, shifted, &check) != NTK_OK)
+    if (spectrum_check_eigenpairs(&grid, "U", &minus_a, &top, shifted, &check) != NTK_OK)
         die("spectrum_check_eigenpairs (exact, wrong)");
     CHECK(fabs(check.residual - 1e-6) <= 1e-9, "exact: eigenvalue 7 off by 1e-6: %.6e",
           check.residual);
@@ -190,6 +206,7 @@ int main(int argc, char **argv)
     dmatrix_destroy(&top);
     dmatrix_destroy(&vectors);
     dmatrix_destroy(&minus_a);
+    dmatrix_destroy(&minus_a_lower);
     free(q);
     free(a);
     free(v);
