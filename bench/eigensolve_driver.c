@@ -120,7 +120,8 @@ int main(int argc, char **argv)
                spectrum.solver, spectrum.solver_detail, seconds, spectrum.check_seconds,
                spectrum.check.method ? spectrum.check.method : "none", spectrum.check.probes,
                spectrum.max_relative_residual, spectrum.check.orthogonality,
-               spectrum.values[0], largest_before / 1048576.0, largest / 1048576.0, planned / 1048576.0);
+               spectrum.values[0], largest_before / 1048576.0, largest / 1048576.0,
+               planned / 1048576.0);
     spectrum_free(&spectrum);
     dmatrix_destroy(&theta);
     grid_destroy(&grid);

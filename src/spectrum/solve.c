@@ -332,7 +332,7 @@ static ntk_status run_solver(const ntk_spectrum_spec *spec, const ntk_grid *grid
 }
 
 /* Agree on the eigenvalues, flip them back to Theta's, and verify the pairs
- * while -Theta is still whole in the upper triangle. */
+ * while -Theta is still whole in the `uplo` triangle. */
 static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
                          const char *uplo, const ntk_dmatrix *theta, double *w,
                          ntk_spectrum *spectrum)
@@ -442,7 +442,9 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
     copy_diagonal(grid, theta, diagonal, 0);
     free(diagonal);
     diagonal = NULL;
-    NTK_TRY_GOTO(status, ntk_agree(finish(grid, &ws, lapack ? "L" : "U", theta, w, spectrum), grid->comm), failed);
+    const char *intact = lapack ? "L" : "U"; /* the triangle the solver left whole */
+    NTK_TRY_GOTO(status, ntk_agree(finish(grid, &ws, intact, theta, w, spectrum), grid->comm),
+                 failed);
     if (!spec->vectors)
         dmatrix_destroy(&spectrum->vectors); /* pdsyevd's, checked above, not asked for */
     spectrum->n_pairs = ws.kept_pairs;

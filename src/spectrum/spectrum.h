@@ -64,10 +64,12 @@ typedef struct {
  * 100 times above the limit passes all of them with probability 4e-9. */
 #define SPECTRUM_CHECK_PROBES 4
 #define SPECTRUM_CHECK_MAX_PROBES 64
-/* The exact check runs for at most this many pairs, or when 32 m <= M (then
- * its 2 M^2 m flops are under 5% of the 4/3 M^3 of the tridiagonal
- * reduction every solver does); the probes otherwise. */
+/* The exact check runs for at most SPECTRUM_CHECK_EXACT_PAIRS pairs, or
+ * when m <= M / SPECTRUM_CHECK_EXACT_DIVISOR (then its 2 M^2 m flops are
+ * under 5% of the 4/3 M^3 of the tridiagonal reduction every solver does);
+ * the probes otherwise. */
 #define SPECTRUM_CHECK_EXACT_PAIRS 32
+#define SPECTRUM_CHECK_EXACT_DIVISOR 32
 /* Eigenvectors whose ||(V^T V - I) c|| exceeds this are refused, as the
  * residual limit (a correct solve gives about 1e-13). */
 #define SPECTRUM_ORTHOGONALITY_LIMIT 1e-8

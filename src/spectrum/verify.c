@@ -113,7 +113,7 @@ ntk_status spectrum_max_relative_residual(const ntk_grid *grid, const ntk_dmatri
 
 int spectrum_check_uses_probes(int64_t matrix_size, int64_t pairs)
 {
-    return pairs > SPECTRUM_CHECK_EXACT_PAIRS && 32 * pairs > matrix_size;
+    return pairs > SPECTRUM_CHECK_EXACT_PAIRS && SPECTRUM_CHECK_EXACT_DIVISOR * pairs > matrix_size;
 }
 
 ntk_status spectrum_check_eigenpairs(const ntk_grid *grid, const char *uplo,

@@ -11,7 +11,8 @@
  *     only the orthogonality probe sees it).
  * With 10 pairs it runs the exact check, which passes them and rejects a
  * wrong one. -A is given in one triangle (upper, or lower as the lapack
- * solver leaves it) with NaN in the other, which must not be read. Run on 1, 2 and 4 ranks (block 32: several blocks per rank). */
+ * solver leaves it) with NaN in the other, which must not be read. Run on
+ * 1, 2 and 4 ranks (block 32: several blocks per rank). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
