@@ -2,7 +2,8 @@
  *
  * One eigensolve of a written Theta through spectrum_solve, as a run does
  * it, on the ranks it is started with (automatic grid): prints the wall time
- * of spectrum_solve, the part of it spent in the residual check, the solver
+ * of spectrum_solve, the part of it spent in the eigenpair check (and which
+ * check ran, exact or probes, with its residual and orthogonality), the solver
  * detail, lambda_max, and the largest peak RSS over the ranks next to what
  * plan counts for the solve phase (local Theta + eigenvectors + solver
  * workspace + the 18 MiB baseline). Each rank reads the whole file and keeps
@@ -113,10 +114,14 @@ int main(int argc, char **argv)
         if (*c == ' ')
             *c = '_'; /* one word per value for bench/eigensolve's parser */
     if (rank == 0)
-        printf("solver %s\ndetail %s\nsolve_seconds %.3f\ncheck_seconds %.3f\nlambda_max %.15g\n"
-               "rss_before_solve_mib %.1f\npeak_rss_mib %.1f\nplanned_mib %.1f\n",
+        printf("solver %s\ndetail %s\nsolve_seconds %.3f\ncheck_seconds %.3f\ncheck %s\n"
+               "check_probes %d\nmax_relative_residual %.3e\nmax_orthogonality_error %.3e\n"
+               "lambda_max %.15g\nrss_before_solve_mib %.1f\npeak_rss_mib %.1f\nplanned_mib %.1f\n",
                spectrum.solver, spectrum.solver_detail, seconds, spectrum.check_seconds,
-               spectrum.values[0], largest_before / 1048576.0, largest / 1048576.0, planned / 1048576.0);
+               spectrum.check.method ? spectrum.check.method : "none", spectrum.check.probes,
+               spectrum.max_relative_residual, spectrum.check.orthogonality,
+               spectrum.values[0], largest_before / 1048576.0, largest / 1048576.0,
+               planned / 1048576.0);
     spectrum_free(&spectrum);
     dmatrix_destroy(&theta);
     grid_destroy(&grid);

@@ -9,6 +9,8 @@
  *   kernel: {method, flops_total, analytic_distance}
  *   spectrum: {solver, eigenpairs, vectors, lambda_max, lambda_min, trace,
  *              max_relative_residual (NaN without eigenvectors),
+ *              eigenpair_check (exact / probes / none), eigenpair_check_probes,
+ *              max_orthogonality_error (NaN without the check),
  *              condition_number, effective_rank, largest_stable_learning_rate}
  *   dynamics: {learning_rate, residual_norm, unresolved_energy,
  *              predicted_loss: [{step, loss}, ...]}
@@ -133,6 +135,15 @@ static void write_spectrum(FILE *out, const ntk_run_facts *facts)
     key_double(out, "  ", "lambda_min", modes->lambda_min);
     key_double(out, "  ", "trace", spectrum->diagonal_sum);
     key_double(out, "  ", "max_relative_residual", spectrum->max_relative_residual);
+    /* which check set it: exact (each pair), probes (eigenpair_check_probes
+     * random mixtures), none; matrix_free checks each pair itself */
+    const char *check = spectrum->check.method != NULL ? spectrum->check.method
+                        : spectrum->matrix_free        ? "exact"
+                                                       : "none";
+    fprintf(out, "  eigenpair_check: %s\n  eigenpair_check_probes: %d\n", check,
+            spectrum->check.probes);
+    key_double(out, "  ", "max_orthogonality_error",
+               spectrum->check.method != NULL ? spectrum->check.orthogonality : NAN);
     key_double(out, "  ", "condition_number", modes->condition_number);
     key_double(out, "  ", "effective_rank", modes->effective_rank);
     key_double(out, "  ", "largest_stable_learning_rate", modes->largest_stable_learning_rate);

@@ -5,15 +5,15 @@
  * reduction, half of it matrix-vector products, which a threaded BLAS on
  * shared memory does faster).
  *
- * -Theta (whole) is copied with PDGEMR2D to a 1 x 1 BLACS grid on rank 0,
- * in column panels of at most 1 GiB (ScaLAPACK 2.2.1 caps pdgemr2d's
- * buffers at 2 GB). Rank 0 solves with dsyevd 'N' (values only: dsytrd +
- * dsterf) or dsyevr (eigenvectors, all or the top k), with
+ * The lower triangle of -Theta (all LAPACK reads) is copied with PDTRMR2D
+ * to a 1 x 1 BLACS grid on rank 0, in column panels of at most 1 GiB
+ * (ScaLAPACK 2.2.1 caps pdgemr2d's buffers at 2 GB). Rank 0 solves with
+ * dsyevd 'N' (values only) or dsyevr (eigenvectors, all or the top k), with
  * as many OpenBLAS threads as the node's ranks are bound to CPUs, after
  * widening its own CPU binding to theirs (mpirun binds each rank to one
  * core; threads started while bound would share it). The other ranks wait
  * in a sleeping poll, not in a spinning MPI call, so the cores are free.
- * The eigenvectors travel back the same way. */
+ * The eigenvectors travel back with PDGEMR2D, also in panels. */
 #define _GNU_SOURCE
 #include "spectrum/solvers.h"
 
@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "grid/scalapack.h"
 
 enum { DESC_CTXT = 1, DESC_LLD = 8 };
@@ -80,30 +81,56 @@ static ntk_status single_create(const ntk_grid *grid, int64_t rows, int64_t cols
                       sizeof(double), "the matrix gathered on rank 0");
 }
 
-/* PDGEMR2D of all columns, a panel at a time (see the top). `to_single`:
- * distributed -> rank 0, else back. */
-static ntk_status move_columns(const ntk_grid *grid, int64_t rows, int64_t cols,
-                               const ntk_dmatrix *distributed, single_matrix *single,
-                               int to_single)
+/* PDTRMR2D: PDGEMR2D for the `uplo` trapezoid of a sub-matrix. */
+void pdtrmr2d_(const char *uplo, const char *diag, const int *m, const int *n, const double *a,
+               const int *ia, const int *ja, const int *desca, double *b, const int *ib,
+               const int *jb, const int *descb, const int *context);
+
+/* The lower triangle of -Theta to rank 0 (all LAPACK reads), a panel of
+ * columns at a time (see the top): the sub-matrix from the panel's diagonal
+ * down, whose lower trapezoid is exactly the triangle's part. Half the data
+ * of PDGEMR2D of the whole matrix, and faster in each of 6 paired runs
+ * (N = 2048, 2 ranks, load average 9: 0.042-0.123 s against 0.080-0.144 s). */
+static ntk_status gather_lower(const ntk_grid *grid, int64_t rows,
+                               const ntk_dmatrix *distributed, single_matrix *single)
+{
+    const int64_t panel = spectrum_redistribution_columns(rows);
+    for (int64_t first = 0; first < rows; first += panel) {
+        const int n = (int)(rows - first < panel ? rows - first : panel);
+        const int m = (int)(rows - first), corner = (int)first + 1;
+        pdtrmr2d_("L", "N", &m, &n, distributed->data, &corner, &corner, distributed->desc,
+                  single->data, &corner, &corner, single->desc, &grid->context);
+        NTK_TRY(ntk_agree(grid_check_scalapack("pdtrmr2d (gather to rank 0)", 0), grid->comm));
+    }
+    return NTK_OK;
+}
+
+/* The eigenvectors from rank 0 back to the grid: PDGEMR2D of all columns, a
+ * panel at a time (see the top). */
+static ntk_status scatter_columns(const ntk_grid *grid, int64_t rows, int64_t cols,
+                                  const single_matrix *single, ntk_dmatrix *distributed)
 {
     const int64_t panel = spectrum_redistribution_columns(rows);
     const int m = (int)rows, one = 1;
     for (int64_t first = 0; first < cols; first += panel) {
         const int n = (int)(cols - first < panel ? cols - first : panel);
         const int column = (int)first + 1;
-        if (to_single)
-            pdgemr2d_(&m, &n, distributed->data, &one, &column, distributed->desc, single->data,
-                      &one, &column, single->desc, &grid->context);
-        else
-            pdgemr2d_(&m, &n, single->data, &one, &column, single->desc, distributed->data,
-                      &one, &column, distributed->desc, &grid->context);
-        NTK_TRY(ntk_agree(grid_check_scalapack("pdgemr2d", 0), grid->comm));
+        pdgemr2d_(&m, &n, single->data, &one, &column, single->desc, distributed->data, &one,
+                  &column, distributed->desc, &grid->context);
+        NTK_TRY(ntk_agree(grid_check_scalapack("pdgemr2d (scatter from rank 0)", 0), grid->comm));
     }
     return NTK_OK;
 }
 
 /* Rank 0's LAPACK call on `a` (M x M, lda M, -Theta; destroyed): values
- * only with dsyevd (dsytrd + dsterf), eigenvectors with dsyevr (MRRR, all or
+ * only with dsyevd 'N', as numpy's eigvalsh. dsyevr 'N' 'A', dsyev 'N' and
+ * dsytrd + dsterf are the same algorithm (each is dsytrd + dsterf) and
+ * were as fast within the noise; dsyevd_2stage took 1.24-1.35x dsyevd's
+ * wall time (2 threads, same process, 3 rounds, load average 7-9; wall
+ * time relative to dsyevd at N = 2048: dsyevr 0.85-0.98, dsytrd + dsterf
+ * 0.79-1.15, dsyev 0.80-1.10; CPU seconds at N = 4096: dsyevd 13.1-17.1,
+ * dsyevr 12.2-14.8, dsytrd + dsterf 13.8-14.8, dsyev 12.6-14.2).
+ * Eigenvectors with dsyevr (MRRR, all or
  * the top k) into `z` (M x pairs), which beat dsyevd's divide and conquer
  * for all pairs too (N = 4096, 2 threads: scipy evr 24.4-35.1 s, evd
  * 31.3-38.6 s, numpy eigh 38.2-42.0 s, one loaded window). */
@@ -251,8 +278,10 @@ ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
     if (status == NTK_OK)
         status = single_create(grid, n, n, member ? context : -1, &a);
     status = ntk_agree(status, grid->comm);
+    const double started = MPI_Wtime();
     if (status == NTK_OK)
-        status = move_columns(grid, n, n, minus_theta, &a, 1);
+        status = gather_lower(grid, n, minus_theta, &a);
+    const double gathered = MPI_Wtime();
 
     const char *routine = "dsyevd";
     double *top_vectors = NULL; /* rank 0: dsyevr's eigenvectors */
@@ -266,6 +295,7 @@ ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
             status = solved;
         status = ntk_agree(status, grid->comm);
     }
+    const double solved = MPI_Wtime();
     if (status == NTK_OK && want_vectors) {
         vectors = a; /* dsyevr's M x pairs eigenvectors, behind a's grid */
         vectors.data = top_vectors;
@@ -273,7 +303,7 @@ ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
         status = dmatrix_create(grid, n, pairs, z);
         status = ntk_agree(status, grid->comm);
         if (status == NTK_OK)
-            status = move_columns(grid, n, pairs, z, &vectors, 0);
+            status = scatter_columns(grid, n, pairs, &vectors, z);
         if (status != NTK_OK)
             dmatrix_destroy(z);
     }
@@ -282,6 +312,8 @@ ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
     if (member && context >= 0)
         Cblacs_gridexit(context);
     NTK_TRY(status);
+    ntk_log("lapack on rank 0: gather %.2f s, %s %.2f s, scatter %.2f s", gathered - started,
+            routine, solved - gathered, MPI_Wtime() - solved);
     snprintf(detail, detail_size, "lapack %s on rank 0, %d thread%s", routine, threads,
              threads == 1 ? "" : "s");
     return NTK_OK;

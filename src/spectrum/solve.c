@@ -331,9 +331,10 @@ static ntk_status run_solver(const ntk_spectrum_spec *spec, const ntk_grid *grid
 }
 
 /* Agree on the eigenvalues, flip them back to Theta's, and verify the pairs
- * while -Theta is still whole in the upper triangle. */
+ * while -Theta is still whole in the `uplo` triangle. */
 static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
-                         const ntk_dmatrix *theta, double *w, ntk_spectrum *spectrum)
+                         const char *uplo, const ntk_dmatrix *theta, double *w,
+                         ntk_spectrum *spectrum)
 {
     /* pdsyevd leaves W wrong on processes that hold no part of the matrix
      * (M smaller than the block times the grid side): the values from grid
@@ -348,21 +349,33 @@ static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
                              spectrum->solver, (long long)i);
     }
     spectrum->max_relative_residual = NAN;
+    spectrum->check.residual = spectrum->check.orthogonality = NAN;
     if (spectrum->vectors.data == NULL)
         return NTK_OK;
-    double residual = NAN;
+    ntk_eigenpair_check *check = &spectrum->check;
     const double started = MPI_Wtime();
-    NTK_TRY(spectrum_max_relative_residual(grid, theta, &spectrum->vectors, w, &residual));
-    spectrum->max_relative_residual = residual;
+    NTK_TRY(spectrum_check_eigenpairs(grid, uplo, theta, &spectrum->vectors, w, check));
+    spectrum->max_relative_residual = check->residual;
     spectrum->check_seconds = MPI_Wtime() - started;
-    ntk_log("eigenpair check: max ||Theta v - lambda v|| / ||Theta|| = %.2e over %lld pairs "
-            "(%.2f s)",
-            residual, (long long)m, MPI_Wtime() - started);
-    if (!(residual <= SPECTRUM_RESIDUAL_LIMIT))
+    char how[64] = "exact, each pair";
+    if (check->probes > 0)
+        snprintf(how, sizeof how, "%d random probes", check->probes);
+    ntk_log("eigenpair check (%s): max ||Theta v - lambda v|| / ||Theta|| = %.2e, "
+            "||(V^T V - I) c|| = %.2e over %lld pairs (%.2f s)",
+            how, check->residual, check->orthogonality, (long long)m,
+            spectrum->check_seconds);
+    if (!(check->residual <= SPECTRUM_RESIDUAL_LIMIT))
         return NTK_RAISE(NTK_ERR_NUMERIC,
                          "%s returned wrong eigenpairs: max ||Theta v - lambda v|| / ||Theta|| = "
-                         "%.3g over %lld pairs, above the limit %.0e",
-                         spectrum->solver, residual, (long long)m, SPECTRUM_RESIDUAL_LIMIT);
+                         "%.3g over %lld pairs (check: %s), above the limit %.0e",
+                         spectrum->solver, check->residual, (long long)m, how,
+                         SPECTRUM_RESIDUAL_LIMIT);
+    if (!(check->orthogonality <= SPECTRUM_ORTHOGONALITY_LIMIT))
+        return NTK_RAISE(NTK_ERR_NUMERIC,
+                         "%s returned eigenvectors that are not orthonormal: ||(V^T V - I) c|| = "
+                         "%.3g over %lld pairs (%d random probes), above the limit %.0e",
+                         spectrum->solver, check->orthogonality, (long long)m,
+                         SPECTRUM_CHECK_PROBES, SPECTRUM_ORTHOGONALITY_LIMIT);
     return NTK_OK;
 }
 
@@ -402,11 +415,13 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
     /* The solvers destroy the lower triangle and the diagonal only: with the
      * upper triangle mirrored and the diagonal saved, Theta survives for the
      * residual check without a copy (spectrum/verify.c). ELPA reads both
-     * triangles. Without eigenvectors to check, the ScaLAPACK and LAPACK
-     * drivers need only the lower one, and the mirror (a pdtran of the whole
-     * matrix) is skipped. */
+     * triangles. Without eigenvectors to check, the ScaLAPACK drivers need
+     * only the lower one, and the mirror (a pdtran of the whole matrix) is
+     * skipped; so it is for lapack, which only reads the distributed matrix:
+     * the check then reads the lower triangle. */
     const int elpa = ws.solver == NTK_SOLVER_ELPA || ws.solver == NTK_SOLVER_ELPA1;
-    if (spec->vectors || ws.solver == NTK_SOLVER_PDSYEVD || elpa)
+    const int lapack = ws.solver == NTK_SOLVER_LAPACK;
+    if ((spec->vectors && !lapack) || ws.solver == NTK_SOLVER_PDSYEVD || elpa)
         NTK_TRY(dmatrix_symmetrize_from_lower(grid, theta));
 
     /* -Theta: ascending eigenvalues of it are the descending ones of Theta.
@@ -426,7 +441,9 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
     copy_diagonal(grid, theta, diagonal, 0);
     free(diagonal);
     diagonal = NULL;
-    NTK_TRY_GOTO(status, ntk_agree(finish(grid, &ws, theta, w, spectrum), grid->comm), failed);
+    const char *intact = lapack ? "L" : "U"; /* the triangle the solver left whole */
+    NTK_TRY_GOTO(status, ntk_agree(finish(grid, &ws, intact, theta, w, spectrum), grid->comm),
+                 failed);
     if (!spec->vectors)
         dmatrix_destroy(&spectrum->vectors); /* pdsyevd's, checked above, not asked for */
     spectrum->n_pairs = ws.kept_pairs;

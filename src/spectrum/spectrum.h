@@ -17,6 +17,18 @@
 #include "grid/grid.h"
 #include "job/job.h"
 
+/* How the eigenpairs were checked (spectrum/verify.c; docs/design.md,
+ * "Checking the eigenpairs"). */
+typedef struct {
+    const char *method;   /* "exact" (every pair's residual) or "probes"; NULL: none ran */
+    int probes;           /* Gaussian probe vectors (0 for exact) */
+    /* exact: max_i ||Theta v_i - lambda_i v_i|| / max_i |lambda_i|;
+     * probes: max_k ||(Theta V - V Lambda) c_k|| / max_i |lambda_i|, which is
+     * at least the worst pair's times |g| for a standard normal g, per probe */
+    double residual;
+    double orthogonality; /* max_k ||(V^T V - I) c_k|| (probes in both methods) */
+} ntk_eigenpair_check;
+
 typedef struct {
     int64_t n_pairs;      /* eigenpairs found (M, or spectrum.top) */
     double *values;       /* n_pairs, descending; on every rank */
@@ -28,6 +40,7 @@ typedef struct {
     /* max_i ||Theta v_i - lambda_i v_i|| / max_i |lambda_i| over the computed
      * pairs (spectrum/verify.c); NaN when no eigenvectors were computed. */
     double max_relative_residual;
+    ntk_eigenpair_check check; /* the check that set it (method NULL otherwise) */
     /* spectrum.solver matrix_free (spectrum/matrix_free_solve.c); 0/NULL otherwise */
     int matrix_free;
     int64_t converged;      /* pairs with residual <= spectrum.tolerance */
@@ -47,6 +60,19 @@ typedef struct {
 /* Blocks of eigenvector columns per process column in one PDSYMM of the
  * residual check (verify.c says why). */
 #define SPECTRUM_CHECK_PANEL_BLOCKS 8
+/* The probe check (verify_probes.c) with this many Gaussian vectors: a pair
+ * 100 times above the limit passes all of them with probability 4e-9. */
+#define SPECTRUM_CHECK_PROBES 4
+#define SPECTRUM_CHECK_MAX_PROBES 64
+/* The exact check runs for at most SPECTRUM_CHECK_EXACT_PAIRS pairs, or
+ * when m <= M / SPECTRUM_CHECK_EXACT_DIVISOR (then its 2 M^2 m flops are
+ * under 5% of the 4/3 M^3 of the tridiagonal reduction every solver does);
+ * the probes otherwise. */
+#define SPECTRUM_CHECK_EXACT_PAIRS 32
+#define SPECTRUM_CHECK_EXACT_DIVISOR 32
+/* Eigenvectors whose ||(V^T V - I) c|| exceeds this are refused, as the
+ * residual limit (a correct solve gives about 1e-13). */
+#define SPECTRUM_ORTHOGONALITY_LIMIT 1e-8
 
 /* Where the solve runs, for the auto rule. */
 typedef struct {
@@ -124,6 +150,27 @@ double spectrum_check_flops(const ntk_spectrum_workspace *workspace, int64_t mat
 ntk_status spectrum_max_relative_residual(const ntk_grid *grid, const ntk_dmatrix *minus_theta,
                                           const ntk_dmatrix *vectors, const double *values,
                                           double *max_relative);
+
+/* 1 when the check of m = `pairs` pairs of an M x M matrix uses probes. */
+int spectrum_check_uses_probes(int64_t matrix_size, int64_t pairs);
+/* Probe k's entry for pair i: a standard normal, a pure function of (i, k). */
+double spectrum_probe_entry(int64_t pair, int probe);
+/* The probe check with `probes` vectors (1..SPECTRUM_CHECK_MAX_PROBES):
+ * `residual` (NULL: not computed, and `minus_theta` not read) and
+ * `orthogonality` as in ntk_eigenpair_check. Arguments as
+ * spectrum_check_eigenpairs. Collective. */
+ntk_status spectrum_probe_eigenpairs(const ntk_grid *grid, const char *uplo,
+                                     const ntk_dmatrix *minus_theta,
+                                     const ntk_dmatrix *vectors, const double *values, int probes,
+                                     double *residual, double *orthogonality);
+/* The check spectrum_solve runs: exact or probes by
+ * spectrum_check_uses_probes, orthogonality by probes, with -Theta whole in
+ * the `uplo` triangle ("U" after the ScaLAPACK and ELPA solvers, "L" after
+ * lapack, which only reads it). Fills `check`; the caller compares it with
+ * the limits. Collective. */
+ntk_status spectrum_check_eigenpairs(const ntk_grid *grid, const char *uplo,
+                                     const ntk_dmatrix *minus_theta, const ntk_dmatrix *vectors,
+                                     const double *values, ntk_eigenpair_check *check);
 
 /* Solve. `theta` (lower triangle valid) is overwritten. Collective. */
 ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,

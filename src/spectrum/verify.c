@@ -1,4 +1,5 @@
-/* The residual check of computed eigenpairs (see spectrum.h).
+/* The residual check of computed eigenpairs (see spectrum.h): exact here,
+ * by random probes in verify_probes.c, chosen by spectrum_check_uses_probes.
  *
  * Why this way: a copy of Theta would double the largest allocation of the
  * run. The solvers (UPLO = 'L') destroy only the lower triangle and the
@@ -45,9 +46,10 @@ static void panel_norms(const ntk_grid *grid, const ntk_dmatrix *product,
     }
 }
 
-ntk_status spectrum_max_relative_residual(const ntk_grid *grid, const ntk_dmatrix *minus_theta,
-                                          const ntk_dmatrix *vectors, const double *values,
-                                          double *max_relative)
+/* spectrum_max_relative_residual with -Theta whole in the `uplo` triangle. */
+static ntk_status exact_residual(const ntk_grid *grid, const char *uplo,
+                                 const ntk_dmatrix *minus_theta, const ntk_dmatrix *vectors,
+                                 const double *values, double *max_relative)
 {
     const int64_t n = minus_theta->rows, m = vectors->cols;
     /* Every PDSYMM call moves panels of all of -Theta, so fewer, wider
@@ -73,7 +75,7 @@ ntk_status spectrum_max_relative_residual(const ntk_grid *grid, const ntk_dmatri
         /* The last panel may be narrower: describe only its columns. */
         product.desc[3] = width;
         product.local_cols = grid_local_count(width, grid->block, grid->mycol, grid->cols);
-        pdsymm_("L", "U", &size, &width, &alpha, minus_theta->data, &one, &one, minus_theta->desc,
+        pdsymm_("L", uplo, &size, &width, &alpha, minus_theta->data, &one, &one, minus_theta->desc,
                 vectors->data, &one, &jv, vectors->desc, &beta, product.data, &one, &one,
                 product.desc);
         status = ntk_agree(grid_check_scalapack("pdsymm (eigenpair residuals)", 0), grid->comm);
@@ -98,5 +100,41 @@ ntk_status spectrum_max_relative_residual(const ntk_grid *grid, const ntk_dmatri
     /* A zero matrix has zero residuals: report them absolute. NaN (a broken
      * vector) stays NaN and fails the caller's comparison. */
     *max_relative = scale > 0.0 ? worst / scale : worst;
+    return NTK_OK;
+}
+
+ntk_status spectrum_max_relative_residual(const ntk_grid *grid, const ntk_dmatrix *minus_theta,
+                                          const ntk_dmatrix *vectors, const double *values,
+                                          double *max_relative)
+{
+    NTK_TRY(exact_residual(grid, "U", minus_theta, vectors, values, max_relative));
+    return NTK_OK;
+}
+
+int spectrum_check_uses_probes(int64_t matrix_size, int64_t pairs)
+{
+    return pairs > SPECTRUM_CHECK_EXACT_PAIRS && SPECTRUM_CHECK_EXACT_DIVISOR * pairs > matrix_size;
+}
+
+ntk_status spectrum_check_eigenpairs(const ntk_grid *grid, const char *uplo,
+                                     const ntk_dmatrix *minus_theta, const ntk_dmatrix *vectors,
+                                     const double *values, ntk_eigenpair_check *check)
+{
+    check->orthogonality = NAN;
+    check->residual = NAN;
+    if (spectrum_check_uses_probes(vectors->rows, vectors->cols)) {
+        check->method = "probes";
+        check->probes = SPECTRUM_CHECK_PROBES;
+        NTK_TRY(spectrum_probe_eigenpairs(grid, uplo, minus_theta, vectors, values,
+                                          SPECTRUM_CHECK_PROBES, &check->residual,
+                                          &check->orthogonality));
+        return NTK_OK;
+    }
+    check->method = "exact";
+    check->probes = 0;
+    NTK_TRY(exact_residual(grid, uplo, minus_theta, vectors, values, &check->residual));
+    /* orthogonality by probes: 4 M m p flops, a fraction of the exact residual's */
+    NTK_TRY(spectrum_probe_eigenpairs(grid, uplo, minus_theta, vectors, values,
+                                      SPECTRUM_CHECK_PROBES, NULL, &check->orthogonality));
     return NTK_OK;
 }

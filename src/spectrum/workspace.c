@@ -320,12 +320,19 @@ double spectrum_solver_flops(const ntk_spectrum_workspace *ws, int64_t matrix_si
 
 double spectrum_check_flops(const ntk_spectrum_workspace *ws, int64_t matrix_size)
 {
-    /* one PDSYMM over the kept pairs whenever eigenvectors exist (pdsyevd
-     * always computes them) */
+    /* whenever eigenvectors exist (pdsyevd always computes them) */
     const int vectors = ws->solver == NTK_SOLVER_PDSYEVD ||
                         (ws->solver != NTK_SOLVER_NONE && ws->vector_local_cols > 0);
-    const double m = (double)matrix_size;
-    return vectors ? 2.0 * m * m * (double)ws->kept_pairs : 0.0;
+    const double m = (double)matrix_size, pairs = (double)ws->kept_pairs;
+    const double p = SPECTRUM_CHECK_PROBES;
+    if (!vectors)
+        return 0.0;
+    /* verify.c: the exact residual (one PDSYMM over the kept pairs) or p
+     * probes (Theta times p vectors, three M x m x p products); the
+     * orthogonality probes (two of those products) in both */
+    if (spectrum_check_uses_probes(matrix_size, ws->kept_pairs))
+        return 2.0 * m * m * p + 6.0 * m * pairs * p;
+    return 2.0 * m * m * pairs + 4.0 * m * pairs * p;
 }
 
 /* spectrum.solver matrix_free (spectrum/matrix_free_*.c), in doubles:

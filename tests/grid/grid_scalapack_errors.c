@@ -125,6 +125,10 @@ static void residual_check_flags_wrong_vectors(const ntk_grid *grid)
     CHECK(spectrum_max_relative_residual(grid, &minus_a, &z, w, &residual) == NTK_OK,
           "residual: %s", ntk_error_message());
     CHECK(residual <= 1e-12, "true eigenpairs: residual %.3e", residual);
+    ntk_eigenpair_check probes; /* 70 of 256 pairs: the run's check uses the probes */
+    CHECK(spectrum_check_eigenpairs(grid, "U", &minus_a, &z, w, &probes) == NTK_OK &&
+              strcmp(probes.method, "probes") == 0 && probes.residual <= 1e-12,
+          "true eigenpairs, probes: %.3e", probes.residual);
     /* Unit vectors e_(n-1-j) in place of the eigenvectors: the wrong answer. */
     memset(z.data, 0, sizeof(double) * (size_t)z.desc[8] * (size_t)z.local_cols);
     for (int64_t lc = 0; lc < z.local_cols; ++lc) {
@@ -137,6 +141,9 @@ static void residual_check_flags_wrong_vectors(const ntk_grid *grid)
     CHECK(spectrum_max_relative_residual(grid, &minus_a, &z, w, &residual) == NTK_OK,
           "residual: %s", ntk_error_message());
     CHECK(residual > SPECTRUM_RESIDUAL_LIMIT, "wrong vectors passed: residual %.3e", residual);
+    CHECK(spectrum_check_eigenpairs(grid, "U", &minus_a, &z, w, &probes) == NTK_OK &&
+              probes.residual > SPECTRUM_RESIDUAL_LIMIT,
+          "wrong vectors passed the probes: residual %.3e", probes.residual);
     free(work);
     free(iwork);
     free(w);
