@@ -140,13 +140,13 @@ typedef struct {
     const char *structured_form; /* structured kernel: "hadamard", "jacobian block", "pairwise" */
     double block_pair_flops, pairwise_pair_flops; /* conv: both forms' flops per Theta entry */
     double analytic_pair_flops;  /* infinite-width map, per input pair */
-    /* matrix-free products (param_vjp + param_jvp), per input and parameter
-     * buffer: their multiply-adds, the width of the scratch the operator
-     * lends them (per input), and the scratch they allocate per call, at
-     * most (conv: patch matrices). */
+    /* matrix-free products (param_vjp + param_jvp): their multiply-adds per
+     * input and parameter buffer, the width of the scratch the operator lends
+     * them (per input), and the scratch they allocate per call (conv: patch
+     * matrices): per input, and at most whatever the batch. */
     double product_flops;
     int64_t product_width;
-    double product_scratch_doubles;
+    double product_scratch_doubles, product_scratch_limit;
 } ntk_layer_cost;
 
 struct ntk_layer_ops {

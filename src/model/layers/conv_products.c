@@ -51,7 +51,8 @@ void conv_products_cost(const ntk_layer *layer, const conv_geometry *g, int k,
     const double n_out = (double)layer->out.size, c_out = n_out / positions;
     cost->product_flops = 2.0 * (positions * c_out * (depth + 1.0) + (double)k * n_out);
     cost->product_width = layer->out.size;
-    cost->product_scratch_doubles = (double)conv_product_scratch_doubles(g);
+    cost->product_scratch_doubles = positions * depth;
+    cost->product_scratch_limit = (double)conv_product_scratch_doubles(g);
 }
 
 /* The patch matrices of inputs [first, first + n), one after the other. */
