@@ -36,7 +36,7 @@ typedef struct {
     int64_t first_row;     /* global index of the first own row */
     int64_t n_params;
     int stored;            /* features of every own input kept between products */
-    int64_t batch;         /* inputs per pass when recomputing */
+    int64_t batch;         /* inputs per pass (views of stored features, or recomputed) */
     int64_t max_vectors;   /* columns a product takes at most */
     ntk_features features; /* stored: all own inputs; recompute: `batch` inputs */
     double *gradient;      /* max_vectors x channels x n_params */
@@ -51,8 +51,8 @@ typedef struct {
 int mf_missing_ops_layer(const ntk_layer *stack, int n_stack);
 
 /* Set up the operator for the own block; `stored` chooses whether features
- * are kept; `batch` inputs per pass when they are recomputed; products take
- * up to `max_vectors` columns. Rank-local. */
+ * are kept; `batch` inputs per pass (< 1: all own inputs at once); products
+ * take up to `max_vectors` columns. Rank-local. */
 ntk_status mf_operator_create(const ntk_model *model, const ntk_input_block *inputs,
                               MPI_Comm comm, int full, int stored, int64_t batch,
                               int64_t max_vectors, mf_operator *op);

@@ -31,9 +31,12 @@ ntk_status mf_operator_create(const ntk_model *model, const ntk_input_block *inp
     op->n_params = model->n_params;
     op->stored = stored;
     op->max_vectors = max_vectors;
-    /* Stored: one pass over all own inputs, kept. Recompute: passes of
-     * `batch` inputs, redone for each half of every product. */
-    op->batch = stored || batch > inputs->count || batch < 1 ? inputs->count : batch;
+    /* Passes of `batch` inputs either way, so the per-pass buffers (row
+     * weights, partial products, the layers' scratch and conv patch
+     * matrices) stay bounded. Stored: the features of all own inputs, kept,
+     * a pass takes views of them; recompute: a fresh forward/backward pass
+     * per batch, redone for each half of every product. */
+    op->batch = batch > inputs->count || batch < 1 ? inputs->count : batch;
     if (op->batch < 1)
         op->batch = 1;
     int64_t widest = 1;

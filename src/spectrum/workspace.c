@@ -334,8 +334,8 @@ double spectrum_check_flops(const ntk_spectrum_workspace *ws, int64_t matrix_siz
  *   solver    PARPACK: basis ncv x rows, resid and workd 4 x rows, workl
  *             ncv (ncv + 8); the Ritz vectors rows x (ncv + 1); the check's
  *             product block rows x MF_CHECK_COLUMNS; parameter buffers
- *             MF_CHECK_COLUMNS x channels x P; per pass (all own inputs
- *             when stored, else a batch) weights, partial products
+ *             MF_CHECK_COLUMNS x channels x P; per pass (a batch of
+ *             MF_BATCH_INPUTS inputs) weights, partial products
  *             (2 x inputs x k) and scratch (inputs x the widest
  *             output of a layer with parameters); what a layer's product
  *             allocates per call for a pass's inputs (conv: patch
@@ -368,9 +368,8 @@ void spectrum_matrix_free_costs(const ntk_spectrum_spec *spec, int stored, int64
     const double batch = (double)(own_inputs < MF_BATCH_INPUTS ? own_inputs : MF_BATCH_INPUTS);
     const double per_input = feature_doubles + (double)k;
     const int64_t ncv = mf_basis_size(top, matrix_size);
-    /* A product's passes take the stored inputs at once, or a batch. */
-    const double pass_inputs = stored ? (double)own_inputs : batch;
-    double product_scratch = pass_inputs * model->product_scratch_doubles;
+    /* A product's passes take a batch of inputs, stored or recomputed. */
+    double product_scratch = batch * model->product_scratch_doubles;
     if (product_scratch > model->product_scratch_limit)
         product_scratch = model->product_scratch_limit;
     costs->stored = stored;
@@ -379,8 +378,8 @@ void spectrum_matrix_free_costs(const ntk_spectrum_spec *spec, int stored, int64
     costs->solver_bytes =
         (rows * (double)ncv + 4.0 * rows + (double)ncv * (double)(ncv + 8) +
          rows * (double)(ncv + 1) + rows * MF_CHECK_COLUMNS +
-         MF_CHECK_COLUMNS * channels * (double)n_params + 2.0 * pass_inputs * k +
-         pass_inputs * (double)model->product_width + product_scratch) *
+         MF_CHECK_COLUMNS * channels * (double)n_params + 2.0 * batch * k +
+         batch * (double)model->product_width + product_scratch) *
         sizeof(double);
     costs->vector_bytes = ((double)grid_local_count(matrix_size, block, 0, grid_rows) *
                                (double)grid_local_count(top, block, 0, grid_cols) +

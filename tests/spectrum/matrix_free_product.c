@@ -2,9 +2,10 @@
  * or (1/k) sum_o J_o J_o^T (trace) from explicit Jacobian rows
  * (model_jacobian_rows, kernel.method jacobian's independent one-input
  * forward/backward), times a random block of vectors, to 1e-12 relative;
- * stored and recomputed features (with batches that do not divide the own
- * block); trace(Theta) from the features; and a layer without the
- * matrix-free ops found by name. Dense MLPs, and conv networks (conv_products.c):
+ * stored features (in one pass or in passes of 3) and recomputed ones (in
+ * batches of 2), batches that do not divide the own block; trace(Theta)
+ * from the features; and a layer without the matrix-free ops found by
+ * name. Dense MLPs, and conv networks (conv_products.c):
  * 2-D and 1-D, same, valid and circular padding, strides 1 and 2, avg_pool,
  * global_avg_pool and flatten, both parameterisations, with and without
  * bias, and one whose patch matrices take several chunks. Each rank owns a
@@ -197,10 +198,12 @@ static void check_conv_networks(int rank, int ranks)
             for (int full = net == 4; full <= 1; ++full) { /* the large one: full only */
                 double a = check_case(&model, x, full, 1, 0, rank, ranks);
                 double b = net == 4 ? 0.0 : check_case(&model, x, full, 0, 2, rank, ranks);
+                double c = net == 4 ? 0.0 : check_case(&model, x, full, 1, 3, rank, ranks);
                 if (rank == 0)
-                    printf("%s, %s, %s, %s: product error %.2e (stored), %.2e (recomputed)\n",
+                    printf("%s, %s, %s, %s: product error %.2e (stored), %.2e (recomputed), "
+                           "%.2e (stored, passes of 3)\n",
                            names[net], standard ? "standard" : "ntk", bias ? "bias" : "no bias",
-                           full ? "full" : "trace", a, b);
+                           full ? "full" : "trace", a, b, c);
             }
             free(x);
             model_destroy(&model);
@@ -229,9 +232,10 @@ int main(int argc, char **argv)
         for (int full = 0; full <= 1; ++full) {
             double a = check_case(&model, x, full, 1, 0, rank, ranks);
             double b = check_case(&model, x, full, 0, 2, rank, ranks); /* batches of 2 */
+            double c = check_case(&model, x, full, 1, 3, rank, ranks); /* stored, passes of 3 */
             if (rank == 0)
-                printf("bias %d %s: product error %.2e (stored), %.2e (recomputed)\n", bias,
-                       full ? "full" : "trace", a, b);
+                printf("bias %d %s: product error %.2e (stored), %.2e (recomputed), %.2e "
+                       "(stored, passes of 3)\n", bias, full ? "full" : "trace", a, b, c);
         }
         /* A layer type with parameters but no matrix-free ops is found. */
         ntk_layer_ops without = *model.stack[2].ops;
