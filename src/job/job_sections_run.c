@@ -271,15 +271,15 @@ static ntk_status read_training(const job_context *context, const job_node *trai
     static const char *const keys[] = {"steps", "learning_rate", "record_every", "kernel_after",
                                        NULL};
     NTK_TRY(job_check_mapping(context, training, "training", keys));
-    /* src/train computes the loss gradient per dense layer (not through the
-     * layer ops): networks with other layer types are not trained. */
+    /* src/train/gradient.c takes the loss gradient through each layer's
+     * param_vjp: a layer type with parameters but without it is not trained. */
     for (int i = 0; i < job->model.n_layers; ++i) {
         const ntk_layer_ops *ops = job->model.layers[i].ops;
-        if (ops != &ntk_layer_dense && !(ops->in_place && !ntk_layer_has_parameters(ops)))
+        if (ntk_layer_has_parameters(ops) && ops->param_vjp == NULL)
             return job_fail(context, training, "training",
                             "model.layers[%d] is a %s layer, which has no gradient path for "
-                            "training (dense layers and activations only); the predicted "
-                            "curve (dynamics) needs no training", i, ops->name);
+                            "training (param_vjp); the predicted curve (dynamics) needs no "
+                            "training", i, ops->name);
     }
     job->training.enabled = 1;
     job->training.learning_rate = job->dynamics.learning_rate;

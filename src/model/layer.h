@@ -140,6 +140,13 @@ typedef struct {
     const char *structured_form; /* structured kernel: "hadamard", "jacobian block", "pairwise" */
     double block_pair_flops, pairwise_pair_flops; /* conv: both forms' flops per Theta entry */
     double analytic_pair_flops;  /* infinite-width map, per input pair */
+    /* matrix-free products (param_vjp + param_jvp): their multiply-adds per
+     * input and parameter buffer, the width of the scratch the operator lends
+     * them (per input), and the scratch they allocate per call (conv: patch
+     * matrices): per input, and at most whatever the batch. */
+    double product_flops;
+    int64_t product_width;
+    double product_scratch_doubles, product_scratch_limit;
 } ntk_layer_cost;
 
 struct ntk_layer_ops {
@@ -208,13 +215,15 @@ struct ntk_layer_ops {
      * bias) as one segment:
      *   param_vjp: grad += sum_{x,o} weight[x k + o] d f_o(x) / d theta
      *   param_jvp: out[x k + o] += sum_p d f_o(x) / d theta_p direction[p]
-     * `scratch` holds count x out.size doubles. */
-    void (*param_vjp)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
-                      const double *cot_out, int64_t count, int k, const double *weight,
-                      double *scratch, double *grad);
-    void (*param_jvp)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
-                      const double *cot_out, int64_t count, int k, const double *direction,
-                      double *scratch, double *out);
+     * `scratch` holds count x out.size doubles; a layer that needs more (conv:
+     * its inputs' patch matrices) allocates it, so both can fail
+     * (NTK_ERR_MEMORY) and return a status. */
+    ntk_status (*param_vjp)(const ntk_layer *layer, const struct ntk_model *model,
+                            const double *in, const double *cot_out, int64_t count, int k,
+                            const double *weight, double *scratch, double *grad);
+    ntk_status (*param_jvp)(const ntk_layer *layer, const struct ntk_model *model,
+                            const double *in, const double *cot_out, int64_t count, int k,
+                            const double *direction, double *scratch, double *out);
 
     /* --- costs (k logits; full: per-(x,o) rows) --- */
     void (*cost)(const ntk_layer *layer, int k, int full, int quadrature_order,

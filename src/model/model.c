@@ -207,6 +207,13 @@ void model_layout_costs(const model_layout *layout, int full, int quadrature_ord
         costs->block_flops += cost.block_flops;
         if (cost.widest > costs->widest)
             costs->widest = cost.widest;
+        costs->product_flops += cost.product_flops;
+        if (cost.product_width > costs->product_width)
+            costs->product_width = cost.product_width;
+        if (cost.product_scratch_doubles > costs->product_scratch_doubles)
+            costs->product_scratch_doubles = cost.product_scratch_doubles;
+        if (cost.product_scratch_limit > costs->product_scratch_limit)
+            costs->product_scratch_limit = cost.product_scratch_limit;
         costs->has_analytic &= layer->ops->analytic != NULL;
         costs->has_structured &= !ntk_layer_has_parameters(layer->ops) ||
                                  layer->ops->structured_term != NULL;

@@ -70,6 +70,10 @@ typedef struct {
     double block_flops;                   /* structured: Jacobian blocks per input */
     int64_t widest;
     int has_analytic, has_structured;     /* every layer has the map / term */
+    /* matrix-free products (ntk_layer_cost): multiply-adds summed, widths
+     * and allocated scratch (per input, limit) the largest of any layer */
+    double product_flops, product_scratch_doubles, product_scratch_limit;
+    int64_t product_width;
 } model_costs;
 void model_layout_costs(const model_layout *layout, int full, int quadrature_order,
                         model_costs *costs);

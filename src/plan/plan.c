@@ -217,9 +217,8 @@ static void plan_matrix_free(const ntk_job *job, const model_costs *costs, int64
     const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
     mf_costs mf;
     spectrum_matrix_free_costs(&job->spectrum, stored, plan->m_rows, own_count, (int)plan->k,
-                               full, plan->n_params, costs->feature_doubles, costs->forward_flops,
-                               costs->backward_flops, costs->widest, plan->grid_rows,
-                               plan->grid_cols, plan->block, &mf);
+                               full, plan->n_params, costs, plan->grid_rows, plan->grid_cols,
+                               plan->block, &mf);
     plan->method = "matrix_free";
     plan->solver = NTK_SOLVER_MATRIX_FREE;
     plan->eigenpairs = spectrum_kept_pairs(&job->spectrum, plan->m_rows);

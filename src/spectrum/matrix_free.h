@@ -36,7 +36,7 @@ typedef struct {
     int64_t first_row;     /* global index of the first own row */
     int64_t n_params;
     int stored;            /* features of every own input kept between products */
-    int64_t batch;         /* inputs per pass when recomputing */
+    int64_t batch;         /* inputs per pass (views of stored features, or recomputed) */
     int64_t max_vectors;   /* columns a product takes at most */
     ntk_features features; /* stored: all own inputs; recompute: `batch` inputs */
     double *gradient;      /* max_vectors x channels x n_params */
@@ -51,8 +51,8 @@ typedef struct {
 int mf_missing_ops_layer(const ntk_layer *stack, int n_stack);
 
 /* Set up the operator for the own block; `stored` chooses whether features
- * are kept; `batch` inputs per pass when they are recomputed; products take
- * up to `max_vectors` columns. Rank-local. */
+ * are kept; `batch` inputs per pass (< 1: all own inputs at once); products
+ * take up to `max_vectors` columns. Rank-local. */
 ntk_status mf_operator_create(const ntk_model *model, const ntk_input_block *inputs,
                               MPI_Comm comm, int full, int stored, int64_t batch,
                               int64_t max_vectors, mf_operator *op);
@@ -64,8 +64,9 @@ void mf_operator_destroy(mf_operator *op);
 ntk_status mf_operator_apply(mf_operator *op, const double *v, int64_t columns, int64_t ld,
                              double *y);
 
-/* trace(Theta) exactly from the features (NaN when a layer with parameters
- * has no structured term to give its diagonal). Collective. */
+/* trace(Theta) exactly from the features: per layer from its structured
+ * term's norms (dense) or from its Jacobian rows by param_vjp (conv).
+ * Collective. */
 ntk_status mf_operator_trace(mf_operator *op, double *trace);
 
 /* PARPACK's basis size (ncv) for the top `top` pairs of an M x M matrix. */
@@ -101,13 +102,13 @@ typedef struct {
     double products_estimate;    /* products the solve is expected to take, check included */
 } mf_costs;
 
-/* `own_inputs`: the most any rank holds; per input: `feature_doubles` of
- * the batched pass, `forward_flops` and `backward_flops` (per (x, o) row)
- * multiply-adds; `widest` the widest layer output; `n_params` P. */
+/* `own_inputs`: the most any rank holds; `model`: the layers' costs per
+ * input (the batched pass's feature_doubles, forward_flops and
+ * backward_flops per (x, o) row, and the products' product_flops,
+ * product_width and product_scratch_doubles); `n_params` P. */
 void spectrum_matrix_free_costs(const ntk_spectrum_spec *spec, int stored, int64_t matrix_size,
                                 int64_t own_inputs, int k, int full, int64_t n_params,
-                                double feature_doubles, double forward_flops,
-                                double backward_flops, int64_t widest, int grid_rows,
-                                int grid_cols, int block, mf_costs *costs);
+                                const model_costs *model, int grid_rows, int grid_cols, int block,
+                                mf_costs *costs);
 
 #endif

@@ -31,9 +31,12 @@ ntk_status mf_operator_create(const ntk_model *model, const ntk_input_block *inp
     op->n_params = model->n_params;
     op->stored = stored;
     op->max_vectors = max_vectors;
-    /* Stored: one pass over all own inputs, kept. Recompute: passes of
-     * `batch` inputs, redone for each half of every product. */
-    op->batch = stored || batch > inputs->count || batch < 1 ? inputs->count : batch;
+    /* Passes of `batch` inputs either way, so the per-pass buffers (row
+     * weights, partial products, the layers' scratch and conv patch
+     * matrices) stay bounded. Stored: the features of all own inputs, kept,
+     * a pass takes views of them; recompute: a fresh forward/backward pass
+     * per batch, redone for each half of every product. */
+    op->batch = batch > inputs->count || batch < 1 ? inputs->count : batch;
     if (op->batch < 1)
         op->batch = 1;
     int64_t widest = 1;
@@ -93,7 +96,7 @@ static void layer_views(const mf_operator *op, const ntk_layer *layer, int64_t o
 }
 
 /* gradient(j, c) += J_c^T v_j restricted to the batch's rows. */
-static void accumulate_vjp(mf_operator *op, const double *v, int64_t columns, int64_t ld,
+static ntk_status accumulate_vjp(mf_operator *op, const double *v, int64_t columns, int64_t ld,
                            int64_t first, int64_t count, int64_t offset)
 {
     const ntk_model *model = op->model;
@@ -117,14 +120,16 @@ static void accumulate_vjp(mf_operator *op, const double *v, int64_t columns, in
                     continue;
                 const double *in, *cot;
                 layer_views(op, layer, offset, &in, &cot);
-                layer->ops->param_vjp(layer, model, in, cot, count, k, op->weight, op->scratch,
-                                      g + model_param_offset(model, layer->param));
+                NTK_TRY(layer->ops->param_vjp(layer, model, in, cot, count, k, op->weight,
+                                              op->scratch,
+                                              g + model_param_offset(model, layer->param)));
             }
         }
+    return NTK_OK;
 }
 
 /* y_j += J_c gradient(j, c) on the batch's rows (scaled for the trace). */
-static void accumulate_jvp(mf_operator *op, int64_t columns, int64_t ld, double *y,
+static ntk_status accumulate_jvp(mf_operator *op, int64_t columns, int64_t ld, double *y,
                            int64_t first, int64_t count, int64_t offset)
 {
     const ntk_model *model = op->model;
@@ -140,9 +145,9 @@ static void accumulate_jvp(mf_operator *op, int64_t columns, int64_t ld, double 
                     continue;
                 const double *in, *cot;
                 layer_views(op, layer, offset, &in, &cot);
-                layer->ops->param_jvp(layer, model, in, cot, count, k,
-                                      g + model_param_offset(model, layer->param), op->scratch,
-                                      op->partial);
+                NTK_TRY(layer->ops->param_jvp(layer, model, in, cot, count, k,
+                                              g + model_param_offset(model, layer->param),
+                                              op->scratch, op->partial));
             }
             if (op->full)
                 memcpy(y + j * ld + first * k, op->partial, sizeof(double) * (size_t)(count * k));
@@ -150,6 +155,7 @@ static void accumulate_jvp(mf_operator *op, int64_t columns, int64_t ld, double 
                 for (int64_t x = 0; x < count; ++x)
                     y[j * ld + first + x] += scale * op->partial[x * k + c];
         }
+    return NTK_OK;
 }
 
 /* One half of a product over the own inputs, batch by batch: J^T V into the
@@ -165,9 +171,9 @@ static ntk_status product_pass(mf_operator *op, int jvp, const double *v, int64_
         const int64_t count = own - first < op->batch ? own - first : op->batch;
         status = batch_features(op, first, count, &offset);
         if (status == NTK_OK && jvp)
-            accumulate_jvp(op, columns, ld, y, first, count, offset);
+            status = accumulate_jvp(op, columns, ld, y, first, count, offset);
         else if (status == NTK_OK)
-            accumulate_vjp(op, v, columns, ld, first, count, offset);
+            status = accumulate_vjp(op, v, columns, ld, first, count, offset);
     }
     return ntk_agree(status, op->comm);
 }
@@ -196,23 +202,84 @@ ntk_status mf_operator_apply(mf_operator *op, const double *v, int64_t columns, 
     return NTK_OK;
 }
 
-/* trace(Theta) exactly: the diagonal from the features through each layer's
- * structured term, sum_o |delta^o(x)|^2 (c^2 |h(x)|^2 + s^2), summed over the
- * own inputs and the ranks (the trace kernel's is that over k). NaN when a
- * layer has no structured term. Collective. */
+/* The Hadamard-form layer's share of the diagonal (its structured term,
+ * design notes section 1): sum_o |delta^o(x)|^2 (c^2 |h(x)|^2 + s^2). */
+static double hadamard_diagonal(const mf_operator *op, const ntk_layer *layer,
+                                const ntk_structured_term *term, const double *in,
+                                const double *cot, int64_t count)
+{
+    const ntk_model *model = op->model;
+    const int l = layer->param, k = op->k;
+    const double c = model->weight_scale[l];
+    const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
+    double sum = 0.0;
+    for (int64_t x = 0; x < count; ++x) {
+        double a2 = 0.0, d2 = 0.0;
+        for (int64_t j = 0; j < term->input_width; ++j)
+            a2 += in[x * term->input_width + j] * in[x * term->input_width + j];
+        const double *d = cot + x * k * term->cotangent_width;
+        for (int64_t j = 0; j < k * term->cotangent_width; ++j)
+            d2 += d[j] * d[j];
+        sum += d2 * (c * c * a2 + s * s);
+    }
+    return sum;
+}
+
+/* Any other layer's share (conv, whose weights are shared over positions):
+ * |d f_o(x) / d theta_l|^2 per row (x, o), the row from param_vjp with a
+ * one-hot weight into `row` (the layer's parameter count). */
+static ntk_status product_diagonal(mf_operator *op, const ntk_layer *layer, const double *in,
+                                   const double *cot, int64_t count, double *row,
+                                   double *sum)
+{
+    const ntk_model *model = op->model;
+    const int l = layer->param, k = op->k;
+    const int64_t size = model->param_offset[l + 1] - model->param_offset[l];
+    for (int64_t x = 0; x < count; ++x)
+        for (int o = 0; o < k; ++o) {
+            memset(op->weight, 0, sizeof(double) * (size_t)k);
+            op->weight[o] = 1.0;
+            memset(row, 0, sizeof(double) * (size_t)size);
+            NTK_TRY(layer->ops->param_vjp(layer, model, in + x * layer->in.size,
+                                          cot + x * k * layer->out.size, 1, k, op->weight,
+                                          op->scratch, row));
+            for (int64_t p = 0; p < size; ++p)
+                *sum += row[p] * row[p];
+        }
+    return NTK_OK;
+}
+
+/* trace(Theta) exactly from the features: each layer's share of the
+ * diagonal, summed over the own inputs and the ranks (the trace kernel's is
+ * that over k). A layer whose structured term is the Hadamard form (dense)
+ * gives it from norms of its input and cotangents; any other from its rows
+ * of the Jacobian (product_diagonal). Collective. */
 ntk_status mf_operator_trace(mf_operator *op, double *trace)
 {
     const ntk_model *model = op->model;
     const int k = op->k;
-    int known = 1;
-    for (int i = 0; i < model->n_stack; ++i)
-        if (model->stack[i].param > 0 && model->stack[i].ops->structured_term == NULL)
-            known = 0;
+    int64_t largest = 1; /* parameters of the largest layer done by products */
+    ntk_structured_term term[NTK_MAX_LAYERS];
+    int hadamard[NTK_MAX_LAYERS] = {0};
+    for (int i = 0; i < model->n_stack; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        if (layer->param == 0)
+            continue;
+        memset(&term[i], 0, sizeof term[i]);
+        if (layer->ops->structured_term != NULL) {
+            layer->ops->structured_term(layer, k, op->full, &term[i]);
+            hadamard[i] = term[i].block_width == 0 && !term[i].pairwise;
+        }
+        const int64_t size =
+            model->param_offset[layer->param + 1] - model->param_offset[layer->param];
+        if (!hadamard[i] && size > largest)
+            largest = size;
+    }
+    double *row = NULL;
+    ntk_status status = NTK_CALLOC(row, largest, "a Jacobian row for trace(Theta)");
     double local = 0.0;
-    ntk_status status = NTK_OK;
     int64_t offset = 0;
-    for (int64_t first = 0; known && first < op->inputs->count && status == NTK_OK;
-         first += op->batch) {
+    for (int64_t first = 0; first < op->inputs->count && status == NTK_OK; first += op->batch) {
         const int64_t count =
             op->inputs->count - first < op->batch ? op->inputs->count - first : op->batch;
         status = batch_features(op, first, count, &offset);
@@ -220,27 +287,18 @@ ntk_status mf_operator_trace(mf_operator *op, double *trace)
             const ntk_layer *layer = &model->stack[i];
             if (layer->param == 0)
                 continue;
-            ntk_structured_term term;
-            layer->ops->structured_term(layer, k, op->full, &term);
-            const int l = layer->param;
-            const double c = model->weight_scale[l];
-            const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
             const double *in, *cot;
             layer_views(op, layer, offset, &in, &cot);
-            for (int64_t x = 0; x < count; ++x) {
-                double a2 = 0.0, d2 = 0.0;
-                for (int64_t j = 0; j < term.input_width; ++j)
-                    a2 += in[x * term.input_width + j] * in[x * term.input_width + j];
-                const double *d = cot + x * k * term.cotangent_width;
-                for (int64_t j = 0; j < k * term.cotangent_width; ++j)
-                    d2 += d[j] * d[j];
-                local += d2 * (c * c * a2 + s * s);
-            }
+            if (hadamard[i])
+                local += hadamard_diagonal(op, layer, &term[i], in, cot, count);
+            else
+                status = product_diagonal(op, layer, in, cot, count, row, &local);
         }
     }
+    free(row);
     NTK_TRY(ntk_agree(status, op->comm));
     double sum = 0.0;
     NTK_MPI(MPI_Allreduce(&local, &sum, 1, MPI_DOUBLE, MPI_SUM, op->comm));
-    *trace = !known ? NAN : op->full ? sum : sum / (double)k;
+    *trace = op->full ? sum : sum / (double)k;
     return NTK_OK;
 }

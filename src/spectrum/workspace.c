@@ -341,13 +341,19 @@ double spectrum_check_flops(const ntk_spectrum_workspace *ws, int64_t matrix_siz
  *   solver    PARPACK: basis ncv x rows, resid and workd 4 x rows, workl
  *             ncv (ncv + 8); the Ritz vectors rows x (ncv + 1); the check's
  *             product block rows x MF_CHECK_COLUMNS; parameter buffers
- *             MF_CHECK_COLUMNS x channels x P; per batch weights, partial
- *             products (2 x batch x k) and scratch (batch x widest)
+ *             MF_CHECK_COLUMNS x channels x P; per pass (a batch of
+ *             MF_BATCH_INPUTS inputs) weights, partial products
+ *             (2 x inputs x k) and scratch (inputs x the widest
+ *             output of a layer with parameters); what a layer's product
+ *             allocates per call for a pass's inputs (conv: patch
+ *             matrices, at most 32 MiB)
  *   vectors   the M x top block-cyclic matrix of process (0, 0), and the
  *             exchange that fills it (2 x rows x top)
  * with rows = own (trace) or own k (full). Flops, all ranks: a product is
- * J^T v and J g, each 2 P multiply-adds per input and channel (channels = k
- * for the trace kernel, 1 for the full one), plus, when recomputing, the
+ * J^T v and J g, the layers' product_flops multiply-adds per input and
+ * channel (channels = k for the trace kernel, 1 for the full one; about 2 P
+ * for dense layers, 2 P_l x positions for a conv layer's weights, shared
+ * over its positions), plus, when recomputing, the
  * forward/backward pass twice. Products: PARPACK's first ncv, then
  * (ncv - top) per restart; on NTK spectra (fast decay) it converged to
  * 1e-10 in 1-2 restarts in our measurements (README: top 10 and 100, N up to
@@ -357,10 +363,11 @@ enum { MF_RESTARTS_ESTIMATE = 4 };
 
 void spectrum_matrix_free_costs(const ntk_spectrum_spec *spec, int stored, int64_t matrix_size,
                                 int64_t own_inputs, int k, int full, int64_t n_params,
-                                double feature_doubles, double forward_flops,
-                                double backward_flops, int64_t widest, int grid_rows,
-                                int grid_cols, int block, mf_costs *costs)
+                                const model_costs *model, int grid_rows, int grid_cols, int block,
+                                mf_costs *costs)
 {
+    const double feature_doubles = model->feature_doubles;
+    const double forward_flops = model->forward_flops, backward_flops = model->backward_flops;
     *costs = (mf_costs){0};
     const int64_t top = spec->top > 0 ? spec->top : 1;
     const double rows = (double)own_inputs * (full ? k : 1);
@@ -368,6 +375,10 @@ void spectrum_matrix_free_costs(const ntk_spectrum_spec *spec, int stored, int64
     const double batch = (double)(own_inputs < MF_BATCH_INPUTS ? own_inputs : MF_BATCH_INPUTS);
     const double per_input = feature_doubles + (double)k;
     const int64_t ncv = mf_basis_size(top, matrix_size);
+    /* A product's passes take a batch of inputs, stored or recomputed. */
+    double product_scratch = batch * model->product_scratch_doubles;
+    if (product_scratch > model->product_scratch_limit)
+        product_scratch = model->product_scratch_limit;
     costs->stored = stored;
     costs->basis_size = ncv;
     costs->feature_bytes = (stored ? (double)own_inputs : batch) * per_input * sizeof(double);
@@ -375,14 +386,14 @@ void spectrum_matrix_free_costs(const ntk_spectrum_spec *spec, int stored, int64
         (rows * (double)ncv + 4.0 * rows + (double)ncv * (double)(ncv + 8) +
          rows * (double)(ncv + 1) + rows * MF_CHECK_COLUMNS +
          MF_CHECK_COLUMNS * channels * (double)n_params + 2.0 * batch * k +
-         batch * (double)widest) *
+         batch * (double)model->product_width + product_scratch) *
         sizeof(double);
     costs->vector_bytes = ((double)grid_local_count(matrix_size, block, 0, grid_rows) *
                                (double)grid_local_count(top, block, 0, grid_cols) +
                            2.0 * rows * (double)top) *
                           sizeof(double);
     const double n = (double)(matrix_size / (full ? k : 1));
-    costs->product_flops = 2.0 * 2.0 * n * channels * (double)n_params;
+    costs->product_flops = 2.0 * n * channels * model->product_flops;
     if (!stored)
         costs->product_flops += 2.0 * 2.0 * n * (forward_flops + (double)k * backward_flops);
     costs->products_estimate =

@@ -1,10 +1,9 @@
 /* Gradient of the MSE loss for one input block (see gradient.h). Uses the
  * per-layer features the NTK needs anyway, so no separate backward pass:
- * the residual-weighted cotangents E_l are one small contraction over the k
- * outputs, and each weight gradient is one DGEMM E_l^T H_{l-1}. */
+ * each layer's param_vjp contracts its output cotangents, weighted by the
+ * residuals over the k outputs, with its inputs (one DGEMM per layer). */
 #include "train/gradient.h"
 
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,50 +18,42 @@ ntk_status training_block_gradient(const ntk_model *model, const ntk_features *f
     if (count == 0)
         return NTK_OK;
 
-    double *residual = NULL;
-    NTK_TRY(NTK_CALLOC(residual, count * k, "training residual"));
+    /* The row weights r_o(x) / (N k); the squared error from r itself. */
+    double *weight = NULL;
+    NTK_TRY(NTK_CALLOC(weight, count * k, "training residual"));
     double sum = 0.0;
     for (int64_t i = 0; i < count * k; ++i) {
-        residual[i] = features->output[i] - targets[i];
-        sum += residual[i] * residual[i];
+        const double r = features->output[i] - targets[i];
+        sum += r * r;
+        weight[i] = r / normaliser;
     }
     *squared_error = sum;
 
-    int64_t widest = 0;
-    for (int l = 1; l <= model->n_layers; ++l)
-        if (model->width[l] > widest)
-            widest = model->width[l];
-    double *weighted = NULL; /* E_l: count x n_l */
+    int64_t widest = 1; /* the ops' scratch: count x the layer's output */
+    for (int i = 0; i < model->n_stack; ++i)
+        if (model->stack[i].param > 0 && model->stack[i].out.size > widest)
+            widest = model->stack[i].out.size;
+    double *scratch = NULL;
     ntk_status status = NTK_OK;
-    NTK_TRY_GOTO(status, NTK_CALLOC(weighted, count * widest, "training cotangents"), done);
-
-    for (int l = 1; l <= model->n_layers; ++l) {
-        const int64_t n_out = model->width[l], n_in = model->width[l - 1];
-        const double *delta = features->cotangent[l];
-        for (int64_t x = 0; x < count; ++x) {
-            double *row = weighted + x * n_out;
-            memset(row, 0, sizeof(double) * (size_t)n_out);
-            for (int o = 0; o < k; ++o) {
-                const double r = residual[x * k + o];
-                const double *d = delta + (x * k + o) * n_out;
-                for (int64_t j = 0; j < n_out; ++j)
-                    row[j] += r * d[j];
-            }
+    NTK_TRY_GOTO(status, NTK_CALLOC(scratch, count * widest, "training cotangents"), done);
+    for (int i = 0; i < model->n_stack; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        const int l = layer->param;
+        if (l == 0)
+            continue;
+        if (layer->ops->param_vjp == NULL) { /* the job refuses such models (read_training) */
+            status = NTK_RAISE(NTK_ERR_INTERNAL, "training: a %s layer has no param_vjp",
+                               layer->ops->name);
+            goto done;
         }
-        double *grad_weight = gradient + model_param_offset(model, l);
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_out, (int)n_in, (int)count,
-                    model->weight_scale[l] / normaliser, weighted, (int)n_out,
-                    features->input[l], (int)n_in, 0.0, grad_weight, (int)n_in);
-        if (model->has_bias[l]) {
-            double *grad_bias = grad_weight + n_out * n_in;
-            const double scale = model->bias_scale[l] / normaliser;
-            for (int64_t x = 0; x < count; ++x)
-                for (int64_t j = 0; j < n_out; ++j)
-                    grad_bias[j] += scale * weighted[x * n_out + j];
-        }
+        NTK_TRY_GOTO(status,
+                     layer->ops->param_vjp(layer, model, features->input[l],
+                                           features->cotangent[l], count, k, weight, scratch,
+                                           gradient + model_param_offset(model, l)),
+                     done);
     }
 done:
-    free(weighted);
-    free(residual);
+    free(scratch);
+    free(weight);
     return status;
 }

@@ -1,8 +1,12 @@
 /* The gradient of the training loss from one block of inputs.
  *
  *   loss = 1/(2 N k) sum_{x,o} r_o(x)^2,  r = f - y
- *   dL/dW_l = (c_l / (N k)) sum_x E_l(x) h_{l-1}(x)^T,  dL/db_l = (s_l / (N k)) sum_x E_l(x)
- *   E_l(x) = sum_o r_o(x) delta_l^o(x)   (the cotangents weighted by the residual)
+ *   dL/dtheta = (1 / (N k)) sum_{x,o} r_o(x) d f_o(x) / dtheta
+ *
+ * which is each layer's param_vjp (model/layer.h) with the residuals as the
+ * row weights: dense dL/dW_l = (c_l / (N k)) sum_x E_l(x) h_{l-1}(x)^T with
+ * E_l(x) = sum_o r_o(x) delta_l^o(x); conv the same over its patches. Every
+ * layer type with parameters and these ops can be trained.
  *
  * Rank-local: each rank handles its own input block; the caller sums the
  * blocks over ranks (MPI_Allreduce) because the loss is a sum over inputs. */

@@ -22,6 +22,7 @@
 
 #include "core/checked_math.h"
 #include "model/layers/conv_geometry.h"
+#include "model/layers/conv_products.h"
 #include "model/model.h"
 
 enum { CONV_CHANNELS = 0, CONV_KERNEL = 1, CONV_STRIDE = 3, CONV_PADDING = 5 };
@@ -102,8 +103,9 @@ static int64_t conv_fan_in(const ntk_layer *layer)
 }
 
 /* The patch matrix of one input: positions x (C_in kh kw), row p = the
- * window of output position p in W's order (i, dy, dx). */
-static void conv_patches(const conv_geometry *g, const double *in, double *patches)
+ * window of output position p in W's order (i, dy, dx). Shared with
+ * conv_products.c. */
+void conv_patches(const conv_geometry *g, const double *in, double *patches)
 {
     const int64_t depth = patch_size(g);
     for (int64_t y = 0; y < g->ho; ++y)
@@ -421,6 +423,26 @@ static void conv_cost(const ntk_layer *layer, int k, int full, int quadrature_or
         cost->widest = (int64_t)block;
         cost->block_flops = (double)k * positions * c_out * depth;
     }
+    conv_products_cost(layer, &g, k, cost);
+}
+
+/* Matrix-free products with the layer's own parameters (conv_products.c). */
+static ntk_status conv_param_vjp(const ntk_layer *layer, const ntk_model *model,
+                                 const double *in, const double *cot_out, int64_t count, int k,
+                                 const double *weight, double *scratch, double *grad)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    return conv_products_vjp(layer, model, &g, in, cot_out, count, k, weight, scratch, grad);
+}
+
+static ntk_status conv_param_jvp(const ntk_layer *layer, const ntk_model *model,
+                                 const double *in, const double *cot_out, int64_t count, int k,
+                                 const double *direction, double *scratch, double *out)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    return conv_products_jvp(layer, model, &g, in, cot_out, count, k, direction, scratch, out);
 }
 
 const ntk_layer_ops ntk_layer_conv = {
@@ -439,5 +461,7 @@ const ntk_layer_ops ntk_layer_conv = {
     .structured_term = conv_structured_term,
     .jacobian_block = conv_jacobian_block,
     .pairwise_pack = conv_pairwise_pack,
+    .param_vjp = conv_param_vjp,
+    .param_jvp = conv_param_jvp,
     .cost = conv_cost,
 };

@@ -142,9 +142,9 @@ static void dense_jacobian_one(const ntk_layer *layer, const ntk_model *model, c
 
 /* E(x) = sum_o weight(x, o) delta^o(x); G_W += c E^T A, G_b += s sum_x E(x):
  * one DGEMM over the inputs whatever k is. */
-static void dense_param_vjp(const ntk_layer *layer, const ntk_model *model, const double *in,
-                            const double *cot_out, int64_t count, int k, const double *weight,
-                            double *scratch, double *grad)
+static ntk_status dense_param_vjp(const ntk_layer *layer, const ntk_model *model,
+                                  const double *in, const double *cot_out, int64_t count, int k,
+                                  const double *weight, double *scratch, double *grad)
 {
     const int l = layer->param;
     const int64_t n_in = layer->in.size, n_out = layer->out.size;
@@ -170,13 +170,14 @@ static void dense_param_vjp(const ntk_layer *layer, const ntk_model *model, cons
             for (int64_t j = 0; j < n_out; ++j)
                 bias[j] += s * scratch[x * n_out + j];
     }
+    return NTK_OK;
 }
 
 /* Z = c A U_W^T + s u_b (the layer's forward pass with the direction as
  * parameters), then out(x, o) += delta^o(x) . Z(x). */
-static void dense_param_jvp(const ntk_layer *layer, const ntk_model *model, const double *in,
-                            const double *cot_out, int64_t count, int k, const double *direction,
-                            double *scratch, double *out)
+static ntk_status dense_param_jvp(const ntk_layer *layer, const ntk_model *model,
+                                  const double *in, const double *cot_out, int64_t count, int k,
+                                  const double *direction, double *scratch, double *out)
 {
     const int l = layer->param;
     const int64_t n_in = layer->in.size, n_out = layer->out.size;
@@ -194,6 +195,7 @@ static void dense_param_jvp(const ntk_layer *layer, const ntk_model *model, cons
         for (int o = 0; o < k; ++o)
             out[x * k + o] += cblas_ddot((int)n_out, cot_out + (x * k + o) * n_out, 1,
                                          scratch + x * n_out, 1);
+    return NTK_OK;
 }
 
 static void dense_structured_term(const ntk_layer *layer, int k, int full,
@@ -237,6 +239,10 @@ static void dense_cost(const ntk_layer *layer, int k, int full, int quadrature_o
     cost->tile_flops_per_pair = 2.0 * ((full ? 1.0 : (double)k) * n_out + n_in);
     cost->widest = layer->out.size;
     cost->analytic_pair_flops = 0.0;
+    /* Each half: its GEMM and bias (n_out (n_in + 1)) and k n_out for the
+     * weighted cotangents (vjp) or the dot products (jvp). */
+    cost->product_flops = 2.0 * (n_out * n_in + n_out + (double)k * n_out);
+    cost->product_width = layer->out.size;
 }
 
 const ntk_layer_ops ntk_layer_dense = {
