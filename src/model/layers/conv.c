@@ -340,6 +340,8 @@ static void conv_structured_term(const ntk_layer *layer, int k, int full, ntk_st
         return;
     }
     term->block_width = c_out * patch_size(&g) + c_out;
+    term->block_rows = c_out; /* a row: one output channel's weights and bias */
+    term->block_row_width = patch_size(&g) + 1;
     term->scratch_doubles = g.positions * patch_size(&g);
 }
 
@@ -367,27 +369,30 @@ static void conv_pairwise_pack(const ntk_layer *layer, const ntk_model *model, c
         sums[e] *= s;
 }
 
+/* Output channels [first, first + rows): their weights' block (one DGEMM per
+ * logit over the channels' cotangent columns), then their biases. */
 static void conv_jacobian_block(const ntk_layer *layer, const ntk_model *model, const double *in,
-                                const double *cot_out, int k, double *scratch, double *block)
+                                const double *cot_out, int k, int64_t first, int64_t rows,
+                                double *scratch, double *block)
 {
     conv_geometry g;
     conv_geometry_of(layer, &g);
     const int l = layer->param;
     const int64_t c_out = layer->option[CONV_CHANNELS], depth = patch_size(&g);
-    const int64_t width = c_out * depth + c_out;
+    const int64_t width = rows * depth + rows;
     const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
     conv_patches(&g, in, scratch);
     for (int o = 0; o < k; ++o) {
         const double *delta = cot_out + (int64_t)o * layer->out.size; /* positions x C_out */
         double *row = block + o * width;
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c_out, (int)depth,
-                    (int)g.positions, model->weight_scale[l], delta, (int)c_out, scratch,
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)depth,
+                    (int)g.positions, model->weight_scale[l], delta + first, (int)c_out, scratch,
                     (int)depth, 0.0, row, (int)depth);
-        for (int64_t c = 0; c < c_out; ++c) {
+        for (int64_t c = 0; c < rows; ++c) {
             double sum = 0.0;
             for (int64_t p = 0; p < g.positions; ++p)
-                sum += delta[p * c_out + c];
-            row[c_out * depth + c] = s * sum;
+                sum += delta[p * c_out + first + c];
+            row[rows * depth + c] = s * sum;
         }
     }
 }
