@@ -68,6 +68,10 @@ int64_t kernel_rows(const ntk_job *job, int64_t n_inputs, int k);
  * stay within a fixed budget), local columns per step (a panel of whole
  * blocks), and rows per tile. */
 int64_t kernel_structured_batch(double doubles_per_input);
+/* The batch for a network's layers, and the doubles per input its buffers
+ * take (model_features_reserve), in *reserved when not NULL. */
+int64_t kernel_structured_feature_batch(const ntk_layer *stack, int n_stack, int k,
+                                        double *reserved);
 int64_t kernel_structured_panel_columns(int block);
 int64_t kernel_structured_row_chunk(void);
 

@@ -266,17 +266,34 @@ double kernel_chunk_budget_bytes(const ntk_job *job)
 /* Inputs per forward/backward batch: 1024 (measured faster than 256 or 512
  * on dense benchmarks: larger DGEMMs), fewer when one input's buffers are
  * large (conv layers keep k cotangents per position), so a batch's buffers
- * stay within STRUCTURED_FEATURE_BYTES. */
+ * stay within STRUCTURED_FEATURE_BYTES. The bound counts every layer's
+ * buffers as its own; model_features_reserve shares an in-place layer's with
+ * its input's, and *reserved says what it allocates per input (plan). */
+int64_t kernel_structured_feature_batch(const ntk_layer *stack, int n_stack, int k,
+                                        double *reserved)
+{
+    double per_input = (double)k * (double)k + (double)stack[0].in.size;
+    double held = (double)k * (double)k + (double)stack[0].in.size; /* cot[n], value[0] */
+    for (int i = 0; i < n_stack; ++i) {
+        const ntk_layer *layer = &stack[i];
+        const double saved = (double)layer->ops->saved_doubles(layer);
+        per_input += (double)layer->out.size + (double)k * (double)layer->in.size + saved;
+        held += saved;
+        if (i + 1 == n_stack)
+            held += (double)k;
+        else if (!layer->ops->in_place)
+            held += (double)layer->out.size;
+        if (i >= 1 && !layer->ops->in_place)
+            held += (double)k * (double)layer->in.size;
+    }
+    if (reserved != NULL)
+        *reserved = held;
+    return kernel_structured_batch(per_input);
+}
+
 static int64_t structured_feature_batch(const ntk_model *model)
 {
-    const int k = model_outputs(model);
-    double per_input = (double)k * (double)k + (double)model->stack[0].in.size;
-    for (int i = 0; i < model->n_stack; ++i) {
-        const ntk_layer *layer = &model->stack[i];
-        per_input += (double)layer->out.size + (double)k * (double)layer->in.size +
-                     (double)layer->ops->saved_doubles(layer);
-    }
-    return kernel_structured_batch(per_input);
+    return kernel_structured_feature_batch(model->stack, model->n_stack, model_outputs(model), NULL);
 }
 
 int64_t kernel_structured_batch(double doubles_per_input)

@@ -137,6 +137,8 @@ typedef struct {
     double forward_flops;        /* multiply-adds of the batched forward pass */
     double backward_flops;       /* multiply-adds per cotangent row (x, o) of the backward pass */
     double feature_doubles;      /* batched-pass buffers this layer adds (values, cotangents, saved) */
+    double pass_scratch_doubles; /* the most scratch its batched passes allocate while they run
+                                  * (conv: patch matrices, bounded), not per input */
     double packed_doubles;       /* structured kernel: its part of an input's feature vector */
     double tile_flops_per_pair;  /* structured kernel: flops per Theta entry (trace: per input pair) */
     int64_t widest;              /* structured full kernels: cotangent panel width */

@@ -16,6 +16,7 @@
  * scratch cannot be had they fall back to the plain loops of the one-input
  * path, which is slower but gives the same values. */
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,6 +413,7 @@ static void conv_cost(const ntk_layer *layer, int k, int full, int quadrature_or
     const double block = c_out * depth + c_out;
     cost->feature_doubles = (double)layer->in.size + (double)k * (double)layer->out.size +
                             positions * depth;
+    cost->pass_scratch_doubles = fmax((double)conv_scratch_doubles, positions * depth);
     /* Structured: the cheaper form (conv_uses_pairwise). */
     conv_form_flops(layer, k, full, &cost->block_pair_flops, &cost->pairwise_pair_flops);
     if (conv_uses_pairwise(layer, k, full)) {
