@@ -1044,11 +1044,11 @@ ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model 
     ntk_item_set row_set = {0}, col_set = {0};
     NTK_TRY(ntk_agree(layout_make(model, shape.full, NULL, &layout), grid->comm));
     /* Vectors held at once, an upper bound: the items behind the local rows
-     * and columns, both own blocks, and the tile copies. */
+     * and columns, both own blocks, and the tile copies (structured_buffers). */
+    const int64_t local_rows = grid_local_count(cross->rows, grid->block, grid->myrow, grid->rows);
+    const int64_t local_cols = grid_local_count(cross->cols, grid->block, grid->mycol, grid->cols);
     const double items =
-        (double)(grid_local_count(cross->rows, grid->block, grid->myrow, grid->rows) +
-                 grid_local_count(cross->cols, grid->block, grid->mycol, grid->cols) +
-                 rows->count + cols->count + STRUCTURED_ROW_CHUNK + shape.panel_columns);
+        (double)(2 * local_rows + 2 * local_cols + rows->count + cols->count);
     NTK_TRY(structured_chunks(job, model, grid, shape.full, items, &layout, &chunking));
     const structured_pass resident = {0, 0, NULL, 0}, adding = {1, 0, NULL, 0};
     ntk_status status = cross_features(model, grid, &layout, &shape, rows, cols, cross, &row_set,

@@ -43,4 +43,24 @@ for outputs in trace full; do
             || fail "chunked != unchunked structured: $1 ranks, grid $2, block $3 ($outputs)"
     done
 done
+# The cross kernel (held-out inputs) in chunk passes too, on 3 ranks.
+py - "$dir" <<'PY'
+import sys
+import numpy as np
+rng = np.random.default_rng(5)
+np.save(f"{sys.argv[1]}/x.npy", rng.standard_normal((13, 8, 8, 16)))
+np.save(f"{sys.argv[1]}/x_test.npy", rng.standard_normal((7, 8, 8, 16)))
+np.save(f"{sys.argv[1]}/y.npy", rng.standard_normal((13, 3)))
+PY
+held=(--set "data.inputs=$dir/x.npy" --set "data.targets=$dir/y.npy"
+      --set "data.test_inputs=$dir/x_test.npy" --set output.test_theta=true)
+for outputs in trace full; do
+    ntk serial run "$job" --quiet --out "$dir/cross-$outputs-ref" --set kernel.outputs=$outputs \
+        --set kernel.method=jacobian "${net[@]}" "${held[@]}" || fail "jacobian cross run ($outputs)"
+    ntk 3 run "$job" --quiet --out "$dir/cross-$outputs" --set kernel.outputs=$outputs \
+        --set kernel.method=structured --set kernel.chunk_mib=1 --set 'grid.shape=[1,3]' \
+        "${net[@]}" "${held[@]}" || fail "chunked cross run ($outputs)"
+    py "$NTK_TESTS_DIR/compare_npy.py" "$dir/cross-$outputs-ref/test_theta.npy" \
+        "$dir/cross-$outputs/test_theta.npy" 1e-12 || fail "chunked cross kernel != jacobian ($outputs)"
+done
 pass "conv Theta in parameter chunks (kernel.chunk_mib 1): structured == jacobian on 1-3 ranks, trace and full"
