@@ -8,14 +8,23 @@
  *             every rank keeps (pipeline/inputs.c)
  *   model     all parameters, on every rank
  *   theta     local rows x local cols of the M x M block-cyclic matrix
- *   features  (structured) with W = sum_l (n_{l-1} + k n_l) the packed feature
- *             width per input and U the items behind local rows, local
- *             columns and the own block (one shared set):
- *             U x W + the larger of
- *             forward/backward  min(own, 1024) x (k + sum_l (n_{l-1} + (k+1) n_l))
- *             tiles             2 x 1024 x panel + (1024 + panel) x W
- *                               (+ (1024 + panel) x max n_l for full kernels),
- *             panel = 256 columns rounded to blocks (kernel/structured.c);
+ *   features  (structured, plan_structured) with W the packed feature width
+ *             per input (dense: n_{l-1} + k n_l; conv: k (C D + C) or the
+ *             pairwise packing) and U the items behind local rows, local
+ *             columns and the own block (one shared set), after the chunk
+ *             decision (kernel.h, kernel_structured_chunking: W_res the layers
+ *             kept whole, W_c the widest pass of a chunked layer), the larger of
+ *             whole layers  U x W_res + the larger of (forward, tiles at W_res)
+ *             chunk passes  U x W_c + the larger of (forward, tiles at W_c)
+ *             with forward  one batch of model_features_reserve's buffers, the
+ *                           layers' bounded pass scratch (conv patches, 32 MiB)
+ *                           and one input's Jacobian-block scratch;
+ *                  tiles    2 x chunk x panel Grams + copies x width (copies:
+ *                           the row chunk where local rows are not a run of
+ *                           the set, the panel likewise for columns) (+ (chunk
+ *                           + panel) x the widest per-logit width, full),
+ *             chunk = min(1024, local rows), panel = 256 columns rounded to
+ *             blocks (kernel/structured.c);
  *             (jacobian) Jacobian rows of the local rows and cols x chunk;
  *             (analytic) the inputs of the local rows and cols and a
  *             pair cache of local rows x (block + 2)
@@ -44,7 +53,9 @@
  *
  * Flops (all ranks together, a multiply-add counted as 2):
  *   features  structured: N (2 sum_l n_l n_{l-1} forward + 2 k sum_{l>=2} n_l n_{l-1}
- *             backward); jacobian: the same plus N k P_params for the rows
+ *             backward + 2 x the conv Jacobian blocks), plus per chunk pass
+ *             N (2 forward + 2 k x the backward flops above its layer);
+ *             jacobian: the same plus N k P_params for the rows
  *   assembly  structured: per layer a cotangent Gram and an input Gram over the
  *             filled part of the M x M matrix: 2 f M^2 (w_cot + n_{l-1}), with
  *             w_cot = k n_l (trace, rows are inputs) or n_l (full), f = the
