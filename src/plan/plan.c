@@ -388,6 +388,9 @@ static double plan_structured(const ntk_job *job, const model_layout *layout,
         (plan_axis_consecutive(plan->grid_rows, local_rows, plan->block) ? 0.0 : row_chunk) +
         (plan_axis_consecutive(plan->grid_cols, local_cols, plan->block) ? 0.0 : panel_columns);
     plan->chunk_budget_bytes = kernel_chunk_budget_bytes(job);
+    for (int l = 1; l <= chunking.n_layers; ++l)
+        if (chunking.block_rows[l] > 0)
+            plan->block_doubles += chunking.packed[l];
     kernel_structured_chunking(set + copies, plan->chunk_budget_bytes, &chunking);
     plan->chunk_passes = chunking.passes;
 

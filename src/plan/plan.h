@@ -62,6 +62,7 @@ typedef struct {
     int64_t chunk_passes;        /* 0: every block kept whole */
     double bytes_features_resident, bytes_features_chunks; /* the two stages; features = larger */
     double flops_chunk_features; /* the chunk passes' recomputed forward/backward (in flops_features) */
+    double block_doubles;        /* per input: the packed width of the layers that may be chunked */
     /* spectrum.solver matrix_free (no Theta; spectrum/workspace.c) */
     int matrix_free_stored;    /* features kept (1) or recomputed per product (0) */
     int64_t basis_size;        /* PARPACK's ncv */
