@@ -92,10 +92,15 @@ typedef struct {
     int compare_analytic;        /* empirical: also the analytic kernel, report ||Theta - Theta_inf|| / ||Theta_inf||; default false */
     int quadrature_order;        /* analytic, tanh/gelu: Gauss-Hermite points per axis; default 32 */
     int64_t jacobian_chunk;      /* jacobian: parameters per chunk; default 8192 */
+    int64_t chunk_mib;           /* structured: packed-feature memory per rank (MiB) above
+                                  * which Jacobian blocks are assembled in parameter
+                                  * chunks; default NTK_DEFAULT_CHUNK_MIB */
 } ntk_kernel_spec;
 
 /* grid.block when the job does not say: the one place this default lives. */
 #define NTK_DEFAULT_BLOCK 64
+/* kernel.chunk_mib when the job does not say (0 in a job built in code means this too). */
+#define NTK_DEFAULT_CHUNK_MIB 2048
 
 typedef struct {
     int block;       /* ScaLAPACK nb as written; the run clamps it (grid_effective_block) */

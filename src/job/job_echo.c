@@ -204,6 +204,7 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
     key_line(out, indent, 1, "compare_analytic: %s\n", bool_name(job->kernel.compare_analytic));
     key_line(out, indent, 1, "quadrature_order: %d\n", job->kernel.quadrature_order);
     key_line(out, indent, 1, "jacobian_chunk: %" PRId64 "\n", job->kernel.jacobian_chunk);
+    key_line(out, indent, 1, "chunk_mib: %" PRId64 "\n", job->kernel.chunk_mib);
 
     key_line(out, indent, 0, "grid:\n");
     key_line(out, indent, 1, "block: %d\n", job->grid.block);
@@ -361,12 +362,13 @@ uint64_t job_hash(const ntk_job *job)
     if (model->weights_path[0] != '\0')
         hash_file(&hash, "weights", model->weights_path);
 
-    /* The jacobian chunk changes the summation order, so the bits of Theta. */
-    hash_text(&hash, "kernel %s %s %s %d %" PRId64,
+    /* The jacobian chunk and the structured chunk budget change the summation
+     * order, so the bits of Theta (and a structured assembly's step count). */
+    hash_text(&hash, "kernel %s %s %s %d %" PRId64 " %" PRId64,
               job_enum_name(&job_kernel_kind_names, job->kernel.kind),
               job_enum_name(&job_kernel_method_names, job->kernel.method),
               job_enum_name(&job_kernel_outputs_names, job->kernel.outputs),
-              job->kernel.quadrature_order, job->kernel.jacobian_chunk);
+              job->kernel.quadrature_order, job->kernel.jacobian_chunk, job->kernel.chunk_mib);
     hash_text(&hash, "grid %d %d %d", job->grid.block, job->grid.rows, job->grid.cols);
     return hash.state;
 }

@@ -20,6 +20,7 @@ static void set_defaults(ntk_job *job)
     job->kernel.outputs = NTK_OUTPUTS_TRACE;
     job->kernel.quadrature_order = 32;
     job->kernel.jacobian_chunk = 8192;
+    job->kernel.chunk_mib = NTK_DEFAULT_CHUNK_MIB;
     job->grid.block = NTK_DEFAULT_BLOCK;
     job->spectrum.solver = NTK_SOLVER_AUTO;
     job->spectrum.vectors = 1;
@@ -62,7 +63,7 @@ static ntk_status read_bool_key(const job_context *context, const job_node *sect
 static ntk_status read_kernel(const job_context *context, const job_node *kernel, ntk_job *job)
 {
     static const char *const keys[] = {"kind", "method", "outputs", "nngp", "quadrature_order",
-                                       "jacobian_chunk", "compare_analytic", NULL};
+                                       "jacobian_chunk", "chunk_mib", "compare_analytic", NULL};
     NTK_TRY(job_check_mapping(context, kernel, "kernel", keys));
     int kind = job->kernel.kind, method = job->kernel.method, output = job->kernel.outputs;
     NTK_TRY(read_choice_key(context, kernel, "kernel", "kind", &job_kernel_kind_names, &kind));
@@ -86,6 +87,10 @@ static ntk_status read_kernel(const job_context *context, const job_node *kernel
     if ((node = job_node_find(kernel, "jacobian_chunk", NULL)) != NULL)
         NTK_TRY(job_read_int(context, node, "kernel.jacobian_chunk", NULL, "a positive integer",
                              1, INT64_MAX, &job->kernel.jacobian_chunk));
+    if ((node = job_node_find(kernel, "chunk_mib", NULL)) != NULL)
+        NTK_TRY(job_read_int(context, node, "kernel.chunk_mib", NULL,
+                             "a positive integer (MiB)", 1, (int64_t)1 << 30,
+                             &job->kernel.chunk_mib));
     if (job->kernel.compare_analytic && job->model.parameterization != NTK_PARAM_NTK)
         return job_fail(context, job_node_find(kernel, "compare_analytic", NULL),
                         "kernel.compare_analytic",

@@ -68,8 +68,46 @@ int64_t kernel_rows(const ntk_job *job, int64_t n_inputs, int k);
  * stay within a fixed budget), local columns per step (a panel of whole
  * blocks), and rows per tile. */
 int64_t kernel_structured_batch(double doubles_per_input);
+/* The batch for a network's layers, and the doubles per input its buffers
+ * take (model_features_reserve), in *reserved when not NULL. */
+int64_t kernel_structured_feature_batch(const ntk_layer *stack, int n_stack, int k,
+                                        double *reserved);
 int64_t kernel_structured_panel_columns(int block);
 int64_t kernel_structured_row_chunk(void);
+
+/* The structured kernel's parameter chunks, decided alike by the kernel
+ * (structured.c) and plan from per-layer sizes. Each rank keeps one packed
+ * feature vector per item it needs (its own inputs and the partners' behind
+ * its rows and columns). A conv layer's Jacobian block is large (k x its
+ * parameter count per input), so when items x the whole width exceeds the
+ * budget (kernel.chunk_mib), the widest block layers are taken out of the
+ * vector, widest first, until the rest fits; each of those is then assembled
+ * in passes over ranges of its block rows,
+ *     Theta_l = sum over row ranges c of J_l[:, c] J_l[:, c]^T,
+ * every pass holding only its range for every item: rows per pass such that
+ * items x k x rows x row width fits the budget. Memory per rank is then
+ * about the budget whatever the parameter count; each pass recomputes the
+ * forward pass of the own inputs and the backward pass down to its layer. */
+typedef struct {
+    int n_layers;                         /* layers with parameters; arrays 1-based */
+    double packed[NTK_MAX_DENSE + 2];     /* doubles per item of layer l's packed features */
+    int64_t block_rows[NTK_MAX_DENSE + 2];/* its Jacobian block's rows; 0: not a block layer */
+    double row_doubles[NTK_MAX_DENSE + 2];/* doubles per item of one block row (all logits) */
+    /* decided by kernel_structured_chunking: */
+    int chunked[NTK_MAX_DENSE + 2];       /* assembled in passes */
+    int64_t chunk_rows[NTK_MAX_DENSE + 2];/* block rows per pass */
+    int64_t passes;                       /* over all chunked layers; 0: none */
+    double resident;                      /* doubles per item kept whole */
+    double widest_chunk;                  /* doubles per item of the widest pass */
+} kernel_chunking;
+
+/* Decide for `items` vectors (the most any rank holds at once, its tile
+ * panels' copies included) and a budget in bytes; packed, block_rows,
+ * row_doubles and n_layers filled by the caller. Pure. */
+void kernel_structured_chunking(double items, double budget_bytes, kernel_chunking *chunking);
+
+/* kernel.chunk_mib in bytes (its default for a job built in code). */
+double kernel_chunk_budget_bytes(const ntk_job *job);
 
 /* Assemble Theta into `theta` (created by the caller as M x M on `grid`).
  * `lower_only`: fill only blocks that touch the lower triangle (the

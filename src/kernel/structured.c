@@ -42,6 +42,7 @@
  * overwritten, never accumulated into, so a step's result never depends on
  * what Theta held before: resumed runs are bit-for-bit the same. */
 #include <cblas.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,12 @@ typedef struct {
     int rank_one[NTK_MAX_DENSE + 2];             /* trace and k n_l == 1: v stored, no cotangent */
     int block[NTK_MAX_DENSE + 2];                /* the layer's Jacobian block J_l stored (conv) */
     int64_t block_width[NTK_MAX_DENSE + 2];      /* its values per logit */
+    int64_t block_first[NTK_MAX_DENSE + 2];      /* the first of its block rows stored */
+    int64_t block_rows[NTK_MAX_DENSE + 2];       /* all its block rows, and their width: */
+    int64_t row_width[NTK_MAX_DENSE + 2];        /* block_width / row_width rows are stored */
+    int skip[NTK_MAX_DENSE + 2];                 /* the layer is not in these vectors */
+    int lowest;                                  /* the lowest layer stored (backward stops there) */
+    int64_t packed[NTK_MAX_DENSE + 2];           /* doubles per input the layer stores */
     int64_t scratch;                             /* doubles jacobian_block needs, widest layer */
     int pairwise[NTK_MAX_DENSE + 2];             /* patches and cotangents stored (conv, few positions) */
     int64_t positions[NTK_MAX_DENSE + 2], patch_width[NTK_MAX_DENSE + 2], channels[NTK_MAX_DENSE + 2];
@@ -87,6 +94,7 @@ typedef struct {
                                             * different inputs (the cross kernel) */
     const kernel_local_axis *row_axis, *col_axis;
     int k, full, lower_only;
+    int accumulate;                         /* a chunk pass: add to Theta, overwrite nothing */
     int64_t panel_columns, block;
     double *gram, *input_gram, *row_panel, *col_panel; /* temporaries */
     double *row_pack, *col_pack;                       /* packed copies (NULL: never needed) */
@@ -96,12 +104,15 @@ typedef struct {
 } structured_context;
 
 /* Each layer with parameters states its term (model/layer.h); a layer type
- * without one cannot use this method. Rank-local. */
-static ntk_status layout_make(const ntk_model *model, int full, feature_layout *layout)
+ * without one cannot use this method. Layers `chunking` marks chunked
+ * (NULL: none) are left out of the vectors (chunk passes add them). Rank-local. */
+static ntk_status layout_make(const ntk_model *model, int full, const kernel_chunking *chunking,
+                              feature_layout *layout)
 {
     int k = model_outputs(model);
     int64_t at = 0;
-    layout->scratch = layout->pair_scratch = 0;
+    memset(layout, 0, sizeof *layout);
+    layout->lowest = model->n_layers + 1;
     for (int l = 1; l <= model->n_layers; ++l) {
         const ntk_layer *layer = model_param_layer(model, l);
         if (layer->ops->structured_term == NULL)
@@ -110,6 +121,20 @@ static ntk_status layout_make(const ntk_model *model, int full, feature_layout *
         ntk_structured_term term;
         memset(&term, 0, sizeof term);
         layer->ops->structured_term(layer, k, full, &term);
+        const int64_t start = at;
+        if (term.block_width > 0) {
+            /* A block without stated rows is one row. */
+            layout->block_rows[l] = term.block_rows > 0 ? term.block_rows : 1;
+            layout->row_width[l] = term.block_rows > 0 ? term.block_row_width : term.block_width;
+            if (term.scratch_doubles > layout->scratch)
+                layout->scratch = term.scratch_doubles;
+        }
+        if (chunking != NULL && chunking->chunked[l]) {
+            layout->skip[l] = 1;
+            continue;
+        }
+        if (l < layout->lowest)
+            layout->lowest = l;
         layout->n_out[l] = term.cotangent_width;
         layout->n_in[l] = term.input_width;
         layout->pairwise[l] = term.pairwise;
@@ -125,6 +150,7 @@ static ntk_status layout_make(const ntk_model *model, int full, feature_layout *
             at += layout->input_depth[l];
             if (2 * P * P > layout->pair_scratch)
                 layout->pair_scratch = 2 * P * P;
+            layout->packed[l] = at - start;
             continue;
         }
         if (term.block_width > 0) {
@@ -135,8 +161,7 @@ static ntk_status layout_make(const ntk_model *model, int full, feature_layout *
             layout->cotangent_offset[l] = layout->input_offset[l] = at;
             layout->input_depth[l] = k * term.block_width;
             at += layout->input_depth[l];
-            if (term.scratch_doubles > layout->scratch)
-                layout->scratch = term.scratch_doubles;
+            layout->packed[l] = at - start;
             continue;
         }
         layout->block[l] = 0;
@@ -147,25 +172,128 @@ static ntk_status layout_make(const ntk_model *model, int full, feature_layout *
         layout->input_offset[l] = at;
         layout->input_depth[l] = layout->n_in[l] + (layout->rank_one[l] && model->has_bias[l]);
         at += layout->input_depth[l];
+        layout->packed[l] = at - start;
     }
-    layout->width = at;
+    /* Every layer chunked: an empty vector still has one (unused) double. */
+    layout->width = at > 0 ? at : 1;
     return NTK_OK;
+}
+
+/* The vectors of one chunk pass: rows [first, first + rows) of layer l's
+ * Jacobian block, nothing else. */
+static void layout_chunk(const ntk_model *model, const feature_layout *whole, int l, int64_t first,
+                         int64_t rows, feature_layout *chunk)
+{
+    const int k = model_outputs(model);
+    memset(chunk, 0, sizeof *chunk);
+    for (int j = 1; j <= model->n_layers; ++j)
+        chunk->skip[j] = j != l;
+    chunk->lowest = l;
+    chunk->block[l] = 1;
+    chunk->block_first[l] = first;
+    chunk->block_rows[l] = whole->block_rows[l];
+    chunk->row_width[l] = whole->row_width[l];
+    chunk->block_width[l] = rows * whole->row_width[l];
+    chunk->input_depth[l] = chunk->packed[l] = k * chunk->block_width[l];
+    chunk->width = chunk->input_depth[l];
+    chunk->scratch = whole->scratch;
+}
+
+/* The sizes kernel_structured_chunking decides from (kernel.h). */
+static void layout_chunking_input(const ntk_model *model, const feature_layout *layout,
+                                  kernel_chunking *chunking)
+{
+    const int k = model_outputs(model);
+    memset(chunking, 0, sizeof *chunking);
+    chunking->n_layers = model->n_layers;
+    for (int l = 1; l <= model->n_layers; ++l) {
+        chunking->packed[l] = (double)layout->packed[l];
+        if (layout->block[l]) {
+            chunking->block_rows[l] = layout->block_rows[l];
+            chunking->row_doubles[l] = (double)k * (double)layout->row_width[l];
+        }
+    }
+}
+
+void kernel_structured_chunking(double items, double budget_bytes, kernel_chunking *chunking)
+{
+    const double budget = budget_bytes / 8.0; /* doubles */
+    double whole = 0.0;
+    for (int l = 1; l <= chunking->n_layers; ++l) {
+        whole += chunking->packed[l];
+        chunking->chunked[l] = 0;
+        chunking->chunk_rows[l] = chunking->block_rows[l];
+    }
+    chunking->passes = 0;
+    chunking->resident = whole;
+    chunking->widest_chunk = 0.0;
+    if (items < 1.0)
+        items = 1.0;
+    /* Widest block layers out of the vectors until the rest fits. */
+    while (items * chunking->resident > budget) {
+        int widest = 0;
+        for (int l = 1; l <= chunking->n_layers; ++l)
+            if (chunking->block_rows[l] > 0 && !chunking->chunked[l] &&
+                (widest == 0 || chunking->packed[l] > chunking->packed[widest]))
+                widest = l;
+        if (widest == 0)
+            break; /* what remains cannot be chunked: it is small per input */
+        chunking->chunked[widest] = 1;
+        chunking->resident -= chunking->packed[widest];
+    }
+    for (int l = 1; l <= chunking->n_layers; ++l) {
+        if (!chunking->chunked[l])
+            continue;
+        const int64_t all = chunking->block_rows[l];
+        double fit = floor(budget / (items * chunking->row_doubles[l]));
+        int64_t rows = fit < 1.0 ? 1 : fit >= (double)all ? all : (int64_t)fit;
+        /* Even passes: the same count with the rows spread evenly. */
+        const int64_t passes = (all + rows - 1) / rows;
+        rows = (all + passes - 1) / passes;
+        chunking->chunk_rows[l] = rows;
+        chunking->passes += passes;
+        if ((double)rows * chunking->row_doubles[l] > chunking->widest_chunk)
+            chunking->widest_chunk = (double)rows * chunking->row_doubles[l];
+    }
+}
+
+double kernel_chunk_budget_bytes(const ntk_job *job)
+{
+    const int64_t mib = job->kernel.chunk_mib > 0 ? job->kernel.chunk_mib : NTK_DEFAULT_CHUNK_MIB;
+    return (double)mib * 1048576.0;
 }
 
 /* Inputs per forward/backward batch: 1024 (measured faster than 256 or 512
  * on dense benchmarks: larger DGEMMs), fewer when one input's buffers are
  * large (conv layers keep k cotangents per position), so a batch's buffers
- * stay within STRUCTURED_FEATURE_BYTES. */
+ * stay within STRUCTURED_FEATURE_BYTES. The bound counts every layer's
+ * buffers as its own; model_features_reserve shares an in-place layer's with
+ * its input's, and *reserved says what it allocates per input (plan). */
+int64_t kernel_structured_feature_batch(const ntk_layer *stack, int n_stack, int k,
+                                        double *reserved)
+{
+    double per_input = (double)k * (double)k + (double)stack[0].in.size;
+    double held = (double)k * (double)k + (double)stack[0].in.size; /* cot[n], value[0] */
+    for (int i = 0; i < n_stack; ++i) {
+        const ntk_layer *layer = &stack[i];
+        const double saved = (double)layer->ops->saved_doubles(layer);
+        per_input += (double)layer->out.size + (double)k * (double)layer->in.size + saved;
+        held += saved;
+        if (i + 1 == n_stack)
+            held += (double)k;
+        else if (!layer->ops->in_place)
+            held += (double)layer->out.size;
+        if (i >= 1 && !layer->ops->in_place)
+            held += (double)k * (double)layer->in.size;
+    }
+    if (reserved != NULL)
+        *reserved = held;
+    return kernel_structured_batch(per_input);
+}
+
 static int64_t structured_feature_batch(const ntk_model *model)
 {
-    const int k = model_outputs(model);
-    double per_input = (double)k * (double)k + (double)model->stack[0].in.size;
-    for (int i = 0; i < model->n_stack; ++i) {
-        const ntk_layer *layer = &model->stack[i];
-        per_input += (double)layer->out.size + (double)k * (double)layer->in.size +
-                     (double)layer->ops->saved_doubles(layer);
-    }
-    return kernel_structured_batch(per_input);
+    return kernel_structured_feature_batch(model->stack, model->n_stack, model_outputs(model), NULL);
 }
 
 int64_t kernel_structured_batch(double doubles_per_input)
@@ -201,22 +329,26 @@ static ntk_status own_features(const ntk_model *model, const ntk_input_block *in
     ntk_status status = NTK_CALLOC(scratch, layout->scratch + 1, "Jacobian block scratch");
     for (int64_t first = 0; status == NTK_OK && first < inputs->count; first += batch) {
         int64_t count = inputs->count - first < batch ? inputs->count - first : batch;
-        NTK_TRY_GOTO(status, model_features_into(model, inputs->x + first * inputs->dim, count, &features), done);
+        NTK_TRY_GOTO(status, model_features_down_to(model, inputs->x + first * inputs->dim, count,
+                                                    layout->lowest, &features), done);
         for (int64_t x = 0; x < count; ++x) {
             double *vector = own + (first + x) * layout->width;
             for (int l = 1; l <= model->n_layers; ++l) {
-                int64_t n_out = layout->n_out[l], n_in = layout->n_in[l];
+                if (layout->skip[l])
+                    continue;
+                const ntk_layer *layer = model_param_layer(model, l);
+                int64_t n_out = layer->out.size, n_in = layer->in.size;
                 const double *h = features.input[l] + x * n_in;
                 if (layout->pairwise[l]) {
-                    const ntk_layer *layer = model_param_layer(model, l);
                     layer->ops->pairwise_pack(layer, model, h, features.cotangent[l] + x * k * n_out,
                                               k, vector + layout->input_offset[l]);
                     continue;
                 }
                 if (layout->block[l]) {
-                    const ntk_layer *layer = model_param_layer(model, l);
                     layer->ops->jacobian_block(layer, model, h, features.cotangent[l] + x * k * n_out,
-                                               k, scratch, vector + layout->input_offset[l]);
+                                               k, layout->block_first[l],
+                                               layout->block_width[l] / layout->row_width[l],
+                                               scratch, vector + layout->input_offset[l]);
                     continue;
                 }
                 if (layout->rank_one[l]) {
@@ -340,10 +472,10 @@ static double trace_tile(const structured_context *ctx, ntk_dmatrix *theta, int6
     double *tile = theta->data + c0 * lld + r0;
     double *gram = ctx->gram, *input_gram = ctx->input_gram, *small = ctx->small;
     double flops = 0.0;
-    int assign = 1; /* the tile's first term overwrites it */
+    int assign = !ctx->accumulate; /* the tile's first term overwrites it */
 
     for (int l = 1; l <= model->n_layers; ++l) {
-        if (layout->rank_one[l] || layout->block[l])
+        if (layout->skip[l] || layout->rank_one[l] || layout->block[l])
             continue;
         if (layout->pairwise[l]) {
             flops += trace_pairwise(ctx, l, tile, lld, &rows, m, cols, w, assign);
@@ -416,7 +548,7 @@ static double trace_tile(const structured_context *ctx, ntk_dmatrix *theta, int6
     /* Rank-one and Jacobian-block layers last: (1/k) <v(x), v(x')>, DGEMMs
      * that accumulate into the tile (beta = 1) rather than clearing it first. */
     for (int l = 1; l <= model->n_layers; ++l) {
-        if (!layout->rank_one[l] && !layout->block[l])
+        if (layout->skip[l] || (!layout->rank_one[l] && !layout->block[l]))
             continue;
         const int64_t depth = layout->input_depth[l];
         cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)m, (int)w, (int)depth, inv_k,
@@ -426,6 +558,9 @@ static double trace_tile(const structured_context *ctx, ntk_dmatrix *theta, int6
         flops += 2.0 * (double)m * (double)w * (double)depth;
         assign = 0;
     }
+    if (assign) /* every layer is in chunk passes, which add to zeros */
+        for (int64_t j = 0; j < w; ++j)
+            memset(tile + j * lld, 0, (size_t)m * sizeof(double));
     return flops;
 }
 
@@ -466,6 +601,8 @@ static double full_tile(const structured_context *ctx, ntk_dmatrix *theta, int64
     double flops = 0.0;
 
     for (int l = 1; l <= model->n_layers; ++l) {
+        if (layout->skip[l])
+            continue;
         if (layout->block[l]) {
             flops += full_block_term(ctx, theta, &rows, r0, r1, c0, cols, w, l);
             continue;
@@ -540,7 +677,7 @@ static double structured_step(const structured_context *ctx, ntk_dmatrix *theta,
     const int64_t row_start =
         ctx->lower_only ? kernel_local_axis_lower_bound(ctx->row_axis, ctx->col_axis->global[c0]) : 0;
     const int64_t lld = theta->local_rows > 1 ? theta->local_rows : 1;
-    if (ctx->full) /* full tiles accumulate; trace tiles overwrite */
+    if (ctx->full && !ctx->accumulate) /* full tiles accumulate; trace tiles overwrite */
         for (int64_t j = c0; j < c1; ++j)
             memset(theta->data + j * lld + row_start, 0,
                    (size_t)(local_rows - row_start) * sizeof(double));
@@ -590,6 +727,8 @@ static ntk_status structured_buffers(const ntk_model *model, int full, int64_t p
     const int64_t F = ctx->layout->width;
     int64_t widest = 1;
     for (int l = 1; l <= model->n_layers; ++l) {
+        if (ctx->layout->skip[l])
+            continue;
         const int64_t width = ctx->layout->block[l] ? ctx->layout->block_width[l] : ctx->layout->n_out[l];
         if (width > widest)
             widest = width;
@@ -642,13 +781,23 @@ static structured_shape structured_begin(const ntk_job *job, const ntk_model *mo
     return shape;
 }
 
+/* How one structured_run goes: the resident pass (panel steps from the
+ * resume point, each reported to the hooks) or a chunk pass (every panel,
+ * adding to Theta; its caller reports it as one step). */
+typedef struct {
+    int accumulate;
+    int64_t first_step;
+    const ntk_assembly_hooks *hooks;
+    int64_t steps_all; /* the assembly's steps: panels, then chunk passes */
+} structured_pass;
+
 /* With every rank's row and column features delivered (the sets, owned by
- * the caller): the local axes, the tile buffers, then the steps from
- * hooks->first_step. Collective; frees all it makes. */
+ * the caller): the local axes, the tile buffers, then the steps. Collective;
+ * frees all it makes. */
 static ntk_status structured_run(const ntk_model *model, const ntk_grid *grid,
                                  const feature_layout *layout, const structured_shape *shape,
                                  const ntk_item_set *row_set, const ntk_item_set *col_set,
-                                 int lower_only, const ntk_assembly_hooks *hooks,
+                                 int lower_only, const structured_pass *pass,
                                  ntk_dmatrix *matrix, ntk_kernel_stats *stats)
 {
     kernel_local_axis row_axis = {0}, col_axis = {0};
@@ -662,6 +811,7 @@ static ntk_status structured_run(const ntk_model *model, const ntk_grid *grid,
     ctx.k = shape->k;
     ctx.full = shape->full;
     ctx.lower_only = lower_only;
+    ctx.accumulate = pass->accumulate;
     ctx.panel_columns = shape->panel_columns;
     ctx.block = grid->block;
     ntk_status status = kernel_local_axis_create(grid, matrix->rows, 1, shape->per_item, row_set,
@@ -673,14 +823,12 @@ static ntk_status structured_run(const ntk_model *model, const ntk_grid *grid,
         status = structured_buffers(model, shape->full, shape->panel_columns, &ctx);
     NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
 
-    const int64_t steps_total = shape->steps_total;
-    int64_t first_step = hooks ? hooks->first_step : 0;
-    for (int64_t step = first_step; step < steps_total; ++step) {
+    const ntk_assembly_hooks *hooks = pass->hooks;
+    for (int64_t step = pass->first_step; step < shape->steps_total; ++step) {
         stats->flops += structured_step(&ctx, matrix, step);
         if (hooks && hooks->after_step)
-            NTK_TRY_GOTO(status, hooks->after_step(hooks->context, matrix, step + 1, steps_total), done);
+            NTK_TRY_GOTO(status, hooks->after_step(hooks->context, matrix, step + 1, pass->steps_all), done);
     }
-    NTK_TRY_GOTO(status, kernel_stats_reduce(grid, stats), done);
 
 done:
     free(ctx.gram);
@@ -698,6 +846,111 @@ done:
     return status;
 }
 
+/* Vectors this rank holds at once for Theta: its item set, and the copies
+ * of a row chunk and a column panel when its axes are not runs of the set
+ * (structured_buffers). Rank-local. */
+static ntk_status union_items(const ntk_grid *grid, int64_t n_items, const structured_shape *shape,
+                              const ntk_dmatrix *theta, double *items)
+{
+    ntk_item_set probe = {0};
+    kernel_local_axis rows = {0}, cols = {0};
+    int64_t own_position = 0;
+    /* The item list alone (vectors of one double): the real set's width
+     * depends on what this count decides. */
+    NTK_TRY(kernel_item_union_create(grid, n_items, shape->per_item, theta->rows, 1, &probe,
+                                     &own_position));
+    ntk_status status = kernel_local_axis_create(grid, theta->rows, 1, shape->per_item, &probe, &rows);
+    if (status == NTK_OK)
+        status = kernel_local_axis_create(grid, theta->cols, 0, shape->per_item, &probe, &cols);
+    if (status == NTK_OK) {
+        const int64_t r = rows.count < STRUCTURED_ROW_CHUNK ? rows.count : STRUCTURED_ROW_CHUNK;
+        const int64_t c = cols.count < shape->panel_columns ? cols.count : shape->panel_columns;
+        *items = (double)probe.count + (axis_consecutive(&rows) ? 0.0 : (double)r) +
+                 (axis_consecutive(&cols) ? 0.0 : (double)c);
+    }
+    kernel_local_axis_free(&rows);
+    kernel_local_axis_free(&cols);
+    kernel_item_set_free(&probe);
+    return status;
+}
+
+/* The chunking every rank agrees on, from the most vectors any rank holds;
+ * the layout without the chunked layers. Collective (callers agree before). */
+static ntk_status structured_chunks(const ntk_job *job, const ntk_model *model,
+                                    const ntk_grid *grid, int full, double items,
+                                    feature_layout *layout, kernel_chunking *chunking)
+{
+    double most = 0.0;
+    NTK_MPI(MPI_Allreduce(&items, &most, 1, MPI_DOUBLE, MPI_MAX, grid->comm));
+    layout_chunking_input(model, layout, chunking);
+    kernel_structured_chunking(most, kernel_chunk_budget_bytes(job), chunking);
+    if (chunking->passes > 0)
+        NTK_TRY(layout_make(model, full, chunking, layout));
+    return NTK_OK;
+}
+
+/* Rows of chunk pass `pass` (numbered from 0 over the chunked layers in
+ * order): its layer and first row. */
+static void chunk_of_pass(const kernel_chunking *chunking, int64_t pass, int *layer,
+                          int64_t *first, int64_t *rows)
+{
+    for (int l = 1; l <= chunking->n_layers; ++l) {
+        if (!chunking->chunked[l])
+            continue;
+        const int64_t all = chunking->block_rows[l], per = chunking->chunk_rows[l];
+        const int64_t passes = (all + per - 1) / per;
+        if (pass < passes) {
+            *layer = l;
+            *first = pass * per;
+            *rows = all - *first < per ? all - *first : per;
+            return;
+        }
+        pass -= passes;
+    }
+}
+
+/* The chunk passes of Theta (kernel.h, kernel_structured_chunking): per pass
+ * the own inputs' rows of the block, computed into one item set (allocated
+ * once at the widest pass) and shared as the resident features are, then
+ * added to every tile. Pass p is step panels + p for the hooks. */
+static ntk_status chunk_passes(const ntk_model *model, const ntk_grid *grid,
+                               const ntk_input_block *inputs, const feature_layout *layout,
+                               const kernel_chunking *chunking, const structured_shape *shape,
+                               int lower_only, const ntk_assembly_hooks *hooks,
+                               int64_t first_step, int64_t steps_all, ntk_dmatrix *theta,
+                               ntk_kernel_stats *stats)
+{
+    ntk_item_set set = {0};
+    int64_t own_position = 0;
+    const int64_t widest = (int64_t)chunking->widest_chunk;
+    ntk_status status = kernel_item_union_create(grid, inputs->n, shape->per_item, theta->rows,
+                                                 widest, &set, &own_position);
+    status = ntk_agree(status, grid->comm);
+    const structured_pass pass_kind = {1, 0, NULL, steps_all};
+    for (int64_t pass = 0; status == NTK_OK && pass < chunking->passes; ++pass) {
+        const int64_t step = shape->steps_total + pass;
+        if (step < first_step)
+            continue; /* a resumed run's Theta holds it */
+        int l = 0;
+        int64_t first = 0, rows = 0;
+        chunk_of_pass(chunking, pass, &l, &first, &rows);
+        feature_layout chunk;
+        layout_chunk(model, layout, l, first, rows, &chunk);
+        status = own_features(model, inputs, &chunk, set.vectors + own_position * chunk.width);
+        status = ntk_agree(status, grid->comm);
+        if (status == NTK_OK)
+            status = kernel_item_union_share(grid, inputs->n, shape->per_item, theta->rows,
+                                             chunk.width, &set);
+        if (status == NTK_OK)
+            status = structured_run(model, grid, &chunk, shape, &set, &set, lower_only, &pass_kind,
+                                    theta, stats);
+        if (status == NTK_OK && hooks && hooks->after_step)
+            status = hooks->after_step(hooks->context, theta, step + 1, steps_all);
+    }
+    kernel_item_set_free(&set);
+    return status;
+}
+
 ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model,
                                       const ntk_grid *grid, const ntk_input_block *inputs,
                                       int lower_only, const ntk_assembly_hooks *hooks,
@@ -705,33 +958,81 @@ ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model
 {
     const structured_shape shape = structured_begin(job, model, grid, theta, stats);
     feature_layout layout;
+    kernel_chunking chunking;
     ntk_item_set set = {0};
     int64_t own_position = 0;
+    double items = 0.0;
     ntk_status status = kernel_check_shapes(job, model, inputs, theta);
     if (status == NTK_OK)
-        status = layout_make(model, shape.full, &layout);
+        status = layout_make(model, shape.full, NULL, &layout);
     if (status == NTK_OK)
+        status = union_items(grid, inputs->n, &shape, theta, &items);
+    NTK_TRY(ntk_agree(status, grid->comm));
+    NTK_TRY(structured_chunks(job, model, grid, shape.full, items, &layout, &chunking));
+    const int64_t steps_all = shape.steps_total + chunking.passes;
+    const int64_t first_step = hooks ? hooks->first_step : 0;
+    stats->steps_total = steps_all;
+
+    if (first_step < shape.steps_total) {
         status = kernel_item_union_create(grid, inputs->n, shape.per_item, theta->rows,
                                           layout.width, &set, &own_position);
+        if (status == NTK_OK)
+            status = own_features(model, inputs, &layout, set.vectors + own_position * layout.width);
+        status = ntk_agree(status, grid->comm);
+        if (status == NTK_OK)
+            status = kernel_item_union_share(grid, inputs->n, shape.per_item, theta->rows,
+                                             layout.width, &set);
+        const structured_pass resident = {0, first_step, hooks, steps_all};
+        if (status == NTK_OK)
+            status = structured_run(model, grid, &layout, &shape, &set, &set, lower_only,
+                                    &resident, theta, stats);
+        kernel_item_set_free(&set);
+    }
+    if (status == NTK_OK && chunking.passes > 0)
+        status = chunk_passes(model, grid, inputs, &layout, &chunking, &shape, lower_only, hooks,
+                              first_step, steps_all, theta, stats);
     if (status == NTK_OK)
-        status = own_features(model, inputs, &layout, set.vectors + own_position * layout.width);
+        status = kernel_stats_reduce(grid, stats);
+    return status == NTK_OK ? NTK_OK : NTK_FRAME(status);
+}
+
+/* The cross kernel's features for one layout: each side's own vectors, then
+ * each axis delivered from its own set. Collective; on failure (agreed)
+ * the sets are empty. */
+static ntk_status cross_features(const ntk_model *model, const ntk_grid *grid,
+                                 const feature_layout *layout, const structured_shape *shape,
+                                 const ntk_input_block *rows, const ntk_input_block *cols,
+                                 const ntk_dmatrix *cross, ntk_item_set *row_set,
+                                 ntk_item_set *col_set)
+{
+    double *own_rows = NULL, *own_cols = NULL;
+    ntk_status status = NTK_CALLOC(own_rows, rows->count * layout->width + 1, "cross kernel features");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(own_cols, cols->count * layout->width + 1, "cross kernel features");
+    if (status == NTK_OK)
+        status = own_features(model, rows, layout, own_rows);
+    if (status == NTK_OK)
+        status = own_features(model, cols, layout, own_cols);
     status = ntk_agree(status, grid->comm);
     if (status == NTK_OK)
-        status = kernel_item_union_share(grid, inputs->n, shape.per_item, theta->rows,
-                                         layout.width, &set);
-    if (status != NTK_OK) {
-        kernel_item_set_free(&set);
-        return NTK_FRAME(status);
+        status = kernel_exchange_axis(grid, rows->n, shape->per_item, cross->rows, layout->width,
+                                      own_rows, 1, row_set);
+    if (status == NTK_OK)
+        status = kernel_exchange_axis(grid, cols->n, shape->per_item, cross->cols, layout->width,
+                                      own_cols, 0, col_set);
+    free(own_rows);
+    free(own_cols);
+    if (status != NTK_OK) { /* every rank has the same status: the exchange agrees on its own */
+        kernel_item_set_free(row_set);
+        kernel_item_set_free(col_set);
     }
-    status = structured_run(model, grid, &layout, &shape, &set, &set, lower_only, hooks, theta,
-                            stats);
-    kernel_item_set_free(&set);
     return status;
 }
 
 /* The cross kernel (kernel.h, kernel_assemble_cross): the same tiles, with
  * the rows' features from input set A and the columns' from B, each delivered
- * by one axis of the exchange. Every entry is computed (no triangle). */
+ * by one axis of the exchange. Every entry is computed (no triangle). Chunk
+ * passes as for Theta, each with its own exchange. */
 ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model *model,
                                             const ntk_grid *grid, const ntk_input_block *rows,
                                             const ntk_input_block *cols, ntk_dmatrix *cross,
@@ -739,33 +1040,38 @@ ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model 
 {
     const structured_shape shape = structured_begin(job, model, grid, cross, stats);
     feature_layout layout;
-    double *own_rows = NULL, *own_cols = NULL;
+    kernel_chunking chunking;
     ntk_item_set row_set = {0}, col_set = {0};
-    ntk_status status = layout_make(model, shape.full, &layout);
+    NTK_TRY(ntk_agree(layout_make(model, shape.full, NULL, &layout), grid->comm));
+    /* Vectors held at once, an upper bound: the items behind the local rows
+     * and columns, both own blocks, and the tile copies (structured_buffers). */
+    const int64_t local_rows = grid_local_count(cross->rows, grid->block, grid->myrow, grid->rows);
+    const int64_t local_cols = grid_local_count(cross->cols, grid->block, grid->mycol, grid->cols);
+    const double items =
+        (double)(2 * local_rows + 2 * local_cols + rows->count + cols->count);
+    NTK_TRY(structured_chunks(job, model, grid, shape.full, items, &layout, &chunking));
+    const structured_pass resident = {0, 0, NULL, 0}, adding = {1, 0, NULL, 0};
+    ntk_status status = cross_features(model, grid, &layout, &shape, rows, cols, cross, &row_set,
+                                       &col_set);
     if (status == NTK_OK)
-        status = NTK_CALLOC(own_rows, rows->count * layout.width + 1, "cross kernel features");
-    if (status == NTK_OK)
-        status = NTK_CALLOC(own_cols, cols->count * layout.width + 1, "cross kernel features");
-    if (status == NTK_OK)
-        status = own_features(model, rows, &layout, own_rows);
-    if (status == NTK_OK)
-        status = own_features(model, cols, &layout, own_cols);
-    status = ntk_agree(status, grid->comm);
-    if (status == NTK_OK)
-        status = kernel_exchange_axis(grid, rows->n, shape.per_item, cross->rows, layout.width,
-                                      own_rows, 1, &row_set);
-    if (status == NTK_OK)
-        status = kernel_exchange_axis(grid, cols->n, shape.per_item, cross->cols, layout.width,
-                                      own_cols, 0, &col_set);
-    free(own_rows);
-    free(own_cols);
-    /* Every rank has the same status here: the exchange agrees on its own. */
-    if (status == NTK_OK)
-        status = structured_run(model, grid, &layout, &shape, &row_set, &col_set, 0, NULL, cross,
-                                stats);
-    else
-        status = NTK_FRAME(status);
+        status = structured_run(model, grid, &layout, &shape, &row_set, &col_set, 0, &resident,
+                                cross, stats);
     kernel_item_set_free(&row_set);
     kernel_item_set_free(&col_set);
-    return status;
+    for (int64_t pass = 0; status == NTK_OK && pass < chunking.passes; ++pass) {
+        int l = 0;
+        int64_t first = 0, count = 0;
+        chunk_of_pass(&chunking, pass, &l, &first, &count);
+        feature_layout chunk;
+        layout_chunk(model, &layout, l, first, count, &chunk);
+        status = cross_features(model, grid, &chunk, &shape, rows, cols, cross, &row_set, &col_set);
+        if (status == NTK_OK)
+            status = structured_run(model, grid, &chunk, &shape, &row_set, &col_set, 0, &adding,
+                                    cross, stats);
+        kernel_item_set_free(&row_set);
+        kernel_item_set_free(&col_set);
+    }
+    if (status == NTK_OK)
+        status = kernel_stats_reduce(grid, stats);
+    return status == NTK_OK ? NTK_OK : NTK_FRAME(status);
 }

@@ -109,6 +109,12 @@ ntk_status model_features(const ntk_model *model, const double *x, int64_t count
 ntk_status model_features_into(const ntk_model *model, const double *x, int64_t count,
                                ntk_features *features)
 {
+    return model_features_down_to(model, x, count, 1, features);
+}
+
+ntk_status model_features_down_to(const ntk_model *model, const double *x, int64_t count,
+                                  int lowest, ntk_features *features)
+{
     const int n = model->n_stack;
     const int k = model_outputs(model);
     if (count < 0 || count > features->capacity || features->n_layers != model->n_layers ||
@@ -131,7 +137,12 @@ ntk_status model_features_into(const ntk_model *model, const double *x, int64_t 
     for (int64_t xi = 0; xi < count; ++xi)
         for (int o = 0; o < k; ++o)
             top[(xi * k + o) * k + o] = 1.0;
-    for (int i = n - 1; i >= 1; --i) {
+    /* cotangent[lowest] is cot[i + 1] for its stack index i. */
+    int stop = 1;
+    for (int i = 0; i < n; ++i)
+        if (model->stack[i].param == lowest && lowest > 1)
+            stop = i + 1;
+    for (int i = n - 1; i >= stop; --i) {
         const ntk_layer *layer = &model->stack[i];
         layer->ops->backward(layer, model, features->cot[i + 1], count, k, features->saved[i],
                              features->cot[i]);

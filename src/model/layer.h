@@ -86,7 +86,10 @@ typedef struct {
  *   block_width > 0 (conv, whose weights are shared over positions): the
  *     layer's own Jacobian block J_l^o(x) (block_width values per logit,
  *     written by jacobian_block), and the term <J_l^o(x), J_l^o'(x')>, one
- *     DGEMM over the packed blocks;
+ *     DGEMM over the packed blocks. The block is `block_rows` rows (conv:
+ *     output channels) of `block_row_width` parameters each (block_width =
+ *     their product), so that it can be computed and summed a range of rows
+ *     at a time (the structured kernel's parameter chunks);
  *   pairwise (conv, few positions): the pairwise contraction
  *     c^2 sum_{p,p'} <delta_p^o(x), delta_p'^o'(x')> <patch_p(x), patch_p'(x')>
  *       + s^2 <sum_p delta_p^o(x), sum_p' delta_p'^o'(x')>
@@ -99,6 +102,7 @@ typedef struct {
 typedef struct {
     int64_t cotangent_width, input_width;
     int64_t block_width, scratch_doubles;
+    int64_t block_rows, block_row_width;
     int pairwise;
     int64_t positions, patch_width, channels;
 } ntk_structured_term;
@@ -133,6 +137,8 @@ typedef struct {
     double forward_flops;        /* multiply-adds of the batched forward pass */
     double backward_flops;       /* multiply-adds per cotangent row (x, o) of the backward pass */
     double feature_doubles;      /* batched-pass buffers this layer adds (values, cotangents, saved) */
+    double pass_scratch_doubles; /* the most scratch its batched passes allocate while they run
+                                  * (conv: patch matrices, bounded), not per input */
     double packed_doubles;       /* structured kernel: its part of an input's feature vector */
     double tile_flops_per_pair;  /* structured kernel: flops per Theta entry (trace: per input pair) */
     int64_t widest;              /* structured full kernels: cotangent panel width */
@@ -195,13 +201,15 @@ struct ntk_layer_ops {
      * biases). */
     void (*pairwise_pack)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
                           const double *cot_out, int k, double *packed);
-    /* The Jacobian block of one input (structured_term's block_width > 0):
-     * block[o * block_width + e] = d f_o / d p_e for the layer's own
-     * parameters p (weights, then biases; scales included, zero biases when
+    /* Rows [first, first + rows) of the Jacobian block of one input
+     * (structured_term's block_width > 0), w = rows x block_row_width values
+     * per logit: block[o * w + e] = d f_o / d p_e for those rows' parameters p
+     * (their weights, then their biases; scales included, zero biases when
      * the layer has none), from its input `in` and the k cotangent rows of
-     * its output `cot_out`. */
+     * its output `cot_out`. All rows: the whole block, weights then biases. */
     void (*jacobian_block)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
-                           const double *cot_out, int k, double *scratch, double *block);
+                           const double *cot_out, int k, int64_t first, int64_t rows,
+                           double *scratch, double *block);
     /* Apply the layer's infinite-width map; nonzero when the state does not
      * allow it (e.g. an activation on the raw input). */
     int (*analytic)(const ntk_layer_spec *layer, const ntk_analytic_context *context,

@@ -142,6 +142,13 @@ ntk_status model_features_reserve(const ntk_model *model, int64_t capacity,
                                   ntk_features *features);
 ntk_status model_features_into(const ntk_model *model, const double *x, int64_t count,
                                ntk_features *features);
+/* model_features_into whose backward pass stops once cotangent[l] of layer
+ * `lowest` (1-based among layers with parameters) is known: the cotangents of
+ * the layers below it are left unset. For the structured kernel's parameter
+ * chunks of one layer, whose backward pass to the first layer would cost k
+ * times the forward pass for nothing. */
+ntk_status model_features_down_to(const ntk_model *model, const double *x, int64_t count,
+                                  int lowest, ntk_features *features);
 
 /* Just f(x) for a batch (count x k). */
 ntk_status model_forward(const ntk_model *model, const double *x, int64_t count,

@@ -8,14 +8,23 @@
  *             every rank keeps (pipeline/inputs.c)
  *   model     all parameters, on every rank
  *   theta     local rows x local cols of the M x M block-cyclic matrix
- *   features  (structured) with W = sum_l (n_{l-1} + k n_l) the packed feature
- *             width per input and U the items behind local rows, local
- *             columns and the own block (one shared set):
- *             U x W + the larger of
- *             forward/backward  min(own, 1024) x (k + sum_l (n_{l-1} + (k+1) n_l))
- *             tiles             2 x 1024 x panel + (1024 + panel) x W
- *                               (+ (1024 + panel) x max n_l for full kernels),
- *             panel = 256 columns rounded to blocks (kernel/structured.c);
+ *   features  (structured, plan_structured) with W the packed feature width
+ *             per input (dense: n_{l-1} + k n_l; conv: k (C D + C) or the
+ *             pairwise packing) and U the items behind local rows, local
+ *             columns and the own block (one shared set), after the chunk
+ *             decision (kernel.h, kernel_structured_chunking: W_res the layers
+ *             kept whole, W_c the widest pass of a chunked layer), the larger of
+ *             whole layers  U x W_res + the larger of (forward, tiles at W_res)
+ *             chunk passes  U x W_c + the larger of (forward, tiles at W_c)
+ *             with forward  one batch of model_features_reserve's buffers, the
+ *                           layers' bounded pass scratch (conv patches, 32 MiB)
+ *                           and one input's Jacobian-block scratch;
+ *                  tiles    2 x chunk x panel Grams + copies x width (copies:
+ *                           the row chunk where local rows are not a run of
+ *                           the set, the panel likewise for columns) (+ (chunk
+ *                           + panel) x the widest per-logit width, full),
+ *             chunk = min(1024, local rows), panel = 256 columns rounded to
+ *             blocks (kernel/structured.c);
  *             (jacobian) Jacobian rows of the local rows and cols x chunk;
  *             (analytic) the inputs of the local rows and cols and a
  *             pair cache of local rows x (block + 2)
@@ -44,7 +53,9 @@
  *
  * Flops (all ranks together, a multiply-add counted as 2):
  *   features  structured: N (2 sum_l n_l n_{l-1} forward + 2 k sum_{l>=2} n_l n_{l-1}
- *             backward); jacobian: the same plus N k P_params for the rows
+ *             backward + 2 x the conv Jacobian blocks), plus per chunk pass
+ *             N (2 forward + 2 k x the backward flops above its layer);
+ *             jacobian: the same plus N k P_params for the rows
  *   assembly  structured: per layer a cotangent Gram and an input Gram over the
  *             filled part of the M x M matrix: 2 f M^2 (w_cot + n_{l-1}), with
  *             w_cot = k n_l (trace, rows are inputs) or n_l (full), f = the
@@ -298,6 +309,140 @@ static ntk_status plan_check_matrix_free(const ntk_job *job, const model_layout 
     return NTK_OK;
 }
 
+/* Is the run of local rows (or columns) of one process coordinate a run of
+ * the item set (structured.c reads it in place, else copies each tile's
+ * part)? Yes with one process along the axis (its rows are every item) or
+ * a single local block; otherwise the set holds other items in between. */
+static int plan_axis_consecutive(int nprocs, int64_t local, int block)
+{
+    return nprocs == 1 || local <= block;
+}
+
+/* The structured kernel as kernel/structured.c allocates it, for the rank
+ * that holds the most: one item set (its own inputs and those behind its
+ * local rows and columns) of packed feature vectors, then per chunk pass
+ * (kernel.h, kernel_structured_chunking) a set of one pass's block rows,
+ * never both at once; next to each set the larger of one forward/backward
+ * batch (model_features_reserve's buffers, the layers' bounded pass scratch
+ * and one input's Jacobian-block scratch) and the tiles (two row chunk x
+ * panel Grams, the row chunk's and panel's copies of their vectors when the
+ * axis is not a run of the set, per-(x, o) panels for full kernels, index
+ * maps). Fills the forms, the chunking, bytes_features and flops_features;
+ * returns the tiles' bytes of the widest stage (plan_cross). */
+static double plan_structured(const ntk_job *job, const model_layout *layout,
+                              const model_costs *costs, int64_t n_inputs, int64_t own_count,
+                              int64_t local_rows, int64_t local_cols, int per_item, ntk_plan *plan)
+{
+    const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    const int k = (int)layout->k;
+    kernel_chunking chunking;
+    memset(&chunking, 0, sizeof chunking);
+    int form_of[NTK_MAX_DENSE + 2] = {0}, stack_of[NTK_MAX_DENSE + 2] = {0};
+    double widest_of[NTK_MAX_DENSE + 2] = {0};
+    double pass_scratch = 0.0, block_scratch = 0.0;
+    for (int i = 0; i < layout->n_stack; ++i) {
+        const ntk_layer *layer = &layout->stack[i];
+        ntk_layer_cost cost;
+        memset(&cost, 0, sizeof cost);
+        layer->ops->cost(layer, k, full, job->kernel.quadrature_order, &cost);
+        pass_scratch = fmax(pass_scratch, cost.pass_scratch_doubles);
+        if (!ntk_layer_has_parameters(layer->ops) || layer->ops->structured_term == NULL)
+            continue;
+        const int l = ++chunking.n_layers;
+        ntk_structured_term term;
+        memset(&term, 0, sizeof term);
+        layer->ops->structured_term(layer, k, full, &term);
+        chunking.packed[l] = cost.packed_doubles;
+        stack_of[l] = i;
+        widest_of[l] = (double)cost.widest;
+        block_scratch = fmax(block_scratch, (double)term.scratch_doubles);
+        if (term.block_width > 0 && !term.pairwise) {
+            chunking.block_rows[l] = term.block_rows > 0 ? term.block_rows : 1;
+            chunking.row_doubles[l] =
+                (double)k * (double)(term.block_rows > 0 ? term.block_row_width : term.block_width);
+        }
+        form_of[l] = -1;
+        if (cost.structured_form != NULL && plan->n_forms < 16) {
+            form_of[l] = plan->n_forms;
+            plan->forms[plan->n_forms].layer = i;
+            plan->forms[plan->n_forms].form = cost.structured_form;
+            plan->forms[plan->n_forms].block_flops = cost.block_pair_flops;
+            plan->forms[plan->n_forms].block_rows = chunking.block_rows[l];
+            plan->forms[plan->n_forms++].pairwise_flops = cost.pairwise_pair_flops;
+        }
+    }
+    /* The sizes structured.c works with (kernel.h states them). */
+    double reserved = 0.0;
+    const double batch = fmin((double)own_count,
+                              (double)kernel_structured_feature_batch(layout->stack, layout->n_stack,
+                                                                      k, &reserved));
+    const double set = (double)plan_union_items(n_inputs, plan->m_rows, per_item, plan->block,
+                                                plan->grid_rows, plan->grid_cols, own_count);
+    /* Tiles never exceed the local matrix (structured.c sizes them so). */
+    const double panel_columns = fmin((double)kernel_structured_panel_columns(plan->block),
+                                      fmax(1.0, (double)local_cols));
+    const double row_chunk = fmin((double)kernel_structured_row_chunk(),
+                                  fmax(1.0, (double)local_rows));
+    const double copies =
+        (plan_axis_consecutive(plan->grid_rows, local_rows, plan->block) ? 0.0 : row_chunk) +
+        (plan_axis_consecutive(plan->grid_cols, local_cols, plan->block) ? 0.0 : panel_columns);
+    plan->chunk_budget_bytes = kernel_chunk_budget_bytes(job);
+    for (int l = 1; l <= chunking.n_layers; ++l)
+        if (chunking.block_rows[l] > 0)
+            plan->block_doubles += chunking.packed[l];
+    kernel_structured_chunking(set + copies, plan->chunk_budget_bytes, &chunking);
+    plan->chunk_passes = chunking.passes;
+
+    const double stage_forward = batch * reserved + pass_scratch + block_scratch;
+    const double maps = 2.5 * (double)(local_rows + local_cols);
+    double widest_resident = 1.0;
+    for (int l = 1; l <= chunking.n_layers; ++l) {
+        if (!chunking.chunked[l])
+            widest_resident = fmax(widest_resident, widest_of[l]);
+        if (form_of[l] >= 0)
+            plan->forms[form_of[l]].chunk_rows = chunking.chunked[l] ? chunking.chunk_rows[l] : 0;
+    }
+    const double tiles_resident = 2.0 * row_chunk * panel_columns + copies * chunking.resident +
+                                  (full ? (row_chunk + panel_columns) * widest_resident : 0.0) + maps;
+    plan->bytes_features_resident =
+        (set * chunking.resident + fmax(stage_forward, tiles_resident)) * DOUBLE_BYTES;
+    double bytes_tiles = tiles_resident * DOUBLE_BYTES;
+    if (chunking.passes > 0) {
+        const double tiles_chunk = 2.0 * row_chunk * panel_columns + copies * chunking.widest_chunk +
+                                   (full ? (row_chunk + panel_columns) * chunking.widest_chunk / k
+                                         : 0.0) + maps;
+        plan->bytes_features_chunks =
+            (set * chunking.widest_chunk + fmax(stage_forward, tiles_chunk)) * DOUBLE_BYTES;
+        bytes_tiles = fmax(bytes_tiles, tiles_chunk * DOUBLE_BYTES);
+    }
+    plan->bytes_features = fmax(plan->bytes_features_resident, plan->bytes_features_chunks);
+
+    /* Flops: one forward/backward of every input with its resident blocks;
+     * each chunk pass the forward pass again and the backward pass down to
+     * its layer (model_features_down_to), and its rows of the block. */
+    double backward_below[NTK_MAX_DENSE + 2] = {0}; /* backward flops of the stack above layer l */
+    for (int l = 1; l <= chunking.n_layers; ++l)
+        for (int i = stack_of[l] + 1; i < layout->n_stack; ++i) {
+            ntk_layer_cost cost;
+            memset(&cost, 0, sizeof cost);
+            layout->stack[i].ops->cost(&layout->stack[i], k, full, job->kernel.quadrature_order,
+                                       &cost);
+            backward_below[l] += cost.backward_flops;
+        }
+    plan->flops_features = (double)n_inputs * (2.0 * costs->forward_flops +
+                                               2.0 * k * costs->backward_flops +
+                                               2.0 * costs->block_flops);
+    for (int l = 1; l <= chunking.n_layers; ++l) {
+        if (!chunking.chunked[l])
+            continue;
+        const double passes = ceil((double)chunking.block_rows[l] / (double)chunking.chunk_rows[l]);
+        plan->flops_chunk_features += (double)n_inputs * passes *
+                                      (2.0 * costs->forward_flops + 2.0 * k * backward_below[l]);
+    }
+    plan->flops_features += plan->flops_chunk_features;
+    return bytes_tiles;
+}
+
 ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, int ranks,
                      ntk_plan *plan)
 {
@@ -418,47 +563,9 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
                                (full ? 1.0 : (double)k);
     } else {
         plan->method = "structured";
-        /* As kernel/structured.c allocates: one item set for rows, columns
-         * and the own block (packed feature vectors), which lives throughout,
-         * plus the larger of (1) the forward/backward buffers of one batch of
-         * up to 1024 own inputs and (2) the tile temporaries: two 1024 x panel
-         * Grams, packed row/column panels (bounded by (1024 + panel) x the
-         * packed width), per-(x,o) cotangent panels (full) and index maps. */
-        for (int i = 0; i < layout.n_stack && plan->n_forms < 16; ++i) {
-            ntk_layer_cost cost;
-            memset(&cost, 0, sizeof cost);
-            layout.stack[i].ops->cost(&layout.stack[i], (int)k, full, job->kernel.quadrature_order, &cost);
-            if (cost.structured_form == NULL)
-                continue;
-            plan->forms[plan->n_forms].layer = i;
-            plan->forms[plan->n_forms].form = cost.structured_form;
-            plan->forms[plan->n_forms].block_flops = cost.block_pair_flops;
-            plan->forms[plan->n_forms++].pairwise_flops = cost.pairwise_pair_flops;
-        }
-        const double forward_width = costs.feature_doubles, packed_width = costs.packed_doubles;
-        const double tile_flops_per_pair = costs.tile_flops_per_pair;
-        const int64_t widest = costs.widest;
-        /* The sizes structured.c works with (kernel.h states them). */
-        const double batch = fmin((double)own_count,
-                                  (double)kernel_structured_batch(forward_width));
-        const double set = (double)plan_union_items(n_inputs, plan->m_rows, per_item, plan->block,
-                                                    plan->grid_rows, plan->grid_cols, own_count);
-        /* Tiles never exceed the local matrix (structured.c sizes them so). */
-        const double panel_columns = fmin((double)kernel_structured_panel_columns(plan->block),
-                                          fmax(1.0, (double)local_cols));
-        const double row_chunk = fmin((double)kernel_structured_row_chunk(),
-                                      fmax(1.0, (double)local_rows));
-        double stage_forward = batch * forward_width;
-        double stage_tiles = 2.0 * row_chunk * panel_columns +
-                             (row_chunk + panel_columns) * packed_width +
-                             (full ? (row_chunk + panel_columns) * (double)widest : 0.0) +
-                             2.5 * (double)(local_rows + local_cols);
-        plan->bytes_features = (set * packed_width + fmax(stage_forward, stage_tiles)) * DOUBLE_BYTES;
-        bytes_tiles = stage_tiles * DOUBLE_BYTES;
-        plan->flops_features = (double)n_inputs * (2.0 * costs.forward_flops +
-                                                   2.0 * k * costs.backward_flops +
-                                                   2.0 * costs.block_flops);
-        plan->flops_assembly = fraction * matrix_rows * matrix_rows * tile_flops_per_pair;
+        bytes_tiles = plan_structured(job, &layout, &costs, n_inputs, own_count, local_rows,
+                                      local_cols, per_item, plan);
+        plan->flops_assembly = fraction * matrix_rows * matrix_rows * costs.tile_flops_per_pair;
     }
 
     plan_solver_bytes(job, plan);

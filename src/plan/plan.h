@@ -54,7 +54,15 @@ typedef struct {
         int layer;
         const char *form;
         double block_flops, pairwise_flops;
+        int64_t block_rows;      /* Jacobian block: its rows (conv: output channels) */
+        int64_t chunk_rows;      /* rows per chunk pass; 0: kept whole in the features */
     } forms[16];
+    /* structured kernels: parameter chunks (kernel.h, kernel_structured_chunking) */
+    double chunk_budget_bytes;   /* kernel.chunk_mib */
+    int64_t chunk_passes;        /* 0: every block kept whole */
+    double bytes_features_resident, bytes_features_chunks; /* the two stages; features = larger */
+    double flops_chunk_features; /* the chunk passes' recomputed forward/backward (in flops_features) */
+    double block_doubles;        /* per input: the packed width of the layers that may be chunked */
     /* spectrum.solver matrix_free (no Theta; spectrum/workspace.c) */
     int matrix_free_stored;    /* features kept (1) or recomputed per product (0) */
     int64_t basis_size;        /* PARPACK's ncv */

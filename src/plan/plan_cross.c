@@ -22,6 +22,8 @@
  * three products of predict_math.c: 2 M^2 c + 2 M^2 S c + 2 (N_test p) M S c. */
 #include "plan/plan.h"
 
+#include <math.h>
+
 #include "data/data.h"
 #include "grid/grid.h"
 #include "kernel/analytic.h"
@@ -72,8 +74,12 @@ ntk_status plan_cross(const ntk_job *job, const model_costs *costs, int64_t n_pa
                                                   k * (double)n_params);
         plan->flops_cross = 2.0 * test_rows * m * (double)n_params * (full ? 1.0 : k);
     } else {
-        features = (row_items + col_items + (double)own_test + (double)own_train) *
-                       costs->packed_doubles + bytes_tiles / 8.0;
+        /* The Jacobian blocks beyond kernel.chunk_mib go in chunk passes
+         * (kernel_assemble_structured_cross decides as Theta's assembly). */
+        const double items = row_items + col_items + (double)own_test + (double)own_train;
+        features = items * (costs->packed_doubles - plan->block_doubles) +
+                   fmin(items * plan->block_doubles, plan->chunk_budget_bytes / 8.0) +
+                   bytes_tiles / 8.0;
         plan->flops_features +=
             (double)n_test * (2.0 * costs->forward_flops + 2.0 * k * costs->backward_flops);
         plan->flops_cross = test_rows * m * costs->tile_flops_per_pair;

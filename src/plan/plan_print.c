@@ -60,10 +60,16 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
         fprintf(out, "  kernel    %s%s\n", plan->method,
                 plan->lower_only ? ", lower triangle only"
                                  : ", lower triangle mirrored to the whole matrix");
-    for (int f = 0; f < plan->n_forms; ++f)
+    for (int f = 0; f < plan->n_forms; ++f) {
         fprintf(out, "  conv      model.layers[%d]: %s (flops per Theta entry: Jacobian block %.3g, "
                 "pairwise %.3g)\n", plan->forms[f].layer, plan->forms[f].form,
                 plan->forms[f].block_flops, plan->forms[f].pairwise_flops);
+        const int64_t rows = plan->forms[f].block_rows, per = plan->forms[f].chunk_rows;
+        if (per > 0)
+            fprintf(out, "            in %lld chunk passes of %lld of its %lld block rows "
+                    "(kernel.chunk_mib %.0f)\n", (long long)((rows + per - 1) / per),
+                    (long long)per, (long long)rows, plan->chunk_budget_bytes / 1048576.0);
+    }
     fprintf(out, "  grid      %d x %d, block %d\n", plan->grid_rows, plan->grid_cols, plan->block);
     if (plan->solver == NTK_SOLVER_NONE)
         fprintf(out, "  solver    none\n");
@@ -80,6 +86,12 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     plan_print_bytes_row(out, "inputs", plan->bytes_inputs, "");
     plan_print_bytes_row(out, "model", plan->bytes_model, "");
     plan_print_bytes_row(out, "features", plan->bytes_features, "(during assembly)");
+    if (plan->chunk_passes > 0) {
+        plan_print_bytes_row(out, "  whole layers", plan->bytes_features_resident,
+                             "(packed vectors, then tiles)");
+        plan_print_bytes_row(out, "  chunk passes", plan->bytes_features_chunks,
+                             "(one pass's block rows, then tiles)");
+    }
     plan_print_bytes_row(out, "theta", plan->bytes_theta, "");
     if (plan->bytes_theta_copy > 0.0)
         plan_print_bytes_row(out, "theta copy", plan->bytes_theta_copy, "(training.kernel_after)");
@@ -104,6 +116,11 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     fprintf(out, "\n  floating-point work (all ranks)\n");
     plan_format_flops(plan->flops_features, text, sizeof text);
     fprintf(out, "    %-18s %12s\n", "features", text);
+    if (plan->chunk_passes > 0) {
+        plan_format_flops(plan->flops_chunk_features, text, sizeof text);
+        fprintf(out, "    %-18s %12s  (forward and partial backward again, %lld passes)\n",
+                "  of which chunks", text, (long long)plan->chunk_passes);
+    }
     plan_format_flops(plan->flops_assembly, text, sizeof text);
     fprintf(out, "    %-18s %12s\n", "assembly", text);
     plan_format_flops(plan->flops_solver, text, sizeof text);
@@ -140,10 +157,18 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
     if (plan->n_forms > 0) {
         fputs("structured_forms:\n", out);
         for (int f = 0; f < plan->n_forms; ++f)
-            fprintf(out, "  - {layer: %d, form: %s, block_flops: %.6g, pairwise_flops: %.6g}\n",
+            fprintf(out, "  - {layer: %d, form: %s, block_flops: %.6g, pairwise_flops: %.6g, "
+                    "block_rows: %lld, chunk_rows: %lld}\n",
                     plan->forms[f].layer, plan->forms[f].form, plan->forms[f].block_flops,
-                    plan->forms[f].pairwise_flops);
+                    plan->forms[f].pairwise_flops, (long long)plan->forms[f].block_rows,
+                    (long long)plan->forms[f].chunk_rows);
     }
+    if (plan->method != NULL && strcmp(plan->method, "structured") == 0)
+        fprintf(out, "structured_chunks:\n  budget_bytes: %.0f\n  passes: %lld\n"
+                "  whole_layers_bytes: %.0f\n  chunk_passes_bytes: %.0f\n  chunk_flops: %.6g\n",
+                plan->chunk_budget_bytes, (long long)plan->chunk_passes,
+                plan->bytes_features_resident, plan->bytes_features_chunks,
+                plan->flops_chunk_features);
     fprintf(out, "solver: %s\nsolver_reason: \"%s\"\neigenpairs: %lld\n",
             job_solver_name(plan->solver), plan->solver_reason ? plan->solver_reason : "",
             (long long)(plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs));

@@ -16,6 +16,7 @@
  * scratch cannot be had they fall back to the plain loops of the one-input
  * path, which is slower but gives the same values. */
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,6 +343,8 @@ static void conv_structured_term(const ntk_layer *layer, int k, int full, ntk_st
         return;
     }
     term->block_width = c_out * patch_size(&g) + c_out;
+    term->block_rows = c_out; /* a row: one output channel's weights and bias */
+    term->block_row_width = patch_size(&g) + 1;
     term->scratch_doubles = g.positions * patch_size(&g);
 }
 
@@ -369,27 +372,30 @@ static void conv_pairwise_pack(const ntk_layer *layer, const ntk_model *model, c
         sums[e] *= s;
 }
 
+/* Output channels [first, first + rows): their weights' block (one DGEMM per
+ * logit over the channels' cotangent columns), then their biases. */
 static void conv_jacobian_block(const ntk_layer *layer, const ntk_model *model, const double *in,
-                                const double *cot_out, int k, double *scratch, double *block)
+                                const double *cot_out, int k, int64_t first, int64_t rows,
+                                double *scratch, double *block)
 {
     conv_geometry g;
     conv_geometry_of(layer, &g);
     const int l = layer->param;
     const int64_t c_out = layer->option[CONV_CHANNELS], depth = patch_size(&g);
-    const int64_t width = c_out * depth + c_out;
+    const int64_t width = rows * depth + rows;
     const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
     conv_patches(&g, in, scratch);
     for (int o = 0; o < k; ++o) {
         const double *delta = cot_out + (int64_t)o * layer->out.size; /* positions x C_out */
         double *row = block + o * width;
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c_out, (int)depth,
-                    (int)g.positions, model->weight_scale[l], delta, (int)c_out, scratch,
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)depth,
+                    (int)g.positions, model->weight_scale[l], delta + first, (int)c_out, scratch,
                     (int)depth, 0.0, row, (int)depth);
-        for (int64_t c = 0; c < c_out; ++c) {
+        for (int64_t c = 0; c < rows; ++c) {
             double sum = 0.0;
             for (int64_t p = 0; p < g.positions; ++p)
-                sum += delta[p * c_out + c];
-            row[c_out * depth + c] = s * sum;
+                sum += delta[p * c_out + first + c];
+            row[rows * depth + c] = s * sum;
         }
     }
 }
@@ -409,6 +415,7 @@ static void conv_cost(const ntk_layer *layer, int k, int full, int quadrature_or
     const double block = c_out * depth + c_out;
     cost->feature_doubles = (double)layer->in.size + (double)k * (double)layer->out.size +
                             positions * depth;
+    cost->pass_scratch_doubles = fmax((double)conv_scratch_doubles, positions * depth);
     /* Structured: the cheaper form (conv_uses_pairwise). */
     conv_form_flops(layer, k, full, &cost->block_pair_flops, &cost->pairwise_pair_flops);
     if (conv_uses_pairwise(layer, k, full)) {
