@@ -17,13 +17,14 @@ layer's weight by w_std / sqrt(fan_in) and bias by b_std in the forward pass
 (torch's own _conv_forward / linear with the scaled tensors, so padding modes
 are torch's). Exit status 77 with a message when torch is missing.
 """
-import json
 import math
 import os
-import struct
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from safetensors_f64 import write_safetensors  # noqa: E402
 
 try:
     import torch
@@ -36,23 +37,6 @@ except ImportError:
 DIR = sys.argv[1]
 W_STD, B_STD = 1.3, 0.4
 torch.set_default_dtype(torch.float64)
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, array in tensors:
-        data = np.ascontiguousarray(array, dtype="<f8").tobytes()
-        header[name] = {"dtype": "F64", "shape": list(array.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
 
 
 def cases():

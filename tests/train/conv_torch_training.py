@@ -10,12 +10,13 @@ F64, loaded by ntkgram unchanged with parameterization: standard),
 1/(2 N k) sum (f - y)^2 at steps 0..STEPS of p <- p - eta dL/dp, by autograd
 on x.permute(0, 3, 1, 2). Exit status 77 with a message when torch is missing.
 """
-import json
 import os
-import struct
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from safetensors_f64 import write_safetensors  # noqa: E402
 
 try:
     import torch
@@ -26,23 +27,6 @@ except ImportError:
 
 DIR, STEPS, ETA = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 torch.set_default_dtype(torch.float64)
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, array in tensors:
-        data = np.ascontiguousarray(array, dtype="<f8").tobytes()
-        header[name] = {"dtype": "F64", "shape": list(array.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
 
 
 def cases():
