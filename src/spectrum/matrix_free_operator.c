@@ -97,7 +97,7 @@ static void layer_views(const mf_operator *op, const ntk_layer *layer, int64_t o
 
 /* gradient(j, c) += J_c^T v_j restricted to the batch's rows. */
 static ntk_status accumulate_vjp(mf_operator *op, const double *v, int64_t columns, int64_t ld,
-                           int64_t first, int64_t count, int64_t offset)
+                                 int64_t first, int64_t count, int64_t offset)
 {
     const ntk_model *model = op->model;
     const int k = op->k;
@@ -130,7 +130,7 @@ static ntk_status accumulate_vjp(mf_operator *op, const double *v, int64_t colum
 
 /* y_j += J_c gradient(j, c) on the batch's rows (scaled for the trace). */
 static ntk_status accumulate_jvp(mf_operator *op, int64_t columns, int64_t ld, double *y,
-                           int64_t first, int64_t count, int64_t offset)
+                                 int64_t first, int64_t count, int64_t offset)
 {
     const ntk_model *model = op->model;
     const int k = op->k;
