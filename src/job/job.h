@@ -127,6 +127,11 @@ typedef enum {
  * products, recompute them per product, or decide from the memory plan. */
 typedef enum { NTK_FEATURES_AUTO = 0, NTK_FEATURES_STORED, NTK_FEATURES_RECOMPUTE } ntk_features_mode;
 
+/* spectrum.pair_check (matrix_free): one product per pair (exact), or PARPACK's
+ * Ritz estimates verified by a few random probes (probes); auto: probes
+ * above SPECTRUM_CHECK_EXACT_PAIRS pairs (spectrum/matrix_free_check.c). */
+typedef enum { NTK_PAIR_CHECK_AUTO = 0, NTK_PAIR_CHECK_EXACT, NTK_PAIR_CHECK_PROBES } ntk_pair_check;
+
 typedef struct {
     ntk_solver solver;  /* default auto: spectrum_resolve_solver (spectrum/workspace.c) */
     int vectors;        /* default true */
@@ -135,6 +140,7 @@ typedef struct {
     double tolerance;             /* ||Theta v - lambda v|| / lambda_max per pair; default 1e-10 */
     int allow_unconverged;        /* default false: an unconverged pair is NTK_ERR_NUMERIC */
     ntk_features_mode features;   /* default auto */
+    ntk_pair_check pair_check;    /* default auto */
     ntk_location top_where;       /* spectrum.top (or the section) for run-time refusals */
 } ntk_spectrum_spec;
 

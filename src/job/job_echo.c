@@ -224,6 +224,8 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
                  bool_name(job->spectrum.allow_unconverged));
         key_line(out, indent, 1, "features: %s\n",
                  job_enum_name(&job_features_names, job->spectrum.features));
+        key_line(out, indent, 1, "pair_check: %s\n",
+                 job_enum_name(&job_pair_check_names, job->spectrum.pair_check));
     }
 
     key_line(out, indent, 0, "dynamics:\n");

@@ -59,6 +59,13 @@ static const job_enum_entry features_entries[] = {
 };
 const job_enum_table job_features_names = JOB_ENUM_TABLE(features_entries);
 
+static const job_enum_entry pair_check_entries[] = {
+    {"auto", NTK_PAIR_CHECK_AUTO},
+    {"exact", NTK_PAIR_CHECK_EXACT},
+    {"probes", NTK_PAIR_CHECK_PROBES},
+};
+const job_enum_table job_pair_check_names = JOB_ENUM_TABLE(pair_check_entries);
+
 const char *job_enum_name(const job_enum_table *table, int value)
 {
     for (int i = 0; i < table->count; ++i)

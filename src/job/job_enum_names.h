@@ -23,6 +23,7 @@ extern const job_enum_table job_kernel_method_names;    /* ntk_kernel_method */
 extern const job_enum_table job_kernel_outputs_names;   /* ntk_kernel_outputs */
 extern const job_enum_table job_solver_names;           /* ntk_solver */
 extern const job_enum_table job_features_names;         /* ntk_features_mode */
+extern const job_enum_table job_pair_check_names;       /* ntk_pair_check */
 
 /* The name of `value`, or "unknown" when the table has none. */
 const char *job_enum_name(const job_enum_table *table, int value);

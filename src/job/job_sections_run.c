@@ -150,7 +150,8 @@ static ntk_status read_grid(const job_context *context, const job_node *grid, nt
 static ntk_status read_matrix_free_keys(const job_context *context, const job_node *spectrum,
                                         ntk_job *job)
 {
-    static const char *const own_keys[] = {"tolerance", "allow_unconverged", "features", NULL};
+    static const char *const own_keys[] = {"tolerance", "allow_unconverged", "features",
+                                           "pair_check", NULL};
     const int matrix_free = job->spectrum.solver == NTK_SOLVER_MATRIX_FREE;
     for (int i = 0; own_keys[i] != NULL; ++i) {
         const job_node *node = job_node_find(spectrum, own_keys[i], NULL);
@@ -168,6 +169,10 @@ static ntk_status read_matrix_free_keys(const job_context *context, const job_no
     NTK_TRY(read_choice_key(context, spectrum, "spectrum", "features", &job_features_names,
                             &features));
     job->spectrum.features = (ntk_features_mode)features;
+    int pair_check = job->spectrum.pair_check;
+    NTK_TRY(read_choice_key(context, spectrum, "spectrum", "pair_check", &job_pair_check_names,
+                            &pair_check));
+    job->spectrum.pair_check = (ntk_pair_check)pair_check;
     if (matrix_free && job->spectrum.top == 0)
         return job_fail(context, job_node_find(spectrum, "solver", NULL), "spectrum.solver",
                         "matrix_free computes the top eigenpairs: set spectrum.top (k >= 1)");
@@ -181,7 +186,7 @@ static ntk_status read_spectrum(const job_context *context, const job_node *spec
                                 ntk_job *job)
 {
     static const char *const keys[] = {"solver", "vectors", "top", "tolerance",
-                                       "allow_unconverged", "features", NULL};
+                                       "allow_unconverged", "features", "pair_check", NULL};
     NTK_TRY(job_check_mapping(context, spectrum, "spectrum", keys));
     int solver = job->spectrum.solver;
     NTK_TRY(read_choice_key(context, spectrum, "spectrum", "solver", &job_solver_names, &solver));

@@ -11,7 +11,11 @@
  *              max_relative_residual (NaN without eigenvectors),
  *              eigenpair_check (exact / probes / none), eigenpair_check_probes,
  *              max_orthogonality_error (NaN without the check),
- *              condition_number, effective_rank, largest_stable_learning_rate}
+ *              condition_number, effective_rank, largest_stable_learning_rate,
+ *              matrix_free: {features, converged, products (the check's included),
+ *              restarts, basis_size, tolerance, shift, pair_residuals_from
+ *              (products / ritz_estimates), unresolved_eigenvalue_sum,
+ *              pair_residuals} (matrix_free only)}
  *   dynamics: {learning_rate, residual_norm, unresolved_energy,
  *              predicted_loss: [{step, loss}, ...]}
  *   training: {final_loss, kernel_change}
@@ -136,10 +140,8 @@ static void write_spectrum(FILE *out, const ntk_run_facts *facts)
     key_double(out, "  ", "trace", spectrum->diagonal_sum);
     key_double(out, "  ", "max_relative_residual", spectrum->max_relative_residual);
     /* which check set it: exact (each pair), probes (eigenpair_check_probes
-     * random mixtures), none; matrix_free checks each pair itself */
-    const char *check = spectrum->check.method != NULL ? spectrum->check.method
-                        : spectrum->matrix_free        ? "exact"
-                                                       : "none";
+     * random mixtures), none; matrix_free sets it as the dense path does */
+    const char *check = spectrum->check.method != NULL ? spectrum->check.method : "none";
     fprintf(out, "  eigenpair_check: %s\n  eigenpair_check_probes: %d\n", check,
             spectrum->check.probes);
     key_double(out, "  ", "max_orthogonality_error",
@@ -154,6 +156,9 @@ static void write_spectrum(FILE *out, const ntk_run_facts *facts)
                 spectrum->features, (long long)spectrum->converged, (long long)spectrum->products,
                 (long long)spectrum->restarts, (long long)spectrum->basis_size);
         key_double(out, "    ", "tolerance", spectrum->tolerance);
+        key_double(out, "    ", "shift", spectrum->shift);
+        fprintf(out, "    pair_residuals_from: %s\n",
+                spectrum->pair_residuals_from != NULL ? spectrum->pair_residuals_from : "none");
         double sum = 0.0;
         for (int64_t i = 0; i < spectrum->n_pairs; ++i)
             sum += spectrum->values[i];

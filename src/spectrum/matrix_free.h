@@ -72,6 +72,36 @@ ntk_status mf_operator_trace(mf_operator *op, double *trace);
 /* PARPACK's basis size (ncv) for the top `top` pairs of an M x M matrix. */
 int64_t mf_basis_size(int64_t top, int64_t matrix_size);
 
+/* The checks of the pairs (matrix_free_check.c; README "The top of the
+ * spectrum without Theta"). Probes: the limit of each probe is
+ * MF_PROBE_SAFETY times what the estimates allow, plus MF_ROUNDING_FACTOR
+ * eps sqrt(M) ||c|| of rounding (matrix_free_check.c says why). */
+enum { MF_PROBE_SAFETY = 4, MF_ROUNDING_FACTOR = 16 };
+
+/* 1 when spectrum.pair_check `mode` checks `pairs` pairs by probes (auto:
+ * above SPECTRUM_CHECK_EXACT_PAIRS, the dense check's rule). */
+int mf_pair_check_uses_probes(ntk_pair_check mode, int64_t pairs);
+
+/* ||Theta z_i - lambda_i z_i|| / scale for every pair (z: op->rows x
+ * pairs, leading dimension ld), one product each, in blocks of
+ * op->max_vectors. Collective. */
+ntk_status mf_exact_residuals(mf_operator *op, const double *z, int64_t ld, const double *values,
+                              int64_t pairs, double scale, double *residual);
+
+typedef struct {
+    double residual;      /* max_k ||(Theta Z - Z Lambda) c_k|| / scale */
+    double limit_ratio;   /* max_k of that over probe k's limit: above 1 fails */
+    double orthogonality; /* max_k ||(Z^T Z - I) c_k|| */
+} mf_probe_result;
+
+/* The SPECTRUM_CHECK_PROBES probes of the pairs whose residuals relative to
+ * `scale` are claimed to be `estimates` (NULL: the orthogonality only,
+ * without products; the other fields NaN). `tolerance` is
+ * spectrum.tolerance, `matrix_size` M. Collective. */
+ntk_status mf_probe_pairs(mf_operator *op, const double *z, int64_t ld, const double *values,
+                          const double *estimates, int64_t pairs, double scale, double tolerance,
+                          int64_t matrix_size, mf_probe_result *result);
+
 /* The own-row eigenvectors z (op->rows x pairs, leading dimension ld) into
  * an M x pairs block-cyclic matrix on `grid` (created here), for the modes
  * and eigenvectors.npy. Collective. */
@@ -79,7 +109,8 @@ ntk_status mf_vectors_to_dmatrix(const ntk_grid *grid, const mf_operator *op, co
                                  int64_t ld, int64_t pairs, ntk_dmatrix *vectors);
 
 /* The top spectrum.top eigenpairs by PARPACK on `op`: values descending,
- * every pair verified by an explicit product (spectrum->pair_residual), the
+ * every pair verified by an explicit product or, by spectrum.pair_check, its
+ * Ritz estimate by probes (spectrum->pair_residual), the
  * eigenvectors as a dmatrix on `grid`. Fewer converged pairs than asked is
  * NTK_ERR_NUMERIC unless spectrum.allow_unconverged. Without PARPACK in the
  * build: NTK_ERR_JOB. Collective. */

@@ -358,7 +358,9 @@ double spectrum_check_flops(const ntk_spectrum_workspace *ws, int64_t matrix_siz
  * (ncv - top) per restart; on NTK spectra (fast decay) it converged to
  * 1e-10 in 1-2 restarts in our measurements (README: top 10 and 100, N up to
  * 20,000); the estimate allows MF_RESTARTS_ESTIMATE, erring long like the rest of plan; plus the
- * check's top. */
+ * check's: top for the exact one, SPECTRUM_CHECK_PROBES for the probes
+ * (spectrum.pair_check, mf_pair_check_uses_probes), whose 2 x rows x
+ * probes doubles of scratch stay within the exact check's block. */
 enum { MF_RESTARTS_ESTIMATE = 4 };
 
 void spectrum_matrix_free_costs(const ntk_spectrum_spec *spec, int stored, int64_t matrix_size,
@@ -397,5 +399,7 @@ void spectrum_matrix_free_costs(const ntk_spectrum_spec *spec, int stored, int64
     if (!stored)
         costs->product_flops += 2.0 * 2.0 * n * (forward_flops + (double)k * backward_flops);
     costs->products_estimate =
-        (double)ncv + (double)MF_RESTARTS_ESTIMATE * (double)(ncv - top) + (double)top;
+        (double)ncv + (double)MF_RESTARTS_ESTIMATE * (double)(ncv - top) +
+        (mf_pair_check_uses_probes(spec->pair_check, top) ? (double)SPECTRUM_CHECK_PROBES
+                                                           : (double)top);
 }

@@ -1,6 +1,7 @@
 # spectrum.solver matrix_free refuses bad input by name with the documented
 # exit code, on 1 and 2 ranks, before computing anything: top missing or
-# >= M, tolerance <= 0, its keys on another solver, jobs it cannot do, and a
+# >= M, tolerance <= 0, a pair_check that is not auto/exact/probes (by line
+# and column), its keys on another solver, jobs it cannot do, and a
 # job that will not fit (stored features too large, and with features auto
 # one where even recomputing them does not fit); pairs above the tolerance
 # (exit 8 unless spectrum.allow_unconverged).
@@ -10,6 +11,9 @@ out=$(scratch matrix_free_refusals)
 # The job file itself with a top of M: the refusal names its line.
 { grep -v '^spectrum:' "$job"; printf 'spectrum:\n  solver: matrix_free\n  top: 1000\n'; } \
     | grep -v '^#' > "$out/top_too_large.yaml"
+# A spectrum.pair_check that is not a choice: the refusal names its line and column.
+{ grep -v '^spectrum:' "$job"; printf 'spectrum:\n  solver: matrix_free\n  top: 10\n  pair_check: sometimes\n'; } \
+    | grep -v '^#' > "$out/bad_pair_check.yaml"
 for ranks in serial 2; do
     expect_error 3 "spectrum.solver: matrix_free computes the top eigenpairs: set spectrum.top" \
         "$ranks" validate "$job" --set spectrum.top=0
@@ -27,6 +31,10 @@ for ranks in serial 2; do
         "$ranks" validate "$job" --set spectrum.solver=auto --set spectrum.features=stored
     expect_error 3 "spectrum.features: unknown value .sometimes. \(expected auto, stored, recompute\)" \
         "$ranks" validate "$job" --set spectrum.features=sometimes
+    expect_error 3 "bad_pair_check.yaml:15:15: spectrum.pair_check: unknown value .sometimes. \(expected auto, exact, probes\)" \
+        "$ranks" validate "$out/bad_pair_check.yaml"
+    expect_error 3 "spectrum.pair_check: applies only to spectrum.solver: matrix_free" \
+        "$ranks" validate "$job" --set spectrum.solver=auto --set spectrum.pair_check=exact
     expect_error 3 "output.theta needs the assembled Theta" \
         "$ranks" run "$job" --out "$out" --set output.theta=true
     expect_error 3 "matrix_free needs kernel.kind empirical" \
