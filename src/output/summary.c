@@ -13,7 +13,7 @@
  *              max_orthogonality_error (NaN without the check),
  *              condition_number, effective_rank, largest_stable_learning_rate,
  *              matrix_free: {features, converged, products (the check's included),
- *              restarts, basis_size, tolerance, shift, pair_residuals_from
+ *              restarts, basis_size, tolerance, pair_residuals_from
  *              (products / ritz_estimates), unresolved_eigenvalue_sum,
  *              pair_residuals} (matrix_free only)}
  *   dynamics: {learning_rate, residual_norm, unresolved_energy,
@@ -156,7 +156,6 @@ static void write_spectrum(FILE *out, const ntk_run_facts *facts)
                 spectrum->features, (long long)spectrum->converged, (long long)spectrum->products,
                 (long long)spectrum->restarts, (long long)spectrum->basis_size);
         key_double(out, "    ", "tolerance", spectrum->tolerance);
-        key_double(out, "    ", "shift", spectrum->shift);
         fprintf(out, "    pair_residuals_from: %s\n",
                 spectrum->pair_residuals_from != NULL ? spectrum->pair_residuals_from : "none");
         double sum = 0.0;

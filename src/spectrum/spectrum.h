@@ -51,7 +51,6 @@ typedef struct {
     /* "products" (pair_residual by one product per pair) or "ritz_estimates"
      * (PARPACK's, verified by the probes in `check`) */
     const char *pair_residuals_from;
-    double shift;           /* sigma of the shifted operator Theta + sigma I PARPACK ran on */
     const char *features;   /* "stored" or "recompute" */
     double tolerance;       /* spectrum.tolerance */
     double check_seconds; /* wall time of that check (part of spectrum_solve's) */
