@@ -16,7 +16,9 @@
 #include "grid/scalapack.h"
 #include "spectrum/solvers.h"
 
-/* What `auto` picks for spectrum.block (README, "Eigensolvers"). */
+/* What `auto` picks for spectrum.block: no block beat 64 for pdsyevd or
+ * elpa1 at N = 2048 and 4096 on 2 and 4 ranks (README, "Eigensolvers"),
+ * which is also why the default layout is the assembly's. */
 #define SPECTRUM_AUTO_BLOCK NTK_DEFAULT_BLOCK
 
 void spectrum_solve_layout(const ntk_spectrum_spec *spec, ntk_solver solver, int ranks,
