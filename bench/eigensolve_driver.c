@@ -1,7 +1,9 @@
-/* ntk_bench_eigensolve THETA.npy SOLVER VECTORS TOP BLOCK
+/* ntk_bench_eigensolve THETA.npy SOLVER VECTORS TOP BLOCK [ROWS COLS [SROWS SCOLS SBLOCK]]
  *
  * One eigensolve of a written Theta through spectrum_solve, as a run does
- * it, on the ranks it is started with (automatic grid): prints the wall time
+ * it, on the ranks it is started with (automatic grid, or ROWS x COLS;
+ * SROWS SCOLS SBLOCK set spectrum.grid and spectrum.block, 0 0 0 being
+ * `assembly` and -1 -1 -1 `auto`): prints the wall time
  * of spectrum_solve, the part of it spent in the eigenpair check (and which
  * check ran, exact or probes, with its residual and orthogonality), the solver
  * detail, lambda_max, and the largest peak RSS over the ranks next to what
@@ -63,9 +65,10 @@ int main(int argc, char **argv)
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    if (argc != 6 || solver_named(argv[2]) == NTK_SOLVER_NONE) {
+    if ((argc != 6 && argc != 8 && argc != 11) || solver_named(argv[2]) == NTK_SOLVER_NONE) {
         if (rank == 0)
-            fprintf(stderr, "usage: ntk_bench_eigensolve THETA.npy SOLVER VECTORS TOP BLOCK\n");
+            fprintf(stderr, "usage: ntk_bench_eigensolve THETA.npy SOLVER VECTORS TOP BLOCK "
+                            "[ROWS COLS [SROWS SCOLS SBLOCK]]\n");
         MPI_Finalize();
         return 2;
     }
@@ -74,6 +77,15 @@ int main(int argc, char **argv)
                               .top = atoll(argv[4])};
     int rows = 0, cols = 0;
     grid_auto_shape(size, &rows, &cols);
+    if (argc >= 8) {
+        rows = atoi(argv[6]);
+        cols = atoi(argv[7]);
+    }
+    if (argc == 11) {
+        spec.solve_rows = atoi(argv[8]);
+        spec.solve_cols = atoi(argv[9]);
+        spec.solve_block = atoi(argv[10]);
+    }
     npy_header header;
     if (npy_read_header(argv[1], &header) != NTK_OK) {
         fprintf(stderr, "%s\n", ntk_error_message());
@@ -116,12 +128,14 @@ int main(int argc, char **argv)
     if (rank == 0)
         printf("solver %s\ndetail %s\nsolve_seconds %.3f\ncheck_seconds %.3f\ncheck %s\n"
                "check_probes %d\nmax_relative_residual %.3e\nmax_orthogonality_error %.3e\n"
-               "lambda_max %.15g\nrss_before_solve_mib %.1f\npeak_rss_mib %.1f\nplanned_mib %.1f\n",
+               "lambda_max %.15g\nrss_before_solve_mib %.1f\npeak_rss_mib %.1f\nplanned_mib %.1f\n"
+               "solve_layout %dx%d/%d\nredistribute_seconds %.3f\n",
                spectrum.solver, spectrum.solver_detail, seconds, spectrum.check_seconds,
                spectrum.check.method ? spectrum.check.method : "none", spectrum.check.probes,
                spectrum.max_relative_residual, spectrum.check.orthogonality,
                spectrum.values[0], largest_before / 1048576.0, largest / 1048576.0,
-               planned / 1048576.0);
+               planned / 1048576.0, spectrum.solve_rows, spectrum.solve_cols,
+               spectrum.solve_block, spectrum.redistribute_seconds);
     spectrum_free(&spectrum);
     dmatrix_destroy(&theta);
     grid_destroy(&grid);

@@ -45,6 +45,16 @@ void pdsymm_(const char *side, const char *uplo, const int *m, const int *n, con
              const int *ib, const int *jb, const int *descb, const double *beta, double *c,
              const int *ic, const int *jc, const int *descc);
 
+/* Copy a sub-matrix between two block-cyclic layouts, possibly on different
+ * contexts; `context` spans every process of both. PDTRMR2D copies the `uplo`
+ * trapezoid only. */
+void pdgemr2d_(const int *m, const int *n, const double *a, const int *ia, const int *ja,
+               const int *desca, double *b, const int *ib, const int *jb, const int *descb,
+               const int *context);
+void pdtrmr2d_(const char *uplo, const char *diag, const int *m, const int *n, const double *a,
+               const int *ia, const int *ja, const int *desca, double *b, const int *ib,
+               const int *jb, const int *descb, const int *context);
+
 /* Symmetric eigensolvers. */
 void pdsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *ia,
               const int *ja, const int *desca, double *w, double *z, const int *iz,

@@ -142,7 +142,18 @@ typedef struct {
     ntk_features_mode features;   /* default auto */
     ntk_pair_check pair_check;    /* default auto */
     ntk_location top_where;       /* spectrum.top (or the section) for run-time refusals */
+    /* The eigensolve's layout (spectrum/layout.c): spectrum.grid as a shape,
+     * or NTK_SOLVE_LAYOUT_ASSEMBLY (0, the default: the assembly's grid) or
+     * NTK_SOLVE_LAYOUT_AUTO in solve_rows and solve_cols; spectrum.block as
+     * an nb (clamped like grid.block), or the same two codes. */
+    int solve_rows, solve_cols;
+    int solve_block;
+    ntk_location layout_where;    /* spectrum.grid or spectrum.block, for refusals */
 } ntk_spectrum_spec;
+
+/* spectrum.grid / spectrum.block codes (any other value is a shape or nb). */
+#define NTK_SOLVE_LAYOUT_ASSEMBLY 0
+#define NTK_SOLVE_LAYOUT_AUTO (-1)
 
 typedef struct {
     double learning_rate;            /* default 1.0 */

@@ -218,6 +218,16 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
     key_line(out, indent, 1, "solver: %s\n", job_solver_name(job->spectrum.solver));
     key_line(out, indent, 1, "vectors: %s\n", bool_name(job->spectrum.vectors));
     key_line(out, indent, 1, "top: %" PRId64 "\n", job->spectrum.top);
+    /* Only when set, so jobs without them echo (and hash) as before. */
+    if (job->spectrum.solve_rows == NTK_SOLVE_LAYOUT_AUTO)
+        key_line(out, indent, 1, "grid: auto\n");
+    else if (job->spectrum.solve_rows > 0)
+        key_line(out, indent, 1, "grid: [%d, %d]\n", job->spectrum.solve_rows,
+                 job->spectrum.solve_cols);
+    if (job->spectrum.solve_block == NTK_SOLVE_LAYOUT_AUTO)
+        key_line(out, indent, 1, "block: auto\n");
+    else if (job->spectrum.solve_block > 0)
+        key_line(out, indent, 1, "block: %d\n", job->spectrum.solve_block);
     if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
         key_line(out, indent, 1, "tolerance: %.17g\n", job->spectrum.tolerance);
         key_line(out, indent, 1, "allow_unconverged: %s\n",

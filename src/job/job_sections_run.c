@@ -145,6 +145,61 @@ static ntk_status read_grid(const job_context *context, const job_node *grid, nt
     return NTK_OK;
 }
 
+/* spectrum.grid: [rows, cols], auto or assembly (the default); spectrum.block:
+ * an nb, auto or assembly. The rank count is checked in preflight. */
+static ntk_status read_solve_layout(const job_context *context, const job_node *spectrum,
+                                    ntk_job *job)
+{
+    const job_node *grid = job_node_find(spectrum, "grid", NULL);
+    const job_node *block = job_node_find(spectrum, "block", NULL);
+    const job_node *where = grid != NULL ? grid : block != NULL ? block : spectrum;
+    NTK_TRY(job_node_location(context, where, &job->spectrum.layout_where));
+    char description[96];
+    if (grid != NULL && grid->kind == JOB_NODE_SCALAR && strcmp(grid->text, "auto") == 0) {
+        job->spectrum.solve_rows = job->spectrum.solve_cols = NTK_SOLVE_LAYOUT_AUTO;
+    } else if (grid != NULL &&
+               !(grid->kind == JOB_NODE_SCALAR && strcmp(grid->text, "assembly") == 0)) {
+        if (grid->kind != JOB_NODE_SEQUENCE || grid->count != 2)
+            return job_fail(context, grid, "spectrum.grid",
+                            "must be assembly, auto or [rows, cols] (two positive integers), "
+                            "got %s",
+                            job_node_describe(grid, description, sizeof description));
+        int64_t rows = 0, cols = 0;
+        NTK_TRY(job_read_int(context, grid->items[0], "spectrum.grid[0]", "rows",
+                             "a positive integer", 1, 1 << 24, &rows));
+        NTK_TRY(job_read_int(context, grid->items[1], "spectrum.grid[1]", "cols",
+                             "a positive integer", 1, 1 << 24, &cols));
+        job->spectrum.solve_rows = (int)rows;
+        job->spectrum.solve_cols = (int)cols;
+        /* With grid.shape given the rank count is known now. */
+        const int64_t ranks = (int64_t)job->grid.rows * job->grid.cols;
+        if (ranks > 0 && rows * cols != ranks)
+            return job_fail(context, grid, "spectrum.grid",
+                            "[%lld, %lld] has %lld ranks, but grid.shape [%d, %d] has %lld",
+                            (long long)rows, (long long)cols, (long long)(rows * cols),
+                            job->grid.rows, job->grid.cols, (long long)ranks);
+    }
+    if (block != NULL && block->kind == JOB_NODE_SCALAR && strcmp(block->text, "auto") == 0) {
+        job->spectrum.solve_block = NTK_SOLVE_LAYOUT_AUTO;
+    } else if (block != NULL &&
+               !(block->kind == JOB_NODE_SCALAR && strcmp(block->text, "assembly") == 0)) {
+        int64_t nb = 0;
+        NTK_TRY(job_read_int(context, block, "spectrum.block", NULL,
+                             "a positive integer, auto or assembly", 1, 1 << 20, &nb));
+        job->spectrum.solve_block = (int)nb;
+    }
+    /* Neither solver has a block-cyclic Theta to lay out: matrix_free never
+     * assembles it and lapack gathers it to one rank whatever its layout. */
+    const ntk_solver solver = job->spectrum.solver;
+    if ((grid != NULL || block != NULL) &&
+        (solver == NTK_SOLVER_MATRIX_FREE || solver == NTK_SOLVER_LAPACK ||
+         solver == NTK_SOLVER_NONE))
+        return job_fail(context, where, grid != NULL ? "spectrum.grid" : "spectrum.block",
+                        "applies only to the distributed solvers (auto, pdsyevd, pdsyevr, elpa, "
+                        "elpa1), not to %s", job_solver_name(solver));
+    return NTK_OK;
+}
+
 /* The keys of spectrum.solver matrix_free; they mean nothing to the dense
  * solvers, so they are refused there rather than silently ignored. */
 static ntk_status read_matrix_free_keys(const job_context *context, const job_node *spectrum,
@@ -186,7 +241,8 @@ static ntk_status read_spectrum(const job_context *context, const job_node *spec
                                 ntk_job *job)
 {
     static const char *const keys[] = {"solver", "vectors", "top", "tolerance",
-                                       "allow_unconverged", "features", "pair_check", NULL};
+                                       "allow_unconverged", "features", "pair_check", "grid",
+                                       "block", NULL};
     NTK_TRY(job_check_mapping(context, spectrum, "spectrum", keys));
     int solver = job->spectrum.solver;
     NTK_TRY(read_choice_key(context, spectrum, "spectrum", "solver", &job_solver_names, &solver));
@@ -205,6 +261,7 @@ static ntk_status read_spectrum(const job_context *context, const job_node *spec
         NTK_TRY(job_read_int(context, node, "spectrum.top", NULL, "an integer >= 0 (0 = all)", 0,
                              INT64_MAX, &job->spectrum.top));
     NTK_TRY(read_matrix_free_keys(context, spectrum, job));
+    NTK_TRY(read_solve_layout(context, spectrum, job));
     if (job->spectrum.solver == NTK_SOLVER_PDSYEVD &&
         (job->spectrum.top > 0 || !job->spectrum.vectors))
         return job_fail(context, job_node_find(spectrum, "solver", NULL), "spectrum.solver",

@@ -30,6 +30,20 @@ static ntk_status check_grid_shape(const ntk_job *job, int ranks, int *rows, int
     return NTK_OK;
 }
 
+/* spectrum.grid as a shape must use every rank, as grid.shape does (job
+ * load checks it against grid.shape when that is given). */
+static ntk_status check_solve_grid(const ntk_job *job, int ranks)
+{
+    const int rows = job->spectrum.solve_rows, cols = job->spectrum.solve_cols;
+    if (rows <= 0 || (int64_t)rows * cols == ranks)
+        return NTK_OK;
+    char where[NTK_PATH_MAX + 64];
+    job_location_text(&job->spectrum.layout_where, where, sizeof where);
+    const char *key = job->spectrum.layout_where.line > 0 ? " spectrum.grid:" : "";
+    return NTK_RAISE(NTK_ERR_JOB, "%s:%s [%d, %d] needs %lld ranks, but the job runs on %d", where,
+                     key, rows, cols, (long long)rows * cols, ranks);
+}
+
 ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *result)
 {
     memset(result, 0, sizeof *result);
@@ -44,6 +58,8 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
     }
     if (status == NTK_OK)
         status = check_grid_shape(job, ranks, &result->grid_rows, &result->grid_cols);
+    if (status == NTK_OK)
+        status = check_solve_grid(job, ranks);
     if (status == NTK_OK) {
         result->m_rows = kernel_rows(job, result->shape.n_inputs, result->shape.k);
         status = job_check_top_against_rows(job, result->m_rows);

@@ -182,11 +182,36 @@ static void plan_solver_bytes(const ntk_job *job, ntk_plan *plan)
     ntk_spectrum_workspace ws;
     spectrum_workspace(&job->spectrum, plan->m_rows, plan->grid_rows, plan->grid_cols, plan->block,
                        &ws);
+    ntk_solve_layout layout;
+    spectrum_solve_layout(&job->spectrum, ws.solver, plan->ranks, plan->m_rows, plan->grid_rows,
+                          plan->grid_cols, plan->block, &layout);
+    plan->solve_rows = layout.rows;
+    plan->solve_cols = layout.cols;
+    plan->solve_block = layout.block;
+    plan->solve_moved = layout.moved;
+    plan->bytes_redistribute = 0.0;
+    if (layout.moved) {
+        /* The solve's workspace and eigenvectors on its own layout. */
+        const double assembly_vectors = spectrum_vector_bytes(&ws);
+        spectrum_workspace(&job->spectrum, plan->m_rows, layout.rows, layout.cols, layout.block,
+                           &ws);
+        plan->bytes_redistribute =
+            spectrum_layout_move_bytes(&layout, plan->m_rows, ws.kept_pairs, plan->grid_rows,
+                                       plan->grid_cols, plan->block);
+        plan->bytes_vectors = assembly_vectors; /* the output phase's, raised below */
+    }
     plan->solver = ws.solver;
     plan->solver_reason = ws.reason;
     plan->eigenpairs = ws.kept_pairs;
-    plan->bytes_vectors = spectrum_vector_bytes(&ws);
+    const double solve_vectors = spectrum_vector_bytes(&ws);
+    plan->bytes_vectors = layout.moved && plan->bytes_vectors > solve_vectors ? plan->bytes_vectors
+                                                                              : solve_vectors;
     plan->bytes_solver = spectrum_workspace_bytes(&ws, plan->m_rows);
+    plan->bytes_theta_solve = plan->bytes_theta;
+    if (layout.moved)
+        plan->bytes_theta_solve =
+            (double)grid_local_count(plan->m_rows, layout.block, 0, layout.rows) *
+            (double)grid_local_count(plan->m_rows, layout.block, 0, layout.cols) * DOUBLE_BYTES;
     plan->flops_solver = spectrum_solver_flops(&ws, plan->m_rows);
     plan->flops_check = spectrum_check_flops(&ws, plan->m_rows);
 }
@@ -582,8 +607,12 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
         common + plan->bytes_theta + plan->bytes_theta_copy + assembly_extra;
     plan->bytes_phase_solve = plan->solver == NTK_SOLVER_NONE
                                   ? 0.0
-                                  : common + plan->bytes_theta + plan->bytes_theta_copy +
+                                  : common + plan->bytes_theta_solve + plan->bytes_theta_copy +
                                         plan->bytes_vectors + plan->bytes_solver;
+    /* Moving Theta to the solve layout holds both copies for a while. */
+    if (plan->bytes_redistribute > 0.0 &&
+        common + plan->bytes_theta_copy + plan->bytes_redistribute > plan->bytes_phase_solve)
+        plan->bytes_phase_solve = common + plan->bytes_theta_copy + plan->bytes_redistribute;
     plan->bytes_phase_output = plan->solver == NTK_SOLVER_NONE
                                    ? 0.0
                                    : common + plan->bytes_theta_copy + plan->bytes_vectors +

@@ -40,6 +40,12 @@ typedef struct {
     double bytes_baseline;     /* the process before any job data (libraries) */
     /* what coexists in each phase; bytes_peak is the largest */
     double bytes_phase_assembly, bytes_phase_solve, bytes_phase_output;
+    /* The eigensolve's layout (spectrum.grid, spectrum.block) and, when it
+     * differs from the assembly's, the peak while Theta moves there or the
+     * eigenvectors move back (spectrum_layout_move_bytes); 0 otherwise. */
+    int solve_rows, solve_cols, solve_block, solve_moved;
+    double bytes_redistribute;
+    double bytes_theta_solve;  /* Theta's local part on the solve layout (bytes_theta if not moved) */
     const char *peak_phase;    /* "assembly", "eigensolve", "output" or "predict" */
     /* Held-out inputs (data.test_inputs; plan_cross.c): 0 / 0.0 without */
     int64_t n_test;

@@ -76,6 +76,12 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     else
         fprintf(out, "  solver    %s, %lld eigenpairs (%s)\n", job_solver_name(plan->solver),
                 (long long)plan->eigenpairs, plan->solver_reason ? plan->solver_reason : "");
+    if (plan->solve_rows > 0 && plan->solver != NTK_SOLVER_NONE)
+        fprintf(out, "  solve on  %d x %d, block %d (%s)\n", plan->solve_rows, plan->solve_cols,
+                plan->solve_block,
+                plan->solve_moved ? "spectrum.grid, spectrum.block: Theta redistributed, "
+                                    "eigenvectors brought back"
+                                  : "the assembly's layout");
     if (plan->solver == NTK_SOLVER_MATRIX_FREE)
         fprintf(out, "  matrix-free  features %s, Lanczos basis %lld, about %.0f products of "
                 "%.3g GFLOP each\n",
@@ -97,6 +103,11 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
         plan_print_bytes_row(out, "theta copy", plan->bytes_theta_copy, "(training.kernel_after)");
     plan_print_bytes_row(out, "eigenvectors", plan->bytes_vectors, "");
     plan_print_bytes_row(out, "solver workspace", plan->bytes_solver, "");
+    if (plan->solve_moved) {
+        plan_print_bytes_row(out, "theta, solve grid", plan->bytes_theta_solve, "");
+        plan_print_bytes_row(out, "redistribution", plan->bytes_redistribute,
+                             "(both copies and PDGEMR2D buffers, while moving)");
+    }
     plan_print_bytes_row(out, "outputs", plan->bytes_output, "");
     plan_print_bytes_row(out, "assembly phase", plan->bytes_phase_assembly, "");
     if (plan->solver != NTK_SOLVER_NONE) {
@@ -172,6 +183,10 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
     fprintf(out, "solver: %s\nsolver_reason: \"%s\"\neigenpairs: %lld\n",
             job_solver_name(plan->solver), plan->solver_reason ? plan->solver_reason : "",
             (long long)(plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs));
+    if (plan->solve_rows > 0)
+        fprintf(out, "solve_grid: [%d, %d]\nsolve_block: %d\nsolve_moved: %s\n",
+                plan->solve_rows, plan->solve_cols, plan->solve_block,
+                plan->solve_moved ? "true" : "false");
     fprintf(out, "memory_per_rank_bytes:\n");
     fprintf(out, "  baseline: %.0f\n  inputs: %.0f\n  model: %.0f\n  features: %.0f\n",
             plan->bytes_baseline, plan->bytes_inputs, plan->bytes_model, plan->bytes_features);
@@ -179,6 +194,8 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
             plan->bytes_theta, plan->bytes_theta_copy, plan->bytes_vectors, plan->bytes_solver);
     fprintf(out, "  output: %.0f\n  assembly_phase: %.0f\n  eigensolve_phase: %.0f\n",
             plan->bytes_output, plan->bytes_phase_assembly, plan->bytes_phase_solve);
+    fprintf(out, "  theta_solve: %.0f\n  redistribute: %.0f\n", plan->bytes_theta_solve,
+            plan->bytes_redistribute);
     fprintf(out, "  output_phase: %.0f\n  peak: %.0f\n", plan->bytes_phase_output,
             plan->bytes_peak);
     fprintf(out, "peak_phase: %s\npeak_bytes_per_rank: %.0f\n", plan->peak_phase,

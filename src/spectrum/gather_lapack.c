@@ -29,9 +29,6 @@
 
 enum { DESC_CTXT = 1, DESC_LLD = 8 };
 
-void pdgemr2d_(const int *m, const int *n, const double *a, const int *ia, const int *ja,
-               const int *desca, double *b, const int *ib, const int *jb, const int *descb,
-               const int *context);
 void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
              double *w, double *work, const int *lwork, int *iwork, const int *liwork,
              int *info);
@@ -80,11 +77,6 @@ static ntk_status single_create(const ntk_grid *grid, int64_t rows, int64_t cols
     return ntk_calloc((void **)&matrix->data, (size_t)lld * (size_t)(cols > 0 ? cols : 1),
                       sizeof(double), "the matrix gathered on rank 0");
 }
-
-/* PDTRMR2D: PDGEMR2D for the `uplo` trapezoid of a sub-matrix. */
-void pdtrmr2d_(const char *uplo, const char *diag, const int *m, const int *n, const double *a,
-               const int *ia, const int *ja, const int *desca, double *b, const int *ib,
-               const int *jb, const int *descb, const int *context);
 
 /* The lower triangle of -Theta to rank 0 (all LAPACK reads), a panel of
  * columns at a time (see the top): the sub-matrix from the panel's diagonal

@@ -379,10 +379,11 @@ static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
     return NTK_OK;
 }
 
-ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
-                          ntk_dmatrix *theta, ntk_spectrum *spectrum)
+/* The solve on `grid`, whatever layout that is. */
+static ntk_status solve_on_grid(const ntk_spectrum_spec *spec, const ntk_grid *grid,
+                                const ntk_solver_site *site, ntk_dmatrix *theta,
+                                ntk_spectrum *spectrum)
 {
-    memset(spectrum, 0, sizeof *spectrum);
     const int64_t n = theta->rows;
     if (theta->cols != n || n < 1)
         return NTK_RAISE(NTK_ERR_INTERNAL, "eigensolve: Theta is %lld x %lld",
@@ -394,10 +395,8 @@ ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
     if (spec->top < 0 || spec->top > n)
         return NTK_RAISE(NTK_ERR_JOB, "spectrum.top: %lld is more than the matrix size M = %lld",
                          (long long)spec->top, (long long)n);
-    ntk_solver_site site;
-    NTK_TRY(spectrum_site_detect(grid->comm, &site));
     ntk_spectrum_workspace ws;
-    spectrum_workspace_at(spec, &site, n, grid->rows, grid->cols, grid->block, &ws);
+    spectrum_workspace_at(spec, site, n, grid->rows, grid->cols, grid->block, &ws);
     if (ws.solver == NTK_SOLVER_AUTO || ws.solver == NTK_SOLVER_NONE)
         return NTK_RAISE(NTK_ERR_INTERNAL, "eigensolve called with solver '%s'",
                          job_solver_name(spec->solver));
@@ -456,6 +455,69 @@ failed:
     free(w);
     dmatrix_destroy(&spectrum->vectors);
     return status;
+}
+
+/* Theta to the solve layout, the assembly copy freed, the solve there, and
+ * the eigenvectors back on `grid` (spectrum/layout.c says why). */
+static ntk_status solve_moved(const ntk_spectrum_spec *spec, const ntk_grid *grid,
+                              const ntk_solver_site *site, const ntk_solve_layout *layout,
+                              ntk_dmatrix *theta, ntk_spectrum *spectrum)
+{
+    ntk_grid solve_grid;
+    NTK_TRY(grid_create(grid->comm, layout->block, layout->rows, layout->cols, &solve_grid));
+    double started = MPI_Wtime();
+    ntk_dmatrix moved;
+    /* Every solver reads the lower triangle only; the upper one is mirrored
+     * from it on the solve grid where needed (solve_on_grid). */
+    ntk_status status = spectrum_redistribute(grid, theta, &solve_grid, 1, &moved);
+    if (status == NTK_OK)
+        dmatrix_destroy(theta);
+    double seconds = MPI_Wtime() - started;
+    if (status == NTK_OK) {
+        ntk_log("Theta moved from the %d x %d grid, block %d, to %d x %d, block %d, for the "
+                "eigensolve (%.2f s)",
+                grid->rows, grid->cols, grid->block, layout->rows, layout->cols, layout->block,
+                seconds);
+        status = solve_on_grid(spec, &solve_grid, site, &moved, spectrum);
+    }
+    dmatrix_destroy(&moved);
+    if (status == NTK_OK && spectrum->vectors.data != NULL) {
+        started = MPI_Wtime();
+        ntk_dmatrix back;
+        status = spectrum_redistribute(&solve_grid, &spectrum->vectors, grid, 0, &back);
+        if (status == NTK_OK) {
+            dmatrix_destroy(&spectrum->vectors);
+            spectrum->vectors = back;
+            seconds += MPI_Wtime() - started;
+        } else {
+            spectrum_free(spectrum);
+        }
+    }
+    grid_destroy(&solve_grid);
+    spectrum->redistribute_seconds = seconds;
+    return status;
+}
+
+ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
+                          ntk_dmatrix *theta, ntk_spectrum *spectrum)
+{
+    memset(spectrum, 0, sizeof *spectrum);
+    ntk_solver_site site;
+    NTK_TRY(spectrum_site_detect(grid->comm, &site));
+    const ntk_solver solver = spectrum_resolve_solver_at(spec, theta->rows, &site, NULL);
+    ntk_solve_layout layout;
+    spectrum_solve_layout(spec, solver, grid->size, theta->rows, grid->rows, grid->cols,
+                          grid->block, &layout);
+    spectrum->solve_rows = layout.rows;
+    spectrum->solve_cols = layout.cols;
+    spectrum->solve_block = layout.block;
+    if (!layout.moved)
+        return solve_on_grid(spec, grid, &site, theta, spectrum);
+    /* The assembly grid checks what it can before anything moves. */
+    if (theta->cols != theta->rows || theta->rows < 1 || theta->desc[DESC_NB] != grid->block)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "eigensolve: Theta is %lld x %lld, block %d",
+                         (long long)theta->rows, (long long)theta->cols, theta->desc[DESC_NB]);
+    return solve_moved(spec, grid, &site, &layout, theta, spectrum);
 }
 
 void spectrum_free(ntk_spectrum *spectrum)

@@ -54,6 +54,11 @@ typedef struct {
     const char *features;   /* "stored" or "recompute" */
     double tolerance;       /* spectrum.tolerance */
     double check_seconds; /* wall time of that check (part of spectrum_solve's) */
+    /* The layout the solver ran on (spectrum_solve_layout) and the wall
+     * time of moving Theta there and the eigenvectors back (0 when the
+     * assembly's layout was used). */
+    int solve_rows, solve_cols, solve_block;
+    double redistribute_seconds;
 } ntk_spectrum;
 
 /* A solve whose eigenpairs' relative residual exceeds this is refused
@@ -175,7 +180,35 @@ ntk_status spectrum_check_eigenpairs(const ntk_grid *grid, const char *uplo,
                                      const ntk_dmatrix *minus_theta, const ntk_dmatrix *vectors,
                                      const double *values, ntk_eigenpair_check *check);
 
-/* Solve. `theta` (lower triangle valid) is overwritten. Collective. */
+/* The eigensolve's layout (spectrum/layout.c): spectrum.grid and
+ * spectrum.block resolved for the resolved `solver` on `ranks` ranks, from
+ * the assembly's grid_rows x grid_cols grid and (effective) block; `moved`
+ * when it differs from the assembly's. Only pdsyevd, pdsyevr, elpa and elpa1
+ * move. A spectrum.grid whose product is not `ranks` (preflight refuses it)
+ * keeps the assembly's shape. */
+typedef struct {
+    int rows, cols, block;
+    int moved;
+} ntk_solve_layout;
+
+void spectrum_solve_layout(const ntk_spectrum_spec *spec, ntk_solver solver, int ranks,
+                           int64_t matrix_size, int grid_rows, int grid_cols, int block,
+                           ntk_solve_layout *layout);
+/* Bytes grid process (0, 0) holds besides the solve while Theta moves to
+ * `layout` (both copies and PDGEMR2D's panel buffers) or the M x
+ * vector_cols eigenvectors move back, whichever is larger; 0 when not
+ * moved. Plan adds it to the solve phase's theta-free base. */
+double spectrum_layout_move_bytes(const ntk_solve_layout *layout, int64_t matrix_size,
+                                  int64_t vector_cols, int grid_rows, int grid_cols, int block);
+/* Create `b` on grid `to` and copy `a` (on `from`; both grids span the same
+ * ranks) into it: the lower triangle only (PDTRMR2D) when `lower_only`,
+ * else all of it (PDGEMR2D). Collective; on failure `b` is freed. */
+ntk_status spectrum_redistribute(const ntk_grid *from, const ntk_dmatrix *a, const ntk_grid *to,
+                                 int lower_only, ntk_dmatrix *b);
+
+/* Solve on the layout spectrum_solve_layout gives; the eigenvectors come
+ * back on `grid`. `theta` (lower triangle valid) is overwritten, or freed
+ * when Theta moves to another layout. Collective. */
 ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
                           ntk_dmatrix *theta, ntk_spectrum *spectrum);
 void spectrum_free(ntk_spectrum *spectrum);
