@@ -5,7 +5,8 @@
  *   ntkgram_version: "0.1.0"
  *   job: {the effective job, as job_echo_yaml writes it}
  *   sizes: {n_inputs, input_dim, outputs, matrix_rows, parameters}
- *   parallel: {ranks, grid: [rows, cols], block}
+ *   parallel: {ranks, grid: [rows, cols], block, solve_grid, solve_block,
+ *              redistribute_seconds}
  *   kernel: {method, flops_total, analytic_distance}
  *   spectrum: {solver, eigenpairs, vectors, lambda_max, lambda_min, trace,
  *              max_relative_residual (NaN without eigenvectors),
@@ -240,6 +241,17 @@ ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_r
                 facts->grid->block);
     else
         fputs("  grid: null\n  block: null\n", out);
+    /* The eigensolve's layout (spectrum.grid, spectrum.block): the
+     * assembly's unless the job moved Theta; null without a block-cyclic
+     * solve (matrix_free, none). */
+    const ntk_spectrum *solved = facts->spectrum;
+    if (solved != NULL && solved->solve_rows > 0) {
+        fprintf(out, "  solve_grid: [%d, %d]\n  solve_block: %d\n", solved->solve_rows,
+                solved->solve_cols, solved->solve_block);
+        key_double(out, "  ", "redistribute_seconds", solved->redistribute_seconds);
+    } else {
+        fputs("  solve_grid: null\n  solve_block: null\n  redistribute_seconds: null\n", out);
+    }
 
     fputs("kernel:\n  method: ", out);
     if (facts->kernel != NULL && facts->kernel->method != NULL) {

@@ -36,6 +36,13 @@ while read -r -u 3 ranks solver block top vectors shape solve_grid solve_block; 
         --set "spectrum.grid=$solve_grid" --set spectrum.block="$solve_block" 2>&1) \
         || fail "run $tag: $log"
     printf '%s\n' "$log" | grep -q "Theta moved from the" || fail "$tag: Theta did not move: $log"
+    # summary.yaml names the layout the solve ran on.
+    expected='[0-9]+, [0-9]+'
+    case $solve_grid in \[*) g=${solve_grid#[}; g=${g%]}; expected="${g%,*}, ${g#*,}" ;; esac
+    grep -Eq "^  solve_grid: \[$expected\]$" "$dir/$tag/summary.yaml" \
+        || fail "$tag: summary.yaml has no solve_grid"
+    grep -q '^  redistribute_seconds: [0-9]' "$dir/$tag/summary.yaml" \
+        || fail "$tag: summary.yaml has no redistribute_seconds"
     py "$NTK_TESTS_DIR/e2e/compare_layouts.py" "$dir/$tag-assembly" "$dir/$tag" \
         || fail "layouts differ: $tag"
     py "$NTK_TESTS_DIR/e2e/check_spectrum.py" "$dir/$tag" 45 3 >/dev/null || fail "numpy check $tag"
@@ -47,6 +54,10 @@ done 3<<<"$setups"
 # The default (and `assembly`) moves nothing.
 log=$(ntk 2 run "$job" --out "$dir/default" --set spectrum.solver=pdsyevd 2>&1) || fail "default: $log"
 printf '%s\n' "$log" | grep -q "Theta moved" && fail "the default layout moved Theta"
+grep -q '^  solve_grid: \[1, 2\]$' "$dir/default/summary.yaml" \
+    || fail "default: summary.yaml solve_grid is not the assembly's 1 x 2"
+grep -q '^  solve_block: 4$' "$dir/default/summary.yaml" \
+    || fail "default: summary.yaml solve_block is not the assembly's"
 
 # Refusals: exit 3, one line naming the place and the key.
 cat >"$dir/bad_grid.yaml" <<YAML
