@@ -446,10 +446,12 @@ static ntk_status read_header(MPI_File file, const char *path, const ntk_grid *g
         table[index].checksum = get_u64(entry + 24);
         /* Bound the block by the bytes after its offset before any product
          * (the fields are untrusted and the product may overflow). */
-        int64_t rows = table[index].local_rows, cols = table[index].local_cols;
-        int64_t room = size - table[index].offset;
-        if (table[index].offset < start || room < 0 || rows < 0 || cols < 0 ||
-            (cols > 0 && rows > room / (int64_t)sizeof(double) / cols))
+        const int64_t rows = table[index].local_rows, cols = table[index].local_cols;
+        const int64_t offset = table[index].offset;
+        /* start <= offset <= size first: size - offset then cannot overflow
+         * (an offset near -2^63 did, found by fuzz_checkpoint_header). */
+        if (offset < start || offset > size || rows < 0 || cols < 0 ||
+            (cols > 0 && rows > (size - offset) / (int64_t)sizeof(double) / cols))
             status = NTK_RAISE(NTK_ERR_IO, "checkpoint %s is corrupt (bad table entry %u); remove it",
                                path, index);
     }
