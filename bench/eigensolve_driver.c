@@ -72,7 +72,7 @@ int main(int argc, char **argv)
         MPI_Finalize();
         return 2;
     }
-    ntk_log_init(rank, 1);
+    ntk_log_init(rank, getenv("NTK_BENCH_LOG") == NULL);
     ntk_spectrum_spec spec = {.solver = solver_named(argv[2]), .vectors = atoi(argv[3]),
                               .top = atoll(argv[4])};
     int rows = 0, cols = 0;

@@ -3,7 +3,8 @@
  *
  *   mpirun -n P ntk_bench_reference dgemm M N K REPEATS
  *       every rank runs C = A B^T (M x K times K x N) at the same time, as the
- *       assembly does; prints the aggregate GFLOP/s of all ranks
+ *       assembly does; prints OpenBLAS's kernels and the aggregate GFLOP/s of
+ *       all ranks
  *   ntk_bench_reference dsyevd THETA.npy
  *       LAPACK dsyevd (eigenvalues and vectors) of the matrix in the file, on
  *       the cores OpenBLAS is allowed (OPENBLAS_NUM_THREADS); prints seconds
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas_kernels.h"
 #include "format/npy.h"
 
 void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
@@ -44,6 +46,10 @@ static int bench_dgemm(int m, int n, int k, int repeats)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, a, k, b, k, 1.0, c, n);
     double seconds = MPI_Wtime() - start, slowest = 0.0;
     MPI_Reduce(&seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    ntk_blas_kernels kernels;
+    ntk_blas_kernels_detect(&kernels);
+    if (rank == 0)
+        printf("kernels %s\n", kernels.kernels);
     if (rank == 0)
         printf("dgemm_gflops %.3f\n", 2.0 * m * n * (double)k * repeats * ranks / slowest * 1e-9);
     free(a);

@@ -1,6 +1,7 @@
 """A safetensors file of float64 tensors, in the order given: what the torch
-references (tests/conv/torch_reference.py, tests/train/conv_torch_training.py)
-hand to ntkgram's model.weights. The format tests write their own variants
+references (tests/conv/torch_reference.py, tests/train/conv_torch_training.py,
+tests/train/numpy_training.py, tests/predict/reference.py) hand to ntkgram's
+model.weights. The format tests write their own variants
 (other dtypes, metadata, padding, key order) on purpose."""
 import json
 import struct

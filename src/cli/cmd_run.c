@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "core/blas_kernels.h"
 #include "core/log.h"
 #include "pipeline/pipeline.h"
 #include "sweep/sweep.h"
@@ -17,6 +18,9 @@ int cmd_run(int argc, char **argv)
     }
     status = ntk_agree(status, MPI_COMM_WORLD);
     if (status == NTK_OK) {
+        ntk_blas_kernels blas;
+        ntk_blas_kernels_detect(&blas);
+        ntk_blas_kernels_warn(&blas);
         if (job.sweep.n_keys > 0) {
             status = sweep_run(&options.request, &job, options.point, MPI_COMM_WORLD);
         } else if (options.point > 0) {

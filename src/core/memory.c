@@ -17,7 +17,10 @@ enum {
     BLAS_SLACK_BYTES = 256
 };
 
-ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size, const char *what)
+/* Both allocators: 2 MiB-aligned and marked for huge pages when large, the
+ * slack after the block zeroed, the body zeroed only when `zero`. */
+static ntk_status allocate(void *out_pointer, size_t count, size_t element_size, int zero,
+                           const char *what)
 {
     void **out = (void **)out_pointer;
     *out = NULL;
@@ -27,20 +30,33 @@ ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size, cons
         return NTK_RAISE(NTK_ERR_MEMORY, "cannot allocate %s: size overflows", what);
     if (count * element_size > SIZE_MAX - BLAS_SLACK_BYTES)
         return NTK_RAISE(NTK_ERR_MEMORY, "cannot allocate %s: size overflows", what);
-    size_t bytes = count * element_size + BLAS_SLACK_BYTES;
+    const size_t body = count * element_size, bytes = body + BLAS_SLACK_BYTES;
     if (bytes < HUGE_PAGE_BYTES) {
-        *out = calloc(1, bytes);
+        *out = zero ? calloc(1, bytes) : malloc(bytes);
     } else if (posix_memalign(out, HUGE_PAGE_BYTES, bytes) == 0) {
         /* A hint: where huge pages are off or exhausted, normal pages serve. */
         (void)madvise(*out, bytes, MADV_HUGEPAGE);
-        memset(*out, 0, bytes);
+        if (zero)
+            memset(*out, 0, body);
     } else {
         *out = NULL;
     }
     if (*out == NULL)
         return NTK_RAISE(NTK_ERR_MEMORY, "out of memory allocating %s (%.1f MiB)", what,
                          (double)bytes / 1048576.0);
+    memset((char *)*out + body, 0, BLAS_SLACK_BYTES);
     return NTK_OK;
+}
+
+ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size, const char *what)
+{
+    return allocate(out_pointer, count, element_size, 1, what);
+}
+
+ntk_status ntk_alloc_unzeroed(void *out_pointer, size_t count, size_t element_size,
+                              const char *what)
+{
+    return allocate(out_pointer, count, element_size, 0, what);
 }
 
 void ntk_shrink(void *pointer_address, size_t count, size_t element_size)

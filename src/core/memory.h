@@ -18,6 +18,18 @@ ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size, cons
 #define NTK_CALLOC(pointer, count, what)                                       \
     ntk_calloc(&(pointer), (size_t)(count), sizeof(*(pointer)), (what))
 
+/* As ntk_calloc, but the block's contents are left as the system gives
+ * them (the slack after it is zeroed): for a buffer the caller fills
+ * completely, or of which it reads only what it wrote, before anything
+ * else reads it. Zeroing is a pass over the whole block, and on fresh
+ * memory that pass is where every page fault lands: for rank 0's gathered
+ * Theta at M = 4096 (128 MiB) it was 0.41 s of a 3.25 s values-only solve
+ * (spectrum/gather_lapack.c). */
+ntk_status ntk_alloc_unzeroed(void *out_pointer, size_t count, size_t element_size,
+                              const char *what);
+#define NTK_ALLOC_UNZEROED(pointer, count, what)                               \
+    ntk_alloc_unzeroed(&(pointer), (size_t)(count), sizeof(*(pointer)), (what))
+
 /* Shrinks a block from ntk_calloc to `count` elements, keeping the slack
  * after its end that BLAS kernels may read (memory.c). A failed shrink
  * leaves the larger block, which is still valid. */

@@ -7,6 +7,8 @@
  *   sizes: {n_inputs, input_dim, outputs, matrix_rows, parameters}
  *   parallel: {ranks, grid: [rows, cols], block, solve_grid, solve_block,
  *              redistribute_seconds}
+ *   blas: {library, kernels, kernels_simd, cpu_simd, suggested_coretype}
+ *         (rank 0's: OpenBLAS's kernel choice, core/blas_kernels.h)
  *   kernel: {method, flops_total, analytic_distance}
  *   spectrum: {solver, eigenpairs, vectors, lambda_max, lambda_min, trace,
  *              max_relative_residual (NaN without eigenvectors),
@@ -32,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas_kernels.h"
 #include "version.h"
 
 /* The shortest %g form that reads back to the same double, made a YAML 1.1
@@ -252,6 +255,21 @@ ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_r
     } else {
         fputs("  solve_grid: null\n  solve_block: null\n  redistribute_seconds: null\n", out);
     }
+
+    /* The BLAS kernels behind every timing in this file (rank 0's). */
+    ntk_blas_kernels blas;
+    ntk_blas_kernels_detect(&blas);
+    fputs("blas:\n  library: ", out);
+    yaml_string(out, blas.library);
+    fputs("\n  kernels: ", out);
+    yaml_string(out, blas.kernels);
+    fprintf(out, "\n  kernels_simd: %s\n  cpu_simd: %s\n  suggested_coretype: ", blas.kernels_simd,
+            blas.cpu_simd);
+    if (blas.suggested != NULL)
+        yaml_string(out, blas.suggested);
+    else
+        fputs("null", out);
+    fputc('\n', out);
 
     fputs("kernel:\n  method: ", out);
     if (facts->kernel != NULL && facts->kernel->method != NULL) {

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "core/blas_kernels.h"
+
 static void plan_format_bytes(double bytes, char *text, size_t size)
 {
     static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
@@ -87,6 +89,14 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
                 "%.3g GFLOP each\n",
                 plan->matrix_free_stored ? "stored" : "recomputed per product",
                 (long long)plan->basis_size, plan->products_estimate, plan->product_flops * 1e-9);
+    ntk_blas_kernels blas;
+    ntk_blas_kernels_detect(&blas);
+    char described[192];
+    ntk_blas_kernels_describe(&blas, described, (int)sizeof described);
+    fprintf(out, "  blas      %s (this machine's)\n", described);
+    if (blas.suggested != NULL)
+        fprintf(out, "            3-5x slower than the CPU allows: OPENBLAS_CORETYPE=%s selects "
+                "faster kernels (README, \"BLAS kernels\")\n", blas.suggested);
     fprintf(out, "\n  memory per rank (the rank that holds the most)\n");
     plan_print_bytes_row(out, "baseline", plan->bytes_baseline, "(MPI, BLAS, ScaLAPACK libraries)");
     plan_print_bytes_row(out, "inputs", plan->bytes_inputs, "");
@@ -215,6 +225,11 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
                 "%.0f\n  product_flops: %.6g\n",
                 plan->matrix_free_stored ? "stored" : "recompute", (long long)plan->basis_size,
                 plan->products_estimate, plan->product_flops);
+    ntk_blas_kernels blas;
+    ntk_blas_kernels_detect(&blas);
+    fprintf(out, "blas:\n  library: \"%s\"\n  kernels: \"%s\"\n  kernels_simd: %s\n  cpu_simd: %s\n"
+            "  suggested_coretype: %s\n", blas.library, blas.kernels, blas.kernels_simd,
+            blas.cpu_simd, blas.suggested != NULL ? blas.suggested : "null");
     fprintf(out, "seconds_estimate: %.1f\n", plan->seconds_estimate);
 }
 

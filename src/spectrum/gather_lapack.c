@@ -8,7 +8,7 @@
  * The lower triangle of -Theta (all LAPACK reads) is copied with PDTRMR2D
  * to a 1 x 1 BLACS grid on rank 0, in column panels of at most 1 GiB
  * (ScaLAPACK 2.2.1 caps pdgemr2d's buffers at 2 GB). Rank 0 solves with
- * dsyevd 'N' (values only) or dsyevr (eigenvectors, all or the top k), with
+ * dsyevd (values only, or all eigenpairs in place) or dsyevr (the top k), with
  * as many OpenBLAS threads as the node's ranks are bound to CPUs, after
  * widening its own CPU binding to theirs (mpirun binds each rank to one
  * core; threads started while bound would share it). The other ranks wait
@@ -74,8 +74,13 @@ static ntk_status single_create(const ntk_grid *grid, int64_t rows, int64_t cols
     int info = 0;
     descinit_(matrix->desc, &m, &n, &nb, &nb, &zero, &zero, &context, &lld, &info);
     NTK_TRY(grid_check_scalapack("descinit (rank 0 copy)", info));
-    return ntk_calloc((void **)&matrix->data, (size_t)lld * (size_t)(cols > 0 ? cols : 1),
-                      sizeof(double), "the matrix gathered on rank 0");
+    /* Not zeroed: the gather writes the lower triangle, LAPACK's 'L' drivers
+     * read nothing else (dsyevd 'V' then writes the eigenvectors over the
+     * whole array), and zeroing it first was the pass that took the page
+     * faults: 0.41 s of a 3.25 s values-only solve at M = 4096 (core/memory.h). */
+    return ntk_alloc_unzeroed((void **)&matrix->data,
+                              (size_t)lld * (size_t)(cols > 0 ? cols : 1), sizeof(double),
+                              "the matrix gathered on rank 0");
 }
 
 /* The lower triangle of -Theta to rank 0 (all LAPACK reads), a panel of
@@ -114,6 +119,39 @@ static ntk_status scatter_columns(const ntk_grid *grid, int64_t rows, int64_t co
     return NTK_OK;
 }
 
+/* dsyevd on rank 0's whole matrix: 'N' values only, 'V' all pairs in place.
+ * Its workspace sizes are LAPACK's documented minima or the query's, and
+ * 32-bit: all pairs stop at M = 32767 (auto does not pick lapack there). */
+static ntk_status run_dsyevd(const char *jobz, int64_t n64, double *a, double *w)
+{
+    const int n = (int)n64, lda = n > 1 ? n : 1, query = -1, vectors = jobz[0] == 'V';
+    int info = 0, iwork_query = 0;
+    double work_query = 0.0;
+    dsyevd_(jobz, "L", &n, a, &lda, w, &work_query, &query, &iwork_query, &query, &info);
+    NTK_TRY(grid_check_scalapack("dsyevd (workspace query)", info));
+    const int64_t lwork = max64((int64_t)work_query, vectors ? 1 + 6 * n64 + 2 * n64 * n64
+                                                             : 2 * n64 + 1);
+    const int64_t liwork = max64(iwork_query, vectors ? 3 + 5 * n64 : 1);
+    if (lwork > INT_MAX)
+        return NTK_RAISE(NTK_ERR_MEMORY,
+                         "dsyevd needs a workspace of %lld doubles, more than LAPACK's 32-bit "
+                         "sizes allow (M = %lld); use spectrum.solver: pdsyevd or elpa1",
+                         (long long)lwork, (long long)n64);
+    double *work = NULL;
+    int *iwork = NULL;
+    ntk_status status = NTK_ALLOC_UNZEROED(work, lwork, "dsyevd workspace");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(iwork, liwork, "dsyevd integer workspace");
+    if (status == NTK_OK) {
+        const int lwork_int = (int)lwork, liwork_int = (int)liwork;
+        dsyevd_(jobz, "L", &n, a, &lda, w, work, &lwork_int, iwork, &liwork_int, &info);
+        status = grid_check_scalapack("dsyevd", info);
+    }
+    free(iwork);
+    free(work);
+    return status;
+}
+
 /* Rank 0's LAPACK call on `a` (M x M, lda M, -Theta; destroyed): values
  * only with dsyevd 'N', as numpy's eigvalsh. dsyevr 'N' 'A', dsyev 'N' and
  * dsytrd + dsterf are the same algorithm (each is dsytrd + dsterf) and
@@ -122,65 +160,50 @@ static ntk_status scatter_columns(const ntk_grid *grid, int64_t rows, int64_t co
  * time relative to dsyevd at N = 2048: dsyevr 0.85-0.98, dsytrd + dsterf
  * 0.79-1.15, dsyev 0.80-1.10; CPU seconds at N = 4096: dsyevd 13.1-17.1,
  * dsyevr 12.2-14.8, dsytrd + dsterf 13.8-14.8, dsyev 12.6-14.2).
- * Eigenvectors with dsyevr (MRRR, all or
- * the top k) into `z` (M x pairs), which beat dsyevd's divide and conquer
- * for all pairs too (N = 4096, 2 threads: scipy evr 24.4-35.1 s, evd
- * 31.3-38.6 s, numpy eigh 38.2-42.0 s, one loaded window). */
+ * All eigenpairs with dsyevd 'V' in place (the eigenvectors overwrite `a`;
+ * `*z` stays NULL), as numpy's eigh: in a quiet window at N = 4096 with 2
+ * threads it took 11.6-12.3 s against dsyevr's 12.0-12.6 s on OpenBLAS's
+ * SSE kernels and 5.20 s against 7.10 s on its AVX-512 ones, where divide
+ * and conquer's matrix products gain and MRRR's scalar code does not (an
+ * earlier loaded window had dsyevr ahead). The top k with dsyevr 'I' into
+ * `z` (M x k), which computes only those vectors. */
 static ntk_status lapack_solve(int64_t n64, int64_t pairs, int want_vectors, double *a, double *w,
                                double **z, const char **routine)
 {
-    const int n = (int)n64, lda = n > 1 ? n : 1;
-    int info = 0;
-    double work_query = 0.0;
-    int iwork_query = 0;
-    const int query = -1;
-    double *work = NULL;
-    int *iwork = NULL, *isuppz = NULL;
-    ntk_status status = NTK_OK;
-    if (!want_vectors) {
+    if (!want_vectors || pairs >= n64) {
         *routine = "dsyevd";
-        dsyevd_("N", "L", &n, a, &lda, w, &work_query, &query, &iwork_query, &query, &info);
-        NTK_TRY(grid_check_scalapack("dsyevd (workspace query)", info));
-        const int64_t lwork = max64((int64_t)work_query, 2 * n64 + 1);
-        const int64_t liwork = max64(iwork_query, 1);
-        status = NTK_CALLOC(work, lwork, "dsyevd workspace");
-        if (status == NTK_OK)
-            status = NTK_CALLOC(iwork, liwork, "dsyevd integer workspace");
-        if (status == NTK_OK) {
-            const int lwork_int = (int)lwork, liwork_int = (int)liwork;
-            dsyevd_("N", "L", &n, a, &lda, w, work, &lwork_int, iwork, &liwork_int, &info);
-            status = grid_check_scalapack("dsyevd", info);
-        }
-    } else {
-        *routine = "dsyevr";
-        const char *range = pairs < n64 ? "I" : "A";
-        const int il = 1, iu = (int)pairs;
-        const double zero = 0.0;
-        int found = 0;
-        status = NTK_CALLOC(*z, (size_t)lda * (size_t)pairs, "eigenvectors on rank 0");
-        if (status == NTK_OK)
-            status = NTK_CALLOC(isuppz, 2 * pairs, "dsyevr support");
-        if (status == NTK_OK) {
-            dsyevr_("V", range, "L", &n, a, &lda, &zero, &zero, &il, &iu, &zero, &found, w, *z,
-                    &lda, isuppz, &work_query, &query, &iwork_query, &query, &info);
-            status = grid_check_scalapack("dsyevr (workspace query)", info);
-        }
-        const int64_t lwork = max64((int64_t)work_query, 26 * n64);
-        const int64_t liwork = max64(iwork_query, 10 * n64);
-        if (status == NTK_OK)
-            status = NTK_CALLOC(work, lwork, "dsyevr workspace");
-        if (status == NTK_OK)
-            status = NTK_CALLOC(iwork, liwork, "dsyevr integer workspace");
-        if (status == NTK_OK) {
-            const int lwork_int = (int)lwork, liwork_int = (int)liwork;
-            dsyevr_("V", range, "L", &n, a, &lda, &zero, &zero, &il, &iu, &zero, &found, w, *z,
-                    &lda, isuppz, work, &lwork_int, iwork, &liwork_int, &info);
-            status = grid_check_scalapack("dsyevr", info);
-        }
-        if (status == NTK_OK && found != iu)
-            status = NTK_RAISE(NTK_ERR_NUMERIC, "dsyevr found %d eigenvalues, expected %d",
-                               found, iu);
+        return run_dsyevd(want_vectors ? "V" : "N", n64, a, w);
     }
+    *routine = "dsyevr";
+    const int n = (int)n64, lda = n > 1 ? n : 1, query = -1, il = 1, iu = (int)pairs;
+    const double zero = 0.0;
+    int info = 0, iwork_query = 0, found = 0;
+    double work_query = 0.0, *work = NULL;
+    int *iwork = NULL, *isuppz = NULL;
+    /* dsyevr writes every entry of its M x k eigenvectors. */
+    ntk_status status =
+        NTK_ALLOC_UNZEROED(*z, (size_t)lda * (size_t)pairs, "eigenvectors on rank 0");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(isuppz, 2 * pairs, "dsyevr support");
+    if (status == NTK_OK) {
+        dsyevr_("V", "I", "L", &n, a, &lda, &zero, &zero, &il, &iu, &zero, &found, w, *z, &lda,
+                isuppz, &work_query, &query, &iwork_query, &query, &info);
+        status = grid_check_scalapack("dsyevr (workspace query)", info);
+    }
+    const int64_t lwork = max64((int64_t)work_query, 26 * n64);
+    const int64_t liwork = max64(iwork_query, 10 * n64);
+    if (status == NTK_OK)
+        status = NTK_CALLOC(work, lwork, "dsyevr workspace");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(iwork, liwork, "dsyevr integer workspace");
+    if (status == NTK_OK) {
+        const int lwork_int = (int)lwork, liwork_int = (int)liwork;
+        dsyevr_("V", "I", "L", &n, a, &lda, &zero, &zero, &il, &iu, &zero, &found, w, *z, &lda,
+                isuppz, work, &lwork_int, iwork, &liwork_int, &info);
+        status = grid_check_scalapack("dsyevr", info);
+    }
+    if (status == NTK_OK && found != iu)
+        status = NTK_RAISE(NTK_ERR_NUMERIC, "dsyevr found %d eigenvalues, expected %d", found, iu);
     free(isuppz);
     free(iwork);
     free(work);
@@ -206,8 +229,10 @@ static ntk_status node_cpus(const ntk_grid *grid, cpu_set_t *cpus, int *threads)
 }
 
 /* Ranks other than 0 wait here while rank 0 computes: a non-blocking
- * barrier tested every millisecond leaves their cores to rank 0's threads
- * (Open MPI's blocking calls poll at full speed). */
+ * barrier tested at growing intervals (0.1 ms doubling to 10 ms: a small
+ * solve is not held up, and a long one sees 100 wake-ups a second, not a
+ * thousand, on the cores its threads use) leaves their cores to rank 0's
+ * threads (Open MPI's blocking calls poll at full speed). */
 static ntk_status wait_for_rank_zero(const ntk_grid *grid)
 {
     MPI_Request request = MPI_REQUEST_NULL;
@@ -216,13 +241,15 @@ static ntk_status wait_for_rank_zero(const ntk_grid *grid)
         NTK_MPI(MPI_Wait(&request, MPI_STATUS_IGNORE));
         return NTK_OK;
     }
-    const struct timespec pause = {0, 1000000};
+    struct timespec pause = {0, 100000};
     for (;;) {
         int done = 0;
         NTK_MPI(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
         if (done)
             return NTK_OK;
         nanosleep(&pause, NULL);
+        if (pause.tv_nsec < 10000000)
+            pause.tv_nsec = pause.tv_nsec * 2 < 10000000 ? pause.tv_nsec * 2 : 10000000;
     }
 }
 
@@ -276,7 +303,7 @@ ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
     const double gathered = MPI_Wtime();
 
     const char *routine = "dsyevd";
-    double *top_vectors = NULL; /* rank 0: dsyevr's eigenvectors */
+    double *top_vectors = NULL; /* rank 0: dsyevr's eigenvectors (top k only) */
     if (status == NTK_OK) {
         ntk_status solved = NTK_OK;
         if (member)
@@ -289,8 +316,8 @@ ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
     }
     const double solved = MPI_Wtime();
     if (status == NTK_OK && want_vectors) {
-        vectors = a; /* dsyevr's M x pairs eigenvectors, behind a's grid */
-        vectors.data = top_vectors;
+        vectors = a; /* the M x pairs eigenvectors, behind a's grid: dsyevd's */
+        vectors.data = top_vectors != NULL ? top_vectors : a.data; /* in a, dsyevr's apart */
         vectors.desc[3] = (int)pairs; /* N of the rank-0 matrix */
         status = dmatrix_create(grid, n, pairs, z);
         status = ntk_agree(status, grid->comm);

@@ -7,6 +7,7 @@
  * columns (numroc with source 0), so it is the largest over the ranks. */
 #include "spectrum/spectrum.h"
 
+#include <limits.h>
 #include <stdint.h>
 
 #include "spectrum/matrix_free.h"
@@ -26,8 +27,9 @@ int spectrum_have_elpa(void)
 /* Bytes grid rank 0 adds for spectrum.solver lapack: the whole matrix,
  * pdgemr2d's buffers while it arrives (measured: about the matrix again, up
  * to the 1 GiB panel, spectrum_redistribution_columns), and dsyevd's values-
- * only workspace (2M + 1) or dsyevr's M x k eigenvectors and 26M + 10M
- * workspace. */
+ * only workspace (2M + 1), dsyevd's workspace for all pairs (1 + 6M + 2M^2
+ * and 3 + 5M; the eigenvectors overwrite the matrix), or dsyevr's M x k
+ * eigenvectors and 26M + 10M workspace for the top k. */
 static void lapack_workspace(int64_t n, int64_t kept, int want_vectors, int64_t *lwork,
                              int64_t *liwork, int64_t *gathered)
 {
@@ -36,11 +38,24 @@ static void lapack_workspace(int64_t n, int64_t kept, int want_vectors, int64_t 
     if (!want_vectors) {
         *lwork = 2 * n + 1;
         *liwork = 1;
+    } else if (kept >= n) {
+        *lwork = 1 + 6 * n + 2 * n * n;
+        *liwork = 3 + 5 * n;
     } else {
         *gathered += n * kept;
         *lwork = 26 * n;
         *liwork = 10 * n;
     }
+}
+
+/* LAPACK's sizes are 32-bit: dsyevd's all-pairs workspace reaches 2^31
+ * doubles at M = 32768, where gather_lapack.c refuses; auto then does not
+ * pick lapack. */
+static int lapack_sizes_fit(int64_t n, int64_t kept, int want_vectors)
+{
+    int64_t lwork = 0, liwork = 0, gathered = 0;
+    lapack_workspace(n, kept, want_vectors, &lwork, &liwork, &gathered);
+    return lwork <= INT_MAX;
 }
 
 /* The rank-0 bytes of the lapack path (see lapack_workspace). */
@@ -101,8 +116,9 @@ ntk_solver spectrum_resolve_solver_at(const ntk_spectrum_spec *spec, int64_t mat
     /* + rank 0's own parts of Theta and of the eigenvectors */
     const double local = 2.0 * 8.0 * (double)matrix_size * (double)matrix_size /
                          (site->ranks > 0 ? site->ranks : 1);
-    const int fits = site->node_free_bytes <= 0.0 ||
-                     lapack_bytes(matrix_size, kept, spec->vectors) + local <= 0.9 * share;
+    const int fits = lapack_sizes_fit(matrix_size, kept, spec->vectors) &&
+                     (site->node_free_bytes <= 0.0 ||
+                      lapack_bytes(matrix_size, kept, spec->vectors) + local <= 0.9 * share);
     if (site->single_node && fits) {
         if (reason != NULL)
             *reason = "all ranks on one node and the gathered matrix fits one rank's share of "
@@ -311,7 +327,9 @@ double spectrum_solver_flops(const ntk_spectrum_workspace *ws, int64_t matrix_si
                                     : 0.0);
     case NTK_SOLVER_ELPA: /* band and tridiagonal reductions; two back-transformations */
         return reduction + (vectors ? 4.0 * m * m * (double)ws->solved_pairs : 0.0);
-    case NTK_SOLVER_LAPACK: /* dsytrd; dsyevr back-transforms the pairs kept */
+    case NTK_SOLVER_LAPACK: /* dsytrd; all pairs: dsyevd as pdsyevd; top k: dsyevr's k */
+        if (vectors && ws->solved_pairs >= matrix_size)
+            return (4.0 / 3.0 + 4.0) * m * m * m;
         return reduction + (vectors ? 2.0 * m * m * (double)ws->solved_pairs : 0.0);
     default:
         return 0.0;

@@ -18,30 +18,17 @@ predict OUT DATA FULL ANALYTIC LR STEPS... : the closed form of predict.h from
   and the targets, via numpy.linalg.eigh; compares test_predictions.npy
   (1e-10 relative) and predict.csv (losses 1e-10 relative, accuracy exact)."""
 import csv
-import json
-import struct
+import os
 import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from safetensors_f64 import write_safetensors  # noqa: E402
+
 SIZES = [4, 16, 12, 3]
 ACTS = [np.tanh, lambda z: np.maximum(z, 0.0)]
 DERIVS = [lambda z: 1.0 - np.tanh(z) ** 2, lambda z: (z > 0).astype(float)]
-
-
-def write_safetensors(path, W, b):
-    header, blobs, offset = {}, [], 0
-    for i in range(len(W)):
-        for name, array in ((f"{2 * i}.weight", W[i]), (f"{2 * i}.bias", b[i])):
-            data = array.astype("<f8").tobytes()
-            header[name] = {"dtype": "F64", "shape": list(array.shape),
-                            "data_offsets": [offset, offset + len(data)]}
-            blobs.append(data)
-            offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def forward(W, b, x):
@@ -84,7 +71,9 @@ def make(out):
                         ("test_targets", y_test)):
         np.save(f"{out}/{name}.npy", array)
     np.save(f"{out}/test_labels.npy", y_test.argmax(axis=1).astype(float))
-    write_safetensors(f"{out}/weights.safetensors", W, b)
+    write_safetensors(f"{out}/weights.safetensors",
+                      [(f"{2 * i}.{part}", t) for i in range(len(W))
+                       for part, t in (("weight", W[i]), ("bias", b[i]))])
     np.save(f"{out}/f0_train.npy", forward(W, b, x)[0][-1])
     np.save(f"{out}/f0_test.npy", forward(W, b, x_test)[0][-1])
     J, J_test = jacobian(W, b, x), jacobian(W, b, x_test)

@@ -4,11 +4,13 @@ DIR/weights.safetensors (a 3 -> 6 tanh -> 5 relu -> 2 network, standard
 parameterisation, i.e. torch.nn.Linear) and DIR/expected_loss.npy: the MSE
 loss 1/(2Nk) sum (f - y)^2 at steps 0..STEPS of full-batch gradient descent,
 with gradients by hand-written backpropagation."""
-import json
-import struct
+import os
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from safetensors_f64 import write_safetensors  # noqa: E402
 
 out, steps, eta = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 rng = np.random.default_rng(11)
@@ -20,18 +22,9 @@ np.save(f"{out}/targets.npy", y)
 W = [rng.normal(size=(sizes[i + 1], sizes[i])) / np.sqrt(sizes[i]) for i in range(3)]
 b = [0.2 * rng.normal(size=sizes[i + 1]) for i in range(3)]
 
-header, blobs, offset = {}, [], 0
-for i in range(3):
-    for name, array in ((f"{2 * i}.weight", W[i]), (f"{2 * i}.bias", b[i])):
-        data = array.astype("<f8").tobytes()
-        header[name] = {"dtype": "F64", "shape": list(array.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-text = json.dumps(header).encode()
-text += b" " * ((8 - len(text) % 8) % 8)
-with open(f"{out}/weights.safetensors", "wb") as f:
-    f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+write_safetensors(f"{out}/weights.safetensors",
+                  [(f"{2 * i}.{part}", t) for i in range(3)
+                   for part, t in (("weight", W[i]), ("bias", b[i]))])
 
 acts = [np.tanh, lambda z: np.maximum(z, 0)]
 derivs = [lambda z: 1 - np.tanh(z) ** 2, lambda z: (z > 0).astype(float)]
