@@ -10,7 +10,9 @@
  * plan counts for the solve phase (local Theta + eigenvectors + solver
  * workspace + the 18 MiB baseline). Each rank reads the whole file and keeps
  * its block-cyclic part (Theta is symmetric, so row- or column-major is the
- * same). For bench/eigensolve. */
+ * same). With NTK_BENCH_LOG set (mpirun -x NTK_BENCH_LOG), rank 0 also logs
+ * what a run logs, e.g. the lapack path's gather / solve / scatter times.
+ * For bench/eigensolve. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
