@@ -1,4 +1,6 @@
-/* Checked, zeroed allocation for everything ntkgram holds.
+/* Checked allocation for everything ntkgram holds: zeroed (ntk_calloc), or
+ * left as the system gives it where the caller writes before it reads
+ * (ntk_alloc_unzeroed).
  *
  * Large blocks (Theta's local part, feature sets, eigenvectors, solver
  * workspace) are aligned to 2 MiB and marked for transparent huge pages.
