@@ -17,10 +17,11 @@ enum {
     BLAS_SLACK_BYTES = 256
 };
 
-/* Both allocators: 2 MiB-aligned and marked for huge pages when large, the
- * slack after the block zeroed, the body zeroed only when `zero`. */
+/* All allocators: 2 MiB-aligned when large and then marked for huge pages
+ * (`huge`) or against them, the slack after the block zeroed, the body
+ * zeroed only when `zero`. */
 static ntk_status allocate(void *out_pointer, size_t count, size_t element_size, int zero,
-                           const char *what)
+                           int huge, const char *what)
 {
     void **out = (void **)out_pointer;
     *out = NULL;
@@ -35,7 +36,7 @@ static ntk_status allocate(void *out_pointer, size_t count, size_t element_size,
         *out = zero ? calloc(1, bytes) : malloc(bytes);
     } else if (posix_memalign(out, HUGE_PAGE_BYTES, bytes) == 0) {
         /* A hint: where huge pages are off or exhausted, normal pages serve. */
-        (void)madvise(*out, bytes, MADV_HUGEPAGE);
+        (void)madvise(*out, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
         if (zero)
             memset(*out, 0, body);
     } else {
@@ -50,13 +51,19 @@ static ntk_status allocate(void *out_pointer, size_t count, size_t element_size,
 
 ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size, const char *what)
 {
-    return allocate(out_pointer, count, element_size, 1, what);
+    return allocate(out_pointer, count, element_size, 1, 1, what);
 }
 
 ntk_status ntk_alloc_unzeroed(void *out_pointer, size_t count, size_t element_size,
                               const char *what)
 {
-    return allocate(out_pointer, count, element_size, 0, what);
+    return allocate(out_pointer, count, element_size, 0, 1, what);
+}
+
+ntk_status ntk_alloc_small_pages(void *out_pointer, size_t count, size_t element_size,
+                                 const char *what)
+{
+    return allocate(out_pointer, count, element_size, 0, 0, what);
 }
 
 void ntk_shrink(void *pointer_address, size_t count, size_t element_size)

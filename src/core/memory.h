@@ -32,6 +32,17 @@ ntk_status ntk_alloc_unzeroed(void *out_pointer, size_t count, size_t element_si
 #define NTK_ALLOC_UNZEROED(pointer, count, what)                               \
     ntk_alloc_unzeroed(&(pointer), (size_t)(count), sizeof(*(pointer)), (what))
 
+/* As ntk_alloc_unzeroed, but never on huge pages: for an array written a
+ * little at a time and unevenly, where zeroing 2 MiB at each first touch
+ * costs more than the fewer faults save. LAPACK's dstedc with its
+ * eigenvectors and workspace on huge pages took 1.27-1.45 s at M = 4096
+ * against 0.92-1.01 s on normal pages (5 runs each, 2 threads;
+ * spectrum/node_eigen.c). */
+ntk_status ntk_alloc_small_pages(void *out_pointer, size_t count, size_t element_size,
+                                 const char *what);
+#define NTK_ALLOC_SMALL_PAGES(pointer, count, what)                            \
+    ntk_alloc_small_pages(&(pointer), (size_t)(count), sizeof(*(pointer)), (what))
+
 /* Shrinks a block from ntk_calloc to `count` elements, keeping the slack
  * after its end that BLAS kernels may read (memory.c). A failed shrink
  * leaves the larger block, which is still valid. */

@@ -21,6 +21,13 @@
  * which is also why the default layout is the assembly's. */
 #define SPECTRUM_AUTO_BLOCK NTK_DEFAULT_BLOCK
 
+int64_t spectrum_redistribution_columns(int64_t rows)
+{
+    const int64_t limit = (int64_t)1 << 27;
+    const int64_t columns = limit / (rows > 0 ? rows : 1);
+    return columns > 0 ? columns : 1;
+}
+
 void spectrum_solve_layout(const ntk_spectrum_spec *spec, ntk_solver solver, int ranks,
                            int64_t matrix_size, int grid_rows, int grid_cols, int block,
                            ntk_solve_layout *layout)

@@ -31,9 +31,9 @@ ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
                                  const ntk_dmatrix *minus_theta, double *w, ntk_dmatrix *z,
                                  char *detail, size_t detail_size);
 
-/* Columns per pdgemr2d call when moving an M-row matrix: ScaLAPACK 2.2.1's
- * pdgemr2d caps its buffers at 2 GB (design.md section 3), so each call moves
- * at most 2^27 doubles (1 GiB). */
+/* Columns per pdgemr2d call when moving an M-row matrix (layout.c):
+ * ScaLAPACK 2.2.1's pdgemr2d caps its buffers at 2 GB (design.md section 3),
+ * so each call moves at most 2^27 doubles (1 GiB). */
 int64_t spectrum_redistribution_columns(int64_t rows);
 
 #endif

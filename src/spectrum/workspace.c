@@ -24,45 +24,55 @@ int spectrum_have_elpa(void)
 #endif
 }
 
-/* Bytes grid rank 0 adds for spectrum.solver lapack: the whole matrix,
- * pdgemr2d's buffers while it arrives (measured: about the matrix again, up
- * to the 1 GiB panel, spectrum_redistribution_columns), and dsyevd's values-
- * only workspace (2M + 1), dsyevd's workspace for all pairs (1 + 6M + 2M^2
- * and 3 + 5M; the eigenvectors overwrite the matrix), or dsyevr's M x k
- * eigenvectors and 26M + 10M workspace for the top k. */
+/* Bytes grid rank 0 adds for spectrum.solver lapack (node_eigen.c): the
+ * whole matrix, pdgemr2d's buffers while it arrives (measured: about the
+ * matrix again, up to the 1 GiB panel, spectrum_redistribution_columns), and
+ *   values only: the band of the two-stage reduction ((2 kd + 1) M, kd 64),
+ *     dsytrd_sy2sb's workspace (2 kd (M + kd), its query's answer), the
+ *     tridiagonal matrix and reflector factors (2M), and each bulge-chasing
+ *     thread's vectors (4M, allowed for 16 threads);
+ *   all pairs: the eigenvectors (M^2) beside dstedc's workspace
+ *     (1 + 4M + M^2, and 6 + 10M integers for the split divide and
+ *     conquer, tridiagonal_split.c) and the tridiagonal matrix (2M);
+ *   the top k: dsyevr's M x k eigenvectors and 26M + 10M workspace.
+ * `*lapack_int` is the largest count one LAPACK call takes as a 32-bit
+ * integer. */
 static void lapack_workspace(int64_t n, int64_t kept, int want_vectors, int64_t *lwork,
-                             int64_t *liwork, int64_t *gathered)
+                             int64_t *liwork, int64_t *gathered, int64_t *lapack_int)
 {
-    const int64_t panel = spectrum_redistribution_columns(n);
+    const int64_t panel = spectrum_redistribution_columns(n), kd = 64;
     *gathered = n * n + n * (panel < n ? panel : n);
     if (!want_vectors) {
-        *lwork = 2 * n + 1;
-        *liwork = 1;
+        *lwork = (2 * kd + 1) * n + 2 * kd * (n + kd) + 2 * n + 16 * 4 * n;
+        *liwork = n;
+        *lapack_int = 2 * kd * (n + kd);
     } else if (kept >= n) {
         *lwork = 1 + 6 * n + 2 * n * n;
-        *liwork = 3 + 5 * n;
+        *liwork = 6 + 10 * n;
+        *lapack_int = 1 + 4 * n + n * n;
     } else {
         *gathered += n * kept;
         *lwork = 26 * n;
         *liwork = 10 * n;
+        *lapack_int = 26 * n;
     }
 }
 
-/* LAPACK's sizes are 32-bit: dsyevd's all-pairs workspace reaches 2^31
- * doubles at M = 32768, where gather_lapack.c refuses; auto then does not
+/* LAPACK's sizes are 32-bit: for all pairs dstedc's workspace 1 + 4M + M^2
+ * reaches 2^31 at M = 46339, where node_eigen.c refuses; auto then does not
  * pick lapack. */
 static int lapack_sizes_fit(int64_t n, int64_t kept, int want_vectors)
 {
-    int64_t lwork = 0, liwork = 0, gathered = 0;
-    lapack_workspace(n, kept, want_vectors, &lwork, &liwork, &gathered);
-    return lwork <= INT_MAX;
+    int64_t lwork = 0, liwork = 0, gathered = 0, lapack_int = 0;
+    lapack_workspace(n, kept, want_vectors, &lwork, &liwork, &gathered, &lapack_int);
+    return lapack_int <= INT_MAX;
 }
 
 /* The rank-0 bytes of the lapack path (see lapack_workspace). */
 static double lapack_bytes(int64_t n, int64_t kept, int want_vectors)
 {
-    int64_t lwork = 0, liwork = 0, gathered = 0;
-    lapack_workspace(n, kept, want_vectors, &lwork, &liwork, &gathered);
+    int64_t lwork = 0, liwork = 0, gathered = 0, lapack_int = 0;
+    lapack_workspace(n, kept, want_vectors, &lwork, &liwork, &gathered, &lapack_int);
     return 8.0 * (double)(gathered + lwork) + 4.0 * (double)liwork;
 }
 
@@ -270,8 +280,9 @@ void spectrum_workspace_at(const ntk_spectrum_spec *spec, const ntk_solver_site 
     } else if (ws->solver == NTK_SOLVER_ELPA || ws->solver == NTK_SOLVER_ELPA1) {
         elpa_workspace(n, nb, grid_rows, grid_cols, spec->vectors, ws);
     } else if (ws->solver == NTK_SOLVER_LAPACK) {
+        int64_t lapack_int = 0;
         lapack_workspace(n, ws->kept_pairs, spec->vectors, &ws->lwork, &ws->liwork,
-                         &ws->gathered_doubles);
+                         &ws->gathered_doubles, &lapack_int);
         ws->solved_pairs = ws->kept_pairs;
         ws->vector_local_cols =
             spec->vectors ? grid_local_count(ws->kept_pairs, block, 0, grid_cols) : 0;
