@@ -12,7 +12,11 @@
  * in them. Measured at M = 4096, 2 OpenBLAS threads, on one Theta
  * (docs/design.md, "The single-node eigensolver"): dormtr 2.1-2.7 s,
  * block 256 1.36 s on the AVX-512 kernels; on the SSE ones both run at
- * their DGEMM rate (dormtr 6.0-8.0 s, block 256 5.8-5.9 s). */
+ * their DGEMM rate (dormtr 6.0-8.0 s, block 256 5.8-5.9 s).
+ * With several threads each takes a share of Z's columns on one OpenBLAS
+ * thread, after the blocks' T factors are built in parallel (dlarft is
+ * matrix-vector work). On the AVX-512 kernels that measured the same as
+ * letting OpenBLAS thread each product (1.25-1.3 s either way). */
 #include "spectrum/node_eigen.h"
 
 #include <limits.h>
@@ -149,10 +153,10 @@ static void *apply_thread(void *argument)
     return NULL;
 }
 
-/* Runs `body` on workers 1.. in new threads and worker 0 in this one.
- * Returns how many ran (a thread that could not start leaves its work
+/* Runs `body` on workers 1.. in new threads and worker 0 in this one,
+ * marking in `ran` which ran (a thread that could not start leaves its work
  * undone: the caller redoes it). */
-static int run_threads(back_worker *workers, int threads, void *(*body)(void *), int *ran)
+static void run_threads(back_worker *workers, int threads, void *(*body)(void *), int *ran)
 {
     pthread_t helpers[64];
     int started = 0;
@@ -166,7 +170,6 @@ static int run_threads(back_worker *workers, int threads, void *(*body)(void *),
     ran[0] = 1;
     for (int t = 0; t < started; t++)
         pthread_join(helpers[t], NULL);
-    return started + 1;
 }
 
 ntk_status back_transform_apply(int64_t n64, int64_t cols64, const double *a, int64_t lda,
@@ -208,9 +211,9 @@ ntk_status back_transform_apply(int64_t n64, int64_t cols64, const double *a, in
         /* one OpenBLAS thread per call: the threads here split the work */
         const int before = ntk_blas_threads();
         ntk_blas_set_threads(1);
-        (void)run_threads(workers, state.threads, back_thread, ran);
+        run_threads(workers, state.threads, back_thread, ran);
         memset(ran, 0, sizeof ran);
-        (void)run_threads(workers, state.threads, apply_thread, ran);
+        run_threads(workers, state.threads, apply_thread, ran);
         for (int t = 0; t < state.threads; t++)
             if (!ran[t]) /* its thread did not start: its columns here */
                 apply_thread(&workers[t]);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/blas_kernels.h"
 #include "core/blas_threads.h"
 #include "core/log.h"
 #include "spectrum/node_eigen.h"
@@ -86,8 +87,11 @@ static ntk_status solve_on_rank_zero(int64_t n, int64_t pairs, int want_vectors,
     ntk_blas_set_threads(threads);
     ntk_status status;
     if (!want_vectors) {
-        *routine = "two-stage+dsterf";
-        status = node_eigen_values(n, a, w, threads);
+        ntk_blas_kernels kernels;
+        ntk_blas_kernels_detect(&kernels);
+        const int two_stage = node_values_two_stage(kernels.kernels_simd);
+        *routine = two_stage ? "two-stage+dsterf" : "dsytrd+dsterf";
+        status = node_eigen_values(n, a, w, threads, two_stage);
     } else if (pairs >= n) {
         *routine = "dsytrd+dstedc";
         status = node_eigen_all(n, a, w, z, threads);

@@ -6,7 +6,9 @@
  * dstedc, then dormtr. The same building blocks arranged differently:
  *   values only  the two-stage reduction, whose first stage is matrix
  *                products and whose second (bulge chasing) runs here on
- *                every thread (LAPACK's own runs on one);
+ *                every thread (LAPACK's own runs on one); on SSE BLAS
+ *                kernels, whose matrix products are slow, dsyevd's own
+ *                dsytrd and dsterf;
  *   all pairs    dsytrd as dsyevd, divide and conquer as dstedc but its
  *                two halves at once, then a back-transformation whose
  *                products are 256 reflectors wide, not 32.
@@ -16,6 +18,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/blas_threads.h"
 #include "core/memory.h"
@@ -65,8 +68,8 @@ static ntk_status scale_into_range(int n, double *a, double *factor)
     const double low = sqrt(small), high = sqrt(big);
     double unused = 0.0;
     const double largest = dlansy_("M", "L", &n, a, &n, &unused);
-    if (isnan(largest))
-        return NTK_RAISE(NTK_ERR_NUMERIC, "the matrix to solve has a NaN entry");
+    if (!isfinite(largest))
+        return NTK_RAISE(NTK_ERR_NUMERIC, "the matrix to solve has a non-finite entry");
     if (largest > 0.0 && largest < low)
         *factor = low / largest;
     else if (largest > high)
@@ -88,7 +91,49 @@ static void unscale(int64_t count, double factor, double *w)
             w[i] /= factor;
 }
 
-ntk_status node_eigen_values(int64_t n64, double *a, double *w, int threads)
+int node_values_two_stage(const char *kernels_simd)
+{
+    return kernels_simd == NULL || strcmp(kernels_simd, "sse") != 0;
+}
+
+/* dsytrd's arrays (the off-diagonal and the reflector factors, M each)
+ * and its workspace size, for both one-stage paths. */
+static ntk_status dsytrd_prepare(int n, double *a, double *w, double **e, double **tau,
+                                 double *work_query)
+{
+    const int query = -1;
+    int info = 0;
+    *work_query = 0.0;
+    NTK_TRY(NTK_CALLOC(*e, (size_t)n, "tridiagonal off-diagonal"));
+    NTK_TRY(NTK_CALLOC(*tau, (size_t)n, "reflector factors"));
+    dsytrd_("L", &n, a, &n, w, *e, *tau, work_query, &query, &info);
+    return grid_check_scalapack("dsytrd (workspace query)", info);
+}
+
+/* dsyevd 'N''s algorithm on the scaled matrix: dsytrd, dsterf. */
+static ntk_status one_stage_values(int n, double *a, double *w)
+{
+    double *e = NULL, *tau = NULL, *work = NULL, work_query = 0.0;
+    int info = 0;
+    ntk_status status = dsytrd_prepare(n, a, w, &e, &tau, &work_query);
+    const int lwork = (int)max64((int64_t)work_query, 1);
+    if (status == NTK_OK)
+        status = NTK_ALLOC_UNZEROED(work, lwork, "dsytrd workspace");
+    if (status == NTK_OK) {
+        dsytrd_("L", &n, a, &n, w, e, tau, work, &lwork, &info);
+        status = grid_check_scalapack("dsytrd", info);
+    }
+    if (status == NTK_OK) {
+        dsterf_(&n, w, e, &info);
+        status = grid_check_scalapack("dsterf", info);
+    }
+    free(work);
+    free(tau);
+    free(e);
+    return status;
+}
+
+ntk_status node_eigen_values(int64_t n64, double *a, double *w, int threads, int two_stage)
 {
     NTK_TRY(check_sizes(n64));
     if (n64 < 1)
@@ -96,6 +141,11 @@ ntk_status node_eigen_values(int64_t n64, double *a, double *w, int threads)
     const int n = (int)n64;
     double factor = 1.0;
     NTK_TRY(scale_into_range(n, a, &factor));
+    if (!two_stage) {
+        NTK_TRY(one_stage_values(n, a, w));
+        unscale(n, factor, w);
+        return NTK_OK;
+    }
     const int kd = n - 1 < BAND_WIDTH ? (n > 1 ? n - 1 : 1) : BAND_WIDTH;
     const int ldband = 2 * kd + 1, query = -1;
     double *band = NULL, *tau = NULL, *work = NULL, *e = NULL, work_query = 0.0;
@@ -143,18 +193,12 @@ ntk_status node_eigen_all(int64_t n64, double *a, double *w, double **vectors, i
     NTK_TRY(check_sizes(n64));
     if (n64 < 1)
         return NTK_OK;
-    const int n = (int)n64, query = -1;
+    const int n = (int)n64;
     double factor = 1.0;
     NTK_TRY(scale_into_range(n, a, &factor));
     double *e = NULL, *tau = NULL, *work = NULL, *z = NULL, work_query = 0.0;
     int info = 0;
-    ntk_status status = NTK_CALLOC(e, (size_t)n, "tridiagonal off-diagonal");
-    if (status == NTK_OK)
-        status = NTK_CALLOC(tau, (size_t)n, "reflector factors");
-    if (status == NTK_OK) {
-        dsytrd_("L", &n, a, &n, w, e, tau, &work_query, &query, &info);
-        status = grid_check_scalapack("dsytrd (workspace query)", info);
-    }
+    ntk_status status = dsytrd_prepare(n, a, w, &e, &tau, &work_query);
     /* dstedc 'I': 1 + 4M + M^2 and 3 + 5M (LAPACK's documented minima),
      * and dsytrd's own before it in the same block */
     const int64_t lwork = max64(1 + 4 * n64 + n64 * n64, (int64_t)work_query);

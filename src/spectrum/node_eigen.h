@@ -5,7 +5,8 @@
  *
  *   values only   two-stage reduction: dsytrd_sy2sb to a band (BLAS 3),
  *                 the band to tridiagonal by bulge chasing on `threads`
- *                 threads (bulge_chase.c), dsterf;
+ *                 threads (bulge_chase.c), dsterf; on SSE BLAS kernels
+ *                 dsytrd and dsterf instead;
  *   all pairs     dsytrd, divide and conquer with its halves on two
  *                 threads (tridiagonal_split.c), and the back-transformation
  *                 with reflector blocks wider than dormtr's
@@ -22,8 +23,15 @@
 
 #include "core/status.h"
 
-/* Eigenvalues only. */
-ntk_status node_eigen_values(int64_t n, double *a, double *w, int threads);
+/* Eigenvalues only: the two-stage reduction (`two_stage`), or dsytrd and
+ * dsterf (dsyevd 'N''s algorithm), which node_values_two_stage chooses. */
+ntk_status node_eigen_values(int64_t n, double *a, double *w, int threads, int two_stage);
+
+/* Whether the two-stage reduction is the faster way to the eigenvalues
+ * with these BLAS kernels: not on SSE ones ("sse", OpenBLAS's fallback for
+ * CPUs it does not know), whose matrix products are too slow for its first
+ * stage (docs/design.md, "The single-node eigensolver"). */
+int node_values_two_stage(const char *kernels_simd);
 
 /* All eigenpairs: `*vectors` receives a new M x M array (lda M, free() it),
  * column i for w[i]. The back-transformation splits the columns over

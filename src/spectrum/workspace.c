@@ -25,8 +25,10 @@ int spectrum_have_elpa(void)
 }
 
 /* Bytes grid rank 0 adds for spectrum.solver lapack (node_eigen.c): the
- * whole matrix, pdgemr2d's buffers while it arrives (measured: about the
- * matrix again, up to the 1 GiB panel, spectrum_redistribution_columns), and
+ * whole matrix, an allowance for the transfer (node_transfer.c's message
+ * buffer is at most 8 MiB; the allowance, about the matrix again up to the
+ * 1 GiB panel, is what PDGEMR2D took before and is kept as margin: measured
+ * peak 606 MiB against 658 planned for all pairs at M = 4096), and
  *   values only: the band of the two-stage reduction ((2 kd + 1) M, kd 64),
  *     dsytrd_sy2sb's workspace (2 kd (M + kd), its query's answer), the
  *     tridiagonal matrix and reflector factors (2M), and each bulge-chasing

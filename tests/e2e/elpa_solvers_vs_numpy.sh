@@ -18,7 +18,7 @@ detail_of() { # SOLVER -> the solver_detail summary.yaml must show
     case $1 in
         elpa) echo '^elpa 2-stage, kernel [a-z0-9_]+$' ;;
         elpa1) echo '^elpa 1-stage$' ;;
-        lapack) echo '^lapack (two-stage\+dsterf|dsytrd\+dstedc|dsyevr) on rank 0, [0-9]+ threads?$' ;;
+        lapack) echo '^lapack (two-stage\+dsterf|dsytrd\+dsterf|dsytrd\+dstedc|dsyevr) on rank 0, [0-9]+ threads?$' ;;
         pdsyevd) echo '^scalapack pdsyevd$' ;;
         pdsyevr) echo '^scalapack pdsyevr$' ;;
     esac

@@ -14,7 +14,8 @@
  * Tridiagonal divide and conquer split over two threads: eigenvalues and
  * eigenvectors against dstedc, on random matrices, one with an exact zero
  * at the split, and one with many equal eigenvalues (heavy deflation).
- * The three solvers: eigenvalues against dsyevd to 1e-12 of the largest,
+ * The solvers (values only by both reductions, and the rule choosing between
+ * them; all pairs; the lowest k): eigenvalues against dsyevd to 1e-12 of the largest,
  * eigenvector residuals and orthogonality to 1e-12, on random symmetric
  * matrices and on matrices scaled by 1e-300 and 1e+300 (dsyevd's scaling). */
 #include <math.h>
@@ -264,12 +265,17 @@ static void test_solvers(int n, int threads, double scale)
     const double norm = fmax(fabs(reference[0]), fabs(reference[n - 1]));
     double *work = malloc(sizeof *work * (size_t)n * n), *w = calloc((size_t)n, sizeof *w);
 
-    memcpy(work, a, sizeof *work * (size_t)n * n);
-    CHECK(node_eigen_values(n, work, w, threads) == NTK_OK, "node_eigen_values n %d", n);
     double worst = 0.0;
-    for (int i = 0; i < n; i++)
-        worst = fmax(worst, fabs(w[i] - reference[i]) / norm);
-    CHECK(worst <= 1e-12, "values n %d threads %d scale %g: %.3g", n, threads, scale, worst);
+    for (int two_stage = 0; two_stage <= 1; two_stage++) {
+        memcpy(work, a, sizeof *work * (size_t)n * n);
+        CHECK(node_eigen_values(n, work, w, threads, two_stage) == NTK_OK,
+              "node_eigen_values n %d", n);
+        worst = 0.0;
+        for (int i = 0; i < n; i++)
+            worst = fmax(worst, fabs(w[i] - reference[i]) / norm);
+        CHECK(worst <= 1e-12, "values (%s) n %d threads %d scale %g: %.3g",
+              two_stage ? "two-stage" : "one-stage", n, threads, scale, worst);
+    }
 
     double *vectors = NULL;
     memcpy(work, a, sizeof *work * (size_t)n * n);
@@ -324,6 +330,15 @@ int main(void)
     for (size_t s = 0; s < sizeof solver_sizes / sizeof solver_sizes[0]; s++)
         for (int threads = 1; threads <= 3; threads++)
             test_solvers(solver_sizes[s], threads, 1.0);
+    CHECK(!node_values_two_stage("sse") && node_values_two_stage("avx2") &&
+              node_values_two_stage("avx512") && node_values_two_stage("unknown"),
+          "the values rule: one stage only on SSE kernels");
+    double poisoned[4] = {1.0, INFINITY, 0.0, 2.0}, w2[2], *unused = NULL;
+    CHECK(node_eigen_values(2, poisoned, w2, 1, 1) == NTK_ERR_NUMERIC,
+          "an infinite entry is an error (values)");
+    poisoned[1] = NAN;
+    CHECK(node_eigen_all(2, poisoned, w2, &unused, 1) == NTK_ERR_NUMERIC && unused == NULL,
+          "a NaN entry is an error (all pairs)");
     test_solvers(150, 2, 1e-300);
     test_solvers(150, 2, 1e300);
 
