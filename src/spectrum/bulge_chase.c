@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas_threads.h"
 #include "core/memory.h"
 
 void dsb2st_kernels_(const char *uplo, const int *wantz, const int *ttype, const int *st,
@@ -157,6 +158,10 @@ ntk_status bulge_chase_band(int64_t n64, int kd, double *band, int ldband, doubl
             workers[t].tau = workers[t].v + 2 * (size_t)n;
             workers[t].work = workers[t].tau + 2 * (size_t)n;
         }
+        /* the kernels' BLAS calls are small: one OpenBLAS thread each, and
+         * no thread pool shared between the chasing threads */
+        const int before = ntk_blas_threads();
+        ntk_blas_set_threads(1);
         pthread_t *helpers = threads > 1 ? calloc((size_t)threads - 1, sizeof *helpers) : NULL;
         int started = 0;
         for (int t = 1; helpers != NULL && t < threads; t++, started++)
@@ -165,6 +170,7 @@ ntk_status bulge_chase_band(int64_t n64, int kd, double *band, int ldband, doubl
         chase(&workers[0]);
         for (int t = 0; t < started; t++)
             pthread_join(helpers[t], NULL);
+        ntk_blas_set_threads(before);
         free(helpers);
         free(slots);
         free(workers);

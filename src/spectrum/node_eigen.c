@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/blas_threads.h"
 #include "core/memory.h"
 #include "grid/scalapack.h"
 
@@ -84,6 +83,14 @@ static ntk_status scale_into_range(int n, double *a, double *factor)
     return NTK_OK;
 }
 
+/* What both full paths do first: the size check and dsyevd's scaling. */
+static ntk_status begin_full_solve(int64_t n64, double *a, double *factor)
+{
+    *factor = 1.0;
+    NTK_TRY(check_sizes(n64));
+    return n64 < 1 ? NTK_OK : scale_into_range((int)n64, a, factor);
+}
+
 static void unscale(int64_t count, double factor, double *w)
 {
     if (factor != 1.0)
@@ -135,12 +142,11 @@ static ntk_status one_stage_values(int n, double *a, double *w)
 
 ntk_status node_eigen_values(int64_t n64, double *a, double *w, int threads, int two_stage)
 {
-    NTK_TRY(check_sizes(n64));
+    double factor = 1.0;
+    NTK_TRY(begin_full_solve(n64, a, &factor));
     if (n64 < 1)
         return NTK_OK;
     const int n = (int)n64;
-    double factor = 1.0;
-    NTK_TRY(scale_into_range(n, a, &factor));
     if (!two_stage) {
         NTK_TRY(one_stage_values(n, a, w));
         unscale(n, factor, w);
@@ -168,14 +174,8 @@ ntk_status node_eigen_values(int64_t n64, double *a, double *w, int threads, int
     }
     free(work);
     free(tau);
-    if (status == NTK_OK) {
-        /* the kernels' BLAS calls are small: one OpenBLAS thread each, and
-         * no thread pool shared between our threads */
-        const int before = ntk_blas_threads();
-        ntk_blas_set_threads(1);
+    if (status == NTK_OK)
         status = bulge_chase_band(n, kd, band, ldband, w, e, threads);
-        ntk_blas_set_threads(before);
-    }
     if (status == NTK_OK) {
         dsterf_(&n, w, e, &info);
         status = grid_check_scalapack("dsterf", info);
@@ -190,12 +190,11 @@ ntk_status node_eigen_values(int64_t n64, double *a, double *w, int threads, int
 ntk_status node_eigen_all(int64_t n64, double *a, double *w, double **vectors, int threads)
 {
     *vectors = NULL;
-    NTK_TRY(check_sizes(n64));
+    double factor = 1.0;
+    NTK_TRY(begin_full_solve(n64, a, &factor));
     if (n64 < 1)
         return NTK_OK;
     const int n = (int)n64;
-    double factor = 1.0;
-    NTK_TRY(scale_into_range(n, a, &factor));
     double *e = NULL, *tau = NULL, *work = NULL, *z = NULL, work_query = 0.0;
     int info = 0;
     ntk_status status = dsytrd_prepare(n, a, w, &e, &tau, &work_query);
