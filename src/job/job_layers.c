@@ -81,8 +81,20 @@ static ntk_status read_options(const job_context *context, const job_node *value
         if (option->kind == NTK_OPTION_PAIR)
             layer->option[option->slot + 1] = option->default_value;
     }
-    if (value->kind != JOB_NODE_MAPPING && !job_node_is_null(value))
-        return read_option(context, value, path, &ops->options[0], layer);
+    if (value->kind != JOB_NODE_MAPPING && !job_node_is_null(value)) {
+        /* The scalar form sets the first option only: every other required
+         * option is missing (a conv's kernel left at 0 divides by zero later). */
+        NTK_TRY(read_option(context, value, path, &ops->options[0], layer));
+        for (int o = 1; o < ops->n_options; ++o)
+            if (ops->options[o].required)
+                return job_fail(context, value, path,
+                                "missing required key '%s' (%s): {%s: VALUE} sets only '%s'; "
+                                "write {%s: {%s: ..., %s: ...}}",
+                                ops->options[o].key, ops->options[o].requirement, ops->name,
+                                ops->options[0].key, ops->name, ops->options[0].key,
+                                ops->options[o].key);
+        return NTK_OK;
+    }
     const char *keys[NTK_LAYER_MAX_OPTIONS + 1];
     for (int o = 0; o < ops->n_options; ++o)
         keys[o] = ops->options[o].key;

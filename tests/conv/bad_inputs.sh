@@ -42,6 +42,19 @@ expect_error 3 "dense_images.yaml:3:[0-9]+: model.layers\[0\]\.dense: a dense la
 expect_error 3 "kernel.kind: model.layers\[0\] is a conv layer, which has no infinite-width \(analytic\) kernel" \
     1 validate "$(job analytic images.npy "[{conv: {channels: 2, kernel: 3}}, flatten, {dense: 1}]" "kernel: {kind: analytic}")"
 
+# The scalar form {conv: C} sets only the channels: the kernel is missing (it
+# was left at 0 and the geometry divided by it: SIGFPE, exit 136), in every
+# command, on images and on 1-D inputs, and through --set.
+for command in validate plan run; do
+    expect_error 3 "scalar_conv.yaml:3:[0-9]+: model.layers\[0\]\.conv: missing required key 'kernel'" \
+        1 "$command" "$(job scalar_conv images.npy "[{conv: 3}, flatten, {dense: 1}]")"
+done
+expect_error 3 "scalar_conv_1d.yaml:3:[0-9]+: model.layers\[0\]\.conv: missing required key 'kernel'" \
+    1 validate "$(job scalar_conv_1d "{synthetic: gaussian, n: 6, shape: [9, 2], seed: 1}" "[{conv: 3}, flatten, {dense: 1}]")"
+expect_error 3 "--set model.layers\[0\]\.conv: missing required key 'kernel'" \
+    1 run "$(job set_conv images.npy "[{conv: {channels: 2, kernel: 3}}, flatten, {dense: 1}]")" \
+    --set 'model.layers[0].conv=3'
+
 # Weights of the wrong shape: (out, in, kh, kw) named, with the tensor.
 py - <<'PY' || fail "writing weights"
 import json, struct

@@ -295,6 +295,63 @@ static void test_model_errors(void)
     EXPECT_ERROR(seed, NULL, "model.seed: must be an integer >= 0, got 0.5", "0.5");
 }
 
+/* Every layer type's required options, in every form a job can write them:
+ * the scalar form {type: V} sets only the first option, so any other required
+ * option is missing (a conv's kernel left at 0 once divided by zero). */
+static void test_required_layer_options(void)
+{
+#define LAYERS(list) "data:\n  inputs: {synthetic: gaussian, n: 4, shape: [5, 4, 2]}\nmodel:\n  layers: " list "\n"
+#define LAYERS_1D(list) "data:\n  inputs: {synthetic: gaussian, n: 4, shape: [9, 2]}\nmodel:\n  layers: " list "\n"
+    EXPECT_ERROR(LAYERS("[{conv: 3}, flatten, {dense: 1}]"), NULL,
+                 "model.layers[0].conv: missing required key 'kernel'", "3}");
+    EXPECT_ERROR(LAYERS_1D("[{conv: 3}, flatten, {dense: 1}]"), NULL,
+                 "model.layers[0].conv: missing required key 'kernel'", "3}");
+    EXPECT_ERROR(LAYERS("[{conv: {channels: 3}}, flatten, {dense: 1}]"), NULL,
+                 "model.layers[0].conv: missing required key 'kernel'", "{channels");
+    EXPECT_ERROR(LAYERS("[{conv: {kernel: 3}}, flatten, {dense: 1}]"), NULL,
+                 "model.layers[0].conv: missing required key 'channels'", "{kernel");
+    EXPECT_ERROR(LAYERS("[{conv: {kernel: 3, channels: 0}}, flatten, {dense: 1}]"), NULL,
+                 "model.layers[0].conv.channels: channels must be a positive integer, got 0", "0}");
+    EXPECT_ERROR(LAYERS("[{conv: {kernel: [3, 0], channels: 2}}, flatten, {dense: 1}]"), NULL,
+                 "model.layers[0].conv.kernel[1]: kernel must be a positive integer, got 0", "0]");
+    EXPECT_ERROR(LAYERS("[{conv: {kernel: 3, channels: 2, stride: 0}}, flatten, {dense: 1}]"),
+                 NULL, "stride must be a positive integer, got 0", "0}");
+    EXPECT_ERROR(LAYERS("[{conv: }, flatten, {dense: 1}]"), NULL,
+                 "model.layers[0].conv: missing required key 'channels'", NULL);
+    EXPECT_ERROR(LAYERS("[{dense: }, {dense: 1}]"), NULL,
+                 "model.layers[0].dense: missing required key 'width'", NULL);
+    EXPECT_ERROR(LAYERS("[{dense: {}}, {dense: 1}]"), NULL,
+                 "model.layers[0].dense: missing required key 'width'", NULL);
+    EXPECT_ERROR(LAYERS("[{conv: {channels: 2, kernel: 1}}, {avg_pool: }, flatten, {dense: 1}]"),
+                 NULL, "model.layers[1].avg_pool: missing required key 'window'", NULL);
+    EXPECT_ERROR(LAYERS("[{conv: {channels: 2, kernel: 1}}, {avg_pool: {stride: 1}}, flatten, "
+                        "{dense: 1}]"),
+                 NULL, "model.layers[1].avg_pool: missing required key 'window'", "{stride");
+    EXPECT_ERROR(LAYERS("[{conv: {channels: 2, kernel: 1}}, {avg_pool: 0}, flatten, {dense: 1}]"),
+                 NULL, "model.layers[1].avg_pool: window must be a positive integer, got 0", "0}");
+    /* The scalar forms that set every required option are fine. */
+    EXPECT_OK(LAYERS("[{conv: {channels: 2, kernel: 1}}, {avg_pool: 2}, flatten, {dense: 1}]"),
+              NULL);
+    /* --set forms: the same check, named by the override. */
+    const char *ok = LAYERS("[{conv: {channels: 2, kernel: 3}}, flatten, {dense: 1}]");
+    const char *scalar[] = {"model.layers[0].conv=3", NULL};
+    EXPECT_ERROR(ok, scalar, "--set model.layers[0].conv: missing required key 'kernel'", NULL);
+    const char *one_d[] = {"data.inputs.shape=[9, 2]", "model.layers[0].conv=3", NULL};
+    EXPECT_ERROR(ok, one_d, "--set model.layers[0].conv: missing required key 'kernel'", NULL);
+    const char *mapping[] = {"model.layers[0]={conv: 4}", NULL};
+    EXPECT_ERROR(ok, mapping, "--set model.layers[0]: model.layers[0].conv: missing required key "
+                 "'kernel'", NULL);
+    const char *no_kernel[] = {"model.layers[0].conv={channels: 4}", NULL};
+    EXPECT_ERROR(ok, no_kernel, "--set model.layers[0].conv: missing required key 'kernel'", NULL);
+    const char *dense_null[] = {"model.layers[2].dense=", NULL};
+    EXPECT_ERROR(ok, dense_null, "--set model.layers[2].dense: missing required key 'width'",
+                 NULL);
+    const char *kernel_set[] = {"model.layers[0].conv.kernel=2", NULL};
+    EXPECT_OK(ok, kernel_set);
+#undef LAYERS
+#undef LAYERS_1D
+}
+
 static void test_run_section_errors(void)
 {
     const char *analytic = MINIMAL "  parameterization: standard\nkernel:\n  kind: analytic\n";
@@ -947,6 +1004,7 @@ int main(void)
     test_key_errors();
     test_data_errors();
     test_model_errors();
+    test_required_layer_options();
     test_run_section_errors();
     test_sweep_errors();
     test_override_errors();
