@@ -5,7 +5,9 @@
 #define _XOPEN_SOURCE 700
 #endif
 #include "job/job.h"
+#include "core/yaml_number.h"
 #include "job/job_enum_names.h"
+#include "job/job_read.h"
 #include "model/model.h"
 
 #include <inttypes.h>
@@ -18,14 +20,11 @@
 
 static const char *bool_name(int value) { return value ? "true" : "false"; }
 
-/* The shortest decimal text that reads back to exactly `value`. */
+/* The shortest decimal text that reads back to exactly `value`, as a YAML
+ * float every reader loads as a float ("1.0e-10", never "1e-10"). */
 static void format_number(double value, char *buffer, size_t size)
 {
-    for (int digits = 15; digits <= 17; ++digits) {
-        snprintf(buffer, size, "%.*g", digits, value);
-        if (strtod(buffer, NULL) == value)
-            return;
-    }
+    ntk_yaml_format_double(buffer, size, value, 0);
 }
 
 void job_write_yaml_string(FILE *out, const char *text)
@@ -229,7 +228,8 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
     else if (job->spectrum.solve_block > 0)
         key_line(out, indent, 1, "block: %d\n", job->spectrum.solve_block);
     if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
-        key_line(out, indent, 1, "tolerance: %.17g\n", job->spectrum.tolerance);
+        format_number(job->spectrum.tolerance, number, sizeof number);
+        key_line(out, indent, 1, "tolerance: %s\n", number);
         key_line(out, indent, 1, "allow_unconverged: %s\n",
                  bool_name(job->spectrum.allow_unconverged));
         key_line(out, indent, 1, "features: %s\n",
@@ -286,6 +286,23 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
     fputc('\n', out);
 }
 
+/* A plain number written as the job wrote it, in the form YAML 1.1 readers
+ * also load as a number: "1e-3" -> "1.0e-3", "1.5E3" -> "1.5E+3" (a '.' in
+ * the mantissa, a signed exponent). The digits stay, so the value is the
+ * same double; any other text is returned as it is. */
+static const char *yaml11_number(const char *text, char *buffer, size_t size)
+{
+    double value = 0;
+    const char *exponent = strpbrk(text, "eE");
+    if (exponent == NULL || !job_text_to_number(text, &value))
+        return text;
+    const int has_point = memchr(text, '.', (size_t)(exponent - text)) != NULL;
+    const int has_sign = exponent[1] == '+' || exponent[1] == '-';
+    snprintf(buffer, size, "%.*s%s%c%s%s", (int)(exponent - text), text, has_point ? "" : ".0",
+             exponent[0], has_sign ? "" : "+", exponent + 1);
+    return buffer;
+}
+
 void job_echo_yaml(const ntk_job *job, FILE *out, int indent)
 {
     key_line(out, indent, 0, "name: ");
@@ -300,8 +317,11 @@ void job_echo_yaml(const ntk_job *job, FILE *out, int indent)
             job_write_yaml_string(out, job->sweep.key[k]);
             fputs(": [", out);
             /* The stored texts are YAML scalars already (quoted when they were). */
-            for (int v = 0; v < job->sweep.n_values[k]; ++v)
-                fprintf(out, "%s%s", v ? ", " : "", job->sweep.value[k][v]);
+            for (int v = 0; v < job->sweep.n_values[k]; ++v) {
+                char number[NTK_SWEEP_VALUE_MAX + 8];
+                fprintf(out, "%s%s", v ? ", " : "",
+                        yaml11_number(job->sweep.value[k][v], number, sizeof number));
+            }
             fputs("]\n", out);
         }
     }

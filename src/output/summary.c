@@ -35,37 +35,13 @@
 #include <string.h>
 
 #include "core/blas_kernels.h"
+#include "core/yaml_number.h"
 #include "version.h"
 
-/* The shortest %g form that reads back to the same double, made a YAML 1.1
- * float ("1e+20" would be a string to PyYAML; "1.0e+20" is a float). */
+/* The shortest form that reads back to the same double, as a YAML float. */
 static void yaml_double(FILE *out, double value)
 {
-    if (isnan(value)) {
-        fputs(".nan", out);
-        return;
-    }
-    if (isinf(value)) {
-        fputs(value > 0 ? ".inf" : "-.inf", out);
-        return;
-    }
-    char text[64];
-    for (int digits = 15; digits <= 17; ++digits) {
-        snprintf(text, sizeof text, "%.*g", digits, value);
-        if (strtod(text, NULL) == value)
-            break;
-    }
-    char *exponent = strchr(text, 'e');
-    if (strchr(text, '.') == NULL) {
-        if (exponent != NULL) {
-            char tail[32];
-            snprintf(tail, sizeof tail, "%s", exponent);
-            snprintf(exponent, sizeof text - (size_t)(exponent - text), ".0%s", tail);
-        } else {
-            strcat(text, ".0");
-        }
-    }
-    fputs(text, out);
+    ntk_yaml_write_double(out, value, 0);
 }
 
 /* A number, or null when unknown (NaN). */

@@ -2,9 +2,11 @@
  * peak_bytes_per_rank and seconds_estimate). */
 #include "plan/plan.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "core/blas_kernels.h"
+#include "core/yaml_number.h"
 
 static void plan_format_bytes(double bytes, char *text, size_t size)
 {
@@ -160,6 +162,11 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
             text);
 }
 
+/* A flop count as a YAML float of 6 significant digits ("1.0e+06", never
+ * "1e+06", which YAML 1.1 readers load as a string); valid for the statement. */
+#define YAML_FLOPS(value)                                                                         \
+    ntk_yaml_format_double((char[NTK_YAML_NUMBER_MAX]){0}, NTK_YAML_NUMBER_MAX, (value), 6)
+
 static void plan_print_yaml(const ntk_plan *plan, FILE *out)
 {
     if (plan->job != NULL) {
@@ -178,18 +185,18 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
     if (plan->n_forms > 0) {
         fputs("structured_forms:\n", out);
         for (int f = 0; f < plan->n_forms; ++f)
-            fprintf(out, "  - {layer: %d, form: %s, block_flops: %.6g, pairwise_flops: %.6g, "
+            fprintf(out, "  - {layer: %d, form: %s, block_flops: %s, pairwise_flops: %s, "
                     "block_rows: %lld, chunk_rows: %lld}\n",
-                    plan->forms[f].layer, plan->forms[f].form, plan->forms[f].block_flops,
-                    plan->forms[f].pairwise_flops, (long long)plan->forms[f].block_rows,
+                    plan->forms[f].layer, plan->forms[f].form, YAML_FLOPS(plan->forms[f].block_flops),
+                    YAML_FLOPS(plan->forms[f].pairwise_flops), (long long)plan->forms[f].block_rows,
                     (long long)plan->forms[f].chunk_rows);
     }
     if (plan->method != NULL && strcmp(plan->method, "structured") == 0)
         fprintf(out, "structured_chunks:\n  budget_bytes: %.0f\n  passes: %lld\n"
-                "  whole_layers_bytes: %.0f\n  chunk_passes_bytes: %.0f\n  chunk_flops: %.6g\n",
+                "  whole_layers_bytes: %.0f\n  chunk_passes_bytes: %.0f\n  chunk_flops: %s\n",
                 plan->chunk_budget_bytes, (long long)plan->chunk_passes,
                 plan->bytes_features_resident, plan->bytes_features_chunks,
-                plan->flops_chunk_features);
+                YAML_FLOPS(plan->flops_chunk_features));
     fprintf(out, "solver: %s\nsolver_reason: \"%s\"\neigenpairs: %lld\n",
             job_solver_name(plan->solver), plan->solver_reason ? plan->solver_reason : "",
             (long long)(plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs));
@@ -211,27 +218,34 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
     fprintf(out, "peak_phase: %s\npeak_bytes_per_rank: %.0f\n", plan->peak_phase,
             plan->bytes_peak);
     fprintf(out,
-            "flops:\n  features: %.6g\n  assembly: %.6g\n  eigensolve: %.6g\n  eigenpair_check: "
-            "%.6g\n  total: %.6g\n",
-            plan->flops_features, plan->flops_assembly, plan->flops_solver, plan->flops_check,
-            plan->flops_features + plan->flops_assembly + plan->flops_solver + plan->flops_check +
-                plan->flops_cross + plan->flops_predict);
+            "flops:\n  features: %s\n  assembly: %s\n  eigensolve: %s\n  eigenpair_check: "
+            "%s\n  total: %s\n",
+            YAML_FLOPS(plan->flops_features), YAML_FLOPS(plan->flops_assembly),
+            YAML_FLOPS(plan->flops_solver), YAML_FLOPS(plan->flops_check),
+            YAML_FLOPS(plan->flops_features + plan->flops_assembly + plan->flops_solver +
+                       plan->flops_check + plan->flops_cross + plan->flops_predict));
     fprintf(out, "held_out:\n  n_test: %lld\n  cross_bytes: %.0f\n  predict_bytes: %.0f\n"
-                 "  predict_phase_bytes: %.0f\n  cross_flops: %.6g\n  predict_flops: %.6g\n",
+                 "  predict_phase_bytes: %.0f\n  cross_flops: %s\n  predict_flops: %s\n",
             (long long)plan->n_test, plan->bytes_cross, plan->bytes_predict,
-            plan->bytes_phase_predict, plan->flops_cross, plan->flops_predict);
+            plan->bytes_phase_predict, YAML_FLOPS(plan->flops_cross),
+            YAML_FLOPS(plan->flops_predict));
     if (plan->solver == NTK_SOLVER_MATRIX_FREE)
         fprintf(out, "matrix_free:\n  features: %s\n  basis_size: %lld\n  products_estimate: "
-                "%.0f\n  product_flops: %.6g\n",
+                "%.0f\n  product_flops: %s\n",
                 plan->matrix_free_stored ? "stored" : "recompute", (long long)plan->basis_size,
-                plan->products_estimate, plan->product_flops);
+                plan->products_estimate, YAML_FLOPS(plan->product_flops));
     ntk_blas_kernels blas;
     ntk_blas_kernels_detect(&blas);
     fprintf(out, "blas:\n  library: \"%s\"\n  kernels: \"%s\"\n  kernels_simd: %s\n  cpu_simd: %s\n"
             "  suggested_coretype: %s\n", blas.library, blas.kernels, blas.kernels_simd,
             blas.cpu_simd, blas.suggested != NULL ? blas.suggested : "null");
-    fprintf(out, "seconds_estimate: %.1f\n", plan->seconds_estimate);
+    if (isfinite(plan->seconds_estimate))
+        fprintf(out, "seconds_estimate: %.1f\n", plan->seconds_estimate);
+    else
+        fprintf(out, "seconds_estimate: %s\n", YAML_FLOPS(plan->seconds_estimate));
 }
+
+#undef YAML_FLOPS
 
 void plan_print(const ntk_plan *plan, FILE *out, int as_yaml)
 {
