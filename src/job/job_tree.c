@@ -10,9 +10,23 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-/* Aliases let a tiny file expand into a huge tree ("billion laughs"); a job
- * never needs more than a few hundred nodes, so both limits are generous. */
-enum { JOB_TREE_MAX_DEPTH = 64, JOB_TREE_MAX_NODES = 200000 };
+/* Limits on the document, each checked as early as it can be so that no
+ * input costs more than linear time before it is refused:
+ *   bytes:  before parsing (the file's size); a job is a few kilobytes;
+ *   depth:  lists and mappings inside each other, on the parser's events,
+ *           before libyaml composes the document (composing a 100k-deep
+ *           document costs quadratic time); a job nests four or five deep;
+ *   values: scalars, lists and mappings, on the events too (a mapping's
+ *           duplicate-key check is linear per key); a job has a few hundred
+ *           (256 steps, 8 x 64 sweep values, 128 layers at most).
+ * Aliases can make the composed tree deeper or larger than the events say
+ * ("billion laughs"): the conversion checks depth and values again. */
+static job_tree_limits limits = {.max_bytes = 1L << 20, .max_depth = 64, .max_values = 20000};
+
+void job_tree_set_limits(const job_tree_limits *new_limits)
+{
+    limits = *new_limits;
+}
 
 ntk_status job_fail(const job_context *context, const job_node *node, const char *path,
                     const char *format, ...)
@@ -359,9 +373,21 @@ static ntk_status convert_node(convert_state *state, yaml_node_t *source, const 
                                int depth, job_node **out)
 {
     *out = NULL;
-    if (depth > JOB_TREE_MAX_DEPTH || ++state->nodes > JOB_TREE_MAX_NODES)
-        return convert_fail(state, source, path,
-                            "the document nests or repeats too deeply (aliases?)");
+    /* The event pass (scan_events) held the document as written to the
+     * limits: only aliases can pass them here. */
+    if (depth > limits.max_depth) {
+        char problem[160];
+        snprintf(problem, sizeof problem,
+                 "aliases (*name) nest the document deeper than %d levels of lists and mappings",
+                 limits.max_depth);
+        return convert_fail(state, source, path, problem);
+    }
+    if (++state->nodes > limits.max_values) {
+        char problem[160];
+        snprintf(problem, sizeof problem,
+                 "aliases (*name) expand the document to more than %ld values", limits.max_values);
+        return convert_fail(state, source, path, problem);
+    }
     int line = (int)source->start_mark.line + 1, column = (int)source->start_mark.column + 1;
     job_node *node = NULL;
     switch (source->type) {
@@ -468,25 +494,62 @@ static ntk_status syntax_error(const yaml_parser_t *parser, const convert_state 
                      (unsigned long)parser->problem_mark.column + 1, problem);
 }
 
-/* The event pass that fills `marks` (see tag_marks). A syntax error ends it
- * quietly: the document pass that follows reports it with its position. */
-static ntk_status collect_explicit_tags(yaml_parser_t *parser, tag_marks *marks)
+/* A limit passed at an event of the first pass. */
+static ntk_status limit_fail(const convert_state *state, const yaml_mark_t *at, const char *problem)
 {
+    if (state->is_override)
+        return NTK_RAISE(NTK_ERR_JOB, "--set %s: %s", state->origin, problem);
+    return NTK_RAISE(NTK_ERR_JOB, "%s:%lu:%lu: %s", state->file, (unsigned long)at->line + 1,
+                     (unsigned long)at->column + 1, problem);
+}
+
+/* The first pass over the parser's events: holds the document to the depth
+ * and value limits before anything is composed (stopping at the first event
+ * past one, so a huge document costs no more than the limit), and fills
+ * `marks` (see tag_marks). A syntax error ends it quietly: the document pass
+ * that follows reports it with its position. */
+static ntk_status scan_events(yaml_parser_t *parser, const convert_state *state, tag_marks *marks)
+{
+    int depth = 0;
+    long values = 0;
     for (;;) {
         yaml_event_t event;
         if (!yaml_parser_parse(parser, &event))
             return NTK_OK;
         const int done = event.type == YAML_STREAM_END_EVENT;
-        if (event.type == YAML_SCALAR_EVENT && event.data.scalar.tag != NULL) {
+        const yaml_mark_t at = event.start_mark;
+        char problem[256] = "";
+        switch (event.type) {
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (++depth > limits.max_depth)
+                snprintf(problem, sizeof problem,
+                         "the document nests deeper than %d levels of lists and mappings "
+                         "(a job needs four or five)", limits.max_depth);
+            /* A list or mapping is a value too. */
+            __attribute__((fallthrough));
+        case YAML_SCALAR_EVENT:
+        case YAML_ALIAS_EVENT:
+            if (problem[0] == '\0' && ++values > limits.max_values)
+                snprintf(problem, sizeof problem,
+                         "the document holds more than %ld values (keys, list items and "
+                         "scalars; a job needs a few hundred)", limits.max_values);
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            --depth;
+            break;
+        default:
+            break;
+        }
+        if (problem[0] == '\0' && event.type == YAML_SCALAR_EVENT && event.data.scalar.tag != NULL) {
             if (marks->count == marks->capacity) {
                 size_t capacity = marks->capacity ? 2 * marks->capacity : 16;
-                size_t *offsets = capacity <= JOB_TREE_MAX_NODES
-                                      ? realloc(marks->offsets, capacity * sizeof *offsets)
-                                      : NULL;
+                size_t *offsets = realloc(marks->offsets, capacity * sizeof *offsets);
                 if (offsets == NULL) {
                     yaml_event_delete(&event);
-                    return NTK_RAISE(NTK_ERR_JOB, "too many YAML tags in the job (at most %d)",
-                                     JOB_TREE_MAX_NODES);
+                    return NTK_RAISE(NTK_ERR_MEMORY, "out of memory reading the YAML tags of %s",
+                                     state->file);
                 }
                 marks->offsets = offsets;
                 marks->capacity = capacity;
@@ -494,9 +557,36 @@ static ntk_status collect_explicit_tags(yaml_parser_t *parser, tag_marks *marks)
             marks->offsets[marks->count++] = event.start_mark.index;
         }
         yaml_event_delete(&event);
+        if (problem[0] != '\0')
+            return limit_fail(state, &at, problem);
         if (done)
             return NTK_OK;
     }
+}
+
+/* The byte limit, before any parsing: `length` bytes of `text` (the first
+ * max_bytes + 1 of them at most) are the document. The message names the
+ * line and column where the limit falls. */
+static ntk_status check_size(const convert_state *state, const char *text, size_t length,
+                             long long total)
+{
+    if (total <= limits.max_bytes)
+        return NTK_OK;
+    char problem[256];
+    snprintf(problem, sizeof problem,
+             "the %s is %lld bytes, more than the %ld bytes a job may hold (the limit falls "
+             "here; a job needs a few kilobytes)", state->is_override ? "value" : "job file",
+             total, limits.max_bytes);
+    yaml_mark_t at = {0, 0, 0};
+    for (size_t i = 0; i < length && i < (size_t)limits.max_bytes; ++i) {
+        if (text[i] == '\n') {
+            ++at.line;
+            at.column = 0;
+        } else {
+            ++at.column;
+        }
+    }
+    return limit_fail(state, &at, problem);
 }
 
 /* Parse one document from an initialised parser into a tree. */
@@ -549,20 +639,46 @@ ntk_status job_file_open(const char *path, ntk_status code, FILE **file)
     return NTK_OK;
 }
 
+/* The byte limit on a job file: its size from fstat, and where the limit
+ * falls from reading just that far. */
+static ntk_status check_file_size(const convert_state *state, FILE *file)
+{
+    struct stat info;
+    if (fstat(fileno(file), &info) != 0)
+        return NTK_RAISE(NTK_ERR_JOB, "%s: cannot read job file: %s", state->file,
+                         strerror(errno));
+    if ((long long)info.st_size <= limits.max_bytes)
+        return NTK_OK;
+    char *head = malloc((size_t)limits.max_bytes + 1);
+    if (head == NULL)
+        return NTK_RAISE(NTK_ERR_MEMORY, "out of memory reading %s", state->file);
+    const size_t got = fread(head, 1, (size_t)limits.max_bytes, file);
+    ntk_status status = check_size(state, head, got, (long long)info.st_size);
+    free(head);
+    return status;
+}
+
 ntk_status job_tree_read_file(const char *path, job_node **root)
 {
     *root = NULL;
     FILE *file = NULL;
     NTK_TRY(job_file_open(path, NTK_ERR_JOB, &file));
-    /* Two passes over the file: explicit tags, then the document. */
+    convert_state state = {.file = path, .is_override = 0, .origin = NULL};
+    ntk_status status = check_file_size(&state, file);
+    if (status != NTK_OK) {
+        fclose(file);
+        return status;
+    }
+    /* Two passes over the file: limits and explicit tags, then the document. */
     tag_marks marks = {0};
+    state.explicit_tags = &marks;
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {
         fclose(file);
         return NTK_RAISE(NTK_ERR_MEMORY, "out of memory initialising the YAML parser");
     }
     yaml_parser_set_input_file(&parser, file);
-    ntk_status status = collect_explicit_tags(&parser, &marks);
+    status = scan_events(&parser, &state, &marks);
     yaml_parser_delete(&parser);
     if (status == NTK_OK && fseek(file, 0, SEEK_SET) != 0)
         status = NTK_RAISE(NTK_ERR_JOB, "%s: cannot read job file: %s", path, strerror(errno));
@@ -570,8 +686,6 @@ ntk_status job_tree_read_file(const char *path, job_node **root)
         status = NTK_RAISE(NTK_ERR_MEMORY, "out of memory initialising the YAML parser");
     if (status == NTK_OK) {
         yaml_parser_set_input_file(&parser, file);
-        convert_state state = {.file = path, .is_override = 0, .origin = NULL,
-                               .explicit_tags = &marks};
         status = parse_document(&parser, &state, root);
         yaml_parser_delete(&parser);
     }
@@ -584,18 +698,20 @@ ntk_status job_tree_parse_text(const char *text, const char *origin, job_node **
 {
     *root = NULL;
     tag_marks marks = {0};
+    convert_state state = {.file = "--set", .is_override = 1, .origin = origin,
+                           .explicit_tags = &marks};
+    const size_t length = strlen(text);
+    NTK_TRY(check_size(&state, text, length, (long long)length));
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return NTK_RAISE(NTK_ERR_MEMORY, "out of memory initialising the YAML parser");
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-    ntk_status status = collect_explicit_tags(&parser, &marks);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, length);
+    ntk_status status = scan_events(&parser, &state, &marks);
     yaml_parser_delete(&parser);
     if (status == NTK_OK && !yaml_parser_initialize(&parser))
         status = NTK_RAISE(NTK_ERR_MEMORY, "out of memory initialising the YAML parser");
     if (status == NTK_OK) {
-        yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-        convert_state state = {.file = "--set", .is_override = 1, .origin = origin,
-                               .explicit_tags = &marks};
+        yaml_parser_set_input_string(&parser, (const unsigned char *)text, length);
         status = parse_document(&parser, &state, root);
         yaml_parser_delete(&parser);
     }

@@ -45,6 +45,19 @@ typedef struct {
 ntk_status job_fail(const job_context *context, const job_node *node, const char *path,
                     const char *format, ...) __attribute__((format(printf, 4, 5)));
 
+/* The limits every document is held to (job_tree.c says why each is
+ * checked where it is). Each has its own message naming the file, line and
+ * column where it is passed. */
+typedef struct {
+    long max_bytes;  /* the file (or override value) */
+    int max_depth;   /* lists and mappings inside each other */
+    long max_values; /* scalars, lists and mappings, aliases expanded */
+} job_tree_limits;
+
+/* Replace the limits for the rest of the process: for the fuzz target, so
+ * that small inputs reach every limit. Not thread-safe; not for the program. */
+void job_tree_set_limits(const job_tree_limits *limits);
+
 /* Read and parse the job file. `*root` is NULL for an empty file. */
 ntk_status job_tree_read_file(const char *path, job_node **root);
 

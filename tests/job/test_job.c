@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "job/job.h"
@@ -350,6 +351,133 @@ static void test_required_layer_options(void)
     EXPECT_OK(ok, kernel_set);
 #undef LAYERS
 #undef LAYERS_1D
+}
+
+/* A job of `prefix`, `repeat` copies of `unit`, then `suffix`, in a buffer
+ * the caller frees. */
+static char *repeated(const char *prefix, const char *unit, long repeat, const char *suffix)
+{
+    size_t length = strlen(prefix) + strlen(unit) * (size_t)repeat + strlen(suffix) + 1;
+    char *text = malloc(length), *at = text;
+    if (text == NULL)
+        exit(1);
+    at += sprintf(at, "%s", prefix);
+    for (long i = 0; i < repeat; ++i)
+        at += sprintf(at, "%s", unit);
+    sprintf(at, "%s", suffix);
+    return text;
+}
+
+static double seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+/* Each document limit has its own message with file:line:column, and a
+ * document far past a limit is refused in about the time it takes to read
+ * to the limit (a 200 KB file nested 100k deep took 47 s in libyaml's
+ * composer). The bound of 5 s leaves room for sanitizer builds. */
+static void expect_limit(int source_line, const char *yaml, const char *expected, const char *marker)
+{
+    const double start = seconds_now();
+    expect_error_at(source_line, yaml, NULL, expected, marker);
+    const double elapsed = seconds_now() - start;
+    ++checks;
+    if (elapsed > 5.0) {
+        ++failures;
+        fprintf(stderr, "FAIL line %d: refused after %.1f s, expected well under 5 s\n",
+                source_line, elapsed);
+    }
+}
+
+static void test_document_limits(void)
+{
+    const char *deeper = "the document nests deeper than 64 levels of lists and mappings";
+    /* 200 KB nested 100k deep: flow lists, block lists, flow mappings. */
+    char *flow = repeated("", "[", 100000, "");
+    char *flow_closed = repeated(flow, "]", 100000, "\n");
+    char marker[PATH_MAX + 80];
+    expect_limit(__LINE__, flow_closed, deeper, NULL);
+    snprintf(marker, sizeof marker, "%s:1:65: ", job_file); /* the 65th '[' */
+    ++checks;
+    if (load(flow_closed, NULL) != NTK_ERR_JOB ||
+        strncmp(ntk_error_message(), marker, strlen(marker)) != 0) {
+        ++failures;
+        fprintf(stderr, "FAIL line %d: \"%s\" does not start with \"%s\"\n", __LINE__,
+                ntk_error_message(), marker);
+    }
+    ntk_error_clear();
+    char *block = repeated("", "- ", 100000, "x\n");
+    expect_limit(__LINE__, block, deeper, NULL);
+    char *mapping_open = repeated("", "{a: ", 100000, "1");
+    char *mapping = repeated(mapping_open, "}", 100000, "\n");
+    expect_limit(__LINE__, mapping, deeper, NULL);
+    /* 64 levels are fine (the job is then wrong for other reasons). */
+    char *deep_ok_open = repeated("data:\n  inputs: ", "[", 62, "1");
+    char *deep_ok = repeated(deep_ok_open, "]", 62, "\n");
+    EXPECT_ERROR(deep_ok, NULL, "data.inputs: must be a .npy/.csv path or a mapping", "[[");
+    /* A 1.5M-entry list: the file is too large (the old message blamed
+     * nesting and aliases). */
+    char *huge = repeated("name: huge\ndata:\n  inputs: [", "0, ", 1500000, "0]\n");
+    expect_limit(__LINE__, huge, "the job file is 4500031 bytes, more than the 1048576 bytes a "
+                 "job may hold", NULL);
+    /* The limit falls on line 3, 1 MiB from the start of the file. */
+    const int line_3 = (int)strlen("name: huge\ndata:\n");
+    snprintf(marker, sizeof marker, "%s:3:%d: ", job_file, (1 << 20) - line_3 + 1);
+    ++checks;
+    if (load(huge, NULL) != NTK_ERR_JOB || strncmp(ntk_error_message(), marker, strlen(marker))) {
+        ++failures;
+        fprintf(stderr, "FAIL line %d: \"%s\" does not start with \"%s\"\n", __LINE__,
+                ntk_error_message(), marker);
+    }
+    ntk_error_clear();
+    /* Under the size limit, too many values: a long list, a wide mapping. */
+    char *many = repeated("data:\n  inputs: [", "0, ", 30000, "0]\n");
+    expect_limit(__LINE__, many, "the document holds more than 20000 values", NULL);
+    char *keys = malloc(20000 * 16 + 64), *at = keys;
+    at += sprintf(at, "data: {");
+    for (int i = 0; i < 20000; ++i)
+        at += sprintf(at, "%sk%d: 0", i ? ", " : "", i);
+    sprintf(at, "}\n");
+    expect_limit(__LINE__, keys, "the document holds more than 20000 values", NULL);
+    /* Aliases: a billion laughs, and a chain that nests past the limit. */
+    char laughs[2048] = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 10; ++i) {
+        char row[128];
+        snprintf(row, sizeof row, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, "
+                 "*a%d, *a%d]\n", i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
+                 i - 1, i - 1);
+        strcat(laughs, row);
+    }
+    expect_limit(__LINE__, laughs, "aliases (*name) expand the document to more than 20000 values",
+                 NULL);
+    char chain[8192] = "c0: &c0 [[[[[[[[[[1]]]]]]]]]]\n";
+    for (int i = 1; i < 12; ++i) {
+        char row[128];
+        snprintf(row, sizeof row, "c%d: &c%d [[[[[[[[*c%d]]]]]]]]\n", i, i, i - 1);
+        strcat(chain, row);
+    }
+    expect_limit(__LINE__, chain, "aliases (*name) nest the document deeper than 64 levels", NULL);
+    /* --set values are held to the same limits. */
+    char value[256] = "model.seed=";
+    for (int i = 0; i < 70; ++i)
+        strcat(value, "[");
+    for (int i = 0; i < 70; ++i)
+        strcat(value, "]");
+    const char *sets[] = {value, NULL};
+    EXPECT_ERROR(MINIMAL, sets, "--set model.seed: the document nests deeper than 64 levels", NULL);
+    free(flow);
+    free(flow_closed);
+    free(block);
+    free(mapping_open);
+    free(mapping);
+    free(deep_ok_open);
+    free(deep_ok);
+    free(huge);
+    free(many);
+    free(keys);
 }
 
 static void test_run_section_errors(void)
@@ -1005,6 +1133,7 @@ int main(void)
     test_data_errors();
     test_model_errors();
     test_required_layer_options();
+    test_document_limits();
     test_run_section_errors();
     test_sweep_errors();
     test_override_errors();
