@@ -20,10 +20,32 @@ int job_text_to_number(const char *text, double *value)
     char *end = NULL;
     errno = 0;
     double parsed = strtod(text, &end);
-    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(parsed))
+    /* strtod reports ERANGE for subnormal results too ("1e-320"): those are
+     * the numbers written, to the precision doubles hold there. Only a text
+     * that rounds to zero or overflows is out of range. */
+    if (end == text || *end != '\0' || !isfinite(parsed) || (errno == ERANGE && parsed == 0))
         return 0;
     *value = parsed;
     return 1;
+}
+
+const char *job_text_number_out_of_range(const char *text)
+{
+    for (const char *p = text; *p; ++p)
+        if (!(isdigit((unsigned char)*p) || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' ||
+              *p == '-'))
+            return NULL;
+    char *end = NULL;
+    errno = 0;
+    double parsed = strtod(text, &end);
+    if (end == text || *end != '\0' || errno != ERANGE)
+        return NULL;
+    if (parsed == 0)
+        return "is too small for a double: it rounds to 0 (the smallest positive double is "
+               "4.9e-324)";
+    if (isinf(parsed))
+        return "is too large for a double (the largest is 1.8e+308)";
+    return NULL;
 }
 
 int job_text_to_int(const char *text, int64_t *value)
@@ -142,6 +164,9 @@ ntk_status job_read_number(const job_context *context, const job_node *node, con
 {
     char description[160];
     double parsed = 0;
+    const char *out_of_range = plain_scalar(node) ? job_text_number_out_of_range(node->text) : NULL;
+    if (out_of_range != NULL)
+        return job_fail(context, node, path, "%s %s", node->text, out_of_range);
     if (!plain_scalar(node) || !job_text_to_number(node->text, &parsed) ||
         (positive ? !(parsed > 0) : !(parsed >= 0)))
         return job_fail(context, node, path, "must be a number %s, got %s",

@@ -18,6 +18,9 @@
 /* Plain-text conversions (1 on success) shared with tests. */
 int job_text_to_int(const char *text, int64_t *value);
 int job_text_to_number(const char *text, double *value);
+/* Why a number's text has no double (it rounds to 0, or overflows), as the
+ * end of a message; NULL when it has one or is no number. */
+const char *job_text_number_out_of_range(const char *text);
 int job_text_to_bool(const char *text, int *value);
 /* "90s", "10m", "2h", "1d", "1h30m", "45" or "2.5" (seconds); >= 0. */
 int job_text_to_duration(const char *text, double *seconds);

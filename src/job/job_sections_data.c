@@ -2,6 +2,7 @@
  * target sources, the layer list and the parameter distribution. */
 #include "job/job_sections.h"
 
+#include <float.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -238,8 +239,18 @@ ntk_status job_read_model(const job_context *context, const job_node *model_node
                               &job_parameterization_names, JOB_ENUM_ANY, &choice));
         model->parameterization = (ntk_parameterization)choice;
     }
-    if ((node = job_node_find(model_node, "w_std", NULL)) != NULL)
+    if ((node = job_node_find(model_node, "w_std", NULL)) != NULL) {
         NTK_TRY(job_read_number(context, node, "model.w_std", 1, &model->w_std));
+        /* Every other number key takes subnormal values (a cutoff, ridge,
+         * rate or b_std that small acts as the tiny number it is). Weights
+         * drawn at a subnormal scale keep only a few significant bits and
+         * Theta, made of their products, underflows to 0: no answer. */
+        if (model->w_std < DBL_MIN)
+            return job_fail(context, node, "model.w_std",
+                            "%s is subnormal (below %.17g, the smallest normal double): the "
+                            "weights would keep only a few significant bits and Theta would "
+                            "underflow to 0", node->text, DBL_MIN);
+    }
     if ((node = job_node_find(model_node, "b_std", NULL)) != NULL)
         NTK_TRY(job_read_number(context, node, "model.b_std", 0, &model->b_std));
     NTK_TRY(read_seed(context, model_node, "model", &model->seed));

@@ -480,6 +480,47 @@ static void test_document_limits(void)
     free(keys);
 }
 
+/* Subnormal numbers ("1e-320", which strtod flags ERANGE) are the numbers
+ * written: every number key takes them but model.w_std, whose weights would
+ * lose their bits and whose Theta would underflow to 0. Texts that round to
+ * 0 or overflow are refused as such, not as "must be > 0". */
+static void test_tiny_numbers(void)
+{
+    const double tiny = strtod("1e-320", NULL);
+    const char *job_text = "data:\n  inputs: {synthetic: gaussian, n: 8, dim: 3}\n"
+                           "  targets: {synthetic: sine}\n"
+                           "  test_inputs: {synthetic: gaussian, n: 2, dim: 3}\n"
+                           "model:\n  layers: [{dense: 16}, relu, {dense: 1}]\n  b_std: 1e-320\n"
+                           "dynamics: {learning_rate: 1e-320}\n"
+                           "predict: {ridge: 1e-320, cutoff: 1e-320}\n"
+                           "training: {learning_rate: 1e-320}\n";
+    EXPECT_OK(job_text, NULL);
+    CHECK(job.model.b_std == tiny && job.dynamics.learning_rate == tiny &&
+              job.predict.ridge == tiny && job.predict.cutoff == tiny &&
+              job.training.learning_rate == tiny,
+          "subnormal values read as written");
+    const char *tolerance[] = {"spectrum.solver=matrix_free", "spectrum.top=1",
+                               "spectrum.tolerance=1e-320", NULL};
+    EXPECT_OK(MINIMAL, tolerance);
+    CHECK(job.spectrum.tolerance == tiny, "subnormal tolerance read as written");
+    EXPECT_ERROR(MINIMAL "  w_std: 1e-320\n", NULL,
+                 "model.w_std: 1e-320 is subnormal (below 2.2250738585072014e-308, the smallest "
+                 "normal double)", "1e-320");
+    EXPECT_OK(MINIMAL "  w_std: 2.2250738585072014e-308\n", NULL);
+    EXPECT_ERROR(MINIMAL "  b_std: 1e-400\n", NULL,
+                 "model.b_std: 1e-400 is too small for a double: it rounds to 0", "1e-400");
+    EXPECT_ERROR(MINIMAL "dynamics: {learning_rate: 1e-400}\n", NULL,
+                 "dynamics.learning_rate: 1e-400 is too small for a double: it rounds to 0",
+                 "1e-400");
+    EXPECT_ERROR(MINIMAL "  w_std: 1e400\n", NULL,
+                 "model.w_std: 1e400 is too large for a double (the largest is 1.8e+308)",
+                 "1e400");
+    /* Zero written as zero is still zero, with its own messages. */
+    EXPECT_ERROR(MINIMAL "  w_std: 0e-400\n", NULL, "model.w_std: must be a number > 0, got 0e-400",
+                 "0e-400");
+    EXPECT_OK(MINIMAL "  b_std: 0.0\n", NULL);
+}
+
 static void test_run_section_errors(void)
 {
     const char *analytic = MINIMAL "  parameterization: standard\nkernel:\n  kind: analytic\n";
@@ -1134,6 +1175,7 @@ int main(void)
     test_model_errors();
     test_required_layer_options();
     test_document_limits();
+    test_tiny_numbers();
     test_run_section_errors();
     test_sweep_errors();
     test_override_errors();
