@@ -91,8 +91,8 @@ typedef struct {
 static ntk_status next_product(const mf_operator *op, int in_parpack, int ido, int *product)
 {
     char where[96];
-    snprintf(where, sizeof where, "during the matrix-free eigensolve (after %lld products)",
-             (long long)op->products);
+    snprintf(where, sizeof where, "during the matrix-free eigensolve (after %lld product%s)",
+             (long long)op->products, op->products == 1 ? "" : "s");
     checkpoint_test_pause(where);
     int local[2] = {in_parpack && (ido == -1 || ido == 1), checkpoint_signal_pending()};
     int agreed[2] = {0, 0};
