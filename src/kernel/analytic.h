@@ -49,7 +49,8 @@ ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
 ntk_status kernel_assemble_analytic_cross(const ntk_job *job, const ntk_grid *grid,
                                           const ntk_input_block *rows,
                                           const ntk_input_block *cols, int want_nngp,
-                                          ntk_dmatrix *matrix, ntk_kernel_stats *stats);
+                                          const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
+                                          ntk_kernel_stats *stats);
 
 /* --- building blocks, exposed for the tests ---------------------------- */
 
