@@ -22,6 +22,7 @@
 
 #include "core/memory.h"
 #include "grid/scalapack.h"
+#include "spectrum/scaling.h"
 
 void dsytrd_(const char *uplo, const int *n, double *a, const int *lda, double *d, double *e,
              double *tau, double *work, const int *lwork, int *info);
@@ -35,7 +36,6 @@ void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n
              double *work, const int *lwork, int *iwork, const int *liwork, int *info);
 double dlansy_(const char *norm, const char *uplo, const int *n, const double *a, const int *lda,
                double *work);
-double dlamch_(const char *cmach);
 void dlascl_(const char *type, const int *kl, const int *ku, const double *cfrom,
              const double *cto, const int *m, const int *n, double *a, const int *lda, int *info);
 
@@ -56,23 +56,17 @@ static ntk_status check_sizes(int64_t n)
     return NTK_OK;
 }
 
-/* dsyevd's scaling: a matrix whose largest entry is outside
- * [sqrt(safe min / eps), sqrt(1 / that)] is scaled into it, and the
- * eigenvalues back. Returns the factor applied (1 when none). */
+/* dsyevd's scaling (spectrum/scaling.h, the rule every solver's matrix
+ * goes through): returns the factor applied (1 when none); the
+ * eigenvalues are divided by it afterwards. */
 static ntk_status scale_into_range(int n, double *a, double *factor)
 {
-    *factor = 1.0;
-    const double safe_min = dlamch_("Safe minimum"), eps = dlamch_("Precision");
-    const double small = safe_min / eps, big = 1.0 / small;
-    const double low = sqrt(small), high = sqrt(big);
-    double unused = 0.0;
+    double low = 0.0, high = 0.0, unused = 0.0;
+    spectrum_safe_range(&low, &high);
     const double largest = dlansy_("M", "L", &n, a, &n, &unused);
     if (!isfinite(largest))
         return NTK_RAISE(NTK_ERR_NUMERIC, "the matrix to solve has a non-finite entry");
-    if (largest > 0.0 && largest < low)
-        *factor = low / largest;
-    else if (largest > high)
-        *factor = high / largest;
+    *factor = spectrum_scale_factor(largest, low, high);
     if (*factor != 1.0) {
         const int zero = 0;
         const double one = 1.0;

@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "core/memory.h"
 #include "grid/scalapack.h"
+#include "spectrum/scaling.h"
 #include "spectrum/solvers.h"
 
 enum { DESC_MB = 4, DESC_NB = 5, DESC_LLD = 8 };
@@ -330,31 +331,30 @@ static ntk_status run_solver(const ntk_spectrum_spec *spec, const ntk_grid *grid
     return NTK_OK;
 }
 
-/* Agree on the eigenvalues, flip them back to Theta's, and verify the pairs
- * while -Theta is still whole in the `uplo` triangle. */
-static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
-                         const char *uplo, const ntk_dmatrix *theta, double *w,
-                         ntk_spectrum *spectrum)
+/* What to try when `solver`'s answer fails its check (the message says it). */
+static const char *alternative_solver(ntk_solver solver)
 {
-    /* pdsyevd leaves W wrong on processes that hold no part of the matrix
-     * (M smaller than the block times the grid side): the values from grid
-     * process (0, 0) - communicator rank 0, which always holds the first
-     * block - are the ones to keep, on every rank. */
-    NTK_MPI(MPI_Bcast(w, (int)theta->rows, MPI_DOUBLE, 0, grid->comm));
-    const int64_t m = ws->kept_pairs;
-    for (int64_t i = 0; i < m; ++i) {
-        w[i] = -w[i];
-        if (!isfinite(w[i]))
-            return NTK_RAISE(NTK_ERR_NUMERIC, "%s returned a non-finite eigenvalue (%lld)",
-                             spectrum->solver, (long long)i);
+    switch (solver) {
+    case NTK_SOLVER_PDSYEVR:
+        return "pdsyevd (all pairs) or lapack";
+    case NTK_SOLVER_LAPACK:
+        return "pdsyevr";
+    default:
+        return "pdsyevr or lapack";
     }
-    spectrum->max_relative_residual = NAN;
-    spectrum->check.residual = spectrum->check.orthogonality = NAN;
-    if (spectrum->vectors.data == NULL)
-        return NTK_OK;
+}
+
+/* The eigenpair check, on -Theta and eigenvalues both multiplied by
+ * `factor` (the scaling of the solve: spectrum/scaling.h), so that it sees
+ * entries in the safe range whatever Theta's scale. */
+static ntk_status check_pairs(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
+                              const char *uplo, const ntk_dmatrix *theta, const double *values,
+                              ntk_spectrum *spectrum)
+{
+    const int64_t m = ws->kept_pairs;
     ntk_eigenpair_check *check = &spectrum->check;
     const double started = MPI_Wtime();
-    NTK_TRY(spectrum_check_eigenpairs(grid, uplo, theta, &spectrum->vectors, w, check));
+    NTK_TRY(spectrum_check_eigenpairs(grid, uplo, theta, &spectrum->vectors, values, check));
     spectrum->max_relative_residual = check->residual;
     spectrum->check_seconds = MPI_Wtime() - started;
     char how[64] = "exact, each pair";
@@ -367,16 +367,101 @@ static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
     if (!(check->residual <= SPECTRUM_RESIDUAL_LIMIT))
         return NTK_RAISE(NTK_ERR_NUMERIC,
                          "%s returned wrong eigenpairs: max ||Theta v - lambda v|| / ||Theta|| = "
-                         "%.3g over %lld pairs (check: %s), above the limit %.0e",
+                         "%.3g over %lld pairs (check: %s), above the limit %.0e; use "
+                         "spectrum.solver: %s",
                          spectrum->solver, check->residual, (long long)m, how,
-                         SPECTRUM_RESIDUAL_LIMIT);
+                         SPECTRUM_RESIDUAL_LIMIT, alternative_solver(ws->solver));
     if (!(check->orthogonality <= SPECTRUM_ORTHOGONALITY_LIMIT))
         return NTK_RAISE(NTK_ERR_NUMERIC,
                          "%s returned eigenvectors that are not orthonormal: ||(V^T V - I) c|| = "
-                         "%.3g over %lld pairs (%d random probes), above the limit %.0e",
+                         "%.3g over %lld pairs (%d random probes), above the limit %.0e; use "
+                         "spectrum.solver: %s",
                          spectrum->solver, check->orthogonality, (long long)m,
-                         SPECTRUM_CHECK_PROBES, SPECTRUM_ORTHOGONALITY_LIMIT);
+                         SPECTRUM_CHECK_PROBES, SPECTRUM_ORTHOGONALITY_LIMIT,
+                         alternative_solver(ws->solver));
     return NTK_OK;
+}
+
+/* The values-only check against Theta's moments (verify_values.c). */
+static ntk_status check_values(const ntk_spectrum_workspace *ws,
+                               const ntk_matrix_moments *moments, int64_t n, const double *w,
+                               ntk_spectrum *spectrum)
+{
+    const int64_t m = ws->kept_pairs;
+    spectrum->values_check = "moments";
+    spectrum->values_check_error = spectrum_values_error(moments, w, m, n);
+    ntk_log("eigenvalue check (trace, Frobenius norm, Rayleigh quotients): %.2e of lambda_max "
+            "over %lld eigenvalues",
+            spectrum->values_check_error, (long long)m);
+    if (!(spectrum->values_check_error <= SPECTRUM_VALUES_LIMIT))
+        return NTK_RAISE(NTK_ERR_NUMERIC,
+                         "%s returned wrong eigenvalues: they miss Theta's trace, Frobenius norm "
+                         "or Rayleigh quotients by %.3g of lambda_max, above the limit %.0e; use "
+                         "spectrum.solver: %s",
+                         spectrum->solver, spectrum->values_check_error, SPECTRUM_VALUES_LIMIT,
+                         alternative_solver(ws->solver));
+    return NTK_OK;
+}
+
+/* Agree on the eigenvalues, flip them back to Theta's, verify the pairs
+ * while -Theta is still whole in the `uplo` triangle, and divide the
+ * eigenvalues by `factor`. The ScaLAPACK and ELPA solvers ran on -Theta
+ * times `factor`; lapack on -Theta itself (its rank-0 solver scales the
+ * gathered copy by the same rule and returns unscaled eigenvalues), so for
+ * the check its -Theta and eigenvalues are scaled here. `moments` (NULL
+ * with eigenvectors) are Theta's, unscaled. */
+static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
+                         const char *uplo, double factor, const ntk_matrix_moments *moments,
+                         ntk_dmatrix *theta, double *w, ntk_spectrum *spectrum)
+{
+    /* pdsyevd leaves W wrong on processes that hold no part of the matrix
+     * (M smaller than the block times the grid side): the values from grid
+     * process (0, 0) - communicator rank 0, which always holds the first
+     * block - are the ones to keep, on every rank. */
+    NTK_MPI(MPI_Bcast(w, (int)theta->rows, MPI_DOUBLE, 0, grid->comm));
+    const int64_t m = ws->kept_pairs;
+    const int scaled_by_solver = ws->solver != NTK_SOLVER_LAPACK;
+    for (int64_t i = 0; i < m; ++i) {
+        w[i] = -w[i];
+        if (!isfinite(w[i]))
+            return NTK_RAISE(NTK_ERR_NUMERIC, "%s returned a non-finite eigenvalue (%lld); use "
+                             "spectrum.solver: %s",
+                             spectrum->solver, (long long)i, alternative_solver(ws->solver));
+    }
+    spectrum->max_relative_residual = NAN;
+    spectrum->check.residual = spectrum->check.orthogonality = NAN;
+    spectrum->values_check_error = NAN;
+    if (spectrum->vectors.data != NULL) {
+        if (scaled_by_solver || factor == 1.0) {
+            NTK_TRY(check_pairs(grid, ws, uplo, theta, w, spectrum));
+        } else {
+            double *scaled = NULL;
+            NTK_TRY(NTK_CALLOC(scaled, m, "the scaled eigenvalues"));
+            for (int64_t i = 0; i < m; ++i)
+                scaled[i] = w[i] * factor;
+            spectrum_scale_local(theta, factor);
+            ntk_status status = check_pairs(grid, ws, uplo, theta, scaled, spectrum);
+            free(scaled);
+            NTK_TRY(status);
+        }
+    }
+    if (scaled_by_solver && factor != 1.0)
+        for (int64_t i = 0; i < m; ++i)
+            w[i] /= factor;
+    if (spectrum->vectors.data == NULL && moments != NULL)
+        NTK_TRY(check_values(ws, moments, theta->rows, w, spectrum));
+    return NTK_OK;
+}
+
+/* dsyevd's range for every solver (spectrum/scaling.h); for ELPA a
+ * largest entry of at least 1. */
+static double solve_scale_factor(ntk_solver solver, double largest)
+{
+    double low = 0.0, high = 0.0;
+    spectrum_safe_range(&low, &high);
+    if ((solver == NTK_SOLVER_ELPA || solver == NTK_SOLVER_ELPA1) && low < 1.0)
+        low = 1.0;
+    return spectrum_scale_factor(largest, low, high);
 }
 
 /* The solve on `grid`, whatever layout that is. */
@@ -411,6 +496,18 @@ static ntk_status solve_on_grid(const ntk_spectrum_spec *spec, const ntk_grid *g
 
     NTK_TRY(ntk_agree(check_finite_lower(grid, theta), grid->comm));
     NTK_TRY(diagonal_trace(grid, theta, &spectrum->diagonal_sum));
+    double largest = 0.0;
+    NTK_TRY(spectrum_largest_lower(grid, theta, &largest));
+    /* Without eigenvectors there is no residual: the eigenvalues are
+     * checked against Theta's moments, taken before the solver destroys it. */
+    ntk_matrix_moments moments;
+    if (!spec->vectors)
+        NTK_TRY(spectrum_matrix_moments(grid, theta, largest, &moments));
+    const double factor = solve_scale_factor(ws.solver, largest);
+    if (factor != 1.0)
+        ntk_log("Theta scaled by %.3g for the eigensolve (largest entry %.3g; eigenvalues "
+                "scaled back)",
+                factor, largest);
     /* The solvers destroy the lower triangle and the diagonal only: with the
      * upper triangle mirrored and the diagonal saved, Theta survives for the
      * residual check without a copy (spectrum/verify.c). ELPA reads both
@@ -428,6 +525,9 @@ static ntk_status solve_on_grid(const ntk_spectrum_spec *spec, const ntk_grid *g
     const size_t local_count = (size_t)theta->desc[DESC_LLD] * (size_t)theta->local_cols;
     for (size_t e = 0; e < local_count; ++e)
         theta->data[e] = -theta->data[e];
+    /* lapack's rank-0 solver scales its gathered copy itself (node_eigen.c) */
+    if (!lapack)
+        spectrum_scale_local(theta, factor);
 
     double *w = NULL, *diagonal = NULL;
     ntk_status status = NTK_CALLOC(w, n, "eigenvalues");
@@ -441,7 +541,10 @@ static ntk_status solve_on_grid(const ntk_spectrum_spec *spec, const ntk_grid *g
     free(diagonal);
     diagonal = NULL;
     const char *intact = lapack ? "L" : "U"; /* the triangle the solver left whole */
-    NTK_TRY_GOTO(status, ntk_agree(finish(grid, &ws, intact, theta, w, spectrum), grid->comm),
+    NTK_TRY_GOTO(status,
+                 ntk_agree(finish(grid, &ws, intact, factor, spec->vectors ? NULL : &moments,
+                                  theta, w, spectrum),
+                           grid->comm),
                  failed);
     if (!spec->vectors)
         dmatrix_destroy(&spectrum->vectors); /* pdsyevd's, checked above, not asked for */

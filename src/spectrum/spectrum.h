@@ -41,6 +41,10 @@ typedef struct {
      * pairs (spectrum/verify.c); NaN when no eigenvectors were computed. */
     double max_relative_residual;
     ntk_eigenpair_check check; /* the check that set it (method NULL otherwise) */
+    /* Values-only solves: "moments" (spectrum/verify_values.c) and its
+     * spectrum_values_error; NULL and NaN otherwise. */
+    const char *values_check;
+    double values_check_error;
     /* spectrum.solver matrix_free (spectrum/matrix_free_solve.c); 0/NULL otherwise */
     int matrix_free;
     int64_t converged;      /* pairs with residual <= spectrum.tolerance */
@@ -159,6 +163,12 @@ ntk_status spectrum_max_relative_residual(const ntk_grid *grid, const ntk_dmatri
                                           const ntk_dmatrix *vectors, const double *values,
                                           double *max_relative);
 
+/* A power of two near `scale` (1 for 0 or a non-finite one): the checks
+ * multiply residuals by its inverse before squaring them, so that neither
+ * a matrix near the underflow threshold (squares flushed to 0, every pair
+ * passing) nor one near overflow (squares infinite, every pair refused)
+ * fools them, and, being exact, changes no rounding elsewhere. */
+double spectrum_check_unit(double scale);
 /* 1 when the check of m = `pairs` pairs of an M x M matrix uses probes. */
 int spectrum_check_uses_probes(int64_t matrix_size, int64_t pairs);
 /* Probe k's entry for pair i: a standard normal, a pure function of (i, k). */
@@ -179,6 +189,34 @@ ntk_status spectrum_probe_eigenpairs(const ntk_grid *grid, const char *uplo,
 ntk_status spectrum_check_eigenpairs(const ntk_grid *grid, const char *uplo,
                                      const ntk_dmatrix *minus_theta, const ntk_dmatrix *vectors,
                                      const double *values, ntk_eigenpair_check *check);
+
+/* What a values-only solve's eigenvalues must reproduce of Theta
+ * (spectrum/verify_values.c), in units of `unit` (a power of two near the
+ * largest |entry|, spectrum_check_unit). */
+typedef struct {
+    double unit;
+    double trace;         /* sum_i Theta_ii */
+    double frobenius2;    /* sum_ij Theta_ij^2 */
+    double ones_quotient; /* 1^T Theta 1 / M */
+    double max_diagonal, min_diagonal;
+} ntk_matrix_moments;
+
+/* The moments of Theta (lower triangle valid, `largest` its largest
+ * |entry|). Collective. */
+ntk_status spectrum_matrix_moments(const ntk_grid *grid, const ntk_dmatrix *theta,
+                                   double largest, ntk_matrix_moments *moments);
+/* How far Theta's `count` descending eigenvalues `values` (all M when
+ * count = matrix_size, else the top ones) are from the moments, relative
+ * to the largest |eigenvalue|: the largest of |sum lambda - trace|, the
+ * change of sum lambda^2 against the Frobenius norm, and how far
+ * lambda_1 falls below (lambda_M rises above) a Rayleigh quotient. A
+ * correct solve gives about M eps; NaN fails every comparison. */
+double spectrum_values_error(const ntk_matrix_moments *moments, const double *values,
+                             int64_t count, int64_t matrix_size);
+/* A values-only solve whose spectrum_values_error exceeds this is refused
+ * (NTK_ERR_NUMERIC): correct solves give about M eps (6e-14 at M = 300);
+ * issue 19's wrong ELPA eigenvalues gave 2.6e-8 to 1e-4. */
+#define SPECTRUM_VALUES_LIMIT 1e-9
 
 /* The eigensolve's layout (spectrum/layout.c): spectrum.grid and
  * spectrum.block resolved for the resolved `solver` on `ranks` ranks, from
