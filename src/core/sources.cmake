@@ -1,0 +1,12 @@
+# Sources of src/core/, one file per line: a new .c file here needs its line.
+ntk_module_sources(core
+  blas_kernels.c
+  blas_threads.c
+  log.c
+  memory.c
+  node_memory.c
+  partial_file.c
+  progress.c
+  random.c
+  status.c
+)

@@ -1,0 +1,13 @@
+# Sources of src/kernel/, one file per line: a new .c file here needs its line.
+ntk_module_sources(kernel
+  analytic_assemble.c
+  analytic_expectation.c
+  analytic_pair.c
+  analytic_quadrature.c
+  cross.c
+  exchange.c
+  jacobian.c
+  kernel.c
+  kernel_local.c
+  structured.c
+)
