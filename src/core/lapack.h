@@ -158,9 +158,16 @@ void pdseupd_(const MPI_Fint *comm, const int *rvec, const char *howmny, int *se
               double *workl, const int *lworkl, int *info, size_t howmny_length,
               size_t bmat_length, size_t which_length);
 
-/* ---- Error handlers ntkgram defines (grid/scalapack_errors.c) ---- */
-void pxerbla_(const int *context, const char *name, const int *info, size_t name_length);
-void xerbla_(const char *name, const int *info, size_t name_length);
-void blacs_abort_(const int *context, const int *error_number);
+/* ---- Error handlers ntkgram defines (grid/scalapack_errors.c) ----
+ * They replace the libraries' own, so they must be visible to the dynamic
+ * linker from the program and from libntkgram.so, whose other internals are
+ * hidden: a process that loads libntkgram.so has its LAPACK and ScaLAPACK
+ * argument errors recorded (and warned about on stderr) by ntkgram. */
+#define NTK_REPLACES_LIBRARY_SYMBOL __attribute__((visibility("default")))
+NTK_REPLACES_LIBRARY_SYMBOL void pxerbla_(const int *context, const char *name, const int *info,
+                                          size_t name_length);
+NTK_REPLACES_LIBRARY_SYMBOL void xerbla_(const char *name, const int *info, size_t name_length);
+NTK_REPLACES_LIBRARY_SYMBOL void blacs_abort_(const int *context, const int *error_number);
+NTK_REPLACES_LIBRARY_SYMBOL void Cblacs_abort(int context, int error_number);
 
 #endif
