@@ -20,7 +20,10 @@
  * communicator, in the same order. They return the same result on every rank:
  * NTK_RESULT_OK, or the code of the first failure (the command line's exit
  * codes), with its one-line message in ntk_last_error() on every rank. No
- * rank is left waiting after a failure.
+ * rank is left waiting after a failure. One call at a time per process (the
+ * library keeps its error record and log state per process, not per thread).
+ * The library writes no files and installs no signal handlers; it logs only
+ * errors and warnings, to stderr.
  */
 #ifndef NTKGRAM_NTKGRAM_H
 #define NTKGRAM_NTKGRAM_H
