@@ -1,4 +1,5 @@
-# Sources of src/checkpoint/, one file per line: a new .c file here needs its line.
+# Sources of src/checkpoint/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(checkpoint
   checkpoint.c
   checkpoint_file.c

@@ -1,4 +1,5 @@
-# Sources of src/core/, one file per line: a new .c file here needs its line.
+# Sources of src/core/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(core
   blas_kernels.c
   blas_threads.c

@@ -1,4 +1,5 @@
-# Sources of src/data/, one file per line: a new .c file here needs its line.
+# Sources of src/data/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(data
   csv_source.c
   data.c

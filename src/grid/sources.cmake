@@ -1,4 +1,5 @@
-# Sources of src/grid/, one file per line: a new .c file here needs its line.
+# Sources of src/grid/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(grid
   dmatrix.c
   dmatrix_distance.c

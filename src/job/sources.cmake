@@ -1,4 +1,5 @@
-# Sources of src/job/, one file per line: a new .c file here needs its line.
+# Sources of src/job/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(job
   job_echo.c
   job_enum_names.c

@@ -1,4 +1,5 @@
-# Sources of src/kernel/, one file per line: a new .c file here needs its line.
+# Sources of src/kernel/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(kernel
   analytic_assemble.c
   analytic_expectation.c

@@ -1,4 +1,5 @@
-# Sources of src/model/, one file per line: a new .c file here needs its line.
+# Sources of src/model/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(model
   features.c
   jacobian_rows.c

@@ -1,4 +1,5 @@
-# Sources of src/output/, one file per line: a new .c file here needs its line.
+# Sources of src/output/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(output
   eigenvalues.c
   files.c

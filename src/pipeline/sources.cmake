@@ -1,4 +1,5 @@
-# Sources of src/pipeline/, one file per line: a new .c file here needs its line.
+# Sources of src/pipeline/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(pipeline
   compare.c
   inputs.c

@@ -1,4 +1,5 @@
-# Sources of src/plan/, one file per line: a new .c file here needs its line.
+# Sources of src/plan/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(plan
   plan.c
   plan_cross.c

@@ -1,4 +1,5 @@
-# Sources of src/predict/, one file per line: a new .c file here needs its line.
+# Sources of src/predict/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(predict
   predict_data.c
   predict_math.c

@@ -1,4 +1,5 @@
-# Sources of src/spectrum/, one file per line: a new .c file here needs its line.
+# Sources of src/spectrum/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(spectrum
   back_transform.c
   bulge_chase.c

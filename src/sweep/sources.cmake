@@ -1,4 +1,5 @@
-# Sources of src/sweep/, one file per line: a new .c file here needs its line.
+# Sources of src/sweep/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(sweep
   identity.c
   point.c

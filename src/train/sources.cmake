@@ -1,4 +1,5 @@
-# Sources of src/train/, one file per line: a new .c file here needs its line.
+# Sources of src/train/ (subfolders included), one file per line:
+# a new .c file needs its line here.
 ntk_module_sources(train
   gradient.c
   kernel_change.c
