@@ -6,7 +6,8 @@
 # so it is the one used.
 #
 # -DNTK_BLAS=openblas|mkl|blis|generic, the older spelling, still works: it
-# sets BLA_VENDOR to OpenBLAS, Intel10_64_dyn, FLAME or Generic.
+# sets BLA_VENDOR to OpenBLAS, Intel10_64_dyn, FLAME or Generic, unless
+# BLA_VENDOR is given too.
 #
 # Sets BLAS::BLAS, NTK_BLAS_VENDOR (the vendor in use) and
 # NTK_BLAS_PKGCONFIG_LIBS (the same libraries as -L/-l flags, for ntkgram.pc).
@@ -21,8 +22,17 @@ if(NTK_BLAS)
     message(FATAL_ERROR "NTK_BLAS=${NTK_BLAS}: expected openblas, mkl, blis or generic "
                         "(or set BLA_VENDOR instead)")
   endif()
+endif()
+# BLA_VENDOR wins when both are given (a build folder configured before may
+# still hold NTK_BLAS in its cache).
+if(BLA_VENDOR)
+  if(NTK_BLAS AND NOT ntk_blas_vendor_${NTK_BLAS} STREQUAL BLA_VENDOR)
+    message(WARNING "BLA_VENDOR=${BLA_VENDOR} and NTK_BLAS=${NTK_BLAS} disagree: using "
+                    "BLA_VENDOR (-UNTK_BLAS clears the older setting)")
+  endif()
+elseif(NTK_BLAS)
   set(BLA_VENDOR ${ntk_blas_vendor_${NTK_BLAS}})
-elseif(NOT BLA_VENDOR)
+else()
   set(BLA_VENDOR OpenBLAS)
 endif()
 set(NTK_BLAS_VENDOR ${BLA_VENDOR})
