@@ -99,7 +99,7 @@ ntk_status spectrum_redistribute(const ntk_grid *from, const ntk_dmatrix *a, con
              * trapezoid is the triangle's part of these columns. */
             const int m = (int)(a->rows - first);
             pdtrmr2d_("L", "N", &m, &n, a->data, &column, &column, a->desc, b->data, &column,
-                      &column, b->desc, &from->context);
+                      &column, b->desc, &from->context, 1, 1);
             status = grid_check_scalapack("pdtrmr2d (to the solve layout)", 0);
         } else {
             const int m = (int)a->rows;

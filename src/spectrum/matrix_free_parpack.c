@@ -2,9 +2,8 @@
  * matrix-free product: the largest algebraic eigenvalues ('LA') of Theta,
  * with the distributed vectors of PARPACK being each rank's own rows.
  *
- * PARPACK ships no C header; the prototypes below follow its Fortran
- * interface (gfortran passes string lengths as trailing size_t arguments,
- * LOGICAL is a 4-byte int). Its starting vector is ours (info = 1): a
+ * PARPACK ships no C header; its prototypes are in core/lapack.h (with the
+ * hidden string lengths: 2 for 'LA'). Its starting vector is ours (info = 1): a
  * counter-RNG value per global row, so the Krylov space - and the
  * eigenvalues to rounding - do not depend on the number of ranks. */
 #include "spectrum/matrix_free.h"
@@ -18,19 +17,6 @@
 #include "checkpoint/signals.h"
 #include "core/random.h"
 #include "grid/scalapack.h"
-
-#ifdef NTK_HAVE_PARPACK
-void pdsaupd_(const MPI_Fint *comm, int *ido, const char *bmat, const int *n, const char *which,
-              const int *nev, const double *tol, double *resid, const int *ncv, double *v,
-              const int *ldv, int *iparam, int *ipntr, double *workd, double *workl,
-              const int *lworkl, int *info, size_t bmat_length, size_t which_length);
-void pdseupd_(const MPI_Fint *comm, const int *rvec, const char *howmny, int *select, double *d,
-              double *z, const int *ldz, const double *sigma, const char *bmat, const int *n,
-              const char *which, const int *nev, const double *tol, double *resid,
-              const int *ncv, double *v, const int *ldv, int *iparam, int *ipntr, double *workd,
-              double *workl, const int *lworkl, int *info, size_t howmny_length,
-              size_t bmat_length, size_t which_length);
-#endif
 
 /* Streams of the counter RNG used here (keep them distinct from the data's
  * and the model's, see core/random.h). */

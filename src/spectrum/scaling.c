@@ -3,13 +3,13 @@
 
 #include <math.h>
 
-double dlamch_(const char *cmach);
+#include "core/lapack.h"
 
 enum { DESC_LLD = 8 };
 
 void spectrum_safe_range(double *low, double *high)
 {
-    const double safe_min = dlamch_("Safe minimum"), eps = dlamch_("Precision");
+    const double safe_min = dlamch_("Safe minimum", 1), eps = dlamch_("Precision", 1);
     const double small = safe_min / eps, big = 1.0 / small;
     *low = sqrt(small);
     *high = sqrt(big);

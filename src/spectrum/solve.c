@@ -184,14 +184,14 @@ static ntk_status solve_pdsyevd(const ntk_grid *grid, const ntk_spectrum_workspa
     int info = 0, iwork_query = 0, liwork_query = 1;
     double work_query = 0.0;
     pdsyevd_("V", "L", &size, theta->data, &one, &one, theta->desc, w, z->data, &one, &one,
-             z->desc, &work_query, &query, &iwork_query, &liwork_query, &info);
+             z->desc, &work_query, &query, &iwork_query, &liwork_query, &info, 1, 1);
     NTK_TRY(ntk_agree(check_solver("pdsyevd (workspace query)", info, n), grid->comm));
     solver_work work;
     status = solver_work_create(grid, "pdsyevd", max64(lwork, (int64_t)work_query),
                                 max64(ws->liwork, iwork_query), &work);
     if (status == NTK_OK) {
         pdsyevd_("V", "L", &size, theta->data, &one, &one, theta->desc, w, z->data, &one, &one,
-                 z->desc, work.work, &work.lwork, work.iwork, &work.liwork, &info);
+                 z->desc, work.work, &work.lwork, work.iwork, &work.liwork, &info, 1, 1);
         status = check_solver("pdsyevd", info, n);
     }
     solver_work_free(&work);
@@ -254,7 +254,7 @@ static ntk_status solve_pdsyevr(const ntk_grid *grid, const ntk_spectrum_workspa
     double work_query = 0.0;
     pdsyevr_(jobz, range, "L", &size, theta->data, &one, &one, theta->desc, &vl, &vu, &il, &iu,
              &found, &found_vectors, w, z_data, &one, &one, z_desc, &work_query, &query,
-             &iwork_query, &query, &info);
+             &iwork_query, &query, &info, 1, 1, 1);
     NTK_TRY(ntk_agree(check_solver("pdsyevr (workspace query)", info, n), grid->comm));
     solver_work work;
     status = solver_work_create(grid, "pdsyevr", max64(lwork, (int64_t)work_query),
@@ -262,7 +262,7 @@ static ntk_status solve_pdsyevr(const ntk_grid *grid, const ntk_spectrum_workspa
     if (status == NTK_OK) {
         pdsyevr_(jobz, range, "L", &size, theta->data, &one, &one, theta->desc, &vl, &vu, &il,
                  &iu, &found, &found_vectors, w, z_data, &one, &one, z_desc, work.work,
-                 &work.lwork, work.iwork, &work.liwork, &info);
+                 &work.lwork, work.iwork, &work.liwork, &info, 1, 1, 1);
         status = check_solver("pdsyevr", info, n);
         if (status == NTK_OK && (found != (int)pairs || (want_vectors && found_vectors != (int)pairs)))
             status = NTK_RAISE(NTK_ERR_NUMERIC,

@@ -90,7 +90,7 @@ static ntk_status exact_residual(const ntk_grid *grid, const char *uplo,
         product.local_cols = grid_local_count(width, grid->block, grid->mycol, grid->cols);
         pdsymm_("L", uplo, &size, &width, &alpha, minus_theta->data, &one, &one, minus_theta->desc,
                 vectors->data, &one, &jv, vectors->desc, &beta, product.data, &one, &one,
-                product.desc);
+                product.desc, 1, 1);
         status = ntk_agree(grid_check_scalapack("pdsymm (eigenpair residuals)", 0), grid->comm);
         if (status != NTK_OK)
             break;

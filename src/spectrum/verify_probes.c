@@ -35,11 +35,6 @@
 enum { DESC_LLD = 8 };
 enum { PROBE_SEED = 20250612, PROBE_STREAM = 0x7072 /* "pr" */ };
 
-void pdgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
-             const double *alpha, const double *a, const int *ia, const int *ja, const int *desca,
-             const double *b, const int *ib, const int *jb, const int *descb, const double *beta,
-             double *c, const int *ic, const int *jc, const int *descc);
-
 double spectrum_probe_entry(int64_t pair, int probe)
 {
     return ntk_random_normal(PROBE_SEED, PROBE_STREAM, ((uint64_t)probe << 40) | (uint64_t)pair);
@@ -101,20 +96,20 @@ static ntk_status probe_products(const ntk_grid *grid, const char *uplo,
     const int n = (int)vectors->rows, m = (int)vectors->cols, p = probes, one = 1;
     const double plus = 1.0, minus = -1.0, zero = 0.0;
     pdgemm_("N", "N", &n, &p, &m, &plus, vectors->data, &one, &one, vectors->desc, c->data, &one,
-            &one, c->desc, &zero, y->data, &one, &one, y->desc);
+            &one, c->desc, &zero, y->data, &one, &one, y->desc, 1, 1);
     NTK_TRY(check_pblas(grid, "pdgemm (V C, eigenpair probes)"));
     /* C becomes V^T (V C) - C: its columns are (V^T V - I) c_k. */
     pdgemm_("T", "N", &m, &p, &n, &plus, vectors->data, &one, &one, vectors->desc, y->data, &one,
-            &one, y->desc, &minus, c->data, &one, &one, c->desc);
+            &one, y->desc, &minus, c->data, &one, &one, c->desc, 1, 1);
     NTK_TRY(check_pblas(grid, "pdgemm (V^T V C, orthogonality probes)"));
     NTK_TRY(largest_column_norm(grid, c, probes, 1.0, orthogonality));
     if (residual == NULL)
         return NTK_OK;
     pdsymm_("L", uplo, &n, &p, &plus, minus_theta->data, &one, &one, minus_theta->desc, y->data,
-            &one, &one, y->desc, &zero, w->data, &one, &one, w->desc);
+            &one, &one, y->desc, &zero, w->data, &one, &one, w->desc, 1, 1);
     NTK_TRY(check_pblas(grid, "pdsymm (Theta V C, eigenpair probes)"));
     pdgemm_("N", "N", &n, &p, &m, &plus, vectors->data, &one, &one, vectors->desc,
-            lambda_c->data, &one, &one, lambda_c->desc, &plus, w->data, &one, &one, w->desc);
+            lambda_c->data, &one, &one, lambda_c->desc, &plus, w->data, &one, &one, w->desc, 1, 1);
     NTK_TRY(check_pblas(grid, "pdgemm (V Lambda C, eigenpair probes)"));
     /* in units of `unit`: the residuals of a matrix near the underflow or
      * overflow threshold squared */

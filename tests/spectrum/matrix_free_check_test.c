@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/lapack.h"
 #include "grid/grid.h"
 #include "model/model_test_util.h"
 #include "spectrum/matrix_free.h"
@@ -26,10 +27,6 @@
 #define REQUIRE(condition) CHECK(condition, "%s", #condition)
 
 enum { N = 90, DIM = 5, PAIRS = 40 };
-
-void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
-            double *w, double *work, const int *lwork, int *info, size_t jobz_length,
-            size_t uplo_length);
 
 static void *allocate(size_t count)
 {

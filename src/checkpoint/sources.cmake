@@ -1,0 +1,7 @@
+# Sources of src/checkpoint/ (subfolders included), one file per line:
+# a new .c file needs its line here.
+ntk_module_sources(checkpoint
+  checkpoint.c
+  checkpoint_file.c
+  signals.c
+)
