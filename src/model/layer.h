@@ -125,7 +125,8 @@ typedef struct {
 } ntk_moments;
 
 /* What the kernel module lends the maps: the scales and the Gaussian
- * expectations of an activation (kernel/analytic_expectation.c). */
+ * expectations of an activation (kernel/analytic_expectation.c: its closed
+ * form if it has one, else quadrature). */
 typedef struct {
     double w_std, b_std;
     int quadrature_order;
@@ -157,7 +158,8 @@ typedef struct {
 
 struct ntk_layer_ops {
     const char *name;     /* its key in model.layers: {dense: 256}, relu */
-    int variant;          /* type-specific constant (an activation's ntk_activation) */
+    /* An activation's own table (model/activation.h), NULL for other types. */
+    const struct ntk_activation_ops *activation;
     int bare;             /* may be written as the bare name (activations) */
     const ntk_layer_option *options;
     int n_options;
@@ -243,10 +245,10 @@ const ntk_layer_ops *ntk_layer_find(const char *name);
 int ntk_layer_type_count(void);
 const ntk_layer_ops *ntk_layer_type(int index);
 
-/* The layer types, each defined in its own file under src/model/layers/. */
+/* The dense layer type (src/model/layers/dense.c), which the dense summary
+ * of a job (job.h) builds on; the built-in activations' types are named in
+ * model/activation.h. Every other type is known only to the registry. */
 extern const ntk_layer_ops ntk_layer_dense;
-extern const ntk_layer_ops ntk_layer_relu, ntk_layer_erf, ntk_layer_tanh, ntk_layer_gelu,
-    ntk_layer_identity;
 
 static inline int ntk_layer_has_parameters(const ntk_layer_ops *ops) { return ops->tensors != NULL; }
 
