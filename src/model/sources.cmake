@@ -1,9 +1,16 @@
 # Sources of src/model/ (subfolders included), one file per line:
 # a new .c file needs its line here.
 ntk_module_sources(model
+  activations/activation_layer.c
+  activations/erf.c
+  activations/gaussian.c
+  activations/gelu.c
+  activations/identity.c
+  activations/relu.c
+  activations/tanh.c
   features.c
   jacobian_rows.c
-  layers/activation.c
+  layers/block_products.c
   layers/conv.c
   layers/conv_geometry.c
   layers/conv_products.c
