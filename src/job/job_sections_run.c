@@ -404,6 +404,11 @@ ntk_status job_read_run_sections(const job_context *context, const job_node *roo
                         "kernel.compare_analytic",
                         "needs the assembled Theta, which spectrum.solver matrix_free never "
                         "forms");
+    if (job->kernel.kind != NTK_KIND_EMPIRICAL && job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+        return job_fail(context, job_node_find(job_node_find(root, "kernel", NULL), "kind", NULL),
+                        "kernel.kind",
+                        "spectrum.solver matrix_free needs kernel.kind empirical (it multiplies "
+                        "by the Jacobian)");
     NTK_TRY(read_dynamics(context, job_node_find(root, "dynamics", NULL), job));
     NTK_TRY(read_output(context, job_node_find(root, "output", NULL), job));
     NTK_TRY(job_read_predict(context, root, job));
@@ -422,6 +427,10 @@ ntk_status job_read_run_sections(const job_context *context, const job_node *roo
     } else if (training_key != NULL) {
         NTK_TRY(read_training(context, training, job));
     }
+    if (job->training.enabled && job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+        return job_fail(context, training_key != NULL ? training_key : training, "training",
+                        "needs all eigenpairs; spectrum.solver matrix_free computes the top "
+                        "spectrum.top only");
     return read_checkpoint(context, job_node_find(root, "checkpoint", NULL), job);
 }
 

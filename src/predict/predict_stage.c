@@ -11,6 +11,7 @@
 #include "predict/predict.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,18 @@ static ntk_status stop_point(stage_state *s, const char *where)
     return checkpoint_stop_with_theta(&s->checkpoint, &s->cross, where);
 }
 
+/* The NNGP cross kernel's after_step hook (`context` the stage): a safe
+ * point after every step that saves the NTK cross kernel, which is whole. */
+static ntk_status nngp_step_stop(void *context, ntk_dmatrix *nngp, int64_t steps_done,
+                                 int64_t steps_total)
+{
+    (void)nngp;
+    char where[128];
+    snprintf(where, sizeof where, "during the NNGP cross kernel assembly (after step %lld of %lld)",
+             (long long)steps_done, (long long)steps_total);
+    return stop_point(context, where);
+}
+
 static ntk_status write_cross(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
                               const ntk_input_block *test, const ntk_input_block *train,
                               stage_state *s)
@@ -75,14 +88,12 @@ static ntk_status write_cross(const ntk_job *job, const ntk_model *model, const 
     NTK_TRY(output_write_dmatrix_npy(path, grid, cross));
     if (job->kernel.kind != NTK_KIND_ANALYTIC || !job->kernel.nngp)
         return NTK_OK;
-    /* The NNGP cross kernel beside nngp.npy: a stop point after every step
-     * of its assembly, without a checkpoint of its own (the NTK cross
-     * kernel's is saved first). */
+    /* The NNGP cross kernel beside nngp.npy: no checkpoint of its own, but
+     * a stop point after every step that saves the NTK one. */
     NTK_TRY(stop_point(s, "before the NNGP cross kernel assembly"));
     ntk_dmatrix nngp;
     NTK_TRY(ntk_agree(dmatrix_create(grid, cross->rows, cross->cols, &nngp), grid->comm));
-    ntk_stop_hook stop = {grid->comm, "the NNGP cross kernel assembly"};
-    const ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop};
+    const ntk_assembly_hooks hooks = {0, nngp_step_stop, s};
     ntk_status status = kernel_assemble_cross(job, model, grid, test, train, 1, &hooks, &nngp,
                                               NULL);
     if (status == NTK_OK)

@@ -46,8 +46,10 @@ for ranks in serial 2; do
         "$ranks" run "$out/theta_in_file.yaml" --out "$out"
     expect_error 3 "^ntkgram: error: --set kernel.compare_analytic: needs the assembled Theta" \
         "$ranks" validate "$job" --set kernel.compare_analytic=true
-    expect_error 3 "matrix_free needs kernel.kind empirical" \
+    expect_error 3 "^ntkgram: error: --set kernel.kind: spectrum.solver matrix_free needs kernel.kind empirical" \
         "$ranks" run "$job" --out "$out" --set kernel.kind=analytic
+    expect_error 3 "^ntkgram: error: --set training: needs all eigenpairs; spectrum.solver matrix_free computes" \
+        "$ranks" validate "$job" --set 'training={steps: 3}'
 done
 # Will not fit: 2,000,000 inputs with stored features in 64 MB per rank;
 # and with features auto even one batch and the Lanczos basis do not.

@@ -19,6 +19,8 @@ np.save("x.npy", r.standard_normal((1200, 6)))
 np.save("y.npy", r.standard_normal((1200, 2)))
 np.save("x_test.npy", r.standard_normal((300, 6)))
 np.save("y_test.npy", r.standard_normal((300, 2)))
+np.save("x_small.npy", r.standard_normal((300, 6)))
+np.save("y_small.npy", r.standard_normal((300, 2)))
 PY
 # 1200 training inputs in blocks of 64 on a 1 x 2 grid: 3 steps of 256
 # local columns, for Theta and for the 300 x 1200 cross kernel.
@@ -112,17 +114,21 @@ assert np.array_equal(np.load("cross_jacobian/test_theta.npy"), np.load("jacobia
 PY
 pass "the jacobian cross kernel resumes on 3 ranks and agrees bit for bit"
 
-# The analytic kernel and its NNGP cross kernel (no checkpoint of its own).
-analytic="--set kernel.kind=analytic --set kernel.nngp=true"
+# The analytic kernel and its NNGP cross kernel (no checkpoint of its own: a
+# stop in it saves the whole NTK cross kernel), on 300 training inputs: 3
+# steps of column blocks on the 1 x 2 grid.
+analytic="--set kernel.kind=analytic --set kernel.nngp=true --set data.inputs=x_small.npy
+          --set data.targets=y_small.npy"
 NTK_TEST_PAUSE_AT="cross kernel assembly (after step 1 of" signal_run cross_analytic INT \
     "test pause during the cross kernel assembly (after step 1 of" 0.2 10 \
     "during the cross kernel assembly \(after step 1 of [0-9]+\); checkpoint written" job.yaml \
     $analytic
 NTK_TEST_PAUSE_AT="NNGP cross kernel assembly (after step 1 of" signal_run nngp_cross TERM \
     "test pause during the NNGP cross kernel assembly (after step 1 of" 0.2 10 \
-    "during the NNGP cross kernel assembly \(after step 1 of [0-9]+\); no checkpoint for this phase" \
+    "during the NNGP cross kernel assembly \(after step 1 of [0-9]+\); checkpoint of the assembled cross kernel written to nngp_cross/checkpoint/test_theta.ckpt" \
     job.yaml $analytic
 no_stage_files nngp_cross "test_nngp.npy test_predictions.npy predict.csv predict.svg"
 unset NTK_TEST_PAUSE_SECONDS
 ntk 2 run job.yaml --quiet --out analytic_reference $analytic || fail "analytic reference run"
 resume_same cross_analytic analytic_reference 1 $analytic
+resume_same nngp_cross analytic_reference 3 $analytic
