@@ -1,4 +1,4 @@
-/* Rank 0's single-node eigensolver (src/spectrum/node_eigen.h) against
+/* Rank 0's single-node eigensolver (src/spectrum/node/node_eigen.h) against
  * LAPACK's own drivers, without MPI.
  *
  * Bulge chasing: the tridiagonal matrix of bulge_chase_band on 2-4 threads
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spectrum/node_eigen.h"
+#include "spectrum/node/node_eigen.h"
 #include "check.h"
 
 void dsytrd_sb2st_(const char *stage1, const char *vect, const char *uplo, const int *n,

@@ -16,7 +16,8 @@ static ntk_solver pick(ntk_solver solver, int vectors, int64_t top, int64_t n, i
                        double free_bytes, int ranks, const char **reason)
 {
     const ntk_spectrum_spec spec = {.solver = solver, .vectors = vectors, .top = top};
-    const ntk_solver_site site = {ranks, single_node, free_bytes};
+    const ntk_solver_site site = {
+        .ranks = ranks, .single_node = single_node, .node_free_bytes = free_bytes};
     return spectrum_resolve_solver_at(&spec, n, &site, reason);
 }
 
