@@ -231,9 +231,9 @@ static ntk_status read_matrix_free_keys(const job_context *context, const job_no
     if (matrix_free && job->spectrum.top == 0)
         return job_fail(context, job_node_find(spectrum, "solver", NULL), "spectrum.solver",
                         "matrix_free computes the top eigenpairs: set spectrum.top (k >= 1)");
-    if (matrix_free && !job->spectrum.vectors)
-        return job_fail(context, job_node_find(spectrum, "vectors", NULL), "spectrum.vectors",
-                        "matrix_free always computes eigenvectors: remove vectors: false");
+    /* vectors: false with matrix_free: Lanczos computes the eigenvectors
+     * anyway (and the pair check needs them); the run keeps only the
+     * eigenvalues (spectrum/parpack/matrix_free_parpack.c). */
     return NTK_OK;
 }
 

@@ -234,7 +234,7 @@ struct ntk_layer_ops {
     int (*analytic)(const ntk_layer_spec *layer, const ntk_analytic_context *context,
                     ntk_analytic_state *state);
 
-    /* --- matrix-free products with the Jacobian (spectrum/matrix_free.c);
+    /* --- matrix-free products with the Jacobian (spectrum/parpack/matrix_free_operator.c);
      * NULL: spectrum.solver matrix_free is refused naming the layer ---
      * For `count` inputs with the layer's input `in` (count x in.size) and
      * its output cotangents `cot_out` (count x k x out.size, as in the

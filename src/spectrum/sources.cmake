@@ -1,22 +1,27 @@
 # Sources of src/spectrum/ (subfolders included), one file per line:
 # a new .c file needs its line here.
 ntk_module_sources(spectrum
-  back_transform.c
-  bulge_chase.c
-  elpa_solver.c
-  gather_lapack.c
+  elpa/elpa_ops.c
+  elpa/elpa_solver.c
   layout.c
-  matrix_free_check.c
-  matrix_free_operator.c
-  matrix_free_parpack.c
-  matrix_free_vectors.c
   modes.c
-  node_eigen.c
-  node_transfer.c
+  node/back_transform.c
+  node/bulge_chase.c
+  node/gather_lapack.c
+  node/lapack_ops.c
+  node/node_eigen.c
+  node/node_transfer.c
+  node/tridiagonal_split.c
+  parpack/matrix_free_check.c
+  parpack/matrix_free_operator.c
+  parpack/matrix_free_ops.c
+  parpack/matrix_free_parpack.c
+  parpack/matrix_free_vectors.c
+  registry.c
+  scalapack/scalapack_solvers.c
   scaling.c
   site.c
   solve.c
-  tridiagonal_split.c
   verify.c
   verify_probes.c
   verify_values.c

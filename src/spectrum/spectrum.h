@@ -45,7 +45,7 @@ typedef struct {
      * spectrum_values_error; NULL and NaN otherwise. */
     const char *values_check;
     double values_check_error;
-    /* spectrum.solver matrix_free (spectrum/matrix_free_solve.c); 0/NULL otherwise */
+    /* spectrum.solver matrix_free (spectrum/parpack/matrix_free_parpack.c); 0/NULL otherwise */
     int matrix_free;
     int64_t converged;      /* pairs with residual <= spectrum.tolerance */
     int64_t products;       /* Theta-vector products, the residual check's included */
@@ -91,6 +91,13 @@ typedef struct {
     int ranks;
     int single_node;        /* every rank on one node (MPI_COMM_TYPE_SHARED) */
     double node_free_bytes; /* MemAvailable of the node (smallest over nodes); 0 = unknown */
+    /* The memory limit per rank (plan's --mem-per-rank, the run's share)
+     * and what the rank holds besides the solver during the solve (Theta,
+     * inputs, model, baseline): auto picks no solver whose planned peak,
+     * their sum with its eigenvectors and workspace, exceeds the limit
+     * while a slower one fits. 0 = no limit known. */
+    double bytes_per_rank;
+    double bytes_besides_solver;
 } ntk_solver_site;
 
 /* 1 when this ntkgram was built with ELPA. */
@@ -249,6 +256,15 @@ ntk_status spectrum_redistribute(const ntk_grid *from, const ntk_dmatrix *a, con
  * when Theta moves to another layout. Collective. */
 ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
                           ntk_dmatrix *theta, ntk_spectrum *spectrum);
+/* The same with a memory limit per rank for auto (ntk_solver_site's
+ * bytes_per_rank and bytes_besides_solver, as preflight planned them). */
+typedef struct {
+    double bytes_per_rank;
+    double bytes_besides_solver;
+} ntk_solve_budget;
+ntk_status spectrum_solve_within(const ntk_spectrum_spec *spec, const ntk_grid *grid,
+                                 ntk_dmatrix *theta, const ntk_solve_budget *budget,
+                                 ntk_spectrum *spectrum);
 void spectrum_free(ntk_spectrum *spectrum);
 
 /* Training modes (docs/design.md, "Training dynamics and modes").

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 
 #include "model_test_util.h"
-#include "spectrum/matrix_free.h"
+#include "spectrum/parpack/matrix_free.h"
 #include "train/gradient.h"
 
 extern const ntk_layer_ops ntk_layer_conv, ntk_layer_flatten;

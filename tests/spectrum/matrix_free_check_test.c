@@ -1,4 +1,4 @@
-/* The matrix-free pair check (spectrum/matrix_free_check.c) on true
+/* The matrix-free pair check (spectrum/parpack/matrix_free_check.c) on true
  * eigenpairs of the operator's Theta and on deliberately broken ones.
  *
  * Theta (M = 90, trace kernel of a small MLP) is built column by column
@@ -22,7 +22,7 @@
 #include "core/lapack.h"
 #include "grid/grid.h"
 #include "model/model_test_util.h"
-#include "spectrum/matrix_free.h"
+#include "spectrum/parpack/matrix_free.h"
 
 #define REQUIRE(condition) CHECK(condition, "%s", #condition)
 

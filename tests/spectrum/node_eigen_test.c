@@ -1,4 +1,4 @@
-/* Rank 0's single-node eigensolver (src/spectrum/node_eigen.h) against
+/* Rank 0's single-node eigensolver (src/spectrum/node/node_eigen.h) against
  * LAPACK's own drivers, without MPI.
  *
  * Bulge chasing: the tridiagonal matrix of bulge_chase_band on 2-4 threads
@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "core/lapack.h"
-#include "spectrum/node_eigen.h"
+#include "spectrum/node/node_eigen.h"
 #include "check.h"
 
 static unsigned long long state = 88172645463325252ULL;

@@ -17,7 +17,7 @@
  * thread, after the blocks' T factors are built in parallel (dlarft is
  * matrix-vector work). On the AVX-512 kernels that measured the same as
  * letting OpenBLAS thread each product (1.25-1.3 s either way). */
-#include "spectrum/node_eigen.h"
+#include "spectrum/node/node_eigen.h"
 
 #include <limits.h>
 #include <pthread.h>

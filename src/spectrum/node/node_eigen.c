@@ -13,7 +13,7 @@
  *                two halves at once, then a back-transformation whose
  *                products are 256 reflectors wide, not 32.
  * Both scale the matrix into the safe range first, as dsyevd does. */
-#include "spectrum/node_eigen.h"
+#include "spectrum/node/node_eigen.h"
 
 #include <limits.h>
 #include <math.h>

@@ -13,7 +13,7 @@
  * first, as dstedc does. Measured at M = 4096, 2 threads (docs/design.md,
  * "The single-node eigensolver"): dstedc 0.90-1.00 s; halves 0.27-0.30 s
  * and merge 0.45-0.52 s. Below SPLIT_MIN, or on one thread, dstedc alone. */
-#include "spectrum/node_eigen.h"
+#include "spectrum/node/node_eigen.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -15,7 +15,7 @@
  * pass. The probes are the dense check's (spectrum_probe_entry), a pure
  * function of (pair, probe): the same on every rank count. Both methods
  * also probe the orthogonality ||(Z^T Z - I) c|| (no product needed). */
-#include "spectrum/matrix_free.h"
+#include "spectrum/parpack/matrix_free.h"
 
 #include <float.h>
 #include <math.h>

@@ -6,7 +6,7 @@
  * hidden string lengths: 2 for 'LA'). Its starting vector is ours (info = 1): a
  * counter-RNG value per global row, so the Krylov space - and the
  * eigenvalues to rounding - do not depend on the number of ranks. */
-#include "spectrum/matrix_free.h"
+#include "spectrum/parpack/matrix_free.h"
 
 #include <float.h>
 #include <math.h>
@@ -327,7 +327,9 @@ ntk_status spectrum_solve_matrix_free(const ntk_spectrum_spec *spec, const ntk_g
     spectrum->basis_size = ncv;
     spectrum->tolerance = spec->tolerance;
     spectrum->restarts = restarts;
-    spectrum->have_vectors = 1;
+    /* Lanczos computes the Ritz vectors whatever is asked, and the pair
+     * check below needs them; a values-only request keeps none */
+    spectrum->have_vectors = spec->vectors;
     status = NTK_CALLOC(spectrum->values, found, "eigenvalues");
     if (status == NTK_OK)
         status = NTK_CALLOC(spectrum->pair_residual, found, "pair residuals");
@@ -357,7 +359,9 @@ ntk_status spectrum_solve_matrix_free(const ntk_spectrum_spec *spec, const ntk_g
                            (long long)op->products);
         goto done;
     }
-    NTK_TRY_GOTO(status, mf_vectors_to_dmatrix(grid, op, z, ld, found, &spectrum->vectors), done);
+    if (spec->vectors)
+        NTK_TRY_GOTO(status, mf_vectors_to_dmatrix(grid, op, z, ld, found, &spectrum->vectors),
+                     done);
 done:
     free(values);
     free(z);

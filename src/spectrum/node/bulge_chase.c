@@ -22,7 +22,7 @@
  * can differ in the last bit (OpenBLAS's vector kernels round by alignment,
  * and LAPACK's workspace is laid out differently). */
 #define _GNU_SOURCE
-#include "spectrum/node_eigen.h"
+#include "spectrum/node/node_eigen.h"
 
 #include <limits.h>
 #include <pthread.h>
