@@ -65,11 +65,17 @@ static ntk_status clear_and_mark(const ntk_job *job)
     struct tm utc;
     if (gmtime_r(&now, &utc) != NULL)
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    fprintf(marker,
-            "# ntkgram is writing this folder; the files here are complete only when this\n"
-            "# marker is gone and summary.yaml is present.\n"
-            "job: %s\nfile: %s\nstarted: %s\nhost: %s\npid: %ld\n",
-            job->name, job->path, when, host, (long)getpid());
+    /* The name, path and host are any text: quoted, so the marker stays YAML
+     * whose strings load as strings (a job named 2024 or "a: b"). */
+    fputs("# ntkgram is writing this folder; the files here are complete only when this\n"
+          "# marker is gone and summary.yaml is present.\njob: ",
+          marker);
+    job_write_yaml_string(marker, job->name);
+    fputs("\nfile: ", marker);
+    job_write_yaml_string(marker, job->path);
+    fprintf(marker, "\nstarted: %s\nhost: ", when);
+    job_write_yaml_string(marker, host);
+    fprintf(marker, "\npid: %ld\n", (long)getpid());
     NTK_TRY(partial_file_commit(path, marker));
     return NTK_OK;
 }

@@ -34,7 +34,13 @@ for ranks in serial 2; do
         --set dynamics.learning_rate=1e308
     [ "$(files_in out)" = ".ntkgram-running theta.npy " ] \
         || fail "after a failed rerun out/ holds '$(files_in out)', expected the marker and theta.npy"
-    grep -q '^job: job$' out/.ntkgram-running || fail "marker content: $(cat out/.ntkgram-running)"
+    grep -q '^job: "job"$' out/.ntkgram-running || fail "marker content: $(cat out/.ntkgram-running)"
+    py - out/.ntkgram-running <<'PY' || fail "the marker is not YAML with string fields: $(cat out/.ntkgram-running)"
+import sys, yaml
+marker = yaml.safe_load(open(sys.argv[1]))
+assert marker["job"] == "job" and isinstance(marker["file"], str) and isinstance(marker["host"], str), marker
+assert isinstance(marker["pid"], int), marker
+PY
 
     # Success again: no marker; without a solver only summary.yaml is written
     # and listed (the log used to name eigenvalues.npy and modes.csv).
