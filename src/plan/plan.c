@@ -81,6 +81,7 @@
 #include "spectrum/matrix_free.h"
 #include "spectrum/spectrum.h"
 #include "model/model.h"
+#include "model/weights.h"
 
 /* Resident memory of an ntkgram process before it allocates any job data:
  * Open MPI, OpenBLAS (one thread), BLACS/ScaLAPACK and libyaml. Measured as
@@ -495,6 +496,22 @@ ntk_status plan_fit_features(const ntk_job *job, double bytes_per_rank, ntk_plan
     return NTK_OK;
 }
 
+/* kernel.kind analytic is the infinite-width limit: it has no weights, so a
+ * model.weights file would be ignored without a word. Refused, naming both
+ * keys (plan, validate and run's preflight all come here). */
+static ntk_status plan_check_weights_used(const ntk_job *job)
+{
+    if (job->kernel.kind != NTK_KIND_ANALYTIC || job->model.weights_path[0] == '\0')
+        return NTK_OK;
+    char where[NTK_PATH_MAX + 64];
+    job_location_text(&job->model.where, where, sizeof where);
+    return NTK_RAISE(NTK_ERR_JOB,
+                     "%s: model.weights: kernel.kind analytic is the infinite-width limit, "
+                     "which has no weights, so %s would be ignored; remove model.weights or use "
+                     "kernel.kind: empirical",
+                     where, job->model.weights_path);
+}
+
 static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
                                      int ranks, int matrix_free_stored, ntk_plan *plan)
 {
@@ -508,10 +525,12 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
 
     /* The layers state their own sizes and costs (model/layer.h); a job whose
      * sizes do not fit is refused naming the layer. */
-    const int has_bias = job->model.b_std != 0.0;
     const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    NTK_TRY(plan_check_weights_used(job));
     model_layout layout;
-    NTK_TRY(model_layout_make(&job->model, job->path, input, has_bias, &layout));
+    NTK_TRY(model_layout_make(&job->model, job->path, input, 0, &layout));
+    /* Counted as the run counts them (a weights file decides the biases). */
+    NTK_TRY(model_param_count(&job->model, &layout, &layout.n_params));
     model_costs costs;
     model_layout_costs(&layout, full, job->kernel.quadrature_order, &costs);
     const int64_t k = layout.k;
