@@ -216,11 +216,13 @@ static void layers_of_stack(const ntk_layer *stack, int n_stack, weights_layers 
 }
 
 /* The file's groups against the layers: one weight per layer, of its shape;
- * a bias of its shape where there is one, and a bias for every layer when
- * the job has biases (model.b_std > 0: a missing one would silently make a
- * network without them). Sets has_bias[l] to what the file holds. */
+ * a bias of its shape where there is one. When the job has biases
+ * (model.b_std > 0), a file without any is refused (it would silently make a
+ * network without them) and a layer without one is warned about. Sets
+ * has_bias[l] to what the file holds. */
 static ntk_status check_groups(const st_index *index, const weights_group *groups, int n_groups,
-                               const weights_layers *model, double b_std, int *has_bias)
+                               const weights_layers *model, double b_std, int warn,
+                               int *has_bias)
 {
     const int layers = model->n_layers;
     if (n_groups > layers)
@@ -249,16 +251,33 @@ static ntk_status check_groups(const st_index *index, const weights_group *group
                             ndim >= 0 && ndim <= 4 ? layouts[ndim] : ""));
         if (group->bias != NULL)
             NTK_TRY(check_shape(index, group->bias, layer, &model->bias[l], ""));
-        else if (b_std != 0.0) {
-            char need[160];
-            shape_text(model->bias[l].ndim, model->bias[l].shape, need, sizeof need);
+        has_bias[l] = group->bias != NULL;
+    }
+    if (b_std == 0.0)
+        return NTK_OK;
+    /* The job has biases (b_std > 0): a file with none is the wrong file or
+     * the wrong job; a file with some is a network whose layers differ
+     * (torch's bias=False on some), run as it is but said. */
+    int with_bias = 0;
+    for (int l = 1; l <= layers; ++l)
+        with_bias += has_bias[l];
+    for (int l = 1; l <= layers; ++l) {
+        if (has_bias[l])
+            continue;
+        char need[160];
+        shape_text(model->bias[l].ndim, model->bias[l].shape, need, sizeof need);
+        if (with_bias == 0)
             return NTK_RAISE(NTK_ERR_DATA,
                              "%s: missing the bias of %s layer %d ('%s.bias', shape %s): "
-                             "model.b_std is %g, so every layer with parameters has a bias "
-                             "(set model.b_std: 0 for a network without biases)",
-                             index->path, layer->ops->name, l, group->prefix, need, b_std);
-        }
-        has_bias[l] = group->bias != NULL;
+                             "model.b_std is %g, so the layers have biases, but the file has "
+                             "none (set model.b_std: 0 for a network without biases)",
+                             index->path, model->layer[l]->ops->name, l, groups[l - 1].prefix,
+                             need, b_std);
+        if (warn)
+            ntk_warn("%s: %s layer %d has no bias ('%s.bias', shape %s) although model.b_std is %g: "
+                     "it runs without one, as the file says",
+                     index->path, model->layer[l]->ops->name, l, groups[l - 1].prefix, need,
+                     b_std);
     }
     return NTK_OK;
 }
@@ -285,7 +304,8 @@ static ntk_status read_groups(const st_index *index, const weights_group *groups
 /* Read the index of `path` and check it against the layers; `groups` is
  * allocated here (the caller frees it). */
 static ntk_status index_and_groups(const char *path, const weights_layers *layers, double b_std,
-                                   st_index *index, weights_group **groups, int *has_bias)
+                                   int warn, st_index *index, weights_group **groups,
+                                   int *has_bias)
 {
     *groups = NULL;
     NTK_TRY(st_read_index(path, index));
@@ -296,7 +316,7 @@ static ntk_status index_and_groups(const char *path, const weights_layers *layer
     if (status == NTK_OK)
         status = group_tensors(index, *groups, &n_groups);
     if (status == NTK_OK)
-        status = check_groups(index, *groups, n_groups, layers, b_std, has_bias);
+        status = check_groups(index, *groups, n_groups, layers, b_std, warn, has_bias);
     return status;
 }
 
@@ -308,7 +328,7 @@ ntk_status model_load_weights(const char *path, double b_std, ntk_model *model)
     layers_of_stack(model->stack, model->n_stack, &layers);
     weights_group *groups = NULL;
     int has_bias[NTK_MAX_DENSE + 1] = {0};
-    ntk_status status = index_and_groups(path, &layers, b_std, &index, &groups, has_bias);
+    ntk_status status = index_and_groups(path, &layers, b_std, 1, &index, &groups, has_bias);
     if (status == NTK_OK) {
         for (int l = 1; l <= model->n_layers; ++l)
             model->has_bias[l] = has_bias[l];
@@ -331,7 +351,8 @@ ntk_status model_param_count(const ntk_model_spec *spec, const model_layout *lay
         memset(&index, 0, sizeof index);
         weights_group *groups = NULL;
         ntk_status status =
-            index_and_groups(spec->weights_path, &layers, spec->b_std, &index, &groups, has_bias);
+            index_and_groups(spec->weights_path, &layers, spec->b_std, 0, &index, &groups,
+                             has_bias);
         free(groups);
         st_free_index(&index);
         NTK_TRY(status);

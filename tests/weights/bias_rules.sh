@@ -1,6 +1,7 @@
 # Which parameters a weights file gives, the same in plan, validate and run:
 #  - model.b_std > 0 (the job has biases) with a file that lacks them is
 #    refused naming the missing tensor (it used to run as a bias-free net);
+#    a file with biases on some layers runs, warning about the others;
 #  - kernel.kind analytic (the infinite-width limit: no weights) with
 #    model.weights is refused naming both keys (the file was ignored);
 #  - biases in the file with b_std: 0 count as parameters in plan as in run
@@ -37,6 +38,10 @@ for ranks in serial 2 3; do
     [ -e out-nobias ] || [ -e out-nobias_analytic ] && fail "a refused job created its output.dir"
 done
 log=$(ntk 2 run "$(job nobias_ok layout_nobias.safetensors 0)" 2>&1) || fail "a bias-free file with b_std 0: $log"
+log=$(ntk 2 run "$(job partial layout_partial_bias.safetensors 0.1)" 2>&1) || fail "partial biases: $log"
+printf '%s\n' "$log" | grep -q "warning: .*layout_partial_bias.safetensors: dense layer 2 has no bias ('2.bias', shape \[2\]) although model.b_std is 0.1" \
+    || fail "no warning for a layer without its bias: $log"
+[ "$(printf '%s\n' "$log" | grep -c 'has no bias')" = 1 ] || fail "the warning is not said once: $log"
 pass "missing biases with b_std > 0 and weights with the analytic kernel are refused before output.dir"
 
 # Biases in the file, b_std 0: 5*3 + 5 + 2*5 + 2 = 32 parameters everywhere.

@@ -12,6 +12,7 @@
   layout_garbage        "xx" after the header's JSON object
   layout_nul_padding    the header padded with NUL bytes instead of spaces
   layout_nobias         the weights without their biases
+  layout_partial_bias   0.bias but no 2.bias
   layout_many           100,000 one-element tensors (refused as extra: the
                         check must not take quadratic time)
 """
@@ -72,6 +73,10 @@ header, data = layout(packed)
 del header["0.bias"], header["2.bias"]
 header["2.weight"]["data_offsets"] = [120, 200]
 write("layout_nobias", header, data[:120] + data[160:240])
+
+header, data = layout(packed)
+del header["2.bias"]
+write("layout_partial_bias", header, data[:240])
 
 many = {f"{i}.weight": {"dtype": "F64", "shape": [1], "data_offsets": [8 * i, 8 * i + 8]}
         for i in range(100000)}
