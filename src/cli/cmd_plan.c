@@ -101,10 +101,15 @@ static ntk_status plan_all_points(const ntk_cli_options *options, const ntk_job 
     return status;
 }
 
-/* "512 MiB" below 1 GiB, "2.00 GiB" above: the sizes people pass to --mem-per-rank. */
+/* "512 MiB" below 1 GiB, "2.00 GiB" above: the sizes people pass to
+ * --mem-per-rank; smaller ones in KiB or bytes, so that 1K is not "0 MiB". */
 static void format_size(double bytes, char *text, size_t size)
 {
-    if (bytes < 1073741824.0)
+    if (bytes < 1024.0)
+        snprintf(text, size, "%.0f bytes", bytes);
+    else if (bytes < 1048576.0)
+        snprintf(text, size, "%.0f KiB", bytes / 1024.0);
+    else if (bytes < 1073741824.0)
         snprintf(text, size, "%.0f MiB", bytes / 1048576.0);
     else
         snprintf(text, size, "%.2f GiB", bytes / 1073741824.0);

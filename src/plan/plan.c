@@ -686,12 +686,13 @@ ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank)
     return NTK_RAISE(NTK_ERR_MEMORY,
                      "job needs %.2f GiB per rank (theta %.2f, features %.2f, solver %.2f) but only "
                      "%.2f GiB are available per rank on %d ranks; %s (ntkgram plan %s "
-                     "--mem-per-rank %.0fM)",
+                     "--mem-per-rank %.0f%s)",
                      plan_gib(plan->bytes_peak), plan_gib(plan->bytes_theta),
                      plan_gib(plan->bytes_features),
                      plan_gib(plan->bytes_solver + plan->bytes_vectors), plan_gib(bytes_per_rank),
                      plan->ranks, advice, plan->job != NULL ? plan->job->path : "JOB",
-                     bytes_per_rank / 1048576.0);
+                     bytes_per_rank < 1048576.0 ? bytes_per_rank : bytes_per_rank / 1048576.0,
+                     bytes_per_rank < 1048576.0 ? "" : "M");
 }
 
 int plan_min_ranks(const ntk_job *job, int64_t n_inputs, int64_t input_dim,
