@@ -79,7 +79,8 @@ static ntk_status plan_all_points(const ntk_cli_options *options, const ntk_job 
     for (int64_t point = 0; point < outcome->points; ++point) {
         ntk_plan plan;
         int min_ranks = 0;
-        status = plan_point(options, base, point, ranks, job, &plan, &min_ranks);
+        status = sweep_name_point_failure(
+            base, point, plan_point(options, base, point, ranks, job, &plan, &min_ranks));
         if (status != NTK_OK)
             break;
         if (outcome->largest_point < 0 || plan.bytes_peak > outcome->plan.bytes_peak) {

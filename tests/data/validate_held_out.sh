@@ -96,6 +96,8 @@ for ranks in serial 2 3; do
     expect_error 4 "sweep point 1 of 2 \(model.weights=w_dim5.safetensors\): .*w_dim5.safetensors: tensor '0.weight' has shape \[8, 5\], but dense layer 1 needs \[8, 4\]" \
         $ranks validate sweep.yaml --set 'sweep={model.weights: [w_ok.safetensors, w_dim5.safetensors]}'
 done
+expect_error 4 "sweep point 1 of 2 \(model.weights=w_dim5.safetensors\): .*w_dim5.safetensors: tensor '0.weight' has shape \[8, 5\]" \
+    serial plan sweep.yaml --set 'sweep={model.weights: [w_ok.safetensors, w_dim5.safetensors]}'
 log=$(ntk 2 validate sweep.yaml --set 'sweep={model.seed: [1, 2]}' 2>&1) || fail "a good sweep: $log"
 [ "$(printf '%s\n' "$log" | grep -c 'sweep point [01] of 2 (model.seed=[12]): ok')" = 2 ] \
     || fail "validate does not report each point: $log"
