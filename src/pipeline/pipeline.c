@@ -103,6 +103,38 @@ static ntk_status check_matrix_free_layers(const ntk_job *job, const ntk_model *
                      model->stack[missing].ops->name);
 }
 
+/* "3 layers with parameters (2 conv, 1 dense)" or "3 dense layers": the
+ * layer types in the order they first appear. */
+static const char *describe_layers(const ntk_model *model, char *text, size_t size)
+{
+    const char *names[NTK_MAX_LAYERS];
+    int counts[NTK_MAX_LAYERS], kinds = 0;
+    for (int i = 0; i < model->n_stack; ++i) {
+        if (model->stack[i].param < 1)
+            continue;
+        const char *name = model->stack[i].ops->name;
+        int kind = 0;
+        while (kind < kinds && strcmp(names[kind], name) != 0)
+            ++kind;
+        if (kind == kinds) {
+            names[kinds] = name;
+            counts[kinds++] = 0;
+        }
+        ++counts[kind];
+    }
+    if (kinds == 1) {
+        snprintf(text, size, "%d %s layer%s", counts[0], names[0], counts[0] == 1 ? "" : "s");
+        return text;
+    }
+    size_t used = (size_t)snprintf(text, size, "%d layers with parameters (", model->n_layers);
+    for (int kind = 0; kind < kinds && used < size; ++kind)
+        used += (size_t)snprintf(text + used, size - used, "%s%d %s", kind > 0 ? ", " : "",
+                                 counts[kind], names[kind]);
+    if (used < size)
+        snprintf(text + used, size - used, ")");
+    return text;
+}
+
 static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
                           const ntk_preflight *checked)
 {
@@ -136,8 +168,10 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     if (status == NTK_OK)
         state->have_model = 1;
     NTK_TRY(ntk_agree(status, comm));
-    ntk_log("model: %d dense layers, %lld parameters (%s parameterisation)",
-            state->model.n_layers, (long long)state->model.n_params,
+    char layers[256];
+    ntk_log("model: %s, %lld parameters (%s parameterisation)",
+            describe_layers(&state->model, layers, sizeof layers),
+            (long long)state->model.n_params,
             job_enum_name(&job_parameterization_names, job->model.parameterization));
 
     if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)

@@ -81,6 +81,7 @@
 #include "spectrum/parpack/matrix_free.h"
 #include "spectrum/spectrum.h"
 #include "model/model.h"
+#include "model/weights.h"
 
 /* Resident memory of an ntkgram process before it allocates any job data:
  * Open MPI, OpenBLAS (one thread), BLACS/ScaLAPACK and libyaml. Measured as
@@ -521,6 +522,22 @@ ntk_status plan_fit_features(const ntk_job *job, double bytes_per_rank, ntk_plan
     return NTK_OK;
 }
 
+/* kernel.kind analytic is the infinite-width limit: it has no weights, so a
+ * model.weights file would be ignored without a word. Refused, naming both
+ * keys (plan, validate and run's preflight all come here). */
+static ntk_status plan_check_weights_used(const ntk_job *job)
+{
+    if (job->kernel.kind != NTK_KIND_ANALYTIC || job->model.weights_path[0] == '\0')
+        return NTK_OK;
+    char where[NTK_PATH_MAX + 64];
+    job_location_text(&job->model.where, where, sizeof where);
+    return NTK_RAISE(NTK_ERR_JOB,
+                     "%s: model.weights: kernel.kind analytic is the infinite-width limit, "
+                     "which has no weights, so %s would be ignored; remove model.weights or use "
+                     "kernel.kind: empirical",
+                     where, job->model.weights_path);
+}
+
 static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
                                      int ranks, int matrix_free_stored, double memory_limit,
                                      ntk_plan *plan)
@@ -536,10 +553,12 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
 
     /* The layers state their own sizes and costs (model/layer.h); a job whose
      * sizes do not fit is refused naming the layer. */
-    const int has_bias = job->model.b_std != 0.0;
     const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    NTK_TRY(plan_check_weights_used(job));
     model_layout layout;
-    NTK_TRY(model_layout_make(&job->model, job->path, input, has_bias, &layout));
+    NTK_TRY(model_layout_make(&job->model, job->path, input, 0, &layout));
+    /* Counted as the run counts them (a weights file decides the biases). */
+    NTK_TRY(model_param_count(&job->model, &layout, &layout.n_params));
     model_costs costs;
     model_layout_costs(&layout, full, job->kernel.quadrature_order, &costs);
     const int64_t k = layout.k;
@@ -695,12 +714,13 @@ ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank)
     return NTK_RAISE(NTK_ERR_MEMORY,
                      "job needs %.2f GiB per rank (theta %.2f, features %.2f, solver %.2f) but only "
                      "%.2f GiB are available per rank on %d ranks; %s (ntkgram plan %s "
-                     "--mem-per-rank %.0fM)",
+                     "--mem-per-rank %.0f%s)",
                      plan_gib(plan->bytes_peak), plan_gib(plan->bytes_theta),
                      plan_gib(plan->bytes_features),
                      plan_gib(plan->bytes_solver + plan->bytes_vectors), plan_gib(bytes_per_rank),
                      plan->ranks, advice, plan->job != NULL ? plan->job->path : "JOB",
-                     bytes_per_rank / 1048576.0);
+                     bytes_per_rank < 1048576.0 ? bytes_per_rank : bytes_per_rank / 1048576.0,
+                     bytes_per_rank < 1048576.0 ? "" : "M");
 }
 
 int plan_min_ranks(const ntk_job *job, int64_t n_inputs, int64_t input_dim,

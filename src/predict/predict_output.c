@@ -64,7 +64,7 @@ ntk_status predict_write_csv(const char *dir, const ntk_predictions *p)
         if (isinf(p->step[s]))
             fputs("inf,", file);
         else
-            fprintf(file, "%.0f,", p->step[s]);
+            fprintf(file, "%lld,", (long long)p->step_exact[s]);
         csv_number(file, p->train_loss[s]);
         fputc(',', file);
         csv_number(file, p->test_loss[s]);

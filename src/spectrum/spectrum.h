@@ -144,6 +144,9 @@ typedef struct {
     int64_t vector_local_cols;
     int64_t verify_doubles;     /* the residual check's scratch */
     int64_t gathered_doubles;   /* lapack: the matrix (and top-k vectors) on rank 0 */
+    int64_t internal_doubles;   /* plan only: what the library takes beyond lwork during
+                                 * the solve (pdsyevr: its query's answer and its own
+                                 * allocations, workspace.c) */
 } ntk_spectrum_workspace;
 
 void spectrum_workspace_at(const ntk_spectrum_spec *spec, const ntk_solver_site *site,

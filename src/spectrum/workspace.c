@@ -235,7 +235,8 @@ double spectrum_workspace_bytes(const ntk_spectrum_workspace *ws, int64_t matrix
     if (ws->solver == NTK_SOLVER_AUTO || ws->solver == NTK_SOLVER_NONE)
         return 0.0;
     /* the lapack path's gathered matrix lives on rank 0 beside its workspace */
-    const double solver = ((double)ws->lwork + (double)ws->gathered_doubles) * sizeof(double) +
+    const double solver = ((double)ws->lwork + (double)ws->gathered_doubles +
+                           (double)ws->internal_doubles) * sizeof(double) +
                           (double)ws->liwork * sizeof(int);
     const double verify = (double)ws->verify_doubles * sizeof(double);
     /* + the eigenvalues, M doubles on every rank, which outlive both */

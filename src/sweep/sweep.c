@@ -47,13 +47,12 @@ static ntk_status point_is_complete(const ntk_job *sweep_job, int64_t point,
     return NTK_OK;
 }
 
-/* The job of one point: --set options, --out, the point's values, then its
- * own output.dir (as an override, so defaults derived from output.dir such as
- * checkpoint.dir follow it). Rank-local. */
-static ntk_status load_point_job(const ntk_job_request *request, const ntk_job *sweep_job,
-                                 int64_t point, const char *point_dir, const char *point_name,
-                                 ntk_job *point_job)
+ntk_status sweep_load_point(const ntk_job_request *request, const ntk_job *sweep_job,
+                            int64_t point, ntk_job *point_job)
 {
+    char point_name[SWEEP_NAME_MAX + 1], point_dir[NTK_PATH_MAX];
+    sweep_point_name(sweep_job, point, point_name, sizeof point_name);
+    NTK_TRY(output_path(sweep_job->output.dir, point_name, point_dir));
     ntk_override values[NTK_MAX_SWEEP_KEYS];
     int n_values = 0;
     NTK_TRY(sweep_point_overrides(sweep_job, point, values, &n_values));
@@ -68,6 +67,18 @@ static ntk_status load_point_job(const ntk_job_request *request, const ntk_job *
         memcpy(point_job->checkpoint.dir, own, sizeof own);
     }
     return NTK_OK;
+}
+
+ntk_status sweep_name_point_failure(const ntk_job *sweep_job, int64_t point, ntk_status status)
+{
+    if (status == NTK_OK)
+        return NTK_OK;
+    char message[2048], name[SWEEP_NAME_MAX + 1];
+    snprintf(message, sizeof message, "%s", ntk_error_message());
+    sweep_point_name(sweep_job, point, name, sizeof name);
+    ntk_error_clear();
+    return ntk_raise(status, __FILE__, __LINE__, "sweep point %lld of %lld (%s): %s",
+                     (long long)point, (long long)sweep_points(sweep_job), name, message);
 }
 
 static ntk_status run_point(const ntk_job_request *request, const ntk_job *sweep_job,
@@ -87,8 +98,8 @@ static ntk_status run_point(const ntk_job_request *request, const ntk_job *sweep
 
     /* The point's job first: whether the folder is complete depends on what
      * it would compute now. */
-    NTK_TRY(ntk_agree(load_point_job(request, sweep_job, point, point_dir, name, point_job),
-                      comm));
+    NTK_TRY(sweep_name_point_failure(
+        sweep_job, point, ntk_agree(sweep_load_point(request, sweep_job, point, point_job), comm)));
     char *identity = NULL;
     NTK_TRY(ntk_agree(rank == 0 ? sweep_identity_text(point_job, &identity) : NTK_OK, comm));
     int complete = 0;
@@ -115,7 +126,7 @@ static ntk_status run_point(const ntk_job_request *request, const ntk_job *sweep
     ntk_run_result result;
     memset(&result, 0, sizeof result);
     if (status == NTK_OK)
-        status = pipeline_run(point_job, comm, &result);
+        status = sweep_name_point_failure(sweep_job, point, pipeline_run(point_job, comm, &result));
     /* point.csv last: with it the point is complete. */
     if (status == NTK_OK)
         status = ntk_agree(rank == 0 ? sweep_identity_write(point_dir, identity) : NTK_OK, comm);
