@@ -36,6 +36,7 @@
 
 #include "core/blas_kernels.h"
 #include "core/yaml_number.h"
+#include "output/file_names.h"
 #include "version.h"
 
 /* The shortest form that reads back to the same double, as a YAML float. */
@@ -208,7 +209,7 @@ ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_r
 {
     char path[NTK_PATH_MAX];
     FILE *out = NULL;
-    NTK_TRY(output_file_open(dir, "summary.yaml", path, &out));
+    NTK_TRY(output_file_open(dir, OUTPUT_FILE_SUMMARY, path, &out));
 
     fputs("# ntkgram run summary\nntkgram_version: ", out);
     yaml_string(out, NTK_VERSION);

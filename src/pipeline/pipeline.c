@@ -13,6 +13,7 @@
 #include "kernel/kernel.h"
 #include "model/model.h"
 #include "model/weights.h"
+#include "output/file_names.h"
 #include "output/output.h"
 #include "pipeline/compare.h"
 #include "pipeline/inputs.h"
@@ -207,11 +208,12 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     ntk_log("assembly: %s, %.3g GFLOP in all", stats->method, stats->flops_total * 1e-9);
 
     if (job->output.theta) {
-        NTK_TRY(stop_point_with_theta(comm, state, "after the assembly, before writing theta.npy"));
+        NTK_TRY(stop_point_with_theta(comm, state,
+                                      "after the assembly, before writing " OUTPUT_FILE_THETA));
         ntk_phase_begin("write theta");
-        NTK_TRY(output_path(job->output.dir, "theta.npy", path));
+        NTK_TRY(output_path(job->output.dir, OUTPUT_FILE_THETA, path));
         NTK_TRY(output_write_dmatrix_npy(path, grid, &state->theta));
-        run_files_add(&state->files, "theta.npy");
+        run_files_add(&state->files, OUTPUT_FILE_THETA);
     }
     *analytic_distance = -1.0;
     if (job->kernel.compare_analytic && job->kernel.kind == NTK_KIND_EMPIRICAL) {
@@ -228,12 +230,12 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
         NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &nngp), comm));
         ntk_status status = kernel_assemble_nngp(job, &state->model, grid, &state->inputs, &nngp);
         if (status == NTK_OK)
-            status = output_path(job->output.dir, "nngp.npy", path);
+            status = output_path(job->output.dir, OUTPUT_FILE_NNGP, path);
         if (status == NTK_OK)
             status = output_write_dmatrix_npy(path, grid, &nngp);
         dmatrix_destroy(&nngp);
         NTK_TRY(status);
-        run_files_add(&state->files, "nngp.npy");
+        run_files_add(&state->files, OUTPUT_FILE_NNGP);
     }
     if (job->training.enabled && job->training.kernel_after) {
         ntk_status status = dmatrix_create(grid, m_rows, m_rows, &state->theta_initial);
@@ -337,9 +339,9 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     NTK_TRY(stop_point(comm, state, "before writing the spectrum"));
     ntk_phase_begin("write spectrum");
     if (state->spectrum.have_vectors && job->output.eigenvectors) {
-        NTK_TRY(output_path(job->output.dir, "eigenvectors.npy", path));
+        NTK_TRY(output_path(job->output.dir, OUTPUT_FILE_EIGENVECTORS, path));
         NTK_TRY(output_write_dmatrix_npy(path, &state->grid, &state->spectrum.vectors));
-        run_files_add(&state->files, "eigenvectors.npy");
+        run_files_add(&state->files, OUTPUT_FILE_EIGENVECTORS);
     }
     ntk_status status = NTK_OK;
     if (state->grid.rank == 0) {
@@ -350,10 +352,10 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
             status = output_write_svg(job->output.dir, job, &state->spectrum, &state->modes);
     }
     NTK_TRY(ntk_agree(status, comm));
-    run_files_add(&state->files, "eigenvalues.npy");
-    run_files_add(&state->files, "modes.csv");
+    run_files_add(&state->files, OUTPUT_FILE_EIGENVALUES);
+    run_files_add(&state->files, OUTPUT_FILE_MODES);
     if (job->output.plot)
-        run_files_add(&state->files, "spectrum.svg");
+        run_files_add(&state->files, OUTPUT_FILE_SPECTRUM_SVG);
     ntk_phase_end();
     return NTK_OK;
 }
@@ -403,15 +405,15 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
                               state->own_targets, solved ? &state->spectrum : NULL,
                               &predict_facts, &state->tracker));
     if (held_out && job->output.test_theta) {
-        run_files_add(&state->files, "test_theta.npy");
+        run_files_add(&state->files, OUTPUT_FILE_TEST_THETA);
         if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp)
-            run_files_add(&state->files, "test_nngp.npy");
+            run_files_add(&state->files, OUTPUT_FILE_TEST_NNGP);
     }
     if (held_out && job->predict.enabled) {
-        run_files_add(&state->files, "test_predictions.npy");
-        run_files_add(&state->files, "predict.csv");
+        run_files_add(&state->files, OUTPUT_FILE_TEST_PREDICTIONS);
+        run_files_add(&state->files, OUTPUT_FILE_PREDICT_CSV);
         if (job->output.plot)
-            run_files_add(&state->files, "predict.svg");
+            run_files_add(&state->files, OUTPUT_FILE_PREDICT_SVG);
     }
 
     ntk_training_result training = {0.0, -1.0};
@@ -431,16 +433,16 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
                              job->training.kernel_after ? &state->theta_initial : NULL,
                              state->tracker != NULL ? &test : NULL, &training));
         ntk_phase_end();
-        run_files_add(&state->files, "training.csv");
+        run_files_add(&state->files, OUTPUT_FILE_TRAINING);
     }
-    NTK_TRY(stop_point_with_theta(comm, state, "before writing summary.yaml"));
+    NTK_TRY(stop_point_with_theta(comm, state, "before writing " OUTPUT_FILE_SUMMARY));
     if (job->output.params) {
         char path[NTK_PATH_MAX];
-        ntk_status status = output_path(job->output.dir, "params.safetensors", path);
+        ntk_status status = output_path(job->output.dir, OUTPUT_FILE_PARAMS, path);
         if (status == NTK_OK && rank == 0)
             status = model_save_weights(path, &state->model);
         NTK_TRY(ntk_agree(status, comm));
-        run_files_add(&state->files, "params.safetensors");
+        run_files_add(&state->files, OUTPUT_FILE_PARAMS);
     }
 
     /* summary.yaml is written last: its presence marks a complete run. */
@@ -464,7 +466,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     facts.wall_seconds = MPI_Wtime() - start;
     NTK_TRY(ntk_agree(rank == 0 ? output_write_summary(job->output.dir, job, &facts) : NTK_OK,
                       comm));
-    run_files_add(&state->files, "summary.yaml");
+    run_files_add(&state->files, OUTPUT_FILE_SUMMARY);
     if (job->spectrum.solver != NTK_SOLVER_MATRIX_FREE) /* no assembly, no checkpoint */
         NTK_TRY(checkpoint_finish(&state->checkpoint));
     NTK_TRY(run_files_finish(job, comm));

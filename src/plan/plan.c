@@ -92,11 +92,11 @@ static const double PLAN_BASELINE_BYTES = 18.0 * 1048576.0;
 
 /* Sustained rates per rank, flop/s: DGEMM-bound phases (features, tiles),
  * the eigensolver (half of its reduction is matrix-vector bound) and the
- * analytic kernel's scalar per-pair formulas. Measured by bench/run on the
- * reference machine (2 cores, one rank each): tiles 33 GFLOP/s and pdsyevd
- * 26 GFLOP/s per rank at M = 4096. The rates here are about half (a quarter
- * for the solver, whose efficiency falls as ranks grow) of those, so the
- * estimate errs long; slurm/submit adds its own safety factor. */
+ * analytic kernel's scalar per-pair formulas. They are about half of what
+ * bench/run measures on the reference machine (a quarter for the solver,
+ * whose efficiency falls as ranks grow; the measurements are in
+ * docs/design.md, "The plan's time estimate"), so the estimate errs long;
+ * slurm/submit adds its own safety factor. */
 static const double PLAN_RATE_GEMM = 15.0e9;
 static const double PLAN_RATE_SOLVER = 6.0e9;
 static const double PLAN_RATE_SCALAR = 0.5e9;

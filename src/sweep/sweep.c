@@ -17,6 +17,7 @@
 
 #include "checkpoint/signals.h"
 #include "core/log.h"
+#include "output/file_names.h"
 #include "output/output.h"
 #include "pipeline/pipeline.h"
 #include "sweep/identity.h"
@@ -36,7 +37,7 @@ static ntk_status point_is_complete(const ntk_job *sweep_job, int64_t point,
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
     char summary[NTK_PATH_MAX];
-    ntk_status status = output_path(point_dir, "summary.yaml", summary);
+    ntk_status status = output_path(point_dir, OUTPUT_FILE_SUMMARY, summary);
     int own_row = 0;
     if (status == NTK_OK && rank == 0)
         status = sweep_point_row_exists(sweep_job, point, point_dir, &own_row);
@@ -116,7 +117,7 @@ static ntk_status run_point(const ntk_job_request *request, const ntk_job *sweep
      * that fails: sweep.csv would show the old figures. */
     char row[NTK_PATH_MAX], job_text[NTK_PATH_MAX];
     if (status == NTK_OK)
-        status = ntk_agree(output_path(point_dir, "point.csv", row), comm);
+        status = ntk_agree(output_path(point_dir, OUTPUT_FILE_SWEEP_POINT, row), comm);
     if (status == NTK_OK)
         status = ntk_agree(output_path(point_dir, SWEEP_IDENTITY_NAME, job_text), comm);
     if (status == NTK_OK && rank == 0) {
@@ -174,14 +175,15 @@ ntk_status sweep_run(const ntk_job_request *request, const ntk_job *job, long po
          * a point whose folder the failed or stopped run has since cleared. */
         int64_t rows = 0;
         if (rank == 0 && sweep_write_table(job, job->output.dir, &rows) != NTK_OK)
-            ntk_warn("sweep: could not rebuild %s/sweep.csv after the failure", job->output.dir);
+            ntk_warn("sweep: could not rebuild %s/" OUTPUT_FILE_SWEEP " after the failure",
+                     job->output.dir);
         return NTK_FRAME(status);
     }
 
     int64_t rows = 0;
     NTK_TRY(ntk_agree(rank == 0 ? sweep_write_table(job, job->output.dir, &rows) : NTK_OK, comm));
     NTK_MPI(MPI_Bcast(&rows, 1, MPI_INT64_T, 0, comm));
-    ntk_log("sweep: %s/sweep.csv has %lld of %lld points", job->output.dir, (long long)rows,
-            (long long)points);
+    ntk_log("sweep: %s/" OUTPUT_FILE_SWEEP " has %lld of %lld points", job->output.dir,
+            (long long)rows, (long long)points);
     return NTK_OK;
 }

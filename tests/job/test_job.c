@@ -378,8 +378,9 @@ static double seconds_now(void)
 
 /* Each document limit has its own message with file:line:column, and a
  * document far past a limit is refused in about the time it takes to read
- * to the limit (a 200 KB file nested 100k deep took 47 s in libyaml's
- * composer). The bound of 5 s leaves room for sanitizer builds. */
+ * to the limit, not after libyaml's composer has built it (which for a deep
+ * document takes far longer: docs/design.md, "4. Error model"). The bound
+ * below leaves room for sanitizer builds. */
 static void expect_limit(int source_line, const char *yaml, const char *expected, const char *marker)
 {
     const double start = seconds_now();

@@ -118,8 +118,8 @@ ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
 
     /* Not zeroed: the gather writes the lower triangle and LAPACK's 'L'
      * routines read nothing else; zeroing it first was the pass that took
-     * the page faults: 0.41 s of a 3.25 s values-only solve at M = 4096
-     * (core/memory.h). */
+     * the page faults, a large share of a values-only solve (core/memory.h;
+     * docs/design.md, "The single-node eigensolver"). */
     double *a = NULL; /* rank 0: M x M, ld M */
     ntk_status status = NTK_OK;
     if (grid->rank == 0)
