@@ -24,7 +24,7 @@ int spectrum_have_elpa(void)
 #endif
 }
 
-/* The rule, from bench/eigensolve (README, Performance): N = 4096, Theta of
+/* The rule, from bench/eigensolve (docs/performance.md, Performance): N = 4096, Theta of
  * bench/mlp512.yaml, 2 ranks on this 2-core machine while other jobs loaded
  * it (load average 10-14), 3 rounds; seconds of spectrum_solve without the
  * residual check, median (min-max), and numpy (LAPACK dsyevd, 2 threads) in

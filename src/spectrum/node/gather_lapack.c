@@ -1,6 +1,6 @@
 /* The single-node path (see solvers.h): when all ranks share one node and
  * the matrix fits there, LAPACK on one rank with the node's cores beats the
- * distributed solvers on the same cores (README, Performance; the reason is
+ * distributed solvers on the same cores (docs/performance.md, Performance; the reason is
  * ScaLAPACK's/ELPA's message passing and their one-stage tridiagonal
  * reduction, half of it matrix-vector products, which a threaded BLAS on
  * shared memory does faster).
