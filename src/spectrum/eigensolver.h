@@ -111,6 +111,11 @@ eigensolver_kind eigensolver_request_kind(const ntk_spectrum_spec *spec, int64_t
  * top k) at all, whatever the layout. */
 int eigensolver_capable(const ntk_eigensolver_ops *ops, const ntk_spectrum_spec *spec,
                         int64_t matrix_size);
+/* An explicit choice runs whenever `ops` computes at least what `spec`
+ * asks, keeping only that (the top k of all M pairs, no eigenvectors of
+ * those it computes anyway): NULL then, else the key that asks for more
+ * than it can compute ("spectrum.top" or "spectrum.vectors"). */
+const char *eigensolver_short_of(const ntk_eigensolver_ops *ops, const ntk_spectrum_spec *spec);
 
 /* The families' tables. */
 extern const ntk_eigensolver_ops spectrum_pdsyevd_ops, spectrum_pdsyevr_ops;

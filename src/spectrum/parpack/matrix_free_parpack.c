@@ -330,6 +330,7 @@ ntk_status spectrum_solve_matrix_free(const ntk_spectrum_spec *spec, const ntk_g
     /* Lanczos computes the Ritz vectors whatever is asked, and the pair
      * check below needs them; a values-only request keeps none */
     spectrum->have_vectors = spec->vectors;
+    spectrum->computed_values = spectrum->computed_vectors = found;
     status = NTK_CALLOC(spectrum->values, found, "eigenvalues");
     if (status == NTK_OK)
         status = NTK_CALLOC(spectrum->pair_residual, found, "pair residuals");
