@@ -65,8 +65,9 @@ typedef struct {
     const char *family;     /* its folder under src/spectrum/ */
     unsigned capabilities;  /* EIGENSOLVER_* */
     /* Seconds of the solve at M = 4096 on 2 ranks of the reference machine
-     * for each eigensolver_kind (workspace.c's table, bench/eigensolve);
-     * auto ranks the solvers by them. 0: auto does not pick it for that
+     * for each eigensolver_kind (workspace.c's table, bench/eigensolve;
+     * the top-k kind at k = 64); auto ranks the solvers by them scaled to
+     * the job's M by `flops` (workspace.c, estimated_seconds). 0: auto does not pick it for that
      * kind (it computes more than asked, or was not measured). */
     double measured_seconds[EIGENSOLVER_KINDS];
     /* 1 when built in (NULL: always). */
