@@ -22,22 +22,30 @@ summary_is() {
     [ "$got" = "$3" ] || fail "$1: summary spectrum.$2 is '$got', expected '$3'"
 }
 
-# solver ranks n outputs top vectors -> computed values, computed vectors
-setups="pdsyevd 1 45 trace 5 true
-pdsyevd 2 45 trace 0 false
-pdsyevd 3 45 trace 7 false
-pdsyevd 2 40 full 9 true
-pdsyevd 3 40 full 0 false
-lapack 2 45 trace 6 false"
+# solver ranks n outputs top vectors solve-grid (the kept eigenvectors move
+# back to the assembly's 1 x 2 grid from a 2 x 1 solve grid)
+setups="pdsyevd 1 45 trace 5 true assembly
+pdsyevd 2 45 trace 0 false assembly
+pdsyevd 3 45 trace 7 false assembly
+pdsyevd 2 40 full 9 true assembly
+pdsyevd 3 40 full 0 false assembly
+pdsyevd 2 45 trace 6 true 2x1
+lapack 2 45 trace 6 false assembly"
 [ "$have_elpa" = 1 ] && setups="$setups
-elpa 2 45 trace 6 false
-elpa1 3 45 trace 4 false"
-while read -r -u 3 solver ranks n outputs top vectors; do
-    tag="$solver-$ranks-$n-$outputs-$top-$vectors"
+elpa 2 45 trace 6 false assembly
+elpa1 3 45 trace 4 false assembly"
+while read -r -u 3 solver ranks n outputs top vectors shape; do
+    tag="$solver-$ranks-$n-$outputs-$top-$vectors-$shape"
     out="$dir/$tag"
+    grid=()
+    [ "$shape" != assembly ] && grid=(--set "spectrum.grid=[${shape%x*}, ${shape#*x}]")
     log=$(ntk "$ranks" run "$job" --out "$out" --set spectrum.solver="$solver" \
         --set data.inputs.n="$n" --set kernel.outputs="$outputs" --set spectrum.top="$top" \
-        --set spectrum.vectors="$vectors" 2>&1) || fail "run $tag: $log"
+        --set spectrum.vectors="$vectors" "${grid[@]}" 2>&1) || fail "run $tag: $log"
+    if [ "$shape" != assembly ]; then
+        printf '%s\n' "$log" | grep -q "Theta moved from the 1 x 2 grid" ||
+            fail "$tag: Theta did not move to the solve grid: $log"
+    fi
     m=$n
     [ "$outputs" = full ] && m=$((n * 3))
     kept=$top
