@@ -1,7 +1,8 @@
 /* The eigensolver registry (see spectrum/eigensolver.h): one line per
  * solver. Adding a solver is its family folder's file with an ops table and
  * one line here (docs/solvers.md). The order is only the listing's; auto
- * ranks by the tables' measured seconds. */
+ * ranks by the tables' measured seconds scaled to M by their flops
+ * (workspace.c). */
 #include "spectrum/eigensolver.h"
 
 #include <string.h>
