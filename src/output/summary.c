@@ -116,6 +116,10 @@ static void write_spectrum(FILE *out, const ntk_run_facts *facts)
     yaml_string(out, spectrum->solver_detail);
     fprintf(out, "\n  eigenpairs: %lld\n  vectors: %s\n", (long long)spectrum->n_pairs,
             spectrum->have_vectors ? "true" : "false");
+    /* what the solver computed, of which the two above were kept (a
+     * request for less than a solver computes is honoured by dropping) */
+    fprintf(out, "  computed_eigenvalues: %lld\n  computed_eigenvectors: %lld\n",
+            (long long)spectrum->computed_values, (long long)spectrum->computed_vectors);
     key_double(out, "  ", "lambda_max", modes->lambda_max);
     key_double(out, "  ", "lambda_min", modes->lambda_min);
     key_double(out, "  ", "trace", spectrum->diagonal_sum);

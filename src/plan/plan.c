@@ -594,6 +594,9 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
                           (have_targets ? (double)own_count * k + (double)n_inputs * k : 0.0)) *
                          DOUBLE_BYTES;
     plan->bytes_model = (double)params * DOUBLE_BYTES;
+    /* A request for less than the solver computes runs (keeping that);
+     * one for more is refused naming the key. */
+    NTK_TRY(spectrum_check_request(&job->spectrum, job->spectrum.solver));
     if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
         NTK_TRY(plan_check_matrix_free(job, &layout, plan->m_rows));
         plan->bytes_baseline = PLAN_BASELINE_BYTES;

@@ -73,6 +73,8 @@ static void lapack_solver_workspace(const eigensolver_request *request,
     lapack_workspace(request->matrix_size, ws->kept_pairs, request->spec->vectors, &ws->lwork,
                      &ws->liwork, &ws->gathered_doubles, &lapack_int);
     ws->solved_pairs = ws->kept_pairs;
+    /* values only: dsterf solves the whole tridiagonal; dsyevr the top k */
+    ws->solved_values = request->spec->vectors ? ws->kept_pairs : request->matrix_size;
     ws->vector_local_cols = request->spec->vectors ? grid_local_count(ws->kept_pairs,
                                                                       request->block, 0,
                                                                       request->grid_cols)

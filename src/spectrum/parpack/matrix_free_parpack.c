@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "checkpoint/signals.h"
+#include "core/log.h"
 #include "core/random.h"
 #include "grid/scalapack.h"
 
@@ -330,6 +331,13 @@ ntk_status spectrum_solve_matrix_free(const ntk_spectrum_spec *spec, const ntk_g
     /* Lanczos computes the Ritz vectors whatever is asked, and the pair
      * check below needs them; a values-only request keeps none */
     spectrum->have_vectors = spec->vectors;
+    spectrum->computed_values = spectrum->computed_vectors = found;
+    /* Lanczos computes the Ritz vectors whatever is asked (docs/solvers.md) */
+    ntk_log("matrix_free computes %lld eigenvalue%s and %lld eigenvector%s; keeping the top "
+            "%lld eigenvalue%s%s",
+            (long long)found, found == 1 ? "" : "s", (long long)found, found == 1 ? "" : "s",
+            (long long)found, found == 1 ? "" : "s",
+            spec->vectors ? " with their eigenvectors" : " only");
     status = NTK_CALLOC(spectrum->values, found, "eigenvalues");
     if (status == NTK_OK)
         status = NTK_CALLOC(spectrum->pair_residual, found, "pair residuals");

@@ -246,6 +246,7 @@ static void pdsyevd_workspace(const eigensolver_request *request, ntk_spectrum_w
     ws->lwork = lwork;
     ws->liwork = 7 * n + 8 * (int64_t)cols + 2;
     ws->solved_pairs = n;
+    ws->solved_values = n;
     ws->vector_local_cols = nq; /* all M columns until the kept ones are cut */
 }
 
@@ -261,6 +262,7 @@ static void pdsyevr_workspace(const eigensolver_request *request, ntk_spectrum_w
         while (pairs < n && !pdsyevr_back_transform_fits(n, pairs, nb, rows, cols))
             ++pairs; /* at most NB steps: NB pairs always fit (see above) */
     ws->solved_pairs = pairs;
+    ws->solved_values = pairs;
     /* pdsyevr's LWMIN; PDSYNTRD (the tridiagonal reduction) gets what is
      * left after the first 5N + 2 entries and needs max(NB (NP+1), 3 NB)
      * of it, which the values-only formula lacks (issue 7, defect 2). */
