@@ -7,6 +7,9 @@
 
 const char *ntk_yaml_format_double(char *buffer, size_t size, double value, int digits)
 {
+    /* A NULL or short buffer gets the empty text: no number is cut short. */
+    if (buffer == NULL)
+        return "";
     if (size < NTK_YAML_NUMBER_MAX) {
         if (size > 0)
             buffer[0] = '\0';
