@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "core/status.h"
-#include "job/job.h"
+#include "data/data_config.h"
 
 /* What a source is used for; it picks the synthetic generator and names the
  * file in messages ("cannot open inputs file"). */

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "core/status.h"
-#include "job/job.h"
+#include "model/model_config.h"
 #include "model/layer.h"
 
 typedef struct ntk_model {

@@ -135,7 +135,7 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     NTK_TRY(ntk_agree(status, comm));
     ntk_log("model: %d dense layers, %lld parameters (%s parameterisation)",
             state->model.n_layers, (long long)state->model.n_params,
-            job_enum_name(&job_parameterization_names, job->model.parameterization));
+            ntk_choice_name(&model_parameterization_names, job->model.parameterization));
 
     if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
         NTK_TRY(check_matrix_free_layers(job, &state->model));
@@ -339,7 +339,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     const int64_t m_rows = checked.m_rows;
     ntk_log("N = %lld inputs of dimension %lld, k = %d outputs, Theta is %lld x %lld (%s)",
             (long long)shape.n_inputs, (long long)shape.input_dim, shape.k, (long long)m_rows,
-            (long long)m_rows, job_enum_name(&job_kernel_outputs_names, job->kernel.outputs));
+            (long long)m_rows, ntk_choice_name(&kernel_outputs_names, job->kernel.outputs));
     NTK_TRY(output_prepare_dir(job->output.dir, comm));
     NTK_TRY(run_files_begin(job, comm, &state->files));
     NTK_TRY(prepare(job, comm, state, &checked));

@@ -78,7 +78,7 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     if (plan->solver == NTK_SOLVER_NONE)
         fprintf(out, "  solver    none\n");
     else
-        fprintf(out, "  solver    %s, %lld eigenpairs (%s)\n", job_solver_name(plan->solver),
+        fprintf(out, "  solver    %s, %lld eigenpairs (%s)\n", spectrum_solver_name(plan->solver),
                 (long long)plan->eigenpairs, plan->solver_reason ? plan->solver_reason : "");
     if (plan->solve_rows > 0 && plan->solver != NTK_SOLVER_NONE)
         fprintf(out, "  solve on  %d x %d, block %d (%s)\n", plan->solve_rows, plan->solve_cols,
@@ -198,7 +198,7 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
                 plan->bytes_features_resident, plan->bytes_features_chunks,
                 YAML_FLOPS(plan->flops_chunk_features));
     fprintf(out, "solver: %s\nsolver_reason: \"%s\"\neigenpairs: %lld\n",
-            job_solver_name(plan->solver), plan->solver_reason ? plan->solver_reason : "",
+            spectrum_solver_name(plan->solver), plan->solver_reason ? plan->solver_reason : "",
             (long long)(plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs));
     if (plan->solve_rows > 0)
         fprintf(out, "solve_grid: [%d, %d]\nsolve_block: %d\nsolve_moved: %s\n",

@@ -306,7 +306,7 @@ static ntk_status run_solver(const ntk_spectrum_spec *spec, const ntk_grid *grid
                              ntk_spectrum *spectrum)
 {
     const int64_t n = theta->rows, m = ws->kept_pairs;
-    spectrum->solver = job_solver_name(ws->solver);
+    spectrum->solver = spectrum_solver_name(ws->solver);
     if (ws->solver == NTK_SOLVER_PDSYEVD) {
         /* pdsyevd always computes every eigenvector (JOBZ = 'N' is not
          * implemented); a subset or values-only request keeps less. */
@@ -399,15 +399,15 @@ static ntk_status solve_on_grid(const ntk_spectrum_spec *spec, const ntk_grid *g
     spectrum_workspace_at(spec, site, n, grid->rows, grid->cols, grid->block, &ws);
     if (ws.solver == NTK_SOLVER_AUTO || ws.solver == NTK_SOLVER_NONE)
         return NTK_RAISE(NTK_ERR_INTERNAL, "eigensolve called with solver '%s'",
-                         job_solver_name(spec->solver));
+                         spectrum_solver_name(spec->solver));
     if (!spectrum_have_elpa() && (ws.solver == NTK_SOLVER_ELPA || ws.solver == NTK_SOLVER_ELPA1))
         return NTK_RAISE(NTK_ERR_JOB,
                          "spectrum.solver: %s needs ELPA, but this ntkgram was built without it",
-                         job_solver_name(ws.solver));
+                         spectrum_solver_name(ws.solver));
     if (ws.solver != spec->solver && spec->solver != NTK_SOLVER_AUTO)
-        ntk_warn("spectrum.solver %s: using %s: %s", job_solver_name(spec->solver),
-                 job_solver_name(ws.solver), ws.reason);
-    ntk_log("eigensolver %s (%s)", job_solver_name(ws.solver), ws.reason);
+        ntk_warn("spectrum.solver %s: using %s: %s", spectrum_solver_name(spec->solver),
+                 spectrum_solver_name(ws.solver), ws.reason);
+    ntk_log("eigensolver %s (%s)", spectrum_solver_name(ws.solver), ws.reason);
 
     NTK_TRY(ntk_agree(check_finite_lower(grid, theta), grid->comm));
     NTK_TRY(diagonal_trace(grid, theta, &spectrum->diagonal_sum));
