@@ -16,10 +16,8 @@
 #include <string.h>
 
 #include "core/blas_kernels.h"
+#include "core/lapack.h"
 #include "format/npy.h"
-
-void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
-             double *w, double *work, const int *lwork, int *iwork, const int *liwork, int *info);
 
 static int bench_dgemm(int m, int n, int k, int repeats)
 {
@@ -82,13 +80,13 @@ static int bench_dsyevd(const char *path)
     fclose(file);
     int lwork = -1, liwork = -1, info = 0, iwork_query = 0;
     double work_query = 0.0;
-    dsyevd_("V", "L", &n, a, &n, w, &work_query, &lwork, &iwork_query, &liwork, &info);
+    dsyevd_("V", "L", &n, a, &n, w, &work_query, &lwork, &iwork_query, &liwork, &info, 1, 1);
     lwork = (int)work_query + 1;
     liwork = iwork_query;
     double *work = malloc(sizeof(double) * (size_t)lwork);
     int *iwork = malloc(sizeof(int) * (size_t)liwork);
     double start = MPI_Wtime();
-    dsyevd_("V", "L", &n, a, &n, w, work, &lwork, iwork, &liwork, &info);
+    dsyevd_("V", "L", &n, a, &n, w, work, &lwork, iwork, &liwork, &info, 1, 1);
     double seconds = MPI_Wtime() - start;
     if (info != 0) {
         fprintf(stderr, "dsyevd failed: info %d\n", info);

@@ -3,9 +3,12 @@
 #include "checkpoint/checkpoint.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +16,7 @@
 #include "core/log.h"
 
 static const char checkpoint_file_name[] = "theta.ckpt";
+static const char cross_checkpoint_file_name[] = "test_theta.ckpt";
 
 static ntk_status checkpoint_dir(const ntk_job *job, char *out)
 {
@@ -25,9 +29,12 @@ static ntk_status checkpoint_dir(const ntk_job *job, char *out)
     return NTK_OK;
 }
 
-ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpoint *checkpoint)
+static ntk_status init_named(const ntk_job *job, const ntk_grid *grid, const char *file_name,
+                             ntk_checkpoint *checkpoint)
 {
     memset(checkpoint, 0, sizeof *checkpoint);
+    checkpoint->label = "assemble theta";
+    checkpoint->matrix_name = "Theta";
     checkpoint->job = job;
     checkpoint->grid = grid;
     checkpoint->every_seconds = job->checkpoint.every_seconds;
@@ -39,11 +46,61 @@ ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpo
 
     char dir[NTK_PATH_MAX];
     NTK_TRY(checkpoint_dir(job, dir));
-    if (snprintf(checkpoint->path, sizeof checkpoint->path, "%s/%s", dir, checkpoint_file_name) >=
+    if (snprintf(checkpoint->path, sizeof checkpoint->path, "%s/%s", dir, file_name) >=
         (int)sizeof checkpoint->path)
         return NTK_RAISE(NTK_ERR_JOB, "checkpoint.dir: the path is too long");
     NTK_TRY(checkpoint_signal_test_from_env(&checkpoint->signal_test));
     NTK_TRY(checkpoint_signals_install());
+    return NTK_OK;
+}
+
+ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpoint *checkpoint)
+{
+    return init_named(job, grid, checkpoint_file_name, checkpoint);
+}
+
+/* The held-out inputs in the cross checkpoint's hash, as job_hash takes the
+ * training inputs: a file by its resolved path, size and modification time
+ * (a rewritten file is another file), synthetic ones by their parameters. */
+static uint64_t test_inputs_hash(const ntk_data_source *source)
+{
+    char text[NTK_PATH_MAX + 160];
+    int length;
+    if (source->kind == NTK_SOURCE_SYNTHETIC) {
+        length = snprintf(text, sizeof text, "test synthetic %d %lld %lld %llu %d %lld %lld %lld",
+                          (int)source->synthetic, (long long)source->n, (long long)source->dim,
+                          (unsigned long long)source->seed, source->shape_rank,
+                          (long long)source->shape[0], (long long)source->shape[1],
+                          (long long)source->shape[2]);
+    } else {
+        char *real = realpath(source->path, NULL);
+        struct stat info;
+        if (real != NULL && stat(real, &info) == 0)
+            length = snprintf(text, sizeof text, "test file %d %s %lld %lld.%09ld",
+                              (int)source->kind, real, (long long)info.st_size,
+                              (long long)info.st_mtim.tv_sec, (long)info.st_mtim.tv_nsec);
+        else
+            length = snprintf(text, sizeof text, "test file %d %s missing", (int)source->kind,
+                              source->path);
+        free(real);
+    }
+    if (length < 0)
+        length = 0;
+    if ((size_t)length >= sizeof text)
+        length = (int)sizeof text - 1;
+    return checkpoint_fnv1a(CHECKPOINT_FNV_OFFSET, text, (size_t)length);
+}
+
+ntk_status checkpoint_init_cross(const ntk_job *job, const ntk_grid *grid,
+                                 ntk_checkpoint *checkpoint)
+{
+    NTK_TRY(init_named(job, grid, cross_checkpoint_file_name, checkpoint));
+    checkpoint->label = "assemble cross kernel";
+    checkpoint->matrix_name = "cross kernel";
+    checkpoint->phase = "the cross kernel assembly";
+    checkpoint->lower_only = 0; /* every entry of Theta(test, train) */
+    checkpoint->signal_test.step = -1;
+    checkpoint->extra_hash = test_inputs_hash(&job->test_inputs);
     return NTK_OK;
 }
 
@@ -52,7 +109,7 @@ static ntk_checkpoint_header this_run(const ntk_checkpoint *checkpoint, const nt
                                       int64_t steps_done, int64_t steps_total)
 {
     ntk_checkpoint_header header = {
-        .job_hash = job_hash(checkpoint->job),
+        .job_hash = job_hash(checkpoint->job) ^ checkpoint->extra_hash,
         .grid_rows = checkpoint->grid->rows,
         .grid_cols = checkpoint->grid->cols,
         .block = checkpoint->grid->block,
@@ -120,7 +177,7 @@ ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t step
                              "checkpoint %s was written for an assembly of %lld steps; this run has %lld; remove it",
                              checkpoint->path, (long long)checkpoint->saved_steps_total,
                              (long long)steps_total);
-        progress_start(&checkpoint->progress, "assemble theta", steps_total,
+        progress_start(&checkpoint->progress, checkpoint->label, steps_total,
                        checkpoint->first_step);
         checkpoint->progress.start = checkpoint->assembly_start;
         checkpoint->progress_started = 1;
@@ -136,6 +193,12 @@ ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t step
     }
     if (steps_done == checkpoint->signal_test.step && grid->rank == checkpoint->signal_test.rank)
         raise(SIGUSR1);
+    char where[160] = "";
+    if (checkpoint->phase != NULL) {
+        snprintf(where, sizeof where, "during %s (after step %lld of %lld)", checkpoint->phase,
+                 (long long)steps_done, (long long)steps_total);
+        checkpoint_test_pause(where);
+    }
 
     /* The safe point: every rank learns whether any rank saw a stop signal, and
      * whether rank 0's clock says a periodic checkpoint is due. */
@@ -152,6 +215,11 @@ ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t step
     if (agreed[0] != 0 && steps_done != steps_total)
         progress_finish(&checkpoint->progress);
     NTK_TRY(write_checkpoint(checkpoint, theta, steps_done, steps_total));
+    if (agreed[0] != 0 && checkpoint->phase != NULL)
+        return NTK_RAISE(NTK_ERR_INTERRUPTED,
+                         "interrupted by signal %s %s; checkpoint written to %s; run the same "
+                         "command again to resume",
+                         checkpoint_signal_name(agreed[0]), where, checkpoint->path);
     if (agreed[0] != 0)
         return NTK_RAISE(NTK_ERR_INTERRUPTED,
                          "interrupted by signal %s after step %lld of %lld; checkpoint written to %s; run the same command again to resume",
@@ -178,14 +246,17 @@ ntk_status checkpoint_stop_with_theta(ntk_checkpoint *checkpoint, const ntk_dmat
                          checkpoint_signal_name(agreed), where);
     NTK_TRY(write_checkpoint(checkpoint, theta, checkpoint->steps_total, checkpoint->steps_total));
     return NTK_RAISE(NTK_ERR_INTERRUPTED,
-                     "interrupted by signal %s %s; checkpoint of the assembled Theta written to "
+                     "interrupted by signal %s %s; checkpoint of the assembled %s written to "
                      "%s; run the same command again to resume",
-                     checkpoint_signal_name(agreed), where, checkpoint->path);
+                     checkpoint_signal_name(agreed), where, checkpoint->matrix_name,
+                     checkpoint->path);
 }
 
 ntk_status checkpoint_finish(ntk_checkpoint *checkpoint)
 {
     const ntk_grid *grid = checkpoint->grid;
+    if (grid == NULL)
+        return NTK_OK;
     /* The handlers stay installed for the whole process (main installs them):
      * a signal after the assembly is acted on at the next stop point. */
     if (grid->rank == 0) {

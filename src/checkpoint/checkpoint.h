@@ -39,12 +39,30 @@ typedef struct {
      * checkpoint_resume. */
     int lower_only;
     ntk_signal_test signal_test; /* NTK_TEST_SIGNAL_AT_STEP (signals.h) */
+    /* What is assembled: "assemble theta" / "Theta" / NULL for Theta, the
+     * progress label, the name in messages and the phase messages name
+     * ("during the cross kernel assembly (after step 2 of 8)"; NULL: Theta's
+     * messages, "after step 2 of 8"). */
+    const char *label;
+    const char *matrix_name;
+    const char *phase;
+    uint64_t extra_hash; /* mixed into the job hash (the cross kernel: its test inputs) */
 } ntk_checkpoint;
 
 /* Install the signal handlers (if main has not) and prepare the context: the path
  * is <checkpoint.dir>/theta.ckpt, checkpoint.dir defaulting to
  * <output.dir>/checkpoint. Rank-local; callers agree on the status. */
 ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpoint *checkpoint);
+
+/* The same for the cross kernel Theta(test, train) of the held-out stage
+ * (src/predict): <checkpoint.dir>/test_theta.ckpt, the whole matrix (no
+ * triangle), a job hash that also covers data.test_inputs; its messages
+ * name "the cross kernel assembly", and each step is a
+ * NTK_TEST_PAUSE_AT point ("during the cross kernel assembly (after step 1
+ * of 4)"). NTK_TEST_SIGNAL_AT_STEP applies to Theta's assembly only.
+ * Rank-local; callers agree on the status. */
+ntk_status checkpoint_init_cross(const ntk_job *job, const ntk_grid *grid,
+                                 ntk_checkpoint *checkpoint);
 
 /* If a checkpoint exists for this job: verify it, load it into theta, and set
  * hooks->first_step. No checkpoint: first_step = 0. Collective. */
@@ -65,7 +83,8 @@ ntk_status checkpoint_stop_with_theta(ntk_checkpoint *checkpoint, const ntk_dmat
                                       const char *where);
 
 /* Remove the checkpoint (and its folder when that is left empty) after the
- * outputs it protects are written. Collective. */
+ * outputs it protects are written. Collective. A context that was never
+ * initialised (no grid) is left alone. */
 ntk_status checkpoint_finish(ntk_checkpoint *checkpoint);
 
 #endif

@@ -51,7 +51,9 @@ static ntk_status plan_point(const ntk_cli_options *options, const ntk_job *base
     }
     ntk_data_shape shape;
     NTK_TRY(inputs_shape(job, &shape));
-    NTK_TRY(plan_make_shaped(job, shape.n_inputs, &shape.input, ranks, plan));
+    /* auto picks no solver whose planned peak exceeds --mem-per-rank */
+    NTK_TRY(plan_make_within(job, shape.n_inputs, &shape.input, ranks, options->mem_per_rank,
+                             plan));
     NTK_TRY(plan_fit_features(job, options->mem_per_rank, plan)); /* matrix_free auto */
     *min_ranks = options->mem_per_rank > 0.0
                      ? plan_min_ranks_shaped(job, shape.n_inputs, &shape.input,

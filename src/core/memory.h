@@ -26,7 +26,7 @@ ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size, cons
  * else reads it. Zeroing is a pass over the whole block, and on fresh
  * memory that pass is where every page fault lands: for rank 0's gathered
  * Theta at M = 4096 (128 MiB) it was 0.41 s of a 3.25 s values-only solve
- * (spectrum/gather_lapack.c). */
+ * (spectrum/node/gather_lapack.c). */
 ntk_status ntk_alloc_unzeroed(void *out_pointer, size_t count, size_t element_size,
                               const char *what);
 #define NTK_ALLOC_UNZEROED(pointer, count, what)                               \
@@ -37,7 +37,7 @@ ntk_status ntk_alloc_unzeroed(void *out_pointer, size_t count, size_t element_si
  * costs more than the fewer faults save. LAPACK's dstedc with its
  * eigenvectors and workspace on huge pages took 1.27-1.45 s at M = 4096
  * against 0.92-1.01 s on normal pages (5 runs each, 2 threads;
- * spectrum/node_eigen.c). */
+ * spectrum/node/node_eigen.c). */
 ntk_status ntk_alloc_small_pages(void *out_pointer, size_t count, size_t element_size,
                                  const char *what);
 #define NTK_ALLOC_SMALL_PAGES(pointer, count, what)                            \

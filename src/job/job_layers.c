@@ -164,9 +164,8 @@ static void summarise(const job_context *context, const job_node *layers, ntk_mo
             job_node_location(context, layers->items[i], &model->layer_where[model->n_dense]);
             model->width[model->n_dense] = layer->option[0];
             model->act[model->n_dense++] = NTK_ACT_IDENTITY; /* until an activation follows */
-        } else if (model->n_dense > 0 &&
-                   layer->ops == ntk_layer_of_activation((ntk_activation)layer->ops->variant)) {
-            model->act[model->n_dense - 1] = (ntk_activation)layer->ops->variant;
+        } else if (model->n_dense > 0 && layer->ops->activation != NULL) {
+            model->act[model->n_dense - 1] = layer->ops->activation;
         }
     }
 }

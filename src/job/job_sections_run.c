@@ -233,9 +233,9 @@ static ntk_status read_matrix_free_keys(const job_context *context, const job_no
     if (matrix_free && job->spectrum.top == 0)
         return job_fail(context, job_node_find(spectrum, "solver", NULL), "spectrum.solver",
                         "matrix_free computes the top eigenpairs: set spectrum.top (k >= 1)");
-    if (matrix_free && !job->spectrum.vectors)
-        return job_fail(context, job_node_find(spectrum, "vectors", NULL), "spectrum.vectors",
-                        "matrix_free always computes eigenvectors: remove vectors: false");
+    /* vectors: false with matrix_free: Lanczos computes the eigenvectors
+     * anyway (and the pair check needs them); the run keeps only the
+     * eigenvalues (spectrum/parpack/matrix_free_parpack.c). */
     return NTK_OK;
 }
 
@@ -315,6 +315,12 @@ static ntk_status read_output(const job_context *context, const job_node *output
         NTK_TRY(job_read_string(context, node, "output.dir", job->output.dir,
                                 sizeof job->output.dir));
     NTK_TRY(read_bool_key(context, output, "output", "theta", &job->output.theta));
+    /* Named here, where the key's line is known (plan.c keeps the rule for
+     * jobs built in code). */
+    if (job->output.theta && job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+        return job_fail(context, job_node_find(output, "theta", NULL), "output.theta",
+                        "needs the assembled Theta, which spectrum.solver matrix_free never "
+                        "forms");
     NTK_TRY(read_bool_key(context, output, "output", "plot", &job->output.plot));
     NTK_TRY(read_bool_key(context, output, "output", "params", &job->output.params));
     NTK_TRY(read_bool_key(context, output, "output", "test_theta", &job->output.test_theta));
@@ -394,6 +400,18 @@ ntk_status job_read_run_sections(const job_context *context, const job_node *roo
     NTK_TRY(read_kernel(context, job_node_find(root, "kernel", NULL), job));
     NTK_TRY(read_grid(context, job_node_find(root, "grid", NULL), job));
     NTK_TRY(read_spectrum(context, job_node_find(root, "spectrum", NULL), job));
+    if (job->kernel.compare_analytic && job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+        return job_fail(context,
+                        job_node_find(job_node_find(root, "kernel", NULL), "compare_analytic",
+                                      NULL),
+                        "kernel.compare_analytic",
+                        "needs the assembled Theta, which spectrum.solver matrix_free never "
+                        "forms");
+    if (job->kernel.kind != NTK_KIND_EMPIRICAL && job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+        return job_fail(context, job_node_find(job_node_find(root, "kernel", NULL), "kind", NULL),
+                        "kernel.kind",
+                        "spectrum.solver matrix_free needs kernel.kind empirical (it multiplies "
+                        "by the Jacobian)");
     NTK_TRY(read_dynamics(context, job_node_find(root, "dynamics", NULL), job));
     NTK_TRY(read_output(context, job_node_find(root, "output", NULL), job));
     NTK_TRY(job_read_predict(context, root, job));
@@ -412,6 +430,10 @@ ntk_status job_read_run_sections(const job_context *context, const job_node *roo
     } else if (training_key != NULL) {
         NTK_TRY(read_training(context, training, job));
     }
+    if (job->training.enabled && job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+        return job_fail(context, training_key != NULL ? training_key : training, "training",
+                        "needs all eigenpairs; spectrum.solver matrix_free computes the top "
+                        "spectrum.top only");
     return read_checkpoint(context, job_node_find(root, "checkpoint", NULL), job);
 }
 

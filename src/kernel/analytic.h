@@ -1,6 +1,7 @@
 /* The infinite-width NTK and NNGP kernels of a model description (ntk
- * parameterisation), docs/design.md, "Infinite width". ReLU, erf in closed form,
- * identity exactly, tanh and gelu by Gauss-Hermite quadrature of
+ * parameterisation), docs/design.md, "Infinite width". An activation's
+ * Gaussian maps in the closed form its file states (identity, relu, erf),
+ * any other (tanh, gelu) by Gauss-Hermite quadrature of
  * kernel.quadrature_order points per axis.
  *
  * Files: analytic_quadrature.c (Gauss-Hermite rules), analytic_expectation.c
@@ -49,7 +50,8 @@ ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
 ntk_status kernel_assemble_analytic_cross(const ntk_job *job, const ntk_grid *grid,
                                           const ntk_input_block *rows,
                                           const ntk_input_block *cols, int want_nngp,
-                                          ntk_dmatrix *matrix, ntk_kernel_stats *stats);
+                                          const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
+                                          ntk_kernel_stats *stats);
 
 /* --- building blocks, exposed for the tests ---------------------------- */
 
@@ -66,8 +68,8 @@ ntk_status analytic_gauss_hermite(int order, const double **node, const double *
  * (u, v) ~ N(0, [[s11, s12], [s12, s22]]). */
 typedef ntk_moments analytic_moments; /* model/layer.h: phi, phi_prime */
 
-/* Closed form for identity, relu and erf; quadrature of `quadrature_order`
- * points per axis otherwise. */
+/* The activation's closed form (model/activation.h, gaussian) when it has
+ * one; quadrature of `quadrature_order` points per axis otherwise. */
 analytic_moments analytic_expect(ntk_activation act, double s11, double s12, double s22,
                                  int quadrature_order);
 /* Always by 2-D Gauss-Hermite quadrature on the Cholesky factor of the

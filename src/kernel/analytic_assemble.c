@@ -223,7 +223,8 @@ ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
 ntk_status kernel_assemble_analytic_cross(const ntk_job *job, const ntk_grid *grid,
                                           const ntk_input_block *rows,
                                           const ntk_input_block *cols, int want_nngp,
-                                          ntk_dmatrix *matrix, ntk_kernel_stats *stats)
+                                          const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
+                                          ntk_kernel_stats *stats)
 {
     const ntk_model_spec *spec = &job->model;
     int k = (int)spec->width[spec->n_dense - 1];
@@ -248,6 +249,6 @@ ntk_status kernel_assemble_analytic_cross(const ntk_job *job, const ntk_grid *gr
         kernel_item_set_free(&row_set);
         return status;
     }
-    return analytic_run(job, grid, row_set, col_set, rows->dim, per_item, want_nngp, 0, 1, NULL,
+    return analytic_run(job, grid, row_set, col_set, rows->dim, per_item, want_nngp, 0, 1, hooks,
                         matrix, stats);
 }

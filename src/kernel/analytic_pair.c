@@ -98,8 +98,8 @@ ntk_status analytic_prepare(const ntk_model_spec *spec, int quadrature_order)
     int count = 0;
     const ntk_layer_spec *list = pair_layers(spec, buffer, &count);
     for (int i = 0; i < count; i++) {
-        ntk_activation act = (ntk_activation)list[i].ops->variant;
-        if (list[i].ops == ntk_layer_of_activation(act) && !model_activation_has_closed_form(act)) {
+        ntk_activation act = list[i].ops->activation;
+        if (act != NULL && !model_activation_has_closed_form(act)) {
             const double *node, *weight;
             NTK_TRY(analytic_gauss_hermite(quadrature_order, &node, &weight));
         }

@@ -11,11 +11,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/lapack.h"
 #include "kernel/analytic.h"
-
-/* LAPACK ships no C header here. */
-void dstev_(const char *jobz, const int *n, double *d, double *e, double *z, const int *ldz,
-            double *work, int *info);
 
 typedef struct {
     double *node;   /* probabilists' nodes z = sqrt(2) t */
@@ -63,7 +60,7 @@ static ntk_status build_rule(int order, quadrature_rule *rule)
         off_diagonal[j - 1] = sqrt(j / 2.0);
     int n = order, one = 1, info = 0;
     double unused = 0.0;
-    dstev_("N", &n, diagonal, off_diagonal, &unused, &one, &unused, &info);
+    dstev_("N", &n, diagonal, off_diagonal, &unused, &one, &unused, &info, 1);
     if (info != 0) {
         status = NTK_RAISE(NTK_ERR_NUMERIC,
                            "Gauss-Hermite rule of order %d: the eigenvalue solver failed (info %d)",

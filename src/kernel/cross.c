@@ -8,7 +8,8 @@
 
 ntk_status kernel_assemble_cross(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
                                  const ntk_input_block *rows, const ntk_input_block *cols,
-                                 int want_nngp, ntk_dmatrix *cross, ntk_kernel_stats *stats)
+                                 int want_nngp, const ntk_assembly_hooks *hooks,
+                                 ntk_dmatrix *cross, ntk_kernel_stats *stats)
 {
     ntk_kernel_stats unused;
     if (!stats)
@@ -28,16 +29,19 @@ ntk_status kernel_assemble_cross(const ntk_job *job, const ntk_model *model, con
     NTK_TRY(ntk_agree(status, grid->comm));
 
     if (job->kernel.kind == NTK_KIND_ANALYTIC) {
-        NTK_TRY(kernel_assemble_analytic_cross(job, grid, rows, cols, want_nngp, cross, stats));
+        NTK_TRY(kernel_assemble_analytic_cross(job, grid, rows, cols, want_nngp, hooks, cross,
+                                               stats));
         return NTK_OK;
     }
     switch (job->kernel.method) {
     case NTK_METHOD_AUTO:
     case NTK_METHOD_STRUCTURED:
-        NTK_TRY(kernel_assemble_structured_cross(job, model, grid, rows, cols, cross, stats));
+        NTK_TRY(kernel_assemble_structured_cross(job, model, grid, rows, cols, hooks, cross,
+                                                 stats));
         return NTK_OK;
     case NTK_METHOD_JACOBIAN:
-        NTK_TRY(kernel_assemble_jacobian_cross(job, model, grid, rows, cols, cross, stats));
+        NTK_TRY(kernel_assemble_jacobian_cross(job, model, grid, rows, cols, hooks, cross,
+                                               stats));
         return NTK_OK;
     }
     return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: unknown method %d", (int)job->kernel.method);

@@ -142,7 +142,8 @@ ntk_status kernel_assemble_jacobian(const ntk_job *job, const ntk_model *model,
 
 ntk_status kernel_assemble_jacobian_cross(const ntk_job *job, const ntk_model *model,
                                           const ntk_grid *grid, const ntk_input_block *rows,
-                                          const ntk_input_block *cols, ntk_dmatrix *cross,
+                                          const ntk_input_block *cols,
+                                          const ntk_assembly_hooks *hooks, ntk_dmatrix *cross,
                                           ntk_kernel_stats *stats)
 {
     const int64_t per_item = job->kernel.outputs == NTK_OUTPUTS_FULL ? model_outputs(model) : 1;
@@ -158,7 +159,7 @@ ntk_status kernel_assemble_jacobian_cross(const ntk_job *job, const ntk_model *m
         status = kernel_exchange_axis(grid, cols->n, per_item, cross->cols, cols->dim, cols->x, 0,
                                       &col_set);
     if (status == NTK_OK)
-        status = jacobian_products(job, model, grid, &row_set, &col_set, 0, NULL, cross, stats);
+        status = jacobian_products(job, model, grid, &row_set, &col_set, 0, hooks, cross, stats);
     kernel_item_set_free(&row_set);
     kernel_item_set_free(&col_set);
     return status;

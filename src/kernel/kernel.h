@@ -156,9 +156,12 @@ ntk_status kernel_exchange_axis(const ntk_grid *grid, int64_t n_items, int64_t p
  * `grid` (per_item = k for full outputs, else 1): its columns are
  * distributed exactly as Theta's, so local column j of `cross` and of Theta
  * (or its eigenvectors' rows) are the same training index. Every rank holds
- * its own block (grid_own_block) of both sets. Collective. */
+ * its own block (grid_own_block) of both sets. Steps and `hooks` (may be
+ * NULL) as for Theta: the held-out stage's checkpoints and stop signals; a
+ * resumed assembly starts at hooks->first_step. Collective. */
 ntk_status kernel_assemble_cross(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
                                  const ntk_input_block *rows, const ntk_input_block *cols,
-                                 int want_nngp, ntk_dmatrix *cross, ntk_kernel_stats *stats);
+                                 int want_nngp, const ntk_assembly_hooks *hooks,
+                                 ntk_dmatrix *cross, ntk_kernel_stats *stats);
 
 #endif

@@ -68,11 +68,13 @@ ntk_status kernel_assemble_jacobian(const ntk_job *job, const ntk_model *model,
 /* The cross kernel by each empirical method (kernel.h, kernel_assemble_cross). */
 ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model *model,
                                             const ntk_grid *grid, const ntk_input_block *rows,
-                                            const ntk_input_block *cols, ntk_dmatrix *cross,
+                                            const ntk_input_block *cols,
+                                            const ntk_assembly_hooks *hooks, ntk_dmatrix *cross,
                                             ntk_kernel_stats *stats);
 ntk_status kernel_assemble_jacobian_cross(const ntk_job *job, const ntk_model *model,
                                           const ntk_grid *grid, const ntk_input_block *rows,
-                                          const ntk_input_block *cols, ntk_dmatrix *cross,
+                                          const ntk_input_block *cols,
+                                          const ntk_assembly_hooks *hooks, ntk_dmatrix *cross,
                                           ntk_kernel_stats *stats);
 
 #endif

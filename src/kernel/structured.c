@@ -1032,10 +1032,12 @@ static ntk_status cross_features(const ntk_model *model, const ntk_grid *grid,
 /* The cross kernel (kernel.h, kernel_assemble_cross): the same tiles, with
  * the rows' features from input set A and the columns' from B, each delivered
  * by one axis of the exchange. Every entry is computed (no triangle). Chunk
- * passes as for Theta, each with its own exchange. */
+ * passes as for Theta, each with its own exchange; the steps and the
+ * resume point as for Theta: the panels, then one step per chunk pass. */
 ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model *model,
                                             const ntk_grid *grid, const ntk_input_block *rows,
-                                            const ntk_input_block *cols, ntk_dmatrix *cross,
+                                            const ntk_input_block *cols,
+                                            const ntk_assembly_hooks *hooks, ntk_dmatrix *cross,
                                             ntk_kernel_stats *stats)
 {
     const structured_shape shape = structured_begin(job, model, grid, cross, stats);
@@ -1050,15 +1052,24 @@ ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model 
     const double items =
         (double)(2 * local_rows + 2 * local_cols + rows->count + cols->count);
     NTK_TRY(structured_chunks(job, model, grid, shape.full, items, &layout, &chunking));
-    const structured_pass resident = {0, 0, NULL, 0}, adding = {1, 0, NULL, 0};
-    ntk_status status = cross_features(model, grid, &layout, &shape, rows, cols, cross, &row_set,
-                                       &col_set);
-    if (status == NTK_OK)
-        status = structured_run(model, grid, &layout, &shape, &row_set, &col_set, 0, &resident,
-                                cross, stats);
-    kernel_item_set_free(&row_set);
-    kernel_item_set_free(&col_set);
+    const int64_t steps_all = shape.steps_total + chunking.passes;
+    const int64_t first_step = hooks ? hooks->first_step : 0;
+    stats->steps_total = steps_all;
+    const structured_pass resident = {0, first_step, hooks, steps_all}, adding = {1, 0, NULL, 0};
+    ntk_status status = NTK_OK;
+    if (first_step < shape.steps_total) {
+        status = cross_features(model, grid, &layout, &shape, rows, cols, cross, &row_set,
+                                &col_set);
+        if (status == NTK_OK)
+            status = structured_run(model, grid, &layout, &shape, &row_set, &col_set, 0,
+                                    &resident, cross, stats);
+        kernel_item_set_free(&row_set);
+        kernel_item_set_free(&col_set);
+    }
     for (int64_t pass = 0; status == NTK_OK && pass < chunking.passes; ++pass) {
+        const int64_t step = shape.steps_total + pass;
+        if (step < first_step)
+            continue; /* a resumed run's matrix holds it */
         int l = 0;
         int64_t first = 0, count = 0;
         chunk_of_pass(&chunking, pass, &l, &first, &count);
@@ -1070,6 +1081,8 @@ ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model 
                                     cross, stats);
         kernel_item_set_free(&row_set);
         kernel_item_set_free(&col_set);
+        if (status == NTK_OK && hooks && hooks->after_step)
+            status = hooks->after_step(hooks->context, cross, step + 1, steps_all);
     }
     if (status == NTK_OK)
         status = kernel_stats_reduce(grid, stats);

@@ -18,6 +18,9 @@
  *   - the structured-kernel term it adds (kernel/structured.c);
  *   - the infinite-width map (kernel/analytic_pair.c); NULL: no limit known,
  *     kernel.kind analytic is refused naming the layer;
+ *   - the products with the Jacobian of its own parameters (matrix-free
+ *     spectra, training): hand-written, or the generic ones built on its
+ *     Jacobian block;
  *   - its costs (plan adds them up).
  * Functions that a type without parameters does not need are NULL.
  *
@@ -125,12 +128,21 @@ typedef struct {
 } ntk_moments;
 
 /* What the kernel module lends the maps: the scales and the Gaussian
- * expectations of an activation (kernel/analytic_expectation.c). */
+ * expectations of an activation (kernel/analytic_expectation.c: its closed
+ * form if it has one, else quadrature). */
 typedef struct {
     double w_std, b_std;
     int quadrature_order;
     ntk_moments (*expect)(ntk_activation act, double s11, double s12, double s22, int order);
 } ntk_analytic_context;
+
+/* The Jacobian block of a layer (jacobian_block): `rows` rows of `row_width`
+ * parameters each (rows x row_width = its weights and bias slots), and the
+ * scratch jacobian_block is lent. */
+typedef struct {
+    int64_t rows, row_width;
+    int64_t scratch_doubles;
+} ntk_block_shape;
 
 /* Costs of one layer, per input unless stated. */
 typedef struct {
@@ -157,7 +169,8 @@ typedef struct {
 
 struct ntk_layer_ops {
     const char *name;     /* its key in model.layers: {dense: 256}, relu */
-    int variant;          /* type-specific constant (an activation's ntk_activation) */
+    /* An activation's own table (model/activation.h), NULL for other types. */
+    const struct ntk_activation_ops *activation;
     int bare;             /* may be written as the bare name (activations) */
     const ntk_layer_option *options;
     int n_options;
@@ -206,16 +219,22 @@ struct ntk_layer_ops {
      * per logit: block[o * w + e] = d f_o / d p_e for those rows' parameters p
      * (their weights, then their biases; scales included, zero biases when
      * the layer has none), from its input `in` and the k cotangent rows of
-     * its output `cot_out`. All rows: the whole block, weights then biases. */
+     * its output `cot_out`. All rows: the whole block, weights then biases,
+     * i.e. the layer's weight tensor then its bias tensor in torch layout.
+     * A layer that has it can take the generic matrix-free products
+     * (ntk_layer_param_vjp_by_block below) instead of writing its own. */
     void (*jacobian_block)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
                            const double *cot_out, int k, int64_t first, int64_t rows,
                            double *scratch, double *block);
+    /* The whole block's shape whatever structured form the layer picks for
+     * the kernel (required with jacobian_block). */
+    void (*block_shape)(const ntk_layer *layer, ntk_block_shape *shape);
     /* Apply the layer's infinite-width map; nonzero when the state does not
      * allow it (e.g. an activation on the raw input). */
     int (*analytic)(const ntk_layer_spec *layer, const ntk_analytic_context *context,
                     ntk_analytic_state *state);
 
-    /* --- matrix-free products with the Jacobian (spectrum/matrix_free.c);
+    /* --- matrix-free products with the Jacobian (spectrum/parpack/matrix_free_operator.c);
      * NULL: spectrum.solver matrix_free is refused naming the layer ---
      * For `count` inputs with the layer's input `in` (count x in.size) and
      * its output cotangents `cot_out` (count x k x out.size, as in the
@@ -243,10 +262,10 @@ const ntk_layer_ops *ntk_layer_find(const char *name);
 int ntk_layer_type_count(void);
 const ntk_layer_ops *ntk_layer_type(int index);
 
-/* The layer types, each defined in its own file under src/model/layers/. */
+/* The dense layer type (src/model/layers/dense.c), which the dense summary
+ * of a job (job.h) builds on; the built-in activations' types are named in
+ * model/activation.h. Every other type is known only to the registry. */
 extern const ntk_layer_ops ntk_layer_dense;
-extern const ntk_layer_ops ntk_layer_relu, ntk_layer_erf, ntk_layer_tanh, ntk_layer_gelu,
-    ntk_layer_identity;
 
 static inline int ntk_layer_has_parameters(const ntk_layer_ops *ops) { return ops->tensors != NULL; }
 
@@ -276,6 +295,27 @@ void ntk_layer_forward_per_input(const ntk_layer *layer, const struct ntk_model 
 void ntk_layer_backward_per_row(const ntk_layer *layer, const struct ntk_model *model,
                                 const double *cot_out, int64_t count, int k, const double *saved,
                                 double *cot_in);
+
+/* Matrix-free products for any layer with jacobian_block (layers/block_products.c),
+ * to put in its table as param_vjp / param_jvp: per input, the whole block
+ * (k x its parameters) from jacobian_block, then grad += block^T weight(x)
+ * and out(x) += block direction over the layer's own parameters (the bias
+ * slots only when it has biases). They allocate the block and
+ * jacobian_block's scratch (NTK_ERR_MEMORY) and leave `scratch` alone.
+ * ntk_layer_block_products_cost fills the product_* costs from
+ * `block_flops`, jacobian_block's multiply-adds for one input and k logits.
+ * A hand-written pair (dense, conv) stays where it is faster; the generic one
+ * is their cross-check (tests/model). */
+ntk_status ntk_layer_param_vjp_by_block(const ntk_layer *layer, const struct ntk_model *model,
+                                        const double *in, const double *cot_out, int64_t count,
+                                        int k, const double *weight, double *scratch,
+                                        double *grad);
+ntk_status ntk_layer_param_jvp_by_block(const ntk_layer *layer, const struct ntk_model *model,
+                                        const double *in, const double *cot_out, int64_t count,
+                                        int k, const double *direction, double *scratch,
+                                        double *out);
+void ntk_layer_block_products_cost(const ntk_layer *layer, int k, double block_flops,
+                                   ntk_layer_cost *cost);
 
 /* The activation layer type of `act`, and an activation's name. */
 const ntk_layer_ops *ntk_layer_of_activation(ntk_activation act);

@@ -1,6 +1,6 @@
 /* The model's small vocabulary, shared with the job module (job.h includes
- * this header, not the other way round): activations, parameterisations and
- * one written layer of model.layers.
+ * this header, not the other way round): activation handles,
+ * parameterisations and one written layer of model.layers.
  *
  * A layer is an entry of the layer registry (model/layer.h): `ops` says which
  * type it is, `option` holds that type's options as its syntax table lists
@@ -17,13 +17,21 @@ enum {
     NTK_LAYER_MAX_OPTIONS = 8             /* options of one layer (a conv layer needs ~6) */
 };
 
-typedef enum {
-    NTK_ACT_IDENTITY = 0,
-    NTK_ACT_RELU,
-    NTK_ACT_ERF,
-    NTK_ACT_TANH,
-    NTK_ACT_GELU
-} ntk_activation;
+/* An activation: a handle to its table (model/activation.h), one file per
+ * activation under src/model/activations/, listed in the layer registry. */
+typedef struct ntk_activation_ops ntk_activation_ops;
+typedef const struct ntk_activation_ops *ntk_activation;
+
+/* The built-in activations by name, for code that builds a model by hand
+ * (the dense summary of job.h, tests). The set is open: an activation added
+ * later needs no name here, the job reader finds it in the registry. */
+extern const struct ntk_activation_ops ntk_activation_identity, ntk_activation_relu,
+    ntk_activation_erf, ntk_activation_tanh, ntk_activation_gelu;
+#define NTK_ACT_IDENTITY (&ntk_activation_identity)
+#define NTK_ACT_RELU (&ntk_activation_relu)
+#define NTK_ACT_ERF (&ntk_activation_erf)
+#define NTK_ACT_TANH (&ntk_activation_tanh)
+#define NTK_ACT_GELU (&ntk_activation_gelu)
 
 typedef enum { NTK_PARAM_NTK = 0, NTK_PARAM_STANDARD } ntk_parameterization;
 

@@ -288,9 +288,8 @@ static ntk_status model_layers(const ntk_model_spec *spec, const ntk_shape *inpu
         if (l == 0) {
             /* An activation right after layer l is its act[l]. */
             int before = i > 0 ? model->stack[i - 1].param : 0;
-            ntk_activation act = (ntk_activation)layer->ops->variant;
-            if (before > 0 && layer->ops == ntk_layer_of_activation(act))
-                model->act[before] = act;
+            if (before > 0 && layer->ops->activation != NULL)
+                model->act[before] = layer->ops->activation;
             continue;
         }
         model->n_layers = l;

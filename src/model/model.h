@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "model/activation.h"
 #include "model/model_config.h"
 #include "model/layer.h"
 
@@ -99,7 +100,7 @@ int64_t model_param_offset(const ntk_model *model, int layer);
 void model_get_params(const ntk_model *model, double *flat);
 void model_set_params(ntk_model *model, const double *flat);
 
-/* Activation and its derivative, elementwise (model/layers/activation.c). */
+/* Activation and its derivative, elementwise (model/activations/). */
 double model_phi(ntk_activation act, double z);
 double model_phi_prime(ntk_activation act, double z);
 /* Whether the infinite-width expectations of `act` have a closed form. */

@@ -126,6 +126,12 @@ static void write_spectrum(FILE *out, const ntk_run_facts *facts)
             spectrum->check.probes);
     key_double(out, "  ", "max_orthogonality_error",
                spectrum->check.method != NULL ? spectrum->check.orthogonality : NAN);
+    /* values-only solves: the eigenvalues against Theta's trace, Frobenius
+     * norm and Rayleigh quotients (spectrum/verify_values.c) */
+    fprintf(out, "  eigenvalue_check: %s\n",
+            spectrum->values_check != NULL ? spectrum->values_check : "none");
+    key_double(out, "  ", "eigenvalue_check_error",
+               spectrum->values_check != NULL ? spectrum->values_check_error : NAN);
     key_double(out, "  ", "condition_number", modes->condition_number);
     key_double(out, "  ", "effective_rank", modes->effective_rank);
     key_double(out, "  ", "largest_stable_learning_rate", modes->largest_stable_learning_rate);

@@ -20,7 +20,7 @@
 #include "pipeline/run_files.h"
 #include "plan/plan.h"
 #include "predict/predict.h"
-#include "spectrum/matrix_free.h"
+#include "spectrum/parpack/matrix_free.h"
 #include "spectrum/spectrum.h"
 #include "train/train.h"
 
@@ -41,6 +41,7 @@ typedef struct {
     ntk_run_files files; /* written so far, for the final log line */
     predict_tracker *tracker; /* held-out loss during training (src/predict) */
     int features_stored;       /* matrix_free: the plan's choice of spectrum.features */
+    ntk_solve_budget solve_budget; /* spectrum.solver auto: preflight's memory per rank */
 } run_state;
 
 static void run_state_free(run_state *state)
@@ -117,6 +118,8 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
                 (long long)checked->m_rows, checked->block);
     NTK_TRY(grid_create(comm, checked->block, rows, cols, &state->grid));
     state->features_stored = checked->features_stored;
+    state->solve_budget.bytes_per_rank = checked->bytes_per_rank;
+    state->solve_budget.bytes_besides_solver = checked->bytes_besides_solver;
     state->have_grid = 1;
     ntk_log("grid %d x %d, block %d, %d ranks", state->grid.rows, state->grid.cols,
             state->grid.block, ranks);
@@ -280,7 +283,8 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
         NTK_TRY(solve_matrix_free(job, comm, state));
     } else {
-        NTK_TRY(spectrum_solve(&job->spectrum, &state->grid, &state->theta, &state->spectrum));
+        NTK_TRY(spectrum_solve_within(&job->spectrum, &state->grid, &state->theta,
+                                      &state->solve_budget, &state->spectrum));
         dmatrix_destroy(&state->theta); /* overwritten by the solver; free it early */
     }
     /* ScaLAPACK cannot be interrupted: a signal during it is acted on here. */

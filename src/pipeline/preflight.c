@@ -70,17 +70,22 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
 
     /* The plan of the run as it will be (plan_make clamps the block the same way). */
     ntk_plan plan;
-    status = plan_make_shaped(job, result->shape.n_inputs, &result->shape.input, ranks, &plan);
-    status = ntk_agree(status, comm);
     double available = 0.0;
-    if (status == NTK_OK)
-        status = plan_memory_per_rank(comm, &available);
+    status = ntk_agree(plan_memory_per_rank(comm, &available), comm);
+    NTK_TRY(status);
+    /* auto picks no solver whose planned peak exceeds the memory per rank */
+    status = plan_make_within(job, result->shape.n_inputs, &result->shape.input, ranks,
+                              available, &plan);
+    status = ntk_agree(status, comm);
     if (status == NTK_OK)
         status = ntk_agree(plan_fit_features(job, available, &plan), comm);
     if (status == NTK_OK)
         status = ntk_agree(plan_check_fits(&plan, available), comm);
-    if (status == NTK_OK)
+    if (status == NTK_OK) {
         result->features_stored = plan.matrix_free_stored;
+        result->bytes_per_rank = available;
+        result->bytes_besides_solver = plan.bytes_besides_solver;
+    }
     NTK_TRY(status);
     return NTK_OK;
 }

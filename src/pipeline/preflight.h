@@ -23,6 +23,9 @@ typedef struct {
                                   * matrix only wastes memory and breaks ScaLAPACK's
                                   * workspace formulas */
     int features_stored;         /* matrix_free: the plan's choice of spectrum.features */
+    /* spectrum.solver auto: the memory per rank and what the plan holds
+     * besides the solver during the eigensolve (spectrum_solve_within) */
+    double bytes_per_rank, bytes_besides_solver;
 } ntk_preflight;
 
 ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *result);

@@ -78,7 +78,7 @@
 #include "grid/grid.h"
 #include "kernel/analytic.h"
 #include "kernel/kernel.h"
-#include "spectrum/matrix_free.h"
+#include "spectrum/parpack/matrix_free.h"
 #include "spectrum/spectrum.h"
 #include "model/model.h"
 
@@ -179,9 +179,17 @@ static void plan_grid_shape(const ntk_job *job, int ranks, int *rows, int *cols)
  * (the module that allocates them), for grid process (0, 0). */
 static void plan_solver_bytes(const ntk_job *job, ntk_plan *plan)
 {
+    /* auto weighs each solver's eigenvectors and workspace on top of what
+     * the eigensolve phase holds anyway against the memory limit */
+    plan->bytes_besides_solver = plan->bytes_baseline + plan->bytes_inputs + plan->bytes_model +
+                                 plan->bytes_theta + plan->bytes_theta_copy;
+    ntk_solver_site site;
+    spectrum_site_guess(plan->grid_rows * plan->grid_cols, &site);
+    site.bytes_per_rank = plan->memory_limit;
+    site.bytes_besides_solver = plan->bytes_besides_solver;
     ntk_spectrum_workspace ws;
-    spectrum_workspace(&job->spectrum, plan->m_rows, plan->grid_rows, plan->grid_cols, plan->block,
-                       &ws);
+    spectrum_workspace_at(&job->spectrum, &site, plan->m_rows, plan->grid_rows, plan->grid_cols,
+                          plan->block, &ws);
     ntk_solve_layout layout;
     spectrum_solve_layout(&job->spectrum, ws.solver, plan->ranks, plan->m_rows, plan->grid_rows,
                           plan->grid_cols, plan->block, &layout);
@@ -193,8 +201,16 @@ static void plan_solver_bytes(const ntk_job *job, ntk_plan *plan)
     if (layout.moved) {
         /* The solve's workspace and eigenvectors on its own layout. */
         const double assembly_vectors = spectrum_vector_bytes(&ws);
-        spectrum_workspace(&job->spectrum, plan->m_rows, layout.rows, layout.cols, layout.block,
-                           &ws);
+        /* on its own layout; a solver auto chose for memory stays chosen */
+        ntk_spectrum_spec chosen = job->spectrum;
+        const int by_memory = chosen.solver == NTK_SOLVER_AUTO && plan->memory_limit > 0.0;
+        const char *reason = ws.reason;
+        if (by_memory)
+            chosen.solver = ws.solver;
+        spectrum_workspace_at(&chosen, &site, plan->m_rows, layout.rows, layout.cols,
+                              layout.block, &ws);
+        if (by_memory)
+            ws.reason = reason;
         plan->bytes_redistribute =
             spectrum_layout_move_bytes(&layout, plan->m_rows, ws.kept_pairs, plan->grid_rows,
                                        plan->grid_cols, plan->block);
@@ -291,7 +307,8 @@ static void plan_matrix_free(const ntk_job *job, const model_costs *costs, int64
 }
 
 static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
-                                     int ranks, int matrix_free_stored, ntk_plan *plan);
+                                     int ranks, int matrix_free_stored, double memory_limit,
+                                     ntk_plan *plan);
 
 /* What matrix_free cannot do, refused before anything runs: it needs the
  * empirical kernel's Jacobian, and a Lanczos basis larger than the top
@@ -479,8 +496,16 @@ ntk_status plan_make_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shap
                             int ranks, ntk_plan *plan)
 {
     /* spectrum.features auto plans stored features first (plan_fit_features) */
+    return plan_make_within(job, n_inputs, input, ranks, 0.0, plan);
+}
+
+ntk_status plan_make_within(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+                            int ranks, double bytes_per_rank, ntk_plan *plan)
+{
+    /* spectrum.features auto plans stored features first (plan_fit_features) */
     return plan_make_features(job, n_inputs, input, ranks,
-                              job->spectrum.features != NTK_FEATURES_RECOMPUTE, plan);
+                              job->spectrum.features != NTK_FEATURES_RECOMPUTE, bytes_per_rank,
+                              plan);
 }
 
 ntk_status plan_fit_features(const ntk_job *job, double bytes_per_rank, ntk_plan *plan)
@@ -490,16 +515,19 @@ ntk_status plan_fit_features(const ntk_job *job, double bytes_per_rank, ntk_plan
         return NTK_OK;
     ntk_plan recompute;
     const ntk_shape input = plan->input;
-    NTK_TRY(plan_make_features(job, plan->n_inputs, &input, plan->ranks, 0, &recompute));
+    NTK_TRY(plan_make_features(job, plan->n_inputs, &input, plan->ranks, 0, plan->memory_limit,
+                               &recompute));
     *plan = recompute;
     return NTK_OK;
 }
 
 static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
-                                     int ranks, int matrix_free_stored, ntk_plan *plan)
+                                     int ranks, int matrix_free_stored, double memory_limit,
+                                     ntk_plan *plan)
 {
     const int64_t input_dim = input->size;
     memset(plan, 0, sizeof *plan);
+    plan->memory_limit = memory_limit;
     if (ranks < 1)
         return NTK_RAISE(NTK_ERR_USAGE, "plan: the number of ranks must be at least 1, got %d",
                          ranks);
@@ -687,18 +715,14 @@ int plan_min_ranks_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape 
 {
     const int limit = 1 << 20;
     ntk_plan plan;
-    /* auto may gather to rank 0 (spectrum.solver lapack), whose memory does
-     * not fall with more ranks: search with the distributed solver auto
-     * picks when the gather does not fit. */
-    ntk_job distributed = *job;
-    if (job->spectrum.solver == NTK_SOLVER_AUTO)
-        distributed.spectrum.solver = spectrum_distributed_solver(&job->spectrum, NULL);
-    job = &distributed;
+    /* auto picks within the limit (plan_make_within): the gather to rank 0
+     * (lapack), whose memory does not fall with more ranks, only when it
+     * fits. */
     /* Memory falls almost monotonically with the rank count (grid shapes make
      * small bumps), so double until it fits, then scan the last interval. */
     int low = 0, high = 1;
     while (high <= limit) {
-        if (plan_make_shaped(job, n_inputs, input, high, &plan) == NTK_OK &&
+        if (plan_make_within(job, n_inputs, input, high, bytes_per_rank, &plan) == NTK_OK &&
             plan.bytes_peak <= bytes_per_rank)
             break;
         low = high;
@@ -707,7 +731,7 @@ int plan_min_ranks_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape 
     if (high > limit)
         return 0;
     for (int ranks = low + 1; ranks < high; ++ranks)
-        if (plan_make_shaped(job, n_inputs, input, ranks, &plan) == NTK_OK &&
+        if (plan_make_within(job, n_inputs, input, ranks, bytes_per_rank, &plan) == NTK_OK &&
             plan.bytes_peak <= bytes_per_rank)
             return ranks;
     return high;

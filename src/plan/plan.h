@@ -46,6 +46,10 @@ typedef struct {
     int solve_rows, solve_cols, solve_block, solve_moved;
     double bytes_redistribute;
     double bytes_theta_solve;  /* Theta's local part on the solve layout (bytes_theta if not moved) */
+    /* what the eigensolve phase holds besides the solver's eigenvectors and
+     * workspace (the base auto weighs a solver's planned peak against) */
+    double bytes_besides_solver;
+    double memory_limit;       /* the limit auto chose within (0: none) */
     const char *peak_phase;    /* "assembly", "eigensolve", "output" or "predict" */
     /* Held-out inputs (data.test_inputs; plan_cross.c): 0 / 0.0 without */
     int64_t n_test;
@@ -82,6 +86,12 @@ ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, in
 /* The same for inputs of any shape (conv layers need (H, W, C) or (L, C)). */
 ntk_status plan_make_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
                             int ranks, ntk_plan *plan);
+
+/* plan_make_shaped with a memory limit per rank for spectrum.solver auto
+ * (0: none): it picks the fastest solver whose planned peak fits, and the
+ * fastest when none does (plan_check_fits then refuses the job). */
+ntk_status plan_make_within(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+                            int ranks, double bytes_per_rank, ntk_plan *plan);
 
 /* The held-out part of a plan (plan_cross.c): reads data.test_inputs' shape
  * (a header, not the data) and fills n_test, bytes_cross, bytes_predict,

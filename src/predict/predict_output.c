@@ -6,6 +6,7 @@
  *   predict.svg           train and test loss against step */
 #include "predict/predict.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,10 +35,14 @@ ntk_status predict_write_npy(const char *dir, const ntk_predictions *p)
     FILE *file = NULL;
     NTK_TRY(partial_file_open(path, &file));
     size_t count = (size_t)p->slices * (size_t)p->n_test * (size_t)p->k;
+    errno = 0;
     if (fwrite(header, 1, (size_t)total, file) != (size_t)total ||
         fwrite(p->values, sizeof(double), count, file) != count) {
+        /* Saved before the discard, whose close and remove may change it. */
+        const int saved = errno;
         partial_file_discard(path, file);
-        return NTK_RAISE(NTK_ERR_IO, "%s: write failed", path);
+        return NTK_RAISE(NTK_ERR_IO, "%s: cannot write: %s", path,
+                         saved != 0 ? strerror(saved) : "short write");
     }
     NTK_TRY(partial_file_commit(path, file));
     return NTK_OK;

@@ -1,12 +1,21 @@
 /* The held-out stage of a run (predict.h, predict_stage): test data, the
  * cross kernel and its files, then the predictions and theirs. Each step's
- * rank-local work is agreed on before the next collective one. */
+ * rank-local work is agreed on before the next collective one.
+ *
+ * Stop signals (README "Signals"): the cross kernel's assembly has a safe
+ * point after every step and writes a checkpoint there
+ * (<checkpoint.dir>/test_theta.ckpt, checkpoint_init_cross), so a rerun
+ * resumes it; after the assembly, while the cross kernel is whole, the safe
+ * points before each file and before the predictions save it whole. The
+ * checkpoint is removed once the stage's files are written. */
 #include "predict/predict.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint/checkpoint.h"
 #include "core/log.h"
 
 typedef struct {
@@ -16,6 +25,7 @@ typedef struct {
     double *train_residual, *test_f0, *test_targets;
     ntk_dmatrix cross;
     ntk_predictions predictions;
+    ntk_checkpoint checkpoint; /* of the cross kernel's assembly */
 } stage_state;
 
 static void stage_free(stage_state *s)
@@ -48,19 +58,44 @@ static ntk_status gather_outputs(const ntk_job *job, const ntk_model *model,
     return NTK_OK;
 }
 
+/* A safe point while the cross kernel is whole: a stop saves it as a
+ * complete checkpoint, so the rerun skips its assembly. Collective. */
+static ntk_status stop_point(stage_state *s, const char *where)
+{
+    return checkpoint_stop_with_theta(&s->checkpoint, &s->cross, where);
+}
+
+/* The NNGP cross kernel's after_step hook (`context` the stage): a safe
+ * point after every step that saves the NTK cross kernel, which is whole. */
+static ntk_status nngp_step_stop(void *context, ntk_dmatrix *nngp, int64_t steps_done,
+                                 int64_t steps_total)
+{
+    (void)nngp;
+    char where[128];
+    snprintf(where, sizeof where, "during the NNGP cross kernel assembly (after step %lld of %lld)",
+             (long long)steps_done, (long long)steps_total);
+    return stop_point(context, where);
+}
+
 static ntk_status write_cross(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
                               const ntk_input_block *test, const ntk_input_block *train,
-                              const ntk_dmatrix *cross)
+                              stage_state *s)
 {
+    const ntk_dmatrix *cross = &s->cross;
     char path[NTK_PATH_MAX];
+    NTK_TRY(stop_point(s, "before writing test_theta.npy"));
     NTK_TRY(output_path(job->output.dir, "test_theta.npy", path));
     NTK_TRY(output_write_dmatrix_npy(path, grid, cross));
     if (job->kernel.kind != NTK_KIND_ANALYTIC || !job->kernel.nngp)
         return NTK_OK;
-    /* The NNGP cross kernel beside nngp.npy. */
+    /* The NNGP cross kernel beside nngp.npy: no checkpoint of its own, but
+     * a stop point after every step that saves the NTK one. */
+    NTK_TRY(stop_point(s, "before the NNGP cross kernel assembly"));
     ntk_dmatrix nngp;
     NTK_TRY(ntk_agree(dmatrix_create(grid, cross->rows, cross->cols, &nngp), grid->comm));
-    ntk_status status = kernel_assemble_cross(job, model, grid, test, train, 1, &nngp, NULL);
+    const ntk_assembly_hooks hooks = {0, nngp_step_stop, s};
+    ntk_status status = kernel_assemble_cross(job, model, grid, test, train, 1, &hooks, &nngp,
+                                              NULL);
     if (status == NTK_OK)
         status = output_path(job->output.dir, "test_nngp.npy", path);
     if (status == NTK_OK)
@@ -95,6 +130,7 @@ static ntk_status run_predictions(const ntk_job *job, MPI_Comm comm, const ntk_g
                              job->kernel.outputs == NTK_OUTPUTS_FULL, s->train_residual,
                              s->test_f0, s->test_targets, shape->n_test};
     s->in = in;
+    NTK_TRY(stop_point(s, "before the predictions"));
     NTK_TRY(predict_compute(&in, spectrum, grid, &s->cross, &s->predictions));
     const ntk_predictions *p = &s->predictions;
     int last = p->slices - 1;
@@ -109,6 +145,7 @@ static ntk_status run_predictions(const ntk_job *job, MPI_Comm comm, const ntk_g
             p->slices, (long long)p->modes_used, (long long)spectrum->n_pairs, p->step[last],
             p->train_loss[last], p->test_loss[last], p->test_accuracy[last]);
 
+    NTK_TRY(stop_point(s, "before writing the predictions"));
     status = NTK_OK;
     if (grid->rank == 0) {
         status = predict_write_npy(job->output.dir, p);
@@ -141,15 +178,19 @@ static ntk_status stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
                                 kernel_rows(job, train->n, k), &s->cross);
     NTK_TRY(ntk_agree(status, comm));
 
+    NTK_TRY(ntk_agree(checkpoint_init_cross(job, grid, &s->checkpoint), comm));
+    ntk_assembly_hooks hooks = {0, checkpoint_after_step, &s->checkpoint};
+    NTK_TRY(checkpoint_resume(&s->checkpoint, &s->cross, &hooks));
     ntk_phase_begin("assemble cross kernel");
     ntk_kernel_stats stats;
-    NTK_TRY(kernel_assemble_cross(job, model, grid, &s->test, train, 0, &s->cross, &stats));
+    NTK_TRY(kernel_assemble_cross(job, model, grid, &s->test, train, 0, &hooks, &s->cross,
+                                  &stats));
     facts->cross_flops = stats.flops_total;
     ntk_log("cross kernel: %lld x %lld, %s, %.3g GFLOP in all", (long long)s->cross.rows,
             (long long)s->cross.cols, stats.method, stats.flops_total * 1e-9);
     if (job->output.test_theta) {
         ntk_phase_begin("write test theta");
-        NTK_TRY(write_cross(job, model, grid, &s->test, train, &s->cross));
+        NTK_TRY(write_cross(job, model, grid, &s->test, train, s));
     }
     if (job->predict.enabled) {
         ntk_phase_begin("predict");
@@ -157,7 +198,8 @@ static ntk_status stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
                                 s, facts));
     }
     ntk_phase_end();
-    return NTK_OK;
+    /* Its files are written: the rerun of a later stop recomputes it. */
+    return checkpoint_finish(&s->checkpoint);
 }
 
 struct predict_tracker {

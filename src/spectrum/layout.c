@@ -13,6 +13,8 @@
  * ("Eigensolvers: bench/eigensolve"). */
 #include "spectrum/spectrum.h"
 
+#include "spectrum/eigensolver.h"
+
 #include "grid/scalapack.h"
 #include "spectrum/solvers.h"
 
@@ -38,8 +40,7 @@ void spectrum_solve_layout(const ntk_spectrum_spec *spec, ntk_solver solver, int
     layout->moved = 0;
     /* lapack gathers Theta to one rank from any layout; none and matrix_free
      * solve nothing block-cyclic (job load refuses the keys when named). */
-    if (solver != NTK_SOLVER_PDSYEVD && solver != NTK_SOLVER_PDSYEVR &&
-        solver != NTK_SOLVER_ELPA && solver != NTK_SOLVER_ELPA1)
+    if (!eigensolver_has(solver, EIGENSOLVER_OWN_LAYOUT))
         return;
     if (spec->solve_rows == NTK_SOLVE_LAYOUT_AUTO) {
         grid_auto_shape(ranks, &layout->rows, &layout->cols);
@@ -99,7 +100,7 @@ ntk_status spectrum_redistribute(const ntk_grid *from, const ntk_dmatrix *a, con
              * trapezoid is the triangle's part of these columns. */
             const int m = (int)(a->rows - first);
             pdtrmr2d_("L", "N", &m, &n, a->data, &column, &column, a->desc, b->data, &column,
-                      &column, b->desc, &from->context);
+                      &column, b->desc, &from->context, 1, 1);
             status = grid_check_scalapack("pdtrmr2d (to the solve layout)", 0);
         } else {
             const int m = (int)a->rows;

@@ -1,21 +1,18 @@
-/* The distributed eigensolve of Theta (see spectrum.h).
+/* The distributed eigensolve of Theta (see spectrum.h): what every solver
+ * shares, around the solve its ops table provides (spectrum/eigensolver.h;
+ * the solvers live in their family folders: scalapack/, elpa/, node/,
+ * parpack/; docs/solvers.md).
  *
  * ScaLAPACK returns ascending eigenvalues and pdsyevr's index range counts
  * from the smallest, so we solve for -Theta: its IL = 1 .. IU = top are the
  * top largest of Theta, already in descending order, and the eigenvectors
- * are the same. Workspace sizes come from spectrum/workspace.c, computed in
- * 64 bits from the documented formulas; the (32-bit) workspace queries are
- * taken into account when larger, but cannot be trusted alone because they
- * overflow silently for large local blocks.
- *
- * ELPA and the gathered LAPACK path live in elpa_solver.c and
- * gather_lapack.c; ELPA overwrites both triangles, so it gets a copy and
- * -Theta stays for the residual check.
- *
- * Every ScaLAPACK call is checked with grid_check_scalapack, which also sees
- * complaints of routines deep inside a driver (grid/scalapack_errors.c), and
- * the eigenpairs are verified by their residual before they are returned
- * (spectrum/verify.c).
+ * are the same. Here: the size and finiteness checks, the mirror for
+ * solvers that read both triangles, the negation, the scaling into the
+ * solver's safe range (spectrum/scaling.h), the checks of the answer
+ * (verify.c, verify_probes.c, verify_values.c), and the layout move
+ * (layout.c). The solvers destroy the lower triangle and the diagonal at
+ * most; ELPA overwrites both triangles, so it works on a copy and -Theta
+ * stays for the residual check.
  */
 #include "spectrum/spectrum.h"
 
@@ -29,26 +26,16 @@
 #include "core/log.h"
 #include "core/memory.h"
 #include "grid/scalapack.h"
+#include "spectrum/eigensolver.h"
+#include "spectrum/scaling.h"
 #include "spectrum/solvers.h"
 
 enum { DESC_MB = 4, DESC_NB = 5, DESC_LLD = 8 };
-
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* Global row `row` is local to this process row: its local index. */
 static int64_t local_row_of(const ntk_grid *grid, int64_t row)
 {
     return (row / ((int64_t)grid->block * grid->rows)) * grid->block + row % grid->block;
-}
-
-static ntk_status check_workspace_fits(int64_t doubles, const char *solver)
-{
-    if (doubles > INT_MAX)
-        return NTK_RAISE(NTK_ERR_MEMORY,
-                         "%s needs %lld workspace entries per rank, more than ScaLAPACK's 32-bit "
-                         "limit; use more ranks (or spectrum.top / vectors: false)",
-                         solver, (long long)doubles);
-    return NTK_OK;
 }
 
 /* Theta must be finite: the solvers may loop or return garbage otherwise.
@@ -119,242 +106,51 @@ static ntk_status keep_leading_columns(const ntk_grid *grid, ntk_dmatrix *matrix
     return NTK_OK;
 }
 
-/* A solver's INFO and any complaint recorded during the call. */
-static ntk_status check_solver(const char *call, int info, int64_t n)
-{
-    NTK_TRY(grid_check_scalapack(call, info > 0 ? 0 : info));
-    if (info > 0)
-        return NTK_RAISE(NTK_ERR_NUMERIC,
-                         "%s did not converge (info %d, eigenvalue %lld of %lld); Theta may be "
-                         "badly scaled or not symmetric",
-                         call, info, (long long)(info / (n + 1)), (long long)n);
-    return NTK_OK;
-}
-
-/* A solver's real and integer workspaces, with the counts it is passed. */
-typedef struct {
-    double *work;
-    int *iwork;
-    int lwork, liwork;
-} solver_work;
-
-/* The workspaces of the sizes a solver's query settled on, when they fit its
- * 32-bit counts. Collective: the status is agreed. Free with
- * solver_work_free, also on failure. */
-static ntk_status solver_work_create(const ntk_grid *grid, const char *solver, int64_t lwork,
-                                     int64_t liwork, solver_work *out)
-{
-    char what[64];
-    memset(out, 0, sizeof *out);
-    ntk_status status = check_workspace_fits(lwork, solver);
-    if (status == NTK_OK) {
-        snprintf(what, sizeof what, "%s workspace", solver);
-        status = NTK_CALLOC(out->work, lwork, what);
-    }
-    if (status == NTK_OK) {
-        snprintf(what, sizeof what, "%s integer workspace", solver);
-        status = NTK_CALLOC(out->iwork, liwork, what);
-    }
-    if (status == NTK_OK) {
-        out->lwork = (int)lwork;
-        out->liwork = (int)liwork;
-    }
-    return ntk_agree(status, grid->comm);
-}
-
-static void solver_work_free(solver_work *work)
-{
-    free(work->iwork);
-    free(work->work);
-}
-
-/* All eigenpairs with divide and conquer. `z` is created M x M. */
-static ntk_status solve_pdsyevd(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
-                                ntk_dmatrix *theta, double *w, ntk_dmatrix *z)
-{
-    const int64_t n = theta->rows;
-    const int64_t lwork = ws->lwork;
-    ntk_status status = check_workspace_fits(lwork, "pdsyevd");
-    if (status == NTK_OK)
-        status = dmatrix_create(grid, n, n, z);
-    NTK_TRY(ntk_agree(status, grid->comm));
-
-    const int size = (int)n, one = 1, query = -1;
-    int info = 0, iwork_query = 0, liwork_query = 1;
-    double work_query = 0.0;
-    pdsyevd_("V", "L", &size, theta->data, &one, &one, theta->desc, w, z->data, &one, &one,
-             z->desc, &work_query, &query, &iwork_query, &liwork_query, &info);
-    NTK_TRY(ntk_agree(check_solver("pdsyevd (workspace query)", info, n), grid->comm));
-    solver_work work;
-    status = solver_work_create(grid, "pdsyevd", max64(lwork, (int64_t)work_query),
-                                max64(ws->liwork, iwork_query), &work);
-    if (status == NTK_OK) {
-        pdsyevd_("V", "L", &size, theta->data, &one, &one, theta->desc, w, z->data, &one, &one,
-                 z->desc, work.work, &work.lwork, work.iwork, &work.liwork, &info);
-        status = check_solver("pdsyevd", info, n);
-    }
-    solver_work_free(&work);
-    NTK_TRY(ntk_agree(status, grid->comm));
-    return NTK_OK;
-}
-
-/* The largest eigenvalues of Theta with MRRR (ws->solved_pairs of them, all
- * when that is M), and their eigenvectors when `z` is not NULL.
- *
- * pdsyevr requires Z's descriptor to be M x M, but writes only the columns
- * of the wanted pairs (pdlaevswp places eigenvector j in column KEY(j) <=
- * pairs, pdormtr updates M x pairs). For top-k runs we therefore allocate
- * only the local columns of those, behind a full-size descriptor - M x k
- * memory instead of M x M - and guard the end of the allocation to catch a
- * library that writes further. */
-static ntk_status solve_pdsyevr(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
-                                ntk_dmatrix *theta, double *w, ntk_dmatrix *z)
-{
-    const int64_t n = theta->rows, pairs = ws->solved_pairs;
-    const int64_t nb = grid->block;
-    const int want_vectors = z != NULL;
-    const int64_t lwork = ws->lwork;
-    ntk_status status = check_workspace_fits(lwork, "pdsyevr");
-
-    enum { GUARD = 64 };
-    const double guard_value = -7.0e300;
-    int64_t z_local_cols = 0, z_lld = 1;
-    if (status == NTK_OK && want_vectors) {
-        memset(z, 0, sizeof *z);
-        z_lld = theta->desc[DESC_LLD];
-        z_local_cols = grid_local_count(pairs, (int)nb, grid->mycol, grid->cols);
-        const size_t count = (size_t)z_lld * (size_t)z_local_cols + GUARD;
-        status = ntk_calloc(&z->data, count, sizeof(double), "the eigenvector block");
-        if (status == NTK_OK) {
-            for (int g = 0; g < GUARD; ++g)
-                z->data[(size_t)z_lld * (size_t)z_local_cols + g] = guard_value;
-            const int size = (int)n, inb = (int)nb, zero = 0, lld = (int)z_lld;
-            int info = 0;
-            descinit_(z->desc, &size, &size, &inb, &inb, &zero, &zero, &grid->context, &lld,
-                      &info);
-            status = grid_check_scalapack("descinit (Z)", info);
-            z->rows = n;
-            z->cols = n;
-            z->local_rows = theta->local_rows;
-            z->local_cols = z_local_cols;
-        }
-    }
-    NTK_TRY(ntk_agree(status, grid->comm));
-
-    const char *jobz = want_vectors ? "V" : "N";
-    const char *range = pairs < n ? "I" : "A";
-    /* With JOBZ = 'N' Z is not referenced; pass Theta's descriptor so the
-     * argument is a valid one. */
-    double *z_data = want_vectors ? z->data : theta->data;
-    const int *z_desc = want_vectors ? z->desc : theta->desc;
-    const int size = (int)n, one = 1, il = 1, iu = (int)pairs, query = -1;
-    const double vl = 0.0, vu = 0.0;
-    int found = 0, found_vectors = 0, info = 0, iwork_query = 0;
-    double work_query = 0.0;
-    pdsyevr_(jobz, range, "L", &size, theta->data, &one, &one, theta->desc, &vl, &vu, &il, &iu,
-             &found, &found_vectors, w, z_data, &one, &one, z_desc, &work_query, &query,
-             &iwork_query, &query, &info);
-    NTK_TRY(ntk_agree(check_solver("pdsyevr (workspace query)", info, n), grid->comm));
-    solver_work work;
-    status = solver_work_create(grid, "pdsyevr", max64(lwork, (int64_t)work_query),
-                                max64(ws->liwork, iwork_query), &work);
-    if (status == NTK_OK) {
-        pdsyevr_(jobz, range, "L", &size, theta->data, &one, &one, theta->desc, &vl, &vu, &il,
-                 &iu, &found, &found_vectors, w, z_data, &one, &one, z_desc, work.work,
-                 &work.lwork, work.iwork, &work.liwork, &info);
-        status = check_solver("pdsyevr", info, n);
-        if (status == NTK_OK && (found != (int)pairs || (want_vectors && found_vectors != (int)pairs)))
-            status = NTK_RAISE(NTK_ERR_NUMERIC,
-                               "pdsyevr found %d eigenvalues and %d eigenvectors, expected %lld",
-                               found, want_vectors ? found_vectors : found, (long long)pairs);
-    }
-    solver_work_free(&work);
-    if (status == NTK_OK && want_vectors) {
-        for (int g = 0; g < GUARD; ++g)
-            if (z->data[(size_t)z_lld * (size_t)z_local_cols + g] != guard_value)
-                status = NTK_RAISE(NTK_ERR_INTERNAL,
-                                   "pdsyevr wrote beyond the first %lld eigenvector columns",
-                                   (long long)pairs);
-    }
-    NTK_TRY(ntk_agree(status, grid->comm));
-    return NTK_OK;
-}
-
-/* ELPA on a copy of -Theta (it overwrites the whole matrix; the original
- * is kept for the residual check). */
-static ntk_status solve_elpa(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
-                             int want_vectors, ntk_dmatrix *theta, double *w,
-                             ntk_spectrum *spectrum)
-{
-    ntk_dmatrix copy;
-    ntk_status status = dmatrix_create(grid, theta->rows, theta->cols, &copy);
-    if (status == NTK_OK)
-        memcpy(copy.data, theta->data,
-               (size_t)theta->desc[DESC_LLD] * (size_t)theta->local_cols * sizeof(double));
-    NTK_TRY(ntk_agree(status, grid->comm));
-    status = spectrum_solve_elpa(grid, ws->solver == NTK_SOLVER_ELPA, ws->solved_pairs, &copy, w,
-                                 want_vectors ? &spectrum->vectors : NULL,
-                                 spectrum->solver_detail, sizeof spectrum->solver_detail);
-    dmatrix_destroy(&copy);
-    return status;
-}
-
-/* Solve -Theta (already negated) with the resolved solver; leaves the kept
- * eigenvectors (when computed) in spectrum->vectors. */
+/* Solve -Theta (already negated) with the resolved solver's ops; leaves
+ * the kept eigenvectors (when computed) in spectrum->vectors. */
 static ntk_status run_solver(const ntk_spectrum_spec *spec, const ntk_grid *grid,
-                             const ntk_spectrum_workspace *ws, ntk_dmatrix *theta, double *w,
-                             ntk_spectrum *spectrum)
+                             const ntk_eigensolver_ops *ops, const ntk_spectrum_workspace *ws,
+                             ntk_dmatrix *theta, double *w, ntk_spectrum *spectrum)
 {
     const int64_t n = theta->rows, m = ws->kept_pairs;
     spectrum->solver = spectrum_solver_name(ws->solver);
-    if (ws->solver == NTK_SOLVER_PDSYEVD) {
-        /* pdsyevd always computes every eigenvector (JOBZ = 'N' is not
-         * implemented); a subset or values-only request keeps less. */
-        if (!spec->vectors || spec->top > 0)
-            ntk_warn("pdsyevd computes all %lld eigenpairs; keeping %s", (long long)n,
-                     spec->vectors ? "the requested top ones" : "the eigenvalues only");
-        snprintf(spectrum->solver_detail, sizeof spectrum->solver_detail, "scalapack pdsyevd");
-        NTK_TRY(solve_pdsyevd(grid, ws, theta, w, &spectrum->vectors));
-    } else if (ws->solver == NTK_SOLVER_PDSYEVR) {
-        snprintf(spectrum->solver_detail, sizeof spectrum->solver_detail, "scalapack pdsyevr");
-        NTK_TRY(solve_pdsyevr(grid, ws, theta, w, spec->vectors ? &spectrum->vectors : NULL));
-    } else if (ws->solver == NTK_SOLVER_ELPA || ws->solver == NTK_SOLVER_ELPA1) {
-        NTK_TRY(solve_elpa(grid, ws, spec->vectors, theta, w, spectrum));
-    } else {
-        NTK_TRY(spectrum_solve_lapack(grid, ws->kept_pairs, theta, w,
-                                      spec->vectors ? &spectrum->vectors : NULL,
-                                      spectrum->solver_detail, sizeof spectrum->solver_detail));
-    }
+    const int always_vectors = (ops->capabilities & EIGENSOLVER_ALWAYS_VECTORS) != 0;
+    /* pdsyevd always computes every eigenvector (JOBZ = 'N' is not
+     * implemented); a subset or values-only request keeps less. */
+    if (always_vectors && (!spec->vectors || spec->top > 0))
+        ntk_warn("%s computes all %lld eigenpairs; keeping %s", ops->name, (long long)n,
+                 spec->vectors ? "the requested top ones" : "the eigenvalues only");
+    const eigensolver_call call = {grid,
+                                   ws,
+                                   theta,
+                                   w,
+                                   spec->vectors || always_vectors ? &spectrum->vectors : NULL,
+                                   spectrum->solver_detail,
+                                   sizeof spectrum->solver_detail};
+    NTK_TRY(ops->solve(&call));
     if (spectrum->vectors.data != NULL && spectrum->vectors.cols > m)
         NTK_TRY(ntk_agree(keep_leading_columns(grid, &spectrum->vectors, m), grid->comm));
     return NTK_OK;
 }
 
-/* Agree on the eigenvalues, flip them back to Theta's, and verify the pairs
- * while -Theta is still whole in the `uplo` triangle. */
-static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
-                         const char *uplo, const ntk_dmatrix *theta, double *w,
-                         ntk_spectrum *spectrum)
+/* What to try when `solver`'s answer fails its check (the message says it). */
+static const char *alternative_solver(ntk_solver solver)
 {
-    /* pdsyevd leaves W wrong on processes that hold no part of the matrix
-     * (M smaller than the block times the grid side): the values from grid
-     * process (0, 0) - communicator rank 0, which always holds the first
-     * block - are the ones to keep, on every rank. */
-    NTK_MPI(MPI_Bcast(w, (int)theta->rows, MPI_DOUBLE, 0, grid->comm));
+    const ntk_eigensolver_ops *ops = eigensolver_find(solver);
+    return ops != NULL && ops->alternative != NULL ? ops->alternative : "another solver";
+}
+
+/* The eigenpair check, on -Theta and eigenvalues both multiplied by
+ * `factor` (the scaling of the solve: spectrum/scaling.h), so that it sees
+ * entries in the safe range whatever Theta's scale. */
+static ntk_status check_pairs(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
+                              const char *uplo, const ntk_dmatrix *theta, const double *values,
+                              ntk_spectrum *spectrum)
+{
     const int64_t m = ws->kept_pairs;
-    for (int64_t i = 0; i < m; ++i) {
-        w[i] = -w[i];
-        if (!isfinite(w[i]))
-            return NTK_RAISE(NTK_ERR_NUMERIC, "%s returned a non-finite eigenvalue (%lld)",
-                             spectrum->solver, (long long)i);
-    }
-    spectrum->max_relative_residual = NAN;
-    spectrum->check.residual = spectrum->check.orthogonality = NAN;
-    if (spectrum->vectors.data == NULL)
-        return NTK_OK;
     ntk_eigenpair_check *check = &spectrum->check;
     const double started = MPI_Wtime();
-    NTK_TRY(spectrum_check_eigenpairs(grid, uplo, theta, &spectrum->vectors, w, check));
+    NTK_TRY(spectrum_check_eigenpairs(grid, uplo, theta, &spectrum->vectors, values, check));
     spectrum->max_relative_residual = check->residual;
     spectrum->check_seconds = MPI_Wtime() - started;
     char how[64] = "exact, each pair";
@@ -367,16 +163,101 @@ static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
     if (!(check->residual <= SPECTRUM_RESIDUAL_LIMIT))
         return NTK_RAISE(NTK_ERR_NUMERIC,
                          "%s returned wrong eigenpairs: max ||Theta v - lambda v|| / ||Theta|| = "
-                         "%.3g over %lld pairs (check: %s), above the limit %.0e",
+                         "%.3g over %lld pairs (check: %s), above the limit %.0e; use "
+                         "spectrum.solver: %s",
                          spectrum->solver, check->residual, (long long)m, how,
-                         SPECTRUM_RESIDUAL_LIMIT);
+                         SPECTRUM_RESIDUAL_LIMIT, alternative_solver(ws->solver));
     if (!(check->orthogonality <= SPECTRUM_ORTHOGONALITY_LIMIT))
         return NTK_RAISE(NTK_ERR_NUMERIC,
                          "%s returned eigenvectors that are not orthonormal: ||(V^T V - I) c|| = "
-                         "%.3g over %lld pairs (%d random probes), above the limit %.0e",
+                         "%.3g over %lld pairs (%d random probes), above the limit %.0e; use "
+                         "spectrum.solver: %s",
                          spectrum->solver, check->orthogonality, (long long)m,
-                         SPECTRUM_CHECK_PROBES, SPECTRUM_ORTHOGONALITY_LIMIT);
+                         SPECTRUM_CHECK_PROBES, SPECTRUM_ORTHOGONALITY_LIMIT,
+                         alternative_solver(ws->solver));
     return NTK_OK;
+}
+
+/* The values-only check against Theta's moments (verify_values.c). */
+static ntk_status check_values(const ntk_spectrum_workspace *ws,
+                               const ntk_matrix_moments *moments, int64_t n, const double *w,
+                               ntk_spectrum *spectrum)
+{
+    const int64_t m = ws->kept_pairs;
+    spectrum->values_check = "moments";
+    spectrum->values_check_error = spectrum_values_error(moments, w, m, n);
+    ntk_log("eigenvalue check (trace, Frobenius norm, Rayleigh quotients): %.2e of lambda_max "
+            "over %lld eigenvalues",
+            spectrum->values_check_error, (long long)m);
+    if (!(spectrum->values_check_error <= SPECTRUM_VALUES_LIMIT))
+        return NTK_RAISE(NTK_ERR_NUMERIC,
+                         "%s returned wrong eigenvalues: they miss Theta's trace, Frobenius norm "
+                         "or Rayleigh quotients by %.3g of lambda_max, above the limit %.0e; use "
+                         "spectrum.solver: %s",
+                         spectrum->solver, spectrum->values_check_error, SPECTRUM_VALUES_LIMIT,
+                         alternative_solver(ws->solver));
+    return NTK_OK;
+}
+
+/* Agree on the eigenvalues, flip them back to Theta's, verify the pairs
+ * while -Theta is still whole in the `uplo` triangle, and divide the
+ * eigenvalues by `factor`. The ScaLAPACK and ELPA solvers ran on -Theta
+ * times `factor`; lapack on -Theta itself (its rank-0 solver scales the
+ * gathered copy by the same rule and returns unscaled eigenvalues), so for
+ * the check its -Theta and eigenvalues are scaled here. `moments` (NULL
+ * with eigenvectors) are Theta's, unscaled. */
+static ntk_status finish(const ntk_grid *grid, const ntk_spectrum_workspace *ws,
+                         const char *uplo, double factor, const ntk_matrix_moments *moments,
+                         ntk_dmatrix *theta, double *w, ntk_spectrum *spectrum)
+{
+    /* pdsyevd leaves W wrong on processes that hold no part of the matrix
+     * (M smaller than the block times the grid side): the values from grid
+     * process (0, 0) - communicator rank 0, which always holds the first
+     * block - are the ones to keep, on every rank. */
+    NTK_MPI(MPI_Bcast(w, (int)theta->rows, MPI_DOUBLE, 0, grid->comm));
+    const int64_t m = ws->kept_pairs;
+    const int scaled_by_solver = !eigensolver_has(ws->solver, EIGENSOLVER_SCALES_ITSELF);
+    for (int64_t i = 0; i < m; ++i) {
+        w[i] = -w[i];
+        if (!isfinite(w[i]))
+            return NTK_RAISE(NTK_ERR_NUMERIC, "%s returned a non-finite eigenvalue (%lld); use "
+                             "spectrum.solver: %s",
+                             spectrum->solver, (long long)i, alternative_solver(ws->solver));
+    }
+    spectrum->max_relative_residual = NAN;
+    spectrum->check.residual = spectrum->check.orthogonality = NAN;
+    spectrum->values_check_error = NAN;
+    if (spectrum->vectors.data != NULL) {
+        if (scaled_by_solver || factor == 1.0) {
+            NTK_TRY(check_pairs(grid, ws, uplo, theta, w, spectrum));
+        } else {
+            double *scaled = NULL;
+            NTK_TRY(NTK_CALLOC(scaled, m, "the scaled eigenvalues"));
+            for (int64_t i = 0; i < m; ++i)
+                scaled[i] = w[i] * factor;
+            spectrum_scale_local(theta, factor);
+            ntk_status status = check_pairs(grid, ws, uplo, theta, scaled, spectrum);
+            free(scaled);
+            NTK_TRY(status);
+        }
+    }
+    if (scaled_by_solver && factor != 1.0)
+        for (int64_t i = 0; i < m; ++i)
+            w[i] /= factor;
+    if (spectrum->vectors.data == NULL && moments != NULL)
+        NTK_TRY(check_values(ws, moments, theta->rows, w, spectrum));
+    return NTK_OK;
+}
+
+/* dsyevd's range for every solver (spectrum/scaling.h), its lower end
+ * raised to the solver's scale_floor (ELPA: 1). */
+static double solve_scale_factor(const ntk_eigensolver_ops *ops, double largest)
+{
+    double low = 0.0, high = 0.0;
+    spectrum_safe_range(&low, &high);
+    if (ops->scale_floor > low)
+        low = ops->scale_floor;
+    return spectrum_scale_factor(largest, low, high);
 }
 
 /* The solve on `grid`, whatever layout that is. */
@@ -397,13 +278,14 @@ static ntk_status solve_on_grid(const ntk_spectrum_spec *spec, const ntk_grid *g
                          (long long)spec->top, (long long)n);
     ntk_spectrum_workspace ws;
     spectrum_workspace_at(spec, site, n, grid->rows, grid->cols, grid->block, &ws);
-    if (ws.solver == NTK_SOLVER_AUTO || ws.solver == NTK_SOLVER_NONE)
+    const ntk_eigensolver_ops *ops = eigensolver_find(ws.solver);
+    if (ops == NULL || ops->solve == NULL)
         return NTK_RAISE(NTK_ERR_INTERNAL, "eigensolve called with solver '%s'",
                          spectrum_solver_name(spec->solver));
-    if (!spectrum_have_elpa() && (ws.solver == NTK_SOLVER_ELPA || ws.solver == NTK_SOLVER_ELPA1))
+    if (ops->available != NULL && !ops->available())
         return NTK_RAISE(NTK_ERR_JOB,
-                         "spectrum.solver: %s needs ELPA, but this ntkgram was built without it",
-                         spectrum_solver_name(ws.solver));
+                         "spectrum.solver: %s needs %s, but this ntkgram was built without it",
+                         ops->name, ops->family);
     if (ws.solver != spec->solver && spec->solver != NTK_SOLVER_AUTO)
         ntk_warn("spectrum.solver %s: using %s: %s", spectrum_solver_name(spec->solver),
                  spectrum_solver_name(ws.solver), ws.reason);
@@ -411,6 +293,18 @@ static ntk_status solve_on_grid(const ntk_spectrum_spec *spec, const ntk_grid *g
 
     NTK_TRY(ntk_agree(check_finite_lower(grid, theta), grid->comm));
     NTK_TRY(diagonal_trace(grid, theta, &spectrum->diagonal_sum));
+    double largest = 0.0;
+    NTK_TRY(spectrum_largest_lower(grid, theta, &largest));
+    /* Without eigenvectors there is no residual: the eigenvalues are
+     * checked against Theta's moments, taken before the solver destroys it. */
+    ntk_matrix_moments moments;
+    if (!spec->vectors)
+        NTK_TRY(spectrum_matrix_moments(grid, theta, largest, &moments));
+    const double factor = solve_scale_factor(ops, largest);
+    if (factor != 1.0)
+        ntk_log("Theta scaled by %.3g for the eigensolve (largest entry %.3g; eigenvalues "
+                "scaled back)",
+                factor, largest);
     /* The solvers destroy the lower triangle and the diagonal only: with the
      * upper triangle mirrored and the diagonal saved, Theta survives for the
      * residual check without a copy (spectrum/verify.c). ELPA reads both
@@ -418,9 +312,10 @@ static ntk_status solve_on_grid(const ntk_spectrum_spec *spec, const ntk_grid *g
      * only the lower one, and the mirror (a pdtran of the whole matrix) is
      * skipped; so it is for lapack, which only reads the distributed matrix:
      * the check then reads the lower triangle. */
-    const int elpa = ws.solver == NTK_SOLVER_ELPA || ws.solver == NTK_SOLVER_ELPA1;
-    const int lapack = ws.solver == NTK_SOLVER_LAPACK;
-    if ((spec->vectors && !lapack) || ws.solver == NTK_SOLVER_PDSYEVD || elpa)
+    const unsigned caps = ops->capabilities;
+    const int reads_only = (caps & EIGENSOLVER_READS_ONLY) != 0;
+    if ((caps & EIGENSOLVER_READS_BOTH) ||
+        (!reads_only && (spec->vectors || (caps & EIGENSOLVER_ALWAYS_VECTORS))))
         NTK_TRY(dmatrix_symmetrize_from_lower(grid, theta));
 
     /* -Theta: ascending eigenvalues of it are the descending ones of Theta.
@@ -428,6 +323,9 @@ static ntk_status solve_on_grid(const ntk_spectrum_spec *spec, const ntk_grid *g
     const size_t local_count = (size_t)theta->desc[DESC_LLD] * (size_t)theta->local_cols;
     for (size_t e = 0; e < local_count; ++e)
         theta->data[e] = -theta->data[e];
+    /* lapack's rank-0 solver scales its gathered copy itself (node_eigen.c) */
+    if (!(caps & EIGENSOLVER_SCALES_ITSELF))
+        spectrum_scale_local(theta, factor);
 
     double *w = NULL, *diagonal = NULL;
     ntk_status status = NTK_CALLOC(w, n, "eigenvalues");
@@ -436,12 +334,15 @@ static ntk_status solve_on_grid(const ntk_spectrum_spec *spec, const ntk_grid *g
                             "the diagonal of Theta");
     NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), failed);
     copy_diagonal(grid, theta, diagonal, 1);
-    NTK_TRY_GOTO(status, run_solver(spec, grid, &ws, theta, w, spectrum), failed);
+    NTK_TRY_GOTO(status, run_solver(spec, grid, ops, &ws, theta, w, spectrum), failed);
     copy_diagonal(grid, theta, diagonal, 0);
     free(diagonal);
     diagonal = NULL;
-    const char *intact = lapack ? "L" : "U"; /* the triangle the solver left whole */
-    NTK_TRY_GOTO(status, ntk_agree(finish(grid, &ws, intact, theta, w, spectrum), grid->comm),
+    const char *intact = reads_only ? "L" : "U"; /* the triangle the solver left whole */
+    NTK_TRY_GOTO(status,
+                 ntk_agree(finish(grid, &ws, intact, factor, spec->vectors ? NULL : &moments,
+                                  theta, w, spectrum),
+                           grid->comm),
                  failed);
     if (!spec->vectors)
         dmatrix_destroy(&spectrum->vectors); /* pdsyevd's, checked above, not asked for */
@@ -501,10 +402,25 @@ static ntk_status solve_moved(const ntk_spectrum_spec *spec, const ntk_grid *gri
 ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
                           ntk_dmatrix *theta, ntk_spectrum *spectrum)
 {
+    return spectrum_solve_within(spec, grid, theta, NULL, spectrum);
+}
+
+ntk_status spectrum_solve_within(const ntk_spectrum_spec *spec, const ntk_grid *grid,
+                                 ntk_dmatrix *theta, const ntk_solve_budget *budget,
+                                 ntk_spectrum *spectrum)
+{
     memset(spectrum, 0, sizeof *spectrum);
     ntk_solver_site site;
     NTK_TRY(spectrum_site_detect(grid->comm, &site));
-    const ntk_solver solver = spectrum_resolve_solver_at(spec, theta->rows, &site, NULL);
+    if (budget != NULL) {
+        site.bytes_per_rank = budget->bytes_per_rank;
+        site.bytes_besides_solver = budget->bytes_besides_solver;
+    }
+    /* the solver auto picks within the budget on the assembly's layout,
+     * whose layout for the solve follows */
+    ntk_spectrum_workspace chosen;
+    spectrum_workspace_at(spec, &site, theta->rows, grid->rows, grid->cols, grid->block, &chosen);
+    const ntk_solver solver = chosen.solver;
     ntk_solve_layout layout;
     spectrum_solve_layout(spec, solver, grid->size, theta->rows, grid->rows, grid->cols,
                           grid->block, &layout);

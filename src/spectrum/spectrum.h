@@ -41,7 +41,11 @@ typedef struct {
      * pairs (spectrum/verify.c); NaN when no eigenvectors were computed. */
     double max_relative_residual;
     ntk_eigenpair_check check; /* the check that set it (method NULL otherwise) */
-    /* spectrum.solver matrix_free (spectrum/matrix_free_solve.c); 0/NULL otherwise */
+    /* Values-only solves: "moments" (spectrum/verify_values.c) and its
+     * spectrum_values_error; NULL and NaN otherwise. */
+    const char *values_check;
+    double values_check_error;
+    /* spectrum.solver matrix_free (spectrum/parpack/matrix_free_parpack.c); 0/NULL otherwise */
     int matrix_free;
     int64_t converged;      /* pairs with residual <= spectrum.tolerance */
     int64_t products;       /* Theta-vector products, the residual check's included */
@@ -87,6 +91,13 @@ typedef struct {
     int ranks;
     int single_node;        /* every rank on one node (MPI_COMM_TYPE_SHARED) */
     double node_free_bytes; /* MemAvailable of the node (smallest over nodes); 0 = unknown */
+    /* The memory limit per rank (plan's --mem-per-rank, the run's share)
+     * and what the rank holds besides the solver during the solve (Theta,
+     * inputs, model, baseline): auto picks no solver whose planned peak,
+     * their sum with its eigenvectors and workspace, exceeds the limit
+     * while a slower one fits. 0 = no limit known. */
+    double bytes_per_rank;
+    double bytes_besides_solver;
 } ntk_solver_site;
 
 /* 1 when this ntkgram was built with ELPA. */
@@ -159,6 +170,12 @@ ntk_status spectrum_max_relative_residual(const ntk_grid *grid, const ntk_dmatri
                                           const ntk_dmatrix *vectors, const double *values,
                                           double *max_relative);
 
+/* A power of two near `scale` (1 for 0 or a non-finite one): the checks
+ * multiply residuals by its inverse before squaring them, so that neither
+ * a matrix near the underflow threshold (squares flushed to 0, every pair
+ * passing) nor one near overflow (squares infinite, every pair refused)
+ * fools them, and, being exact, changes no rounding elsewhere. */
+double spectrum_check_unit(double scale);
 /* 1 when the check of m = `pairs` pairs of an M x M matrix uses probes. */
 int spectrum_check_uses_probes(int64_t matrix_size, int64_t pairs);
 /* Probe k's entry for pair i: a standard normal, a pure function of (i, k). */
@@ -179,6 +196,34 @@ ntk_status spectrum_probe_eigenpairs(const ntk_grid *grid, const char *uplo,
 ntk_status spectrum_check_eigenpairs(const ntk_grid *grid, const char *uplo,
                                      const ntk_dmatrix *minus_theta, const ntk_dmatrix *vectors,
                                      const double *values, ntk_eigenpair_check *check);
+
+/* What a values-only solve's eigenvalues must reproduce of Theta
+ * (spectrum/verify_values.c), in units of `unit` (a power of two near the
+ * largest |entry|, spectrum_check_unit). */
+typedef struct {
+    double unit;
+    double trace;         /* sum_i Theta_ii */
+    double frobenius2;    /* sum_ij Theta_ij^2 */
+    double ones_quotient; /* 1^T Theta 1 / M */
+    double max_diagonal, min_diagonal;
+} ntk_matrix_moments;
+
+/* The moments of Theta (lower triangle valid, `largest` its largest
+ * |entry|). Collective. */
+ntk_status spectrum_matrix_moments(const ntk_grid *grid, const ntk_dmatrix *theta,
+                                   double largest, ntk_matrix_moments *moments);
+/* How far Theta's `count` descending eigenvalues `values` (all M when
+ * count = matrix_size, else the top ones) are from the moments, relative
+ * to the largest |eigenvalue|: the largest of |sum lambda - trace|, the
+ * change of sum lambda^2 against the Frobenius norm, and how far
+ * lambda_1 falls below (lambda_M rises above) a Rayleigh quotient. A
+ * correct solve gives about M eps; NaN fails every comparison. */
+double spectrum_values_error(const ntk_matrix_moments *moments, const double *values,
+                             int64_t count, int64_t matrix_size);
+/* A values-only solve whose spectrum_values_error exceeds this is refused
+ * (NTK_ERR_NUMERIC): correct solves give about M eps (6e-14 at M = 300);
+ * issue 19's wrong ELPA eigenvalues gave 2.6e-8 to 1e-4. */
+#define SPECTRUM_VALUES_LIMIT 1e-9
 
 /* The eigensolve's layout (spectrum/layout.c): spectrum.grid and
  * spectrum.block resolved for the resolved `solver` on `ranks` ranks, from
@@ -211,6 +256,15 @@ ntk_status spectrum_redistribute(const ntk_grid *from, const ntk_dmatrix *a, con
  * when Theta moves to another layout. Collective. */
 ntk_status spectrum_solve(const ntk_spectrum_spec *spec, const ntk_grid *grid,
                           ntk_dmatrix *theta, ntk_spectrum *spectrum);
+/* The same with a memory limit per rank for auto (ntk_solver_site's
+ * bytes_per_rank and bytes_besides_solver, as preflight planned them). */
+typedef struct {
+    double bytes_per_rank;
+    double bytes_besides_solver;
+} ntk_solve_budget;
+ntk_status spectrum_solve_within(const ntk_spectrum_spec *spec, const ntk_grid *grid,
+                                 ntk_dmatrix *theta, const ntk_solve_budget *budget,
+                                 ntk_spectrum *spectrum);
 void spectrum_free(ntk_spectrum *spectrum);
 
 /* Training modes (docs/design.md, "Training dynamics and modes").

@@ -13,7 +13,7 @@
 /* spectrum.solver, in the order of its names (job_sections_run.c). elpa is
  * ELPA's 2-stage solver, elpa1 its 1-stage one (both only when built with
  * ELPA); lapack gathers Theta to one rank of a single node and solves it there
- * with LAPACK on all the node's cores (spectrum/gather_lapack.c). */
+ * with LAPACK on all the node's cores (spectrum/node/gather_lapack.c). */
 typedef enum {
     NTK_SOLVER_AUTO = 0,
     NTK_SOLVER_PDSYEVD,
@@ -31,7 +31,7 @@ typedef enum { NTK_FEATURES_AUTO = 0, NTK_FEATURES_STORED, NTK_FEATURES_RECOMPUT
 
 /* spectrum.pair_check (matrix_free): one product per pair (exact), or PARPACK's
  * Ritz estimates verified by a few random probes (probes); auto: probes
- * above SPECTRUM_CHECK_EXACT_PAIRS pairs (spectrum/matrix_free_check.c). */
+ * above SPECTRUM_CHECK_EXACT_PAIRS pairs (spectrum/parpack/matrix_free_check.c). */
 typedef enum { NTK_PAIR_CHECK_AUTO = 0, NTK_PAIR_CHECK_EXACT, NTK_PAIR_CHECK_PROBES } ntk_pair_check;
 
 typedef struct {

@@ -21,11 +21,22 @@
 
 enum { DESC_LLD = 8 };
 
-/* Adds ||column j of (A V + V diag(values))||^2 for the panel's local
- * columns to norm2[j - first]. */
+double spectrum_check_unit(double scale)
+{
+    if (!(scale > 0.0) || !isfinite(scale))
+        return 1.0;
+    int exponent = ilogb(scale);
+    if (exponent < -1020) /* a subnormal scale: its inverse must stay finite */
+        exponent = -1020;
+    return ldexp(1.0, exponent);
+}
+
+/* Adds ||column j of (A V + V diag(values))||^2 / unit^2 for the panel's
+ * local columns to norm2[j - first] (`inverse_unit`: a power of two, see
+ * spectrum_check_unit). */
 static void panel_norms(const ntk_grid *grid, const ntk_dmatrix *product,
                         const ntk_dmatrix *vectors, const double *values, int64_t first,
-                        double *norm2)
+                        double inverse_unit, double *norm2)
 {
     const int64_t product_lld = product->desc[DESC_LLD], vector_lld = vectors->desc[DESC_LLD];
     /* `first` is a multiple of block x grid columns, so panel column c and
@@ -39,7 +50,8 @@ static void panel_norms(const ntk_grid *grid, const ntk_dmatrix *product,
         const double *v = vectors->data + (first_local + lc) * vector_lld;
         double sum = 0.0;
         for (int64_t lr = 0; lr < product->local_rows; ++lr) {
-            const double r = w[lr] + lambda * v[lr]; /* (-Theta) v + lambda v */
+            /* ((-Theta) v + lambda v) / unit */
+            const double r = (w[lr] + lambda * v[lr]) * inverse_unit;
             sum += r * r;
         }
         norm2[column] += sum;
@@ -60,6 +72,7 @@ static ntk_status exact_residual(const ntk_grid *grid, const char *uplo,
     double scale = 0.0;
     for (int64_t i = 0; i < m; ++i)
         scale = fmax(scale, fabs(values[i]));
+    const double unit = spectrum_check_unit(scale);
 
     ntk_dmatrix product;
     double *norm2 = NULL;
@@ -77,13 +90,13 @@ static ntk_status exact_residual(const ntk_grid *grid, const char *uplo,
         product.local_cols = grid_local_count(width, grid->block, grid->mycol, grid->cols);
         pdsymm_("L", uplo, &size, &width, &alpha, minus_theta->data, &one, &one, minus_theta->desc,
                 vectors->data, &one, &jv, vectors->desc, &beta, product.data, &one, &one,
-                product.desc);
+                product.desc, 1, 1);
         status = ntk_agree(grid_check_scalapack("pdsymm (eigenpair residuals)", 0), grid->comm);
         if (status != NTK_OK)
             break;
         for (int j = 0; j < width; ++j)
             norm2[j] = 0.0;
-        panel_norms(grid, &product, vectors, values, first, norm2);
+        panel_norms(grid, &product, vectors, values, first, 1.0 / unit, norm2);
         int rc = MPI_Allreduce(MPI_IN_PLACE, norm2, width, MPI_DOUBLE, MPI_SUM, grid->comm);
         if (rc != MPI_SUCCESS) {
             status = ntk_raise_mpi(rc, "MPI_Allreduce(residual norms)", __FILE__, __LINE__);
@@ -97,9 +110,10 @@ static ntk_status exact_residual(const ntk_grid *grid, const char *uplo,
     dmatrix_destroy(&product);
     if (status != NTK_OK)
         return NTK_FRAME(status);
-    /* A zero matrix has zero residuals: report them absolute. NaN (a broken
-     * vector) stays NaN and fails the caller's comparison. */
-    *max_relative = scale > 0.0 ? worst / scale : worst;
+    /* `worst` is in units of `unit`. A zero matrix has zero residuals:
+     * report them absolute. NaN (a broken vector) stays NaN and fails the
+     * caller's comparison. */
+    *max_relative = scale > 0.0 ? worst / (scale / unit) : worst;
     return NTK_OK;
 }
 

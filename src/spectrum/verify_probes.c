@@ -35,11 +35,6 @@
 enum { DESC_LLD = 8 };
 enum { PROBE_SEED = 20250612, PROBE_STREAM = 0x7072 /* "pr" */ };
 
-void pdgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
-             const double *alpha, const double *a, const int *ia, const int *ja, const int *desca,
-             const double *b, const int *ib, const int *jb, const int *descb, const double *beta,
-             double *c, const int *ic, const int *jc, const int *descc);
-
 double spectrum_probe_entry(int64_t pair, int probe)
 {
     return ntk_random_normal(PROBE_SEED, PROBE_STREAM, ((uint64_t)probe << 40) | (uint64_t)pair);
@@ -60,17 +55,20 @@ static void fill_probes(const ntk_grid *grid, const double *scale_by, ntk_dmatri
     }
 }
 
-/* The largest column norm of `d`; NaN stays NaN. Collective. */
+/* The largest column norm of `d` times `inverse_unit` (a power of two,
+ * spectrum_check_unit); NaN stays NaN. Collective. */
 static ntk_status largest_column_norm(const ntk_grid *grid, const ntk_dmatrix *d, int probes,
-                                      double *largest)
+                                      double inverse_unit, double *largest)
 {
     double norm2[SPECTRUM_CHECK_MAX_PROBES] = {0};
     const int64_t lld = d->desc[DESC_LLD];
     for (int64_t lc = 0; lc < d->local_cols; ++lc) {
         const int64_t column = grid_global_index(lc, grid->block, grid->mycol, grid->cols);
         double sum = 0.0;
-        for (int64_t lr = 0; lr < d->local_rows; ++lr)
-            sum += d->data[lr + lc * lld] * d->data[lr + lc * lld];
+        for (int64_t lr = 0; lr < d->local_rows; ++lr) {
+            const double entry = d->data[lr + lc * lld] * inverse_unit;
+            sum += entry * entry;
+        }
         norm2[column] += sum;
     }
     NTK_MPI(MPI_Allreduce(MPI_IN_PLACE, norm2, probes, MPI_DOUBLE, MPI_SUM, grid->comm));
@@ -91,29 +89,31 @@ static ntk_status check_pblas(const ntk_grid *grid, const char *call)
  * W = (-Theta) Y + V (Lambda C) = -R C. */
 static ntk_status probe_products(const ntk_grid *grid, const char *uplo,
                                  const ntk_dmatrix *minus_theta,
-                                 const ntk_dmatrix *vectors, int probes, ntk_dmatrix *c,
-                                 ntk_dmatrix *lambda_c, ntk_dmatrix *y, ntk_dmatrix *w,
-                                 double *residual, double *orthogonality)
+                                 const ntk_dmatrix *vectors, int probes, double unit,
+                                 ntk_dmatrix *c, ntk_dmatrix *lambda_c, ntk_dmatrix *y,
+                                 ntk_dmatrix *w, double *residual, double *orthogonality)
 {
     const int n = (int)vectors->rows, m = (int)vectors->cols, p = probes, one = 1;
     const double plus = 1.0, minus = -1.0, zero = 0.0;
     pdgemm_("N", "N", &n, &p, &m, &plus, vectors->data, &one, &one, vectors->desc, c->data, &one,
-            &one, c->desc, &zero, y->data, &one, &one, y->desc);
+            &one, c->desc, &zero, y->data, &one, &one, y->desc, 1, 1);
     NTK_TRY(check_pblas(grid, "pdgemm (V C, eigenpair probes)"));
     /* C becomes V^T (V C) - C: its columns are (V^T V - I) c_k. */
     pdgemm_("T", "N", &m, &p, &n, &plus, vectors->data, &one, &one, vectors->desc, y->data, &one,
-            &one, y->desc, &minus, c->data, &one, &one, c->desc);
+            &one, y->desc, &minus, c->data, &one, &one, c->desc, 1, 1);
     NTK_TRY(check_pblas(grid, "pdgemm (V^T V C, orthogonality probes)"));
-    NTK_TRY(largest_column_norm(grid, c, probes, orthogonality));
+    NTK_TRY(largest_column_norm(grid, c, probes, 1.0, orthogonality));
     if (residual == NULL)
         return NTK_OK;
     pdsymm_("L", uplo, &n, &p, &plus, minus_theta->data, &one, &one, minus_theta->desc, y->data,
-            &one, &one, y->desc, &zero, w->data, &one, &one, w->desc);
+            &one, &one, y->desc, &zero, w->data, &one, &one, w->desc, 1, 1);
     NTK_TRY(check_pblas(grid, "pdsymm (Theta V C, eigenpair probes)"));
     pdgemm_("N", "N", &n, &p, &m, &plus, vectors->data, &one, &one, vectors->desc,
-            lambda_c->data, &one, &one, lambda_c->desc, &plus, w->data, &one, &one, w->desc);
+            lambda_c->data, &one, &one, lambda_c->desc, &plus, w->data, &one, &one, w->desc, 1, 1);
     NTK_TRY(check_pblas(grid, "pdgemm (V Lambda C, eigenpair probes)"));
-    return largest_column_norm(grid, w, probes, residual);
+    /* in units of `unit`: the residuals of a matrix near the underflow or
+     * overflow threshold squared */
+    return largest_column_norm(grid, w, probes, 1.0 / unit, residual);
 }
 
 ntk_status spectrum_probe_eigenpairs(const ntk_grid *grid, const char *uplo,
@@ -128,6 +128,7 @@ ntk_status spectrum_probe_eigenpairs(const ntk_grid *grid, const char *uplo,
     double scale = 0.0;
     for (int64_t i = 0; residual != NULL && i < m; ++i)
         scale = fmax(scale, fabs(values[i]));
+    const double unit = spectrum_check_unit(scale);
     ntk_dmatrix c = {0}, lambda_c = {0}, y = {0}, w = {0};
     ntk_status status = dmatrix_create(grid, m, probes, &c);
     if (status == NTK_OK)
@@ -141,8 +142,8 @@ ntk_status spectrum_probe_eigenpairs(const ntk_grid *grid, const char *uplo,
         fill_probes(grid, NULL, &c);
         if (residual != NULL)
             fill_probes(grid, values, &lambda_c);
-        status = probe_products(grid, uplo, minus_theta, vectors, probes, &c, &lambda_c, &y, &w,
-                                residual, orthogonality);
+        status = probe_products(grid, uplo, minus_theta, vectors, probes, unit, &c, &lambda_c,
+                                &y, &w, residual, orthogonality);
     }
     dmatrix_destroy(&w);
     dmatrix_destroy(&y);
@@ -151,6 +152,6 @@ ntk_status spectrum_probe_eigenpairs(const ntk_grid *grid, const char *uplo,
     NTK_TRY(status);
     /* A zero matrix has zero residuals: report them absolute, as verify.c. */
     if (residual != NULL && scale > 0.0)
-        *residual /= scale;
+        *residual /= scale / unit;
     return NTK_OK;
 }

@@ -9,11 +9,11 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 
-#include "spectrum/matrix_free.h"
+#include "spectrum/eigensolver.h"
+#include "spectrum/parpack/matrix_free.h"
 #include "spectrum/solvers.h"
-
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 int spectrum_have_elpa(void)
 {
@@ -22,60 +22,6 @@ int spectrum_have_elpa(void)
 #else
     return 0;
 #endif
-}
-
-/* Bytes grid rank 0 adds for spectrum.solver lapack (node_eigen.c): the
- * whole matrix, an allowance for the transfer (node_transfer.c's message
- * buffer is at most 8 MiB; the allowance, about the matrix again up to the
- * 1 GiB panel, is what PDGEMR2D took before and is kept as margin: measured
- * peak 606 MiB against 658 planned for all pairs at M = 4096), and
- *   values only: the band of the two-stage reduction ((2 kd + 1) M, kd 64),
- *     dsytrd_sy2sb's workspace (2 kd (M + kd), its query's answer), the
- *     tridiagonal matrix and reflector factors (2M), and each bulge-chasing
- *     thread's vectors (4M, allowed for 16 threads);
- *   all pairs: the eigenvectors (M^2) beside dstedc's workspace
- *     (1 + 4M + M^2, and 6 + 10M integers for the split divide and
- *     conquer, tridiagonal_split.c) and the tridiagonal matrix (2M);
- *   the top k: dsyevr's M x k eigenvectors and 26M + 10M workspace.
- * `*lapack_int` is the largest count one LAPACK call takes as a 32-bit
- * integer. */
-static void lapack_workspace(int64_t n, int64_t kept, int want_vectors, int64_t *lwork,
-                             int64_t *liwork, int64_t *gathered, int64_t *lapack_int)
-{
-    const int64_t panel = spectrum_redistribution_columns(n), kd = 64;
-    *gathered = n * n + n * (panel < n ? panel : n);
-    if (!want_vectors) {
-        *lwork = (2 * kd + 1) * n + 2 * kd * (n + kd) + 2 * n + 16 * 4 * n;
-        *liwork = n;
-        *lapack_int = 2 * kd * (n + kd);
-    } else if (kept >= n) {
-        *lwork = 1 + 6 * n + 2 * n * n;
-        *liwork = 6 + 10 * n;
-        *lapack_int = 1 + 4 * n + n * n;
-    } else {
-        *gathered += n * kept;
-        *lwork = 26 * n;
-        *liwork = 10 * n;
-        *lapack_int = 26 * n;
-    }
-}
-
-/* LAPACK's sizes are 32-bit: for all pairs dstedc's workspace 1 + 4M + M^2
- * reaches 2^31 at M = 46339, where node_eigen.c refuses; auto then does not
- * pick lapack. */
-static int lapack_sizes_fit(int64_t n, int64_t kept, int want_vectors)
-{
-    int64_t lwork = 0, liwork = 0, gathered = 0, lapack_int = 0;
-    lapack_workspace(n, kept, want_vectors, &lwork, &liwork, &gathered, &lapack_int);
-    return lapack_int <= INT_MAX;
-}
-
-/* The rank-0 bytes of the lapack path (see lapack_workspace). */
-static double lapack_bytes(int64_t n, int64_t kept, int want_vectors)
-{
-    int64_t lwork = 0, liwork = 0, gathered = 0, lapack_int = 0;
-    lapack_workspace(n, kept, want_vectors, &lwork, &liwork, &gathered, &lapack_int);
-    return 8.0 * (double)(gathered + lwork) + 4.0 * (double)liwork;
 }
 
 /* The rule, from bench/eigensolve (README, Performance): N = 4096, Theta of
@@ -97,21 +43,61 @@ static double lapack_bytes(int64_t n, int64_t kept, int want_vectors)
  * back-transformation is slow), ELPA 2-stage for values only and the top k
  * (its band reduction is BLAS-3; only k vectors to back-transform), else
  * ScaLAPACK. */
+/* The registry's solvers that can do what `spec` asks, fastest first for
+ * its kind (0 seconds: not ranked). Returns how many. */
+static int ranked_solvers(const ntk_spectrum_spec *spec, int64_t matrix_size,
+                          const ntk_eigensolver_ops *ranked[])
+{
+    const eigensolver_kind kind = eigensolver_request_kind(spec, matrix_size);
+    int count = 0;
+    for (int i = 0; i < eigensolver_count(); ++i) {
+        const ntk_eigensolver_ops *ops = eigensolver_at(i);
+        if (ops->measured_seconds[kind] <= 0.0 || !eigensolver_capable(ops, spec, matrix_size))
+            continue;
+        int at = count++;
+        while (at > 0 && ranked[at - 1]->measured_seconds[kind] > ops->measured_seconds[kind]) {
+            ranked[at] = ranked[at - 1];
+            --at;
+        }
+        ranked[at] = ops;
+    }
+    return count;
+}
+
+/* "<why the faster one declined>: <the sentence of the one picked>",
+ * composed once and kept (plan keeps the pointer). */
+static const char *joined_reason(const char *declined, const char *sentence)
+{
+    enum { SLOTS = 32, LENGTH = 320 };
+    static struct {
+        const char *declined, *sentence;
+        char text[LENGTH];
+    } slots[SLOTS];
+    static int used = 0;
+    for (int i = 0; i < used; ++i)
+        if (slots[i].declined == declined && slots[i].sentence == sentence)
+            return slots[i].text;
+    if (used == SLOTS)
+        return sentence;
+    slots[used].declined = declined;
+    slots[used].sentence = sentence;
+    snprintf(slots[used].text, LENGTH, "%s: %s", declined, sentence);
+    return slots[used++].text;
+}
+
 ntk_solver spectrum_distributed_solver(const ntk_spectrum_spec *spec, const char **reason)
 {
-    const int all_pairs = spec->vectors && spec->top == 0;
-    if (spectrum_have_elpa()) {
-        if (reason != NULL)
-            *reason = all_pairs ? "ELPA 1-stage for all eigenpairs (the generic 2-stage "
-                                  "kernels' back-transformation is slow)"
-                                : "ELPA 2-stage for eigenvalues only or the top k";
-        return all_pairs ? NTK_SOLVER_ELPA1 : NTK_SOLVER_ELPA;
-    }
-    /* pdsyevd (divide and conquer) is the faster way to every eigenvector;
-     * it cannot compute eigenvalues only or a subset, pdsyevr (MRRR) can. */
+    const ntk_eigensolver_ops *ranked[EIGENSOLVER_MAX];
+    const int count = ranked_solvers(spec, 0, ranked);
+    for (int i = 0; i < count; ++i)
+        if (ranked[i]->capabilities & EIGENSOLVER_SEVERAL_NODES) {
+            if (reason != NULL)
+                *reason = ranked[i]->auto_sentence;
+            return ranked[i]->id;
+        }
     if (reason != NULL)
-        *reason = "ScaLAPACK (this ntkgram has no ELPA)";
-    return all_pairs ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
+        *reason = "no solver can compute this";
+    return NTK_SOLVER_PDSYEVD;
 }
 
 ntk_solver spectrum_resolve_solver_at(const ntk_spectrum_spec *spec, int64_t matrix_size,
@@ -122,39 +108,27 @@ ntk_solver spectrum_resolve_solver_at(const ntk_spectrum_spec *spec, int64_t mat
             *reason = "chosen in spectrum.solver";
         return spec->solver;
     }
-    /* Rank 0's share of the node's free memory must hold the gather. */
-    const int64_t kept = spectrum_kept_pairs(spec, matrix_size);
-    const double share = site->node_free_bytes / (site->ranks > 0 ? site->ranks : 1);
-    /* + rank 0's own parts of Theta and of the eigenvectors */
-    const double local = 2.0 * 8.0 * (double)matrix_size * (double)matrix_size /
-                         (site->ranks > 0 ? site->ranks : 1);
-    const int fits = lapack_sizes_fit(matrix_size, kept, spec->vectors) &&
-                     (site->node_free_bytes <= 0.0 ||
-                      lapack_bytes(matrix_size, kept, spec->vectors) + local <= 0.9 * share);
-    if (site->single_node && fits) {
+    /* The fastest solver whose site check passes (lapack: one node, and
+     * rank 0's share of its memory holds the gather). */
+    const eigensolver_request request = {spec, matrix_size, 0, 0, 0, site};
+    const ntk_eigensolver_ops *ranked[EIGENSOLVER_MAX];
+    const int count = ranked_solvers(spec, matrix_size, ranked);
+    const char *declined = NULL;
+    for (int i = 0; i < count; ++i) {
+        const char *why = ranked[i]->site_declines ? ranked[i]->site_declines(&request) : NULL;
+        if (why != NULL) {
+            if (declined == NULL)
+                declined = why;
+            continue;
+        }
         if (reason != NULL)
-            *reason = "all ranks on one node and the gathered matrix fits one rank's share of "
-                      "its memory: LAPACK on one rank with the node's cores is fastest there";
-        return NTK_SOLVER_LAPACK;
+            *reason = declined != NULL ? joined_reason(declined, ranked[i]->auto_sentence)
+                                       : ranked[i]->auto_sentence;
+        return ranked[i]->id;
     }
-    const ntk_solver solver = spectrum_distributed_solver(spec, NULL);
-    /* [several nodes, one node][elpa1, elpa, ScaLAPACK]: constant sentences,
-     * since plan keeps the pointer */
-    static const char *const sentences[2][3] = {
-        {"ranks on several nodes: ELPA 1-stage for all eigenpairs (the generic 2-stage "
-         "kernels' back-transformation is slow)",
-         "ranks on several nodes: ELPA 2-stage for eigenvalues only or the top k",
-         "ranks on several nodes: ScaLAPACK (this ntkgram has no ELPA)"},
-        {"the gathered matrix does not fit one rank's memory share: ELPA 1-stage for all "
-         "eigenpairs (the generic 2-stage kernels' back-transformation is slow)",
-         "the gathered matrix does not fit one rank's memory share: ELPA 2-stage for "
-         "eigenvalues only or the top k",
-         "the gathered matrix does not fit one rank's memory share: ScaLAPACK (this ntkgram "
-         "has no ELPA)"}};
-    const int which = solver == NTK_SOLVER_ELPA1 ? 0 : solver == NTK_SOLVER_ELPA ? 1 : 2;
     if (reason != NULL)
-        *reason = sentences[site->single_node ? 1 : 0][which];
-    return solver;
+        *reason = "no solver can compute this";
+    return NTK_SOLVER_PDSYEVD;
 }
 
 ntk_solver spectrum_resolve_solver(const ntk_spectrum_spec *spec, int64_t matrix_size)
@@ -169,128 +143,17 @@ int64_t spectrum_kept_pairs(const ntk_spectrum_spec *spec, int64_t matrix_size)
     return spec->top > 0 && spec->top < matrix_size ? spec->top : matrix_size;
 }
 
-/* pdsyevr hands PDORMTR (the back-transformation of the eigenvectors) a
- * workspace of its own choosing, SIZE1 = max(18 N, NP00 MQ00 + 2 NB^2) with
- * MQ00 the local columns of the wanted pairs, whatever LWORK the caller
- * gives. PDORMTR needs max(NB (NB-1)/2, (MPC0 + NQC0) NB) + NB^2, with MPC0 <=
- * NP00 and NQC0 <= MQ00. For fewer wanted pairs than a block (MQ00 < NB < NP00)
- * SIZE1 is too small: PDORMTR refuses, pdsyevr returns INFO = 0 and the
- * eigenvectors of the tridiagonal matrix instead of Theta's (issue 7,
- * defect 1). So true when computing `pairs` pairs passes PDORMTR's check. */
-static int pdsyevr_back_transform_fits(int64_t n, int64_t pairs, int64_t nb, int rows, int cols)
+/* The workspace of `ops` for the request (no layout fallback). */
+static void workspace_of(const ntk_eigensolver_ops *ops, const eigensolver_request *request,
+                         ntk_spectrum_workspace *ws)
 {
-    const int64_t np00 = grid_local_count(n, (int)nb, 0, rows);
-    const int64_t mq00 = grid_local_count(pairs, (int)nb, 0, cols);
-    const int64_t given = max64(18 * n, np00 * mq00 + 2 * nb * nb);
-    const int64_t needed = max64(nb * (nb - 1) / 2, (np00 + mq00) * nb) + nb * nb;
-    return given >= needed;
-}
-
-static void pdsyevd_workspace(int64_t n, int64_t nb, int rows, int cols,
-                              ntk_spectrum_workspace *ws)
-{
-    /* The documented minimum uses this process's local sizes, but pdstedc's
-     * merge steps (pdlaed3) receive other processes' pieces into the same
-     * array: a process with few or no local columns overflows it. Sizing it
-     * with process (0, 0)'s counts - the largest - is safe. Added to it what
-     * pdstedc's pdlasrt and pdormtr need after pdsyevd's 2N, which the
-     * documented formula can miss (Reference-ScaLAPACK issue 74). */
-    const int64_t np = grid_local_count(n, (int)nb, 0, rows);
-    const int64_t nq = grid_local_count(n, (int)nb, 0, cols);
-    int64_t lwork = max64(1 + 6 * n + 2 * np * nq, 3 * n + max64(nb * (np + 1), 3 * nb)) + 2 * n;
-    lwork = max64(lwork, 2 * n + max64(n, np * (nb + nq)));
-    lwork = max64(lwork, 2 * n + (np + nq + nb) * nb + nb * nb);
-    ws->lwork = lwork;
-    ws->liwork = 7 * n + 8 * (int64_t)cols + 2;
-    ws->solved_pairs = n;
-    ws->vector_local_cols = nq; /* all M columns until the kept ones are cut */
-}
-
-static void pdsyevr_workspace(int64_t n, int64_t nb, int rows, int cols, int want_vectors,
-                              ntk_spectrum_workspace *ws)
-{
-    const int64_t nprocs = (int64_t)rows * cols;
-    const int64_t np00 = grid_local_count(n, (int)nb, 0, rows);
-    int64_t pairs = ws->kept_pairs;
-    if (want_vectors)
-        while (pairs < n && !pdsyevr_back_transform_fits(n, pairs, nb, rows, cols))
-            ++pairs; /* at most NB steps: NB pairs always fit (see above) */
-    ws->solved_pairs = pairs;
-    /* pdsyevr's LWMIN; PDSYNTRD (the tridiagonal reduction) gets what is
-     * left after the first 5N + 2 entries and needs max(NB (NP+1), 3 NB)
-     * of it, which the values-only formula lacks (issue 7, defect 2). */
-    const int64_t reduction = max64(nb * (np00 + 1), 3 * nb);
-    if (want_vectors) {
-        const int64_t mq00 = grid_local_count(pairs, (int)nb, 0, cols);
-        ws->lwork = 5 * n + 2 + max64(18 * n, np00 * mq00 + 2 * nb * nb) +
-                    ((pairs + nprocs - 1) / nprocs + 2) * n;
-    } else {
-        ws->lwork = 5 * n + 2 + 12 * n;
-    }
-    ws->lwork = max64(ws->lwork, 5 * n + 2 + reduction);
-    const int64_t nnp = max64(max64(n, nprocs + 1), 4);
-    ws->liwork = (want_vectors ? 12 : 10) * nnp + 2 * n;
-    ws->vector_local_cols = want_vectors ? grid_local_count(pairs, (int)nb, 0, cols) : 0;
-}
-
-/* ELPA's own allocations are not documented; this counts the copy of
- * -Theta it overwrites (spectrum_solve keeps -Theta for the residual check)
- * and what it allocated beyond its inputs in bench/eigensolve (N = 4096, 2
- * ranks, one local matrix 64 MiB): peak RSS minus the RSS before the solve,
- * minus the copy and the eigenvectors, was 2.2 local matrices for 1-stage
- * and 2.8 for 2-stage with eigenvectors, and about as much without (ELPA
- * still allocates its eigenvector-sized buffers). So 3 local matrices, and
- * one more in place of the eigenvectors when none are kept. */
-static void elpa_workspace(int64_t n, int64_t nb, int rows, int cols, int want_vectors,
-                           ntk_spectrum_workspace *ws)
-{
-    const int64_t np = grid_local_count(n, (int)nb, 0, rows);
-    const int64_t nq = grid_local_count(n, (int)nb, 0, cols);
-    ws->lwork = (want_vectors ? 4 : 5) * np * nq + 4 * n;
-    ws->liwork = 8 * n;
-    ws->solved_pairs = ws->kept_pairs;
-    /* the eigenvector matrix has ELPA's full local size, cut afterwards */
-    ws->vector_local_cols = want_vectors ? nq : 0;
-}
-
-int spectrum_elpa_fits(int64_t matrix_size, int block, int grid_rows, int grid_cols)
-{
-    const int64_t blocks = (matrix_size + block - 1) / block;
-    return blocks >= grid_rows && blocks >= grid_cols;
-}
-
-void spectrum_workspace_at(const ntk_spectrum_spec *spec, const ntk_solver_site *site,
-                           int64_t matrix_size, int grid_rows, int grid_cols, int block,
-                           ntk_spectrum_workspace *ws)
-{
-    *ws = (ntk_spectrum_workspace){0};
-    ws->solver = spectrum_resolve_solver_at(spec, matrix_size, site, &ws->reason);
-    if ((ws->solver == NTK_SOLVER_ELPA || ws->solver == NTK_SOLVER_ELPA1) &&
-        !spectrum_elpa_fits(matrix_size, block, grid_rows, grid_cols)) {
-        ws->solver = spec->vectors && spec->top == 0 ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
-        ws->reason = "ELPA needs a block of the matrix on every process row and column "
-                     "(ELPA_ERROR_DURING_COMPUTATION otherwise), and this matrix has fewer "
-                     "blocks than the grid has rows or columns: ScaLAPACK instead";
-    }
-    ws->kept_pairs = spectrum_kept_pairs(spec, matrix_size);
-    const int64_t n = matrix_size, nb = block;
-    ws->vector_local_rows = grid_local_count(n, block, 0, grid_rows);
-    if (ws->solver == NTK_SOLVER_PDSYEVD) {
-        pdsyevd_workspace(n, nb, grid_rows, grid_cols, ws);
-    } else if (ws->solver == NTK_SOLVER_PDSYEVR) {
-        pdsyevr_workspace(n, nb, grid_rows, grid_cols, spec->vectors, ws);
-    } else if (ws->solver == NTK_SOLVER_ELPA || ws->solver == NTK_SOLVER_ELPA1) {
-        elpa_workspace(n, nb, grid_rows, grid_cols, spec->vectors, ws);
-    } else if (ws->solver == NTK_SOLVER_LAPACK) {
-        int64_t lapack_int = 0;
-        lapack_workspace(n, ws->kept_pairs, spec->vectors, &ws->lwork, &ws->liwork,
-                         &ws->gathered_doubles, &lapack_int);
-        ws->solved_pairs = ws->kept_pairs;
-        ws->vector_local_cols =
-            spec->vectors ? grid_local_count(ws->kept_pairs, block, 0, grid_cols) : 0;
-    } else {
-        return;
-    }
+    const ntk_spectrum_spec *spec = request->spec;
+    const int64_t n = request->matrix_size, nb = request->block;
+    const int block = request->block, grid_cols = request->grid_cols;
+    ws->solver = ops->id;
+    ws->kept_pairs = spectrum_kept_pairs(spec, n);
+    ws->vector_local_rows = grid_local_count(n, block, 0, request->grid_rows);
+    ops->workspace(request, ws);
     /* The residual check (spectrum/verify.c) runs after the workspace is
      * freed: a panel of SPECTRUM_CHECK_PANEL_BLOCKS blocks of columns per
      * process (at most the kept pairs) and the saved diagonal. */
@@ -298,6 +161,65 @@ void spectrum_workspace_at(const ntk_spectrum_spec *spec, const ntk_solver_site 
     const int64_t panel_limit = nb * SPECTRUM_CHECK_PANEL_BLOCKS;
     ws->verify_doubles = ws->vector_local_rows * (panel_cols < panel_limit ? panel_cols : panel_limit) +
                          grid_local_count(n, block, 0, grid_cols);
+}
+
+/* The solve phase's bytes on grid process (0, 0) with this workspace. */
+static double planned_peak(const ntk_solver_site *site, const ntk_spectrum_workspace *ws,
+                           int64_t matrix_size)
+{
+    return site->bytes_besides_solver + spectrum_vector_bytes(ws) +
+           spectrum_workspace_bytes(ws, matrix_size);
+}
+
+void spectrum_workspace_at(const ntk_spectrum_spec *spec, const ntk_solver_site *site,
+                           int64_t matrix_size, int grid_rows, int grid_cols, int block,
+                           ntk_spectrum_workspace *ws)
+{
+    *ws = (ntk_spectrum_workspace){0};
+    const char *reason = NULL;
+    const ntk_solver solver = spectrum_resolve_solver_at(spec, matrix_size, site, &reason);
+    const eigensolver_request request = {spec,      matrix_size, grid_rows,
+                                         grid_cols, block,       site};
+    const ntk_eigensolver_ops *ops = eigensolver_find(solver);
+    if (ops == NULL || ops->workspace == NULL) { /* none, matrix_free */
+        ws->solver = solver;
+        ws->reason = reason;
+        return;
+    }
+    const ntk_eigensolver_ops *ranked[EIGENSOLVER_MAX];
+    const int count = ranked_solvers(spec, matrix_size, ranked);
+    /* A layout the solver cannot run on (ELPA without a block on every
+     * process row and column): the fastest distributed solver that can. */
+    const char *unfit = ops->unfit != NULL ? ops->unfit(&request) : NULL;
+    if (unfit != NULL) {
+        reason = unfit;
+        for (int i = 0; i < count; ++i)
+            if ((ranked[i]->capabilities & EIGENSOLVER_OWN_LAYOUT) &&
+                (ranked[i]->unfit == NULL || ranked[i]->unfit(&request) == NULL)) {
+                ops = ranked[i];
+                break;
+            }
+    }
+    workspace_of(ops, &request, ws);
+    ws->reason = reason;
+    /* auto with a memory limit: never a solver whose planned peak exceeds
+     * it while a slower one fits (none fits: the fastest, and plan refuses
+     * the job with its numbers). */
+    if (spec->solver != NTK_SOLVER_AUTO || site->bytes_per_rank <= 0.0 ||
+        planned_peak(site, ws, matrix_size) <= site->bytes_per_rank)
+        return;
+    for (int i = 0; i < count; ++i) {
+        if ((ranked[i]->site_declines != NULL && ranked[i]->site_declines(&request) != NULL) ||
+            (ranked[i]->unfit != NULL && ranked[i]->unfit(&request) != NULL))
+            continue;
+        ntk_spectrum_workspace candidate = {0};
+        workspace_of(ranked[i], &request, &candidate);
+        if (planned_peak(site, &candidate, matrix_size) <= site->bytes_per_rank) {
+            *ws = candidate;
+            ws->reason = ranked[i]->memory_sentence;
+            return;
+        }
+    }
 }
 
 void spectrum_workspace(const ntk_spectrum_spec *spec, int64_t matrix_size, int grid_rows,
@@ -327,32 +249,14 @@ double spectrum_vector_bytes(const ntk_spectrum_workspace *ws)
 
 double spectrum_solver_flops(const ntk_spectrum_workspace *ws, int64_t matrix_size)
 {
-    const double m = (double)matrix_size;
-    const int vectors = ws->vector_local_cols > 0;
-    const double reduction = 4.0 / 3.0 * m * m * m;
-    switch (ws->solver) {
-    case NTK_SOLVER_PDSYEVD: /* reduction 4/3 M^3, divide and conquer + back-transform 4 M^3 */
-        return (4.0 / 3.0 + 4.0) * m * m * m;
-    case NTK_SOLVER_PDSYEVR: /* reduction, and back-transforming the pairs solved */
-        return reduction + (vectors ? 2.0 * m * m * (double)ws->solved_pairs : 0.0);
-    case NTK_SOLVER_ELPA1: /* as pdsyevd: D&C merges, back-transformation of the pairs kept */
-        return reduction + (vectors ? 4.0 / 3.0 * m * m * m + 2.0 * m * m * (double)ws->solved_pairs
-                                    : 0.0);
-    case NTK_SOLVER_ELPA: /* band and tridiagonal reductions; two back-transformations */
-        return reduction + (vectors ? 4.0 * m * m * (double)ws->solved_pairs : 0.0);
-    case NTK_SOLVER_LAPACK: /* dsytrd; all pairs: dsyevd as pdsyevd; top k: dsyevr's k */
-        if (vectors && ws->solved_pairs >= matrix_size)
-            return (4.0 / 3.0 + 4.0) * m * m * m;
-        return reduction + (vectors ? 2.0 * m * m * (double)ws->solved_pairs : 0.0);
-    default:
-        return 0.0;
-    }
+    const ntk_eigensolver_ops *ops = eigensolver_find(ws->solver);
+    return ops != NULL && ops->flops != NULL ? ops->flops(ws, matrix_size) : 0.0;
 }
 
 double spectrum_check_flops(const ntk_spectrum_workspace *ws, int64_t matrix_size)
 {
     /* whenever eigenvectors exist (pdsyevd always computes them) */
-    const int vectors = ws->solver == NTK_SOLVER_PDSYEVD ||
+    const int vectors = eigensolver_has(ws->solver, EIGENSOLVER_ALWAYS_VECTORS) ||
                         (ws->solver != NTK_SOLVER_NONE && ws->vector_local_cols > 0);
     const double m = (double)matrix_size, pairs = (double)ws->kept_pairs;
     const double p = SPECTRUM_CHECK_PROBES;
@@ -366,7 +270,7 @@ double spectrum_check_flops(const ntk_spectrum_workspace *ws, int64_t matrix_siz
     return 2.0 * m * m * pairs + 4.0 * m * pairs * p;
 }
 
-/* spectrum.solver matrix_free (spectrum/matrix_free_*.c), in doubles:
+/* spectrum.solver matrix_free (spectrum/parpack/matrix_free_*.c), in doubles:
  *   features  stored: own x (the batched pass's buffers + k outputs);
  *             recompute: one batch of MF_BATCH_INPUTS of them
  *   solver    PARPACK: basis ncv x rows, resid and workd 4 x rows, workl
@@ -421,10 +325,13 @@ void spectrum_matrix_free_costs(const ntk_spectrum_spec *spec, int stored, int64
          MF_CHECK_COLUMNS * channels * (double)n_params + 2.0 * batch * k +
          batch * (double)model->product_width + product_scratch) *
         sizeof(double);
-    costs->vector_bytes = ((double)grid_local_count(matrix_size, block, 0, grid_rows) *
-                               (double)grid_local_count(top, block, 0, grid_cols) +
-                           2.0 * rows * (double)top) *
-                          sizeof(double);
+    /* vectors: false keeps the Ritz vectors in the solver's block only */
+    costs->vector_bytes = spec->vectors ? ((double)grid_local_count(matrix_size, block, 0,
+                                                                     grid_rows) *
+                                               (double)grid_local_count(top, block, 0, grid_cols) +
+                                           2.0 * rows * (double)top) *
+                                              sizeof(double)
+                                        : 0.0;
     const double n = (double)(matrix_size / (full ? k : 1));
     costs->product_flops = 2.0 * n * channels * model->product_flops;
     if (!stored)

@@ -137,9 +137,9 @@ static void run_case(const ntk_grid *grid, ntk_activation act, int outputs, int 
         }
     }
     if (!(worst < 1e-13)) {
-        printf("FAIL rank %d (act %d outputs %d lower %d nngp %d resume %lld): "
+        printf("FAIL rank %d (act %s outputs %d lower %d nngp %d resume %lld): "
                "max relative error %.3g over %lld entries\n",
-               grid->rank, act, outputs, lower_only, want_nngp, (long long)first_step, worst,
+               grid->rank, ntk_activation_name(act), outputs, lower_only, want_nngp, (long long)first_step, worst,
                (long long)checked);
         failures++;
     }

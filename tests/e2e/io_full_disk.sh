@@ -81,3 +81,30 @@ else
     no_leftovers "$out" eigenvalues.npy
     pass "eigenvalues.npy into /dev/full: exit 5, no eigenvalues.npy, no .partial"
 fi
+
+# test_predictions.npy (issue 19): 3 slices x 300 test inputs, more than
+# stdio's buffer, so the data's fwrite itself fails (not the flush): the
+# error names the file and the errno. Into /dev/full, which needs no mount.
+out="$dir/predictions"
+mkdir -p "$out"
+py - "$dir" <<'PY'
+import sys, numpy as np
+r = np.random.default_rng(2)
+for name, n in (("x", 40), ("x_test", 300)):
+    np.save(f"{sys.argv[1]}/{name}.npy", r.standard_normal((n, 3)))
+np.save(f"{sys.argv[1]}/y.npy", r.standard_normal((40, 1)))
+PY
+cat > "$dir/predict.yaml" <<YAML
+data: {inputs: $dir/x.npy, targets: $dir/y.npy, test_inputs: $dir/x_test.npy}
+model: {layers: [{dense: 8}, relu, {dense: 1}]}
+predict: {steps: [0, 10]}
+output: {plot: false}
+YAML
+ln -s /dev/full "$out/test_predictions.npy.partial"
+for ranks in serial 2; do
+    expect_error 5 "^ntkgram: error: $out/test_predictions\.npy: cannot write: No space left on device$" \
+        "$ranks" run "$dir/predict.yaml" --out "$out" --quiet
+    [ ! -e "$out/test_predictions.npy" ] || fail "test_predictions.npy exists after a failed write"
+    ln -sf /dev/full "$out/test_predictions.npy.partial"
+done
+pass "test_predictions.npy into /dev/full: exit 5, the errno named, no test_predictions.npy"

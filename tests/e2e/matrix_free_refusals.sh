@@ -14,6 +14,9 @@ out=$(scratch matrix_free_refusals)
 # A spectrum.pair_check that is not a choice: the refusal names its line and column.
 { grep -v '^spectrum:' "$job"; printf 'spectrum:\n  solver: matrix_free\n  top: 10\n  pair_check: sometimes\n'; } \
     | grep -v '^#' > "$out/bad_pair_check.yaml"
+# output.theta in the file: the refusal names its line and column (issue 19).
+sed 's/^output: {dir: out}$/output: {dir: out, theta: true}/' "$job" | grep -v '^#' \
+    > "$out/theta_in_file.yaml"
 for ranks in serial 2; do
     expect_error 3 "spectrum.solver: matrix_free computes the top eigenpairs: set spectrum.top" \
         "$ranks" validate "$job" --set spectrum.top=0
@@ -35,10 +38,18 @@ for ranks in serial 2; do
         "$ranks" validate "$out/bad_pair_check.yaml"
     expect_error 3 "spectrum.pair_check: applies only to spectrum.solver: matrix_free" \
         "$ranks" validate "$job" --set spectrum.solver=auto --set spectrum.pair_check=exact
-    expect_error 3 "output.theta needs the assembled Theta" \
+    expect_error 3 "^ntkgram: error: --set output.theta: needs the assembled Theta" \
         "$ranks" run "$job" --out "$out" --set output.theta=true
-    expect_error 3 "matrix_free needs kernel.kind empirical" \
+    expect_error 3 "^ntkgram: error: .*theta_in_file.yaml:12:27: output.theta: needs the assembled Theta, which spectrum.solver matrix_free never forms$" \
+        "$ranks" validate "$out/theta_in_file.yaml"
+    expect_error 3 "^ntkgram: error: .*theta_in_file.yaml:12:27: output.theta: needs the assembled Theta" \
+        "$ranks" run "$out/theta_in_file.yaml" --out "$out"
+    expect_error 3 "^ntkgram: error: --set kernel.compare_analytic: needs the assembled Theta" \
+        "$ranks" validate "$job" --set kernel.compare_analytic=true
+    expect_error 3 "^ntkgram: error: --set kernel.kind: spectrum.solver matrix_free needs kernel.kind empirical" \
         "$ranks" run "$job" --out "$out" --set kernel.kind=analytic
+    expect_error 3 "^ntkgram: error: --set training: needs all eigenpairs; spectrum.solver matrix_free computes" \
+        "$ranks" validate "$job" --set 'training={steps: 3}'
 done
 # Will not fit: 2,000,000 inputs with stored features in 64 MB per rank;
 # and with features auto even one batch and the Lanczos basis do not.

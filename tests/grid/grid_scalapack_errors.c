@@ -24,9 +24,6 @@
 #include "spectrum/spectrum.h"
 #include "check.h"
 
-void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
-            double *w, double *work, const int *lwork, int *info);
-
 /* A symmetric matrix with distinct eigenvalues: diag(1..n) plus a small
  * symmetric coupling, entry (i, j) of the global matrix. */
 static double entry(int64_t i, int64_t j)
@@ -55,14 +52,15 @@ static void pdsyevr_complaint_is_an_error(const ntk_grid *grid)
     int found = 0, found_vectors = 0, info = 0, iwork_query = 0;
     pdsyevr_("V", "I", "L", &n, a.data, &one, &one, a.desc, &vl, &vu, &il, &iu, &found,
              &found_vectors, w, z.data, &one, &one, z.desc, &work_query, &query, &iwork_query,
-             &query, &info);
+             &query, &info, 1, 1, 1);
     CHECK(grid_check_scalapack("pdsyevr query", info) == NTK_OK, "query failed: %s",
           ntk_error_message());
     int lwork = (int)work_query, liwork = iwork_query;
     double *work = calloc((size_t)lwork, sizeof *work);
     int *iwork = calloc((size_t)liwork, sizeof *iwork);
     pdsyevr_("V", "I", "L", &n, a.data, &one, &one, a.desc, &vl, &vu, &il, &iu, &found,
-             &found_vectors, w, z.data, &one, &one, z.desc, work, &lwork, iwork, &liwork, &info);
+             &found_vectors, w, z.data, &one, &one, z.desc, work, &lwork, iwork, &liwork, &info, 1,
+             1, 1);
     /* ScaLAPACK 2.2.1 returns INFO = 0 here: only the complaint tells. */
     ntk_error_clear();
     ntk_status status = grid_check_scalapack("pdsyevr", info);
@@ -83,7 +81,7 @@ static void lapack_complaint_is_recorded(void)
     const int n = -1, lda = 1, lwork = 1;
     double a = 0.0, w = 0.0, work = 0.0;
     int info = 0;
-    dsyev_("N", "L", &n, &a, &lda, &w, &work, &lwork, &info);
+    dsyev_("N", "L", &n, &a, &lda, &w, &work, &lwork, &info, 1, 1);
     CHECK(info == -3, "dsyev info %d, expected -3", info);
     char routine[32] = "";
     int parameter = 0;
@@ -109,12 +107,13 @@ static void residual_check_flags_wrong_vectors(const ntk_grid *grid)
     int found = 0, found_vectors = 0, info = 0, iwork_query = 0;
     pdsyevr_("V", "I", "L", &n, a.data, &one, &one, a.desc, &vl, &vu, &il, &iu, &found,
              &found_vectors, w, z.data, &one, &one, z.desc, &work_query, &query, &iwork_query,
-             &query, &info);
+             &query, &info, 1, 1, 1);
     int lwork = (int)work_query * 2, liwork = iwork_query;
     double *work = calloc((size_t)lwork, sizeof *work);
     int *iwork = calloc((size_t)liwork, sizeof *iwork);
     pdsyevr_("V", "I", "L", &n, a.data, &one, &one, a.desc, &vl, &vu, &il, &iu, &found,
-             &found_vectors, w, z.data, &one, &one, z.desc, work, &lwork, iwork, &liwork, &info);
+             &found_vectors, w, z.data, &one, &one, z.desc, work, &lwork, iwork, &liwork, &info, 1,
+             1, 1);
     CHECK(grid_check_scalapack("pdsyevr", info) == NTK_OK && found == iu, "pdsyevr: %s",
           ntk_error_message());
     for (int i = 0; i < n; ++i)

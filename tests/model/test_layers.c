@@ -3,6 +3,7 @@
  * one built from the dense summary bit for bit (features, outputs, Jacobian
  * rows), the layer stack and parameter offsets are what the layers state,
  * and malformed layer items and sizes are refused through the registry. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,13 +30,65 @@ static void test_registry(void)
             CHECK(strcmp(ops->name, ntk_layer_type(u)->name) != 0, "duplicate name %s", ops->name);
     }
     CHECK(ntk_layer_find("conv2") == NULL, "unknown names are not found");
-    const ntk_activation acts[] = {NTK_ACT_IDENTITY, NTK_ACT_RELU, NTK_ACT_ERF, NTK_ACT_TANH,
-                                   NTK_ACT_GELU};
+    /* The built-in activations are registered layers, in the order messages
+     * list them. */
+    const ntk_activation acts[] = {NTK_ACT_RELU, NTK_ACT_ERF, NTK_ACT_TANH, NTK_ACT_GELU,
+                                   NTK_ACT_IDENTITY};
+    CHECK(ntk_activation_count() >= 5, "%d activations registered", ntk_activation_count());
     for (int a = 0; a < 5; ++a) {
         const ntk_layer_ops *ops = ntk_layer_of_activation(acts[a]);
-        CHECK(ops->variant == (int)acts[a] && ntk_layer_find(ops->name) == ops,
-              "activation %d has its own registered layer", a);
+        CHECK(ops->activation == acts[a] && ntk_layer_find(ops->name) == ops &&
+                  ntk_activation_at(a) == acts[a] && ntk_activation_find(ops->name) == acts[a],
+              "activation %s has its own registered layer", ops->name);
     }
+    CHECK(ntk_activation_find("dense") == NULL && ntk_activation_find("sigmoid2") == NULL &&
+              ntk_activation_at(ntk_activation_count()) == NULL,
+          "only activations are activations");
+}
+
+/* Every registered activation, whatever it is: a bare, in-place layer
+ * without parameters whose table leads back to it; phi' is the derivative of
+ * phi (central differences); its batched loop, if any, gives the very values
+ * of phi and phi' element by element, in place too; its closed-form Gaussian
+ * map, if any, is symmetric in (u, v). */
+static void test_every_activation(void)
+{
+    const double z[] = {-3.1, -1.0, -0.37, -1e-3, 1e-3, 0.2, 0.5, 1.3, 2.9};
+    enum { N = sizeof z / sizeof z[0] };
+    int seen = 0;
+    for (int t = 0; t < ntk_layer_type_count(); ++t) {
+        const ntk_layer_ops *ops = ntk_layer_type(t);
+        const ntk_activation act = ops->activation;
+        if (act == NULL)
+            continue;
+        ++seen;
+        CHECK(&act->layer == ops && act->phi && act->phi_prime && ops->bare && ops->in_place &&
+                  !ntk_layer_has_parameters(ops) && ops->n_options == 0 && ops->analytic,
+              "%s: an activation is a bare in-place layer with an analytic map", ops->name);
+        for (int i = 0; i < N; ++i) {
+            const double h = 1e-6;
+            const double slope = (act->phi(z[i] + h) - act->phi(z[i] - h)) / (2 * h);
+            CHECK(fabs(slope - act->phi_prime(z[i])) < 1e-8 * fmax(1.0, fabs(slope)),
+                  "%s'(%g) = %.17g, central difference %.17g", ops->name, z[i],
+                  act->phi_prime(z[i]), slope);
+        }
+        ntk_layer layer = {.ops = ops, .in = {1, {N, 0, 0}, N}, .out = {1, {N, 0, 0}, N}};
+        double out[N], slope[N], in_place[N], in_place_slope[N];
+        memcpy(in_place, z, sizeof z);
+        ops->forward(&layer, NULL, z, 1, out, slope);
+        ops->forward(&layer, NULL, in_place, 1, in_place, in_place_slope);
+        for (int i = 0; i < N; ++i)
+            CHECK(out[i] == act->phi(z[i]) && slope[i] == act->phi_prime(z[i]) &&
+                      in_place[i] == out[i] && in_place_slope[i] == slope[i],
+                  "%s: the batched pass gives phi and phi' at %g, in place too", ops->name, z[i]);
+        if (act->gaussian != NULL) {
+            ntk_moments a = act->gaussian(1.3, 0.4, 0.7), b = act->gaussian(0.7, 0.4, 1.3);
+            CHECK(fabs(a.phi - b.phi) < 1e-15 && fabs(a.phi_prime - b.phi_prime) < 1e-15,
+                  "%s: the Gaussian map is symmetric in (u, v)", ops->name);
+        }
+    }
+    CHECK(seen == ntk_activation_count(), "%d activations seen, %d counted", seen,
+          ntk_activation_count());
 }
 
 static const char *write_job(const char *text)
@@ -141,6 +194,7 @@ static void test_refusals(void)
 int main(void)
 {
     test_registry();
+    test_every_activation();
     test_list_equals_summary();
     test_refusals();
     unlink("test_layers_job.yaml");

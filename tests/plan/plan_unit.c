@@ -82,9 +82,13 @@ int main(int argc, char **argv)
     double limit = 64.0 * 1048576.0;
     int fewest = plan_min_ranks(&job, 8000, 10, limit);
     CHECK(fewest > 1, "8000 inputs should not fit in 64 MiB on one rank");
-    CHECK(plan_make(&job, 8000, 10, fewest, &plan) == NTK_OK && plan.bytes_peak <= limit,
+    /* auto within the limit (plan_make_within), as plan and run choose */
+    const ntk_shape flat = {1, {10, 0, 0}, 10};
+    CHECK(plan_make_within(&job, 8000, &flat, fewest, limit, &plan) == NTK_OK &&
+              plan.bytes_peak <= limit,
           "%d ranks do not fit", fewest);
-    CHECK(plan_make(&job, 8000, 10, fewest - 1, &plan) == NTK_OK && plan.bytes_peak > limit,
+    CHECK(plan_make_within(&job, 8000, &flat, fewest - 1, limit, &plan) == NTK_OK &&
+              plan.bytes_peak > limit,
           "%d ranks fit too", fewest - 1);
     printf("8000 inputs in 64 MiB per rank: at least %d ranks\n", fewest);
 

@@ -10,7 +10,12 @@
  *   - reject a repeated eigenvector with a repeated eigenvalue (residual 0:
  *     only the orthogonality probe sees it).
  * With 10 pairs it runs the exact check, which passes them and rejects a
- * wrong one. -A is given in one triangle (upper, or lower as the lapack
+ * wrong one. At the extreme scales of issue 19 (A times 1e-200, 1e-300 and
+ * 1e+300, where the squares of the residuals underflow to 0 or overflow)
+ * both checks still pass the true pairs and reject a wrong eigenvalue, and
+ * the values-only check (verify_values.c) passes the true eigenvalues and
+ * rejects one among 300 off by 1e-8 ||A|| at every scale.
+ * -A is given in one triangle (upper, or lower as the lapack
  * solver leaves it) with NaN in the other, which must not be read. Run on
  * 1, 2 and 4 ranks (block 32: several blocks per rank). */
 #include <math.h>
@@ -84,6 +89,80 @@ static void probe(const ntk_grid *grid, const ntk_dmatrix *minus_a, const double
     scatter(grid, v, vectors);
     if (spectrum_check_eigenpairs(grid, "U", minus_a, vectors, values, check) != NTK_OK)
         die("spectrum_check_eigenpairs");
+}
+
+/* Issue 19 item 3: the checks at `factor` times A (and its eigenvalues). */
+static void check_at_scale(const ntk_grid *grid, const double *a, const double *q,
+                           const double *values, double factor)
+{
+    double *scaled = malloc(sizeof(double) * N * N), *plus = malloc(sizeof(double) * N * N);
+    double scaled_values[N], shifted[N];
+    for (int i = 0; i < N * N; ++i) {
+        scaled[i] = a[i] * factor;
+        plus[i] = -scaled[i];
+    }
+    for (int i = 0; i < N; ++i)
+        scaled_values[i] = values[i] * factor;
+    ntk_dmatrix minus_a, theta, vectors, top;
+    if (dmatrix_create(grid, N, N, &minus_a) != NTK_OK ||
+        dmatrix_create(grid, N, N, &theta) != NTK_OK ||
+        dmatrix_create(grid, N, N, &vectors) != NTK_OK ||
+        dmatrix_create(grid, N, 10, &top) != NTK_OK)
+        die("dmatrix_create (scaled)");
+    scatter_triangle(grid, scaled, 'U', &minus_a);
+    scatter_triangle(grid, plus, 'L', &theta);
+    scatter(grid, q, &vectors);
+    scatter(grid, q, &top);
+    ntk_eigenpair_check check;
+    for (int exact = 0; exact <= 1; ++exact) {
+        const ntk_dmatrix *v = exact ? &top : &vectors;
+        if (spectrum_check_eigenpairs(grid, "U", &minus_a, v, scaled_values, &check) != NTK_OK)
+            die("spectrum_check_eigenpairs (scaled)");
+        CHECK(check.residual <= 1e-13 && check.orthogonality <= 1e-13,
+              "scale %g, %s: true pairs residual %.3e, orthogonality %.3e", factor,
+              exact ? "exact" : "probes", check.residual, check.orthogonality);
+        memcpy(shifted, scaled_values, sizeof shifted);
+        shifted[7] += 1e-6 * fabs(scaled_values[0]);
+        if (spectrum_check_eigenpairs(grid, "U", &minus_a, v, shifted, &check) != NTK_OK)
+            die("spectrum_check_eigenpairs (scaled, wrong)");
+        CHECK(check.residual > SPECTRUM_RESIDUAL_LIMIT,
+              "scale %g, %s: eigenvalue 7 off by 1e-6 passed: %.3e", factor,
+              exact ? "exact" : "probes", check.residual);
+    }
+    double largest = 0.0;
+    for (int i = 0; i < N * N; ++i)
+        largest = fmax(largest, fabs(plus[i]));
+    ntk_matrix_moments moments;
+    if (spectrum_matrix_moments(grid, &theta, largest, &moments) != NTK_OK)
+        die("spectrum_matrix_moments");
+    const double error = spectrum_values_error(&moments, scaled_values, N, N);
+    /* 1e-12: at 1e-300 the smallest entries are subnormal, rounded coarser */
+    CHECK(error <= 1e-12, "scale %g: true eigenvalues, values check %.3e", factor, error);
+    const int wrong[] = {0, 151, N - 1};
+    for (int w = 0; w < 3; ++w) {
+        memcpy(shifted, scaled_values, sizeof shifted);
+        shifted[wrong[w]] -= 1e-8 * fabs(scaled_values[0]);
+        const double off = spectrum_values_error(&moments, shifted, N, N);
+        CHECK(off > SPECTRUM_VALUES_LIMIT, "scale %g: eigenvalue %d off by 1e-8 passed: %.3e",
+              factor, wrong[w], off);
+    }
+    /* the top 10 only: lambda_1 below the largest diagonal entry is caught */
+    CHECK(spectrum_values_error(&moments, scaled_values, 10, N) <= 1e-12,
+          "scale %g: top 10 true", factor);
+    double diagonal = -INFINITY;
+    for (int i = 0; i < N; ++i)
+        diagonal = fmax(diagonal, plus[i + i * N]);
+    memcpy(shifted, scaled_values, sizeof shifted);
+    for (int i = 0; i < 10; ++i) /* every computed one below that entry */
+        shifted[i] = diagonal - 1e-6 * fabs(scaled_values[0]) * (i + 1);
+    CHECK(spectrum_values_error(&moments, shifted, 10, N) > SPECTRUM_VALUES_LIMIT,
+          "scale %g: top 10 all below a diagonal entry passed", factor);
+    dmatrix_destroy(&top);
+    dmatrix_destroy(&vectors);
+    dmatrix_destroy(&theta);
+    dmatrix_destroy(&minus_a);
+    free(plus);
+    free(scaled);
 }
 
 int main(int argc, char **argv)
@@ -203,6 +282,10 @@ int main(int argc, char **argv)
         die("spectrum_check_eigenpairs (exact, wrong)");
     CHECK(fabs(check.residual - 1e-6) <= 1e-9, "exact: eigenvalue 7 off by 1e-6: %.6e",
           check.residual);
+
+    const double factors[] = {1.0, 1e-200, 1e-300, 1e+300};
+    for (int f = 0; f < 4; ++f)
+        check_at_scale(&grid, a, q, values, factors[f]);
 
     dmatrix_destroy(&top);
     dmatrix_destroy(&vectors);

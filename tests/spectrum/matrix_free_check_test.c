@@ -1,4 +1,4 @@
-/* The matrix-free pair check (spectrum/matrix_free_check.c) on true
+/* The matrix-free pair check (spectrum/parpack/matrix_free_check.c) on true
  * eigenpairs of the operator's Theta and on deliberately broken ones.
  *
  * Theta (M = 90, trace kernel of a small MLP) is built column by column
@@ -19,17 +19,14 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/lapack.h"
 #include "grid/grid.h"
 #include "model/model_test_util.h"
-#include "spectrum/matrix_free.h"
+#include "spectrum/parpack/matrix_free.h"
 
 #define REQUIRE(condition) CHECK(condition, "%s", #condition)
 
 enum { N = 90, DIM = 5, PAIRS = 40 };
-
-void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
-            double *w, double *work, const int *lwork, int *info, size_t jobz_length,
-            size_t uplo_length);
 
 static void *allocate(size_t count)
 {

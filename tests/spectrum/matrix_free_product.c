@@ -17,7 +17,7 @@
 #include "check.h"
 #include "grid/grid.h"
 #include "model/model_test_util.h"
-#include "spectrum/matrix_free.h"
+#include "spectrum/parpack/matrix_free.h"
 
 /* CHECK with the condition itself as the message. */
 #define REQUIRE(condition) CHECK(condition, "%s", #condition)

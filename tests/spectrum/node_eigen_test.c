@@ -1,4 +1,4 @@
-/* Rank 0's single-node eigensolver (src/spectrum/node_eigen.h) against
+/* Rank 0's single-node eigensolver (src/spectrum/node/node_eigen.h) against
  * LAPACK's own drivers, without MPI.
  *
  * Bulge chasing: the tridiagonal matrix of bulge_chase_band on 2-4 threads
@@ -22,22 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spectrum/node_eigen.h"
+#include "core/lapack.h"
+#include "spectrum/node/node_eigen.h"
 #include "check.h"
-
-void dsytrd_sb2st_(const char *stage1, const char *vect, const char *uplo, const int *n,
-                   const int *kd, double *ab, const int *ldab, double *d, double *e, double *hous,
-                   const int *lhous, double *work, const int *lwork, int *info);
-void dsytrd_(const char *uplo, const int *n, double *a, const int *lda, double *d, double *e,
-             double *tau, double *work, const int *lwork, int *info);
-void dormtr_(const char *side, const char *uplo, const char *trans, const int *m, const int *n,
-             const double *a, const int *lda, const double *tau, double *c, const int *ldc,
-             double *work, const int *lwork, int *info);
-void dstedc_(const char *compz, const int *n, double *d, double *e, double *z, const int *ldz,
-             double *work, const int *lwork, int *iwork, const int *liwork, int *info);
-void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
-             double *w, double *work, const int *lwork, int *iwork, const int *liwork,
-             int *info);
 
 static unsigned long long state = 88172645463325252ULL;
 static double uniform(void) /* xorshift64, in [-1, 1) */
@@ -79,12 +66,12 @@ static double chase_random_band(int n, int kd, int threads, unsigned long long s
         double hous_query = 0.0, work_query = 0.0;
         int info = 0;
         dsytrd_sb2st_("N", "N", "L", &n, &kd, band, &ldband, d, e, &hous_query, &query,
-                      &work_query, &query, &info);
+                      &work_query, &query, &info, 1, 1, 1);
         const int lhous = (int)hous_query + 1, lwork = (int)work_query + 1;
         double *hous = calloc((size_t)lhous, sizeof *hous);
         double *work = calloc((size_t)lwork, sizeof *work);
         dsytrd_sb2st_("N", "N", "L", &n, &kd, band, &ldband, d, e, hous, &lhous, work, &lwork,
-                      &info);
+                      &info, 1, 1, 1);
         CHECK(info == 0, "dsytrd_sb2st info %d", info);
         free(hous);
         free(work);
@@ -126,11 +113,11 @@ static void test_back_transform(int n, int cols, int block, int threads)
     double *tau = calloc((size_t)n, sizeof *tau);
     int info = 0, lwork = 64 * (n + cols + 1);
     double *work = calloc((size_t)lwork, sizeof *work);
-    dsytrd_("L", &n, a, &n, d, e, tau, work, &lwork, &info);
+    dsytrd_("L", &n, a, &n, d, e, tau, work, &lwork, &info, 1);
     double *z = malloc(sizeof *z * (size_t)n * cols), *z_ref = malloc(sizeof *z * (size_t)n * cols);
     for (size_t i = 0; i < (size_t)n * cols; i++)
         z[i] = z_ref[i] = uniform();
-    dormtr_("L", "L", "N", &n, &cols, a, &n, tau, z_ref, &n, work, &lwork, &info);
+    dormtr_("L", "L", "N", &n, &cols, a, &n, tau, z_ref, &n, work, &lwork, &info, 1, 1, 1);
     CHECK(info == 0, "dormtr info %d", info);
     ntk_status status = back_transform_apply(n, cols, a, n, tau, z, n, block, threads);
     CHECK(status == NTK_OK, "back_transform_apply failed");
@@ -170,7 +157,7 @@ static void test_tridiagonal(int n, int kind)
     double *work = malloc(sizeof *work * (size_t)lwork);
     double *z = malloc(sizeof *z * (size_t)n * n), *z_ref = malloc(sizeof *z * (size_t)n * n);
     int *iwork = malloc(sizeof *iwork * (size_t)liwork), info = 0;
-    dstedc_("I", &n, d_ref, e_ref, z_ref, &n, work, &lwork, iwork, &liwork, &info);
+    dstedc_("I", &n, d_ref, e_ref, z_ref, &n, work, &lwork, iwork, &liwork, &info, 1);
     CHECK(info == 0, "dstedc info %d", info);
     CHECK(tridiagonal_eigen(n, d, e, z, work, 2) == NTK_OK, "tridiagonal_eigen n %d", n);
     double worst = 0.0, residual = 0.0, norm = fmax(fabs(d_ref[0]), fabs(d_ref[n - 1]));
@@ -222,7 +209,7 @@ static void reference_values(int n, const double *a, double *w)
     int lwork = 1 + 6 * n + 2 * n * n, liwork = 3 + 5 * n, info = 0;
     double *work = malloc(sizeof *work * (size_t)lwork);
     int *iwork = malloc(sizeof *iwork * (size_t)liwork);
-    dsyevd_("N", "L", &n, copy, &n, w, work, &lwork, iwork, &liwork, &info);
+    dsyevd_("N", "L", &n, copy, &n, w, work, &lwork, iwork, &liwork, &info, 1, 1);
     CHECK(info == 0, "dsyevd info %d", info);
     free(copy);
     free(work);

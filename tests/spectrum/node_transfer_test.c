@@ -1,4 +1,4 @@
-/* The single-node solver's transfers (src/spectrum/node_transfer.c) on
+/* The single-node solver's transfers (src/spectrum/node/node_transfer.c) on
  * every grid shape of 1-4 ranks, blocks 1, 3, 8 and 64 (larger than the
  * matrix), sizes 1, 5, 37 and 130: the gather must put exactly every entry
  * of the lower triangle in rank 0's array and leave the strict upper
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "grid/grid.h"
-#include "spectrum/node_transfer.h"
+#include "spectrum/node/node_transfer.h"
 #include "check.h"
 
 static double entry(int64_t i, int64_t j) { return (double)(i * 100003 + j) + 0.25; }

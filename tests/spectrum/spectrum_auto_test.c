@@ -5,10 +5,15 @@
  * or the top k;
  * pdsyevd/pdsyevr without ELPA); explicit solvers pass through; ELPA with
  * fewer blocks than grid rows/columns falls back to ScaLAPACK; the lapack
- * workspace counts the gathered matrix on rank 0. Rank-local, no MPI. */
+ * workspace counts the gathered matrix on rank 0; the registry holds every
+ * solver once under its job name, each assembled one with its workspace,
+ * flops and solve; with a memory limit auto takes a slower solver that
+ * fits. Rank-local, no MPI. */
 #include <stdio.h>
 #include <string.h>
 
+#include "job/job.h"
+#include "spectrum/eigensolver.h"
 #include "spectrum/spectrum.h"
 #include "check.h"
 
@@ -16,7 +21,8 @@ static ntk_solver pick(ntk_solver solver, int vectors, int64_t top, int64_t n, i
                        double free_bytes, int ranks, const char **reason)
 {
     const ntk_spectrum_spec spec = {.solver = solver, .vectors = vectors, .top = top};
-    const ntk_solver_site site = {ranks, single_node, free_bytes};
+    const ntk_solver_site site = {
+        .ranks = ranks, .single_node = single_node, .node_free_bytes = free_bytes};
     return spectrum_resolve_solver_at(&spec, n, &site, reason);
 }
 
@@ -73,6 +79,39 @@ int main(void)
           "lapack gathered %lld", (long long)ws.gathered_doubles);
     CHECK(spectrum_workspace_bytes(&ws, 1000) >= 8.0 * 1000 * 1000 * 2, "lapack bytes %.0f",
           spectrum_workspace_bytes(&ws, 1000));
+    /* the registry: each solver once, under the name the job spells */
+    for (int i = 0; i < eigensolver_count(); ++i) {
+        const ntk_eigensolver_ops *ops = eigensolver_at(i);
+        CHECK(eigensolver_find(ops->id) == ops, "%s found by id", ops->name);
+        CHECK(strcmp(spectrum_solver_name(ops->id), ops->name) == 0, "%s is spelt %s", ops->name,
+              spectrum_solver_name(ops->id));
+        if (ops->capabilities & EIGENSOLVER_ASSEMBLED)
+            CHECK(ops->workspace != NULL && ops->flops != NULL && ops->solve != NULL &&
+                      ops->alternative != NULL,
+                  "%s: an assembled solver needs workspace, flops, solve and an alternative",
+                  ops->name);
+    }
+    CHECK(eigensolver_find(NTK_SOLVER_AUTO) == NULL && eigensolver_find(NTK_SOLVER_NONE) == NULL,
+          "auto and none are not solvers");
+
+    /* a memory limit: N = 4096 all pairs on one rank of a 16 GiB node gathers
+     * (lapack) without one; with a limit below lapack's planned peak but
+     * above a distributed solver's, auto takes that one */
+    const ntk_spectrum_spec all_pairs = {.solver = NTK_SOLVER_AUTO, .vectors = 1, .top = 0};
+    ntk_solver_site site = {.ranks = 1, .single_node = 1, .node_free_bytes = 16 * gib};
+    spectrum_workspace_at(&all_pairs, &site, 4096, 1, 1, 64, &ws);
+    const double lapack_peak = spectrum_vector_bytes(&ws) + spectrum_workspace_bytes(&ws, 4096);
+    CHECK(ws.solver == NTK_SOLVER_LAPACK, "no limit: %s", spectrum_solver_name(ws.solver));
+    site.bytes_per_rank = lapack_peak - 1.0;
+    spectrum_workspace_at(&all_pairs, &site, 4096, 1, 1, 64, &ws);
+    const double peak = spectrum_vector_bytes(&ws) + spectrum_workspace_bytes(&ws, 4096);
+    CHECK(ws.solver != NTK_SOLVER_LAPACK && peak <= site.bytes_per_rank &&
+              strstr(ws.reason, "memory per rank") != NULL,
+          "limit %.0f: %s at %.0f (%s)", site.bytes_per_rank, spectrum_solver_name(ws.solver), peak,
+          ws.reason);
+    site.bytes_per_rank = 1.0; /* nothing fits: the fastest stays, plan refuses */
+    spectrum_workspace_at(&all_pairs, &site, 4096, 1, 1, 64, &ws);
+    CHECK(ws.solver == NTK_SOLVER_LAPACK, "nothing fits: %s", spectrum_solver_name(ws.solver));
     printf("auto rule: %d failures\n", failures);
     return failures == 0 ? 0 : 1;
 }

@@ -324,6 +324,17 @@ static int conv_uses_pairwise(const ntk_layer *layer, int k, int full)
     return pairwise < block;
 }
 
+/* The Jacobian block: a row is one output channel's weights and bias; its
+ * scratch holds the input's patch matrix. */
+static void conv_block_shape(const ntk_layer *layer, ntk_block_shape *shape)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    shape->rows = layer->option[CONV_CHANNELS];
+    shape->row_width = patch_size(&g) + 1;
+    shape->scratch_doubles = g.positions * patch_size(&g);
+}
+
 /* Structured kernel: the block J_l^o = (c delta^o^T P, s sum_p delta^o_p),
  * C_out x (C_in kh kw) weights then C_out biases per logit; or the pairwise
  * contraction over positions. */
@@ -342,10 +353,12 @@ static void conv_structured_term(const ntk_layer *layer, int k, int full, ntk_st
         term->scratch_doubles = 2 * g.positions * g.positions + g.positions * c_out;
         return;
     }
-    term->block_width = c_out * patch_size(&g) + c_out;
-    term->block_rows = c_out; /* a row: one output channel's weights and bias */
-    term->block_row_width = patch_size(&g) + 1;
-    term->scratch_doubles = g.positions * patch_size(&g);
+    ntk_block_shape shape;
+    conv_block_shape(layer, &shape);
+    term->block_width = shape.rows * shape.row_width;
+    term->block_rows = shape.rows;
+    term->block_row_width = shape.row_width;
+    term->scratch_doubles = shape.scratch_doubles;
 }
 
 static void conv_pairwise_pack(const ntk_layer *layer, const ntk_model *model, const double *in,
@@ -467,6 +480,7 @@ const ntk_layer_ops ntk_layer_conv = {
     .jacobian_one = conv_jacobian_one,
     .structured_term = conv_structured_term,
     .jacobian_block = conv_jacobian_block,
+    .block_shape = conv_block_shape,
     .pairwise_pack = conv_pairwise_pack,
     .param_vjp = conv_param_vjp,
     .param_jvp = conv_param_jvp,

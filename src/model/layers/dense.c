@@ -198,6 +198,40 @@ static ntk_status dense_param_jvp(const ntk_layer *layer, const ntk_model *model
     return NTK_OK;
 }
 
+/* Units [first, first + rows): their weights c delta^o[i] a (an outer
+ * product per logit), then their biases s delta^o[i]. The structured kernel
+ * uses the Hadamard form instead; this block is what the generic products
+ * (layers/block_products.c) build on, the cross-check of the two above. */
+static void dense_jacobian_block(const ntk_layer *layer, const ntk_model *model, const double *in,
+                                 const double *cot_out, int k, int64_t first, int64_t rows,
+                                 double *scratch, double *block)
+{
+    (void)scratch;
+    const int l = layer->param;
+    const int64_t n_in = layer->in.size, n_out = layer->out.size;
+    const int64_t width = rows * n_in + rows;
+    const double c = model->weight_scale[l];
+    const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
+    for (int o = 0; o < k; ++o) {
+        const double *delta = cot_out + (int64_t)o * n_out + first;
+        double *row = block + o * width;
+        for (int64_t i = 0; i < rows; ++i) {
+            const double d = c * delta[i];
+            for (int64_t j = 0; j < n_in; ++j)
+                row[i * n_in + j] = d * in[j];
+            row[rows * n_in + i] = s * delta[i];
+        }
+    }
+}
+
+/* A row is one unit: its n_in weights and its bias. */
+static void dense_block_shape(const ntk_layer *layer, ntk_block_shape *shape)
+{
+    shape->rows = layer->out.size;
+    shape->row_width = layer->in.size + 1;
+    shape->scratch_doubles = 0;
+}
+
 static void dense_structured_term(const ntk_layer *layer, int k, int full,
                                   ntk_structured_term *term)
 {
@@ -259,6 +293,8 @@ const ntk_layer_ops ntk_layer_dense = {
     .backward_one = dense_backward_one,
     .jacobian_one = dense_jacobian_one,
     .structured_term = dense_structured_term,
+    .jacobian_block = dense_jacobian_block,
+    .block_shape = dense_block_shape,
     .analytic = dense_analytic,
     .param_vjp = dense_param_vjp,
     .param_jvp = dense_param_jvp,

@@ -17,7 +17,7 @@
  * thread, after the blocks' T factors are built in parallel (dlarft is
  * matrix-vector work). On the AVX-512 kernels that measured the same as
  * letting OpenBLAS thread each product (1.25-1.3 s either way). */
-#include "spectrum/node_eigen.h"
+#include "spectrum/node/node_eigen.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -26,16 +26,8 @@
 #include <string.h>
 
 #include "core/blas_threads.h"
+#include "core/lapack.h"
 #include "core/memory.h"
-
-void dlarft_(const char *direct, const char *storev, const int *n, const int *k, const double *v,
-             const int *ldv, const double *tau, double *t, const int *ldt);
-void dgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
-            const double *alpha, const double *a, const int *lda, const double *b, const int *ldb,
-            const double *beta, double *c, const int *ldc);
-void dtrmm_(const char *side, const char *uplo, const char *transa, const char *diag, const int *m,
-            const int *n, const double *alpha, const double *a, const int *lda, double *b,
-            const int *ldb);
 
 /* The block's reflectors as a dense rows x width panel: column j is zero
  * above its leading 1, then dsytrd's stored part below it. */
@@ -88,7 +80,7 @@ static void build_factors(back_state *state)
         const double *block_v = state->v + (size_t)first * (size_t)state->ldv + (size_t)first;
         dlarft_("F", "C", &rows, &k, block_v, &state->ldv, state->tau + first,
                 state->factors + (size_t)b * (size_t)state->width * (size_t)state->width,
-                &state->width);
+                &state->width, 1, 1);
     }
 }
 
@@ -113,10 +105,10 @@ static void apply_blocks(back_state *state, int first_col, int cols)
         double *c_block = state->c + first + (size_t)first_col * (size_t)state->ldc;
         const double *t = state->factors + (size_t)b * (size_t)state->width * (size_t)state->width;
         dgemm_("T", "N", &k, &cols, &rows, &one, panel, &rows, c_block, &state->ldc, &zero,
-               product, &k);
-        dtrmm_("L", "U", "N", "N", &k, &cols, &one, t, &state->width, product, &k);
+               product, &k, 1, 1);
+        dtrmm_("L", "U", "N", "N", &k, &cols, &one, t, &state->width, product, &k, 1, 1, 1, 1);
         dgemm_("N", "N", &rows, &cols, &k, &minus_one, panel, &rows, product, &k, &one, c_block,
-               &state->ldc);
+               &state->ldc, 1, 1);
     }
     free(product);
     free(panel);

@@ -26,8 +26,8 @@
 #include "core/blas_kernels.h"
 #include "core/blas_threads.h"
 #include "core/log.h"
-#include "spectrum/node_eigen.h"
-#include "spectrum/node_transfer.h"
+#include "spectrum/node/node_eigen.h"
+#include "spectrum/node/node_transfer.h"
 
 /* CPUs the node's ranks are bound to, OR-ed on rank 0 (`cpus`), and the
  * threads to use there: that count, at most one per rank (a rank left

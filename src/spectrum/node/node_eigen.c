@@ -13,7 +13,7 @@
  *                two halves at once, then a back-transformation whose
  *                products are 256 reflectors wide, not 32.
  * Both scale the matrix into the safe range first, as dsyevd does. */
-#include "spectrum/node_eigen.h"
+#include "spectrum/node/node_eigen.h"
 
 #include <limits.h>
 #include <math.h>
@@ -22,22 +22,7 @@
 
 #include "core/memory.h"
 #include "grid/scalapack.h"
-
-void dsytrd_(const char *uplo, const int *n, double *a, const int *lda, double *d, double *e,
-             double *tau, double *work, const int *lwork, int *info);
-void dsytrd_sy2sb_(const char *uplo, const int *n, const int *kd, double *a, const int *lda,
-                   double *ab, const int *ldab, double *tau, double *work, const int *lwork,
-                   int *info);
-void dsterf_(const int *n, double *d, double *e, int *info);
-void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a,
-             const int *lda, const double *vl, const double *vu, const int *il, const int *iu,
-             const double *abstol, int *m, double *w, double *z, const int *ldz, int *isuppz,
-             double *work, const int *lwork, int *iwork, const int *liwork, int *info);
-double dlansy_(const char *norm, const char *uplo, const int *n, const double *a, const int *lda,
-               double *work);
-double dlamch_(const char *cmach);
-void dlascl_(const char *type, const int *kl, const int *ku, const double *cfrom,
-             const double *cto, const int *m, const int *n, double *a, const int *lda, int *info);
+#include "spectrum/scaling.h"
 
 /* Reflectors per block of the back-transformation (back_transform.c). */
 enum { BACK_TRANSFORM_BLOCK = 256 };
@@ -56,28 +41,22 @@ static ntk_status check_sizes(int64_t n)
     return NTK_OK;
 }
 
-/* dsyevd's scaling: a matrix whose largest entry is outside
- * [sqrt(safe min / eps), sqrt(1 / that)] is scaled into it, and the
- * eigenvalues back. Returns the factor applied (1 when none). */
+/* dsyevd's scaling (spectrum/scaling.h, the rule every solver's matrix
+ * goes through): returns the factor applied (1 when none); the
+ * eigenvalues are divided by it afterwards. */
 static ntk_status scale_into_range(int n, double *a, double *factor)
 {
-    *factor = 1.0;
-    const double safe_min = dlamch_("Safe minimum"), eps = dlamch_("Precision");
-    const double small = safe_min / eps, big = 1.0 / small;
-    const double low = sqrt(small), high = sqrt(big);
-    double unused = 0.0;
-    const double largest = dlansy_("M", "L", &n, a, &n, &unused);
+    double low = 0.0, high = 0.0, unused = 0.0;
+    spectrum_safe_range(&low, &high);
+    const double largest = dlansy_("M", "L", &n, a, &n, &unused, 1, 1);
     if (!isfinite(largest))
         return NTK_RAISE(NTK_ERR_NUMERIC, "the matrix to solve has a non-finite entry");
-    if (largest > 0.0 && largest < low)
-        *factor = low / largest;
-    else if (largest > high)
-        *factor = high / largest;
+    *factor = spectrum_scale_factor(largest, low, high);
     if (*factor != 1.0) {
         const int zero = 0;
         const double one = 1.0;
         int info = 0;
-        dlascl_("L", &zero, &zero, &one, factor, &n, &n, a, &n, &info);
+        dlascl_("L", &zero, &zero, &one, factor, &n, &n, a, &n, &info, 1);
         NTK_TRY(grid_check_scalapack("dlascl", info));
     }
     return NTK_OK;
@@ -113,7 +92,7 @@ static ntk_status dsytrd_prepare(int n, double *a, double *w, double **e, double
     *work_query = 0.0;
     NTK_TRY(NTK_CALLOC(*e, (size_t)n, "tridiagonal off-diagonal"));
     NTK_TRY(NTK_CALLOC(*tau, (size_t)n, "reflector factors"));
-    dsytrd_("L", &n, a, &n, w, *e, *tau, work_query, &query, &info);
+    dsytrd_("L", &n, a, &n, w, *e, *tau, work_query, &query, &info, 1);
     return grid_check_scalapack("dsytrd (workspace query)", info);
 }
 
@@ -127,7 +106,7 @@ static ntk_status one_stage_values(int n, double *a, double *w)
     if (status == NTK_OK)
         status = NTK_ALLOC_UNZEROED(work, lwork, "dsytrd workspace");
     if (status == NTK_OK) {
-        dsytrd_("L", &n, a, &n, w, e, tau, work, &lwork, &info);
+        dsytrd_("L", &n, a, &n, w, e, tau, work, &lwork, &info, 1);
         status = grid_check_scalapack("dsytrd", info);
     }
     if (status == NTK_OK) {
@@ -162,14 +141,14 @@ ntk_status node_eigen_values(int64_t n64, double *a, double *w, int threads, int
     if (status == NTK_OK)
         status = NTK_CALLOC(e, (size_t)n, "tridiagonal off-diagonal");
     if (status == NTK_OK) {
-        dsytrd_sy2sb_("L", &n, &kd, a, &n, band, &ldband, tau, &work_query, &query, &info);
+        dsytrd_sy2sb_("L", &n, &kd, a, &n, band, &ldband, tau, &work_query, &query, &info, 1);
         status = grid_check_scalapack("dsytrd_sy2sb (workspace query)", info);
     }
     if (status == NTK_OK)
         status = NTK_ALLOC_UNZEROED(work, max64((int64_t)work_query, 1), "dsytrd_sy2sb workspace");
     if (status == NTK_OK) {
         const int lwork = (int)max64((int64_t)work_query, 1);
-        dsytrd_sy2sb_("L", &n, &kd, a, &n, band, &ldband, tau, work, &lwork, &info);
+        dsytrd_sy2sb_("L", &n, &kd, a, &n, band, &ldband, tau, work, &lwork, &info, 1);
         status = grid_check_scalapack("dsytrd_sy2sb", info);
     }
     free(work);
@@ -210,7 +189,7 @@ ntk_status node_eigen_all(int64_t n64, double *a, double *w, double **vectors, i
         status = NTK_ALLOC_SMALL_PAGES(work, lwork, "dsytrd and dstedc workspace");
     if (status == NTK_OK) {
         const int lwork_int = (int)lwork;
-        dsytrd_("L", &n, a, &n, w, e, tau, work, &lwork_int, &info);
+        dsytrd_("L", &n, a, &n, w, e, tau, work, &lwork_int, &info, 1);
         status = grid_check_scalapack("dsytrd", info);
     }
     /* dstedc writes every entry of z; both on normal pages (core/memory.h) */
@@ -247,7 +226,7 @@ ntk_status node_eigen_lowest(int64_t n64, int64_t pairs, double *a, double *w, d
         status = NTK_CALLOC(isuppz, 2 * pairs, "dsyevr support");
     if (status == NTK_OK) {
         dsyevr_("V", "I", "L", &n, a, &lda, &zero, &zero, &il, &iu, &zero, &found, w, z, &lda,
-                isuppz, &work_query, &query, &iwork_query, &query, &info);
+                isuppz, &work_query, &query, &iwork_query, &query, &info, 1, 1, 1);
         status = grid_check_scalapack("dsyevr (workspace query)", info);
     }
     const int64_t lwork = max64((int64_t)work_query, 26 * n64);
@@ -259,7 +238,7 @@ ntk_status node_eigen_lowest(int64_t n64, int64_t pairs, double *a, double *w, d
     if (status == NTK_OK) {
         const int lwork_int = (int)lwork, liwork_int = (int)liwork;
         dsyevr_("V", "I", "L", &n, a, &lda, &zero, &zero, &il, &iu, &zero, &found, w, z, &lda,
-                isuppz, work, &lwork_int, iwork, &liwork_int, &info);
+                isuppz, work, &lwork_int, iwork, &liwork_int, &info, 1, 1, 1);
         status = grid_check_scalapack("dsyevr", info);
     }
     if (status == NTK_OK && found != iu)

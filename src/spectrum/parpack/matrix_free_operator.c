@@ -1,5 +1,5 @@
 /* The product Theta V = J (J^T V) over the own inputs (see matrix_free.h). */
-#include "spectrum/matrix_free.h"
+#include "spectrum/parpack/matrix_free.h"
 
 #include <math.h>
 #include <stdlib.h>

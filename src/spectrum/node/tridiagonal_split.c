@@ -13,7 +13,7 @@
  * first, as dstedc does. Measured at M = 4096, 2 threads (docs/design.md,
  * "The single-node eigensolver"): dstedc 0.90-1.00 s; halves 0.27-0.30 s
  * and merge 0.45-0.52 s. Below SPLIT_MIN, or on one thread, dstedc alone. */
-#include "spectrum/node_eigen.h"
+#include "spectrum/node/node_eigen.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -23,12 +23,6 @@
 #include "core/blas_threads.h"
 #include "core/memory.h"
 #include "grid/scalapack.h"
-
-void dstedc_(const char *compz, const int *n, double *d, double *e, double *z, const int *ldz,
-             double *work, const int *lwork, int *iwork, const int *liwork, int *info);
-void dlaed1_(const int *n, double *d, double *q, const int *ldq, int *indxq, double *rho,
-             const int *cutpnt, double *work, int *iwork, int *info);
-double dlanst_(const char *norm, const int *n, const double *d, const double *e);
 
 enum { SPLIT_MIN = 512 };
 
@@ -43,7 +37,7 @@ static void *solve_half(void *argument)
     half_problem *half = argument;
     const int lwork = 1 + 4 * half->n + half->n * half->n, liwork = 3 + 5 * half->n;
     dstedc_("I", &half->n, half->d, half->e, half->z, &half->ldz, half->work, &lwork,
-            half->iwork, &liwork, &half->info);
+            half->iwork, &liwork, &half->info, 1);
     return NULL;
 }
 
@@ -81,11 +75,11 @@ ntk_status tridiagonal_eigen(int n, double *d, double *e, double *z, double *wor
         const int lwork = 1 + 4 * n + n * n, liwork = 3 + 5 * n;
         int *iwork = NULL;
         NTK_TRY(NTK_CALLOC(iwork, liwork, "dstedc integer workspace"));
-        dstedc_("I", &n, d, e, z, &n, work, &lwork, iwork, &liwork, &info);
+        dstedc_("I", &n, d, e, z, &n, work, &lwork, iwork, &liwork, &info, 1);
         free(iwork);
         return grid_check_scalapack("dstedc", info);
     }
-    const double largest = dlanst_("M", &n, d, e);
+    const double largest = dlanst_("M", &n, d, e, 1);
     if (!(largest > 0.0) || !isfinite(largest))
         return tridiagonal_eigen(n, d, e, z, work, 1); /* zero or not finite: dstedc's call */
     for (int i = 0; i < n; i++)

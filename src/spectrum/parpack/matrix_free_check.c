@@ -15,7 +15,7 @@
  * pass. The probes are the dense check's (spectrum_probe_entry), a pure
  * function of (pair, probe): the same on every rank count. Both methods
  * also probe the orthogonality ||(Z^T Z - I) c|| (no product needed). */
-#include "spectrum/matrix_free.h"
+#include "spectrum/parpack/matrix_free.h"
 
 #include <float.h>
 #include <math.h>
@@ -36,6 +36,9 @@ ntk_status mf_exact_residuals(mf_operator *op, const double *z, int64_t ld, cons
     if (status == NTK_OK)
         status = NTK_CALLOC(local, pairs, "residual check sums");
     NTK_TRY_GOTO(status, ntk_agree(status, op->comm), done);
+    /* squares in units of a power of two near `scale`, as verify.c: no
+     * underflow to 0 or overflow at Theta's extreme scales (issue 19) */
+    const double unit = spectrum_check_unit(scale), inverse = 1.0 / unit;
     for (int64_t first = 0; first < pairs; first += op->max_vectors) {
         const int64_t columns =
             pairs - first < op->max_vectors ? pairs - first : op->max_vectors;
@@ -43,7 +46,8 @@ ntk_status mf_exact_residuals(mf_operator *op, const double *z, int64_t ld, cons
         for (int64_t j = 0; j < columns; ++j) {
             double sum = 0.0;
             for (int64_t r = 0; r < op->rows; ++r) {
-                const double d = y[j * ld + r] - values[first + j] * z[(first + j) * ld + r];
+                const double d =
+                    (y[j * ld + r] - values[first + j] * z[(first + j) * ld + r]) * inverse;
                 sum += d * d;
             }
             local[first + j] = sum;
@@ -52,7 +56,7 @@ ntk_status mf_exact_residuals(mf_operator *op, const double *z, int64_t ld, cons
     NTK_MPI_GOTO(status, MPI_Allreduce(local, residual, (int)pairs, MPI_DOUBLE, MPI_SUM,
                                        op->comm), done);
     for (int64_t i = 0; i < pairs; ++i)
-        residual[i] = sqrt(residual[i]) / (scale > 0.0 ? scale : 1.0);
+        residual[i] = sqrt(residual[i]) / (scale > 0.0 ? scale / unit : 1.0);
 done:
     free(y);
     free(local);
@@ -84,14 +88,17 @@ static double probe_limit(const double *estimates, int64_t pairs, int probe, dou
 }
 
 /* Column norms of the p columns of `w` (rows x p, leading dimension ld)
- * over all ranks into norm[]. Collective. */
+ * over all ranks, times `inverse_unit` (a power of two, see
+ * spectrum_check_unit), into norm[]. Collective. */
 static ntk_status column_norms(const mf_operator *op, const double *w, int64_t ld, int p,
-                               double *norm)
+                               double inverse_unit, double *norm)
 {
     for (int k = 0; k < p; ++k) {
         double sum = 0.0;
-        for (int64_t r = 0; r < op->rows; ++r)
-            sum += w[k * ld + r] * w[k * ld + r];
+        for (int64_t r = 0; r < op->rows; ++r) {
+            const double entry = w[k * ld + r] * inverse_unit;
+            sum += entry * entry;
+        }
         norm[k] = sum;
     }
     NTK_MPI(MPI_Allreduce(MPI_IN_PLACE, norm, p, MPI_DOUBLE, MPI_SUM, op->comm));
@@ -165,8 +172,10 @@ ntk_status mf_probe_pairs(mf_operator *op, const double *z, int64_t ld, const do
                 w[k * ld + r] -= c * z[i * ld + r];
         }
     double norm[P];
-    NTK_TRY_GOTO(status, column_norms(op, w, ld, P, norm), done);
-    const double divide = scale > 0.0 ? scale : 1.0; /* a zero Theta: absolute, as verify.c */
+    const double unit = spectrum_check_unit(scale);
+    NTK_TRY_GOTO(status, column_norms(op, w, ld, P, 1.0 / unit, norm), done);
+    /* norm[] is in units of `unit`; a zero Theta: absolute, as verify.c */
+    const double divide = scale > 0.0 ? scale / unit : 1.0;
     result->residual = 0.0;
     result->limit_ratio = 0.0;
     for (int k = 0; k < P; ++k) {

@@ -2,12 +2,11 @@
  * matrix-free product: the largest algebraic eigenvalues ('LA') of Theta,
  * with the distributed vectors of PARPACK being each rank's own rows.
  *
- * PARPACK ships no C header; the prototypes below follow its Fortran
- * interface (gfortran passes string lengths as trailing size_t arguments,
- * LOGICAL is a 4-byte int). Its starting vector is ours (info = 1): a
+ * PARPACK ships no C header; its prototypes are in core/lapack.h (with the
+ * hidden string lengths: 2 for 'LA'). Its starting vector is ours (info = 1): a
  * counter-RNG value per global row, so the Krylov space - and the
  * eigenvalues to rounding - do not depend on the number of ranks. */
-#include "spectrum/matrix_free.h"
+#include "spectrum/parpack/matrix_free.h"
 
 #include <float.h>
 #include <math.h>
@@ -15,21 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint/signals.h"
 #include "core/random.h"
 #include "grid/scalapack.h"
-
-#ifdef NTK_HAVE_PARPACK
-void pdsaupd_(const MPI_Fint *comm, int *ido, const char *bmat, const int *n, const char *which,
-              const int *nev, const double *tol, double *resid, const int *ncv, double *v,
-              const int *ldv, int *iparam, int *ipntr, double *workd, double *workl,
-              const int *lworkl, int *info, size_t bmat_length, size_t which_length);
-void pdseupd_(const MPI_Fint *comm, const int *rvec, const char *howmny, int *select, double *d,
-              double *z, const int *ldz, const double *sigma, const char *bmat, const int *n,
-              const char *which, const int *nev, const double *tol, double *resid,
-              const int *ncv, double *v, const int *ldv, int *iparam, int *ipntr, double *workd,
-              double *workl, const int *lworkl, int *info, size_t howmny_length,
-              size_t bmat_length, size_t which_length);
-#endif
 
 /* Streams of the counter RNG used here (keep them distinct from the data's
  * and the model's, see core/random.h). */
@@ -79,16 +66,46 @@ typedef struct {
     double tol; /* PARPACK's test: bound_i <= tol |theta_i| */
 } lanczos_setup;
 
+/* The safe point between two products, and the one collective that keeps
+ * every rank in the reverse communication. PARPACK refuses a local length
+ * of 0 (pdsaupd's info -1), so ranks without rows (N below the number of
+ * ranks) do not call it: they only take part in the products, whose
+ * MPI_Allreduce spans every rank. Each round, the ranks in PARPACK say
+ * whether it asked for a product (they all get the same ido), every rank
+ * says whether it received a stop signal, and one MPI_Allreduce tells all
+ * ranks both. Collective over op->comm. */
+static ntk_status next_product(const mf_operator *op, int in_parpack, int ido, int *product)
+{
+    char where[96];
+    snprintf(where, sizeof where, "during the matrix-free eigensolve (after %lld product%s)",
+             (long long)op->products, op->products == 1 ? "" : "s");
+    checkpoint_test_pause(where);
+    int local[2] = {in_parpack && (ido == -1 || ido == 1), checkpoint_signal_pending()};
+    int agreed[2] = {0, 0};
+    NTK_MPI(MPI_Allreduce(local, agreed, 2, MPI_INT, MPI_MAX, op->comm));
+    *product = agreed[0];
+    if (agreed[1] == 0)
+        return NTK_OK;
+    return NTK_RAISE(NTK_ERR_INTERRUPTED,
+                     "interrupted by signal %s %s; no checkpoint for this phase (PARPACK's "
+                     "iteration cannot be saved): rerun the same command to start over",
+                     checkpoint_signal_name(agreed[1]), where);
+}
+
 /* Reverse communication until PARPACK has the Ritz pairs; then the pairs,
  * in PARPACK's ascending order, into `values`, `z` (rows x pairs) and
  * `estimates` (pdseupd's Ritz estimates, workl(ipntr(9)), which its source
  * documents as the error bounds of the Ritz values: for the standard
  * problem rnorm |e_ncv^T s_i|, ||Theta z_i - theta_i z_i|| in exact
- * arithmetic). */
-static ntk_status lanczos(mf_operator *op, const lanczos_setup *setup, double *values, double *z,
-                          double *estimates, int *found, int64_t *restarts)
+ * arithmetic). PARPACK runs on `parpack_comm`, the ranks with rows
+ * (MPI_COMM_NULL on the others, which get the values and estimates from
+ * rank 0: grid_own_block gives rank 0 a row whenever N >= 1). */
+static ntk_status lanczos(mf_operator *op, MPI_Comm parpack_comm, const lanczos_setup *setup,
+                          double *values, double *z, double *estimates, int *found,
+                          int64_t *restarts)
 {
-    const MPI_Fint comm = MPI_Comm_c2f(op->comm);
+    const int in_parpack = parpack_comm != MPI_COMM_NULL;
+    const MPI_Fint comm = in_parpack ? MPI_Comm_c2f(parpack_comm) : 0;
     const int n = (int)op->rows, ldv = n > 0 ? n : 1, nev = setup->nev, ncv = setup->ncv;
     const double tolerance = setup->tol;
     const int lworkl = ncv * (ncv + 8);
@@ -114,35 +131,49 @@ static ntk_status lanczos(mf_operator *op, const lanczos_setup *setup, double *v
     iparam[6] = 1;    /* mode 1: standard problem, OP = Theta */
     int ido = 0, info = 1; /* info = 1: resid is the starting vector */
     for (;;) {
-        pdsaupd_(&comm, &ido, "I", &n, "LA", &nev, &tolerance, resid, &ncv, v, &ldv, iparam,
-                 ipntr, workd, workl, &lworkl, &info, 1, 2);
-        if (ido != -1 && ido != 1)
+        if (in_parpack)
+            pdsaupd_(&comm, &ido, "I", &n, "LA", &nev, &tolerance, resid, &ncv, v, &ldv, iparam,
+                     ipntr, workd, workl, &lworkl, &info, 1, 2);
+        int product = 0;
+        NTK_TRY_GOTO(status, next_product(op, in_parpack, ido, &product), done);
+        if (!product)
             break;
-        /* y = Theta x: x at workd[ipntr[0] - 1], y at workd[ipntr[1] - 1] */
-        NTK_TRY_GOTO(status, mf_operator_apply(op, workd + ipntr[0] - 1, 1, ldv,
-                                               workd + ipntr[1] - 1), done);
+        /* y = Theta x: x at workd[ipntr[0] - 1], y at workd[ipntr[1] - 1]
+         * (ranks without rows: no rows to read or write) */
+        const double *x = in_parpack ? workd + ipntr[0] - 1 : workd;
+        double *y = in_parpack ? workd + ipntr[1] - 1 : workd + ldv;
+        NTK_TRY_GOTO(status, mf_operator_apply(op, x, 1, ldv, y), done);
     }
-    *restarts = iparam[2];
+    /* info, restarts and converged pairs, the same on every rank */
+    int outcome[3] = {info, iparam[2], iparam[4]};
+    NTK_MPI_GOTO(status, MPI_Bcast(outcome, 3, MPI_INT, 0, op->comm), done);
+    *restarts = outcome[1];
     /* Maximum restarts (info 1) still leaves iparam[4] converged pairs,
      * which pdseupd returns; the pair check decides what they are worth. */
-    if (info != 1)
-        NTK_TRY_GOTO(status, ntk_agree(check_parpack("pdsaupd", info), op->comm), done);
-    if (iparam[4] < 1) {
+    if (outcome[0] != 1)
+        NTK_TRY_GOTO(status, ntk_agree(check_parpack("pdsaupd", outcome[0]), op->comm), done);
+    if (outcome[2] < 1) {
         status = NTK_RAISE(NTK_ERR_NUMERIC,
                            "spectrum.solver matrix_free: no eigenpair converged in %d restarts "
                            "(%lld products)",
-                           iparam[2], (long long)op->products);
+                           outcome[1], (long long)op->products);
         goto done;
     }
     const int rvec = 1;
     const double sigma = 0.0; /* pdseupd's sigma is for the shift-invert modes only */
     int ldz = ldv;
-    pdseupd_(&comm, &rvec, "A", select, values, z, &ldz, &sigma, "I", &n, "LA", &nev, &tolerance,
-             resid, &ncv, v, &ldv, iparam, ipntr, workd, workl, &lworkl, &info, 1, 1, 2);
+    info = 0;
+    if (in_parpack)
+        pdseupd_(&comm, &rvec, "A", select, values, z, &ldz, &sigma, "I", &n, "LA", &nev,
+                 &tolerance, resid, &ncv, v, &ldv, iparam, ipntr, workd, workl, &lworkl, &info, 1,
+                 1, 2);
+    NTK_MPI_GOTO(status, MPI_Bcast(&info, 1, MPI_INT, 0, op->comm), done);
     NTK_TRY_GOTO(status, ntk_agree(check_parpack("pdseupd", info), op->comm), done);
-    *found = iparam[4];
-    for (int i = 0; i < *found; ++i)
+    *found = outcome[2];
+    for (int i = 0; in_parpack && i < *found; ++i)
         estimates[i] = workl[ipntr[8] - 1 + i];
+    NTK_MPI_GOTO(status, MPI_Bcast(values, *found, MPI_DOUBLE, 0, op->comm), done);
+    NTK_MPI_GOTO(status, MPI_Bcast(estimates, *found, MPI_DOUBLE, 0, op->comm), done);
 done:
     free(resid);
     free(v);
@@ -150,6 +181,21 @@ done:
     free(workl);
     free(select);
     return status;
+}
+
+/* The ranks with rows, for PARPACK (MPI_COMM_NULL on the others).
+ * Collective. */
+static ntk_status parpack_communicator(const mf_operator *op, MPI_Comm *parpack_comm)
+{
+    int rank = 0;
+    MPI_Comm_rank(op->comm, &rank);
+    *parpack_comm = MPI_COMM_NULL;
+    if (rank == 0 && op->rows < 1) /* grid_own_block: rank 0 has a row when N >= 1 */
+        return ntk_agree(NTK_RAISE(NTK_ERR_INTERNAL, "matrix_free: rank 0 owns no rows"),
+                         op->comm);
+    NTK_TRY(ntk_agree(NTK_OK, op->comm));
+    NTK_MPI(MPI_Comm_split(op->comm, op->rows > 0 ? 0 : MPI_UNDEFINED, rank, parpack_comm));
+    return NTK_OK;
 }
 
 #endif
@@ -266,7 +312,12 @@ ntk_status spectrum_solve_matrix_free(const ntk_spectrum_spec *spec, const ntk_g
     if (status == NTK_OK)
         status = NTK_CALLOC(estimates, ncv, "Ritz estimates");
     NTK_TRY_GOTO(status, ntk_agree(status, op->comm), done);
-    NTK_TRY_GOTO(status, lanczos(op, &setup, values, z, estimates, &found, &restarts), done);
+    MPI_Comm parpack_comm = MPI_COMM_NULL;
+    NTK_TRY_GOTO(status, parpack_communicator(op, &parpack_comm), done);
+    status = lanczos(op, parpack_comm, &setup, values, z, estimates, &found, &restarts);
+    if (parpack_comm != MPI_COMM_NULL)
+        MPI_Comm_free(&parpack_comm);
+    NTK_TRY_GOTO(status, status, done);
     sort_descending(values, z, estimates, ld, found, column);
 
     spectrum->matrix_free = 1;
@@ -276,7 +327,9 @@ ntk_status spectrum_solve_matrix_free(const ntk_spectrum_spec *spec, const ntk_g
     spectrum->basis_size = ncv;
     spectrum->tolerance = spec->tolerance;
     spectrum->restarts = restarts;
-    spectrum->have_vectors = 1;
+    /* Lanczos computes the Ritz vectors whatever is asked, and the pair
+     * check below needs them; a values-only request keeps none */
+    spectrum->have_vectors = spec->vectors;
     status = NTK_CALLOC(spectrum->values, found, "eigenvalues");
     if (status == NTK_OK)
         status = NTK_CALLOC(spectrum->pair_residual, found, "pair residuals");
@@ -306,7 +359,9 @@ ntk_status spectrum_solve_matrix_free(const ntk_spectrum_spec *spec, const ntk_g
                            (long long)op->products);
         goto done;
     }
-    NTK_TRY_GOTO(status, mf_vectors_to_dmatrix(grid, op, z, ld, found, &spectrum->vectors), done);
+    if (spec->vectors)
+        NTK_TRY_GOTO(status, mf_vectors_to_dmatrix(grid, op, z, ld, found, &spectrum->vectors),
+                     done);
 done:
     free(values);
     free(z);

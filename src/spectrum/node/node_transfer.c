@@ -16,7 +16,7 @@
  * ranks: gather 0.03-0.04 s, scatter 0.06-0.10 s, against 0.10-0.12 s and
  * 0.15-0.18 s with PDTRMR2D/PDGEMR2D (docs/design.md, "The single-node
  * eigensolver"). */
-#include "spectrum/node_transfer.h"
+#include "spectrum/node/node_transfer.h"
 
 #include <stdlib.h>
 #include <string.h>

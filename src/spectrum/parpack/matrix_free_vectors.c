@@ -1,7 +1,7 @@
 /* The matrix-free eigenvectors, held as each rank's own rows, into the
  * block-cyclic layout the modes and the .npy writer take: one
  * MPI_Alltoallv, every element sent once to the process that holds it. */
-#include "spectrum/matrix_free.h"
+#include "spectrum/parpack/matrix_free.h"
 
 #include <limits.h>
 #include <stdlib.h>

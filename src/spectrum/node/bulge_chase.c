@@ -22,7 +22,7 @@
  * can differ in the last bit (OpenBLAS's vector kernels round by alignment,
  * and LAPACK's workspace is laid out differently). */
 #define _GNU_SOURCE
-#include "spectrum/node_eigen.h"
+#include "spectrum/node/node_eigen.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -33,12 +33,8 @@
 #include <string.h>
 
 #include "core/blas_threads.h"
+#include "core/lapack.h"
 #include "core/memory.h"
-
-void dsb2st_kernels_(const char *uplo, const int *wantz, const int *ttype, const int *st,
-                     const int *ed, const int *sweep, const int *n, const int *nb, const int *ib,
-                     double *a, const int *lda, double *v, double *tau, const int *ldvt,
-                     double *work);
 
 enum { SWEEP_DONE = INT_MAX };
 
@@ -96,7 +92,7 @@ static void run_sweep(const chase_worker *worker, int sweep)
         if (sweep > 1)
             wait_for(&state->progress[sweep - 1], id + 2);
         dsb2st_kernels_("L", &wantz, &type, &first, &last, &sweep, &n, &kd, &ib, state->band,
-                        &lda, worker->v, worker->tau, &ldv, worker->work);
+                        &lda, worker->v, worker->tau, &ldv, worker->work, 1);
         atomic_store_explicit(&state->progress[sweep], final ? SWEEP_DONE : id,
                               memory_order_release);
         if (final)

@@ -1,0 +1,15 @@
+# Sources of src/core/ (subfolders included), one file per line:
+# a new .c file needs its line here.
+ntk_module_sources(core
+  blas_kernels.c
+  blas_threads.c
+  config_keys.c
+  log.c
+  memory.c
+  node_memory.c
+  partial_file.c
+  progress.c
+  random.c
+  status.c
+  yaml_number.c
+)

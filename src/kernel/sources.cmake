@@ -1,0 +1,15 @@
+# Sources of src/kernel/ (subfolders included), one file per line:
+# a new .c file needs its line here.
+ntk_module_sources(kernel
+  analytic_assemble.c
+  analytic_expectation.c
+  analytic_pair.c
+  analytic_quadrature.c
+  cross.c
+  exchange.c
+  jacobian.c
+  kernel.c
+  kernel_keys.c
+  kernel_local.c
+  structured.c
+)

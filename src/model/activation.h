@@ -1,0 +1,99 @@
+/* The activation interface: one file per activation under
+ * src/model/activations/, one line per activation in the layer registry
+ * (src/model/layers/registry.c); docs/layers.md has a worked example.
+ *
+ * An activation states the elementwise function phi and its derivative and,
+ * where one is known, the closed form of its infinite-width Gaussian maps
+ *   E[phi(u) phi(v)] and E[phi'(u) phi'(v)],  (u, v) ~ N(0, [[s11, s12], [s12, s22]]);
+ * without one the analytic kernel integrates phi and phi' by Gauss-Hermite
+ * quadrature (kernel/analytic_expectation.c), so the limit is always the one
+ * of exactly the network the empirical kernels differentiate.
+ *
+ * It is a layer type too: its first member is its ntk_layer_ops, filled by
+ * NTK_ACTIVATION_LAYER with the shared activation layer (activation_layer.c:
+ * elementwise forward keeping phi', backward multiplying by it, the
+ * infinite-width step, costs). Every other part of the program sees it
+ * through that table, as it sees any layer; ops->activation leads back here. */
+#ifndef NTK_MODEL_ACTIVATION_H
+#define NTK_MODEL_ACTIVATION_H
+
+#include <stdint.h>
+
+#include "model/layer.h"
+
+struct ntk_activation_ops {
+    ntk_layer_ops layer;          /* NTK_ACTIVATION_LAYER(self, "name") */
+    double (*phi)(double z);
+    double (*phi_prime)(double z);
+    /* Optional, for a cheap phi whose batched pass should vectorise: over n
+     * elements, slope[e] = phi'(in[e]) and out[e] = phi(in[e]) (out may be
+     * in), the very values of phi and phi_prime. NULL: element by element
+     * through them. */
+    void (*apply)(const double *in, int64_t n, double *out, double *slope);
+    /* Optional: the Gaussian maps in closed form (phi: E[phi(u) phi(v)],
+     * phi_prime: E[phi'(u) phi'(v)]), for any covariance a floating-point
+     * recursion produces (a variance may be 0, |s12| may exceed
+     * sqrt(s11 s22) by rounding). NULL: quadrature. */
+    ntk_moments (*gaussian)(double s11, double s12, double s22);
+};
+
+/* The activation layer's ops (activation_layer.c), which NTK_ACTIVATION_LAYER
+ * puts in every activation's table. */
+int ntk_activation_layer_infer(const int64_t *option, const ntk_shape *in, ntk_shape *out,
+                               char *why, size_t why_size);
+int64_t ntk_activation_layer_saved(const ntk_layer *layer);
+void ntk_activation_layer_forward(const ntk_layer *layer, const struct ntk_model *model,
+                                  const double *in, int64_t count, double *out, double *slope);
+void ntk_activation_layer_backward(const ntk_layer *layer, const struct ntk_model *model,
+                                   const double *cot_out, int64_t count, int k,
+                                   const double *slope, double *cot_in);
+void ntk_activation_layer_forward_one(const ntk_layer *layer, const struct ntk_model *model,
+                                      const double *in, double *out, double *slope);
+void ntk_activation_layer_backward_one(const ntk_layer *layer, const struct ntk_model *model,
+                                       const double *cot_out, const double *slope,
+                                       double *cot_in);
+int ntk_activation_layer_analytic(const ntk_layer_spec *layer,
+                                  const ntk_analytic_context *context,
+                                  ntk_analytic_state *state);
+void ntk_activation_layer_cost(const ntk_layer *layer, int k, int full, int quadrature_order,
+                               ntk_layer_cost *cost);
+
+/* The layer part of an activation's table: `self` is the table being
+ * defined, `text` its name in model.layers (written bare: relu). */
+#define NTK_ACTIVATION_LAYER(self, text)                                                           \
+    {                                                                                              \
+        .name = text,                                                                              \
+        .activation = &self,                                                                       \
+        .bare = 1,                                                                                 \
+        .in_place = 1,                                                                             \
+        .infer = ntk_activation_layer_infer,                                                       \
+        .saved_doubles = ntk_activation_layer_saved,                                               \
+        .forward = ntk_activation_layer_forward,                                                   \
+        .backward = ntk_activation_layer_backward,                                                 \
+        .forward_one = ntk_activation_layer_forward_one,                                           \
+        .backward_one = ntk_activation_layer_backward_one,                                         \
+        .analytic = ntk_activation_layer_analytic,                                                 \
+        .cost = ntk_activation_layer_cost,                                                         \
+    }
+
+/* The correlation s12 / sqrt(s11 s22) clamped to [-1, 1]; 0 when a variance
+ * vanishes (then one of u, v is a constant and they are independent). For
+ * closed forms and the quadrature alike. */
+double ntk_gaussian_correlation(double s11, double s12, double s22);
+
+/* The activations of the layer registry, in its order, and by name (NULL if
+ * none). */
+int ntk_activation_count(void);
+ntk_activation ntk_activation_at(int index);
+ntk_activation ntk_activation_find(const char *name);
+
+/* The built-in activations' layer types by name, for code that builds a
+ * model by hand; an activation added later needs no such name (the job
+ * reader and everything else find it in the registry). */
+#define ntk_layer_relu (ntk_activation_relu.layer)
+#define ntk_layer_erf (ntk_activation_erf.layer)
+#define ntk_layer_tanh (ntk_activation_tanh.layer)
+#define ntk_layer_gelu (ntk_activation_gelu.layer)
+#define ntk_layer_identity (ntk_activation_identity.layer)
+
+#endif

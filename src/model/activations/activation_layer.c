@@ -1,0 +1,129 @@
+/* The activation layer: what every activation does as a layer, whatever its
+ * phi (model/activation.h). Elementwise, no parameters, any shape; it runs
+ * in place.
+ *
+ * Forward keeps phi'(z) per element (the saved state); backward multiplies
+ * the cotangents by it. The infinite-width map replaces the Gaussian moments
+ * by E[phi(u) phi(v)] and records E[phi'(u) phi'(v)] for the next layer with
+ * parameters, both from the expectations the kernel lends (the activation's
+ * closed form, or quadrature). */
+#include <string.h>
+
+#include "model/model.h"
+
+double model_phi(ntk_activation act, double z) { return act->phi(z); }
+
+double model_phi_prime(ntk_activation act, double z) { return act->phi_prime(z); }
+
+int model_activation_has_closed_form(ntk_activation act) { return act->gaussian != NULL; }
+
+int ntk_activation_layer_infer(const int64_t *option, const ntk_shape *in, ntk_shape *out,
+                               char *why, size_t why_size)
+{
+    (void)option;
+    (void)why;
+    (void)why_size;
+    *out = *in;
+    return 0;
+}
+
+int64_t ntk_activation_layer_saved(const ntk_layer *layer) { return layer->out.size; }
+
+/* slope = phi'(z), out = phi(z) (out may be z): the activation's own batched
+ * loop when it has one, else element by element. */
+void ntk_activation_layer_forward(const ntk_layer *layer, const ntk_model *model,
+                                  const double *in, int64_t count, double *out, double *slope)
+{
+    (void)model;
+    const ntk_activation act = layer->ops->activation;
+    const int64_t size = count * layer->out.size;
+    if (act->apply != NULL) {
+        act->apply(in, size, out, slope);
+        return;
+    }
+    for (int64_t e = 0; e < size; ++e) {
+        slope[e] = act->phi_prime(in[e]);
+        out[e] = act->phi(in[e]);
+    }
+}
+
+/* cot_in = phi'(z) * cot_out for every (x, o) row. */
+void ntk_activation_layer_backward(const ntk_layer *layer, const ntk_model *model,
+                                   const double *cot_out, int64_t count, int k,
+                                   const double *slope, double *cot_in)
+{
+    (void)model;
+    const int64_t n = layer->out.size;
+    for (int64_t x = 0; x < count; ++x) {
+        const double *slope_x = slope + x * n;
+        for (int o = 0; o < k; ++o) {
+            const double *from = cot_out + (x * k + o) * n;
+            double *row = cot_in + (x * k + o) * n;
+            for (int64_t j = 0; j < n; ++j)
+                row[j] = from[j] * slope_x[j];
+        }
+    }
+}
+
+/* Always element by element: the independent path of the Jacobian rows. */
+void ntk_activation_layer_forward_one(const ntk_layer *layer, const ntk_model *model,
+                                      const double *in, double *out, double *slope)
+{
+    (void)model;
+    const ntk_activation act = layer->ops->activation;
+    for (int64_t i = 0; i < layer->out.size; ++i) {
+        double z = in[i];
+        slope[i] = act->phi_prime(z);
+        out[i] = act->phi(z);
+    }
+}
+
+void ntk_activation_layer_backward_one(const ntk_layer *layer, const ntk_model *model,
+                                       const double *cot_out, const double *slope,
+                                       double *cot_in)
+{
+    (void)model;
+    for (int64_t j = 0; j < layer->out.size; ++j)
+        cot_in[j] = cot_out[j] * slope[j];
+}
+
+int ntk_activation_layer_analytic(const ntk_layer_spec *layer,
+                                  const ntk_analytic_context *context,
+                                  ntk_analytic_state *state)
+{
+    if (!state->is_gaussian)
+        return 1; /* needs a Gaussian pre-activation: a layer with parameters before it */
+    const ntk_activation act = layer->ops->activation;
+    const int order = context->quadrature_order;
+    ntk_moments cross = context->expect(act, state->k11, state->k12, state->k22, order);
+    /* x == x' needs only the cross term; otherwise the variances go on. */
+    if (state->same_input) {
+        state->k11 = state->k22 = cross.phi;
+    } else {
+        double next_11 = context->expect(act, state->k11, state->k11, state->k11, order).phi;
+        double next_22 = context->expect(act, state->k22, state->k22, state->k22, order).phi;
+        state->k11 = next_11;
+        state->k22 = next_22;
+    }
+    state->k12 = cross.phi;
+    state->derivative = cross.phi_prime;
+    state->is_gaussian = 0;
+    return 0;
+}
+
+void ntk_activation_layer_cost(const ntk_layer *layer, int k, int full, int quadrature_order,
+                               ntk_layer_cost *cost)
+{
+    (void)k;
+    (void)full;
+    memset(cost, 0, sizeof *cost);
+    cost->feature_doubles = (double)layer->out.size; /* the slopes */
+    /* About 40 operations per closed-form expectation (a transcendental
+     * function counted as ~10), three of them per pair; quadrature: order^2
+     * points for the cross term plus 2 order for the variances at ~25
+     * operations a point (phi and phi' ~ 20, the rest 5). */
+    const double order = quadrature_order;
+    cost->analytic_pair_flops = model_activation_has_closed_form(layer->ops->activation)
+                                    ? 3 * 40.0
+                                    : 25.0 * (order * order + 2.0 * order);
+}

@@ -1,0 +1,9 @@
+# Sources of src/pipeline/ (subfolders included), one file per line:
+# a new .c file needs its line here.
+ntk_module_sources(pipeline
+  compare.c
+  inputs.c
+  pipeline.c
+  preflight.c
+  run_files.c
+)

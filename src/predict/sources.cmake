@@ -1,0 +1,9 @@
+# Sources of src/predict/ (subfolders included), one file per line:
+# a new .c file needs its line here.
+ntk_module_sources(predict
+  predict_data.c
+  predict_keys.c
+  predict_math.c
+  predict_output.c
+  predict_stage.c
+)

@@ -1,0 +1,30 @@
+# Sources of src/spectrum/ (subfolders included), one file per line:
+# a new .c file needs its line here.
+ntk_module_sources(spectrum
+  elpa/elpa_ops.c
+  elpa/elpa_solver.c
+  layout.c
+  modes.c
+  node/back_transform.c
+  node/bulge_chase.c
+  node/gather_lapack.c
+  node/lapack_ops.c
+  node/node_eigen.c
+  node/node_transfer.c
+  node/tridiagonal_split.c
+  parpack/matrix_free_check.c
+  parpack/matrix_free_operator.c
+  parpack/matrix_free_ops.c
+  parpack/matrix_free_parpack.c
+  parpack/matrix_free_vectors.c
+  registry.c
+  scalapack/scalapack_solvers.c
+  scaling.c
+  site.c
+  solve.c
+  spectrum_keys.c
+  verify.c
+  verify_probes.c
+  verify_values.c
+  workspace.c
+)
