@@ -110,6 +110,10 @@ ntk_status job_file_open(const char *path, ntk_status code, FILE **file);
  * spaces, for summary.yaml. */
 void job_echo_yaml(const ntk_job *job, FILE *out, int indent);
 
+/* The same echo as text in `*text` (free it), for modules that write it
+ * without reading the job (output_write_summary). */
+ntk_status job_echo_text(const ntk_job *job, int indent, char **text);
+
 /* `text` as a YAML double-quoted scalar: safe for any text (a folder named
  * "true", "123" or "a: b" stays a string). For the echo and other YAML output. */
 void job_write_yaml_string(FILE *out, const char *text);

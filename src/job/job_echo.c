@@ -10,6 +10,7 @@
 #include "job/job_read.h"
 #include "model/model.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -325,6 +326,22 @@ void job_echo_yaml(const ntk_job *job, FILE *out, int indent)
             fputs("]\n", out);
         }
     }
+}
+
+ntk_status job_echo_text(const ntk_job *job, int indent, char **text)
+{
+    size_t length = 0;
+    *text = NULL;
+    FILE *out = open_memstream(text, &length);
+    if (out == NULL)
+        return NTK_RAISE(NTK_ERR_MEMORY, "cannot hold the job echo: %s", strerror(errno));
+    job_echo_yaml(job, out, indent);
+    if (ferror(out) != 0 || fclose(out) != 0) {
+        free(*text);
+        *text = NULL;
+        return NTK_RAISE(NTK_ERR_MEMORY, "cannot hold the job echo");
+    }
+    return NTK_OK;
 }
 
 /* ---- hash ---- */

@@ -313,7 +313,8 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
         if (status == NTK_OK)
             status = output_write_modes_csv(job->output.dir, &state->spectrum, &state->modes);
         if (status == NTK_OK && job->output.plot)
-            status = output_write_svg(job->output.dir, job, &state->spectrum, &state->modes);
+            status = output_write_svg(job->output.dir, job->name, job->dynamics.learning_rate,
+                                      &state->spectrum, &state->modes);
     }
     NTK_TRY(ntk_agree(status, comm));
     run_files_add(&state->files, "eigenvalues.npy");
@@ -427,9 +428,15 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     facts.kernel_change = training.kernel_change;
     facts.analytic_distance = analytic_distance;
     facts.predict = held_out ? &predict_facts : NULL;
+    facts.learning_rate = job->dynamics.learning_rate;
     facts.wall_seconds = MPI_Wtime() - start;
-    NTK_TRY(ntk_agree(rank == 0 ? output_write_summary(job->output.dir, job, &facts) : NTK_OK,
-                      comm));
+    char *echo = NULL;
+    ntk_status status = rank == 0 ? job_echo_text(job, 2, &echo) : NTK_OK;
+    facts.job_echo = echo;
+    if (status == NTK_OK && rank == 0)
+        status = output_write_summary(job->output.dir, &facts);
+    free(echo);
+    NTK_TRY(ntk_agree(status, comm));
     run_files_add(&state->files, "summary.yaml");
     if (job->spectrum.solver != NTK_SOLVER_MATRIX_FREE) /* no assembly, no checkpoint */
         NTK_TRY(checkpoint_finish(&state->checkpoint));
