@@ -158,7 +158,8 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
 
     NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &state->theta), comm));
 
-    NTK_TRY(ntk_agree(checkpoint_init(job, grid, &state->checkpoint), comm));
+    NTK_TRY(ntk_agree(checkpoint_init(&job->checkpoint, job->output.dir, job_hash(job), grid,
+                                      &state->checkpoint), comm));
     ntk_assembly_hooks hooks = {0, checkpoint_after_step, &state->checkpoint};
     NTK_TRY(checkpoint_resume(&state->checkpoint, &state->theta, &hooks));
 

@@ -178,7 +178,8 @@ static ntk_status stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
                                 kernel_rows(job, train->n, k), &s->cross);
     NTK_TRY(ntk_agree(status, comm));
 
-    NTK_TRY(ntk_agree(checkpoint_init_cross(job, grid, &s->checkpoint), comm));
+    NTK_TRY(ntk_agree(checkpoint_init_cross(&job->checkpoint, job->output.dir, job_hash(job),
+                                            &job->test_inputs, grid, &s->checkpoint), comm));
     ntk_assembly_hooks hooks = {0, checkpoint_after_step, &s->checkpoint};
     NTK_TRY(checkpoint_resume(&s->checkpoint, &s->cross, &hooks));
     ntk_phase_begin("assemble cross kernel");
