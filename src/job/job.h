@@ -127,6 +127,14 @@ void job_write_quoted(FILE *out, const char *text, char quote);
  * grid), for checkpoints: a checkpoint from another job is refused. */
 uint64_t job_hash(const ntk_job *job);
 
+/* What the kernel assembly reads of the job (kernel/kernel_config.h); its
+ * pointers are into `job`. */
+static inline ntk_kernel_config job_kernel_config(const ntk_job *job)
+{
+    const ntk_kernel_config config = {&job->kernel, &job->model, job->output.theta};
+    return config;
+}
+
 /* An activation's name, for messages and outputs (solvers:
  * spectrum_solver_name, spectrum/spectrum_config.h). */
 const char *job_activation_name(ntk_activation act);

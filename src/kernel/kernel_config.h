@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/config_keys.h"
+#include "model/model_config.h"
 
 /* kernel.chunk_mib when the job does not say (0 in a job built in code means this too). */
 #define NTK_DEFAULT_CHUNK_MIB 2048
@@ -26,6 +27,15 @@ typedef struct {
                                   * which Jacobian blocks are assembled in parameter
                                   * chunks; default NTK_DEFAULT_CHUNK_MIB */
 } ntk_kernel_spec;
+
+/* What an assembly reads of the configuration: the kernel and model
+ * sections, and whether Theta is written whole (output.theta). The job
+ * reader gives it (job_kernel_config, job/job.h). */
+typedef struct {
+    const ntk_kernel_spec *kernel;
+    const ntk_model_spec *model;
+    int write_theta;
+} ntk_kernel_config;
 
 extern const ntk_choice_table kernel_kind_names;    /* ntk_kernel_kind */
 extern const ntk_choice_table kernel_method_names;  /* ntk_kernel_method */

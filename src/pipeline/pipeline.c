@@ -164,9 +164,10 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     NTK_TRY(checkpoint_resume(&state->checkpoint, &state->theta, &hooks));
 
     ntk_phase_begin("assemble theta");
-    NTK_TRY(kernel_assemble(job, &state->model, grid, &state->inputs, 1, &hooks,
+    const ntk_kernel_config kernel_config = job_kernel_config(job);
+    NTK_TRY(kernel_assemble(&kernel_config, &state->model, grid, &state->inputs, 1, &hooks,
                             &state->theta, stats));
-    if (kernel_needs_upper_triangle(job)) {
+    if (kernel_needs_upper_triangle(&kernel_config)) {
         ntk_phase_begin("symmetrize theta");
         NTK_TRY(dmatrix_symmetrize_from_lower(grid, &state->theta));
     }
@@ -193,7 +194,9 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
         ntk_phase_begin("assemble nngp");
         ntk_dmatrix nngp;
         NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &nngp), comm));
-        ntk_status status = kernel_assemble_nngp(job, &state->model, grid, &state->inputs, &nngp);
+        const ntk_kernel_config kernel_config = job_kernel_config(job);
+        ntk_status status =
+            kernel_assemble_nngp(&kernel_config, &state->model, grid, &state->inputs, &nngp);
         if (status == NTK_OK)
             status = output_path(job->output.dir, "nngp.npy", path);
         if (status == NTK_OK)
@@ -394,7 +397,9 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
             test.predicted_loss = predict_tracker_test_loss;
             test.context = state->tracker;
         }
-        NTK_TRY(training_run(job, &state->model, &state->grid, &state->inputs, state->own_targets,
+        const ntk_training_config training_config = {&job->training, job_kernel_config(job),
+                                                     job->output.dir, job->path};
+        NTK_TRY(training_run(&training_config, &state->model, &state->grid, &state->inputs, state->own_targets,
                              &state->spectrum, &state->modes,
                              job->training.kernel_after ? &state->theta_initial : NULL,
                              state->tracker != NULL ? &test : NULL, &training));

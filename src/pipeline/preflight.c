@@ -61,7 +61,8 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
     if (status == NTK_OK)
         status = check_solve_grid(job, ranks);
     if (status == NTK_OK) {
-        result->m_rows = kernel_rows(job, result->shape.n_inputs, result->shape.k);
+        const ntk_kernel_config kernel_config = job_kernel_config(job);
+        result->m_rows = kernel_rows(&kernel_config, result->shape.n_inputs, result->shape.k);
         status = job_check_top_against_rows(job, result->m_rows);
     }
     NTK_TRY(ntk_agree(status, comm));

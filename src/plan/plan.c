@@ -428,7 +428,8 @@ static double plan_structured(const ntk_job *job, const model_layout *layout,
     const double copies =
         (plan_axis_consecutive(plan->grid_rows, local_rows, plan->block) ? 0.0 : row_chunk) +
         (plan_axis_consecutive(plan->grid_cols, local_cols, plan->block) ? 0.0 : panel_columns);
-    plan->chunk_budget_bytes = kernel_chunk_budget_bytes(job);
+    const ntk_kernel_config kernel_config = job_kernel_config(job);
+    plan->chunk_budget_bytes = kernel_chunk_budget_bytes(&kernel_config);
     for (int l = 1; l <= chunking.n_layers; ++l)
         if (chunking.block_rows[l] > 0)
             plan->block_doubles += chunking.packed[l];
@@ -583,7 +584,8 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
     }
     plan->bytes_theta = (double)local_rows * (double)local_cols * DOUBLE_BYTES;
     plan->bytes_baseline = PLAN_BASELINE_BYTES;
-    plan->lower_only = !kernel_needs_upper_triangle(job);
+    const ntk_kernel_config kernel_config = job_kernel_config(job);
+    plan->lower_only = !kernel_needs_upper_triangle(&kernel_config);
     /* training.kernel_after keeps a copy of the initial Theta to compare with */
     plan->bytes_theta_copy =
         (job->training.enabled && job->training.kernel_after) ? plan->bytes_theta : 0.0;

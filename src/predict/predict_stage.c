@@ -94,8 +94,9 @@ static ntk_status write_cross(const ntk_job *job, const ntk_model *model, const 
     ntk_dmatrix nngp;
     NTK_TRY(ntk_agree(dmatrix_create(grid, cross->rows, cross->cols, &nngp), grid->comm));
     const ntk_assembly_hooks hooks = {0, nngp_step_stop, s};
-    ntk_status status = kernel_assemble_cross(job, model, grid, test, train, 1, &hooks, &nngp,
-                                              NULL);
+    const ntk_kernel_config kernel_config = job_kernel_config(job);
+    ntk_status status = kernel_assemble_cross(&kernel_config, model, grid, test, train, 1, &hooks,
+                                              &nngp, NULL);
     if (status == NTK_OK)
         status = output_path(job->output.dir, "test_nngp.npy", path);
     if (status == NTK_OK)
@@ -173,9 +174,10 @@ static ntk_status stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
                                                 &s->test);
     if (status == NTK_OK)
         status = predict_read_test_targets(job, &shape, k, &s->test, &s->own_test_targets);
+    const ntk_kernel_config kernel_config = job_kernel_config(job);
     if (status == NTK_OK)
-        status = dmatrix_create(grid, kernel_rows(job, shape.n_test, k),
-                                kernel_rows(job, train->n, k), &s->cross);
+        status = dmatrix_create(grid, kernel_rows(&kernel_config, shape.n_test, k),
+                                kernel_rows(&kernel_config, train->n, k), &s->cross);
     NTK_TRY(ntk_agree(status, comm));
 
     NTK_TRY(ntk_agree(checkpoint_init_cross(&job->checkpoint, job->output.dir, job_hash(job),
@@ -184,7 +186,7 @@ static ntk_status stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
     NTK_TRY(checkpoint_resume(&s->checkpoint, &s->cross, &hooks));
     ntk_phase_begin("assemble cross kernel");
     ntk_kernel_stats stats;
-    NTK_TRY(kernel_assemble_cross(job, model, grid, &s->test, train, 0, &hooks, &s->cross,
+    NTK_TRY(kernel_assemble_cross(&kernel_config, model, grid, &s->test, train, 0, &hooks, &s->cross,
                                   &stats));
     facts->cross_flops = stats.flops_total;
     ntk_log("cross kernel: %lld x %lld, %s, %.3g GFLOP in all", (long long)s->cross.rows,

@@ -21,6 +21,7 @@
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/checkpoint_file.h"
 #include "core/log.h"
+#include "job/job.h"
 #include "check.h"
 
 static int world_rank = 0;
