@@ -46,6 +46,12 @@ ntk_status data_shape(const ntk_data_source *source, int64_t *rows, int64_t *col
  * and synthetic inputs given a shape. Rank-local. */
 ntk_status data_input_shape(const ntk_data_source *source, int *rank, int64_t dims[3]);
 
+/* Whether `targets` (data.targets, data.test_targets) come from a file whose
+ * shape the run must check against the inputs and the model: absent targets
+ * need nothing and synthetic ones are made to fit. `*have_targets` gets
+ * whether there are targets at all. */
+int data_targets_need_shape_check(const ntk_data_source *targets, int *have_targets);
+
 /* Read rows `index[0..count)` (ascending global row numbers) of a source into
  * `values` (count x cols, row-major, caller-allocated). `cols` must equal the
  * source's column count (for synthetic targets: the number of model outputs

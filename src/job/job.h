@@ -95,12 +95,6 @@ ntk_status job_parse_override(const char *text, ntk_override *out);
  * scalar. NTK_ERR_USAGE when it does not fit. */
 ntk_status job_string_override(const char *key, const char *text, ntk_override *out);
 
-/* Whether `targets` (data.targets, data.test_targets) come from a file whose
- * shape the run must check against the inputs and the model: absent targets
- * need nothing and synthetic ones are made to fit. `*have_targets` gets
- * whether there are targets at all. */
-int job_targets_need_shape_check(const ntk_data_source *targets, int *have_targets);
-
 /* Open the job file `path` for reading: a missing, unreadable or folder path
  * raises `code` as "PATH: cannot read job file: REASON" (NTK_ERR_JOB for the
  * loader; NTK_ERR_USAGE for the command line's check before anything is read). */
@@ -132,6 +126,18 @@ uint64_t job_hash(const ntk_job *job);
 static inline ntk_kernel_config job_kernel_config(const ntk_job *job)
 {
     const ntk_kernel_config config = {&job->kernel, &job->model, job->output.theta};
+    return config;
+}
+
+/* What the held-out stage reads of the job (predict/predict_config.h); its
+ * pointers are into `job`. */
+static inline ntk_predict_config job_predict_config(const ntk_job *job)
+{
+    const ntk_predict_config config = {&job->predict,     &job->inputs,
+                                       &job->test_inputs, &job->test_targets,
+                                       job_kernel_config(job), &job->output,
+                                       &job->checkpoint,  job_hash(job),
+                                       job->dynamics.learning_rate, &job->training};
     return config;
 }
 

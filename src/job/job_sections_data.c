@@ -267,9 +267,3 @@ ntk_status job_read_model(const job_context *context, const job_node *model_node
     }
     return NTK_OK;
 }
-
-int job_targets_need_shape_check(const ntk_data_source *targets, int *have_targets)
-{
-    *have_targets = targets->kind != NTK_SOURCE_NONE;
-    return targets->kind != NTK_SOURCE_NONE && targets->kind != NTK_SOURCE_SYNTHETIC;
-}

@@ -369,8 +369,9 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     /* Held-out inputs: the cross kernel and the predictions, from the model
      * at initialisation (before training changes it). */
     ntk_predict_facts predict_facts;
+    const ntk_predict_config predict_config = job_predict_config(job);
     if (held_out)
-        NTK_TRY(predict_stage(job, comm, &state->grid, &state->model, &state->inputs,
+        NTK_TRY(predict_stage(&predict_config, comm, &state->grid, &state->model, &state->inputs,
                               state->own_targets, solved ? &state->spectrum : NULL,
                               &predict_facts, &state->tracker));
     if (held_out && job->output.test_theta) {

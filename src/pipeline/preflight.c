@@ -54,7 +54,9 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
     /* Held-out data are checked before anything is sized or written. */
     if (status == NTK_OK && job->test_inputs.kind != NTK_SOURCE_NONE) {
         ntk_test_shape test_shape;
-        status = predict_test_shape(job, result->shape.input_dim, result->shape.k, &test_shape);
+        const ntk_predict_config predict_config = job_predict_config(job);
+        status = predict_test_shape(&predict_config, result->shape.input_dim, result->shape.k,
+                                    &test_shape);
     }
     if (status == NTK_OK)
         status = check_grid_shape(job, ranks, &result->grid_rows, &result->grid_cols);
