@@ -25,6 +25,7 @@
 #include "kernel/kernel_config.h"
 #include "model/model_config.h"
 #include "output/output_config.h"
+#include "plan/plan_config.h"
 #include "predict/predict_config.h"
 #include "spectrum/spectrum_config.h"
 #include "train/train_config.h"
@@ -112,10 +113,6 @@ ntk_status job_echo_text(const ntk_job *job, int indent, char **text);
  * "true", "123" or "a: b" stays a string). For the echo and other YAML output. */
 void job_write_yaml_string(FILE *out, const char *text);
 
-/* `text` between two `quote` characters, each `quote` inside doubled: a YAML
- * single-quoted scalar (quote '\'') or a CSV field (quote '"'); both formats
- * escape their quote this one way. */
-void job_write_quoted(FILE *out, const char *text, char quote);
 
 /* Stable 64-bit hash of everything that determines Theta (data, model, kernel,
  * grid), for checkpoints: a checkpoint from another job is refused. */
@@ -138,6 +135,17 @@ static inline ntk_predict_config job_predict_config(const ntk_job *job)
                                        job_kernel_config(job), &job->output,
                                        &job->checkpoint,  job_hash(job),
                                        job->dynamics.learning_rate, &job->training};
+    return config;
+}
+
+/* What the plan reads of the job (plan/plan_config.h); its pointers are
+ * into `job`. */
+static inline ntk_plan_config job_plan_config(const ntk_job *job)
+{
+    const ntk_plan_config config = {job->path,     job->name,        &job->targets,
+                                    &job->test_inputs, &job->model,  &job->kernel,
+                                    &job->grid,    &job->spectrum,   &job->output,
+                                    &job->predict, &job->training};
     return config;
 }
 

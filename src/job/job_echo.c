@@ -46,17 +46,6 @@ void job_write_yaml_string(FILE *out, const char *text)
     fputc('"', out);
 }
 
-void job_write_quoted(FILE *out, const char *text, char quote)
-{
-    fputc(quote, out);
-    for (const char *p = text; *p != '\0'; ++p) {
-        if (*p == quote)
-            fputc(quote, out);
-        fputc(*p, out);
-    }
-    fputc(quote, out);
-}
-
 /* Relative paths were resolved against the job file's folder; written
  * absolute, the echo names the same files from wherever it is read. */
 static void write_path(FILE *out, const char *path)

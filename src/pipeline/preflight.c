@@ -77,11 +77,12 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
     status = ntk_agree(plan_memory_per_rank(comm, &available), comm);
     NTK_TRY(status);
     /* auto picks no solver whose planned peak exceeds the memory per rank */
-    status = plan_make_within(job, result->shape.n_inputs, &result->shape.input, ranks,
+    const ntk_plan_config plan_config = job_plan_config(job);
+    status = plan_make_within(&plan_config, result->shape.n_inputs, &result->shape.input, ranks,
                               available, &plan);
     status = ntk_agree(status, comm);
     if (status == NTK_OK)
-        status = ntk_agree(plan_fit_features(job, available, &plan), comm);
+        status = ntk_agree(plan_fit_features(&plan_config, available, &plan), comm);
     if (status == NTK_OK)
         status = ntk_agree(plan_check_fits(&plan, available), comm);
     if (status == NTK_OK) {

@@ -1,6 +1,7 @@
 /* Printing a plan: a table for people, YAML for scripts (slurm/submit reads
  * peak_bytes_per_rank and seconds_estimate). */
 #include "plan/plan.h"
+#include "core/quoted.h"
 
 #include <math.h>
 #include <string.h>
@@ -49,9 +50,9 @@ static void plan_print_bytes_row(FILE *out, const char *name, double bytes, cons
 
 static void plan_print_text(const ntk_plan *plan, FILE *out)
 {
-    const int full = plan->job != NULL && plan->job->kernel.outputs == NTK_OUTPUTS_FULL;
+    const int full = plan->config.path != NULL && plan->config.kernel->outputs == NTK_OUTPUTS_FULL;
     char text[64];
-    fprintf(out, "plan for %s on %d rank%s\n", plan->job != NULL ? plan->job->path : "the job",
+    fprintf(out, "plan for %s on %d rank%s\n", plan->config.path != NULL ? plan->config.path : "the job",
             plan->ranks, plan->ranks == 1 ? "" : "s");
     fprintf(out, "  data      N = %lld inputs of dimension %lld, k = %lld outputs\n",
             (long long)plan->n_inputs, (long long)plan->input_dim, (long long)plan->k);
@@ -169,11 +170,11 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
 
 static void plan_print_yaml(const ntk_plan *plan, FILE *out)
 {
-    if (plan->job != NULL) {
+    if (plan->config.path != NULL) {
         fputs("job: ", out);
-        job_write_quoted(out, plan->job->path, '\''); /* YAML single-quoted */
+        ntk_write_quoted(out, plan->config.path, '\''); /* YAML single-quoted */
         fputs("\nname: ", out);
-        job_write_quoted(out, plan->job->name, '\'');
+        ntk_write_quoted(out, plan->config.name, '\'');
         fputc('\n', out);
     }
     fprintf(out, "n_inputs: %lld\ninput_dim: %lld\noutputs: %lld\nm_rows: %lld\nn_params: %lld\n",
