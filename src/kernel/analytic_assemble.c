@@ -133,10 +133,11 @@ static ntk_status check_config(const ntk_kernel_config *config, const ntk_input_
 
 /* The column blocks of `matrix` as steps, from the delivered row and column
  * inputs (freed here). */
-static ntk_status analytic_run(const ntk_kernel_config *config, const ntk_grid *grid, ntk_item_set rows,
-                               ntk_item_set cols, int64_t dim, int64_t per_item, int want_nngp,
-                               int lower_only, int cross, const ntk_assembly_hooks *hooks,
-                               ntk_dmatrix *matrix, ntk_kernel_stats *stats)
+static ntk_status analytic_run(const ntk_kernel_config *config, const ntk_grid *grid,
+                               ntk_item_set rows, ntk_item_set cols, int64_t dim, int64_t per_item,
+                               int want_nngp, int lower_only, int cross,
+                               const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
+                               ntk_kernel_stats *stats)
 {
     const ntk_model_spec *spec = config->model;
     int64_t n_blocks = (matrix->cols + grid->block - 1) / grid->block;

@@ -6,10 +6,11 @@
 #include "kernel/analytic.h"
 #include "kernel/kernel_local.h"
 
-ntk_status kernel_assemble_cross(const ntk_kernel_config *config, const ntk_model *model, const ntk_grid *grid,
-                                 const ntk_input_block *rows, const ntk_input_block *cols,
-                                 int want_nngp, const ntk_assembly_hooks *hooks,
-                                 ntk_dmatrix *cross, ntk_kernel_stats *stats)
+ntk_status kernel_assemble_cross(const ntk_kernel_config *config, const ntk_model *model,
+                                 const ntk_grid *grid, const ntk_input_block *rows,
+                                 const ntk_input_block *cols, int want_nngp,
+                                 const ntk_assembly_hooks *hooks, ntk_dmatrix *cross,
+                                 ntk_kernel_stats *stats)
 {
     ntk_kernel_stats unused;
     if (!stats)
@@ -17,7 +18,8 @@ ntk_status kernel_assemble_cross(const ntk_kernel_config *config, const ntk_mode
     kernel_stats_begin(stats, "", 0);
     const int k = (int)config->model->width[config->model->n_dense - 1];
     ntk_status status = NTK_OK;
-    if (cross->rows != kernel_rows(config, rows->n, k) || cross->cols != kernel_rows(config, cols->n, k))
+    if (cross->rows != kernel_rows(config, rows->n, k) ||
+        cross->cols != kernel_rows(config, cols->n, k))
         status = NTK_RAISE(NTK_ERR_INTERNAL, "cross kernel: matrix is %lld x %lld for %lld x %lld inputs",
                            (long long)cross->rows, (long long)cross->cols, (long long)rows->n,
                            (long long)cols->n);

@@ -57,7 +57,8 @@ static ntk_status jacobian_products(const ntk_kernel_config *config, const ntk_m
     const int full = config->kernel->outputs == NTK_OUTPUTS_FULL;
     const int64_t per_item = full ? k : 1;
     const int64_t n_params = model->n_params;
-    const int64_t chunk = config->kernel->jacobian_chunk < n_params ? config->kernel->jacobian_chunk : n_params;
+    const int64_t chunk =
+        config->kernel->jacobian_chunk < n_params ? config->kernel->jacobian_chunk : n_params;
     const int64_t steps_total = chunk > 0 ? (n_params + chunk - 1) / chunk : 0;
     const int64_t depth_max = full ? chunk : k * chunk; /* doubles per Jacobian row */
     const int64_t lld = theta->local_rows > 1 ? theta->local_rows : 1;
@@ -116,7 +117,8 @@ static void jacobian_stats_start(const ntk_kernel_config *config, const ntk_mode
                                  ntk_kernel_stats *stats)
 {
     const int64_t n_params = model->n_params;
-    const int64_t chunk = config->kernel->jacobian_chunk < n_params ? config->kernel->jacobian_chunk : n_params;
+    const int64_t chunk =
+        config->kernel->jacobian_chunk < n_params ? config->kernel->jacobian_chunk : n_params;
     kernel_stats_begin(stats, "jacobian", chunk > 0 ? (n_params + chunk - 1) / chunk : 0);
 }
 

@@ -16,8 +16,8 @@ int kernel_needs_upper_triangle(const ntk_kernel_config *config)
     return config->write_theta;
 }
 
-ntk_status kernel_assemble(const ntk_kernel_config *config, const ntk_model *model, const ntk_grid *grid,
-                           const ntk_input_block *inputs, int lower_only,
+ntk_status kernel_assemble(const ntk_kernel_config *config, const ntk_model *model,
+                           const ntk_grid *grid, const ntk_input_block *inputs, int lower_only,
                            const ntk_assembly_hooks *hooks, ntk_dmatrix *theta,
                            ntk_kernel_stats *stats)
 {
@@ -26,7 +26,8 @@ ntk_status kernel_assemble(const ntk_kernel_config *config, const ntk_model *mod
         stats = &unused;
     kernel_stats_begin(stats, "", 0);
     if (config->kernel->kind == NTK_KIND_ANALYTIC) {
-        NTK_TRY(kernel_assemble_analytic(config, model, grid, inputs, lower_only, 0, hooks, theta, stats));
+        NTK_TRY(kernel_assemble_analytic(config, model, grid, inputs, lower_only, 0, hooks, theta,
+                                         stats));
         return NTK_OK;
     }
     switch (config->kernel->method) {
@@ -35,10 +36,12 @@ ntk_status kernel_assemble(const ntk_kernel_config *config, const ntk_model *mod
         /* Every layer type with parameters has a structured term (dense:
          * Hadamard form; conv: its Jacobian block), hundreds of times cheaper
          * than J J^T over all parameters. */
-        NTK_TRY(kernel_assemble_structured(config, model, grid, inputs, lower_only, hooks, theta, stats));
+        NTK_TRY(kernel_assemble_structured(config, model, grid, inputs, lower_only, hooks, theta,
+                                           stats));
         return NTK_OK;
     case NTK_METHOD_JACOBIAN:
-        NTK_TRY(kernel_assemble_jacobian(config, model, grid, inputs, lower_only, hooks, theta, stats));
+        NTK_TRY(
+            kernel_assemble_jacobian(config, model, grid, inputs, lower_only, hooks, theta, stats));
         return NTK_OK;
     }
     return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: unknown method %d", (int)config->kernel->method);

@@ -112,8 +112,8 @@ double kernel_chunk_budget_bytes(const ntk_kernel_config *config);
 /* Assemble Theta into `theta` (created by the caller as M x M on `grid`).
  * `lower_only`: fill only blocks that touch the lower triangle (the
  * eigensolver reads only that one); otherwise the whole matrix. Collective. */
-ntk_status kernel_assemble(const ntk_kernel_config *config, const ntk_model *model, const ntk_grid *grid,
-                           const ntk_input_block *inputs, int lower_only,
+ntk_status kernel_assemble(const ntk_kernel_config *config, const ntk_model *model,
+                           const ntk_grid *grid, const ntk_input_block *inputs, int lower_only,
                            const ntk_assembly_hooks *hooks, ntk_dmatrix *theta,
                            ntk_kernel_stats *stats);
 
@@ -159,9 +159,10 @@ ntk_status kernel_exchange_axis(const ntk_grid *grid, int64_t n_items, int64_t p
  * its own block (grid_own_block) of both sets. Steps and `hooks` (may be
  * NULL) as for Theta: the held-out stage's checkpoints and stop signals; a
  * resumed assembly starts at hooks->first_step. Collective. */
-ntk_status kernel_assemble_cross(const ntk_kernel_config *config, const ntk_model *model, const ntk_grid *grid,
-                                 const ntk_input_block *rows, const ntk_input_block *cols,
-                                 int want_nngp, const ntk_assembly_hooks *hooks,
-                                 ntk_dmatrix *cross, ntk_kernel_stats *stats);
+ntk_status kernel_assemble_cross(const ntk_kernel_config *config, const ntk_model *model,
+                                 const ntk_grid *grid, const ntk_input_block *rows,
+                                 const ntk_input_block *cols, int want_nngp,
+                                 const ntk_assembly_hooks *hooks, ntk_dmatrix *cross,
+                                 ntk_kernel_stats *stats);
 
 #endif

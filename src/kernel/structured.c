@@ -259,7 +259,8 @@ void kernel_structured_chunking(double items, double budget_bytes, kernel_chunki
 
 double kernel_chunk_budget_bytes(const ntk_kernel_config *config)
 {
-    const int64_t mib = config->kernel->chunk_mib > 0 ? config->kernel->chunk_mib : NTK_DEFAULT_CHUNK_MIB;
+    const int64_t mib =
+        config->kernel->chunk_mib > 0 ? config->kernel->chunk_mib : NTK_DEFAULT_CHUNK_MIB;
     return (double)mib * 1048576.0;
 }
 

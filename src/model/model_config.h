@@ -17,7 +17,8 @@ typedef struct {
      * only this and leave n_layers 0 (model_spec_layers expands it). */
     int n_dense;                         /* L+1 dense layers */
     int64_t width[NTK_MAX_DENSE];        /* output width of dense layer i (0-based) */
-    ntk_activation act[NTK_MAX_DENSE];   /* activation after dense layer i (NULL: identity); identity after the last */
+    ntk_activation act
+        [NTK_MAX_DENSE]; /* activation after dense layer i (NULL: identity); identity after the last */
     ntk_location layer_where[NTK_MAX_DENSE]; /* where dense layer i is written */
     ntk_parameterization parameterization; /* default ntk */
     double w_std;                        /* default 1.0 */

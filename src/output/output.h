@@ -49,7 +49,7 @@ typedef struct {
 
 /* Everything the summary says. */
 typedef struct {
-    const char *job_echo;               /* the effective job as YAML indented by 2 (job_echo_text) */
+    const char *job_echo; /* the effective job as YAML indented by 2 (job_echo_text) */
     double learning_rate;               /* dynamics.learning_rate */
     int64_t n_inputs, input_dim, k, m_rows; /* N, d, k, M */
     int64_t n_params;

@@ -400,8 +400,8 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
         }
         const ntk_training_config training_config = {&job->training, job_kernel_config(job),
                                                      job->output.dir, job->path};
-        NTK_TRY(training_run(&training_config, &state->model, &state->grid, &state->inputs, state->own_targets,
-                             &state->spectrum, &state->modes,
+        NTK_TRY(training_run(&training_config, &state->model, &state->grid, &state->inputs,
+                             state->own_targets, &state->spectrum, &state->modes,
                              job->training.kernel_after ? &state->theta_initial : NULL,
                              state->tracker != NULL ? &test : NULL, &training));
         ntk_phase_end();

@@ -236,8 +236,8 @@ static void plan_solver_bytes(const ntk_plan_config *config, ntk_plan *plan)
  * name: M above ScaLAPACK's 32-bit index limit (NTK_ERR_MEMORY, as
  * dmatrix_create would), a grid.shape of more than 2^31 - 1 ranks
  * (NTK_ERR_JOB). The layers check their own sizes (model_layout_make). */
-static ntk_status plan_check_sizes(const ntk_plan_config *config, int64_t n_inputs, int64_t k, int full,
-                                   int64_t *m_rows)
+static ntk_status plan_check_sizes(const ntk_plan_config *config, int64_t n_inputs, int64_t k,
+                                   int full, int64_t *m_rows)
 {
     const int64_t shape_ranks = (int64_t)config->grid->rows * config->grid->cols; /* each < 2^31 */
     if (shape_ranks > INT_MAX) {
@@ -263,8 +263,8 @@ static ntk_status plan_check_sizes(const ntk_plan_config *config, int64_t n_inpu
 /* spectrum.solver matrix_free: no Theta and no assembly; the features of
  * the own inputs (stored or one batch), PARPACK and the eigenvectors, as
  * spectrum_matrix_free_costs() states them. */
-static void plan_matrix_free(const ntk_plan_config *config, const model_costs *costs, int64_t own_count,
-                             int stored, ntk_plan *plan)
+static void plan_matrix_free(const ntk_plan_config *config, const model_costs *costs,
+                             int64_t own_count, int stored, ntk_plan *plan)
 {
     const int full = config->kernel->outputs == NTK_OUTPUTS_FULL;
     mf_costs mf;
@@ -306,9 +306,9 @@ static void plan_matrix_free(const ntk_plan_config *config, const model_costs *c
                              io_bytes / PLAN_RATE_IO;
 }
 
-static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_inputs, const ntk_shape *input,
-                                     int ranks, int matrix_free_stored, double memory_limit,
-                                     ntk_plan *plan);
+static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_inputs,
+                                     const ntk_shape *input, int ranks, int matrix_free_stored,
+                                     double memory_limit, ntk_plan *plan);
 
 /* What matrix_free cannot do, refused before anything runs: it needs the
  * empirical kernel's Jacobian, and a Lanczos basis larger than the top
@@ -323,10 +323,12 @@ static ntk_status plan_check_matrix_free(const ntk_plan_config *config, const mo
         int count = 0;
         char key[96];
         model_spec_layers(config->model, list, &count);
-        return NTK_RAISE(NTK_ERR_JOB, "%s: %s (%s) has no matrix-free product "
+        return NTK_RAISE(NTK_ERR_JOB,
+                         "%s: %s (%s) has no matrix-free product "
                          "(param_vjp/param_jvp), so spectrum.solver matrix_free cannot run this "
                          "model; use solver auto",
-                         config->path, i < count ? model_layer_key(list, i, key, sizeof key) : "a layer",
+                         config->path,
+                         i < count ? model_layer_key(list, i, key, sizeof key) : "a layer",
                          layout->stack[i].ops->name);
     }
     if (config->kernel->kind != NTK_KIND_EMPIRICAL)
@@ -522,9 +524,9 @@ ntk_status plan_fit_features(const ntk_plan_config *config, double bytes_per_ran
     return NTK_OK;
 }
 
-static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_inputs, const ntk_shape *input,
-                                     int ranks, int matrix_free_stored, double memory_limit,
-                                     ntk_plan *plan)
+static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_inputs,
+                                     const ntk_shape *input, int ranks, int matrix_free_stored,
+                                     double memory_limit, ntk_plan *plan)
 {
     const int64_t input_dim = input->size;
     memset(plan, 0, sizeof *plan);
@@ -532,7 +534,8 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
     if (ranks < 1)
         return NTK_RAISE(NTK_ERR_USAGE, "plan: the number of ranks must be at least 1, got %d",
                          ranks);
-    if (n_inputs < 1 || input_dim < 1 || (config->model->n_dense < 1 && config->model->n_layers < 1))
+    if (n_inputs < 1 || input_dim < 1 ||
+        (config->model->n_dense < 1 && config->model->n_layers < 1))
         return NTK_RAISE(NTK_ERR_JOB, "%s: plan: the job has no inputs or no layers", config->path);
 
     /* The layers state their own sizes and costs (model/layer.h); a job whose
@@ -553,8 +556,8 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
     NTK_TRY(plan_check_sizes(config, n_inputs, k, full, &plan->m_rows));
     plan->ranks = ranks;
     /* The block the run uses: grid.block, clamped to the matrix. */
-    plan->block = grid_effective_block(config->grid->block > 0 ? config->grid->block : NTK_DEFAULT_BLOCK,
-                                       plan->m_rows);
+    plan->block = grid_effective_block(
+        config->grid->block > 0 ? config->grid->block : NTK_DEFAULT_BLOCK, plan->m_rows);
     plan_grid_shape(config, ranks, &plan->grid_rows, &plan->grid_cols);
     const int64_t params = layout.n_params;
     plan->n_params = params;
@@ -607,8 +610,9 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
                                (config->kernel->nngp ? 2.0 : 1.0);
     } else if (config->kernel->method == NTK_METHOD_JACOBIAN) {
         plan->method = "jacobian";
-        double chunk = (double)(config->kernel->jacobian_chunk < params ? config->kernel->jacobian_chunk
-                                                                    : params);
+        double chunk =
+            (double)(config->kernel->jacobian_chunk < params ? config->kernel->jacobian_chunk
+                                                             : params);
         double rows = (double)row_items * k, cols = (double)col_items * k;
         plan->bytes_features = (rows + cols) * chunk * DOUBLE_BYTES;
         plan->flops_features = (double)n_inputs * (2.0 * costs.forward_flops +
@@ -630,9 +634,10 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
     const double common = plan->bytes_baseline + plan->bytes_inputs + plan->bytes_model;
     /* kernel.compare_analytic assembles the limit kernel next to Theta once the
      * features are freed. */
-    const double assembly_extra = config->kernel->compare_analytic && plan->bytes_theta > plan->bytes_features
-                                      ? plan->bytes_theta
-                                      : plan->bytes_features;
+    const double assembly_extra =
+        config->kernel->compare_analytic && plan->bytes_theta > plan->bytes_features
+            ? plan->bytes_theta
+            : plan->bytes_features;
     plan->bytes_phase_assembly =
         common + plan->bytes_theta + plan->bytes_theta_copy + assembly_extra;
     plan->bytes_phase_solve = plan->solver == NTK_SOLVER_NONE
@@ -687,9 +692,9 @@ ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank)
     if (bytes_per_rank <= 0.0 || plan->bytes_peak <= bytes_per_rank)
         return NTK_OK;
     char advice[160];
-    int fewest = plan->config.path != NULL ? plan_min_ranks_shaped(&plan->config, plan->n_inputs, &plan->input,
-                                                    bytes_per_rank)
-                                   : 0;
+    int fewest = plan->config.path != NULL ? plan_min_ranks_shaped(&plan->config, plan->n_inputs,
+                                                                   &plan->input, bytes_per_rank)
+                                           : 0;
     if (fewest > 0)
         snprintf(advice, sizeof advice, "use at least %d ranks", fewest);
     else

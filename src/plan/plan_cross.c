@@ -53,21 +53,24 @@ ntk_status plan_cross(const ntk_plan_config *config, const model_costs *costs, i
     int64_t first = 0, own_test = 0, own_train = 0;
     grid_own_block(n_test, plan->ranks, 0, &first, &own_test);
     grid_own_block(plan->n_inputs, plan->ranks, 0, &first, &own_train);
-    const double slices = (double)config->predict->n_steps + (config->predict->infinite ? 1.0 : 0.0);
+    const double slices =
+        (double)config->predict->n_steps + (config->predict->infinite ? 1.0 : 0.0);
 
     plan->bytes_cross = local_rows * local_cols * 8.0;
     double features = 0.0;
     if (config->kernel->kind == NTK_KIND_ANALYTIC) {
         features = (row_items + col_items) * (double)plan->input_dim + row_items * (plan->block + 2);
-        if (config->kernel->nngp && config->output->test_theta) /* test_nngp.npy next to the cross NTK */
+        if (config->kernel->nngp &&
+            config->output->test_theta) /* test_nngp.npy next to the cross NTK */
             features += local_rows * local_cols;
         plan->flops_cross = (double)n_test * (double)plan->n_inputs *
                             analytic_pair_flops(config->model, plan->input_dim,
                                                 config->kernel->quadrature_order) *
                             (config->kernel->nngp && config->output->test_theta ? 2.0 : 1.0);
     } else if (config->kernel->method == NTK_METHOD_JACOBIAN) {
-        double chunk = (double)(config->kernel->jacobian_chunk < n_params ? config->kernel->jacobian_chunk
-                                                                      : n_params);
+        double chunk =
+            (double)(config->kernel->jacobian_chunk < n_params ? config->kernel->jacobian_chunk
+                                                               : n_params);
         features = (local_rows + local_cols) * chunk * (full ? 1.0 : k);
         plan->flops_features += (double)n_test * (2.0 * costs->forward_flops +
                                                   2.0 * k * costs->backward_flops +

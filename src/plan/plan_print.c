@@ -52,8 +52,9 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
 {
     const int full = plan->config.path != NULL && plan->config.kernel->outputs == NTK_OUTPUTS_FULL;
     char text[64];
-    fprintf(out, "plan for %s on %d rank%s\n", plan->config.path != NULL ? plan->config.path : "the job",
-            plan->ranks, plan->ranks == 1 ? "" : "s");
+    fprintf(out, "plan for %s on %d rank%s\n",
+            plan->config.path != NULL ? plan->config.path : "the job", plan->ranks,
+            plan->ranks == 1 ? "" : "s");
     fprintf(out, "  data      N = %lld inputs of dimension %lld, k = %lld outputs\n",
             (long long)plan->n_inputs, (long long)plan->input_dim, (long long)plan->k);
     fprintf(out, "  theta     M = %lld (%s), %lld x %lld\n", (long long)plan->m_rows,

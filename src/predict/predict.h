@@ -42,15 +42,16 @@ typedef struct {
 /* Shapes of data.test_inputs / data.test_targets against the training
  * inputs' dimension and the model's k outputs; a mismatch is NTK_ERR_DATA
  * naming the key. Rank-local (callers agree). */
-ntk_status predict_test_shape(const ntk_predict_config *config, int64_t input_dim, int k, ntk_test_shape *shape);
+ntk_status predict_test_shape(const ntk_predict_config *config, int64_t input_dim, int k,
+                              ntk_test_shape *shape);
 
 /* This rank's own block (grid_own_block) of the test inputs, and of the test
  * targets (count x k; labels expanded to one-hot rows), NULL without targets.
  * Rank-local. */
-ntk_status predict_read_test_block(const ntk_predict_config *config, const ntk_test_shape *shape, int64_t dim,
-                                   int rank, int ranks, ntk_input_block *block);
-ntk_status predict_read_test_targets(const ntk_predict_config *config, const ntk_test_shape *shape, int k,
-                                     const ntk_input_block *block, double **targets);
+ntk_status predict_read_test_block(const ntk_predict_config *config, const ntk_test_shape *shape,
+                                   int64_t dim, int rank, int ranks, ntk_input_block *block);
+ntk_status predict_read_test_targets(const ntk_predict_config *config, const ntk_test_shape *shape,
+                                     int k, const ntk_input_block *block, double **targets);
 
 /* Rows [first, first + count) of an n x width array from every rank's own
  * block (grid_own_block) into `all` (n x width) on every rank. Collective. */
@@ -102,7 +103,8 @@ double predict_accuracy(const double *predicted, const double *targets, int64_t 
 
 ntk_status predict_write_npy(const char *dir, const ntk_predictions *predictions);
 ntk_status predict_write_csv(const char *dir, const ntk_predictions *predictions);
-ntk_status predict_write_svg(const char *dir, const ntk_predict_config *config, const ntk_predictions *predictions);
+ntk_status predict_write_svg(const char *dir, const ntk_predict_config *config,
+                             const ntk_predictions *predictions);
 
 /* ---- the pipeline stage (predict_stage.c) ---- */
 

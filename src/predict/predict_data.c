@@ -39,7 +39,8 @@ static ntk_status shape_of(const ntk_data_source *source, data_role role, const 
                      where_text(source, key, where, sizeof where), message);
 }
 
-ntk_status predict_test_shape(const ntk_predict_config *config, int64_t input_dim, int k, ntk_test_shape *shape)
+ntk_status predict_test_shape(const ntk_predict_config *config, int64_t input_dim, int k,
+                              ntk_test_shape *shape)
 {
     memset(shape, 0, sizeof *shape);
     char where[NTK_PATH_MAX + 64];
@@ -83,8 +84,8 @@ ntk_status predict_test_shape(const ntk_predict_config *config, int64_t input_di
     return NTK_OK;
 }
 
-ntk_status predict_read_test_block(const ntk_predict_config *config, const ntk_test_shape *shape, int64_t dim,
-                                   int rank, int ranks, ntk_input_block *block)
+ntk_status predict_read_test_block(const ntk_predict_config *config, const ntk_test_shape *shape,
+                                   int64_t dim, int rank, int ranks, ntk_input_block *block)
 {
     memset(block, 0, sizeof *block);
     block->n = shape->n_test;
@@ -97,8 +98,8 @@ ntk_status predict_read_test_block(const ntk_predict_config *config, const ntk_t
     return NTK_OK;
 }
 
-ntk_status predict_read_test_targets(const ntk_predict_config *config, const ntk_test_shape *shape, int k,
-                                     const ntk_input_block *block, double **targets)
+ntk_status predict_read_test_targets(const ntk_predict_config *config, const ntk_test_shape *shape,
+                                     int k, const ntk_input_block *block, double **targets)
 {
     *targets = NULL;
     if (!shape->have_targets)

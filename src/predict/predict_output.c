@@ -124,7 +124,8 @@ static void curve(FILE *out, const frame *f, const ntk_predictions *p, const dou
             TOP + 20 + 20 * row, color, name);
 }
 
-ntk_status predict_write_svg(const char *dir, const ntk_predict_config *config, const ntk_predictions *p)
+ntk_status predict_write_svg(const char *dir, const ntk_predict_config *config,
+                             const ntk_predictions *p)
 {
     char path[NTK_PATH_MAX];
     NTK_TRY(output_path(dir, "predict.svg", path));

@@ -77,9 +77,9 @@ static ntk_status nngp_step_stop(void *context, ntk_dmatrix *nngp, int64_t steps
     return stop_point(context, where);
 }
 
-static ntk_status write_cross(const ntk_predict_config *config, const ntk_model *model, const ntk_grid *grid,
-                              const ntk_input_block *test, const ntk_input_block *train,
-                              stage_state *s)
+static ntk_status write_cross(const ntk_predict_config *config, const ntk_model *model,
+                              const ntk_grid *grid, const ntk_input_block *test,
+                              const ntk_input_block *train, stage_state *s)
 {
     const ntk_dmatrix *cross = &s->cross;
     char path[NTK_PATH_MAX];
@@ -104,11 +104,11 @@ static ntk_status write_cross(const ntk_predict_config *config, const ntk_model 
     return status;
 }
 
-static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm comm, const ntk_grid *grid,
-                                  const ntk_model *model, const ntk_input_block *train,
-                                  const double *train_targets, const ntk_spectrum *spectrum,
-                                  const ntk_test_shape *shape, int k, stage_state *s,
-                                  ntk_predict_facts *facts)
+static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm comm,
+                                  const ntk_grid *grid, const ntk_model *model,
+                                  const ntk_input_block *train, const double *train_targets,
+                                  const ntk_spectrum *spectrum, const ntk_test_shape *shape, int k,
+                                  stage_state *s, ntk_predict_facts *facts)
 {
     int64_t widest = train->count > s->test.count ? train->count : s->test.count;
     ntk_status status = NTK_CALLOC(s->own_work, widest * k + 1, "predict outputs");
@@ -178,14 +178,16 @@ static ntk_status stage(const ntk_predict_config *config, MPI_Comm comm, const n
                                 kernel_rows(&config->kernel, train->n, k), &s->cross);
     NTK_TRY(ntk_agree(status, comm));
 
-    NTK_TRY(ntk_agree(checkpoint_init_cross(config->checkpoint, config->output->dir,
-                                            config->job_hash, config->test_inputs, grid, &s->checkpoint), comm));
+    NTK_TRY(
+        ntk_agree(checkpoint_init_cross(config->checkpoint, config->output->dir, config->job_hash,
+                                        config->test_inputs, grid, &s->checkpoint),
+                  comm));
     ntk_assembly_hooks hooks = {0, checkpoint_after_step, &s->checkpoint};
     NTK_TRY(checkpoint_resume(&s->checkpoint, &s->cross, &hooks));
     ntk_phase_begin("assemble cross kernel");
     ntk_kernel_stats stats;
-    NTK_TRY(kernel_assemble_cross(&config->kernel, model, grid, &s->test, train, 0, &hooks, &s->cross,
-                                  &stats));
+    NTK_TRY(kernel_assemble_cross(&config->kernel, model, grid, &s->test, train, 0, &hooks,
+                                  &s->cross, &stats));
     facts->cross_flops = stats.flops_total;
     ntk_log("cross kernel: %lld x %lld, %s, %.3g GFLOP in all", (long long)s->cross.rows,
             (long long)s->cross.cols, stats.method, stats.flops_total * 1e-9);
@@ -195,8 +197,8 @@ static ntk_status stage(const ntk_predict_config *config, MPI_Comm comm, const n
     }
     if (config->predict->enabled) {
         ntk_phase_begin("predict");
-        NTK_TRY(run_predictions(config, comm, grid, model, train, train_targets, spectrum, &shape, k,
-                                s, facts));
+        NTK_TRY(run_predictions(config, comm, grid, model, train, train_targets, spectrum, &shape,
+                                k, s, facts));
     }
     ntk_phase_end();
     /* Its files are written: the rerun of a later stop recomputes it. */

@@ -142,7 +142,8 @@ static ntk_status train(const ntk_training_config *config, ntk_model *model, con
 {
     const int64_t n_params = model->n_params;
     const int64_t steps = config->training->steps;
-    const int64_t record_every = config->training->record_every > 0 ? config->training->record_every : 1;
+    const int64_t record_every =
+        config->training->record_every > 0 ? config->training->record_every : 1;
     const double eta = config->training->learning_rate;
     const double normaliser = (double)inputs->n * (double)model_outputs(model);
     const int have_prediction = spectrum != NULL && modes != NULL && modes->have_targets;
