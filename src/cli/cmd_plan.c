@@ -82,7 +82,8 @@ static ntk_status plan_all_points(const ntk_cli_options *options, const ntk_job 
     for (int64_t point = 0; point < outcome->points; ++point) {
         ntk_plan plan;
         int min_ranks = 0;
-        status = plan_point(options, base, point, ranks, job, &plan, &min_ranks);
+        status = sweep_name_point_failure(
+            base, point, plan_point(options, base, point, ranks, job, &plan, &min_ranks));
         if (status != NTK_OK)
             break;
         if (outcome->largest_point < 0 || plan.bytes_peak > outcome->plan.bytes_peak) {
@@ -104,10 +105,15 @@ static ntk_status plan_all_points(const ntk_cli_options *options, const ntk_job 
     return status;
 }
 
-/* "512 MiB" below 1 GiB, "2.00 GiB" above: the sizes people pass to --mem-per-rank. */
+/* "512 MiB" below 1 GiB, "2.00 GiB" above: the sizes people pass to
+ * --mem-per-rank; smaller ones in KiB or bytes, so that 1K is not "0 MiB". */
 static void format_size(double bytes, char *text, size_t size)
 {
-    if (bytes < 1073741824.0)
+    if (bytes < 1024.0)
+        snprintf(text, size, "%.0f bytes", bytes);
+    else if (bytes < 1048576.0)
+        snprintf(text, size, "%.0f KiB", bytes / 1024.0);
+    else if (bytes < 1073741824.0)
         snprintf(text, size, "%.0f MiB", bytes / 1048576.0);
     else
         snprintf(text, size, "%.2f GiB", bytes / 1073741824.0);

@@ -7,6 +7,7 @@
 #include "checkpoint/signals.h"
 #include "cli/commands.h"
 #include "core/log.h"
+#include "output/file_names.h"
 #include "version.h"
 
 static const char usage_text[] =
@@ -23,8 +24,9 @@ static const char usage_text[] =
     "\n"
     "Commands:\n"
     "  run       compute Theta, its eigendecomposition and the training modes; write the\n"
-    "            outputs (theta.npy, eigenvalues.npy, eigenvectors.npy, modes.csv,\n"
-    "            summary.yaml, spectrum.svg) into output.dir\n"
+    "            outputs (" OUTPUT_FILE_THETA ", " OUTPUT_FILE_EIGENVALUES ", "
+    OUTPUT_FILE_EIGENVECTORS ", " OUTPUT_FILE_MODES ",\n"
+    "            " OUTPUT_FILE_SUMMARY ", " OUTPUT_FILE_SPECTRUM_SVG ") into output.dir\n"
     "  validate  check the job file and its data files without computing\n"
     "  plan      print sizes, grid, memory per rank and flops per phase without computing\n"
     "\n"

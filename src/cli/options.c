@@ -19,6 +19,9 @@ static int option_allowed(const char *allowed, const char *name)
     return 0;
 }
 
+/* The most ranks `plan --ranks` sizes a job for (2^24). */
+enum { CLI_MAX_RANKS = 1 << 24 };
+
 /* "4G", "512M", "1.5T", "1000000" (bytes). */
 static int parse_size(const char *text, double *bytes)
 {
@@ -140,9 +143,12 @@ ntk_status cli_parse_options(int argc, char **argv, const char *command, const c
                                  command, value);
         } else if (strcmp(option, "ranks") == 0) {
             long ranks = 0;
-            if (!parse_count(value, &ranks) || ranks < 1 || ranks > (1L << 24))
+            if (!parse_count(value, &ranks) || ranks < 1)
                 return NTK_RAISE(NTK_ERR_USAGE, "%s: --ranks needs a positive number, got '%s'",
                                  command, value);
+            if (ranks > CLI_MAX_RANKS)
+                return NTK_RAISE(NTK_ERR_USAGE, "%s: --ranks %s is more than plan sizes for "
+                                 "(at most %ld ranks)", command, value, (long)CLI_MAX_RANKS);
             options->ranks = (int)ranks;
         } else if (strcmp(option, "mem-per-rank") == 0) {
             if (!parse_size(value, &options->mem_per_rank))

@@ -106,6 +106,6 @@ void ntk_blas_kernels_warn(const ntk_blas_kernels *info)
         return;
     ntk_warn("%s runs its %s (%s) kernels on a CPU with %s, 3-5x slower; "
              "OPENBLAS_CORETYPE=%s in the environment of the ranks selects faster ones "
-             "(README, \"BLAS kernels\")",
+             "(docs/performance.md, \"BLAS kernels\")",
              info->library, info->kernels, info->kernels_simd, info->cpu_simd, info->suggested);
 }

@@ -4,8 +4,8 @@
  * OpenBLAS chooses its kernels once, when the library loads, from the CPU's
  * family and model. A CPU newer than the library is not recognised and gets
  * its Prescott (SSE3) kernels: OpenBLAS 0.3.21 (Debian 12) on an Intel Xeon of
- * family 6, model 207 runs DGEMM at 15.6 GFLOP/s per core where its SkylakeX
- * (AVX-512) kernels give 76. The library reads OPENBLAS_CORETYPE only at load,
+ * family 6, model 207 runs DGEMM at a fraction of what its SkylakeX (AVX-512)
+ * kernels give (docs/design.md, "BLAS kernels", has the rates). The library reads OPENBLAS_CORETYPE only at load,
  * so ntkgram cannot switch; it says so (a warning on `run`, a line in `plan`)
  * and records the kernels in summary.yaml, where a timing is read. */
 #ifndef NTK_CORE_BLAS_KERNELS_H
@@ -29,7 +29,7 @@ const char *ntk_blas_core_simd(const char *core);
 
 /* The OPENBLAS_CORETYPE to suggest, or NULL: only when the kernels are SSE
  * ones (the fallback for an unrecognised CPU) on a CPU with AVX2 or AVX-512,
- * the case measured to lose a factor of 3-5. Kernels one generation behind
+ * the case measured to lose most of the speed. Kernels one generation behind
  * (AVX2 kernels on an AVX-512 CPU) are left alone: not always slower. */
 const char *ntk_blas_suggested_core(const char *kernels_simd, const char *cpu_simd);
 

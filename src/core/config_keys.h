@@ -36,7 +36,7 @@ typedef enum {
     NTK_KEY_CHOICE,    /* one of `choices` */
     NTK_KEY_STRING,    /* text */
     NTK_KEY_PATH,      /* a file or folder path */
-    NTK_KEY_DURATION,  /* 90s, 10m, 2h, 1d or seconds */
+    NTK_KEY_DURATION,  /* seconds, or a number with the unit s, m, h or d */
     NTK_KEY_STEPS,     /* a list of step counts >= 0 */
     NTK_KEY_SHAPE,     /* `auto` or [rows, cols] */
     NTK_KEY_SOURCE,    /* a .npy/.csv path or a {synthetic: ...} mapping */

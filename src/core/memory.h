@@ -4,9 +4,9 @@
  *
  * Large blocks (Theta's local part, feature sets, eigenvectors, solver
  * workspace) are aligned to 2 MiB and marked for transparent huge pages.
- * First-touch page faults are what fresh memory really costs: measured here,
- * 2.8 ms per MiB with 4 KiB pages against 0.1 ms per MiB with huge pages,
- * which made page faults a fifth of the whole Theta assembly. */
+ * First-touch page faults are what fresh memory really costs, and far less
+ * with huge pages (docs/design.md, "Fresh memory and huge pages", has the
+ * measurements). */
 #ifndef NTK_CORE_MEMORY_H
 #define NTK_CORE_MEMORY_H
 
@@ -25,8 +25,9 @@ ntk_status ntk_calloc(void *out_pointer, size_t count, size_t element_size, cons
  * completely, or of which it reads only what it wrote, before anything
  * else reads it. Zeroing is a pass over the whole block, and on fresh
  * memory that pass is where every page fault lands: for rank 0's gathered
- * Theta at M = 4096 (128 MiB) it was 0.41 s of a 3.25 s values-only solve
- * (spectrum/node/gather_lapack.c). */
+ * Theta it was a large share of a values-only solve
+ * (spectrum/node/gather_lapack.c; docs/design.md, "The single-node
+ * eigensolver"). */
 ntk_status ntk_alloc_unzeroed(void *out_pointer, size_t count, size_t element_size,
                               const char *what);
 #define NTK_ALLOC_UNZEROED(pointer, count, what)                               \
@@ -34,10 +35,10 @@ ntk_status ntk_alloc_unzeroed(void *out_pointer, size_t count, size_t element_si
 
 /* As ntk_alloc_unzeroed, but never on huge pages: for an array written a
  * little at a time and unevenly, where zeroing 2 MiB at each first touch
- * costs more than the fewer faults save. LAPACK's dstedc with its
- * eigenvectors and workspace on huge pages took 1.27-1.45 s at M = 4096
- * against 0.92-1.01 s on normal pages (5 runs each, 2 threads;
- * spectrum/node/node_eigen.c). */
+ * costs more than the fewer faults save: LAPACK's dstedc with its
+ * eigenvectors and workspace on huge pages measured slower than on normal
+ * pages (spectrum/node/node_eigen.c; docs/design.md, "The single-node
+ * eigensolver", has the times). */
 ntk_status ntk_alloc_small_pages(void *out_pointer, size_t count, size_t element_size,
                                  const char *what);
 #define NTK_ALLOC_SMALL_PAGES(pointer, count, what)                            \

@@ -3,6 +3,7 @@
  * pieces, converted to host float64 and checked for NaN/Inf. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,11 +13,35 @@
 
 enum { NPY_SCRATCH_BYTES = 8 << 20 }; /* bounds the buffer of converted reads */
 
+/* "(30, 3, 1)": the dimensions as the file writes them. */
+static const char *dims_text(const npy_header *header, char *text, size_t size)
+{
+    size_t used = (size_t)snprintf(text, size, "(");
+    for (int d = 0; d < header->ndim && used < size; ++d)
+        used += (size_t)snprintf(text + used, size - used, "%s%lld", d > 0 ? ", " : "",
+                                 (long long)header->dims[d]);
+    if (used < size)
+        snprintf(text + used, size - used, ")");
+    return text;
+}
+
+/* Targets are (N) or (N, k): a 3-D or 4-D file is not read as (N, k) with k
+ * the product of the rest (a (30, 3, 1) array is not 3 outputs by accident). */
+static ntk_status check_targets_rank(const char *path, const char *role_name,
+                                     const npy_header *header)
+{
+    if (strcmp(role_name, "targets") != 0 || header->ndim <= 2)
+        return NTK_OK;
+    char text[128];
+    return NTK_RAISE(NTK_ERR_DATA, "%s: targets have shape %s; expected (N) or (N, k)", path,
+                     dims_text(header, text, sizeof text));
+}
+
 ntk_status data_npy_shape(const char *path, const char *role_name, int64_t *rows, int64_t *cols)
 {
-    (void)role_name;
     npy_header header;
     NTK_TRY(npy_read_header(path, &header));
+    NTK_TRY(check_targets_rank(path, role_name, &header));
     *rows = header.shape[0];
     *cols = header.shape[1];
     return NTK_OK;
@@ -126,9 +151,9 @@ static ntk_status read_strip(int fd, const char *path, const npy_header *header,
 ntk_status data_npy_read_rows(const char *path, const char *role_name, const int64_t *index,
                               int64_t count, int64_t cols, double *values)
 {
-    (void)role_name;
     npy_header header;
     NTK_TRY(npy_read_header(path, &header));
+    NTK_TRY(check_targets_rank(path, role_name, &header));
     const int64_t rows = header.shape[0];
     if (header.shape[1] != cols)
         return NTK_RAISE(NTK_ERR_DATA, "%s: has %lld columns, expected %lld", path,

@@ -15,7 +15,7 @@
 #include "core/partial_file.h"
 
 enum {
-    ST_HEADER_LIMIT = 100 << 20,  /* the reference implementation's limit */
+    ST_HEADER_LIMIT = 100000000,  /* the reference implementation's limit (MAX_HEADER_SIZE) */
     ST_CHUNK_ELEMENTS = 1 << 20   /* conversion buffer, in elements */
 };
 
@@ -111,31 +111,165 @@ static ntk_status parse_tensor(const char *path, const cJSON *entry, int64_t dat
     return NTK_OK;
 }
 
+/* JSON's whitespace (RFC 8259): the reference loader (serde_json) allows
+ * it around the header object, as padding, and nothing else: not NUL bytes,
+ * not other control characters (which cJSON would skip). */
+static int json_whitespace(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Whether `length` bytes are well-formed UTF-8 (the reference loader
+ * refuses a header that is not): no overlong forms, no surrogates, nothing
+ * above U+10FFFF. */
+static int valid_utf8(const unsigned char *text, size_t length)
+{
+    for (size_t i = 0; i < length;) {
+        const unsigned char c = text[i];
+        size_t extra = 0;
+        uint32_t code = 0, least = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            extra = 1, code = c & 0x1F, least = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            extra = 2, code = c & 0x0F, least = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            extra = 3, code = c & 0x07, least = 0x10000;
+        } else {
+            return 0;
+        }
+        if (length - i <= extra)
+            return 0;
+        for (size_t b = 1; b <= extra; ++b) {
+            if ((text[i + b] & 0xC0) != 0x80)
+                return 0;
+            code = (code << 6) | (text[i + b] & 0x3F);
+        }
+        if (code < least || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF))
+            return 0;
+        i += extra + 1;
+    }
+    return 1;
+}
+
+/* The header text as the reference loader takes it: UTF-8, one JSON object
+ * with only JSON whitespace before and after it (writers pad with spaces to
+ * align the data section). */
+static ntk_status check_header_text(const char *path, const char *json, size_t length)
+{
+    if (!valid_utf8((const unsigned char *)json, length))
+        return NTK_RAISE(NTK_ERR_DATA, "%s: the safetensors header is not valid UTF-8", path);
+    size_t first = 0;
+    while (first < length && json_whitespace((unsigned char)json[first]))
+        ++first;
+    if (first == length || json[first] != '{')
+        return NTK_RAISE(NTK_ERR_DATA, "%s: the safetensors header is not a JSON object", path);
+    return NTK_OK;
+}
+
+static int compare_by_name(const void *a, const void *b)
+{
+    return strcmp((*(const st_tensor *const *)a)->name, (*(const st_tensor *const *)b)->name);
+}
+
+static int compare_by_offsets(const void *a, const void *b)
+{
+    const st_tensor *left = *(const st_tensor *const *)a;
+    const st_tensor *right = *(const st_tensor *const *)b;
+    if (left->begin != right->begin)
+        return (left->begin > right->begin) - (left->begin < right->begin);
+    return (left->end > right->end) - (left->end < right->end);
+}
+
+/* The tensors' data_offsets must tile the data section exactly, as the
+ * reference loader demands (Metadata::validate, then the buffer length):
+ * sorted by offsets, each tensor begins where the previous one ended, the
+ * first at 0 and the last ends at the end of the file. An overlap would let
+ * two tensors share bytes (a bias read from inside a weight); a gap or a
+ * tail are bytes no tensor owns. */
+static ntk_status check_tiling(const st_index *index, const st_tensor **order)
+{
+    const char *path = index->path;
+    for (int i = 0; i < index->count; ++i)
+        order[i] = &index->tensors[i];
+    qsort(order, (size_t)index->count, sizeof *order, compare_by_offsets);
+    int64_t expected = index->data_start;
+    const st_tensor *previous = NULL;
+    for (int i = 0; i < index->count; ++i) {
+        const st_tensor *tensor = order[i];
+        if (tensor->begin < expected)
+            return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': data_offsets [%" PRId64 ", %" PRId64
+                             "] overlap those of tensor '%s' [%" PRId64 ", %" PRId64 "]", path,
+                             tensor->name, tensor->begin - index->data_start,
+                             tensor->end - index->data_start, previous->name,
+                             previous->begin - index->data_start,
+                             previous->end - index->data_start);
+        if (tensor->begin > expected)
+            return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': data_offsets [%" PRId64 ", %" PRId64
+                             "] leave a gap of %" PRId64 " bytes before them (the tensors must "
+                             "fill the data section)", path, tensor->name,
+                             tensor->begin - index->data_start, tensor->end - index->data_start,
+                             tensor->begin - expected);
+        expected = tensor->end;
+        previous = tensor;
+    }
+    if (expected != index->file_size)
+        return NTK_RAISE(NTK_ERR_DATA, "%s: %" PRId64 " bytes after the last tensor's data (the "
+                         "tensors must fill the data section up to the end of the file)", path,
+                         index->file_size - expected);
+    return NTK_OK;
+}
+
 static ntk_status parse_header(st_index *index, const char *json, size_t length)
 {
     const char *path = index->path;
-    cJSON *root = cJSON_ParseWithLength(json, length);
+    NTK_TRY(check_header_text(path, json, length));
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, length, &end, 0);
     if (root == NULL)
         return NTK_RAISE(NTK_ERR_DATA, "%s: the safetensors header is not valid JSON", path);
     ntk_status status = NTK_OK;
+    for (const char *rest = end; rest < json + length; ++rest)
+        if (!json_whitespace((unsigned char)*rest)) {
+            status = NTK_RAISE(NTK_ERR_DATA, "%s: the safetensors header has %s after its JSON "
+                               "object at byte %lld (only spaces may pad it)", path,
+                               *rest == '\0' ? "NUL bytes" : "other characters",
+                               (long long)(8 + (rest - json)));
+            goto done;
+        }
     if (!cJSON_IsObject(root)) {
         status = NTK_RAISE(NTK_ERR_DATA, "%s: the safetensors header is not a JSON object", path);
         goto done;
     }
     int capacity = cJSON_GetArraySize(root);
-    NTK_TRY_GOTO(status, NTK_CALLOC(index->tensors, capacity, "the safetensors index"), done);
+    NTK_TRY_GOTO(status, NTK_CALLOC(index->tensors, capacity + 1, "the safetensors index"), done);
+    NTK_TRY_GOTO(status, NTK_CALLOC(index->by_name, capacity + 1, "the safetensors name index"),
+                 done);
     const cJSON *entry = NULL;
     cJSON_ArrayForEach(entry, root) {
         if (strcmp(entry->string, "__metadata__") == 0)
             continue;
-        if (st_find(index, entry->string) != NULL) {
-            status = NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s' appears twice", path, entry->string);
-            goto done;
-        }
         NTK_TRY_GOTO(status, parse_tensor(path, entry, index->data_start, index->file_size,
                                           &index->tensors[index->count]), done);
         ++index->count;
     }
+    /* Names sorted once: duplicates sit side by side, and st_find bisects. */
+    for (int i = 0; i < index->count; ++i)
+        index->by_name[i] = &index->tensors[i];
+    qsort(index->by_name, (size_t)index->count, sizeof *index->by_name, compare_by_name);
+    for (int i = 1; i < index->count; ++i)
+        if (strcmp(index->by_name[i]->name, index->by_name[i - 1]->name) == 0) {
+            status = NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s' appears twice", path,
+                               index->by_name[i]->name);
+            goto done;
+        }
+    const st_tensor **order = NULL;
+    NTK_TRY_GOTO(status, NTK_CALLOC(order, index->count + 1, "the safetensors offsets order"),
+                 done);
+    status = check_tiling(index, order);
+    free((void *)order);
 done:
     cJSON_Delete(root);
     return status;
@@ -158,6 +292,11 @@ ntk_status st_read_index(const char *path, st_index *index)
     unsigned char prefix[8];
     if (fstat(fileno(file), &info) != 0) {
         status = NTK_RAISE(NTK_ERR_DATA, "%s: cannot stat: %s", path, strerror(errno));
+        goto done;
+    }
+    if (!S_ISREG(info.st_mode)) {
+        status = NTK_RAISE(NTK_ERR_DATA, "%s: not a safetensors file (%s)", path,
+                           S_ISDIR(info.st_mode) ? "it is a directory" : "not a regular file");
         goto done;
     }
     index->file_size = (int64_t)info.st_size;
@@ -193,15 +332,26 @@ done:
 void st_free_index(st_index *index)
 {
     free(index->tensors);
+    free(index->by_name);
     index->tensors = NULL;
+    index->by_name = NULL;
     index->count = 0;
 }
 
 const st_tensor *st_find(const st_index *index, const char *name)
 {
-    for (int i = 0; i < index->count; ++i)
-        if (strcmp(index->tensors[i].name, name) == 0)
-            return &index->tensors[i];
+    int low = 0, high = index->count; /* bisect the names sorted by parse_header */
+    while (low < high) {
+        const int middle = low + (high - low) / 2;
+        const st_tensor *tensor = index->by_name[middle];
+        const int order = strcmp(tensor->name, name);
+        if (order == 0)
+            return tensor;
+        if (order < 0)
+            low = middle + 1;
+        else
+            high = middle;
+    }
     return NULL;
 }
 

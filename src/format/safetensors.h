@@ -54,18 +54,24 @@ typedef struct {
     char path[ST_PATH_MAX];
     int count;
     st_tensor *tensors;
+    const st_tensor **by_name; /* the tensors sorted by name (for st_find) */
     int64_t data_start;      /* 8 + header length */
     int64_t file_size;
 } st_index;
 
-/* Read and validate the header of `path`: the length prefix against the file
- * size, the JSON, and for every tensor its dtype, shape and data_offsets
- * (begin <= end, inside the file, and end - begin == elements * item size
- * for known dtypes). Rank-local. On failure the index is empty. */
+/* Read and validate the header of `path` as the reference loader
+ * (huggingface safetensors) does: a regular file; the length prefix against
+ * the file size (at most 100,000,000 bytes of header); UTF-8 JSON, one
+ * object with only JSON whitespace (spaces, as writers pad) around it, no
+ * NUL padding or other trailing bytes; unique tensor names; for every tensor
+ * its dtype, shape and data_offsets (begin <= end, end - begin == elements *
+ * item size for known dtypes); and the tensors' data_offsets, sorted, tile
+ * the data section exactly: no overlap, no gap, the last one ending at the
+ * end of the file. Rank-local. On failure the index is empty. */
 ntk_status st_read_index(const char *path, st_index *index);
 void st_free_index(st_index *index);
 
-/* The tensor called `name`, or NULL. */
+/* The tensor called `name`, or NULL (a binary search: O(log count)). */
 const st_tensor *st_find(const st_index *index, const char *name);
 
 /* Read one tensor (F64 or F32; other dtypes are an error naming the dtype)

@@ -43,6 +43,8 @@ enum {
 typedef struct {
     char key[256];
     char value[1024];
+    int line, column; /* a sweep value's place in the job file (its messages point
+                       * there); 0 for --set */
 } ntk_override;
 
 /* An override as the job applied it. Like locations, the texts are shared
@@ -58,6 +60,8 @@ typedef struct {
     const char *key[NTK_MAX_SWEEP_KEYS];     /* shared texts, as ntk_applied_override */
     int n_values[NTK_MAX_SWEEP_KEYS];
     const char *value[NTK_MAX_SWEEP_KEYS][NTK_MAX_SWEEP_VALUES]; /* YAML text of each value */
+    int value_line[NTK_MAX_SWEEP_KEYS][NTK_MAX_SWEEP_VALUES];   /* where each value stands */
+    int value_column[NTK_MAX_SWEEP_KEYS][NTK_MAX_SWEEP_VALUES];
     ntk_location where;
 } ntk_sweep_spec;
 

@@ -6,6 +6,7 @@
 #include "grid/grid_config.h"
 #include "kernel/kernel_config.h"
 #include "model/model_config.h"
+#include "output/file_names.h"
 #include "output/output_config.h"
 #include "predict/predict_config.h"
 #include "spectrum/spectrum_config.h"
@@ -19,7 +20,7 @@ const ntk_config_section *const job_sections[] = {
 
 static const ntk_config_key top_keys[] = {
     {"name", NTK_KEY_STRING, "the job file's name without .yaml", 0, 0, 0, NULL,
-     "name shown in logs and summary.yaml"},
+     "name shown in logs and " OUTPUT_FILE_SUMMARY},
     {"sweep", NTK_KEY_SECTION, "none", 0, 0, 0, NULL,
      "key paths mapped to lists of values: one run per point of their product"},
 };

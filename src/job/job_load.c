@@ -71,6 +71,9 @@ static ntk_status apply_overrides(const job_context *context, job_node *root,
                              overrides[i].key);
         job_node *value = NULL;
         NTK_TRY(job_tree_parse_text(overrides[i].value, overrides[i].key, &value));
+        /* A sweep value: its messages point at it in the job file, not at --set. */
+        if (overrides[i].line > 0)
+            job_tree_place(value, overrides[i].line, overrides[i].column);
         NTK_TRY(job_tree_set(context, root, overrides[i].key, value));
     }
     return NTK_OK;
@@ -126,6 +129,7 @@ ntk_status job_load(const char *path, const ntk_override *overrides, int n_overr
 
 ntk_status job_string_override(const char *key, const char *text, ntk_override *out)
 {
+    out->line = out->column = 0;
     if (snprintf(out->key, sizeof out->key, "%s", key) >= (int)sizeof out->key)
         return NTK_RAISE(NTK_ERR_USAGE, "override key too long: %s", key);
     size_t used = 0;

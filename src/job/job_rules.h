@@ -4,8 +4,8 @@
  *   - training needs data.targets and a spectrum (spectrum.solver not none);
  *   - spectrum.top <= M (checked at load for synthetic inputs, and by
  *     job_check_top_against_rows once a data file's shape is known).
- * Rules inside one section (pdsyevd needs all pairs, output.eigenvectors
- * needs spectrum.vectors, analytic needs ntk) stay with that section's reader.
+ * Rules inside one section (output.eigenvectors needs spectrum.vectors,
+ * analytic needs ntk) stay with that section's reader.
  *
  * Internal to src/job/ except job_check_top_against_rows.
  */

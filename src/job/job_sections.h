@@ -1,6 +1,6 @@
 /* The job file's schema: each top-level section read from the node tree into
  * ntk_job, with defaults for what is absent and the checks that involve more
- * than one key (layer order, analytic needs ntk, pdsyevd needs all pairs).
+ * than one key (layer order, analytic needs ntk).
  *
  * Internal to src/job/.
  */

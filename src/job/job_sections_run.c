@@ -262,13 +262,9 @@ static ntk_status read_spectrum(const job_context *context, const job_node *spec
         NTK_TRY(job_read_int(context, node, "spectrum.top", NULL, "an integer >= 0 (0 = all)", 0,
                              INT64_MAX, &job->spectrum.top));
     NTK_TRY(read_matrix_free_keys(context, spectrum, job));
-    NTK_TRY(read_solve_layout(context, spectrum, job));
-    if (job->spectrum.solver == NTK_SOLVER_PDSYEVD &&
-        (job->spectrum.top > 0 || !job->spectrum.vectors))
-        return job_fail(context, job_node_find(spectrum, "solver", NULL), "spectrum.solver",
-                        "pdsyevd computes all eigenpairs: with %s use solver pdsyevr (or auto)",
-                        job->spectrum.top > 0 ? "top > 0" : "vectors: false");
-    return NTK_OK;
+    /* A request for less than the solver computes (pdsyevd with top or
+     * vectors: false) runs and keeps what was asked (spectrum_solve). */
+    return read_solve_layout(context, spectrum, job);
 }
 
 ntk_status job_read_steps(const job_context *context, const job_node *node, const char *path,

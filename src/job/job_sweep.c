@@ -78,6 +78,8 @@ ntk_status job_read_sweep(const job_context *context, const job_node *sweep, ntk
                 return job_fail(context, value, value_path, "is too long (at most %zu characters)",
                                 sizeof text - 3);
             NTK_TRY(job_intern_text(text, &spec->value[k][v]));
+            spec->value_line[k][v] = value->line;
+            spec->value_column[k][v] = value->column;
         }
         spec->n_values[k] = values->count;
     }

@@ -694,6 +694,21 @@ ntk_status job_tree_read_file(const char *path, job_node **root)
     return status;
 }
 
+void job_tree_place(job_node *node, int line, int column)
+{
+    if (node == NULL)
+        return;
+    free(node->origin);
+    node->origin = NULL;
+    node->line = line;
+    node->column = column;
+    for (int i = 0; i < node->count; ++i) {
+        if (node->keys != NULL)
+            job_tree_place(node->keys[i], line, column);
+        job_tree_place(node->items[i], line, column);
+    }
+}
+
 ntk_status job_tree_parse_text(const char *text, const char *origin, job_node **root)
 {
     *root = NULL;

@@ -63,6 +63,10 @@ ntk_status job_tree_read_file(const char *path, job_node **root);
 
 /* Parse YAML text given as an override value; an empty text is a null scalar.
  * Every node gets `origin`. */
+/* Give `node` and everything under it the job file position (line, column)
+ * in place of an override origin: for a sweep value applied as an override. */
+void job_tree_place(job_node *node, int line, int column);
+
 ntk_status job_tree_parse_text(const char *text, const char *origin, job_node **root);
 
 void job_tree_free(job_node *node);

@@ -331,7 +331,7 @@ ntk_status model_create_shaped(const ntk_model_spec *spec, const ntk_shape *inpu
                                             "model biases"), fail);
     }
     if (spec->weights_path[0] != '\0') {
-        NTK_TRY_GOTO(status, model_load_weights(spec->weights_path, model), fail);
+        NTK_TRY_GOTO(status, model_load_weights(spec->weights_path, spec->b_std, model), fail);
         /* The file decides which layers have biases; drop the unused buffers. */
         for (int l = 1; l <= model->n_layers; ++l)
             if (!model->has_bias[l]) {

@@ -79,6 +79,11 @@ static int compare_groups(const void *a, const void *b)
     return (left->number > right->number) - (left->number < right->number);
 }
 
+static int compare_prefixes(const void *a, const void *b)
+{
+    return strcmp(((const weights_group *)a)->prefix, ((const weights_group *)b)->prefix);
+}
+
 static int ends_with(const char *text, const char *suffix, size_t *prefix_length)
 {
     size_t length = strlen(text), suffix_length = strlen(suffix);
@@ -88,53 +93,63 @@ static int ends_with(const char *text, const char *suffix, size_t *prefix_length
     return 1;
 }
 
-/* Sort the file's tensors into per-prefix groups ordered by layer number. */
+/* One entry per tensor: its prefix, layer number, and itself as weight or bias. */
+static ntk_status tensor_entry(const st_index *index, const st_tensor *tensor,
+                               weights_group *entry)
+{
+    memset(entry, 0, sizeof *entry);
+    size_t prefix_length = 0;
+    int is_bias = 0;
+    if (ends_with(tensor->name, ".bias", &prefix_length))
+        is_bias = 1;
+    else if (!ends_with(tensor->name, ".weight", &prefix_length))
+        return NTK_RAISE(NTK_ERR_DATA,
+                         "%s: tensor '%s' is not a dense layer's weight or bias (expected "
+                         "names like 0.weight, 0.bias, 2.weight, ...)",
+                         index->path, tensor->name);
+    snprintf(entry->prefix, sizeof entry->prefix, "%.*s", (int)prefix_length, tensor->name);
+    if (!prefix_number(entry->prefix, &entry->number))
+        return NTK_RAISE(NTK_ERR_DATA,
+                         "%s: tensor '%s': no layer number in '%s' (expected a numeric "
+                         "component such as 0.weight or net.2.weight)",
+                         index->path, tensor->name, entry->prefix);
+    if (is_bias)
+        entry->bias = tensor;
+    else
+        entry->weight = tensor;
+    return NTK_OK;
+}
+
+/* Sort the file's tensors into per-prefix groups ordered by layer number
+ * (two sorts, so a file of many tensors is refused or read in n log n). */
 static ntk_status group_tensors(const st_index *index, weights_group *groups, int *n_groups)
 {
     *n_groups = 0;
+    for (int t = 0; t < index->count; ++t)
+        NTK_TRY(tensor_entry(index, &index->tensors[t], &groups[t]));
+    qsort(groups, (size_t)index->count, sizeof *groups, compare_prefixes);
     for (int t = 0; t < index->count; ++t) {
-        const st_tensor *tensor = &index->tensors[t];
-        size_t prefix_length = 0;
-        int is_bias = 0;
-        if (ends_with(tensor->name, ".bias", &prefix_length))
-            is_bias = 1;
-        else if (!ends_with(tensor->name, ".weight", &prefix_length))
-            return NTK_RAISE(NTK_ERR_DATA,
-                             "%s: tensor '%s' is not a dense layer's weight or bias (expected "
-                             "names like 0.weight, 0.bias, 2.weight, ...)",
-                             index->path, tensor->name);
-        char prefix[ST_NAME_MAX];
-        snprintf(prefix, sizeof prefix, "%.*s", (int)prefix_length, tensor->name);
-        long long number = 0;
-        if (!prefix_number(prefix, &number))
-            return NTK_RAISE(NTK_ERR_DATA,
-                             "%s: tensor '%s': no layer number in '%s' (expected a numeric "
-                             "component such as 0.weight or net.2.weight)",
-                             index->path, tensor->name, prefix);
-        int found = -1;
-        for (int g = 0; g < *n_groups; ++g) {
-            if (strcmp(groups[g].prefix, prefix) == 0) {
-                found = g;
-                break;
-            }
-            if (groups[g].number == number)
-                return NTK_RAISE(NTK_ERR_DATA,
-                                 "%s: tensors '%s.*' and '%s.*' both have layer number %lld: "
-                                 "cannot tell their order",
-                                 index->path, groups[g].prefix, prefix, number);
+        weights_group *last = *n_groups > 0 ? &groups[*n_groups - 1] : NULL;
+        if (last != NULL && strcmp(last->prefix, groups[t].prefix) == 0) {
+            /* The same prefix: its weight and its bias (names are unique). */
+            if (groups[t].bias != NULL)
+                last->bias = groups[t].bias;
+            else
+                last->weight = groups[t].weight;
+            continue;
         }
-        if (found < 0) {
-            found = (*n_groups)++;
-            memset(&groups[found], 0, sizeof groups[found]);
-            snprintf(groups[found].prefix, sizeof groups[found].prefix, "%s", prefix);
-            groups[found].number = number;
-        }
-        if (is_bias)
-            groups[found].bias = tensor;
-        else
-            groups[found].weight = tensor;
+        if (*n_groups != t)
+            groups[*n_groups] = groups[t];
+        ++*n_groups;
     }
     qsort(groups, (size_t)*n_groups, sizeof *groups, compare_groups);
+    for (int g = 1; g < *n_groups; ++g)
+        if (groups[g].number == groups[g - 1].number)
+            return NTK_RAISE(NTK_ERR_DATA,
+                             "%s: tensors '%s.*' and '%s.*' both have layer number %lld: "
+                             "cannot tell their order",
+                             index->path, groups[g - 1].prefix, groups[g].prefix,
+                             groups[g].number);
     for (int g = 0; g < *n_groups; ++g)
         if (groups[g].weight == NULL)
             return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s' has no matching '%s.weight'",
@@ -179,8 +194,35 @@ static ntk_status read_values(const st_index *index, const st_tensor *tensor, do
     return NTK_OK;
 }
 
-static ntk_status load_groups(const st_index *index, const weights_group *groups, int n_groups,
-                              ntk_model *model)
+/* The layers with parameters as the weights file must match them. */
+typedef struct {
+    int n_layers;
+    const ntk_layer *layer[NTK_MAX_DENSE + 1];
+    ntk_tensor_shape weight[NTK_MAX_DENSE + 1], bias[NTK_MAX_DENSE + 1];
+} weights_layers;
+
+static void layers_of_stack(const ntk_layer *stack, int n_stack, weights_layers *layers)
+{
+    memset(layers, 0, sizeof *layers);
+    for (int i = 0; i < n_stack; ++i) {
+        const int l = stack[i].param;
+        if (l < 1 || l > NTK_MAX_DENSE)
+            continue;
+        layers->layer[l] = &stack[i];
+        stack[i].ops->tensors(&stack[i], &layers->weight[l], &layers->bias[l]);
+        if (l > layers->n_layers)
+            layers->n_layers = l;
+    }
+}
+
+/* The file's groups against the layers: one weight per layer, of its shape;
+ * a bias of its shape where there is one. When the job has biases
+ * (model.b_std > 0), a file without any is refused (it would silently make a
+ * network without them) and a layer without one is warned about. Sets
+ * has_bias[l] to what the file holds. */
+static ntk_status check_groups(const st_index *index, const weights_group *groups, int n_groups,
+                               const weights_layers *model, double b_std, int warn,
+                               int *has_bias)
 {
     const int layers = model->n_layers;
     if (n_groups > layers)
@@ -190,30 +232,62 @@ static ntk_status load_groups(const st_index *index, const weights_group *groups
                          index->path, groups[layers].weight->name, layers, layers == 1 ? "" : "s",
                          n_groups);
     if (n_groups < layers) {
-        const ntk_tensor_shape *missing = &model->weight_shape[n_groups + 1];
+        const ntk_tensor_shape *missing = &model->weight[n_groups + 1];
         char need[160];
         shape_text(missing->ndim, missing->shape, need, sizeof need);
         return NTK_RAISE(NTK_ERR_DATA,
                          "%s: missing the weight of %s layer %d (shape %s): the model has %d "
                          "layers with weights, the file %d weight tensors",
-                         index->path, model_param_layer(model, n_groups + 1)->ops->name,
-                         n_groups + 1, need, layers, n_groups);
+                         index->path, model->layer[n_groups + 1]->ops->name, n_groups + 1, need,
+                         layers, n_groups);
     }
     for (int l = 1; l <= layers; ++l) {
         const weights_group *group = &groups[l - 1];
-        const ntk_layer *layer = model_param_layer(model, l);
+        const ntk_layer *layer = model->layer[l];
         static const char *const layouts[5] = {"", "", " (out, in)", " (out, in, k)",
                                                " (out, in, kh, kw)"};
-        const int ndim = model->weight_shape[l].ndim;
-        NTK_TRY(check_shape(index, group->weight, layer, &model->weight_shape[l],
+        const int ndim = model->weight[l].ndim;
+        NTK_TRY(check_shape(index, group->weight, layer, &model->weight[l],
                             ndim >= 0 && ndim <= 4 ? layouts[ndim] : ""));
         if (group->bias != NULL)
-            NTK_TRY(check_shape(index, group->bias, layer, &model->bias_shape[l], ""));
+            NTK_TRY(check_shape(index, group->bias, layer, &model->bias[l], ""));
+        has_bias[l] = group->bias != NULL;
     }
+    if (b_std == 0.0)
+        return NTK_OK;
+    /* The job has biases (b_std > 0): a file with none is the wrong file or
+     * the wrong job; a file with some is a network whose layers differ
+     * (torch's bias=False on some), run as it is but said. */
+    int with_bias = 0;
+    for (int l = 1; l <= layers; ++l)
+        with_bias += has_bias[l];
     for (int l = 1; l <= layers; ++l) {
+        if (has_bias[l])
+            continue;
+        char need[160];
+        shape_text(model->bias[l].ndim, model->bias[l].shape, need, sizeof need);
+        if (with_bias == 0)
+            return NTK_RAISE(NTK_ERR_DATA,
+                             "%s: missing the bias of %s layer %d ('%s.bias', shape %s): "
+                             "model.b_std is %g, so the layers have biases, but the file has "
+                             "none (set model.b_std: 0 for a network without biases)",
+                             index->path, model->layer[l]->ops->name, l, groups[l - 1].prefix,
+                             need, b_std);
+        if (warn)
+            ntk_warn("%s: %s layer %d has no bias ('%s.bias', shape %s) although model.b_std is %g: "
+                     "it runs without one, as the file says",
+                     index->path, model->layer[l]->ops->name, l, groups[l - 1].prefix, need,
+                     b_std);
+    }
+    return NTK_OK;
+}
+
+static ntk_status read_groups(const st_index *index, const weights_group *groups,
+                              ntk_model *model)
+{
+    for (int l = 1; l <= model->n_layers; ++l) {
         const weights_group *group = &groups[l - 1];
         NTK_TRY(read_values(index, group->weight, model->weight[l]));
-        model->has_bias[l] = group->bias != NULL;
         if (group->bias == NULL)
             continue;
         if (model->bias[l] == NULL)
@@ -227,23 +301,69 @@ static ntk_status load_groups(const st_index *index, const weights_group *groups
     return NTK_OK;
 }
 
-ntk_status model_load_weights(const char *path, ntk_model *model)
+/* Read the index of `path` and check it against the layers; `groups` is
+ * allocated here (the caller frees it). */
+static ntk_status index_and_groups(const char *path, const weights_layers *layers, double b_std,
+                                   int warn, st_index *index, weights_group **groups,
+                                   int *has_bias)
+{
+    *groups = NULL;
+    NTK_TRY(st_read_index(path, index));
+    ntk_status status = NTK_OK;
+    if (index->count > 0)
+        status = NTK_CALLOC(*groups, index->count, "weights index");
+    int n_groups = 0;
+    if (status == NTK_OK)
+        status = group_tensors(index, *groups, &n_groups);
+    if (status == NTK_OK)
+        status = check_groups(index, *groups, n_groups, layers, b_std, warn, has_bias);
+    return status;
+}
+
+ntk_status model_load_weights(const char *path, double b_std, ntk_model *model)
 {
     st_index index;
     memset(&index, 0, sizeof index);
-    NTK_TRY(st_read_index(path, &index));
+    weights_layers layers;
+    layers_of_stack(model->stack, model->n_stack, &layers);
     weights_group *groups = NULL;
-    ntk_status status = NTK_OK;
-    if (index.count > 0)
-        status = NTK_CALLOC(groups, index.count, "weights index");
-    int n_groups = 0;
-    if (status == NTK_OK)
-        status = group_tensors(&index, groups, &n_groups);
-    if (status == NTK_OK)
-        status = load_groups(&index, groups, n_groups, model);
+    int has_bias[NTK_MAX_DENSE + 1] = {0};
+    ntk_status status = index_and_groups(path, &layers, b_std, 1, &index, &groups, has_bias);
+    if (status == NTK_OK) {
+        for (int l = 1; l <= model->n_layers; ++l)
+            model->has_bias[l] = has_bias[l];
+        status = read_groups(&index, groups, model);
+    }
     free(groups);
     st_free_index(&index);
     NTK_TRY(status);
+    return NTK_OK;
+}
+
+ntk_status model_param_count(const ntk_model_spec *spec, const model_layout *layout,
+                             int64_t *n_params)
+{
+    weights_layers layers;
+    layers_of_stack(layout->stack, layout->n_stack, &layers);
+    int has_bias[NTK_MAX_DENSE + 1] = {0};
+    if (spec->weights_path[0] != '\0') {
+        st_index index;
+        memset(&index, 0, sizeof index);
+        weights_group *groups = NULL;
+        ntk_status status =
+            index_and_groups(spec->weights_path, &layers, spec->b_std, 0, &index, &groups,
+                             has_bias);
+        free(groups);
+        st_free_index(&index);
+        NTK_TRY(status);
+    } else {
+        for (int l = 1; l <= layers.n_layers; ++l)
+            has_bias[l] = spec->b_std != 0.0;
+    }
+    int64_t total = 0;
+    for (int l = 1; l <= layers.n_layers; ++l)
+        total += layers.weight[l].count + (has_bias[l] ? layers.bias[l].count : 0);
+    *n_params = total;
     return NTK_OK;
 }
 

@@ -19,8 +19,19 @@
 #include "model/model.h"
 
 /* Fill model->weight/bias (allocated by the caller per the tensor shapes and
- * has_bias, which this sets from the file) from `path`. Rank-local. */
-ntk_status model_load_weights(const char *path, ntk_model *model);
+ * has_bias, which this sets from the file) from `path`. With b_std != 0
+ * (model.b_std: the job has biases) every layer's bias must be in the file.
+ * Rank-local. */
+ntk_status model_load_weights(const char *path, double b_std, ntk_model *model);
+
+/* The number of parameters of the model `layout` describes, counted as a run
+ * counts them: with model.weights, the file decides which layers have a bias
+ * (its index is read and checked against the layers exactly as
+ * model_load_weights checks it, values not read); without, every layer has
+ * one when model.b_std != 0. `plan` and `run`'s preflight both use it.
+ * Rank-local. */
+ntk_status model_param_count(const ntk_model_spec *spec, const model_layout *layout,
+                             int64_t *n_params);
 
 /* Write the parameters as F64 tensors named "<i>.weight" / "<i>.bias" with i
  * the layer's position in model.layers (nn.Sequential's numbering, which

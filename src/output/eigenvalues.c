@@ -3,11 +3,12 @@
 #include "output/output.h"
 
 #include "format/npy.h"
+#include "output/file_names.h"
 
 ntk_status output_write_eigenvalues(const char *dir, const ntk_spectrum *spectrum)
 {
     char path[NTK_PATH_MAX];
-    NTK_TRY(output_path(dir, "eigenvalues.npy", path));
+    NTK_TRY(output_path(dir, OUTPUT_FILE_EIGENVALUES, path));
     NTK_TRY(npy_write_local(path, spectrum->values, spectrum->n_pairs, -1));
     return NTK_OK;
 }

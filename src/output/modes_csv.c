@@ -2,13 +2,14 @@
  * eigenvalue order, with full double precision (%.17g round-trips). The
  * energy columns are empty when the job has no targets (see output.h). */
 #include "output/output.h"
+#include "output/file_names.h"
 
 ntk_status output_write_modes_csv(const char *dir, const ntk_spectrum *spectrum,
                                   const ntk_modes *modes)
 {
     char path[NTK_PATH_MAX];
     FILE *file = NULL;
-    NTK_TRY(output_file_open(dir, "modes.csv", path, &file));
+    NTK_TRY(output_file_open(dir, OUTPUT_FILE_MODES, path, &file));
     fputs("mode,eigenvalue,rate,target_energy,cumulative_energy\n", file);
     for (int64_t i = 0; i < spectrum->n_pairs; ++i) {
         fprintf(file, "%lld,%.17g,%.17g,", (long long)i, spectrum->values[i], modes->rate[i]);

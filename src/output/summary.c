@@ -36,6 +36,7 @@
 
 #include "core/blas_kernels.h"
 #include "core/yaml_number.h"
+#include "output/file_names.h"
 #include "version.h"
 
 /* The shortest form that reads back to the same double, as a YAML float. */
@@ -115,6 +116,10 @@ static void write_spectrum(FILE *out, const ntk_run_facts *facts)
     yaml_string(out, spectrum->solver_detail);
     fprintf(out, "\n  eigenpairs: %lld\n  vectors: %s\n", (long long)spectrum->n_pairs,
             spectrum->have_vectors ? "true" : "false");
+    /* what the solver computed, of which the two above were kept (a
+     * request for less than a solver computes is honoured by dropping) */
+    fprintf(out, "  computed_eigenvalues: %lld\n  computed_eigenvectors: %lld\n",
+            (long long)spectrum->computed_values, (long long)spectrum->computed_vectors);
     key_double(out, "  ", "lambda_max", modes->lambda_max);
     key_double(out, "  ", "lambda_min", modes->lambda_min);
     key_double(out, "  ", "trace", spectrum->diagonal_sum);
@@ -208,7 +213,7 @@ ntk_status output_write_summary(const char *dir, const ntk_run_facts *facts)
 {
     char path[NTK_PATH_MAX];
     FILE *out = NULL;
-    NTK_TRY(output_file_open(dir, "summary.yaml", path, &out));
+    NTK_TRY(output_file_open(dir, OUTPUT_FILE_SUMMARY, path, &out));
 
     fputs("# ntkgram run summary\nntkgram_version: ", out);
     yaml_string(out, NTK_VERSION);

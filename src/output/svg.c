@@ -6,6 +6,7 @@
  * above — so step 0 is on the axis next to 1, 10, 100, ... The curve is
  * sampled densely from the modes, and the job's dynamics.steps are marked. */
 #include "output/output.h"
+#include "output/file_names.h"
 
 #include <math.h>
 #include <string.h>
@@ -326,7 +327,7 @@ ntk_status output_write_svg(const char *dir, const char *title, double learning_
 {
     char path[NTK_PATH_MAX];
     FILE *out = NULL;
-    NTK_TRY(output_file_open(dir, "spectrum.svg", path, &out));
+    NTK_TRY(output_file_open(dir, OUTPUT_FILE_SPECTRUM_SVG, path, &out));
 
     const int panels = modes->have_targets ? 2 : 1;
     const int width = PANEL_WIDTH * panels;

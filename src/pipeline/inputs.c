@@ -36,8 +36,13 @@ ntk_status inputs_shape(const ntk_job *job, ntk_data_shape *shape)
                          job->targets.path, (long long)rows, (long long)shape->n_inputs);
     if (cols != shape->k)
         return NTK_RAISE(NTK_ERR_DATA,
-                         "%s: targets have %lld columns but the model has %d outputs (last dense layer)",
-                         job->targets.path, (long long)cols, shape->k);
+                         "%s: targets have %lld columns but the model has %d outputs (its last "
+                         "layer, %s%s)",
+                         job->targets.path, (long long)cols, shape->k,
+                         layout.stack[layout.n_stack - 1].ops->name,
+                         layout.stack[layout.n_stack - 1].out.rank == 3   ? ", in H, W, C order"
+                         : layout.stack[layout.n_stack - 1].out.rank == 2 ? ", in L, C order"
+                                                                          : "");
     return NTK_OK;
 }
 

@@ -13,6 +13,7 @@
 #include "kernel/kernel.h"
 #include "model/model.h"
 #include "model/weights.h"
+#include "output/file_names.h"
 #include "output/output.h"
 #include "pipeline/compare.h"
 #include "pipeline/inputs.h"
@@ -103,6 +104,38 @@ static ntk_status check_matrix_free_layers(const ntk_job *job, const ntk_model *
                      model->stack[missing].ops->name);
 }
 
+/* "3 layers with parameters (2 conv, 1 dense)" or "3 dense layers": the
+ * layer types in the order they first appear. */
+static const char *describe_layers(const ntk_model *model, char *text, size_t size)
+{
+    const char *names[NTK_MAX_LAYERS];
+    int counts[NTK_MAX_LAYERS], kinds = 0;
+    for (int i = 0; i < model->n_stack; ++i) {
+        if (model->stack[i].param < 1)
+            continue;
+        const char *name = model->stack[i].ops->name;
+        int kind = 0;
+        while (kind < kinds && strcmp(names[kind], name) != 0)
+            ++kind;
+        if (kind == kinds) {
+            names[kinds] = name;
+            counts[kinds++] = 0;
+        }
+        ++counts[kind];
+    }
+    if (kinds == 1) {
+        snprintf(text, size, "%d %s layer%s", counts[0], names[0], counts[0] == 1 ? "" : "s");
+        return text;
+    }
+    size_t used = (size_t)snprintf(text, size, "%d layers with parameters (", model->n_layers);
+    for (int kind = 0; kind < kinds && used < size; ++kind)
+        used += (size_t)snprintf(text + used, size - used, "%s%d %s", kind > 0 ? ", " : "",
+                                 counts[kind], names[kind]);
+    if (used < size)
+        snprintf(text + used, size - used, ")");
+    return text;
+}
+
 static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
                           const ntk_preflight *checked)
 {
@@ -136,8 +169,10 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     if (status == NTK_OK)
         state->have_model = 1;
     NTK_TRY(ntk_agree(status, comm));
-    ntk_log("model: %d dense layers, %lld parameters (%s parameterisation)",
-            state->model.n_layers, (long long)state->model.n_params,
+    char layers[256];
+    ntk_log("model: %s, %lld parameters (%s parameterisation)",
+            describe_layers(&state->model, layers, sizeof layers),
+            (long long)state->model.n_params,
             ntk_choice_name(&model_parameterization_names, job->model.parameterization));
 
     if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
@@ -175,11 +210,12 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     ntk_log("assembly: %s, %.3g GFLOP in all", stats->method, stats->flops_total * 1e-9);
 
     if (job->output.theta) {
-        NTK_TRY(stop_point_with_theta(comm, state, "after the assembly, before writing theta.npy"));
+        NTK_TRY(stop_point_with_theta(comm, state,
+                                      "after the assembly, before writing " OUTPUT_FILE_THETA));
         ntk_phase_begin("write theta");
-        NTK_TRY(output_path(job->output.dir, "theta.npy", path));
+        NTK_TRY(output_path(job->output.dir, OUTPUT_FILE_THETA, path));
         NTK_TRY(output_write_dmatrix_npy(path, grid, &state->theta));
-        run_files_add(&state->files, "theta.npy");
+        run_files_add(&state->files, OUTPUT_FILE_THETA);
     }
     *analytic_distance = -1.0;
     if (job->kernel.compare_analytic && job->kernel.kind == NTK_KIND_EMPIRICAL) {
@@ -198,12 +234,12 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
         ntk_status status =
             kernel_assemble_nngp(&kernel_config, &state->model, grid, &state->inputs, &nngp);
         if (status == NTK_OK)
-            status = output_path(job->output.dir, "nngp.npy", path);
+            status = output_path(job->output.dir, OUTPUT_FILE_NNGP, path);
         if (status == NTK_OK)
             status = output_write_dmatrix_npy(path, grid, &nngp);
         dmatrix_destroy(&nngp);
         NTK_TRY(status);
-        run_files_add(&state->files, "nngp.npy");
+        run_files_add(&state->files, OUTPUT_FILE_NNGP);
     }
     if (job->training.enabled && job->training.kernel_after) {
         ntk_status status = dmatrix_create(grid, m_rows, m_rows, &state->theta_initial);
@@ -307,9 +343,9 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     NTK_TRY(stop_point(comm, state, "before writing the spectrum"));
     ntk_phase_begin("write spectrum");
     if (state->spectrum.have_vectors && job->output.eigenvectors) {
-        NTK_TRY(output_path(job->output.dir, "eigenvectors.npy", path));
+        NTK_TRY(output_path(job->output.dir, OUTPUT_FILE_EIGENVECTORS, path));
         NTK_TRY(output_write_dmatrix_npy(path, &state->grid, &state->spectrum.vectors));
-        run_files_add(&state->files, "eigenvectors.npy");
+        run_files_add(&state->files, OUTPUT_FILE_EIGENVECTORS);
     }
     ntk_status status = NTK_OK;
     if (state->grid.rank == 0) {
@@ -321,10 +357,10 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
                                       &state->spectrum, &state->modes);
     }
     NTK_TRY(ntk_agree(status, comm));
-    run_files_add(&state->files, "eigenvalues.npy");
-    run_files_add(&state->files, "modes.csv");
+    run_files_add(&state->files, OUTPUT_FILE_EIGENVALUES);
+    run_files_add(&state->files, OUTPUT_FILE_MODES);
     if (job->output.plot)
-        run_files_add(&state->files, "spectrum.svg");
+        run_files_add(&state->files, OUTPUT_FILE_SPECTRUM_SVG);
     ntk_phase_end();
     return NTK_OK;
 }
@@ -375,15 +411,15 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
                               state->own_targets, solved ? &state->spectrum : NULL,
                               &predict_facts, &state->tracker));
     if (held_out && job->output.test_theta) {
-        run_files_add(&state->files, "test_theta.npy");
+        run_files_add(&state->files, OUTPUT_FILE_TEST_THETA);
         if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp)
-            run_files_add(&state->files, "test_nngp.npy");
+            run_files_add(&state->files, OUTPUT_FILE_TEST_NNGP);
     }
     if (held_out && job->predict.enabled) {
-        run_files_add(&state->files, "test_predictions.npy");
-        run_files_add(&state->files, "predict.csv");
+        run_files_add(&state->files, OUTPUT_FILE_TEST_PREDICTIONS);
+        run_files_add(&state->files, OUTPUT_FILE_PREDICT_CSV);
         if (job->output.plot)
-            run_files_add(&state->files, "predict.svg");
+            run_files_add(&state->files, OUTPUT_FILE_PREDICT_SVG);
     }
 
     ntk_training_result training = {0.0, -1.0};
@@ -405,16 +441,16 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
                              job->training.kernel_after ? &state->theta_initial : NULL,
                              state->tracker != NULL ? &test : NULL, &training));
         ntk_phase_end();
-        run_files_add(&state->files, "training.csv");
+        run_files_add(&state->files, OUTPUT_FILE_TRAINING);
     }
-    NTK_TRY(stop_point_with_theta(comm, state, "before writing summary.yaml"));
+    NTK_TRY(stop_point_with_theta(comm, state, "before writing " OUTPUT_FILE_SUMMARY));
     if (job->output.params) {
         char path[NTK_PATH_MAX];
-        ntk_status status = output_path(job->output.dir, "params.safetensors", path);
+        ntk_status status = output_path(job->output.dir, OUTPUT_FILE_PARAMS, path);
         if (status == NTK_OK && rank == 0)
             status = model_save_weights(path, &state->model);
         NTK_TRY(ntk_agree(status, comm));
-        run_files_add(&state->files, "params.safetensors");
+        run_files_add(&state->files, OUTPUT_FILE_PARAMS);
     }
 
     /* summary.yaml is written last: its presence marks a complete run. */
@@ -444,7 +480,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
         status = output_write_summary(job->output.dir, &facts);
     free(echo);
     NTK_TRY(ntk_agree(status, comm));
-    run_files_add(&state->files, "summary.yaml");
+    run_files_add(&state->files, OUTPUT_FILE_SUMMARY);
     if (job->spectrum.solver != NTK_SOLVER_MATRIX_FREE) /* no assembly, no checkpoint */
         NTK_TRY(checkpoint_finish(&state->checkpoint));
     NTK_TRY(run_files_finish(job, comm));

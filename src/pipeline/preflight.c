@@ -44,6 +44,50 @@ static ntk_status check_solve_grid(const ntk_job *job, int ranks)
                      key, rows, cols, (long long)rows * cols, ranks);
 }
 
+/* A data error about a held-out source, prefixed with the key it came from
+ * ("FILE:LINE:COL: data.test_inputs: ..."; a --set location names the key). */
+static ntk_status name_test_source(const ntk_data_source *source, const char *key,
+                                   ntk_status status)
+{
+    if (status == NTK_OK)
+        return NTK_OK;
+    char message[1024], where[NTK_PATH_MAX + 64];
+    snprintf(message, sizeof message, "%s", ntk_error_message());
+    ntk_error_clear();
+    job_location_text(&source->where, where, sizeof where);
+    if (strncmp(message, where, strlen(where)) == 0) /* named already (class labels) */
+        return ntk_raise(status, __FILE__, __LINE__, "%s", message);
+    if (source->where.line > 0)
+        return ntk_raise(status, __FILE__, __LINE__, "%s: %s: %s", where, key, message);
+    return ntk_raise(status, __FILE__, __LINE__, "%s: %s", where, message);
+}
+
+/* The held-out values as run will read them: NaN/Inf in data.test_inputs or
+ * data.test_targets and class labels outside 0..k-1 are refused here, before
+ * output.dir is touched (run would find them only after the assembly and the
+ * eigensolve). Each rank reads its own block, as the prediction stage does.
+ * Rank-local; the caller agrees. */
+static ntk_status check_test_values(const ntk_job *job, const ntk_test_shape *test_shape,
+                                    int64_t input_dim, int k, MPI_Comm comm)
+{
+    int rank = 0, ranks = 1;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &ranks);
+    ntk_input_block block;
+    double *targets = NULL;
+    const ntk_predict_config predict_config = job_predict_config(job);
+    ntk_status status = name_test_source(
+        &job->test_inputs, "data.test_inputs",
+        predict_read_test_block(&predict_config, test_shape, input_dim, rank, ranks, &block));
+    if (status == NTK_OK)
+        status = name_test_source(
+            &job->test_targets, "data.test_targets",
+            predict_read_test_targets(&predict_config, test_shape, k, &block, &targets));
+    free(targets);
+    free(block.x);
+    return status;
+}
+
 ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *result)
 {
     memset(result, 0, sizeof *result);
@@ -57,6 +101,9 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
         const ntk_predict_config predict_config = job_predict_config(job);
         status = predict_test_shape(&predict_config, result->shape.input_dim, result->shape.k,
                                     &test_shape);
+        if (status == NTK_OK)
+            status = check_test_values(job, &test_shape, result->shape.input_dim,
+                                       result->shape.k, comm);
     }
     if (status == NTK_OK)
         status = check_grid_shape(job, ranks, &result->grid_rows, &result->grid_cols);

@@ -12,14 +12,27 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "output/file_names.h"
 #include "output/output.h"
 
 /* summary.yaml first: once it is gone, nothing in the folder claims to be a
  * finished run, whatever happens next. */
 static const char *const output_names[] = {
-    "summary.yaml", "theta.npy",   "nngp.npy",     "eigenvalues.npy",    "eigenvectors.npy",
-    "modes.csv",    "spectrum.svg", "training.csv", "params.safetensors", "test_theta.npy",
-    "test_nngp.npy", "test_predictions.npy", "predict.csv", "predict.svg", NULL};
+    OUTPUT_FILE_SUMMARY,
+    OUTPUT_FILE_THETA,
+    OUTPUT_FILE_NNGP,
+    OUTPUT_FILE_EIGENVALUES,
+    OUTPUT_FILE_EIGENVECTORS,
+    OUTPUT_FILE_MODES,
+    OUTPUT_FILE_SPECTRUM_SVG,
+    OUTPUT_FILE_TRAINING,
+    OUTPUT_FILE_PARAMS,
+    OUTPUT_FILE_TEST_THETA,
+    OUTPUT_FILE_TEST_NNGP,
+    OUTPUT_FILE_TEST_PREDICTIONS,
+    OUTPUT_FILE_PREDICT_CSV,
+    OUTPUT_FILE_PREDICT_SVG,
+    NULL};
 
 static int same_file(const char *a, const char *b)
 {
@@ -68,7 +81,7 @@ static ntk_status clear_and_mark(const ntk_job *job)
     /* The name, path and host are any text: quoted, so the marker stays YAML
      * whose strings load as strings (a job named 2024 or "a: b"). */
     fputs("# ntkgram is writing this folder; the files here are complete only when this\n"
-          "# marker is gone and summary.yaml is present.\njob: ",
+          "# marker is gone and " OUTPUT_FILE_SUMMARY " is present.\njob: ",
           marker);
     job_write_yaml_string(marker, job->name);
     fputs("\nfile: ", marker);

@@ -81,6 +81,7 @@
 #include "spectrum/parpack/matrix_free.h"
 #include "spectrum/spectrum.h"
 #include "model/model.h"
+#include "model/weights.h"
 
 /* Resident memory of an ntkgram process before it allocates any job data:
  * Open MPI, OpenBLAS (one thread), BLACS/ScaLAPACK and libyaml. Measured as
@@ -91,11 +92,11 @@ static const double PLAN_BASELINE_BYTES = 18.0 * 1048576.0;
 
 /* Sustained rates per rank, flop/s: DGEMM-bound phases (features, tiles),
  * the eigensolver (half of its reduction is matrix-vector bound) and the
- * analytic kernel's scalar per-pair formulas. Measured by bench/run on the
- * reference machine (2 cores, one rank each): tiles 33 GFLOP/s and pdsyevd
- * 26 GFLOP/s per rank at M = 4096. The rates here are about half (a quarter
- * for the solver, whose efficiency falls as ranks grow) of those, so the
- * estimate errs long; slurm/submit adds its own safety factor. */
+ * analytic kernel's scalar per-pair formulas. They are about half of what
+ * bench/run measures on the reference machine (a quarter for the solver,
+ * whose efficiency falls as ranks grow; the measurements are in
+ * docs/design.md, "The plan's time estimate"), so the estimate errs long;
+ * slurm/submit adds its own safety factor. */
 static const double PLAN_RATE_GEMM = 15.0e9;
 static const double PLAN_RATE_SOLVER = 6.0e9;
 static const double PLAN_RATE_SCALAR = 0.5e9;
@@ -524,6 +525,22 @@ ntk_status plan_fit_features(const ntk_plan_config *config, double bytes_per_ran
     return NTK_OK;
 }
 
+/* kernel.kind analytic is the infinite-width limit: it has no weights, so a
+ * model.weights file would be ignored without a word. Refused, naming both
+ * keys (plan, validate and run's preflight all come here). */
+static ntk_status plan_check_weights_used(const ntk_plan_config *config)
+{
+    if (config->kernel->kind != NTK_KIND_ANALYTIC || config->model->weights_path[0] == '\0')
+        return NTK_OK;
+    char where[NTK_PATH_MAX + 64];
+    job_location_text(&config->model->where, where, sizeof where);
+    return NTK_RAISE(NTK_ERR_JOB,
+                     "%s: model.weights: kernel.kind analytic is the infinite-width limit, "
+                     "which has no weights, so %s would be ignored; remove model.weights or use "
+                     "kernel.kind: empirical",
+                     where, config->model->weights_path);
+}
+
 static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_inputs,
                                      const ntk_shape *input, int ranks, int matrix_free_stored,
                                      double memory_limit, ntk_plan *plan)
@@ -540,10 +557,12 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
 
     /* The layers state their own sizes and costs (model/layer.h); a job whose
      * sizes do not fit is refused naming the layer. */
-    const int has_bias = config->model->b_std != 0.0;
     const int full = config->kernel->outputs == NTK_OUTPUTS_FULL;
+    NTK_TRY(plan_check_weights_used(config));
     model_layout layout;
-    NTK_TRY(model_layout_make(config->model, config->path, input, has_bias, &layout));
+    NTK_TRY(model_layout_make(config->model, config->path, input, 0, &layout));
+    /* Counted as the run counts them (a weights file decides the biases). */
+    NTK_TRY(model_param_count(config->model, &layout, &layout.n_params));
     model_costs costs;
     model_layout_costs(&layout, full, config->kernel->quadrature_order, &costs);
     const int64_t k = layout.k;
@@ -579,6 +598,9 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
                           (have_targets ? (double)own_count * k + (double)n_inputs * k : 0.0)) *
                          DOUBLE_BYTES;
     plan->bytes_model = (double)params * DOUBLE_BYTES;
+    /* A request for less than the solver computes runs (keeping that);
+     * one for more is refused naming the key. */
+    NTK_TRY(spectrum_check_request(config->spectrum, config->spectrum->solver));
     if (config->spectrum->solver == NTK_SOLVER_MATRIX_FREE) {
         NTK_TRY(plan_check_matrix_free(config, &layout, plan->m_rows));
         plan->bytes_baseline = PLAN_BASELINE_BYTES;
@@ -702,12 +724,13 @@ ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank)
     return NTK_RAISE(NTK_ERR_MEMORY,
                      "job needs %.2f GiB per rank (theta %.2f, features %.2f, solver %.2f) but only "
                      "%.2f GiB are available per rank on %d ranks; %s (ntkgram plan %s "
-                     "--mem-per-rank %.0fM)",
+                     "--mem-per-rank %.0f%s)",
                      plan_gib(plan->bytes_peak), plan_gib(plan->bytes_theta),
                      plan_gib(plan->bytes_features),
                      plan_gib(plan->bytes_solver + plan->bytes_vectors), plan_gib(bytes_per_rank),
                      plan->ranks, advice, plan->config.path != NULL ? plan->config.path : "JOB",
-                     bytes_per_rank / 1048576.0);
+                     bytes_per_rank < 1048576.0 ? bytes_per_rank : bytes_per_rank / 1048576.0,
+                     bytes_per_rank < 1048576.0 ? "" : "M");
 }
 
 int plan_min_ranks(const ntk_plan_config *config, int64_t n_inputs, int64_t input_dim,

@@ -100,7 +100,7 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     fprintf(out, "  blas      %s (this machine's)\n", described);
     if (blas.suggested != NULL)
         fprintf(out, "            3-5x slower than the CPU allows: OPENBLAS_CORETYPE=%s selects "
-                "faster kernels (README, \"BLAS kernels\")\n", blas.suggested);
+                "faster kernels (docs/performance.md, \"BLAS kernels\")\n", blas.suggested);
     fprintf(out, "\n  memory per rank (the rank that holds the most)\n");
     plan_print_bytes_row(out, "baseline", plan->bytes_baseline, "(MPI, BLAS, ScaLAPACK libraries)");
     plan_print_bytes_row(out, "inputs", plan->bytes_inputs, "");

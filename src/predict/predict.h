@@ -63,6 +63,8 @@ ntk_status predict_gather_rows(const double *own, int64_t own_count, int64_t n, 
 typedef struct {
     int slices;           /* predict.steps entries, then infinity when asked */
     double *step;         /* per slice; INFINITY for t = infinity */
+    int64_t *step_exact;  /* per slice, the job's integer step (a double rounds
+                           * steps above 2^53); unused at infinity */
     int64_t n_test;
     int k;
     double *values;       /* slices x n_test x k (C order) */

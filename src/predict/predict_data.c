@@ -39,6 +39,22 @@ static ntk_status shape_of(const ntk_data_source *source, data_role role, const 
                      where_text(source, key, where, sizeof where), message);
 }
 
+/* One point's shape as NumPy prints it: "(4,)" or "(8, 8, 1)". */
+static const char *point_shape_text(int rank, const int64_t dims[3], char *text, size_t size)
+{
+    if (rank <= 1) {
+        snprintf(text, size, "(%lld,)", (long long)dims[0]);
+        return text;
+    }
+    size_t used = (size_t)snprintf(text, size, "(");
+    for (int d = 0; d < rank && d < 3 && used < size; ++d)
+        used += (size_t)snprintf(text + used, size - used, "%s%lld", d > 0 ? ", " : "",
+                                 (long long)dims[d]);
+    if (used < size)
+        snprintf(text + used, size - used, ")");
+    return text;
+}
+
 ntk_status predict_test_shape(const ntk_predict_config *config, int64_t input_dim, int k,
                               ntk_test_shape *shape)
 {
@@ -60,13 +76,14 @@ ntk_status predict_test_shape(const ntk_predict_config *config, int64_t input_di
     int64_t train_dims[3] = {0, 0, 0}, test_dims[3] = {0, 0, 0};
     NTK_TRY(data_input_shape(config->inputs, &train_rank, train_dims));
     NTK_TRY(data_input_shape(config->test_inputs, &test_rank, test_dims));
-    if (train_rank != test_rank || memcmp(train_dims, test_dims, sizeof train_dims) != 0)
+    if (train_rank != test_rank || memcmp(train_dims, test_dims, sizeof train_dims) != 0) {
+        char test_text[96], train_text[96];
         return NTK_RAISE(NTK_ERR_DATA,
-                         "%s: points of shape (%lld, %lld, %lld) [%d axes], but the training "
-                         "inputs have shape (%lld, %lld, %lld) [%d axes]",
-                         where, (long long)test_dims[0], (long long)test_dims[1],
-                         (long long)test_dims[2], test_rank, (long long)train_dims[0],
-                         (long long)train_dims[1], (long long)train_dims[2], train_rank);
+                         "%s: points of shape %s, but the training inputs' points have shape %s",
+                         where, point_shape_text(test_rank, test_dims, test_text, sizeof test_text),
+                         point_shape_text(train_rank, train_dims, train_text,
+                                          sizeof train_text));
+    }
     shape->n_test = rows;
     if (!data_targets_need_shape_check(config->test_targets, &shape->have_targets))
         return NTK_OK;

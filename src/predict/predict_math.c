@@ -22,6 +22,7 @@
 void predict_free(ntk_predictions *p)
 {
     free(p->step);
+    free(p->step_exact);
     free(p->values);
     free(p->train_loss);
     free(p->test_loss);
@@ -121,12 +122,15 @@ static ntk_status predictions_allocate(const ntk_predict_inputs *in, ntk_predict
     out->n_test = in->n_test;
     out->k = in->k;
     NTK_TRY(NTK_CALLOC(out->step, out->slices, "prediction steps"));
+    NTK_TRY(NTK_CALLOC(out->step_exact, out->slices, "prediction steps"));
     NTK_TRY(NTK_CALLOC(out->values, (int64_t)out->slices * in->n_test * in->k + 1, "predictions"));
     NTK_TRY(NTK_CALLOC(out->train_loss, out->slices, "prediction losses"));
     NTK_TRY(NTK_CALLOC(out->test_loss, out->slices, "prediction losses"));
     NTK_TRY(NTK_CALLOC(out->test_accuracy, out->slices, "prediction losses"));
-    for (int s = 0; s < in->spec->n_steps; ++s)
+    for (int s = 0; s < in->spec->n_steps; ++s) {
         out->step[s] = (double)in->spec->steps[s];
+        out->step_exact[s] = in->spec->steps[s];
+    }
     if (in->spec->infinite)
         out->step[out->slices - 1] = INFINITY;
     return NTK_OK;

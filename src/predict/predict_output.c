@@ -5,6 +5,7 @@
  *                         for t = infinity; empty fields when unknown)
  *   predict.svg           train and test loss against step */
 #include "predict/predict.h"
+#include "output/file_names.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,7 +15,7 @@
 ntk_status predict_write_npy(const char *dir, const ntk_predictions *p)
 {
     char path[NTK_PATH_MAX];
-    NTK_TRY(output_path(dir, "test_predictions.npy", path));
+    NTK_TRY(output_path(dir, OUTPUT_FILE_TEST_PREDICTIONS, path));
     /* A version 1.0 header for a 3-D array: the dict padded with spaces to a
      * multiple of 64 bytes, ending in '\n'. */
     char dict[256];
@@ -58,13 +59,13 @@ ntk_status predict_write_csv(const char *dir, const ntk_predictions *p)
 {
     char path[NTK_PATH_MAX];
     FILE *file = NULL;
-    NTK_TRY(output_file_open(dir, "predict.csv", path, &file));
+    NTK_TRY(output_file_open(dir, OUTPUT_FILE_PREDICT_CSV, path, &file));
     fputs("step,train_loss,test_loss,test_accuracy\n", file);
     for (int s = 0; s < p->slices; ++s) {
         if (isinf(p->step[s]))
             fputs("inf,", file);
         else
-            fprintf(file, "%.0f,", p->step[s]);
+            fprintf(file, "%lld,", (long long)p->step_exact[s]);
         csv_number(file, p->train_loss[s]);
         fputc(',', file);
         csv_number(file, p->test_loss[s]);
@@ -128,7 +129,7 @@ ntk_status predict_write_svg(const char *dir, const ntk_predict_config *config,
                              const ntk_predictions *p)
 {
     char path[NTK_PATH_MAX];
-    NTK_TRY(output_path(dir, "predict.svg", path));
+    NTK_TRY(output_path(dir, OUTPUT_FILE_PREDICT_SVG, path));
     frame f = {0.0, 1.0, INFINITY, -INFINITY};
     for (int s = 0; s < p->slices; ++s) {
         if (!isinf(p->step[s]) && symlog(p->step[s]) > f.x1)

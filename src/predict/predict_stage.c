@@ -17,6 +17,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "core/log.h"
+#include "output/file_names.h"
 
 typedef struct {
     ntk_input_block test;
@@ -83,8 +84,8 @@ static ntk_status write_cross(const ntk_predict_config *config, const ntk_model 
 {
     const ntk_dmatrix *cross = &s->cross;
     char path[NTK_PATH_MAX];
-    NTK_TRY(stop_point(s, "before writing test_theta.npy"));
-    NTK_TRY(output_path(config->output->dir, "test_theta.npy", path));
+    NTK_TRY(stop_point(s, "before writing " OUTPUT_FILE_TEST_THETA));
+    NTK_TRY(output_path(config->output->dir, OUTPUT_FILE_TEST_THETA, path));
     NTK_TRY(output_write_dmatrix_npy(path, grid, cross));
     if (config->kernel.kernel->kind != NTK_KIND_ANALYTIC || !config->kernel.kernel->nngp)
         return NTK_OK;
@@ -97,7 +98,7 @@ static ntk_status write_cross(const ntk_predict_config *config, const ntk_model 
     ntk_status status = kernel_assemble_cross(&config->kernel, model, grid, test, train, 1, &hooks,
                                               &nngp, NULL);
     if (status == NTK_OK)
-        status = output_path(config->output->dir, "test_nngp.npy", path);
+        status = output_path(config->output->dir, OUTPUT_FILE_TEST_NNGP, path);
     if (status == NTK_OK)
         status = output_write_dmatrix_npy(path, grid, &nngp);
     dmatrix_destroy(&nngp);

@@ -65,8 +65,9 @@ typedef struct {
     const char *family;     /* its folder under src/spectrum/ */
     unsigned capabilities;  /* EIGENSOLVER_* */
     /* Seconds of the solve at M = 4096 on 2 ranks of the reference machine
-     * for each eigensolver_kind (workspace.c's table, bench/eigensolve);
-     * auto ranks the solvers by them. 0: auto does not pick it for that
+     * for each eigensolver_kind (workspace.c's table, bench/eigensolve;
+     * the top-k kind at k = 64); auto ranks the solvers by them scaled to
+     * the job's M by `flops` (workspace.c, estimated_seconds). 0: auto does not pick it for that
      * kind (it computes more than asked, or was not measured). */
     double measured_seconds[EIGENSOLVER_KINDS];
     /* 1 when built in (NULL: always). */
@@ -111,6 +112,11 @@ eigensolver_kind eigensolver_request_kind(const ntk_spectrum_spec *spec, int64_t
  * top k) at all, whatever the layout. */
 int eigensolver_capable(const ntk_eigensolver_ops *ops, const ntk_spectrum_spec *spec,
                         int64_t matrix_size);
+/* An explicit choice runs whenever `ops` computes at least what `spec`
+ * asks, keeping only that (the top k of all M pairs, no eigenvectors of
+ * those it computes anyway): NULL then, else the key that asks for more
+ * than it can compute ("spectrum.top" or "spectrum.vectors"). */
+const char *eigensolver_short_of(const ntk_eigensolver_ops *ops, const ntk_spectrum_spec *spec);
 
 /* The families' tables. */
 extern const ntk_eigensolver_ops spectrum_pdsyevd_ops, spectrum_pdsyevr_ops;

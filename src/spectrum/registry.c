@@ -1,8 +1,11 @@
 /* The eigensolver registry (see spectrum/eigensolver.h): one line per
  * solver. Adding a solver is its family folder's file with an ops table and
  * one line here (docs/solvers.md). The order is only the listing's; auto
- * ranks by the tables' measured seconds. */
+ * ranks by the tables' measured seconds scaled to M by their flops
+ * (workspace.c). */
 #include "spectrum/eigensolver.h"
+
+#include <string.h>
 
 static const ntk_eigensolver_ops *const registry[] = {
     &spectrum_pdsyevd_ops,
@@ -57,4 +60,37 @@ int eigensolver_capable(const ntk_eigensolver_ops *ops, const ntk_spectrum_spec 
     (void)matrix_size;
     const int top = spec->top > 0;
     return top ? (caps & EIGENSOLVER_TOP_K) != 0 : (caps & EIGENSOLVER_ALL_PAIRS) != 0;
+}
+
+const char *eigensolver_short_of(const ntk_eigensolver_ops *ops, const ntk_spectrum_spec *spec)
+{
+    const unsigned caps = ops->capabilities;
+    /* Less than it computes is always honoured: eigenvalues without the
+     * vectors it computes anyway, the top k of all M pairs. */
+    if (spec->vectors && !(caps & EIGENSOLVER_VECTORS))
+        return "spectrum.vectors";
+    if (spec->top == 0 && !(caps & EIGENSOLVER_ALL_PAIRS))
+        return "spectrum.top";
+    if (spec->top > 0 && !(caps & (EIGENSOLVER_TOP_K | EIGENSOLVER_ALL_PAIRS)))
+        return "spectrum.top";
+    return NULL;
+}
+
+ntk_status spectrum_check_request(const ntk_spectrum_spec *spec, ntk_solver solver)
+{
+    const ntk_eigensolver_ops *ops = eigensolver_find(solver);
+    const char *key = ops != NULL ? eigensolver_short_of(ops, spec) : NULL;
+    if (key == NULL)
+        return NTK_OK;
+    if (strcmp(key, "spectrum.vectors") == 0)
+        return NTK_RAISE(NTK_ERR_JOB,
+                         "spectrum.vectors: true asks for eigenvectors, which spectrum.solver %s "
+                         "does not compute; set spectrum.vectors: false or use another solver",
+                         ops->name);
+    char where[NTK_PATH_MAX + 64];
+    job_location_text(&spec->top_where, where, sizeof where);
+    return NTK_RAISE(NTK_ERR_JOB,
+                     "%s: spectrum.top: %lld asks for %s, more than spectrum.solver %s computes",
+                     where, (long long)spec->top,
+                     spec->top == 0 ? "every eigenpair" : "the top k eigenpairs", ops->name);
 }

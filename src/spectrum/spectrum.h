@@ -33,6 +33,10 @@ typedef struct {
     int64_t n_pairs;      /* eigenpairs found (M, or spectrum.top) */
     double *values;       /* n_pairs, descending; on every rank */
     int have_vectors;
+    /* What the solver computed, of which the above is what the job asked
+     * for: a request for less is honoured by dropping the rest (e.g.
+     * pdsyevd computes all M pairs; summary.yaml's spectrum.computed). */
+    int64_t computed_values, computed_vectors;
     ntk_dmatrix vectors;  /* M x m, column i for values[i] */
     const char *solver;   /* spectrum_solver_name of the solver that ran (never "auto") */
     char solver_detail[96]; /* e.g. "elpa 2-stage, kernel generic" (summary.yaml) */
@@ -127,6 +131,10 @@ ntk_solver spectrum_resolve_solver_at(const ntk_spectrum_spec *spec, int64_t mat
 ntk_solver spectrum_distributed_solver(const ntk_spectrum_spec *spec, const char **reason);
 /* The same at spectrum_site_guess(1). */
 ntk_solver spectrum_resolve_solver(const ntk_spectrum_spec *spec, int64_t matrix_size);
+/* NTK_OK when `solver` computes at least what `spec` asks (it then keeps
+ * only that), or is auto or none; else NTK_ERR_JOB naming the key that asks
+ * for more (spectrum.top at its place in the job). */
+ntk_status spectrum_check_request(const ntk_spectrum_spec *spec, ntk_solver solver);
 /* Eigenpairs kept: spectrum.top, or all M. */
 int64_t spectrum_kept_pairs(const ntk_spectrum_spec *spec, int64_t matrix_size);
 
@@ -138,12 +146,18 @@ typedef struct {
     ntk_solver solver;          /* resolved (never auto) */
     const char *reason;         /* why (spectrum_resolve_solver_at) */
     int64_t kept_pairs;         /* M or spectrum.top */
-    int64_t solved_pairs;       /* computed: kept_pairs, or more for pdsyevr top-k (workspace.c) */
+    int64_t solved_pairs;       /* computed: kept_pairs, or more for pdsyevr top-k (workspace.c),
+                                 * all M for pdsyevd whatever is asked */
+    int64_t solved_values;      /* eigenvalues computed: solved_pairs, or all M (ELPA, and
+                                 * lapack without vectors, solve the whole tridiagonal) */
     int64_t lwork, liwork;      /* doubles and ints of solver workspace */
     int64_t vector_local_rows;  /* the eigenvector block during the solve: rows x cols */
     int64_t vector_local_cols;
     int64_t verify_doubles;     /* the residual check's scratch */
     int64_t gathered_doubles;   /* lapack: the matrix (and top-k vectors) on rank 0 */
+    int64_t internal_doubles;   /* plan only: what the library takes beyond lwork during
+                                 * the solve (pdsyevr: its query's answer and its own
+                                 * allocations, workspace.c) */
 } ntk_spectrum_workspace;
 
 void spectrum_workspace_at(const ntk_spectrum_spec *spec, const ntk_solver_site *site,

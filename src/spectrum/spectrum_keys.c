@@ -55,4 +55,4 @@ static const ntk_config_key dynamics_keys[] = {
 };
 
 const ntk_config_section dynamics_section = NTK_CONFIG_SECTION(
-    "dynamics", "the training curve the spectrum predicts (modes.csv)", dynamics_keys);
+    "dynamics", "the training curve the spectrum predicts", dynamics_keys);

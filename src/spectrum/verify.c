@@ -66,8 +66,7 @@ static ntk_status exact_residual(const ntk_grid *grid, const char *uplo,
     const int64_t n = minus_theta->rows, m = vectors->cols;
     /* Every PDSYMM call moves panels of all of -Theta, so fewer, wider
      * calls are faster: SPECTRUM_CHECK_PANEL_BLOCKS blocks per process
-     * column (N = 2048, 2 ranks, block 64, loaded machine: 11.4 and 13.9 s
-     * with 1 block, 9.5 and 8.9 s with 8). */
+     * column (measured in docs/design.md, "Checking the eigenpairs"). */
     const int64_t panel = (int64_t)grid->block * grid->cols * SPECTRUM_CHECK_PANEL_BLOCKS;
     double scale = 0.0;
     for (int64_t i = 0; i < m; ++i)

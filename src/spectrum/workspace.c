@@ -24,7 +24,7 @@ int spectrum_have_elpa(void)
 #endif
 }
 
-/* The rule, from bench/eigensolve (README, Performance): N = 4096, Theta of
+/* The rule, from bench/eigensolve (docs/performance.md, Performance): N = 4096, Theta of
  * bench/mlp512.yaml, 2 ranks on this 2-core machine while other jobs loaded
  * it (load average 10-14), 3 rounds; seconds of spectrum_solve without the
  * residual check, median (min-max), and numpy (LAPACK dsyevd, 2 threads) in
@@ -43,23 +43,68 @@ int spectrum_have_elpa(void)
  * back-transformation is slow), ELPA 2-stage for values only and the top k
  * (its band reduction is BLAS-3; only k vectors to back-transform), else
  * ScaLAPACK. */
+/* The size the measured seconds are for, and the top k of their top-k kind. */
+enum { MEASURED_SIZE = 4096, MEASURED_TOP = 64, NOMINAL_BLOCK = 64 };
+
+/* The flops `ops` states for `spec` at M, from its workspace on a nominal
+ * 1 x 1 grid (the flops depend only on the pairs solved and whether
+ * eigenvectors are computed, not on the layout). */
+static double flops_at(const ntk_eigensolver_ops *ops, const ntk_spectrum_spec *spec,
+                       int64_t matrix_size)
+{
+    const ntk_solver_site site = {0};
+    const eigensolver_request request = {spec, matrix_size, 1, 1, NOMINAL_BLOCK, &site};
+    ntk_spectrum_workspace ws = {0};
+    ws.solver = ops->id;
+    ws.kept_pairs = spectrum_kept_pairs(spec, matrix_size);
+    ws.vector_local_rows = matrix_size;
+    ops->workspace(&request, &ws);
+    return ops->flops(&ws, matrix_size);
+}
+
+/* auto's estimate of the solve's seconds at M: the measured seconds of the
+ * request's kind times the ratio of the flops the table states at M to
+ * those at the measured size, i.e. the flops at the rate each solver was
+ * measured to sustain. At M = 4096 (and the top 64) it is the measurement;
+ * for all pairs and values only every solver's flops grow as M^3, so the
+ * ranking is the measured one at every M; for the top k the back-
+ * transformation's M^2 k weighs by solver. M 0 (unknown): the measurement. */
+static double estimated_seconds(const ntk_eigensolver_ops *ops, const ntk_spectrum_spec *spec,
+                                int64_t matrix_size)
+{
+    const eigensolver_kind kind = eigensolver_request_kind(spec, matrix_size);
+    const double measured = ops->measured_seconds[kind];
+    if (measured <= 0.0 || matrix_size <= 0 || ops->workspace == NULL || ops->flops == NULL)
+        return measured;
+    ntk_spectrum_spec reference = *spec;
+    reference.vectors = kind != EIGENSOLVER_KIND_VALUES;
+    reference.top = kind == EIGENSOLVER_KIND_TOP_K ? MEASURED_TOP : 0;
+    const double at_measured = flops_at(ops, &reference, MEASURED_SIZE);
+    const double here = flops_at(ops, spec, matrix_size);
+    return at_measured > 0.0 && here > 0.0 ? measured * here / at_measured : measured;
+}
+
 /* The registry's solvers that can do what `spec` asks, fastest first for
- * its kind (0 seconds: not ranked). Returns how many. */
+ * its kind at M by estimated_seconds (0 measured seconds: not ranked).
+ * Returns how many. */
 static int ranked_solvers(const ntk_spectrum_spec *spec, int64_t matrix_size,
                           const ntk_eigensolver_ops *ranked[])
 {
-    const eigensolver_kind kind = eigensolver_request_kind(spec, matrix_size);
+    double seconds[EIGENSOLVER_MAX];
     int count = 0;
     for (int i = 0; i < eigensolver_count(); ++i) {
         const ntk_eigensolver_ops *ops = eigensolver_at(i);
-        if (ops->measured_seconds[kind] <= 0.0 || !eigensolver_capable(ops, spec, matrix_size))
+        const double estimate = estimated_seconds(ops, spec, matrix_size);
+        if (estimate <= 0.0 || !eigensolver_capable(ops, spec, matrix_size))
             continue;
         int at = count++;
-        while (at > 0 && ranked[at - 1]->measured_seconds[kind] > ops->measured_seconds[kind]) {
+        while (at > 0 && seconds[at - 1] > estimate) {
             ranked[at] = ranked[at - 1];
+            seconds[at] = seconds[at - 1];
             --at;
         }
         ranked[at] = ops;
+        seconds[at] = estimate;
     }
     return count;
 }
@@ -235,7 +280,8 @@ double spectrum_workspace_bytes(const ntk_spectrum_workspace *ws, int64_t matrix
     if (ws->solver == NTK_SOLVER_AUTO || ws->solver == NTK_SOLVER_NONE)
         return 0.0;
     /* the lapack path's gathered matrix lives on rank 0 beside its workspace */
-    const double solver = ((double)ws->lwork + (double)ws->gathered_doubles) * sizeof(double) +
+    const double solver = ((double)ws->lwork + (double)ws->gathered_doubles +
+                           (double)ws->internal_doubles) * sizeof(double) +
                           (double)ws->liwork * sizeof(int);
     const double verify = (double)ws->verify_doubles * sizeof(double);
     /* + the eigenvalues, M doubles on every rank, which outlive both */

@@ -86,6 +86,8 @@ ntk_status sweep_point_overrides(const ntk_job *job, int64_t point, ntk_override
         ntk_override *entry = &overrides[(*count)++];
         snprintf(entry->key, sizeof entry->key, "%s", job->sweep.key[key]);
         snprintf(entry->value, sizeof entry->value, "%s", job->sweep.value[key][index[key]]);
+        entry->line = job->sweep.value_line[key][index[key]];
+        entry->column = job->sweep.value_column[key][index[key]];
     }
     return NTK_OK;
 }

@@ -17,6 +17,7 @@
 
 #include "checkpoint/signals.h"
 #include "core/log.h"
+#include "output/file_names.h"
 #include "output/output.h"
 #include "pipeline/pipeline.h"
 #include "sweep/identity.h"
@@ -36,7 +37,7 @@ static ntk_status point_is_complete(const ntk_job *sweep_job, int64_t point,
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
     char summary[NTK_PATH_MAX];
-    ntk_status status = output_path(point_dir, "summary.yaml", summary);
+    ntk_status status = output_path(point_dir, OUTPUT_FILE_SUMMARY, summary);
     int own_row = 0;
     if (status == NTK_OK && rank == 0)
         status = sweep_point_row_exists(sweep_job, point, point_dir, &own_row);
@@ -47,13 +48,12 @@ static ntk_status point_is_complete(const ntk_job *sweep_job, int64_t point,
     return NTK_OK;
 }
 
-/* The job of one point: --set options, --out, the point's values, then its
- * own output.dir (as an override, so defaults derived from output.dir such as
- * checkpoint.dir follow it). Rank-local. */
-static ntk_status load_point_job(const ntk_job_request *request, const ntk_job *sweep_job,
-                                 int64_t point, const char *point_dir, const char *point_name,
-                                 ntk_job *point_job)
+ntk_status sweep_load_point(const ntk_job_request *request, const ntk_job *sweep_job,
+                            int64_t point, ntk_job *point_job)
 {
+    char point_name[SWEEP_NAME_MAX + 1], point_dir[NTK_PATH_MAX];
+    sweep_point_name(sweep_job, point, point_name, sizeof point_name);
+    NTK_TRY(output_path(sweep_job->output.dir, point_name, point_dir));
     ntk_override values[NTK_MAX_SWEEP_KEYS];
     int n_values = 0;
     NTK_TRY(sweep_point_overrides(sweep_job, point, values, &n_values));
@@ -68,6 +68,18 @@ static ntk_status load_point_job(const ntk_job_request *request, const ntk_job *
         memcpy(point_job->checkpoint.dir, own, sizeof own);
     }
     return NTK_OK;
+}
+
+ntk_status sweep_name_point_failure(const ntk_job *sweep_job, int64_t point, ntk_status status)
+{
+    if (status == NTK_OK)
+        return NTK_OK;
+    char message[2048], name[SWEEP_NAME_MAX + 1];
+    snprintf(message, sizeof message, "%s", ntk_error_message());
+    sweep_point_name(sweep_job, point, name, sizeof name);
+    ntk_error_clear();
+    return ntk_raise(status, __FILE__, __LINE__, "sweep point %lld of %lld (%s): %s",
+                     (long long)point, (long long)sweep_points(sweep_job), name, message);
 }
 
 static ntk_status run_point(const ntk_job_request *request, const ntk_job *sweep_job,
@@ -87,8 +99,8 @@ static ntk_status run_point(const ntk_job_request *request, const ntk_job *sweep
 
     /* The point's job first: whether the folder is complete depends on what
      * it would compute now. */
-    NTK_TRY(ntk_agree(load_point_job(request, sweep_job, point, point_dir, name, point_job),
-                      comm));
+    NTK_TRY(sweep_name_point_failure(
+        sweep_job, point, ntk_agree(sweep_load_point(request, sweep_job, point, point_job), comm)));
     char *identity = NULL;
     NTK_TRY(ntk_agree(rank == 0 ? sweep_identity_text(point_job, &identity) : NTK_OK, comm));
     int complete = 0;
@@ -105,7 +117,7 @@ static ntk_status run_point(const ntk_job_request *request, const ntk_job *sweep
      * that fails: sweep.csv would show the old figures. */
     char row[NTK_PATH_MAX], job_text[NTK_PATH_MAX];
     if (status == NTK_OK)
-        status = ntk_agree(output_path(point_dir, "point.csv", row), comm);
+        status = ntk_agree(output_path(point_dir, OUTPUT_FILE_SWEEP_POINT, row), comm);
     if (status == NTK_OK)
         status = ntk_agree(output_path(point_dir, SWEEP_IDENTITY_NAME, job_text), comm);
     if (status == NTK_OK && rank == 0) {
@@ -115,7 +127,7 @@ static ntk_status run_point(const ntk_job_request *request, const ntk_job *sweep
     ntk_run_result result;
     memset(&result, 0, sizeof result);
     if (status == NTK_OK)
-        status = pipeline_run(point_job, comm, &result);
+        status = sweep_name_point_failure(sweep_job, point, pipeline_run(point_job, comm, &result));
     /* point.csv last: with it the point is complete. */
     if (status == NTK_OK)
         status = ntk_agree(rank == 0 ? sweep_identity_write(point_dir, identity) : NTK_OK, comm);
@@ -163,14 +175,15 @@ ntk_status sweep_run(const ntk_job_request *request, const ntk_job *job, long po
          * a point whose folder the failed or stopped run has since cleared. */
         int64_t rows = 0;
         if (rank == 0 && sweep_write_table(job, job->output.dir, &rows) != NTK_OK)
-            ntk_warn("sweep: could not rebuild %s/sweep.csv after the failure", job->output.dir);
+            ntk_warn("sweep: could not rebuild %s/" OUTPUT_FILE_SWEEP " after the failure",
+                     job->output.dir);
         return NTK_FRAME(status);
     }
 
     int64_t rows = 0;
     NTK_TRY(ntk_agree(rank == 0 ? sweep_write_table(job, job->output.dir, &rows) : NTK_OK, comm));
     NTK_MPI(MPI_Bcast(&rows, 1, MPI_INT64_T, 0, comm));
-    ntk_log("sweep: %s/sweep.csv has %lld of %lld points", job->output.dir, (long long)rows,
-            (long long)points);
+    ntk_log("sweep: %s/" OUTPUT_FILE_SWEEP " has %lld of %lld points", job->output.dir,
+            (long long)rows, (long long)points);
     return NTK_OK;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "output/file_names.h"
 #include "output/output.h"
 #include "sweep/point.h"
 #include "sweep/sweep.h"
@@ -109,7 +110,7 @@ ntk_status sweep_write_point_row(const ntk_job *job, int64_t point, const char *
 {
     char path[NTK_PATH_MAX];
     FILE *file = NULL;
-    NTK_TRY(output_file_open(point_dir, "point.csv", path, &file));
+    NTK_TRY(output_file_open(point_dir, OUTPUT_FILE_SWEEP_POINT, path, &file));
     write_header(file, job);
     write_identity(file, job, point);
     fprintf(file, "%lld", (long long)result->n_inputs);
@@ -156,7 +157,7 @@ ntk_status sweep_point_row_exists(const ntk_job *job, int64_t point, const char 
     if (!format_header(header, job) || !format_identity(identity, job, point))
         return NTK_RAISE(NTK_ERR_MEMORY, "cannot build the row of sweep point %lld",
                          (long long)point);
-    NTK_TRY(output_path(point_dir, "point.csv", path));
+    NTK_TRY(output_path(point_dir, OUTPUT_FILE_SWEEP_POINT, path));
     read_point_row(path, header, identity, row, sizeof row);
     *exists = row[0] != '\0';
     return NTK_OK;
@@ -167,10 +168,10 @@ ntk_status sweep_write_table(const ntk_job *job, const char *dir, int64_t *rows)
     *rows = 0;
     char header[TABLE_LINE_MAX], identity[TABLE_LINE_MAX];
     if (!format_header(header, job))
-        return NTK_RAISE(NTK_ERR_MEMORY, "cannot build the sweep.csv header");
+        return NTK_RAISE(NTK_ERR_MEMORY, "cannot build the " OUTPUT_FILE_SWEEP " header");
 
     char path[NTK_PATH_MAX], partial[NTK_PATH_MAX + 128];
-    NTK_TRY(output_path(dir, "sweep.csv", path));
+    NTK_TRY(output_path(dir, OUTPUT_FILE_SWEEP, path));
     FILE *file = NULL;
     NTK_TRY(open_unique_partial(path, partial, sizeof partial, &file));
     fputs(header, file);
@@ -183,7 +184,7 @@ ntk_status sweep_write_table(const ntk_job *job, const char *dir, int64_t *rows)
         sweep_point_name(job, point, name, sizeof name);
         status = output_path(dir, name, point_dir);
         if (status == NTK_OK)
-            status = output_path(point_dir, "point.csv", point_csv);
+            status = output_path(point_dir, OUTPUT_FILE_SWEEP_POINT, point_csv);
         if (status == NTK_OK && !format_identity(identity, job, point))
             status = NTK_RAISE(NTK_ERR_MEMORY, "cannot build the row of sweep point %lld",
                                (long long)point);

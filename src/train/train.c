@@ -22,6 +22,7 @@
 
 #include "checkpoint/signals.h"
 #include "core/log.h"
+#include "output/file_names.h"
 #include "output/output.h"
 #include "train/gradient.h"
 #include "train/kernel_change.h"
@@ -108,7 +109,7 @@ static ntk_status held_out_loss(const ntk_model *model, const ntk_grid *grid,
 static ntk_status open_csv(const ntk_training_config *config, const ntk_grid *grid, int with_test,
                            training_state *state)
 {
-    ntk_status status = output_path(config->output_dir, "training.csv", state->csv_path);
+    ntk_status status = output_path(config->output_dir, OUTPUT_FILE_TRAINING, state->csv_path);
     if (status == NTK_OK && grid->rank == 0) {
         status = partial_file_open(state->csv_path, &state->csv);
         if (status == NTK_OK)
@@ -157,8 +158,8 @@ static ntk_status train(const ntk_training_config *config, ntk_model *model, con
     NTK_TRY(open_csv(config, grid, test != NULL, state));
 
     if (!have_prediction)
-        ntk_warn("training: no eigenvectors or targets at initialisation, so training.csv has no "
-                 "predicted loss");
+        ntk_warn("training: no eigenvectors or targets at initialisation, so "
+                 OUTPUT_FILE_TRAINING " has no predicted loss");
     else if (modes->lambda_max > 0.0 && eta >= 2.0 * normaliser / modes->lambda_max)
         ntk_warn("training.learning_rate %g is at or above the largest stable rate %g "
                  "(2 N k / lambda_max): gradient descent will diverge",

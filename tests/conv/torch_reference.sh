@@ -26,7 +26,7 @@ model:
   layers: $(cat "$case.layers")
   parameterization: $param
   w_std: 1.3
-  b_std: 0.4
+  b_std: $([ $case = conv1d_nobias ] && echo 0 || echo 0.4)
   weights: $case.safetensors
 kernel: {method: $method, outputs: $outputs}
 grid: {block: 3}

@@ -8,9 +8,15 @@ need_python
 dir=$(scratch matrix_free_values_only)
 job="$NTK_TESTS_DIR/e2e/matrix_free.yaml"
 for vectors in true false; do
-    log=$(ntk 2 run "$job" --quiet --out "$dir/$vectors" --set spectrum.vectors="$vectors" \
+    log=$(ntk 2 run "$job" --out "$dir/$vectors" --set spectrum.vectors="$vectors" \
         --set output.eigenvectors="$vectors" 2>&1) || fail "run vectors $vectors: $log"
 done
+# the log and summary.yaml say what was computed and what was kept
+top=$(awk '$1 == "eigenpairs:" {print $2; exit}' "$dir/false/summary.yaml")
+printf '%s\n' "$log" | grep -Fq "matrix_free computes $top eigenvalues and $top eigenvectors; keeping the top $top eigenvalues only" \
+    || fail "the log does not say what was computed and kept: $log"
+grep -q "^  computed_eigenvectors: $top\$" "$dir/false/summary.yaml" \
+    || fail "summary.yaml does not say the $top eigenvectors were computed"
 cmp "$dir/true/eigenvalues.npy" "$dir/false/eigenvalues.npy" \
     || fail "values-only eigenvalues differ from the run with vectors"
 [ -e "$dir/true/eigenvectors.npy" ] || fail "the run with vectors wrote no eigenvectors"

@@ -25,6 +25,9 @@ static int write_case(const char *dir, int with_targets)
     job.model.n_dense = 2;
     job.model.width[0] = 8;
     job.model.width[1] = 2;
+    /* Activations are handles now: a zeroed spec holds none, not identity. */
+    job.model.act[0] = NTK_ACT_IDENTITY;
+    job.model.act[1] = NTK_ACT_IDENTITY;
     job.model.w_std = 1.0;
     snprintf(job.output.dir, sizeof job.output.dir, "%s", dir);
 

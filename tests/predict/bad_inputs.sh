@@ -42,7 +42,7 @@ expect_error 4 '^ntkgram: error: --set data.test_inputs: missing.npy: cannot ope
     2 run job.yaml --set data.test_inputs=missing.npy
 # Images with as many values per point but another shape: never reread as
 # the training shape.
-expect_error 4 'data.test_inputs: points of shape \(2, 8, 1\) \[3 axes\], but the training inputs have shape \(4, 4, 1\)' \
+expect_error 4 "data.test_inputs: points of shape \(2, 8, 1\), but the training inputs' points have shape \(4, 4, 1\)" \
     2 run job.yaml --set data.inputs=x_img.npy --set data.test_inputs=x_test_img.npy \
     --set 'model.layers=[{conv: {channels: 2, kernel: 3}}, relu, flatten, {dense: 2}]'
 pass "test inputs of another dimension or shape, test targets of the wrong shape, a missing file"

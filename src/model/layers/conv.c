@@ -316,7 +316,7 @@ static void conv_form_flops(const ntk_layer *layer, int k, int full, double *blo
     }
 }
 
-/* The cheaper form wins (docs: README, "Convolutional networks"). */
+/* The cheaper form wins (docs/conv.md, "Convolutional networks"). */
 static int conv_uses_pairwise(const ntk_layer *layer, int k, int full)
 {
     double block, pairwise;

@@ -27,7 +27,8 @@ static void elpa_workspace(const eigensolver_request *request, ntk_spectrum_work
     const int64_t nq = grid_local_count(n, (int)nb, 0, cols);
     ws->lwork = (want_vectors ? 4 : 5) * np * nq + 4 * n;
     ws->liwork = 8 * n;
-    ws->solved_pairs = ws->kept_pairs;
+    ws->solved_pairs = ws->kept_pairs; /* nev */
+    ws->solved_values = n;             /* ELPA returns all na eigenvalues */
     /* the eigenvector matrix has ELPA's full local size, cut afterwards */
     ws->vector_local_cols = want_vectors ? nq : 0;
 }

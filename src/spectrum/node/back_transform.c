@@ -9,14 +9,13 @@
  * W = V^T Z, W = T W, Z -= V W: two plain products of inner dimension
  * `block` and M, with V copied once into a dense panel (the unit diagonal
  * and zeros above it written out) so no triangular special case is left
- * in them. Measured at M = 4096, 2 OpenBLAS threads, on one Theta
- * (docs/design.md, "The single-node eigensolver"): dormtr 2.1-2.7 s,
- * block 256 1.36 s on the AVX-512 kernels; on the SSE ones both run at
- * their DGEMM rate (dormtr 6.0-8.0 s, block 256 5.8-5.9 s).
+ * in them. The wider products are what make it faster than dormtr on
+ * AVX-512 kernels; on SSE ones both run at their DGEMM rate, so nothing is
+ * lost there (docs/design.md, "The single-node eigensolver", has the times).
  * With several threads each takes a share of Z's columns on one OpenBLAS
  * thread, after the blocks' T factors are built in parallel (dlarft is
  * matrix-vector work). On the AVX-512 kernels that measured the same as
- * letting OpenBLAS thread each product (1.25-1.3 s either way). */
+ * letting OpenBLAS thread each product. */
 #include "spectrum/node/node_eigen.h"
 
 #include <limits.h>

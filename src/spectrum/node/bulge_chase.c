@@ -3,9 +3,8 @@
  *
  * LAPACK's dsytrd_sb2st runs the sweeps as tasks of dsb2st_kernels and is
  * parallel only when LAPACK is built with OpenMP, which Debian's OpenBLAS
- * and netlib builds are not: serial, it was 1.2-1.5 s of a 2.3-2.6 s
- * two-stage reduction at M = 4096 (docs/design.md, "The single-node
- * eigensolver"). This runs the same kernel calls in the same order within
+ * and netlib builds are not: serial, it took as long as the whole first
+ * stage (docs/design.md, "The single-node eigensolver"). This runs the same kernel calls in the same order within
  * each sweep, with LAPACK's dependency between sweeps: task j of sweep s
  * (1-based, as dsb2st_kernels counts) may start once sweep s - 1 has
  * finished its task j + 2 (or all of its tasks), which keeps the two sweeps'

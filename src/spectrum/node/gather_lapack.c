@@ -1,6 +1,6 @@
 /* The single-node path (see solvers.h): when all ranks share one node and
  * the matrix fits there, LAPACK on one rank with the node's cores beats the
- * distributed solvers on the same cores (README, Performance; the reason is
+ * distributed solvers on the same cores (docs/performance.md, Performance; the reason is
  * ScaLAPACK's/ELPA's message passing and their one-stage tridiagonal
  * reduction, half of it matrix-vector products, which a threaded BLAS on
  * shared memory does faster).
@@ -118,8 +118,8 @@ ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
 
     /* Not zeroed: the gather writes the lower triangle and LAPACK's 'L'
      * routines read nothing else; zeroing it first was the pass that took
-     * the page faults: 0.41 s of a 3.25 s values-only solve at M = 4096
-     * (core/memory.h). */
+     * the page faults, a large share of a values-only solve (core/memory.h;
+     * docs/design.md, "The single-node eigensolver"). */
     double *a = NULL; /* rank 0: M x M, ld M */
     ntk_status status = NTK_OK;
     if (grid->rank == 0)

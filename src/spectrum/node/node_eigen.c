@@ -26,9 +26,9 @@
 
 /* Reflectors per block of the back-transformation (back_transform.c). */
 enum { BACK_TRANSFORM_BLOCK = 256 };
-/* Half-width of the band of the two-stage reduction: 1.0-1.2 s for
- * dsytrd_sy2sb and 1.2-1.5 s for serial bulge chasing at M = 4096 with 32
- * or 64 alike; 64 gives the first stage, the matrix products, more room. */
+/* Half-width of the band of the two-stage reduction: 32 and 64 measured
+ * alike for both stages (docs/design.md, "The single-node eigensolver"), and
+ * 64 gives the first stage, the matrix products, more room. */
 enum { BAND_WIDTH = 64 };
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }

@@ -11,11 +11,10 @@
  * rows column by column in that rank's local order, which the rank receives
  * straight into its local array. Messages carry whole columns, at most 2^20
  * doubles (8 MiB) unless one column is longer: small buffers, reused while
- * warm (with 1 GiB messages the first scatter at M = 10,000 took 1.3-1.6 s
- * against 0.18 s, the fresh buffer's first touch). Measured at M = 4096 on 2
- * ranks: gather 0.03-0.04 s, scatter 0.06-0.10 s, against 0.10-0.12 s and
- * 0.15-0.18 s with PDTRMR2D/PDGEMR2D (docs/design.md, "The single-node
- * eigensolver"). */
+ * warm (with 1 GiB messages the fresh buffer's first touch made the first
+ * scatter several times slower). Both directions measured faster than
+ * PDTRMR2D/PDGEMR2D (docs/design.md, "The single-node eigensolver", has the
+ * times). */
 #include "spectrum/node/node_transfer.h"
 
 #include <stdlib.h>

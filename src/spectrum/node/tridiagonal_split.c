@@ -10,9 +10,9 @@
  * thread each, at once, then dlaed1 merges them with the BLAS's threads,
  * and the eigenpairs are put in ascending order (dlaed1 returns the
  * permutation that sorts them). The matrix is scaled to unit largest entry
- * first, as dstedc does. Measured at M = 4096, 2 threads (docs/design.md,
- * "The single-node eigensolver"): dstedc 0.90-1.00 s; halves 0.27-0.30 s
- * and merge 0.45-0.52 s. Below SPLIT_MIN, or on one thread, dstedc alone. */
+ * first, as dstedc does. Solving the halves at once is what gains over
+ * dstedc (docs/design.md, "The single-node eigensolver", has the times).
+ * Below SPLIT_MIN, or on one thread, dstedc alone. */
 #include "spectrum/node/node_eigen.h"
 
 #include <math.h>

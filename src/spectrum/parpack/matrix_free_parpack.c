@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "checkpoint/signals.h"
+#include "core/log.h"
 #include "core/random.h"
 #include "grid/scalapack.h"
 
@@ -26,7 +27,7 @@ int64_t mf_basis_size(int64_t top, int64_t matrix_size)
 {
     /* ARPACK's advice is ncv >= 2 nev; a few more vectors for small nev
      * make restarts cheaper relative to their progress. Measured at top
-     * 100 (README "The top of the spectrum without Theta"): k + 32, 3k/2
+     * 100 (docs/matrix-free.md "The top of the spectrum without Theta"): k + 32, 3k/2
      * and 3k took as many or more products as 2k + 1 at N = 2000 and 5000. */
     int64_t ncv = 2 * top + 1 > top + 32 ? 2 * top + 1 : top + 32;
     return ncv < matrix_size ? ncv : matrix_size;
@@ -297,7 +298,7 @@ ntk_status spectrum_solve_matrix_free(const ntk_spectrum_spec *spec, const ntk_g
      * pairs; but making it ours (PARPACK on Theta + sigma I, sigma a lower
      * bound of lambda_max from one product) saved no product at N = 2000
      * and 5000, top 100, and cost eigenvalue accuracy (eps sigma / lambda_k:
-     * 1.6e-13): README "The top of the spectrum without Theta". */
+     * 1.6e-13): docs/matrix-free.md "The top of the spectrum without Theta". */
     const lanczos_setup setup = {(int)spec->top, (int)mf_basis_size(spec->top, matrix_size),
                                  spec->tolerance};
     const int ncv = setup.ncv;
@@ -330,6 +331,13 @@ ntk_status spectrum_solve_matrix_free(const ntk_spectrum_spec *spec, const ntk_g
     /* Lanczos computes the Ritz vectors whatever is asked, and the pair
      * check below needs them; a values-only request keeps none */
     spectrum->have_vectors = spec->vectors;
+    spectrum->computed_values = spectrum->computed_vectors = found;
+    /* Lanczos computes the Ritz vectors whatever is asked (docs/solvers.md) */
+    ntk_log("matrix_free computes %lld eigenvalue%s and %lld eigenvector%s; keeping the top "
+            "%lld eigenvalue%s%s",
+            (long long)found, found == 1 ? "" : "s", (long long)found, found == 1 ? "" : "s",
+            (long long)found, found == 1 ? "" : "s",
+            spec->vectors ? " with their eigenvectors" : " only");
     status = NTK_CALLOC(spectrum->values, found, "eigenvalues");
     if (status == NTK_OK)
         status = NTK_CALLOC(spectrum->pair_residual, found, "pair residuals");
