@@ -27,7 +27,7 @@
 static ntk_solver solver_named(const char *name)
 {
     for (int s = NTK_SOLVER_AUTO; s <= NTK_SOLVER_LAPACK; ++s)
-        if (strcmp(job_solver_name((ntk_solver)s), name) == 0)
+        if (strcmp(spectrum_solver_name((ntk_solver)s), name) == 0)
             return (ntk_solver)s;
     return NTK_SOLVER_NONE;
 }

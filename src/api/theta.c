@@ -17,7 +17,8 @@ ntk_status session_theta(ntk_session *session)
         return NTK_OK;
     const int64_t m = session->checked.m_rows;
     NTK_TRY(ntk_agree(dmatrix_create(&session->grid, m, m, &session->theta), session->comm));
-    NTK_TRY(kernel_assemble(&session->job, &session->model, &session->grid, &session->inputs, 1,
+    const ntk_kernel_config kernel_config = job_kernel_config(&session->job);
+    NTK_TRY(kernel_assemble(&kernel_config, &session->model, &session->grid, &session->inputs, 1,
                             NULL, &session->theta, NULL));
     NTK_TRY(dmatrix_symmetrize_from_lower(&session->grid, &session->theta));
     session->have_theta = 1;

@@ -18,35 +18,35 @@
 static const char checkpoint_file_name[] = "theta.ckpt";
 static const char cross_checkpoint_file_name[] = "test_theta.ckpt";
 
-static ntk_status checkpoint_dir(const ntk_job *job, char *out)
+static ntk_status checkpoint_dir(const ntk_checkpoint_spec *spec, const char *output_dir,
+                                 char *out)
 {
-    int length = job->checkpoint.dir[0] != '\0'
-                     ? snprintf(out, NTK_PATH_MAX, "%s", job->checkpoint.dir)
-                     : snprintf(out, NTK_PATH_MAX, "%s/checkpoint", job->output.dir);
+    int length = spec->dir[0] != '\0' ? snprintf(out, NTK_PATH_MAX, "%s", spec->dir)
+                                      : snprintf(out, NTK_PATH_MAX, "%s/checkpoint", output_dir);
     if (length >= NTK_PATH_MAX)
         return NTK_RAISE(NTK_ERR_JOB, "checkpoint.dir: the path is too long (%d characters)",
                          length);
     return NTK_OK;
 }
 
-static ntk_status init_named(const ntk_job *job, const ntk_grid *grid, const char *file_name,
+static ntk_status init_named(const ntk_checkpoint_spec *spec, const char *output_dir,
+                             uint64_t job_hash, const ntk_grid *grid, const char *file_name,
                              ntk_checkpoint *checkpoint)
 {
     memset(checkpoint, 0, sizeof *checkpoint);
     checkpoint->label = "assemble theta";
     checkpoint->matrix_name = "Theta";
-    checkpoint->job = job;
+    checkpoint->job_hash = job_hash;
     checkpoint->grid = grid;
-    checkpoint->every_seconds = job->checkpoint.every_seconds;
+    checkpoint->every_seconds = spec->every_seconds;
     checkpoint->last_write = MPI_Wtime();
     checkpoint->signal_test.step = -1;
     /* The pipeline assembles the lower triangle only, whatever the job (it
      * mirrors it afterwards when Theta is written whole). */
     checkpoint->lower_only = 1;
 
-    char dir[NTK_PATH_MAX];
-    NTK_TRY(checkpoint_dir(job, dir));
-    if (snprintf(checkpoint->path, sizeof checkpoint->path, "%s/%s", dir, file_name) >=
+    NTK_TRY(checkpoint_dir(spec, output_dir, checkpoint->dir));
+    if (snprintf(checkpoint->path, sizeof checkpoint->path, "%s/%s", checkpoint->dir, file_name) >=
         (int)sizeof checkpoint->path)
         return NTK_RAISE(NTK_ERR_JOB, "checkpoint.dir: the path is too long");
     NTK_TRY(checkpoint_signal_test_from_env(&checkpoint->signal_test));
@@ -54,9 +54,10 @@ static ntk_status init_named(const ntk_job *job, const ntk_grid *grid, const cha
     return NTK_OK;
 }
 
-ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpoint *checkpoint)
+ntk_status checkpoint_init(const ntk_checkpoint_spec *spec, const char *output_dir,
+                           uint64_t job_hash, const ntk_grid *grid, ntk_checkpoint *checkpoint)
 {
-    return init_named(job, grid, checkpoint_file_name, checkpoint);
+    return init_named(spec, output_dir, job_hash, grid, checkpoint_file_name, checkpoint);
 }
 
 /* The held-out inputs in the cross checkpoint's hash, as job_hash takes the
@@ -91,16 +92,17 @@ static uint64_t test_inputs_hash(const ntk_data_source *source)
     return checkpoint_fnv1a(CHECKPOINT_FNV_OFFSET, text, (size_t)length);
 }
 
-ntk_status checkpoint_init_cross(const ntk_job *job, const ntk_grid *grid,
-                                 ntk_checkpoint *checkpoint)
+ntk_status checkpoint_init_cross(const ntk_checkpoint_spec *spec, const char *output_dir,
+                                 uint64_t job_hash, const ntk_data_source *test_inputs,
+                                 const ntk_grid *grid, ntk_checkpoint *checkpoint)
 {
-    NTK_TRY(init_named(job, grid, cross_checkpoint_file_name, checkpoint));
+    NTK_TRY(init_named(spec, output_dir, job_hash, grid, cross_checkpoint_file_name, checkpoint));
     checkpoint->label = "assemble cross kernel";
     checkpoint->matrix_name = "cross kernel";
     checkpoint->phase = "the cross kernel assembly";
     checkpoint->lower_only = 0; /* every entry of Theta(test, train) */
     checkpoint->signal_test.step = -1;
-    checkpoint->extra_hash = test_inputs_hash(&job->test_inputs);
+    checkpoint->extra_hash = test_inputs_hash(test_inputs);
     return NTK_OK;
 }
 
@@ -109,7 +111,7 @@ static ntk_checkpoint_header this_run(const ntk_checkpoint *checkpoint, const nt
                                       int64_t steps_done, int64_t steps_total)
 {
     ntk_checkpoint_header header = {
-        .job_hash = job_hash(checkpoint->job) ^ checkpoint->extra_hash,
+        .job_hash = checkpoint->job_hash ^ checkpoint->extra_hash,
         .grid_rows = checkpoint->grid->rows,
         .grid_cols = checkpoint->grid->cols,
         .block = checkpoint->grid->block,
@@ -266,9 +268,7 @@ ntk_status checkpoint_finish(ntk_checkpoint *checkpoint)
             ntk_warn("cannot remove the checkpoint %s: %s", checkpoint->path, strerror(errno));
         unlink(partial);
         /* Only succeeds when nothing else is in it: never remove a user's files. */
-        char dir[NTK_PATH_MAX];
-        if (checkpoint_dir(checkpoint->job, dir) == NTK_OK)
-            rmdir(dir);
+        rmdir(checkpoint->dir);
     }
     NTK_TRY(ntk_agree(NTK_OK, grid->comm));
     return NTK_OK;

@@ -15,13 +15,15 @@
 
 #include "checkpoint/signals.h"
 #include "core/progress.h"
+#include "checkpoint/checkpoint_config.h"
+#include "data/data_config.h"
 #include "grid/grid.h"
-#include "job/job.h"
 #include "kernel/kernel.h"
 
 typedef struct {
-    const ntk_job *job;
+    uint64_t job_hash;        /* the run's job_hash: a checkpoint of another job is refused */
     const ntk_grid *grid;
+    char dir[NTK_PATH_MAX];   /* checkpoint.dir, or <output.dir>/checkpoint */
     char path[NTK_PATH_MAX];  /* checkpoint file */
     double every_seconds;
     double last_write;
@@ -51,8 +53,10 @@ typedef struct {
 
 /* Install the signal handlers (if main has not) and prepare the context: the path
  * is <checkpoint.dir>/theta.ckpt, checkpoint.dir defaulting to
- * <output.dir>/checkpoint. Rank-local; callers agree on the status. */
-ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpoint *checkpoint);
+ * <output_dir>/checkpoint; `job_hash` (job_hash of the run) goes into the
+ * file and must match on resume. Rank-local; callers agree on the status. */
+ntk_status checkpoint_init(const ntk_checkpoint_spec *spec, const char *output_dir,
+                           uint64_t job_hash, const ntk_grid *grid, ntk_checkpoint *checkpoint);
 
 /* The same for the cross kernel Theta(test, train) of the held-out stage
  * (src/predict): <checkpoint.dir>/test_theta.ckpt, the whole matrix (no
@@ -61,8 +65,9 @@ ntk_status checkpoint_init(const ntk_job *job, const ntk_grid *grid, ntk_checkpo
  * NTK_TEST_PAUSE_AT point ("during the cross kernel assembly (after step 1
  * of 4)"). NTK_TEST_SIGNAL_AT_STEP applies to Theta's assembly only.
  * Rank-local; callers agree on the status. */
-ntk_status checkpoint_init_cross(const ntk_job *job, const ntk_grid *grid,
-                                 ntk_checkpoint *checkpoint);
+ntk_status checkpoint_init_cross(const ntk_checkpoint_spec *spec, const char *output_dir,
+                                 uint64_t job_hash, const ntk_data_source *test_inputs,
+                                 const ntk_grid *grid, ntk_checkpoint *checkpoint);
 
 /* If a checkpoint exists for this job: verify it, load it into theta, and set
  * hooks->first_step. No checkpoint: first_step = 0. Collective. */

@@ -3,5 +3,6 @@
 ntk_module_sources(checkpoint
   checkpoint.c
   checkpoint_file.c
+  checkpoint_keys.c
   signals.c
 )

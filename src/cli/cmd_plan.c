@@ -52,11 +52,12 @@ static ntk_status plan_point(const ntk_cli_options *options, const ntk_job *base
     ntk_data_shape shape;
     NTK_TRY(inputs_shape(job, &shape));
     /* auto picks no solver whose planned peak exceeds --mem-per-rank */
-    NTK_TRY(plan_make_within(job, shape.n_inputs, &shape.input, ranks, options->mem_per_rank,
-                             plan));
-    NTK_TRY(plan_fit_features(job, options->mem_per_rank, plan)); /* matrix_free auto */
+    const ntk_plan_config plan_config = job_plan_config(job);
+    NTK_TRY(plan_make_within(&plan_config, shape.n_inputs, &shape.input, ranks,
+                             options->mem_per_rank, plan));
+    NTK_TRY(plan_fit_features(&plan_config, options->mem_per_rank, plan)); /* matrix_free auto */
     *min_ranks = options->mem_per_rank > 0.0
-                     ? plan_min_ranks_shaped(job, shape.n_inputs, &shape.input,
+                     ? plan_min_ranks_shaped(&plan_config, shape.n_inputs, &shape.input,
                                              options->mem_per_rank)
                      : 0;
     return NTK_OK;
@@ -70,7 +71,7 @@ static ntk_status plan_all_points(const ntk_cli_options *options, const ntk_job 
     if (outcome->points <= 1 || outcome->points > PLAN_MAX_SWEEP_POINTS) {
         NTK_TRY(plan_point(options, base, -1, ranks, outcome->job, &outcome->plan,
                            &outcome->min_ranks));
-        outcome->plan.job = outcome->job;
+        outcome->plan.config = job_plan_config(outcome->job);
         outcome->seconds_longest = outcome->plan.seconds_estimate;
         return NTK_OK;
     }
@@ -88,7 +89,7 @@ static ntk_status plan_all_points(const ntk_cli_options *options, const ntk_job 
         if (outcome->largest_point < 0 || plan.bytes_peak > outcome->plan.bytes_peak) {
             memcpy(outcome->job, job, sizeof *job);
             outcome->plan = plan;
-            outcome->plan.job = outcome->job;
+            outcome->plan.config = job_plan_config(outcome->job);
             outcome->largest_point = point;
         }
         if (plan.seconds_estimate > outcome->seconds_longest)

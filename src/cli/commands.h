@@ -7,6 +7,7 @@
 int cmd_run(int argc, char **argv);      /* ntkgram run JOB.yaml [...] */
 int cmd_validate(int argc, char **argv); /* ntkgram validate JOB.yaml [...] */
 int cmd_plan(int argc, char **argv);     /* ntkgram plan JOB.yaml [...] */
+int cmd_help_keys(int argc, char **argv); /* ntkgram help keys [--format markdown] */
 
 /* Common options of run/validate/plan: --set (repeatable), --out, --point,
  * --quiet, --verbose. Unknown options are a usage error. */

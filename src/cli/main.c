@@ -17,6 +17,7 @@ static const char usage_text[] =
     "  ntkgram run JOB.yaml [--set key.path=value]... [--out DIR] [--point I] [--quiet] [--verbose]\n"
     "  ntkgram validate JOB.yaml [--set key.path=value]...\n"
     "  ntkgram plan JOB.yaml [--ranks P] [--mem-per-rank SIZE] [--format yaml] [--set ...]\n"
+    "  ntkgram help keys [--format markdown]\n"
     "  ntkgram --help | --version\n"
     "\n"
     "Run under MPI (mpirun -n 8 ntkgram run job.yaml, or srun), or as a single process.\n"
@@ -48,7 +49,7 @@ static const char usage_text[] =
     "Exit codes: 0 ok, 2 usage, 3 job file, 4 data, 5 output I/O, 6 memory, 7 MPI/grid,\n"
     "            8 numerical, 9 stopped by SIGUSR1/SIGTERM/SIGINT (rerun: it resumes from the\n"
     "            checkpoint when one was written), 10 internal.\n"
-    "The job file keys and their defaults are listed in the README.\n";
+    "The job file keys, their types and defaults: ntkgram help keys (and the README).\n";
 
 int main(int argc, char **argv)
 {
@@ -74,8 +75,10 @@ int main(int argc, char **argv)
 
     int code = 0;
     const char *command = argc > 1 ? argv[1] : "";
-    if (argc < 2 || strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
-        strcmp(command, "help") == 0) {
+    if (strcmp(command, "help") == 0 && argc > 2 && strcmp(argv[2], "keys") == 0) {
+        code = cmd_help_keys(argc - 3, argv + 3);
+    } else if (argc < 2 || strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
+               strcmp(command, "help") == 0) {
         if (rank == 0)
             fputs(usage_text, argc < 2 ? stderr : stdout);
         code = argc < 2 ? 2 : 0;

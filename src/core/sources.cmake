@@ -3,8 +3,10 @@
 ntk_module_sources(core
   blas_kernels.c
   blas_threads.c
+  config_keys.c
   log.c
   memory.c
+  quoted.c
   node_memory.c
   partial_file.c
   progress.c

@@ -138,3 +138,9 @@ ntk_status data_input_shape(const ntk_data_source *source, int *rank, int64_t di
     int64_t rows = 0;
     return data_shape_as(source, DATA_ROLE_INPUTS, &rows, &dims[0]);
 }
+
+int data_targets_need_shape_check(const ntk_data_source *targets, int *have_targets)
+{
+    *have_targets = targets->kind != NTK_SOURCE_NONE;
+    return targets->kind != NTK_SOURCE_NONE && targets->kind != NTK_SOURCE_SYNTHETIC;
+}

@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "core/status.h"
-#include "job/job.h"
+#include "data/data_config.h"
 
 /* What a source is used for; it picks the synthetic generator and names the
  * file in messages ("cannot open inputs file"). */
@@ -45,6 +45,12 @@ ntk_status data_shape(const ntk_data_source *source, int64_t *rows, int64_t *col
  * synthetic inputs given by dim; (L, C) or (H, W, C) for 3-D/4-D .npy files
  * and synthetic inputs given a shape. Rank-local. */
 ntk_status data_input_shape(const ntk_data_source *source, int *rank, int64_t dims[3]);
+
+/* Whether `targets` (data.targets, data.test_targets) come from a file whose
+ * shape the run must check against the inputs and the model: absent targets
+ * need nothing and synthetic ones are made to fit. `*have_targets` gets
+ * whether there are targets at all. */
+int data_targets_need_shape_check(const ntk_data_source *targets, int *have_targets);
 
 /* Read rows `index[0..count)` (ascending global row numbers) of a source into
  * `values` (count x cols, row-major, caller-allocated). `cols` must equal the

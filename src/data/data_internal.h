@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "core/status.h"
-#include "job/job.h"
+#include "data/data_config.h"
 
 /* .npy files (npy_source.c). */
 ntk_status data_npy_shape(const char *path, const char *role_name, int64_t *rows, int64_t *cols);

@@ -3,6 +3,7 @@
 ntk_module_sources(data
   csv_source.c
   data.c
+  data_keys.c
   npy_source.c
   synthetic.c
 )

@@ -4,6 +4,7 @@ ntk_module_sources(grid
   dmatrix.c
   dmatrix_distance.c
   grid.c
+  grid_keys.c
   indexing.c
   scalapack_errors.c
 )

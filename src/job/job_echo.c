@@ -6,10 +6,11 @@
 #endif
 #include "job/job.h"
 #include "core/yaml_number.h"
-#include "job/job_enum_names.h"
+#include "core/config_keys.h"
 #include "job/job_read.h"
 #include "model/model.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,17 +44,6 @@ void job_write_yaml_string(FILE *out, const char *text)
             fputc(*p, out);
     }
     fputc('"', out);
-}
-
-void job_write_quoted(FILE *out, const char *text, char quote)
-{
-    fputc(quote, out);
-    for (const char *p = text; *p != '\0'; ++p) {
-        if (*p == quote)
-            fputc(quote, out);
-        fputc(*p, out);
-    }
-    fputc(quote, out);
 }
 
 /* Relative paths were resolved against the job file's folder; written
@@ -96,7 +86,7 @@ static void write_source(FILE *out, int indent, const char *key, const ntk_data_
         fputc('\n', out);
         return;
     }
-    const char *synthetic = job_enum_name(&job_synthetic_names, (int)source->synthetic);
+    const char *synthetic = ntk_choice_name(&data_synthetic_names, (int)source->synthetic);
     fputc('\n', out);
     key_line(out, indent, 2, "synthetic: %s\n", synthetic);
     if (source->synthetic != NTK_SYNTH_SINE && source->n > 0) {
@@ -176,7 +166,7 @@ static void write_data_and_model(const ntk_job *job, FILE *out, int indent)
     }
     fputs("]\n", out);
     key_line(out, indent, 1, "parameterization: %s\n",
-             job_enum_name(&job_parameterization_names, (int)model->parameterization));
+             ntk_choice_name(&model_parameterization_names, (int)model->parameterization));
     format_number(model->w_std, number, sizeof number);
     key_line(out, indent, 1, "w_std: %s\n", number);
     format_number(model->b_std, number, sizeof number);
@@ -194,11 +184,11 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
     char number[64];
     key_line(out, indent, 0, "kernel:\n");
     const ntk_kernel_spec *kernel = &job->kernel;
-    key_line(out, indent, 1, "kind: %s\n", job_enum_name(&job_kernel_kind_names, kernel->kind));
+    key_line(out, indent, 1, "kind: %s\n", ntk_choice_name(&kernel_kind_names, kernel->kind));
     key_line(out, indent, 1, "method: %s\n",
-             job_enum_name(&job_kernel_method_names, kernel->method));
+             ntk_choice_name(&kernel_method_names, kernel->method));
     key_line(out, indent, 1, "outputs: %s\n",
-             job_enum_name(&job_kernel_outputs_names, kernel->outputs));
+             ntk_choice_name(&kernel_outputs_names, kernel->outputs));
     key_line(out, indent, 1, "nngp: %s\n", bool_name(job->kernel.nngp));
     key_line(out, indent, 1, "compare_analytic: %s\n", bool_name(job->kernel.compare_analytic));
     key_line(out, indent, 1, "quadrature_order: %d\n", job->kernel.quadrature_order);
@@ -214,7 +204,7 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
         fprintf(out, "shape: [%d, %d]\n", job->grid.rows, job->grid.cols);
 
     key_line(out, indent, 0, "spectrum:\n");
-    key_line(out, indent, 1, "solver: %s\n", job_solver_name(job->spectrum.solver));
+    key_line(out, indent, 1, "solver: %s\n", spectrum_solver_name(job->spectrum.solver));
     key_line(out, indent, 1, "vectors: %s\n", bool_name(job->spectrum.vectors));
     key_line(out, indent, 1, "top: %" PRId64 "\n", job->spectrum.top);
     /* Only when set, so jobs without them echo (and hash) as before. */
@@ -233,9 +223,9 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
         key_line(out, indent, 1, "allow_unconverged: %s\n",
                  bool_name(job->spectrum.allow_unconverged));
         key_line(out, indent, 1, "features: %s\n",
-                 job_enum_name(&job_features_names, job->spectrum.features));
+                 ntk_choice_name(&spectrum_features_names, job->spectrum.features));
         key_line(out, indent, 1, "pair_check: %s\n",
-                 job_enum_name(&job_pair_check_names, job->spectrum.pair_check));
+                 ntk_choice_name(&spectrum_pair_check_names, job->spectrum.pair_check));
     }
 
     key_line(out, indent, 0, "dynamics:\n");
@@ -327,6 +317,22 @@ void job_echo_yaml(const ntk_job *job, FILE *out, int indent)
     }
 }
 
+ntk_status job_echo_text(const ntk_job *job, int indent, char **text)
+{
+    size_t length = 0;
+    *text = NULL;
+    FILE *out = open_memstream(text, &length);
+    if (out == NULL)
+        return NTK_RAISE(NTK_ERR_MEMORY, "cannot hold the job echo: %s", strerror(errno));
+    job_echo_yaml(job, out, indent);
+    if (ferror(out) != 0 || fclose(out) != 0) {
+        free(*text);
+        *text = NULL;
+        return NTK_RAISE(NTK_ERR_MEMORY, "cannot hold the job echo");
+    }
+    return NTK_OK;
+}
+
 /* ---- hash ---- */
 
 typedef struct {
@@ -397,9 +403,9 @@ uint64_t job_hash(const ntk_job *job)
     /* The jacobian chunk and the structured chunk budget change the summation
      * order, so the bits of Theta (and a structured assembly's step count). */
     hash_text(&hash, "kernel %s %s %s %d %" PRId64 " %" PRId64,
-              job_enum_name(&job_kernel_kind_names, job->kernel.kind),
-              job_enum_name(&job_kernel_method_names, job->kernel.method),
-              job_enum_name(&job_kernel_outputs_names, job->kernel.outputs),
+              ntk_choice_name(&kernel_kind_names, job->kernel.kind),
+              ntk_choice_name(&kernel_method_names, job->kernel.method),
+              ntk_choice_name(&kernel_outputs_names, job->kernel.outputs),
               job->kernel.quadrature_order, job->kernel.jacobian_chunk, job->kernel.chunk_mib);
     hash_text(&hash, "grid %d %d %d", job->grid.block, job->grid.rows, job->grid.cols);
     return hash.state;

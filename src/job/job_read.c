@@ -1,6 +1,8 @@
 /* Typed reading of job file values (see job_read.h). */
 #include "job/job_read.h"
 
+#include "core/config_keys.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -272,6 +274,11 @@ ntk_status job_check_mapping(const job_context *context, const job_node *node, c
         }
         char key_path[JOB_PATH_TEXT_MAX];
         job_path_key(key_path, sizeof key_path, path, key);
+        const char *suggestion = ntk_config_suggest(key, allowed);
+        if (suggestion != NULL)
+            return job_fail(context, node->keys[i], key_path,
+                            "unknown key '%s' (expected one of %s); did you mean '%s'?", key,
+                            expected, suggestion);
         return job_fail(context, node->keys[i], key_path,
                         "unknown key '%s' (expected one of %s)", key, expected);
     }
@@ -279,7 +286,7 @@ ntk_status job_check_mapping(const job_context *context, const job_node *node, c
 }
 
 ntk_status job_read_enum(const job_context *context, const job_node *node, const char *path,
-                         const char *noun, const job_enum_table *table, unsigned allowed,
+                         const char *noun, const ntk_choice_table *table, unsigned allowed,
                          int *value)
 {
     enum { MAX_NAMES = 16 };

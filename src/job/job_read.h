@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "job/job_enum_names.h"
+#include "core/config_keys.h"
 #include "job/job_tree.h"
 
 /* Plain-text conversions (1 on success) shared with tests. */
@@ -47,11 +47,11 @@ ntk_status job_read_string(const job_context *context, const job_node *node, con
 ntk_status job_read_choice(const job_context *context, const job_node *node, const char *path,
                            const char *noun, const char *const *names, int n, int *value);
 
-/* One of the names of `table` (job_enum_names.h) whose value has its bit set
+/* One of the names of `table` (a module's choice table, core/config_keys.h) whose value has its bit set
  * in `allowed` (JOB_ENUM_ANY: every name); `*value` gets the enum value. */
 #define JOB_ENUM_ANY (~0u)
 ntk_status job_read_enum(const job_context *context, const job_node *node, const char *path,
-                         const char *noun, const job_enum_table *table, unsigned allowed,
+                         const char *noun, const ntk_choice_table *table, unsigned allowed,
                          int *value);
 
 ntk_status job_read_duration(const job_context *context, const job_node *node, const char *path,

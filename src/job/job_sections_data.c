@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "job/job_keys.h"
 #include "job/job_read.h"
 
 static int has_extension(const char *path, const char *extension)
@@ -118,7 +119,7 @@ static ntk_status read_inputs(const job_context *context, const job_node *node, 
     int kind = 0;
     job_path_key(path, sizeof path, key, "synthetic");
     NTK_TRY(job_read_enum(context, job_node_find(node, "synthetic", NULL), path,
-                          "synthetic input kind", &job_synthetic_names,
+                          "synthetic input kind", &data_synthetic_names,
                           1u << NTK_SYNTH_GAUSSIAN | 1u << NTK_SYNTH_SPHERE, &kind));
     source->kind = NTK_SOURCE_SYNTHETIC;
     source->synthetic = (ntk_synthetic_kind)kind;
@@ -170,7 +171,7 @@ static ntk_status read_targets(const job_context *context, const job_node *node,
     job_path_key(path, sizeof path, key, "synthetic");
     int kind = 0;
     NTK_TRY(job_read_enum(context, kind_node, path, "synthetic target kind",
-                          &job_synthetic_names, 1u << NTK_SYNTH_GAUSSIAN | 1u << NTK_SYNTH_SINE,
+                          &data_synthetic_names, 1u << NTK_SYNTH_GAUSSIAN | 1u << NTK_SYNTH_SINE,
                           &kind));
     source->kind = NTK_SOURCE_SYNTHETIC;
     source->synthetic = (ntk_synthetic_kind)kind;
@@ -179,7 +180,8 @@ static ntk_status read_targets(const job_context *context, const job_node *node,
 
 ntk_status job_read_data(const job_context *context, const job_node *data, ntk_job *job)
 {
-    static const char *const keys[] = {"inputs", "targets", "test_inputs", "test_targets", NULL};
+    const char *keys[JOB_SECTION_KEYS_MAX];
+    job_key_names(&data_section, keys, JOB_SECTION_KEYS_MAX);
     NTK_TRY(job_check_mapping(context, data, "data", keys));
     const job_node *inputs = job_node_find(data, "inputs", NULL);
     if (inputs == NULL)
@@ -213,8 +215,8 @@ ntk_status job_read_data(const job_context *context, const job_node *data, ntk_j
 ntk_status job_read_model(const job_context *context, const job_node *model_node, ntk_job *job)
 {
     ntk_model_spec *model = &job->model;
-    static const char *const keys[] = {"layers", "parameterization", "w_std", "b_std",
-                                       "seed", "weights", NULL};
+    const char *keys[JOB_SECTION_KEYS_MAX];
+    job_key_names(&model_section, keys, JOB_SECTION_KEYS_MAX);
     NTK_TRY(job_check_mapping(context, model_node, "model", keys));
     const job_node *layers = job_node_find(model_node, "layers", NULL);
     if (layers == NULL)
@@ -236,7 +238,7 @@ ntk_status job_read_model(const job_context *context, const job_node *model_node
     if (node != NULL) {
         int choice = 0;
         NTK_TRY(job_read_enum(context, node, "model.parameterization", "parameterization",
-                              &job_parameterization_names, JOB_ENUM_ANY, &choice));
+                              &model_parameterization_names, JOB_ENUM_ANY, &choice));
         model->parameterization = (ntk_parameterization)choice;
     }
     if ((node = job_node_find(model_node, "w_std", NULL)) != NULL) {
@@ -264,10 +266,4 @@ ntk_status job_read_model(const job_context *context, const job_node *model_node
                              model->weights_path));
     }
     return NTK_OK;
-}
-
-int job_targets_need_shape_check(const ntk_data_source *targets, int *have_targets)
-{
-    *have_targets = targets->kind != NTK_SOURCE_NONE;
-    return targets->kind != NTK_SOURCE_NONE && targets->kind != NTK_SOURCE_SYNTHETIC;
 }

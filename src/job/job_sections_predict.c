@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "job/job_keys.h"
 #include "job/job_read.h"
 
 /* Predictions are computed from the whole eigendecomposition (no inverse is
@@ -50,7 +51,8 @@ ntk_status job_read_predict(const job_context *context, const job_node *root, nt
         /* `predict: true` takes every default; `predict: false` switches it off. */
         predict->enabled = enabled;
     } else if (key != NULL) {
-        static const char *const keys[] = {"steps", "infinite", "ridge", "cutoff", NULL};
+        const char *keys[JOB_SECTION_KEYS_MAX];
+    job_key_names(&predict_section, keys, JOB_SECTION_KEYS_MAX);
         NTK_TRY(job_check_mapping(context, node, "predict", keys));
         predict->enabled = 1;
         const job_node *item = job_node_find(node, "steps", NULL);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "job/job_keys.h"
 #include "job/job_read.h"
 #include "model/layer.h"
 #include "job/job_rules.h"
@@ -39,7 +40,7 @@ static void set_defaults(ntk_job *job)
 /* Read `key` of `section` as a choice when present. */
 static ntk_status read_choice_key(const job_context *context, const job_node *section,
                                   const char *section_name, const char *key,
-                                  const job_enum_table *names, int *value)
+                                  const ntk_choice_table *names, int *value)
 {
     const job_node *node = job_node_find(section, key, NULL);
     if (node == NULL)
@@ -62,14 +63,14 @@ static ntk_status read_bool_key(const job_context *context, const job_node *sect
 
 static ntk_status read_kernel(const job_context *context, const job_node *kernel, ntk_job *job)
 {
-    static const char *const keys[] = {"kind", "method", "outputs", "nngp", "quadrature_order",
-                                       "jacobian_chunk", "chunk_mib", "compare_analytic", NULL};
+    const char *keys[JOB_SECTION_KEYS_MAX];
+    job_key_names(&kernel_section, keys, JOB_SECTION_KEYS_MAX);
     NTK_TRY(job_check_mapping(context, kernel, "kernel", keys));
     int kind = job->kernel.kind, method = job->kernel.method, output = job->kernel.outputs;
-    NTK_TRY(read_choice_key(context, kernel, "kernel", "kind", &job_kernel_kind_names, &kind));
-    NTK_TRY(read_choice_key(context, kernel, "kernel", "method", &job_kernel_method_names,
+    NTK_TRY(read_choice_key(context, kernel, "kernel", "kind", &kernel_kind_names, &kind));
+    NTK_TRY(read_choice_key(context, kernel, "kernel", "method", &kernel_method_names,
                             &method));
-    NTK_TRY(read_choice_key(context, kernel, "kernel", "outputs", &job_kernel_outputs_names,
+    NTK_TRY(read_choice_key(context, kernel, "kernel", "outputs", &kernel_outputs_names,
                             &output));
     job->kernel.kind = (ntk_kernel_kind)kind;
     job->kernel.method = (ntk_kernel_method)method;
@@ -117,7 +118,8 @@ static ntk_status read_kernel(const job_context *context, const job_node *kernel
 
 static ntk_status read_grid(const job_context *context, const job_node *grid, ntk_job *job)
 {
-    static const char *const keys[] = {"block", "shape", NULL};
+    const char *keys[JOB_SECTION_KEYS_MAX];
+    job_key_names(&grid_section, keys, JOB_SECTION_KEYS_MAX);
     NTK_TRY(job_check_mapping(context, grid, "grid", keys));
     const job_node *node = job_node_find(grid, "block", NULL);
     if (node != NULL) {
@@ -196,7 +198,7 @@ static ntk_status read_solve_layout(const job_context *context, const job_node *
          solver == NTK_SOLVER_NONE))
         return job_fail(context, where, grid != NULL ? "spectrum.grid" : "spectrum.block",
                         "applies only to the distributed solvers (auto, pdsyevd, pdsyevr, elpa, "
-                        "elpa1), not to %s", job_solver_name(solver));
+                        "elpa1), not to %s", spectrum_solver_name(solver));
     return NTK_OK;
 }
 
@@ -221,11 +223,11 @@ static ntk_status read_matrix_free_keys(const job_context *context, const job_no
     NTK_TRY(read_bool_key(context, spectrum, "spectrum", "allow_unconverged",
                           &job->spectrum.allow_unconverged));
     int features = job->spectrum.features;
-    NTK_TRY(read_choice_key(context, spectrum, "spectrum", "features", &job_features_names,
+    NTK_TRY(read_choice_key(context, spectrum, "spectrum", "features", &spectrum_features_names,
                             &features));
     job->spectrum.features = (ntk_features_mode)features;
     int pair_check = job->spectrum.pair_check;
-    NTK_TRY(read_choice_key(context, spectrum, "spectrum", "pair_check", &job_pair_check_names,
+    NTK_TRY(read_choice_key(context, spectrum, "spectrum", "pair_check", &spectrum_pair_check_names,
                             &pair_check));
     job->spectrum.pair_check = (ntk_pair_check)pair_check;
     if (matrix_free && job->spectrum.top == 0)
@@ -240,12 +242,11 @@ static ntk_status read_matrix_free_keys(const job_context *context, const job_no
 static ntk_status read_spectrum(const job_context *context, const job_node *spectrum,
                                 ntk_job *job)
 {
-    static const char *const keys[] = {"solver", "vectors", "top", "tolerance",
-                                       "allow_unconverged", "features", "pair_check", "grid",
-                                       "block", NULL};
+    const char *keys[JOB_SECTION_KEYS_MAX];
+    job_key_names(&spectrum_section, keys, JOB_SECTION_KEYS_MAX);
     NTK_TRY(job_check_mapping(context, spectrum, "spectrum", keys));
     int solver = job->spectrum.solver;
-    NTK_TRY(read_choice_key(context, spectrum, "spectrum", "solver", &job_solver_names, &solver));
+    NTK_TRY(read_choice_key(context, spectrum, "spectrum", "solver", &spectrum_solver_names, &solver));
     job->spectrum.solver = (ntk_solver)solver;
 #ifndef NTK_HAVE_ELPA
     if (job->spectrum.solver == NTK_SOLVER_ELPA || job->spectrum.solver == NTK_SOLVER_ELPA1)
@@ -286,7 +287,8 @@ ntk_status job_read_steps(const job_context *context, const job_node *node, cons
 static ntk_status read_dynamics(const job_context *context, const job_node *dynamics,
                                 ntk_job *job)
 {
-    static const char *const keys[] = {"learning_rate", "steps", NULL};
+    const char *keys[JOB_SECTION_KEYS_MAX];
+    job_key_names(&dynamics_section, keys, JOB_SECTION_KEYS_MAX);
     NTK_TRY(job_check_mapping(context, dynamics, "dynamics", keys));
     const job_node *node = job_node_find(dynamics, "learning_rate", NULL);
     if (node != NULL)
@@ -301,8 +303,8 @@ static ntk_status read_dynamics(const job_context *context, const job_node *dyna
 
 static ntk_status read_output(const job_context *context, const job_node *output, ntk_job *job)
 {
-    static const char *const keys[] = {"dir",    "theta",      "eigenvectors", "plot",
-                                       "params", "test_theta", NULL};
+    const char *keys[JOB_SECTION_KEYS_MAX];
+    job_key_names(&output_section, keys, JOB_SECTION_KEYS_MAX);
     NTK_TRY(job_check_mapping(context, output, "output", keys));
     const job_node *node = job_node_find(output, "dir", NULL);
     if (node != NULL)
@@ -337,8 +339,8 @@ static ntk_status read_output(const job_context *context, const job_node *output
 static ntk_status read_training(const job_context *context, const job_node *training,
                                 ntk_job *job)
 {
-    static const char *const keys[] = {"steps", "learning_rate", "record_every", "kernel_after",
-                                       NULL};
+    const char *keys[JOB_SECTION_KEYS_MAX];
+    job_key_names(&training_section, keys, JOB_SECTION_KEYS_MAX);
     NTK_TRY(job_check_mapping(context, training, "training", keys));
     /* src/train/gradient.c takes the loss gradient through each layer's
      * param_vjp: a layer type with parameters but without it is not trained. */
@@ -369,7 +371,8 @@ static ntk_status read_training(const job_context *context, const job_node *trai
 static ntk_status read_checkpoint(const job_context *context, const job_node *checkpoint,
                                   ntk_job *job)
 {
-    static const char *const keys[] = {"every", "dir", NULL};
+    const char *keys[JOB_SECTION_KEYS_MAX];
+    job_key_names(&checkpoint_section, keys, JOB_SECTION_KEYS_MAX);
     NTK_TRY(job_check_mapping(context, checkpoint, "checkpoint", keys));
     const job_node *node = job_node_find(checkpoint, "every", NULL);
     if (node != NULL)
@@ -432,10 +435,7 @@ ntk_status job_read_run_sections(const job_context *context, const job_node *roo
 
 ntk_status job_read_sections(const job_context *context, const job_node *root, ntk_job *job)
 {
-    static const char *const keys[] = {"name",     "data",     "model",    "kernel",
-                                       "grid",     "spectrum", "dynamics", "output",
-                                       "training", "checkpoint", "sweep",  "predict",
-                                       NULL};
+    const char *const *keys = job_top_level_names();
     NTK_TRY(job_check_mapping(context, root, "", keys));
     set_defaults(job);
     const job_node *node = job_node_find(root, "name", NULL);

@@ -1,8 +1,9 @@
 # Sources of src/job/ (subfolders included), one file per line:
 # a new .c file needs its line here.
 ntk_module_sources(job
+  job_activation_name.c
   job_echo.c
-  job_enum_names.c
+  job_keys.c
   job_layers.c
   job_load.c
   job_location.c

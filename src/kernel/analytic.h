@@ -39,7 +39,7 @@ ntk_status analytic_prepare(const ntk_model_spec *spec, int quadrature_order);
  * Only job->model (the description) is used; `model` may be NULL.
  * Step s fills local column block s (global block s * pc + mycol), so every
  * rank runs ceil(ceil(M / nb) / pc) steps. */
-ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_assemble_analytic(const ntk_kernel_config *config, const ntk_model *model,
                                     const ntk_grid *grid, const ntk_input_block *inputs,
                                     int lower_only, int want_nngp,
                                     const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
@@ -47,7 +47,7 @@ ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
 
 /* The cross kernel (kernel.h, kernel_assemble_cross): rows from `rows`,
  * columns from `cols`, every entry; NNGP when want_nngp. Collective. */
-ntk_status kernel_assemble_analytic_cross(const ntk_job *job, const ntk_grid *grid,
+ntk_status kernel_assemble_analytic_cross(const ntk_kernel_config *config, const ntk_grid *grid,
                                           const ntk_input_block *rows,
                                           const ntk_input_block *cols, int want_nngp,
                                           const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,

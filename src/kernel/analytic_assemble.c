@@ -27,7 +27,7 @@ static void map_items(const ntk_item_set *set, int64_t local_count, int block, i
 }
 
 typedef struct {
-    const ntk_job *job;
+    const ntk_kernel_config *config;
     const ntk_grid *grid;
     int64_t dim, per_item;
     int want_nngp, lower_only;
@@ -57,8 +57,8 @@ static ntk_status fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int6
     for (int64_t n = 0; n < fill->rows->count * fill->cache_width; n++)
         fill->pair_cache[n] = NAN; /* NaN = not evaluated yet */
 
-    const ntk_model_spec *spec = &fill->job->model;
-    int order = fill->job->kernel.quadrature_order;
+    const ntk_model_spec *spec = fill->config->model;
+    int order = fill->config->kernel->quadrature_order;
     int64_t lld = matrix->local_rows > 1 ? matrix->local_rows : 1;
     for (int64_t lc = first_col; lc < end_col; lc++) {
         int64_t j = grid_global_index(lc, grid->block, grid->mycol, grid->cols);
@@ -105,10 +105,10 @@ static ntk_status fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int6
     return NTK_OK;
 }
 
-static ntk_status check_job(const ntk_job *job, const ntk_input_block *inputs,
+static ntk_status check_config(const ntk_kernel_config *config, const ntk_input_block *inputs,
                             int64_t matrix_rows, int64_t matrix_cols, int64_t per_item)
 {
-    const ntk_model_spec *spec = &job->model;
+    const ntk_model_spec *spec = config->model;
     if (spec->parameterization != NTK_PARAM_NTK)
         return NTK_RAISE(NTK_ERR_JOB,
                          "%s:%d:%d: model.parameterization: kernel.kind analytic is the "
@@ -133,12 +133,13 @@ static ntk_status check_job(const ntk_job *job, const ntk_input_block *inputs,
 
 /* The column blocks of `matrix` as steps, from the delivered row and column
  * inputs (freed here). */
-static ntk_status analytic_run(const ntk_job *job, const ntk_grid *grid, ntk_item_set rows,
-                               ntk_item_set cols, int64_t dim, int64_t per_item, int want_nngp,
-                               int lower_only, int cross, const ntk_assembly_hooks *hooks,
-                               ntk_dmatrix *matrix, ntk_kernel_stats *stats)
+static ntk_status analytic_run(const ntk_kernel_config *config, const ntk_grid *grid,
+                               ntk_item_set rows, ntk_item_set cols, int64_t dim, int64_t per_item,
+                               int want_nngp, int lower_only, int cross,
+                               const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
+                               ntk_kernel_stats *stats)
 {
-    const ntk_model_spec *spec = &job->model;
+    const ntk_model_spec *spec = config->model;
     int64_t n_blocks = (matrix->cols + grid->block - 1) / grid->block;
     int64_t steps_total = (n_blocks + grid->cols - 1) / grid->cols;
     ntk_status status = NTK_OK;
@@ -156,9 +157,9 @@ static ntk_status analytic_run(const ntk_job *job, const ntk_grid *grid, ntk_ite
     map_items(&cols, matrix->local_cols, grid->block, grid->mycol, grid->cols, per_item,
               col_position);
 
-    analytic_fill fill = {job, grid, dim, per_item, want_nngp, lower_only, cross,
+    analytic_fill fill = {config, grid, dim, per_item, want_nngp, lower_only, cross,
                           &rows, &cols, row_position, col_position, pair_cache, cache_width};
-    double pair_flops = analytic_pair_flops(spec, dim, job->kernel.quadrature_order);
+    double pair_flops = analytic_pair_flops(spec, dim, config->kernel->quadrature_order);
     double pairs_done = 0.0;
     int64_t first_step = hooks ? hooks->first_step : 0;
     for (int64_t step = first_step; step < steps_total; step++) {
@@ -197,47 +198,47 @@ static void analytic_stats_start(const ntk_grid *grid, const ntk_dmatrix *matrix
         kernel_stats_begin(stats, "analytic", (n_blocks + grid->cols - 1) / grid->cols);
 }
 
-ntk_status kernel_assemble_analytic(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_assemble_analytic(const ntk_kernel_config *config, const ntk_model *model,
                                     const ntk_grid *grid, const ntk_input_block *inputs,
                                     int lower_only, int want_nngp,
                                     const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
                                     ntk_kernel_stats *stats)
 {
     (void)model; /* the limit depends on the description only */
-    const ntk_model_spec *spec = &job->model;
+    const ntk_model_spec *spec = config->model;
     int k = (int)spec->width[spec->n_dense - 1];
-    int64_t per_item = job->kernel.outputs == NTK_OUTPUTS_FULL ? k : 1;
+    int64_t per_item = config->kernel->outputs == NTK_OUTPUTS_FULL ? k : 1;
     analytic_stats_start(grid, matrix, stats);
-    ntk_status status = check_job(job, inputs, matrix->rows, matrix->cols, per_item);
+    ntk_status status = check_config(config, inputs, matrix->rows, matrix->cols, per_item);
     if (status == NTK_OK)
-        status = analytic_prepare(spec, job->kernel.quadrature_order);
+        status = analytic_prepare(spec, config->kernel->quadrature_order);
     NTK_TRY(ntk_agree(status, grid->comm));
 
     ntk_item_set rows = {0}, cols = {0};
     NTK_TRY(kernel_exchange(grid, inputs->n, per_item, matrix->rows, inputs->dim, inputs->x,
                             &rows, &cols));
-    return analytic_run(job, grid, rows, cols, inputs->dim, per_item, want_nngp, lower_only, 0,
+    return analytic_run(config, grid, rows, cols, inputs->dim, per_item, want_nngp, lower_only, 0,
                         hooks, matrix, stats);
 }
 
-ntk_status kernel_assemble_analytic_cross(const ntk_job *job, const ntk_grid *grid,
+ntk_status kernel_assemble_analytic_cross(const ntk_kernel_config *config, const ntk_grid *grid,
                                           const ntk_input_block *rows,
                                           const ntk_input_block *cols, int want_nngp,
                                           const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
                                           ntk_kernel_stats *stats)
 {
-    const ntk_model_spec *spec = &job->model;
+    const ntk_model_spec *spec = config->model;
     int k = (int)spec->width[spec->n_dense - 1];
-    int64_t per_item = job->kernel.outputs == NTK_OUTPUTS_FULL ? k : 1;
+    int64_t per_item = config->kernel->outputs == NTK_OUTPUTS_FULL ? k : 1;
     analytic_stats_start(grid, matrix, stats);
-    ntk_status status = check_job(job, cols, matrix->cols, matrix->cols, per_item);
+    ntk_status status = check_config(config, cols, matrix->cols, matrix->cols, per_item);
     if (status == NTK_OK && (rows->dim != cols->dim || matrix->rows != rows->n * per_item))
         status = NTK_RAISE(NTK_ERR_INTERNAL, "analytic cross kernel: %lld x %lld matrix for "
                            "%lld row inputs of dimension %lld",
                            (long long)matrix->rows, (long long)matrix->cols,
                            (long long)rows->n, (long long)rows->dim);
     if (status == NTK_OK)
-        status = analytic_prepare(spec, job->kernel.quadrature_order);
+        status = analytic_prepare(spec, config->kernel->quadrature_order);
     NTK_TRY(ntk_agree(status, grid->comm));
 
     ntk_item_set row_set = {0}, col_set = {0};
@@ -249,6 +250,6 @@ ntk_status kernel_assemble_analytic_cross(const ntk_job *job, const ntk_grid *gr
         kernel_item_set_free(&row_set);
         return status;
     }
-    return analytic_run(job, grid, row_set, col_set, rows->dim, per_item, want_nngp, 0, 1, hooks,
+    return analytic_run(config, grid, row_set, col_set, rows->dim, per_item, want_nngp, 0, 1, hooks,
                         matrix, stats);
 }

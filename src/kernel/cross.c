@@ -6,43 +6,45 @@
 #include "kernel/analytic.h"
 #include "kernel/kernel_local.h"
 
-ntk_status kernel_assemble_cross(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
-                                 const ntk_input_block *rows, const ntk_input_block *cols,
-                                 int want_nngp, const ntk_assembly_hooks *hooks,
-                                 ntk_dmatrix *cross, ntk_kernel_stats *stats)
+ntk_status kernel_assemble_cross(const ntk_kernel_config *config, const ntk_model *model,
+                                 const ntk_grid *grid, const ntk_input_block *rows,
+                                 const ntk_input_block *cols, int want_nngp,
+                                 const ntk_assembly_hooks *hooks, ntk_dmatrix *cross,
+                                 ntk_kernel_stats *stats)
 {
     ntk_kernel_stats unused;
     if (!stats)
         stats = &unused;
     kernel_stats_begin(stats, "", 0);
-    const int k = (int)job->model.width[job->model.n_dense - 1];
+    const int k = (int)config->model->width[config->model->n_dense - 1];
     ntk_status status = NTK_OK;
-    if (cross->rows != kernel_rows(job, rows->n, k) || cross->cols != kernel_rows(job, cols->n, k))
+    if (cross->rows != kernel_rows(config, rows->n, k) ||
+        cross->cols != kernel_rows(config, cols->n, k))
         status = NTK_RAISE(NTK_ERR_INTERNAL, "cross kernel: matrix is %lld x %lld for %lld x %lld inputs",
                            (long long)cross->rows, (long long)cross->cols, (long long)rows->n,
                            (long long)cols->n);
     else if (rows->dim != cols->dim)
         status = NTK_RAISE(NTK_ERR_INTERNAL, "cross kernel: inputs of dimension %lld and %lld",
                            (long long)rows->dim, (long long)cols->dim);
-    else if (want_nngp && job->kernel.kind != NTK_KIND_ANALYTIC)
+    else if (want_nngp && config->kernel->kind != NTK_KIND_ANALYTIC)
         status = NTK_RAISE(NTK_ERR_INTERNAL, "cross kernel: the NNGP kernel is analytic only");
     NTK_TRY(ntk_agree(status, grid->comm));
 
-    if (job->kernel.kind == NTK_KIND_ANALYTIC) {
-        NTK_TRY(kernel_assemble_analytic_cross(job, grid, rows, cols, want_nngp, hooks, cross,
+    if (config->kernel->kind == NTK_KIND_ANALYTIC) {
+        NTK_TRY(kernel_assemble_analytic_cross(config, grid, rows, cols, want_nngp, hooks, cross,
                                                stats));
         return NTK_OK;
     }
-    switch (job->kernel.method) {
+    switch (config->kernel->method) {
     case NTK_METHOD_AUTO:
     case NTK_METHOD_STRUCTURED:
-        NTK_TRY(kernel_assemble_structured_cross(job, model, grid, rows, cols, hooks, cross,
+        NTK_TRY(kernel_assemble_structured_cross(config, model, grid, rows, cols, hooks, cross,
                                                  stats));
         return NTK_OK;
     case NTK_METHOD_JACOBIAN:
-        NTK_TRY(kernel_assemble_jacobian_cross(job, model, grid, rows, cols, hooks, cross,
+        NTK_TRY(kernel_assemble_jacobian_cross(config, model, grid, rows, cols, hooks, cross,
                                                stats));
         return NTK_OK;
     }
-    return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: unknown method %d", (int)job->kernel.method);
+    return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: unknown method %d", (int)config->kernel->method);
 }

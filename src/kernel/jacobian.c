@@ -47,17 +47,18 @@ static ntk_status jacobian_fill(const ntk_model *model, const ntk_item_set *set,
 /* Theta_local = sum over chunks of J_rows J_cols^T, the rows' Jacobians
  * from the inputs in `rows`, the columns' from `cols` (the same inputs for
  * Theta, different ones for the cross kernel). Frees neither set. */
-static ntk_status jacobian_products(const ntk_job *job, const ntk_model *model,
+static ntk_status jacobian_products(const ntk_kernel_config *config, const ntk_model *model,
                                     const ntk_grid *grid, const ntk_item_set *rows,
                                     const ntk_item_set *cols, int lower_only,
                                     const ntk_assembly_hooks *hooks, ntk_dmatrix *theta,
                                     ntk_kernel_stats *stats)
 {
     const int k = model_outputs(model);
-    const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    const int full = config->kernel->outputs == NTK_OUTPUTS_FULL;
     const int64_t per_item = full ? k : 1;
     const int64_t n_params = model->n_params;
-    const int64_t chunk = job->kernel.jacobian_chunk < n_params ? job->kernel.jacobian_chunk : n_params;
+    const int64_t chunk =
+        config->kernel->jacobian_chunk < n_params ? config->kernel->jacobian_chunk : n_params;
     const int64_t steps_total = chunk > 0 ? (n_params + chunk - 1) / chunk : 0;
     const int64_t depth_max = full ? chunk : k * chunk; /* doubles per Jacobian row */
     const int64_t lld = theta->local_rows > 1 ? theta->local_rows : 1;
@@ -112,43 +113,44 @@ done:
     return status;
 }
 
-static void jacobian_stats_start(const ntk_job *job, const ntk_model *model,
+static void jacobian_stats_start(const ntk_kernel_config *config, const ntk_model *model,
                                  ntk_kernel_stats *stats)
 {
     const int64_t n_params = model->n_params;
-    const int64_t chunk = job->kernel.jacobian_chunk < n_params ? job->kernel.jacobian_chunk : n_params;
+    const int64_t chunk =
+        config->kernel->jacobian_chunk < n_params ? config->kernel->jacobian_chunk : n_params;
     kernel_stats_begin(stats, "jacobian", chunk > 0 ? (n_params + chunk - 1) / chunk : 0);
 }
 
-ntk_status kernel_assemble_jacobian(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_assemble_jacobian(const ntk_kernel_config *config, const ntk_model *model,
                                     const ntk_grid *grid, const ntk_input_block *inputs,
                                     int lower_only, const ntk_assembly_hooks *hooks,
                                     ntk_dmatrix *theta, ntk_kernel_stats *stats)
 {
-    const int64_t per_item = job->kernel.outputs == NTK_OUTPUTS_FULL ? model_outputs(model) : 1;
-    jacobian_stats_start(job, model, stats);
-    ntk_status status = kernel_check_shapes(job, model, inputs, theta);
-    if (status == NTK_OK && job->kernel.jacobian_chunk < 1)
+    const int64_t per_item = config->kernel->outputs == NTK_OUTPUTS_FULL ? model_outputs(model) : 1;
+    jacobian_stats_start(config, model, stats);
+    ntk_status status = kernel_check_shapes(config, model, inputs, theta);
+    if (status == NTK_OK && config->kernel->jacobian_chunk < 1)
         status = NTK_RAISE(NTK_ERR_INTERNAL, "jacobian kernel: kernel.jacobian_chunk must be >= 1");
     NTK_TRY(ntk_agree(status, grid->comm));
 
     ntk_item_set rows = {0}, cols = {0};
     NTK_TRY(kernel_exchange(grid, inputs->n, per_item, theta->rows, inputs->dim, inputs->x, &rows, &cols));
-    status = jacobian_products(job, model, grid, &rows, &cols, lower_only, hooks, theta, stats);
+    status = jacobian_products(config, model, grid, &rows, &cols, lower_only, hooks, theta, stats);
     kernel_item_set_free(&rows);
     kernel_item_set_free(&cols);
     return status;
 }
 
-ntk_status kernel_assemble_jacobian_cross(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_assemble_jacobian_cross(const ntk_kernel_config *config, const ntk_model *model,
                                           const ntk_grid *grid, const ntk_input_block *rows,
                                           const ntk_input_block *cols,
                                           const ntk_assembly_hooks *hooks, ntk_dmatrix *cross,
                                           ntk_kernel_stats *stats)
 {
-    const int64_t per_item = job->kernel.outputs == NTK_OUTPUTS_FULL ? model_outputs(model) : 1;
-    jacobian_stats_start(job, model, stats);
-    NTK_TRY(ntk_agree(job->kernel.jacobian_chunk < 1
+    const int64_t per_item = config->kernel->outputs == NTK_OUTPUTS_FULL ? model_outputs(model) : 1;
+    jacobian_stats_start(config, model, stats);
+    NTK_TRY(ntk_agree(config->kernel->jacobian_chunk < 1
                           ? NTK_RAISE(NTK_ERR_INTERNAL, "jacobian kernel: kernel.jacobian_chunk must be >= 1")
                           : NTK_OK,
                       grid->comm));
@@ -159,7 +161,7 @@ ntk_status kernel_assemble_jacobian_cross(const ntk_job *job, const ntk_model *m
         status = kernel_exchange_axis(grid, cols->n, per_item, cross->cols, cols->dim, cols->x, 0,
                                       &col_set);
     if (status == NTK_OK)
-        status = jacobian_products(job, model, grid, &row_set, &col_set, 0, hooks, cross, stats);
+        status = jacobian_products(config, model, grid, &row_set, &col_set, 0, hooks, cross, stats);
     kernel_item_set_free(&row_set);
     kernel_item_set_free(&col_set);
     return status;

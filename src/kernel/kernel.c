@@ -6,18 +6,18 @@
 #include "kernel/analytic.h"
 #include "kernel/kernel_local.h"
 
-int64_t kernel_rows(const ntk_job *job, int64_t n_inputs, int k)
+int64_t kernel_rows(const ntk_kernel_config *config, int64_t n_inputs, int k)
 {
-    return job->kernel.outputs == NTK_OUTPUTS_FULL ? n_inputs * k : n_inputs;
+    return config->kernel->outputs == NTK_OUTPUTS_FULL ? n_inputs * k : n_inputs;
 }
 
-int kernel_needs_upper_triangle(const ntk_job *job)
+int kernel_needs_upper_triangle(const ntk_kernel_config *config)
 {
-    return job->output.theta;
+    return config->write_theta;
 }
 
-ntk_status kernel_assemble(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
-                           const ntk_input_block *inputs, int lower_only,
+ntk_status kernel_assemble(const ntk_kernel_config *config, const ntk_model *model,
+                           const ntk_grid *grid, const ntk_input_block *inputs, int lower_only,
                            const ntk_assembly_hooks *hooks, ntk_dmatrix *theta,
                            ntk_kernel_stats *stats)
 {
@@ -25,31 +25,34 @@ ntk_status kernel_assemble(const ntk_job *job, const ntk_model *model, const ntk
     if (!stats)
         stats = &unused;
     kernel_stats_begin(stats, "", 0);
-    if (job->kernel.kind == NTK_KIND_ANALYTIC) {
-        NTK_TRY(kernel_assemble_analytic(job, model, grid, inputs, lower_only, 0, hooks, theta, stats));
+    if (config->kernel->kind == NTK_KIND_ANALYTIC) {
+        NTK_TRY(kernel_assemble_analytic(config, model, grid, inputs, lower_only, 0, hooks, theta,
+                                         stats));
         return NTK_OK;
     }
-    switch (job->kernel.method) {
+    switch (config->kernel->method) {
     case NTK_METHOD_AUTO:
     case NTK_METHOD_STRUCTURED:
         /* Every layer type with parameters has a structured term (dense:
          * Hadamard form; conv: its Jacobian block), hundreds of times cheaper
          * than J J^T over all parameters. */
-        NTK_TRY(kernel_assemble_structured(job, model, grid, inputs, lower_only, hooks, theta, stats));
+        NTK_TRY(kernel_assemble_structured(config, model, grid, inputs, lower_only, hooks, theta,
+                                           stats));
         return NTK_OK;
     case NTK_METHOD_JACOBIAN:
-        NTK_TRY(kernel_assemble_jacobian(job, model, grid, inputs, lower_only, hooks, theta, stats));
+        NTK_TRY(
+            kernel_assemble_jacobian(config, model, grid, inputs, lower_only, hooks, theta, stats));
         return NTK_OK;
     }
-    return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: unknown method %d", (int)job->kernel.method);
+    return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: unknown method %d", (int)config->kernel->method);
 }
 
-ntk_status kernel_assemble_nngp(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_assemble_nngp(const ntk_kernel_config *config, const ntk_model *model,
                                 const ntk_grid *grid, const ntk_input_block *inputs,
                                 ntk_dmatrix *nngp)
 {
     /* The whole matrix: it is written out, not only handed to the solver. */
     ntk_kernel_stats stats;
-    NTK_TRY(kernel_assemble_analytic(job, model, grid, inputs, 0, 1, NULL, nngp, &stats));
+    NTK_TRY(kernel_assemble_analytic(config, model, grid, inputs, 0, 1, NULL, nngp, &stats));
     return NTK_OK;
 }

@@ -23,7 +23,7 @@
 
 #include "core/status.h"
 #include "grid/grid.h"
-#include "job/job.h"
+#include "kernel/kernel_config.h"
 #include "model/model.h"
 
 /* The own block of inputs of this rank. */
@@ -57,10 +57,10 @@ typedef struct {
  * and, when this says so, mirrors it into the upper one: a transpose costs far
  * less than computing the upper triangle's tiles, and the result is exactly
  * symmetric. */
-int kernel_needs_upper_triangle(const ntk_job *job);
+int kernel_needs_upper_triangle(const ntk_kernel_config *config);
 
 /* M for a job: N (trace) or N k (full). */
-int64_t kernel_rows(const ntk_job *job, int64_t n_inputs, int k);
+int64_t kernel_rows(const ntk_kernel_config *config, int64_t n_inputs, int k);
 
 /* The structured kernel's working sizes, stated by the module that allocates
  * them (kernel/structured.c) so that plan adds up the same numbers: inputs per
@@ -107,18 +107,18 @@ typedef struct {
 void kernel_structured_chunking(double items, double budget_bytes, kernel_chunking *chunking);
 
 /* kernel.chunk_mib in bytes (its default for a job built in code). */
-double kernel_chunk_budget_bytes(const ntk_job *job);
+double kernel_chunk_budget_bytes(const ntk_kernel_config *config);
 
 /* Assemble Theta into `theta` (created by the caller as M x M on `grid`).
  * `lower_only`: fill only blocks that touch the lower triangle (the
  * eigensolver reads only that one); otherwise the whole matrix. Collective. */
-ntk_status kernel_assemble(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
-                           const ntk_input_block *inputs, int lower_only,
+ntk_status kernel_assemble(const ntk_kernel_config *config, const ntk_model *model,
+                           const ntk_grid *grid, const ntk_input_block *inputs, int lower_only,
                            const ntk_assembly_hooks *hooks, ntk_dmatrix *theta,
                            ntk_kernel_stats *stats);
 
 /* The analytic NNGP kernel (kernel.nngp), same layout as Theta. Collective. */
-ntk_status kernel_assemble_nngp(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_assemble_nngp(const ntk_kernel_config *config, const ntk_model *model,
                                 const ntk_grid *grid, const ntk_input_block *inputs,
                                 ntk_dmatrix *nngp);
 
@@ -159,9 +159,10 @@ ntk_status kernel_exchange_axis(const ntk_grid *grid, int64_t n_items, int64_t p
  * its own block (grid_own_block) of both sets. Steps and `hooks` (may be
  * NULL) as for Theta: the held-out stage's checkpoints and stop signals; a
  * resumed assembly starts at hooks->first_step. Collective. */
-ntk_status kernel_assemble_cross(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
-                                 const ntk_input_block *rows, const ntk_input_block *cols,
-                                 int want_nngp, const ntk_assembly_hooks *hooks,
-                                 ntk_dmatrix *cross, ntk_kernel_stats *stats);
+ntk_status kernel_assemble_cross(const ntk_kernel_config *config, const ntk_model *model,
+                                 const ntk_grid *grid, const ntk_input_block *rows,
+                                 const ntk_input_block *cols, int want_nngp,
+                                 const ntk_assembly_hooks *hooks, ntk_dmatrix *cross,
+                                 ntk_kernel_stats *stats);
 
 #endif

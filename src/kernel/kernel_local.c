@@ -57,11 +57,11 @@ int64_t kernel_local_axis_lower_bound(const kernel_local_axis *axis, int64_t glo
     return low;
 }
 
-ntk_status kernel_check_shapes(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_check_shapes(const ntk_kernel_config *config, const ntk_model *model,
                                const ntk_input_block *inputs, const ntk_dmatrix *theta)
 {
     int k = model_outputs(model);
-    int64_t m = kernel_rows(job, inputs->n, k);
+    int64_t m = kernel_rows(config, inputs->n, k);
     if (theta->rows != m || theta->cols != m)
         return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: theta is %lld x %lld, expected %lld x %lld",
                          (long long)theta->rows, (long long)theta->cols, (long long)m, (long long)m);

@@ -45,7 +45,7 @@ int64_t kernel_local_axis_lower_bound(const kernel_local_axis *axis, int64_t glo
 
 /* Common checks of a kernel call: Theta's shape against the job and inputs.
  * Rank-local (callers agree). */
-ntk_status kernel_check_shapes(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_check_shapes(const ntk_kernel_config *config, const ntk_model *model,
                                const ntk_input_block *inputs, const ntk_dmatrix *theta);
 
 /* Start `stats` for `method` ("" before dispatch): nothing counted yet,
@@ -55,23 +55,23 @@ void kernel_stats_begin(ntk_kernel_stats *stats, const char *method, int64_t ste
 /* Sum a rank's flop count over grid->comm into stats->flops_total. Collective. */
 ntk_status kernel_stats_reduce(const ntk_grid *grid, ntk_kernel_stats *stats);
 
-ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk_model *model,
                                       const ntk_grid *grid, const ntk_input_block *inputs,
                                       int lower_only, const ntk_assembly_hooks *hooks,
                                       ntk_dmatrix *theta, ntk_kernel_stats *stats);
 
-ntk_status kernel_assemble_jacobian(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_assemble_jacobian(const ntk_kernel_config *config, const ntk_model *model,
                                     const ntk_grid *grid, const ntk_input_block *inputs,
                                     int lower_only, const ntk_assembly_hooks *hooks,
                                     ntk_dmatrix *theta, ntk_kernel_stats *stats);
 
 /* The cross kernel by each empirical method (kernel.h, kernel_assemble_cross). */
-ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, const ntk_model *model,
                                             const ntk_grid *grid, const ntk_input_block *rows,
                                             const ntk_input_block *cols,
                                             const ntk_assembly_hooks *hooks, ntk_dmatrix *cross,
                                             ntk_kernel_stats *stats);
-ntk_status kernel_assemble_jacobian_cross(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_assemble_jacobian_cross(const ntk_kernel_config *config, const ntk_model *model,
                                           const ntk_grid *grid, const ntk_input_block *rows,
                                           const ntk_input_block *cols,
                                           const ntk_assembly_hooks *hooks, ntk_dmatrix *cross,

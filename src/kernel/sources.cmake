@@ -9,6 +9,7 @@ ntk_module_sources(kernel
   exchange.c
   jacobian.c
   kernel.c
+  kernel_keys.c
   kernel_local.c
   structured.c
 )

@@ -257,9 +257,10 @@ void kernel_structured_chunking(double items, double budget_bytes, kernel_chunki
     }
 }
 
-double kernel_chunk_budget_bytes(const ntk_job *job)
+double kernel_chunk_budget_bytes(const ntk_kernel_config *config)
 {
-    const int64_t mib = job->kernel.chunk_mib > 0 ? job->kernel.chunk_mib : NTK_DEFAULT_CHUNK_MIB;
+    const int64_t mib =
+        config->kernel->chunk_mib > 0 ? config->kernel->chunk_mib : NTK_DEFAULT_CHUNK_MIB;
     return (double)mib * 1048576.0;
 }
 
@@ -765,13 +766,13 @@ typedef struct {
     int64_t per_item, panel_columns, steps_total;
 } structured_shape;
 
-static structured_shape structured_begin(const ntk_job *job, const ntk_model *model,
+static structured_shape structured_begin(const ntk_kernel_config *config, const ntk_model *model,
                                          const ntk_grid *grid, const ntk_dmatrix *matrix,
                                          ntk_kernel_stats *stats)
 {
     structured_shape shape;
     shape.k = model_outputs(model);
-    shape.full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    shape.full = config->kernel->outputs == NTK_OUTPUTS_FULL;
     shape.per_item = shape.full ? shape.k : 1;
     shape.panel_columns = kernel_structured_panel_columns(grid->block);
     /* Process column 0 holds the most local columns, hence the most steps. */
@@ -876,14 +877,14 @@ static ntk_status union_items(const ntk_grid *grid, int64_t n_items, const struc
 
 /* The chunking every rank agrees on, from the most vectors any rank holds;
  * the layout without the chunked layers. Collective (callers agree before). */
-static ntk_status structured_chunks(const ntk_job *job, const ntk_model *model,
+static ntk_status structured_chunks(const ntk_kernel_config *config, const ntk_model *model,
                                     const ntk_grid *grid, int full, double items,
                                     feature_layout *layout, kernel_chunking *chunking)
 {
     double most = 0.0;
     NTK_MPI(MPI_Allreduce(&items, &most, 1, MPI_DOUBLE, MPI_MAX, grid->comm));
     layout_chunking_input(model, layout, chunking);
-    kernel_structured_chunking(most, kernel_chunk_budget_bytes(job), chunking);
+    kernel_structured_chunking(most, kernel_chunk_budget_bytes(config), chunking);
     if (chunking->passes > 0)
         NTK_TRY(layout_make(model, full, chunking, layout));
     return NTK_OK;
@@ -951,24 +952,24 @@ static ntk_status chunk_passes(const ntk_model *model, const ntk_grid *grid,
     return status;
 }
 
-ntk_status kernel_assemble_structured(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk_model *model,
                                       const ntk_grid *grid, const ntk_input_block *inputs,
                                       int lower_only, const ntk_assembly_hooks *hooks,
                                       ntk_dmatrix *theta, ntk_kernel_stats *stats)
 {
-    const structured_shape shape = structured_begin(job, model, grid, theta, stats);
+    const structured_shape shape = structured_begin(config, model, grid, theta, stats);
     feature_layout layout;
     kernel_chunking chunking;
     ntk_item_set set = {0};
     int64_t own_position = 0;
     double items = 0.0;
-    ntk_status status = kernel_check_shapes(job, model, inputs, theta);
+    ntk_status status = kernel_check_shapes(config, model, inputs, theta);
     if (status == NTK_OK)
         status = layout_make(model, shape.full, NULL, &layout);
     if (status == NTK_OK)
         status = union_items(grid, inputs->n, &shape, theta, &items);
     NTK_TRY(ntk_agree(status, grid->comm));
-    NTK_TRY(structured_chunks(job, model, grid, shape.full, items, &layout, &chunking));
+    NTK_TRY(structured_chunks(config, model, grid, shape.full, items, &layout, &chunking));
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;
@@ -1034,13 +1035,13 @@ static ntk_status cross_features(const ntk_model *model, const ntk_grid *grid,
  * by one axis of the exchange. Every entry is computed (no triangle). Chunk
  * passes as for Theta, each with its own exchange; the steps and the
  * resume point as for Theta: the panels, then one step per chunk pass. */
-ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model *model,
+ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, const ntk_model *model,
                                             const ntk_grid *grid, const ntk_input_block *rows,
                                             const ntk_input_block *cols,
                                             const ntk_assembly_hooks *hooks, ntk_dmatrix *cross,
                                             ntk_kernel_stats *stats)
 {
-    const structured_shape shape = structured_begin(job, model, grid, cross, stats);
+    const structured_shape shape = structured_begin(config, model, grid, cross, stats);
     feature_layout layout;
     kernel_chunking chunking;
     ntk_item_set row_set = {0}, col_set = {0};
@@ -1051,7 +1052,7 @@ ntk_status kernel_assemble_structured_cross(const ntk_job *job, const ntk_model 
     const int64_t local_cols = grid_local_count(cross->cols, grid->block, grid->mycol, grid->cols);
     const double items =
         (double)(2 * local_rows + 2 * local_cols + rows->count + cols->count);
-    NTK_TRY(structured_chunks(job, model, grid, shape.full, items, &layout, &chunking));
+    NTK_TRY(structured_chunks(config, model, grid, shape.full, items, &layout, &chunking));
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;

@@ -36,7 +36,8 @@ void model_spec_layers(const ntk_model_spec *spec, ntk_layer_spec *list, int *co
         memset(&list[n], 0, sizeof list[n]);
         list[n].ops = &ntk_layer_dense;
         list[n++].option[0] = spec->width[i];
-        if (i + 1 < spec->n_dense && spec->act[i] != NTK_ACT_IDENTITY) {
+        /* NULL (a zeroed spec) is identity, as the spec's comment promises */
+        if (i + 1 < spec->n_dense && spec->act[i] != NULL && spec->act[i] != NTK_ACT_IDENTITY) {
             memset(&list[n], 0, sizeof list[n]);
             list[n++].ops = ntk_layer_of_activation(spec->act[i]);
         }

@@ -23,8 +23,8 @@
 #include <stdint.h>
 
 #include "core/status.h"
-#include "job/job.h"
 #include "model/activation.h"
+#include "model/model_config.h"
 #include "model/layer.h"
 
 typedef struct ntk_model {

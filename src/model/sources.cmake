@@ -20,5 +20,6 @@ ntk_module_sources(model
   layers/pool.c
   layers/registry.c
   model.c
+  model_keys.c
   weights.c
 )

@@ -17,7 +17,6 @@
 #include "core/partial_file.h"
 #include "core/status.h"
 #include "grid/grid.h"
-#include "job/job.h"
 #include "kernel/kernel.h"
 #include "spectrum/spectrum.h"
 
@@ -48,8 +47,10 @@ typedef struct {
     double final_train_loss, final_test_loss, final_test_accuracy; /* NAN when not known */
 } ntk_predict_facts;
 
-/* Everything the summary needs beyond the job. */
+/* Everything the summary says. */
 typedef struct {
+    const char *job_echo; /* the effective job as YAML indented by 2 (job_echo_text) */
+    double learning_rate;               /* dynamics.learning_rate */
     int64_t n_inputs, input_dim, k, m_rows; /* N, d, k, M */
     int64_t n_params;
     int ranks;
@@ -69,8 +70,9 @@ typedef struct {
 ntk_status output_write_eigenvalues(const char *dir, const ntk_spectrum *spectrum);
 ntk_status output_write_modes_csv(const char *dir, const ntk_spectrum *spectrum,
                                   const ntk_modes *modes);
-ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_run_facts *facts);
-ntk_status output_write_svg(const char *dir, const ntk_job *job, const ntk_spectrum *spectrum,
-                            const ntk_modes *modes);
+ntk_status output_write_summary(const char *dir, const ntk_run_facts *facts);
+/* `title`: the job's name; `learning_rate`: dynamics.learning_rate. */
+ntk_status output_write_svg(const char *dir, const char *title, double learning_rate,
+                            const ntk_spectrum *spectrum, const ntk_modes *modes);
 
 #endif

@@ -5,6 +5,7 @@ ntk_module_sources(output
   files.c
   matrix_npy.c
   modes_csv.c
+  output_keys.c
   summary.c
   svg.c
 )

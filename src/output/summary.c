@@ -164,11 +164,11 @@ static void write_spectrum(FILE *out, const ntk_run_facts *facts)
     }
 }
 
-static void write_dynamics(FILE *out, const ntk_job *job, const ntk_run_facts *facts)
+static void write_dynamics(FILE *out, const ntk_run_facts *facts)
 {
     const ntk_modes *modes = facts->modes;
     fputs("dynamics:\n", out);
-    key_double(out, "  ", "learning_rate", job->dynamics.learning_rate);
+    key_double(out, "  ", "learning_rate", facts->learning_rate);
     if (modes == NULL || !modes->have_targets) {
         if (modes != NULL && modes->residual_norm2 > 0.0)
             key_double(out, "  ", "residual_norm", sqrt(modes->residual_norm2));
@@ -209,7 +209,7 @@ static void write_timings(FILE *out, const ntk_run_facts *facts)
     key_double(out, "  ", "wall_seconds", facts->wall_seconds);
 }
 
-ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_run_facts *facts)
+ntk_status output_write_summary(const char *dir, const ntk_run_facts *facts)
 {
     char path[NTK_PATH_MAX];
     FILE *out = NULL;
@@ -218,7 +218,7 @@ ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_r
     fputs("# ntkgram run summary\nntkgram_version: ", out);
     yaml_string(out, NTK_VERSION);
     fputs("\njob:\n", out);
-    job_echo_yaml(job, out, 2);
+    fputs(facts->job_echo, out);
 
     fprintf(out,
             "sizes:\n  n_inputs: %lld\n  input_dim: %lld\n  outputs: %lld\n"
@@ -272,7 +272,7 @@ ntk_status output_write_summary(const char *dir, const ntk_job *job, const ntk_r
         fputs("  analytic_distance: null\n", out);
 
     write_spectrum(out, facts);
-    write_dynamics(out, job, facts);
+    write_dynamics(out, facts);
 
     fputs("training:\n", out);
     if (facts->training_final_loss >= 0.0)

@@ -322,8 +322,8 @@ static const char *style =
     ".bound { fill: none; stroke: #c05050; stroke-width: 1.2; stroke-dasharray: 2 3; }\n"
     "</style>\n";
 
-ntk_status output_write_svg(const char *dir, const ntk_job *job, const ntk_spectrum *spectrum,
-                            const ntk_modes *modes)
+ntk_status output_write_svg(const char *dir, const char *title, double learning_rate,
+                            const ntk_spectrum *spectrum, const ntk_modes *modes)
 {
     char path[NTK_PATH_MAX];
     FILE *out = NULL;
@@ -339,13 +339,13 @@ ntk_status output_write_svg(const char *dir, const ntk_job *job, const ntk_spect
     fputs(style, out);
     fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", width, HEIGHT);
     fprintf(out, "<text x=\"%d\" y=\"26\" text-anchor=\"middle\" class=\"title\">", width / 2);
-    xml_text(out, job->name);
+    xml_text(out, title);
     fputs("</text>\n", out);
     fprintf(out,
             "<text x=\"%d\" y=\"46\" text-anchor=\"middle\" class=\"subtitle\">"
             "%lld eigenvalues from %s; learning rate %g, largest stable %.4g</text>\n",
             width / 2, (long long)spectrum->n_pairs, spectrum->solver ? spectrum->solver : "?",
-            job->dynamics.learning_rate, modes->largest_stable_learning_rate);
+            learning_rate, modes->largest_stable_learning_rate);
     eigenvalue_panel(out, 0.0, spectrum);
     if (modes->have_targets)
         loss_panel(out, PANEL_WIDTH, spectrum, modes);

@@ -14,8 +14,9 @@ ntk_status compare_with_analytic(const ntk_job *job, const ntk_model *model, con
     /* No checkpoint for this assembly, but a stop signal ends it at a step. */
     ntk_stop_hook stop = {grid->comm, "the analytic kernel comparison"};
     ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop};
-    ntk_status status = kernel_assemble_analytic(job, model, grid, inputs, 1, 0, &hooks, &limit,
-                                                 &stats);
+    const ntk_kernel_config kernel_config = job_kernel_config(job);
+    ntk_status status = kernel_assemble_analytic(&kernel_config, model, grid, inputs, 1, 0, &hooks,
+                                                 &limit, &stats);
     if (status == NTK_OK)
         status = dmatrix_relative_distance_lower(grid, theta, &limit, distance);
     dmatrix_destroy(&limit);

@@ -27,7 +27,7 @@ ntk_status inputs_shape(const ntk_job *job, ntk_data_shape *shape)
     model_layout layout;
     NTK_TRY(model_layout_make(&job->model, job->path, &shape->input, 0, &layout));
     shape->k = (int)layout.k;
-    if (!job_targets_need_shape_check(&job->targets, &shape->have_targets))
+    if (!data_targets_need_shape_check(&job->targets, &shape->have_targets))
         return NTK_OK;
     int64_t rows = 0, cols = 0;
     NTK_TRY(data_shape_as(&job->targets, DATA_ROLE_TARGETS, &rows, &cols));

@@ -173,7 +173,7 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     ntk_log("model: %s, %lld parameters (%s parameterisation)",
             describe_layers(&state->model, layers, sizeof layers),
             (long long)state->model.n_params,
-            job_enum_name(&job_parameterization_names, job->model.parameterization));
+            ntk_choice_name(&model_parameterization_names, job->model.parameterization));
 
     if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
         NTK_TRY(check_matrix_free_layers(job, &state->model));
@@ -193,14 +193,16 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
 
     NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &state->theta), comm));
 
-    NTK_TRY(ntk_agree(checkpoint_init(job, grid, &state->checkpoint), comm));
+    NTK_TRY(ntk_agree(checkpoint_init(&job->checkpoint, job->output.dir, job_hash(job), grid,
+                                      &state->checkpoint), comm));
     ntk_assembly_hooks hooks = {0, checkpoint_after_step, &state->checkpoint};
     NTK_TRY(checkpoint_resume(&state->checkpoint, &state->theta, &hooks));
 
     ntk_phase_begin("assemble theta");
-    NTK_TRY(kernel_assemble(job, &state->model, grid, &state->inputs, 1, &hooks,
+    const ntk_kernel_config kernel_config = job_kernel_config(job);
+    NTK_TRY(kernel_assemble(&kernel_config, &state->model, grid, &state->inputs, 1, &hooks,
                             &state->theta, stats));
-    if (kernel_needs_upper_triangle(job)) {
+    if (kernel_needs_upper_triangle(&kernel_config)) {
         ntk_phase_begin("symmetrize theta");
         NTK_TRY(dmatrix_symmetrize_from_lower(grid, &state->theta));
     }
@@ -228,7 +230,9 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
         ntk_phase_begin("assemble nngp");
         ntk_dmatrix nngp;
         NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &nngp), comm));
-        ntk_status status = kernel_assemble_nngp(job, &state->model, grid, &state->inputs, &nngp);
+        const ntk_kernel_config kernel_config = job_kernel_config(job);
+        ntk_status status =
+            kernel_assemble_nngp(&kernel_config, &state->model, grid, &state->inputs, &nngp);
         if (status == NTK_OK)
             status = output_path(job->output.dir, OUTPUT_FILE_NNGP, path);
         if (status == NTK_OK)
@@ -349,7 +353,8 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
         if (status == NTK_OK)
             status = output_write_modes_csv(job->output.dir, &state->spectrum, &state->modes);
         if (status == NTK_OK && job->output.plot)
-            status = output_write_svg(job->output.dir, job, &state->spectrum, &state->modes);
+            status = output_write_svg(job->output.dir, job->name, job->dynamics.learning_rate,
+                                      &state->spectrum, &state->modes);
     }
     NTK_TRY(ntk_agree(status, comm));
     run_files_add(&state->files, OUTPUT_FILE_EIGENVALUES);
@@ -379,7 +384,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     const int64_t m_rows = checked.m_rows;
     ntk_log("N = %lld inputs of dimension %lld, k = %d outputs, Theta is %lld x %lld (%s)",
             (long long)shape.n_inputs, (long long)shape.input_dim, shape.k, (long long)m_rows,
-            (long long)m_rows, job_enum_name(&job_kernel_outputs_names, job->kernel.outputs));
+            (long long)m_rows, ntk_choice_name(&kernel_outputs_names, job->kernel.outputs));
     NTK_TRY(output_prepare_dir(job->output.dir, comm));
     NTK_TRY(run_files_begin(job, comm, &state->files));
     NTK_TRY(prepare(job, comm, state, &checked));
@@ -400,8 +405,9 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     /* Held-out inputs: the cross kernel and the predictions, from the model
      * at initialisation (before training changes it). */
     ntk_predict_facts predict_facts;
+    const ntk_predict_config predict_config = job_predict_config(job);
     if (held_out)
-        NTK_TRY(predict_stage(job, comm, &state->grid, &state->model, &state->inputs,
+        NTK_TRY(predict_stage(&predict_config, comm, &state->grid, &state->model, &state->inputs,
                               state->own_targets, solved ? &state->spectrum : NULL,
                               &predict_facts, &state->tracker));
     if (held_out && job->output.test_theta) {
@@ -428,8 +434,10 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
             test.predicted_loss = predict_tracker_test_loss;
             test.context = state->tracker;
         }
-        NTK_TRY(training_run(job, &state->model, &state->grid, &state->inputs, state->own_targets,
-                             &state->spectrum, &state->modes,
+        const ntk_training_config training_config = {&job->training, job_kernel_config(job),
+                                                     job->output.dir, job->path};
+        NTK_TRY(training_run(&training_config, &state->model, &state->grid, &state->inputs,
+                             state->own_targets, &state->spectrum, &state->modes,
                              job->training.kernel_after ? &state->theta_initial : NULL,
                              state->tracker != NULL ? &test : NULL, &training));
         ntk_phase_end();
@@ -463,9 +471,15 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     facts.kernel_change = training.kernel_change;
     facts.analytic_distance = analytic_distance;
     facts.predict = held_out ? &predict_facts : NULL;
+    facts.learning_rate = job->dynamics.learning_rate;
     facts.wall_seconds = MPI_Wtime() - start;
-    NTK_TRY(ntk_agree(rank == 0 ? output_write_summary(job->output.dir, job, &facts) : NTK_OK,
-                      comm));
+    char *echo = NULL;
+    ntk_status status = rank == 0 ? job_echo_text(job, 2, &echo) : NTK_OK;
+    facts.job_echo = echo;
+    if (status == NTK_OK && rank == 0)
+        status = output_write_summary(job->output.dir, &facts);
+    free(echo);
+    NTK_TRY(ntk_agree(status, comm));
     run_files_add(&state->files, OUTPUT_FILE_SUMMARY);
     if (job->spectrum.solver != NTK_SOLVER_MATRIX_FREE) /* no assembly, no checkpoint */
         NTK_TRY(checkpoint_finish(&state->checkpoint));

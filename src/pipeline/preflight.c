@@ -75,12 +75,14 @@ static ntk_status check_test_values(const ntk_job *job, const ntk_test_shape *te
     MPI_Comm_size(comm, &ranks);
     ntk_input_block block;
     double *targets = NULL;
+    const ntk_predict_config predict_config = job_predict_config(job);
     ntk_status status = name_test_source(
         &job->test_inputs, "data.test_inputs",
-        predict_read_test_block(job, test_shape, input_dim, rank, ranks, &block));
+        predict_read_test_block(&predict_config, test_shape, input_dim, rank, ranks, &block));
     if (status == NTK_OK)
-        status = name_test_source(&job->test_targets, "data.test_targets",
-                                  predict_read_test_targets(job, test_shape, k, &block, &targets));
+        status = name_test_source(
+            &job->test_targets, "data.test_targets",
+            predict_read_test_targets(&predict_config, test_shape, k, &block, &targets));
     free(targets);
     free(block.x);
     return status;
@@ -96,7 +98,9 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
     /* Held-out data are checked before anything is sized or written. */
     if (status == NTK_OK && job->test_inputs.kind != NTK_SOURCE_NONE) {
         ntk_test_shape test_shape;
-        status = predict_test_shape(job, result->shape.input_dim, result->shape.k, &test_shape);
+        const ntk_predict_config predict_config = job_predict_config(job);
+        status = predict_test_shape(&predict_config, result->shape.input_dim, result->shape.k,
+                                    &test_shape);
         if (status == NTK_OK)
             status = check_test_values(job, &test_shape, result->shape.input_dim,
                                        result->shape.k, comm);
@@ -106,7 +110,8 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
     if (status == NTK_OK)
         status = check_solve_grid(job, ranks);
     if (status == NTK_OK) {
-        result->m_rows = kernel_rows(job, result->shape.n_inputs, result->shape.k);
+        const ntk_kernel_config kernel_config = job_kernel_config(job);
+        result->m_rows = kernel_rows(&kernel_config, result->shape.n_inputs, result->shape.k);
         status = job_check_top_against_rows(job, result->m_rows);
     }
     NTK_TRY(ntk_agree(status, comm));
@@ -119,11 +124,12 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
     status = ntk_agree(plan_memory_per_rank(comm, &available), comm);
     NTK_TRY(status);
     /* auto picks no solver whose planned peak exceeds the memory per rank */
-    status = plan_make_within(job, result->shape.n_inputs, &result->shape.input, ranks,
+    const ntk_plan_config plan_config = job_plan_config(job);
+    status = plan_make_within(&plan_config, result->shape.n_inputs, &result->shape.input, ranks,
                               available, &plan);
     status = ntk_agree(status, comm);
     if (status == NTK_OK)
-        status = ntk_agree(plan_fit_features(job, available, &plan), comm);
+        status = ntk_agree(plan_fit_features(&plan_config, available, &plan), comm);
     if (status == NTK_OK)
         status = ntk_agree(plan_check_fits(&plan, available), comm);
     if (status == NTK_OK) {

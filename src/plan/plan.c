@@ -165,12 +165,12 @@ static double plan_filled_fraction(int64_t m_rows, int block)
 
 /* The grid plan_make assumes: the job's grid.shape when it matches `ranks`,
  * else the automatic one (the run itself refuses a mismatched shape). */
-static void plan_grid_shape(const ntk_job *job, int ranks, int *rows, int *cols)
+static void plan_grid_shape(const ntk_plan_config *config, int ranks, int *rows, int *cols)
 {
-    if (job->grid.rows > 0 && job->grid.cols > 0 &&
-        (int64_t)job->grid.rows * job->grid.cols == ranks) {
-        *rows = job->grid.rows;
-        *cols = job->grid.cols;
+    if (config->grid->rows > 0 && config->grid->cols > 0 &&
+        (int64_t)config->grid->rows * config->grid->cols == ranks) {
+        *rows = config->grid->rows;
+        *cols = config->grid->cols;
     } else {
         grid_auto_shape(ranks, rows, cols);
     }
@@ -178,7 +178,7 @@ static void plan_grid_shape(const ntk_job *job, int ranks, int *rows, int *cols)
 
 /* Eigenvectors and solver workspace as spectrum/workspace.c states them
  * (the module that allocates them), for grid process (0, 0). */
-static void plan_solver_bytes(const ntk_job *job, ntk_plan *plan)
+static void plan_solver_bytes(const ntk_plan_config *config, ntk_plan *plan)
 {
     /* auto weighs each solver's eigenvectors and workspace on top of what
      * the eigensolve phase holds anyway against the memory limit */
@@ -189,10 +189,10 @@ static void plan_solver_bytes(const ntk_job *job, ntk_plan *plan)
     site.bytes_per_rank = plan->memory_limit;
     site.bytes_besides_solver = plan->bytes_besides_solver;
     ntk_spectrum_workspace ws;
-    spectrum_workspace_at(&job->spectrum, &site, plan->m_rows, plan->grid_rows, plan->grid_cols,
+    spectrum_workspace_at(config->spectrum, &site, plan->m_rows, plan->grid_rows, plan->grid_cols,
                           plan->block, &ws);
     ntk_solve_layout layout;
-    spectrum_solve_layout(&job->spectrum, ws.solver, plan->ranks, plan->m_rows, plan->grid_rows,
+    spectrum_solve_layout(config->spectrum, ws.solver, plan->ranks, plan->m_rows, plan->grid_rows,
                           plan->grid_cols, plan->block, &layout);
     plan->solve_rows = layout.rows;
     plan->solve_cols = layout.cols;
@@ -203,7 +203,7 @@ static void plan_solver_bytes(const ntk_job *job, ntk_plan *plan)
         /* The solve's workspace and eigenvectors on its own layout. */
         const double assembly_vectors = spectrum_vector_bytes(&ws);
         /* on its own layout; a solver auto chose for memory stays chosen */
-        ntk_spectrum_spec chosen = job->spectrum;
+        ntk_spectrum_spec chosen = *config->spectrum;
         const int by_memory = chosen.solver == NTK_SOLVER_AUTO && plan->memory_limit > 0.0;
         const char *reason = ws.reason;
         if (by_memory)
@@ -237,17 +237,17 @@ static void plan_solver_bytes(const ntk_job *job, ntk_plan *plan)
  * name: M above ScaLAPACK's 32-bit index limit (NTK_ERR_MEMORY, as
  * dmatrix_create would), a grid.shape of more than 2^31 - 1 ranks
  * (NTK_ERR_JOB). The layers check their own sizes (model_layout_make). */
-static ntk_status plan_check_sizes(const ntk_job *job, int64_t n_inputs, int64_t k, int full,
-                                   int64_t *m_rows)
+static ntk_status plan_check_sizes(const ntk_plan_config *config, int64_t n_inputs, int64_t k,
+                                   int full, int64_t *m_rows)
 {
-    const int64_t shape_ranks = (int64_t)job->grid.rows * job->grid.cols; /* each < 2^31 */
+    const int64_t shape_ranks = (int64_t)config->grid->rows * config->grid->cols; /* each < 2^31 */
     if (shape_ranks > INT_MAX) {
         char where[NTK_PATH_MAX + 64];
-        job_location_text(&job->grid.shape_where, where, sizeof where);
+        job_location_text(&config->grid->shape_where, where, sizeof where);
         /* A --set location already names the key. */
-        const char *key = job->grid.shape_where.line > 0 ? " grid.shape:" : "";
+        const char *key = config->grid->shape_where.line > 0 ? " grid.shape:" : "";
         return NTK_RAISE(NTK_ERR_JOB, "%s:%s [%d, %d] needs %lld ranks, more than MPI can run (%d)",
-                         where, key, job->grid.rows, job->grid.cols, (long long)shape_ranks,
+                         where, key, config->grid->rows, config->grid->cols, (long long)shape_ranks,
                          INT_MAX);
     }
     int64_t matrix_rows = n_inputs;
@@ -255,7 +255,7 @@ static ntk_status plan_check_sizes(const ntk_job *job, int64_t n_inputs, int64_t
         return NTK_RAISE(NTK_ERR_MEMORY,
                          "%s: Theta would be M x M with M = %s = %lld x %lld, more than "
                          "ScaLAPACK's 32-bit index limit (%d)",
-                         job->path, full ? "N k" : "N", (long long)n_inputs,
+                         config->path, full ? "N k" : "N", (long long)n_inputs,
                          (long long)(full ? k : 1), INT_MAX);
     *m_rows = matrix_rows;
     return NTK_OK;
@@ -264,17 +264,17 @@ static ntk_status plan_check_sizes(const ntk_job *job, int64_t n_inputs, int64_t
 /* spectrum.solver matrix_free: no Theta and no assembly; the features of
  * the own inputs (stored or one batch), PARPACK and the eigenvectors, as
  * spectrum_matrix_free_costs() states them. */
-static void plan_matrix_free(const ntk_job *job, const model_costs *costs, int64_t own_count,
-                             int stored, ntk_plan *plan)
+static void plan_matrix_free(const ntk_plan_config *config, const model_costs *costs,
+                             int64_t own_count, int stored, ntk_plan *plan)
 {
-    const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    const int full = config->kernel->outputs == NTK_OUTPUTS_FULL;
     mf_costs mf;
-    spectrum_matrix_free_costs(&job->spectrum, stored, plan->m_rows, own_count, (int)plan->k,
+    spectrum_matrix_free_costs(config->spectrum, stored, plan->m_rows, own_count, (int)plan->k,
                                full, plan->n_params, costs, plan->grid_rows, plan->grid_cols,
                                plan->block, &mf);
     plan->method = "matrix_free";
     plan->solver = NTK_SOLVER_MATRIX_FREE;
-    plan->eigenpairs = spectrum_kept_pairs(&job->spectrum, plan->m_rows);
+    plan->eigenpairs = spectrum_kept_pairs(config->spectrum, plan->m_rows);
     plan->matrix_free_stored = stored;
     plan->basis_size = mf.basis_size;
     plan->products_estimate = mf.products_estimate;
@@ -298,7 +298,7 @@ static void plan_matrix_free(const ntk_job *job, const model_costs *costs, int64
     plan->bytes_phase_output = common + plan->bytes_vectors + plan->bytes_output;
     plan->bytes_peak = plan->bytes_phase_solve;
     plan->peak_phase = "eigensolve";
-    double io_bytes = job->output.eigenvectors
+    double io_bytes = config->output->eigenvectors
                           ? (double)plan->m_rows * (double)plan->eigenpairs * DOUBLE_BYTES
                           : 0.0;
     plan->seconds_estimate = PLAN_FIXED_SECONDS +
@@ -307,14 +307,14 @@ static void plan_matrix_free(const ntk_job *job, const model_costs *costs, int64
                              io_bytes / PLAN_RATE_IO;
 }
 
-static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
-                                     int ranks, int matrix_free_stored, double memory_limit,
-                                     ntk_plan *plan);
+static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_inputs,
+                                     const ntk_shape *input, int ranks, int matrix_free_stored,
+                                     double memory_limit, ntk_plan *plan);
 
 /* What matrix_free cannot do, refused before anything runs: it needs the
  * empirical kernel's Jacobian, and a Lanczos basis larger than the top
  * pairs (k < M; for all pairs a dense solver is the right tool). */
-static ntk_status plan_check_matrix_free(const ntk_job *job, const model_layout *layout,
+static ntk_status plan_check_matrix_free(const ntk_plan_config *config, const model_layout *layout,
                                          int64_t m_rows)
 {
     /* Products go through each layer's param_vjp / param_jvp (model/layer.h). */
@@ -323,31 +323,33 @@ static ntk_status plan_check_matrix_free(const ntk_job *job, const model_layout 
         ntk_layer_spec list[NTK_MAX_LAYERS];
         int count = 0;
         char key[96];
-        model_spec_layers(&job->model, list, &count);
-        return NTK_RAISE(NTK_ERR_JOB, "%s: %s (%s) has no matrix-free product "
+        model_spec_layers(config->model, list, &count);
+        return NTK_RAISE(NTK_ERR_JOB,
+                         "%s: %s (%s) has no matrix-free product "
                          "(param_vjp/param_jvp), so spectrum.solver matrix_free cannot run this "
                          "model; use solver auto",
-                         job->path, i < count ? model_layer_key(list, i, key, sizeof key) : "a layer",
+                         config->path,
+                         i < count ? model_layer_key(list, i, key, sizeof key) : "a layer",
                          layout->stack[i].ops->name);
     }
-    if (job->kernel.kind != NTK_KIND_EMPIRICAL)
+    if (config->kernel->kind != NTK_KIND_EMPIRICAL)
         return NTK_RAISE(NTK_ERR_JOB, "%s: spectrum.solver matrix_free needs kernel.kind "
-                         "empirical (it multiplies by the Jacobian)", job->path);
-    if (job->output.theta || job->kernel.compare_analytic)
+                         "empirical (it multiplies by the Jacobian)", config->path);
+    if (config->output->theta || config->kernel->compare_analytic)
         return NTK_RAISE(NTK_ERR_JOB, "%s: %s needs the assembled Theta, which spectrum.solver "
-                         "matrix_free never forms", job->path,
-                         job->output.theta ? "output.theta" : "kernel.compare_analytic");
-    if (job->training.enabled)
+                         "matrix_free never forms", config->path,
+                         config->output->theta ? "output.theta" : "kernel.compare_analytic");
+    if (config->training->enabled)
         return NTK_RAISE(NTK_ERR_JOB, "%s: training needs all eigenpairs; spectrum.solver "
-                         "matrix_free computes the top spectrum.top only", job->path);
-    if (job->spectrum.top >= m_rows) {
+                         "matrix_free computes the top spectrum.top only", config->path);
+    if (config->spectrum->top >= m_rows) {
         char where[NTK_PATH_MAX + 64];
-        job_location_text(&job->spectrum.top_where, where, sizeof where);
+        job_location_text(&config->spectrum->top_where, where, sizeof where);
         /* A --set location already names the key. */
-        const char *key = job->spectrum.top_where.line > 0 ? " spectrum.top:" : "";
+        const char *key = config->spectrum->top_where.line > 0 ? " spectrum.top:" : "";
         return NTK_RAISE(NTK_ERR_JOB, "%s:%s matrix_free needs top < M = %lld (the rows of "
                          "Theta), got %lld; for all eigenpairs use solver pdsyevd",
-                         where, key, (long long)m_rows, (long long)job->spectrum.top);
+                         where, key, (long long)m_rows, (long long)config->spectrum->top);
     }
     return NTK_OK;
 }
@@ -372,11 +374,11 @@ static int plan_axis_consecutive(int nprocs, int64_t local, int block)
  * axis is not a run of the set, per-(x, o) panels for full kernels, index
  * maps). Fills the forms, the chunking, bytes_features and flops_features;
  * returns the tiles' bytes of the widest stage (plan_cross). */
-static double plan_structured(const ntk_job *job, const model_layout *layout,
+static double plan_structured(const ntk_plan_config *config, const model_layout *layout,
                               const model_costs *costs, int64_t n_inputs, int64_t own_count,
                               int64_t local_rows, int64_t local_cols, int per_item, ntk_plan *plan)
 {
-    const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    const int full = config->kernel->outputs == NTK_OUTPUTS_FULL;
     const int k = (int)layout->k;
     kernel_chunking chunking;
     memset(&chunking, 0, sizeof chunking);
@@ -387,7 +389,7 @@ static double plan_structured(const ntk_job *job, const model_layout *layout,
         const ntk_layer *layer = &layout->stack[i];
         ntk_layer_cost cost;
         memset(&cost, 0, sizeof cost);
-        layer->ops->cost(layer, k, full, job->kernel.quadrature_order, &cost);
+        layer->ops->cost(layer, k, full, config->kernel->quadrature_order, &cost);
         pass_scratch = fmax(pass_scratch, cost.pass_scratch_doubles);
         if (!ntk_layer_has_parameters(layer->ops) || layer->ops->structured_term == NULL)
             continue;
@@ -429,7 +431,8 @@ static double plan_structured(const ntk_job *job, const model_layout *layout,
     const double copies =
         (plan_axis_consecutive(plan->grid_rows, local_rows, plan->block) ? 0.0 : row_chunk) +
         (plan_axis_consecutive(plan->grid_cols, local_cols, plan->block) ? 0.0 : panel_columns);
-    plan->chunk_budget_bytes = kernel_chunk_budget_bytes(job);
+    const ntk_kernel_config kernel_config = {config->kernel, config->model, config->output->theta};
+    plan->chunk_budget_bytes = kernel_chunk_budget_bytes(&kernel_config);
     for (int l = 1; l <= chunking.n_layers; ++l)
         if (chunking.block_rows[l] > 0)
             plan->block_doubles += chunking.packed[l];
@@ -468,7 +471,7 @@ static double plan_structured(const ntk_job *job, const model_layout *layout,
         for (int i = stack_of[l] + 1; i < layout->n_stack; ++i) {
             ntk_layer_cost cost;
             memset(&cost, 0, sizeof cost);
-            layout->stack[i].ops->cost(&layout->stack[i], k, full, job->kernel.quadrature_order,
+            layout->stack[i].ops->cost(&layout->stack[i], k, full, config->kernel->quadrature_order,
                                        &cost);
             backward_below[l] += cost.backward_flops;
         }
@@ -486,37 +489,37 @@ static double plan_structured(const ntk_job *job, const model_layout *layout,
     return bytes_tiles;
 }
 
-ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, int ranks,
+ntk_status plan_make(const ntk_plan_config *config, int64_t n_inputs, int64_t input_dim, int ranks,
                      ntk_plan *plan)
 {
     const ntk_shape flat = {1, {input_dim, 0, 0}, input_dim};
-    return plan_make_shaped(job, n_inputs, &flat, ranks, plan);
+    return plan_make_shaped(config, n_inputs, &flat, ranks, plan);
 }
 
-ntk_status plan_make_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+ntk_status plan_make_shaped(const ntk_plan_config *config, int64_t n_inputs, const ntk_shape *input,
                             int ranks, ntk_plan *plan)
 {
     /* spectrum.features auto plans stored features first (plan_fit_features) */
-    return plan_make_within(job, n_inputs, input, ranks, 0.0, plan);
+    return plan_make_within(config, n_inputs, input, ranks, 0.0, plan);
 }
 
-ntk_status plan_make_within(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+ntk_status plan_make_within(const ntk_plan_config *config, int64_t n_inputs, const ntk_shape *input,
                             int ranks, double bytes_per_rank, ntk_plan *plan)
 {
     /* spectrum.features auto plans stored features first (plan_fit_features) */
-    return plan_make_features(job, n_inputs, input, ranks,
-                              job->spectrum.features != NTK_FEATURES_RECOMPUTE, bytes_per_rank,
+    return plan_make_features(config, n_inputs, input, ranks,
+                              config->spectrum->features != NTK_FEATURES_RECOMPUTE, bytes_per_rank,
                               plan);
 }
 
-ntk_status plan_fit_features(const ntk_job *job, double bytes_per_rank, ntk_plan *plan)
+ntk_status plan_fit_features(const ntk_plan_config *config, double bytes_per_rank, ntk_plan *plan)
 {
-    if (plan->solver != NTK_SOLVER_MATRIX_FREE || job->spectrum.features != NTK_FEATURES_AUTO ||
+    if (plan->solver != NTK_SOLVER_MATRIX_FREE || config->spectrum->features != NTK_FEATURES_AUTO ||
         bytes_per_rank <= 0.0 || plan->bytes_peak <= bytes_per_rank)
         return NTK_OK;
     ntk_plan recompute;
     const ntk_shape input = plan->input;
-    NTK_TRY(plan_make_features(job, plan->n_inputs, &input, plan->ranks, 0, plan->memory_limit,
+    NTK_TRY(plan_make_features(config, plan->n_inputs, &input, plan->ranks, 0, plan->memory_limit,
                                &recompute));
     *plan = recompute;
     return NTK_OK;
@@ -525,22 +528,22 @@ ntk_status plan_fit_features(const ntk_job *job, double bytes_per_rank, ntk_plan
 /* kernel.kind analytic is the infinite-width limit: it has no weights, so a
  * model.weights file would be ignored without a word. Refused, naming both
  * keys (plan, validate and run's preflight all come here). */
-static ntk_status plan_check_weights_used(const ntk_job *job)
+static ntk_status plan_check_weights_used(const ntk_plan_config *config)
 {
-    if (job->kernel.kind != NTK_KIND_ANALYTIC || job->model.weights_path[0] == '\0')
+    if (config->kernel->kind != NTK_KIND_ANALYTIC || config->model->weights_path[0] == '\0')
         return NTK_OK;
     char where[NTK_PATH_MAX + 64];
-    job_location_text(&job->model.where, where, sizeof where);
+    job_location_text(&config->model->where, where, sizeof where);
     return NTK_RAISE(NTK_ERR_JOB,
                      "%s: model.weights: kernel.kind analytic is the infinite-width limit, "
                      "which has no weights, so %s would be ignored; remove model.weights or use "
                      "kernel.kind: empirical",
-                     where, job->model.weights_path);
+                     where, config->model->weights_path);
 }
 
-static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
-                                     int ranks, int matrix_free_stored, double memory_limit,
-                                     ntk_plan *plan)
+static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_inputs,
+                                     const ntk_shape *input, int ranks, int matrix_free_stored,
+                                     double memory_limit, ntk_plan *plan)
 {
     const int64_t input_dim = input->size;
     memset(plan, 0, sizeof *plan);
@@ -548,32 +551,33 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
     if (ranks < 1)
         return NTK_RAISE(NTK_ERR_USAGE, "plan: the number of ranks must be at least 1, got %d",
                          ranks);
-    if (n_inputs < 1 || input_dim < 1 || (job->model.n_dense < 1 && job->model.n_layers < 1))
-        return NTK_RAISE(NTK_ERR_JOB, "%s: plan: the job has no inputs or no layers", job->path);
+    if (n_inputs < 1 || input_dim < 1 ||
+        (config->model->n_dense < 1 && config->model->n_layers < 1))
+        return NTK_RAISE(NTK_ERR_JOB, "%s: plan: the job has no inputs or no layers", config->path);
 
     /* The layers state their own sizes and costs (model/layer.h); a job whose
      * sizes do not fit is refused naming the layer. */
-    const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
-    NTK_TRY(plan_check_weights_used(job));
+    const int full = config->kernel->outputs == NTK_OUTPUTS_FULL;
+    NTK_TRY(plan_check_weights_used(config));
     model_layout layout;
-    NTK_TRY(model_layout_make(&job->model, job->path, input, 0, &layout));
+    NTK_TRY(model_layout_make(config->model, config->path, input, 0, &layout));
     /* Counted as the run counts them (a weights file decides the biases). */
-    NTK_TRY(model_param_count(&job->model, &layout, &layout.n_params));
+    NTK_TRY(model_param_count(config->model, &layout, &layout.n_params));
     model_costs costs;
-    model_layout_costs(&layout, full, job->kernel.quadrature_order, &costs);
+    model_layout_costs(&layout, full, config->kernel->quadrature_order, &costs);
     const int64_t k = layout.k;
 
-    plan->job = job;
+    plan->config = *config;
     plan->n_inputs = n_inputs;
     plan->input_dim = input_dim;
     plan->input = *input;
     plan->k = k;
-    NTK_TRY(plan_check_sizes(job, n_inputs, k, full, &plan->m_rows));
+    NTK_TRY(plan_check_sizes(config, n_inputs, k, full, &plan->m_rows));
     plan->ranks = ranks;
     /* The block the run uses: grid.block, clamped to the matrix. */
-    plan->block = grid_effective_block(job->grid.block > 0 ? job->grid.block : NTK_DEFAULT_BLOCK,
-                                       plan->m_rows);
-    plan_grid_shape(job, ranks, &plan->grid_rows, &plan->grid_cols);
+    plan->block = grid_effective_block(
+        config->grid->block > 0 ? config->grid->block : NTK_DEFAULT_BLOCK, plan->m_rows);
+    plan_grid_shape(config, ranks, &plan->grid_rows, &plan->grid_cols);
     const int64_t params = layout.n_params;
     plan->n_params = params;
 
@@ -589,46 +593,48 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
     const int64_t col_items = plan_local_items(plan->m_rows, per_item, plan->block, 0,
                                                plan->grid_cols);
 
-    const int have_targets = job->targets.kind != NTK_SOURCE_NONE;
+    const int have_targets = config->targets->kind != NTK_SOURCE_NONE;
     plan->bytes_inputs = ((double)own_count * (double)input_dim +
                           (have_targets ? (double)own_count * k + (double)n_inputs * k : 0.0)) *
                          DOUBLE_BYTES;
     plan->bytes_model = (double)params * DOUBLE_BYTES;
     /* A request for less than the solver computes runs (keeping that);
      * one for more is refused naming the key. */
-    NTK_TRY(spectrum_check_request(&job->spectrum, job->spectrum.solver));
-    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
-        NTK_TRY(plan_check_matrix_free(job, &layout, plan->m_rows));
+    NTK_TRY(spectrum_check_request(config->spectrum, config->spectrum->solver));
+    if (config->spectrum->solver == NTK_SOLVER_MATRIX_FREE) {
+        NTK_TRY(plan_check_matrix_free(config, &layout, plan->m_rows));
         plan->bytes_baseline = PLAN_BASELINE_BYTES;
-        plan_matrix_free(job, &costs, own_count, matrix_free_stored, plan);
+        plan_matrix_free(config, &costs, own_count, matrix_free_stored, plan);
         return NTK_OK;
     }
     plan->bytes_theta = (double)local_rows * (double)local_cols * DOUBLE_BYTES;
     plan->bytes_baseline = PLAN_BASELINE_BYTES;
-    plan->lower_only = !kernel_needs_upper_triangle(job);
+    const ntk_kernel_config kernel_config = {config->kernel, config->model, config->output->theta};
+    plan->lower_only = !kernel_needs_upper_triangle(&kernel_config);
     /* training.kernel_after keeps a copy of the initial Theta to compare with */
     plan->bytes_theta_copy =
-        (job->training.enabled && job->training.kernel_after) ? plan->bytes_theta : 0.0;
+        (config->training->enabled && config->training->kernel_after) ? plan->bytes_theta : 0.0;
 
     double bytes_tiles = 0.0; /* the structured kernel's tile temporaries (plan_cross) */
     const double fraction = plan_filled_fraction(plan->m_rows, plan->block);
     const double matrix_rows = (double)plan->m_rows;
-    if (job->kernel.kind == NTK_KIND_ANALYTIC) {
+    if (config->kernel->kind == NTK_KIND_ANALYTIC) {
         plan->method = "analytic";
         double cache = (double)row_items * (plan->block + 2);
         plan->bytes_features =
             ((double)(row_items + col_items) * (double)input_dim + cache) * DOUBLE_BYTES;
-        if (job->kernel.nngp) /* the NNGP matrix is assembled while Theta lives */
+        if (config->kernel->nngp) /* the NNGP matrix is assembled while Theta lives */
             plan->bytes_features += plan->bytes_theta;
         plan->flops_features = 0.0;
         plan->flops_assembly = fraction * (double)n_inputs * (double)n_inputs *
-                               analytic_pair_flops(&job->model, input_dim,
-                                                   job->kernel.quadrature_order) *
-                               (job->kernel.nngp ? 2.0 : 1.0);
-    } else if (job->kernel.method == NTK_METHOD_JACOBIAN) {
+                               analytic_pair_flops(config->model, input_dim,
+                                                   config->kernel->quadrature_order) *
+                               (config->kernel->nngp ? 2.0 : 1.0);
+    } else if (config->kernel->method == NTK_METHOD_JACOBIAN) {
         plan->method = "jacobian";
-        double chunk = (double)(job->kernel.jacobian_chunk < params ? job->kernel.jacobian_chunk
-                                                                    : params);
+        double chunk =
+            (double)(config->kernel->jacobian_chunk < params ? config->kernel->jacobian_chunk
+                                                             : params);
         double rows = (double)row_items * k, cols = (double)col_items * k;
         plan->bytes_features = (rows + cols) * chunk * DOUBLE_BYTES;
         plan->flops_features = (double)n_inputs * (2.0 * costs.forward_flops +
@@ -638,21 +644,22 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
                                (full ? 1.0 : (double)k);
     } else {
         plan->method = "structured";
-        bytes_tiles = plan_structured(job, &layout, &costs, n_inputs, own_count, local_rows,
+        bytes_tiles = plan_structured(config, &layout, &costs, n_inputs, own_count, local_rows,
                                       local_cols, per_item, plan);
         plan->flops_assembly = fraction * matrix_rows * matrix_rows * costs.tile_flops_per_pair;
     }
 
-    plan_solver_bytes(job, plan);
+    plan_solver_bytes(config, plan);
     int64_t eigenpairs = plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs;
     plan->bytes_output = 5.0 * (double)eigenpairs * DOUBLE_BYTES;
 
     const double common = plan->bytes_baseline + plan->bytes_inputs + plan->bytes_model;
     /* kernel.compare_analytic assembles the limit kernel next to Theta once the
      * features are freed. */
-    const double assembly_extra = job->kernel.compare_analytic && plan->bytes_theta > plan->bytes_features
-                                      ? plan->bytes_theta
-                                      : plan->bytes_features;
+    const double assembly_extra =
+        config->kernel->compare_analytic && plan->bytes_theta > plan->bytes_features
+            ? plan->bytes_theta
+            : plan->bytes_features;
     plan->bytes_phase_assembly =
         common + plan->bytes_theta + plan->bytes_theta_copy + assembly_extra;
     plan->bytes_phase_solve = plan->solver == NTK_SOLVER_NONE
@@ -677,19 +684,19 @@ static ntk_status plan_make_features(const ntk_job *job, int64_t n_inputs, const
         plan->bytes_peak = plan->bytes_phase_output;
         plan->peak_phase = "output";
     }
-    NTK_TRY(plan_cross(job, &costs, params, bytes_tiles, plan));
+    NTK_TRY(plan_cross(config, &costs, params, bytes_tiles, plan));
     if (plan->bytes_phase_predict > plan->bytes_peak) {
         plan->bytes_peak = plan->bytes_phase_predict;
         plan->peak_phase = "predict";
     }
 
     double io_bytes = 0.0;
-    if (job->output.theta)
+    if (config->output->theta)
         io_bytes += matrix_rows * matrix_rows * DOUBLE_BYTES;
-    if (plan->bytes_vectors > 0.0 && job->output.eigenvectors)
+    if (plan->bytes_vectors > 0.0 && config->output->eigenvectors)
         io_bytes += matrix_rows * (double)eigenpairs * DOUBLE_BYTES;
     const double rate_assembly =
-        job->kernel.kind == NTK_KIND_ANALYTIC ? PLAN_RATE_SCALAR : PLAN_RATE_GEMM;
+        config->kernel->kind == NTK_KIND_ANALYTIC ? PLAN_RATE_SCALAR : PLAN_RATE_GEMM;
     plan->seconds_estimate = PLAN_FIXED_SECONDS + plan->flops_features / (ranks * PLAN_RATE_GEMM) +
                              plan->flops_assembly / (ranks * rate_assembly) +
                              plan->flops_solver / (ranks * PLAN_RATE_SOLVER) +
@@ -707,9 +714,9 @@ ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank)
     if (bytes_per_rank <= 0.0 || plan->bytes_peak <= bytes_per_rank)
         return NTK_OK;
     char advice[160];
-    int fewest = plan->job != NULL ? plan_min_ranks_shaped(plan->job, plan->n_inputs, &plan->input,
-                                                    bytes_per_rank)
-                                   : 0;
+    int fewest = plan->config.path != NULL ? plan_min_ranks_shaped(&plan->config, plan->n_inputs,
+                                                                   &plan->input, bytes_per_rank)
+                                           : 0;
     if (fewest > 0)
         snprintf(advice, sizeof advice, "use at least %d ranks", fewest);
     else
@@ -721,19 +728,19 @@ ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank)
                      plan_gib(plan->bytes_peak), plan_gib(plan->bytes_theta),
                      plan_gib(plan->bytes_features),
                      plan_gib(plan->bytes_solver + plan->bytes_vectors), plan_gib(bytes_per_rank),
-                     plan->ranks, advice, plan->job != NULL ? plan->job->path : "JOB",
+                     plan->ranks, advice, plan->config.path != NULL ? plan->config.path : "JOB",
                      bytes_per_rank < 1048576.0 ? bytes_per_rank : bytes_per_rank / 1048576.0,
                      bytes_per_rank < 1048576.0 ? "" : "M");
 }
 
-int plan_min_ranks(const ntk_job *job, int64_t n_inputs, int64_t input_dim,
+int plan_min_ranks(const ntk_plan_config *config, int64_t n_inputs, int64_t input_dim,
                    double bytes_per_rank)
 {
     const ntk_shape flat = {1, {input_dim, 0, 0}, input_dim};
-    return plan_min_ranks_shaped(job, n_inputs, &flat, bytes_per_rank);
+    return plan_min_ranks_shaped(config, n_inputs, &flat, bytes_per_rank);
 }
 
-int plan_min_ranks_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+int plan_min_ranks_shaped(const ntk_plan_config *config, int64_t n_inputs, const ntk_shape *input,
                           double bytes_per_rank)
 {
     const int limit = 1 << 20;
@@ -745,7 +752,7 @@ int plan_min_ranks_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape 
      * small bumps), so double until it fits, then scan the last interval. */
     int low = 0, high = 1;
     while (high <= limit) {
-        if (plan_make_within(job, n_inputs, input, high, bytes_per_rank, &plan) == NTK_OK &&
+        if (plan_make_within(config, n_inputs, input, high, bytes_per_rank, &plan) == NTK_OK &&
             plan.bytes_peak <= bytes_per_rank)
             break;
         low = high;
@@ -754,7 +761,7 @@ int plan_min_ranks_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape 
     if (high > limit)
         return 0;
     for (int ranks = low + 1; ranks < high; ++ranks)
-        if (plan_make_within(job, n_inputs, input, ranks, bytes_per_rank, &plan) == NTK_OK &&
+        if (plan_make_within(config, n_inputs, input, ranks, bytes_per_rank, &plan) == NTK_OK &&
             plan.bytes_peak <= bytes_per_rank)
             return ranks;
     return high;

@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "core/status.h"
-#include "job/job.h"
+#include "plan/plan_config.h"
 #include "model/model.h"
 #include "model/layer.h"
 
@@ -28,7 +28,7 @@ typedef struct {
     double flops_check;        /* the eigenpair residual check (spectrum/verify.c) */
     double seconds_estimate;   /* rough wall time on `ranks` ranks */
     /* The rest of the breakdown (plan.c documents every formula). */
-    const ntk_job *job;        /* the job planned (for advice in messages) */
+    ntk_plan_config config;    /* the job planned (for advice in messages); path NULL: none */
     const char *method;        /* "structured", "jacobian", "analytic" */
     ntk_solver solver;         /* the solver auto resolves to */
     const char *solver_reason; /* why (spectrum_resolve_solver_at) */
@@ -81,16 +81,16 @@ typedef struct {
 } ntk_plan;
 
 /* Plan for `ranks` processes. Needs the input shape (data_shape). Rank-local. */
-ntk_status plan_make(const ntk_job *job, int64_t n_inputs, int64_t input_dim, int ranks,
+ntk_status plan_make(const ntk_plan_config *config, int64_t n_inputs, int64_t input_dim, int ranks,
                      ntk_plan *plan);
 /* The same for inputs of any shape (conv layers need (H, W, C) or (L, C)). */
-ntk_status plan_make_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+ntk_status plan_make_shaped(const ntk_plan_config *config, int64_t n_inputs, const ntk_shape *input,
                             int ranks, ntk_plan *plan);
 
 /* plan_make_shaped with a memory limit per rank for spectrum.solver auto
  * (0: none): it picks the fastest solver whose planned peak fits, and the
  * fastest when none does (plan_check_fits then refuses the job). */
-ntk_status plan_make_within(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+ntk_status plan_make_within(const ntk_plan_config *config, int64_t n_inputs, const ntk_shape *input,
                             int ranks, double bytes_per_rank, ntk_plan *plan);
 
 /* The held-out part of a plan (plan_cross.c): reads data.test_inputs' shape
@@ -98,7 +98,7 @@ ntk_status plan_make_within(const ntk_job *job, int64_t n_inputs, const ntk_shap
  * bytes_phase_predict, flops_cross and flops_predict from the other fields
  * plan_make has set; `bytes_tiles` is the structured kernel's tile
  * temporaries. Rank-local. */
-ntk_status plan_cross(const ntk_job *job, const model_costs *costs, int64_t n_params,
+ntk_status plan_cross(const ntk_plan_config *config, const model_costs *costs, int64_t n_params,
                       double bytes_tiles, ntk_plan *plan);
 
 /* Memory a rank may use: the scheduler's limit when there is one
@@ -109,15 +109,15 @@ ntk_status plan_memory_per_rank(MPI_Comm comm, double *bytes);
 /* spectrum.features auto (matrix_free): when the plan with stored features
  * does not fit in `bytes_per_rank`, plan again with features recomputed per
  * product. Other jobs are left as they are. Rank-local. */
-ntk_status plan_fit_features(const ntk_job *job, double bytes_per_rank, ntk_plan *plan);
+ntk_status plan_fit_features(const ntk_plan_config *config, double bytes_per_rank, ntk_plan *plan);
 
 /* NTK_ERR_MEMORY with the numbers when the peak does not fit in `bytes`. */
 ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank);
 
 /* Smallest rank count whose peak fits in `bytes_per_rank` (0 when none up to 2^20). */
-int plan_min_ranks(const ntk_job *job, int64_t n_inputs, int64_t input_dim,
+int plan_min_ranks(const ntk_plan_config *config, int64_t n_inputs, int64_t input_dim,
                    double bytes_per_rank);
-int plan_min_ranks_shaped(const ntk_job *job, int64_t n_inputs, const ntk_shape *input,
+int plan_min_ranks_shaped(const ntk_plan_config *config, int64_t n_inputs, const ntk_shape *input,
                           double bytes_per_rank);
 
 void plan_print(const ntk_plan *plan, FILE *out, int as_yaml);

@@ -28,18 +28,18 @@
 #include "grid/grid.h"
 #include "kernel/analytic.h"
 
-ntk_status plan_cross(const ntk_job *job, const model_costs *costs, int64_t n_params,
+ntk_status plan_cross(const ntk_plan_config *config, const model_costs *costs, int64_t n_params,
                       double bytes_tiles, ntk_plan *plan)
 {
     plan->n_test = 0;
     plan->bytes_cross = plan->bytes_predict = plan->bytes_phase_predict = 0.0;
     plan->flops_cross = plan->flops_predict = 0.0;
-    if (job->test_inputs.kind == NTK_SOURCE_NONE)
+    if (config->test_inputs->kind == NTK_SOURCE_NONE)
         return NTK_OK;
     int64_t n_test = 0, dim = 0;
-    NTK_TRY(data_shape_as(&job->test_inputs, DATA_ROLE_INPUTS, &n_test, &dim));
+    NTK_TRY(data_shape_as(config->test_inputs, DATA_ROLE_INPUTS, &n_test, &dim));
     plan->n_test = n_test;
-    const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    const int full = config->kernel->outputs == NTK_OUTPUTS_FULL;
     const double k = (double)plan->k, per_item = full ? k : 1.0, channels = full ? 1.0 : k;
     const double m = (double)plan->m_rows, test_rows = (double)n_test * per_item;
     const double local_rows = (double)grid_local_count((int64_t)test_rows, plan->block, 0,
@@ -53,21 +53,24 @@ ntk_status plan_cross(const ntk_job *job, const model_costs *costs, int64_t n_pa
     int64_t first = 0, own_test = 0, own_train = 0;
     grid_own_block(n_test, plan->ranks, 0, &first, &own_test);
     grid_own_block(plan->n_inputs, plan->ranks, 0, &first, &own_train);
-    const double slices = (double)job->predict.n_steps + (job->predict.infinite ? 1.0 : 0.0);
+    const double slices =
+        (double)config->predict->n_steps + (config->predict->infinite ? 1.0 : 0.0);
 
     plan->bytes_cross = local_rows * local_cols * 8.0;
     double features = 0.0;
-    if (job->kernel.kind == NTK_KIND_ANALYTIC) {
+    if (config->kernel->kind == NTK_KIND_ANALYTIC) {
         features = (row_items + col_items) * (double)plan->input_dim + row_items * (plan->block + 2);
-        if (job->kernel.nngp && job->output.test_theta) /* test_nngp.npy next to the cross NTK */
+        if (config->kernel->nngp &&
+            config->output->test_theta) /* test_nngp.npy next to the cross NTK */
             features += local_rows * local_cols;
         plan->flops_cross = (double)n_test * (double)plan->n_inputs *
-                            analytic_pair_flops(&job->model, plan->input_dim,
-                                                job->kernel.quadrature_order) *
-                            (job->kernel.nngp && job->output.test_theta ? 2.0 : 1.0);
-    } else if (job->kernel.method == NTK_METHOD_JACOBIAN) {
-        double chunk = (double)(job->kernel.jacobian_chunk < n_params ? job->kernel.jacobian_chunk
-                                                                      : n_params);
+                            analytic_pair_flops(config->model, plan->input_dim,
+                                                config->kernel->quadrature_order) *
+                            (config->kernel->nngp && config->output->test_theta ? 2.0 : 1.0);
+    } else if (config->kernel->method == NTK_METHOD_JACOBIAN) {
+        double chunk =
+            (double)(config->kernel->jacobian_chunk < n_params ? config->kernel->jacobian_chunk
+                                                               : n_params);
         features = (local_rows + local_cols) * chunk * (full ? 1.0 : k);
         plan->flops_features += (double)n_test * (2.0 * costs->forward_flops +
                                                   2.0 * k * costs->backward_flops +
@@ -84,7 +87,7 @@ ntk_status plan_cross(const ntk_job *job, const model_costs *costs, int64_t n_pa
             (double)n_test * (2.0 * costs->forward_flops + 2.0 * k * costs->backward_flops);
         plan->flops_cross = test_rows * m * costs->tile_flops_per_pair;
     }
-    if (job->predict.enabled) {
+    if (config->predict->enabled) {
         const double wide = slices * channels;
         plan->bytes_predict = (m * channels + 2.0 * m * wide + test_rows * wide +
                                (local_rows + local_cols + 2.0 * local_cols) * wide +

@@ -1,6 +1,7 @@
 /* Printing a plan: a table for people, YAML for scripts (slurm/submit reads
  * peak_bytes_per_rank and seconds_estimate). */
 #include "plan/plan.h"
+#include "core/quoted.h"
 
 #include <math.h>
 #include <string.h>
@@ -49,10 +50,11 @@ static void plan_print_bytes_row(FILE *out, const char *name, double bytes, cons
 
 static void plan_print_text(const ntk_plan *plan, FILE *out)
 {
-    const int full = plan->job != NULL && plan->job->kernel.outputs == NTK_OUTPUTS_FULL;
+    const int full = plan->config.path != NULL && plan->config.kernel->outputs == NTK_OUTPUTS_FULL;
     char text[64];
-    fprintf(out, "plan for %s on %d rank%s\n", plan->job != NULL ? plan->job->path : "the job",
-            plan->ranks, plan->ranks == 1 ? "" : "s");
+    fprintf(out, "plan for %s on %d rank%s\n",
+            plan->config.path != NULL ? plan->config.path : "the job", plan->ranks,
+            plan->ranks == 1 ? "" : "s");
     fprintf(out, "  data      N = %lld inputs of dimension %lld, k = %lld outputs\n",
             (long long)plan->n_inputs, (long long)plan->input_dim, (long long)plan->k);
     fprintf(out, "  theta     M = %lld (%s), %lld x %lld\n", (long long)plan->m_rows,
@@ -78,7 +80,7 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     if (plan->solver == NTK_SOLVER_NONE)
         fprintf(out, "  solver    none\n");
     else
-        fprintf(out, "  solver    %s, %lld eigenpairs (%s)\n", job_solver_name(plan->solver),
+        fprintf(out, "  solver    %s, %lld eigenpairs (%s)\n", spectrum_solver_name(plan->solver),
                 (long long)plan->eigenpairs, plan->solver_reason ? plan->solver_reason : "");
     if (plan->solve_rows > 0 && plan->solver != NTK_SOLVER_NONE)
         fprintf(out, "  solve on  %d x %d, block %d (%s)\n", plan->solve_rows, plan->solve_cols,
@@ -169,11 +171,11 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
 
 static void plan_print_yaml(const ntk_plan *plan, FILE *out)
 {
-    if (plan->job != NULL) {
+    if (plan->config.path != NULL) {
         fputs("job: ", out);
-        job_write_quoted(out, plan->job->path, '\''); /* YAML single-quoted */
+        ntk_write_quoted(out, plan->config.path, '\''); /* YAML single-quoted */
         fputs("\nname: ", out);
-        job_write_quoted(out, plan->job->name, '\'');
+        ntk_write_quoted(out, plan->config.name, '\'');
         fputc('\n', out);
     }
     fprintf(out, "n_inputs: %lld\ninput_dim: %lld\noutputs: %lld\nm_rows: %lld\nn_params: %lld\n",
@@ -198,7 +200,7 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
                 plan->bytes_features_resident, plan->bytes_features_chunks,
                 YAML_FLOPS(plan->flops_chunk_features));
     fprintf(out, "solver: %s\nsolver_reason: \"%s\"\neigenpairs: %lld\n",
-            job_solver_name(plan->solver), plan->solver_reason ? plan->solver_reason : "",
+            spectrum_solver_name(plan->solver), plan->solver_reason ? plan->solver_reason : "",
             (long long)(plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs));
     if (plan->solve_rows > 0)
         fprintf(out, "solve_grid: [%d, %d]\nsolve_block: %d\nsolve_moved: %s\n",

@@ -25,10 +25,10 @@
 
 #include "core/status.h"
 #include "grid/grid.h"
-#include "job/job.h"
 #include "kernel/kernel.h"
 #include "model/model.h"
 #include "output/output.h"
+#include "predict/predict_config.h"
 #include "spectrum/spectrum.h"
 
 /* ---- data (predict_data.c) ---- */
@@ -42,15 +42,16 @@ typedef struct {
 /* Shapes of data.test_inputs / data.test_targets against the training
  * inputs' dimension and the model's k outputs; a mismatch is NTK_ERR_DATA
  * naming the key. Rank-local (callers agree). */
-ntk_status predict_test_shape(const ntk_job *job, int64_t input_dim, int k, ntk_test_shape *shape);
+ntk_status predict_test_shape(const ntk_predict_config *config, int64_t input_dim, int k,
+                              ntk_test_shape *shape);
 
 /* This rank's own block (grid_own_block) of the test inputs, and of the test
  * targets (count x k; labels expanded to one-hot rows), NULL without targets.
  * Rank-local. */
-ntk_status predict_read_test_block(const ntk_job *job, const ntk_test_shape *shape, int64_t dim,
-                                   int rank, int ranks, ntk_input_block *block);
-ntk_status predict_read_test_targets(const ntk_job *job, const ntk_test_shape *shape, int k,
-                                     const ntk_input_block *block, double **targets);
+ntk_status predict_read_test_block(const ntk_predict_config *config, const ntk_test_shape *shape,
+                                   int64_t dim, int rank, int ranks, ntk_input_block *block);
+ntk_status predict_read_test_targets(const ntk_predict_config *config, const ntk_test_shape *shape,
+                                     int k, const ntk_input_block *block, double **targets);
 
 /* Rows [first, first + count) of an n x width array from every rank's own
  * block (grid_own_block) into `all` (n x width) on every rank. Collective. */
@@ -104,7 +105,8 @@ double predict_accuracy(const double *predicted, const double *targets, int64_t 
 
 ntk_status predict_write_npy(const char *dir, const ntk_predictions *predictions);
 ntk_status predict_write_csv(const char *dir, const ntk_predictions *predictions);
-ntk_status predict_write_svg(const char *dir, const ntk_job *job, const ntk_predictions *predictions);
+ntk_status predict_write_svg(const char *dir, const ntk_predict_config *config,
+                             const ntk_predictions *predictions);
 
 /* ---- the pipeline stage (predict_stage.c) ---- */
 
@@ -120,7 +122,7 @@ typedef struct predict_tracker predict_tracker;
  * without). Call after the eigensolve. When `tracker` is not NULL and the job
  * trains with predict: and test targets, *tracker gets a tracker (else NULL;
  * free it with predict_tracker_free). Collective. */
-ntk_status predict_stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
+ntk_status predict_stage(const ntk_predict_config *config, MPI_Comm comm, const ntk_grid *grid,
                          const ntk_model *model, const ntk_input_block *train,
                          const double *train_targets, const ntk_spectrum *spectrum,
                          ntk_predict_facts *facts, predict_tracker **tracker);

@@ -55,13 +55,14 @@ static const char *point_shape_text(int rank, const int64_t dims[3], char *text,
     return text;
 }
 
-ntk_status predict_test_shape(const ntk_job *job, int64_t input_dim, int k, ntk_test_shape *shape)
+ntk_status predict_test_shape(const ntk_predict_config *config, int64_t input_dim, int k,
+                              ntk_test_shape *shape)
 {
     memset(shape, 0, sizeof *shape);
     char where[NTK_PATH_MAX + 64];
     int64_t rows = 0, cols = 0;
-    NTK_TRY(shape_of(&job->test_inputs, DATA_ROLE_INPUTS, "data.test_inputs", &rows, &cols));
-    where_text(&job->test_inputs, "data.test_inputs", where, sizeof where);
+    NTK_TRY(shape_of(config->test_inputs, DATA_ROLE_INPUTS, "data.test_inputs", &rows, &cols));
+    where_text(config->test_inputs, "data.test_inputs", where, sizeof where);
     if (rows < 1)
         return NTK_RAISE(NTK_ERR_DATA, "%s: must have at least one row", where);
     if (cols != input_dim)
@@ -73,8 +74,8 @@ ntk_status predict_test_shape(const ntk_job *job, int64_t input_dim, int k, ntk_
      * number of values: (4, 16, 1) read as (8, 8, 1) would be a wrong answer. */
     int train_rank = 0, test_rank = 0;
     int64_t train_dims[3] = {0, 0, 0}, test_dims[3] = {0, 0, 0};
-    NTK_TRY(data_input_shape(&job->inputs, &train_rank, train_dims));
-    NTK_TRY(data_input_shape(&job->test_inputs, &test_rank, test_dims));
+    NTK_TRY(data_input_shape(config->inputs, &train_rank, train_dims));
+    NTK_TRY(data_input_shape(config->test_inputs, &test_rank, test_dims));
     if (train_rank != test_rank || memcmp(train_dims, test_dims, sizeof train_dims) != 0) {
         char test_text[96], train_text[96];
         return NTK_RAISE(NTK_ERR_DATA,
@@ -84,12 +85,12 @@ ntk_status predict_test_shape(const ntk_job *job, int64_t input_dim, int k, ntk_
                                           sizeof train_text));
     }
     shape->n_test = rows;
-    if (!job_targets_need_shape_check(&job->test_targets, &shape->have_targets))
+    if (!data_targets_need_shape_check(config->test_targets, &shape->have_targets))
         return NTK_OK;
     int64_t target_rows = 0, target_cols = 0;
-    NTK_TRY(shape_of(&job->test_targets, DATA_ROLE_TARGETS, "data.test_targets", &target_rows,
+    NTK_TRY(shape_of(config->test_targets, DATA_ROLE_TARGETS, "data.test_targets", &target_rows,
                      &target_cols));
-    where_text(&job->test_targets, "data.test_targets", where, sizeof where);
+    where_text(config->test_targets, "data.test_targets", where, sizeof where);
     if (target_rows != rows || (target_cols != k && !(target_cols == 1 && k > 1)))
         return NTK_RAISE(NTK_ERR_DATA,
                          "%s: shape (%lld, %lld), expected (%lld, %d) for %lld "
@@ -100,8 +101,8 @@ ntk_status predict_test_shape(const ntk_job *job, int64_t input_dim, int k, ntk_
     return NTK_OK;
 }
 
-ntk_status predict_read_test_block(const ntk_job *job, const ntk_test_shape *shape, int64_t dim,
-                                   int rank, int ranks, ntk_input_block *block)
+ntk_status predict_read_test_block(const ntk_predict_config *config, const ntk_test_shape *shape,
+                                   int64_t dim, int rank, int ranks, ntk_input_block *block)
 {
     memset(block, 0, sizeof *block);
     block->n = shape->n_test;
@@ -109,13 +110,13 @@ ntk_status predict_read_test_block(const ntk_job *job, const ntk_test_shape *sha
     grid_own_block(shape->n_test, ranks, rank, &block->first, &block->count);
     NTK_TRY(NTK_CALLOC(block->x, block->count * dim + 1, "the own block of test inputs"));
     if (block->count > 0)
-        NTK_TRY(data_read_range(&job->test_inputs, block->first, block->count, dim, NULL, 0,
+        NTK_TRY(data_read_range(config->test_inputs, block->first, block->count, dim, NULL, 0,
                                 block->x));
     return NTK_OK;
 }
 
-ntk_status predict_read_test_targets(const ntk_job *job, const ntk_test_shape *shape, int k,
-                                     const ntk_input_block *block, double **targets)
+ntk_status predict_read_test_targets(const ntk_predict_config *config, const ntk_test_shape *shape,
+                                     int k, const ntk_input_block *block, double **targets)
 {
     *targets = NULL;
     if (!shape->have_targets)
@@ -124,12 +125,12 @@ ntk_status predict_read_test_targets(const ntk_job *job, const ntk_test_shape *s
     if (block->count == 0)
         return NTK_OK;
     if (!shape->labels)
-        return data_read_range(&job->test_targets, block->first, block->count, k, block->x,
+        return data_read_range(config->test_targets, block->first, block->count, k, block->x,
                                block->dim, *targets);
     /* Class labels: read the column into the tail, then expand to one-hot rows. */
     double *labels = NULL;
     NTK_TRY(NTK_CALLOC(labels, block->count, "the own block of test labels"));
-    ntk_status status = data_read_range(&job->test_targets, block->first, block->count, 1,
+    ntk_status status = data_read_range(config->test_targets, block->first, block->count, 1,
                                         block->x, block->dim, labels);
     for (int64_t i = 0; status == NTK_OK && i < block->count; ++i) {
         double label = labels[i];
@@ -137,7 +138,7 @@ ntk_status predict_read_test_targets(const ntk_job *job, const ntk_test_shape *s
             char where[NTK_PATH_MAX + 64];
             status = NTK_RAISE(NTK_ERR_DATA,
                                "%s: row %lld: class label %g is not an integer in [0, %d)",
-                               where_text(&job->test_targets, "data.test_targets", where,
+                               where_text(config->test_targets, "data.test_targets", where,
                                           sizeof where),
                                (long long)(block->first + i), label, k);
             break;

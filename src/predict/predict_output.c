@@ -125,7 +125,8 @@ static void curve(FILE *out, const frame *f, const ntk_predictions *p, const dou
             TOP + 20 + 20 * row, color, name);
 }
 
-ntk_status predict_write_svg(const char *dir, const ntk_job *job, const ntk_predictions *p)
+ntk_status predict_write_svg(const char *dir, const ntk_predict_config *config,
+                             const ntk_predictions *p)
 {
     char path[NTK_PATH_MAX];
     NTK_TRY(output_path(dir, OUTPUT_FILE_PREDICT_SVG, path));
@@ -167,7 +168,7 @@ ntk_status predict_write_svg(const char *dir, const ntk_job *job, const ntk_pred
                 px(&f, pow(10.0, d)), SVG_H - BOTTOM + 18, (int)d);
     fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">step (learning rate %g; "
                  "dashed: t = infinity)</text>\n",
-            (SVG_W - RIGHT + LEFT) / 2, SVG_H - 20, job->dynamics.learning_rate);
+            (SVG_W - RIGHT + LEFT) / 2, SVG_H - 20, config->learning_rate);
     curve(out, &f, p, p->train_loss, "#1f77b4", "train loss", 0);
     curve(out, &f, p, p->test_loss, "#d62728", "test loss", 1);
     fputs("</svg>\n", out);

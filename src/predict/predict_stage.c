@@ -43,13 +43,13 @@ static void stage_free(stage_state *s)
 
 /* f_0 on an own block (zero for the analytic kernel: the infinite-width
  * mean), minus `targets` when given, gathered to every rank (n x k). */
-static ntk_status gather_outputs(const ntk_job *job, const ntk_model *model,
+static ntk_status gather_outputs(const ntk_predict_config *config, const ntk_model *model,
                                  const ntk_input_block *block, const double *targets, int k,
                                  MPI_Comm comm, double *own_work, double *all)
 {
     ntk_status status = NTK_OK;
     memset(own_work, 0, sizeof(double) * (size_t)(block->count * k + 1));
-    if (job->kernel.kind == NTK_KIND_EMPIRICAL && block->count > 0)
+    if (config->kernel.kernel->kind == NTK_KIND_EMPIRICAL && block->count > 0)
         status = model_forward(model, block->x, block->count, own_work);
     if (targets != NULL)
         for (int64_t i = 0; i < block->count * k; ++i)
@@ -78,16 +78,16 @@ static ntk_status nngp_step_stop(void *context, ntk_dmatrix *nngp, int64_t steps
     return stop_point(context, where);
 }
 
-static ntk_status write_cross(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,
-                              const ntk_input_block *test, const ntk_input_block *train,
-                              stage_state *s)
+static ntk_status write_cross(const ntk_predict_config *config, const ntk_model *model,
+                              const ntk_grid *grid, const ntk_input_block *test,
+                              const ntk_input_block *train, stage_state *s)
 {
     const ntk_dmatrix *cross = &s->cross;
     char path[NTK_PATH_MAX];
     NTK_TRY(stop_point(s, "before writing " OUTPUT_FILE_TEST_THETA));
-    NTK_TRY(output_path(job->output.dir, OUTPUT_FILE_TEST_THETA, path));
+    NTK_TRY(output_path(config->output->dir, OUTPUT_FILE_TEST_THETA, path));
     NTK_TRY(output_write_dmatrix_npy(path, grid, cross));
-    if (job->kernel.kind != NTK_KIND_ANALYTIC || !job->kernel.nngp)
+    if (config->kernel.kernel->kind != NTK_KIND_ANALYTIC || !config->kernel.kernel->nngp)
         return NTK_OK;
     /* The NNGP cross kernel beside nngp.npy: no checkpoint of its own, but
      * a stop point after every step that saves the NTK one. */
@@ -95,21 +95,21 @@ static ntk_status write_cross(const ntk_job *job, const ntk_model *model, const 
     ntk_dmatrix nngp;
     NTK_TRY(ntk_agree(dmatrix_create(grid, cross->rows, cross->cols, &nngp), grid->comm));
     const ntk_assembly_hooks hooks = {0, nngp_step_stop, s};
-    ntk_status status = kernel_assemble_cross(job, model, grid, test, train, 1, &hooks, &nngp,
-                                              NULL);
+    ntk_status status = kernel_assemble_cross(&config->kernel, model, grid, test, train, 1, &hooks,
+                                              &nngp, NULL);
     if (status == NTK_OK)
-        status = output_path(job->output.dir, OUTPUT_FILE_TEST_NNGP, path);
+        status = output_path(config->output->dir, OUTPUT_FILE_TEST_NNGP, path);
     if (status == NTK_OK)
         status = output_write_dmatrix_npy(path, grid, &nngp);
     dmatrix_destroy(&nngp);
     return status;
 }
 
-static ntk_status run_predictions(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
-                                  const ntk_model *model, const ntk_input_block *train,
-                                  const double *train_targets, const ntk_spectrum *spectrum,
-                                  const ntk_test_shape *shape, int k, stage_state *s,
-                                  ntk_predict_facts *facts)
+static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm comm,
+                                  const ntk_grid *grid, const ntk_model *model,
+                                  const ntk_input_block *train, const double *train_targets,
+                                  const ntk_spectrum *spectrum, const ntk_test_shape *shape, int k,
+                                  stage_state *s, ntk_predict_facts *facts)
 {
     int64_t widest = train->count > s->test.count ? train->count : s->test.count;
     ntk_status status = NTK_CALLOC(s->own_work, widest * k + 1, "predict outputs");
@@ -120,15 +120,15 @@ static ntk_status run_predictions(const ntk_job *job, MPI_Comm comm, const ntk_g
     if (status == NTK_OK && shape->have_targets)
         status = NTK_CALLOC(s->test_targets, shape->n_test * k + 1, "predict test targets");
     NTK_TRY(ntk_agree(status, comm));
-    NTK_TRY(gather_outputs(job, model, train, train_targets, k, comm, s->own_work,
+    NTK_TRY(gather_outputs(config, model, train, train_targets, k, comm, s->own_work,
                            s->train_residual));
-    NTK_TRY(gather_outputs(job, model, &s->test, NULL, k, comm, s->own_work, s->test_f0));
+    NTK_TRY(gather_outputs(config, model, &s->test, NULL, k, comm, s->own_work, s->test_f0));
     if (shape->have_targets)
         NTK_TRY(predict_gather_rows(s->own_test_targets, s->test.count, shape->n_test, k, comm,
                                     s->test_targets));
 
-    ntk_predict_inputs in = {&job->predict, job->dynamics.learning_rate, train->n, k,
-                             job->kernel.outputs == NTK_OUTPUTS_FULL, s->train_residual,
+    ntk_predict_inputs in = {config->predict, config->learning_rate, train->n, k,
+                             config->kernel.kernel->outputs == NTK_OUTPUTS_FULL, s->train_residual,
                              s->test_f0, s->test_targets, shape->n_test};
     s->in = in;
     NTK_TRY(stop_point(s, "before the predictions"));
@@ -149,54 +149,57 @@ static ntk_status run_predictions(const ntk_job *job, MPI_Comm comm, const ntk_g
     NTK_TRY(stop_point(s, "before writing the predictions"));
     status = NTK_OK;
     if (grid->rank == 0) {
-        status = predict_write_npy(job->output.dir, p);
+        status = predict_write_npy(config->output->dir, p);
         if (status == NTK_OK)
-            status = predict_write_csv(job->output.dir, p);
-        if (status == NTK_OK && job->output.plot)
-            status = predict_write_svg(job->output.dir, job, p);
+            status = predict_write_csv(config->output->dir, p);
+        if (status == NTK_OK && config->output->plot)
+            status = predict_write_svg(config->output->dir, config, p);
     }
     NTK_TRY(ntk_agree(status, comm));
     return NTK_OK;
 }
 
-static ntk_status stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
+static ntk_status stage(const ntk_predict_config *config, MPI_Comm comm, const ntk_grid *grid,
                         const ntk_model *model, const ntk_input_block *train,
                         const double *train_targets, const ntk_spectrum *spectrum,
                         stage_state *s, ntk_predict_facts *facts)
 {
-    const int k = (int)job->model.width[job->model.n_dense - 1];
+    const int k = (int)config->kernel.model->width[config->kernel.model->n_dense - 1];
     ntk_test_shape shape;
-    NTK_TRY(ntk_agree(predict_test_shape(job, train->dim, k, &shape), comm));
+    NTK_TRY(ntk_agree(predict_test_shape(config, train->dim, k, &shape), comm));
     facts->n_test = shape.n_test;
 
     ntk_phase_begin("read test inputs");
-    ntk_status status = predict_read_test_block(job, &shape, train->dim, grid->rank, grid->size,
+    ntk_status status = predict_read_test_block(config, &shape, train->dim, grid->rank, grid->size,
                                                 &s->test);
     if (status == NTK_OK)
-        status = predict_read_test_targets(job, &shape, k, &s->test, &s->own_test_targets);
+        status = predict_read_test_targets(config, &shape, k, &s->test, &s->own_test_targets);
     if (status == NTK_OK)
-        status = dmatrix_create(grid, kernel_rows(job, shape.n_test, k),
-                                kernel_rows(job, train->n, k), &s->cross);
+        status = dmatrix_create(grid, kernel_rows(&config->kernel, shape.n_test, k),
+                                kernel_rows(&config->kernel, train->n, k), &s->cross);
     NTK_TRY(ntk_agree(status, comm));
 
-    NTK_TRY(ntk_agree(checkpoint_init_cross(job, grid, &s->checkpoint), comm));
+    NTK_TRY(
+        ntk_agree(checkpoint_init_cross(config->checkpoint, config->output->dir, config->job_hash,
+                                        config->test_inputs, grid, &s->checkpoint),
+                  comm));
     ntk_assembly_hooks hooks = {0, checkpoint_after_step, &s->checkpoint};
     NTK_TRY(checkpoint_resume(&s->checkpoint, &s->cross, &hooks));
     ntk_phase_begin("assemble cross kernel");
     ntk_kernel_stats stats;
-    NTK_TRY(kernel_assemble_cross(job, model, grid, &s->test, train, 0, &hooks, &s->cross,
-                                  &stats));
+    NTK_TRY(kernel_assemble_cross(&config->kernel, model, grid, &s->test, train, 0, &hooks,
+                                  &s->cross, &stats));
     facts->cross_flops = stats.flops_total;
     ntk_log("cross kernel: %lld x %lld, %s, %.3g GFLOP in all", (long long)s->cross.rows,
             (long long)s->cross.cols, stats.method, stats.flops_total * 1e-9);
-    if (job->output.test_theta) {
+    if (config->output->test_theta) {
         ntk_phase_begin("write test theta");
-        NTK_TRY(write_cross(job, model, grid, &s->test, train, s));
+        NTK_TRY(write_cross(config, model, grid, &s->test, train, s));
     }
-    if (job->predict.enabled) {
+    if (config->predict->enabled) {
         ntk_phase_begin("predict");
-        NTK_TRY(run_predictions(job, comm, grid, model, train, train_targets, spectrum, &shape, k,
-                                s, facts));
+        NTK_TRY(run_predictions(config, comm, grid, model, train, train_targets, spectrum, &shape,
+                                k, s, facts));
     }
     ntk_phase_end();
     /* Its files are written: the rerun of a later stop recomputes it. */
@@ -240,7 +243,7 @@ void predict_tracker_free(predict_tracker *tracker)
     free(tracker);
 }
 
-ntk_status predict_stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid,
+ntk_status predict_stage(const ntk_predict_config *config, MPI_Comm comm, const ntk_grid *grid,
                          const ntk_model *model, const ntk_input_block *train,
                          const double *train_targets, const ntk_spectrum *spectrum,
                          ntk_predict_facts *facts, predict_tracker **tracker)
@@ -253,9 +256,9 @@ ntk_status predict_stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid
     facts->final_test_accuracy = NAN;
     stage_state s;
     memset(&s, 0, sizeof s);
-    ntk_status status = stage(job, comm, grid, model, train, train_targets, spectrum, &s, facts);
-    const int track = status == NTK_OK && tracker != NULL && job->training.enabled &&
-                      job->predict.enabled && s.test_targets != NULL;
+    ntk_status status = stage(config, comm, grid, model, train, train_targets, spectrum, &s, facts);
+    const int track = status == NTK_OK && tracker != NULL && config->training->enabled &&
+                      config->predict->enabled && s.test_targets != NULL;
     predict_tracker *kept = NULL;
     if (track) {
         status = NTK_CALLOC(kept, 1, "the held-out loss tracker");
@@ -269,11 +272,11 @@ ntk_status predict_stage(const ntk_job *job, MPI_Comm comm, const ntk_grid *grid
     /* The model trains from here: the tracker keeps the data, the cross
      * kernel and f_0 at initialisation; the rates are training's. */
     kept->state = s;
-    kept->spec = job->predict;
+    kept->spec = *config->predict;
     kept->spec.n_steps = 1;
     kept->spec.infinite = 0;
     kept->state.in.spec = &kept->spec;
-    kept->state.in.learning_rate = job->training.learning_rate;
+    kept->state.in.learning_rate = config->training->learning_rate;
     kept->spectrum = spectrum;
     kept->grid = grid;
     predict_free(&kept->state.predictions);

@@ -2,6 +2,7 @@
 # a new .c file needs its line here.
 ntk_module_sources(predict
   predict_data.c
+  predict_keys.c
   predict_math.c
   predict_output.c
   predict_stage.c

@@ -61,7 +61,7 @@ typedef struct {
 
 typedef struct {
     ntk_solver id;          /* spectrum.solver's value */
-    const char *name;       /* as spelt in the job (job_solver_name) */
+    const char *name;       /* as spelt in the job (spectrum_solver_name) */
     const char *family;     /* its folder under src/spectrum/ */
     unsigned capabilities;  /* EIGENSOLVER_* */
     /* Seconds of the solve at M = 4096 on 2 ranks of the reference machine

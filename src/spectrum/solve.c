@@ -113,7 +113,7 @@ static ntk_status run_solver(const ntk_spectrum_spec *spec, const ntk_grid *grid
                              ntk_dmatrix *theta, double *w, ntk_spectrum *spectrum)
 {
     const int64_t m = ws->kept_pairs;
-    spectrum->solver = job_solver_name(ws->solver);
+    spectrum->solver = spectrum_solver_name(ws->solver);
     const int always_vectors = (ops->capabilities & EIGENSOLVER_ALWAYS_VECTORS) != 0;
     /* A request for less than the solver computes is honoured: pdsyevd
      * always computes every eigenpair (JOBZ = 'N' is not implemented), so
@@ -288,16 +288,16 @@ static ntk_status solve_on_grid(const ntk_spectrum_spec *spec, const ntk_grid *g
     const ntk_eigensolver_ops *ops = eigensolver_find(ws.solver);
     if (ops == NULL || ops->solve == NULL)
         return NTK_RAISE(NTK_ERR_INTERNAL, "eigensolve called with solver '%s'",
-                         job_solver_name(spec->solver));
+                         spectrum_solver_name(spec->solver));
     NTK_TRY(spectrum_check_request(spec, ws.solver));
     if (ops->available != NULL && !ops->available())
         return NTK_RAISE(NTK_ERR_JOB,
                          "spectrum.solver: %s needs %s, but this ntkgram was built without it",
                          ops->name, ops->family);
     if (ws.solver != spec->solver && spec->solver != NTK_SOLVER_AUTO)
-        ntk_warn("spectrum.solver %s: using %s: %s", job_solver_name(spec->solver),
-                 job_solver_name(ws.solver), ws.reason);
-    ntk_log("eigensolver %s (%s)", job_solver_name(ws.solver), ws.reason);
+        ntk_warn("spectrum.solver %s: using %s: %s", spectrum_solver_name(spec->solver),
+                 spectrum_solver_name(ws.solver), ws.reason);
+    ntk_log("eigensolver %s (%s)", spectrum_solver_name(ws.solver), ws.reason);
 
     NTK_TRY(ntk_agree(check_finite_lower(grid, theta), grid->comm));
     NTK_TRY(diagonal_trace(grid, theta, &spectrum->diagonal_sum));

@@ -22,6 +22,7 @@ ntk_module_sources(spectrum
   scaling.c
   site.c
   solve.c
+  spectrum_keys.c
   verify.c
   verify_probes.c
   verify_values.c

@@ -15,7 +15,7 @@
 
 #include "core/status.h"
 #include "grid/grid.h"
-#include "job/job.h"
+#include "spectrum/spectrum_config.h"
 
 /* How the eigenpairs were checked (spectrum/verify.c; docs/design.md,
  * "Checking the eigenpairs"). */
@@ -38,7 +38,7 @@ typedef struct {
      * pdsyevd computes all M pairs; summary.yaml's spectrum.computed). */
     int64_t computed_values, computed_vectors;
     ntk_dmatrix vectors;  /* M x m, column i for values[i] */
-    const char *solver;   /* job_solver_name of the solver that ran (never "auto") */
+    const char *solver;   /* spectrum_solver_name of the solver that ran (never "auto") */
     char solver_detail[96]; /* e.g. "elpa 2-stage, kernel generic" (summary.yaml) */
     double diagonal_sum;        /* trace of Theta (all M eigenvalues' sum), from the diagonal */
     /* max_i ||Theta v_i - lambda_i v_i|| / max_i |lambda_i| over the computed

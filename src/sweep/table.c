@@ -1,5 +1,6 @@
 /* sweep.csv and the per-point rows it is built from (see table.h). */
 #include "sweep/table.h"
+#include "core/quoted.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ static void write_field(FILE *file, const char *text)
     if (strpbrk(text, ",\"\r\n") == NULL)
         fputs(text, file);
     else
-        job_write_quoted(file, text, '"');
+        ntk_write_quoted(file, text, '"');
 }
 
 static void write_header(FILE *file, const ntk_job *job)

@@ -5,7 +5,7 @@
 
 #include "checkpoint/signals.h"
 
-ntk_status training_kernel_change(const ntk_job *job, const ntk_model *model,
+ntk_status training_kernel_change(const ntk_kernel_config *config, const ntk_model *model,
                                   const ntk_grid *grid, const ntk_input_block *inputs,
                                   const ntk_dmatrix *theta_initial, double *change)
 {
@@ -22,7 +22,7 @@ ntk_status training_kernel_change(const ntk_job *job, const ntk_model *model,
     memset(&stats, 0, sizeof stats);
     ntk_status status = NTK_OK;
     NTK_TRY_GOTO(status,
-                 kernel_assemble(job, model, grid, inputs, 1, &hooks, &theta_trained, &stats),
+                 kernel_assemble(config, model, grid, inputs, 1, &hooks, &theta_trained, &stats),
                  done);
     NTK_TRY_GOTO(status,
                  dmatrix_relative_distance_lower(grid, &theta_trained, theta_initial, change),

@@ -8,12 +8,11 @@
 #define NTK_TRAIN_KERNEL_CHANGE_H
 
 #include "grid/grid.h"
-#include "job/job.h"
 #include "kernel/kernel.h"
 #include "model/model.h"
 
 /* Collective. */
-ntk_status training_kernel_change(const ntk_job *job, const ntk_model *model,
+ntk_status training_kernel_change(const ntk_kernel_config *config, const ntk_model *model,
                                   const ntk_grid *grid, const ntk_input_block *inputs,
                                   const ntk_dmatrix *theta_initial, double *change);
 

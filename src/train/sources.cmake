@@ -5,4 +5,5 @@ ntk_module_sources(train
   kernel_change.c
   prediction.c
   train.c
+  train_keys.c
 )

@@ -106,10 +106,10 @@ static ntk_status held_out_loss(const ntk_model *model, const ntk_grid *grid,
     return NTK_OK;
 }
 
-static ntk_status open_csv(const ntk_job *job, const ntk_grid *grid, int with_test,
+static ntk_status open_csv(const ntk_training_config *config, const ntk_grid *grid, int with_test,
                            training_state *state)
 {
-    ntk_status status = output_path(job->output.dir, OUTPUT_FILE_TRAINING, state->csv_path);
+    ntk_status status = output_path(config->output_dir, OUTPUT_FILE_TRAINING, state->csv_path);
     if (status == NTK_OK && grid->rank == 0) {
         status = partial_file_open(state->csv_path, &state->csv);
         if (status == NTK_OK)
@@ -135,16 +135,17 @@ static void write_row(training_state *state, int64_t step, double measured, int 
     fputc('\n', state->csv);
 }
 
-static ntk_status train(const ntk_job *job, ntk_model *model, const ntk_grid *grid,
+static ntk_status train(const ntk_training_config *config, ntk_model *model, const ntk_grid *grid,
                         const ntk_input_block *inputs, const double *targets,
                         const ntk_spectrum *spectrum, const ntk_modes *modes,
                         const ntk_training_test *test, training_state *state,
                         double *final_loss, int64_t *steps_done, int *diverged)
 {
     const int64_t n_params = model->n_params;
-    const int64_t steps = job->training.steps;
-    const int64_t record_every = job->training.record_every > 0 ? job->training.record_every : 1;
-    const double eta = job->training.learning_rate;
+    const int64_t steps = config->training->steps;
+    const int64_t record_every =
+        config->training->record_every > 0 ? config->training->record_every : 1;
+    const double eta = config->training->learning_rate;
     const double normaliser = (double)inputs->n * (double)model_outputs(model);
     const int have_prediction = spectrum != NULL && modes != NULL && modes->have_targets;
 
@@ -154,7 +155,7 @@ static ntk_status train(const ntk_job *job, ntk_model *model, const ntk_grid *gr
     if (status == NTK_OK)
         status = NTK_CALLOC(state->gradient, n_params + 1, "training gradient");
     NTK_TRY(ntk_agree(status, grid->comm));
-    NTK_TRY(open_csv(job, grid, test != NULL, state));
+    NTK_TRY(open_csv(config, grid, test != NULL, state));
 
     if (!have_prediction)
         ntk_warn("training: no eigenvectors or targets at initialisation, so "
@@ -225,7 +226,7 @@ static ntk_status train(const ntk_job *job, ntk_model *model, const ntk_grid *gr
     return NTK_OK;
 }
 
-ntk_status training_run(const ntk_job *job, ntk_model *model, const ntk_grid *grid,
+ntk_status training_run(const ntk_training_config *config, ntk_model *model, const ntk_grid *grid,
                         const ntk_input_block *inputs, const double *targets,
                         const ntk_spectrum *spectrum, const ntk_modes *modes,
                         const ntk_dmatrix *theta_initial, const ntk_training_test *test,
@@ -234,28 +235,28 @@ ntk_status training_run(const ntk_job *job, ntk_model *model, const ntk_grid *gr
     result->final_loss = NAN;
     result->kernel_change = -1.0;
     if (targets == NULL && inputs->count > 0)
-        return NTK_RAISE(NTK_ERR_JOB, "%s: training needs data.targets", job->path);
+        return NTK_RAISE(NTK_ERR_JOB, "%s: training needs data.targets", config->job_path);
 
     training_state state;
     memset(&state, 0, sizeof state);
     int diverged = 0;
     int64_t steps_done = 0;
-    ntk_status status = train(job, model, grid, inputs, targets, spectrum, modes, test, &state,
+    ntk_status status = train(config, model, grid, inputs, targets, spectrum, modes, test, &state,
                               &result->final_loss, &steps_done, &diverged);
     training_state_free(&state);
     NTK_TRY(status);
     ntk_log("training: final loss %.6g after %lld steps", result->final_loss,
             (long long)steps_done);
 
-    if (theta_initial != NULL && job->training.kernel_after) {
-        if (job->kernel.kind != NTK_KIND_EMPIRICAL) {
+    if (theta_initial != NULL && config->training->kernel_after) {
+        if (config->kernel.kernel->kind != NTK_KIND_EMPIRICAL) {
             ntk_warn("training.kernel_after: the kernel is analytic (it does not depend on the "
                      "parameters), so no kernel change is computed");
         } else if (diverged) {
             ntk_warn("training.kernel_after: skipped, training diverged");
         } else {
             NTK_TRY(checkpoint_stop_point(grid->comm, "before training.kernel_after", NULL));
-            NTK_TRY(training_kernel_change(job, model, grid, inputs, theta_initial,
+            NTK_TRY(training_kernel_change(&config->kernel, model, grid, inputs, theta_initial,
                                            &result->kernel_change));
             ntk_log("training: ||Theta_T - Theta_0||_F / ||Theta_0||_F = %.6g",
                     result->kernel_change);

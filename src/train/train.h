@@ -12,8 +12,8 @@
 #define NTK_TRAIN_TRAIN_H
 
 #include "grid/grid.h"
-#include "job/job.h"
 #include "kernel/kernel.h"
+#include "train/train_config.h"
 #include "model/model.h"
 #include "spectrum/spectrum.h"
 
@@ -28,6 +28,14 @@ typedef struct {
     void *context;
 } ntk_training_test;
 
+/* What training reads of the configuration. */
+typedef struct {
+    const ntk_training_spec *training; /* the training section */
+    ntk_kernel_config kernel;          /* the assembly of training.kernel_after */
+    const char *output_dir;            /* output.dir: training.csv's folder */
+    const char *job_path;              /* the job file, for messages */
+} ntk_training_config;
+
 typedef struct {
     double final_loss;
     double kernel_change;   /* -1 when not computed */
@@ -37,7 +45,7 @@ typedef struct {
  * (inputs->count x k). `modes` gives the prediction (its eigen-decomposition
  * at initialisation); `theta_initial` is Theta_0 when kernel_after is set
  * (else NULL); `test` the held-out data to record (NULL: none). Collective. */
-ntk_status training_run(const ntk_job *job, ntk_model *model, const ntk_grid *grid,
+ntk_status training_run(const ntk_training_config *config, ntk_model *model, const ntk_grid *grid,
                         const ntk_input_block *inputs, const double *targets,
                         const ntk_spectrum *spectrum, const ntk_modes *modes,
                         const ntk_dmatrix *theta_initial, const ntk_training_test *test,

@@ -10,7 +10,12 @@
 
 #include "core/random.h"
 #include "grid/grid.h"
+#include "job/job.h"
 #include "kernel/analytic.h"
+
+/* The kernel's view of a job built here (job_kernel_config, as an lvalue). */
+#define KERNEL_CONFIG(job) \
+    (&(const ntk_kernel_config){&(job)->kernel, &(job)->model, (job)->output.theta})
 
 static int failures = 0;
 
@@ -78,8 +83,8 @@ static void run_case(const ntk_grid *grid, ntk_activation act, int outputs, int 
     if (first_step > 0) {
         step_counter early = {0, 0, 0, 1};
         ntk_assembly_hooks stop = {0, count_step, &early};
-        status = kernel_assemble_analytic(&job, NULL, grid, &inputs, lower_only, want_nngp,
-                                          &stop, &matrix, &stats);
+        status = kernel_assemble_analytic(KERNEL_CONFIG(&job), NULL, grid, &inputs, lower_only,
+                                          want_nngp, &stop, &matrix, &stats);
         /* Keep the steps before first_step (a checkpoint's content) and spoil
          * the rest, which the resumed run must fill again. */
         int64_t lld = matrix.local_rows > 1 ? matrix.local_rows : 1;
@@ -88,8 +93,8 @@ static void run_case(const ntk_grid *grid, ntk_activation act, int outputs, int 
                 matrix.data[lc * lld + lr] = -12345.0;
     }
     if (status == NTK_OK)
-        status = kernel_assemble_analytic(&job, NULL, grid, &inputs, lower_only, want_nngp,
-                                          &hooks, &matrix, &stats);
+        status = kernel_assemble_analytic(KERNEL_CONFIG(&job), NULL, grid, &inputs, lower_only,
+                                          want_nngp, &hooks, &matrix, &stats);
     if (status != NTK_OK) {
         printf("FAIL rank %d: assembly failed: %s\n", grid->rank, ntk_error_message());
         failures++;
@@ -181,8 +186,8 @@ int main(int argc, char **argv)
     inputs.x = own;
     ntk_dmatrix matrix;
     dmatrix_create(&grid, 2, 2, &matrix);
-    ntk_status status = kernel_assemble_analytic(&bad, NULL, &grid, &inputs, 0, 0, NULL,
-                                                 &matrix, NULL);
+    ntk_status status = kernel_assemble_analytic(KERNEL_CONFIG(&bad), NULL, &grid, &inputs, 0, 0,
+                                                 NULL, &matrix, NULL);
     if (status != NTK_ERR_JOB || !strstr(ntk_error_message(), "model.parameterization")) {
         printf("FAIL rank %d: standard parameterisation not refused (status %d: %s)\n",
                grid.rank, status, ntk_error_message());

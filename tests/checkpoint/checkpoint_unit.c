@@ -21,6 +21,7 @@
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/checkpoint_file.h"
 #include "core/log.h"
+#include "job/job.h"
 #include "check.h"
 
 static int world_rank = 0;
@@ -82,7 +83,8 @@ static ntk_status try_resume(const ntk_job *job, const ntk_grid *grid, ntk_check
 {
     ntk_error_clear();
     memset(theta->data, 0, sizeof(double) * (size_t)(theta->local_rows * theta->local_cols));
-    NTK_TRY(ntk_agree(checkpoint_init(job, grid, checkpoint), grid->comm));
+    NTK_TRY(ntk_agree(checkpoint_init(&job->checkpoint, job->output.dir, job_hash(job), grid,
+                                      checkpoint), grid->comm));
     if (assemble_whole)
         checkpoint->lower_only = 0;
     hooks->after_step = checkpoint_after_step;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "job/job.h"
+#include "job/job_keys.h"
 #include "job/job_read.h"
 #include "model/activation.h"
 #include "check.h"
@@ -182,11 +183,25 @@ static void test_key_errors(void)
     const char *unknown = MINIMAL "modle:\n  seed: 1\n";
     EXPECT_ERROR(unknown, NULL,
                  "modle: unknown key 'modle' (expected one of name, data, model, kernel, grid, "
-                 "spectrum, dynamics, output, training, checkpoint, sweep, predict)",
+                 "spectrum, dynamics, output, training, checkpoint, predict, sweep); did you mean "
+                 "'model'?",
                  "modle");
     const char *nested = MINIMAL "output:\n  dir: out\n  thta: true\n";
     EXPECT_ERROR(nested, NULL, "output.thta: unknown key 'thta' (expected one of dir, theta, "
-                               "eigenvectors, plot, params, test_theta)", "thta");
+                               "eigenvectors, plot, params, test_theta); did you mean 'theta'?",
+                 "thta");
+    const char *far = MINIMAL "output:\n  colour: red\n";
+    EXPECT_ERROR(far, NULL, "output.colour: unknown key 'colour' (expected one of dir, theta, "
+                            "eigenvectors, plot, params, test_theta)", "colour");
+    ++checks;
+    if (strstr(ntk_error_message(), "did you mean") != NULL) {
+        ++failures;
+        fprintf(stderr, "FAIL line %d: no suggestion expected for 'colour'\n", __LINE__);
+    }
+    const char *swapped = MINIMAL "spectrum:\n  sovler: lapack\n";
+    EXPECT_ERROR(swapped, NULL, "did you mean 'solver'?", "sovler");
+    const char *set_typo[] = {"kernel.methd=jacobian", NULL};
+    EXPECT_ERROR(MINIMAL, set_typo, "did you mean 'method'?", NULL);
     const char *duplicate = "data:\n  inputs: {synthetic: gaussian, n: 8, dim: 3}\n"
                             "model:\n  seed: 1\n  layers: [{dense: 1}]\n  seed: 2\n";
     EXPECT_ERROR(duplicate, NULL, "model.seed: duplicate key 'seed' (first at line 4)",
@@ -521,6 +536,36 @@ static void test_tiny_numbers(void)
     EXPECT_ERROR(MINIMAL "  w_std: 0e-400\n", NULL, "model.w_std: must be a number > 0, got 0e-400",
                  "0e-400");
     EXPECT_OK(MINIMAL "  b_std: 0.0\n", NULL);
+}
+
+/* The modules' key tables (job/job_keys.h) and the reader agree: every key
+ * a table lists is one the reader knows (a wrong value for it is refused
+ * for its value, never as an unknown key), and help keys prints each. */
+static void test_key_tables(void)
+{
+    char *printed = NULL;
+    size_t printed_size = 0;
+    FILE *memory = open_memstream(&printed, &printed_size);
+    job_print_keys(memory, 0);
+    fclose(memory);
+    for (int s = 0; job_sections[s] != NULL; ++s) {
+        const ntk_config_section *section = job_sections[s];
+        for (int k = 0; k < section->n_keys; ++k) {
+            char set[160], path[128];
+            snprintf(path, sizeof path, "%s.%s", section->name, section->keys[k].key);
+            snprintf(set, sizeof set, "%s=[[x]]", path);
+            const char *sets[] = {set, NULL};
+            ntk_status status = load(MINIMAL, sets);
+            ++checks;
+            if (status == NTK_OK || strstr(ntk_error_message(), "unknown key") != NULL) {
+                ++failures;
+                fprintf(stderr, "FAIL: table key %s: \"%s\"\n", path, ntk_error_message());
+            }
+            ntk_error_clear();
+            CHECK(strstr(printed, path) != NULL, "help keys does not list %s", path);
+        }
+    }
+    free(printed);
 }
 
 static void test_run_section_errors(void)
@@ -1022,18 +1067,18 @@ static int parsed_value(enum_field field)
     }
 }
 
-static void check_table_round_trip(const char *what, const job_enum_table *table,
+static void check_table_round_trip(const char *what, const ntk_choice_table *table,
                                    const char *key, enum_field field)
 {
     for (int i = 0; i < table->count; ++i) {
-        const job_enum_entry *entry = &table->entries[i];
+        const ntk_choice *entry = &table->entries[i];
         for (int j = 0; j < i; ++j)
             CHECK(strcmp(table->entries[j].name, entry->name) != 0 &&
                       table->entries[j].value != entry->value,
                   "%s: entries %d and %d repeat a name or value", what, j, i);
-        CHECK(strcmp(job_enum_name(table, entry->value), entry->name) == 0,
+        CHECK(strcmp(ntk_choice_name(table, entry->value), entry->name) == 0,
               "%s: value %d names %s, expected %s", what, entry->value,
-              job_enum_name(table, entry->value), entry->name);
+              ntk_choice_name(table, entry->value), entry->name);
         if (key == NULL)
             continue;
         char set[128];
@@ -1049,12 +1094,12 @@ static void check_table_round_trip(const char *what, const job_enum_table *table
 
 static void test_enum_names(void)
 {
-    check_table_round_trip("outputs", &job_kernel_outputs_names, "kernel.outputs",
+    check_table_round_trip("outputs", &kernel_outputs_names, "kernel.outputs",
                            FIELD_OUTPUTS);
-    check_table_round_trip("method", &job_kernel_method_names, "kernel.method", FIELD_METHOD);
-    check_table_round_trip("kind", &job_kernel_kind_names, "kernel.kind", FIELD_KIND);
-    check_table_round_trip("solver", &job_solver_names, "spectrum.solver", FIELD_SOLVER);
-    check_table_round_trip("parameterization", &job_parameterization_names,
+    check_table_round_trip("method", &kernel_method_names, "kernel.method", FIELD_METHOD);
+    check_table_round_trip("kind", &kernel_kind_names, "kernel.kind", FIELD_KIND);
+    check_table_round_trip("solver", &spectrum_solver_names, "spectrum.solver", FIELD_SOLVER);
+    check_table_round_trip("parameterization", &model_parameterization_names,
                            "model.parameterization", FIELD_PARAMETERIZATION);
     /* Activation names are the layer registry's (model/activation.h): every
      * one parses back to its own activation. */
@@ -1067,14 +1112,14 @@ static void test_enum_names(void)
         CHECK(job.model.act[0] == act, "activation '%s' parsed as '%s'", job_activation_name(act),
               job_activation_name(job.model.act[0]));
     }
-    check_table_round_trip("synthetic", &job_synthetic_names, NULL, FIELD_NONE);
+    check_table_round_trip("synthetic", &data_synthetic_names, NULL, FIELD_NONE);
     const char *sphere[] = {"data.inputs.synthetic=sphere", "data.targets={synthetic: sine}",
                             NULL};
     EXPECT_OK(MINIMAL, sphere);
     CHECK(job.inputs.synthetic == NTK_SYNTH_SPHERE && job.targets.synthetic == NTK_SYNTH_SINE,
           "synthetic kinds: inputs %d, targets %d", (int)job.inputs.synthetic,
           (int)job.targets.synthetic);
-    CHECK(strcmp(job_solver_name(NTK_SOLVER_PDSYEVR), "pdsyevr") == 0 &&
+    CHECK(strcmp(spectrum_solver_name(NTK_SOLVER_PDSYEVR), "pdsyevr") == 0 &&
               strcmp(job_activation_name(NTK_ACT_GELU), "gelu") == 0,
           "the name functions read the same tables");
 }
@@ -1176,6 +1221,7 @@ int main(void)
     test_required_layer_options();
     test_document_limits();
     test_tiny_numbers();
+    test_key_tables();
     test_run_section_errors();
     test_sweep_errors();
     test_override_errors();

@@ -17,9 +17,14 @@
 #include <string.h>
 
 #include "core/random.h"
+#include "job/job.h"
 #include "kernel/kernel.h"
 #include "kernel/kernel_local.h"
 #include "check.h"
+
+/* The kernel's view of a job built here (job_kernel_config, as an lvalue). */
+#define KERNEL_CONFIG(job) \
+    (&(const ntk_kernel_config){&(job)->kernel, &(job)->model, (job)->output.theta})
 
 static int world_rank = 0;
 
@@ -143,10 +148,11 @@ static void assemble(const ntk_job *job, const ntk_model *model, const ntk_grid 
                      const ntk_input_block *inputs, int lower_only, ntk_dmatrix *theta,
                      ntk_kernel_stats *stats)
 {
-    int64_t m = kernel_rows(job, inputs->n, model_outputs(model));
+    int64_t m = kernel_rows(KERNEL_CONFIG(job), inputs->n, model_outputs(model));
     MUST(dmatrix_create(grid, m, m, theta));
     ntk_assembly_hooks hooks = {0, NULL, NULL};
-    MUST(kernel_assemble(job, model, grid, inputs, lower_only, &hooks, theta, stats));
+    MUST(
+        kernel_assemble(KERNEL_CONFIG(job), model, grid, inputs, lower_only, &hooks, theta, stats));
 }
 
 /* Stop after `stop` steps, then resume on a copy: must equal `whole` bit for bit. */
@@ -162,7 +168,8 @@ static void check_resume(const char *what, const ntk_job *job, const ntk_model *
     stop_hook hook = {stop, 0};
     ntk_assembly_hooks hooks = {0, stop_after_step, &hook};
     ntk_kernel_stats stats;
-    ntk_status status = kernel_assemble(job, model, grid, inputs, 0, &hooks, &partial, &stats);
+    ntk_status status =
+        kernel_assemble(KERNEL_CONFIG(job), model, grid, inputs, 0, &hooks, &partial, &stats);
     ntk_error_clear();
     CHECK(status == NTK_ERR_INTERRUPTED && hook.calls == stop, "%s: stop hook: status %d calls %lld",
           what, (int)status, (long long)hook.calls);
@@ -171,7 +178,8 @@ static void check_resume(const char *what, const ntk_job *job, const ntk_model *
     memcpy(resumed.data, partial.data, bytes);
     stop_hook never = {-1, 0};
     ntk_assembly_hooks resume_hooks = {stop, stop_after_step, &never};
-    MUST(kernel_assemble(job, model, grid, inputs, 0, &resume_hooks, &resumed, &stats));
+    MUST(kernel_assemble(KERNEL_CONFIG(job), model, grid, inputs, 0, &resume_hooks, &resumed,
+                         &stats));
     CHECK(never.calls == steps_total - stop, "%s: resumed run called the hook %lld times, expected %lld",
           what, (long long)never.calls, (long long)(steps_total - stop));
     CHECK(memcmp(resumed.data, whole->data, bytes) == 0, "%s: resumed Theta is not bit-identical", what);

@@ -3,8 +3,10 @@
  * targets, a non-positive eigenvalue); check_outputs.sh checks the files. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "job/job.h"
 #include "output/output.h"
 
 static int write_case(const char *dir, int with_targets)
@@ -97,12 +99,22 @@ static int write_case(const char *dir, int with_targets)
     facts.training_final_loss = -1.0;
     facts.kernel_change = -1.0;
     facts.wall_seconds = 4.0;
+    facts.learning_rate = job.dynamics.learning_rate;
+    char *echo = NULL;
+    if (job_echo_text(&job, 2, &echo) != NTK_OK) {
+        fprintf(stderr, "job echo: %s\n", ntk_error_message());
+        return 1;
+    }
+    facts.job_echo = echo;
 
-    if (output_prepare_dir(dir, MPI_COMM_WORLD) != NTK_OK ||
+    const int failed =
+        output_prepare_dir(dir, MPI_COMM_WORLD) != NTK_OK ||
         output_write_eigenvalues(dir, &spectrum) != NTK_OK ||
         output_write_modes_csv(dir, &spectrum, &modes) != NTK_OK ||
-        output_write_summary(dir, &job, &facts) != NTK_OK ||
-        output_write_svg(dir, &job, &spectrum, &modes) != NTK_OK) {
+        output_write_summary(dir, &facts) != NTK_OK ||
+        output_write_svg(dir, job.name, job.dynamics.learning_rate, &spectrum, &modes) != NTK_OK;
+    free(echo);
+    if (failed) {
         fprintf(stderr, "writing %s failed: %s\n", dir, ntk_error_message());
         return 1;
     }

@@ -6,9 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "job/job.h"
 #include "plan/plan.h"
 #include "spectrum/spectrum.h"
 #include "check.h"
+
+/* The plan's view of a job built here (job_plan_config); one at a time (the
+ * plan keeps a copy). */
+static const ntk_plan_config *plan_config_of(const ntk_job *job)
+{
+    static ntk_plan_config config;
+    config = job_plan_config(job);
+    return &config;
+}
 
 
 /* d -> 20 -> relu -> k, trace kernel, all eigenpairs, Theta written (whole matrix). */
@@ -37,7 +47,7 @@ int main(int argc, char **argv)
      * process row 0 holds blocks 0, 2, .., 14 (8 x 64 = 512 rows). */
     small_job(&job, 1);
     job.spectrum.solver = NTK_SOLVER_PDSYEVD; /* its workspace formulas are checked below */
-    CHECK(plan_make(&job, 1000, 10, 4, &plan) == NTK_OK, "plan_make failed");
+    CHECK(plan_make(plan_config_of(&job), 1000, 10, 4, &plan) == NTK_OK, "plan_make failed");
     CHECK(plan.grid_rows == 2 && plan.grid_cols == 2, "grid %d x %d", plan.grid_rows, plan.grid_cols);
     CHECK(plan.m_rows == 1000, "M = %lld", (long long)plan.m_rows);
     CHECK(plan.bytes_theta == 512.0 * 512.0 * 8.0, "theta %.0f bytes", plan.bytes_theta);
@@ -62,7 +72,7 @@ int main(int argc, char **argv)
     job.spectrum.vectors = 0;
     job.spectrum.solver = NTK_SOLVER_PDSYEVR; /* auto would gather to one rank here */
     job.output.theta = 0;
-    CHECK(plan_make(&job, 1000, 10, 4, &plan) == NTK_OK, "plan_make failed");
+    CHECK(plan_make(plan_config_of(&job), 1000, 10, 4, &plan) == NTK_OK, "plan_make failed");
     CHECK(plan.solver == NTK_SOLVER_PDSYEVR && plan.bytes_vectors == 0.0, "values only: solver %d",
           (int)plan.solver);
     CHECK(plan.lower_only, "values only should fill the lower triangle only");
@@ -73,27 +83,27 @@ int main(int argc, char **argv)
     /* Full kernel: M = N k. */
     small_job(&job, 3);
     job.kernel.outputs = NTK_OUTPUTS_FULL;
-    CHECK(plan_make(&job, 500, 10, 1, &plan) == NTK_OK, "plan_make failed");
+    CHECK(plan_make(plan_config_of(&job), 500, 10, 1, &plan) == NTK_OK, "plan_make failed");
     CHECK(plan.m_rows == 1500 && plan.bytes_theta == 1500.0 * 1500.0 * 8.0, "full: M %lld",
           (long long)plan.m_rows);
 
     /* Fewest ranks: P fits, P - 1 does not. */
     small_job(&job, 1);
     double limit = 64.0 * 1048576.0;
-    int fewest = plan_min_ranks(&job, 8000, 10, limit);
+    int fewest = plan_min_ranks(plan_config_of(&job), 8000, 10, limit);
     CHECK(fewest > 1, "8000 inputs should not fit in 64 MiB on one rank");
     /* auto within the limit (plan_make_within), as plan and run choose */
     const ntk_shape flat = {1, {10, 0, 0}, 10};
-    CHECK(plan_make_within(&job, 8000, &flat, fewest, limit, &plan) == NTK_OK &&
+    CHECK(plan_make_within(plan_config_of(&job), 8000, &flat, fewest, limit, &plan) == NTK_OK &&
               plan.bytes_peak <= limit,
           "%d ranks do not fit", fewest);
-    CHECK(plan_make_within(&job, 8000, &flat, fewest - 1, limit, &plan) == NTK_OK &&
+    CHECK(plan_make_within(plan_config_of(&job), 8000, &flat, fewest - 1, limit, &plan) == NTK_OK &&
               plan.bytes_peak > limit,
           "%d ranks fit too", fewest - 1);
     printf("8000 inputs in 64 MiB per rank: at least %d ranks\n", fewest);
 
     /* The refusal names the numbers and the rank count that fits. */
-    CHECK(plan_make(&job, 8000, 10, 1, &plan) == NTK_OK, "plan_make failed");
+    CHECK(plan_make(plan_config_of(&job), 8000, 10, 1, &plan) == NTK_OK, "plan_make failed");
     CHECK(plan_check_fits(&plan, limit) == NTK_ERR_MEMORY, "should not fit");
     char expected[64];
     snprintf(expected, sizeof expected, "use at least %d ranks", fewest);
@@ -108,9 +118,9 @@ int main(int argc, char **argv)
     small_job(&job, 1);
     ntk_plan clamped;
     job.grid.block = 65536;
-    CHECK(plan_make(&job, 64, 10, 1, &clamped) == NTK_OK, "plan_make failed");
+    CHECK(plan_make(plan_config_of(&job), 64, 10, 1, &clamped) == NTK_OK, "plan_make failed");
     job.grid.block = 64;
-    CHECK(plan_make(&job, 64, 10, 1, &plan) == NTK_OK, "plan_make failed");
+    CHECK(plan_make(plan_config_of(&job), 64, 10, 1, &plan) == NTK_OK, "plan_make failed");
     CHECK(clamped.block == 64, "block 65536 for M = 64 planned as %d", clamped.block);
     CHECK(clamped.bytes_peak == plan.bytes_peak, "clamped peak %.0f, block-64 peak %.0f",
           clamped.bytes_peak, plan.bytes_peak);
@@ -122,7 +132,7 @@ int main(int argc, char **argv)
     small_job(&job, 1);
     job.spectrum.top = 10;
     job.spectrum.solver = NTK_SOLVER_PDSYEVR;
-    CHECK(plan_make(&job, 256, 10, 1, &plan) == NTK_OK, "plan_make failed");
+    CHECK(plan_make(plan_config_of(&job), 256, 10, 1, &plan) == NTK_OK, "plan_make failed");
     CHECK(plan.solver == NTK_SOLVER_PDSYEVR && plan.eigenpairs == 10, "top-10: solver %d, %lld",
           (int)plan.solver, (long long)plan.eigenpairs);
     CHECK(plan.bytes_vectors == 256.0 * 64.0 * 8.0, "top-10 vectors %.0f bytes", plan.bytes_vectors);
@@ -135,19 +145,19 @@ int main(int argc, char **argv)
     /* Sizes no run can have are refused by name, not wrapped. */
     small_job(&job, 1);
     job.grid.rows = job.grid.cols = 65536;
-    CHECK(plan_make(&job, 100, 10, 4, &plan) == NTK_ERR_JOB &&
+    CHECK(plan_make(plan_config_of(&job), 100, 10, 4, &plan) == NTK_ERR_JOB &&
               strstr(ntk_error_message(), "needs 4294967296 ranks") != NULL,
           "grid.shape [65536, 65536]: %s", ntk_error_message());
     ntk_error_clear();
     small_job(&job, 1);
     job.model.width[0] = (int64_t)1 << 40;
-    CHECK(plan_make(&job, 100, (int64_t)1 << 40, 4, &plan) == NTK_ERR_JOB &&
+    CHECK(plan_make(plan_config_of(&job), 100, (int64_t)1 << 40, 4, &plan) == NTK_ERR_JOB &&
               strstr(ntk_error_message(), "model.layers") != NULL,
           "2^80 parameters: %s", ntk_error_message());
     ntk_error_clear();
     small_job(&job, 1 << 20);
     job.kernel.outputs = NTK_OUTPUTS_FULL;
-    CHECK(plan_make(&job, 1 << 12, 10, 4, &plan) == NTK_ERR_MEMORY &&
+    CHECK(plan_make(plan_config_of(&job), 1 << 12, 10, 4, &plan) == NTK_ERR_MEMORY &&
               strstr(ntk_error_message(), "32-bit index limit") != NULL,
           "M = 2^32: %s", ntk_error_message());
     ntk_error_clear();

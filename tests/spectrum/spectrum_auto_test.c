@@ -98,8 +98,8 @@ int main(void)
     for (int i = 0; i < eigensolver_count(); ++i) {
         const ntk_eigensolver_ops *ops = eigensolver_at(i);
         CHECK(eigensolver_find(ops->id) == ops, "%s found by id", ops->name);
-        CHECK(strcmp(job_solver_name(ops->id), ops->name) == 0, "%s is spelt %s", ops->name,
-              job_solver_name(ops->id));
+        CHECK(strcmp(spectrum_solver_name(ops->id), ops->name) == 0, "%s is spelt %s", ops->name,
+              spectrum_solver_name(ops->id));
         if (ops->capabilities & EIGENSOLVER_ASSEMBLED)
             CHECK(ops->workspace != NULL && ops->flops != NULL && ops->solve != NULL &&
                       ops->alternative != NULL,
@@ -152,17 +152,17 @@ int main(void)
     ntk_solver_site site = {.ranks = 1, .single_node = 1, .node_free_bytes = 16 * gib};
     spectrum_workspace_at(&all_pairs, &site, 4096, 1, 1, 64, &ws);
     const double lapack_peak = spectrum_vector_bytes(&ws) + spectrum_workspace_bytes(&ws, 4096);
-    CHECK(ws.solver == NTK_SOLVER_LAPACK, "no limit: %s", job_solver_name(ws.solver));
+    CHECK(ws.solver == NTK_SOLVER_LAPACK, "no limit: %s", spectrum_solver_name(ws.solver));
     site.bytes_per_rank = lapack_peak - 1.0;
     spectrum_workspace_at(&all_pairs, &site, 4096, 1, 1, 64, &ws);
     const double peak = spectrum_vector_bytes(&ws) + spectrum_workspace_bytes(&ws, 4096);
     CHECK(ws.solver != NTK_SOLVER_LAPACK && peak <= site.bytes_per_rank &&
               strstr(ws.reason, "memory per rank") != NULL,
-          "limit %.0f: %s at %.0f (%s)", site.bytes_per_rank, job_solver_name(ws.solver), peak,
+          "limit %.0f: %s at %.0f (%s)", site.bytes_per_rank, spectrum_solver_name(ws.solver), peak,
           ws.reason);
     site.bytes_per_rank = 1.0; /* nothing fits: the fastest stays, plan refuses */
     spectrum_workspace_at(&all_pairs, &site, 4096, 1, 1, 64, &ws);
-    CHECK(ws.solver == NTK_SOLVER_LAPACK, "nothing fits: %s", job_solver_name(ws.solver));
+    CHECK(ws.solver == NTK_SOLVER_LAPACK, "nothing fits: %s", spectrum_solver_name(ws.solver));
     printf("auto rule: %d failures\n", failures);
     return failures == 0 ? 0 : 1;
 }

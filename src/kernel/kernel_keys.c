@@ -1,0 +1,35 @@
+/* The kernel section's keys (kernel/kernel_config.h). */
+#include "kernel/kernel_config.h"
+
+static const ntk_choice kind_entries[] = {
+    {"empirical", NTK_KIND_EMPIRICAL},
+    {"analytic", NTK_KIND_ANALYTIC},
+};
+const ntk_choice_table kernel_kind_names = NTK_CHOICE_TABLE(kind_entries);
+
+static const ntk_choice method_entries[] = {
+    {"auto", NTK_METHOD_AUTO},
+    {"structured", NTK_METHOD_STRUCTURED},
+    {"jacobian", NTK_METHOD_JACOBIAN},
+};
+const ntk_choice_table kernel_method_names = NTK_CHOICE_TABLE(method_entries);
+
+static const ntk_choice outputs_entries[] = {
+    {"trace", NTK_OUTPUTS_TRACE},
+    {"full", NTK_OUTPUTS_FULL},
+};
+const ntk_choice_table kernel_outputs_names = NTK_CHOICE_TABLE(outputs_entries);
+
+static const ntk_config_key kernel_keys[] = {
+    {"kind", NTK_KEY_CHOICE, "empirical", 0, 0, 0, &kernel_kind_names, "the finite network's empirical NTK, or the infinite-width NTK of the same description"},
+    {"method", NTK_KEY_CHOICE, "auto", 0, 0, 0, &kernel_method_names, "structured: per-layer products of Gram matrices (auto); jacobian: explicit Jacobian chunks"},
+    {"outputs", NTK_KEY_CHOICE, "trace", 0, 0, 0, &kernel_outputs_names, "trace: N x N, the mean over the k outputs; full: Nk x Nk"},
+    {"nngp", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "analytic kernel only: also compute and write the NNGP kernel"},
+    {"quadrature_order", NTK_KEY_INT, "32", NTK_KEY_AT_LEAST | NTK_KEY_AT_MOST, 2, 256, NULL, "analytic kernel with tanh/gelu: Gauss-Hermite points per axis"},
+    {"jacobian_chunk", NTK_KEY_INT, "8192", NTK_KEY_AT_LEAST, 1, 0, NULL, "jacobian method: parameters per chunk"},
+    {"chunk_mib", NTK_KEY_INT, "2048", NTK_KEY_AT_LEAST, 1, 0, NULL, "structured method: packed-feature memory per rank (MiB) above which conv Jacobian blocks are assembled in chunks"},
+    {"compare_analytic", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "empirical kernel only: also the analytic kernel, reported as analytic_distance"},
+};
+
+const ntk_config_section kernel_section =
+    NTK_CONFIG_SECTION("kernel", "which kernel is computed and how", kernel_keys);

@@ -1,0 +1,17 @@
+/* The output section's keys (output/output_config.h). */
+#include "output/output_config.h"
+
+#include "output/file_names.h"
+
+
+static const ntk_config_key output_keys[] = {
+    {"dir", NTK_KEY_PATH, "ntkgram-out", 0, 0, 0, NULL, "output folder (--out sets it)"},
+    {"theta", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "write " OUTPUT_FILE_THETA},
+    {"eigenvectors", NTK_KEY_BOOL, "true", 0, 0, 0, NULL, "write " OUTPUT_FILE_EIGENVECTORS " (when eigenvectors are computed)"},
+    {"plot", NTK_KEY_BOOL, "true", 0, 0, 0, NULL, "write " OUTPUT_FILE_SPECTRUM_SVG},
+    {"params", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "write " OUTPUT_FILE_PARAMS},
+    {"test_theta", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "write " OUTPUT_FILE_TEST_THETA ", the cross kernel (needs data.test_inputs)"},
+};
+
+const ntk_config_section output_section =
+    NTK_CONFIG_SECTION("output", "where results go and which optional files are written", output_keys);

@@ -1,0 +1,20 @@
+/* The training section's configuration. Its keys are described in
+ * train/train_keys.c. */
+#ifndef NTK_TRAIN_TRAIN_CONFIG_H
+#define NTK_TRAIN_TRAIN_CONFIG_H
+
+#include <stdint.h>
+
+#include "core/config_keys.h"
+
+typedef struct {
+    int enabled;             /* the training key is present */
+    int64_t steps;           /* default 1000 */
+    double learning_rate;    /* default: dynamics.learning_rate */
+    int64_t record_every;    /* default 10 */
+    int kernel_after;        /* default false */
+} ntk_training_spec;
+
+extern const ntk_config_section training_section;
+
+#endif

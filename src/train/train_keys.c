@@ -1,0 +1,13 @@
+/* The training section's keys (train/train_config.h). */
+#include "train/train_config.h"
+
+
+static const ntk_config_key training_keys[] = {
+    {"steps", NTK_KEY_INT, "1000", NTK_KEY_AT_LEAST, 1, 0, NULL, "gradient-descent steps"},
+    {"learning_rate", NTK_KEY_NUMBER, "dynamics.learning_rate", NTK_KEY_ABOVE, 0, 0, NULL, "learning rate of the real training"},
+    {"record_every", NTK_KEY_INT, "10", NTK_KEY_AT_LEAST, 1, 0, NULL, "record the loss every this many steps"},
+    {"kernel_after", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "recompute the NTK after training and report its relative change"},
+};
+
+const ntk_config_section training_section =
+    NTK_CONFIG_SECTION("training", "train the real network by full-batch gradient descent (present = on)", training_keys);
