@@ -13,7 +13,7 @@
 #ifndef NTK_CHECKPOINT_CHECKPOINT_H
 #define NTK_CHECKPOINT_CHECKPOINT_H
 
-#include "checkpoint/signals.h"
+#include "core/signals.h"
 #include "core/progress.h"
 #include "checkpoint/checkpoint_config.h"
 #include "data/data_config.h"

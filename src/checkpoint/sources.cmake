@@ -4,5 +4,4 @@ ntk_module_sources(checkpoint
   checkpoint.c
   checkpoint_file.c
   checkpoint_keys.c
-  signals.c
 )

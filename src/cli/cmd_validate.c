@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "checkpoint/signals.h"
+#include "core/signals.h"
 #include "cli/commands.h"
 #include "core/log.h"
 #include "kernel/kernel.h"

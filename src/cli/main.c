@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "checkpoint/signals.h"
+#include "core/signals.h"
 #include "cli/commands.h"
 #include "core/log.h"
 #include "output/file_names.h"

@@ -6,11 +6,12 @@ ntk_module_sources(core
   config_keys.c
   log.c
   memory.c
-  quoted.c
   node_memory.c
   partial_file.c
   progress.c
+  quoted.c
   random.c
+  signals.c
   status.c
   yaml_number.c
 )

@@ -1,7 +1,8 @@
 /* Relative Frobenius distance to the analytic kernel (see compare.h). */
 #include "pipeline/compare.h"
 
-#include "checkpoint/signals.h"
+#include "core/signals.h"
+#include "kernel/assembly_stop.h"
 #include "kernel/analytic.h"
 
 ntk_status compare_with_analytic(const ntk_job *job, const ntk_model *model, const ntk_grid *grid,

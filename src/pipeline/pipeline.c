@@ -61,7 +61,7 @@ static void run_state_free(run_state *state)
         grid_destroy(&state->grid);
 }
 
-/* A safe point for stop signals outside the assembly (checkpoint/signals.h).
+/* A safe point for stop signals outside the assembly (core/signals.h).
  * An assembly checkpoint written (or resumed from) earlier in this run stays
  * until the run finishes, so the rerun resumes from it: say so. The counts
  * are the same on every rank (the checkpoint module is collective). */

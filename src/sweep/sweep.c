@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "checkpoint/signals.h"
+#include "core/signals.h"
 #include "core/log.h"
 #include "output/file_names.h"
 #include "output/output.h"

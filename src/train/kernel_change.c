@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-#include "checkpoint/signals.h"
+#include "core/signals.h"
+#include "kernel/assembly_stop.h"
 
 ntk_status training_kernel_change(const ntk_kernel_config *config, const ntk_model *model,
                                   const ntk_grid *grid, const ntk_input_block *inputs,

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint/signals.h"
+#include "core/signals.h"
 #include "core/log.h"
 #include "output/file_names.h"
 #include "output/output.h"

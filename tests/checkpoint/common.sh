@@ -1,6 +1,6 @@
 # Shared pieces of the checkpoint tests: the job, a reference run, and an
 # interrupted run at an exact step (NTK_TEST_SIGNAL_AT_STEP, a testing aid of
-# src/checkpoint/signals.h: rank NTK_TEST_SIGNAL_RANK raises SIGUSR1 itself
+# src/core/signals.h: rank NTK_TEST_SIGNAL_RANK raises SIGUSR1 itself
 # right after that step, so the stop point does not depend on timing).
 . "$NTK_TESTS_DIR/lib.sh"
 need_python

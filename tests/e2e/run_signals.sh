@@ -4,7 +4,7 @@
 # interrupt, ends at its return). SIGUSR1 goes to mpirun, which forwards it;
 # SIGTERM and SIGINT go to the rank processes, as Slurm delivers them
 # (mpirun cannot forward those two: it kills the job itself, see README).
-# NTK_TEST_PAUSE_AT / NTK_TEST_PAUSE_SECONDS (src/checkpoint/signals.h) hold
+# NTK_TEST_PAUSE_AT / NTK_TEST_PAUSE_SECONDS (src/core/signals.h) hold
 # a stop point open so the signal lands in the phase under test.
 . "$NTK_TESTS_DIR/lib.sh"
 need_python

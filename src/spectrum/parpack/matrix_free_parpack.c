@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint/signals.h"
+#include "core/signals.h"
 #include "core/log.h"
 #include "core/random.h"
 #include "grid/scalapack.h"

@@ -1,5 +1,5 @@
 /* Stop signals as a flag read at safe points (see signals.h). */
-#include "checkpoint/signals.h"
+#include "core/signals.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -95,17 +95,6 @@ ntk_status checkpoint_stop_point(MPI_Comm comm, const char *where, const char *a
                      checkpoint_signal_name(agreed), where,
                      advice != NULL ? advice
                                     : "no checkpoint for this phase: rerun the same command to start over");
-}
-
-ntk_status checkpoint_stop_after_step(void *context, ntk_dmatrix *theta, int64_t steps_done,
-                                      int64_t steps_total)
-{
-    (void)theta;
-    const ntk_stop_hook *hook = context;
-    char where[160];
-    snprintf(where, sizeof where, "during %s (after step %lld of %lld)", hook->phase,
-             (long long)steps_done, (long long)steps_total);
-    return checkpoint_stop_point(hook->comm, where, NULL);
 }
 
 static ntk_status parse_env_integer(const char *name, long long minimum, long long *value,

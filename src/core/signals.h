@@ -20,15 +20,14 @@
  * whose description contains TEXT (e.g. "before the assembly") wait up to T
  * seconds before it checks (printing "ntkgram: test pause <description>" on
  * stderr first), so a test can signal a run in that phase. */
-#ifndef NTK_CHECKPOINT_SIGNALS_H
-#define NTK_CHECKPOINT_SIGNALS_H
+#ifndef NTK_CORE_SIGNALS_H
+#define NTK_CORE_SIGNALS_H
 
 #include <stdint.h>
 
 #include <mpi.h>
 
 #include "core/status.h"
-#include "grid/grid.h"
 
 /* Install the handlers (keeping the previous ones for restore). Rank-local;
  * calling it again is harmless. */
@@ -47,17 +46,6 @@ ntk_status checkpoint_stop_point(MPI_Comm comm, const char *where, const char *a
 
 /* The number of the last stop signal received on this rank, 0 when none. */
 int checkpoint_signal_pending(void);
-/* An assembly hook (kernel.h, after_step) that is a stop point after every
- * step, for assemblies that keep no checkpoint: the analytic comparison and
- * training.kernel_after. `context` is an ntk_stop_hook; the message reads
- * "interrupted by signal SIGTERM during <phase> (after step 3 of 10); ...". */
-typedef struct {
-    MPI_Comm comm;
-    const char *phase;
-} ntk_stop_hook;
-ntk_status checkpoint_stop_after_step(void *context, ntk_dmatrix *theta, int64_t steps_done,
-                                      int64_t steps_total);
-
 /* The NTK_TEST_PAUSE_AT testing aid for a safe point described by `where`
  * (checkpoint_stop_point calls it; so does checkpoint.c). */
 void checkpoint_test_pause(const char *where);
