@@ -115,9 +115,9 @@ static ntk_status run_solver(const ntk_spectrum_spec *spec, const ntk_grid *grid
     const int64_t m = ws->kept_pairs;
     spectrum->solver = spectrum_solver_name(ws->solver);
     const int always_vectors = (ops->capabilities & EIGENSOLVER_ALWAYS_VECTORS) != 0;
-    /* A request for less than the solver computes is honoured: pdsyevd
-     * always computes every eigenpair (JOBZ = 'N' is not implemented), so
-     * a top-k or values-only request keeps less of them (the checks run on
+    /* A request for less than the solver computes is honoured: ScaLAPACK's
+     * pdsyevd has no values-only mode and computes every eigenpair, so a
+     * top-k or values-only request keeps less of them (the checks run on
      * what is kept, finish()); the log and summary.yaml say both. */
     const int64_t computed_vectors = spec->vectors || always_vectors ? ws->solved_pairs : 0;
     spectrum->computed_values = ws->solved_values;
