@@ -29,13 +29,14 @@ printf '%s\n' 'data: {inputs: x20.npy}' "$model" 'grid: {block: 1048576}' \
 # CODE with the same single error line matching REGEX (NUMBERS=any: compared
 # with numbers masked, for the memory line, since the free memory of the
 # machine changes between the two runs), and run creates no output folder.
+# One start of each command: expect_error keeps the error line it checked.
 same_verdict() {
     local ranks=$1 code=$2 regex=$3 job=$4 numbers=${5:-same}
-    expect_error "$code" "$regex" "$ranks" validate "$job.yaml"
-    expect_error "$code" "$regex" "$ranks" run "$job.yaml" --out "out-$job"
     local a b
-    a=$(ntk "$ranks" validate "$job.yaml" 2>&1 | grep '^ntkgram: error:')
-    b=$(ntk "$ranks" run "$job.yaml" --out "out-$job" 2>&1 | grep '^ntkgram: error:')
+    expect_error "$code" "$regex" "$ranks" validate "$job.yaml"
+    a=$expected_error_line
+    expect_error "$code" "$regex" "$ranks" run "$job.yaml" --out "out-$job"
+    b=$expected_error_line
     if [ "$numbers" = any ]; then
         a=$(printf '%s' "$a" | sed -E 's/[0-9]+(\.[0-9]+)?/#/g')
         b=$(printf '%s' "$b" | sed -E 's/[0-9]+(\.[0-9]+)?/#/g')
