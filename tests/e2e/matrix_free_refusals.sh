@@ -4,7 +4,8 @@
 # and column), its keys on another solver, jobs it cannot do, and a
 # job that will not fit (stored features too large, and with features auto
 # one where even recomputing them does not fit); pairs above the tolerance
-# (exit 8 unless spectrum.allow_unconverged).
+# (exit 8 unless spectrum.allow_unconverged). The sanitizer lane runs the
+# catalogue on 2 ranks only (catalogue_ranks, tests/lib.sh).
 . "$NTK_TESTS_DIR/lib.sh"
 job="$NTK_TESTS_DIR/e2e/matrix_free.yaml"
 out=$(scratch matrix_free_refusals)
@@ -17,7 +18,7 @@ out=$(scratch matrix_free_refusals)
 # output.theta in the file: the refusal names its line and column (issue 19).
 sed 's/^output: {dir: out}$/output: {dir: out, theta: true}/' "$job" | grep -v '^#' \
     > "$out/theta_in_file.yaml"
-for ranks in serial 2; do
+for ranks in $(catalogue_ranks serial 2); do
     expect_error 3 "spectrum.solver: matrix_free computes the top eigenpairs: set spectrum.top" \
         "$ranks" validate "$job" --set spectrum.top=0
     expect_error 3 "spectrum.top: matrix_free needs top < M = 1000" \
@@ -61,7 +62,7 @@ done
 # estimate passes, the explicit check of each pair does not: exit 8, or with
 # allow_unconverged the pairs and their residuals, converged: 0.
 small="$NTK_TESTS_DIR/e2e/small.yaml"
-for ranks in serial 2; do
+for ranks in $(catalogue_ranks serial 2); do
     expect_error 8 "matrix_free: 0 of 5 eigenpairs converged to spectrum.tolerance 1e-17 .*allow_unconverged" \
         "$ranks" run "$small" --out "$out/strict" --set output.theta=false \
         --set spectrum.solver=matrix_free --set spectrum.top=5 --set spectrum.tolerance=1e-17

@@ -6,7 +6,8 @@
 #    model.weights is refused naming both keys (the file was ignored);
 #  - biases in the file with b_std: 0 count as parameters in plan as in run
 #    (plan used to count from b_std alone: 32 against 25 here).
-# validate and run refuse before output.dir exists, on 1-3 ranks.
+# validate and run refuse before output.dir exists, on 1-3 ranks (2 in the
+# sanitizer lane: catalogue_ranks, tests/lib.sh).
 . "$NTK_TESTS_DIR/lib.sh"
 need_python
 dir=$(scratch weights-bias-rules)
@@ -28,7 +29,7 @@ JOB
     echo "$dir/$1.yaml"
 }
 
-for ranks in serial 2 3; do
+for ranks in $(catalogue_ranks serial 2 3); do
     for command in plan validate run; do
         expect_error 4 "layout_nobias.safetensors: missing the bias of dense layer 1 \('0.bias', shape \[5\]\): model.b_std is 0.1" \
             $ranks $command "$(job nobias layout_nobias.safetensors 0.1)"
