@@ -126,7 +126,7 @@ uint64_t job_hash(const ntk_job *job);
  * pointers are into `job`. */
 static inline ntk_kernel_config job_kernel_config(const ntk_job *job)
 {
-    const ntk_kernel_config config = {&job->kernel, &job->model, job->output.theta};
+    const ntk_kernel_config config = {&job->kernel, &job->model, job->output.theta, 0};
     return config;
 }
 

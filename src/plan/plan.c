@@ -431,7 +431,7 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
     const double copies =
         (plan_axis_consecutive(plan->grid_rows, local_rows, plan->block) ? 0.0 : row_chunk) +
         (plan_axis_consecutive(plan->grid_cols, local_cols, plan->block) ? 0.0 : panel_columns);
-    const ntk_kernel_config kernel_config = {config->kernel, config->model, config->output->theta};
+    const ntk_kernel_config kernel_config = {config->kernel, config->model, config->output->theta, 0};
     plan->chunk_budget_bytes = kernel_chunk_budget_bytes(&kernel_config);
     for (int l = 1; l <= chunking.n_layers; ++l)
         if (chunking.block_rows[l] > 0)
@@ -609,7 +609,7 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
     }
     plan->bytes_theta = (double)local_rows * (double)local_cols * DOUBLE_BYTES;
     plan->bytes_baseline = PLAN_BASELINE_BYTES;
-    const ntk_kernel_config kernel_config = {config->kernel, config->model, config->output->theta};
+    const ntk_kernel_config kernel_config = {config->kernel, config->model, config->output->theta, 0};
     plan->lower_only = !kernel_needs_upper_triangle(&kernel_config);
     /* training.kernel_after keeps a copy of the initial Theta to compare with */
     plan->bytes_theta_copy =
