@@ -20,6 +20,7 @@
 #include "core/location.h"
 #include "core/status.h"
 #include "data/data_config.h"
+#include "diagnostics/diagnostics_config.h"
 #include "grid/grid_config.h"
 #include "core/config_keys.h"
 #include "kernel/kernel_config.h"
@@ -81,6 +82,7 @@ typedef struct {
     ntk_training_spec training;
     ntk_predict_spec predict;
     ntk_checkpoint_spec checkpoint;
+    ntk_diagnostics_spec diagnostics;
     ntk_sweep_spec sweep;      /* n_keys == 0 when the job has no sweep */
     int n_overrides;
     ntk_applied_override overrides[NTK_MAX_JOB_OVERRIDES]; /* as applied */

@@ -259,6 +259,23 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
         key_line(out, indent, 1, "cutoff: %s\n", number);
     }
 
+    if (job->diagnostics.enabled) {
+        const ntk_diagnostics_spec *diagnostics = &job->diagnostics;
+        key_line(out, indent, 0, "diagnostics:\n");
+        key_line(out, indent, 1, "statistics: %s\n", bool_name(diagnostics->statistics));
+        key_line(out, indent, 1, "alignment: %s\n", bool_name(diagnostics->alignment));
+        if (diagnostics->n_curve_sizes > 0) { /* absent: no curve (an empty list is refused) */
+            key_line(out, indent, 1, "learning_curve: [");
+            for (int i = 0; i < diagnostics->n_curve_sizes; ++i)
+                fprintf(out, "%s%" PRId64, i ? ", " : "", diagnostics->curve_sizes[i]);
+            fputs("]\n", out);
+        }
+        key_line(out, indent, 1, "learning_curve_repeats: %d\n", diagnostics->curve_repeats);
+        key_line(out, indent, 1, "learning_curve_seed: %" PRId64 "\n", diagnostics->curve_seed);
+        format_number(diagnostics->curve_trace_tolerance, number, sizeof number);
+        key_line(out, indent, 1, "learning_curve_trace_tolerance: %s\n", number);
+    }
+
     if (job->training.enabled) {
         key_line(out, indent, 0, "training:\n");
         key_line(out, indent, 1, "steps: %" PRId64 "\n", job->training.steps);

@@ -3,6 +3,7 @@
 
 #include "checkpoint/checkpoint_config.h"
 #include "data/data_config.h"
+#include "diagnostics/diagnostics_config.h"
 #include "grid/grid_config.h"
 #include "kernel/kernel_config.h"
 #include "model/model_config.h"
@@ -15,7 +16,7 @@
 const ntk_config_section *const job_sections[] = {
     &data_section,     &model_section,    &kernel_section, &grid_section,
     &spectrum_section, &dynamics_section, &output_section, &training_section,
-    &checkpoint_section, &predict_section, NULL,
+    &checkpoint_section, &predict_section, &diagnostics_section, NULL,
 };
 
 static const ntk_config_key top_keys[] = {

@@ -411,6 +411,7 @@ ntk_status job_read_run_sections(const job_context *context, const job_node *roo
     NTK_TRY(read_dynamics(context, job_node_find(root, "dynamics", NULL), job));
     NTK_TRY(read_output(context, job_node_find(root, "output", NULL), job));
     NTK_TRY(job_read_predict(context, root, job));
+    NTK_TRY(job_read_diagnostics(context, root, job));
     job->training.enabled = 0;
     job->training.learning_rate = job->dynamics.learning_rate;
     const job_node *training = NULL;

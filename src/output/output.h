@@ -5,6 +5,8 @@
  *                                with MPI-IO through a darray file view
  *   eigenvalues.npy              descending
  *   modes.csv                    mode,eigenvalue,rate,target_energy,cumulative_energy
+ *                                (and target_power_cumulative with diagnostics.alignment)
+ *   learning_curve.csv, .svg     diagnostics.learning_curve (learning_curve.c)
  *   summary.yaml                 job echo, sizes, grid, timings, spectrum statistics
  *   spectrum.svg                 eigenvalues (log scale) and predicted loss curve
  */
@@ -16,6 +18,7 @@
 #include "core/log.h"
 #include "core/partial_file.h"
 #include "core/status.h"
+#include "diagnostics/diagnostics.h"
 #include "grid/grid.h"
 #include "kernel/kernel.h"
 #include "spectrum/spectrum.h"
@@ -63,13 +66,20 @@ typedef struct {
     double kernel_change;               /* ||Theta_T - Theta_0|| / ||Theta_0||, < 0 when not computed */
     double analytic_distance;           /* ||Theta - Theta_inf|| / ||Theta_inf||, < 0 when not computed */
     const ntk_predict_facts *predict;   /* NULL: no predict/cross stage */
+    const ntk_diagnostics_facts *diagnostics; /* NULL or not enabled: diagnostics: null */
     double wall_seconds;
 } ntk_run_facts;
 
 /* Rank-local: one rank writes (rank 0 in the pipeline), then all agree. */
 ntk_status output_write_eigenvalues(const char *dir, const ntk_spectrum *spectrum);
+/* `target_power` (NULL: no such column): P(k) per mode, written as the
+ * last column, target_power_cumulative (diagnostics.alignment). */
 ntk_status output_write_modes_csv(const char *dir, const ntk_spectrum *spectrum,
-                                  const ntk_modes *modes);
+                                  const ntk_modes *modes, const double *target_power);
+/* learning_curve.csv: n,kappa,predicted_mse,measured_mse,measured_mse_std,
+ * and learning_curve.svg (both curves against n, log-log). */
+ntk_status output_write_learning_curve(const char *dir, const char *title,
+                                       const ntk_learning_curve *curve, int plot);
 ntk_status output_write_summary(const char *dir, const ntk_run_facts *facts);
 /* `title`: the job's name; `learning_rate`: dynamics.learning_rate. */
 ntk_status output_write_svg(const char *dir, const char *title, double learning_rate,

@@ -9,6 +9,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "core/log.h"
+#include "diagnostics/diagnostics.h"
 #include "grid/grid.h"
 #include "kernel/kernel.h"
 #include "model/model.h"
@@ -16,6 +17,7 @@
 #include "output/file_names.h"
 #include "output/output.h"
 #include "pipeline/compare.h"
+#include "pipeline/diagnostics_stage.h"
 #include "pipeline/inputs.h"
 #include "pipeline/preflight.h"
 #include "pipeline/run_files.h"
@@ -34,6 +36,8 @@ typedef struct {
     int have_model;
     double *own_targets;
     double *residual;
+    double *targets;           /* y of all N inputs (N x k), for the diagnostics */
+    ntk_diagnostics_facts diagnostics;
     ntk_dmatrix theta;
     ntk_dmatrix theta_initial; /* a copy for training.kernel_after */
     ntk_spectrum spectrum;
@@ -52,6 +56,8 @@ static void run_state_free(run_state *state)
     spectrum_free(&state->spectrum);
     dmatrix_destroy(&state->theta_initial);
     dmatrix_destroy(&state->theta);
+    diagnostics_facts_free(&state->diagnostics);
+    free(state->targets);
     free(state->residual);
     free(state->own_targets);
     if (state->have_model)
@@ -180,6 +186,10 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     if (shape->have_targets)
         NTK_TRY(inputs_gather_residual(&state->model, &state->inputs, state->own_targets,
                                        shape->n_inputs, comm, &state->residual));
+    const ntk_diagnostics_spec *diagnostics = &job->diagnostics;
+    if (diagnostics->enabled && (diagnostics->alignment || diagnostics->n_curve_sizes > 0))
+        NTK_TRY(inputs_gather_targets(&state->inputs, state->own_targets, shape->n_inputs,
+                                      shape->k, comm, &state->targets));
     ntk_phase_end();
     return stop_point(comm, state, "before the assembly");
 }
@@ -339,6 +349,8 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     NTK_TRY(modes_compute(&job->dynamics, &state->spectrum, &state->grid, shape->n_inputs,
                           shape->k, state->residual, residual_rows, channels, &state->modes));
     NTK_TRY(check_rates_finite(job, &state->modes, shape->n_inputs, shape->k));
+    NTK_TRY(diagnostics_stage_spectrum(job, &state->grid, &state->spectrum, state->targets,
+                                       shape->n_inputs, shape->k, &state->diagnostics));
 
     NTK_TRY(stop_point(comm, state, "before writing the spectrum"));
     ntk_phase_begin("write spectrum");
@@ -351,12 +363,21 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     if (state->grid.rank == 0) {
         status = output_write_eigenvalues(job->output.dir, &state->spectrum);
         if (status == NTK_OK)
-            status = output_write_modes_csv(job->output.dir, &state->spectrum, &state->modes);
+            status = output_write_modes_csv(job->output.dir, &state->spectrum, &state->modes,
+                                            state->diagnostics.target_power);
         if (status == NTK_OK && job->output.plot)
             status = output_write_svg(job->output.dir, job->name, job->dynamics.learning_rate,
                                       &state->spectrum, &state->modes);
+        if (status == NTK_OK && state->diagnostics.have_curve)
+            status = output_write_learning_curve(job->output.dir, job->name,
+                                                 &state->diagnostics.curve, job->output.plot);
     }
     NTK_TRY(ntk_agree(status, comm));
+    if (state->diagnostics.have_curve) {
+        run_files_add(&state->files, OUTPUT_FILE_LEARNING_CURVE);
+        if (job->output.plot)
+            run_files_add(&state->files, OUTPUT_FILE_LEARNING_CURVE_SVG);
+    }
     run_files_add(&state->files, OUTPUT_FILE_EIGENVALUES);
     run_files_add(&state->files, OUTPUT_FILE_MODES);
     if (job->output.plot)
@@ -397,6 +418,13 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
         stats.method = "none (matrix_free)";
     else
         NTK_TRY(assemble(job, comm, state, m_rows, &stats, &analytic_distance));
+
+    if (job->diagnostics.enabled && job->spectrum.solver != NTK_SOLVER_MATRIX_FREE) {
+        NTK_TRY(stop_point_with_theta(comm, state, "before the diagnostics"));
+        NTK_TRY(diagnostics_stage_theta(job, &state->grid, &state->theta, state->targets,
+                                        shape.k, &state->diagnostics));
+        ntk_phase_end();
+    }
 
     int solved = job->spectrum.solver != NTK_SOLVER_NONE;
     if (solved)
@@ -471,6 +499,8 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     facts.kernel_change = training.kernel_change;
     facts.analytic_distance = analytic_distance;
     facts.predict = held_out ? &predict_facts : NULL;
+    state->diagnostics.enabled = job->diagnostics.enabled;
+    facts.diagnostics = &state->diagnostics;
     facts.learning_rate = job->dynamics.learning_rate;
     facts.wall_seconds = MPI_Wtime() - start;
     char *echo = NULL;

@@ -2,6 +2,7 @@
 # a new .c file needs its line here.
 ntk_module_sources(pipeline
   compare.c
+  diagnostics_stage.c
   inputs.c
   pipeline.c
   preflight.c
