@@ -22,6 +22,7 @@
 
 #include "core/status.h"
 #include "diagnostics/diagnostics_config.h"
+#include "diagnostics/kernels.h"
 #include "grid/grid.h"
 #include "spectrum/spectrum.h"
 
@@ -126,6 +127,10 @@ typedef struct {
     double *target_power;               /* P(k), one per eigenpair; NULL when not computed */
     int have_curve;
     ntk_learning_curve curve;
+    int have_layers;                    /* diagnostics.per_layer (kernels.h) */
+    ntk_layer_table layers;
+    int have_distance;                  /* diagnostics.compare_weights */
+    ntk_kernel_distance distance;
 } ntk_diagnostics_facts;
 
 void diagnostics_facts_free(ntk_diagnostics_facts *facts);

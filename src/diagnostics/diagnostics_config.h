@@ -26,6 +26,12 @@ typedef struct {
     ntk_location where;           /* the diagnostics key */
     ntk_location alignment_where; /* diagnostics.alignment */
     ntk_location curve_where;     /* diagnostics.learning_curve */
+    int per_layer;                /* per-layer kernels Theta_l, layers.csv; default false */
+    ntk_location per_layer_where;
+    /* a weights file of the same model: kernel_distance and
+     * relative_frobenius_distance in summary.yaml; "" (default): none */
+    char compare_weights[NTK_PATH_MAX];
+    ntk_location compare_weights_where;
 } ntk_diagnostics_spec;
 
 extern const ntk_config_section diagnostics_section;

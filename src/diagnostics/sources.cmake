@@ -2,6 +2,9 @@
 ntk_module_sources(diagnostics
   alignment.c
   checks.c
+  kernel_moments.c
+  lambda_max.c
+  layer_table.c
   statistics.c
   diagnostics_keys.c
   learning_curve_measured.c

@@ -151,7 +151,7 @@ static inline ntk_plan_config job_plan_config(const ntk_job *job)
     const ntk_plan_config config = {job->path,     job->name,        &job->targets,
                                     &job->test_inputs, &job->model,  &job->kernel,
                                     &job->grid,    &job->spectrum,   &job->output,
-                                    &job->predict, &job->training};
+                                    &job->predict, &job->training,    &job->diagnostics};
     return config;
 }
 

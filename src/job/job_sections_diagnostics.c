@@ -30,6 +30,29 @@ static ntk_status read_sizes(const job_context *context, const job_node *node,
     return NTK_OK;
 }
 
+/* diagnostics.compare_weights: a .safetensors file, relative to the job
+ * file's folder as model.weights is. */
+static ntk_status read_weights_path(const job_context *context, const job_node *node,
+                                    ntk_diagnostics_spec *spec)
+{
+    const char *path = "diagnostics.compare_weights";
+    char text[NTK_PATH_MAX];
+    NTK_TRY(job_read_string(context, node, path, text, sizeof text));
+    const size_t length = strlen(text);
+    if (length < 12 || strcmp(text + length - 12, ".safetensors") != 0)
+        return job_fail(context, node, path, "expected a .safetensors file, got '%s'", text);
+    const char *slash = strrchr(context->file, '/');
+    const int written =
+        text[0] == '/' || slash == NULL
+            ? snprintf(spec->compare_weights, sizeof spec->compare_weights, "%s", text)
+            : snprintf(spec->compare_weights, sizeof spec->compare_weights, "%.*s/%s",
+                       (int)(slash - context->file), context->file, text);
+    if (written < 0 || written >= (int)sizeof spec->compare_weights)
+        return job_fail(context, node, path, "the path is too long (at most %d characters)",
+                        NTK_PATH_MAX - 1);
+    return NTK_OK;
+}
+
 static ntk_status read_keys(const job_context *context, const job_node *section,
                             ntk_diagnostics_spec *spec)
 {
@@ -56,6 +79,14 @@ static ntk_status read_keys(const job_context *context, const job_node *section,
     if ((item = job_node_find(section, "learning_curve_seed", NULL)) != NULL)
         NTK_TRY(job_read_int(context, item, "diagnostics.learning_curve_seed", NULL,
                              "an integer >= 0", 0, INT64_MAX, &spec->curve_seed));
+    if ((item = job_node_find(section, "per_layer", NULL)) != NULL) {
+        NTK_TRY(job_read_bool(context, item, "diagnostics.per_layer", &spec->per_layer));
+        NTK_TRY(job_node_location(context, item, &spec->per_layer_where));
+    }
+    if ((item = job_node_find(section, "compare_weights", NULL)) != NULL) {
+        NTK_TRY(read_weights_path(context, item, spec));
+        NTK_TRY(job_node_location(context, item, &spec->compare_weights_where));
+    }
     if ((item = job_node_find(section, "learning_curve_trace_tolerance", NULL)) != NULL) {
         NTK_TRY(job_read_number(context, item, "diagnostics.learning_curve_trace_tolerance", 1,
                                 &spec->curve_trace_tolerance));
@@ -128,5 +159,18 @@ ntk_status job_read_diagnostics(const job_context *context, const job_node *root
                         "forms");
     if (spec->n_curve_sizes > 0)
         NTK_TRY(check_curve(context, job_node_find(node, "learning_curve", NULL), job));
+    if (spec->per_layer && job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+        return job_fail(context, job_node_find(node, "per_layer", NULL), "diagnostics.per_layer",
+                        "needs assembled kernels (one Theta_l at a time), which "
+                        "spectrum.solver matrix_free never forms");
+    const job_node *weights = job_node_find(node, "compare_weights", NULL);
+    if (spec->compare_weights[0] != '\0' && job->kernel.kind != NTK_KIND_EMPIRICAL)
+        return job_fail(context, weights, "diagnostics.compare_weights",
+                        "needs kernel.kind empirical (the analytic kernel does not depend on "
+                        "the weights)");
+    if (spec->compare_weights[0] != '\0' && job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+        return job_fail(context, weights, "diagnostics.compare_weights",
+                        "needs the assembled Theta, which spectrum.solver matrix_free never "
+                        "forms");
     return NTK_OK;
 }

@@ -19,6 +19,7 @@
 #include "core/partial_file.h"
 #include "core/status.h"
 #include "diagnostics/diagnostics.h"
+#include "diagnostics/kernels.h"
 #include "grid/grid.h"
 #include "kernel/kernel.h"
 #include "spectrum/spectrum.h"
@@ -80,7 +81,33 @@ ntk_status output_write_modes_csv(const char *dir, const ntk_spectrum *spectrum,
  * and learning_curve.svg (both curves against n, log-log). */
 ntk_status output_write_learning_curve(const char *dir, const char *title,
                                        const ntk_learning_curve *curve, int plot);
+/* theta_layer_<l>.npy (layers.c). */
+void output_theta_layer_name(int layer, char *name, size_t capacity);
+/* layers.csv, and layers.svg when `plot` (layers.c). */
+ntk_status output_write_layers(const char *dir, const char *title, const ntk_layer_table *table,
+                               int plot);
 ntk_status output_write_summary(const char *dir, const ntk_run_facts *facts);
+
+/* Generic one-panel charts in spectrum.svg's style (svg.c), written by one
+ * rank: `file` in `dir` (an OUTPUT_FILE_ name). Values that are not finite
+ * (or not positive on a log axis) are left out. */
+typedef struct {
+    const char *file, *title, *subtitle, *x_label, *y_label;
+    int log_y;
+} output_svg_chart;
+/* Bars, one per label. */
+ntk_status output_write_svg_bars(const char *dir, const output_svg_chart *chart,
+                                 const char *const *labels, const double *values, int count);
+/* Lines against a linear x axis from 0, with a legend. */
+typedef struct {
+    const char *label;
+    int64_t count;
+    const double *x, *y;
+    int colour; /* index into a palette of 10 */
+    int dashed;
+} output_svg_series;
+ntk_status output_write_svg_lines(const char *dir, const output_svg_chart *chart,
+                                  const output_svg_series *series, int n_series);
 /* `title`: the job's name; `learning_rate`: dynamics.learning_rate. */
 ntk_status output_write_svg(const char *dir, const char *title, double learning_rate,
                             const ntk_spectrum *spectrum, const ntk_modes *modes);

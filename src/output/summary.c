@@ -26,7 +26,9 @@
  *             test_loss, test_accuracy}} (null without data.test_inputs)
  *   diagnostics: {effective_rank_entropy, stable_rank, condition_number,
  *                 modes_90, modes_99, alignment, centered_alignment,
- *                 learning_curve (its file)} (null without a diagnostics section)
+ *                 learning_curve (its file), layers (layers.csv or null),
+ *                 kernel_distance, relative_frobenius_distance
+ *                 (diagnostics.compare_weights)} (null without a diagnostics section)
  *   timings: {phases: {"name": seconds, ...}, wall_seconds}
  *
  * Floats are written so that YAML 1.1 readers (PyYAML) see floats: always a
@@ -226,6 +228,12 @@ static void write_diagnostics(FILE *out, const ntk_diagnostics_facts *diagnostic
                        diagnostics->have_alignment ? alignment->centered_alignment : NAN);
     fprintf(out, "  learning_curve: %s\n",
             diagnostics->have_curve ? OUTPUT_FILE_LEARNING_CURVE : "null");
+    fprintf(out, "  layers: %s\n", diagnostics->have_layers ? OUTPUT_FILE_LAYERS : "null");
+    key_double_or_null(out, "  ", "kernel_distance",
+                       diagnostics->have_distance ? diagnostics->distance.kernel_distance : NAN);
+    key_double_or_null(out, "  ", "relative_frobenius_distance",
+                       diagnostics->have_distance ? diagnostics->distance.relative_frobenius
+                                                  : NAN);
 }
 
 static void write_timings(FILE *out, const ntk_run_facts *facts)

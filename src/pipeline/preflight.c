@@ -8,6 +8,7 @@
 #include "grid/grid.h"
 #include "job/job_rules.h"
 #include "kernel/kernel.h"
+#include "pipeline/compare_weights.h"
 #include "plan/plan.h"
 #include "predict/predict.h"
 
@@ -117,6 +118,8 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
     }
     if (status == NTK_OK)
         status = diagnostics_check_sizes(&job->diagnostics, result->shape.n_inputs);
+    if (status == NTK_OK)
+        status = compare_weights_check(job, &result->shape);
     NTK_TRY(ntk_agree(status, comm));
 
     result->block = grid_effective_block(job->grid.block, result->m_rows);

@@ -188,11 +188,11 @@ static void test_key_errors(void)
                  "modle");
     const char *nested = MINIMAL "output:\n  dir: out\n  thta: true\n";
     EXPECT_ERROR(nested, NULL, "output.thta: unknown key 'thta' (expected one of dir, theta, "
-                               "eigenvectors, plot, params, test_theta); did you mean 'theta'?",
+                               "eigenvectors, plot, params, test_theta, theta_layers); did you mean 'theta'?",
                  "thta");
     const char *far = MINIMAL "output:\n  colour: red\n";
     EXPECT_ERROR(far, NULL, "output.colour: unknown key 'colour' (expected one of dir, theta, "
-                            "eigenvectors, plot, params, test_theta)", "colour");
+                            "eigenvectors, plot, params, test_theta, theta_layers)", "colour");
     ++checks;
     if (strstr(ntk_error_message(), "did you mean") != NULL) {
         ++failures;
@@ -638,7 +638,8 @@ static void test_run_section_errors(void)
                                       "false), got true", "true");
     const char *training_key = MINIMAL "training:\n  epochs: 3\n";
     EXPECT_ERROR(training_key, NULL, "training.epochs: unknown key 'epochs' (expected one of "
-                                     "steps, learning_rate, record_every, kernel_after)", "epochs");
+                                     "steps, learning_rate, record_every, kernel_after, "
+                                     "kernel_every, mode_every, modes)", "epochs");
     const char *every = MINIMAL "checkpoint:\n  every: 5x\n";
     EXPECT_ERROR(every, NULL, "checkpoint.every: must be a duration such as 90s, 10m, 2h or a "
                               "number of seconds >= 0, got '5x'", "5x");
