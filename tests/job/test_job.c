@@ -183,7 +183,7 @@ static void test_key_errors(void)
     const char *unknown = MINIMAL "modle:\n  seed: 1\n";
     EXPECT_ERROR(unknown, NULL,
                  "modle: unknown key 'modle' (expected one of name, data, model, kernel, grid, "
-                 "spectrum, dynamics, output, training, checkpoint, predict, sweep); did you mean "
+                 "spectrum, dynamics, output, training, checkpoint, predict, diagnostics, sweep); did you mean "
                  "'model'?",
                  "modle");
     const char *nested = MINIMAL "output:\n  dir: out\n  thta: true\n";
