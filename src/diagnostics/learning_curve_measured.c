@@ -86,10 +86,12 @@ static ntk_status displacements(const int64_t *counts, int ranks, int *count_int
     return NTK_OK;
 }
 
-/* The lower triangle of Theta_SS + ridge I into `block` (n x n on `grid`). */
-static ntk_status gather_subset_kernel(const ntk_grid *grid, const ntk_dmatrix *theta,
-                                       const int64_t *subset, const int64_t *position,
-                                       double ridge, ntk_dmatrix *block)
+/* Columns [first, end) of the lower triangle of Theta_SS + ridge I into
+ * `block` (n x n on `grid`). */
+static ntk_status gather_subset_panel(const ntk_grid *grid, const ntk_dmatrix *theta,
+                                      const int64_t *subset, const int64_t *position,
+                                      double ridge, int64_t first, int64_t end,
+                                      ntk_dmatrix *block)
 {
     const int ranks = grid->size;
     const int64_t lld = theta->desc[DESC_LLD], block_lld = block->desc[DESC_LLD];
@@ -106,7 +108,7 @@ static ntk_status gather_subset_kernel(const ntk_grid *grid, const ntk_dmatrix *
     if (status == NTK_OK) {
         for (int64_t lj = 0; lj < theta->local_cols; ++lj) {
             const int64_t j = grid_global_index(lj, grid->block, grid->mycol, grid->cols);
-            if (position[j] < 0)
+            if (position[j] < first || position[j] >= end)
                 continue;
             for (int64_t li = 0; li < theta->local_rows; ++li) {
                 const int64_t i = grid_global_index(li, grid->block, grid->myrow, grid->rows);
@@ -118,6 +120,8 @@ static ntk_status gather_subset_kernel(const ntk_grid *grid, const ntk_dmatrix *
         }
         for (int64_t lb = 0; lb < block->local_cols; ++lb) {
             const int64_t b = grid_global_index(lb, grid->block, grid->mycol, grid->cols);
+            if (b < first || b >= end)
+                continue;
             for (int64_t la = 0; la < block->local_rows; ++la) {
                 const int64_t a = grid_global_index(la, grid->block, grid->myrow, grid->rows);
                 if (a >= b) {
@@ -145,7 +149,7 @@ static ntk_status gather_subset_kernel(const ntk_grid *grid, const ntk_dmatrix *
         cursor[r] = send_starts[r];
     for (int64_t lj = 0; lj < theta->local_cols; ++lj) {
         const int64_t j = grid_global_index(lj, grid->block, grid->mycol, grid->cols);
-        if (position[j] < 0)
+        if (position[j] < first || position[j] >= end)
             continue;
         for (int64_t li = 0; li < theta->local_rows; ++li) {
             const int64_t i = grid_global_index(li, grid->block, grid->myrow, grid->rows);
@@ -162,6 +166,8 @@ static ntk_status gather_subset_kernel(const ntk_grid *grid, const ntk_dmatrix *
         cursor[r] = receive_starts[r];
     for (int64_t lb = 0; lb < block->local_cols; ++lb) {
         const int64_t b = grid_global_index(lb, grid->block, grid->mycol, grid->cols);
+        if (b < first || b >= end)
+            continue;
         for (int64_t la = 0; la < block->local_rows; ++la) {
             const int64_t a = grid_global_index(la, grid->block, grid->myrow, grid->rows);
             if (a < b)
@@ -178,6 +184,24 @@ done:
     free(receive_counts);
     free(send_counts);
     return status;
+}
+
+/* Theta_SS moves in SUBSET_PANELS panels of columns, so each exchange
+ * buffer holds at most n^2 / SUBSET_PANELS doubles over all ranks (the first
+ * panel's lower part), not n^2 / 2: beside Theta and the n x n matrix, the
+ * learning curve needs at most a quarter of an N x N matrix more (n = N). */
+enum { SUBSET_PANELS = 8 };
+
+static ntk_status gather_subset_kernel(const ntk_grid *grid, const ntk_dmatrix *theta,
+                                       const int64_t *subset, const int64_t *position,
+                                       double ridge, ntk_dmatrix *block)
+{
+    const int64_t n = block->rows;
+    const int64_t width = (n + SUBSET_PANELS - 1) / SUBSET_PANELS;
+    for (int64_t first = 0; first < n; first += width)
+        NTK_TRY(gather_subset_panel(grid, theta, subset, position, ridge, first,
+                                    first + width < n ? first + width : n, block));
+    return NTK_OK;
 }
 
 /* alpha = (Theta_SS + ridge I)^-1 Y_S on every rank (n x channels). */

@@ -54,11 +54,20 @@ typedef struct {
     const char *key, *value;
 } ntk_applied_override;
 
-enum { NTK_SWEEP_KEY_MAX = 256, NTK_SWEEP_VALUE_MAX = 128 }; /* bytes, with the NUL */
+/* bytes, with the NUL; a value may be a whole list (model.layers) in flow
+ * style, and must fit an override's value */
+enum { NTK_SWEEP_KEY_MAX = 256, NTK_SWEEP_VALUE_MAX = 1024 };
 
+/* Keys vary along axes: each key of `sweep:` is an axis of its own, and the
+ * keys of `sweep.zip` share one axis (they vary together, value i of each
+ * at once). Keys of one axis are consecutive; the points are the product of
+ * the axes in the order they appear, the last fastest. */
 typedef struct {
     int n_keys;
     const char *key[NTK_MAX_SWEEP_KEYS];     /* shared texts, as ntk_applied_override */
+    int axis[NTK_MAX_SWEEP_KEYS];            /* the axis of each key, 0 .. n_axes - 1 */
+    int zipped[NTK_MAX_SWEEP_KEYS];          /* the key came from sweep.zip */
+    int n_axes;
     int n_values[NTK_MAX_SWEEP_KEYS];
     const char *value[NTK_MAX_SWEEP_KEYS][NTK_MAX_SWEEP_VALUES]; /* YAML text of each value */
     int value_line[NTK_MAX_SWEEP_KEYS][NTK_MAX_SWEEP_VALUES];   /* where each value stands */

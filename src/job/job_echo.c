@@ -335,7 +335,11 @@ void job_echo_yaml(const ntk_job *job, FILE *out, int indent)
     if (job->sweep.n_keys > 0) {
         key_line(out, indent, 0, "sweep:\n");
         for (int k = 0; k < job->sweep.n_keys; ++k) {
-            line_start(out, indent, 1);
+            const int zipped = job->sweep.zipped[k];
+            /* a zip's keys are consecutive: its mapping starts with the first */
+            if (zipped && (k == 0 || !job->sweep.zipped[k - 1]))
+                key_line(out, indent, 1, "zip:\n");
+            line_start(out, indent, zipped ? 2 : 1);
             job_write_yaml_string(out, job->sweep.key[k]);
             fputs(": [", out);
             /* The stored texts are YAML scalars already (quoted when they were). */

@@ -23,7 +23,7 @@ static const ntk_config_key top_keys[] = {
     {"name", NTK_KEY_STRING, "the job file's name without .yaml", 0, 0, 0, NULL,
      "name shown in logs and " OUTPUT_FILE_SUMMARY},
     {"sweep", NTK_KEY_SECTION, "none", 0, 0, 0, NULL,
-     "key paths mapped to lists of values: one run per point of their product"},
+     "key paths mapped to lists of values: one run per point of their product; keys under zip vary together"},
 };
 
 const ntk_config_section job_top_section =

@@ -9,6 +9,10 @@
 
 #include <math.h>
 
+/* Errors below this fraction of the largest are rounding (n = N interpolates
+ * every input: 1e-28, say): they are neither drawn nor stretch the axis. */
+#define ROUNDING_FRACTION 1e-12
+
 enum { WIDTH = 560, HEIGHT = 440, LEFT = 84, RIGHT = 24, TOP = 70, BOTTOM = 64 };
 
 static ntk_status write_csv(const char *dir, const ntk_learning_curve *curve)
@@ -46,13 +50,27 @@ static void xml_text(FILE *out, const char *text)
     }
 }
 
+/* The largest error drawn: the predicted curve and the measured one plus its spread. */
+static double y_max_of(const ntk_learning_curve *curve)
+{
+    double y_max = 0.0;
+    for (int s = 0; s < curve->n_sizes; ++s) {
+        if (isfinite(curve->predicted_mse[s]))
+            y_max = fmax(y_max, curve->predicted_mse[s]);
+        if (isfinite(curve->measured_mse[s] + curve->measured_mse_std[s]))
+            y_max = fmax(y_max, curve->measured_mse[s] + curve->measured_mse_std[s]);
+    }
+    return y_max;
+}
+
 static void polyline(FILE *out, const ntk_learning_curve *curve, const double *values,
                      const char *style, double x_lo, double x_hi, double y_lo, double y_hi)
 {
     const double x0 = LEFT, x1 = WIDTH - RIGHT, y0 = TOP, y1 = HEIGHT - BOTTOM;
     fprintf(out, "<polyline fill=\"none\" %s points=\"", style);
     for (int s = 0; s < curve->n_sizes; ++s)
-        if (values[s] > 0.0 && isfinite(values[s]))
+        if (values[s] >= pow(10.0, y_lo) && values[s] > ROUNDING_FRACTION * y_max_of(curve) &&
+            isfinite(values[s]))
             fprintf(out, "%.1f,%.1f ", to_pixel((double)curve->size[s], x_lo, x_hi, x0, x1),
                     to_pixel(values[s], y_lo, y_hi, y1, y0));
     fputs("\"/>\n", out);
@@ -67,20 +85,24 @@ static ntk_status write_svg(const char *dir, const char *title, const ntk_learni
     for (int s = 0; s < curve->n_sizes; ++s) {
         x_min = fmin(x_min, (double)curve->size[s]);
         x_max = fmax(x_max, (double)curve->size[s]);
-        const double values[3] = {curve->predicted_mse[s],
-                                  curve->measured_mse[s] - curve->measured_mse_std[s],
+        const double values[2] = {curve->predicted_mse[s],
                                   curve->measured_mse[s] + curve->measured_mse_std[s]};
-        for (int v = 0; v < 3; ++v)
-            if (values[v] > 0.0 && isfinite(values[v])) {
-                y_min = fmin(y_min, values[v]);
+        for (int v = 0; v < 2; ++v)
+            if (isfinite(values[v]))
                 y_max = fmax(y_max, values[v]);
-            }
-        if (curve->measured_mse[s] > 0.0)
-            y_min = fmin(y_min, curve->measured_mse[s]);
+    }
+    for (int s = 0; s < curve->n_sizes; ++s) {
+        const double values[3] = {curve->predicted_mse[s], curve->measured_mse[s],
+                                  curve->measured_mse[s] - curve->measured_mse_std[s]};
+        for (int v = 0; v < 3; ++v)
+            if (values[v] > ROUNDING_FRACTION * y_max)
+                y_min = fmin(y_min, values[v]);
     }
     const double x_lo = floor(log10(x_min)), x_hi = fmax(ceil(log10(x_max)), x_lo + 1);
+    y_min = fmin(y_min, y_max);
     const int have_y = y_max > 0.0;
-    const double y_lo = have_y ? floor(log10(y_min)) : -1, y_hi = have_y ? fmax(ceil(log10(y_max)), y_lo + 1) : 0;
+    const double y_lo = have_y ? floor(log10(y_min)) : -1;
+    const double y_hi = have_y ? fmax(ceil(log10(y_max)), y_lo + 1) : 0;
     const double x0 = LEFT, x1 = WIDTH - RIGHT, y0 = TOP, y1 = HEIGHT - BOTTOM;
     fprintf(out,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -127,10 +149,10 @@ static ntk_status write_svg(const char *dir, const char *title, const ntk_learni
                  y_lo, y_hi);
         for (int s = 0; s < curve->n_sizes; ++s) {
             const double mean = curve->measured_mse[s], spread = curve->measured_mse_std[s];
-            if (!(mean > 0.0))
+            if (!(mean >= pow(10.0, y_lo)) || !(mean > ROUNDING_FRACTION * y_max))
                 continue;
             const double px = to_pixel((double)curve->size[s], x_lo, x_hi, x0, x1);
-            const double low = mean - spread > 0.0 ? mean - spread : mean;
+            const double low = fmax(mean - spread, pow(10.0, y_lo));
             fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                          "stroke=\"#1f77b4\"/><circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" "
                          "fill=\"#1f77b4\"/>\n",

@@ -183,7 +183,7 @@ static void test_key_errors(void)
     const char *unknown = MINIMAL "modle:\n  seed: 1\n";
     EXPECT_ERROR(unknown, NULL,
                  "modle: unknown key 'modle' (expected one of name, data, model, kernel, grid, "
-                 "spectrum, dynamics, output, training, checkpoint, predict, sweep); did you mean "
+                 "spectrum, dynamics, output, training, checkpoint, predict, diagnostics, sweep); did you mean "
                  "'model'?",
                  "modle");
     const char *nested = MINIMAL "output:\n  dir: out\n  thta: true\n";
@@ -672,7 +672,8 @@ static void test_sweep_errors(void)
     EXPECT_ERROR(empty, NULL, "sweep.model.seed: must be a non-empty list of values, got an "
                               "empty list", "[]");
     const char *nested = MINIMAL "sweep:\n  model.seed: [[1, 2]]\n";
-    EXPECT_ERROR(nested, NULL, "sweep.model.seed[0]: must be a single value, got a list",
+    /* a list is a value (model.layers may be swept), checked as the key's own */
+    EXPECT_ERROR(nested, NULL, "sweep.model.seed[0]: must be an integer >= 0, got a list",
                  "[1, 2]]");
     const char *bad_path = MINIMAL "sweep:\n  model..seed: [1]\n";
     EXPECT_ERROR(bad_path, NULL, "sweep.model..seed: not a key path", "model..seed");
