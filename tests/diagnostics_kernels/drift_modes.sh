@@ -75,7 +75,7 @@ JOB
     pass "$outputs: kernel_drift.csv and training_modes.csv == numpy"
 done
 
-for ranks in 1 3; do
+for ranks in 1 3 4; do
     sed "s/out-t20-trace/out-ranks$ranks/" t20-trace.yaml > ranks$ranks.yaml
     log=$(ntk $ranks run ranks$ranks.yaml 2>&1) || fail "$ranks ranks: $log"
     for file in kernel_drift.csv training_modes.csv; do
@@ -93,7 +93,7 @@ for x, y in zip(a[1:], b[1:]):
 PY
     done
 done
-pass "kernel_drift.csv and training_modes.csv identical on 1, 2 and 3 ranks"
+pass "kernel_drift.csv and training_modes.csv identical on 1, 2, 3 and 4 ranks"
 
 cat > analytic.yaml <<'JOB'
 data: {inputs: x.npy, targets: y.npy}
