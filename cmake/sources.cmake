@@ -8,7 +8,7 @@
 # from the library and show up only as an undefined symbol at link time).
 
 set(NTK_MODULES
-    core format data job model kernel grid spectrum plan predict train output
+    core format data job model kernel grid spectrum diagnostics plan predict train output
     checkpoint sweep pipeline cli api)
 
 set(NTK_LIBRARY_SOURCES)

@@ -179,7 +179,7 @@ int cmd_plan(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &world);
     ntk_cli_options options;
     ntk_status status = cli_parse_options(argc, argv, "plan",
-                                          "set out quiet verbose ranks mem-per-rank format",
+                                          "set out quiet verbose ranks mem-per-rank format no-sweep",
                                           &options);
     ntk_job *base = NULL;
     plan_outcome outcome;

@@ -11,7 +11,7 @@ int cmd_run(int argc, char **argv)
 {
     ntk_cli_options options;
     ntk_job job;
-    ntk_status status = cli_parse_options(argc, argv, "run", "set out point quiet verbose", &options);
+    ntk_status status = cli_parse_options(argc, argv, "run", "set out point quiet verbose no-sweep", &options);
     if (status == NTK_OK) {
         ntk_log_init(ntk_log_rank(), options.quiet);
         status = job_request_load(&options.request, NULL, &job);

@@ -96,7 +96,7 @@ static ntk_status validate(const ntk_cli_options *options, MPI_Comm comm)
 int cmd_validate(int argc, char **argv)
 {
     ntk_cli_options options;
-    ntk_status status = cli_parse_options(argc, argv, "validate", "set out quiet verbose", &options);
+    ntk_status status = cli_parse_options(argc, argv, "validate", "set out quiet verbose no-sweep", &options);
     status = ntk_agree(status, MPI_COMM_WORLD);
     if (status == NTK_OK)
         status = validate(&options, MPI_COMM_WORLD);

@@ -35,6 +35,7 @@ static const char usage_text[] =
     "                         --set grid.shape=[2,4] --set output.theta=true (repeatable)\n"
     "  --out DIR              write outputs to DIR (same as --set output.dir=DIR)\n"
     "  --point I              run only point I of a sweep (for Slurm job arrays)\n"
+    "  --no-sweep             run the job once, without its sweep (= --set sweep={})\n"
     "  --quiet                log errors and warnings only\n"
     "  --verbose              add the source trace to error messages\n"
     "  --ranks P              plan: plan for P ranks (default: the ranks it runs on)\n"

@@ -113,7 +113,8 @@ ntk_status cli_parse_options(int argc, char **argv, const char *command, const c
             *equals = '\0';
             inline_value = arg + 2 + (equals - option) + 1;
         }
-        int is_flag = strcmp(option, "quiet") == 0 || strcmp(option, "verbose") == 0;
+        int is_flag = strcmp(option, "quiet") == 0 || strcmp(option, "verbose") == 0 ||
+                      strcmp(option, "no-sweep") == 0;
         if (!option_allowed(allowed, option))
             return NTK_RAISE(NTK_ERR_USAGE, "%s: unknown option '--%s' (see ntkgram --help)",
                              command, option);
@@ -127,6 +128,14 @@ ntk_status cli_parse_options(int argc, char **argv, const char *command, const c
             options->quiet = 1;
         } else if (strcmp(option, "verbose") == 0) {
             options->verbose = 1;
+        } else if (strcmp(option, "no-sweep") == 0) {
+            /* the same as --set sweep={}: the job runs once, without its sweep */
+            if (options->request.n_overrides >= NTK_MAX_OVERRIDES)
+                return NTK_RAISE(NTK_ERR_USAGE, "%s: at most %d --set options", command,
+                                 NTK_MAX_OVERRIDES);
+            ntk_job_request *request = &options->request;
+            NTK_TRY(job_parse_override("sweep={}", &request->overrides[request->n_overrides]));
+            request->n_overrides++;
         } else if (strcmp(option, "set") == 0) {
             if (options->request.n_overrides >= NTK_MAX_OVERRIDES)
                 return NTK_RAISE(NTK_ERR_USAGE, "%s: at most %d --set options", command,

@@ -22,6 +22,7 @@ static const char *type_word(ntk_key_type type)
     case NTK_KEY_PATH: return "path";
     case NTK_KEY_DURATION: return "duration (90s, 10m, 2h, 1d or seconds)";
     case NTK_KEY_STEPS: return "list of integers >= 0";
+    case NTK_KEY_SIZES: return "list of integers >= 1";
     case NTK_KEY_SHAPE: return "auto or [rows, cols]";
     case NTK_KEY_SOURCE: return ".npy/.csv path or {synthetic: ...}";
     case NTK_KEY_LAYERS: return "list of layers";

@@ -38,6 +38,7 @@ typedef enum {
     NTK_KEY_PATH,      /* a file or folder path */
     NTK_KEY_DURATION,  /* seconds, or a number with the unit s, m, h or d */
     NTK_KEY_STEPS,     /* a list of step counts >= 0 */
+    NTK_KEY_SIZES,     /* a list of sizes >= 1 */
     NTK_KEY_SHAPE,     /* `auto` or [rows, cols] */
     NTK_KEY_SOURCE,    /* a .npy/.csv path or a {synthetic: ...} mapping */
     NTK_KEY_LAYERS,    /* the layer list (model/layer.h) */

@@ -70,6 +70,13 @@ void pdtrmr2d_(const char *uplo, const char *diag, const int *m, const int *n, c
                const int *jb, const int *descb, const int *context, size_t uplo_length,
                size_t diag_length);
 
+/* ---- ScaLAPACK linear systems ---- */
+/* Solve A X = B for symmetric positive definite A (its `uplo` triangle) by
+ * Cholesky; B is overwritten by X, A by its factor. */
+void pdposv_(const char *uplo, const int *n, const int *nrhs, double *a, const int *ia,
+             const int *ja, const int *desca, double *b, const int *ib, const int *jb,
+             const int *descb, int *info, size_t uplo_length);
+
 /* ---- ScaLAPACK symmetric eigensolvers ---- */
 void pdsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *ia,
               const int *ja, const int *desca, double *w, double *z, const int *iz,

@@ -20,6 +20,7 @@
 #include "core/location.h"
 #include "core/status.h"
 #include "data/data_config.h"
+#include "diagnostics/diagnostics_config.h"
 #include "grid/grid_config.h"
 #include "core/config_keys.h"
 #include "kernel/kernel_config.h"
@@ -53,11 +54,20 @@ typedef struct {
     const char *key, *value;
 } ntk_applied_override;
 
-enum { NTK_SWEEP_KEY_MAX = 256, NTK_SWEEP_VALUE_MAX = 128 }; /* bytes, with the NUL */
+/* bytes, with the NUL; a value may be a whole list (model.layers) in flow
+ * style, and must fit an override's value */
+enum { NTK_SWEEP_KEY_MAX = 256, NTK_SWEEP_VALUE_MAX = 1024 };
 
+/* Keys vary along axes: each key of `sweep:` is an axis of its own, and the
+ * keys of `sweep.zip` share one axis (they vary together, value i of each
+ * at once). Keys of one axis are consecutive; the points are the product of
+ * the axes in the order they appear, the last fastest. */
 typedef struct {
     int n_keys;
     const char *key[NTK_MAX_SWEEP_KEYS];     /* shared texts, as ntk_applied_override */
+    int axis[NTK_MAX_SWEEP_KEYS];            /* the axis of each key, 0 .. n_axes - 1 */
+    int zipped[NTK_MAX_SWEEP_KEYS];          /* the key came from sweep.zip */
+    int n_axes;
     int n_values[NTK_MAX_SWEEP_KEYS];
     const char *value[NTK_MAX_SWEEP_KEYS][NTK_MAX_SWEEP_VALUES]; /* YAML text of each value */
     int value_line[NTK_MAX_SWEEP_KEYS][NTK_MAX_SWEEP_VALUES];   /* where each value stands */
@@ -81,6 +91,7 @@ typedef struct {
     ntk_training_spec training;
     ntk_predict_spec predict;
     ntk_checkpoint_spec checkpoint;
+    ntk_diagnostics_spec diagnostics;
     ntk_sweep_spec sweep;      /* n_keys == 0 when the job has no sweep */
     int n_overrides;
     ntk_applied_override overrides[NTK_MAX_JOB_OVERRIDES]; /* as applied */
@@ -126,7 +137,7 @@ uint64_t job_hash(const ntk_job *job);
  * pointers are into `job`. */
 static inline ntk_kernel_config job_kernel_config(const ntk_job *job)
 {
-    const ntk_kernel_config config = {&job->kernel, &job->model, job->output.theta};
+    const ntk_kernel_config config = {&job->kernel, &job->model, job->output.theta, 0};
     return config;
 }
 
@@ -149,7 +160,7 @@ static inline ntk_plan_config job_plan_config(const ntk_job *job)
     const ntk_plan_config config = {job->path,     job->name,        &job->targets,
                                     &job->test_inputs, &job->model,  &job->kernel,
                                     &job->grid,    &job->spectrum,   &job->output,
-                                    &job->predict, &job->training};
+                                    &job->predict, &job->training,    &job->diagnostics};
     return config;
 }
 

@@ -245,6 +245,8 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
     key_line(out, indent, 1, "plot: %s\n", bool_name(job->output.plot));
     key_line(out, indent, 1, "params: %s\n", bool_name(job->output.params));
     key_line(out, indent, 1, "test_theta: %s\n", bool_name(job->output.test_theta));
+    if (job->output.theta_layers)
+        key_line(out, indent, 1, "theta_layers: true\n");
 
     if (job->predict.enabled) {
         key_line(out, indent, 0, "predict:\n");
@@ -259,6 +261,30 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
         key_line(out, indent, 1, "cutoff: %s\n", number);
     }
 
+    if (job->diagnostics.enabled) {
+        const ntk_diagnostics_spec *diagnostics = &job->diagnostics;
+        key_line(out, indent, 0, "diagnostics:\n");
+        key_line(out, indent, 1, "statistics: %s\n", bool_name(diagnostics->statistics));
+        key_line(out, indent, 1, "alignment: %s\n", bool_name(diagnostics->alignment));
+        if (diagnostics->per_layer)
+            key_line(out, indent, 1, "per_layer: true\n");
+        if (diagnostics->compare_weights[0] != '\0') {
+            key_line(out, indent, 1, "compare_weights: ");
+            write_path(out, diagnostics->compare_weights);
+            fputc('\n', out);
+        }
+        if (diagnostics->n_curve_sizes > 0) { /* absent: no curve (an empty list is refused) */
+            key_line(out, indent, 1, "learning_curve: [");
+            for (int i = 0; i < diagnostics->n_curve_sizes; ++i)
+                fprintf(out, "%s%" PRId64, i ? ", " : "", diagnostics->curve_sizes[i]);
+            fputs("]\n", out);
+        }
+        key_line(out, indent, 1, "learning_curve_repeats: %d\n", diagnostics->curve_repeats);
+        key_line(out, indent, 1, "learning_curve_seed: %" PRId64 "\n", diagnostics->curve_seed);
+        format_number(diagnostics->curve_trace_tolerance, number, sizeof number);
+        key_line(out, indent, 1, "learning_curve_trace_tolerance: %s\n", number);
+    }
+
     if (job->training.enabled) {
         key_line(out, indent, 0, "training:\n");
         key_line(out, indent, 1, "steps: %" PRId64 "\n", job->training.steps);
@@ -266,6 +292,12 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
         key_line(out, indent, 1, "learning_rate: %s\n", number);
         key_line(out, indent, 1, "record_every: %" PRId64 "\n", job->training.record_every);
         key_line(out, indent, 1, "kernel_after: %s\n", bool_name(job->training.kernel_after));
+        if (job->training.kernel_every > 0)
+            key_line(out, indent, 1, "kernel_every: %" PRId64 "\n", job->training.kernel_every);
+        if (job->training.mode_every > 0) {
+            key_line(out, indent, 1, "mode_every: %" PRId64 "\n", job->training.mode_every);
+            key_line(out, indent, 1, "modes: %" PRId64 "\n", job->training.modes);
+        }
     }
 
     key_line(out, indent, 0, "checkpoint:\n");
@@ -303,7 +335,11 @@ void job_echo_yaml(const ntk_job *job, FILE *out, int indent)
     if (job->sweep.n_keys > 0) {
         key_line(out, indent, 0, "sweep:\n");
         for (int k = 0; k < job->sweep.n_keys; ++k) {
-            line_start(out, indent, 1);
+            const int zipped = job->sweep.zipped[k];
+            /* a zip's keys are consecutive: its mapping starts with the first */
+            if (zipped && (k == 0 || !job->sweep.zipped[k - 1]))
+                key_line(out, indent, 1, "zip:\n");
+            line_start(out, indent, zipped ? 2 : 1);
             job_write_yaml_string(out, job->sweep.key[k]);
             fputs(": [", out);
             /* The stored texts are YAML scalars already (quoted when they were). */

@@ -3,6 +3,7 @@
 
 #include "checkpoint/checkpoint_config.h"
 #include "data/data_config.h"
+#include "diagnostics/diagnostics_config.h"
 #include "grid/grid_config.h"
 #include "kernel/kernel_config.h"
 #include "model/model_config.h"
@@ -15,14 +16,14 @@
 const ntk_config_section *const job_sections[] = {
     &data_section,     &model_section,    &kernel_section, &grid_section,
     &spectrum_section, &dynamics_section, &output_section, &training_section,
-    &checkpoint_section, &predict_section, NULL,
+    &checkpoint_section, &predict_section, &diagnostics_section, NULL,
 };
 
 static const ntk_config_key top_keys[] = {
     {"name", NTK_KEY_STRING, "the job file's name without .yaml", 0, 0, 0, NULL,
      "name shown in logs and " OUTPUT_FILE_SUMMARY},
     {"sweep", NTK_KEY_SECTION, "none", 0, 0, 0, NULL,
-     "key paths mapped to lists of values: one run per point of their product"},
+     "key paths mapped to lists of values: one run per point of their product; keys under zip vary together"},
 };
 
 const ntk_config_section job_top_section =

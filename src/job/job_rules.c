@@ -23,7 +23,19 @@ ntk_status job_check_rules(const job_context *context, const job_node *root, con
             return job_fail(context, find_key(root, "spectrum", "solver"), "spectrum.solver",
                             "is none, but training needs the spectrum (its predicted loss); "
                             "use auto, or remove training");
+        if (job->training.kernel_every > 0 && job->kernel.kind != NTK_KIND_EMPIRICAL)
+            return job_fail(context, find_key(root, "training", "kernel_every"),
+                            "training.kernel_every",
+                            "needs kernel.kind empirical: the analytic kernel does not depend "
+                            "on the parameters, so it cannot drift");
+        if (job->training.mode_every > 0 && !job->spectrum.vectors)
+            return job_fail(context, find_key(root, "training", "mode_every"),
+                            "training.mode_every",
+                            "needs the eigenvectors of Theta_0 (spectrum.vectors: true)");
     }
+    if (job->output.theta_layers && !(job->diagnostics.enabled && job->diagnostics.per_layer))
+        return job_fail(context, find_key(root, "output", "theta_layers"), "output.theta_layers",
+                        "needs diagnostics.per_layer: true (the per-layer kernels it writes)");
     /* With synthetic inputs M is known now; with data files, when their shape
      * is read (job_check_top_against_rows, before any output). */
     if (job->inputs.kind == NTK_SOURCE_SYNTHETIC && job->model.n_dense > 0) {

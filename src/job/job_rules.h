@@ -2,6 +2,9 @@
  * when the job is loaded (so `ntkgram validate` reports them, and a run
  * refuses the job before it writes anything):
  *   - training needs data.targets and a spectrum (spectrum.solver not none);
+ *     training.kernel_every an empirical kernel; training.mode_every the
+ *     eigenvectors (spectrum.vectors);
+ *   - output.theta_layers needs diagnostics.per_layer;
  *   - spectrum.top <= M (checked at load for synthetic inputs, and by
  *     job_check_top_against_rows once a data file's shape is known).
  * Rules inside one section (output.eigenvectors needs spectrum.vectors,

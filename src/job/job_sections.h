@@ -40,6 +40,10 @@ ntk_status job_read_steps(const job_context *context, const job_node *node, cons
  * the data, spectrum, dynamics and output sections. */
 ntk_status job_read_predict(const job_context *context, const job_node *root, ntk_job *job);
 
+/* diagnostics: and its cross-key rules (job_sections_diagnostics.c); after
+ * the data, kernel, spectrum and predict sections. */
+ntk_status job_read_diagnostics(const job_context *context, const job_node *root, ntk_job *job);
+
 /* The sweep's keys and the YAML text of each value (not yet checked against
  * the job: job_check_sweep does that). */
 ntk_status job_read_sweep(const job_context *context, const job_node *sweep, ntk_job *job);

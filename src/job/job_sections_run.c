@@ -35,6 +35,7 @@ static void set_defaults(ntk_job *job)
     job->output.plot = 1;
     job->training.steps = 1000;
     job->training.record_every = 10;
+    job->training.modes = 20;
 }
 
 /* Read `key` of `section` as a choice when present. */
@@ -320,6 +321,7 @@ static ntk_status read_output(const job_context *context, const job_node *output
     NTK_TRY(read_bool_key(context, output, "output", "plot", &job->output.plot));
     NTK_TRY(read_bool_key(context, output, "output", "params", &job->output.params));
     NTK_TRY(read_bool_key(context, output, "output", "test_theta", &job->output.test_theta));
+    NTK_TRY(read_bool_key(context, output, "output", "theta_layers", &job->output.theta_layers));
     /* Eigenvectors follow the spectrum unless asked for explicitly. */
     int solved_vectors = job->spectrum.vectors && job->spectrum.solver != NTK_SOLVER_NONE;
     node = job_node_find(output, "eigenvectors", NULL);
@@ -364,6 +366,15 @@ static ntk_status read_training(const job_context *context, const job_node *trai
     if ((node = job_node_find(training, "record_every", NULL)) != NULL)
         NTK_TRY(job_read_int(context, node, "training.record_every", NULL, "a positive integer",
                              1, INT64_MAX, &job->training.record_every));
+    if ((node = job_node_find(training, "kernel_every", NULL)) != NULL)
+        NTK_TRY(job_read_int(context, node, "training.kernel_every", NULL, "a positive integer",
+                             1, INT64_MAX, &job->training.kernel_every));
+    if ((node = job_node_find(training, "mode_every", NULL)) != NULL)
+        NTK_TRY(job_read_int(context, node, "training.mode_every", NULL, "a positive integer",
+                             1, INT64_MAX, &job->training.mode_every));
+    if ((node = job_node_find(training, "modes", NULL)) != NULL)
+        NTK_TRY(job_read_int(context, node, "training.modes", NULL, "a positive integer", 1,
+                             INT64_MAX, &job->training.modes));
     return read_bool_key(context, training, "training", "kernel_after",
                          &job->training.kernel_after);
 }
@@ -411,6 +422,7 @@ ntk_status job_read_run_sections(const job_context *context, const job_node *roo
     NTK_TRY(read_dynamics(context, job_node_find(root, "dynamics", NULL), job));
     NTK_TRY(read_output(context, job_node_find(root, "output", NULL), job));
     NTK_TRY(job_read_predict(context, root, job));
+    NTK_TRY(job_read_diagnostics(context, root, job));
     job->training.enabled = 0;
     job->training.learning_rate = job->dynamics.learning_rate;
     const job_node *training = NULL;

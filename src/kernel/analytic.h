@@ -21,6 +21,12 @@
  * cached per order, see analytic_gauss_hermite). */
 void analytic_pair(const ntk_model_spec *spec, int64_t dim, int quadrature_order,
                    const double *x, const double *x_prime, double *theta, double *nngp);
+/* The same with theta = Theta_l, the contribution of layer `only_layer`'s
+ * parameters (1-based among layers with parameters; 0: the whole NTK). The
+ * NNGP is the whole one either way. */
+void analytic_pair_layer(const ntk_model_spec *spec, int64_t dim, int quadrature_order,
+                         const double *x, const double *x_prime, int only_layer, double *theta,
+                         double *nngp);
 
 /* Whether every layer of `spec` has an infinite-width map; if not, 0 with
  * the first one without in *bad_layer. */

@@ -88,7 +88,8 @@ static ntk_status fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int6
                 if (!fill->cross && row_item == col_item)
                     second = first; /* lets analytic_pair skip the variances */
                 double theta = 0.0, nngp = 0.0;
-                analytic_pair(spec, fill->dim, order, first, second, &theta, &nngp);
+                analytic_pair_layer(spec, fill->dim, order, first, second,
+                                    fill->config->only_layer, &theta, &nngp);
                 double value = fill->want_nngp ? nngp : theta;
                 if (!isfinite(value))
                     return NTK_RAISE(NTK_ERR_NUMERIC,

@@ -56,6 +56,13 @@ int analytic_supported(const ntk_model_spec *spec, int *bad_layer)
 void analytic_pair(const ntk_model_spec *spec, int64_t dim, int quadrature_order,
                    const double *x, const double *x_prime, double *theta, double *nngp)
 {
+    analytic_pair_layer(spec, dim, quadrature_order, x, x_prime, 0, theta, nngp);
+}
+
+void analytic_pair_layer(const ntk_model_spec *spec, int64_t dim, int quadrature_order,
+                         const double *x, const double *x_prime, int only_layer, double *theta,
+                         double *nngp)
+{
     ntk_layer_spec buffer[NTK_MAX_LAYERS];
     int count = 0;
     const ntk_layer_spec *list = pair_layers(spec, buffer, &count);
@@ -68,6 +75,7 @@ void analytic_pair(const ntk_model_spec *spec, int64_t dim, int quadrature_order
     state.normaliser = (double)dim;
     state.derivative = 1.0;
     state.same_input = x == x_prime;
+    state.only_layer = only_layer;
     for (int i = 0; i < count; i++)
         if (list[i].ops->analytic(&list[i], &context, &state) != 0) {
             state.theta = state.k12 = NAN; /* refused before assembly (analytic_supported) */

@@ -44,6 +44,21 @@ static ntk_status jacobian_fill(const ntk_model *model, const ntk_item_set *set,
     return NTK_OK;
 }
 
+/* The parameters whose Jacobian columns make the kernel: all of them, or
+ * layer config->only_layer's weights and bias (Theta_l). */
+static void jacobian_parameter_range(const ntk_kernel_config *config, const ntk_model *model,
+                                     int64_t *first, int64_t *count)
+{
+    const int l = config->only_layer;
+    if (l < 1 || l > model->n_layers) {
+        *first = 0;
+        *count = model->n_params;
+        return;
+    }
+    *first = model_param_offset(model, l);
+    *count = model_param_offset(model, l + 1) - *first;
+}
+
 /* Theta_local = sum over chunks of J_rows J_cols^T, the rows' Jacobians
  * from the inputs in `rows`, the columns' from `cols` (the same inputs for
  * Theta, different ones for the cross kernel). Frees neither set. */
@@ -56,7 +71,8 @@ static ntk_status jacobian_products(const ntk_kernel_config *config, const ntk_m
     const int k = model_outputs(model);
     const int full = config->kernel->outputs == NTK_OUTPUTS_FULL;
     const int64_t per_item = full ? k : 1;
-    const int64_t n_params = model->n_params;
+    int64_t param_first = 0, n_params = 0;
+    jacobian_parameter_range(config, model, &param_first, &n_params);
     const int64_t chunk =
         config->kernel->jacobian_chunk < n_params ? config->kernel->jacobian_chunk : n_params;
     const int64_t steps_total = chunk > 0 ? (n_params + chunk - 1) / chunk : 0;
@@ -80,8 +96,8 @@ static ntk_status jacobian_products(const ntk_kernel_config *config, const ntk_m
     if (first_step == 0)
         memset(theta->data, 0, (size_t)(lld * theta->local_cols) * sizeof(double));
     for (int64_t step = first_step; step < steps_total; ++step) {
-        const int64_t first = step * chunk;
-        const int64_t length = first + chunk < n_params ? chunk : n_params - first;
+        const int64_t first = param_first + step * chunk;
+        const int64_t length = step * chunk + chunk < n_params ? chunk : n_params - step * chunk;
         const int64_t depth = full ? length : k * length;
         status = jacobian_fill(model, rows, &row_axis, full, first, length, depth, scratch, row_jac);
         if (status == NTK_OK)
@@ -116,7 +132,8 @@ done:
 static void jacobian_stats_start(const ntk_kernel_config *config, const ntk_model *model,
                                  ntk_kernel_stats *stats)
 {
-    const int64_t n_params = model->n_params;
+    int64_t param_first = 0, n_params = 0;
+    jacobian_parameter_range(config, model, &param_first, &n_params);
     const int64_t chunk =
         config->kernel->jacobian_chunk < n_params ? config->kernel->jacobian_chunk : n_params;
     kernel_stats_begin(stats, "jacobian", chunk > 0 ? (n_params + chunk - 1) / chunk : 0);

@@ -9,6 +9,10 @@
  *   jacobian (empirical): explicit Jacobian rows in parameter chunks, Theta += J J^T;
  *   analytic: the infinite-width NTK (and NNGP) of the model description.
  * The trace kernel is the MEAN over the k logits (neural-tangents' convention).
+ * With config->only_layer = l, every method assembles Theta_l instead, the
+ * contribution of layer l's weights and bias (structured: layer l's term;
+ * jacobian: its parameter columns; analytic: its Sigma term carried up the
+ * recursion), so that Theta = sum_l Theta_l.
  *
  * Assembly runs in steps that are the same on every rank (local column
  * blocks, or parameter chunks for the jacobian method); after each step the

@@ -35,6 +35,10 @@ typedef struct {
     const ntk_kernel_spec *kernel;
     const ntk_model_spec *model;
     int write_theta;
+    /* 0: Theta. l >= 1: Theta_l, the contribution of layer l's parameters
+     * (weights and bias; l counts the layers with parameters), so that
+     * Theta = sum_l Theta_l (docs/diagnostics.md, "Per-layer kernels"). */
+    int only_layer;
 } ntk_kernel_config;
 
 extern const ntk_choice_table kernel_kind_names;    /* ntk_kernel_kind */

@@ -105,9 +105,11 @@ typedef struct {
 
 /* Each layer with parameters states its term (model/layer.h); a layer type
  * without one cannot use this method. Layers `chunking` marks chunked
- * (NULL: none) are left out of the vectors (chunk passes add them). Rank-local. */
-static ntk_status layout_make(const ntk_model *model, int full, const kernel_chunking *chunking,
-                              feature_layout *layout)
+ * (NULL: none) are left out of the vectors (chunk passes add them), and so
+ * is every layer but `only_layer` when it is not 0 (kernel_config.h).
+ * Rank-local. */
+static ntk_status layout_make(const ntk_model *model, int full, int only_layer,
+                              const kernel_chunking *chunking, feature_layout *layout)
 {
     int k = model_outputs(model);
     int64_t at = 0;
@@ -129,7 +131,9 @@ static ntk_status layout_make(const ntk_model *model, int full, const kernel_chu
             if (term.scratch_doubles > layout->scratch)
                 layout->scratch = term.scratch_doubles;
         }
-        if (chunking != NULL && chunking->chunked[l]) {
+        /* Another layer's term (only_layer: Theta_l alone), or one that
+         * chunk passes add. */
+        if ((only_layer > 0 && l != only_layer) || (chunking != NULL && chunking->chunked[l])) {
             layout->skip[l] = 1;
             continue;
         }
@@ -886,7 +890,7 @@ static ntk_status structured_chunks(const ntk_kernel_config *config, const ntk_m
     layout_chunking_input(model, layout, chunking);
     kernel_structured_chunking(most, kernel_chunk_budget_bytes(config), chunking);
     if (chunking->passes > 0)
-        NTK_TRY(layout_make(model, full, chunking, layout));
+        NTK_TRY(layout_make(model, full, config->only_layer, chunking, layout));
     return NTK_OK;
 }
 
@@ -965,7 +969,7 @@ ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk
     double items = 0.0;
     ntk_status status = kernel_check_shapes(config, model, inputs, theta);
     if (status == NTK_OK)
-        status = layout_make(model, shape.full, NULL, &layout);
+        status = layout_make(model, shape.full, config->only_layer, NULL, &layout);
     if (status == NTK_OK)
         status = union_items(grid, inputs->n, &shape, theta, &items);
     NTK_TRY(ntk_agree(status, grid->comm));
@@ -1045,7 +1049,7 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
     feature_layout layout;
     kernel_chunking chunking;
     ntk_item_set row_set = {0}, col_set = {0};
-    NTK_TRY(ntk_agree(layout_make(model, shape.full, NULL, &layout), grid->comm));
+    NTK_TRY(ntk_agree(layout_make(model, shape.full, config->only_layer, NULL, &layout), grid->comm));
     /* Vectors held at once, an upper bound: the items behind the local rows
      * and columns, both own blocks, and the tile copies (structured_buffers). */
     const int64_t local_rows = grid_local_count(cross->rows, grid->block, grid->myrow, grid->rows);

@@ -121,6 +121,8 @@ typedef struct {
     int has_theta;        /* a layer with parameters has been applied */
     int is_gaussian;      /* k are the covariance of a Gaussian (after a layer with parameters) */
     int same_input;       /* x == x': only the cross entry is evaluated */
+    int only_layer;       /* 0: the whole NTK; l: only layer l's own term (Theta_l) */
+    int layers_seen;      /* layers with parameters applied so far */
 } ntk_analytic_state;
 
 typedef struct {

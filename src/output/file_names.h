@@ -21,6 +21,20 @@
 #define OUTPUT_FILE_TEST_PREDICTIONS "test_predictions.npy"
 #define OUTPUT_FILE_PREDICT_CSV "predict.csv"
 #define OUTPUT_FILE_PREDICT_SVG "predict.svg"
+#define OUTPUT_FILE_LEARNING_CURVE "learning_curve.csv"
+#define OUTPUT_FILE_LEARNING_CURVE_SVG "learning_curve.svg"
+/* The per-layer kernels, kernel drift and training modes
+ * (docs/diagnostics.md): theta_layer files are named by the format with
+ * the layer l (output_theta_layer_name), and OUTPUT_FILE_THETA_LAYERS
+ * names them all in messages and docs. */
+#define OUTPUT_FILE_LAYERS "layers.csv"
+#define OUTPUT_FILE_LAYERS_SVG "layers.svg"
+#define OUTPUT_FILE_THETA_LAYER_FORMAT "theta_layer_%d.npy"
+#define OUTPUT_FILE_THETA_LAYERS "theta_layer_<l>.npy"
+#define OUTPUT_FILE_KERNEL_DRIFT "kernel_drift.csv"
+#define OUTPUT_FILE_KERNEL_DRIFT_SVG "kernel_drift.svg"
+#define OUTPUT_FILE_TRAINING_MODES "training_modes.csv"
+#define OUTPUT_FILE_TRAINING_MODES_SVG "training_modes.svg"
 
 /* A sweep (sweep/): the table of all points in output.dir, and each point's
  * row in its own folder (its job, the point's identity, is SWEEP_IDENTITY_NAME

@@ -5,6 +5,8 @@
  *                                with MPI-IO through a darray file view
  *   eigenvalues.npy              descending
  *   modes.csv                    mode,eigenvalue,rate,target_energy,cumulative_energy
+ *                                (and target_power_cumulative with diagnostics.alignment)
+ *   learning_curve.csv, .svg     diagnostics.learning_curve (learning_curve.c)
  *   summary.yaml                 job echo, sizes, grid, timings, spectrum statistics
  *   spectrum.svg                 eigenvalues (log scale) and predicted loss curve
  */
@@ -16,6 +18,8 @@
 #include "core/log.h"
 #include "core/partial_file.h"
 #include "core/status.h"
+#include "diagnostics/diagnostics.h"
+#include "diagnostics/kernels.h"
 #include "grid/grid.h"
 #include "kernel/kernel.h"
 #include "spectrum/spectrum.h"
@@ -63,14 +67,47 @@ typedef struct {
     double kernel_change;               /* ||Theta_T - Theta_0|| / ||Theta_0||, < 0 when not computed */
     double analytic_distance;           /* ||Theta - Theta_inf|| / ||Theta_inf||, < 0 when not computed */
     const ntk_predict_facts *predict;   /* NULL: no predict/cross stage */
+    const ntk_diagnostics_facts *diagnostics; /* NULL or not enabled: diagnostics: null */
     double wall_seconds;
 } ntk_run_facts;
 
 /* Rank-local: one rank writes (rank 0 in the pipeline), then all agree. */
 ntk_status output_write_eigenvalues(const char *dir, const ntk_spectrum *spectrum);
+/* `target_power` (NULL: no such column): P(k) per mode, written as the
+ * last column, target_power_cumulative (diagnostics.alignment). */
 ntk_status output_write_modes_csv(const char *dir, const ntk_spectrum *spectrum,
-                                  const ntk_modes *modes);
+                                  const ntk_modes *modes, const double *target_power);
+/* learning_curve.csv: n,kappa,predicted_mse,measured_mse,measured_mse_std,
+ * and learning_curve.svg (both curves against n, log-log). */
+ntk_status output_write_learning_curve(const char *dir, const char *title,
+                                       const ntk_learning_curve *curve, int plot);
+/* theta_layer_<l>.npy (layers.c). */
+void output_theta_layer_name(int layer, char *name, size_t capacity);
+/* layers.csv, and layers.svg when `plot` (layers.c). */
+ntk_status output_write_layers(const char *dir, const char *title, const ntk_layer_table *table,
+                               int plot);
 ntk_status output_write_summary(const char *dir, const ntk_run_facts *facts);
+
+/* Generic one-panel charts in spectrum.svg's style (svg.c), written by one
+ * rank: `file` in `dir` (an OUTPUT_FILE_ name). Values that are not finite
+ * (or not positive on a log axis) are left out. */
+typedef struct {
+    const char *file, *title, *subtitle, *x_label, *y_label;
+    int log_y;
+} output_svg_chart;
+/* Bars, one per label. */
+ntk_status output_write_svg_bars(const char *dir, const output_svg_chart *chart,
+                                 const char *const *labels, const double *values, int count);
+/* Lines against a linear x axis from 0, with a legend. */
+typedef struct {
+    const char *label;
+    int64_t count;
+    const double *x, *y;
+    int colour; /* index into a palette of 10 */
+    int dashed;
+} output_svg_series;
+ntk_status output_write_svg_lines(const char *dir, const output_svg_chart *chart,
+                                  const output_svg_series *series, int n_series);
 /* `title`: the job's name; `learning_rate`: dynamics.learning_rate. */
 ntk_status output_write_svg(const char *dir, const char *title, double learning_rate,
                             const ntk_spectrum *spectrum, const ntk_modes *modes);

@@ -13,6 +13,7 @@ typedef struct {
     int plot;                /* write spectrum.svg; default true */
     int params;              /* write params.safetensors; default false */
     int test_theta;          /* write test_theta.npy (needs data.test_inputs); default false */
+    int theta_layers;        /* write theta_layer_<l>.npy (needs diagnostics.per_layer); default false */
 } ntk_output_spec;
 
 extern const ntk_config_section output_section;

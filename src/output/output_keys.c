@@ -11,6 +11,7 @@ static const ntk_config_key output_keys[] = {
     {"plot", NTK_KEY_BOOL, "true", 0, 0, 0, NULL, "write " OUTPUT_FILE_SPECTRUM_SVG},
     {"params", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "write " OUTPUT_FILE_PARAMS},
     {"test_theta", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "write " OUTPUT_FILE_TEST_THETA ", the cross kernel (needs data.test_inputs)"},
+    {"theta_layers", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "write " OUTPUT_FILE_THETA_LAYERS ", each layer's kernel Theta_l (needs diagnostics.per_layer)"},
 };
 
 const ntk_config_section output_section =

@@ -3,6 +3,8 @@
 ntk_module_sources(output
   eigenvalues.c
   files.c
+  layers.c
+  learning_curve.c
   matrix_npy.c
   modes_csv.c
   output_keys.c

@@ -24,6 +24,11 @@
  *   training: {final_loss, kernel_change}
  *   predict: {n_test, modes_used, cross_flops, final: {step, train_loss,
  *             test_loss, test_accuracy}} (null without data.test_inputs)
+ *   diagnostics: {effective_rank_entropy, stable_rank, condition_number,
+ *                 modes_90, modes_99, alignment, centered_alignment,
+ *                 learning_curve (its file), layers (layers.csv or null),
+ *                 kernel_distance, relative_frobenius_distance
+ *                 (diagnostics.compare_weights)} (null without a diagnostics section)
  *   timings: {phases: {"name": seconds, ...}, wall_seconds}
  *
  * Floats are written so that YAML 1.1 readers (PyYAML) see floats: always a
@@ -191,6 +196,46 @@ static void write_dynamics(FILE *out, const ntk_run_facts *facts)
     }
 }
 
+/* A count, or null when it is unknown (< 0). */
+static void key_count_or_null(FILE *out, const char *indent, const char *key, int64_t value)
+{
+    if (value < 0)
+        fprintf(out, "%s%s: null\n", indent, key);
+    else
+        fprintf(out, "%s%s: %lld\n", indent, key, (long long)value);
+}
+
+/* docs/diagnostics.md defines each number. */
+static void write_diagnostics(FILE *out, const ntk_diagnostics_facts *diagnostics)
+{
+    if (diagnostics == NULL || !diagnostics->enabled) {
+        fputs("diagnostics: null\n", out);
+        return;
+    }
+    fputs("diagnostics:\n", out);
+    const ntk_spectral_statistics *statistics = &diagnostics->statistics;
+    const int have = diagnostics->have_statistics;
+    key_double_or_null(out, "  ", "effective_rank_entropy",
+                       have ? statistics->effective_rank_entropy : NAN);
+    key_double_or_null(out, "  ", "stable_rank", have ? statistics->stable_rank : NAN);
+    key_double_or_null(out, "  ", "condition_number", have ? statistics->condition_number : NAN);
+    key_count_or_null(out, "  ", "modes_90", have ? statistics->modes_90 : -1);
+    key_count_or_null(out, "  ", "modes_99", have ? statistics->modes_99 : -1);
+    const ntk_alignment *alignment = &diagnostics->alignment;
+    key_double_or_null(out, "  ", "alignment",
+                       diagnostics->have_alignment ? alignment->alignment : NAN);
+    key_double_or_null(out, "  ", "centered_alignment",
+                       diagnostics->have_alignment ? alignment->centered_alignment : NAN);
+    fprintf(out, "  learning_curve: %s\n",
+            diagnostics->have_curve ? OUTPUT_FILE_LEARNING_CURVE : "null");
+    fprintf(out, "  layers: %s\n", diagnostics->have_layers ? OUTPUT_FILE_LAYERS : "null");
+    key_double_or_null(out, "  ", "kernel_distance",
+                       diagnostics->have_distance ? diagnostics->distance.kernel_distance : NAN);
+    key_double_or_null(out, "  ", "relative_frobenius_distance",
+                       diagnostics->have_distance ? diagnostics->distance.relative_frobenius
+                                                  : NAN);
+}
+
 static void write_timings(FILE *out, const ntk_run_facts *facts)
 {
     fputs("timings:\n", out);
@@ -285,6 +330,7 @@ ntk_status output_write_summary(const char *dir, const ntk_run_facts *facts)
         fputs("  kernel_change: null\n", out);
 
     write_predict(out, facts->predict);
+    write_diagnostics(out, facts->diagnostics);
     write_timings(out, facts);
     NTK_TRY(partial_file_commit(path, out));
     return NTK_OK;

@@ -355,3 +355,167 @@ ntk_status output_write_svg(const char *dir, const char *title, double learning_
     NTK_TRY(partial_file_commit(path, out));
     return NTK_OK;
 }
+
+/* --- generic charts: layers.svg (bars), kernel_drift.svg and
+ * training_modes.svg (lines); one panel, the same style as spectrum.svg --- */
+
+static const char *const chart_colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+enum { CHART_WIDTH = 640, CHART_COLOURS = 10 };
+
+/* 1-2-5 ticks on a vertical linear axis, any range (fractions too). */
+static void value_ticks(FILE *out, const axis *a, double other_lo, double other_hi)
+{
+    const double range = a->hi - a->lo > 0 ? a->hi - a->lo : 1.0;
+    double step = pow(10.0, floor(log10(range)));
+    if (range / step < 2.5)
+        step /= 5.0;
+    else if (range / step < 5.0)
+        step /= 2.0;
+    for (double v = ceil(a->lo / step) * step; v <= a->hi + 1e-9 * range; v += step) {
+        const double p = axis_pixel(a, v);
+        tick_line(out, other_lo, p, other_hi, p, 1);
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%.3g</text>\n",
+                other_lo - 8, p + 4, fabs(v) < 1e-12 * range ? 0.0 : v);
+    }
+}
+
+static void chart_begin(FILE *out, const output_svg_chart *chart)
+{
+    fprintf(out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\">\n",
+            CHART_WIDTH, HEIGHT, CHART_WIDTH, HEIGHT);
+    fputs(style, out);
+    fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", CHART_WIDTH, HEIGHT);
+    fprintf(out, "<text x=\"%d\" y=\"26\" text-anchor=\"middle\" class=\"title\">", CHART_WIDTH / 2);
+    xml_text(out, chart->title);
+    fputs("</text>\n", out);
+    fprintf(out, "<text x=\"%d\" y=\"46\" text-anchor=\"middle\" class=\"subtitle\">",
+            CHART_WIDTH / 2);
+    xml_text(out, chart->subtitle != NULL ? chart->subtitle : "");
+    fputs("</text>\n", out);
+}
+
+/* The y axis over the shown values (positive ones only on a log axis). */
+static int chart_y_axis(const output_svg_chart *chart, double lo, double hi, double y0, double y1,
+                        axis *ay)
+{
+    ay->pixel_lo = y1;
+    ay->pixel_hi = y0;
+    if (!(lo <= hi))
+        return 0;
+    if (chart->log_y) {
+        ay->scale = SCALE_LOG;
+        decade_range(lo, hi, &ay->lo, &ay->hi);
+    } else {
+        ay->scale = SCALE_LINEAR;
+        ay->lo = lo < 0.0 ? lo : 0.0;
+        ay->hi = hi > ay->lo ? hi * 1.05 : ay->lo + 1.0;
+    }
+    return 1;
+}
+
+ntk_status output_write_svg_bars(const char *dir, const output_svg_chart *chart,
+                                 const char *const *labels, const double *values, int count)
+{
+    char path[NTK_PATH_MAX];
+    FILE *out = NULL;
+    NTK_TRY(output_file_open(dir, chart->file, path, &out));
+    chart_begin(out, chart);
+    const double x0 = PLOT_LEFT, x1 = CHART_WIDTH - PLOT_RIGHT, y0 = PLOT_TOP,
+                 y1 = HEIGHT - PLOT_BOTTOM;
+    frame_and_labels(out, x0, y0, x1, y1, "", chart->x_label, chart->y_label);
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < count; ++i)
+        if (isfinite(values[i]) && (!chart->log_y || values[i] > 0.0)) {
+            lo = fmin(lo, values[i]);
+            hi = fmax(hi, values[i]);
+        }
+    axis ay;
+    if (count < 1 || !chart_y_axis(chart, lo, hi, y0, y1, &ay)) {
+        message(out, (x0 + x1) / 2, (y0 + y1) / 2, "no values to show");
+    } else {
+        if (chart->log_y)
+            log_ticks(out, &ay, 1, x0, x1);
+        else
+            value_ticks(out, &ay, x0, x1);
+        const double slot = (x1 - x0) / count, base = axis_pixel(&ay, chart->log_y ? ay.lo : 0.0);
+        for (int i = 0; i < count; ++i) {
+            const double centre = x0 + slot * (i + 0.5);
+            fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">",
+                    centre, y1 + 18);
+            xml_text(out, labels[i]);
+            fputs("</text>\n", out);
+            if (!isfinite(values[i]) || (chart->log_y && values[i] <= 0.0))
+                continue;
+            const double top = axis_pixel(&ay, values[i]);
+            fprintf(out,
+                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n",
+                    centre - slot * 0.35, fmin(top, base), slot * 0.7, fabs(base - top),
+                    chart_colours[0]);
+            fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">%.3g</text>\n",
+                    centre, fmin(top, base) - 5, values[i]);
+        }
+    }
+    fputs("</svg>\n", out);
+    NTK_TRY(partial_file_commit(path, out));
+    return NTK_OK;
+}
+
+ntk_status output_write_svg_lines(const char *dir, const output_svg_chart *chart,
+                                  const output_svg_series *series, int n_series)
+{
+    char path[NTK_PATH_MAX];
+    FILE *out = NULL;
+    NTK_TRY(output_file_open(dir, chart->file, path, &out));
+    chart_begin(out, chart);
+    const double x0 = PLOT_LEFT, x1 = CHART_WIDTH - PLOT_RIGHT - 120, y0 = PLOT_TOP,
+                 y1 = HEIGHT - PLOT_BOTTOM;
+    frame_and_labels(out, x0, y0, x1, y1, "", chart->x_label, chart->y_label);
+    double lo = INFINITY, hi = -INFINITY, x_hi = 0.0;
+    for (int s = 0; s < n_series; ++s)
+        for (int64_t i = 0; i < series[s].count; ++i) {
+            const double y = series[s].y[i];
+            x_hi = fmax(x_hi, series[s].x[i]);
+            if (isfinite(y) && (!chart->log_y || y > 0.0)) {
+                lo = fmin(lo, y);
+                hi = fmax(hi, y);
+            }
+        }
+    axis ay;
+    if (!chart_y_axis(chart, lo, hi, y0, y1, &ay)) {
+        message(out, (x0 + x1) / 2, (y0 + y1) / 2, "no values to show");
+    } else {
+        axis ax = {SCALE_LINEAR, 0.0, x_hi > 0.0 ? x_hi : 1.0, x0, x1};
+        linear_ticks(out, &ax, y1, y0);
+        if (chart->log_y)
+            log_ticks(out, &ay, 1, x0, x1);
+        else
+            value_ticks(out, &ay, x0, x1);
+        for (int s = 0; s < n_series; ++s) {
+            const char *colour = chart_colours[series[s].colour % CHART_COLOURS];
+            fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s points=\"",
+                    colour, series[s].dashed ? " stroke-dasharray=\"5 4\"" : "");
+            for (int64_t i = 0; i < series[s].count; ++i) {
+                const double y = series[s].y[i];
+                if (isfinite(y) && (!chart->log_y || y > 0.0))
+                    fprintf(out, "%.1f,%.1f ", axis_pixel(&ax, series[s].x[i]), axis_pixel(&ay, y));
+            }
+            fputs("\"/>\n", out);
+            const double legend_y = y0 + 14 + 16 * s;
+            fprintf(out,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                    "stroke-width=\"1.6\"%s/>\n",
+                    x1 + 10, legend_y - 4, x1 + 34, legend_y - 4, colour,
+                    series[s].dashed ? " stroke-dasharray=\"5 4\"" : "");
+            fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\">", x1 + 38, legend_y);
+            xml_text(out, series[s].label);
+            fputs("</text>\n", out);
+        }
+    }
+    fputs("</svg>\n", out);
+    NTK_TRY(partial_file_commit(path, out));
+    return NTK_OK;
+}

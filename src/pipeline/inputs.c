@@ -79,6 +79,19 @@ ntk_status inputs_read_own_targets(const ntk_job *job, const ntk_data_shape *sha
     return NTK_OK;
 }
 
+ntk_status inputs_gather_targets(const ntk_input_block *block, const double *own_targets,
+                                 int64_t n_inputs, int k, MPI_Comm comm, double **targets)
+{
+    *targets = NULL;
+    NTK_TRY(ntk_agree(NTK_CALLOC(*targets, n_inputs * k, "the targets"), comm));
+    ntk_status status = predict_gather_rows(own_targets, block->count, n_inputs, k, comm, *targets);
+    if (status != NTK_OK) {
+        free(*targets);
+        *targets = NULL;
+    }
+    return status;
+}
+
 ntk_status inputs_gather_residual(const ntk_model *model, const ntk_input_block *block,
                                   const double *own_targets, int64_t n_inputs, MPI_Comm comm,
                                   double **residual)

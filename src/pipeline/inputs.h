@@ -35,4 +35,9 @@ ntk_status inputs_gather_residual(const ntk_model *model, const ntk_input_block 
                                   const double *own_targets, int64_t n_inputs, MPI_Comm comm,
                                   double **residual);
 
+/* y for all N inputs on every rank (N x k row-major), from the own blocks'
+ * targets, for the diagnostics. Collective. */
+ntk_status inputs_gather_targets(const ntk_input_block *block, const double *own_targets,
+                                 int64_t n_inputs, int k, MPI_Comm comm, double **targets);
+
 #endif

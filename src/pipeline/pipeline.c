@@ -9,6 +9,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "core/log.h"
+#include "diagnostics/diagnostics.h"
 #include "grid/grid.h"
 #include "kernel/kernel.h"
 #include "model/model.h"
@@ -16,7 +17,10 @@
 #include "output/file_names.h"
 #include "output/output.h"
 #include "pipeline/compare.h"
+#include "pipeline/compare_weights.h"
+#include "pipeline/diagnostics_stage.h"
 #include "pipeline/inputs.h"
+#include "pipeline/layer_kernels.h"
 #include "pipeline/preflight.h"
 #include "pipeline/run_files.h"
 #include "plan/plan.h"
@@ -34,6 +38,8 @@ typedef struct {
     int have_model;
     double *own_targets;
     double *residual;
+    double *targets;           /* y of all N inputs (N x k), for the diagnostics */
+    ntk_diagnostics_facts diagnostics;
     ntk_dmatrix theta;
     ntk_dmatrix theta_initial; /* a copy for training.kernel_after */
     ntk_spectrum spectrum;
@@ -52,6 +58,8 @@ static void run_state_free(run_state *state)
     spectrum_free(&state->spectrum);
     dmatrix_destroy(&state->theta_initial);
     dmatrix_destroy(&state->theta);
+    diagnostics_facts_free(&state->diagnostics);
+    free(state->targets);
     free(state->residual);
     free(state->own_targets);
     if (state->have_model)
@@ -180,6 +188,15 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     if (shape->have_targets)
         NTK_TRY(inputs_gather_residual(&state->model, &state->inputs, state->own_targets,
                                        shape->n_inputs, comm, &state->residual));
+    const ntk_diagnostics_spec *diagnostics = &job->diagnostics;
+    /* the per-layer alignments and kernel_drift.csv's alignment column too */
+    const int layer_alignment = diagnostics->enabled && diagnostics->per_layer;
+    const int drift_alignment = job->training.enabled && job->training.kernel_every > 0;
+    if (shape->have_targets &&
+        ((diagnostics->enabled && (diagnostics->alignment || diagnostics->n_curve_sizes > 0)) ||
+         layer_alignment || drift_alignment))
+        NTK_TRY(inputs_gather_targets(&state->inputs, state->own_targets, shape->n_inputs,
+                                      shape->k, comm, &state->targets));
     ntk_phase_end();
     return stop_point(comm, state, "before the assembly");
 }
@@ -241,7 +258,8 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
         NTK_TRY(status);
         run_files_add(&state->files, OUTPUT_FILE_NNGP);
     }
-    if (job->training.enabled && job->training.kernel_after) {
+    /* training.kernel_after and training.kernel_every compare with Theta_0 */
+    if (job->training.enabled && (job->training.kernel_after || job->training.kernel_every > 0)) {
         ntk_status status = dmatrix_create(grid, m_rows, m_rows, &state->theta_initial);
         if (status == NTK_OK)
             memcpy(state->theta_initial.data, state->theta.data,
@@ -339,6 +357,8 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     NTK_TRY(modes_compute(&job->dynamics, &state->spectrum, &state->grid, shape->n_inputs,
                           shape->k, state->residual, residual_rows, channels, &state->modes));
     NTK_TRY(check_rates_finite(job, &state->modes, shape->n_inputs, shape->k));
+    NTK_TRY(diagnostics_stage_spectrum(job, &state->grid, &state->spectrum, state->targets,
+                                       shape->n_inputs, shape->k, &state->diagnostics));
 
     NTK_TRY(stop_point(comm, state, "before writing the spectrum"));
     ntk_phase_begin("write spectrum");
@@ -351,12 +371,21 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     if (state->grid.rank == 0) {
         status = output_write_eigenvalues(job->output.dir, &state->spectrum);
         if (status == NTK_OK)
-            status = output_write_modes_csv(job->output.dir, &state->spectrum, &state->modes);
+            status = output_write_modes_csv(job->output.dir, &state->spectrum, &state->modes,
+                                            state->diagnostics.target_power);
         if (status == NTK_OK && job->output.plot)
             status = output_write_svg(job->output.dir, job->name, job->dynamics.learning_rate,
                                       &state->spectrum, &state->modes);
+        if (status == NTK_OK && state->diagnostics.have_curve)
+            status = output_write_learning_curve(job->output.dir, job->name,
+                                                 &state->diagnostics.curve, job->output.plot);
     }
     NTK_TRY(ntk_agree(status, comm));
+    if (state->diagnostics.have_curve) {
+        run_files_add(&state->files, OUTPUT_FILE_LEARNING_CURVE);
+        if (job->output.plot)
+            run_files_add(&state->files, OUTPUT_FILE_LEARNING_CURVE_SVG);
+    }
     run_files_add(&state->files, OUTPUT_FILE_EIGENVALUES);
     run_files_add(&state->files, OUTPUT_FILE_MODES);
     if (job->output.plot)
@@ -398,9 +427,42 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     else
         NTK_TRY(assemble(job, comm, state, m_rows, &stats, &analytic_distance));
 
+    if (job->diagnostics.enabled && job->spectrum.solver != NTK_SOLVER_MATRIX_FREE) {
+        NTK_TRY(stop_point_with_theta(comm, state, "before the diagnostics"));
+        NTK_TRY(diagnostics_stage_theta(job, &state->grid, &state->theta, state->targets,
+                                        shape.k, &state->diagnostics));
+        if (job->diagnostics.compare_weights[0] != '\0') {
+            ntk_phase_begin("diagnostics: compare_weights");
+            NTK_TRY(compare_with_weights(job, &shape, &state->grid, &state->inputs,
+                                         &state->theta, &state->diagnostics.distance));
+            state->diagnostics.have_distance = 1;
+            ntk_log("kernel distance to %s: %.6g, relative Frobenius distance %.6g",
+                    job->diagnostics.compare_weights,
+                    state->diagnostics.distance.kernel_distance,
+                    state->diagnostics.distance.relative_frobenius);
+        }
+        ntk_phase_end();
+    }
+
     int solved = job->spectrum.solver != NTK_SOLVER_NONE;
     if (solved)
         NTK_TRY(solve_and_write(job, comm, state, &shape, m_rows));
+
+    /* Per-layer kernels after the eigensolve freed Theta: one Theta_l at a
+     * time next to the eigenvectors. */
+    if (job->diagnostics.enabled && job->diagnostics.per_layer) {
+        NTK_TRY(stop_point_with_theta(comm, state, "before the per-layer kernels"));
+        ntk_phase_begin("diagnostics: per-layer kernels");
+        NTK_TRY(layer_kernels_stage(job, &state->grid, &state->model, &state->inputs,
+                                    state->targets, m_rows, &state->diagnostics.layers));
+        state->diagnostics.have_layers = 1;
+        ntk_phase_end();
+        run_files_add(&state->files, OUTPUT_FILE_LAYERS);
+        if (job->output.plot)
+            run_files_add(&state->files, OUTPUT_FILE_LAYERS_SVG);
+        if (job->output.theta_layers)
+            run_files_add(&state->files, OUTPUT_FILE_THETA_LAYERS);
+    }
 
     /* Held-out inputs: the cross kernel and the predictions, from the model
      * at initialisation (before training changes it). */
@@ -435,13 +497,24 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
             test.context = state->tracker;
         }
         const ntk_training_config training_config = {&job->training, job_kernel_config(job),
-                                                     job->output.dir, job->path};
+                                                     job->output.dir, job->path,
+                                                     state->targets, job->name, job->output.plot};
         NTK_TRY(training_run(&training_config, &state->model, &state->grid, &state->inputs,
                              state->own_targets, &state->spectrum, &state->modes,
-                             job->training.kernel_after ? &state->theta_initial : NULL,
+                             state->theta_initial.rows > 0 ? &state->theta_initial : NULL,
                              state->tracker != NULL ? &test : NULL, &training));
         ntk_phase_end();
         run_files_add(&state->files, OUTPUT_FILE_TRAINING);
+        if (job->training.kernel_every > 0 && state->theta_initial.rows > 0) {
+            run_files_add(&state->files, OUTPUT_FILE_KERNEL_DRIFT);
+            if (job->output.plot)
+                run_files_add(&state->files, OUTPUT_FILE_KERNEL_DRIFT_SVG);
+        }
+        if (job->training.mode_every > 0 && state->spectrum.have_vectors) {
+            run_files_add(&state->files, OUTPUT_FILE_TRAINING_MODES);
+            if (job->output.plot)
+                run_files_add(&state->files, OUTPUT_FILE_TRAINING_MODES_SVG);
+        }
     }
     NTK_TRY(stop_point_with_theta(comm, state, "before writing " OUTPUT_FILE_SUMMARY));
     if (job->output.params) {
@@ -471,6 +544,8 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     facts.kernel_change = training.kernel_change;
     facts.analytic_distance = analytic_distance;
     facts.predict = held_out ? &predict_facts : NULL;
+    state->diagnostics.enabled = job->diagnostics.enabled;
+    facts.diagnostics = &state->diagnostics;
     facts.learning_rate = job->dynamics.learning_rate;
     facts.wall_seconds = MPI_Wtime() - start;
     char *echo = NULL;

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diagnostics/diagnostics.h"
 #include "grid/grid.h"
 #include "job/job_rules.h"
 #include "kernel/kernel.h"
+#include "pipeline/compare_weights.h"
 #include "plan/plan.h"
 #include "predict/predict.h"
 
@@ -114,6 +116,10 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
         result->m_rows = kernel_rows(&kernel_config, result->shape.n_inputs, result->shape.k);
         status = job_check_top_against_rows(job, result->m_rows);
     }
+    if (status == NTK_OK)
+        status = diagnostics_check_sizes(&job->diagnostics, result->shape.n_inputs);
+    if (status == NTK_OK)
+        status = compare_weights_check(job, &result->shape);
     NTK_TRY(ntk_agree(status, comm));
 
     result->block = grid_effective_block(job->grid.block, result->m_rows);

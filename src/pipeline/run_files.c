@@ -32,6 +32,12 @@ static const char *const output_names[] = {
     OUTPUT_FILE_TEST_PREDICTIONS,
     OUTPUT_FILE_PREDICT_CSV,
     OUTPUT_FILE_PREDICT_SVG,
+    OUTPUT_FILE_LAYERS,
+    OUTPUT_FILE_LAYERS_SVG,
+    OUTPUT_FILE_KERNEL_DRIFT,
+    OUTPUT_FILE_KERNEL_DRIFT_SVG,
+    OUTPUT_FILE_TRAINING_MODES,
+    OUTPUT_FILE_TRAINING_MODES_SVG,
     NULL};
 
 static int same_file(const char *a, const char *b)
@@ -60,6 +66,17 @@ static ntk_status clear_and_mark(const ntk_job *job)
     for (int i = 0; output_names[i] != NULL; ++i) {
         char old[NTK_PATH_MAX];
         NTK_TRY(output_path(dir, output_names[i], old));
+        if (job_reads(job, old))
+            continue;
+        if (unlink(old) != 0 && errno != ENOENT)
+            return NTK_RAISE(NTK_ERR_IO, "%s: cannot remove the file of an earlier run: %s", old,
+                             strerror(errno));
+    }
+    /* theta_layer_<l>.npy of every possible layer l */
+    for (int l = 1; l <= NTK_MAX_DENSE + 1; ++l) {
+        char name[64], old[NTK_PATH_MAX];
+        output_theta_layer_name(l, name, sizeof name);
+        NTK_TRY(output_path(dir, name, old));
         if (job_reads(job, old))
             continue;
         if (unlink(old) != 0 && errno != ENOENT)

@@ -4,7 +4,8 @@
  * checked, before anything is computed), it removes the files an earlier run
  * left in output.dir under ntkgram's output names (summary.yaml first, then
  * theta.npy, nngp.npy, eigenvalues.npy, eigenvectors.npy, modes.csv,
- * spectrum.svg, training.csv, params.safetensors; never a file the job
+ * spectrum.svg, training.csv, params.safetensors, the held-out and
+ * diagnostics files, theta_layer_<l>.npy of every l; never a file the job
  * reads) and writes the marker .ntkgram-running (job name, job file, start
  * time, host, process). Only a run that succeeds removes the marker, after
  * summary.yaml. So every output file in the folder is from one run, and the
@@ -20,7 +21,7 @@
 #include "core/status.h"
 #include "job/job.h"
 
-enum { RUN_FILES_MAX = 24 };
+enum { RUN_FILES_MAX = 32 };
 
 typedef struct {
     int count;

@@ -176,6 +176,26 @@ static void plan_grid_shape(const ntk_plan_config *config, int ranks, int *rows,
     }
 }
 
+/* The kernels assembled after the eigensolve (plan.h, bytes_extra_kernels):
+ * diagnostics.per_layer holds one Theta_l at a time (never more), and
+ * training.kernel_every the previous and the current kernel; each assembly
+ * needs its features again. */
+static void plan_extra_kernels(const ntk_plan_config *config, ntk_plan *plan)
+{
+    plan->bytes_extra_kernels = 0.0;
+    plan->extra_kernels_reason = NULL;
+    if (config->diagnostics != NULL && config->diagnostics->enabled &&
+        config->diagnostics->per_layer) {
+        plan->bytes_extra_kernels = plan->bytes_theta + plan->bytes_features;
+        plan->extra_kernels_reason = "(diagnostics.per_layer: one Theta_l at a time)";
+    }
+    if (config->training->enabled && config->training->kernel_every > 0 &&
+        2.0 * plan->bytes_theta + plan->bytes_features > plan->bytes_extra_kernels) {
+        plan->bytes_extra_kernels = 2.0 * plan->bytes_theta + plan->bytes_features;
+        plan->extra_kernels_reason = "(training.kernel_every: previous and current kernel)";
+    }
+}
+
 /* Eigenvectors and solver workspace as spectrum/workspace.c states them
  * (the module that allocates them), for grid process (0, 0). */
 static void plan_solver_bytes(const ntk_plan_config *config, ntk_plan *plan)
@@ -431,7 +451,7 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
     const double copies =
         (plan_axis_consecutive(plan->grid_rows, local_rows, plan->block) ? 0.0 : row_chunk) +
         (plan_axis_consecutive(plan->grid_cols, local_cols, plan->block) ? 0.0 : panel_columns);
-    const ntk_kernel_config kernel_config = {config->kernel, config->model, config->output->theta};
+    const ntk_kernel_config kernel_config = {config->kernel, config->model, config->output->theta, 0};
     plan->chunk_budget_bytes = kernel_chunk_budget_bytes(&kernel_config);
     for (int l = 1; l <= chunking.n_layers; ++l)
         if (chunking.block_rows[l] > 0)
@@ -609,11 +629,13 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
     }
     plan->bytes_theta = (double)local_rows * (double)local_cols * DOUBLE_BYTES;
     plan->bytes_baseline = PLAN_BASELINE_BYTES;
-    const ntk_kernel_config kernel_config = {config->kernel, config->model, config->output->theta};
+    const ntk_kernel_config kernel_config = {config->kernel, config->model, config->output->theta, 0};
     plan->lower_only = !kernel_needs_upper_triangle(&kernel_config);
     /* training.kernel_after keeps a copy of the initial Theta to compare with */
-    plan->bytes_theta_copy =
-        (config->training->enabled && config->training->kernel_after) ? plan->bytes_theta : 0.0;
+    plan->bytes_theta_copy = (config->training->enabled && (config->training->kernel_after ||
+                                                            config->training->kernel_every > 0))
+                                 ? plan->bytes_theta
+                                 : 0.0;
 
     double bytes_tiles = 0.0; /* the structured kernel's tile temporaries (plan_cross) */
     const double fraction = plan_filled_fraction(plan->m_rows, plan->block);
@@ -674,6 +696,13 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
                                    ? 0.0
                                    : common + plan->bytes_theta_copy + plan->bytes_vectors +
                                          plan->bytes_output;
+    plan_extra_kernels(config, plan);
+    if (plan->bytes_extra_kernels > 0.0) {
+        const double extra = common + plan->bytes_theta_copy + plan->bytes_vectors +
+                             plan->bytes_output + plan->bytes_extra_kernels;
+        if (extra > plan->bytes_phase_output)
+            plan->bytes_phase_output = extra;
+    }
     plan->bytes_peak = plan->bytes_phase_assembly;
     plan->peak_phase = "assembly";
     if (plan->bytes_phase_solve > plan->bytes_peak) {

@@ -36,6 +36,11 @@ typedef struct {
     int lower_only;            /* the kernel fills the lower triangle only */
     double bytes_model;        /* all parameters, on every rank */
     double bytes_theta_copy;   /* training.kernel_after keeps the initial Theta */
+    /* after the eigensolve, next to the eigenvectors: diagnostics.per_layer's
+     * one Theta_l at a time and its features, or training.kernel_every's
+     * previous and current kernels and features, whichever is larger */
+    double bytes_extra_kernels;
+    const char *extra_kernels_reason;
     double bytes_output;       /* eigenvalues and modes on every rank */
     double bytes_baseline;     /* the process before any job data (libraries) */
     /* what coexists in each phase; bytes_peak is the largest */

@@ -6,6 +6,7 @@
 #define NTK_PLAN_PLAN_CONFIG_H
 
 #include "data/data_config.h"
+#include "diagnostics/diagnostics_config.h"
 #include "grid/grid_config.h"
 #include "kernel/kernel_config.h"
 #include "model/model_config.h"
@@ -26,6 +27,7 @@ typedef struct {
     const ntk_output_spec *output;
     const ntk_predict_spec *predict;
     const ntk_training_spec *training;
+    const ntk_diagnostics_spec *diagnostics; /* NULL: none (a plan built in code) */
 } ntk_plan_config;
 
 #endif

@@ -114,7 +114,11 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     }
     plan_print_bytes_row(out, "theta", plan->bytes_theta, "");
     if (plan->bytes_theta_copy > 0.0)
-        plan_print_bytes_row(out, "theta copy", plan->bytes_theta_copy, "(training.kernel_after)");
+        plan_print_bytes_row(out, "theta copy", plan->bytes_theta_copy,
+                             "(training.kernel_after, training.kernel_every)");
+    if (plan->bytes_extra_kernels > 0.0)
+        plan_print_bytes_row(out, "extra kernels", plan->bytes_extra_kernels,
+                             plan->extra_kernels_reason);
     plan_print_bytes_row(out, "eigenvectors", plan->bytes_vectors, "");
     plan_print_bytes_row(out, "solver workspace", plan->bytes_solver, "");
     if (plan->solve_moved) {
@@ -215,6 +219,8 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
             plan->bytes_output, plan->bytes_phase_assembly, plan->bytes_phase_solve);
     fprintf(out, "  theta_solve: %.0f\n  redistribute: %.0f\n", plan->bytes_theta_solve,
             plan->bytes_redistribute);
+    if (plan->bytes_extra_kernels > 0.0)
+        fprintf(out, "  extra_kernels: %.0f\n", plan->bytes_extra_kernels);
     fprintf(out, "  output_phase: %.0f\n  peak: %.0f\n", plan->bytes_phase_output,
             plan->bytes_peak);
     fprintf(out, "peak_phase: %s\npeak_bytes_per_rank: %.0f\n", plan->peak_phase,

@@ -6,21 +6,34 @@
 
 #include "sweep/sweep.h"
 
+/* The first key of its axis: the keys of one axis (a zip) are consecutive
+ * and share their number of values. */
+static int first_of_axis(const ntk_sweep_spec *sweep, int key)
+{
+    return key == 0 || sweep->axis[key - 1] != sweep->axis[key];
+}
+
 int64_t sweep_points(const ntk_job *job)
 {
     int64_t points = 1;
     for (int key = 0; key < job->sweep.n_keys; ++key)
-        points *= job->sweep.n_values[key];
+        if (first_of_axis(&job->sweep, key))
+            points *= job->sweep.n_values[key];
     return points;
 }
 
 void sweep_point_indices(const ntk_job *job, int64_t point, int index[NTK_MAX_SWEEP_KEYS])
 {
+    const ntk_sweep_spec *sweep = &job->sweep;
+    int axis_index[NTK_MAX_SWEEP_KEYS];
     int64_t rest = point;
-    for (int key = job->sweep.n_keys - 1; key >= 0; --key) {
-        index[key] = (int)(rest % job->sweep.n_values[key]);
-        rest /= job->sweep.n_values[key];
-    }
+    for (int key = sweep->n_keys - 1; key >= 0; --key)
+        if (first_of_axis(sweep, key)) {
+            axis_index[sweep->axis[key]] = (int)(rest % sweep->n_values[key]);
+            rest /= sweep->n_values[key];
+        }
+    for (int key = 0; key < sweep->n_keys; ++key)
+        index[key] = axis_index[sweep->axis[key]];
 }
 
 static int name_character_is_safe(char c)

@@ -1,10 +1,13 @@
 /* The points of a sweep: their numbering, values and directory names.
  *
- * Points are numbered like itertools.product over the sweep keys in the
- * order the job lists them: the first key varies slowest, the last fastest.
+ * Points are numbered like itertools.product over the sweep's axes in the
+ * order the job lists them: the first varies slowest, the last fastest. Each
+ * key of `sweep:` is an axis; the keys of `sweep.zip` are one axis together
+ * (like Python's zip: value i of each at once), at the place of `zip`.
  *
  * A point's directory name lists its values as key=value joined by ',', in
- * key order, e.g. "model.layers_0_.dense=256,model.seed=1". Characters other
+ * key order (a zip's keys in their order inside the zip, all of them), e.g.
+ * "model.layers_0_.dense=256,model.seed=1". Characters other
  * than letters, digits and . _ - + = , become '_' (so brackets, spaces,
  * slashes and quotes never reach the file system). When a character of a
  * value had to be replaced, or the name is longer than SWEEP_NAME_MAX (then

@@ -3,6 +3,8 @@
 ntk_module_sources(train
   gradient.c
   kernel_change.c
+  kernel_drift.c
+  mode_tracking.c
   prediction.c
   train.c
   train_keys.c

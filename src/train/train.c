@@ -26,6 +26,8 @@
 #include "output/output.h"
 #include "train/gradient.h"
 #include "train/kernel_change.h"
+#include "train/kernel_drift.h"
+#include "train/mode_tracking.h"
 #include "train/prediction.h"
 
 /* Buffers of one training run, freed together. */
@@ -35,10 +37,16 @@ typedef struct {
     double *gradient;
     FILE *csv;
     char csv_path[NTK_PATH_MAX];
+    kernel_drift drift;      /* training.kernel_every */
+    int drifting;
+    mode_tracker tracker;    /* training.mode_every */
+    int tracking;
 } training_state;
 
 static void training_state_free(training_state *state)
 {
+    kernel_drift_free(&state->drift);
+    mode_tracker_free(&state->tracker);
     free(state->params);
     free(state->gradient_local);
     free(state->gradient);
@@ -135,11 +143,63 @@ static void write_row(training_state *state, int64_t step, double measured, int 
     fputc('\n', state->csv);
 }
 
+/* training.kernel_every and training.mode_every: their recorders, or
+ * nothing when the job asks for neither. Collective. */
+static ntk_status begin_recorders(const ntk_training_config *config, const ntk_grid *grid,
+                                  const ntk_model *model, const ntk_input_block *inputs,
+                                  const ntk_spectrum *spectrum, const ntk_dmatrix *theta_initial,
+                                  training_state *state)
+{
+    const ntk_training_spec *training = config->training;
+    const int full = config->kernel.kernel->outputs == NTK_OUTPUTS_FULL;
+    const int k = model_outputs(model);
+    if (training->kernel_every > 0 && theta_initial != NULL) {
+        NTK_TRY(kernel_drift_begin(&config->kernel, grid, theta_initial, config->all_targets,
+                                   full ? 1 : k, config->output_dir, &state->drift));
+        state->drifting = 1;
+    }
+    if (training->mode_every > 0 && spectrum != NULL && spectrum->have_vectors) {
+        NTK_TRY(mode_tracker_begin(spectrum, grid, training->modes, full, inputs->n, k,
+                                   training->learning_rate, config->output_dir, &state->tracker));
+        state->tracking = 1;
+    } else if (training->mode_every > 0) {
+        ntk_warn("training.mode_every: no eigenvectors of Theta_0, so no " OUTPUT_FILE_TRAINING_MODES);
+    }
+    return NTK_OK;
+}
+
+/* The recorders' rows at `step`. Collective. */
+static ntk_status record_step(const ntk_training_config *config, const ntk_grid *grid,
+                              const ntk_model *model, const ntk_input_block *inputs,
+                              const double *targets, int64_t step, int64_t steps, double loss,
+                              training_state *state)
+{
+    const ntk_training_spec *training = config->training;
+    if (state->drifting && (step % training->kernel_every == 0 || step == steps))
+        NTK_TRY(kernel_drift_record(&state->drift, grid, model, inputs, step, loss));
+    if (state->tracking && (step % training->mode_every == 0 || step == steps))
+        NTK_TRY(mode_tracker_record(&state->tracker, grid, model, inputs, targets, step));
+    return NTK_OK;
+}
+
+static ntk_status finish_recorders(const ntk_training_config *config, const ntk_grid *grid,
+                                   training_state *state)
+{
+    if (state->drifting)
+        NTK_TRY(kernel_drift_finish(&state->drift, grid, config->output_dir, config->title,
+                                    config->plot));
+    if (state->tracking)
+        NTK_TRY(mode_tracker_finish(&state->tracker, grid, config->output_dir, config->title,
+                                    config->plot));
+    return NTK_OK;
+}
+
 static ntk_status train(const ntk_training_config *config, ntk_model *model, const ntk_grid *grid,
                         const ntk_input_block *inputs, const double *targets,
                         const ntk_spectrum *spectrum, const ntk_modes *modes,
-                        const ntk_training_test *test, training_state *state,
-                        double *final_loss, int64_t *steps_done, int *diverged)
+                        const ntk_dmatrix *theta_initial, const ntk_training_test *test,
+                        training_state *state, double *final_loss, int64_t *steps_done,
+                        int *diverged)
 {
     const int64_t n_params = model->n_params;
     const int64_t steps = config->training->steps;
@@ -156,6 +216,7 @@ static ntk_status train(const ntk_training_config *config, ntk_model *model, con
         status = NTK_CALLOC(state->gradient, n_params + 1, "training gradient");
     NTK_TRY(ntk_agree(status, grid->comm));
     NTK_TRY(open_csv(config, grid, test != NULL, state));
+    NTK_TRY(begin_recorders(config, grid, model, inputs, spectrum, theta_initial, state));
 
     if (!have_prediction)
         ntk_warn("training: no eigenvectors or targets at initialisation, so "
@@ -200,6 +261,8 @@ static ntk_status train(const ntk_training_config *config, ntk_model *model, con
                 ntk_log("training step %lld: loss %.6g (predicted %.6g)", (long long)step, loss,
                         have_prediction ? discrete : NAN);
         }
+        if (finite)
+            NTK_TRY(record_step(config, grid, model, inputs, targets, step, steps, loss, state));
         if (!finite) {
             ntk_warn("training: the loss is not finite at step %lld; stopping (learning rate %g "
                      "too large?)", (long long)step, eta);
@@ -223,6 +286,8 @@ static ntk_status train(const ntk_training_config *config, ntk_model *model, con
         status = partial_file_commit(state->csv_path, csv);
     }
     NTK_TRY(ntk_agree(status, grid->comm));
+    /* A diverged run keeps the rows up to the last finite loss. */
+    NTK_TRY(finish_recorders(config, grid, state));
     return NTK_OK;
 }
 
@@ -241,8 +306,9 @@ ntk_status training_run(const ntk_training_config *config, ntk_model *model, con
     memset(&state, 0, sizeof state);
     int diverged = 0;
     int64_t steps_done = 0;
-    ntk_status status = train(config, model, grid, inputs, targets, spectrum, modes, test, &state,
-                              &result->final_loss, &steps_done, &diverged);
+    ntk_status status = train(config, model, grid, inputs, targets, spectrum, modes,
+                              theta_initial, test, &state, &result->final_loss, &steps_done,
+                              &diverged);
     training_state_free(&state);
     NTK_TRY(status);
     ntk_log("training: final loss %.6g after %lld steps", result->final_loss,

@@ -13,6 +13,9 @@ typedef struct {
     double learning_rate;    /* default: dynamics.learning_rate */
     int64_t record_every;    /* default 10 */
     int kernel_after;        /* default false */
+    int64_t kernel_every;    /* kernel_drift.csv every this many steps; 0 (default): none */
+    int64_t mode_every;      /* training_modes.csv every this many steps; 0 (default): none */
+    int64_t modes;           /* top modes tracked by mode_every; default 20 */
 } ntk_training_spec;
 
 extern const ntk_config_section training_section;

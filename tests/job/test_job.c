@@ -183,16 +183,16 @@ static void test_key_errors(void)
     const char *unknown = MINIMAL "modle:\n  seed: 1\n";
     EXPECT_ERROR(unknown, NULL,
                  "modle: unknown key 'modle' (expected one of name, data, model, kernel, grid, "
-                 "spectrum, dynamics, output, training, checkpoint, predict, sweep); did you mean "
+                 "spectrum, dynamics, output, training, checkpoint, predict, diagnostics, sweep); did you mean "
                  "'model'?",
                  "modle");
     const char *nested = MINIMAL "output:\n  dir: out\n  thta: true\n";
     EXPECT_ERROR(nested, NULL, "output.thta: unknown key 'thta' (expected one of dir, theta, "
-                               "eigenvectors, plot, params, test_theta); did you mean 'theta'?",
+                               "eigenvectors, plot, params, test_theta, theta_layers); did you mean 'theta'?",
                  "thta");
     const char *far = MINIMAL "output:\n  colour: red\n";
     EXPECT_ERROR(far, NULL, "output.colour: unknown key 'colour' (expected one of dir, theta, "
-                            "eigenvectors, plot, params, test_theta)", "colour");
+                            "eigenvectors, plot, params, test_theta, theta_layers)", "colour");
     ++checks;
     if (strstr(ntk_error_message(), "did you mean") != NULL) {
         ++failures;
@@ -638,7 +638,8 @@ static void test_run_section_errors(void)
                                       "false), got true", "true");
     const char *training_key = MINIMAL "training:\n  epochs: 3\n";
     EXPECT_ERROR(training_key, NULL, "training.epochs: unknown key 'epochs' (expected one of "
-                                     "steps, learning_rate, record_every, kernel_after)", "epochs");
+                                     "steps, learning_rate, record_every, kernel_after, "
+                                     "kernel_every, mode_every, modes)", "epochs");
     const char *every = MINIMAL "checkpoint:\n  every: 5x\n";
     EXPECT_ERROR(every, NULL, "checkpoint.every: must be a duration such as 90s, 10m, 2h or a "
                               "number of seconds >= 0, got '5x'", "5x");
@@ -671,7 +672,8 @@ static void test_sweep_errors(void)
     EXPECT_ERROR(empty, NULL, "sweep.model.seed: must be a non-empty list of values, got an "
                               "empty list", "[]");
     const char *nested = MINIMAL "sweep:\n  model.seed: [[1, 2]]\n";
-    EXPECT_ERROR(nested, NULL, "sweep.model.seed[0]: must be a single value, got a list",
+    /* a list is a value (model.layers may be swept), checked as the key's own */
+    EXPECT_ERROR(nested, NULL, "sweep.model.seed[0]: must be an integer >= 0, got a list",
                  "[1, 2]]");
     const char *bad_path = MINIMAL "sweep:\n  model..seed: [1]\n";
     EXPECT_ERROR(bad_path, NULL, "sweep.model..seed: not a key path", "model..seed");

@@ -24,7 +24,7 @@
 
 /* The kernel's view of a job built here (job_kernel_config, as an lvalue). */
 #define KERNEL_CONFIG(job) \
-    (&(const ntk_kernel_config){&(job)->kernel, &(job)->model, (job)->output.theta})
+    (&(const ntk_kernel_config){&(job)->kernel, &(job)->model, (job)->output.theta, 0})
 
 static int world_rank = 0;
 

@@ -110,7 +110,7 @@ static int write_case(const char *dir, int with_targets)
     const int failed =
         output_prepare_dir(dir, MPI_COMM_WORLD) != NTK_OK ||
         output_write_eigenvalues(dir, &spectrum) != NTK_OK ||
-        output_write_modes_csv(dir, &spectrum, &modes) != NTK_OK ||
+        output_write_modes_csv(dir, &spectrum, &modes, NULL) != NTK_OK ||
         output_write_summary(dir, &facts) != NTK_OK ||
         output_write_svg(dir, job.name, job.dynamics.learning_rate, &spectrum, &modes) != NTK_OK;
     free(echo);

@@ -250,7 +250,13 @@ static int dense_analytic(const ntk_layer_spec *layer, const ntk_analytic_contex
     double next_11 = w2 * state->k11 / n + b2;
     double next_22 = w2 * state->k22 / n + b2;
     double next_12 = w2 * state->k12 / n + b2;
-    state->theta = state->has_theta ? next_12 + w2 * state->derivative * state->theta : next_12;
+    /* The recursion is linear in Theta: layer l's parameters contribute its
+     * Sigma term carried up by the later layers' factors, so Theta_l keeps
+     * only that term (only_layer) and the sum over l is Theta. */
+    state->layers_seen++;
+    const int own = state->only_layer == 0 || state->only_layer == state->layers_seen;
+    const double own_term = own ? next_12 : 0.0;
+    state->theta = state->has_theta ? own_term + w2 * state->derivative * state->theta : own_term;
     state->k11 = next_11;
     state->k22 = next_22;
     state->k12 = next_12;

@@ -1,0 +1,12 @@
+# Sources of src/diagnostics/, one file per line: a new .c file needs its line here.
+ntk_module_sources(diagnostics
+  alignment.c
+  checks.c
+  kernel_moments.c
+  lambda_max.c
+  layer_table.c
+  statistics.c
+  diagnostics_keys.c
+  learning_curve_measured.c
+  learning_curve_theory.c
+)
