@@ -88,6 +88,37 @@ static ntk_status check_test_values(const ntk_job *job, const ntk_test_shape *te
     return status;
 }
 
+/* predict.solver for this run (predict/linear_solver.h), and whether Theta
+ * must be copied before the eigensolve overwrites it. */
+static ntk_status choose_linear_solver(const ntk_job *job, MPI_Comm comm, ntk_preflight *result)
+{
+    if (!job->predict.enabled || job->test_inputs.kind == NTK_SOURCE_NONE)
+        return NTK_OK;
+    const ntk_solver solver = job->spectrum.solver;
+    const int eigensolve = solver != NTK_SOLVER_NONE && solver != NTK_SOLVER_MATRIX_FREE;
+    const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    const linear_request request = {
+        &job->predict,
+        result->m_rows,
+        full ? 1 : result->shape.k,
+        result->grid_rows,
+        result->grid_cols,
+        result->block,
+        eigensolve && job->spectrum.vectors && job->spectrum.top == 0,
+        solver != NTK_SOLVER_MATRIX_FREE,
+        solver == NTK_SOLVER_NONE,
+        result->bytes_per_rank,
+        result->bytes_besides_solver,
+    };
+    NTK_TRY(ntk_agree(linear_solver_choose(&request, &result->linear, result->linear_why,
+                                           sizeof result->linear_why),
+                      comm));
+    result->keep_theta_for_predict =
+        eigensolve && (result->linear->capabilities & LINEAR_NEEDS_SPECTRUM) == 0 &&
+        (result->linear->capabilities & LINEAR_ASSEMBLED) != 0;
+    return NTK_OK;
+}
+
 ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *result)
 {
     memset(result, 0, sizeof *result);
@@ -138,5 +169,5 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
         result->bytes_besides_solver = plan.bytes_besides_solver;
     }
     NTK_TRY(status);
-    return NTK_OK;
+    return choose_linear_solver(job, comm, result);
 }

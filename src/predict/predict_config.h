@@ -15,6 +15,22 @@
 #include "core/config_keys.h"
 
 
+/* predict.solver: how (Theta + ridge I) X = B is solved (predict/linear_solver.h;
+ * the order of predict_solver_names). auto: eigen when the run computes every
+ * eigenpair or finite t is asked, cholesky when only t = infinity is asked
+ * and Theta fits, cg when it does not (linear_solver_choose). */
+typedef enum {
+    NTK_LINEAR_AUTO = 0,
+    NTK_LINEAR_EIGEN,
+    NTK_LINEAR_CHOLESKY,
+    NTK_LINEAR_CG
+} ntk_linear_solver;
+
+/* predict.f0: the function regressed from. network: the linearised network,
+ * which starts at the random network's f_0; zero: f_0 = 0, plain kernel
+ * regression on the targets. */
+typedef enum { NTK_F0_NETWORK = 0, NTK_F0_ZERO } ntk_predict_f0;
+
 /* predict: the linearised network's outputs on data.test_inputs under
  * gradient flow (src/predict/predict.h). */
 typedef struct {
@@ -24,6 +40,18 @@ typedef struct {
     int infinite;                  /* also t = infinity (kernel regression); default true */
     double ridge;                  /* t = infinity uses 1/(lambda + ridge); default 0 */
     double cutoff;                 /* modes with lambda <= cutoff lambda_max are left out; default 1e-10 */
+    int steps_given;               /* predict.steps is in the job (else dynamics.steps, or
+                                    * none when the eigenpairs are not computed) */
+    ntk_linear_solver solver;      /* predict.solver; default auto */
+    ntk_predict_f0 f0;             /* predict.f0; default network */
+    /* predict.jitter: 0 (default: a Theta + ridge I that is not positive
+     * definite is refused), a number added to the diagonal when it is not,
+     * or auto (jitter_auto: the smallest of 1e-12, 1e-10, ... times the mean
+     * diagonal that makes it so). */
+    double jitter;
+    int jitter_auto;
+    int ensemble;                  /* predict.ensemble: mean and variance over initialisations */
+    ntk_location solver_where;     /* predict.solver (or the section) for run-time refusals */
     ntk_location where;            /* the predict key */
 } ntk_predict_spec;
 
@@ -43,5 +71,10 @@ typedef struct {
 } ntk_predict_config;
 
 extern const ntk_config_section predict_section;
+extern const ntk_choice_table predict_solver_names; /* ntk_linear_solver */
+extern const ntk_choice_table predict_f0_names;     /* ntk_predict_f0 */
+
+/* The name of a linear solver, for messages and outputs. */
+const char *predict_solver_name(ntk_linear_solver solver);
 
 #endif

@@ -8,6 +8,10 @@ ntk_module_sources(predict
   cg/cg_rows.c
   cg/cg_solve.c
   cg/cg_stored.c
+  cholesky/cholesky_ops.c
+  eigen/eigen_ops.c
+  linear_registry.c
+  linear_service.c
   predict_data.c
   predict_keys.c
   predict_math.c
