@@ -5,6 +5,7 @@
  * common home for job-load rules exists.) */
 #include "job/job_sections.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "job/job_keys.h"
@@ -71,12 +72,60 @@ static ntk_status read_solver_keys(const job_context *context, const job_node *n
     return NTK_OK;
 }
 
+/* predict.operator, preconditioner, preconditioner_rank, tol and
+ * max_iterations (predict.solver cg). */
+static ntk_status read_cg_keys(const job_context *context, const job_node *node,
+                               const ntk_job *job, ntk_predict_spec *predict)
+{
+    int choice = 0;
+    const job_node *item = job_node_find(node, "operator", NULL);
+    if (item != NULL) {
+        NTK_TRY(job_read_enum(context, item, "predict.operator", "value", &predict_operator_names,
+                              JOB_ENUM_ANY, &choice));
+        predict->operator_choice = (ntk_predict_operator)choice;
+        if (choice == NTK_OPERATOR_MATRIX_FREE && predict->solver != NTK_LINEAR_CG)
+            return job_fail(context, item, "predict.operator",
+                            "matrix_free is for predict.solver cg, not %s",
+                            predict_solver_name(predict->solver));
+        if (choice == NTK_OPERATOR_MATRIX_FREE && job->kernel.kind == NTK_KIND_ANALYTIC)
+            return job_fail(context, item, "predict.operator",
+                            "matrix_free needs J J^T products, which kernel.kind analytic has "
+                            "not (use stored)");
+    }
+    if ((item = job_node_find(node, "preconditioner", NULL)) != NULL) {
+        NTK_TRY(job_read_enum(context, item, "predict.preconditioner", "value",
+                              &predict_preconditioner_names, JOB_ENUM_ANY, &choice));
+        predict->preconditioner = (ntk_predict_preconditioner)choice;
+    }
+    if ((item = job_node_find(node, "preconditioner_rank", NULL)) != NULL) {
+        NTK_TRY(job_read_int(context, item, "predict.preconditioner_rank", NULL,
+                             "a positive integer (columns of Theta)", 1, INT32_MAX,
+                             &predict->preconditioner_rank));
+        predict->preconditioner_rank_given = 1;
+        NTK_TRY(job_node_location(context, item, &predict->rank_where));
+    }
+    if ((item = job_node_find(node, "tol", NULL)) != NULL) {
+        NTK_TRY(job_read_number(context, item, "predict.tol", 1, &predict->tol));
+        if (predict->tol >= 1.0)
+            return job_fail(context, item, "predict.tol",
+                            "must be below 1 (a relative residual), got %g", predict->tol);
+    }
+    if ((item = job_node_find(node, "max_iterations", NULL)) != NULL)
+        NTK_TRY(job_read_int(context, item, "predict.max_iterations", NULL, "a positive integer",
+                             1, INT32_MAX, &predict->max_iterations));
+    return NTK_OK;
+}
+
 ntk_status job_read_predict(const job_context *context, const job_node *root, ntk_job *job)
 {
     ntk_predict_spec *predict = &job->predict;
     memset(predict, 0, sizeof *predict);
     predict->infinite = 1;
     predict->cutoff = 1e-10;
+    predict->preconditioner = NTK_PRECONDITIONER_NYSTROM;
+    predict->preconditioner_rank = NTK_PRECONDITIONER_DEFAULT_RANK;
+    predict->tol = 1e-8;
+    predict->max_iterations = 2000;
     predict->n_steps = job->dynamics.n_steps;
     memcpy(predict->steps, job->dynamics.steps, sizeof predict->steps);
 
@@ -103,6 +152,7 @@ ntk_status job_read_predict(const job_context *context, const job_node *root, nt
         if ((item = job_node_find(node, "ridge", NULL)) != NULL)
             NTK_TRY(job_read_number(context, item, "predict.ridge", 0, &predict->ridge));
         NTK_TRY(read_solver_keys(context, node, predict));
+        NTK_TRY(read_cg_keys(context, node, job, predict));
         if ((item = job_node_find(node, "cutoff", NULL)) != NULL) {
             NTK_TRY(job_read_number(context, item, "predict.cutoff", 0, &predict->cutoff));
             if (predict->cutoff >= 1.0)

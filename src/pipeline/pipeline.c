@@ -177,7 +177,7 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
             (long long)state->model.n_params,
             ntk_choice_name(&model_parameterization_names, job->model.parameterization));
 
-    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE || checked->predict_matrix_free)
         NTK_TRY(check_matrix_free_layers(job, &state->model));
     if (shape->have_targets)
         NTK_TRY(inputs_gather_residual(&state->model, &state->inputs, state->own_targets,
@@ -405,7 +405,9 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);
     double analytic_distance = -1.0;
-    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+    const int no_theta = job->spectrum.solver == NTK_SOLVER_MATRIX_FREE ||
+                         (job->spectrum.solver == NTK_SOLVER_NONE && checked.predict_matrix_free);
+    if (no_theta)
         stats.method = "none (matrix_free)";
     else
         NTK_TRY(assemble(job, comm, state, m_rows, &stats, &analytic_distance));
@@ -420,7 +422,8 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     const ntk_predict_config predict_config = job_predict_config(job);
     const ntk_predict_operands operands = {
         solved ? &state->spectrum : NULL,
-        solved ? (checked.keep_theta_for_predict ? &state->theta_predict : NULL) : &state->theta,
+        solved ? (checked.keep_theta_for_predict ? &state->theta_predict : NULL)
+               : (checked.predict_matrix_free ? NULL : &state->theta),
         checked.linear, checked.linear_why};
     const ntk_kernel_config main_kernel = job_kernel_config(job);
     if (held_out && operands.theta != NULL && operands.linear != NULL &&
@@ -438,6 +441,12 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
         run_files_add(&state->files, OUTPUT_FILE_TEST_THETA);
         if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp)
             run_files_add(&state->files, OUTPUT_FILE_TEST_NNGP);
+    }
+    if (held_out && job->predict.enabled && checked.linear != NULL &&
+        checked.linear->id == NTK_LINEAR_CG) {
+        run_files_add(&state->files, OUTPUT_FILE_CG_CSV);
+        if (job->output.plot)
+            run_files_add(&state->files, OUTPUT_FILE_CG_SVG);
     }
     if (held_out && job->predict.enabled) {
         run_files_add(&state->files, OUTPUT_FILE_TEST_PREDICTIONS);
@@ -505,7 +514,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     free(echo);
     NTK_TRY(ntk_agree(status, comm));
     run_files_add(&state->files, OUTPUT_FILE_SUMMARY);
-    if (job->spectrum.solver != NTK_SOLVER_MATRIX_FREE) /* no assembly, no checkpoint */
+    if (!no_theta) /* no assembly, no checkpoint */
         NTK_TRY(checkpoint_finish(&state->checkpoint));
     NTK_TRY(run_files_finish(job, comm));
 

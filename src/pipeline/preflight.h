@@ -32,6 +32,9 @@ typedef struct {
     const ntk_linear_solver_ops *linear;
     char linear_why[256];
     int keep_theta_for_predict;
+    /* predict.solver cg multiplies by J (J^T V) (predict.operator resolved);
+     * with spectrum.solver none Theta is then never assembled */
+    int predict_matrix_free;
 } ntk_preflight;
 
 ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *result);

@@ -8,23 +8,10 @@
 
 #include "core/location.h"
 
-/* cg until its family folder (src/predict/cg/) exists: spelt in the job,
- * refused by name. Its line below is replaced by &predict_cg_ops. */
-static int cg_not_built(void) { return 0; }
-static const ntk_linear_solver_ops cg_not_available = {
-    .id = NTK_LINEAR_CG,
-    .name = "cg",
-    .family = "cg",
-    .capabilities = LINEAR_ASSEMBLED | LINEAR_MATRIX_FREE | LINEAR_SEVERAL_RHS |
-                    LINEAR_NEEDS_SPD | LINEAR_ITERATIVE,
-    .available = cg_not_built,
-    .alternative = "cholesky or eigen",
-};
-
 static const ntk_linear_solver_ops *const registry[] = {
     &predict_eigen_ops,
     &predict_cholesky_ops,
-    &cg_not_available,
+    &predict_cg_ops,
 };
 
 int linear_solver_count(void) { return (int)(sizeof registry / sizeof registry[0]); }

@@ -152,7 +152,7 @@ ntk_status linear_solve(const ntk_linear_solver_ops *ops, linear_call *call)
     const ntk_predict_spec *spec = call->spec;
     const int64_t size = call->theta != NULL ? call->theta->rows
                          : call->spectrum != NULL ? call->spectrum->vectors.rows
-                                                  : 0;
+                                                  : call->matrix_size;
     report->solver = ops->name;
     report->iterations = 0;
     report->residual = NAN;
@@ -189,7 +189,12 @@ ntk_status linear_solve(const ntk_linear_solver_ops *ops, linear_call *call)
 
     NTK_TRY(backward_error(call, size, mean * (double)size, &report->residual));
     report->seconds = MPI_Wtime() - start;
-    if (!(report->residual <= ops->residual_limit)) {
+    /* An iterative solver stops at predict.tol relative residual, and the
+     * backward error is at most that (its denominator has ||Y||). */
+    const double limit = (ops->capabilities & LINEAR_ITERATIVE) != 0
+                              ? fmax(ops->residual_limit, 2.0 * spec->tol)
+                              : ops->residual_limit;
+    if (!(report->residual <= limit)) {
         char where[NTK_PATH_MAX + 64];
         job_location_text(&spec->solver_where, where, sizeof where);
         return NTK_RAISE(NTK_ERR_NUMERIC,
@@ -197,7 +202,7 @@ ntk_status linear_solve(const ntk_linear_solver_ops *ops, linear_call *call)
                          "X - Y|| / (||Theta + ridge I|| ||X|| + ||Y||) is %.3g, above %.0e: "
                          "Theta + ridge I is too ill-conditioned for it; raise predict.ridge or "
                          "use predict.solver %s",
-                         where, ops->name, report->residual, ops->residual_limit,
+                         where, ops->name, report->residual, limit,
                          ops->alternative != NULL ? ops->alternative : "eigen");
     }
     if (report->jitter > 0.0)

@@ -22,8 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checkpoint/checkpoint_config.h"
 #include "core/status.h"
 #include "grid/grid.h"
+#include "kernel/kernel.h"
+#include "model/model.h"
 #include "predict/predict_config.h"
 #include "spectrum/spectrum.h"
 
@@ -83,6 +86,20 @@ typedef struct {
 typedef ntk_status (*linear_apply_fn)(void *context, int64_t columns, const double *x,
                                       double *y);
 
+/* What an iterative or matrix-free solver needs besides the matrix: where
+ * its files and checkpoint go, and what its matrix-free operator and the
+ * columns of its preconditioner are computed from. */
+typedef struct {
+    const char *output_dir;
+    int plot;                            /* output.plot */
+    const ntk_checkpoint_spec *checkpoint;
+    uint64_t job_hash;                   /* a checkpoint of another job is refused */
+    const ntk_kernel_config *kernel;     /* the cross kernel (preconditioner columns) */
+    const ntk_model *model;
+    const ntk_input_block *inputs;       /* the training inputs' own block */
+    uint64_t seed;                       /* random pivots */
+} linear_context;
+
 /* One solve of (Theta + shift I) X = B, shift = ridge + jitter, each scaled
  * by `scale` (Theta's and the right-hand sides'; X is unchanged by it). */
 typedef struct {
@@ -98,6 +115,8 @@ typedef struct {
     const double *b;               /* M x right_hand_sides, column-major, every rank */
     double *x;                     /* the same shape, out, the same on every rank */
     ntk_linear_report *report;     /* detail, iterations, failing_pivot, suggested_ridge */
+    int64_t matrix_size;           /* M when neither theta nor spectrum says it (matrix-free) */
+    const linear_context *context; /* NULL for the direct solvers */
 } linear_call;
 
 typedef struct {
@@ -154,5 +173,6 @@ ntk_status linear_solve(const ntk_linear_solver_ops *ops, linear_call *call);
 /* The families' tables. */
 extern const ntk_linear_solver_ops predict_eigen_ops;
 extern const ntk_linear_solver_ops predict_cholesky_ops;
+extern const ntk_linear_solver_ops predict_cg_ops;
 
 #endif

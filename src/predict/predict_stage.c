@@ -18,6 +18,7 @@
 #include "checkpoint/checkpoint.h"
 #include "core/log.h"
 #include "output/file_names.h"
+#include "predict/cg/cg_operators.h"
 
 typedef struct {
     ntk_input_block test;
@@ -110,6 +111,7 @@ static ntk_status write_cross(const ntk_predict_config *config, const ntk_model 
 /* t = infinity through the linear solver's table: X = (Theta + ridge I)^-1 r,
  * then the predictions from X. */
 static ntk_status solve_infinity(const ntk_predict_config *config, const ntk_grid *grid,
+                                 const ntk_model *model, const ntk_input_block *train,
                                  const ntk_predict_operands *operands, stage_state *s,
                                  ntk_predict_facts *facts)
 {
@@ -121,9 +123,34 @@ static ntk_status solve_infinity(const ntk_predict_config *config, const ntk_gri
                       grid->comm));
     ntk_linear_report report;
     memset(&report, 0, sizeof report);
+    const linear_context context = {config->output->dir, config->output->plot,
+                                    config->checkpoint,  config->job_hash,
+                                    &config->kernel,     model,
+                                    train,               config->kernel.model->seed};
     linear_call call = {config->predict, grid, operands->theta, operands->spectrum, NULL, NULL,
-                        1.0, 0.0, rhs, s->train_residual, solution, &report};
-    ntk_status status = linear_solve(operands->linear, &call);
+                        1.0, 0.0, rhs, s->train_residual, solution, &report, M, &context};
+    /* Without a stored Theta an iterative solver multiplies by J (J^T V):
+     * the products' operator lives here, for the solve and its check. */
+    cg_matrix_free products;
+    const int matrix_free = operands->theta == NULL &&
+                            (operands->linear->capabilities & LINEAR_MATRIX_FREE) != 0 &&
+                            operands->linear->id != NTK_LINEAR_EIGEN;
+    ntk_status status = NTK_OK;
+    if (matrix_free) {
+        ntk_phase_begin("features");
+        status = cg_matrix_free_create(&config->kernel, model, grid, train, 1,
+                                       rhs > MF_CHECK_COLUMNS ? rhs : MF_CHECK_COLUMNS, &products);
+        if (status != NTK_OK) {
+            free(solution);
+            return NTK_FRAME(status);
+        }
+        call.apply = cg_matrix_free_apply_replicated;
+        call.apply_context = &products;
+        ntk_phase_begin("predict");
+    }
+    status = linear_solve(operands->linear, &call);
+    if (matrix_free)
+        cg_matrix_free_destroy(&products);
     if (status == NTK_OK)
         status = predict_compute_solved(in, grid, &s->cross, solution, call.shift,
                                         &s->predictions);
@@ -187,7 +214,7 @@ static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm com
         snprintf(facts->solver_detail, sizeof facts->solver_detail,
                  "through the eigenpairs, checked by the spectrum's residual");
     } else {
-        NTK_TRY(solve_infinity(config, grid, operands, s, facts));
+        NTK_TRY(solve_infinity(config, grid, model, train, operands, s, facts));
     }
     const ntk_predictions *p = &s->predictions;
     int last = p->slices - 1;

@@ -3,6 +3,7 @@
 ntk_module_sources(predict
   cg/cg_checkpoint.c
   cg/cg_matrix_free.c
+  cg/cg_ops.c
   cg/cg_output.c
   cg/cg_preconditioner.c
   cg/cg_rows.c

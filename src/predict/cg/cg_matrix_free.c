@@ -123,3 +123,36 @@ void cg_matrix_free_destroy(cg_matrix_free *mf)
 {
     mf_operator_destroy(&mf->products);
 }
+
+ntk_status cg_matrix_free_apply_replicated(void *context, int64_t columns, const double *x,
+                                           double *y)
+{
+    cg_matrix_free *mf = context;
+    const int64_t rows = mf->op.own_rows, ld = rows > 0 ? rows : 1, size = mf->op.size;
+    double *in = NULL, *out = NULL;
+    ntk_status status = NTK_CALLOC(in, ld * columns, "matrix-free check");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(out, ld * columns, "matrix-free check");
+    status = ntk_agree(status, mf->op.comm);
+    if (status == NTK_OK) {
+        for (int64_t c = 0; c < columns; ++c)
+            for (int64_t i = 0; i < rows; ++i)
+                in[c * ld + i] = x[c * size + mf->op.first_row + i];
+        status = mf_operator_apply(&mf->products, in, columns, ld, out);
+    }
+    if (status == NTK_OK) {
+        memset(y, 0, sizeof(double) * (size_t)(size * columns));
+        for (int64_t c = 0; c < columns; ++c)
+            for (int64_t i = 0; i < rows; ++i)
+                y[c * size + mf->op.first_row + i] = out[c * ld + i];
+        for (int64_t at = 0; at < size * columns && status == NTK_OK; at += 1 << 28) {
+            const int n = (int)(size * columns - at < (1 << 28) ? size * columns - at : (1 << 28));
+            const int rc = MPI_Allreduce(MPI_IN_PLACE, y + at, n, MPI_DOUBLE, MPI_SUM, mf->op.comm);
+            if (rc != MPI_SUCCESS)
+                status = ntk_raise_mpi(rc, "MPI_Allreduce", __FILE__, __LINE__);
+        }
+    }
+    free(in);
+    free(out);
+    return status;
+}

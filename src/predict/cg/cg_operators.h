@@ -40,4 +40,10 @@ ntk_status cg_matrix_free_create(const ntk_kernel_config *kernel, const ntk_mode
                                  int stored_features, int64_t max_columns, cg_matrix_free *mf);
 void cg_matrix_free_destroy(cg_matrix_free *mf);
 
+/* Y = Theta X for replicated M-vectors (column-major, the same on every
+ * rank), through the matrix-free operator `context` (a cg_matrix_free):
+ * the service's check of the answer (linear_apply_fn). Collective. */
+ntk_status cg_matrix_free_apply_replicated(void *context, int64_t columns, const double *x,
+                                           double *y);
+
 #endif
