@@ -53,6 +53,8 @@ typedef struct {
     double solve_residual;      /* backward error; NAN when not checked (eigen) */
     double jitter;              /* added to the diagonal besides predict.ridge */
     int64_t iterations;         /* iterative solvers; 0 otherwise */
+    double relative_residual;   /* iterative solvers: the final relative residual; NAN otherwise */
+    int64_t preconditioner_rank; /* iterative solvers; 0 without a preconditioner */
     double solve_flops;         /* the table's estimate */
     const char *f0;             /* predict.f0 */
 } ntk_predict_facts;

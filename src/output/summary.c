@@ -88,6 +88,8 @@ static void write_predict(FILE *out, const ntk_predict_facts *predict)
         key_double_or_null(out, "    ", "residual", predict->solve_residual);
         key_double_or_null(out, "    ", "jitter", predict->jitter);
         fprintf(out, "    iterations: %lld\n", (long long)predict->iterations);
+        key_double_or_null(out, "    ", "relative_residual", predict->relative_residual);
+        fprintf(out, "    preconditioner_rank: %lld\n", (long long)predict->preconditioner_rank);
         fprintf(out, "  f0: %s\n", predict->f0 != NULL ? predict->f0 : "network");
     }
     fputs("  final:\n", out);

@@ -71,6 +71,9 @@ typedef struct {
     char detail[128];          /* e.g. "pdpotrf + pdpotrs, 1 factorisation" */
     double jitter;             /* added to the diagonal besides the ridge (predict.jitter) */
     int64_t iterations;        /* iterative solvers; 0 otherwise */
+    double relative_residual;  /* iterative solvers: the largest ||Y - (Theta + ridge I) X|| /
+                                * ||Y|| over the columns; NAN otherwise */
+    int64_t preconditioner_rank; /* iterative solvers: its columns; 0 without */
     double residual;           /* the service's backward error, max over columns */
     double seconds;            /* wall time of the solve and its check */
     double flops;              /* the table's estimate */

@@ -123,6 +123,7 @@ static ntk_status solve_infinity(const ntk_predict_config *config, const ntk_gri
                       grid->comm));
     ntk_linear_report report;
     memset(&report, 0, sizeof report);
+    report.relative_residual = NAN;
     const linear_context context = {config->output->dir, config->output->plot,
                                     config->checkpoint,  config->job_hash,
                                     &config->kernel,     model,
@@ -161,6 +162,8 @@ static ntk_status solve_infinity(const ntk_predict_config *config, const ntk_gri
     facts->solve_residual = report.residual;
     facts->jitter = report.jitter;
     facts->iterations = report.iterations;
+    facts->relative_residual = report.relative_residual;
+    facts->preconditioner_rank = report.preconditioner_rank;
     ntk_log("predict: %s (%s): backward error %.3g, %.3g s%s", operands->linear->name,
             report.detail, report.residual, report.seconds,
             report.jitter > 0.0 ? ", with jitter on the diagonal" : "");
@@ -200,6 +203,7 @@ static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm com
     snprintf(facts->solver_why, sizeof facts->solver_why, "%s", operands->linear_why);
     facts->f0 = ntk_choice_name(&predict_f0_names, (int)config->predict->f0);
     facts->solve_residual = NAN;
+    facts->relative_residual = NAN;
     facts->jitter = 0.0;
     const int64_t M = s->in.full ? s->in.n_train * k : s->in.n_train;
     const linear_request request = {config->predict, M, s->in.full ? 1 : k, grid->rows,

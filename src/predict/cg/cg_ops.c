@@ -243,6 +243,8 @@ static ntk_status solve_with(const linear_call *call, solve_state *s, cg_operato
     NTK_TRY(ntk_agree(status, grid->comm));
     ntk_linear_report *report = call->report;
     report->iterations = result.iterations;
+    report->relative_residual = result.final_residual;
+    report->preconditioner_rank = s->preconditioner.rank;
     snprintf(report->detail, sizeof report->detail,
              "%s operator, preconditioner %s of rank %lld, %lld iterations, relative residual "
              "%.3g",
