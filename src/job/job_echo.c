@@ -278,6 +278,21 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
                      ntk_choice_name(&predict_f0_names, (int)job->predict.f0));
         if (job->predict.ensemble)
             key_line(out, indent, 1, "ensemble: true\n");
+        if (job->predict.solver == NTK_LINEAR_CG) {
+            key_line(out, indent, 1, "operator: %s\n",
+                     ntk_choice_name(&predict_operator_names, (int)job->predict.operator_choice));
+            key_line(out, indent, 1, "preconditioner: %s\n",
+                     ntk_choice_name(&predict_preconditioner_names,
+                                     (int)job->predict.preconditioner));
+            /* The default is capped at M, which the echo does not know. */
+            if (job->predict.preconditioner_rank_given)
+                key_line(out, indent, 1, "preconditioner_rank: %" PRId64 "\n",
+                         job->predict.preconditioner_rank);
+            format_number(job->predict.tol, number, sizeof number);
+            key_line(out, indent, 1, "tol: %s\n", number);
+            key_line(out, indent, 1, "max_iterations: %" PRId64 "\n",
+                     job->predict.max_iterations);
+        }
     }
 
     if (job->training.enabled) {

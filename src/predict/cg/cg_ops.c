@@ -256,10 +256,11 @@ static ntk_status solve_with(const linear_call *call, solve_state *s, cg_operato
         job_location_text(&spec->solver_where, where, sizeof where);
         return NTK_RAISE(NTK_ERR_NUMERIC,
                          "%s: predict.solver cg did not converge: relative residual %.3g after "
-                         "predict.max_iterations %lld, above predict.tol %g (cg.csv has the "
+                         "predict.max_iterations %lld, above predict.tol %g (%s has the "
                          "history; raise predict.max_iterations, predict.preconditioner_rank or "
                          "predict.ridge)",
-                         where, result.final_residual, (long long)spec->max_iterations, spec->tol);
+                         where, result.final_residual, (long long)spec->max_iterations, spec->tol,
+                         OUTPUT_FILE_CG_CSV);
     }
     NTK_TRY(gather_solution(call, &s->state, (*op)->first_row, size));
     ntk_log("cg: converged in %lld iterations (%lld residual replacements), relative residual "
