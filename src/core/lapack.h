@@ -89,6 +89,13 @@ void pdsyevr_(const char *jobz, const char *range, const char *uplo, const int *
               const int *lwork, int *iwork, const int *liwork, int *info, size_t jobz_length,
               size_t range_length, size_t uplo_length);
 
+/* ---- ScaLAPACK Cholesky (predict/cholesky/) ---- */
+void pdpotrf_(const char *uplo, const int *n, double *a, const int *ia, const int *ja,
+              const int *desca, int *info, size_t uplo_length);
+void pdpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *ia,
+              const int *ja, const int *desca, double *b, const int *ib, const int *jb,
+              const int *descb, int *info, size_t uplo_length);
+
 /* ---- BLAS (Fortran interface; C code otherwise calls CBLAS) ---- */
 void dgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
             const double *alpha, const double *a, const int *lda, const double *b, const int *ldb,

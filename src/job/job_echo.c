@@ -250,15 +250,51 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
 
     if (job->predict.enabled) {
         key_line(out, indent, 0, "predict:\n");
-        key_line(out, indent, 1, "steps: [");
-        for (int i = 0; i < job->predict.n_steps; ++i)
-            fprintf(out, "%s%" PRId64, i ? ", " : "", job->predict.steps[i]);
-        fputs("]\n", out);
+        /* Without the eigenpairs and without predict.steps the predictions
+         * are at t = infinity only: echoing dynamics.steps would ask for more. */
+        const int eigenpairs = job->spectrum.solver != NTK_SOLVER_NONE &&
+                               job->spectrum.solver != NTK_SOLVER_MATRIX_FREE &&
+                               job->spectrum.vectors && job->spectrum.top == 0;
+        if (job->predict.steps_given || eigenpairs) {
+            key_line(out, indent, 1, "steps: [");
+            for (int i = 0; i < job->predict.n_steps; ++i)
+                fprintf(out, "%s%" PRId64, i ? ", " : "", job->predict.steps[i]);
+            fputs("]\n", out);
+        }
         key_line(out, indent, 1, "infinite: %s\n", bool_name(job->predict.infinite));
         format_number(job->predict.ridge, number, sizeof number);
         key_line(out, indent, 1, "ridge: %s\n", number);
         format_number(job->predict.cutoff, number, sizeof number);
         key_line(out, indent, 1, "cutoff: %s\n", number);
+        /* The linear-solver keys only when set, so jobs without them echo as before. */
+        if (job->predict.solver != NTK_LINEAR_AUTO)
+            key_line(out, indent, 1, "solver: %s\n", predict_solver_name(job->predict.solver));
+        if (job->predict.jitter_auto) {
+            key_line(out, indent, 1, "jitter: auto\n");
+        } else if (job->predict.jitter > 0.0) {
+            format_number(job->predict.jitter, number, sizeof number);
+            key_line(out, indent, 1, "jitter: %s\n", number);
+        }
+        if (job->predict.f0 != NTK_F0_NETWORK)
+            key_line(out, indent, 1, "f0: %s\n",
+                     ntk_choice_name(&predict_f0_names, (int)job->predict.f0));
+        if (job->predict.ensemble)
+            key_line(out, indent, 1, "ensemble: true\n");
+        if (job->predict.solver == NTK_LINEAR_CG) {
+            key_line(out, indent, 1, "operator: %s\n",
+                     ntk_choice_name(&predict_operator_names, (int)job->predict.operator_choice));
+            key_line(out, indent, 1, "preconditioner: %s\n",
+                     ntk_choice_name(&predict_preconditioner_names,
+                                     (int)job->predict.preconditioner));
+            /* The default is capped at M, which the echo does not know. */
+            if (job->predict.preconditioner_rank_given)
+                key_line(out, indent, 1, "preconditioner_rank: %" PRId64 "\n",
+                         job->predict.preconditioner_rank);
+            format_number(job->predict.tol, number, sizeof number);
+            key_line(out, indent, 1, "tol: %s\n", number);
+            key_line(out, indent, 1, "max_iterations: %" PRId64 "\n",
+                     job->predict.max_iterations);
+        }
     }
 
     if (job->diagnostics.enabled) {

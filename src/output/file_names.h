@@ -35,6 +35,9 @@
 #define OUTPUT_FILE_KERNEL_DRIFT_SVG "kernel_drift.svg"
 #define OUTPUT_FILE_TRAINING_MODES "training_modes.csv"
 #define OUTPUT_FILE_TRAINING_MODES_SVG "training_modes.svg"
+#define OUTPUT_FILE_CG_CSV "cg.csv"
+#define OUTPUT_FILE_CG_SVG "cg.svg"
+#define OUTPUT_FILE_CG_CHECKPOINT "cg.ckpt"
 
 /* A sweep (sweep/): the table of all points in output.dir, and each point's
  * row in its own folder (its job, the point's identity, is SWEEP_IDENTITY_NAME

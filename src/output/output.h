@@ -49,6 +49,18 @@ typedef struct {
     double cross_flops;         /* the cross kernel's, all ranks; < 0 when not assembled */
     double final_step;          /* the last slice: INFINITY for t = infinity */
     double final_train_loss, final_test_loss, final_test_accuracy; /* NAN when not known */
+    /* The linear solve of t = infinity (predict/linear_solver.h) */
+    const char *solver;         /* predict.solver that ran; NULL when none did */
+    char solver_why[256];       /* auto's reason, or "predict.solver: <name>" */
+    char solver_detail[128];
+    double solve_seconds;       /* the solve and its check */
+    double solve_residual;      /* backward error; NAN when not checked (eigen) */
+    double jitter;              /* added to the diagonal besides predict.ridge */
+    int64_t iterations;         /* iterative solvers; 0 otherwise */
+    double relative_residual;   /* iterative solvers: the final relative residual; NAN otherwise */
+    int64_t preconditioner_rank; /* iterative solvers; 0 without a preconditioner */
+    double solve_flops;         /* the table's estimate */
+    const char *f0;             /* predict.f0 */
 } ntk_predict_facts;
 
 /* Everything the summary says. */

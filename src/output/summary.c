@@ -61,6 +61,8 @@ static void key_double_or_null(FILE *out, const char *indent, const char *key, d
     fputc('\n', out);
 }
 
+static void yaml_string(FILE *out, const char *text);
+
 static void write_predict(FILE *out, const ntk_predict_facts *predict)
 {
     if (predict == NULL) {
@@ -68,7 +70,7 @@ static void write_predict(FILE *out, const ntk_predict_facts *predict)
         return;
     }
     fprintf(out, "predict:\n  n_test: %lld\n", (long long)predict->n_test);
-    if (predict->have) {
+    if (predict->have && predict->modes_used >= 0) {
         fprintf(out, "  modes_used: %lld\n", (long long)predict->modes_used);
     } else {
         fputs("  modes_used: null\n", out);
@@ -77,6 +79,23 @@ static void write_predict(FILE *out, const ntk_predict_facts *predict)
     if (!predict->have) {
         fputs("  final: null\n", out);
         return;
+    }
+    if (predict->solver != NULL) {
+        fputs("  solver:\n", out);
+        fprintf(out, "    name: %s\n", predict->solver);
+        fputs("    why: ", out);
+        yaml_string(out, predict->solver_why);
+        fputs("\n    detail: ", out);
+        yaml_string(out, predict->solver_detail);
+        fputc('\n', out);
+        key_double_or_null(out, "    ", "seconds", predict->solve_seconds);
+        key_double_or_null(out, "    ", "flops", predict->solve_flops);
+        key_double_or_null(out, "    ", "residual", predict->solve_residual);
+        key_double_or_null(out, "    ", "jitter", predict->jitter);
+        fprintf(out, "    iterations: %lld\n", (long long)predict->iterations);
+        key_double_or_null(out, "    ", "relative_residual", predict->relative_residual);
+        fprintf(out, "    preconditioner_rank: %lld\n", (long long)predict->preconditioner_rank);
+        fprintf(out, "  f0: %s\n", predict->f0 != NULL ? predict->f0 : "network");
     }
     fputs("  final:\n", out);
     key_double_or_null(out, "    ", "step", predict->final_step);

@@ -42,6 +42,7 @@ typedef struct {
     ntk_diagnostics_facts diagnostics;
     ntk_dmatrix theta;
     ntk_dmatrix theta_initial; /* a copy for training.kernel_after */
+    ntk_dmatrix theta_predict; /* a copy for predict.solver cholesky through the eigensolve */
     ntk_spectrum spectrum;
     ntk_modes modes;
     ntk_checkpoint checkpoint;
@@ -57,6 +58,7 @@ static void run_state_free(run_state *state)
     modes_free(&state->modes);
     spectrum_free(&state->spectrum);
     dmatrix_destroy(&state->theta_initial);
+    dmatrix_destroy(&state->theta_predict);
     dmatrix_destroy(&state->theta);
     diagnostics_facts_free(&state->diagnostics);
     free(state->targets);
@@ -183,7 +185,7 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
             (long long)state->model.n_params,
             ntk_choice_name(&model_parameterization_names, job->model.parameterization));
 
-    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE || checked->predict_matrix_free)
         NTK_TRY(check_matrix_free_layers(job, &state->model));
     if (shape->have_targets)
         NTK_TRY(inputs_gather_residual(&state->model, &state->inputs, state->own_targets,
@@ -333,10 +335,20 @@ static ntk_status solve_matrix_free(const ntk_job *job, MPI_Comm comm, run_state
 
 /* Eigendecomposition, modes and their files. */
 static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *state,
-                                  const ntk_data_shape *shape, int64_t m_rows)
+                                  const ntk_preflight *checked, int64_t m_rows)
 {
+    const ntk_data_shape *shape = &checked->shape;
     char path[NTK_PATH_MAX];
     NTK_TRY(stop_point_with_theta(comm, state, "before the eigensolve"));
+    if (checked->keep_theta_for_predict) {
+        /* The eigensolve overwrites Theta; the predictions factor it after
+         * (plan counts this copy). */
+        ntk_status status = dmatrix_create(&state->grid, m_rows, m_rows, &state->theta_predict);
+        if (status == NTK_OK)
+            memcpy(state->theta_predict.data, state->theta.data,
+                   sizeof(double) * (size_t)(state->theta.local_rows * state->theta.local_cols));
+        NTK_TRY(ntk_agree(status, comm));
+    }
     ntk_phase_begin("eigensolve");
     if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
         NTK_TRY(solve_matrix_free(job, comm, state));
@@ -422,7 +434,9 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);
     double analytic_distance = -1.0;
-    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+    const int no_theta = job->spectrum.solver == NTK_SOLVER_MATRIX_FREE ||
+                         (job->spectrum.solver == NTK_SOLVER_NONE && checked.predict_matrix_free);
+    if (no_theta)
         stats.method = "none (matrix_free)";
     else
         NTK_TRY(assemble(job, comm, state, m_rows, &stats, &analytic_distance));
@@ -446,7 +460,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
 
     int solved = job->spectrum.solver != NTK_SOLVER_NONE;
     if (solved)
-        NTK_TRY(solve_and_write(job, comm, state, &shape, m_rows));
+        NTK_TRY(solve_and_write(job, comm, state, &checked, m_rows));
 
     /* Per-layer kernels after the eigensolve freed Theta: one Theta_l at a
      * time next to the eigenvectors. */
@@ -468,14 +482,33 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
      * at initialisation (before training changes it). */
     ntk_predict_facts predict_facts;
     const ntk_predict_config predict_config = job_predict_config(job);
+    const ntk_predict_operands operands = {
+        solved ? &state->spectrum : NULL,
+        solved ? (checked.keep_theta_for_predict ? &state->theta_predict : NULL)
+               : (checked.predict_matrix_free ? NULL : &state->theta),
+        checked.linear, checked.linear_why};
+    const ntk_kernel_config main_kernel = job_kernel_config(job);
+    if (held_out && operands.theta != NULL && operands.linear != NULL &&
+        !kernel_needs_upper_triangle(&main_kernel)) {
+        /* The assembly filled the lower triangle only; the solver's
+         * residual check multiplies by the whole Theta. */
+        ntk_phase_begin("symmetrize theta");
+        NTK_TRY(dmatrix_symmetrize_from_lower(
+            &state->grid, checked.keep_theta_for_predict ? &state->theta_predict : &state->theta));
+    }
     if (held_out)
         NTK_TRY(predict_stage(&predict_config, comm, &state->grid, &state->model, &state->inputs,
-                              state->own_targets, solved ? &state->spectrum : NULL,
-                              &predict_facts, &state->tracker));
+                              state->own_targets, &operands, &predict_facts, &state->tracker));
     if (held_out && job->output.test_theta) {
         run_files_add(&state->files, OUTPUT_FILE_TEST_THETA);
         if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp)
             run_files_add(&state->files, OUTPUT_FILE_TEST_NNGP);
+    }
+    if (held_out && job->predict.enabled && checked.linear != NULL &&
+        checked.linear->id == NTK_LINEAR_CG) {
+        run_files_add(&state->files, OUTPUT_FILE_CG_CSV);
+        if (job->output.plot)
+            run_files_add(&state->files, OUTPUT_FILE_CG_SVG);
     }
     if (held_out && job->predict.enabled) {
         run_files_add(&state->files, OUTPUT_FILE_TEST_PREDICTIONS);
@@ -556,7 +589,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     free(echo);
     NTK_TRY(ntk_agree(status, comm));
     run_files_add(&state->files, OUTPUT_FILE_SUMMARY);
-    if (job->spectrum.solver != NTK_SOLVER_MATRIX_FREE) /* no assembly, no checkpoint */
+    if (!no_theta) /* no assembly, no checkpoint */
         NTK_TRY(checkpoint_finish(&state->checkpoint));
     NTK_TRY(run_files_finish(job, comm));
 

@@ -90,6 +90,66 @@ static ntk_status check_test_values(const ntk_job *job, const ntk_test_shape *te
     return status;
 }
 
+/* predict.operator for cg: matrix_free when asked or when spectrum.solver
+ * matrix_free assembles no Theta; else stored. A
+ * preconditioner rank above M is refused at its key. Rank-local, the same
+ * on every rank. */
+static ntk_status choose_cg_operator(const ntk_job *job, ntk_preflight *result)
+{
+    const ntk_predict_spec *predict = &job->predict;
+    if (predict->preconditioner_rank_given && predict->preconditioner != NTK_PRECONDITIONER_NONE &&
+        predict->preconditioner_rank > result->m_rows) {
+        char where[NTK_PATH_MAX + 64];
+        job_location_text(&predict->rank_where, where, sizeof where);
+        return NTK_RAISE(NTK_ERR_JOB,
+                         "%s: predict.preconditioner_rank: %lld is larger than M = %lld (the "
+                         "rows of Theta): at most M columns of Theta can be pivots",
+                         where, (long long)predict->preconditioner_rank,
+                         (long long)result->m_rows);
+    }
+    /* auto: the stored Theta when the run assembles it (the plan sized the
+     * run with it, so it fits); a run that assembles none multiplies. */
+    if (predict->operator_choice == NTK_OPERATOR_MATRIX_FREE ||
+        job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
+        result->predict_matrix_free = 1;
+    if (result->predict_matrix_free)
+        result->keep_theta_for_predict = 0;
+    return NTK_OK;
+}
+
+/* predict.solver for this run (predict/linear_solver.h), and whether Theta
+ * must be copied before the eigensolve overwrites it. */
+static ntk_status choose_linear_solver(const ntk_job *job, MPI_Comm comm, ntk_preflight *result)
+{
+    if (!job->predict.enabled || job->test_inputs.kind == NTK_SOURCE_NONE)
+        return NTK_OK;
+    const ntk_solver solver = job->spectrum.solver;
+    const int eigensolve = solver != NTK_SOLVER_NONE && solver != NTK_SOLVER_MATRIX_FREE;
+    const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
+    const linear_request request = {
+        &job->predict,
+        result->m_rows,
+        full ? 1 : result->shape.k,
+        result->grid_rows,
+        result->grid_cols,
+        result->block,
+        eigensolve && job->spectrum.vectors && job->spectrum.top == 0,
+        solver != NTK_SOLVER_MATRIX_FREE,
+        solver == NTK_SOLVER_NONE,
+        result->bytes_per_rank,
+        result->bytes_besides_solver,
+    };
+    NTK_TRY(ntk_agree(linear_solver_choose(&request, &result->linear, result->linear_why,
+                                           sizeof result->linear_why),
+                      comm));
+    result->keep_theta_for_predict =
+        eigensolve && (result->linear->capabilities & LINEAR_NEEDS_SPECTRUM) == 0 &&
+        (result->linear->capabilities & LINEAR_ASSEMBLED) != 0;
+    if (result->linear->id == NTK_LINEAR_CG)
+        NTK_TRY(choose_cg_operator(job, result));
+    return NTK_OK;
+}
+
 ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *result)
 {
     memset(result, 0, sizeof *result);
@@ -144,5 +204,5 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
         result->bytes_besides_solver = plan.bytes_besides_solver;
     }
     NTK_TRY(status);
-    return NTK_OK;
+    return choose_linear_solver(job, comm, result);
 }

@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "job/job.h"
 #include "pipeline/inputs.h"
+#include "predict/linear_solver.h"
 
 typedef struct {
     ntk_data_shape shape;
@@ -26,6 +27,14 @@ typedef struct {
     /* spectrum.solver auto: the memory per rank and what the plan holds
      * besides the solver during the eigensolve (spectrum_solve_within) */
     double bytes_per_rank, bytes_besides_solver;
+    /* predict.solver resolved (NULL without predictions) and why; Theta is
+     * copied before the eigensolve when that solver factors it */
+    const ntk_linear_solver_ops *linear;
+    char linear_why[256];
+    int keep_theta_for_predict;
+    /* predict.solver cg multiplies by J (J^T V) (predict.operator resolved);
+     * with spectrum.solver none Theta is then never assembled */
+    int predict_matrix_free;
 } ntk_preflight;
 
 ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *result);

@@ -327,6 +327,61 @@ static void plan_matrix_free(const ntk_plan_config *config, const model_costs *c
                              io_bytes / PLAN_RATE_IO;
 }
 
+/* predict.solver cg with predict.operator matrix_free and spectrum.solver
+ * none: Theta is never assembled. The own inputs' features (stored) and the
+ * CG vectors (predict/cg/cg_ops.c's workspace: 9 own-row columns per output,
+ * the replicated right-hand sides and solution, the preconditioner's 3 own
+ * rows per rank column); flops: predict.max_iterations block products (an
+ * upper bound: a converged solve stops earlier) plus the check's one. */
+int plan_predict_matrix_free(const ntk_plan_config *config)
+{
+    const ntk_predict_spec *predict = config->predict;
+    return predict != NULL && predict->enabled && config->test_inputs != NULL &&
+           config->test_inputs->kind != NTK_SOURCE_NONE &&
+           config->spectrum->solver == NTK_SOLVER_NONE && predict->solver == NTK_LINEAR_CG &&
+           predict->operator_choice == NTK_OPERATOR_MATRIX_FREE;
+}
+
+static void plan_cg_matrix_free(const ntk_plan_config *config, const model_costs *costs,
+                                int64_t own_count, ntk_plan *plan)
+{
+    const int full = config->kernel->outputs == NTK_OUTPUTS_FULL;
+    mf_costs mf;
+    spectrum_matrix_free_costs(config->spectrum, 1, plan->m_rows, own_count, (int)plan->k, full,
+                               plan->n_params, costs, plan->grid_rows, plan->grid_cols,
+                               plan->block, &mf);
+    const double rhs = full ? 1.0 : (double)plan->k;
+    const double own_rows = (double)own_count * (full ? (double)plan->k : 1.0);
+    const double rank = config->predict->preconditioner == NTK_PRECONDITIONER_NONE
+                            ? 0.0
+                            : fmin((double)config->predict->preconditioner_rank,
+                                   (double)plan->m_rows);
+    plan->method = "matrix_free (predict.solver cg)";
+    plan->solver = NTK_SOLVER_NONE;
+    plan->eigenpairs = 0;
+    plan->matrix_free_stored = 1;
+    plan->products_estimate = ((double)config->predict->max_iterations + 1.0) * rhs;
+    plan->product_flops = mf.product_flops;
+    plan->bytes_theta = 0.0;
+    plan->bytes_features = mf.feature_bytes;
+    plan->bytes_solver = DOUBLE_BYTES * (9.0 * own_rows * rhs +
+                                         2.0 * (double)plan->m_rows * rhs + 3.0 * own_rows * rank);
+    plan->bytes_vectors = 0.0;
+    plan->bytes_output = 0.0;
+    plan->flops_features = (double)plan->n_inputs * (2.0 * costs->forward_flops +
+                                                     2.0 * (double)plan->k * costs->backward_flops);
+    plan->flops_assembly = 0.0;
+    plan->flops_check = rhs * mf.product_flops;
+    plan->flops_solver = plan->products_estimate * mf.product_flops +
+                         6.0 * (double)plan->m_rows * rank * rank;
+    const double common = plan->bytes_baseline + plan->bytes_inputs + plan->bytes_model;
+    plan->bytes_phase_assembly = common + plan->bytes_features;
+    plan->bytes_phase_solve = common + plan->bytes_features + plan->bytes_solver;
+    plan->bytes_phase_output = common;
+    plan->bytes_peak = plan->bytes_phase_solve;
+    plan->peak_phase = "cg";
+}
+
 static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_inputs,
                                      const ntk_shape *input, int ranks, int matrix_free_stored,
                                      double memory_limit, ntk_plan *plan);
@@ -625,6 +680,21 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
         NTK_TRY(plan_check_matrix_free(config, &layout, plan->m_rows));
         plan->bytes_baseline = PLAN_BASELINE_BYTES;
         plan_matrix_free(config, &costs, own_count, matrix_free_stored, plan);
+        return NTK_OK;
+    }
+    if (plan_predict_matrix_free(config)) {
+        plan->bytes_baseline = PLAN_BASELINE_BYTES;
+        plan_cg_matrix_free(config, &costs, own_count, plan);
+        NTK_TRY(plan_cross(config, &costs, params, 0.0, plan));
+        if (plan->bytes_phase_predict > plan->bytes_peak) {
+            plan->bytes_peak = plan->bytes_phase_predict;
+            plan->peak_phase = "predict";
+        }
+        plan->seconds_estimate =
+            PLAN_FIXED_SECONDS + plan->flops_features / (ranks * PLAN_RATE_GEMM) +
+            (plan->flops_solver + plan->flops_check) / (ranks * PLAN_RATE_GEMM) +
+            plan->flops_cross / (ranks * PLAN_RATE_GEMM) +
+            plan->flops_predict / (ranks * PLAN_RATE_GEMM);
         return NTK_OK;
     }
     plan->bytes_theta = (double)local_rows * (double)local_cols * DOUBLE_BYTES;

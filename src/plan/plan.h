@@ -127,4 +127,8 @@ int plan_min_ranks_shaped(const ntk_plan_config *config, int64_t n_inputs, const
 
 void plan_print(const ntk_plan *plan, FILE *out, int as_yaml);
 
+/* 1 when the run multiplies by J (J^T V) for predict.solver cg and never
+ * assembles Theta (spectrum.solver none, predict.operator matrix_free). */
+int plan_predict_matrix_free(const ntk_plan_config *config);
+
 #endif

@@ -93,6 +93,10 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
                 "%.3g GFLOP each\n",
                 plan->matrix_free_stored ? "stored" : "recomputed per product",
                 (long long)plan->basis_size, plan->products_estimate, plan->product_flops * 1e-9);
+    if (plan_predict_matrix_free(&plan->config))
+        fprintf(out, "  predict   cg on J (J^T V) products: features stored, at most %.0f "
+                "product columns of %.3g GFLOP each (predict.max_iterations + the check)\n",
+                plan->products_estimate, plan->product_flops * 1e-9);
     ntk_blas_kernels blas;
     ntk_blas_kernels_detect(&blas);
     char described[192];
@@ -237,6 +241,10 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
             (long long)plan->n_test, plan->bytes_cross, plan->bytes_predict,
             plan->bytes_phase_predict, YAML_FLOPS(plan->flops_cross),
             YAML_FLOPS(plan->flops_predict));
+    if (plan_predict_matrix_free(&plan->config))
+        fprintf(out, "predict_cg:\n  operator: matrix_free\n  products_bound: %.0f\n  "
+                "product_flops: %s\n",
+                plan->products_estimate, YAML_FLOPS(plan->product_flops));
     if (plan->solver == NTK_SOLVER_MATRIX_FREE)
         fprintf(out, "matrix_free:\n  features: %s\n  basis_size: %lld\n  products_estimate: "
                 "%.0f\n  product_flops: %s\n",

@@ -28,6 +28,7 @@
 #include "kernel/kernel.h"
 #include "model/model.h"
 #include "output/output.h"
+#include "predict/linear_solver.h"
 #include "predict/predict_config.h"
 #include "spectrum/spectrum.h"
 
@@ -94,6 +95,24 @@ ntk_status predict_compute(const ntk_predict_inputs *in, const ntk_spectrum *spe
                            ntk_predictions *out);
 void predict_free(ntk_predictions *predictions);
 
+/* The t = infinity slice alone from the solution X of (Theta + shift I) X =
+ * r (M x channels, row-major, every rank; predict/linear_solver.h), by
+ * P = -C X. modes_used is -1 (no modes). Collective. */
+ntk_status predict_compute_solved(const ntk_predict_inputs *in, const ntk_grid *grid,
+                                  const ntk_dmatrix *cross, const double *solution, double shift,
+                                  ntk_predictions *out);
+
+/* Sum `values` over the ranks in place (each rank filled its own rows). */
+ntk_status predict_allreduce_sum(double *values, int64_t count, MPI_Comm comm);
+
+/* product (a->rows x wide, row-major, zeroed by the caller) = A B on every
+ * rank, for A distributed on the grid and B (a->cols x wide, row-major) the
+ * same on every rank; b_local >= local_cols x wide and ab_local >=
+ * local_rows x wide are scratch. Collective. */
+ntk_status predict_times_replicated(const ntk_grid *grid, const ntk_dmatrix *a, const double *b,
+                                    int64_t wide, double *b_local, double *ab_local,
+                                    double *product);
+
 /* The accuracy rule (README, "Predictions"): rows of `targets` (n x k) are
  * classes when k > 1 and each row has one largest entry and all others equal
  * (one-hot, centred one-hot, +-1 one-vs-rest): accuracy = share of rows whose
@@ -116,6 +135,15 @@ ntk_status predict_write_svg(const char *dir, const ntk_predict_config *config,
  * and the gathered data; borrows the spectrum, grid and job. */
 typedef struct predict_tracker predict_tracker;
 
+/* What the predictions are computed from: the eigenpairs and/or Theta, and
+ * the linear solver chosen for them (linear_solver_choose). */
+typedef struct {
+    const ntk_spectrum *spectrum;        /* NULL when spectrum.solver is none */
+    const ntk_dmatrix *theta;            /* Theta whole (both triangles), or NULL */
+    const ntk_linear_solver_ops *linear; /* NULL without predict: */
+    const char *linear_why;              /* auto's reason or the key */
+} ntk_predict_operands;
+
 /* Cross kernel (test_theta.npy, test_nngp.npy for analytic NNGP jobs) and,
  * with predict:, the predictions and their files; `facts` gets the final
  * numbers for summary.yaml. `train_targets` is the own block's targets (NULL
@@ -124,7 +152,7 @@ typedef struct predict_tracker predict_tracker;
  * free it with predict_tracker_free). Collective. */
 ntk_status predict_stage(const ntk_predict_config *config, MPI_Comm comm, const ntk_grid *grid,
                          const ntk_model *model, const ntk_input_block *train,
-                         const double *train_targets, const ntk_spectrum *spectrum,
+                         const double *train_targets, const ntk_predict_operands *operands,
                          ntk_predict_facts *facts, predict_tracker **tracker);
 
 /* The tracker's own block of held-out inputs and targets (count x k). */

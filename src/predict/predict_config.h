@@ -15,6 +15,38 @@
 #include "core/config_keys.h"
 
 
+/* predict.solver: how (Theta + ridge I) X = B is solved (predict/linear_solver.h;
+ * the order of predict_solver_names). auto: eigen when the run computes every
+ * eigenpair or finite t is asked, cholesky when only t = infinity is asked
+ * and Theta fits, cg when it does not (linear_solver_choose). */
+typedef enum {
+    NTK_LINEAR_AUTO = 0,
+    NTK_LINEAR_EIGEN,
+    NTK_LINEAR_CHOLESKY,
+    NTK_LINEAR_CG
+} ntk_linear_solver;
+
+/* predict.f0: the function regressed from. network: the linearised network,
+ * which starts at the random network's f_0; zero: f_0 = 0, plain kernel
+ * regression on the targets. */
+typedef enum { NTK_F0_NETWORK = 0, NTK_F0_ZERO } ntk_predict_f0;
+
+/* predict.operator (cg): Theta as the stored distributed matrix, or
+ * matrix-free J (J^T V) products; auto: stored, unless spectrum.solver
+ * matrix_free assembles no Theta. */
+typedef enum { NTK_OPERATOR_AUTO = 0, NTK_OPERATOR_STORED, NTK_OPERATOR_MATRIX_FREE } ntk_predict_operator;
+
+/* predict.preconditioner (cg), the order of cg_preconditioner_kind
+ * (predict/cg/cg.h). */
+typedef enum {
+    NTK_PRECONDITIONER_NONE = 0,
+    NTK_PRECONDITIONER_NYSTROM,
+    NTK_PRECONDITIONER_PIVOTED_CHOLESKY
+} ntk_predict_preconditioner;
+
+/* predict.preconditioner_rank's default, capped at M. */
+enum { NTK_PRECONDITIONER_DEFAULT_RANK = 100 };
+
 /* predict: the linearised network's outputs on data.test_inputs under
  * gradient flow (src/predict/predict.h). */
 typedef struct {
@@ -24,7 +56,27 @@ typedef struct {
     int infinite;                  /* also t = infinity (kernel regression); default true */
     double ridge;                  /* t = infinity uses 1/(lambda + ridge); default 0 */
     double cutoff;                 /* modes with lambda <= cutoff lambda_max are left out; default 1e-10 */
+    int steps_given;               /* predict.steps is in the job (else dynamics.steps, or
+                                    * none when the eigenpairs are not computed) */
+    ntk_linear_solver solver;      /* predict.solver; default auto */
+    ntk_predict_f0 f0;             /* predict.f0; default network */
+    /* predict.jitter: 0 (default: a Theta + ridge I that is not positive
+     * definite is refused), a number added to the diagonal when it is not,
+     * or auto (jitter_auto: the smallest of 1e-12, 1e-10, ... times the mean
+     * diagonal that makes it so). */
+    double jitter;
+    int jitter_auto;
+    int ensemble;                  /* predict.ensemble: mean and variance over initialisations */
+    ntk_location solver_where;     /* predict.solver (or the section) for run-time refusals */
     ntk_location where;            /* the predict key */
+    /* predict.solver cg (predict/cg/cg.h) */
+    ntk_predict_operator operator_choice;      /* predict.operator; default auto */
+    ntk_predict_preconditioner preconditioner; /* default nystrom */
+    int64_t preconditioner_rank;   /* default NTK_PRECONDITIONER_DEFAULT_RANK, capped at M */
+    int preconditioner_rank_given;
+    ntk_location rank_where;       /* predict.preconditioner_rank (refused above M at validate) */
+    double tol;                    /* relative residual per output; default 1e-8 */
+    int64_t max_iterations;        /* default 2000 */
 } ntk_predict_spec;
 
 /* What the held-out stage reads of the configuration (job_predict_config,
@@ -43,5 +95,12 @@ typedef struct {
 } ntk_predict_config;
 
 extern const ntk_config_section predict_section;
+extern const ntk_choice_table predict_solver_names; /* ntk_linear_solver */
+extern const ntk_choice_table predict_f0_names;     /* ntk_predict_f0 */
+extern const ntk_choice_table predict_operator_names;       /* ntk_predict_operator */
+extern const ntk_choice_table predict_preconditioner_names; /* ntk_predict_preconditioner */
+
+/* The name of a linear solver, for messages and outputs. */
+const char *predict_solver_name(ntk_linear_solver solver);
 
 #endif

@@ -2,11 +2,53 @@
 #include "predict/predict_config.h"
 
 
+static const ntk_choice solver_entries[] = {
+    {"auto", NTK_LINEAR_AUTO},
+    {"eigen", NTK_LINEAR_EIGEN},
+    {"cholesky", NTK_LINEAR_CHOLESKY},
+    {"cg", NTK_LINEAR_CG},
+};
+const ntk_choice_table predict_solver_names = NTK_CHOICE_TABLE(solver_entries);
+
+static const ntk_choice f0_entries[] = {
+    {"network", NTK_F0_NETWORK},
+    {"zero", NTK_F0_ZERO},
+};
+const ntk_choice_table predict_f0_names = NTK_CHOICE_TABLE(f0_entries);
+
+static const ntk_choice operator_entries[] = {
+    {"auto", NTK_OPERATOR_AUTO},
+    {"stored", NTK_OPERATOR_STORED},
+    {"matrix_free", NTK_OPERATOR_MATRIX_FREE},
+};
+const ntk_choice_table predict_operator_names = NTK_CHOICE_TABLE(operator_entries);
+
+static const ntk_choice preconditioner_entries[] = {
+    {"none", NTK_PRECONDITIONER_NONE},
+    {"nystrom", NTK_PRECONDITIONER_NYSTROM},
+    {"pivoted_cholesky", NTK_PRECONDITIONER_PIVOTED_CHOLESKY},
+};
+const ntk_choice_table predict_preconditioner_names = NTK_CHOICE_TABLE(preconditioner_entries);
+
+const char *predict_solver_name(ntk_linear_solver solver)
+{
+    return ntk_choice_name(&predict_solver_names, (int)solver);
+}
+
 static const ntk_config_key predict_keys[] = {
     {"steps", NTK_KEY_STEPS, "dynamics.steps", 0, 0, 0, NULL, "steps t at which to predict, in the order given"},
     {"infinite", NTK_KEY_BOOL, "true", 0, 0, 0, NULL, "also predict at t = infinity (kernel regression)"},
     {"ridge", NTK_KEY_NUMBER, "0", NTK_KEY_AT_LEAST, 0, 0, NULL, "at t = infinity each kept mode's 1/lambda becomes 1/(lambda + ridge)"},
     {"cutoff", NTK_KEY_NUMBER, "1.0e-10", NTK_KEY_AT_LEAST | NTK_KEY_BELOW, 0, 1, NULL, "modes with lambda <= cutoff lambda_max are left out"},
+    {"solver", NTK_KEY_CHOICE, "auto", 0, 0, 0, &predict_solver_names, "how (Theta + ridge I) X = Y is solved; auto: eigen with the eigenpairs or finite t, else cholesky, else cg"},
+    {"jitter", NTK_KEY_STRING, "0", 0, 0, 0, NULL, "cholesky: 0 refuses a Theta + ridge I that is not positive definite; auto or a number >= 0 adds that much to its diagonal"},
+    {"f0", NTK_KEY_CHOICE, "network", 0, 0, 0, &predict_f0_names, "network: the linearised network from its f_0; zero: plain kernel regression (f_0 = 0)"},
+    {"operator", NTK_KEY_CHOICE, "auto", 0, 0, 0, &predict_operator_names, "cg: Theta stored (PBLAS products) or matrix_free (J J^T products; with spectrum.solver none Theta is never assembled); auto: stored unless spectrum.solver is matrix_free"},
+    {"preconditioner", NTK_KEY_CHOICE, "nystrom", 0, 0, 0, &predict_preconditioner_names, "cg: Nystrom preconditioner from Theta's columns at random (nystrom) or greedy (pivoted_cholesky) pivots, or none"},
+    {"preconditioner_rank", NTK_KEY_INT, "100 (at most M)", NTK_KEY_AT_LEAST, 1, 0, NULL, "cg: the preconditioner's number of pivot columns; at most M"},
+    {"tol", NTK_KEY_NUMBER, "1.0e-8", NTK_KEY_ABOVE | NTK_KEY_BELOW, 0, 1, NULL, "cg: stop when ||Y - (Theta + ridge I) X|| / ||Y|| is below this for every output"},
+    {"max_iterations", NTK_KEY_INT, "2000", NTK_KEY_AT_LEAST, 1, 0, NULL, "cg: iterations before giving up (non-zero exit, the residual reached in the error)"},
+    {"ensemble", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "analytic kernels: mean and variance over initialisations (test_mean.npy, test_variance.npy)"},
 };
 
 const ntk_config_section predict_section =

@@ -30,8 +30,7 @@ void predict_free(ntk_predictions *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Sum `values` over the ranks in place (each rank filled its own rows). */
-static ntk_status allreduce_sum(double *values, int64_t count, MPI_Comm comm)
+ntk_status predict_allreduce_sum(double *values, int64_t count, MPI_Comm comm)
 {
     /* In pieces: MPI counts are ints. */
     const int64_t piece = 1 << 28;
@@ -42,13 +41,10 @@ static ntk_status allreduce_sum(double *values, int64_t count, MPI_Comm comm)
     return NTK_OK;
 }
 
-/* product (a->rows x wide, row-major, zeroed by the caller) = A B on every
- * rank, for A distributed on the grid and B (a->cols x wide, row-major) the
- * same on every rank: the rows of B at this rank's columns of A go to b_local
- * (>= local_cols x wide), one local DGEMM gives this rank's rows of the
- * product in ab_local (>= local_rows x wide), which are placed at their global
- * rows and summed over ranks. Collective. */
-static ntk_status times_replicated(const ntk_grid *grid, const ntk_dmatrix *a, const double *b,
+/* The rows of B at this rank's columns of A go to b_local, one local DGEMM
+ * gives this rank's rows of the product in ab_local, which are placed at
+ * their global rows and summed over ranks. */
+ntk_status predict_times_replicated(const ntk_grid *grid, const ntk_dmatrix *a, const double *b,
                                    int64_t wide, double *b_local, double *ab_local,
                                    double *product)
 {
@@ -66,7 +62,7 @@ static ntk_status times_replicated(const ntk_grid *grid, const ntk_dmatrix *a, c
         for (int64_t w = 0; w < wide; ++w)
             product[g * wide + w] = ab_local[w * lr + i];
     }
-    return allreduce_sum(product, a->rows * wide, grid->comm);
+    return predict_allreduce_sum(product, a->rows * wide, grid->comm);
 }
 
 /* The mode weight h_i(t) of predict.h. */
@@ -136,6 +132,33 @@ static ntk_status predictions_allocate(const ntk_predict_inputs *in, ntk_predict
     return NTK_OK;
 }
 
+/* f_t = f_0 + P, as slices x N_test x k, from P (test rows x wide, wide =
+ * slices channels); then the test losses. */
+static void fill_slices(const ntk_predict_inputs *in, const double *p, int64_t wide,
+                        int64_t channels, int64_t slices, ntk_predictions *out)
+{
+    const int k = in->k;
+    for (int64_t s = 0; s < slices; ++s) {
+        double *slice = out->values + s * in->n_test * k;
+        for (int64_t x = 0; x < in->n_test; ++x)
+            for (int o = 0; o < k; ++o) {
+                double delta = in->full ? p[(x * k + o) * wide + s] : p[x * wide + s * channels + o];
+                slice[x * k + o] = in->test_f0[x * k + o] + delta;
+            }
+        out->test_loss[s] = NAN;
+        out->test_accuracy[s] = NAN;
+        if (in->test_targets != NULL) {
+            double sum = 0.0;
+            for (int64_t e = 0; e < in->n_test * k; ++e) {
+                double d = slice[e] - in->test_targets[e];
+                sum += d * d;
+            }
+            out->test_loss[s] = sum / (2.0 * (double)in->n_test * (double)k);
+            out->test_accuracy[s] = predict_accuracy(slice, in->test_targets, in->n_test, k);
+        }
+    }
+}
+
 ntk_status predict_compute(const ntk_predict_inputs *in, const ntk_spectrum *spectrum,
                            const ntk_grid *grid, const ntk_dmatrix *cross,
                            ntk_predictions *out)
@@ -199,7 +222,7 @@ ntk_status predict_compute(const ntk_predict_inputs *in, const ntk_spectrum *spe
         for (int64_t c = 0; c < channels; ++c)
             alpha[g * channels + c] = alpha_local[c * lc + j];
     }
-    NTK_TRY_GOTO(status, allreduce_sum(alpha, M * channels, grid->comm), done);
+    NTK_TRY_GOTO(status, predict_allreduce_sum(alpha, M * channels, grid->comm), done);
 
     /* W[i, (s, c)] = -h_i(t_s) alpha[i, c]; the losses on the training set
      * from the same weights (residual factor 1 - lambda_i h_i per mode). */
@@ -226,33 +249,13 @@ ntk_status predict_compute(const ntk_predict_inputs *in, const ntk_spectrum *spe
     }
 
     /* U = V W. */
-    NTK_TRY_GOTO(status, times_replicated(grid, V, weights, wide, w_local, u_local, u), done);
+    NTK_TRY_GOTO(status, predict_times_replicated(grid, V, weights, wide, w_local, u_local, u), done);
 
     /* P = C U (the cross kernel's columns are the training indices,
      * distributed as Theta's columns). */
-    NTK_TRY_GOTO(status, times_replicated(grid, cross, u, wide, w_local, u_local, p), done);
+    NTK_TRY_GOTO(status, predict_times_replicated(grid, cross, u, wide, w_local, u_local, p), done);
 
-    /* f_t = f_0 + P, as slices x N_test x k; then the test losses. */
-    const int k = in->k;
-    for (int64_t s = 0; s < slices; ++s) {
-        double *slice = out->values + s * in->n_test * k;
-        for (int64_t x = 0; x < in->n_test; ++x)
-            for (int o = 0; o < k; ++o) {
-                double delta = in->full ? p[(x * k + o) * wide + s] : p[x * wide + s * channels + o];
-                slice[x * k + o] = in->test_f0[x * k + o] + delta;
-            }
-        out->test_loss[s] = NAN;
-        out->test_accuracy[s] = NAN;
-        if (in->test_targets != NULL) {
-            double sum = 0.0;
-            for (int64_t e = 0; e < in->n_test * k; ++e) {
-                double d = slice[e] - in->test_targets[e];
-                sum += d * d;
-            }
-            out->test_loss[s] = sum / (2.0 * (double)in->n_test * (double)k);
-            out->test_accuracy[s] = predict_accuracy(slice, in->test_targets, in->n_test, k);
-        }
-    }
+    fill_slices(in, p, wide, channels, slices, out);
 
 done:
     free(r_local);
@@ -262,6 +265,50 @@ done:
     free(w_local);
     free(u);
     free(u_local);
+    free(p);
+    if (status != NTK_OK)
+        predict_free(out);
+    return status;
+}
+
+ntk_status predict_compute_solved(const ntk_predict_inputs *in, const ntk_grid *grid,
+                                  const ntk_dmatrix *cross, const double *solution, double shift,
+                                  ntk_predictions *out)
+{
+    const int64_t M = in->full ? in->n_train * in->k : in->n_train;
+    const int64_t channels = in->full ? 1 : in->k;
+    ntk_predict_spec infinity_only = *in->spec;
+    infinity_only.n_steps = 0;
+    infinity_only.infinite = 1;
+    ntk_predict_inputs one = *in;
+    one.spec = &infinity_only;
+    double *u = NULL, *b_local = NULL, *ab_local = NULL, *p = NULL;
+    ntk_status status = predictions_allocate(&one, out);
+    if (status == NTK_OK)
+        status = NTK_CALLOC(u, M * channels + 1, "predict training-space coefficients");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(b_local, cross->local_cols * channels + 1, "predict partial products");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(ab_local, cross->local_rows * channels + 1, "predict partial products");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(p, cross->rows * channels + 1, "predict test-space values");
+    NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
+    /* U = -X (r = f_0 - y); on the training set f_inf - y = r - Theta X =
+     * shift X for an exact solve. */
+    double loss = 0.0;
+    for (int64_t e = 0; e < M * channels; ++e) {
+        u[e] = -solution[e];
+        loss += shift * shift * solution[e] * solution[e];
+    }
+    out->train_loss[0] = loss / (2.0 * (double)in->n_train * (double)in->k);
+    out->modes_used = -1;
+    NTK_TRY_GOTO(status,
+                 predict_times_replicated(grid, cross, u, channels, b_local, ab_local, p), done);
+    fill_slices(&one, p, channels, channels, 1, out);
+done:
+    free(u);
+    free(b_local);
+    free(ab_local);
     free(p);
     if (status != NTK_OK)
         predict_free(out);

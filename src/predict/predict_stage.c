@@ -18,6 +18,7 @@
 #include "checkpoint/checkpoint.h"
 #include "core/log.h"
 #include "output/file_names.h"
+#include "predict/cg/cg_operators.h"
 
 typedef struct {
     ntk_input_block test;
@@ -42,14 +43,16 @@ static void stage_free(stage_state *s)
 }
 
 /* f_0 on an own block (zero for the analytic kernel: the infinite-width
- * mean), minus `targets` when given, gathered to every rank (n x k). */
+ * mean, and with predict.f0: zero), minus `targets` when given, gathered to
+ * every rank (n x k). */
 static ntk_status gather_outputs(const ntk_predict_config *config, const ntk_model *model,
                                  const ntk_input_block *block, const double *targets, int k,
                                  MPI_Comm comm, double *own_work, double *all)
 {
     ntk_status status = NTK_OK;
     memset(own_work, 0, sizeof(double) * (size_t)(block->count * k + 1));
-    if (config->kernel.kernel->kind == NTK_KIND_EMPIRICAL && block->count > 0)
+    if (config->kernel.kernel->kind == NTK_KIND_EMPIRICAL && config->predict->f0 == NTK_F0_NETWORK &&
+        block->count > 0)
         status = model_forward(model, block->x, block->count, own_work);
     if (targets != NULL)
         for (int64_t i = 0; i < block->count * k; ++i)
@@ -105,11 +108,74 @@ static ntk_status write_cross(const ntk_predict_config *config, const ntk_model 
     return status;
 }
 
+/* t = infinity through the linear solver's table: X = (Theta + ridge I)^-1 r,
+ * then the predictions from X. */
+static ntk_status solve_infinity(const ntk_predict_config *config, const ntk_grid *grid,
+                                 const ntk_model *model, const ntk_input_block *train,
+                                 const ntk_predict_operands *operands, stage_state *s,
+                                 ntk_predict_facts *facts)
+{
+    const ntk_predict_inputs *in = &s->in;
+    const int64_t M = in->full ? in->n_train * in->k : in->n_train;
+    const int64_t rhs = in->full ? 1 : in->k;
+    double *solution = NULL;
+    NTK_TRY(ntk_agree(NTK_CALLOC(solution, M * rhs + 1, "the linear solve's solution"),
+                      grid->comm));
+    ntk_linear_report report;
+    memset(&report, 0, sizeof report);
+    report.relative_residual = NAN;
+    const linear_context context = {config->output->dir, config->output->plot,
+                                    config->checkpoint,  config->job_hash,
+                                    &config->kernel,     model,
+                                    train,               config->kernel.model->seed};
+    linear_call call = {config->predict, grid, operands->theta, operands->spectrum, NULL, NULL,
+                        1.0, 0.0, rhs, s->train_residual, solution, &report, M, &context};
+    /* Without a stored Theta an iterative solver multiplies by J (J^T V):
+     * the products' operator lives here, for the solve and its check. */
+    cg_matrix_free products;
+    const int matrix_free = operands->theta == NULL &&
+                            (operands->linear->capabilities & LINEAR_MATRIX_FREE) != 0 &&
+                            operands->linear->id != NTK_LINEAR_EIGEN;
+    ntk_status status = NTK_OK;
+    if (matrix_free) {
+        ntk_phase_begin("features");
+        status = cg_matrix_free_create(&config->kernel, model, grid, train, 1,
+                                       rhs > MF_CHECK_COLUMNS ? rhs : MF_CHECK_COLUMNS, &products);
+        if (status != NTK_OK) {
+            free(solution);
+            return NTK_FRAME(status);
+        }
+        call.apply = cg_matrix_free_apply_replicated;
+        call.apply_context = &products;
+        ntk_phase_begin("predict");
+    }
+    status = linear_solve(operands->linear, &call);
+    if (matrix_free)
+        cg_matrix_free_destroy(&products);
+    if (status == NTK_OK)
+        status = predict_compute_solved(in, grid, &s->cross, solution, call.shift,
+                                        &s->predictions);
+    free(solution);
+    NTK_TRY(status);
+    snprintf(facts->solver_detail, sizeof facts->solver_detail, "%s", report.detail);
+    facts->solve_seconds = report.seconds;
+    facts->solve_residual = report.residual;
+    facts->jitter = report.jitter;
+    facts->iterations = report.iterations;
+    facts->relative_residual = report.relative_residual;
+    facts->preconditioner_rank = report.preconditioner_rank;
+    ntk_log("predict: %s (%s): backward error %.3g, %.3g s%s", operands->linear->name,
+            report.detail, report.residual, report.seconds,
+            report.jitter > 0.0 ? ", with jitter on the diagonal" : "");
+    return NTK_OK;
+}
+
 static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm comm,
                                   const ntk_grid *grid, const ntk_model *model,
                                   const ntk_input_block *train, const double *train_targets,
-                                  const ntk_spectrum *spectrum, const ntk_test_shape *shape, int k,
-                                  stage_state *s, ntk_predict_facts *facts)
+                                  const ntk_predict_operands *operands,
+                                  const ntk_test_shape *shape, int k, stage_state *s,
+                                  ntk_predict_facts *facts)
 {
     int64_t widest = train->count > s->test.count ? train->count : s->test.count;
     ntk_status status = NTK_CALLOC(s->own_work, widest * k + 1, "predict outputs");
@@ -132,7 +198,28 @@ static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm com
                              s->test_f0, s->test_targets, shape->n_test};
     s->in = in;
     NTK_TRY(stop_point(s, "before the predictions"));
-    NTK_TRY(predict_compute(&in, spectrum, grid, &s->cross, &s->predictions));
+    const ntk_linear_solver_ops *linear = operands->linear;
+    facts->solver = linear->name;
+    snprintf(facts->solver_why, sizeof facts->solver_why, "%s", operands->linear_why);
+    facts->f0 = ntk_choice_name(&predict_f0_names, (int)config->predict->f0);
+    facts->solve_residual = NAN;
+    facts->relative_residual = NAN;
+    facts->jitter = 0.0;
+    const int64_t M = s->in.full ? s->in.n_train * k : s->in.n_train;
+    const linear_request request = {config->predict, M, s->in.full ? 1 : k, grid->rows,
+                                    grid->cols, grid->block, 1, 1, 1, 0.0, 0.0};
+    facts->solve_flops = linear->flops != NULL ? linear->flops(&request) : NAN;
+    if (linear->id == NTK_LINEAR_EIGEN) {
+        /* Every t from the eigenpairs at once (predict_math.c); they were
+         * checked by their residual in the spectrum module. */
+        const double start = MPI_Wtime();
+        NTK_TRY(predict_compute(&in, operands->spectrum, grid, &s->cross, &s->predictions));
+        facts->solve_seconds = MPI_Wtime() - start;
+        snprintf(facts->solver_detail, sizeof facts->solver_detail,
+                 "through the eigenpairs, checked by the spectrum's residual");
+    } else {
+        NTK_TRY(solve_infinity(config, grid, model, train, operands, s, facts));
+    }
     const ntk_predictions *p = &s->predictions;
     int last = p->slices - 1;
     facts->have = 1;
@@ -141,10 +228,15 @@ static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm com
     facts->final_train_loss = p->train_loss[last];
     facts->final_test_loss = p->test_loss[last];
     facts->final_test_accuracy = p->test_accuracy[last];
-    ntk_log("predict: %d slices, %lld of %lld modes used; at the last (step %g) train loss %.6g, "
-            "test loss %.6g, test accuracy %.6g",
-            p->slices, (long long)p->modes_used, (long long)spectrum->n_pairs, p->step[last],
-            p->train_loss[last], p->test_loss[last], p->test_accuracy[last]);
+    if (p->modes_used >= 0)
+        ntk_log("predict: %d slices, %lld of %lld modes used; at the last (step %g) train loss "
+                "%.6g, test loss %.6g, test accuracy %.6g",
+                p->slices, (long long)p->modes_used, (long long)operands->spectrum->n_pairs,
+                p->step[last], p->train_loss[last], p->test_loss[last], p->test_accuracy[last]);
+    else
+        ntk_log("predict: t = infinity by %s: train loss %.6g, test loss %.6g, test accuracy "
+                "%.6g",
+                linear->name, p->train_loss[last], p->test_loss[last], p->test_accuracy[last]);
 
     NTK_TRY(stop_point(s, "before writing the predictions"));
     status = NTK_OK;
@@ -161,7 +253,7 @@ static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm com
 
 static ntk_status stage(const ntk_predict_config *config, MPI_Comm comm, const ntk_grid *grid,
                         const ntk_model *model, const ntk_input_block *train,
-                        const double *train_targets, const ntk_spectrum *spectrum,
+                        const double *train_targets, const ntk_predict_operands *operands,
                         stage_state *s, ntk_predict_facts *facts)
 {
     const int k = (int)config->kernel.model->width[config->kernel.model->n_dense - 1];
@@ -198,8 +290,8 @@ static ntk_status stage(const ntk_predict_config *config, MPI_Comm comm, const n
     }
     if (config->predict->enabled) {
         ntk_phase_begin("predict");
-        NTK_TRY(run_predictions(config, comm, grid, model, train, train_targets, spectrum, &shape,
-                                k, s, facts));
+        NTK_TRY(run_predictions(config, comm, grid, model, train, train_targets, operands,
+                                &shape, k, s, facts));
     }
     ntk_phase_end();
     /* Its files are written: the rerun of a later stop recomputes it. */
@@ -245,7 +337,7 @@ void predict_tracker_free(predict_tracker *tracker)
 
 ntk_status predict_stage(const ntk_predict_config *config, MPI_Comm comm, const ntk_grid *grid,
                          const ntk_model *model, const ntk_input_block *train,
-                         const double *train_targets, const ntk_spectrum *spectrum,
+                         const double *train_targets, const ntk_predict_operands *operands,
                          ntk_predict_facts *facts, predict_tracker **tracker)
 {
     if (tracker != NULL)
@@ -256,9 +348,15 @@ ntk_status predict_stage(const ntk_predict_config *config, MPI_Comm comm, const 
     facts->final_test_accuracy = NAN;
     stage_state s;
     memset(&s, 0, sizeof s);
-    ntk_status status = stage(config, comm, grid, model, train, train_targets, spectrum, &s, facts);
+    facts->solve_residual = NAN;
+    ntk_status status = stage(config, comm, grid, model, train, train_targets, operands, &s, facts);
+    /* The held-out loss during training follows the network from its own
+     * f_0 through the eigenpairs. */
+    const ntk_spectrum *spectrum = operands->spectrum;
     const int track = status == NTK_OK && tracker != NULL && config->training->enabled &&
-                      config->predict->enabled && s.test_targets != NULL;
+                      config->predict->enabled && s.test_targets != NULL &&
+                      config->predict->f0 == NTK_F0_NETWORK && spectrum != NULL &&
+                      spectrum->have_vectors && spectrum->n_pairs == spectrum->vectors.rows;
     predict_tracker *kept = NULL;
     if (track) {
         status = NTK_CALLOC(kept, 1, "the held-out loss tracker");

@@ -1156,13 +1156,35 @@ static void test_predict(void)
               job.predict.cutoff == 0.001 && job.output.test_theta && job.predict.infinite,
           "predict keys");
     EXPECT_ERROR(HELD_OUT "predict: {steps: [1], ridg: 1}\n", NULL,
-                 "predict.ridg: unknown key 'ridg' (expected one of steps, infinite, ridge, cutoff)",
+                 "predict.ridg: unknown key 'ridg' (expected one of steps, infinite, ridge, cutoff, "
+                 "solver, jitter, f0, operator, preconditioner, preconditioner_rank, tol, "
+                 "max_iterations, ensemble)",
                  "ridg");
     EXPECT_ERROR(HELD_OUT "predict: {steps: []}\n", NULL, "predict.steps: must be a non-empty list",
                  "[]");
     EXPECT_ERROR(HELD_OUT "predict: {ridge: -1}\n", NULL, "predict.ridge:", "-1");
-    EXPECT_ERROR(HELD_OUT "spectrum: {top: 2}\npredict: true\n", NULL,
+    EXPECT_ERROR(HELD_OUT "spectrum: {top: 2}\npredict: {steps: [1]}\n", NULL,
                  "predict: needs every eigenpair with its eigenvector, but spectrum.top", "predict");
+    EXPECT_ERROR(HELD_OUT "spectrum: {solver: none}\npredict: {solver: eigen}\n", NULL,
+                 "predict: needs every eigenpair with its eigenvector, but spectrum.solver is none",
+                 "predict");
+    /* t = infinity alone needs no eigenpairs: a linear solver (preflight picks it) */
+    EXPECT_OK(HELD_OUT "spectrum: {top: 2}\npredict: true\n", NULL);
+    CHECK(job.predict.enabled && !job.predict.steps_given && job.predict.solver == NTK_LINEAR_AUTO &&
+              job.predict.f0 == NTK_F0_NETWORK && !job.predict.ensemble &&
+              job.predict.jitter == 0.0 && !job.predict.jitter_auto,
+          "predict.solver defaults: auto, f0 network, no jitter, no ensemble");
+    EXPECT_OK(HELD_OUT "spectrum: {solver: none}\n"
+                       "predict: {solver: cholesky, jitter: auto, f0: zero, ensemble: true}\n", NULL);
+    CHECK(job.predict.solver == NTK_LINEAR_CHOLESKY && job.predict.jitter_auto &&
+              job.predict.f0 == NTK_F0_ZERO && job.predict.ensemble &&
+              job.predict.solver_where.line == 9,
+          "predict.solver, jitter auto, f0, ensemble");
+    EXPECT_OK(HELD_OUT "predict: {solver: cholesky, jitter: 1.0e-9}\n", NULL);
+    CHECK(job.predict.jitter == 1e-9 && !job.predict.jitter_auto, "predict.jitter as a number");
+    EXPECT_ERROR(HELD_OUT "predict: {jitter: -1}\n", NULL, "predict.jitter:", "-1");
+    EXPECT_ERROR(HELD_OUT "predict: {solver: qr}\n", NULL, "predict.solver:", "qr");
+    EXPECT_ERROR(HELD_OUT "predict: {f0: random}\n", NULL, "predict.f0:", "random");
     EXPECT_ERROR(MINIMAL "predict: {}\n", NULL, "predict: needs data.test_inputs", "predict");
     static const char *const no_targets[] = {"data.targets=", NULL};
     static const char *const bad_test[] = {"data.test_inputs={synthetic: gaussian, n: 4}", NULL};

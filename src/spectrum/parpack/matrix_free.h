@@ -69,6 +69,11 @@ ntk_status mf_operator_apply(mf_operator *op, const double *v, int64_t columns, 
  * Collective. */
 ntk_status mf_operator_trace(mf_operator *op, double *trace);
 
+/* Theta's diagonal at the own rows (op->rows entries): per layer from
+ * norms of the features (dense) or Jacobian rows (conv), as the trace.
+ * Used by predict.preconditioner pivoted_cholesky. Collective. */
+ntk_status mf_operator_diagonal(mf_operator *op, double *diagonal);
+
 /* PARPACK's basis size (ncv) for the top `top` pairs of an M x M matrix. */
 int64_t mf_basis_size(int64_t top, int64_t matrix_size);
 

@@ -302,3 +302,82 @@ ntk_status mf_operator_trace(mf_operator *op, double *trace)
     *trace = op->full ? sum : sum / (double)k;
     return NTK_OK;
 }
+
+/* Theta's diagonal at the own rows (matrix_free.h): per row (x, o) each
+ * layer's share, from norms (the Hadamard form) or from the Jacobian row by
+ * param_vjp (any other layer), as for the trace; the trace kernel's row x
+ * is the mean over o. Collective (the status is agreed). */
+ntk_status mf_operator_diagonal(mf_operator *op, double *diagonal)
+{
+    const ntk_model *model = op->model;
+    const int k = op->k;
+    int64_t largest = 1;
+    ntk_structured_term term[NTK_MAX_LAYERS];
+    int hadamard[NTK_MAX_LAYERS] = {0};
+    for (int i = 0; i < model->n_stack; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        if (layer->param == 0)
+            continue;
+        memset(&term[i], 0, sizeof term[i]);
+        if (layer->ops->structured_term != NULL) {
+            layer->ops->structured_term(layer, k, op->full, &term[i]);
+            hadamard[i] = term[i].block_width == 0 && !term[i].pairwise;
+        }
+        const int64_t size =
+            model->param_offset[layer->param + 1] - model->param_offset[layer->param];
+        if (!hadamard[i] && size > largest)
+            largest = size;
+    }
+    double *row = NULL;
+    ntk_status status = NTK_CALLOC(row, largest, "a Jacobian row for Theta's diagonal");
+    memset(diagonal, 0, sizeof(double) * (size_t)op->rows);
+    int64_t offset = 0;
+    for (int64_t first = 0; first < op->inputs->count && status == NTK_OK; first += op->batch) {
+        const int64_t count =
+            op->inputs->count - first < op->batch ? op->inputs->count - first : op->batch;
+        status = batch_features(op, first, count, &offset);
+        for (int i = 0; i < model->n_stack && status == NTK_OK; ++i) {
+            const ntk_layer *layer = &model->stack[i];
+            if (layer->param == 0)
+                continue;
+            const double *in, *cot;
+            layer_views(op, layer, offset, &in, &cot);
+            const int l = layer->param;
+            const double c = model->weight_scale[l];
+            const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
+            const int64_t size = model->param_offset[l + 1] - model->param_offset[l];
+            for (int64_t x = 0; x < count && status == NTK_OK; ++x) {
+                double a2 = 0.0;
+                if (hadamard[i])
+                    for (int64_t j = 0; j < term[i].input_width; ++j)
+                        a2 += in[x * term[i].input_width + j] * in[x * term[i].input_width + j];
+                for (int o = 0; o < k && status == NTK_OK; ++o) {
+                    double value = 0.0;
+                    if (hadamard[i]) {
+                        const int64_t width = term[i].cotangent_width;
+                        const double *d = cot + (x * k + o) * width;
+                        double d2 = 0.0;
+                        for (int64_t j = 0; j < width; ++j)
+                            d2 += d[j] * d[j];
+                        value = d2 * (c * c * a2 + s * s);
+                    } else {
+                        memset(op->weight, 0, sizeof(double) * (size_t)k);
+                        op->weight[o] = 1.0;
+                        memset(row, 0, sizeof(double) * (size_t)size);
+                        status = layer->ops->param_vjp(layer, model, in + x * layer->in.size,
+                                                       cot + x * k * layer->out.size, 1, k,
+                                                       op->weight, op->scratch, row);
+                        for (int64_t p = 0; p < size; ++p)
+                            value += row[p] * row[p];
+                    }
+                    if (op->full)
+                        diagonal[(first + x) * k + o] += value;
+                    else
+                        diagonal[first + x] += value / (double)k;
+                }
+            }
+        }
+    }
+    free(row);
+    return ntk_agree(status, op->comm);
+}
