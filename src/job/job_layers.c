@@ -27,15 +27,33 @@ static void parameter_types(char *text, size_t size)
     }
 }
 
-/* The layer types written as mappings, then those written as bare names. */
+/* The layer types written as mappings (those with options), or those
+ * written as bare names; an activation with options is both. */
 static int type_names(int bare, const char **names, int capacity)
 {
     int n = 0;
     for (int t = 0; t < ntk_layer_type_count() && n < capacity - 1; ++t)
-        if (ntk_layer_type(t)->bare == bare)
+        if (bare ? ntk_layer_type(t)->bare : ntk_layer_type(t)->n_options > 0)
             names[n++] = ntk_layer_type(t)->name;
     names[n] = NULL;
     return n;
+}
+
+/* A REAL option: a finite number in its bounds, kept as its bits. */
+static ntk_status read_real(const job_context *context, const job_node *node, const char *path,
+                            const ntk_layer_option *option, int64_t *slot)
+{
+    char description[96];
+    double value = 0.0;
+    if (node->kind != JOB_NODE_SCALAR || job_node_is_null(node) ||
+        job_text_number_out_of_range(node->text) != NULL ||
+        !job_text_to_number(node->text, &value) || !(value >= option->real_minimum) ||
+        !(value <= option->real_maximum))
+        return job_fail(context, node, path, "%s must be %s, got %s", option->key,
+                        option->requirement,
+                        job_node_describe(node, description, sizeof description));
+    *slot = ntk_option_from_real(value);
+    return NTK_OK;
 }
 
 /* One option's value into its slots (model/layer.h, ntk_layer_option). */
@@ -43,6 +61,8 @@ static ntk_status read_option(const job_context *context, const job_node *node, 
                               const ntk_layer_option *option, ntk_layer_spec *layer)
 {
     int64_t *slot = &layer->option[option->slot];
+    if (option->kind == NTK_OPTION_REAL)
+        return read_real(context, node, path, option, slot);
     if (option->kind == NTK_OPTION_CHOICE) {
         int n = 0, choice = 0;
         while (option->choices[n] != NULL)
@@ -75,12 +95,7 @@ static ntk_status read_option(const job_context *context, const job_node *node, 
 static ntk_status read_options(const job_context *context, const job_node *value, const char *path,
                                const ntk_layer_ops *ops, ntk_layer_spec *layer)
 {
-    for (int o = 0; o < ops->n_options; ++o) {
-        const ntk_layer_option *option = &ops->options[o];
-        layer->option[option->slot] = option->default_value;
-        if (option->kind == NTK_OPTION_PAIR)
-            layer->option[option->slot + 1] = option->default_value;
-    }
+    ntk_layer_default_options(ops, layer->option);
     if (value->kind != JOB_NODE_MAPPING && !job_node_is_null(value)) {
         /* The scalar form sets the first option only: every other required
          * option is missing (a conv's kernel left at 0 divides by zero later). */
@@ -151,6 +166,7 @@ static ntk_status read_bare_layer(const job_context *context, const job_node *it
     int choice = 0;
     NTK_TRY(job_read_choice(context, item, path, "layer name", names, n, &choice));
     layer->ops = ntk_layer_find(names[choice]);
+    ntk_layer_default_options(layer->ops, layer->option); /* leaky_relu: its default slope */
     return NTK_OK;
 }
 

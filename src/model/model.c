@@ -35,11 +35,14 @@ void model_spec_layers(const ntk_model_spec *spec, ntk_layer_spec *list, int *co
     for (int i = 0; i < spec->n_dense && i < NTK_MAX_DENSE; ++i) {
         memset(&list[n], 0, sizeof list[n]);
         list[n].ops = &ntk_layer_dense;
+        ntk_layer_default_options(list[n].ops, list[n].option);
         list[n++].option[0] = spec->width[i];
         /* NULL (a zeroed spec) is identity, as the spec's comment promises */
         if (i + 1 < spec->n_dense && spec->act[i] != NULL && spec->act[i] != NTK_ACT_IDENTITY) {
             memset(&list[n], 0, sizeof list[n]);
-            list[n++].ops = ntk_layer_of_activation(spec->act[i]);
+            list[n].ops = ntk_layer_of_activation(spec->act[i]);
+            ntk_layer_default_options(list[n].ops, list[n].option);
+            ++n;
         }
     }
     *count = n;

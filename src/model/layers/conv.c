@@ -34,11 +34,14 @@ static const int64_t conv_scratch_doubles = (int64_t)1 << 22;
 static const char *const conv_padding_choices[] = {"same", "valid", "circular", NULL};
 
 static const ntk_layer_option conv_options[] = {
-    {"channels", NTK_OPTION_INT, CONV_CHANNELS, "a positive integer", 1, 2147483647, 0, 1, NULL},
-    {"kernel", NTK_OPTION_PAIR, CONV_KERNEL, "a positive integer", 1, 2147483647, 0, 1, NULL},
-    {"stride", NTK_OPTION_PAIR, CONV_STRIDE, "a positive integer", 1, 2147483647, 1, 0, NULL},
-    {"padding", NTK_OPTION_CHOICE, CONV_PADDING, "same, valid or circular", 0, 2, CONV_PAD_SAME,
-     0, conv_padding_choices},
+    {.key = "channels", .kind = NTK_OPTION_INT, .slot = CONV_CHANNELS, .requirement = "a positive integer",
+     .minimum = 1, .maximum = 2147483647, .default_value = 0, .required = 1},
+    {.key = "kernel", .kind = NTK_OPTION_PAIR, .slot = CONV_KERNEL, .requirement = "a positive integer",
+     .minimum = 1, .maximum = 2147483647, .default_value = 0, .required = 1},
+    {.key = "stride", .kind = NTK_OPTION_PAIR, .slot = CONV_STRIDE, .requirement = "a positive integer",
+     .minimum = 1, .maximum = 2147483647, .default_value = 1, .required = 0},
+    {.key = "padding", .kind = NTK_OPTION_CHOICE, .slot = CONV_PADDING, .requirement = "same, valid or circular",
+     .minimum = 0, .maximum = 2, .default_value = CONV_PAD_SAME, .required = 0, .choices = conv_padding_choices},
 };
 
 static int conv_make_geometry(const int64_t *option, const ntk_shape *in, conv_geometry *g,

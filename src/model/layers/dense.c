@@ -18,7 +18,8 @@
 enum { DENSE_WIDTH = 0 };
 
 static const ntk_layer_option dense_options[] = {
-    {"width", NTK_OPTION_INT, DENSE_WIDTH, "a positive integer", 1, INT64_MAX, 0, 1, NULL},
+    {.key = "width", .kind = NTK_OPTION_INT, .slot = DENSE_WIDTH, .requirement = "a positive integer",
+     .minimum = 1, .maximum = INT64_MAX, .default_value = 0, .required = 1},
 };
 
 static int dense_infer(const int64_t *option, const ntk_shape *in, ntk_shape *out, char *why,

@@ -15,9 +15,11 @@
 enum { POOL_WINDOW = 0, POOL_STRIDE = 2 };
 
 static const ntk_layer_option avg_pool_options[] = {
-    {"window", NTK_OPTION_PAIR, POOL_WINDOW, "a positive integer", 1, 2147483647, 0, 1, NULL},
+    {.key = "window", .kind = NTK_OPTION_PAIR, .slot = POOL_WINDOW, .requirement = "a positive integer",
+     .minimum = 1, .maximum = 2147483647, .default_value = 0, .required = 1},
     /* 0: the window (torch's default stride) */
-    {"stride", NTK_OPTION_PAIR, POOL_STRIDE, "a positive integer", 1, 2147483647, 0, 0, NULL},
+    {.key = "stride", .kind = NTK_OPTION_PAIR, .slot = POOL_STRIDE, .requirement = "a positive integer",
+     .minimum = 1, .maximum = 2147483647, .default_value = 0, .required = 0},
 };
 
 static int pool_make_geometry(const int64_t *option, const ntk_shape *in, conv_geometry *g,
