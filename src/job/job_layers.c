@@ -63,6 +63,30 @@ static ntk_status read_option(const job_context *context, const job_node *node, 
     int64_t *slot = &layer->option[option->slot];
     if (option->kind == NTK_OPTION_REAL)
         return read_real(context, node, path, option, slot);
+    if (option->kind == NTK_OPTION_BOOL) {
+        int value = 0;
+        NTK_TRY(job_read_bool(context, node, path, &value));
+        *slot = (value != 0) != (option->default_value != 0); /* 0: the default */
+        return NTK_OK;
+    }
+    if (option->kind == NTK_OPTION_CHOICE_OR_PAIR) {
+        /* A number or a list is the pair, in the slots after the choice's. */
+        double number = 0.0;
+        const int n = ntk_option_choice_count(option);
+        if (node->kind == JOB_NODE_SEQUENCE ||
+            (node->kind == JOB_NODE_SCALAR && !job_node_is_null(node) &&
+             job_text_to_number(node->text, &number))) {
+            ntk_layer_option pair = *option;
+            pair.kind = NTK_OPTION_PAIR;
+            pair.slot = option->slot + 1;
+            *slot = n;
+            return read_option(context, node, path, &pair, layer);
+        }
+        int choice = 0;
+        NTK_TRY(job_read_choice(context, node, path, option->key, option->choices, n, &choice));
+        *slot = choice;
+        return NTK_OK;
+    }
     if (option->kind == NTK_OPTION_CHOICE) {
         int n = 0, choice = 0;
         while (option->choices[n] != NULL)
@@ -110,11 +134,18 @@ static ntk_status read_options(const job_context *context, const job_node *value
                                 ops->options[o].key);
         return NTK_OK;
     }
-    const char *keys[NTK_LAYER_MAX_OPTIONS + 1];
+    const char *keys[NTK_LAYER_MAX_OPTIONS + 2];
     for (int o = 0; o < ops->n_options; ++o)
         keys[o] = ops->options[o].key;
-    keys[ops->n_options] = NULL;
+    keys[ops->n_options] = "name"; /* every type written as a mapping */
+    keys[ops->n_options + 1] = NULL;
     NTK_TRY(job_check_mapping(context, value, path, keys));
+    const job_node *name = job_node_find(value, "name", NULL);
+    if (name != NULL) {
+        char name_path[JOB_PATH_TEXT_MAX];
+        job_path_key(name_path, sizeof name_path, path, "name");
+        NTK_TRY(job_read_string(context, name, name_path, layer->name, (int)sizeof layer->name));
+    }
     for (int o = 0; o < ops->n_options; ++o) {
         const ntk_layer_option *option = &ops->options[o];
         const job_node *node = job_node_find(value, option->key, NULL);
@@ -210,6 +241,12 @@ ntk_status job_read_layers(const job_context *context, const job_node *layers,
             NTK_TRY(read_bare_layer(context, item, path, layer));
         layer->line = item->origin == NULL ? item->line : 0;
         layer->column = item->origin == NULL ? item->column : 0;
+        for (int j = 0; j < model->n_layers && layer->name[0] != '\0'; ++j)
+            if (strcmp(model->layers[j].name, layer->name) == 0)
+                return job_fail(context, item, path,
+                                "name '%s' is already the name of model.layers[%d]: a weights "
+                                "file's tensors '%s.*' must belong to one layer",
+                                layer->name, j, layer->name);
         const int has_parameters = ntk_layer_has_parameters(layer->ops);
         if (has_parameters && n_parameters == NTK_MAX_DENSE)
             return job_fail(context, item, path, "too many %s layers (at most %d)",

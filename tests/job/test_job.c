@@ -1176,7 +1176,8 @@ static void test_predict(void)
 
 static void test_job_copies(void)
 {
-    CHECK(sizeof(ntk_job) < 64 * 1024, "sizeof(ntk_job) is %zu bytes", sizeof(ntk_job));
+    /* 128 layers' options and names (model.layers) are most of it. */
+    CHECK(sizeof(ntk_job) < 96 * 1024, "sizeof(ntk_job) is %zu bytes", sizeof(ntk_job));
     static ntk_job copy;
     const char *sets[] = {"grid.shape=[1, 1]", NULL};
     EXPECT_OK(MINIMAL "sweep: {model.seed: [1, 2]}\n", sets);

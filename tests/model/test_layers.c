@@ -257,6 +257,46 @@ static void test_activation_options(void)
                      "relu has no options");
 }
 
+/* torch's options echo as written, and only when set: a job without them
+ * echoes (and hashes) as before they existed. */
+static void test_geometry_options_echo(void)
+{
+    const char *forms[][2] = {
+        {"[{dense: 4}, relu, {dense: 2}]", "[{dense: 4}, relu, {dense: 2}]"},
+        {"[{dense: {width: 4, bias: false}}, relu, {dense: {width: 2, bias: true}}]",
+         "[{dense: {width: 4, bias: false}}, relu, {dense: 2}]"},
+        {"[{conv: {channels: 2, kernel: 3}}, flatten, {dense: 2}]",
+         "[{conv: {channels: 2, kernel: 3, stride: 1, padding: same}}, flatten, {dense: 2}]"},
+        {"[{conv: {channels: 2, kernel: 3, stride: 2, padding: 1, bias: false}}, flatten, "
+         "{dense: 2}]",
+         "[{conv: {channels: 2, kernel: 3, stride: 2, padding: 1, bias: false}}, flatten, "
+         "{dense: 2}]"},
+        {"[{conv: {channels: 2, kernel: 3, padding: [1, 0]}}, {avg_pool: {window: 2, padding: "
+         "1}}, flatten, {dense: 2}]",
+         "[{conv: {channels: 2, kernel: 3, stride: 1, padding: [1, 0]}}, {avg_pool: {window: 2, "
+         "stride: 0, padding: 1}}, flatten, {dense: 2}]"},
+    };
+    for (int f = 0; f < 5; ++f) {
+        char yaml[512];
+        snprintf(yaml, sizeof yaml,
+                 "data: {inputs: {synthetic: gaussian, n: 4, shape: [6, 5, 2]}}\n"
+                 "model: {layers: %s}\n", forms[f][0]);
+        if (f < 2)
+            snprintf(yaml, sizeof yaml,
+                     "data: {inputs: {synthetic: gaussian, n: 4, dim: 5}}\n"
+                     "model: {layers: %s}\n", forms[f][0]);
+        ntk_job *job = calloc(1, sizeof *job);
+        char *echo = NULL;
+        CHECK(job_load(write_job(yaml), NULL, 0, job) == NTK_OK &&
+                  job_echo_text(job, 0, &echo) == NTK_OK && echo != NULL,
+              "%s: loaded", forms[f][0]);
+        CHECK(echo != NULL && strstr(echo, forms[f][1]) != NULL, "%s echoes as %s, got %s",
+              forms[f][0], forms[f][1], echo ? echo : "nothing");
+        free(echo);
+        free(job);
+    }
+}
+
 int main(void)
 {
     test_registry();
@@ -264,6 +304,7 @@ int main(void)
     test_list_equals_summary();
     test_refusals();
     test_activation_options();
+    test_geometry_options_echo();
     unlink("test_layers_job.yaml");
     printf("%d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;

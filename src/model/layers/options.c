@@ -29,10 +29,33 @@ void ntk_layer_default_options(const ntk_layer_ops *ops, int64_t *option)
             option[spec->slot] = ntk_option_from_real(spec->real_default);
             continue;
         }
+        if (spec->kind == NTK_OPTION_BOOL)
+            continue; /* 0: the default */
         option[spec->slot] = spec->default_value;
         if (spec->kind == NTK_OPTION_PAIR)
             option[spec->slot + 1] = spec->default_value;
     }
+}
+
+int ntk_option_bool(const ntk_layer_option *option, const int64_t *values)
+{
+    return (values[option->slot] != 0) != (option->default_value != 0);
+}
+
+int ntk_option_choice_count(const ntk_layer_option *option)
+{
+    int n = 0;
+    while (option->choices != NULL && option->choices[n] != NULL)
+        ++n;
+    return n;
+}
+
+int ntk_layer_has_bias_option_on(const ntk_layer_ops *ops, const int64_t *option)
+{
+    for (int o = 0; o < ops->n_options; ++o)
+        if (ops->options[o].kind == NTK_OPTION_BOOL && strcmp(ops->options[o].key, "bias") == 0)
+            return ntk_option_bool(&ops->options[o], option);
+    return 1;
 }
 
 int ntk_layer_option_is_default(const ntk_layer_ops *ops, int o, const int64_t *values)
@@ -41,6 +64,8 @@ int ntk_layer_option_is_default(const ntk_layer_ops *ops, int o, const int64_t *
     const int64_t *slot = &values[spec->slot];
     if (spec->kind == NTK_OPTION_REAL)
         return ntk_option_real(values, spec->slot) == spec->real_default;
+    if (spec->kind == NTK_OPTION_BOOL)
+        return slot[0] == 0;
     if (spec->kind == NTK_OPTION_PAIR)
         return slot[0] == spec->default_value && slot[1] == spec->default_value;
     return slot[0] == spec->default_value;
