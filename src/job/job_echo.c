@@ -107,6 +107,21 @@ static int option_text(const ntk_layer_option *option, const int64_t *values, ch
                        size_t size)
 {
     const int64_t *slot = &values[option->slot];
+    if (option->kind == NTK_OPTION_REAL) {
+        char number[64];
+        format_number(ntk_option_real(values, option->slot), number, sizeof number);
+        return snprintf(buffer, size, "%s", number);
+    }
+    if (option->kind == NTK_OPTION_BOOL)
+        return snprintf(buffer, size, "%s", ntk_option_bool(option, values) ? "true" : "false");
+    if (option->kind == NTK_OPTION_CHOICE_OR_PAIR) {
+        if (slot[0] < ntk_option_choice_count(option))
+            return snprintf(buffer, size, "%s", option->choices[slot[0]]);
+        ++slot; /* the pair */
+        if (slot[0] != slot[1])
+            return snprintf(buffer, size, "[%" PRId64 ", %" PRId64 "]", slot[0], slot[1]);
+        return snprintf(buffer, size, "%" PRId64, slot[0]);
+    }
     if (option->kind == NTK_OPTION_CHOICE)
         return snprintf(buffer, size, "%s", option->choices[slot[0]]);
     if (option->kind == NTK_OPTION_PAIR && slot[0] != slot[1])
@@ -115,13 +130,36 @@ static int option_text(const ntk_layer_option *option, const int64_t *values, ch
 }
 
 /* A layer as written in model.layers: "relu", "{dense: 256}", or
- * "{conv: {channels: 8, kernel: 3, ...}}" for a type with several options. */
+ * "{conv: {channels: 8, kernel: 3, ...}}" for a type with several options.
+ * Quiet options at their default are left out, and so is every option of a
+ * bare type when all are at their defaults ("leaky_relu"). */
 static const char *layer_text(const ntk_layer_spec *layer, char *buffer, size_t size)
 {
     const ntk_layer_ops *ops = layer->ops;
-    if (ops->n_options == 0) {
+    int shown[NTK_LAYER_MAX_OPTIONS], n_shown = 0, all_default = 1;
+    for (int o = 0; o < ops->n_options; ++o) {
+        const int is_default = ntk_layer_option_is_default(ops, o, layer->option);
+        all_default &= is_default;
+        if (!(ops->options[o].quiet && is_default))
+            shown[n_shown++] = o;
+    }
+    if (layer->name[0] != '\0') {
+        /* Named: always the mapping, the name last. */
+        size_t used = (size_t)snprintf(buffer, size, "{%s: {", ops->name);
+        for (int i = 0; i < n_shown && used < size; ++i) {
+            const int o = shown[i];
+            used += (size_t)snprintf(buffer + used, size - used, "%s: ", ops->options[o].key);
+            if (used < size)
+                used += (size_t)option_text(&ops->options[o], layer->option, buffer + used,
+                                            size - used);
+            if (used < size)
+                used += (size_t)snprintf(buffer + used, size - used, ", ");
+        }
+        if (used < size)
+            snprintf(buffer + used, size - used, "name: '%s'}}", layer->name);
+    } else if (n_shown == 0 || (ops->bare && all_default)) {
         snprintf(buffer, size, "%s", ops->name);
-    } else if (ops->n_options == 1) {
+    } else if (n_shown == 1 && shown[0] == 0) {
         size_t used = (size_t)snprintf(buffer, size, "{%s: ", ops->name);
         if (used < size)
             used += (size_t)option_text(&ops->options[0], layer->option, buffer + used, size - used);
@@ -129,8 +167,9 @@ static const char *layer_text(const ntk_layer_spec *layer, char *buffer, size_t 
             snprintf(buffer + used, size - used, "}");
     } else {
         size_t used = (size_t)snprintf(buffer, size, "{%s: {", ops->name);
-        for (int o = 0; o < ops->n_options && used < size; ++o) {
-            used += (size_t)snprintf(buffer + used, size - used, "%s%s: ", o ? ", " : "",
+        for (int i = 0; i < n_shown && used < size; ++i) {
+            const int o = shown[i];
+            used += (size_t)snprintf(buffer + used, size - used, "%s%s: ", i ? ", " : "",
                                      ops->options[o].key);
             if (used < size)
                 used += (size_t)option_text(&ops->options[o], layer->option, buffer + used,
@@ -161,7 +200,7 @@ static void write_data_and_model(const ntk_job *job, FILE *out, int indent)
     model_spec_layers(model, list, &count);
     key_line(out, indent, 1, "layers: [");
     for (int i = 0; i < count; ++i) {
-        char text[256];
+        char text[512];
         fprintf(out, "%s%s", i ? ", " : "", layer_text(&list[i], text, sizeof text));
     }
     fputs("]\n", out);
@@ -466,7 +505,7 @@ uint64_t job_hash(const ntk_job *job)
     hash_text(&hash, "model %d %d %.17g %.17g %" PRIu64, count, (int)model->parameterization,
               model->w_std, model->b_std, model->seed);
     for (int i = 0; i < count; ++i) {
-        char text[256];
+        char text[512];
         hash_text(&hash, "layer %s", layer_text(&list[i], text, sizeof text));
     }
     if (model->weights_path[0] != '\0')

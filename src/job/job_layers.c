@@ -27,15 +27,33 @@ static void parameter_types(char *text, size_t size)
     }
 }
 
-/* The layer types written as mappings, then those written as bare names. */
+/* The layer types written as mappings (those with options), or those
+ * written as bare names; an activation with options is both. */
 static int type_names(int bare, const char **names, int capacity)
 {
     int n = 0;
     for (int t = 0; t < ntk_layer_type_count() && n < capacity - 1; ++t)
-        if (ntk_layer_type(t)->bare == bare)
+        if (bare ? ntk_layer_type(t)->bare : ntk_layer_type(t)->n_options > 0)
             names[n++] = ntk_layer_type(t)->name;
     names[n] = NULL;
     return n;
+}
+
+/* A REAL option: a finite number in its bounds, kept as its bits. */
+static ntk_status read_real(const job_context *context, const job_node *node, const char *path,
+                            const ntk_layer_option *option, int64_t *slot)
+{
+    char description[96];
+    double value = 0.0;
+    if (node->kind != JOB_NODE_SCALAR || job_node_is_null(node) ||
+        job_text_number_out_of_range(node->text) != NULL ||
+        !job_text_to_number(node->text, &value) || !(value >= option->real_minimum) ||
+        !(value <= option->real_maximum))
+        return job_fail(context, node, path, "%s must be %s, got %s", option->key,
+                        option->requirement,
+                        job_node_describe(node, description, sizeof description));
+    *slot = ntk_option_from_real(value);
+    return NTK_OK;
 }
 
 /* One option's value into its slots (model/layer.h, ntk_layer_option). */
@@ -43,6 +61,32 @@ static ntk_status read_option(const job_context *context, const job_node *node, 
                               const ntk_layer_option *option, ntk_layer_spec *layer)
 {
     int64_t *slot = &layer->option[option->slot];
+    if (option->kind == NTK_OPTION_REAL)
+        return read_real(context, node, path, option, slot);
+    if (option->kind == NTK_OPTION_BOOL) {
+        int value = 0;
+        NTK_TRY(job_read_bool(context, node, path, &value));
+        *slot = (value != 0) != (option->default_value != 0); /* 0: the default */
+        return NTK_OK;
+    }
+    if (option->kind == NTK_OPTION_CHOICE_OR_PAIR) {
+        /* A number or a list is the pair, in the slots after the choice's. */
+        double number = 0.0;
+        const int n = ntk_option_choice_count(option);
+        if (node->kind == JOB_NODE_SEQUENCE ||
+            (node->kind == JOB_NODE_SCALAR && !job_node_is_null(node) &&
+             job_text_to_number(node->text, &number))) {
+            ntk_layer_option pair = *option;
+            pair.kind = NTK_OPTION_PAIR;
+            pair.slot = option->slot + 1;
+            *slot = n;
+            return read_option(context, node, path, &pair, layer);
+        }
+        int choice = 0;
+        NTK_TRY(job_read_choice(context, node, path, option->key, option->choices, n, &choice));
+        *slot = choice;
+        return NTK_OK;
+    }
     if (option->kind == NTK_OPTION_CHOICE) {
         int n = 0, choice = 0;
         while (option->choices[n] != NULL)
@@ -75,12 +119,7 @@ static ntk_status read_option(const job_context *context, const job_node *node, 
 static ntk_status read_options(const job_context *context, const job_node *value, const char *path,
                                const ntk_layer_ops *ops, ntk_layer_spec *layer)
 {
-    for (int o = 0; o < ops->n_options; ++o) {
-        const ntk_layer_option *option = &ops->options[o];
-        layer->option[option->slot] = option->default_value;
-        if (option->kind == NTK_OPTION_PAIR)
-            layer->option[option->slot + 1] = option->default_value;
-    }
+    ntk_layer_default_options(ops, layer->option);
     if (value->kind != JOB_NODE_MAPPING && !job_node_is_null(value)) {
         /* The scalar form sets the first option only: every other required
          * option is missing (a conv's kernel left at 0 divides by zero later). */
@@ -95,11 +134,18 @@ static ntk_status read_options(const job_context *context, const job_node *value
                                 ops->options[o].key);
         return NTK_OK;
     }
-    const char *keys[NTK_LAYER_MAX_OPTIONS + 1];
+    const char *keys[NTK_LAYER_MAX_OPTIONS + 2];
     for (int o = 0; o < ops->n_options; ++o)
         keys[o] = ops->options[o].key;
-    keys[ops->n_options] = NULL;
+    keys[ops->n_options] = "name"; /* every type written as a mapping */
+    keys[ops->n_options + 1] = NULL;
     NTK_TRY(job_check_mapping(context, value, path, keys));
+    const job_node *name = job_node_find(value, "name", NULL);
+    if (name != NULL) {
+        char name_path[JOB_PATH_TEXT_MAX];
+        job_path_key(name_path, sizeof name_path, path, "name");
+        NTK_TRY(job_read_string(context, name, name_path, layer->name, (int)sizeof layer->name));
+    }
     for (int o = 0; o < ops->n_options; ++o) {
         const ntk_layer_option *option = &ops->options[o];
         const job_node *node = job_node_find(value, option->key, NULL);
@@ -151,6 +197,7 @@ static ntk_status read_bare_layer(const job_context *context, const job_node *it
     int choice = 0;
     NTK_TRY(job_read_choice(context, item, path, "layer name", names, n, &choice));
     layer->ops = ntk_layer_find(names[choice]);
+    ntk_layer_default_options(layer->ops, layer->option); /* leaky_relu: its default slope */
     return NTK_OK;
 }
 
@@ -194,6 +241,12 @@ ntk_status job_read_layers(const job_context *context, const job_node *layers,
             NTK_TRY(read_bare_layer(context, item, path, layer));
         layer->line = item->origin == NULL ? item->line : 0;
         layer->column = item->origin == NULL ? item->column : 0;
+        for (int j = 0; j < model->n_layers && layer->name[0] != '\0'; ++j)
+            if (strcmp(model->layers[j].name, layer->name) == 0)
+                return job_fail(context, item, path,
+                                "name '%s' is already the name of model.layers[%d]: a weights "
+                                "file's tensors '%s.*' must belong to one layer",
+                                layer->name, j, layer->name);
         const int has_parameters = ntk_layer_has_parameters(layer->ops);
         if (has_parameters && n_parameters == NTK_MAX_DENSE)
             return job_fail(context, item, path, "too many %s layers (at most %d)",

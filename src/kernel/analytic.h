@@ -75,12 +75,18 @@ ntk_status analytic_gauss_hermite(int order, const double **node, const double *
 typedef ntk_moments analytic_moments; /* model/layer.h: phi, phi_prime */
 
 /* The activation's closed form (model/activation.h, gaussian) when it has
- * one; quadrature of `quadrature_order` points per axis otherwise. */
+ * one; quadrature of `quadrature_order` points per axis otherwise. With the
+ * activation's parameters (model/activation.h: from its layer's options);
+ * analytic_expect takes its defaults. */
+analytic_moments analytic_expect_with(ntk_activation act, const double *parameter, double s11,
+                                      double s12, double s22, int quadrature_order);
 analytic_moments analytic_expect(ntk_activation act, double s11, double s12, double s22,
                                  int quadrature_order);
 /* Always by 2-D Gauss-Hermite quadrature on the Cholesky factor of the
  * covariance (the reference for the closed forms). NaN if the rule cannot be
  * built. */
+analytic_moments analytic_expect_quadrature_with(ntk_activation act, const double *parameter,
+                                                 double s11, double s12, double s22, int order);
 analytic_moments analytic_expect_quadrature(ntk_activation act, double s11, double s12,
                                             double s22, int order);
 /* Whether analytic_expect uses a closed form for `act`. */

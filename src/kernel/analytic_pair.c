@@ -67,7 +67,7 @@ void analytic_pair_layer(const ntk_model_spec *spec, int64_t dim, int quadrature
     int count = 0;
     const ntk_layer_spec *list = pair_layers(spec, buffer, &count);
     const ntk_analytic_context context = {spec->w_std, spec->b_std, quadrature_order,
-                                           analytic_expect};
+                                           analytic_expect_with};
     ntk_analytic_state state = {0};
     state.k11 = dot(x, x, dim);
     state.k22 = dot(x_prime, x_prime, dim);

@@ -25,7 +25,7 @@ static const ntk_config_key kernel_keys[] = {
     {"method", NTK_KEY_CHOICE, "auto", 0, 0, 0, &kernel_method_names, "structured: per-layer products of Gram matrices (auto); jacobian: explicit Jacobian chunks"},
     {"outputs", NTK_KEY_CHOICE, "trace", 0, 0, 0, &kernel_outputs_names, "trace: N x N, the mean over the k outputs; full: Nk x Nk"},
     {"nngp", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "analytic kernel only: also compute and write the NNGP kernel"},
-    {"quadrature_order", NTK_KEY_INT, "32", NTK_KEY_AT_LEAST | NTK_KEY_AT_MOST, 2, 256, NULL, "analytic kernel with tanh/gelu: Gauss-Hermite points per axis"},
+    {"quadrature_order", NTK_KEY_INT, "32", NTK_KEY_AT_LEAST | NTK_KEY_AT_MOST, 2, 256, NULL, "analytic kernel with an activation without closed form (tanh, gelu, sigmoid, softplus, silu, elu): Gauss-Hermite points per axis"},
     {"jacobian_chunk", NTK_KEY_INT, "8192", NTK_KEY_AT_LEAST, 1, 0, NULL, "jacobian method: parameters per chunk"},
     {"chunk_mib", NTK_KEY_INT, "2048", NTK_KEY_AT_LEAST, 1, 0, NULL, "structured method: packed-feature memory per rank (MiB) above which conv Jacobian blocks are assembled in chunks"},
     {"compare_analytic", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "empirical kernel only: also the analytic kernel, reported as analytic_distance"},

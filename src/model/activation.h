@@ -21,21 +21,31 @@
 
 #include "model/layer.h"
 
+/* An activation's parameters (leaky_relu's slope, elu's alpha): the values
+ * of its layer's REAL options, in the order its table lists them (entry i
+ * is option i, in slot i). An activation without options ignores them. */
+enum { NTK_ACTIVATION_MAX_PARAMETERS = 2 };
+
 struct ntk_activation_ops {
     ntk_layer_ops layer;          /* NTK_ACTIVATION_LAYER(self, "name") */
-    double (*phi)(double z);
-    double (*phi_prime)(double z);
+    double (*phi)(double z, const double *parameter);
+    double (*phi_prime)(double z, const double *parameter);
     /* Optional, for a cheap phi whose batched pass should vectorise: over n
      * elements, slope[e] = phi'(in[e]) and out[e] = phi(in[e]) (out may be
      * in), the very values of phi and phi_prime. NULL: element by element
      * through them. */
-    void (*apply)(const double *in, int64_t n, double *out, double *slope);
+    void (*apply)(const double *in, int64_t n, const double *parameter, double *out,
+                  double *slope);
     /* Optional: the Gaussian maps in closed form (phi: E[phi(u) phi(v)],
      * phi_prime: E[phi'(u) phi'(v)]), for any covariance a floating-point
      * recursion produces (a variance may be 0, |s12| may exceed
      * sqrt(s11 s22) by rounding). NULL: quadrature. */
-    ntk_moments (*gaussian)(double s11, double s12, double s22);
+    ntk_moments (*gaussian)(double s11, double s12, double s22, const double *parameter);
 };
+
+/* The parameters of an activation layer from its option slots; those of
+ * its defaults when `option` is NULL. */
+void ntk_activation_parameters(ntk_activation act, const int64_t *option, double *parameter);
 
 /* The activation layer's ops (activation_layer.c), which NTK_ACTIVATION_LAYER
  * puts in every activation's table. */
@@ -59,11 +69,17 @@ void ntk_activation_layer_cost(const ntk_layer *layer, int k, int full, int quad
                                ntk_layer_cost *cost);
 
 /* The layer part of an activation's table: `self` is the table being
- * defined, `text` its name in model.layers (written bare: relu). */
-#define NTK_ACTIVATION_LAYER(self, text)                                                           \
+ * defined, `text` its name in model.layers (written bare: relu). An
+ * activation with parameters uses NTK_ACTIVATION_LAYER_WITH_OPTIONS with its
+ * REAL options (slots 0, 1, ...): written bare it takes their defaults,
+ * {leaky_relu: 0.2} sets the first, {leaky_relu: {slope: 0.2}} by key. */
+#define NTK_ACTIVATION_LAYER(self, text) NTK_ACTIVATION_LAYER_WITH_OPTIONS(self, text, NULL, 0)
+#define NTK_ACTIVATION_LAYER_WITH_OPTIONS(self, text, option_table, option_count)                  \
     {                                                                                              \
         .name = text,                                                                              \
         .activation = &self,                                                                       \
+        .options = option_table,                                                                   \
+        .n_options = option_count,                                                                 \
         .bare = 1,                                                                                 \
         .in_place = 1,                                                                             \
         .infer = ntk_activation_layer_infer,                                                       \
@@ -80,6 +96,15 @@ void ntk_activation_layer_cost(const ntk_layer *layer, int k, int full, int quad
  * vanishes (then one of u, v is a constant and they are independent). For
  * closed forms and the quadrature alike. */
 double ntk_gaussian_correlation(double s11, double s12, double s22);
+
+/* The Gaussian maps of phi(z) = a min(z, 0) + b max(z, 0) (neural-tangents'
+ * stax.ABRelu: leaky_relu is (slope, 1), abs is (-1, 1)), with phi'(0) =
+ * `slope_at_zero` (torch's convention of the activation), scaled arc-cosine
+ * kernels with cos t = rho, J1 = (sin t + (pi - t) cos t) / (2 pi):
+ *   E[phi(u) phi(v)]   = (a - b)^2 sqrt(s11 s22) J1 + a b s12
+ *   E[phi'(u) phi'(v)] = (a - b)^2 (pi - t) / (2 pi) + a b */
+ntk_moments ntk_gaussian_ab_relu(double a, double b, double slope_at_zero, double s11,
+                                 double s12, double s22);
 
 /* The activations of the layer registry, in its order, and by name (NULL if
  * none). */

@@ -52,8 +52,28 @@ typedef struct {
  *   INT     an integer in [minimum, maximum]                    1 slot
  *   PAIR    an integer or [a, b], each in [minimum, maximum]
  *           (a scalar fills both: kernel: 3 means 3 x 3)        2 slots
- *   CHOICE  one of `choices` (NULL-terminated), as its index    1 slot */
-typedef enum { NTK_OPTION_INT = 0, NTK_OPTION_PAIR, NTK_OPTION_CHOICE } ntk_option_kind;
+ *   CHOICE  one of `choices` (NULL-terminated), as its index    1 slot
+ *   BOOL    true or false; the slot holds 0 for its default_value
+ *           and 1 for the other (a zeroed slot is the default, so
+ *           specs built by hand keep it): ntk_option_bool  1 slot
+ *   CHOICE_OR_PAIR  one of `choices` as its index, or an integer or
+ *           [a, b] each in [minimum, maximum]: then the slot holds the
+ *           number of choices and the next two the pair (conv's
+ *           padding: same, valid, circular, 1 or [1, 2])      3 slots
+ *   REAL    a finite number in [real_minimum, real_maximum], default
+ *           real_default, stored as the bits of the double
+ *           (ntk_option_real reads it: leaky_relu's slope)      1 slot
+ * An option that is `quiet` is echoed (and hashed) only when it differs
+ * from its default, so that an option added to a type later leaves the
+ * echo and hash of every job that does not use it as they were. */
+typedef enum {
+    NTK_OPTION_INT = 0,
+    NTK_OPTION_PAIR,
+    NTK_OPTION_CHOICE,
+    NTK_OPTION_REAL,
+    NTK_OPTION_BOOL,
+    NTK_OPTION_CHOICE_OR_PAIR
+} ntk_option_kind;
 
 typedef struct {
     const char *key;          /* "width" */
@@ -63,7 +83,24 @@ typedef struct {
     int64_t minimum, maximum, default_value;
     int required;
     const char *const *choices; /* CHOICE only */
+    double real_minimum, real_maximum, real_default; /* REAL only */
+    int quiet;                /* echoed only when not its default */
 } ntk_layer_option;
+
+/* A REAL option's value in its slot, and the slot value of a number. */
+double ntk_option_real(const int64_t *option, int slot);
+int64_t ntk_option_from_real(double value);
+/* Every option of `ops` at its default (the slots of the others 0). */
+void ntk_layer_default_options(const ntk_layer_ops *ops, int64_t *option);
+/* Whether option `o` of `ops` holds its default in `values`. */
+int ntk_layer_option_is_default(const ntk_layer_ops *ops, int o, const int64_t *values);
+/* A BOOL option's value. */
+int ntk_option_bool(const ntk_layer_option *option, const int64_t *values);
+/* The number of names of a CHOICE or CHOICE_OR_PAIR option. */
+int ntk_option_choice_count(const ntk_layer_option *option);
+/* Whether a layer with options `option` has biases: 0 only for a type with
+ * an option `bias` (dense, conv: torch's bias=False) set to false. */
+int ntk_layer_has_bias_option_on(const ntk_layer_ops *ops, const int64_t *option);
 
 /* A layer of a built model. */
 typedef struct {
@@ -72,6 +109,7 @@ typedef struct {
     int index;        /* position in model.layers, 0-based */
     int param;        /* 1-based index among layers with parameters; 0 = none */
     ntk_shape in, out;
+    char name[NTK_LAYER_NAME_MAX]; /* its `name:`, "" for none */
 } ntk_layer;
 
 /* A parameter tensor: torch layout, row-major. */
@@ -135,7 +173,9 @@ typedef struct {
 typedef struct {
     double w_std, b_std;
     int quadrature_order;
-    ntk_moments (*expect)(ntk_activation act, double s11, double s12, double s22, int order);
+    /* `parameter`: the activation's (model/activation.h), from its layer */
+    ntk_moments (*expect)(ntk_activation act, const double *parameter, double s11, double s12,
+                          double s22, int order);
 } ntk_analytic_context;
 
 /* The Jacobian block of a layer (jacobian_block): `rows` rows of `row_width`

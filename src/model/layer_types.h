@@ -14,7 +14,8 @@
 enum {
     NTK_MAX_DENSE = 64,                   /* layers with parameters in one model */
     NTK_MAX_LAYERS = 2 * NTK_MAX_DENSE,   /* entries of model.layers, activations included */
-    NTK_LAYER_MAX_OPTIONS = 8             /* options of one layer (a conv layer needs ~6) */
+    NTK_LAYER_MAX_OPTIONS = 12,           /* option slots of one layer (a conv layer needs 9) */
+    NTK_LAYER_NAME_MAX = 64               /* a layer's name (a torch module path), with its NUL */
 };
 
 /* An activation: a handle to its table (model/activation.h), one file per
@@ -42,6 +43,9 @@ typedef struct {
     const ntk_layer_ops *ops;                /* its type (an entry of the registry) */
     int64_t option[NTK_LAYER_MAX_OPTIONS];   /* per the type's syntax table */
     int line, column;                        /* in the job file; 0 when set by --set */
+    /* Its `name:` ("" for none): the weights file's tensors <name>.weight,
+     * <name>.bias, ... are this layer's (model/weights.h). */
+    char name[NTK_LAYER_NAME_MAX];
 } ntk_layer_spec;
 
 #endif

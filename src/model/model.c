@@ -35,11 +35,14 @@ void model_spec_layers(const ntk_model_spec *spec, ntk_layer_spec *list, int *co
     for (int i = 0; i < spec->n_dense && i < NTK_MAX_DENSE; ++i) {
         memset(&list[n], 0, sizeof list[n]);
         list[n].ops = &ntk_layer_dense;
+        ntk_layer_default_options(list[n].ops, list[n].option);
         list[n++].option[0] = spec->width[i];
         /* NULL (a zeroed spec) is identity, as the spec's comment promises */
         if (i + 1 < spec->n_dense && spec->act[i] != NULL && spec->act[i] != NTK_ACT_IDENTITY) {
             memset(&list[n], 0, sizeof list[n]);
-            list[n++].ops = ntk_layer_of_activation(spec->act[i]);
+            list[n].ops = ntk_layer_of_activation(spec->act[i]);
+            ntk_layer_default_options(list[n].ops, list[n].option);
+            ++n;
         }
     }
     *count = n;
@@ -65,6 +68,7 @@ static int layers_infer(const ntk_layer_spec *list, int count, const ntk_shape *
         memset(layer, 0, sizeof *layer);
         layer->ops = list[i].ops;
         memcpy(layer->option, list[i].option, sizeof layer->option);
+        memcpy(layer->name, list[i].name, sizeof layer->name);
         layer->index = i;
         layer->in = shape;
         if (layer->ops->infer(layer->option, &shape, &layer->out, why, why_size)) {
@@ -298,8 +302,10 @@ static ntk_status model_layers(const ntk_model_spec *spec, const ntk_shape *inpu
         model->act[l] = NTK_ACT_IDENTITY;
         layer->ops->tensors(layer, &model->weight_shape[l], &model->bias_shape[l]);
         /* Without a weights file, b_std == 0 means the layers have no biases
-         * at all (not zero-valued ones): they would add nothing to Theta. */
-        model->has_bias[l] = spec->weights_path[0] != '\0' || spec->b_std != 0.0;
+         * at all (not zero-valued ones): they would add nothing to Theta. A
+         * layer written with bias: false has none either way. */
+        model->has_bias[l] = ntk_layer_has_bias_option_on(layer->ops, layer->option) &&
+                             (spec->weights_path[0] != '\0' || spec->b_std != 0.0);
         model_set_scales(spec, layer, model);
     }
     if (model->n_layers < 1)

@@ -1,12 +1,18 @@
 # Sources of src/model/ (subfolders included), one file per line:
 # a new .c file needs its line here.
 ntk_module_sources(model
+  activations/abs.c
   activations/activation_layer.c
+  activations/elu.c
   activations/erf.c
   activations/gaussian.c
   activations/gelu.c
   activations/identity.c
+  activations/leaky_relu.c
   activations/relu.c
+  activations/sigmoid.c
+  activations/silu.c
+  activations/softplus.c
   activations/tanh.c
   features.c
   jacobian_rows.c
@@ -16,6 +22,7 @@ ntk_module_sources(model
   layers/conv_products.c
   layers/dense.c
   layers/flatten.c
+  layers/options.c
   layers/per_input.c
   layers/pool.c
   layers/registry.c

@@ -1,19 +1,24 @@
 /* Model parameters from and to safetensors files (see weights.h).
  *
- * Which tensor is which layer: every tensor must be called "<prefix>.weight"
- * or "<prefix>.bias". A prefix's layer number is the last dotted component
- * of the prefix that is all digits ("0", "net.0", "layers.3.linear" -> 0, 0,
- * 3); failing that, the trailing digits of its last component ("fc1",
- * "layer2" -> 1, 2). Prefixes are sorted by that number (only the order
- * matters, so nn.Sequential's 0, 2, 4 map to dense layers 1, 2, 3), and the
- * i-th weight is the i-th layer with parameters. A bias is optional per
- * layer. Shapes are the layer type's torch layout (model/layer.h tensors).
+ * Which tensor is which layer: every tensor is "<prefix>.weight",
+ * "<prefix>.bias" (or "<prefix>.num_batches_tracked", which is ignored:
+ * BatchNorm's counter is no parameter). A layer written with `name: P` takes
+ * the tensors of prefix P. The other layers with parameters take the other
+ * prefixes in order: by layer number when every such prefix has one and no
+ * two share it (nn.Sequential's 0, 2, 4: the last dotted component of the
+ * prefix that is all digits, "net.2" -> 2, else the trailing digits of its
+ * last component, "fc1" -> 1), and otherwise in the file's own order (the
+ * order of the tensors' data, which is the state_dict's for files written
+ * by ntkgram, its tests' and export scripts: the tutorial CNN's conv1, conv2,
+ * fc1, ... whose numbers collide). A bias is optional per layer (unless the
+ * job has biases and the file has none at all). Shapes are the layer type's
+ * torch layout (model/layer.h tensors).
  *
- * Every problem is NTK_ERR_DATA naming the file and the tensor: names that
- * are not weight/bias, two prefixes with the same number, a bias without its
- * weight, more or fewer weights than the job's layers with parameters,
- * shapes other than the layer's (dense: (n_l, n_{l-1}) and (n_l)), dtypes
- * other than F32/F64, non-finite values. */
+ * Every problem is NTK_ERR_DATA naming the file, the tensor and the layer:
+ * names that are not weight/bias, a named layer without its tensors, a bias
+ * without its weight, tensors that match no layer, a layer left without its
+ * weight, shapes other than the layer's (dense: (n_l, n_{l-1}) and (n_l)),
+ * dtypes other than F32/F64, non-finite values. */
 #include "model/weights.h"
 
 #include <math.h>
@@ -28,8 +33,11 @@
 typedef struct {
     char prefix[ST_NAME_MAX];
     long long number;
+    int has_number;
+    int64_t file_order;     /* the lowest data offset of its tensors */
     const st_tensor *weight;
     const st_tensor *bias;
+    int taken;              /* by a named layer */
 } weights_group;
 
 static int all_digits(const char *begin, const char *end)
@@ -73,10 +81,16 @@ static int prefix_number(const char *prefix, long long *number)
     return 0;
 }
 
-static int compare_groups(const void *a, const void *b)
+static int compare_numbers(const void *a, const void *b)
 {
-    const weights_group *left = a, *right = b;
+    const weights_group *left = *(weights_group *const *)a, *right = *(weights_group *const *)b;
     return (left->number > right->number) - (left->number < right->number);
+}
+
+static int compare_file_order(const void *a, const void *b)
+{
+    const weights_group *left = *(weights_group *const *)a, *right = *(weights_group *const *)b;
+    return (left->file_order > right->file_order) - (left->file_order < right->file_order);
 }
 
 static int compare_prefixes(const void *a, const void *b)
@@ -93,26 +107,27 @@ static int ends_with(const char *text, const char *suffix, size_t *prefix_length
     return 1;
 }
 
-/* One entry per tensor: its prefix, layer number, and itself as weight or bias. */
+/* One entry per tensor: its prefix, layer number, and itself as weight or
+ * bias; *ignored for a tensor that is no parameter (num_batches_tracked). */
 static ntk_status tensor_entry(const st_index *index, const st_tensor *tensor,
-                               weights_group *entry)
+                               weights_group *entry, int *ignored)
 {
     memset(entry, 0, sizeof *entry);
     size_t prefix_length = 0;
     int is_bias = 0;
+    *ignored = ends_with(tensor->name, ".num_batches_tracked", &prefix_length);
+    if (*ignored)
+        return NTK_OK;
     if (ends_with(tensor->name, ".bias", &prefix_length))
         is_bias = 1;
     else if (!ends_with(tensor->name, ".weight", &prefix_length))
         return NTK_RAISE(NTK_ERR_DATA,
-                         "%s: tensor '%s' is not a dense layer's weight or bias (expected "
-                         "names like 0.weight, 0.bias, 2.weight, ...)",
+                         "%s: tensor '%s' matches no layer: it is not a weight or bias (expected "
+                         "names like 0.weight, 0.bias, conv1.weight, ...)",
                          index->path, tensor->name);
     snprintf(entry->prefix, sizeof entry->prefix, "%.*s", (int)prefix_length, tensor->name);
-    if (!prefix_number(entry->prefix, &entry->number))
-        return NTK_RAISE(NTK_ERR_DATA,
-                         "%s: tensor '%s': no layer number in '%s' (expected a numeric "
-                         "component such as 0.weight or net.2.weight)",
-                         index->path, tensor->name, entry->prefix);
+    entry->has_number = prefix_number(entry->prefix, &entry->number);
+    entry->file_order = tensor->begin;
     if (is_bias)
         entry->bias = tensor;
     else
@@ -120,15 +135,18 @@ static ntk_status tensor_entry(const st_index *index, const st_tensor *tensor,
     return NTK_OK;
 }
 
-/* Sort the file's tensors into per-prefix groups ordered by layer number
- * (two sorts, so a file of many tensors is refused or read in n log n). */
+/* Sort the file's tensors into per-prefix groups (n log n). */
 static ntk_status group_tensors(const st_index *index, weights_group *groups, int *n_groups)
 {
     *n_groups = 0;
-    for (int t = 0; t < index->count; ++t)
-        NTK_TRY(tensor_entry(index, &index->tensors[t], &groups[t]));
-    qsort(groups, (size_t)index->count, sizeof *groups, compare_prefixes);
+    int n = 0;
     for (int t = 0; t < index->count; ++t) {
+        int ignored = 0;
+        NTK_TRY(tensor_entry(index, &index->tensors[t], &groups[n], &ignored));
+        n += !ignored;
+    }
+    qsort(groups, (size_t)n, sizeof *groups, compare_prefixes);
+    for (int t = 0; t < n; ++t) {
         weights_group *last = *n_groups > 0 ? &groups[*n_groups - 1] : NULL;
         if (last != NULL && strcmp(last->prefix, groups[t].prefix) == 0) {
             /* The same prefix: its weight and its bias (names are unique). */
@@ -136,20 +154,14 @@ static ntk_status group_tensors(const st_index *index, weights_group *groups, in
                 last->bias = groups[t].bias;
             else
                 last->weight = groups[t].weight;
+            if (groups[t].file_order < last->file_order)
+                last->file_order = groups[t].file_order;
             continue;
         }
         if (*n_groups != t)
             groups[*n_groups] = groups[t];
         ++*n_groups;
     }
-    qsort(groups, (size_t)*n_groups, sizeof *groups, compare_groups);
-    for (int g = 1; g < *n_groups; ++g)
-        if (groups[g].number == groups[g - 1].number)
-            return NTK_RAISE(NTK_ERR_DATA,
-                             "%s: tensors '%s.*' and '%s.*' both have layer number %lld: "
-                             "cannot tell their order",
-                             index->path, groups[g - 1].prefix, groups[g].prefix,
-                             groups[g].number);
     for (int g = 0; g < *n_groups; ++g)
         if (groups[g].weight == NULL)
             return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s' has no matching '%s.weight'",
@@ -199,6 +211,7 @@ typedef struct {
     int n_layers;
     const ntk_layer *layer[NTK_MAX_DENSE + 1];
     ntk_tensor_shape weight[NTK_MAX_DENSE + 1], bias[NTK_MAX_DENSE + 1];
+    int bias_allowed[NTK_MAX_DENSE + 1]; /* 0: written with bias: false */
 } weights_layers;
 
 static void layers_of_stack(const ntk_layer *stack, int n_stack, weights_layers *layers)
@@ -210,9 +223,93 @@ static void layers_of_stack(const ntk_layer *stack, int n_stack, weights_layers 
             continue;
         layers->layer[l] = &stack[i];
         stack[i].ops->tensors(&stack[i], &layers->weight[l], &layers->bias[l]);
+        layers->bias_allowed[l] = ntk_layer_has_bias_option_on(stack[i].ops, stack[i].option);
         if (l > layers->n_layers)
             layers->n_layers = l;
     }
+}
+
+/* "(name: P)" of a named layer, "" otherwise, for messages. */
+static const char *name_note(const ntk_layer *layer, char *text, size_t size)
+{
+    if (layer->name[0] == '\0')
+        return "";
+    snprintf(text, size, ", name: %s", layer->name);
+    return text;
+}
+
+/* Which group each layer with parameters takes (rules at the top of the
+ * file): assigned[l] for l = 1..n_layers. */
+static ntk_status assign_groups(const st_index *index, weights_group *groups, int n_groups,
+                                const weights_layers *model, const weights_group **assigned)
+{
+    char note[ST_NAME_MAX + 16];
+    int n_unnamed = 0;
+    for (int l = 1; l <= model->n_layers; ++l) {
+        const ntk_layer *layer = model->layer[l];
+        if (layer->name[0] == '\0') {
+            ++n_unnamed;
+            continue;
+        }
+        weights_group key;
+        snprintf(key.prefix, sizeof key.prefix, "%s", layer->name);
+        weights_group *found = bsearch(&key, groups, (size_t)n_groups, sizeof *groups,
+                                       compare_prefixes);
+        if (found == NULL)
+            return NTK_RAISE(NTK_ERR_DATA,
+                             "%s: no tensor '%s.weight' for model.layers[%d] (%s layer %d%s)",
+                             index->path, layer->name, layer->index, layer->ops->name, l,
+                             name_note(layer, note, sizeof note));
+        found->taken = 1;
+        assigned[l] = found;
+    }
+    const weights_group **rest = NULL;
+    int n_rest = 0;
+    if (n_groups > 0)
+        NTK_TRY(NTK_CALLOC(rest, n_groups, "weights order"));
+    int by_number = 1;
+    for (int g = 0; g < n_groups; ++g)
+        if (!groups[g].taken) {
+            rest[n_rest++] = &groups[g];
+            by_number &= groups[g].has_number;
+        }
+    if (by_number) {
+        qsort(rest, (size_t)n_rest, sizeof *rest, compare_numbers);
+        for (int g = 1; g < n_rest; ++g)
+            by_number &= rest[g]->number != rest[g - 1]->number;
+    }
+    if (!by_number) /* numbers missing or colliding: the file's own order */
+        qsort(rest, (size_t)n_rest, sizeof *rest, compare_file_order);
+    const char *order = by_number ? "by layer number" : "in the file's order";
+    ntk_status status = NTK_OK;
+    if (n_rest > n_unnamed) {
+        status = NTK_RAISE(NTK_ERR_DATA,
+                           "%s: tensor '%s' is extra: it matches no layer (the model has %d "
+                           "unnamed layer%s with weights, taking the file's other prefixes %s, "
+                           "the file %d such weight tensors)",
+                           index->path, rest[n_unnamed]->weight->name, n_unnamed,
+                           n_unnamed == 1 ? "" : "s", order, n_rest);
+    } else {
+        int next = 0;
+        for (int l = 1; l <= model->n_layers && status == NTK_OK; ++l) {
+            if (model->layer[l]->name[0] != '\0')
+                continue;
+            if (next == n_rest) {
+                char need[160];
+                shape_text(model->weight[l].ndim, model->weight[l].shape, need, sizeof need);
+                status = NTK_RAISE(NTK_ERR_DATA,
+                                   "%s: missing the weight of %s layer %d (shape %s, "
+                                   "model.layers[%d]): the model has %d unnamed layers with "
+                                   "weights, the file %d weight tensors for them",
+                                   index->path, model->layer[l]->ops->name, l, need,
+                                   model->layer[l]->index, n_unnamed, n_rest);
+                break;
+            }
+            assigned[l] = rest[next++];
+        }
+    }
+    free(rest);
+    return status;
 }
 
 /* The file's groups against the layers: one weight per layer, of its shape;
@@ -220,35 +317,24 @@ static void layers_of_stack(const ntk_layer *stack, int n_stack, weights_layers 
  * (model.b_std > 0), a file without any is refused (it would silently make a
  * network without them) and a layer without one is warned about. Sets
  * has_bias[l] to what the file holds. */
-static ntk_status check_groups(const st_index *index, const weights_group *groups, int n_groups,
+static ntk_status check_groups(const st_index *index, const weights_group *const *assigned,
                                const weights_layers *model, double b_std, int warn,
                                int *has_bias)
 {
     const int layers = model->n_layers;
-    if (n_groups > layers)
-        return NTK_RAISE(NTK_ERR_DATA,
-                         "%s: tensor '%s' is extra: the model has %d layer%s with weights, the "
-                         "file %d weight tensors",
-                         index->path, groups[layers].weight->name, layers, layers == 1 ? "" : "s",
-                         n_groups);
-    if (n_groups < layers) {
-        const ntk_tensor_shape *missing = &model->weight[n_groups + 1];
-        char need[160];
-        shape_text(missing->ndim, missing->shape, need, sizeof need);
-        return NTK_RAISE(NTK_ERR_DATA,
-                         "%s: missing the weight of %s layer %d (shape %s): the model has %d "
-                         "layers with weights, the file %d weight tensors",
-                         index->path, model->layer[n_groups + 1]->ops->name, n_groups + 1, need,
-                         layers, n_groups);
-    }
     for (int l = 1; l <= layers; ++l) {
-        const weights_group *group = &groups[l - 1];
+        const weights_group *group = assigned[l];
         const ntk_layer *layer = model->layer[l];
         static const char *const layouts[5] = {"", "", " (out, in)", " (out, in, k)",
                                                " (out, in, kh, kw)"};
         const int ndim = model->weight[l].ndim;
         NTK_TRY(check_shape(index, group->weight, layer, &model->weight[l],
                             ndim >= 0 && ndim <= 4 ? layouts[ndim] : ""));
+        if (group->bias != NULL && !model->bias_allowed[l])
+            return NTK_RAISE(NTK_ERR_DATA,
+                             "%s: tensor '%s' matches no parameter: %s layer %d "
+                             "(model.layers[%d]) is written with bias: false",
+                             index->path, group->bias->name, layer->ops->name, l, layer->index);
         if (group->bias != NULL)
             NTK_TRY(check_shape(index, group->bias, layer, &model->bias[l], ""));
         has_bias[l] = group->bias != NULL;
@@ -262,8 +348,8 @@ static ntk_status check_groups(const st_index *index, const weights_group *group
     for (int l = 1; l <= layers; ++l)
         with_bias += has_bias[l];
     for (int l = 1; l <= layers; ++l) {
-        if (has_bias[l])
-            continue;
+        if (has_bias[l] || !model->bias_allowed[l])
+            continue; /* bias: false layers have none, as the job says */
         char need[160];
         shape_text(model->bias[l].ndim, model->bias[l].shape, need, sizeof need);
         if (with_bias == 0)
@@ -271,22 +357,22 @@ static ntk_status check_groups(const st_index *index, const weights_group *group
                              "%s: missing the bias of %s layer %d ('%s.bias', shape %s): "
                              "model.b_std is %g, so the layers have biases, but the file has "
                              "none (set model.b_std: 0 for a network without biases)",
-                             index->path, model->layer[l]->ops->name, l, groups[l - 1].prefix,
+                             index->path, model->layer[l]->ops->name, l, assigned[l]->prefix,
                              need, b_std);
         if (warn)
             ntk_warn("%s: %s layer %d has no bias ('%s.bias', shape %s) although model.b_std is %g: "
                      "it runs without one, as the file says",
-                     index->path, model->layer[l]->ops->name, l, groups[l - 1].prefix, need,
+                     index->path, model->layer[l]->ops->name, l, assigned[l]->prefix, need,
                      b_std);
     }
     return NTK_OK;
 }
 
-static ntk_status read_groups(const st_index *index, const weights_group *groups,
+static ntk_status read_groups(const st_index *index, const weights_group *const *assigned,
                               ntk_model *model)
 {
     for (int l = 1; l <= model->n_layers; ++l) {
-        const weights_group *group = &groups[l - 1];
+        const weights_group *group = assigned[l];
         NTK_TRY(read_values(index, group->weight, model->weight[l]));
         if (group->bias == NULL)
             continue;
@@ -305,7 +391,7 @@ static ntk_status read_groups(const st_index *index, const weights_group *groups
  * allocated here (the caller frees it). */
 static ntk_status index_and_groups(const char *path, const weights_layers *layers, double b_std,
                                    int warn, st_index *index, weights_group **groups,
-                                   int *has_bias)
+                                   const weights_group **assigned, int *has_bias)
 {
     *groups = NULL;
     NTK_TRY(st_read_index(path, index));
@@ -316,7 +402,9 @@ static ntk_status index_and_groups(const char *path, const weights_layers *layer
     if (status == NTK_OK)
         status = group_tensors(index, *groups, &n_groups);
     if (status == NTK_OK)
-        status = check_groups(index, *groups, n_groups, layers, b_std, warn, has_bias);
+        status = assign_groups(index, *groups, n_groups, layers, assigned);
+    if (status == NTK_OK)
+        status = check_groups(index, assigned, layers, b_std, warn, has_bias);
     return status;
 }
 
@@ -327,12 +415,14 @@ ntk_status model_load_weights(const char *path, double b_std, ntk_model *model)
     weights_layers layers;
     layers_of_stack(model->stack, model->n_stack, &layers);
     weights_group *groups = NULL;
+    const weights_group *assigned[NTK_MAX_DENSE + 1] = {NULL};
     int has_bias[NTK_MAX_DENSE + 1] = {0};
-    ntk_status status = index_and_groups(path, &layers, b_std, 1, &index, &groups, has_bias);
+    ntk_status status =
+        index_and_groups(path, &layers, b_std, 1, &index, &groups, assigned, has_bias);
     if (status == NTK_OK) {
         for (int l = 1; l <= model->n_layers; ++l)
             model->has_bias[l] = has_bias[l];
-        status = read_groups(&index, groups, model);
+        status = read_groups(&index, assigned, model);
     }
     free(groups);
     st_free_index(&index);
@@ -350,15 +440,16 @@ ntk_status model_param_count(const ntk_model_spec *spec, const model_layout *lay
         st_index index;
         memset(&index, 0, sizeof index);
         weights_group *groups = NULL;
+        const weights_group *assigned[NTK_MAX_DENSE + 1] = {NULL};
         ntk_status status =
             index_and_groups(spec->weights_path, &layers, spec->b_std, 0, &index, &groups,
-                             has_bias);
+                             assigned, has_bias);
         free(groups);
         st_free_index(&index);
         NTK_TRY(status);
     } else {
         for (int l = 1; l <= layers.n_layers; ++l)
-            has_bias[l] = spec->b_std != 0.0;
+            has_bias[l] = spec->b_std != 0.0 && layers.bias_allowed[l];
     }
     int64_t total = 0;
     for (int l = 1; l <= layers.n_layers; ++l)
@@ -370,14 +461,18 @@ ntk_status model_param_count(const ntk_model_spec *spec, const model_layout *lay
 ntk_status model_save_weights(const char *path, const ntk_model *model)
 {
     st_output_tensor tensors[2 * NTK_MAX_DENSE];
-    char names[2 * NTK_MAX_DENSE][32];
+    char names[2 * NTK_MAX_DENSE][NTK_LAYER_NAME_MAX + 16];
     int count = 0;
     for (int l = 1; l <= model->n_layers; ++l) {
         /* nn.Sequential numbers every module, activations included: the
          * layer's position in model.layers. */
         const ntk_layer *layer = model_param_layer(model, l);
         const ntk_tensor_shape *shape = &model->weight_shape[l];
-        snprintf(names[count], sizeof names[count], "%d.weight", layer->index);
+        /* A named layer's tensors carry its name, as torch's state_dict. */
+        if (layer->name[0] != '\0')
+            snprintf(names[count], sizeof names[count], "%s.weight", layer->name);
+        else
+            snprintf(names[count], sizeof names[count], "%d.weight", layer->index);
         tensors[count] = (st_output_tensor){names[count], shape->ndim,
                                             {shape->shape[0], shape->shape[1], shape->shape[2],
                                              shape->shape[3]},
@@ -385,7 +480,10 @@ ntk_status model_save_weights(const char *path, const ntk_model *model)
         ++count;
         if (model->has_bias[l]) {
             shape = &model->bias_shape[l];
-            snprintf(names[count], sizeof names[count], "%d.bias", layer->index);
+            if (layer->name[0] != '\0')
+                snprintf(names[count], sizeof names[count], "%s.bias", layer->name);
+            else
+                snprintf(names[count], sizeof names[count], "%d.bias", layer->index);
             tensors[count] = (st_output_tensor){names[count], 1, {shape->shape[0]}, model->bias[l]};
             ++count;
         }

@@ -1,11 +1,15 @@
 /* Model parameters from and to safetensors files (torch.nn.Linear layout).
  *
- * Loading: the i-th layer with parameters takes the i-th weight/bias pair, ordered by the
- * numeric prefix of the tensor names (nn.Sequential state_dicts such as
- * 0.weight, 0.bias, 2.weight, 2.bias load as they are). A prefix's number is
- * its last all-digit dotted component ("net.2" -> 2), else the trailing
- * digits of its last component ("fc1" -> 1). F32 or F64. Missing, extra or
- * mis-shaped tensors are NTK_ERR_DATA naming the file and tensor.
+ * Loading: a layer written with `name: P` takes the tensors P.weight and
+ * P.bias; the other layers with parameters take the other weight/bias pairs
+ * in order: by the numeric prefix of the tensor names when those are
+ * distinct (nn.Sequential state_dicts such as 0.weight, 0.bias, 2.weight,
+ * 2.bias load as they are; a prefix's number is its last all-digit dotted
+ * component, "net.2" -> 2, else the trailing digits of its last component,
+ * "fc1" -> 1), otherwise in the file's own tensor order (a plain state_dict
+ * such as the tutorial CNN's conv1.*, conv2.*, fc1.*, ...). `*.num_batches_tracked`
+ * is ignored. F32 or F64. Missing, extra or mis-shaped tensors are
+ * NTK_ERR_DATA naming the file, the tensor and the layer.
  *
  * The file holds the raw parameters W_l, b_l; the scales c_l, s_l stay those
  * of the job's parameterisation. So a PyTorch state_dict means
@@ -36,7 +40,8 @@ ntk_status model_param_count(const ntk_model_spec *spec, const model_layout *lay
 /* Write the parameters as F64 tensors named "<i>.weight" / "<i>.bias" with i
  * the layer's position in model.layers (nn.Sequential's numbering, which
  * counts the activation modules: 0, 2, 4 for dense layers between
- * activations). Rank-local; written to a temporary name and renamed. */
+ * activations), or "<name>.weight" / "<name>.bias" for a layer written with
+ * `name:`. Rank-local; written to a temporary name and renamed. */
 ntk_status model_save_weights(const char *path, const ntk_model *model);
 
 #endif

@@ -2,7 +2,7 @@
 # kernel larger than the input with valid padding, data whose shape does not
 # fit the layers, conv after flatten, same padding with a stride, weights of
 # the wrong shape, and analytic kernels of conv networks (training them works:
-# tests/train/conv_training.sh). Pooling
+# tests/train/conv_training.sh); torch's options out of their range. Pooling
 # windows that do not divide the input are not refused: they floor, as
 # torch's AvgPool2d does (checked against torch in torch_reference.sh).
 . "$NTK_TESTS_DIR/lib.sh"
@@ -74,4 +74,36 @@ PY
 expect_error 4 "wrong.safetensors: tensor '0.weight' has shape \[3, 2, 3, 2\], but conv layer 1 needs \[3, 2, 3, 3\] \(out, in, kh, kw\)" \
     2 run "$(job weights images.npy "[{conv: {channels: 3, kernel: 3}}, flatten, {dense: 1}]" "  parameterization: standard
   weights: wrong.safetensors")"
+# torch's options: pooling padding beyond half the window (torch refuses it
+# too), a padding pair on 1-D inputs, a kernel larger than the padded input,
+# bias neither true nor false, and a bias tensor for a layer written with
+# bias: false.
+expect_error 3 "pool_pad.yaml:3:[0-9]+: model.layers\[2\]\.avg_pool: padding \[2, 2\] is more than half the window \[3, 3\]" \
+    1 validate "$(job pool_pad images.npy "[{conv: {channels: 2, kernel: 3}}, relu, {avg_pool: {window: 3, padding: 2}}, flatten, {dense: 1}]")"
+expect_error 3 "model.layers\[0\]\.conv: on \(L, C\) inputs the padding is a single integer, got \[1, 2\]" \
+    1 validate "$(job pad_1d "{synthetic: gaussian, n: 6, shape: [9, 2], seed: 1}" "[{conv: {channels: 2, kernel: 3, padding: [1, 2]}}, flatten, {dense: 1}]")"
+expect_error 3 "model.layers\[0\]\.conv: kernel 3 x 3 is larger than the padded input 1 x 6" \
+    1 validate "$(job pad_small "{synthetic: gaussian, n: 6, shape: [1, 4, 2], seed: 1}" "[{conv: {channels: 2, kernel: 3, padding: [0, 1]}}, flatten, {dense: 1}]")"
+expect_error 3 "bias_word.yaml:3:[0-9]+: model.layers\[0\]\.conv\.bias: must be true or false, got 'maybe'" \
+    1 validate "$(job bias_word images.npy "[{conv: {channels: 2, kernel: 3, bias: maybe}}, flatten, {dense: 1}]")"
+expect_error 3 "padding_word.yaml:3:[0-9]+: model.layers\[0\]\.conv\.padding: unknown padding 'full'" \
+    1 validate "$(job padding_word images.npy "[{conv: {channels: 2, kernel: 3, padding: full}}, flatten, {dense: 1}]")"
+py - <<'PY' || fail "writing weights"
+import json, struct
+import numpy as np
+def write(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for name, array in tensors:
+        data = np.ascontiguousarray(array, "<f8").tobytes()
+        header[name] = {"dtype": "F64", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data); offset += len(data)
+    text = json.dumps(header).encode(); text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text))); f.write(text); [f.write(b) for b in blobs]
+write("biased.safetensors", [("0.weight", np.ones((3, 2, 3, 3))), ("0.bias", np.ones(3)),
+                             ("2.weight", np.ones((1, 60)))])
+PY
+expect_error 4 "biased.safetensors: tensor '0.bias' matches no parameter: conv layer 1 \(model.layers\[0\]\) is written with bias: false" \
+    2 run "$(job biased images.npy "[{conv: {channels: 3, kernel: 3, bias: false}}, flatten, {dense: 1}]" "  parameterization: standard
+  weights: biased.safetensors")"
 pass "conv refusals: one line each, naming the layer or tensor"

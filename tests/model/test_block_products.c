@@ -190,7 +190,7 @@ static void run_case(const char *label, const ntk_model_spec *spec, const ntk_sh
 
 static ntk_layer_spec with(const ntk_layer_ops *ops, int64_t a, int64_t b, int64_t c)
 {
-    ntk_layer_spec layer = {ops, {a, b, c, 1, 1, 0, 0, 0}, 0, 0};
+    ntk_layer_spec layer = {ops, {a, b, c, 1, 1, 0, 0, 0}, 0, 0, ""};
     return layer;
 }
 

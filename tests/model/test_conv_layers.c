@@ -128,13 +128,13 @@ static void check_jacobian(const char *label, ntk_model *model)
 
 static ntk_layer_spec conv(int64_t channels, int64_t kh, int64_t kw, int64_t stride, int64_t padding)
 {
-    ntk_layer_spec layer = {&ntk_layer_conv, {channels, kh, kw, stride, stride, padding, 0, 0}, 0, 0};
+    ntk_layer_spec layer = {&ntk_layer_conv, {channels, kh, kw, stride, stride, padding, 0, 0}, 0, 0, ""};
     return layer;
 }
 
 static ntk_layer_spec plain(const ntk_layer_ops *ops, int64_t a, int64_t b)
 {
-    ntk_layer_spec layer = {ops, {a, a, b, b, 0, 0, 0, 0}, 0, 0};
+    ntk_layer_spec layer = {ops, {a, a, b, b, 0, 0, 0, 0}, 0, 0, ""};
     return layer;
 }
 
@@ -171,7 +171,7 @@ int main(void)
                                 } else {
                                     spec.layers[n++] = plain(&ntk_layer_flatten, 0, 0);
                                 }
-                                ntk_layer_spec dense = {&ntk_layer_dense, {K, 0, 0, 0, 0, 0, 0, 0}, 0, 0};
+                                ntk_layer_spec dense = {&ntk_layer_dense, {K, 0, 0, 0, 0, 0, 0, 0}, 0, 0, ""};
                                 spec.layers[n++] = dense;
                                 spec.n_layers = n;
                                 ntk_shape input = one_d ? (ntk_shape){2, {7, 2, 0}, 14}

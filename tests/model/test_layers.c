@@ -46,15 +46,49 @@ static void test_registry(void)
           "only activations are activations");
 }
 
+/* One activation with the parameters of `option`: phi' is the derivative
+ * of phi (central differences); its batched loop, if any, gives the very
+ * values of phi and phi' element by element, in place too; its closed-form
+ * Gaussian map, if any, is symmetric in (u, v). */
+static void check_activation(const ntk_layer_ops *ops, const int64_t *option)
+{
+    const ntk_activation act = ops->activation;
+    const double z[] = {-3.1, -1.0, -0.37, -1e-3, 1e-3, 0.2, 0.5, 1.3, 2.9, 25.0};
+    enum { N = sizeof z / sizeof z[0] };
+    double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
+    ntk_activation_parameters(act, option, parameter);
+    for (int i = 0; i < N; ++i) {
+        const double h = 1e-6;
+        const double slope =
+            (act->phi(z[i] + h, parameter) - act->phi(z[i] - h, parameter)) / (2 * h);
+        CHECK(fabs(slope - act->phi_prime(z[i], parameter)) < 1e-8 * fmax(1.0, fabs(slope)),
+              "%s(%g)'(%g) = %.17g, central difference %.17g", ops->name, parameter[0], z[i],
+              act->phi_prime(z[i], parameter), slope);
+    }
+    ntk_layer layer = {.ops = ops, .in = {1, {N, 0, 0}, N}, .out = {1, {N, 0, 0}, N}};
+    memcpy(layer.option, option, sizeof layer.option);
+    double out[N], slope[N], in_place[N], in_place_slope[N];
+    memcpy(in_place, z, sizeof z);
+    ops->forward(&layer, NULL, z, 1, out, slope);
+    ops->forward(&layer, NULL, in_place, 1, in_place, in_place_slope);
+    for (int i = 0; i < N; ++i)
+        CHECK(out[i] == act->phi(z[i], parameter) && slope[i] == act->phi_prime(z[i], parameter) &&
+                  in_place[i] == out[i] && in_place_slope[i] == slope[i],
+              "%s: the batched pass gives phi and phi' at %g, in place too", ops->name, z[i]);
+    if (act->gaussian != NULL) {
+        ntk_moments a = act->gaussian(1.3, 0.4, 0.7, parameter),
+                    b = act->gaussian(0.7, 0.4, 1.3, parameter);
+        CHECK(fabs(a.phi - b.phi) < 1e-15 && fabs(a.phi_prime - b.phi_prime) < 1e-15,
+              "%s: the Gaussian map is symmetric in (u, v)", ops->name);
+    }
+}
+
 /* Every registered activation, whatever it is: a bare, in-place layer
- * without parameters whose table leads back to it; phi' is the derivative of
- * phi (central differences); its batched loop, if any, gives the very values
- * of phi and phi' element by element, in place too; its closed-form Gaussian
- * map, if any, is symmetric in (u, v). */
+ * without parameters whose table leads back to it, whose options (if any)
+ * are numbers (its parameters), checked at its defaults and, with options,
+ * at other values. */
 static void test_every_activation(void)
 {
-    const double z[] = {-3.1, -1.0, -0.37, -1e-3, 1e-3, 0.2, 0.5, 1.3, 2.9};
-    enum { N = sizeof z / sizeof z[0] };
     int seen = 0;
     for (int t = 0; t < ntk_layer_type_count(); ++t) {
         const ntk_layer_ops *ops = ntk_layer_type(t);
@@ -63,28 +97,19 @@ static void test_every_activation(void)
             continue;
         ++seen;
         CHECK(&act->layer == ops && act->phi && act->phi_prime && ops->bare && ops->in_place &&
-                  !ntk_layer_has_parameters(ops) && ops->n_options == 0 && ops->analytic,
+                  !ntk_layer_has_parameters(ops) &&
+                  ops->n_options <= NTK_ACTIVATION_MAX_PARAMETERS && ops->analytic,
               "%s: an activation is a bare in-place layer with an analytic map", ops->name);
-        for (int i = 0; i < N; ++i) {
-            const double h = 1e-6;
-            const double slope = (act->phi(z[i] + h) - act->phi(z[i] - h)) / (2 * h);
-            CHECK(fabs(slope - act->phi_prime(z[i])) < 1e-8 * fmax(1.0, fabs(slope)),
-                  "%s'(%g) = %.17g, central difference %.17g", ops->name, z[i],
-                  act->phi_prime(z[i]), slope);
-        }
-        ntk_layer layer = {.ops = ops, .in = {1, {N, 0, 0}, N}, .out = {1, {N, 0, 0}, N}};
-        double out[N], slope[N], in_place[N], in_place_slope[N];
-        memcpy(in_place, z, sizeof z);
-        ops->forward(&layer, NULL, z, 1, out, slope);
-        ops->forward(&layer, NULL, in_place, 1, in_place, in_place_slope);
-        for (int i = 0; i < N; ++i)
-            CHECK(out[i] == act->phi(z[i]) && slope[i] == act->phi_prime(z[i]) &&
-                      in_place[i] == out[i] && in_place_slope[i] == slope[i],
-                  "%s: the batched pass gives phi and phi' at %g, in place too", ops->name, z[i]);
-        if (act->gaussian != NULL) {
-            ntk_moments a = act->gaussian(1.3, 0.4, 0.7), b = act->gaussian(0.7, 0.4, 1.3);
-            CHECK(fabs(a.phi - b.phi) < 1e-15 && fabs(a.phi_prime - b.phi_prime) < 1e-15,
-                  "%s: the Gaussian map is symmetric in (u, v)", ops->name);
+        for (int o = 0; o < ops->n_options; ++o)
+            CHECK(ops->options[o].kind == NTK_OPTION_REAL && ops->options[o].slot == o,
+                  "%s: option %s is a number in slot %d", ops->name, ops->options[o].key, o);
+        int64_t option[NTK_LAYER_MAX_OPTIONS];
+        ntk_layer_default_options(ops, option);
+        check_activation(ops, option);
+        const double others[] = {0.3, -0.2, 1.7};
+        for (int v = 0; v < 3 && ops->n_options > 0; ++v) {
+            option[0] = ntk_option_from_real(others[v]);
+            check_activation(ops, option);
         }
     }
     CHECK(seen == ntk_activation_count(), "%d activations seen, %d counted", seen,
@@ -191,12 +216,95 @@ static void test_refusals(void)
     free(job);
 }
 
+/* An activation with a parameter in its three forms, echoed back as written
+ * (bare at the default), and refused when the value is not a number. */
+static void test_activation_options(void)
+{
+    const char *forms[][2] = {
+        {"leaky_relu", "leaky_relu"},
+        {"{leaky_relu: 0.2}", "{leaky_relu: 0.2}"},
+        {"{leaky_relu: {slope: -0.5}}", "{leaky_relu: -0.5}"},
+        {"{leaky_relu: 0.01}", "leaky_relu"},
+        {"elu", "elu"},
+        {"{elu: {alpha: 0.7}}", "{elu: 0.7}"},
+    };
+    const double values[] = {0.01, 0.2, -0.5, 0.01, 1.0, 0.7};
+    for (int f = 0; f < 6; ++f) {
+        char yaml[256];
+        snprintf(yaml, sizeof yaml,
+                 "data: {inputs: {synthetic: gaussian, n: 4, dim: 5}}\n"
+                 "model: {layers: [{dense: 4}, %s, {dense: 2}]}\n", forms[f][0]);
+        ntk_job *job = calloc(1, sizeof *job);
+        char *echo = NULL;
+        CHECK(job_load(write_job(yaml), NULL, 0, job) == NTK_OK &&
+                  ntk_option_real(job->model.layers[1].option, 0) == values[f] &&
+                  job_echo_text(job, 0, &echo) == NTK_OK && echo != NULL,
+              "%s: parsed with %g", forms[f][0], values[f]);
+        char want[96];
+        snprintf(want, sizeof want, "[{dense: 4}, %s, {dense: 2}]", forms[f][1]);
+        CHECK(echo != NULL && strstr(echo, want) != NULL, "%s echoes as %s", forms[f][0], want);
+        free(echo);
+        free(job);
+    }
+    expect_job_error("data: {inputs: {synthetic: gaussian, n: 4, dim: 5}}\n"
+                     "model: {layers: [{dense: 4}, {leaky_relu: steep}, {dense: 2}]}\n",
+                     "slope not a number");
+    expect_job_error("data: {inputs: {synthetic: gaussian, n: 4, dim: 5}}\n"
+                     "model: {layers: [{dense: 4}, {leaky_relu: {alpha: 2}}, {dense: 2}]}\n",
+                     "leaky_relu has no alpha");
+    expect_job_error("data: {inputs: {synthetic: gaussian, n: 4, dim: 5}}\n"
+                     "model: {layers: [{dense: 4}, {relu: 1}, {dense: 2}]}\n",
+                     "relu has no options");
+}
+
+/* torch's options echo as written, and only when set: a job without them
+ * echoes (and hashes) as before they existed. */
+static void test_geometry_options_echo(void)
+{
+    const char *forms[][2] = {
+        {"[{dense: 4}, relu, {dense: 2}]", "[{dense: 4}, relu, {dense: 2}]"},
+        {"[{dense: {width: 4, bias: false}}, relu, {dense: {width: 2, bias: true}}]",
+         "[{dense: {width: 4, bias: false}}, relu, {dense: 2}]"},
+        {"[{conv: {channels: 2, kernel: 3}}, flatten, {dense: 2}]",
+         "[{conv: {channels: 2, kernel: 3, stride: 1, padding: same}}, flatten, {dense: 2}]"},
+        {"[{conv: {channels: 2, kernel: 3, stride: 2, padding: 1, bias: false}}, flatten, "
+         "{dense: 2}]",
+         "[{conv: {channels: 2, kernel: 3, stride: 2, padding: 1, bias: false}}, flatten, "
+         "{dense: 2}]"},
+        {"[{conv: {channels: 2, kernel: 3, padding: [1, 0]}}, {avg_pool: {window: 2, padding: "
+         "1}}, flatten, {dense: 2}]",
+         "[{conv: {channels: 2, kernel: 3, stride: 1, padding: [1, 0]}}, {avg_pool: {window: 2, "
+         "stride: 0, padding: 1}}, flatten, {dense: 2}]"},
+    };
+    for (int f = 0; f < 5; ++f) {
+        char yaml[512];
+        snprintf(yaml, sizeof yaml,
+                 "data: {inputs: {synthetic: gaussian, n: 4, shape: [6, 5, 2]}}\n"
+                 "model: {layers: %s}\n", forms[f][0]);
+        if (f < 2)
+            snprintf(yaml, sizeof yaml,
+                     "data: {inputs: {synthetic: gaussian, n: 4, dim: 5}}\n"
+                     "model: {layers: %s}\n", forms[f][0]);
+        ntk_job *job = calloc(1, sizeof *job);
+        char *echo = NULL;
+        CHECK(job_load(write_job(yaml), NULL, 0, job) == NTK_OK &&
+                  job_echo_text(job, 0, &echo) == NTK_OK && echo != NULL,
+              "%s: loaded", forms[f][0]);
+        CHECK(echo != NULL && strstr(echo, forms[f][1]) != NULL, "%s echoes as %s, got %s",
+              forms[f][0], forms[f][1], echo ? echo : "nothing");
+        free(echo);
+        free(job);
+    }
+}
+
 int main(void)
 {
     test_registry();
     test_every_activation();
     test_list_equals_summary();
     test_refusals();
+    test_activation_options();
+    test_geometry_options_echo();
     unlink("test_layers_job.yaml");
     printf("%d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;

@@ -113,13 +113,13 @@ static ntk_layer_spec conv(int64_t channels, int64_t kh, int64_t kw, int64_t str
                            int64_t padding)
 {
     ntk_layer_spec layer = {&ntk_layer_conv, {channels, kh, kw, stride, stride, padding, 0, 0},
-                            0, 0};
+                            0, 0, ""};
     return layer;
 }
 
 static ntk_layer_spec plain(const ntk_layer_ops *ops, int64_t a)
 {
-    ntk_layer_spec layer = {ops, {a, a, 0, 0, 0, 0, 0, 0}, 0, 0};
+    ntk_layer_spec layer = {ops, {a, a, 0, 0, 0, 0, 0, 0}, 0, 0, ""};
     return layer;
 }
 

@@ -129,7 +129,9 @@ write_safetensors(f"{DIR}/bad_orphan_bias.safetensors", orphan)
 stray = dict(good)
 stray["running_mean"] = ("F64", np.zeros(H))
 write_safetensors(f"{DIR}/bad_stray.safetensors", stray)
-write_safetensors(f"{DIR}/bad_ambiguous.safetensors",
+# Layer numbers that collide (encoder.0, decoder.0): the file's own order,
+# whatever the names' alphabetical order.
+write_safetensors(f"{DIR}/collide.safetensors",
                   {"encoder.0.weight": ("F64", w1), "decoder.0.weight": ("F64", w2)})
 half = {name: ("F16", array) for name, (dtype, array) in good.items()}
 write_safetensors(f"{DIR}/bad_dtype.safetensors", half)

@@ -11,9 +11,20 @@
 
 #include "model/model.h"
 
-double model_phi(ntk_activation act, double z) { return act->phi(z); }
+/* With the activation's default parameters. */
+double model_phi(ntk_activation act, double z)
+{
+    double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
+    ntk_activation_parameters(act, NULL, parameter);
+    return act->phi(z, parameter);
+}
 
-double model_phi_prime(ntk_activation act, double z) { return act->phi_prime(z); }
+double model_phi_prime(ntk_activation act, double z)
+{
+    double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
+    ntk_activation_parameters(act, NULL, parameter);
+    return act->phi_prime(z, parameter);
+}
 
 int model_activation_has_closed_form(ntk_activation act) { return act->gaussian != NULL; }
 
@@ -37,13 +48,15 @@ void ntk_activation_layer_forward(const ntk_layer *layer, const ntk_model *model
     (void)model;
     const ntk_activation act = layer->ops->activation;
     const int64_t size = count * layer->out.size;
+    double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
+    ntk_activation_parameters(act, layer->option, parameter);
     if (act->apply != NULL) {
-        act->apply(in, size, out, slope);
+        act->apply(in, size, parameter, out, slope);
         return;
     }
     for (int64_t e = 0; e < size; ++e) {
-        slope[e] = act->phi_prime(in[e]);
-        out[e] = act->phi(in[e]);
+        slope[e] = act->phi_prime(in[e], parameter);
+        out[e] = act->phi(in[e], parameter);
     }
 }
 
@@ -71,10 +84,12 @@ void ntk_activation_layer_forward_one(const ntk_layer *layer, const ntk_model *m
 {
     (void)model;
     const ntk_activation act = layer->ops->activation;
+    double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
+    ntk_activation_parameters(act, layer->option, parameter);
     for (int64_t i = 0; i < layer->out.size; ++i) {
         double z = in[i];
-        slope[i] = act->phi_prime(z);
-        out[i] = act->phi(z);
+        slope[i] = act->phi_prime(z, parameter);
+        out[i] = act->phi(z, parameter);
     }
 }
 
@@ -95,13 +110,17 @@ int ntk_activation_layer_analytic(const ntk_layer_spec *layer,
         return 1; /* needs a Gaussian pre-activation: a layer with parameters before it */
     const ntk_activation act = layer->ops->activation;
     const int order = context->quadrature_order;
-    ntk_moments cross = context->expect(act, state->k11, state->k12, state->k22, order);
+    double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
+    ntk_activation_parameters(act, layer->option, parameter);
+    ntk_moments cross = context->expect(act, parameter, state->k11, state->k12, state->k22, order);
     /* x == x' needs only the cross term; otherwise the variances go on. */
     if (state->same_input) {
         state->k11 = state->k22 = cross.phi;
     } else {
-        double next_11 = context->expect(act, state->k11, state->k11, state->k11, order).phi;
-        double next_22 = context->expect(act, state->k22, state->k22, state->k22, order).phi;
+        double next_11 =
+            context->expect(act, parameter, state->k11, state->k11, state->k11, order).phi;
+        double next_22 =
+            context->expect(act, parameter, state->k22, state->k22, state->k22, order).phi;
         state->k11 = next_11;
         state->k22 = next_22;
     }

@@ -9,12 +9,21 @@
 static const double pi = 3.14159265358979323846;
 static const double two_over_sqrt_pi = 1.12837916709551257390;
 
-static double erf_phi(double z) { return erf(z); }
-
-static double erf_prime(double z) { return two_over_sqrt_pi * exp(-z * z); }
-
-static ntk_moments erf_gaussian(double s11, double s12, double s22)
+static double erf_phi(double z, const double *parameter)
 {
+    (void)parameter;
+    return erf(z);
+}
+
+static double erf_prime(double z, const double *parameter)
+{
+    (void)parameter;
+    return two_over_sqrt_pi * exp(-z * z);
+}
+
+static ntk_moments erf_gaussian(double s11, double s12, double s22, const double *parameter)
+{
+    (void)parameter;
     /* Keep the covariance positive semi-definite against rounding. */
     double bound = sqrt(fmax(0.0, s11) * fmax(0.0, s22));
     if (s12 > bound)

@@ -11,10 +11,15 @@ static const double inverse_sqrt_2pi = 0.39894228040143267794;
 /* Standard normal CDF; erfc keeps full relative accuracy in the left tail. */
 static double normal_cdf(double z) { return 0.5 * erfc(-z * inverse_sqrt_2); }
 
-static double gelu(double z) { return z * normal_cdf(z); }
-
-static double gelu_prime(double z)
+static double gelu(double z, const double *parameter)
 {
+    (void)parameter;
+    return z * normal_cdf(z);
+}
+
+static double gelu_prime(double z, const double *parameter)
+{
+    (void)parameter;
     return normal_cdf(z) + z * inverse_sqrt_2pi * exp(-0.5 * z * z);
 }
 

@@ -5,24 +5,32 @@
 
 #include "model/activation.h"
 
-static double identity(double z) { return z; }
-
-static double identity_prime(double z)
+static double identity(double z, const double *parameter)
 {
+    (void)parameter;
+    return z;
+}
+
+static double identity_prime(double z, const double *parameter)
+{
+    (void)parameter;
     (void)z;
     return 1.0;
 }
 
-static void identity_apply(const double *in, int64_t n, double *out, double *slope)
+static void identity_apply(const double *in, int64_t n, const double *parameter, double *out,
+                           double *slope)
 {
+    (void)parameter;
     for (int64_t e = 0; e < n; ++e)
         slope[e] = 1.0;
     if (out != in)
         memcpy(out, in, (size_t)n * sizeof *out);
 }
 
-static ntk_moments identity_gaussian(double s11, double s12, double s22)
+static ntk_moments identity_gaussian(double s11, double s12, double s22, const double *parameter)
 {
+    (void)parameter;
     (void)s11;
     (void)s22;
     ntk_moments result = {s12, 1.0};

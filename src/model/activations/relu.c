@@ -9,29 +9,40 @@
 
 static const double pi = 3.14159265358979323846;
 
-static double relu(double z) { return z > 0.0 ? z : 0.0; }
+static double relu(double z, const double *parameter)
+{
+    (void)parameter;
+    return z > 0.0 ? z : 0.0;
+}
 
-static double relu_prime(double z) { return z > 0.0 ? 1.0 : 0.0; }
+static double relu_prime(double z, const double *parameter)
+{
+    (void)parameter;
+    return z > 0.0 ? 1.0 : 0.0;
+}
 
 /* The common case as a plain loop the compiler vectorises. */
-static void relu_apply(const double *in, int64_t n, double *out, double *slope)
+static void relu_apply(const double *in, int64_t n, const double *parameter, double *out,
+                           double *slope)
 {
+    (void)parameter;
     for (int64_t e = 0; e < n; ++e) {
         slope[e] = in[e] > 0.0 ? 1.0 : 0.0;
         out[e] = in[e] > 0.0 ? in[e] : 0.0;
     }
 }
 
-static ntk_moments relu_gaussian(double s11, double s12, double s22)
+static ntk_moments relu_gaussian(double s11, double s12, double s22, const double *parameter)
 {
+    (void)parameter;
     ntk_moments result;
     if (!(s11 > 0.0) || !(s22 > 0.0)) {
         /* At least one of u, v is surely 0: independent factors,
          * E[relu(u)] = sqrt(s / (2 pi)), E[relu'(u)] = 1/2 or relu'(0). */
-        double mean_1 = s11 > 0.0 ? sqrt(s11 / (2.0 * pi)) : relu(0.0);
-        double mean_2 = s22 > 0.0 ? sqrt(s22 / (2.0 * pi)) : relu(0.0);
-        double slope_1 = s11 > 0.0 ? 0.5 : relu_prime(0.0);
-        double slope_2 = s22 > 0.0 ? 0.5 : relu_prime(0.0);
+        double mean_1 = s11 > 0.0 ? sqrt(s11 / (2.0 * pi)) : relu(0.0, NULL);
+        double mean_2 = s22 > 0.0 ? sqrt(s22 / (2.0 * pi)) : relu(0.0, NULL);
+        double slope_1 = s11 > 0.0 ? 0.5 : relu_prime(0.0, NULL);
+        double slope_2 = s22 > 0.0 ? 0.5 : relu_prime(0.0, NULL);
         result.phi = mean_1 * mean_2;
         result.phi_prime = slope_1 * slope_2;
         return result;

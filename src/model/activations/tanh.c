@@ -4,10 +4,15 @@
 
 #include "model/activation.h"
 
-static double tanh_phi(double z) { return tanh(z); }
-
-static double tanh_prime(double z)
+static double tanh_phi(double z, const double *parameter)
 {
+    (void)parameter;
+    return tanh(z);
+}
+
+static double tanh_prime(double z, const double *parameter)
+{
+    (void)parameter;
     double t = tanh(z);
     return 1.0 - t * t;
 }

@@ -1,6 +1,7 @@
 /* The convolution layer {conv: {channels: C, kernel: K | [kh, kw], stride: S | [sh, sw],
- * padding: same | valid | circular}}: 2-D on (H, W, C_in) inputs, 1-D on (L, C_in)
- * (scalar kernel and stride), geometry as PyTorch's (conv_geometry.c).
+ * padding: same | valid | circular | P | [ph, pw], bias: true | false}}: 2-D on
+ * (H, W, C_in) inputs, 1-D on (L, C_in) (scalar kernel, stride and padding),
+ * geometry as PyTorch's (conv_geometry.c); bias: false is torch's bias=False.
  *
  *   z[p][o] = c sum_{i, dy, dx} W[o][i][dy][dx] a[src(p, dy, dx)][i] + s b[o]
  *
@@ -26,7 +27,8 @@
 #include "model/layers/conv_products.h"
 #include "model/model.h"
 
-enum { CONV_CHANNELS = 0, CONV_KERNEL = 1, CONV_STRIDE = 3, CONV_PADDING = 5 };
+/* padding: its choice, then the explicit pair (slots 6, 7) */
+enum { CONV_CHANNELS = 0, CONV_KERNEL = 1, CONV_STRIDE = 3, CONV_PADDING = 5, CONV_BIAS = 8 };
 
 /* Doubles of a patch-matrix scratch (32 MiB): inputs or rows are chunked to fit. */
 static const int64_t conv_scratch_doubles = (int64_t)1 << 22;
@@ -34,11 +36,22 @@ static const int64_t conv_scratch_doubles = (int64_t)1 << 22;
 static const char *const conv_padding_choices[] = {"same", "valid", "circular", NULL};
 
 static const ntk_layer_option conv_options[] = {
-    {"channels", NTK_OPTION_INT, CONV_CHANNELS, "a positive integer", 1, 2147483647, 0, 1, NULL},
-    {"kernel", NTK_OPTION_PAIR, CONV_KERNEL, "a positive integer", 1, 2147483647, 0, 1, NULL},
-    {"stride", NTK_OPTION_PAIR, CONV_STRIDE, "a positive integer", 1, 2147483647, 1, 0, NULL},
-    {"padding", NTK_OPTION_CHOICE, CONV_PADDING, "same, valid or circular", 0, 2, CONV_PAD_SAME,
-     0, conv_padding_choices},
+    {.key = "channels", .kind = NTK_OPTION_INT, .slot = CONV_CHANNELS,
+     .requirement = "a positive integer", .minimum = 1, .maximum = 2147483647,
+     .default_value = 0, .required = 1},
+    {.key = "kernel", .kind = NTK_OPTION_PAIR, .slot = CONV_KERNEL,
+     .requirement = "a positive integer", .minimum = 1, .maximum = 2147483647,
+     .default_value = 0, .required = 1},
+    {.key = "stride", .kind = NTK_OPTION_PAIR, .slot = CONV_STRIDE,
+     .requirement = "a positive integer", .minimum = 1, .maximum = 2147483647,
+     .default_value = 1, .required = 0},
+    {.key = "padding", .kind = NTK_OPTION_CHOICE_OR_PAIR, .slot = CONV_PADDING,
+     .requirement = "same, valid, circular, or zeros on each side: a non-negative integer",
+     .minimum = 0, .maximum = 2147483647, .default_value = CONV_PAD_SAME, .required = 0,
+     .choices = conv_padding_choices},
+    /* torch's bias=False: no bias parameters */
+    {.key = "bias", .kind = NTK_OPTION_BOOL, .slot = CONV_BIAS, .requirement = "true or false",
+     .minimum = 0, .maximum = 1, .default_value = 1, .quiet = 1},
 };
 
 static int conv_make_geometry(const int64_t *option, const ntk_shape *in, conv_geometry *g,
@@ -46,7 +59,8 @@ static int conv_make_geometry(const int64_t *option, const ntk_shape *in, conv_g
 {
     return conv_geometry_make(in, option[CONV_KERNEL], option[CONV_KERNEL + 1],
                               option[CONV_STRIDE], option[CONV_STRIDE + 1],
-                              (conv_padding)option[CONV_PADDING], "kernel", g, why, why_size);
+                              (conv_padding)option[CONV_PADDING], option[CONV_PADDING + 1],
+                              option[CONV_PADDING + 2], "kernel", g, why, why_size);
 }
 
 static void conv_geometry_of(const ntk_layer *layer, conv_geometry *g)
@@ -468,7 +482,7 @@ static ntk_status conv_param_jvp(const ntk_layer *layer, const ntk_model *model,
 const ntk_layer_ops ntk_layer_conv = {
     .name = "conv",
     .options = conv_options,
-    .n_options = 4,
+    .n_options = 5,
     .infer = conv_infer,
     .tensors = conv_tensors,
     .fan_in = conv_fan_in,

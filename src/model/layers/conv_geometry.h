@@ -10,7 +10,8 @@
 
 #include "model/layer.h"
 
-typedef enum { CONV_PAD_SAME = 0, CONV_PAD_VALID, CONV_PAD_CIRCULAR } conv_padding;
+/* EXPLICIT: torch's padding=p or (ph, pw): that many zeros on both sides. */
+typedef enum { CONV_PAD_SAME = 0, CONV_PAD_VALID, CONV_PAD_CIRCULAR, CONV_PAD_EXPLICIT } conv_padding;
 
 typedef struct {
     int one_d;                   /* (L, C) inputs: W = 1, kw = 1 */
@@ -23,10 +24,11 @@ typedef struct {
 } conv_geometry;
 
 /* The geometry of a window layer on input `in`, or nonzero with a reason.
- * `what` names the window in messages ("kernel", "window"). */
+ * `what` names the window in messages ("kernel", "window"); `pad_h`,
+ * `pad_w`: the zeros on each side with CONV_PAD_EXPLICIT (else unused). */
 int conv_geometry_make(const ntk_shape *in, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
-                       conv_padding padding, const char *what, conv_geometry *g, char *why,
-                       size_t why_size);
+                       conv_padding padding, int64_t pad_h, int64_t pad_w, const char *what,
+                       conv_geometry *g, char *why, size_t why_size);
 
 /* Input row (or column) of output row y and window offset d, or -1 outside
  * the input (zero padding). */

@@ -1,24 +1,30 @@
-/* The dense layer {dense: WIDTH}: z = c W a + s b, with W (WIDTH x fan_in) in
- * torch.nn.Linear's (out, in) row-major layout and b optional (model.b_std
- * or the weights file decide). c, s are the model's scales of this layer
+/* The dense layer {dense: WIDTH} or {dense: {width: WIDTH, bias: false}}:
+ * z = c W a + s b, with W (WIDTH x fan_in) in torch.nn.Linear's (out, in)
+ * row-major layout and b optional (model.b_std or the weights file decide;
+ * bias: false, torch's bias=False, removes it whatever they say). c, s are the model's scales of this layer
  * (model.c: ntk c = w_std / sqrt(fan_in), s = b_std; standard c = s = 1).
  *
  *   d f_o / d W[i][j] = c delta^o[i] a[j],   d f_o / d b[i] = s delta^o[i]
  *
  * Its structured term is the Hadamard product of the cotangent Gram and the
  * input Gram (design notes, section 1); its infinite-width map is the
- * Gaussian layer Sigma' = w_std^2 K / n + b_std^2, Theta' = Sigma' +
- * w_std^2 E[phi' phi'] Theta. */
+ * Gaussian layer Sigma' = w_std^2 K / n + b_std^2 (without b_std^2 when the
+ * layer has no bias), Theta' = Sigma' + w_std^2 E[phi' phi'] Theta. */
 #include <cblas.h>
 #include <stdio.h>
 
 #include "core/checked_math.h"
 #include "model/model.h"
 
-enum { DENSE_WIDTH = 0 };
+enum { DENSE_WIDTH = 0, DENSE_BIAS = 1 };
 
 static const ntk_layer_option dense_options[] = {
-    {"width", NTK_OPTION_INT, DENSE_WIDTH, "a positive integer", 1, INT64_MAX, 0, 1, NULL},
+    {.key = "width", .kind = NTK_OPTION_INT, .slot = DENSE_WIDTH,
+     .requirement = "a positive integer", .minimum = 1, .maximum = INT64_MAX, .default_value = 0,
+     .required = 1},
+    /* torch's bias=False: no bias parameters */
+    {.key = "bias", .kind = NTK_OPTION_BOOL, .slot = DENSE_BIAS, .requirement = "true or false",
+     .minimum = 0, .maximum = 1, .default_value = 1, .quiet = 1},
 };
 
 static int dense_infer(const int64_t *option, const ntk_shape *in, ntk_shape *out, char *why,
@@ -244,8 +250,9 @@ static void dense_structured_term(const ntk_layer *layer, int k, int full,
 static int dense_analytic(const ntk_layer_spec *layer, const ntk_analytic_context *context,
                           ntk_analytic_state *state)
 {
-    (void)layer;
-    const double w2 = context->w_std * context->w_std, b2 = context->b_std * context->b_std;
+    const double b_std =
+        ntk_layer_has_bias_option_on(layer->ops, layer->option) ? context->b_std : 0.0;
+    const double w2 = context->w_std * context->w_std, b2 = b_std * b_std;
     const double n = state->normaliser;
     double next_11 = w2 * state->k11 / n + b2;
     double next_22 = w2 * state->k22 / n + b2;
@@ -288,7 +295,7 @@ static void dense_cost(const ntk_layer *layer, int k, int full, int quadrature_o
 const ntk_layer_ops ntk_layer_dense = {
     .name = "dense",
     .options = dense_options,
-    .n_options = 1,
+    .n_options = 2,
     .infer = dense_infer,
     .tensors = dense_tensors,
     .fan_in = dense_fan_in,

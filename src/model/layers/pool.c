@@ -1,9 +1,12 @@
 /* Average pooling, no parameters, channels kept:
- *   {avg_pool: {window: K | [kh, kw], stride: S | [sh, sw]}}  (stride default: the window)
- *     torch's AvgPool2d/AvgPool1d without padding: the mean of each window;
- *     windows that do not divide the input are floored as torch does,
- *     (H - kh) / sh + 1 positions, and the trailing rows/columns no window
- *     reaches are dropped;
+ *   {avg_pool: {window: K | [kh, kw], stride: S | [sh, sw], padding: P | [ph, pw]}}
+ *     (stride default: the window; padding default 0)
+ *     torch's AvgPool2d/AvgPool1d: the mean of each window; windows that
+ *     do not divide the input are floored as torch does,
+ *     (H + 2 ph - kh) / sh + 1 positions, and the trailing rows/columns no
+ *     window reaches are dropped. Padding reads zeros that count in the
+ *     mean (torch's count_include_pad=True) and is at most half the window
+ *     (torch refuses more);
  *   global_avg_pool  the mean over all positions, (H, W, C) or (L, C) -> (C).
  * Both are linear: backward spreads each cotangent evenly over its window. */
 #include <stdio.h>
@@ -12,12 +15,19 @@
 #include "model/layers/conv_geometry.h"
 #include "model/model.h"
 
-enum { POOL_WINDOW = 0, POOL_STRIDE = 2 };
+enum { POOL_WINDOW = 0, POOL_STRIDE = 2, POOL_PADDING = 4 };
 
 static const ntk_layer_option avg_pool_options[] = {
-    {"window", NTK_OPTION_PAIR, POOL_WINDOW, "a positive integer", 1, 2147483647, 0, 1, NULL},
+    {.key = "window", .kind = NTK_OPTION_PAIR, .slot = POOL_WINDOW,
+     .requirement = "a positive integer", .minimum = 1, .maximum = 2147483647,
+     .default_value = 0, .required = 1},
     /* 0: the window (torch's default stride) */
-    {"stride", NTK_OPTION_PAIR, POOL_STRIDE, "a positive integer", 1, 2147483647, 0, 0, NULL},
+    {.key = "stride", .kind = NTK_OPTION_PAIR, .slot = POOL_STRIDE,
+     .requirement = "a positive integer", .minimum = 1, .maximum = 2147483647,
+     .default_value = 0, .required = 0},
+    {.key = "padding", .kind = NTK_OPTION_PAIR, .slot = POOL_PADDING,
+     .requirement = "a non-negative integer", .minimum = 0, .maximum = 2147483647,
+     .default_value = 0, .required = 0, .quiet = 1},
 };
 
 static int pool_make_geometry(const int64_t *option, const ntk_shape *in, conv_geometry *g,
@@ -25,8 +35,16 @@ static int pool_make_geometry(const int64_t *option, const ntk_shape *in, conv_g
 {
     const int64_t sh = option[POOL_STRIDE] > 0 ? option[POOL_STRIDE] : option[POOL_WINDOW];
     const int64_t sw = option[POOL_STRIDE + 1] > 0 ? option[POOL_STRIDE + 1] : option[POOL_WINDOW + 1];
+    const int64_t ph = option[POOL_PADDING], pw = option[POOL_PADDING + 1];
+    if (ph > option[POOL_WINDOW] / 2 || pw > option[POOL_WINDOW + 1] / 2) {
+        snprintf(why, why_size, "padding [%lld, %lld] is more than half the window [%lld, %lld] "
+                 "(torch refuses it too)", (long long)ph, (long long)pw,
+                 (long long)option[POOL_WINDOW], (long long)option[POOL_WINDOW + 1]);
+        return 1;
+    }
     return conv_geometry_make(in, option[POOL_WINDOW], option[POOL_WINDOW + 1], sh, sw,
-                              CONV_PAD_VALID, "window", g, why, why_size);
+                              ph == 0 && pw == 0 ? CONV_PAD_VALID : CONV_PAD_EXPLICIT, ph, pw,
+                              "window", g, why, why_size);
 }
 
 static void pool_geometry_of(const ntk_layer *layer, conv_geometry *g)
@@ -51,7 +69,7 @@ static int avg_pool_infer(const int64_t *option, const ntk_shape *in, ntk_shape 
 /* The window's share of each value it averages: 1 / (kh kw). */
 static double pool_scale(const conv_geometry *g) { return 1.0 / (double)(g->kh * g->kw); }
 
-/* Valid windows lie inside the input: every conv_tap is a position. */
+/* Taps in the padding (-1) read zeros; they still count in the mean. */
 static void avg_pool_forward_one(const ntk_layer *layer, const ntk_model *model, const double *in,
                                  double *out, double *saved)
 {
@@ -67,7 +85,10 @@ static void avg_pool_forward_one(const ntk_layer *layer, const ntk_model *model,
                 o[i] = 0.0;
             for (int64_t dy = 0; dy < g.kh; ++dy)
                 for (int64_t dx = 0; dx < g.kw; ++dx) {
-                    const double *a = in + conv_tap(&g, y, x, dy, dx) * c;
+                    const int64_t tap = conv_tap(&g, y, x, dy, dx);
+                    if (tap < 0)
+                        continue;
+                    const double *a = in + tap * c;
                     for (int64_t i = 0; i < c; ++i)
                         o[i] += a[i];
                 }
@@ -89,7 +110,10 @@ static void avg_pool_backward_one(const ntk_layer *layer, const ntk_model *model
             const double *d = cot_out + (y * g.wo + x) * g.c_in;
             for (int64_t dy = 0; dy < g.kh; ++dy)
                 for (int64_t dx = 0; dx < g.kw; ++dx) {
-                    double *a = cot_in + conv_tap(&g, y, x, dy, dx) * g.c_in;
+                    const int64_t tap = conv_tap(&g, y, x, dy, dx);
+                    if (tap < 0)
+                        continue;
+                    double *a = cot_in + tap * g.c_in;
                     for (int64_t i = 0; i < g.c_in; ++i)
                         a[i] += pool_scale(&g) * d[i];
                 }
@@ -150,7 +174,7 @@ static void pool_cost(const ntk_layer *layer, int k, int full, int quadrature_or
 const ntk_layer_ops ntk_layer_avg_pool = {
     .name = "avg_pool",
     .options = avg_pool_options,
-    .n_options = 2,
+    .n_options = 3,
     .infer = avg_pool_infer,
     /* The batched passes are the one-input ones per input (or per (x, o)
      * row): pooling is a small share of a network's work. */

@@ -16,6 +16,12 @@
     ACTIVATION(tanh)                                                                               \
     ACTIVATION(gelu)                                                                               \
     ACTIVATION(identity)                                                                           \
+    ACTIVATION(sigmoid)                                                                            \
+    ACTIVATION(softplus)                                                                           \
+    ACTIVATION(silu)                                                                               \
+    ACTIVATION(leaky_relu)                                                                         \
+    ACTIVATION(elu)                                                                                \
+    ACTIVATION(abs)                                                                                \
     LAYER(conv)                                                                                    \
     LAYER(avg_pool)                                                                                \
     LAYER(global_avg_pool)                                                                         \

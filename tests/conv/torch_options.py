@@ -1,0 +1,99 @@
+"""PyTorch autograd reference for torch's geometry options in ntkgram:
+bias=False on dense and conv layers, and integer or pair padding (zeros on
+both sides, any stride) on conv and avg_pool.
+
+  torch_options.py DIR
+
+Writes into DIR, per case, what tests/conv/torch_reference.py writes (inputs,
+the nn.Sequential's state_dict, torch's f, Theta of both parameterisations and
+both outputs, the model.layers line). Exit status 77 when torch is missing.
+"""
+import math
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from safetensors_f64 import write_safetensors  # noqa: E402
+
+try:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError:
+    print("SKIPPED: PyTorch (python3-torch) is not installed; the autograd reference cannot run")
+    sys.exit(77)
+
+DIR = sys.argv[1]
+W_STD, B_STD = 1.3, 0.4
+torch.set_default_dtype(torch.float64)
+
+
+def cases():
+    torch.manual_seed(17)
+    yield "mlp_bias_false", (6, 5), nn.Sequential(
+        nn.Linear(5, 6, bias=False), nn.Tanh(), nn.Linear(6, 6), nn.ReLU(),
+        nn.Linear(6, 2, bias=False)), \
+        "[{dense: {width: 6, bias: false}}, tanh, {dense: 6}, relu, " \
+        "{dense: {width: 2, bias: false}}]"
+    # The ResNet stem's downsampling: 3x3, stride 2, padding 1, no bias; an
+    # uneven pair; avg_pool with padding (count_include_pad, as torch).
+    yield "conv2d_padding", (4, 9, 8, 3), nn.Sequential(
+        nn.Conv2d(3, 4, 3, stride=2, padding=1, bias=False), nn.ReLU(),
+        nn.Conv2d(4, 4, (3, 2), stride=(1, 2), padding=(1, 2)), nn.ReLU(),
+        nn.AvgPool2d(3, stride=2, padding=1), nn.Flatten(), nn.Linear(4 * 3 * 2, 2)), \
+        "[{conv: {channels: 4, kernel: 3, stride: 2, padding: 1, bias: false}}, relu, " \
+        "{conv: {channels: 4, kernel: [3, 2], stride: [1, 2], padding: [1, 2]}}, relu, " \
+        "{avg_pool: {window: 3, stride: 2, padding: 1}}, flatten, {dense: 2}]"
+    yield "conv1d_padding", (5, 9, 2), nn.Sequential(
+        nn.Conv1d(2, 3, 3, stride=2, padding=2), nn.Tanh(), nn.AvgPool1d(2, padding=1),
+        nn.Flatten(), nn.Linear(3 * 4, 2, bias=False)), \
+        "[{conv: {channels: 3, kernel: 3, stride: 2, padding: 2}}, tanh, " \
+        "{avg_pool: {window: 2, padding: 1}}, flatten, {dense: {width: 2, bias: false}}]"
+
+
+def forward(net, x, scaled):
+    h = x.permute(0, 3, 1, 2) if x.dim() == 4 else (x.permute(0, 2, 1) if x.dim() == 3 else x)
+    for m in net:
+        if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear)) and scaled:
+            fan_in = m.weight[0].numel()
+            w = m.weight * (W_STD / math.sqrt(fan_in))
+            b = m.bias * B_STD if m.bias is not None else None
+            h = F.linear(h, w, b) if isinstance(m, nn.Linear) else m._conv_forward(h, w, b)
+        else:
+            h = m(h)
+    return h
+
+
+def jacobian(net, x, scaled):
+    params = list(net.parameters())
+    rows = []
+    for xi in x:
+        f = forward(net, xi[None], scaled)[0]
+        for o in range(f.shape[0]):
+            grads = torch.autograd.grad(f[o], params, retain_graph=True)
+            rows.append(torch.cat([g.reshape(-1) for g in grads]))
+    return torch.stack(rows), f.shape[0]
+
+
+for name, shape, net, layers in cases():
+    net = net.double()
+    x = torch.randn(*shape)
+    np.save(os.path.join(DIR, name + ".npy"), x.numpy())
+    write_safetensors(os.path.join(DIR, name + ".safetensors"),
+                      [(k, v.detach().numpy()) for k, v in net.state_dict().items()])
+    with open(os.path.join(DIR, name + ".layers"), "w") as f:
+        f.write(layers + "\n")
+    with open(os.path.join(DIR, name + ".count"), "w") as f:
+        f.write(f"{sum(p.numel() for p in net.parameters())}\n")
+    with torch.no_grad():
+        np.save(os.path.join(DIR, name + "_f.npy"), forward(net, x, False).numpy())
+    for param in ("standard", "ntk"):
+        J, k = jacobian(net, x, param == "ntk")
+        full = (J @ J.T).detach().numpy()
+        n = x.shape[0]
+        np.save(os.path.join(DIR, f"{name}_{param}_full.npy"), full)
+        np.save(os.path.join(DIR, f"{name}_{param}_trace.npy"),
+                full.reshape(n, k, n, k).trace(axis1=1, axis2=3) / k)
+    print(f"{name}: {sum(p.numel() for p in net.parameters())} parameters, k = {k}")

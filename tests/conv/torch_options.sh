@@ -1,0 +1,111 @@
+# torch's geometry options against PyTorch autograd (torch_options.py):
+# bias: false on dense and conv (torch's bias=False), conv padding as an
+# integer or a pair with strides (the ResNet stem's 3x3 / stride 2 /
+# padding 1), avg_pool padding (zeros counted in the mean, as torch), 1-D and
+# 2-D. Theta, trace and full, standard and ntk, each with the jacobian or the
+# structured method, to 1e-10 relative on 2 ranks from the state_dict; f is
+# torch's f; the parameter count is torch's; output.params writes the
+# state_dict back (no bias tensors for bias: false layers); without a weights
+# file (b_std > 0) the bias: false layers still have no bias; the analytic
+# kernel leaves b_std out of exactly the bias: false layers.
+. "$NTK_TESTS_DIR/lib.sh"
+need_python
+dir=$(scratch conv-torch-options)
+cd "$dir"
+out=$(py "$NTK_TESTS_DIR/conv/torch_options.py" "$dir"); rc=$?
+if [ $rc -eq 77 ]; then echo "$out"; exit 0; fi  # torch missing: skipped, with the reason
+[ $rc -eq 0 ] || fail "torch_options.py: $out"
+echo "$out"
+
+same_tensors() {  # same_tensors A B: the same names, shapes and values
+    py - "$1" "$2" <<'PY'
+import json, struct, sys
+import numpy as np
+def load(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    header.pop("__metadata__", None)
+    return {k: (v["shape"], np.frombuffer(raw[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], "<f8"))
+            for k, v in header.items()}
+a, b = load(sys.argv[1]), load(sys.argv[2])
+sys.exit(0 if a.keys() == b.keys() and all(a[k][0] == b[k][0] and np.array_equal(a[k][1], b[k][1]) for k in a) else 1)
+PY
+}
+
+for case in mlp_bias_false conv2d_padding conv1d_padding; do
+    for combination in standard/trace/structured standard/full/jacobian ntk/trace/jacobian \
+        ntk/full/structured; do
+        IFS=/ read -r param outputs method <<<"$combination"
+        name=$case-$param-$outputs-$method
+        cat > "$name.yaml" <<JOB
+data: {inputs: $case.npy, targets: ${case}_f.npy}
+model:
+  layers: $(cat "$case.layers")
+  parameterization: $param
+  w_std: 1.3
+  b_std: 0.4
+  weights: $case.safetensors
+kernel: {method: $method, outputs: $outputs}
+grid: {block: 3}
+output: {dir: out-$name, theta: true, plot: false, eigenvectors: false, params: true}
+JOB
+        log=$(ntk 2 run "$name.yaml" 2>&1) || fail "$name: $log"
+        py "$NTK_TESTS_DIR/compare_npy.py" "out-$name/theta.npy" "${case}_${param}_$outputs.npy" 1e-10 \
+            || fail "$name: Theta differs from torch autograd"
+        if [ "$param" = standard ]; then
+            norm=$(grep -m1 '^  residual_norm:' "out-$name/summary.yaml" | awk '{print $2}')
+            py -c "import sys; v = sys.argv[1]; sys.exit(0 if v == 'null' or float(v) < 1e-12 else 1)" "$norm" \
+                || fail "$name: ||f_0 - f_torch|| = $norm: ntkgram's f is not torch's"
+        fi
+        same_tensors "out-$name/params.safetensors" "$case.safetensors" \
+            || fail "$name: params.safetensors differs from the state_dict"
+    done
+    # From the seed, b_std > 0: the same parameter count as torch's module
+    # (no biases in bias: false layers), and no such bias tensors written.
+    grep -v '^  weights:' "$case-standard-trace-structured.yaml" > "seed-$case.yaml"
+    log=$(ntk serial run "seed-$case.yaml" --quiet --out "seed-$case" 2>&1) \
+        || fail "$case: run from the seed: $log"
+    py - "seed-$case/params.safetensors" "$case.safetensors" <<'PY' || fail "$case: the seed's parameters differ in names or shapes from torch's"
+import json, struct, sys
+def names(path):
+    raw = open(path, "rb").read()
+    header = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])
+    header.pop("__metadata__", None)
+    return {k: v["shape"] for k, v in header.items()}
+sys.exit(0 if names(sys.argv[1]) == names(sys.argv[2]) else 1)
+PY
+    pass "$case: Theta == torch autograd (trace, full; standard, ntk; jacobian, structured), f and parameters are torch's"
+done
+
+# Analytic: b_std enters exactly the layers that have a bias.
+py -c "import numpy as np; np.save('xa.npy', np.random.default_rng(2).standard_normal((7, 4)))"
+cat > analytic.yaml <<JOB
+data: {inputs: xa.npy}
+model:
+  layers: [{dense: {width: 64, bias: false}}, relu, {dense: 64}, relu, {dense: {width: 2, bias: false}}]
+  w_std: 1.4
+  b_std: 0.3
+kernel: {kind: analytic}
+output: {dir: out-analytic, theta: true, plot: false, eigenvectors: false}
+JOB
+ntk serial run analytic.yaml --quiet || fail "analytic run with bias: false"
+py - <<'PY' || fail "analytic kernel with bias: false differs from the arc-cosine recursion"
+import numpy as np
+x, w, b = np.load("xa.npy"), 1.4, 0.3
+def relu_step(sigma):
+    s = np.sqrt(np.diag(sigma)); norms = np.outer(s, s)
+    rho = np.clip(sigma / norms, -1, 1); np.fill_diagonal(rho, 1.0); t = np.arccos(rho)
+    return norms / (2 * np.pi) * (np.sin(t) + (np.pi - t) * rho), (np.pi - t) / (2 * np.pi)
+sigma = w**2 * x @ x.T / x.shape[1]          # layer 1: no bias
+theta = sigma.copy()
+for bias in (b, 0.0):                          # layer 2 with, layer 3 without
+    e, d = relu_step(sigma)
+    sigma = w**2 * e + bias**2
+    theta = sigma + w**2 * d * theta
+got = np.load("out-analytic/theta.npy")
+err = np.abs(got - theta).max() / np.abs(theta).max()
+print(f"analytic with bias: false vs numpy recursion: {err:.2e}")
+raise SystemExit(0 if err < 1e-12 else 1)
+PY
+pass "analytic kernel: b_std left out of exactly the bias: false layers"
