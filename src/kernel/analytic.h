@@ -6,8 +6,10 @@
  *
  * Files: analytic_quadrature.c (Gauss-Hermite rules), analytic_expectation.c
  * (the Gaussian expectations E[phi phi], E[phi' phi'] of one layer),
- * analytic_pair.c (the layer recursion for one pair of inputs),
- * analytic_assemble.c (the distributed matrix). */
+ * analytic_pair.c (the scalar layer recursion of dense nets for one pair of
+ * inputs), analytic_spatial.c (the recursion over pairs of positions of
+ * conv nets, docs/analytic-conv.md), analytic_assemble.c (the distributed
+ * matrix). */
 #ifndef NTK_KERNEL_ANALYTIC_H
 #define NTK_KERNEL_ANALYTIC_H
 
@@ -33,8 +35,10 @@ void analytic_pair_layer(const ntk_model_spec *spec, int64_t dim, int quadrature
 int analytic_supported(const ntk_model_spec *spec, int *bad_layer);
 
 /* Floating-point work per input pair (an estimate for statistics and plan):
- * the input dot products plus each layer's map (model/layer.h costs). */
-double analytic_pair_flops(const ntk_model_spec *spec, int64_t dim, int quadrature_order);
+ * the input dot products plus each layer's map (model/layer.h costs), by the
+ * recursion the model takes (analytic_uses_spatial). */
+double analytic_pair_flops(const ntk_model_spec *spec, const ntk_shape *input,
+                           int quadrature_order);
 
 /* Build the quadrature rules the activations of `spec` need: everything that
  * can fail locally before the collective exchange. */
@@ -42,7 +46,8 @@ ntk_status analytic_prepare(const ntk_model_spec *spec, int quadrature_order);
 
 /* Distributed assembly, same layout and hooks as the empirical kernels. For
  * outputs: full, Theta[(x,o),(x',o')] = Theta(x,x') delta_{o o'}. Collective.
- * Only job->model (the description) is used; `model` may be NULL.
+ * Only job->model (the description) and the input shape of `model` are
+ * used; `model` may be NULL for flat inputs.
  * Step s fills local column block s (global block s * pc + mycol), so every
  * rank runs ceil(ceil(M / nb) / pc) steps. */
 ntk_status kernel_assemble_analytic(const ntk_kernel_config *config, const ntk_model *model,
@@ -53,11 +58,61 @@ ntk_status kernel_assemble_analytic(const ntk_kernel_config *config, const ntk_m
 
 /* The cross kernel (kernel.h, kernel_assemble_cross): rows from `rows`,
  * columns from `cols`, every entry; NNGP when want_nngp. Collective. */
-ntk_status kernel_assemble_analytic_cross(const ntk_kernel_config *config, const ntk_grid *grid,
+ntk_status kernel_assemble_analytic_cross(const ntk_kernel_config *config, const ntk_model *model,
+                                          const ntk_grid *grid,
                                           const ntk_input_block *rows,
                                           const ntk_input_block *cols, int want_nngp,
                                           const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
                                           ntk_kernel_stats *stats);
+
+/* --- conv nets: the spatial recursion (analytic_spatial.c) ------------- */
+
+/* What the recursion of a model on inputs of one shape needs, decided once:
+ * the layers with their shapes, the form of each layer's input state
+ * (input_form[n_layers]: the output's), the positions of each state, where
+ * each activation's per-position variances sit in an input's statistics,
+ * and the largest state. */
+typedef struct {
+    int n_layers;
+    ntk_layer stack[NTK_MAX_LAYERS];
+    ntk_analytic_form input_form[NTK_MAX_LAYERS + 1];
+    int64_t positions[NTK_MAX_LAYERS + 1];
+    int64_t stats_offset[NTK_MAX_LAYERS]; /* -1: not an activation */
+    int64_t stats_size;                   /* doubles of one input's statistics */
+    int64_t capacity;                     /* doubles of the largest state */
+    int64_t input_positions, input_channels;
+    double layer_flops[NTK_MAX_LAYERS];   /* per pair */
+    double flops_per_pair;                /* input covariance, layers, final mean */
+} analytic_spatial_plan;
+
+/* The plan for `spec` on inputs of shape `input`; NTK_ERR_JOB naming the
+ * layer for a layer without a map or an activation of non-Gaussian values,
+ * and for full outputs of a model whose outputs keep several positions.
+ * Rank-local, pure. */
+ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shape *input,
+                                      int full_outputs, int quadrature_order,
+                                      analytic_spatial_plan *plan);
+/* "all pairs" or "matching positions", for plan and logs. */
+const char *analytic_spatial_form_name(ntk_analytic_form form);
+/* Doubles of the work buffer analytic_spatial_self/pair need. */
+static inline int64_t analytic_spatial_work_doubles(const analytic_spatial_plan *plan)
+{
+    return 4 * plan->capacity;
+}
+/* One input's statistics (plan->stats_size doubles): the variances per
+ * position at every activation. */
+void analytic_spatial_self(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
+                           const double *x, double *stats, double *work);
+/* Theta and the NNGP kernel (either may be NULL) of one pair from the
+ * inputs and their statistics. Not symmetric to the last bit: callers keep
+ * an order. */
+void analytic_spatial_pair(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
+                           const double *x1, const double *x2, const double *stats_1,
+                           const double *stats_2, double *work, double *theta, double *nngp);
+/* Whether a model takes the spatial recursion: spatial inputs, or a layer
+ * the scalar recursion of dense nets (analytic_pair) does not know. Dense
+ * networks on flat inputs keep the scalar one. */
+int analytic_uses_spatial(const ntk_model_spec *spec, const ntk_shape *input);
 
 /* --- building blocks, exposed for the tests ---------------------------- */
 

@@ -87,8 +87,18 @@ void analytic_pair_layer(const ntk_model_spec *spec, int64_t dim, int quadrature
         *nngp = state.k12;
 }
 
-double analytic_pair_flops(const ntk_model_spec *spec, int64_t dim, int quadrature_order)
+double analytic_pair_flops(const ntk_model_spec *spec, const ntk_shape *input,
+                           int quadrature_order)
 {
+    if (analytic_uses_spatial(spec, input)) {
+        analytic_spatial_plan plan;
+        if (analytic_spatial_plan_make(spec, input, 0, quadrature_order, &plan) != NTK_OK) {
+            ntk_error_clear();
+            return 0.0; /* refused before any kernel runs */
+        }
+        return plan.flops_per_pair;
+    }
+    const int64_t dim = input->size;
     /* three dot products of length d, then each layer's map */
     double flops = 6.0 * (double)dim;
     model_layout layout;

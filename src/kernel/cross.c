@@ -16,7 +16,11 @@ ntk_status kernel_assemble_cross(const ntk_kernel_config *config, const ntk_mode
     if (!stats)
         stats = &unused;
     kernel_stats_begin(stats, "", 0);
-    const int k = (int)config->model->width[config->model->n_dense - 1];
+    /* The logits: the built model's last output (a conv net may end in a
+     * pooling layer); the dense summary's without a model. */
+    const int k = model != NULL && model->n_stack > 0
+                      ? (int)model->stack[model->n_stack - 1].out.size
+                      : (int)config->model->width[config->model->n_dense - 1];
     ntk_status status = NTK_OK;
     if (cross->rows != kernel_rows(config, rows->n, k) ||
         cross->cols != kernel_rows(config, cols->n, k))
@@ -31,7 +35,7 @@ ntk_status kernel_assemble_cross(const ntk_kernel_config *config, const ntk_mode
     NTK_TRY(ntk_agree(status, grid->comm));
 
     if (config->kernel->kind == NTK_KIND_ANALYTIC) {
-        NTK_TRY(kernel_assemble_analytic_cross(config, grid, rows, cols, want_nngp, hooks, cross,
+        NTK_TRY(kernel_assemble_analytic_cross(config, model, grid, rows, cols, want_nngp, hooks, cross,
                                                stats));
         return NTK_OK;
     }

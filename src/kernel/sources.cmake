@@ -5,6 +5,7 @@ ntk_module_sources(kernel
   analytic_expectation.c
   analytic_pair.c
   analytic_quadrature.c
+  analytic_spatial.c
   assembly_stop.c
   cross.c
   exchange.c

@@ -65,6 +65,12 @@ void ntk_activation_layer_backward_one(const ntk_layer *layer, const struct ntk_
 int ntk_activation_layer_analytic(const ntk_layer_spec *layer,
                                   const ntk_analytic_context *context,
                                   ntk_analytic_state *state);
+int ntk_activation_layer_analytic_spatial(const ntk_layer *layer,
+                                          const ntk_analytic_context *context,
+                                          ntk_spatial_state *state);
+double ntk_activation_layer_analytic_flops(const ntk_layer *layer, int64_t positions,
+                                           ntk_analytic_form input_form,
+                                           ntk_analytic_form output_form, int quadrature_order);
 void ntk_activation_layer_cost(const ntk_layer *layer, int k, int full, int quadrature_order,
                                ntk_layer_cost *cost);
 
@@ -89,6 +95,8 @@ void ntk_activation_layer_cost(const ntk_layer *layer, int k, int full, int quad
         .forward_one = ntk_activation_layer_forward_one,                                           \
         .backward_one = ntk_activation_layer_backward_one,                                         \
         .analytic = ntk_activation_layer_analytic,                                                 \
+        .analytic_spatial = ntk_activation_layer_analytic_spatial,                                 \
+        .analytic_spatial_flops = ntk_activation_layer_analytic_flops,                             \
         .cost = ntk_activation_layer_cost,                                                         \
     }
 

@@ -16,8 +16,11 @@
  *     forward/backward plus explicit Jacobian entries (jacobian_rows.c, the
  *     independent cross-check);
  *   - the structured-kernel term it adds (kernel/structured.c);
- *   - the infinite-width map (kernel/analytic_pair.c); NULL: no limit known,
- *     kernel.kind analytic is refused naming the layer;
+ *   - the infinite-width maps: the scalar one of dense networks on flat
+ *     inputs (kernel/analytic_pair.c) and the spatial one every model with
+ *     an infinite-width limit has (kernel/analytic_spatial.c: conv nets);
+ *     NULL spatial map: no limit known, kernel.kind analytic is refused
+ *     naming the layer;
  *   - the products with the Jacobian of its own parameters (matrix-free
  *     spectra, training): hand-written, or the generic ones built on its
  *     Jacobian block;
@@ -167,6 +170,31 @@ typedef struct {
     double phi, phi_prime; /* E[phi(u) phi(v)], E[phi'(u) phi'(v)] */
 } ntk_moments;
 
+/* The spatial infinite-width state of one pair (x, x') (docs/analytic-conv.md;
+ * neural-tangents' stax, ntk parameterisation): the cross covariance of the
+ * current values and the NTK so far, over pairs of positions (p of x, p' of
+ * x'), each a mean over channels (all channels of a layer share it).
+ *   DIAGONAL: only p == p', `positions` values;
+ *   FULL:     every pair, positions x positions, [p * positions + p'].
+ * Flat values (after a dense or global_avg_pool layer, or flat inputs) are
+ * one position, where both forms agree. Which form each layer's input has is
+ * decided from the layers after it (analytic_input_form): pooling needs all
+ * pairs of its input, a net ending in flatten only matching positions. */
+typedef enum { NTK_ANALYTIC_DIAGONAL = 0, NTK_ANALYTIC_FULL = 1 } ntk_analytic_form;
+
+typedef struct {
+    int64_t positions;        /* of the current values */
+    ntk_analytic_form form;   /* of the current values */
+    ntk_analytic_form out_form; /* the form the layer being applied must produce */
+    const double *sigma, *theta; /* current cross NNGP and NTK (theta unset before has_theta) */
+    double *next_sigma, *next_theta; /* where the map writes its output (the driver swaps) */
+    /* An activation's Gaussian: per-position variances of x and of x' (the
+     * per-input statistics, computed once per input). */
+    const double *variance_1, *variance_2;
+    int has_theta;   /* a layer with parameters has been applied */
+    int is_gaussian; /* values are a Gaussian's (a layer with parameters, then linear maps) */
+} ntk_spatial_state;
+
 /* What the kernel module lends the maps: the scales and the Gaussian
  * expectations of an activation (kernel/analytic_expectation.c: its closed
  * form if it has one, else quadrature). */
@@ -199,7 +227,7 @@ typedef struct {
     double block_flops;          /* structured kernel: multiply-adds of its Jacobian block (conv) */
     const char *structured_form; /* structured kernel: "hadamard", "jacobian block", "pairwise" */
     double block_pair_flops, pairwise_pair_flops; /* conv: both forms' flops per Theta entry */
-    double analytic_pair_flops;  /* infinite-width map, per input pair */
+    double analytic_pair_flops;  /* infinite-width scalar map, per input pair */
     /* matrix-free products (param_vjp + param_jvp): their multiply-adds per
      * input and parameter buffer, the width of the scratch the operator lends
      * them (per input), and the scratch they allocate per call (conv: patch
@@ -275,6 +303,19 @@ struct ntk_layer_ops {
      * allow it (e.g. an activation on the raw input). */
     int (*analytic)(const ntk_layer_spec *layer, const ntk_analytic_context *context,
                     ntk_analytic_state *state);
+    /* The spatial map (ntk_spatial_state): read state->sigma/theta in
+     * state->form, write next_sigma/next_theta in state->out_form and set
+     * positions, has_theta and is_gaussian; nonzero when the state does not
+     * allow it (an activation of values that are not Gaussian). The form
+     * its input must have when its output must have `output_form`: NULL
+     * means the same (elementwise and convolution maps). Its floating-point
+     * work per pair in those forms, `positions` those of its input state. */
+    int (*analytic_spatial)(const ntk_layer *layer, const ntk_analytic_context *context,
+                            ntk_spatial_state *state);
+    ntk_analytic_form (*analytic_input_form)(const ntk_layer *layer, ntk_analytic_form output_form);
+    double (*analytic_spatial_flops)(const ntk_layer *layer, int64_t positions,
+                                     ntk_analytic_form input_form, ntk_analytic_form output_form,
+                                     int quadrature_order);
 
     /* --- matrix-free products with the Jacobian (spectrum/parpack/matrix_free_operator.c);
      * NULL: spectrum.solver matrix_free is refused naming the layer ---
@@ -298,6 +339,12 @@ struct ntk_layer_ops {
     void (*cost)(const ntk_layer *layer, int k, int full, int quadrature_order,
                  ntk_layer_cost *cost);
 };
+
+/* Positions of a value of `shape`: H W, L, or 1 for flat values. */
+static inline int64_t ntk_layer_positions(const ntk_shape *shape)
+{
+    return shape->rank == 1 ? 1 : shape->size / shape->dim[shape->rank - 1];
+}
 
 /* The registry: every layer type, by name. */
 const ntk_layer_ops *ntk_layer_find(const char *name);

@@ -20,6 +20,7 @@ ntk_module_sources(model
   layers/conv.c
   layers/conv_geometry.c
   layers/conv_products.c
+  layers/window_analytic.c
   layers/dense.c
   layers/flatten.c
   layers/options.c

@@ -71,6 +71,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/checked_math.h"
@@ -380,6 +381,38 @@ static void plan_cg_matrix_free(const ntk_plan_config *config, const model_costs
     plan->bytes_phase_output = common;
     plan->bytes_peak = plan->bytes_phase_solve;
     plan->peak_phase = "cg";
+}
+
+/* kernel.kind analytic on a conv net: the spatial recursion's plan (its
+ * refusals name the layer) and the form each layer takes; *work_doubles
+ * its work buffer. Dense nets on flat inputs leave it empty. */
+static ntk_status plan_analytic_layers(const ntk_plan_config *config, ntk_plan *plan,
+                                       double *work_doubles)
+{
+    *work_doubles = 0.0;
+    plan->n_analytic_layers = 0;
+    if (!analytic_uses_spatial(config->model, &plan->input))
+        return NTK_OK;
+    analytic_spatial_plan *spatial = NULL;
+    NTK_TRY(NTK_CALLOC(spatial, 1, "analytic kernel plan"));
+    ntk_status status = analytic_spatial_plan_make(
+        config->model, &plan->input, config->kernel->outputs == NTK_OUTPUTS_FULL,
+        config->kernel->quadrature_order, spatial);
+    if (status == NTK_OK) {
+        plan->n_analytic_layers = spatial->n_layers;
+        for (int i = 0; i < spatial->n_layers; ++i) {
+            plan->analytic_layers[i].type = spatial->stack[i].ops->name;
+            plan->analytic_layers[i].form =
+                analytic_spatial_form_name(spatial->input_form[i]);
+            plan->analytic_layers[i].positions = spatial->positions[i];
+            plan->analytic_layers[i].flops = spatial->layer_flops[i];
+        }
+        plan->analytic_pair_flops = spatial->flops_per_pair;
+        plan->analytic_stats_doubles = spatial->stats_size;
+        *work_doubles = (double)analytic_spatial_work_doubles(spatial);
+    }
+    free(spatial);
+    return status;
 }
 
 static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_inputs,
@@ -713,13 +746,18 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
     if (config->kernel->kind == NTK_KIND_ANALYTIC) {
         plan->method = "analytic";
         double cache = (double)row_items * (plan->block + 2);
+        double work = 0.0; /* the spatial recursion's states */
+        NTK_TRY(plan_analytic_layers(config, plan, &work));
         plan->bytes_features =
-            ((double)(row_items + col_items) * (double)input_dim + cache) * DOUBLE_BYTES;
+            ((double)(row_items + col_items) *
+                 (double)(input_dim + plan->analytic_stats_doubles) +
+             cache + work) *
+            DOUBLE_BYTES;
         if (config->kernel->nngp) /* the NNGP matrix is assembled while Theta lives */
             plan->bytes_features += plan->bytes_theta;
         plan->flops_features = 0.0;
         plan->flops_assembly = fraction * (double)n_inputs * (double)n_inputs *
-                               analytic_pair_flops(config->model, input_dim,
+                               analytic_pair_flops(config->model, &plan->input,
                                                    config->kernel->quadrature_order) *
                                (config->kernel->nngp ? 2.0 : 1.0);
     } else if (config->kernel->method == NTK_METHOD_JACOBIAN) {

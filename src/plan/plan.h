@@ -72,6 +72,18 @@ typedef struct {
         int64_t block_rows;      /* Jacobian block: its rows (conv: output channels) */
         int64_t chunk_rows;      /* rows per chunk pass; 0: kept whole in the features */
     } forms[16];
+    /* analytic kernels of conv nets (kernel/analytic_spatial.c): the form
+     * of each layer's input state, its positions and flops per pair;
+     * n_analytic_layers 0 for dense nets on flat inputs */
+    int n_analytic_layers;
+    struct {
+        const char *type;
+        const char *form;        /* "all pairs" or "matching positions" */
+        int64_t positions;
+        double flops;
+    } analytic_layers[NTK_MAX_LAYERS];
+    double analytic_pair_flops;  /* per pair of inputs, NTK or NNGP */
+    int64_t analytic_stats_doubles; /* per input: the activations' variances */
     /* structured kernels: parameter chunks (kernel.h, kernel_structured_chunking) */
     double chunk_budget_bytes;   /* kernel.chunk_mib */
     int64_t chunk_passes;        /* 0: every block kept whole */

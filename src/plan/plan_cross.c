@@ -64,7 +64,7 @@ ntk_status plan_cross(const ntk_plan_config *config, const model_costs *costs, i
             config->output->test_theta) /* test_nngp.npy next to the cross NTK */
             features += local_rows * local_cols;
         plan->flops_cross = (double)n_test * (double)plan->n_inputs *
-                            analytic_pair_flops(config->model, plan->input_dim,
+                            analytic_pair_flops(config->model, &plan->input,
                                                 config->kernel->quadrature_order) *
                             (config->kernel->nngp && config->output->test_theta ? 2.0 : 1.0);
     } else if (config->kernel->method == NTK_METHOD_JACOBIAN) {

@@ -66,6 +66,15 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
         fprintf(out, "  kernel    %s%s\n", plan->method,
                 plan->lower_only ? ", lower triangle only"
                                  : ", lower triangle mirrored to the whole matrix");
+    for (int i = 0; i < plan->n_analytic_layers; ++i)
+        fprintf(out, "  analytic  model.layers[%d] %s: %s of %lld input position%s, %.3g flops "
+                "per pair of inputs\n", i, plan->analytic_layers[i].type,
+                plan->analytic_layers[i].form, (long long)plan->analytic_layers[i].positions,
+                plan->analytic_layers[i].positions == 1 ? "" : "s",
+                plan->analytic_layers[i].flops);
+    if (plan->n_analytic_layers > 0)
+        fprintf(out, "            %.3g flops per pair of inputs (NTK or NNGP)\n",
+                plan->analytic_pair_flops);
     for (int f = 0; f < plan->n_forms; ++f) {
         fprintf(out, "  conv      model.layers[%d]: %s (flops per Theta entry: Jacobian block %.3g, "
                 "pairwise %.3g)\n", plan->forms[f].layer, plan->forms[f].form,
@@ -200,6 +209,16 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
                     plan->forms[f].layer, plan->forms[f].form, YAML_FLOPS(plan->forms[f].block_flops),
                     YAML_FLOPS(plan->forms[f].pairwise_flops), (long long)plan->forms[f].block_rows,
                     (long long)plan->forms[f].chunk_rows);
+    }
+    if (plan->n_analytic_layers > 0) {
+        fprintf(out, "analytic_pair_flops: %s\nanalytic_layers:\n",
+                YAML_FLOPS(plan->analytic_pair_flops));
+        for (int i = 0; i < plan->n_analytic_layers; ++i)
+            fprintf(out, "  - {layer: %d, type: %s, form: %s, positions: %lld, flops: %s}\n", i,
+                    plan->analytic_layers[i].type,
+                    strcmp(plan->analytic_layers[i].form, "all pairs") == 0 ? "full" : "diagonal",
+                    (long long)plan->analytic_layers[i].positions,
+                    YAML_FLOPS(plan->analytic_layers[i].flops));
     }
     if (plan->method != NULL && strcmp(plan->method, "structured") == 0)
         fprintf(out, "structured_chunks:\n  budget_bytes: %.0f\n  passes: %lld\n"

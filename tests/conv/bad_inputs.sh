@@ -1,8 +1,9 @@
 # Conv networks refused with one clear line naming the layer (or tensor):
 # kernel larger than the input with valid padding, data whose shape does not
 # fit the layers, conv after flatten, same padding with a stride, weights of
-# the wrong shape, and analytic kernels of conv networks (training them works:
-# tests/train/conv_training.sh); torch's options out of their range. Pooling
+# the wrong shape, analytic kernels of conv networks that have no limit
+# (training conv networks works: tests/train/conv_training.sh), and torch's
+# options out of their range. Pooling
 # windows that do not divide the input are not refused: they floor, as
 # torch's AvgPool2d does (checked against torch in torch_reference.sh).
 . "$NTK_TESTS_DIR/lib.sh"
@@ -39,8 +40,17 @@ expect_error 3 "model.layers\[2\]\.dense: a dense layer needs flat inputs" \
     2 run "$(job no_flatten images.npy "[{conv: {channels: 2, kernel: 3}}, relu, {dense: 1}]")"
 expect_error 3 "dense_images.yaml:3:[0-9]+: model.layers\[0\]\.dense: a dense layer needs flat inputs \(one vector per input\), got a tensor of rank 3" \
     2 run "$(job dense_images images.npy "[{dense: 4}, relu, {dense: 1}]")"
-expect_error 3 "kernel.kind: model.layers\[0\] is a conv layer, which has no infinite-width \(analytic\) kernel" \
-    1 validate "$(job analytic images.npy "[{conv: {channels: 2, kernel: 3}}, flatten, {dense: 1}]" "kernel: {kind: analytic}")"
+# Analytic kernels of conv nets (every layer type here has an infinite-width
+# map): an activation of values that are not Gaussian (only a pooling layer
+# between it and another activation) and full outputs of a model ending in
+# a conv layer (its logits keep positions) are refused
+# naming the layer or key, in every command.
+for command in validate plan run; do
+    expect_error 3 "relu_pool.yaml:3:[0-9]+: model.layers\[3\]: kernel.kind analytic: erf of values that are not Gaussian" \
+        1 $command "$(job relu_pool images.npy "[{conv: {channels: 2, kernel: 3}}, relu, {avg_pool: 2}, erf, flatten, {dense: 1}]" "kernel: {kind: analytic}")"
+    expect_error 3 "full_flatten.yaml: kernel.outputs: full: the analytic kernel of a model whose outputs keep 20 positions" \
+        2 $command "$(job full_flatten images.npy "[{conv: {channels: 2, kernel: 3}}, relu, {conv: {channels: 1, kernel: 1}}]" "kernel: {kind: analytic, outputs: full}")"
+done
 
 # The scalar form {conv: C} sets only the channels: the kernel is missing (it
 # was left at 0 and the geometry divided by it: SIGFPE, exit 136), in every

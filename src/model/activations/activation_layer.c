@@ -130,6 +130,45 @@ int ntk_activation_layer_analytic(const ntk_layer_spec *layer,
     return 0;
 }
 
+/* Per pair of positions (p, p'): the Gaussian of x at p and x' at p'. */
+int ntk_activation_layer_analytic_spatial(const ntk_layer *layer,
+                                          const ntk_analytic_context *context,
+                                          ntk_spatial_state *state)
+{
+    if (!state->is_gaussian || !state->has_theta)
+        return 1; /* needs a Gaussian pre-activation: a layer with parameters before it */
+    const ntk_activation act = layer->ops->activation;
+    const int order = context->quadrature_order;
+    const int64_t positions = state->positions;
+    const int full = state->form == NTK_ANALYTIC_FULL;
+    const int64_t columns = full ? positions : 1;
+    for (int64_t p = 0; p < positions; ++p)
+        for (int64_t c = 0; c < columns; ++c) {
+            const int64_t q = full ? c : p; /* position of x' */
+            const int64_t at = p * columns + c;
+            ntk_moments m = context->expect(act, state->variance_1[p], state->sigma[at],
+                                            state->variance_2[q], order);
+            state->next_sigma[at] = m.phi;
+            state->next_theta[at] = state->theta[at] * m.phi_prime;
+        }
+    state->is_gaussian = 0;
+    return 0;
+}
+
+double ntk_activation_layer_analytic_flops(const ntk_layer *layer, int64_t positions,
+                                           ntk_analytic_form input_form,
+                                           ntk_analytic_form output_form, int quadrature_order)
+{
+    (void)output_form;
+    const double order = quadrature_order;
+    const double pairs = input_form == NTK_ANALYTIC_FULL ? (double)positions * (double)positions
+                                                         : (double)positions;
+    /* one expectation per pair of positions, as in ntk_activation_layer_cost */
+    return pairs * (model_activation_has_closed_form(layer->ops->activation)
+                        ? 40.0
+                        : 25.0 * order * order);
+}
+
 void ntk_activation_layer_cost(const ntk_layer *layer, int k, int full, int quadrature_order,
                                ntk_layer_cost *cost)
 {

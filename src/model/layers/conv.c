@@ -25,6 +25,7 @@
 #include "core/checked_math.h"
 #include "model/layers/conv_geometry.h"
 #include "model/layers/conv_products.h"
+#include "model/layers/window_analytic.h"
 #include "model/model.h"
 
 /* padding: its choice, then the explicit pair (slots 6, 7) */
@@ -479,6 +480,29 @@ static ntk_status conv_param_jvp(const ntk_layer *layer, const ntk_model *model,
     return conv_products_jvp(layer, model, &g, in, cot_out, count, k, direction, scratch, out);
 }
 
+/* The infinite-width map (window_analytic.c). */
+static int conv_analytic_spatial(const ntk_layer *layer, const ntk_analytic_context *context,
+                                 ntk_spatial_state *state)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    window_analytic_conv(&g, context->w_std * context->w_std, context->b_std * context->b_std,
+                         state);
+    return 0;
+}
+
+static double conv_analytic_flops(const ntk_layer *layer, int64_t positions,
+                                  ntk_analytic_form input_form, ntk_analytic_form output_form,
+                                  int quadrature_order)
+{
+    (void)positions;
+    (void)output_form;
+    (void)quadrature_order;
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    return window_analytic_conv_flops(&g, input_form);
+}
+
 const ntk_layer_ops ntk_layer_conv = {
     .name = "conv",
     .options = conv_options,
@@ -498,5 +522,7 @@ const ntk_layer_ops ntk_layer_conv = {
     .pairwise_pack = conv_pairwise_pack,
     .param_vjp = conv_param_vjp,
     .param_jvp = conv_param_jvp,
+    .analytic_spatial = conv_analytic_spatial,
+    .analytic_spatial_flops = conv_analytic_flops,
     .cost = conv_cost,
 };

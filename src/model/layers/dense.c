@@ -274,6 +274,51 @@ static int dense_analytic(const ntk_layer_spec *layer, const ntk_analytic_contex
     return 0;
 }
 
+/* On flat values: the mean over the positions a flatten kept (its input
+ * state is diagonal: a dense layer reads only matching positions, the
+ * channel-major flatten order changes nothing in a mean), then the Gaussian
+ * layer. One position on flat inputs and after another dense layer. */
+static int dense_analytic_spatial(const ntk_layer *layer, const ntk_analytic_context *context,
+                                  ntk_spatial_state *state)
+{
+    (void)layer;
+    const double w2 = context->w_std * context->w_std, b2 = context->b_std * context->b_std;
+    const int64_t positions = state->positions;
+    const int64_t step = state->form == NTK_ANALYTIC_FULL ? positions + 1 : 1;
+    double sigma = 0.0, theta = 0.0;
+    for (int64_t p = 0; p < positions; ++p) {
+        sigma += state->sigma[p * step];
+        if (state->has_theta)
+            theta += state->theta[p * step];
+    }
+    const double next = w2 * (sigma / (double)positions) + b2;
+    state->next_sigma[0] = next;
+    state->next_theta[0] = state->has_theta ? next + w2 * (theta / (double)positions) : next;
+    state->positions = 1;
+    state->has_theta = 1;
+    state->is_gaussian = 1;
+    return 0;
+}
+
+static ntk_analytic_form dense_analytic_input_form(const ntk_layer *layer,
+                                                   ntk_analytic_form output_form)
+{
+    (void)layer;
+    (void)output_form;
+    return NTK_ANALYTIC_DIAGONAL;
+}
+
+static double dense_analytic_flops(const ntk_layer *layer, int64_t positions,
+                                   ntk_analytic_form input_form, ntk_analytic_form output_form,
+                                   int quadrature_order)
+{
+    (void)layer;
+    (void)input_form;
+    (void)output_form;
+    (void)quadrature_order;
+    return 2.0 * (double)positions + 6.0;
+}
+
 static void dense_cost(const ntk_layer *layer, int k, int full, int quadrature_order,
                        ntk_layer_cost *cost)
 {
@@ -309,6 +354,9 @@ const ntk_layer_ops ntk_layer_dense = {
     .jacobian_block = dense_jacobian_block,
     .block_shape = dense_block_shape,
     .analytic = dense_analytic,
+    .analytic_spatial = dense_analytic_spatial,
+    .analytic_input_form = dense_analytic_input_form,
+    .analytic_spatial_flops = dense_analytic_flops,
     .param_vjp = dense_param_vjp,
     .param_jvp = dense_param_jvp,
     .cost = dense_cost,

@@ -62,6 +62,43 @@ static void flatten_cost(const ntk_layer *layer, int k, int full, int quadrature
     cost->widest = 1;
 }
 
+/* Infinite-width map: values keep their positions' covariances; the dense
+ * layer after a flatten reads matching positions only (the mean over its
+ * H W C inputs), so a flatten needs only the diagonal of its input and
+ * passes it on. */
+static int flatten_analytic_spatial(const ntk_layer *layer, const ntk_analytic_context *context,
+                                    ntk_spatial_state *state)
+{
+    (void)layer;
+    (void)context;
+    const int64_t step = state->form == NTK_ANALYTIC_FULL ? state->positions + 1 : 1;
+    for (int64_t p = 0; p < state->positions; ++p) {
+        state->next_sigma[p] = state->sigma[p * step];
+        if (state->has_theta)
+            state->next_theta[p] = state->theta[p * step];
+    }
+    return 0;
+}
+
+static ntk_analytic_form flatten_analytic_input_form(const ntk_layer *layer,
+                                                     ntk_analytic_form output_form)
+{
+    (void)layer;
+    (void)output_form;
+    return NTK_ANALYTIC_DIAGONAL;
+}
+
+static double flatten_analytic_flops(const ntk_layer *layer, int64_t positions,
+                                     ntk_analytic_form input_form, ntk_analytic_form output_form,
+                                     int quadrature_order)
+{
+    (void)layer;
+    (void)input_form;
+    (void)output_form;
+    (void)quadrature_order;
+    return (double)positions;
+}
+
 const ntk_layer_ops ntk_layer_flatten = {
     .name = "flatten",
     .bare = 1,
@@ -71,5 +108,8 @@ const ntk_layer_ops ntk_layer_flatten = {
     .backward = ntk_layer_backward_per_row,
     .forward_one = flatten_forward_one,
     .backward_one = flatten_backward_one,
+    .analytic_spatial = flatten_analytic_spatial,
+    .analytic_input_form = flatten_analytic_input_form,
+    .analytic_spatial_flops = flatten_analytic_flops,
     .cost = flatten_cost,
 };

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "model/layers/conv_geometry.h"
+#include "model/layers/window_analytic.h"
 #include "model/model.h"
 
 enum { POOL_WINDOW = 0, POOL_STRIDE = 2, POOL_PADDING = 4 };
@@ -171,6 +172,59 @@ static void pool_cost(const ntk_layer *layer, int k, int full, int quadrature_or
     cost->widest = 1;
 }
 
+/* Infinite-width maps (window_analytic.c): both average over pairs of
+ * positions of their input, so it must have every pair. */
+static ntk_analytic_form pool_analytic_input_form(const ntk_layer *layer,
+                                                  ntk_analytic_form output_form)
+{
+    (void)layer;
+    (void)output_form;
+    return NTK_ANALYTIC_FULL;
+}
+
+static int avg_pool_analytic_spatial(const ntk_layer *layer, const ntk_analytic_context *context,
+                                     ntk_spatial_state *state)
+{
+    (void)context;
+    conv_geometry g;
+    pool_geometry_of(layer, &g);
+    window_analytic_pool(&g, state);
+    return 0;
+}
+
+static double avg_pool_analytic_flops(const ntk_layer *layer, int64_t positions,
+                                      ntk_analytic_form input_form, ntk_analytic_form output_form,
+                                      int quadrature_order)
+{
+    (void)positions;
+    (void)input_form;
+    (void)quadrature_order;
+    conv_geometry g;
+    pool_geometry_of(layer, &g);
+    return window_analytic_pool_flops(&g, output_form);
+}
+
+static int global_pool_analytic_spatial(const ntk_layer *layer,
+                                        const ntk_analytic_context *context,
+                                        ntk_spatial_state *state)
+{
+    (void)layer;
+    (void)context;
+    window_analytic_global_pool(state);
+    return 0;
+}
+
+static double global_pool_analytic_flops(const ntk_layer *layer, int64_t positions,
+                                         ntk_analytic_form input_form,
+                                         ntk_analytic_form output_form, int quadrature_order)
+{
+    (void)layer;
+    (void)input_form;
+    (void)output_form;
+    (void)quadrature_order;
+    return 2.0 * (double)positions * (double)positions;
+}
+
 const ntk_layer_ops ntk_layer_avg_pool = {
     .name = "avg_pool",
     .options = avg_pool_options,
@@ -183,6 +237,9 @@ const ntk_layer_ops ntk_layer_avg_pool = {
     .backward = ntk_layer_backward_per_row,
     .forward_one = avg_pool_forward_one,
     .backward_one = avg_pool_backward_one,
+    .analytic_spatial = avg_pool_analytic_spatial,
+    .analytic_input_form = pool_analytic_input_form,
+    .analytic_spatial_flops = avg_pool_analytic_flops,
     .cost = pool_cost,
 };
 
@@ -195,5 +252,8 @@ const ntk_layer_ops ntk_layer_global_avg_pool = {
     .backward = ntk_layer_backward_per_row,
     .forward_one = global_pool_forward_one,
     .backward_one = global_pool_backward_one,
+    .analytic_spatial = global_pool_analytic_spatial,
+    .analytic_input_form = pool_analytic_input_form,
+    .analytic_spatial_flops = global_pool_analytic_flops,
     .cost = pool_cost,
 };
