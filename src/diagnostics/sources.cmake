@@ -2,11 +2,11 @@
 ntk_module_sources(diagnostics
   alignment.c
   checks.c
+  diagnostics_keys.c
   kernel_moments.c
   lambda_max.c
   layer_table.c
-  statistics.c
-  diagnostics_keys.c
   learning_curve_measured.c
   learning_curve_theory.c
+  statistics.c
 )

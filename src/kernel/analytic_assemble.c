@@ -266,7 +266,7 @@ static ntk_status setup_make(const ntk_kernel_config *config, const ntk_model *m
         setup->k = setup->plan.stack[setup->plan.n_layers - 1].out.size;
         setup->evaluator.plan = &setup->plan;
         setup->evaluator.context = (ntk_analytic_context){spec->w_std, spec->b_std, order,
-                                                          analytic_expect};
+                                                          analytic_expect_with};
         setup->pair_flops = setup->plan.flops_per_pair;
     } else {
         setup->pair_flops = analytic_pair_flops(spec, &setup->input, order);

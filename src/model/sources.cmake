@@ -20,13 +20,13 @@ ntk_module_sources(model
   layers/conv.c
   layers/conv_geometry.c
   layers/conv_products.c
-  layers/window_analytic.c
   layers/dense.c
   layers/flatten.c
   layers/options.c
   layers/per_input.c
   layers/pool.c
   layers/registry.c
+  layers/window_analytic.c
   model.c
   model_keys.c
   weights.c

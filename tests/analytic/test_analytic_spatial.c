@@ -119,7 +119,7 @@ static void test_diagonal_shortcut(void)
         x[0][e] = sin(0.7 * e + 0.3);
         x[1][e] = cos(1.3 * e - 0.2);
     }
-    const ntk_analytic_context context = {spec.w_std, spec.b_std, 32, analytic_expect};
+    const ntk_analytic_context context = {spec.w_std, spec.b_std, 32, analytic_expect_with};
     const analytic_spatial_plan *plans[2] = {&diagonal, &full};
     for (int f = 0; f < 2; ++f) {
         CHECK(plans[f]->stats_size <= 64, "statistics fit");

@@ -142,12 +142,14 @@ int ntk_activation_layer_analytic_spatial(const ntk_layer *layer,
     const int64_t positions = state->positions;
     const int full = state->form == NTK_ANALYTIC_FULL;
     const int64_t columns = full ? positions : 1;
+    double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
+    ntk_activation_parameters(act, layer->option, parameter);
     for (int64_t p = 0; p < positions; ++p)
         for (int64_t c = 0; c < columns; ++c) {
             const int64_t q = full ? c : p; /* position of x' */
             const int64_t at = p * columns + c;
-            ntk_moments m = context->expect(act, state->variance_1[p], state->sigma[at],
-                                            state->variance_2[q], order);
+            ntk_moments m = context->expect(act, parameter, state->variance_1[p],
+                                            state->sigma[at], state->variance_2[q], order);
             state->next_sigma[at] = m.phi;
             state->next_theta[at] = state->theta[at] * m.phi_prime;
         }
