@@ -12,6 +12,8 @@ static const ntk_config_key diagnostics_keys[] = {
      "random training subsets per n for the measured test error"},
     {"learning_curve_seed", NTK_KEY_INT, "0", NTK_KEY_AT_LEAST, 0, 0, NULL,
      "seed of the random training subsets"},
+    {"learning_curve_ridge", NTK_KEY_NUMBER, "predict.ridge", NTK_KEY_AT_LEAST, 0, 0, NULL,
+     "ridge delta of the learning curve: kappa's equation and the kernel regression (Theta_SS + delta I)"},
     {"learning_curve_trace_tolerance", NTK_KEY_NUMBER, "1.0e-3", NTK_KEY_ABOVE | NTK_KEY_BELOW, 0, 1, NULL,
      "with spectrum.top, the kept eigenvalues must hold at least 1 - this of the trace"},
 };

@@ -205,9 +205,10 @@ static ntk_status gather_subset_kernel(const ntk_grid *grid, const ntk_dmatrix *
 }
 
 /* alpha = (Theta_SS + ridge I)^-1 Y_S on every rank (n x channels). */
-static ntk_status solve_subset(const ntk_grid *grid, const ntk_dmatrix *theta,
-                               const int64_t *subset, const int64_t *position, int64_t n,
-                               const double *targets, int channels, double ridge, double *alpha)
+static ntk_status solve_subset(const ntk_diagnostics_spec *spec, const ntk_grid *grid,
+                               const ntk_dmatrix *theta, const int64_t *subset,
+                               const int64_t *position, int64_t n, const double *targets,
+                               int channels, double ridge, double *alpha)
 {
     ntk_dmatrix kernel, right;
     memset(&right, 0, sizeof right);
@@ -235,12 +236,16 @@ static ntk_status solve_subset(const ntk_grid *grid, const ntk_dmatrix *theta,
             right.desc, &info, 1);
     if (info < 0)
         status = grid_check_scalapack("pdposv", info);
-    else if (info > 0)
+    else if (info > 0) {
+        char where[NTK_PATH_MAX + 64];
+        job_location_text(&spec->curve_where, where, sizeof where);
         status = NTK_RAISE(NTK_ERR_NUMERIC,
-                           "diagnostics.learning_curve: Theta on a training subset of n = %lld "
-                           "inputs is not positive definite (PDPOSV: leading minor %d); kernel "
-                           "regression needs a ridge (predict.ridge > 0)",
-                           (long long)n, info);
+                           "%s: diagnostics.learning_curve: Theta on a training subset of n = "
+                           "%lld inputs is not positive definite (PDPOSV: leading minor %d); "
+                           "kernel regression needs a ridge "
+                           "(diagnostics.learning_curve_ridge > 0)",
+                           where, (long long)n, info);
+    }
     status = ntk_agree(status, grid->comm);
     if (status != NTK_OK)
         goto done;
@@ -332,8 +337,8 @@ ntk_status diagnostics_learning_curve_measured(const ntk_diagnostics_spec *spec,
                 position[i] = -1;
             for (int64_t a = 0; a < n; ++a)
                 position[subset[a]] = a;
-            status = solve_subset(grid, theta, subset, position, n, targets, channels, ridge,
-                                  alpha);
+            status = solve_subset(spec, grid, theta, subset, position, n, targets, channels,
+                                  ridge, alpha);
             if (status == NTK_OK)
                 status = subset_error(grid, theta, position, alpha, targets, channels,
                                       local_fit, fit, &errors[r]);
