@@ -6,4 +6,5 @@ ntk_module_sources(diagnostics
   diagnostics_keys.c
   learning_curve_measured.c
   learning_curve_theory.c
+  local_index.c
 )
