@@ -335,6 +335,11 @@ ntk_status diagnostics_learning_curve_measured(const ntk_diagnostics_spec *spec,
         const int64_t n = spec->curve_sizes[s];
         curve->size[s] = n;
         for (int r = 0; r < spec->curve_repeats && status == NTK_OK; ++r) {
+            /* n = N: every repeat draws every input, the same regression */
+            if (n == n_inputs && r > 0) {
+                errors[r] = errors[0];
+                continue;
+            }
             status = ntk_agree(
                 diagnostics_training_subset(spec->curve_seed, n_inputs, n, r, subset),
                 grid->comm);
