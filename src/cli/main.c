@@ -14,7 +14,7 @@ static const char usage_text[] =
     "ntkgram " NTK_VERSION " - empirical Neural Tangent Kernel Gram matrices and their training modes\n"
     "\n"
     "Usage:\n"
-    "  ntkgram run JOB.yaml [--set key.path=value]... [--out DIR] [--point I] [--quiet] [--verbose]\n"
+    "  ntkgram run JOB.yaml [--set key.path=value]... [--out DIR] [--point I] [--no-sweep] [--quiet] [--verbose]\n"
     "  ntkgram validate JOB.yaml [--set key.path=value]...\n"
     "  ntkgram plan JOB.yaml [--ranks P] [--mem-per-rank SIZE] [--format yaml] [--set ...]\n"
     "  ntkgram help keys [--format markdown]\n"

@@ -11,6 +11,7 @@
  * entry before squaring (exact), so neither a tiny nor a huge Theta
  * underflows or overflows; the ratios do not change. */
 #include "diagnostics/diagnostics.h"
+#include "diagnostics/local_index.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -41,16 +42,17 @@ static double row_dot(const double *a, int64_t i, int64_t j, int channels)
 }
 
 /* The largest |entry| of the lower triangle over all ranks. */
-static ntk_status largest_entry(const ntk_grid *grid, const ntk_dmatrix *theta, double *largest)
+static ntk_status largest_entry(const ntk_grid *grid, const ntk_dmatrix *theta,
+                                const int64_t *rows, double *largest)
 {
     const int64_t lld = theta->desc[DESC_LLD];
     double local = 0.0;
     for (int64_t lj = 0; lj < theta->local_cols; ++lj) {
         const int64_t j = grid_global_index(lj, grid->block, grid->mycol, grid->cols);
-        for (int64_t li = 0; li < theta->local_rows; ++li) {
-            const int64_t i = grid_global_index(li, grid->block, grid->myrow, grid->rows);
+        const int64_t start = diagnostics_first_row_at_least(rows, theta->local_rows, j);
+        for (int64_t li = start; li < theta->local_rows; ++li) {
             const double value = fabs(theta->data[lj * lld + li]);
-            if (i >= j && value > local)
+            if (value > local)
                 local = value;
         }
     }
@@ -68,7 +70,10 @@ ntk_status diagnostics_alignment(const ntk_grid *grid, const ntk_dmatrix *theta,
         return NTK_RAISE(NTK_ERR_INTERNAL, "alignment: Theta is %lld x %lld, %d channels",
                          (long long)m, (long long)theta->cols, channels);
     double *centred = NULL, *row_sums = NULL, *local_sums = NULL;
-    ntk_status status = NTK_CALLOC(centred, m * channels, "the centred targets");
+    int64_t *rows = NULL;
+    ntk_status status = diagnostics_global_rows(grid, theta, &rows);
+    if (status == NTK_OK)
+        status = NTK_CALLOC(centred, m * channels, "the centred targets");
     if (status == NTK_OK)
         status = NTK_CALLOC(row_sums, m, "Theta's row sums");
     if (status == NTK_OK)
@@ -76,7 +81,7 @@ ntk_status diagnostics_alignment(const ntk_grid *grid, const ntk_dmatrix *theta,
     status = ntk_agree(status, grid->comm);
     double largest = 0.0;
     if (status == NTK_OK)
-        status = largest_entry(grid, theta, &largest);
+        status = largest_entry(grid, theta, rows, &largest);
     if (status != NTK_OK)
         goto done;
 
@@ -95,10 +100,9 @@ ntk_status diagnostics_alignment(const ntk_grid *grid, const ntk_dmatrix *theta,
     double local[3] = {0.0, 0.0, 0.0}, total[3];
     for (int64_t lj = 0; lj < theta->local_cols; ++lj) {
         const int64_t j = grid_global_index(lj, grid->block, grid->mycol, grid->cols);
-        for (int64_t li = 0; li < theta->local_rows; ++li) {
-            const int64_t i = grid_global_index(li, grid->block, grid->myrow, grid->rows);
-            if (i < j)
-                continue;
+        const int64_t start = diagnostics_first_row_at_least(rows, theta->local_rows, j);
+        for (int64_t li = start; li < theta->local_rows; ++li) {
+            const int64_t i = rows[li];
             const double value = theta->data[lj * lld + li] * scale;
             const double weight = i == j ? 1.0 : 2.0;
             local[0] += weight * value * row_dot(targets, i, j, channels);
@@ -128,10 +132,9 @@ ntk_status diagnostics_alignment(const ntk_grid *grid, const ntk_dmatrix *theta,
     double local_centred = 0.0, centred_norm2 = 0.0;
     for (int64_t lj = 0; lj < theta->local_cols; ++lj) {
         const int64_t j = grid_global_index(lj, grid->block, grid->mycol, grid->cols);
-        for (int64_t li = 0; li < theta->local_rows; ++li) {
-            const int64_t i = grid_global_index(li, grid->block, grid->myrow, grid->rows);
-            if (i < j)
-                continue;
+        const int64_t start = diagnostics_first_row_at_least(rows, theta->local_rows, j);
+        for (int64_t li = start; li < theta->local_rows; ++li) {
+            const int64_t i = rows[li];
             const double value =
                 theta->data[lj * lld + li] * scale - row_sums[i] - row_sums[j] + grand;
             local_centred += (i == j ? 1.0 : 2.0) * value * value;
@@ -149,6 +152,7 @@ ntk_status diagnostics_alignment(const ntk_grid *grid, const ntk_dmatrix *theta,
     if (centred_theta_norm > 0.0 && centred_target_norm > 0.0)
         result->centered_alignment = total[1] / (centred_theta_norm * centred_target_norm);
 done:
+    free(rows);
     free(local_sums);
     free(row_sums);
     free(centred);

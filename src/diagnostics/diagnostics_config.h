@@ -20,6 +20,7 @@ typedef struct {
     ntk_location curve_size_where[DIAGNOSTICS_MAX_CURVE_SIZES]; /* each n, for n > N */
     int curve_repeats;    /* random subsets per n for the measured curve; default 5 */
     int64_t curve_seed;   /* the subsets' seed; default 0 */
+    double curve_ridge;   /* delta of the kappa equation and the regression; default predict.ridge */
     /* With spectrum.top, the kept eigenvalues must hold at least
      * 1 - curve_trace_tolerance of the trace; default 1e-3 */
     double curve_trace_tolerance;

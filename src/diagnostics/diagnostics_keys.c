@@ -16,6 +16,8 @@ static const ntk_config_key diagnostics_keys[] = {
      "per-layer kernels Theta_l (sum_l Theta_l = Theta): a table and a bar chart of their trace, lambda_max, effective rank and alignment; output.theta_layers writes the matrices"},
     {"compare_weights", NTK_KEY_PATH, "none", 0, 0, 0, NULL,
      "a .safetensors weights file of the same model: kernel_distance and relative_frobenius_distance between its kernel and the job's, in the summary"},
+    {"learning_curve_ridge", NTK_KEY_NUMBER, "predict.ridge", NTK_KEY_AT_LEAST, 0, 0, NULL,
+     "ridge delta of the learning curve: kappa's equation and the kernel regression (Theta_SS + delta I)"},
     {"learning_curve_trace_tolerance", NTK_KEY_NUMBER, "1.0e-3", NTK_KEY_ABOVE | NTK_KEY_BELOW, 0, 1, NULL,
      "with spectrum.top, the kept eigenvalues must hold at least 1 - this of the trace"},
 };

@@ -11,6 +11,7 @@
  * of Theta (each lower entry serves both (i, j) and (j, i)) and an
  * allreduce of N k doubles. */
 #include "diagnostics/diagnostics.h"
+#include "diagnostics/local_index.h"
 
 #include <limits.h>
 #include <math.h>
@@ -89,9 +90,9 @@ static ntk_status displacements(const int64_t *counts, int ranks, int *count_int
 /* Columns [first, end) of the lower triangle of Theta_SS + ridge I into
  * `block` (n x n on `grid`). */
 static ntk_status gather_subset_panel(const ntk_grid *grid, const ntk_dmatrix *theta,
-                                      const int64_t *subset, const int64_t *position,
-                                      double ridge, int64_t first, int64_t end,
-                                      ntk_dmatrix *block)
+                                      const int64_t *theta_rows, const int64_t *subset,
+                                      const int64_t *position, double ridge, int64_t first,
+                                      int64_t end, ntk_dmatrix *block)
 {
     const int ranks = grid->size;
     const int64_t lld = theta->desc[DESC_LLD], block_lld = block->desc[DESC_LLD];
@@ -110,9 +111,11 @@ static ntk_status gather_subset_panel(const ntk_grid *grid, const ntk_dmatrix *t
             const int64_t j = grid_global_index(lj, grid->block, grid->mycol, grid->cols);
             if (position[j] < first || position[j] >= end)
                 continue;
-            for (int64_t li = 0; li < theta->local_rows; ++li) {
-                const int64_t i = grid_global_index(li, grid->block, grid->myrow, grid->rows);
-                if (i >= j && position[i] >= 0) {
+            const int64_t start =
+                diagnostics_first_row_at_least(theta_rows, theta->local_rows, j);
+            for (int64_t li = start; li < theta->local_rows; ++li) {
+                const int64_t i = theta_rows[li];
+                if (position[i] >= 0) {
                     ++send_counts[owner_rank(grid, position[i], position[j])];
                     ++sent;
                 }
@@ -151,9 +154,10 @@ static ntk_status gather_subset_panel(const ntk_grid *grid, const ntk_dmatrix *t
         const int64_t j = grid_global_index(lj, grid->block, grid->mycol, grid->cols);
         if (position[j] < first || position[j] >= end)
             continue;
-        for (int64_t li = 0; li < theta->local_rows; ++li) {
-            const int64_t i = grid_global_index(li, grid->block, grid->myrow, grid->rows);
-            if (i >= j && position[i] >= 0)
+        const int64_t start = diagnostics_first_row_at_least(theta_rows, theta->local_rows, j);
+        for (int64_t li = start; li < theta->local_rows; ++li) {
+            const int64_t i = theta_rows[li];
+            if (position[i] >= 0)
                 send[cursor[owner_rank(grid, position[i], position[j])]++] =
                     theta->data[lj * lld + li];
         }
@@ -193,21 +197,24 @@ done:
 enum { SUBSET_PANELS = 8 };
 
 static ntk_status gather_subset_kernel(const ntk_grid *grid, const ntk_dmatrix *theta,
-                                       const int64_t *subset, const int64_t *position,
-                                       double ridge, ntk_dmatrix *block)
+                                       const int64_t *theta_rows, const int64_t *subset,
+                                       const int64_t *position, double ridge,
+                                       ntk_dmatrix *block)
 {
     const int64_t n = block->rows;
     const int64_t width = (n + SUBSET_PANELS - 1) / SUBSET_PANELS;
     for (int64_t first = 0; first < n; first += width)
-        NTK_TRY(gather_subset_panel(grid, theta, subset, position, ridge, first,
+        NTK_TRY(gather_subset_panel(grid, theta, theta_rows, subset, position, ridge, first,
                                     first + width < n ? first + width : n, block));
     return NTK_OK;
 }
 
 /* alpha = (Theta_SS + ridge I)^-1 Y_S on every rank (n x channels). */
-static ntk_status solve_subset(const ntk_grid *grid, const ntk_dmatrix *theta,
-                               const int64_t *subset, const int64_t *position, int64_t n,
-                               const double *targets, int channels, double ridge, double *alpha)
+static ntk_status solve_subset(const ntk_diagnostics_spec *spec, const ntk_grid *grid,
+                               const ntk_dmatrix *theta, const int64_t *theta_rows,
+                               const int64_t *subset,
+                               const int64_t *position, int64_t n, const double *targets,
+                               int channels, double ridge, double *alpha)
 {
     ntk_dmatrix kernel, right;
     memset(&right, 0, sizeof right);
@@ -218,7 +225,7 @@ static ntk_status solve_subset(const ntk_grid *grid, const ntk_dmatrix *theta,
         status = ntk_agree(NTK_CALLOC(local, n * channels, "the regression coefficients"),
                            grid->comm);
     if (status == NTK_OK)
-        status = gather_subset_kernel(grid, theta, subset, position, ridge, &kernel);
+        status = gather_subset_kernel(grid, theta, theta_rows, subset, position, ridge, &kernel);
     if (status != NTK_OK)
         goto done;
     const int64_t right_lld = right.desc[DESC_LLD];
@@ -235,12 +242,16 @@ static ntk_status solve_subset(const ntk_grid *grid, const ntk_dmatrix *theta,
             right.desc, &info, 1);
     if (info < 0)
         status = grid_check_scalapack("pdposv", info);
-    else if (info > 0)
+    else if (info > 0) {
+        char where[NTK_PATH_MAX + 64];
+        job_location_text(&spec->curve_where, where, sizeof where);
         status = NTK_RAISE(NTK_ERR_NUMERIC,
-                           "diagnostics.learning_curve: Theta on a training subset of n = %lld "
-                           "inputs is not positive definite (PDPOSV: leading minor %d); kernel "
-                           "regression needs a ridge (predict.ridge > 0)",
-                           (long long)n, info);
+                           "%s: diagnostics.learning_curve: Theta on a training subset of n = "
+                           "%lld inputs is not positive definite (PDPOSV: leading minor %d); "
+                           "kernel regression needs a ridge "
+                           "(diagnostics.learning_curve_ridge > 0)",
+                           where, (long long)n, info);
+    }
     status = ntk_agree(status, grid->comm);
     if (status != NTK_OK)
         goto done;
@@ -263,7 +274,7 @@ done:
 
 /* Mean over all N inputs and k outputs of (Theta(:, S) alpha - y)^2. */
 static ntk_status subset_error(const ntk_grid *grid, const ntk_dmatrix *theta,
-                               const int64_t *position, const double *alpha,
+                               const int64_t *theta_rows, const int64_t *position, const double *alpha,
                                const double *targets, int channels, double *local_fit,
                                double *fit, double *mse)
 {
@@ -271,10 +282,9 @@ static ntk_status subset_error(const ntk_grid *grid, const ntk_dmatrix *theta,
     memset(local_fit, 0, sizeof(double) * (size_t)(n_inputs * channels));
     for (int64_t lj = 0; lj < theta->local_cols; ++lj) {
         const int64_t j = grid_global_index(lj, grid->block, grid->mycol, grid->cols);
-        for (int64_t li = 0; li < theta->local_rows; ++li) {
-            const int64_t i = grid_global_index(li, grid->block, grid->myrow, grid->rows);
-            if (i < j)
-                continue;
+        const int64_t start = diagnostics_first_row_at_least(theta_rows, theta->local_rows, j);
+        for (int64_t li = start; li < theta->local_rows; ++li) {
+            const int64_t i = theta_rows[li];
             const double value = theta->data[lj * lld + li];
             if (position[j] >= 0)
                 for (int c = 0; c < channels; ++c)
@@ -303,9 +313,11 @@ ntk_status diagnostics_learning_curve_measured(const ntk_diagnostics_spec *spec,
                                                double ridge, ntk_learning_curve *curve)
 {
     const int64_t n_inputs = theta->rows;
-    int64_t *subset = NULL, *position = NULL;
+    int64_t *subset = NULL, *position = NULL, *theta_rows = NULL;
     double *alpha = NULL, *local_fit = NULL, *fit = NULL, *errors = NULL;
-    ntk_status status = NTK_CALLOC(subset, n_inputs, "the training subset");
+    ntk_status status = diagnostics_global_rows(grid, theta, &theta_rows);
+    if (status == NTK_OK)
+        status = NTK_CALLOC(subset, n_inputs, "the training subset");
     if (status == NTK_OK)
         status = NTK_CALLOC(position, n_inputs, "the training subset's positions");
     if (status == NTK_OK)
@@ -323,6 +335,11 @@ ntk_status diagnostics_learning_curve_measured(const ntk_diagnostics_spec *spec,
         const int64_t n = spec->curve_sizes[s];
         curve->size[s] = n;
         for (int r = 0; r < spec->curve_repeats && status == NTK_OK; ++r) {
+            /* n = N: every repeat draws every input, the same regression */
+            if (n == n_inputs && r > 0) {
+                errors[r] = errors[0];
+                continue;
+            }
             status = ntk_agree(
                 diagnostics_training_subset(spec->curve_seed, n_inputs, n, r, subset),
                 grid->comm);
@@ -332,11 +349,11 @@ ntk_status diagnostics_learning_curve_measured(const ntk_diagnostics_spec *spec,
                 position[i] = -1;
             for (int64_t a = 0; a < n; ++a)
                 position[subset[a]] = a;
-            status = solve_subset(grid, theta, subset, position, n, targets, channels, ridge,
-                                  alpha);
+            status = solve_subset(spec, grid, theta, theta_rows, subset, position, n, targets,
+                                  channels, ridge, alpha);
             if (status == NTK_OK)
-                status = subset_error(grid, theta, position, alpha, targets, channels,
-                                      local_fit, fit, &errors[r]);
+                status = subset_error(grid, theta, theta_rows, position, alpha, targets,
+                                      channels, local_fit, fit, &errors[r]);
         }
         if (status != NTK_OK)
             break;
@@ -355,5 +372,6 @@ ntk_status diagnostics_learning_curve_measured(const ntk_diagnostics_spec *spec,
     free(alpha);
     free(position);
     free(subset);
+    free(theta_rows);
     return status;
 }

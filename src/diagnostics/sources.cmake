@@ -9,4 +9,5 @@ ntk_module_sources(diagnostics
   learning_curve_measured.c
   learning_curve_theory.c
   statistics.c
+  local_index.c
 )

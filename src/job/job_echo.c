@@ -356,6 +356,8 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
         }
         key_line(out, indent, 1, "learning_curve_repeats: %d\n", diagnostics->curve_repeats);
         key_line(out, indent, 1, "learning_curve_seed: %" PRId64 "\n", diagnostics->curve_seed);
+        format_number(diagnostics->curve_ridge, number, sizeof number);
+        key_line(out, indent, 1, "learning_curve_ridge: %s\n", number);
         format_number(diagnostics->curve_trace_tolerance, number, sizeof number);
         key_line(out, indent, 1, "learning_curve_trace_tolerance: %s\n", number);
     }

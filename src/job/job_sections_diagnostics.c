@@ -87,6 +87,9 @@ static ntk_status read_keys(const job_context *context, const job_node *section,
         NTK_TRY(read_weights_path(context, item, spec));
         NTK_TRY(job_node_location(context, item, &spec->compare_weights_where));
     }
+    if ((item = job_node_find(section, "learning_curve_ridge", NULL)) != NULL)
+        NTK_TRY(job_read_number(context, item, "diagnostics.learning_curve_ridge", 0,
+                                &spec->curve_ridge));
     if ((item = job_node_find(section, "learning_curve_trace_tolerance", NULL)) != NULL) {
         NTK_TRY(job_read_number(context, item, "diagnostics.learning_curve_trace_tolerance", 1,
                                 &spec->curve_trace_tolerance));
@@ -132,6 +135,7 @@ ntk_status job_read_diagnostics(const job_context *context, const job_node *root
     spec->statistics = 1;
     spec->curve_repeats = 5;
     spec->curve_trace_tolerance = 1e-3;
+    spec->curve_ridge = job->predict.ridge;
 
     job_node *key = NULL;
     const job_node *node = job_node_find(root, "diagnostics", &key);

@@ -25,7 +25,7 @@ ntk_status diagnostics_stage_theta(const ntk_job *job, const ntk_grid *grid,
     if (spec->n_curve_sizes > 0) {
         ntk_phase_begin("diagnostics: measured learning curve");
         NTK_TRY(diagnostics_learning_curve_measured(spec, grid, theta, targets, k,
-                                                    job->predict.ridge, &facts->curve));
+                                                    spec->curve_ridge, &facts->curve));
     }
     return NTK_OK;
 }
@@ -55,7 +55,7 @@ ntk_status diagnostics_stage_spectrum(const ntk_job *job, const ntk_grid *grid,
     if (spec->n_curve_sizes > 0) {
         NTK_TRY(diagnostics_check_trace_coverage(spec, spectrum));
         NTK_TRY(diagnostics_learning_curve_theory(spec, grid, spectrum, targets, k, n_inputs,
-                                                  job->predict.ridge, &facts->curve));
+                                                  spec->curve_ridge, &facts->curve));
         facts->have_curve = 1;
     }
     return NTK_OK;

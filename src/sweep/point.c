@@ -57,8 +57,10 @@ void sweep_point_name(const ntk_job *job, int64_t point, char *name, size_t capa
 {
     int index[NTK_MAX_SWEEP_KEYS];
     sweep_point_indices(job, point, index);
-    /* Keys are at most 255 characters and values 127, so this always fits. */
-    char full[NTK_MAX_SWEEP_KEYS * 400], exact[NTK_MAX_SWEEP_KEYS * 400];
+    /* Keys and values are shorter than NTK_SWEEP_KEY_MAX and
+     * NTK_SWEEP_VALUE_MAX, so this always fits. */
+    char full[NTK_MAX_SWEEP_KEYS * (NTK_SWEEP_KEY_MAX + NTK_SWEEP_VALUE_MAX + 2)];
+    char exact[sizeof full];
     size_t length = 0;
     full[0] = '\0';
     int values_changed = 0;

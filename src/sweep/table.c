@@ -13,7 +13,9 @@
 #include "sweep/point.h"
 #include "sweep/sweep.h"
 
-enum { TABLE_LINE_MAX = 16384 };
+/* A row holds the point's values, each at most NTK_SWEEP_VALUE_MAX - 1
+ * characters (twice that quoted), and a few numbers. */
+enum { TABLE_LINE_MAX = 2 * NTK_MAX_SWEEP_KEYS * NTK_SWEEP_VALUE_MAX + 8192 };
 
 /* A CSV field: quoted when it holds a comma, quote or line break. */
 static void write_field(FILE *file, const char *text)

@@ -40,10 +40,15 @@ for out in one columns three four; do
 done
 pass "1, 2 (1 x 2 and 2 x 1), 3 and 4 (2 x 2) ranks agree"
 
-# A ridge (predict.ridge, the delta of the kappa equation and of the regression)
-log=$(ntk 2 run job.yaml --out ridge --set data.test_inputs=test_inputs.npy \
-    --set predict.ridge=0.05 2>&1) || fail "ridge: $log"
+# A ridge (the delta of the kappa equation and of the regression): its own
+# key, or predict.ridge by default
+log=$(ntk 2 run job.yaml --out ridge --set diagnostics.learning_curve_ridge=0.05 2>&1) \
+    || fail "ridge: $log"
 py "$here/reference.py" ridge targets.npy || fail "ridge against numpy"
+log=$(ntk 2 run job.yaml --out predict-ridge --set data.test_inputs=test_inputs.npy \
+    --set predict.ridge=0.01 2>&1) || fail "predict.ridge: $log"
+grep -q "learning_curve_ridge: 0.01$" predict-ridge/summary.yaml || fail "predict.ridge not the default"
+py "$here/reference.py" predict-ridge targets.npy || fail "predict.ridge against numpy"
 pass "learning curves with a ridge"
 
 # The full kernel: alignment with Y Y^T in Theta's (x*k + o) indexing

@@ -24,7 +24,7 @@ n_inputs, k = y.shape
 summary = yaml.safe_load(open(f"{out}/summary.yaml"))
 diag = summary["diagnostics"]
 job = summary["job"]["diagnostics"]
-ridge = summary["job"].get("predict", {}).get("ridge", 0.0) if summary["job"].get("predict") else 0.0
+ridge = job.get("learning_curve_ridge", 0.0)
 TOL = 1e-10
 
 

@@ -51,3 +51,13 @@ refused matrix_free 'matrix_free\.yaml:9:14: diagnostics\.alignment: needs the a
 write_job bad_key "$files" '  alignmnet: true'
 refused bad_key 'bad_key\.yaml:9:3: diagnostics.*alignmnet'
 pass "refusals at validate and run, nothing written"
+
+# Known only once Theta is assembled: a Theta_SS that is not positive
+# definite (2 hidden units: rank far below n) without a ridge
+write_job singular "$files" '  learning_curve: [25]'
+sed -i 's/{dense: 16}/{dense: 2}/' singular.yaml
+expect_error 8 "singular\.yaml:9:19: diagnostics\.learning_curve: Theta on a training subset of n = 25 inputs is not positive definite .*learning_curve_ridge > 0" \
+    2 run singular.yaml --out singular
+log=$(ntk 2 run singular.yaml --out singular --set diagnostics.learning_curve_ridge=0.01 2>&1) \
+    || fail "with a ridge: $log"
+pass "a singular Theta_SS refused (exit 8), runs with a ridge"

@@ -1009,6 +1009,25 @@ static void test_echo_and_hash(void)
                        "kernel_after: true}\n"
                        "checkpoint: {every: 2h}\n"
                        "sweep: {model.seed: [1, 2], output.dir: ['a b', \"c\"]}\n";
+    /* diagnostics, and a sweep with a zip and a whole list as a value */
+    const char *diagnostics =
+        "data:\n  inputs: {synthetic: gaussian, n: 8, dim: 3}\n  targets: {synthetic: sine}\n"
+        "model:\n  layers: [{dense: 16}, relu, {dense: 16}, relu, {dense: 1}]\n"
+        "diagnostics: {alignment: true, learning_curve: [2, 8], learning_curve_repeats: 3,\n"
+        "  learning_curve_seed: 4, learning_curve_ridge: 0.5}\n"
+        "sweep:\n  model.seed: [1, 2]\n  zip:\n    model.layers[0].dense: [4, 8]\n"
+        "    model.layers: [[{dense: 4}, relu, {dense: 1}], [{dense: 8}, tanh, {dense: 1}]]\n";
+    round_trip(__LINE__, diagnostics, NULL);
+    CHECK(job.diagnostics.enabled && job.diagnostics.alignment &&
+              job.diagnostics.n_curve_sizes == 2 && job.diagnostics.curve_sizes[1] == 8 &&
+              job.diagnostics.curve_repeats == 3 && job.diagnostics.curve_seed == 4 &&
+              job.diagnostics.curve_ridge == 0.5,
+          "diagnostics keys read");
+    CHECK(job.sweep.n_keys == 3 && job.sweep.n_axes == 2 && job.sweep.axis[2] == 1 &&
+              job.sweep.zipped[2] &&
+              strcmp(job.sweep.value[2][1], "[{dense: 8}, tanh, {dense: 1}]") == 0,
+          "zip and list values: %d keys, %d axes, value '%s'", job.sweep.n_keys,
+          job.sweep.n_axes, job.sweep.value[2][1]);
     round_trip(__LINE__, rich, NULL);
     CHECK(strcmp(job.name, "a \"quoted\" name: true") == 0, "name with quotes: %s", job.name);
     CHECK(strcmp(job.output.dir, "true") == 0, "dir named true stays a string");

@@ -86,3 +86,30 @@ for off in "--set sweep={}" "--no-sweep"; do
     echo "$log" | grep -q "sweep" && fail "validate $off still sees a sweep: $log"
 done
 pass "--set sweep={} and --no-sweep turn the sweep off"
+
+# Long list values on every key (8 keys, a value of 1002 characters): the
+# point names are cut and hashed, sweep.csv holds the whole values
+py - <<'PY' || fail "writing long.yaml"
+layers = "[" + ", ".join(["{dense: 4}, relu"] * 55) + ", {dense: 1}]"
+values = {"model.seed": "[1, 2]", "model.w_std": "[1.0, 1.5]", "model.b_std": "[0.0, 0.1]",
+          "grid.block": "[2, 3]", "dynamics.learning_rate": "[0.5, 1.0]",
+          "kernel.quadrature_order": "[8, 16]", "model.parameterization": "[ntk, standard]"}
+lines = ["name: long", "data:", "  inputs: {synthetic: gaussian, n: 6, dim: 2, seed: 1}",
+         "model:", "  layers: [{dense: 4}, relu, {dense: 1}]",
+         "output: {dir: long, plot: false}", "spectrum: {solver: none}", "sweep:", "  zip:",
+         f"    model.layers: [{layers}, {layers}]"]
+lines += [f"    {key}: {value}" for key, value in values.items()]
+open("long.yaml", "w").write("\n".join(lines) + "\n")
+PY
+log=$(ntk serial run long.yaml 2>&1) || fail "long values: $log"
+layers=$(py -c 'print("[" + ", ".join(["{dense: 4}, relu"] * 55) + ", {dense: 1}]")')
+name=$(py "$NTK_TESTS_DIR/sweep/point_name.py" "model.layers=$layers" model.seed=2 \
+    model.w_std=1.5 model.b_std=0.1 grid.block=3 dynamics.learning_rate=1.0 \
+    kernel.quadrature_order=16 model.parameterization=standard)
+[ -s "long/$name/summary.yaml" ] || fail "no folder $name: $(ls long)"
+py - long/sweep.csv "$layers" <<'PY' || fail "sweep.csv of long values"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 2 and all(r["model.layers"] == sys.argv[2] for r in rows), rows
+PY
+pass "long list values on 8 keys: names cut and hashed, whole values in sweep.csv"
