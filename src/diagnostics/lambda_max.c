@@ -29,29 +29,44 @@
 
 typedef struct {
     int64_t *row_global, *col_global; /* global index of each local row / column */
+    int64_t *first_row;               /* per local column: its first local row on or below the diagonal */
+    double *x_rows, *y_rows;          /* x at the local rows, and this rank's share of A x there */
     double *partial;                  /* M: this rank's share of A x */
 } lanczos_product;
 
-/* y = A x from the lower triangle. Collective. */
+/* y = A x from the lower triangle: per local column j, the rows i >= j
+ * give y_i += a_ij x_j and (i > j) y_j += a_ij x_i, two fused contiguous
+ * loops over the column. Collective. */
 static ntk_status product(const ntk_grid *grid, const ntk_dmatrix *a, const lanczos_product *work,
                           const double *x, double *y)
 {
     const int64_t m = a->rows, lld = a->local_rows > 1 ? a->local_rows : 1;
+    const int64_t rows = a->local_rows;
     memset(work->partial, 0, (size_t)m * sizeof(double));
+    for (int64_t li = 0; li < rows; ++li) {
+        work->x_rows[li] = x[work->row_global[li]];
+        work->y_rows[li] = 0.0;
+    }
+    double *restrict y_rows = work->y_rows;
+    const double *restrict x_rows = work->x_rows;
     for (int64_t lj = 0; lj < a->local_cols; ++lj) {
         const int64_t j = work->col_global[lj];
-        const double *column = a->data + lj * lld;
+        const double *restrict column = a->data + lj * lld;
+        const double xj = x[j];
+        int64_t start = work->first_row[lj];
         double column_sum = 0.0;
-        for (int64_t li = 0; li < a->local_rows; ++li) {
-            const int64_t i = work->row_global[li];
-            if (i < j)
-                continue;
-            work->partial[i] += column[li] * x[j];
-            if (i != j)
-                column_sum += column[li] * x[i];
+        if (start < rows && work->row_global[start] == j) { /* the diagonal entry, once */
+            y_rows[start] += column[start] * xj;
+            ++start;
+        }
+        for (int64_t li = start; li < rows; ++li) {
+            y_rows[li] += column[li] * xj;
+            column_sum += column[li] * x_rows[li];
         }
         work->partial[j] += column_sum;
     }
+    for (int64_t li = 0; li < rows; ++li)
+        work->partial[work->row_global[li]] += y_rows[li];
     NTK_MPI(MPI_Allreduce(work->partial, y, (int)m, MPI_DOUBLE, MPI_SUM, grid->comm));
     return NTK_OK;
 }
@@ -96,12 +111,18 @@ ntk_status diagnostics_lambda_max(const ntk_grid *grid, const ntk_dmatrix *a, do
         max_steps = (int)m;
     if (max_steps < 1)
         max_steps = 1;
-    lanczos_product work = {NULL, NULL, NULL};
+    lanczos_product work = {NULL, NULL, NULL, NULL, NULL, NULL};
     double *basis = NULL, *w = NULL, *alpha = NULL, *beta = NULL, *ritz = NULL;
     const int64_t ms = max_steps;
     ntk_status status = NTK_CALLOC(work.row_global, a->local_rows + 1, "Lanczos index");
     if (status == NTK_OK)
         status = NTK_CALLOC(work.col_global, a->local_cols + 1, "Lanczos index");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(work.first_row, a->local_cols + 1, "Lanczos index");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(work.x_rows, a->local_rows + 1, "Lanczos product");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(work.y_rows, a->local_rows + 1, "Lanczos product");
     if (status == NTK_OK)
         status = NTK_CALLOC(work.partial, m, "Lanczos product");
     if (status == NTK_OK)
@@ -117,8 +138,13 @@ ntk_status diagnostics_lambda_max(const ntk_grid *grid, const ntk_dmatrix *a, do
     NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
     for (int64_t li = 0; li < a->local_rows; ++li)
         work.row_global[li] = grid_global_index(li, grid->block, grid->myrow, grid->rows);
-    for (int64_t lj = 0; lj < a->local_cols; ++lj)
+    for (int64_t lj = 0, first = 0; lj < a->local_cols; ++lj) {
         work.col_global[lj] = grid_global_index(lj, grid->block, grid->mycol, grid->cols);
+        /* global rows rise with local ones, and so do the columns' */
+        while (first < a->local_rows && work.row_global[first] < work.col_global[lj])
+            ++first;
+        work.first_row[lj] = first;
+    }
 
     for (int64_t i = 0; i < m; ++i)
         basis[i] = ntk_random_normal(LANCZOS_SEED, LANCZOS_STREAM, (uint64_t)i);
@@ -161,6 +187,9 @@ ntk_status diagnostics_lambda_max(const ntk_grid *grid, const ntk_dmatrix *a, do
 done:
     free(work.row_global);
     free(work.col_global);
+    free(work.first_row);
+    free(work.x_rows);
+    free(work.y_rows);
     free(work.partial);
     free(basis);
     free(w);
