@@ -11,8 +11,7 @@ ntk_module_sources(job
   job_read.c
   job_rules.c
   job_sections_data.c
-  job_sections_predict.c
-  job_sections_run.c
   job_sweep.c
+  job_table.c
   job_tree.c
 )

@@ -3,10 +3,14 @@
 
 
 static const ntk_config_key training_keys[] = {
-    {"steps", NTK_KEY_INT, "1000", NTK_KEY_AT_LEAST, 1, 0, NULL, "gradient-descent steps"},
-    {"learning_rate", NTK_KEY_NUMBER, "dynamics.learning_rate", NTK_KEY_ABOVE, 0, 0, NULL, "learning rate of the real training"},
-    {"record_every", NTK_KEY_INT, "10", NTK_KEY_AT_LEAST, 1, 0, NULL, "record the loss every this many steps"},
-    {"kernel_after", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "recompute the NTK after training and report its relative change"},
+    {"steps", NTK_KEY_INT, "1000", NTK_KEY_AT_LEAST, 1, 0, NULL, "gradient-descent steps",
+     NTK_FIELD(ntk_training_spec, steps)},
+    {"learning_rate", NTK_KEY_NUMBER, "dynamics.learning_rate", NTK_KEY_ABOVE, 0, 0, NULL, "learning rate of the real training",
+     NTK_FIELD(ntk_training_spec, learning_rate)},
+    {"record_every", NTK_KEY_INT, "10", NTK_KEY_AT_LEAST, 1, 0, NULL, "record the loss every this many steps",
+     NTK_FIELD(ntk_training_spec, record_every)},
+    {"kernel_after", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "recompute the NTK after training and report its relative change",
+     NTK_FIELD(ntk_training_spec, kernel_after)},
 };
 
 const ntk_config_section training_section =
