@@ -25,8 +25,9 @@
  *                               (default "value"); INT: a hint after the
  *                               requirement, "an integer >= 0 (0 = all)".
  *   .only_key, .only_value      the key applies only when the section's CHOICE
- *                               key only_key has the value only_value: refused
- *                               otherwise, and echoed only then.
+ *                               key only_key (an earlier row) has the value
+ *                               only_value: refused otherwise, whatever its
+ *                               value, and echoed only then.
  * Storage by type (the size of the member; tests/job checks every row):
  *   INT       int or int64_t (uint64_t read as >= 0); `choices` may name
  *             special values ("auto" = -1), accepted and echoed as names

@@ -15,12 +15,6 @@ void *job_table_section(const job_section_binding *binding, const ntk_job *job)
     return (char *)job + binding->offset;
 }
 
-void *job_table_field(const job_section_binding *binding, const ntk_config_key *key,
-                      const ntk_job *job)
-{
-    return (char *)job_table_section(binding, job) + key->offset;
-}
-
 int64_t job_table_int(const ntk_config_key *key, const void *field)
 {
     if (key->size == sizeof(int)) {
@@ -235,7 +229,8 @@ static ntk_status read_value(const job_context *context, ntk_job *job, const ntk
                      (int)key->type);
 }
 
-const ntk_config_key *job_table_find(const char *path, const job_section_binding **binding)
+/* The row whose path is `path` ("dynamics.steps"), or NULL; `*binding` gets its section. */
+static const ntk_config_key *find_row(const char *path, const job_section_binding **binding)
 {
     const char *dot = strchr(path, '.');
     if (dot == NULL)
@@ -267,7 +262,7 @@ static ntk_status apply_default(const job_context *context, ntk_job *job,
         return NTK_OK;
     }
     const job_section_binding *from = NULL;
-    const ntk_config_key *source = job_table_find(text, &from);
+    const ntk_config_key *source = find_row(text, &from);
     if (source != NULL && source->type == key->type && source->size == key->size) {
         const char *other = job_table_section(from, job);
         memcpy(field, other + source->offset, key->size);
@@ -362,22 +357,17 @@ ntk_status job_table_read_section(const job_context *context, const job_node *ro
         if (item == NULL && required(key))
             return job_fail(context, node, table->name, "missing required key '%s' (%s)",
                             key->key, key->doc);
+        /* Refused whatever its value; only_key is an earlier row, read already. */
+        if (item != NULL && key->only_key != NULL &&
+            choice_value(table, section, key->only_key) != key->only_value)
+            return job_fail(context, item, path, "applies only to %s.%s: %s", table->name,
+                            key->only_key,
+                            ntk_choice_name(ntk_config_find(table, key->only_key)->choices,
+                                            key->only_value));
         if (item != NULL)
             NTK_TRY(read_value(context, job, key, item, path, section));
         else
             NTK_TRY(apply_default(context, job, key, path, section));
-    }
-    for (int k = 0; k < table->n_keys; ++k) {
-        const ntk_config_key *key = &table->keys[k];
-        const job_node *item = job_node_find(node, key->key, NULL);
-        if (item == NULL || key->only_key == NULL ||
-            choice_value(table, section, key->only_key) == key->only_value)
-            continue;
-        char path[JOB_PATH_TEXT_MAX];
-        job_path_key(path, sizeof path, table->name, key->key);
-        const ntk_config_key *condition = ntk_config_find(table, key->only_key);
-        return job_fail(context, item, path, "applies only to %s.%s: %s", table->name,
-                        key->only_key, ntk_choice_name(condition->choices, key->only_value));
     }
     return binding->rules != NULL ? binding->rules(context, root, node, job) : NTK_OK;
 }

@@ -57,13 +57,8 @@ ntk_status job_table_read_section(const job_context *context, const job_node *ro
 void job_echo_section(FILE *out, int indent, const job_section_binding *binding,
                       const void *section_struct);
 
-/* A section's struct, and a row's field, in `job`. */
+/* A section's struct in `job`. */
 void *job_table_section(const job_section_binding *binding, const ntk_job *job);
-void *job_table_field(const job_section_binding *binding, const ntk_config_key *key,
-                      const ntk_job *job);
-
-/* The row whose path is `path` ("dynamics.steps"), or NULL; `*binding` gets its section. */
-const ntk_config_key *job_table_find(const char *path, const job_section_binding **binding);
 
 /* Whether `key` is switched on for the echo: its only_key condition holds,
  * and (NTK_KEY_ECHO_IF_SET) its value is not zero. */

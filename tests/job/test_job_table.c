@@ -3,7 +3,8 @@
  * with one choice, declared as rows and nothing else, is read from YAML
  * through the job reader's table walk (job_table.h): values, defaults,
  * bound and choice errors with file:line:column, unknown keys with "did you
- * mean", --set through the same rows, and the echo. */
+ * mean", --set through the same rows, and the echo. Every row of the
+ * job's own tables is checked against the member it names. */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 #include <limits.h>
 #include <stdio.h>
@@ -136,6 +137,56 @@ static void test_errors(void)
     snprintf(expected, sizeof expected,
              "%s:2:13: demo.patience: applies only to demo.mode: slow", file);
     EXPECT_ERROR("demo:\n  patience: 30\n", NULL, expected);
+    snprintf(expected, sizeof expected,
+             "%s:2:13: demo.patience: applies only to demo.mode: slow", file);
+    EXPECT_ERROR("demo:\n  patience: 1000\n", NULL, expected); /* whatever the value */
+}
+
+/* Every row of the job's tables fits the member it names (core/config_keys.h,
+ * "Storage by type"), and an only_key names an earlier CHOICE row. */
+static void check_rows(const ntk_config_section *table)
+{
+    for (int k = 0; k < table->n_keys; ++k) {
+        const ntk_config_key *key = &table->keys[k];
+        size_t expected = 0;
+        switch (key->type) {
+        case NTK_KEY_INT:
+            expected = key->size == sizeof(int) ? sizeof(int) : sizeof(int64_t);
+            break;
+        case NTK_KEY_NUMBER:
+        case NTK_KEY_DURATION: expected = sizeof(double); break;
+        case NTK_KEY_BOOL:
+        case NTK_KEY_CHOICE:
+        case NTK_KEY_SHAPE: expected = sizeof(int); break;
+        case NTK_KEY_SOURCE:
+        case NTK_KEY_TARGETS: expected = sizeof(ntk_data_source); break;
+        case NTK_KEY_LAYERS: expected = NTK_MEMBER_SIZE(ntk_model_spec, layers); break;
+        case NTK_KEY_STEPS:
+            expected = key->size % sizeof(int64_t) == 0 ? key->size : 0;
+            break;
+        case NTK_KEY_STRING:
+        case NTK_KEY_PATH: expected = key->size > 1 ? key->size : 2; break;
+        case NTK_KEY_SECTION: expected = 0; break;
+        }
+        CHECK(key->size == expected, "%s.%s: member of %zu bytes for its type (expected %zu)",
+              table->name, key->key, key->size, expected);
+        CHECK(key->type != NTK_KEY_CHOICE || key->choices != NULL, "%s.%s: a choice without names",
+              table->name, key->key);
+        if (key->only_key == NULL)
+            continue;
+        const ntk_config_key *condition = ntk_config_find(table, key->only_key);
+        CHECK(condition != NULL && condition < key && condition->type == NTK_KEY_CHOICE,
+              "%s.%s: only_key %s is no earlier choice row", table->name, key->key,
+              key->only_key);
+    }
+}
+
+static void test_job_tables(void)
+{
+    check_rows(job_top_binding.section);
+    for (const job_section_binding *binding = job_bindings; binding->section != NULL; ++binding)
+        check_rows(binding->section);
+    check_rows(&demo_section);
 }
 
 static void test_echo(void)
@@ -174,6 +225,7 @@ int main(void)
     test_values_and_defaults();
     test_errors();
     test_echo();
+    test_job_tables();
     unlink(file);
     rmdir(folder);
     printf("%d checks, %d failures\n", checks, failures);
