@@ -24,7 +24,8 @@ static const char *type_word(ntk_key_type type)
     case NTK_KEY_STEPS: return "list of integers >= 0";
     case NTK_KEY_SIZES: return "list of integers >= 1";
     case NTK_KEY_SHAPE: return "auto or [rows, cols]";
-    case NTK_KEY_SOURCE: return ".npy/.csv path or {synthetic: ...}";
+    case NTK_KEY_SOURCE:
+    case NTK_KEY_TARGETS: return ".npy/.csv path or {synthetic: ...}";
     case NTK_KEY_LAYERS: return "list of layers";
     case NTK_KEY_SECTION: return "mapping";
     }
@@ -44,9 +45,13 @@ const char *ntk_config_key_type_text(const ntk_config_key *key, char *buffer, si
         used += (size_t)snprintf(buffer + used, size - used, " %s %.17g",
                                  key->bounds & NTK_KEY_ABOVE ? ">" : ">=", key->minimum);
     if (key->bounds & (NTK_KEY_BELOW | NTK_KEY_AT_MOST) && used < size)
-        snprintf(buffer + used, size - used, "%s %s %.17g",
-                 key->bounds & (NTK_KEY_ABOVE | NTK_KEY_AT_LEAST) ? " and" : "",
-                 key->bounds & NTK_KEY_BELOW ? "<" : "<=", key->maximum);
+        used += (size_t)snprintf(buffer + used, size - used, "%s %s %.17g",
+                                 key->bounds & (NTK_KEY_ABOVE | NTK_KEY_AT_LEAST) ? " and" : "",
+                                 key->bounds & NTK_KEY_BELOW ? "<" : "<=", key->maximum);
+    /* Named special values of an integer or shape ("auto", "assembly"). */
+    for (int i = 0; key->choices != NULL && i < key->choices->count && used < size; ++i)
+        used += (size_t)snprintf(buffer + used, size - used, "%s%s", i ? ", " : ", or ",
+                                 key->choices->entries[i].name);
     return buffer;
 }
 

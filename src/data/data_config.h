@@ -33,6 +33,14 @@ typedef struct {
     ntk_location where;       /* the key in the job file */
 } ntk_data_source;
 
+/* The data section: one source per key (ntk_job holds it under these names). */
+typedef struct {
+    ntk_data_source inputs;
+    ntk_data_source targets;       /* kind NONE when absent */
+    ntk_data_source test_inputs;   /* data.test_inputs; kind NONE when absent */
+    ntk_data_source test_targets;  /* data.test_targets; kind NONE when absent */
+} ntk_data_spec;
+
 extern const ntk_choice_table data_synthetic_names; /* ntk_synthetic_kind */
 extern const ntk_config_section data_section;
 

@@ -78,10 +78,17 @@ typedef struct {
 typedef struct {
     char path[NTK_PATH_MAX];   /* the job file as given */
     char name[256];            /* `name:`; default: the file name without .yaml */
-    ntk_data_source inputs;
-    ntk_data_source targets;   /* kind NONE when absent */
-    ntk_data_source test_inputs;  /* data.test_inputs; kind NONE when absent */
-    ntk_data_source test_targets; /* data.test_targets; kind NONE when absent */
+    /* The data section: as one struct (`data`, what its key table fills) and
+     * by its sources' names (job->inputs), the same memory. */
+    union {
+        ntk_data_spec data;
+        struct {
+            ntk_data_source inputs;
+            ntk_data_source targets;      /* kind NONE when absent */
+            ntk_data_source test_inputs;  /* data.test_inputs; kind NONE when absent */
+            ntk_data_source test_targets; /* data.test_targets; kind NONE when absent */
+        };
+    };
     ntk_model_spec model;
     ntk_kernel_spec kernel;
     ntk_grid_spec grid;

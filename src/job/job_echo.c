@@ -8,6 +8,7 @@
 #include "core/yaml_number.h"
 #include "core/config_keys.h"
 #include "job/job_read.h"
+#include "job/job_table.h"
 #include "model/model.h"
 
 #include <errno.h>
@@ -77,9 +78,9 @@ static void key_line(FILE *out, int indent, int level, const char *format, ...)
     va_end(args);
 }
 
-static void write_source(FILE *out, int indent, const char *key, const ntk_data_source *source)
+/* A source after its "key:", at nesting level 1. */
+static void write_source(FILE *out, int indent, const ntk_data_source *source)
 {
-    key_line(out, indent, 1, "%s:", key);
     if (source->kind != NTK_SOURCE_SYNTHETIC) {
         fputc(' ', out);
         write_path(out, source->path);
@@ -181,208 +182,150 @@ static const char *layer_text(const ntk_layer_spec *layer, char *buffer, size_t 
     return buffer;
 }
 
-static void write_data_and_model(const ntk_job *job, FILE *out, int indent)
+static void write_layers(FILE *out, const ntk_model_spec *model)
 {
-    char number[64];
-    key_line(out, indent, 0, "data:\n");
-    write_source(out, indent, "inputs", &job->inputs);
-    if (job->targets.kind != NTK_SOURCE_NONE)
-        write_source(out, indent, "targets", &job->targets);
-    if (job->test_inputs.kind != NTK_SOURCE_NONE)
-        write_source(out, indent, "test_inputs", &job->test_inputs);
-    if (job->test_targets.kind != NTK_SOURCE_NONE)
-        write_source(out, indent, "test_targets", &job->test_targets);
-
-    const ntk_model_spec *model = &job->model;
-    key_line(out, indent, 0, "model:\n");
     ntk_layer_spec list[NTK_MAX_LAYERS];
     int count = 0;
     model_spec_layers(model, list, &count);
-    key_line(out, indent, 1, "layers: [");
+    fputs(" [", out);
     for (int i = 0; i < count; ++i) {
         char text[512];
         fprintf(out, "%s%s", i ? ", " : "", layer_text(&list[i], text, sizeof text));
     }
     fputs("]\n", out);
-    key_line(out, indent, 1, "parameterization: %s\n",
-             ntk_choice_name(&model_parameterization_names, (int)model->parameterization));
-    format_number(model->w_std, number, sizeof number);
-    key_line(out, indent, 1, "w_std: %s\n", number);
-    format_number(model->b_std, number, sizeof number);
-    key_line(out, indent, 1, "b_std: %s\n", number);
-    key_line(out, indent, 1, "seed: %" PRIu64 "\n", model->seed);
-    if (model->weights_path[0] != '\0') {
-        key_line(out, indent, 1, "weights: ");
-        write_path(out, model->weights_path);
+}
+
+static int int_at(const void *field)
+{
+    int value = 0;
+    memcpy(&value, field, sizeof value);
+    return value;
+}
+
+static double double_at(const void *field)
+{
+    double value = 0;
+    memcpy(&value, field, sizeof value);
+    return value;
+}
+
+/* The name `value` has among a row's special values, or NULL. */
+static const char *special_name(const ntk_config_key *key, int64_t value)
+{
+    for (int i = 0; key->choices != NULL && i < key->choices->count; ++i)
+        if (key->choices->entries[i].value == value)
+            return key->choices->entries[i].name;
+    return NULL;
+}
+
+/* A row's value after its "key:" (a space and the value, or nested lines),
+ * at nesting level 1. */
+static void write_value(FILE *out, int indent, const ntk_config_key *key, const char *section)
+{
+    const void *field = section + key->offset;
+    const char *name = NULL;
+    char number[64];
+    switch (key->type) {
+    case NTK_KEY_INT:
+        name = special_name(key, job_table_int(key, field));
+        if (name != NULL)
+            fprintf(out, " %s\n", name);
+        else
+            fprintf(out, " %" PRId64 "\n", job_table_int(key, field));
+        return;
+    case NTK_KEY_NUMBER:
+    case NTK_KEY_DURATION:
+        name = double_at(field) == (double)(int64_t)double_at(field)
+                   ? special_name(key, (int64_t)double_at(field))
+                   : NULL;
+        if (name != NULL) { /* predict.jitter: auto */
+            fprintf(out, " %s\n", name);
+            return;
+        }
+        format_number(double_at(field), number, sizeof number);
+        fprintf(out, " %s\n", number);
+        return;
+    case NTK_KEY_BOOL:
+        fprintf(out, " %s\n", bool_name(int_at(field)));
+        return;
+    case NTK_KEY_CHOICE:
+        fprintf(out, " %s\n", ntk_choice_name(key->choices, int_at(field)));
+        return;
+    case NTK_KEY_STRING:
+    case NTK_KEY_PATH:
+        fputc(' ', out);
+        if (key->flags & NTK_KEY_BESIDE_JOB)
+            write_path(out, field);
+        else
+            job_write_yaml_string(out, field);
         fputc('\n', out);
+        return;
+    case NTK_KEY_STEPS:
+        fputs(" [", out);
+        for (int i = 0; i < int_at(section + key->offset2); ++i)
+            fprintf(out, "%s%" PRId64, i ? ", " : "", ((const int64_t *)field)[i]);
+        fputs("]\n", out);
+        return;
+    case NTK_KEY_SIZES:
+        fputs(" [", out);
+        for (int i = 0; i < int_at(section + key->offset2); ++i)
+            fprintf(out, "%s%" PRId64, i ? ", " : "", ((const int64_t *)field)[i]);
+        fputs("]\n", out);
+        return;
+    case NTK_KEY_SHAPE: {
+        const int rows = int_at(field), cols = int_at(section + key->offset2);
+        name = rows == cols ? special_name(key, rows) : NULL;
+        if (name != NULL)
+            fprintf(out, " %s\n", name);
+        else
+            fprintf(out, " [%d, %d]\n", rows, cols);
+        return;
+    }
+    case NTK_KEY_SOURCE:
+    case NTK_KEY_TARGETS:
+        write_source(out, indent, field);
+        return;
+    case NTK_KEY_LAYERS:
+        write_layers(out, (const ntk_model_spec *)section);
+        return;
+    case NTK_KEY_SECTION:
+        break;
+    }
+    fputs(" null\n", out);
+}
+
+/* The keys of one section that are shown (job_table_shown), in its table's order. */
+static void write_rows(FILE *out, int indent, int level, const ntk_config_section *table,
+                       const char *section)
+{
+    for (int k = 0; k < table->n_keys; ++k) {
+        const ntk_config_key *key = &table->keys[k];
+        if (key->size == 0 || !job_table_shown(table, key, section))
+            continue;
+        if ((key->type == NTK_KEY_SOURCE || key->type == NTK_KEY_TARGETS) &&
+            ((const ntk_data_source *)(section + key->offset))->kind == NTK_SOURCE_NONE)
+            continue;
+        key_line(out, indent, level, "%s:", key->key);
+        write_value(out, indent, key, section);
     }
 }
 
-static void write_run_sections(const ntk_job *job, FILE *out, int indent)
+static void write_sections(const ntk_job *job, FILE *out, int indent)
 {
-    char number[64];
-    key_line(out, indent, 0, "kernel:\n");
-    const ntk_kernel_spec *kernel = &job->kernel;
-    key_line(out, indent, 1, "kind: %s\n", ntk_choice_name(&kernel_kind_names, kernel->kind));
-    key_line(out, indent, 1, "method: %s\n",
-             ntk_choice_name(&kernel_method_names, kernel->method));
-    key_line(out, indent, 1, "outputs: %s\n",
-             ntk_choice_name(&kernel_outputs_names, kernel->outputs));
-    key_line(out, indent, 1, "nngp: %s\n", bool_name(job->kernel.nngp));
-    key_line(out, indent, 1, "compare_analytic: %s\n", bool_name(job->kernel.compare_analytic));
-    key_line(out, indent, 1, "quadrature_order: %d\n", job->kernel.quadrature_order);
-    key_line(out, indent, 1, "jacobian_chunk: %" PRId64 "\n", job->kernel.jacobian_chunk);
-    key_line(out, indent, 1, "chunk_mib: %" PRId64 "\n", job->kernel.chunk_mib);
-
-    key_line(out, indent, 0, "grid:\n");
-    key_line(out, indent, 1, "block: %d\n", job->grid.block);
-    line_start(out, indent, 1);
-    if (job->grid.rows == 0 && job->grid.cols == 0)
-        fputs("shape: auto\n", out);
-    else
-        fprintf(out, "shape: [%d, %d]\n", job->grid.rows, job->grid.cols);
-
-    key_line(out, indent, 0, "spectrum:\n");
-    key_line(out, indent, 1, "solver: %s\n", spectrum_solver_name(job->spectrum.solver));
-    key_line(out, indent, 1, "vectors: %s\n", bool_name(job->spectrum.vectors));
-    key_line(out, indent, 1, "top: %" PRId64 "\n", job->spectrum.top);
-    /* Only when set, so jobs without them echo (and hash) as before. */
-    if (job->spectrum.solve_rows == NTK_SOLVE_LAYOUT_AUTO)
-        key_line(out, indent, 1, "grid: auto\n");
-    else if (job->spectrum.solve_rows > 0)
-        key_line(out, indent, 1, "grid: [%d, %d]\n", job->spectrum.solve_rows,
-                 job->spectrum.solve_cols);
-    if (job->spectrum.solve_block == NTK_SOLVE_LAYOUT_AUTO)
-        key_line(out, indent, 1, "block: auto\n");
-    else if (job->spectrum.solve_block > 0)
-        key_line(out, indent, 1, "block: %d\n", job->spectrum.solve_block);
-    if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
-        format_number(job->spectrum.tolerance, number, sizeof number);
-        key_line(out, indent, 1, "tolerance: %s\n", number);
-        key_line(out, indent, 1, "allow_unconverged: %s\n",
-                 bool_name(job->spectrum.allow_unconverged));
-        key_line(out, indent, 1, "features: %s\n",
-                 ntk_choice_name(&spectrum_features_names, job->spectrum.features));
-        key_line(out, indent, 1, "pair_check: %s\n",
-                 ntk_choice_name(&spectrum_pair_check_names, job->spectrum.pair_check));
+    for (const job_section_binding *binding = job_bindings; binding->section != NULL;
+         ++binding) {
+        if (binding->enabled_offset != JOB_ALWAYS_ON &&
+            !int_at((const char *)job_table_section(binding, job) + binding->enabled_offset))
+            continue;
+        job_echo_section(out, indent, binding, job_table_section(binding, job));
     }
+}
 
-    key_line(out, indent, 0, "dynamics:\n");
-    format_number(job->dynamics.learning_rate, number, sizeof number);
-    key_line(out, indent, 1, "learning_rate: %s\n", number);
-    key_line(out, indent, 1, "steps: [");
-    for (int i = 0; i < job->dynamics.n_steps; ++i)
-        fprintf(out, "%s%" PRId64, i ? ", " : "", job->dynamics.steps[i]);
-    fputs("]\n", out);
-
-    key_line(out, indent, 0, "output:\n");
-    key_line(out, indent, 1, "dir: ");
-    job_write_yaml_string(out, job->output.dir);
-    fputc('\n', out);
-    key_line(out, indent, 1, "theta: %s\n", bool_name(job->output.theta));
-    key_line(out, indent, 1, "eigenvectors: %s\n", bool_name(job->output.eigenvectors));
-    key_line(out, indent, 1, "plot: %s\n", bool_name(job->output.plot));
-    key_line(out, indent, 1, "params: %s\n", bool_name(job->output.params));
-    key_line(out, indent, 1, "test_theta: %s\n", bool_name(job->output.test_theta));
-    if (job->output.theta_layers)
-        key_line(out, indent, 1, "theta_layers: true\n");
-
-    if (job->predict.enabled) {
-        key_line(out, indent, 0, "predict:\n");
-        /* Without the eigenpairs and without predict.steps the predictions
-         * are at t = infinity only: echoing dynamics.steps would ask for more. */
-        const int eigenpairs = job->spectrum.solver != NTK_SOLVER_NONE &&
-                               job->spectrum.solver != NTK_SOLVER_MATRIX_FREE &&
-                               job->spectrum.vectors && job->spectrum.top == 0;
-        if (job->predict.steps_given || eigenpairs) {
-            key_line(out, indent, 1, "steps: [");
-            for (int i = 0; i < job->predict.n_steps; ++i)
-                fprintf(out, "%s%" PRId64, i ? ", " : "", job->predict.steps[i]);
-            fputs("]\n", out);
-        }
-        key_line(out, indent, 1, "infinite: %s\n", bool_name(job->predict.infinite));
-        format_number(job->predict.ridge, number, sizeof number);
-        key_line(out, indent, 1, "ridge: %s\n", number);
-        format_number(job->predict.cutoff, number, sizeof number);
-        key_line(out, indent, 1, "cutoff: %s\n", number);
-        /* The linear-solver keys only when set, so jobs without them echo as before. */
-        if (job->predict.solver != NTK_LINEAR_AUTO)
-            key_line(out, indent, 1, "solver: %s\n", predict_solver_name(job->predict.solver));
-        if (job->predict.jitter_auto) {
-            key_line(out, indent, 1, "jitter: auto\n");
-        } else if (job->predict.jitter > 0.0) {
-            format_number(job->predict.jitter, number, sizeof number);
-            key_line(out, indent, 1, "jitter: %s\n", number);
-        }
-        if (job->predict.f0 != NTK_F0_NETWORK)
-            key_line(out, indent, 1, "f0: %s\n",
-                     ntk_choice_name(&predict_f0_names, (int)job->predict.f0));
-        if (job->predict.ensemble)
-            key_line(out, indent, 1, "ensemble: true\n");
-        if (job->predict.solver == NTK_LINEAR_CG) {
-            key_line(out, indent, 1, "operator: %s\n",
-                     ntk_choice_name(&predict_operator_names, (int)job->predict.operator_choice));
-            key_line(out, indent, 1, "preconditioner: %s\n",
-                     ntk_choice_name(&predict_preconditioner_names,
-                                     (int)job->predict.preconditioner));
-            /* The default is capped at M, which the echo does not know. */
-            if (job->predict.preconditioner_rank_given)
-                key_line(out, indent, 1, "preconditioner_rank: %" PRId64 "\n",
-                         job->predict.preconditioner_rank);
-            format_number(job->predict.tol, number, sizeof number);
-            key_line(out, indent, 1, "tol: %s\n", number);
-            key_line(out, indent, 1, "max_iterations: %" PRId64 "\n",
-                     job->predict.max_iterations);
-        }
-    }
-
-    if (job->diagnostics.enabled) {
-        const ntk_diagnostics_spec *diagnostics = &job->diagnostics;
-        key_line(out, indent, 0, "diagnostics:\n");
-        key_line(out, indent, 1, "statistics: %s\n", bool_name(diagnostics->statistics));
-        key_line(out, indent, 1, "alignment: %s\n", bool_name(diagnostics->alignment));
-        if (diagnostics->per_layer)
-            key_line(out, indent, 1, "per_layer: true\n");
-        if (diagnostics->compare_weights[0] != '\0') {
-            key_line(out, indent, 1, "compare_weights: ");
-            write_path(out, diagnostics->compare_weights);
-            fputc('\n', out);
-        }
-        if (diagnostics->n_curve_sizes > 0) { /* absent: no curve (an empty list is refused) */
-            key_line(out, indent, 1, "learning_curve: [");
-            for (int i = 0; i < diagnostics->n_curve_sizes; ++i)
-                fprintf(out, "%s%" PRId64, i ? ", " : "", diagnostics->curve_sizes[i]);
-            fputs("]\n", out);
-        }
-        key_line(out, indent, 1, "learning_curve_repeats: %d\n", diagnostics->curve_repeats);
-        key_line(out, indent, 1, "learning_curve_seed: %" PRId64 "\n", diagnostics->curve_seed);
-        format_number(diagnostics->curve_ridge, number, sizeof number);
-        key_line(out, indent, 1, "learning_curve_ridge: %s\n", number);
-        format_number(diagnostics->curve_trace_tolerance, number, sizeof number);
-        key_line(out, indent, 1, "learning_curve_trace_tolerance: %s\n", number);
-    }
-
-    if (job->training.enabled) {
-        key_line(out, indent, 0, "training:\n");
-        key_line(out, indent, 1, "steps: %" PRId64 "\n", job->training.steps);
-        format_number(job->training.learning_rate, number, sizeof number);
-        key_line(out, indent, 1, "learning_rate: %s\n", number);
-        key_line(out, indent, 1, "record_every: %" PRId64 "\n", job->training.record_every);
-        key_line(out, indent, 1, "kernel_after: %s\n", bool_name(job->training.kernel_after));
-        if (job->training.kernel_every > 0)
-            key_line(out, indent, 1, "kernel_every: %" PRId64 "\n", job->training.kernel_every);
-        if (job->training.mode_every > 0) {
-            key_line(out, indent, 1, "mode_every: %" PRId64 "\n", job->training.mode_every);
-            key_line(out, indent, 1, "modes: %" PRId64 "\n", job->training.modes);
-        }
-    }
-
-    key_line(out, indent, 0, "checkpoint:\n");
-    format_number(job->checkpoint.every_seconds, number, sizeof number);
-    key_line(out, indent, 1, "every: %s\n", number);
-    key_line(out, indent, 1, "dir: ");
-    job_write_yaml_string(out, job->checkpoint.dir);
-    fputc('\n', out);
+void job_echo_section(FILE *out, int indent, const job_section_binding *binding,
+                      const void *section_struct)
+{
+    key_line(out, indent, 0, "%s:\n", binding->section->name);
+    write_rows(out, indent, 1, binding->section, section_struct);
 }
 
 /* A plain number written as the job wrote it, in the form YAML 1.1 readers
@@ -404,11 +347,8 @@ static const char *yaml11_number(const char *text, char *buffer, size_t size)
 
 void job_echo_yaml(const ntk_job *job, FILE *out, int indent)
 {
-    key_line(out, indent, 0, "name: ");
-    job_write_yaml_string(out, job->name);
-    fputc('\n', out);
-    write_data_and_model(job, out, indent);
-    write_run_sections(job, out, indent);
+    write_rows(out, indent, 0, job_top_binding.section, (const char *)job);
+    write_sections(job, out, indent);
     if (job->sweep.n_keys > 0) {
         key_line(out, indent, 0, "sweep:\n");
         for (int k = 0; k < job->sweep.n_keys; ++k) {
@@ -485,41 +425,103 @@ static void hash_file(fnv_hash *hash, const char *label, const char *path)
     free(real);
 }
 
+/* A hashed source: synthetic parameters, or the file it names. */
+static void hash_source(fnv_hash *hash, const char *label, const ntk_data_source *source)
+{
+    if (source->kind == NTK_SOURCE_SYNTHETIC)
+        hash_text(hash, "%s synthetic %d %" PRId64 " %" PRId64 " %" PRIu64, label,
+                  (int)source->synthetic, source->n, source->dim, source->seed);
+    if (source->kind == NTK_SOURCE_SYNTHETIC && source->shape_rank > 0)
+        hash_text(hash, "%s shape %d %" PRId64 " %" PRId64 " %" PRId64, label,
+                  source->shape_rank, source->shape[0], source->shape[1], source->shape[2]);
+    else
+        hash_file(hash, source->kind == NTK_SOURCE_CSV ? "inputs csv" : "inputs npy",
+                  source->path);
+}
+
+/* A hashed row's word on its section's line ("kernel empirical auto ..."),
+ * or 0 when it has none (its lines are hash_lines'). */
+static int hash_word(const ntk_config_key *key, const char *section, char *word, size_t size)
+{
+    const void *field = section + key->offset;
+    switch (key->type) {
+    case NTK_KEY_INT:
+        return snprintf(word, size, "%" PRId64, job_table_int(key, field)) > 0;
+    case NTK_KEY_NUMBER:
+    case NTK_KEY_DURATION:
+        return snprintf(word, size, "%.17g", double_at(field)) > 0;
+    case NTK_KEY_BOOL:
+        return snprintf(word, size, "%s", bool_name(int_at(field))) > 0;
+    case NTK_KEY_CHOICE:
+        if (key->flags & NTK_KEY_HASH_VALUE)
+            return snprintf(word, size, "%d", int_at(field)) > 0;
+        return snprintf(word, size, "%s", ntk_choice_name(key->choices, int_at(field))) > 0;
+    case NTK_KEY_SHAPE:
+        return snprintf(word, size, "%d %d", int_at(field), int_at(section + key->offset2)) > 0;
+    case NTK_KEY_LAYERS: {
+        ntk_layer_spec list[NTK_MAX_LAYERS];
+        int count = 0;
+        model_spec_layers((const ntk_model_spec *)section, list, &count);
+        return snprintf(word, size, "%d", count) > 0;
+    }
+    case NTK_KEY_STRING:
+    case NTK_KEY_PATH:
+        return !(key->flags & NTK_KEY_BESIDE_JOB) && snprintf(word, size, "%s", (const char *)field) > 0;
+    default:
+        return 0;
+    }
+}
+
+/* A hashed row's own lines: the layers, a file beside the job, a source. */
+static void hash_lines(fnv_hash *hash, const ntk_config_key *key, const char *section)
+{
+    const void *field = section + key->offset;
+    if (key->type == NTK_KEY_LAYERS) {
+        ntk_layer_spec list[NTK_MAX_LAYERS];
+        int count = 0;
+        model_spec_layers((const ntk_model_spec *)section, list, &count);
+        for (int i = 0; i < count; ++i) {
+            char text[512];
+            hash_text(hash, "layer %s", layer_text(&list[i], text, sizeof text));
+        }
+    } else if (key->type == NTK_KEY_PATH && (key->flags & NTK_KEY_BESIDE_JOB) &&
+               ((const char *)field)[0] != '\0') {
+        hash_file(hash, key->key, field);
+    } else if (key->type == NTK_KEY_SOURCE || key->type == NTK_KEY_TARGETS) {
+        if (((const ntk_data_source *)field)->kind != NTK_SOURCE_NONE)
+            hash_source(hash, key->key, field);
+    }
+}
+
+/* Each section with hashed rows: one line of its name and their words,
+ * then their own lines. The rows flagged NTK_KEY_HASH are what determines
+ * Theta (data, model, kernel, grid); the text is what version 2 of the hash
+ * has always read, so checkpoints and sweep folders of earlier runs keep
+ * their hash. */
 uint64_t job_hash(const ntk_job *job)
 {
     fnv_hash hash = {UINT64_C(0xcbf29ce484222325)};
     hash_text(&hash, "ntkgram job hash v2");
-    const ntk_data_source *inputs = &job->inputs;
-    if (inputs->kind == NTK_SOURCE_SYNTHETIC)
-        hash_text(&hash, "inputs synthetic %d %" PRId64 " %" PRId64 " %" PRIu64,
-                  (int)inputs->synthetic, inputs->n, inputs->dim, inputs->seed);
-    if (inputs->kind == NTK_SOURCE_SYNTHETIC && inputs->shape_rank > 0)
-        hash_text(&hash, "inputs shape %d %" PRId64 " %" PRId64 " %" PRId64, inputs->shape_rank,
-                  inputs->shape[0], inputs->shape[1], inputs->shape[2]);
-    else
-        hash_file(&hash, inputs->kind == NTK_SOURCE_CSV ? "inputs csv" : "inputs npy",
-                  inputs->path);
-
-    const ntk_model_spec *model = &job->model;
-    ntk_layer_spec list[NTK_MAX_LAYERS];
-    int count = 0;
-    model_spec_layers(model, list, &count);
-    hash_text(&hash, "model %d %d %.17g %.17g %" PRIu64, count, (int)model->parameterization,
-              model->w_std, model->b_std, model->seed);
-    for (int i = 0; i < count; ++i) {
-        char text[512];
-        hash_text(&hash, "layer %s", layer_text(&list[i], text, sizeof text));
+    for (const job_section_binding *binding = job_bindings; binding->section != NULL;
+         ++binding) {
+        const ntk_config_section *table = binding->section;
+        const char *section = job_table_section(binding, job);
+        char line[NTK_PATH_MAX + 256];
+        size_t used = (size_t)snprintf(line, sizeof line, "%s", table->name);
+        int words = 0;
+        for (int k = 0; k < table->n_keys; ++k) {
+            char word[NTK_PATH_MAX];
+            if ((table->keys[k].flags & NTK_KEY_HASH) && used < sizeof line &&
+                hash_word(&table->keys[k], section, word, sizeof word)) {
+                used += (size_t)snprintf(line + used, sizeof line - used, " %s", word);
+                ++words;
+            }
+        }
+        if (words > 0)
+            hash_text(&hash, "%s", line);
+        for (int k = 0; k < table->n_keys; ++k)
+            if (table->keys[k].flags & NTK_KEY_HASH)
+                hash_lines(&hash, &table->keys[k], section);
     }
-    if (model->weights_path[0] != '\0')
-        hash_file(&hash, "weights", model->weights_path);
-
-    /* The jacobian chunk and the structured chunk budget change the summation
-     * order, so the bits of Theta (and a structured assembly's step count). */
-    hash_text(&hash, "kernel %s %s %s %d %" PRId64 " %" PRId64,
-              ntk_choice_name(&kernel_kind_names, job->kernel.kind),
-              ntk_choice_name(&kernel_method_names, job->kernel.method),
-              ntk_choice_name(&kernel_outputs_names, job->kernel.outputs),
-              job->kernel.quadrature_order, job->kernel.jacobian_chunk, job->kernel.chunk_mib);
-    hash_text(&hash, "grid %d %d %d", job->grid.block, job->grid.rows, job->grid.cols);
     return hash.state;
 }

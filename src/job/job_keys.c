@@ -1,8 +1,11 @@
 /* The job's key registry and its printed forms (see job_keys.h). */
 #include "job/job_keys.h"
 
+#include <stddef.h>
+
 #include "checkpoint/checkpoint_config.h"
 #include "data/data_config.h"
+#include "diagnostics/diagnostics_config.h"
 #include "diagnostics/diagnostics_config.h"
 #include "grid/grid_config.h"
 #include "kernel/kernel_config.h"
@@ -12,22 +15,45 @@
 #include "predict/predict_config.h"
 #include "spectrum/spectrum_config.h"
 #include "train/train_config.h"
+#include "job/job_rules.h"
+#include "job/job_table.h"
 
-const ntk_config_section *const job_sections[] = {
-    &data_section,     &model_section,    &kernel_section, &grid_section,
-    &spectrum_section, &dynamics_section, &output_section, &training_section,
-    &checkpoint_section, &predict_section, &diagnostics_section, NULL,
+#define SECTION(table, member, rules)                                                            \
+    {&(table), offsetof(ntk_job, member), JOB_ALWAYS_ON, 0, (rules)}
+/* A section that is on when present (its struct's `enabled`). */
+#define SWITCHED(table, member, type, accepts_true, rules)                                       \
+    {&(table), offsetof(ntk_job, member), (long)offsetof(type, enabled), (accepts_true), (rules)}
+
+/* The order sections are read in (a key may need an earlier section: the
+ * layers the inputs' shape, defaults and rules the sections before) and
+ * the echo lists them in. */
+const job_section_binding job_bindings[] = {
+    SECTION(data_section, data, job_rules_data),
+    SECTION(model_section, model, job_rules_model),
+    SECTION(kernel_section, kernel, job_rules_kernel),
+    SECTION(grid_section, grid, job_rules_grid),
+    SECTION(spectrum_section, spectrum, job_rules_spectrum),
+    SECTION(dynamics_section, dynamics, NULL),
+    SECTION(output_section, output, job_rules_output),
+    SWITCHED(predict_section, predict, ntk_predict_spec, 1, job_rules_predict),
+    SWITCHED(training_section, training, ntk_training_spec, 0, job_rules_training),
+    SECTION(checkpoint_section, checkpoint, job_rules_checkpoint),
+    SWITCHED(diagnostics_section, diagnostics, ntk_diagnostics_spec, 1, job_rules_diagnostics),
+    {NULL, 0, JOB_ALWAYS_ON, 0, NULL},
 };
 
 static const ntk_config_key top_keys[] = {
     {"name", NTK_KEY_STRING, "the job file's name without .yaml", 0, 0, 0, NULL,
-     "name shown in logs and " OUTPUT_FILE_SUMMARY},
+     "name shown in logs and " OUTPUT_FILE_SUMMARY, NTK_FIELD(ntk_job, name),
+     .flags = NTK_KEY_DEFAULT_BY_RULE},
     {"sweep", NTK_KEY_SECTION, "none", 0, 0, 0, NULL,
-     "key paths mapped to lists of values: one run per point of their product; keys under zip vary together"},
+     "key paths mapped to lists of values: one run per point of their product; keys under zip vary together", NTK_NO_FIELD},
 };
 
 const ntk_config_section job_top_section =
     NTK_CONFIG_SECTION("", "the job file's top level", top_keys);
+
+const job_section_binding job_top_binding = {&job_top_section, 0, JOB_ALWAYS_ON, 0, NULL};
 
 const char *const *job_top_level_names(void)
 {
@@ -36,8 +62,8 @@ const char *const *job_top_level_names(void)
     if (names[0] == NULL) {
         int n = 0;
         names[n++] = "name";
-        for (int s = 0; job_sections[s] != NULL && n < MAX_NAMES - 2; ++s)
-            names[n++] = job_sections[s]->name;
+        for (int s = 0; job_bindings[s].section != NULL && n < MAX_NAMES - 2; ++s)
+            names[n++] = job_bindings[s].section->name;
         names[n++] = "sweep";
         names[n] = NULL;
     }
@@ -97,8 +123,8 @@ void job_print_keys(FILE *out, int markdown)
     else
         fputs("Job file keys (type; default), by section:\n", out);
     print_section(out, &job_top_section, markdown);
-    for (int s = 0; job_sections[s] != NULL; ++s)
-        print_section(out, job_sections[s], markdown);
+    for (int s = 0; job_bindings[s].section != NULL; ++s)
+        print_section(out, job_bindings[s].section, markdown);
 }
 
 int job_key_names(const ntk_config_section *section, const char **names, int capacity)

@@ -12,8 +12,8 @@
 /* The most keys a section has, with the NULL. */
 enum { JOB_SECTION_KEYS_MAX = 32 };
 
-/* The sections in the order a job file and the echo list them; NULL-terminated. */
-extern const ntk_config_section *const job_sections[];
+/* The sections, in the order a job file and the echo list them, are
+ * job_bindings (job_table.h). */
 
 /* The top-level keys that are no section (name, sweep). */
 extern const ntk_config_section job_top_section;

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "job/job_rules.h"
 #include "job/job_sections.h"
 #include "job/job_sweep.h"
+#include "job/job_table.h"
 #include "job/job_tree.h"
 
 ntk_status job_parse_override(const char *text, ntk_override *out)
@@ -57,6 +59,16 @@ static void default_name(const char *path, char *name, size_t size)
         length = size - 1;
     memcpy(name, base, length);
     name[length] = '\0';
+}
+
+ntk_status job_read_sections(const job_context *context, const job_node *root, ntk_job *job)
+{
+    NTK_TRY(job_table_read(context, root, job));
+    const job_node *sweep = job_node_find(root, "sweep", NULL);
+    job->sweep.n_keys = 0;
+    if (sweep != NULL)
+        NTK_TRY(job_read_sweep(context, sweep, job));
+    return job_check_rules(context, root, job);
 }
 
 static ntk_status apply_overrides(const job_context *context, job_node *root,

@@ -161,18 +161,29 @@ ntk_status job_read_int(const job_context *context, const job_node *node, const 
     return NTK_OK;
 }
 
-ntk_status job_read_number(const job_context *context, const job_node *node, const char *path,
-                           int positive, double *value)
+ntk_status job_read_bounded_number(const job_context *context, const job_node *node,
+                                   const char *path, int bounds, double minimum, double maximum,
+                                   const char *note, double *value)
 {
-    char description[160];
+    char description[160], lower[64] = "", hint[160] = "";
     double parsed = 0;
     const char *out_of_range = plain_scalar(node) ? job_text_number_out_of_range(node->text) : NULL;
     if (out_of_range != NULL)
         return job_fail(context, node, path, "%s %s", node->text, out_of_range);
-    if (!plain_scalar(node) || !job_text_to_number(node->text, &parsed) ||
-        (positive ? !(parsed > 0) : !(parsed >= 0)))
-        return job_fail(context, node, path, "must be a number %s, got %s",
-                        positive ? "> 0" : ">= 0", got(node, description, sizeof description));
+    if (bounds & (NTK_KEY_ABOVE | NTK_KEY_AT_LEAST))
+        snprintf(lower, sizeof lower, " %s %g", bounds & NTK_KEY_ABOVE ? ">" : ">=", minimum);
+    if (note != NULL)
+        snprintf(hint, sizeof hint, " (%s)", note);
+    const int number = plain_scalar(node) && job_text_to_number(node->text, &parsed);
+    if (!number || (bounds & NTK_KEY_ABOVE && !(parsed > minimum)) ||
+        (bounds & NTK_KEY_AT_LEAST && !(parsed >= minimum)))
+        return job_fail(context, node, path, "must be a number%s, got %s", lower,
+                        got(node, description, sizeof description));
+    if ((bounds & NTK_KEY_BELOW && !(parsed < maximum)) ||
+        (bounds & NTK_KEY_AT_MOST && !(parsed <= maximum)))
+        return job_fail(context, node, path, "must be %s %g%s, got %s",
+                        bounds & NTK_KEY_BELOW ? "below" : "at most", maximum, hint,
+                        got(node, description, sizeof description));
     *value = parsed;
     return NTK_OK;
 }

@@ -32,9 +32,12 @@ ntk_status job_read_int(const job_context *context, const job_node *node, const 
                         const char *noun, const char *requirement, int64_t minimum,
                         int64_t maximum, int64_t *value);
 
-/* A finite number; `positive` demands > 0, else >= 0 is demanded. */
-ntk_status job_read_number(const job_context *context, const job_node *node, const char *path,
-                           int positive, double *value);
+/* A finite number within `bounds` (NTK_KEY_ABOVE, ... of core/config_keys.h
+ * with minimum and maximum): "must be a number > 0", "must be below 1
+ * (NOTE)". */
+ntk_status job_read_bounded_number(const job_context *context, const job_node *node,
+                                   const char *path, int bounds, double minimum, double maximum,
+                                   const char *note, double *value);
 
 ntk_status job_read_bool(const job_context *context, const job_node *node, const char *path,
                          int *value);

@@ -1,5 +1,8 @@
-/* Cross-key rules: checks that involve keys of more than one section, run
- * when the job is loaded (so `ntkgram validate` reports them, and a run
+/* The rules a key table cannot say: checks that tie keys together (x needs
+ * y), defaults that depend on other keys, and where keys stood (for later
+ * messages). Each section's rules run right after the section is read
+ * (job_table.c, in the order of job_bindings); job_check_rules runs once the
+ * whole job is read (so `ntkgram validate` reports them all, and a run
  * refuses the job before it writes anything):
  *   - training needs data.targets and a spectrum (spectrum.solver not none);
  *     training.kernel_every an empirical kernel; training.mode_every the
@@ -7,8 +10,6 @@
  *   - output.theta_layers needs diagnostics.per_layer;
  *   - spectrum.top <= M (checked at load for synthetic inputs, and by
  *     job_check_top_against_rows once a data file's shape is known).
- * Rules inside one section (output.eigenvectors needs spectrum.vectors,
- * analytic needs ntk) stay with that section's reader.
  *
  * Internal to src/job/ except job_check_top_against_rows.
  */
@@ -17,6 +18,29 @@
 
 #include "job/job.h"
 #include "job/job_tree.h"
+
+/* One per section (job_section_rules, job_table.h): `node` is the
+ * section's value, NULL when absent. */
+ntk_status job_rules_data(const job_context *context, const job_node *root, const job_node *node,
+                          ntk_job *job);
+ntk_status job_rules_model(const job_context *context, const job_node *root,
+                           const job_node *node, ntk_job *job);
+ntk_status job_rules_kernel(const job_context *context, const job_node *root,
+                            const job_node *node, ntk_job *job);
+ntk_status job_rules_grid(const job_context *context, const job_node *root, const job_node *node,
+                          ntk_job *job);
+ntk_status job_rules_spectrum(const job_context *context, const job_node *root,
+                              const job_node *node, ntk_job *job);
+ntk_status job_rules_output(const job_context *context, const job_node *root,
+                            const job_node *node, ntk_job *job);
+ntk_status job_rules_predict(const job_context *context, const job_node *root,
+                             const job_node *node, ntk_job *job);
+ntk_status job_rules_training(const job_context *context, const job_node *root,
+                              const job_node *node, ntk_job *job);
+ntk_status job_rules_diagnostics(const job_context *context, const job_node *root,
+                                 const job_node *node, ntk_job *job);
+ntk_status job_rules_checkpoint(const job_context *context, const job_node *root,
+                                const job_node *node, ntk_job *job);
 
 /* NTK_ERR_JOB naming the key (file:line:column) of the first broken rule. */
 ntk_status job_check_rules(const job_context *context, const job_node *root, const ntk_job *job);

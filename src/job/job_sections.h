@@ -1,25 +1,35 @@
-/* The job file's schema: each top-level section read from the node tree into
- * ntk_job, with defaults for what is absent and the checks that involve more
- * than one key (layer order, analytic needs ntk).
+/* The job file's schema: the sections read from the node tree into ntk_job
+ * by the key tables (job_table.h), the readers of the key types that are
+ * more than one value (sources, layers), and locations for messages.
  *
  * Internal to src/job/.
  */
 #ifndef NTK_JOB_JOB_SECTIONS_H
 #define NTK_JOB_JOB_SECTIONS_H
 
+#include <stddef.h>
+
 #include "job/job.h"
 #include "job/job_tree.h"
 #include "model/layer.h"
 
-/* Fill every field of `job` except path, name, overrides and the sweep from
- * the tree `root` (a mapping), defaults included, then check the cross-key
- * rules (job_rules.h). `job->path` must be set: relative data and weights
- * paths are resolved against its folder. */
+/* Fill every field of `job` except path, overrides from the tree `root` (a
+ * mapping), defaults included: the sections (job_table_read), the sweep,
+ * then the cross-key rules (job_rules.h). `job->path` must be set: relative
+ * data and weights paths are resolved against its folder. */
 ntk_status job_read_sections(const job_context *context, const job_node *root, ntk_job *job);
 
-/* data: and model: */
-ntk_status job_read_data(const job_context *context, const job_node *data, ntk_job *job);
-ntk_status job_read_model(const job_context *context, const job_node *model, ntk_job *job);
+/* A SOURCE or TARGETS key (data.inputs, data.targets, ...; `path` names it):
+ * a .npy/.csv path resolved beside `job_path`, or a synthetic mapping. A
+ * null value is no source for targets and for inputs that are not
+ * `required`. */
+ntk_status job_read_source(const job_context *context, const job_node *node, const char *path,
+                           int targets, int required, const char *job_path,
+                           ntk_data_source *source);
+
+/* model.layers, sizes checked on `inputs` when the job says their dimension. */
+ntk_status job_read_model_layers(const job_context *context, const job_node *layers,
+                                 const ntk_data_source *inputs, ntk_model_spec *model);
 
 /* model.layers (job_layers.c): the list through the layer registry, the
  * order rules, and every size on inputs of shape `input_shape` (NULL: read
@@ -28,21 +38,14 @@ ntk_status job_read_layers(const job_context *context, const job_node *layers,
                            const ntk_shape *input_shape,
                            ntk_model_spec *model);
 
-/* kernel, grid, spectrum, dynamics, output, training, checkpoint. */
-ntk_status job_read_run_sections(const job_context *context, const job_node *root, ntk_job *job);
+/* `text` resolved against the job file's folder into out[size] (an
+ * absolute `text` stays as it is). */
+ntk_status job_resolve_path(const job_context *context, const job_node *node,
+                            const char *path_key, const char *job_path, const char *text,
+                            char *out, size_t size);
 
-/* A list of training step counts (dynamics.steps, predict.steps): non-empty,
- * at most NTK_MAX_STEPS integers >= 0, into steps[0..*n_steps). */
-ntk_status job_read_steps(const job_context *context, const job_node *node, const char *path,
-                          int64_t steps[NTK_MAX_STEPS], int *n_steps);
-
-/* predict: and the rules of held-out data (job_sections_predict.c); after
- * the data, spectrum, dynamics and output sections. */
-ntk_status job_read_predict(const job_context *context, const job_node *root, ntk_job *job);
-
-/* diagnostics: and its cross-key rules (job_sections_diagnostics.c); after
- * the data, kernel, spectrum and predict sections. */
-ntk_status job_read_diagnostics(const job_context *context, const job_node *root, ntk_job *job);
+/* 1 when `path` ends in `extension` (any case). */
+int job_has_extension(const char *path, const char *extension);
 
 /* The sweep's keys and the YAML text of each value (not yet checked against
  * the job: job_check_sweep does that). */

@@ -1,16 +1,15 @@
-/* The data: and model: sections of a job (see job_sections.h): input and
- * target sources, the layer list and the parameter distribution. */
+/* The readers of the key types SOURCE and TARGETS (data.inputs, data.targets,
+ * ...: a data file or a synthetic mapping) and LAYERS (model.layers) that
+ * the key tables use (job_table.c), and path resolution beside the job. */
 #include "job/job_sections.h"
 
-#include <float.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "job/job_keys.h"
 #include "job/job_read.h"
 
-static int has_extension(const char *path, const char *extension)
+int job_has_extension(const char *path, const char *extension)
 {
     size_t length = strlen(path), extension_length = strlen(extension);
     return length > extension_length &&
@@ -18,19 +17,19 @@ static int has_extension(const char *path, const char *extension)
 }
 
 /* Relative paths in a job name files beside the job, wherever it is run from. */
-static ntk_status resolve_path(const job_context *context, const job_node *node,
-                               const char *path_key, const char *job_path, const char *text,
-                               char *out)
+ntk_status job_resolve_path(const job_context *context, const job_node *node,
+                            const char *path_key, const char *job_path, const char *text,
+                            char *out, size_t size)
 {
     const char *slash = strrchr(job_path, '/');
     int written;
     if (text[0] == '/' || slash == NULL)
-        written = snprintf(out, NTK_PATH_MAX, "%s", text);
+        written = snprintf(out, size, "%s", text);
     else
-        written = snprintf(out, NTK_PATH_MAX, "%.*s/%s", (int)(slash - job_path), job_path, text);
-    if (written < 0 || written >= NTK_PATH_MAX)
-        return job_fail(context, node, path_key, "the path is too long (at most %d characters)",
-                        NTK_PATH_MAX - 1);
+        written = snprintf(out, size, "%.*s/%s", (int)(slash - job_path), job_path, text);
+    if (written < 0 || (size_t)written >= size)
+        return job_fail(context, node, path_key, "the path is too long (at most %zu characters)",
+                        size - 1);
     return NTK_OK;
 }
 
@@ -40,16 +39,17 @@ static ntk_status read_data_file(const job_context *context, const job_node *nod
 {
     char text[NTK_PATH_MAX];
     NTK_TRY(job_read_string(context, node, path, text, sizeof text));
-    if (has_extension(text, ".npy"))
+    if (job_has_extension(text, ".npy"))
         source->kind = NTK_SOURCE_NPY;
-    else if (has_extension(text, ".csv"))
+    else if (job_has_extension(text, ".csv"))
         source->kind = NTK_SOURCE_CSV;
     else
         return job_fail(context, node, path,
                         "unknown data file type '%s' (expected a .npy or .csv file, or a "
                         "mapping such as {synthetic: gaussian, n: 1000, dim: 8})",
                         text);
-    return resolve_path(context, node, path, job_path, text, source->path);
+    return job_resolve_path(context, node, path, job_path, text, source->path,
+                            sizeof source->path);
 }
 
 static ntk_status read_seed(const job_context *context, const job_node *mapping,
@@ -178,92 +178,29 @@ static ntk_status read_targets(const job_context *context, const job_node *node,
     return read_seed(context, node, key, &source->seed);
 }
 
-ntk_status job_read_data(const job_context *context, const job_node *data, ntk_job *job)
+ntk_status job_read_source(const job_context *context, const job_node *node, const char *path,
+                           int targets, int required, const char *job_path,
+                           ntk_data_source *source)
 {
-    const char *keys[JOB_SECTION_KEYS_MAX];
-    job_key_names(&data_section, keys, JOB_SECTION_KEYS_MAX);
-    NTK_TRY(job_check_mapping(context, data, "data", keys));
-    const job_node *inputs = job_node_find(data, "inputs", NULL);
-    if (inputs == NULL)
-        return job_fail(context, data, "data",
-                        "missing required key 'inputs' (a .npy/.csv file or {synthetic: "
-                        "gaussian, n: 1000, dim: 8})");
-    NTK_TRY(read_inputs(context, inputs, "data.inputs", job->path, &job->inputs));
-    const job_node *targets = job_node_find(data, "targets", NULL);
-    job->targets.kind = NTK_SOURCE_NONE;
-    if (targets != NULL)
-        NTK_TRY(read_targets(context, targets, "data.targets", job->path, &job->targets));
-    /* Held-out data for predict: (src/predict/). Test targets without test
-     * inputs would be read by nothing. */
-    const job_node *test_inputs = job_node_find(data, "test_inputs", NULL);
-    const job_node *test_targets = job_node_find(data, "test_targets", NULL);
-    job->test_inputs.kind = job->test_targets.kind = NTK_SOURCE_NONE;
-    if (test_inputs != NULL && !job_node_is_null(test_inputs))
-        NTK_TRY(read_inputs(context, test_inputs, "data.test_inputs", job->path,
-                            &job->test_inputs));
-    if (test_targets != NULL)
-        NTK_TRY(read_targets(context, test_targets, "data.test_targets", job->path,
-                             &job->test_targets));
-    if (job->test_targets.kind != NTK_SOURCE_NONE && job->test_inputs.kind == NTK_SOURCE_NONE)
-        return job_fail(context, test_targets, "data.test_targets",
-                        "needs data.test_inputs (the held-out points these targets belong to)");
-    return NTK_OK;
+    memset(source, 0, sizeof *source);
+    if (targets)
+        return read_targets(context, node, path, job_path, source);
+    if (!required && job_node_is_null(node))
+        return NTK_OK; /* `test_inputs:` or --set data.test_inputs= : none */
+    return read_inputs(context, node, path, job_path, source);
 }
 
-/* ---- model ---- */
-
-ntk_status job_read_model(const job_context *context, const job_node *model_node, ntk_job *job)
+ntk_status job_read_model_layers(const job_context *context, const job_node *layers,
+                                 const ntk_data_source *inputs, ntk_model_spec *model)
 {
-    ntk_model_spec *model = &job->model;
-    const char *keys[JOB_SECTION_KEYS_MAX];
-    job_key_names(&model_section, keys, JOB_SECTION_KEYS_MAX);
-    NTK_TRY(job_check_mapping(context, model_node, "model", keys));
-    const job_node *layers = job_node_find(model_node, "layers", NULL);
-    if (layers == NULL)
-        return job_fail(context, model_node, "model",
-                        "missing required key 'layers' (e.g. [{dense: 256}, relu, {dense: 1}])");
     /* Sizes are checked on the inputs' dimension when the job says it. */
-    const ntk_data_source *inputs = &job->inputs;
     ntk_shape shape = {1, {inputs->dim, 0, 0}, inputs->dim};
     if (inputs->kind == NTK_SOURCE_SYNTHETIC && inputs->shape_rank > 0) {
         shape.rank = inputs->shape_rank;
         for (int d = 0; d < inputs->shape_rank; ++d)
             shape.dim[d] = inputs->shape[d];
     }
-    NTK_TRY(job_read_layers(context, layers,
-                            inputs->kind == NTK_SOURCE_SYNTHETIC && inputs->dim > 0 ? &shape : NULL,
-                            model));
-
-    const job_node *node = job_node_find(model_node, "parameterization", NULL);
-    if (node != NULL) {
-        int choice = 0;
-        NTK_TRY(job_read_enum(context, node, "model.parameterization", "parameterization",
-                              &model_parameterization_names, JOB_ENUM_ANY, &choice));
-        model->parameterization = (ntk_parameterization)choice;
-    }
-    if ((node = job_node_find(model_node, "w_std", NULL)) != NULL) {
-        NTK_TRY(job_read_number(context, node, "model.w_std", 1, &model->w_std));
-        /* Every other number key takes subnormal values (a cutoff, ridge,
-         * rate or b_std that small acts as the tiny number it is). Weights
-         * drawn at a subnormal scale keep only a few significant bits and
-         * Theta, made of their products, underflows to 0: no answer. */
-        if (model->w_std < DBL_MIN)
-            return job_fail(context, node, "model.w_std",
-                            "%s is subnormal (below %.17g, the smallest normal double): the "
-                            "weights would keep only a few significant bits and Theta would "
-                            "underflow to 0", node->text, DBL_MIN);
-    }
-    if ((node = job_node_find(model_node, "b_std", NULL)) != NULL)
-        NTK_TRY(job_read_number(context, node, "model.b_std", 0, &model->b_std));
-    NTK_TRY(read_seed(context, model_node, "model", &model->seed));
-    if ((node = job_node_find(model_node, "weights", NULL)) != NULL) {
-        char text[NTK_PATH_MAX];
-        NTK_TRY(job_read_string(context, node, "model.weights", text, sizeof text));
-        if (!has_extension(text, ".safetensors"))
-            return job_fail(context, node, "model.weights",
-                            "expected a .safetensors file, got '%s'", text);
-        NTK_TRY(resolve_path(context, node, "model.weights", job->path, text,
-                             model->weights_path));
-    }
-    return NTK_OK;
+    return job_read_layers(context, layers,
+                           inputs->kind == NTK_SOURCE_SYNTHETIC && inputs->dim > 0 ? &shape : NULL,
+                           model);
 }

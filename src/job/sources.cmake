@@ -10,10 +10,9 @@ ntk_module_sources(job
   job_overrides.c
   job_read.c
   job_rules.c
+  job_rules_diagnostics.c
   job_sections_data.c
-  job_sections_diagnostics.c
-  job_sections_predict.c
-  job_sections_run.c
   job_sweep.c
+  job_table.c
   job_tree.c
 )

@@ -21,14 +21,24 @@ static const ntk_choice outputs_entries[] = {
 const ntk_choice_table kernel_outputs_names = NTK_CHOICE_TABLE(outputs_entries);
 
 static const ntk_config_key kernel_keys[] = {
-    {"kind", NTK_KEY_CHOICE, "empirical", 0, 0, 0, &kernel_kind_names, "the finite network's empirical NTK, or the infinite-width NTK of the same description"},
-    {"method", NTK_KEY_CHOICE, "auto", 0, 0, 0, &kernel_method_names, "structured: per-layer products of Gram matrices (auto); jacobian: explicit Jacobian chunks"},
-    {"outputs", NTK_KEY_CHOICE, "trace", 0, 0, 0, &kernel_outputs_names, "trace: N x N, the mean over the k outputs; full: Nk x Nk"},
-    {"nngp", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "analytic kernel only: also compute and write the NNGP kernel"},
-    {"quadrature_order", NTK_KEY_INT, "32", NTK_KEY_AT_LEAST | NTK_KEY_AT_MOST, 2, 256, NULL, "analytic kernel with an activation without closed form (tanh, gelu, sigmoid, softplus, silu, elu): Gauss-Hermite points per axis"},
-    {"jacobian_chunk", NTK_KEY_INT, "8192", NTK_KEY_AT_LEAST, 1, 0, NULL, "jacobian method: parameters per chunk"},
-    {"chunk_mib", NTK_KEY_INT, "2048", NTK_KEY_AT_LEAST, 1, 0, NULL, "structured method: packed-feature memory per rank (MiB) above which conv Jacobian blocks are assembled in chunks"},
-    {"compare_analytic", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "empirical kernel only: also the analytic kernel, reported as analytic_distance"},
+    {"kind", NTK_KEY_CHOICE, "empirical", 0, 0, 0, &kernel_kind_names, "the finite network's empirical NTK, or the infinite-width NTK of the same description",
+     NTK_FIELD(ntk_kernel_spec, kind), .flags = NTK_KEY_HASH},
+    {"method", NTK_KEY_CHOICE, "auto", 0, 0, 0, &kernel_method_names, "structured: per-layer products of Gram matrices (auto); jacobian: explicit Jacobian chunks",
+     NTK_FIELD(ntk_kernel_spec, method), .flags = NTK_KEY_HASH},
+    {"outputs", NTK_KEY_CHOICE, "trace", 0, 0, 0, &kernel_outputs_names, "trace: N x N, the mean over the k outputs; full: Nk x Nk",
+     NTK_FIELD(ntk_kernel_spec, outputs), .flags = NTK_KEY_HASH},
+    {"nngp", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "analytic kernel only: also compute and write the NNGP kernel",
+     NTK_FIELD(ntk_kernel_spec, nngp)},
+    {"compare_analytic", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "empirical kernel only: also the analytic kernel, reported as analytic_distance",
+     NTK_FIELD(ntk_kernel_spec, compare_analytic)},
+    {"quadrature_order", NTK_KEY_INT, "32", NTK_KEY_AT_LEAST | NTK_KEY_AT_MOST, 2, 256, NULL, "analytic kernel with an activation without closed form (tanh, gelu, sigmoid, softplus, silu, elu): Gauss-Hermite points per axis",
+     NTK_FIELD(ntk_kernel_spec, quadrature_order), .flags = NTK_KEY_HASH},
+    /* The jacobian chunk and the structured chunk budget change the
+     * summation order, so the bits of Theta: both are hashed. */
+    {"jacobian_chunk", NTK_KEY_INT, "8192", NTK_KEY_AT_LEAST, 1, 0, NULL, "jacobian method: parameters per chunk",
+     NTK_FIELD(ntk_kernel_spec, jacobian_chunk), .flags = NTK_KEY_HASH},
+    {"chunk_mib", NTK_KEY_INT, NTK_DEFAULT_TEXT(NTK_DEFAULT_CHUNK_MIB), NTK_KEY_AT_LEAST | NTK_KEY_AT_MOST, 1, 1 << 30, NULL, "structured method: packed-feature memory per rank (MiB) above which conv Jacobian blocks are assembled in chunks",
+     NTK_FIELD(ntk_kernel_spec, chunk_mib), .flags = NTK_KEY_HASH, .note = "MiB"},
 };
 
 const ntk_config_section kernel_section =

@@ -46,6 +46,8 @@ typedef enum {
 
 /* predict.preconditioner_rank's default, capped at M. */
 enum { NTK_PRECONDITIONER_DEFAULT_RANK = 100 };
+/* predict.jitter: auto, as the job reader stores it (jitter_auto is then set). */
+enum { NTK_PREDICT_JITTER_AUTO = -1 };
 
 /* predict: the linearised network's outputs on data.test_inputs under
  * gradient flow (src/predict/predict.h). */
@@ -56,6 +58,8 @@ typedef struct {
     int infinite;                  /* also t = infinity (kernel regression); default true */
     double ridge;                  /* t = infinity uses 1/(lambda + ridge); default 0 */
     double cutoff;                 /* modes with lambda <= cutoff lambda_max are left out; default 1e-10 */
+    int steps_shown;               /* the echo shows predict.steps: given, or every eigenpair
+                                    * is computed (the predictions at finite t then) */
     int steps_given;               /* predict.steps is in the job (else dynamics.steps, or
                                     * none when the eigenpairs are not computed) */
     ntk_linear_solver solver;      /* predict.solver; default auto */
@@ -97,6 +101,7 @@ typedef struct {
 extern const ntk_config_section predict_section;
 extern const ntk_choice_table predict_solver_names; /* ntk_linear_solver */
 extern const ntk_choice_table predict_f0_names;     /* ntk_predict_f0 */
+extern const ntk_choice_table predict_jitter_names; /* predict.jitter: auto */
 extern const ntk_choice_table predict_operator_names;       /* ntk_predict_operator */
 extern const ntk_choice_table predict_preconditioner_names; /* ntk_predict_preconditioner */
 

@@ -10,7 +10,7 @@
 #include "grid/grid_config.h"
 #include "core/config_keys.h"
 
-/* spectrum.solver, in the order of its names (job_sections_run.c). elpa is
+/* spectrum.solver, in the order of its names (spectrum_keys.c). elpa is
  * ELPA's 2-stage solver, elpa1 its 1-stage one (both only when built with
  * ELPA); lapack gathers Theta to one rank of a single node and solves it there
  * with LAPACK on all the node's cores (spectrum/node/gather_lapack.c). */

@@ -16,6 +16,7 @@ typedef struct {
     int64_t kernel_every;    /* kernel_drift.csv every this many steps; 0 (default): none */
     int64_t mode_every;      /* training_modes.csv every this many steps; 0 (default): none */
     int64_t modes;           /* top modes tracked by mode_every; default 20 */
+    int modes_given;         /* training.modes is in the job (the echo shows it then) */
 } ntk_training_spec;
 
 extern const ntk_config_section training_section;

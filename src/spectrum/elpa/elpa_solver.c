@@ -25,7 +25,7 @@ ntk_status spectrum_solve_elpa(const ntk_grid *grid, int two_stage, int64_t pair
 {
     (void)grid, (void)pairs, (void)minus_theta, (void)w, (void)z;
     snprintf(detail, detail_size, "none");
-    /* job_sections_run.c refuses the key first; this guards other callers. */
+    /* job_rules.c refuses the key first; this guards other callers. */
     return NTK_RAISE(NTK_ERR_JOB,
                      "spectrum.solver: %s needs ELPA, but this ntkgram was built without it",
                      two_stage ? "elpa" : "elpa1");
