@@ -8,7 +8,7 @@ static const ntk_choice parameterization_entries[] = {
 const ntk_choice_table model_parameterization_names = NTK_CHOICE_TABLE(parameterization_entries);
 
 static const ntk_config_key model_keys[] = {
-    {"layers", NTK_KEY_LAYERS, "required", 0, 0, 0, NULL, "the layers in order: {dense: WIDTH}, {conv: {channels, kernel, stride, padding, bias}}, {avg_pool: WINDOW}, global_avg_pool, flatten and activations (relu, erf, tanh, gelu, identity, sigmoid, softplus, silu, leaky_relu or {leaky_relu: SLOPE}, elu or {elu: ALPHA}, abs)",
+    {"layers", NTK_KEY_LAYERS, "required", 0, 0, 0, NULL, "the layers in order: {dense: WIDTH}, {conv: {channels, kernel, stride, padding, bias}}, {avg_pool: WINDOW}, {max_pool: WINDOW}, global_avg_pool, flatten and activations (relu, erf, tanh, gelu, identity, sigmoid, softplus, silu, leaky_relu or {leaky_relu: SLOPE}, elu or {elu: ALPHA}, abs)",
      NTK_FIELD(ntk_model_spec, layers), .flags = NTK_KEY_HASH},
     {"parameterization", NTK_KEY_CHOICE, "ntk", 0, 0, 0, &model_parameterization_names, "ntk: N(0,1) parameters scaled by w_std/sqrt(fan_in) and b_std in the forward pass; standard: torch.nn.Linear's scaling",
      NTK_FIELD(ntk_model_spec, parameterization), .flags = NTK_KEY_HASH | NTK_KEY_HASH_VALUE,

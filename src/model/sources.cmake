@@ -22,6 +22,7 @@ ntk_module_sources(model
   layers/conv_products.c
   layers/dense.c
   layers/flatten.c
+  layers/max_pool.c
   layers/options.c
   layers/per_input.c
   layers/pool.c

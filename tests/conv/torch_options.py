@@ -1,6 +1,6 @@
 """PyTorch autograd reference for torch's geometry options in ntkgram:
-bias=False on dense and conv layers, and integer or pair padding (zeros on
-both sides, any stride) on conv and avg_pool.
+bias=False on dense and conv layers, integer or pair padding (zeros on
+both sides, any stride) on conv and avg_pool, and max_pool.
 
   torch_options.py DIR
 
@@ -53,6 +53,22 @@ def cases():
         "{avg_pool: {window: 2, padding: 1}}, flatten, {dense: {width: 2, bias: false}}]"
 
 
+def max_pool_cases():
+    """max_pool (window, stride, padding as torch), 2-D and 1-D."""
+    torch.manual_seed(29)
+    yield "conv2d_max_pool", (4, 9, 8, 2), nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.Tanh(), nn.MaxPool2d(3, stride=2, padding=1),
+        nn.Conv2d(4, 3, 2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(3 * 2 * 1, 2)), \
+        "[{conv: {channels: 4, kernel: 3, padding: 1}}, tanh, {max_pool: {window: 3, stride: 2, " \
+        "padding: 1}}, {conv: {channels: 3, kernel: 2, padding: valid}}, relu, {max_pool: 2}, " \
+        "flatten, {dense: 2}]"
+    yield "conv1d_max_pool", (5, 9, 2), nn.Sequential(
+        nn.Conv1d(2, 3, 3, padding=1), nn.Tanh(), nn.MaxPool1d(3, stride=2, padding=1),
+        nn.Flatten(), nn.Linear(3 * 5, 2)), \
+        "[{conv: {channels: 3, kernel: 3, padding: 1}}, tanh, {max_pool: {window: 3, stride: 2, " \
+        "padding: 1}}, flatten, {dense: 2}]"
+
+
 def forward(net, x, scaled):
     h = x.permute(0, 3, 1, 2) if x.dim() == 4 else (x.permute(0, 2, 1) if x.dim() == 3 else x)
     for m in net:
@@ -77,7 +93,8 @@ def jacobian(net, x, scaled):
     return torch.stack(rows), f.shape[0]
 
 
-for name, shape, net, layers in cases():
+import itertools  # noqa: E402
+for name, shape, net, layers in itertools.chain(cases(), max_pool_cases()):
     net = net.double()
     x = torch.randn(*shape)
     np.save(os.path.join(DIR, name + ".npy"), x.numpy())

@@ -2,7 +2,7 @@
 # bias: false on dense and conv (torch's bias=False), conv padding as an
 # integer or a pair with strides (the ResNet stem's 3x3 / stride 2 /
 # padding 1), avg_pool padding (zeros counted in the mean, as torch), 1-D and
-# 2-D. Theta, trace and full, standard and ntk, each with the jacobian or the
+# 2-D; max_pool (window, stride, padding as torch), 2-D and 1-D. Theta, trace and full, standard and ntk, each with the jacobian or the
 # structured method, to 1e-10 relative on 2 ranks from the state_dict; f is
 # torch's f; the parameter count is torch's; output.params writes the
 # state_dict back (no bias tensors for bias: false layers); without a weights
@@ -33,7 +33,7 @@ sys.exit(0 if a.keys() == b.keys() and all(a[k][0] == b[k][0] and np.array_equal
 PY
 }
 
-for case in mlp_bias_false conv2d_padding conv1d_padding; do
+for case in mlp_bias_false conv2d_padding conv1d_padding conv2d_max_pool conv1d_max_pool; do
     for combination in standard/trace/structured standard/full/jacobian ntk/trace/jacobian \
         ntk/full/structured; do
         IFS=/ read -r param outputs method <<<"$combination"
@@ -109,3 +109,11 @@ print(f"analytic with bias: false vs numpy recursion: {err:.2e}")
 raise SystemExit(0 if err < 1e-12 else 1)
 PY
 pass "analytic kernel: b_std left out of exactly the bias: false layers"
+
+# max_pool: torch's padding limit (its missing infinite-width map is refused
+# as every layer's, by analytic_supported; a conv before it is refused first).
+printf 'data: {inputs: conv2d_max_pool.npy}\nmodel:\n  layers: %s\noutput: {dir: out-mp}\n' \
+    "$(sed 's/stride: 2, padding: 1}}, {conv/stride: 2, padding: 2}}, {conv/' conv2d_max_pool.layers)" > mp_pad.yaml
+expect_error 3 "model.layers\[2\]\.max_pool: padding \[2, 2\] is more than half the window \[3, 3\]" \
+    serial validate mp_pad.yaml
+pass "max_pool: padding beyond half the window refused"

@@ -288,7 +288,7 @@ static void test_model_errors(void)
     EXPECT_ERROR(empty, NULL, "model.layers: must be a non-empty list", "[]");
     const char *dens = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dens: 4}]\n";
     EXPECT_ERROR(dens, NULL, "model.layers[0].dens: unknown key 'dens' (expected one of dense, "
-                 "leaky_relu, elu, conv, avg_pool)",
+                 "leaky_relu, elu, conv, avg_pool, max_pool)",
                  "dens");
     char many[4096] = "data:\n  inputs: x.npy\nmodel:\n  layers: [";
     for (int i = 0; i <= NTK_MAX_DENSE; ++i)

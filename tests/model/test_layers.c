@@ -297,6 +297,51 @@ static void test_geometry_options_echo(void)
     }
 }
 
+/* max_pool's ties go to the first maximum of the window (torch's CPU
+ * kernel), the -inf padding never wins, and backward sends the cotangent to
+ * the value taken. */
+static void test_max_pool_ties(void)
+{
+    const ntk_layer_ops *ops = ntk_layer_find("max_pool");
+    CHECK(ops != NULL, "max_pool is registered");
+    if (ops == NULL)
+        return;
+    const struct {
+        int64_t window, stride, padding;
+        double in[4];
+        int n_out;
+        double out[4], taken[4];
+    } cases[] = {
+        {2, 2, 0, {1, 1, 0, 2}, 2, {1, 2}, {0, 3}},
+        {3, 1, 1, {-5, -5, -5, -7}, 4, {-5, -5, -5, -5}, {0, 0, 1, 2}},
+        {2, 1, 0, {3, 3, 3, 3}, 3, {3, 3, 3}, {0, 1, 2}},
+    };
+    for (int c = 0; c < 3; ++c) {
+        ntk_layer layer = {.ops = ops, .in = {2, {4, 1, 0}, 4}};
+        ntk_layer_default_options(ops, layer.option);
+        layer.option[0] = layer.option[1] = cases[c].window;
+        layer.option[2] = layer.option[3] = cases[c].stride;
+        layer.option[4] = layer.option[5] = cases[c].padding;
+        char why[128];
+        CHECK(ops->infer(layer.option, &layer.in, &layer.out, why, sizeof why) == 0 &&
+                  layer.out.size == cases[c].n_out,
+              "max_pool case %d: %d outputs", c, cases[c].n_out);
+        double out[4], saved[4], cot_in[4];
+        const double cot_out[4] = {1, 2, 3, 4};
+        ops->forward_one(&layer, NULL, cases[c].in, out, saved);
+        ops->backward_one(&layer, NULL, cot_out, saved, cot_in);
+        double want_in[4] = {0, 0, 0, 0};
+        for (int i = 0; i < cases[c].n_out; ++i) {
+            CHECK(out[i] == cases[c].out[i] && saved[i] == cases[c].taken[i],
+                  "max_pool case %d output %d: %g from %g, want %g from %g", c, i, out[i],
+                  saved[i], cases[c].out[i], cases[c].taken[i]);
+            want_in[(int)cases[c].taken[i]] += cot_out[i];
+        }
+        CHECK(memcmp(cot_in, want_in, sizeof want_in) == 0,
+              "max_pool case %d: backward sends each cotangent to the value taken", c);
+    }
+}
+
 int main(void)
 {
     test_registry();
@@ -305,6 +350,7 @@ int main(void)
     test_refusals();
     test_activation_options();
     test_geometry_options_echo();
+    test_max_pool_ties();
     unlink("test_layers_job.yaml");
     printf("%d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;

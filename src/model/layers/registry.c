@@ -24,6 +24,7 @@
     ACTIVATION(abs)                                                                                \
     LAYER(conv)                                                                                    \
     LAYER(avg_pool)                                                                                \
+    LAYER(max_pool)                                                                                \
     LAYER(global_avg_pool)                                                                         \
     LAYER(flatten)
 
