@@ -278,6 +278,10 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
                      ntk_choice_name(&predict_f0_names, (int)job->predict.f0));
         if (job->predict.ensemble)
             key_line(out, indent, 1, "ensemble: true\n");
+        if (job->predict.ensemble_kernel != NTK_ENSEMBLE_NTK)
+            key_line(out, indent, 1, "ensemble_kernel: %s\n",
+                     ntk_choice_name(&predict_ensemble_kernel_names,
+                                     (int)job->predict.ensemble_kernel));
     }
 
     if (job->training.enabled) {

@@ -21,6 +21,8 @@
 #define OUTPUT_FILE_TEST_PREDICTIONS "test_predictions.npy"
 #define OUTPUT_FILE_PREDICT_CSV "predict.csv"
 #define OUTPUT_FILE_PREDICT_SVG "predict.svg"
+#define OUTPUT_FILE_TEST_MEAN "test_mean.npy"
+#define OUTPUT_FILE_TEST_VARIANCE "test_variance.npy"
 
 /* A sweep (sweep/): the table of all points in output.dir, and each point's
  * row in its own folder (its job, the point's identity, is SWEEP_IDENTITY_NAME

@@ -1,5 +1,6 @@
 /* The predict section's keys (predict/predict_config.h). */
 #include "predict/predict_config.h"
+#include "output/file_names.h"
 
 
 static const ntk_choice solver_entries[] = {
@@ -16,6 +17,12 @@ static const ntk_choice f0_entries[] = {
 };
 const ntk_choice_table predict_f0_names = NTK_CHOICE_TABLE(f0_entries);
 
+static const ntk_choice ensemble_kernel_entries[] = {
+    {"ntk", NTK_ENSEMBLE_NTK},
+    {"nngp", NTK_ENSEMBLE_NNGP},
+};
+const ntk_choice_table predict_ensemble_kernel_names = NTK_CHOICE_TABLE(ensemble_kernel_entries);
+
 const char *predict_solver_name(ntk_linear_solver solver)
 {
     return ntk_choice_name(&predict_solver_names, (int)solver);
@@ -29,7 +36,8 @@ static const ntk_config_key predict_keys[] = {
     {"solver", NTK_KEY_CHOICE, "auto", 0, 0, 0, &predict_solver_names, "how (Theta + ridge I) X = Y is solved; auto: eigen with the eigenpairs or finite t, else cholesky, else cg"},
     {"jitter", NTK_KEY_STRING, "0", 0, 0, 0, NULL, "cholesky: 0 refuses a Theta + ridge I that is not positive definite; auto or a number >= 0 adds that much to its diagonal"},
     {"f0", NTK_KEY_CHOICE, "network", 0, 0, 0, &predict_f0_names, "network: the linearised network from its f_0; zero: plain kernel regression (f_0 = 0)"},
-    {"ensemble", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "analytic kernels: mean and variance over initialisations (test_mean.npy, test_variance.npy)"},
+    {"ensemble", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "analytic kernels with kernel.nngp: mean and variance over initialisations (" OUTPUT_FILE_TEST_MEAN ", " OUTPUT_FILE_TEST_VARIANCE ")"},
+    {"ensemble_kernel", NTK_KEY_CHOICE, "ntk", 0, 0, 0, &predict_ensemble_kernel_names, "ntk: networks trained by gradient flow to each t; nngp: the GP posterior (t = infinity)"},
 };
 
 const ntk_config_section predict_section =

@@ -3,6 +3,7 @@
 ntk_module_sources(predict
   cholesky/cholesky_ops.c
   eigen/eigen_ops.c
+  ensemble.c
   linear_registry.c
   linear_service.c
   predict_data.c
