@@ -107,3 +107,24 @@ expect_error 3 "predict.solver: cholesky cannot solve this job: it gives t = inf
 expect_error 3 "predict: needs every eigenpair with its eigenvector, but spectrum.solver is none" \
     serial run job.yaml --set predict.solver=eigen --set spectrum.solver=none --out eigen-none
 pass "refusals of solvers that cannot answer the job"
+
+# plan: the linear solve's memory and flops, the solver and why.
+ntk serial plan job.yaml --ranks 2 --set spectrum.solver=none --format yaml > plan-none.yaml \
+    || fail "plan with spectrum.solver none"
+ntk serial plan job.yaml --ranks 2 --set predict.solver=cholesky --format yaml > plan-kept.yaml \
+    || fail "plan with cholesky beside an eigensolve"
+ntk serial plan job.yaml --ranks 2 --set spectrum.solver=none > plan-none.txt || fail "plan text"
+grep -q "linear solve .*predict.solver cholesky" plan-none.txt || fail "plan text lacks the linear solve: $(cat plan-none.txt)"
+py - <<'PY' || fail "plan of the linear solve"
+import yaml
+none = yaml.safe_load(open("plan-none.yaml"))["held_out"]
+kept = yaml.safe_load(open("plan-kept.yaml"))["held_out"]
+m, k = 40, 3
+assert none["linear_solver"] == "cholesky" and "only t = infinity" in none["linear_why"], none
+assert abs(none["linear_flops"] - (m ** 3 / 3 + 2 * m * m * k)) < 1e-5 * none["linear_flops"], none
+assert none["linear_bytes"] > 0 and none["linear_theta_copy_bytes"] == 0, none
+assert kept["linear_solver"] == "cholesky" and kept["linear_theta_copy_bytes"] > 0, kept
+print("plan: cholesky", none["linear_bytes"], "B/rank,", none["linear_flops"], "flops; theta copy",
+      kept["linear_theta_copy_bytes"], "B beside an eigensolve")
+PY
+pass "plan shows the linear solve's solver, memory, flops and the Theta copy"

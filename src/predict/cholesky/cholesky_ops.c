@@ -73,14 +73,14 @@ static ntk_status smallest_pivot(const ntk_grid *grid, const ntk_dmatrix *factor
     const int64_t lld = factor->local_rows > 1 ? factor->local_rows : 1;
     for (int64_t j = 0; j < factor->local_cols; ++j) {
         const int64_t g = grid_global_index(j, grid->block, grid->mycol, grid->cols);
-        for (int64_t i = 0; i < factor->local_rows; ++i)
-            if (grid_global_index(i, grid->block, grid->myrow, grid->rows) == g) {
-                const double l = factor->data[j * lld + i];
-                if (l * l < local.value) {
-                    local.value = l * l;
-                    local.index = (int)g;
-                }
-            }
+        const int64_t i = linear_local_row(grid, g);
+        if (i < 0)
+            continue;
+        const double l = factor->data[j * lld + i];
+        if (l * l < local.value) {
+            local.value = l * l;
+            local.index = (int)g;
+        }
     }
     NTK_MPI(MPI_Allreduce(&local, &best, 1, MPI_DOUBLE_INT, MPI_MINLOC, grid->comm));
     *value = best.value;
@@ -121,15 +121,13 @@ static ntk_status cholesky_solve(const linear_call *call)
     /* s (Theta + shift I) and s B. */
     const int64_t lr = theta->local_rows, lc = theta->local_cols;
     const int64_t lld = lr > 1 ? lr : 1;
+    for (int64_t e = 0; e < lr * lc; ++e)
+        factor.data[e] = s * theta->data[e];
     for (int64_t j = 0; j < lc; ++j) {
-        const int64_t gj = grid_global_index(j, grid->block, grid->mycol, grid->cols);
-        for (int64_t i = 0; i < lr; ++i) {
-            const int64_t gi = grid_global_index(i, grid->block, grid->myrow, grid->rows);
-            double v = theta->data[j * lld + i];
-            if (gi == gj)
-                v += call->shift;
-            factor.data[j * lld + i] = s * v;
-        }
+        const int64_t i = linear_local_row(
+            grid, grid_global_index(j, grid->block, grid->mycol, grid->cols));
+        if (i >= 0)
+            factor.data[j * lld + i] += s * call->shift;
     }
     const int64_t b_lld = b.local_rows > 1 ? b.local_rows : 1;
     for (int64_t j = 0; j < b.local_cols; ++j) {
