@@ -8,6 +8,6 @@ ntk_module_sources(diagnostics
   layer_table.c
   learning_curve_measured.c
   learning_curve_theory.c
-  statistics.c
   local_index.c
+  statistics.c
 )

@@ -252,6 +252,18 @@ ntk_status job_rules_predict(const job_context *context, const job_node *root,
         NTK_TRY(predict_solver_rules(context, node, job));
         NTK_TRY(predict_needs(context, key, job));
     }
+    if (job->predict.enabled && job->predict.ensemble) {
+        /* the ensemble is over the infinite-width network's initialisations:
+         * its mean and covariance are the analytic NTK and NNGP kernels */
+        const char *why = job->kernel.kind != NTK_KIND_ANALYTIC ? "kernel.kind analytic"
+                          : !job->kernel.nngp                   ? "kernel.nngp: true"
+                          : job->kernel.outputs != NTK_OUTPUTS_TRACE
+                              ? "kernel.outputs trace (the outputs are independent)"
+                              : NULL;
+        if (why != NULL)
+            return job_fail(context, job_node_find(node, "ensemble", NULL), "predict.ensemble",
+                            "needs %s", why);
+    }
     if (job->output.test_theta && job->test_inputs.kind == NTK_SOURCE_NONE)
         return job_fail(context, find_key(root, "output", "test_theta"), "output.test_theta",
                         "needs data.test_inputs (the rows of the cross kernel)");

@@ -23,13 +23,13 @@ static ntk_status diagonal_stats(const linear_call *call, int64_t size, double *
     if (theta != NULL) {
         const int64_t lld = theta->local_rows > 1 ? theta->local_rows : 1;
         for (int64_t j = 0; j < theta->local_cols; ++j) {
-            int64_t g = grid_global_index(j, grid->block, grid->mycol, grid->cols);
-            for (int64_t i = 0; i < theta->local_rows; ++i)
-                if (grid_global_index(i, grid->block, grid->myrow, grid->rows) == g) {
-                    double d = theta->data[j * lld + i];
-                    local[0] = fmax(local[0], fabs(d));
-                    local[1] += d;
-                }
+            const int64_t i = linear_local_row(
+                grid, grid_global_index(j, grid->block, grid->mycol, grid->cols));
+            if (i < 0)
+                continue;
+            const double d = theta->data[j * lld + i];
+            local[0] = fmax(local[0], fabs(d));
+            local[1] += d;
         }
     }
     double max = 0.0, sum = 0.0;

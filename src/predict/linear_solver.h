@@ -147,6 +147,16 @@ typedef struct {
     const char *alternative;
 } ntk_linear_solver_ops;
 
+/* The local row of global row `global` of a block-cyclic matrix on this
+ * process row, or -1 when another process row holds it: the diagonal entry
+ * of local column j (global g) is local row linear_local_row(grid, g). */
+static inline int64_t linear_local_row(const ntk_grid *grid, int64_t global)
+{
+    if ((int)((global / grid->block) % grid->rows) != grid->myrow)
+        return -1;
+    return (global / ((int64_t)grid->block * grid->rows)) * grid->block + global % grid->block;
+}
+
 /* The registry (predict/linear_registry.c). */
 int linear_solver_count(void);
 const ntk_linear_solver_ops *linear_solver_at(int index);

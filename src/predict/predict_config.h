@@ -48,6 +48,10 @@ typedef enum {
 enum { NTK_PRECONDITIONER_DEFAULT_RANK = 100 };
 /* predict.jitter: auto, as the job reader stores it (jitter_auto is then set). */
 enum { NTK_PREDICT_JITTER_AUTO = -1 };
+/* predict.ensemble_kernel: ntk, the ensemble of infinite-width networks
+ * trained by gradient flow (NTK and NNGP); nngp, the GP posterior with the
+ * NNGP kernel alone (t = infinity). */
+typedef enum { NTK_ENSEMBLE_NTK = 0, NTK_ENSEMBLE_NNGP } ntk_ensemble_kernel;
 
 /* predict: the linearised network's outputs on data.test_inputs under
  * gradient flow (src/predict/predict.h). */
@@ -71,6 +75,7 @@ typedef struct {
     double jitter;
     int jitter_auto;
     int ensemble;                  /* predict.ensemble: mean and variance over initialisations */
+    ntk_ensemble_kernel ensemble_kernel; /* predict.ensemble_kernel; default ntk */
     ntk_location solver_where;     /* predict.solver (or the section) for run-time refusals */
     ntk_location where;            /* the predict key */
     /* predict.solver cg (predict/cg/cg.h) */
@@ -104,6 +109,7 @@ extern const ntk_choice_table predict_f0_names;     /* ntk_predict_f0 */
 extern const ntk_choice_table predict_jitter_names; /* predict.jitter: auto */
 extern const ntk_choice_table predict_operator_names;       /* ntk_predict_operator */
 extern const ntk_choice_table predict_preconditioner_names; /* ntk_predict_preconditioner */
+extern const ntk_choice_table predict_ensemble_kernel_names; /* ntk_ensemble_kernel */
 
 /* The name of a linear solver, for messages and outputs. */
 const char *predict_solver_name(ntk_linear_solver solver);

@@ -1,5 +1,6 @@
 /* The predict section's keys (predict/predict_config.h). */
 #include "predict/predict_config.h"
+#include "output/file_names.h"
 
 #include <stddef.h>
 
@@ -38,6 +39,12 @@ static const ntk_choice jitter_entries[] = {
 };
 const ntk_choice_table predict_jitter_names = NTK_CHOICE_TABLE(jitter_entries);
 
+static const ntk_choice ensemble_kernel_entries[] = {
+    {"ntk", NTK_ENSEMBLE_NTK},
+    {"nngp", NTK_ENSEMBLE_NNGP},
+};
+const ntk_choice_table predict_ensemble_kernel_names = NTK_CHOICE_TABLE(ensemble_kernel_entries);
+
 const char *predict_solver_name(ntk_linear_solver solver)
 {
     return ntk_choice_name(&predict_solver_names, (int)solver);
@@ -74,8 +81,10 @@ static const ntk_config_key predict_keys[] = {
      .note = "a relative residual"},
     {"max_iterations", NTK_KEY_INT, "2000", NTK_KEY_AT_LEAST, 1, 0, NULL, "cg: iterations before giving up (non-zero exit, the residual reached in the error)",
      NTK_FIELD(ntk_predict_spec, max_iterations), .only_key = "solver", .only_value = NTK_LINEAR_CG},
-    {"ensemble", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "analytic kernels: mean and variance over initialisations (test_mean.npy, test_variance.npy)",
+    {"ensemble", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "analytic kernels with kernel.nngp: mean and variance over initialisations (" OUTPUT_FILE_TEST_MEAN ", " OUTPUT_FILE_TEST_VARIANCE ")",
      NTK_FIELD(ntk_predict_spec, ensemble), .flags = NTK_KEY_ECHO_IF_SET},
+    {"ensemble_kernel", NTK_KEY_CHOICE, "ntk", 0, 0, 0, &predict_ensemble_kernel_names, "ntk: networks trained by gradient flow to each t; nngp: the GP posterior (t = infinity)",
+     NTK_FIELD(ntk_predict_spec, ensemble_kernel), .flags = NTK_KEY_ECHO_IF_SET},
 };
 
 const ntk_config_section predict_section =
