@@ -99,7 +99,8 @@ static ntk_status read_cg_keys(const job_context *context, const job_node *node,
     }
     if ((item = job_node_find(node, "preconditioner_rank", NULL)) != NULL) {
         NTK_TRY(job_read_int(context, item, "predict.preconditioner_rank", NULL,
-                             "a positive integer (columns of Theta)", 1, INT32_MAX,
+                             "an integer from 1 to 20000 (columns of Theta; the r x r "
+                             "matrices of the preconditioner are on every rank)", 1, 20000,
                              &predict->preconditioner_rank));
         predict->preconditioner_rank_given = 1;
         NTK_TRY(job_node_location(context, item, &predict->rank_where));

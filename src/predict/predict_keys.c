@@ -45,7 +45,7 @@ static const ntk_config_key predict_keys[] = {
     {"f0", NTK_KEY_CHOICE, "network", 0, 0, 0, &predict_f0_names, "network: the linearised network from its f_0; zero: plain kernel regression (f_0 = 0)"},
     {"operator", NTK_KEY_CHOICE, "auto", 0, 0, 0, &predict_operator_names, "cg: Theta stored (PBLAS products) or matrix_free (J J^T products; with spectrum.solver none Theta is never assembled); auto: stored unless spectrum.solver is matrix_free"},
     {"preconditioner", NTK_KEY_CHOICE, "nystrom", 0, 0, 0, &predict_preconditioner_names, "cg: Nystrom preconditioner from Theta's columns at random (nystrom) or greedy (pivoted_cholesky) pivots, or none"},
-    {"preconditioner_rank", NTK_KEY_INT, "100 (at most M)", NTK_KEY_AT_LEAST, 1, 0, NULL, "cg: the preconditioner's number of pivot columns; at most M"},
+    {"preconditioner_rank", NTK_KEY_INT, "100 (at most M)", NTK_KEY_AT_LEAST | NTK_KEY_AT_MOST, 1, 20000, NULL, "cg: the preconditioner's number of pivot columns; at most M"},
     {"tol", NTK_KEY_NUMBER, "1.0e-8", NTK_KEY_ABOVE | NTK_KEY_BELOW, 0, 1, NULL, "cg: stop when ||Y - (Theta + ridge I) X|| / ||Y|| is below this for every output"},
     {"max_iterations", NTK_KEY_INT, "2000", NTK_KEY_AT_LEAST, 1, 0, NULL, "cg: iterations before giving up (non-zero exit, the residual reached in the error)"},
     {"ensemble", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "analytic kernels: mean and variance over initialisations (test_mean.npy, test_variance.npy)"},
