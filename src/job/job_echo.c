@@ -293,6 +293,10 @@ static void write_run_sections(const ntk_job *job, FILE *out, int indent)
             key_line(out, indent, 1, "max_iterations: %" PRId64 "\n",
                      job->predict.max_iterations);
         }
+        if (job->predict.ensemble_kernel != NTK_ENSEMBLE_NTK)
+            key_line(out, indent, 1, "ensemble_kernel: %s\n",
+                     ntk_choice_name(&predict_ensemble_kernel_names,
+                                     (int)job->predict.ensemble_kernel));
     }
 
     if (job->training.enabled) {

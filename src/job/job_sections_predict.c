@@ -63,6 +63,12 @@ static ntk_status read_solver_keys(const job_context *context, const job_node *n
     }
     if ((item = job_node_find(node, "ensemble", NULL)) != NULL)
         NTK_TRY(job_read_bool(context, item, "predict.ensemble", &predict->ensemble));
+    if ((item = job_node_find(node, "ensemble_kernel", NULL)) != NULL) {
+        int kernel = 0;
+        NTK_TRY(job_read_enum(context, item, "predict.ensemble_kernel", "value",
+                              &predict_ensemble_kernel_names, JOB_ENUM_ANY, &kernel));
+        predict->ensemble_kernel = (ntk_ensemble_kernel)kernel;
+    }
     if ((item = job_node_find(node, "jitter", NULL)) != NULL) {
         if (item->kind == JOB_NODE_SCALAR && strcmp(item->text, "auto") == 0)
             predict->jitter_auto = 1;
@@ -169,6 +175,18 @@ ntk_status job_read_predict(const job_context *context, const job_node *root, nt
     }
     if (predict->enabled)
         NTK_TRY(check_spectrum(context, key, job));
+    if (predict->enabled && predict->ensemble) {
+        /* the ensemble is over the infinite-width network's initialisations:
+         * its mean and covariance are the analytic NTK and NNGP kernels */
+        const char *why = job->kernel.kind != NTK_KIND_ANALYTIC ? "kernel.kind analytic"
+                          : !job->kernel.nngp                   ? "kernel.nngp: true"
+                          : job->kernel.outputs != NTK_OUTPUTS_TRACE
+                              ? "kernel.outputs trace (the outputs are independent)"
+                              : NULL;
+        if (why != NULL)
+            return job_fail(context, job_node_find(node, "ensemble", NULL), "predict.ensemble",
+                            "needs %s", why);
+    }
     if (job->output.test_theta && job->test_inputs.kind == NTK_SOURCE_NONE) {
         const job_node *output = job_node_find(root, "output", NULL);
         return job_fail(context, job_node_find(output, "test_theta", NULL), "output.test_theta",

@@ -24,6 +24,8 @@
 #define OUTPUT_FILE_CG_CSV "cg.csv"
 #define OUTPUT_FILE_CG_SVG "cg.svg"
 #define OUTPUT_FILE_CG_CHECKPOINT "cg.ckpt"
+#define OUTPUT_FILE_TEST_MEAN "test_mean.npy"
+#define OUTPUT_FILE_TEST_VARIANCE "test_variance.npy"
 
 /* A sweep (sweep/): the table of all points in output.dir, and each point's
  * row in its own folder (its job, the point's identity, is SWEEP_IDENTITY_NAME

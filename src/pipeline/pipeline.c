@@ -37,6 +37,7 @@ typedef struct {
     ntk_dmatrix theta;
     ntk_dmatrix theta_initial; /* a copy for training.kernel_after */
     ntk_dmatrix theta_predict; /* a copy for predict.solver cholesky through the eigensolve */
+    ntk_dmatrix nngp;          /* the NNGP kernel, kept for predict.ensemble */
     ntk_spectrum spectrum;
     ntk_modes modes;
     ntk_checkpoint checkpoint;
@@ -53,6 +54,7 @@ static void run_state_free(run_state *state)
     spectrum_free(&state->spectrum);
     dmatrix_destroy(&state->theta_initial);
     dmatrix_destroy(&state->theta_predict);
+    dmatrix_destroy(&state->nngp);
     dmatrix_destroy(&state->theta);
     free(state->residual);
     free(state->own_targets);
@@ -231,6 +233,7 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
         NTK_TRY(stop_point_with_theta(comm, state, "before the NNGP assembly"));
         ntk_phase_begin("assemble nngp");
         ntk_dmatrix nngp;
+        memset(&nngp, 0, sizeof nngp);
         NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &nngp), comm));
         const ntk_kernel_config kernel_config = job_kernel_config(job);
         ntk_status status =
@@ -239,7 +242,10 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
             status = output_path(job->output.dir, OUTPUT_FILE_NNGP, path);
         if (status == NTK_OK)
             status = output_write_dmatrix_npy(path, grid, &nngp);
-        dmatrix_destroy(&nngp);
+        if (status == NTK_OK && job->predict.enabled && job->predict.ensemble)
+            state->nngp = nngp; /* predict.ensemble needs it whole */
+        else
+            dmatrix_destroy(&nngp);
         NTK_TRY(status);
         run_files_add(&state->files, OUTPUT_FILE_NNGP);
     }
@@ -424,7 +430,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
         solved ? &state->spectrum : NULL,
         solved ? (checked.keep_theta_for_predict ? &state->theta_predict : NULL)
                : (checked.predict_matrix_free ? NULL : &state->theta),
-        checked.linear, checked.linear_why};
+        checked.linear, checked.linear_why, state->nngp.rows > 0 ? &state->nngp : NULL};
     const ntk_kernel_config main_kernel = job_kernel_config(job);
     if (held_out && operands.theta != NULL && operands.linear != NULL &&
         !kernel_needs_upper_triangle(&main_kernel)) {
@@ -453,6 +459,10 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
         run_files_add(&state->files, OUTPUT_FILE_PREDICT_CSV);
         if (job->output.plot)
             run_files_add(&state->files, OUTPUT_FILE_PREDICT_SVG);
+        if (job->predict.ensemble) {
+            run_files_add(&state->files, OUTPUT_FILE_TEST_MEAN);
+            run_files_add(&state->files, OUTPUT_FILE_TEST_VARIANCE);
+        }
     }
 
     ntk_training_result training = {0.0, -1.0};

@@ -755,6 +755,19 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
         plan->peak_phase = "output";
     }
     NTK_TRY(plan_cross(config, &costs, params, bytes_tiles, plan));
+    if (plan->bytes_linear_theta_copy > 0.0 && plan->solver != NTK_SOLVER_NONE) {
+        /* predict.solver cholesky keeps Theta through the eigensolve */
+        plan->bytes_phase_solve += plan->bytes_linear_theta_copy;
+        plan->bytes_phase_output += plan->bytes_linear_theta_copy;
+        if (plan->bytes_phase_solve > plan->bytes_peak) {
+            plan->bytes_peak = plan->bytes_phase_solve;
+            plan->peak_phase = "eigensolve";
+        }
+        if (plan->bytes_phase_output > plan->bytes_peak) {
+            plan->bytes_peak = plan->bytes_phase_output;
+            plan->peak_phase = "output";
+        }
+    }
     if (plan->bytes_phase_predict > plan->bytes_peak) {
         plan->bytes_peak = plan->bytes_phase_predict;
         plan->peak_phase = "predict";

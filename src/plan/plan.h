@@ -57,6 +57,14 @@ typedef struct {
     double bytes_predict;      /* the predictions' arrays, on every rank */
     double bytes_phase_predict;/* the cross kernel and predictions, next to the eigenvectors */
     double flops_cross, flops_predict;
+    /* predict.solver (predict/linear_solver.h) as the run will resolve it:
+     * its name and why (NULL without predictions), its own memory per rank
+     * (factor, vectors) and the copy of Theta kept through the eigensolve
+     * for it (also in the eigensolve and output phases), its flops (in
+     * flops_predict) */
+    const char *linear_solver;
+    char linear_why[256];
+    double bytes_linear, bytes_linear_theta_copy, flops_linear;
     /* structured kernels: the form each conv layer takes, from its costs
      * (flops per Theta entry of both forms) */
     int n_forms;

@@ -19,14 +19,49 @@
  * Flops (all ranks): the test inputs' forward and backward passes are added
  * to flops_features; flops_cross is the cross kernel's tiles (every entry, no
  * triangle; what the run reports as predict.cross_flops), flops_predict the
- * three products of predict_math.c: 2 M^2 c + 2 M^2 S c + 2 (N_test p) M S c. */
+ * three products of predict_math.c: 2 M^2 c + 2 M^2 S c + 2 (N_test p) M S c.
+ *
+ * With a linear solver other than eigen (predict.solver, t = infinity only,
+ * S = 1): its workspace (linear_solver_workspace: a Cholesky factor, the
+ * copy of Theta kept through the eigensolve when one runs, or Theta itself
+ * when none does) and its flops, plus the product 2 (N_test p) M c. */
 #include "plan/plan.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "data/data.h"
 #include "grid/grid.h"
 #include "kernel/analytic.h"
+#include "predict/linear_solver.h"
+
+/* predict.solver as preflight resolves it (without a memory limit known
+ * here: the plan's own, memory_limit). */
+static void plan_linear(const ntk_plan_config *config, double channels, ntk_plan *plan)
+{
+    const ntk_solver solver = config->spectrum->solver;
+    const int eigensolve = solver != NTK_SOLVER_NONE && solver != NTK_SOLVER_MATRIX_FREE;
+    const linear_request request = {
+        config->predict, plan->m_rows, (int64_t)channels, plan->grid_rows, plan->grid_cols,
+        plan->block, eigensolve && config->spectrum->vectors && config->spectrum->top == 0,
+        solver != NTK_SOLVER_MATRIX_FREE, solver == NTK_SOLVER_NONE, plan->memory_limit,
+        plan->bytes_baseline + plan->bytes_inputs + plan->bytes_model + plan->bytes_cross};
+    const ntk_linear_solver_ops *ops = NULL;
+    if (linear_solver_choose(&request, &ops, plan->linear_why, sizeof plan->linear_why) != NTK_OK) {
+        /* run refuses it with the message; the plan shows what it can */
+        ntk_error_clear();
+        plan->linear_solver = "none (refused)";
+        return;
+    }
+    plan->linear_solver = ops->name;
+    if (ops->id == NTK_LINEAR_EIGEN)
+        return;
+    ntk_linear_workspace workspace;
+    linear_solver_workspace(ops, &request, &workspace);
+    plan->bytes_linear = workspace.matrix_bytes + workspace.vector_bytes;
+    plan->bytes_linear_theta_copy = workspace.theta_copy_bytes;
+    plan->flops_linear = ops->flops != NULL ? ops->flops(&request) : 0.0;
+}
 
 ntk_status plan_cross(const ntk_plan_config *config, const model_costs *costs, int64_t n_params,
                       double bytes_tiles, ntk_plan *plan)
@@ -34,6 +69,9 @@ ntk_status plan_cross(const ntk_plan_config *config, const model_costs *costs, i
     plan->n_test = 0;
     plan->bytes_cross = plan->bytes_predict = plan->bytes_phase_predict = 0.0;
     plan->flops_cross = plan->flops_predict = 0.0;
+    plan->linear_solver = NULL;
+    plan->linear_why[0] = '\0';
+    plan->bytes_linear = plan->bytes_linear_theta_copy = plan->flops_linear = 0.0;
     if (config->test_inputs->kind == NTK_SOURCE_NONE)
         return NTK_OK;
     int64_t n_test = 0, dim = 0;
@@ -86,6 +124,24 @@ ntk_status plan_cross(const ntk_plan_config *config, const model_costs *costs, i
         plan->flops_features +=
             (double)n_test * (2.0 * costs->forward_flops + 2.0 * k * costs->backward_flops);
         plan->flops_cross = test_rows * m * costs->tile_flops_per_pair;
+    }
+    if (config->predict->enabled)
+        plan_linear(config, channels, plan);
+    if (config->predict->enabled && plan->linear_solver != NULL &&
+        strcmp(plan->linear_solver, "eigen") != 0) {
+        /* X (M c), its local rows, P (N_test p c), the residual and f_0 (N k,
+         * N_test k), the one slice (N_test k); Theta lives on (kept, or
+         * spectrum.solver none) */
+        plan->bytes_predict = (2.0 * m * channels + test_rows * channels +
+                               (local_rows + local_cols) * channels +
+                               ((double)plan->n_inputs + (double)n_test) * k +
+                               (double)n_test * k) * 8.0 + plan->bytes_linear;
+        plan->flops_predict = plan->flops_linear + 2.0 * test_rows * m * channels;
+        plan->bytes_phase_predict = plan->bytes_baseline + plan->bytes_inputs + plan->bytes_model +
+                                    plan->bytes_vectors + plan->bytes_cross + plan->bytes_theta +
+                                    (features * 8.0 > plan->bytes_predict ? features * 8.0
+                                                                          : plan->bytes_predict);
+        return NTK_OK;
     }
     if (config->predict->enabled) {
         const double wide = slices * channels;

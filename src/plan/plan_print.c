@@ -136,6 +136,15 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
         plan_print_bytes_row(out, "cross kernel", plan->bytes_cross, "(test x train)");
         if (plan->bytes_predict > 0.0)
             plan_print_bytes_row(out, "predictions", plan->bytes_predict, "");
+        if (plan->bytes_linear > 0.0) {
+            char what[96];
+            snprintf(what, sizeof what, "(predict.solver %s, in predictions)",
+                     plan->linear_solver);
+            plan_print_bytes_row(out, "  linear solve", plan->bytes_linear, what);
+        }
+        if (plan->bytes_linear_theta_copy > 0.0)
+            plan_print_bytes_row(out, "  theta copy", plan->bytes_linear_theta_copy,
+                                 "(kept through the eigensolve for the linear solve)");
         plan_print_bytes_row(out, "predict phase", plan->bytes_phase_predict, "");
     }
     char note[64];
@@ -162,6 +171,11 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
                 (long long)plan->n_test);
         plan_format_flops(plan->flops_predict, text, sizeof text);
         fprintf(out, "    %-18s %12s\n", "predictions", text);
+        if (plan->linear_solver != NULL) {
+            plan_format_flops(plan->flops_linear, text, sizeof text);
+            fprintf(out, "    %-18s %12s  (predict.solver %s: %s)\n", "  linear solve", text,
+                    plan->linear_solver, plan->linear_why);
+        }
     }
     plan_format_seconds(plan->seconds_estimate, text, sizeof text);
     fprintf(out, "\n  time estimate      about %s (rough; slurm/submit adds a safety factor)\n",
@@ -239,6 +253,11 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
         fprintf(out, "predict_cg:\n  operator: matrix_free\n  products_bound: %.0f\n  "
                 "product_flops: %s\n",
                 plan->products_estimate, YAML_FLOPS(plan->product_flops));
+    if (plan->linear_solver != NULL)
+        fprintf(out, "  linear_solver: %s\n  linear_why: \"%s\"\n  linear_bytes: %.0f\n"
+                     "  linear_theta_copy_bytes: %.0f\n  linear_flops: %s\n",
+                plan->linear_solver, plan->linear_why, plan->bytes_linear,
+                plan->bytes_linear_theta_copy, YAML_FLOPS(plan->flops_linear));
     if (plan->solver == NTK_SOLVER_MATRIX_FREE)
         fprintf(out, "matrix_free:\n  features: %s\n  basis_size: %lld\n  products_estimate: "
                 "%.0f\n  product_flops: %s\n",

@@ -102,6 +102,12 @@ ntk_status predict_compute_solved(const ntk_predict_inputs *in, const ntk_grid *
                                   const ntk_dmatrix *cross, const double *solution, double shift,
                                   ntk_predictions *out);
 
+/* X = V diag(h) V^T B through every eigenpair (eigen/eigen_ops.c): h has M
+ * entries, B and X are M x rhs row-major, the same on every rank.
+ * Collective. */
+ntk_status predict_eigen_filter(const ntk_grid *grid, const ntk_spectrum *spectrum,
+                                const double *h, int64_t rhs, const double *b, double *x);
+
 /* Sum `values` over the ranks in place (each rank filled its own rows). */
 ntk_status predict_allreduce_sum(double *values, int64_t count, MPI_Comm comm);
 
@@ -142,7 +148,36 @@ typedef struct {
     const ntk_dmatrix *theta;            /* Theta whole (both triangles), or NULL */
     const ntk_linear_solver_ops *linear; /* NULL without predict: */
     const char *linear_why;              /* auto's reason or the key */
+    const ntk_dmatrix *nngp;             /* the training NNGP kernel (predict.ensemble), or NULL */
 } ntk_predict_operands;
+
+/* ---- predict.ensemble (ensemble.c) ---- */
+
+typedef struct {
+    int slices;        /* as the predictions' (t = infinity only without eigenpairs) */
+    int64_t n_test;
+    int k;
+    double *mean;      /* slices x n_test x k */
+    double *variance;  /* slices x n_test: each output channel's */
+} ntk_ensemble;
+
+typedef struct {
+    const ntk_predict_config *config;
+    const ntk_predict_inputs *in;       /* train_residual = -y (analytic f_0 = 0) */
+    const ntk_predict_operands *operands;
+    const ntk_grid *grid;
+    const ntk_input_block *test;        /* this rank's own test inputs */
+    const ntk_dmatrix *cross;           /* Theta(test, train) */
+    const ntk_dmatrix *cross_nngp;      /* K(test, train) */
+    const ntk_dmatrix *nngp;            /* K(train, train), whole */
+} ntk_ensemble_inputs;
+
+/* The mean and per-point variance of the infinite ensemble at every slice.
+ * Collective; the result is the same on every rank. */
+ntk_status predict_ensemble(const ntk_ensemble_inputs *inputs, ntk_ensemble *out);
+void predict_ensemble_free(ntk_ensemble *ensemble);
+/* test_mean.npy and test_variance.npy (rank-local; rank 0 writes). */
+ntk_status predict_write_ensemble(const char *dir, const ntk_ensemble *ensemble);
 
 /* Cross kernel (test_theta.npy, test_nngp.npy for analytic NNGP jobs) and,
  * with predict:, the predictions and their files; `facts` gets the final

@@ -46,6 +46,10 @@ typedef enum {
 
 /* predict.preconditioner_rank's default, capped at M. */
 enum { NTK_PRECONDITIONER_DEFAULT_RANK = 100 };
+/* predict.ensemble_kernel: ntk, the ensemble of infinite-width networks
+ * trained by gradient flow (NTK and NNGP); nngp, the GP posterior with the
+ * NNGP kernel alone (t = infinity). */
+typedef enum { NTK_ENSEMBLE_NTK = 0, NTK_ENSEMBLE_NNGP } ntk_ensemble_kernel;
 
 /* predict: the linearised network's outputs on data.test_inputs under
  * gradient flow (src/predict/predict.h). */
@@ -67,6 +71,7 @@ typedef struct {
     double jitter;
     int jitter_auto;
     int ensemble;                  /* predict.ensemble: mean and variance over initialisations */
+    ntk_ensemble_kernel ensemble_kernel; /* predict.ensemble_kernel; default ntk */
     ntk_location solver_where;     /* predict.solver (or the section) for run-time refusals */
     ntk_location where;            /* the predict key */
     /* predict.solver cg (predict/cg/cg.h) */
@@ -99,6 +104,7 @@ extern const ntk_choice_table predict_solver_names; /* ntk_linear_solver */
 extern const ntk_choice_table predict_f0_names;     /* ntk_predict_f0 */
 extern const ntk_choice_table predict_operator_names;       /* ntk_predict_operator */
 extern const ntk_choice_table predict_preconditioner_names; /* ntk_predict_preconditioner */
+extern const ntk_choice_table predict_ensemble_kernel_names; /* ntk_ensemble_kernel */
 
 /* The name of a linear solver, for messages and outputs. */
 const char *predict_solver_name(ntk_linear_solver solver);

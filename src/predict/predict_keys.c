@@ -1,5 +1,6 @@
 /* The predict section's keys (predict/predict_config.h). */
 #include "predict/predict_config.h"
+#include "output/file_names.h"
 
 
 static const ntk_choice solver_entries[] = {
@@ -29,6 +30,11 @@ static const ntk_choice preconditioner_entries[] = {
     {"pivoted_cholesky", NTK_PRECONDITIONER_PIVOTED_CHOLESKY},
 };
 const ntk_choice_table predict_preconditioner_names = NTK_CHOICE_TABLE(preconditioner_entries);
+static const ntk_choice ensemble_kernel_entries[] = {
+    {"ntk", NTK_ENSEMBLE_NTK},
+    {"nngp", NTK_ENSEMBLE_NNGP},
+};
+const ntk_choice_table predict_ensemble_kernel_names = NTK_CHOICE_TABLE(ensemble_kernel_entries);
 
 const char *predict_solver_name(ntk_linear_solver solver)
 {
@@ -48,7 +54,8 @@ static const ntk_config_key predict_keys[] = {
     {"preconditioner_rank", NTK_KEY_INT, "100 (at most M)", NTK_KEY_AT_LEAST | NTK_KEY_AT_MOST, 1, 20000, NULL, "cg: the preconditioner's number of pivot columns; at most M"},
     {"tol", NTK_KEY_NUMBER, "1.0e-8", NTK_KEY_ABOVE | NTK_KEY_BELOW, 0, 1, NULL, "cg: stop when ||Y - (Theta + ridge I) X|| / ||Y|| is below this for every output"},
     {"max_iterations", NTK_KEY_INT, "2000", NTK_KEY_AT_LEAST, 1, 0, NULL, "cg: iterations before giving up (non-zero exit, the residual reached in the error)"},
-    {"ensemble", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "analytic kernels: mean and variance over initialisations (test_mean.npy, test_variance.npy)"},
+    {"ensemble", NTK_KEY_BOOL, "false", 0, 0, 0, NULL, "analytic kernels with kernel.nngp: mean and variance over initialisations (" OUTPUT_FILE_TEST_MEAN ", " OUTPUT_FILE_TEST_VARIANCE ")"},
+    {"ensemble_kernel", NTK_KEY_CHOICE, "ntk", 0, 0, 0, &predict_ensemble_kernel_names, "ntk: networks trained by gradient flow to each t; nngp: the GP posterior (t = infinity)"},
 };
 
 const ntk_config_section predict_section =

@@ -1,6 +1,8 @@
 /* The prediction files (see predict.h), written by rank 0 through
  * core/partial_file.h (temporary name, renamed when complete):
  *   test_predictions.npy  float64 (slices, N_test, k), C order
+ *   test_mean.npy         predict.ensemble: float64 (slices, N_test, k)
+ *   test_variance.npy     predict.ensemble: float64 (slices, N_test)
  *   predict.csv           step,train_loss,test_loss,test_accuracy (step `inf`
  *                         for t = infinity; empty fields when unknown)
  *   predict.svg           train and test loss against step */
@@ -12,16 +14,23 @@
 #include <stdio.h>
 #include <string.h>
 
-ntk_status predict_write_npy(const char *dir, const ntk_predictions *p)
+/* A float64 C-order .npy of `ndims` dimensions (2 or 3). */
+static ntk_status write_array(const char *dir, const char *name, int ndims, const int64_t *shape,
+                              const double *values)
 {
     char path[NTK_PATH_MAX];
-    NTK_TRY(output_path(dir, OUTPUT_FILE_TEST_PREDICTIONS, path));
-    /* A version 1.0 header for a 3-D array: the dict padded with spaces to a
-     * multiple of 64 bytes, ending in '\n'. */
+    NTK_TRY(output_path(dir, name, path));
+    /* A version 1.0 header: the dict padded with spaces to a multiple of 64
+     * bytes, ending in '\n'. */
+    char dims[128];
+    if (ndims == 3)
+        snprintf(dims, sizeof dims, "%lld, %lld, %lld", (long long)shape[0], (long long)shape[1],
+                 (long long)shape[2]);
+    else
+        snprintf(dims, sizeof dims, "%lld, %lld", (long long)shape[0], (long long)shape[1]);
     char dict[256];
     int length = snprintf(dict, sizeof dict,
-                          "{'descr': '<f8', 'fortran_order': False, 'shape': (%d, %lld, %d), }",
-                          p->slices, (long long)p->n_test, p->k);
+                          "{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }", dims);
     if (length < 0 || length + 11 > (int)sizeof dict)
         return NTK_RAISE(NTK_ERR_INTERNAL, "predict: .npy header too long");
     int total = (10 + length + 1 + 63) / 64 * 64;
@@ -35,10 +44,12 @@ ntk_status predict_write_npy(const char *dir, const ntk_predictions *p)
 
     FILE *file = NULL;
     NTK_TRY(partial_file_open(path, &file));
-    size_t count = (size_t)p->slices * (size_t)p->n_test * (size_t)p->k;
+    size_t count = 1;
+    for (int d = 0; d < ndims; ++d)
+        count *= (size_t)shape[d];
     errno = 0;
     if (fwrite(header, 1, (size_t)total, file) != (size_t)total ||
-        fwrite(p->values, sizeof(double), count, file) != count) {
+        fwrite(values, sizeof(double), count, file) != count) {
         /* Saved before the discard, whose close and remove may change it. */
         const int saved = errno;
         partial_file_discard(path, file);
@@ -47,6 +58,20 @@ ntk_status predict_write_npy(const char *dir, const ntk_predictions *p)
     }
     NTK_TRY(partial_file_commit(path, file));
     return NTK_OK;
+}
+
+ntk_status predict_write_npy(const char *dir, const ntk_predictions *p)
+{
+    const int64_t shape[3] = {p->slices, p->n_test, p->k};
+    return write_array(dir, OUTPUT_FILE_TEST_PREDICTIONS, 3, shape, p->values);
+}
+
+ntk_status predict_write_ensemble(const char *dir, const ntk_ensemble *e)
+{
+    const int64_t mean_shape[3] = {e->slices, e->n_test, e->k};
+    const int64_t variance_shape[2] = {e->slices, e->n_test};
+    NTK_TRY(write_array(dir, OUTPUT_FILE_TEST_MEAN, 3, mean_shape, e->mean));
+    return write_array(dir, OUTPUT_FILE_TEST_VARIANCE, 2, variance_shape, e->variance);
 }
 
 static void csv_number(FILE *file, double value)

@@ -251,6 +251,33 @@ static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm com
     return NTK_OK;
 }
 
+/* predict.ensemble: the NNGP cross kernel, the mean and variance, their
+ * files. Collective. */
+static ntk_status run_ensemble(const ntk_predict_config *config, const ntk_grid *grid,
+                               const ntk_model *model, const ntk_input_block *train,
+                               const ntk_predict_operands *operands, stage_state *s)
+{
+    NTK_TRY(stop_point(s, "before the ensemble predictions"));
+    ntk_dmatrix cross_nngp;
+    NTK_TRY(ntk_agree(dmatrix_create(grid, s->cross.rows, s->cross.cols, &cross_nngp), grid->comm));
+    ntk_status status = kernel_assemble_cross(&config->kernel, model, grid, &s->test, train, 1,
+                                              NULL, &cross_nngp, NULL);
+    ntk_ensemble ensemble;
+    memset(&ensemble, 0, sizeof ensemble);
+    if (status == NTK_OK) {
+        const ntk_ensemble_inputs inputs = {config,  &s->in,      operands,      grid,
+                                            &s->test, &s->cross, &cross_nngp, operands->nngp};
+        status = predict_ensemble(&inputs, &ensemble);
+    }
+    dmatrix_destroy(&cross_nngp);
+    NTK_TRY(status);
+    status = NTK_OK;
+    if (grid->rank == 0)
+        status = predict_write_ensemble(config->output->dir, &ensemble);
+    predict_ensemble_free(&ensemble);
+    return ntk_agree(status, grid->comm);
+}
+
 static ntk_status stage(const ntk_predict_config *config, MPI_Comm comm, const ntk_grid *grid,
                         const ntk_model *model, const ntk_input_block *train,
                         const double *train_targets, const ntk_predict_operands *operands,
@@ -292,6 +319,8 @@ static ntk_status stage(const ntk_predict_config *config, MPI_Comm comm, const n
         ntk_phase_begin("predict");
         NTK_TRY(run_predictions(config, comm, grid, model, train, train_targets, operands,
                                 &shape, k, s, facts));
+        if (config->predict->ensemble)
+            NTK_TRY(run_ensemble(config, grid, model, train, operands, s));
     }
     ntk_phase_end();
     /* Its files are written: the rerun of a later stop recomputes it. */

@@ -11,6 +11,7 @@ ntk_module_sources(predict
   cg/cg_stored.c
   cholesky/cholesky_ops.c
   eigen/eigen_ops.c
+  ensemble.c
   linear_registry.c
   linear_service.c
   predict_data.c

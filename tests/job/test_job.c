@@ -1156,7 +1156,7 @@ static void test_predict(void)
     EXPECT_ERROR(HELD_OUT "predict: {steps: [1], ridg: 1}\n", NULL,
                  "predict.ridg: unknown key 'ridg' (expected one of steps, infinite, ridge, cutoff, "
                  "solver, jitter, f0, operator, preconditioner, preconditioner_rank, tol, "
-                 "max_iterations, ensemble)",
+                 "max_iterations, ensemble, ensemble_kernel)",
                  "ridg");
     EXPECT_ERROR(HELD_OUT "predict: {steps: []}\n", NULL, "predict.steps: must be a non-empty list",
                  "[]");
@@ -1173,11 +1173,12 @@ static void test_predict(void)
               job.predict.jitter == 0.0 && !job.predict.jitter_auto,
           "predict.solver defaults: auto, f0 network, no jitter, no ensemble");
     EXPECT_OK(HELD_OUT "spectrum: {solver: none}\n"
-                       "predict: {solver: cholesky, jitter: auto, f0: zero, ensemble: true}\n", NULL);
+                       "predict: {solver: cholesky, jitter: auto, f0: zero}\n", NULL);
     CHECK(job.predict.solver == NTK_LINEAR_CHOLESKY && job.predict.jitter_auto &&
-              job.predict.f0 == NTK_F0_ZERO && job.predict.ensemble &&
-              job.predict.solver_where.line == 9,
-          "predict.solver, jitter auto, f0, ensemble");
+              job.predict.f0 == NTK_F0_ZERO && job.predict.solver_where.line == 9,
+          "predict.solver, jitter auto, f0");
+    EXPECT_ERROR(HELD_OUT "predict: {ensemble: true}\n", NULL,
+                 "predict.ensemble: needs kernel.kind analytic", "true");
     EXPECT_OK(HELD_OUT "predict: {solver: cholesky, jitter: 1.0e-9}\n", NULL);
     CHECK(job.predict.jitter == 1e-9 && !job.predict.jitter_auto, "predict.jitter as a number");
     EXPECT_ERROR(HELD_OUT "predict: {jitter: -1}\n", NULL, "predict.jitter:", "-1");

@@ -4,8 +4,12 @@
  * once; t = infinity only. A failing pivot j leaves there the Schur
  * complement's diagonal entry d <= 0 of the leading j x j block, and
  * lambda_min(Theta + shift I) <= d (d is 1 / (B^-1)_jj for that block B), so
- * -d is a lower bound on the extra ridge needed: the suggestion adds the
- * factorisation's own error (M eps max diag) to it. */
+ * -d is a lower bound on the extra ridge needed: the suggestion adds a
+ * margin above the factorisation's own error (100 M eps max diag) to it.
+ * "Positive definite to working precision": a factor whose smallest pivot
+ * L_jj^2 is below M eps of the scaled matrix (largest diagonal 1) came from
+ * a matrix singular within rounding (duplicated inputs, say), and its X
+ * would be noise: refused the same way, naming that pivot. */
 #include "predict/linear_solver.h"
 
 #include <float.h>
@@ -56,6 +60,32 @@ static double cholesky_flops(const linear_request *request)
 {
     const double m = (double)request->matrix_size;
     return m * m * m / 3.0 + 2.0 * m * m * (double)request->right_hand_sides;
+}
+
+/* The smallest L_jj^2 and its 0-based index j, on every rank. */
+static ntk_status smallest_pivot(const ntk_grid *grid, const ntk_dmatrix *factor, double *value,
+                                 int64_t *index)
+{
+    struct {
+        double value;
+        int index;
+    } local = {INFINITY, 0}, best;
+    const int64_t lld = factor->local_rows > 1 ? factor->local_rows : 1;
+    for (int64_t j = 0; j < factor->local_cols; ++j) {
+        const int64_t g = grid_global_index(j, grid->block, grid->mycol, grid->cols);
+        for (int64_t i = 0; i < factor->local_rows; ++i)
+            if (grid_global_index(i, grid->block, grid->myrow, grid->rows) == g) {
+                const double l = factor->data[j * lld + i];
+                if (l * l < local.value) {
+                    local.value = l * l;
+                    local.index = (int)g;
+                }
+            }
+    }
+    NTK_MPI(MPI_Allreduce(&local, &best, 1, MPI_DOUBLE_INT, MPI_MINLOC, grid->comm));
+    *value = best.value;
+    *index = best.index;
+    return NTK_OK;
 }
 
 /* The entry (g, g) of a distributed matrix, on every rank. */
@@ -123,8 +153,18 @@ static ntk_status cholesky_solve(const linear_call *call)
         NTK_TRY_GOTO(status, diagonal_entry(grid, &factor, info - 1, &d), done);
         const double needed = isfinite(d) && d < 0.0 ? -d / s : 0.0;
         call->report->failing_pivot = info;
-        call->report->suggested_ridge = needed + (double)M * DBL_EPSILON / s;
+        call->report->suggested_ridge = needed + 100.0 * (double)M * DBL_EPSILON / s;
         status = NTK_RAISE(NTK_ERR_NUMERIC, "pdpotrf: pivot %d is not positive", info);
+        goto done;
+    }
+    double pivot = 0.0;
+    int64_t at = 0;
+    NTK_TRY_GOTO(status, smallest_pivot(grid, &factor, &pivot, &at), done);
+    if (!(pivot > (double)M * DBL_EPSILON)) {
+        call->report->failing_pivot = at + 1;
+        call->report->suggested_ridge = 100.0 * (double)M * DBL_EPSILON / s;
+        status = NTK_RAISE(NTK_ERR_NUMERIC, "pdpotrf: pivot %lld is below working precision",
+                           (long long)(at + 1));
         goto done;
     }
     pdpotrs_("L", &n, &nrhs, factor.data, &one, &one, factor.desc, b.data, &one, &one, b.desc,

@@ -36,16 +36,15 @@ static double eigen_flops(const linear_request *request)
     return 4.0 * m * m * (double)request->right_hand_sides;
 }
 
-static ntk_status eigen_solve(const linear_call *call)
+ntk_status predict_eigen_filter(const ntk_grid *grid, const ntk_spectrum *spectrum,
+                                const double *h, int64_t rhs, const double *b, double *x)
 {
-    const ntk_grid *grid = call->grid;
-    const ntk_spectrum *spectrum = call->spectrum;
     const ntk_dmatrix *V = &spectrum->vectors;
-    const int64_t M = V->rows, rhs = call->right_hand_sides;
+    const int64_t M = V->rows;
     const int64_t lr = V->local_rows, lc = V->local_cols;
     ntk_status status = NTK_OK;
-    if (spectrum == NULL || !spectrum->have_vectors || spectrum->n_pairs != M || V->cols != M)
-        status = NTK_RAISE(NTK_ERR_INTERNAL, "predict.solver eigen: needs all %lld eigenpairs",
+    if (!spectrum->have_vectors || spectrum->n_pairs != M || V->cols != M)
+        status = NTK_RAISE(NTK_ERR_INTERNAL, "predict: needs all %lld eigenpairs with vectors",
                            (long long)M);
     NTK_TRY(ntk_agree(status, grid->comm));
     double *b_local = NULL, *alpha_local = NULL, *alpha = NULL, *ab_local = NULL;
@@ -61,7 +60,7 @@ static ntk_status eigen_solve(const linear_call *call)
     /* alpha = V^T B: this rank's rows of B, a local DGEMM, summed. */
     for (int64_t i = 0; i < lr; ++i) {
         int64_t g = grid_global_index(i, grid->block, grid->myrow, grid->rows);
-        memcpy(b_local + i * rhs, call->b + g * rhs, (size_t)rhs * sizeof(double));
+        memcpy(b_local + i * rhs, b + g * rhs, (size_t)rhs * sizeof(double));
     }
     if (lr > 0 && lc > 0)
         cblas_dgemm(CblasColMajor, CblasTrans, CblasTrans, (int)lc, (int)rhs, (int)lr, 1.0,
@@ -73,26 +72,43 @@ static ntk_status eigen_solve(const linear_call *call)
             alpha[g * rhs + c] = alpha_local[c * lc + j];
     }
     NTK_TRY_GOTO(status, predict_allreduce_sum(alpha, M * rhs, grid->comm), done);
-
-    const double lambda_max = M > 0 ? spectrum->values[0] : 0.0;
-    for (int64_t i = 0; i < M; ++i) {
-        const double lambda = spectrum->values[i];
-        const int kept = lambda > call->spec->cutoff * lambda_max && lambda > 0.0;
-        const double h = kept ? 1.0 / (lambda + call->shift) : 0.0;
+    for (int64_t i = 0; i < M; ++i)
         for (int64_t c = 0; c < rhs; ++c)
-            alpha[i * rhs + c] *= h;
-    }
-    memset(call->x, 0, sizeof(double) * (size_t)(M * rhs));
-    NTK_TRY_GOTO(status,
-                 predict_times_replicated(grid, V, alpha, rhs, b_local, ab_local, call->x), done);
-    snprintf(call->report->detail, sizeof call->report->detail,
-             "through the %lld eigenpairs (V diag(1/(lambda + ridge)) V^T)", (long long)M);
+            alpha[i * rhs + c] *= h[i];
+    memset(x, 0, sizeof(double) * (size_t)(M * rhs));
+    NTK_TRY_GOTO(status, predict_times_replicated(grid, V, alpha, rhs, b_local, ab_local, x),
+                 done);
 done:
     free(b_local);
     free(alpha_local);
     free(alpha);
     free(ab_local);
     return status;
+}
+
+static ntk_status eigen_solve(const linear_call *call)
+{
+    const ntk_spectrum *spectrum = call->spectrum;
+    ntk_status status = spectrum == NULL ? NTK_RAISE(NTK_ERR_INTERNAL,
+                                                     "predict.solver eigen: no eigenpairs")
+                                         : NTK_OK;
+    NTK_TRY(ntk_agree(status, call->grid->comm));
+    const int64_t M = spectrum->n_pairs;
+    double *h = NULL;
+    NTK_TRY(ntk_agree(NTK_CALLOC(h, M + 1, "eigen solve"), call->grid->comm));
+    const double lambda_max = M > 0 ? spectrum->values[0] : 0.0;
+    for (int64_t i = 0; i < M; ++i) {
+        const double lambda = spectrum->values[i];
+        const int kept = lambda > call->spec->cutoff * lambda_max && lambda > 0.0;
+        h[i] = kept ? 1.0 / (lambda + call->shift) : 0.0;
+    }
+    status = predict_eigen_filter(call->grid, spectrum, h, call->right_hand_sides, call->b,
+                                  call->x);
+    free(h);
+    NTK_TRY(status);
+    snprintf(call->report->detail, sizeof call->report->detail,
+             "through the %lld eigenpairs (V diag(1/(lambda + ridge)) V^T)", (long long)M);
+    return NTK_OK;
 }
 
 const ntk_linear_solver_ops predict_eigen_ops = {
