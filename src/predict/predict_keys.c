@@ -73,7 +73,7 @@ static const ntk_config_key predict_keys[] = {
     {"preconditioner", NTK_KEY_CHOICE, "nystrom", 0, 0, 0, &predict_preconditioner_names, "cg: Nystrom preconditioner from Theta's columns at random (nystrom) or greedy (pivoted_cholesky) pivots, or none",
      NTK_FIELD(ntk_predict_spec, preconditioner), .only_key = "solver", .only_value = NTK_LINEAR_CG},
     /* The default is capped at M, which the echo does not know: shown only when given. */
-    {"preconditioner_rank", NTK_KEY_INT, "100", NTK_KEY_AT_LEAST, 1, 0, NULL, "cg: the preconditioner's number of pivot columns (the default is capped at M)",
+    {"preconditioner_rank", NTK_KEY_INT, "100", NTK_KEY_AT_LEAST | NTK_KEY_AT_MOST, 1, 20000, NULL, "cg: the preconditioner's number of pivot columns (the default is capped at M; its r x r matrices are on every rank)",
      NTK_FIELD(ntk_predict_spec, preconditioner_rank), .only_key = "solver", .only_value = NTK_LINEAR_CG,
      .flags = NTK_KEY_ECHO_IF_GIVEN, .given_offset = offsetof(ntk_predict_spec, preconditioner_rank_given)},
     {"tol", NTK_KEY_NUMBER, "1.0e-8", NTK_KEY_ABOVE | NTK_KEY_BELOW, 0, 1, NULL, "cg: stop when ||Y - (Theta + ridge I) X|| / ||Y|| is below this for every output",

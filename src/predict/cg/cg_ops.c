@@ -34,6 +34,8 @@ static const char *cg_unfit(const linear_request *request)
                "predict.steps out, or use eigen)";
     if (!spec->infinite)
         return "it gives t = infinity only, but predict.infinite is false";
+    if (spec->ensemble)
+        return "it does not compute predict.ensemble's mean and variance (use cholesky or eigen)";
     if (request->matrix_size > INT_MAX)
         return "M is above ScaLAPACK's 32-bit sizes";
     return NULL;
