@@ -651,6 +651,12 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
 
     double bytes_tiles = 0.0; /* the structured kernel's tile temporaries (plan_cross) */
     const double fraction = plan_filled_fraction(plan->m_rows, plan->block);
+    if (config->kernel->compare_analytic && config->kernel->kind == NTK_KIND_EMPIRICAL) {
+        /* the comparison's limit is refused here, not after the empirical Theta */
+        double unused = 0.0;
+        NTK_TRY(plan_analytic_layers(config, plan, &unused));
+        plan->n_analytic_layers = 0;
+    }
     const double matrix_rows = (double)plan->m_rows;
     if (config->kernel->kind == NTK_KIND_ANALYTIC) {
         plan->method = "analytic";
