@@ -51,9 +51,10 @@ static ntk_status refuse_layer(const ntk_model_spec *spec, const ntk_layer_spec 
     model_layer_key(list, i, key, sizeof key);
     const char *file = spec->where.file ? spec->where.file : "job";
     if (list[i].line > 0)
-        return NTK_RAISE(NTK_ERR_JOB, "%s:%d:%d: %s: kernel.kind analytic: %s", file,
-                         list[i].line, list[i].column, key, why);
-    return NTK_RAISE(NTK_ERR_JOB, "%s: %s: kernel.kind analytic: %s", file, key, why);
+        return NTK_RAISE(NTK_ERR_JOB, "%s:%d:%d: %s: the analytic (infinite-width) kernel: %s",
+                         file, list[i].line, list[i].column, key, why);
+    return NTK_RAISE(NTK_ERR_JOB, "%s: %s: the analytic (infinite-width) kernel: %s", file, key,
+                     why);
 }
 
 ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shape *input,

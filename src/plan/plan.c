@@ -410,6 +410,7 @@ static ntk_status plan_analytic_layers(const ntk_plan_config *config, ntk_plan *
         plan->analytic_pair_flops = spatial->flops_per_pair;
         plan->analytic_stats_doubles = spatial->stats_size;
         *work_doubles = (double)analytic_spatial_work_doubles(spatial);
+        plan->analytic_work_doubles = *work_doubles;
     }
     free(spatial);
     return status;
@@ -742,6 +743,12 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
 
     double bytes_tiles = 0.0; /* the structured kernel's tile temporaries (plan_cross) */
     const double fraction = plan_filled_fraction(plan->m_rows, plan->block);
+    if (config->kernel->compare_analytic && config->kernel->kind == NTK_KIND_EMPIRICAL) {
+        /* the comparison's limit is refused here, not after the empirical Theta */
+        double unused = 0.0;
+        NTK_TRY(plan_analytic_layers(config, plan, &unused));
+        plan->n_analytic_layers = 0;
+    }
     const double matrix_rows = (double)plan->m_rows;
     if (config->kernel->kind == NTK_KIND_ANALYTIC) {
         plan->method = "analytic";
@@ -755,7 +762,8 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
             DOUBLE_BYTES;
         if (config->kernel->nngp) /* the NNGP matrix is assembled while Theta lives */
             plan->bytes_features += plan->bytes_theta;
-        plan->flops_features = 0.0;
+        /* conv nets: each input's own recursion (its statistics), once */
+        plan->flops_features = (double)n_inputs * plan->analytic_pair_flops;
         plan->flops_assembly = fraction * (double)n_inputs * (double)n_inputs *
                                analytic_pair_flops(config->model, &plan->input,
                                                    config->kernel->quadrature_order) *

@@ -92,6 +92,7 @@ typedef struct {
     } analytic_layers[NTK_MAX_LAYERS];
     double analytic_pair_flops;  /* per pair of inputs, NTK or NNGP */
     int64_t analytic_stats_doubles; /* per input: the activations' variances */
+    double analytic_work_doubles;   /* the recursion's four states of the largest layer */
     /* structured kernels: parameter chunks (kernel.h, kernel_structured_chunking) */
     double chunk_budget_bytes;   /* kernel.chunk_mib */
     int64_t chunk_passes;        /* 0: every block kept whole */

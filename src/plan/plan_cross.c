@@ -97,7 +97,11 @@ ntk_status plan_cross(const ntk_plan_config *config, const model_costs *costs, i
     plan->bytes_cross = local_rows * local_cols * 8.0;
     double features = 0.0;
     if (config->kernel->kind == NTK_KIND_ANALYTIC) {
-        features = (row_items + col_items) * (double)plan->input_dim + row_items * (plan->block + 2);
+        /* conv nets: each input with its statistics, and the recursion's
+         * work buffer (plan_make's analytic fields) */
+        features = (row_items + col_items) *
+                       (double)(plan->input_dim + plan->analytic_stats_doubles) +
+                   row_items * (plan->block + 2) + plan->analytic_work_doubles;
         if (config->kernel->nngp &&
             config->output->test_theta) /* test_nngp.npy next to the cross NTK */
             features += local_rows * local_cols;

@@ -151,13 +151,14 @@ static void test_refusals(void)
                                        {.ops = &no_map, .line = 4, .column = 9},
                                        named("flatten", 0), named("dense", 1)};
     expect_refusal(no_limit, 5,
-                   "spatial.yaml:4:9: model.layers[2]: kernel.kind analytic: max_pool layers "
-                   "have no infinite-width kernel");
+                   "spatial.yaml:4:9: model.layers[2]: the analytic (infinite-width) kernel: "
+                   "max_pool layers have no infinite-width kernel");
     const ntk_layer_spec not_gaussian[] = {conv(2, 3, 3, 1, 0), named("relu", 0),
                                            named("avg_pool", 2), named("erf", 0),
                                            named("flatten", 0), named("dense", 1)};
     expect_refusal(not_gaussian, 6,
-                   "model.layers[3]: kernel.kind analytic: erf of values that are not Gaussian");
+                   "model.layers[3]: the analytic (infinite-width) kernel: erf of values that "
+                   "are not Gaussian");
 }
 
 int main(void)

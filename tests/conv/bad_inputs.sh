@@ -42,12 +42,15 @@ expect_error 3 "dense_images.yaml:3:[0-9]+: model.layers\[0\]\.dense: a dense la
     2 run "$(job dense_images images.npy "[{dense: 4}, relu, {dense: 1}]")"
 # Analytic kernels of conv nets (every layer type here has an infinite-width
 # map): an activation of values that are not Gaussian (only a pooling layer
-# between it and another activation) and full outputs of a model ending in
-# a conv layer (its logits keep positions) are refused
-# naming the layer or key, in every command.
+# between it and another activation; for kernel.kind analytic and for the
+# empirical kernel's kernel.compare_analytic, before any output) and full
+# outputs of a model ending in a conv layer (its logits keep positions) are
+# refused naming the layer or key, in every command.
 for command in validate plan run; do
-    expect_error 3 "relu_pool.yaml:3:[0-9]+: model.layers\[3\]: kernel.kind analytic: erf of values that are not Gaussian" \
+    expect_error 3 "relu_pool.yaml:3:[0-9]+: model.layers\[3\]: the analytic \(infinite-width\) kernel: erf of values that are not Gaussian" \
         1 $command "$(job relu_pool images.npy "[{conv: {channels: 2, kernel: 3}}, relu, {avg_pool: 2}, erf, flatten, {dense: 1}]" "kernel: {kind: analytic}")"
+    expect_error 3 "compare_pool.yaml:3:[0-9]+: model.layers\[3\]: the analytic \(infinite-width\) kernel: erf of values that are not Gaussian" \
+        2 $command "$(job compare_pool images.npy "[{conv: {channels: 2, kernel: 3}}, relu, {avg_pool: 2}, erf, flatten, {dense: 1}]" "kernel: {compare_analytic: true}")"
     expect_error 3 "full_flatten.yaml: kernel.outputs: full: the analytic kernel of a model whose outputs keep 20 positions" \
         2 $command "$(job full_flatten images.npy "[{conv: {channels: 2, kernel: 3}}, relu, {conv: {channels: 1, kernel: 1}}]" "kernel: {kind: analytic, outputs: full}")"
 done

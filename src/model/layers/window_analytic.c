@@ -7,13 +7,15 @@
  * pairs of positions, which the diagonal form keeps linear. */
 #include "model/layers/window_analytic.h"
 
-/* Sum over the q taps shared by output positions (y1, x1) and (y2, x2) of
- * a full input matrix `in` (positions_in = g->h g->w). */
-static double conv_tap_sum(const conv_geometry *g, const double *in, int64_t y1, int64_t x1,
-                           int64_t y2, int64_t x2)
+/* Sums over the q taps shared by output positions (y1, x1) and (y2, x2) of
+ * the full input matrices `sigma` and, when `theta` is not NULL, `theta`
+ * (positions_in = g->h g->w); both in one pass over the taps. */
+static void conv_tap_sums(const conv_geometry *g, const double *sigma, const double *theta,
+                          int64_t y1, int64_t x1, int64_t y2, int64_t x2, double *sum_sigma,
+                          double *sum_theta)
 {
     const int64_t positions_in = g->h * g->w;
-    double sum = 0.0;
+    double s = 0.0, t = 0.0;
     for (int64_t dy = 0; dy < g->kh; ++dy) {
         const int64_t row_1 = conv_source(y1, dy, g->sh, g->pad_top, g->h, g->circular);
         const int64_t row_2 = conv_source(y2, dy, g->sh, g->pad_top, g->h, g->circular);
@@ -24,10 +26,14 @@ static double conv_tap_sum(const conv_geometry *g, const double *in, int64_t y1,
             const int64_t column_2 = conv_source(x2, dx, g->sw, g->pad_left, g->w, g->circular);
             if (column_1 < 0 || column_2 < 0)
                 continue;
-            sum += in[(row_1 * g->w + column_1) * positions_in + row_2 * g->w + column_2];
+            const int64_t at = (row_1 * g->w + column_1) * positions_in + row_2 * g->w + column_2;
+            s += sigma[at];
+            if (theta != NULL)
+                t += theta[at];
         }
     }
-    return sum;
+    *sum_sigma = s;
+    *sum_theta = t;
 }
 
 /* The diagonal form: taps of one output position on a diagonal input. */
@@ -65,12 +71,12 @@ void window_analytic_conv(const conv_geometry *g, double w2, double b2, ntk_spat
                 for (int64_t y2 = 0; y2 < g->ho; ++y2)
                     for (int64_t x2 = 0; x2 < g->wo; ++x2) {
                         const int64_t at = p * out_positions + y2 * g->wo + x2;
-                        const double sigma =
-                            scale * conv_tap_sum(g, state->sigma, y1, x1, y2, x2) + b2;
+                        double sum_sigma, sum_theta;
+                        conv_tap_sums(g, state->sigma, has_theta ? state->theta : NULL, y1, x1,
+                                      y2, x2, &sum_sigma, &sum_theta);
+                        const double sigma = scale * sum_sigma + b2;
                         state->next_sigma[at] = sigma;
-                        state->next_theta[at] =
-                            has_theta ? sigma + scale * conv_tap_sum(g, state->theta, y1, x1, y2, x2)
-                                      : sigma;
+                        state->next_theta[at] = has_theta ? sigma + scale * sum_theta : sigma;
                     }
             }
     }
