@@ -71,7 +71,7 @@ ntk_status job_rules_kernel(const job_context *context, const job_node *root,
     /* A layer type states whether it has an infinite-width map (model/layer.h). */
     for (int i = 0; i < job->model.n_layers; ++i) {
         const ntk_layer_ops *ops = job->model.layers[i].ops;
-        if (ops->analytic != NULL || (job->kernel.kind != NTK_KIND_ANALYTIC &&
+        if (ops->analytic_spatial != NULL || (job->kernel.kind != NTK_KIND_ANALYTIC &&
                                       !job->kernel.compare_analytic))
             continue;
         const int kind = job->kernel.kind == NTK_KIND_ANALYTIC;
