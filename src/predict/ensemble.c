@@ -71,8 +71,14 @@ static ntk_status apply_slice(const ntk_ensemble_inputs *e, double step, int64_t
     const ntk_spectrum *spectrum = e->operands->spectrum;
     const int gp = spec->ensemble_kernel == NTK_ENSEMBLE_NNGP;
     if (isinf(step) && (gp || e->operands->linear->id != NTK_LINEAR_EIGEN)) {
-        linear_call call = {spec, e->grid, gp ? e->nngp : e->operands->theta, NULL, NULL, NULL,
-                            1.0, 0.0, rhs, b, x, report};
+        linear_call call = {.spec = spec,
+                            .grid = e->grid,
+                            .theta = gp ? e->nngp : e->operands->theta,
+                            .scale = 1.0,
+                            .right_hand_sides = rhs,
+                            .b = b,
+                            .x = x,
+                            .report = report};
         const ntk_linear_solver_ops *ops =
             gp ? linear_solver_find(NTK_LINEAR_CHOLESKY) : e->operands->linear;
         return linear_solve(ops, &call);

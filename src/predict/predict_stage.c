@@ -121,8 +121,15 @@ static ntk_status solve_infinity(const ntk_predict_config *config, const ntk_gri
                       grid->comm));
     ntk_linear_report report;
     memset(&report, 0, sizeof report);
-    linear_call call = {config->predict, grid, operands->theta, operands->spectrum, NULL, NULL,
-                        1.0, 0.0, rhs, s->train_residual, solution, &report};
+    linear_call call = {.spec = config->predict,
+                        .grid = grid,
+                        .theta = operands->theta,
+                        .spectrum = operands->spectrum,
+                        .scale = 1.0,
+                        .right_hand_sides = rhs,
+                        .b = s->train_residual,
+                        .x = solution,
+                        .report = &report};
     ntk_status status = linear_solve(operands->linear, &call);
     if (status == NTK_OK)
         status = predict_compute_solved(in, grid, &s->cross, solution, call.shift,
@@ -175,8 +182,15 @@ static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm com
     facts->solve_residual = NAN;
     facts->jitter = 0.0;
     const int64_t M = s->in.full ? s->in.n_train * k : s->in.n_train;
-    const linear_request request = {config->predict, M, s->in.full ? 1 : k, grid->rows,
-                                    grid->cols, grid->block, 1, 1, 1, 0.0, 0.0};
+    const linear_request request = {.spec = config->predict,
+                                    .matrix_size = M,
+                                    .right_hand_sides = s->in.full ? 1 : k,
+                                    .grid_rows = grid->rows,
+                                    .grid_cols = grid->cols,
+                                    .block = grid->block,
+                                    .spectrum_has_vectors = 1,
+                                    .theta_assembled = 1,
+                                    .theta_kept = 1};
     facts->solve_flops = linear->flops != NULL ? linear->flops(&request) : NAN;
     if (linear->id == NTK_LINEAR_EIGEN) {
         /* Every t from the eigenpairs at once (predict_math.c); they were
