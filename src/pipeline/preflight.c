@@ -127,17 +127,17 @@ static ntk_status choose_linear_solver(const ntk_job *job, MPI_Comm comm, ntk_pr
     const int eigensolve = solver != NTK_SOLVER_NONE && solver != NTK_SOLVER_MATRIX_FREE;
     const int full = job->kernel.outputs == NTK_OUTPUTS_FULL;
     const linear_request request = {
-        &job->predict,
-        result->m_rows,
-        full ? 1 : result->shape.k,
-        result->grid_rows,
-        result->grid_cols,
-        result->block,
-        eigensolve && job->spectrum.vectors && job->spectrum.top == 0,
-        solver != NTK_SOLVER_MATRIX_FREE,
-        solver == NTK_SOLVER_NONE,
-        result->bytes_per_rank,
-        result->bytes_besides_solver,
+        .spec = &job->predict,
+        .matrix_size = result->m_rows,
+        .right_hand_sides = full ? 1 : result->shape.k,
+        .grid_rows = result->grid_rows,
+        .grid_cols = result->grid_cols,
+        .block = result->block,
+        .spectrum_has_vectors = eigensolve && job->spectrum.vectors && job->spectrum.top == 0,
+        .theta_assembled = solver != NTK_SOLVER_MATRIX_FREE,
+        .theta_kept = solver == NTK_SOLVER_NONE,
+        .bytes_per_rank = result->bytes_per_rank,
+        .bytes_besides = result->bytes_besides_solver,
     };
     NTK_TRY(ntk_agree(linear_solver_choose(&request, &result->linear, result->linear_why,
                                            sizeof result->linear_why),

@@ -42,10 +42,19 @@ static void plan_linear(const ntk_plan_config *config, double channels, ntk_plan
     const ntk_solver solver = config->spectrum->solver;
     const int eigensolve = solver != NTK_SOLVER_NONE && solver != NTK_SOLVER_MATRIX_FREE;
     const linear_request request = {
-        config->predict, plan->m_rows, (int64_t)channels, plan->grid_rows, plan->grid_cols,
-        plan->block, eigensolve && config->spectrum->vectors && config->spectrum->top == 0,
-        solver != NTK_SOLVER_MATRIX_FREE, solver == NTK_SOLVER_NONE, plan->memory_limit,
-        plan->bytes_baseline + plan->bytes_inputs + plan->bytes_model + plan->bytes_cross};
+        .spec = config->predict,
+        .matrix_size = plan->m_rows,
+        .right_hand_sides = (int64_t)channels,
+        .grid_rows = plan->grid_rows,
+        .grid_cols = plan->grid_cols,
+        .block = plan->block,
+        .spectrum_has_vectors =
+            eigensolve && config->spectrum->vectors && config->spectrum->top == 0,
+        .theta_assembled = solver != NTK_SOLVER_MATRIX_FREE,
+        .theta_kept = solver == NTK_SOLVER_NONE,
+        .bytes_per_rank = plan->memory_limit,
+        .bytes_besides =
+            plan->bytes_baseline + plan->bytes_inputs + plan->bytes_model + plan->bytes_cross};
     const ntk_linear_solver_ops *ops = NULL;
     if (linear_solver_choose(&request, &ops, plan->linear_why, sizeof plan->linear_why) != NTK_OK) {
         /* run refuses it with the message; the plan shows what it can */

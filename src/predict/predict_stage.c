@@ -206,8 +206,15 @@ static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm com
     facts->relative_residual = NAN;
     facts->jitter = 0.0;
     const int64_t M = s->in.full ? s->in.n_train * k : s->in.n_train;
-    const linear_request request = {config->predict, M, s->in.full ? 1 : k, grid->rows,
-                                    grid->cols, grid->block, 1, 1, 1, 0.0, 0.0};
+    const linear_request request = {.spec = config->predict,
+                                    .matrix_size = M,
+                                    .right_hand_sides = s->in.full ? 1 : k,
+                                    .grid_rows = grid->rows,
+                                    .grid_cols = grid->cols,
+                                    .block = grid->block,
+                                    .spectrum_has_vectors = 1,
+                                    .theta_assembled = 1,
+                                    .theta_kept = 1};
     facts->solve_flops = linear->flops != NULL ? linear->flops(&request) : NAN;
     if (linear->id == NTK_LINEAR_EIGEN) {
         /* Every t from the eigenpairs at once (predict_math.c); they were
