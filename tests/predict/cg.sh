@@ -3,7 +3,8 @@
 #  (1) stored Theta with each preconditioner (none, nystrom,
 #      pivoted_cholesky) on 1-4 ranks, and matrix-free products (Theta never
 #      assembled) with each, agree with numpy to within predict.tol times
-#      the condition number, and cg.csv ends below the tolerance;
+#      the condition number, and cg.csv ends below the tolerance; plan sizes
+#      the matrix-free job of jobs/regression-100k.yaml without Theta;
 #  (2) on an ill-conditioned analytic kernel (N = 1000 points of the plane,
 #      ridge 1e-4) a rank-150 preconditioner needs at least 5 times fewer
 #      iterations than none (both printed; measured 189 against 1650);
@@ -53,6 +54,13 @@ for out in mf-none mf-nystrom mf-pivoted; do
     grep -q "none (matrix_free)" $out/summary.yaml || fail "$out assembled Theta"
     py "$ref" check $out stored-nystrom-1 1e-3 1e-10 0 || fail "$out against numpy"
 done
+# plan sizes the matrix-free run without Theta (jobs/regression-100k.yaml:
+# Theta would be 40 GB per rank).
+plan=$("$NTKGRAM" plan "$NTK_SOURCE_DIR/jobs/regression-100k.yaml" --ranks 2 2>&1) \
+    || fail "plan of jobs/regression-100k.yaml: $plan"
+echo "$plan" | grep -Eq "^ +theta +0 B" || fail "plan counts Theta for matrix-free cg: $plan"
+echo "$plan" | grep -q "predict   cg on J (J^T V) products" || fail "plan without the cg line: $plan"
+echo "$plan" | grep -Eq "^ +peak +[0-9.]+ GiB" || fail "plan peak not in GiB: $plan"
 run 2 full-stored --set kernel.outputs=full
 run 2 full-mf --set kernel.outputs=full --set predict.operator=matrix_free \
     --set predict.preconditioner=pivoted_cholesky --set output.theta=false
