@@ -6,6 +6,7 @@ ntk_module_sources(core
   config_keys.c
   log.c
   memory.c
+  mpi_sum.c
   node_memory.c
   partial_file.c
   progress.c

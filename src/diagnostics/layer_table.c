@@ -8,7 +8,7 @@ void diagnostics_layer_row_begin(const ntk_model *model, int layer, ntk_layer_ro
     const ntk_layer *found = model_param_layer(model, layer);
     row->layer = layer;
     row->type = found != NULL ? found->ops->name : "";
-    row->name = ""; /* model.layers has no layer names yet */
+    row->name = found != NULL ? found->name : ""; /* its `name:`, "" without one */
     row->params = model_param_offset(model, layer + 1) - model_param_offset(model, layer);
     row->trace = row->trace_share = row->frobenius = row->lambda_max = NAN;
     row->effective_rank = row->alignment = row->centered_alignment = NAN;

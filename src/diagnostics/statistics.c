@@ -1,6 +1,7 @@
 /* Spectral statistics and the cumulative target power of the top modes
  * (see diagnostics.h; definitions in docs/diagnostics.md). */
 #include "diagnostics/diagnostics.h"
+#include "core/mpi_sum.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -61,15 +62,7 @@ ntk_status diagnostics_project_targets(const ntk_grid *grid, const ntk_spectrum 
                 local[mode * channels + c] += entry * targets[row * channels + c];
         }
     }
-    ntk_status status = NTK_OK;
-    const int64_t slice = 1 << 28; /* MPI counts are ints */
-    for (int64_t start = 0; start < total; start += slice) {
-        const int count = (int)(total - start < slice ? total - start : slice);
-        NTK_MPI_GOTO(status, MPI_Allreduce(local + start, projection + start, count, MPI_DOUBLE,
-                                           MPI_SUM, grid->comm),
-                     done);
-    }
-done:
+    const ntk_status status = ntk_allreduce_sum(local, projection, total, grid->comm);
     free(local);
     return status;
 }

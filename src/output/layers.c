@@ -7,7 +7,9 @@
  * is an empty field. layers.svg: each layer's share of the trace as bars. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "core/quoted.h"
 #include "output/file_names.h"
 #include "output/output.h"
 
@@ -34,7 +36,12 @@ ntk_status output_write_layers(const char *dir, const char *title, const ntk_lay
           "centered_alignment\n", out);
     for (int r = 0; r < table->count; ++r) {
         const ntk_layer_row *row = &table->row[r];
-        fprintf(out, "%d,%s,%s,%lld", row->layer, row->type, row->name, (long long)row->params);
+        fprintf(out, "%d,%s,", row->layer, row->type);
+        if (strpbrk(row->name, ",\"\r\n") != NULL) /* a torch name never has them; a user's may */
+            ntk_write_quoted(out, row->name, '"');
+        else
+            fputs(row->name, out);
+        fprintf(out, ",%lld", (long long)row->params);
         number(out, row->trace);
         number(out, row->trace_share);
         number(out, row->lambda_max);

@@ -3,6 +3,7 @@
  * target energies (projections of the residual on the eigenvectors), the
  * predicted loss curve and the summary statistics of the spectrum. */
 #include "spectrum/spectrum.h"
+#include "core/mpi_sum.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -32,16 +33,7 @@ static ntk_status project_residual(const ntk_spectrum *spectrum, const ntk_grid 
                 out[c] += column[lr] * r[c];
         }
     }
-    /* MPI counts are ints: reduce in slices for very many modes x channels. */
-    const int64_t total = pairs * channels;
-    const int64_t slice = 1 << 28;
-    for (int64_t start = 0; start < total; start += slice) {
-        const int count = (int)(total - start < slice ? total - start : slice);
-        NTK_MPI_GOTO(status, MPI_Allreduce(local + start, projection + start, count, MPI_DOUBLE,
-                                           MPI_SUM, grid->comm),
-                     done);
-    }
-done:
+    status = ntk_allreduce_sum(local, projection, pairs * channels, grid->comm);
     free(local);
     return status;
 }

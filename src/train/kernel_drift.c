@@ -157,12 +157,8 @@ ntk_status kernel_drift_finish(kernel_drift *drift, const ntk_grid *grid, const 
 
 void kernel_drift_free(kernel_drift *drift)
 {
-    if (drift->csv != NULL) {
-        fclose(drift->csv);
-        char partial[NTK_PATH_MAX + 16];
-        snprintf(partial, sizeof partial, "%s.partial", drift->csv_path);
-        remove(partial);
-    }
+    if (drift->csv != NULL) /* an unfinished table is not left under any name */
+        partial_file_discard(drift->csv_path, drift->csv);
     dmatrix_destroy(&drift->previous);
     free(drift->columns);
     memset(drift, 0, sizeof *drift);

@@ -213,12 +213,8 @@ ntk_status mode_tracker_finish(mode_tracker *tracker, const ntk_grid *grid, cons
 
 void mode_tracker_free(mode_tracker *tracker)
 {
-    if (tracker->csv != NULL) {
-        fclose(tracker->csv);
-        char partial[NTK_PATH_MAX + 16];
-        snprintf(partial, sizeof partial, "%s.partial", tracker->csv_path);
-        remove(partial);
-    }
+    if (tracker->csv != NULL) /* an unfinished table is not left under any name */
+        partial_file_discard(tracker->csv_path, tracker->csv);
     free(tracker->rate);
     free(tracker->initial);
     free(tracker->projection);

@@ -22,6 +22,7 @@
 
 #include "core/signals.h"
 #include "core/log.h"
+#include "core/partial_file.h"
 #include "output/file_names.h"
 #include "output/output.h"
 #include "train/gradient.h"
@@ -50,12 +51,8 @@ static void training_state_free(training_state *state)
     free(state->params);
     free(state->gradient_local);
     free(state->gradient);
-    if (state->csv != NULL) {
-        fclose(state->csv);
-        char partial[NTK_PATH_MAX + 16];
-        snprintf(partial, sizeof partial, "%s.partial", state->csv_path);
-        remove(partial);
-    }
+    if (state->csv != NULL) /* an unfinished table is not left under any name */
+        partial_file_discard(state->csv_path, state->csv);
 }
 
 static int step_is_recorded(int64_t step, int64_t steps, int64_t record_every)

@@ -8,7 +8,6 @@ Writes into DIR, per case, what tests/conv/torch_reference.py writes (inputs,
 the nn.Sequential's state_dict, torch's f, Theta of both parameterisations and
 both outputs, the model.layers line). Exit status 77 when torch is missing.
 """
-import math
 import os
 import sys
 
@@ -17,17 +16,13 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from safetensors_f64 import write_safetensors  # noqa: E402
 
-try:
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-except ImportError:
-    print("SKIPPED: PyTorch (python3-torch) is not installed; the autograd reference cannot run")
-    sys.exit(77)
+from torch_ntk import forward as ntk_forward, import_torch, jacobian as ntk_jacobian  # noqa: E402
+
+torch = import_torch()
+import torch.nn as nn  # noqa: E402
 
 DIR = sys.argv[1]
 W_STD, B_STD = 1.3, 0.4
-torch.set_default_dtype(torch.float64)
 
 
 def cases():
@@ -70,27 +65,11 @@ def max_pool_cases():
 
 
 def forward(net, x, scaled):
-    h = x.permute(0, 3, 1, 2) if x.dim() == 4 else (x.permute(0, 2, 1) if x.dim() == 3 else x)
-    for m in net:
-        if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear)) and scaled:
-            fan_in = m.weight[0].numel()
-            w = m.weight * (W_STD / math.sqrt(fan_in))
-            b = m.bias * B_STD if m.bias is not None else None
-            h = F.linear(h, w, b) if isinstance(m, nn.Linear) else m._conv_forward(h, w, b)
-        else:
-            h = m(h)
-    return h
+    return ntk_forward(net, x, scaled, W_STD, B_STD)
 
 
 def jacobian(net, x, scaled):
-    params = list(net.parameters())
-    rows = []
-    for xi in x:
-        f = forward(net, xi[None], scaled)[0]
-        for o in range(f.shape[0]):
-            grads = torch.autograd.grad(f[o], params, retain_graph=True)
-            rows.append(torch.cat([g.reshape(-1) for g in grads]))
-    return torch.stack(rows), f.shape[0]
+    return ntk_jacobian(net, x, scaled, W_STD, B_STD)
 
 
 import itertools  # noqa: E402

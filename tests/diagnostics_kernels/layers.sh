@@ -118,6 +118,24 @@ py "$NTK_TESTS_DIR/diagnostics_kernels/analytic_layers.py" out-analytic ax.npy 1
     || fail "analytic per-layer kernels differ from the numpy recursion"
 pass "analytic: per-layer split == numpy recursion, sums to Theta, layers.csv == numpy"
 
+# Named layers (model.layers' name:, as torch names them) fill layers.csv's
+# name column; a name with a comma is quoted as CSV requires.
+cat > named.yaml <<'JOB'
+data: {inputs: {synthetic: gaussian, n: 9, dim: 3, seed: 1}}
+model: {layers: [{dense: {width: 4, name: fc1}}, relu, {dense: {width: 1, name: "head,out"}}]}
+diagnostics: {per_layer: true}
+output: {dir: out-named, plot: false}
+JOB
+log=$(ntk 2 run named.yaml 2>&1) || fail "named layers: $log"
+py - <<'PY' || fail "layers.csv's name column: $(cat out-named/layers.csv)"
+import csv
+rows = list(csv.reader(open("out-named/layers.csv")))
+assert rows[0][2] == "name", rows[0]
+assert [r[2] for r in rows[1:]] == ["fc1", "head,out"], rows
+assert [r[1] for r in rows[1:]] == ["dense", "dense"], rows
+PY
+pass "layers.csv names each layer by its name: (CSV-quoted where needed)"
+
 # Refusals at validate: file:line:col and key, nothing written.
 cat > no-per-layer.yaml <<'JOB'
 data: {inputs: {synthetic: gaussian, n: 9, dim: 3, seed: 1}}

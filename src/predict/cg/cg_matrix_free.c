@@ -4,6 +4,7 @@
  * Theta(X, pivot inputs) of kernel/cross.c, assembled on the grid and moved
  * to own rows. */
 #include "predict/cg/cg_operators.h"
+#include "core/mpi_sum.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -145,12 +146,7 @@ ntk_status cg_matrix_free_apply_replicated(void *context, int64_t columns, const
         for (int64_t c = 0; c < columns; ++c)
             for (int64_t i = 0; i < rows; ++i)
                 y[c * size + mf->op.first_row + i] = out[c * ld + i];
-        for (int64_t at = 0; at < size * columns && status == NTK_OK; at += 1 << 28) {
-            const int n = (int)(size * columns - at < (1 << 28) ? size * columns - at : (1 << 28));
-            const int rc = MPI_Allreduce(MPI_IN_PLACE, y + at, n, MPI_DOUBLE, MPI_SUM, mf->op.comm);
-            if (rc != MPI_SUCCESS)
-                status = ntk_raise_mpi(rc, "MPI_Allreduce", __FILE__, __LINE__);
-        }
+        status = ntk_allreduce_sum(NULL, y, size * columns, mf->op.comm);
     }
     free(in);
     free(out);

@@ -23,6 +23,7 @@
 #include "core/lapack.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "core/mpi_sum.h"
 
 enum { PIVOT_BLOCK = 32, NYSTROM_STREAM = 0x4e7953 };
 static const double NEGLIGIBLE = 1e-12;
@@ -67,12 +68,7 @@ static ntk_status gram(MPI_Comm comm, int64_t rows, const double *a, int64_t a_c
     if (rows > 0 && a_cols > 0 && b_cols > 0)
         cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)a_cols, (int)b_cols, (int)rows,
                     1.0, a, (int)rows, b, (int)rows, 0.0, out, (int)a_cols);
-    const int64_t total = a_cols * b_cols;
-    for (int64_t at = 0; at < total; at += 1 << 28) {
-        int count = (int)(total - at < (1 << 28) ? total - at : (1 << 28));
-        NTK_MPI(MPI_Allreduce(MPI_IN_PLACE, out + at, count, MPI_DOUBLE, MPI_SUM, comm));
-    }
-    return NTK_OK;
+    return ntk_allreduce_sum(NULL, out, a_cols * b_cols, comm);
 }
 
 /* r distinct indices of [0, size), uniformly, the same on every rank. */

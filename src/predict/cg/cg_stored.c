@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/lapack.h"
+#include "core/mpi_sum.h"
 
 static ntk_status stored_apply(void *context, const double *x, int64_t columns, int64_t ld,
                                double *y)
@@ -74,12 +75,8 @@ static ntk_status stored_diagonal(void *context, double *diagonal)
         const int64_t i = (g / ((int64_t)grid->block * grid->rows)) * grid->block + g % grid->block;
         all[g] = t->data[j * lld + i];
     }
-    for (int64_t at = 0; at < t->rows && status == NTK_OK; at += 1 << 28) {
-        int n = (int)(t->rows - at < (1 << 28) ? t->rows - at : (1 << 28));
-        int rc = MPI_Allreduce(MPI_IN_PLACE, all + at, n, MPI_DOUBLE, MPI_SUM, grid->comm);
-        if (rc != MPI_SUCCESS)
-            status = ntk_raise_mpi(rc, "MPI_Allreduce", __FILE__, __LINE__);
-    }
+    if (status == NTK_OK)
+        status = ntk_allreduce_sum(NULL, all, t->rows, grid->comm);
     if (status == NTK_OK && s->op.own_rows > 0)
         memcpy(diagonal, all + s->op.first_row, sizeof(double) * (size_t)s->op.own_rows);
     free(all);

@@ -1,5 +1,6 @@
 /* The product Theta V = J (J^T V) over the own inputs (see matrix_free.h). */
 #include "spectrum/parpack/matrix_free.h"
+#include "core/mpi_sum.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -187,14 +188,8 @@ ntk_status mf_operator_apply(mf_operator *op, const double *v, int64_t columns, 
     const int64_t total = columns * op->channels * op->n_params;
     memset(op->gradient, 0, sizeof(double) * (size_t)total);
     NTK_TRY(product_pass(op, 0, v, columns, ld, NULL));
-    /* The one communication of a product: J^T V summed over the ranks' own
-     * inputs. MPI counts are ints, so very large buffers go in slices. */
-    const int64_t slice = 1 << 28;
-    for (int64_t start = 0; start < total; start += slice) {
-        const int count = (int)(total - start < slice ? total - start : slice);
-        NTK_MPI(MPI_Allreduce(MPI_IN_PLACE, op->gradient + start, count, MPI_DOUBLE, MPI_SUM,
-                              op->comm));
-    }
+    /* The one communication of a product: J^T V summed over the ranks' own inputs. */
+    NTK_TRY(ntk_allreduce_sum(NULL, op->gradient, total, op->comm));
     for (int64_t j = 0; j < columns; ++j)
         memset(y + j * ld, 0, sizeof(double) * (size_t)op->rows);
     NTK_TRY(product_pass(op, 1, NULL, columns, ld, y));
