@@ -56,18 +56,21 @@ output: {dir: out, plot: false}
 JOB
 log=$(ntk 2 validate job.yaml 2>&1) || fail "the good job: $log"
 
+# Every case on 1 and 2 ranks; on 3 (rows split unevenly) the two readers.
 for ranks in serial 2 3; do
     for command in validate run; do
         expect_error 4 "--set data.test_inputs: .*xt_nan.npy: row 4, column 2: value is not finite" \
             $ranks $command job.yaml --set data.test_inputs=xt_nan.npy
         expect_error 4 "--set data.test_inputs: .*xt_inf.csv.*not finite" \
             $ranks $command job.yaml --set data.test_inputs=xt_inf.csv
-        expect_error 4 "--set data.test_targets: .*yt_nan.npy: row 3, column 0: value is not finite" \
-            $ranks $command job.yaml --set data.test_targets=yt_nan.npy
-        expect_error 4 "data.test_targets: row 3: class label 3 is not an integer in \[0, 3\)" \
-            $ranks $command job.yaml --set data.test_targets=labels_3.npy
-        expect_error 4 "data.test_targets: row 3: class label 1.5 is not an integer in \[0, 3\)" \
-            $ranks $command job.yaml --set data.test_targets=labels_half.npy
+        if [ $ranks != 3 ]; then
+            expect_error 4 "--set data.test_targets: .*yt_nan.npy: row 3, column 0: value is not finite" \
+                $ranks $command job.yaml --set data.test_targets=yt_nan.npy
+            expect_error 4 "data.test_targets: row 3: class label 3 is not an integer in \[0, 3\)" \
+                $ranks $command job.yaml --set data.test_targets=labels_3.npy
+            expect_error 4 "data.test_targets: row 3: class label 1.5 is not an integer in \[0, 3\)" \
+                $ranks $command job.yaml --set data.test_targets=labels_half.npy
+        fi
         [ -e out ] && fail "$command on $ranks ranks created output.dir for refused held-out data"
     done
 done
