@@ -244,6 +244,31 @@ static ntk_status product_diagonal(mf_operator *op, const ntk_layer *layer, cons
     return NTK_OK;
 }
 
+/* Which layers' share of Theta's diagonal comes from norms (the Hadamard
+ * form, hadamard[i]) and which from Jacobian rows; returns the parameters of
+ * the largest layer done by rows (the row buffer's length). */
+static int64_t diagonal_terms(const mf_operator *op, ntk_structured_term *term, int *hadamard)
+{
+    const ntk_model *model = op->model;
+    int64_t largest = 1;
+    for (int i = 0; i < model->n_stack; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        hadamard[i] = 0;
+        if (layer->param == 0)
+            continue;
+        memset(&term[i], 0, sizeof term[i]);
+        if (layer->ops->structured_term != NULL) {
+            layer->ops->structured_term(layer, op->k, op->full, &term[i]);
+            hadamard[i] = term[i].block_width == 0 && !term[i].pairwise;
+        }
+        const int64_t size =
+            model->param_offset[layer->param + 1] - model->param_offset[layer->param];
+        if (!hadamard[i] && size > largest)
+            largest = size;
+    }
+    return largest;
+}
+
 /* trace(Theta) exactly from the features: each layer's share of the
  * diagonal, summed over the own inputs and the ranks (the trace kernel's is
  * that over k). A layer whose structured term is the Hadamard form (dense)
@@ -253,23 +278,9 @@ ntk_status mf_operator_trace(mf_operator *op, double *trace)
 {
     const ntk_model *model = op->model;
     const int k = op->k;
-    int64_t largest = 1; /* parameters of the largest layer done by products */
     ntk_structured_term term[NTK_MAX_LAYERS];
-    int hadamard[NTK_MAX_LAYERS] = {0};
-    for (int i = 0; i < model->n_stack; ++i) {
-        const ntk_layer *layer = &model->stack[i];
-        if (layer->param == 0)
-            continue;
-        memset(&term[i], 0, sizeof term[i]);
-        if (layer->ops->structured_term != NULL) {
-            layer->ops->structured_term(layer, k, op->full, &term[i]);
-            hadamard[i] = term[i].block_width == 0 && !term[i].pairwise;
-        }
-        const int64_t size =
-            model->param_offset[layer->param + 1] - model->param_offset[layer->param];
-        if (!hadamard[i] && size > largest)
-            largest = size;
-    }
+    int hadamard[NTK_MAX_LAYERS];
+    const int64_t largest = diagonal_terms(op, term, hadamard);
     double *row = NULL;
     ntk_status status = NTK_CALLOC(row, largest, "a Jacobian row for trace(Theta)");
     double local = 0.0;
@@ -306,23 +317,9 @@ ntk_status mf_operator_diagonal(mf_operator *op, double *diagonal)
 {
     const ntk_model *model = op->model;
     const int k = op->k;
-    int64_t largest = 1;
     ntk_structured_term term[NTK_MAX_LAYERS];
-    int hadamard[NTK_MAX_LAYERS] = {0};
-    for (int i = 0; i < model->n_stack; ++i) {
-        const ntk_layer *layer = &model->stack[i];
-        if (layer->param == 0)
-            continue;
-        memset(&term[i], 0, sizeof term[i]);
-        if (layer->ops->structured_term != NULL) {
-            layer->ops->structured_term(layer, k, op->full, &term[i]);
-            hadamard[i] = term[i].block_width == 0 && !term[i].pairwise;
-        }
-        const int64_t size =
-            model->param_offset[layer->param + 1] - model->param_offset[layer->param];
-        if (!hadamard[i] && size > largest)
-            largest = size;
-    }
+    int hadamard[NTK_MAX_LAYERS];
+    const int64_t largest = diagonal_terms(op, term, hadamard);
     double *row = NULL;
     ntk_status status = NTK_CALLOC(row, largest, "a Jacobian row for Theta's diagonal");
     memset(diagonal, 0, sizeof(double) * (size_t)op->rows);
