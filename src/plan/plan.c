@@ -39,9 +39,12 @@
  *             (tests/plan/plan_memory.sh prints it)
  * The phases and what coexists in them:
  *   assembly  baseline + inputs + model + theta (+ its copy) + features
+ *   diagnostics (before the eigensolve; plan_diagnostics.c)
+ *             baseline + inputs + model + theta (+ copy) + the measured
+ *             learning curve's or compare_weights' own matrices
  *   solve     baseline + inputs + model + theta (+ copy) + vectors + solver
  *   output    baseline + inputs + model (+ theta copy) + vectors + output
- * and the peak is the largest of the three.
+ * and the peak is the largest of them.
  *
  * Two ways the estimate runs high, both on purpose (a scheduler that kills a
  * job for memory is worse than one that reserves a little too much): Theta
@@ -819,8 +822,19 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
         if (extra > plan->bytes_phase_output)
             plan->bytes_phase_output = extra;
     }
+    /* The diagnostics before the eigensolve hold their own matrices next to
+     * Theta once the assembly has freed its features. */
+    plan_diagnostics(config, plan);
+    plan->bytes_phase_diagnostics =
+        plan->bytes_diagnostics > 0.0
+            ? common + plan->bytes_theta + plan->bytes_theta_copy + plan->bytes_diagnostics
+            : 0.0;
     plan->bytes_peak = plan->bytes_phase_assembly;
     plan->peak_phase = "assembly";
+    if (plan->bytes_phase_diagnostics > plan->bytes_peak) {
+        plan->bytes_peak = plan->bytes_phase_diagnostics;
+        plan->peak_phase = "diagnostics";
+    }
     if (plan->bytes_phase_solve > plan->bytes_peak) {
         plan->bytes_peak = plan->bytes_phase_solve;
         plan->peak_phase = "eigensolve";

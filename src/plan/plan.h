@@ -41,6 +41,12 @@ typedef struct {
      * previous and current kernels and features, whichever is larger */
     double bytes_extra_kernels;
     const char *extra_kernels_reason;
+    /* before the eigensolve, next to Theta (plan_diagnostics.c): the measured
+     * learning curve's n x n matrix and exchange buffers, or
+     * diagnostics.compare_weights' second kernel and its features, whichever
+     * is larger; bytes_phase_diagnostics is that phase (0 without them) */
+    double bytes_diagnostics, bytes_phase_diagnostics;
+    const char *diagnostics_reason;
     double bytes_output;       /* eigenvalues and modes on every rank */
     double bytes_baseline;     /* the process before any job data (libraries) */
     /* what coexists in each phase; bytes_peak is the largest */
@@ -55,7 +61,7 @@ typedef struct {
      * workspace (the base auto weighs a solver's planned peak against) */
     double bytes_besides_solver;
     double memory_limit;       /* the limit auto chose within (0: none) */
-    const char *peak_phase;    /* "assembly", "eigensolve", "output" or "predict" */
+    const char *peak_phase;    /* "assembly", "diagnostics", "eigensolve", "output" or "predict" */
     /* Held-out inputs (data.test_inputs; plan_cross.c): 0 / 0.0 without */
     int64_t n_test;
     double bytes_cross;        /* the local part of the cross kernel */
@@ -126,6 +132,13 @@ ntk_status plan_make_within(const ntk_plan_config *config, int64_t n_inputs, con
  * temporaries. Rank-local. */
 ntk_status plan_cross(const ntk_plan_config *config, const model_costs *costs, int64_t n_params,
                       double bytes_tiles, ntk_plan *plan);
+
+/* The diagnostics before the eigensolve (plan_diagnostics.c): fills
+ * bytes_diagnostics and diagnostics_reason from the fields plan_make has
+ * set (grid, block, sizes, theta, features, model). Rank-local. */
+void plan_diagnostics(const ntk_plan_config *config, ntk_plan *plan);
+/* The measured learning curve's own memory per rank for its largest size n. */
+double plan_learning_curve_bytes(const ntk_plan *plan, int64_t largest_n);
 
 /* Memory a rank may use: the scheduler's limit when there is one
  * (SLURM_MEM_PER_CPU / SLURM_MEM_PER_NODE), else MemAvailable of this node

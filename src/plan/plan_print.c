@@ -132,6 +132,9 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     if (plan->bytes_extra_kernels > 0.0)
         plan_print_bytes_row(out, "extra kernels", plan->bytes_extra_kernels,
                              plan->extra_kernels_reason);
+    if (plan->bytes_diagnostics > 0.0)
+        plan_print_bytes_row(out, "diagnostics", plan->bytes_diagnostics,
+                             plan->diagnostics_reason);
     plan_print_bytes_row(out, "eigenvectors", plan->bytes_vectors, "");
     plan_print_bytes_row(out, "solver workspace", plan->bytes_solver, "");
     if (plan->solve_moved) {
@@ -141,6 +144,9 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     }
     plan_print_bytes_row(out, "outputs", plan->bytes_output, "");
     plan_print_bytes_row(out, "assembly phase", plan->bytes_phase_assembly, "");
+    if (plan->bytes_phase_diagnostics > 0.0)
+        plan_print_bytes_row(out, "diagnostics phase", plan->bytes_phase_diagnostics,
+                             "(before the eigensolve, next to Theta)");
     if (plan->solver != NTK_SOLVER_NONE) {
         plan_print_bytes_row(out, "eigensolve phase", plan->bytes_phase_solve, "");
         plan_print_bytes_row(out, "output phase", plan->bytes_phase_output, "");
@@ -258,6 +264,9 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
             plan->bytes_redistribute);
     if (plan->bytes_extra_kernels > 0.0)
         fprintf(out, "  extra_kernels: %.0f\n", plan->bytes_extra_kernels);
+    if (plan->bytes_diagnostics > 0.0)
+        fprintf(out, "  diagnostics: %.0f\n  diagnostics_phase: %.0f\n", plan->bytes_diagnostics,
+                plan->bytes_phase_diagnostics);
     fprintf(out, "  output_phase: %.0f\n  peak: %.0f\n", plan->bytes_phase_output,
             plan->bytes_peak);
     fprintf(out, "peak_phase: %s\npeak_bytes_per_rank: %.0f\n", plan->peak_phase,

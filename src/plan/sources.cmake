@@ -3,6 +3,7 @@
 ntk_module_sources(plan
   plan.c
   plan_cross.c
+  plan_diagnostics.c
   plan_memory.c
   plan_print.c
 )

@@ -5,11 +5,14 @@
  * r_t = f_t - y of all N inputs is projected on the top training.modes
  * eigenvectors v_i of Theta_0 and compared with the linearised prediction:
  *   measured_i(t)  = sum_o |v_i . r_t,o|
- *   predicted_i(t) = exp(-rate_i t) sum_o |v_i . r_0,o|,  rate_i = eta lambda_i / (N k)
- * with eta = training.learning_rate (gradient flow, docs/design.md). A full
- * kernel has one residual vector of length N k (row x*k + o) and eigenvectors
- * of that length. Rows of training_modes.csv: step, mode, measured,
- * predicted, ratio (measured / predicted; empty when predicted is 0). */
+ *   predicted_i(t) = |1 - rate_i|^t sum_o |v_i . r_0,o|,  rate_i = eta lambda_i / (N k)
+ * with eta = training.learning_rate: the discrete gradient descent training
+ * runs, exact for the linearised model (docs/design.md: the discrete GD factor
+ * |1 - rate_i|), as training.csv's predicted_loss; predicted_continuous is
+ * gradient flow's exp(-rate_i t) sum_o |v_i . r_0,o|. A full kernel has one
+ * residual vector of length N k (row x*k + o) and eigenvectors of that length.
+ * Rows of training_modes.csv: step, mode, measured, predicted, ratio
+ * (measured / predicted; empty when predicted is 0), predicted_continuous. */
 #ifndef NTK_TRAIN_MODE_TRACKING_H
 #define NTK_TRAIN_MODE_TRACKING_H
 

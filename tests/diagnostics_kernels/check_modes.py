@@ -6,8 +6,10 @@ For each STEP:PARAMS (a params.safetensors of the model at that step), the
 residual r = f - y by a numpy forward pass (dense layers with relu then tanh,
 ntk parameterisation), projected on the top eigenvectors v_i of Theta_0
 (OUT_DIR/eigenvectors.npy): measured = sum over outputs |v_i . r_o| (full:
-one vector of length N k, row x k + o), predicted = exp(-eta lambda_i t /
-(N k)) measured(0), ratio = measured / predicted. 1e-10 relative.
+one vector of length N k, row x k + o), predicted = |1 - eta lambda_i /
+(N k)|^t measured(0) (discrete gradient descent), ratio = measured /
+predicted, predicted_continuous = exp(-eta lambda_i t / (N k)) measured(0).
+1e-10 relative.
 """
 import csv
 import json
@@ -52,7 +54,7 @@ V = np.load(f"{out}/eigenvectors.npy")
 lam = np.load(f"{out}/eigenvalues.npy")
 rows = list(csv.DictReader(open(f"{out}/training_modes.csv")))
 header = open(f"{out}/training_modes.csv").readline().strip()
-assert header == "step,mode,measured,predicted,ratio", header
+assert header == "step,mode,measured,predicted,ratio,predicted_continuous", header
 modes = max(int(r["mode"]) for r in rows)
 by_step = {}
 for r in rows:
@@ -68,11 +70,14 @@ for item in sys.argv[8:]:
     measured = np.abs(V[:, :modes].T @ R).sum(axis=1)
     if step == 0:
         initial = measured
-    predicted = np.exp(-eta * lam[:modes] * step / (n * k)) * initial
+    rate = eta * lam[:modes] / (n * k)
+    predicted = np.abs(1.0 - rate) ** step * initial
+    continuous = np.exp(-rate * step) * initial
     for i in range(modes):
         row = by_step[step][i + 1]
         for key, value in (("measured", measured[i]), ("predicted", predicted[i]),
-                           ("ratio", measured[i] / predicted[i])):
+                           ("ratio", measured[i] / predicted[i]),
+                           ("predicted_continuous", continuous[i])):
             got = float(row[key])
             if abs(got - value) > 1e-10 * max(abs(value), 1e-12 * measured.max()):
                 failures.append(f"step {step} mode {i + 1} {key}: {got} vs numpy {value!r}")

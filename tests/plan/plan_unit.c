@@ -68,6 +68,49 @@ int main(int argc, char **argv)
     /* pdsyevd's documented LWORK dominates: 2 NP NQ doubles at least */
     CHECK(plan.bytes_solver >= 2.0 * plan.bytes_theta, "solver %.0f < 2 theta", plan.bytes_solver);
 
+    /* The measured learning curve before the eigensolve, next to Theta
+     * (plan_diagnostics.c), for its largest n = 1000 of [300, 1000] on the
+     * same 2 x 2 grid: Theta_SS 512 x 512, its right-hand side 512 x 1, the
+     * exchange buffers of the widest panel (ceil(1000 / 8) = 125 columns:
+     * block 0 of 64 on process column 0) 2 x 512 x 64, the coefficients
+     * n k = 1000, the fits and coefficients 3 N k = 3000, the subset and
+     * positions 2 N = 2000, the row indices 512. */
+    job.targets.kind = NTK_SOURCE_SYNTHETIC;
+    job.diagnostics.enabled = 1;
+    job.diagnostics.n_curve_sizes = 2;
+    job.diagnostics.curve_sizes[0] = 300;
+    job.diagnostics.curve_sizes[1] = 1000;
+    ntk_plan curve;
+    CHECK(plan_make(plan_config_of(&job), 1000, 10, 4, &curve) == NTK_OK, "plan_make failed");
+    const double curve_doubles =
+        512.0 * 512 + 512 * 1 + 2.0 * 512 * 64 + 1000 + 3000 + 2000 + 512;
+    CHECK(curve.bytes_diagnostics == curve_doubles * 8.0, "learning curve %.0f bytes, not %.0f",
+          curve.bytes_diagnostics, curve_doubles * 8.0);
+    const double curve_common = curve.bytes_baseline + curve.bytes_inputs + curve.bytes_model;
+    CHECK(curve.bytes_phase_diagnostics == curve_common + curve.bytes_theta + curve_doubles * 8.0,
+          "diagnostics phase %.0f", curve.bytes_phase_diagnostics);
+    CHECK(curve.bytes_peak >= curve.bytes_phase_diagnostics, "peak below the diagnostics phase");
+    /* compare_weights: a second kernel with its features and model, here
+     * larger than the curve's matrices */
+    snprintf(job.diagnostics.compare_weights, sizeof job.diagnostics.compare_weights, "w.st");
+    CHECK(plan_make(plan_config_of(&job), 1000, 10, 4, &curve) == NTK_OK, "plan_make failed");
+    CHECK(curve.bytes_diagnostics ==
+              curve.bytes_theta + curve.bytes_features + curve.bytes_model &&
+              curve.bytes_theta + curve.bytes_features + curve.bytes_model > curve_doubles * 8.0,
+          "compare_weights %.0f bytes", curve.bytes_diagnostics);
+    /* without an eigensolve the peak is the larger of the assembly and the
+     * diagnostics phase, named */
+    job.diagnostics.compare_weights[0] = '\0';
+    job.spectrum.solver = NTK_SOLVER_NONE;
+    CHECK(plan_make(plan_config_of(&job), 1000, 10, 4, &curve) == NTK_OK, "plan_make failed");
+    const int diagnostics_peak = curve.bytes_phase_diagnostics > curve.bytes_phase_assembly;
+    CHECK(strcmp(curve.peak_phase, diagnostics_peak ? "diagnostics" : "assembly") == 0 &&
+              curve.bytes_peak == (diagnostics_peak ? curve.bytes_phase_diagnostics
+                                                    : curve.bytes_phase_assembly),
+          "peak phase %s", curve.peak_phase);
+    memset(&job.diagnostics, 0, sizeof job.diagnostics);
+    job.targets.kind = NTK_SOURCE_NONE;
+
     /* Eigenvalues only: pdsyevr, no vectors, lower triangle is enough. */
     job.spectrum.vectors = 0;
     job.spectrum.solver = NTK_SOLVER_PDSYEVR; /* auto would gather to one rank here */
