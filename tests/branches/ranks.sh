@@ -1,0 +1,46 @@
+# A net with blocks (branches.yaml: a stride-2 conv shortcut, a parallel
+# concat with an identity branch and nested residuals, a residual MLP head):
+# Theta from the structured kernel equals the explicit Jacobian's to 1e-12
+# and is the same (to 1e-13: tiles of other sizes round differently) on 1-4
+# ranks and several grids and blocks, trace and full; the
+# matrix-free top eigenpairs equal pdsyevd's (tests/e2e/check_matrix_free.py),
+# stored and recomputed features, on 1 and 2 ranks.
+. "$NTK_TESTS_DIR/lib.sh"
+need_python
+dir=$(scratch branches-ranks)
+job="$NTK_TESTS_DIR/branches/branches.yaml"
+for outputs in trace full; do
+    ref="$dir/$outputs-ref"
+    ntk serial run "$job" --quiet --out "$ref" --set kernel.outputs=$outputs \
+        --set kernel.method=jacobian --set grid.block=8 || fail "jacobian run ($outputs)"
+    first=
+    for setup in "1 [1,1] 3" "2 [1,2] 4" "3 [3,1] 2" "4 [2,2] 5" "4 [1,4] 16"; do
+        set -- $setup
+        out="$dir/$outputs-$1-$2-$3"
+        ntk "$1" run "$job" --quiet --out "$out" --set kernel.outputs=$outputs \
+            --set "grid.shape=$2" --set grid.block=$3 || fail "run on $1 ranks, grid $2, block $3 ($outputs)"
+        py "$NTK_TESTS_DIR/compare_npy.py" "$ref/theta.npy" "$out/theta.npy" 1e-12 \
+            || fail "structured != jacobian: $1 ranks, grid $2, block $3 ($outputs)"
+        [ -n "$first" ] || first="$out"
+        py "$NTK_TESTS_DIR/compare_npy.py" "$first/theta.npy" "$out/theta.npy" 1e-13 \
+            || fail "Theta on $1 ranks, grid $2, block $3 differs from 1 rank's ($outputs)"
+    done
+done
+pass "blocks: structured == jacobian, Theta the same on 1-4 ranks and grids, trace and full"
+
+size=(--set data.inputs.n=60 --set grid.block=8)
+for outputs in trace full; do
+    dense="$dir/dense-$outputs"
+    ntk 2 run "$job" --quiet --out "$dense" "${size[@]}" --set kernel.outputs=$outputs \
+        --set spectrum.solver=pdsyevd || fail "pdsyevd run ($outputs)"
+    for setup in "serial 8 stored" "2 12 recompute"; do
+        set -- $setup
+        out="$dir/mf-$outputs-$1-$2-$3"
+        ntk "$1" run "$job" --quiet --out "$out" "${size[@]}" --set kernel.outputs=$outputs \
+            --set output.theta=false --set spectrum.solver=matrix_free --set spectrum.top=$2 \
+            --set spectrum.features=$3 || fail "matrix_free run ($outputs $setup)"
+        py "$NTK_TESTS_DIR/e2e/check_matrix_free.py" "$out" "$dense" "$2" \
+            || fail "matrix_free vs pdsyevd ($outputs $setup)"
+    done
+done
+pass "blocks: matrix-free top eigenpairs == pdsyevd's, stored and recomputed features"
