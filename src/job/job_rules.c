@@ -71,8 +71,9 @@ ntk_status job_rules_kernel(const job_context *context, const job_node *root,
     /* A layer type states whether it has an infinite-width map (model/layer.h). */
     for (int i = 0; i < job->model.n_layers; ++i) {
         const ntk_layer_ops *ops = job->model.layers[i].ops;
-        if (ops->analytic_spatial != NULL || (job->kernel.kind != NTK_KIND_ANALYTIC &&
-                                      !job->kernel.compare_analytic))
+        /* a block's branch layers have their maps in the recursion itself */
+        if (ops->analytic_spatial != NULL || ops->branch != NTK_BRANCH_NONE ||
+            (job->kernel.kind != NTK_KIND_ANALYTIC && !job->kernel.compare_analytic))
             continue;
         const int kind = job->kernel.kind == NTK_KIND_ANALYTIC;
         return job_fail(context, job_node_find(node, kind ? "kind" : "compare_analytic", NULL),

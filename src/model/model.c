@@ -286,7 +286,8 @@ void model_layout_costs(const model_layout *layout, int full, int quadrature_ord
             costs->product_scratch_doubles = cost.product_scratch_doubles;
         if (cost.product_scratch_limit > costs->product_scratch_limit)
             costs->product_scratch_limit = cost.product_scratch_limit;
-        costs->has_analytic &= layer->ops->analytic_spatial != NULL;
+        costs->has_analytic &= layer->ops->analytic_spatial != NULL ||
+                               layer->ops->branch != NTK_BRANCH_NONE;
         costs->has_structured &= !ntk_layer_has_parameters(layer->ops) ||
                                  layer->ops->structured_term != NULL;
     }
