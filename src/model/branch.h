@@ -37,6 +37,7 @@ extern const ntk_layer_ops ntk_layer_branch_fork, ntk_layer_branch_next, ntk_lay
 
 /* Whether a list has a block. */
 int model_stack_has_branches(const ntk_layer *stack, int count);
+int model_stack_has_branch_specs(const ntk_layer_spec *list, int count);
 
 /* The indices of the layers whose input is the output of a branch of the
  * block that `join` closes (its next layers, then the join itself), in

@@ -52,4 +52,8 @@ expect_error 3 "model\.layers\[1\]\.residual: the analytic \(infinite-width\) ke
 expect_error 3 "model\.layers\[1\]\.relu|model\.layers\[2\]: the analytic \(infinite-width\) kernel: relu of values that are not Gaussian" \
     serial validate job.yaml --set kernel.kind=analytic \
     --set 'model.layers=[{dense: 8}, {parallel: {branches: [[{dense: 4}], [{dense: 4}]], merge: concat}}, relu, {dense: 2}]'
-pass "correlated branches and an activation after a concat refused for the analytic kernel"
+printf 'data:\n  inputs: {synthetic: gaussian, n: 4, shape: [5, 5, 2]}\nmodel:\n  layers: %s\nkernel: {kind: analytic}\n' \
+    '[{conv: {channels: 4, kernel: 3}}, {residual: {body: [{max_pool: 1}, {conv: {channels: 4, kernel: 3}}]}}, flatten, {dense: 2}]' > pool.yaml
+expect_error 3 "pool\.yaml:[0-9]+:[0-9]+: kernel\.kind: model\.layers\[1\]\.residual\.body\[0\]\.max_pool is a max_pool layer, which has no infinite-width \(analytic\) kernel" \
+    serial validate pool.yaml
+pass "correlated branches, an activation after a concat, a layer without a map inside a block (by its nested path) refused for the analytic kernel"

@@ -17,6 +17,14 @@ int model_stack_has_branches(const ntk_layer *stack, int count)
     return 0;
 }
 
+int model_stack_has_branch_specs(const ntk_layer_spec *list, int count)
+{
+    for (int i = 0; i < count; ++i)
+        if (list[i].ops->branch != NTK_BRANCH_NONE)
+            return 1;
+    return 0;
+}
+
 int branch_ends(const ntk_layer *stack, int join, int *ends)
 {
     const int fork = stack[join].fork;
@@ -229,7 +237,7 @@ static void branch_cost(const ntk_layer *layer, int k, int full, int quadrature_
 }
 
 const ntk_layer_ops ntk_layer_branch_fork = {
-    .name = "residual",
+    .name = "block",
     .infer = branch_identity_infer,
     .saved_doubles = ntk_layer_saves_nothing,
     .cost = branch_cost,
