@@ -33,7 +33,10 @@ done
 [ ! -e out-resnet ] || fail "a refused job wrote out-resnet"
 ntk serial validate resnet.yaml --set 'model.layers[2].residual.shortcut[0].conv.stride=2' >/dev/null \
     || fail "the stride-2 shortcut (set into the block) is not accepted"
-pass "residual shape mismatch: both shapes and the block's place, nothing written; --set reaches into the block"
+ntk serial plan resnet.yaml --set 'model.layers[2].residual.shortcut[0].conv.stride=2' \
+    | grep -q '^  conv      model\.layers\[2\]\.residual\.shortcut\[0\]\.conv: jacobian block' \
+    || fail "plan does not name the shortcut's conv by its nested path"
+pass "residual shape mismatch: both shapes and the block's place, nothing written; --set reaches into the block; plan names layers by their nested paths"
 
 cat > concat.yaml <<'JOB'
 data:
