@@ -2,7 +2,8 @@
 # concat with an identity branch and nested residuals, a residual MLP head):
 # Theta from the structured kernel equals the explicit Jacobian's to 1e-12
 # and is the same (to 1e-13: tiles of other sizes round differently) on 1-4
-# ranks and several grids and blocks, trace and full; the
+# ranks and several grids and blocks, trace and full, and with the
+# structured kernel's parameter chunks (kernel.chunk_mib: 1); the
 # matrix-free top eigenpairs equal pdsyevd's (tests/e2e/check_matrix_free.py),
 # stored and recomputed features, on 1 and 2 ranks.
 . "$NTK_TESTS_DIR/lib.sh"
@@ -27,6 +28,23 @@ for outputs in trace full; do
     done
 done
 pass "blocks: structured == jacobian, Theta the same on 1-4 ranks and grids, trace and full"
+
+# Parameter chunks (kernel.chunk_mib: 1 on wider block convs): the partial
+# backward pass down to a layer inside a block, on 1 and 2 ranks.
+wide=(--set 'model.layers[2].residual.body[0].conv.channels=48' --set kernel.outputs=full
+      --set 'model.layers[2].residual.body[2].conv.channels=48'
+      --set 'model.layers[2].residual.shortcut[0].conv.channels=48')
+ntk serial plan "$job" "${wide[@]}" --set kernel.chunk_mib=1 | grep -q 'chunk passes of' \
+    || fail "plan shows no chunked layer"
+ntk serial run "$job" --quiet --out "$dir/wide-ref" "${wide[@]}" --set kernel.method=jacobian \
+    || fail "jacobian run (wide)"
+for ranks in serial 2; do
+    ntk $ranks run "$job" --quiet --out "$dir/wide-$ranks" "${wide[@]}" --set kernel.chunk_mib=1 \
+        || fail "chunked run on $ranks"
+    py "$NTK_TESTS_DIR/compare_npy.py" "$dir/wide-ref/theta.npy" "$dir/wide-$ranks/theta.npy" 1e-12 \
+        || fail "chunked structured != jacobian ($ranks)"
+done
+pass "blocks: the structured kernel's parameter chunks == jacobian"
 
 size=(--set data.inputs.n=60 --set grid.block=8)
 for outputs in trace full; do
