@@ -3,7 +3,8 @@
 # Theta from the structured kernel equals the explicit Jacobian's to 1e-12
 # and is the same (to 1e-13: tiles of other sizes round differently) on 1-4
 # ranks and several grids and blocks, trace and full, and with the
-# structured kernel's parameter chunks (kernel.chunk_mib: 1); the
+# structured kernel's parameter chunks (kernel.chunk_mib: 1); the cross
+# kernel of held-out inputs and the predictions the same by both methods; the
 # matrix-free top eigenpairs equal pdsyevd's (tests/e2e/check_matrix_free.py),
 # stored and recomputed features, on 1 and 2 ranks.
 . "$NTK_TESTS_DIR/lib.sh"
@@ -45,6 +46,20 @@ for ranks in serial 2; do
         || fail "chunked structured != jacobian ($ranks)"
 done
 pass "blocks: the structured kernel's parameter chunks == jacobian"
+
+# Predictions: the cross kernel of held-out inputs and the predicted
+# outputs, structured == jacobian on 2 ranks.
+held_out=(--set 'data.test_inputs={synthetic: gaussian, n: 5, shape: [6, 6, 2], seed: 9}'
+          --set 'predict={steps: [10]}' --set output.test_theta=true)
+for method in structured jacobian; do
+    ntk 2 run "$job" --quiet --out "$dir/predict-$method" "${held_out[@]}" \
+        --set kernel.method=$method || fail "predictions ($method)"
+done
+for file in test_theta.npy test_predictions.npy; do
+    py "$NTK_TESTS_DIR/compare_npy.py" "$dir/predict-jacobian/$file" "$dir/predict-structured/$file" 1e-10 \
+        || fail "$file: structured != jacobian"
+done
+pass "blocks: cross kernel and predictions, structured == jacobian"
 
 size=(--set data.inputs.n=60 --set grid.block=8)
 for outputs in trace full; do
