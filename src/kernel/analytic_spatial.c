@@ -48,7 +48,7 @@ static int64_t state_doubles(int64_t positions, ntk_analytic_form form)
 static ntk_status refuse_layer(const ntk_model_spec *spec, const ntk_layer_spec *list, int i,
                                const char *why)
 {
-    char key[64];
+    char key[160];
     model_layer_key(list, i, key, sizeof key);
     const char *file = spec->where.file ? spec->where.file : "job";
     if (list[i].line > 0)
