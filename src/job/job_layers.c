@@ -420,7 +420,7 @@ static ntk_status read_list(const job_context *context, const job_node *list, co
 ntk_status job_read_layers(const job_context *context, const job_node *layers,
                            const ntk_shape *input_shape, ntk_model_spec *model)
 {
-    static layers_reader reader; /* the job is read by one thread */
+    layers_reader reader;
     memset(&reader, 0, sizeof reader);
     reader.model = model;
     parameter_types(reader.with_parameters, sizeof reader.with_parameters);
