@@ -9,6 +9,7 @@
 #include "core/config_keys.h"
 #include "job/job_read.h"
 #include "job/job_table.h"
+#include "model/branch.h"
 #include "model/model.h"
 
 #include <errno.h>
@@ -182,17 +183,72 @@ static const char *layer_text(const ntk_layer_spec *layer, char *buffer, size_t 
     return buffer;
 }
 
+/* The layers from list[*i] to the end of the branch they are in (a branch
+ * layer of the enclosing block, or the list's end), blocks written back
+ * nested as the job wrote them (model/branch.h): "{dense: 8}, relu, ..." */
+static void write_layer_items(FILE *out, const ntk_layer_spec *list, int count, int *i)
+{
+    int first = 1;
+    while (*i < count) {
+        const ntk_layer_spec *layer = &list[*i];
+        if (layer->ops->branch == NTK_BRANCH_NEXT || layer->ops->branch == NTK_BRANCH_JOIN)
+            return;
+        fputs(first ? "" : ", ", out);
+        first = 0;
+        ++*i;
+        if (layer->ops->branch != NTK_BRANCH_FORK) {
+            char text[512];
+            fputs(layer_text(layer, text, sizeof text), out);
+            continue;
+        }
+        const int residual = layer->option[0] == NTK_BLOCK_RESIDUAL;
+        fputs(residual ? "{residual: {body: [" : "{parallel: {branches: [[", out);
+        write_layer_items(out, list, count, i);
+        while (*i < count && list[*i].ops->branch == NTK_BRANCH_NEXT) {
+            ++*i;
+            if (residual && *i < count && list[*i].ops->branch == NTK_BRANCH_JOIN)
+                break; /* the identity shortcut */
+            fputs(residual ? "], shortcut: [" : "], [", out);
+            write_layer_items(out, list, count, i);
+        }
+        if (*i < count) { /* the join */
+            if (residual)
+                fputs("]}}", out);
+            else
+                fprintf(out, "]], merge: %s}}",
+                        list[*i].option[0] == NTK_MERGE_CONCAT ? "concat" : "sum");
+            ++*i;
+        }
+    }
+}
+
 static void write_layers(FILE *out, const ntk_model_spec *model)
 {
     ntk_layer_spec list[NTK_MAX_LAYERS];
-    int count = 0;
+    int count = 0, i = 0;
     model_spec_layers(model, list, &count);
     fputs(" [", out);
-    for (int i = 0; i < count; ++i) {
-        char text[512];
-        fprintf(out, "%s%s", i ? ", " : "", layer_text(&list[i], text, sizeof text));
-    }
+    write_layer_items(out, list, count, &i);
     fputs("]\n", out);
+}
+
+/* A layer's line of the hash: its text, or a branch layer's role (the
+ * structure of its block), which no layer type's text can be. */
+static const char *hashed_layer_text(const ntk_layer_spec *layer, char *buffer, size_t size)
+{
+    switch (layer->ops->branch) {
+    case NTK_BRANCH_FORK:
+        snprintf(buffer, size, "{%s: %d branches", layer->option[0] == NTK_BLOCK_RESIDUAL
+                 ? "residual" : "parallel", (int)layer->option[1]);
+        return buffer;
+    case NTK_BRANCH_NEXT:
+        return "next branch";
+    case NTK_BRANCH_JOIN:
+        snprintf(buffer, size, "merge %s}", layer->option[0] == NTK_MERGE_CONCAT ? "concat" : "sum");
+        return buffer;
+    default:
+        return layer_text(layer, buffer, size);
+    }
 }
 
 static int int_at(const void *field)
@@ -482,7 +538,7 @@ static void hash_lines(fnv_hash *hash, const ntk_config_key *key, const char *se
         model_spec_layers((const ntk_model_spec *)section, list, &count);
         for (int i = 0; i < count; ++i) {
             char text[512];
-            hash_text(hash, "layer %s", layer_text(&list[i], text, sizeof text));
+            hash_text(hash, "layer %s", hashed_layer_text(&list[i], text, sizeof text));
         }
     } else if (key->type == NTK_KEY_PATH && (key->flags & NTK_KEY_BESIDE_JOB) &&
                ((const char *)field)[0] != '\0') {

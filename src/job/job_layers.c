@@ -12,6 +12,7 @@
 
 #include "job/job_read.h"
 #include "job/job_sections.h"
+#include "model/branch.h"
 #include "model/layer.h"
 
 /* "dense" or "dense or conv": the types with parameters, for messages. */
@@ -202,13 +203,14 @@ static ntk_status read_bare_layer(const job_context *context, const job_node *it
 }
 
 /* The dense summary of ntk_model_spec (job.h). */
-static void summarise(const job_context *context, const job_node *layers, ntk_model_spec *model)
+static void summarise(const job_context *context, const job_node *const *nodes,
+                      ntk_model_spec *model)
 {
     model->n_dense = 0;
     for (int i = 0; i < model->n_layers; ++i) {
         const ntk_layer_spec *layer = &model->layers[i];
         if (layer->ops == &ntk_layer_dense) {
-            job_node_location(context, layers->items[i], &model->layer_where[model->n_dense]);
+            job_node_location(context, nodes[i], &model->layer_where[model->n_dense]);
             model->width[model->n_dense] = layer->option[0];
             model->act[model->n_dense++] = NTK_ACT_IDENTITY; /* until an activation follows */
         } else if (model->n_dense > 0 && layer->ops->activation != NULL) {
@@ -217,60 +219,222 @@ static void summarise(const job_context *context, const job_node *layers, ntk_mo
     }
 }
 
+/* The reading of model.layers into the flat list: blocks are lowered into
+ * their branch layers (model/branch.h), `nodes` keeps the item each entry
+ * comes from (a block's for its branch layers) for messages. */
+typedef struct {
+    ntk_model_spec *model;
+    const job_node *nodes[NTK_MAX_LAYERS];
+    int n_parameters;
+    int previous_is_activation;
+    char with_parameters[128];
+} layers_reader;
+
+/* A new entry of the list for `item`. */
+static ntk_status next_entry(const job_context *context, layers_reader *reader,
+                             const job_node *item, const char *path, ntk_layer_spec **entry)
+{
+    ntk_model_spec *model = reader->model;
+    if (model->n_layers == NTK_MAX_LAYERS)
+        return job_fail(context, item, path,
+                        "too many layers (at most %d, a block counting one more than its "
+                        "branches)", (int)NTK_MAX_LAYERS);
+    *entry = &model->layers[model->n_layers];
+    memset(*entry, 0, sizeof **entry);
+    (*entry)->line = item->origin == NULL ? item->line : 0;
+    (*entry)->column = item->origin == NULL ? item->column : 0;
+    reader->nodes[model->n_layers++] = item;
+    return NTK_OK;
+}
+
+static ntk_status read_list(const job_context *context, const job_node *list, const char *path,
+                            int depth, layers_reader *reader);
+
+/* A branch layer of the block at `item`. */
+static ntk_status branch_entry(const job_context *context, layers_reader *reader,
+                               const job_node *item, const char *path,
+                               const ntk_layer_ops *ops, int64_t option0, int64_t option1)
+{
+    ntk_layer_spec *entry = NULL;
+    NTK_TRY(next_entry(context, reader, item, path, &entry));
+    entry->ops = ops;
+    entry->option[0] = option0;
+    entry->option[1] = option1;
+    return NTK_OK;
+}
+
+/* One branch of a block: its layers, starting from the block's input. */
+static ntk_status read_branch(const job_context *context, const job_node *list, const char *path,
+                              int depth, int activation_before, layers_reader *reader)
+{
+    reader->previous_is_activation = activation_before;
+    if (job_node_is_null(list) || (list->kind == JOB_NODE_SEQUENCE && list->count == 0))
+        return NTK_OK; /* the identity */
+    if (list->kind != JOB_NODE_SEQUENCE) {
+        char description[96];
+        return job_fail(context, list, path, "must be a list of layers, got %s",
+                        job_node_describe(list, description, sizeof description));
+    }
+    return read_list(context, list, path, depth + 1, reader);
+}
+
+/* {residual: {body: [...], shortcut: [...]}} and
+ * {parallel: {branches: [[...], ...], merge: sum | concat}}. */
+static ntk_status read_block(const job_context *context, const job_node *item, const char *path,
+                             int depth, layers_reader *reader)
+{
+    const int residual = strcmp(item->keys[0]->text, "residual") == 0;
+    const job_node *value = item->items[0];
+    char block_path[JOB_PATH_TEXT_MAX], branch_path[JOB_PATH_TEXT_MAX];
+    job_path_key(block_path, sizeof block_path, path, item->keys[0]->text);
+    if (depth >= NTK_BRANCH_MAX_DEPTH)
+        return job_fail(context, item, block_path, "blocks nest at most %d deep",
+                        (int)NTK_BRANCH_MAX_DEPTH);
+    if (reader->n_parameters == 0)
+        return job_fail(context, item, block_path, "the first layer must be %s ({dense: "
+                        "WIDTH}), got a %s block", reader->with_parameters,
+                        item->keys[0]->text);
+    static const char *const residual_keys[] = {"body", "shortcut", NULL};
+    static const char *const parallel_keys[] = {"branches", "merge", NULL};
+    static const char *const merges[] = {"sum", "concat", NULL};
+    NTK_TRY(job_check_mapping(context, value, block_path,
+                              residual ? residual_keys : parallel_keys));
+    const int activation_before = reader->previous_is_activation;
+    if (residual) {
+        const job_node *body = job_node_find(value, "body", NULL);
+        const job_node *shortcut = job_node_find(value, "shortcut", NULL);
+        job_path_key(branch_path, sizeof branch_path, block_path, "body");
+        if (body == NULL)
+            return job_fail(context, value, block_path,
+                            "missing required key 'body' (the list of layers of body(x))");
+        if (body->kind != JOB_NODE_SEQUENCE || body->count == 0)
+            NTK_TRY(job_check_list(context, body, branch_path,
+                                   " of layers (an empty body would make the block 2 x)"));
+        NTK_TRY(branch_entry(context, reader, item, block_path, &ntk_layer_branch_fork,
+                             NTK_BLOCK_RESIDUAL, 2));
+        NTK_TRY(read_branch(context, body, branch_path, depth, activation_before, reader));
+        NTK_TRY(branch_entry(context, reader, item, block_path, &ntk_layer_branch_next, 0, 0));
+        if (shortcut != NULL) {
+            job_path_key(branch_path, sizeof branch_path, block_path, "shortcut");
+            NTK_TRY(read_branch(context, shortcut, branch_path, depth, activation_before,
+                                reader));
+        }
+        NTK_TRY(branch_entry(context, reader, item, block_path, &ntk_layer_branch_join,
+                             NTK_MERGE_SUM, 0));
+    } else {
+        const job_node *branches = job_node_find(value, "branches", NULL);
+        const job_node *merge = job_node_find(value, "merge", NULL);
+        int merge_kind = 0;
+        if (branches == NULL || merge == NULL)
+            return job_fail(context, value, block_path, "missing required key '%s'",
+                            branches == NULL ? "branches (a list of lists of layers)"
+                                             : "merge (sum or concat)");
+        char merge_path[JOB_PATH_TEXT_MAX];
+        job_path_key(merge_path, sizeof merge_path, block_path, "merge");
+        NTK_TRY(job_read_choice(context, merge, merge_path, "merge", merges, 2, &merge_kind));
+        job_path_key(branch_path, sizeof branch_path, block_path, "branches");
+        if (branches->kind != JOB_NODE_SEQUENCE || branches->count < 2 ||
+            branches->count > NTK_BRANCH_MAX_BRANCHES) {
+            char description[96];
+            return job_fail(context, branches, branch_path,
+                            "must be a list of 2 to %d lists of layers, got %s",
+                            (int)NTK_BRANCH_MAX_BRANCHES,
+                            branches->kind == JOB_NODE_SEQUENCE && branches->count < 2
+                                ? "fewer than two"
+                                : job_node_describe(branches, description, sizeof description));
+        }
+        NTK_TRY(branch_entry(context, reader, item, block_path, &ntk_layer_branch_fork,
+                             NTK_BLOCK_PARALLEL, branches->count));
+        for (int b = 0; b < branches->count; ++b) {
+            char one_path[JOB_PATH_TEXT_MAX];
+            job_path_index(one_path, sizeof one_path, branch_path, b);
+            if (b > 0)
+                NTK_TRY(branch_entry(context, reader, item, block_path, &ntk_layer_branch_next,
+                                     0, 0));
+            NTK_TRY(read_branch(context, branches->items[b], one_path, depth, activation_before,
+                                reader));
+        }
+        NTK_TRY(branch_entry(context, reader, item, block_path, &ntk_layer_branch_join,
+                             merge_kind, 0));
+    }
+    reader->previous_is_activation = 0;
+    return NTK_OK;
+}
+
+/* One layer that is not a block. */
+static ntk_status read_layer(const job_context *context, const job_node *item, const char *path,
+                             layers_reader *reader)
+{
+    ntk_model_spec *model = reader->model;
+    ntk_layer_spec *layer = NULL;
+    NTK_TRY(next_entry(context, reader, item, path, &layer));
+    if (item->kind == JOB_NODE_MAPPING)
+        NTK_TRY(read_mapping_layer(context, item, path, layer));
+    else
+        NTK_TRY(read_bare_layer(context, item, path, layer));
+    for (int j = 0; j + 1 < model->n_layers && layer->name[0] != '\0'; ++j)
+        if (strcmp(model->layers[j].name, layer->name) == 0) {
+            char other[160];
+            return job_fail(context, item, path,
+                            "name '%s' is already the name of %s: a weights file's tensors "
+                            "'%s.*' must belong to one layer",
+                            layer->name, model_layer_key(model->layers, j, other, sizeof other),
+                            layer->name);
+        }
+    const int has_parameters = ntk_layer_has_parameters(layer->ops);
+    if (has_parameters && reader->n_parameters == NTK_MAX_DENSE)
+        return job_fail(context, item, path, "too many %s layers (at most %d)",
+                        reader->with_parameters, (int)NTK_MAX_DENSE);
+    if (!has_parameters && reader->n_parameters == 0)
+        return job_fail(context, item, path, "the first layer must be %s ({dense: WIDTH}), "
+                        "got '%s'", reader->with_parameters, layer->ops->name);
+    /* Activations (the in-place parameter-free layers) never follow each
+     * other; pooling and flatten may sit anywhere after the first layer. */
+    const int is_activation = !has_parameters && layer->ops->in_place;
+    if (is_activation && reader->previous_is_activation)
+        return job_fail(context, item, path,
+                        "activation '%s' must follow a layer that is not an activation "
+                        "(two activations in a row)", layer->ops->name);
+    reader->n_parameters += has_parameters;
+    reader->previous_is_activation = is_activation;
+    return NTK_OK;
+}
+
+static ntk_status read_list(const job_context *context, const job_node *list, const char *path,
+                            int depth, layers_reader *reader)
+{
+    for (int i = 0; i < list->count; ++i) {
+        const job_node *item = list->items[i];
+        char item_path[JOB_PATH_TEXT_MAX];
+        job_path_index(item_path, sizeof item_path, path, i);
+        if (item->kind == JOB_NODE_MAPPING && item->count == 1 &&
+            (strcmp(item->keys[0]->text, "residual") == 0 ||
+             strcmp(item->keys[0]->text, "parallel") == 0))
+            NTK_TRY(read_block(context, item, item_path, depth, reader));
+        else
+            NTK_TRY(read_layer(context, item, item_path, reader));
+    }
+    return NTK_OK;
+}
+
 ntk_status job_read_layers(const job_context *context, const job_node *layers,
                            const ntk_shape *input_shape, ntk_model_spec *model)
 {
-    char with_parameters[128];
-    parameter_types(with_parameters, sizeof with_parameters);
+    layers_reader reader;
+    memset(&reader, 0, sizeof reader);
+    reader.model = model;
+    parameter_types(reader.with_parameters, sizeof reader.with_parameters);
     NTK_TRY(job_check_list(context, layers, "model.layers",
                            " such as [{dense: 256}, relu, {dense: 1}]"));
     model->n_layers = 0;
-    int n_parameters = 0, previous_has_parameters = 0, previous_is_activation = 0;
-    for (int i = 0; i < layers->count; ++i) {
-        const job_node *item = layers->items[i];
-        char path[JOB_PATH_TEXT_MAX];
-        job_path_index(path, sizeof path, "model.layers", i);
-        if (model->n_layers == NTK_MAX_LAYERS)
-            return job_fail(context, item, path, "too many layers (at most %d)",
-                            (int)NTK_MAX_LAYERS);
-        ntk_layer_spec *layer = &model->layers[model->n_layers];
-        memset(layer, 0, sizeof *layer);
-        if (item->kind == JOB_NODE_MAPPING)
-            NTK_TRY(read_mapping_layer(context, item, path, layer));
-        else
-            NTK_TRY(read_bare_layer(context, item, path, layer));
-        layer->line = item->origin == NULL ? item->line : 0;
-        layer->column = item->origin == NULL ? item->column : 0;
-        for (int j = 0; j < model->n_layers && layer->name[0] != '\0'; ++j)
-            if (strcmp(model->layers[j].name, layer->name) == 0)
-                return job_fail(context, item, path,
-                                "name '%s' is already the name of model.layers[%d]: a weights "
-                                "file's tensors '%s.*' must belong to one layer",
-                                layer->name, j, layer->name);
-        const int has_parameters = ntk_layer_has_parameters(layer->ops);
-        if (has_parameters && n_parameters == NTK_MAX_DENSE)
-            return job_fail(context, item, path, "too many %s layers (at most %d)",
-                            with_parameters, (int)NTK_MAX_DENSE);
-        if (!has_parameters && n_parameters == 0)
-            return job_fail(context, item, path, "the first layer must be %s ({dense: WIDTH}), "
-                            "got '%s'", with_parameters, layer->ops->name);
-        /* Activations (the in-place parameter-free layers) never follow each
-         * other; pooling and flatten may sit anywhere after the first layer. */
-        const int is_activation = !has_parameters && layer->ops->in_place;
-        if (is_activation && previous_is_activation)
-            return job_fail(context, item, path,
-                            "activation '%s' must follow a layer that is not an activation "
-                            "(two activations in a row)", layer->ops->name);
-        n_parameters += has_parameters;
-        previous_has_parameters = has_parameters;
-        previous_is_activation = is_activation;
-        model->n_layers++;
-    }
-    if (!previous_has_parameters)
+    NTK_TRY(read_list(context, layers, "model.layers", 0, &reader));
+    const ntk_layer_spec *last = &model->layers[model->n_layers - 1];
+    if (!ntk_layer_has_parameters(last->ops))
         return job_fail(context, layers->items[layers->count - 1], "model.layers",
                         "the last layer must be %s: the network output f = z_{L+1} is the "
-                        "last %s layer, without an activation", with_parameters, with_parameters);
-    summarise(context, layers, model);
+                        "last %s layer, without an activation", reader.with_parameters,
+                        reader.with_parameters);
+    summarise(context, reader.nodes, model);
 
     int bad = -1;
     char why[256];
@@ -283,11 +447,11 @@ ntk_status job_read_layers(const job_context *context, const job_node *layers,
     else if (model->layers[0].ops->infer(model->layers[0].option, &input, &probe, why, sizeof why))
         return NTK_OK;
     if (model_check_sizes(model->layers, model->n_layers, &input, &bad, why, sizeof why)) {
-        char key[64] = "model.layers";
+        char key[160] = "model.layers";
         if (bad >= 0)
             model_layer_key(model->layers, bad, key, sizeof key);
         /* Point at the value that sets the size ({dense: VALUE}) when there is one. */
-        const job_node *node = bad >= 0 ? layers->items[bad] : layers;
+        const job_node *node = bad >= 0 ? reader.nodes[bad] : layers;
         if (node->kind == JOB_NODE_MAPPING && node->count == 1 && node->items[0]->kind == JOB_NODE_SCALAR)
             node = node->items[0];
         return job_fail(context, node, key, "%s", why);

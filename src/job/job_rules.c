@@ -2,9 +2,11 @@
 #include "job/job_rules.h"
 
 #include <float.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "job/job_sections.h"
+#include "model/branch.h"
 #include "model/layer.h"
 
 /* The node of `section.key` in the tree, or the section, or NULL: where a
@@ -71,14 +73,19 @@ ntk_status job_rules_kernel(const job_context *context, const job_node *root,
     /* A layer type states whether it has an infinite-width map (model/layer.h). */
     for (int i = 0; i < job->model.n_layers; ++i) {
         const ntk_layer_ops *ops = job->model.layers[i].ops;
-        if (ops->analytic_spatial != NULL || (job->kernel.kind != NTK_KIND_ANALYTIC &&
-                                      !job->kernel.compare_analytic))
+        /* a block's branch layers have their maps in the recursion itself */
+        if (ops->analytic_spatial != NULL || ops->branch != NTK_BRANCH_NONE ||
+            (job->kernel.kind != NTK_KIND_ANALYTIC && !job->kernel.compare_analytic))
             continue;
         const int kind = job->kernel.kind == NTK_KIND_ANALYTIC;
+        char key[160];
+        snprintf(key, sizeof key, "model.layers[%d]", i);
+        if (model_stack_has_branch_specs(job->model.layers, job->model.n_layers))
+            model_layer_key(job->model.layers, i, key, sizeof key); /* its nested path */
         return job_fail(context, job_node_find(node, kind ? "kind" : "compare_analytic", NULL),
                         kind ? "kernel.kind" : "kernel.compare_analytic",
-                        "model.layers[%d] is a %s layer, which has no infinite-width "
-                        "(analytic) kernel", i, ops->name);
+                        "%s is a %s layer, which has no infinite-width "
+                        "(analytic) kernel", key, ops->name);
     }
     return NTK_OK;
 }

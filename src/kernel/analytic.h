@@ -83,6 +83,7 @@ typedef struct {
     int64_t input_positions, input_channels;
     double layer_flops[NTK_MAX_LAYERS];   /* per pair */
     double flops_per_pair;                /* input covariance, layers, final mean */
+    int branch_depth;                     /* blocks open at once (model/branch.h), at most */
 } analytic_spatial_plan;
 
 /* The plan for `spec` on inputs of shape `input`; NTK_ERR_JOB naming the
@@ -97,7 +98,8 @@ const char *analytic_spatial_form_name(ntk_analytic_form form);
 /* Doubles of the work buffer analytic_spatial_self/pair need. */
 static inline int64_t analytic_spatial_work_doubles(const analytic_spatial_plan *plan)
 {
-    return 4 * plan->capacity;
+    /* the current and next states, and per open block its input and sums */
+    return (4 + 4 * (int64_t)plan->branch_depth) * plan->capacity;
 }
 /* One input's statistics (plan->stats_size doubles): the variances per
  * position at every activation. */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kernel/analytic.h"
+#include "model/branch.h"
 #include "model/model.h"
 
 static const char *form_name(ntk_analytic_form form)
@@ -47,7 +48,7 @@ static int64_t state_doubles(int64_t positions, ntk_analytic_form form)
 static ntk_status refuse_layer(const ntk_model_spec *spec, const ntk_layer_spec *list, int i,
                                const char *why)
 {
-    char key[64];
+    char key[160];
     model_layer_key(list, i, key, sizeof key);
     const char *file = spec->where.file ? spec->where.file : "job";
     if (list[i].line > 0)
@@ -55,6 +56,78 @@ static ntk_status refuse_layer(const ntk_model_spec *spec, const ntk_layer_spec 
                          file, list[i].line, list[i].column, key, why);
     return NTK_RAISE(NTK_ERR_JOB, "%s: %s: the analytic (infinite-width) kernel: %s", file, key,
                      why);
+}
+
+/* A block open in the plan's forward walk: the state at its fork, and what
+ * its branches ended with. */
+typedef struct {
+    int has_theta, is_gaussian;
+    int64_t positions;
+    int uncentered, all_gaussian, n_ends;
+    int64_t end_positions[NTK_BRANCH_MAX_BRANCHES + 1];
+} open_block;
+
+/* The plan's walk through branch layer i (docs/layers.md, "Branches in the
+ * infinite-width limit"). The maps are exact when the branches' outputs
+ * are uncorrelated: a sum needs every branch but one to end in a layer with
+ * parameters (whose fresh zero-mean weights make its output independent of
+ * everything else); a concat has no cross terms. A sum of Gaussian
+ * branches is Gaussian; a concat carries a different covariance per branch
+ * on its channels, which only a linear map (a layer with parameters, or
+ * pooling and flatten before one) may average: no activation follows it
+ * directly. Nonzero with the reason when the block has no exact map. */
+static int branch_plan_step(analytic_spatial_plan *plan, int i, open_block *open, int *depth,
+                            int *has_theta, int *is_gaussian, int64_t *positions, char *why,
+                            size_t why_size)
+{
+    const ntk_layer *layer = &plan->stack[i];
+    if (layer->ops->branch == NTK_BRANCH_FORK) {
+        open_block *block = &open[(*depth)++];
+        memset(block, 0, sizeof *block);
+        block->has_theta = *has_theta;
+        block->is_gaussian = *is_gaussian;
+        block->positions = *positions;
+        block->all_gaussian = 1;
+        if (*depth > plan->branch_depth)
+            plan->branch_depth = *depth;
+        return 0;
+    }
+    open_block *block = &open[*depth - 1];
+    const int centered = i - 1 != layer->fork && ntk_layer_has_parameters(plan->stack[i - 1].ops);
+    block->uncentered += !centered;
+    block->all_gaussian &= *is_gaussian;
+    block->end_positions[block->n_ends++] = *positions;
+    if (layer->ops->branch == NTK_BRANCH_NEXT) {
+        *has_theta = block->has_theta;
+        *is_gaussian = block->is_gaussian;
+        *positions = block->positions;
+        return 0;
+    }
+    --*depth;
+    const int concat = layer->option[0] == NTK_MERGE_CONCAT;
+    if (!concat && block->uncentered > 1) {
+        snprintf(why, why_size, "a sum of branches of which %d do not end in a layer with "
+                 "parameters (an identity shortcut, or an activation or pooling last) has "
+                 "correlated terms and no exact map in ntkgram; end all but one of them in a "
+                 "dense or conv layer, or use kernel.kind: empirical", block->uncentered);
+        return 1;
+    }
+    int64_t out = 1;
+    for (int b = 0; b < block->n_ends; ++b)
+        if (block->end_positions[b] > out)
+            out = block->end_positions[b];
+    for (int b = 0; b < block->n_ends && !(concat && layer->out.rank == 1); ++b)
+        if (block->end_positions[b] != out &&
+            !(block->end_positions[b] == 1 && layer->out.rank == 1)) {
+            snprintf(why, why_size, "its branches' flat outputs keep %lld and %lld positions "
+                     "of the layers before them, which the infinite-width state cannot "
+                     "add; flatten after the block instead", (long long)block->end_positions[b],
+                     (long long)out);
+            return 1;
+        }
+    *positions = concat && layer->out.rank == 1 ? 1 : out;
+    *is_gaussian = concat ? 0 : block->all_gaussian;
+    return 0;
 }
 
 ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shape *input,
@@ -74,11 +147,19 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
     plan->input_channels = input->size / plan->input_positions;
 
     /* Forwards: the type's map, Gaussian pre-activations, positions. */
-    int has_theta = 0, is_gaussian = 0;
+    int has_theta = 0, is_gaussian = 0, depth = 0;
     int64_t positions = plan->input_positions;
+    open_block open[NTK_BRANCH_MAX_DEPTH];
     for (int i = 0; i < plan->n_layers; ++i) {
         const ntk_layer *layer = &plan->stack[i];
-        char why[256];
+        char why[512];
+        if (layer->ops->branch != NTK_BRANCH_NONE) {
+            plan->positions[i] = positions;
+            if (branch_plan_step(plan, i, open, &depth, &has_theta, &is_gaussian, &positions,
+                                 why, sizeof why))
+                return refuse_layer(spec, list, layer->fork, why);
+            continue;
+        }
         if (layer->ops->analytic_spatial == NULL) {
             snprintf(why, sizeof why, "%s layers have no infinite-width kernel in ntkgram; use "
                      "kernel.kind: empirical", layer->ops->name);
@@ -108,13 +189,32 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
                          "end the model in global_avg_pool or flatten and a dense layer",
                          spec->where.file ? spec->where.file : "job", (long long)positions);
 
-    /* Backwards: the form each layer's input must have. */
+    /* Backwards: the form each layer's input must have. A block's branches
+     * end in its join's output form; its fork's input has the richest form
+     * any branch starts from (each branch takes what it needs of it). */
     plan->input_form[plan->n_layers] = NTK_ANALYTIC_DIAGONAL;
+    ntk_analytic_form end_form[NTK_MAX_LAYERS], start_form[NTK_MAX_LAYERS];
     for (int i = plan->n_layers - 1; i >= 0; --i) {
         const ntk_layer *layer = &plan->stack[i];
         const ntk_analytic_form out = plan->input_form[i + 1];
-        plan->input_form[i] =
-            layer->ops->analytic_input_form ? layer->ops->analytic_input_form(layer, out) : out;
+        switch (layer->ops->branch) {
+        case NTK_BRANCH_JOIN:
+            end_form[layer->fork] = plan->input_form[i] = out;
+            start_form[layer->fork] = NTK_ANALYTIC_DIAGONAL;
+            break;
+        case NTK_BRANCH_NEXT:
+            plan->input_form[i] = end_form[layer->fork];
+            if (out == NTK_ANALYTIC_FULL)
+                start_form[layer->fork] = NTK_ANALYTIC_FULL;
+            break;
+        case NTK_BRANCH_FORK:
+            plan->input_form[i] = out == NTK_ANALYTIC_FULL ? out : start_form[i];
+            break;
+        default:
+            plan->input_form[i] = layer->ops->analytic_input_form
+                                      ? layer->ops->analytic_input_form(layer, out)
+                                      : out;
+        }
     }
 
     /* Sizes, statistics and costs. */
@@ -134,9 +234,12 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
             plan->stats_offset[i] = plan->stats_size;
             plan->stats_size += plan->positions[i];
         }
-        plan->layer_flops[i] = layer->ops->analytic_spatial_flops(
-            layer, plan->positions[i], plan->input_form[i], plan->input_form[i + 1],
-            quadrature_order);
+        plan->layer_flops[i] =
+            layer->ops->branch != NTK_BRANCH_NONE
+                ? 2.0 * (double)state_doubles(plan->positions[i], plan->input_form[i])
+                : layer->ops->analytic_spatial_flops(layer, plan->positions[i],
+                                                     plan->input_form[i],
+                                                     plan->input_form[i + 1], quadrature_order);
         plan->flops_per_pair += plan->layer_flops[i];
     }
     plan->flops_per_pair += 2.0 * (double)plan->positions[plan->n_layers];
@@ -165,6 +268,92 @@ static void input_covariance(const analytic_spatial_plan *plan, const double *x1
     }
 }
 
+/* `to` = the state `from` (positions, form `from_form`) in form `to_form`
+ * (the same, or the diagonal of all pairs). */
+static void state_convert(const double *from, int64_t positions, ntk_analytic_form from_form,
+                          ntk_analytic_form to_form, double *to)
+{
+    if (from_form == to_form) {
+        memcpy(to, from, (size_t)state_doubles(positions, to_form) * sizeof *to);
+        return;
+    }
+    for (int64_t p = 0; p < positions; ++p)
+        to[p] = from[p * (positions + 1)];
+}
+
+/* sum += weight x the branch's state `from` (positions `from_positions`,
+ * form `form`) on a sum of `positions`: the same positions, a flat one
+ * broadcast, or (`collapse`) the mean over its positions into one. */
+static void state_accumulate(const double *from, int64_t from_positions, ntk_analytic_form form,
+                             int64_t positions, double weight, int collapse, double *sum)
+{
+    const int64_t step = form == NTK_ANALYTIC_FULL ? from_positions + 1 : 1;
+    if (collapse) {
+        double mean = 0.0;
+        for (int64_t p = 0; p < from_positions; ++p)
+            mean += from[p * step];
+        sum[0] += weight * mean / (double)from_positions;
+        return;
+    }
+    const int64_t size = state_doubles(positions, form);
+    for (int64_t e = 0; e < size; ++e)
+        sum[e] += weight * from[from_positions == positions ? e : 0];
+}
+
+/* Branch layer i on the current state: a fork keeps it (block[0], [1]: the
+ * sigma and theta of the block's input) and starts the first branch from
+ * it; a next layer adds the branch's output to the sums (block[2], [3]) and
+ * starts the next branch from the kept input; the join adds the last and
+ * hands on the sums: Sigma and Theta of a sum of uncorrelated branches add,
+ * a concat's are their channel shares' weighted mean, which is what the
+ * fan-in mean of the next layer with parameters reads (docs/layers.md). */
+static void branch_run(const analytic_spatial_plan *plan, int i, const ntk_spatial_state *state,
+                       double *block, double *next_sigma, double *next_theta)
+{
+    const ntk_layer *layer = &plan->stack[i];
+    const int64_t capacity = plan->capacity;
+    double *kept_sigma = block, *kept_theta = block + capacity;
+    double *sum_sigma = block + 2 * capacity, *sum_theta = block + 3 * capacity;
+    const int fork = layer->fork;
+    if (layer->ops->branch == NTK_BRANCH_FORK) {
+        state_convert(state->sigma, state->positions, state->form, state->form, kept_sigma);
+        if (state->has_theta)
+            state_convert(state->theta, state->positions, state->form, state->form, kept_theta);
+        memset(sum_sigma, 0, 2 * (size_t)capacity * sizeof *sum_sigma);
+    } else {
+        /* The join's output positions, and this branch's share of it. */
+        int join = i;
+        while (!(plan->stack[join].ops->branch == NTK_BRANCH_JOIN && plan->stack[join].fork == fork))
+            ++join;
+        const ntk_layer *merge = &plan->stack[join];
+        const int concat = merge->option[0] == NTK_MERGE_CONCAT;
+        const int collapse = concat && merge->out.rank == 1;
+        const double weight =
+            concat ? (double)(layer->in.size / ntk_layer_positions(&layer->in)) /
+                         (double)(merge->out.size / ntk_layer_positions(&merge->out))
+                   : 1.0;
+        const int64_t positions = plan->positions[join + 1];
+        state_accumulate(state->sigma, state->positions, state->form, positions, weight,
+                         collapse, sum_sigma);
+        if (state->has_theta)
+            state_accumulate(state->theta, state->positions, state->form, positions, weight,
+                             collapse, sum_theta);
+        if (layer->ops->branch == NTK_BRANCH_JOIN) {
+            const int64_t size = state_doubles(positions, plan->input_form[i + 1]);
+            memcpy(next_sigma, sum_sigma, (size_t)size * sizeof *next_sigma);
+            memcpy(next_theta, sum_theta, (size_t)size * sizeof *next_theta);
+            return;
+        }
+    }
+    /* The next branch starts from the block's input, in the form it needs. */
+    const ntk_analytic_form kept_form = plan->input_form[fork];
+    state_convert(kept_sigma, plan->positions[fork], kept_form, plan->input_form[i + 1],
+                  next_sigma);
+    if (state->has_theta)
+        state_convert(kept_theta, plan->positions[fork], kept_form, plan->input_form[i + 1],
+                      next_theta);
+}
+
 /* The recursion; `self` records the activations' variances into stats_1
  * (x1 == x2) instead of reading them. */
 static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
@@ -181,8 +370,24 @@ static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_conte
     state.sigma = buffer[0];
     state.theta = buffer[1];
     int current = 0; /* sigma in buffer[current], theta in buffer[current + 1] */
+    int depth = 0;
     for (int i = 0; i < plan->n_layers; ++i) {
         const ntk_layer *layer = &plan->stack[i];
+        if (layer->ops->branch != NTK_BRANCH_NONE) {
+            const int next = 2 - current;
+            double *block = work + (4 + 4 * (int64_t)(layer->ops->branch == NTK_BRANCH_FORK
+                                                          ? depth
+                                                          : depth - 1)) * plan->capacity;
+            branch_run(plan, i, &state, block, buffer[next], buffer[next + 1]);
+            depth += layer->ops->branch == NTK_BRANCH_FORK ? 1
+                     : layer->ops->branch == NTK_BRANCH_JOIN ? -1 : 0;
+            state.sigma = buffer[next];
+            state.theta = buffer[next + 1];
+            state.form = plan->input_form[i + 1];
+            state.positions = plan->positions[i + 1];
+            current = next;
+            continue;
+        }
         if (plan->stats_offset[i] >= 0) {
             if (self != NULL) {
                 double *variance = self + plan->stats_offset[i];

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/branch.h"
 #include "model/model.h"
 
 static ntk_status model_check_batch(const ntk_model *model, int64_t count)
@@ -126,8 +127,11 @@ ntk_status model_features_down_to(const ntk_model *model, const double *x, int64
     memcpy(features->value[0], x, (size_t)(count * model->stack[0].in.size) * sizeof *x);
     for (int i = 0; i < n; ++i) {
         const ntk_layer *layer = &model->stack[i];
-        layer->ops->forward(layer, model, features->value[i], count, features->value[i + 1],
-                            features->saved[i]);
+        if (layer->ops->branch != NTK_BRANCH_NONE)
+            branch_forward(model->stack, i, features->value, count);
+        else
+            layer->ops->forward(layer, model, features->value[i], count, features->value[i + 1],
+                                features->saved[i]);
     }
 
     /* Backward, batched over all (x, o) rows: the outputs' cotangents are
@@ -144,16 +148,64 @@ ntk_status model_features_down_to(const ntk_model *model, const double *x, int64
             stop = i + 1;
     for (int i = n - 1; i >= stop; --i) {
         const ntk_layer *layer = &model->stack[i];
-        layer->ops->backward(layer, model, features->cot[i + 1], count, k, features->saved[i],
-                             features->cot[i]);
+        if (layer->ops->branch != NTK_BRANCH_NONE)
+            branch_backward(model->stack, i, features->cot, count, k);
+        else
+            layer->ops->backward(layer, model, features->cot[i + 1], count, k,
+                                 features->saved[i], features->cot[i]);
     }
     return NTK_OK;
+}
+
+/* model_forward of a model with blocks: every layer's input kept, as the
+ * branch layers read their block's earlier values (model/branch.h). */
+static ntk_status forward_with_branches(const ntk_model *model, const double *x, int64_t count,
+                                        double *output)
+{
+    const int n = model->n_stack;
+    double *value[NTK_MAX_LAYERS + 1] = {NULL}, *owned[NTK_MAX_LAYERS + 1] = {NULL};
+    double *scratch = NULL;
+    int n_owned = 0;
+    int64_t saved = 1;
+    ntk_status status = NTK_OK;
+    for (int i = 0; i < n; ++i)
+        if (model->stack[i].ops->saved_doubles(&model->stack[i]) > saved)
+            saved = model->stack[i].ops->saved_doubles(&model->stack[i]);
+    NTK_TRY_GOTO(status, NTK_CALLOC(scratch, count * saved + 1, "forward pass"), done);
+    NTK_TRY_GOTO(status, NTK_CALLOC(owned[n_owned], count * model->stack[0].in.size + 1,
+                                    "forward pass"), done);
+    value[0] = owned[n_owned++];
+    memcpy(value[0], x, (size_t)(count * model->stack[0].in.size) * sizeof *x);
+    for (int i = 0; i < n; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        if (i + 1 == n) {
+            value[n] = output;
+        } else if (layer->ops->in_place && layer->ops->branch == NTK_BRANCH_NONE) {
+            value[i + 1] = value[i];
+        } else {
+            NTK_TRY_GOTO(status, NTK_CALLOC(owned[n_owned], count * layer->out.size + 1,
+                                            "forward pass"), done);
+            value[i + 1] = owned[n_owned++];
+        }
+        if (layer->ops->branch != NTK_BRANCH_NONE)
+            branch_forward(model->stack, i, value, count);
+        else
+            layer->ops->forward(layer, model, value[i], count, value[i + 1], scratch);
+    }
+
+done:
+    for (int b = 0; b < n_owned; ++b)
+        free(owned[b]);
+    free(scratch);
+    return status;
 }
 
 ntk_status model_forward(const ntk_model *model, const double *x, int64_t count,
                          double *output)
 {
     NTK_TRY(model_check_batch(model, count));
+    if (model_stack_has_branches(model->stack, model->n_stack))
+        return forward_with_branches(model, x, count, output);
     int64_t widest = 1, saved = 1;
     for (int i = 0; i + 1 < model->n_stack; ++i) {
         const ntk_layer *layer = &model->stack[i];

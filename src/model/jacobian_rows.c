@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/branch.h"
 #include "model/model.h"
 
 typedef struct {
     double *value[NTK_MAX_LAYERS + 1]; /* input of layer i; value[n] = f */
     double *saved[NTK_MAX_LAYERS];
-    double *delta, *delta_next;        /* cotangent buffers, widest value */
+    double *cot[NTK_MAX_LAYERS + 1];   /* one row's cotangent of value[i] (the branch
+                                        * layers read those of their block's layers) */
 } jacobian_scratch;
 
 static void scratch_free(jacobian_scratch *scratch)
@@ -25,27 +27,22 @@ static void scratch_free(jacobian_scratch *scratch)
         free(scratch->value[i]);
     for (int i = 0; i < NTK_MAX_LAYERS; ++i)
         free(scratch->saved[i]);
-    free(scratch->delta);
-    free(scratch->delta_next);
+    for (int i = 0; i <= NTK_MAX_LAYERS; ++i)
+        free(scratch->cot[i]);
 }
 
 static ntk_status scratch_create(const ntk_model *model, jacobian_scratch *scratch)
 {
     memset(scratch, 0, sizeof *scratch);
-    int64_t widest = 1;
     for (int i = 0; i < model->n_stack; ++i) {
         const ntk_layer *layer = &model->stack[i];
         NTK_TRY(NTK_CALLOC(scratch->value[i], layer->in.size, "jacobian scratch"));
+        NTK_TRY(NTK_CALLOC(scratch->cot[i], layer->in.size, "jacobian scratch"));
         NTK_TRY(NTK_CALLOC(scratch->saved[i], layer->ops->saved_doubles(layer) + 1,
                            "jacobian scratch"));
-        if (layer->in.size > widest)
-            widest = layer->in.size;
-        if (layer->out.size > widest)
-            widest = layer->out.size;
     }
     NTK_TRY(NTK_CALLOC(scratch->value[model->n_stack], model_outputs(model), "jacobian scratch"));
-    NTK_TRY(NTK_CALLOC(scratch->delta, widest, "jacobian scratch"));
-    NTK_TRY(NTK_CALLOC(scratch->delta_next, widest, "jacobian scratch"));
+    NTK_TRY(NTK_CALLOC(scratch->cot[model->n_stack], model_outputs(model), "jacobian scratch"));
     return NTK_OK;
 }
 
@@ -55,8 +52,11 @@ static void single_forward(const ntk_model *model, const double *x, jacobian_scr
     memcpy(scratch->value[0], x, (size_t)model->stack[0].in.size * sizeof *x);
     for (int i = 0; i < model->n_stack; ++i) {
         const ntk_layer *layer = &model->stack[i];
-        layer->ops->forward_one(layer, model, scratch->value[i], scratch->value[i + 1],
-                                scratch->saved[i]);
+        if (layer->ops->branch != NTK_BRANCH_NONE)
+            branch_forward(model->stack, i, scratch->value, 1);
+        else
+            layer->ops->forward_one(layer, model, scratch->value[i], scratch->value[i + 1],
+                                    scratch->saved[i]);
     }
 }
 
@@ -87,9 +87,9 @@ ntk_status model_jacobian_rows(const ntk_model *model, const double *x, int64_t 
         single_forward(model, x + xi * dim, &scratch);
         for (int o = 0; o < k; ++o) {
             double *row = rows + (xi * k + o) * length;
-            double *delta = scratch.delta, *delta_next = scratch.delta_next;
-            memset(delta, 0, (size_t)k * sizeof *delta);
-            delta[o] = 1.0;
+            double *top = scratch.cot[model->n_stack];
+            memset(top, 0, (size_t)k * sizeof *top);
+            top[o] = 1.0;
             for (int i = model->n_stack - 1; i >= lowest; --i) {
                 const ntk_layer *layer = &model->stack[i];
                 const int l = layer->param;
@@ -100,16 +100,17 @@ ntk_status model_jacobian_rows(const ntk_model *model, const double *x, int64_t 
                     int64_t begin = offset > first ? offset : first;
                     int64_t end = next_offset < last ? next_offset : last;
                     if (begin < end)
-                        layer->ops->jacobian_one(layer, model, scratch.value[i], delta,
-                                                 begin - offset, end - offset,
-                                                 row + (begin - first));
+                        layer->ops->jacobian_one(layer, model, scratch.value[i],
+                                                 scratch.cot[i + 1], begin - offset,
+                                                 end - offset, row + (begin - first));
                 }
                 if (i == lowest)
                     break;
-                layer->ops->backward_one(layer, model, delta, scratch.saved[i], delta_next);
-                double *swap = delta;
-                delta = delta_next;
-                delta_next = swap;
+                if (layer->ops->branch != NTK_BRANCH_NONE)
+                    branch_backward(model->stack, i, scratch.cot, 1, 1);
+                else
+                    layer->ops->backward_one(layer, model, scratch.cot[i + 1], scratch.saved[i],
+                                             scratch.cot[i]);
             }
         }
     }

@@ -106,6 +106,14 @@ int ntk_option_choice_count(const ntk_layer_option *option);
 int ntk_layer_has_bias_option_on(const ntk_layer_ops *ops, const int64_t *option);
 
 /* A layer of a built model. */
+/* The structural layers of a residual or parallel block (model/branch.h). */
+typedef enum {
+    NTK_BRANCH_NONE = 0,
+    NTK_BRANCH_FORK, /* the block starts: its input x is kept for every branch */
+    NTK_BRANCH_NEXT, /* a branch ends, the next starts from x again */
+    NTK_BRANCH_JOIN  /* the last branch ends: the branches' outputs merge */
+} ntk_branch_role;
+
 typedef struct {
     const ntk_layer_ops *ops;
     int64_t option[NTK_LAYER_MAX_OPTIONS];
@@ -113,6 +121,7 @@ typedef struct {
     int param;        /* 1-based index among layers with parameters; 0 = none */
     ntk_shape in, out;
     char name[NTK_LAYER_NAME_MAX]; /* its `name:`, "" for none */
+    int fork;         /* a branch layer's: the index of its block's fork; -1 otherwise */
 } ntk_layer;
 
 /* A parameter tensor: torch layout, row-major. */
@@ -338,6 +347,12 @@ struct ntk_layer_ops {
     /* --- costs (k logits; full: per-(x,o) rows) --- */
     void (*cost)(const ntk_layer *layer, int k, int full, int quadrature_order,
                  ntk_layer_cost *cost);
+
+    /* A branch layer's role (model/branch.h): the residual and parallel
+     * blocks of model.layers are read into the flat list with these
+     * structural layers, which the passes run themselves (not through
+     * forward/backward). NTK_BRANCH_NONE for every other type. */
+    ntk_branch_role branch;
 };
 
 /* Positions of a value of `shape`: H W, L, or 1 for flat values. */

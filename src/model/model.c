@@ -16,6 +16,7 @@
 
 #include "core/checked_math.h"
 #include "core/random.h"
+#include "model/branch.h"
 #include "model/weights.h"
 
 /* Stream of layer l's weights (kind 0) or biases (kind 1). */
@@ -48,12 +49,62 @@ void model_spec_layers(const ntk_model_spec *spec, ntk_layer_spec *list, int *co
     *count = n;
 }
 
+/* The key path of layer i as written, through the blocks around it
+ * (model/branch.h): "model.layers[2].residual.body[1].conv"; a branch
+ * layer's is its block's, "model.layers[2].residual". */
 const char *model_layer_key(const ntk_layer_spec *list, int i, char *buffer, size_t size)
 {
-    if (list[i].ops->n_options > 0)
-        snprintf(buffer, size, "model.layers[%d].%s", i, list[i].ops->name);
-    else
-        snprintf(buffer, size, "model.layers[%d]", i);
+    typedef struct {
+        char block[160]; /* the block's own path ("" at the top) */
+        char list[192];  /* the list being read: model.layers, ...body, ...branches[1] */
+        int item, branch, residual;
+    } frame;
+    frame frames[NTK_BRANCH_MAX_DEPTH + 1];
+    int depth = 0;
+    memset(&frames[0], 0, sizeof frames[0]);
+    snprintf(frames[0].list, sizeof frames[0].list, "model.layers");
+    for (int j = 0; j <= i; ++j) {
+        frame *top = &frames[depth];
+        const ntk_branch_role role = list[j].ops->branch;
+        if (j == i) {
+            if (role != NTK_BRANCH_NONE && role != NTK_BRANCH_FORK && depth > 0)
+                snprintf(buffer, size, "%s", top->block);
+            else if (role == NTK_BRANCH_FORK)
+                snprintf(buffer, size, "%s[%d].%s", top->list, top->item,
+                         list[j].option[0] == NTK_BLOCK_RESIDUAL ? "residual" : "parallel");
+            else if (list[j].ops->n_options > 0)
+                snprintf(buffer, size, "%s[%d].%s", top->list, top->item, list[j].ops->name);
+            else
+                snprintf(buffer, size, "%s[%d]", top->list, top->item);
+            break;
+        }
+        char block[160];
+        if (role == NTK_BRANCH_FORK && depth < NTK_BRANCH_MAX_DEPTH) {
+            const int residual = list[j].option[0] == NTK_BLOCK_RESIDUAL;
+            snprintf(block, sizeof block, "%s[%d].%s", top->list, top->item,
+                     residual ? "residual" : "parallel");
+            frame *inner = &frames[++depth];
+            inner->residual = residual;
+            memcpy(inner->block, block, sizeof block);
+            snprintf(inner->list, sizeof inner->list, "%s.%s", block,
+                     residual ? "body" : "branches[0]");
+            inner->item = inner->branch = 0;
+        } else if (role == NTK_BRANCH_NEXT && depth > 0) {
+            top->item = 0;
+            ++top->branch;
+            memcpy(block, top->block, sizeof block);
+            /* A path longer than the buffers is cut short (messages only). */
+            int written = top->residual
+                              ? snprintf(top->list, sizeof top->list, "%s.shortcut", block)
+                              : snprintf(top->list, sizeof top->list, "%s.branches[%d]", block,
+                                         top->branch);
+            (void)written;
+        } else if (role == NTK_BRANCH_JOIN && depth > 0) {
+            frames[--depth].item++;
+        } else {
+            top->item++;
+        }
+    }
     return buffer;
 }
 
@@ -62,7 +113,7 @@ static int layers_infer(const ntk_layer_spec *list, int count, const ntk_shape *
                         ntk_layer *stack, int *bad_layer, char *why, size_t why_size)
 {
     ntk_shape shape = *input;
-    int param = 0;
+    int param = 0, open = 0;
     for (int i = 0; i < count; ++i) {
         ntk_layer *layer = &stack[i];
         memset(layer, 0, sizeof *layer);
@@ -71,7 +122,18 @@ static int layers_infer(const ntk_layer_spec *list, int count, const ntk_shape *
         memcpy(layer->name, list[i].name, sizeof layer->name);
         layer->index = i;
         layer->in = shape;
-        if (layer->ops->infer(layer->option, &shape, &layer->out, why, why_size)) {
+        layer->fork = -1;
+        if (layer->ops->branch != NTK_BRANCH_NONE) {
+            /* A block's shape refusals point at the block (its fork). */
+            if (branch_infer(stack, i, why, why_size)) {
+                *bad_layer = layer->fork >= 0 ? layer->fork : i;
+                return 1;
+            }
+            if (layer->ops->branch == NTK_BRANCH_FORK)
+                ++open;
+            else if (layer->ops->branch == NTK_BRANCH_JOIN)
+                --open;
+        } else if (layer->ops->infer(layer->option, &shape, &layer->out, why, why_size)) {
             *bad_layer = i;
             return 1;
         }
@@ -85,6 +147,11 @@ static int layers_infer(const ntk_layer_spec *list, int count, const ntk_shape *
             layer->param = ++param;
         }
         shape = layer->out;
+    }
+    if (open != 0) {
+        *bad_layer = count - 1;
+        snprintf(why, why_size, "a block is not closed");
+        return 1;
     }
     return 0;
 }
@@ -146,7 +213,7 @@ int model_check_sizes(const ntk_layer_spec *list, int count, const ntk_shape *in
 static ntk_status raise_layer(const ntk_layer_spec *list, int bad, const char *file,
                               const char *why)
 {
-    char key[64] = "model.layers";
+    char key[160] = "model.layers";
     if (bad < 0)
         return NTK_RAISE(NTK_ERR_JOB, "%s: %s: %s", file, key, why);
     model_layer_key(list, bad, key, sizeof key);
@@ -219,7 +286,8 @@ void model_layout_costs(const model_layout *layout, int full, int quadrature_ord
             costs->product_scratch_doubles = cost.product_scratch_doubles;
         if (cost.product_scratch_limit > costs->product_scratch_limit)
             costs->product_scratch_limit = cost.product_scratch_limit;
-        costs->has_analytic &= layer->ops->analytic_spatial != NULL;
+        costs->has_analytic &= layer->ops->analytic_spatial != NULL ||
+                               layer->ops->branch != NTK_BRANCH_NONE;
         costs->has_structured &= !ntk_layer_has_parameters(layer->ops) ||
                                  layer->ops->structured_term != NULL;
     }

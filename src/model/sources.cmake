@@ -17,6 +17,7 @@ ntk_module_sources(model
   features.c
   jacobian_rows.c
   layers/block_products.c
+  layers/branch.c
   layers/conv.c
   layers/conv_geometry.c
   layers/conv_products.c

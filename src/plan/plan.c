@@ -84,6 +84,7 @@
 #include "kernel/kernel.h"
 #include "spectrum/parpack/matrix_free.h"
 #include "spectrum/spectrum.h"
+#include "model/branch.h"
 #include "model/model.h"
 #include "model/weights.h"
 
@@ -92,6 +93,19 @@
  * the peak RSS of a 64-input job with an eigensolve on the reference machine
  * (Debian 12, Open MPI 4.1, OpenBLAS 0.3.21): 16.5 MiB per rank under mpirun,
  * 19.6 MiB as a single process; tests/plan/plan_memory.sh prints it. */
+/* Layer i's nested path ("model.layers[2].residual.body[0].dense") when
+ * the model has blocks, whose flat list numbers layers otherwise than the
+ * job; "" otherwise (plan then names layers by their index, as always). */
+static void plan_nested_key(const ntk_model_spec *spec, int i, char *key, size_t size)
+{
+    ntk_layer_spec list[NTK_MAX_LAYERS];
+    int count = 0;
+    key[0] = '\0';
+    model_spec_layers(spec, list, &count);
+    if (i < count && model_stack_has_branch_specs(list, count))
+        model_layer_key(list, i, key, size);
+}
+
 static const double PLAN_BASELINE_BYTES = 18.0 * 1048576.0;
 
 /* Sustained rates per rank, flop/s: DGEMM-bound phases (features, tiles),
@@ -409,6 +423,8 @@ static ntk_status plan_analytic_layers(const ntk_plan_config *config, ntk_plan *
                 analytic_spatial_form_name(spatial->input_form[i]);
             plan->analytic_layers[i].positions = spatial->positions[i];
             plan->analytic_layers[i].flops = spatial->layer_flops[i];
+            plan_nested_key(config->model, i, plan->analytic_layers[i].key,
+                            sizeof plan->analytic_layers[i].key);
         }
         plan->analytic_pair_flops = spatial->flops_per_pair;
         plan->analytic_stats_doubles = spatial->stats_size;
@@ -522,6 +538,8 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
         if (cost.structured_form != NULL && plan->n_forms < 16) {
             form_of[l] = plan->n_forms;
             plan->forms[plan->n_forms].layer = i;
+            plan_nested_key(config->model, i, plan->forms[plan->n_forms].key,
+                            sizeof plan->forms[plan->n_forms].key);
             plan->forms[plan->n_forms].form = cost.structured_form;
             plan->forms[plan->n_forms].block_flops = cost.block_pair_flops;
             plan->forms[plan->n_forms].block_rows = chunking.block_rows[l];

@@ -85,6 +85,7 @@ typedef struct {
         double block_flops, pairwise_flops;
         int64_t block_rows;      /* Jacobian block: its rows (conv: output channels) */
         int64_t chunk_rows;      /* rows per chunk pass; 0: kept whole in the features */
+        char key[96];            /* its nested path in a model with blocks, else "" */
     } forms[16];
     /* analytic kernels of conv nets (kernel/analytic_spatial.c): the form
      * of each layer's input state, its positions and flops per pair;
@@ -95,6 +96,7 @@ typedef struct {
         const char *form;        /* "all pairs" or "matching positions" */
         int64_t positions;
         double flops;
+        char key[96];            /* its nested path in a model with blocks, else "" */
     } analytic_layers[NTK_MAX_LAYERS];
     double analytic_pair_flops;  /* per pair of inputs, NTK or NNGP */
     int64_t analytic_stats_doubles; /* per input: the activations' variances */

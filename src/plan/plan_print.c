@@ -67,6 +67,13 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
                 plan->lower_only ? ", lower triangle only"
                                  : ", lower triangle mirrored to the whole matrix");
     for (int i = 0; i < plan->n_analytic_layers; ++i)
+        if (plan->analytic_layers[i].key[0] != '\0')
+            fprintf(out, "  analytic  %s (%s): %s of %lld input position%s, %.3g flops per pair "
+                    "of inputs\n", plan->analytic_layers[i].key, plan->analytic_layers[i].type,
+                    plan->analytic_layers[i].form, (long long)plan->analytic_layers[i].positions,
+                    plan->analytic_layers[i].positions == 1 ? "" : "s",
+                    plan->analytic_layers[i].flops);
+        else
         fprintf(out, "  analytic  model.layers[%d] %s: %s of %lld input position%s, %.3g flops "
                 "per pair of inputs\n", i, plan->analytic_layers[i].type,
                 plan->analytic_layers[i].form, (long long)plan->analytic_layers[i].positions,
@@ -76,9 +83,14 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
         fprintf(out, "            %.3g flops per pair of inputs (NTK or NNGP)\n",
                 plan->analytic_pair_flops);
     for (int f = 0; f < plan->n_forms; ++f) {
-        fprintf(out, "  conv      model.layers[%d]: %s (flops per Theta entry: Jacobian block %.3g, "
-                "pairwise %.3g)\n", plan->forms[f].layer, plan->forms[f].form,
-                plan->forms[f].block_flops, plan->forms[f].pairwise_flops);
+        if (plan->forms[f].key[0] != '\0')
+            fprintf(out, "  conv      %s: %s (flops per Theta entry: Jacobian block %.3g, "
+                    "pairwise %.3g)\n", plan->forms[f].key, plan->forms[f].form,
+                    plan->forms[f].block_flops, plan->forms[f].pairwise_flops);
+        else
+            fprintf(out, "  conv      model.layers[%d]: %s (flops per Theta entry: Jacobian block "
+                    "%.3g, pairwise %.3g)\n", plan->forms[f].layer, plan->forms[f].form,
+                    plan->forms[f].block_flops, plan->forms[f].pairwise_flops);
         const int64_t rows = plan->forms[f].block_rows, per = plan->forms[f].chunk_rows;
         if (per > 0)
             fprintf(out, "            in %lld chunk passes of %lld of its %lld block rows "

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "job/job.h"
+#include "model/branch.h"
 #include "job/job_keys.h"
 #include "job/job_read.h"
 #include "job/job_table.h"
@@ -1029,6 +1030,40 @@ static void test_echo_and_hash(void)
               strcmp(job.sweep.value[2][1], "[{dense: 8}, tanh, {dense: 1}]") == 0,
           "zip and list values: %d keys, %d axes, value '%s'", job.sweep.n_keys,
           job.sweep.n_axes, job.sweep.value[2][1]);
+    /* Residual and parallel blocks (model/branch.h) echo back nested and
+     * keep their hash; the structure is hashed (a residual differs from the
+     * parallel sum of the same branches, an identity shortcut from none). */
+    const char *blocks =
+        "data:\n  inputs: {synthetic: gaussian, n: 8, dim: 3}\n"
+        "model:\n  layers: [{dense: 4}, relu, {residual: {body: [{dense: 4}, tanh, "
+        "{residual: {body: [{dense: 4}], shortcut: [{dense: {width: 4, bias: false}}]}}]}}, "
+        "{parallel: {branches: [[{dense: 2}, relu], [], [{dense: {width: 3, name: p.2}}]], "
+        "merge: concat}}, {dense: 1}]\n";
+    round_trip(__LINE__, blocks, NULL);
+    CHECK(job.model.n_layers == 20 && job.model.layers[2].ops->branch == NTK_BRANCH_FORK &&
+              job.model.layers[7].ops->branch == NTK_BRANCH_NEXT &&
+              job.model.layers[9].ops->branch == NTK_BRANCH_JOIN &&
+              job.model.layers[11].ops->branch == NTK_BRANCH_JOIN &&
+              job.model.layers[16].ops->branch == NTK_BRANCH_NEXT &&
+              job.model.layers[18].ops->branch == NTK_BRANCH_JOIN &&
+              job.model.layers[18].option[0] == NTK_MERGE_CONCAT,
+          "blocks lowered into branch layers: %d entries", job.model.n_layers);
+    const char *residual_job = "data:\n  inputs: {synthetic: gaussian, n: 8, dim: 3}\n"
+                               "model:\n  layers: [{dense: 4}, {residual: {body: [{dense: 4}], "
+                               "shortcut: [{dense: 4}]}}, {dense: 1}]\n";
+    round_trip(__LINE__, residual_job, NULL);
+    const uint64_t residual_hash = job_hash(&job);
+    EXPECT_OK("data:\n  inputs: {synthetic: gaussian, n: 8, dim: 3}\n"
+              "model:\n  layers: [{dense: 4}, {parallel: {branches: [[{dense: 4}], [{dense: 4}]], "
+              "merge: sum}}, {dense: 1}]\n", NULL);
+    CHECK(job_hash(&job) != residual_hash, "a parallel sum hashes apart from a residual");
+    round_trip(__LINE__, "data:\n  inputs: {synthetic: gaussian, n: 8, dim: 3}\n"
+               "model:\n  layers: [{dense: 4}, {residual: {body: [{dense: 4}], shortcut: []}}, "
+               "{dense: 1}]\n", NULL);
+    const uint64_t identity_hash = job_hash(&job);
+    EXPECT_OK("data:\n  inputs: {synthetic: gaussian, n: 8, dim: 3}\n"
+              "model:\n  layers: [{dense: 4}, {dense: 4}, {dense: 1}]\n", NULL);
+    CHECK(job_hash(&job) != identity_hash, "a residual hashes apart from its body alone");
     round_trip(__LINE__, rich, NULL);
     CHECK(strcmp(job.name, "a \"quoted\" name: true") == 0, "name with quotes: %s", job.name);
     CHECK(strcmp(job.output.dir, "true") == 0, "dir named true stays a string");
