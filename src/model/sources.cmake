@@ -16,13 +16,16 @@ ntk_module_sources(model
   activations/tanh.c
   features.c
   jacobian_rows.c
+  layers/batch_norm.c
   layers/block_products.c
   layers/conv.c
   layers/conv_geometry.c
   layers/conv_products.c
   layers/dense.c
   layers/flatten.c
+  layers/layer_norm.c
   layers/max_pool.c
+  layers/normalisation.c
   layers/options.c
   layers/per_input.c
   layers/pool.c
