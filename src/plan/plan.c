@@ -519,6 +519,7 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
         if (cost.structured_form != NULL && plan->n_forms < 16) {
             form_of[l] = plan->n_forms;
             plan->forms[plan->n_forms].layer = i;
+            plan->forms[plan->n_forms].type = layer->ops->name;
             plan->forms[plan->n_forms].form = cost.structured_form;
             plan->forms[plan->n_forms].block_flops = cost.block_pair_flops;
             plan->forms[plan->n_forms].block_rows = chunking.block_rows[l];
