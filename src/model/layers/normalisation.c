@@ -4,13 +4,12 @@
 #include <math.h>
 #include <stdio.h>
 
-const ntk_layer_option normalisation_options[] = {
+const ntk_layer_option normalisation_options[NORMALISATION_OPTION_COUNT] = {
     /* torch's eps (LayerNorm, BatchNorm: 1e-5), added to the variance */
     {.key = "eps", .kind = NTK_OPTION_REAL, .slot = NORMALISATION_EPS,
      .requirement = "a positive number (added to the variance)", .real_minimum = 1e-300,
      .real_maximum = 1e300, .real_default = 1e-5, .quiet = 1},
 };
-const int normalisation_option_count = 1;
 
 int normalisation_infer(const int64_t *option, const ntk_shape *in, ntk_shape *out, char *why,
                         size_t why_size)

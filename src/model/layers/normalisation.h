@@ -25,9 +25,8 @@ typedef struct {
 } normalisation_kind;
 
 /* Option slot 0 of both types: eps, torch's default 1e-5. */
-enum { NORMALISATION_EPS = 0 };
-extern const ntk_layer_option normalisation_options[];
-extern const int normalisation_option_count;
+enum { NORMALISATION_EPS = 0, NORMALISATION_OPTION_COUNT = 1 };
+extern const ntk_layer_option normalisation_options[NORMALISATION_OPTION_COUNT];
 
 static inline int64_t normalisation_channels(const ntk_layer *layer)
 {
