@@ -175,6 +175,23 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
                 return refuse_layer(spec, list, i, why);
             }
             is_gaussian = 0;
+        } else if (layer->ops->analytic_needs_variances) {
+            /* layer_norm (docs/layers.md): a scale of Gaussian values, whose
+             * gamma term is exact only when a layer with parameters reads
+             * the channels next. */
+            if (!is_gaussian || !has_theta) {
+                snprintf(why, sizeof why, "%s of values that are not Gaussian in the "
+                         "infinite-width limit (its map needs a dense or conv layer before it, "
+                         "with only pooling or flatten between them)", layer->ops->name);
+                return refuse_layer(spec, list, i, why);
+            }
+            if (i + 1 == plan->n_layers || plan->stack[i + 1].ops->activation != NULL) {
+                snprintf(why, sizeof why, "%s followed by %s has no exact infinite-width map "
+                         "in ntkgram (its gamma term is weighed by the activation's derivative "
+                         "unit by unit); put a dense layer after it", layer->ops->name,
+                         i + 1 == plan->n_layers ? "nothing" : plan->stack[i + 1].ops->name);
+                return refuse_layer(spec, list, i, why);
+            }
         } else if (ntk_layer_has_parameters(layer->ops)) {
             has_theta = is_gaussian = 1;
         }
@@ -230,7 +247,7 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
             break;
         const ntk_layer *layer = &plan->stack[i];
         plan->stats_offset[i] = -1;
-        if (layer->ops->activation != NULL) {
+        if (layer->ops->activation != NULL || layer->ops->analytic_needs_variances) {
             plan->stats_offset[i] = plan->stats_size;
             plan->stats_size += plan->positions[i];
         }

@@ -353,7 +353,29 @@ struct ntk_layer_ops {
      * structural layers, which the passes run themselves (not through
      * forward/backward). NTK_BRANCH_NONE for every other type. */
     ntk_branch_role branch;
+    /* --- normalisation layers (layer_norm, batch_norm) ---
+     * affine: its weight and bias are torch's affine gamma and beta, one per
+     * channel. They enter as written in both parameterisations (c = s = 1:
+     * a per-channel scale has fan-in 1 and nothing to normalise), a seeded
+     * model starts them at torch's values (gamma = 1, beta = 0), and the
+     * layer has its bias whatever model.b_std says (docs/layers.md). */
+    int affine;
+    /* Buffers: tensors of a weights file that are no parameters
+     * (batch_norm's running statistics), "<name>.<buffer_names[b]>", each
+     * buffer_size(layer) values, buffer_defaults[b] in a seeded model; the
+     * model keeps them one after the other in model->buffer[l]. */
+    int n_buffers;
+    const char *const *buffer_names;
+    const double *buffer_defaults;
+    int64_t (*buffer_size)(const ntk_layer *layer);
+    /* The spatial infinite-width map reads the variances of x and x' at
+     * every position (ntk_spatial_state variance_1, variance_2), as
+     * activations do (layer_norm). */
+    int analytic_needs_variances;
 };
+
+/* Buffers of one layer at most (model->buffer[l] holds them all). */
+enum { NTK_LAYER_MAX_BUFFERS = 4 };
 
 /* Positions of a value of `shape`: H W, L, or 1 for flat values. */
 static inline int64_t ntk_layer_positions(const ntk_shape *shape)

@@ -311,7 +311,10 @@ static void model_count_params(ntk_model *model)
 static void model_set_scales(const ntk_model_spec *spec, const ntk_layer *layer, ntk_model *model)
 {
     const int l = layer->param;
-    if (spec->parameterization == NTK_PARAM_NTK) {
+    if (layer->ops->affine) { /* gamma, beta as written (model/layer.h) */
+        model->weight_scale[l] = 1.0;
+        model->bias_scale[l] = 1.0;
+    } else if (spec->parameterization == NTK_PARAM_NTK) {
         model->weight_scale[l] = spec->w_std / sqrt((double)layer->ops->fan_in(layer));
         model->bias_scale[l] = spec->b_std;
     } else {
@@ -328,6 +331,14 @@ static void model_draw_parameters(const ntk_model_spec *spec, const ntk_layer *l
                                   ntk_model *model)
 {
     const int l = layer->param;
+    if (layer->ops->affine) { /* torch's initial gamma and beta */
+        for (int64_t index = 0; index < model->weight_shape[l].count; ++index)
+            model->weight[l][index] = 1.0;
+        if (model->has_bias[l])
+            for (int64_t index = 0; index < model->bias_shape[l].count; ++index)
+                model->bias[l][index] = 0.0;
+        return;
+    }
     double weight_std = 1.0, bias_std = 1.0;
     if (spec->parameterization == NTK_PARAM_STANDARD) {
         weight_std = spec->w_std / sqrt((double)layer->ops->fan_in(layer));
@@ -373,7 +384,8 @@ static ntk_status model_layers(const ntk_model_spec *spec, const ntk_shape *inpu
          * at all (not zero-valued ones): they would add nothing to Theta. A
          * layer written with bias: false has none either way. */
         model->has_bias[l] = ntk_layer_has_bias_option_on(layer->ops, layer->option) &&
-                             (spec->weights_path[0] != '\0' || spec->b_std != 0.0);
+                             (spec->weights_path[0] != '\0' || spec->b_std != 0.0 ||
+                              layer->ops->affine);
         model_set_scales(spec, layer, model);
     }
     if (model->n_layers < 1)
@@ -403,6 +415,16 @@ ntk_status model_create_shaped(const ntk_model_spec *spec, const ntk_shape *inpu
         if (model->has_bias[l])
             NTK_TRY_GOTO(status, NTK_CALLOC(model->bias[l], model->bias_shape[l].count,
                                             "model biases"), fail);
+        const ntk_layer *layer = model_param_layer(model, l);
+        if (layer->ops->n_buffers > 0) {
+            const int64_t size = layer->ops->buffer_size(layer);
+            NTK_TRY_GOTO(status, NTK_CALLOC(model->buffer[l], layer->ops->n_buffers * size,
+                                            "model buffers"), fail);
+            /* their seeded values; a weights file overwrites them */
+            for (int b = 0; b < layer->ops->n_buffers; ++b)
+                for (int64_t e = 0; e < size; ++e)
+                    model->buffer[l][b * size + e] = layer->ops->buffer_defaults[b];
+        }
     }
     if (spec->weights_path[0] != '\0') {
         NTK_TRY_GOTO(status, model_load_weights(spec->weights_path, spec->b_std, model), fail);
@@ -430,8 +452,10 @@ void model_destroy(ntk_model *model)
     for (int l = 0; l <= NTK_MAX_DENSE; ++l) {
         free(model->weight[l]);
         free(model->bias[l]);
+        free(model->buffer[l]);
         model->weight[l] = NULL;
         model->bias[l] = NULL;
+        model->buffer[l] = NULL;
     }
     model->n_layers = 0;
     model->n_stack = 0;

@@ -37,6 +37,10 @@ typedef struct ntk_model {
     double *weight[NTK_MAX_DENSE + 1];      /* W_l, torch layout */
     double *bias[NTK_MAX_DENSE + 1];        /* b_l, NULL without bias */
     ntk_tensor_shape weight_shape[NTK_MAX_DENSE + 1], bias_shape[NTK_MAX_DENSE + 1];
+    /* layer l's buffers (model/layer.h: batch_norm's running statistics),
+     * NULL for a type without: no parameters, fixed by the weights file or
+     * their defaults */
+    double *buffer[NTK_MAX_DENSE + 1];
     int64_t param_offset[NTK_MAX_DENSE + 2]; /* of W_l; [n_layers + 1] = n_params */
     int64_t n_params;
     int n_stack;                            /* every layer, activations included */

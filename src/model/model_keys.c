@@ -19,7 +19,7 @@ static const ntk_config_key model_keys[] = {
      NTK_FIELD(ntk_model_spec, b_std), .flags = NTK_KEY_HASH},
     {"seed", NTK_KEY_INT, "0", NTK_KEY_AT_LEAST, 0, 0, NULL, "seed of the parameters",
      NTK_FIELD(ntk_model_spec, seed), .flags = NTK_KEY_HASH},
-    {"weights", NTK_KEY_PATH, "none", 0, 0, 0, NULL, "a .safetensors file of the dense and conv layers' weights and biases in torch layout, instead of drawing them",
+    {"weights", NTK_KEY_PATH, "none", 0, 0, 0, NULL, "a .safetensors file of the layers' weights and biases (and BatchNorm's running statistics) in torch layout, instead of drawing them",
      NTK_FIELD(ntk_model_spec, weights_path),
      .flags = NTK_KEY_HASH | NTK_KEY_BESIDE_JOB | NTK_KEY_ECHO_IF_SET},
 };

@@ -16,6 +16,7 @@ ntk_module_sources(model
   activations/tanh.c
   features.c
   jacobian_rows.c
+  layers/batch_norm.c
   layers/block_products.c
   layers/branch.c
   layers/conv.c
@@ -23,7 +24,9 @@ ntk_module_sources(model
   layers/conv_products.c
   layers/dense.c
   layers/flatten.c
+  layers/layer_norm.c
   layers/max_pool.c
+  layers/normalisation.c
   layers/options.c
   layers/per_input.c
   layers/pool.c

@@ -37,8 +37,29 @@ typedef struct {
     int64_t file_order;     /* the lowest data offset of its tensors */
     const st_tensor *weight;
     const st_tensor *bias;
+    /* buffers (model/layer.h: "<prefix>.running_mean", ...), any order */
+    const st_tensor *buffer[NTK_LAYER_MAX_BUFFERS];
+    int n_buffers;
     int taken;              /* by a named layer */
 } weights_group;
+
+/* Whether `name` ends in ".<buffer>" for a buffer of some layer type. */
+static int is_buffer_name(const char *name, size_t *prefix_length)
+{
+    for (int t = 0; t < ntk_layer_type_count(); ++t) {
+        const ntk_layer_ops *ops = ntk_layer_type(t);
+        for (int b = 0; b < ops->n_buffers; ++b) {
+            char suffix[64];
+            snprintf(suffix, sizeof suffix, ".%s", ops->buffer_names[b]);
+            size_t length = strlen(name), suffix_length = strlen(suffix);
+            if (length > suffix_length && strcmp(name + length - suffix_length, suffix) == 0) {
+                *prefix_length = length - suffix_length;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
 
 static int all_digits(const char *begin, const char *end)
 {
@@ -118,17 +139,23 @@ static ntk_status tensor_entry(const st_index *index, const st_tensor *tensor,
     *ignored = ends_with(tensor->name, ".num_batches_tracked", &prefix_length);
     if (*ignored)
         return NTK_OK;
-    if (ends_with(tensor->name, ".bias", &prefix_length))
+    int is_buffer = 0;
+    if (is_buffer_name(tensor->name, &prefix_length))
+        is_buffer = 1;
+    else if (ends_with(tensor->name, ".bias", &prefix_length))
         is_bias = 1;
     else if (!ends_with(tensor->name, ".weight", &prefix_length))
         return NTK_RAISE(NTK_ERR_DATA,
-                         "%s: tensor '%s' matches no layer: it is not a weight or bias (expected "
-                         "names like 0.weight, 0.bias, conv1.weight, ...)",
+                         "%s: tensor '%s' matches no layer: it is not a weight, bias or "
+                         "buffer (expected names like 0.weight, 0.bias, conv1.weight, "
+                         "bn1.running_mean, ...)",
                          index->path, tensor->name);
     snprintf(entry->prefix, sizeof entry->prefix, "%.*s", (int)prefix_length, tensor->name);
     entry->has_number = prefix_number(entry->prefix, &entry->number);
     entry->file_order = tensor->begin;
-    if (is_bias)
+    if (is_buffer)
+        entry->buffer[entry->n_buffers++] = tensor;
+    else if (is_bias)
         entry->bias = tensor;
     else
         entry->weight = tensor;
@@ -149,8 +176,15 @@ static ntk_status group_tensors(const st_index *index, weights_group *groups, in
     for (int t = 0; t < n; ++t) {
         weights_group *last = *n_groups > 0 ? &groups[*n_groups - 1] : NULL;
         if (last != NULL && strcmp(last->prefix, groups[t].prefix) == 0) {
-            /* The same prefix: its weight and its bias (names are unique). */
-            if (groups[t].bias != NULL)
+            /* The same prefix: its weight, its bias and its buffers (names
+             * are unique). */
+            if (groups[t].n_buffers > 0) {
+                if (last->n_buffers == NTK_LAYER_MAX_BUFFERS)
+                    return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': more than %d buffers of "
+                                     "one layer", index->path, groups[t].buffer[0]->name,
+                                     (int)NTK_LAYER_MAX_BUFFERS);
+                last->buffer[last->n_buffers++] = groups[t].buffer[0];
+            } else if (groups[t].bias != NULL)
                 last->bias = groups[t].bias;
             else
                 last->weight = groups[t].weight;
@@ -165,7 +199,10 @@ static ntk_status group_tensors(const st_index *index, weights_group *groups, in
     for (int g = 0; g < *n_groups; ++g)
         if (groups[g].weight == NULL)
             return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s' has no matching '%s.weight'",
-                             index->path, groups[g].bias->name, groups[g].prefix);
+                             index->path,
+                             groups[g].bias != NULL ? groups[g].bias->name
+                                                    : groups[g].buffer[0]->name,
+                             groups[g].prefix);
     return NTK_OK;
 }
 
@@ -203,6 +240,49 @@ static ntk_status read_values(const st_index *index, const st_tensor *tensor, do
         if (!isfinite(values[i]))
             return NTK_RAISE(NTK_ERR_DATA, "%s: tensor '%s': element %lld is not finite",
                              index->path, tensor->name, (long long)i);
+    return NTK_OK;
+}
+
+/* The tensor of buffer `b` of `layer` in `group`, or NULL. */
+static const st_tensor *group_buffer(const weights_group *group, const ntk_layer *layer, int b)
+{
+    char name[ST_NAME_MAX + 64];
+    snprintf(name, sizeof name, "%s.%s", group->prefix, layer->ops->buffer_names[b]);
+    for (int g = 0; g < group->n_buffers; ++g)
+        if (strcmp(group->buffer[g]->name, name) == 0)
+            return group->buffer[g];
+    return NULL;
+}
+
+/* Every buffer of the layer's type, of its size; no buffer of another type. */
+static ntk_status check_buffers(const st_index *index, const weights_group *group,
+                                const ntk_layer *layer)
+{
+    int matched = 0;
+    for (int b = 0; b < layer->ops->n_buffers; ++b) {
+        const st_tensor *tensor = group_buffer(group, layer, b);
+        const int64_t size = layer->ops->buffer_size(layer);
+        if (tensor == NULL)
+            return NTK_RAISE(NTK_ERR_DATA,
+                             "%s: no tensor '%s.%s' for model.layers[%d] (%s layer %d): a %s "
+                             "layer needs its %s",
+                             index->path, group->prefix, layer->ops->buffer_names[b],
+                             layer->index, layer->ops->name, layer->param, layer->ops->name,
+                             layer->ops->buffer_names[b]);
+        const ntk_tensor_shape want = {1, {size, 0, 0, 0}, size};
+        NTK_TRY(check_shape(index, tensor, layer, &want, ""));
+        ++matched;
+    }
+    for (int g = 0; g < group->n_buffers && matched < group->n_buffers; ++g) {
+        int known = 0;
+        for (int b = 0; b < layer->ops->n_buffers; ++b)
+            known |= group_buffer(group, layer, b) == group->buffer[g];
+        if (!known)
+            return NTK_RAISE(NTK_ERR_DATA,
+                             "%s: tensor '%s' matches no buffer of model.layers[%d] (%s layer "
+                             "%d)", index->path, group->buffer[g]->name, layer->index,
+                             layer->ops->name, layer->param);
+    }
     return NTK_OK;
 }
 
@@ -338,6 +418,7 @@ static ntk_status check_groups(const st_index *index, const weights_group *const
         if (group->bias != NULL)
             NTK_TRY(check_shape(index, group->bias, layer, &model->bias[l], ""));
         has_bias[l] = group->bias != NULL;
+        NTK_TRY(check_buffers(index, group, layer));
     }
     if (b_std == 0.0)
         return NTK_OK;
@@ -374,6 +455,11 @@ static ntk_status read_groups(const st_index *index, const weights_group *const 
     for (int l = 1; l <= model->n_layers; ++l) {
         const weights_group *group = assigned[l];
         NTK_TRY(read_values(index, group->weight, model->weight[l]));
+        const ntk_layer *layer = model_param_layer(model, l);
+        const int64_t buffer_size = layer->ops->n_buffers > 0 ? layer->ops->buffer_size(layer) : 0;
+        for (int b = 0; b < layer->ops->n_buffers; ++b)
+            NTK_TRY(read_values(index, group_buffer(group, layer, b),
+                                model->buffer[l] + b * buffer_size));
         if (group->bias == NULL)
             continue;
         if (model->bias[l] == NULL)
@@ -449,7 +535,8 @@ ntk_status model_param_count(const ntk_model_spec *spec, const model_layout *lay
         NTK_TRY(status);
     } else {
         for (int l = 1; l <= layers.n_layers; ++l)
-            has_bias[l] = spec->b_std != 0.0 && layers.bias_allowed[l];
+            has_bias[l] = (spec->b_std != 0.0 || layers.layer[l]->ops->affine) &&
+                          layers.bias_allowed[l];
     }
     int64_t total = 0;
     for (int l = 1; l <= layers.n_layers; ++l)
@@ -460,8 +547,8 @@ ntk_status model_param_count(const ntk_model_spec *spec, const model_layout *lay
 
 ntk_status model_save_weights(const char *path, const ntk_model *model)
 {
-    st_output_tensor tensors[2 * NTK_MAX_DENSE];
-    char names[2 * NTK_MAX_DENSE][NTK_LAYER_NAME_MAX + 16];
+    st_output_tensor tensors[(2 + NTK_LAYER_MAX_BUFFERS) * NTK_MAX_DENSE];
+    char names[(2 + NTK_LAYER_MAX_BUFFERS) * NTK_MAX_DENSE][NTK_LAYER_NAME_MAX + 32];
     int count = 0;
     for (int l = 1; l <= model->n_layers; ++l) {
         /* nn.Sequential numbers every module, activations included: the
@@ -485,6 +572,19 @@ ntk_status model_save_weights(const char *path, const ntk_model *model)
             else
                 snprintf(names[count], sizeof names[count], "%d.bias", layer->index);
             tensors[count] = (st_output_tensor){names[count], 1, {shape->shape[0]}, model->bias[l]};
+            ++count;
+        }
+        /* buffers, torch's names (running_mean, running_var) */
+        for (int b = 0; b < layer->ops->n_buffers; ++b) {
+            const int64_t size = layer->ops->buffer_size(layer);
+            if (layer->name[0] != '\0')
+                snprintf(names[count], sizeof names[count], "%s.%s", layer->name,
+                         layer->ops->buffer_names[b]);
+            else
+                snprintf(names[count], sizeof names[count], "%d.%s", layer->index,
+                         layer->ops->buffer_names[b]);
+            tensors[count] = (st_output_tensor){names[count], 1, {size},
+                                                model->buffer[l] + b * size};
             ++count;
         }
     }

@@ -540,6 +540,7 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
             plan->forms[plan->n_forms].layer = i;
             plan_nested_key(config->model, i, plan->forms[plan->n_forms].key,
                             sizeof plan->forms[plan->n_forms].key);
+            plan->forms[plan->n_forms].type = layer->ops->name;
             plan->forms[plan->n_forms].form = cost.structured_form;
             plan->forms[plan->n_forms].block_flops = cost.block_pair_flops;
             plan->forms[plan->n_forms].block_rows = chunking.block_rows[l];

@@ -81,6 +81,7 @@ typedef struct {
     int n_forms;
     struct {
         int layer;
+        const char *type; /* the layer's type: conv, batch_norm, ... */
         const char *form;
         double block_flops, pairwise_flops;
         int64_t block_rows;      /* Jacobian block: its rows (conv: output channels) */

@@ -83,14 +83,21 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
         fprintf(out, "            %.3g flops per pair of inputs (NTK or NNGP)\n",
                 plan->analytic_pair_flops);
     for (int f = 0; f < plan->n_forms; ++f) {
+        /* only conv has a choice of forms: the others name the one they have;
+         * a layer inside a block is named by its nested path */
+        char where[sizeof plan->forms[f].key + 32];
         if (plan->forms[f].key[0] != '\0')
-            fprintf(out, "  conv      %s: %s (flops per Theta entry: Jacobian block %.3g, "
-                    "pairwise %.3g)\n", plan->forms[f].key, plan->forms[f].form,
+            snprintf(where, sizeof where, "%s", plan->forms[f].key);
+        else
+            snprintf(where, sizeof where, "model.layers[%d]", plan->forms[f].layer);
+        const char *type = plan->forms[f].type ? plan->forms[f].type : "conv";
+        if (plan->forms[f].pairwise_flops > 0)
+            fprintf(out, "  %-9s %s: %s (flops per Theta entry: Jacobian block %.3g, "
+                    "pairwise %.3g)\n", type, where, plan->forms[f].form,
                     plan->forms[f].block_flops, plan->forms[f].pairwise_flops);
         else
-            fprintf(out, "  conv      model.layers[%d]: %s (flops per Theta entry: Jacobian block "
-                    "%.3g, pairwise %.3g)\n", plan->forms[f].layer, plan->forms[f].form,
-                    plan->forms[f].block_flops, plan->forms[f].pairwise_flops);
+            fprintf(out, "  %-9s %s: %s (flops per Theta entry: %.3g)\n", type, where,
+                    plan->forms[f].form, plan->forms[f].block_flops);
         const int64_t rows = plan->forms[f].block_rows, per = plan->forms[f].chunk_rows;
         if (per > 0)
             fprintf(out, "            in %lld chunk passes of %lld of its %lld block rows "

@@ -276,7 +276,7 @@ static void test_model_errors(void)
     EXPECT_ERROR(typo, NULL,
                  "model.layers[1]: unknown layer name 'rleu' (expected relu, erf, tanh, gelu, "
                  "identity, sigmoid, softplus, silu, leaky_relu, elu, abs, global_avg_pool, "
-                 "flatten)",
+                 "layer_norm, batch_norm, flatten)",
                  "rleu");
     const char *first = "data:\n  inputs: x.npy\nmodel:\n  layers: [tanh, {dense: 1}]\n";
     EXPECT_ERROR(first, NULL, "model.layers[0]: the first layer must be dense", "tanh");
@@ -289,13 +289,14 @@ static void test_model_errors(void)
     EXPECT_ERROR(empty, NULL, "model.layers: must be a non-empty list", "[]");
     const char *dens = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dens: 4}]\n";
     EXPECT_ERROR(dens, NULL, "model.layers[0].dens: unknown key 'dens' (expected one of dense, "
-                 "leaky_relu, elu, conv, avg_pool, max_pool)",
+                 "leaky_relu, elu, conv, avg_pool, max_pool, layer_norm, batch_norm)",
                  "dens");
     char many[4096] = "data:\n  inputs: x.npy\nmodel:\n  layers: [";
     for (int i = 0; i <= NTK_MAX_DENSE; ++i)
         strcat(many, i ? ", {dense: 2}" : "{dense: 2}");
     strcat(many, "]\n");
-    EXPECT_ERROR(many, NULL, "model.layers[64]: too many dense or conv layers (at most 64)", NULL);
+    EXPECT_ERROR(many, NULL, "model.layers[64]: too many dense or conv or layer_norm or batch_norm layers (at "
+                 "most 64)", NULL);
     const char *w_std = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 1}]\n  w_std: 0\n";
     EXPECT_ERROR(w_std, NULL, "model.w_std: must be a number > 0, got 0", "0\n");
     const char *b_std = "data:\n  inputs: x.npy\nmodel:\n  layers: [{dense: 1}]\n  b_std: 1.5x\n";

@@ -8,7 +8,9 @@
  *     (model_jacobian_rows, an independent path) to 1e-12;
  *   - a model whose layer tables are copies with only the generic products
  *     is accepted by matrix_free (mf_missing_ops_layer) and its training
- *     gradient (training_block_gradient) equals the hand-written one. */
+ *     gradient (training_block_gradient) equals the hand-written one;
+ *   - layer_norm and batch_norm, which have only the generic products
+ *     (gamma, beta and running statistics perturbed), against the rows. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,8 @@
 #include "spectrum/parpack/matrix_free.h"
 #include "train/gradient.h"
 
-extern const ntk_layer_ops ntk_layer_conv, ntk_layer_flatten;
+extern const ntk_layer_ops ntk_layer_conv, ntk_layer_flatten, ntk_layer_layer_norm,
+    ntk_layer_batch_norm;
 
 enum { COUNT = 5 };
 
@@ -166,6 +169,29 @@ static void check_generic_model(const char *label, ntk_model *model,
     free(targets), free(own_gradient), free(generic_gradient);
 }
 
+/* gamma, beta and batch_norm's running statistics away from their seeded
+ * 1, 0, 0, 1, so that every term of the normalisation layers counts. */
+static void perturb_normalisation(ntk_model *model)
+{
+    for (int i = 0; i < model->n_stack; ++i) {
+        const ntk_layer *layer = &model->stack[i];
+        const int l = layer->param;
+        if (l == 0 || !layer->ops->affine)
+            continue;
+        for (int64_t c = 0; c < model->weight_shape[l].count; ++c) {
+            model->weight[l][c] = 1.0 + 0.5 * ntk_random_normal(70, (uint64_t)l, (uint64_t)c);
+            if (model->has_bias[l])
+                model->bias[l][c] = 0.3 * ntk_random_normal(71, (uint64_t)l, (uint64_t)c);
+        }
+        const int64_t size = layer->ops->n_buffers > 0 ? layer->ops->buffer_size(layer) : 0;
+        for (int64_t c = 0; c < size; ++c) {
+            model->buffer[l][c] = 0.4 * ntk_random_normal(72, (uint64_t)l, (uint64_t)c);
+            model->buffer[l][size + c] =
+                0.5 + fabs(ntk_random_normal(73, (uint64_t)l, (uint64_t)c));
+        }
+    }
+}
+
 static void run_case(const char *label, const ntk_model_spec *spec, const ntk_shape *input)
 {
     ntk_model model;
@@ -173,6 +199,7 @@ static void run_case(const char *label, const ntk_model_spec *spec, const ntk_sh
         CHECK(0, "%s: model_create: %s", label, ntk_error_message());
         return;
     }
+    perturb_normalisation(&model);
     const int64_t dim = input->size;
     double *x = zeros(COUNT * dim);
     test_inputs(x, COUNT, dim, 5);
@@ -234,6 +261,36 @@ int main(void)
                 spec.n_layers = n;
                 const ntk_shape image = {3, {5, 4, 2}, 40};
                 snprintf(label, sizeof label, "conv/%s/%s/k=%d", param ? "standard" : "ntk",
+                         bias ? "bias" : "nobias", k);
+                run_case(label, &spec, &image);
+                ++cases;
+
+                /* normalisation: (5, 4, 2) -> conv 3 channels 3x2 -> batch_norm
+                 * (relu) -> flatten -> dense 7 -> layer_norm (gelu) -> dense 6 ->
+                 * batch_norm -> layer_norm -> k: their generic products
+                 * against the Jacobian rows, and training through them */
+                n = 0;
+                spec.layers[n++] = with(&ntk_layer_conv, 3, 3, 2);
+                spec.layers[n] = with(&ntk_layer_batch_norm, 0, 0, 0);
+                ntk_layer_default_options(spec.layers[n].ops, spec.layers[n].option);
+                ++n;
+                spec.layers[n++] = with(&ntk_layer_relu, 0, 0, 0);
+                spec.layers[n++] = with(&ntk_layer_flatten, 0, 0, 0);
+                spec.layers[n++] = with(&ntk_layer_dense, 7, 0, 0);
+                spec.layers[n] = with(&ntk_layer_layer_norm, 0, 0, 0);
+                ntk_layer_default_options(spec.layers[n].ops, spec.layers[n].option);
+                ++n;
+                spec.layers[n++] = with(&ntk_layer_gelu, 0, 0, 0);
+                spec.layers[n++] = with(&ntk_layer_dense, 6, 0, 0);
+                spec.layers[n] = with(&ntk_layer_batch_norm, 0, 0, 0);
+                ntk_layer_default_options(spec.layers[n].ops, spec.layers[n].option);
+                ++n;
+                spec.layers[n] = with(&ntk_layer_layer_norm, 0, 0, 0);
+                ntk_layer_default_options(spec.layers[n].ops, spec.layers[n].option);
+                ++n;
+                spec.layers[n++] = with(&ntk_layer_dense, k, 0, 0);
+                spec.n_layers = n;
+                snprintf(label, sizeof label, "norm/%s/%s/k=%d", param ? "standard" : "ntk",
                          bias ? "bias" : "nobias", k);
                 run_case(label, &spec, &image);
                 ++cases;

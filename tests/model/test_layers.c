@@ -24,7 +24,10 @@ static void test_registry(void)
                   ops->forward_one && ops->backward_one && ops->cost,
               "%s: every layer has shapes, both passes and costs", ops->name);
         if (ntk_layer_has_parameters(ops))
-            CHECK(ops->fan_in && ops->jacobian_one && !ops->bare && ops->n_options > 0,
+            /* only the normalisation layers, whose options all have
+             * defaults, may be written bare (layer_norm) */
+            CHECK(ops->fan_in && ops->jacobian_one && (!ops->bare || ops->affine) &&
+                      ops->n_options > 0,
                   "%s: a layer with parameters has fan-in, Jacobian entries and options", ops->name);
         for (int u = t + 1; u < count; ++u)
             CHECK(strcmp(ops->name, ntk_layer_type(u)->name) != 0, "duplicate name %s", ops->name);

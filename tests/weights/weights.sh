@@ -69,7 +69,7 @@ expect_error 4 "bad_bias_shape.safetensors: tensor '2.bias' has shape \[3\], but
     serial run "$(job bias_shape bad_bias_shape.safetensors)"
 expect_error 4 "bad_orphan_bias.safetensors: tensor '2.bias' has no matching '2.weight'" \
     serial run "$(job orphan bad_orphan_bias.safetensors)"
-expect_error 4 "bad_stray.safetensors: tensor 'running_mean' matches no layer: it is not a weight or bias" \
+expect_error 4 "bad_stray.safetensors: tensor 'running_mean' matches no layer: it is not a weight, bias or buffer" \
     serial run "$(job stray bad_stray.safetensors)"
 expect_error 4 "bad_dtype.safetensors.*F16" serial run "$(job dtype bad_dtype.safetensors)"
 expect_error 4 "nowhere.safetensors" serial run "$(job nowhere nowhere.safetensors)"

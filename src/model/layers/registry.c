@@ -26,6 +26,8 @@
     LAYER(avg_pool)                                                                                \
     LAYER(max_pool)                                                                                \
     LAYER(global_avg_pool)                                                                         \
+    LAYER(layer_norm)                                                                              \
+    LAYER(batch_norm)                                                                              \
     LAYER(flatten)
 
 #define DECLARE_LAYER(type) extern const ntk_layer_ops ntk_layer_##type;
