@@ -32,8 +32,9 @@ typedef enum {
 typedef enum { NTK_F0_NETWORK = 0, NTK_F0_ZERO } ntk_predict_f0;
 
 /* predict.operator (cg): Theta as the stored distributed matrix, or
- * matrix-free J (J^T V) products; auto: stored, unless spectrum.solver
- * matrix_free assembles no Theta. */
+ * matrix-free J (J^T V) products; auto: stored when the plan with it fits
+ * the memory per rank (plan_fit_predict_operator), else matrix_free, as
+ * with spectrum.solver matrix_free, which assembles no Theta. */
 typedef enum { NTK_OPERATOR_AUTO = 0, NTK_OPERATOR_STORED, NTK_OPERATOR_MATRIX_FREE } ntk_predict_operator;
 
 /* predict.preconditioner (cg), the order of cg_preconditioner_kind

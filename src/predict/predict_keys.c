@@ -68,7 +68,7 @@ static const ntk_config_key predict_keys[] = {
      NTK_FIELD(ntk_predict_spec, jitter), .flags = NTK_KEY_ECHO_IF_SET},
     {"f0", NTK_KEY_CHOICE, "network", 0, 0, 0, &predict_f0_names, "network: the linearised network from its f_0; zero: plain kernel regression (f_0 = 0)",
      NTK_FIELD(ntk_predict_spec, f0), .flags = NTK_KEY_ECHO_IF_SET},
-    {"operator", NTK_KEY_CHOICE, "auto", 0, 0, 0, &predict_operator_names, "cg: Theta stored (PBLAS products) or matrix_free (J J^T products; with spectrum.solver none Theta is never assembled); auto: stored unless spectrum.solver is matrix_free",
+    {"operator", NTK_KEY_CHOICE, "auto", 0, 0, 0, &predict_operator_names, "cg: Theta stored (PBLAS products) or matrix_free (J J^T products; with spectrum.solver none Theta is never assembled); auto: stored when the stored Theta's plan fits the memory per rank, else matrix_free",
      NTK_FIELD(ntk_predict_spec, operator_choice), .only_key = "solver", .only_value = NTK_LINEAR_CG},
     {"preconditioner", NTK_KEY_CHOICE, "nystrom", 0, 0, 0, &predict_preconditioner_names, "cg: Nystrom preconditioner from Theta's columns at random (nystrom) or greedy (pivoted_cholesky) pivots, or none",
      NTK_FIELD(ntk_predict_spec, preconditioner), .only_key = "solver", .only_value = NTK_LINEAR_CG},

@@ -53,6 +53,10 @@ typedef struct {
     /* Theta's diagonal at the own rows. Collective. */
     ntk_status (*diagonal)(void *context, double *diagonal);
     int64_t products; /* columns multiplied so far */
+    /* The wall time and number of calls of apply so far: what one product
+     * costs in this run, against an iteration's time (summary.yaml). */
+    double apply_seconds;
+    int64_t apply_calls;
 } cg_operator;
 
 typedef enum { CG_PRECONDITIONER_NONE, CG_PRECONDITIONER_NYSTROM, CG_PRECONDITIONER_PIVOTED_CHOLESKY } cg_preconditioner_kind;
@@ -116,6 +120,7 @@ typedef struct {
     int64_t iterations;
     double final_residual;   /* the largest relative true residual over the channels */
     double seconds;
+    double iteration_seconds; /* the mean wall time of one iteration of this call */
 } cg_result;
 
 /* Solve (Theta + ridge I) X = B. `state` is fresh (x = 0) or resumed from a
