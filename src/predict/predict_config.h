@@ -85,6 +85,7 @@ typedef struct {
     int64_t preconditioner_rank;   /* default NTK_PRECONDITIONER_DEFAULT_RANK, capped at M */
     int preconditioner_rank_given;
     ntk_location rank_where;       /* predict.preconditioner_rank (refused above M at validate) */
+    int preconditioner_power;      /* products with the basis, each a Nystrom step; default 0 */
     double tol;                    /* relative residual per output; default 1e-8 */
     int64_t max_iterations;        /* default 2000 */
 } ntk_predict_spec;

@@ -7,7 +7,8 @@
 #      the matrix-free job of jobs/regression-100k.yaml without Theta;
 #  (2) on an ill-conditioned analytic kernel (N = 1000 points of the plane,
 #      ridge 1e-4) a rank-150 preconditioner needs at least 5 times fewer
-#      iterations than none (both printed; measured 189 against 1650);
+#      iterations than none (both printed; measured 189 against 1650), and
+#      fewer again with predict.preconditioner_power 1;
 #  (3) refusals: negative predict.tol, a preconditioner rank that is not
 #      positive or above M (validate, naming file:line:col), and a solve that
 #      does not converge within predict.max_iterations (exit 8, the residual
@@ -85,7 +86,12 @@ log=$(ntk 2 run analytic.yaml --out ill-none --set predict.preconditioner=none 2
 with=$(py "$ref" iterations ill-nystrom) without=$(py "$ref" iterations ill-none)
 [ "$without" -ge $((5 * with)) ] \
     || fail "nystrom rank 150 took $with iterations, none $without: not 5 times fewer"
-pass "ill-conditioned analytic kernel, N = 1000: $with iterations with nystrom rank 150, $without without"
+log=$(ntk 2 run analytic.yaml --out ill-power --set predict.preconditioner_power=1 2>&1) \
+    || fail "ill-conditioned nystrom with a power step: $log"
+echo "$log" | grep -q "1 power step" || fail "no power step in the log: $log"
+power=$(py "$ref" iterations ill-power)
+[ "$power" -lt "$with" ] || fail "a power step took $power iterations, $with without it"
+pass "ill-conditioned analytic kernel, N = 1000: $with iterations with nystrom rank 150, $power with a power step, $without without"
 
 # (3) Refusals, at the key's line and column in the job file.
 sed 's/tol: 1.0e-10}/tol: -1.0e-8}/' job.yaml > bad-tol.yaml

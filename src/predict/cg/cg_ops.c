@@ -218,7 +218,8 @@ static ntk_status solve_with(const linear_call *call, solve_state *s, cg_operato
     ntk_phase_begin("cg preconditioner");
     NTK_TRY(cg_preconditioner_build(*op, (cg_preconditioner_kind)spec->preconditioner,
                                     cg_preconditioner_rank_for(spec, size), call->shift,
-                                    context->seed, rhs, &s->preconditioner));
+                                    context->seed, rhs, spec->preconditioner_power,
+                                    &s->preconditioner));
     char path[NTK_PATH_MAX];
     NTK_TRY(checkpoint_path(context, grid->comm, path));
     int resumed = 0;
