@@ -56,6 +56,8 @@ static ntk_status plan_point(const ntk_cli_options *options, const ntk_job *base
     NTK_TRY(plan_make_within(&plan_config, shape.n_inputs, &shape.input, ranks,
                              options->mem_per_rank, plan));
     NTK_TRY(plan_fit_features(&plan_config, options->mem_per_rank, plan)); /* matrix_free auto */
+    /* predict.operator auto */
+    NTK_TRY(plan_fit_predict_operator(&plan_config, options->mem_per_rank, plan));
     *min_ranks = options->mem_per_rank > 0.0
                      ? plan_min_ranks_shaped(&plan_config, shape.n_inputs, &shape.input,
                                              options->mem_per_rank)
@@ -203,6 +205,9 @@ int cmd_plan(int argc, char **argv)
     if (status == NTK_OK && (options.ranks > 0 && options.ranks != world) &&
         options.mem_per_rank <= 0.0)
         bytes_per_rank = 0.0; /* this node's share is for `world` ranks, not --ranks */
+    /* predict.operator auto against this node's share, as run decides it */
+    if (status == NTK_OK && options.mem_per_rank <= 0.0 && bytes_per_rank > 0.0)
+        status = plan_fit_predict_operator(&outcome.plan.config, bytes_per_rank, &outcome.plan);
 
     if (status == NTK_OK && rank == 0) {
         plan_print(&outcome.plan, stdout, options.format_yaml);

@@ -51,7 +51,7 @@ typedef struct {
     double final_train_loss, final_test_loss, final_test_accuracy; /* NAN when not known */
     /* The linear solve of t = infinity (predict/linear_solver.h) */
     const char *solver;         /* predict.solver that ran; NULL when none did */
-    char solver_why[256];       /* auto's reason, or "predict.solver: <name>" */
+    char solver_why[512];       /* auto's reason, or "predict.solver: <name>" */
     char solver_detail[128];
     double solve_seconds;       /* the solve and its check */
     double solve_residual;      /* backward error; NAN when not checked (eigen) */
@@ -59,6 +59,8 @@ typedef struct {
     int64_t iterations;         /* iterative solvers; 0 otherwise */
     double relative_residual;   /* iterative solvers: the final relative residual; NAN otherwise */
     int64_t preconditioner_rank; /* iterative solvers; 0 without a preconditioner */
+    double iteration_seconds;   /* iterative solvers: mean per iteration; NAN otherwise */
+    double product_seconds;     /* iterative solvers: mean per operator product; NAN otherwise */
     double solve_flops;         /* the table's estimate */
     const char *f0;             /* predict.f0 */
 } ntk_predict_facts;

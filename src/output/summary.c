@@ -95,6 +95,8 @@ static void write_predict(FILE *out, const ntk_predict_facts *predict)
         fprintf(out, "    iterations: %lld\n", (long long)predict->iterations);
         key_double_or_null(out, "    ", "relative_residual", predict->relative_residual);
         fprintf(out, "    preconditioner_rank: %lld\n", (long long)predict->preconditioner_rank);
+        key_double_or_null(out, "    ", "iteration_seconds", predict->iteration_seconds);
+        key_double_or_null(out, "    ", "product_seconds", predict->product_seconds);
         fprintf(out, "  f0: %s\n", predict->f0 != NULL ? predict->f0 : "network");
     }
     fputs("  final:\n", out);

@@ -107,11 +107,17 @@ static ntk_status choose_cg_operator(const ntk_job *job, ntk_preflight *result)
                          where, (long long)predict->preconditioner_rank,
                          (long long)result->m_rows);
     }
-    /* auto: the stored Theta when the run assembles it (the plan sized the
-     * run with it, so it fits); a run that assembles none multiplies. */
+    /* auto: the stored Theta when the run assembles it and it fits (the
+     * plan chose products, predict_matrix_free, when it does not); a run
+     * that assembles none multiplies. */
     if (predict->operator_choice == NTK_OPERATOR_MATRIX_FREE ||
         job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
         result->predict_matrix_free = 1;
+    if (result->predict_operator_why[0] != '\0') {
+        const size_t used = strlen(result->linear_why);
+        snprintf(result->linear_why + used, sizeof result->linear_why - used, "; %s",
+                 result->predict_operator_why);
+    }
     if (result->predict_matrix_free)
         result->keep_theta_for_predict = 0;
     return NTK_OK;
@@ -134,7 +140,7 @@ static ntk_status choose_linear_solver(const ntk_job *job, MPI_Comm comm, ntk_pr
         .grid_cols = result->grid_cols,
         .block = result->block,
         .spectrum_has_vectors = eigensolve && job->spectrum.vectors && job->spectrum.top == 0,
-        .theta_assembled = solver != NTK_SOLVER_MATRIX_FREE,
+        .theta_assembled = solver != NTK_SOLVER_MATRIX_FREE && !result->predict_matrix_free,
         .theta_kept = solver == NTK_SOLVER_NONE,
         .bytes_per_rank = result->bytes_per_rank,
         .bytes_besides = result->bytes_besides_solver,
@@ -196,9 +202,15 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
     status = ntk_agree(status, comm);
     if (status == NTK_OK)
         status = ntk_agree(plan_fit_features(&plan_config, available, &plan), comm);
+    /* predict.operator auto: products when the stored Theta does not fit */
+    if (status == NTK_OK)
+        status = ntk_agree(plan_fit_predict_operator(&plan_config, available, &plan), comm);
     if (status == NTK_OK)
         status = ntk_agree(plan_check_fits(&plan, available), comm);
     if (status == NTK_OK) {
+        result->predict_matrix_free = plan.predict_matrix_free;
+        snprintf(result->predict_operator_why, sizeof result->predict_operator_why, "%s",
+                 plan.predict_operator_why);
         result->features_stored = plan.matrix_free_stored;
         result->bytes_per_rank = available;
         result->bytes_besides_solver = plan.bytes_besides_solver;

@@ -30,11 +30,13 @@ typedef struct {
     /* predict.solver resolved (NULL without predictions) and why; Theta is
      * copied before the eigensolve when that solver factors it */
     const ntk_linear_solver_ops *linear;
-    char linear_why[256];
+    char linear_why[512];
     int keep_theta_for_predict;
     /* predict.solver cg multiplies by J (J^T V) (predict.operator resolved);
-     * with spectrum.solver none Theta is then never assembled */
+     * with spectrum.solver none Theta is then never assembled; why, when
+     * predict.operator auto chose it (the plan's predict_operator_why) */
     int predict_matrix_free;
+    char predict_operator_why[256];
 } ntk_preflight;
 
 ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *result);

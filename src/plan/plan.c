@@ -437,7 +437,8 @@ static ntk_status plan_analytic_layers(const ntk_plan_config *config, ntk_plan *
 
 static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_inputs,
                                      const ntk_shape *input, int ranks, int matrix_free_stored,
-                                     double memory_limit, ntk_plan *plan);
+                                     int predict_matrix_free, double memory_limit,
+                                     ntk_plan *plan);
 
 /* What matrix_free cannot do, refused before anything runs: it needs the
  * empirical kernel's Jacobian, and a Lanczos basis larger than the top
@@ -639,8 +640,8 @@ ntk_status plan_make_within(const ntk_plan_config *config, int64_t n_inputs, con
 {
     /* spectrum.features auto plans stored features first (plan_fit_features) */
     return plan_make_features(config, n_inputs, input, ranks,
-                              config->spectrum->features != NTK_FEATURES_RECOMPUTE, bytes_per_rank,
-                              plan);
+                              config->spectrum->features != NTK_FEATURES_RECOMPUTE,
+                              plan_predict_matrix_free(config), bytes_per_rank, plan);
 }
 
 ntk_status plan_fit_features(const ntk_plan_config *config, double bytes_per_rank, ntk_plan *plan)
@@ -650,9 +651,66 @@ ntk_status plan_fit_features(const ntk_plan_config *config, double bytes_per_ran
         return NTK_OK;
     ntk_plan recompute;
     const ntk_shape input = plan->input;
-    NTK_TRY(plan_make_features(config, plan->n_inputs, &input, plan->ranks, 0, plan->memory_limit,
-                               &recompute));
+    NTK_TRY(plan_make_features(config, plan->n_inputs, &input, plan->ranks, 0,
+                               plan->predict_matrix_free, plan->memory_limit, &recompute));
     *plan = recompute;
+    return NTK_OK;
+}
+
+static double plan_gib(double bytes) { return bytes / 1073741824.0; }
+
+/* Bytes in MiB below a GiB, else GiB, for messages. */
+static void plan_bytes_text(double bytes, char *text, size_t size)
+{
+    if (bytes < 1073741824.0)
+        snprintf(text, size, "%.1f MiB", bytes / 1048576.0);
+    else
+        snprintf(text, size, "%.2f GiB", plan_gib(bytes));
+}
+
+/* predict.operator auto may multiply instead: cg (asked, or auto's choice)
+ * for t = infinity on an empirical kernel, when nothing else of the run
+ * needs the assembled Theta (no eigensolve, theta.npy, training, analytic
+ * comparison or diagnostics that read it). */
+static int predict_operator_may_switch(const ntk_plan_config *config)
+{
+    const ntk_predict_spec *predict = config->predict;
+    const ntk_diagnostics_spec *diagnostics = config->diagnostics;
+    const int diagnostics_need_theta =
+        diagnostics != NULL && diagnostics->enabled &&
+        (diagnostics->alignment || diagnostics->per_layer || diagnostics->n_curve_sizes > 0);
+    return predict != NULL && predict->enabled && config->test_inputs != NULL &&
+           config->test_inputs->kind != NTK_SOURCE_NONE &&
+           config->spectrum->solver == NTK_SOLVER_NONE &&
+           (predict->solver == NTK_LINEAR_CG || predict->solver == NTK_LINEAR_AUTO) &&
+           predict->operator_choice == NTK_OPERATOR_AUTO &&
+           config->kernel->kind == NTK_KIND_EMPIRICAL && !config->kernel->compare_analytic &&
+           !config->output->theta && !config->training->enabled && !diagnostics_need_theta;
+}
+
+ntk_status plan_fit_predict_operator(const ntk_plan_config *config, double bytes_per_rank,
+                                     ntk_plan *plan)
+{
+    if (plan->predict_matrix_free || !predict_operator_may_switch(config) ||
+        bytes_per_rank <= 0.0 || plan->bytes_peak <= bytes_per_rank)
+        return NTK_OK;
+    ntk_plan products;
+    const ntk_shape input = plan->input;
+    NTK_TRY(plan_make_features(config, plan->n_inputs, &input, plan->ranks,
+                               config->spectrum->features != NTK_FEATURES_RECOMPUTE, 1,
+                               plan->memory_limit, &products));
+    /* predict.solver auto on the products: cg, unless the job asks for
+     * what only the eigenpairs give (then the stored plan's refusal stands) */
+    if (products.linear_solver == NULL || strcmp(products.linear_solver, "cg") != 0)
+        return NTK_OK;
+    char stored[32], limit[32];
+    plan_bytes_text(plan->bytes_peak, stored, sizeof stored);
+    plan_bytes_text(bytes_per_rank, limit, sizeof limit);
+    snprintf(products.predict_operator_why, sizeof products.predict_operator_why,
+             "predict.operator auto: matrix_free, the stored Theta's plan needs %s per rank, "
+             "above the memory per rank (%s)",
+             stored, limit);
+    *plan = products;
     return NTK_OK;
 }
 
@@ -674,11 +732,13 @@ static ntk_status plan_check_weights_used(const ntk_plan_config *config)
 
 static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_inputs,
                                      const ntk_shape *input, int ranks, int matrix_free_stored,
-                                     double memory_limit, ntk_plan *plan)
+                                     int predict_matrix_free, double memory_limit,
+                                     ntk_plan *plan)
 {
     const int64_t input_dim = input->size;
     memset(plan, 0, sizeof *plan);
     plan->memory_limit = memory_limit;
+    plan->predict_matrix_free = predict_matrix_free;
     if (ranks < 1)
         return NTK_RAISE(NTK_ERR_USAGE, "plan: the number of ranks must be at least 1, got %d",
                          ranks);
@@ -738,7 +798,7 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
         plan_matrix_free(config, &costs, own_count, matrix_free_stored, plan);
         return NTK_OK;
     }
-    if (plan_predict_matrix_free(config)) {
+    if (plan->predict_matrix_free) {
         plan->bytes_baseline = PLAN_BASELINE_BYTES;
         plan_cg_matrix_free(config, &costs, own_count, plan);
         NTK_TRY(plan_cross(config, &costs, params, 0.0, plan));
@@ -898,7 +958,6 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
     return NTK_OK;
 }
 
-static double plan_gib(double bytes) { return bytes / 1073741824.0; }
 
 ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank)
 {
@@ -931,6 +990,20 @@ int plan_min_ranks(const ntk_plan_config *config, int64_t n_inputs, int64_t inpu
     return plan_min_ranks_shaped(config, n_inputs, &flat, bytes_per_rank);
 }
 
+/* The plan on `ranks` within the limit (predict.operator auto included)
+ * fits it. */
+static int plan_fits_within(const ntk_plan_config *config, int64_t n_inputs,
+                            const ntk_shape *input, int ranks, double bytes_per_rank,
+                            ntk_plan *plan)
+{
+    if (plan_make_within(config, n_inputs, input, ranks, bytes_per_rank, plan) != NTK_OK ||
+        plan_fit_predict_operator(config, bytes_per_rank, plan) != NTK_OK) {
+        ntk_error_clear();
+        return 0;
+    }
+    return plan->bytes_peak <= bytes_per_rank;
+}
+
 int plan_min_ranks_shaped(const ntk_plan_config *config, int64_t n_inputs, const ntk_shape *input,
                           double bytes_per_rank)
 {
@@ -943,8 +1016,7 @@ int plan_min_ranks_shaped(const ntk_plan_config *config, int64_t n_inputs, const
      * small bumps), so double until it fits, then scan the last interval. */
     int low = 0, high = 1;
     while (high <= limit) {
-        if (plan_make_within(config, n_inputs, input, high, bytes_per_rank, &plan) == NTK_OK &&
-            plan.bytes_peak <= bytes_per_rank)
+        if (plan_fits_within(config, n_inputs, input, high, bytes_per_rank, &plan))
             break;
         low = high;
         high *= 2;
@@ -952,8 +1024,7 @@ int plan_min_ranks_shaped(const ntk_plan_config *config, int64_t n_inputs, const
     if (high > limit)
         return 0;
     for (int ranks = low + 1; ranks < high; ++ranks)
-        if (plan_make_within(config, n_inputs, input, ranks, bytes_per_rank, &plan) == NTK_OK &&
-            plan.bytes_peak <= bytes_per_rank)
+        if (plan_fits_within(config, n_inputs, input, ranks, bytes_per_rank, &plan))
             return ranks;
     return high;
 }

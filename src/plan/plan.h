@@ -76,6 +76,12 @@ typedef struct {
     const char *linear_solver;
     char linear_why[256];
     double bytes_linear, bytes_linear_theta_copy, flops_linear;
+    /* predict.solver cg on J (J^T V) products, Theta never assembled:
+     * predict.operator matrix_free, or auto when the stored Theta's plan
+     * does not fit the memory per rank (plan_fit_predict_operator; the
+     * reason in predict_operator_why, empty when the job asked for it) */
+    int predict_matrix_free;
+    char predict_operator_why[256];
     /* structured kernels: the form each conv layer takes, from its costs
      * (flops per Theta entry of both forms) */
     int n_forms;
@@ -153,6 +159,14 @@ ntk_status plan_memory_per_rank(MPI_Comm comm, double *bytes);
  * product. Other jobs are left as they are. Rank-local. */
 ntk_status plan_fit_features(const ntk_plan_config *config, double bytes_per_rank, ntk_plan *plan);
 
+/* predict.operator auto (predict.solver cg or auto, spectrum.solver none,
+ * an empirical kernel): when the plan with the stored Theta does not fit in
+ * `bytes_per_rank`, plan again with the matrix-free operator, if cg then
+ * solves the job (predict_matrix_free, predict_operator_why). Other jobs
+ * are left as they are. Rank-local. */
+ntk_status plan_fit_predict_operator(const ntk_plan_config *config, double bytes_per_rank,
+                                     ntk_plan *plan);
+
 /* NTK_ERR_MEMORY with the numbers when the peak does not fit in `bytes`. */
 ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank);
 
@@ -164,8 +178,9 @@ int plan_min_ranks_shaped(const ntk_plan_config *config, int64_t n_inputs, const
 
 void plan_print(const ntk_plan *plan, FILE *out, int as_yaml);
 
-/* 1 when the run multiplies by J (J^T V) for predict.solver cg and never
- * assembles Theta (spectrum.solver none, predict.operator matrix_free). */
+/* 1 when the job asks to multiply by J (J^T V) for predict.solver cg and
+ * never assemble Theta (spectrum.solver none, predict.operator
+ * matrix_free); auto's choice is the plan's predict_matrix_free. */
 int plan_predict_matrix_free(const ntk_plan_config *config);
 
 #endif

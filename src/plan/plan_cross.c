@@ -50,7 +50,7 @@ static void plan_linear(const ntk_plan_config *config, double channels, ntk_plan
         .block = plan->block,
         .spectrum_has_vectors =
             eigensolve && config->spectrum->vectors && config->spectrum->top == 0,
-        .theta_assembled = solver != NTK_SOLVER_MATRIX_FREE,
+        .theta_assembled = solver != NTK_SOLVER_MATRIX_FREE && !plan->predict_matrix_free,
         .theta_kept = solver == NTK_SOLVER_NONE,
         .bytes_per_rank = plan->memory_limit,
         .bytes_besides =

@@ -121,10 +121,13 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
                 "%.3g GFLOP each\n",
                 plan->matrix_free_stored ? "stored" : "recomputed per product",
                 (long long)plan->basis_size, plan->products_estimate, plan->product_flops * 1e-9);
-    if (plan_predict_matrix_free(&plan->config))
+    if (plan->predict_matrix_free) {
         fprintf(out, "  predict   cg on J (J^T V) products: features stored, at most %.0f "
                 "product columns of %.3g GFLOP each (predict.max_iterations + the check)\n",
                 plan->products_estimate, plan->product_flops * 1e-9);
+        if (plan->predict_operator_why[0] != '\0')
+            fprintf(out, "            %s\n", plan->predict_operator_why);
+    }
     ntk_blas_kernels blas;
     ntk_blas_kernels_detect(&blas);
     char described[192];
@@ -200,9 +203,11 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     plan_format_flops(plan->flops_assembly, text, sizeof text);
     fprintf(out, "    %-18s %12s\n", "assembly", text);
     plan_format_flops(plan->flops_solver, text, sizeof text);
-    fprintf(out, "    %-18s %12s\n", "eigensolve", text);
+    fprintf(out, "    %-18s %12s\n", plan->predict_matrix_free ? "cg products" : "eigensolve",
+            text);
     plan_format_flops(plan->flops_check, text, sizeof text);
-    fprintf(out, "    %-18s %12s\n", "eigenpair check", text);
+    fprintf(out, "    %-18s %12s\n", plan->predict_matrix_free ? "cg check" : "eigenpair check",
+            text);
     if (plan->n_test > 0) {
         plan_format_flops(plan->flops_cross, text, sizeof text);
         fprintf(out, "    %-18s %12s  (N_test = %lld)\n", "cross kernel", text,
@@ -307,10 +312,15 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
                      "  linear_theta_copy_bytes: %.0f\n  linear_flops: %s\n",
                 plan->linear_solver, plan->linear_why, plan->bytes_linear,
                 plan->bytes_linear_theta_copy, YAML_FLOPS(plan->flops_linear));
-    if (plan_predict_matrix_free(&plan->config))
-        fprintf(out, "predict_cg:\n  operator: matrix_free\n  products_bound: %.0f\n  "
-                "product_flops: %s\n",
+    if (plan->predict_matrix_free) {
+        fprintf(out, "predict_cg:\n  operator: matrix_free\n  operator_why: ");
+        ntk_write_quoted(out, plan->predict_operator_why[0] != '\0'
+                                  ? plan->predict_operator_why
+                                  : "predict.operator: matrix_free",
+                         '\'');
+        fprintf(out, "\n  products_bound: %.0f\n  product_flops: %s\n",
                 plan->products_estimate, YAML_FLOPS(plan->product_flops));
+    }
     if (plan->solver == NTK_SOLVER_MATRIX_FREE)
         fprintf(out, "matrix_free:\n  features: %s\n  basis_size: %lld\n  products_estimate: "
                 "%.0f\n  product_flops: %s\n",

@@ -74,6 +74,11 @@ typedef struct {
     double relative_residual;  /* iterative solvers: the largest ||Y - (Theta + ridge I) X|| /
                                 * ||Y|| over the columns; NAN otherwise */
     int64_t preconditioner_rank; /* iterative solvers: its columns; 0 without */
+    /* Iterative solvers: the mean wall time of one iteration and of one
+     * operator product (all outputs' columns at once) in the same solve;
+     * NAN otherwise. */
+    double iteration_seconds;
+    double product_seconds;
     double residual;           /* the service's backward error, max over columns */
     double seconds;            /* wall time of the solve and its check */
     double flops;              /* the table's estimate */

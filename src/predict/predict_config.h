@@ -32,8 +32,9 @@ typedef enum {
 typedef enum { NTK_F0_NETWORK = 0, NTK_F0_ZERO } ntk_predict_f0;
 
 /* predict.operator (cg): Theta as the stored distributed matrix, or
- * matrix-free J (J^T V) products; auto: stored, unless spectrum.solver
- * matrix_free assembles no Theta. */
+ * matrix-free J (J^T V) products; auto: stored when the plan with it fits
+ * the memory per rank (plan_fit_predict_operator), else matrix_free, as
+ * with spectrum.solver matrix_free, which assembles no Theta. */
 typedef enum { NTK_OPERATOR_AUTO = 0, NTK_OPERATOR_STORED, NTK_OPERATOR_MATRIX_FREE } ntk_predict_operator;
 
 /* predict.preconditioner (cg), the order of cg_preconditioner_kind
@@ -84,6 +85,7 @@ typedef struct {
     int64_t preconditioner_rank;   /* default NTK_PRECONDITIONER_DEFAULT_RANK, capped at M */
     int preconditioner_rank_given;
     ntk_location rank_where;       /* predict.preconditioner_rank (refused above M at validate) */
+    int preconditioner_power;      /* products with the basis, each a Nystrom step; default 0 */
     double tol;                    /* relative residual per output; default 1e-8 */
     int64_t max_iterations;        /* default 2000 */
 } ntk_predict_spec;

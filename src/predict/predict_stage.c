@@ -124,6 +124,8 @@ static ntk_status solve_infinity(const ntk_predict_config *config, const ntk_gri
     ntk_linear_report report;
     memset(&report, 0, sizeof report);
     report.relative_residual = NAN;
+    report.iteration_seconds = NAN;
+    report.product_seconds = NAN;
     const linear_context context = {config->output->dir, config->output->plot,
                                     config->checkpoint,  config->job_hash,
                                     &config->kernel,     model,
@@ -164,6 +166,8 @@ static ntk_status solve_infinity(const ntk_predict_config *config, const ntk_gri
     facts->iterations = report.iterations;
     facts->relative_residual = report.relative_residual;
     facts->preconditioner_rank = report.preconditioner_rank;
+    facts->iteration_seconds = report.iteration_seconds;
+    facts->product_seconds = report.product_seconds;
     ntk_log("predict: %s (%s): backward error %.3g, %.3g s%s", operands->linear->name,
             report.detail, report.residual, report.seconds,
             report.jitter > 0.0 ? ", with jitter on the diagonal" : "");
@@ -204,6 +208,8 @@ static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm com
     facts->f0 = ntk_choice_name(&predict_f0_names, (int)config->predict->f0);
     facts->solve_residual = NAN;
     facts->relative_residual = NAN;
+    facts->iteration_seconds = NAN;
+    facts->product_seconds = NAN;
     facts->jitter = 0.0;
     const int64_t M = s->in.full ? s->in.n_train * k : s->in.n_train;
     const linear_request request = {.spec = config->predict,
@@ -213,7 +219,9 @@ static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm com
                                     .grid_cols = grid->cols,
                                     .block = grid->block,
                                     .spectrum_has_vectors = 1,
-                                    .theta_assembled = 1,
+                                    /* cg's estimate counts stored products only */
+                                    .theta_assembled = operands->theta != NULL ||
+                                                       linear->id != NTK_LINEAR_CG,
                                     .theta_kept = 1};
     facts->solve_flops = linear->flops != NULL ? linear->flops(&request) : NAN;
     if (linear->id == NTK_LINEAR_EIGEN) {

@@ -2,12 +2,14 @@
 # written matrices, predict.f0 zero, trace and full kernels:
 #  (1) stored Theta with each preconditioner (none, nystrom,
 #      pivoted_cholesky) on 1-4 ranks, and matrix-free products (Theta never
-#      assembled) with each, agree with numpy to within predict.tol times
-#      the condition number, and cg.csv ends below the tolerance; plan sizes
-#      the matrix-free job of jobs/regression-100k.yaml without Theta;
+#      assembled) with each (nystrom with a power step), agree with numpy
+#      to within predict.tol times the condition number, and cg.csv ends
+#      below the tolerance; plan sizes the matrix-free job of
+#      jobs/regression-100k.yaml without Theta;
 #  (2) on an ill-conditioned analytic kernel (N = 1000 points of the plane,
 #      ridge 1e-4) a rank-150 preconditioner needs at least 5 times fewer
-#      iterations than none (both printed; measured 189 against 1650);
+#      iterations than none (both printed; measured 189 against 1650), and
+#      fewer again with predict.preconditioner_power 1;
 #  (3) refusals: negative predict.tol, a preconditioner rank that is not
 #      positive or above M (validate, naming file:line:col), and a solve that
 #      does not converge within predict.max_iterations (exit 8, the residual
@@ -46,7 +48,8 @@ pass "stored Theta: none, nystrom (1, 2, 4 ranks), pivoted_cholesky agree with n
 
 run serial mf-none --set predict.operator=matrix_free --set predict.preconditioner=none \
     --set output.theta=false
-run 2 mf-nystrom --set predict.operator=matrix_free --set output.theta=false
+run 2 mf-nystrom --set predict.operator=matrix_free --set output.theta=false \
+    --set predict.preconditioner_power=1
 run 3 mf-pivoted --set predict.operator=matrix_free --set output.theta=false \
     --set predict.preconditioner=pivoted_cholesky
 for out in mf-none mf-nystrom mf-pivoted; do
@@ -60,7 +63,7 @@ plan=$("$NTKGRAM" plan "$NTK_SOURCE_DIR/jobs/regression-100k.yaml" --ranks 2 2>&
     || fail "plan of jobs/regression-100k.yaml: $plan"
 echo "$plan" | grep -Eq "^ +theta +0 B" || fail "plan counts Theta for matrix-free cg: $plan"
 echo "$plan" | grep -q "predict   cg on J (J^T V) products" || fail "plan without the cg line: $plan"
-echo "$plan" | grep -Eq "^ +peak +[0-9.]+ GiB" || fail "plan peak not in GiB: $plan"
+echo "$plan" | grep -Eq "^ +peak +[0-9.]+ (MiB|GiB)" || fail "plan peak not in MiB or GiB: $plan"
 run 2 full-stored --set kernel.outputs=full
 run 2 full-mf --set kernel.outputs=full --set predict.operator=matrix_free \
     --set predict.preconditioner=pivoted_cholesky --set output.theta=false
@@ -85,7 +88,12 @@ log=$(ntk 2 run analytic.yaml --out ill-none --set predict.preconditioner=none 2
 with=$(py "$ref" iterations ill-nystrom) without=$(py "$ref" iterations ill-none)
 [ "$without" -ge $((5 * with)) ] \
     || fail "nystrom rank 150 took $with iterations, none $without: not 5 times fewer"
-pass "ill-conditioned analytic kernel, N = 1000: $with iterations with nystrom rank 150, $without without"
+log=$(ntk 2 run analytic.yaml --out ill-power --set predict.preconditioner_power=1 2>&1) \
+    || fail "ill-conditioned nystrom with a power step: $log"
+echo "$log" | grep -q "1 power step" || fail "no power step in the log: $log"
+power=$(py "$ref" iterations ill-power)
+[ "$power" -lt "$with" ] || fail "a power step took $power iterations, $with without it"
+pass "ill-conditioned analytic kernel, N = 1000: $with iterations with nystrom rank 150, $power with a power step, $without without"
 
 # (3) Refusals, at the key's line and column in the job file.
 sed 's/tol: 1.0e-10}/tol: -1.0e-8}/' job.yaml > bad-tol.yaml

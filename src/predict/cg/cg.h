@@ -52,7 +52,13 @@ typedef struct {
                           int64_t ld);
     /* Theta's diagonal at the own rows. Collective. */
     ntk_status (*diagonal)(void *context, double *diagonal);
+    /* The most columns one apply takes (0: any number). */
+    int64_t widest_apply;
     int64_t products; /* columns multiplied so far */
+    /* The wall time and number of calls of apply so far: what one product
+     * costs in this run, against an iteration's time (summary.yaml). */
+    double apply_seconds;
+    int64_t apply_calls;
 } cg_operator;
 
 typedef enum { CG_PRECONDITIONER_NONE, CG_PRECONDITIONER_NYSTROM, CG_PRECONDITIONER_PIVOTED_CHOLESKY } cg_preconditioner_kind;
@@ -71,9 +77,13 @@ typedef struct {
 } cg_preconditioner;
 
 /* Build the preconditioner of rank `rank` (NONE: nothing). `seed` drives
- * the Nystrom pivots, so every rank count draws the same ones. Collective. */
+ * the Nystrom pivots, so every rank count draws the same ones. `power`
+ * steps of subspace iteration follow: Y = Theta U with the basis U so far,
+ * then the Nystrom approximation Y (U^T Y)^{+1/2} of Theta from that
+ * sketch, whose eigenpairs replace U and lambda (rank more columns
+ * multiplied per step). Collective. */
 ntk_status cg_preconditioner_build(cg_operator *op, cg_preconditioner_kind kind, int64_t rank,
-                                   double ridge, uint64_t seed, int64_t max_columns,
+                                   double ridge, uint64_t seed, int64_t max_columns, int power,
                                    cg_preconditioner *preconditioner);
 /* Z = P^-1 R for `columns` columns (own rows, leading dimension ld).
  * Collective. */
@@ -116,6 +126,7 @@ typedef struct {
     int64_t iterations;
     double final_residual;   /* the largest relative true residual over the channels */
     double seconds;
+    double iteration_seconds; /* the mean wall time of one iteration of this call */
 } cg_result;
 
 /* Solve (Theta + ridge I) X = B. `state` is fresh (x = 0) or resumed from a

@@ -113,6 +113,7 @@ ntk_status cg_matrix_free_create(const ntk_kernel_config *kernel, const ntk_mode
     mf->op.own_rows = mf->products.rows;
     mf->op.first_row = mf->products.first_row;
     mf->op.name = "matrix_free";
+    mf->op.widest_apply = mf->products.max_vectors;
     mf->op.context = mf;
     mf->op.apply = mf_apply;
     mf->op.columns = mf_columns;

@@ -218,7 +218,8 @@ static ntk_status solve_with(const linear_call *call, solve_state *s, cg_operato
     ntk_phase_begin("cg preconditioner");
     NTK_TRY(cg_preconditioner_build(*op, (cg_preconditioner_kind)spec->preconditioner,
                                     cg_preconditioner_rank_for(spec, size), call->shift,
-                                    context->seed, rhs, &s->preconditioner));
+                                    context->seed, rhs, spec->preconditioner_power,
+                                    &s->preconditioner));
     char path[NTK_PATH_MAX];
     NTK_TRY(checkpoint_path(context, grid->comm, path));
     int resumed = 0;
@@ -247,6 +248,9 @@ static ntk_status solve_with(const linear_call *call, solve_state *s, cg_operato
     report->iterations = result.iterations;
     report->relative_residual = result.final_residual;
     report->preconditioner_rank = s->preconditioner.rank;
+    report->iteration_seconds = result.iteration_seconds;
+    report->product_seconds =
+        (*op)->apply_calls > 0 ? (*op)->apply_seconds / (double)(*op)->apply_calls : NAN;
     snprintf(report->detail, sizeof report->detail,
              "%s operator, preconditioner %s of rank %lld, %lld iterations, relative residual "
              "%.3g",
@@ -266,9 +270,9 @@ static ntk_status solve_with(const linear_call *call, solve_state *s, cg_operato
     }
     NTK_TRY(gather_solution(call, &s->state, (*op)->first_row, size));
     ntk_log("cg: converged in %lld iterations (%lld residual replacements), relative residual "
-            "%.3g, %.3g s",
+            "%.3g, %.3g s; %.3g s per iteration, %.3g s per product of Theta",
             (long long)result.iterations, (long long)s->state.restarts, result.final_residual,
-            result.seconds);
+            result.seconds, report->iteration_seconds, report->product_seconds);
     /* The answer is complete: its checkpoint has served. */
     if (grid->rank == 0)
         remove(path);

@@ -341,8 +341,62 @@ done:
     return status;
 }
 
+/* One step of subspace iteration (cg_preconditioner_build's `power`):
+ * Y = Theta U, in blocks of the operator's widest product; the Nystrom
+ * approximation of Theta from the sketch U, L = Y W^{+1/2} with W = U^T Y
+ * (symmetrised; its eigenvalues below NEGLIGIBLE of the largest dropped);
+ * L L^T's eigenpairs replace U and lambda. A sketch closer to Theta's top
+ * eigenvectors than the pivot columns gives a lambda_r closer to Theta's
+ * own r-th eigenvalue, which is what sets the iterations. */
+static ntk_status power_step(cg_operator *op, cg_preconditioner *p)
+{
+    const int64_t rows = op->own_rows, ld = rows > 0 ? rows : 1, n = p->rank;
+    if (n < 1)
+        return NTK_OK;
+    double *y = NULL, *w = NULL, *values = NULL, *l = NULL;
+    ntk_status status = NTK_CALLOC(y, ld * n, "preconditioner sketch");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(w, n * n, "preconditioner core");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(values, n, "preconditioner core");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(l, ld * n, "preconditioner factor");
+    NTK_TRY_GOTO(status, ntk_agree(status, op->comm), done);
+    const int64_t widest = op->widest_apply > 0 ? op->widest_apply : n;
+    for (int64_t first = 0; first < n; first += widest) {
+        const int64_t count = n - first < widest ? n - first : widest;
+        NTK_TRY_GOTO(status, op->apply(op->context, p->u + first * ld, count, ld, y + first * ld),
+                     done);
+        op->products += count;
+    }
+    NTK_TRY_GOTO(status, gram(op->comm, rows, p->u, n, y, n, w), done);
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < i; ++j)
+            w[i * n + j] = w[j * n + i] = 0.5 * (w[i * n + j] + w[j * n + i]);
+    NTK_TRY_GOTO(status, ntk_agree(symmetric_eigen(n, w, values), op->comm), done);
+    const double largest = values[n - 1];
+    int64_t count = 0;
+    while (count < n && values[n - 1 - count] > NEGLIGIBLE * largest) {
+        const double factor = 1.0 / sqrt(values[n - 1 - count]);
+        double *column = w + (n - 1 - count) * n;
+        for (int64_t j = 0; j < n; ++j)
+            column[j] *= factor;
+        ++count;
+    }
+    if (rows > 0 && count > 0)
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)count, (int)n, 1.0,
+                    y, (int)ld, w + (n - count) * n, (int)n, 0.0, l, (int)ld);
+    NTK_TRY_GOTO(status, eigenpairs_of_factor(op, l, count, p), done);
+done:
+    free(y);
+    free(w);
+    free(values);
+    free(l);
+    return status;
+}
+
 ntk_status cg_preconditioner_build(cg_operator *op, cg_preconditioner_kind kind, int64_t rank,
-                                   double ridge, uint64_t seed, int64_t max_columns,
+                                   double ridge, uint64_t seed, int64_t max_columns, int power,
                                    cg_preconditioner *p)
 {
     memset(p, 0, sizeof *p);
@@ -376,16 +430,20 @@ ntk_status cg_preconditioner_build(cg_operator *op, cg_preconditioner_kind kind,
     NTK_TRY_GOTO(status, eigenpairs_of_factor(op, l, kept, p), fail);
     free(l);
     l = NULL;
+    for (int step = 0; step < power; ++step)
+        NTK_TRY_GOTO(status, power_step(op, p), fail);
     if (p->rank > 0) {
         const double floor = p->lambda[p->rank - 1] + ridge;
         for (int64_t i = 0; i < p->rank; ++i)
             p->scale[i] = floor / (p->lambda[i] + ridge) - 1.0;
     }
     p->build_seconds = MPI_Wtime() - start;
-    ntk_log("preconditioner %s: rank %lld of %lld asked, eigenvalues %.4g .. %.4g, %.2f s",
+    ntk_log("preconditioner %s: rank %lld of %lld asked, %d power step%s, eigenvalues %.4g .. "
+            "%.4g, %.2f s",
             kind == CG_PRECONDITIONER_NYSTROM ? "nystrom" : "pivoted_cholesky",
-            (long long)p->rank, (long long)p->asked, p->rank > 0 ? p->lambda[0] : 0.0,
-            p->rank > 0 ? p->lambda[p->rank - 1] : 0.0, p->build_seconds);
+            (long long)p->rank, (long long)p->asked, power, power == 1 ? "" : "s",
+            p->rank > 0 ? p->lambda[0] : 0.0, p->rank > 0 ? p->lambda[p->rank - 1] : 0.0,
+            p->build_seconds);
     return NTK_OK;
 fail:
     free(l);

@@ -26,8 +26,8 @@ static const char *cholesky_unfit(const linear_request *request)
 {
     const ntk_predict_spec *spec = request->spec;
     if (!request->theta_assembled)
-        return "it factors the assembled Theta, which spectrum.solver matrix_free never "
-               "assembles";
+        return "it factors the assembled Theta, which this run does not assemble "
+               "(spectrum.solver matrix_free, or Theta above the memory per rank)";
     if (spec->steps_given && spec->n_steps > 0)
         return "it gives t = infinity only, but predict.steps asks for finite t (leave "
                "predict.steps out, or use eigen)";
