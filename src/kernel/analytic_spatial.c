@@ -192,6 +192,17 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
                          i + 1 == plan->n_layers ? "nothing" : plan->stack[i + 1].ops->name);
                 return refuse_layer(spec, list, i, why);
             }
+            /* At the end of a branch or before a block, the layer that reads
+             * its output lies past a join or a fork, possibly an activation
+             * (x + layer_norm(...) then relu): not checked here, so refused. */
+            if (plan->stack[i + 1].ops->branch != NTK_BRANCH_NONE) {
+                snprintf(why, sizeof why, "%s right before the %s of a block has no exact "
+                         "infinite-width map in ntkgram (its gamma term is exact only when a "
+                         "dense or conv layer reads its output directly); put a dense layer "
+                         "after it", layer->ops->name,
+                         plan->stack[i + 1].ops->branch == NTK_BRANCH_FORK ? "start" : "end of a branch");
+                return refuse_layer(spec, list, i, why);
+            }
         } else if (ntk_layer_has_parameters(layer->ops)) {
             has_theta = is_gaussian = 1;
         }

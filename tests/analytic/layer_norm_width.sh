@@ -102,4 +102,12 @@ expect_error 3 "before.yaml:3:25: model.layers\[1\].layer_norm: the analytic \(i
 network raw "[{dense: 16}, relu, layer_norm, {dense: 2}]"
 expect_error 3 "raw.yaml:3:31: model.layers\[2\].layer_norm: the analytic \(infinite-width\) kernel: layer_norm of values that are not Gaussian" \
     serial run raw.yaml --set kernel.kind=analytic
-pass "batch_norm, layer_norm before an activation and after one: analytic refused naming the layer"
+# At the end of a residual body the layer reading layer_norm's output is past
+# the join (here relu): refused, as is one right before a block.
+network body_end "[{dense: 16}, {residual: {body: [{dense: 16}, layer_norm]}}, relu, {dense: 2}]"
+expect_error 3 "model.layers\[1\].residual.body\[1\].layer_norm: the analytic \(infinite-width\) kernel: layer_norm right before the end of a branch of a block" \
+    serial run body_end.yaml --set kernel.kind=analytic
+network before_block "[{dense: 16}, layer_norm, {residual: {body: [{dense: 16}]}}, {dense: 2}]"
+expect_error 3 "model.layers\[1\].layer_norm: the analytic \(infinite-width\) kernel: layer_norm right before the start of a block" \
+    serial run before_block.yaml --set kernel.kind=analytic
+pass "batch_norm, layer_norm before an activation, after one, and next to a block's join or fork: analytic refused naming the layer"

@@ -1239,8 +1239,8 @@ static void test_predict(void)
           "predict keys");
     EXPECT_ERROR(HELD_OUT "predict: {steps: [1], ridg: 1}\n", NULL,
                  "predict.ridg: unknown key 'ridg' (expected one of steps, infinite, ridge, cutoff, "
-                 "solver, jitter, f0, operator, preconditioner, preconditioner_rank, tol, "
-                 "max_iterations, ensemble, ensemble_kernel)",
+                 "solver, jitter, f0, operator, preconditioner, preconditioner_rank, "
+                 "preconditioner_power, tol, max_iterations, ensemble, ensemble_kernel)",
                  "ridg");
     EXPECT_ERROR(HELD_OUT "predict: {steps: []}\n", NULL, "predict.steps: must be a non-empty list",
                  "[]");

@@ -83,6 +83,7 @@ class ResidualMLP(nn.Module):
         self.body = nn.Sequential(nn.LayerNorm(8), nn.Linear(8, 8), nn.Tanh())
         self.norm = nn.LayerNorm(8)
         self.head = nn.Linear(8, 2)
+        randomise(self, 4)
 
     def forward(self, x):
         x = self.blocks(self.embed(x))
@@ -100,6 +101,7 @@ class ConcatNet(nn.Module):
         self.right = nn.Conv2d(3, 4, 3, padding=1, padding_mode="circular")
         self.pool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(6, 2)
+        randomise(self, 5)
 
     def forward(self, x):
         x = F.relu(self.stem(x))
