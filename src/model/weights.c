@@ -28,6 +28,7 @@
 
 #include "core/log.h"
 #include "format/safetensors.h"
+#include "model/branch.h"
 
 /* The tensors of one prefix. */
 typedef struct {
@@ -256,7 +257,7 @@ static const st_tensor *group_buffer(const weights_group *group, const ntk_layer
 
 /* Every buffer of the layer's type, of its size; no buffer of another type. */
 static ntk_status check_buffers(const st_index *index, const weights_group *group,
-                                const ntk_layer *layer)
+                                const ntk_layer *layer, const char *where)
 {
     int matched = 0;
     for (int b = 0; b < layer->ops->n_buffers; ++b) {
@@ -264,10 +265,10 @@ static ntk_status check_buffers(const st_index *index, const weights_group *grou
         const int64_t size = layer->ops->buffer_size(layer);
         if (tensor == NULL)
             return NTK_RAISE(NTK_ERR_DATA,
-                             "%s: no tensor '%s.%s' for model.layers[%d] (%s layer %d): a %s "
+                             "%s: no tensor '%s.%s' for %s (%s layer %d): a %s "
                              "layer needs its %s",
                              index->path, group->prefix, layer->ops->buffer_names[b],
-                             layer->index, layer->ops->name, layer->param, layer->ops->name,
+                             where, layer->ops->name, layer->param, layer->ops->name,
                              layer->ops->buffer_names[b]);
         const ntk_tensor_shape want = {1, {size, 0, 0, 0}, size};
         NTK_TRY(check_shape(index, tensor, layer, &want, ""));
@@ -279,8 +280,8 @@ static ntk_status check_buffers(const st_index *index, const weights_group *grou
             known |= group_buffer(group, layer, b) == group->buffer[g];
         if (!known)
             return NTK_RAISE(NTK_ERR_DATA,
-                             "%s: tensor '%s' matches no buffer of model.layers[%d] (%s layer "
-                             "%d)", index->path, group->buffer[g]->name, layer->index,
+                             "%s: tensor '%s' matches no buffer of %s (%s layer "
+                             "%d)", index->path, group->buffer[g]->name, where,
                              layer->ops->name, layer->param);
     }
     return NTK_OK;
@@ -292,15 +293,31 @@ typedef struct {
     const ntk_layer *layer[NTK_MAX_DENSE + 1];
     ntk_tensor_shape weight[NTK_MAX_DENSE + 1], bias[NTK_MAX_DENSE + 1];
     int bias_allowed[NTK_MAX_DENSE + 1]; /* 0: written with bias: false */
+    /* Its place for messages: "model.layers[3]", or its nested path
+     * ("model.layers[2].residual.shortcut[0].conv") in a model with blocks,
+     * whose flat index would name no layer the user wrote. */
+    char where[NTK_MAX_DENSE + 1][160];
 } weights_layers;
 
 static void layers_of_stack(const ntk_layer *stack, int n_stack, weights_layers *layers)
 {
     memset(layers, 0, sizeof *layers);
+    ntk_layer_spec list[NTK_MAX_LAYERS];
+    memset(list, 0, sizeof list);
+    for (int i = 0; i < n_stack && i < NTK_MAX_LAYERS; ++i) {
+        list[i].ops = stack[i].ops;
+        memcpy(list[i].option, stack[i].option, sizeof list[i].option);
+    }
+    const int nested = model_stack_has_branch_specs(list, n_stack);
     for (int i = 0; i < n_stack; ++i) {
         const int l = stack[i].param;
         if (l < 1 || l > NTK_MAX_DENSE)
             continue;
+        if (nested)
+            model_layer_key(list, i, layers->where[l], sizeof layers->where[l]);
+        else
+            snprintf(layers->where[l], sizeof layers->where[l], "model.layers[%d]",
+                     stack[i].index);
         layers->layer[l] = &stack[i];
         stack[i].ops->tensors(&stack[i], &layers->weight[l], &layers->bias[l]);
         layers->bias_allowed[l] = ntk_layer_has_bias_option_on(stack[i].ops, stack[i].option);
@@ -337,8 +354,8 @@ static ntk_status assign_groups(const st_index *index, weights_group *groups, in
                                        compare_prefixes);
         if (found == NULL)
             return NTK_RAISE(NTK_ERR_DATA,
-                             "%s: no tensor '%s.weight' for model.layers[%d] (%s layer %d%s)",
-                             index->path, layer->name, layer->index, layer->ops->name, l,
+                             "%s: no tensor '%s.weight' for %s (%s layer %d%s)",
+                             index->path, layer->name, model->where[l], layer->ops->name, l,
                              name_note(layer, note, sizeof note));
         found->taken = 1;
         assigned[l] = found;
@@ -379,10 +396,10 @@ static ntk_status assign_groups(const st_index *index, weights_group *groups, in
                 shape_text(model->weight[l].ndim, model->weight[l].shape, need, sizeof need);
                 status = NTK_RAISE(NTK_ERR_DATA,
                                    "%s: missing the weight of %s layer %d (shape %s, "
-                                   "model.layers[%d]): the model has %d unnamed layers with "
+                                   "%s): the model has %d unnamed layers with "
                                    "weights, the file %d weight tensors for them",
                                    index->path, model->layer[l]->ops->name, l, need,
-                                   model->layer[l]->index, n_unnamed, n_rest);
+                                   model->where[l], n_unnamed, n_rest);
                 break;
             }
             assigned[l] = rest[next++];
@@ -413,12 +430,13 @@ static ntk_status check_groups(const st_index *index, const weights_group *const
         if (group->bias != NULL && !model->bias_allowed[l])
             return NTK_RAISE(NTK_ERR_DATA,
                              "%s: tensor '%s' matches no parameter: %s layer %d "
-                             "(model.layers[%d]) is written with bias: false",
-                             index->path, group->bias->name, layer->ops->name, l, layer->index);
+                             "(%s) is written with bias: false",
+                             index->path, group->bias->name, layer->ops->name, l,
+                             model->where[l]);
         if (group->bias != NULL)
             NTK_TRY(check_shape(index, group->bias, layer, &model->bias[l], ""));
         has_bias[l] = group->bias != NULL;
-        NTK_TRY(check_buffers(index, group, layer));
+        NTK_TRY(check_buffers(index, group, layer, model->where[l]));
     }
     if (b_std == 0.0)
         return NTK_OK;

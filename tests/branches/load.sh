@@ -113,3 +113,13 @@ line=$(grep -m1 '^    layers:' out-echo/summary.yaml)
 expected='    layers: [{dense: 4}, relu, {residual: {body: [{dense: 4}, tanh, {residual: {body: [{dense: 4}]}}], shortcut: [{dense: {width: 4, bias: false}}]}}, {parallel: {branches: [[{dense: 2}, relu], [], [{dense: 3}]], merge: concat}}, {dense: 1}]'
 [ "$line" = "$expected" ] || fail "echo: $line"
 pass "echo writes the blocks back nested"
+
+# A weights file's refusals name a layer inside a block by its nested path
+# (the flat list's index would name no layer the user wrote): a bias for the
+# shortcut written with bias: false, and a missing weight.
+ntk serial run echo.yaml --quiet --out out-params --set output.params=true \
+    --set 'model.layers[2].residual.shortcut[0].dense.bias=true' --set model.b_std=0.1 \
+    || fail "writing params with a shortcut bias"
+expect_error 4 "tensor '[^']*' matches no parameter: dense layer 4 \(model\.layers\[2\]\.residual\.shortcut\[0\]\.dense\) is written with bias: false" \
+    serial run echo.yaml --set model.weights=out-params/params.safetensors --set model.b_std=0.1
+pass "weights refusals name a layer in a block by its nested path"
