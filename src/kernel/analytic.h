@@ -80,6 +80,7 @@ typedef struct {
     int64_t stats_offset[NTK_MAX_LAYERS]; /* -1: not an activation */
     int64_t stats_size;                   /* doubles of one input's statistics */
     int64_t capacity;                     /* doubles of the largest state */
+    int64_t scratch_doubles;              /* lent to the window maps (ntk_spatial_state) */
     int64_t input_positions, input_channels;
     double layer_flops[NTK_MAX_LAYERS];   /* per pair */
     double flops_per_pair;                /* input covariance, layers, final mean */
@@ -97,7 +98,7 @@ const char *analytic_spatial_form_name(ntk_analytic_form form);
 /* Doubles of the work buffer analytic_spatial_self/pair need. */
 static inline int64_t analytic_spatial_work_doubles(const analytic_spatial_plan *plan)
 {
-    return 4 * plan->capacity;
+    return 4 * plan->capacity + plan->scratch_doubles;
 }
 /* One input's statistics (plan->stats_size doubles): the variances per
  * position at every activation. */

@@ -129,6 +129,13 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
         if (i == plan->n_layers)
             break;
         const ntk_layer *layer = &plan->stack[i];
+        /* a window map on a full state sums w x w blocks of input rows
+         * (2-d inputs (H, W, C): w = W; 1-d (L, C): one position wide) */
+        if (plan->input_form[i] == NTK_ANALYTIC_FULL) {
+            const int64_t w = layer->in.rank == 3 ? layer->in.dim[1] : 1;
+            if (2 * w * w > plan->scratch_doubles)
+                plan->scratch_doubles = 2 * w * w;
+        }
         plan->stats_offset[i] = -1;
         if (layer->ops->activation != NULL) {
             plan->stats_offset[i] = plan->stats_size;
@@ -180,6 +187,7 @@ static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_conte
     input_covariance(plan, x1, x2, buffer[0]);
     state.sigma = buffer[0];
     state.theta = buffer[1];
+    state.scratch = work + 4 * plan->capacity;
     int current = 0; /* sigma in buffer[current], theta in buffer[current + 1] */
     for (int i = 0; i < plan->n_layers; ++i) {
         const ntk_layer *layer = &plan->stack[i];

@@ -191,6 +191,9 @@ typedef struct {
     /* An activation's Gaussian: per-position variances of x and of x' (the
      * per-input statistics, computed once per input). */
     const double *variance_1, *variance_2;
+    /* Lent to the window maps of a full state: 2 w^2 doubles for input
+     * rows w positions wide (analytic_spatial_plan_make sizes it). */
+    double *scratch;
     int has_theta;   /* a layer with parameters has been applied */
     int is_gaussian; /* values are a Gaussian's (a layer with parameters, then linear maps) */
 } ntk_spatial_state;
