@@ -90,7 +90,11 @@ typedef struct {
         int64_t positions;
         double flops;
     } analytic_layers[NTK_MAX_LAYERS];
-    double analytic_pair_flops;  /* per pair of inputs, NTK or NNGP */
+    double analytic_pair_flops;  /* per pair of inputs, NTK and NNGP together */
+    /* conv nets: the estimated seconds of one pair on one rank, and of the
+     * longest assembly step (the unit between checkpoints: local rows x one
+     * block of columns) */
+    double analytic_entry_seconds, analytic_step_seconds;
     int64_t analytic_stats_doubles; /* per input: the activations' variances */
     double analytic_work_doubles;   /* the recursion's four states of the largest layer */
     /* structured kernels: parameter chunks (kernel.h, kernel_structured_chunking) */
