@@ -774,10 +774,14 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
             DOUBLE_BYTES;
         if (plan->n_analytic_layers > 0) {
             plan->analytic_entry_seconds = plan->analytic_pair_flops / PLAN_RATE_SPATIAL;
-            plan->analytic_step_seconds = (double)row_items *
-                                          (double)(plan->block < plan->n_inputs ? plan->block
-                                                                                : plan->n_inputs) *
-                                          plan->analytic_entry_seconds;
+            /* the first step: every local row against a block of columns,
+             * less the pairs above the diagonal of its diagonal block */
+            const double columns =
+                (double)(plan->block < plan->n_inputs ? plan->block : plan->n_inputs);
+            plan->analytic_step_rows = row_items;
+            plan->analytic_step_seconds =
+                ((double)row_items * columns - 0.5 * columns * (columns - 1.0)) *
+                plan->analytic_entry_seconds;
         }
         if (config->kernel->nngp) /* the NNGP matrix is assembled while Theta lives */
             plan->bytes_features += plan->bytes_theta;

@@ -95,6 +95,7 @@ typedef struct {
      * longest assembly step (the unit between checkpoints: local rows x one
      * block of columns) */
     double analytic_entry_seconds, analytic_step_seconds;
+    int64_t analytic_step_rows;  /* the most local rows' inputs a rank holds */
     int64_t analytic_stats_doubles; /* per input: the activations' variances */
     double analytic_work_doubles;   /* the recursion's four states of the largest layer */
     /* structured kernels: parameter chunks (kernel.h, kernel_structured_chunking) */
@@ -140,6 +141,15 @@ ntk_status plan_memory_per_rank(MPI_Comm comm, double *bytes);
  * does not fit in `bytes_per_rank`, plan again with features recomputed per
  * product. Other jobs are left as they are. Rank-local. */
 ntk_status plan_fit_features(const ntk_plan_config *config, double bytes_per_rank, ntk_plan *plan);
+
+/* The job's time limit in seconds from NTK_TIME_LIMIT (Slurm's --time
+ * formats; slurm/ntkgram.sbatch sets it from the job's), 0 when unset or
+ * UNLIMITED; NTK_ERR_USAGE when it is not a time. Rank-local. */
+ntk_status plan_time_limit(double *seconds);
+/* NTK_ERR_JOB with plan's estimate when one assembly step of a conv net's
+ * analytic kernel (the unit between checkpoints) would not fit in the time
+ * limit less the stop warning: no checkpoint could ever be written. */
+ntk_status plan_check_time(const ntk_plan *plan, double limit_seconds);
 
 /* NTK_ERR_MEMORY with the numbers when the peak does not fit in `bytes`. */
 ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank);

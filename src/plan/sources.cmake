@@ -5,4 +5,5 @@ ntk_module_sources(plan
   plan_cross.c
   plan_memory.c
   plan_print.c
+  plan_time.c
 )
