@@ -105,11 +105,13 @@ static inline int64_t analytic_spatial_work_doubles(const analytic_spatial_plan 
 void analytic_spatial_self(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
                            const double *x, double *stats, double *work);
 /* Theta and the NNGP kernel (either may be NULL) of one pair from the
- * inputs and their statistics. Not symmetric to the last bit: callers keep
- * an order. */
+ * inputs and their statistics; with only_layer l >= 1, Theta_l, the
+ * contribution of the l-th layer with parameters (the NNGP is the whole
+ * one either way). Not symmetric to the last bit: callers keep an order. */
 void analytic_spatial_pair(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
                            const double *x1, const double *x2, const double *stats_1,
-                           const double *stats_2, double *work, double *theta, double *nngp);
+                           const double *stats_2, int only_layer, double *work, double *theta,
+                           double *nngp);
 /* Whether a model takes the spatial recursion: spatial inputs, or a layer
  * the scalar recursion of dense nets (analytic_pair) does not know. Dense
  * networks on flat inputs keep the scalar one. */

@@ -113,7 +113,8 @@ static ntk_status fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int6
                 double theta = 0.0, nngp = 0.0;
                 if (evaluator->plan != NULL)
                     analytic_spatial_pair(evaluator->plan, &evaluator->context, first, second,
-                                          first + fill->dim, second + fill->dim, evaluator->work,
+                                          first + fill->dim, second + fill->dim,
+                                          fill->config->only_layer, evaluator->work,
                                           fill->want_nngp ? NULL : &theta,
                                           fill->want_nngp || nngp_too ? &nngp : NULL);
                 else
@@ -163,14 +164,6 @@ static ntk_status check_config(const ntk_kernel_config *config, const ntk_input_
                          "infinite-width kernel in ntkgram; use kernel.kind: empirical",
                          spec->where.file, spec->where.line, spec->where.column, bad,
                          spec->layers[bad].ops->name);
-    /* The spatial recursion has no per-layer split yet: Theta_l of a conv
-     * net would otherwise come back as the whole Theta. */
-    if (spatial && config->only_layer > 0)
-        return NTK_RAISE(NTK_ERR_JOB,
-                         "%s:%d:%d: diagnostics.per_layer: the per-layer split of the analytic "
-                         "kernel covers dense networks only; use kernel.kind: empirical for this "
-                         "conv network",
-                         spec->where.file, spec->where.line, spec->where.column);
     if (matrix_rows != inputs->n * per_item || matrix_cols != matrix_rows)
         return NTK_RAISE(NTK_ERR_INTERNAL,
                          "analytic kernel: matrix is %lld x %lld, expected %lld square",

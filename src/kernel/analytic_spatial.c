@@ -176,9 +176,10 @@ static void input_covariance(const analytic_spatial_plan *plan, const double *x1
  * (x1 == x2) instead of reading them. */
 static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
                      const double *x1, const double *x2, const double *stats_1,
-                     const double *stats_2, double *self, double *work, double *theta,
-                     double *nngp)
+                     const double *stats_2, int only_layer, double *self, double *work,
+                     double *theta, double *nngp)
 {
+    int parameter_layer = 0; /* 1-based among layers with parameters */
     double *buffer[4] = {work, work + plan->capacity, work + 2 * plan->capacity,
                          work + 3 * plan->capacity};
     ntk_spatial_state state = {0};
@@ -204,6 +205,9 @@ static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_conte
             }
         }
         const int next = 2 - current;
+        if (ntk_layer_has_parameters(layer->ops))
+            ++parameter_layer;
+        state.theta_skips_sigma = only_layer > 0 && parameter_layer != only_layer;
         state.out_form = plan->input_form[i + 1];
         state.next_sigma = buffer[next];
         state.next_theta = buffer[next + 1];
@@ -231,14 +235,15 @@ static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_conte
 void analytic_spatial_self(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
                            const double *x, double *stats, double *work)
 {
-    run_pair(plan, context, x, x, NULL, NULL, stats, work, NULL, NULL);
+    run_pair(plan, context, x, x, NULL, NULL, 0, stats, work, NULL, NULL);
 }
 
 void analytic_spatial_pair(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
                            const double *x1, const double *x2, const double *stats_1,
-                           const double *stats_2, double *work, double *theta, double *nngp)
+                           const double *stats_2, int only_layer, double *work, double *theta,
+                           double *nngp)
 {
-    run_pair(plan, context, x1, x2, stats_1, stats_2, NULL, work, theta, nngp);
+    run_pair(plan, context, x1, x2, stats_1, stats_2, only_layer, NULL, work, theta, nngp);
 }
 
 int analytic_uses_spatial(const ntk_model_spec *spec, const ntk_shape *input)

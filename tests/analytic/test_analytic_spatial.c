@@ -126,7 +126,7 @@ static void test_diagonal_shortcut(void)
         CHECK(plans[f]->stats_size <= 64, "statistics fit");
         analytic_spatial_self(plans[f], &context, x[0], stats[f][0], work);
         analytic_spatial_self(plans[f], &context, x[1], stats[f][1], work);
-        analytic_spatial_pair(plans[f], &context, x[0], x[1], stats[f][0], stats[f][1], work,
+        analytic_spatial_pair(plans[f], &context, x[0], x[1], stats[f][0], stats[f][1], 0, work,
                               &kernels[f][0], &kernels[f][1]);
     }
     for (int k = 0; k < 2; ++k)

@@ -122,6 +122,7 @@ static void conv_full(const conv_geometry *g, double scale, double b2, ntk_spati
 {
     const int64_t w = g->w, positions_out = g->positions;
     const double *theta = state->has_theta ? state->theta : NULL;
+    const double own = state->theta_skips_sigma ? 0.0 : 1.0; /* Sigma' in Theta' */
     double *acc_sigma = state->scratch, *acc_theta = state->scratch + w * w;
     for (int64_t y1 = 0; y1 < g->ho; ++y1)
         for (int64_t y2 = 0; y2 < g->ho; ++y2) {
@@ -135,13 +136,13 @@ static void conv_full(const conv_geometry *g, double scale, double b2, ntk_spati
                     for (int64_t x2 = 0; x2 < g->wo; ++x2) {
                         const double sigma = scale * sigma_row[x2] + b2;
                         sigma_row[x2] = sigma;
-                        theta_row[x2] = sigma + scale * theta_row[x2];
+                        theta_row[x2] = own * sigma + scale * theta_row[x2];
                     }
                 else
                     for (int64_t x2 = 0; x2 < g->wo; ++x2) {
                         const double sigma = scale * sigma_row[x2] + b2;
                         sigma_row[x2] = sigma;
-                        theta_row[x2] = sigma;
+                        theta_row[x2] = own * sigma;
                     }
             }
         }
@@ -151,6 +152,7 @@ void window_analytic_conv(const conv_geometry *g, double w2, double b2, ntk_spat
 {
     const double scale = w2 / (double)(g->kh * g->kw);
     const int has_theta = state->has_theta;
+    const double own = state->theta_skips_sigma ? 0.0 : 1.0; /* Sigma' in Theta' */
     if (state->form == NTK_ANALYTIC_DIAGONAL) {
         for (int64_t y = 0; y < g->ho; ++y)
             for (int64_t x = 0; x < g->wo; ++x) {
@@ -158,8 +160,8 @@ void window_analytic_conv(const conv_geometry *g, double w2, double b2, ntk_spat
                 const double sigma = scale * conv_tap_sum_diagonal(g, state->sigma, y, x) + b2;
                 state->next_sigma[p] = sigma;
                 state->next_theta[p] =
-                    has_theta ? sigma + scale * conv_tap_sum_diagonal(g, state->theta, y, x)
-                              : sigma;
+                    has_theta ? own * sigma + scale * conv_tap_sum_diagonal(g, state->theta, y, x)
+                              : own * sigma;
             }
     } else {
         conv_full(g, scale, b2, state);
