@@ -124,8 +124,13 @@ static void conv_full(const conv_geometry *g, double scale, double b2, ntk_spati
     const double *theta = state->has_theta ? state->theta : NULL;
     const double own = state->theta_skips_sigma ? 0.0 : 1.0; /* Sigma' in Theta' */
     double *acc_sigma = state->scratch, *acc_theta = state->scratch + w * w;
-    for (int64_t y1 = 0; y1 < g->ho; ++y1)
-        for (int64_t y2 = 0; y2 < g->ho; ++y2) {
+    /* Output row pairs along diagonals y2 - y1 = k: with the same tap on
+     * both sides, (y1, y2) reads input row pairs (y1 s + dy, y2 s + dy), and
+     * its neighbour on the diagonal reads most of the same blocks, still in
+     * cache. Each output's sums are the same whatever the order. */
+    for (int64_t k = 1 - g->ho; k < g->ho; ++k)
+        for (int64_t y1 = k < 0 ? -k : 0; y1 < (k < 0 ? g->ho : g->ho - k); ++y1) {
+            const int64_t y2 = y1 + k;
             window_rows(g, 0, state->sigma, theta, y1, y2, acc_sigma, acc_theta,
                         state->next_sigma, state->next_theta);
             for (int64_t x1 = 0; x1 < g->wo; ++x1) {
