@@ -80,6 +80,7 @@ typedef struct {
     int64_t stats_offset[NTK_MAX_LAYERS]; /* -1: not an activation */
     int64_t stats_size;                   /* doubles of one input's statistics */
     int64_t capacity;                     /* doubles of the largest state */
+    int64_t scratch_doubles;              /* lent to the window maps (ntk_spatial_state) */
     int64_t input_positions, input_channels;
     double layer_flops[NTK_MAX_LAYERS];   /* per pair */
     double flops_per_pair;                /* input covariance, layers, final mean */
@@ -98,19 +99,22 @@ const char *analytic_spatial_form_name(ntk_analytic_form form);
 /* Doubles of the work buffer analytic_spatial_self/pair need. */
 static inline int64_t analytic_spatial_work_doubles(const analytic_spatial_plan *plan)
 {
-    /* the current and next states, and per open block its input and sums */
-    return (4 + 4 * (int64_t)plan->branch_depth) * plan->capacity;
+    /* the current and next states, per open block its input and sums, then
+     * the window maps' scratch */
+    return (4 + 4 * (int64_t)plan->branch_depth) * plan->capacity + plan->scratch_doubles;
 }
 /* One input's statistics (plan->stats_size doubles): the variances per
  * position at every activation. */
 void analytic_spatial_self(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
                            const double *x, double *stats, double *work);
 /* Theta and the NNGP kernel (either may be NULL) of one pair from the
- * inputs and their statistics. Not symmetric to the last bit: callers keep
- * an order. */
+ * inputs and their statistics; with only_layer l >= 1, Theta_l, the
+ * contribution of the l-th layer with parameters (the NNGP is the whole
+ * one either way). Not symmetric to the last bit: callers keep an order. */
 void analytic_spatial_pair(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
                            const double *x1, const double *x2, const double *stats_1,
-                           const double *stats_2, double *work, double *theta, double *nngp);
+                           const double *stats_2, int only_layer, double *work, double *theta,
+                           double *nngp);
 /* Whether a model takes the spatial recursion: spatial inputs, or a layer
  * the scalar recursion of dense nets (analytic_pair) does not know. Dense
  * networks on flat inputs keep the scalar one. */

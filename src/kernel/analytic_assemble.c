@@ -52,6 +52,8 @@ typedef struct {
     const int64_t *row_position, *col_position;
     double *pair_cache;  /* rows->count x (block + 2) values of the current step */
     int64_t cache_width;
+    ntk_dmatrix *nngp_too;    /* the NNGP kernel from the same evaluations, or NULL */
+    double *nngp_cache;       /* its values, as pair_cache */
 } analytic_fill;
 
 /* Fill local column block `step` and count the pairs evaluated into `pairs`;
@@ -59,6 +61,7 @@ typedef struct {
 static ntk_status fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int64_t step,
                             int64_t *pairs)
 {
+    ntk_dmatrix *nngp_too = fill->nngp_too;
     *pairs = 0;
     const ntk_grid *grid = fill->grid;
     int64_t first_col = step * grid->block;
@@ -83,12 +86,15 @@ static ntk_status fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int6
         const double *x_col = fill->cols->vectors + fill->col_position[lc] * fill->width;
         int64_t col_item = fill->cols->item[fill->col_position[lc]];
         double *column = matrix->data + lc * lld;
+        double *nngp_column = nngp_too ? nngp_too->data + lc * lld : NULL;
         for (int64_t lr = 0; lr < matrix->local_rows; lr++) {
             int64_t i = grid_global_index(lr, grid->block, grid->myrow, grid->rows);
             if (fill->lower_only && i / grid->block < col_block)
                 continue; /* block wholly above the diagonal: never read */
             if (i % fill->per_item != j % fill->per_item) {
                 column[lr] = 0.0; /* different logits: independent in the limit */
+                if (nngp_column)
+                    nngp_column[lr] = 0.0;
                 continue;
             }
             int64_t row_slot = fill->row_position[lr];
@@ -107,9 +113,10 @@ static ntk_status fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int6
                 double theta = 0.0, nngp = 0.0;
                 if (evaluator->plan != NULL)
                     analytic_spatial_pair(evaluator->plan, &evaluator->context, first, second,
-                                          first + fill->dim, second + fill->dim, evaluator->work,
+                                          first + fill->dim, second + fill->dim,
+                                          fill->config->only_layer, evaluator->work,
                                           fill->want_nngp ? NULL : &theta,
-                                          fill->want_nngp ? &nngp : NULL);
+                                          fill->want_nngp || nngp_too ? &nngp : NULL);
                 else
                     analytic_pair_layer(spec, fill->dim, order, first, second,
                                         fill->config->only_layer, &theta, &nngp);
@@ -120,10 +127,19 @@ static ntk_status fill_step(const analytic_fill *fill, ntk_dmatrix *matrix, int6
                                      "%lld (model.w_std / model.b_std too large for this depth?)",
                                      fill->want_nngp ? "NNGP" : "NTK", (long long)row_item,
                                      (long long)col_item);
+                if (nngp_too && !isfinite(nngp))
+                    return NTK_RAISE(NTK_ERR_NUMERIC,
+                                     "analytic kernel: non-finite NNGP value for inputs %lld and "
+                                     "%lld (model.w_std / model.b_std too large for this depth?)",
+                                     (long long)row_item, (long long)col_item);
                 *cached = value;
+                if (nngp_too)
+                    fill->nngp_cache[cached - fill->pair_cache] = nngp;
                 (*pairs)++;
             }
             column[lr] = *cached;
+            if (nngp_column)
+                nngp_column[lr] = fill->nngp_cache[cached - fill->pair_cache];
         }
     }
     return NTK_OK;
@@ -148,14 +164,6 @@ static ntk_status check_config(const ntk_kernel_config *config, const ntk_input_
                          "infinite-width kernel in ntkgram; use kernel.kind: empirical",
                          spec->where.file, spec->where.line, spec->where.column, bad,
                          spec->layers[bad].ops->name);
-    /* The spatial recursion has no per-layer split yet: Theta_l of a conv
-     * net would otherwise come back as the whole Theta. */
-    if (spatial && config->only_layer > 0)
-        return NTK_RAISE(NTK_ERR_JOB,
-                         "%s:%d:%d: diagnostics.per_layer: the per-layer split of the analytic "
-                         "kernel covers dense networks only; use kernel.kind: empirical for this "
-                         "conv network",
-                         spec->where.file, spec->where.line, spec->where.column);
     if (matrix_rows != inputs->n * per_item || matrix_cols != matrix_rows)
         return NTK_RAISE(NTK_ERR_INTERNAL,
                          "analytic kernel: matrix is %lld x %lld, expected %lld square",
@@ -178,13 +186,20 @@ static ntk_status analytic_run(const ntk_kernel_config *config, const ntk_grid *
     int64_t steps_total = (n_blocks + grid->cols - 1) / grid->cols;
     ntk_status status = NTK_OK;
     int64_t *row_position = NULL, *col_position = NULL;
-    double *pair_cache = NULL;
+    double *pair_cache = NULL, *nngp_cache = NULL;
     int64_t cache_width = grid->block + 2; /* items a column block can span */
+    ntk_dmatrix *nngp_too = hooks && !want_nngp ? hooks->nngp : NULL;
     status = NTK_CALLOC(row_position, matrix->local_rows + 1, "analytic kernel row map");
     if (status == NTK_OK)
         status = NTK_CALLOC(col_position, matrix->local_cols + 1, "analytic kernel column map");
     if (status == NTK_OK)
         status = NTK_CALLOC(pair_cache, (rows.count + 1) * cache_width, "analytic kernel pair cache");
+    if (status == NTK_OK && nngp_too != NULL)
+        status = NTK_CALLOC(nngp_cache, (rows.count + 1) * cache_width, "analytic NNGP pair cache");
+    if (status == NTK_OK && nngp_too != NULL &&
+        (nngp_too->local_rows != matrix->local_rows || nngp_too->local_cols != matrix->local_cols))
+        status = NTK_RAISE(NTK_ERR_INTERNAL, "analytic kernel: the NNGP matrix's layout is not "
+                           "Theta's");
     NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
     map_items(&rows, matrix->local_rows, grid->block, grid->myrow, grid->rows, per_item,
               row_position);
@@ -193,7 +208,7 @@ static ntk_status analytic_run(const ntk_kernel_config *config, const ntk_grid *
 
     analytic_fill fill = {config, grid, dim, per_item, width, evaluator, want_nngp, lower_only,
                           cross, &rows, &cols, row_position, col_position, pair_cache,
-                          cache_width};
+                          cache_width, nngp_too, nngp_cache};
     double pairs_done = 0.0;
     int64_t first_step = hooks ? hooks->first_step : 0;
     for (int64_t step = first_step; step < steps_total; step++) {
@@ -219,6 +234,7 @@ done:
     free(row_position);
     free(col_position);
     free(pair_cache);
+    free(nngp_cache);
     kernel_item_set_free(&rows);
     kernel_item_set_free(&cols);
     return status;

@@ -257,6 +257,13 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
         if (i == plan->n_layers)
             break;
         const ntk_layer *layer = &plan->stack[i];
+        /* a window map on a full state sums w x w blocks of input rows
+         * (2-d inputs (H, W, C): w = W; 1-d (L, C): one position wide) */
+        if (plan->input_form[i] == NTK_ANALYTIC_FULL) {
+            const int64_t w = layer->in.rank == 3 ? layer->in.dim[1] : 1;
+            if (2 * w * w > plan->scratch_doubles)
+                plan->scratch_doubles = 2 * w * w;
+        }
         plan->stats_offset[i] = -1;
         if (layer->ops->activation != NULL || layer->ops->analytic_needs_variances) {
             plan->stats_offset[i] = plan->stats_size;
@@ -386,9 +393,10 @@ static void branch_run(const analytic_spatial_plan *plan, int i, const ntk_spati
  * (x1 == x2) instead of reading them. */
 static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
                      const double *x1, const double *x2, const double *stats_1,
-                     const double *stats_2, double *self, double *work, double *theta,
-                     double *nngp)
+                     const double *stats_2, int only_layer, double *self, double *work,
+                     double *theta, double *nngp)
 {
+    int parameter_layer = 0; /* 1-based among layers with parameters */
     double *buffer[4] = {work, work + plan->capacity, work + 2 * plan->capacity,
                          work + 3 * plan->capacity};
     ntk_spatial_state state = {0};
@@ -397,6 +405,8 @@ static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_conte
     input_covariance(plan, x1, x2, buffer[0]);
     state.sigma = buffer[0];
     state.theta = buffer[1];
+    /* after the four states and the open blocks' buffers */
+    state.scratch = work + (4 + 4 * (int64_t)plan->branch_depth) * plan->capacity;
     int current = 0; /* sigma in buffer[current], theta in buffer[current + 1] */
     int depth = 0;
     for (int i = 0; i < plan->n_layers; ++i) {
@@ -429,6 +439,9 @@ static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_conte
             }
         }
         const int next = 2 - current;
+        if (ntk_layer_has_parameters(layer->ops))
+            ++parameter_layer;
+        state.theta_skips_sigma = only_layer > 0 && parameter_layer != only_layer;
         state.out_form = plan->input_form[i + 1];
         state.next_sigma = buffer[next];
         state.next_theta = buffer[next + 1];
@@ -456,14 +469,15 @@ static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_conte
 void analytic_spatial_self(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
                            const double *x, double *stats, double *work)
 {
-    run_pair(plan, context, x, x, NULL, NULL, stats, work, NULL, NULL);
+    run_pair(plan, context, x, x, NULL, NULL, 0, stats, work, NULL, NULL);
 }
 
 void analytic_spatial_pair(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
                            const double *x1, const double *x2, const double *stats_1,
-                           const double *stats_2, double *work, double *theta, double *nngp)
+                           const double *stats_2, int only_layer, double *work, double *theta,
+                           double *nngp)
 {
-    run_pair(plan, context, x1, x2, stats_1, stats_2, NULL, work, theta, nngp);
+    run_pair(plan, context, x1, x2, stats_1, stats_2, only_layer, NULL, work, theta, nngp);
 }
 
 int analytic_uses_spatial(const ntk_model_spec *spec, const ntk_shape *input)

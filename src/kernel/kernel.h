@@ -46,6 +46,10 @@ typedef struct {
     ntk_status (*after_step)(void *context, ntk_dmatrix *theta, int64_t steps_done,
                              int64_t steps_total);
     void *context;
+    /* kernel.kind analytic: also fill this NNGP matrix (Theta's size and
+     * layout, the same triangle) from the same pair evaluations, from
+     * first_step on; NULL: Theta only. */
+    ntk_dmatrix *nngp;
 } ntk_assembly_hooks;
 
 typedef struct {

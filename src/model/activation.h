@@ -41,6 +41,12 @@ struct ntk_activation_ops {
      * recursion produces (a variance may be 0, |s12| may exceed
      * sqrt(s11 s22) by rounding). NULL: quadrature. */
     ntk_moments (*gaussian)(double s11, double s12, double s22, const double *parameter);
+    /* Optional, for the spatial recursion's rows (one position of x against
+     * n positions of x'): phi[e] and phi_prime[e] of `gaussian` at (s11,
+     * s12[e], s22[e]), equal to its values to a few units of rounding,
+     * vectorised. NULL: `gaussian` element by element. */
+    void (*gaussian_row)(double s11, const double *s12, const double *s22, int64_t n,
+                         const double *parameter, double *phi, double *phi_prime);
 };
 
 /* The parameters of an activation layer from its option slots; those of

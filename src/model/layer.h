@@ -200,6 +200,13 @@ typedef struct {
     /* An activation's Gaussian: per-position variances of x and of x' (the
      * per-input statistics, computed once per input). */
     const double *variance_1, *variance_2;
+    /* Lent to the window maps of a full state: 2 w^2 doubles for input
+     * rows w positions wide (analytic_spatial_plan_make sizes it). */
+    double *scratch;
+    /* Per-layer kernels (diagnostics.per_layer): the NTK followed is one
+     * layer's contribution, so a layer with parameters other than that one
+     * adds no Sigma' of its own (its Theta' is the propagated part only). */
+    int theta_skips_sigma;
     int has_theta;   /* a layer with parameters has been applied */
     int is_gaussian; /* values are a Gaussian's (a layer with parameters, then linear maps) */
 } ntk_spatial_state;

@@ -216,13 +216,27 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
 
     NTK_TRY(ntk_agree(checkpoint_init(&job->checkpoint, job->output.dir, job_hash(job), grid,
                                       &state->checkpoint), comm));
-    ntk_assembly_hooks hooks = {0, checkpoint_after_step, &state->checkpoint};
+    ntk_assembly_hooks hooks = {0, checkpoint_after_step, &state->checkpoint, NULL};
     NTK_TRY(checkpoint_resume(&state->checkpoint, &state->theta, &hooks));
+
+    /* The analytic NNGP kernel comes from the same pair evaluations as Theta
+     * when the assembly starts from the first step; a resumed one lacks the
+     * earlier steps' values (checkpoints hold Theta) and assembles it
+     * separately below. It lives in state->nngp, which the run frees on
+     * every path. */
+    ntk_dmatrix *nngp = &state->nngp;
+    if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp && hooks.first_step == 0) {
+        NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, nngp), comm));
+        hooks.nngp = nngp;
+    }
 
     ntk_phase_begin("assemble theta");
     const ntk_kernel_config kernel_config = job_kernel_config(job);
     NTK_TRY(kernel_assemble(&kernel_config, &state->model, grid, &state->inputs, 1, &hooks,
                             &state->theta, stats));
+    if (hooks.nngp != NULL)
+        NTK_TRY(dmatrix_symmetrize_from_lower(grid, nngp));
+    const int nngp_done = hooks.nngp != NULL;
     if (kernel_needs_upper_triangle(&kernel_config)) {
         ntk_phase_begin("symmetrize theta");
         NTK_TRY(dmatrix_symmetrize_from_lower(grid, &state->theta));
@@ -248,21 +262,22 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     }
     if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp) {
         NTK_TRY(stop_point_with_theta(comm, state, "before the NNGP assembly"));
-        ntk_phase_begin("assemble nngp");
-        ntk_dmatrix nngp;
-        memset(&nngp, 0, sizeof nngp);
-        NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &nngp), comm));
-        const ntk_kernel_config kernel_config = job_kernel_config(job);
-        ntk_status status =
-            kernel_assemble_nngp(&kernel_config, &state->model, grid, &state->inputs, &nngp);
+        ntk_status status = NTK_OK;
+        if (!nngp_done) {
+            ntk_phase_begin("assemble nngp");
+            status = ntk_agree(dmatrix_create(grid, m_rows, m_rows, nngp), comm);
+            if (status == NTK_OK)
+                status = kernel_assemble_nngp(&kernel_config, &state->model, grid,
+                                              &state->inputs, nngp);
+        } else {
+            ntk_phase_begin("write nngp");
+        }
         if (status == NTK_OK)
             status = output_path(job->output.dir, OUTPUT_FILE_NNGP, path);
         if (status == NTK_OK)
-            status = output_write_dmatrix_npy(path, grid, &nngp);
-        if (status == NTK_OK && job->predict.enabled && job->predict.ensemble)
-            state->nngp = nngp; /* predict.ensemble needs it whole */
-        else
-            dmatrix_destroy(&nngp);
+            status = output_write_dmatrix_npy(path, grid, nngp);
+        if (!(status == NTK_OK && job->predict.enabled && job->predict.ensemble))
+            dmatrix_destroy(nngp); /* predict.ensemble needs it whole; nothing else does */
         NTK_TRY(status);
         run_files_add(&state->files, OUTPUT_FILE_NNGP);
     }

@@ -207,6 +207,11 @@ ntk_status preflight_check(const ntk_job *job, MPI_Comm comm, ntk_preflight *res
         status = ntk_agree(plan_fit_predict_operator(&plan_config, available, &plan), comm);
     if (status == NTK_OK)
         status = ntk_agree(plan_check_fits(&plan, available), comm);
+    double time_limit = 0.0;
+    if (status == NTK_OK)
+        status = ntk_agree(plan_time_limit(&time_limit), comm);
+    if (status == NTK_OK)
+        status = ntk_agree(plan_check_time(&plan, time_limit), comm);
     if (status == NTK_OK) {
         result->predict_matrix_free = plan.predict_matrix_free;
         snprintf(result->predict_operator_why, sizeof result->predict_operator_why, "%s",

@@ -118,12 +118,24 @@ static const double PLAN_BASELINE_BYTES = 18.0 * 1048576.0;
 static const double PLAN_RATE_GEMM = 15.0e9;
 static const double PLAN_RATE_SOLVER = 6.0e9;
 static const double PLAN_RATE_SCALAR = 0.5e9;
+/* The spatial recursion of conv nets (window maps and activations over
+ * pairs of positions, vectorised; bench/cntk/run measures it), per flop of
+ * analytic_spatial_plan's count. */
+static const double PLAN_RATE_SPATIAL = 1.0e9;
 /* Writing theta.npy / eigenvectors.npy and reading inputs: bytes/s for the job. */
 static const double PLAN_RATE_IO = 200.0e6;
 /* Start-up, MPI wire-up, model creation. */
 static const double PLAN_FIXED_SECONDS = 2.0;
 
 static const double DOUBLE_BYTES = 8.0;
+
+/* The sustained per-rank rate of the assembly's flops. */
+static double plan_assembly_rate(const ntk_plan_config *config, const ntk_plan *plan)
+{
+    if (config->kernel->kind != NTK_KIND_ANALYTIC)
+        return PLAN_RATE_GEMM;
+    return plan->n_analytic_layers > 0 ? PLAN_RATE_SPATIAL : PLAN_RATE_SCALAR;
+}
 
 /* Items (inputs) behind the local rows of process coordinate `proc`: matrix
  * index i belongs to item i / per_item. Counted exactly, block by block. */
@@ -842,14 +854,25 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
                  (double)(input_dim + plan->analytic_stats_doubles) +
              cache + work) *
             DOUBLE_BYTES;
+        if (plan->n_analytic_layers > 0) {
+            plan->analytic_entry_seconds = plan->analytic_pair_flops / PLAN_RATE_SPATIAL;
+            /* the first step: every local row against a block of columns,
+             * less the pairs above the diagonal of its diagonal block */
+            const double columns =
+                (double)(plan->block < plan->n_inputs ? plan->block : plan->n_inputs);
+            plan->analytic_step_rows = row_items;
+            plan->analytic_step_seconds =
+                ((double)row_items * columns - 0.5 * columns * (columns - 1.0)) *
+                plan->analytic_entry_seconds;
+        }
         if (config->kernel->nngp) /* the NNGP matrix is assembled while Theta lives */
             plan->bytes_features += plan->bytes_theta;
         /* conv nets: each input's own recursion (its statistics), once */
         plan->flops_features = (double)n_inputs * plan->analytic_pair_flops;
+        /* one evaluation per pair gives Theta and the NNGP kernel alike */
         plan->flops_assembly = fraction * (double)n_inputs * (double)n_inputs *
                                analytic_pair_flops(config->model, &plan->input,
-                                                   config->kernel->quadrature_order) *
-                               (config->kernel->nngp ? 2.0 : 1.0);
+                                                   config->kernel->quadrature_order);
     } else if (config->kernel->method == NTK_METHOD_JACOBIAN) {
         plan->method = "jacobian";
         double chunk =
@@ -946,9 +969,11 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
         io_bytes += matrix_rows * matrix_rows * DOUBLE_BYTES;
     if (plan->bytes_vectors > 0.0 && config->output->eigenvectors)
         io_bytes += matrix_rows * (double)eigenpairs * DOUBLE_BYTES;
-    const double rate_assembly =
-        config->kernel->kind == NTK_KIND_ANALYTIC ? PLAN_RATE_SCALAR : PLAN_RATE_GEMM;
-    plan->seconds_estimate = PLAN_FIXED_SECONDS + plan->flops_features / (ranks * PLAN_RATE_GEMM) +
+    const double rate_assembly = plan_assembly_rate(config, plan);
+    /* the analytic kernel's features are each input's own recursion */
+    const double rate_features =
+        config->kernel->kind == NTK_KIND_ANALYTIC ? rate_assembly : PLAN_RATE_GEMM;
+    plan->seconds_estimate = PLAN_FIXED_SECONDS + plan->flops_features / (ranks * rate_features) +
                              plan->flops_assembly / (ranks * rate_assembly) +
                              plan->flops_solver / (ranks * PLAN_RATE_SOLVER) +
                              plan->flops_check / (ranks * PLAN_RATE_GEMM) +

@@ -105,7 +105,12 @@ typedef struct {
         double flops;
         char key[96];            /* its nested path in a model with blocks, else "" */
     } analytic_layers[NTK_MAX_LAYERS];
-    double analytic_pair_flops;  /* per pair of inputs, NTK or NNGP */
+    double analytic_pair_flops;  /* per pair of inputs, NTK and NNGP together */
+    /* conv nets: the estimated seconds of one pair on one rank, and of the
+     * longest assembly step (the unit between checkpoints: local rows x one
+     * block of columns) */
+    double analytic_entry_seconds, analytic_step_seconds;
+    int64_t analytic_step_rows;  /* the most local rows' inputs a rank holds */
     int64_t analytic_stats_doubles; /* per input: the activations' variances */
     double analytic_work_doubles;   /* the recursion's four states of the largest layer */
     /* structured kernels: parameter chunks (kernel.h, kernel_structured_chunking) */
@@ -166,6 +171,14 @@ ntk_status plan_fit_features(const ntk_plan_config *config, double bytes_per_ran
  * are left as they are. Rank-local. */
 ntk_status plan_fit_predict_operator(const ntk_plan_config *config, double bytes_per_rank,
                                      ntk_plan *plan);
+/* The job's time limit in seconds from NTK_TIME_LIMIT (Slurm's --time
+ * formats; slurm/ntkgram.sbatch sets it from the job's), 0 when unset or
+ * UNLIMITED; NTK_ERR_USAGE when it is not a time. Rank-local. */
+ntk_status plan_time_limit(double *seconds);
+/* NTK_ERR_JOB with plan's estimate when one assembly step of a conv net's
+ * analytic kernel (the unit between checkpoints) would not fit in the time
+ * limit less the stop warning: no checkpoint could ever be written. */
+ntk_status plan_check_time(const ntk_plan *plan, double limit_seconds);
 
 /* NTK_ERR_MEMORY with the numbers when the peak does not fit in `bytes`. */
 ntk_status plan_check_fits(const ntk_plan *plan, double bytes_per_rank);

@@ -80,8 +80,10 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
                 plan->analytic_layers[i].positions == 1 ? "" : "s",
                 plan->analytic_layers[i].flops);
     if (plan->n_analytic_layers > 0)
-        fprintf(out, "            %.3g flops per pair of inputs (NTK or NNGP)\n",
-                plan->analytic_pair_flops);
+        fprintf(out, "            %.3g flops per pair of inputs (NTK and NNGP together), "
+                "about %.3g s per pair on one rank; longest assembly step %.3g s\n",
+                plan->analytic_pair_flops, plan->analytic_entry_seconds,
+                plan->analytic_step_seconds);
     for (int f = 0; f < plan->n_forms; ++f) {
         /* only conv has a choice of forms: the others name the one they have;
          * a layer inside a block is named by its nested path */
@@ -255,8 +257,10 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
                     (long long)plan->forms[f].chunk_rows);
     }
     if (plan->n_analytic_layers > 0) {
-        fprintf(out, "analytic_pair_flops: %s\nanalytic_layers:\n",
-                YAML_FLOPS(plan->analytic_pair_flops));
+        fprintf(out, "analytic_pair_flops: %s\nanalytic_entry_seconds: %.6g\n"
+                "analytic_step_seconds: %.6g\nanalytic_layers:\n",
+                YAML_FLOPS(plan->analytic_pair_flops), plan->analytic_entry_seconds,
+                plan->analytic_step_seconds);
         for (int i = 0; i < plan->n_analytic_layers; ++i)
             fprintf(out, "  - {layer: %d, type: %s, form: %s, positions: %lld, flops: %s}\n", i,
                     plan->analytic_layers[i].type,

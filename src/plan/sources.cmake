@@ -6,4 +6,5 @@ ntk_module_sources(plan
   plan_diagnostics.c
   plan_memory.c
   plan_print.c
+  plan_time.c
 )

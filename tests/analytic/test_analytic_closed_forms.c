@@ -429,8 +429,61 @@ static void test_quadrature_convergence(ntk_activation act, const char *name)
     check_close("diagonal 1-D quadrature", analytic_expect(act, s, s, s, 64).phi, want, 1e-14);
 }
 
+/* The rows the spatial recursion evaluates (an activation's gaussian_row,
+ * vectorised, with its own arccosine) against the scalar closed form, to a
+ * few units of rounding: correlations across [-1, 1] with both ends, +-1/2
+ * where the arccosine switches formulas and just past +-1 (clamped), and
+ * zero variances on either side. */
+static void test_gaussian_rows(void)
+{
+    for (int a = 0; a < ntk_activation_count(); a++) {
+        ntk_activation act = ntk_activation_at(a);
+        if (act->gaussian_row == NULL)
+            continue;
+        enum { N = 1203 };
+        static double s12[N], s22[N], phi[N], phi_prime[N];
+        double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
+        ntk_activation_parameters(act, NULL, parameter);
+        const double s11_values[] = {1.0, 0.37, 2.5e3, 0.0};
+        int rows_checked = 0;
+        for (int v = 0; v < 4; ++v) {
+            const double s11 = s11_values[v];
+            for (int e = 0; e < N; ++e) {
+                s22[e] = e % 97 == 5 ? 0.0 : 0.2 + 0.01 * (e % 13);
+                double rho = -1.0 + 2.0 * (double)(e % 401) / 400.0;
+                if (e % 401 == 300)
+                    rho = 0.5;
+                else if (e % 401 == 100)
+                    rho = -0.5;
+                else if (e % 401 == 301)
+                    rho = nextafter(0.5, 0.0);
+                else if (e % 401 == 302)
+                    rho = 1.0 + 1e-15; /* rounding past 1: clamped */
+                else if (e % 401 == 303)
+                    rho = 1.0 - 1e-12;
+                s12[e] = rho * sqrt(s11 * s22[e]);
+            }
+            act->gaussian_row(s11, s12, s22, N, parameter, phi, phi_prime);
+            for (int e = 0; e < N; ++e) {
+                const ntk_moments want = act->gaussian(s11, s12[e], s22[e], parameter);
+                char what[96];
+                snprintf(what, sizeof what, "%s gaussian_row phi, s11 %g, element %d",
+                         ntk_activation_name(act), s11, e);
+                check_close(what, phi[e], want.phi, 4e-16 * (fabs(want.phi) + sqrt(s11 * s22[e])));
+                snprintf(what, sizeof what, "%s gaussian_row phi', s11 %g, element %d",
+                         ntk_activation_name(act), s11, e);
+                check_close(what, phi_prime[e], want.phi_prime, 4e-16);
+            }
+            ++rows_checked;
+        }
+        check(rows_checked == 4, "gaussian_row rows checked", rows_checked, 4, 0);
+    }
+    check(ntk_activation_relu.gaussian_row != NULL, "relu has a gaussian_row", 0, 1, 0);
+}
+
 int main(void)
 {
+    test_gaussian_rows();
     test_gauss_hermite();
     test_erf_against_quadrature();
     test_relu_against_quadrature();

@@ -114,7 +114,8 @@ static void test_diagonal_shortcut(void)
         full.input_form[i] = NTK_ANALYTIC_FULL;
     }
     full.capacity = 42 * 42;
-    double x[2][84], work[4 * 42 * 42], stats[2][2][64], kernels[2][2];
+    full.scratch_doubles = 2 * 6 * 6; /* the window maps' blocks of input rows 6 wide */
+    double x[2][84], work[4 * 42 * 42 + 2 * 6 * 6], stats[2][2][64], kernels[2][2];
     for (int e = 0; e < 84; ++e) {
         x[0][e] = sin(0.7 * e + 0.3);
         x[1][e] = cos(1.3 * e - 0.2);
@@ -125,7 +126,7 @@ static void test_diagonal_shortcut(void)
         CHECK(plans[f]->stats_size <= 64, "statistics fit");
         analytic_spatial_self(plans[f], &context, x[0], stats[f][0], work);
         analytic_spatial_self(plans[f], &context, x[1], stats[f][1], work);
-        analytic_spatial_pair(plans[f], &context, x[0], x[1], stats[f][0], stats[f][1], work,
+        analytic_spatial_pair(plans[f], &context, x[0], x[1], stats[f][0], stats[f][1], 0, work,
                               &kernels[f][0], &kernels[f][1]);
     }
     for (int k = 0; k < 2; ++k)

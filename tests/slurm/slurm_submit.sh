@@ -6,7 +6,9 @@
 #      job to 1e-10;
 #   2. a 3-point sweep over model.seed: submit must make it a job array of 3
 #      tasks, each writing its point, with eigenvalues equal to direct runs
-#      of each seed.
+#      of each seed;
+#   3. an analytic conv job whose assembly step outlasts its --time: the
+#      batch script hands the limit to ntkgram, which refuses at the start.
 # Every daemon started here is stopped on exit, also on failure.
 . "$NTK_TESTS_DIR/lib.sh"
 
@@ -106,3 +108,24 @@ for seed in 0 1 2; do
     compare_eigenvalues "$point/eigenvalues.npy" "$(ls -d "$work"/direct-seeds/*model.seed="$seed"*)/eigenvalues.npy"
 done
 pass "3-point sweep as a job array, every point equal to a direct run"
+
+# ---- 3. a time limit shorter than an analytic conv kernel's assembly step
+# The batch script passes the job's limit (--time=1: one minute) to ntkgram
+# as NTK_TIME_LIMIT; Myrtle-5 on 24 images has a first step of 300 pairs,
+# about 39 s by plan's count, more than the 30 s a one-minute limit leaves:
+# refused at the start (exit 3) with plan's estimate, nothing written.
+myrtle="$NTK_SOURCE_DIR/jobs/myrtle5-cifar-like.yaml"
+id=$(bash "$NTK_SOURCE_DIR/slurm/submit" "$myrtle" --set data.inputs.n=24 --set spectrum.solver=none \
+     --out "$work/slurm-myrtle" --ntasks=1 --time=1 2>"$work/submit-myrtle.log") ||
+    { cat "$work/submit-myrtle.log" >&2; fail "slurm/submit of the Myrtle job failed"; }
+deadline=$((SECONDS + 120))
+while squeue -h -j "$id" 2>/dev/null | grep -q .; do
+    [ $SECONDS -lt $deadline ] || fail "the Myrtle job $id still queued or running after 120 s"
+    sleep 1
+done
+state=$(scontrol -o show job "$id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\) .*ExitCode=\([0-9:]*\).*/\1 \2/p')
+[ "$state" = "FAILED 3:0" ] || fail "the Myrtle job ended '$state', expected FAILED 3:0: $(cat "$work"/ntkgram-myrtle5-cifar-like-"$id".out)"
+grep -q "would take about .* s by plan's estimate .*NTK_TIME_LIMIT 60 s" "$work"/ntkgram-myrtle5-cifar-like-"$id".out ||
+    fail "no refusal quoting plan's estimate and the job's limit: $(cat "$work"/ntkgram-myrtle5-cifar-like-"$id".out)"
+[ ! -e "$work/slurm-myrtle/theta.npy" ] || fail "the refused job wrote theta.npy"
+pass "a Slurm time limit shorter than an assembly step: refused at the start with plan's estimate"

@@ -9,6 +9,7 @@
  * closed form, or quadrature). */
 #include <string.h>
 
+#include "core/vector_clones.h"
 #include "model/model.h"
 
 /* With the activation's default parameters. */
@@ -130,7 +131,17 @@ int ntk_activation_layer_analytic(const ntk_layer_spec *layer,
     return 0;
 }
 
-/* Per pair of positions (p, p'): the Gaussian of x at p and x' at p'. */
+/* factor[e] = theta[e] * factor[e]: the NTK through the activation. */
+NTK_VECTOR_CLONES
+static void scale_by(const double *restrict theta, int64_t n, double *restrict factor)
+{
+    for (int64_t e = 0; e < n; ++e)
+        factor[e] = theta[e] * factor[e];
+}
+
+/* Per pair of positions (p, p'): the Gaussian of x at p and x' at p'; a
+ * full state row by row through the activation's gaussian_row where it has
+ * one. */
 int ntk_activation_layer_analytic_spatial(const ntk_layer *layer,
                                           const ntk_analytic_context *context,
                                           ntk_spatial_state *state)
@@ -144,6 +155,17 @@ int ntk_activation_layer_analytic_spatial(const ntk_layer *layer,
     const int64_t columns = full ? positions : 1;
     double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
     ntk_activation_parameters(act, layer->option, parameter);
+    if (full && act->gaussian_row != NULL) {
+        for (int64_t p = 0; p < positions; ++p) {
+            const int64_t at = p * positions;
+            act->gaussian_row(state->variance_1[p], state->sigma + at, state->variance_2,
+                              positions, parameter, state->next_sigma + at,
+                              state->next_theta + at);
+            scale_by(state->theta + at, positions, state->next_theta + at);
+        }
+        state->is_gaussian = 0;
+        return 0;
+    }
     for (int64_t p = 0; p < positions; ++p)
         for (int64_t c = 0; c < columns; ++c) {
             const int64_t q = full ? c : p; /* position of x' */

@@ -5,6 +5,7 @@
  *   E[relu'(u) relu'(v)] = (pi - t) / (2 pi),   cos t = rho. */
 #include <math.h>
 
+#include "core/vector_clones.h"
 #include "model/activation.h"
 
 static const double pi = 3.14159265358979323846;
@@ -55,10 +56,65 @@ static ntk_moments relu_gaussian(double s11, double s12, double s22, const doubl
     return result;
 }
 
+/* acos(x) for x in [-1, 1], without branches so a loop over rows of pairs
+ * vectorises (libm's acos is a call per element): fdlibm's rational
+ * approximation of asin on [0, 1/2], applied to x near 0 and to
+ * sqrt((1 -+ x) / 2) near +-1, where acos x = 2 asin(sqrt((1 - x) / 2)).
+ * Within a few units of rounding of libm's (tests/analytic/
+ * test_analytic_closed_forms.c compares them). */
+static inline double arc_cosine(double x)
+{
+    static const double pio2_hi = 1.57079632679489655800e+00,
+                        pio2_lo = 6.12323399573676603587e-17, pi_hi = 3.14159265358979311600e+00,
+                        p0 = 1.66666666666666657415e-01, p1 = -3.25565818622400915405e-01,
+                        p2 = 2.01212532134862925881e-01, p3 = -4.00555345006794114027e-02,
+                        p4 = 7.91534994289814532176e-04, p5 = 3.47933107596021167570e-05,
+                        q1 = -2.40339491173441421878e+00, q2 = 2.02094576023350569471e+00,
+                        q3 = -6.88283971605453293030e-01, q4 = 7.70381505559019352791e-02;
+    const double magnitude = x < 0.0 ? -x : x;
+    const int near_zero = magnitude < 0.5;
+    const double z = near_zero ? x * x : (1.0 - magnitude) * 0.5;
+    const double s = sqrt(z);
+    const double r = z * (p0 + z * (p1 + z * (p2 + z * (p3 + z * (p4 + z * p5))))) /
+                     (1.0 + z * (q1 + z * (q2 + z * (q3 + z * q4))));
+    const double middle = pio2_hi - (x - (pio2_lo - x * r));
+    const double top = 2.0 * (s + s * r);
+    const double bottom = pi_hi - 2.0 * (s + (s * r - pio2_lo));
+    return near_zero ? middle : (x > 0.0 ? top : bottom);
+}
+
+/* relu_gaussian along a row, the common case (both variances positive)
+ * vectorised; the others (a variance 0 or not a number) element by element
+ * through relu_gaussian itself. */
+NTK_VECTOR_CLONES
+static void relu_gaussian_row(double s11, const double *restrict s12, const double *restrict s22,
+                              int64_t n, const double *parameter, double *restrict phi,
+                              double *restrict phi_prime)
+{
+    if (s11 > 0.0)
+        for (int64_t e = 0; e < n; ++e) {
+            const double product = sqrt(s11 * s22[e]);
+            double rho = s12[e] / product;
+            rho = rho > 1.0 ? 1.0 : (rho < -1.0 ? -1.0 : rho);
+            const double angle = arc_cosine(rho);
+            const double square = 1.0 - rho * rho; /* >= 0 for |rho| <= 1 */
+            const double sine = sqrt(square > 0.0 ? square : 0.0);
+            phi[e] = product / (2.0 * pi) * (sine + (pi - angle) * rho);
+            phi_prime[e] = (pi - angle) / (2.0 * pi);
+        }
+    for (int64_t e = 0; e < n; ++e)
+        if (!(s11 > 0.0) || !(s22[e] > 0.0)) {
+            const ntk_moments m = relu_gaussian(s11, s12[e], s22[e], parameter);
+            phi[e] = m.phi;
+            phi_prime[e] = m.phi_prime;
+        }
+}
+
 const ntk_activation_ops ntk_activation_relu = {
     .layer = NTK_ACTIVATION_LAYER(ntk_activation_relu, "relu"),
     .phi = relu,
     .phi_prime = relu_prime,
     .apply = relu_apply,
     .gaussian = relu_gaussian,
+    .gaussian_row = relu_gaussian_row,
 };

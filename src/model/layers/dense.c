@@ -293,7 +293,8 @@ static int dense_analytic_spatial(const ntk_layer *layer, const ntk_analytic_con
     }
     const double next = w2 * (sigma / (double)positions) + b2;
     state->next_sigma[0] = next;
-    state->next_theta[0] = state->has_theta ? next + w2 * (theta / (double)positions) : next;
+    const double own = state->theta_skips_sigma ? 0.0 : next;
+    state->next_theta[0] = state->has_theta ? own + w2 * (theta / (double)positions) : own;
     state->positions = 1;
     state->has_theta = 1;
     state->is_gaussian = 1;

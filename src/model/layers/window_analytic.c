@@ -1,40 +1,12 @@
 /* Infinite-width maps of conv, avg_pool and global_avg_pool
  * (window_analytic.h). Positions are row-major (y, x) as in conv_geometry;
  * a full state is indexed [p * P + p'] with p a position of the first input
- * and p' of the second, so the four-fold loops below run over (y, y') rows
- * of windows first and the columns inside. Plain loops: each entry of the
- * output is a short sum over taps and the cost is dominated by the number of
- * pairs of positions, which the diagonal form keeps linear. */
+ * and p' of the second. The full form costs P^2 per map and is the hot loop
+ * of a conv net's kernel: it is blocked and separable (below); the diagonal
+ * form is P short sums. */
 #include "model/layers/window_analytic.h"
 
-/* Sums over the q taps shared by output positions (y1, x1) and (y2, x2) of
- * the full input matrices `sigma` and, when `theta` is not NULL, `theta`
- * (positions_in = g->h g->w); both in one pass over the taps. */
-static void conv_tap_sums(const conv_geometry *g, const double *sigma, const double *theta,
-                          int64_t y1, int64_t x1, int64_t y2, int64_t x2, double *sum_sigma,
-                          double *sum_theta)
-{
-    const int64_t positions_in = g->h * g->w;
-    double s = 0.0, t = 0.0;
-    for (int64_t dy = 0; dy < g->kh; ++dy) {
-        const int64_t row_1 = conv_source(y1, dy, g->sh, g->pad_top, g->h, g->circular);
-        const int64_t row_2 = conv_source(y2, dy, g->sh, g->pad_top, g->h, g->circular);
-        if (row_1 < 0 || row_2 < 0)
-            continue; /* zero padding: contributes 0, still one of the q taps */
-        for (int64_t dx = 0; dx < g->kw; ++dx) {
-            const int64_t column_1 = conv_source(x1, dx, g->sw, g->pad_left, g->w, g->circular);
-            const int64_t column_2 = conv_source(x2, dx, g->sw, g->pad_left, g->w, g->circular);
-            if (column_1 < 0 || column_2 < 0)
-                continue;
-            const int64_t at = (row_1 * g->w + column_1) * positions_in + row_2 * g->w + column_2;
-            s += sigma[at];
-            if (theta != NULL)
-                t += theta[at];
-        }
-    }
-    *sum_sigma = s;
-    *sum_theta = t;
-}
+#include "core/vector_clones.h"
 
 /* The diagonal form: taps of one output position on a diagonal input. */
 static double conv_tap_sum_diagonal(const conv_geometry *g, const double *in, int64_t y, int64_t x)
@@ -49,11 +21,143 @@ static double conv_tap_sum_diagonal(const conv_geometry *g, const double *in, in
     return sum;
 }
 
+/* The full form, blocked by rows of output positions, and separable: the
+ * sum over the q = kh kw shared taps is a sum over the kh rows of taps of
+ * whole blocks of the input (row r1 of x against row r2 of x', a w x w
+ * block of contiguous rows), then, inside the block, over the kw columns
+ * of taps along its diagonals. That is kh + kw additions per output pair
+ * instead of kh kw, every inner loop runs over contiguous positions of x',
+ * and a block stays in cache while its kw column taps read it. Avg_pool is
+ * the same with every pair of taps (d, d') instead of the same tap. */
+
+/* acc_row[c] for c the input column that tap d of output column x reads,
+ * added to out_row[x] for every x of the output row; a tap in the zero
+ * padding adds nothing. */
+static inline void add_column_taps(const conv_geometry *g, const double *restrict acc_row,
+                                   int64_t d, double *restrict out_row)
+{
+    if (g->sw == 1 && !g->circular) {
+        const int64_t shift = d - g->pad_left;
+        const int64_t first = shift < 0 ? -shift : 0;
+        const int64_t end = g->w - shift < g->wo ? g->w - shift : g->wo;
+        for (int64_t x = first; x < end; ++x)
+            out_row[x] += acc_row[x + shift];
+        return;
+    }
+    for (int64_t x = 0; x < g->wo; ++x) {
+        const int64_t column = conv_source(x, d, g->sw, g->pad_left, g->w, g->circular);
+        if (column >= 0)
+            out_row[x] += acc_row[column];
+    }
+}
+
+/* acc += the w x w block of the full input state `in` (positions_in
+ * columns) at input rows r1 (of x) and r2 (of x'). */
+static inline void add_row_block(const double *restrict in, int64_t positions_in, int64_t w,
+                                 int64_t r1, int64_t r2, double *restrict acc)
+{
+    for (int64_t a = 0; a < w; ++a) {
+        const double *restrict from = in + (r1 * w + a) * positions_in + r2 * w;
+        double *restrict to = acc + a * w;
+        for (int64_t b = 0; b < w; ++b)
+            to[b] += from[b];
+    }
+}
+
+static inline void zero(double *restrict values, int64_t count)
+{
+    for (int64_t e = 0; e < count; ++e)
+        values[e] = 0.0;
+}
+
+/* Output row pair (y1, y2) of a window map on a full state: the block sums
+ * of `sigma` (and `theta` when not NULL) over the row taps into acc, then
+ * their column taps into the output rows; `pairs_of_taps`: avg_pool's
+ * every pair (d, d'), else conv's same tap on both sides. */
+NTK_VECTOR_CLONES
+static void window_rows(const conv_geometry *g, int pairs_of_taps, const double *sigma,
+                               const double *theta, int64_t y1, int64_t y2, double *acc_sigma,
+                               double *acc_theta, double *next_sigma, double *next_theta)
+{
+    const int64_t w = g->w, positions_in = g->h * g->w, positions_out = g->positions;
+    zero(acc_sigma, w * w);
+    if (theta != NULL)
+        zero(acc_theta, w * w);
+    for (int64_t dy1 = 0; dy1 < g->kh; ++dy1) {
+        const int64_t r1 = conv_source(y1, dy1, g->sh, g->pad_top, g->h, g->circular);
+        if (r1 < 0)
+            continue; /* zero padding: contributes 0, still one of the q taps */
+        for (int64_t dy2 = pairs_of_taps ? 0 : dy1; dy2 < (pairs_of_taps ? g->kh : dy1 + 1);
+             ++dy2) {
+            const int64_t r2 = conv_source(y2, dy2, g->sh, g->pad_top, g->h, g->circular);
+            if (r2 < 0)
+                continue;
+            add_row_block(sigma, positions_in, w, r1, r2, acc_sigma);
+            if (theta != NULL)
+                add_row_block(theta, positions_in, w, r1, r2, acc_theta);
+        }
+    }
+    for (int64_t x1 = 0; x1 < g->wo; ++x1) {
+        const int64_t at = (y1 * g->wo + x1) * positions_out + y2 * g->wo;
+        double *sigma_row = next_sigma + at, *theta_row = next_theta + at;
+        zero(sigma_row, g->wo);
+        if (theta != NULL)
+            zero(theta_row, g->wo);
+        for (int64_t dx1 = 0; dx1 < g->kw; ++dx1) {
+            const int64_t c1 = conv_source(x1, dx1, g->sw, g->pad_left, g->w, g->circular);
+            if (c1 < 0)
+                continue;
+            for (int64_t dx2 = pairs_of_taps ? 0 : dx1; dx2 < (pairs_of_taps ? g->kw : dx1 + 1);
+                 ++dx2) {
+                add_column_taps(g, acc_sigma + c1 * w, dx2, sigma_row);
+                if (theta != NULL)
+                    add_column_taps(g, acc_theta + c1 * w, dx2, theta_row);
+            }
+        }
+    }
+}
+
+NTK_VECTOR_CLONES
+static void conv_full(const conv_geometry *g, double scale, double b2, ntk_spatial_state *state)
+{
+    const int64_t w = g->w, positions_out = g->positions;
+    const double *theta = state->has_theta ? state->theta : NULL;
+    const double own = state->theta_skips_sigma ? 0.0 : 1.0; /* Sigma' in Theta' */
+    double *acc_sigma = state->scratch, *acc_theta = state->scratch + w * w;
+    /* Output row pairs along diagonals y2 - y1 = k: with the same tap on
+     * both sides, (y1, y2) reads input row pairs (y1 s + dy, y2 s + dy), and
+     * its neighbour on the diagonal reads most of the same blocks, still in
+     * cache. Each output's sums are the same whatever the order. */
+    for (int64_t k = 1 - g->ho; k < g->ho; ++k)
+        for (int64_t y1 = k < 0 ? -k : 0; y1 < (k < 0 ? g->ho : g->ho - k); ++y1) {
+            const int64_t y2 = y1 + k;
+            window_rows(g, 0, state->sigma, theta, y1, y2, acc_sigma, acc_theta,
+                        state->next_sigma, state->next_theta);
+            for (int64_t x1 = 0; x1 < g->wo; ++x1) {
+                const int64_t at = (y1 * g->wo + x1) * positions_out + y2 * g->wo;
+                double *restrict sigma_row = state->next_sigma + at;
+                double *restrict theta_row = state->next_theta + at;
+                if (theta != NULL)
+                    for (int64_t x2 = 0; x2 < g->wo; ++x2) {
+                        const double sigma = scale * sigma_row[x2] + b2;
+                        sigma_row[x2] = sigma;
+                        theta_row[x2] = own * sigma + scale * theta_row[x2];
+                    }
+                else
+                    for (int64_t x2 = 0; x2 < g->wo; ++x2) {
+                        const double sigma = scale * sigma_row[x2] + b2;
+                        sigma_row[x2] = sigma;
+                        theta_row[x2] = own * sigma;
+                    }
+            }
+        }
+}
+
 void window_analytic_conv(const conv_geometry *g, double w2, double b2, ntk_spatial_state *state)
 {
     const double scale = w2 / (double)(g->kh * g->kw);
     const int has_theta = state->has_theta;
-    const int64_t out_positions = g->positions;
+    const double own = state->theta_skips_sigma ? 0.0 : 1.0; /* Sigma' in Theta' */
     if (state->form == NTK_ANALYTIC_DIAGONAL) {
         for (int64_t y = 0; y < g->ho; ++y)
             for (int64_t x = 0; x < g->wo; ++x) {
@@ -61,26 +165,13 @@ void window_analytic_conv(const conv_geometry *g, double w2, double b2, ntk_spat
                 const double sigma = scale * conv_tap_sum_diagonal(g, state->sigma, y, x) + b2;
                 state->next_sigma[p] = sigma;
                 state->next_theta[p] =
-                    has_theta ? sigma + scale * conv_tap_sum_diagonal(g, state->theta, y, x)
-                              : sigma;
+                    has_theta ? own * sigma + scale * conv_tap_sum_diagonal(g, state->theta, y, x)
+                              : own * sigma;
             }
     } else {
-        for (int64_t y1 = 0; y1 < g->ho; ++y1)
-            for (int64_t x1 = 0; x1 < g->wo; ++x1) {
-                const int64_t p = y1 * g->wo + x1;
-                for (int64_t y2 = 0; y2 < g->ho; ++y2)
-                    for (int64_t x2 = 0; x2 < g->wo; ++x2) {
-                        const int64_t at = p * out_positions + y2 * g->wo + x2;
-                        double sum_sigma, sum_theta;
-                        conv_tap_sums(g, state->sigma, has_theta ? state->theta : NULL, y1, x1,
-                                      y2, x2, &sum_sigma, &sum_theta);
-                        const double sigma = scale * sum_sigma + b2;
-                        state->next_sigma[at] = sigma;
-                        state->next_theta[at] = has_theta ? sigma + scale * sum_theta : sigma;
-                    }
-            }
+        conv_full(g, scale, b2, state);
     }
-    state->positions = out_positions;
+    state->positions = g->positions;
     state->has_theta = 1;
     state->is_gaussian = 1;
 }
@@ -109,25 +200,46 @@ static double pool_pair_sum(const conv_geometry *g, const double *in, int64_t y1
     return sum;
 }
 
+NTK_VECTOR_CLONES
+static void pool_full(const conv_geometry *g, double scale, ntk_spatial_state *state)
+{
+    const int64_t w = g->w, positions_out = g->positions;
+    const double *theta = state->has_theta ? state->theta : NULL;
+    double *acc_sigma = state->scratch, *acc_theta = state->scratch + w * w;
+    for (int64_t y1 = 0; y1 < g->ho; ++y1)
+        for (int64_t y2 = 0; y2 < g->ho; ++y2) {
+            window_rows(g, 1, state->sigma, theta, y1, y2, acc_sigma, acc_theta,
+                        state->next_sigma, state->next_theta);
+            for (int64_t x1 = 0; x1 < g->wo; ++x1) {
+                const int64_t at = (y1 * g->wo + x1) * positions_out + y2 * g->wo;
+                double *restrict sigma_row = state->next_sigma + at;
+                double *restrict theta_row = state->next_theta + at;
+                for (int64_t x2 = 0; x2 < g->wo; ++x2)
+                    sigma_row[x2] *= scale;
+                if (theta != NULL)
+                    for (int64_t x2 = 0; x2 < g->wo; ++x2)
+                        theta_row[x2] *= scale;
+            }
+        }
+}
+
 void window_analytic_pool(const conv_geometry *g, ntk_spatial_state *state)
 {
     const double q = (double)(g->kh * g->kw);
     const double scale = 1.0 / (q * q);
-    const int64_t out_positions = g->positions;
-    const int full = state->out_form == NTK_ANALYTIC_FULL;
-    for (int64_t y1 = 0; y1 < g->ho; ++y1)
-        for (int64_t x1 = 0; x1 < g->wo; ++x1) {
-            const int64_t p = y1 * g->wo + x1;
-            for (int64_t y2 = full ? 0 : y1; y2 < (full ? g->ho : y1 + 1); ++y2)
-                for (int64_t x2 = full ? 0 : x1; x2 < (full ? g->wo : x1 + 1); ++x2) {
-                    const int64_t at = full ? p * out_positions + y2 * g->wo + x2 : p;
-                    state->next_sigma[at] = scale * pool_pair_sum(g, state->sigma, y1, x1, y2, x2);
-                    if (state->has_theta)
-                        state->next_theta[at] =
-                            scale * pool_pair_sum(g, state->theta, y1, x1, y2, x2);
-                }
-        }
-    state->positions = out_positions;
+    if (state->out_form == NTK_ANALYTIC_FULL) {
+        pool_full(g, scale, state);
+    } else {
+        /* matching output positions only: P window pairs, no blocks */
+        for (int64_t y = 0; y < g->ho; ++y)
+            for (int64_t x = 0; x < g->wo; ++x) {
+                const int64_t p = y * g->wo + x;
+                state->next_sigma[p] = scale * pool_pair_sum(g, state->sigma, y, x, y, x);
+                if (state->has_theta)
+                    state->next_theta[p] = scale * pool_pair_sum(g, state->theta, y, x, y, x);
+            }
+    }
+    state->positions = g->positions;
 }
 
 void window_analytic_global_pool(ntk_spatial_state *state)
@@ -145,19 +257,31 @@ void window_analytic_global_pool(ntk_spatial_state *state)
     state->positions = 1;
 }
 
+/* Additions of the separable sums (Sigma and Theta): per pair of output
+ * rows, the row taps' blocks (w^2 each) and the column taps (wo^2 each). */
+static double separable_flops(const conv_geometry *g, double row_taps, double column_taps)
+{
+    const double rows = (double)g->ho * (double)g->ho;
+    return 2.0 * rows *
+           (row_taps * (double)g->w * (double)g->w + column_taps * (double)g->wo * (double)g->wo);
+}
+
 double window_analytic_conv_flops(const conv_geometry *g, ntk_analytic_form form)
 {
-    const double pairs = form == NTK_ANALYTIC_FULL ? (double)g->positions * (double)g->positions
-                                                   : (double)g->positions;
+    const double q = (double)(g->kh * g->kw);
+    if (form == NTK_ANALYTIC_FULL)
+        /* the sums, then the scale, bias and Sigma + Theta per output pair */
+        return separable_flops(g, (double)g->kh, (double)g->kw) +
+               4.0 * (double)g->positions * (double)g->positions;
     /* Sigma and Theta: one add per tap each, and the scale, bias and sum */
-    return pairs * (2.0 * (double)(g->kh * g->kw) + 4.0);
+    return (double)g->positions * (2.0 * q + 4.0);
 }
 
 double window_analytic_pool_flops(const conv_geometry *g, ntk_analytic_form output_form)
 {
-    const double pairs = output_form == NTK_ANALYTIC_FULL
-                             ? (double)g->positions * (double)g->positions
-                             : (double)g->positions;
     const double q = (double)(g->kh * g->kw);
-    return pairs * (2.0 * q * q + 2.0);
+    if (output_form == NTK_ANALYTIC_FULL)
+        return separable_flops(g, (double)(g->kh * g->kh), (double)(g->kw * g->kw)) +
+               2.0 * (double)g->positions * (double)g->positions;
+    return (double)g->positions * (2.0 * q * q + 2.0);
 }
