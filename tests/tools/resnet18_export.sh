@@ -7,7 +7,9 @@
 #     and its f is torch's f (residual norm < 1e-12);
 #   - at base width 64: the exported layers are jobs/resnet18-cifar.yaml's
 #     model.layers as committed, and the committed job validates with the
-#     exported weights (11,173,962 parameters, torchvision's count).
+#     exported weights (11,173,962 parameters, torchvision's count);
+#   - the exported files are readable as open() would make them under the
+#     umask (644 under 022), not mkstemp's 0600.
 . "$NTK_TESTS_DIR/lib.sh"
 need_python
 "$NTK_PYTHON" -c "import torch.fx, torchvision" 2>/dev/null \
@@ -19,6 +21,11 @@ builders="$NTK_SOURCE_DIR/jobs/resnet18_cifar.py"
 
 out=$(py "$tool" "$builders" resnet18_cifar_w8 --input-shape 3,32,32 --out w8 2>&1) \
     || fail "export (width 8): $out"
+# the files get open()'s mode under the umask, not mkstemp's 0600
+(umask 022 && py "$tool" "$builders" resnet18_cifar_w8 --input-shape 3,32,32 --out mode >/dev/null 2>&1) \
+    || fail "export (umask 022)"
+[ "$(stat -c %a mode/model.yaml mode/weights.safetensors | sort -u)" = 644 ] \
+    || fail "exported files' modes: $(stat -c '%a %n' mode/*)"
 py -c "
 import numpy as np
 np.save('w8/inputs.npy', np.random.default_rng(5).standard_normal((4, 32, 32, 3)))
