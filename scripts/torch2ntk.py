@@ -580,13 +580,17 @@ def write_atomically(directory, files):
     """Each file under a temporary name first, then renamed: nothing is left
     under a final name if anything fails."""
     os.makedirs(directory, exist_ok=True)
+    # mkstemp makes its files 0600; the outputs get the mode open() would give
+    umask = os.umask(0)
+    os.umask(umask)
     temporary = []
     try:
         for name, data in files:
             handle, path = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
+            temporary.append((path, os.path.join(directory, name)))
             with os.fdopen(handle, "wb") as f:
                 f.write(data)
-            temporary.append((path, os.path.join(directory, name)))
+            os.chmod(path, 0o666 & ~umask)
         for path, final in temporary:
             os.replace(path, final)
     except OSError as error:
