@@ -9,7 +9,7 @@
 # output.params written and read back gives the same Theta.
 . "$NTK_TESTS_DIR/lib.sh"
 need_python
-dir=$(scratch branches-torch)
+dir=$(scratch "branches-torch-$1")  # one folder per registered case list: they run in parallel
 cd "$dir"
 out=$(py "$NTK_TESTS_DIR/branches/torch_branches.py" "$dir"); rc=$?
 if [ $rc -eq 77 ]; then echo "$out"; exit 0; fi  # torch missing: skipped, with the reason
