@@ -422,11 +422,20 @@ int main(int argc, char **argv)
         {"tanh full N=190 k=3", 190, 2, 2, {3, 3}, {NTK_ACT_TANH}, NTK_PARAM_NTK, 0.0, NTK_OUTPUTS_FULL},
     };
     const int blocks[] = {4, 5, 64};
+    /* The sanitizer lane (NTK_SANITIZE=1, instrumented and on the reference
+     * BLAS) looks for memory and undefined-behaviour errors, not for another
+     * grid's numbers: there the block of 5 (between 4 and 64 in what it
+     * reaches) and the resumed assemblies on grids after the first are left
+     * to the normal build, which runs them all on 1-4 ranks. */
+    const char *sanitize = getenv("NTK_SANITIZE");
+    const int lane = sanitize != NULL && strcmp(sanitize, "1") == 0;
     int grids = 0;
     for (int rows = 1; rows <= size; ++rows) {
         if (size % rows)
             continue;
         for (int b = 0; b < 3; ++b) {
+            if (lane && blocks[b] == 5)
+                continue;
             ntk_grid grid;
             MUST(grid_create(MPI_COMM_WORLD, blocks[b], rows, size / rows, &grid));
             for (int per_item = 1; per_item <= 3; per_item += 2)
@@ -436,7 +445,7 @@ int main(int argc, char **argv)
             }
             for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i)
                 run_case(&cases[i], &grid, 1);
-            if (blocks[b] == 64)
+            if (blocks[b] == 64 && !(lane && rows > 1))
                 for (size_t i = 0; i < sizeof resume_cases / sizeof resume_cases[0]; ++i)
                     run_case(&resume_cases[i], &grid, 1);
             check_closed_form(&grid, NTK_OUTPUTS_TRACE);
