@@ -46,6 +46,25 @@ done
 py "$NTK_TESTS_DIR/branches/analytic_reference.py" "$dir" || fail "analytic kernel through blocks"
 pass "analytic kernel through blocks: the numpy recursion, and the empirical NTK converges to it"
 
+# Conv branches on all pairs of positions (global_avg_pool last): a concat of
+# two equal conv branches has the state of either one (the channel shares'
+# mean of two equal states), so the net equals the one with a single conv
+# there, Theta and NNGP. The branches' window maps run while the block keeps
+# its input in the work buffer beside their scratch.
+conv_net() {  # conv_net MIDDLE
+    printf 'data:\n  inputs: {synthetic: gaussian, n: 5, shape: [5, 5, 2], seed: 3}\nmodel:\n  layers: %s\n  b_std: 0.2\nkernel: {kind: analytic, nngp: true}\nspectrum: {solver: none}\noutput: {theta: true, plot: false}\n' \
+        "[{conv: {channels: 4, kernel: 3}}, relu, $1, {conv: {channels: 4, kernel: 3}}, relu, global_avg_pool, {dense: 2}]"
+}
+conv_net '{parallel: {branches: [[{conv: {channels: 3, kernel: 3}}], [{conv: {channels: 3, kernel: 3}}]], merge: concat}}' > concat.yaml
+conv_net '{conv: {channels: 6, kernel: 3}}' > single.yaml
+ntk 2 run concat.yaml --quiet --out concat || fail "analytic conv concat"
+ntk 2 run single.yaml --quiet --out single || fail "analytic conv single"
+for file in theta.npy nngp.npy; do
+    py "$NTK_TESTS_DIR/compare_npy.py" "concat/$file" "single/$file" 1e-12 \
+        || fail "conv concat of equal branches: $file differs from the single conv's"
+done
+pass "analytic conv kernel: a concat of two equal conv branches equals one conv (Theta, NNGP)"
+
 expect_error 3 "model\.layers\[1\]\.residual: the analytic \(infinite-width\) kernel: a sum of branches of which 2 do not end in a layer with parameters" \
     serial validate job.yaml --set kernel.kind=analytic \
     --set 'model.layers=[{dense: 8}, {residual: {body: [relu, {dense: 8}, relu]}}, {dense: 2}]'
