@@ -360,8 +360,8 @@ static void plan_matrix_free(const ntk_plan_config *config, const model_costs *c
 /* predict.solver cg with predict.operator matrix_free and spectrum.solver
  * none: Theta is never assembled. The own inputs' features (stored) and the
  * CG vectors (predict/cg/cg_ops.c's workspace: 9 own-row columns per output,
- * the replicated right-hand sides and solution, the preconditioner's 3 own
- * rows per rank column); flops: predict.max_iterations block products (an
+ * the replicated right-hand sides and solution, the preconditioner's 5 own
+ * rows per rank column while it is built); flops: predict.max_iterations block products (an
  * upper bound: a converged solve stops earlier) plus the check's one. */
 int plan_predict_matrix_free(const ntk_plan_config *config)
 {
@@ -395,7 +395,7 @@ static void plan_cg_matrix_free(const ntk_plan_config *config, const model_costs
     plan->bytes_theta = 0.0;
     plan->bytes_features = mf.feature_bytes;
     plan->bytes_solver = DOUBLE_BYTES * (9.0 * own_rows * rhs +
-                                         2.0 * (double)plan->m_rows * rhs + 3.0 * own_rows * rank);
+                                         2.0 * (double)plan->m_rows * rhs + 5.0 * own_rows * rank);
     plan->bytes_vectors = 0.0;
     plan->bytes_output = 0.0;
     plan->flops_features = (double)plan->n_inputs * (2.0 * costs->forward_flops +

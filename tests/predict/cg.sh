@@ -64,6 +64,10 @@ plan=$("$NTKGRAM" plan "$NTK_SOURCE_DIR/jobs/regression-100k.yaml" --ranks 2 2>&
 echo "$plan" | grep -Eq "^ +theta +0 B" || fail "plan counts Theta for matrix-free cg: $plan"
 echo "$plan" | grep -q "predict   cg on J (J^T V) products" || fail "plan without the cg line: $plan"
 echo "$plan" | grep -Eq "^ +peak +[0-9.]+ (MiB|GiB)" || fail "plan peak not in MiB or GiB: $plan"
+# The preconditioner's build holds 5 x own rows x rank doubles (50,000 own
+# rows, rank 500 on 2 ranks: 953.7 MiB) besides the CG vectors.
+echo "$plan" | awk '/^ +solver workspace/ { mib = $4 == "GiB" ? $3 * 1024 : $3; ok = mib >= 953.7 }
+                    END { exit ok ? 0 : 1 }' || fail "plan leaves out the preconditioner's build: $plan"
 run 2 full-stored --set kernel.outputs=full
 run 2 full-mf --set kernel.outputs=full --set predict.operator=matrix_free \
     --set predict.preconditioner=pivoted_cholesky --set output.theta=false

@@ -65,11 +65,12 @@ static void cg_workspace(const linear_request *request, ntk_linear_workspace *wo
             : 0.0;
     workspace->matrix_bytes = 0.0;
     /* x, r, p, z, q and the packed product columns (7 x own rows x rhs),
-     * the block-cyclic product operands, the replicated B and X, the
-     * preconditioner's factor and basis (2 x own rows x rank) and its
-     * columns' exchange. */
+     * the block-cyclic product operands, the replicated B and X, and the
+     * preconditioner while it is built (cg_preconditioner.c): its factor,
+     * basis, the Nystrom factor's copy, the pivot columns in own rows and
+     * their block-cyclic block, 5 x own rows x rank (a power step holds 4). */
     workspace->vector_bytes = 8.0 * (9.0 * own * rhs + 2.0 * (double)request->matrix_size * rhs +
-                                     3.0 * own * rank);
+                                     5.0 * own * rank);
 }
 
 static double cg_flops(const linear_request *request)
