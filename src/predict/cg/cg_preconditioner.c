@@ -60,6 +60,32 @@ static ntk_status symmetric_eigen(int64_t n, double *a, double *values)
     return NTK_OK;
 }
 
+/* The kept columns of W^{+1/2} for the n x n Gram w (row-major, summed over
+ * the ranks): w symmetrized, its eigenpairs on every rank alike, and the
+ * eigenvalues above rounding kept, largest first, as the columns
+ * Q_kept D_kept^{-1/2}. dsyev's order is ascending, so the kept ones are the
+ * last *count columns of w, scaled in place. */
+static ntk_status inverse_square_root(MPI_Comm comm, int64_t n, double *w, double *values,
+                                      int64_t *count)
+{
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < i; ++j)
+            w[i * n + j] = w[j * n + i] = 0.5 * (w[i * n + j] + w[j * n + i]);
+    *count = 0;
+    NTK_TRY(ntk_agree(symmetric_eigen(n, w, values), comm));
+    if (n < 1)
+        return NTK_OK;
+    const double largest = values[n - 1];
+    while (*count < n && values[n - 1 - *count] > NEGLIGIBLE * largest) {
+        const double factor = 1.0 / sqrt(values[n - 1 - *count]);
+        double *column = w + (n - 1 - *count) * n;
+        for (int64_t j = 0; j < n; ++j)
+            column[j] *= factor;
+        ++*count;
+    }
+    return NTK_OK;
+}
+
 /* out (a_cols x b_cols) = A^T B over every rank's own rows. */
 static ntk_status gram(MPI_Comm comm, int64_t rows, const double *a, int64_t a_cols,
                        const double *b, int64_t b_cols, double *out)
@@ -114,22 +140,8 @@ static ntk_status nystrom_factor(cg_operator *op, uint64_t seed, int64_t r, doub
     }
     NTK_MPI_GOTO(status, MPI_Allreduce(MPI_IN_PLACE, w, (int)(r * r), MPI_DOUBLE, MPI_SUM,
                                        op->comm), done);
-    for (int64_t i = 0; i < r; ++i)
-        for (int64_t j = 0; j < i; ++j)
-            w[i * r + j] = w[j * r + i] = 0.5 * (w[i * r + j] + w[j * r + i]);
-    NTK_TRY_GOTO(status, ntk_agree(symmetric_eigen(r, w, values), op->comm), done);
-    /* Keep the eigenvalues above rounding, largest first: the columns of
-     * W^{+1/2} = Q_kept D_kept^{-1/2} (dsyev's order is ascending: the kept
-     * ones are the last columns, scaled in place). */
-    const double largest = values[r - 1];
     int64_t count = 0;
-    while (count < r && values[r - 1 - count] > NEGLIGIBLE * largest) {
-        const double factor = 1.0 / sqrt(values[r - 1 - count]);
-        double *column = w + (r - 1 - count) * r;
-        for (int64_t j = 0; j < r; ++j)
-            column[j] *= factor;
-        ++count;
-    }
+    NTK_TRY_GOTO(status, inverse_square_root(op->comm, r, w, values, &count), done);
     /* L's column order does not matter (its Gram's eigenpairs follow). */
     if (rows > 0 && count > 0)
         cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)count, (int)r, 1.0,
@@ -370,19 +382,8 @@ static ntk_status power_step(cg_operator *op, cg_preconditioner *p)
         op->products += count;
     }
     NTK_TRY_GOTO(status, gram(op->comm, rows, p->u, n, y, n, w), done);
-    for (int64_t i = 0; i < n; ++i)
-        for (int64_t j = 0; j < i; ++j)
-            w[i * n + j] = w[j * n + i] = 0.5 * (w[i * n + j] + w[j * n + i]);
-    NTK_TRY_GOTO(status, ntk_agree(symmetric_eigen(n, w, values), op->comm), done);
-    const double largest = values[n - 1];
     int64_t count = 0;
-    while (count < n && values[n - 1 - count] > NEGLIGIBLE * largest) {
-        const double factor = 1.0 / sqrt(values[n - 1 - count]);
-        double *column = w + (n - 1 - count) * n;
-        for (int64_t j = 0; j < n; ++j)
-            column[j] *= factor;
-        ++count;
-    }
+    NTK_TRY_GOTO(status, inverse_square_root(op->comm, n, w, values, &count), done);
     if (rows > 0 && count > 0)
         cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)count, (int)n, 1.0,
                     y, (int)ld, w + (n - count) * n, (int)n, 0.0, l, (int)ld);
