@@ -125,6 +125,8 @@ while squeue -h -j "$id" 2>/dev/null | grep -q .; do
 done
 state=$(scontrol -o show job "$id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\) .*ExitCode=\([0-9:]*\).*/\1 \2/p')
 [ "$state" = "FAILED 3:0" ] || fail "the Myrtle job ended '$state', expected FAILED 3:0: $(cat "$work"/ntkgram-myrtle5-cifar-like-"$id".out)"
+grep -q -- '--signal=B:USR1@30$' "$work/ntkgram-myrtle5-cifar-like.sbatch" ||
+    fail "a one-minute limit should move the checkpoint warning to 30 s before the end"
 grep -q "would take about .* s by plan's estimate .*NTK_TIME_LIMIT 60 s" "$work"/ntkgram-myrtle5-cifar-like-"$id".out ||
     fail "no refusal quoting plan's estimate and the job's limit: $(cat "$work"/ntkgram-myrtle5-cifar-like-"$id".out)"
 [ ! -e "$work/slurm-myrtle/theta.npy" ] || fail "the refused job wrote theta.npy"
