@@ -28,6 +28,16 @@ need_python() {
 # py SCRIPT ARGS...: run a python reference/check script from tests/.
 py() { need_python; "$NTK_PYTHON" "$@"; }
 
+# compare_npy A.npy B.npy [TOLERANCE]: same shape and max |a - b| within
+# TOLERANCE (default 1e-12) of the largest magnitude (tests/compare_npy.c).
+compare_npy() { "$NTK_COMPARE_NPY" "$@"; }
+
+# null_or_below VALUE LIMIT: VALUE (a summary.yaml scalar) is null or a number
+# below LIMIT; anything else, an empty VALUE included, fails.
+null_or_below() {
+    awk -v v="$1" -v limit="$2" 'BEGIN { exit !(v == "null" || (v ~ /^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$/ && v + 0 < limit + 0)) }'
+}
+
 # expect_error CODE REGEX RANKS ARGS...: ntkgram must exit with CODE within
 # 120 s (a hang is a failure), print exactly one "ntkgram: error:" line that
 # matches REGEX, and not crash. The error line is left in $expected_error_line

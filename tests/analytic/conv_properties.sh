@@ -49,9 +49,9 @@ np.save('closed_theta.npy', sigma_2 + w2 * sigma_1)
 np.save('closed_nngp.npy', sigma_2)
 " || fail "closed form"
 for kernel in theta nngp; do
-    py "$NTK_TESTS_DIR/compare_npy.py" closed_$kernel.npy out-linear_conv/$kernel.npy 1e-13 \
+    compare_npy closed_$kernel.npy out-linear_conv/$kernel.npy 1e-13 \
         || fail "1x1 conv + identity + flatten + dense: $kernel is not the linear closed form"
-    py "$NTK_TESTS_DIR/compare_npy.py" out-linear_dense/$kernel.npy out-linear_conv/$kernel.npy 1e-13 \
+    compare_npy out-linear_dense/$kernel.npy out-linear_conv/$kernel.npy 1e-13 \
         || fail "1x1 conv + flatten + dense: $kernel differs from the dense kernel of the flattened inputs"
 done
 
@@ -60,7 +60,7 @@ ntk 2 run "$(job pixel_conv pixels.npy "[{conv: {channels: 4, kernel: 1}}, relu,
 ntk 2 run "$(job pixel_dense pixels_flat.npy "[{dense: 4}, relu, {dense: 4}, erf, {dense: 2}]")" --quiet \
     || fail "dense run"
 for kernel in theta nngp; do
-    py "$NTK_TESTS_DIR/compare_npy.py" out-pixel_dense/$kernel.npy out-pixel_conv/$kernel.npy 1e-13 \
+    compare_npy out-pixel_dense/$kernel.npy out-pixel_conv/$kernel.npy 1e-13 \
         || fail "1x1 convs on one position: $kernel differs from the dense network's"
 done
 
@@ -71,9 +71,9 @@ for data in x shifted; do
     ntk 2 run "$(job same-$data $data.npy "$same")" --quiet || fail "same run $data"
 done
 for kernel in theta nngp; do
-    py "$NTK_TESTS_DIR/compare_npy.py" out-circular-x/$kernel.npy out-circular-shifted/$kernel.npy 1e-13 \
+    compare_npy out-circular-x/$kernel.npy out-circular-shifted/$kernel.npy 1e-13 \
         || fail "circular padding + global_avg_pool: $kernel changed under a shift"
-    ! py "$NTK_TESTS_DIR/compare_npy.py" out-same-x/$kernel.npy out-same-shifted/$kernel.npy 1e-3 \
+    ! compare_npy out-same-x/$kernel.npy out-same-shifted/$kernel.npy 1e-3 \
         || fail "same padding + flatten: $kernel did not change under a shift"
 done
 
@@ -89,12 +89,12 @@ for outputs in trace full; do
             --set "grid.shape=$2" --set grid.block=$3 --set spectrum.solver=pdsyevd \
             || fail "run on $1 ranks, grid $2, block $3, $outputs"
         for file in theta.npy nngp.npy test_theta.npy test_nngp.npy; do
-            py "$NTK_TESTS_DIR/compare_npy.py" "out-ranks-$outputs-1-11-3/$file" "out-$name/$file" 0 \
+            compare_npy "out-ranks-$outputs-1-11-3/$file" "out-$name/$file" 0 \
                 || fail "$file differs: $1 ranks, grid $2, block $3, $outputs"
         done
         # through the eigensolver, whose rounding depends on the grid
         for file in test_predictions.npy eigenvalues.npy; do
-            py "$NTK_TESTS_DIR/compare_npy.py" "out-ranks-$outputs-1-11-3/$file" "out-$name/$file" 1e-10 \
+            compare_npy "out-ranks-$outputs-1-11-3/$file" "out-$name/$file" 1e-10 \
                 || fail "$file differs: $1 ranks, grid $2, block $3, $outputs"
         done
     done

@@ -60,7 +60,7 @@ conv_net '{conv: {channels: 6, kernel: 3}}' > single.yaml
 ntk 2 run concat.yaml --quiet --out concat || fail "analytic conv concat"
 ntk 2 run single.yaml --quiet --out single || fail "analytic conv single"
 for file in theta.npy nngp.npy; do
-    py "$NTK_TESTS_DIR/compare_npy.py" "concat/$file" "single/$file" 1e-12 \
+    compare_npy "concat/$file" "single/$file" 1e-12 \
         || fail "conv concat of equal branches: $file differs from the single conv's"
 done
 pass "analytic conv kernel: a concat of two equal conv branches equals one conv (Theta, NNGP)"

@@ -16,7 +16,7 @@ for method in structured jacobian; do
         --set kernel.method=$method || fail "predictions ($method)"
 done
 for file in test_theta.npy test_predictions.npy; do
-    py "$NTK_TESTS_DIR/compare_npy.py" "$dir/predict-jacobian/$file" "$dir/predict-structured/$file" 1e-10 \
+    compare_npy "$dir/predict-jacobian/$file" "$dir/predict-structured/$file" 1e-10 \
         || fail "$file: structured != jacobian"
 done
 pass "blocks: cross kernel and predictions, structured == jacobian"

@@ -18,10 +18,10 @@ for outputs in trace full; do
         out="$dir/$outputs-$1-$2-$3"
         ntk "$1" run "$job" --quiet --out "$out" --set kernel.outputs=$outputs \
             --set "grid.shape=$2" --set grid.block=$3 || fail "run on $1 ranks, grid $2, block $3 ($outputs)"
-        py "$NTK_TESTS_DIR/compare_npy.py" "$ref/theta.npy" "$out/theta.npy" 1e-12 \
+        compare_npy "$ref/theta.npy" "$out/theta.npy" 1e-12 \
             || fail "structured != jacobian: $1 ranks, grid $2, block $3 ($outputs)"
         [ -n "$first" ] || first="$out"
-        py "$NTK_TESTS_DIR/compare_npy.py" "$first/theta.npy" "$out/theta.npy" 1e-13 \
+        compare_npy "$first/theta.npy" "$out/theta.npy" 1e-13 \
             || fail "Theta on $1 ranks, grid $2, block $3 differs from 1 rank's ($outputs)"
     done
 done
@@ -39,7 +39,7 @@ ntk serial run "$job" --quiet --out "$dir/wide-ref" "${wide[@]}" --set kernel.me
 for ranks in serial 2; do
     ntk $ranks run "$job" --quiet --out "$dir/wide-$ranks" "${wide[@]}" --set kernel.chunk_mib=1 \
         || fail "chunked run on $ranks"
-    py "$NTK_TESTS_DIR/compare_npy.py" "$dir/wide-ref/theta.npy" "$dir/wide-$ranks/theta.npy" 1e-12 \
+    compare_npy "$dir/wide-ref/theta.npy" "$dir/wide-$ranks/theta.npy" 1e-12 \
         || fail "chunked structured != jacobian ($ranks)"
 done
 pass "blocks: the structured kernel's parameter chunks == jacobian"

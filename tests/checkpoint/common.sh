@@ -45,5 +45,5 @@ same_bits() { cmp -s "$1" "$2" || fail "$3: $1 and $2 differ"; }
 # is for Theta: pdsyevd itself differs in the last bits between two
 # uninterrupted runs on 3 ranks.
 close_values() {
-    py "$NTK_TESTS_DIR/compare_npy.py" "$1" "$2" 1e-12 >/dev/null || fail "$3"
+    compare_npy "$1" "$2" 1e-12 >/dev/null || fail "$3"
 }

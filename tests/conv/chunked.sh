@@ -29,7 +29,7 @@ for outputs in trace full; do
     whole="$dir/$outputs-whole"
     ntk serial run "$job" --quiet --out "$whole" --set kernel.outputs=$outputs \
         --set kernel.method=structured "${net[@]}" || fail "unchunked structured run ($outputs)"
-    py "$NTK_TESTS_DIR/compare_npy.py" "$ref/theta.npy" "$whole/theta.npy" 1e-12 \
+    compare_npy "$ref/theta.npy" "$whole/theta.npy" 1e-12 \
         || fail "unchunked structured != jacobian ($outputs)"
     for setup in "1 [1,1] 3" "2 [1,2] 4" "3 [3,1] 2"; do
         set -- $setup
@@ -37,9 +37,9 @@ for outputs in trace full; do
         ntk "$1" run "$job" --quiet --out "$out" --set kernel.outputs=$outputs \
             --set kernel.method=structured --set kernel.chunk_mib=1 --set "grid.shape=$2" \
             --set grid.block=$3 "${net[@]}" || fail "chunked run on $1 ranks, grid $2 ($outputs)"
-        py "$NTK_TESTS_DIR/compare_npy.py" "$ref/theta.npy" "$out/theta.npy" 1e-12 \
+        compare_npy "$ref/theta.npy" "$out/theta.npy" 1e-12 \
             || fail "chunked structured != jacobian: $1 ranks, grid $2, block $3 ($outputs)"
-        py "$NTK_TESTS_DIR/compare_npy.py" "$whole/theta.npy" "$out/theta.npy" 1e-12 \
+        compare_npy "$whole/theta.npy" "$out/theta.npy" 1e-12 \
             || fail "chunked != unchunked structured: $1 ranks, grid $2, block $3 ($outputs)"
     done
 done
@@ -60,7 +60,7 @@ for outputs in trace full; do
     ntk 3 run "$job" --quiet --out "$dir/cross-$outputs" --set kernel.outputs=$outputs \
         --set kernel.method=structured --set kernel.chunk_mib=1 --set 'grid.shape=[1,3]' \
         "${net[@]}" "${held[@]}" || fail "chunked cross run ($outputs)"
-    py "$NTK_TESTS_DIR/compare_npy.py" "$dir/cross-$outputs-ref/test_theta.npy" \
+    compare_npy "$dir/cross-$outputs-ref/test_theta.npy" \
         "$dir/cross-$outputs/test_theta.npy" 1e-12 || fail "chunked cross kernel != jacobian ($outputs)"
 done
 pass "conv Theta in parameter chunks (kernel.chunk_mib 1): structured == jacobian on 1-3 ranks, trace and full"

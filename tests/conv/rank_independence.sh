@@ -34,7 +34,7 @@ for network in 2d 1d pairwise; do
             ntk "$1" run "$job" --quiet --out "$out" --set kernel.outputs=$outputs \
                 --set "grid.shape=$2" --set grid.block=$3 --set kernel.method=$4 "${extra[@]}" \
                 || fail "run on $1 ranks, grid $2, block $3, $4, $network $outputs"
-            py "$NTK_TESTS_DIR/compare_npy.py" "$ref/theta.npy" "$out/theta.npy" 1e-12 \
+            compare_npy "$ref/theta.npy" "$out/theta.npy" 1e-12 \
                 || fail "theta differs: $1 ranks, grid $2, block $3, $4, $network $outputs"
         done
     done

@@ -35,9 +35,9 @@ for setup in "1 structured trace" "2 jacobian full" "2 structured full"; do
     done
     for point in model.layers_0_.conv.channels=3,model.seed=0 model.layers_0_.conv.channels=3,model.seed=1 \
                  model.layers_0_.conv.channels=24,model.seed=0 model.layers_0_.conv.channels=24,model.seed=1; do
-        py "$NTK_TESTS_DIR/compare_npy.py" "circ-x-$2-$3/$point/theta.npy" "circ-shifted-$2-$3/$point/theta.npy" 1e-12 \
+        compare_npy "circ-x-$2-$3/$point/theta.npy" "circ-shifted-$2-$3/$point/theta.npy" 1e-12 \
             || fail "circular padding + global_avg_pool: Theta changed under a shift ($point, $setup)"
-        ! py "$NTK_TESTS_DIR/compare_npy.py" "same-x-$2-$3/$point/theta.npy" "same-shifted-$2-$3/$point/theta.npy" 1e-3 \
+        ! compare_npy "same-x-$2-$3/$point/theta.npy" "same-shifted-$2-$3/$point/theta.npy" 1e-3 \
             || fail "same padding + flatten: Theta did not change under a shift ($point, $setup)"
     done
 done

@@ -17,21 +17,10 @@ if [ $rc -eq 77 ]; then echo "$out"; exit 0; fi  # torch missing: skipped, with 
 [ $rc -eq 0 ] || fail "torch_options.py: $out"
 echo "$out"
 
-same_tensors() {  # same_tensors A B: the same names, shapes and values
-    py - "$1" "$2" <<'PY'
-import json, struct, sys
-import numpy as np
-def load(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    header.pop("__metadata__", None)
-    return {k: (v["shape"], np.frombuffer(raw[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], "<f8"))
-            for k, v in header.items()}
-a, b = load(sys.argv[1]), load(sys.argv[2])
-sys.exit(0 if a.keys() == b.keys() and all(a[k][0] == b[k][0] and np.array_equal(a[k][1], b[k][1]) for k in a) else 1)
-PY
-}
+# Every run's params.safetensors against its state_dict (the same names,
+# shapes and values), and each seeded run's names and shapes against torch's,
+# checked in one Python start at the end.
+same_pairs=() names_pairs=()
 
 for case in mlp_bias_false conv2d_padding conv1d_padding conv2d_max_pool conv1d_max_pool; do
     for combination in standard/trace/structured standard/full/jacobian ntk/trace/jacobian \
@@ -51,32 +40,49 @@ grid: {block: 3}
 output: {dir: out-$name, theta: true, plot: false, eigenvectors: false, params: true}
 JOB
         log=$(ntk 2 run "$name.yaml" 2>&1) || fail "$name: $log"
-        py "$NTK_TESTS_DIR/compare_npy.py" "out-$name/theta.npy" "${case}_${param}_$outputs.npy" 1e-10 \
+        compare_npy "out-$name/theta.npy" "${case}_${param}_$outputs.npy" 1e-10 \
             || fail "$name: Theta differs from torch autograd"
         if [ "$param" = standard ]; then
             norm=$(grep -m1 '^  residual_norm:' "out-$name/summary.yaml" | awk '{print $2}')
-            py -c "import sys; v = sys.argv[1]; sys.exit(0 if v == 'null' or float(v) < 1e-12 else 1)" "$norm" \
+            null_or_below "$norm" 1e-12 \
                 || fail "$name: ||f_0 - f_torch|| = $norm: ntkgram's f is not torch's"
         fi
-        same_tensors "out-$name/params.safetensors" "$case.safetensors" \
-            || fail "$name: params.safetensors differs from the state_dict"
+        same_pairs+=("out-$name/params.safetensors" "$case.safetensors")
     done
     # From the seed, b_std > 0: the same parameter count as torch's module
     # (no biases in bias: false layers), and no such bias tensors written.
     grep -v '^  weights:' "$case-standard-trace-structured.yaml" > "seed-$case.yaml"
     log=$(ntk serial run "seed-$case.yaml" --quiet --out "seed-$case" 2>&1) \
         || fail "$case: run from the seed: $log"
-    py - "seed-$case/params.safetensors" "$case.safetensors" <<'PY' || fail "$case: the seed's parameters differ in names or shapes from torch's"
-import json, struct, sys
-def names(path):
-    raw = open(path, "rb").read()
-    header = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])
-    header.pop("__metadata__", None)
-    return {k: v["shape"] for k, v in header.items()}
-sys.exit(0 if names(sys.argv[1]) == names(sys.argv[2]) else 1)
-PY
-    pass "$case: Theta == torch autograd (trace, full; standard, ntk; jacobian, structured), f and parameters are torch's"
+    names_pairs+=("seed-$case/params.safetensors" "$case.safetensors")
+    pass "$case: Theta == torch autograd (trace, full; standard, ntk; jacobian, structured), f is torch's"
 done
+py - "${#same_pairs[@]}" "${same_pairs[@]}" "${names_pairs[@]}" <<'PY' || fail "written parameters differ from torch's"
+import json, struct, sys
+import numpy as np
+def load(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    header.pop("__metadata__", None)
+    return {k: (v["shape"], np.frombuffer(raw[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], "<f8"))
+            for k, v in header.items()}
+count = int(sys.argv[1])
+same, names = sys.argv[2:2 + count], sys.argv[2 + count:]
+bad = []
+for written, original in zip(same[::2], same[1::2]):
+    a, b = load(written), load(original)
+    if not (a.keys() == b.keys() and all(a[k][0] == b[k][0] and np.array_equal(a[k][1], b[k][1]) for k in a)):
+        bad.append(f"{written}: differs from the state_dict")
+for written, original in zip(names[::2], names[1::2]):
+    a, b = load(written), load(original)
+    if {k: v[0] for k, v in a.items()} != {k: v[0] for k, v in b.items()}:
+        bad.append(f"{written}: the seed's parameter names or shapes differ from torch's")
+if bad:
+    sys.exit("; ".join(bad))
+print(f"{len(same) // 2} written state_dicts equal, {len(names) // 2} seeded ones named as torch's")
+PY
+pass "params.safetensors: every run writes the state_dict back; a seeded run has torch's names and shapes"
 
 # Analytic: b_std enters exactly the layers that have a bias.
 py -c "import numpy as np; np.save('xa.npy', np.random.default_rng(2).standard_normal((7, 4)))"

@@ -15,6 +15,9 @@ if [ $rc -eq 77 ]; then echo "$out"; exit 0; fi  # torch missing: skipped, with 
 [ $rc -eq 0 ] || fail "torch_reference.py: $out"
 echo "$out"
 
+# Every run's params.safetensors against its state_dict, all in one Python
+# start at the end: pairs of (written, original).
+params_pairs=()
 for case in conv2d_flatten conv2d_circular_gap conv1d_pool conv1d_nobias conv2d_pairwise; do
     for param in standard ntk; do
         for outputs in trace full; do
@@ -33,15 +36,21 @@ grid: {block: 3}
 output: {dir: out-$name, theta: true, plot: false, eigenvectors: false, params: true}
 JOB
                 log=$(ntk 2 run "$name.yaml" 2>&1) || fail "$name: $log"
-                py "$NTK_TESTS_DIR/compare_npy.py" "out-$name/theta.npy" "${case}_${param}_$outputs.npy" 1e-10 \
+                compare_npy "out-$name/theta.npy" "${case}_${param}_$outputs.npy" 1e-10 \
                     || fail "$name: Theta differs from torch autograd"
                 if [ "$param" = standard ]; then
                     # y = torch's f: the residual is zero to rounding (or exactly: null).
                     norm=$(grep -m1 '^  residual_norm:' "out-$name/summary.yaml" | awk '{print $2}')
-                    py -c "import sys; v = sys.argv[1]; sys.exit(0 if v == 'null' or float(v) < 1e-12 else 1)" "$norm" \
+                    null_or_below "$norm" 1e-12 \
                         || fail "$name: ||f_0 - f_torch|| = $norm: ntkgram's f is not torch's"
                 fi
-                py - "out-$name/params.safetensors" "$case.safetensors" <<'PY' || fail "$name: params.safetensors differs from the state_dict"
+                params_pairs+=("out-$name/params.safetensors" "$case.safetensors")
+            done
+        done
+    done
+    pass "$case: Theta == torch autograd (trace, full; standard, ntk), f == torch's f"
+done
+py - "${params_pairs[@]}" <<'PY' || fail "a params.safetensors differs from its state_dict"
 import json, struct, sys
 import numpy as np
 def load(path):
@@ -52,11 +61,13 @@ def load(path):
     items = sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0])
     return [(v["shape"], np.frombuffer(raw[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], "<f8"))
             for _, v in items]
-a, b = load(sys.argv[1]), load(sys.argv[2])
-sys.exit(0 if len(a) == len(b) and all(sa == sb and np.array_equal(va, vb) for (sa, va), (sb, vb) in zip(a, b)) else 1)
+bad = []
+for written, original in zip(sys.argv[1::2], sys.argv[2::2]):
+    a, b = load(written), load(original)
+    if not (len(a) == len(b) and all(sa == sb and np.array_equal(va, vb) for (sa, va), (sb, vb) in zip(a, b))):
+        bad.append(written)
+if bad:
+    sys.exit("differs from the state_dict: " + ", ".join(bad))
+print(f"{len(sys.argv[1:]) // 2} params.safetensors equal to their state_dicts")
 PY
-            done
-        done
-    done
-    pass "$case: Theta == torch autograd (trace, full; standard, ntk), f == torch's f, params round-trip"
-done
+pass "params.safetensors round-trips the state_dict in every run"

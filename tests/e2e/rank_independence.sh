@@ -16,9 +16,9 @@ for outputs in trace full; do
         ntk "$1" run "$job" --quiet --out "$out" --set kernel.outputs=$outputs \
             --set "grid.shape=$2" --set grid.block=$3 --set kernel.method=$4 \
             || fail "run on $1 ranks, grid $2, block $3, $4, $outputs"
-        py "$NTK_TESTS_DIR/compare_npy.py" "$ref/theta.npy" "$out/theta.npy" 1e-12 \
+        compare_npy "$ref/theta.npy" "$out/theta.npy" 1e-12 \
             || fail "theta differs: $1 ranks, grid $2, block $3, $4, $outputs"
-        py "$NTK_TESTS_DIR/compare_npy.py" "$ref/eigenvalues.npy" "$out/eigenvalues.npy" 1e-10 \
+        compare_npy "$ref/eigenvalues.npy" "$out/eigenvalues.npy" 1e-10 \
             || fail "eigenvalues differ: $1 ranks, grid $2, block $3, $4, $outputs"
     done
 done

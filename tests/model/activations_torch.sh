@@ -32,11 +32,11 @@ grid: {block: 3}
 output: {dir: out-$name, theta: true, plot: false, eigenvectors: false}
 JOB
                 log=$(ntk 2 run "$name.yaml" 2>&1) || fail "$name: $log"
-                py "$NTK_TESTS_DIR/compare_npy.py" "out-$name/theta.npy" "${case}_${param}_$outputs.npy" 1e-10 \
+                compare_npy "out-$name/theta.npy" "${case}_${param}_$outputs.npy" 1e-10 \
                     || fail "$name: Theta differs from torch autograd"
                 if [ "$param" = standard ]; then
                     norm=$(grep -m1 '^  residual_norm:' "out-$name/summary.yaml" | awk '{print $2}')
-                    py -c "import sys; v = sys.argv[1]; sys.exit(0 if v == 'null' or float(v) < 1e-12 else 1)" "$norm" \
+                    null_or_below "$norm" 1e-12 \
                         || fail "$name: ||f_0 - f_torch|| = $norm: ntkgram's f is not torch's"
                 fi
         }

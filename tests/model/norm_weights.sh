@@ -46,7 +46,7 @@ assert header["features.bn.running_var"]["shape"] == [3], header
 PY
 job reloaded "weights: out-seeded/params.safetensors"
 log=$(ntk 3 run reloaded.yaml 2>&1) || fail "reload run: $log"
-py "$NTK_TESTS_DIR/compare_npy.py" out-reloaded/theta.npy out-seeded/theta.npy 1e-14 \
+compare_npy out-reloaded/theta.npy out-seeded/theta.npy 1e-14 \
     || fail "seeded -> params -> reloaded changes Theta"
 
 # Statistics and gamma/beta away from their initial values, num_batches_tracked
@@ -84,7 +84,7 @@ job perturbed "weights: perturbed.safetensors" ", params: true"
 log=$(ntk 2 run perturbed.yaml 2>&1) || fail "perturbed run: $log"
 job perturbed-reloaded "weights: out-perturbed/params.safetensors"
 log=$(ntk 1 run perturbed-reloaded.yaml 2>&1) || fail "perturbed reload run: $log"
-py "$NTK_TESTS_DIR/compare_npy.py" out-perturbed-reloaded/theta.npy out-perturbed/theta.npy 1e-14 \
+compare_npy out-perturbed-reloaded/theta.npy out-perturbed/theta.npy 1e-14 \
     || fail "perturbed -> params -> reloaded changes Theta"
 py -c "
 import numpy as np, sys

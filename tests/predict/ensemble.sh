@@ -35,7 +35,7 @@ log=$(ntk 2 run job.yaml --set data.inputs=joint.npy --set data.targets= --set d
 log=$(ntk serial run job.yaml --set "predict.steps=[0, 3, 50, 2000]" --out eigen 2>&1) \
     || fail "ensemble through the eigenpairs: $log"
 py "$ens" check eigen joint 40 ntk 0.5 0.01 0 3 50 2000 || fail "ntk ensemble at finite t and infinity"
-py "$NTK_SOURCE_DIR/tests/compare_npy.py" eigen/test_mean.npy eigen/test_predictions.npy 1e-12 \
+compare_npy eigen/test_mean.npy eigen/test_predictions.npy 1e-12 \
     || fail "the ensemble mean is not the analytic predictions"
 log=$(ntk 3 run job.yaml --set spectrum.solver=none --out cholesky 2>&1) \
     || fail "ensemble by cholesky: $log"

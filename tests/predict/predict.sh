@@ -37,7 +37,7 @@ for ranks in serial 2 3 4; do
     py "$ref" predict trace-$ranks . 0 0 0.5 $steps || fail "trace predictions on $ranks ranks"
 done
 for ranks in 2 3 4; do
-    py "$NTK_SOURCE_DIR/tests/compare_npy.py" trace-serial/test_predictions.npy \
+    compare_npy trace-serial/test_predictions.npy \
         trace-$ranks/test_predictions.npy 1e-12 || fail "predictions on $ranks ranks differ from 1 rank"
 done
 pass "trace kernel: cross kernel and predictions equal numpy's on 1-4 ranks, and each other's"

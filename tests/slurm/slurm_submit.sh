@@ -46,7 +46,7 @@ wait_job() {
 }
 
 compare_eigenvalues() {  # compare_eigenvalues A.npy B.npy
-    py "$NTK_TESTS_DIR/compare_npy.py" "$1" "$2" 1e-10 || fail "eigenvalues differ: $1 vs $2"
+    compare_npy "$1" "$2" 1e-10 || fail "eigenvalues differ: $1 vs $2"
 }
 
 cd "$work" || fail "no scratch folder"

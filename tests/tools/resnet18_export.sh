@@ -40,11 +40,11 @@ for outputs in full trace; do
     log=$(cd w8 && ntk 2 run model.yaml --set kernel.outputs=$outputs --set data.targets="$dir/ref_f.npy" \
           --set output.theta=true --set output.dir=out-$outputs 2>&1) \
         || fail "ntkgram on the export ($outputs): $log"
-    py "$NTK_TESTS_DIR/compare_npy.py" "w8/out-$outputs/theta.npy" "ref_$outputs.npy" 1e-10 \
+    compare_npy "w8/out-$outputs/theta.npy" "ref_$outputs.npy" 1e-10 \
         || fail "$outputs Theta differs from torch autograd"
 done
 norm=$(grep -m1 '^  residual_norm:' w8/out-full/summary.yaml | awk '{print $2}')
-py -c "import sys; sys.exit(0 if float(sys.argv[1]) < 1e-12 else 1)" "$norm" \
+{ [ "$norm" != null ] && null_or_below "$norm" 1e-12; } \
     || fail "||f_0 - f_torch|| = $norm: ntkgram's f is not torch's"
 pass "ResNet-18 (CIFAR stem, base width 8): Theta == torch autograd (full, trace), f == torch's f"
 

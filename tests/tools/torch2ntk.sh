@@ -42,12 +42,12 @@ check_export() { # NAME SHAPE INPUTS
               --set data.targets="$dir/ref-${name}_f.npy" --set output.theta=true \
               --set output.dir=out-$outputs 2>&1) \
             || fail "$name: ntkgram on the export ($outputs): $log"
-        py "$NTK_TESTS_DIR/compare_npy.py" "export-$name/out-$outputs/theta.npy" \
+        compare_npy "export-$name/out-$outputs/theta.npy" \
             "ref-${name}_$outputs.npy" 1e-10 || fail "$name: $outputs Theta differs from torch autograd"
     done
     # targets = torch's f: ntkgram's f_0 - y is zero
     norm=$(grep -m1 '^  residual_norm:' "export-$name/out-full/summary.yaml" | awk '{print $2}')
-    py -c "import sys; sys.exit(0 if float(sys.argv[1]) < 1e-12 else 1)" "$norm" \
+    { [ "$norm" != null ] && null_or_below "$norm" 1e-12; } \
         || fail "$name: ||f_0 - f_torch|| = $norm: ntkgram's f is not torch's"
 }
 check_export SmallCNN 3,8,8 images.npy

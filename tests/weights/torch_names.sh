@@ -33,10 +33,10 @@ JOB
     echo "$1.yaml"
 }
 check() {  # check NAME OUTPUTS
-    py "$NTK_TESTS_DIR/compare_npy.py" "out-$1/theta.npy" "cnn_$2.npy" 1e-10 \
+    compare_npy "out-$1/theta.npy" "cnn_$2.npy" 1e-10 \
         || fail "$1: Theta differs from torch autograd"
     norm=$(grep -m1 '^  residual_norm:' "out-$1/summary.yaml" | awk '{print $2}')
-    py -c "import sys; v = sys.argv[1]; sys.exit(0 if v == 'null' or float(v) < 1e-12 else 1)" "$norm" \
+    null_or_below "$norm" 1e-12 \
         || fail "$1: ||f_0 - f_torch|| = $norm: ntkgram's f is not torch's"
 }
 log=$(ntk 2 run "$(job unnamed "$unnamed" cnn.safetensors trace)" 2>&1) || fail "unnamed: $log"

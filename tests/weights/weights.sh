@@ -28,7 +28,7 @@ for kind in f64 f32 nobias fc nested collide; do
     [ -f "$reference" ] || reference=theta_f64.npy
     [ $kind = collide ] && reference=theta_nobias.npy
     log=$(ntk 2 run "$(job $kind $kind.safetensors)" 2>&1) || fail "$kind run: $log"
-    py "$NTK_TESTS_DIR/compare_npy.py" out-$kind/theta.npy $reference 1e-13 \
+    compare_npy out-$kind/theta.npy $reference 1e-13 \
         || fail "$kind: Theta differs from the hand computation"
 done
 pass "F64, F32 (net.-prefixed, shuffled header, metadata), bias-free, fc1/fc2, layers.N.linear and colliding-number (file order) files give the hand-computed NTK"
@@ -55,7 +55,7 @@ assert (8 + n) % 8 == 0
 PY
 log=$(ntk 3 run seeded.yaml --set model.weights="$dir/out-seeded/params.safetensors" \
       --set output.dir=out-reloaded --set output.params=false 2>&1) || fail "reload run: $log"
-py "$NTK_TESTS_DIR/compare_npy.py" out-reloaded/theta.npy out-seeded/theta.npy 1e-14 \
+compare_npy out-reloaded/theta.npy out-seeded/theta.npy 1e-14 \
     || fail "round trip changes Theta"
 pass "output.params -> model.weights round trip"
 
