@@ -48,6 +48,11 @@ int64_t kernel_local_axis_lower_bound(const kernel_local_axis *axis, int64_t glo
 ntk_status kernel_check_shapes(const ntk_kernel_config *config, const ntk_model *model,
                                const ntk_input_block *inputs, const ntk_dmatrix *theta);
 
+/* NTK_ERR_JOB unless the kernel can be assembled in kernel.precision
+ * (float64 always; mixed: empirical, structured, trace). Rank-local, the
+ * same answer on every rank. */
+ntk_status kernel_check_precision(const ntk_kernel_config *config);
+
 /* Start `stats` for `method` ("" before dispatch): nothing counted yet,
  * `steps_total` steps to come. Rank-local. */
 void kernel_stats_begin(ntk_kernel_stats *stats, const char *method, int64_t steps_total);
