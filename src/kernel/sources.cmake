@@ -14,4 +14,5 @@ ntk_module_sources(kernel
   kernel_keys.c
   kernel_local.c
   structured.c
+  structured_mixed.c
 )
