@@ -117,6 +117,44 @@ void kernel_structured_chunking(double items, double budget_bytes, kernel_chunki
 /* kernel.chunk_mib in bytes (its default for a job built in code). */
 double kernel_chunk_budget_bytes(const ntk_kernel_config *config);
 
+/* The error statement of a kernel.precision other than float64
+ * (docs/precision.md): how far Theta and its eigenvalues can be from the
+ * float64 ones. u is float32's unit roundoff 2^-24. An entry of Theta is a
+ * sum over layers of products of Grams; each Gram entry is a float32 inner
+ * product of D terms whose operands were rounded to float32, so its error is
+ * at most about (D + 2) u relative to the inner product of the magnitudes,
+ * and a layer's term (two Grams) about (D_cotangent + D_input + 4) u; the
+ * sum over layers is in float64. P is the largest such length over the
+ * layers. */
+typedef struct {
+    ntk_kernel_precision precision;
+    double unit_roundoff;           /* u = 2^-24 */
+    int64_t accumulation_length;    /* P */
+    double theta_relative_bound;    /* P u: the worst case (no cancellation in the Grams) */
+    double theta_relative_typical;  /* sqrt(P) u: rounding errors of random sign */
+    double theta_frobenius;         /* ||Theta||_F of the assembled Theta */
+    /* After the eigensolve (kernel_precision_error_eigenvalues); eigenvalues
+     * 0 (and the bound NaN) without one. */
+    double eigenvalue_bound;        /* |lambda_i - lambda_i(float64)| <= this, for every i */
+    double bound_factor;            /* eigenvalue_bound / (u lambda_max) */
+    int64_t eigenvalues;            /* reported */
+    int64_t eigenvalues_above;      /* of them, above eigenvalue_bound: the meaningful ones */
+} ntk_precision_error;
+
+/* The job's P and the relative bounds of Theta (NTK_ERR_JOB where the
+ * precision has no assembly, as kernel_assemble says). theta_frobenius is
+ * the caller's to set. Rank-local. */
+ntk_status kernel_precision_error_begin(const ntk_kernel_config *config, const ntk_model *model,
+                                        ntk_precision_error *error);
+
+/* The eigenvalue bound by Weyl's inequality, |lambda_i(Theta + E) -
+ * lambda_i(Theta)| <= ||E||_2 <= ||E||_F <= P u ||Theta||_F (the entrywise
+ * bound summed in squares), plus the float64 eigensolver's own M 2^-53
+ * lambda_max; and how many of the `count` eigenvalues (descending) exceed
+ * it. Pure. */
+void kernel_precision_error_eigenvalues(ntk_precision_error *error, int64_t matrix_rows,
+                                        const double *values, int64_t count);
+
 /* Assemble Theta into `theta` (created by the caller as M x M on `grid`).
  * `lower_only`: fill only blocks that touch the lower triangle (the
  * eigensolver reads only that one); otherwise the whole matrix. Collective. */

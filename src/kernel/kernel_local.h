@@ -60,6 +60,11 @@ void kernel_stats_begin(ntk_kernel_stats *stats, const char *method, int64_t ste
 /* Sum a rank's flop count over grid->comm into stats->flops_total. Collective. */
 ntk_status kernel_stats_reduce(const ntk_grid *grid, ntk_kernel_stats *stats);
 
+/* P of kernel.h's ntk_precision_error for the structured method (its
+ * layout's Gram depths). Rank-local. */
+int64_t kernel_structured_accumulation_length(const ntk_kernel_config *config,
+                                              const ntk_model *model, ntk_status *status);
+
 ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk_model *model,
                                       const ntk_grid *grid, const ntk_input_block *inputs,
                                       int lower_only, const ntk_assembly_hooks *hooks,

@@ -930,6 +930,33 @@ static void chunk_of_pass(const kernel_chunking *chunking, int64_t pass, int *la
     }
 }
 
+int64_t kernel_structured_accumulation_length(const ntk_kernel_config *config,
+                                              const ntk_model *model, ntk_status *status)
+{
+    feature_layout layout;
+    const int full = config->kernel->outputs == NTK_OUTPUTS_FULL;
+    *status = layout_make(model, full, config->only_layer, NULL, &layout);
+    if (*status != NTK_OK)
+        return 0;
+    const int k = model_outputs(model);
+    int64_t longest = 0;
+    for (int l = 1; l <= model->n_layers; ++l) {
+        if (layout.skip[l])
+            continue;
+        /* rank-one: one Gram; otherwise the cotangents' and the inputs'
+         * (block and pairwise layers: one inner product per entry, which
+         * the two-Gram count bounds too). Each Gram adds the rounding of
+         * its two operands, 2 u. */
+        const int64_t length = layout.rank_one[l] ? layout.input_depth[l] + 2
+                               : layout.block[l] || layout.pairwise[l]
+                                   ? layout.input_depth[l] + 2
+                                   : k * layout.n_out[l] + layout.n_in[l] + 4;
+        if (length > longest)
+            longest = length;
+    }
+    return longest;
+}
+
 /* The chunk passes of Theta (kernel.h, kernel_structured_chunking): per pass
  * the own inputs' rows of the block, computed into one item set (allocated
  * once at the widest pass) and shared as the resident features are, then

@@ -80,6 +80,7 @@ typedef struct {
     double training_final_loss;         /* < 0 when the job does not train */
     double kernel_change;               /* ||Theta_T - Theta_0|| / ||Theta_0||, < 0 when not computed */
     double analytic_distance;           /* ||Theta - Theta_inf|| / ||Theta_inf||, < 0 when not computed */
+    const ntk_precision_error *precision; /* NULL: kernel.precision float64 */
     const ntk_predict_facts *predict;   /* NULL: no predict/cross stage */
     const ntk_diagnostics_facts *diagnostics; /* NULL or not enabled: diagnostics: null */
     double wall_seconds;

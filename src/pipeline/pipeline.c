@@ -51,6 +51,8 @@ typedef struct {
     predict_tracker *tracker; /* held-out loss during training (src/predict) */
     int features_stored;       /* matrix_free: the plan's choice of spectrum.features */
     ntk_solve_budget solve_budget; /* spectrum.solver auto: preflight's memory per rank */
+    ntk_precision_error precision; /* kernel.precision not float64: its error statement */
+    int have_precision;
 } run_state;
 
 static void run_state_free(run_state *state)
@@ -205,6 +207,27 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     return stop_point(comm, state, "before the assembly");
 }
 
+/* kernel.precision other than float64: Theta's relative error bound and
+ * ||Theta||_F (read before the eigensolve overwrites Theta), logged and kept
+ * for the eigenvalues' bound and summary.yaml (docs/precision.md). */
+static ntk_status precision_statement_theta(const ntk_job *job, run_state *state,
+                                            const ntk_kernel_config *kernel_config)
+{
+    NTK_TRY(ntk_agree(kernel_precision_error_begin(kernel_config, &state->model, &state->precision),
+                      state->grid.comm));
+    double trace = 0.0, frobenius_squared = 0.0;
+    NTK_TRY(diagnostics_trace_and_norm(&state->grid, &state->theta, &trace, &frobenius_squared));
+    state->precision.theta_frobenius = sqrt(frobenius_squared);
+    state->have_precision = 1;
+    const ntk_precision_error *error = &state->precision;
+    ntk_log("precision %s: Theta's relative error <= %.3g (P = %lld float32 terms per Gram entry "
+            "x u = 2^-24; typically sqrt(P) u = %.3g), ||Theta||_F = %.6g",
+            ntk_choice_name(&kernel_precision_names, (int)job->kernel.precision),
+            error->theta_relative_bound, (long long)error->accumulation_length,
+            error->theta_relative_typical, error->theta_frobenius);
+    return NTK_OK;
+}
+
 /* Theta (and the optional NNGP kernel), with checkpoints; theta.npy. */
 static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, int64_t m_rows,
                            ntk_kernel_stats *stats, double *analytic_distance)
@@ -243,6 +266,8 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     }
     ntk_phase_end();
     ntk_log("assembly: %s, %.3g GFLOP in all", stats->method, stats->flops_total * 1e-9);
+    if (job->kernel.precision != NTK_PRECISION_FLOAT64)
+        NTK_TRY(precision_statement_theta(job, state, &kernel_config));
 
     if (job->output.theta) {
         NTK_TRY(stop_point_with_theta(comm, state,
@@ -383,6 +408,16 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     ntk_log("%s: %lld eigenvalues, lambda_max = %.6g", state->spectrum.solver,
             (long long)state->spectrum.n_pairs,
             state->spectrum.n_pairs > 0 ? state->spectrum.values[0] : 0.0);
+    if (state->have_precision) {
+        ntk_precision_error *error = &state->precision;
+        kernel_precision_error_eigenvalues(error, m_rows, state->spectrum.values,
+                                           state->spectrum.n_pairs);
+        ntk_log("precision %s: every eigenvalue within %.3g of float64's (P u ||Theta||_F, "
+                "%.3g u lambda_max); %lld of the %lld eigenvalues are above it",
+                ntk_choice_name(&kernel_precision_names, (int)error->precision),
+                error->eigenvalue_bound, error->bound_factor, (long long)error->eigenvalues_above,
+                (long long)error->eigenvalues);
+    }
 
     ntk_phase_begin("training modes");
     int channels = job->kernel.outputs == NTK_OUTPUTS_FULL ? 1 : shape->k;
@@ -601,6 +636,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     facts.training_final_loss = job->training.enabled ? training.final_loss : -1.0;
     facts.kernel_change = training.kernel_change;
     facts.analytic_distance = analytic_distance;
+    facts.precision = state->have_precision ? &state->precision : NULL;
     facts.predict = held_out ? &predict_facts : NULL;
     state->diagnostics.enabled = job->diagnostics.enabled;
     facts.diagnostics = &state->diagnostics;
