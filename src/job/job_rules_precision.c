@@ -5,8 +5,12 @@
  *
  * What runs in mixed precision: the empirical kernel by the structured
  * method (kernel/structured_mixed.c), dense layers, trace outputs; every
- * solver that reads the assembled Theta (it is float64). float32 (Theta
- * stored in float32) has no assembly, solver or writer yet. */
+ * solver that reads the assembled Theta (it is float64). float32: the same
+ * kernels and networks, Theta stored in float32 and solved by pssyevd
+ * (every pair) or pssyevr (every eigenvalue) on the assembly's grid
+ * (spectrum/scalapack/float32_solve.c); everything that reads a float64
+ * Theta or eigenvectors (diagnostics, the analytic comparison, training,
+ * predictions) or keeps them (checkpoints) is refused. */
 #include <string.h>
 
 #include "job/job_rules.h"
@@ -21,6 +25,50 @@ static ntk_status refuse(const job_context *context, const job_node *where, cons
     return job_fail(context, where, "kernel.precision", "%s is not supported with %s", name, what);
 }
 
+/* float32 beyond what mixed refuses: the eigensolve is pssyevd (every pair)
+ * or pssyevr (every eigenvalue) on the assembly's layout, and nothing reads
+ * or keeps a float64 Theta. */
+static ntk_status check_float32(const job_context *context, const job_node *where,
+                                const ntk_job *job)
+{
+    const ntk_spectrum_spec *spectrum = &job->spectrum;
+    const ntk_solver solver = spectrum->solver;
+    if (solver != NTK_SOLVER_AUTO && solver != NTK_SOLVER_NONE && solver != NTK_SOLVER_PDSYEVD &&
+        solver != NTK_SOLVER_PDSYEVR)
+        return job_fail(context, where, "kernel.precision",
+                        "float32 is not supported with spectrum.solver %s (float32 Theta is "
+                        "solved by pssyevd or pssyevr only: spectrum.solver auto, pdsyevd or "
+                        "pdsyevr)", spectrum_solver_name(solver));
+    if (solver != NTK_SOLVER_NONE && spectrum->top > 0)
+        return refuse(context, where, "float32",
+                      "spectrum.top (the float32 solvers compute every eigenvalue; use "
+                      "spectrum.top: 0)");
+    if (solver == NTK_SOLVER_PDSYEVD && !spectrum->vectors)
+        return refuse(context, where, "float32",
+                      "spectrum.solver pdsyevd without spectrum.vectors (float32 solves the "
+                      "eigenvalues alone by pssyevr: spectrum.solver auto or pdsyevr)");
+    if (solver == NTK_SOLVER_PDSYEVR && spectrum->vectors)
+        return refuse(context, where, "float32",
+                      "spectrum.solver pdsyevr with spectrum.vectors (float32 solves every pair "
+                      "by pssyevd: spectrum.solver auto or pdsyevd)");
+    if (spectrum->solve_rows != NTK_SOLVE_LAYOUT_ASSEMBLY ||
+        spectrum->solve_block != NTK_SOLVE_LAYOUT_ASSEMBLY)
+        return refuse(context, where, "float32",
+                      "spectrum.grid or spectrum.block (the float32 eigensolve runs on the "
+                      "assembly's grid)");
+    if (job->diagnostics.enabled)
+        return refuse(context, where, "float32",
+                      "diagnostics (they read a float64 Theta and eigenvectors)");
+    if (job->kernel.compare_analytic)
+        return refuse(context, where, "float32",
+                      "kernel.compare_analytic (the analytic kernel is float64)");
+    if (job->checkpoint.every_seconds > 0.0)
+        return refuse(context, where, "float32",
+                      "checkpoint.every (checkpoints hold a float64 Theta; a stopped float32 "
+                      "run starts over)");
+    return NTK_OK;
+}
+
 ntk_status job_check_precision(const job_context *context, const job_node *root,
                                const ntk_job *job)
 {
@@ -32,11 +80,6 @@ ntk_status job_check_precision(const job_context *context, const job_node *root,
     if (where == NULL)
         where = kernel != NULL ? kernel : root;
     const char *name = ntk_choice_name(&kernel_precision_names, (int)precision);
-    if (precision == NTK_PRECISION_FLOAT32)
-        return job_fail(context, where, "kernel.precision",
-                        "float32 (Theta stored and solved in float32) is not available in this "
-                        "version; use mixed (float32 features and products, float64 sums and "
-                        "Theta) or float64");
     if (job->kernel.kind != NTK_KIND_EMPIRICAL)
         return refuse(context, where, name,
                       "kernel.kind analytic (the infinite-width kernel is computed in float64 "
@@ -64,5 +107,7 @@ ntk_status job_check_precision(const job_context *context, const job_node *root,
                       "kernel is float64)");
     if (job->sweep.n_keys > 0)
         return refuse(context, where, name, "a sweep");
+    if (precision == NTK_PRECISION_FLOAT32)
+        return check_float32(context, where, job);
     return NTK_OK;
 }

@@ -56,11 +56,11 @@ ntk_status kernel_check_precision(const ntk_kernel_config *config)
     if (precision == NTK_PRECISION_FLOAT64)
         return NTK_OK;
     const char *name = ntk_choice_name(&kernel_precision_names, (int)precision);
-    if (precision != NTK_PRECISION_MIXED || config->kernel->kind != NTK_KIND_EMPIRICAL ||
+    if (config->kernel->kind != NTK_KIND_EMPIRICAL ||
         config->kernel->method == NTK_METHOD_JACOBIAN ||
         config->kernel->outputs != NTK_OUTPUTS_TRACE)
         return NTK_RAISE(NTK_ERR_JOB,
-                         "kernel.precision: %s is not supported with this kernel (mixed: the "
+                         "kernel.precision: %s is not supported with this kernel (the "
                          "empirical trace kernel by the structured method only)", name);
     return NTK_OK;
 }

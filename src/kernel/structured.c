@@ -801,6 +801,7 @@ typedef struct {
     int64_t first_step;
     const ntk_assembly_hooks *hooks;
     int64_t steps_all; /* the assembly's steps: panels, then chunk passes */
+    float *single_theta; /* kernel.precision float32: the entries (structured_context) */
 } structured_pass;
 
 /* With every rank's row and column features delivered (the sets, owned by
@@ -826,6 +827,7 @@ static ntk_status structured_run(const ntk_model *model, const ntk_grid *grid,
     ctx.accumulate = pass->accumulate;
     ctx.panel_columns = shape->panel_columns;
     ctx.block = grid->block;
+    ctx.theta_single = pass->single_theta;
     /* Mixed tiles are computed block by block (structured_mixed.c): a row
      * chunk of whole blocks keeps every block whole. */
     ctx.row_chunk = STRUCTURED_ROW_CHUNK;
@@ -840,6 +842,9 @@ static ntk_status structured_run(const ntk_model *model, const ntk_grid *grid,
                                           &col_axis);
     if (status == NTK_OK)
         status = structured_buffers(model, shape->full, shape->panel_columns, &ctx);
+    if (status == NTK_OK && ctx.theta_single != NULL)
+        status = NTK_CALLOC(ctx.block_scratch, (int64_t)grid->block * grid->block,
+                            "structured kernel block");
     NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
 
     const ntk_assembly_hooks *hooks = pass->hooks;
@@ -862,6 +867,7 @@ done:
     free(ctx.pair);
     free(ctx.gram_single);
     free(ctx.input_gram_single);
+    free(ctx.block_scratch);
     kernel_local_axis_free(&row_axis);
     kernel_local_axis_free(&col_axis);
     return status;
@@ -974,7 +980,7 @@ static ntk_status chunk_passes(const ntk_model *model, const ntk_grid *grid,
     ntk_status status = kernel_item_union_create(grid, inputs->n, shape->per_item, theta->rows,
                                                  widest, &set, &own_position);
     status = ntk_agree(status, grid->comm);
-    const structured_pass pass_kind = {1, 0, NULL, steps_all};
+    const structured_pass pass_kind = {1, 0, NULL, steps_all, NULL};
     for (int64_t pass = 0; status == NTK_OK && pass < chunking->passes; ++pass) {
         const int64_t step = shape->steps_total + pass;
         if (step < first_step)
@@ -999,10 +1005,13 @@ static ntk_status chunk_passes(const ntk_model *model, const ntk_grid *grid,
     return status;
 }
 
-ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk_model *model,
+/* Theta into `theta`, or (single_theta not NULL) into single_theta's
+ * entries with `theta` describing the layout only. */
+static ntk_status assemble_structured(const ntk_kernel_config *config, const ntk_model *model,
                                       const ntk_grid *grid, const ntk_input_block *inputs,
                                       int lower_only, const ntk_assembly_hooks *hooks,
-                                      ntk_dmatrix *theta, ntk_kernel_stats *stats)
+                                      ntk_dmatrix *theta, float *single_theta,
+                                      ntk_kernel_stats *stats)
 {
     const structured_shape shape = structured_begin(config, model, grid, theta, stats);
     feature_layout layout;
@@ -1017,7 +1026,7 @@ ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk
         status = union_items(grid, inputs->n, &shape, theta, &items);
     NTK_TRY(ntk_agree(status, grid->comm));
     NTK_TRY(structured_chunks(config, model, grid, shape.full, items, &layout, &chunking));
-    if (config->kernel->precision == NTK_PRECISION_MIXED)
+    if (config->kernel->precision != NTK_PRECISION_FLOAT64)
         NTK_TRY(ntk_agree(layout_make_single(model, &layout), grid->comm));
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
@@ -1032,7 +1041,7 @@ ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk
         if (status == NTK_OK)
             status = kernel_item_union_share(grid, inputs->n, shape.per_item, theta->rows,
                                              layout.stride, &set);
-        const structured_pass resident = {0, first_step, hooks, steps_all};
+        const structured_pass resident = {0, first_step, hooks, steps_all, single_theta};
         if (status == NTK_OK)
             status = structured_run(model, grid, &layout, &shape, &set, &set, lower_only,
                                     &resident, theta, stats);
@@ -1044,6 +1053,41 @@ ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk
     if (status == NTK_OK)
         status = kernel_stats_reduce(grid, stats);
     return status == NTK_OK ? NTK_OK : NTK_FRAME(status);
+}
+
+ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk_model *model,
+                                      const ntk_grid *grid, const ntk_input_block *inputs,
+                                      int lower_only, const ntk_assembly_hooks *hooks,
+                                      ntk_dmatrix *theta, ntk_kernel_stats *stats)
+{
+    if (config->kernel->precision == NTK_PRECISION_FLOAT32)
+        return NTK_RAISE(NTK_ERR_JOB, "kernel.precision: float32 is not supported here (a "
+                         "float32 Theta is assembled by kernel_assemble_float32 only)");
+    return assemble_structured(config, model, grid, inputs, lower_only, hooks, theta, NULL, stats);
+}
+
+ntk_status kernel_assemble_float32(const ntk_kernel_config *config, const ntk_model *model,
+                                   const ntk_grid *grid, const ntk_input_block *inputs,
+                                   int lower_only, ntk_smatrix *theta, ntk_kernel_stats *stats)
+{
+    ntk_kernel_stats unused;
+    if (!stats)
+        stats = &unused;
+    kernel_stats_begin(stats, "", 0);
+    NTK_TRY(kernel_check_precision(config));
+    if (config->kernel->precision != NTK_PRECISION_FLOAT32)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "kernel_assemble_float32 with kernel.precision %s",
+                         ntk_choice_name(&kernel_precision_names, (int)config->kernel->precision));
+    ntk_dmatrix layout;
+    memset(&layout, 0, sizeof layout);
+    layout.rows = theta->rows;
+    layout.cols = theta->cols;
+    layout.local_rows = theta->local_rows;
+    layout.local_cols = theta->local_cols;
+    memcpy(layout.desc, theta->desc, sizeof layout.desc);
+    NTK_TRY(assemble_structured(config, model, grid, inputs, lower_only, NULL, &layout,
+                                theta->data, stats));
+    return NTK_OK;
 }
 
 /* The cross kernel's features for one layout: each side's own vectors, then
@@ -1105,7 +1149,7 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;
-    const structured_pass resident = {0, first_step, hooks, steps_all}, adding = {1, 0, NULL, 0};
+    const structured_pass resident = {0, first_step, hooks, steps_all, NULL}, adding = {1, 0, NULL, 0, NULL};
     ntk_status status = NTK_OK;
     if (first_step < shape.steps_total) {
         status = cross_features(model, grid, &layout, &shape, rows, cols, cross, &row_set,

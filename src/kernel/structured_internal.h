@@ -69,6 +69,11 @@ typedef struct {
     double *small;                                     /* shallow Gram, a column group */
     double *pair;                                      /* pairwise form: two P x P Grams */
     float *gram_single, *input_gram_single;            /* mixed: the float32 Grams */
+    /* kernel.precision float32: Theta's local entries (the ntk_dmatrix
+     * passed around then only describes the layout, data NULL), each block
+     * summed in block_scratch (nb x nb, float64) and stored rounded. */
+    float *theta_single;
+    double *block_scratch;
 } structured_context;
 
 /* kernel.precision mixed, trace kernels of dense layers: Theta[r0:r1, c0:c1]

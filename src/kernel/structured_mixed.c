@@ -82,14 +82,23 @@ double structured_trace_tile_mixed(const structured_context *ctx, ntk_dmatrix *t
     const int64_t S = ctx->layout->single_stride, nb = ctx->block;
     const int64_t lld = theta->local_rows > 1 ? theta->local_rows : 1;
     const int64_t m = r1 - r0;
-    double *tile = theta->data + c0 * lld + r0;
     double flops = 0.0;
     for (int64_t j0 = 0; j0 < w; j0 += nb) {
         const int64_t wb = w - j0 < nb ? w - j0 : nb;
         for (int64_t i0 = 0; i0 < m; i0 += nb) {
             const int64_t mb = m - i0 < nb ? m - i0 : nb;
-            flops += block_terms(ctx, tile + j0 * lld + i0, lld, rows->singles + i0 * S,
-                                 cols->singles + j0 * S, mb, wb, !ctx->accumulate);
+            const float *a = rows->singles + i0 * S, *b = cols->singles + j0 * S;
+            const int64_t at = (c0 + j0) * lld + r0 + i0;
+            if (ctx->theta_single == NULL) {
+                flops += block_terms(ctx, theta->data + at, lld, a, b, mb, wb, !ctx->accumulate);
+                continue;
+            }
+            /* float32: the block's terms summed in float64, stored rounded
+             * once (a chunk pass, which adds, never runs on dense layers) */
+            flops += block_terms(ctx, ctx->block_scratch, mb, a, b, mb, wb, 1);
+            for (int64_t j = 0; j < wb; ++j)
+                for (int64_t i = 0; i < mb; ++i)
+                    ctx->theta_single[at + j * lld + i] = (float)ctx->block_scratch[j * mb + i];
         }
     }
     return flops;

@@ -40,6 +40,9 @@ ntk_status output_file_open(const char *dir, const char *name, char *path, FILE 
  * 2 GiB and local blocks over 2^31 elements. Collective. */
 ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
                                     const ntk_dmatrix *matrix);
+/* The same for a float32 matrix ('<f4'; kernel.precision float32). */
+ntk_status output_write_smatrix_npy(const char *path, const ntk_grid *grid,
+                                    const ntk_smatrix *matrix);
 
 /* The held-out predictions' final numbers (src/predict/), for the summary. */
 typedef struct {

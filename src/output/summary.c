@@ -11,7 +11,8 @@
  *         (rank 0's: OpenBLAS's kernel choice, core/blas_kernels.h)
  *   kernel: {method, flops_total, analytic_distance}
  *   precision: {kernel, unit_roundoff, accumulation_length, theta_relative_error_bound,
- *               theta_relative_error_typical, theta_frobenius, eigenvalue_error_bound,
+ *               theta_relative_error_typical, theta_frobenius, solver_error,
+ *               eigenvalue_error_bound,
  *               eigenvalue_bound_factor, eigenvalues, eigenvalues_above_bound}
  *              (only when kernel.precision is not float64, so float64 summaries
  *              stay as they were; docs/precision.md)
@@ -78,6 +79,7 @@ static void write_precision(FILE *out, const ntk_precision_error *error)
     key_double_or_null(out, "  ", "theta_relative_error_bound", error->theta_relative_bound);
     key_double_or_null(out, "  ", "theta_relative_error_typical", error->theta_relative_typical);
     key_double_or_null(out, "  ", "theta_frobenius", error->theta_frobenius);
+    key_double_or_null(out, "  ", "solver_error", error->solver_error);
     key_double_or_null(out, "  ", "eigenvalue_error_bound", error->eigenvalue_bound);
     key_double_or_null(out, "  ", "eigenvalue_bound_factor", error->bound_factor);
     fprintf(out, "  eigenvalues: %lld\n  eigenvalues_above_bound: %lld\n",

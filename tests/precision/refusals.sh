@@ -18,10 +18,24 @@ write_job() { # write_job NAME PRECISION [KERNEL_LINES] [EXTRA_LINES] [LAYERS] [
 refused() {
     expect_error 3 "^ntkgram: error: $1\\.yaml:6:14: kernel\\.precision: $2" serial validate "$1.yaml"
 }
-write_job float32 float32
-refused float32 'float32 \(Theta stored and solved in float32\) is not available'
-expect_error 3 'float32\.yaml:6:14: kernel\.precision: float32' serial run float32.yaml --out out-float32
+# float32 beyond mixed's refusals: only pssyevd / pssyevr on the assembly's
+# grid, nothing that reads or keeps a float64 Theta
+write_job float32_lapack float32 '' 'spectrum: {solver: lapack}\n'
+refused float32_lapack 'float32 is not supported with spectrum\.solver lapack \(float32 Theta is solved by pssyevd or pssyevr only'
+expect_error 3 'float32_lapack\.yaml:6:14: kernel\.precision: float32' serial run float32_lapack.yaml --out out-float32
 [ -e out-float32 ] && fail "run wrote out-float32 before refusing"
+write_job float32_top float32 '' 'spectrum: {top: 3}\n'
+refused float32_top 'float32 is not supported with spectrum\.top'
+write_job float32_layout float32 '' 'spectrum: {block: 4}\n'
+refused float32_layout 'float32 is not supported with spectrum\.grid or spectrum\.block'
+write_job float32_diagnostics float32 '' 'diagnostics: {statistics: true}\n'
+refused float32_diagnostics 'float32 is not supported with diagnostics'
+write_job float32_checkpoint float32 '' 'checkpoint: {every: 60}\n'
+refused float32_checkpoint 'float32 is not supported with checkpoint\.every'
+write_job float32_compare float32 '  compare_analytic: true\n'
+refused float32_compare 'float32 is not supported with kernel\.compare_analytic'
+write_job float32_training float32 '' 'training: {steps: 2, learning_rate: 0.1}\n' '' "$flat, targets: {synthetic: sine, seed: 2}"
+refused float32_training 'float32 is not supported with training'
 write_job analytic mixed '  kind: analytic\n'
 refused analytic 'mixed is not supported with kernel\.kind analytic \(the infinite-width kernel is computed in float64 only'
 write_job jacobian mixed '  method: jacobian\n'
