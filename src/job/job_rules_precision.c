@@ -16,6 +16,7 @@
 #include "job/job_rules.h"
 #include "job/job_sections.h"
 #include "model/layer.h"
+#include "predict/predict_config.h"
 
 /* The one-line message: "<file>:<line>:<col>: kernel.precision: mixed is not
  * supported with <what> (<why>); use ..." */
@@ -23,6 +24,40 @@ static ntk_status refuse(const job_context *context, const job_node *where, cons
                          const char *what)
 {
     return job_fail(context, where, "kernel.precision", "%s is not supported with %s", name, what);
+}
+
+/* float32 predictions come from the float32 eigenpairs (predict.solver
+ * eigen: the modes above the eigenvalues' error bound) with the cross
+ * kernel's products in float32; the linear solvers read a float64 Theta
+ * and are refused, as are the files and ensembles float32 has no path
+ * for. */
+static ntk_status check_float32_predictions(const job_context *context, const job_node *where,
+                                            const ntk_job *job)
+{
+    const ntk_predict_spec *predict = &job->predict;
+    if (job->output.test_theta)
+        return refuse(context, where, "float32",
+                      "output.test_theta (the cross kernel is kept in float64)");
+    if (job->test_inputs.kind == NTK_SOURCE_NONE && !predict->enabled)
+        return NTK_OK;
+    if (!predict->enabled)
+        return refuse(context, where, "float32",
+                      "data.test_inputs without predict (float32 uses held-out inputs for "
+                      "predictions only)");
+    if (predict->ensemble)
+        return refuse(context, where, "float32", "predict.ensemble");
+    if (predict->solver != NTK_LINEAR_AUTO && predict->solver != NTK_LINEAR_EIGEN)
+        return refuse(context, where, "float32",
+                      "predict.solver cholesky or cg (they solve a float64 Theta; float32 "
+                      "predicts through its eigenpairs: predict.solver auto or eigen)");
+    if (predict->operator_choice == NTK_OPERATOR_MATRIX_FREE)
+        return refuse(context, where, "float32",
+                      "predict.operator matrix_free (its products are float64)");
+    if (job->spectrum.solver == NTK_SOLVER_NONE || !job->spectrum.vectors)
+        return refuse(context, where, "float32",
+                      "predict without every eigenpair (float32 predicts through the "
+                      "eigenpairs: spectrum.solver auto or pdsyevd, spectrum.vectors: true)");
+    return NTK_OK;
 }
 
 /* float32 beyond what mixed refuses: the eigensolve is pssyevd (every pair)
@@ -66,7 +101,7 @@ static ntk_status check_float32(const job_context *context, const job_node *wher
         return refuse(context, where, "float32",
                       "checkpoint.every (checkpoints hold a float64 Theta; a stopped float32 "
                       "run starts over)");
-    return NTK_OK;
+    return check_float32_predictions(context, where, job);
 }
 
 ntk_status job_check_precision(const job_context *context, const job_node *root,
@@ -101,7 +136,9 @@ ntk_status job_check_precision(const job_context *context, const job_node *root,
                       "spectrum.solver matrix_free (its Jacobian products are float64)");
     if (job->training.enabled)
         return refuse(context, where, name, "training (its gradients and kernels are float64)");
-    if (job->predict.enabled || job->output.test_theta || job->test_inputs.kind != NTK_SOURCE_NONE)
+    const int held_out =
+        job->predict.enabled || job->output.test_theta || job->test_inputs.kind != NTK_SOURCE_NONE;
+    if (held_out && precision == NTK_PRECISION_MIXED)
         return refuse(context, where, name,
                       "held-out inputs (predict, data.test_inputs, output.test_theta: the cross "
                       "kernel is float64)");

@@ -1109,10 +1109,10 @@ static ntk_status cross_features(const ntk_model *model, const ntk_grid *grid,
         status = own_features(model, cols, layout, own_cols);
     status = ntk_agree(status, grid->comm);
     if (status == NTK_OK)
-        status = kernel_exchange_axis(grid, rows->n, shape->per_item, cross->rows, layout->width,
+        status = kernel_exchange_axis(grid, rows->n, shape->per_item, cross->rows, layout->stride,
                                       own_rows, 1, row_set);
     if (status == NTK_OK)
-        status = kernel_exchange_axis(grid, cols->n, shape->per_item, cross->cols, layout->width,
+        status = kernel_exchange_axis(grid, cols->n, shape->per_item, cross->cols, layout->stride,
                                       own_cols, 0, col_set);
     free(own_rows);
     free(own_cols);
@@ -1146,6 +1146,9 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
     const double items =
         (double)(2 * local_rows + 2 * local_cols + rows->count + cols->count);
     NTK_TRY(structured_chunks(config, model, grid, shape.full, items, &layout, &chunking));
+    /* kernel.precision float32's predictions: float32 features and products */
+    if (config->kernel->precision != NTK_PRECISION_FLOAT64)
+        NTK_TRY(ntk_agree(layout_make_single(model, &layout), grid->comm));
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;

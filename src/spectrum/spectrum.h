@@ -73,6 +73,10 @@ typedef struct {
      * their layout (data NULL). */
     int single_precision;
     ntk_smatrix vectors_single;
+    /* float32: the eigenvalues' stated error bound (kernel/precision_error.c),
+     * set by the run; modes at or below it carry no information and the
+     * predictions leave them out. 0 otherwise. */
+    double eigenvalue_floor;
 } ntk_spectrum;
 
 /* A solve whose eigenpairs' relative residual exceeds this is refused

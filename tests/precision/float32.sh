@@ -7,6 +7,9 @@
 # target energies follow; the values-only solve (pssyevr) likewise. Theta is
 # byte-identical on 1 and 2 ranks for the same grid.block (the eigensolve's
 # rounding depends on the process grid: there within its stated error).
+# Predictions leave out the modes below the eigenvalue bound (a warning
+# says how many) and refuse t = infinity without a ridge when lambda_min is
+# below it.
 . "$NTK_TESTS_DIR/lib.sh"
 need_python
 dir=$(scratch precision-float32)
@@ -22,6 +25,17 @@ ntk 2 run f.yaml --out float32-2 --set kernel.precision=float32 > /dev/null || f
 cmp -s float32-1/theta.npy float32-2/theta.npy || fail "float32 Theta differs between 1 and 2 ranks"
 ntk serial run f.yaml --out values --set kernel.precision=float32 --set spectrum.vectors=false \
     > /dev/null || fail "float32 values-only run"
+# predictions: a net of rank 12 (N = 64 > its parameters), so 52 modes are
+# below the bound: left out with a warning; t = infinity without a ridge
+# refused, naming the predict key
+printf 'name: p\ndata: {inputs: {synthetic: gaussian, n: 64, dim: 3, seed: 1}, targets: {synthetic: sine, seed: 2}, test_inputs: {synthetic: gaussian, n: 16, dim: 3, seed: 3}, test_targets: {synthetic: sine, seed: 4}}\nmodel:\n  layers: [{dense: 4}, relu, {dense: 1}]\npredict: {steps: [1, 100], infinite: false}\ngrid: {block: 8}\n' > p.yaml
+ntk serial run p.yaml --out p-float64 > /dev/null || fail "float64 predictions"
+ntk serial run p.yaml --out p-float32 --set kernel.precision=float32 > p-float32.log 2>&1 \
+    || fail "float32 predictions: $(cat p-float32.log)"
+grep -q "warning: predict: kernel.precision float32: 52 of the 64 modes are at or below the eigenvalues' error bound" p-float32.log \
+    || fail "no warning for the modes left out: $(cat p-float32.log)"
+expect_error 3 "^ntkgram: error: p\.yaml:5:1: predict: t = infinity without predict\.ridge .* lambda_min = .* is below the eigenvalues' error bound" \
+    serial run p.yaml --out p-infinity --set kernel.precision=float32 --set predict.infinite=true
 py - <<'PY' || fail "float32 against float64"
 import csv, numpy as np, yaml
 u = 2.0 ** -24
@@ -65,6 +79,11 @@ assert ev.dtype == np.float32 and np.all(np.abs(ev - e64)[ev > vbound] <= vbound
 # within the eigensolver's stated error
 e2 = np.load("float32-2/eigenvalues.npy")
 assert np.abs(e2 - e).max() <= p["solver_error"], (np.abs(e2 - e).max(), p["solver_error"])
+# predictions from the 12 meaningful modes against float64's (whose other
+# modes are ~1e-15 and contribute nothing)
+p64, p32 = np.load("p-float64/test_predictions.npy"), np.load("p-float32/test_predictions.npy")
+assert p32.shape == p64.shape == (2, 16, 1) and np.abs(p32 - p64).max() < 1e-5 * np.abs(p64).max()
+assert yaml.safe_load(open("p-float32/summary.yaml"))["predict"]["modes_used"] == 12
 print(f"float32: Theta relative error {rel:.3g} (bound {p['theta_relative_error_bound']:.3g}), "
       f"eigenvalues within {gap.max():.3g} (bound {bound:.3g}, {meaningful.sum()} above it)")
 PY

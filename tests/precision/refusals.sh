@@ -53,4 +53,8 @@ write_job held_out mixed '' 'output: {test_theta: true}\n' '' "$flat, test_input
 refused held_out 'mixed is not supported with held-out inputs'
 write_job sweep mixed '' 'sweep: {model.w_std: [1.0, 1.5]}\n'
 refused sweep 'mixed is not supported with a sweep'
+write_job float32_cholesky float32 '' 'predict: {solver: cholesky}\n' '' "$flat, targets: {synthetic: sine, seed: 2}, test_inputs: {synthetic: gaussian, n: 4, dim: 3, seed: 3}"
+refused float32_cholesky 'float32 is not supported with predict\.solver cholesky or cg'
+write_job float32_test_theta float32 '' 'output: {test_theta: true}\n' '' "$flat, test_inputs: {synthetic: gaussian, n: 4, dim: 3, seed: 3}"
+refused float32_test_theta 'float32 is not supported with output\.test_theta'
 pass "every unsupported path refuses kernel.precision, naming its place"
