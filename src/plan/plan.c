@@ -132,11 +132,12 @@ static const double DOUBLE_BYTES = 8.0;
 /* kernel.precision float32 stores Theta, the eigenvectors and the solver's
  * REAL workspace in 4-byte floats, and mixed and float32 keep the feature
  * vectors as floats (two to a double of the item set). The float32 rate
- * factor is the SGEMM / DGEMM rate ratio bench/precision measures (about 2
- * on AVX2 kernels), used for the assembly's products and the float32
- * eigensolve alike. */
+ * factor, for the assembly's products and the float32 eigensolve alike, is
+ * the smaller of the two gains bench/precision measured on AVX2 kernels
+ * (docs/performance.md, "Precision"), rounded down: the feature passes stay
+ * float64 and the float32 tiles are SGEMMs of one block pair. */
 static const double FLOAT_BYTES = 4.0;
-static const double PLAN_FLOAT32_SPEEDUP = 2.0;
+static const double PLAN_FLOAT32_SPEEDUP = 1.5;
 
 static int plan_float32(const ntk_plan_config *config)
 {
