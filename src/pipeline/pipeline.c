@@ -484,11 +484,12 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
                                            state->spectrum.n_pairs);
         if (state->spectrum.single_precision) /* the predictions leave out the modes below */
             state->spectrum.eigenvalue_floor = error->eigenvalue_bound;
-        ntk_log("precision %s: every eigenvalue within %.3g of float64's (P u ||Theta||_F, "
-                "%.3g u lambda_max); %lld of the %lld eigenvalues are above it",
+        ntk_log("precision %s: every eigenvalue within %.3g of float64's (P u ||Theta||_F plus "
+                "the eigensolver's %.3g, %.3g u lambda_max); %lld of the %lld eigenvalues are "
+                "above it",
                 ntk_choice_name(&kernel_precision_names, (int)error->precision),
-                error->eigenvalue_bound, error->bound_factor, (long long)error->eigenvalues_above,
-                (long long)error->eigenvalues);
+                error->eigenvalue_bound, error->solver_error, error->bound_factor,
+                (long long)error->eigenvalues_above, (long long)error->eigenvalues);
     }
 
     ntk_phase_begin("training modes");
