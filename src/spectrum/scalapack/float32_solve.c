@@ -165,7 +165,7 @@ static ntk_status solve_all_pairs(const ntk_grid *grid, ntk_smatrix *a, float *w
         psgemm_("T", "N", &size, &probes, &size, &alpha, out->vectors.data, &one, &one,
                 out->vectors.desc, x.data, &one, &one, x.desc, &zero, t.data, &one, &one, t.desc,
                 1, 1);
-        status = grid_check_scalapack("psgemm (check)", 0);
+        status = ntk_agree(grid_check_scalapack("psgemm (check)", 0), grid->comm);
         double x_norms[FLOAT32_PROBES], r_norms[FLOAT32_PROBES], o_norms[FLOAT32_PROBES];
         if (status == NTK_OK)
             status = column_norms(grid, &x, x_norms);
@@ -173,7 +173,7 @@ static ntk_status solve_all_pairs(const ntk_grid *grid, ntk_smatrix *a, float *w
             psgemm_("N", "N", &size, &probes, &size, &alpha, out->vectors.data, &one, &one,
                     out->vectors.desc, t.data, &one, &one, t.desc, &minus, x.data, &one, &one,
                     x.desc, 1, 1);
-            status = grid_check_scalapack("psgemm (check)", 0);
+            status = ntk_agree(grid_check_scalapack("psgemm (check)", 0), grid->comm);
         }
         if (status == NTK_OK)
             status = column_norms(grid, &x, o_norms);
@@ -186,7 +186,7 @@ static ntk_status solve_all_pairs(const ntk_grid *grid, ntk_smatrix *a, float *w
             psgemm_("N", "N", &size, &probes, &size, &alpha, out->vectors.data, &one, &one,
                     out->vectors.desc, t.data, &one, &one, t.desc, &minus, y.data, &one, &one,
                     y.desc, 1, 1);
-            status = grid_check_scalapack("psgemm (check)", 0);
+            status = ntk_agree(grid_check_scalapack("psgemm (check)", 0), grid->comm);
         }
         if (status == NTK_OK)
             status = column_norms(grid, &y, r_norms);
