@@ -5,6 +5,10 @@
  *       every rank runs C = A B^T (M x K times K x N) at the same time, as the
  *       assembly does; prints OpenBLAS's kernels and the aggregate GFLOP/s of
  *       all ranks
+ *   mpirun -n P ntk_bench_reference sgemm M N K REPEATS
+ *       the same in float32 (kernel.precision float32's products); both
+ *       also print the rate per rank by the slowest rank's CPU seconds
+ *       (steadier than the wall time on a shared machine)
  *   ntk_bench_reference dsyevd THETA.npy
  *       LAPACK dsyevd (eigenvalues and vectors) of the matrix in the file, on
  *       the cores OpenBLAS is allowed (OPENBLAS_NUM_THREADS); prints seconds
@@ -14,10 +18,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/blas_kernels.h"
 #include "core/lapack.h"
 #include "format/npy.h"
+
+/* This process's CPU seconds (user and system). */
+static double cpu_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
 
 static int bench_dgemm(int m, int n, int k, int repeats)
 {
@@ -39,17 +52,57 @@ static int bench_dgemm(int m, int n, int k, int repeats)
     /* One untimed call warms caches and BLAS buffers. */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, a, k, b, k, 0.0, c, n);
     MPI_Barrier(MPI_COMM_WORLD);
-    double start = MPI_Wtime();
+    double start = MPI_Wtime(), cpu_start = cpu_seconds();
     for (int r = 0; r < repeats; ++r)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, a, k, b, k, 1.0, c, n);
     double seconds = MPI_Wtime() - start, slowest = 0.0;
+    double cpu = cpu_seconds() - cpu_start, slowest_cpu = 0.0;
     MPI_Reduce(&seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    MPI_Reduce(&cpu, &slowest_cpu, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
     ntk_blas_kernels kernels;
     ntk_blas_kernels_detect(&kernels);
     if (rank == 0)
         printf("kernels %s\n", kernels.kernels);
     if (rank == 0)
-        printf("dgemm_gflops %.3f\n", 2.0 * m * n * (double)k * repeats * ranks / slowest * 1e-9);
+        printf("dgemm_gflops %.3f\ndgemm_cpu_gflops_per_rank %.3f\n",
+               2.0 * m * n * (double)k * repeats * ranks / slowest * 1e-9,
+               2.0 * m * n * (double)k * repeats / slowest_cpu * 1e-9);
+    free(a);
+    free(b);
+    free(c);
+    return 0;
+}
+
+static int bench_sgemm(int m, int n, int k, int repeats)
+{
+    int rank = 0, ranks = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    float *a = malloc(sizeof(float) * (size_t)m * k);
+    float *b = malloc(sizeof(float) * (size_t)n * k);
+    float *c = malloc(sizeof(float) * (size_t)m * n);
+    if (!a || !b || !c) {
+        fprintf(stderr, "sgemm: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < (size_t)m * k; ++i)
+        a[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
+    for (size_t i = 0; i < (size_t)n * k; ++i)
+        b[i] = (float)((i * 104729) % 1000) / 1000.0f - 0.5f;
+    memset(c, 0, sizeof(float) * (size_t)m * n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n);
+    MPI_Barrier(MPI_COMM_WORLD);
+    double start = MPI_Wtime(), cpu_start = cpu_seconds();
+    for (int r = 0; r < repeats; ++r)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k, 1.0f, c, n);
+    double seconds = MPI_Wtime() - start, slowest = 0.0;
+    double cpu = cpu_seconds() - cpu_start, slowest_cpu = 0.0;
+    MPI_Reduce(&seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    MPI_Reduce(&cpu, &slowest_cpu, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    if (rank == 0)
+        printf("sgemm_gflops %.3f\nsgemm_cpu_gflops_per_rank %.3f\n",
+               2.0 * m * n * (double)k * repeats * ranks / slowest * 1e-9,
+               2.0 * m * n * (double)k * repeats / slowest_cpu * 1e-9);
     free(a);
     free(b);
     free(c);
@@ -106,10 +159,12 @@ int main(int argc, char **argv)
     int code = 2;
     if (argc == 6 && strcmp(argv[1], "dgemm") == 0)
         code = bench_dgemm(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+    else if (argc == 6 && strcmp(argv[1], "sgemm") == 0)
+        code = bench_sgemm(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
     else if (argc == 3 && strcmp(argv[1], "dsyevd") == 0)
         code = bench_dsyevd(argv[2]);
     else
-        fprintf(stderr, "usage: ntk_bench_reference dgemm M N K REPEATS | dsyevd THETA.npy\n");
+        fprintf(stderr, "usage: ntk_bench_reference dgemm|sgemm M N K REPEATS | dsyevd THETA.npy\n");
     MPI_Finalize();
     return code;
 }

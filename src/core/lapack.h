@@ -58,6 +58,21 @@ void pdgemm_(const char *transa, const char *transb, const int *m, const int *n,
              double *c, const int *ic, const int *jc, const int *descc, size_t transa_length,
              size_t transb_length);
 
+/* Single precision (kernel.precision float32): the same routines on floats. */
+void pstran_(const int *m, const int *n, const float *alpha, const float *a, const int *ia,
+             const int *ja, const int *desca, const float *beta, float *c, const int *ic,
+             const int *jc, const int *descc);
+void pssymm_(const char *side, const char *uplo, const int *m, const int *n, const float *alpha,
+             const float *a, const int *ia, const int *ja, const int *desca, const float *b,
+             const int *ib, const int *jb, const int *descb, const float *beta, float *c,
+             const int *ic, const int *jc, const int *descc, size_t side_length,
+             size_t uplo_length);
+void psgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
+             const float *alpha, const float *a, const int *ia, const int *ja, const int *desca,
+             const float *b, const int *ib, const int *jb, const int *descb, const float *beta,
+             float *c, const int *ic, const int *jc, const int *descc, size_t transa_length,
+             size_t transb_length);
+
 /* ---- ScaLAPACK redistribution ---- */
 /* Copy a sub-matrix between two block-cyclic layouts, possibly on different
  * contexts; `context` spans every process of both. PDTRMR2D copies the `uplo`
@@ -86,6 +101,17 @@ void pdsyevr_(const char *jobz, const char *range, const char *uplo, const int *
               const int *ia, const int *ja, const int *desca, const double *vl,
               const double *vu, const int *il, const int *iu, int *m, int *nz, double *w,
               double *z, const int *iz, const int *jz, const int *descz, double *work,
+              const int *lwork, int *iwork, const int *liwork, int *info, size_t jobz_length,
+              size_t range_length, size_t uplo_length);
+
+void pssyevd_(const char *jobz, const char *uplo, const int *n, float *a, const int *ia,
+              const int *ja, const int *desca, float *w, float *z, const int *iz,
+              const int *jz, const int *descz, float *work, const int *lwork, int *iwork,
+              const int *liwork, int *info, size_t jobz_length, size_t uplo_length);
+void pssyevr_(const char *jobz, const char *range, const char *uplo, const int *n, float *a,
+              const int *ia, const int *ja, const int *desca, const float *vl,
+              const float *vu, const int *il, const int *iu, int *m, int *nz, float *w,
+              float *z, const int *iz, const int *jz, const int *descz, float *work,
               const int *lwork, int *iwork, const int *liwork, int *info, size_t jobz_length,
               size_t range_length, size_t uplo_length);
 

@@ -120,6 +120,14 @@ done:
 ntk_status npy_build_header(int64_t rows, int64_t cols, int fortran_order, char *buffer,
                             size_t capacity, size_t *length)
 {
+    return npy_build_header_of(8, rows, cols, fortran_order, buffer, capacity, length);
+}
+
+ntk_status npy_build_header_of(int element_bytes, int64_t rows, int64_t cols, int fortran_order,
+                               char *buffer, size_t capacity, size_t *length)
+{
+    if (element_bytes != 4 && element_bytes != 8)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "npy header for %d-byte floats", element_bytes);
     char dict[256];
     char shape[96];
     if (cols < 0)
@@ -127,8 +135,8 @@ ntk_status npy_build_header(int64_t rows, int64_t cols, int fortran_order, char 
     else
         snprintf(shape, sizeof shape, "(%" PRId64 ", %" PRId64 ")", rows, cols);
     /* Data are written in the host's byte order, so say which that is. */
-    int dict_length = snprintf(dict, sizeof dict, "{'descr': '%sf8', 'fortran_order': %s, "
-                               "'shape': %s, }", host_is_little_endian() ? "<" : ">",
+    int dict_length = snprintf(dict, sizeof dict, "{'descr': '%sf%d', 'fortran_order': %s, "
+                               "'shape': %s, }", host_is_little_endian() ? "<" : ">", element_bytes,
                                fortran_order ? "True" : "False", shape);
     /* Pad with spaces and a final '\n' so prelude + dict is a multiple of 64. */
     size_t total = (size_t)NPY_PRELUDE_V1 + (size_t)dict_length + 1;
@@ -149,22 +157,36 @@ ntk_status npy_build_header(int64_t rows, int64_t cols, int fortran_order, char 
     return NTK_OK;
 }
 
-ntk_status npy_write_local(const char *path, const double *values, int64_t rows, int64_t cols)
+/* A whole array of `element_bytes` floats from one process. */
+static ntk_status write_local(const char *path, const void *values, int element_bytes,
+                              int64_t rows, int64_t cols)
 {
     char header[256];
     size_t header_length = 0;
-    NTK_TRY(npy_build_header(rows, cols, 0, header, sizeof header, &header_length));
+    NTK_TRY(npy_build_header_of(element_bytes, rows, cols, 0, header, sizeof header,
+                                &header_length));
 
     FILE *file = NULL;
     NTK_TRY(partial_file_open(path, &file));
     size_t count = (size_t)rows * (size_t)(cols < 0 ? 1 : cols);
     int ok = fwrite(header, 1, header_length, file) == header_length;
     if (ok && count > 0)
-        ok = fwrite(values, sizeof(double), count, file) == count;
+        ok = fwrite(values, (size_t)element_bytes, count, file) == count;
     if (!ok) {
         int saved_errno = errno;
         partial_file_discard(path, file);
         return NTK_RAISE(NTK_ERR_IO, "%s: cannot write: %s", path, strerror(saved_errno));
     }
     return partial_file_commit(path, file);
+}
+
+ntk_status npy_write_local(const char *path, const double *values, int64_t rows, int64_t cols)
+{
+    return write_local(path, values, (int)sizeof(double), rows, cols);
+}
+
+ntk_status npy_write_local_float32(const char *path, const float *values, int64_t rows,
+                                   int64_t cols)
+{
+    return write_local(path, values, (int)sizeof(float), rows, cols);
 }

@@ -37,6 +37,14 @@ ntk_status npy_read_header(const char *path, npy_header *header);
 ntk_status npy_build_header(int64_t rows, int64_t cols, int fortran_order, char *buffer,
                             size_t capacity, size_t *length);
 
+/* The same for `element_bytes` 4 (float32, '<f4') or 8 (float64). */
+ntk_status npy_build_header_of(int element_bytes, int64_t rows, int64_t cols, int fortran_order,
+                               char *buffer, size_t capacity, size_t *length);
+
+/* A whole float32 array from one process, as npy_write_local. */
+ntk_status npy_write_local_float32(const char *path, const float *values, int64_t rows,
+                                   int64_t cols);
+
 /* Write a whole float64 array from one process (rank 0 for small outputs):
  * to PATH.partial, then rename to PATH. `cols` < 0 writes a 1-D array. */
 ntk_status npy_write_local(const char *path, const double *values, int64_t rows,

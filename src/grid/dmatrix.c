@@ -10,7 +10,7 @@
 
 enum { DESC_LLD = 8 }; /* index of the leading dimension in a descriptor */
 
-ntk_status dmatrix_create(const ntk_grid *grid, int64_t rows, int64_t cols, ntk_dmatrix *matrix)
+ntk_status dmatrix_describe(const ntk_grid *grid, int64_t rows, int64_t cols, ntk_dmatrix *matrix)
 {
     memset(matrix, 0, sizeof *matrix);
     /* ScaLAPACK indexes global rows and columns with 32-bit INTEGERs. */
@@ -32,11 +32,17 @@ ntk_status dmatrix_create(const ntk_grid *grid, int64_t rows, int64_t cols, ntk_
         memset(matrix, 0, sizeof *matrix);
         return NTK_FRAME(status);
     }
+    return NTK_OK;
+}
 
+ntk_status dmatrix_create(const ntk_grid *grid, int64_t rows, int64_t cols, ntk_dmatrix *matrix)
+{
+    NTK_TRY(dmatrix_describe(grid, rows, cols, matrix));
+    const int lld = (int)matrix->desc[DESC_LLD];
     /* The local element count may exceed 2^31 (only the leading dimension
      * must fit an int), so the size is computed in size_t. */
     const size_t count = (size_t)lld * (size_t)matrix->local_cols;
-    status = ntk_calloc(&matrix->data, count, sizeof(double), "the local matrix block");
+    ntk_status status = ntk_calloc(&matrix->data, count, sizeof(double), "the local matrix block");
     if (status != NTK_OK)
         memset(matrix, 0, sizeof *matrix);
     return status;

@@ -65,6 +65,9 @@ typedef struct {
  * callers agree on the status. */
 ntk_status dmatrix_create(const ntk_grid *grid, int64_t rows, int64_t cols, ntk_dmatrix *matrix);
 void dmatrix_destroy(ntk_dmatrix *matrix);
+/* The sizes and descriptor of a rows x cols matrix, data NULL (no entries
+ * allocated). Rank-local. */
+ntk_status dmatrix_describe(const ntk_grid *grid, int64_t rows, int64_t cols, ntk_dmatrix *matrix);
 
 /* ||A - B||_F / ||B||_F for two symmetric matrices of the same shape on the
  * same grid, reading only their lower triangles (off-diagonal entries count
@@ -75,5 +78,23 @@ ntk_status dmatrix_relative_distance_lower(const ntk_grid *grid, const ntk_dmatr
 /* Copy the lower triangle into the upper one (Theta is symmetric but the
  * kernel may compute one triangle only). Collective (uses pdtran). */
 ntk_status dmatrix_symmetrize_from_lower(const ntk_grid *grid, ntk_dmatrix *matrix);
+
+/* A float32 distributed matrix (kernel.precision float32, smatrix.c): the
+ * same layout and descriptor as ntk_dmatrix, float entries. */
+typedef struct {
+    int64_t rows, cols;
+    int64_t local_rows, local_cols;
+    int desc[9];
+    float *data; /* column-major, leading dimension max(1, local_rows) */
+} ntk_smatrix;
+
+/* As dmatrix_create / _destroy / _symmetrize_from_lower (pstran). */
+ntk_status smatrix_create(const ntk_grid *grid, int64_t rows, int64_t cols, ntk_smatrix *matrix);
+void smatrix_destroy(ntk_smatrix *matrix);
+ntk_status smatrix_symmetrize_from_lower(const ntk_grid *grid, ntk_smatrix *matrix);
+/* Trace and squared Frobenius norm, summed in float64, of the symmetric
+ * matrix whose lower triangle `a` holds. Collective. */
+ntk_status smatrix_lower_moments(const ntk_grid *grid, const ntk_smatrix *a, double *trace,
+                                 double *frobenius_squared);
 
 #endif

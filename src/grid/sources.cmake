@@ -7,4 +7,5 @@ ntk_module_sources(grid
   grid_keys.c
   indexing.c
   scalapack_errors.c
+  smatrix.c
 )

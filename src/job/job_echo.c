@@ -579,5 +579,10 @@ uint64_t job_hash(const ntk_job *job)
             if (table->keys[k].flags & NTK_KEY_HASH)
                 hash_lines(&hash, &table->keys[k], section);
     }
+    /* kernel.precision changes Theta's bits, but a float64 job hashes as it
+     * always has (kernel_keys.c). */
+    if (job->kernel.precision != NTK_PRECISION_FLOAT64)
+        hash_text(&hash, "kernel precision %s",
+                  ntk_choice_name(&kernel_precision_names, (int)job->kernel.precision));
     return hash.state;
 }

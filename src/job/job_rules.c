@@ -340,6 +340,7 @@ ntk_status job_check_rules(const job_context *context, const job_node *root, con
     if (job->output.theta_layers && !(job->diagnostics.enabled && job->diagnostics.per_layer))
         return job_fail(context, find_key(root, "output", "theta_layers"), "output.theta_layers",
                         "needs diagnostics.per_layer: true (the per-layer kernels it writes)");
+    NTK_TRY(job_check_precision(context, root, job));
     /* With synthetic inputs M is known now; with data files, when their shape
      * is read (job_check_top_against_rows, before any output). */
     if (job->inputs.kind == NTK_SOURCE_SYNTHETIC && job->model.n_dense > 0) {

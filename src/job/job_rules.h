@@ -8,6 +8,8 @@
  *     training.kernel_every an empirical kernel; training.mode_every the
  *     eigenvectors (spectrum.vectors);
  *   - output.theta_layers needs diagnostics.per_layer;
+ *   - kernel.precision other than float64 only where it is computed so
+ *     (job_check_precision);
  *   - spectrum.top <= M (checked at load for synthetic inputs, and by
  *     job_check_top_against_rows once a data file's shape is known).
  *
@@ -41,6 +43,11 @@ ntk_status job_rules_diagnostics(const job_context *context, const job_node *roo
                                  const job_node *node, ntk_job *job);
 ntk_status job_rules_checkpoint(const job_context *context, const job_node *root,
                                 const job_node *node, ntk_job *job);
+
+/* kernel.precision other than float64 on a path that has no such precision:
+ * NTK_ERR_JOB naming kernel.precision (job_rules_precision.c). */
+ntk_status job_check_precision(const job_context *context, const job_node *root,
+                               const ntk_job *job);
 
 /* NTK_ERR_JOB naming the key (file:line:column) of the first broken rule. */
 ntk_status job_check_rules(const job_context *context, const job_node *root, const ntk_job *job);

@@ -11,6 +11,7 @@ ntk_module_sources(job
   job_read.c
   job_rules.c
   job_rules_diagnostics.c
+  job_rules_precision.c
   job_sections_data.c
   job_sweep.c
   job_table.c

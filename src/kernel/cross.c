@@ -30,6 +30,13 @@ ntk_status kernel_assemble_cross(const ntk_kernel_config *config, const ntk_mode
     else if (rows->dim != cols->dim)
         status = NTK_RAISE(NTK_ERR_INTERNAL, "cross kernel: inputs of dimension %lld and %lld",
                            (long long)rows->dim, (long long)cols->dim);
+    else if (config->kernel->precision == NTK_PRECISION_MIXED)
+        status = NTK_RAISE(NTK_ERR_JOB, "kernel.precision: mixed is not supported by the cross "
+                           "kernel (held-out inputs)");
+    else if (config->kernel->precision == NTK_PRECISION_FLOAT32)
+        /* float32 predictions: the cross kernel's products as Theta's
+         * (float32 features and SGEMM, float64 sums), kept in float64 */
+        status = kernel_check_precision(config);
     else if (want_nngp && config->kernel->kind != NTK_KIND_ANALYTIC)
         status = NTK_RAISE(NTK_ERR_INTERNAL, "cross kernel: the NNGP kernel is analytic only");
     NTK_TRY(ntk_agree(status, grid->comm));

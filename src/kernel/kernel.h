@@ -117,6 +117,47 @@ void kernel_structured_chunking(double items, double budget_bytes, kernel_chunki
 /* kernel.chunk_mib in bytes (its default for a job built in code). */
 double kernel_chunk_budget_bytes(const ntk_kernel_config *config);
 
+/* The error statement of a kernel.precision other than float64
+ * (docs/precision.md): how far Theta and its eigenvalues can be from the
+ * float64 ones. u is float32's unit roundoff 2^-24. An entry of Theta is a
+ * sum over layers of products of Grams; each Gram entry is a float32 inner
+ * product of D terms whose operands were rounded to float32, so its error is
+ * at most about (D + 2) u relative to the inner product of the magnitudes,
+ * and a layer's term (two Grams) about (D_cotangent + D_input + 4) u; the
+ * sum over layers is in float64. P is the largest such length over the
+ * layers, plus 1 for float32, whose Theta is rounded once more when it is
+ * stored. */
+typedef struct {
+    ntk_kernel_precision precision;
+    double unit_roundoff;           /* u = 2^-24 */
+    int64_t accumulation_length;    /* P */
+    double theta_relative_bound;    /* P u: the worst case (no cancellation in the Grams) */
+    double theta_relative_typical;  /* sqrt(P) u: rounding errors of random sign */
+    double solver_error;            /* the eigensolver's share of eigenvalue_bound */
+    double theta_frobenius;         /* ||Theta||_F of the assembled Theta */
+    /* After the eigensolve (kernel_precision_error_eigenvalues); eigenvalues
+     * 0 (and the bound NaN) without one. */
+    double eigenvalue_bound;        /* |lambda_i - lambda_i(float64)| <= this, for every i */
+    double bound_factor;            /* eigenvalue_bound / (u lambda_max) */
+    int64_t eigenvalues;            /* reported */
+    int64_t eigenvalues_above;      /* of them, above eigenvalue_bound: the meaningful ones */
+} ntk_precision_error;
+
+/* The job's P and the relative bounds of Theta (NTK_ERR_JOB where the
+ * precision has no assembly, as kernel_assemble says). theta_frobenius is
+ * the caller's to set. Rank-local. */
+ntk_status kernel_precision_error_begin(const ntk_kernel_config *config, const ntk_model *model,
+                                        ntk_precision_error *error);
+
+/* The eigenvalue bound by Weyl's inequality, |lambda_i(Theta + E) -
+ * lambda_i(Theta)| <= ||E||_2 <= ||E||_F <= P u ||Theta||_F (the entrywise
+ * bound summed in squares), plus the eigensolver's own error `solver_error`
+ * (absolute; the caller's: mixed M 2^-53 lambda_max, float32 from its
+ * check); and how many of the `count` eigenvalues (descending) exceed it.
+ * Pure. */
+void kernel_precision_error_eigenvalues(ntk_precision_error *error, double solver_error,
+                                        const double *values, int64_t count);
+
 /* Assemble Theta into `theta` (created by the caller as M x M on `grid`).
  * `lower_only`: fill only blocks that touch the lower triangle (the
  * eigensolver reads only that one); otherwise the whole matrix. Collective. */
@@ -124,6 +165,15 @@ ntk_status kernel_assemble(const ntk_kernel_config *config, const ntk_model *mod
                            const ntk_grid *grid, const ntk_input_block *inputs, int lower_only,
                            const ntk_assembly_hooks *hooks, ntk_dmatrix *theta,
                            ntk_kernel_stats *stats);
+
+/* kernel.precision float32: Theta into the float32 matrix `theta`, lower
+ * triangle (lower_only) or whole, by the structured method's float32
+ * products with each block's sum over layers formed in float64 and stored
+ * rounded to float32 (structured_mixed.c). No hooks: a float32 assembly
+ * takes no checkpoints. Collective. */
+ntk_status kernel_assemble_float32(const ntk_kernel_config *config, const ntk_model *model,
+                                   const ntk_grid *grid, const ntk_input_block *inputs,
+                                   int lower_only, ntk_smatrix *theta, ntk_kernel_stats *stats);
 
 /* The analytic NNGP kernel (kernel.nngp), same layout as Theta. Collective. */
 ntk_status kernel_assemble_nngp(const ntk_kernel_config *config, const ntk_model *model,

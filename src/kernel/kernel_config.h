@@ -14,6 +14,14 @@
 typedef enum { NTK_METHOD_AUTO = 0, NTK_METHOD_STRUCTURED, NTK_METHOD_JACOBIAN } ntk_kernel_method;
 typedef enum { NTK_OUTPUTS_TRACE = 0, NTK_OUTPUTS_FULL } ntk_kernel_outputs;
 typedef enum { NTK_KIND_EMPIRICAL = 0, NTK_KIND_ANALYTIC } ntk_kernel_kind;
+/* kernel.precision (docs/precision.md): float64 everywhere (the default);
+ * float32 throughout; mixed: float32 features and products, float64
+ * accumulation across layers and Theta stored in float64. */
+typedef enum {
+    NTK_PRECISION_FLOAT64 = 0,
+    NTK_PRECISION_FLOAT32,
+    NTK_PRECISION_MIXED
+} ntk_kernel_precision;
 
 typedef struct {
     ntk_kernel_kind kind;        /* default empirical */
@@ -26,6 +34,7 @@ typedef struct {
     int64_t chunk_mib;           /* structured: packed-feature memory per rank (MiB) above
                                   * which Jacobian blocks are assembled in parameter
                                   * chunks; default NTK_DEFAULT_CHUNK_MIB */
+    ntk_kernel_precision precision; /* default float64 */
 } ntk_kernel_spec;
 
 /* What an assembly reads of the configuration: the kernel and model
@@ -44,6 +53,7 @@ typedef struct {
 extern const ntk_choice_table kernel_kind_names;    /* ntk_kernel_kind */
 extern const ntk_choice_table kernel_method_names;  /* ntk_kernel_method */
 extern const ntk_choice_table kernel_outputs_names; /* ntk_kernel_outputs */
+extern const ntk_choice_table kernel_precision_names; /* ntk_kernel_precision */
 extern const ntk_config_section kernel_section;
 
 #endif

@@ -20,6 +20,13 @@ static const ntk_choice outputs_entries[] = {
 };
 const ntk_choice_table kernel_outputs_names = NTK_CHOICE_TABLE(outputs_entries);
 
+static const ntk_choice precision_entries[] = {
+    {"float64", NTK_PRECISION_FLOAT64},
+    {"float32", NTK_PRECISION_FLOAT32},
+    {"mixed", NTK_PRECISION_MIXED},
+};
+const ntk_choice_table kernel_precision_names = NTK_CHOICE_TABLE(precision_entries);
+
 static const ntk_config_key kernel_keys[] = {
     {"kind", NTK_KEY_CHOICE, "empirical", 0, 0, 0, &kernel_kind_names, "the finite network's empirical NTK, or the infinite-width NTK of the same description",
      NTK_FIELD(ntk_kernel_spec, kind), .flags = NTK_KEY_HASH},
@@ -39,6 +46,11 @@ static const ntk_config_key kernel_keys[] = {
      NTK_FIELD(ntk_kernel_spec, jacobian_chunk), .flags = NTK_KEY_HASH},
     {"chunk_mib", NTK_KEY_INT, NTK_DEFAULT_TEXT(NTK_DEFAULT_CHUNK_MIB), NTK_KEY_AT_LEAST | NTK_KEY_AT_MOST, 1, 1 << 30, NULL, "structured method: packed-feature memory per rank (MiB) above which conv Jacobian blocks are assembled in chunks",
      NTK_FIELD(ntk_kernel_spec, chunk_mib), .flags = NTK_KEY_HASH, .note = "MiB"},
+    /* Not flagged NTK_KEY_HASH: job_hash adds it only when it is not float64,
+     * so the hash of every float64 job (checkpoints, sweep folders) stays;
+     * echoed only when not float64, so their summaries stay too. */
+    {"precision", NTK_KEY_CHOICE, "float64", 0, 0, 0, &kernel_precision_names, "mixed: float32 features and products, float64 sums and Theta; float32: Theta in float32 too (docs/precision.md)",
+     NTK_FIELD(ntk_kernel_spec, precision), .flags = NTK_KEY_ECHO_IF_SET},
 };
 
 const ntk_config_section kernel_section =

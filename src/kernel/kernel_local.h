@@ -48,12 +48,22 @@ int64_t kernel_local_axis_lower_bound(const kernel_local_axis *axis, int64_t glo
 ntk_status kernel_check_shapes(const ntk_kernel_config *config, const ntk_model *model,
                                const ntk_input_block *inputs, const ntk_dmatrix *theta);
 
+/* NTK_ERR_JOB unless the kernel can be assembled in kernel.precision
+ * (float64 always; mixed: empirical, structured, trace). Rank-local, the
+ * same answer on every rank. */
+ntk_status kernel_check_precision(const ntk_kernel_config *config);
+
 /* Start `stats` for `method` ("" before dispatch): nothing counted yet,
  * `steps_total` steps to come. Rank-local. */
 void kernel_stats_begin(ntk_kernel_stats *stats, const char *method, int64_t steps_total);
 
 /* Sum a rank's flop count over grid->comm into stats->flops_total. Collective. */
 ntk_status kernel_stats_reduce(const ntk_grid *grid, ntk_kernel_stats *stats);
+
+/* P of kernel.h's ntk_precision_error for the structured method (its
+ * layout's Gram depths). Rank-local. */
+int64_t kernel_structured_accumulation_length(const ntk_kernel_config *config,
+                                              const ntk_model *model, ntk_status *status);
 
 ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk_model *model,
                                       const ntk_grid *grid, const ntk_input_block *inputs,

@@ -13,5 +13,7 @@ ntk_module_sources(kernel
   kernel.c
   kernel_keys.c
   kernel_local.c
+  precision_error.c
   structured.c
+  structured_mixed.c
 )

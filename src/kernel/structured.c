@@ -46,62 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/kernel_local.h"
-
-enum {
-    STRUCTURED_PANEL_COLUMNS = 256, /* local columns per step (rounded to blocks) */
-    STRUCTURED_ROW_CHUNK = 1024,    /* rows per tile: temporaries stay panel-sized */
-    STRUCTURED_MAX_BATCH = 1024,    /* inputs per forward/backward batch, at most */
-    STRUCTURED_SMALL_DEPTH = 32,    /* Grams this shallow are computed next to the update */
-    STRUCTURED_SMALL_GROUP = 32     /* columns per shallow Gram: its temporary stays in cache */
-};
-/* Bound of one feature batch's forward/backward buffers (plan counts it). */
-#define STRUCTURED_FEATURE_BYTES (256.0 * 1048576.0)
-
-typedef struct {
-    int64_t width;                               /* doubles per input */
-    int64_t n_out[NTK_MAX_DENSE + 2];            /* cotangent values per logit of layer l */
-    int64_t n_in[NTK_MAX_DENSE + 2];             /* input values of layer l */
-    int64_t cotangent_offset[NTK_MAX_DENSE + 2]; /* k x n_l cotangents of layer l */
-    int64_t input_offset[NTK_MAX_DENSE + 2];     /* h_{l-1}: n_{l-1} values, or v (rank-one) */
-    int64_t input_depth[NTK_MAX_DENSE + 2];      /* n_{l-1}, or n_{l-1} + has_bias (rank-one) */
-    int rank_one[NTK_MAX_DENSE + 2];             /* trace and k n_l == 1: v stored, no cotangent */
-    int block[NTK_MAX_DENSE + 2];                /* the layer's Jacobian block J_l stored (conv) */
-    int64_t block_width[NTK_MAX_DENSE + 2];      /* its values per logit */
-    int64_t block_first[NTK_MAX_DENSE + 2];      /* the first of its block rows stored */
-    int64_t block_rows[NTK_MAX_DENSE + 2];       /* all its block rows, and their width: */
-    int64_t row_width[NTK_MAX_DENSE + 2];        /* block_width / row_width rows are stored */
-    int skip[NTK_MAX_DENSE + 2];                 /* the layer is not in these vectors */
-    int lowest;                                  /* the lowest layer stored (backward stops there) */
-    int64_t packed[NTK_MAX_DENSE + 2];           /* doubles per input the layer stores */
-    int64_t scratch;                             /* doubles jacobian_block needs, widest layer */
-    int pairwise[NTK_MAX_DENSE + 2];             /* patches and cotangents stored (conv, few positions) */
-    int64_t positions[NTK_MAX_DENSE + 2], patch_width[NTK_MAX_DENSE + 2], channels[NTK_MAX_DENSE + 2];
-    int64_t pair_scratch;                        /* 2 P^2: the pairwise form's two position Grams */
-} feature_layout;
-
-/* The distinct inputs behind a run of local rows or columns, contiguous. */
-typedef struct {
-    const double *vectors; /* items x width */
-    int64_t items;
-    int64_t *slot;         /* per local index of the run: its input among them */
-} structured_side;
-
-typedef struct {
-    const ntk_model *model;
-    const feature_layout *layout;
-    const ntk_item_set *row_set, *col_set; /* the same set unless rows and columns are
-                                            * different inputs (the cross kernel) */
-    const kernel_local_axis *row_axis, *col_axis;
-    int k, full, lower_only;
-    int accumulate;                         /* a chunk pass: add to Theta, overwrite nothing */
-    int64_t panel_columns, block;
-    double *gram, *input_gram, *row_panel, *col_panel; /* temporaries */
-    double *row_pack, *col_pack;                       /* packed copies (NULL: never needed) */
-    int64_t *row_slot, *col_slot;
-    double *small;                                     /* shallow Gram, a column group */
-    double *pair;                                      /* pairwise form: two P x P Grams */
-} structured_context;
+#include "kernel/structured_internal.h"
 
 /* Each layer with parameters states its term (model/layer.h); a layer type
  * without one cannot use this method. Layers `chunking` marks chunked
@@ -180,6 +125,25 @@ static ntk_status layout_make(const ntk_model *model, int full, int only_layer,
     }
     /* Every layer chunked: an empty vector still has one (unused) double. */
     layout->width = at > 0 ? at : 1;
+    layout->stride = layout->width;
+    return NTK_OK;
+}
+
+/* kernel.precision mixed: the vectors hold floats, two to a double of the
+ * item set (which moves and stores whole vectors of `stride` doubles, so the
+ * exchange and its memory are halved without a float copy of its code).
+ * Only dense layers' terms have float32 products (structured_mixed.c); the
+ * job's rules refuse the others (job/job_rules_precision.c). Rank-local. */
+static ntk_status layout_make_single(const ntk_model *model, feature_layout *layout)
+{
+    for (int l = 1; l <= model->n_layers; ++l)
+        if (!layout->skip[l] && (layout->block[l] || layout->pairwise[l]))
+            return NTK_RAISE(NTK_ERR_JOB, "kernel.precision: mixed is not supported with "
+                             "model layer %d, a %s layer (only dense layers have mixed products)",
+                             l, model_param_layer(model, l)->ops->name);
+    layout->single = 1;
+    layout->stride = (layout->width + 1) / 2;
+    layout->single_stride = 2 * layout->stride;
     return NTK_OK;
 }
 
@@ -199,7 +163,7 @@ static void layout_chunk(const ntk_model *model, const feature_layout *whole, in
     chunk->row_width[l] = whole->row_width[l];
     chunk->block_width[l] = rows * whole->row_width[l];
     chunk->input_depth[l] = chunk->packed[l] = k * chunk->block_width[l];
-    chunk->width = chunk->input_depth[l];
+    chunk->width = chunk->stride = chunk->input_depth[l];
     chunk->scratch = whole->scratch;
 }
 
@@ -330,14 +294,16 @@ static ntk_status own_features(const ntk_model *model, const ntk_input_block *in
     ntk_features features;
     NTK_TRY(model_features_reserve(model, inputs->count < batch ? inputs->count : batch,
                                    &features));
-    double *scratch = NULL;
+    double *scratch = NULL, *rounded = NULL; /* single: one vector before rounding */
     ntk_status status = NTK_CALLOC(scratch, layout->scratch + 1, "Jacobian block scratch");
+    if (status == NTK_OK && layout->single)
+        status = NTK_CALLOC(rounded, layout->width, "feature vector");
     for (int64_t first = 0; status == NTK_OK && first < inputs->count; first += batch) {
         int64_t count = inputs->count - first < batch ? inputs->count - first : batch;
         NTK_TRY_GOTO(status, model_features_down_to(model, inputs->x + first * inputs->dim, count,
                                                     layout->lowest, &features), done);
         for (int64_t x = 0; x < count; ++x) {
-            double *vector = own + (first + x) * layout->width;
+            double *vector = layout->single ? rounded : own + (first + x) * layout->width;
             for (int l = 1; l <= model->n_layers; ++l) {
                 if (layout->skip[l])
                     continue;
@@ -370,9 +336,15 @@ static ntk_status own_features(const ntk_model *model, const ntk_input_block *in
                        (size_t)(k * n_out) * sizeof(double));
                 memcpy(vector + layout->input_offset[l], h, (size_t)n_in * sizeof(double));
             }
+            if (layout->single) {
+                float *single = (float *)own + (first + x) * layout->single_stride;
+                for (int64_t d = 0; d < layout->width; ++d)
+                    single[d] = (float)vector[d];
+            }
         }
     }
 done:
+    free(rounded);
     free(scratch);
     model_features_free(&features);
     return status;
@@ -396,6 +368,23 @@ static void side_make(const structured_context *ctx, const kernel_local_axis *ax
     }
     side->items = items;
     side->slot = slot;
+    side->vectors = NULL;
+    side->singles = NULL;
+    if (ctx->layout->single) {
+        const int64_t S = ctx->layout->single_stride;
+        const float *singles = (const float *)set->vectors;
+        if (consecutive || pack == NULL) {
+            side->singles = singles + position[a0] * S;
+            return;
+        }
+        float *single_pack = (float *)pack; /* sized for items x stride doubles */
+        for (int64_t a = a0; a < a1; ++a)
+            if (a == a0 || position[a] != position[a - 1])
+                memcpy(single_pack + slot[a - a0] * S, singles + position[a] * S,
+                       (size_t)S * sizeof *single_pack);
+        side->singles = single_pack;
+        return;
+    }
     if (consecutive || pack == NULL) { /* pack is NULL only when every run is consecutive */
         side->vectors = set->vectors + position[a0] * F;
         return;
@@ -670,6 +659,17 @@ static double full_tile(const structured_context *ctx, ntk_dmatrix *theta, int64
     return flops;
 }
 
+/* A trace tile in the job's precision. */
+static double trace_tile_of(const structured_context *ctx, ntk_dmatrix *theta, int64_t r0,
+                            int64_t r1, int64_t c0, const structured_side *cols, int64_t w)
+{
+    if (!ctx->layout->single)
+        return trace_tile(ctx, theta, r0, r1, c0, cols, w);
+    structured_side rows;
+    side_make(ctx, ctx->row_axis, r0, r1, ctx->row_pack, ctx->row_slot, &rows);
+    return structured_trace_tile_mixed(ctx, theta, r0, r1, c0, &rows, cols, w);
+}
+
 /* One step: local columns [c0, c1) of panel `step`, all rows (or, for the
  * lower triangle, the suffix of rows at or below the panel's first column). */
 static double structured_step(const structured_context *ctx, ntk_dmatrix *theta, int64_t step)
@@ -699,20 +699,23 @@ static double structured_step(const structured_context *ctx, ntk_dmatrix *theta,
         full_width_start = kernel_local_axis_lower_bound(ctx->row_axis, ctx->col_axis->global[last_block]);
         for (int64_t b0 = c0; b0 < last_block; b0 += ctx->block) {
             structured_side block_cols = cols; /* trace: one column per input, slot j = j */
-            block_cols.vectors += (b0 - c0) * ctx->layout->width;
+            if (ctx->layout->single)
+                block_cols.singles += (b0 - c0) * ctx->layout->single_stride;
+            else
+                block_cols.vectors += (b0 - c0) * ctx->layout->width;
             block_cols.slot += b0 - c0;
             const int64_t b_start = kernel_local_axis_lower_bound(ctx->row_axis, ctx->col_axis->global[b0]);
-            for (int64_t r0 = b_start; r0 < full_width_start; r0 += STRUCTURED_ROW_CHUNK) {
-                int64_t r1 = r0 + STRUCTURED_ROW_CHUNK < full_width_start ? r0 + STRUCTURED_ROW_CHUNK
+            for (int64_t r0 = b_start; r0 < full_width_start; r0 += ctx->row_chunk) {
+                int64_t r1 = r0 + ctx->row_chunk < full_width_start ? r0 + ctx->row_chunk
                                                                           : full_width_start;
-                flops += trace_tile(ctx, theta, r0, r1, b0, &block_cols, ctx->block);
+                flops += trace_tile_of(ctx, theta, r0, r1, b0, &block_cols, ctx->block);
             }
         }
     }
-    for (int64_t r0 = full_width_start; r0 < local_rows; r0 += STRUCTURED_ROW_CHUNK) {
-        int64_t r1 = r0 + STRUCTURED_ROW_CHUNK < local_rows ? r0 + STRUCTURED_ROW_CHUNK : local_rows;
+    for (int64_t r0 = full_width_start; r0 < local_rows; r0 += ctx->row_chunk) {
+        int64_t r1 = r0 + ctx->row_chunk < local_rows ? r0 + ctx->row_chunk : local_rows;
         flops += ctx->full ? full_tile(ctx, theta, r0, r1, c0, &cols, c1 - c0)
-                           : trace_tile(ctx, theta, r0, r1, c0, &cols, c1 - c0);
+                           : trace_tile_of(ctx, theta, r0, r1, c0, &cols, c1 - c0);
     }
     return flops;
 }
@@ -729,7 +732,7 @@ static int axis_consecutive(const kernel_local_axis *axis)
 static ntk_status structured_buffers(const ntk_model *model, int full, int64_t panel_columns,
                                      structured_context *ctx)
 {
-    const int64_t F = ctx->layout->width;
+    const int64_t F = ctx->layout->stride; /* doubles per packed vector */
     int64_t widest = 1;
     for (int l = 1; l <= model->n_layers; ++l) {
         if (ctx->layout->skip[l])
@@ -740,8 +743,8 @@ static ntk_status structured_buffers(const ntk_model *model, int full, int64_t p
     }
     /* Tiles never exceed the local matrix: a small matrix (or a large block)
      * gets small temporaries (issue: grid.block must not drive memory). */
-    const int64_t rows = ctx->row_axis->count < STRUCTURED_ROW_CHUNK ? ctx->row_axis->count
-                                                                    : STRUCTURED_ROW_CHUNK;
+    const int64_t rows = ctx->row_axis->count < ctx->row_chunk ? ctx->row_axis->count
+                                                               : ctx->row_chunk;
     const int64_t cols = ctx->col_axis->count < panel_columns ? ctx->col_axis->count
                                                                : panel_columns;
     const int64_t R = rows > 1 ? rows : 1, C = cols > 1 ? cols : 1;
@@ -759,6 +762,10 @@ static ntk_status structured_buffers(const ntk_model *model, int full, int64_t p
         NTK_TRY(NTK_CALLOC(ctx->col_panel, C * widest, "structured kernel panel"));
     } else {
         NTK_TRY(NTK_CALLOC(ctx->small, R * STRUCTURED_SMALL_GROUP, "structured kernel tile"));
+    }
+    if (ctx->layout->single) {
+        NTK_TRY(NTK_CALLOC(ctx->gram_single, R * C, "structured kernel tile"));
+        NTK_TRY(NTK_CALLOC(ctx->input_gram_single, R * C, "structured kernel tile"));
     }
     return NTK_OK;
 }
@@ -794,6 +801,7 @@ typedef struct {
     int64_t first_step;
     const ntk_assembly_hooks *hooks;
     int64_t steps_all; /* the assembly's steps: panels, then chunk passes */
+    float *single_theta; /* kernel.precision float32: the entries (structured_context) */
 } structured_pass;
 
 /* With every rank's row and column features delivered (the sets, owned by
@@ -819,6 +827,14 @@ static ntk_status structured_run(const ntk_model *model, const ntk_grid *grid,
     ctx.accumulate = pass->accumulate;
     ctx.panel_columns = shape->panel_columns;
     ctx.block = grid->block;
+    ctx.theta_single = pass->single_theta;
+    /* Mixed tiles are computed block by block (structured_mixed.c): a row
+     * chunk of whole blocks keeps every block whole. */
+    ctx.row_chunk = STRUCTURED_ROW_CHUNK;
+    if (layout->single)
+        ctx.row_chunk = STRUCTURED_ROW_CHUNK / grid->block > 1
+                            ? STRUCTURED_ROW_CHUNK / grid->block * grid->block
+                            : grid->block;
     ntk_status status = kernel_local_axis_create(grid, matrix->rows, 1, shape->per_item, row_set,
                                                  &row_axis);
     if (status == NTK_OK)
@@ -826,6 +842,9 @@ static ntk_status structured_run(const ntk_model *model, const ntk_grid *grid,
                                           &col_axis);
     if (status == NTK_OK)
         status = structured_buffers(model, shape->full, shape->panel_columns, &ctx);
+    if (status == NTK_OK && ctx.theta_single != NULL)
+        status = NTK_CALLOC(ctx.block_scratch, (int64_t)grid->block * grid->block,
+                            "structured kernel block");
     NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
 
     const ntk_assembly_hooks *hooks = pass->hooks;
@@ -846,6 +865,9 @@ done:
     free(ctx.col_slot);
     free(ctx.small);
     free(ctx.pair);
+    free(ctx.gram_single);
+    free(ctx.input_gram_single);
+    free(ctx.block_scratch);
     kernel_local_axis_free(&row_axis);
     kernel_local_axis_free(&col_axis);
     return status;
@@ -914,6 +936,33 @@ static void chunk_of_pass(const kernel_chunking *chunking, int64_t pass, int *la
     }
 }
 
+int64_t kernel_structured_accumulation_length(const ntk_kernel_config *config,
+                                              const ntk_model *model, ntk_status *status)
+{
+    feature_layout layout;
+    const int full = config->kernel->outputs == NTK_OUTPUTS_FULL;
+    *status = layout_make(model, full, config->only_layer, NULL, &layout);
+    if (*status != NTK_OK)
+        return 0;
+    const int k = model_outputs(model);
+    int64_t longest = 0;
+    for (int l = 1; l <= model->n_layers; ++l) {
+        if (layout.skip[l])
+            continue;
+        /* rank-one: one Gram; otherwise the cotangents' and the inputs'
+         * (block and pairwise layers: one inner product per entry, which
+         * the two-Gram count bounds too). Each Gram adds the rounding of
+         * its two operands, 2 u. */
+        const int64_t length = layout.rank_one[l] ? layout.input_depth[l] + 2
+                               : layout.block[l] || layout.pairwise[l]
+                                   ? layout.input_depth[l] + 2
+                                   : k * layout.n_out[l] + layout.n_in[l] + 4;
+        if (length > longest)
+            longest = length;
+    }
+    return longest;
+}
+
 /* The chunk passes of Theta (kernel.h, kernel_structured_chunking): per pass
  * the own inputs' rows of the block, computed into one item set (allocated
  * once at the widest pass) and shared as the resident features are, then
@@ -931,7 +980,7 @@ static ntk_status chunk_passes(const ntk_model *model, const ntk_grid *grid,
     ntk_status status = kernel_item_union_create(grid, inputs->n, shape->per_item, theta->rows,
                                                  widest, &set, &own_position);
     status = ntk_agree(status, grid->comm);
-    const structured_pass pass_kind = {1, 0, NULL, steps_all};
+    const structured_pass pass_kind = {1, 0, NULL, steps_all, NULL};
     for (int64_t pass = 0; status == NTK_OK && pass < chunking->passes; ++pass) {
         const int64_t step = shape->steps_total + pass;
         if (step < first_step)
@@ -956,10 +1005,13 @@ static ntk_status chunk_passes(const ntk_model *model, const ntk_grid *grid,
     return status;
 }
 
-ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk_model *model,
+/* Theta into `theta`, or (single_theta not NULL) into single_theta's
+ * entries with `theta` describing the layout only. */
+static ntk_status assemble_structured(const ntk_kernel_config *config, const ntk_model *model,
                                       const ntk_grid *grid, const ntk_input_block *inputs,
                                       int lower_only, const ntk_assembly_hooks *hooks,
-                                      ntk_dmatrix *theta, ntk_kernel_stats *stats)
+                                      ntk_dmatrix *theta, float *single_theta,
+                                      ntk_kernel_stats *stats)
 {
     const structured_shape shape = structured_begin(config, model, grid, theta, stats);
     feature_layout layout;
@@ -974,20 +1026,22 @@ ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk
         status = union_items(grid, inputs->n, &shape, theta, &items);
     NTK_TRY(ntk_agree(status, grid->comm));
     NTK_TRY(structured_chunks(config, model, grid, shape.full, items, &layout, &chunking));
+    if (config->kernel->precision != NTK_PRECISION_FLOAT64)
+        NTK_TRY(ntk_agree(layout_make_single(model, &layout), grid->comm));
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;
 
     if (first_step < shape.steps_total) {
         status = kernel_item_union_create(grid, inputs->n, shape.per_item, theta->rows,
-                                          layout.width, &set, &own_position);
+                                          layout.stride, &set, &own_position);
         if (status == NTK_OK)
-            status = own_features(model, inputs, &layout, set.vectors + own_position * layout.width);
+            status = own_features(model, inputs, &layout, set.vectors + own_position * layout.stride);
         status = ntk_agree(status, grid->comm);
         if (status == NTK_OK)
             status = kernel_item_union_share(grid, inputs->n, shape.per_item, theta->rows,
-                                             layout.width, &set);
-        const structured_pass resident = {0, first_step, hooks, steps_all};
+                                             layout.stride, &set);
+        const structured_pass resident = {0, first_step, hooks, steps_all, single_theta};
         if (status == NTK_OK)
             status = structured_run(model, grid, &layout, &shape, &set, &set, lower_only,
                                     &resident, theta, stats);
@@ -999,6 +1053,41 @@ ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk
     if (status == NTK_OK)
         status = kernel_stats_reduce(grid, stats);
     return status == NTK_OK ? NTK_OK : NTK_FRAME(status);
+}
+
+ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk_model *model,
+                                      const ntk_grid *grid, const ntk_input_block *inputs,
+                                      int lower_only, const ntk_assembly_hooks *hooks,
+                                      ntk_dmatrix *theta, ntk_kernel_stats *stats)
+{
+    if (config->kernel->precision == NTK_PRECISION_FLOAT32)
+        return NTK_RAISE(NTK_ERR_JOB, "kernel.precision: float32 is not supported here (a "
+                         "float32 Theta is assembled by kernel_assemble_float32 only)");
+    return assemble_structured(config, model, grid, inputs, lower_only, hooks, theta, NULL, stats);
+}
+
+ntk_status kernel_assemble_float32(const ntk_kernel_config *config, const ntk_model *model,
+                                   const ntk_grid *grid, const ntk_input_block *inputs,
+                                   int lower_only, ntk_smatrix *theta, ntk_kernel_stats *stats)
+{
+    ntk_kernel_stats unused;
+    if (!stats)
+        stats = &unused;
+    kernel_stats_begin(stats, "", 0);
+    NTK_TRY(kernel_check_precision(config));
+    if (config->kernel->precision != NTK_PRECISION_FLOAT32)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "kernel_assemble_float32 with kernel.precision %s",
+                         ntk_choice_name(&kernel_precision_names, (int)config->kernel->precision));
+    ntk_dmatrix layout;
+    memset(&layout, 0, sizeof layout);
+    layout.rows = theta->rows;
+    layout.cols = theta->cols;
+    layout.local_rows = theta->local_rows;
+    layout.local_cols = theta->local_cols;
+    memcpy(layout.desc, theta->desc, sizeof layout.desc);
+    NTK_TRY(assemble_structured(config, model, grid, inputs, lower_only, NULL, &layout,
+                                theta->data, stats));
+    return NTK_OK;
 }
 
 /* The cross kernel's features for one layout: each side's own vectors, then
@@ -1020,10 +1109,10 @@ static ntk_status cross_features(const ntk_model *model, const ntk_grid *grid,
         status = own_features(model, cols, layout, own_cols);
     status = ntk_agree(status, grid->comm);
     if (status == NTK_OK)
-        status = kernel_exchange_axis(grid, rows->n, shape->per_item, cross->rows, layout->width,
+        status = kernel_exchange_axis(grid, rows->n, shape->per_item, cross->rows, layout->stride,
                                       own_rows, 1, row_set);
     if (status == NTK_OK)
-        status = kernel_exchange_axis(grid, cols->n, shape->per_item, cross->cols, layout->width,
+        status = kernel_exchange_axis(grid, cols->n, shape->per_item, cross->cols, layout->stride,
                                       own_cols, 0, col_set);
     free(own_rows);
     free(own_cols);
@@ -1057,10 +1146,13 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
     const double items =
         (double)(2 * local_rows + 2 * local_cols + rows->count + cols->count);
     NTK_TRY(structured_chunks(config, model, grid, shape.full, items, &layout, &chunking));
+    /* kernel.precision float32's predictions: float32 features and products */
+    if (config->kernel->precision != NTK_PRECISION_FLOAT64)
+        NTK_TRY(ntk_agree(layout_make_single(model, &layout), grid->comm));
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;
-    const structured_pass resident = {0, first_step, hooks, steps_all}, adding = {1, 0, NULL, 0};
+    const structured_pass resident = {0, first_step, hooks, steps_all, NULL}, adding = {1, 0, NULL, 0, NULL};
     ntk_status status = NTK_OK;
     if (first_step < shape.steps_total) {
         status = cross_features(model, grid, &layout, &shape, rows, cols, cross, &row_set,

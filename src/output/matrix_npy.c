@@ -1,6 +1,7 @@
 /* A block-cyclic distributed matrix written as one .npy file with MPI-IO.
  *
- * The file is Fortran order: element (i, j) sits at header + 8 (i + j rows).
+ * The file is Fortran order: element (i, j) sits at header + 8 (i + j rows)
+ * (4 for a float32 matrix, '<f4').
  * MPI_Type_create_darray describes exactly the elements a process owns in
  * that global column-major array, in the order of its local column-major
  * ScaLAPACK buffer, so one collective write_all through that file view puts
@@ -32,25 +33,35 @@ static ntk_status mpi_io_error(const char *path, const char *what, int code)
     return NTK_RAISE(NTK_ERR_IO, "%s: cannot write (%s): %s", path, what, text);
 }
 
-/* The datatype and count that describe `elements` contiguous doubles with
- * an int count: MPI_DOUBLE x elements when it fits, else one derived type of
+/* The entries of a distributed matrix as the writer sees them: float64
+ * (ntk_dmatrix) or float32 (ntk_smatrix, kernel.precision float32). */
+typedef struct {
+    int64_t rows, cols, local_rows, local_cols;
+    const void *data;
+    MPI_Datatype element; /* MPI_DOUBLE or MPI_FLOAT */
+    int element_bytes;    /* 8 or 4 */
+} matrix_entries;
+
+/* The datatype and count that describe `elements` contiguous entries with
+ * an int count: element x elements when it fits, else one derived type of
  * (elements / chunk) chunks plus the remainder. */
-static ntk_status buffer_type(int64_t elements, MPI_Datatype *type, int *count, int *derived)
+static ntk_status buffer_type(const matrix_entries *matrix, int64_t elements, MPI_Datatype *type,
+                              int *count, int *derived)
 {
     *derived = 0;
     if (elements <= INT_MAX) {
-        *type = MPI_DOUBLE;
+        *type = matrix->element;
         *count = (int)elements;
         return NTK_OK;
     }
     const int64_t chunks = elements / NPY_WRITE_CHUNK;
     const int64_t remainder = elements % NPY_WRITE_CHUNK;
     MPI_Datatype chunk_type, chunks_type;
-    NTK_MPI(MPI_Type_contiguous(NPY_WRITE_CHUNK, MPI_DOUBLE, &chunk_type));
+    NTK_MPI(MPI_Type_contiguous(NPY_WRITE_CHUNK, matrix->element, &chunk_type));
     NTK_MPI(MPI_Type_contiguous((int)chunks, chunk_type, &chunks_type));
     int lengths[2] = {1, (int)remainder};
-    MPI_Aint displacements[2] = {0, (MPI_Aint)(chunks * NPY_WRITE_CHUNK * (int64_t)sizeof(double))};
-    MPI_Datatype members[2] = {chunks_type, MPI_DOUBLE};
+    MPI_Aint displacements[2] = {0, (MPI_Aint)(chunks * NPY_WRITE_CHUNK * (int64_t)matrix->element_bytes)};
+    MPI_Datatype members[2] = {chunks_type, matrix->element};
     NTK_MPI(MPI_Type_create_struct(2, lengths, displacements, members, type));
     NTK_MPI(MPI_Type_commit(type));
     MPI_Type_free(&chunk_type);
@@ -62,7 +73,7 @@ static ntk_status buffer_type(int64_t elements, MPI_Datatype *type, int *count, 
 
 /* The file view of this process: its elements of the global Fortran-order
  * matrix under the block-cyclic distribution. */
-static ntk_status darray_type(const ntk_grid *grid, const ntk_dmatrix *matrix, MPI_Datatype *type)
+static ntk_status darray_type(const ntk_grid *grid, const matrix_entries *matrix, MPI_Datatype *type)
 {
     if (matrix->rows > INT_MAX || matrix->cols > INT_MAX)
         return NTK_RAISE(NTK_ERR_IO, "matrix of %lld x %lld is too large for MPI-IO darray",
@@ -73,13 +84,13 @@ static ntk_status darray_type(const ntk_grid *grid, const ntk_dmatrix *matrix, M
     int processes[2] = {grid->rows, grid->cols};
     int grid_rank = grid->myrow * grid->cols + grid->mycol;
     NTK_MPI(MPI_Type_create_darray(grid->rows * grid->cols, grid_rank, 2, sizes, distributions,
-                                   blocks, processes, MPI_ORDER_FORTRAN, MPI_DOUBLE, type));
+                                   blocks, processes, MPI_ORDER_FORTRAN, matrix->element, type));
     NTK_MPI(MPI_Type_commit(type));
     return NTK_OK;
 }
 
-ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
-                                    const ntk_dmatrix *matrix)
+static ntk_status write_matrix_npy(const char *path, const ntk_grid *grid,
+                                   const matrix_entries *matrix)
 {
     MPI_Comm comm = grid->comm;
     int rank = 0;
@@ -93,13 +104,14 @@ ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
         status = NTK_RAISE(NTK_ERR_INTERNAL, "%s: grid %d x %d does not span its %d ranks", path,
                            grid->rows, grid->cols, grid->size);
     if (status == NTK_OK)
-        status = npy_build_header(matrix->rows, matrix->cols, 1, header, sizeof header,
-                                  &header_length);
+        status = npy_build_header_of(matrix->element_bytes, matrix->rows, matrix->cols, 1, header,
+                                     sizeof header, &header_length);
     NTK_TRY(ntk_agree(status, comm));
 
     const int64_t local_elements = matrix->local_rows * matrix->local_cols;
     const MPI_Offset total = (MPI_Offset)header_length +
-                             (MPI_Offset)matrix->rows * (MPI_Offset)matrix->cols * 8;
+                             (MPI_Offset)matrix->rows * (MPI_Offset)matrix->cols *
+                                 matrix->element_bytes;
 
     /* Rank 0 creates PATH.partial at its full size with the disk space
      * reserved: Open MPI's collective write reports success and a full count
@@ -125,7 +137,7 @@ ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
         return status;
     }
 
-    MPI_Datatype file_type = MPI_DATATYPE_NULL, memory_type = MPI_DOUBLE;
+    MPI_Datatype file_type = MPI_DATATYPE_NULL, memory_type = matrix->element;
     int memory_count = 0, memory_derived = 0, have_file_type = 0;
 
     if (rank == 0) {
@@ -145,10 +157,10 @@ ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
     if (status == NTK_OK)
         have_file_type = 1;
     if (status == NTK_OK)
-        status = buffer_type(local_elements, &memory_type, &memory_count, &memory_derived);
+        status = buffer_type(matrix, local_elements, &memory_type, &memory_count, &memory_derived);
     NTK_TRY_GOTO(status, ntk_agree(status, comm), close_file);
 
-    code = MPI_File_set_view(file, (MPI_Offset)header_length, MPI_DOUBLE, file_type, "native",
+    code = MPI_File_set_view(file, (MPI_Offset)header_length, matrix->element, file_type, "native",
                              MPI_INFO_NULL);
     if (code != MPI_SUCCESS)
         status = mpi_io_error(path, "set view", code);
@@ -158,7 +170,7 @@ ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
     MPI_Count written = -1;
     code = MPI_File_write_all(file, matrix->data, memory_count, memory_type, &io);
     if (code == MPI_SUCCESS)
-        code = MPI_Get_elements_x(&io, MPI_DOUBLE, &written);
+        code = MPI_Get_elements_x(&io, matrix->element, &written);
     if (code != MPI_SUCCESS)
         status = mpi_io_error(path, "write", code);
     else if (written != (MPI_Count)local_elements)
@@ -194,4 +206,20 @@ close_file:
     if (status != NTK_OK && rank == 0)
         remove(partial);
     return status;
+}
+
+ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
+                                    const ntk_dmatrix *matrix)
+{
+    const matrix_entries entries = {matrix->rows, matrix->cols, matrix->local_rows,
+                                    matrix->local_cols, matrix->data, MPI_DOUBLE, 8};
+    return write_matrix_npy(path, grid, &entries);
+}
+
+ntk_status output_write_smatrix_npy(const char *path, const ntk_grid *grid,
+                                    const ntk_smatrix *matrix)
+{
+    const matrix_entries entries = {matrix->rows, matrix->cols, matrix->local_rows,
+                                    matrix->local_cols, matrix->data, MPI_FLOAT, 4};
+    return write_matrix_npy(path, grid, &entries);
 }

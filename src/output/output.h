@@ -40,6 +40,9 @@ ntk_status output_file_open(const char *dir, const char *name, char *path, FILE 
  * 2 GiB and local blocks over 2^31 elements. Collective. */
 ntk_status output_write_dmatrix_npy(const char *path, const ntk_grid *grid,
                                     const ntk_dmatrix *matrix);
+/* The same for a float32 matrix ('<f4'; kernel.precision float32). */
+ntk_status output_write_smatrix_npy(const char *path, const ntk_grid *grid,
+                                    const ntk_smatrix *matrix);
 
 /* The held-out predictions' final numbers (src/predict/), for the summary. */
 typedef struct {
@@ -80,6 +83,7 @@ typedef struct {
     double training_final_loss;         /* < 0 when the job does not train */
     double kernel_change;               /* ||Theta_T - Theta_0|| / ||Theta_0||, < 0 when not computed */
     double analytic_distance;           /* ||Theta - Theta_inf|| / ||Theta_inf||, < 0 when not computed */
+    const ntk_precision_error *precision; /* NULL: kernel.precision float64 */
     const ntk_predict_facts *predict;   /* NULL: no predict/cross stage */
     const ntk_diagnostics_facts *diagnostics; /* NULL or not enabled: diagnostics: null */
     double wall_seconds;

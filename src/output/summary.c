@@ -10,6 +10,12 @@
  *   blas: {library, kernels, kernels_simd, cpu_simd, suggested_coretype}
  *         (rank 0's: OpenBLAS's kernel choice, core/blas_kernels.h)
  *   kernel: {method, flops_total, analytic_distance}
+ *   precision: {kernel, unit_roundoff, accumulation_length, theta_relative_error_bound,
+ *               theta_relative_error_typical, theta_frobenius, solver_error,
+ *               eigenvalue_error_bound,
+ *               eigenvalue_bound_factor, eigenvalues, eigenvalues_above_bound}
+ *              (only when kernel.precision is not float64, so float64 summaries
+ *              stay as they were; docs/precision.md)
  *   spectrum: {solver, eigenpairs, vectors, lambda_max, lambda_min, trace,
  *              max_relative_residual (NaN without eigenvectors),
  *              eigenpair_check (exact / probes / none), eigenpair_check_probes,
@@ -59,6 +65,25 @@ static void key_double_or_null(FILE *out, const char *indent, const char *key, d
     else
         yaml_double(out, value);
     fputc('\n', out);
+}
+
+/* The error statement of kernel.precision (kernel.h, ntk_precision_error). */
+static void write_precision(FILE *out, const ntk_precision_error *error)
+{
+    if (error == NULL)
+        return;
+    fprintf(out, "precision:\n  kernel: %s\n",
+            ntk_choice_name(&kernel_precision_names, (int)error->precision));
+    key_double_or_null(out, "  ", "unit_roundoff", error->unit_roundoff);
+    fprintf(out, "  accumulation_length: %lld\n", (long long)error->accumulation_length);
+    key_double_or_null(out, "  ", "theta_relative_error_bound", error->theta_relative_bound);
+    key_double_or_null(out, "  ", "theta_relative_error_typical", error->theta_relative_typical);
+    key_double_or_null(out, "  ", "theta_frobenius", error->theta_frobenius);
+    key_double_or_null(out, "  ", "solver_error", error->solver_error);
+    key_double_or_null(out, "  ", "eigenvalue_error_bound", error->eigenvalue_bound);
+    key_double_or_null(out, "  ", "eigenvalue_bound_factor", error->bound_factor);
+    fprintf(out, "  eigenvalues: %lld\n  eigenvalues_above_bound: %lld\n",
+            (long long)error->eigenvalues, (long long)error->eigenvalues_above);
 }
 
 static void yaml_string(FILE *out, const char *text);
@@ -337,6 +362,7 @@ ntk_status output_write_summary(const char *dir, const ntk_run_facts *facts)
     else
         fputs("  analytic_distance: null\n", out);
 
+    write_precision(out, facts->precision);
     write_spectrum(out, facts);
     write_dynamics(out, facts);
 

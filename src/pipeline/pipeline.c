@@ -51,6 +51,9 @@ typedef struct {
     predict_tracker *tracker; /* held-out loss during training (src/predict) */
     int features_stored;       /* matrix_free: the plan's choice of spectrum.features */
     ntk_solve_budget solve_budget; /* spectrum.solver auto: preflight's memory per rank */
+    ntk_precision_error precision; /* kernel.precision not float64: its error statement */
+    int have_precision;
+    ntk_smatrix theta_single; /* kernel.precision float32: Theta (theta stays empty) */
 } run_state;
 
 static void run_state_free(run_state *state)
@@ -62,6 +65,7 @@ static void run_state_free(run_state *state)
     dmatrix_destroy(&state->theta_predict);
     dmatrix_destroy(&state->nngp);
     dmatrix_destroy(&state->theta);
+    smatrix_destroy(&state->theta_single);
     diagnostics_facts_free(&state->diagnostics);
     free(state->targets);
     free(state->residual);
@@ -205,6 +209,68 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     return stop_point(comm, state, "before the assembly");
 }
 
+/* kernel.precision other than float64: Theta's relative error bound and
+ * ||Theta||_F (read before the eigensolve overwrites Theta), logged and kept
+ * for the eigenvalues' bound and summary.yaml (docs/precision.md). */
+static ntk_status precision_statement_theta(const ntk_job *job, run_state *state,
+                                            const ntk_kernel_config *kernel_config)
+{
+    NTK_TRY(ntk_agree(kernel_precision_error_begin(kernel_config, &state->model, &state->precision),
+                      state->grid.comm));
+    double trace = 0.0, frobenius_squared = 0.0;
+    if (job->kernel.precision == NTK_PRECISION_FLOAT32) {
+        NTK_TRY(smatrix_lower_moments(&state->grid, &state->theta_single, &trace,
+                                      &frobenius_squared));
+        /* float32 entries overflow to infinity above 3.4e38 */
+        if (!isfinite(frobenius_squared))
+            return NTK_RAISE(NTK_ERR_NUMERIC, "%s: kernel.precision: float32: Theta does not fit "
+                             "float32 (an entry or its norm overflows); use kernel.precision: "
+                             "mixed or float64", job->path);
+    } else {
+        NTK_TRY(diagnostics_trace_and_norm(&state->grid, &state->theta, &trace,
+                                           &frobenius_squared));
+    }
+    state->precision.theta_frobenius = sqrt(frobenius_squared);
+    state->have_precision = 1;
+    const ntk_precision_error *error = &state->precision;
+    ntk_log("precision %s: Theta's relative error <= %.3g (P = %lld float32 terms per Gram entry "
+            "x u = 2^-24; typically sqrt(P) u = %.3g), ||Theta||_F = %.6g",
+            ntk_choice_name(&kernel_precision_names, (int)job->kernel.precision),
+            error->theta_relative_bound, (long long)error->accumulation_length,
+            error->theta_relative_typical, error->theta_frobenius);
+    return NTK_OK;
+}
+
+/* kernel.precision float32: Theta in float32 (no checkpoints, no NNGP, no
+ * analytic comparison or training copy: the job's rules refused them);
+ * theta.npy as '<f4'. */
+static ntk_status assemble_float32(const ntk_job *job, MPI_Comm comm, run_state *state,
+                                   int64_t m_rows, ntk_kernel_stats *stats)
+{
+    const ntk_grid *grid = &state->grid;
+    NTK_TRY(ntk_agree(smatrix_create(grid, m_rows, m_rows, &state->theta_single), comm));
+    ntk_phase_begin("assemble theta");
+    const ntk_kernel_config kernel_config = job_kernel_config(job);
+    NTK_TRY(kernel_assemble_float32(&kernel_config, &state->model, grid, &state->inputs, 1,
+                                    &state->theta_single, stats));
+    ntk_phase_end();
+    ntk_log("assembly: %s (float32), %.3g GFLOP in all", stats->method,
+            stats->flops_total * 1e-9);
+    NTK_TRY(precision_statement_theta(job, state, &kernel_config));
+    if (job->output.theta) {
+        char path[NTK_PATH_MAX];
+        NTK_TRY(stop_point(comm, state, "after the assembly, before writing " OUTPUT_FILE_THETA));
+        ntk_phase_begin("symmetrize theta");
+        NTK_TRY(smatrix_symmetrize_from_lower(grid, &state->theta_single));
+        ntk_phase_begin("write theta");
+        NTK_TRY(output_path(job->output.dir, OUTPUT_FILE_THETA, path));
+        NTK_TRY(output_write_smatrix_npy(path, grid, &state->theta_single));
+        run_files_add(&state->files, OUTPUT_FILE_THETA);
+        ntk_phase_end();
+    }
+    return NTK_OK;
+}
+
 /* Theta (and the optional NNGP kernel), with checkpoints; theta.npy. */
 static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, int64_t m_rows,
                            ntk_kernel_stats *stats, double *analytic_distance)
@@ -243,6 +309,8 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     }
     ntk_phase_end();
     ntk_log("assembly: %s, %.3g GFLOP in all", stats->method, stats->flops_total * 1e-9);
+    if (job->kernel.precision != NTK_PRECISION_FLOAT64)
+        NTK_TRY(precision_statement_theta(job, state, &kernel_config));
 
     if (job->output.theta) {
         NTK_TRY(stop_point_with_theta(comm, state,
@@ -373,6 +441,24 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     ntk_phase_begin("eigensolve");
     if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
         NTK_TRY(solve_matrix_free(job, comm, state));
+    } else if (job->kernel.precision == NTK_PRECISION_FLOAT32) {
+        if (job->spectrum.solver == NTK_SOLVER_AUTO)
+            ntk_log("eigensolver %s (kernel.precision float32: the float32 solver of %s)",
+                    job->spectrum.vectors ? "pssyevd" : "pssyevr",
+                    job->spectrum.vectors ? "every pair" : "the eigenvalues");
+        NTK_TRY(spectrum_solve_float32(&job->spectrum, &state->grid, &state->theta_single,
+                                       &state->spectrum));
+        smatrix_destroy(&state->theta_single); /* overwritten by the solver */
+        const ntk_spectrum *solved = &state->spectrum;
+        if (solved->have_vectors)
+            ntk_log("%s (kernel.precision float32): eigenpair check (%d random probes): "
+                    "residual %.3g, orthogonality %.3g, tolerance %.3g", solved->solver,
+                    solved->check.probes, solved->check.residual, solved->check.orthogonality,
+                    solved->tolerance);
+        else
+            ntk_log("%s (kernel.precision float32): eigenvalue moments within %.3g, "
+                    "tolerance %.3g", solved->solver, solved->values_check_error,
+                    solved->tolerance);
     } else {
         NTK_TRY(spectrum_solve_within(&job->spectrum, &state->grid, &state->theta,
                                       &state->solve_budget, &state->spectrum));
@@ -383,6 +469,32 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     ntk_log("%s: %lld eigenvalues, lambda_max = %.6g", state->spectrum.solver,
             (long long)state->spectrum.n_pairs,
             state->spectrum.n_pairs > 0 ? state->spectrum.values[0] : 0.0);
+    if (state->have_precision) {
+        ntk_precision_error *error = &state->precision;
+        const double lambda_max = state->spectrum.n_pairs > 0 ? fabs(state->spectrum.values[0]) : 0.0;
+        /* The eigensolver's own error: a backward-stable solver's M u
+         * lambda_max (u = 2^-53 in float64, 2^-24 in float32), or in
+         * float32 the backward error its probe check measured, sqrt(M)
+         * residual lambda_max (the probes' mean ||E x|| / ||x|| is
+         * ||E||_F / sqrt(M)), when that is larger. */
+        double solver_error = (double)m_rows * ldexp(1.0, -53) * lambda_max;
+        if (state->spectrum.single_precision) {
+            double measured = state->spectrum.have_vectors
+                                  ? sqrt((double)m_rows) * state->spectrum.check.residual
+                                  : 0.0;
+            solver_error = fmax((double)m_rows * ldexp(1.0, -24), measured) * lambda_max;
+        }
+        kernel_precision_error_eigenvalues(error, solver_error, state->spectrum.values,
+                                           state->spectrum.n_pairs);
+        if (state->spectrum.single_precision) /* the predictions leave out the modes below */
+            state->spectrum.eigenvalue_floor = error->eigenvalue_bound;
+        ntk_log("precision %s: every eigenvalue within %.3g of float64's (P u ||Theta||_F plus "
+                "the eigensolver's %.3g, %.3g u lambda_max); %lld of the %lld eigenvalues are "
+                "above it",
+                ntk_choice_name(&kernel_precision_names, (int)error->precision),
+                error->eigenvalue_bound, error->solver_error, error->bound_factor,
+                (long long)error->eigenvalues_above, (long long)error->eigenvalues);
+    }
 
     ntk_phase_begin("training modes");
     int channels = job->kernel.outputs == NTK_OUTPUTS_FULL ? 1 : shape->k;
@@ -397,7 +509,10 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     ntk_phase_begin("write spectrum");
     if (state->spectrum.have_vectors && job->output.eigenvectors) {
         NTK_TRY(output_path(job->output.dir, OUTPUT_FILE_EIGENVECTORS, path));
-        NTK_TRY(output_write_dmatrix_npy(path, &state->grid, &state->spectrum.vectors));
+        if (state->spectrum.single_precision)
+            NTK_TRY(output_write_smatrix_npy(path, &state->grid, &state->spectrum.vectors_single));
+        else
+            NTK_TRY(output_write_dmatrix_npy(path, &state->grid, &state->spectrum.vectors));
         run_files_add(&state->files, OUTPUT_FILE_EIGENVECTORS);
     }
     ntk_status status = NTK_OK;
@@ -459,6 +574,8 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
                          (job->spectrum.solver == NTK_SOLVER_NONE && checked.predict_matrix_free);
     if (no_theta)
         stats.method = "none (matrix_free)";
+    else if (job->kernel.precision == NTK_PRECISION_FLOAT32)
+        NTK_TRY(assemble_float32(job, comm, state, m_rows, &stats));
     else
         NTK_TRY(assemble(job, comm, state, m_rows, &stats, &analytic_distance));
 
@@ -601,6 +718,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     facts.training_final_loss = job->training.enabled ? training.final_loss : -1.0;
     facts.kernel_change = training.kernel_change;
     facts.analytic_distance = analytic_distance;
+    facts.precision = state->have_precision ? &state->precision : NULL;
     facts.predict = held_out ? &predict_facts : NULL;
     state->diagnostics.enabled = job->diagnostics.enabled;
     facts.diagnostics = &state->diagnostics;
@@ -614,7 +732,7 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     free(echo);
     NTK_TRY(ntk_agree(status, comm));
     run_files_add(&state->files, OUTPUT_FILE_SUMMARY);
-    if (!no_theta) /* no assembly, no checkpoint */
+    if (!no_theta && job->kernel.precision != NTK_PRECISION_FLOAT32) /* no checkpoint */
         NTK_TRY(checkpoint_finish(&state->checkpoint));
     NTK_TRY(run_files_finish(job, comm));
 

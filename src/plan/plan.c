@@ -129,6 +129,27 @@ static const double PLAN_FIXED_SECONDS = 2.0;
 
 static const double DOUBLE_BYTES = 8.0;
 
+/* kernel.precision float32 stores Theta, the eigenvectors and the solver's
+ * REAL workspace in 4-byte floats, and mixed and float32 keep the feature
+ * vectors as floats (two to a double of the item set). The float32 rate
+ * factor, for the assembly's products and the float32 eigensolve alike, is
+ * the smaller of the two gains bench/precision measured on AVX2 kernels
+ * (docs/performance.md, "Precision"), rounded down: the feature passes stay
+ * float64 and the float32 tiles are SGEMMs of one block pair. */
+static const double FLOAT_BYTES = 4.0;
+static const double PLAN_FLOAT32_SPEEDUP = 1.5;
+
+static int plan_float32(const ntk_plan_config *config)
+{
+    return config->kernel->precision == NTK_PRECISION_FLOAT32;
+}
+
+/* Bytes per entry of Theta and the eigenvectors. */
+static double plan_matrix_bytes(const ntk_plan_config *config)
+{
+    return plan_float32(config) ? FLOAT_BYTES : DOUBLE_BYTES;
+}
+
 /* The sustained per-rank rate of the assembly's flops. */
 static double plan_assembly_rate(const ntk_plan_config *config, const ntk_plan *plan)
 {
@@ -239,6 +260,34 @@ static void plan_solver_bytes(const ntk_plan_config *config, ntk_plan *plan)
     site.bytes_per_rank = plan->memory_limit;
     site.bytes_besides_solver = plan->bytes_besides_solver;
     ntk_spectrum_workspace ws;
+    if (plan_float32(config)) {
+        /* float32 has one solver for every pair (pssyevd) and one for the
+         * values (pssyevr), both on the assembly's layout; auto is that one.
+         * Their workspaces are pdsyevd's and pdsyevr's in floats. */
+        ntk_spectrum_spec float32 = *config->spectrum;
+        float32.solver = spectrum_float32_solver(config->spectrum);
+        spectrum_workspace_at(&float32, &site, plan->m_rows, plan->grid_rows, plan->grid_cols,
+                              plan->block, &ws);
+        ws.reason = float32.solver == NTK_SOLVER_PDSYEVD
+                        ? "kernel.precision float32: pssyevd, the float32 solver of every pair"
+                        : "kernel.precision float32: pssyevr, the float32 solver of the "
+                          "eigenvalues";
+        plan->solver = ws.solver;
+        plan->solver_reason = ws.reason;
+        plan->eigenpairs = ws.kept_pairs;
+        plan->solve_rows = plan->grid_rows;
+        plan->solve_cols = plan->grid_cols;
+        plan->solve_block = plan->block;
+        plan->solve_moved = 0;
+        plan->bytes_redistribute = 0.0;
+        plan->bytes_vectors = spectrum_vector_bytes(&ws) * (FLOAT_BYTES / DOUBLE_BYTES);
+        plan->bytes_solver = spectrum_workspace_bytes(&ws, plan->m_rows) *
+                             (FLOAT_BYTES / DOUBLE_BYTES);
+        plan->bytes_theta_solve = plan->bytes_theta;
+        plan->flops_solver = spectrum_solver_flops(&ws, plan->m_rows);
+        plan->flops_check = spectrum_check_flops(&ws, plan->m_rows);
+        return;
+    }
     spectrum_workspace_at(config->spectrum, &site, plan->m_rows, plan->grid_rows, plan->grid_cols,
                           plan->block, &ws);
     ntk_solve_layout layout;
@@ -594,8 +643,11 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
     }
     const double tiles_resident = 2.0 * row_chunk * panel_columns + copies * chunking.resident +
                                   (full ? (row_chunk + panel_columns) * widest_resident : 0.0) + maps;
-    plan->bytes_features_resident =
-        (set * chunking.resident + fmax(stage_forward, tiles_resident)) * DOUBLE_BYTES;
+    /* mixed and float32: the item set holds floats */
+    const double set_bytes = config->kernel->precision != NTK_PRECISION_FLOAT64 ? FLOAT_BYTES
+                                                                              : DOUBLE_BYTES;
+    plan->bytes_features_resident = set * chunking.resident * set_bytes +
+                                    fmax(stage_forward, tiles_resident) * DOUBLE_BYTES;
     double bytes_tiles = tiles_resident * DOUBLE_BYTES;
     if (chunking.passes > 0) {
         const double tiles_chunk = 2.0 * row_chunk * panel_columns + copies * chunking.widest_chunk +
@@ -825,7 +877,7 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
             plan->flops_predict / (ranks * PLAN_RATE_GEMM);
         return NTK_OK;
     }
-    plan->bytes_theta = (double)local_rows * (double)local_cols * DOUBLE_BYTES;
+    plan->bytes_theta = (double)local_rows * (double)local_cols * plan_matrix_bytes(config);
     plan->bytes_baseline = PLAN_BASELINE_BYTES;
     const ntk_kernel_config kernel_config = {config->kernel, config->model, config->output->theta, 0};
     plan->lower_only = !kernel_needs_upper_triangle(&kernel_config);
@@ -966,17 +1018,18 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
 
     double io_bytes = 0.0;
     if (config->output->theta)
-        io_bytes += matrix_rows * matrix_rows * DOUBLE_BYTES;
+        io_bytes += matrix_rows * matrix_rows * plan_matrix_bytes(config);
     if (plan->bytes_vectors > 0.0 && config->output->eigenvectors)
-        io_bytes += matrix_rows * (double)eigenpairs * DOUBLE_BYTES;
-    const double rate_assembly = plan_assembly_rate(config, plan);
+        io_bytes += matrix_rows * (double)eigenpairs * plan_matrix_bytes(config);
+    const double speedup = plan_float32(config) ? PLAN_FLOAT32_SPEEDUP : 1.0;
+    const double rate_assembly = plan_assembly_rate(config, plan) * speedup;
     /* the analytic kernel's features are each input's own recursion */
     const double rate_features =
         config->kernel->kind == NTK_KIND_ANALYTIC ? rate_assembly : PLAN_RATE_GEMM;
     plan->seconds_estimate = PLAN_FIXED_SECONDS + plan->flops_features / (ranks * rate_features) +
                              plan->flops_assembly / (ranks * rate_assembly) +
-                             plan->flops_solver / (ranks * PLAN_RATE_SOLVER) +
-                             plan->flops_check / (ranks * PLAN_RATE_GEMM) +
+                             plan->flops_solver / (ranks * PLAN_RATE_SOLVER * speedup) +
+                             plan->flops_check / (ranks * PLAN_RATE_GEMM * speedup) +
                              plan->flops_cross / (ranks * rate_assembly) +
                              plan->flops_predict / (ranks * PLAN_RATE_GEMM) +
                              io_bytes / PLAN_RATE_IO;

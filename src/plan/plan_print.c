@@ -48,6 +48,22 @@ static void plan_print_bytes_row(FILE *out, const char *name, double bytes, cons
     fprintf(out, "    %-18s %12s%s%s\n", name, text, note[0] ? "  " : "", note);
 }
 
+/* kernel.precision float32 (Theta, eigenvectors and solver in floats). */
+static int plan_is_float32(const ntk_plan *plan)
+{
+    return plan->config.path != NULL && plan->config.kernel->precision == NTK_PRECISION_FLOAT32;
+}
+
+/* The solver's name as the run logs it: pssyevd / pssyevr in float32. */
+static const char *plan_solver_text(const ntk_plan *plan)
+{
+    if (plan_is_float32(plan) && plan->solver == NTK_SOLVER_PDSYEVD)
+        return "pssyevd";
+    if (plan_is_float32(plan) && plan->solver == NTK_SOLVER_PDSYEVR)
+        return "pssyevr";
+    return spectrum_solver_name(plan->solver);
+}
+
 static void plan_print_text(const ntk_plan *plan, FILE *out)
 {
     const int full = plan->config.path != NULL && plan->config.kernel->outputs == NTK_OUTPUTS_FULL;
@@ -57,8 +73,9 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
             plan->ranks == 1 ? "" : "s");
     fprintf(out, "  data      N = %lld inputs of dimension %lld, k = %lld outputs\n",
             (long long)plan->n_inputs, (long long)plan->input_dim, (long long)plan->k);
-    fprintf(out, "  theta     M = %lld (%s), %lld x %lld\n", (long long)plan->m_rows,
-            full ? "full: N k" : "trace: N", (long long)plan->m_rows, (long long)plan->m_rows);
+    fprintf(out, "  theta     M = %lld (%s), %lld x %lld%s\n", (long long)plan->m_rows,
+            full ? "full: N k" : "trace: N", (long long)plan->m_rows, (long long)plan->m_rows,
+            plan_is_float32(plan) ? ", float32 (kernel.precision)" : "");
     fprintf(out, "  model     %lld parameters\n", (long long)plan->n_params);
     if (plan->solver == NTK_SOLVER_MATRIX_FREE)
         fprintf(out, "  kernel    never assembled (products with the Jacobian)\n");
@@ -110,7 +127,7 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     if (plan->solver == NTK_SOLVER_NONE)
         fprintf(out, "  solver    none\n");
     else
-        fprintf(out, "  solver    %s, %lld eigenpairs (%s)\n", spectrum_solver_name(plan->solver),
+        fprintf(out, "  solver    %s, %lld eigenpairs (%s)\n", plan_solver_text(plan),
                 (long long)plan->eigenpairs, plan->solver_reason ? plan->solver_reason : "");
     if (plan->solve_rows > 0 && plan->solver != NTK_SOLVER_NONE)
         fprintf(out, "  solve on  %d x %d, block %d (%s)\n", plan->solve_rows, plan->solve_cols,
@@ -274,8 +291,10 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
                 plan->chunk_budget_bytes, (long long)plan->chunk_passes,
                 plan->bytes_features_resident, plan->bytes_features_chunks,
                 YAML_FLOPS(plan->flops_chunk_features));
+    if (plan_is_float32(plan))
+        fprintf(out, "precision: float32\n");
     fprintf(out, "solver: %s\nsolver_reason: \"%s\"\neigenpairs: %lld\n",
-            spectrum_solver_name(plan->solver), plan->solver_reason ? plan->solver_reason : "",
+            plan_solver_text(plan), plan->solver_reason ? plan->solver_reason : "",
             (long long)(plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs));
     if (plan->solve_rows > 0)
         fprintf(out, "solve_grid: [%d, %d]\nsolve_block: %d\nsolve_moved: %s\n",

@@ -65,6 +65,57 @@ ntk_status predict_times_replicated(const ntk_grid *grid, const ntk_dmatrix *a, 
     return predict_allreduce_sum(product, a->rows * wide, grid->comm);
 }
 
+/* kernel.precision float32: the eigenvectors are floats. V's local columns
+ * [j0, j1) as doubles in `panel` (lr x FLOAT32_PANEL), for the same DGEMMs
+ * as float64's a panel of columns at a time (no float64 copy of V). */
+enum { FLOAT32_PANEL = 256 };
+
+static void float32_panel(const ntk_smatrix *v, int64_t j0, int64_t j1, double *panel)
+{
+    const int64_t lr = v->local_rows, lld = v->desc[8];
+    for (int64_t j = j0; j < j1; ++j)
+        for (int64_t i = 0; i < lr; ++i)
+            panel[(j - j0) * lr + i] = (double)v->data[j * lld + i];
+}
+
+/* alpha_local (lc x channels, column-major) = V_loc^T r_local, and
+ * u_local (lr x wide) = V_loc w_local^T, from float32 eigenvectors. */
+static void float32_project(const ntk_smatrix *v, const double *r_local, int64_t channels,
+                            double *alpha_local, double *panel)
+{
+    const int64_t lr = v->local_rows, lc = v->local_cols;
+    for (int64_t j0 = 0; j0 < lc; j0 += FLOAT32_PANEL) {
+        const int64_t j1 = j0 + FLOAT32_PANEL < lc ? j0 + FLOAT32_PANEL : lc;
+        float32_panel(v, j0, j1, panel);
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasTrans, (int)(j1 - j0), (int)channels, (int)lr,
+                    1.0, panel, (int)lr, r_local, (int)channels, 0.0, alpha_local + j0, (int)lc);
+    }
+}
+
+static ntk_status float32_times_replicated(const ntk_grid *grid, const ntk_smatrix *v,
+                                           const double *b, int64_t wide, double *b_local,
+                                           double *ab_local, double *panel, double *product)
+{
+    const int64_t lr = v->local_rows, lc = v->local_cols;
+    for (int64_t j = 0; j < lc; ++j) {
+        int64_t g = grid_global_index(j, grid->block, grid->mycol, grid->cols);
+        memcpy(b_local + j * wide, b + g * wide, (size_t)wide * sizeof(double));
+    }
+    memset(ab_local, 0, (size_t)(lr * wide) * sizeof(double));
+    for (int64_t j0 = 0; lr > 0 && j0 < lc; j0 += FLOAT32_PANEL) {
+        const int64_t j1 = j0 + FLOAT32_PANEL < lc ? j0 + FLOAT32_PANEL : lc;
+        float32_panel(v, j0, j1, panel);
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)lr, (int)wide, (int)(j1 - j0),
+                    1.0, panel, (int)lr, b_local + j0 * wide, (int)wide, 1.0, ab_local, (int)lr);
+    }
+    for (int64_t i = 0; i < lr; ++i) {
+        int64_t g = grid_global_index(i, grid->block, grid->myrow, grid->rows);
+        for (int64_t w = 0; w < wide; ++w)
+            product[g * wide + w] = ab_local[w * lr + i];
+    }
+    return predict_allreduce_sum(product, v->rows * wide, grid->comm);
+}
+
 /* The mode weight h_i(t) of predict.h. */
 static double mode_weight(double lambda, double rate_scale, double step, double ridge, int kept)
 {
@@ -181,7 +232,7 @@ ntk_status predict_compute(const ntk_predict_inputs *in, const ntk_spectrum *spe
     const int64_t cr = cross->local_rows, cc = cross->local_cols;
     const int64_t test_rows = cross->rows;
     double *r_local = NULL, *alpha = NULL, *alpha_local = NULL, *weights = NULL, *w_local = NULL;
-    double *u = NULL, *u_local = NULL, *p = NULL;
+    double *u = NULL, *u_local = NULL, *p = NULL, *panel = NULL;
     int64_t slices = 0, wide = 0;
 
     status = predictions_allocate(in, out);
@@ -204,6 +255,9 @@ ntk_status predict_compute(const ntk_predict_inputs *in, const ntk_spectrum *spe
                             "predict partial products");
     if (status == NTK_OK)
         status = NTK_CALLOC(p, test_rows * wide + 1, "predict test-space values");
+    const ntk_smatrix *single = spectrum->single_precision ? &spectrum->vectors_single : NULL;
+    if (status == NTK_OK && single != NULL)
+        status = NTK_CALLOC(panel, (lr > 0 ? lr : 1) * FLOAT32_PANEL, "predict eigenvector panel");
     NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
 
     /* alpha = V^T r: the local rows of r, one local DGEMM, scattered by the
@@ -213,7 +267,9 @@ ntk_status predict_compute(const ntk_predict_inputs *in, const ntk_spectrum *spe
         memcpy(r_local + i * channels, in->train_residual + g * channels,
                (size_t)channels * sizeof(double));
     }
-    if (lr > 0 && lc > 0)
+    if (lr > 0 && lc > 0 && single != NULL)
+        float32_project(single, r_local, channels, alpha_local, panel);
+    else if (lr > 0 && lc > 0)
         /* alpha_local (lc x channels, column-major, ld lc) = V_loc^T r_loc */
         cblas_dgemm(CblasColMajor, CblasTrans, CblasTrans, (int)lc, (int)channels, (int)lr, 1.0,
                     V->data, (int)v_lld, r_local, (int)channels, 0.0, alpha_local, (int)(lc > 0 ? lc : 1));
@@ -228,15 +284,19 @@ ntk_status predict_compute(const ntk_predict_inputs *in, const ntk_spectrum *spe
      * from the same weights (residual factor 1 - lambda_i h_i per mode). */
     const double lambda_max = spectrum->n_pairs > 0 ? spectrum->values[0] : 0.0;
     const double rate_scale = in->learning_rate / ((double)in->n_train * (double)in->k);
+    /* kernel.precision float32: also every mode at or below the eigenvalues'
+     * error bound (eigenvalue_floor, 0 otherwise) is left out */
+    const double floor = spectrum->eigenvalue_floor;
     int64_t used = 0;
     for (int64_t i = 0; i < M; ++i)
-        used += spectrum->values[i] > in->spec->cutoff * lambda_max && spectrum->values[i] > 0.0;
+        used += spectrum->values[i] > in->spec->cutoff * lambda_max && spectrum->values[i] > 0.0 &&
+                spectrum->values[i] > floor;
     out->modes_used = used;
     for (int64_t s = 0; s < slices; ++s) {
         double loss = 0.0;
         for (int64_t i = 0; i < M; ++i) {
             double lambda = spectrum->values[i];
-            int kept = lambda > in->spec->cutoff * lambda_max && lambda > 0.0;
+            int kept = lambda > in->spec->cutoff * lambda_max && lambda > 0.0 && lambda > floor;
             double h = mode_weight(lambda, rate_scale, out->step[s], in->spec->ridge, kept);
             double factor = 1.0 - lambda * h, energy = 0.0;
             for (int64_t c = 0; c < channels; ++c) {
@@ -249,7 +309,12 @@ ntk_status predict_compute(const ntk_predict_inputs *in, const ntk_spectrum *spe
     }
 
     /* U = V W. */
-    NTK_TRY_GOTO(status, predict_times_replicated(grid, V, weights, wide, w_local, u_local, u), done);
+    if (single != NULL)
+        NTK_TRY_GOTO(status, float32_times_replicated(grid, single, weights, wide, w_local, u_local,
+                                                      panel, u), done);
+    else
+        NTK_TRY_GOTO(status, predict_times_replicated(grid, V, weights, wide, w_local, u_local, u),
+                     done);
 
     /* P = C U (the cross kernel's columns are the training indices,
      * distributed as Theta's columns). */
@@ -266,6 +331,7 @@ done:
     free(u);
     free(u_local);
     free(p);
+    free(panel);
     if (status != NTK_OK)
         predict_free(out);
     return status;

@@ -174,6 +174,40 @@ static ntk_status solve_infinity(const ntk_predict_config *config, const ntk_gri
     return NTK_OK;
 }
 
+
+/* kernel.precision float32: the modes at or below the eigenvalues' stated
+ * error bound (spectrum->eigenvalue_floor) carry no information about
+ * Theta's, so the predictions leave them out (predict_math.c), said by a
+ * warning; t = infinity without a ridge weights each mode by 1 / lambda and
+ * would be decided by them, so it is refused when lambda_min is below the
+ * bound. The same on every rank (the values are). */
+static ntk_status check_eigenvalue_floor(const ntk_predict_spec *spec,
+                                         const ntk_spectrum *spectrum)
+{
+    const double floor = spectrum->eigenvalue_floor;
+    if (!(floor > 0.0) || spectrum->n_pairs < 1)
+        return NTK_OK;
+    int64_t below = 0;
+    for (int64_t i = 0; i < spectrum->n_pairs; ++i)
+        below += spectrum->values[i] <= floor;
+    const double lambda_min = spectrum->values[spectrum->n_pairs - 1];
+    if (spec->infinite && spec->ridge == 0.0 && lambda_min <= floor) {
+        char where[NTK_PATH_MAX + 64];
+        job_location_text(&spec->where, where, sizeof where);
+        return NTK_RAISE(NTK_ERR_JOB,
+                         "%s: predict: t = infinity without predict.ridge weights every mode by "
+                         "1/lambda, but with kernel.precision float32 lambda_min = %.3g is below "
+                         "the eigenvalues' error bound %.3g (%lld of %lld modes): set "
+                         "predict.ridge (at least the bound), predict.infinite: false, or "
+                         "kernel.precision: float64",
+                         where, lambda_min, floor, (long long)below, (long long)spectrum->n_pairs);
+    }
+    if (below > 0)
+        ntk_warn("predict: kernel.precision float32: %lld of the %lld modes are at or below the "
+                 "eigenvalues' error bound %.3g and are left out of the predictions",
+                 (long long)below, (long long)spectrum->n_pairs, floor);
+    return NTK_OK;
+}
 static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm comm,
                                   const ntk_grid *grid, const ntk_model *model,
                                   const ntk_input_block *train, const double *train_targets,
@@ -227,6 +261,7 @@ static ntk_status run_predictions(const ntk_predict_config *config, MPI_Comm com
     if (linear->id == NTK_LINEAR_EIGEN) {
         /* Every t from the eigenpairs at once (predict_math.c); they were
          * checked by their residual in the spectrum module. */
+        NTK_TRY(check_eigenvalue_floor(config->predict, operands->spectrum));
         const double start = MPI_Wtime();
         NTK_TRY(predict_compute(&in, operands->spectrum, grid, &s->cross, &s->predictions));
         facts->solve_seconds = MPI_Wtime() - start;

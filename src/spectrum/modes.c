@@ -22,15 +22,19 @@ static ntk_status project_residual(const ntk_spectrum *spectrum, const ntk_grid 
     double *local = NULL;
     ntk_status status = NTK_CALLOC(local, pairs * channels, "residual projections");
     NTK_TRY(ntk_agree(status, grid->comm));
+    /* kernel.precision float32: the float32 eigenvectors, each product and
+     * sum in float64 */
+    const float *single = spectrum->single_precision ? spectrum->vectors_single.data : NULL;
     for (int64_t lc = 0; lc < v->local_cols; ++lc) {
         const int64_t mode = grid_global_index(lc, grid->block, grid->mycol, grid->cols);
-        const double *column = v->data + lc * lld;
         double *out = local + mode * channels;
         for (int64_t lr = 0; lr < v->local_rows; ++lr) {
             const int64_t row = grid_global_index(lr, grid->block, grid->myrow, grid->rows);
             const double *r = residual + row * channels;
+            const double entry = single != NULL ? (double)single[lc * lld + lr]
+                                                : v->data[lc * lld + lr];
             for (int c = 0; c < channels; ++c)
-                out[c] += column[lr] * r[c];
+                out[c] += entry * r[c];
         }
     }
     status = ntk_allreduce_sum(local, projection, pairs * channels, grid->comm);

@@ -449,5 +449,6 @@ void spectrum_free(ntk_spectrum *spectrum)
     free(spectrum->values);
     free(spectrum->pair_residual);
     dmatrix_destroy(&spectrum->vectors);
+    smatrix_destroy(&spectrum->vectors_single);
     memset(spectrum, 0, sizeof *spectrum);
 }

@@ -18,6 +18,7 @@ ntk_module_sources(spectrum
   parpack/matrix_free_parpack.c
   parpack/matrix_free_vectors.c
   registry.c
+  scalapack/float32_solve.c
   scalapack/scalapack_solvers.c
   scaling.c
   site.c

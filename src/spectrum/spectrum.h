@@ -67,6 +67,16 @@ typedef struct {
      * assembly's layout was used). */
     int solve_rows, solve_cols, solve_block;
     double redistribute_seconds;
+    /* kernel.precision float32 (spectrum_solve_float32): the values are
+     * float32 numbers (exact in values[]) and written as float32; the
+     * eigenvectors are in vectors_single, `vectors` then only describes
+     * their layout (data NULL). */
+    int single_precision;
+    ntk_smatrix vectors_single;
+    /* float32: the eigenvalues' stated error bound (kernel/precision_error.c),
+     * set by the run; modes at or below it carry no information and the
+     * predictions leave them out. 0 otherwise. */
+    double eigenvalue_floor;
 } ntk_spectrum;
 
 /* A solve whose eigenpairs' relative residual exceeds this is refused
@@ -280,6 +290,25 @@ ntk_status spectrum_solve_within(const ntk_spectrum_spec *spec, const ntk_grid *
                                  ntk_dmatrix *theta, const ntk_solve_budget *budget,
                                  ntk_spectrum *spectrum);
 void spectrum_free(ntk_spectrum *spectrum);
+
+/* kernel.precision float32's eigensolve (scalapack/float32_solve.c): every
+ * pair by pssyevd (spectrum.vectors) or every eigenvalue by pssyevr, on the
+ * float32 Theta's lower triangle (destroyed), on the assembly's grid, every
+ * INFO and ScaLAPACK diagnostic an error, the result checked with a float32
+ * tolerance (FLOAT32 below). Fills `spectrum` as spectrum_solve does, with
+ * single_precision set, the eigenvectors in vectors_single, check.method
+ * "probes" (pairs) or values_check "moments" (values). Other solvers,
+ * spectrum.top and other layouts are refused (NTK_ERR_JOB; the job's rules
+ * refuse them first). Collective. */
+ntk_status spectrum_solve_float32(const ntk_spectrum_spec *spec, const ntk_grid *grid,
+                                  ntk_smatrix *theta, ntk_spectrum *spectrum);
+/* The float32 check's tolerance for M: SPECTRUM_FLOAT32_CHECK_FACTOR sqrt(M) 2^-24. */
+#define SPECTRUM_FLOAT32_CHECK_FACTOR 64.0
+double spectrum_float32_tolerance(int64_t matrix_size);
+/* The solver float32 runs for `spec` (pdsyevd for every pair, pdsyevr for
+ * the eigenvalues alone: their float32 routines pssyevd / pssyevr), or
+ * NTK_SOLVER_NONE. */
+ntk_solver spectrum_float32_solver(const ntk_spectrum_spec *spec);
 
 /* Training modes (docs/design.md, "Training dynamics and modes").
  * `residual` is r = f_0 - y on every

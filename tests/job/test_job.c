@@ -1065,6 +1065,20 @@ static void test_echo_and_hash(void)
     EXPECT_OK("data:\n  inputs: {synthetic: gaussian, n: 8, dim: 3}\n"
               "model:\n  layers: [{dense: 4}, {dense: 4}, {dense: 1}]\n", NULL);
     CHECK(job_hash(&job) != identity_hash, "a residual hashes apart from its body alone");
+    /* kernel.precision: float64 (its default) hashes as a job without the
+     * key, as every job did before it existed; mixed changes Theta's bits,
+     * so it hashes apart, and round-trips through the echo. */
+    const char *plain_job = "data:\n  inputs: {synthetic: gaussian, n: 8, dim: 3}\n"
+                            "model:\n  layers: [{dense: 4}, relu, {dense: 1}]\n";
+    EXPECT_OK(plain_job, NULL);
+    const uint64_t plain_hash = job_hash(&job);
+    const char *float64_set[] = {"kernel.precision=float64", NULL};
+    EXPECT_OK(plain_job, float64_set);
+    CHECK(job_hash(&job) == plain_hash, "kernel.precision float64 changes the hash");
+    const char *mixed_set[] = {"kernel.precision=mixed", NULL};
+    round_trip(__LINE__, plain_job, mixed_set);
+    CHECK(job.kernel.precision == NTK_PRECISION_MIXED && job_hash(&job) != plain_hash,
+          "kernel.precision mixed: %d, hashed apart from float64", (int)job.kernel.precision);
     round_trip(__LINE__, rich, NULL);
     CHECK(strcmp(job.name, "a \"quoted\" name: true") == 0, "name with quotes: %s", job.name);
     CHECK(strcmp(job.output.dir, "true") == 0, "dir named true stays a string");

@@ -1,0 +1,105 @@
+/* kernel.precision mixed for the structured trace kernel (docs/precision.md):
+ * the per-layer Grams are SGEMMs of the float32 feature vectors (rounded
+ * from the float64 forward/backward pass, structured.c), and each layer's
+ * term G_l o (K_l + s_l^2) is formed and summed over the layers in float64,
+ * straight into Theta (float64). So a Gram entry carries the float32 error
+ * of one inner product (its depth times the unit roundoff at worst) and the
+ * sum over layers adds nothing of float32's.
+ *
+ * Dense layers only: their two Grams (the cotangents' over k n_l, the
+ * inputs' over n_{l-1}), or the rank-one form (k n_l == 1: v = (c a h, s a),
+ * one SGEMM). The first term of a tile assigns, the rest add, as in the
+ * float64 tile, so a step's result never depends on what Theta held before. */
+#include <cblas.h>
+#include <string.h>
+
+#include "kernel/structured_internal.h"
+
+/* One block of the tile: mb x wb entries, rows `a` and columns `b` (float32
+ * vectors, S floats apart). Every layer's term, summed in float64. */
+static double block_terms(const structured_context *ctx, double *tile, int64_t lld,
+                          const float *a, const float *b, int64_t mb, int64_t wb, int assign)
+{
+    const ntk_model *model = ctx->model;
+    const feature_layout *layout = ctx->layout;
+    const int64_t S = layout->single_stride;
+    const double inv_k = 1.0 / (double)ctx->k;
+    float *gram = ctx->gram_single, *input_gram = ctx->input_gram_single;
+    double flops = 0.0;
+    for (int l = 1; l <= model->n_layers; ++l) {
+        if (layout->skip[l])
+            continue;
+        if (layout->rank_one[l]) {
+            const int64_t depth = layout->input_depth[l], at = layout->input_offset[l];
+            cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)mb, (int)wb, (int)depth, 1.0f,
+                        a + at, (int)S, b + at, (int)S, 0.0f, gram, (int)mb);
+            for (int64_t j = 0; j < wb; ++j) {
+                double *restrict t = tile + j * lld;
+                const float *restrict g = gram + j * mb;
+                for (int64_t i = 0; i < mb; ++i)
+                    t[i] = (assign ? 0.0 : t[i]) + inv_k * (double)g[i];
+            }
+            flops += (double)mb * (double)wb * (2.0 * (double)depth + 2.0);
+            assign = 0;
+            continue;
+        }
+        const int64_t n_in = layout->n_in[l], depth_g = ctx->k * layout->n_out[l];
+        const int64_t k_at = layout->input_offset[l], g_at = layout->cotangent_offset[l];
+        const double c2 = model->weight_scale[l] * model->weight_scale[l];
+        const double s2 = model->has_bias[l] ? model->bias_scale[l] * model->bias_scale[l] : 0.0;
+        /* The scales c^2 and 1/k applied in float64 to the float32 Grams:
+         * they add no float32 rounding of their own. */
+        cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)mb, (int)wb, (int)n_in, 1.0f,
+                    a + k_at, (int)S, b + k_at, (int)S, 0.0f, input_gram, (int)mb);
+        cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)mb, (int)wb, (int)depth_g, 1.0f,
+                    a + g_at, (int)S, b + g_at, (int)S, 0.0f, gram, (int)mb);
+        for (int64_t j = 0; j < wb; ++j) {
+            double *restrict t = tile + j * lld;
+            const float *restrict g = gram + j * mb, *restrict kk = input_gram + j * mb;
+            for (int64_t i = 0; i < mb; ++i)
+                t[i] = (assign ? 0.0 : t[i]) + inv_k * (double)g[i] * (c2 * (double)kk[i] + s2);
+        }
+        flops += (double)mb * (double)wb * (2.0 * (double)(depth_g + n_in) + 5.0);
+        assign = 0;
+    }
+    if (assign) /* no layer in the vectors: the tile is zero */
+        for (int64_t j = 0; j < wb; ++j)
+            memset(tile + j * lld, 0, (size_t)mb * sizeof(double));
+    return flops;
+}
+
+/* Block by block of the grid (ctx->block): OpenBLAS's SGEMM rounds an entry
+ * differently depending on the shape of the call it is part of (its DGEMM
+ * does not), so each SGEMM covers exactly one pair of Theta's blocks, a
+ * shape that depends on the block size alone. Tiles start at block
+ * boundaries (the row chunk is whole blocks, structured.c), so the bits of
+ * Theta do not depend on the number of ranks or the grid shape, only on
+ * grid.block. */
+double structured_trace_tile_mixed(const structured_context *ctx, ntk_dmatrix *theta, int64_t r0,
+                                   int64_t r1, int64_t c0, const structured_side *rows,
+                                   const structured_side *cols, int64_t w)
+{
+    const int64_t S = ctx->layout->single_stride, nb = ctx->block;
+    const int64_t lld = theta->local_rows > 1 ? theta->local_rows : 1;
+    const int64_t m = r1 - r0;
+    double flops = 0.0;
+    for (int64_t j0 = 0; j0 < w; j0 += nb) {
+        const int64_t wb = w - j0 < nb ? w - j0 : nb;
+        for (int64_t i0 = 0; i0 < m; i0 += nb) {
+            const int64_t mb = m - i0 < nb ? m - i0 : nb;
+            const float *a = rows->singles + i0 * S, *b = cols->singles + j0 * S;
+            const int64_t at = (c0 + j0) * lld + r0 + i0;
+            if (ctx->theta_single == NULL) {
+                flops += block_terms(ctx, theta->data + at, lld, a, b, mb, wb, !ctx->accumulate);
+                continue;
+            }
+            /* float32: the block's terms summed in float64, stored rounded
+             * once (a chunk pass, which adds, never runs on dense layers) */
+            flops += block_terms(ctx, ctx->block_scratch, mb, a, b, mb, wb, 1);
+            for (int64_t j = 0; j < wb; ++j)
+                for (int64_t i = 0; i < mb; ++i)
+                    ctx->theta_single[at + j * lld + i] = (float)ctx->block_scratch[j * mb + i];
+        }
+    }
+    return flops;
+}
