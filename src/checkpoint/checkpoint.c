@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "checkpoint/checkpoint_file.h"
+#include "checkpoint/checkpoint_pieces.h"
 #include "core/log.h"
 
 static const char checkpoint_file_name[] = "theta.ckpt";
@@ -120,6 +121,8 @@ static ntk_checkpoint_header this_run(const ntk_checkpoint *checkpoint, const nt
         .m_cols = theta->cols,
         .steps_done = steps_done,
         .steps_total = steps_total,
+        .piece_index = checkpoint->piece_index,
+        .piece_count = checkpoint->piece_count,
     };
     return header;
 }
@@ -129,6 +132,7 @@ ntk_status checkpoint_resume(ntk_checkpoint *checkpoint, ntk_dmatrix *theta,
 {
     const ntk_grid *grid = checkpoint->grid;
     hooks->first_step = 0;
+    hooks->skip_step = NULL;
     /* Assembly starts right after this call; the progress rate counts from here,
      * so that feature computation and exchange are part of it. */
     checkpoint->assembly_start = MPI_Wtime();
@@ -136,17 +140,27 @@ ntk_status checkpoint_resume(ntk_checkpoint *checkpoint, ntk_dmatrix *theta,
     if (grid->rank == 0)
         exists = access(checkpoint->path, F_OK) == 0;
     NTK_MPI(MPI_Bcast(&exists, 1, MPI_INT, 0, grid->comm));
-    if (!exists)
-        return NTK_OK;
-
-    ntk_checkpoint_header expected = this_run(checkpoint, theta, 0, 0), found;
-    NTK_TRY(checkpoint_file_read(checkpoint->path, grid, &expected, theta, &found));
-    hooks->first_step = found.steps_done;
-    checkpoint->first_step = found.steps_done;
-    checkpoint->saved_steps_total = found.steps_total;
-    checkpoint->steps_total = found.steps_total;
-    ntk_log("resuming from checkpoint: step %lld of %lld (%s)", (long long)found.steps_done,
-            (long long)found.steps_total, checkpoint->path);
+    if (exists) {
+        ntk_checkpoint_header expected = this_run(checkpoint, theta, 0, 0), found;
+        NTK_TRY(checkpoint_file_read(checkpoint->path, grid, &expected, theta, &found));
+        /* The file's name says which piece it is; its header must agree. */
+        if (found.piece_count != checkpoint->piece_count ||
+            found.piece_index != checkpoint->piece_index)
+            return NTK_RAISE(NTK_ERR_IO,
+                             "checkpoint %s holds piece %d of %d, not piece %d of %d as its name "
+                             "says; remove it",
+                             checkpoint->path, found.piece_index, found.piece_count,
+                             checkpoint->piece_index, checkpoint->piece_count);
+        hooks->first_step = found.steps_done;
+        checkpoint->first_step = found.steps_done;
+        checkpoint->saved_steps_total = found.steps_total;
+        checkpoint->steps_total = found.steps_total;
+        checkpoint->steps_restored = found.steps_done;
+        ntk_log("resuming from checkpoint: step %lld of %lld (%s)", (long long)found.steps_done,
+                (long long)found.steps_total, checkpoint->path);
+    }
+    if (checkpoint->piece_count > 0 || checkpoint->combine_pieces)
+        NTK_TRY(checkpoint_pieces_resume(checkpoint, theta, hooks));
     return NTK_OK;
 }
 
@@ -254,6 +268,25 @@ ntk_status checkpoint_stop_with_theta(ntk_checkpoint *checkpoint, const ntk_dmat
                      checkpoint->path);
 }
 
+ntk_status checkpoint_save_piece(ntk_checkpoint *checkpoint, const ntk_dmatrix *theta)
+{
+    const int64_t steps = kernel_analytic_steps(checkpoint->grid, theta->cols);
+    if (checkpoint->piece_count < 1 || checkpoint->steps_total != steps)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "checkpoint_save_piece: not a piece run, or its "
+                         "assembly did not end (%lld of %lld steps)",
+                         (long long)checkpoint->steps_total, (long long)steps);
+    return write_checkpoint(checkpoint, theta, steps, steps);
+}
+
+void checkpoint_free(ntk_checkpoint *checkpoint)
+{
+    free(checkpoint->skip_step);
+    free(checkpoint->pieces_read);
+    checkpoint->skip_step = NULL;
+    checkpoint->pieces_read = NULL;
+    checkpoint->n_pieces_read = 0;
+}
+
 ntk_status checkpoint_finish(ntk_checkpoint *checkpoint)
 {
     const ntk_grid *grid = checkpoint->grid;
@@ -267,6 +300,7 @@ ntk_status checkpoint_finish(ntk_checkpoint *checkpoint)
         if (unlink(checkpoint->path) != 0 && errno != ENOENT)
             ntk_warn("cannot remove the checkpoint %s: %s", checkpoint->path, strerror(errno));
         unlink(partial);
+        checkpoint_pieces_remove(checkpoint);
         /* Only succeeds when nothing else is in it: never remove a user's files. */
         rmdir(checkpoint->dir);
     }

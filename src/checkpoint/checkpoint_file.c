@@ -27,7 +27,8 @@ static const char checkpoint_magic[8] = {'N', 'T', 'K', 'C', 'K', 'P', 'T', '1'}
 enum {
     AT_MAGIC = 0, AT_VERSION = 8, AT_PROCESSES = 12, AT_JOB_HASH = 16, AT_GRID_ROWS = 24,
     AT_GRID_COLS = 28, AT_BLOCK = 32, AT_FLAGS = 36, AT_M_ROWS = 40, AT_M_COLS = 48, AT_STEPS_DONE = 56,
-    AT_STEPS_TOTAL = 64, AT_DATA_BYTES = 72, AT_HEADER_CHECKSUM = 80
+    AT_STEPS_TOTAL = 64, AT_DATA_BYTES = 72, AT_HEADER_CHECKSUM = 80, AT_PIECE_INDEX = 88,
+    AT_PIECE_COUNT = 92
 };
 
 uint64_t checkpoint_fnv1a(uint64_t hash, const void *bytes, size_t size)
@@ -198,6 +199,8 @@ static void encode_header(const ntk_checkpoint_header *header, int processes,
     put_u64(out + AT_M_COLS, (uint64_t)header->m_cols);
     put_u64(out + AT_STEPS_DONE, (uint64_t)header->steps_done);
     put_u64(out + AT_STEPS_TOTAL, (uint64_t)header->steps_total);
+    put_u32(out + AT_PIECE_INDEX, (uint32_t)header->piece_index);
+    put_u32(out + AT_PIECE_COUNT, (uint32_t)header->piece_count);
     put_u64(out + AT_DATA_BYTES, (uint64_t)data_bytes);
     for (int index = 0; index < processes; ++index) {
         unsigned char *entry = out + HEADER_BYTES + TABLE_ENTRY_BYTES * index;
@@ -400,6 +403,8 @@ static ntk_status read_header(MPI_File file, const char *path, const ntk_grid *g
     found->m_cols = (int64_t)get_u64(head + AT_M_COLS);
     found->steps_done = (int64_t)get_u64(head + AT_STEPS_DONE);
     found->steps_total = (int64_t)get_u64(head + AT_STEPS_TOTAL);
+    found->piece_index = (int)(get_u32(head + AT_PIECE_INDEX) & 0x7fffffffu);
+    found->piece_count = (int)(get_u32(head + AT_PIECE_COUNT) & 0x7fffffffu);
 
     ntk_status status = NTK_OK;
     /* The grid first: the job hash covers grid.shape too, and "run with the
@@ -428,6 +433,9 @@ static ntk_status read_header(MPI_File file, const char *path, const ntk_grid *g
     else if (found->steps_done < 0 || found->steps_total < found->steps_done)
         status = NTK_RAISE(NTK_ERR_IO, "checkpoint %s is corrupt (step %lld of %lld); remove it",
                            path, (long long)found->steps_done, (long long)found->steps_total);
+    else if (found->piece_count > 0 && found->piece_index >= found->piece_count)
+        status = NTK_RAISE(NTK_ERR_IO, "checkpoint %s is corrupt (piece %d of %d); remove it",
+                           path, found->piece_index, found->piece_count);
     else if (size < start + data_bytes)
         status = NTK_RAISE(NTK_ERR_IO, "checkpoint %s is truncated (%lld of %lld bytes); remove it",
                            path, (long long)size, (long long)(start + data_bytes));

@@ -4,8 +4,10 @@
  *   bytes 0..127   header: magic "NTKCKPT1", format version, number of grid
  *                  processes, job hash, grid rows/cols, block, flags
  *                  (lower triangle only), M rows/cols, steps done/total,
- *                  data bytes, and a checksum (FNV-1a 64) of the header
- *                  and the table
+ *                  data bytes, a checksum (FNV-1a 64) of the header
+ *                  and the table, and the piece (index, count; count 0 in
+ *                  the checkpoint of a whole run and in files written
+ *                  before pieces existed, whose bytes there are zero)
  *   then           table: per grid process in grid-rank order
  *                  (myrow * cols + mycol): data offset, local rows, local
  *                  cols, FNV-1a 64 checksum of its data bytes
@@ -29,6 +31,10 @@ typedef struct {
     int lower_only; /* only blocks touching the lower triangle are assembled */
     int64_t m_rows, m_cols;
     int64_t steps_done, steps_total;
+    /* A piece of a job array (ntkgram run --piece I/K): the file holds the
+     * steps s < steps_done with s mod piece_count == piece_index. A whole
+     * run's file has piece_count 0 and holds every step s < steps_done. */
+    int piece_index, piece_count;
 } ntk_checkpoint_header;
 
 /* FNV-1a 64 of `size` bytes, continuing from `hash` (start with
@@ -43,7 +49,7 @@ ntk_status checkpoint_file_write(const char *path, const ntk_grid *grid,
                                  const ntk_dmatrix *theta, int64_t *file_bytes);
 
 /* Read `path` into `theta` after checking it against `expected` (job hash,
- * grid, block and M; the steps are not compared; a lower-triangle-only
+ * grid, block and M; the steps and the piece are not compared; a lower-triangle-only
  * checkpoint is refused when the whole matrix is expected) and every checksum. The
  * saved steps come back in *found. Errors: NTK_ERR_JOB for a checkpoint of
  * another job or grid, NTK_ERR_IO for an unreadable, truncated or corrupt

@@ -30,6 +30,9 @@ ntk_status kernel_assemble(const ntk_kernel_config *config, const ntk_model *mod
                                          stats));
         return NTK_OK;
     }
+    if (hooks && hooks->skip_step)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: the empirical kernels take no set of steps "
+                         "to skip (their steps add to Theta)");
     switch (config->kernel->method) {
     case NTK_METHOD_AUTO:
     case NTK_METHOD_STRUCTURED:

@@ -66,6 +66,7 @@ static void run_state_free(run_state *state)
     free(state->targets);
     free(state->residual);
     free(state->own_targets);
+    checkpoint_free(&state->checkpoint);
     if (state->have_model)
         model_destroy(&state->model);
     inputs_free_block(&state->inputs);
@@ -205,9 +206,11 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     return stop_point(comm, state, "before the assembly");
 }
 
-/* Theta (and the optional NNGP kernel), with checkpoints; theta.npy. */
+/* Theta (and the optional NNGP kernel), with checkpoints; theta.npy. A
+ * piece of a job array stops after its steps, saved to its checkpoint. */
 static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, int64_t m_rows,
-                           ntk_kernel_stats *stats, double *analytic_distance)
+                           const ntk_run_piece *piece, ntk_kernel_stats *stats,
+                           double *analytic_distance)
 {
     const ntk_grid *grid = &state->grid;
     char path[NTK_PATH_MAX];
@@ -216,7 +219,14 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
 
     NTK_TRY(ntk_agree(checkpoint_init(&job->checkpoint, job->output.dir, job_hash(job), grid,
                                       &state->checkpoint), comm));
-    ntk_assembly_hooks hooks = {0, checkpoint_after_step, &state->checkpoint, NULL};
+    ntk_assembly_hooks hooks = {0, checkpoint_after_step, &state->checkpoint, NULL, NULL};
+    /* The analytic kernel's steps are independent (each fills its own
+     * columns), so a job array can split them; the empirical kernels add to
+     * Theta over their steps (cmd_run refuses --piece for them). */
+    if (piece != NULL)
+        NTK_TRY(checkpoint_set_piece(&state->checkpoint, piece->index, piece->count));
+    else
+        state->checkpoint.combine_pieces = job->kernel.kind == NTK_KIND_ANALYTIC;
     NTK_TRY(checkpoint_resume(&state->checkpoint, &state->theta, &hooks));
 
     /* The analytic NNGP kernel comes from the same pair evaluations as Theta
@@ -225,7 +235,8 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
      * separately below. It lives in state->nngp, which the run frees on
      * every path. */
     ntk_dmatrix *nngp = &state->nngp;
-    if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp && hooks.first_step == 0) {
+    if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp && piece == NULL &&
+        state->checkpoint.steps_restored == 0) {
         NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, nngp), comm));
         hooks.nngp = nngp;
     }
@@ -234,6 +245,10 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     const ntk_kernel_config kernel_config = job_kernel_config(job);
     NTK_TRY(kernel_assemble(&kernel_config, &state->model, grid, &state->inputs, 1, &hooks,
                             &state->theta, stats));
+    if (piece != NULL) {
+        ntk_phase_end();
+        return checkpoint_save_piece(&state->checkpoint, &state->theta);
+    }
     if (hooks.nngp != NULL)
         NTK_TRY(dmatrix_symmetrize_from_lower(grid, nngp));
     const int nngp_done = hooks.nngp != NULL;
@@ -428,7 +443,7 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
 }
 
 static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
-                      ntk_run_result *result)
+                      const ntk_run_piece *piece, ntk_run_result *result)
 {
     double start = MPI_Wtime();
     int ranks = 1, rank = 0;
@@ -448,7 +463,12 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
             (long long)shape.n_inputs, (long long)shape.input_dim, shape.k, (long long)m_rows,
             (long long)m_rows, ntk_choice_name(&kernel_outputs_names, job->kernel.outputs));
     NTK_TRY(output_prepare_dir(job->output.dir, comm));
-    NTK_TRY(run_files_begin(job, comm, &state->files));
+    /* The pieces of a job array run at once and leave output.dir's files
+     * to the combining run: a piece writes only its checkpoint. */
+    if (piece == NULL)
+        NTK_TRY(run_files_begin(job, comm, &state->files));
+    else
+        ntk_log("piece %d of %d of Theta's assembly", piece->index, piece->count);
     NTK_TRY(prepare(job, comm, state, &checked));
     const int held_out = job->test_inputs.kind != NTK_SOURCE_NONE;
 
@@ -460,7 +480,17 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     if (no_theta)
         stats.method = "none (matrix_free)";
     else
-        NTK_TRY(assemble(job, comm, state, m_rows, &stats, &analytic_distance));
+        NTK_TRY(assemble(job, comm, state, m_rows, piece, &stats, &analytic_distance));
+    if (piece != NULL) {
+        memset(result, 0, sizeof *result);
+        result->n_inputs = shape.n_inputs;
+        result->m_rows = m_rows;
+        result->wall_seconds = MPI_Wtime() - start;
+        ntk_log("piece %d of %d done in %.2f s: its steps are in %s; once every piece is done, "
+                "run the job without --piece to combine them", piece->index, piece->count,
+                result->wall_seconds, state->checkpoint.path);
+        return NTK_OK;
+    }
 
     if (job->diagnostics.enabled && job->spectrum.solver != NTK_SOLVER_MATRIX_FREE) {
         NTK_TRY(stop_point_with_theta(comm, state, "before the diagnostics"));
@@ -641,7 +671,20 @@ ntk_status pipeline_run(const ntk_job *job, MPI_Comm comm, ntk_run_result *resul
 {
     run_state state;
     memset(&state, 0, sizeof state);
-    ntk_status status = run(job, comm, &state, result);
+    ntk_status status = run(job, comm, &state, NULL, result);
+    run_state_free(&state);
+    return status;
+}
+
+ntk_status pipeline_run_piece(const ntk_job *job, MPI_Comm comm, ntk_run_piece piece,
+                              ntk_run_result *result)
+{
+    if (piece.count < 1 || piece.index < 0 || piece.index >= piece.count)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "pipeline_run_piece: piece %d of %d", piece.index,
+                         piece.count);
+    run_state state;
+    memset(&state, 0, sizeof state);
+    ntk_status status = run(job, comm, &state, &piece, result);
     run_state_free(&state);
     return status;
 }
