@@ -18,6 +18,7 @@
 
 static const char checkpoint_file_name[] = "theta.ckpt";
 static const char cross_checkpoint_file_name[] = "test_theta.ckpt";
+static const char nngp_checkpoint_file_name[] = "nngp.ckpt";
 
 static ntk_status checkpoint_dir(const ntk_checkpoint_spec *spec, const char *output_dir,
                                  char *out)
@@ -45,6 +46,7 @@ static ntk_status init_named(const ntk_checkpoint_spec *spec, const char *output
     /* The pipeline assembles the lower triangle only, whatever the job (it
      * mirrors it afterwards when Theta is written whole). */
     checkpoint->lower_only = 1;
+    checkpoint->piece_prefix = "theta";
 
     NTK_TRY(checkpoint_dir(spec, output_dir, checkpoint->dir));
     if (snprintf(checkpoint->path, sizeof checkpoint->path, "%s/%s", checkpoint->dir, file_name) >=
@@ -59,6 +61,26 @@ ntk_status checkpoint_init(const ntk_checkpoint_spec *spec, const char *output_d
                            uint64_t job_hash, const ntk_grid *grid, ntk_checkpoint *checkpoint)
 {
     return init_named(spec, output_dir, job_hash, grid, checkpoint_file_name, checkpoint);
+}
+
+ntk_status checkpoint_init_nngp(const ntk_checkpoint_spec *spec, const char *output_dir,
+                                uint64_t job_hash, const ntk_grid *grid,
+                                ntk_checkpoint *checkpoint)
+{
+    static const char tag[] = "analytic NNGP kernel";
+    NTK_TRY(init_named(spec, output_dir, job_hash, grid, nngp_checkpoint_file_name, checkpoint));
+    checkpoint->label = "assemble nngp";
+    checkpoint->matrix_name = "NNGP kernel";
+    checkpoint->piece_prefix = "nngp";
+    /* A renamed Theta piece must not pass for an NNGP one. */
+    checkpoint->extra_hash = checkpoint_fnv1a(CHECKPOINT_FNV_OFFSET, tag, sizeof tag - 1);
+    return NTK_OK;
+}
+
+int checkpoint_step_restored(const ntk_checkpoint *checkpoint, int64_t step)
+{
+    return step < checkpoint->first_step ||
+           (checkpoint->skip_step != NULL && checkpoint->skip_step[step]);
 }
 
 /* The held-out inputs in the cross checkpoint's hash, as job_hash takes the

@@ -51,8 +51,10 @@ typedef struct {
     uint64_t extra_hash; /* mixed into the job hash (the cross kernel: its test inputs) */
     /* A piece of a job array (checkpoint_set_piece): this run computes the
      * steps s with s mod piece_count == piece_index and keeps them in its own
-     * file, <dir>/theta.piece-I-of-K.ckpt. 0: a whole run. */
+     * file, <dir>/theta.piece-I-of-K.ckpt (nngp.piece-I-of-K.ckpt for the
+     * analytic NNGP kernel). 0: a whole run. */
     int piece_index, piece_count;
+    const char *piece_prefix;  /* piece files are <prefix>.piece-I-of-K.ckpt */
     /* A whole run that may also resume from the pieces' files found in the
      * checkpoint folder (kernel.kind analytic, whose steps are independent;
      * the pipeline sets it). */
@@ -85,6 +87,20 @@ ntk_status checkpoint_init_cross(const ntk_checkpoint_spec *spec, const char *ou
  * --piece I/K): its checkpoint is <dir>/theta.piece-I-of-K.ckpt. Call
  * before checkpoint_resume. Rank-local; the same on every rank. */
 ntk_status checkpoint_set_piece(ntk_checkpoint *checkpoint, int index, int count);
+
+/* The analytic NNGP kernel's pieces (kernel.nngp: true), which a piece run
+ * fills from the same pair evaluations as Theta's: <dir>/nngp.piece-I-of-K.ckpt,
+ * written only by checkpoint_save_piece (no periodic or whole-run file),
+ * read by checkpoint_resume with combine_pieces like Theta's. A job hash
+ * that differs from Theta's files. Rank-local; callers agree on the
+ * status. */
+ntk_status checkpoint_init_nngp(const ntk_checkpoint_spec *spec, const char *output_dir,
+                                uint64_t job_hash, const ntk_grid *grid,
+                                ntk_checkpoint *checkpoint);
+
+/* Whether checkpoint_resume of a whole run put step `step`'s tiles in the
+ * matrix (from its checkpoint or a piece). Rank-local. */
+int checkpoint_step_restored(const ntk_checkpoint *checkpoint, int64_t step);
 
 /* If a checkpoint exists for this job: verify it, load it into theta, and set
  * hooks->first_step. No checkpoint: first_step = 0. A piece run resumes

@@ -16,16 +16,16 @@
  * below this on any Slurm installation). */
 enum { MAX_PIECE_FILES = 1 << 20 };
 
-static int piece_file_name(int index, int count, char *out, size_t size)
+static int piece_file_name(const char *prefix, int index, int count, char *out, size_t size)
 {
-    return snprintf(out, size, "theta.piece-%d-of-%d.ckpt", index, count);
+    return snprintf(out, size, "%s.piece-%d-of-%d.ckpt", prefix, index, count);
 }
 
-static ntk_status piece_path(const char *dir, int index, int count, char *out)
+static ntk_status piece_path(const ntk_checkpoint *checkpoint, int index, int count, char *out)
 {
     char name[96];
-    piece_file_name(index, count, name, sizeof name);
-    if (snprintf(out, NTK_PATH_MAX, "%s/%s", dir, name) >= NTK_PATH_MAX)
+    piece_file_name(checkpoint->piece_prefix, index, count, name, sizeof name);
+    if (snprintf(out, NTK_PATH_MAX, "%s/%s", checkpoint->dir, name) >= NTK_PATH_MAX)
         return NTK_RAISE(NTK_ERR_JOB, "checkpoint.dir: the path is too long");
     return NTK_OK;
 }
@@ -36,19 +36,21 @@ ntk_status checkpoint_set_piece(ntk_checkpoint *checkpoint, int index, int count
         return NTK_RAISE(NTK_ERR_INTERNAL, "checkpoint_set_piece: piece %d of %d", index, count);
     checkpoint->piece_index = index;
     checkpoint->piece_count = count;
-    return piece_path(checkpoint->dir, index, count, checkpoint->path);
+    return piece_path(checkpoint, index, count, checkpoint->path);
 }
 
-/* "theta.piece-I-of-K.ckpt" exactly as piece_file_name writes it (so
+/* "PREFIX.piece-I-of-K.ckpt" exactly as piece_file_name writes it (so
  * "theta.piece-01-of-3.ckpt" is not read as piece 1). */
-static int parse_piece_name(const char *name, int *index, int *count)
+static int parse_piece_name(const char *prefix, const char *name, int *index, int *count)
 {
+    size_t length = strlen(prefix);
     int end = 0;
-    if (sscanf(name, "theta.piece-%d-of-%d.ckpt%n", index, count, &end) != 2 ||
-        name[end] != '\0' || *count < 1 || *index < 0 || *index >= *count)
+    if (strncmp(name, prefix, length) != 0 ||
+        sscanf(name + length, ".piece-%d-of-%d.ckpt%n", index, count, &end) != 2 ||
+        name[length + (size_t)end] != '\0' || *count < 1 || *index < 0 || *index >= *count)
         return 0;
     char again[96];
-    piece_file_name(*index, *count, again, sizeof again);
+    piece_file_name(prefix, *index, *count, again, sizeof again);
     return strcmp(again, name) == 0;
 }
 
@@ -62,7 +64,7 @@ static int compare_pieces(const void *a, const void *b)
 
 /* Rank 0: the (index, count) pairs of the piece files in `dir`, in a fixed
  * order (by count, then index). No folder: none. */
-static ntk_status list_pieces(const char *dir, int **pairs, int *n)
+static ntk_status list_pieces(const char *dir, const char *prefix, int **pairs, int *n)
 {
     *pairs = NULL;
     *n = 0;
@@ -77,7 +79,7 @@ static ntk_status list_pieces(const char *dir, int **pairs, int *n)
     int capacity = 0;
     for (struct dirent *entry; status == NTK_OK && (entry = readdir(folder)) != NULL;) {
         int index = 0, count = 0;
-        if (!parse_piece_name(entry->d_name, &index, &count))
+        if (!parse_piece_name(prefix, entry->d_name, &index, &count))
             continue;
         if (*n == MAX_PIECE_FILES) {
             status = NTK_RAISE(NTK_ERR_IO, "more than %d piece checkpoints in %s",
@@ -110,7 +112,8 @@ static ntk_status share_pieces(const ntk_checkpoint *checkpoint, int **pairs, in
     const ntk_grid *grid = checkpoint->grid;
     *pairs = NULL;
     *n = 0;
-    ntk_status status = grid->rank == 0 ? list_pieces(checkpoint->dir, pairs, n) : NTK_OK;
+    ntk_status status =
+        grid->rank == 0 ? list_pieces(checkpoint->dir, checkpoint->piece_prefix, pairs, n) : NTK_OK;
     NTK_TRY(ntk_agree(status, grid->comm));
     NTK_MPI(MPI_Bcast(n, 1, MPI_INT, 0, grid->comm));
     if (*n == 0)
@@ -150,7 +153,7 @@ static ntk_status read_piece(ntk_checkpoint *checkpoint, int index, int count, i
 {
     const ntk_grid *grid = checkpoint->grid;
     char path[NTK_PATH_MAX];
-    NTK_TRY(piece_path(checkpoint->dir, index, count, path));
+    NTK_TRY(piece_path(checkpoint, index, count, path));
     ntk_checkpoint_header expected = {
         .job_hash = checkpoint->job_hash ^ checkpoint->extra_hash,
         .grid_rows = grid->rows, .grid_cols = grid->cols, .block = grid->block,
@@ -207,9 +210,10 @@ static ntk_status combine(ntk_checkpoint *checkpoint, ntk_dmatrix *theta, int64_
     checkpoint->steps_restored += restored;
     checkpoint->saved_steps_total = steps;
     checkpoint->steps_total = steps;
-    ntk_log("combining %d piece checkpoint%s in %s: %lld of %lld steps restored from them, "
-            "%lld to compute", checkpoint->n_pieces_read,
-            checkpoint->n_pieces_read == 1 ? "" : "s", checkpoint->dir, (long long)restored,
+    ntk_log("combining %d piece checkpoint%s of %s in %s: %lld of %lld steps restored from "
+            "them, %lld to compute", checkpoint->n_pieces_read,
+            checkpoint->n_pieces_read == 1 ? "" : "s", checkpoint->matrix_name, checkpoint->dir,
+            (long long)restored,
             (long long)steps, (long long)(steps - checkpoint->steps_restored));
     return NTK_OK;
 }
@@ -241,7 +245,7 @@ void checkpoint_pieces_remove(const ntk_checkpoint *checkpoint)
 {
     for (int p = 0; p < checkpoint->n_pieces_read; ++p) {
         char path[NTK_PATH_MAX];
-        if (piece_path(checkpoint->dir, checkpoint->pieces_read[2 * p],
+        if (piece_path(checkpoint, checkpoint->pieces_read[2 * p],
                        checkpoint->pieces_read[2 * p + 1], path) != NTK_OK)
             continue;
         if (unlink(path) != 0 && errno != ENOENT)

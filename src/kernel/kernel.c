@@ -59,3 +59,13 @@ ntk_status kernel_assemble_nngp(const ntk_kernel_config *config, const ntk_model
     NTK_TRY(kernel_assemble_analytic(config, model, grid, inputs, 0, 1, NULL, nngp, &stats));
     return NTK_OK;
 }
+
+ntk_status kernel_assemble_nngp_steps(const ntk_kernel_config *config, const ntk_model *model,
+                                      const ntk_grid *grid, const ntk_input_block *inputs,
+                                      const unsigned char *skip_step, ntk_dmatrix *nngp)
+{
+    ntk_kernel_stats stats;
+    const ntk_assembly_hooks hooks = {0, NULL, NULL, NULL, skip_step};
+    NTK_TRY(kernel_assemble_analytic(config, model, grid, inputs, 1, 1, &hooks, nngp, &stats));
+    return NTK_OK;
+}

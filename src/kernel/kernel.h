@@ -141,6 +141,14 @@ ntk_status kernel_assemble_nngp(const ntk_kernel_config *config, const ntk_model
                                 const ntk_grid *grid, const ntk_input_block *inputs,
                                 ntk_dmatrix *nngp);
 
+/* The analytic NNGP kernel's lower triangle in the steps whose flag in
+ * `skip_step` is 0 (the others are left as they are): what a run that
+ * combines the pieces of a job array lacks (pieces of Theta without their
+ * NNGP). The same values as kernel_assemble_nngp's. Collective. */
+ntk_status kernel_assemble_nngp_steps(const ntk_kernel_config *config, const ntk_model *model,
+                                      const ntk_grid *grid, const ntk_input_block *inputs,
+                                      const unsigned char *skip_step, ntk_dmatrix *nngp);
+
 /* Delivering per-item vectors to the ranks whose tiles need them.
  *
  * Each rank holds `width`-long vectors for its own block of items (as

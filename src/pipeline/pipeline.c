@@ -47,6 +47,7 @@ typedef struct {
     ntk_spectrum spectrum;
     ntk_modes modes;
     ntk_checkpoint checkpoint;
+    ntk_checkpoint nngp_checkpoint; /* the analytic NNGP kernel's pieces of a job array */
     ntk_run_files files; /* written so far, for the final log line */
     predict_tracker *tracker; /* held-out loss during training (src/predict) */
     int features_stored;       /* matrix_free: the plan's choice of spectrum.features */
@@ -67,6 +68,7 @@ static void run_state_free(run_state *state)
     free(state->residual);
     free(state->own_targets);
     checkpoint_free(&state->checkpoint);
+    checkpoint_free(&state->nngp_checkpoint);
     if (state->have_model)
         model_destroy(&state->model);
     inputs_free_block(&state->inputs);
@@ -206,6 +208,71 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
     return stop_point(comm, state, "before the assembly");
 }
 
+/* The analytic NNGP kernel (kernel.nngp) comes from the same pair
+ * evaluations as Theta in the steps a run computes (hooks->nngp). A piece
+ * of a job array that computes all its steps in this run keeps it in its
+ * own file (a resumed piece lacks the earlier steps' values: the combining
+ * run computes them); a combining run reads the NNGP pieces and, after
+ * Theta, assembles what they lack (nngp_fill_restored). A resumed run
+ * without NNGP pieces assembles the whole NNGP kernel after Theta. It lives
+ * in state->nngp, which the run frees on every path. Collective. */
+static ntk_status nngp_begin(const ntk_job *job, MPI_Comm comm, run_state *state, int64_t m_rows,
+                             const ntk_run_piece *piece, ntk_assembly_hooks *hooks)
+{
+    if (job->kernel.kind != NTK_KIND_ANALYTIC || !job->kernel.nngp ||
+        (piece != NULL && state->checkpoint.first_step > 0))
+        return NTK_OK;
+    const ntk_grid *grid = &state->grid;
+    ntk_checkpoint *saved = &state->nngp_checkpoint;
+    NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &state->nngp), comm));
+    NTK_TRY(ntk_agree(checkpoint_init_nngp(&job->checkpoint, job->output.dir, job_hash(job),
+                                           grid, saved),
+                      comm));
+    if (piece != NULL) {
+        NTK_TRY(checkpoint_set_piece(saved, piece->index, piece->count));
+        hooks->nngp = &state->nngp;
+        return NTK_OK;
+    }
+    saved->combine_pieces = 1;
+    ntk_assembly_hooks restored = {0, NULL, NULL, NULL, NULL};
+    NTK_TRY(checkpoint_resume(saved, &state->nngp, &restored));
+    if (saved->n_pieces_read > 0 || state->checkpoint.steps_restored == 0)
+        hooks->nngp = &state->nngp;
+    else
+        dmatrix_destroy(&state->nngp);
+    return NTK_OK;
+}
+
+/* A combining run with NNGP pieces: the NNGP kernel of the steps whose
+ * Theta was restored (from its checkpoint or a piece) but whose NNGP no
+ * piece holds. Collective. */
+static ntk_status nngp_fill_restored(const ntk_job *job, MPI_Comm comm, run_state *state)
+{
+    const ntk_checkpoint *theta_saved = &state->checkpoint, *nngp_saved = &state->nngp_checkpoint;
+    if (nngp_saved->n_pieces_read == 0 || state->nngp.rows < 1)
+        return NTK_OK;
+    const int64_t steps = kernel_analytic_steps(&state->grid, state->nngp.cols);
+    unsigned char *skip = NULL;
+    NTK_TRY(ntk_agree(NTK_CALLOC(skip, (size_t)steps + 1, "NNGP step flags"), comm));
+    int64_t lacking = 0;
+    for (int64_t step = 0; step < steps; ++step) {
+        const int lacks = checkpoint_step_restored(theta_saved, step) &&
+                          !checkpoint_step_restored(nngp_saved, step);
+        skip[step] = !lacks;
+        lacking += lacks;
+    }
+    ntk_status status = NTK_OK;
+    if (lacking > 0) {
+        ntk_log("assemble nngp: %lld of %lld steps whose Theta was restored without it",
+                (long long)lacking, (long long)steps);
+        const ntk_kernel_config kernel_config = job_kernel_config(job);
+        status = kernel_assemble_nngp_steps(&kernel_config, &state->model, &state->grid,
+                                            &state->inputs, skip, &state->nngp);
+    }
+    free(skip);
+    return status;
+}
+
 /* Theta (and the optional NNGP kernel), with checkpoints; theta.npy. A
  * piece of a job array stops after its steps, saved to its checkpoint. */
 static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, int64_t m_rows,
@@ -229,17 +296,8 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
         state->checkpoint.combine_pieces = job->kernel.kind == NTK_KIND_ANALYTIC;
     NTK_TRY(checkpoint_resume(&state->checkpoint, &state->theta, &hooks));
 
-    /* The analytic NNGP kernel comes from the same pair evaluations as Theta
-     * when the assembly starts from the first step; a resumed one lacks the
-     * earlier steps' values (checkpoints hold Theta) and assembles it
-     * separately below. It lives in state->nngp, which the run frees on
-     * every path. */
     ntk_dmatrix *nngp = &state->nngp;
-    if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp && piece == NULL &&
-        state->checkpoint.steps_restored == 0) {
-        NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, nngp), comm));
-        hooks.nngp = nngp;
-    }
+    NTK_TRY(nngp_begin(job, comm, state, m_rows, piece, &hooks));
 
     ntk_phase_begin("assemble theta");
     const ntk_kernel_config kernel_config = job_kernel_config(job);
@@ -247,10 +305,17 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
                             &state->theta, stats));
     if (piece != NULL) {
         ntk_phase_end();
+        /* NNGP first: a piece stopped between the two is rerun whole. */
+        if (hooks.nngp != NULL) {
+            state->nngp_checkpoint.steps_total = state->checkpoint.steps_total;
+            NTK_TRY(checkpoint_save_piece(&state->nngp_checkpoint, nngp));
+        }
         return checkpoint_save_piece(&state->checkpoint, &state->theta);
     }
-    if (hooks.nngp != NULL)
+    if (hooks.nngp != NULL) {
+        NTK_TRY(nngp_fill_restored(job, comm, state));
         NTK_TRY(dmatrix_symmetrize_from_lower(grid, nngp));
+    }
     const int nngp_done = hooks.nngp != NULL;
     if (kernel_needs_upper_triangle(&kernel_config)) {
         ntk_phase_begin("symmetrize theta");
@@ -644,8 +709,10 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     free(echo);
     NTK_TRY(ntk_agree(status, comm));
     run_files_add(&state->files, OUTPUT_FILE_SUMMARY);
-    if (!no_theta) /* no assembly, no checkpoint */
+    if (!no_theta) { /* no assembly, no checkpoint */
+        NTK_TRY(checkpoint_finish(&state->nngp_checkpoint));
         NTK_TRY(checkpoint_finish(&state->checkpoint));
+    }
     NTK_TRY(run_files_finish(job, comm));
 
     memset(result, 0, sizeof *result);

@@ -6,8 +6,9 @@
 # NNGP kernel from Theta's pair evaluations (no second assembly); a resumed
 # one assembles it separately: the same bits either way.
 # A job array's pieces (ntkgram run --piece I/K): 3 pieces, each its own
-# steps into its own checkpoint and nothing into output.dir, then a plain
-# run combines them to the same Theta and NNGP bits, computing no step;
+# steps of Theta and NNGP into its own checkpoints and nothing into
+# output.dir, then a plain run combines them to the same Theta and NNGP
+# bits, computing no step of either;
 # a combining run on another grid is refused naming both grids; bad --piece
 # values and --piece with an empirical kernel are refused, writing nothing.
 . "$NTK_TESTS_DIR/checkpoint/common.sh"
@@ -58,8 +59,11 @@ rc=$?
 grep -q "^ntkgram: error: checkpoint $out/checkpoint/theta.piece-0-of-3.ckpt was written on a 2x1 grid with block 2; this run has 1x1 with block 2; run with the same grid or remove it$" \
     "$dir/grid.log" || fail "unexpected refusal of another grid: $(cat "$dir/grid.log")"
 ntk 2 run "$job" --out "$out" >"$dir/combine.log" 2>&1 || fail "combining run: $(cat "$dir/combine.log")"
-grep -q "combining 3 piece checkpoints in $out/checkpoint: 7 of 7 steps restored from them, 0 to compute" \
+grep -q "combining 3 piece checkpoints of Theta in $out/checkpoint: 7 of 7 steps restored from them, 0 to compute" \
     "$dir/combine.log" || fail "the combining run did not restore every step: $(cat "$dir/combine.log")"
+grep -q "combining 3 piece checkpoints of NNGP kernel in $out/checkpoint: 7 of 7 steps restored from them, 0 to compute" \
+    "$dir/combine.log" && ! grep -q "assemble nngp" "$dir/combine.log" ||
+    fail "the combining run did not take the NNGP kernel from the pieces: $(cat "$dir/combine.log")"
 same_bits "$dir/ref/theta.npy" "$out/theta.npy" "theta combined from 3 pieces"
 same_bits "$dir/ref/nngp.npy" "$out/nngp.npy" "nngp of the run combining 3 pieces"
 [ ! -e "$out/checkpoint" ] || fail "the combining run left its pieces: $(ls "$out/checkpoint")"

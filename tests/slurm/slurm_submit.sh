@@ -162,7 +162,7 @@ for piece in 0 1; do
     grep -q "piece $piece of 2 done" "$work/ntkgram-pieces-${array}_$piece.out" ||
         fail "array task $piece did not compute piece $piece: $(cat "$work/ntkgram-pieces-${array}_$piece.out")"
 done
-grep -q "combining 2 piece checkpoints in .*: 5 of 5 steps restored from them, 0 to compute" \
+grep -q "combining 2 piece checkpoints of Theta in .*: 5 of 5 steps restored from them, 0 to compute" \
     "$work/ntkgram-pieces-$combine.out" ||
     fail "the combining job did not use both pieces: $(cat "$work/ntkgram-pieces-$combine.out")"
 ntk serial run "$work/pieces.yaml" --out "$work/direct-pieces" --quiet || fail "direct run of the pieces job failed"
