@@ -58,4 +58,21 @@ ntk_status checkpoint_file_read(const char *path, const ntk_grid *grid,
                                 const ntk_checkpoint_header *expected, ntk_dmatrix *theta,
                                 ntk_checkpoint_header *found);
 
+/* Whether a file with `header` holds step `step` (local column block
+ * `step` of every process): s < steps_done, and s mod piece_count ==
+ * piece_index for a piece. */
+int checkpoint_file_holds_step(const ntk_checkpoint_header *header, int64_t step);
+
+/* Like checkpoint_file_read, but only the steps the file holds and
+ * `present` (one flag per step of the `steps` of this assembly) lacks are
+ * copied into theta, which is otherwise left as it is; `present` gains
+ * them and *taken counts them. The file is read through a buffer of at
+ * most 8 MiB per rank (not a second Theta), and every checksum is checked.
+ * A file of another step count is refused (NTK_ERR_JOB). Collective; the
+ * status is agreed. */
+ntk_status checkpoint_file_read_steps(const char *path, const ntk_grid *grid,
+                                      const ntk_checkpoint_header *expected, int64_t steps,
+                                      unsigned char *present, ntk_dmatrix *theta,
+                                      ntk_checkpoint_header *found, int64_t *taken);
+
 #endif

@@ -125,31 +125,10 @@ static ntk_status share_pieces(const ntk_checkpoint *checkpoint, int **pairs, in
     return NTK_OK;
 }
 
-static int piece_holds(const ntk_checkpoint_header *found, int64_t step)
-{
-    return step < found->steps_done && step % found->piece_count == found->piece_index;
-}
-
-/* Local columns of `step` from `from` into `theta` (the same layout). */
-static void copy_step(const ntk_grid *grid, const ntk_dmatrix *from, ntk_dmatrix *theta,
-                      int64_t step)
-{
-    int64_t first = step * grid->block, end = first + grid->block;
-    if (end > theta->local_cols)
-        end = theta->local_cols;
-    if (first >= end || theta->local_rows < 1)
-        return;
-    /* local_rows >= 1: the leading dimension is local_rows, the columns are contiguous */
-    memcpy(theta->data + first * theta->local_rows, from->data + first * theta->local_rows,
-           sizeof(double) * (size_t)((end - first) * theta->local_rows));
-}
-
 /* Read one piece file and take the steps it holds that are not yet in
- * theta. `into_theta`: nothing is in theta yet, read it there directly (its
- * other columns are the zeros of a fresh matrix). */
-static ntk_status read_piece(ntk_checkpoint *checkpoint, int index, int count, int into_theta,
-                             int64_t steps, ntk_dmatrix *theta, ntk_dmatrix *scratch,
-                             int64_t *taken)
+ * theta (checkpoint->skip_step). */
+static ntk_status read_piece(ntk_checkpoint *checkpoint, int index, int count, int64_t steps,
+                             ntk_dmatrix *theta, int64_t *taken)
 {
     const ntk_grid *grid = checkpoint->grid;
     char path[NTK_PATH_MAX];
@@ -159,26 +138,14 @@ static ntk_status read_piece(ntk_checkpoint *checkpoint, int index, int count, i
         .grid_rows = grid->rows, .grid_cols = grid->cols, .block = grid->block,
         .lower_only = checkpoint->lower_only, .m_rows = theta->rows, .m_cols = theta->cols,
     }, found;
-    if (!into_theta && scratch->rows == 0)
-        NTK_TRY(ntk_agree(dmatrix_create(grid, theta->rows, theta->cols, scratch), grid->comm));
-    NTK_TRY(checkpoint_file_read(path, grid, &expected, into_theta ? theta : scratch, &found));
+    NTK_TRY(checkpoint_file_read_steps(path, grid, &expected, steps, checkpoint->skip_step, theta,
+                                       &found, taken));
+    /* The name says which piece the file is; its header must agree (the
+     * steps taken are the header's, so Theta is right either way). */
     if (found.piece_count != count || found.piece_index != index)
         return NTK_RAISE(NTK_ERR_IO, "checkpoint %s holds piece %d of %d, not piece %d of %d as "
                          "its name says; remove it",
                          path, found.piece_index, found.piece_count, index, count);
-    if (found.steps_total != steps)
-        return NTK_RAISE(NTK_ERR_JOB, "checkpoint %s was written for an assembly of %lld steps; "
-                         "this run has %lld; remove it",
-                         path, (long long)found.steps_total, (long long)steps);
-    *taken = 0;
-    for (int64_t step = 0; step < steps; ++step) {
-        if (!piece_holds(&found, step) || checkpoint->skip_step[step])
-            continue;
-        if (!into_theta)
-            copy_step(grid, scratch, theta, step);
-        checkpoint->skip_step[step] = 1;
-        ++*taken;
-    }
     return NTK_OK;
 }
 
@@ -192,21 +159,13 @@ static ntk_status combine(ntk_checkpoint *checkpoint, ntk_dmatrix *theta, int64_
         return NTK_OK;
     for (int64_t step = 0; step < first_step && step < steps; ++step)
         checkpoint->skip_step[step] = 1;
-    ntk_dmatrix scratch;
-    memset(&scratch, 0, sizeof scratch);
-    ntk_status status = NTK_OK;
     int64_t restored = 0;
-    int theta_empty = first_step == 0;
-    for (int p = 0; status == NTK_OK && p < checkpoint->n_pieces_read; ++p) {
+    for (int p = 0; p < checkpoint->n_pieces_read; ++p) {
         int64_t taken = 0;
-        status = read_piece(checkpoint, checkpoint->pieces_read[2 * p],
-                            checkpoint->pieces_read[2 * p + 1], theta_empty, steps, theta,
-                            &scratch, &taken);
-        theta_empty = 0;
+        NTK_TRY(read_piece(checkpoint, checkpoint->pieces_read[2 * p],
+                           checkpoint->pieces_read[2 * p + 1], steps, theta, &taken));
         restored += taken;
     }
-    dmatrix_destroy(&scratch);
-    NTK_TRY(status);
     checkpoint->steps_restored += restored;
     checkpoint->saved_steps_total = steps;
     checkpoint->steps_total = steps;

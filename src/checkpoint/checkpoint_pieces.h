@@ -1,6 +1,6 @@
 /* The pieces of a job array (ntkgram run --piece I/K): which steps a piece
  * computes, and a whole run that combines the pieces' checkpoint files
- * (checkpoint.h; docs/cluster.md, "Splitting one job over a job array").
+ * (checkpoint.h; docs/cluster.md, "One run's Theta split over a job array").
  *
  * Piece I of K computes the assembly steps s with s mod K == I: steps are
  * local column blocks, whose cost falls along the matrix (the lower

@@ -12,6 +12,9 @@
  * sweep. The same on every rank. */
 static ntk_status run_piece(const ntk_cli_options *options, const ntk_job *job)
 {
+    if (options->point >= 0)
+        return NTK_RAISE(NTK_ERR_USAGE, "run: --piece and --point cannot be combined (a piece "
+                         "splits one run; a point is one run of a sweep)");
     if (job->sweep.n_keys > 0)
         return NTK_RAISE(NTK_ERR_USAGE,
                          "run: --piece splits one run's Theta, but %s has a sweep (its points "

@@ -11,7 +11,8 @@
 # NNGP), then a plain run combines them to the same Theta and NNGP bits,
 # computing no step of Theta and only piece 1's NNGP;
 # a combining run on another grid is refused naming both grids; bad --piece
-# values and --piece with an empirical kernel are refused, writing nothing.
+# values, --piece with an empirical kernel and --piece with --point are refused,
+# writing nothing.
 . "$NTK_TESTS_DIR/checkpoint/common.sh"
 dir=$(scratch analytic-conv-checkpoint)
 cd "$dir"
@@ -77,7 +78,8 @@ same_bits "$dir/ref/nngp.npy" "$out/nngp.npy" "nngp of the run combining 3 piece
 [ ! -e "$out/checkpoint" ] || fail "the combining run left its pieces: $(ls "$out/checkpoint")"
 
 for bad in "3/3|the piece I must be below K" "x/2|--piece needs I/K" \
-    "0/2 --set kernel.kind=empirical|--piece needs kernel.kind analytic"; do
+    "0/2 --set kernel.kind=empirical|--piece needs kernel.kind analytic" \
+    "0/2 --point 0|--piece and --point cannot be combined"; do
     # shellcheck disable=SC2086 # the value carries its --set
     ntk serial run "$job" --out "$dir/bad" --piece ${bad%%|*} >"$dir/bad.log" 2>&1
     rc=$?
