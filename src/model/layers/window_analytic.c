@@ -54,7 +54,7 @@ static inline void add_column_taps(const conv_geometry *g, const double *restric
             for (int64_t x = 0; x < begin; ++x)
                 out_row[x] = 0.0;
             for (int64_t x = begin; x < end; ++x)
-                out_row[x] = acc_row[x + shift];
+                out_row[x] = 0.0 + acc_row[x + shift]; /* see add_row_block */
             for (int64_t x = end; x < g->wo; ++x)
                 out_row[x] = 0.0;
             return;
@@ -81,9 +81,10 @@ static inline void add_row_block(const double *restrict in, int64_t positions_in
     for (int64_t a = 0; a < w; ++a) {
         const double *restrict from = in + (r1 * w + a) * positions_in + r2 * w;
         double *restrict to = acc + a * w;
-        if (first)
+        if (first) /* 0 + from, as a zeroed acc would give (-0 becomes +0); and
+                    * an add, not a copy, which the compiler would make a call */
             for (int64_t b = 0; b < w; ++b)
-                to[b] = from[b];
+                to[b] = 0.0 + from[b];
         else
             for (int64_t b = 0; b < w; ++b)
                 to[b] += from[b];
