@@ -492,9 +492,26 @@ static ntk_status read_steps_data(MPI_File file, const ntk_grid *grid, const tab
 {
     const int64_t rows = theta->local_rows, count = rows * theta->local_cols;
     const int64_t span = (int64_t)grid->block * rows; /* one step's local columns */
-    const int64_t per_read = count < STEPS_BUFFER_ELEMENTS ? count : STEPS_BUFFER_ELEMENTS;
+    /* Testing aid: NTK_TEST_READ_BUFFER_VALUES=B reads B values at a time,
+     * so a small test makes several reads that cross its steps'
+     * boundaries, some ranks more than others. */
+    int64_t buffer_values = STEPS_BUFFER_ELEMENTS;
+    ntk_status status = NTK_OK;
+    const char *test_values = getenv("NTK_TEST_READ_BUFFER_VALUES");
+    if (test_values != NULL && test_values[0] != '\0') {
+        char *end = NULL;
+        const long long parsed = strtoll(test_values, &end, 10);
+        if (*end != '\0' || parsed < 1 || parsed > STEPS_BUFFER_ELEMENTS)
+            status = NTK_RAISE(NTK_ERR_USAGE, "environment variable NTK_TEST_READ_BUFFER_VALUES: "
+                               "expected an integer in [1, %d], got '%s'",
+                               (int)STEPS_BUFFER_ELEMENTS, test_values);
+        else
+            buffer_values = parsed;
+    }
+    const int64_t per_read = count < buffer_values ? count : buffer_values;
     double *buffer = NULL;
-    ntk_status status = NTK_CALLOC(buffer, (size_t)per_read + 1, "checkpoint read buffer");
+    if (status == NTK_OK)
+        status = NTK_CALLOC(buffer, (size_t)per_read + 1, "checkpoint read buffer");
     long long rounds = per_read > 0 ? (count + per_read - 1) / per_read : 0, max_rounds = 0;
     NTK_MPI(MPI_Allreduce(&rounds, &max_rounds, 1, MPI_LONG_LONG, MPI_MAX, grid->comm));
     uint64_t hash = CHECKPOINT_FNV_OFFSET;

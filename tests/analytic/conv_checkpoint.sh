@@ -9,7 +9,8 @@
 # steps of Theta and NNGP into its own checkpoints and nothing into
 # output.dir (piece 1 stopped after step 3 and resumed, so it keeps no
 # NNGP), then a plain run combines them to the same Theta and NNGP bits,
-# computing no step of Theta and only piece 1's NNGP;
+# computing no step of Theta and only piece 1's NNGP (reading the pieces 5
+# values at a time: NTK_TEST_READ_BUFFER_VALUES);
 # a combining run on another grid is refused naming both grids; bad --piece
 # values, --piece with an empirical kernel and --piece with --point are refused,
 # writing nothing.
@@ -67,7 +68,9 @@ rc=$?
 [ $rc -eq 3 ] || fail "combining on another grid: exit $rc, expected 3: $(cat "$dir/grid.log")"
 grep -q "^ntkgram: error: checkpoint $out/checkpoint/theta.piece-0-of-3.ckpt was written on a 2x1 grid with block 2; this run has 1x1 with block 2; run with the same grid or remove it$" \
     "$dir/grid.log" || fail "unexpected refusal of another grid: $(cat "$dir/grid.log")"
-ntk 2 run "$job" --out "$out" >"$dir/combine.log" 2>&1 || fail "combining run: $(cat "$dir/combine.log")"
+# 5 values per read: many reads per piece, across its steps' boundaries, more on one rank
+NTK_TEST_READ_BUFFER_VALUES=5 ntk 2 run "$job" --out "$out" >"$dir/combine.log" 2>&1 ||
+    fail "combining run: $(cat "$dir/combine.log")"
 grep -q "combining 3 piece checkpoints of Theta in $out/checkpoint: 7 of 7 steps restored from them, 0 to compute" \
     "$dir/combine.log" || fail "the combining run did not restore every step: $(cat "$dir/combine.log")"
 grep -q "combining 2 piece checkpoints of NNGP kernel in $out/checkpoint: 5 of 7 steps restored from them, 2 to compute" \
