@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include "checkpoint/checkpoint_file.h"
+#include "checkpoint/checkpoint_pieces.h"
 #include "core/log.h"
 
 static const char checkpoint_file_name[] = "theta.ckpt";
 static const char cross_checkpoint_file_name[] = "test_theta.ckpt";
+static const char nngp_checkpoint_file_name[] = "nngp.ckpt";
 
 static ntk_status checkpoint_dir(const ntk_checkpoint_spec *spec, const char *output_dir,
                                  char *out)
@@ -44,6 +46,7 @@ static ntk_status init_named(const ntk_checkpoint_spec *spec, const char *output
     /* The pipeline assembles the lower triangle only, whatever the job (it
      * mirrors it afterwards when Theta is written whole). */
     checkpoint->lower_only = 1;
+    checkpoint->piece_prefix = "theta";
 
     NTK_TRY(checkpoint_dir(spec, output_dir, checkpoint->dir));
     if (snprintf(checkpoint->path, sizeof checkpoint->path, "%s/%s", checkpoint->dir, file_name) >=
@@ -58,6 +61,26 @@ ntk_status checkpoint_init(const ntk_checkpoint_spec *spec, const char *output_d
                            uint64_t job_hash, const ntk_grid *grid, ntk_checkpoint *checkpoint)
 {
     return init_named(spec, output_dir, job_hash, grid, checkpoint_file_name, checkpoint);
+}
+
+ntk_status checkpoint_init_nngp(const ntk_checkpoint_spec *spec, const char *output_dir,
+                                uint64_t job_hash, const ntk_grid *grid,
+                                ntk_checkpoint *checkpoint)
+{
+    static const char tag[] = "analytic NNGP kernel";
+    NTK_TRY(init_named(spec, output_dir, job_hash, grid, nngp_checkpoint_file_name, checkpoint));
+    checkpoint->label = "assemble nngp";
+    checkpoint->matrix_name = "NNGP kernel";
+    checkpoint->piece_prefix = "nngp";
+    /* A renamed Theta piece must not pass for an NNGP one. */
+    checkpoint->extra_hash = checkpoint_fnv1a(CHECKPOINT_FNV_OFFSET, tag, sizeof tag - 1);
+    return NTK_OK;
+}
+
+int checkpoint_step_restored(const ntk_checkpoint *checkpoint, int64_t step)
+{
+    return step < checkpoint->first_step ||
+           (checkpoint->skip_step != NULL && checkpoint->skip_step[step]);
 }
 
 /* The held-out inputs in the cross checkpoint's hash, as job_hash takes the
@@ -120,6 +143,8 @@ static ntk_checkpoint_header this_run(const ntk_checkpoint *checkpoint, const nt
         .m_cols = theta->cols,
         .steps_done = steps_done,
         .steps_total = steps_total,
+        .piece_index = checkpoint->piece_index,
+        .piece_count = checkpoint->piece_count,
     };
     return header;
 }
@@ -129,6 +154,7 @@ ntk_status checkpoint_resume(ntk_checkpoint *checkpoint, ntk_dmatrix *theta,
 {
     const ntk_grid *grid = checkpoint->grid;
     hooks->first_step = 0;
+    hooks->skip_step = NULL;
     /* Assembly starts right after this call; the progress rate counts from here,
      * so that feature computation and exchange are part of it. */
     checkpoint->assembly_start = MPI_Wtime();
@@ -136,17 +162,27 @@ ntk_status checkpoint_resume(ntk_checkpoint *checkpoint, ntk_dmatrix *theta,
     if (grid->rank == 0)
         exists = access(checkpoint->path, F_OK) == 0;
     NTK_MPI(MPI_Bcast(&exists, 1, MPI_INT, 0, grid->comm));
-    if (!exists)
-        return NTK_OK;
-
-    ntk_checkpoint_header expected = this_run(checkpoint, theta, 0, 0), found;
-    NTK_TRY(checkpoint_file_read(checkpoint->path, grid, &expected, theta, &found));
-    hooks->first_step = found.steps_done;
-    checkpoint->first_step = found.steps_done;
-    checkpoint->saved_steps_total = found.steps_total;
-    checkpoint->steps_total = found.steps_total;
-    ntk_log("resuming from checkpoint: step %lld of %lld (%s)", (long long)found.steps_done,
-            (long long)found.steps_total, checkpoint->path);
+    if (exists) {
+        ntk_checkpoint_header expected = this_run(checkpoint, theta, 0, 0), found;
+        NTK_TRY(checkpoint_file_read(checkpoint->path, grid, &expected, theta, &found));
+        /* The file's name says which piece it is; its header must agree. */
+        if (found.piece_count != checkpoint->piece_count ||
+            found.piece_index != checkpoint->piece_index)
+            return NTK_RAISE(NTK_ERR_IO,
+                             "checkpoint %s holds piece %d of %d, not piece %d of %d as its name "
+                             "says; remove it",
+                             checkpoint->path, found.piece_index, found.piece_count,
+                             checkpoint->piece_index, checkpoint->piece_count);
+        hooks->first_step = found.steps_done;
+        checkpoint->first_step = found.steps_done;
+        checkpoint->saved_steps_total = found.steps_total;
+        checkpoint->steps_total = found.steps_total;
+        checkpoint->steps_restored = found.steps_done;
+        ntk_log("resuming from checkpoint: step %lld of %lld (%s)", (long long)found.steps_done,
+                (long long)found.steps_total, checkpoint->path);
+    }
+    if (checkpoint->piece_count > 0 || checkpoint->combine_pieces)
+        NTK_TRY(checkpoint_pieces_resume(checkpoint, theta, hooks));
     return NTK_OK;
 }
 
@@ -254,6 +290,25 @@ ntk_status checkpoint_stop_with_theta(ntk_checkpoint *checkpoint, const ntk_dmat
                      checkpoint->path);
 }
 
+ntk_status checkpoint_save_piece(ntk_checkpoint *checkpoint, const ntk_dmatrix *theta)
+{
+    const int64_t steps = kernel_analytic_steps(checkpoint->grid, theta->cols);
+    if (checkpoint->piece_count < 1 || checkpoint->steps_total != steps)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "checkpoint_save_piece: not a piece run, or its "
+                         "assembly did not end (%lld of %lld steps)",
+                         (long long)checkpoint->steps_total, (long long)steps);
+    return write_checkpoint(checkpoint, theta, steps, steps);
+}
+
+void checkpoint_free(ntk_checkpoint *checkpoint)
+{
+    free(checkpoint->skip_step);
+    free(checkpoint->pieces_read);
+    checkpoint->skip_step = NULL;
+    checkpoint->pieces_read = NULL;
+    checkpoint->n_pieces_read = 0;
+}
+
 ntk_status checkpoint_finish(ntk_checkpoint *checkpoint)
 {
     const ntk_grid *grid = checkpoint->grid;
@@ -267,6 +322,7 @@ ntk_status checkpoint_finish(ntk_checkpoint *checkpoint)
         if (unlink(checkpoint->path) != 0 && errno != ENOENT)
             ntk_warn("cannot remove the checkpoint %s: %s", checkpoint->path, strerror(errno));
         unlink(partial);
+        checkpoint_pieces_remove(checkpoint);
         /* Only succeeds when nothing else is in it: never remove a user's files. */
         rmdir(checkpoint->dir);
     }

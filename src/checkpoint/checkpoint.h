@@ -49,6 +49,20 @@ typedef struct {
     const char *matrix_name;
     const char *phase;
     uint64_t extra_hash; /* mixed into the job hash (the cross kernel: its test inputs) */
+    /* A piece of a job array (checkpoint_set_piece): this run computes the
+     * steps s with s mod piece_count == piece_index and keeps them in its own
+     * file, <dir>/theta.piece-I-of-K.ckpt (nngp.piece-I-of-K.ckpt for the
+     * analytic NNGP kernel). 0: a whole run. */
+    int piece_index, piece_count;
+    const char *piece_prefix;  /* piece files are <prefix>.piece-I-of-K.ckpt */
+    /* A whole run that may also resume from the pieces' files found in the
+     * checkpoint folder (kernel.kind analytic, whose steps are independent;
+     * the pipeline sets it). */
+    int combine_pieces;
+    unsigned char *skip_step;  /* hooks->skip_step when pieces are involved, else NULL */
+    int64_t steps_restored;    /* steps read from checkpoint files by checkpoint_resume */
+    int n_pieces_read;         /* the piece files read (removed by checkpoint_finish) */
+    int *pieces_read;          /* their (index, count) pairs */
 } ntk_checkpoint;
 
 /* Install the signal handlers (if main has not) and prepare the context: the path
@@ -69,8 +83,34 @@ ntk_status checkpoint_init_cross(const ntk_checkpoint_spec *spec, const char *ou
                                  uint64_t job_hash, const ntk_data_source *test_inputs,
                                  const ntk_grid *grid, ntk_checkpoint *checkpoint);
 
+/* Make this run piece `index` of `count` of Theta's assembly (ntkgram run
+ * --piece I/K): its checkpoint is <dir>/theta.piece-I-of-K.ckpt. Call
+ * before checkpoint_resume. Rank-local; the same on every rank. */
+ntk_status checkpoint_set_piece(ntk_checkpoint *checkpoint, int index, int count);
+
+/* The analytic NNGP kernel's pieces (kernel.nngp: true), which a piece run
+ * fills from the same pair evaluations as Theta's: <dir>/nngp.piece-I-of-K.ckpt,
+ * written only by checkpoint_save_piece (no periodic or whole-run file),
+ * read by checkpoint_resume with combine_pieces like Theta's. A job hash
+ * that differs from Theta's files. Rank-local; callers agree on the
+ * status. */
+ntk_status checkpoint_init_nngp(const ntk_checkpoint_spec *spec, const char *output_dir,
+                                uint64_t job_hash, const ntk_grid *grid,
+                                ntk_checkpoint *checkpoint);
+
+/* Whether checkpoint_resume of a whole run put step `step`'s tiles in the
+ * matrix (from its checkpoint or a piece). Rank-local. */
+int checkpoint_step_restored(const ntk_checkpoint *checkpoint, int64_t step);
+
 /* If a checkpoint exists for this job: verify it, load it into theta, and set
- * hooks->first_step. No checkpoint: first_step = 0. Collective. */
+ * hooks->first_step. No checkpoint: first_step = 0. A piece run resumes
+ * from its own piece file and sets hooks->skip_step to every step that is
+ * not its own or is already done; a whole run with combine_pieces also
+ * reads every piece file in the folder (theta.piece-*-of-*.ckpt, of any
+ * count) and skips the steps they hold: the pieces of a job array combine
+ * into the whole Theta, and whatever no piece holds is computed. A piece
+ * file of another job, grid or M is refused as a whole-run checkpoint is.
+ * Collective. */
 ntk_status checkpoint_resume(ntk_checkpoint *checkpoint, ntk_dmatrix *theta,
                              ntk_assembly_hooks *hooks);
 
@@ -87,9 +127,17 @@ ntk_status checkpoint_after_step(void *context, ntk_dmatrix *theta, int64_t step
 ntk_status checkpoint_stop_with_theta(ntk_checkpoint *checkpoint, const ntk_dmatrix *theta,
                                       const char *where);
 
-/* Remove the checkpoint (and its folder when that is left empty) after the
- * outputs it protects are written. Collective. A context that was never
- * initialised (no grid) is left alone. */
+/* The end of a piece run: save its steps (all done) to its piece file.
+ * Collective. */
+ntk_status checkpoint_save_piece(ntk_checkpoint *checkpoint, const ntk_dmatrix *theta);
+
+/* Remove the checkpoint, the piece files it resumed from (and its folder
+ * when that is left empty) after the outputs it protects are written.
+ * Collective. A context that was never initialised (no grid) is left
+ * alone. */
 ntk_status checkpoint_finish(ntk_checkpoint *checkpoint);
+
+/* Free what checkpoint_resume allocated (any path). Rank-local. */
+void checkpoint_free(ntk_checkpoint *checkpoint);
 
 #endif

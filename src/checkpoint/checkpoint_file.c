@@ -18,7 +18,10 @@ enum {
     /* Theta elements per MPI-IO call: MPI counts are C ints. */
     CHUNK_ELEMENTS = 1 << 26,
     /* Sanity bound on the process count read from a file, before allocating. */
-    MAX_PROCESSES = 1 << 24
+    MAX_PROCESSES = 1 << 24,
+    /* Theta elements per read of checkpoint_file_read_steps (8 MiB): the
+     * buffer a combining run needs beside Theta. */
+    STEPS_BUFFER_ELEMENTS = 1 << 20
 };
 
 static const char checkpoint_magic[8] = {'N', 'T', 'K', 'C', 'K', 'P', 'T', '1'};
@@ -27,7 +30,8 @@ static const char checkpoint_magic[8] = {'N', 'T', 'K', 'C', 'K', 'P', 'T', '1'}
 enum {
     AT_MAGIC = 0, AT_VERSION = 8, AT_PROCESSES = 12, AT_JOB_HASH = 16, AT_GRID_ROWS = 24,
     AT_GRID_COLS = 28, AT_BLOCK = 32, AT_FLAGS = 36, AT_M_ROWS = 40, AT_M_COLS = 48, AT_STEPS_DONE = 56,
-    AT_STEPS_TOTAL = 64, AT_DATA_BYTES = 72, AT_HEADER_CHECKSUM = 80
+    AT_STEPS_TOTAL = 64, AT_DATA_BYTES = 72, AT_HEADER_CHECKSUM = 80, AT_PIECE_INDEX = 88,
+    AT_PIECE_COUNT = 92
 };
 
 uint64_t checkpoint_fnv1a(uint64_t hash, const void *bytes, size_t size)
@@ -198,6 +202,8 @@ static void encode_header(const ntk_checkpoint_header *header, int processes,
     put_u64(out + AT_M_COLS, (uint64_t)header->m_cols);
     put_u64(out + AT_STEPS_DONE, (uint64_t)header->steps_done);
     put_u64(out + AT_STEPS_TOTAL, (uint64_t)header->steps_total);
+    put_u32(out + AT_PIECE_INDEX, (uint32_t)header->piece_index);
+    put_u32(out + AT_PIECE_COUNT, (uint32_t)header->piece_count);
     put_u64(out + AT_DATA_BYTES, (uint64_t)data_bytes);
     for (int index = 0; index < processes; ++index) {
         unsigned char *entry = out + HEADER_BYTES + TABLE_ENTRY_BYTES * index;
@@ -400,6 +406,8 @@ static ntk_status read_header(MPI_File file, const char *path, const ntk_grid *g
     found->m_cols = (int64_t)get_u64(head + AT_M_COLS);
     found->steps_done = (int64_t)get_u64(head + AT_STEPS_DONE);
     found->steps_total = (int64_t)get_u64(head + AT_STEPS_TOTAL);
+    found->piece_index = (int)(get_u32(head + AT_PIECE_INDEX) & 0x7fffffffu);
+    found->piece_count = (int)(get_u32(head + AT_PIECE_COUNT) & 0x7fffffffu);
 
     ntk_status status = NTK_OK;
     /* The grid first: the job hash covers grid.shape too, and "run with the
@@ -428,6 +436,9 @@ static ntk_status read_header(MPI_File file, const char *path, const ntk_grid *g
     else if (found->steps_done < 0 || found->steps_total < found->steps_done)
         status = NTK_RAISE(NTK_ERR_IO, "checkpoint %s is corrupt (step %lld of %lld); remove it",
                            path, (long long)found->steps_done, (long long)found->steps_total);
+    else if (found->piece_count > 0 && found->piece_index >= found->piece_count)
+        status = NTK_RAISE(NTK_ERR_IO, "checkpoint %s is corrupt (piece %d of %d); remove it",
+                           path, found->piece_index, found->piece_count);
     else if (size < start + data_bytes)
         status = NTK_RAISE(NTK_ERR_IO, "checkpoint %s is truncated (%lld of %lld bytes); remove it",
                            path, (long long)size, (long long)(start + data_bytes));
@@ -464,9 +475,90 @@ static ntk_status read_header(MPI_File file, const char *path, const ntk_grid *g
     return NTK_OK;
 }
 
-ntk_status checkpoint_file_read(const char *path, const ntk_grid *grid,
-                                const ntk_checkpoint_header *expected, ntk_dmatrix *theta,
-                                ntk_checkpoint_header *found)
+int checkpoint_file_holds_step(const ntk_checkpoint_header *header, int64_t step)
+{
+    return step < header->steps_done &&
+           (header->piece_count < 1 || step % header->piece_count == header->piece_index);
+}
+
+/* The data of checkpoint_file_read_steps: this process's block through a
+ * bounded buffer, every value into the checksum, the columns of the steps
+ * the file holds and `present` lacks into theta. Collective (every rank
+ * makes the same number of reads); the status is not agreed here. */
+static ntk_status read_steps_data(MPI_File file, const ntk_grid *grid, const table_entry *mine,
+                                  const ntk_checkpoint_header *found,
+                                  const unsigned char *present, ntk_dmatrix *theta,
+                                  const char *path)
+{
+    const int64_t rows = theta->local_rows, count = rows * theta->local_cols;
+    const int64_t span = (int64_t)grid->block * rows; /* one step's local columns */
+    /* Testing aid: NTK_TEST_READ_BUFFER_VALUES=B reads B values at a time,
+     * so a small test makes several reads that cross its steps'
+     * boundaries, some ranks more than others. */
+    int64_t buffer_values = STEPS_BUFFER_ELEMENTS;
+    ntk_status status = NTK_OK;
+    const char *test_values = getenv("NTK_TEST_READ_BUFFER_VALUES");
+    if (test_values != NULL && test_values[0] != '\0') {
+        char *end = NULL;
+        const long long parsed = strtoll(test_values, &end, 10);
+        if (*end != '\0' || parsed < 1 || parsed > STEPS_BUFFER_ELEMENTS)
+            status = NTK_RAISE(NTK_ERR_USAGE, "environment variable NTK_TEST_READ_BUFFER_VALUES: "
+                               "expected an integer in [1, %d], got '%s'",
+                               (int)STEPS_BUFFER_ELEMENTS, test_values);
+        else
+            buffer_values = parsed;
+    }
+    const int64_t per_read = count < buffer_values ? count : buffer_values;
+    double *buffer = NULL;
+    if (status == NTK_OK)
+        status = NTK_CALLOC(buffer, (size_t)per_read + 1, "checkpoint read buffer");
+    long long rounds = per_read > 0 ? (count + per_read - 1) / per_read : 0, max_rounds = 0;
+    NTK_MPI(MPI_Allreduce(&rounds, &max_rounds, 1, MPI_LONG_LONG, MPI_MAX, grid->comm));
+    uint64_t hash = CHECKPOINT_FNV_OFFSET;
+    for (long long round = 0; round < max_rounds; ++round) {
+        const int64_t first = round * per_read;
+        const int n = status != NTK_OK || first >= count
+                          ? 0
+                          : (int)(count - first < per_read ? count - first : per_read);
+        MPI_Status io_status;
+        int done = 0;
+        int rc = MPI_File_read_at_all(file, (MPI_Offset)(mine->offset + (n > 0 ? first : 0) *
+                                                                          (int64_t)sizeof(double)),
+                                      buffer, n, MPI_DOUBLE, &io_status);
+        if (rc == MPI_SUCCESS)
+            MPI_Get_count(&io_status, MPI_DOUBLE, &done);
+        if (status == NTK_OK && rc != MPI_SUCCESS)
+            status = raise_mpi_io(rc, "read", path);
+        else if (status == NTK_OK && done != n)
+            status = NTK_RAISE(NTK_ERR_IO, "checkpoint %s: short read (%d of %d values)", path,
+                               done, n);
+        if (status != NTK_OK || n == 0)
+            continue;
+        hash = checkpoint_fnv1a(hash, buffer, (size_t)n * sizeof(double));
+        for (int64_t at = first; at < first + n;) {
+            const int64_t step = at / span;
+            const int64_t end = (step + 1) * span < first + n ? (step + 1) * span : first + n;
+            if (checkpoint_file_holds_step(found, step) && !present[step])
+                memcpy(theta->data + at, buffer + (at - first),
+                       (size_t)(end - at) * sizeof(double));
+            at = end;
+        }
+    }
+    free(buffer);
+    if (status == NTK_OK && hash != mine->checksum)
+        status = NTK_RAISE(NTK_ERR_IO,
+                           "checkpoint %s is corrupt (the block of grid process (%d,%d) fails its checksum); remove it",
+                           path, grid->myrow, grid->mycol);
+    return status;
+}
+
+/* Open `path`, check its header against `expected` and this rank's block
+ * against theta's; the header in *found, this process's table entry in
+ * *mine. Collective; the status is agreed; on success the file is open. */
+static ntk_status open_checked(const char *path, const ntk_grid *grid,
+                               const ntk_checkpoint_header *expected, const ntk_dmatrix *theta,
+                               ntk_checkpoint_header *found, table_entry *mine,
+                               MPI_File *file_out)
 {
     MPI_File file = MPI_FILE_NULL;
     int rc = MPI_File_open(grid->comm, path, MPI_MODE_RDONLY, MPI_INFO_NULL, &file);
@@ -487,7 +579,7 @@ ntk_status checkpoint_file_read(const char *path, const ntk_grid *grid,
         /* The header check matched the process count, so every rank's table is as long. */
         MPI_Bcast(found, (int)sizeof *found, MPI_BYTE, 0, grid->comm);
         MPI_Bcast(table, (int)(sizeof *table * (size_t)processes), MPI_BYTE, 0, grid->comm);
-        const table_entry *mine = &table[grid_process_index(grid)];
+        *mine = table[grid_process_index(grid)];
         if (mine->local_rows != theta->local_rows || mine->local_cols != theta->local_cols)
             status = NTK_RAISE(NTK_ERR_IO,
                                "checkpoint %s is corrupt (process (%d,%d) has a %lldx%lld block, %lldx%lld expected); remove it",
@@ -495,19 +587,60 @@ ntk_status checkpoint_file_read(const char *path, const ntk_grid *grid,
                                (long long)mine->local_cols, (long long)theta->local_rows,
                                (long long)theta->local_cols);
         status = ntk_agree(status, grid->comm);
-        if (status == NTK_OK) {
-            int64_t count = theta->local_rows * theta->local_cols;
-            status = transfer_all(file, grid->comm, mine->offset, theta->data, count, 0, path);
-            if (status == NTK_OK &&
-                checkpoint_fnv1a(CHECKPOINT_FNV_OFFSET, theta->data,
-                                 (size_t)count * sizeof(double)) != mine->checksum)
-                status = NTK_RAISE(NTK_ERR_IO,
-                                   "checkpoint %s is corrupt (the block of grid process (%d,%d) fails its checksum); remove it",
-                                   path, grid->myrow, grid->mycol);
-            status = ntk_agree(status, grid->comm);
-        }
     }
     free(table);
+    if (status != NTK_OK) {
+        MPI_File_close(&file);
+        return NTK_FRAME(status);
+    }
+    *file_out = file;
+    return NTK_OK;
+}
+
+ntk_status checkpoint_file_read_steps(const char *path, const ntk_grid *grid,
+                                      const ntk_checkpoint_header *expected, int64_t steps,
+                                      unsigned char *present, ntk_dmatrix *theta,
+                                      ntk_checkpoint_header *found, int64_t *taken)
+{
+    MPI_File file = MPI_FILE_NULL;
+    table_entry mine;
+    *taken = 0;
+    NTK_TRY(open_checked(path, grid, expected, theta, found, &mine, &file));
+    ntk_status status = NTK_OK;
+    if (found->steps_total != steps)
+        status = NTK_RAISE(NTK_ERR_JOB, "checkpoint %s was written for an assembly of %lld "
+                           "steps; this run has %lld; remove it",
+                           path, (long long)found->steps_total, (long long)steps);
+    else
+        status = ntk_agree(read_steps_data(file, grid, &mine, found, present, theta, path),
+                           grid->comm);
+    MPI_File_close(&file);
+    if (status != NTK_OK)
+        return NTK_FRAME(status);
+    for (int64_t step = 0; step < steps; ++step)
+        if (checkpoint_file_holds_step(found, step) && !present[step]) {
+            present[step] = 1;
+            ++*taken;
+        }
+    return NTK_OK;
+}
+
+ntk_status checkpoint_file_read(const char *path, const ntk_grid *grid,
+                                const ntk_checkpoint_header *expected, ntk_dmatrix *theta,
+                                ntk_checkpoint_header *found)
+{
+    MPI_File file = MPI_FILE_NULL;
+    table_entry mine;
+    NTK_TRY(open_checked(path, grid, expected, theta, found, &mine, &file));
+    int64_t count = theta->local_rows * theta->local_cols;
+    ntk_status status = transfer_all(file, grid->comm, mine.offset, theta->data, count, 0, path);
+    if (status == NTK_OK &&
+        checkpoint_fnv1a(CHECKPOINT_FNV_OFFSET, theta->data, (size_t)count * sizeof(double)) !=
+            mine.checksum)
+        status = NTK_RAISE(NTK_ERR_IO,
+                           "checkpoint %s is corrupt (the block of grid process (%d,%d) fails its checksum); remove it",
+                           path, grid->myrow, grid->mycol);
+    status = ntk_agree(status, grid->comm);
     MPI_File_close(&file);
     if (status != NTK_OK)
         return NTK_FRAME(status);

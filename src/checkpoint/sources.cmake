@@ -4,4 +4,5 @@ ntk_module_sources(checkpoint
   checkpoint.c
   checkpoint_file.c
   checkpoint_keys.c
+  checkpoint_pieces.c
 )

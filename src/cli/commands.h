@@ -19,6 +19,7 @@ typedef struct {
     int ranks;                /* plan: --ranks P, 0 when not given */
     double mem_per_rank;      /* plan: --mem-per-rank SIZE in bytes, 0 when not given */
     int format_yaml;          /* plan: --format yaml */
+    int piece_index, piece_count; /* run: --piece I/K; piece_count 0 when not given */
 } ntk_cli_options;
 
 /* Parse the options of a subcommand; `allowed` is a string of the option

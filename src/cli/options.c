@@ -61,6 +61,35 @@ static int parse_count(const char *text, long *value)
     return 1;
 }
 
+/* "I/K" with 0 <= I < K, both plain decimal numbers (no sign, no spaces),
+ * K at most 2^24 (more pieces than any job array holds). */
+static ntk_status parse_piece(const char *command, const char *text, int *index, int *count)
+{
+    const char *slash = strchr(text, '/');
+    long i = -1, k = -1;
+    char head[32];
+    int digits = slash != NULL && slash > text && slash - text < (long)sizeof head &&
+                 slash[1] != '\0' && strspn(text, "0123456789") == (size_t)(slash - text) &&
+                 strspn(slash + 1, "0123456789") == strlen(slash + 1);
+    if (digits) {
+        memcpy(head, text, (size_t)(slash - text));
+        head[slash - text] = '\0';
+        digits = parse_count(head, &i) && parse_count(slash + 1, &k);
+    }
+    if (!digits)
+        return NTK_RAISE(NTK_ERR_USAGE, "%s: --piece needs I/K, piece I of K counted from 0 "
+                         "(e.g. 0/4), got '%s'", command, text);
+    if (k < 1 || k > CLI_MAX_RANKS)
+        return NTK_RAISE(NTK_ERR_USAGE, "%s: --piece %s: the number of pieces K must be 1 to %d",
+                         command, text, (int)CLI_MAX_RANKS);
+    if (i >= k)
+        return NTK_RAISE(NTK_ERR_USAGE, "%s: --piece %s: the piece I must be below K (pieces 0 "
+                         "to %ld)", command, text, k - 1);
+    *index = (int)i;
+    *count = (int)k;
+    return NTK_OK;
+}
+
 /* A job file that cannot be opened is a command-line mistake (exit 2, as the
  * README's errors table says), not a job file error: nothing of the job was
  * read. The job loader's own check (job_file_open), with another code. */
@@ -150,6 +179,8 @@ ntk_status cli_parse_options(int argc, char **argv, const char *command, const c
             if (!parse_count(value, &options->point))
                 return NTK_RAISE(NTK_ERR_USAGE, "%s: --point needs a point number >= 0, got '%s'",
                                  command, value);
+        } else if (strcmp(option, "piece") == 0) {
+            NTK_TRY(parse_piece(command, value, &options->piece_index, &options->piece_count));
         } else if (strcmp(option, "ranks") == 0) {
             long ranks = 0;
             if (!parse_count(value, &ranks) || ranks < 1)

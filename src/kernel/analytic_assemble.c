@@ -182,8 +182,7 @@ static ntk_status analytic_run(const ntk_kernel_config *config, const ntk_grid *
                                const ntk_assembly_hooks *hooks, ntk_dmatrix *matrix,
                                ntk_kernel_stats *stats)
 {
-    int64_t n_blocks = (matrix->cols + grid->block - 1) / grid->block;
-    int64_t steps_total = (n_blocks + grid->cols - 1) / grid->cols;
+    int64_t steps_total = kernel_analytic_steps(grid, matrix->cols);
     ntk_status status = NTK_OK;
     int64_t *row_position = NULL, *col_position = NULL;
     double *pair_cache = NULL, *nngp_cache = NULL;
@@ -213,7 +212,10 @@ static ntk_status analytic_run(const ntk_kernel_config *config, const ntk_grid *
     int64_t first_step = hooks ? hooks->first_step : 0;
     for (int64_t step = first_step; step < steps_total; step++) {
         int64_t pairs = 0;
-        NTK_TRY_GOTO(status, ntk_agree(fill_step(&fill, matrix, step, &pairs), grid->comm), done);
+        const int skipped = hooks && hooks->skip_step && hooks->skip_step[step];
+        if (!skipped)
+            NTK_TRY_GOTO(status, ntk_agree(fill_step(&fill, matrix, step, &pairs), grid->comm),
+                         done);
         pairs_done += (double)pairs;
         if (hooks && hooks->after_step) {
             NTK_TRY_GOTO(status, hooks->after_step(hooks->context, matrix, step + 1, steps_total),
@@ -240,12 +242,17 @@ done:
     return status;
 }
 
+int64_t kernel_analytic_steps(const ntk_grid *grid, int64_t cols)
+{
+    int64_t n_blocks = (cols + grid->block - 1) / grid->block;
+    return (n_blocks + grid->cols - 1) / grid->cols;
+}
+
 static void analytic_stats_start(const ntk_grid *grid, const ntk_dmatrix *matrix,
                                  ntk_kernel_stats *stats)
 {
-    int64_t n_blocks = (matrix->cols + grid->block - 1) / grid->block;
     if (stats)
-        kernel_stats_begin(stats, "analytic", (n_blocks + grid->cols - 1) / grid->cols);
+        kernel_stats_begin(stats, "analytic", kernel_analytic_steps(grid, matrix->cols));
 }
 
 /* What both assemblies decide first: the input shape (the built model's;

@@ -31,6 +31,9 @@ ntk_status kernel_assemble(const ntk_kernel_config *config, const ntk_model *mod
                                          stats));
         return NTK_OK;
     }
+    if (hooks && hooks->skip_step)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "kernel: the empirical kernels take no set of steps "
+                         "to skip (their steps add to Theta)");
     switch (config->kernel->method) {
     case NTK_METHOD_AUTO:
     case NTK_METHOD_STRUCTURED:
@@ -72,5 +75,15 @@ ntk_status kernel_assemble_nngp(const ntk_kernel_config *config, const ntk_model
     /* The whole matrix: it is written out, not only handed to the solver. */
     ntk_kernel_stats stats;
     NTK_TRY(kernel_assemble_analytic(config, model, grid, inputs, 0, 1, NULL, nngp, &stats));
+    return NTK_OK;
+}
+
+ntk_status kernel_assemble_nngp_steps(const ntk_kernel_config *config, const ntk_model *model,
+                                      const ntk_grid *grid, const ntk_input_block *inputs,
+                                      const unsigned char *skip_step, ntk_dmatrix *nngp)
+{
+    ntk_kernel_stats stats;
+    const ntk_assembly_hooks hooks = {0, NULL, NULL, NULL, skip_step};
+    NTK_TRY(kernel_assemble_analytic(config, model, grid, inputs, 1, 1, &hooks, nngp, &stats));
     return NTK_OK;
 }

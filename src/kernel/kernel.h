@@ -50,6 +50,12 @@ typedef struct {
      * layout, the same triangle) from the same pair evaluations, from
      * first_step on; NULL: Theta only. */
     ntk_dmatrix *nngp;
+    /* kernel.kind analytic: one flag per step; a step whose flag is set is
+     * not computed (its tiles are already in theta, from the pieces of a job
+     * array, or belong to another piece), but after_step is still called
+     * for it. NULL: every step from first_step on. The empirical methods
+     * accumulate Theta over their steps and take no such set. */
+    const unsigned char *skip_step;
 } ntk_assembly_hooks;
 
 typedef struct {
@@ -66,6 +72,11 @@ typedef struct {
  * less than computing the upper triangle's tiles, and the result is exactly
  * symmetric. */
 int kernel_needs_upper_triangle(const ntk_kernel_config *config);
+
+/* The steps of kernel.kind analytic's assembly of a matrix of `cols`
+ * columns on `grid`: step s fills local column block s of every process
+ * (the most blocks a process column holds). */
+int64_t kernel_analytic_steps(const ntk_grid *grid, int64_t cols);
 
 /* M for a job: N (trace) or N k (full). */
 int64_t kernel_rows(const ntk_kernel_config *config, int64_t n_inputs, int k);
@@ -179,6 +190,14 @@ ntk_status kernel_assemble_float32(const ntk_kernel_config *config, const ntk_mo
 ntk_status kernel_assemble_nngp(const ntk_kernel_config *config, const ntk_model *model,
                                 const ntk_grid *grid, const ntk_input_block *inputs,
                                 ntk_dmatrix *nngp);
+
+/* The analytic NNGP kernel's lower triangle in the steps whose flag in
+ * `skip_step` is 0 (the others are left as they are): what a run that
+ * combines the pieces of a job array lacks (pieces of Theta without their
+ * NNGP). The same values as kernel_assemble_nngp's. Collective. */
+ntk_status kernel_assemble_nngp_steps(const ntk_kernel_config *config, const ntk_model *model,
+                                      const ntk_grid *grid, const ntk_input_block *inputs,
+                                      const unsigned char *skip_step, ntk_dmatrix *nngp);
 
 /* Delivering per-item vectors to the ranks whose tiles need them.
  *

@@ -44,9 +44,12 @@ struct ntk_activation_ops {
     /* Optional, for the spatial recursion's rows (one position of x against
      * n positions of x'): phi[e] and phi_prime[e] of `gaussian` at (s11,
      * s12[e], s22[e]), equal to its values to a few units of rounding,
-     * vectorised. NULL: `gaussian` element by element. */
+     * vectorised; phi_prime[e] times theta[e] when theta is not NULL (the
+     * NTK through the activation, in the same pass). NULL: `gaussian`
+     * element by element. */
     void (*gaussian_row)(double s11, const double *s12, const double *s22, int64_t n,
-                         const double *parameter, double *phi, double *phi_prime);
+                         const double *parameter, const double *theta, double *phi,
+                         double *phi_prime);
 };
 
 /* The parameters of an activation layer from its option slots; those of

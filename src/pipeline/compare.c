@@ -14,7 +14,7 @@ ntk_status compare_with_analytic(const ntk_job *job, const ntk_model *model, con
     ntk_kernel_stats stats;
     /* No checkpoint for this assembly, but a stop signal ends it at a step. */
     ntk_stop_hook stop = {grid->comm, "the analytic kernel comparison"};
-    ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop, NULL};
+    ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop, NULL, NULL};
     const ntk_kernel_config kernel_config = job_kernel_config(job);
     ntk_status status = kernel_assemble_analytic(&kernel_config, model, grid, inputs, 1, 0, &hooks,
                                                  &limit, &stats);

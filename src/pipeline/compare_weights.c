@@ -69,7 +69,7 @@ ntk_status compare_with_weights(const ntk_job *job, const ntk_data_shape *shape,
     status = ntk_agree(dmatrix_create(grid, theta->rows, theta->cols, &theta_other), grid->comm);
     /* No checkpoint for this assembly, but a stop signal ends it at a step. */
     ntk_stop_hook stop = {grid->comm, "the diagnostics.compare_weights assembly"};
-    ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop, NULL};
+    ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop, NULL, NULL};
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);
     const ntk_kernel_config config = job_kernel_config(job);

@@ -59,7 +59,7 @@ ntk_status layer_kernels_stage(const ntk_job *job, const ntk_grid *grid, const n
         NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &theta_l), grid->comm));
         /* No checkpoint for these assemblies, but a stop signal ends one at a step. */
         ntk_stop_hook stop = {grid->comm, "a per-layer kernel assembly"};
-        ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop, NULL};
+        ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop, NULL, NULL};
         ntk_kernel_stats stats;
         memset(&stats, 0, sizeof stats);
         config.only_layer = l;

@@ -47,6 +47,7 @@ typedef struct {
     ntk_spectrum spectrum;
     ntk_modes modes;
     ntk_checkpoint checkpoint;
+    ntk_checkpoint nngp_checkpoint; /* the analytic NNGP kernel's pieces of a job array */
     ntk_run_files files; /* written so far, for the final log line */
     predict_tracker *tracker; /* held-out loss during training (src/predict) */
     int features_stored;       /* matrix_free: the plan's choice of spectrum.features */
@@ -70,6 +71,8 @@ static void run_state_free(run_state *state)
     free(state->targets);
     free(state->residual);
     free(state->own_targets);
+    checkpoint_free(&state->checkpoint);
+    checkpoint_free(&state->nngp_checkpoint);
     if (state->have_model)
         model_destroy(&state->model);
     inputs_free_block(&state->inputs);
@@ -271,9 +274,76 @@ static ntk_status assemble_float32(const ntk_job *job, MPI_Comm comm, run_state 
     return NTK_OK;
 }
 
-/* Theta (and the optional NNGP kernel), with checkpoints; theta.npy. */
+/* The analytic NNGP kernel (kernel.nngp) comes from the same pair
+ * evaluations as Theta in the steps a run computes (hooks->nngp). A piece
+ * of a job array that computes all its steps in this run keeps it in its
+ * own file (a resumed piece lacks the earlier steps' values: the combining
+ * run computes them); a combining run reads the NNGP pieces and, after
+ * Theta, assembles what they lack (nngp_fill_restored). A resumed run
+ * without NNGP pieces assembles the whole NNGP kernel after Theta. It lives
+ * in state->nngp, which the run frees on every path. Collective. */
+static ntk_status nngp_begin(const ntk_job *job, MPI_Comm comm, run_state *state, int64_t m_rows,
+                             const ntk_run_piece *piece, ntk_assembly_hooks *hooks)
+{
+    if (job->kernel.kind != NTK_KIND_ANALYTIC || !job->kernel.nngp ||
+        (piece != NULL && state->checkpoint.first_step > 0))
+        return NTK_OK;
+    const ntk_grid *grid = &state->grid;
+    ntk_checkpoint *saved = &state->nngp_checkpoint;
+    NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, &state->nngp), comm));
+    NTK_TRY(ntk_agree(checkpoint_init_nngp(&job->checkpoint, job->output.dir, job_hash(job),
+                                           grid, saved),
+                      comm));
+    if (piece != NULL) {
+        NTK_TRY(checkpoint_set_piece(saved, piece->index, piece->count));
+        hooks->nngp = &state->nngp;
+        return NTK_OK;
+    }
+    saved->combine_pieces = 1;
+    ntk_assembly_hooks restored = {0, NULL, NULL, NULL, NULL};
+    NTK_TRY(checkpoint_resume(saved, &state->nngp, &restored));
+    if (saved->n_pieces_read > 0 || state->checkpoint.steps_restored == 0)
+        hooks->nngp = &state->nngp;
+    else
+        dmatrix_destroy(&state->nngp);
+    return NTK_OK;
+}
+
+/* A combining run with NNGP pieces: the NNGP kernel of the steps whose
+ * Theta was restored (from its checkpoint or a piece) but whose NNGP no
+ * piece holds. Collective. */
+static ntk_status nngp_fill_restored(const ntk_job *job, MPI_Comm comm, run_state *state)
+{
+    const ntk_checkpoint *theta_saved = &state->checkpoint, *nngp_saved = &state->nngp_checkpoint;
+    if (nngp_saved->n_pieces_read == 0 || state->nngp.rows < 1)
+        return NTK_OK;
+    const int64_t steps = kernel_analytic_steps(&state->grid, state->nngp.cols);
+    unsigned char *skip = NULL;
+    NTK_TRY(ntk_agree(NTK_CALLOC(skip, (size_t)steps + 1, "NNGP step flags"), comm));
+    int64_t lacking = 0;
+    for (int64_t step = 0; step < steps; ++step) {
+        const int lacks = checkpoint_step_restored(theta_saved, step) &&
+                          !checkpoint_step_restored(nngp_saved, step);
+        skip[step] = !lacks;
+        lacking += lacks;
+    }
+    ntk_status status = NTK_OK;
+    if (lacking > 0) {
+        ntk_log("assemble nngp: %lld of %lld steps whose Theta was restored without it",
+                (long long)lacking, (long long)steps);
+        const ntk_kernel_config kernel_config = job_kernel_config(job);
+        status = kernel_assemble_nngp_steps(&kernel_config, &state->model, &state->grid,
+                                            &state->inputs, skip, &state->nngp);
+    }
+    free(skip);
+    return status;
+}
+
+/* Theta (and the optional NNGP kernel), with checkpoints; theta.npy. A
+ * piece of a job array stops after its steps, saved to its checkpoint. */
 static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, int64_t m_rows,
-                           ntk_kernel_stats *stats, double *analytic_distance)
+                           const ntk_run_piece *piece, ntk_kernel_stats *stats,
+                           double *analytic_distance)
 {
     const ntk_grid *grid = &state->grid;
     char path[NTK_PATH_MAX];
@@ -282,26 +352,36 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
 
     NTK_TRY(ntk_agree(checkpoint_init(&job->checkpoint, job->output.dir, job_hash(job), grid,
                                       &state->checkpoint), comm));
-    ntk_assembly_hooks hooks = {0, checkpoint_after_step, &state->checkpoint, NULL};
+    ntk_assembly_hooks hooks = {0, checkpoint_after_step, &state->checkpoint, NULL, NULL};
+    /* The analytic kernel's steps are independent (each fills its own
+     * columns), so a job array can split them; the empirical kernels add to
+     * Theta over their steps (cmd_run refuses --piece for them). */
+    if (piece != NULL)
+        NTK_TRY(checkpoint_set_piece(&state->checkpoint, piece->index, piece->count));
+    else
+        state->checkpoint.combine_pieces = job->kernel.kind == NTK_KIND_ANALYTIC;
     NTK_TRY(checkpoint_resume(&state->checkpoint, &state->theta, &hooks));
 
-    /* The analytic NNGP kernel comes from the same pair evaluations as Theta
-     * when the assembly starts from the first step; a resumed one lacks the
-     * earlier steps' values (checkpoints hold Theta) and assembles it
-     * separately below. It lives in state->nngp, which the run frees on
-     * every path. */
     ntk_dmatrix *nngp = &state->nngp;
-    if (job->kernel.kind == NTK_KIND_ANALYTIC && job->kernel.nngp && hooks.first_step == 0) {
-        NTK_TRY(ntk_agree(dmatrix_create(grid, m_rows, m_rows, nngp), comm));
-        hooks.nngp = nngp;
-    }
+    NTK_TRY(nngp_begin(job, comm, state, m_rows, piece, &hooks));
 
     ntk_phase_begin("assemble theta");
     const ntk_kernel_config kernel_config = job_kernel_config(job);
     NTK_TRY(kernel_assemble(&kernel_config, &state->model, grid, &state->inputs, 1, &hooks,
                             &state->theta, stats));
-    if (hooks.nngp != NULL)
+    if (piece != NULL) {
+        ntk_phase_end();
+        /* NNGP first: a piece stopped between the two is rerun whole. */
+        if (hooks.nngp != NULL) {
+            state->nngp_checkpoint.steps_total = state->checkpoint.steps_total;
+            NTK_TRY(checkpoint_save_piece(&state->nngp_checkpoint, nngp));
+        }
+        return checkpoint_save_piece(&state->checkpoint, &state->theta);
+    }
+    if (hooks.nngp != NULL) {
+        NTK_TRY(nngp_fill_restored(job, comm, state));
         NTK_TRY(dmatrix_symmetrize_from_lower(grid, nngp));
+    }
     const int nngp_done = hooks.nngp != NULL;
     if (kernel_needs_upper_triangle(&kernel_config)) {
         ntk_phase_begin("symmetrize theta");
@@ -543,7 +623,7 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
 }
 
 static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
-                      ntk_run_result *result)
+                      const ntk_run_piece *piece, ntk_run_result *result)
 {
     double start = MPI_Wtime();
     int ranks = 1, rank = 0;
@@ -563,7 +643,12 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
             (long long)shape.n_inputs, (long long)shape.input_dim, shape.k, (long long)m_rows,
             (long long)m_rows, ntk_choice_name(&kernel_outputs_names, job->kernel.outputs));
     NTK_TRY(output_prepare_dir(job->output.dir, comm));
-    NTK_TRY(run_files_begin(job, comm, &state->files));
+    /* The pieces of a job array run at once and leave output.dir's files
+     * to the combining run: a piece writes only its checkpoint. */
+    if (piece == NULL)
+        NTK_TRY(run_files_begin(job, comm, &state->files));
+    else
+        ntk_log("piece %d of %d of Theta's assembly", piece->index, piece->count);
     NTK_TRY(prepare(job, comm, state, &checked));
     const int held_out = job->test_inputs.kind != NTK_SOURCE_NONE;
 
@@ -577,7 +662,17 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     else if (job->kernel.precision == NTK_PRECISION_FLOAT32)
         NTK_TRY(assemble_float32(job, comm, state, m_rows, &stats));
     else
-        NTK_TRY(assemble(job, comm, state, m_rows, &stats, &analytic_distance));
+        NTK_TRY(assemble(job, comm, state, m_rows, piece, &stats, &analytic_distance));
+    if (piece != NULL) {
+        memset(result, 0, sizeof *result);
+        result->n_inputs = shape.n_inputs;
+        result->m_rows = m_rows;
+        result->wall_seconds = MPI_Wtime() - start;
+        ntk_log("piece %d of %d done in %.2f s: its steps are in %s; once every piece is done, "
+                "run the job without --piece to combine them", piece->index, piece->count,
+                result->wall_seconds, state->checkpoint.path);
+        return NTK_OK;
+    }
 
     if (job->diagnostics.enabled && job->spectrum.solver != NTK_SOLVER_MATRIX_FREE) {
         NTK_TRY(stop_point_with_theta(comm, state, "before the diagnostics"));
@@ -732,8 +827,10 @@ static ntk_status run(const ntk_job *job, MPI_Comm comm, run_state *state,
     free(echo);
     NTK_TRY(ntk_agree(status, comm));
     run_files_add(&state->files, OUTPUT_FILE_SUMMARY);
-    if (!no_theta && job->kernel.precision != NTK_PRECISION_FLOAT32) /* no checkpoint */
+    if (!no_theta && job->kernel.precision != NTK_PRECISION_FLOAT32) { /* no checkpoint */
+        NTK_TRY(checkpoint_finish(&state->nngp_checkpoint));
         NTK_TRY(checkpoint_finish(&state->checkpoint));
+    }
     NTK_TRY(run_files_finish(job, comm));
 
     memset(result, 0, sizeof *result);
@@ -759,7 +856,20 @@ ntk_status pipeline_run(const ntk_job *job, MPI_Comm comm, ntk_run_result *resul
 {
     run_state state;
     memset(&state, 0, sizeof state);
-    ntk_status status = run(job, comm, &state, result);
+    ntk_status status = run(job, comm, &state, NULL, result);
+    run_state_free(&state);
+    return status;
+}
+
+ntk_status pipeline_run_piece(const ntk_job *job, MPI_Comm comm, ntk_run_piece piece,
+                              ntk_run_result *result)
+{
+    if (piece.count < 1 || piece.index < 0 || piece.index >= piece.count)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "pipeline_run_piece: piece %d of %d", piece.index,
+                         piece.count);
+    run_state state;
+    memset(&state, 0, sizeof state);
+    ntk_status status = run(job, comm, &state, &piece, result);
     run_state_free(&state);
     return status;
 }

@@ -24,4 +24,17 @@ typedef struct {
 
 ntk_status pipeline_run(const ntk_job *job, MPI_Comm comm, ntk_run_result *result);
 
+/* One piece of a job array (ntkgram run --piece I/K, docs/cluster.md):
+ * only the assembly steps s of Theta with s mod K == I, saved to
+ * <checkpoint.dir>/theta.piece-I-of-K.ckpt; nothing else is computed and
+ * nothing in output.dir is touched. A later pipeline_run of the same job on
+ * the same grid reads every piece file, computes what they lack and goes
+ * on as usual: its Theta is bit-identical to an uninterrupted run's.
+ * kernel.kind analytic only (the caller checks); collective. */
+typedef struct {
+    int index, count;
+} ntk_run_piece;
+ntk_status pipeline_run_piece(const ntk_job *job, MPI_Comm comm, ntk_run_piece piece,
+                              ntk_run_result *result);
+
 #endif

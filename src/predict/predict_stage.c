@@ -97,7 +97,7 @@ static ntk_status write_cross(const ntk_predict_config *config, const ntk_model 
     NTK_TRY(stop_point(s, "before the NNGP cross kernel assembly"));
     ntk_dmatrix nngp;
     NTK_TRY(ntk_agree(dmatrix_create(grid, cross->rows, cross->cols, &nngp), grid->comm));
-    const ntk_assembly_hooks hooks = {0, nngp_step_stop, s, NULL};
+    const ntk_assembly_hooks hooks = {0, nngp_step_stop, s, NULL, NULL};
     ntk_status status = kernel_assemble_cross(&config->kernel, model, grid, test, train, 1, &hooks,
                                               &nngp, NULL);
     if (status == NTK_OK)
@@ -352,7 +352,7 @@ static ntk_status stage(const ntk_predict_config *config, MPI_Comm comm, const n
         ntk_agree(checkpoint_init_cross(config->checkpoint, config->output->dir, config->job_hash,
                                         config->test_inputs, grid, &s->checkpoint),
                   comm));
-    ntk_assembly_hooks hooks = {0, checkpoint_after_step, &s->checkpoint, NULL};
+    ntk_assembly_hooks hooks = {0, checkpoint_after_step, &s->checkpoint, NULL, NULL};
     NTK_TRY(checkpoint_resume(&s->checkpoint, &s->cross, &hooks));
     ntk_phase_begin("assemble cross kernel");
     ntk_kernel_stats stats;

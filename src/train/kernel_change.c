@@ -18,7 +18,7 @@ ntk_status training_kernel_change(const ntk_kernel_config *config, const ntk_mod
                       grid->comm));
     /* No checkpoint for this assembly, but a stop signal ends it at a step. */
     ntk_stop_hook stop = {grid->comm, "the training.kernel_after assembly"};
-    ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop, NULL};
+    ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop, NULL, NULL};
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);
     ntk_status status = NTK_OK;

@@ -85,7 +85,7 @@ ntk_status kernel_drift_record(kernel_drift *drift, const ntk_grid *grid, const 
                       grid->comm));
     /* No checkpoint for this assembly, but a stop signal ends it at a step. */
     ntk_stop_hook stop = {grid->comm, "the training.kernel_every assembly"};
-    ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop, NULL};
+    ntk_assembly_hooks hooks = {0, checkpoint_stop_after_step, &stop, NULL, NULL};
     ntk_kernel_stats stats;
     memset(&stats, 0, sizeof stats);
     ntk_kernel_distance to_initial, to_previous;

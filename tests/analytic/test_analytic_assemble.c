@@ -77,12 +77,12 @@ static void run_case(const ntk_grid *grid, ntk_activation act, int outputs, int 
     }
     /* Resume: first fill the steps before first_step as if a run had stopped. */
     step_counter counter = {0, first_step, 0, 1};
-    ntk_assembly_hooks hooks = {first_step, count_step, &counter, NULL};
+    ntk_assembly_hooks hooks = {first_step, count_step, &counter, NULL, NULL};
     ntk_kernel_stats stats;
     ntk_status status = NTK_OK;
     if (first_step > 0) {
         step_counter early = {0, 0, 0, 1};
-        ntk_assembly_hooks stop = {0, count_step, &early, NULL};
+        ntk_assembly_hooks stop = {0, count_step, &early, NULL, NULL};
         status = kernel_assemble_analytic(KERNEL_CONFIG(&job), NULL, grid, &inputs, lower_only,
                                           want_nngp, &stop, &matrix, &stats);
         /* Keep the steps before first_step (a checkpoint's content) and spoil

@@ -441,7 +441,7 @@ static void test_gaussian_rows(void)
         if (act->gaussian_row == NULL)
             continue;
         enum { N = 1203 };
-        static double s12[N], s22[N], phi[N], phi_prime[N];
+        static double s12[N], s22[N], phi[N], phi_prime[N], theta[N], phi_2[N], ntk[N];
         double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
         ntk_activation_parameters(act, NULL, parameter);
         const double s11_values[] = {1.0, 0.37, 2.5e3, 0.0};
@@ -463,7 +463,16 @@ static void test_gaussian_rows(void)
                     rho = 1.0 - 1e-12;
                 s12[e] = rho * sqrt(s11 * s22[e]);
             }
-            act->gaussian_row(s11, s12, s22, N, parameter, phi, phi_prime);
+            act->gaussian_row(s11, s12, s22, N, parameter, NULL, phi, phi_prime);
+            /* with theta: the same phi, and phi' times theta in the same pass */
+            for (int e = 0; e < N; ++e)
+                theta[e] = 0.5 + 0.03 * (e % 17);
+            act->gaussian_row(s11, s12, s22, N, parameter, theta, phi_2, ntk);
+            for (int e = 0; e < N; ++e) {
+                check(phi_2[e] == phi[e], "gaussian_row phi with theta", phi_2[e], phi[e], 0);
+                check(ntk[e] == theta[e] * phi_prime[e], "gaussian_row theta x phi'", ntk[e],
+                      theta[e] * phi_prime[e], 0);
+            }
             for (int e = 0; e < N; ++e) {
                 const ntk_moments want = act->gaussian(s11, s12[e], s22[e], parameter);
                 char what[96];

@@ -150,7 +150,7 @@ static void assemble(const ntk_job *job, const ntk_model *model, const ntk_grid 
 {
     int64_t m = kernel_rows(KERNEL_CONFIG(job), inputs->n, model_outputs(model));
     MUST(dmatrix_create(grid, m, m, theta));
-    ntk_assembly_hooks hooks = {0, NULL, NULL, NULL};
+    ntk_assembly_hooks hooks = {0, NULL, NULL, NULL, NULL};
     MUST(
         kernel_assemble(KERNEL_CONFIG(job), model, grid, inputs, lower_only, &hooks, theta, stats));
 }
@@ -166,7 +166,7 @@ static void check_resume(const char *what, const ntk_job *job, const ntk_model *
     ntk_dmatrix partial, resumed;
     MUST(dmatrix_create(grid, whole->rows, whole->cols, &partial));
     stop_hook hook = {stop, 0};
-    ntk_assembly_hooks hooks = {0, stop_after_step, &hook, NULL};
+    ntk_assembly_hooks hooks = {0, stop_after_step, &hook, NULL, NULL};
     ntk_kernel_stats stats;
     ntk_status status =
         kernel_assemble(KERNEL_CONFIG(job), model, grid, inputs, 0, &hooks, &partial, &stats);
@@ -177,7 +177,7 @@ static void check_resume(const char *what, const ntk_job *job, const ntk_model *
     size_t bytes = sizeof(double) * (size_t)(partial.local_rows * partial.local_cols);
     memcpy(resumed.data, partial.data, bytes);
     stop_hook never = {-1, 0};
-    ntk_assembly_hooks resume_hooks = {stop, stop_after_step, &never, NULL};
+    ntk_assembly_hooks resume_hooks = {stop, stop_after_step, &never, NULL, NULL};
     MUST(kernel_assemble(KERNEL_CONFIG(job), model, grid, inputs, 0, &resume_hooks, &resumed,
                          &stats));
     CHECK(never.calls == steps_total - stop, "%s: resumed run called the hook %lld times, expected %lld",

@@ -8,7 +8,10 @@
 #      tasks, each writing its point, with eigenvalues equal to direct runs
 #      of each seed;
 #   3. an analytic conv job whose assembly step outlasts its --time: the
-#      batch script hands the limit to ntkgram, which refuses at the start.
+#      batch script hands the limit to ntkgram, which refuses at the start;
+#   4. an analytic conv job split by --pieces 2 into a job array of 2 pieces
+#      and a combining job that waits for it (afterok): its Theta must equal
+#      a direct run's bit for bit.
 # Every daemon started here is stopped on exit, also on failure.
 . "$NTK_TESTS_DIR/lib.sh"
 
@@ -131,3 +134,38 @@ grep -q "would take about .* s by plan's estimate .*NTK_TIME_LIMIT 60 s" "$work"
     fail "no refusal quoting plan's estimate and the job's limit: $(cat "$work"/ntkgram-myrtle5-cifar-like-"$id".out)"
 [ ! -e "$work/slurm-myrtle/theta.npy" ] || fail "the refused job wrote theta.npy"
 pass "a Slurm time limit shorter than an assembly step: refused at the start with plan's estimate"
+
+# ---- 4. --pieces 2: a job array of 2 pieces, then the combining job
+cat >"$work/pieces.yaml" <<'EOF'
+name: pieces
+data: {inputs: {synthetic: gaussian, n: 9, shape: [5, 4, 2], seed: 3}}
+model:
+  layers: [{conv: {channels: 3, kernel: 3, padding: circular}}, relu, flatten, {dense: 1}]
+kernel: {kind: analytic}
+grid: {block: 2}
+spectrum: {solver: none}
+output: {dir: pieces-out, theta: true, plot: false}
+EOF
+bash "$NTK_SOURCE_DIR/slurm/submit" "$work/pieces.yaml" --pieces 2 --ntasks=1 --dry-run \
+    >"$work/dry-pieces.txt" 2>&1 || fail "submit --pieces --dry-run failed: $(cat "$work/dry-pieces.txt")"
+grep -q '^# would run: sbatch --parsable --array=0-1 ' "$work/dry-pieces.txt" &&
+    grep -q '^# then, to combine the 2 pieces: sbatch --parsable --dependency=afterok:<array job id> ' \
+        "$work/dry-pieces.txt" || fail "no array and combining job in: $(cat "$work/dry-pieces.txt")"
+ids=$(bash "$NTK_SOURCE_DIR/slurm/submit" "$work/pieces.yaml" --pieces 2 --ntasks=1 \
+      2>"$work/submit-pieces.log") || { cat "$work/submit-pieces.log" >&2; fail "slurm/submit --pieces failed"; }
+array=$(head -n 1 <<<"$ids") combine=$(tail -n 1 <<<"$ids")
+[[ $array =~ ^[0-9]+$ && $combine =~ ^[0-9]+$ && $array != "$combine" ]] ||
+    fail "slurm/submit --pieces printed '$ids', not an array id and a job id"
+wait_job "$combine" 120
+wait_job "$array" 10
+for piece in 0 1; do
+    grep -q "piece $piece of 2 done" "$work/ntkgram-pieces-${array}_$piece.out" ||
+        fail "array task $piece did not compute piece $piece: $(cat "$work/ntkgram-pieces-${array}_$piece.out")"
+done
+grep -q "combining 2 piece checkpoints of Theta in .*: 5 of 5 steps restored from them, 0 to compute" \
+    "$work/ntkgram-pieces-$combine.out" ||
+    fail "the combining job did not use both pieces: $(cat "$work/ntkgram-pieces-$combine.out")"
+ntk serial run "$work/pieces.yaml" --out "$work/direct-pieces" --quiet || fail "direct run of the pieces job failed"
+cmp -s "$work/pieces-out/theta.npy" "$work/direct-pieces/theta.npy" ||
+    fail "Theta combined from 2 Slurm array pieces differs from a direct run"
+pass "--pieces 2: a job array and its combining job give a direct run's Theta bit for bit"

@@ -9,7 +9,6 @@
  * closed form, or quadrature). */
 #include <string.h>
 
-#include "core/vector_clones.h"
 #include "model/model.h"
 
 /* With the activation's default parameters. */
@@ -131,14 +130,6 @@ int ntk_activation_layer_analytic(const ntk_layer_spec *layer,
     return 0;
 }
 
-/* factor[e] = theta[e] * factor[e]: the NTK through the activation. */
-NTK_VECTOR_CLONES
-static void scale_by(const double *restrict theta, int64_t n, double *restrict factor)
-{
-    for (int64_t e = 0; e < n; ++e)
-        factor[e] = theta[e] * factor[e];
-}
-
 /* Per pair of positions (p, p'): the Gaussian of x at p and x' at p'; a
  * full state row by row through the activation's gaussian_row where it has
  * one. */
@@ -159,9 +150,8 @@ int ntk_activation_layer_analytic_spatial(const ntk_layer *layer,
         for (int64_t p = 0; p < positions; ++p) {
             const int64_t at = p * positions;
             act->gaussian_row(state->variance_1[p], state->sigma + at, state->variance_2,
-                              positions, parameter, state->next_sigma + at,
+                              positions, parameter, state->theta + at, state->next_sigma + at,
                               state->next_theta + at);
-            scale_by(state->theta + at, positions, state->next_theta + at);
         }
         state->is_gaussian = 0;
         return 0;

@@ -85,28 +85,52 @@ static inline double arc_cosine(double x)
 
 /* relu_gaussian along a row, the common case (both variances positive)
  * vectorised; the others (a variance 0 or not a number) element by element
- * through relu_gaussian itself. */
+ * through relu_gaussian itself. The 1 / (2 pi) is a product, not a
+ * quotient: a vector division is as slow as a square root, and the row
+ * has two of each left (the correlation and the arccosine's rational
+ * approximation; sqrt(s11 s22), the arccosine's and the sine). Both round
+ * once more than relu_gaussian's quotients, within its few units. */
+/* relu_gaussian's common case (s11, s22 > 0) at one element, for the
+ * vectorised row loops: phi, and the slope's (pi - angle) / (2 pi). */
+static inline double relu_row_element(double s11, double s12, double s22, double *slope)
+{
+    const double inverse_two_pi = 1.0 / (2.0 * pi);
+    const double product = sqrt(s11 * s22);
+    double rho = s12 / product;
+    rho = rho > 1.0 ? 1.0 : (rho < -1.0 ? -1.0 : rho);
+    const double angle = arc_cosine(rho);
+    const double square = 1.0 - rho * rho; /* >= 0 for |rho| <= 1 */
+    const double sine = sqrt(square > 0.0 ? square : 0.0);
+    *slope = (pi - angle) * inverse_two_pi;
+    return product * inverse_two_pi * (sine + (pi - angle) * rho);
+}
+
 NTK_VECTOR_CLONES
 static void relu_gaussian_row(double s11, const double *restrict s12, const double *restrict s22,
-                              int64_t n, const double *parameter, double *restrict phi,
-                              double *restrict phi_prime)
+                              int64_t n, const double *parameter, const double *restrict theta,
+                              double *restrict phi, double *restrict phi_prime)
 {
-    if (s11 > 0.0)
+    double slope;
+    if (s11 > 0.0 && theta != NULL)
         for (int64_t e = 0; e < n; ++e) {
-            const double product = sqrt(s11 * s22[e]);
-            double rho = s12[e] / product;
-            rho = rho > 1.0 ? 1.0 : (rho < -1.0 ? -1.0 : rho);
-            const double angle = arc_cosine(rho);
-            const double square = 1.0 - rho * rho; /* >= 0 for |rho| <= 1 */
-            const double sine = sqrt(square > 0.0 ? square : 0.0);
-            phi[e] = product / (2.0 * pi) * (sine + (pi - angle) * rho);
-            phi_prime[e] = (pi - angle) / (2.0 * pi);
+            phi[e] = relu_row_element(s11, s12[e], s22[e], &slope);
+            phi_prime[e] = theta[e] * slope;
         }
+    else if (s11 > 0.0)
+        for (int64_t e = 0; e < n; ++e) {
+            phi[e] = relu_row_element(s11, s12[e], s22[e], &slope);
+            phi_prime[e] = slope;
+        }
+    /* Whether any element needs the fix-up: a vectorised test first, as
+     * the scalar loop below costs a good share of the row's time. */
+    int some_not_positive = !(s11 > 0.0);
     for (int64_t e = 0; e < n; ++e)
+        some_not_positive |= !(s22[e] > 0.0);
+    for (int64_t e = 0; some_not_positive && e < n; ++e)
         if (!(s11 > 0.0) || !(s22[e] > 0.0)) {
             const ntk_moments m = relu_gaussian(s11, s12[e], s22[e], parameter);
             phi[e] = m.phi;
-            phi_prime[e] = m.phi_prime;
+            phi_prime[e] = theta != NULL ? theta[e] * m.phi_prime : m.phi_prime;
         }
 }
 

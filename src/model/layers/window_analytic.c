@@ -30,20 +30,41 @@ static double conv_tap_sum_diagonal(const conv_geometry *g, const double *in, in
  * and a block stays in cache while its kw column taps read it. Avg_pool is
  * the same with every pair of taps (d, d') instead of the same tap. */
 
+static inline void zero(double *restrict values, int64_t count)
+{
+    for (int64_t e = 0; e < count; ++e)
+        values[e] = 0.0;
+}
+
 /* acc_row[c] for c the input column that tap d of output column x reads,
  * added to out_row[x] for every x of the output row; a tap in the zero
- * padding adds nothing. */
+ * padding adds nothing. `first`: out_row holds nothing yet, the tap is
+ * stored (with zeros where it reads padding) instead of zeroing the row
+ * and adding it: the same values, one pass over the row fewer. */
 static inline void add_column_taps(const conv_geometry *g, const double *restrict acc_row,
-                                   int64_t d, double *restrict out_row)
+                                   int64_t d, int first, double *restrict out_row)
 {
     if (g->sw == 1 && !g->circular) {
         const int64_t shift = d - g->pad_left;
-        const int64_t first = shift < 0 ? -shift : 0;
-        const int64_t end = g->w - shift < g->wo ? g->w - shift : g->wo;
-        for (int64_t x = first; x < end; ++x)
+        const int64_t begin = shift < 0 ? (-shift < g->wo ? -shift : g->wo) : 0;
+        int64_t end = g->w - shift < g->wo ? g->w - shift : g->wo;
+        if (end < begin)
+            end = begin;
+        if (first) {
+            for (int64_t x = 0; x < begin; ++x)
+                out_row[x] = 0.0;
+            for (int64_t x = begin; x < end; ++x)
+                out_row[x] = 0.0 + acc_row[x + shift]; /* see add_row_block */
+            for (int64_t x = end; x < g->wo; ++x)
+                out_row[x] = 0.0;
+            return;
+        }
+        for (int64_t x = begin; x < end; ++x)
             out_row[x] += acc_row[x + shift];
         return;
     }
+    if (first)
+        zero(out_row, g->wo);
     for (int64_t x = 0; x < g->wo; ++x) {
         const int64_t column = conv_source(x, d, g->sw, g->pad_left, g->w, g->circular);
         if (column >= 0)
@@ -52,22 +73,22 @@ static inline void add_column_taps(const conv_geometry *g, const double *restric
 }
 
 /* acc += the w x w block of the full input state `in` (positions_in
- * columns) at input rows r1 (of x) and r2 (of x'). */
+ * columns) at input rows r1 (of x) and r2 (of x'); acc = the block when
+ * `first` (acc holds nothing yet: no zeroing pass). */
 static inline void add_row_block(const double *restrict in, int64_t positions_in, int64_t w,
-                                 int64_t r1, int64_t r2, double *restrict acc)
+                                 int64_t r1, int64_t r2, int first, double *restrict acc)
 {
     for (int64_t a = 0; a < w; ++a) {
         const double *restrict from = in + (r1 * w + a) * positions_in + r2 * w;
         double *restrict to = acc + a * w;
-        for (int64_t b = 0; b < w; ++b)
-            to[b] += from[b];
+        if (first) /* 0 + from, as a zeroed acc would give (-0 becomes +0); and
+                    * an add, not a copy, which the compiler would make a call */
+            for (int64_t b = 0; b < w; ++b)
+                to[b] = 0.0 + from[b];
+        else
+            for (int64_t b = 0; b < w; ++b)
+                to[b] += from[b];
     }
-}
-
-static inline void zero(double *restrict values, int64_t count)
-{
-    for (int64_t e = 0; e < count; ++e)
-        values[e] = 0.0;
 }
 
 /* Output row pair (y1, y2) of a window map on a full state: the block sums
@@ -80,9 +101,9 @@ static void window_rows(const conv_geometry *g, int pairs_of_taps, const double 
                                double *acc_theta, double *next_sigma, double *next_theta)
 {
     const int64_t w = g->w, positions_in = g->h * g->w, positions_out = g->positions;
-    zero(acc_sigma, w * w);
-    if (theta != NULL)
-        zero(acc_theta, w * w);
+    /* The first block and the first column tap are stored, the others
+     * added: the sums of zero and them, without the zeroing passes. */
+    int first = 1;
     for (int64_t dy1 = 0; dy1 < g->kh; ++dy1) {
         const int64_t r1 = conv_source(y1, dy1, g->sh, g->pad_top, g->h, g->circular);
         if (r1 < 0)
@@ -92,27 +113,37 @@ static void window_rows(const conv_geometry *g, int pairs_of_taps, const double 
             const int64_t r2 = conv_source(y2, dy2, g->sh, g->pad_top, g->h, g->circular);
             if (r2 < 0)
                 continue;
-            add_row_block(sigma, positions_in, w, r1, r2, acc_sigma);
+            add_row_block(sigma, positions_in, w, r1, r2, first, acc_sigma);
             if (theta != NULL)
-                add_row_block(theta, positions_in, w, r1, r2, acc_theta);
+                add_row_block(theta, positions_in, w, r1, r2, first, acc_theta);
+            first = 0;
         }
+    }
+    if (first) { /* every row tap in the padding */
+        zero(acc_sigma, w * w);
+        if (theta != NULL)
+            zero(acc_theta, w * w);
     }
     for (int64_t x1 = 0; x1 < g->wo; ++x1) {
         const int64_t at = (y1 * g->wo + x1) * positions_out + y2 * g->wo;
         double *sigma_row = next_sigma + at, *theta_row = next_theta + at;
-        zero(sigma_row, g->wo);
-        if (theta != NULL)
-            zero(theta_row, g->wo);
+        int first_tap = 1;
         for (int64_t dx1 = 0; dx1 < g->kw; ++dx1) {
             const int64_t c1 = conv_source(x1, dx1, g->sw, g->pad_left, g->w, g->circular);
             if (c1 < 0)
                 continue;
             for (int64_t dx2 = pairs_of_taps ? 0 : dx1; dx2 < (pairs_of_taps ? g->kw : dx1 + 1);
                  ++dx2) {
-                add_column_taps(g, acc_sigma + c1 * w, dx2, sigma_row);
+                add_column_taps(g, acc_sigma + c1 * w, dx2, first_tap, sigma_row);
                 if (theta != NULL)
-                    add_column_taps(g, acc_theta + c1 * w, dx2, theta_row);
+                    add_column_taps(g, acc_theta + c1 * w, dx2, first_tap, theta_row);
+                first_tap = 0;
             }
+        }
+        if (first_tap) { /* every column tap in the padding */
+            zero(sigma_row, g->wo);
+            if (theta != NULL)
+                zero(theta_row, g->wo);
         }
     }
 }
