@@ -32,76 +32,67 @@ static double cpu_seconds(void)
     return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
 }
 
-static int bench_dgemm(int m, int n, int k, int repeats)
+/* One GEMM, C(m x n) = A(m x k) B(n x k)^T + beta C, in float64 or float32. */
+static void gemm(int single, int m, int n, int k, const void *a, const void *b, double beta,
+                 void *c)
 {
-    int rank = 0, ranks = 1;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-    double *a = malloc(sizeof(double) * (size_t)m * k);
-    double *b = malloc(sizeof(double) * (size_t)n * k);
-    double *c = malloc(sizeof(double) * (size_t)m * n);
-    if (!a || !b || !c) {
-        fprintf(stderr, "dgemm: out of memory\n");
-        return 1;
-    }
-    for (size_t i = 0; i < (size_t)m * k; ++i)
-        a[i] = (double)((i * 7919) % 1000) / 1000.0 - 0.5;
-    for (size_t i = 0; i < (size_t)n * k; ++i)
-        b[i] = (double)((i * 104729) % 1000) / 1000.0 - 0.5;
-    memset(c, 0, sizeof(double) * (size_t)m * n);
-    /* One untimed call warms caches and BLAS buffers. */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, a, k, b, k, 0.0, c, n);
-    MPI_Barrier(MPI_COMM_WORLD);
-    double start = MPI_Wtime(), cpu_start = cpu_seconds();
-    for (int r = 0; r < repeats; ++r)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, a, k, b, k, 1.0, c, n);
-    double seconds = MPI_Wtime() - start, slowest = 0.0;
-    double cpu = cpu_seconds() - cpu_start, slowest_cpu = 0.0;
-    MPI_Reduce(&seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
-    MPI_Reduce(&cpu, &slowest_cpu, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
-    ntk_blas_kernels kernels;
-    ntk_blas_kernels_detect(&kernels);
-    if (rank == 0)
-        printf("kernels %s\n", kernels.kernels);
-    if (rank == 0)
-        printf("dgemm_gflops %.3f\ndgemm_cpu_gflops_per_rank %.3f\n",
-               2.0 * m * n * (double)k * repeats * ranks / slowest * 1e-9,
-               2.0 * m * n * (double)k * repeats / slowest_cpu * 1e-9);
-    free(a);
-    free(b);
-    free(c);
-    return 0;
+    if (single)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k,
+                    (float)beta, c, n);
+    else
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, a, k, b, k, beta, c,
+                    n);
 }
 
-static int bench_sgemm(int m, int n, int k, int repeats)
+/* Deterministic values in [-0.5, 0.5), the same for both precisions. */
+static void fill(int single, void *x, size_t count, size_t stride)
 {
+    for (size_t i = 0; i < count; ++i) {
+        const double value = (double)((i * stride) % 1000) / 1000.0 - 0.5;
+        if (single)
+            ((float *)x)[i] = (float)value;
+        else
+            ((double *)x)[i] = value;
+    }
+}
+
+/* The same-run GEMM rate the benchmarks divide by: DGEMM (single = 0, also
+ * naming the BLAS kernels) or SGEMM (single = 1). */
+static int bench_gemm(int single, int m, int n, int k, int repeats)
+{
+    const char *name = single ? "sgemm" : "dgemm";
+    const size_t size = single ? sizeof(float) : sizeof(double);
     int rank = 0, ranks = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-    float *a = malloc(sizeof(float) * (size_t)m * k);
-    float *b = malloc(sizeof(float) * (size_t)n * k);
-    float *c = malloc(sizeof(float) * (size_t)m * n);
+    void *a = malloc(size * (size_t)m * k);
+    void *b = malloc(size * (size_t)n * k);
+    void *c = calloc((size_t)m * n, size);
     if (!a || !b || !c) {
-        fprintf(stderr, "sgemm: out of memory\n");
+        fprintf(stderr, "%s: out of memory\n", name);
         return 1;
     }
-    for (size_t i = 0; i < (size_t)m * k; ++i)
-        a[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
-    for (size_t i = 0; i < (size_t)n * k; ++i)
-        b[i] = (float)((i * 104729) % 1000) / 1000.0f - 0.5f;
-    memset(c, 0, sizeof(float) * (size_t)m * n);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n);
+    fill(single, a, (size_t)m * k, 7919);
+    fill(single, b, (size_t)n * k, 104729);
+    /* One untimed call warms caches and BLAS buffers. */
+    gemm(single, m, n, k, a, b, 0.0, c);
     MPI_Barrier(MPI_COMM_WORLD);
     double start = MPI_Wtime(), cpu_start = cpu_seconds();
     for (int r = 0; r < repeats; ++r)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k, 1.0f, c, n);
+        gemm(single, m, n, k, a, b, 1.0, c);
     double seconds = MPI_Wtime() - start, slowest = 0.0;
     double cpu = cpu_seconds() - cpu_start, slowest_cpu = 0.0;
     MPI_Reduce(&seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
     MPI_Reduce(&cpu, &slowest_cpu, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    if (!single) {
+        ntk_blas_kernels kernels;
+        ntk_blas_kernels_detect(&kernels);
+        if (rank == 0)
+            printf("kernels %s\n", kernels.kernels);
+    }
     if (rank == 0)
-        printf("sgemm_gflops %.3f\nsgemm_cpu_gflops_per_rank %.3f\n",
-               2.0 * m * n * (double)k * repeats * ranks / slowest * 1e-9,
+        printf("%s_gflops %.3f\n%s_cpu_gflops_per_rank %.3f\n", name,
+               2.0 * m * n * (double)k * repeats * ranks / slowest * 1e-9, name,
                2.0 * m * n * (double)k * repeats / slowest_cpu * 1e-9);
     free(a);
     free(b);
@@ -158,9 +149,9 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     int code = 2;
     if (argc == 6 && strcmp(argv[1], "dgemm") == 0)
-        code = bench_dgemm(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+        code = bench_gemm(0, atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
     else if (argc == 6 && strcmp(argv[1], "sgemm") == 0)
-        code = bench_sgemm(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+        code = bench_gemm(1, atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
     else if (argc == 3 && strcmp(argv[1], "dsyevd") == 0)
         code = bench_dsyevd(argv[2]);
     else
