@@ -60,19 +60,17 @@ void dmatrix_destroy(ntk_dmatrix *matrix)
  * block * rows) and the scratch space is one block of rows per process —
  * not a second copy of the matrix. Copies with alpha = 1, beta = 0 are
  * exact, so the result is bit-for-bit symmetric. */
-ntk_status dmatrix_symmetrize_from_lower(const ntk_grid *grid, ntk_dmatrix *matrix)
+ntk_status grid_symmetrize_from_lower(const ntk_grid *grid, int64_t n, int64_t local_cols,
+                                      const int *desc, void *data, int single)
 {
-    if (matrix->rows != matrix->cols)
-        return NTK_RAISE(NTK_ERR_INTERNAL, "symmetrize: matrix is %lld x %lld, not square",
-                         (long long)matrix->rows, (long long)matrix->cols);
-    const int64_t n = matrix->rows;
     const int nb = grid->block;
     const int64_t panel_height = (int64_t)nb * grid->rows;
-    const int64_t lld = matrix->desc[DESC_LLD];
+    const int64_t lld = desc[DESC_LLD];
+    const size_t size_of = single ? sizeof(float) : sizeof(double);
 
-    double *panel = NULL;
-    ntk_status status = ntk_calloc(&panel, (size_t)nb * (size_t)(matrix->local_cols + 1),
-                                   sizeof(double), "the symmetrize panel");
+    char *panel = NULL;
+    ntk_status status = ntk_calloc(&panel, (size_t)nb * (size_t)(local_cols + 1), size_of,
+                                   "the symmetrize panel");
     NTK_TRY(ntk_agree(status, grid->comm));
 
     for (int64_t r0 = 0; r0 < n; r0 += panel_height) {
@@ -85,14 +83,19 @@ ntk_status dmatrix_symmetrize_from_lower(const ntk_grid *grid, ntk_dmatrix *matr
                   &panel_lld, &info);
         status = grid_check_scalapack("descinit (symmetrize panel)", info);
         /* panel(0:height, 0:n) = A(0:n, r0:r0+height)^T */
-        const double one = 1.0, none = 0.0;
         const int ia = 1, ja = (int)r0 + 1, ic = 1, jc = 1;
-        if (status == NTK_OK) {
-            pdtran_(&height, &size, &one, matrix->data, &ia, &ja, matrix->desc, &none, panel,
-                    &ic, &jc, panel_desc);
+        if (status == NTK_OK && single) {
+            const float one = 1.0f, none = 0.0f;
+            pstran_(&height, &size, &one, data, &ia, &ja, desc, &none, (float *)panel, &ic, &jc,
+                    panel_desc);
+            status = grid_check_scalapack("pstran (symmetrize)", 0);
+        } else if (status == NTK_OK) {
+            const double one = 1.0, none = 0.0;
+            pdtran_(&height, &size, &one, data, &ia, &ja, desc, &none, (double *)panel, &ic, &jc,
+                    panel_desc);
             status = grid_check_scalapack("pdtran (symmetrize)", 0);
         }
-        /* descinit's checks are local (LLD): agree before the next pdtran. */
+        /* descinit's checks are local (LLD): agree before the next transpose. */
         status = ntk_agree(status, grid->comm);
         if (status != NTK_OK) {
             free(panel);
@@ -101,15 +104,25 @@ ntk_status dmatrix_symmetrize_from_lower(const ntk_grid *grid, ntk_dmatrix *matr
 
         const int64_t panel_local_rows = grid_local_count(height, nb, grid->myrow, grid->rows);
         const int64_t first_local_row = r0 / grid->rows; /* A's local row of panel row 0 */
-        for (int64_t lc = 0; lc < matrix->local_cols; ++lc) {
+        for (int64_t lc = 0; lc < local_cols; ++lc) {
             const int64_t column = grid_global_index(lc, nb, grid->mycol, grid->cols);
             for (int64_t lr = 0; lr < panel_local_rows; ++lr) {
                 const int64_t row = r0 + grid_global_index(lr, nb, grid->myrow, grid->rows);
                 if (column > row)
-                    matrix->data[(first_local_row + lr) + lc * lld] = panel[lr + lc * panel_lld];
+                    memcpy((char *)data + ((first_local_row + lr) + lc * lld) * size_of,
+                           panel + (lr + lc * panel_lld) * size_of, size_of);
             }
         }
     }
     free(panel);
     return NTK_OK;
+}
+
+ntk_status dmatrix_symmetrize_from_lower(const ntk_grid *grid, ntk_dmatrix *matrix)
+{
+    if (matrix->rows != matrix->cols)
+        return NTK_RAISE(NTK_ERR_INTERNAL, "symmetrize: matrix is %lld x %lld, not square",
+                         (long long)matrix->rows, (long long)matrix->cols);
+    return grid_symmetrize_from_lower(grid, matrix->rows, matrix->local_cols, matrix->desc,
+                                      matrix->data, 0);
 }

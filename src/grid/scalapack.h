@@ -10,6 +10,7 @@
 
 #include "core/lapack.h"
 #include "core/status.h"
+#include "grid/grid.h"
 
 /* Errors (grid/scalapack_errors.c). ntkgram defines PXERBLA and XERBLA, so
  * a ScaLAPACK or LAPACK routine that rejects an argument - even one deep
@@ -22,5 +23,12 @@ ntk_status grid_check_scalapack(const char *call, int info);
 /* Take (and clear) the pending complaint: 1 and the routine and parameter
  * number when there is one, else 0. */
 int grid_scalapack_complaint(char *routine, size_t size, int *parameter);
+
+/* The lower triangle of a square block-cyclic matrix (n x n, this
+ * process's local_cols columns, descriptor desc; float32 entries when single,
+ * else float64) copied into its upper triangle, bit for bit (grid/dmatrix.c
+ * says how). Collective; the status is agreed. */
+ntk_status grid_symmetrize_from_lower(const ntk_grid *grid, int64_t n, int64_t local_cols,
+                                      const int *desc, void *data, int single);
 
 #endif
