@@ -78,6 +78,8 @@ typedef struct {
     int pairwise[NTK_MAX_DENSE + 2];             /* patches and cotangents stored (conv, few positions) */
     int64_t positions[NTK_MAX_DENSE + 2], patch_width[NTK_MAX_DENSE + 2], channels[NTK_MAX_DENSE + 2];
     int64_t pair_scratch;                        /* 2 P^2: the pairwise form's two position Grams */
+    int pair_part[NTK_MAX_DENSE + 2];            /* a chunk pass of a pairwise layer: */
+    ntk_pairwise_part part[NTK_MAX_DENSE + 2];   /* its rectangle of the weights */
 } feature_layout;
 
 /* The distinct inputs behind a run of local rows or columns, contiguous. */
@@ -131,6 +133,13 @@ static ntk_status layout_make(const ntk_model *model, int full, int only_layer,
             if (term.scratch_doubles > layout->scratch)
                 layout->scratch = term.scratch_doubles;
         }
+        /* A pairwise layer's sizes, kept for its chunk passes too. */
+        layout->pairwise[l] = term.pairwise;
+        if (term.pairwise) {
+            layout->positions[l] = term.positions;
+            layout->patch_width[l] = term.patch_width;
+            layout->channels[l] = term.channels;
+        }
         /* Another layer's term (only_layer: Theta_l alone), or one that
          * chunk passes add. */
         if ((only_layer > 0 && l != only_layer) || (chunking != NULL && chunking->chunked[l])) {
@@ -183,16 +192,40 @@ static ntk_status layout_make(const ntk_model *model, int full, int only_layer,
     return NTK_OK;
 }
 
-/* The vectors of one chunk pass: rows [first, first + rows) of layer l's
- * Jacobian block, nothing else. */
-static void layout_chunk(const ntk_model *model, const feature_layout *whole, int l, int64_t first,
-                         int64_t rows, feature_layout *chunk)
+/* The vectors of one chunk pass of a pairwise layer: its rectangle's
+ * patch columns, channels' cotangents and sums (kernel.h). Its patches are
+ * cut from the whole patch matrix, the scratch. */
+static void layout_chunk_pairwise(const ntk_model *model, const feature_layout *whole,
+                                  const kernel_chunk_pass *pass, feature_layout *chunk)
 {
-    const int k = model_outputs(model);
+    const int k = model_outputs(model), l = pass->layer;
+    const int64_t P = whole->positions[l], D = pass->depth, C = pass->rows;
+    chunk->pairwise[l] = chunk->pair_part[l] = 1;
+    chunk->part[l] = (ntk_pairwise_part){pass->first, C, pass->depth_first, D};
+    chunk->positions[l] = P;
+    chunk->patch_width[l] = D;
+    chunk->channels[l] = C;
+    chunk->input_depth[l] = chunk->packed[l] = P * D + P * k * C + k * C;
+    chunk->width = chunk->input_depth[l];
+    chunk->pair_scratch = 2 * P * P;
+    chunk->scratch = P * whole->patch_width[l];
+}
+
+/* The vectors of one chunk pass: rows [first, first + rows) of layer l's
+ * Jacobian block (or a pairwise layer's rectangle), nothing else. */
+static void layout_chunk(const ntk_model *model, const feature_layout *whole,
+                         const kernel_chunk_pass *pass, feature_layout *chunk)
+{
+    const int k = model_outputs(model), l = pass->layer;
+    const int64_t first = pass->first, rows = pass->rows;
     memset(chunk, 0, sizeof *chunk);
     for (int j = 1; j <= model->n_layers; ++j)
         chunk->skip[j] = j != l;
     chunk->lowest = l;
+    if (whole->pairwise[l]) {
+        layout_chunk_pairwise(model, whole, pass, chunk);
+        return;
+    }
     chunk->block[l] = 1;
     chunk->block_first[l] = first;
     chunk->block_rows[l] = whole->block_rows[l];
@@ -210,12 +243,85 @@ static void layout_chunking_input(const ntk_model *model, const feature_layout *
     const int k = model_outputs(model);
     memset(chunking, 0, sizeof *chunking);
     chunking->n_layers = model->n_layers;
+    chunking->k = k;
     for (int l = 1; l <= model->n_layers; ++l) {
         chunking->packed[l] = (double)layout->packed[l];
+        if (layout->pairwise[l] && !layout->skip[l]) {
+            chunking->pair_positions[l] = layout->positions[l];
+            chunking->pair_depth[l] = layout->patch_width[l];
+            chunking->pair_channels[l] = layout->channels[l];
+        }
         if (layout->block[l]) {
             chunking->block_rows[l] = layout->block_rows[l];
             chunking->row_doubles[l] = (double)k * (double)layout->row_width[l];
         }
+    }
+}
+
+/* A pairwise layer's rectangle for `per_item` doubles: all patch columns
+ * when they take at most half, else all channels when they do, else half
+ * each; at least one of each; then spread evenly over the same counts. */
+static void pairwise_chunk(const kernel_chunking *chunking, int l, double per_item,
+                           int64_t *channels, int64_t *depth)
+{
+    const double P = (double)chunking->pair_positions[l];
+    const int64_t D = chunking->pair_depth[l], C = chunking->pair_channels[l];
+    const double per_channel = (P + 1.0) * (double)chunking->k;
+    double d, c;
+    if (P * (double)D <= 0.5 * per_item) {
+        d = (double)D;
+        c = floor((per_item - P * d) / per_channel);
+    } else if (per_channel * (double)C <= 0.5 * per_item) {
+        c = (double)C;
+        d = floor((per_item - per_channel * c) / P);
+    } else {
+        d = floor(0.5 * per_item / P);
+        c = floor(0.5 * per_item / per_channel);
+    }
+    int64_t dd = d < 1.0 ? 1 : d >= (double)D ? D : (int64_t)d;
+    int64_t cc = c < 1.0 ? 1 : c >= (double)C ? C : (int64_t)c;
+    const int64_t d_passes = (D + dd - 1) / dd, c_passes = (C + cc - 1) / cc;
+    *depth = (D + d_passes - 1) / d_passes;
+    *channels = (C + c_passes - 1) / c_passes;
+}
+
+int64_t kernel_chunk_layer_passes(const kernel_chunking *chunking, int l)
+{
+    if (!chunking->chunked[l])
+        return 0;
+    if (chunking->pair_positions[l] > 0) {
+        const int64_t C = chunking->pair_channels[l], D = chunking->pair_depth[l];
+        const int64_t cc = chunking->chunk_rows[l], dd = chunking->chunk_depth[l];
+        return ((C + cc - 1) / cc) * ((D + dd - 1) / dd);
+    }
+    const int64_t all = chunking->block_rows[l], per = chunking->chunk_rows[l];
+    return (all + per - 1) / per;
+}
+
+void kernel_chunk_pass_of(const kernel_chunking *chunking, int64_t pass, kernel_chunk_pass *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int l = 1; l <= chunking->n_layers; ++l) {
+        const int64_t passes = kernel_chunk_layer_passes(chunking, l);
+        if (pass >= passes) {
+            pass -= passes;
+            continue;
+        }
+        out->layer = l;
+        if (chunking->pair_positions[l] > 0) {
+            const int64_t C = chunking->pair_channels[l], D = chunking->pair_depth[l];
+            const int64_t cc = chunking->chunk_rows[l], dd = chunking->chunk_depth[l];
+            const int64_t d_passes = (D + dd - 1) / dd;
+            out->first = (pass / d_passes) * cc;
+            out->rows = C - out->first < cc ? C - out->first : cc;
+            out->depth_first = (pass % d_passes) * dd;
+            out->depth = D - out->depth_first < dd ? D - out->depth_first : dd;
+            return;
+        }
+        const int64_t all = chunking->block_rows[l], per = chunking->chunk_rows[l];
+        out->first = pass * per;
+        out->rows = all - out->first < per ? all - out->first : per;
+        return;
     }
 }
 
@@ -226,18 +332,21 @@ void kernel_structured_chunking(double items, double budget_bytes, kernel_chunki
     for (int l = 1; l <= chunking->n_layers; ++l) {
         whole += chunking->packed[l];
         chunking->chunked[l] = 0;
-        chunking->chunk_rows[l] = chunking->block_rows[l];
+        chunking->chunk_rows[l] = chunking->pair_positions[l] > 0 ? chunking->pair_channels[l]
+                                                                  : chunking->block_rows[l];
+        chunking->chunk_depth[l] = chunking->pair_positions[l] > 0 ? chunking->pair_depth[l] : 0;
     }
     chunking->passes = 0;
     chunking->resident = whole;
     chunking->widest_chunk = 0.0;
     if (items < 1.0)
         items = 1.0;
-    /* Widest block layers out of the vectors until the rest fits. */
+    /* Widest block or pairwise layers out of the vectors until the rest fits. */
     while (items * chunking->resident > budget) {
         int widest = 0;
         for (int l = 1; l <= chunking->n_layers; ++l)
-            if (chunking->block_rows[l] > 0 && !chunking->chunked[l] &&
+            if ((chunking->block_rows[l] > 0 || chunking->pair_positions[l] > 0) &&
+                !chunking->chunked[l] &&
                 (widest == 0 || chunking->packed[l] > chunking->packed[widest]))
                 widest = l;
         if (widest == 0)
@@ -248,16 +357,26 @@ void kernel_structured_chunking(double items, double budget_bytes, kernel_chunki
     for (int l = 1; l <= chunking->n_layers; ++l) {
         if (!chunking->chunked[l])
             continue;
-        const int64_t all = chunking->block_rows[l];
-        double fit = floor(budget / (items * chunking->row_doubles[l]));
-        int64_t rows = fit < 1.0 ? 1 : fit >= (double)all ? all : (int64_t)fit;
-        /* Even passes: the same count with the rows spread evenly. */
-        const int64_t passes = (all + rows - 1) / rows;
-        rows = (all + passes - 1) / passes;
-        chunking->chunk_rows[l] = rows;
-        chunking->passes += passes;
-        if ((double)rows * chunking->row_doubles[l] > chunking->widest_chunk)
-            chunking->widest_chunk = (double)rows * chunking->row_doubles[l];
+        double width;
+        if (chunking->pair_positions[l] > 0) {
+            pairwise_chunk(chunking, l, budget / items, &chunking->chunk_rows[l],
+                           &chunking->chunk_depth[l]);
+            width = (double)chunking->pair_positions[l] * (double)chunking->chunk_depth[l] +
+                    ((double)chunking->pair_positions[l] + 1.0) * (double)chunking->k *
+                        (double)chunking->chunk_rows[l];
+        } else {
+            const int64_t all = chunking->block_rows[l];
+            double fit = floor(budget / (items * chunking->row_doubles[l]));
+            int64_t rows = fit < 1.0 ? 1 : fit >= (double)all ? all : (int64_t)fit;
+            /* Even passes: the same count with the rows spread evenly. */
+            const int64_t passes = (all + rows - 1) / rows;
+            rows = (all + passes - 1) / passes;
+            chunking->chunk_rows[l] = rows;
+            width = (double)rows * chunking->row_doubles[l];
+        }
+        chunking->passes += kernel_chunk_layer_passes(chunking, l);
+        if (width > chunking->widest_chunk)
+            chunking->widest_chunk = width;
     }
 }
 
@@ -346,7 +465,8 @@ static ntk_status own_features(const ntk_model *model, const ntk_input_block *in
                 const double *h = features.input[l] + x * n_in;
                 if (layout->pairwise[l]) {
                     layer->ops->pairwise_pack(layer, model, h, features.cotangent[l] + x * k * n_out,
-                                              k, vector + layout->input_offset[l]);
+                                              k, layout->pair_part[l] ? &layout->part[l] : NULL,
+                                              scratch, vector + layout->input_offset[l]);
                     continue;
                 }
                 if (layout->block[l]) {
@@ -894,26 +1014,6 @@ static ntk_status structured_chunks(const ntk_kernel_config *config, const ntk_m
     return NTK_OK;
 }
 
-/* Rows of chunk pass `pass` (numbered from 0 over the chunked layers in
- * order): its layer and first row. */
-static void chunk_of_pass(const kernel_chunking *chunking, int64_t pass, int *layer,
-                          int64_t *first, int64_t *rows)
-{
-    for (int l = 1; l <= chunking->n_layers; ++l) {
-        if (!chunking->chunked[l])
-            continue;
-        const int64_t all = chunking->block_rows[l], per = chunking->chunk_rows[l];
-        const int64_t passes = (all + per - 1) / per;
-        if (pass < passes) {
-            *layer = l;
-            *first = pass * per;
-            *rows = all - *first < per ? all - *first : per;
-            return;
-        }
-        pass -= passes;
-    }
-}
-
 /* The chunk passes of Theta (kernel.h, kernel_structured_chunking): per pass
  * the own inputs' rows of the block, computed into one item set (allocated
  * once at the widest pass) and shared as the resident features are, then
@@ -936,11 +1036,10 @@ static ntk_status chunk_passes(const ntk_model *model, const ntk_grid *grid,
         const int64_t step = shape->steps_total + pass;
         if (step < first_step)
             continue; /* a resumed run's Theta holds it */
-        int l = 0;
-        int64_t first = 0, rows = 0;
-        chunk_of_pass(chunking, pass, &l, &first, &rows);
+        kernel_chunk_pass part;
+        kernel_chunk_pass_of(chunking, pass, &part);
         feature_layout chunk;
-        layout_chunk(model, layout, l, first, rows, &chunk);
+        layout_chunk(model, layout, &part, &chunk);
         status = own_features(model, inputs, &chunk, set.vectors + own_position * chunk.width);
         status = ntk_agree(status, grid->comm);
         if (status == NTK_OK)
@@ -1075,11 +1174,10 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
         const int64_t step = shape.steps_total + pass;
         if (step < first_step)
             continue; /* a resumed run's matrix holds it */
-        int l = 0;
-        int64_t first = 0, count = 0;
-        chunk_of_pass(&chunking, pass, &l, &first, &count);
+        kernel_chunk_pass part;
+        kernel_chunk_pass_of(&chunking, pass, &part);
         feature_layout chunk;
-        layout_chunk(model, &layout, l, first, count, &chunk);
+        layout_chunk(model, &layout, &part, &chunk);
         status = cross_features(model, grid, &chunk, &shape, rows, cols, cross, &row_set, &col_set);
         if (status == NTK_OK)
             status = structured_run(model, grid, &chunk, &shape, &row_set, &col_set, 0, &adding,

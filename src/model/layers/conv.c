@@ -376,9 +376,44 @@ static void conv_structured_term(const ntk_layer *layer, int k, int full, ntk_st
     term->scratch_doubles = shape.scratch_doubles;
 }
 
-static void conv_pairwise_pack(const ntk_layer *layer, const ntk_model *model, const double *in,
-                               const double *cot_out, int k, double *packed)
+/* One parameter chunk of the pairwise packing (layer.h, pairwise_pack): the
+ * same values as the whole packing's, its columns and channels only. */
+static void conv_pairwise_pack_part(const ntk_layer *layer, const ntk_model *model,
+                                    const double *in, const double *cot_out, int k,
+                                    const ntk_pairwise_part *part, double *scratch, double *packed)
 {
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    const int64_t c_out = layer->option[CONV_CHANNELS], depth = patch_size(&g);
+    const int64_t c0 = part->channel_first, cc = part->channels;
+    const int64_t d0 = part->depth_first, dd = part->depth;
+    const double s = model->has_bias[l] && d0 == 0 ? model->bias_scale[l] : 0.0;
+    double *delta = packed + g.positions * dd, *sums = delta + g.positions * k * cc;
+    conv_patches(&g, in, scratch);
+    for (int64_t p = 0; p < g.positions; ++p)
+        memcpy(packed + p * dd, scratch + p * depth + d0, (size_t)dd * sizeof *packed);
+    for (int64_t e = 0; e < k * cc; ++e)
+        sums[e] = 0.0;
+    for (int o = 0; o < k; ++o)
+        for (int64_t p = 0; p < g.positions; ++p)
+            for (int64_t c = 0; c < cc; ++c) {
+                const double d = cot_out[(int64_t)o * layer->out.size + p * c_out + c0 + c];
+                delta[(p * k + o) * cc + c] = d;
+                sums[o * cc + c] += d;
+            }
+    for (int64_t e = 0; e < k * cc; ++e)
+        sums[e] *= s;
+}
+
+static void conv_pairwise_pack(const ntk_layer *layer, const ntk_model *model, const double *in,
+                               const double *cot_out, int k, const ntk_pairwise_part *part,
+                               double *scratch, double *packed)
+{
+    if (part != NULL) {
+        conv_pairwise_pack_part(layer, model, in, cot_out, k, part, scratch, packed);
+        return;
+    }
     conv_geometry g;
     conv_geometry_of(layer, &g);
     const int l = layer->param;
