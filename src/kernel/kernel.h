@@ -57,6 +57,16 @@ typedef struct {
     double flops;           /* floating-point operations this rank performed in tiles */
     double flops_total;     /* summed over ranks */
     int64_t steps_total;
+    /* Where the assembly's time goes (structured and jacobian methods: timed
+     * set): the Jacobians (forward and backward passes, Jacobian blocks,
+     * packed features, or Jacobian rows) and the J J^T products (the tiles,
+     * whose flops `flops` counts); the exchange of features between ranks is
+     * in neither. This rank's seconds, then after the reduction the slowest
+     * rank's and the sum over ranks (for rates per rank). */
+    int timed;
+    double jacobian_seconds, products_seconds;
+    double jacobian_seconds_max, products_seconds_max;
+    double jacobian_seconds_sum, products_seconds_sum;
 } ntk_kernel_stats;
 
 /* Whether a job needs Theta's upper triangle too: only when the whole matrix

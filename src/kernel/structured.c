@@ -498,6 +498,16 @@ done:
     return status;
 }
 
+/* own_features, its seconds added to the stats' Jacobian part. */
+static ntk_status timed_features(const ntk_model *model, const ntk_input_block *inputs,
+                                 const feature_layout *layout, double *own, ntk_kernel_stats *stats)
+{
+    const double start = MPI_Wtime();
+    const ntk_status status = own_features(model, inputs, layout, own);
+    stats->jacobian_seconds += MPI_Wtime() - start;
+    return status;
+}
+
 /* The distinct inputs of local indices [a0, a1) of `axis`: in place when they
  * are consecutive in the set, else copied into `pack`. */
 static void side_make(const structured_context *ctx, const kernel_local_axis *axis, int64_t a0,
@@ -950,7 +960,9 @@ static ntk_status structured_run(const ntk_model *model, const ntk_grid *grid,
 
     const ntk_assembly_hooks *hooks = pass->hooks;
     for (int64_t step = pass->first_step; step < shape->steps_total; ++step) {
+        const double start = MPI_Wtime();
         stats->flops += structured_step(&ctx, matrix, step);
+        stats->products_seconds += MPI_Wtime() - start;
         if (hooks && hooks->after_step)
             NTK_TRY_GOTO(status, hooks->after_step(hooks->context, matrix, step + 1, pass->steps_all), done);
     }
@@ -1040,7 +1052,8 @@ static ntk_status chunk_passes(const ntk_model *model, const ntk_grid *grid,
         kernel_chunk_pass_of(chunking, pass, &part);
         feature_layout chunk;
         layout_chunk(model, layout, &part, &chunk);
-        status = own_features(model, inputs, &chunk, set.vectors + own_position * chunk.width);
+        status = timed_features(model, inputs, &chunk, set.vectors + own_position * chunk.width,
+                                stats);
         status = ntk_agree(status, grid->comm);
         if (status == NTK_OK)
             status = kernel_item_union_share(grid, inputs->n, shape->per_item, theta->rows,
@@ -1081,7 +1094,8 @@ ntk_status kernel_assemble_structured(const ntk_kernel_config *config, const ntk
         status = kernel_item_union_create(grid, inputs->n, shape.per_item, theta->rows,
                                           layout.width, &set, &own_position);
         if (status == NTK_OK)
-            status = own_features(model, inputs, &layout, set.vectors + own_position * layout.width);
+            status = timed_features(model, inputs, &layout,
+                                    set.vectors + own_position * layout.width, stats);
         status = ntk_agree(status, grid->comm);
         if (status == NTK_OK)
             status = kernel_item_union_share(grid, inputs->n, shape.per_item, theta->rows,
@@ -1107,16 +1121,16 @@ static ntk_status cross_features(const ntk_model *model, const ntk_grid *grid,
                                  const feature_layout *layout, const structured_shape *shape,
                                  const ntk_input_block *rows, const ntk_input_block *cols,
                                  const ntk_dmatrix *cross, ntk_item_set *row_set,
-                                 ntk_item_set *col_set)
+                                 ntk_item_set *col_set, ntk_kernel_stats *stats)
 {
     double *own_rows = NULL, *own_cols = NULL;
     ntk_status status = NTK_CALLOC(own_rows, rows->count * layout->width + 1, "cross kernel features");
     if (status == NTK_OK)
         status = NTK_CALLOC(own_cols, cols->count * layout->width + 1, "cross kernel features");
     if (status == NTK_OK)
-        status = own_features(model, rows, layout, own_rows);
+        status = timed_features(model, rows, layout, own_rows, stats);
     if (status == NTK_OK)
-        status = own_features(model, cols, layout, own_cols);
+        status = timed_features(model, cols, layout, own_cols, stats);
     status = ntk_agree(status, grid->comm);
     if (status == NTK_OK)
         status = kernel_exchange_axis(grid, rows->n, shape->per_item, cross->rows, layout->width,
@@ -1163,7 +1177,7 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
     ntk_status status = NTK_OK;
     if (first_step < shape.steps_total) {
         status = cross_features(model, grid, &layout, &shape, rows, cols, cross, &row_set,
-                                &col_set);
+                                &col_set, stats);
         if (status == NTK_OK)
             status = structured_run(model, grid, &layout, &shape, &row_set, &col_set, 0,
                                     &resident, cross, stats);
@@ -1178,7 +1192,8 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
         kernel_chunk_pass_of(&chunking, pass, &part);
         feature_layout chunk;
         layout_chunk(model, &layout, &part, &chunk);
-        status = cross_features(model, grid, &chunk, &shape, rows, cols, cross, &row_set, &col_set);
+        status = cross_features(model, grid, &chunk, &shape, rows, cols, cross, &row_set, &col_set,
+                                stats);
         if (status == NTK_OK)
             status = structured_run(model, grid, &chunk, &shape, &row_set, &col_set, 0, &adding,
                                     cross, stats);

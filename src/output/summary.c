@@ -9,7 +9,11 @@
  *              redistribute_seconds}
  *   blas: {library, kernels, kernels_simd, cpu_simd, suggested_coretype}
  *         (rank 0's: OpenBLAS's kernel choice, core/blas_kernels.h)
- *   kernel: {method, flops_total, analytic_distance}
+ *   kernel: {method, flops_total, jacobian_seconds, products_seconds,
+ *            products_gflops_per_rank, analytic_distance}: the assembly's
+ *            Jacobian part and J J^T products (ntk_kernel_stats), seconds of
+ *            the slowest rank, the products' rate over the ranks' summed
+ *            seconds (null for the analytic kernel)
  *   spectrum: {solver, eigenpairs, vectors, lambda_max, lambda_min, trace,
  *              max_relative_residual (NaN without eigenvectors),
  *              eigenpair_check (exact / probes / none), eigenpair_check_probes,
@@ -331,6 +335,17 @@ ntk_status output_write_summary(const char *dir, const ntk_run_facts *facts)
         key_double(out, "  ", "flops_total", facts->kernel->flops_total);
     } else {
         fputs("null\n  flops_total: null\n", out);
+    }
+    const ntk_kernel_stats *stats = facts->kernel;
+    if (stats != NULL && stats->timed) {
+        key_double(out, "  ", "jacobian_seconds", stats->jacobian_seconds_max);
+        key_double(out, "  ", "products_seconds", stats->products_seconds_max);
+        key_double(out, "  ", "products_gflops_per_rank",
+                   stats->products_seconds_sum > 0.0
+                       ? stats->flops_total / stats->products_seconds_sum * 1e-9 : 0.0);
+    } else {
+        fputs("  jacobian_seconds: null\n  products_seconds: null\n"
+              "  products_gflops_per_rank: null\n", out);
     }
     if (facts->analytic_distance >= 0.0)
         key_double(out, "  ", "analytic_distance", facts->analytic_distance);

@@ -243,6 +243,11 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     }
     ntk_phase_end();
     ntk_log("assembly: %s, %.3g GFLOP in all", stats->method, stats->flops_total * 1e-9);
+    if (stats->timed && stats->products_seconds_sum > 0.0)
+        ntk_log("assembly: Jacobians %.3f s, J J^T products %.3f s (slowest rank; %.2f GFLOP/s "
+                "per rank in the products)", stats->jacobian_seconds_max,
+                stats->products_seconds_max,
+                stats->flops_total / stats->products_seconds_sum * 1e-9);
 
     if (job->output.theta) {
         NTK_TRY(stop_point_with_theta(comm, state,

@@ -650,9 +650,9 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
                                        &cost);
             backward_below[l] += cost.backward_flops;
         }
-    plan->flops_features = (double)n_inputs * (2.0 * costs->forward_flops +
-                                               2.0 * k * costs->backward_flops +
-                                               2.0 * costs->block_flops);
+    plan->flops_forward_backward =
+        (double)n_inputs * (2.0 * costs->forward_flops + 2.0 * k * costs->backward_flops);
+    plan->flops_features = plan->flops_forward_backward + (double)n_inputs * 2.0 * costs->block_flops;
     for (int l = 1; l <= chunking.n_layers; ++l) {
         if (!chunking.chunked[l])
             continue;

@@ -123,6 +123,8 @@ typedef struct {
     double chunk_tile_flops_per_pair; /* chunked pairwise layers: their passes' extra tile
                                        * flops per Theta entry (in flops_assembly) */
     double flops_chunk_features; /* the chunk passes' recomputed forward/backward (in flops_features) */
+    double flops_forward_backward; /* structured: one forward pass and one backward pass (k
+                                    * logits) of every input, the least the Jacobians cost */
     double block_doubles;        /* per input: the packed width of the layers that may be chunked */
     /* spectrum.solver matrix_free (no Theta; spectrum/workspace.c) */
     int matrix_free_stored;    /* features kept (1) or recomputed per product (0) */

@@ -278,10 +278,11 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
     }
     if (plan->method != NULL && strcmp(plan->method, "structured") == 0)
         fprintf(out, "structured_chunks:\n  budget_bytes: %.0f\n  passes: %lld\n"
-                "  whole_layers_bytes: %.0f\n  chunk_passes_bytes: %.0f\n  chunk_flops: %s\n",
+                "  whole_layers_bytes: %.0f\n  chunk_passes_bytes: %.0f\n  chunk_flops: %s\n"
+                "  forward_backward_flops: %s\n",
                 plan->chunk_budget_bytes, (long long)plan->chunk_passes,
                 plan->bytes_features_resident, plan->bytes_features_chunks,
-                YAML_FLOPS(plan->flops_chunk_features));
+                YAML_FLOPS(plan->flops_chunk_features), YAML_FLOPS(plan->flops_forward_backward));
     fprintf(out, "solver: %s\nsolver_reason: \"%s\"\neigenpairs: %lld\n",
             spectrum_solver_name(plan->solver), plan->solver_reason ? plan->solver_reason : "",
             (long long)(plan->solver == NTK_SOLVER_NONE ? 0 : plan->eigenpairs));

@@ -9,6 +9,8 @@
 #  2. Memory: with a smaller kernel.chunk_mib plan's peak and the measured
 #     peak resident memory (GNU time) both go down, each run within 15% of
 #     plan, and Theta stays the same to 1e-12.
+#  3. The assembly's timers (summary.yaml kernel.jacobian_seconds and
+#     products_seconds): both positive, together within the assembly phase.
 . "$NTK_TESTS_DIR/lib.sh"
 need_python
 dir=$(scratch branches-chunked)
@@ -70,8 +72,19 @@ rss() {  # rss OUT ARGS...: the run's peak RSS in bytes
 rss_whole=$(rss mem-whole)
 rss_chunked=$(rss mem-chunked --set kernel.chunk_mib=8)
 echo "peak per rank: plan $plan_whole -> $plan_chunked bytes, measured $rss_whole -> $rss_chunked bytes"
-py - <<'PY' || fail "Theta changed with the chunks"
+py - <<'PY' || fail "Theta changed with the chunks, or the assembly's timers are wrong"
 import numpy as np
+import yaml
+# The assembly's two timers (summary.yaml kernel): both ran, within the phase.
+for run in ("mem-whole", "mem-chunked", "rect-trace-chunked"):
+    s = yaml.safe_load(open(f"{run}/summary.yaml"))
+    jac, prod = s["kernel"]["jacobian_seconds"], s["kernel"]["products_seconds"]
+    phase = s["timings"]["phases"]["assemble theta"]
+    print(f"{run}: Jacobians {jac:.3f} s, products {prod:.3f} s, phase {phase:.3f} s, "
+          f"{s['kernel']['products_gflops_per_rank']:.2f} GFLOP/s per rank")
+    if not (jac > 0 and prod > 0 and jac + prod <= phase * 1.001 + 1e-3
+            and s["kernel"]["products_gflops_per_rank"] > 0):
+        raise SystemExit(1)
 for a, b in [("rect-trace-whole", "rect-trace-chunked"), ("rect-full-whole", "rect-full-chunked"),
              ("mem-whole", "mem-chunked")]:
     x, y = np.load(f"{a}/theta.npy"), np.load(f"{b}/theta.npy")
