@@ -77,7 +77,9 @@ typedef struct {
     int64_t scratch;                             /* doubles jacobian_block needs, widest layer */
     int pairwise[NTK_MAX_DENSE + 2];             /* patches and cotangents stored (conv, few positions) */
     int64_t positions[NTK_MAX_DENSE + 2], patch_width[NTK_MAX_DENSE + 2], channels[NTK_MAX_DENSE + 2];
-    int64_t pair_scratch;                        /* 2 P^2: the pairwise form's two position Grams */
+    int full;                                    /* rows (x, o): kernel.outputs full */
+    int64_t pair_scratch;                        /* 2 P^2 (+ k P C, full): the pairwise form's two
+                                                  * position Grams and k products K delta */
     int pair_part[NTK_MAX_DENSE + 2];            /* a chunk pass of a pairwise layer: */
     ntk_pairwise_part part[NTK_MAX_DENSE + 2];   /* its rectangle of the weights */
 } feature_layout;
@@ -102,8 +104,17 @@ typedef struct {
     double *row_pack, *col_pack;                       /* packed copies (NULL: never needed) */
     int64_t *row_slot, *col_slot;
     double *small;                                     /* shallow Gram, a column group */
-    double *pair;                                      /* pairwise form: two P x P Grams */
+    double *pair;                                      /* pairwise form: two P x P Grams, and
+                                                        * (full) k P x C products */
 } structured_context;
+
+/* The pairwise form's scratch for P positions and C channels: two P x P
+ * Grams (pairwise_patch_gram, pairwise_value) and, for full kernels, the k
+ * products K delta^o' of a run of columns (full_pairwise_term). */
+static int64_t pair_scratch_doubles(int64_t P, int64_t C, int k, int full)
+{
+    return 2 * P * P + (full ? (int64_t)k * P * C : 0);
+}
 
 /* Each layer with parameters states its term (model/layer.h); a layer type
  * without one cannot use this method. Layers `chunking` marks chunked
@@ -116,6 +127,7 @@ static ntk_status layout_make(const ntk_model *model, int full, int only_layer,
     int k = model_outputs(model);
     int64_t at = 0;
     memset(layout, 0, sizeof *layout);
+    layout->full = full;
     layout->lowest = model->n_layers + 1;
     for (int l = 1; l <= model->n_layers; ++l) {
         const ntk_layer *layer = model_param_layer(model, l);
@@ -161,8 +173,8 @@ static ntk_status layout_make(const ntk_model *model, int full, int only_layer,
             layout->cotangent_offset[l] = layout->input_offset[l] = at;
             layout->input_depth[l] = P * D + P * k * C + k * C;
             at += layout->input_depth[l];
-            if (2 * P * P > layout->pair_scratch)
-                layout->pair_scratch = 2 * P * P;
+            if (pair_scratch_doubles(P, C, k, full) > layout->pair_scratch)
+                layout->pair_scratch = pair_scratch_doubles(P, C, k, full);
             layout->packed[l] = at - start;
             continue;
         }
@@ -207,7 +219,7 @@ static void layout_chunk_pairwise(const ntk_model *model, const feature_layout *
     chunk->channels[l] = C;
     chunk->input_depth[l] = chunk->packed[l] = P * D + P * k * C + k * C;
     chunk->width = chunk->input_depth[l];
-    chunk->pair_scratch = 2 * P * P;
+    chunk->pair_scratch = pair_scratch_doubles(P, C, k, whole->full);
     chunk->scratch = P * whole->patch_width[l];
 }
 
@@ -219,6 +231,7 @@ static void layout_chunk(const ntk_model *model, const feature_layout *whole,
     const int k = model_outputs(model), l = pass->layer;
     const int64_t first = pass->first, rows = pass->rows;
     memset(chunk, 0, sizeof *chunk);
+    chunk->full = whole->full;
     for (int j = 1; j <= model->n_layers; ++j)
         chunk->skip[j] = j != l;
     chunk->lowest = l;
@@ -722,6 +735,63 @@ static double full_block_term(const structured_context *ctx, ntk_dmatrix *theta,
     return 2.0 * (double)m * (double)w * (double)width;
 }
 
+/* Full kernel, a pairwise layer: per entry ((x, o), (x', o'))
+ *   c^2 sum_{p,p'} <delta_p^o(x), delta_p'^o'(x')> K[p][p'] + the bias sums' product
+ *   = c^2 <delta^o(x), Z^o'> + bias,  Z^o' = K delta^o'(x')  (P x C),
+ * with K = the patch Gram of x and x'. Per run of columns of one input x'
+ * (its logits o') and run of rows of one input x: K once (one P x P Gram of
+ * depth D), then Z for each of the run's columns (P x P times P x C), then
+ * every row's entry as one inner product of P C values: the position Grams
+ * are shared by the k logits on each side instead of recomputed per entry. */
+static double full_pairwise_term(const structured_context *ctx, ntk_dmatrix *theta,
+                                 const structured_side *rows, int64_t r0, int64_t r1, int64_t c0,
+                                 const structured_side *cols, int64_t w, int l)
+{
+    const feature_layout *layout = ctx->layout;
+    const int64_t F = layout->width, lld = theta->local_rows > 1 ? theta->local_rows : 1;
+    const int64_t m = r1 - r0, P = layout->positions[l], D = layout->patch_width[l];
+    const int64_t C = layout->channels[l], kc = ctx->k * C, at = layout->input_offset[l];
+    const double c2 = ctx->model->weight_scale[l] * ctx->model->weight_scale[l];
+    double *z = ctx->pair + 2 * P * P; /* the run's columns' Z, P x C each */
+    double flops = 0.0;
+    for (int64_t j0 = 0; j0 < w;) {
+        int64_t j1 = j0 + 1;
+        while (j1 < w && cols->slot[j1] == cols->slot[j0] && j1 - j0 < ctx->k)
+            ++j1;
+        const double *b = cols->vectors + cols->slot[j0] * F;
+        int64_t gram_slot = -1;
+        for (int64_t i = 0; i < m; ++i) {
+            const double *a = rows->vectors + rows->slot[i] * F;
+            if (rows->slot[i] != gram_slot) {
+                pairwise_patch_gram(ctx, l, a, b);
+                for (int64_t j = j0; j < j1; ++j)
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)P, (int)C, (int)P,
+                                1.0, ctx->pair, (int)P,
+                                b + at + P * D + ctx->col_axis->output[c0 + j] * C, (int)kc, 0.0,
+                                z + (j - j0) * P * C, (int)C);
+                gram_slot = rows->slot[i];
+                flops += 2.0 * (double)P * (double)P * ((double)D + (double)(j1 - j0) * (double)C);
+            }
+            const int64_t oa = ctx->row_axis->output[r0 + i];
+            const double *delta_a = a + at + P * D + oa * C, *sums_a = a + at + P * D + P * kc + oa * C;
+            for (int64_t j = j0; j < j1; ++j) {
+                const double *zj = z + (j - j0) * P * C;
+                const double *sums_b = b + at + P * D + P * kc + ctx->col_axis->output[c0 + j] * C;
+                double sum = 0.0, bias = 0.0;
+                for (int64_t p = 0; p < P; ++p)
+                    for (int64_t e = 0; e < C; ++e)
+                        sum += delta_a[p * kc + e] * zj[p * C + e];
+                for (int64_t e = 0; e < C; ++e)
+                    bias += sums_a[e] * sums_b[e];
+                theta->data[(c0 + j) * lld + r0 + i] += c2 * sum + bias;
+            }
+            flops += (double)(j1 - j0) * (2.0 * (double)P * (double)C + 2.0 * (double)C + 3.0);
+        }
+        j0 = j1;
+    }
+    return flops;
+}
+
 /* Full kernel: Theta[r0:r1, c0:c1] += sum_l G_l o (c_l^2 K_l + s_l^2), rows (x, o). */
 static double full_tile(const structured_context *ctx, ntk_dmatrix *theta, int64_t r0, int64_t r1,
                         int64_t c0, const structured_side *cols, int64_t w)
@@ -743,25 +813,7 @@ static double full_tile(const structured_context *ctx, ntk_dmatrix *theta, int64
             continue;
         }
         if (layout->pairwise[l]) {
-            /* Per entry ((x, o), (x', o')): logit o's and o''s cotangent
-             * columns; the patch Gram once per pair of inputs met in a row. */
-            const int64_t P = layout->positions[l], D = layout->patch_width[l], C = layout->channels[l];
-            for (int64_t j = 0; j < w; ++j) {
-                const double *b = cols->vectors + cols->slot[j] * F;
-                const int64_t ob = ctx->col_axis->output[c0 + j];
-                double *t = theta->data + (c0 + j) * lld + r0;
-                int64_t gram_slot = -1;
-                for (int64_t i = 0; i < m; ++i) {
-                    const double *a = rows.vectors + rows.slot[i] * F;
-                    if (rows.slot[i] != gram_slot) {
-                        pairwise_patch_gram(ctx, l, a, b);
-                        gram_slot = rows.slot[i];
-                        flops += 2.0 * (double)P * (double)P * (double)D;
-                    }
-                    t[i] += pairwise_value(ctx, l, a, b, ctx->row_axis->output[r0 + i] * C, ob * C, C);
-                }
-            }
-            flops += (double)m * (double)w * (2.0 * (double)P * (double)P * (double)(C + 1) + 2.0 * (double)C + 1.0);
+            flops += full_pairwise_term(ctx, theta, &rows, r0, r1, c0, cols, w, l);
             continue;
         }
         const int64_t n_out = layout->n_out[l], n_in = layout->n_in[l];

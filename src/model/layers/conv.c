@@ -314,8 +314,11 @@ static void conv_jacobian_one(const ntk_layer *layer, const ntk_model *model, co
  *                   C_out D + C_out (full);
  *   pairwise:       the P x P patch Gram (depth D) and cotangent Gram (depth
  *                   k C_out), their Hadamard sum, the bias product (trace);
- *                   full: the cotangent Gram of one logit pair (depth C_out)
- *                   per entry and the patch Gram once per row input (1/k). */
+ *                   full: the patch Gram K once per pair of inputs (1/k^2),
+ *                   K delta^o' (P x P times P x C_out) once per row input and
+ *                   column (1/k), and per entry one inner product of P C_out
+ *                   values and the bias product (kernel/structured.c,
+ *                   full_pairwise_term). */
 static void conv_form_flops(const ntk_layer *layer, int k, int full, double *block, double *pairwise)
 {
     conv_geometry g;
@@ -324,7 +327,8 @@ static void conv_form_flops(const ntk_layer *layer, int k, int full, double *blo
     const double c_out = (double)layer->option[CONV_CHANNELS];
     if (full) {
         *block = 2.0 * (c_out * depth + c_out);
-        *pairwise = 2.0 * p2 * (c_out + 1.0) + 2.0 * p2 * depth / k + 2.0 * c_out;
+        *pairwise = 2.0 * p2 * (depth / k + c_out) / k + 2.0 * (double)g.positions * c_out +
+                    2.0 * c_out + 3.0;
     } else {
         *block = 2.0 * k * (c_out * depth + c_out);
         *pairwise = 2.0 * p2 * (depth + k * c_out + 1.0) + 2.0 * k * c_out;
@@ -365,7 +369,9 @@ static void conv_structured_term(const ntk_layer *layer, int k, int full, ntk_st
         term->positions = g.positions;
         term->patch_width = patch_size(&g);
         term->channels = c_out;
-        term->scratch_doubles = 2 * g.positions * g.positions + g.positions * c_out;
+        /* kernel/structured.c's pairwise scratch: two P x P Grams, and for
+         * full kernels the k products K delta^o' (P x C_out each). */
+        term->scratch_doubles = 2 * g.positions * g.positions + (full ? k : 1) * g.positions * c_out;
         return;
     }
     ntk_block_shape shape;
