@@ -78,8 +78,8 @@ typedef struct {
     int pairwise[NTK_MAX_DENSE + 2];             /* patches and cotangents stored (conv, few positions) */
     int64_t positions[NTK_MAX_DENSE + 2], patch_width[NTK_MAX_DENSE + 2], channels[NTK_MAX_DENSE + 2];
     int full;                                    /* rows (x, o): kernel.outputs full */
-    int64_t pair_scratch;                        /* 2 P^2 (+ k P C, full): the pairwise form's two
-                                                  * position Grams and k products K delta */
+    int64_t pair_scratch;                        /* 2 P^2 (+ k P C + k^2, full): the pairwise form's
+                                                  * position Grams, K delta and k x k entries */
     int pair_part[NTK_MAX_DENSE + 2];            /* a chunk pass of a pairwise layer: */
     ntk_pairwise_part part[NTK_MAX_DENSE + 2];   /* its rectangle of the weights */
 } feature_layout;
@@ -105,15 +105,16 @@ typedef struct {
     int64_t *row_slot, *col_slot;
     double *small;                                     /* shallow Gram, a column group */
     double *pair;                                      /* pairwise form: two P x P Grams, and
-                                                        * (full) k P x C products */
+                                                        * (full) K delta and k x k entries */
 } structured_context;
 
 /* The pairwise form's scratch for P positions and C channels: two P x P
- * Grams (pairwise_patch_gram, pairwise_value) and, for full kernels, the k
- * products K delta^o' of a run of columns (full_pairwise_term). */
+ * Grams (pairwise_patch_gram, pairwise_value) and, for full kernels, the
+ * product K delta (P x kC) and the k x k entries of a pair of inputs
+ * (full_pairwise_term). */
 static int64_t pair_scratch_doubles(int64_t P, int64_t C, int k, int full)
 {
-    return 2 * P * P + (full ? (int64_t)k * P * C : 0);
+    return 2 * P * P + (full ? (int64_t)k * P * C + (int64_t)k * k : 0);
 }
 
 /* Each layer with parameters states its term (model/layer.h); a layer type
@@ -736,13 +737,15 @@ static double full_block_term(const structured_context *ctx, ntk_dmatrix *theta,
 }
 
 /* Full kernel, a pairwise layer: per entry ((x, o), (x', o'))
- *   c^2 sum_{p,p'} <delta_p^o(x), delta_p'^o'(x')> K[p][p'] + the bias sums' product
- *   = c^2 <delta^o(x), Z^o'> + bias,  Z^o' = K delta^o'(x')  (P x C),
- * with K = the patch Gram of x and x'. Per run of columns of one input x'
- * (its logits o') and run of rows of one input x: K once (one P x P Gram of
- * depth D), then Z for each of the run's columns (P x P times P x C), then
- * every row's entry as one inner product of P C values: the position Grams
- * are shared by the k logits on each side instead of recomputed per entry. */
+ *   c^2 sum_{p,p'} <delta_p^o(x), delta_p'^o'(x')> K[p][p'] + <S^o(x), S^o'(x')>
+ *   = c^2 sum_p <delta_p^o(x), Z_p^o'> + <S^o(x), S^o'(x')>,  Z = K delta(x'),
+ * with K the patch Gram of x and x' and S the scaled bias sums. Per pair of
+ * inputs met in the tile (a run of rows of x, a run of columns of x'), all
+ * k x k entries at once in E: K (P x P, depth D), Z = K delta(x') (P x P
+ * times P x kC, every logit of x' at once, in the packed layout), then
+ * E = S(x) S(x')^T + c^2 sum_p delta_p(x) Z_p^T (k x k, depth C, one DGEMM
+ * per position): the position Gram is shared by the k^2 entries, and every
+ * step is a DGEMM. Then each row and column of the runs picks its entry. */
 static double full_pairwise_term(const structured_context *ctx, ntk_dmatrix *theta,
                                  const structured_side *rows, int64_t r0, int64_t r1, int64_t c0,
                                  const structured_side *cols, int64_t w, int l)
@@ -750,42 +753,39 @@ static double full_pairwise_term(const structured_context *ctx, ntk_dmatrix *the
     const feature_layout *layout = ctx->layout;
     const int64_t F = layout->width, lld = theta->local_rows > 1 ? theta->local_rows : 1;
     const int64_t m = r1 - r0, P = layout->positions[l], D = layout->patch_width[l];
-    const int64_t C = layout->channels[l], kc = ctx->k * C, at = layout->input_offset[l];
+    const int64_t k = ctx->k, C = layout->channels[l], kc = k * C, at = layout->input_offset[l];
     const double c2 = ctx->model->weight_scale[l] * ctx->model->weight_scale[l];
-    double *z = ctx->pair + 2 * P * P; /* the run's columns' Z, P x C each */
+    double *z = ctx->pair + 2 * P * P; /* Z, P x kC */
+    double *e = z + P * kc;            /* E, k x k: E[o][o'] */
+    const double pair_flops = 2.0 * (double)P * (double)P * ((double)D + (double)kc) +
+                              2.0 * (double)k * (double)k * (double)C * (double)(P + 1);
     double flops = 0.0;
     for (int64_t j0 = 0; j0 < w;) {
         int64_t j1 = j0 + 1;
-        while (j1 < w && cols->slot[j1] == cols->slot[j0] && j1 - j0 < ctx->k)
+        while (j1 < w && cols->slot[j1] == cols->slot[j0])
             ++j1;
         const double *b = cols->vectors + cols->slot[j0] * F;
-        int64_t gram_slot = -1;
+        const double *delta_b = b + at + P * D, *sums_b = delta_b + P * kc;
+        int64_t pair_slot = -1;
         for (int64_t i = 0; i < m; ++i) {
-            const double *a = rows->vectors + rows->slot[i] * F;
-            if (rows->slot[i] != gram_slot) {
+            if (rows->slot[i] != pair_slot) {
+                const double *a = rows->vectors + rows->slot[i] * F;
+                const double *delta_a = a + at + P * D, *sums_a = delta_a + P * kc;
                 pairwise_patch_gram(ctx, l, a, b);
-                for (int64_t j = j0; j < j1; ++j)
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)P, (int)C, (int)P,
-                                1.0, ctx->pair, (int)P,
-                                b + at + P * D + ctx->col_axis->output[c0 + j] * C, (int)kc, 0.0,
-                                z + (j - j0) * P * C, (int)C);
-                gram_slot = rows->slot[i];
-                flops += 2.0 * (double)P * (double)P * ((double)D + (double)(j1 - j0) * (double)C);
-            }
-            const int64_t oa = ctx->row_axis->output[r0 + i];
-            const double *delta_a = a + at + P * D + oa * C, *sums_a = a + at + P * D + P * kc + oa * C;
-            for (int64_t j = j0; j < j1; ++j) {
-                const double *zj = z + (j - j0) * P * C;
-                const double *sums_b = b + at + P * D + P * kc + ctx->col_axis->output[c0 + j] * C;
-                double sum = 0.0, bias = 0.0;
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)P, (int)kc, (int)P,
+                            1.0, ctx->pair, (int)P, delta_b, (int)kc, 0.0, z, (int)kc);
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k, (int)k, (int)C, 1.0,
+                            sums_a, (int)C, sums_b, (int)C, 0.0, e, (int)k);
                 for (int64_t p = 0; p < P; ++p)
-                    for (int64_t e = 0; e < C; ++e)
-                        sum += delta_a[p * kc + e] * zj[p * C + e];
-                for (int64_t e = 0; e < C; ++e)
-                    bias += sums_a[e] * sums_b[e];
-                theta->data[(c0 + j) * lld + r0 + i] += c2 * sum + bias;
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k, (int)k, (int)C,
+                                c2, delta_a + p * kc, (int)C, z + p * kc, (int)C, 1.0, e, (int)k);
+                pair_slot = rows->slot[i];
+                flops += pair_flops;
             }
-            flops += (double)(j1 - j0) * (2.0 * (double)P * (double)C + 2.0 * (double)C + 3.0);
+            const double *e_row = e + ctx->row_axis->output[r0 + i] * k;
+            for (int64_t j = j0; j < j1; ++j)
+                theta->data[(c0 + j) * lld + r0 + i] += e_row[ctx->col_axis->output[c0 + j]];
+            flops += (double)(j1 - j0);
         }
         j0 = j1;
     }

@@ -601,9 +601,9 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
         const double n_d = ceil(D / (double)chunking.chunk_depth[l]);
         const double passes =
             full ? 2.0 * p2 * (D * n_c / k + C * n_d) / k + (2.0 * P * C + 2.0 * C) * n_d +
-                       3.0 * n_c * n_d
+                       n_c * n_d
                  : 2.0 * p2 * (D * n_c + k * C * n_d + n_c * n_d) + 2.0 * k * C * n_d;
-        const double whole = full ? 2.0 * p2 * (D / k + C) / k + 2.0 * P * C + 2.0 * C + 3.0
+        const double whole = full ? 2.0 * p2 * (D / k + C) / k + 2.0 * P * C + 2.0 * C + 1.0
                                   : 2.0 * p2 * (D + k * C + 1.0) + 2.0 * k * C;
         plan->chunk_tile_flops_per_pair += passes - whole;
         block_scratch = fmax(block_scratch, P * D);

@@ -314,10 +314,10 @@ static void conv_jacobian_one(const ntk_layer *layer, const ntk_model *model, co
  *                   C_out D + C_out (full);
  *   pairwise:       the P x P patch Gram (depth D) and cotangent Gram (depth
  *                   k C_out), their Hadamard sum, the bias product (trace);
- *                   full: the patch Gram K once per pair of inputs (1/k^2),
- *                   K delta^o' (P x P times P x C_out) once per row input and
- *                   column (1/k), and per entry one inner product of P C_out
- *                   values and the bias product (kernel/structured.c,
+ *                   full: per pair of inputs (1/k^2 per entry) the patch
+ *                   Gram K, K delta (P x P times P x k C_out) and the k x k
+ *                   entries (P + 1 products of depth C_out), then one
+ *                   addition per entry (kernel/structured.c,
  *                   full_pairwise_term). */
 static void conv_form_flops(const ntk_layer *layer, int k, int full, double *block, double *pairwise)
 {
@@ -328,7 +328,7 @@ static void conv_form_flops(const ntk_layer *layer, int k, int full, double *blo
     if (full) {
         *block = 2.0 * (c_out * depth + c_out);
         *pairwise = 2.0 * p2 * (depth / k + c_out) / k + 2.0 * (double)g.positions * c_out +
-                    2.0 * c_out + 3.0;
+                    2.0 * c_out + 1.0;
     } else {
         *block = 2.0 * k * (c_out * depth + c_out);
         *pairwise = 2.0 * p2 * (depth + k * c_out + 1.0) + 2.0 * k * c_out;
@@ -370,8 +370,9 @@ static void conv_structured_term(const ntk_layer *layer, int k, int full, ntk_st
         term->patch_width = patch_size(&g);
         term->channels = c_out;
         /* kernel/structured.c's pairwise scratch: two P x P Grams, and for
-         * full kernels the k products K delta^o' (P x C_out each). */
-        term->scratch_doubles = 2 * g.positions * g.positions + (full ? k : 1) * g.positions * c_out;
+         * full kernels K delta (P x k C_out) and k x k entries. */
+        term->scratch_doubles = 2 * g.positions * g.positions +
+                                (full ? k * g.positions * c_out + k * k : g.positions * c_out);
         return;
     }
     ntk_block_shape shape;
