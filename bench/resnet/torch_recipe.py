@@ -16,7 +16,7 @@ slice of a tensor repeats that tensor's whole Jacobian (jacrev has no partial
 tensors). It is still jacrev + vmap and one GEMM per piece, done in pieces.
 
   torch_recipe.py BUILDER N THREADS INPUTS.npy THETA_OUT.npy [MEMORY_GB]
-prints: torch_seconds S jacobian_seconds S gemm_seconds S recipe R ...
+prints: torch_seconds S jacobian_seconds S gemm_seconds S cpu_seconds S recipe R ...
 """
 import importlib.util
 import os
@@ -108,7 +108,7 @@ def parameter_groups(limit):
     return groups
 
 
-start = time.perf_counter()
+start, cpu_start = time.perf_counter(), time.process_time()
 pieces = 1
 if recipe == "per-row autograd":
     plist = list(net.parameters())
@@ -142,5 +142,6 @@ else:
 elapsed = time.perf_counter() - start
 np.save(theta_out, theta.numpy())
 print(f"torch_seconds {elapsed:.3f} jacobian_seconds {jacobian_seconds:.3f} "
-      f"gemm_seconds {elapsed - jacobian_seconds:.3f} recipe {recipe.replace(' ', '_')} "
+      f"gemm_seconds {elapsed - jacobian_seconds:.3f} cpu_seconds {time.process_time() - cpu_start:.3f} "
+      f"recipe {recipe.replace(' ', '_')} "
       f"(n = {n}, k = {k}, P = {P}, threads = {threads}, pieces = {pieces})")

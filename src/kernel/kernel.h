@@ -62,12 +62,19 @@ typedef struct {
      * packed features, or Jacobian rows) and the J J^T products (the tiles,
      * whose flops `flops` counts); the exchange of features between ranks is
      * in neither. This rank's seconds, then after the reduction the slowest
-     * rank's and the sum over ranks (for rates per rank). */
+     * rank's and the sum over ranks (for rates per rank). The same parts in
+     * CPU seconds of the process (kernel_cpu_seconds), summed over ranks
+     * after the reduction: on a shared machine a rank waiting for a core
+     * counts in the wall seconds but not here. */
     int timed;
     double jacobian_seconds, products_seconds;
     double jacobian_seconds_max, products_seconds_max;
     double jacobian_seconds_sum, products_seconds_sum;
+    double jacobian_cpu_seconds, products_cpu_seconds;
 } ntk_kernel_stats;
+
+/* CPU seconds this process has used (all its threads), for the stats. */
+double kernel_cpu_seconds(void);
 
 /* Whether a job needs Theta's upper triangle too: only when the whole matrix
  * is written (output.theta). The pipeline always assembles the lower

@@ -516,9 +516,10 @@ done:
 static ntk_status timed_features(const ntk_model *model, const ntk_input_block *inputs,
                                  const feature_layout *layout, double *own, ntk_kernel_stats *stats)
 {
-    const double start = MPI_Wtime();
+    const double start = MPI_Wtime(), cpu_start = kernel_cpu_seconds();
     const ntk_status status = own_features(model, inputs, layout, own);
     stats->jacobian_seconds += MPI_Wtime() - start;
+    stats->jacobian_cpu_seconds += kernel_cpu_seconds() - cpu_start;
     return status;
 }
 
@@ -1012,9 +1013,10 @@ static ntk_status structured_run(const ntk_model *model, const ntk_grid *grid,
 
     const ntk_assembly_hooks *hooks = pass->hooks;
     for (int64_t step = pass->first_step; step < shape->steps_total; ++step) {
-        const double start = MPI_Wtime();
+        const double start = MPI_Wtime(), cpu_start = kernel_cpu_seconds();
         stats->flops += structured_step(&ctx, matrix, step);
         stats->products_seconds += MPI_Wtime() - start;
+        stats->products_cpu_seconds += kernel_cpu_seconds() - cpu_start;
         if (hooks && hooks->after_step)
             NTK_TRY_GOTO(status, hooks->after_step(hooks->context, matrix, step + 1, pass->steps_all), done);
     }

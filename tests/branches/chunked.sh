@@ -10,7 +10,8 @@
 #     peak resident memory (GNU time) both go down, each run within 15% of
 #     plan, and Theta stays the same to 1e-12.
 #  3. The assembly's timers (summary.yaml kernel.jacobian_seconds and
-#     products_seconds): both positive, together within the assembly phase.
+#     products_seconds): both positive, together within the assembly phase;
+#     their CPU seconds (jacobian_cpu_seconds, products_cpu_seconds) positive.
 . "$NTK_TESTS_DIR/lib.sh"
 need_python
 dir=$(scratch branches-chunked)
@@ -82,8 +83,10 @@ for run in ("mem-whole", "mem-chunked", "rect-trace-chunked"):
     phase = s["timings"]["phases"]["assemble theta"]
     print(f"{run}: Jacobians {jac:.3f} s, products {prod:.3f} s, phase {phase:.3f} s, "
           f"{s['kernel']['products_gflops_per_rank']:.2f} GFLOP/s per rank")
+    cpu_jac, cpu_prod = s["kernel"]["jacobian_cpu_seconds"], s["kernel"]["products_cpu_seconds"]
     if not (jac > 0 and prod > 0 and jac + prod <= phase * 1.001 + 1e-3
-            and s["kernel"]["products_gflops_per_rank"] > 0):
+            and s["kernel"]["products_gflops_per_rank"] > 0 and cpu_jac > 0 and cpu_prod > 0
+            and s["kernel"]["products_gflops_per_cpu_second"] > 0):
         raise SystemExit(1)
 for a, b in [("rect-trace-whole", "rect-trace-chunked"), ("rect-full-whole", "rect-full-chunked"),
              ("mem-whole", "mem-chunked")]:
