@@ -99,11 +99,15 @@ static ntk_status jacobian_products(const ntk_kernel_config *config, const ntk_m
         const int64_t first = param_first + step * chunk;
         const int64_t length = step * chunk + chunk < n_params ? chunk : n_params - step * chunk;
         const int64_t depth = full ? length : k * length;
+        const double jacobian_start = MPI_Wtime(), jacobian_cpu_start = kernel_cpu_seconds();
         status = jacobian_fill(model, rows, &row_axis, full, first, length, depth, scratch, row_jac);
         if (status == NTK_OK)
             status = jacobian_fill(model, cols, &col_axis, full, first, length, depth, scratch, col_jac);
+        stats->jacobian_seconds += MPI_Wtime() - jacobian_start;
+        stats->jacobian_cpu_seconds += kernel_cpu_seconds() - jacobian_cpu_start;
         NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
 
+        const double products_start = MPI_Wtime(), products_cpu_start = kernel_cpu_seconds();
         for (int64_t c0 = 0; c0 < col_axis.count; c0 += grid->block) {
             int64_t c1 = c0 + grid->block < col_axis.count ? c0 + grid->block : col_axis.count;
             int64_t r0 = lower_only ? kernel_local_axis_lower_bound(&row_axis, col_axis.global[c0]) : 0;
@@ -115,6 +119,8 @@ static ntk_status jacobian_products(const ntk_kernel_config *config, const ntk_m
                         (int)depth, 1.0, theta->data + c0 * lld + r0, (int)lld);
             stats->flops += 2.0 * (double)m * (double)w * (double)depth;
         }
+        stats->products_seconds += MPI_Wtime() - products_start;
+        stats->products_cpu_seconds += kernel_cpu_seconds() - products_cpu_start;
         if (hooks && hooks->after_step)
             NTK_TRY_GOTO(status, hooks->after_step(hooks->context, theta, step + 1, steps_total), done);
     }

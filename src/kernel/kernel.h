@@ -63,7 +63,24 @@ typedef struct {
     double flops;           /* floating-point operations this rank performed in tiles */
     double flops_total;     /* summed over ranks */
     int64_t steps_total;
+    /* Where the assembly's time goes (structured and jacobian methods: timed
+     * set): the Jacobians (forward and backward passes, Jacobian blocks,
+     * packed features, or Jacobian rows) and the J J^T products (the tiles,
+     * whose flops `flops` counts); the exchange of features between ranks is
+     * in neither. This rank's seconds, then after the reduction the slowest
+     * rank's and the sum over ranks (for rates per rank). The same parts in
+     * CPU seconds of the process (kernel_cpu_seconds), summed over ranks
+     * after the reduction: on a shared machine a rank waiting for a core
+     * counts in the wall seconds but not here. */
+    int timed;
+    double jacobian_seconds, products_seconds;
+    double jacobian_seconds_max, products_seconds_max;
+    double jacobian_seconds_sum, products_seconds_sum;
+    double jacobian_cpu_seconds, products_cpu_seconds;
 } ntk_kernel_stats;
+
+/* CPU seconds this process has used (all its threads), for the stats. */
+double kernel_cpu_seconds(void);
 
 /* Whether a job needs Theta's upper triangle too: only when the whole matrix
  * is written (output.theta). The pipeline always assembles the lower
@@ -106,15 +123,29 @@ int64_t kernel_structured_row_chunk(void);
  * every pass holding only its range for every item: rows per pass such that
  * items x k x rows x row width fits the budget. Memory per rank is then
  * about the budget whatever the parameter count; each pass recomputes the
- * forward pass of the own inputs and the backward pass down to its layer. */
+ * forward pass of the own inputs and the backward pass down to its layer.
+ * A conv layer in the pairwise form (P positions, patches of D values, C
+ * output channels) packs P D + (P + 1) k C doubles per item; its parameter
+ * chunks are rectangles of its C x D weights, a range of output channels
+ * (their cotangents, and their bias sums in the first depth range) times a
+ * range of patch columns:
+ *     Theta_l = sum over (channels c, columns d) of
+ *               c^2 sum_{p,p'} G_c[p,p'] K_d[p,p'] (+ the bias term of c, d first)
+ * with G_c the position Gram of channels c's cotangents and K_d that of the
+ * patches' columns d; channel ranges outer, column ranges inner. */
 typedef struct {
     int n_layers;                         /* layers with parameters; arrays 1-based */
     double packed[NTK_MAX_DENSE + 2];     /* doubles per item of layer l's packed features */
     int64_t block_rows[NTK_MAX_DENSE + 2];/* its Jacobian block's rows; 0: not a block layer */
     double row_doubles[NTK_MAX_DENSE + 2];/* doubles per item of one block row (all logits) */
+    int64_t pair_positions[NTK_MAX_DENSE + 2]; /* pairwise: P (0: not pairwise), */
+    int64_t pair_depth[NTK_MAX_DENSE + 2];     /* D, */
+    int64_t pair_channels[NTK_MAX_DENSE + 2];  /* C, */
+    int k;                                     /* and the logits k */
     /* decided by kernel_structured_chunking: */
     int chunked[NTK_MAX_DENSE + 2];       /* assembled in passes */
-    int64_t chunk_rows[NTK_MAX_DENSE + 2];/* block rows per pass */
+    int64_t chunk_rows[NTK_MAX_DENSE + 2];/* block rows (pairwise: output channels) per pass */
+    int64_t chunk_depth[NTK_MAX_DENSE + 2];/* pairwise: patch columns per pass */
     int64_t passes;                       /* over all chunked layers; 0: none */
     double resident;                      /* doubles per item kept whole */
     double widest_chunk;                  /* doubles per item of the widest pass */
@@ -122,8 +153,21 @@ typedef struct {
 
 /* Decide for `items` vectors (the most any rank holds at once, its tile
  * panels' copies included) and a budget in bytes; packed, block_rows,
- * row_doubles and n_layers filled by the caller. Pure. */
+ * row_doubles, the pairwise sizes, k and n_layers filled by the caller. Pure. */
 void kernel_structured_chunking(double items, double budget_bytes, kernel_chunking *chunking);
+
+/* The passes of chunked layer l (0 when it is not chunked). */
+int64_t kernel_chunk_layer_passes(const kernel_chunking *chunking, int l);
+
+/* Pass `pass` (numbered from 0 over the chunked layers in order): its layer,
+ * and its range of block rows (pairwise: output channels [first, first +
+ * rows) and patch columns [depth_first, depth_first + depth); a block
+ * layer's depth range is 0, 0). */
+typedef struct {
+    int layer;
+    int64_t first, rows, depth_first, depth;
+} kernel_chunk_pass;
+void kernel_chunk_pass_of(const kernel_chunking *chunking, int64_t pass, kernel_chunk_pass *out);
 
 /* kernel.chunk_mib in bytes (its default for a job built in code). */
 double kernel_chunk_budget_bytes(const ntk_kernel_config *config);

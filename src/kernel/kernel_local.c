@@ -3,6 +3,8 @@
 #include "kernel/kernel_local.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 ntk_status kernel_local_axis_create(const ntk_grid *grid, int64_t matrix_size, int by_rows,
                                     int64_t per_item, const ntk_item_set *set,
@@ -76,10 +78,36 @@ void kernel_stats_begin(ntk_kernel_stats *stats, const char *method, int64_t ste
     stats->method = method;
     stats->flops = stats->flops_total = 0.0;
     stats->steps_total = steps_total;
+    stats->timed = strcmp(method, "structured") == 0 || strcmp(method, "jacobian") == 0;
+    stats->jacobian_seconds = stats->products_seconds = 0.0;
+    stats->jacobian_seconds_max = stats->products_seconds_max = 0.0;
+    stats->jacobian_seconds_sum = stats->products_seconds_sum = 0.0;
+    stats->jacobian_cpu_seconds = stats->products_cpu_seconds = 0.0;
+}
+
+double kernel_cpu_seconds(void)
+{
+    struct timespec now;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now) != 0)
+        return 0.0; /* no CPU clock: the CPU parts stay 0 (summary prints them so) */
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
 }
 
 ntk_status kernel_stats_reduce(const ntk_grid *grid, ntk_kernel_stats *stats)
 {
     NTK_MPI(MPI_Allreduce(&stats->flops, &stats->flops_total, 1, MPI_DOUBLE, MPI_SUM, grid->comm));
+    const double mine[2] = {stats->jacobian_seconds, stats->products_seconds};
+    double most[2] = {0.0, 0.0}, sum[2] = {0.0, 0.0};
+    NTK_MPI(MPI_Allreduce(mine, most, 2, MPI_DOUBLE, MPI_MAX, grid->comm));
+    NTK_MPI(MPI_Allreduce(mine, sum, 2, MPI_DOUBLE, MPI_SUM, grid->comm));
+    stats->jacobian_seconds_max = most[0];
+    stats->products_seconds_max = most[1];
+    stats->jacobian_seconds_sum = sum[0];
+    stats->products_seconds_sum = sum[1];
+    const double cpu[2] = {stats->jacobian_cpu_seconds, stats->products_cpu_seconds};
+    double cpu_sum[2] = {0.0, 0.0};
+    NTK_MPI(MPI_Allreduce(cpu, cpu_sum, 2, MPI_DOUBLE, MPI_SUM, grid->comm));
+    stats->jacobian_cpu_seconds = cpu_sum[0];
+    stats->products_cpu_seconds = cpu_sum[1];
     return NTK_OK;
 }

@@ -48,6 +48,15 @@
 
 #include "kernel/structured_internal.h"
 
+/* The pairwise form's scratch for P positions and C channels: two P x P
+ * Grams (pairwise_patch_gram, pairwise_value) and, for full kernels, the
+ * product K delta (P x kC) and the k x k entries of a pair of inputs
+ * (full_pairwise_term). */
+static int64_t pair_scratch_doubles(int64_t P, int64_t C, int k, int full)
+{
+    return 2 * P * P + (full ? (int64_t)k * P * C + (int64_t)k * k : 0);
+}
+
 /* Each layer with parameters states its term (model/layer.h); a layer type
  * without one cannot use this method. Layers `chunking` marks chunked
  * (NULL: none) are left out of the vectors (chunk passes add them), and so
@@ -59,6 +68,7 @@ static ntk_status layout_make(const ntk_model *model, int full, int only_layer,
     int k = model_outputs(model);
     int64_t at = 0;
     memset(layout, 0, sizeof *layout);
+    layout->full = full;
     layout->lowest = model->n_layers + 1;
     for (int l = 1; l <= model->n_layers; ++l) {
         const ntk_layer *layer = model_param_layer(model, l);
@@ -75,6 +85,13 @@ static ntk_status layout_make(const ntk_model *model, int full, int only_layer,
             layout->row_width[l] = term.block_rows > 0 ? term.block_row_width : term.block_width;
             if (term.scratch_doubles > layout->scratch)
                 layout->scratch = term.scratch_doubles;
+        }
+        /* A pairwise layer's sizes, kept for its chunk passes too. */
+        layout->pairwise[l] = term.pairwise;
+        if (term.pairwise) {
+            layout->positions[l] = term.positions;
+            layout->patch_width[l] = term.patch_width;
+            layout->channels[l] = term.channels;
         }
         /* Another layer's term (only_layer: Theta_l alone), or one that
          * chunk passes add. */
@@ -97,8 +114,8 @@ static ntk_status layout_make(const ntk_model *model, int full, int only_layer,
             layout->cotangent_offset[l] = layout->input_offset[l] = at;
             layout->input_depth[l] = P * D + P * k * C + k * C;
             at += layout->input_depth[l];
-            if (2 * P * P > layout->pair_scratch)
-                layout->pair_scratch = 2 * P * P;
+            if (pair_scratch_doubles(P, C, k, full) > layout->pair_scratch)
+                layout->pair_scratch = pair_scratch_doubles(P, C, k, full);
             layout->packed[l] = at - start;
             continue;
         }
@@ -147,16 +164,41 @@ static ntk_status layout_make_single(const ntk_model *model, feature_layout *lay
     return NTK_OK;
 }
 
-/* The vectors of one chunk pass: rows [first, first + rows) of layer l's
- * Jacobian block, nothing else. */
-static void layout_chunk(const ntk_model *model, const feature_layout *whole, int l, int64_t first,
-                         int64_t rows, feature_layout *chunk)
+/* The vectors of one chunk pass of a pairwise layer: its rectangle's
+ * patch columns, channels' cotangents and sums (kernel.h). Its patches are
+ * cut from the whole patch matrix, the scratch. */
+static void layout_chunk_pairwise(const ntk_model *model, const feature_layout *whole,
+                                  const kernel_chunk_pass *pass, feature_layout *chunk)
 {
-    const int k = model_outputs(model);
+    const int k = model_outputs(model), l = pass->layer;
+    const int64_t P = whole->positions[l], D = pass->depth, C = pass->rows;
+    chunk->pairwise[l] = chunk->pair_part[l] = 1;
+    chunk->part[l] = (ntk_pairwise_part){pass->first, C, pass->depth_first, D};
+    chunk->positions[l] = P;
+    chunk->patch_width[l] = D;
+    chunk->channels[l] = C;
+    chunk->input_depth[l] = chunk->packed[l] = P * D + P * k * C + k * C;
+    chunk->width = chunk->stride = chunk->input_depth[l];
+    chunk->pair_scratch = pair_scratch_doubles(P, C, k, whole->full);
+    chunk->scratch = P * whole->patch_width[l];
+}
+
+/* The vectors of one chunk pass: rows [first, first + rows) of layer l's
+ * Jacobian block (or a pairwise layer's rectangle), nothing else. */
+static void layout_chunk(const ntk_model *model, const feature_layout *whole,
+                         const kernel_chunk_pass *pass, feature_layout *chunk)
+{
+    const int k = model_outputs(model), l = pass->layer;
+    const int64_t first = pass->first, rows = pass->rows;
     memset(chunk, 0, sizeof *chunk);
+    chunk->full = whole->full;
     for (int j = 1; j <= model->n_layers; ++j)
         chunk->skip[j] = j != l;
     chunk->lowest = l;
+    if (whole->pairwise[l]) {
+        layout_chunk_pairwise(model, whole, pass, chunk);
+        return;
+    }
     chunk->block[l] = 1;
     chunk->block_first[l] = first;
     chunk->block_rows[l] = whole->block_rows[l];
@@ -174,12 +216,85 @@ static void layout_chunking_input(const ntk_model *model, const feature_layout *
     const int k = model_outputs(model);
     memset(chunking, 0, sizeof *chunking);
     chunking->n_layers = model->n_layers;
+    chunking->k = k;
     for (int l = 1; l <= model->n_layers; ++l) {
         chunking->packed[l] = (double)layout->packed[l];
+        if (layout->pairwise[l] && !layout->skip[l]) {
+            chunking->pair_positions[l] = layout->positions[l];
+            chunking->pair_depth[l] = layout->patch_width[l];
+            chunking->pair_channels[l] = layout->channels[l];
+        }
         if (layout->block[l]) {
             chunking->block_rows[l] = layout->block_rows[l];
             chunking->row_doubles[l] = (double)k * (double)layout->row_width[l];
         }
+    }
+}
+
+/* A pairwise layer's rectangle for `per_item` doubles: all patch columns
+ * when they take at most half, else all channels when they do, else half
+ * each; at least one of each; then spread evenly over the same counts. */
+static void pairwise_chunk(const kernel_chunking *chunking, int l, double per_item,
+                           int64_t *channels, int64_t *depth)
+{
+    const double P = (double)chunking->pair_positions[l];
+    const int64_t D = chunking->pair_depth[l], C = chunking->pair_channels[l];
+    const double per_channel = (P + 1.0) * (double)chunking->k;
+    double d, c;
+    if (P * (double)D <= 0.5 * per_item) {
+        d = (double)D;
+        c = floor((per_item - P * d) / per_channel);
+    } else if (per_channel * (double)C <= 0.5 * per_item) {
+        c = (double)C;
+        d = floor((per_item - per_channel * c) / P);
+    } else {
+        d = floor(0.5 * per_item / P);
+        c = floor(0.5 * per_item / per_channel);
+    }
+    int64_t dd = d < 1.0 ? 1 : d >= (double)D ? D : (int64_t)d;
+    int64_t cc = c < 1.0 ? 1 : c >= (double)C ? C : (int64_t)c;
+    const int64_t d_passes = (D + dd - 1) / dd, c_passes = (C + cc - 1) / cc;
+    *depth = (D + d_passes - 1) / d_passes;
+    *channels = (C + c_passes - 1) / c_passes;
+}
+
+int64_t kernel_chunk_layer_passes(const kernel_chunking *chunking, int l)
+{
+    if (!chunking->chunked[l])
+        return 0;
+    if (chunking->pair_positions[l] > 0) {
+        const int64_t C = chunking->pair_channels[l], D = chunking->pair_depth[l];
+        const int64_t cc = chunking->chunk_rows[l], dd = chunking->chunk_depth[l];
+        return ((C + cc - 1) / cc) * ((D + dd - 1) / dd);
+    }
+    const int64_t all = chunking->block_rows[l], per = chunking->chunk_rows[l];
+    return (all + per - 1) / per;
+}
+
+void kernel_chunk_pass_of(const kernel_chunking *chunking, int64_t pass, kernel_chunk_pass *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int l = 1; l <= chunking->n_layers; ++l) {
+        const int64_t passes = kernel_chunk_layer_passes(chunking, l);
+        if (pass >= passes) {
+            pass -= passes;
+            continue;
+        }
+        out->layer = l;
+        if (chunking->pair_positions[l] > 0) {
+            const int64_t C = chunking->pair_channels[l], D = chunking->pair_depth[l];
+            const int64_t cc = chunking->chunk_rows[l], dd = chunking->chunk_depth[l];
+            const int64_t d_passes = (D + dd - 1) / dd;
+            out->first = (pass / d_passes) * cc;
+            out->rows = C - out->first < cc ? C - out->first : cc;
+            out->depth_first = (pass % d_passes) * dd;
+            out->depth = D - out->depth_first < dd ? D - out->depth_first : dd;
+            return;
+        }
+        const int64_t all = chunking->block_rows[l], per = chunking->chunk_rows[l];
+        out->first = pass * per;
+        out->rows = all - out->first < per ? all - out->first : per;
+        return;
     }
 }
 
@@ -190,18 +305,21 @@ void kernel_structured_chunking(double items, double budget_bytes, kernel_chunki
     for (int l = 1; l <= chunking->n_layers; ++l) {
         whole += chunking->packed[l];
         chunking->chunked[l] = 0;
-        chunking->chunk_rows[l] = chunking->block_rows[l];
+        chunking->chunk_rows[l] = chunking->pair_positions[l] > 0 ? chunking->pair_channels[l]
+                                                                  : chunking->block_rows[l];
+        chunking->chunk_depth[l] = chunking->pair_positions[l] > 0 ? chunking->pair_depth[l] : 0;
     }
     chunking->passes = 0;
     chunking->resident = whole;
     chunking->widest_chunk = 0.0;
     if (items < 1.0)
         items = 1.0;
-    /* Widest block layers out of the vectors until the rest fits. */
+    /* Widest block or pairwise layers out of the vectors until the rest fits. */
     while (items * chunking->resident > budget) {
         int widest = 0;
         for (int l = 1; l <= chunking->n_layers; ++l)
-            if (chunking->block_rows[l] > 0 && !chunking->chunked[l] &&
+            if ((chunking->block_rows[l] > 0 || chunking->pair_positions[l] > 0) &&
+                !chunking->chunked[l] &&
                 (widest == 0 || chunking->packed[l] > chunking->packed[widest]))
                 widest = l;
         if (widest == 0)
@@ -212,16 +330,26 @@ void kernel_structured_chunking(double items, double budget_bytes, kernel_chunki
     for (int l = 1; l <= chunking->n_layers; ++l) {
         if (!chunking->chunked[l])
             continue;
-        const int64_t all = chunking->block_rows[l];
-        double fit = floor(budget / (items * chunking->row_doubles[l]));
-        int64_t rows = fit < 1.0 ? 1 : fit >= (double)all ? all : (int64_t)fit;
-        /* Even passes: the same count with the rows spread evenly. */
-        const int64_t passes = (all + rows - 1) / rows;
-        rows = (all + passes - 1) / passes;
-        chunking->chunk_rows[l] = rows;
-        chunking->passes += passes;
-        if ((double)rows * chunking->row_doubles[l] > chunking->widest_chunk)
-            chunking->widest_chunk = (double)rows * chunking->row_doubles[l];
+        double width;
+        if (chunking->pair_positions[l] > 0) {
+            pairwise_chunk(chunking, l, budget / items, &chunking->chunk_rows[l],
+                           &chunking->chunk_depth[l]);
+            width = (double)chunking->pair_positions[l] * (double)chunking->chunk_depth[l] +
+                    ((double)chunking->pair_positions[l] + 1.0) * (double)chunking->k *
+                        (double)chunking->chunk_rows[l];
+        } else {
+            const int64_t all = chunking->block_rows[l];
+            double fit = floor(budget / (items * chunking->row_doubles[l]));
+            int64_t rows = fit < 1.0 ? 1 : fit >= (double)all ? all : (int64_t)fit;
+            /* Even passes: the same count with the rows spread evenly. */
+            const int64_t passes = (all + rows - 1) / rows;
+            rows = (all + passes - 1) / passes;
+            chunking->chunk_rows[l] = rows;
+            width = (double)rows * chunking->row_doubles[l];
+        }
+        chunking->passes += kernel_chunk_layer_passes(chunking, l);
+        if (width > chunking->widest_chunk)
+            chunking->widest_chunk = width;
     }
 }
 
@@ -312,7 +440,8 @@ static ntk_status own_features(const ntk_model *model, const ntk_input_block *in
                 const double *h = features.input[l] + x * n_in;
                 if (layout->pairwise[l]) {
                     layer->ops->pairwise_pack(layer, model, h, features.cotangent[l] + x * k * n_out,
-                                              k, vector + layout->input_offset[l]);
+                                              k, layout->pair_part[l] ? &layout->part[l] : NULL,
+                                              scratch, vector + layout->input_offset[l]);
                     continue;
                 }
                 if (layout->block[l]) {
@@ -347,6 +476,17 @@ done:
     free(rounded);
     free(scratch);
     model_features_free(&features);
+    return status;
+}
+
+/* own_features, its seconds added to the stats' Jacobian part. */
+static ntk_status timed_features(const ntk_model *model, const ntk_input_block *inputs,
+                                 const feature_layout *layout, double *own, ntk_kernel_stats *stats)
+{
+    const double start = MPI_Wtime(), cpu_start = kernel_cpu_seconds();
+    const ntk_status status = own_features(model, inputs, layout, own);
+    stats->jacobian_seconds += MPI_Wtime() - start;
+    stats->jacobian_cpu_seconds += kernel_cpu_seconds() - cpu_start;
     return status;
 }
 
@@ -581,6 +721,62 @@ static double full_block_term(const structured_context *ctx, ntk_dmatrix *theta,
     return 2.0 * (double)m * (double)w * (double)width;
 }
 
+/* Full kernel, a pairwise layer: per entry ((x, o), (x', o'))
+ *   c^2 sum_{p,p'} <delta_p^o(x), delta_p'^o'(x')> K[p][p'] + <S^o(x), S^o'(x')>
+ *   = c^2 sum_p <delta_p^o(x), Z_p^o'> + <S^o(x), S^o'(x')>,  Z = K delta(x'),
+ * with K the patch Gram of x and x' and S the scaled bias sums. Per pair of
+ * inputs met in the tile (a run of rows of x, a run of columns of x'), all
+ * k x k entries at once in E: K (P x P, depth D), Z = K delta(x') (P x P
+ * times P x kC, every logit of x' at once, in the packed layout), then
+ * E = S(x) S(x')^T + c^2 sum_p delta_p(x) Z_p^T (k x k, depth C, one DGEMM
+ * per position): the position Gram is shared by the k^2 entries, and every
+ * step is a DGEMM. Then each row and column of the runs picks its entry. */
+static double full_pairwise_term(const structured_context *ctx, ntk_dmatrix *theta,
+                                 const structured_side *rows, int64_t r0, int64_t r1, int64_t c0,
+                                 const structured_side *cols, int64_t w, int l)
+{
+    const feature_layout *layout = ctx->layout;
+    const int64_t F = layout->width, lld = theta->local_rows > 1 ? theta->local_rows : 1;
+    const int64_t m = r1 - r0, P = layout->positions[l], D = layout->patch_width[l];
+    const int64_t k = ctx->k, C = layout->channels[l], kc = k * C, at = layout->input_offset[l];
+    const double c2 = ctx->model->weight_scale[l] * ctx->model->weight_scale[l];
+    double *z = ctx->pair + 2 * P * P; /* Z, P x kC */
+    double *e = z + P * kc;            /* E, k x k: E[o][o'] */
+    const double pair_flops = 2.0 * (double)P * (double)P * ((double)D + (double)kc) +
+                              2.0 * (double)k * (double)k * (double)C * (double)(P + 1);
+    double flops = 0.0;
+    for (int64_t j0 = 0; j0 < w;) {
+        int64_t j1 = j0 + 1;
+        while (j1 < w && cols->slot[j1] == cols->slot[j0])
+            ++j1;
+        const double *b = cols->vectors + cols->slot[j0] * F;
+        const double *delta_b = b + at + P * D, *sums_b = delta_b + P * kc;
+        int64_t pair_slot = -1;
+        for (int64_t i = 0; i < m; ++i) {
+            if (rows->slot[i] != pair_slot) {
+                const double *a = rows->vectors + rows->slot[i] * F;
+                const double *delta_a = a + at + P * D, *sums_a = delta_a + P * kc;
+                pairwise_patch_gram(ctx, l, a, b);
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)P, (int)kc, (int)P,
+                            1.0, ctx->pair, (int)P, delta_b, (int)kc, 0.0, z, (int)kc);
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k, (int)k, (int)C, 1.0,
+                            sums_a, (int)C, sums_b, (int)C, 0.0, e, (int)k);
+                for (int64_t p = 0; p < P; ++p)
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k, (int)k, (int)C,
+                                c2, delta_a + p * kc, (int)C, z + p * kc, (int)C, 1.0, e, (int)k);
+                pair_slot = rows->slot[i];
+                flops += pair_flops;
+            }
+            const double *e_row = e + ctx->row_axis->output[r0 + i] * k;
+            for (int64_t j = j0; j < j1; ++j)
+                theta->data[(c0 + j) * lld + r0 + i] += e_row[ctx->col_axis->output[c0 + j]];
+            flops += (double)(j1 - j0);
+        }
+        j0 = j1;
+    }
+    return flops;
+}
+
 /* Full kernel: Theta[r0:r1, c0:c1] += sum_l G_l o (c_l^2 K_l + s_l^2), rows (x, o). */
 static double full_tile(const structured_context *ctx, ntk_dmatrix *theta, int64_t r0, int64_t r1,
                         int64_t c0, const structured_side *cols, int64_t w)
@@ -602,25 +798,7 @@ static double full_tile(const structured_context *ctx, ntk_dmatrix *theta, int64
             continue;
         }
         if (layout->pairwise[l]) {
-            /* Per entry ((x, o), (x', o')): logit o's and o''s cotangent
-             * columns; the patch Gram once per pair of inputs met in a row. */
-            const int64_t P = layout->positions[l], D = layout->patch_width[l], C = layout->channels[l];
-            for (int64_t j = 0; j < w; ++j) {
-                const double *b = cols->vectors + cols->slot[j] * F;
-                const int64_t ob = ctx->col_axis->output[c0 + j];
-                double *t = theta->data + (c0 + j) * lld + r0;
-                int64_t gram_slot = -1;
-                for (int64_t i = 0; i < m; ++i) {
-                    const double *a = rows.vectors + rows.slot[i] * F;
-                    if (rows.slot[i] != gram_slot) {
-                        pairwise_patch_gram(ctx, l, a, b);
-                        gram_slot = rows.slot[i];
-                        flops += 2.0 * (double)P * (double)P * (double)D;
-                    }
-                    t[i] += pairwise_value(ctx, l, a, b, ctx->row_axis->output[r0 + i] * C, ob * C, C);
-                }
-            }
-            flops += (double)m * (double)w * (2.0 * (double)P * (double)P * (double)(C + 1) + 2.0 * (double)C + 1.0);
+            flops += full_pairwise_term(ctx, theta, &rows, r0, r1, c0, cols, w, l);
             continue;
         }
         const int64_t n_out = layout->n_out[l], n_in = layout->n_in[l];
@@ -849,7 +1027,10 @@ static ntk_status structured_run(const ntk_model *model, const ntk_grid *grid,
 
     const ntk_assembly_hooks *hooks = pass->hooks;
     for (int64_t step = pass->first_step; step < shape->steps_total; ++step) {
+        const double start = MPI_Wtime(), cpu_start = kernel_cpu_seconds();
         stats->flops += structured_step(&ctx, matrix, step);
+        stats->products_seconds += MPI_Wtime() - start;
+        stats->products_cpu_seconds += kernel_cpu_seconds() - cpu_start;
         if (hooks && hooks->after_step)
             NTK_TRY_GOTO(status, hooks->after_step(hooks->context, matrix, step + 1, pass->steps_all), done);
     }
@@ -916,26 +1097,6 @@ static ntk_status structured_chunks(const ntk_kernel_config *config, const ntk_m
     return NTK_OK;
 }
 
-/* Rows of chunk pass `pass` (numbered from 0 over the chunked layers in
- * order): its layer and first row. */
-static void chunk_of_pass(const kernel_chunking *chunking, int64_t pass, int *layer,
-                          int64_t *first, int64_t *rows)
-{
-    for (int l = 1; l <= chunking->n_layers; ++l) {
-        if (!chunking->chunked[l])
-            continue;
-        const int64_t all = chunking->block_rows[l], per = chunking->chunk_rows[l];
-        const int64_t passes = (all + per - 1) / per;
-        if (pass < passes) {
-            *layer = l;
-            *first = pass * per;
-            *rows = all - *first < per ? all - *first : per;
-            return;
-        }
-        pass -= passes;
-    }
-}
-
 int64_t kernel_structured_accumulation_length(const ntk_kernel_config *config,
                                               const ntk_model *model, ntk_status *status)
 {
@@ -985,12 +1146,12 @@ static ntk_status chunk_passes(const ntk_model *model, const ntk_grid *grid,
         const int64_t step = shape->steps_total + pass;
         if (step < first_step)
             continue; /* a resumed run's Theta holds it */
-        int l = 0;
-        int64_t first = 0, rows = 0;
-        chunk_of_pass(chunking, pass, &l, &first, &rows);
+        kernel_chunk_pass part;
+        kernel_chunk_pass_of(chunking, pass, &part);
         feature_layout chunk;
-        layout_chunk(model, layout, l, first, rows, &chunk);
-        status = own_features(model, inputs, &chunk, set.vectors + own_position * chunk.width);
+        layout_chunk(model, layout, &part, &chunk);
+        status = timed_features(model, inputs, &chunk, set.vectors + own_position * chunk.width,
+                                stats);
         status = ntk_agree(status, grid->comm);
         if (status == NTK_OK)
             status = kernel_item_union_share(grid, inputs->n, shape->per_item, theta->rows,
@@ -1036,7 +1197,8 @@ static ntk_status assemble_structured(const ntk_kernel_config *config, const ntk
         status = kernel_item_union_create(grid, inputs->n, shape.per_item, theta->rows,
                                           layout.stride, &set, &own_position);
         if (status == NTK_OK)
-            status = own_features(model, inputs, &layout, set.vectors + own_position * layout.stride);
+            status = timed_features(model, inputs, &layout,
+                                    set.vectors + own_position * layout.stride, stats);
         status = ntk_agree(status, grid->comm);
         if (status == NTK_OK)
             status = kernel_item_union_share(grid, inputs->n, shape.per_item, theta->rows,
@@ -1097,16 +1259,16 @@ static ntk_status cross_features(const ntk_model *model, const ntk_grid *grid,
                                  const feature_layout *layout, const structured_shape *shape,
                                  const ntk_input_block *rows, const ntk_input_block *cols,
                                  const ntk_dmatrix *cross, ntk_item_set *row_set,
-                                 ntk_item_set *col_set)
+                                 ntk_item_set *col_set, ntk_kernel_stats *stats)
 {
     double *own_rows = NULL, *own_cols = NULL;
     ntk_status status = NTK_CALLOC(own_rows, rows->count * layout->width + 1, "cross kernel features");
     if (status == NTK_OK)
         status = NTK_CALLOC(own_cols, cols->count * layout->width + 1, "cross kernel features");
     if (status == NTK_OK)
-        status = own_features(model, rows, layout, own_rows);
+        status = timed_features(model, rows, layout, own_rows, stats);
     if (status == NTK_OK)
-        status = own_features(model, cols, layout, own_cols);
+        status = timed_features(model, cols, layout, own_cols, stats);
     status = ntk_agree(status, grid->comm);
     if (status == NTK_OK)
         status = kernel_exchange_axis(grid, rows->n, shape->per_item, cross->rows, layout->stride,
@@ -1156,7 +1318,7 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
     ntk_status status = NTK_OK;
     if (first_step < shape.steps_total) {
         status = cross_features(model, grid, &layout, &shape, rows, cols, cross, &row_set,
-                                &col_set);
+                                &col_set, stats);
         if (status == NTK_OK)
             status = structured_run(model, grid, &layout, &shape, &row_set, &col_set, 0,
                                     &resident, cross, stats);
@@ -1167,12 +1329,12 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
         const int64_t step = shape.steps_total + pass;
         if (step < first_step)
             continue; /* a resumed run's matrix holds it */
-        int l = 0;
-        int64_t first = 0, count = 0;
-        chunk_of_pass(&chunking, pass, &l, &first, &count);
+        kernel_chunk_pass part;
+        kernel_chunk_pass_of(&chunking, pass, &part);
         feature_layout chunk;
-        layout_chunk(model, &layout, l, first, count, &chunk);
-        status = cross_features(model, grid, &chunk, &shape, rows, cols, cross, &row_set, &col_set);
+        layout_chunk(model, &layout, &part, &chunk);
+        status = cross_features(model, grid, &chunk, &shape, rows, cols, cross, &row_set, &col_set,
+                                stats);
         if (status == NTK_OK)
             status = structured_run(model, grid, &chunk, &shape, &row_set, &col_set, 0, &adding,
                                     cross, stats);

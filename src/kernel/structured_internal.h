@@ -37,7 +37,11 @@ typedef struct {
     int64_t scratch;                             /* doubles jacobian_block needs, widest layer */
     int pairwise[NTK_MAX_DENSE + 2];             /* patches and cotangents stored (conv, few positions) */
     int64_t positions[NTK_MAX_DENSE + 2], patch_width[NTK_MAX_DENSE + 2], channels[NTK_MAX_DENSE + 2];
-    int64_t pair_scratch;                        /* 2 P^2: the pairwise form's two position Grams */
+    int full;                                    /* rows (x, o): kernel.outputs full */
+    int64_t pair_scratch;                        /* 2 P^2 (+ k P C + k^2, full): the pairwise form's
+                                                  * position Grams, K delta and k x k entries */
+    int pair_part[NTK_MAX_DENSE + 2];            /* a chunk pass of a pairwise layer: */
+    ntk_pairwise_part part[NTK_MAX_DENSE + 2];   /* its rectangle of the weights */
     /* kernel.precision mixed: each vector is `width` floats, rounded from the
      * float64 forward/backward pass (structured_mixed.c). */
     int single;
@@ -67,7 +71,8 @@ typedef struct {
     double *row_pack, *col_pack;                       /* packed copies (NULL: never needed) */
     int64_t *row_slot, *col_slot;
     double *small;                                     /* shallow Gram, a column group */
-    double *pair;                                      /* pairwise form: two P x P Grams */
+    double *pair;                                      /* pairwise form: two P x P Grams, and
+                                                        * (full) K delta and k x k entries */
     float *gram_single, *input_gram_single;            /* mixed: the float32 Grams */
     /* kernel.precision float32: Theta's local entries (the ntk_dmatrix
      * passed around then only describes the layout, data NULL), each block

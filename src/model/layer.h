@@ -152,6 +152,13 @@ typedef struct {
  * rows), so plan (ntk_layer_cost) and the kernel agree. The kernel lends
  * jacobian_block `scratch_doubles` of scratch (and the pairwise form's tiles
  * as much). */
+/* A rectangle of a pairwise layer's weights: output channels [channel_first,
+ * channel_first + channels) times patch columns [depth_first, depth_first +
+ * depth). */
+typedef struct {
+    int64_t channel_first, channels, depth_first, depth;
+} ntk_pairwise_part;
+
 typedef struct {
     int64_t cotangent_width, input_width;
     int64_t block_width, scratch_doubles;
@@ -297,9 +304,13 @@ struct ntk_layer_ops {
      * (structured_term's pairwise): positions x patch_width patches, then the
      * cotangents position-major (positions x k x channels), then the k x
      * channels sums over positions scaled by the bias scale (zeros without
-     * biases). */
+     * biases). `part` NULL: all of it; else one parameter chunk of the
+     * structured kernel (kernel.h): its patch columns, its channels' cotangents
+     * and sums (zeros unless its columns start at 0), with `scratch` (positions
+     * x patch_width doubles) lent for the whole patches. */
     void (*pairwise_pack)(const ntk_layer *layer, const struct ntk_model *model, const double *in,
-                          const double *cot_out, int k, double *packed);
+                          const double *cot_out, int k, const ntk_pairwise_part *part,
+                          double *scratch, double *packed);
     /* Rows [first, first + rows) of the Jacobian block of one input
      * (structured_term's block_width > 0), w = rows x block_row_width values
      * per logit: block[o * w + e] = d f_o / d p_e for those rows' parameters p

@@ -9,7 +9,14 @@
  *              redistribute_seconds}
  *   blas: {library, kernels, kernels_simd, cpu_simd, suggested_coretype}
  *         (rank 0's: OpenBLAS's kernel choice, core/blas_kernels.h)
- *   kernel: {method, flops_total, analytic_distance}
+ *   kernel: {method, flops_total, jacobian_seconds, products_seconds,
+ *            products_gflops_per_rank, jacobian_cpu_seconds,
+ *            products_cpu_seconds, products_gflops_per_cpu_second,
+ *            analytic_distance}: the assembly's Jacobian part and J J^T
+ *            products (ntk_kernel_stats), seconds of the slowest rank, the
+ *            products' rate over the ranks' summed seconds; the same parts
+ *            in CPU seconds summed over ranks, and the products' flops per
+ *            CPU second (null for the analytic kernel)
  *   precision: {kernel, unit_roundoff, accumulation_length, theta_relative_error_bound,
  *               theta_relative_error_typical, theta_frobenius, solver_error,
  *               eigenvalue_error_bound,
@@ -356,6 +363,23 @@ ntk_status output_write_summary(const char *dir, const ntk_run_facts *facts)
         key_double(out, "  ", "flops_total", facts->kernel->flops_total);
     } else {
         fputs("null\n  flops_total: null\n", out);
+    }
+    const ntk_kernel_stats *stats = facts->kernel;
+    if (stats != NULL && stats->timed) {
+        key_double(out, "  ", "jacobian_seconds", stats->jacobian_seconds_max);
+        key_double(out, "  ", "products_seconds", stats->products_seconds_max);
+        key_double(out, "  ", "products_gflops_per_rank",
+                   stats->products_seconds_sum > 0.0
+                       ? stats->flops_total / stats->products_seconds_sum * 1e-9 : 0.0);
+        key_double(out, "  ", "jacobian_cpu_seconds", stats->jacobian_cpu_seconds);
+        key_double(out, "  ", "products_cpu_seconds", stats->products_cpu_seconds);
+        key_double(out, "  ", "products_gflops_per_cpu_second",
+                   stats->products_cpu_seconds > 0.0
+                       ? stats->flops_total / stats->products_cpu_seconds * 1e-9 : 0.0);
+    } else {
+        fputs("  jacobian_seconds: null\n  products_seconds: null\n"
+              "  products_gflops_per_rank: null\n  jacobian_cpu_seconds: null\n"
+              "  products_cpu_seconds: null\n  products_gflops_per_cpu_second: null\n", out);
     }
     if (facts->analytic_distance >= 0.0)
         key_double(out, "  ", "analytic_distance", facts->analytic_distance);

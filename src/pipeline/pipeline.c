@@ -389,6 +389,15 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
     }
     ntk_phase_end();
     ntk_log("assembly: %s, %.3g GFLOP in all", stats->method, stats->flops_total * 1e-9);
+    if (stats->timed && stats->products_seconds_sum > 0.0)
+        ntk_log("assembly: Jacobians %.3f s, J J^T products %.3f s (slowest rank; %.2f GFLOP/s "
+                "per rank in the products); CPU seconds over all ranks: Jacobians %.3f, "
+                "products %.3f (%.2f GFLOP per CPU second)", stats->jacobian_seconds_max,
+                stats->products_seconds_max,
+                stats->flops_total / stats->products_seconds_sum * 1e-9,
+                stats->jacobian_cpu_seconds, stats->products_cpu_seconds,
+                stats->products_cpu_seconds > 0.0
+                    ? stats->flops_total / stats->products_cpu_seconds * 1e-9 : 0.0);
     if (job->kernel.precision != NTK_PRECISION_FLOAT64)
         NTK_TRY(precision_statement_theta(job, state, &kernel_config));
 

@@ -572,6 +572,7 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
     const int k = (int)layout->k;
     kernel_chunking chunking;
     memset(&chunking, 0, sizeof chunking);
+    chunking.k = k;
     int form_of[NTK_MAX_DENSE + 2] = {0}, stack_of[NTK_MAX_DENSE + 2] = {0};
     double widest_of[NTK_MAX_DENSE + 2] = {0};
     double pass_scratch = 0.0, block_scratch = 0.0;
@@ -591,6 +592,11 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
         stack_of[l] = i;
         widest_of[l] = (double)cost.widest;
         block_scratch = fmax(block_scratch, (double)term.scratch_doubles);
+        if (term.pairwise) {
+            chunking.pair_positions[l] = term.positions;
+            chunking.pair_depth[l] = term.patch_width;
+            chunking.pair_channels[l] = term.channels;
+        }
         if (term.block_width > 0 && !term.pairwise) {
             chunking.block_rows[l] = term.block_rows > 0 ? term.block_rows : 1;
             chunking.row_doubles[l] =
@@ -631,6 +637,31 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
             plan->block_doubles += chunking.packed[l];
     kernel_structured_chunking(set + copies, plan->chunk_budget_bytes, &chunking);
     plan->chunk_passes = chunking.passes;
+    plan->chunk_tile_flops_per_pair = 0.0;
+    for (int l = 1; l <= chunking.n_layers; ++l) {
+        if (!chunking.chunked[l] || chunking.pair_positions[l] == 0)
+            continue;
+        /* A chunked pairwise layer: its passes' position Grams (structured.c
+         * counts them so) less the whole form's, and the whole patches it
+         * cuts them from. */
+        const double P = (double)chunking.pair_positions[l], D = (double)chunking.pair_depth[l];
+        const double C = (double)chunking.pair_channels[l], p2 = P * P;
+        const double n_c = ceil(C / (double)chunking.chunk_rows[l]);
+        const double n_d = ceil(D / (double)chunking.chunk_depth[l]);
+        const double passes =
+            full ? 2.0 * p2 * (D * n_c / k + C * n_d) / k + (2.0 * P * C + 2.0 * C) * n_d +
+                       n_c * n_d
+                 : 2.0 * p2 * (D * n_c + k * C * n_d + n_c * n_d) + 2.0 * k * C * n_d;
+        const double whole = full ? 2.0 * p2 * (D / k + C) / k + 2.0 * P * C + 2.0 * C + 1.0
+                                  : 2.0 * p2 * (D + k * C + 1.0) + 2.0 * k * C;
+        plan->chunk_tile_flops_per_pair += passes - whole;
+        block_scratch = fmax(block_scratch, P * D);
+        if (form_of[l] >= 0) {
+            plan->forms[form_of[l]].pair_channels = chunking.pair_channels[l];
+            plan->forms[form_of[l]].pair_depth = chunking.pair_depth[l];
+            plan->forms[form_of[l]].chunk_depth = chunking.chunk_depth[l];
+        }
+    }
 
     const double stage_forward = batch * reserved + pass_scratch + block_scratch;
     const double maps = 2.5 * (double)(local_rows + local_cols);
@@ -671,13 +702,13 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
                                        &cost);
             backward_below[l] += cost.backward_flops;
         }
-    plan->flops_features = (double)n_inputs * (2.0 * costs->forward_flops +
-                                               2.0 * k * costs->backward_flops +
-                                               2.0 * costs->block_flops);
+    plan->flops_forward_backward =
+        (double)n_inputs * (2.0 * costs->forward_flops + 2.0 * k * costs->backward_flops);
+    plan->flops_features = plan->flops_forward_backward + (double)n_inputs * 2.0 * costs->block_flops;
     for (int l = 1; l <= chunking.n_layers; ++l) {
         if (!chunking.chunked[l])
             continue;
-        const double passes = ceil((double)chunking.block_rows[l] / (double)chunking.chunk_rows[l]);
+        const double passes = (double)kernel_chunk_layer_passes(&chunking, l);
         plan->flops_chunk_features += (double)n_inputs * passes *
                                       (2.0 * costs->forward_flops + 2.0 * k * backward_below[l]);
     }
@@ -941,7 +972,8 @@ static ntk_status plan_make_features(const ntk_plan_config *config, int64_t n_in
         plan->method = "structured";
         bytes_tiles = plan_structured(config, &layout, &costs, n_inputs, own_count, local_rows,
                                       local_cols, per_item, plan);
-        plan->flops_assembly = fraction * matrix_rows * matrix_rows * costs.tile_flops_per_pair;
+        plan->flops_assembly = fraction * matrix_rows * matrix_rows *
+                               (costs.tile_flops_per_pair + plan->chunk_tile_flops_per_pair);
     }
 
     plan_solver_bytes(config, plan);

@@ -92,6 +92,9 @@ typedef struct {
         double block_flops, pairwise_flops;
         int64_t block_rows;      /* Jacobian block: its rows (conv: output channels) */
         int64_t chunk_rows;      /* rows per chunk pass; 0: kept whole in the features */
+        int64_t pair_channels, pair_depth, chunk_depth; /* a chunked pairwise layer: its
+                                  * output channels and patch columns, and the columns
+                                  * per pass (chunk_rows: its channels per pass) */
         char key[96];            /* its nested path in a model with blocks, else "" */
     } forms[16];
     /* analytic kernels of conv nets (kernel/analytic_spatial.c): the form
@@ -117,7 +120,11 @@ typedef struct {
     double chunk_budget_bytes;   /* kernel.chunk_mib */
     int64_t chunk_passes;        /* 0: every block kept whole */
     double bytes_features_resident, bytes_features_chunks; /* the two stages; features = larger */
+    double chunk_tile_flops_per_pair; /* chunked pairwise layers: their passes' extra tile
+                                       * flops per Theta entry (in flops_assembly) */
     double flops_chunk_features; /* the chunk passes' recomputed forward/backward (in flops_features) */
+    double flops_forward_backward; /* structured: one forward pass and one backward pass (k
+                                    * logits) of every input, the least the Jacobians cost */
     double block_doubles;        /* per input: the packed width of the layers that may be chunked */
     /* spectrum.solver matrix_free (no Theta; spectrum/workspace.c) */
     int matrix_free_stored;    /* features kept (1) or recomputed per product (0) */

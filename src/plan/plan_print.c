@@ -118,7 +118,15 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
             fprintf(out, "  %-9s %s: %s (flops per Theta entry: %.3g)\n", type, where,
                     plan->forms[f].form, plan->forms[f].block_flops);
         const int64_t rows = plan->forms[f].block_rows, per = plan->forms[f].chunk_rows;
-        if (per > 0)
+        const int64_t depth = plan->forms[f].pair_depth, per_depth = plan->forms[f].chunk_depth;
+        const int64_t channels = plan->forms[f].pair_channels;
+        if (per > 0 && per_depth > 0)
+            fprintf(out, "            in %lld chunk passes of %lld of its %lld output channels x "
+                    "%lld of its %lld patch columns (kernel.chunk_mib %.0f)\n",
+                    (long long)(((channels + per - 1) / per) * ((depth + per_depth - 1) / per_depth)),
+                    (long long)per, (long long)channels, (long long)per_depth, (long long)depth,
+                    plan->chunk_budget_bytes / 1048576.0);
+        else if (per > 0)
             fprintf(out, "            in %lld chunk passes of %lld of its %lld block rows "
                     "(kernel.chunk_mib %.0f)\n", (long long)((rows + per - 1) / per),
                     (long long)per, (long long)rows, plan->chunk_budget_bytes / 1048576.0);
@@ -287,10 +295,11 @@ static void plan_print_yaml(const ntk_plan *plan, FILE *out)
     }
     if (plan->method != NULL && strcmp(plan->method, "structured") == 0)
         fprintf(out, "structured_chunks:\n  budget_bytes: %.0f\n  passes: %lld\n"
-                "  whole_layers_bytes: %.0f\n  chunk_passes_bytes: %.0f\n  chunk_flops: %s\n",
+                "  whole_layers_bytes: %.0f\n  chunk_passes_bytes: %.0f\n  chunk_flops: %s\n"
+                "  forward_backward_flops: %s\n",
                 plan->chunk_budget_bytes, (long long)plan->chunk_passes,
                 plan->bytes_features_resident, plan->bytes_features_chunks,
-                YAML_FLOPS(plan->flops_chunk_features));
+                YAML_FLOPS(plan->flops_chunk_features), YAML_FLOPS(plan->flops_forward_backward));
     if (plan_is_float32(plan))
         fprintf(out, "precision: float32\n");
     fprintf(out, "solver: %s\nsolver_reason: \"%s\"\neigenpairs: %lld\n",

@@ -42,6 +42,12 @@ if yaml is not None:
     s = yaml.safe_load(summary_text)
     check(s["sizes"]["n_inputs"] == 5 and s["parallel"]["grid"] == [1, 2], "sizes/grid")
     check(s["kernel"]["method"] == "structured" and s["kernel"]["flops_total"] == 1e21, "kernel")
+    check(s["kernel"]["jacobian_seconds"] == 2.0 and s["kernel"]["products_seconds"] == 3.0
+          and abs(s["kernel"]["products_gflops_per_rank"] - 1e21 / 6.0 * 1e-9) < 1e-3,
+          "kernel timers")
+    check(s["kernel"]["jacobian_cpu_seconds"] == 5.0 and s["kernel"]["products_cpu_seconds"] == 8.0
+          and abs(s["kernel"]["products_gflops_per_cpu_second"] - 1e21 / 8.0 * 1e-9) < 1e-3,
+          "kernel CPU timers")
     sp = s["spectrum"]
     check(isinstance(sp["lambda_max"], float) and sp["lambda_max"] == 1000.0, "lambda_max float")
     check(sp["condition_number"] == 1e6 and sp["trace"] == 1002.6, "condition/trace")

@@ -28,4 +28,21 @@ small=$(ntk serial plan "$job" --ranks 2 --format yaml --set data.inputs.n=2048 
         --set kernel.chunk_mib=256 | field features)
 awk -v a="$small" -v g=$gib 'BEGIN {exit !(a < 0.5 * g)}' \
     || fail "features with kernel.chunk_mib 256 are $small bytes, expected < 0.5 GiB"
-pass "CNN feature memory bounded by kernel.chunk_mib (N = 2048: $peak_2048 bytes per rank)"
+# The CIFAR ResNet-18 at full width (jobs/resnet18-cifar.yaml, seeded weights
+# instead of the exported file) at N = 50,000 on 256 ranks: its last stage's
+# conv layers take the pairwise form (4 x 4 positions), whose patches and
+# cotangents are chunked too (rectangles of channels x patch columns); before,
+# they stayed whole and the features took 20.9 GiB per rank.
+resnet_job="$(scratch cnn-bounded)/resnet18.yaml"
+grep -v '^  weights:' "$NTK_SOURCE_DIR/jobs/resnet18-cifar.yaml" > "$resnet_job"
+resnet=(--ranks 256 --format yaml --set data.inputs.n=50000 --set kernel.outputs=trace)
+features_resnet=$(ntk serial plan "$resnet_job" "${resnet[@]}" | field features) \
+    || fail "plan of the ResNet-18"
+small_resnet=$(ntk serial plan "$resnet_job" "${resnet[@]}" \
+               --set kernel.chunk_mib=512 | field features) || fail "plan of the ResNet-18, 512 MiB"
+echo "ResNet-18, N = 50000, 256 ranks: features $features_resnet bytes per rank, $small_resnet at 512 MiB"
+awk -v a="$features_resnet" -v g=$gib 'BEGIN {exit !(a < 2.25 * g)}' \
+    || fail "ResNet-18 features per rank are $features_resnet bytes, expected < 2.25 GiB"
+awk -v a="$small_resnet" -v g=$gib 'BEGIN {exit !(a < 0.85 * g)}' \
+    || fail "ResNet-18 features with kernel.chunk_mib 512 are $small_resnet bytes, expected < 0.85 GiB"
+pass "CNN and ResNet-18 feature memory bounded by kernel.chunk_mib (CNN N = 2048: $peak_2048 bytes per rank)"

@@ -314,8 +314,11 @@ static void conv_jacobian_one(const ntk_layer *layer, const ntk_model *model, co
  *                   C_out D + C_out (full);
  *   pairwise:       the P x P patch Gram (depth D) and cotangent Gram (depth
  *                   k C_out), their Hadamard sum, the bias product (trace);
- *                   full: the cotangent Gram of one logit pair (depth C_out)
- *                   per entry and the patch Gram once per row input (1/k). */
+ *                   full: per pair of inputs (1/k^2 per entry) the patch
+ *                   Gram K, K delta (P x P times P x k C_out) and the k x k
+ *                   entries (P + 1 products of depth C_out), then one
+ *                   addition per entry (kernel/structured.c,
+ *                   full_pairwise_term). */
 static void conv_form_flops(const ntk_layer *layer, int k, int full, double *block, double *pairwise)
 {
     conv_geometry g;
@@ -324,7 +327,8 @@ static void conv_form_flops(const ntk_layer *layer, int k, int full, double *blo
     const double c_out = (double)layer->option[CONV_CHANNELS];
     if (full) {
         *block = 2.0 * (c_out * depth + c_out);
-        *pairwise = 2.0 * p2 * (c_out + 1.0) + 2.0 * p2 * depth / k + 2.0 * c_out;
+        *pairwise = 2.0 * p2 * (depth / k + c_out) / k + 2.0 * (double)g.positions * c_out +
+                    2.0 * c_out + 1.0;
     } else {
         *block = 2.0 * k * (c_out * depth + c_out);
         *pairwise = 2.0 * p2 * (depth + k * c_out + 1.0) + 2.0 * k * c_out;
@@ -365,7 +369,10 @@ static void conv_structured_term(const ntk_layer *layer, int k, int full, ntk_st
         term->positions = g.positions;
         term->patch_width = patch_size(&g);
         term->channels = c_out;
-        term->scratch_doubles = 2 * g.positions * g.positions + g.positions * c_out;
+        /* kernel/structured.c's pairwise scratch: two P x P Grams, and for
+         * full kernels K delta (P x k C_out) and k x k entries. */
+        term->scratch_doubles = 2 * g.positions * g.positions +
+                                (full ? k * g.positions * c_out + k * k : g.positions * c_out);
         return;
     }
     ntk_block_shape shape;
@@ -376,9 +383,44 @@ static void conv_structured_term(const ntk_layer *layer, int k, int full, ntk_st
     term->scratch_doubles = shape.scratch_doubles;
 }
 
-static void conv_pairwise_pack(const ntk_layer *layer, const ntk_model *model, const double *in,
-                               const double *cot_out, int k, double *packed)
+/* One parameter chunk of the pairwise packing (layer.h, pairwise_pack): the
+ * same values as the whole packing's, its columns and channels only. */
+static void conv_pairwise_pack_part(const ntk_layer *layer, const ntk_model *model,
+                                    const double *in, const double *cot_out, int k,
+                                    const ntk_pairwise_part *part, double *scratch, double *packed)
 {
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    const int64_t c_out = layer->option[CONV_CHANNELS], depth = patch_size(&g);
+    const int64_t c0 = part->channel_first, cc = part->channels;
+    const int64_t d0 = part->depth_first, dd = part->depth;
+    const double s = model->has_bias[l] && d0 == 0 ? model->bias_scale[l] : 0.0;
+    double *delta = packed + g.positions * dd, *sums = delta + g.positions * k * cc;
+    conv_patches(&g, in, scratch);
+    for (int64_t p = 0; p < g.positions; ++p)
+        memcpy(packed + p * dd, scratch + p * depth + d0, (size_t)dd * sizeof *packed);
+    for (int64_t e = 0; e < k * cc; ++e)
+        sums[e] = 0.0;
+    for (int o = 0; o < k; ++o)
+        for (int64_t p = 0; p < g.positions; ++p)
+            for (int64_t c = 0; c < cc; ++c) {
+                const double d = cot_out[(int64_t)o * layer->out.size + p * c_out + c0 + c];
+                delta[(p * k + o) * cc + c] = d;
+                sums[o * cc + c] += d;
+            }
+    for (int64_t e = 0; e < k * cc; ++e)
+        sums[e] *= s;
+}
+
+static void conv_pairwise_pack(const ntk_layer *layer, const ntk_model *model, const double *in,
+                               const double *cot_out, int k, const ntk_pairwise_part *part,
+                               double *scratch, double *packed)
+{
+    if (part != NULL) {
+        conv_pairwise_pack_part(layer, model, in, cot_out, k, part, scratch, packed);
+        return;
+    }
     conv_geometry g;
     conv_geometry_of(layer, &g);
     const int l = layer->param;
