@@ -35,6 +35,20 @@ ntk_status checkpoint_signals_install(void)
         return NTK_RAISE(NTK_ERR_INTERNAL, "cannot install the SIGUSR1/SIGTERM/SIGINT handlers: %s",
                          strerror(errno));
     installed = 1;
+    /* A stop asked for before this process existed: slurm/ntkgram.sbatch
+     * got Slurm's warning before the job step started, when a signal sent
+     * to the step could land before any handler and kill it. */
+    const char *pending = getenv("NTK_STOP_SIGNAL");
+    if (pending != NULL && pending[0] != '\0') {
+        if (strcmp(pending, "USR1") == 0)
+            signal_received = SIGUSR1;
+        else if (strcmp(pending, "TERM") == 0)
+            signal_received = SIGTERM;
+        else
+            return NTK_RAISE(NTK_ERR_USAGE,
+                             "environment variable NTK_STOP_SIGNAL: expected USR1 or TERM, got '%s'",
+                             pending);
+    }
     return NTK_OK;
 }
 

@@ -10,6 +10,9 @@
  *     NTK_ERR_INTERRUPTED and a message naming the signal and the phase.
  * The flag stays set until the process ends, so a signal that arrives after
  * one sweep point's last safe point stops the sweep at the next point.
+ * NTK_STOP_SIGNAL=USR1 or TERM in the environment sets it at install, as if
+ * that signal had arrived (slurm/ntkgram.sbatch: a warning that came before
+ * the job step started).
  *
  * Testing aid: NTK_TEST_SIGNAL_AT_STEP=S makes the hook raise SIGUSR1 itself
  * on one rank (NTK_TEST_SIGNAL_RANK, default 0) right after step S, so tests
