@@ -29,6 +29,7 @@
 
 #include "core/random.h"
 #include "grid/scalapack.h"
+#include "spectrum/scalapack/scalapack_drivers.h"
 #include "spectrum/spectrum.h"
 
 enum { DESC_LLD = 8, FLOAT32_PROBES = 4 };
@@ -45,23 +46,6 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* A REAL workspace answer as an entry count, rounded up with room to spare. */
 static int64_t query_count(float answer) { return (int64_t)ceil((double)answer * 1.001) + 16; }
-
-static ntk_status check_call(const char *call, int info, int64_t n)
-{
-    NTK_TRY(grid_check_scalapack(call, info > 0 ? 0 : info));
-    if (info > 0)
-        return NTK_RAISE(NTK_ERR_NUMERIC, "%s did not converge (info %d, M = %lld)", call, info,
-                         (long long)n);
-    return NTK_OK;
-}
-
-static ntk_status workspace_fits(int64_t entries, const char *solver)
-{
-    if (entries > INT32_MAX)
-        return NTK_RAISE(NTK_ERR_MEMORY, "%s needs %lld workspace entries per rank, more than "
-                         "ScaLAPACK's 32-bit limit; use more ranks", solver, (long long)entries);
-    return NTK_OK;
-}
 
 /* Column sums of squares of a distributed M x FLOAT32_PROBES matrix, in
  * float64, on every rank. Collective. */
@@ -126,23 +110,19 @@ static ntk_status solve_all_pairs(const ntk_grid *grid, ntk_smatrix *a, float *w
         status = ntk_agree(grid_check_scalapack("pssymm (probes)", 0), grid->comm);
     }
     if (status == NTK_OK) {
-        const int64_t nb = grid->block;
-        const int64_t np = grid_local_count(n, (int)nb, 0, grid->rows);
-        const int64_t nq = grid_local_count(n, (int)nb, 0, grid->cols);
-        int64_t lwork = max64(1 + 6 * n + 2 * np * nq, 3 * n + max64(nb * (np + 1), 3 * nb)) + 2 * n;
-        lwork = max64(lwork, 2 * n + max64(n, np * (nb + nq)));
-        lwork = max64(lwork, 2 * n + (np + nq + nb) * nb + nb * nb);
-        int64_t liwork = 7 * n + 8 * (int64_t)grid->cols + 2;
+        int64_t lwork = scalapack_evd_lwork(n, grid->block, grid->rows, grid->cols);
+        int64_t liwork = scalapack_evd_liwork(n, grid->cols);
         const int query = -1;
         int info = 0, iwork_query = 0;
         float work_query = 0.0f;
         pssyevd_("V", "L", &size, a->data, &one, &one, a->desc, w, out->vectors.data, &one, &one,
                  out->vectors.desc, &work_query, &query, &iwork_query, &query, &info, 1, 1);
-        status = ntk_agree(check_call("pssyevd (workspace query)", info, n), grid->comm);
+        status = ntk_agree(scalapack_check_solver("pssyevd (workspace query)", info, n),
+                           grid->comm);
         lwork = max64(lwork, query_count(work_query));
         liwork = max64(liwork, iwork_query);
         if (status == NTK_OK)
-            status = workspace_fits(lwork, "pssyevd");
+            status = scalapack_workspace_fits(lwork, "pssyevd");
         if (status == NTK_OK)
             status = NTK_CALLOC(work, lwork, "pssyevd workspace");
         if (status == NTK_OK)
@@ -152,7 +132,7 @@ static ntk_status solve_all_pairs(const ntk_grid *grid, ntk_smatrix *a, float *w
             const int lwork_int = (int)lwork, liwork_int = (int)liwork;
             pssyevd_("V", "L", &size, a->data, &one, &one, a->desc, w, out->vectors.data, &one,
                      &one, out->vectors.desc, work, &lwork_int, iwork, &liwork_int, &info, 1, 1);
-            status = ntk_agree(check_call("pssyevd", info, n), grid->comm);
+            status = ntk_agree(scalapack_check_solver("pssyevd", info, n), grid->comm);
         }
     }
     free(work);
@@ -211,11 +191,9 @@ static ntk_status solve_all_pairs(const ntk_grid *grid, ntk_smatrix *a, float *w
 static ntk_status solve_values(const ntk_grid *grid, ntk_smatrix *a, double trace,
                                double frobenius_squared, float *w, float32_result *out)
 {
-    const int64_t n = a->rows, nb = grid->block;
-    const int64_t np = grid_local_count(n, (int)nb, 0, grid->rows);
-    const int64_t nprocs = (int64_t)grid->rows * grid->cols;
-    int64_t lwork = max64(5 * n + 2 + 12 * n, 5 * n + 2 + max64(nb * (np + 1), 3 * nb));
-    int64_t liwork = 10 * max64(max64(n, nprocs + 1), 4) + 2 * n;
+    const int64_t n = a->rows;
+    int64_t lwork = scalapack_evr_values_lwork(n, grid->block, grid->rows);
+    int64_t liwork = scalapack_evr_values_liwork(n, grid->rows, grid->cols);
     const int size = (int)n, one = 1, il = 1, iu = (int)n, query = -1;
     const float vl = 0.0f, vu = 0.0f;
     int found = 0, found_vectors = 0, info = 0, iwork_query = 0;
@@ -223,12 +201,12 @@ static ntk_status solve_values(const ntk_grid *grid, ntk_smatrix *a, double trac
     pssyevr_("N", "A", "L", &size, a->data, &one, &one, a->desc, &vl, &vu, &il, &iu, &found,
              &found_vectors, w, a->data, &one, &one, a->desc, &work_query, &query, &iwork_query,
              &query, &info, 1, 1, 1);
-    NTK_TRY(ntk_agree(check_call("pssyevr (workspace query)", info, n), grid->comm));
+    NTK_TRY(ntk_agree(scalapack_check_solver("pssyevr (workspace query)", info, n), grid->comm));
     lwork = max64(lwork, query_count(work_query));
     liwork = max64(liwork, iwork_query);
     float *work = NULL;
     int *iwork = NULL;
-    ntk_status status = workspace_fits(lwork, "pssyevr");
+    ntk_status status = scalapack_workspace_fits(lwork, "pssyevr");
     if (status == NTK_OK)
         status = NTK_CALLOC(work, lwork, "pssyevr workspace");
     if (status == NTK_OK)
@@ -239,7 +217,7 @@ static ntk_status solve_values(const ntk_grid *grid, ntk_smatrix *a, double trac
         pssyevr_("N", "A", "L", &size, a->data, &one, &one, a->desc, &vl, &vu, &il, &iu, &found,
                  &found_vectors, w, a->data, &one, &one, a->desc, work, &lwork_int, iwork,
                  &liwork_int, &info, 1, 1, 1);
-        status = check_call("pssyevr", info, n);
+        status = scalapack_check_solver("pssyevr", info, n);
         if (status == NTK_OK && found != (int)n)
             status = NTK_RAISE(NTK_ERR_NUMERIC, "pssyevr found %d eigenvalues, expected %lld",
                                found, (long long)n);

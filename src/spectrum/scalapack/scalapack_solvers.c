@@ -18,23 +18,23 @@
 #include <string.h>
 
 #include "grid/scalapack.h"
+#include "spectrum/scalapack/scalapack_drivers.h"
 
 enum { DESC_LLD = 8 };
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
-static ntk_status check_workspace_fits(int64_t doubles, const char *solver)
+ntk_status scalapack_workspace_fits(int64_t entries, const char *solver)
 {
-    if (doubles > INT_MAX)
+    if (entries > INT_MAX)
         return NTK_RAISE(NTK_ERR_MEMORY,
                          "%s needs %lld workspace entries per rank, more than ScaLAPACK's 32-bit "
                          "limit; use more ranks (or spectrum.top / vectors: false)",
-                         solver, (long long)doubles);
+                         solver, (long long)entries);
     return NTK_OK;
 }
 
-/* A solver's INFO and any complaint recorded during the call. */
-static ntk_status check_solver(const char *call, int info, int64_t n)
+ntk_status scalapack_check_solver(const char *call, int info, int64_t n)
 {
     NTK_TRY(grid_check_scalapack(call, info > 0 ? 0 : info));
     if (info > 0)
@@ -60,7 +60,7 @@ static ntk_status solver_work_create(const ntk_grid *grid, const char *solver, i
 {
     char what[64];
     memset(out, 0, sizeof *out);
-    ntk_status status = check_workspace_fits(lwork, solver);
+    ntk_status status = scalapack_workspace_fits(lwork, solver);
     if (status == NTK_OK) {
         snprintf(what, sizeof what, "%s workspace", solver);
         status = NTK_CALLOC(out->work, lwork, what);
@@ -88,7 +88,7 @@ static ntk_status solve_pdsyevd_on(const ntk_grid *grid, const ntk_spectrum_work
 {
     const int64_t n = theta->rows;
     const int64_t lwork = ws->lwork;
-    ntk_status status = check_workspace_fits(lwork, "pdsyevd");
+    ntk_status status = scalapack_workspace_fits(lwork, "pdsyevd");
     if (status == NTK_OK)
         status = dmatrix_create(grid, n, n, z);
     NTK_TRY(ntk_agree(status, grid->comm));
@@ -98,14 +98,14 @@ static ntk_status solve_pdsyevd_on(const ntk_grid *grid, const ntk_spectrum_work
     double work_query = 0.0;
     pdsyevd_("V", "L", &size, theta->data, &one, &one, theta->desc, w, z->data, &one, &one,
              z->desc, &work_query, &query, &iwork_query, &liwork_query, &info, 1, 1);
-    NTK_TRY(ntk_agree(check_solver("pdsyevd (workspace query)", info, n), grid->comm));
+    NTK_TRY(ntk_agree(scalapack_check_solver("pdsyevd (workspace query)", info, n), grid->comm));
     solver_work work;
     status = solver_work_create(grid, "pdsyevd", max64(lwork, (int64_t)work_query),
                                 max64(ws->liwork, iwork_query), &work);
     if (status == NTK_OK) {
         pdsyevd_("V", "L", &size, theta->data, &one, &one, theta->desc, w, z->data, &one, &one,
                  z->desc, work.work, &work.lwork, work.iwork, &work.liwork, &info, 1, 1);
-        status = check_solver("pdsyevd", info, n);
+        status = scalapack_check_solver("pdsyevd", info, n);
     }
     solver_work_free(&work);
     NTK_TRY(ntk_agree(status, grid->comm));
@@ -128,7 +128,7 @@ static ntk_status solve_pdsyevr_on(const ntk_grid *grid, const ntk_spectrum_work
     const int64_t nb = grid->block;
     const int want_vectors = z != NULL;
     const int64_t lwork = ws->lwork;
-    ntk_status status = check_workspace_fits(lwork, "pdsyevr");
+    ntk_status status = scalapack_workspace_fits(lwork, "pdsyevr");
 
     enum { GUARD = 64 };
     const double guard_value = -7.0e300;
@@ -168,7 +168,7 @@ static ntk_status solve_pdsyevr_on(const ntk_grid *grid, const ntk_spectrum_work
     pdsyevr_(jobz, range, "L", &size, theta->data, &one, &one, theta->desc, &vl, &vu, &il, &iu,
              &found, &found_vectors, w, z_data, &one, &one, z_desc, &work_query, &query,
              &iwork_query, &query, &info, 1, 1, 1);
-    NTK_TRY(ntk_agree(check_solver("pdsyevr (workspace query)", info, n), grid->comm));
+    NTK_TRY(ntk_agree(scalapack_check_solver("pdsyevr (workspace query)", info, n), grid->comm));
     solver_work work;
     status = solver_work_create(grid, "pdsyevr", max64(lwork, (int64_t)work_query),
                                 max64(ws->liwork, iwork_query), &work);
@@ -176,7 +176,7 @@ static ntk_status solve_pdsyevr_on(const ntk_grid *grid, const ntk_spectrum_work
         pdsyevr_(jobz, range, "L", &size, theta->data, &one, &one, theta->desc, &vl, &vu, &il,
                  &iu, &found, &found_vectors, w, z_data, &one, &one, z_desc, work.work,
                  &work.lwork, work.iwork, &work.liwork, &info, 1, 1, 1);
-        status = check_solver("pdsyevr", info, n);
+        status = scalapack_check_solver("pdsyevr", info, n);
         if (status == NTK_OK && (found != (int)pairs || (want_vectors && found_vectors != (int)pairs)))
             status = NTK_RAISE(NTK_ERR_NUMERIC,
                                "pdsyevr found %d eigenvalues and %d eigenvectors, expected %lld",
@@ -228,10 +228,8 @@ static int pdsyevr_back_transform_fits(int64_t n, int64_t pairs, int64_t nb, int
     return given >= needed;
 }
 
-static void pdsyevd_workspace(const eigensolver_request *request, ntk_spectrum_workspace *ws)
+int64_t scalapack_evd_lwork(int64_t n, int64_t nb, int rows, int cols)
 {
-    const int64_t n = request->matrix_size, nb = request->block;
-    const int rows = request->grid_rows, cols = request->grid_cols;
     /* The documented minimum uses this process's local sizes, but pdstedc's
      * merge steps (pdlaed3) receive other processes' pieces into the same
      * array: a process with few or no local columns overflows it. Sizing it
@@ -242,9 +240,32 @@ static void pdsyevd_workspace(const eigensolver_request *request, ntk_spectrum_w
     const int64_t nq = grid_local_count(n, (int)nb, 0, cols);
     int64_t lwork = max64(1 + 6 * n + 2 * np * nq, 3 * n + max64(nb * (np + 1), 3 * nb)) + 2 * n;
     lwork = max64(lwork, 2 * n + max64(n, np * (nb + nq)));
-    lwork = max64(lwork, 2 * n + (np + nq + nb) * nb + nb * nb);
-    ws->lwork = lwork;
-    ws->liwork = 7 * n + 8 * (int64_t)cols + 2;
+    return max64(lwork, 2 * n + (np + nq + nb) * nb + nb * nb);
+}
+
+int64_t scalapack_evd_liwork(int64_t n, int cols) { return 7 * n + 8 * (int64_t)cols + 2; }
+
+int64_t scalapack_evr_values_lwork(int64_t n, int64_t nb, int rows)
+{
+    /* pdsyevr's LWMIN; PDSYNTRD (the tridiagonal reduction) gets what is
+     * left after the first 5N + 2 entries and needs max(NB (NP+1), 3 NB)
+     * of it, which the values-only formula lacks (issue 7, defect 2). */
+    const int64_t np00 = grid_local_count(n, (int)nb, 0, rows);
+    return max64(5 * n + 2 + 12 * n, 5 * n + 2 + max64(nb * (np00 + 1), 3 * nb));
+}
+
+int64_t scalapack_evr_values_liwork(int64_t n, int rows, int cols)
+{
+    return 10 * max64(max64(n, (int64_t)rows * cols + 1), 4) + 2 * n;
+}
+
+static void pdsyevd_workspace(const eigensolver_request *request, ntk_spectrum_workspace *ws)
+{
+    const int64_t n = request->matrix_size, nb = request->block;
+    const int rows = request->grid_rows, cols = request->grid_cols;
+    const int64_t nq = grid_local_count(n, (int)nb, 0, cols);
+    ws->lwork = scalapack_evd_lwork(n, nb, rows, cols);
+    ws->liwork = scalapack_evd_liwork(n, cols);
     ws->solved_pairs = n;
     ws->solved_values = n;
     ws->vector_local_cols = nq; /* all M columns until the kept ones are cut */
@@ -263,18 +284,13 @@ static void pdsyevr_workspace(const eigensolver_request *request, ntk_spectrum_w
             ++pairs; /* at most NB steps: NB pairs always fit (see above) */
     ws->solved_pairs = pairs;
     ws->solved_values = pairs;
-    /* pdsyevr's LWMIN; PDSYNTRD (the tridiagonal reduction) gets what is
-     * left after the first 5N + 2 entries and needs max(NB (NP+1), 3 NB)
-     * of it, which the values-only formula lacks (issue 7, defect 2). */
-    const int64_t reduction = max64(nb * (np00 + 1), 3 * nb);
+    /* pdsyevr's LWMIN, with PDSYNTRD's room as in scalapack_evr_values_lwork. */
+    ws->lwork = scalapack_evr_values_lwork(n, nb, rows);
     if (want_vectors) {
         const int64_t mq00 = grid_local_count(pairs, (int)nb, 0, cols);
-        ws->lwork = 5 * n + 2 + max64(18 * n, np00 * mq00 + 2 * nb * nb) +
-                    ((pairs + nprocs - 1) / nprocs + 2) * n;
-    } else {
-        ws->lwork = 5 * n + 2 + 12 * n;
+        ws->lwork = max64(ws->lwork, 5 * n + 2 + max64(18 * n, np00 * mq00 + 2 * nb * nb) +
+                                         ((pairs + nprocs - 1) / nprocs + 2) * n);
     }
-    ws->lwork = max64(ws->lwork, 5 * n + 2 + reduction);
     /* For JOBZ = 'N' ScaLAPACK 2.2.1's workspace query asks for far more
      * than the documented minimum: the room PDSYNTRD takes to reduce on a
      * square subgrid of floor(sqrt(P))^2 processes, NPS (NPS + 2 NB + 12) +
@@ -292,7 +308,7 @@ static void pdsyevr_workspace(const eigensolver_request *request, ntk_spectrum_w
         query_extra = max64(nps * (nps + 2 * nb + 12) + 5 * n + 68 - ws->lwork, 0);
     }
     const int64_t nnp = max64(max64(n, nprocs + 1), 4);
-    ws->liwork = (want_vectors ? 12 : 10) * nnp + 2 * n;
+    ws->liwork = want_vectors ? 12 * nnp + 2 * n : scalapack_evr_values_liwork(n, rows, cols);
     /* pdsyevr allocates beyond WORK during its reduction (ScaLAPACK 2.2.1,
      * peak RSS during the call minus the RSS before it and WORK, values
      * only): about one local matrix on a square grid (1 x 1, 2 x 2) and one
