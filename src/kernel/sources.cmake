@@ -15,5 +15,8 @@ ntk_module_sources(kernel
   kernel_local.c
   precision_error.c
   structured.c
+  structured_features.c
+  structured_layout.c
   structured_mixed.c
+  structured_tiles.c
 )

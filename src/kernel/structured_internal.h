@@ -1,4 +1,4 @@
-/* Internal to the structured kernel (structured.c, structured_mixed.c): the
+/* Internal to the structured kernel (structured*.c): the
  * layout of the per-input feature vectors, a tile's row and column inputs,
  * and the context a step's tiles share. */
 #ifndef NTK_KERNEL_STRUCTURED_INTERNAL_H
@@ -80,6 +80,35 @@ typedef struct {
     float *theta_single;
     double *block_scratch;
 } structured_context;
+
+/* structured_layout.c. Each layer with parameters states its term
+ * (model/layer.h); a layer type without one cannot use this method. Layers
+ * `chunking` marks chunked (NULL: none) are left out of the vectors (chunk
+ * passes add them), and so is every layer but `only_layer` when it is not 0
+ * (kernel_config.h). Rank-local. */
+ntk_status structured_layout_make(const ntk_model *model, int full, int only_layer,
+                                  const kernel_chunking *chunking, feature_layout *layout);
+/* kernel.precision mixed/float32: the vectors as floats (dense layers only). */
+ntk_status structured_layout_make_single(const ntk_model *model, feature_layout *layout);
+/* The vectors of one chunk pass (kernel.h). */
+void structured_layout_chunk(const ntk_model *model, const feature_layout *whole,
+                             const kernel_chunk_pass *pass, feature_layout *chunk);
+/* The sizes kernel_structured_chunking decides from. */
+void structured_layout_chunking(const ntk_model *model, const feature_layout *layout,
+                                kernel_chunking *chunking);
+/* Inputs per forward/backward batch of the model. */
+int64_t structured_feature_batch(const ntk_model *model);
+
+/* structured_features.c: forward/backward for the own inputs, one packed
+ * vector per input into `own`, its seconds added to the stats' Jacobian part. */
+ntk_status structured_timed_features(const ntk_model *model, const ntk_input_block *inputs,
+                                     const feature_layout *layout, double *own,
+                                     ntk_kernel_stats *stats);
+
+/* structured_tiles.c: one step, local columns of panel `step`, all rows (or,
+ * for the lower triangle, those at or below the panel's first column).
+ * Returns the flops. Rank-local. */
+double structured_step(const structured_context *ctx, ntk_dmatrix *theta, int64_t step);
 
 /* kernel.precision mixed, trace kernels of dense layers: Theta[r0:r1, c0:c1]
  * = sum_l G_l o (K_l + s_l^2) with each Gram an SGEMM of the float32 vectors

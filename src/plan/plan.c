@@ -24,7 +24,7 @@
  *                           the set, the panel likewise for columns) (+ (chunk
  *                           + panel) x the widest per-logit width, full),
  *             chunk = min(1024, local rows), panel = 256 columns rounded to
- *             blocks (kernel/structured.c);
+ *             blocks (kernel/structured_tiles.c);
  *             (jacobian) Jacobian rows of the local rows and cols x chunk;
  *             (analytic) the inputs of the local rows and cols and a
  *             pair cache of local rows x (block + 2)
@@ -545,7 +545,7 @@ static ntk_status plan_check_matrix_free(const ntk_plan_config *config, const mo
 }
 
 /* Is the run of local rows (or columns) of one process coordinate a run of
- * the item set (structured.c reads it in place, else copies each tile's
+ * the item set (structured_tiles.c reads it in place, else copies each tile's
  * part)? Yes with one process along the axis (its rows are every item) or
  * a single local block; otherwise the set holds other items in between. */
 static int plan_axis_consecutive(int nprocs, int64_t local, int block)

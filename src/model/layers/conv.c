@@ -317,7 +317,7 @@ static void conv_jacobian_one(const ntk_layer *layer, const ntk_model *model, co
  *                   full: per pair of inputs (1/k^2 per entry) the patch
  *                   Gram K, K delta (P x P times P x k C_out) and the k x k
  *                   entries (P + 1 products of depth C_out), then one
- *                   addition per entry (kernel/structured.c,
+ *                   addition per entry (kernel/structured_tiles.c,
  *                   full_pairwise_term). */
 static void conv_form_flops(const ntk_layer *layer, int k, int full, double *block, double *pairwise)
 {
@@ -369,7 +369,7 @@ static void conv_structured_term(const ntk_layer *layer, int k, int full, ntk_st
         term->positions = g.positions;
         term->patch_width = patch_size(&g);
         term->channels = c_out;
-        /* kernel/structured.c's pairwise scratch: two P x P Grams, and for
+        /* kernel/structured_layout.c's pairwise scratch: two P x P Grams, and for
          * full kernels K delta (P x k C_out) and k x k entries. */
         term->scratch_doubles = 2 * g.positions * g.positions +
                                 (full ? k * g.positions * c_out + k * k : g.positions * c_out);
