@@ -103,13 +103,41 @@ int64_t kernel_rows(const ntk_kernel_config *config, int64_t n_inputs, int k);
  * forward/backward batch for a given feature size per input (a batch's buffers
  * stay within a fixed budget), local columns per step (a panel of whole
  * blocks), and rows per tile. */
-int64_t kernel_structured_batch(double doubles_per_input);
-/* The batch for a network's layers, and the doubles per input its buffers
- * take (model_features_reserve), in *reserved when not NULL. */
+int64_t kernel_structured_batch(double doubles_per_input, double budget_bytes);
+/* The batch for a network's layers at kernel.chunk_mib = budget_bytes (the
+ * layers' pass scratch per input counted with its buffers), and the doubles
+ * per input its buffers take (model_features_reserve), in *reserved when not
+ * NULL. */
 int64_t kernel_structured_feature_batch(const ntk_layer *stack, int n_stack, int k,
+                                        double budget_bytes, double scratch_per_input,
                                         double *reserved);
 int64_t kernel_structured_panel_columns(int block);
 int64_t kernel_structured_row_chunk(void);
+
+/* What the structured assembly holds next to its packed feature vectors, for
+ * the rank that holds the most (own_count inputs, local_rows x local_cols of
+ * Theta; plan and the kernel pass the same maxima). A feature pass holds one
+ * forward/backward batch (model_features_reserve's buffers: batch_doubles),
+ * the layers' pass scratch and one input's Jacobian-block scratch; the tiles
+ * then hold two row chunk x panel Grams and the index maps, and full kernels
+ * per-(x, o) panels of (row chunk + panel) / k vectors' width
+ * (tile_vectors). The two stages are never alive at once. In doubles. */
+typedef struct {
+    int64_t batch;                                     /* inputs per batch, at most */
+    double batch_doubles, pass_scratch, block_scratch; /* the feature pass */
+    double tiles;                                      /* the tiles' fixed part */
+    double tile_vectors;                               /* vectors' worth in the tiles */
+} kernel_structured_overhead;
+void kernel_structured_overhead_of(const ntk_layer *stack, int n_stack, int k, int full,
+                                   int quadrature_order, double budget_bytes, int64_t own_count,
+                                   int64_t local_rows, int64_t local_cols, int block,
+                                   kernel_structured_overhead *overhead);
+
+/* The bytes kernel.chunk_mib leaves the packed vectors: the budget less the
+ * larger of the feature pass and the tiles' fixed part, so that the whole
+ * assembly stage fits it; at least a quarter of the budget (a budget below
+ * 4/3 of the fixed part is then exceeded by the fixed part: plan says so). */
+double kernel_chunk_vector_budget(double budget_bytes, const kernel_structured_overhead *overhead);
 
 /* The structured kernel's parameter chunks, decided alike by the kernel
  * (structured.c) and plan from per-layer sizes. Each rank keeps one packed

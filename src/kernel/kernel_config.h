@@ -31,9 +31,10 @@ typedef struct {
     int compare_analytic;        /* empirical: also the analytic kernel, report ||Theta - Theta_inf|| / ||Theta_inf||; default false */
     int quadrature_order;        /* analytic, tanh/gelu: Gauss-Hermite points per axis; default 32 */
     int64_t jacobian_chunk;      /* jacobian: parameters per chunk; default 8192 */
-    int64_t chunk_mib;           /* structured: packed-feature memory per rank (MiB) above
-                                  * which Jacobian blocks are assembled in parameter
-                                  * chunks; default NTK_DEFAULT_CHUNK_MIB */
+    int64_t chunk_mib;           /* structured: memory per rank (MiB) of the assembly stage
+                                  * (packed features, a forward/backward batch, tiles);
+                                  * Jacobian blocks that do not fit are assembled in
+                                  * parameter chunks; default NTK_DEFAULT_CHUNK_MIB */
     ntk_kernel_precision precision; /* default float64 */
 } ntk_kernel_spec;
 

@@ -44,7 +44,7 @@ static const ntk_config_key kernel_keys[] = {
      * summation order, so the bits of Theta: both are hashed. */
     {"jacobian_chunk", NTK_KEY_INT, "8192", NTK_KEY_AT_LEAST, 1, 0, NULL, "jacobian method: parameters per chunk",
      NTK_FIELD(ntk_kernel_spec, jacobian_chunk), .flags = NTK_KEY_HASH},
-    {"chunk_mib", NTK_KEY_INT, NTK_DEFAULT_TEXT(NTK_DEFAULT_CHUNK_MIB), NTK_KEY_AT_LEAST | NTK_KEY_AT_MOST, 1, 1 << 30, NULL, "structured method: packed-feature memory per rank (MiB) above which conv Jacobian blocks are assembled in chunks",
+    {"chunk_mib", NTK_KEY_INT, NTK_DEFAULT_TEXT(NTK_DEFAULT_CHUNK_MIB), NTK_KEY_AT_LEAST | NTK_KEY_AT_MOST, 1, 1 << 30, NULL, "structured method: memory per rank (MiB) of the assembly stage (packed features, one forward/backward batch, tiles); conv Jacobian blocks that do not fit are assembled in chunks",
      NTK_FIELD(ntk_kernel_spec, chunk_mib), .flags = NTK_KEY_HASH, .note = "MiB"},
     /* Not flagged NTK_KEY_HASH: job_hash adds it only when it is not float64,
      * so the hash of every float64 job (checkpoints, sweep folders) stays;

@@ -201,18 +201,31 @@ static ntk_status union_items(const ntk_grid *grid, int64_t n_items, const struc
     return status;
 }
 
-/* The chunking every rank agrees on, from the most vectors any rank holds;
- * the layout without the chunked layers. Collective (callers agree before). */
+/* The chunking every rank agrees on, from the most vectors any rank holds
+ * (`items`) and the most own inputs (`own`, its forward/backward batch), for a
+ * matrix of n_rows x n_cols (kernel.h: kernel.chunk_mib covers the vectors,
+ * the feature pass and the tiles, as plan counts them); the layout without
+ * the chunked layers. Collective (callers agree before). */
 static ntk_status structured_chunks(const ntk_kernel_config *config, const ntk_model *model,
-                                    const ntk_grid *grid, int full, double items,
-                                    feature_layout *layout, kernel_chunking *chunking)
+                                    const ntk_grid *grid, int full, double items, double own,
+                                    int64_t n_rows, int64_t n_cols, feature_layout *layout,
+                                    kernel_chunking *chunking)
 {
-    double most = 0.0;
-    NTK_MPI(MPI_Allreduce(&items, &most, 1, MPI_DOUBLE, MPI_MAX, grid->comm));
+    double mine[2] = {items, own}, most[2] = {0.0, 0.0};
+    NTK_MPI(MPI_Allreduce(mine, most, 2, MPI_DOUBLE, MPI_MAX, grid->comm));
+    const double budget = kernel_chunk_budget_bytes(config);
+    kernel_structured_overhead overhead;
+    kernel_structured_overhead_of(model->stack, model->n_stack, model_outputs(model), full,
+                                  config->kernel->quadrature_order, budget, (int64_t)most[1],
+                                  grid_local_count(n_rows, grid->block, 0, grid->rows),
+                                  grid_local_count(n_cols, grid->block, 0, grid->cols), grid->block,
+                                  &overhead);
     structured_layout_chunking(model, layout, chunking);
-    kernel_structured_chunking(most, kernel_chunk_budget_bytes(config), chunking);
+    kernel_structured_chunking(most[0] + overhead.tile_vectors,
+                               kernel_chunk_vector_budget(budget, &overhead), chunking);
     if (chunking->passes > 0)
         NTK_TRY(structured_layout_make(model, full, config->only_layer, chunking, layout));
+    layout->batch = overhead.batch;
     return NTK_OK;
 }
 
@@ -305,7 +318,8 @@ static ntk_status assemble_structured(const ntk_kernel_config *config, const ntk
     if (status == NTK_OK)
         status = union_items(grid, inputs->n, &shape, theta, &items);
     NTK_TRY(ntk_agree(status, grid->comm));
-    NTK_TRY(structured_chunks(config, model, grid, shape.full, items, &layout, &chunking));
+    NTK_TRY(structured_chunks(config, model, grid, shape.full, items, (double)inputs->count,
+                              theta->rows, theta->cols, &layout, &chunking));
     if (config->kernel->precision != NTK_PRECISION_FLOAT64)
         NTK_TRY(ntk_agree(structured_layout_make_single(model, &layout), grid->comm));
     const int64_t steps_all = shape.steps_total + chunking.passes;
@@ -426,7 +440,9 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
     const int64_t local_cols = grid_local_count(cross->cols, grid->block, grid->mycol, grid->cols);
     const double items =
         (double)(2 * local_rows + 2 * local_cols + rows->count + cols->count);
-    NTK_TRY(structured_chunks(config, model, grid, shape.full, items, &layout, &chunking));
+    const double own = (double)(rows->count > cols->count ? rows->count : cols->count);
+    NTK_TRY(structured_chunks(config, model, grid, shape.full, items, own, cross->rows, cross->cols,
+                              &layout, &chunking));
     /* kernel.precision float32's predictions: float32 features and products */
     if (config->kernel->precision != NTK_PRECISION_FLOAT64)
         NTK_TRY(ntk_agree(structured_layout_make_single(model, &layout), grid->comm));

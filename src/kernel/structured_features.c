@@ -14,7 +14,7 @@
 static ntk_status own_features(const ntk_model *model, const ntk_input_block *inputs,
                                const feature_layout *layout, double *own)
 {
-    const int64_t batch = structured_feature_batch(model);
+    const int64_t batch = layout->batch > 0 ? layout->batch : 1;
     int k = model_outputs(model);
     ntk_features features;
     NTK_TRY(model_features_reserve(model, inputs->count < batch ? inputs->count : batch,

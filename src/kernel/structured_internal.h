@@ -33,6 +33,7 @@ typedef struct {
     int64_t row_width[NTK_MAX_DENSE + 2];        /* block_width / row_width rows are stored */
     int skip[NTK_MAX_DENSE + 2];                 /* the layer is not in these vectors */
     int lowest;                                  /* the lowest layer stored (backward stops there) */
+    int64_t batch;                               /* inputs per forward/backward batch (structured_chunks) */
     int64_t packed[NTK_MAX_DENSE + 2];           /* doubles per input the layer stores */
     int64_t scratch;                             /* doubles jacobian_block needs, widest layer */
     int pairwise[NTK_MAX_DENSE + 2];             /* patches and cotangents stored (conv, few positions) */
@@ -96,8 +97,6 @@ void structured_layout_chunk(const ntk_model *model, const feature_layout *whole
 /* The sizes kernel_structured_chunking decides from. */
 void structured_layout_chunking(const ntk_model *model, const feature_layout *layout,
                                 kernel_chunking *chunking);
-/* Inputs per forward/backward batch of the model. */
-int64_t structured_feature_batch(const ntk_model *model);
 
 /* structured_features.c: forward/backward for the own inputs, one packed
  * vector per input into `own`, its seconds added to the stats' Jacobian part. */

@@ -151,6 +151,7 @@ void structured_layout_chunk(const ntk_model *model, const feature_layout *whole
     const int64_t first = pass->first, rows = pass->rows;
     memset(chunk, 0, sizeof *chunk);
     chunk->full = whole->full;
+    chunk->batch = whole->batch;
     for (int j = 1; j <= model->n_layers; ++j)
         chunk->skip[j] = j != l;
     chunk->lowest = l;
@@ -322,13 +323,16 @@ double kernel_chunk_budget_bytes(const ntk_kernel_config *config)
 /* Inputs per forward/backward batch: 1024 (measured faster than 256 or 512
  * on dense benchmarks: larger DGEMMs), fewer when one input's buffers are
  * large (conv layers keep k cotangents per position), so a batch's buffers
- * stay within STRUCTURED_FEATURE_BYTES. The bound counts every layer's
+ * stay within STRUCTURED_FEATURE_BYTES and, with the layers' pass scratch
+ * (scratch_per_input: conv's patch matrices), within a quarter of
+ * kernel.chunk_mib (budget_bytes), which covers them too. The bound counts every layer's
  * buffers as its own; model_features_reserve shares an in-place layer's with
  * its input's, and *reserved says what it allocates per input (plan). */
 int64_t kernel_structured_feature_batch(const ntk_layer *stack, int n_stack, int k,
+                                        double budget_bytes, double scratch_per_input,
                                         double *reserved)
 {
-    double per_input = (double)k * (double)k + (double)stack[0].in.size;
+    double per_input = (double)k * (double)k + (double)stack[0].in.size + scratch_per_input;
     double held = (double)k * (double)k + (double)stack[0].in.size; /* cot[n], value[0] */
     for (int i = 0; i < n_stack; ++i) {
         const ntk_layer *layer = &stack[i];
@@ -344,19 +348,63 @@ int64_t kernel_structured_feature_batch(const ntk_layer *stack, int n_stack, int
     }
     if (reserved != NULL)
         *reserved = held;
-    return kernel_structured_batch(per_input);
+    return kernel_structured_batch(per_input, budget_bytes);
 }
 
-int64_t structured_feature_batch(const ntk_model *model)
+int64_t kernel_structured_batch(double doubles_per_input, double budget_bytes)
 {
-    return kernel_structured_feature_batch(model->stack, model->n_stack, model_outputs(model), NULL);
-}
-
-int64_t kernel_structured_batch(double doubles_per_input)
-{
-    const double budget = STRUCTURED_FEATURE_BYTES / 8.0;
+    const double budget = fmin(STRUCTURED_FEATURE_BYTES, 0.25 * budget_bytes) / 8.0;
     int64_t batch = (int64_t)(budget / doubles_per_input);
     return batch < 1 ? 1 : batch > STRUCTURED_MAX_BATCH ? STRUCTURED_MAX_BATCH : batch;
+}
+
+void kernel_structured_overhead_of(const ntk_layer *stack, int n_stack, int k, int full,
+                                   int quadrature_order, double budget_bytes, int64_t own_count,
+                                   int64_t local_rows, int64_t local_cols, int block,
+                                   kernel_structured_overhead *overhead)
+{
+    memset(overhead, 0, sizeof *overhead);
+    /* The layers' pass scratch per input counts towards the batch's share. */
+    double scratch_per_input = 0.0;
+    for (int i = 0; i < n_stack; ++i) {
+        ntk_layer_cost cost;
+        memset(&cost, 0, sizeof cost);
+        stack[i].ops->cost(&stack[i], k, full, quadrature_order, &cost);
+        scratch_per_input = fmax(scratch_per_input, cost.pass_scratch_per_input);
+    }
+    double reserved = 0.0;
+    overhead->batch = kernel_structured_feature_batch(stack, n_stack, k, budget_bytes,
+                                                      scratch_per_input, &reserved);
+    const double batch = fmin((double)own_count, (double)overhead->batch);
+    overhead->batch_doubles = batch * reserved;
+    for (int i = 0; i < n_stack; ++i) {
+        const ntk_layer *layer = &stack[i];
+        ntk_layer_cost cost;
+        memset(&cost, 0, sizeof cost);
+        layer->ops->cost(layer, k, full, quadrature_order, &cost);
+        const double scratch = cost.pass_scratch_per_input > 0.0
+                                   ? fmin(batch * cost.pass_scratch_per_input, cost.pass_scratch_doubles)
+                                   : cost.pass_scratch_doubles;
+        overhead->pass_scratch = fmax(overhead->pass_scratch, scratch);
+        if (!ntk_layer_has_parameters(layer->ops) || layer->ops->structured_term == NULL)
+            continue;
+        ntk_structured_term term;
+        memset(&term, 0, sizeof term);
+        layer->ops->structured_term(layer, k, full, &term);
+        overhead->block_scratch = fmax(overhead->block_scratch, (double)term.scratch_doubles);
+    }
+    /* Tiles never exceed the local matrix (structured_buffers sizes them so). */
+    const double panel = fmin((double)kernel_structured_panel_columns(block), fmax(1.0, (double)local_cols));
+    const double chunk = fmin((double)STRUCTURED_ROW_CHUNK, fmax(1.0, (double)local_rows));
+    overhead->tiles = 2.0 * chunk * panel + 2.5 * (double)(local_rows + local_cols);
+    overhead->tile_vectors = full ? (chunk + panel) / (double)k : 0.0;
+}
+
+double kernel_chunk_vector_budget(double budget_bytes, const kernel_structured_overhead *overhead)
+{
+    const double pass = overhead->batch_doubles + overhead->pass_scratch + overhead->block_scratch;
+    const double fixed = 8.0 * fmax(pass, overhead->tiles);
+    return fmax(budget_bytes - fixed, 0.25 * budget_bytes);
 }
 
 int64_t kernel_structured_panel_columns(int block)

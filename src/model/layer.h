@@ -244,6 +244,8 @@ typedef struct {
     double feature_doubles;      /* batched-pass buffers this layer adds (values, cotangents, saved) */
     double pass_scratch_doubles; /* the most scratch its batched passes allocate while they run
                                   * (conv: patch matrices, bounded), not per input */
+    double pass_scratch_per_input; /* and per input of a batch, when less than that
+                                    * (0: the bound whatever the batch) */
     double packed_doubles;       /* structured kernel: its part of an input's feature vector */
     double tile_flops_per_pair;  /* structured kernel: flops per Theta entry (trace: per input pair) */
     int64_t widest;              /* structured full kernels: cotangent panel width */

@@ -575,13 +575,11 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
     chunking.k = k;
     int form_of[NTK_MAX_DENSE + 2] = {0}, stack_of[NTK_MAX_DENSE + 2] = {0};
     double widest_of[NTK_MAX_DENSE + 2] = {0};
-    double pass_scratch = 0.0, block_scratch = 0.0;
     for (int i = 0; i < layout->n_stack; ++i) {
         const ntk_layer *layer = &layout->stack[i];
         ntk_layer_cost cost;
         memset(&cost, 0, sizeof cost);
         layer->ops->cost(layer, k, full, config->kernel->quadrature_order, &cost);
-        pass_scratch = fmax(pass_scratch, cost.pass_scratch_doubles);
         if (!ntk_layer_has_parameters(layer->ops) || layer->ops->structured_term == NULL)
             continue;
         const int l = ++chunking.n_layers;
@@ -591,7 +589,6 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
         chunking.packed[l] = cost.packed_doubles;
         stack_of[l] = i;
         widest_of[l] = (double)cost.widest;
-        block_scratch = fmax(block_scratch, (double)term.scratch_doubles);
         if (term.pairwise) {
             chunking.pair_positions[l] = term.positions;
             chunking.pair_depth[l] = term.patch_width;
@@ -616,10 +613,13 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
         }
     }
     /* The sizes structured.c works with (kernel.h states them). */
-    double reserved = 0.0;
-    const double batch = fmin((double)own_count,
-                              (double)kernel_structured_feature_batch(layout->stack, layout->n_stack,
-                                                                      k, &reserved));
+    const ntk_kernel_config kernel_config = {config->kernel, config->model, config->output->theta, 0};
+    plan->chunk_budget_bytes = kernel_chunk_budget_bytes(&kernel_config);
+    kernel_structured_overhead overhead;
+    kernel_structured_overhead_of(layout->stack, layout->n_stack, k, full,
+                                  config->kernel->quadrature_order, plan->chunk_budget_bytes,
+                                  own_count, local_rows, local_cols, plan->block, &overhead);
+    double block_scratch = overhead.block_scratch;
     const double set = (double)plan_union_items(n_inputs, plan->m_rows, per_item, plan->block,
                                                 plan->grid_rows, plan->grid_cols, own_count);
     /* Tiles never exceed the local matrix (structured.c sizes them so). */
@@ -630,12 +630,12 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
     const double copies =
         (plan_axis_consecutive(plan->grid_rows, local_rows, plan->block) ? 0.0 : row_chunk) +
         (plan_axis_consecutive(plan->grid_cols, local_cols, plan->block) ? 0.0 : panel_columns);
-    const ntk_kernel_config kernel_config = {config->kernel, config->model, config->output->theta, 0};
-    plan->chunk_budget_bytes = kernel_chunk_budget_bytes(&kernel_config);
     for (int l = 1; l <= chunking.n_layers; ++l)
         if (chunking.block_rows[l] > 0)
             plan->block_doubles += chunking.packed[l];
-    kernel_structured_chunking(set + copies, plan->chunk_budget_bytes, &chunking);
+    kernel_structured_chunking(set + copies + overhead.tile_vectors,
+                               kernel_chunk_vector_budget(plan->chunk_budget_bytes, &overhead),
+                               &chunking);
     plan->chunk_passes = chunking.passes;
     plan->chunk_tile_flops_per_pair = 0.0;
     for (int l = 1; l <= chunking.n_layers; ++l) {
@@ -663,7 +663,7 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
         }
     }
 
-    const double stage_forward = batch * reserved + pass_scratch + block_scratch;
+    const double stage_forward = overhead.batch_doubles + overhead.pass_scratch + block_scratch;
     const double maps = 2.5 * (double)(local_rows + local_cols);
     double widest_resident = 1.0;
     for (int l = 1; l <= chunking.n_layers; ++l) {

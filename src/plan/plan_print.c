@@ -167,7 +167,12 @@ static void plan_print_text(const ntk_plan *plan, FILE *out)
     plan_print_bytes_row(out, "baseline", plan->bytes_baseline, "(MPI, BLAS, ScaLAPACK libraries)");
     plan_print_bytes_row(out, "inputs", plan->bytes_inputs, "");
     plan_print_bytes_row(out, "model", plan->bytes_model, "");
-    plan_print_bytes_row(out, "features", plan->bytes_features, "(during assembly)");
+    char features_note[128] = "(during assembly)";
+    if (plan->chunk_budget_bytes > 0.0 && plan->bytes_features > plan->chunk_budget_bytes)
+        snprintf(features_note, sizeof features_note,
+                 "(during assembly; above kernel.chunk_mib %.0f: what cannot be chunked needs more)",
+                 plan->chunk_budget_bytes / 1048576.0);
+    plan_print_bytes_row(out, "features", plan->bytes_features, features_note);
     if (plan->chunk_passes > 0) {
         plan_print_bytes_row(out, "  whole layers", plan->bytes_features_resident,
                              "(packed vectors, then tiles)");

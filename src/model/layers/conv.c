@@ -486,6 +486,7 @@ static void conv_cost(const ntk_layer *layer, int k, int full, int quadrature_or
     cost->feature_doubles = (double)layer->in.size + (double)k * (double)layer->out.size +
                             positions * depth;
     cost->pass_scratch_doubles = fmax((double)conv_scratch_doubles, positions * depth);
+    cost->pass_scratch_per_input = positions * depth; /* conv_chunk: whole inputs' patches */
     /* Structured: the cheaper form (conv_uses_pairwise). */
     conv_form_flops(layer, k, full, &cost->block_pair_flops, &cost->pairwise_pair_flops);
     if (conv_uses_pairwise(layer, k, full)) {
