@@ -24,6 +24,12 @@ ntk_status spectrum_solve_elpa(const ntk_grid *grid, int two_stage, int64_t pair
                                ntk_dmatrix *minus_theta, double *w, ntk_dmatrix *z,
                                char *detail, size_t detail_size);
 
+/* The same in float32 (kernel.precision float32: ELPA's single-precision
+ * routines), every pair: `z` NULL or created M x M. */
+ntk_status spectrum_solve_elpa_float32(const ntk_grid *grid, int two_stage,
+                                       ntk_smatrix *minus_theta, float *w, ntk_smatrix *z,
+                                       char *detail, size_t detail_size);
+
 /* Gather to grid rank 0, LAPACK there with one thread per CPU the node's
  * ranks are bound to, scatter the eigenvectors back. `minus_theta` is only
  * read. */

@@ -4,7 +4,8 @@
 # relative error and 1e-5 (Frobenius); the top eigenvalues and every one the
 # summary calls meaningful within the stated eigenvalue bound of float64's;
 # the eigenvectors are eigenvectors of the float64 Theta to that bound; the
-# target energies follow; the values-only solve (pssyevr) likewise. Theta is
+# target energies follow; the values-only solve (pssyevr) likewise; ELPA's
+# single precision (where the library has it, else its refusal). Theta is
 # byte-identical on 1 and 2 ranks for the same grid.block (the eigensolve's
 # rounding depends on the process grid: there within its stated error).
 # Predictions leave out the modes below the eigenvalue bound (a warning
@@ -25,6 +26,17 @@ ntk 2 run f.yaml --out float32-2 --set kernel.precision=float32 > /dev/null || f
 cmp -s float32-1/theta.npy float32-2/theta.npy || fail "float32 Theta differs between 1 and 2 ranks"
 ntk serial run f.yaml --out values --set kernel.precision=float32 --set spectrum.vectors=false \
     > /dev/null || fail "float32 values-only run"
+# elpa and elpa1: ELPA's single-precision routines where the library has
+# them (a 2-rank elpa run, compared below), else refused at load saying so
+# (Debian 12's ELPA 2022.11 has none)
+if ntk serial validate f.yaml --set kernel.precision=float32 --set spectrum.solver=elpa \
+    > elpa.log 2>&1; then
+    ntk 2 run f.yaml --out elpa-2 --set kernel.precision=float32 --set spectrum.solver=elpa \
+        > /dev/null || fail "float32 elpa on 2 ranks"
+else
+    grep -q "^ntkgram: error: --set kernel\.precision: float32 is not supported with spectrum\.solver elpa (this ELPA library was built without single precision" elpa.log \
+        || fail "elpa with float32: $(cat elpa.log)"
+fi
 # predictions: a net of rank 12 (N = 64 > its parameters), so 52 modes are
 # below the bound: left out with a warning; t = infinity without a ridge
 # refused, naming the predict key
@@ -79,6 +91,24 @@ assert ev.dtype == np.float32 and np.all(np.abs(ev - e64)[ev > vbound] <= vbound
 # within the eigensolver's stated error
 e2 = np.load("float32-2/eigenvalues.npy")
 assert np.abs(e2 - e).max() <= p["solver_error"], (np.abs(e2 - e).max(), p["solver_error"])
+def same_solve(d, solver):
+    # another float32 solver on the same Theta: float64's eigenvalues within
+    # its own stated bound, pairs of the float64 Theta, the probe check
+    # passed, and within the solvers' stated errors of pssyevd's
+    s = yaml.safe_load(open(f"{d}/summary.yaml"))
+    assert s["spectrum"]["solver"] == solver, s["spectrum"]
+    b = s["precision"]["eigenvalue_error_bound"]
+    ev = np.load(f"{d}/eigenvalues.npy")
+    vv = np.load(f"{d}/eigenvectors.npy").astype(float)
+    keep = ev > b
+    assert ev.dtype == np.float32 and np.all(np.abs(ev - e64)[keep] <= b), (np.abs(ev - e64).max(), b)
+    r = np.linalg.norm(t64 @ vv - vv * ev.astype(float), axis=0)
+    assert r[keep].max() <= b, (r.max(), b)
+    assert s["spectrum"]["max_relative_residual"] <= 64 * np.sqrt(96) * u
+    assert np.abs(ev - e).max() <= s["precision"]["solver_error"] + p["solver_error"]
+import os
+if os.path.isdir("elpa-2"):
+    same_solve("elpa-2", "elpa")
 # predictions from the 12 meaningful modes against float64's (whose other
 # modes are ~1e-15 and contribute nothing)
 p64, p32 = np.load("p-float64/test_predictions.npy"), np.load("p-float32/test_predictions.npy")
