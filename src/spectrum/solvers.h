@@ -37,6 +37,13 @@ ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
                                  const ntk_dmatrix *minus_theta, double *w, ntk_dmatrix *z,
                                  char *detail, size_t detail_size);
 
+/* The same in float32 (kernel.precision float32: LAPACK's ssyevd on rank
+ * 0), every pair or the values alone: `z` NULL or created M x M; `w`
+ * valid on grid rank 0. `minus_theta` is only read. */
+ntk_status spectrum_solve_lapack_float32(const ntk_grid *grid, ntk_smatrix *minus_theta,
+                                         float *w, ntk_smatrix *z, char *detail,
+                                         size_t detail_size);
+
 /* Columns per pdgemr2d call when moving an M-row matrix (layout.c):
  * ScaLAPACK 2.2.1's pdgemr2d caps its buffers at 2 GB (design.md section 3),
  * so each call moves at most 2^27 doubles (1 GiB). */

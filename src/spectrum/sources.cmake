@@ -8,6 +8,7 @@ ntk_module_sources(spectrum
   node/back_transform.c
   node/bulge_chase.c
   node/gather_lapack.c
+  node/gather_ssyevd.c
   node/lapack_ops.c
   node/node_eigen.c
   node/node_transfer.c
