@@ -31,8 +31,10 @@ static void lapack_workspace(int64_t n, int64_t kept, int want_vectors, int sing
     if (single) {
         /* kernel.precision float32 (gather_ssyevd.c), in floats: the
          * gathered matrix, which becomes the eigenvectors, and a transfer
-         * message; ssyevd's documented workspace */
-        *gathered = n * n + ((int64_t)1 << 20);
+         * message (at most 2^20 entries, node_transfer.c); ssyevd's
+         * documented workspace */
+        const int64_t message = (int64_t)1 << 20;
+        *gathered = n * n + (n * n < message ? n * n : message);
         *lwork = want_vectors ? 1 + 6 * n + 2 * n * n : 2 * n + 1;
         *liwork = want_vectors ? 3 + 5 * n : 1;
         *lapack_int = *lwork;
