@@ -532,7 +532,7 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
         NTK_TRY(solve_matrix_free(job, comm, state));
     } else if (job->kernel.precision == NTK_PRECISION_FLOAT32) {
         NTK_TRY(spectrum_solve_float32(&job->spectrum, &state->grid, &state->theta_single,
-                                       &state->spectrum));
+                                       &state->solve_budget, &state->spectrum));
         smatrix_destroy(&state->theta_single); /* overwritten by the solver */
         const ntk_spectrum *solved = &state->spectrum;
         if (solved->have_vectors)

@@ -226,10 +226,15 @@ double spectrum_float32_tolerance(int64_t matrix_size)
  * (auto's ranking, the layout fallback), among the solvers with a float32
  * path; NULL with the error raised when it has none. */
 static ntk_status resolve(const ntk_spectrum_spec *spec, const ntk_grid *grid, int64_t n,
-                          const ntk_eigensolver_ops **ops, const char **reason)
+                          const ntk_solve_budget *budget, const ntk_eigensolver_ops **ops,
+                          const char **reason)
 {
     ntk_solver_site site;
     NTK_TRY(spectrum_site_detect(grid->comm, &site));
+    if (budget != NULL) {
+        site.bytes_per_rank = budget->bytes_per_rank;
+        site.bytes_besides_solver = budget->bytes_besides_solver;
+    }
     ntk_spectrum_workspace ws;
     spectrum_workspace_at(spec, &site, n, grid->rows, grid->cols, grid->block, &ws);
     *ops = eigensolver_find(ws.solver);
@@ -306,7 +311,8 @@ static ntk_status solve_checked(const ntk_spectrum_spec *spec, const ntk_grid *g
 }
 
 ntk_status spectrum_solve_float32(const ntk_spectrum_spec *spec, const ntk_grid *grid,
-                                  ntk_smatrix *theta, ntk_spectrum *spectrum)
+                                  ntk_smatrix *theta, const ntk_solve_budget *budget,
+                                  ntk_spectrum *spectrum)
 {
     memset(spectrum, 0, sizeof *spectrum);
     const int64_t n = theta->rows;
@@ -317,7 +323,7 @@ ntk_status spectrum_solve_float32(const ntk_spectrum_spec *spec, const ntk_grid 
                          "eigenvalue (spectrum.top 0)");
     const ntk_eigensolver_ops *ops = NULL;
     const char *reason = NULL;
-    NTK_TRY(resolve(&single, grid, n, &ops, &reason));
+    NTK_TRY(resolve(&single, grid, n, budget, &ops, &reason));
     const char *name = float32_name(ops);
     ntk_log("eigensolver %s (kernel.precision float32: %s)", name, reason);
     float *w = NULL;

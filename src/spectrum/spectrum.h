@@ -303,13 +303,14 @@ void spectrum_free(ntk_spectrum *spectrum);
  * path (spectrum/eigensolver.h: pssyevd / pssyevr, ELPA single, the node
  * solver's ssyevd; auto picks among them as for float64), every library
  * error an error, the result checked with a float32 tolerance (FLOAT32
- * below). Fills `spectrum` as spectrum_solve does, with single_precision
- * set, the eigenvectors in vectors_single, check.method "probes" (pairs) or
+ * below). `budget` (NULL: none) as for spectrum_solve_within. Fills
+ * `spectrum` as spectrum_solve does, with single_precision set, the eigenvectors in vectors_single, check.method "probes" (pairs) or
  * values_check "moments" (values). Solvers without a float32 path,
  * spectrum.top and other layouts are refused (NTK_ERR_JOB; the job's rules
  * refuse them first). Collective. */
 ntk_status spectrum_solve_float32(const ntk_spectrum_spec *spec, const ntk_grid *grid,
-                                  ntk_smatrix *theta, ntk_spectrum *spectrum);
+                                  ntk_smatrix *theta, const ntk_solve_budget *budget,
+                                  ntk_spectrum *spectrum);
 /* The float32 check's tolerance for M: SPECTRUM_FLOAT32_CHECK_FACTOR sqrt(M) 2^-24. */
 #define SPECTRUM_FLOAT32_CHECK_FACTOR 64.0
 double spectrum_float32_tolerance(int64_t matrix_size);
