@@ -149,7 +149,8 @@ static ntk_status probes_check(const ntk_grid *grid, const ntk_smatrix *vectors,
     const int64_t lld = t->desc[DESC_LLD];
     for (int64_t lc = 0; lc < t->local_cols; ++lc)
         for (int64_t lr = 0; lr < t->local_rows; ++lr)
-            t->data[lc * lld + lr] *= w[grid_global_index(lr, grid->block, grid->myrow, grid->rows)];
+            t->data[lc * lld + lr] *=
+                w[grid_global_index(lr, grid->block, grid->myrow, grid->rows)];
     psgemm_("N", "N", &size, &count, &size, &alpha, vectors->data, &one, &one, vectors->desc,
             t->data, &one, &one, t->desc, &minus, y->data, &one, &one, y->desc, 1, 1);
     NTK_TRY(ntk_agree(grid_check_scalapack("psgemm (check)", 0), grid->comm));
@@ -240,7 +241,8 @@ static ntk_status resolve(const ntk_spectrum_spec *spec, const ntk_grid *grid, i
     *ops = eigensolver_find(ws.solver);
     *reason = ws.reason;
     if (*ops == NULL || !eigensolver_capable(*ops, spec, n) ||
-        spec->solve_rows != NTK_SOLVE_LAYOUT_ASSEMBLY || spec->solve_block != NTK_SOLVE_LAYOUT_ASSEMBLY)
+        spec->solve_rows != NTK_SOLVE_LAYOUT_ASSEMBLY ||
+        spec->solve_block != NTK_SOLVE_LAYOUT_ASSEMBLY)
         return NTK_RAISE(NTK_ERR_JOB, "kernel.precision float32 solves every eigenpair or "
                          "every eigenvalue on the assembly's grid with spectrum.solver auto, "
                          "pdsyevd (with vectors), pdsyevr (without), elpa, elpa1 or lapack; "

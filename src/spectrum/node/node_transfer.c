@@ -169,7 +169,8 @@ static ntk_status gather_lower(const ntk_grid *grid, int64_t n, const int *desc,
                 MPI_Status received;
                 NTK_MPI(MPI_Recv(buffer, (int)capacity, e.type, r, TAG_GATHER, grid->comm,
                                  &received));
-                const ntk_status counted = check_count(&received, e.type, expected, "gather to rank 0");
+                const ntk_status counted =
+                    check_count(&received, e.type, expected, "gather to rank 0");
                 if (status == NTK_OK)
                     status = counted;
                 char *packed = buffer;
