@@ -8,6 +8,10 @@
  * The eigenvector matrix must have the full local size even for nev < na
  * (ELPA uses it as workspace); solve.c keeps the leading columns.
  *
+ * kernel.precision float32 runs ELPA's single-precision routines the same
+ * way (spectrum_solve_elpa_float32), where the library has them
+ * (spectrum_elpa_single_precision).
+ *
  * Every ELPA call's error code is checked and named. The 2-stage real
  * kernel is the fastest this ELPA build has and this CPU runs (ELPA's
  * compile-time table says which are built; Debian 12's has only the generic
@@ -16,6 +20,8 @@
 
 #include <stdio.h>
 #include <string.h>
+
+#include "spectrum/spectrum.h"
 
 #ifndef NTK_HAVE_ELPA
 
@@ -158,7 +164,7 @@ static ntk_status choose_kernel(elpa_t handle, char *name, size_t size)
     return NTK_RAISE(NTK_ERR_INTERNAL, "ELPA: no 2-stage real kernel of this build is usable");
 }
 
-/* Everything between elpa_allocate and elpa_deallocate. */
+/* What ELPA solves: -Theta's layout and data, in float64 or float32. */
 typedef struct {
     int64_t rows, local_cols;
     const int *desc;
@@ -166,6 +172,7 @@ typedef struct {
     float *as, *ws, *zs; /* float32 (kernel.precision float32) instead when `as` is set */
 } elpa_operands;
 
+/* Everything between elpa_allocate and elpa_deallocate. */
 static ntk_status configure_and_solve(elpa_t handle, const ntk_grid *grid, int two_stage,
                                       int64_t pairs, const elpa_operands *op, char *kernel,
                                       size_t kernel_size)
