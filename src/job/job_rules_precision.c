@@ -6,9 +6,11 @@
  * What runs in mixed precision: the empirical kernel by the structured
  * method (kernel/structured_mixed.c), dense layers, trace outputs; every
  * solver that reads the assembled Theta (it is float64). float32: the same
- * kernels and networks, Theta stored in float32 and solved by pssyevd
- * (every pair) or pssyevr (every eigenvalue) on the assembly's grid
- * (spectrum/scalapack/float32_solve.c); everything that reads a float64
+ * kernels and networks, Theta stored in float32 and solved in float32 for
+ * every pair or every eigenvalue on the assembly's grid by the solvers
+ * with a float32 path (spectrum/solve_float32.c: pssyevd, pssyevr, ELPA,
+ * the node solver; matrix_free's products are float64 and it is refused
+ * with mixed's refusals); everything that reads a float64
  * Theta or eigenvectors (diagnostics, the analytic comparison, training,
  * predictions) or keeps them (checkpoints) is refused. */
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "job/job_sections.h"
 #include "model/layer.h"
 #include "predict/predict_config.h"
+#include "spectrum/spectrum.h"
 
 /* The one-line message: "<file>:<line>:<col>: kernel.precision: mixed is not
  * supported with <what> (<why>); use ..." */
@@ -56,24 +59,25 @@ static ntk_status check_float32_predictions(const job_context *context, const jo
     if (job->spectrum.solver == NTK_SOLVER_NONE || !job->spectrum.vectors)
         return refuse(context, where, "float32",
                       "predict without every eigenpair (float32 predicts through the "
-                      "eigenpairs: spectrum.solver auto or pdsyevd, spectrum.vectors: true)");
+                      "eigenpairs: spectrum.vectors: true and a solver other than none)");
     return NTK_OK;
 }
 
-/* float32 beyond what mixed refuses: the eigensolve is pssyevd (every pair)
- * or pssyevr (every eigenvalue) on the assembly's layout, and nothing reads
- * or keeps a float64 Theta. */
+/* float32 beyond what mixed refuses: the eigensolve computes every pair
+ * or every eigenvalue in float32 on the assembly's layout (pssyevd for the
+ * pairs, pssyevr for the values, elpa, elpa1 and lapack for both; mixed's
+ * rules refuse matrix_free), and nothing reads or keeps a float64 Theta. */
 static ntk_status check_float32(const job_context *context, const job_node *where,
                                 const ntk_job *job)
 {
     const ntk_spectrum_spec *spectrum = &job->spectrum;
     const ntk_solver solver = spectrum->solver;
-    if (solver != NTK_SOLVER_AUTO && solver != NTK_SOLVER_NONE && solver != NTK_SOLVER_PDSYEVD &&
-        solver != NTK_SOLVER_PDSYEVR)
+    if ((solver == NTK_SOLVER_ELPA || solver == NTK_SOLVER_ELPA1) &&
+        !spectrum_elpa_single_precision())
         return job_fail(context, where, "kernel.precision",
-                        "float32 is not supported with spectrum.solver %s (float32 Theta is "
-                        "solved by pssyevd or pssyevr only: spectrum.solver auto, pdsyevd or "
-                        "pdsyevr)", spectrum_solver_name(solver));
+                        "float32 is not supported with spectrum.solver %s (this ELPA library "
+                        "was built without single precision; use spectrum.solver auto, pdsyevd, "
+                        "pdsyevr or lapack)", spectrum_solver_name(solver));
     if (solver != NTK_SOLVER_NONE && spectrum->top > 0)
         return refuse(context, where, "float32",
                       "spectrum.top (the float32 solvers compute every eigenvalue; use "

@@ -531,12 +531,8 @@ static ntk_status solve_and_write(const ntk_job *job, MPI_Comm comm, run_state *
     if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE) {
         NTK_TRY(solve_matrix_free(job, comm, state));
     } else if (job->kernel.precision == NTK_PRECISION_FLOAT32) {
-        if (job->spectrum.solver == NTK_SOLVER_AUTO)
-            ntk_log("eigensolver %s (kernel.precision float32: the float32 solver of %s)",
-                    job->spectrum.vectors ? "pssyevd" : "pssyevr",
-                    job->spectrum.vectors ? "every pair" : "the eigenvalues");
         NTK_TRY(spectrum_solve_float32(&job->spectrum, &state->grid, &state->theta_single,
-                                       &state->spectrum));
+                                       &state->solve_budget, &state->spectrum));
         smatrix_destroy(&state->theta_single); /* overwritten by the solver */
         const ntk_spectrum *solved = &state->spectrum;
         if (solved->have_vectors)

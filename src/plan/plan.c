@@ -261,17 +261,13 @@ static void plan_solver_bytes(const ntk_plan_config *config, ntk_plan *plan)
     site.bytes_besides_solver = plan->bytes_besides_solver;
     ntk_spectrum_workspace ws;
     if (plan_float32(config)) {
-        /* float32 has one solver for every pair (pssyevd) and one for the
-         * values (pssyevr), both on the assembly's layout; auto is that one.
-         * Their workspaces are pdsyevd's and pdsyevr's in floats. */
+        /* float32: auto ranks the solvers with a float32 path as for
+         * float64, on the assembly's layout; their matrices and REAL
+         * workspaces are floats (ws.single). */
         ntk_spectrum_spec float32 = *config->spectrum;
-        float32.solver = spectrum_float32_solver(config->spectrum);
+        float32.float32 = 1;
         spectrum_workspace_at(&float32, &site, plan->m_rows, plan->grid_rows, plan->grid_cols,
                               plan->block, &ws);
-        ws.reason = float32.solver == NTK_SOLVER_PDSYEVD
-                        ? "kernel.precision float32: pssyevd, the float32 solver of every pair"
-                        : "kernel.precision float32: pssyevr, the float32 solver of the "
-                          "eigenvalues";
         plan->solver = ws.solver;
         plan->solver_reason = ws.reason;
         plan->eigenpairs = ws.kept_pairs;
@@ -280,9 +276,8 @@ static void plan_solver_bytes(const ntk_plan_config *config, ntk_plan *plan)
         plan->solve_block = plan->block;
         plan->solve_moved = 0;
         plan->bytes_redistribute = 0.0;
-        plan->bytes_vectors = spectrum_vector_bytes(&ws) * (FLOAT_BYTES / DOUBLE_BYTES);
-        plan->bytes_solver = spectrum_workspace_bytes(&ws, plan->m_rows) *
-                             (FLOAT_BYTES / DOUBLE_BYTES);
+        plan->bytes_vectors = spectrum_vector_bytes(&ws);
+        plan->bytes_solver = spectrum_workspace_bytes(&ws, plan->m_rows);
         plan->bytes_theta_solve = plan->bytes_theta;
         plan->flops_solver = spectrum_solver_flops(&ws, plan->m_rows);
         plan->flops_check = spectrum_check_flops(&ws, plan->m_rows);

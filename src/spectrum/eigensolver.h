@@ -59,6 +59,21 @@ typedef struct {
     size_t detail_size;
 } eigensolver_call;
 
+/* One float32 solve (kernel.precision float32, spectrum/solve_float32.c):
+ * -Theta in float32 on `grid` (its lower triangle, both when the table
+ * READS_BOTH; destroyed), `w` for the M ascending eigenvalues (valid on grid
+ * process (0, 0) at least), `vectors` NULL or to be created M x M. The
+ * driver checks the result (probes or moments) and every eigenvalue's
+ * finiteness; the solve checks its library's every return code. */
+typedef struct {
+    const ntk_grid *grid;
+    ntk_smatrix *minus_theta;
+    float *w;
+    ntk_smatrix *vectors;
+    char *detail; /* summary.yaml's spectrum.solver_detail */
+    size_t detail_size;
+} eigensolver_float32_call;
+
 typedef struct {
     ntk_solver id;          /* spectrum.solver's value */
     const char *name;       /* as spelt in the job (spectrum_solver_name) */
@@ -98,6 +113,16 @@ typedef struct {
     double scale_floor;
     /* What to use when its answer fails the checks (the error says it). */
     const char *alternative;
+    /* kernel.precision float32: what it computes in single precision
+     * (EIGENSOLVER_VALUES_ONLY, _VECTORS, _ALL_PAIRS; 0: no float32 path,
+     * the job's rules refuse it) and the solve (NULL then). auto ranks the
+     * float32 solvers by measured_seconds too (their float64 measurements:
+     * docs/precision.md). */
+    unsigned float32_capabilities;
+    ntk_status (*solve_float32)(const eigensolver_float32_call *call);
+    /* 1 when the float32 path computes in this build (NULL: whenever
+     * `available`); else auto passes it over and the job's rules refuse it. */
+    int (*float32_available)(void);
 } ntk_eigensolver_ops;
 
 /* The registry (spectrum/registry.c); at most EIGENSOLVER_MAX solvers. */

@@ -50,6 +50,15 @@ int eigensolver_capable(const ntk_eigensolver_ops *ops, const ntk_spectrum_spec 
 {
     if (ops->available != NULL && !ops->available())
         return 0;
+    if (spec->float32) {
+        /* exactly what is asked: the float32 check is for every pair (probes)
+         * or every eigenvalue (moments), and no solver drops vectors here */
+        const unsigned single = ops->float32_capabilities;
+        return ops->solve_float32 != NULL &&
+               (ops->float32_available == NULL || ops->float32_available()) && spec->top == 0 &&
+               (single & EIGENSOLVER_ALL_PAIRS) &&
+               (single & (spec->vectors ? EIGENSOLVER_VECTORS : EIGENSOLVER_VALUES_ONLY));
+    }
     const unsigned caps = ops->capabilities;
     if (spec->vectors && !(caps & EIGENSOLVER_VECTORS))
         return 0;

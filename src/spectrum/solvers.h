@@ -24,12 +24,25 @@ ntk_status spectrum_solve_elpa(const ntk_grid *grid, int two_stage, int64_t pair
                                ntk_dmatrix *minus_theta, double *w, ntk_dmatrix *z,
                                char *detail, size_t detail_size);
 
+/* The same in float32 (kernel.precision float32: ELPA's single-precision
+ * routines), every pair: `z` NULL or created M x M. */
+ntk_status spectrum_solve_elpa_float32(const ntk_grid *grid, int two_stage,
+                                       ntk_smatrix *minus_theta, float *w, ntk_smatrix *z,
+                                       char *detail, size_t detail_size);
+
 /* Gather to grid rank 0, LAPACK there with one thread per CPU the node's
  * ranks are bound to, scatter the eigenvectors back. `minus_theta` is only
  * read. */
 ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
                                  const ntk_dmatrix *minus_theta, double *w, ntk_dmatrix *z,
                                  char *detail, size_t detail_size);
+
+/* The same in float32 (kernel.precision float32: LAPACK's ssyevd on rank
+ * 0), every pair or the values alone: `z` NULL or created M x M; `w`
+ * valid on grid rank 0. `minus_theta` is only read. */
+ntk_status spectrum_solve_lapack_float32(const ntk_grid *grid, ntk_smatrix *minus_theta,
+                                         float *w, ntk_smatrix *z, char *detail,
+                                         size_t detail_size);
 
 /* Columns per pdgemr2d call when moving an M-row matrix (layout.c):
  * ScaLAPACK 2.2.1's pdgemr2d caps its buffers at 2 GB (design.md section 3),

@@ -8,6 +8,7 @@ ntk_module_sources(spectrum
   node/back_transform.c
   node/bulge_chase.c
   node/gather_lapack.c
+  node/gather_ssyevd.c
   node/lapack_ops.c
   node/node_eigen.c
   node/node_transfer.c
@@ -18,11 +19,12 @@ ntk_module_sources(spectrum
   parpack/matrix_free_parpack.c
   parpack/matrix_free_vectors.c
   registry.c
-  scalapack/float32_solve.c
+  scalapack/float32_drivers.c
   scalapack/scalapack_solvers.c
   scaling.c
   site.c
   solve.c
+  solve_float32.c
   spectrum_keys.c
   verify.c
   verify_probes.c

@@ -116,6 +116,10 @@ typedef struct {
 
 /* 1 when this ntkgram was built with ELPA. */
 int spectrum_have_elpa(void);
+/* 1 when that ELPA computes in single precision (kernel.precision float32's
+ * elpa and elpa1): asked of ELPA once, on this rank alone
+ * (spectrum/elpa/elpa_solver.c says why); 0 without ELPA. */
+int spectrum_elpa_single_precision(void);
 /* ELPA 2022.11 fails (ELPA_ERROR_DURING_COMPUTATION) when a process row or
  * column holds no block of the matrix: 0 then, and spectrum_workspace_at
  * (so plan and the run) uses pdsyevd/pdsyevr instead, saying why. */
@@ -168,6 +172,8 @@ typedef struct {
     int64_t internal_doubles;   /* plan only: what the library takes beyond lwork during
                                  * the solve (pdsyevr: its query's answer and its own
                                  * allocations, workspace.c) */
+    int single;                 /* kernel.precision float32: the matrices and the REAL
+                                 * workspace in 4-byte floats (lwork, vectors, gathered) */
 } ntk_spectrum_workspace;
 
 void spectrum_workspace_at(const ntk_spectrum_spec *spec, const ntk_solver_site *site,
@@ -291,24 +297,23 @@ ntk_status spectrum_solve_within(const ntk_spectrum_spec *spec, const ntk_grid *
                                  ntk_spectrum *spectrum);
 void spectrum_free(ntk_spectrum *spectrum);
 
-/* kernel.precision float32's eigensolve (scalapack/float32_solve.c): every
- * pair by pssyevd (spectrum.vectors) or every eigenvalue by pssyevr, on the
- * float32 Theta's lower triangle (destroyed), on the assembly's grid, every
- * INFO and ScaLAPACK diagnostic an error, the result checked with a float32
- * tolerance (FLOAT32 below). Fills `spectrum` as spectrum_solve does, with
- * single_precision set, the eigenvectors in vectors_single, check.method
- * "probes" (pairs) or values_check "moments" (values). Other solvers,
+/* kernel.precision float32's eigensolve (solve_float32.c): every pair
+ * (spectrum.vectors) or every eigenvalue of the float32 Theta's lower
+ * triangle (destroyed), on the assembly's grid, by the solver's float32
+ * path (spectrum/eigensolver.h: pssyevd / pssyevr, ELPA single, the node
+ * solver's ssyevd; auto picks among them as for float64), every library
+ * error an error, the result checked with a float32 tolerance (FLOAT32
+ * below). `budget` (NULL: none) as for spectrum_solve_within. Fills
+ * `spectrum` as spectrum_solve does, with single_precision set, the eigenvectors in vectors_single, check.method "probes" (pairs) or
+ * values_check "moments" (values). Solvers without a float32 path,
  * spectrum.top and other layouts are refused (NTK_ERR_JOB; the job's rules
  * refuse them first). Collective. */
 ntk_status spectrum_solve_float32(const ntk_spectrum_spec *spec, const ntk_grid *grid,
-                                  ntk_smatrix *theta, ntk_spectrum *spectrum);
+                                  ntk_smatrix *theta, const ntk_solve_budget *budget,
+                                  ntk_spectrum *spectrum);
 /* The float32 check's tolerance for M: SPECTRUM_FLOAT32_CHECK_FACTOR sqrt(M) 2^-24. */
 #define SPECTRUM_FLOAT32_CHECK_FACTOR 64.0
 double spectrum_float32_tolerance(int64_t matrix_size);
-/* The solver float32 runs for `spec` (pdsyevd for every pair, pdsyevr for
- * the eigenvalues alone: their float32 routines pssyevd / pssyevr), or
- * NTK_SOLVER_NONE. */
-ntk_solver spectrum_float32_solver(const ntk_spectrum_spec *spec);
 
 /* Training modes (docs/design.md, "Training dynamics and modes").
  * `residual` is r = f_0 - y on every

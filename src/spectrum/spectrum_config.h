@@ -51,6 +51,11 @@ typedef struct {
     int solve_rows, solve_cols;
     int solve_block;
     ntk_location layout_where;    /* spectrum.grid or spectrum.block, for refusals */
+    /* Not a key: 1 when the solve is kernel.precision float32's (set by
+     * spectrum_solve_float32 and plan on their copy): auto and the layout
+     * fallback then consider the solvers with a float32 path only, and the
+     * workspace is counted in floats. */
+    int float32;
 } ntk_spectrum_spec;
 
 /* spectrum.grid / spectrum.block codes (any other value is a shape or nb). */

@@ -196,6 +196,7 @@ static void workspace_of(const ntk_eigensolver_ops *ops, const eigensolver_reque
     const int64_t n = request->matrix_size, nb = request->block;
     const int block = request->block, grid_cols = request->grid_cols;
     ws->solver = ops->id;
+    ws->single = spec->float32;
     ws->kept_pairs = spectrum_kept_pairs(spec, n);
     ws->vector_local_rows = grid_local_count(n, block, 0, request->grid_rows);
     ops->workspace(request, ws);
@@ -279,18 +280,22 @@ double spectrum_workspace_bytes(const ntk_spectrum_workspace *ws, int64_t matrix
 {
     if (ws->solver == NTK_SOLVER_AUTO || ws->solver == NTK_SOLVER_NONE)
         return 0.0;
+    /* float32: the entries, the REAL workspace and the check's probes in
+     * floats (the integer workspace is the same) */
+    const double entry = ws->single ? sizeof(float) : sizeof(double);
     /* the lapack path's gathered matrix lives on rank 0 beside its workspace */
     const double solver = ((double)ws->lwork + (double)ws->gathered_doubles +
-                           (double)ws->internal_doubles) * sizeof(double) +
+                           (double)ws->internal_doubles) * entry +
                           (double)ws->liwork * sizeof(int);
-    const double verify = (double)ws->verify_doubles * sizeof(double);
+    const double verify = (double)ws->verify_doubles * entry;
     /* + the eigenvalues, M doubles on every rank, which outlive both */
     return (solver > verify ? solver : verify) + (double)matrix_size * sizeof(double);
 }
 
 double spectrum_vector_bytes(const ntk_spectrum_workspace *ws)
 {
-    return (double)ws->vector_local_rows * (double)ws->vector_local_cols * sizeof(double);
+    return (double)ws->vector_local_rows * (double)ws->vector_local_cols *
+           (ws->single ? sizeof(float) : sizeof(double));
 }
 
 double spectrum_solver_flops(const ntk_spectrum_workspace *ws, int64_t matrix_size)

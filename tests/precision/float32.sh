@@ -4,7 +4,10 @@
 # relative error and 1e-5 (Frobenius); the top eigenvalues and every one the
 # summary calls meaningful within the stated eigenvalue bound of float64's;
 # the eigenvectors are eigenvectors of the float64 Theta to that bound; the
-# target energies follow; the values-only solve (pssyevr) likewise. Theta is
+# target energies follow; the values-only solve (pssyevr) likewise; ELPA's
+# single precision (where the library has it, else its refusal) and the
+# node solver's ssyevd (1 and 2 ranks agree within the solver's stated
+# error; the predictions run through it, auto's choice). Theta is
 # byte-identical on 1 and 2 ranks for the same grid.block (the eigensolve's
 # rounding depends on the process grid: there within its stated error).
 # Predictions leave out the modes below the eigenvalue bound (a warning
@@ -16,15 +19,35 @@ dir=$(scratch precision-float32)
 cd "$dir"
 printf 'name: f\ndata: {inputs: {synthetic: gaussian, n: 96, dim: 8, seed: 1}, targets: {synthetic: sine, seed: 2}}\nmodel:\n  layers: [{dense: 48}, relu, {dense: 40}, tanh, {dense: 3}]\noutput: {theta: true}\ngrid: {block: 8}\n' > f.yaml
 ntk serial run f.yaml --out float64 > /dev/null || fail "float64 run"
-ntk serial run f.yaml --out float32-1 --set kernel.precision=float32 > float32.log 2>&1 \
+f32='--set kernel.precision=float32'
+ntk serial run f.yaml --out float32-1 $f32 --set spectrum.solver=pdsyevd > float32.log 2>&1 \
     || fail "float32 run: $(cat float32.log)"
 grep -Eq "precision float32: every eigenvalue within [0-9.e+-]+ of float64's .*; [0-9]+ of the 96 eigenvalues are above it" float32.log \
     && grep -q "pssyevd (kernel.precision float32): eigenpair check" float32.log \
     || fail "the log lacks the error statement or the check: $(cat float32.log)"
-ntk 2 run f.yaml --out float32-2 --set kernel.precision=float32 > /dev/null || fail "float32 on 2 ranks"
+ntk 2 run f.yaml --out float32-2 $f32 --set spectrum.solver=pdsyevd > /dev/null || fail "float32 on 2 ranks"
 cmp -s float32-1/theta.npy float32-2/theta.npy || fail "float32 Theta differs between 1 and 2 ranks"
-ntk serial run f.yaml --out values --set kernel.precision=float32 --set spectrum.vectors=false \
+ntk serial run f.yaml --out values $f32 --set spectrum.solver=pdsyevr --set spectrum.vectors=false \
     > /dev/null || fail "float32 values-only run"
+# the node solver (ssyevd on rank 0), auto's choice on one node: 1 and 2
+# ranks with eigenvectors, the values alone on 2
+ntk serial run f.yaml --out lapack-1 $f32 > lapack.log 2>&1 || fail "float32 lapack: $(cat lapack.log)"
+grep -q "eigensolver lapack (kernel.precision float32: all ranks on one node" lapack.log \
+    && grep -q "lapack (kernel.precision float32): eigenpair check" lapack.log \
+    || fail "auto did not pick and check lapack for float32: $(cat lapack.log)"
+ntk 2 run f.yaml --out lapack-2 $f32 > /dev/null || fail "float32 lapack on 2 ranks"
+ntk 2 run f.yaml --out lapack-values $f32 --set spectrum.vectors=false > /dev/null \
+    || fail "float32 lapack values on 2 ranks"
+# elpa and elpa1: ELPA's single-precision routines where the library has
+# them (a 2-rank elpa run, compared below), else refused at load saying so
+# (Debian 12's ELPA 2022.11 has none)
+if ntk serial validate f.yaml $f32 --set spectrum.solver=elpa > elpa.log 2>&1; then
+    ntk 2 run f.yaml --out elpa-2 $f32 --set spectrum.solver=elpa > /dev/null \
+        || fail "float32 elpa on 2 ranks"
+else
+    grep -q "^ntkgram: error: --set kernel\.precision: float32 is not supported with spectrum\.solver elpa (this ELPA library was built without single precision" elpa.log \
+        || fail "elpa with float32: $(cat elpa.log)"
+fi
 # predictions: a net of rank 12 (N = 64 > its parameters), so 52 modes are
 # below the bound: left out with a warning; t = infinity without a ridge
 # refused, naming the predict key
@@ -79,6 +102,33 @@ assert ev.dtype == np.float32 and np.all(np.abs(ev - e64)[ev > vbound] <= vbound
 # within the eigensolver's stated error
 e2 = np.load("float32-2/eigenvalues.npy")
 assert np.abs(e2 - e).max() <= p["solver_error"], (np.abs(e2 - e).max(), p["solver_error"])
+def same_solve(d, solver):
+    # another float32 solver on the same Theta: float64's eigenvalues within
+    # its own stated bound, pairs of the float64 Theta, the probe check
+    # passed, and within the solvers' stated errors of pssyevd's
+    s = yaml.safe_load(open(f"{d}/summary.yaml"))
+    assert s["spectrum"]["solver"] == solver, s["spectrum"]
+    b = s["precision"]["eigenvalue_error_bound"]
+    ev = np.load(f"{d}/eigenvalues.npy")
+    vv = np.load(f"{d}/eigenvectors.npy").astype(float)
+    keep = ev > b
+    assert ev.dtype == np.float32 and np.all(np.abs(ev - e64)[keep] <= b), (np.abs(ev - e64).max(), b)
+    r = np.linalg.norm(t64 @ vv - vv * ev.astype(float), axis=0)
+    assert r[keep].max() <= b, (r.max(), b)
+    assert s["spectrum"]["max_relative_residual"] <= 64 * np.sqrt(96) * u
+    assert np.abs(ev - e).max() <= s["precision"]["solver_error"] + p["solver_error"]
+import os
+if os.path.isdir("elpa-2"):
+    same_solve("elpa-2", "elpa")
+for d in ("lapack-1", "lapack-2"):
+    same_solve(d, "lapack")
+l1, l2 = np.load("lapack-1/eigenvalues.npy"), np.load("lapack-2/eigenvalues.npy")
+assert np.abs(l1 - l2).max() <= p["solver_error"], (np.abs(l1 - l2).max(), p["solver_error"])
+lv = yaml.safe_load(open("lapack-values/summary.yaml"))
+assert lv["spectrum"]["solver"] == "lapack" and lv["spectrum"]["eigenvalue_check"] == "moments"
+ev = np.load("lapack-values/eigenvalues.npy")
+vbound = lv["precision"]["eigenvalue_error_bound"]
+assert ev.dtype == np.float32 and np.all(np.abs(ev - e64)[ev > vbound] <= vbound), vbound
 # predictions from the 12 meaningful modes against float64's (whose other
 # modes are ~1e-15 and contribute nothing)
 p64, p32 = np.load("p-float64/test_predictions.npy"), np.load("p-float32/test_predictions.npy")

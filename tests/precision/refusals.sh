@@ -18,11 +18,12 @@ write_job() { # write_job NAME PRECISION [KERNEL_LINES] [EXTRA_LINES] [LAYERS] [
 refused() {
     expect_error 3 "^ntkgram: error: $1\\.yaml:6:14: kernel\\.precision: $2" serial validate "$1.yaml"
 }
-# float32 beyond mixed's refusals: only pssyevd / pssyevr on the assembly's
-# grid, nothing that reads or keeps a float64 Theta
-write_job float32_lapack float32 '' 'spectrum: {solver: lapack}\n'
-refused float32_lapack 'float32 is not supported with spectrum\.solver lapack \(float32 Theta is solved by pssyevd or pssyevr only'
-expect_error 3 'float32_lapack\.yaml:6:14: kernel\.precision: float32' serial run float32_lapack.yaml --out out-float32
+# float32 beyond mixed's refusals: every pair or every eigenvalue on the
+# assembly's grid (matrix_free, whose products are float64, stays refused),
+# nothing that reads or keeps a float64 Theta
+write_job float32_matrix_free float32 '' 'spectrum: {solver: matrix_free, top: 2}\n'
+refused float32_matrix_free 'float32 is not supported with spectrum\.solver matrix_free \(its Jacobian products are float64\)'
+expect_error 3 'float32_matrix_free\.yaml:6:14: kernel\.precision: float32' serial run float32_matrix_free.yaml --out out-float32
 [ -e out-float32 ] && fail "run wrote out-float32 before refusing"
 write_job float32_top float32 '' 'spectrum: {top: 3}\n'
 refused float32_top 'float32 is not supported with spectrum\.top'

@@ -8,7 +8,8 @@
  * workspace counts the gathered matrix on rank 0; the registry holds every
  * solver once under its job name, each assembled one with its workspace,
  * flops and solve; with a memory limit auto takes a slower solver that
- * fits. Rank-local, no MPI. */
+ * fits; float32's candidates, layout fallback and float counts. Rank-local,
+ * no MPI. */
 #include <stdio.h>
 #include <string.h>
 
@@ -163,6 +164,49 @@ int main(void)
     site.bytes_per_rank = 1.0; /* nothing fits: the fastest stays, plan refuses */
     spectrum_workspace_at(&all_pairs, &site, 4096, 1, 1, 64, &ws);
     CHECK(ws.solver == NTK_SOLVER_LAPACK, "nothing fits: %s", spectrum_solver_name(ws.solver));
+
+    /* kernel.precision float32: only the solvers with a float32 path, for
+     * exactly what is asked (pssyevd pairs, pssyevr values, lapack both;
+     * ELPA's single precision needs MPI to be asked, so not here); the
+     * matrices counted in floats; ELPA's layout fallback to the float32
+     * ScaLAPACK solver that computes what is asked */
+    for (int vectors = 0; vectors <= 1; ++vectors) {
+        const ntk_spectrum_spec single = {.solver = NTK_SOLVER_AUTO, .vectors = vectors,
+                                          .float32 = 1};
+        const ntk_solver_site one_node = {.ranks = 2, .single_node = 1,
+                                          .node_free_bytes = 16 * gib};
+        const ntk_solver_site nodes = {.ranks = 64, .single_node = 0, .node_free_bytes = 16 * gib};
+        const ntk_solver distributed = vectors ? NTK_SOLVER_PDSYEVD : NTK_SOLVER_PDSYEVR;
+        CHECK(spectrum_resolve_solver_at(&single, 4096, &one_node, NULL) == NTK_SOLVER_LAPACK,
+              "float32 on one node, vectors %d", vectors);
+        CHECK(spectrum_resolve_solver_at(&single, 4096, &nodes, NULL) == distributed,
+              "float32 on several nodes, vectors %d", vectors);
+        ntk_spectrum_spec top = single;
+        top.top = 10;
+        for (int i = 0; i < eigensolver_count(); ++i) {
+            const ntk_eigensolver_ops *ops = eigensolver_at(i);
+            const int expected = ops->id == NTK_SOLVER_LAPACK || ops->id == distributed;
+            CHECK(eigensolver_capable(ops, &single, 4096) == expected &&
+                      !eigensolver_capable(ops, &top, 4096),
+                  "float32 %s, vectors %d", ops->name, vectors);
+        }
+        ntk_spectrum_spec elpa_single = single;
+        elpa_single.solver = NTK_SOLVER_ELPA;
+        spectrum_workspace(&elpa_single, 64, 1, 2, 64, &ws);
+        CHECK(ws.solver == distributed && ws.single && strstr(ws.reason, "ELPA needs") != NULL,
+              "float32 elpa fallback, vectors %d: %s", vectors, spectrum_solver_name(ws.solver));
+        ntk_spectrum_spec lapack_single = single, lapack_double = single;
+        lapack_single.solver = lapack_double.solver = NTK_SOLVER_LAPACK;
+        lapack_double.float32 = 0;
+        ntk_spectrum_workspace ws64;
+        spectrum_workspace(&lapack_single, 1000, 1, 2, 64, &ws);
+        spectrum_workspace(&lapack_double, 1000, 1, 2, 64, &ws64);
+        CHECK(ws.single && ws.gathered_doubles == 1000 * 1000 * 2 &&
+                  ws.lwork == (vectors ? 1 + 6 * 1000 + 2 * 1000 * 1000 : 2 * 1000 + 1) &&
+                  spectrum_vector_bytes(&ws) == 0.5 * spectrum_vector_bytes(&ws64),
+              "lapack float32 gathered %lld, lwork %lld, vectors %.0f",
+              (long long)ws.gathered_doubles, (long long)ws.lwork, spectrum_vector_bytes(&ws));
+    }
     printf("auto rule: %d failures\n", failures);
     return failures == 0 ? 0 : 1;
 }

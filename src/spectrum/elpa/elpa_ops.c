@@ -25,7 +25,8 @@ static void elpa_workspace(const eigensolver_request *request, ntk_spectrum_work
     const int want_vectors = request->spec->vectors;
     const int64_t np = grid_local_count(n, (int)nb, 0, rows);
     const int64_t nq = grid_local_count(n, (int)nb, 0, cols);
-    ws->lwork = (want_vectors ? 4 : 5) * np * nq + 4 * n;
+    /* float32 solves -Theta itself (its check's probes are taken first) */
+    ws->lwork = ((want_vectors ? 4 : 5) - (request->spec->float32 ? 1 : 0)) * np * nq + 4 * n;
     ws->liwork = 8 * n;
     ws->solved_pairs = ws->kept_pairs; /* nev */
     ws->solved_values = n;             /* ELPA returns all na eigenvalues */
@@ -71,6 +72,20 @@ static ntk_status elpa_solve_copy(const eigensolver_call *call, int two_stage)
 static ntk_status elpa2_solve(const eigensolver_call *call) { return elpa_solve_copy(call, 1); }
 static ntk_status elpa1_solve(const eigensolver_call *call) { return elpa_solve_copy(call, 0); }
 
+/* float32 (spectrum/solve_float32.c): on -Theta itself, whose probes were
+ * taken before the solve, so without the copy. */
+static ntk_status elpa2_solve_float32(const eigensolver_float32_call *call)
+{
+    return spectrum_solve_elpa_float32(call->grid, 1, call->minus_theta, call->w, call->vectors,
+                                       call->detail, call->detail_size);
+}
+
+static ntk_status elpa1_solve_float32(const eigensolver_float32_call *call)
+{
+    return spectrum_solve_elpa_float32(call->grid, 0, call->minus_theta, call->w, call->vectors,
+                                       call->detail, call->detail_size);
+}
+
 /* the band and tridiagonal reductions; two back-transformations */
 static double elpa2_flops(const ntk_spectrum_workspace *ws, int64_t matrix_size)
 {
@@ -112,6 +127,9 @@ const ntk_eigensolver_ops spectrum_elpa_ops = {
     .solve = elpa2_solve,
     .scale_floor = 1.0,
     .alternative = "pdsyevr or lapack",
+    .float32_capabilities = EIGENSOLVER_VALUES_ONLY | EIGENSOLVER_VECTORS | EIGENSOLVER_ALL_PAIRS,
+    .solve_float32 = elpa2_solve_float32,
+    .float32_available = spectrum_elpa_single_precision,
 };
 
 const ntk_eigensolver_ops spectrum_elpa1_ops = {
@@ -131,4 +149,7 @@ const ntk_eigensolver_ops spectrum_elpa1_ops = {
     .solve = elpa1_solve,
     .scale_floor = 1.0,
     .alternative = "pdsyevr or lapack",
+    .float32_capabilities = EIGENSOLVER_VALUES_ONLY | EIGENSOLVER_VECTORS | EIGENSOLVER_ALL_PAIRS,
+    .solve_float32 = elpa1_solve_float32,
+    .float32_available = spectrum_elpa_single_precision,
 };

@@ -8,6 +8,10 @@
  * The eigenvector matrix must have the full local size even for nev < na
  * (ELPA uses it as workspace); solve.c keeps the leading columns.
  *
+ * kernel.precision float32 runs ELPA's single-precision routines the same
+ * way (spectrum_solve_elpa_float32), where the library has them
+ * (spectrum_elpa_single_precision).
+ *
  * Every ELPA call's error code is checked and named. The 2-stage real
  * kernel is the fastest this ELPA build has and this CPU runs (ELPA's
  * compile-time table says which are built; Debian 12's has only the generic
@@ -16,6 +20,8 @@
 
 #include <stdio.h>
 #include <string.h>
+
+#include "spectrum/spectrum.h"
 
 #ifndef NTK_HAVE_ELPA
 
@@ -26,6 +32,19 @@ ntk_status spectrum_solve_elpa(const ntk_grid *grid, int two_stage, int64_t pair
     (void)grid, (void)pairs, (void)minus_theta, (void)w, (void)z;
     snprintf(detail, detail_size, "none");
     /* job_rules.c refuses the key first; this guards other callers. */
+    return NTK_RAISE(NTK_ERR_JOB,
+                     "spectrum.solver: %s needs ELPA, but this ntkgram was built without it",
+                     two_stage ? "elpa" : "elpa1");
+}
+
+int spectrum_elpa_single_precision(void) { return 0; }
+
+ntk_status spectrum_solve_elpa_float32(const ntk_grid *grid, int two_stage,
+                                       ntk_smatrix *minus_theta, float *w, ntk_smatrix *z,
+                                       char *detail, size_t detail_size)
+{
+    (void)grid, (void)minus_theta, (void)w, (void)z;
+    snprintf(detail, detail_size, "none");
     return NTK_RAISE(NTK_ERR_JOB,
                      "spectrum.solver: %s needs ELPA, but this ntkgram was built without it",
                      two_stage ? "elpa" : "elpa1");
@@ -145,13 +164,21 @@ static ntk_status choose_kernel(elpa_t handle, char *name, size_t size)
     return NTK_RAISE(NTK_ERR_INTERNAL, "ELPA: no 2-stage real kernel of this build is usable");
 }
 
+/* What ELPA solves: -Theta's layout and data, in float64 or float32. */
+typedef struct {
+    int64_t rows, local_cols;
+    const int *desc;
+    double *a, *w, *z;  /* float64; z NULL: values only */
+    float *as, *ws, *zs; /* float32 (kernel.precision float32) instead when `as` is set */
+} elpa_operands;
+
 /* Everything between elpa_allocate and elpa_deallocate. */
 static ntk_status configure_and_solve(elpa_t handle, const ntk_grid *grid, int two_stage,
-                                      int64_t pairs, ntk_dmatrix *a, double *w, ntk_dmatrix *z,
-                                      char *kernel, size_t kernel_size)
+                                      int64_t pairs, const elpa_operands *op, char *kernel,
+                                      size_t kernel_size)
 {
-    const int lld = a->desc[DESC_LLD];
-    ntk_status status = set_int(handle, "na", (int)a->rows);
+    const int lld = op->desc[DESC_LLD];
+    ntk_status status = set_int(handle, "na", (int)op->rows);
     if (status == NTK_OK)
         status = set_int(handle, "nev", (int)pairs);
     /* ELPA takes the leading dimension as local_nrows: ours is
@@ -159,7 +186,7 @@ static ntk_status configure_and_solve(elpa_t handle, const ntk_grid *grid, int t
     if (status == NTK_OK)
         status = set_int(handle, "local_nrows", lld);
     if (status == NTK_OK)
-        status = set_int(handle, "local_ncols", (int)a->local_cols);
+        status = set_int(handle, "local_ncols", (int)op->local_cols);
     if (status == NTK_OK)
         status = set_int(handle, "nblk", grid->block);
     if (status == NTK_OK)
@@ -179,18 +206,25 @@ static ntk_status configure_and_solve(elpa_t handle, const ntk_grid *grid, int t
     NTK_TRY(ntk_agree(status, grid->comm));
 
     int error = ELPA_OK;
-    if (z != NULL)
-        elpa_eigenvectors(handle, a->data, w, z->data, &error);
+    const int vectors = op->as != NULL ? op->zs != NULL : op->z != NULL;
+    /* ELPA's _Generic entry points: its float routines for float data */
+    if (op->as != NULL && vectors)
+        elpa_eigenvectors(handle, op->as, op->ws, op->zs, &error);
+    else if (op->as != NULL)
+        elpa_eigenvalues(handle, op->as, op->ws, &error);
+    else if (vectors)
+        elpa_eigenvectors(handle, op->a, op->w, op->z, &error);
     else
-        elpa_eigenvalues(handle, a->data, w, &error);
-    NTK_TRY(ntk_agree(elpa_check(error, z != NULL ? "elpa_eigenvectors" : "elpa_eigenvalues"),
+        elpa_eigenvalues(handle, op->a, op->w, &error);
+    NTK_TRY(ntk_agree(elpa_check(error, vectors ? "elpa_eigenvectors" : "elpa_eigenvalues"),
                       grid->comm));
     return NTK_OK;
 }
 
-ntk_status spectrum_solve_elpa(const ntk_grid *grid, int two_stage, int64_t pairs,
-                               ntk_dmatrix *minus_theta, double *w, ntk_dmatrix *z,
-                               char *detail, size_t detail_size)
+/* elpa_init to elpa_uninit around configure_and_solve; `kernel` receives
+ * the 2-stage kernel's name. */
+static ntk_status run_elpa(const ntk_grid *grid, int two_stage, int64_t pairs,
+                           const elpa_operands *op, char *kernel, size_t kernel_size)
 {
     NTK_TRY(ntk_agree(elpa_init(ELPA_API_VERSION) == ELPA_OK
                           ? NTK_OK
@@ -198,20 +232,12 @@ ntk_status spectrum_solve_elpa(const ntk_grid *grid, int two_stage, int64_t pair
                                       "ELPA: elpa_init(%d) refused this API version",
                                       ELPA_API_VERSION),
                       grid->comm));
-    ntk_status status = NTK_OK;
-    if (z != NULL) /* the full local size, see above */
-        status = dmatrix_create(grid, minus_theta->rows, minus_theta->cols, z);
     int error = ELPA_OK;
-    elpa_t handle = NULL;
-    if (status == NTK_OK) {
-        handle = elpa_allocate(&error);
-        status = elpa_check(handle != NULL ? error : ELPA_ERROR, "elpa_allocate");
-    }
-    status = ntk_agree(status, grid->comm);
-    char kernel[64] = "";
+    elpa_t handle = elpa_allocate(&error);
+    ntk_status status =
+        ntk_agree(elpa_check(handle != NULL ? error : ELPA_ERROR, "elpa_allocate"), grid->comm);
     if (status == NTK_OK)
-        status = configure_and_solve(handle, grid, two_stage, pairs, minus_theta, w, z, kernel,
-                                     sizeof kernel);
+        status = configure_and_solve(handle, grid, two_stage, pairs, op, kernel, kernel_size);
     if (handle != NULL) {
         elpa_deallocate(handle, &error);
         if (status == NTK_OK)
@@ -220,15 +246,114 @@ ntk_status spectrum_solve_elpa(const ntk_grid *grid, int two_stage, int64_t pair
     elpa_uninit(&error);
     if (status == NTK_OK)
         status = ntk_agree(elpa_check(error, "elpa_uninit"), grid->comm);
+    return status;
+}
+
+static void describe(int two_stage, const char *kernel, const char *precision, char *detail,
+                     size_t detail_size)
+{
+    if (two_stage)
+        snprintf(detail, detail_size, "elpa 2-stage, kernel %s%s", kernel, precision);
+    else
+        snprintf(detail, detail_size, "elpa 1-stage%s", precision);
+}
+
+ntk_status spectrum_solve_elpa(const ntk_grid *grid, int two_stage, int64_t pairs,
+                               ntk_dmatrix *minus_theta, double *w, ntk_dmatrix *z,
+                               char *detail, size_t detail_size)
+{
+    if (z != NULL) /* the full local size, see above */
+        NTK_TRY(ntk_agree(dmatrix_create(grid, minus_theta->rows, minus_theta->cols, z),
+                          grid->comm));
+    const elpa_operands op = {minus_theta->rows, minus_theta->local_cols, minus_theta->desc,
+                              minus_theta->data, w, z != NULL ? z->data : NULL,
+                              NULL, NULL, NULL};
+    char kernel[64] = "";
+    const ntk_status status = run_elpa(grid, two_stage, pairs, &op, kernel, sizeof kernel);
     if (status != NTK_OK) {
         if (z != NULL)
             dmatrix_destroy(z);
         return status;
     }
-    if (two_stage)
-        snprintf(detail, detail_size, "elpa 2-stage, kernel %s", kernel);
-    else
-        snprintf(detail, detail_size, "elpa 1-stage");
+    describe(two_stage, kernel, "", detail, detail_size);
+    return NTK_OK;
+}
+
+/* ELPA's single-precision routines exist in every build's API but compute
+ * only when ELPA was configured with single precision; otherwise they fail
+ * (ELPA_ERROR_DURING_COMPUTATION; Debian 12's 2022.11 is such a build) and
+ * no header says which. So ask ELPA once: the eigenvalues of diag(1, 2) in
+ * float by the 1-stage solver on this rank alone (MPI_COMM_SELF and a 1 x 1
+ * BLACS grid of its own: nothing collective), cached. Rank-local but the
+ * same on every rank of a run (one library). */
+int spectrum_elpa_single_precision(void)
+{
+    static int known = -1;
+    if (known >= 0)
+        return known;
+    int initialised = 0;
+    MPI_Initialized(&initialised);
+    if (!initialised)
+        return 0;
+    known = 0;
+    ntk_grid self;
+    if (grid_create(MPI_COMM_SELF, 2, 1, 1, &self) != NTK_OK)
+        return known;
+    if (elpa_init(ELPA_API_VERSION) != ELPA_OK) {
+        grid_destroy(&self);
+        return known;
+    }
+    int error = ELPA_OK;
+    float a[4] = {1.0f, 0.0f, 0.0f, 2.0f}, w[2] = {0.0f, 0.0f};
+    elpa_t handle = elpa_allocate(&error);
+    if (handle != NULL && error == ELPA_OK) {
+        const char *names[] = {"na", "nev", "local_nrows", "local_ncols", "nblk", "process_row",
+                               "process_col"};
+        const int values[] = {2, 2, 2, 2, 2, 0, 0};
+        for (size_t i = 0; error == ELPA_OK && i < sizeof values / sizeof values[0]; ++i)
+            elpa_set_integer(handle, names[i], values[i], &error);
+        if (error == ELPA_OK)
+            elpa_set_integer(handle, "mpi_comm_parent", (int)MPI_Comm_c2f(MPI_COMM_SELF), &error);
+        if (error == ELPA_OK)
+            elpa_set_integer(handle, "blacs_context", self.context, &error);
+        if (error == ELPA_OK)
+            error = elpa_setup(handle);
+        if (error == ELPA_OK)
+            elpa_set_integer(handle, "solver", ELPA_SOLVER_1STAGE, &error);
+        if (error == ELPA_OK)
+            elpa_eigenvalues(handle, a, w, &error);
+        known = error == ELPA_OK && w[0] == 1.0f && w[1] == 2.0f;
+        elpa_deallocate(handle, &error);
+    }
+    elpa_uninit(&error);
+    grid_destroy(&self);
+    return known;
+}
+
+ntk_status spectrum_solve_elpa_float32(const ntk_grid *grid, int two_stage,
+                                       ntk_smatrix *minus_theta, float *w, ntk_smatrix *z,
+                                       char *detail, size_t detail_size)
+{
+    if (!spectrum_elpa_single_precision())
+        return NTK_RAISE(NTK_ERR_JOB,
+                         "spectrum.solver %s: this ELPA library was built without single "
+                         "precision, which kernel.precision float32 needs",
+                         two_stage ? "elpa" : "elpa1");
+    if (z != NULL)
+        NTK_TRY(ntk_agree(smatrix_create(grid, minus_theta->rows, minus_theta->cols, z),
+                          grid->comm));
+    const elpa_operands op = {minus_theta->rows, minus_theta->local_cols, minus_theta->desc,
+                              NULL, NULL, NULL,
+                              minus_theta->data, w, z != NULL ? z->data : NULL};
+    char kernel[64] = "";
+    const ntk_status status =
+        run_elpa(grid, two_stage, minus_theta->rows, &op, kernel, sizeof kernel);
+    if (status != NTK_OK) {
+        if (z != NULL)
+            smatrix_destroy(z);
+        return status;
+    }
+    describe(two_stage, kernel, " (kernel.precision float32)", detail, detail_size);
     return NTK_OK;
 }
 

@@ -27,6 +27,7 @@
 #include "core/blas_threads.h"
 #include "core/log.h"
 #include "spectrum/node/node_eigen.h"
+#include "spectrum/node/node_rank_zero.h"
 #include "spectrum/node/node_transfer.h"
 
 /* CPUs the node's ranks are bound to, OR-ed on rank 0 (`cpus`), and the
@@ -72,37 +73,57 @@ static ntk_status wait_for_rank_zero(const ntk_grid *grid)
     }
 }
 
-/* Rank 0's part between the gather and the scatter, with its threads:
- * node_eigen.h's routine for what is asked, and its name for the log and
- * summary.yaml. */
-static ntk_status solve_on_rank_zero(int64_t n, int64_t pairs, int want_vectors,
-                                     const cpu_set_t *cpus, int threads, double *a, double *w,
-                                     double **z, const char **routine)
+ntk_status node_run_on_rank_zero(const ntk_grid *grid, node_rank_zero_solve solve, void *context,
+                                 int *threads)
 {
-    cpu_set_t own;
-    const int have_own = sched_getaffinity(0, sizeof own, &own) == 0;
-    if (have_own && CPU_COUNT(cpus) > 0)
-        (void)sched_setaffinity(0, sizeof *cpus, cpus); /* a refusal only costs speed */
-    const int before = ntk_blas_threads();
-    ntk_blas_set_threads(threads);
-    ntk_status status;
-    if (!want_vectors) {
+    cpu_set_t cpus;
+    *threads = 1;
+    NTK_TRY(node_cpus(grid, &cpus, threads));
+    NTK_MPI(MPI_Bcast(threads, 1, MPI_INT, 0, grid->comm));
+    ntk_status solved = NTK_OK;
+    if (grid->rank == 0) {
+        cpu_set_t own;
+        const int have_own = sched_getaffinity(0, sizeof own, &own) == 0;
+        if (have_own && CPU_COUNT(&cpus) > 0)
+            (void)sched_setaffinity(0, sizeof cpus, &cpus); /* a refusal only costs speed */
+        const int before = ntk_blas_threads();
+        ntk_blas_set_threads(*threads);
+        solved = solve(context, *threads);
+        ntk_blas_set_threads(before);
+        if (have_own)
+            (void)sched_setaffinity(0, sizeof own, &own);
+    }
+    ntk_status status = wait_for_rank_zero(grid);
+    if (status == NTK_OK)
+        status = solved;
+    return ntk_agree(status, grid->comm);
+}
+
+/* Rank 0's part between the gather and the scatter: node_eigen.h's
+ * routine for what is asked, and its name for the log and summary.yaml. */
+typedef struct {
+    int64_t n, pairs;
+    int want_vectors;
+    double *a, *w, **z;
+    const char *routine;
+} float64_solve;
+
+static ntk_status solve_on_rank_zero(void *context, int threads)
+{
+    float64_solve *job = context;
+    if (!job->want_vectors) {
         ntk_blas_kernels kernels;
         ntk_blas_kernels_detect(&kernels);
         const int two_stage = node_values_two_stage(kernels.kernels_simd);
-        *routine = two_stage ? "two-stage+dsterf" : "dsytrd+dsterf";
-        status = node_eigen_values(n, a, w, threads, two_stage);
-    } else if (pairs >= n) {
-        *routine = "dsytrd+dstedc";
-        status = node_eigen_all(n, a, w, z, threads);
-    } else {
-        *routine = "dsyevr";
-        status = node_eigen_lowest(n, pairs, a, w, z);
+        job->routine = two_stage ? "two-stage+dsterf" : "dsytrd+dsterf";
+        return node_eigen_values(job->n, job->a, job->w, threads, two_stage);
     }
-    ntk_blas_set_threads(before);
-    if (have_own)
-        (void)sched_setaffinity(0, sizeof own, &own);
-    return status;
+    if (job->pairs >= job->n) {
+        job->routine = "dsytrd+dstedc";
+        return node_eigen_all(job->n, job->a, job->w, job->z, threads);
+    }
+    job->routine = "dsyevr";
+    return node_eigen_lowest(job->n, job->pairs, job->a, job->w, job->z);
 }
 
 ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
@@ -111,11 +132,6 @@ ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
 {
     const int64_t n = minus_theta->rows;
     const int want_vectors = z != NULL;
-    cpu_set_t cpus;
-    int threads = 1;
-    NTK_TRY(node_cpus(grid, &cpus, &threads));
-    NTK_MPI(MPI_Bcast(&threads, 1, MPI_INT, 0, grid->comm));
-
     /* Not zeroed: the gather writes the lower triangle and LAPACK's 'L'
      * routines read nothing else; zeroing it first was the pass that took
      * the page faults, a large share of a values-only solve (core/memory.h;
@@ -131,18 +147,11 @@ ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
         status = node_gather_lower(grid, minus_theta, a);
     const double gathered = MPI_Wtime();
 
-    const char *routine = "";
     double *rank0_vectors = NULL; /* rank 0: the eigenvectors, M x pairs, ld M */
-    if (status == NTK_OK) {
-        ntk_status solved = NTK_OK;
-        if (grid->rank == 0)
-            solved = solve_on_rank_zero(n, pairs, want_vectors, &cpus, threads, a, w,
-                                        &rank0_vectors, &routine);
-        status = wait_for_rank_zero(grid);
-        if (status == NTK_OK)
-            status = solved;
-        status = ntk_agree(status, grid->comm);
-    }
+    float64_solve job = {n, pairs, want_vectors, a, w, &rank0_vectors, ""};
+    int threads = 1;
+    if (status == NTK_OK)
+        status = node_run_on_rank_zero(grid, solve_on_rank_zero, &job, &threads);
     free(a);
     const double solved = MPI_Wtime();
     if (status == NTK_OK && want_vectors) {
@@ -155,8 +164,8 @@ ntk_status spectrum_solve_lapack(const ntk_grid *grid, int64_t pairs,
     free(rank0_vectors);
     NTK_TRY(status);
     ntk_log("lapack on rank 0: gather %.2f s, %s %.2f s, scatter %.2f s", gathered - started,
-            routine, solved - gathered, MPI_Wtime() - solved);
-    snprintf(detail, detail_size, "lapack %s on rank 0, %d thread%s", routine, threads,
+            job.routine, solved - gathered, MPI_Wtime() - solved);
+    snprintf(detail, detail_size, "lapack %s on rank 0, %d thread%s", job.routine, threads,
              threads == 1 ? "" : "s");
     return NTK_OK;
 }

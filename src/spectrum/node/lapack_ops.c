@@ -1,5 +1,6 @@
 /* spectrum.solver lapack (see spectrum/eigensolver.h): the gather to rank
- * 0 and LAPACK there (gather_lapack.c, node_eigen.c), its rank-0
+ * 0 and LAPACK there (gather_lapack.c, node_eigen.c; float32:
+ * gather_ssyevd.c), its rank-0
  * allocations, flops, when auto declines it, and its ops table. */
 #include "spectrum/eigensolver.h"
 
@@ -22,10 +23,23 @@
  *   the top k: dsyevr's M x k eigenvectors and 26M + 10M workspace.
  * `*lapack_int` is the largest count one LAPACK call takes as a 32-bit
  * integer. */
-static void lapack_workspace(int64_t n, int64_t kept, int want_vectors, int64_t *lwork,
-                             int64_t *liwork, int64_t *gathered, int64_t *lapack_int)
+static void lapack_workspace(int64_t n, int64_t kept, int want_vectors, int single,
+                             int64_t *lwork, int64_t *liwork, int64_t *gathered,
+                             int64_t *lapack_int)
 {
     const int64_t panel = spectrum_redistribution_columns(n), kd = 64;
+    if (single) {
+        /* kernel.precision float32 (gather_ssyevd.c), in floats: the
+         * gathered matrix, which becomes the eigenvectors, and a transfer
+         * message (at most 2^20 entries, node_transfer.c); ssyevd's
+         * documented workspace */
+        const int64_t message = (int64_t)1 << 20;
+        *gathered = n * n + (n * n < message ? n * n : message);
+        *lwork = want_vectors ? 1 + 6 * n + 2 * n * n : 2 * n + 1;
+        *liwork = want_vectors ? 3 + 5 * n : 1;
+        *lapack_int = *lwork;
+        return;
+    }
     *gathered = n * n + n * (panel < n ? panel : n);
     if (!want_vectors) {
         /* Values only: no margin beyond the transfer's message buffer (the
@@ -50,19 +64,19 @@ static void lapack_workspace(int64_t n, int64_t kept, int want_vectors, int64_t 
 /* LAPACK's sizes are 32-bit: for all pairs dstedc's workspace 1 + 4M + M^2
  * reaches 2^31 at M = 46339, where node_eigen.c refuses; auto then does not
  * pick lapack. */
-static int lapack_sizes_fit(int64_t n, int64_t kept, int want_vectors)
+static int lapack_sizes_fit(int64_t n, int64_t kept, int want_vectors, int single)
 {
     int64_t lwork = 0, liwork = 0, gathered = 0, lapack_int = 0;
-    lapack_workspace(n, kept, want_vectors, &lwork, &liwork, &gathered, &lapack_int);
+    lapack_workspace(n, kept, want_vectors, single, &lwork, &liwork, &gathered, &lapack_int);
     return lapack_int <= INT_MAX;
 }
 
 /* The rank-0 bytes of the lapack path (see lapack_workspace). */
-static double lapack_bytes(int64_t n, int64_t kept, int want_vectors)
+static double lapack_bytes(int64_t n, int64_t kept, int want_vectors, int single)
 {
     int64_t lwork = 0, liwork = 0, gathered = 0, lapack_int = 0;
-    lapack_workspace(n, kept, want_vectors, &lwork, &liwork, &gathered, &lapack_int);
-    return 8.0 * (double)(gathered + lwork) + 4.0 * (double)liwork;
+    lapack_workspace(n, kept, want_vectors, single, &lwork, &liwork, &gathered, &lapack_int);
+    return (single ? 4.0 : 8.0) * (double)(gathered + lwork) + 4.0 * (double)liwork;
 }
 
 
@@ -70,8 +84,9 @@ static void lapack_solver_workspace(const eigensolver_request *request,
                                     ntk_spectrum_workspace *ws)
 {
     int64_t lapack_int = 0;
-    lapack_workspace(request->matrix_size, ws->kept_pairs, request->spec->vectors, &ws->lwork,
-                     &ws->liwork, &ws->gathered_doubles, &lapack_int);
+    lapack_workspace(request->matrix_size, ws->kept_pairs, request->spec->vectors,
+                     request->spec->float32, &ws->lwork, &ws->liwork, &ws->gathered_doubles,
+                     &lapack_int);
     ws->solved_pairs = ws->kept_pairs;
     /* values only: dsterf solves the whole tridiagonal; dsyevr the top k */
     ws->solved_values = request->spec->vectors ? ws->kept_pairs : request->matrix_size;
@@ -91,11 +106,13 @@ static const char *lapack_site_declines(const eigensolver_request *request)
     const int64_t kept = spectrum_kept_pairs(request->spec, n);
     if (!site->single_node)
         return "ranks on several nodes";
+    const int single = request->spec->float32;
     const double share = site->node_free_bytes / (site->ranks > 0 ? site->ranks : 1);
-    const double local = 2.0 * 8.0 * (double)n * (double)n / (site->ranks > 0 ? site->ranks : 1);
-    const int fits = lapack_sizes_fit(n, kept, request->spec->vectors) &&
+    const double local = 2.0 * (single ? 4.0 : 8.0) * (double)n * (double)n /
+                         (site->ranks > 0 ? site->ranks : 1);
+    const int fits = lapack_sizes_fit(n, kept, request->spec->vectors, single) &&
                      (site->node_free_bytes <= 0.0 ||
-                      lapack_bytes(n, kept, request->spec->vectors) + local <= 0.9 * share);
+                      lapack_bytes(n, kept, request->spec->vectors, single) + local <= 0.9 * share);
     return fits ? NULL : "the gathered matrix does not fit one rank's memory share";
 }
 
@@ -103,6 +120,12 @@ static ntk_status lapack_solve(const eigensolver_call *call)
 {
     return spectrum_solve_lapack(call->grid, call->workspace->kept_pairs, call->minus_theta,
                                  call->w, call->vectors, call->detail, call->detail_size);
+}
+
+static ntk_status lapack_solve_float32(const eigensolver_float32_call *call)
+{
+    return spectrum_solve_lapack_float32(call->grid, call->minus_theta, call->w, call->vectors,
+                                         call->detail, call->detail_size);
 }
 
 /* dsytrd; all pairs: dsyevd as pdsyevd; top k: dsyevr's k */
@@ -133,4 +156,6 @@ const ntk_eigensolver_ops spectrum_lapack_ops = {
     .flops = lapack_flops,
     .solve = lapack_solve,
     .alternative = "pdsyevr",
+    .float32_capabilities = EIGENSOLVER_VALUES_ONLY | EIGENSOLVER_VECTORS | EIGENSOLVER_ALL_PAIRS,
+    .solve_float32 = lapack_solve_float32,
 };

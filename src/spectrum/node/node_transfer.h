@@ -16,4 +16,10 @@ ntk_status node_gather_lower(const ntk_grid *grid, const ntk_dmatrix *distribute
  * has been created M x cols on the grid. */
 ntk_status node_scatter_columns(const ntk_grid *grid, const double *z, ntk_dmatrix *distributed);
 
+/* The same for kernel.precision float32's float matrices. */
+ntk_status node_gather_lower_float(const ntk_grid *grid, const ntk_smatrix *distributed,
+                                   float *a);
+ntk_status node_scatter_columns_float(const ntk_grid *grid, const float *z,
+                                      ntk_smatrix *distributed);
+
 #endif

@@ -345,13 +345,16 @@ const ntk_eigensolver_ops spectrum_pdsyevd_ops = {
     .capabilities = EIGENSOLVER_VECTORS | EIGENSOLVER_ALL_PAIRS | EIGENSOLVER_SEVERAL_NODES |
                     EIGENSOLVER_OWN_LAYOUT | EIGENSOLVER_ASSEMBLED | EIGENSOLVER_ALWAYS_VECTORS,
     .measured_seconds = {300.5, 0.0, 0.0},
-    .auto_sentence = "ScaLAPACK (this ntkgram has no ELPA)",
+    .auto_sentence = "ScaLAPACK: no faster solver applies (this ntkgram has no ELPA, or for "
+                     "kernel.precision float32 an ELPA without single precision)",
     .memory_sentence = "the faster solvers' planned peak exceeds the memory per rank: pdsyevd "
                        "fits",
     .workspace = pdsyevd_workspace,
     .flops = pdsyevd_flops,
     .solve = pdsyevd_solve,
     .alternative = "pdsyevr or lapack",
+    .float32_capabilities = EIGENSOLVER_VECTORS | EIGENSOLVER_ALL_PAIRS,
+    .solve_float32 = scalapack_float32_pssyevd,
 };
 
 const ntk_eigensolver_ops spectrum_pdsyevr_ops = {
@@ -362,11 +365,14 @@ const ntk_eigensolver_ops spectrum_pdsyevr_ops = {
                     EIGENSOLVER_ALL_PAIRS | EIGENSOLVER_SEVERAL_NODES | EIGENSOLVER_OWN_LAYOUT |
                     EIGENSOLVER_ASSEMBLED,
     .measured_seconds = {0.0, 55.7, 34.8},
-    .auto_sentence = "ScaLAPACK (this ntkgram has no ELPA)",
+    .auto_sentence = "ScaLAPACK: no faster solver applies (this ntkgram has no ELPA, or for "
+                     "kernel.precision float32 an ELPA without single precision)",
     .memory_sentence = "the faster solvers' planned peak exceeds the memory per rank: pdsyevr "
                        "fits",
     .workspace = pdsyevr_workspace,
     .flops = pdsyevr_flops,
     .solve = pdsyevr_solve,
     .alternative = "pdsyevd (all pairs) or lapack",
+    .float32_capabilities = EIGENSOLVER_VALUES_ONLY | EIGENSOLVER_ALL_PAIRS,
+    .solve_float32 = scalapack_float32_pssyevr,
 };
