@@ -8,9 +8,12 @@
 
 /* Forward/backward for the own inputs, packed one feature vector per input
  * into `own` (the own run of the item set). In batches whose buffers are
- * allocated once and reused (fresh memory costs first-touch page faults);
- * 1024 inputs per batch measured faster than 256 or 512 on the benchmark
- * (larger DGEMMs), for about 25 MiB of buffers with 512-wide layers. */
+ * allocated once and reused (fresh memory costs first-touch page faults).
+ * At most 128 inputs per batch (STRUCTURED_MAX_BATCH): with 512-wide layers
+ * that is about 3 MiB of buffers instead of 25 MiB for 1024, and on a
+ * virtual machine whose fresh pages are dear the smaller buffers' first
+ * touch saves more than the larger DGEMMs gain (docs/performance.md,
+ * "Where the structured MLP assembly's time goes"). */
 static ntk_status own_features(const ntk_model *model, const ntk_input_block *inputs,
                                const feature_layout *layout, double *own)
 {

@@ -11,7 +11,7 @@
 enum {
     STRUCTURED_PANEL_COLUMNS = 256, /* local columns per step (rounded to blocks) */
     STRUCTURED_ROW_CHUNK = 1024,    /* rows per tile: temporaries stay panel-sized */
-    STRUCTURED_MAX_BATCH = 1024,    /* inputs per forward/backward batch, at most */
+    STRUCTURED_MAX_BATCH = 128,     /* inputs per forward/backward batch, at most */
     STRUCTURED_SMALL_DEPTH = 32,    /* Grams this shallow are computed next to the update */
     STRUCTURED_SMALL_GROUP = 32     /* columns per shallow Gram: its temporary stays in cache */
 };
