@@ -77,6 +77,9 @@ typedef struct {
     double jacobian_seconds_max, products_seconds_max;
     double jacobian_seconds_sum, products_seconds_sum;
     double jacobian_cpu_seconds, products_cpu_seconds;
+    /* The structured method's parameter chunk passes (kernel.chunk_mib);
+     * a float32 Theta is rounded once more per pass. */
+    int64_t chunk_passes;
 } ntk_kernel_stats;
 
 /* CPU seconds this process has used (all its threads), for the stats. */
@@ -199,10 +202,11 @@ typedef struct {
 } ntk_precision_error;
 
 /* The job's P and the relative bounds of Theta (NTK_ERR_JOB where the
- * precision has no assembly, as kernel_assemble says). theta_frobenius is
- * the caller's to set. Rank-local. */
+ * precision has no assembly, as kernel_assemble says); `chunk_passes` the
+ * assembly's (its stats: float32 rounds Theta once more per pass).
+ * theta_frobenius is the caller's to set. Rank-local. */
 ntk_status kernel_precision_error_begin(const ntk_kernel_config *config, const ntk_model *model,
-                                        ntk_precision_error *error);
+                                        int64_t chunk_passes, ntk_precision_error *error);
 
 /* The eigenvalue bound by Weyl's inequality, |lambda_i(Theta + E) -
  * lambda_i(Theta)| <= ||E||_2 <= ||E||_F <= P u ||Theta||_F (the entrywise

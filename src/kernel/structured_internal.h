@@ -88,8 +88,11 @@ typedef struct {
  * (kernel_config.h). Rank-local. */
 ntk_status structured_layout_make(const ntk_model *model, int full, int only_layer,
                                   const kernel_chunking *chunking, feature_layout *layout);
-/* kernel.precision mixed/float32: the vectors as floats (dense layers only). */
-ntk_status structured_layout_make_single(const ntk_model *model, feature_layout *layout);
+/* kernel.precision mixed/float32: the vectors as floats (dense layers and
+ * Jacobian blocks; NTK_ERR_JOB, at kernel.precision's place, for a layer in
+ * the pairwise form). Rank-local. */
+ntk_status structured_layout_make_single(const ntk_kernel_config *config, const ntk_model *model,
+                                         feature_layout *layout);
 /* The vectors of one chunk pass (kernel.h). */
 void structured_layout_chunk(const ntk_model *model, const feature_layout *whole,
                              const kernel_chunk_pass *pass, feature_layout *chunk);
@@ -110,8 +113,9 @@ ntk_status structured_timed_features(const ntk_model *model, const ntk_input_blo
  * Returns the flops. Rank-local. */
 double structured_step(const structured_context *ctx, ntk_dmatrix *theta, int64_t step);
 
-/* kernel.precision mixed, trace kernels of dense layers: Theta[r0:r1, c0:c1]
- * = sum_l G_l o (K_l + s_l^2) with each Gram an SGEMM of the float32 vectors
+/* kernel.precision mixed, trace kernels of dense layers and Jacobian blocks:
+ * Theta[r0:r1, c0:c1] = sum_l G_l o (K_l + s_l^2) (a block layer: (1/k)
+ * <J_l, J_l'>) with each Gram an SGEMM of the float32 vectors
  * and the sum over layers in float64 (structured_mixed.c). Returns the
  * flops. Rank-local. */
 double structured_trace_tile_mixed(const structured_context *ctx, ntk_dmatrix *theta, int64_t r0,

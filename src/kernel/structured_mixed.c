@@ -6,10 +6,14 @@
  * of one inner product (its depth times the unit roundoff at worst) and the
  * sum over layers adds nothing of float32's.
  *
- * Dense layers only: their two Grams (the cotangents' over k n_l, the
- * inputs' over n_{l-1}), or the rank-one form (k n_l == 1: v = (c a h, s a),
- * one SGEMM). The first term of a tile assigns, the rest add, as in the
- * float64 tile, so a step's result never depends on what Theta held before. */
+ * Dense layers: their two Grams (the cotangents' over k n_l, the inputs'
+ * over n_{l-1}), or the rank-one form (k n_l == 1: v = (c a h, s a), one
+ * SGEMM). Jacobian-block layers (conv in the block form, batch and layer
+ * norm): (1/k) <J_l(x), J_l(x')>, one SGEMM over the k x block_width
+ * values, as the rank-one form. A chunk pass (kernel.chunk_mib) holds one
+ * range of a block layer's rows and adds its SGEMM in float64 as a further
+ * term. The first term of a tile assigns, the rest add, as in the float64
+ * tile, so a step's result never depends on what Theta held before. */
 #include <cblas.h>
 #include <string.h>
 
@@ -29,7 +33,7 @@ static double block_terms(const structured_context *ctx, double *tile, int64_t l
     for (int l = 1; l <= model->n_layers; ++l) {
         if (layout->skip[l])
             continue;
-        if (layout->rank_one[l]) {
+        if (layout->rank_one[l] || layout->block[l]) {
             const int64_t depth = layout->input_depth[l], at = layout->input_offset[l];
             cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)mb, (int)wb, (int)depth, 1.0f,
                         a + at, (int)S, b + at, (int)S, 0.0f, gram, (int)mb);
@@ -94,11 +98,15 @@ double structured_trace_tile_mixed(const structured_context *ctx, ntk_dmatrix *t
                 continue;
             }
             /* float32: the block's terms summed in float64, stored rounded
-             * once (a chunk pass, which adds, never runs on dense layers) */
+             * once; a chunk pass adds its term to the stored value in
+             * float64 and rounds the sum again (one rounding per pass,
+             * counted in the error statement's P) */
             flops += block_terms(ctx, ctx->block_scratch, mb, a, b, mb, wb, 1);
+            float *stored = ctx->theta_single + at;
             for (int64_t j = 0; j < wb; ++j)
                 for (int64_t i = 0; i < mb; ++i)
-                    ctx->theta_single[at + j * lld + i] = (float)ctx->block_scratch[j * mb + i];
+                    stored[j * lld + i] = (float)((ctx->accumulate ? (double)stored[j * lld + i] : 0.0) +
+                                                  ctx->block_scratch[j * mb + i]);
         }
     }
     return flops;
