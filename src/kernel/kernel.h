@@ -175,6 +175,11 @@ void kernel_chunk_pass_of(const kernel_chunking *chunking, int64_t pass, kernel_
 /* kernel.chunk_mib in bytes (its default for a job built in code). */
 double kernel_chunk_budget_bytes(const ntk_kernel_config *config);
 
+/* The budget as kernel_structured_chunking takes it (it counts the packed
+ * values at 8 bytes): kernel_chunk_budget_bytes, twice that for
+ * kernel.precision mixed and float32, whose vectors hold floats. */
+double kernel_chunk_decision_bytes(const ntk_kernel_config *config);
+
 /* The error statement of a kernel.precision other than float64
  * (docs/precision.md): how far Theta and its eigenvalues can be from the
  * float64 ones. u is float32's unit roundoff 2^-24. An entry of Theta is a

@@ -210,7 +210,7 @@ static ntk_status structured_chunks(const ntk_kernel_config *config, const ntk_m
     double most = 0.0;
     NTK_MPI(MPI_Allreduce(&items, &most, 1, MPI_DOUBLE, MPI_MAX, grid->comm));
     structured_layout_chunking(model, layout, chunking);
-    kernel_structured_chunking(most, kernel_chunk_budget_bytes(config), chunking);
+    kernel_structured_chunking(most, kernel_chunk_decision_bytes(config), chunking);
     if (chunking->passes > 0)
         NTK_TRY(structured_layout_make(model, full, config->only_layer, chunking, layout));
     return NTK_OK;

@@ -378,4 +378,10 @@ int64_t kernel_structured_panel_columns(int block)
     return blocks_per_step * block;
 }
 
+double kernel_chunk_decision_bytes(const ntk_kernel_config *config)
+{
+    const double floats = config->kernel->precision != NTK_PRECISION_FLOAT64 ? 2.0 : 1.0;
+    return floats * kernel_chunk_budget_bytes(config);
+}
+
 int64_t kernel_structured_row_chunk(void) { return STRUCTURED_ROW_CHUNK; }

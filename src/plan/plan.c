@@ -635,7 +635,7 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
     for (int l = 1; l <= chunking.n_layers; ++l)
         if (chunking.block_rows[l] > 0)
             plan->block_doubles += chunking.packed[l];
-    kernel_structured_chunking(set + copies, plan->chunk_budget_bytes, &chunking);
+    kernel_structured_chunking(set + copies, kernel_chunk_decision_bytes(&kernel_config), &chunking);
     plan->chunk_passes = chunking.passes;
     plan->chunk_tile_flops_per_pair = 0.0;
     for (int l = 1; l <= chunking.n_layers; ++l) {
@@ -684,8 +684,8 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
         const double tiles_chunk = 2.0 * row_chunk * panel_columns + copies * chunking.widest_chunk +
                                    (full ? (row_chunk + panel_columns) * chunking.widest_chunk / k
                                          : 0.0) + maps;
-        plan->bytes_features_chunks =
-            (set * chunking.widest_chunk + fmax(stage_forward, tiles_chunk)) * DOUBLE_BYTES;
+        plan->bytes_features_chunks = set * chunking.widest_chunk * set_bytes +
+                                      fmax(stage_forward, tiles_chunk) * DOUBLE_BYTES;
         bytes_tiles = fmax(bytes_tiles, tiles_chunk * DOUBLE_BYTES);
     }
     plan->bytes_features = fmax(plan->bytes_features_resident, plan->bytes_features_chunks);
