@@ -275,7 +275,7 @@ static ntk_status chunk_passes(const ntk_kernel_config *config, const ntk_model 
         kernel_chunk_pass_of(chunking, pass, &part);
         feature_layout chunk;
         structured_layout_chunk(model, layout, &part, &chunk);
-        if (single) /* a block layer's rows: never refused */
+        if (single) /* a block layer's rows (a pairwise one was refused) */
             status = structured_layout_make_single(config, model, &chunk);
         if (status == NTK_OK)
             status = structured_timed_features(model, inputs, &chunk,
@@ -464,7 +464,7 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
         kernel_chunk_pass_of(&chunking, pass, &part);
         feature_layout chunk;
         structured_layout_chunk(model, &layout, &part, &chunk);
-        if (layout.single) /* a block layer's rows: never refused */
+        if (layout.single) /* a block layer's rows (a pairwise one was refused) */
             status = structured_layout_make_single(config, model, &chunk);
         if (status == NTK_OK)
             status = cross_features(model, grid, &chunk, &shape, rows, cols, cross, &row_set, &col_set,

@@ -114,8 +114,12 @@ ntk_status structured_layout_make(const ntk_model *model, int full, int only_lay
 ntk_status structured_layout_make_single(const ntk_kernel_config *config, const ntk_model *model,
                                          feature_layout *layout)
 {
+    /* A pairwise layer in chunk passes is skipped here but still computed
+     * (its pairwise flag is kept for them): refused with the resident ones,
+     * before anything runs. */
+    const int only = config->only_layer;
     for (int l = 1; l <= model->n_layers; ++l)
-        if (!layout->skip[l] && layout->pairwise[l]) {
+        if (layout->pairwise[l] && (only == 0 || l == only)) {
             /* The form follows from the built model's shapes, so the job's
              * rules cannot refuse it; the message names the key's place. */
             char where[NTK_PATH_MAX + 32];
