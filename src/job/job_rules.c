@@ -64,11 +64,6 @@ ntk_status job_rules_kernel(const job_context *context, const job_node *root,
                             const job_node *node, ntk_job *job)
 {
     (void)root;
-    /* The assembly refuses what depends on the built model (kernel.precision
-     * with a conv layer in the pairwise form) at the key's place. */
-    const job_node *precision = job_node_find(node, "precision", NULL);
-    if (precision != NULL)
-        NTK_TRY(job_node_location(context, precision, &job->kernel.precision_where));
     if (job->kernel.compare_analytic && job->model.parameterization != NTK_PARAM_NTK)
         return job_fail(context, job_node_find(node, "compare_analytic", NULL),
                         "kernel.compare_analytic", "%s", analytic_needs_ntk);

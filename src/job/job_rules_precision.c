@@ -4,11 +4,9 @@
  * falls back to float64 where less was asked for.
  *
  * What runs in mixed precision: the empirical kernel by the structured
- * method (kernel/structured_mixed.c), trace outputs, dense layers and the
- * Jacobian-block form (conv, batch and layer norm; a conv layer in the
- * pairwise form is refused by the assembly, which decides the form from the
- * shapes: kernel/structured_layout.c); every solver that reads the
- * assembled Theta (it is float64). float32: the same
+ * method (kernel/structured_mixed.c), trace outputs, every layer type with
+ * parameters (dense, conv in either form, batch and layer norm); every
+ * solver that reads the assembled Theta (it is float64). float32: the same
  * kernels and networks, Theta stored in float32 and solved by pssyevd
  * (every pair) or pssyevr (every eigenvalue) on the assembly's grid
  * (spectrum/scalapack/float32_solve.c); everything that reads a float64

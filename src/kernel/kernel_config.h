@@ -35,7 +35,6 @@ typedef struct {
                                   * which Jacobian blocks are assembled in parameter
                                   * chunks; default NTK_DEFAULT_CHUNK_MIB */
     ntk_kernel_precision precision; /* default float64 */
-    ntk_location precision_where;   /* kernel.precision's value, for the assembly's refusals */
 } ntk_kernel_spec;
 
 /* What an assembly reads of the configuration: the kernel and model

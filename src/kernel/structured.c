@@ -230,15 +230,16 @@ int64_t kernel_structured_accumulation_length(const ntk_kernel_config *config,
         if (layout.skip[l])
             continue;
         /* rank-one and Jacobian-block layers: one Gram of depth
-         * input_depth (a block: its k x block_width values; chunk passes
-         * cut it into shallower Grams summed in float64, which the whole
-         * depth bounds); dense layers: the cotangents' and the inputs'.
-         * Each Gram adds the rounding of its two operands, 2 u. (Pairwise
-         * layers have no float32 products; their count is float64's.) */
-        const int64_t length = layout.rank_one[l] ? layout.input_depth[l] + 2
-                               : layout.block[l] || layout.pairwise[l]
-                                   ? layout.input_depth[l] + 2
-                                   : k * layout.n_out[l] + layout.n_in[l] + 4;
+         * input_depth (a block: its k x block_width values); dense layers:
+         * the cotangents' (k n_l) and the inputs' (n_{l-1}); pairwise
+         * layers: the cotangents' position Gram (k C) and the patches' (D),
+         * their product summed in float64 as a dense layer's. Chunk passes
+         * cut a Gram into shallower ones summed in float64, which the whole
+         * depth bounds. Each Gram adds the rounding of its two operands, 2 u. */
+        const int64_t length =
+            layout.rank_one[l] || layout.block[l] ? layout.input_depth[l] + 2
+            : layout.pairwise[l] ? k * layout.channels[l] + layout.patch_width[l] + 4
+                                 : k * layout.n_out[l] + layout.n_in[l] + 4;
         if (length > longest)
             longest = length;
     }
@@ -249,9 +250,9 @@ int64_t kernel_structured_accumulation_length(const ntk_kernel_config *config,
  * the own inputs' rows of the block, computed into one item set (allocated
  * once at the widest pass) and shared as the resident features are, then
  * added to every tile. Pass p is step panels + p for the hooks. */
-static ntk_status chunk_passes(const ntk_kernel_config *config, const ntk_model *model,
-                               const ntk_grid *grid, const ntk_input_block *inputs,
-                               const feature_layout *layout, const kernel_chunking *chunking,
+static ntk_status chunk_passes(const ntk_model *model, const ntk_grid *grid,
+                               const ntk_input_block *inputs, const feature_layout *layout,
+                               const kernel_chunking *chunking,
                                const structured_shape *shape, int lower_only,
                                const ntk_assembly_hooks *hooks, int64_t first_step,
                                int64_t steps_all, float *single_theta, ntk_dmatrix *theta,
@@ -275,10 +276,9 @@ static ntk_status chunk_passes(const ntk_kernel_config *config, const ntk_model 
         kernel_chunk_pass_of(chunking, pass, &part);
         feature_layout chunk;
         structured_layout_chunk(model, layout, &part, &chunk);
-        if (single) /* a block layer's rows (a pairwise one was refused) */
-            status = structured_layout_make_single(config, model, &chunk);
-        if (status == NTK_OK)
-            status = structured_timed_features(model, inputs, &chunk,
+        if (single)
+            structured_layout_make_single(&chunk);
+        status = structured_timed_features(model, inputs, &chunk,
                                                set.vectors + own_position * chunk.stride, stats);
         status = ntk_agree(status, grid->comm);
         if (status == NTK_OK)
@@ -316,8 +316,7 @@ static ntk_status assemble_structured(const ntk_kernel_config *config, const ntk
     NTK_TRY(ntk_agree(status, grid->comm));
     NTK_TRY(structured_chunks(config, model, grid, shape.full, items, &layout, &chunking));
     if (config->kernel->precision != NTK_PRECISION_FLOAT64)
-        NTK_TRY(ntk_agree(structured_layout_make_single(config, model, &layout),
-                          grid->comm));
+        structured_layout_make_single(&layout);
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;
@@ -340,7 +339,7 @@ static ntk_status assemble_structured(const ntk_kernel_config *config, const ntk
         kernel_item_set_free(&set);
     }
     if (status == NTK_OK && chunking.passes > 0)
-        status = chunk_passes(config, model, grid, inputs, &layout, &chunking, &shape, lower_only,
+        status = chunk_passes(model, grid, inputs, &layout, &chunking, &shape, lower_only,
                               hooks, first_step, steps_all, single_theta, theta, stats);
     if (status == NTK_OK)
         status = kernel_stats_reduce(grid, stats);
@@ -440,8 +439,7 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
     NTK_TRY(structured_chunks(config, model, grid, shape.full, items, &layout, &chunking));
     /* kernel.precision float32's predictions: float32 features and products */
     if (config->kernel->precision != NTK_PRECISION_FLOAT64)
-        NTK_TRY(ntk_agree(structured_layout_make_single(config, model, &layout),
-                          grid->comm));
+        structured_layout_make_single(&layout);
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;
@@ -464,10 +462,9 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
         kernel_chunk_pass_of(&chunking, pass, &part);
         feature_layout chunk;
         structured_layout_chunk(model, &layout, &part, &chunk);
-        if (layout.single) /* a block layer's rows (a pairwise one was refused) */
-            status = structured_layout_make_single(config, model, &chunk);
-        if (status == NTK_OK)
-            status = cross_features(model, grid, &chunk, &shape, rows, cols, cross, &row_set, &col_set,
+        if (layout.single)
+            structured_layout_make_single(&chunk);
+        status = cross_features(model, grid, &chunk, &shape, rows, cols, cross, &row_set, &col_set,
                                 stats);
         if (status == NTK_OK)
             status = structured_run(model, grid, &chunk, &shape, &row_set, &col_set, 0, &adding,

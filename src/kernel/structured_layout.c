@@ -108,35 +108,15 @@ ntk_status structured_layout_make(const ntk_model *model, int full, int only_lay
 /* kernel.precision mixed and float32: the vectors hold floats, two to a
  * double of the item set (which moves and stores whole vectors of `stride`
  * doubles, so the exchange and its memory are halved without a float copy
- * of its code). Dense layers' terms and Jacobian blocks (conv layers in the
- * block form, batch and layer norm) have float32 products
- * (structured_mixed.c); the pairwise form has none. Rank-local. */
-ntk_status structured_layout_make_single(const ntk_kernel_config *config, const ntk_model *model,
-                                         feature_layout *layout)
+ * of its code). Every structured term has float32 products
+ * (structured_mixed.c): dense layers, Jacobian blocks (conv layers in the
+ * block form, batch and layer norm) and conv layers in the pairwise form.
+ * Rank-local. */
+void structured_layout_make_single(feature_layout *layout)
 {
-    /* A pairwise layer in chunk passes is skipped here but still computed
-     * (its pairwise flag is kept for them): refused with the resident ones,
-     * before anything runs. */
-    const int only = config->only_layer;
-    for (int l = 1; l <= model->n_layers; ++l)
-        if (layout->pairwise[l] && (only == 0 || l == only)) {
-            /* The form follows from the built model's shapes, so the job's
-             * rules cannot refuse it; the message names the key's place. */
-            char where[NTK_PATH_MAX + 32];
-            job_location_text(&config->kernel->precision_where, where, sizeof where);
-            return NTK_RAISE(NTK_ERR_JOB, "%s%skernel.precision: %s is not supported with "
-                             "model.layers[%d], a %s layer in the pairwise form (few positions "
-                             "for its size; only dense layers and Jacobian blocks have float32 "
-                             "products): use kernel.precision: float64",
-                             where, where[0] != '\0' ? ": " : "",
-                             ntk_choice_name(&kernel_precision_names, (int)config->kernel->precision),
-                             model_param_layer(model, l)->index,
-                             model_param_layer(model, l)->ops->name);
-        }
     layout->single = 1;
     layout->stride = (layout->width + 1) / 2;
     layout->single_stride = 2 * layout->stride;
-    return NTK_OK;
 }
 
 /* The vectors of one chunk pass of a pairwise layer: its rectangle's

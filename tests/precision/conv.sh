@@ -1,16 +1,18 @@
 # kernel.precision mixed and float32 for conv networks (docs/precision.md):
-# conv 3x3 16, batch_norm, relu, conv 3x3 16, layer_norm, relu,
-# global_avg_pool, dense 3, every conv and norm layer in the Jacobian-block
-# form (its tile term (1/k) <J_l, J_l'> one SGEMM per block pair). Against
-# float64 on the same job: Theta within the stated relative error and 1e-5
+# conv 3x3 16, batch_norm, relu, conv 3x3 16, layer_norm, relu, avg_pool 3,
+# conv 3x3 512 (2x2 positions: the pairwise form), relu, global_avg_pool,
+# dense 3; the other conv and the norm layers in the Jacobian-block form
+# (their tile term (1/k) <J_l, J_l'> one SGEMM per block pair; the pairwise
+# layer's two position Grams SGEMMs per pair of inputs). Against float64 on
+# the same job: Theta within the stated relative error and 1e-5
 # (Frobenius), the eigenvalues above the stated bound within it; the stated
 # P is the widest block's depth plus the roundings (k C_out (C_in kh kw + 1)
 # + 2; float32 + 1); mixed and float32 Theta byte-identical on 1 and 2
-# ranks. With kernel.chunk_mib: 1 the wider conv layer goes in chunk passes
-# (their SGEMMs added in float64; float32 rounds the stored Theta once more
-# per pass, which P counts): still within the bound; float32 predictions
-# (the cross kernel's float32 products, chunked) against float64's. A conv
-# layer in the pairwise form is refused (tests/precision/refusals.sh).
+# ranks. With kernel.chunk_mib: 1 the 16-channel conv layer's block and the
+# pairwise layer go in chunk passes (their products added in float64;
+# float32 rounds the stored Theta once more per pass, which P counts): still
+# within the bound; float32 predictions (the cross kernel's float32
+# products, chunked) against float64's.
 . "$NTK_TESTS_DIR/lib.sh"
 need_python
 dir=$(scratch precision-conv)
@@ -21,13 +23,17 @@ cd "$dir"
 # layers or 40 inputs some are not: left out of the float32 predictions,
 # they would not match float64's); its cross kernel (N_test x N, 120 vectors
 # held) is chunked at 1 MiB though Theta's is not)
-layers='{conv: {channels: 16, kernel: 3}}, batch_norm, relu, {conv: {channels: 16, kernel: 3}}, layer_norm, relu, global_avg_pool, {dense: 3}'
+layers='{conv: {channels: 16, kernel: 3}}, batch_norm, relu, {conv: {channels: 16, kernel: 3}}, layer_norm, relu, {avg_pool: {window: 3, stride: 3}}, {conv: {channels: 512, kernel: 3}}, relu, global_avg_pool, {dense: 3}'
 net='output: {theta: true}\ngrid: {block: 8}\nmodel:\n  b_std: 0.1\n'
 data='inputs: {synthetic: gaussian, n: 40, shape: [6, 6, 2], seed: 1}, targets: {synthetic: sine, seed: 2}'
 printf "name: c\ndata: {$data}\n${net}  layers: [$layers]\n" > c.yaml
 printf "name: p\ndata: {$data, test_inputs: {synthetic: gaussian, n: 8, shape: [6, 6, 2], seed: 3}}\npredict: {steps: [1, 10], infinite: false}\n${net}  layers: [$layers]\n" \
     | sed 's/ batch_norm,//; s/ layer_norm,//; s/n: 40,/n: 32,/' > p.yaml
-passes=$(ntk serial plan c.yaml --format yaml --set kernel.chunk_mib=1 --set kernel.precision=float32 | awk '$1 == "passes:" {print $2}')
+plan=$(ntk serial plan c.yaml --format yaml --set kernel.chunk_mib=1 --set kernel.precision=float32)
+echo "$plan" | grep -q '{layer: 3, form: jacobian block.*chunk_rows: [1-9]' \
+    && echo "$plan" | grep -q '{layer: 7, form: pairwise.*chunk_rows: [1-9]' \
+    || fail "plan: not the forms and chunks the test is for: $plan"
+passes=$(echo "$plan" | awk '$1 == "passes:" {print $2}')
 [ "${passes:-0}" -ge 2 ] \
     || fail "kernel.chunk_mib 1 gives ${passes:-no} chunk passes (the test would not test them)"
 export passes

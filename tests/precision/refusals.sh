@@ -42,14 +42,6 @@ write_job jacobian mixed '  method: jacobian\n'
 refused jacobian 'mixed is not supported with kernel\.method jacobian'
 write_job full mixed '  outputs: full\n'
 refused full 'mixed is not supported with kernel\.outputs full'
-# a conv layer in the pairwise form (one position: cheaper than its Jacobian
-# block) has no float32 products; the form follows from the built model, so
-# the assembly refuses it, at kernel.precision's place (conv layers in the
-# block form run: tests/precision/conv.sh)
-write_job conv mixed '' '' '[{conv: {channels: 16, kernel: 3}}, relu, flatten, {dense: 1}]' \
-    'inputs: {synthetic: gaussian, n: 5, shape: [1, 1, 8], seed: 1}'
-expect_error 3 '^ntkgram: error: conv\.yaml:6:14: kernel\.precision: mixed is not supported with model\.layers\[0\], a conv layer in the pairwise form' \
-    serial run conv.yaml --out out-conv
 write_job matrix_free mixed '' 'spectrum: {solver: matrix_free, top: 2}\n'
 refused matrix_free 'mixed is not supported with spectrum\.solver matrix_free'
 write_job training mixed '' 'training: {steps: 2, learning_rate: 0.1}\n' '' "$flat, targets: {synthetic: sine, seed: 2}"
