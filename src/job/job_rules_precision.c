@@ -4,7 +4,8 @@
  * falls back to float64 where less was asked for.
  *
  * What runs in mixed precision: the empirical kernel by the structured
- * method (kernel/structured_mixed.c), dense layers, trace outputs; every
+ * method (kernel/structured_mixed.c), trace outputs, every layer type with
+ * parameters (dense, conv in either form, batch and layer norm); every
  * solver that reads the assembled Theta (it is float64). float32: the same
  * kernels and networks, Theta stored in float32 and solved in float32 for
  * every pair or every eigenvalue on the assembly's grid by the solvers
@@ -13,11 +14,8 @@
  * with mixed's refusals); everything that reads a float64
  * Theta or eigenvectors (diagnostics, the analytic comparison, training,
  * predictions) or keeps them (checkpoints) is refused. */
-#include <string.h>
-
 #include "job/job_rules.h"
 #include "job/job_sections.h"
-#include "model/layer.h"
 #include "predict/predict_config.h"
 #include "spectrum/spectrum.h"
 
@@ -128,13 +126,6 @@ ntk_status job_check_precision(const job_context *context, const job_node *root,
                       "kernel.method jacobian (only the structured method has mixed products)");
     if (job->kernel.outputs != NTK_OUTPUTS_TRACE)
         return refuse(context, where, name, "kernel.outputs full (only trace kernels)");
-    for (int i = 0; i < job->model.n_layers; ++i) {
-        const ntk_layer_ops *ops = job->model.layers[i].ops;
-        if (ntk_layer_has_parameters(ops) && strcmp(ops->name, "dense") != 0)
-            return job_fail(context, where, "kernel.precision",
-                            "%s is not supported with model.layers[%d], a %s layer (only dense "
-                            "layers have mixed products)", name, i, ops->name);
-    }
     if (job->spectrum.solver == NTK_SOLVER_MATRIX_FREE)
         return refuse(context, where, name,
                       "spectrum.solver matrix_free (its Jacobian products are float64)");

@@ -77,6 +77,9 @@ typedef struct {
     double jacobian_seconds_max, products_seconds_max;
     double jacobian_seconds_sum, products_seconds_sum;
     double jacobian_cpu_seconds, products_cpu_seconds;
+    /* The structured method's parameter chunk passes (kernel.chunk_mib);
+     * a float32 Theta is rounded once more per pass. */
+    int64_t chunk_passes;
 } ntk_kernel_stats;
 
 /* CPU seconds this process has used (all its threads), for the stats. */
@@ -200,6 +203,13 @@ void kernel_chunk_pass_of(const kernel_chunking *chunking, int64_t pass, kernel_
 /* kernel.chunk_mib in bytes (its default for a job built in code). */
 double kernel_chunk_budget_bytes(const ntk_kernel_config *config);
 
+/* The vectors' budget as kernel_structured_chunking takes it (it counts the
+ * packed values at 8 bytes): kernel_chunk_vector_budget of kernel.chunk_mib,
+ * twice that for kernel.precision mixed and float32, whose vectors hold
+ * floats (the batch and the tiles are float64 in every precision). */
+double kernel_chunk_decision_bytes(const ntk_kernel_config *config,
+                                   const kernel_structured_overhead *overhead);
+
 /* The error statement of a kernel.precision other than float64
  * (docs/precision.md): how far Theta and its eigenvalues can be from the
  * float64 ones. u is float32's unit roundoff 2^-24. An entry of Theta is a
@@ -227,10 +237,11 @@ typedef struct {
 } ntk_precision_error;
 
 /* The job's P and the relative bounds of Theta (NTK_ERR_JOB where the
- * precision has no assembly, as kernel_assemble says). theta_frobenius is
- * the caller's to set. Rank-local. */
+ * precision has no assembly, as kernel_assemble says); `chunk_passes` the
+ * assembly's (its stats: float32 rounds Theta once more per pass).
+ * theta_frobenius is the caller's to set. Rank-local. */
 ntk_status kernel_precision_error_begin(const ntk_kernel_config *config, const ntk_model *model,
-                                        ntk_precision_error *error);
+                                        int64_t chunk_passes, ntk_precision_error *error);
 
 /* The eigenvalue bound by Weyl's inequality, |lambda_i(Theta + E) -
  * lambda_i(Theta)| <= ||E||_2 <= ||E||_F <= P u ||Theta||_F (the entrywise

@@ -83,6 +83,7 @@ void kernel_stats_begin(ntk_kernel_stats *stats, const char *method, int64_t ste
     stats->jacobian_seconds_max = stats->products_seconds_max = 0.0;
     stats->jacobian_seconds_sum = stats->products_seconds_sum = 0.0;
     stats->jacobian_cpu_seconds = stats->products_cpu_seconds = 0.0;
+    stats->chunk_passes = 0;
 }
 
 double kernel_cpu_seconds(void)

@@ -5,7 +5,7 @@
 #include "kernel/kernel_local.h"
 
 ntk_status kernel_precision_error_begin(const ntk_kernel_config *config, const ntk_model *model,
-                                        ntk_precision_error *error)
+                                        int64_t chunk_passes, ntk_precision_error *error)
 {
     NTK_TRY(kernel_check_precision(config));
     error->precision = config->kernel->precision;
@@ -13,8 +13,10 @@ ntk_status kernel_precision_error_begin(const ntk_kernel_config *config, const n
     ntk_status status = NTK_OK;
     error->accumulation_length = kernel_structured_accumulation_length(config, model, &status);
     NTK_TRY(status);
+    /* Theta stored rounded to float32, and again after each chunk pass adds
+     * its term (mixed adds the passes in float64: nothing of float32's) */
     if (error->precision == NTK_PRECISION_FLOAT32)
-        error->accumulation_length += 1; /* Theta stored rounded to float32 */
+        error->accumulation_length += 1 + chunk_passes;
     const double length = (double)error->accumulation_length;
     error->theta_relative_bound = length * error->unit_roundoff;
     error->theta_relative_typical = sqrt(length) * error->unit_roundoff;

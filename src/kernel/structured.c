@@ -222,7 +222,7 @@ static ntk_status structured_chunks(const ntk_kernel_config *config, const ntk_m
                                   &overhead);
     structured_layout_chunking(model, layout, chunking);
     kernel_structured_chunking(most[0] + overhead.tile_vectors,
-                               kernel_chunk_vector_budget(budget, &overhead), chunking);
+                               kernel_chunk_decision_bytes(config, &overhead), chunking);
     if (chunking->passes > 0)
         NTK_TRY(structured_layout_make(model, full, config->only_layer, chunking, layout));
     layout->batch = overhead.batch;
@@ -242,14 +242,17 @@ int64_t kernel_structured_accumulation_length(const ntk_kernel_config *config,
     for (int l = 1; l <= model->n_layers; ++l) {
         if (layout.skip[l])
             continue;
-        /* rank-one: one Gram; otherwise the cotangents' and the inputs'
-         * (block and pairwise layers: one inner product per entry, which
-         * the two-Gram count bounds too). Each Gram adds the rounding of
-         * its two operands, 2 u. */
-        const int64_t length = layout.rank_one[l] ? layout.input_depth[l] + 2
-                               : layout.block[l] || layout.pairwise[l]
-                                   ? layout.input_depth[l] + 2
-                                   : k * layout.n_out[l] + layout.n_in[l] + 4;
+        /* rank-one and Jacobian-block layers: one Gram of depth
+         * input_depth (a block: its k x block_width values); dense layers:
+         * the cotangents' (k n_l) and the inputs' (n_{l-1}); pairwise
+         * layers: the cotangents' position Gram (k C) and the patches' (D),
+         * their product summed in float64 as a dense layer's. Chunk passes
+         * cut a Gram into shallower ones summed in float64, which the whole
+         * depth bounds. Each Gram adds the rounding of its two operands, 2 u. */
+        const int64_t length =
+            layout.rank_one[l] || layout.block[l] ? layout.input_depth[l] + 2
+            : layout.pairwise[l] ? k * layout.channels[l] + layout.patch_width[l] + 4
+                                 : k * layout.n_out[l] + layout.n_in[l] + 4;
         if (length > longest)
             longest = length;
     }
@@ -262,18 +265,22 @@ int64_t kernel_structured_accumulation_length(const ntk_kernel_config *config,
  * added to every tile. Pass p is step panels + p for the hooks. */
 static ntk_status chunk_passes(const ntk_model *model, const ntk_grid *grid,
                                const ntk_input_block *inputs, const feature_layout *layout,
-                               const kernel_chunking *chunking, const structured_shape *shape,
-                               int lower_only, const ntk_assembly_hooks *hooks,
-                               int64_t first_step, int64_t steps_all, ntk_dmatrix *theta,
+                               const kernel_chunking *chunking,
+                               const structured_shape *shape, int lower_only,
+                               const ntk_assembly_hooks *hooks, int64_t first_step,
+                               int64_t steps_all, float *single_theta, ntk_dmatrix *theta,
                                ntk_kernel_stats *stats)
 {
     ntk_item_set set = {0};
     int64_t own_position = 0;
+    /* mixed and float32: floats, two to a double of the set */
+    const int single = layout->single;
     const int64_t widest = (int64_t)chunking->widest_chunk;
     ntk_status status = kernel_item_union_create(grid, inputs->n, shape->per_item, theta->rows,
-                                                 widest, &set, &own_position);
+                                                 single ? (widest + 1) / 2 : widest, &set,
+                                                 &own_position);
     status = ntk_agree(status, grid->comm);
-    const structured_pass pass_kind = {1, 0, NULL, steps_all, NULL};
+    const structured_pass pass_kind = {1, 0, NULL, steps_all, single_theta};
     for (int64_t pass = 0; status == NTK_OK && pass < chunking->passes; ++pass) {
         const int64_t step = shape->steps_total + pass;
         if (step < first_step)
@@ -282,12 +289,14 @@ static ntk_status chunk_passes(const ntk_model *model, const ntk_grid *grid,
         kernel_chunk_pass_of(chunking, pass, &part);
         feature_layout chunk;
         structured_layout_chunk(model, layout, &part, &chunk);
-        status = structured_timed_features(model, inputs, &chunk, set.vectors + own_position * chunk.width,
-                                stats);
+        if (single)
+            structured_layout_make_single(&chunk);
+        status = structured_timed_features(model, inputs, &chunk,
+                                               set.vectors + own_position * chunk.stride, stats);
         status = ntk_agree(status, grid->comm);
         if (status == NTK_OK)
             status = kernel_item_union_share(grid, inputs->n, shape->per_item, theta->rows,
-                                             chunk.width, &set);
+                                             chunk.stride, &set);
         if (status == NTK_OK)
             status = structured_run(model, grid, &chunk, shape, &set, &set, lower_only, &pass_kind,
                                     theta, stats);
@@ -321,10 +330,11 @@ static ntk_status assemble_structured(const ntk_kernel_config *config, const ntk
     NTK_TRY(structured_chunks(config, model, grid, shape.full, items, (double)inputs->count,
                               theta->rows, theta->cols, &layout, &chunking));
     if (config->kernel->precision != NTK_PRECISION_FLOAT64)
-        NTK_TRY(ntk_agree(structured_layout_make_single(model, &layout), grid->comm));
+        structured_layout_make_single(&layout);
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;
+    stats->chunk_passes = chunking.passes;
 
     if (first_step < shape.steps_total) {
         status = kernel_item_union_create(grid, inputs->n, shape.per_item, theta->rows,
@@ -343,8 +353,8 @@ static ntk_status assemble_structured(const ntk_kernel_config *config, const ntk
         kernel_item_set_free(&set);
     }
     if (status == NTK_OK && chunking.passes > 0)
-        status = chunk_passes(model, grid, inputs, &layout, &chunking, &shape, lower_only, hooks,
-                              first_step, steps_all, theta, stats);
+        status = chunk_passes(model, grid, inputs, &layout, &chunking, &shape, lower_only,
+                              hooks, first_step, steps_all, single_theta, theta, stats);
     if (status == NTK_OK)
         status = kernel_stats_reduce(grid, stats);
     return status == NTK_OK ? NTK_OK : NTK_FRAME(status);
@@ -445,7 +455,7 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
                               &layout, &chunking));
     /* kernel.precision float32's predictions: float32 features and products */
     if (config->kernel->precision != NTK_PRECISION_FLOAT64)
-        NTK_TRY(ntk_agree(structured_layout_make_single(model, &layout), grid->comm));
+        structured_layout_make_single(&layout);
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;
@@ -468,6 +478,8 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
         kernel_chunk_pass_of(&chunking, pass, &part);
         feature_layout chunk;
         structured_layout_chunk(model, &layout, &part, &chunk);
+        if (layout.single)
+            structured_layout_make_single(&chunk);
         status = cross_features(model, grid, &chunk, &shape, rows, cols, cross, &row_set, &col_set,
                                 stats);
         if (status == NTK_OK)

@@ -43,8 +43,8 @@ typedef struct {
                                                   * position Grams, K delta and k x k entries */
     int pair_part[NTK_MAX_DENSE + 2];            /* a chunk pass of a pairwise layer: */
     ntk_pairwise_part part[NTK_MAX_DENSE + 2];   /* its rectangle of the weights */
-    /* kernel.precision mixed: each vector is `width` floats, rounded from the
-     * float64 forward/backward pass (structured_mixed.c). */
+    /* kernel.precision mixed and float32: each vector is `width` floats,
+     * rounded from the float64 forward/backward pass (structured_mixed.c). */
     int single;
     int64_t stride;                              /* doubles per item in the item set */
     int64_t single_stride;                       /* floats per item (2 stride) when single */
@@ -89,8 +89,8 @@ typedef struct {
  * (kernel_config.h). Rank-local. */
 ntk_status structured_layout_make(const ntk_model *model, int full, int only_layer,
                                   const kernel_chunking *chunking, feature_layout *layout);
-/* kernel.precision mixed/float32: the vectors as floats (dense layers only). */
-ntk_status structured_layout_make_single(const ntk_model *model, feature_layout *layout);
+/* kernel.precision mixed/float32: the vectors as floats. Rank-local. */
+void structured_layout_make_single(feature_layout *layout);
 /* The vectors of one chunk pass (kernel.h). */
 void structured_layout_chunk(const ntk_model *model, const feature_layout *whole,
                              const kernel_chunk_pass *pass, feature_layout *chunk);
@@ -109,8 +109,9 @@ ntk_status structured_timed_features(const ntk_model *model, const ntk_input_blo
  * Returns the flops. Rank-local. */
 double structured_step(const structured_context *ctx, ntk_dmatrix *theta, int64_t step);
 
-/* kernel.precision mixed, trace kernels of dense layers: Theta[r0:r1, c0:c1]
- * = sum_l G_l o (K_l + s_l^2) with each Gram an SGEMM of the float32 vectors
+/* kernel.precision mixed, trace kernels: Theta[r0:r1, c0:c1] = sum_l G_l o
+ * (K_l + s_l^2) (a block layer: (1/k) <J_l, J_l'>; a pairwise layer: its
+ * position Grams' Hadamard sum) with each Gram an SGEMM of the float32 vectors
  * and the sum over layers in float64 (structured_mixed.c). Returns the
  * flops. Rank-local. */
 double structured_trace_tile_mixed(const structured_context *ctx, ntk_dmatrix *theta, int64_t r0,

@@ -105,22 +105,18 @@ ntk_status structured_layout_make(const ntk_model *model, int full, int only_lay
     return NTK_OK;
 }
 
-/* kernel.precision mixed: the vectors hold floats, two to a double of the
- * item set (which moves and stores whole vectors of `stride` doubles, so the
- * exchange and its memory are halved without a float copy of its code).
- * Only dense layers' terms have float32 products (structured_mixed.c); the
- * job's rules refuse the others (job/job_rules_precision.c). Rank-local. */
-ntk_status structured_layout_make_single(const ntk_model *model, feature_layout *layout)
+/* kernel.precision mixed and float32: the vectors hold floats, two to a
+ * double of the item set (which moves and stores whole vectors of `stride`
+ * doubles, so the exchange and its memory are halved without a float copy
+ * of its code). Every structured term has float32 products
+ * (structured_mixed.c): dense layers, Jacobian blocks (conv layers in the
+ * block form, batch and layer norm) and conv layers in the pairwise form.
+ * Rank-local. */
+void structured_layout_make_single(feature_layout *layout)
 {
-    for (int l = 1; l <= model->n_layers; ++l)
-        if (!layout->skip[l] && (layout->block[l] || layout->pairwise[l]))
-            return NTK_RAISE(NTK_ERR_JOB, "kernel.precision: mixed is not supported with "
-                             "model layer %d, a %s layer (only dense layers have mixed products)",
-                             l, model_param_layer(model, l)->ops->name);
     layout->single = 1;
     layout->stride = (layout->width + 1) / 2;
     layout->single_stride = 2 * layout->stride;
-    return NTK_OK;
 }
 
 /* The vectors of one chunk pass of a pairwise layer: its rectangle's
@@ -412,6 +408,13 @@ int64_t kernel_structured_panel_columns(int block)
     const int64_t blocks_per_step =
         STRUCTURED_PANEL_COLUMNS / block > 1 ? STRUCTURED_PANEL_COLUMNS / block : 1;
     return blocks_per_step * block;
+}
+
+double kernel_chunk_decision_bytes(const ntk_kernel_config *config,
+                                   const kernel_structured_overhead *overhead)
+{
+    const double floats = config->kernel->precision != NTK_PRECISION_FLOAT64 ? 2.0 : 1.0;
+    return floats * kernel_chunk_vector_budget(kernel_chunk_budget_bytes(config), overhead);
 }
 
 int64_t kernel_structured_row_chunk(void) { return STRUCTURED_ROW_CHUNK; }

@@ -6,14 +6,56 @@
  * of one inner product (its depth times the unit roundoff at worst) and the
  * sum over layers adds nothing of float32's.
  *
- * Dense layers only: their two Grams (the cotangents' over k n_l, the
- * inputs' over n_{l-1}), or the rank-one form (k n_l == 1: v = (c a h, s a),
- * one SGEMM). The first term of a tile assigns, the rest add, as in the
- * float64 tile, so a step's result never depends on what Theta held before. */
+ * Dense layers: their two Grams (the cotangents' over k n_l, the inputs'
+ * over n_{l-1}), or the rank-one form (k n_l == 1: v = (c a h, s a), one
+ * SGEMM). Jacobian-block layers (conv in the block form, batch and layer
+ * norm): (1/k) <J_l(x), J_l(x')>, one SGEMM over the k x block_width
+ * values, as the rank-one form. Conv layers in the pairwise form: per pair
+ * of inputs the two P x P position Grams (patches over D, cotangents over
+ * k C) are SGEMMs and their Hadamard sum, the bias sums' product and the
+ * scales are formed in float64. A chunk pass (kernel.chunk_mib) holds one
+ * range of a block layer's rows (a pairwise layer's rectangle) and adds its
+ * products in float64 as a further term. The first term of a tile assigns, the rest add, as in the float64
+ * tile, so a step's result never depends on what Theta held before. */
 #include <cblas.h>
 #include <string.h>
 
 #include "kernel/structured_internal.h"
+
+/* A pairwise layer's term for the mb x wb inputs of a block (structured_tiles.c,
+ * trace_pairwise, in float64): (1/k) (c^2 sum_{p,p'} G[p][p'] K[p][p'] + <S, S'>)
+ * with K the patch Gram and G the cotangent Gram, each an SGEMM of one pair of
+ * inputs, so its shape never depends on the grid. */
+static double pairwise_terms(const structured_context *ctx, int l, double *tile, int64_t lld,
+                             const float *a, const float *b, int64_t mb, int64_t wb, int assign)
+{
+    const feature_layout *layout = ctx->layout;
+    const int64_t S = layout->single_stride, at = layout->input_offset[l];
+    const int64_t P = layout->positions[l], D = layout->patch_width[l];
+    const int64_t kc = ctx->k * layout->channels[l];
+    const double c = ctx->model->weight_scale[l], c2 = c * c, inv_k = 1.0 / (double)ctx->k;
+    float *patch_gram = (float *)ctx->pair, *delta_gram = patch_gram + P * P; /* 2 P^2 doubles */
+    for (int64_t j = 0; j < wb; ++j) {
+        const float *y = b + j * S + at;
+        for (int64_t i = 0; i < mb; ++i) {
+            const float *x = a + i * S + at;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)P, (int)P, (int)D, 1.0f, x,
+                        (int)D, y, (int)D, 0.0f, patch_gram, (int)P);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)P, (int)P, (int)kc, 1.0f,
+                        x + P * D, (int)kc, y + P * D, (int)kc, 0.0f, delta_gram, (int)P);
+            double sum = 0.0, bias = 0.0;
+            for (int64_t e = 0; e < P * P; ++e)
+                sum += (double)delta_gram[e] * (double)patch_gram[e];
+            const float *sums_x = x + P * D + P * kc, *sums_y = y + P * D + P * kc;
+            for (int64_t e = 0; e < kc; ++e)
+                bias += (double)sums_x[e] * (double)sums_y[e];
+            double *t = tile + j * lld + i;
+            *t = (assign ? 0.0 : *t) + inv_k * (c2 * sum + bias);
+        }
+    }
+    return (double)mb * (double)wb *
+           (2.0 * (double)P * (double)P * (double)(D + kc + 1) + 2.0 * (double)kc + 2.0);
+}
 
 /* One block of the tile: mb x wb entries, rows `a` and columns `b` (float32
  * vectors, S floats apart). Every layer's term, summed in float64. */
@@ -29,7 +71,12 @@ static double block_terms(const structured_context *ctx, double *tile, int64_t l
     for (int l = 1; l <= model->n_layers; ++l) {
         if (layout->skip[l])
             continue;
-        if (layout->rank_one[l]) {
+        if (layout->pairwise[l]) {
+            flops += pairwise_terms(ctx, l, tile, lld, a, b, mb, wb, assign);
+            assign = 0;
+            continue;
+        }
+        if (layout->rank_one[l] || layout->block[l]) {
             const int64_t depth = layout->input_depth[l], at = layout->input_offset[l];
             cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)mb, (int)wb, (int)depth, 1.0f,
                         a + at, (int)S, b + at, (int)S, 0.0f, gram, (int)mb);
@@ -94,11 +141,15 @@ double structured_trace_tile_mixed(const structured_context *ctx, ntk_dmatrix *t
                 continue;
             }
             /* float32: the block's terms summed in float64, stored rounded
-             * once (a chunk pass, which adds, never runs on dense layers) */
+             * once; a chunk pass adds its term to the stored value in
+             * float64 and rounds the sum again (one rounding per pass,
+             * counted in the error statement's P) */
             flops += block_terms(ctx, ctx->block_scratch, mb, a, b, mb, wb, 1);
+            float *stored = ctx->theta_single + at;
             for (int64_t j = 0; j < wb; ++j)
                 for (int64_t i = 0; i < mb; ++i)
-                    ctx->theta_single[at + j * lld + i] = (float)ctx->block_scratch[j * mb + i];
+                    stored[j * lld + i] = (float)((ctx->accumulate ? (double)stored[j * lld + i] : 0.0) +
+                                                  ctx->block_scratch[j * mb + i]);
         }
     }
     return flops;

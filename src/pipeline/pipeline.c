@@ -216,9 +216,11 @@ static ntk_status prepare(const ntk_job *job, MPI_Comm comm, run_state *state,
  * ||Theta||_F (read before the eigensolve overwrites Theta), logged and kept
  * for the eigenvalues' bound and summary.yaml (docs/precision.md). */
 static ntk_status precision_statement_theta(const ntk_job *job, run_state *state,
-                                            const ntk_kernel_config *kernel_config)
+                                            const ntk_kernel_config *kernel_config,
+                                            const ntk_kernel_stats *stats)
 {
-    NTK_TRY(ntk_agree(kernel_precision_error_begin(kernel_config, &state->model, &state->precision),
+    NTK_TRY(ntk_agree(kernel_precision_error_begin(kernel_config, &state->model,
+                                                   stats->chunk_passes, &state->precision),
                       state->grid.comm));
     double trace = 0.0, frobenius_squared = 0.0;
     if (job->kernel.precision == NTK_PRECISION_FLOAT32) {
@@ -259,7 +261,7 @@ static ntk_status assemble_float32(const ntk_job *job, MPI_Comm comm, run_state 
     ntk_phase_end();
     ntk_log("assembly: %s (float32), %.3g GFLOP in all", stats->method,
             stats->flops_total * 1e-9);
-    NTK_TRY(precision_statement_theta(job, state, &kernel_config));
+    NTK_TRY(precision_statement_theta(job, state, &kernel_config, stats));
     if (job->output.theta) {
         char path[NTK_PATH_MAX];
         NTK_TRY(stop_point(comm, state, "after the assembly, before writing " OUTPUT_FILE_THETA));
@@ -399,7 +401,7 @@ static ntk_status assemble(const ntk_job *job, MPI_Comm comm, run_state *state, 
                 stats->products_cpu_seconds > 0.0
                     ? stats->flops_total / stats->products_cpu_seconds * 1e-9 : 0.0);
     if (job->kernel.precision != NTK_PRECISION_FLOAT64)
-        NTK_TRY(precision_statement_theta(job, state, &kernel_config));
+        NTK_TRY(precision_statement_theta(job, state, &kernel_config, stats));
 
     if (job->output.theta) {
         NTK_TRY(stop_point_with_theta(comm, state,

@@ -629,8 +629,7 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
         if (chunking.block_rows[l] > 0)
             plan->block_doubles += chunking.packed[l];
     kernel_structured_chunking(set + copies + overhead.tile_vectors,
-                               kernel_chunk_vector_budget(plan->chunk_budget_bytes, &overhead),
-                               &chunking);
+                               kernel_chunk_decision_bytes(&kernel_config, &overhead), &chunking);
     plan->chunk_passes = chunking.passes;
     plan->chunk_tile_flops_per_pair = 0.0;
     for (int l = 1; l <= chunking.n_layers; ++l) {
@@ -679,8 +678,8 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
         const double tiles_chunk = 2.0 * row_chunk * panel_columns + copies * chunking.widest_chunk +
                                    (full ? (row_chunk + panel_columns) * chunking.widest_chunk / k
                                          : 0.0) + maps;
-        plan->bytes_features_chunks =
-            (set * chunking.widest_chunk + fmax(stage_forward, tiles_chunk)) * DOUBLE_BYTES;
+        plan->bytes_features_chunks = set * chunking.widest_chunk * set_bytes +
+                                      fmax(stage_forward, tiles_chunk) * DOUBLE_BYTES;
         bytes_tiles = fmax(bytes_tiles, tiles_chunk * DOUBLE_BYTES);
     }
     plan->bytes_features = fmax(plan->bytes_features_resident, plan->bytes_features_chunks);

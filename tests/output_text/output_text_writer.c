@@ -76,7 +76,7 @@ static int write_case(const char *dir, int with_targets)
     grid.rows = 1;
     grid.cols = 2;
     grid.block = 2;
-    ntk_kernel_stats stats = {"structured", 10.0, 1.0e21, 3, 1, 2.0, 3.0, 2.0, 3.0, 4.0, 6.0, 5.0, 8.0};
+    ntk_kernel_stats stats = {"structured", 10.0, 1.0e21, 3, 1, 2.0, 3.0, 2.0, 3.0, 4.0, 6.0, 5.0, 8.0, 0};
     ntk_phase_times phases;
     memset(&phases, 0, sizeof phases);
     phases.count = 2;

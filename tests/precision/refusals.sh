@@ -43,9 +43,6 @@ write_job jacobian mixed '  method: jacobian\n'
 refused jacobian 'mixed is not supported with kernel\.method jacobian'
 write_job full mixed '  outputs: full\n'
 refused full 'mixed is not supported with kernel\.outputs full'
-write_job conv mixed '' '' '[{conv: {channels: 2, kernel: 3}}, relu, flatten, {dense: 1}]' \
-    'inputs: {synthetic: gaussian, n: 5, shape: [4, 4, 1], seed: 1}'
-refused conv 'mixed is not supported with model\.layers\[0\], a conv layer'
 write_job matrix_free mixed '' 'spectrum: {solver: matrix_free, top: 2}\n'
 refused matrix_free 'mixed is not supported with spectrum\.solver matrix_free'
 write_job training mixed '' 'training: {steps: 2, learning_rate: 0.1}\n' '' "$flat, targets: {synthetic: sine, seed: 2}"
