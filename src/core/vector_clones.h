@@ -20,4 +20,13 @@
 #define NTK_VECTOR_CLONES
 #endif
 
+/* NTK_CLONED_HELPER: a static helper of such a function, inlined into each
+ * clone whatever its size (a helper GCC leaves out of line is compiled once,
+ * for the baseline, and the clones' vectors stop at its calls). */
+#if defined(__GNUC__)
+#define NTK_CLONED_HELPER static inline __attribute__((always_inline))
+#else
+#define NTK_CLONED_HELPER static inline
+#endif
+
 #endif

@@ -258,11 +258,13 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
             break;
         const ntk_layer *layer = &plan->stack[i];
         /* a window map on a full state sums w x w blocks of input rows
-         * (2-d inputs (H, W, C): w = W; 1-d (L, C): one position wide) */
+         * (2-d inputs (H, W, C): w = W; 1-d (L, C): one position wide),
+         * conv's into two blocks with a border of zeros, up to 2w x 2w
+         * (ntk_spatial_state) */
         if (plan->input_form[i] == NTK_ANALYTIC_FULL) {
             const int64_t w = layer->in.rank == 3 ? layer->in.dim[1] : 1;
-            if (2 * w * w > plan->scratch_doubles)
-                plan->scratch_doubles = 2 * w * w;
+            if (8 * w * w > plan->scratch_doubles)
+                plan->scratch_doubles = 8 * w * w;
         }
         plan->stats_offset[i] = -1;
         if (layer->ops->activation != NULL || layer->ops->analytic_needs_variances) {
