@@ -14,6 +14,7 @@
  * itself, computed once per input (analytic_spatial_self) and shipped with
  * the inputs to the ranks whose tiles need them. */
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -268,8 +269,9 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
         }
         plan->stats_offset[i] = -1;
         if (layer->ops->activation != NULL || layer->ops->analytic_needs_variances) {
+            /* the variances, their square roots, the inverses of those */
             plan->stats_offset[i] = plan->stats_size;
-            plan->stats_size += plan->positions[i];
+            plan->stats_size += 3 * plan->positions[i];
         }
         plan->layer_flops[i] =
             layer->ops->branch != NTK_BRANCH_NONE
@@ -429,16 +431,25 @@ static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_conte
             continue;
         }
         if (plan->stats_offset[i] >= 0) {
+            const int64_t positions = state.positions;
             if (self != NULL) {
                 double *variance = self + plan->stats_offset[i];
-                const int64_t step = state.form == NTK_ANALYTIC_FULL ? state.positions + 1 : 1;
-                for (int64_t p = 0; p < state.positions; ++p)
+                const int64_t step = state.form == NTK_ANALYTIC_FULL ? positions + 1 : 1;
+                for (int64_t p = 0; p < positions; ++p) {
                     variance[p] = state.sigma[p * step];
-                state.variance_1 = state.variance_2 = variance;
-            } else {
-                state.variance_1 = stats_1 + plan->stats_offset[i];
-                state.variance_2 = stats_2 + plan->stats_offset[i];
+                    variance[positions + p] = sqrt(variance[p]);
+                    variance[2 * positions + p] = 1.0 / variance[positions + p];
+                }
+                stats_1 = stats_2 = self;
             }
+            const double *variance_1 = stats_1 + plan->stats_offset[i],
+                         *variance_2 = stats_2 + plan->stats_offset[i];
+            state.variance_1 = variance_1;
+            state.variance_2 = variance_2;
+            state.deviation_1 = variance_1 + positions;
+            state.deviation_2 = variance_2 + positions;
+            state.inverse_deviation_1 = variance_1 + 2 * positions;
+            state.inverse_deviation_2 = variance_2 + 2 * positions;
         }
         const int next = 2 - current;
         if (ntk_layer_has_parameters(layer->ops))
