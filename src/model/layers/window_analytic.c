@@ -163,16 +163,17 @@ typedef struct {
     int64_t lead, width; /* zeros before the block's first row and column; its row length */
 } padded_block;
 
-/* Whether conv's single-pass form applies and fits the scratch (two padded
- * blocks in 8 w^2 doubles: ntk_spatial_state). */
-static int padded_block_of(const conv_geometry *g, padded_block *block)
+/* Whether the single-pass form applies and fits the scratch (two padded
+ * blocks in 8 w^2 doubles: ntk_spatial_state); `taps`: the row taps' blocks
+ * summed per output row pair (conv kh, avg_pool kh^2). */
+static int padded_block_of(const conv_geometry *g, int64_t taps, padded_block *block)
 {
-    if (g->circular || g->sw != 1 || g->pad_left < 0 || g->kh > padded_row_taps_max)
+    if (g->circular || g->pad_left < 0 || taps > padded_row_taps_max)
         return 0;
     block->lead = g->pad_left;
     block->width = g->pad_left + g->w;
-    if (g->wo + g->kw - 1 > block->width)
-        block->width = g->wo + g->kw - 1;
+    if ((g->wo - 1) * g->sw + g->kw > block->width)
+        block->width = (g->wo - 1) * g->sw + g->kw;
     return block->width <= 2 * g->w;
 }
 
@@ -189,6 +190,12 @@ NTK_CLONED_HELPER void sum_row_blocks(const double *const *blocks, int n, int64_
             const double *restrict b2 = blocks[2] + a * positions_in;
             for (int64_t b = 0; b < w; ++b)
                 to[b] = 0.0 + b0[b] + b1[b] + b2[b];
+        } else if (n == 4) {
+            const double *restrict b1 = blocks[1] + a * positions_in;
+            const double *restrict b2 = blocks[2] + a * positions_in;
+            const double *restrict b3 = blocks[3] + a * positions_in;
+            for (int64_t b = 0; b < w; ++b)
+                to[b] = 0.0 + b0[b] + b1[b] + b2[b] + b3[b];
         } else if (n == 2) {
             const double *restrict b1 = blocks[1] + a * positions_in;
             for (int64_t b = 0; b < w; ++b)
@@ -352,7 +359,7 @@ void window_analytic_conv(const conv_geometry *g, double w2, double b2, ntk_spat
             }
     } else {
         padded_block pad;
-        if (padded_block_of(g, &pad))
+        if (g->sw == 1 && padded_block_of(g, g->kh, &pad))
             conv_full_padded(g, &pad, scale, b2, state);
         else
             conv_full(g, scale, b2, state);
@@ -409,11 +416,84 @@ static void pool_full(const conv_geometry *g, double scale, ntk_spatial_state *s
         }
 }
 
+/* avg_pool's output rows (y1, x1) x (y2, all x2) from the padded sums of
+ * every pair of row taps: every pair of column taps (dx1, dx2) in
+ * window_rows' order, then the scale, as pool_full. */
+NTK_CLONED_HELPER void pool_padded_row(const conv_geometry *g, const padded_block *pad,
+                                       const double *acc, int64_t x1, double scale,
+                                       double *restrict row)
+{
+    const int64_t wp = pad->width, sw = g->sw;
+    if (g->kw == 2) {
+        const double *restrict a0 = acc + x1 * sw * wp, *restrict a1 = a0 + wp;
+        for (int64_t x2 = 0; x2 < g->wo; ++x2) {
+            const int64_t c = x2 * sw;
+            row[x2] = (0.0 + a0[c] + a0[c + 1] + a1[c] + a1[c + 1]) * scale;
+        }
+        return;
+    }
+    for (int64_t x2 = 0; x2 < g->wo; ++x2) {
+        double sum = 0.0;
+        for (int64_t dx1 = 0; dx1 < g->kw; ++dx1)
+            for (int64_t dx2 = 0; dx2 < g->kw; ++dx2)
+                sum += acc[(x1 * sw + dx1) * wp + x2 * sw + dx2];
+        row[x2] = sum * scale;
+    }
+}
+
+/* pool_full in single passes, as conv_full_padded: the same sums in the
+ * same order, so the same bits. */
+NTK_VECTOR_CLONES
+static void pool_full_padded(const conv_geometry *g, const padded_block *pad, double scale,
+                             ntk_spatial_state *state)
+{
+    const int64_t w = g->w, positions_in = g->h * g->w, positions_out = g->positions;
+    const int64_t block_doubles = pad->width * pad->width;
+    const double *theta = state->has_theta ? state->theta : NULL;
+    double *acc_sigma = state->scratch, *acc_theta = state->scratch + block_doubles;
+    zero(state->scratch, 2 * block_doubles); /* the borders stay zero */
+    const double *sigma_blocks[padded_row_taps_max], *theta_blocks[padded_row_taps_max];
+    for (int64_t y1 = 0; y1 < g->ho; ++y1)
+        for (int64_t y2 = 0; y2 < g->ho; ++y2) {
+            int n = 0;
+            for (int64_t dy1 = 0; dy1 < g->kh; ++dy1) {
+                const int64_t r1 = conv_source(y1, dy1, g->sh, g->pad_top, g->h, g->circular);
+                if (r1 < 0)
+                    continue;
+                for (int64_t dy2 = 0; dy2 < g->kh; ++dy2) {
+                    const int64_t r2 = conv_source(y2, dy2, g->sh, g->pad_top, g->h, g->circular);
+                    if (r2 < 0)
+                        continue;
+                    sigma_blocks[n] = state->sigma + r1 * w * positions_in + r2 * w;
+                    if (theta != NULL)
+                        theta_blocks[n] = theta + r1 * w * positions_in + r2 * w;
+                    ++n;
+                }
+            }
+            if (n == 0) {
+                zero(state->scratch, 2 * block_doubles);
+            } else {
+                sum_row_blocks(sigma_blocks, n, positions_in, w, pad, acc_sigma);
+                if (theta != NULL)
+                    sum_row_blocks(theta_blocks, n, positions_in, w, pad, acc_theta);
+            }
+            for (int64_t x1 = 0; x1 < g->wo; ++x1) {
+                const int64_t at = (y1 * g->wo + x1) * positions_out + y2 * g->wo;
+                pool_padded_row(g, pad, acc_sigma, x1, scale, state->next_sigma + at);
+                if (theta != NULL)
+                    pool_padded_row(g, pad, acc_theta, x1, scale, state->next_theta + at);
+            }
+        }
+}
+
 void window_analytic_pool(const conv_geometry *g, ntk_spatial_state *state)
 {
     const double q = (double)(g->kh * g->kw);
     const double scale = 1.0 / (q * q);
-    if (state->out_form == NTK_ANALYTIC_FULL) {
+    padded_block pad;
+    if (state->out_form == NTK_ANALYTIC_FULL && padded_block_of(g, g->kh * g->kh, &pad)) {
+        pool_full_padded(g, &pad, scale, state);
+    } else if (state->out_form == NTK_ANALYTIC_FULL) {
         pool_full(g, scale, state);
     } else {
         /* matching output positions only: P window pairs, no blocks */
