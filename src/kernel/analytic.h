@@ -104,8 +104,7 @@ static inline int64_t analytic_spatial_work_doubles(const analytic_spatial_plan 
     return (4 + 4 * (int64_t)plan->branch_depth) * plan->capacity + plan->scratch_doubles;
 }
 /* One input's statistics (plan->stats_size doubles): the variances per
- * position at every activation, then their square roots and the inverses
- * of those (ntk_gaussian_row). */
+ * position at every activation. */
 void analytic_spatial_self(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
                            const double *x, double *stats, double *work);
 /* Theta and the NNGP kernel (either may be NULL) of one pair from the

@@ -29,8 +29,8 @@ enum { NTK_ACTIVATION_MAX_PARAMETERS = 2 };
 /* One row of an activation's Gaussians in the spatial recursion: x at one
  * position (variance s11) against x' at n positions (variances s22[e],
  * covariances s12[e]), with the standard deviations of both (sqrt of the
- * variances, and their inverses), computed once per input and position so
- * a pair's correlation is two products instead of a square root and a
+ * variances, and their inverses), computed once per position, so a pair of
+ * positions' correlation is two products instead of a square root and a
  * quotient. That correlation rounds differently from s12 / sqrt(s11 s22),
  * which the maps' slope turns into a difference of order
  * 1e-16 / sqrt(1 - rho^2): a row keeps the quotient's bits for |rho| close

@@ -207,8 +207,8 @@ typedef struct {
     /* An activation's Gaussian: per-position variances of x and of x' (the
      * per-input statistics, computed once per input). */
     const double *variance_1, *variance_2;
-    /* and their square roots and the inverses of those (the same
-     * statistics), for the activations' rows (ntk_gaussian_row) */
+    /* and their square roots and the inverses of those, for the
+     * activations' rows (ntk_gaussian_row; set per pair by the driver) */
     const double *deviation_1, *deviation_2, *inverse_deviation_1, *inverse_deviation_2;
     /* Lent to the window maps of a full state: 8 w^2 doubles for input
      * rows w positions wide, two blocks of up to 2w x 2w (conv's blocks
