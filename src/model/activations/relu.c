@@ -134,22 +134,28 @@ static void relu_gaussian_row(const ntk_gaussian_row *row, int64_t n, const doub
                            *restrict deviation_22 = row->deviation_22,
                            *restrict inverse_22 = row->inverse_deviation_22;
     double slope;
+    /* whether any element needs the fix-up below, found in the same pass */
+    int any = !(s11 > 0.0);
     if (s11 > 0.0 && theta != NULL)
         for (int64_t e = 0; e < n; ++e) {
-            const double rho = clamp_correlation(row_correlation(s12[e], inverse_11, inverse_22[e]));
-            phi[e] = relu_row_element(deviation_11 * deviation_22[e], rho, &slope);
+            const double raw = row_correlation(s12[e], inverse_11, inverse_22[e]);
+            any |= !(s22[e] > 0.0) | (raw > near_one) | (raw < -near_one);
+            phi[e] = relu_row_element(deviation_11 * deviation_22[e], clamp_correlation(raw),
+                                      &slope);
             phi_prime[e] = theta[e] * slope;
         }
     else if (s11 > 0.0)
         for (int64_t e = 0; e < n; ++e) {
-            const double rho = clamp_correlation(row_correlation(s12[e], inverse_11, inverse_22[e]));
-            phi[e] = relu_row_element(deviation_11 * deviation_22[e], rho, &slope);
+            const double raw = row_correlation(s12[e], inverse_11, inverse_22[e]);
+            any |= !(s22[e] > 0.0) | (raw > near_one) | (raw < -near_one);
+            phi[e] = relu_row_element(deviation_11 * deviation_22[e], clamp_correlation(raw),
+                                      &slope);
             phi_prime[e] = slope;
         }
     /* The elements that need the scalar form (a variance not positive) or
      * the quotient's correlation (|rho| past near_one): a vectorised test
      * per chunk first, the scalar loop only on the chunks that have one. */
-    for (int64_t first = 0; first < n; first += fix_up_chunk) {
+    for (int64_t first = 0; any && first < n; first += fix_up_chunk) {
         const int64_t last = first + fix_up_chunk < n ? first + fix_up_chunk : n;
         int some = !(s11 > 0.0);
         for (int64_t e = first; e < last; ++e) {
