@@ -14,6 +14,7 @@
  * itself, computed once per input (analytic_spatial_self) and shipped with
  * the inputs to the ranks whose tiles need them. */
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -258,17 +259,23 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
             break;
         const ntk_layer *layer = &plan->stack[i];
         /* a window map on a full state sums w x w blocks of input rows
-         * (2-d inputs (H, W, C): w = W; 1-d (L, C): one position wide) */
+         * (2-d inputs (H, W, C): w = W; 1-d (L, C): one position wide),
+         * conv's into two blocks with a border of zeros, up to 2w x 2w
+         * (ntk_spatial_state) */
         if (plan->input_form[i] == NTK_ANALYTIC_FULL) {
             const int64_t w = layer->in.rank == 3 ? layer->in.dim[1] : 1;
-            if (2 * w * w > plan->scratch_doubles)
-                plan->scratch_doubles = 2 * w * w;
+            if (8 * w * w > plan->scratch_doubles)
+                plan->scratch_doubles = 8 * w * w;
         }
         plan->stats_offset[i] = -1;
         if (layer->ops->activation != NULL || layer->ops->analytic_needs_variances) {
             plan->stats_offset[i] = plan->stats_size;
             plan->stats_size += plan->positions[i];
         }
+        /* an activation's deviations of both inputs (run_pair), in the
+         * scratch the window maps use in other layers */
+        if (layer->ops->activation != NULL && 4 * plan->positions[i] > plan->scratch_doubles)
+            plan->scratch_doubles = 4 * plan->positions[i];
         plan->layer_flops[i] =
             layer->ops->branch != NTK_BRANCH_NONE
                 ? 2.0 * (double)state_doubles(plan->positions[i], plan->input_form[i])
@@ -389,6 +396,31 @@ static void branch_run(const analytic_spatial_plan *plan, int i, const ntk_spati
                       next_theta);
 }
 
+/* The standard deviations of both inputs at an activation's positions and
+ * their inverses (ntk_gaussian_row), into `to` (4 x positions doubles; one
+ * input's twice when both are the same): a square root and a quotient per
+ * position, where the activation's rows would take one of each per pair. */
+static void set_deviations(ntk_spatial_state *state, double *to)
+{
+    const int64_t positions = state->positions;
+    const double *variance[2] = {state->variance_1, state->variance_2};
+    double *deviation[2] = {to, to + 2 * positions};
+    for (int side = 0; side < 2; ++side) {
+        if (side == 1 && variance[1] == variance[0]) {
+            deviation[1] = deviation[0];
+            break;
+        }
+        for (int64_t p = 0; p < positions; ++p) {
+            deviation[side][p] = sqrt(variance[side][p]);
+            deviation[side][positions + p] = 1.0 / deviation[side][p];
+        }
+    }
+    state->deviation_1 = deviation[0];
+    state->inverse_deviation_1 = deviation[0] + positions;
+    state->deviation_2 = deviation[1];
+    state->inverse_deviation_2 = deviation[1] + positions;
+}
+
 /* The recursion; `self` records the activations' variances into stats_1
  * (x1 == x2) instead of reading them. */
 static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_context *context,
@@ -437,6 +469,8 @@ static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_conte
                 state.variance_1 = stats_1 + plan->stats_offset[i];
                 state.variance_2 = stats_2 + plan->stats_offset[i];
             }
+            if (layer->ops->activation != NULL)
+                set_deviations(&state, state.scratch);
         }
         const int next = 2 - current;
         if (ntk_layer_has_parameters(layer->ops))

@@ -26,6 +26,20 @@
  * is option i, in slot i). An activation without options ignores them. */
 enum { NTK_ACTIVATION_MAX_PARAMETERS = 2 };
 
+/* One row of an activation's Gaussians in the spatial recursion: x at one
+ * position (variance s11) against x' at n positions (variances s22[e],
+ * covariances s12[e]), with the standard deviations of both (sqrt of the
+ * variances, and their inverses), computed once per position, so a pair of
+ * positions' correlation is two products instead of a square root and a
+ * quotient. That correlation rounds differently from s12 / sqrt(s11 s22),
+ * which the maps' slope turns into a difference of order
+ * 1e-16 / sqrt(1 - rho^2): a row keeps the quotient's bits for |rho| close
+ * to 1, and the exact 1 of an input against itself there. */
+typedef struct {
+    double s11, deviation_11, inverse_deviation_11;
+    const double *s12, *s22, *deviation_22, *inverse_deviation_22;
+} ntk_gaussian_row;
+
 struct ntk_activation_ops {
     ntk_layer_ops layer;          /* NTK_ACTIVATION_LAYER(self, "name") */
     double (*phi)(double z, const double *parameter);
@@ -43,13 +57,13 @@ struct ntk_activation_ops {
     ntk_moments (*gaussian)(double s11, double s12, double s22, const double *parameter);
     /* Optional, for the spatial recursion's rows (one position of x against
      * n positions of x'): phi[e] and phi_prime[e] of `gaussian` at (s11,
-     * s12[e], s22[e]), equal to its values to a few units of rounding,
+     * s12[e], s22[e]), equal to its values to a few units of rounding
+     * (more where the map itself is ill-conditioned: ntk_gaussian_row),
      * vectorised; phi_prime[e] times theta[e] when theta is not NULL (the
      * NTK through the activation, in the same pass). NULL: `gaussian`
      * element by element. */
-    void (*gaussian_row)(double s11, const double *s12, const double *s22, int64_t n,
-                         const double *parameter, const double *theta, double *phi,
-                         double *phi_prime);
+    void (*gaussian_row)(const ntk_gaussian_row *row, int64_t n, const double *parameter,
+                         const double *theta, double *phi, double *phi_prime);
 };
 
 /* The parameters of an activation layer from its option slots; those of

@@ -207,8 +207,12 @@ typedef struct {
     /* An activation's Gaussian: per-position variances of x and of x' (the
      * per-input statistics, computed once per input). */
     const double *variance_1, *variance_2;
-    /* Lent to the window maps of a full state: 2 w^2 doubles for input
-     * rows w positions wide (analytic_spatial_plan_make sizes it). */
+    /* and their square roots and the inverses of those, for the
+     * activations' rows (ntk_gaussian_row; set per pair by the driver) */
+    const double *deviation_1, *deviation_2, *inverse_deviation_1, *inverse_deviation_2;
+    /* Lent to the window maps of a full state: 8 w^2 doubles for input
+     * rows w positions wide, two blocks of up to 2w x 2w (conv's blocks
+     * with a border of zeros; analytic_spatial_plan_make sizes it). */
     double *scratch;
     /* Per-layer kernels (diagnostics.per_layer): the NTK followed is one
      * layer's contribution, so a layer with parameters other than that one

@@ -40,11 +40,12 @@ ntk_module_sources(model
 # The infinite-width maps' hot loops (a conv net's analytic kernel spends
 # its time there): GCC's vectoriser with its full cost model; sqrt without
 # errno and comparisons that may not trap, so the loops with sqrt and
-# selects vectorise (the values computed are the same).
+# selects vectorise (the values computed are the same); no contracted
+# multiply-adds, so every clone of core/vector_clones.h computes the same bits.
 if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
   set_source_files_properties(
     ${PROJECT_SOURCE_DIR}/src/model/layers/window_analytic.c
     ${PROJECT_SOURCE_DIR}/src/model/activations/relu.c
     ${PROJECT_SOURCE_DIR}/src/model/activations/activation_layer.c
-    PROPERTIES COMPILE_OPTIONS "-ftree-vectorize;-fvect-cost-model=dynamic;-fno-math-errno;-fno-trapping-math")
+    PROPERTIES COMPILE_OPTIONS "-ftree-vectorize;-fvect-cost-model=dynamic;-fno-math-errno;-fno-trapping-math;-ffp-contract=off")
 endif()

@@ -430,10 +430,14 @@ static void test_quadrature_convergence(ntk_activation act, const char *name)
 }
 
 /* The rows the spatial recursion evaluates (an activation's gaussian_row,
- * vectorised, with its own arccosine) against the scalar closed form, to a
- * few units of rounding: correlations across [-1, 1] with both ends, +-1/2
- * where the arccosine switches formulas and just past +-1 (clamped), and
- * zero variances on either side. */
+ * vectorised, with its own arccosine and the correlation from the
+ * deviations) against the scalar closed form, to a few units of rounding
+ * of the correlation magnified by the slope's 1 / sqrt(1 - rho^2), and to
+ * the bit past |rho| = 1 - 1/1024 (where relu's row takes the quotient's
+ * correlation, and an exact 1 stays exact): correlations across [-1, 1]
+ * with both ends, +-1/2 where the arccosine switches formulas, just past +-1
+ * (clamped), just inside and outside 1 - 1/1024, and zero variances on
+ * either side. */
 static void test_gaussian_rows(void)
 {
     for (int a = 0; a < ntk_activation_count(); a++) {
@@ -441,7 +445,8 @@ static void test_gaussian_rows(void)
         if (act->gaussian_row == NULL)
             continue;
         enum { N = 1203 };
-        static double s12[N], s22[N], phi[N], phi_prime[N], theta[N], phi_2[N], ntk[N];
+        static double s12[N], s22[N], phi[N], phi_prime[N], theta[N], phi_2[N], ntk[N],
+            deviation_22[N], inverse_22[N];
         double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
         ntk_activation_parameters(act, NULL, parameter);
         const double s11_values[] = {1.0, 0.37, 2.5e3, 0.0};
@@ -461,13 +466,25 @@ static void test_gaussian_rows(void)
                     rho = 1.0 + 1e-15; /* rounding past 1: clamped */
                 else if (e % 401 == 303)
                     rho = 1.0 - 1e-12;
+                else if (e % 401 == 304)
+                    rho = 1.0 - 1.0 / 1024.0 - 1e-9;
+                else if (e % 401 == 305)
+                    rho = 1.0 - 1.0 / 1024.0 + 1e-9;
+                else if (e % 401 == 306)
+                    rho = -1.0 + 1.0 / 1024.0 + 1e-9;
                 s12[e] = rho * sqrt(s11 * s22[e]);
+                if (e % 401 == 307)
+                    s12[e] = s22[e] = s11; /* an input against itself */
+                deviation_22[e] = sqrt(s22[e]);
+                inverse_22[e] = 1.0 / deviation_22[e];
             }
-            act->gaussian_row(s11, s12, s22, N, parameter, NULL, phi, phi_prime);
+            ntk_gaussian_row row = {s11, sqrt(s11), 1.0 / sqrt(s11), s12, s22, deviation_22,
+                                    inverse_22};
+            act->gaussian_row(&row, N, parameter, NULL, phi, phi_prime);
             /* with theta: the same phi, and phi' times theta in the same pass */
             for (int e = 0; e < N; ++e)
                 theta[e] = 0.5 + 0.03 * (e % 17);
-            act->gaussian_row(s11, s12, s22, N, parameter, theta, phi_2, ntk);
+            act->gaussian_row(&row, N, parameter, theta, phi_2, ntk);
             for (int e = 0; e < N; ++e) {
                 check(phi_2[e] == phi[e], "gaussian_row phi with theta", phi_2[e], phi[e], 0);
                 check(ntk[e] == theta[e] * phi_prime[e], "gaussian_row theta x phi'", ntk[e],
@@ -475,13 +492,30 @@ static void test_gaussian_rows(void)
             }
             for (int e = 0; e < N; ++e) {
                 const ntk_moments want = act->gaussian(s11, s12[e], s22[e], parameter);
+                const double rho = ntk_gaussian_correlation(s11, s12[e], s22[e]);
+                /* the quotient's correlation near +-1: the scalar form's to
+                 * a few units (its arccosine is libm's); elsewhere a few
+                 * units of rho more, through the slope 1 / (2 pi sqrt(1 - rho^2)) */
+                const double spread = fabs(rho) > 1.0 - 1.0 / 1024.0 || !(s11 > 0.0) ||
+                                              !(s22[e] > 0.0)
+                                          ? 0.0
+                                          : 1.0 / sqrt(1.0 - rho * rho);
                 char what[96];
                 snprintf(what, sizeof what, "%s gaussian_row phi, s11 %g, element %d",
                          ntk_activation_name(act), s11, e);
-                check_close(what, phi[e], want.phi, 4e-16 * (fabs(want.phi) + sqrt(s11 * s22[e])));
+                check_close(what, phi[e], want.phi,
+                            (4e-16 + 8e-16 * (spread > 0.0)) * (fabs(want.phi) + sqrt(s11 * s22[e])));
                 snprintf(what, sizeof what, "%s gaussian_row phi', s11 %g, element %d",
                          ntk_activation_name(act), s11, e);
-                check_close(what, phi_prime[e], want.phi_prime, 4e-16);
+                check_close(what, phi_prime[e], want.phi_prime, 4e-16 + 2e-16 * spread);
+                if (e % 401 == 307 && s11 > 0.0) {
+                    /* rho exactly 1, so an angle exactly 0 (one unit of
+                     * rho less would give 1.5e-8): the row's phi there */
+                    const double pi = 3.14159265358979323846;
+                    const double at_one = s11 * (1.0 / (2.0 * pi)) * pi;
+                    check(phi[e] == at_one, "an input against itself: phi", phi[e], at_one, 0);
+                    check(phi_prime[e] == 0.5, "an input against itself: phi'", phi_prime[e], 0.5, 0);
+                }
             }
             ++rows_checked;
         }

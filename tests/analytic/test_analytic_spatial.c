@@ -114,8 +114,8 @@ static void test_diagonal_shortcut(void)
         full.input_form[i] = NTK_ANALYTIC_FULL;
     }
     full.capacity = 42 * 42;
-    full.scratch_doubles = 2 * 6 * 6; /* the window maps' blocks of input rows 6 wide */
-    double x[2][84], work[4 * 42 * 42 + 2 * 6 * 6], stats[2][2][64], kernels[2][2];
+    full.scratch_doubles = 8 * 6 * 6; /* the window maps' blocks of input rows 6 wide */
+    double x[2][84], work[4 * 42 * 42 + 8 * 6 * 6], stats[2][2][64], kernels[2][2];
     for (int e = 0; e < 84; ++e) {
         x[0][e] = sin(0.7 * e + 0.3);
         x[1][e] = cos(1.3 * e - 0.2);

@@ -147,11 +147,18 @@ int ntk_activation_layer_analytic_spatial(const ntk_layer *layer,
     double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
     ntk_activation_parameters(act, layer->option, parameter);
     if (full && act->gaussian_row != NULL) {
+        ntk_gaussian_row row = {0};
+        row.s22 = state->variance_2;
+        row.deviation_22 = state->deviation_2;
+        row.inverse_deviation_22 = state->inverse_deviation_2;
         for (int64_t p = 0; p < positions; ++p) {
             const int64_t at = p * positions;
-            act->gaussian_row(state->variance_1[p], state->sigma + at, state->variance_2,
-                              positions, parameter, state->theta + at, state->next_sigma + at,
-                              state->next_theta + at);
+            row.s11 = state->variance_1[p];
+            row.deviation_11 = state->deviation_1[p];
+            row.inverse_deviation_11 = state->inverse_deviation_1[p];
+            row.s12 = state->sigma + at;
+            act->gaussian_row(&row, positions, parameter, state->theta + at,
+                              state->next_sigma + at, state->next_theta + at);
         }
         state->is_gaussian = 0;
         return 0;

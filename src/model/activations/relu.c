@@ -85,19 +85,24 @@ static inline double arc_cosine(double x)
 
 /* relu_gaussian along a row, the common case (both variances positive)
  * vectorised; the others (a variance 0 or not a number) element by element
- * through relu_gaussian itself. The 1 / (2 pi) is a product, not a
- * quotient: a vector division is as slow as a square root, and the row
- * has two of each left (the correlation and the arccosine's rational
- * approximation; sqrt(s11 s22), the arccosine's and the sine). Both round
- * once more than relu_gaussian's quotients, within its few units. */
-/* relu_gaussian's common case (s11, s22 > 0) at one element, for the
- * vectorised row loops: phi, and the slope's (pi - angle) / (2 pi). */
-static inline double relu_row_element(double s11, double s12, double s22, double *slope)
+ * through relu_gaussian itself. Divisions and square roots are what such a
+ * row waits on (a vector one as slow as a dozen products), so: the 1 / (2 pi)
+ * is a product, sqrt(s11 s22) the product of the two positions' standard
+ * deviations and the correlation s12 times their inverses (all computed
+ * once per input: ntk_gaussian_row), leaving the arccosine's square root
+ * and quotient and the sine. Where |rho| is close to 1 (past near_one) the
+ * slope (pi - acos rho) / (2 pi) magnifies the correlation's rounding by
+ * 1 / sqrt(1 - rho^2), so there the row takes the correlation as
+ * s12 / sqrt(s11 s22), as relu_gaussian does: its bits, and the exact 1 of
+ * an input against itself at the same position. Elsewhere the two differ
+ * by a few units of rounding of rho, at most about 4e-15 in the slope. */
+static const double near_one = 1.0 - 1.0 / 1024.0;
+
+/* phi and the slope (pi - angle) / (2 pi) at a clamped correlation, and
+ * sqrt(s11 s22) as `product`. */
+static inline double relu_row_element(double product, double rho, double *slope)
 {
     const double inverse_two_pi = 1.0 / (2.0 * pi);
-    const double product = sqrt(s11 * s22);
-    double rho = s12 / product;
-    rho = rho > 1.0 ? 1.0 : (rho < -1.0 ? -1.0 : rho);
     const double angle = arc_cosine(rho);
     const double square = 1.0 - rho * rho; /* >= 0 for |rho| <= 1 */
     const double sine = sqrt(square > 0.0 ? square : 0.0);
@@ -105,33 +110,73 @@ static inline double relu_row_element(double s11, double s12, double s22, double
     return product * inverse_two_pi * (sine + (pi - angle) * rho);
 }
 
-NTK_VECTOR_CLONES
-static void relu_gaussian_row(double s11, const double *restrict s12, const double *restrict s22,
-                              int64_t n, const double *parameter, const double *restrict theta,
-                              double *restrict phi, double *restrict phi_prime)
+static inline double clamp_correlation(double rho)
 {
+    return rho > 1.0 ? 1.0 : (rho < -1.0 ? -1.0 : rho);
+}
+
+/* The correlation from the deviations: two products. */
+static inline double row_correlation(double s12, double inverse_11, double inverse_22)
+{
+    return s12 * inverse_11 * inverse_22;
+}
+
+enum { fix_up_chunk = 32 };
+
+NTK_VECTOR_CLONES
+static void relu_gaussian_row(const ntk_gaussian_row *row, int64_t n, const double *parameter,
+                              const double *restrict theta, double *restrict phi,
+                              double *restrict phi_prime)
+{
+    const double s11 = row->s11, deviation_11 = row->deviation_11,
+                 inverse_11 = row->inverse_deviation_11;
+    const double *restrict s12 = row->s12, *restrict s22 = row->s22,
+                           *restrict deviation_22 = row->deviation_22,
+                           *restrict inverse_22 = row->inverse_deviation_22;
     double slope;
+    /* whether any element needs the fix-up below, found in the same pass */
+    int any = !(s11 > 0.0);
     if (s11 > 0.0 && theta != NULL)
         for (int64_t e = 0; e < n; ++e) {
-            phi[e] = relu_row_element(s11, s12[e], s22[e], &slope);
+            const double raw = row_correlation(s12[e], inverse_11, inverse_22[e]);
+            any |= !(s22[e] > 0.0) | (raw > near_one) | (raw < -near_one);
+            phi[e] = relu_row_element(deviation_11 * deviation_22[e], clamp_correlation(raw),
+                                      &slope);
             phi_prime[e] = theta[e] * slope;
         }
     else if (s11 > 0.0)
         for (int64_t e = 0; e < n; ++e) {
-            phi[e] = relu_row_element(s11, s12[e], s22[e], &slope);
+            const double raw = row_correlation(s12[e], inverse_11, inverse_22[e]);
+            any |= !(s22[e] > 0.0) | (raw > near_one) | (raw < -near_one);
+            phi[e] = relu_row_element(deviation_11 * deviation_22[e], clamp_correlation(raw),
+                                      &slope);
             phi_prime[e] = slope;
         }
-    /* Whether any element needs the fix-up: a vectorised test first, as
-     * the scalar loop below costs a good share of the row's time. */
-    int some_not_positive = !(s11 > 0.0);
-    for (int64_t e = 0; e < n; ++e)
-        some_not_positive |= !(s22[e] > 0.0);
-    for (int64_t e = 0; some_not_positive && e < n; ++e)
-        if (!(s11 > 0.0) || !(s22[e] > 0.0)) {
-            const ntk_moments m = relu_gaussian(s11, s12[e], s22[e], parameter);
-            phi[e] = m.phi;
-            phi_prime[e] = theta != NULL ? theta[e] * m.phi_prime : m.phi_prime;
+    /* The elements that need the scalar form (a variance not positive) or
+     * the quotient's correlation (|rho| past near_one): a vectorised test
+     * per chunk first, the scalar loop only on the chunks that have one. */
+    for (int64_t first = 0; any && first < n; first += fix_up_chunk) {
+        const int64_t last = first + fix_up_chunk < n ? first + fix_up_chunk : n;
+        int some = !(s11 > 0.0);
+        for (int64_t e = first; e < last; ++e) {
+            const double rho = row_correlation(s12[e], inverse_11, inverse_22[e]);
+            some |= !(s22[e] > 0.0) | (rho > near_one) | (rho < -near_one);
         }
+        for (int64_t e = first; some && e < last; ++e) {
+            if (!(s11 > 0.0) || !(s22[e] > 0.0)) {
+                const ntk_moments m = relu_gaussian(s11, s12[e], s22[e], parameter);
+                phi[e] = m.phi;
+                phi_prime[e] = theta != NULL ? theta[e] * m.phi_prime : m.phi_prime;
+                continue;
+            }
+            const double rho = row_correlation(s12[e], inverse_11, inverse_22[e]);
+            if (rho > near_one || rho < -near_one) {
+                const double product = sqrt(s11 * s22[e]);
+                phi[e] = relu_row_element(product, clamp_correlation(s12[e] / product), &slope);
+                phi_prime[e] = theta != NULL ? theta[e] * slope : slope;
+            }
+        }
+    }
 }
 
 const ntk_activation_ops ntk_activation_relu = {

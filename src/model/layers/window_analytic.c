@@ -148,6 +148,164 @@ static void window_rows(const conv_geometry *g, int pairs_of_taps, const double 
     }
 }
 
+/* conv with stride 1 along the rows and zero (not circular) padding, in
+ * single passes: the row taps' blocks summed element by element into a
+ * block with a border of zeros (`lead` zeros before each row and column,
+ * `width` wide), then each output row pair's column taps, scale and bias in
+ * one loop over x', the column taps read along the block's diagonals. The
+ * same sums in the same order as window_rows and conv_full (first 0.0 plus
+ * the first tap, then the others; a tap in the padding adds the border's
+ * 0.0, which changes no sum: none is -0.0 after a first 0.0 +), so the same
+ * bits, without the passes that store and reload the partial sums. */
+enum { padded_row_taps_max = 16 };
+
+typedef struct {
+    int64_t lead, width; /* zeros before the block's first row and column; its row length */
+} padded_block;
+
+/* Whether the single-pass form applies and fits the scratch (two padded
+ * blocks in 8 w^2 doubles: ntk_spatial_state); `taps`: the row taps' blocks
+ * summed per output row pair (conv kh, avg_pool kh^2). */
+static int padded_block_of(const conv_geometry *g, int64_t taps, padded_block *block)
+{
+    if (g->circular || g->pad_left < 0 || taps > padded_row_taps_max)
+        return 0;
+    block->lead = g->pad_left;
+    block->width = g->pad_left + g->w;
+    if ((g->wo - 1) * g->sw + g->kw > block->width)
+        block->width = (g->wo - 1) * g->sw + g->kw;
+    return block->width <= 2 * g->w;
+}
+
+/* out (the padded block's interior) = 0.0 + the sum of the n blocks of the
+ * full input state (w x w, rows positions_in apart), in their order. */
+NTK_CLONED_HELPER void sum_row_blocks(const double *const *blocks, int n, int64_t positions_in,
+                                  int64_t w, const padded_block *pad, double *restrict out)
+{
+    for (int64_t a = 0; a < w; ++a) {
+        double *restrict to = out + (pad->lead + a) * pad->width + pad->lead;
+        const double *restrict b0 = blocks[0] + a * positions_in;
+        if (n == 3) {
+            const double *restrict b1 = blocks[1] + a * positions_in;
+            const double *restrict b2 = blocks[2] + a * positions_in;
+            for (int64_t b = 0; b < w; ++b)
+                to[b] = 0.0 + b0[b] + b1[b] + b2[b];
+        } else if (n == 4) {
+            const double *restrict b1 = blocks[1] + a * positions_in;
+            const double *restrict b2 = blocks[2] + a * positions_in;
+            const double *restrict b3 = blocks[3] + a * positions_in;
+            for (int64_t b = 0; b < w; ++b)
+                to[b] = 0.0 + b0[b] + b1[b] + b2[b] + b3[b];
+        } else if (n == 2) {
+            const double *restrict b1 = blocks[1] + a * positions_in;
+            for (int64_t b = 0; b < w; ++b)
+                to[b] = 0.0 + b0[b] + b1[b];
+        } else {
+            for (int64_t b = 0; b < w; ++b)
+                to[b] = 0.0 + b0[b];
+            for (int t = 1; t < n; ++t) {
+                const double *restrict bt = blocks[t] + a * positions_in;
+                for (int64_t b = 0; b < w; ++b)
+                    to[b] += bt[b];
+            }
+        }
+    }
+}
+
+/* Output rows (y1, x1) x (y2, all x2) from the padded sums: the kw column
+ * taps along the diagonal, then scale, bias and Sigma' into Theta'. */
+NTK_CLONED_HELPER void conv_padded_row(const conv_geometry *g, const padded_block *pad,
+                                   const double *acc_sigma, const double *acc_theta, int64_t x1,
+                                   double scale, double b2, double own, double *restrict sigma_row,
+                                   double *restrict theta_row)
+{
+    const int64_t wp = pad->width;
+    if (g->kw == 3) {
+        const double *restrict s0 = acc_sigma + x1 * wp, *restrict s1 = s0 + wp + 1,
+                               *restrict s2 = s0 + 2 * wp + 2;
+        if (acc_theta != NULL) {
+            const double *restrict t0 = acc_theta + x1 * wp, *restrict t1 = t0 + wp + 1,
+                                   *restrict t2 = t0 + 2 * wp + 2;
+            for (int64_t x2 = 0; x2 < g->wo; ++x2) {
+                const double sigma = scale * (0.0 + s0[x2] + s1[x2] + s2[x2]) + b2;
+                sigma_row[x2] = sigma;
+                theta_row[x2] = own * sigma + scale * (0.0 + t0[x2] + t1[x2] + t2[x2]);
+            }
+        } else {
+            for (int64_t x2 = 0; x2 < g->wo; ++x2) {
+                const double sigma = scale * (0.0 + s0[x2] + s1[x2] + s2[x2]) + b2;
+                sigma_row[x2] = sigma;
+                theta_row[x2] = own * sigma;
+            }
+        }
+        return;
+    }
+    /* any other width: the taps one pass each (a zeroed sum plus the first) */
+    for (int64_t x2 = 0; x2 < g->wo; ++x2)
+        sigma_row[x2] = 0.0;
+    for (int64_t dx = 0; dx < g->kw; ++dx) {
+        const double *restrict from = acc_sigma + (x1 + dx) * wp + dx;
+        for (int64_t x2 = 0; x2 < g->wo; ++x2)
+            sigma_row[x2] += from[x2];
+    }
+    if (acc_theta != NULL) {
+        for (int64_t x2 = 0; x2 < g->wo; ++x2)
+            theta_row[x2] = 0.0;
+        for (int64_t dx = 0; dx < g->kw; ++dx) {
+            const double *restrict from = acc_theta + (x1 + dx) * wp + dx;
+            for (int64_t x2 = 0; x2 < g->wo; ++x2)
+                theta_row[x2] += from[x2];
+        }
+    }
+    for (int64_t x2 = 0; x2 < g->wo; ++x2) {
+        const double sigma = scale * sigma_row[x2] + b2;
+        sigma_row[x2] = sigma;
+        theta_row[x2] = acc_theta != NULL ? own * sigma + scale * theta_row[x2] : own * sigma;
+    }
+}
+
+NTK_VECTOR_CLONES
+static void conv_full_padded(const conv_geometry *g, const padded_block *pad, double scale,
+                             double b2, ntk_spatial_state *state)
+{
+    const int64_t w = g->w, positions_in = g->h * g->w, positions_out = g->positions;
+    const int64_t block_doubles = pad->width * pad->width;
+    const double *theta = state->has_theta ? state->theta : NULL;
+    const double own = state->theta_skips_sigma ? 0.0 : 1.0; /* Sigma' in Theta' */
+    double *acc_sigma = state->scratch, *acc_theta = theta != NULL ? state->scratch + block_doubles : NULL;
+    /* the borders stay zero: only the interiors are written below */
+    zero(state->scratch, 2 * block_doubles);
+    const double *sigma_blocks[padded_row_taps_max], *theta_blocks[padded_row_taps_max];
+    /* Along diagonals y2 - y1 = k, as conv_full. */
+    for (int64_t k = 1 - g->ho; k < g->ho; ++k)
+        for (int64_t y1 = k < 0 ? -k : 0; y1 < (k < 0 ? g->ho : g->ho - k); ++y1) {
+            const int64_t y2 = y1 + k;
+            int n = 0;
+            for (int64_t dy = 0; dy < g->kh; ++dy) {
+                const int64_t r1 = conv_source(y1, dy, g->sh, g->pad_top, g->h, g->circular);
+                const int64_t r2 = conv_source(y2, dy, g->sh, g->pad_top, g->h, g->circular);
+                if (r1 < 0 || r2 < 0)
+                    continue; /* zero padding: contributes 0, still one of the q taps */
+                sigma_blocks[n] = state->sigma + r1 * w * positions_in + r2 * w;
+                if (theta != NULL)
+                    theta_blocks[n] = theta + r1 * w * positions_in + r2 * w;
+                ++n;
+            }
+            if (n == 0) { /* every row tap in the padding */
+                zero(state->scratch, 2 * block_doubles);
+            } else {
+                sum_row_blocks(sigma_blocks, n, positions_in, w, pad, acc_sigma);
+                if (theta != NULL)
+                    sum_row_blocks(theta_blocks, n, positions_in, w, pad, acc_theta);
+            }
+            for (int64_t x1 = 0; x1 < g->wo; ++x1) {
+                const int64_t at = (y1 * g->wo + x1) * positions_out + y2 * g->wo;
+                conv_padded_row(g, pad, acc_sigma, acc_theta, x1, scale, b2, own,
+                                state->next_sigma + at, state->next_theta + at);
+            }
+        }
+}
+
 NTK_VECTOR_CLONES
 static void conv_full(const conv_geometry *g, double scale, double b2, ntk_spatial_state *state)
 {
@@ -200,7 +358,11 @@ void window_analytic_conv(const conv_geometry *g, double w2, double b2, ntk_spat
                               : own * sigma;
             }
     } else {
-        conv_full(g, scale, b2, state);
+        padded_block pad;
+        if (g->sw == 1 && padded_block_of(g, g->kh, &pad))
+            conv_full_padded(g, &pad, scale, b2, state);
+        else
+            conv_full(g, scale, b2, state);
     }
     state->positions = g->positions;
     state->has_theta = 1;
@@ -254,11 +416,84 @@ static void pool_full(const conv_geometry *g, double scale, ntk_spatial_state *s
         }
 }
 
+/* avg_pool's output rows (y1, x1) x (y2, all x2) from the padded sums of
+ * every pair of row taps: every pair of column taps (dx1, dx2) in
+ * window_rows' order, then the scale, as pool_full. */
+NTK_CLONED_HELPER void pool_padded_row(const conv_geometry *g, const padded_block *pad,
+                                       const double *acc, int64_t x1, double scale,
+                                       double *restrict row)
+{
+    const int64_t wp = pad->width, sw = g->sw;
+    if (g->kw == 2) {
+        const double *restrict a0 = acc + x1 * sw * wp, *restrict a1 = a0 + wp;
+        for (int64_t x2 = 0; x2 < g->wo; ++x2) {
+            const int64_t c = x2 * sw;
+            row[x2] = (0.0 + a0[c] + a0[c + 1] + a1[c] + a1[c + 1]) * scale;
+        }
+        return;
+    }
+    for (int64_t x2 = 0; x2 < g->wo; ++x2) {
+        double sum = 0.0;
+        for (int64_t dx1 = 0; dx1 < g->kw; ++dx1)
+            for (int64_t dx2 = 0; dx2 < g->kw; ++dx2)
+                sum += acc[(x1 * sw + dx1) * wp + x2 * sw + dx2];
+        row[x2] = sum * scale;
+    }
+}
+
+/* pool_full in single passes, as conv_full_padded: the same sums in the
+ * same order, so the same bits. */
+NTK_VECTOR_CLONES
+static void pool_full_padded(const conv_geometry *g, const padded_block *pad, double scale,
+                             ntk_spatial_state *state)
+{
+    const int64_t w = g->w, positions_in = g->h * g->w, positions_out = g->positions;
+    const int64_t block_doubles = pad->width * pad->width;
+    const double *theta = state->has_theta ? state->theta : NULL;
+    double *acc_sigma = state->scratch, *acc_theta = state->scratch + block_doubles;
+    zero(state->scratch, 2 * block_doubles); /* the borders stay zero */
+    const double *sigma_blocks[padded_row_taps_max], *theta_blocks[padded_row_taps_max];
+    for (int64_t y1 = 0; y1 < g->ho; ++y1)
+        for (int64_t y2 = 0; y2 < g->ho; ++y2) {
+            int n = 0;
+            for (int64_t dy1 = 0; dy1 < g->kh; ++dy1) {
+                const int64_t r1 = conv_source(y1, dy1, g->sh, g->pad_top, g->h, g->circular);
+                if (r1 < 0)
+                    continue;
+                for (int64_t dy2 = 0; dy2 < g->kh; ++dy2) {
+                    const int64_t r2 = conv_source(y2, dy2, g->sh, g->pad_top, g->h, g->circular);
+                    if (r2 < 0)
+                        continue;
+                    sigma_blocks[n] = state->sigma + r1 * w * positions_in + r2 * w;
+                    if (theta != NULL)
+                        theta_blocks[n] = theta + r1 * w * positions_in + r2 * w;
+                    ++n;
+                }
+            }
+            if (n == 0) {
+                zero(state->scratch, 2 * block_doubles);
+            } else {
+                sum_row_blocks(sigma_blocks, n, positions_in, w, pad, acc_sigma);
+                if (theta != NULL)
+                    sum_row_blocks(theta_blocks, n, positions_in, w, pad, acc_theta);
+            }
+            for (int64_t x1 = 0; x1 < g->wo; ++x1) {
+                const int64_t at = (y1 * g->wo + x1) * positions_out + y2 * g->wo;
+                pool_padded_row(g, pad, acc_sigma, x1, scale, state->next_sigma + at);
+                if (theta != NULL)
+                    pool_padded_row(g, pad, acc_theta, x1, scale, state->next_theta + at);
+            }
+        }
+}
+
 void window_analytic_pool(const conv_geometry *g, ntk_spatial_state *state)
 {
     const double q = (double)(g->kh * g->kw);
     const double scale = 1.0 / (q * q);
-    if (state->out_form == NTK_ANALYTIC_FULL) {
+    padded_block pad;
+    if (state->out_form == NTK_ANALYTIC_FULL && padded_block_of(g, g->kh * g->kh, &pad)) {
+        pool_full_padded(g, &pad, scale, state);
+    } else if (state->out_form == NTK_ANALYTIC_FULL) {
         pool_full(g, scale, state);
     } else {
         /* matching output positions only: P window pairs, no blocks */
