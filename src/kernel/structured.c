@@ -341,7 +341,7 @@ static ntk_status assemble_structured(const ntk_kernel_config *config, const ntk
                                           layout.stride, &set, &own_position);
         if (status == NTK_OK)
             status = structured_timed_features(model, inputs, &layout,
-                                    set.vectors + own_position * layout.stride, stats);
+                                               set.vectors + own_position * layout.stride, stats);
         status = ntk_agree(status, grid->comm);
         if (status == NTK_OK)
             status = kernel_item_union_share(grid, inputs->n, shape.per_item, theta->rows,
@@ -443,7 +443,8 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
     feature_layout layout;
     kernel_chunking chunking;
     ntk_item_set row_set = {0}, col_set = {0};
-    NTK_TRY(ntk_agree(structured_layout_make(model, shape.full, config->only_layer, NULL, &layout), grid->comm));
+    NTK_TRY(ntk_agree(structured_layout_make(model, shape.full, config->only_layer, NULL, &layout),
+                      grid->comm));
     /* Vectors held at once, an upper bound: the items behind the local rows
      * and columns, both own blocks, and the tile copies (structured_buffers). */
     const int64_t local_rows = grid_local_count(cross->rows, grid->block, grid->myrow, grid->rows);
