@@ -264,6 +264,66 @@ NTK_CLONED_HELPER void conv_padded_row(const conv_geometry *g, const padded_bloc
     }
 }
 
+/* Two neighbours on a diagonal of the (y1, y2) walk with three row taps
+ * each, the second's the first's last two and one more (stride 1, no tap in
+ * the padding): out1 = 0.0 + b0 + b1 + b2 and out2 = 0.0 + b1 + b2 + b3, each
+ * in sum_row_blocks' order (the same bits), the shared blocks loaded once
+ * for both outputs. Each step of the walk reads one block it has not read
+ * before, from memory: `ahead` (or NULL), the next pair's two new blocks,
+ * are prefetched row by row meanwhile. */
+NTK_CLONED_HELPER void sum_row_blocks_pair(const double *const *blocks,
+                                           const double *const *ahead, int64_t positions_in,
+                                           int64_t w, const padded_block *pad,
+                                           double *restrict out1, double *restrict out2)
+{
+    for (int64_t a = 0; a < w; ++a) {
+        const int64_t at = (pad->lead + a) * pad->width + pad->lead;
+        double *restrict to1 = out1 + at, *restrict to2 = out2 + at;
+        const double *restrict b0 = blocks[0] + a * positions_in;
+        const double *restrict b1 = blocks[1] + a * positions_in;
+        const double *restrict b2 = blocks[2] + a * positions_in;
+        const double *restrict b3 = blocks[3] + a * positions_in;
+        if (ahead != NULL) /* a line in 8 doubles */
+            for (int64_t b = 0; b < w; b += 8) {
+                __builtin_prefetch(ahead[0] + a * positions_in + b);
+                __builtin_prefetch(ahead[1] + a * positions_in + b);
+            }
+        for (int64_t b = 0; b < w; ++b) {
+            to1[b] = 0.0 + b0[b] + b1[b] + b2[b];
+            to2[b] = 0.0 + b1[b] + b2[b] + b3[b];
+        }
+    }
+}
+
+/* The row taps' blocks of output rows (y1, y2) that are not in the padding,
+ * in tap order; their count. */
+static inline int conv_row_taps(const conv_geometry *g, const ntk_spatial_state *state,
+                                const double *theta, int64_t y1, int64_t y2,
+                                const double **sigma_blocks, const double **theta_blocks)
+{
+    const int64_t w = g->w, positions_in = g->h * g->w;
+    int n = 0;
+    for (int64_t dy = 0; dy < g->kh; ++dy) {
+        const int64_t r1 = conv_source(y1, dy, g->sh, g->pad_top, g->h, g->circular);
+        const int64_t r2 = conv_source(y2, dy, g->sh, g->pad_top, g->h, g->circular);
+        if (r1 < 0 || r2 < 0)
+            continue; /* zero padding: contributes 0, still one of the q taps */
+        sigma_blocks[n] = state->sigma + r1 * w * positions_in + r2 * w;
+        if (theta != NULL)
+            theta_blocks[n] = theta + r1 * w * positions_in + r2 * w;
+        ++n;
+    }
+    return n;
+}
+
+/* Whether the next row pair on the diagonal reads the three blocks after
+ * this one's first (then both sum in one pass: sum_row_blocks_pair). */
+static inline int taps_slide_by_one(int n, int n_next, const double *const *blocks,
+                                    const double *const *next_blocks)
+{
+    return n == 3 && n_next == 3 && next_blocks[0] == blocks[1] && next_blocks[1] == blocks[2];
+}
+
 NTK_VECTOR_CLONES
 static void conv_full_padded(const conv_geometry *g, const padded_block *pad, double scale,
                              double b2, ntk_spatial_state *state)
@@ -273,26 +333,67 @@ static void conv_full_padded(const conv_geometry *g, const padded_block *pad, do
     const double *theta = state->has_theta ? state->theta : NULL;
     const double own = state->theta_skips_sigma ? 0.0 : 1.0; /* Sigma' in Theta' */
     double *acc_sigma = state->scratch, *acc_theta = theta != NULL ? state->scratch + block_doubles : NULL;
+    /* Two neighbours at once when four blocks fit the 8 w^2 doubles of
+     * scratch (ntk_spatial_state): the second pair's after the first's. */
+    const int pairs = 4 * block_doubles <= 8 * w * w;
+    double *acc_sigma_2 = state->scratch + 2 * block_doubles,
+           *acc_theta_2 = theta != NULL ? state->scratch + 3 * block_doubles : NULL;
     /* the borders stay zero: only the interiors are written below */
-    zero(state->scratch, 2 * block_doubles);
+    zero(state->scratch, (pairs ? 4 : 2) * block_doubles);
     const double *sigma_blocks[padded_row_taps_max], *theta_blocks[padded_row_taps_max];
+    const double *next_sigma_blocks[padded_row_taps_max], *next_theta_blocks[padded_row_taps_max];
     /* Along diagonals y2 - y1 = k, as conv_full. */
-    for (int64_t k = 1 - g->ho; k < g->ho; ++k)
-        for (int64_t y1 = k < 0 ? -k : 0; y1 < (k < 0 ? g->ho : g->ho - k); ++y1) {
+    for (int64_t k = 1 - g->ho; k < g->ho; ++k) {
+        const int64_t end = k < 0 ? g->ho : g->ho - k;
+        for (int64_t y1 = k < 0 ? -k : 0; y1 < end; ++y1) {
             const int64_t y2 = y1 + k;
-            int n = 0;
-            for (int64_t dy = 0; dy < g->kh; ++dy) {
-                const int64_t r1 = conv_source(y1, dy, g->sh, g->pad_top, g->h, g->circular);
-                const int64_t r2 = conv_source(y2, dy, g->sh, g->pad_top, g->h, g->circular);
-                if (r1 < 0 || r2 < 0)
-                    continue; /* zero padding: contributes 0, still one of the q taps */
-                sigma_blocks[n] = state->sigma + r1 * w * positions_in + r2 * w;
-                if (theta != NULL)
-                    theta_blocks[n] = theta + r1 * w * positions_in + r2 * w;
-                ++n;
+            const int n = conv_row_taps(g, state, theta, y1, y2, sigma_blocks, theta_blocks);
+            if (pairs && y1 + 1 < end) {
+                const int n_next = conv_row_taps(g, state, theta, y1 + 1, y2 + 1,
+                                                 next_sigma_blocks, next_theta_blocks);
+                if (taps_slide_by_one(n, n_next, sigma_blocks, next_sigma_blocks)) {
+                    /* the blocks one and two diagonal steps after the last
+                     * (stride 1), where they are still in the state */
+                    const int64_t step = w * positions_in + w;
+                    const int64_t last = next_sigma_blocks[2] - state->sigma;
+                    const int prefetch =
+                        last + 2 * step + (w - 1) * positions_in + w <= positions_in * positions_in;
+                    const double *sigma_ahead[2] = {NULL, NULL}, *theta_ahead[2] = {NULL, NULL};
+                    if (prefetch) {
+                        sigma_ahead[0] = state->sigma + last + step;
+                        sigma_ahead[1] = state->sigma + last + 2 * step;
+                        if (theta != NULL) {
+                            theta_ahead[0] = theta + last + step;
+                            theta_ahead[1] = theta + last + 2 * step;
+                        }
+                    }
+                    sigma_blocks[3] = next_sigma_blocks[2];
+                    sum_row_blocks_pair(sigma_blocks, prefetch ? sigma_ahead : NULL,
+                                        positions_in, w, pad, acc_sigma, acc_sigma_2);
+                    if (theta != NULL) {
+                        theta_blocks[3] = next_theta_blocks[2];
+                        sum_row_blocks_pair(theta_blocks, prefetch ? theta_ahead : NULL,
+                                            positions_in, w, pad, acc_theta, acc_theta_2);
+                    }
+                    for (int64_t x1 = 0; x1 < g->wo; ++x1) {
+                        const int64_t at = (y1 * g->wo + x1) * positions_out + y2 * g->wo;
+                        conv_padded_row(g, pad, acc_sigma, acc_theta, x1, scale, b2, own,
+                                        state->next_sigma + at, state->next_theta + at);
+                    }
+                    for (int64_t x1 = 0; x1 < g->wo; ++x1) {
+                        const int64_t at =
+                            ((y1 + 1) * g->wo + x1) * positions_out + (y2 + 1) * g->wo;
+                        conv_padded_row(g, pad, acc_sigma_2, acc_theta_2, x1, scale, b2, own,
+                                        state->next_sigma + at, state->next_theta + at);
+                    }
+                    ++y1; /* the neighbour is done */
+                    continue;
+                }
             }
             if (n == 0) { /* every row tap in the padding */
-                zero(state->scratch, 2 * block_doubles);
+                zero(acc_sigma, block_doubles);
+                if (theta != NULL)
+                    zero(acc_theta, block_doubles);
             } else {
                 sum_row_blocks(sigma_blocks, n, positions_in, w, pad, acc_sigma);
                 if (theta != NULL)
@@ -304,6 +405,7 @@ static void conv_full_padded(const conv_geometry *g, const padded_block *pad, do
                                 state->next_sigma + at, state->next_theta + at);
             }
         }
+    }
 }
 
 NTK_VECTOR_CLONES
