@@ -32,3 +32,14 @@ ntk_status spectrum_site_detect(MPI_Comm comm, ntk_solver_site *site)
     site->node_free_bytes = smallest;
     return NTK_OK;
 }
+
+ntk_status spectrum_site_within(MPI_Comm comm, const ntk_solve_budget *budget,
+                                ntk_solver_site *site)
+{
+    NTK_TRY(spectrum_site_detect(comm, site));
+    if (budget != NULL) {
+        site->bytes_per_rank = budget->bytes_per_rank;
+        site->bytes_besides_solver = budget->bytes_besides_solver;
+    }
+    return NTK_OK;
+}

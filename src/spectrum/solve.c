@@ -419,11 +419,7 @@ ntk_status spectrum_solve_within(const ntk_spectrum_spec *spec, const ntk_grid *
 {
     memset(spectrum, 0, sizeof *spectrum);
     ntk_solver_site site;
-    NTK_TRY(spectrum_site_detect(grid->comm, &site));
-    if (budget != NULL) {
-        site.bytes_per_rank = budget->bytes_per_rank;
-        site.bytes_besides_solver = budget->bytes_besides_solver;
-    }
+    NTK_TRY(spectrum_site_within(grid->comm, budget, &site));
     /* the solver auto picks within the budget on the assembly's layout,
      * whose layout for the solve follows */
     ntk_spectrum_workspace chosen;

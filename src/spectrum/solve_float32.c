@@ -231,11 +231,7 @@ static ntk_status resolve(const ntk_spectrum_spec *spec, const ntk_grid *grid, i
                           const char **reason)
 {
     ntk_solver_site site;
-    NTK_TRY(spectrum_site_detect(grid->comm, &site));
-    if (budget != NULL) {
-        site.bytes_per_rank = budget->bytes_per_rank;
-        site.bytes_besides_solver = budget->bytes_besides_solver;
-    }
+    NTK_TRY(spectrum_site_within(grid->comm, budget, &site));
     ntk_spectrum_workspace ws;
     spectrum_workspace_at(spec, &site, n, grid->rows, grid->cols, grid->block, &ws);
     *ops = eigensolver_find(ws.solver);

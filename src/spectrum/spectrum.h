@@ -292,6 +292,10 @@ typedef struct {
     double bytes_per_rank;
     double bytes_besides_solver;
 } ntk_solve_budget;
+/* spectrum_site_detect with the budget's limits in place of the node's
+ * (budget NULL: the node's). Collective. */
+ntk_status spectrum_site_within(MPI_Comm comm, const ntk_solve_budget *budget,
+                                ntk_solver_site *site);
 ntk_status spectrum_solve_within(const ntk_spectrum_spec *spec, const ntk_grid *grid,
                                  ntk_dmatrix *theta, const ntk_solve_budget *budget,
                                  ntk_spectrum *spectrum);
