@@ -81,6 +81,8 @@ typedef struct {
     int64_t stats_size;                   /* doubles of one input's statistics */
     int64_t capacity;                     /* doubles of the largest state */
     int64_t scratch_doubles;              /* lent to the window maps (ntk_spatial_state) */
+    int64_t activation_doubles;           /* an activation's deviations of both inputs and
+                                           * the row buffers of its row map (run_pair) */
     int64_t input_positions, input_channels;
     double layer_flops[NTK_MAX_LAYERS];   /* per pair */
     double flops_per_pair;                /* input covariance, layers, final mean */
@@ -100,8 +102,9 @@ const char *analytic_spatial_form_name(ntk_analytic_form form);
 static inline int64_t analytic_spatial_work_doubles(const analytic_spatial_plan *plan)
 {
     /* the current and next states, per open block its input and sums, then
-     * the window maps' scratch */
-    return (4 + 4 * (int64_t)plan->branch_depth) * plan->capacity + plan->scratch_doubles;
+     * the window maps' scratch and the activations' deviations and rows */
+    return (4 + 4 * (int64_t)plan->branch_depth) * plan->capacity + plan->scratch_doubles +
+           plan->activation_doubles;
 }
 /* One input's statistics (plan->stats_size doubles): the variances per
  * position at every activation. */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "kernel/analytic.h"
+#include "model/activation.h"
 #include "model/branch.h"
 #include "model/model.h"
 
@@ -272,10 +273,11 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
             plan->stats_offset[i] = plan->stats_size;
             plan->stats_size += plan->positions[i];
         }
-        /* an activation's deviations of both inputs (run_pair), in the
-         * scratch the window maps use in other layers */
-        if (layer->ops->activation != NULL && 4 * plan->positions[i] > plan->scratch_doubles)
-            plan->scratch_doubles = 4 * plan->positions[i];
+        /* an activation's deviations of both inputs and the two rows of its
+         * row map (run_pair), apart from the scratch of the window map
+         * that may apply it */
+        if (layer->ops->activation != NULL && 6 * plan->positions[i] > plan->activation_doubles)
+            plan->activation_doubles = 6 * plan->positions[i];
         plan->layer_flops[i] =
             layer->ops->branch != NTK_BRANCH_NONE
                 ? 2.0 * (double)state_doubles(plan->positions[i], plan->input_form[i])
@@ -396,13 +398,12 @@ static void branch_run(const analytic_spatial_plan *plan, int i, const ntk_spati
                       next_theta);
 }
 
-/* The standard deviations of both inputs at an activation's positions and
+/* The standard deviations of both inputs at an activation's `positions` and
  * their inverses (ntk_gaussian_row), into `to` (4 x positions doubles; one
  * input's twice when both are the same): a square root and a quotient per
  * position, where the activation's rows would take one of each per pair. */
-static void set_deviations(ntk_spatial_state *state, double *to)
+static void set_deviations(ntk_spatial_state *state, int64_t positions, double *to)
 {
-    const int64_t positions = state->positions;
     const double *variance[2] = {state->variance_1, state->variance_2};
     double *deviation[2] = {to, to + 2 * positions};
     for (int side = 0; side < 2; ++side) {
@@ -419,6 +420,35 @@ static void set_deviations(ntk_spatial_state *state, double *to)
     state->inverse_deviation_1 = deviation[0] + positions;
     state->deviation_2 = deviation[1];
     state->inverse_deviation_2 = deviation[1] + positions;
+}
+
+/* The activation after layer i as a row map for layer i to apply while it
+ * writes its output rows (model/layer.h, ntk_spatial_row_map): its
+ * variances and deviations set in `state` for it, the map in `map`. Only
+ * between two pairs' statistics (the self recursion records the variances
+ * from the layer's whole output first) and where the activation has a row
+ * form; zero otherwise. Either way each entry's arithmetic is the same. */
+static int offer_row_map(const analytic_spatial_plan *plan, int i, const double *stats_1,
+                         const double *stats_2, double *activation_area,
+                         ntk_spatial_state *state, ntk_activation_row_context *context,
+                         ntk_spatial_row_map *map)
+{
+    if (stats_1 == NULL || i + 1 >= plan->n_layers || plan->stack[i].ops->analytic_needs_variances)
+        return 0; /* (such a layer reads its own variances from the state) */
+    const ntk_layer *after = &plan->stack[i + 1];
+    if (after->ops->activation == NULL || plan->input_form[i + 1] != NTK_ANALYTIC_FULL ||
+        plan->stats_offset[i + 1] < 0)
+        return 0;
+    const int64_t positions = plan->positions[i + 1];
+    state->variance_1 = stats_1 + plan->stats_offset[i + 1];
+    state->variance_2 = stats_2 + plan->stats_offset[i + 1];
+    set_deviations(state, positions, activation_area);
+    if (!ntk_activation_row_map(after, state, context, map))
+        return 0;
+    map->row_sigma = activation_area + 4 * positions;
+    map->row_theta = map->row_sigma + positions;
+    map->width = positions;
+    return 1;
 }
 
 /* The recursion; `self` records the activations' variances into stats_1
@@ -439,6 +469,9 @@ static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_conte
     state.theta = buffer[1];
     /* after the four states and the open blocks' buffers */
     state.scratch = work + (4 + 4 * (int64_t)plan->branch_depth) * plan->capacity;
+    double *activation_area = state.scratch + plan->scratch_doubles;
+    ntk_activation_row_context row_context;
+    ntk_spatial_row_map row_map;
     int current = 0; /* sigma in buffer[current], theta in buffer[current + 1] */
     int depth = 0;
     for (int i = 0; i < plan->n_layers; ++i) {
@@ -470,7 +503,7 @@ static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_conte
                 state.variance_2 = stats_2 + plan->stats_offset[i];
             }
             if (layer->ops->activation != NULL)
-                set_deviations(&state, state.scratch);
+                set_deviations(&state, state.positions, activation_area);
         }
         const int next = 2 - current;
         if (ntk_layer_has_parameters(layer->ops))
@@ -479,12 +512,23 @@ static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_conte
         state.out_form = plan->input_form[i + 1];
         state.next_sigma = buffer[next];
         state.next_theta = buffer[next + 1];
+        state.row_map = offer_row_map(plan, i, stats_1, stats_2, activation_area, &state,
+                                      &row_context, &row_map)
+                            ? &row_map
+                            : NULL;
+        state.row_map_applied = 0;
         /* checked by analytic_spatial_plan_make: every map applies */
         (void)layer->ops->analytic_spatial(layer, context, &state);
         state.sigma = buffer[next];
         state.theta = buffer[next + 1];
         state.form = state.out_form;
         current = next;
+        if (state.row_map_applied) {
+            /* the activation after it is done: it keeps positions and form */
+            ++i;
+            state.is_gaussian = 0;
+        }
+        state.row_map = NULL;
     }
     /* The mean over the logits of the remaining positions (one, or those a
      * final flatten kept): matching positions only. */

@@ -91,6 +91,21 @@ int ntk_activation_layer_analytic(const ntk_layer_spec *layer,
 int ntk_activation_layer_analytic_spatial(const ntk_layer *layer,
                                           const ntk_analytic_context *context,
                                           ntk_spatial_state *state);
+/* An activation layer's Gaussian rows as a row map (ntk_spatial_row_map)
+ * for a full state: the variances and deviations of both inputs at its
+ * positions as `state` has them (the driver sets them before the layer
+ * that writes the activation's input); `context` holds what the map reads
+ * and must outlive its use. Zero when the activation has no row form
+ * (gaussian_row), so the layer must run on its own. */
+typedef struct {
+    const struct ntk_activation_ops *act;
+    double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
+    const double *variance_1, *variance_2, *deviation_1, *deviation_2, *inverse_deviation_1,
+        *inverse_deviation_2;
+} ntk_activation_row_context;
+
+int ntk_activation_row_map(const ntk_layer *layer, const ntk_spatial_state *state,
+                           ntk_activation_row_context *context, ntk_spatial_row_map *map);
 double ntk_activation_layer_analytic_flops(const ntk_layer *layer, int64_t positions,
                                            ntk_analytic_form input_form,
                                            ntk_analytic_form output_form, int quadrature_order);

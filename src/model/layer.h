@@ -198,6 +198,23 @@ typedef struct {
  * pairs of its input, a net ending in flatten only matching positions. */
 typedef enum { NTK_ANALYTIC_DIAGONAL = 0, NTK_ANALYTIC_FULL = 1 } ntk_analytic_form;
 
+/* An elementwise map of a full state's rows that a window map may apply
+ * to its output rows while they are in cache, instead of writing its whole
+ * output for the next layer to read back (kernel/analytic_spatial.c fuses
+ * an activation into the conv before it: model/activation.h,
+ * ntk_activation_row_map). apply: next_sigma/next_theta[0..n) from the rows
+ * sigma/theta[0..n) of position p of x against positions first ..
+ * first + n - 1 of x'; row_sigma/row_theta: `width` doubles each where the
+ * window map may write such a row first. */
+typedef struct ntk_spatial_row_map {
+    void (*apply)(const struct ntk_spatial_row_map *map, int64_t p, int64_t first, int64_t n,
+                  const double *sigma, const double *theta, double *next_sigma,
+                  double *next_theta);
+    const void *context; /* the map's own data */
+    double *row_sigma, *row_theta;
+    int64_t width;
+} ntk_spatial_row_map;
+
 typedef struct {
     int64_t positions;        /* of the current values */
     ntk_analytic_form form;   /* of the current values */
@@ -220,6 +237,11 @@ typedef struct {
     int theta_skips_sigma;
     int has_theta;   /* a layer with parameters has been applied */
     int is_gaussian; /* values are a Gaussian's (a layer with parameters, then linear maps) */
+    /* The next layer's map, for a map that can apply it to its output rows
+     * as it writes them (NULL: none offered); such a map sets
+     * row_map_applied, and the driver then skips that layer. */
+    const ntk_spatial_row_map *row_map;
+    int row_map_applied;
 } ntk_spatial_state;
 
 /* What the kernel module lends the maps: the scales and the Gaussian

@@ -115,7 +115,12 @@ static void test_diagonal_shortcut(void)
     }
     full.capacity = 42 * 42;
     full.scratch_doubles = 8 * 6 * 6; /* the window maps' blocks of input rows 6 wide */
-    double x[2][84], work[4 * 42 * 42 + 8 * 6 * 6], stats[2][2][64], kernels[2][2];
+    /* and the activations' deviations and rows, 6 x 42 for all pairs */
+    full.activation_doubles = 6 * 42;
+    CHECK(analytic_spatial_work_doubles(&full) == 4 * 42 * 42 + 8 * 6 * 6 + 6 * 42 &&
+              analytic_spatial_work_doubles(&diagonal) <= analytic_spatial_work_doubles(&full),
+          "work of %lld doubles", (long long)analytic_spatial_work_doubles(&full));
+    double x[2][84], work[4 * 42 * 42 + 8 * 6 * 6 + 6 * 42], stats[2][2][64], kernels[2][2];
     for (int e = 0; e < 84; ++e) {
         x[0][e] = sin(0.7 * e + 0.3);
         x[1][e] = cos(1.3 * e - 0.2);

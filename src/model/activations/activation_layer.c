@@ -130,9 +130,45 @@ int ntk_activation_layer_analytic(const ntk_layer_spec *layer,
     return 0;
 }
 
+/* One row of the Gaussian rows (ntk_spatial_row_map's apply). */
+static void gaussian_row_apply(const ntk_spatial_row_map *map, int64_t p, int64_t first,
+                               int64_t n, const double *sigma, const double *theta,
+                               double *next_sigma, double *next_theta)
+{
+    const ntk_activation_row_context *context = map->context;
+    ntk_gaussian_row row;
+    row.s11 = context->variance_1[p];
+    row.deviation_11 = context->deviation_1[p];
+    row.inverse_deviation_11 = context->inverse_deviation_1[p];
+    row.s12 = sigma;
+    row.s22 = context->variance_2 + first;
+    row.deviation_22 = context->deviation_2 + first;
+    row.inverse_deviation_22 = context->inverse_deviation_2 + first;
+    context->act->gaussian_row(&row, n, context->parameter, theta, next_sigma, next_theta);
+}
+
+int ntk_activation_row_map(const ntk_layer *layer, const ntk_spatial_state *state,
+                           ntk_activation_row_context *context, ntk_spatial_row_map *map)
+{
+    const ntk_activation act = layer->ops->activation;
+    if (act == NULL || act->gaussian_row == NULL)
+        return 0;
+    context->act = act;
+    ntk_activation_parameters(act, layer->option, context->parameter);
+    context->variance_1 = state->variance_1;
+    context->variance_2 = state->variance_2;
+    context->deviation_1 = state->deviation_1;
+    context->deviation_2 = state->deviation_2;
+    context->inverse_deviation_1 = state->inverse_deviation_1;
+    context->inverse_deviation_2 = state->inverse_deviation_2;
+    map->apply = gaussian_row_apply;
+    map->context = context;
+    return 1;
+}
+
 /* Per pair of positions (p, p'): the Gaussian of x at p and x' at p'; a
  * full state row by row through the activation's gaussian_row where it has
- * one. */
+ * one (the row map a conv before it may also apply as it writes its rows). */
 int ntk_activation_layer_analytic_spatial(const ntk_layer *layer,
                                           const ntk_analytic_context *context,
                                           ntk_spatial_state *state)
@@ -144,25 +180,19 @@ int ntk_activation_layer_analytic_spatial(const ntk_layer *layer,
     const int64_t positions = state->positions;
     const int full = state->form == NTK_ANALYTIC_FULL;
     const int64_t columns = full ? positions : 1;
-    double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
-    ntk_activation_parameters(act, layer->option, parameter);
-    if (full && act->gaussian_row != NULL) {
-        ntk_gaussian_row row = {0};
-        row.s22 = state->variance_2;
-        row.deviation_22 = state->deviation_2;
-        row.inverse_deviation_22 = state->inverse_deviation_2;
+    ntk_activation_row_context row_context;
+    ntk_spatial_row_map map;
+    if (full && ntk_activation_row_map(layer, state, &row_context, &map)) {
         for (int64_t p = 0; p < positions; ++p) {
             const int64_t at = p * positions;
-            row.s11 = state->variance_1[p];
-            row.deviation_11 = state->deviation_1[p];
-            row.inverse_deviation_11 = state->inverse_deviation_1[p];
-            row.s12 = state->sigma + at;
-            act->gaussian_row(&row, positions, parameter, state->theta + at,
-                              state->next_sigma + at, state->next_theta + at);
+            map.apply(&map, p, 0, positions, state->sigma + at, state->theta + at,
+                      state->next_sigma + at, state->next_theta + at);
         }
         state->is_gaussian = 0;
         return 0;
     }
+    double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
+    ntk_activation_parameters(act, layer->option, parameter);
     for (int64_t p = 0; p < positions; ++p)
         for (int64_t c = 0; c < columns; ++c) {
             const int64_t q = full ? c : p; /* position of x' */

@@ -264,6 +264,31 @@ NTK_CLONED_HELPER void conv_padded_row(const conv_geometry *g, const padded_bloc
     }
 }
 
+/* Output row pair (y1, y2) from the padded sums: every x1's row, written
+ * to the next state, or with the next layer's map (`map`: state->row_map,
+ * or NULL) into its row buffers and through the map from there, so the
+ * conv's output never goes to memory whole. */
+NTK_CLONED_HELPER void conv_padded_rows(const conv_geometry *g, const padded_block *pad,
+                                        const double *acc_sigma, const double *acc_theta,
+                                        int64_t y1, int64_t y2, double scale, double b2,
+                                        double own, const ntk_spatial_row_map *map,
+                                        const ntk_spatial_state *state)
+{
+    const int64_t positions_out = g->positions;
+    for (int64_t x1 = 0; x1 < g->wo; ++x1) {
+        const int64_t at = (y1 * g->wo + x1) * positions_out + y2 * g->wo;
+        if (map == NULL) {
+            conv_padded_row(g, pad, acc_sigma, acc_theta, x1, scale, b2, own,
+                            state->next_sigma + at, state->next_theta + at);
+            continue;
+        }
+        conv_padded_row(g, pad, acc_sigma, acc_theta, x1, scale, b2, own, map->row_sigma,
+                        map->row_theta);
+        map->apply(map, y1 * g->wo + x1, y2 * g->wo, g->wo, map->row_sigma, map->row_theta,
+                   state->next_sigma + at, state->next_theta + at);
+    }
+}
+
 /* Two neighbours on a diagonal of the (y1, y2) walk with three row taps
  * each, the second's the first's last two and one more (stride 1, no tap in
  * the padding): out1 = 0.0 + b0 + b1 + b2 and out2 = 0.0 + b1 + b2 + b3, each
@@ -326,9 +351,10 @@ static inline int taps_slide_by_one(int n, int n_next, const double *const *bloc
 
 NTK_VECTOR_CLONES
 static void conv_full_padded(const conv_geometry *g, const padded_block *pad, double scale,
-                             double b2, ntk_spatial_state *state)
+                             double b2, const ntk_spatial_row_map *map,
+                             ntk_spatial_state *state)
 {
-    const int64_t w = g->w, positions_in = g->h * g->w, positions_out = g->positions;
+    const int64_t w = g->w, positions_in = g->h * g->w;
     const int64_t block_doubles = pad->width * pad->width;
     const double *theta = state->has_theta ? state->theta : NULL;
     const double own = state->theta_skips_sigma ? 0.0 : 1.0; /* Sigma' in Theta' */
@@ -375,17 +401,10 @@ static void conv_full_padded(const conv_geometry *g, const padded_block *pad, do
                         sum_row_blocks_pair(theta_blocks, prefetch ? theta_ahead : NULL,
                                             positions_in, w, pad, acc_theta, acc_theta_2);
                     }
-                    for (int64_t x1 = 0; x1 < g->wo; ++x1) {
-                        const int64_t at = (y1 * g->wo + x1) * positions_out + y2 * g->wo;
-                        conv_padded_row(g, pad, acc_sigma, acc_theta, x1, scale, b2, own,
-                                        state->next_sigma + at, state->next_theta + at);
-                    }
-                    for (int64_t x1 = 0; x1 < g->wo; ++x1) {
-                        const int64_t at =
-                            ((y1 + 1) * g->wo + x1) * positions_out + (y2 + 1) * g->wo;
-                        conv_padded_row(g, pad, acc_sigma_2, acc_theta_2, x1, scale, b2, own,
-                                        state->next_sigma + at, state->next_theta + at);
-                    }
+                    conv_padded_rows(g, pad, acc_sigma, acc_theta, y1, y2, scale, b2, own,
+                                     map, state);
+                    conv_padded_rows(g, pad, acc_sigma_2, acc_theta_2, y1 + 1, y2 + 1, scale,
+                                     b2, own, map, state);
                     ++y1; /* the neighbour is done */
                     continue;
                 }
@@ -399,11 +418,7 @@ static void conv_full_padded(const conv_geometry *g, const padded_block *pad, do
                 if (theta != NULL)
                     sum_row_blocks(theta_blocks, n, positions_in, w, pad, acc_theta);
             }
-            for (int64_t x1 = 0; x1 < g->wo; ++x1) {
-                const int64_t at = (y1 * g->wo + x1) * positions_out + y2 * g->wo;
-                conv_padded_row(g, pad, acc_sigma, acc_theta, x1, scale, b2, own,
-                                state->next_sigma + at, state->next_theta + at);
-            }
+            conv_padded_rows(g, pad, acc_sigma, acc_theta, y1, y2, scale, b2, own, map, state);
         }
     }
 }
@@ -461,10 +476,16 @@ void window_analytic_conv(const conv_geometry *g, double w2, double b2, ntk_spat
             }
     } else {
         padded_block pad;
-        if (g->sw == 1 && padded_block_of(g, g->kh, &pad))
-            conv_full_padded(g, &pad, scale, b2, state);
-        else
+        if (g->sw == 1 && padded_block_of(g, g->kh, &pad)) {
+            /* the next layer's map applied as the rows are written, when
+             * they fit its buffers */
+            const ntk_spatial_row_map *map =
+                state->row_map != NULL && state->row_map->width >= g->wo ? state->row_map : NULL;
+            conv_full_padded(g, &pad, scale, b2, map, state);
+            state->row_map_applied = map != NULL;
+        } else {
             conv_full(g, scale, b2, state);
+        }
     }
     state->positions = g->positions;
     state->has_theta = 1;
