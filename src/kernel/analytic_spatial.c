@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/vector_clones.h"
 #include "kernel/analytic.h"
 #include "model/activation.h"
 #include "model/branch.h"
@@ -292,12 +293,47 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
 
 const char *analytic_spatial_form_name(ntk_analytic_form form) { return form_name(form); }
 
-/* The input layer: T(p, p') = <x_p, x'_p'> / C, the channel mean. */
+/* out[q] = scale (sum over c of a[c] columns[c][q]), the channels in order. */
+NTK_VECTOR_CLONES
+static void covariance_row(const double *a, const double *restrict columns, int64_t positions,
+                           int64_t channels, double scale, double *restrict out)
+{
+    for (int64_t q = 0; q < positions; ++q)
+        out[q] = a[0] * columns[q];
+    for (int64_t c = 1; c < channels; ++c) {
+        const double *restrict column = columns + c * positions;
+        for (int64_t q = 0; q < positions; ++q)
+            out[q] += a[c] * column[q];
+    }
+    for (int64_t q = 0; q < positions; ++q)
+        out[q] *= scale;
+}
+
+/* Inputs with at most this many channels get their covariance over all
+ * pairs of positions from a plain loop rather than DGEMM: a product of depth
+ * C that small is a pass of writes, which DGEMM makes three (it zeroes C
+ * first, then reads and writes it), and the loop's bits are the same on
+ * every CPU. */
+enum { input_covariance_loop_channels = 8 };
+
+/* The input layer: T(p, p') = <x_p, x'_p'> / C, the channel mean.
+ * `spare`: positions x channels doubles the loop may use. */
 static void input_covariance(const analytic_spatial_plan *plan, const double *x1,
-                             const double *x2, double *out)
+                             const double *x2, double *spare, double *out)
 {
     const int64_t positions = plan->input_positions, channels = plan->input_channels;
     const double scale = 1.0 / (double)channels;
+    if (plan->input_form[0] == NTK_ANALYTIC_FULL && positions > 1 &&
+        channels <= input_covariance_loop_channels) {
+        /* x' channel by channel, so each row's loop runs over positions */
+        for (int64_t q = 0; q < positions; ++q)
+            for (int64_t c = 0; c < channels; ++c)
+                spare[c * positions + q] = x2[q * channels + c];
+        for (int64_t p = 0; p < positions; ++p)
+            covariance_row(x1 + p * channels, spare, positions, channels, scale,
+                           out + p * positions);
+        return;
+    }
     if (plan->input_form[0] == NTK_ANALYTIC_FULL && positions > 1) {
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)positions, (int)positions,
                     (int)channels, scale, x1, (int)channels, x2, (int)channels, 0.0, out,
@@ -464,7 +500,9 @@ static void run_pair(const analytic_spatial_plan *plan, const ntk_analytic_conte
     ntk_spatial_state state = {0};
     state.positions = plan->input_positions;
     state.form = plan->input_form[0];
-    input_covariance(plan, x1, x2, buffer[0]);
+    /* the input has no theta yet: its buffer lends the loop its scratch
+     * (positions x channels <= positions^2 when the loop runs) */
+    input_covariance(plan, x1, x2, buffer[1], buffer[0]);
     state.sigma = buffer[0];
     state.theta = buffer[1];
     /* after the four states and the open blocks' buffers */

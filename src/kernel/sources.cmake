@@ -20,3 +20,12 @@ ntk_module_sources(kernel
   structured_mixed.c
   structured_tiles.c
 )
+
+# The infinite-width recursion's input covariance loop: vectorised, and with
+# no contracted multiply-adds, so every clone computes the same bits (as the
+# maps of src/model/sources.cmake).
+if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
+  set_source_files_properties(
+    ${PROJECT_SOURCE_DIR}/src/kernel/analytic_spatial.c
+    PROPERTIES COMPILE_OPTIONS "-ftree-vectorize;-fvect-cost-model=dynamic;-ffp-contract=off")
+endif()

@@ -44,7 +44,8 @@ CASES = {
     "one_d_same_valid": ("x1d", 0.25, [{"conv": {"channels": 3, "kernel": 3}}, "relu",
                                        {"conv": {"channels": 2, "kernel": 2, "padding": "valid",
                                                  "stride": 2}}, "erf", "flatten", {"dense": 2}]),
-    "one_d_circular_pool_gap": ("x1d", 0.0, [{"conv": {"channels": 2, "kernel": 3,
+    # ten channels: the input covariance by DGEMM (eight or fewer: a loop)
+    "one_d_circular_pool_gap": ("x1d10", 0.0, [{"conv": {"channels": 2, "kernel": 3,
                                                        "padding": "circular"}}, "relu",
                                              {"avg_pool": {"window": 2, "stride": 1}},
                                              {"conv": {"channels": 2, "kernel": 2,
@@ -61,6 +62,7 @@ def write(folder):
     rng = np.random.default_rng(11)
     np.save(f"{folder}/x2d.npy", rng.standard_normal((5, 6, 5, 2)))
     np.save(f"{folder}/x1d.npy", rng.standard_normal((5, 7, 3)))
+    np.save(f"{folder}/x1d10.npy", rng.standard_normal((5, 7, 10)))
     for name, (inputs, b_std, layers) in CASES.items():
         job = {"data": {"inputs": f"{inputs}.npy"},
                "model": {"layers": layers, "w_std": W_STD, "b_std": b_std},
