@@ -177,8 +177,11 @@ static int padded_block_of(const conv_geometry *g, int64_t taps, padded_block *b
     return block->width <= 2 * g->w;
 }
 
-/* out (the padded block's interior) = 0.0 + the sum of the n blocks of the
- * full input state (w x w, rows positions_in apart), in their order. */
+/* out (the padded block's interior) = the sum of the n blocks of the full
+ * input state (w x w, rows positions_in apart), in their order; one block
+ * as 0.0 + it (an add, not a copy the compiler would make a call). Sums
+ * start from the first block, not from a zero: the same values, with -0
+ * where every term is -0 (no later step tells the two zeros apart). */
 NTK_CLONED_HELPER void sum_row_blocks(const double *const *blocks, int n, int64_t positions_in,
                                   int64_t w, const padded_block *pad, double *restrict out)
 {
@@ -189,17 +192,17 @@ NTK_CLONED_HELPER void sum_row_blocks(const double *const *blocks, int n, int64_
             const double *restrict b1 = blocks[1] + a * positions_in;
             const double *restrict b2 = blocks[2] + a * positions_in;
             for (int64_t b = 0; b < w; ++b)
-                to[b] = 0.0 + b0[b] + b1[b] + b2[b];
+                to[b] = b0[b] + b1[b] + b2[b];
         } else if (n == 4) {
             const double *restrict b1 = blocks[1] + a * positions_in;
             const double *restrict b2 = blocks[2] + a * positions_in;
             const double *restrict b3 = blocks[3] + a * positions_in;
             for (int64_t b = 0; b < w; ++b)
-                to[b] = 0.0 + b0[b] + b1[b] + b2[b] + b3[b];
+                to[b] = b0[b] + b1[b] + b2[b] + b3[b];
         } else if (n == 2) {
             const double *restrict b1 = blocks[1] + a * positions_in;
             for (int64_t b = 0; b < w; ++b)
-                to[b] = 0.0 + b0[b] + b1[b];
+                to[b] = b0[b] + b1[b];
         } else {
             for (int64_t b = 0; b < w; ++b)
                 to[b] = 0.0 + b0[b];
@@ -223,17 +226,27 @@ NTK_CLONED_HELPER void conv_padded_row(const conv_geometry *g, const padded_bloc
     if (g->kw == 3) {
         const double *restrict s0 = acc_sigma + x1 * wp, *restrict s1 = s0 + wp + 1,
                                *restrict s2 = s0 + 2 * wp + 2;
-        if (acc_theta != NULL) {
+        if (acc_theta != NULL && own == 1.0 && b2 == 0.0) {
+            /* the common case (no bias, the whole NTK) without the product
+             * by 1 and the sum with 0, which change nothing */
             const double *restrict t0 = acc_theta + x1 * wp, *restrict t1 = t0 + wp + 1,
                                    *restrict t2 = t0 + 2 * wp + 2;
             for (int64_t x2 = 0; x2 < g->wo; ++x2) {
-                const double sigma = scale * (0.0 + s0[x2] + s1[x2] + s2[x2]) + b2;
+                const double sigma = scale * (s0[x2] + s1[x2] + s2[x2]);
                 sigma_row[x2] = sigma;
-                theta_row[x2] = own * sigma + scale * (0.0 + t0[x2] + t1[x2] + t2[x2]);
+                theta_row[x2] = sigma + scale * (t0[x2] + t1[x2] + t2[x2]);
+            }
+        } else if (acc_theta != NULL) {
+            const double *restrict t0 = acc_theta + x1 * wp, *restrict t1 = t0 + wp + 1,
+                                   *restrict t2 = t0 + 2 * wp + 2;
+            for (int64_t x2 = 0; x2 < g->wo; ++x2) {
+                const double sigma = scale * (s0[x2] + s1[x2] + s2[x2]) + b2;
+                sigma_row[x2] = sigma;
+                theta_row[x2] = own * sigma + scale * (t0[x2] + t1[x2] + t2[x2]);
             }
         } else {
             for (int64_t x2 = 0; x2 < g->wo; ++x2) {
-                const double sigma = scale * (0.0 + s0[x2] + s1[x2] + s2[x2]) + b2;
+                const double sigma = scale * (s0[x2] + s1[x2] + s2[x2]) + b2;
                 sigma_row[x2] = sigma;
                 theta_row[x2] = own * sigma;
             }
@@ -291,7 +304,7 @@ NTK_CLONED_HELPER void conv_padded_rows(const conv_geometry *g, const padded_blo
 
 /* Two neighbours on a diagonal of the (y1, y2) walk with three row taps
  * each, the second's the first's last two and one more (stride 1, no tap in
- * the padding): out1 = 0.0 + b0 + b1 + b2 and out2 = 0.0 + b1 + b2 + b3, each
+ * the padding): out1 = b0 + b1 + b2 and out2 = b1 + b2 + b3, each
  * in sum_row_blocks' order (the same bits), the shared blocks loaded once
  * for both outputs. Each step of the walk reads one block it has not read
  * before, from memory: `ahead` (or NULL), the next pair's two new blocks,
@@ -314,8 +327,8 @@ NTK_CLONED_HELPER void sum_row_blocks_pair(const double *const *blocks,
                 __builtin_prefetch(ahead[1] + a * positions_in + b);
             }
         for (int64_t b = 0; b < w; ++b) {
-            to1[b] = 0.0 + b0[b] + b1[b] + b2[b];
-            to2[b] = 0.0 + b1[b] + b2[b] + b3[b];
+            to1[b] = b0[b] + b1[b] + b2[b];
+            to2[b] = b1[b] + b2[b] + b3[b];
         }
     }
 }
@@ -551,7 +564,7 @@ NTK_CLONED_HELPER void pool_padded_row(const conv_geometry *g, const padded_bloc
         const double *restrict a0 = acc + x1 * sw * wp, *restrict a1 = a0 + wp;
         for (int64_t x2 = 0; x2 < g->wo; ++x2) {
             const int64_t c = x2 * sw;
-            row[x2] = (0.0 + a0[c] + a0[c + 1] + a1[c] + a1[c + 1]) * scale;
+            row[x2] = (a0[c] + a0[c + 1] + a1[c] + a1[c + 1]) * scale;
         }
         return;
     }
