@@ -483,7 +483,7 @@ static int offer_row_map(const analytic_spatial_plan *plan, int i, const double 
         return 0;
     map->row_sigma = activation_area + 4 * positions;
     map->row_theta = map->row_sigma + positions;
-    map->width = positions;
+    map->capacity = positions;
     return 1;
 }
 

@@ -26,19 +26,21 @@
  * is option i, in slot i). An activation without options ignores them. */
 enum { NTK_ACTIVATION_MAX_PARAMETERS = 2 };
 
-/* One row of an activation's Gaussians in the spatial recursion: x at one
- * position (variance s11) against x' at n positions (variances s22[e],
- * covariances s12[e]), with the standard deviations of both (sqrt of the
- * variances, and their inverses), computed once per position, so a pair of
- * positions' correlation is two products instead of a square root and a
- * quotient. That correlation rounds differently from s12 / sqrt(s11 s22),
- * which the maps' slope turns into a difference of order
- * 1e-16 / sqrt(1 - rho^2): a row keeps the quotient's bits for |rho| close
- * to 1, and the exact 1 of an input against itself there. */
+/* Rows of an activation's Gaussians in the spatial recursion: x at `rows`
+ * positions (row r: variance s11[r]) against x' at n positions (variances
+ * s22[e], covariances s12[r ld + e]), with the standard deviations of both
+ * (sqrt of the variances, and their inverses), computed once per position,
+ * so a pair of positions' correlation is two products instead of a square
+ * root and a quotient. That correlation rounds differently from
+ * s12 / sqrt(s11 s22), which the maps' slope turns into a difference of
+ * order 1e-16 / sqrt(1 - rho^2): the rows keep the quotient's bits for
+ * |rho| close to 1, and the exact 1 of an input against itself there. */
 typedef struct {
-    double s11, deviation_11, inverse_deviation_11;
-    const double *s12, *s22, *deviation_22, *inverse_deviation_22;
-} ntk_gaussian_row;
+    const double *s11, *deviation_11, *inverse_deviation_11; /* per row */
+    const double *s22, *deviation_22, *inverse_deviation_22; /* per column */
+    const double *s12;
+    int64_t ld; /* of s12, and of theta (gaussian_rows) */
+} ntk_gaussian_rows;
 
 struct ntk_activation_ops {
     ntk_layer_ops layer;          /* NTK_ACTIVATION_LAYER(self, "name") */
@@ -55,15 +57,16 @@ struct ntk_activation_ops {
      * recursion produces (a variance may be 0, |s12| may exceed
      * sqrt(s11 s22) by rounding). NULL: quadrature. */
     ntk_moments (*gaussian)(double s11, double s12, double s22, const double *parameter);
-    /* Optional, for the spatial recursion's rows (one position of x against
-     * n positions of x'): phi[e] and phi_prime[e] of `gaussian` at (s11,
-     * s12[e], s22[e]), equal to its values to a few units of rounding
-     * (more where the map itself is ill-conditioned: ntk_gaussian_row),
-     * vectorised; phi_prime[e] times theta[e] when theta is not NULL (the
-     * NTK through the activation, in the same pass). NULL: `gaussian`
-     * element by element. */
-    void (*gaussian_row)(const ntk_gaussian_row *row, int64_t n, const double *parameter,
-                         const double *theta, double *phi, double *phi_prime);
+    /* Optional, for the spatial recursion's rows (`rows` positions of x
+     * against n positions of x'): phi[r ld_out + e] and phi_prime[r ld_out
+     * + e] of `gaussian` at (s11[r], s12[r ld + e], s22[e]), equal to its
+     * values to a few units of rounding (more where the map itself is
+     * ill-conditioned: ntk_gaussian_rows), vectorised; phi_prime times
+     * theta[r ld + e] when theta is not NULL (the NTK through the
+     * activation, in the same pass). NULL: `gaussian` element by element. */
+    void (*gaussian_rows)(const ntk_gaussian_rows *block, int64_t rows, int64_t n,
+                          const double *parameter, const double *theta, double *phi,
+                          double *phi_prime, int64_t ld_out);
 };
 
 /* The parameters of an activation layer from its option slots; those of
@@ -96,7 +99,7 @@ int ntk_activation_layer_analytic_spatial(const ntk_layer *layer,
  * positions as `state` has them (the driver sets them before the layer
  * that writes the activation's input); `context` holds what the map reads
  * and must outlive its use. Zero when the activation has no row form
- * (gaussian_row), so the layer must run on its own. */
+ * (gaussian_rows), so the layer must run on its own. */
 typedef struct {
     const struct ntk_activation_ops *act;
     double parameter[NTK_ACTIVATION_MAX_PARAMETERS];

@@ -202,17 +202,18 @@ typedef enum { NTK_ANALYTIC_DIAGONAL = 0, NTK_ANALYTIC_FULL = 1 } ntk_analytic_f
  * to its output rows while they are in cache, instead of writing its whole
  * output for the next layer to read back (kernel/analytic_spatial.c fuses
  * an activation into the conv before it: model/activation.h,
- * ntk_activation_row_map). apply: next_sigma/next_theta[0..n) from the rows
- * sigma/theta[0..n) of position p of x against positions first ..
- * first + n - 1 of x'; row_sigma/row_theta: `width` doubles each where the
- * window map may write such a row first. */
+ * ntk_activation_row_map). apply: next_sigma/next_theta (rows ld_out apart)
+ * from sigma/theta (rows ld apart), `rows` rows of n: the rows of positions
+ * p, p + 1, .. of x against positions first .. first + n - 1 of x';
+ * row_sigma/row_theta: `capacity` doubles each where the window map may
+ * write such rows first. */
 typedef struct ntk_spatial_row_map {
-    void (*apply)(const struct ntk_spatial_row_map *map, int64_t p, int64_t first, int64_t n,
-                  const double *sigma, const double *theta, double *next_sigma,
-                  double *next_theta);
+    void (*apply)(const struct ntk_spatial_row_map *map, int64_t p, int64_t rows, int64_t first,
+                  int64_t n, const double *sigma, const double *theta, int64_t ld,
+                  double *next_sigma, double *next_theta, int64_t ld_out);
     const void *context; /* the map's own data */
     double *row_sigma, *row_theta;
-    int64_t width;
+    int64_t capacity;
 } ntk_spatial_row_map;
 
 typedef struct {
@@ -225,7 +226,7 @@ typedef struct {
      * per-input statistics, computed once per input). */
     const double *variance_1, *variance_2;
     /* and their square roots and the inverses of those, for the
-     * activations' rows (ntk_gaussian_row; set per pair by the driver) */
+     * activations' rows (ntk_gaussian_rows; set per pair by the driver) */
     const double *deviation_1, *deviation_2, *inverse_deviation_1, *inverse_deviation_2;
     /* Lent to the window maps of a full state: 8 w^2 doubles for input
      * rows w positions wide, two blocks of up to 2w x 2w (conv's blocks

@@ -429,7 +429,7 @@ static void test_quadrature_convergence(ntk_activation act, const char *name)
     check_close("diagonal 1-D quadrature", analytic_expect(act, s, s, s, 64).phi, want, 1e-14);
 }
 
-/* The rows the spatial recursion evaluates (an activation's gaussian_row,
+/* The rows the spatial recursion evaluates (an activation's gaussian_rows,
  * vectorised, with its own arccosine and the correlation from the
  * deviations) against the scalar closed form, to a few units of rounding
  * of the correlation magnified by the slope's 1 / sqrt(1 - rho^2), and to
@@ -437,16 +437,21 @@ static void test_quadrature_convergence(ntk_activation act, const char *name)
  * correlation, and an exact 1 stays exact): correlations across [-1, 1]
  * with both ends, +-1/2 where the arccosine switches formulas, just past +-1
  * (clamped), just inside and outside 1 - 1/1024, and zero variances on
- * either side. */
+ * either side; then the four rows in one call, with strides past the
+ * rows' length, bit for bit as one by one. */
 static void test_gaussian_rows(void)
 {
     for (int a = 0; a < ntk_activation_count(); a++) {
         ntk_activation act = ntk_activation_at(a);
-        if (act->gaussian_row == NULL)
+        if (act->gaussian_rows == NULL)
             continue;
-        enum { N = 1203 };
+        enum { N = 1203, LD = N + 3, LD_OUT = N + 5 };
         static double s12[N], s22[N], phi[N], phi_prime[N], theta[N], phi_2[N], ntk[N],
             deviation_22[N], inverse_22[N];
+        /* the rows and their results, for the call with all four */
+        static double s12_rows[4 * LD], theta_rows[4 * LD], phi_rows[4][N], ntk_rows[4][N],
+            phi_block[4 * LD_OUT], ntk_block[4 * LD_OUT];
+        double s11_rows[4], deviation_11_rows[4], inverse_11_rows[4];
         double parameter[NTK_ACTIVATION_MAX_PARAMETERS];
         ntk_activation_parameters(act, NULL, parameter);
         const double s11_values[] = {1.0, 0.37, 2.5e3, 0.0};
@@ -478,16 +483,26 @@ static void test_gaussian_rows(void)
                 deviation_22[e] = sqrt(s22[e]);
                 inverse_22[e] = 1.0 / deviation_22[e];
             }
-            ntk_gaussian_row row = {s11, sqrt(s11), 1.0 / sqrt(s11), s12, s22, deviation_22,
-                                    inverse_22};
-            act->gaussian_row(&row, N, parameter, NULL, phi, phi_prime);
+            s11_rows[v] = s11;
+            deviation_11_rows[v] = sqrt(s11);
+            inverse_11_rows[v] = 1.0 / sqrt(s11);
+            const ntk_gaussian_rows row = {&s11_rows[v], &deviation_11_rows[v],
+                                           &inverse_11_rows[v], s22, deviation_22, inverse_22,
+                                           s12, N};
+            act->gaussian_rows(&row, 1, N, parameter, NULL, phi, phi_prime, N);
             /* with theta: the same phi, and phi' times theta in the same pass */
             for (int e = 0; e < N; ++e)
                 theta[e] = 0.5 + 0.03 * (e % 17);
-            act->gaussian_row(&row, N, parameter, theta, phi_2, ntk);
+            act->gaussian_rows(&row, 1, N, parameter, theta, phi_2, ntk, N);
             for (int e = 0; e < N; ++e) {
-                check(phi_2[e] == phi[e], "gaussian_row phi with theta", phi_2[e], phi[e], 0);
-                check(ntk[e] == theta[e] * phi_prime[e], "gaussian_row theta x phi'", ntk[e],
+                s12_rows[v * LD + e] = s12[e];
+                theta_rows[v * LD + e] = theta[e];
+                phi_rows[v][e] = phi_2[e];
+                ntk_rows[v][e] = ntk[e];
+            }
+            for (int e = 0; e < N; ++e) {
+                check(phi_2[e] == phi[e], "gaussian_rows phi with theta", phi_2[e], phi[e], 0);
+                check(ntk[e] == theta[e] * phi_prime[e], "gaussian_rows theta x phi'", ntk[e],
                       theta[e] * phi_prime[e], 0);
             }
             for (int e = 0; e < N; ++e) {
@@ -501,11 +516,11 @@ static void test_gaussian_rows(void)
                                           ? 0.0
                                           : 1.0 / sqrt(1.0 - rho * rho);
                 char what[96];
-                snprintf(what, sizeof what, "%s gaussian_row phi, s11 %g, element %d",
+                snprintf(what, sizeof what, "%s gaussian_rows phi, s11 %g, element %d",
                          ntk_activation_name(act), s11, e);
                 check_close(what, phi[e], want.phi,
                             (4e-16 + 8e-16 * (spread > 0.0)) * (fabs(want.phi) + sqrt(s11 * s22[e])));
-                snprintf(what, sizeof what, "%s gaussian_row phi', s11 %g, element %d",
+                snprintf(what, sizeof what, "%s gaussian_rows phi', s11 %g, element %d",
                          ntk_activation_name(act), s11, e);
                 check_close(what, phi_prime[e], want.phi_prime, 4e-16 + 2e-16 * spread);
                 if (e % 401 == 307 && s11 > 0.0) {
@@ -519,9 +534,18 @@ static void test_gaussian_rows(void)
             }
             ++rows_checked;
         }
-        check(rows_checked == 4, "gaussian_row rows checked", rows_checked, 4, 0);
+        check(rows_checked == 4, "gaussian_rows rows checked", rows_checked, 4, 0);
+        const ntk_gaussian_rows block = {s11_rows,   deviation_11_rows, inverse_11_rows, s22,
+                                         deviation_22, inverse_22,      s12_rows,        LD};
+        act->gaussian_rows(&block, 4, N, parameter, theta_rows, phi_block, ntk_block, LD_OUT);
+        int same = 1;
+        for (int v = 0; v < 4; ++v)
+            for (int e = 0; e < N; ++e) /* (but where each row had its own s22: itself) */
+                same &= e % 401 == 307 || (phi_block[v * LD_OUT + e] == phi_rows[v][e] &&
+                                           ntk_block[v * LD_OUT + e] == ntk_rows[v][e]);
+        check(same, "gaussian_rows: four rows in one call as one by one", same, 1, 0);
     }
-    check(ntk_activation_relu.gaussian_row != NULL, "relu has a gaussian_row", 0, 1, 0);
+    check(ntk_activation_relu.gaussian_rows != NULL, "relu has gaussian_rows", 0, 1, 0);
 }
 
 int main(void)

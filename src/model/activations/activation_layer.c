@@ -130,28 +130,32 @@ int ntk_activation_layer_analytic(const ntk_layer_spec *layer,
     return 0;
 }
 
-/* One row of the Gaussian rows (ntk_spatial_row_map's apply). */
-static void gaussian_row_apply(const ntk_spatial_row_map *map, int64_t p, int64_t first,
-                               int64_t n, const double *sigma, const double *theta,
-                               double *next_sigma, double *next_theta)
+/* The Gaussian rows (ntk_spatial_row_map's apply). */
+static void gaussian_rows_apply(const ntk_spatial_row_map *map, int64_t p, int64_t rows,
+                                int64_t first, int64_t n, const double *sigma,
+                                const double *theta, int64_t ld, double *next_sigma,
+                                double *next_theta, int64_t ld_out)
 {
     const ntk_activation_row_context *context = map->context;
-    ntk_gaussian_row row;
-    row.s11 = context->variance_1[p];
-    row.deviation_11 = context->deviation_1[p];
-    row.inverse_deviation_11 = context->inverse_deviation_1[p];
-    row.s12 = sigma;
-    row.s22 = context->variance_2 + first;
-    row.deviation_22 = context->deviation_2 + first;
-    row.inverse_deviation_22 = context->inverse_deviation_2 + first;
-    context->act->gaussian_row(&row, n, context->parameter, theta, next_sigma, next_theta);
+    const ntk_gaussian_rows block = {
+        .s11 = context->variance_1 + p,
+        .deviation_11 = context->deviation_1 + p,
+        .inverse_deviation_11 = context->inverse_deviation_1 + p,
+        .s22 = context->variance_2 + first,
+        .deviation_22 = context->deviation_2 + first,
+        .inverse_deviation_22 = context->inverse_deviation_2 + first,
+        .s12 = sigma,
+        .ld = ld,
+    };
+    context->act->gaussian_rows(&block, rows, n, context->parameter, theta, next_sigma,
+                                next_theta, ld_out);
 }
 
 int ntk_activation_row_map(const ntk_layer *layer, const ntk_spatial_state *state,
                            ntk_activation_row_context *context, ntk_spatial_row_map *map)
 {
     const ntk_activation act = layer->ops->activation;
-    if (act == NULL || act->gaussian_row == NULL)
+    if (act == NULL || act->gaussian_rows == NULL)
         return 0;
     context->act = act;
     ntk_activation_parameters(act, layer->option, context->parameter);
@@ -161,13 +165,13 @@ int ntk_activation_row_map(const ntk_layer *layer, const ntk_spatial_state *stat
     context->deviation_2 = state->deviation_2;
     context->inverse_deviation_1 = state->inverse_deviation_1;
     context->inverse_deviation_2 = state->inverse_deviation_2;
-    map->apply = gaussian_row_apply;
+    map->apply = gaussian_rows_apply;
     map->context = context;
     return 1;
 }
 
 /* Per pair of positions (p, p'): the Gaussian of x at p and x' at p'; a
- * full state row by row through the activation's gaussian_row where it has
+ * full state through the activation's gaussian_rows where it has
  * one (the row map a conv before it may also apply as it writes its rows). */
 int ntk_activation_layer_analytic_spatial(const ntk_layer *layer,
                                           const ntk_analytic_context *context,
@@ -183,11 +187,8 @@ int ntk_activation_layer_analytic_spatial(const ntk_layer *layer,
     ntk_activation_row_context row_context;
     ntk_spatial_row_map map;
     if (full && ntk_activation_row_map(layer, state, &row_context, &map)) {
-        for (int64_t p = 0; p < positions; ++p) {
-            const int64_t at = p * positions;
-            map.apply(&map, p, 0, positions, state->sigma + at, state->theta + at,
-                      state->next_sigma + at, state->next_theta + at);
-        }
+        map.apply(&map, 0, positions, 0, positions, state->sigma, state->theta, positions,
+                  state->next_sigma, state->next_theta, positions);
         state->is_gaussian = 0;
         return 0;
     }

@@ -89,7 +89,7 @@ static inline double arc_cosine(double x)
  * row waits on (a vector one as slow as a dozen products), so: the 1 / (2 pi)
  * is a product, sqrt(s11 s22) the product of the two positions' standard
  * deviations and the correlation s12 times their inverses (all computed
- * once per input: ntk_gaussian_row), leaving the arccosine's square root
+ * once per input: ntk_gaussian_rows), leaving the arccosine's square root
  * and quotient and the sine. Where |rho| is close to 1 (past near_one) the
  * slope (pi - acos rho) / (2 pi) magnifies the correlation's rounding by
  * 1 / sqrt(1 - rho^2), so there the row takes the correlation as
@@ -123,16 +123,16 @@ static inline double row_correlation(double s12, double inverse_11, double inver
 
 enum { fix_up_chunk = 32 };
 
-NTK_VECTOR_CLONES
-static void relu_gaussian_row(const ntk_gaussian_row *row, int64_t n, const double *parameter,
-                              const double *restrict theta, double *restrict phi,
-                              double *restrict phi_prime)
+/* Row r of relu_gaussian_rows. */
+NTK_CLONED_HELPER void relu_gaussian_row(const ntk_gaussian_rows *block, int64_t r, int64_t n,
+                                         const double *parameter, const double *restrict theta,
+                                         double *restrict phi, double *restrict phi_prime)
 {
-    const double s11 = row->s11, deviation_11 = row->deviation_11,
-                 inverse_11 = row->inverse_deviation_11;
-    const double *restrict s12 = row->s12, *restrict s22 = row->s22,
-                           *restrict deviation_22 = row->deviation_22,
-                           *restrict inverse_22 = row->inverse_deviation_22;
+    const double s11 = block->s11[r], deviation_11 = block->deviation_11[r],
+                 inverse_11 = block->inverse_deviation_11[r];
+    const double *restrict s12 = block->s12 + r * block->ld, *restrict s22 = block->s22,
+                           *restrict deviation_22 = block->deviation_22,
+                           *restrict inverse_22 = block->inverse_deviation_22;
     double slope;
     /* whether any element needs the fix-up below, found in the same pass */
     int any = !(s11 > 0.0);
@@ -179,11 +179,23 @@ static void relu_gaussian_row(const ntk_gaussian_row *row, int64_t n, const doub
     }
 }
 
+/* The rows one by one in one call (a conv's fused block of rows, or a
+ * whole state), so the vector loops' set-up is not a call per row. */
+NTK_VECTOR_CLONES
+static void relu_gaussian_rows(const ntk_gaussian_rows *block, int64_t rows, int64_t n,
+                               const double *parameter, const double *theta, double *phi,
+                               double *phi_prime, int64_t ld_out)
+{
+    for (int64_t r = 0; r < rows; ++r)
+        relu_gaussian_row(block, r, n, parameter, theta != NULL ? theta + r * block->ld : NULL,
+                          phi + r * ld_out, phi_prime + r * ld_out);
+}
+
 const ntk_activation_ops ntk_activation_relu = {
     .layer = NTK_ACTIVATION_LAYER(ntk_activation_relu, "relu"),
     .phi = relu,
     .phi_prime = relu_prime,
     .apply = relu_apply,
     .gaussian = relu_gaussian,
-    .gaussian_row = relu_gaussian_row,
+    .gaussian_rows = relu_gaussian_rows,
 };

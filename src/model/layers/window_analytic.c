@@ -279,26 +279,38 @@ NTK_CLONED_HELPER void conv_padded_row(const conv_geometry *g, const padded_bloc
 
 /* Output row pair (y1, y2) from the padded sums: every x1's row, written
  * to the next state, or with the next layer's map (`map`: state->row_map,
- * or NULL) into its row buffers and through the map from there, so the
- * conv's output never goes to memory whole. */
+ * or NULL) into its buffers and through the map from there, so the conv's
+ * output never goes to memory whole: all wo rows at once when they fit the
+ * buffers, else row by row. */
 NTK_CLONED_HELPER void conv_padded_rows(const conv_geometry *g, const padded_block *pad,
                                         const double *acc_sigma, const double *acc_theta,
                                         int64_t y1, int64_t y2, double scale, double b2,
                                         double own, const ntk_spatial_row_map *map,
                                         const ntk_spatial_state *state)
 {
-    const int64_t positions_out = g->positions;
-    for (int64_t x1 = 0; x1 < g->wo; ++x1) {
-        const int64_t at = (y1 * g->wo + x1) * positions_out + y2 * g->wo;
-        if (map == NULL) {
+    const int64_t positions_out = g->positions, wo = g->wo;
+    const int64_t at = y1 * wo * positions_out + y2 * wo; /* of row x1 = 0 */
+    if (map == NULL) {
+        for (int64_t x1 = 0; x1 < wo; ++x1)
             conv_padded_row(g, pad, acc_sigma, acc_theta, x1, scale, b2, own,
-                            state->next_sigma + at, state->next_theta + at);
-            continue;
-        }
+                            state->next_sigma + at + x1 * positions_out,
+                            state->next_theta + at + x1 * positions_out);
+        return;
+    }
+    if (wo * wo <= map->capacity) {
+        for (int64_t x1 = 0; x1 < wo; ++x1)
+            conv_padded_row(g, pad, acc_sigma, acc_theta, x1, scale, b2, own,
+                            map->row_sigma + x1 * wo, map->row_theta + x1 * wo);
+        map->apply(map, y1 * wo, wo, y2 * wo, wo, map->row_sigma, map->row_theta, wo,
+                   state->next_sigma + at, state->next_theta + at, positions_out);
+        return;
+    }
+    for (int64_t x1 = 0; x1 < wo; ++x1) {
         conv_padded_row(g, pad, acc_sigma, acc_theta, x1, scale, b2, own, map->row_sigma,
                         map->row_theta);
-        map->apply(map, y1 * g->wo + x1, y2 * g->wo, g->wo, map->row_sigma, map->row_theta,
-                   state->next_sigma + at, state->next_theta + at);
+        map->apply(map, y1 * wo + x1, 1, y2 * wo, wo, map->row_sigma, map->row_theta, wo,
+                   state->next_sigma + at + x1 * positions_out,
+                   state->next_theta + at + x1 * positions_out, positions_out);
     }
 }
 
@@ -493,7 +505,7 @@ void window_analytic_conv(const conv_geometry *g, double w2, double b2, ntk_spat
             /* the next layer's map applied as the rows are written, when
              * they fit its buffers */
             const ntk_spatial_row_map *map =
-                state->row_map != NULL && state->row_map->width >= g->wo ? state->row_map : NULL;
+                state->row_map != NULL && state->row_map->capacity >= g->wo ? state->row_map : NULL;
             conv_full_padded(g, &pad, scale, b2, map, state);
             state->row_map_applied = map != NULL;
         } else {
