@@ -87,6 +87,8 @@ typedef struct {
     double layer_flops[NTK_MAX_LAYERS];   /* per pair */
     double flops_per_pair;                /* input covariance, layers, final mean */
     int branch_depth;                     /* blocks open at once (model/branch.h), at most */
+    int unfused; /* every layer on its own, no activation applied by the conv before it
+                  * (run_pair's row maps): the same bits, for the tests to check so */
 } analytic_spatial_plan;
 
 /* The plan for `spec` on inputs of shape `input`; NTK_ERR_JOB naming the

@@ -274,11 +274,11 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
             plan->stats_offset[i] = plan->stats_size;
             plan->stats_size += plan->positions[i];
         }
-        /* an activation's deviations of both inputs and the two rows of its
-         * row map (run_pair), apart from the scratch of the window map
+        /* an activation's deviations of both inputs and its row map's rows
+         * in and out (run_pair), apart from the scratch of the window map
          * that may apply it */
-        if (layer->ops->activation != NULL && 6 * plan->positions[i] > plan->activation_doubles)
-            plan->activation_doubles = 6 * plan->positions[i];
+        if (layer->ops->activation != NULL && 8 * plan->positions[i] > plan->activation_doubles)
+            plan->activation_doubles = 8 * plan->positions[i];
         plan->layer_flops[i] =
             layer->ops->branch != NTK_BRANCH_NONE
                 ? 2.0 * (double)state_doubles(plan->positions[i], plan->input_form[i])
@@ -487,7 +487,8 @@ static int offer_row_map(const analytic_spatial_plan *plan, int i, const double 
                          ntk_spatial_state *state, ntk_activation_row_context *context,
                          ntk_spatial_row_map *map)
 {
-    if (stats_1 == NULL || i + 1 >= plan->n_layers || plan->stack[i].ops->analytic_needs_variances)
+    if (plan->unfused || stats_1 == NULL || i + 1 >= plan->n_layers ||
+        plan->stack[i].ops->analytic_needs_variances)
         return 0; /* (such a layer reads its own variances from the state) */
     const ntk_layer *after = &plan->stack[i + 1];
     if (after->ops->activation == NULL || plan->input_form[i + 1] != NTK_ANALYTIC_FULL ||
@@ -502,6 +503,16 @@ static int offer_row_map(const analytic_spatial_plan *plan, int i, const double 
     map->row_sigma = activation_area + 4 * positions;
     map->row_theta = map->row_sigma + positions;
     map->capacity = positions;
+    /* and an avg_pool after the activation whose column taps are disjoint
+     * groups sums them as the rows are written, a quarter (2 x 2) of the
+     * activation's output to write and read back */
+    map->pool_columns = 1;
+    map->out_sigma = map->row_theta + positions;
+    map->out_theta = map->out_sigma + positions;
+    const ntk_layer *pool = i + 2 < plan->n_layers ? &plan->stack[i + 2] : NULL;
+    if (pool != NULL && pool->ops->analytic_column_groups != NULL &&
+        plan->input_form[i + 2] == NTK_ANALYTIC_FULL && plan->input_form[i + 3] == NTK_ANALYTIC_FULL)
+        map->pool_columns = pool->ops->analytic_column_groups(pool);
     return 1;
 }
 

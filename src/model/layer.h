@@ -214,6 +214,13 @@ typedef struct ntk_spatial_row_map {
     const void *context; /* the map's own data */
     double *row_sigma, *row_theta;
     int64_t capacity;
+    /* > 1: the window map also sums the map's output in groups of
+     * pool_columns x pool_columns positions (x of x, x of x') before it
+     * writes it, for the avg_pool after the map (its column taps: the
+     * layer's analytic_column_groups); out_sigma/out_theta hold the map's
+     * output rows meanwhile (`capacity` doubles each). */
+    int64_t pool_columns;
+    double *out_sigma, *out_theta;
 } ntk_spatial_row_map;
 
 typedef struct {
@@ -243,6 +250,10 @@ typedef struct {
      * row_map_applied, and the driver then skips that layer. */
     const ntk_spatial_row_map *row_map;
     int row_map_applied;
+    /* > 1: the current state's columns are already summed in groups of
+     * this many (a row map's pool_columns), so it holds rows of h x w / g
+     * positions: the avg_pool that reads it sums only its rows. */
+    int64_t columns_pooled;
 } ntk_spatial_state;
 
 /* What the kernel module lends the maps: the scales and the Gaussian
@@ -369,6 +380,11 @@ struct ntk_layer_ops {
     int (*analytic_spatial)(const ntk_layer *layer, const ntk_analytic_context *context,
                             ntk_spatial_state *state);
     ntk_analytic_form (*analytic_input_form)(const ntk_layer *layer, ntk_analytic_form output_form);
+    /* Optional: g > 1 when the layer's map of a full state can read its
+     * input with the columns already summed in groups of g (columns_pooled:
+     * an avg_pool whose column taps are disjoint groups, window = stride, no
+     * padding); NULL or 1: it reads whole states only. */
+    int64_t (*analytic_column_groups)(const ntk_layer *layer);
     double (*analytic_spatial_flops)(const ntk_layer *layer, int64_t positions,
                                      ntk_analytic_form input_form, ntk_analytic_form output_form,
                                      int quadrature_order);

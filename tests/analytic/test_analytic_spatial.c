@@ -4,6 +4,7 @@
  *    it: all pairs below a pooling layer, matching positions below flatten;
  *  - the diagonal form gives the same kernels as the full one (the plan
  *    forced to all pairs), to rounding, on a net ending in flatten;
+ *  - the layers a pair's run fuses give the bits of each layer on its own;
  *  - a layer type without an infinite-width map (a stand-in max_pool, such
  *    as a type a later version may add) is refused naming the layer and its
  *    type, as is an activation of values that are not Gaussian. */
@@ -115,12 +116,12 @@ static void test_diagonal_shortcut(void)
     }
     full.capacity = 42 * 42;
     full.scratch_doubles = 8 * 6 * 6; /* the window maps' blocks of input rows 6 wide */
-    /* and the activations' deviations and rows, 6 x 42 for all pairs */
-    full.activation_doubles = 6 * 42;
-    CHECK(analytic_spatial_work_doubles(&full) == 4 * 42 * 42 + 8 * 6 * 6 + 6 * 42 &&
+    /* and the activations' deviations and rows, 8 x 42 for all pairs */
+    full.activation_doubles = 8 * 42;
+    CHECK(analytic_spatial_work_doubles(&full) == 4 * 42 * 42 + 8 * 6 * 6 + 8 * 42 &&
               analytic_spatial_work_doubles(&diagonal) <= analytic_spatial_work_doubles(&full),
           "work of %lld doubles", (long long)analytic_spatial_work_doubles(&full));
-    double x[2][84], work[4 * 42 * 42 + 8 * 6 * 6 + 6 * 42], stats[2][2][64], kernels[2][2];
+    double x[2][84], work[4 * 42 * 42 + 8 * 6 * 6 + 8 * 42], stats[2][2][64], kernels[2][2];
     for (int e = 0; e < 84; ++e) {
         x[0][e] = sin(0.7 * e + 0.3);
         x[1][e] = cos(1.3 * e - 0.2);
@@ -167,10 +168,52 @@ static void test_refusals(void)
                    "are not Gaussian");
 }
 
+/* The layers a pair's run fuses (a conv applying the relu after it to its
+ * output rows, and summing the column groups of the 2 x 2 avg_pool after
+ * that) give the same bits as each layer on its own, for two inputs and for
+ * an input against itself (where relu's correlation 1 must stay exact: the
+ * self recursion, never fused, records the variances it is compared with). */
+static void test_fused_layers(void)
+{
+    const ntk_layer_spec layers[] = {conv(3, 3, 3, 1, 0), named("relu", 0), named("avg_pool", 2),
+                                     conv(2, 3, 3, 1, 0), named("relu", 0), named("avg_pool", 2),
+                                     named("flatten", 0), named("dense", 1)};
+    const ntk_model_spec spec = spec_of(layers, 8);
+    const ntk_shape input = {3, {8, 8, 2}, 128};
+    analytic_spatial_plan fused, unfused;
+    CHECK(analytic_spatial_plan_make(&spec, &input, 0, 32, &fused) == NTK_OK, "plan: %s",
+          ntk_error_message());
+    unfused = fused;
+    unfused.unfused = 1;
+    static double work[1 << 16];
+    CHECK(analytic_spatial_work_doubles(&fused) <= (int64_t)(sizeof work / sizeof *work),
+          "work of %lld doubles", (long long)analytic_spatial_work_doubles(&fused));
+    double x[2][128], stats[2][256];
+    for (int e = 0; e < 128; ++e) {
+        x[0][e] = sin(0.7 * e + 0.3);
+        x[1][e] = cos(1.3 * e - 0.2);
+    }
+    CHECK(fused.stats_size <= 256, "statistics fit");
+    const ntk_analytic_context context = {spec.w_std, spec.b_std, 32, analytic_expect_with};
+    analytic_spatial_self(&fused, &context, x[0], stats[0], work);
+    analytic_spatial_self(&fused, &context, x[1], stats[1], work);
+    for (int second = 0; second < 2; ++second) {
+        double kernels[2][2];
+        const analytic_spatial_plan *plans[2] = {&fused, &unfused};
+        for (int f = 0; f < 2; ++f)
+            analytic_spatial_pair(plans[f], &context, x[0], x[second], stats[0], stats[second],
+                                  0, work, &kernels[f][0], &kernels[f][1]);
+        for (int k = 0; k < 2; ++k)
+            CHECK(kernels[0][k] == kernels[1][k], "%s of x0 and x%d: fused %.17g, unfused %.17g",
+                  k ? "nngp" : "theta", second, kernels[0][k], kernels[1][k]);
+    }
+}
+
 int main(void)
 {
     test_forms();
     test_diagonal_shortcut();
+    test_fused_layers();
     test_refusals();
     if (failures) {
         printf("%d check(s) failed\n", failures);

@@ -192,6 +192,16 @@ static int avg_pool_analytic_spatial(const ntk_layer *layer, const ntk_analytic_
     return 0;
 }
 
+/* Its column taps are disjoint groups (window = stride, no padding, the
+ * width a multiple): the map can read its input with each group's columns
+ * already summed (ntk_spatial_state's columns_pooled). */
+static int64_t avg_pool_analytic_column_groups(const ntk_layer *layer)
+{
+    conv_geometry g;
+    pool_geometry_of(layer, &g);
+    return window_analytic_pool_column_groups(&g);
+}
+
 static double avg_pool_analytic_flops(const ntk_layer *layer, int64_t positions,
                                       ntk_analytic_form input_form, ntk_analytic_form output_form,
                                       int quadrature_order)
@@ -239,6 +249,7 @@ const ntk_layer_ops ntk_layer_avg_pool = {
     .backward_one = avg_pool_backward_one,
     .analytic_spatial = avg_pool_analytic_spatial,
     .analytic_input_form = pool_analytic_input_form,
+    .analytic_column_groups = avg_pool_analytic_column_groups,
     .analytic_spatial_flops = avg_pool_analytic_flops,
     .cost = pool_cost,
 };

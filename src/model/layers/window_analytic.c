@@ -277,6 +277,34 @@ NTK_CLONED_HELPER void conv_padded_row(const conv_geometry *g, const padded_bloc
     }
 }
 
+/* A w x w block (rows ld_in apart) summed in groups of k x k: out[X1 ld_out
+ * + X2] sums the block's (k X1 + a, k X2 + b), a then b (avg_pool's column
+ * taps in its order), for X1, X2 < w / k. Both ways an avg_pool with
+ * disjoint column groups runs (fused after a conv's activation, or on its
+ * own: pool_full_grouped) sum them here, so both give the same bits. */
+NTK_CLONED_HELPER void sum_column_groups(int64_t k, int64_t w, const double *restrict in,
+                                         int64_t ld_in, double *restrict out, int64_t ld_out)
+{
+    const int64_t groups = w / k;
+    for (int64_t x1 = 0; x1 < groups; ++x1) {
+        double *restrict row = out + x1 * ld_out;
+        const double *restrict r0 = in + k * x1 * ld_in;
+        if (k == 2) {
+            const double *restrict r1 = r0 + ld_in;
+            for (int64_t x2 = 0; x2 < groups; ++x2)
+                row[x2] = r0[2 * x2] + r0[2 * x2 + 1] + r1[2 * x2] + r1[2 * x2 + 1];
+            continue;
+        }
+        for (int64_t x2 = 0; x2 < groups; ++x2) {
+            double sum = 0.0;
+            for (int64_t a = 0; a < k; ++a)
+                for (int64_t b = 0; b < k; ++b)
+                    sum += r0[a * ld_in + k * x2 + b];
+            row[x2] = sum;
+        }
+    }
+}
+
 /* Output row pair (y1, y2) from the padded sums: every x1's row, written
  * to the next state, or with the next layer's map (`map`: state->row_map,
  * or NULL) into its buffers and through the map from there, so the conv's
@@ -301,6 +329,16 @@ NTK_CLONED_HELPER void conv_padded_rows(const conv_geometry *g, const padded_blo
         for (int64_t x1 = 0; x1 < wo; ++x1)
             conv_padded_row(g, pad, acc_sigma, acc_theta, x1, scale, b2, own,
                             map->row_sigma + x1 * wo, map->row_theta + x1 * wo);
+        if (map->pool_columns > 1) {
+            map->apply(map, y1 * wo, wo, y2 * wo, wo, map->row_sigma, map->row_theta, wo,
+                       map->out_sigma, map->out_theta, wo);
+            /* into rows of wo / k columns: ho wo / k positions */
+            const int64_t k = map->pool_columns, groups = wo / k, grouped = g->ho * groups;
+            const int64_t to = y1 * groups * grouped + y2 * groups;
+            sum_column_groups(k, wo, map->out_sigma, wo, state->next_sigma + to, grouped);
+            sum_column_groups(k, wo, map->out_theta, wo, state->next_theta + to, grouped);
+            return;
+        }
         map->apply(map, y1 * wo, wo, y2 * wo, wo, map->row_sigma, map->row_theta, wo,
                    state->next_sigma + at, state->next_theta + at, positions_out);
         return;
@@ -502,12 +540,17 @@ void window_analytic_conv(const conv_geometry *g, double w2, double b2, ntk_spat
     } else {
         padded_block pad;
         if (g->sw == 1 && padded_block_of(g, g->kh, &pad)) {
-            /* the next layer's map applied as the rows are written, when
-             * they fit its buffers */
-            const ntk_spatial_row_map *map =
-                state->row_map != NULL && state->row_map->capacity >= g->wo ? state->row_map : NULL;
+            /* the next layer's map applied as the rows are written (and
+             * the pool's column groups after it summed), when they fit its
+             * buffers */
+            const ntk_spatial_row_map *offer = state->row_map;
+            const int fits = offer != NULL && offer->capacity >= g->wo &&
+                             (offer->pool_columns <= 1 ||
+                              (g->wo * g->wo <= offer->capacity && g->wo % offer->pool_columns == 0));
+            const ntk_spatial_row_map *map = fits ? offer : NULL;
             conv_full_padded(g, &pad, scale, b2, map, state);
             state->row_map_applied = map != NULL;
+            state->columns_pooled = map != NULL ? map->pool_columns : 1;
         } else {
             conv_full(g, scale, b2, state);
         }
@@ -634,10 +677,108 @@ static void pool_full_padded(const conv_geometry *g, const padded_block *pad, do
         }
 }
 
-void window_analytic_pool(const conv_geometry *g, ntk_spatial_state *state)
+/* The geometry of the pool of rows alone that is left of avg_pool `whole`
+ * once its column groups are summed (rows of w / kw positions). */
+static conv_geometry rows_only_of(const conv_geometry *whole)
 {
-    const double q = (double)(g->kh * g->kw);
+    conv_geometry rows_only = *whole;
+    rows_only.w = whole->w / whole->kw;
+    rows_only.kw = rows_only.sw = 1;
+    rows_only.pad_left = 0;
+    return rows_only;
+}
+
+int64_t window_analytic_pool_column_groups(const conv_geometry *g)
+{
+    if (!(g->kw > 1 && g->kw == g->sw && g->pad_left == 0 && g->pad_top == 0 && !g->circular &&
+          g->wo * g->kw == g->w))
+        return 1;
+    /* the rows' pool in single passes, and its blocks of grouped columns
+     * with the sum in scratch (pool_full_grouped) */
+    const conv_geometry rows_only = rows_only_of(g);
+    padded_block pad;
+    const int64_t groups = rows_only.w, taps = g->kh * g->kh;
+    if (!padded_block_of(&rows_only, taps, &pad) ||
+        (taps + 1) * groups * groups > 8 * g->w * g->w)
+        return 1;
+    return g->kw;
+}
+
+/* avg_pool with disjoint column groups (window_analytic_pool_column_groups)
+ * on a full state, as it runs after a conv's activation that sums its
+ * groups as it writes (columns_pooled): per output row pair, each row tap
+ * pair's block summed in groups into scratch, then the rows' pool of those
+ * blocks as pool_full_padded on the grouped state, the same sums in the
+ * same order. */
+NTK_VECTOR_CLONES
+static void pool_full_grouped(const conv_geometry *whole, double scale, ntk_spatial_state *state)
+{
+    const conv_geometry rows_only = rows_only_of(whole);
+    const conv_geometry *g = &rows_only;
+    padded_block pad;
+    (void)padded_block_of(g, g->kh * g->kh, &pad); /* checked by the caller */
+    const int64_t k = whole->kw, w = whole->w, positions_in = whole->h * w;
+    const int64_t groups = g->w, block = groups * groups, positions_out = g->positions;
+    const double *theta = state->has_theta ? state->theta : NULL;
+    double *acc_sigma = state->scratch, *acc_theta = state->scratch + block;
+    double *grouped = state->scratch + 2 * block; /* the taps' blocks, sigma's then theta's */
+    const double *sigma_blocks[padded_row_taps_max], *theta_blocks[padded_row_taps_max];
+    for (int64_t y1 = 0; y1 < g->ho; ++y1)
+        for (int64_t y2 = 0; y2 < g->ho; ++y2) {
+            int n = 0;
+            for (int64_t dy1 = 0; dy1 < g->kh; ++dy1) {
+                const int64_t r1 = conv_source(y1, dy1, g->sh, g->pad_top, g->h, g->circular);
+                if (r1 < 0)
+                    continue;
+                for (int64_t dy2 = 0; dy2 < g->kh; ++dy2) {
+                    const int64_t r2 = conv_source(y2, dy2, g->sh, g->pad_top, g->h, g->circular);
+                    if (r2 < 0)
+                        continue;
+                    const int64_t at = r1 * w * positions_in + r2 * w;
+                    double *to = grouped + 2 * n * block;
+                    sum_column_groups(k, w, state->sigma + at, positions_in, to, groups);
+                    sigma_blocks[n] = to;
+                    if (theta != NULL) {
+                        sum_column_groups(k, w, theta + at, positions_in, to + block, groups);
+                        theta_blocks[n] = to + block;
+                    }
+                    ++n;
+                }
+            }
+            if (n == 0) {
+                zero(state->scratch, 2 * block);
+            } else {
+                sum_row_blocks(sigma_blocks, n, groups, groups, &pad, acc_sigma);
+                if (theta != NULL)
+                    sum_row_blocks(theta_blocks, n, groups, groups, &pad, acc_theta);
+            }
+            for (int64_t x1 = 0; x1 < g->wo; ++x1) {
+                const int64_t at = (y1 * g->wo + x1) * positions_out + y2 * g->wo;
+                pool_padded_row(g, &pad, acc_sigma, x1, scale, state->next_sigma + at);
+                if (theta != NULL)
+                    pool_padded_row(g, &pad, acc_theta, x1, scale, state->next_theta + at);
+            }
+        }
+}
+
+void window_analytic_pool(const conv_geometry *whole, ntk_spatial_state *state)
+{
+    const double q = (double)(whole->kh * whole->kw);
     const double scale = 1.0 / (q * q);
+    /* With its columns already summed in groups of kw (columns_pooled: the
+     * column taps are those groups, avg_pool_analytic_column_groups), the
+     * rest is a pool of the rows alone on rows of w / kw positions. */
+    conv_geometry rows_only = *whole;
+    if (state->columns_pooled > 1) {
+        rows_only = rows_only_of(whole);
+        state->columns_pooled = 1;
+    } else if (state->out_form == NTK_ANALYTIC_FULL &&
+               window_analytic_pool_column_groups(whole) > 1) {
+        pool_full_grouped(whole, scale, state);
+        state->positions = whole->positions;
+        return;
+    }
+    const conv_geometry *g = &rows_only;
     padded_block pad;
     if (state->out_form == NTK_ANALYTIC_FULL && padded_block_of(g, g->kh * g->kh, &pad)) {
         pool_full_padded(g, &pad, scale, state);

@@ -21,6 +21,11 @@
 void window_analytic_conv(const conv_geometry *g, double w2, double b2, ntk_spatial_state *state);
 /* Average pooling of a full state, output in state->out_form. */
 void window_analytic_pool(const conv_geometry *g, ntk_spatial_state *state);
+/* k > 1 when avg_pool `g`'s column taps are disjoint groups of k (window =
+ * stride, no padding, the width a multiple) and its full map can run group
+ * sums first: on a state whose columns are already summed so
+ * (columns_pooled), or summing them itself; else 1. */
+int64_t window_analytic_pool_column_groups(const conv_geometry *g);
 /* Global average pooling of a full state: one position. */
 void window_analytic_global_pool(ntk_spatial_state *state);
 
