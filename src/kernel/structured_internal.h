@@ -46,6 +46,8 @@ typedef struct {
     /* kernel.precision mixed and float32: each vector is `width` floats,
      * rounded from the float64 forward/backward pass (structured_mixed.c). */
     int single;
+    int single_passes;                           /* the layers' GEMMs of the forward/backward
+                                                  * passes in float32 (model/single_passes.h) */
     int64_t stride;                              /* doubles per item in the item set */
     int64_t single_stride;                       /* floats per item (2 stride) when single */
 } feature_layout;

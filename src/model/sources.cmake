@@ -34,6 +34,7 @@ ntk_module_sources(model
   layers/window_analytic.c
   model.c
   model_keys.c
+  single_passes.c
   weights.c
 )
 
