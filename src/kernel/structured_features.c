@@ -53,6 +53,14 @@ static ntk_status own_features(const ntk_model *model, const ntk_input_block *in
                                               scratch, vector + layout->input_offset[l]);
                     continue;
                 }
+                if (layout->block[l] && features.single != NULL &&
+                    layer->ops->jacobian_block_single != NULL) {
+                    layer->ops->jacobian_block_single(
+                        layer, model, features.single, h, features.cotangent[l] + x * k * n_out, k,
+                        layout->block_first[l], layout->block_width[l] / layout->row_width[l],
+                        vector + layout->input_offset[l]);
+                    continue;
+                }
                 if (layout->block[l]) {
                     layer->ops->jacobian_block(layer, model, h, features.cotangent[l] + x * k * n_out,
                                                k, layout->block_first[l],

@@ -15,8 +15,8 @@ ntk_status model_single_passes_create(const ntk_model *model, int64_t unit,
     ntk_single_passes *made = NULL;
     NTK_TRY(NTK_CALLOC(made, 1, "float32 passes"));
     made->unit = unit;
-    const int64_t k = model_outputs(model);
-    int64_t widest = 1;
+    const int k = model_outputs(model);
+    int64_t capacity = 1;
     ntk_status status = NTK_OK;
     for (int i = 0; status == NTK_OK && i < model->n_stack; ++i) {
         const ntk_layer *layer = &model->stack[i];
@@ -27,12 +27,15 @@ ntk_status model_single_passes_create(const ntk_model *model, int64_t unit,
         status = NTK_CALLOC(made->weight[l], count + 1, "float32 weights");
         for (int64_t e = 0; status == NTK_OK && e < count; ++e)
             made->weight[l][e] = (float)model->weight[l][e];
-        const int64_t wide = layer->in.size > layer->out.size ? layer->in.size : layer->out.size;
-        if (wide > widest)
-            widest = wide;
+        ntk_layer_cost cost;
+        memset(&cost, 0, sizeof cost);
+        layer->ops->cost(layer, k, 0, 0, &cost);
+        if (unit * cost.single_scratch_per_unit > capacity)
+            capacity = unit * cost.single_scratch_per_unit;
+        if (cost.single_scratch_floats > capacity)
+            capacity = cost.single_scratch_floats;
     }
-    /* a unit's cotangents: unit x k rows of the widest side */
-    made->capacity = unit * k * widest;
+    made->capacity = capacity;
     if (status == NTK_OK)
         status = NTK_CALLOC(made->operand, made->capacity, "float32 pass scratch");
     if (status == NTK_OK)

@@ -370,6 +370,8 @@ static void dense_cost(const ntk_layer *layer, int k, int full, int quadrature_o
     cost->product_width = layer->out.size;
     cost->single_forward_depth = layer->in.size;
     cost->single_backward_depth = layer->out.size;
+    cost->single_scratch_per_unit = (int64_t)k * (layer->in.size > layer->out.size
+                                                      ? layer->in.size : layer->out.size);
 }
 
 const ntk_layer_ops ntk_layer_dense = {
