@@ -5,6 +5,31 @@
 
 #include "model/single_passes.h"
 
+double model_single_passes_floats(const ntk_layer *stack, int n_stack, int k, int64_t unit,
+                                  int64_t *capacity)
+{
+    int64_t most = 1;
+    double weights = 0.0;
+    for (int i = 0; i < n_stack; ++i) {
+        const ntk_layer *layer = &stack[i];
+        if (layer->ops->forward_single == NULL || layer->param < 1)
+            continue;
+        ntk_tensor_shape weight, bias;
+        layer->ops->tensors(layer, &weight, &bias);
+        weights += (double)weight.count + 1.0;
+        ntk_layer_cost cost;
+        memset(&cost, 0, sizeof cost);
+        layer->ops->cost(layer, k, 0, 0, &cost);
+        if (unit * cost.single_scratch_per_unit > most)
+            most = unit * cost.single_scratch_per_unit;
+        if (cost.single_scratch_floats > most)
+            most = cost.single_scratch_floats;
+    }
+    if (capacity != NULL)
+        *capacity = most;
+    return weights + 2.0 * (double)most;
+}
+
 ntk_status model_single_passes_create(const ntk_model *model, int64_t unit,
                                       ntk_single_passes **pass)
 {
@@ -15,8 +40,8 @@ ntk_status model_single_passes_create(const ntk_model *model, int64_t unit,
     ntk_single_passes *made = NULL;
     NTK_TRY(NTK_CALLOC(made, 1, "float32 passes"));
     made->unit = unit;
-    const int k = model_outputs(model);
     int64_t capacity = 1;
+    model_single_passes_floats(model->stack, model->n_stack, model_outputs(model), unit, &capacity);
     ntk_status status = NTK_OK;
     for (int i = 0; status == NTK_OK && i < model->n_stack; ++i) {
         const ntk_layer *layer = &model->stack[i];
@@ -27,13 +52,6 @@ ntk_status model_single_passes_create(const ntk_model *model, int64_t unit,
         status = NTK_CALLOC(made->weight[l], count + 1, "float32 weights");
         for (int64_t e = 0; status == NTK_OK && e < count; ++e)
             made->weight[l][e] = (float)model->weight[l][e];
-        ntk_layer_cost cost;
-        memset(&cost, 0, sizeof cost);
-        layer->ops->cost(layer, k, 0, 0, &cost);
-        if (unit * cost.single_scratch_per_unit > capacity)
-            capacity = unit * cost.single_scratch_per_unit;
-        if (cost.single_scratch_floats > capacity)
-            capacity = cost.single_scratch_floats;
     }
     made->capacity = capacity;
     if (status == NTK_OK)

@@ -36,6 +36,12 @@ typedef struct ntk_single_passes {
     int64_t capacity;
 } ntk_single_passes;
 
+/* Floats a model_single_passes_create of a model with layers `stack`
+ * holds: the float weights and the two scratch buffers (plan counts them;
+ * *capacity, when not NULL, the floats of each buffer). */
+double model_single_passes_floats(const ntk_layer *stack, int n_stack, int k, int64_t unit,
+                                  int64_t *capacity);
+
 /* The passes of `model` in units of `unit` inputs: its weights rounded to
  * float, the scratch for one unit. Rank-local. */
 ntk_status model_single_passes_create(const ntk_model *model, int64_t unit,
