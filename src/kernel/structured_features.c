@@ -34,7 +34,8 @@ static ntk_status own_features(const ntk_model *model, const ntk_input_block *in
         status = NTK_CALLOC(rounded, layout->width, "feature vector");
     int64_t count = 0;
     for (int64_t first = 0; status == NTK_OK && first < inputs->count; first += count) {
-        const int64_t to_unit = layout->single_passes ? batch - (inputs->first + first) % batch : batch;
+        const int64_t to_unit =
+            layout->single_passes ? batch - (inputs->first + first) % batch : batch;
         count = inputs->count - first < to_unit ? inputs->count - first : to_unit;
         NTK_TRY_GOTO(status, model_features_batch(model, inputs->x + first * inputs->dim, count,
                                                   inputs->first + first, layout->lowest, &features),
