@@ -217,9 +217,12 @@ double kernel_chunk_decision_bytes(const ntk_kernel_config *config,
  * product of D terms whose operands were rounded to float32, so its error is
  * at most about (D + 2) u relative to the inner product of the magnitudes,
  * and a layer's term (two Grams) about (D_cotangent + D_input + 4) u; the
- * sum over layers is in float64. P is the largest such length over the
- * layers, plus 1 for float32, whose Theta is rounded once more when it is
- * stored. */
+ * sum over layers is in float64. The dense layers' forward and backward
+ * passes are SGEMMs too (model/single_passes.h): each of depth D adds about
+ * (D + 2) u to the features it reaches, so a layer's length also counts,
+ * twice (both inputs of a pair), the forward GEMMs before it and the
+ * backward GEMMs after it. P is the largest such length over the layers,
+ * plus 1 for float32, whose Theta is rounded once more when it is stored. */
 typedef struct {
     ntk_kernel_precision precision;
     double unit_roundoff;           /* u = 2^-24 */

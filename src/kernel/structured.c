@@ -238,6 +238,30 @@ int64_t kernel_structured_accumulation_length(const ntk_kernel_config *config,
     if (*status != NTK_OK)
         return 0;
     const int k = model_outputs(model);
+    /* The float32 passes (model/single_passes.h): a layer's SGEMM of depth
+     * D rounds its operands and sums D products, (D + 2) u relative to the
+     * magnitudes, and carries that to every layer above it (forward) or
+     * below it (backward). A layer's term then carries the forward GEMMs
+     * of the layers before it in its inputs and the backward GEMMs of
+     * those after it in its cotangents, twice (both inputs of the pair). A
+     * Jacobian block computed in float32 (conv) is an SGEMM over its P
+     * positions: (P + 2) u in its entries, twice as well. */
+    int64_t forward_before[NTK_MAX_DENSE + 2] = {0}, backward_after[NTK_MAX_DENSE + 2] = {0};
+    int64_t block_sums[NTK_MAX_DENSE + 2] = {0}; /* a float32 Jacobian block's depth + 2 */
+    for (int l = 1; l <= model->n_layers; ++l) {
+        const ntk_layer *layer = model_param_layer(model, l);
+        ntk_layer_cost cost;
+        memset(&cost, 0, sizeof cost);
+        layer->ops->cost(layer, k, full, config->kernel->quadrature_order, &cost);
+        const int64_t forward = layer->ops->forward_single ? cost.single_forward_depth + 2 : 0;
+        const int64_t backward = layer->ops->backward_single ? cost.single_backward_depth + 2 : 0;
+        if (layer->ops->jacobian_block_single && cost.single_block_depth > 0)
+            block_sums[l] = cost.single_block_depth + 2;
+        if (l < model->n_layers)
+            forward_before[l + 1] = forward_before[l] + forward;
+        for (int below = 1; below < l; ++below)
+            backward_after[below] += backward;
+    }
     int64_t longest = 0;
     for (int l = 1; l <= model->n_layers; ++l) {
         if (layout.skip[l])
@@ -253,8 +277,10 @@ int64_t kernel_structured_accumulation_length(const ntk_kernel_config *config,
             layout.rank_one[l] || layout.block[l] ? layout.input_depth[l] + 2
             : layout.pairwise[l] ? k * layout.channels[l] + layout.patch_width[l] + 4
                                  : k * layout.n_out[l] + layout.n_in[l] + 4;
-        if (length > longest)
-            longest = length;
+        const int64_t passes =
+            2 * (forward_before[l] + backward_after[l] + (layout.block[l] ? block_sums[l] : 0));
+        if (length + passes > longest)
+            longest = length + passes;
     }
     return longest;
 }

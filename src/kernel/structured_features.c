@@ -20,16 +20,26 @@ static ntk_status own_features(const ntk_model *model, const ntk_input_block *in
     const int64_t batch = layout->batch > 0 ? layout->batch : 1;
     int k = model_outputs(model);
     ntk_features features;
-    NTK_TRY(model_features_reserve(model, inputs->count < batch ? inputs->count : batch,
-                                   &features));
+    const int64_t capacity = inputs->count < batch ? inputs->count : batch;
+    /* float32 passes: one SGEMM per unit of `batch` inputs at global
+     * multiples of it (model/single_passes.h), so the batches start there
+     * too and only a rank's first and last batch may hold part of a unit */
+    if (layout->single_passes)
+        NTK_TRY(model_features_reserve_single(model, capacity, batch, &features));
+    else
+        NTK_TRY(model_features_reserve(model, capacity, &features));
     double *scratch = NULL, *rounded = NULL; /* single: one vector before rounding */
     ntk_status status = NTK_CALLOC(scratch, layout->scratch + 1, "Jacobian block scratch");
     if (status == NTK_OK && layout->single)
         status = NTK_CALLOC(rounded, layout->width, "feature vector");
-    for (int64_t first = 0; status == NTK_OK && first < inputs->count; first += batch) {
-        int64_t count = inputs->count - first < batch ? inputs->count - first : batch;
-        NTK_TRY_GOTO(status, model_features_down_to(model, inputs->x + first * inputs->dim, count,
-                                                    layout->lowest, &features), done);
+    int64_t count = 0;
+    for (int64_t first = 0; status == NTK_OK && first < inputs->count; first += count) {
+        const int64_t to_unit =
+            layout->single_passes ? batch - (inputs->first + first) % batch : batch;
+        count = inputs->count - first < to_unit ? inputs->count - first : to_unit;
+        NTK_TRY_GOTO(status, model_features_batch(model, inputs->x + first * inputs->dim, count,
+                                                  inputs->first + first, layout->lowest, &features),
+                     done);
         for (int64_t x = 0; x < count; ++x) {
             double *vector = layout->single ? rounded : own + (first + x) * layout->width;
             for (int l = 1; l <= model->n_layers; ++l) {
@@ -42,6 +52,14 @@ static ntk_status own_features(const ntk_model *model, const ntk_input_block *in
                     layer->ops->pairwise_pack(layer, model, h, features.cotangent[l] + x * k * n_out,
                                               k, layout->pair_part[l] ? &layout->part[l] : NULL,
                                               scratch, vector + layout->input_offset[l]);
+                    continue;
+                }
+                if (layout->block[l] && features.single != NULL &&
+                    layer->ops->jacobian_block_single != NULL) {
+                    layer->ops->jacobian_block_single(
+                        layer, model, features.single, h, features.cotangent[l] + x * k * n_out, k,
+                        layout->block_first[l], layout->block_width[l] / layout->row_width[l],
+                        vector + layout->input_offset[l]);
                     continue;
                 }
                 if (layout->block[l]) {

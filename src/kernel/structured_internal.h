@@ -44,8 +44,11 @@ typedef struct {
     int pair_part[NTK_MAX_DENSE + 2];            /* a chunk pass of a pairwise layer: */
     ntk_pairwise_part part[NTK_MAX_DENSE + 2];   /* its rectangle of the weights */
     /* kernel.precision mixed and float32: each vector is `width` floats,
-     * rounded from the float64 forward/backward pass (structured_mixed.c). */
+     * rounded from the forward/backward pass (structured_mixed.c), whose dense
+     * GEMMs are float32 when single_passes is set. */
     int single;
+    int single_passes;                           /* the layers' GEMMs of the forward/backward
+                                                  * passes in float32 (model/single_passes.h) */
     int64_t stride;                              /* doubles per item in the item set */
     int64_t single_stride;                       /* floats per item (2 stride) when single */
 } feature_layout;

@@ -115,6 +115,7 @@ ntk_status structured_layout_make(const ntk_model *model, int full, int only_lay
 void structured_layout_make_single(feature_layout *layout)
 {
     layout->single = 1;
+    layout->single_passes = 1;
     layout->stride = (layout->width + 1) / 2;
     layout->single_stride = 2 * layout->stride;
 }

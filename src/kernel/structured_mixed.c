@@ -1,6 +1,7 @@
 /* kernel.precision mixed for the structured trace kernel (docs/precision.md):
  * the per-layer Grams are SGEMMs of the float32 feature vectors (rounded
- * from the float64 forward/backward pass, structured.c), and each layer's
+ * from the forward/backward pass, whose dense layers' GEMMs are float32 too:
+ * model/single_passes.h, structured_features.c), and each layer's
  * term G_l o (K_l + s_l^2) is formed and summed over the layers in float64,
  * straight into Theta (float64). So a Gram entry carries the float32 error
  * of one inner product (its depth times the unit roundoff at worst) and the

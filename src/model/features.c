@@ -15,6 +15,7 @@
 
 #include "model/branch.h"
 #include "model/model.h"
+#include "model/single_passes.h"
 
 static ntk_status model_check_batch(const ntk_model *model, int64_t count)
 {
@@ -29,6 +30,7 @@ void model_features_free(ntk_features *features)
 {
     for (int b = 0; b < features->n_owned; ++b)
         free(features->owned[b]);
+    model_single_passes_free(features->single);
     memset(features, 0, sizeof *features);
 }
 
@@ -97,6 +99,16 @@ fail:
     return status;
 }
 
+ntk_status model_features_reserve_single(const ntk_model *model, int64_t capacity, int64_t unit,
+                                         ntk_features *features)
+{
+    NTK_TRY(model_features_reserve(model, capacity, features));
+    ntk_status status = model_single_passes_create(model, unit, &features->single);
+    if (status != NTK_OK)
+        model_features_free(features);
+    return status;
+}
+
 ntk_status model_features(const ntk_model *model, const double *x, int64_t count,
                           ntk_features *features)
 {
@@ -116,6 +128,12 @@ ntk_status model_features_into(const ntk_model *model, const double *x, int64_t 
 ntk_status model_features_down_to(const ntk_model *model, const double *x, int64_t count,
                                   int lowest, ntk_features *features)
 {
+    return model_features_batch(model, x, count, 0, lowest, features);
+}
+
+ntk_status model_features_batch(const ntk_model *model, const double *x, int64_t count,
+                                int64_t index, int lowest, ntk_features *features)
+{
     const int n = model->n_stack;
     const int k = model_outputs(model);
     if (count < 0 || count > features->capacity || features->n_layers != model->n_layers ||
@@ -123,12 +141,18 @@ ntk_status model_features_down_to(const ntk_model *model, const double *x, int64
         return NTK_RAISE(NTK_ERR_INTERNAL, "model: batch of %lld inputs for features buffers of %lld",
                          (long long)count, (long long)features->capacity);
     features->count = count;
+    ntk_single_passes *single = features->single;
+    if (single != NULL)
+        single->first = index;
 
     memcpy(features->value[0], x, (size_t)(count * model->stack[0].in.size) * sizeof *x);
     for (int i = 0; i < n; ++i) {
         const ntk_layer *layer = &model->stack[i];
         if (layer->ops->branch != NTK_BRANCH_NONE)
             branch_forward(model->stack, i, features->value, count);
+        else if (single != NULL && layer->ops->forward_single != NULL)
+            layer->ops->forward_single(layer, model, single, features->value[i], count,
+                                       features->value[i + 1], features->saved[i]);
         else
             layer->ops->forward(layer, model, features->value[i], count, features->value[i + 1],
                                 features->saved[i]);
@@ -150,6 +174,9 @@ ntk_status model_features_down_to(const ntk_model *model, const double *x, int64
         const ntk_layer *layer = &model->stack[i];
         if (layer->ops->branch != NTK_BRANCH_NONE)
             branch_backward(model->stack, i, features->cot, count, k);
+        else if (single != NULL && layer->ops->backward_single != NULL)
+            layer->ops->backward_single(layer, model, single, features->cot[i + 1], count, k,
+                                        features->saved[i], features->cot[i]);
         else
             layer->ops->backward(layer, model, features->cot[i + 1], count, k,
                                  features->saved[i], features->cot[i]);

@@ -40,6 +40,7 @@
 #include "model/layer_types.h"
 
 struct ntk_model;
+struct ntk_single_passes;
 
 /* A tensor shape per input, channels last: rank 1 (features), 2 (L, C) or 3 (H, W, C). */
 typedef struct {
@@ -298,6 +299,12 @@ typedef struct {
     double product_flops;
     int64_t product_width;
     double product_scratch_doubles, product_scratch_limit;
+    /* forward_single / backward_single: the depth of their SGEMMs (terms
+     * per product entry), which the float32 error statement counts, and
+     * jacobian_block_single's (0: none); the float scratch they need: per
+     * unit of inputs and fixed (model/single_passes.h) */
+    int64_t single_forward_depth, single_backward_depth, single_block_depth;
+    int64_t single_scratch_per_unit, single_scratch_floats;
 } ntk_layer_cost;
 
 struct ntk_layer_ops {
@@ -327,6 +334,22 @@ struct ntk_layer_ops {
                     int64_t count, double *out, double *saved);
     void (*backward)(const ntk_layer *layer, const struct ntk_model *model, const double *cot_out,
                      int64_t count, int k, const double *saved, double *cot_in);
+    /* The same passes with the layer's GEMMs in float32 (kernel.precision
+     * float32 and mixed, model/single_passes.h): the values in and out stay
+     * double, the GEMM operands are rounded to float, one SGEMM per unit of
+     * inputs (`pass`). NULL: the float64 forward/backward runs. */
+    void (*forward_single)(const ntk_layer *layer, const struct ntk_model *model,
+                           const struct ntk_single_passes *pass, const double *in, int64_t count,
+                           double *out, double *saved);
+    void (*backward_single)(const ntk_layer *layer, const struct ntk_model *model,
+                            const struct ntk_single_passes *pass, const double *cot_out,
+                            int64_t count, int k, const double *saved, double *cot_in);
+    /* jacobian_block (below) with its GEMM in float32, the pass's scratch
+     * for `scratch`; NULL: jacobian_block runs. */
+    void (*jacobian_block_single)(const ntk_layer *layer, const struct ntk_model *model,
+                                  const struct ntk_single_passes *pass, const double *in,
+                                  const double *cot_out, int k, int64_t first, int64_t rows,
+                                  double *block);
 
     /* --- one input, plain loops (the independent Jacobian path) --- */
     void (*forward_one)(const ntk_layer *layer, const struct ntk_model *model, const double *in,

@@ -133,6 +133,9 @@ typedef struct {
     double *saved[NTK_MAX_LAYERS];
     int n_owned;
     double *owned[3 * NTK_MAX_LAYERS + 2]; /* the distinct allocations */
+    /* float32 GEMMs in the layers that have them (model/single_passes.h),
+     * owned; NULL: float64 passes */
+    struct ntk_single_passes *single;
 } ntk_features;
 
 ntk_status model_features(const ntk_model *model, const double *x, int64_t count,
@@ -154,6 +157,17 @@ ntk_status model_features_into(const ntk_model *model, const double *x, int64_t 
  * times the forward pass for nothing. */
 ntk_status model_features_down_to(const ntk_model *model, const double *x, int64_t count,
                                   int lowest, ntk_features *features);
+
+/* model_features_reserve whose passes run their layers' GEMMs in float32
+ * (kernel.precision float32 and mixed, model/single_passes.h), in units of
+ * `unit` inputs. */
+ntk_status model_features_reserve_single(const ntk_model *model, int64_t capacity, int64_t unit,
+                                         ntk_features *features);
+/* model_features_down_to for inputs x whose first has the global index
+ * `index` (float32 passes put each input at its place in its unit; float64
+ * passes ignore it). */
+ntk_status model_features_batch(const ntk_model *model, const double *x, int64_t count,
+                                int64_t index, int lowest, ntk_features *features);
 
 /* Just f(x) for a batch (count x k). */
 ntk_status model_forward(const ntk_model *model, const double *x, int64_t count,

@@ -22,6 +22,7 @@ ntk_module_sources(model
   layers/conv.c
   layers/conv_geometry.c
   layers/conv_products.c
+  layers/conv_single.c
   layers/dense.c
   layers/flatten.c
   layers/layer_norm.c
@@ -34,6 +35,7 @@ ntk_module_sources(model
   layers/window_analytic.c
   model.c
   model_keys.c
+  single_passes.c
   weights.c
 )
 

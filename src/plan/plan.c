@@ -86,6 +86,7 @@
 #include "spectrum/spectrum.h"
 #include "model/branch.h"
 #include "model/model.h"
+#include "model/single_passes.h"
 #include "model/weights.h"
 
 /* Resident memory of an ntkgram process before it allocates any job data:
@@ -657,7 +658,14 @@ static double plan_structured(const ntk_plan_config *config, const model_layout 
         }
     }
 
-    const double stage_forward = overhead.batch_doubles + overhead.pass_scratch + block_scratch;
+    /* mixed and float32: the float32 passes' weights and scratch, in doubles */
+    const double single_passes =
+        config->kernel->precision != NTK_PRECISION_FLOAT64
+            ? 0.5 * model_single_passes_floats(layout->stack, layout->n_stack, k, overhead.batch,
+                                               NULL)
+            : 0.0;
+    const double stage_forward =
+        overhead.batch_doubles + overhead.pass_scratch + block_scratch + single_passes;
     const double maps = 2.5 * (double)(local_rows + local_cols);
     double widest_resident = 1.0;
     for (int l = 1; l <= chunking.n_layers; ++l) {

@@ -2,7 +2,11 @@
 # job: Theta within 1e-6 relative (Frobenius), the eigenvalues within 1e-6
 # ||Theta||_F, and Theta bit-identical on 1, 2 (1 x 2) and 3 (3 x 1) ranks
 # for the same grid.block (the eigenvalues as float64's: to its solver's
-# rounding). A net with 3 outputs (the
+# rounding). The dense layers' forward and backward GEMMs run in float32 in
+# units of the feature batch (kernel.chunk_mib 1 makes it 39 inputs for
+# this net: 1 rank runs 3 batches, 2 and 3 ranks 2 each, some of them part
+# of a unit), so the rank comparison covers several batches per rank and
+# units split between ranks. A net with 3 outputs (the
 # two-Gram form of every layer) and one with a single output (its last
 # layer in the rank-one form).
 . "$NTK_TESTS_DIR/lib.sh"
@@ -14,14 +18,17 @@ for net in three one; do
     printf 'name: %s\ndata: {inputs: {synthetic: gaussian, n: 96, dim: 8, seed: 1}}\nmodel:\n  layers: [{dense: 48}, relu, {dense: 40}, tanh, {dense: %s}]\noutput: {theta: true}\ngrid: {block: 8}\n' \
         $net $k > $net.yaml
     ntk serial run $net.yaml --out $net-float64 > /dev/null || fail "$net float64 run"
-    ntk serial run $net.yaml --out $net-mixed-1 --set kernel.precision=mixed > $net-mixed.log 2>&1 \
+    ntk serial run $net.yaml --out $net-mixed-1 --set kernel.precision=mixed --set kernel.chunk_mib=1 \
+        > $net-mixed.log 2>&1 \
         || fail "$net mixed run: $(cat $net-mixed.log)"
     grep -Eq "precision mixed: Theta's relative error <= [0-9.e+-]+ \(P = [0-9]+ float32 terms" $net-mixed.log \
         && grep -Eq "precision mixed: every eigenvalue within [0-9.e+-]+ of float64's .*; [0-9]+ of the 96 eigenvalues are above it" $net-mixed.log \
         || fail "$net: the log lacks the error statement: $(cat $net-mixed.log)"
 done
-ntk 2 run three.yaml --out three-mixed-2 --set kernel.precision=mixed > /dev/null || fail "mixed on 2 ranks"
-ntk 3 run three.yaml --out three-mixed-3 --set kernel.precision=mixed --set 'grid.shape=[3, 1]' > /dev/null \
+ntk 2 run three.yaml --out three-mixed-2 --set kernel.precision=mixed --set kernel.chunk_mib=1 \
+    > /dev/null || fail "mixed on 2 ranks"
+ntk 3 run three.yaml --out three-mixed-3 --set kernel.precision=mixed --set kernel.chunk_mib=1 \
+    --set 'grid.shape=[3, 1]' > /dev/null \
     || fail "mixed on 3 ranks"
 py - <<'PY' || fail "mixed against float64"
 import numpy as np, yaml
@@ -31,9 +38,12 @@ for net in ("three", "one"):
     stated = yaml.safe_load(open(f"{net}-mixed-1/summary.yaml"))["precision"]
     assert stated["kernel"] == "mixed" and stated["unit_roundoff"] == u, stated
     P = stated["accumulation_length"]
-    # three: the largest layer term is layer 2's, k n_2 + n_1 + 4 = 3 * 40 + 48 + 4;
-    # one: k n_2 + n_1 + 4 = 40 + 48 + 4 (layer 3 is rank-one, 40 + 1 + 2)
-    assert P == {"three": 172, "one": 92}[net], (net, P)
+    # a layer's Gram term (k n_l + n_{l-1} + 4; rank-one n_{l-1} + 2, no biases) plus
+    # twice the float32 passes that reach it: the forward GEMMs before it
+    # (depth n_{j-1} + 2 each) and the backward GEMMs after it (n_j + 2).
+    # three: layer 1's, 3 * 48 + 8 + 4 + 2 * ((40 + 2) + (3 + 2)) = 250;
+    # one: layer 3's (rank-one), 40 + 2 + 2 * ((8 + 2) + (48 + 2)) = 162
+    assert P == {"three": 250, "one": 162}[net], (net, P)
     assert stated["theta_relative_error_bound"] == P * u, stated
     t64 = np.load(f"{net}-float64/theta.npy")
     t = np.load(f"{net}-mixed-1/theta.npy")

@@ -25,6 +25,7 @@
 #include "core/checked_math.h"
 #include "model/layers/conv_geometry.h"
 #include "model/layers/conv_products.h"
+#include "model/layers/conv_single.h"
 #include "model/layers/window_analytic.h"
 #include "model/model.h"
 
@@ -223,6 +224,39 @@ static void conv_backward(const ntk_layer *layer, const ntk_model *model, const 
             conv_scatter(&g, patches + r * g.positions * depth, cot_in + (first + r) * layer->in.size);
     }
     free(patches);
+}
+
+/* The passes with their GEMMs in float32 (conv_single.c), the bias added in
+ * double. */
+static void conv_forward_single(const ntk_layer *layer, const ntk_model *model,
+                                const ntk_single_passes *pass, const double *in, int64_t count,
+                                double *out, double *saved)
+{
+    (void)saved;
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    const int64_t c_out = layer->option[CONV_CHANNELS];
+    conv_single_forward(&g, c_out, pass->weight[l], model->weight_scale[l], pass, in,
+                        layer->in.size, count, out);
+    if (model->has_bias[l]) {
+        const double s = model->bias_scale[l];
+        for (int64_t row = 0; row < count * g.positions; ++row)
+            for (int64_t o = 0; o < c_out; ++o)
+                out[row * c_out + o] += s * model->bias[l][o];
+    }
+}
+
+static void conv_backward_single(const ntk_layer *layer, const ntk_model *model,
+                                 const ntk_single_passes *pass, const double *cot_out,
+                                 int64_t count, int k, const double *saved, double *cot_in)
+{
+    (void)saved;
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    conv_single_backward(&g, layer->option[CONV_CHANNELS], pass->weight[l], model->weight_scale[l],
+                         pass, cot_out, layer->in.size, count * k, cot_in);
 }
 
 static void conv_forward_one(const ntk_layer *layer, const ntk_model *model, const double *in,
@@ -470,6 +504,31 @@ static void conv_jacobian_block(const ntk_layer *layer, const ntk_model *model, 
     }
 }
 
+/* conv_jacobian_block with the weights' GEMM in float32 (conv_single.c). */
+static void conv_jacobian_block_single(const ntk_layer *layer, const ntk_model *model,
+                                       const ntk_single_passes *pass, const double *in,
+                                       const double *cot_out, int k, int64_t first, int64_t rows,
+                                       double *block)
+{
+    conv_geometry g;
+    conv_geometry_of(layer, &g);
+    const int l = layer->param;
+    const int64_t c_out = layer->option[CONV_CHANNELS], depth = patch_size(&g);
+    const int64_t width = rows * depth + rows;
+    const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
+    conv_single_block(&g, c_out, model->weight_scale[l], pass, in, cot_out, layer->out.size, k,
+                      first, rows, width, block);
+    for (int o = 0; o < k; ++o) {
+        const double *delta = cot_out + (int64_t)o * layer->out.size;
+        for (int64_t c = 0; c < rows; ++c) {
+            double sum = 0.0;
+            for (int64_t p = 0; p < g.positions; ++p)
+                sum += delta[p * c_out + first + c];
+            block[o * width + rows * depth + c] = s * sum;
+        }
+    }
+}
+
 static void conv_cost(const ntk_layer *layer, int k, int full, int quadrature_order,
                       ntk_layer_cost *cost)
 {
@@ -500,7 +559,11 @@ static void conv_cost(const ntk_layer *layer, int k, int full, int quadrature_or
         cost->tile_flops_per_pair = cost->block_pair_flops;
         cost->widest = (int64_t)block;
         cost->block_flops = (double)k * positions * c_out * depth;
+        cost->single_block_depth = g.positions;
     }
+    cost->single_forward_depth = patch_size(&g);
+    cost->single_backward_depth = layer->option[CONV_CHANNELS];
+    cost->single_scratch_floats = conv_single_scratch_floats(&g, layer->option[CONV_CHANNELS]);
     conv_products_cost(layer, &g, k, cost);
 }
 
@@ -556,6 +619,9 @@ const ntk_layer_ops ntk_layer_conv = {
     .saved_doubles = ntk_layer_saves_nothing,
     .forward = conv_forward,
     .backward = conv_backward,
+    .forward_single = conv_forward_single,
+    .backward_single = conv_backward_single,
+    .jacobian_block_single = conv_jacobian_block_single,
     .forward_one = conv_forward_one,
     .backward_one = conv_backward_one,
     .jacobian_one = conv_jacobian_one,

@@ -15,6 +15,7 @@
 
 #include "core/checked_math.h"
 #include "model/model.h"
+#include "model/single_passes.h"
 
 enum { DENSE_WIDTH = 0, DENSE_BIAS = 1 };
 
@@ -90,6 +91,37 @@ static void dense_backward(const ntk_layer *layer, const ntk_model *model, const
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(count * k), (int)n_in,
                 (int)n_out, model->weight_scale[l], cot_out, (int)n_out, model->weight[l],
                 (int)n_in, 0.0, cot_in, (int)n_in);
+}
+
+/* The two passes with the GEMM in float32 (model/single_passes.h): the
+ * weights and the batch rounded to float, the product promoted to double
+ * and scaled there, the bias added in double. */
+static void dense_forward_single(const ntk_layer *layer, const ntk_model *model,
+                                 const ntk_single_passes *pass, const double *in, int64_t count,
+                                 double *out, double *saved)
+{
+    (void)saved;
+    const int l = layer->param;
+    const int64_t n_in = layer->in.size, n_out = layer->out.size;
+    model_single_gemm(pass, 1, in, count, n_in, pass->weight[l], 1, n_out,
+                      model->weight_scale[l], out);
+    if (model->has_bias[l]) {
+        double s = model->bias_scale[l];
+        const double *b = model->bias[l];
+        for (int64_t x = 0; x < count; ++x)
+            for (int64_t j = 0; j < n_out; ++j)
+                out[x * n_out + j] += s * b[j];
+    }
+}
+
+static void dense_backward_single(const ntk_layer *layer, const ntk_model *model,
+                                  const ntk_single_passes *pass, const double *cot_out,
+                                  int64_t count, int k, const double *saved, double *cot_in)
+{
+    (void)saved;
+    const int l = layer->param;
+    model_single_gemm(pass, k, cot_out, count, layer->out.size, pass->weight[l], 0,
+                      layer->in.size, model->weight_scale[l], cot_in);
 }
 
 static void dense_forward_one(const ntk_layer *layer, const ntk_model *model, const double *in,
@@ -336,6 +368,10 @@ static void dense_cost(const ntk_layer *layer, int k, int full, int quadrature_o
      * weighted cotangents (vjp) or the dot products (jvp). */
     cost->product_flops = 2.0 * (n_out * n_in + n_out + (double)k * n_out);
     cost->product_width = layer->out.size;
+    cost->single_forward_depth = layer->in.size;
+    cost->single_backward_depth = layer->out.size;
+    cost->single_scratch_per_unit = (int64_t)k * (layer->in.size > layer->out.size
+                                                      ? layer->in.size : layer->out.size);
 }
 
 const ntk_layer_ops ntk_layer_dense = {
@@ -348,6 +384,8 @@ const ntk_layer_ops ntk_layer_dense = {
     .saved_doubles = ntk_layer_saves_nothing,
     .forward = dense_forward,
     .backward = dense_backward,
+    .forward_single = dense_forward_single,
+    .backward_single = dense_backward_single,
     .forward_one = dense_forward_one,
     .backward_one = dense_backward_one,
     .jacobian_one = dense_jacobian_one,
