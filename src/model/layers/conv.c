@@ -476,6 +476,19 @@ static void conv_pairwise_pack(const ntk_layer *layer, const ntk_model *model, c
         sums[e] *= s;
 }
 
+/* A Jacobian block's bias entries for one logit: to[c] = s (the sum over
+ * positions of the cotangent delta of channel first + c), c < rows. */
+static void bias_sums(const conv_geometry *g, int64_t c_out, const double *delta, int64_t first,
+                      int64_t rows, double s, double *to)
+{
+    for (int64_t c = 0; c < rows; ++c) {
+        double sum = 0.0;
+        for (int64_t p = 0; p < g->positions; ++p)
+            sum += delta[p * c_out + first + c];
+        to[c] = s * sum;
+    }
+}
+
 /* Output channels [first, first + rows): their weights' block (one DGEMM per
  * logit over the channels' cotangent columns), then their biases. */
 static void conv_jacobian_block(const ntk_layer *layer, const ntk_model *model, const double *in,
@@ -495,12 +508,7 @@ static void conv_jacobian_block(const ntk_layer *layer, const ntk_model *model, 
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)depth,
                     (int)g.positions, model->weight_scale[l], delta + first, (int)c_out, scratch,
                     (int)depth, 0.0, row, (int)depth);
-        for (int64_t c = 0; c < rows; ++c) {
-            double sum = 0.0;
-            for (int64_t p = 0; p < g.positions; ++p)
-                sum += delta[p * c_out + first + c];
-            row[rows * depth + c] = s * sum;
-        }
+        bias_sums(&g, c_out, delta, first, rows, s, row + rows * depth);
     }
 }
 
@@ -518,15 +526,9 @@ static void conv_jacobian_block_single(const ntk_layer *layer, const ntk_model *
     const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
     conv_single_block(&g, c_out, model->weight_scale[l], pass, in, cot_out, layer->out.size, k,
                       first, rows, width, block);
-    for (int o = 0; o < k; ++o) {
-        const double *delta = cot_out + (int64_t)o * layer->out.size;
-        for (int64_t c = 0; c < rows; ++c) {
-            double sum = 0.0;
-            for (int64_t p = 0; p < g.positions; ++p)
-                sum += delta[p * c_out + first + c];
-            block[o * width + rows * depth + c] = s * sum;
-        }
-    }
+    for (int o = 0; o < k; ++o)
+        bias_sums(&g, c_out, cot_out + (int64_t)o * layer->out.size, first, rows, s,
+                  block + o * width + rows * depth);
 }
 
 static void conv_cost(const ntk_layer *layer, int k, int full, int quadrature_order,

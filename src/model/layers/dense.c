@@ -62,6 +62,18 @@ static void dense_tensors(const ntk_layer *layer, ntk_tensor_shape *weight, ntk_
 
 static int64_t dense_fan_in(const ntk_layer *layer) { return layer->in.size; }
 
+/* out[x] += c_b b for each of the count rows, when the layer has a bias. */
+static void add_bias(const ntk_model *model, int l, int64_t count, int64_t n_out, double *out)
+{
+    if (!model->has_bias[l])
+        return;
+    const double s = model->bias_scale[l];
+    const double *b = model->bias[l];
+    for (int64_t x = 0; x < count; ++x)
+        for (int64_t j = 0; j < n_out; ++j)
+            out[x * n_out + j] += s * b[j];
+}
+
 /* z = c a W^T + s b for `count` rows: a is count x n_in, W is n_out x n_in. */
 static void dense_forward(const ntk_layer *layer, const ntk_model *model, const double *in,
                           int64_t count, double *out, double *saved)
@@ -72,13 +84,7 @@ static void dense_forward(const ntk_layer *layer, const ntk_model *model, const 
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)count, (int)n_out, (int)n_in,
                 model->weight_scale[l], in, (int)n_in, model->weight[l], (int)n_in, 0.0, out,
                 (int)n_out);
-    if (model->has_bias[l]) {
-        double s = model->bias_scale[l];
-        const double *b = model->bias[l];
-        for (int64_t x = 0; x < count; ++x)
-            for (int64_t j = 0; j < n_out; ++j)
-                out[x * n_out + j] += s * b[j];
-    }
+    add_bias(model, l, count, n_out, out);
 }
 
 /* cot_in = c cot_out W, batched over all (x, o) rows. */
@@ -105,13 +111,7 @@ static void dense_forward_single(const ntk_layer *layer, const ntk_model *model,
     const int64_t n_in = layer->in.size, n_out = layer->out.size;
     model_single_gemm(pass, 1, in, count, n_in, pass->weight[l], 1, n_out,
                       model->weight_scale[l], out);
-    if (model->has_bias[l]) {
-        double s = model->bias_scale[l];
-        const double *b = model->bias[l];
-        for (int64_t x = 0; x < count; ++x)
-            for (int64_t j = 0; j < n_out; ++j)
-                out[x * n_out + j] += s * b[j];
-    }
+    add_bias(model, l, count, n_out, out);
 }
 
 static void dense_backward_single(const ntk_layer *layer, const ntk_model *model,

@@ -632,6 +632,29 @@ NTK_CLONED_HELPER void pool_padded_row(const conv_geometry *g, const padded_bloc
     }
 }
 
+/* The pairs of row taps (rows_1[t] of x, rows_2[t] of x') of a pool's
+ * output row pair (y1, y2) that are not in the padding, in tap order; their
+ * count (at most kh^2). */
+static inline int pool_row_taps(const conv_geometry *g, int64_t y1, int64_t y2, int64_t *rows_1,
+                                int64_t *rows_2)
+{
+    int n = 0;
+    for (int64_t dy1 = 0; dy1 < g->kh; ++dy1) {
+        const int64_t r1 = conv_source(y1, dy1, g->sh, g->pad_top, g->h, g->circular);
+        if (r1 < 0)
+            continue;
+        for (int64_t dy2 = 0; dy2 < g->kh; ++dy2) {
+            const int64_t r2 = conv_source(y2, dy2, g->sh, g->pad_top, g->h, g->circular);
+            if (r2 < 0)
+                continue;
+            rows_1[n] = r1;
+            rows_2[n] = r2;
+            ++n;
+        }
+    }
+    return n;
+}
+
 /* pool_full in single passes, as conv_full_padded: the same sums in the
  * same order, so the same bits. */
 NTK_VECTOR_CLONES
@@ -646,20 +669,12 @@ static void pool_full_padded(const conv_geometry *g, const padded_block *pad, do
     const double *sigma_blocks[padded_row_taps_max], *theta_blocks[padded_row_taps_max];
     for (int64_t y1 = 0; y1 < g->ho; ++y1)
         for (int64_t y2 = 0; y2 < g->ho; ++y2) {
-            int n = 0;
-            for (int64_t dy1 = 0; dy1 < g->kh; ++dy1) {
-                const int64_t r1 = conv_source(y1, dy1, g->sh, g->pad_top, g->h, g->circular);
-                if (r1 < 0)
-                    continue;
-                for (int64_t dy2 = 0; dy2 < g->kh; ++dy2) {
-                    const int64_t r2 = conv_source(y2, dy2, g->sh, g->pad_top, g->h, g->circular);
-                    if (r2 < 0)
-                        continue;
-                    sigma_blocks[n] = state->sigma + r1 * w * positions_in + r2 * w;
-                    if (theta != NULL)
-                        theta_blocks[n] = theta + r1 * w * positions_in + r2 * w;
-                    ++n;
-                }
+            int64_t rows_1[padded_row_taps_max], rows_2[padded_row_taps_max];
+            const int n = pool_row_taps(g, y1, y2, rows_1, rows_2);
+            for (int t = 0; t < n; ++t) {
+                sigma_blocks[t] = state->sigma + rows_1[t] * w * positions_in + rows_2[t] * w;
+                if (theta != NULL)
+                    theta_blocks[t] = theta + rows_1[t] * w * positions_in + rows_2[t] * w;
             }
             if (n == 0) {
                 zero(state->scratch, 2 * block_doubles);
@@ -725,24 +740,16 @@ static void pool_full_grouped(const conv_geometry *whole, double scale, ntk_spat
     const double *sigma_blocks[padded_row_taps_max], *theta_blocks[padded_row_taps_max];
     for (int64_t y1 = 0; y1 < g->ho; ++y1)
         for (int64_t y2 = 0; y2 < g->ho; ++y2) {
-            int n = 0;
-            for (int64_t dy1 = 0; dy1 < g->kh; ++dy1) {
-                const int64_t r1 = conv_source(y1, dy1, g->sh, g->pad_top, g->h, g->circular);
-                if (r1 < 0)
-                    continue;
-                for (int64_t dy2 = 0; dy2 < g->kh; ++dy2) {
-                    const int64_t r2 = conv_source(y2, dy2, g->sh, g->pad_top, g->h, g->circular);
-                    if (r2 < 0)
-                        continue;
-                    const int64_t at = r1 * w * positions_in + r2 * w;
-                    double *to = grouped + 2 * n * block;
-                    sum_column_groups(k, w, state->sigma + at, positions_in, to, groups);
-                    sigma_blocks[n] = to;
-                    if (theta != NULL) {
-                        sum_column_groups(k, w, theta + at, positions_in, to + block, groups);
-                        theta_blocks[n] = to + block;
-                    }
-                    ++n;
+            int64_t rows_1[padded_row_taps_max], rows_2[padded_row_taps_max];
+            const int n = pool_row_taps(g, y1, y2, rows_1, rows_2);
+            for (int t = 0; t < n; ++t) {
+                const int64_t at = rows_1[t] * w * positions_in + rows_2[t] * w;
+                double *to = grouped + 2 * t * block;
+                sum_column_groups(k, w, state->sigma + at, positions_in, to, groups);
+                sigma_blocks[t] = to;
+                if (theta != NULL) {
+                    sum_column_groups(k, w, theta + at, positions_in, to + block, groups);
+                    theta_blocks[t] = to + block;
                 }
             }
             if (n == 0) {
