@@ -453,7 +453,7 @@ static void branch_run(const analytic_spatial_plan *plan, int i, const ntk_spati
 }
 
 /* The standard deviations of both inputs at an activation's `positions` and
- * their inverses (ntk_gaussian_row), into `to` (4 x positions doubles; one
+ * their inverses (ntk_gaussian_rows), into `to` (4 x positions doubles; one
  * input's twice when both are the same): a square root and a quotient per
  * position, where the activation's rows would take one of each per pair. */
 static void set_deviations(ntk_spatial_state *state, int64_t positions, double *to)
