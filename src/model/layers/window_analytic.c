@@ -215,6 +215,20 @@ NTK_CLONED_HELPER void sum_row_blocks(const double *const *blocks, int n, int64_
     }
 }
 
+/* row[x2] = the sum over the kw column taps of the padded sums `acc`
+ * (rows wp apart) along output row x1's diagonals, from a zeroed row. */
+NTK_CLONED_HELPER void column_tap_sums(const conv_geometry *g, int64_t wp, const double *acc,
+                                       int64_t x1, double *restrict row)
+{
+    for (int64_t x2 = 0; x2 < g->wo; ++x2)
+        row[x2] = 0.0;
+    for (int64_t dx = 0; dx < g->kw; ++dx) {
+        const double *restrict from = acc + (x1 + dx) * wp + dx;
+        for (int64_t x2 = 0; x2 < g->wo; ++x2)
+            row[x2] += from[x2];
+    }
+}
+
 /* Output rows (y1, x1) x (y2, all x2) from the padded sums: the kw column
  * taps along the diagonal, then scale, bias and Sigma' into Theta'. */
 NTK_CLONED_HELPER void conv_padded_row(const conv_geometry *g, const padded_block *pad,
@@ -254,22 +268,9 @@ NTK_CLONED_HELPER void conv_padded_row(const conv_geometry *g, const padded_bloc
         return;
     }
     /* any other width: the taps one pass each (a zeroed sum plus the first) */
-    for (int64_t x2 = 0; x2 < g->wo; ++x2)
-        sigma_row[x2] = 0.0;
-    for (int64_t dx = 0; dx < g->kw; ++dx) {
-        const double *restrict from = acc_sigma + (x1 + dx) * wp + dx;
-        for (int64_t x2 = 0; x2 < g->wo; ++x2)
-            sigma_row[x2] += from[x2];
-    }
-    if (acc_theta != NULL) {
-        for (int64_t x2 = 0; x2 < g->wo; ++x2)
-            theta_row[x2] = 0.0;
-        for (int64_t dx = 0; dx < g->kw; ++dx) {
-            const double *restrict from = acc_theta + (x1 + dx) * wp + dx;
-            for (int64_t x2 = 0; x2 < g->wo; ++x2)
-                theta_row[x2] += from[x2];
-        }
-    }
+    column_tap_sums(g, wp, acc_sigma, x1, sigma_row);
+    if (acc_theta != NULL)
+        column_tap_sums(g, wp, acc_theta, x1, theta_row);
     for (int64_t x2 = 0; x2 < g->wo; ++x2) {
         const double sigma = scale * sigma_row[x2] + b2;
         sigma_row[x2] = sigma;
