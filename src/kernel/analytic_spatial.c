@@ -294,26 +294,17 @@ ntk_status analytic_spatial_plan_make(const ntk_model_spec *spec, const ntk_shap
 const char *analytic_spatial_form_name(ntk_analytic_form form) { return form_name(form); }
 
 /* out[q] = scale (sum over c of a[c] columns[c][q]), the channels in order:
- * for up to three channels in one pass, else a pass per channel. */
+ * for three (RGB images) in one pass, else a pass per channel (the same
+ * sums). */
 NTK_VECTOR_CLONES
 static void covariance_row(const double *a, const double *restrict columns, int64_t positions,
                            int64_t channels, double scale, double *restrict out)
 {
-    const double *restrict c0 = columns, *restrict c1 = columns + positions,
-                           *restrict c2 = columns + 2 * positions;
     if (channels == 3) {
+        const double *restrict c0 = columns, *restrict c1 = columns + positions,
+                               *restrict c2 = columns + 2 * positions;
         for (int64_t q = 0; q < positions; ++q)
             out[q] = (a[0] * c0[q] + a[1] * c1[q] + a[2] * c2[q]) * scale;
-        return;
-    }
-    if (channels == 2) {
-        for (int64_t q = 0; q < positions; ++q)
-            out[q] = (a[0] * c0[q] + a[1] * c1[q]) * scale;
-        return;
-    }
-    if (channels == 1) {
-        for (int64_t q = 0; q < positions; ++q)
-            out[q] = a[0] * c0[q] * scale;
         return;
     }
     for (int64_t q = 0; q < positions; ++q)
