@@ -6,9 +6,12 @@
  *       assembly does; prints OpenBLAS's kernels and the aggregate GFLOP/s of
  *       all ranks
  *   mpirun -n P ntk_bench_reference sgemm M N K REPEATS
- *       the same in float32 (kernel.precision float32's products); both
- *       also print the rate per rank by the slowest rank's CPU seconds
- *       (steadier than the wall time on a shared machine)
+ *       the same in float32 (OpenBLAS's SGEMM); all three modes also print
+ *       the rate per rank by the slowest rank's CPU seconds (steadier than
+ *       the wall time on a shared machine)
+ *   mpirun -n P ntk_bench_reference fixed_sgemm M N K REPEATS
+ *       the same product by core/fixed_sgemm.h (kernel.precision float32's
+ *       and mixed's tiles), without accumulating into C
  *   ntk_bench_reference dsyevd THETA.npy
  *       LAPACK dsyevd (eigenvalues and vectors) of the matrix in the file, on
  *       the cores OpenBLAS is allowed (OPENBLAS_NUM_THREADS); prints seconds
@@ -21,6 +24,7 @@
 #include <time.h>
 
 #include "core/blas_kernels.h"
+#include "core/fixed_sgemm.h"
 #include "core/lapack.h"
 #include "format/npy.h"
 
@@ -32,11 +36,18 @@ static double cpu_seconds(void)
     return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
 }
 
-/* One GEMM, C(m x n) = A(m x k) B(n x k)^T + beta C, in float64 or float32. */
+/* The product measured: float64, float32 (OpenBLAS) or the fixed-order
+ * float32 one. */
+enum { DOUBLE, SINGLE, FIXED_SINGLE };
+
+/* One GEMM, C(m x n) = A(m x k) B(n x k)^T + beta C (the fixed-order one
+ * overwrites C: it has no beta). */
 static void gemm(int single, int m, int n, int k, const void *a, const void *b, double beta,
                  void *c)
 {
-    if (single)
+    if (single == FIXED_SINGLE) /* row-major C = C^T column-major: B's rows first */
+        ntk_fixed_sgemm_tn(n, m, k, b, k, a, k, c, n);
+    else if (single)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k,
                     (float)beta, c, n);
     else
@@ -56,22 +67,25 @@ static void fill(int single, void *x, size_t count, size_t stride)
     }
 }
 
-/* The same-run GEMM rate the benchmarks divide by: DGEMM (single = 0, also
- * naming the BLAS kernels) or SGEMM (single = 1). */
+/* The same-run GEMM rate the benchmarks divide by: DGEMM (also naming the
+ * BLAS kernels), SGEMM, or the fixed-order SGEMM (naming its kernel). */
 static int bench_gemm(int single, int m, int n, int k, int repeats)
 {
-    const char *name = single ? "sgemm" : "dgemm";
+    const char *name = single == FIXED_SINGLE ? "fixed_sgemm" : single ? "sgemm" : "dgemm";
     const size_t size = single ? sizeof(float) : sizeof(double);
     int rank = 0, ranks = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-    void *a = malloc(size * (size_t)m * k);
-    void *b = malloc(size * (size_t)n * k);
-    void *c = calloc((size_t)m * n, size);
-    if (!a || !b || !c) {
+    /* 64-byte aligned as ntkgram's blocks are (core/memory.c): the
+     * fixed-order SGEMM's loads run at two thirds speed 16 bytes off */
+    void *a = NULL, *b = NULL, *c = NULL;
+    if (posix_memalign(&a, 64, size * (size_t)m * k) != 0 ||
+        posix_memalign(&b, 64, size * (size_t)n * k) != 0 ||
+        posix_memalign(&c, 64, size * (size_t)m * n) != 0) {
         fprintf(stderr, "%s: out of memory\n", name);
         return 1;
     }
+    memset(c, 0, size * (size_t)m * n);
     fill(single, a, (size_t)m * k, 7919);
     fill(single, b, (size_t)n * k, 104729);
     /* One untimed call warms caches and BLAS buffers. */
@@ -85,7 +99,9 @@ static int bench_gemm(int single, int m, int n, int k, int repeats)
     MPI_Reduce(&seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
     MPI_Reduce(&cpu, &slowest_cpu, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
     MPI_Reduce(&cpu, &cpu_sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
-    if (!single) {
+    if (single == FIXED_SINGLE && rank == 0)
+        printf("fixed_sgemm_kernel %s\n", ntk_fixed_sgemm_kernel());
+    if (single == DOUBLE) {
         ntk_blas_kernels kernels;
         ntk_blas_kernels_detect(&kernels);
         if (rank == 0)
@@ -153,13 +169,16 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     int code = 2;
     if (argc == 6 && strcmp(argv[1], "dgemm") == 0)
-        code = bench_gemm(0, atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+        code = bench_gemm(DOUBLE, atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
     else if (argc == 6 && strcmp(argv[1], "sgemm") == 0)
-        code = bench_gemm(1, atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+        code = bench_gemm(SINGLE, atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+    else if (argc == 6 && strcmp(argv[1], "fixed_sgemm") == 0)
+        code = bench_gemm(FIXED_SINGLE, atoi(argv[2]), atoi(argv[3]), atoi(argv[4]),
+                          atoi(argv[5]));
     else if (argc == 3 && strcmp(argv[1], "dsyevd") == 0)
         code = bench_dsyevd(argv[2]);
     else
-        fprintf(stderr, "usage: ntk_bench_reference dgemm|sgemm M N K REPEATS | dsyevd THETA.npy\n");
+        fprintf(stderr, "usage: ntk_bench_reference dgemm|sgemm|fixed_sgemm M N K REPEATS | dsyevd THETA.npy\n");
     MPI_Finalize();
     return code;
 }

@@ -9,6 +9,7 @@
 
 enum {
     HUGE_PAGE_BYTES = 2 << 20,
+    SMALL_ALIGNMENT_BYTES = 64,
     /* Every block gets this much zeroed slack after its end: OpenBLAS 0.3.21's
      * Prescott kernels (dgemv_n, dgemv_t, dsymv_L; the kernel it picks for CPUs
      * it does not recognise) read one element past the arrays they are given
@@ -33,7 +34,12 @@ static ntk_status allocate(void *out_pointer, size_t count, size_t element_size,
         return NTK_RAISE(NTK_ERR_MEMORY, "cannot allocate %s: size overflows", what);
     const size_t body = count * element_size, bytes = body + BLAS_SLACK_BYTES;
     if (bytes < HUGE_PAGE_BYTES) {
-        *out = zero ? calloc(1, bytes) : malloc(bytes);
+        /* 64 bytes: a cache line, and whole vector words for the
+         * fixed-order SGEMM's inner products (core/fixed_sgemm.h) */
+        if (posix_memalign(out, SMALL_ALIGNMENT_BYTES, bytes) != 0)
+            *out = NULL;
+        else if (zero)
+            memset(*out, 0, body);
     } else if (posix_memalign(out, HUGE_PAGE_BYTES, bytes) == 0) {
         /* A hint: where huge pages are off or exhausted, normal pages serve. */
         (void)madvise(*out, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);

@@ -4,6 +4,8 @@ ntk_module_sources(core
   blas_kernels.c
   blas_threads.c
   config_keys.c
+  fixed_sgemm.c
+  fixed_sgemm_avx2.c
   log.c
   memory.c
   mpi_sum.c

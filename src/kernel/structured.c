@@ -60,9 +60,10 @@ static ntk_status structured_buffers(const ntk_model *model, int full, int64_t p
     } else {
         NTK_TRY(NTK_CALLOC(ctx->small, R * STRUCTURED_SMALL_GROUP, "structured kernel tile"));
     }
-    if (ctx->layout->single) {
-        NTK_TRY(NTK_CALLOC(ctx->gram_single, R * C, "structured kernel tile"));
-        NTK_TRY(NTK_CALLOC(ctx->input_gram_single, R * C, "structured kernel tile"));
+    if (ctx->layout->single) { /* R x C doubles hold both R x C float Grams */
+        ctx->gram_single = (float *)ctx->input_gram;
+        ctx->input_gram_single = ctx->gram_single + R * C;
+        ctx->tile_scratch = ctx->gram;
     }
     return NTK_OK;
 }
@@ -125,13 +126,7 @@ static ntk_status structured_run(const ntk_model *model, const ntk_grid *grid,
     ctx.panel_columns = shape->panel_columns;
     ctx.block = grid->block;
     ctx.theta_single = pass->single_theta;
-    /* Mixed tiles are computed block by block (structured_mixed.c): a row
-     * chunk of whole blocks keeps every block whole. */
     ctx.row_chunk = STRUCTURED_ROW_CHUNK;
-    if (layout->single)
-        ctx.row_chunk = STRUCTURED_ROW_CHUNK / grid->block > 1
-                            ? STRUCTURED_ROW_CHUNK / grid->block * grid->block
-                            : grid->block;
     ntk_status status = kernel_local_axis_create(grid, matrix->rows, 1, shape->per_item, row_set,
                                                  &row_axis);
     if (status == NTK_OK)
@@ -139,9 +134,6 @@ static ntk_status structured_run(const ntk_model *model, const ntk_grid *grid,
                                           &col_axis);
     if (status == NTK_OK)
         status = structured_buffers(model, shape->full, shape->panel_columns, &ctx);
-    if (status == NTK_OK && ctx.theta_single != NULL)
-        status = NTK_CALLOC(ctx.block_scratch, (int64_t)grid->block * grid->block,
-                            "structured kernel block");
     NTK_TRY_GOTO(status, ntk_agree(status, grid->comm), done);
 
     const ntk_assembly_hooks *hooks = pass->hooks;
@@ -165,9 +157,6 @@ done:
     free(ctx.col_slot);
     free(ctx.small);
     free(ctx.pair);
-    free(ctx.gram_single);
-    free(ctx.input_gram_single);
-    free(ctx.block_scratch);
     kernel_local_axis_free(&row_axis);
     kernel_local_axis_free(&col_axis);
     return status;

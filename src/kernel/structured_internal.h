@@ -77,12 +77,14 @@ typedef struct {
     double *small;                                     /* shallow Gram, a column group */
     double *pair;                                      /* pairwise form: two P x P Grams, and
                                                         * (full) K delta and k x k entries */
-    float *gram_single, *input_gram_single;            /* mixed: the float32 Grams */
+    /* mixed and float32: the float32 Grams, in input_gram's place (which
+     * only the float64 tiles use) */
+    float *gram_single, *input_gram_single;
     /* kernel.precision float32: Theta's local entries (the ntk_dmatrix
-     * passed around then only describes the layout, data NULL), each block
-     * summed in block_scratch (nb x nb, float64) and stored rounded. */
+     * passed around then only describes the layout, data NULL), each tile
+     * summed in tile_scratch (gram's place, float64) and stored rounded. */
     float *theta_single;
-    double *block_scratch;
+    double *tile_scratch;
 } structured_context;
 
 /* structured_layout.c. Each layer with parameters states its term

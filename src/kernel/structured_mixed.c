@@ -1,7 +1,9 @@
 /* kernel.precision mixed for the structured trace kernel (docs/precision.md):
- * the per-layer Grams are SGEMMs of the float32 feature vectors (rounded
- * from the forward/backward pass, whose dense layers' GEMMs are float32 too:
- * model/single_passes.h, structured_features.c), and each layer's
+ * the per-layer Grams are float32 products of the float32 feature vectors
+ * (rounded from the forward/backward pass, whose dense layers' GEMMs are
+ * float32 too: model/single_passes.h, structured_features.c), by the
+ * fixed-order SGEMM (core/fixed_sgemm.h), whose bits do not depend on the
+ * tile's shape as OpenBLAS's SGEMM's do, and each layer's
  * term G_l o (K_l + s_l^2) is formed and summed over the layers in float64,
  * straight into Theta (float64). So a Gram entry carries the float32 error
  * of one inner product (its depth times the unit roundoff at worst) and the
@@ -16,14 +18,16 @@
  * k C) are SGEMMs and their Hadamard sum, the bias sums' product and the
  * scales are formed in float64. A chunk pass (kernel.chunk_mib) holds one
  * range of a block layer's rows (a pairwise layer's rectangle) and adds its
- * products in float64 as a further term. The first term of a tile assigns, the rest add, as in the float64
- * tile, so a step's result never depends on what Theta held before. */
+ * products in float64 as a further term. The first term of a tile assigns,
+ * the rest add, as in the float64 tile, so a step's result never depends on
+ * what Theta held before. */
 #include <cblas.h>
 #include <string.h>
 
+#include "core/fixed_sgemm.h"
 #include "kernel/structured_internal.h"
 
-/* A pairwise layer's term for the mb x wb inputs of a block (structured_tiles.c,
+/* A pairwise layer's term for the mb x wb inputs of a tile (structured_tiles.c,
  * trace_pairwise, in float64): (1/k) (c^2 sum_{p,p'} G[p][p'] K[p][p'] + <S, S'>)
  * with K the patch Gram and G the cotangent Gram, each an SGEMM of one pair of
  * inputs, so its shape never depends on the grid. */
@@ -58,9 +62,9 @@ static double pairwise_terms(const structured_context *ctx, int l, double *tile,
            (2.0 * (double)P * (double)P * (double)(D + kc + 1) + 2.0 * (double)kc + 2.0);
 }
 
-/* One block of the tile: mb x wb entries, rows `a` and columns `b` (float32
- * vectors, S floats apart). Every layer's term, summed in float64. */
-static double block_terms(const structured_context *ctx, double *tile, int64_t lld,
+/* The tile's mb x wb entries, rows `a` and columns `b` (float32 vectors, S
+ * floats apart). Every layer's term, summed in float64. */
+static double tile_terms(const structured_context *ctx, double *tile, int64_t lld,
                           const float *a, const float *b, int64_t mb, int64_t wb, int assign)
 {
     const ntk_model *model = ctx->model;
@@ -79,8 +83,7 @@ static double block_terms(const structured_context *ctx, double *tile, int64_t l
         }
         if (layout->rank_one[l] || layout->block[l]) {
             const int64_t depth = layout->input_depth[l], at = layout->input_offset[l];
-            cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)mb, (int)wb, (int)depth, 1.0f,
-                        a + at, (int)S, b + at, (int)S, 0.0f, gram, (int)mb);
+            ntk_fixed_sgemm_tn(mb, wb, depth, a + at, S, b + at, S, gram, mb);
             for (int64_t j = 0; j < wb; ++j) {
                 double *restrict t = tile + j * lld;
                 const float *restrict g = gram + j * mb;
@@ -97,10 +100,8 @@ static double block_terms(const structured_context *ctx, double *tile, int64_t l
         const double s2 = model->has_bias[l] ? model->bias_scale[l] * model->bias_scale[l] : 0.0;
         /* The scales c^2 and 1/k applied in float64 to the float32 Grams:
          * they add no float32 rounding of their own. */
-        cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)mb, (int)wb, (int)n_in, 1.0f,
-                    a + k_at, (int)S, b + k_at, (int)S, 0.0f, input_gram, (int)mb);
-        cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)mb, (int)wb, (int)depth_g, 1.0f,
-                    a + g_at, (int)S, b + g_at, (int)S, 0.0f, gram, (int)mb);
+        ntk_fixed_sgemm_tn(mb, wb, n_in, a + k_at, S, b + k_at, S, input_gram, mb);
+        ntk_fixed_sgemm_tn(mb, wb, depth_g, a + g_at, S, b + g_at, S, gram, mb);
         for (int64_t j = 0; j < wb; ++j) {
             double *restrict t = tile + j * lld;
             const float *restrict g = gram + j * mb, *restrict kk = input_gram + j * mb;
@@ -116,42 +117,26 @@ static double block_terms(const structured_context *ctx, double *tile, int64_t l
     return flops;
 }
 
-/* Block by block of the grid (ctx->block): OpenBLAS's SGEMM rounds an entry
- * differently depending on the shape of the call it is part of (its DGEMM
- * does not), so each SGEMM covers exactly one pair of Theta's blocks, a
- * shape that depends on the block size alone. Tiles start at block
- * boundaries (the row chunk is whole blocks, structured.c), so the bits of
- * Theta do not depend on the number of ranks or the grid shape, only on
- * grid.block. */
+/* The whole tile at once: the fixed-order SGEMM (core/fixed_sgemm.h) gives
+ * an entry the same bits whatever the call's shape, so the tile's shape,
+ * which follows the grid and the number of ranks, does not reach Theta. */
 double structured_trace_tile_mixed(const structured_context *ctx, ntk_dmatrix *theta, int64_t r0,
                                    int64_t r1, int64_t c0, const structured_side *rows,
                                    const structured_side *cols, int64_t w)
 {
-    const int64_t S = ctx->layout->single_stride, nb = ctx->block;
     const int64_t lld = theta->local_rows > 1 ? theta->local_rows : 1;
-    const int64_t m = r1 - r0;
-    double flops = 0.0;
-    for (int64_t j0 = 0; j0 < w; j0 += nb) {
-        const int64_t wb = w - j0 < nb ? w - j0 : nb;
-        for (int64_t i0 = 0; i0 < m; i0 += nb) {
-            const int64_t mb = m - i0 < nb ? m - i0 : nb;
-            const float *a = rows->singles + i0 * S, *b = cols->singles + j0 * S;
-            const int64_t at = (c0 + j0) * lld + r0 + i0;
-            if (ctx->theta_single == NULL) {
-                flops += block_terms(ctx, theta->data + at, lld, a, b, mb, wb, !ctx->accumulate);
-                continue;
-            }
-            /* float32: the block's terms summed in float64, stored rounded
-             * once; a chunk pass adds its term to the stored value in
-             * float64 and rounds the sum again (one rounding per pass,
-             * counted in the error statement's P) */
-            flops += block_terms(ctx, ctx->block_scratch, mb, a, b, mb, wb, 1);
-            float *stored = ctx->theta_single + at;
-            for (int64_t j = 0; j < wb; ++j)
-                for (int64_t i = 0; i < mb; ++i)
-                    stored[j * lld + i] = (float)((ctx->accumulate ? (double)stored[j * lld + i] : 0.0) +
-                                                  ctx->block_scratch[j * mb + i]);
-        }
-    }
+    const int64_t m = r1 - r0, at = c0 * lld + r0;
+    if (ctx->theta_single == NULL)
+        return tile_terms(ctx, theta->data + at, lld, rows->singles, cols->singles, m, w,
+                          !ctx->accumulate);
+    /* float32: the tile's terms summed in float64, stored rounded once; a
+     * chunk pass adds its term to the stored value in float64 and rounds the
+     * sum again (one rounding per pass, counted in the error statement's P) */
+    const double flops = tile_terms(ctx, ctx->tile_scratch, m, rows->singles, cols->singles, m, w, 1);
+    float *stored = ctx->theta_single + at;
+    for (int64_t j = 0; j < w; ++j)
+        for (int64_t i = 0; i < m; ++i)
+            stored[j * lld + i] = (float)((ctx->accumulate ? (double)stored[j * lld + i] : 0.0) +
+                                          ctx->tile_scratch[j * m + i]);
     return flops;
 }

@@ -20,7 +20,8 @@
  *   precision: {kernel, unit_roundoff, accumulation_length, theta_relative_error_bound,
  *               theta_relative_error_typical, theta_frobenius, solver_error,
  *               eigenvalue_error_bound,
- *               eigenvalue_bound_factor, eigenvalues, eigenvalues_above_bound}
+ *               eigenvalue_bound_factor, eigenvalues, eigenvalues_above_bound,
+ *               fixed_sgemm_kernel (avx2 or portable: core/fixed_sgemm.h)}
  *              (only when kernel.precision is not float64, so float64 summaries
  *              stay as they were; docs/precision.md)
  *   spectrum: {solver, eigenpairs, vectors, lambda_max, lambda_min, trace,
@@ -53,6 +54,7 @@
 #include <string.h>
 
 #include "core/blas_kernels.h"
+#include "core/fixed_sgemm.h"
 #include "core/yaml_number.h"
 #include "output/file_names.h"
 #include "version.h"
@@ -91,6 +93,9 @@ static void write_precision(FILE *out, const ntk_precision_error *error)
     key_double_or_null(out, "  ", "eigenvalue_bound_factor", error->bound_factor);
     fprintf(out, "  eigenvalues: %lld\n  eigenvalues_above_bound: %lld\n",
             (long long)error->eigenvalues, (long long)error->eigenvalues_above);
+    /* the Grams' float32 products, rank 0's kernel (each kernel gives the
+     * same bits: only the speed would differ on another CPU) */
+    fprintf(out, "  fixed_sgemm_kernel: %s\n", ntk_fixed_sgemm_kernel());
 }
 
 static void yaml_string(FILE *out, const char *text);

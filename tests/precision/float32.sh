@@ -8,8 +8,9 @@
 # single precision (where the library has it, else its refusal) and the
 # node solver's ssyevd (1 and 2 ranks agree within the solver's stated
 # error; the predictions run through it, auto's choice). Theta is
-# byte-identical on 1 and 2 ranks for the same grid.block (the eigensolve's
-# rounding depends on the process grid: there within its stated error).
+# byte-identical on 1 and 2 ranks and for another grid.block (the
+# eigensolve's rounding depends on the process grid: there within its
+# stated error).
 # Predictions leave out the modes below the eigenvalue bound (a warning
 # says how many) and refuse t = infinity without a ridge when lambda_min is
 # below it.
@@ -27,6 +28,11 @@ grep -Eq "precision float32: every eigenvalue within [0-9.e+-]+ of float64's .*;
     || fail "the log lacks the error statement or the check: $(cat float32.log)"
 ntk 2 run f.yaml --out float32-2 $f32 --set spectrum.solver=pdsyevd > /dev/null || fail "float32 on 2 ranks"
 cmp -s float32-1/theta.npy float32-2/theta.npy || fail "float32 Theta differs between 1 and 2 ranks"
+# and on another grid.block (13: blocks that do not divide N, tiles of other
+# shapes): the tiles' float32 products have a fixed order (core/fixed_sgemm.h)
+ntk 2 run f.yaml --out float32-block $f32 --set grid.block=13 --set spectrum.solver=none \
+    > /dev/null || fail "float32 with grid.block 13"
+cmp -s float32-1/theta.npy float32-block/theta.npy || fail "float32 Theta differs with grid.block"
 ntk serial run f.yaml --out values $f32 --set spectrum.solver=pdsyevr --set spectrum.vectors=false \
     > /dev/null || fail "float32 values-only run"
 # the node solver (ssyevd on rank 0), auto's choice on one node: 1 and 2

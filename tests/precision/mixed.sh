@@ -1,7 +1,7 @@
 # kernel.precision mixed (docs/precision.md) against float64 on the same
 # job: Theta within 1e-6 relative (Frobenius), the eigenvalues within 1e-6
 # ||Theta||_F, and Theta bit-identical on 1, 2 (1 x 2) and 3 (3 x 1) ranks
-# for the same grid.block (the eigenvalues as float64's: to its solver's
+# and for another grid.block (the eigenvalues as float64's: to its solver's
 # rounding). The dense layers' forward and backward GEMMs run in float32 in
 # units of the feature batch (kernel.chunk_mib 1 makes it 39 inputs for
 # this net: 1 rank runs 3 batches, 2 and 3 ranks 2 each, some of them part
@@ -30,6 +30,10 @@ ntk 2 run three.yaml --out three-mixed-2 --set kernel.precision=mixed --set kern
 ntk 3 run three.yaml --out three-mixed-3 --set kernel.precision=mixed --set kernel.chunk_mib=1 \
     --set 'grid.shape=[3, 1]' > /dev/null \
     || fail "mixed on 3 ranks"
+# another grid.block (13: blocks that do not divide N) on 2 ranks: the
+# tiles' float32 products have a fixed order (core/fixed_sgemm.h)
+ntk 2 run three.yaml --out three-mixed-block --set kernel.precision=mixed --set kernel.chunk_mib=1 \
+    --set grid.block=13 > /dev/null || fail "mixed with grid.block 13"
 py - <<'PY' || fail "mixed against float64"
 import numpy as np, yaml
 u = 2.0 ** -24
@@ -37,6 +41,7 @@ for net in ("three", "one"):
     # the error statement (docs/precision.md) and that it holds
     stated = yaml.safe_load(open(f"{net}-mixed-1/summary.yaml"))["precision"]
     assert stated["kernel"] == "mixed" and stated["unit_roundoff"] == u, stated
+    assert stated["fixed_sgemm_kernel"] in ("avx2", "portable"), stated
     P = stated["accumulation_length"]
     # a layer's Gram term (k n_l + n_{l-1} + 4; rank-one n_{l-1} + 2, no biases) plus
     # twice the float32 passes that reach it: the forward GEMMs before it
@@ -62,9 +67,10 @@ for net in ("three", "one"):
     assert abs(stated["eigenvalue_bound_factor"] - bound / (u * e[0])) < 1e-9 * stated["eigenvalue_bound_factor"]
     print(f"{net}: Theta relative error {rel:.3g}, eigenvalues within {gap:.3g} ||Theta||_F")
 t1, e1 = np.load("three-mixed-1/theta.npy"), np.load("three-mixed-1/eigenvalues.npy")
+assert np.array_equal(np.load("three-mixed-block/theta.npy"), t1), "grid.block 13"
 for ranks in (2, 3):
     assert np.array_equal(np.load(f"three-mixed-{ranks}/theta.npy"), t1), ranks
     # the float64 solver's own rounding differs with the ranks (its threads)
     assert np.abs(np.load(f"three-mixed-{ranks}/eigenvalues.npy") - e1).max() < 1e-12 * e1.max(), ranks
 PY
-pass "mixed within 1e-6 of float64, identical on 1-3 ranks"
+pass "mixed within 1e-6 of float64, identical on 1-3 ranks and another grid.block"
