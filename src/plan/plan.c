@@ -135,8 +135,9 @@ static const double DOUBLE_BYTES = 8.0;
  * vectors as floats (two to a double of the item set). The float32 rate
  * factor, for the assembly's products and the float32 eigensolve alike, is
  * the smaller of the two gains bench/precision measured on AVX2 kernels
- * (docs/performance.md, "Precision"), rounded down: the feature passes stay
- * float64 and the float32 tiles are SGEMMs of one block pair. */
+ * (docs/performance.md, "Precision"), rounded down with a margin: parts of
+ * the passes stay float64 (norm layers, activations), and the gain is the
+ * CPU's float32 rate, which varies with its vector units. */
 static const double FLOAT_BYTES = 4.0;
 static const double PLAN_FLOAT32_SPEEDUP = 1.5;
 

@@ -2,7 +2,7 @@
 # conv 3x3 16, batch_norm, relu, conv 3x3 16, layer_norm, relu, avg_pool 3,
 # conv 3x3 512 (2x2 positions: the pairwise form), relu, global_avg_pool,
 # dense 3; the other conv and the norm layers in the Jacobian-block form
-# (their tile term (1/k) <J_l, J_l'> one SGEMM per block pair; the pairwise
+# (their tile term (1/k) <J_l, J_l'> one fixed-order SGEMM per tile; the pairwise
 # layer's two position Grams SGEMMs per pair of inputs). Against float64 on
 # the same job: Theta within the stated relative error and 1e-5
 # (Frobenius), the eigenvalues above the stated bound within it; the stated
