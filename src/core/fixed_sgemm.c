@@ -23,13 +23,14 @@ static float lanes_sum(const float lane[8])
 static void portable_entry(const float *a, const float *b, int64_t kc, float *c, int first)
 {
     float lane[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-    const int64_t padded = (kc + 7) / 8 * 8;
-    for (int64_t k = 0; k < padded; ++k) {
-        /* the padding's fma(0, 0, lane) as the vector kernels' masked
-         * loads do it: it turns a lane's -0 into +0 */
-        const float x = k < kc ? a[k] : 0.0f, y = k < kc ? b[k] : 0.0f;
-        lane[k % 8] = fmaf(x, y, lane[k % 8]);
-    }
+    int64_t k = 0;
+    for (; k + 8 <= kc; k += 8)
+        for (int l = 0; l < 8; ++l)
+            lane[l] = fmaf(a[k + l], b[k + l], lane[l]);
+    if (k < kc) /* the padding's fma(0, 0, lane) as the vector kernels' masked
+                 * loads do it: it turns a lane's -0 into +0 */
+        for (int l = 0; l < 8; ++l)
+            lane[l] = k + l < kc ? fmaf(a[k + l], b[k + l], lane[l]) : fmaf(0.0f, 0.0f, lane[l]);
     const float sum = lanes_sum(lane);
     *c = first ? sum : *c + sum;
 }

@@ -33,7 +33,8 @@ void ntk_fixed_sgemm_tn(int64_t m, int64_t n, int64_t depth, const float *a, int
                         const float *b, int64_t ldb, float *c, int64_t ldc);
 
 /* The kernel ntk_fixed_sgemm_tn runs on this CPU: "avx2" (AVX2 and FMA) or
- * "portable" (C with fmaf, the same bits, several times slower). */
+ * "portable" (C with fmaf, the same bits at about a hundredth of the speed:
+ * a fallback for CPUs without them, which a mixed or float32 run warns of). */
 const char *ntk_fixed_sgemm_kernel(void);
 
 #endif

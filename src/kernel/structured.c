@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fixed_sgemm.h"
+#include "core/log.h"
 #include "kernel/structured_internal.h"
 
 /* Are the distinct inputs of every run of local indices consecutive in the set? */
@@ -344,8 +346,14 @@ static ntk_status assemble_structured(const ntk_kernel_config *config, const ntk
     NTK_TRY(ntk_agree(status, grid->comm));
     NTK_TRY(structured_chunks(config, model, grid, shape.full, items, (double)inputs->count,
                               theta->rows, theta->cols, &layout, &chunking));
-    if (config->kernel->precision != NTK_PRECISION_FLOAT64)
+    if (config->kernel->precision != NTK_PRECISION_FLOAT64) {
         structured_layout_make_single(&layout);
+        if (strcmp(ntk_fixed_sgemm_kernel(), "portable") == 0)
+            ntk_warn("kernel.precision %s: this CPU lacks AVX2 or FMA, so the float32 Grams run "
+                     "the portable fixed-order kernel, far slower than float64's DGEMM "
+                     "(docs/precision.md); kernel.precision: float64 is faster here",
+                     config->kernel->precision == NTK_PRECISION_MIXED ? "mixed" : "float32");
+    }
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;
@@ -470,8 +478,14 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
     NTK_TRY(structured_chunks(config, model, grid, shape.full, items, own, cross->rows, cross->cols,
                               &layout, &chunking));
     /* kernel.precision float32's predictions: float32 features and products */
-    if (config->kernel->precision != NTK_PRECISION_FLOAT64)
+    if (config->kernel->precision != NTK_PRECISION_FLOAT64) {
         structured_layout_make_single(&layout);
+        if (strcmp(ntk_fixed_sgemm_kernel(), "portable") == 0)
+            ntk_warn("kernel.precision %s: this CPU lacks AVX2 or FMA, so the float32 Grams run "
+                     "the portable fixed-order kernel, far slower than float64's DGEMM "
+                     "(docs/precision.md); kernel.precision: float64 is faster here",
+                     config->kernel->precision == NTK_PRECISION_MIXED ? "mixed" : "float32");
+    }
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;
