@@ -6,6 +6,7 @@
 #include "core/fixed_sgemm.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/fixed_sgemm_kernels.h"
@@ -75,18 +76,22 @@ void fixed_sgemm_run(const fixed_sgemm_kernels *kernels, int64_t m, int64_t n, i
     }
 }
 
-/* The kernels for this CPU, chosen once. */
+/* The kernels for this CPU, chosen once. NTK_TEST_FIXED_SGEMM=portable
+ * forces the portable one, so that the tests can run a whole job on it
+ * (and its warning) on a CPU that has AVX2. */
 static const fixed_sgemm_kernels *chosen(void)
 {
     static const fixed_sgemm_kernels *kernels;
     if (kernels == NULL) {
         const fixed_sgemm_kernels *pick = &fixed_sgemm_portable;
+        const char *forced = getenv("NTK_TEST_FIXED_SGEMM");
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_cpu_init();
         if (fixed_sgemm_avx2.tile != NULL && __builtin_cpu_supports("avx2") &&
-            __builtin_cpu_supports("fma"))
+            __builtin_cpu_supports("fma") && !(forced && strcmp(forced, "portable") == 0))
             pick = &fixed_sgemm_avx2;
 #endif
+        (void)forced;
         kernels = pick;
     }
     return kernels;

@@ -34,6 +34,13 @@ ntk 3 run three.yaml --out three-mixed-3 --set kernel.precision=mixed --set kern
 # tiles' float32 products have a fixed order (core/fixed_sgemm.h)
 ntk 2 run three.yaml --out three-mixed-block --set kernel.precision=mixed --set kernel.chunk_mib=1 \
     --set grid.block=13 > /dev/null || fail "mixed with grid.block 13"
+# the portable fixed-order kernel (forced; the one a CPU without AVX2 and
+# FMA runs): the same Theta, and the run warns that float64 is faster
+NTK_TEST_FIXED_SGEMM=portable ntk 2 run three.yaml --out three-mixed-portable \
+    --set kernel.precision=mixed --set kernel.chunk_mib=1 > portable.log 2>&1 \
+    || fail "mixed on the portable kernel: $(cat portable.log)"
+grep -q "warning: kernel.precision mixed: this CPU lacks AVX2 or FMA, so the float32 Grams run the portable fixed-order kernel" portable.log \
+    || fail "no warning for the portable kernel: $(cat portable.log)"
 py - <<'PY' || fail "mixed against float64"
 import numpy as np, yaml
 u = 2.0 ** -24
@@ -68,9 +75,11 @@ for net in ("three", "one"):
     print(f"{net}: Theta relative error {rel:.3g}, eigenvalues within {gap:.3g} ||Theta||_F")
 t1, e1 = np.load("three-mixed-1/theta.npy"), np.load("three-mixed-1/eigenvalues.npy")
 assert np.array_equal(np.load("three-mixed-block/theta.npy"), t1), "grid.block 13"
+assert np.array_equal(np.load("three-mixed-portable/theta.npy"), t1), "portable kernel"
+assert yaml.safe_load(open("three-mixed-portable/summary.yaml"))["precision"]["fixed_sgemm_kernel"] == "portable"
 for ranks in (2, 3):
     assert np.array_equal(np.load(f"three-mixed-{ranks}/theta.npy"), t1), ranks
     # the float64 solver's own rounding differs with the ranks (its threads)
     assert np.abs(np.load(f"three-mixed-{ranks}/eigenvalues.npy") - e1).max() < 1e-12 * e1.max(), ranks
 PY
-pass "mixed within 1e-6 of float64, identical on 1-3 ranks and another grid.block"
+pass "mixed within 1e-6 of float64, identical on 1-3 ranks, another grid.block and the portable kernel"
