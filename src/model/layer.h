@@ -270,10 +270,12 @@ typedef struct {
 
 /* The Jacobian block of a layer (jacobian_block): `rows` rows of `row_width`
  * parameters each (rows x row_width = its weights and bias slots), and the
- * scratch jacobian_block is lent. */
+ * scratch jacobian_block is lent for k logits: scratch_doubles +
+ * k scratch_per_logit (callers zero the struct first: a layer that needs
+ * nothing per logit leaves it unset). */
 typedef struct {
     int64_t rows, row_width;
-    int64_t scratch_doubles;
+    int64_t scratch_doubles, scratch_per_logit;
 } ntk_block_shape;
 
 /* Costs of one layer, per input unless stated. */

@@ -112,11 +112,12 @@ static void check_products(const char *label, const ntk_model *model, const doub
         /* The generic products touch nothing past the layer's own parameters. */
         ntk_layer_cost cost = {0};
         ntk_layer_block_products_cost(layer, k, 0.0, &cost);
-        ntk_block_shape shape;
+        ntk_block_shape shape = {0};
         layer->ops->block_shape(layer, &shape);
         CHECK(cost.product_flops >= 2.0 * (double)k * (double)size &&
                   cost.product_scratch_limit == (double)k * (double)(shape.rows * shape.row_width) +
-                                                    (double)shape.scratch_doubles,
+                                                    (double)shape.scratch_doubles +
+                                                    (double)k * (double)shape.scratch_per_logit,
               "%s: layer %d: generic product costs", label, i);
         free(weight), free(direction), free(base_grad), free(base_out), free(scratch);
         free(own_grad), free(generic_grad), free(reference_grad), free(own_out), free(generic_out);

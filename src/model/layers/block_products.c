@@ -30,13 +30,13 @@ static ntk_status block_workspace_make(const ntk_layer *layer, const ntk_model *
                                        block_workspace *work)
 {
     const int l = layer->param;
-    ntk_block_shape shape;
+    ntk_block_shape shape = {0};
     layer->ops->block_shape(layer, &shape);
     const ntk_tensor_shape *weight = &model->weight_shape[l], *bias = &model->bias_shape[l];
     work->rows = shape.rows;
     work->width = shape.rows * shape.row_width;
     work->own = weight->count + (model->has_bias[l] ? bias->count : 0);
-    work->scratch_doubles = shape.scratch_doubles;
+    work->scratch_doubles = shape.scratch_doubles + (int64_t)k * shape.scratch_per_logit;
     work->block = work->scratch = NULL;
     /* The block is the weight tensor then the bias slots (jacobian_block's
      * contract), and one logit's row must fit a BLAS int. */
@@ -116,11 +116,12 @@ ntk_status ntk_layer_param_jvp_by_block(const ntk_layer *layer, const ntk_model 
 void ntk_layer_block_products_cost(const ntk_layer *layer, int k, double block_flops,
                                    ntk_layer_cost *cost)
 {
-    ntk_block_shape shape;
+    ntk_block_shape shape = {0};
     layer->ops->block_shape(layer, &shape);
     const double block = (double)k * (double)shape.rows * (double)shape.row_width;
     cost->product_flops = 2.0 * (block_flops + block);
     cost->product_width = 0;
-    cost->product_scratch_doubles = block + (double)shape.scratch_doubles;
+    cost->product_scratch_doubles =
+        block + (double)shape.scratch_doubles + (double)k * (double)shape.scratch_per_logit;
     cost->product_scratch_limit = cost->product_scratch_doubles;
 }

@@ -35,6 +35,13 @@ enum { CONV_CHANNELS = 0, CONV_KERNEL = 1, CONV_STRIDE = 3, CONV_PADDING = 5, CO
 /* Doubles of a patch-matrix scratch (32 MiB): inputs or rows are chunked to fit. */
 static const int64_t conv_scratch_doubles = (int64_t)1 << 22;
 
+/* Patch size from which conv_jacobian_block gathers the k logits' cotangent
+ * columns into one DGEMM: the gather copies each cotangent value once for the
+ * `depth` multiply-adds the DGEMM does with it, and below a few dozen the
+ * copy costs more than the larger M saves (a first layer on RGB inputs,
+ * depth 27, runs slower gathered: docs/performance.md, "The CNN benchmark"). */
+static const int64_t conv_gather_min_depth = 64;
+
 static const char *const conv_padding_choices[] = {"same", "valid", "circular", NULL};
 
 static const ntk_layer_option conv_options[] = {
@@ -378,7 +385,9 @@ static int conv_uses_pairwise(const ntk_layer *layer, int k, int full)
 }
 
 /* The Jacobian block: a row is one output channel's weights and bias; its
- * scratch holds the input's patch matrix. */
+ * scratch holds the input's patch matrix and, per logit, the cotangent
+ * columns conv_jacobian_block gathers (positions x C_out at most; none when
+ * it does not gather). */
 static void conv_block_shape(const ntk_layer *layer, ntk_block_shape *shape)
 {
     conv_geometry g;
@@ -386,6 +395,8 @@ static void conv_block_shape(const ntk_layer *layer, ntk_block_shape *shape)
     shape->rows = layer->option[CONV_CHANNELS];
     shape->row_width = patch_size(&g) + 1;
     shape->scratch_doubles = g.positions * patch_size(&g);
+    shape->scratch_per_logit =
+        patch_size(&g) >= conv_gather_min_depth ? g.positions * layer->option[CONV_CHANNELS] : 0;
 }
 
 /* Structured kernel: the block J_l^o = (c delta^o^T P, s sum_p delta^o_p),
@@ -409,12 +420,12 @@ static void conv_structured_term(const ntk_layer *layer, int k, int full, ntk_st
                                 (full ? k * g.positions * c_out + k * k : g.positions * c_out);
         return;
     }
-    ntk_block_shape shape;
+    ntk_block_shape shape = {0};
     conv_block_shape(layer, &shape);
     term->block_width = shape.rows * shape.row_width;
     term->block_rows = shape.rows;
     term->block_row_width = shape.row_width;
-    term->scratch_doubles = shape.scratch_doubles;
+    term->scratch_doubles = shape.scratch_doubles + k * shape.scratch_per_logit;
 }
 
 /* One parameter chunk of the pairwise packing (layer.h, pairwise_pack): the
@@ -489,8 +500,21 @@ static void bias_sums(const conv_geometry *g, int64_t c_out, const double *delta
     }
 }
 
-/* Output channels [first, first + rows): their weights' block (one DGEMM per
- * logit over the channels' cotangent columns), then their biases. */
+/* Output channels [first, first + rows): their weights' block, then their
+ * biases. From conv_gather_min_depth on, the weights' block of all k logits
+ * is one DGEMM, M = k x rows: one per logit would have M = rows (C_out, or
+ * fewer in chunk passes), a shape at which DGEMM runs well below its rate,
+ * and each entry is the same dot product over the positions either way. The
+ * logits' cotangent columns are gathered side by side (positions x k rows,
+ * after the patch matrix in the scratch). The product is written
+ * contiguously at the block's start and each logit's rows then moved up to
+ * its place: a logit's bias entries sit between its weights and the next
+ * logit's, so no single ldc reaches the places, and moving within the block
+ * (last logit first) needs no scratch for the product. With an odd number of
+ * rows the last one stays a one-row DGEMM per logit: OpenBLAS's kernels
+ * (Haswell's, checked) give an entry the same bits at any M except in a lone
+ * leftover row (an odd M's last), which they sum in another order, so this
+ * keeps the bits of one DGEMM per logit, and Theta's. */
 static void conv_jacobian_block(const ntk_layer *layer, const ntk_model *model, const double *in,
                                 const double *cot_out, int k, int64_t first, int64_t rows,
                                 double *scratch, double *block)
@@ -500,15 +524,31 @@ static void conv_jacobian_block(const ntk_layer *layer, const ntk_model *model, 
     const int l = layer->param;
     const int64_t c_out = layer->option[CONV_CHANNELS], depth = patch_size(&g);
     const int64_t width = rows * depth + rows;
-    const double s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
+    const int64_t batched = depth >= conv_gather_min_depth ? rows - rows % 2 : 0; /* per logit */
+    const int64_t gathered = (int64_t)k * batched;
+    const double c = model->weight_scale[l], s = model->has_bias[l] ? model->bias_scale[l] : 0.0;
+    double *delta = scratch + g.positions * depth; /* positions x (k batched) */
     conv_patches(&g, in, scratch);
+    if (gathered > 0) {
+        for (int64_t p = 0; p < g.positions; ++p)
+            for (int o = 0; o < k; ++o)
+                memcpy(delta + p * gathered + o * batched,
+                       cot_out + (int64_t)o * layer->out.size + p * c_out + first,
+                       (size_t)batched * sizeof *delta);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)gathered, (int)depth,
+                    (int)g.positions, c, delta, (int)gathered, scratch, (int)depth, 0.0, block,
+                    (int)depth);
+        for (int o = k - 1; o > 0; --o)
+            memmove(block + o * width, block + o * batched * depth,
+                    (size_t)(batched * depth) * sizeof *block);
+    }
     for (int o = 0; o < k; ++o) {
-        const double *delta = cot_out + (int64_t)o * layer->out.size; /* positions x C_out */
-        double *row = block + o * width;
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)depth,
-                    (int)g.positions, model->weight_scale[l], delta + first, (int)c_out, scratch,
-                    (int)depth, 0.0, row, (int)depth);
-        bias_sums(&g, c_out, delta, first, rows, s, row + rows * depth);
+        const double *logit = cot_out + (int64_t)o * layer->out.size; /* positions x C_out */
+        if (rows > batched)
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(rows - batched), (int)depth,
+                        (int)g.positions, c, logit + first + batched, (int)c_out, scratch,
+                        (int)depth, 0.0, block + o * width + batched * depth, (int)depth);
+        bias_sums(&g, c_out, logit, first, rows, s, block + o * width + rows * depth);
     }
 }
 
