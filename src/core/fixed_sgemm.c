@@ -44,7 +44,15 @@ static void portable_tile(const float *a, int64_t lda, const float *b, int64_t l
             portable_entry(a + i * lda, b + j * ldb, kc, c + i + j * ldc, first);
 }
 
-const fixed_sgemm_kernels fixed_sgemm_portable = {"portable", portable_tile, portable_entry};
+static void portable_column(const float *a, int64_t lda, const float *b, int64_t kc, float *c,
+                            int first)
+{
+    for (int i = 0; i < FIXED_SGEMM_ROWS; ++i)
+        portable_entry(a + i * lda, b, kc, c + i, first);
+}
+
+const fixed_sgemm_kernels fixed_sgemm_portable = {"portable", portable_tile, portable_column,
+                                                  portable_entry};
 
 void fixed_sgemm_run(const fixed_sgemm_kernels *kernels, int64_t m, int64_t n, int64_t depth,
                      const float *a, int64_t lda, const float *b, int64_t ldb, float *c,
@@ -67,10 +75,16 @@ void fixed_sgemm_run(const fixed_sgemm_kernels *kernels, int64_t m, int64_t n, i
                     for (; i + FIXED_SGEMM_ROWS <= i1; i += FIXED_SGEMM_ROWS)
                         kernels->tile(a + i * lda + k0, lda, b + j * ldb + k0, ldb, kc,
                                       c + i + j * ldc, ldc, first);
-                for (int64_t jj = j; jj < j + cols; ++jj)
-                    for (int64_t ii = i; ii < i1; ++ii)
+                for (int64_t jj = j; jj < j + cols; ++jj) {
+                    int64_t ii = i;
+                    if (cols < FIXED_SGEMM_COLS)
+                        for (; ii + FIXED_SGEMM_ROWS <= i1; ii += FIXED_SGEMM_ROWS)
+                            kernels->column(a + ii * lda + k0, lda, b + jj * ldb + k0, kc,
+                                            c + ii + jj * ldc, first);
+                    for (; ii < i1; ++ii)
                         kernels->entry(a + ii * lda + k0, b + jj * ldb + k0, kc,
                                        c + ii + jj * ldc, first);
+                }
             }
         }
     }

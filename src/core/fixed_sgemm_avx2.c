@@ -77,6 +77,33 @@ AVX2 static void avx2_tile(const float *a, int64_t lda, const float *b, int64_t 
     _mm_storeu_ps(c + 2 * ldc, s2);
 }
 
+AVX2 static void avx2_column(const float *a, int64_t lda, const float *b, int64_t kc, float *c,
+                             int first)
+{
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+#define FIXED_SGEMM_STEP(LOAD, k)                                                                  \
+    do {                                                                                           \
+        const __m256 y = LOAD(b + (k));                                                            \
+        c0 = _mm256_fmadd_ps(LOAD(a0 + (k)), y, c0), c1 = _mm256_fmadd_ps(LOAD(a1 + (k)), y, c1);  \
+        c2 = _mm256_fmadd_ps(LOAD(a2 + (k)), y, c2), c3 = _mm256_fmadd_ps(LOAD(a3 + (k)), y, c3);  \
+    } while (0)
+    int64_t k = 0;
+    for (; k + 8 <= kc; k += 8)
+        FIXED_SGEMM_STEP(_mm256_loadu_ps, k);
+    if (k < kc) {
+        const __m256i mask = tail_mask(kc - k);
+#define FIXED_SGEMM_MASKED(p) _mm256_maskload_ps((p), mask)
+        FIXED_SGEMM_STEP(FIXED_SGEMM_MASKED, k);
+#undef FIXED_SGEMM_MASKED
+    }
+#undef FIXED_SGEMM_STEP
+    __m128 sums = sum_lanes4(c0, c1, c2, c3);
+    if (!first)
+        sums = _mm_add_ps(_mm_loadu_ps(c), sums);
+    _mm_storeu_ps(c, sums);
+}
+
 AVX2 static void avx2_entry(const float *a, const float *b, int64_t kc, float *c, int first)
 {
     __m256 lanes = _mm256_setzero_ps();
@@ -93,8 +120,8 @@ AVX2 static void avx2_entry(const float *a, const float *b, int64_t kc, float *c
     *c = first ? sum : *c + sum;
 }
 
-const fixed_sgemm_kernels fixed_sgemm_avx2 = {"avx2", avx2_tile, avx2_entry};
+const fixed_sgemm_kernels fixed_sgemm_avx2 = {"avx2", avx2_tile, avx2_column, avx2_entry};
 
 #else
-const fixed_sgemm_kernels fixed_sgemm_avx2 = {"avx2", 0, 0};
+const fixed_sgemm_kernels fixed_sgemm_avx2 = {"avx2", 0, 0, 0};
 #endif

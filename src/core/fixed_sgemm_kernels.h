@@ -19,7 +19,11 @@ typedef struct {
      * (first) or C + block sum. */
     void (*tile)(const float *a, int64_t lda, const float *b, int64_t ldb, int64_t kc, float *c,
                  int64_t ldc, int first);
-    /* One entry, for the edges. */
+    /* C[0..4) x one column: the last columns when n is no multiple of 3
+     * (a 64-column block leaves one in 64, which entry by entry would run
+     * at a fraction of the tile's rate). */
+    void (*column)(const float *a, int64_t lda, const float *b, int64_t kc, float *c, int first);
+    /* One entry, for the remaining edges. */
     void (*entry)(const float *a, const float *b, int64_t kc, float *c, int first);
 } fixed_sgemm_kernels;
 
