@@ -278,6 +278,12 @@ typedef struct {
     int64_t scratch_doubles, scratch_per_logit;
 } ntk_block_shape;
 
+/* The scratch jacobian_block is lent for k logits. */
+static inline int64_t ntk_block_scratch_doubles(const ntk_block_shape *shape, int k)
+{
+    return shape->scratch_doubles + (int64_t)k * shape->scratch_per_logit;
+}
+
 /* Costs of one layer, per input unless stated. */
 typedef struct {
     double forward_flops;        /* multiply-adds of the batched forward pass */

@@ -36,7 +36,7 @@ static ntk_status block_workspace_make(const ntk_layer *layer, const ntk_model *
     work->rows = shape.rows;
     work->width = shape.rows * shape.row_width;
     work->own = weight->count + (model->has_bias[l] ? bias->count : 0);
-    work->scratch_doubles = shape.scratch_doubles + (int64_t)k * shape.scratch_per_logit;
+    work->scratch_doubles = ntk_block_scratch_doubles(&shape, k);
     work->block = work->scratch = NULL;
     /* The block is the weight tensor then the bias slots (jacobian_block's
      * contract), and one logit's row must fit a BLAS int. */
@@ -121,7 +121,6 @@ void ntk_layer_block_products_cost(const ntk_layer *layer, int k, double block_f
     const double block = (double)k * (double)shape.rows * (double)shape.row_width;
     cost->product_flops = 2.0 * (block_flops + block);
     cost->product_width = 0;
-    cost->product_scratch_doubles =
-        block + (double)shape.scratch_doubles + (double)k * (double)shape.scratch_per_logit;
+    cost->product_scratch_doubles = block + (double)ntk_block_scratch_doubles(&shape, k);
     cost->product_scratch_limit = cost->product_scratch_doubles;
 }

@@ -425,7 +425,7 @@ static void conv_structured_term(const ntk_layer *layer, int k, int full, ntk_st
     term->block_width = shape.rows * shape.row_width;
     term->block_rows = shape.rows;
     term->block_row_width = shape.row_width;
-    term->scratch_doubles = shape.scratch_doubles + k * shape.scratch_per_logit;
+    term->scratch_doubles = ntk_block_scratch_doubles(&shape, k);
 }
 
 /* One parameter chunk of the pairwise packing (layer.h, pairwise_pack): the
