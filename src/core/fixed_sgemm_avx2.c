@@ -27,6 +27,20 @@ AVX2 static inline __m256i tail_mask(int64_t count)
                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+/* The rest of a depth block from value k on, by the calling kernel's
+ * FIXED_SGEMM_STEP(LOAD, k) (eight values into each of its lane vectors):
+ * whole 8-value words, then the block's last values masked. */
+#define FIXED_SGEMM_MASKED(p) _mm256_maskload_ps((p), tail)
+#define FIXED_SGEMM_REST(k, kc)                                                                    \
+    do {                                                                                           \
+        for (; (k) + 8 <= (kc); (k) += 8)                                                          \
+            FIXED_SGEMM_STEP(_mm256_loadu_ps, k);                                                  \
+        if ((k) < (kc)) {                                                                          \
+            const __m256i tail = tail_mask((kc) - (k));                                            \
+            FIXED_SGEMM_STEP(FIXED_SGEMM_MASKED, k);                                               \
+        }                                                                                          \
+    } while (0)
+
 AVX2 static void avx2_tile(const float *a, int64_t lda, const float *b, int64_t ldb, int64_t kc,
                            float *c, int64_t ldc, int first)
 {
@@ -56,14 +70,7 @@ AVX2 static void avx2_tile(const float *a, int64_t lda, const float *b, int64_t 
         FIXED_SGEMM_STEP(_mm256_loadu_ps, k);
         FIXED_SGEMM_STEP(_mm256_loadu_ps, k + 8);
     }
-    for (; k + 8 <= kc; k += 8)
-        FIXED_SGEMM_STEP(_mm256_loadu_ps, k);
-    if (k < kc) {
-        const __m256i mask = tail_mask(kc - k);
-#define FIXED_SGEMM_MASKED(p) _mm256_maskload_ps((p), mask)
-        FIXED_SGEMM_STEP(FIXED_SGEMM_MASKED, k);
-#undef FIXED_SGEMM_MASKED
-    }
+    FIXED_SGEMM_REST(k, kc);
 #undef FIXED_SGEMM_STEP
     __m128 s0 = sum_lanes4(c00, c10, c20, c30), s1 = sum_lanes4(c01, c11, c21, c31);
     __m128 s2 = sum_lanes4(c02, c12, c22, c32);
@@ -89,14 +96,7 @@ AVX2 static void avx2_column(const float *a, int64_t lda, const float *b, int64_
         c2 = _mm256_fmadd_ps(LOAD(a2 + (k)), y, c2), c3 = _mm256_fmadd_ps(LOAD(a3 + (k)), y, c3);  \
     } while (0)
     int64_t k = 0;
-    for (; k + 8 <= kc; k += 8)
-        FIXED_SGEMM_STEP(_mm256_loadu_ps, k);
-    if (k < kc) {
-        const __m256i mask = tail_mask(kc - k);
-#define FIXED_SGEMM_MASKED(p) _mm256_maskload_ps((p), mask)
-        FIXED_SGEMM_STEP(FIXED_SGEMM_MASKED, k);
-#undef FIXED_SGEMM_MASKED
-    }
+    FIXED_SGEMM_REST(k, kc);
 #undef FIXED_SGEMM_STEP
     __m128 sums = sum_lanes4(c0, c1, c2, c3);
     if (!first)
