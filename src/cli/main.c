@@ -7,6 +7,7 @@
 #include "core/signals.h"
 #include "cli/commands.h"
 #include "core/log.h"
+#include "core/mpi_startup.h"
 #include "output/file_names.h"
 #include "version.h"
 
@@ -63,6 +64,9 @@ int main(int argc, char **argv)
      * at the next safe point, never the default action (which would kill the
      * rank without a message). */
     ntk_status signals = checkpoint_signals_install();
+    /* On one node, Open MPI's ob1 messaging layer without probing network
+     * libraries that are not there (core/mpi_startup.h). */
+    mpi_startup_apply();
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     /* Errors come back as return codes that NTK_MPI turns into messages,

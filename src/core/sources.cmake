@@ -8,6 +8,7 @@ ntk_module_sources(core
   fixed_sgemm_avx2.c
   log.c
   memory.c
+  mpi_startup.c
   mpi_sum.c
   node_memory.c
   partial_file.c

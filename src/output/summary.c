@@ -5,8 +5,8 @@
  *   ntkgram_version: "0.1.0"
  *   job: {the effective job, as job_echo_yaml writes it}
  *   sizes: {n_inputs, input_dim, outputs, matrix_rows, parameters}
- *   parallel: {ranks, grid: [rows, cols], block, solve_grid, solve_block,
- *              redistribute_seconds}
+ *   parallel: {ranks, grid: [rows, cols], block, mpi_pml, solve_grid,
+ *              solve_block, redistribute_seconds}
  *   blas: {library, kernels, kernels_simd, cpu_simd, suggested_coretype}
  *         (rank 0's: OpenBLAS's kernel choice, core/blas_kernels.h)
  *   kernel: {method, flops_total, jacobian_seconds, products_seconds,
@@ -54,6 +54,7 @@
 #include <string.h>
 
 #include "core/blas_kernels.h"
+#include "core/mpi_startup.h"
 #include "core/fixed_sgemm.h"
 #include "core/yaml_number.h"
 #include "output/file_names.h"
@@ -334,6 +335,10 @@ ntk_status output_write_summary(const char *dir, const ntk_run_facts *facts)
                 facts->grid->block);
     else
         fputs("  grid: null\n  block: null\n", out);
+    /* Open MPI's messaging layer when ntkgram chose it (one node), else
+     * null: left to Open MPI and the environment. */
+    const char *pml = mpi_startup_chosen_pml();
+    fprintf(out, "  mpi_pml: %s\n", pml != NULL ? pml : "null");
     /* The eigensolve's layout (spectrum.grid, spectrum.block): the
      * assembly's unless the job moved Theta; null without a block-cyclic
      * solve (matrix_free, none). */
