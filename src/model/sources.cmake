@@ -40,7 +40,8 @@ ntk_module_sources(model
 )
 
 # The infinite-width maps' hot loops (a conv net's analytic kernel spends
-# its time there): GCC's vectoriser with its full cost model; sqrt without
+# its time there) and the conv layer's patch gathers and scatters (the
+# empirical conv passes' time outside the GEMMs): GCC's vectoriser with its full cost model; sqrt without
 # errno and comparisons that may not trap, so the loops with sqrt and
 # selects vectorise (the values computed are the same); no contracted
 # multiply-adds, so every clone of core/vector_clones.h computes the same bits.
@@ -49,5 +50,7 @@ if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
     ${PROJECT_SOURCE_DIR}/src/model/layers/window_analytic.c
     ${PROJECT_SOURCE_DIR}/src/model/activations/relu.c
     ${PROJECT_SOURCE_DIR}/src/model/activations/activation_layer.c
+    ${PROJECT_SOURCE_DIR}/src/model/layers/conv.c
+    ${PROJECT_SOURCE_DIR}/src/model/layers/conv_single.c
     PROPERTIES COMPILE_OPTIONS "-ftree-vectorize;-fvect-cost-model=dynamic;-fno-math-errno;-fno-trapping-math;-ffp-contract=off")
 endif()

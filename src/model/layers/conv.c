@@ -145,7 +145,9 @@ void conv_patches(const conv_geometry *g, const double *in, double *patches)
         }
 }
 
-/* The adjoint of conv_patches: add each patch entry back onto the input value it came from. */
+/* The adjoint of conv_patches, from tap-major rows (conv_geometry.h): add
+ * each patch entry back onto the input value it came from, in the order
+ * (position, offset, channel). */
 static void conv_scatter(const conv_geometry *g, const double *patches, double *in)
 {
     const int64_t depth = patch_size(g);
@@ -157,9 +159,10 @@ static void conv_scatter(const conv_geometry *g, const double *patches, double *
                     const int64_t at = conv_tap(g, y, x, dy, dx);
                     if (at < 0)
                         continue;
+                    const double *from = row + (dy * g->kw + dx) * g->c_in;
                     double *a = in + at * g->c_in;
                     for (int64_t i = 0; i < g->c_in; ++i)
-                        a[i] += row[(i * g->kh + dy) * g->kw + dx];
+                        a[i] += from[i];
                 }
         }
 }
@@ -207,7 +210,9 @@ static void conv_forward(const ntk_layer *layer, const ntk_model *model, const d
     }
 }
 
-/* cot_in = scatter(c cot_out W), per chunk of (x, o) rows. */
+/* cot_in = scatter(c cot_out W), per chunk of (x, o) rows. The GEMM takes W
+ * with its columns in tap-major order, so each entry of the product is the
+ * same sum as with W's own order and the scatter adds contiguous runs. */
 static void conv_backward(const ntk_layer *layer, const ntk_model *model, const double *cot_out,
                           int64_t count, int k, const double *saved, double *cot_in)
 {
@@ -217,19 +222,28 @@ static void conv_backward(const ntk_layer *layer, const ntk_model *model, const 
     const int64_t depth = patch_size(&g), c_out = layer->option[CONV_CHANNELS];
     const int64_t rows = count * k, chunk = conv_chunk(&g, rows);
     memset(cot_in, 0, (size_t)(rows * layer->in.size) * sizeof *cot_in);
-    double *patches = rows > 0 ? malloc((size_t)(chunk * g.positions * depth) * sizeof *patches) : NULL;
-    if (patches == NULL) {
+    if (rows == 0)
+        return;
+    double *patches = malloc((size_t)(chunk * g.positions * depth) * sizeof *patches);
+    double *weight = malloc((size_t)(c_out * depth) * sizeof *weight);
+    if (patches == NULL || weight == NULL) {
+        free(patches);
+        free(weight);
         ntk_layer_backward_per_row(layer, model, cot_out, count, k, saved, cot_in);
         return;
     }
+    for (int64_t o = 0; o < c_out; ++o)
+        for (int64_t j = 0; j < depth; ++j)
+            weight[o * depth + j] = model->weight[l][o * depth + conv_tap_major_source(&g, j)];
     for (int64_t first = 0; first < rows; first += chunk) {
         const int64_t n = rows - first < chunk ? rows - first : chunk;
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(n * g.positions), (int)depth,
                     (int)c_out, model->weight_scale[l], cot_out + first * layer->out.size,
-                    (int)c_out, model->weight[l], (int)depth, 0.0, patches, (int)depth);
+                    (int)c_out, weight, (int)depth, 0.0, patches, (int)depth);
         for (int64_t r = 0; r < n; ++r)
             conv_scatter(&g, patches + r * g.positions * depth, cot_in + (first + r) * layer->in.size);
     }
+    free(weight);
     free(patches);
 }
 
@@ -492,12 +506,18 @@ static void conv_pairwise_pack(const ntk_layer *layer, const ntk_model *model, c
 static void bias_sums(const conv_geometry *g, int64_t c_out, const double *delta, int64_t first,
                       int64_t rows, double s, double *to)
 {
-    for (int64_t c = 0; c < rows; ++c) {
-        double sum = 0.0;
-        for (int64_t p = 0; p < g->positions; ++p)
-            sum += delta[p * c_out + first + c];
-        to[c] = s * sum;
+    /* Each channel's sum in the order of the positions, as one sum per
+     * channel would add them; position by position, the channels are
+     * contiguous. */
+    for (int64_t c = 0; c < rows; ++c)
+        to[c] = 0.0;
+    for (int64_t p = 0; p < g->positions; ++p) {
+        const double *at = delta + p * c_out + first;
+        for (int64_t c = 0; c < rows; ++c)
+            to[c] += at[c];
     }
+    for (int64_t c = 0; c < rows; ++c)
+        to[c] *= s;
 }
 
 /* Output channels [first, first + rows): their weights' block, then their

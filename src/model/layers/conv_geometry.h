@@ -51,4 +51,14 @@ static inline int64_t conv_tap(const conv_geometry *g, int64_t y, int64_t x, int
     return iy < 0 || ix < 0 ? -1 : iy * g->w + ix;
 }
 
+/* The backward passes' tap-major order of a patch row: column
+ * t c_in + i holds channel i of window offset t = dy kw + dx, so that each
+ * offset's channels are contiguous, as they are in the input they are added
+ * back onto. Returns the column of W's own order (i kh kw + t, the patch
+ * matrix's) that tap-major column `column` holds. */
+static inline int64_t conv_tap_major_source(const conv_geometry *g, int64_t column)
+{
+    return (column % g->c_in) * g->kh * g->kw + column / g->c_in;
+}
+
 #endif

@@ -8,10 +8,13 @@ static int64_t patch_depth(const conv_geometry *g) { return g->c_in * g->kh * g-
 
 int64_t conv_single_scratch_floats(const conv_geometry *g, int64_t c_out)
 {
-    /* operand: the patches and (block) the cotangent columns; product: the
-     * block rows or the patch-shaped backward product */
+    /* operand: the patches and (block) the cotangent columns, or (backward)
+     * one cotangent row and the tap-major weights; product: the block rows or
+     * the patch-shaped backward product */
     const int64_t depth = patch_depth(g);
-    const int64_t operand = g->positions * (depth + c_out);
+    const int64_t forward = g->positions * (depth + c_out);
+    const int64_t backward = (g->positions + depth) * c_out;
+    const int64_t operand = forward > backward ? forward : backward;
     const int64_t product = (g->positions > c_out ? g->positions : c_out) *
                             (depth > c_out ? depth : c_out);
     return operand > product ? operand : product;
@@ -34,7 +37,7 @@ static void patches_single(const conv_geometry *g, const double *in, float *patc
         }
 }
 
-/* conv_scatter (conv.c) of float patches scaled in double. */
+/* conv_scatter (conv.c) of float tap-major patches scaled in double. */
 static void scatter_single(const conv_geometry *g, const float *patches, double scale, double *in)
 {
     const int64_t depth = patch_depth(g);
@@ -46,9 +49,10 @@ static void scatter_single(const conv_geometry *g, const float *patches, double 
                     const int64_t at = conv_tap(g, y, x, dy, dx);
                     if (at < 0)
                         continue;
+                    const float *from = row + (dy * g->kw + dx) * g->c_in;
                     double *a = in + at * g->c_in;
                     for (int64_t i = 0; i < g->c_in; ++i)
-                        a[i] += scale * (double)row[(i * g->kh + dy) * g->kw + dx];
+                        a[i] += scale * (double)from[i];
                 }
         }
 }
@@ -74,14 +78,19 @@ void conv_single_backward(const conv_geometry *g, int64_t c_out, const float *we
                           int64_t in_size, int64_t rows, double *cot_in)
 {
     const int64_t depth = patch_depth(g), P = g->positions;
-    float *delta = pass->operand, *patches = pass->product;
+    float *delta = pass->operand, *tap_major = pass->operand + P * c_out, *patches = pass->product;
     memset(cot_in, 0, (size_t)(rows * in_size) * sizeof *cot_in);
+    /* W's columns in tap-major order: each entry of the product is the same
+     * sum, and the scatter adds contiguous runs */
+    for (int64_t o = 0; o < c_out; ++o)
+        for (int64_t j = 0; j < depth; ++j)
+            tap_major[o * depth + j] = weight[o * depth + conv_tap_major_source(g, j)];
     for (int64_t r = 0; r < rows; ++r) {
         const double *d = cot_out + r * P * c_out;
         for (int64_t e = 0; e < P * c_out; ++e)
             delta[e] = (float)d[e];
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)P, (int)depth, (int)c_out,
-                    1.0f, delta, (int)c_out, weight, (int)depth, 0.0f, patches, (int)depth);
+                    1.0f, delta, (int)c_out, tap_major, (int)depth, 0.0f, patches, (int)depth);
         scatter_single(g, patches, scale, cot_in + r * in_size);
     }
 }

@@ -156,9 +156,13 @@ static void global_pool_backward_one(const ntk_layer *layer, const ntk_model *mo
     (void)model;
     (void)saved;
     const int64_t c = layer->out.size, positions = layer->in.size / c;
-    for (int64_t p = 0; p < positions; ++p)
-        for (int64_t i = 0; i < c; ++i)
-            cot_in[p * c + i] = cot_out[i] / (double)positions;
+    if (positions < 1)
+        return;
+    /* every position gets the same row: divide once, copy the rest */
+    for (int64_t i = 0; i < c; ++i)
+        cot_in[i] = cot_out[i] / (double)positions;
+    for (int64_t p = 1; p < positions; ++p)
+        memcpy(cot_in + p * c, cot_in, (size_t)c * sizeof *cot_in);
 }
 
 static void pool_cost(const ntk_layer *layer, int k, int full, int quadrature_order,
