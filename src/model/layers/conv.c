@@ -211,8 +211,9 @@ static void conv_forward(const ntk_layer *layer, const ntk_model *model, const d
 }
 
 /* cot_in = scatter(c cot_out W), per chunk of (x, o) rows. The GEMM takes W
- * with its columns in tap-major order, so each entry of the product is the
- * same sum as with W's own order and the scatter adds contiguous runs. */
+ * with its columns in tap-major order, so that the scatter adds contiguous
+ * runs; each entry of the product is the same dot product, with the same
+ * bits from OpenBLAS's DGEMM (docs/performance.md, "The CNN benchmark"). */
 static void conv_backward(const ntk_layer *layer, const ntk_model *model, const double *cot_out,
                           int64_t count, int k, const double *saved, double *cot_in)
 {

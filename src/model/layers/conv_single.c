@@ -80,8 +80,9 @@ void conv_single_backward(const conv_geometry *g, int64_t c_out, const float *we
     const int64_t depth = patch_depth(g), P = g->positions;
     float *delta = pass->operand, *tap_major = pass->operand + P * c_out, *patches = pass->product;
     memset(cot_in, 0, (size_t)(rows * in_size) * sizeof *cot_in);
-    /* W's columns in tap-major order: each entry of the product is the same
-     * sum, and the scatter adds contiguous runs */
+    /* W's columns in tap-major order, so that the scatter adds contiguous
+     * runs: each entry of the product is the same dot product, though
+     * OpenBLAS's SGEMM may round some differently at another column */
     for (int64_t o = 0; o < c_out; ++o)
         for (int64_t j = 0; j < depth; ++j)
             tap_major[o * depth + j] = weight[o * depth + conv_tap_major_source(g, j)];
