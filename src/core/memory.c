@@ -33,24 +33,19 @@ static ntk_status allocate(void *out_pointer, size_t count, size_t element_size,
     if (count * element_size > SIZE_MAX - BLAS_SLACK_BYTES)
         return NTK_RAISE(NTK_ERR_MEMORY, "cannot allocate %s: size overflows", what);
     const size_t body = count * element_size, bytes = body + BLAS_SLACK_BYTES;
-    if (bytes < HUGE_PAGE_BYTES) {
-        /* 64 bytes: a cache line, and whole vector words for the
-         * fixed-order SGEMM's inner products (core/fixed_sgemm.h) */
-        if (posix_memalign(out, SMALL_ALIGNMENT_BYTES, bytes) != 0)
-            *out = NULL;
-        else if (zero)
-            memset(*out, 0, body);
-    } else if (posix_memalign(out, HUGE_PAGE_BYTES, bytes) == 0) {
-        /* A hint: where huge pages are off or exhausted, normal pages serve. */
-        (void)madvise(*out, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-        if (zero)
-            memset(*out, 0, body);
-    } else {
+    /* Small blocks: 64 bytes, a cache line, and whole vector words for the
+     * fixed-order SGEMM's inner products (core/fixed_sgemm.h). */
+    const size_t alignment = bytes < HUGE_PAGE_BYTES ? SMALL_ALIGNMENT_BYTES : HUGE_PAGE_BYTES;
+    if (posix_memalign(out, alignment, bytes) != 0)
         *out = NULL;
-    }
     if (*out == NULL)
         return NTK_RAISE(NTK_ERR_MEMORY, "out of memory allocating %s (%.1f MiB)", what,
                          (double)bytes / 1048576.0);
+    /* A hint: where huge pages are off or exhausted, normal pages serve. */
+    if (alignment == HUGE_PAGE_BYTES)
+        (void)madvise(*out, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    if (zero)
+        memset(*out, 0, body);
     memset((char *)*out + body, 0, BLAS_SLACK_BYTES);
     return NTK_OK;
 }

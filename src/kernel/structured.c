@@ -220,6 +220,18 @@ static ntk_status structured_chunks(const ntk_kernel_config *config, const ntk_m
     return NTK_OK;
 }
 
+/* kernel.precision mixed or float32: the float32 layout of the vectors, and
+ * a warning when this CPU runs the fixed-order SGEMM's portable kernel. */
+static void structured_single_begin(const ntk_kernel_config *config, feature_layout *layout)
+{
+    structured_layout_make_single(layout);
+    if (strcmp(ntk_fixed_sgemm_kernel(), "portable") == 0)
+        ntk_warn("kernel.precision %s: this CPU lacks AVX2 or FMA, so the float32 Grams run "
+                 "the portable fixed-order kernel, far slower than float64's DGEMM "
+                 "(docs/precision.md); kernel.precision: float64 is faster here",
+                 config->kernel->precision == NTK_PRECISION_MIXED ? "mixed" : "float32");
+}
+
 int64_t kernel_structured_accumulation_length(const ntk_kernel_config *config,
                                               const ntk_model *model, ntk_status *status)
 {
@@ -346,14 +358,8 @@ static ntk_status assemble_structured(const ntk_kernel_config *config, const ntk
     NTK_TRY(ntk_agree(status, grid->comm));
     NTK_TRY(structured_chunks(config, model, grid, shape.full, items, (double)inputs->count,
                               theta->rows, theta->cols, &layout, &chunking));
-    if (config->kernel->precision != NTK_PRECISION_FLOAT64) {
-        structured_layout_make_single(&layout);
-        if (strcmp(ntk_fixed_sgemm_kernel(), "portable") == 0)
-            ntk_warn("kernel.precision %s: this CPU lacks AVX2 or FMA, so the float32 Grams run "
-                     "the portable fixed-order kernel, far slower than float64's DGEMM "
-                     "(docs/precision.md); kernel.precision: float64 is faster here",
-                     config->kernel->precision == NTK_PRECISION_MIXED ? "mixed" : "float32");
-    }
+    if (config->kernel->precision != NTK_PRECISION_FLOAT64)
+        structured_single_begin(config, &layout);
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;
@@ -478,14 +484,8 @@ ntk_status kernel_assemble_structured_cross(const ntk_kernel_config *config, con
     NTK_TRY(structured_chunks(config, model, grid, shape.full, items, own, cross->rows, cross->cols,
                               &layout, &chunking));
     /* kernel.precision float32's predictions: float32 features and products */
-    if (config->kernel->precision != NTK_PRECISION_FLOAT64) {
-        structured_layout_make_single(&layout);
-        if (strcmp(ntk_fixed_sgemm_kernel(), "portable") == 0)
-            ntk_warn("kernel.precision %s: this CPU lacks AVX2 or FMA, so the float32 Grams run "
-                     "the portable fixed-order kernel, far slower than float64's DGEMM "
-                     "(docs/precision.md); kernel.precision: float64 is faster here",
-                     config->kernel->precision == NTK_PRECISION_MIXED ? "mixed" : "float32");
-    }
+    if (config->kernel->precision != NTK_PRECISION_FLOAT64)
+        structured_single_begin(config, &layout);
     const int64_t steps_all = shape.steps_total + chunking.passes;
     const int64_t first_step = hooks ? hooks->first_step : 0;
     stats->steps_total = steps_all;

@@ -54,8 +54,8 @@
 #include <string.h>
 
 #include "core/blas_kernels.h"
-#include "core/mpi_startup.h"
 #include "core/fixed_sgemm.h"
+#include "core/mpi_startup.h"
 #include "core/yaml_number.h"
 #include "output/file_names.h"
 #include "version.h"
